@@ -1,0 +1,3 @@
+"""seat: a keyboard-driven call-center seat."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from seat.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""A call in progress (pure state, driven by the call screen) and saving it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session
+
+from seat.customers import ValidationError
+from seat.models import Call, Callback, CallbackStatus, Outcome
+from seat.scripts import PHASES, Script, Stage
+
+OUTCOMES = tuple(o.value for o in Outcome)
+MAX_NOTES = 20000
+
+
+@dataclass
+class CallState:
+    """Where the agent is in the script, what was captured, when each phase began."""
+
+    script: Script
+    agent_id: int
+    started_at: datetime
+    from_number: str | None = None
+    customer_id: int | None = None
+    callback_id: int | None = None
+    call_id: int | None = None
+    stage_id: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+    phase_times: dict[str, datetime] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    in_wrapup: bool = False
+    wrapup_at: datetime | None = None
+    outcome: str = ""
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.stage_id:
+            self.stage_id = self.script.first.id
+        self.phase_times.setdefault(self.stage.phase, self.started_at)
+
+    @property
+    def stage(self) -> Stage:
+        return self.script.stage(self.stage_id)
+
+    @property
+    def direction(self) -> str:
+        return "outbound" if self.script.kind == "callback" else "inbound"
+
+    def problems(self) -> dict[str, str]:
+        """Messages for the current stage's fields: required ones missing, bad values."""
+        stage = self.stage
+        msgs = {f.id: f"{f.label} is required." for f in self.script.missing_required(stage, self.values)}
+        msgs.update(self.script.invalid_values(stage, self.values))
+        return msgs
+
+    def advance(self, now: datetime) -> dict[str, str]:
+        """Go to the next stage (or wrap-up). Returns problems instead if the stage is incomplete."""
+        if self.in_wrapup:
+            return {}
+        problems = self.problems()
+        if problems:
+            return problems
+        nxt = self.script.next_stage(self.stage, self.values)
+        self.history.append(self.stage_id)
+        if nxt is None:
+            self.in_wrapup = True
+            self.wrapup_at = self.wrapup_at or now
+            return {}
+        self.stage_id = nxt.id
+        self.phase_times.setdefault(nxt.phase, now)
+        return {}
+
+    def back(self) -> bool:
+        """Return to the previous stage (timestamps of first entry are kept)."""
+        if self.in_wrapup:
+            self.in_wrapup = False
+            return True
+        if not self.history:
+            return False
+        self.stage_id = self.history.pop()
+        return True
+
+    def suggested_outcome(self, created: set[str]) -> str:
+        for kind, outcome in (
+            ("complaint", Outcome.COMPLAINT_OPENED),
+            ("work_order", Outcome.WORK_ORDER_CREATED),
+            ("callback", Outcome.CALLBACK_PROMISED),
+        ):
+            if kind in created:
+                return outcome.value
+        return Outcome.RESOLVED.value
+
+
+def _phase_time(state: CallState, phase: str) -> datetime | None:
+    return state.phase_times.get(phase)
+
+
+def ensure_call_row(*, session: Session, state: CallState) -> Call:
+    """The call's row, inserted the first time something must link to it."""
+    if state.call_id is not None:
+        call = session.get(Call, state.call_id)
+        if call is not None:
+            return call
+    call = Call(
+        agent_id=state.agent_id,
+        customer_id=state.customer_id,
+        from_number=state.from_number,
+        direction=state.direction,
+        script=state.script.id,
+        callback_id=state.callback_id,
+        started_at=state.started_at,
+    )
+    session.add(call)
+    session.flush()
+    state.call_id = call.id
+    return call
+
+
+def validate_wrapup(state: CallState) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not state.in_wrapup:
+        errors["stage"] = "Finish the script first: the closing stage leads to wrap-up."
+    if state.outcome not in OUTCOMES:
+        errors["outcome"] = "Choose an outcome code."
+    if len(state.notes) > MAX_NOTES:
+        errors["notes"] = f"Notes are too long ({MAX_NOTES} characters at most)."
+    if state.script.kind == "inbound" and not state.values.get("need_category"):
+        errors["need_category"] = "The need category is required (need discovery)."
+    return errors
+
+
+def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
+    """Write the finished call with its stage timestamps; a callback call settles its callback."""
+    errors = validate_wrapup(state)
+    if errors:
+        raise ValidationError(errors)
+    call = ensure_call_row(session=session, state=state)
+    call.customer_id = state.customer_id
+    call.ended_at = now
+    call.greeting_at = _phase_time(state, PHASES[0])
+    call.discovery_at = _phase_time(state, PHASES[1])
+    call.resolution_at = _phase_time(state, PHASES[2])
+    call.closing_at = _phase_time(state, PHASES[3])
+    call.wrapup_at = state.wrapup_at
+    call.need_category = state.values.get("need_category") or (
+        "callback" if state.script.kind == "callback" else None
+    )
+    call.outcome = state.outcome
+    score = state.values.get("score", "")
+    call.satisfaction = int(score) if score.isdigit() else None
+    call.notes = _compose_notes(state)
+    if state.callback_id is not None:
+        cb = session.get(Callback, state.callback_id)
+        if cb is not None and cb.status == CallbackStatus.OPEN:
+            cb.attempts += 1
+            if state.outcome != Outcome.NO_ANSWER:
+                cb.status = CallbackStatus.DONE
+                cb.done_at = now
+    session.add(call)
+    session.flush()
+    return call
+
+
+def _compose_notes(state: CallState) -> str:
+    """The agent's notes, plus the free-text answers captured along the script."""
+    parts = [state.notes.strip()] if state.notes.strip() else []
+    fields = {f.id: f for s in state.script.stages for f in s.fields}
+    for key, value in state.values.items():
+        f = fields.get(key)
+        if f and f.type == "text" and value.strip():
+            parts.append(f"{f.label}: {value.strip()}")
+    return "\n".join(parts)

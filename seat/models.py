@@ -1,0 +1,190 @@
+"""SQLModel tables. Times are aware datetimes stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
+class Tier(StrEnum):
+    VIP = "vip"
+    DIAMOND = "diamond"
+    PLATINUM = "platinum"
+    GOLD = "gold"
+    ORDINARY = "ordinary"
+
+
+TIER_LEVEL: dict[Tier, int] = {
+    Tier.VIP: 1,
+    Tier.DIAMOND: 1,
+    Tier.PLATINUM: 2,
+    Tier.GOLD: 2,
+    Tier.ORDINARY: 3,
+}
+
+
+def level_for(tier: str) -> int:
+    """Customer level (1 strictest service, 3 ordinary) derived from the tier."""
+    return TIER_LEVEL[Tier(tier)]
+
+
+class NeedCategory(StrEnum):
+    INQUIRY = "inquiry"
+    REPAIR = "repair"
+    COMPLAINT = "complaint"
+    SUGGESTION = "suggestion"
+    BUSINESS = "business"
+    NOTICE = "notice"
+
+
+class Outcome(StrEnum):
+    RESOLVED = "resolved"
+    CALLBACK_PROMISED = "callback_promised"
+    WORK_ORDER_CREATED = "work_order_created"
+    COMPLAINT_OPENED = "complaint_opened"
+    ESCALATED = "escalated"
+    NO_ANSWER = "no_answer"
+
+
+class CallbackStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class CallbackKind(StrEnum):
+    MANUAL = "manual"
+    SATISFACTION = "satisfaction"
+    COMPLAINT_FOLLOW_UP = "complaint_follow_up"
+    BIRTHDAY = "birthday"
+    CHURNED = "churned"
+
+
+class WorkOrderKind(StrEnum):
+    SERVICE_REQUEST = "service_request"  # Z1, after full payment
+    DELIVERY_EXCEPTION = "delivery_exception"  # Z2, before full payment
+
+
+class Agent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True, max_length=64)
+    display_name: str = Field(max_length=120)
+    role: str = Field(default=Role.AGENT, max_length=16)
+    active: bool = True
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    tier: str = Field(default=Tier.ORDINARY, max_length=16)
+    gender: str | None = Field(default=None, max_length=16)
+    birthday: date | None = None
+    occupation: str | None = Field(default=None, max_length=120)
+    address: str | None = Field(default=None, max_length=500)
+    language: str = Field(default="en", max_length=16)
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def level(self) -> int:
+        return level_for(self.tier)
+
+
+class PhoneNumber(SQLModel, table=True):
+    __tablename__ = "phone_number"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    e164: str = Field(unique=True, index=True, max_length=20)
+    label: str = Field(default="mobile", max_length=16)
+    wrong_number: bool = False
+
+
+class Call(SQLModel, table=True):
+    __table_args__ = (Index("ix_call_customer_started", "customer_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    from_number: str | None = Field(default=None, max_length=20)
+    direction: str = Field(default="inbound", max_length=16)
+    script: str = Field(default="inbound", max_length=64)
+    # No FK: callback.call_id already points at call, and the two would form a cycle.
+    callback_id: int | None = Field(default=None, index=True)
+    started_at: datetime
+    ended_at: datetime | None = None
+    greeting_at: datetime | None = None
+    discovery_at: datetime | None = None
+    resolution_at: datetime | None = None
+    closing_at: datetime | None = None
+    wrapup_at: datetime | None = None
+    need_category: str | None = Field(default=None, max_length=32)
+    outcome: str | None = Field(default=None, max_length=32)
+    satisfaction: int | None = None
+    notes: str = Field(default="", max_length=20000)
+
+
+class Callback(SQLModel, table=True):
+    __table_args__ = (Index("ix_callback_owner_status_due", "owner_id", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    owner_id: int = Field(foreign_key="agent.id")
+    call_id: int | None = Field(default=None, foreign_key="call.id")
+    kind: str = Field(default=CallbackKind.MANUAL, max_length=32)
+    reason: str = Field(max_length=2000)
+    due_at: datetime
+    status: str = Field(default=CallbackStatus.OPEN, max_length=16)
+    attempts: int = 0
+    created_at: datetime
+    done_at: datetime | None = None
+
+
+class WorkOrder(SQLModel, table=True):
+    __tablename__ = "work_order"
+    __table_args__ = (
+        Index("ix_work_order_assignee_status", "assignee_id", "status", "urgent", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default=WorkOrderKind.SERVICE_REQUEST, max_length=32)
+    short_text: str = Field(max_length=200)
+    long_text: str = Field(default="", max_length=20000)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    call_id: int | None = Field(default=None, foreign_key="call.id")
+    reporter: str = Field(default="", max_length=200)
+    service_address: str | None = Field(default=None, max_length=500)
+    assignee_id: int | None = Field(default=None, foreign_key="agent.id")
+    created_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    status: str = Field(default="created", max_length=16)
+    urgent: bool = False
+    due_at: datetime
+    created_at: datetime
+    closed_at: datetime | None = None
+
+
+class Complaint(SQLModel, table=True):
+    __table_args__ = (Index("ix_complaint_owner_status", "owner_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    call_id: int | None = Field(default=None, foreign_key="call.id")
+    owner_id: int = Field(foreign_key="agent.id")
+    channel: str = Field(default="phone", max_length=16)
+    what_happened: str = Field(max_length=20000)
+    customer_wants: str = Field(max_length=5000)
+    status: str = Field(default="intake", max_length=16)
+    created_at: datetime
+    closed_at: datetime | None = None
+
+
+OPEN_WORK_ORDER_EXCLUDES = ("closed",)
+CLOSED_COMPLAINT_STATUSES = ("closed", "invalid")

@@ -1,0 +1,23 @@
+"""The call-script engine: stages, branches and required fields, loaded from TOML."""
+
+from seat.scripts.engine import (
+    PHASES,
+    Field,
+    Script,
+    ScriptError,
+    Stage,
+    load_script,
+    load_scripts,
+    render,
+)
+
+__all__ = [
+    "PHASES",
+    "Field",
+    "Script",
+    "ScriptError",
+    "Stage",
+    "load_script",
+    "load_scripts",
+    "render",
+]
