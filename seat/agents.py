@@ -14,9 +14,7 @@ _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 def list_agents(*, session: Session) -> list[Agent]:
-    return list(
-        session.execute(select(Agent).where(Agent.active).order_by(Agent.name)).scalars()
-    )
+    return list(session.execute(select(Agent).where(Agent.active).order_by(Agent.name)).scalars())
 
 
 def get_by_name(*, session: Session, name: str) -> Agent | None:

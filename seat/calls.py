@@ -51,7 +51,10 @@ class CallState:
     def problems(self) -> dict[str, str]:
         """Messages for the current stage's fields: required ones missing, bad values."""
         stage = self.stage
-        msgs = {f.id: f"{f.label} is required." for f in self.script.missing_required(stage, self.values)}
+        msgs = {
+            f.id: f"{f.label} is required."
+            for f in self.script.missing_required(stage, self.values)
+        }
         msgs.update(self.script.invalid_values(stage, self.values))
         return msgs
 

@@ -1,0 +1,190 @@
+"""The `seat` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from seat.config import Settings, demo_database_url, load_settings, to_database_url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="seat", description="A keyboard-driven call-center seat.")
+    p.add_argument("--db", help="database file or SQLAlchemy URL (or SEAT_DATABASE_URL)")
+    p.add_argument("--agent", help="sign in as this agent (login, e.g. li.na)")
+    p.add_argument("--demo", action="store_true", help="open a demo desk on its own SQLite file")
+    p.add_argument("--region", help="default phone region, e.g. CN (or SEAT_REGION)")
+    sub = p.add_subparsers(dest="command")
+
+    d = sub.add_parser("demo", help="seed a database for demos and benchmarks")
+    d.add_argument("--db", dest="sub_db", help="database file or URL to seed")
+    d.add_argument("--customers", type=int, default=300)
+    d.add_argument("--calls", type=int, default=3000)
+    d.add_argument("--seed", type=int, default=7)
+
+    c = sub.add_parser("customers", help="import and find customers")
+    csub = c.add_subparsers(dest="customers_command", required=True)
+    imp = csub.add_parser("import", help="import customers from a CSV file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--db", dest="sub_db")
+    find = csub.add_parser("find", help="find a customer by phone number")
+    find.add_argument("phone")
+    find.add_argument("--json", action="store_true", help="print JSON")
+    find.add_argument("--db", dest="sub_db")
+    return p
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    settings = load_settings()
+    db = getattr(args, "sub_db", None) or args.db
+    if db:
+        settings = settings.with_database(to_database_url(db))
+    elif args.demo:
+        settings = settings.with_database(demo_database_url())
+    if args.region:
+        from dataclasses import replace
+
+        settings = replace(settings, region=args.region.upper())
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings_for(args)
+    if args.command == "demo":
+        return cmd_demo(settings, args)
+    if args.command == "customers":
+        if args.customers_command == "import":
+            return cmd_import(settings, args.file)
+        return cmd_find(settings, args.phone, as_json=args.json)
+    return run_app(settings, agent=args.agent, demo=args.demo)
+
+
+def run_app(settings: Settings, *, agent: str | None, demo: bool) -> int:
+    from seat.app import make_app
+    from seat.clock import SystemClock
+    from seat.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    clock = SystemClock()
+    if demo:
+        from seat.demo import ensure_demo
+
+        if ensure_demo(engine, now=clock.now()):
+            print("Seeded a demo desk at", settings.database_url, file=sys.stderr)
+    make_app(settings=settings, clock=clock, agent=agent, engine=engine).run()
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from seat.clock import SystemClock
+    from seat.db import make_engine
+    from seat.demo import seed
+
+    engine = make_engine(settings.database_url)
+    try:
+        report = seed(
+            engine,
+            customers=args.customers,
+            calls=args.calls,
+            seed=args.seed,
+            now=SystemClock().now(),
+            progress=lambda msg: print(msg, file=sys.stderr),
+        )
+    except ValueError as exc:
+        print(f"seat demo: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Seeded {settings.database_url}: {report.customers} customers, {report.calls} calls, "
+        f"{report.callbacks} callbacks, {report.work_orders} work orders "
+        f"in {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_import(settings: Settings, path: Path) -> int:
+    from seat.clock import SystemClock
+    from seat.db import make_engine, session_scope
+    from seat.importer import ImportFileError, format_report, import_csv
+
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            report = import_csv(
+                session=session, path=path, now=SystemClock().now(), region=settings.region
+            )
+    except (ImportFileError, OSError) as exc:
+        print(f"seat customers import: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(report))
+    return 0 if not report.errors else 1
+
+
+def cmd_find(settings: Settings, text: str, *, as_json: bool) -> int:
+    from seat import customers, phone
+    from seat.db import make_engine, session_scope
+
+    try:
+        e164 = phone.normalise(text, settings.region)
+    except phone.PhoneError as exc:
+        print(f"seat customers find: {text!r}: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        hit = customers.find_by_phone(session=session, e164=e164)
+        card = customers.card(session=session, customer_id=hit.id) if hit else None
+    if card is None:
+        if as_json:
+            print(json.dumps({"phone": e164, "found": False}))
+        else:
+            print(f"{phone.display(e164, settings.region)}: no customer on file")
+        return 1
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "phone": e164,
+                    "found": True,
+                    "customer": {
+                        "id": card.id,
+                        "name": card.name,
+                        "tier": card.tier,
+                        "level": card.level,
+                        "gender": card.gender,
+                        "birthday": card.birthday.isoformat() if card.birthday else None,
+                        "address": card.address,
+                        "phones": list(card.phones),
+                        "open_complaints": len(card.open_complaints),
+                        "open_work_orders": len(card.open_work_orders),
+                        "last_calls": [
+                            {
+                                "started_at": c.started_at.isoformat(),
+                                "agent": c.agent,
+                                "need": c.need_category,
+                                "outcome": c.outcome,
+                            }
+                            for c in card.last_calls
+                        ],
+                    },
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        phones = ", ".join(phone.display(p, settings.region) for p in card.phones)
+        print(f"#{card.id} {card.name} · {card.tier} (level {card.level}) · {phones}")
+        if card.address:
+            print(f"  {card.address}")
+        print(
+            f"  open complaints: {len(card.open_complaints)} · "
+            f"open work orders: {len(card.open_work_orders)}"
+        )
+        for c in card.last_calls:
+            print(
+                f"  {c.started_at:%Y-%m-%d %H:%M} {c.need_category or '-'} -> "
+                f"{c.outcome or '-'} ({c.agent})"
+            )
+    return 0

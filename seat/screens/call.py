@@ -1,0 +1,401 @@
+"""The call screen: number, customer card, the script stage by stage, then wrap-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Label, Select, SelectionList, Static, TextArea
+
+from seat import phone
+from seat.calls import OUTCOMES, CallState
+from seat.customers import ValidationError
+from seat.desk import StorageError
+from seat.screens.confirm import ConfirmScreen
+from seat.screens.customer_form import NewCustomerScreen
+from seat.screens.work_forms import CallbackForm, ComplaintForm, WorkOrderForm
+from seat.scripts import PHASES, render
+from seat.widgets.card import CustomerCardView
+from seat.widgets.field_error import FieldError
+from seat.widgets.sidebar import Sidebar
+from seat.widgets.timer import CallTimer
+
+PHASE_TITLES = dict(
+    zip(PHASES, ("Greeting", "Need discovery", "Resolution", "Closing"), strict=True)
+)
+OUTCOME_LABELS = {
+    "resolved": "resolved on the call",
+    "callback_promised": "callback promised",
+    "work_order_created": "work order created",
+    "complaint_opened": "complaint opened",
+    "escalated": "escalated",
+    "no_answer": "no answer",
+}
+
+
+class CallScreen(Screen[int | None]):
+    """One call. Dismisses with the saved call's id, or None if abandoned."""
+
+    BINDINGS = [
+        Binding("f2", "next_stage", "Next", tooltip="Go to the next stage", id="call.next"),
+        Binding("f3", "back", "Back", tooltip="Back to the previous stage", id="call.back"),
+        Binding(
+            "f4", "new_customer", "New customer", tooltip="Register the caller", id="call.customer"
+        ),
+        Binding("f5", "callback", "Callback", tooltip="Schedule a callback", id="call.callback"),
+        Binding(
+            "f6", "work_order", "Work order", tooltip="Open a work order", id="call.work_order"
+        ),
+        Binding("f7", "complaint", "Complaint", tooltip="Open a complaint", id="call.complaint"),
+        Binding(
+            "ctrl+s", "save", "Save call", tooltip="Save the call and its wrap-up", id="call.save"
+        ),
+        Binding("escape", "abandon", "Abandon", tooltip="Leave without saving", id="call.abandon"),
+    ]
+
+    DEFAULT_CSS = """
+    CallScreen #body { height: 1fr; }
+    CallScreen #main { width: 1fr; }
+    CallScreen #callbar { height: 1; background: $boost; padding: 0 1; }
+    CallScreen #call-info { width: 1fr; padding-left: 1; }
+    CallScreen #number-row { height: auto; padding: 0 1; }
+    CallScreen #number-error, CallScreen .stage-error, CallScreen #wrapup-error,
+    CallScreen #work-error { color: $error; height: auto; }
+    CallScreen #stage-title { text-style: bold; color: $accent; }
+    CallScreen .say { border-left: thick $success; padding-left: 1; margin: 0 0 1 0; }
+    CallScreen SelectionList { height: auto; border: none; padding: 0; margin-bottom: 1; }
+    CallScreen .field-label { color: $text-muted; }
+    CallScreen TextArea { height: 5; }
+    CallScreen #created { color: $success; height: auto; }
+    """
+
+    @dataclass
+    class Saved(Message):
+        call_id: int
+
+    def __init__(self, state: CallState, *, customer_name: str = "", reason: str = "") -> None:
+        super().__init__()
+        self.state = state
+        self.customer_name = customer_name
+        self.reason = reason
+        self.created: list[tuple[str, int]] = []
+        self.number_known = state.from_number is not None or state.customer_id is not None
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                with Horizontal(id="callbar"):
+                    yield CallTimer(self.state.started_at, id="timer")
+                    yield Label("", id="call-info")
+                if not self.number_known:
+                    with Vertical(id="number-row"):
+                        yield Label("Caller's number (Enter to look up)", classes="field-label")
+                        yield Input(placeholder="138 0013 8000", id="number")
+                        yield FieldError(id="number-error")
+                yield CustomerCardView(id="card")
+                yield Label("", id="created")
+                yield VerticalScroll(id="stage")
+            yield Sidebar(id="sidebar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        card = self.query_one(CustomerCardView)
+        if self.number_known:
+            self._show_customer()
+            self._show_stage()
+        else:
+            card.display = False
+            self.query_one("#stage").display = False
+            self.query_one("#number", Input).focus()
+        self._update_info()
+
+    @property
+    def desk(self):  # noqa: ANN201 - the app's Desk
+        return self.app.desk  # type: ignore[attr-defined]
+
+    def _update_info(self) -> None:
+        s = self.state
+        number = self.desk.display_phone(s.from_number) if s.from_number else "number not taken"
+        if s.in_wrapup:
+            where = "Wrap-up"
+        else:
+            idx = PHASES.index(s.stage.phase) + 1
+            where = f"{idx}/4 {PHASE_TITLES[s.stage.phase]}"
+        kind = "Callback" if s.script.kind == "callback" else "Call"
+        self.query_one("#call-info", Label).update(f"{kind} · {number} · {where}")
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        looked_up = self.number_known
+        if action in ("next_stage", "back", "callback", "work_order", "complaint"):
+            if not looked_up:
+                return None
+            if action == "next_stage" and self.state.in_wrapup:
+                return None
+        if action == "new_customer":
+            return True if looked_up and self.state.customer_id is None else None
+        if action == "save":
+            return True if self.state.in_wrapup else None
+        return True
+
+    # -- the number ---------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#number")
+    def lookup_number(self, event: Input.Submitted) -> None:
+        event.stop()
+        error = self.query_one("#number-error", FieldError)
+        try:
+            e164, hit = self.desk.lookup(event.value)
+        except phone.PhoneError as exc:
+            error.show(str(exc))
+            return
+        except StorageError as exc:
+            error.show(str(exc))
+            return
+        error.show("")
+        self.state.from_number = e164
+        self.number_known = True
+        self.query_one("#number-row").remove()
+        self.query_one(CustomerCardView).display = True
+        self.query_one("#stage").display = True
+        if hit is not None:
+            self.state.customer_id = hit.id
+            self.customer_name = hit.name
+            self._show_customer()
+            self._show_stage()
+        else:
+            self._show_customer()
+            self._show_stage()
+            self.app.push_screen(NewCustomerScreen(phone.display(e164)), self._customer_created)
+        self._update_info()
+
+    def _customer_created(self, customer_id: int | None) -> None:
+        if customer_id is None:
+            self.notify("Continuing with an unregistered caller (F4 registers them).")
+            return
+        self.state.customer_id = customer_id
+        self.customer_name = self.desk.customer_name(customer_id)
+        self._show_customer()
+        self._show_stage()
+        self._update_info()
+
+    def _show_customer(self) -> None:
+        card = self.query_one(CustomerCardView)
+        data = self.desk.card(self.state.customer_id) if self.state.customer_id else None
+        card.show_card(data, number=self.desk.display_phone(self.state.from_number))
+
+    # -- the script ---------------------------------------------------------------------------
+
+    def _say_context(self) -> dict[str, str]:
+        agent = self.app.agent  # type: ignore[attr-defined]
+        return {
+            "company": self.desk.settings.company,
+            "agent": agent.display_name,
+            "customer": self.customer_name or "the caller",
+            "number": self.desk.display_phone(self.state.from_number),
+            "reason": self.reason or "our recent service",
+        }
+
+    def _show_stage(self) -> None:
+        panel = self.query_one("#stage", VerticalScroll)
+        panel.remove_children()
+        if self.state.in_wrapup:
+            panel.mount_all(self._wrapup_widgets())
+            self.call_after_refresh(self._focus_first, panel)
+            return
+        stage = self.state.stage
+        widgets: list[Widget] = [
+            Label(stage.title, id="stage-title"),
+            Static(render(stage.say, self._say_context()), classes="say"),
+        ]
+        if stage.checklist:
+            widgets.append(
+                SelectionList[int](*[(c, i) for i, c in enumerate(stage.checklist)], id="checklist")
+            )
+        for f in stage.fields:
+            mark = " *" if f.required else ""
+            widgets.append(Label(f"{f.label}{mark}", classes="field-label"))
+            current = self.state.values.get(f.id, "")
+            if f.type == "choice":
+                w: Widget = Select(
+                    [(c, c) for c in f.choices], value=current or Select.NULL, id=f"sf-{f.id}"
+                )
+            elif f.type == "score":
+                w = Select(
+                    [(str(i), str(i)) for i in range(5, 0, -1)],
+                    value=current or Select.NULL,
+                    id=f"sf-{f.id}",
+                )
+            else:
+                w = Input(current, id=f"sf-{f.id}", placeholder=f.help or "")
+            widgets.append(w)
+            widgets.append(FieldError(id=f"se-{f.id}", classes="stage-error"))
+        widgets.append(Label("F2 next stage · F3 back", classes="field-label"))
+        panel.mount_all(widgets)
+        panel.scroll_home(animate=False)
+        self.call_after_refresh(self._focus_first, panel)
+
+    def _focus_first(self, panel: Widget) -> None:
+        for w in panel.query("Input, Select, TextArea"):
+            w.focus()
+            return
+        self.query_one("#sidebar OptionList").focus()
+
+    def _wrapup_widgets(self) -> list[Widget]:
+        suggested = self.state.outcome or self.state.suggested_outcome({k for k, _ in self.created})
+        options = [(OUTCOME_LABELS[o], o) for o in OUTCOMES]
+        notes = TextArea(self.state.notes, id="notes")
+        return [
+            Label("Wrap-up", id="stage-title"),
+            Static(
+                "Choose the outcome, write the notes, then ctrl+s saves the call.", classes="say"
+            ),
+            Label("Outcome *", classes="field-label"),
+            Select(options, value=suggested, id="outcome"),
+            FieldError(id="se-outcome", classes="stage-error"),
+            Label("Notes", classes="field-label"),
+            notes,
+            FieldError(id="wrapup-error"),
+        ]
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        if event.input.id and event.input.id.startswith("sf-"):
+            self.state.values[event.input.id[3:]] = event.value
+
+    @on(Input.Submitted)
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id and event.input.id.startswith("sf-"):
+            event.stop()
+            self.focus_next()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        sid = event.select.id or ""
+        value = "" if event.value is Select.NULL else str(event.value)
+        if sid.startswith("sf-"):
+            self.state.values[sid[3:]] = value
+        elif sid == "outcome":
+            self.state.outcome = value
+
+    @on(TextArea.Changed, "#notes")
+    def _notes_changed(self, event: TextArea.Changed) -> None:
+        self.state.notes = event.text_area.text
+
+    def _show_problems(self, problems: dict[str, str]) -> None:
+        for label in self.query(".stage-error").results(FieldError):
+            label.show("")
+        first = None
+        for key, msg in problems.items():
+            found = self.query(f"#se-{key}")
+            if found:
+                found.first(FieldError).show(msg)
+                first = first or self.query(f"#sf-{key}, #{key}").first()
+            else:
+                self.notify(msg, severity="error")
+        if first is not None:
+            first.focus()
+
+    def action_next_stage(self) -> None:
+        problems = self.state.advance(self.desk.now())
+        if problems:
+            self._show_problems(problems)
+            return
+        if self.state.in_wrapup and not self.state.outcome:
+            self.state.outcome = self.state.suggested_outcome({k for k, _ in self.created})
+        self._show_stage()
+        self._update_info()
+
+    def action_back(self) -> None:
+        if self.state.back():
+            self._show_stage()
+            self._update_info()
+
+    # -- work from the call ---------------------------------------------------------------------
+
+    def action_new_customer(self) -> None:
+        self.app.push_screen(
+            NewCustomerScreen(self.desk.display_phone(self.state.from_number)),
+            self._customer_created,
+        )
+
+    def _created(self, kind: str, label: str) -> callable:  # type: ignore[valid-type]
+        def done(result: int | None) -> None:
+            if result is None:
+                return
+            self.created.append((kind, result))
+            self.query_one("#created", Label).update(
+                "Created: " + ", ".join(f"{k.replace('_', ' ')} #{i}" for k, i in self.created)
+            )
+            self.notify(f"{label} #{result} saved.")
+            self.query_one(Sidebar).refresh_data()
+            if self.state.customer_id:
+                self._show_customer()
+
+        return done
+
+    def _needs_customer(self) -> bool:
+        if self.state.customer_id is None:
+            self.notify(
+                "Register the caller first (F4): work needs a customer.", severity="warning"
+            )
+            return True
+        return False
+
+    def action_callback(self) -> None:
+        if not self._needs_customer():
+            self.app.push_screen(CallbackForm(self.state), self._created("callback", "Callback"))
+
+    def action_work_order(self) -> None:
+        if not self._needs_customer():
+            self.app.push_screen(
+                WorkOrderForm(self.state, self.desk.assignable()),
+                self._created("work_order", "Work order"),
+            )
+
+    def action_complaint(self) -> None:
+        if not self._needs_customer():
+            self.app.push_screen(ComplaintForm(self.state), self._created("complaint", "Complaint"))
+
+    # -- ending the call ------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if not self.state.in_wrapup:
+            return
+        error = self.query_one("#wrapup-error", FieldError)
+        try:
+            call_id = self.desk.save_call(self.state)
+        except ValidationError as exc:
+            self._show_problems(exc.errors)
+            return
+        except StorageError as exc:
+            error.show(str(exc))
+            return
+        self.post_message(self.Saved(call_id))
+        self.notify(f"Call #{call_id} saved.")
+        self.dismiss(call_id)
+
+    def action_abandon(self) -> None:
+        if self.created:
+            self.notify(
+                "Work was created on this call: go on to wrap-up (F2) and save it (ctrl+s).",
+                severity="warning",
+            )
+            return
+        if not self.number_known:
+            self.dismiss(None)
+            return
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen("Leave this call without saving it?"), decided)

@@ -1,0 +1,147 @@
+"""The desk: what the agent sees between calls."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+from seat.desk import RecentCall, StorageError
+from seat.screens.call import CallScreen
+from seat.screens.details import FindCustomerScreen, WorkOrderScreen
+from seat.widgets.sidebar import Sidebar
+
+WELCOME = (
+    "[b]n[/b]  take a call       [b]f[/b]  find a customer\n"
+    "[b]s[/b]  my queue (Enter opens an item)\n"
+    "[b]r[/b]  refresh           [b]ctrl+p[/b]  all commands"
+)
+
+
+class DeskScreen(Screen[None]):
+    BINDINGS = [
+        Binding(
+            "n,f2",
+            "new_call",
+            "Take call",
+            tooltip="Start a call: type the caller's number",
+            id="desk.new_call",
+        ),
+        Binding("f", "find", "Find", tooltip="Look up a customer by phone", id="desk.find"),
+        Binding("s", "focus_queue", "Queue", tooltip="Move to the sidebar queue", id="desk.queue"),
+        Binding(
+            "r", "refresh", "Refresh", tooltip="Reload queue and recent calls", id="desk.refresh"
+        ),
+        Binding("q", "app.quit", "Quit", tooltip="Leave the seat", id="desk.quit"),
+    ]
+
+    DEFAULT_CSS = """
+    DeskScreen #body { height: 1fr; }
+    DeskScreen #main { width: 1fr; padding: 0 1; }
+    DeskScreen #hello { height: auto; background: $boost; padding: 0 1; text-style: bold; }
+    DeskScreen #keys { height: auto; padding: 1 1; border: round $primary; margin: 1 0; }
+    DeskScreen #recent-title { text-style: bold; }
+    DeskScreen DataTable { height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                yield Label("", id="hello")
+                yield Static(WELCOME, id="keys")
+                yield Label("My last calls", id="recent-title")
+                yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
+            yield Sidebar(id="sidebar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("When", "Customer", "Need", "Outcome")
+        self._hello()
+        self.load_recent()
+        self.query_one("#sidebar OptionList").focus()
+
+    def _hello(self) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        agent = self.app.agent  # type: ignore[attr-defined]
+        now = desk.local(desk.now())
+        role = " (supervisor)" if agent.role == "supervisor" else ""
+        self.query_one("#hello", Label).update(
+            f"{agent.display_name}{role} · {now:%a %Y-%m-%d %H:%M} · {desk.settings.company}"
+        )
+
+    @work(thread=True, exclusive=True, group="recent")
+    def load_recent(self) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        try:
+            rows = desk.recent_calls(self.app.agent.id)  # type: ignore[attr-defined]
+        except StorageError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._fill_recent, rows)
+
+    def _fill_recent(self, rows: list[RecentCall]) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        table = self.query_one(DataTable)
+        table.clear()
+        for r in rows:
+            who = r.customer or desk.display_phone(r.from_number) or "-"
+            table.add_row(
+                f"{desk.local(r.started_at):%m-%d %H:%M}",
+                Text(who, overflow="ellipsis", no_wrap=True),
+                r.need_category or "-",
+                (r.outcome or "-").replace("_", " "),
+            )
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_new_call(self) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        state = desk.new_call(agent_id=self.app.agent.id)  # type: ignore[attr-defined]
+        self.app.push_screen(CallScreen(state), self._call_ended)
+
+    def _call_ended(self, _call_id: int | None) -> None:
+        self.action_refresh()
+
+    def action_find(self) -> None:
+        self.app.push_screen(FindCustomerScreen())
+
+    def action_focus_queue(self) -> None:
+        self.query_one("#sidebar OptionList").focus()
+
+    def action_refresh(self) -> None:
+        self._hello()
+        self.query_one(Sidebar).refresh_data()
+        self.load_recent()
+
+    def on_sidebar_work_order_chosen(self, event: Sidebar.WorkOrderChosen) -> None:
+        self.app.push_screen(WorkOrderScreen(event.work_order_id))
+
+    def on_sidebar_callback_chosen(self, event: Sidebar.CallbackChosen) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        try:
+            cb = desk.callback(event.callback_id)
+            name = desk.customer_name(event.customer_id)
+            card = desk.card(event.customer_id)
+        except StorageError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if cb is None or card is None:
+            self.notify("That callback is gone.", severity="warning")
+            return
+        number = card.phones[0] if card.phones else None
+        script_id = "callback" if "callback" in desk.scripts else "inbound"
+        state = desk.new_call(
+            agent_id=self.app.agent.id,  # type: ignore[attr-defined]
+            script_id=script_id,
+            customer_id=event.customer_id,
+            from_number=number,
+            callback_id=event.callback_id,
+        )
+        self.app.push_screen(
+            CallScreen(state, customer_name=name, reason=str(cb["reason"])), self._call_ended
+        )

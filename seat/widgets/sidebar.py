@@ -1,0 +1,162 @@
+"""The sidebar: the agent's due and overdue callbacks and open work orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from seat.desk import StorageError
+from seat.work import CallbackItem, SidebarData, WorkOrderItem
+
+
+def _ago(delta_minutes: int) -> str:
+    m = abs(delta_minutes)
+    if m < 60:
+        return f"{m}m"
+    if m < 48 * 60:
+        return f"{m // 60}h{m % 60:02d}"
+    return f"{m // 1440}d"
+
+
+def callback_prompt(item: CallbackItem, now: datetime, local: datetime, width: int = 28) -> Text:
+    overdue = item.overdue(now)
+    minutes = int((item.due_at - now).total_seconds() // 60)
+    symbol, style = ("⚠", "bold red") if overdue else ("◷", "yellow")
+    when = f"overdue {_ago(minutes)}" if overdue else f"due {local:%H:%M}"
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(f"{symbol} ", style=style)
+    line.append(item.customer_name)
+    line.append("\n  ")
+    line.append(when, style=style)
+    line.append(f" · {item.kind.replace('_', ' ')}", style="dim")
+    return line
+
+
+def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Text:
+    late = item.late(now)
+    if item.urgent:
+        symbol, style = "‼", "bold red"
+    elif late:
+        symbol, style = "⚠", "red"
+    else:
+        symbol, style = "•", ""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(f"{symbol} ", style=style)
+    line.append(f"#{item.id} {item.short_text}")
+    line.append("\n  ")
+    tags = []
+    if item.urgent:
+        tags.append("URGENT")
+    tags.append(f"late {local:%m-%d}" if late else f"due {local:%m-%d %H:%M}")
+    line.append(" · ".join(tags), style=style or "dim")
+    line.append(f" · {item.customer_name}", style="dim")
+    return line
+
+
+class Sidebar(Vertical):
+    """Always on screen; refreshes on a timer from the shared database."""
+
+    DEFAULT_CSS = """
+    Sidebar { width: 32; border-left: tall $primary-background; padding: 0; }
+    Sidebar > Label.title { text-style: bold; padding: 0 1; background: $boost; width: 100%; }
+    Sidebar > OptionList { height: 1fr; border: none; padding: 0; }
+    Sidebar > Label#sidebar-status { color: $text-muted; padding: 0 1; }
+    """
+
+    @dataclass
+    class CallbackChosen(Message):
+        callback_id: int
+        customer_id: int
+
+    @dataclass
+    class WorkOrderChosen(Message):
+        work_order_id: int
+
+    @dataclass
+    class Refreshed(Message):
+        data: SidebarData
+
+    def compose(self) -> ComposeResult:
+        yield Label("My queue", classes="title", id="sidebar-title")
+        yield OptionList(id="sidebar-list")
+        yield Label("", id="sidebar-status")
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+        self.set_interval(self.app.desk.settings.refresh_seconds, self.refresh_data)  # type: ignore[attr-defined]
+
+    @work(thread=True, exclusive=True, group="sidebar")
+    def refresh_data(self) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        try:
+            data = desk.sidebar(self.app.agent.id)  # type: ignore[attr-defined]
+        except StorageError as exc:
+            self.app.call_from_thread(self._status, str(exc))
+            return
+        self.post_message(self.Refreshed(data))
+
+    def _status(self, text: str) -> None:
+        self.query_one("#sidebar-status", Label).update(text)
+
+    def on_sidebar_refreshed(self, event: Refreshed) -> None:
+        event.stop()
+        self.show(event.data)
+
+    def show(self, data: SidebarData) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        now = desk.now()
+        options = self.query_one(OptionList)
+        keep = options.highlighted_option.id if options.highlighted_option else None
+        overdue = [c for c in data.callbacks if c.overdue(now)]
+        due = [c for c in data.callbacks if not c.overdue(now)]
+        items: list[Option | None] = [
+            Option(
+                Text(f"Callbacks {len(overdue)} late · {len(due)} due", style="bold"),
+                disabled=True,
+            )
+        ]
+        for c in overdue + due:
+            items.append(
+                Option(
+                    callback_prompt(c, now, desk.local(c.due_at)), id=f"cb:{c.id}:{c.customer_id}"
+                )
+            )
+        if not data.callbacks:
+            items.append(Option(Text("  nothing due", style="dim"), disabled=True))
+        items.append(None)
+        urgent = sum(1 for w in data.work_orders if w.urgent)
+        items.append(
+            Option(
+                Text(f"Orders {len(data.work_orders)} open · {urgent} urgent", style="bold"),
+                disabled=True,
+            )
+        )
+        for w in data.work_orders:
+            items.append(Option(work_order_prompt(w, now, desk.local(w.due_at)), id=f"wo:{w.id}"))
+        if not data.work_orders:
+            items.append(Option(Text("  none open", style="dim"), disabled=True))
+        options.set_options(items)
+        if keep:
+            try:
+                options.highlighted = options.get_option_index(keep)
+            except Exception:  # the item went away: keep no highlight
+                pass
+        self._status(f"{data.complaints_open} open complaint(s) · {desk.local(now):%H:%M}")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        oid = event.option.id or ""
+        kind, _, rest = oid.partition(":")
+        if kind == "cb":
+            cb_id, _, cust = rest.partition(":")
+            self.post_message(self.CallbackChosen(int(cb_id), int(cust)))
+        elif kind == "wo":
+            self.post_message(self.WorkOrderChosen(int(rest)))

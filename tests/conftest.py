@@ -1,0 +1,92 @@
+"""Shared fixtures: a temporary desk database, a fixed clock, a small known world."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from seat import agents, customers, work
+from seat.clock import FixedClock
+from seat.config import Settings
+from seat.db import make_engine
+
+# 10:00 in Shanghai on a Monday.
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'desk.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str):
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return replace(Settings(), database_url=db_url, refresh_seconds=3600)
+
+
+@pytest.fixture
+def session(engine):
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+def populate(engine, now: datetime = NOW) -> dict[str, int]:
+    """Two agents, three customers, callbacks and work orders around `now`."""
+    ids: dict[str, int] = {}
+    with Session(engine, expire_on_commit=False) as s:
+        li = agents.ensure_agent(session=s, name="li.na")
+        wang = agents.ensure_agent(session=s, name="wang.wei")
+        ids["li"], ids["wang"] = li.id, wang.id
+        past = now - timedelta(days=30)
+        fang = customers.create_customer(
+            session=s, now=past, name="Wang Fang", phone_text="138 0013 8000", tier="vip",
+            birthday="1985-11-30", gender="female", address="88 Nanjing Rd, Shanghai",
+        )
+        min_ = customers.create_customer(
+            session=s, now=past, name="张敏", phone_text="139 1234 5678", tier="gold",
+        )
+        tom = customers.create_customer(
+            session=s, now=past, name="Tom Baker", phone_text="+44 20 7946 0958",
+        )
+        ids.update(fang=fang.id, min=min_.id, tom=tom.id)
+        s.commit()
+        # Rows dated in the past are written directly: the rules refuse past due times.
+        from seat.models import Callback, WorkOrder
+
+        s.add(Callback(customer_id=fang.id, owner_id=li.id, reason="Washer repair follow-up",
+                       kind="satisfaction", due_at=now - timedelta(hours=3), created_at=past))
+        s.add(Callback(customer_id=min_.id, owner_id=li.id, reason="Birthday greeting",
+                       kind="birthday", due_at=now + timedelta(hours=2), created_at=past))
+        s.add(WorkOrder(kind="service_request", short_text="Fridge not cooling",
+                        customer_id=min_.id, assignee_id=li.id, urgent=False,
+                        due_at=now + timedelta(days=1), created_at=past))
+        s.add(WorkOrder(kind="delivery_exception", short_text="Sofa cover torn on delivery",
+                        customer_id=fang.id, assignee_id=li.id, urgent=True,
+                        due_at=now + timedelta(hours=4), created_at=past))
+        s.add(WorkOrder(kind="service_request", short_text="Dryer noisy",
+                        customer_id=tom.id, assignee_id=li.id, urgent=False,
+                        due_at=now - timedelta(days=1), created_at=past))
+        s.commit()
+        assert work.sidebar(session=s, agent_id=li.id, now=now).callbacks
+    return ids
+
+
+@pytest.fixture
+def world(engine) -> dict[str, int]:
+    return populate(engine)
