@@ -59,7 +59,7 @@ class CallState:
         return msgs
 
     def advance(self, now: datetime) -> dict[str, str]:
-        """Go to the next stage (or wrap-up). Returns problems instead if the stage is incomplete."""
+        """Go to the next stage (or wrap-up); returns problems if the stage is incomplete."""
         if self.in_wrapup:
             return {}
         problems = self.problems()

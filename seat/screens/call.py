@@ -46,16 +46,12 @@ class CallScreen(Screen[int | None]):
         Binding("f2", "next_stage", "Next", tooltip="Go to the next stage", id="call.next"),
         Binding("f3", "back", "Back", tooltip="Back to the previous stage", id="call.back"),
         Binding(
-            "f4", "new_customer", "New customer", tooltip="Register the caller", id="call.customer"
+            "f4", "new_customer", "Customer", tooltip="Register the caller", id="call.customer"
         ),
         Binding("f5", "callback", "Callback", tooltip="Schedule a callback", id="call.callback"),
-        Binding(
-            "f6", "work_order", "Work order", tooltip="Open a work order", id="call.work_order"
-        ),
+        Binding("f6", "work_order", "Order", tooltip="Open a work order", id="call.work_order"),
         Binding("f7", "complaint", "Complaint", tooltip="Open a complaint", id="call.complaint"),
-        Binding(
-            "ctrl+s", "save", "Save call", tooltip="Save the call and its wrap-up", id="call.save"
-        ),
+        Binding("ctrl+s", "save", "Save", tooltip="Save the call and its wrap-up", id="call.save"),
         Binding("escape", "abandon", "Abandon", tooltip="Leave without saving", id="call.abandon"),
     ]
 
@@ -72,6 +68,7 @@ class CallScreen(Screen[int | None]):
     CallScreen SelectionList { height: auto; border: none; padding: 0; margin-bottom: 1; }
     CallScreen .field-label { color: $text-muted; }
     CallScreen TextArea { height: 5; }
+    CallScreen #stage Input { background: $boost; }
     CallScreen #created { color: $success; height: auto; }
     """
 
@@ -106,11 +103,11 @@ class CallScreen(Screen[int | None]):
             yield Sidebar(id="sidebar")
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         card = self.query_one(CustomerCardView)
         if self.number_known:
             self._show_customer()
-            self._show_stage()
+            await self._show_stage()
         else:
             card.display = False
             self.query_one("#stage").display = False
@@ -129,27 +126,30 @@ class CallScreen(Screen[int | None]):
         else:
             idx = PHASES.index(s.stage.phase) + 1
             where = f"{idx}/4 {PHASE_TITLES[s.stage.phase]}"
-        kind = "Callback" if s.script.kind == "callback" else "Call"
-        self.query_one("#call-info", Label).update(f"{kind} · {number} · {where}")
+        kind = "Callback · " if s.script.kind == "callback" else ""
+        self.query_one("#call-info", Label).update(f"{kind}{number} · {where}")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the keys that do nothing now, so the footer shows what works."""
         looked_up = self.number_known
         if action in ("next_stage", "back", "callback", "work_order", "complaint"):
             if not looked_up:
-                return None
+                return False
             if action == "next_stage" and self.state.in_wrapup:
-                return None
+                return False
+            if action in ("callback", "work_order", "complaint"):
+                return self.state.customer_id is not None
         if action == "new_customer":
-            return True if looked_up and self.state.customer_id is None else None
+            return looked_up and self.state.customer_id is None
         if action == "save":
-            return True if self.state.in_wrapup else None
+            return self.state.in_wrapup
         return True
 
     # -- the number ---------------------------------------------------------------------------
 
     @on(Input.Submitted, "#number")
-    def lookup_number(self, event: Input.Submitted) -> None:
+    async def lookup_number(self, event: Input.Submitted) -> None:
         event.stop()
         error = self.query_one("#number-error", FieldError)
         try:
@@ -170,21 +170,21 @@ class CallScreen(Screen[int | None]):
             self.state.customer_id = hit.id
             self.customer_name = hit.name
             self._show_customer()
-            self._show_stage()
+            await self._show_stage()
         else:
             self._show_customer()
-            self._show_stage()
+            await self._show_stage()
             self.app.push_screen(NewCustomerScreen(phone.display(e164)), self._customer_created)
         self._update_info()
 
-    def _customer_created(self, customer_id: int | None) -> None:
+    async def _customer_created(self, customer_id: int | None) -> None:
         if customer_id is None:
             self.notify("Continuing with an unregistered caller (F4 registers them).")
             return
         self.state.customer_id = customer_id
         self.customer_name = self.desk.customer_name(customer_id)
         self._show_customer()
-        self._show_stage()
+        await self._show_stage()
         self._update_info()
 
     def _show_customer(self) -> None:
@@ -204,11 +204,11 @@ class CallScreen(Screen[int | None]):
             "reason": self.reason or "our recent service",
         }
 
-    def _show_stage(self) -> None:
+    async def _show_stage(self) -> None:
         panel = self.query_one("#stage", VerticalScroll)
-        panel.remove_children()
+        await panel.remove_children()
         if self.state.in_wrapup:
-            panel.mount_all(self._wrapup_widgets())
+            await panel.mount_all(self._wrapup_widgets())
             self.call_after_refresh(self._focus_first, panel)
             return
         stage = self.state.stage
@@ -226,20 +226,24 @@ class CallScreen(Screen[int | None]):
             current = self.state.values.get(f.id, "")
             if f.type == "choice":
                 w: Widget = Select(
-                    [(c, c) for c in f.choices], value=current or Select.NULL, id=f"sf-{f.id}"
+                    [(c, c) for c in f.choices],
+                    value=current or Select.NULL,
+                    id=f"sf-{f.id}",
+                    compact=True,
                 )
             elif f.type == "score":
                 w = Select(
                     [(str(i), str(i)) for i in range(5, 0, -1)],
                     value=current or Select.NULL,
                     id=f"sf-{f.id}",
+                    compact=True,
                 )
             else:
-                w = Input(current, id=f"sf-{f.id}", placeholder=f.help or "")
+                w = Input(current, id=f"sf-{f.id}", placeholder=f.help or "", compact=True)
             widgets.append(w)
             widgets.append(FieldError(id=f"se-{f.id}", classes="stage-error"))
         widgets.append(Label("F2 next stage · F3 back", classes="field-label"))
-        panel.mount_all(widgets)
+        await panel.mount_all(widgets)
         panel.scroll_home(animate=False)
         self.call_after_refresh(self._focus_first, panel)
 
@@ -259,7 +263,7 @@ class CallScreen(Screen[int | None]):
                 "Choose the outcome, write the notes, then ctrl+s saves the call.", classes="say"
             ),
             Label("Outcome *", classes="field-label"),
-            Select(options, value=suggested, id="outcome"),
+            Select(options, value=suggested, id="outcome", compact=True),
             FieldError(id="se-outcome", classes="stage-error"),
             Label("Notes", classes="field-label"),
             notes,
@@ -304,19 +308,19 @@ class CallScreen(Screen[int | None]):
         if first is not None:
             first.focus()
 
-    def action_next_stage(self) -> None:
+    async def action_next_stage(self) -> None:
         problems = self.state.advance(self.desk.now())
         if problems:
             self._show_problems(problems)
             return
         if self.state.in_wrapup and not self.state.outcome:
             self.state.outcome = self.state.suggested_outcome({k for k, _ in self.created})
-        self._show_stage()
+        await self._show_stage()
         self._update_info()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if self.state.back():
-            self._show_stage()
+            await self._show_stage()
             self._update_info()
 
     # -- work from the call ---------------------------------------------------------------------

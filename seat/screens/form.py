@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, Switch, TextArea
+from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from seat.customers import ValidationError
 from seat.desk import StorageError
@@ -23,10 +23,11 @@ class FormScreen(ModalScreen[int | None]):
         width: 76; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
-    FormScreen VerticalScroll { height: auto; max-height: 18; }
+    FormScreen VerticalScroll { height: auto; max-height: 19; }
     FormScreen .field-label { color: $text-muted; margin-top: 0; }
     FormScreen .field-error { color: $error; height: auto; }
     FormScreen Input, FormScreen Select { width: 100%; }
+    FormScreen Input { background: $boost; }
     FormScreen TextArea { height: 4; }
     FormScreen #form-error { color: $error; text-style: bold; }
     FormScreen #form-help { color: $text-muted; }
@@ -53,6 +54,8 @@ class FormScreen(ModalScreen[int | None]):
     @staticmethod
     def field(label: str, name: str, widget: Widget) -> ComposeResult:
         widget.id = f"f-{name}"
+        if hasattr(widget, "compact"):
+            widget.compact = True  # one line a field: a form fits at 80x24
         yield Label(label, classes="field-label")
         yield widget
         yield FieldError(id=f"err-{name}", classes="field-error")
@@ -68,7 +71,7 @@ class FormScreen(ModalScreen[int | None]):
         raise TypeError(name)
 
     def flag(self, name: str) -> bool:
-        return self.query_one(f"#f-{name}", Switch).value
+        return self.query_one(f"#f-{name}", Checkbox).value
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for label in self.query(".field-error").results(FieldError):

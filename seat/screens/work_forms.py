@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Input, Select, Switch, TextArea
+from textual.widgets import Checkbox, Input, Select, TextArea
 
 from seat.calls import CallState
 from seat.screens.form import FormScreen
@@ -47,7 +47,7 @@ class WorkOrderForm(FormScreen):
         yield from self.field(
             "Assignee *", "assignee", Select([(name, str(i)) for i, name in self.agents])
         )
-        yield from self.field("Urgent", "urgent", Switch(value=False))
+        yield from self.field("Urgency", "urgent", Checkbox("Urgent: dispatch at once"))
         yield from self.field(
             "Expected end (+2h, 15:00, 2026-11-24 10:00) *", "due_at", Input(placeholder="+1d")
         )

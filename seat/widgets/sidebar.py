@@ -26,18 +26,24 @@ def _ago(delta_minutes: int) -> str:
     return f"{m // 1440}d"
 
 
-def callback_prompt(item: CallbackItem, now: datetime, local: datetime, width: int = 28) -> Text:
+WIDTH = 28
+
+
+def _two_lines(first: Text, second: Text) -> Text:
+    """Each line cut to the sidebar's width by cell (CJK counts double), never wrapped."""
+    for line in (first, second):
+        line.truncate(WIDTH, overflow="ellipsis")
+    return Text("\n").join([first, second])
+
+
+def callback_prompt(item: CallbackItem, now: datetime, local: datetime) -> Text:
     overdue = item.overdue(now)
     minutes = int((item.due_at - now).total_seconds() // 60)
     symbol, style = ("⚠", "bold red") if overdue else ("◷", "yellow")
     when = f"overdue {_ago(minutes)}" if overdue else f"due {local:%H:%M}"
-    line = Text(no_wrap=True, overflow="ellipsis")
-    line.append(f"{symbol} ", style=style)
-    line.append(item.customer_name)
-    line.append("\n  ")
-    line.append(when, style=style)
-    line.append(f" · {item.kind.replace('_', ' ')}", style="dim")
-    return line
+    first = Text.assemble((f"{symbol} ", style), item.customer_name)
+    second = Text.assemble("  ", (when, style), (f" · {item.kind.replace('_', ' ')}", "dim"))
+    return _two_lines(first, second)
 
 
 def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Text:
@@ -48,17 +54,13 @@ def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Te
         symbol, style = "⚠", "red"
     else:
         symbol, style = "•", ""
-    line = Text(no_wrap=True, overflow="ellipsis")
-    line.append(f"{symbol} ", style=style)
-    line.append(f"#{item.id} {item.short_text}")
-    line.append("\n  ")
-    tags = []
-    if item.urgent:
-        tags.append("URGENT")
+    first = Text.assemble((f"{symbol} ", style), f"#{item.id} {item.short_text}")
+    tags = ["URGENT"] if item.urgent else []
     tags.append(f"late {local:%m-%d}" if late else f"due {local:%m-%d %H:%M}")
-    line.append(" · ".join(tags), style=style or "dim")
-    line.append(f" · {item.customer_name}", style="dim")
-    return line
+    second = Text.assemble(
+        "  ", (" · ".join(tags), style or "dim"), (f" · {item.customer_name}", "dim")
+    )
+    return _two_lines(first, second)
 
 
 class Sidebar(Vertical):

@@ -1,0 +1,1019 @@
+"""Demo and benchmark data: a realistic desk, seeded fast.
+
+`seed` writes agents, customers (with one or two mobile numbers each), a year of
+calls, callbacks, work orders and a few complaints with SQLAlchemy Core bulk
+inserts (executemany in batches), so 200,000 customers and 1,000,000 calls take
+minutes, not hours. Everything is drawn from `random.Random(seed)`: the same
+seed and the same `now` on the same database give the same rows.
+
+Re-seeding a database that already has customers appends: agents are added
+only if their login is missing, new customers get ids after the highest one on
+file and fresh phone numbers that are not yet on file, and the calls, callbacks,
+work orders and complaints of the run belong to the new customers. (The random
+stream is then keyed on the seed and the highest existing customer id, so the
+second batch is not a copy of the first.)
+
+Every agent of the demo desk (li.na ... zhao.lei) is guaranteed, whatever the
+randomness, at least 2 overdue open callbacks, 2 open callbacks due within the
+next four hours, 1 urgent open work order and 2 non-urgent open work orders,
+as long as the run has customers and the callback and work-order counts leave
+room for them (4 callbacks and 3 work orders per agent; the defaults always do).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Connection, Engine
+
+from seat.models import (
+    Agent,
+    Call,
+    Callback,
+    CallbackKind,
+    CallbackStatus,
+    Complaint,
+    Customer,
+    NeedCategory,
+    Outcome,
+    PhoneNumber,
+    Role,
+    Tier,
+    WorkOrder,
+    WorkOrderKind,
+)
+
+BATCH = 20_000
+FREQUENT_STRIDE = 20  # one customer in 20 calls far more often than the rest
+CHINA = timedelta(hours=8)  # Asia/Shanghai has no daylight saving time.
+
+AGENTS: tuple[tuple[str, str, str], ...] = (
+    ("li.na", "Li Na", Role.AGENT.value),
+    ("wang.wei", "Wang Wei", Role.AGENT.value),
+    ("zhang.min", "Zhang Min", Role.AGENT.value),
+    ("chen.jie", "Chen Jie", Role.AGENT.value),
+    ("liu.yang", "Liu Yang", Role.AGENT.value),
+    ("zhao.lei", "Zhao Lei", Role.SUPERVISOR.value),
+)
+
+DEMO_CUSTOMERS = 300
+DEMO_CALLS = 3_000
+
+# Guarantees per agent (see the module docstring).
+OVERDUE_PER_AGENT = 2
+DUE_SOON_PER_AGENT = 2
+URGENT_PER_AGENT = 1
+NORMAL_WO_PER_AGENT = 2
+
+# Mobile prefixes that libphonenumber accepts as valid CN mobiles.
+MOBILE_PREFIXES: tuple[int, ...] = (
+    *range(130, 140),
+    150,
+    151,
+    152,
+    153,
+    155,
+    156,
+    157,
+    158,
+    159,
+    177,
+    *range(180, 190),
+)
+
+SURNAMES: tuple[tuple[str, str], ...] = (
+    ("王", "Wang"), ("李", "Li"), ("张", "Zhang"), ("刘", "Liu"), ("陈", "Chen"),
+    ("杨", "Yang"), ("黄", "Huang"), ("赵", "Zhao"), ("吴", "Wu"), ("周", "Zhou"),
+    ("徐", "Xu"), ("孙", "Sun"), ("马", "Ma"), ("朱", "Zhu"), ("胡", "Hu"),
+    ("郭", "Guo"), ("何", "He"), ("林", "Lin"), ("高", "Gao"), ("罗", "Luo"),
+    ("郑", "Zheng"), ("梁", "Liang"), ("谢", "Xie"), ("宋", "Song"), ("唐", "Tang"),
+    ("韩", "Han"), ("冯", "Feng"), ("邓", "Deng"), ("曹", "Cao"), ("彭", "Peng"),
+)  # fmt: skip
+FEMALE_GIVEN: tuple[tuple[str, str], ...] = (
+    ("芳", "Fang"), ("娜", "Na"), ("敏", "Min"), ("静", "Jing"), ("丽", "Li"),
+    ("艳", "Yan"), ("婷", "Ting"), ("雪", "Xue"), ("慧", "Hui"), ("玲", "Ling"),
+    ("秀英", "Xiuying"), ("桂英", "Guiying"), ("晓红", "Xiaohong"), ("佳怡", "Jiayi"),
+    ("欣怡", "Xinyi"), ("梓涵", "Zihan"), ("美玲", "Meiling"), ("丹", "Dan"),
+)  # fmt: skip
+MALE_GIVEN: tuple[tuple[str, str], ...] = (
+    ("伟", "Wei"), ("强", "Qiang"), ("磊", "Lei"), ("军", "Jun"), ("洋", "Yang"),
+    ("勇", "Yong"), ("杰", "Jie"), ("涛", "Tao"), ("明", "Ming"), ("超", "Chao"),
+    ("建国", "Jianguo"), ("志强", "Zhiqiang"), ("浩然", "Haoran"), ("宇轩", "Yuxuan"),
+    ("子豪", "Zihao"), ("俊杰", "Junjie"), ("国华", "Guohua"), ("鹏", "Peng"),
+)  # fmt: skip
+
+# (city en, city zh, districts [(en, zh)], streets [(en, zh)])
+CITIES: tuple[tuple[str, str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Shanghai",
+        "上海市",
+        (
+            ("Pudong New Area", "浦东新区"),
+            ("Xuhui District", "徐汇区"),
+            ("Jing'an District", "静安区"),
+        ),
+        (
+            ("Zhangyang Rd", "张杨路"),
+            ("Huaihai Middle Rd", "淮海中路"),
+            ("Nanjing West Rd", "南京西路"),
+            ("Century Ave", "世纪大道"),
+        ),
+    ),
+    (
+        "Beijing",
+        "北京市",
+        (
+            ("Chaoyang District", "朝阳区"),
+            ("Haidian District", "海淀区"),
+            ("Dongcheng District", "东城区"),
+        ),
+        (
+            ("Jianguo Rd", "建国路"),
+            ("Zhongguancun St", "中关村大街"),
+            ("Wangfujing St", "王府井大街"),
+            ("Xueyuan Rd", "学院路"),
+        ),
+    ),
+    (
+        "Guangzhou",
+        "广州市",
+        (
+            ("Tianhe District", "天河区"),
+            ("Yuexiu District", "越秀区"),
+            ("Haizhu District", "海珠区"),
+        ),
+        (
+            ("Tianhe Rd", "天河路"),
+            ("Zhongshan 5th Rd", "中山五路"),
+            ("Jiangnan West Rd", "江南西路"),
+            ("Huacheng Ave", "花城大道"),
+        ),
+    ),
+    (
+        "Shenzhen",
+        "深圳市",
+        (
+            ("Nanshan District", "南山区"),
+            ("Futian District", "福田区"),
+            ("Luohu District", "罗湖区"),
+        ),
+        (
+            ("Shennan Blvd", "深南大道"),
+            ("Keyuan Rd", "科苑路"),
+            ("Huaqiang North Rd", "华强北路"),
+            ("Nanhai Ave", "南海大道"),
+        ),
+    ),
+    (
+        "Hangzhou",
+        "杭州市",
+        (
+            ("Xihu District", "西湖区"),
+            ("Shangcheng District", "上城区"),
+            ("Binjiang District", "滨江区"),
+        ),
+        (
+            ("Wensan Rd", "文三路"),
+            ("Yan'an Rd", "延安路"),
+            ("Jianghan Rd", "江汉路"),
+            ("Tianmushan Rd", "天目山路"),
+        ),
+    ),
+    (
+        "Chengdu",
+        "成都市",
+        (
+            ("Jinjiang District", "锦江区"),
+            ("Wuhou District", "武侯区"),
+            ("Qingyang District", "青羊区"),
+        ),
+        (
+            ("Chunxi Rd", "春熙路"),
+            ("Renmin South Rd", "人民南路"),
+            ("Tianfu Ave", "天府大道"),
+            ("Shuncheng St", "顺城大街"),
+        ),
+    ),
+    (
+        "Wuhan",
+        "武汉市",
+        (
+            ("Wuchang District", "武昌区"),
+            ("Jianghan District", "江汉区"),
+            ("Hongshan District", "洪山区"),
+        ),
+        (
+            ("Zhongbei Rd", "中北路"),
+            ("Jiefang Ave", "解放大道"),
+            ("Luoyu Rd", "珞喻路"),
+            ("Zhongshan Ave", "中山大道"),
+        ),
+    ),
+    (
+        "Nanjing",
+        "南京市",
+        (
+            ("Gulou District", "鼓楼区"),
+            ("Qinhuai District", "秦淮区"),
+            ("Jianye District", "建邺区"),
+        ),
+        (
+            ("Zhongshan Rd", "中山路"),
+            ("Hanzhong Rd", "汉中路"),
+            ("Jiangdong Middle Rd", "江东中路"),
+            ("Taiping South Rd", "太平南路"),
+        ),
+    ),
+)
+
+OCCUPATIONS: tuple[tuple[str, str], ...] = (
+    ("Teacher", "教师"), ("Engineer", "工程师"), ("Nurse", "护士"), ("Shop owner", "个体户"),
+    ("Accountant", "会计"), ("Driver", "司机"), ("Civil servant", "公务员"), ("Retired", "退休"),
+    ("Student", "学生"), ("Doctor", "医生"), ("Sales manager", "销售经理"),
+    ("Programmer", "程序员"), ("Chef", "厨师"), ("Lawyer", "律师"), ("Designer", "设计师"),
+)  # fmt: skip
+
+PRODUCTS: tuple[tuple[str, str], ...] = (
+    ("washing machine", "洗衣机"), ("refrigerator", "冰箱"), ("air conditioner", "空调"),
+    ("sofa", "沙发"), ("mattress", "床垫"), ("wardrobe", "衣柜"), ("dining table", "餐桌"),
+    ("water heater", "热水器"), ("range hood", "油烟机"), ("TV", "电视"),
+    ("dishwasher", "洗碗机"), ("bed frame", "床架"),
+)  # fmt: skip
+
+TIER_WEIGHTS: tuple[tuple[str, int], ...] = (
+    (Tier.VIP.value, 1),
+    (Tier.DIAMOND.value, 2),
+    (Tier.PLATINUM.value, 7),
+    (Tier.GOLD.value, 15),
+    (Tier.ORDINARY.value, 75),
+)
+
+NEED_WEIGHTS: tuple[tuple[str, int], ...] = (
+    (NeedCategory.INQUIRY.value, 35),
+    (NeedCategory.REPAIR.value, 30),
+    (NeedCategory.COMPLAINT.value, 8),
+    (NeedCategory.SUGGESTION.value, 4),
+    (NeedCategory.BUSINESS.value, 15),
+    (NeedCategory.NOTICE.value, 8),
+)
+
+_O = Outcome
+OUTCOMES_BY_NEED: dict[str, tuple[tuple[str, int], ...]] = {
+    NeedCategory.INQUIRY: ((_O.RESOLVED, 88), (_O.CALLBACK_PROMISED, 12)),
+    NeedCategory.REPAIR: (
+        (_O.WORK_ORDER_CREATED, 70),
+        (_O.CALLBACK_PROMISED, 15),
+        (_O.RESOLVED, 15),
+    ),
+    NeedCategory.COMPLAINT: (
+        (_O.COMPLAINT_OPENED, 70),
+        (_O.ESCALATED, 20),
+        (_O.CALLBACK_PROMISED, 10),
+    ),
+    NeedCategory.SUGGESTION: ((_O.RESOLVED, 100),),
+    NeedCategory.BUSINESS: (
+        (_O.RESOLVED, 70),
+        (_O.WORK_ORDER_CREATED, 20),
+        (_O.CALLBACK_PROMISED, 10),
+    ),
+    NeedCategory.NOTICE: ((_O.RESOLVED, 95), (_O.CALLBACK_PROMISED, 5)),
+    "callback": ((_O.RESOLVED, 70), (_O.NO_ANSWER, 25), (_O.COMPLAINT_OPENED, 5)),
+}
+
+NOTES_EN: dict[str, tuple[str, ...]] = {
+    NeedCategory.INQUIRY: (
+        "Asked about the warranty on the {p}; explained the 3-year cover.",
+        "Asked when the {p} will be delivered; confirmed the date from the order.",
+        "Wanted to know how to clean the {p} filter; walked through the steps.",
+        "Asked for the nearest service point for the {p}; gave the address.",
+    ),
+    NeedCategory.REPAIR: (
+        "{P} stopped working yesterday; booked a technician visit.",
+        "{P} makes a loud noise when running; on-site check arranged.",
+        "{P} leaks water; customer sent photos, repair order opened.",
+        "Door of the {p} does not close; technician to bring new hinge.",
+    ),
+    NeedCategory.COMPLAINT: (
+        "Technician missed the appointment for the {p}; customer upset.",
+        "{P} delivered damaged; customer wants a replacement.",
+        "Third repair on the same {p} in two months; wants a refund.",
+    ),
+    NeedCategory.SUGGESTION: (
+        "Suggests an SMS reminder the day before a technician visit.",
+        "Would like evening delivery slots for large items like the {p}.",
+    ),
+    NeedCategory.BUSINESS: (
+        "Changed the delivery address for the {p} order.",
+        "Requested a VAT invoice for the {p} purchase.",
+        "Asked to extend the warranty on the {p}; quote sent.",
+    ),
+    NeedCategory.NOTICE: (
+        "Told about the service-centre closure on the public holiday.",
+        "Called about the recall notice; this {p} model is not affected.",
+    ),
+    "callback": (
+        "Satisfaction callback after the {p} repair; customer satisfied.",
+        "Follow-up on the {p} delivery; everything fine.",
+        "Callback about the {p}; customer asked for a second visit.",
+    ),
+}
+NOTES_ZH: dict[str, tuple[str, ...]] = {
+    NeedCategory.INQUIRY: (
+        "咨询{p}保修期，已说明三年保修。",
+        "询问{p}送货时间，已按订单确认。",
+        "咨询{p}的清洁方法，已逐步讲解。",
+    ),
+    NeedCategory.REPAIR: (
+        "{p}昨天起无法使用，已预约师傅上门。",
+        "{p}运行噪音大，已安排上门检查。",
+        "{p}漏水，客户已发照片，已建维修单。",
+    ),
+    NeedCategory.COMPLAINT: (
+        "师傅未按约定时间上门维修{p}，客户不满。",
+        "{p}送货时损坏，客户要求换货。",
+    ),
+    NeedCategory.SUGGESTION: ("建议上门前一天短信提醒。", "希望{p}等大件可晚间配送。"),
+    NeedCategory.BUSINESS: ("修改{p}订单送货地址。", "申请{p}购买发票。"),
+    NeedCategory.NOTICE: ("告知节假日服务中心休息安排。", "咨询召回通知，该{p}型号不在范围内。"),
+    "callback": (
+        "{p}维修后回访，客户满意。",
+        "{p}送货回访，一切正常。",
+        "{p}回访，客户要求再次上门。",
+    ),
+}
+NO_ANSWER_NOTES = (
+    "No answer; will try again tomorrow.",
+    "Line busy; try again later.",
+    "无人接听，明天再拨。",
+)
+
+CALLBACK_KIND_WEIGHTS: tuple[tuple[str, int], ...] = (
+    (CallbackKind.SATISFACTION.value, 40),
+    (CallbackKind.MANUAL.value, 25),
+    (CallbackKind.COMPLAINT_FOLLOW_UP.value, 10),
+    (CallbackKind.BIRTHDAY.value, 15),
+    (CallbackKind.CHURNED.value, 10),
+)
+CALLBACK_REASONS: dict[str, tuple[str, ...]] = {
+    CallbackKind.SATISFACTION: (
+        "Satisfaction check after the {p} repair.",
+        "Ask how the new {p} is working a week after delivery.",
+        "{p}维修后满意度回访。",
+    ),
+    CallbackKind.MANUAL: (
+        "Customer asked to be called back about the {p} order.",
+        "Confirm the technician's visit time for the {p}.",
+        "Call back with the spare-part price for the {p}.",
+        "回电确认{p}送货时间。",
+    ),
+    CallbackKind.COMPLAINT_FOLLOW_UP: (
+        "Follow up the complaint about the {p}; tell the customer the solution.",
+        "Check the customer accepts the replacement {p}.",
+    ),
+    CallbackKind.BIRTHDAY: ("Birthday greetings and member voucher.", "生日祝福，告知会员礼券。"),
+    CallbackKind.CHURNED: (
+        "No purchase for 3 months: ask why and mention the member offer.",
+        "会员三个月未消费，回访了解原因。",
+    ),
+}
+
+WORK_ORDER_TEXTS: dict[str, tuple[str, ...]] = {
+    WorkOrderKind.SERVICE_REQUEST: (
+        "Washing machine leaks",
+        "Refrigerator not cooling",
+        "Air conditioner drips water indoors",
+        "Water heater shows error E4",
+        "Range hood fan very noisy",
+        "TV has no picture, sound only",
+        "Dishwasher does not drain",
+        "Wardrobe door hinge broken",
+        "Mattress sagging after 6 months",
+        "冰箱不制冷",
+        "洗衣机脱水时剧烈晃动",
+    ),
+    WorkOrderKind.DELIVERY_EXCEPTION: (
+        "Sofa delivered with torn cover",
+        "Dining table delivered with scratched top",
+        "Wrong colour wardrobe delivered",
+        "Bed frame missing two slats",
+        "Delivery of refrigerator two days late",
+        "沙发送货时外包装破损",
+    ),
+}
+
+COMPLAINTS: tuple[tuple[str, str], ...] = (
+    ("Technician did not come at the agreed time, twice.", "A fixed appointment and an apology."),
+    ("Sofa delivered with a torn cover; delivery crew left without noting it.", "A new sofa."),
+    ("Refrigerator repaired three times in two months and still not cooling.", "A refund."),
+    ("Agent on the phone promised a callback that never came.", "A call from a supervisor."),
+    ("Charged for a repair that should be under warranty.", "The money back."),
+    ("洗衣机维修后仍然漏水，师傅态度差。", "更换新机并道歉。"),
+)
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """Rows written by one `seed` run (agents: only the ones that were missing)."""
+
+    agents: int
+    customers: int
+    phones: int
+    calls: int
+    callbacks: int
+    work_orders: int
+    complaints: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Cust:
+    name: str
+    address: str | None
+    phones: tuple[str, ...]
+    zh: bool
+
+
+def _default_callbacks(customers: int) -> int:
+    return 0 if customers <= 0 else min(max(40, customers // 20), 5_000)
+
+
+def _default_work_orders(customers: int) -> int:
+    return 0 if customers <= 0 else min(max(30, customers // 25), 4_000)
+
+
+def _complaint_count(customers: int) -> int:
+    return 0 if customers <= 0 else min(max(6, customers // 100), 1_000)
+
+
+def seed(
+    engine: Engine,
+    *,
+    customers: int,
+    calls: int,
+    seed: int = 7,
+    now: datetime,
+    callbacks: int | None = None,
+    work_orders: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SeedReport:
+    """Seed a realistic desk; appends to a database that already has customers.
+
+    Runs in one transaction: either all of it is written or nothing.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime")
+    if customers < 0 or calls < 0:
+        raise ValueError("counts cannot be negative")
+    n_callbacks = _default_callbacks(customers) if callbacks is None else callbacks
+    n_work_orders = _default_work_orders(customers) if work_orders is None else work_orders
+    if n_callbacks < 0 or n_work_orders < 0:
+        raise ValueError("counts cannot be negative")
+    if customers == 0 and (calls or n_callbacks or n_work_orders):
+        raise ValueError("calls, callbacks and work orders need customers to belong to")
+    n_complaints = _complaint_count(customers)
+    now = now.astimezone(UTC)
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA synchronous=OFF")
+            conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB while seeding
+            conn.commit()
+        try:
+            base = conn.execute(select(func.max(Customer.id))).scalar() or 0
+            rng = random.Random(seed if base == 0 else f"{seed}:{base}")
+            agent_ids, n_agents = _ensure_agents(conn)
+            say(f"agents: {n_agents} added")
+            people, upcoming, n_phones = _seed_customers(
+                conn, rng, base=base, count=customers, now=now, say=say
+            )
+            n_calls = _seed_calls(conn, rng, base, people, agent_ids, calls, now, say)
+            _seed_callbacks(conn, rng, base, people, upcoming, agent_ids, n_callbacks, now)
+            say(f"callbacks: {n_callbacks}")
+            _seed_work_orders(conn, rng, base, people, agent_ids, n_work_orders, now)
+            say(f"work orders: {n_work_orders}")
+            _seed_complaints(conn, rng, base, people, agent_ids, n_complaints, now)
+            say(f"complaints: {n_complaints}")
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    text(
+                        "SELECT setval(pg_get_serial_sequence('customer', 'id'), "
+                        "COALESCE((SELECT MAX(id) FROM customer), 0) + 1, false)"
+                    )
+                )
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                conn.exec_driver_sql("PRAGMA cache_size=-2000")
+                conn.commit()
+    if sqlite:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return SeedReport(
+        agents=n_agents,
+        customers=customers,
+        phones=n_phones,
+        calls=n_calls,
+        callbacks=n_callbacks,
+        work_orders=n_work_orders,
+        complaints=n_complaints,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def ensure_demo(engine: Engine, *, now: datetime) -> bool:
+    """Seed the small demo desk if the database has no customers; True if it seeded."""
+    with engine.connect() as conn:
+        if conn.execute(select(Customer.id).limit(1)).first() is not None:
+            return False
+    seed(engine, customers=DEMO_CUSTOMERS, calls=DEMO_CALLS, now=now)
+    return True
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _batches(rows: Iterator[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _weighted(rng: random.Random, table: Sequence[tuple[Any, int]]) -> Any:
+    total = sum(w for _, w in table)
+    pick = rng.random() * total
+    for value, weight in table:
+        pick -= weight
+        if pick < 0:
+            return value
+    return table[-1][0]
+
+
+def _ensure_agents(conn: Connection) -> tuple[list[int], int]:
+    """Ids of the demo agents in AGENTS order, inserting the missing ones."""
+    have = dict(conn.execute(select(Agent.name, Agent.id)).all())
+    missing = [
+        {"name": name, "display_name": shown, "role": role, "active": True}
+        for name, shown, role in AGENTS
+        if name not in have
+    ]
+    if missing:
+        conn.execute(insert(Agent.__table__), missing)  # type: ignore[arg-type]
+        have = dict(conn.execute(select(Agent.name, Agent.id)).all())
+    return [have[name] for name, _, _ in AGENTS], len(missing)
+
+
+def _birthday(rng: random.Random, today: date, upcoming: bool) -> date:
+    age = rng.randint(18, 80)
+    if upcoming:
+        target = today + timedelta(days=rng.randint(1, 14))
+    else:
+        target = today - timedelta(days=rng.randint(15, 350))
+    try:
+        return target.replace(year=target.year - age)
+    except ValueError:  # 29 February in a common year
+        return target.replace(year=target.year - age, day=28)
+
+
+def _address(rng: random.Random, zh: bool) -> str:
+    city_en, city_zh, districts, streets = rng.choice(CITIES)
+    dist_en, dist_zh = rng.choice(districts)
+    street_en, street_zh = rng.choice(streets)
+    number = rng.randint(1, 2999)
+    building = rng.randint(1, 30)
+    room = rng.randint(1, 32) * 100 + rng.randint(1, 8)
+    if zh:
+        return f"{city_zh}{dist_zh}{street_zh}{number}号{building}栋{room}室"
+    return f"Room {room}, Bldg {building}, {number} {street_en}, {dist_en}, {city_en}"
+
+
+def _seed_customers(
+    conn: Connection,
+    rng: random.Random,
+    *,
+    base: int,
+    count: int,
+    now: datetime,
+    say: Callable[[str], None],
+) -> tuple[list[_Cust], list[tuple[int, date]], int]:
+    """Insert customers base+1..base+count and their phones."""
+    taken: set[str] = set()
+    if base:
+        taken.update(conn.execute(select(PhoneNumber.e164)).scalars())
+    today = (now + CHINA).date()
+    people: list[_Cust] = []
+    upcoming: list[tuple[int, date]] = []
+    n_phones = 0
+
+    def new_number() -> str:
+        while True:
+            e164 = f"+86{rng.choice(MOBILE_PREFIXES)}{rng.randrange(100_000_000):08d}"
+            if e164 not in taken:
+                taken.add(e164)
+                return e164
+
+    customer_table = Customer.__table__
+    phone_table = PhoneNumber.__table__
+    span = int(timedelta(days=5 * 365).total_seconds())
+    for start in range(0, count, BATCH):
+        crows: list[dict[str, Any]] = []
+        prows: list[dict[str, Any]] = []
+        for i in range(start, min(count, start + BATCH)):
+            cid = base + i + 1
+            female = rng.random() < 0.52
+            sur_zh, sur_en = rng.choice(SURNAMES)
+            giv_zh, giv_en = rng.choice(FEMALE_GIVEN if female else MALE_GIVEN)
+            hanzi = rng.random() < 0.55
+            name = f"{sur_zh}{giv_zh}" if hanzi else f"{sur_en} {giv_en}"
+            zh = rng.random() < (0.8 if hanzi else 0.25)
+            roll = rng.random()
+            gender = None if roll < 0.05 else ("female" if female else "male")
+            roll = rng.random()
+            if roll < 0.06:
+                bday: date | None = _birthday(rng, today, upcoming=True)
+            elif roll < 0.92:
+                bday = _birthday(rng, today, upcoming=False)
+            else:
+                bday = None
+            if bday is not None and len(upcoming) < 5_000:
+                nxt = _next_anniversary(bday, today)
+                if 0 < (nxt - today).days <= 14:
+                    upcoming.append((cid, nxt))
+            address = _address(rng, zh) if rng.random() < 0.9 else None
+            occupation = None
+            if rng.random() < 0.85:
+                occ_en, occ_zh = rng.choice(OCCUPATIONS)
+                occupation = occ_zh if zh else occ_en
+            created = now - timedelta(days=370, seconds=rng.randrange(span))
+            updated = created + timedelta(
+                seconds=rng.randrange(int((now - created).total_seconds()))
+            )
+            phones = [new_number()]
+            if rng.random() < 0.12:
+                phones.append(new_number())
+            crows.append(
+                {
+                    "id": cid,
+                    "name": name,
+                    "tier": _weighted(rng, TIER_WEIGHTS),
+                    "gender": gender,
+                    "birthday": bday,
+                    "occupation": occupation,
+                    "address": address,
+                    "language": "zh_CN" if zh else "en",
+                    "created_at": created,
+                    "updated_at": updated,
+                }
+            )
+            for n, e164 in enumerate(phones):
+                prows.append(
+                    {
+                        "customer_id": cid,
+                        "e164": e164,
+                        "label": "mobile" if n == 0 else rng.choice(("work", "mobile", "home")),
+                        "wrong_number": False,
+                    }
+                )
+            people.append(_Cust(name=name, address=address, phones=tuple(phones), zh=zh))
+        conn.execute(insert(customer_table), crows)  # type: ignore[arg-type]
+        conn.execute(insert(phone_table), prows)  # type: ignore[arg-type]
+        n_phones += len(prows)
+        say(f"customers: {min(count, start + BATCH)}/{count}")
+    return people, upcoming, n_phones
+
+
+def _next_anniversary(bday: date, today: date) -> date:
+    for year in (today.year, today.year + 1):
+        try:
+            nxt = bday.replace(year=year)
+        except ValueError:
+            nxt = date(year, 2, 28)
+        if nxt >= today:
+            return nxt
+    return today  # unreachable
+
+
+def _call_days(now: datetime, calls: int) -> list[tuple[datetime, float, int]]:
+    """(window start, window seconds, number of calls) per working day of the past year."""
+    local_now = now + CHINA
+    latest_end = now - timedelta(minutes=30)  # every call is over before `now`
+    windows: list[tuple[datetime, float, float]] = []
+    for back in range(365, -1, -1):
+        day = local_now.date() - timedelta(days=back)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - CHINA
+        open_at = midnight + timedelta(hours=8, minutes=30)
+        close_at = min(midnight + timedelta(hours=21), latest_end)
+        seconds = (close_at - open_at).total_seconds()
+        if seconds < 600:
+            continue
+        weight = (1.0, 1.0, 1.0, 1.0, 1.0, 0.8, 0.6)[day.weekday()] * seconds / 45_000
+        windows.append((open_at, seconds, weight))
+    total = sum(w for _, _, w in windows) or 1.0
+    out: list[tuple[datetime, float, int]] = []
+    done = 0
+    acc = 0.0
+    for open_at, seconds, weight in windows:
+        acc += weight
+        target = round(calls * acc / total)
+        out.append((open_at, seconds, target - done))
+        done = target
+    if out and done != calls:  # rounding safety
+        open_at, seconds, k = out[-1]
+        out[-1] = (open_at, seconds, k + calls - done)
+    return out
+
+
+def _seed_calls(
+    conn: Connection,
+    rng: random.Random,
+    base: int,
+    people: list[_Cust],
+    agent_ids: list[int],
+    calls: int,
+    now: datetime,
+    say: Callable[[str], None],
+) -> int:
+    """A year of calls in time order.
+
+    The run's first customer gets min(10000, calls // 20) of them (for benchmarks); every
+    20th customer is a frequent caller; the rest call now and then, some never.
+    """
+    if calls <= 0:
+        return 0
+    n = len(people)
+    heavy = min(10_000, calls // 20) if n > 1 else 0
+    heavy_idx = set(rng.sample(range(calls), heavy)) if heavy else set()
+    frequent = max(1, (n - 2) // FREQUENT_STRIDE + 1)
+    agent_weights = [(a, 10) for a in agent_ids[:-1]] + [(agent_ids[-1], 3)]
+    table = Call.__table__
+    written = 0
+
+    def rows() -> Iterator[dict[str, Any]]:
+        i = 0
+        for open_at, seconds, k in _call_days(now, calls):
+            offsets = sorted(rng.random() * seconds for _ in range(k))
+            for off in offsets:
+                if i in heavy_idx or n == 1:
+                    idx = 0
+                elif rng.random() < 0.35:  # a frequent caller: every 20th customer
+                    idx = 1 + FREQUENT_STRIDE * rng.randrange(frequent)
+                else:
+                    idx = 1 + rng.randrange(n - 1)
+                i += 1
+                person = people[idx]
+                yield _call_row(
+                    rng,
+                    base + idx + 1,
+                    person,
+                    _weighted(rng, agent_weights),
+                    open_at + timedelta(seconds=off),
+                )
+
+    for batch in _batches(rows()):
+        conn.execute(insert(table), batch)  # type: ignore[arg-type]
+        written += len(batch)
+        say(f"calls: {written}/{calls}")
+    return written
+
+
+def _call_row(
+    rng: random.Random, customer_id: int, person: _Cust, agent_id: int, start: datetime
+) -> dict[str, Any]:
+    inbound = rng.random() < 0.85
+    need = _weighted(rng, NEED_WEIGHTS) if inbound else "callback"
+    outcome = _weighted(rng, OUTCOMES_BY_NEED[need])
+    product_en, product_zh = rng.choice(PRODUCTS)
+    row: dict[str, Any] = {
+        "agent_id": agent_id,
+        "customer_id": customer_id,
+        "from_number": person.phones[0]
+        if len(person.phones) == 1 or rng.random() < 0.7
+        else person.phones[1],
+        "direction": "inbound" if inbound else "outbound",
+        "script": "inbound" if inbound else "callback",
+        "callback_id": None,
+        "started_at": start,
+        "greeting_at": start,
+        "need_category": need,
+        "outcome": outcome,
+        "satisfaction": None,
+    }
+    if outcome == Outcome.NO_ANSWER:
+        end = start + timedelta(seconds=rng.randint(20, 45))
+        row.update(
+            discovery_at=None,
+            resolution_at=None,
+            closing_at=None,
+            wrapup_at=end,
+            ended_at=end + timedelta(seconds=rng.randint(5, 30)),
+            notes=rng.choice(NO_ANSWER_NOTES),
+        )
+        return row
+    discovery = start + timedelta(seconds=rng.randint(12, 40))
+    resolution = discovery + timedelta(seconds=rng.randint(60, 180))
+    closing = resolution + timedelta(seconds=rng.randint(30, 300))
+    wrapup = closing + timedelta(seconds=rng.randint(15, 60))
+    ended = wrapup + timedelta(seconds=rng.randint(10, 120))
+    if person.zh and rng.random() < 0.6:
+        note = rng.choice(NOTES_ZH[need]).format(p=product_zh)
+    else:
+        note = rng.choice(NOTES_EN[need]).format(p=product_en, P=product_en.capitalize())
+    if not inbound or rng.random() < 0.1:
+        row["satisfaction"] = _weighted(rng, ((5, 50), (4, 30), (3, 12), (2, 5), (1, 3)))
+    row.update(
+        discovery_at=discovery,
+        resolution_at=resolution,
+        closing_at=closing,
+        wrapup_at=wrapup,
+        ended_at=ended,
+        notes=note,
+    )
+    return row
+
+
+def _seed_callbacks(
+    conn: Connection,
+    rng: random.Random,
+    base: int,
+    people: list[_Cust],
+    upcoming: list[tuple[int, date]],
+    agent_ids: list[int],
+    count: int,
+    now: datetime,
+) -> None:
+    if count <= 0:
+        return
+    n = len(people)
+    guaranteed: list[tuple[int, str]] = []
+    for agent in agent_ids:
+        guaranteed += [(agent, "overdue")] * OVERDUE_PER_AGENT
+        guaranteed += [(agent, "soon")] * DUE_SOON_PER_AGENT
+    rows: list[dict[str, Any]] = []
+    for i in range(count):
+        if i < len(guaranteed):
+            owner, when = guaranteed[i]
+            status = CallbackStatus.OPEN.value
+        else:
+            owner = rng.choice(agent_ids)
+            roll = rng.random()
+            if roll < 0.72:
+                status = CallbackStatus.OPEN.value
+                when = _weighted(rng, (("overdue", 25), ("soon", 25), ("future", 50)))
+            elif roll < 0.95:
+                status, when = CallbackStatus.DONE.value, "done"
+            else:
+                status, when = CallbackStatus.CANCELLED.value, "done"
+        kind = _weighted(rng, CALLBACK_KIND_WEIGHTS)
+        customer_id = base + 1 + rng.randrange(n)
+        product_en, product_zh = rng.choice(PRODUCTS)
+        if kind == CallbackKind.BIRTHDAY and upcoming:
+            customer_id, bday = rng.choice(upcoming)
+            reason = f"Birthday on {bday:%m-%d}: greetings and member voucher."
+        else:
+            template = rng.choice(CALLBACK_REASONS[kind])
+            product = product_zh if "{p}" in template and not template.isascii() else product_en
+            reason = template.format(p=product)
+        if when == "overdue":
+            due = now - timedelta(minutes=rng.randint(30, 5 * 24 * 60))
+        elif when == "soon":
+            due = now + timedelta(minutes=rng.randint(15, 4 * 60))
+        elif when == "future":
+            due = now + timedelta(minutes=rng.randint(4 * 60 + 1, 14 * 24 * 60))
+        else:
+            due = now - timedelta(minutes=rng.randint(60, 30 * 24 * 60))
+        created = min(due, now) - timedelta(minutes=rng.randint(60, 7 * 24 * 60))
+        done_at = None
+        if status != CallbackStatus.OPEN:
+            done_at = min(now, due + timedelta(minutes=rng.randint(0, 24 * 60)))
+        attempts = rng.randint(0, 2) if when in ("overdue", "done") else 0
+        rows.append(
+            {
+                "customer_id": customer_id,
+                "owner_id": owner,
+                "call_id": None,
+                "kind": kind,
+                "reason": reason,
+                "due_at": due,
+                "status": status,
+                "attempts": attempts,
+                "created_at": created,
+                "done_at": done_at,
+            }
+        )
+    for batch in _batches(iter(rows)):
+        conn.execute(insert(Callback.__table__), batch)  # type: ignore[arg-type]
+
+
+def _seed_work_orders(
+    conn: Connection,
+    rng: random.Random,
+    base: int,
+    people: list[_Cust],
+    agent_ids: list[int],
+    count: int,
+    now: datetime,
+) -> None:
+    if count <= 0:
+        return
+    n = len(people)
+    guaranteed: list[tuple[int, bool]] = []
+    for agent in agent_ids:
+        guaranteed += [(agent, True)] * URGENT_PER_AGENT
+        guaranteed += [(agent, False)] * NORMAL_WO_PER_AGENT
+    rows: list[dict[str, Any]] = []
+    for i in range(count):
+        if i < len(guaranteed):
+            assignee, urgent = guaranteed[i]
+            status = "created"
+        else:
+            assignee = rng.choice(agent_ids)
+            status = "created" if rng.random() < 0.75 else "closed"
+            urgent = status == "created" and rng.random() < 0.1
+        kind = _weighted(
+            rng,
+            (
+                (WorkOrderKind.SERVICE_REQUEST.value, 75),
+                (WorkOrderKind.DELIVERY_EXCEPTION.value, 25),
+            ),
+        )
+        idx = rng.randrange(n)
+        person = people[idx]
+        short = rng.choice(WORK_ORDER_TEXTS[kind])
+        created = now - timedelta(minutes=rng.randint(30, 20 * 24 * 60))
+        closed_at = None
+        if status == "closed":
+            due = created + timedelta(days=rng.randint(1, 5))
+            closed_at = min(now, created + timedelta(minutes=rng.randint(60, 5 * 24 * 60)))
+        elif urgent:
+            due = now + timedelta(minutes=rng.randint(-120, 24 * 60))
+        else:
+            due = now + timedelta(minutes=rng.randint(-3 * 24 * 60, 10 * 24 * 60))
+        rows.append(
+            {
+                "kind": kind,
+                "short_text": short,
+                "long_text": f"{short}. Reported by phone; customer available weekdays after 18:00."
+                if short.isascii()
+                else f"{short}。电话报修，客户工作日18点后在家。",
+                "customer_id": base + 1 + idx,
+                "call_id": None,
+                "reporter": person.name,
+                "service_address": person.address,
+                "assignee_id": assignee,
+                "created_by_id": rng.choice(agent_ids),
+                "status": status,
+                "urgent": urgent,
+                "due_at": due,
+                "created_at": created,
+                "closed_at": closed_at,
+            }
+        )
+    for batch in _batches(iter(rows)):
+        conn.execute(insert(WorkOrder.__table__), batch)  # type: ignore[arg-type]
+
+
+def _seed_complaints(
+    conn: Connection,
+    rng: random.Random,
+    base: int,
+    people: list[_Cust],
+    agent_ids: list[int],
+    count: int,
+    now: datetime,
+) -> None:
+    if count <= 0:
+        return
+    rows = []
+    for i in range(count):
+        what, wants = rng.choice(COMPLAINTS)
+        rows.append(
+            {
+                "customer_id": base + 1 + rng.randrange(len(people)),
+                "call_id": None,
+                "owner_id": agent_ids[i % len(agent_ids)],
+                "channel": _weighted(rng, (("phone", 80), ("email", 10), ("store", 10))),
+                "what_happened": what,
+                "customer_wants": wants,
+                "status": "intake" if rng.random() < 0.5 else "investigating",
+                "created_at": now - timedelta(minutes=rng.randint(30, 6 * 24 * 60)),
+                "closed_at": None,
+            }
+        )
+    conn.execute(insert(Complaint.__table__), rows)  # type: ignore[arg-type]

@@ -1,0 +1,197 @@
+"""Import customers from a CSV file, one SAVEPOINT per row.
+
+The file needs a header row; column names are matched case-insensitively and
+extra columns are ignored. `name` and `phone` are required; `tier`, `birthday`
+(YYYY-MM-DD), `gender`, `address`, `occupation` and `language` are optional.
+Every row goes through `seat.customers.create_customer`, so the rules are the
+same as at the seat. A bad row is reported with its line number in the file
+(the header is line 1) and leaves nothing behind; the good rows are imported.
+The caller commits (or rolls back) the session.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from seat.customers import DuplicatePhone, ValidationError, create_customer
+from seat.phone import normalise
+
+REQUIRED = ("name", "phone")
+OPTIONAL = ("tier", "birthday", "gender", "address", "occupation", "language")
+LANGUAGES = ("en", "zh_CN")
+_LANGUAGE_ALIASES = {"en": "en", "zh_cn": "zh_CN", "zh-cn": "zh_CN", "zh": "zh_CN"}
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported (no header, wrong encoding, broken CSV)."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+    name: str = ""
+    phone: str = ""
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    duplicates: list[RowProblem] = field(default_factory=list)
+    errors: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.duplicates) + len(self.errors)
+
+
+def import_csv(*, session: Session, path: Path, now: datetime, region: str = "CN") -> ImportReport:
+    """Import the customers of a CSV file; see the module docstring for the format."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFileError(
+            f"{Path(path).name} is not UTF-8 text (bad byte on line {line}); "
+            'save it as "CSV UTF-8" (GBK/ANSI files are not read) and try again.'
+        ) from None
+    if "\x00" in content:
+        raise ImportFileError(f"{Path(path).name} is not a text file.")
+
+    # newline="": the csv module sees the raw line ends (quoted fields may span lines).
+    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
+    report = ImportReport()
+    try:
+        header = next(reader, None)
+        while header is not None and not any(cell.strip() for cell in header):
+            header = next(reader, None)  # skip leading blank lines
+        if header is None:
+            raise ImportFileError("The file is empty; the first row must name the columns.")
+        columns = _columns(header)
+        seen: dict[str, int] = {}  # e164 -> line imported from this file
+        start = reader.line_num + 1
+        for cells in reader:
+            line = start
+            start = reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue  # blank line
+            _import_row(session, columns, cells, line, now, region, seen, report)
+    except csv.Error as exc:
+        raise ImportFileError(f"Line {reader.line_num}: malformed CSV ({exc}).") from None
+    return report
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, title in enumerate(header):
+        key = title.strip().lower()
+        if key in REQUIRED + OPTIONAL and key not in columns:
+            columns[key] = index
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        found = ", ".join(h.strip() for h in header if h.strip()) or "nothing"
+        raise ImportFileError(
+            f"The header row must have the column(s) {', '.join(missing)}; found: {found}."
+        )
+    return columns
+
+
+def _import_row(
+    session: Session,
+    columns: dict[str, int],
+    cells: list[str],
+    line: int,
+    now: datetime,
+    region: str,
+    seen: dict[str, int],
+    report: ImportReport,
+) -> None:
+    def get(key: str) -> str:
+        index = columns.get(key)
+        if index is None or index >= len(cells):
+            return ""
+        return cells[index].strip()
+
+    name, phone_text = get("name"), get("phone")
+    extra: dict[str, str] = {}  # checks create_customer does not make
+    language = get("language")
+    lang = _LANGUAGE_ALIASES.get(language.lower()) if language else "en"
+    if lang is None:
+        extra["language"] = f"Language must be one of: {', '.join(LANGUAGES)}."
+    occupation = get("occupation")
+    if len(occupation) > 120:
+        extra["occupation"] = "Occupation is too long (120 characters at most)."
+    savepoint = session.begin_nested()
+    try:
+        create_customer(
+            session=session,
+            now=now,
+            name=name,
+            phone_text=phone_text,
+            region=region,
+            tier=get("tier") or "ordinary",
+            birthday=get("birthday") or None,
+            gender=get("gender") or None,
+            address=get("address") or None,
+            occupation=occupation or None,
+            language=lang or "en",
+        )
+    except DuplicatePhone as exc:
+        savepoint.rollback()
+        if extra:
+            report.errors.append(
+                RowProblem(line, _reason({**exc.errors, **extra}), name, phone_text)
+            )
+            return
+        first = seen.get(exc.e164)
+        reason = (
+            f"phone: {exc.e164} already appears on line {first} of this file."
+            if first is not None
+            else f"phone: {exc.e164} is already on file (customer #{exc.customer_id})."
+        )
+        report.duplicates.append(RowProblem(line, reason, name, phone_text))
+        return
+    except ValidationError as exc:
+        savepoint.rollback()
+        report.errors.append(RowProblem(line, _reason({**exc.errors, **extra}), name, phone_text))
+        return
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if extra:
+        savepoint.rollback()
+        report.errors.append(RowProblem(line, _reason(extra), name, phone_text))
+        return
+    savepoint.commit()
+    seen[normalise(phone_text, region)] = line
+    report.imported += 1
+
+
+def _reason(errors: dict[str, str]) -> str:
+    return "; ".join(f"{key}: {message}" for key, message in errors.items())
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def format_report(report: ImportReport) -> str:
+    """One line per problem in file order, then a summary line."""
+    problems = sorted(report.errors + report.duplicates, key=lambda p: p.line)
+    lines = [f"line {p.line}: {p.reason}" for p in problems]
+    lines.append(
+        f"Imported {_plural(report.imported, 'customer')}; "
+        f"{_plural(len(report.duplicates), 'duplicate')}; "
+        f"{_plural(len(report.errors), 'row')} rejected."
+    )
+    return "\n".join(lines)
