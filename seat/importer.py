@@ -71,6 +71,7 @@ def import_csv(*, session: Session, path: Path, now: datetime, region: str = "CN
     # newline="": the csv module sees the raw line ends (quoted fields may span lines).
     reader = csv.reader(io.StringIO(content, newline=""), strict=True)
     report = ImportReport()
+    _begin_outer_transaction(session)
     try:
         header = next(reader, None)
         while header is not None and not any(cell.strip() for cell in header):
@@ -89,6 +90,21 @@ def import_csv(*, session: Session, path: Path, now: datetime, region: str = "CN
     except csv.Error as exc:
         raise ImportFileError(f"Line {reader.line_num}: malformed CSV ({exc}).") from None
     return report
+
+
+def _begin_outer_transaction(session: Session) -> None:
+    """Make sure SQLite is inside a real transaction before the first SAVEPOINT.
+
+    The sqlite3 driver only emits BEGIN before the first INSERT/UPDATE/DELETE; a
+    SAVEPOINT issued earlier opens the transaction itself, and releasing it then
+    commits, so the caller's rollback could no longer undo the import.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    raw = conn.connection.dbapi_connection
+    if raw is not None and not getattr(raw, "in_transaction", True):
+        conn.exec_driver_sql("BEGIN")
 
 
 def _columns(header: list[str]) -> dict[str, int]:

@@ -48,12 +48,16 @@ class FormScreen(ModalScreen[int | None]):
             yield FieldError(id="form-error", classes="field-error")
             yield Static("ctrl+s save · esc cancel · tab next field", id="form-help")
 
+    def on_mount(self) -> None:
+        self.query("#form VerticalScroll > *").filter(".-field").first().focus()
+
     def fields(self) -> ComposeResult:
         raise NotImplementedError
 
     @staticmethod
     def field(label: str, name: str, widget: Widget) -> ComposeResult:
         widget.id = f"f-{name}"
+        widget.add_class("-field")
         if hasattr(widget, "compact"):
             widget.compact = True  # one line a field: a form fits at 80x24
         yield Label(label, classes="field-label")

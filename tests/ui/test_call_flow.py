@@ -1,0 +1,237 @@
+"""Whole calls driven by key presses, then read back from the database."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from seat.models import Call, Callback, Complaint, Customer, PhoneNumber, WorkOrder
+from seat.screens.call import CallScreen
+from seat.screens.customer_form import NewCustomerScreen
+from seat.screens.desk import DeskScreen
+
+from tests.ui.helpers import settle
+
+
+async def choose(pilot, downs: int) -> None:
+    """Open the focused Select and pick the option `downs` rows below the blank."""
+    await pilot.press("enter")
+    await pilot.pause()
+    for _ in range(downs):
+        await pilot.press("down")
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_known_caller_whole_call(make_seat, engine, clock, world):
+    app = make_seat()
+    posted = []
+    async with app.run_test(size=(100, 34), message_hook=posted.append) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, CallScreen)
+        # Typed with a national format, dashes and spaces.
+        await pilot.press(*"138-0013 8000", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.state.customer_id == world["fang"]
+        card = screen.query_one("#card")
+        assert "Wang Fang" in card.border_title
+        assert "VIP level 1" in str(card.render())
+        clock.advance(seconds=15)
+        await pilot.press("f2")  # -> need discovery
+        await settle(pilot)
+        assert screen.state.stage.phase == "discovery"
+        await choose(pilot, 2)  # repair
+        await pilot.press("tab", *"Washer leaks again")
+        clock.advance(seconds=60)
+        await pilot.press("f2")  # -> resolution
+        await settle(pilot)
+        assert screen.state.stage.phase == "resolution"
+
+        await pilot.press("f5")  # callback
+        await settle(pilot)
+        await pilot.press(*"+2h", "tab", *"Confirm the technician's visit", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+
+        await pilot.press("f6")  # work order
+        await settle(pilot)
+        await pilot.press("tab", *"Washer leaks from the door", "tab")
+        await choose(pilot, 2)  # second agent by display name: Wang Wei
+        await pilot.press("tab", "space", "tab", *"+1d", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+
+        await pilot.press("f7")  # complaint
+        await settle(pilot)
+        await pilot.press(*"Third leak in a month", "tab", *"A new washer", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+
+        clock.advance(seconds=90)
+        await pilot.press("f2")  # -> closing
+        await settle(pilot)
+        assert screen.state.stage.phase == "closing"
+        clock.advance(seconds=20)
+        await pilot.press("f2")  # -> wrap-up
+        await settle(pilot)
+        assert screen.state.in_wrapup
+        assert screen.state.outcome == "complaint_opened"  # suggested from what was created
+        await pilot.press("tab", *"Customer upset; promised callback")
+        clock.advance(seconds=30)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+
+    assert any(isinstance(m, CallScreen.Saved) for m in posted)
+    with Session(engine) as s:
+        calls = s.exec(select(Call)).all()
+        assert len(calls) == 1
+        call = calls[0]
+        assert call.customer_id == world["fang"]
+        assert call.agent_id == world["li"]
+        assert call.from_number == "+8613800138000"
+        stamps = [call.greeting_at, call.discovery_at, call.resolution_at, call.closing_at,
+                  call.wrapup_at, call.ended_at]
+        assert all(stamps)
+        assert stamps == sorted(stamps)
+        assert call.started_at == call.greeting_at
+        assert (call.discovery_at - call.greeting_at).total_seconds() == 15
+        assert call.need_category == "repair"
+        assert call.outcome == "complaint_opened"
+        assert "Customer upset; promised callback" in call.notes
+        assert "Washer leaks again" in call.notes
+
+        cb = s.exec(select(Callback).where(Callback.call_id == call.id)).one()
+        assert cb.customer_id == world["fang"] and cb.owner_id == world["li"]
+        assert (cb.due_at - call.started_at).total_seconds() > 3600
+        wo = s.exec(select(WorkOrder).where(WorkOrder.call_id == call.id)).one()
+        assert wo.short_text == "Washer leaks from the door"
+        assert wo.assignee_id == world["wang"]
+        assert wo.urgent is True
+        assert wo.reporter == "Wang Fang"
+        assert wo.service_address == "88 Nanjing Rd, Shanghai"
+        complaint = s.exec(select(Complaint).where(Complaint.call_id == call.id)).one()
+        assert complaint.owner_id == world["li"]
+        assert complaint.customer_wants == "A new washer"
+
+
+async def test_unknown_caller_registered_during_call(make_seat, engine, clock, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"0086 139 8765 4321", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, NewCustomerScreen)
+        assert app.screen.value("phone") == "139 8765 4321"
+        await pilot.press(*"Li Lei", "ctrl+s")
+        await settle(pilot)
+        call_screen = app.screen
+        assert isinstance(call_screen, CallScreen)
+        assert call_screen.state.customer_id is not None
+        await pilot.press("f2")
+        await settle(pilot)
+        await choose(pilot, 1)  # inquiry
+        for _ in range(3):
+            await pilot.press("f2")
+            await settle(pilot)
+        assert call_screen.state.in_wrapup
+        assert call_screen.state.outcome == "resolved"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+
+    with Session(engine) as s:
+        phone = s.exec(select(PhoneNumber).where(PhoneNumber.e164 == "+8613987654321")).one()
+        customer = s.get(Customer, phone.customer_id)
+        assert customer.name == "Li Lei" and customer.tier == "ordinary"
+        call = s.exec(select(Call)).one()
+        assert call.customer_id == customer.id
+        assert call.need_category == "inquiry" and call.outcome == "resolved"
+
+
+async def test_invalid_number_is_refused_at_the_field(make_seat, engine, world):
+    app = make_seat()
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"12ab", "enter")
+        await settle(pilot)
+        error = app.screen.query_one("#number-error")
+        assert "digits" in str(error.render())
+        assert error.display
+        await pilot.press("end", *["backspace"] * 4, *"123", "enter")
+        await settle(pilot)
+        assert "Too short" in str(app.screen.query_one("#number-error").render())
+        assert app.screen.query_one("#number").value == "123"  # the typing is kept
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+    with Session(engine) as s:
+        assert s.exec(select(Call)).all() == []
+
+
+async def test_required_need_blocks_the_next_stage(make_seat, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"13800138000", "enter", "f2")
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.state.stage.id == "discovery"
+        assert "Need is required." in str(screen.query_one("#se-need_category").render())
+
+
+async def test_callback_in_the_past_is_refused_and_nothing_saved(make_seat, engine, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"13800138000", "enter", "f5")
+        await settle(pilot)
+        form = app.screen
+        await pilot.press(*"2020-01-01 10:00", "tab", *"Call about the quote", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert "past" in str(form.query_one("#err-due_at").render())
+        assert form.value("reason") == "Call about the quote"
+        await pilot.press("escape")
+        await settle(pilot)
+        # Empty reason and empty due time: both named.
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "required" in str(app.screen.query_one("#err-reason").render())
+    with Session(engine) as s:
+        assert s.exec(select(Callback).where(Callback.call_id.is_not(None))).all() == []
+        assert s.exec(select(Call)).all() == []
+
+
+async def test_abandon_refused_once_work_was_created(make_seat, engine, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"13800138000", "enter", "f7")
+        await settle(pilot)
+        await pilot.press(*"Rude technician", "tab", *"An apology", "ctrl+s")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen  # still on the call: the complaint needs its call logged
+    with Session(engine) as s:
+        complaint = s.exec(select(Complaint)).one()
+        assert s.get(Call, complaint.call_id) is not None
