@@ -66,11 +66,12 @@ class CallState:
         if problems:
             return problems
         nxt = self.script.next_stage(self.stage, self.values)
-        self.history.append(self.stage_id)
         if nxt is None:
+            # The closing stage stays current (and off the history): back() returns to it.
             self.in_wrapup = True
             self.wrapup_at = self.wrapup_at or now
             return {}
+        self.history.append(self.stage_id)
         self.stage_id = nxt.id
         self.phase_times.setdefault(nxt.phase, now)
         return {}
@@ -169,7 +170,9 @@ def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
 def _compose_notes(state: CallState) -> str:
     """The agent's notes, plus the free-text answers captured along the script."""
     parts = [state.notes.strip()] if state.notes.strip() else []
-    fields = {f.id: f for s in state.script.stages for f in s.fields}
+    # Only the stages actually walked: answers left on an abandoned branch are not the record.
+    walked = [*state.history, state.stage_id]
+    fields = {f.id: f for sid in walked for f in state.script.stage(sid).fields}
     for key, value in state.values.items():
         f = fields.get(key)
         if f and f.type == "text" and value.strip():

@@ -484,9 +484,7 @@ def seed(
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
-            conn.exec_driver_sql("PRAGMA synchronous=OFF")
-            conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB while seeding
-            conn.commit()
+            _raw_pragmas(conn, "synchronous=OFF", "cache_size=-262144")  # 256 MiB while seeding
         try:
             base = conn.execute(select(func.max(Customer.id))).scalar() or 0
             rng = random.Random(seed if base == 0 else f"{seed}:{base}")
@@ -515,12 +513,10 @@ def seed(
             raise
         finally:
             if sqlite:
-                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                conn.exec_driver_sql("PRAGMA cache_size=-2000")
-                conn.commit()
+                _raw_pragmas(conn, "synchronous=NORMAL", "cache_size=-2000")
     if sqlite:
         with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            _raw_pragmas(conn, "wal_checkpoint(TRUNCATE)")
     return SeedReport(
         agents=n_agents,
         customers=customers,
@@ -531,6 +527,13 @@ def seed(
         complaints=n_complaints,
         seconds=time.perf_counter() - started,
     )
+
+
+def _raw_pragmas(conn: Connection, *pragmas: str) -> None:
+    """PRAGMAs that SQLite refuses inside a transaction go straight to the driver."""
+    raw = conn.connection.dbapi_connection
+    for pragma in pragmas:
+        raw.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
 
 
 def ensure_demo(engine: Engine, *, now: datetime) -> bool:

@@ -50,6 +50,16 @@ def parse(text: str, region: str = "CN") -> Phone:
         raise PhoneError(_parse_message(exc)) from None
     if not phonenumbers.is_possible_number(number):
         reason = phonenumbers.is_possible_number_with_reason(number)
+        if not raw.startswith("+"):
+            # Typed as a national number: it may well be valid, just not in the desk's region.
+            what = {
+                phonenumbers.ValidationResult.TOO_LONG: "Too long",
+                phonenumbers.ValidationResult.TOO_SHORT: "Too short",
+            }.get(reason, "Wrong length")
+            raise PhoneError(
+                f"{what} for a {region.upper()} number; for another country, "
+                "start with + and the country code."
+            )
         if reason == phonenumbers.ValidationResult.TOO_SHORT:
             raise PhoneError("Too short to be a phone number.")
         if reason == phonenumbers.ValidationResult.TOO_LONG:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,9 +52,12 @@ def parse_when(text: str, *, now: datetime, tz: object) -> datetime:
         except ValueError:
             raise ValueError("Use +30m, +2h or +1d for a relative time.") from None
         minutes = {"m": 1, "h": 60, "d": 1440}.get(unit)
-        if minutes is None:
+        if minutes is None or not math.isfinite(amount):
             raise ValueError("Use +30m, +2h or +1d for a relative time.")
-        return now + timedelta(minutes=amount * minutes)
+        try:
+            return now + timedelta(minutes=amount * minutes)
+        except OverflowError:
+            raise ValueError("Too far ahead; use +30m, +2h or +1d for a relative time.") from None
     try:
         if len(raw) <= 5 and ":" in raw:
             hh, mm = raw.split(":")
@@ -62,9 +66,9 @@ def parse_when(text: str, *, now: datetime, tz: object) -> datetime:
             local = datetime.fromisoformat(raw.replace("T", " "))
             if local.tzinfo is None:
                 local = local.replace(tzinfo=zone)  # type: ignore[arg-type]
-    except ValueError:
+        return local.astimezone(now.tzinfo)
+    except (ValueError, OverflowError):
         raise ValueError("Not a date and time; use 2026-11-24 10:30, 15:00 or +2h.") from None
-    return local.astimezone(now.tzinfo)
 
 
 def create_callback(

@@ -15,11 +15,24 @@ from seat.screens.call import CallScreen
 from seat.screens.details import FindCustomerScreen, WorkOrderScreen
 from seat.widgets.sidebar import Sidebar
 
-WELCOME = (
-    "[b]n[/b]  take a call       [b]f[/b]  find a customer\n"
-    "[b]s[/b]  my queue (Enter opens an item)\n"
-    "[b]r[/b]  refresh           [b]ctrl+p[/b]  all commands"
+KEYS = (
+    ("n", "take a call"),
+    ("f", "find a customer"),
+    ("s", "my queue: ↑↓, Enter opens"),
+    ("r", "refresh"),
+    ("ctrl+p", "every command"),
+    ("q", "quit"),
 )
+
+
+def welcome() -> Text:
+    text = Text()
+    for i, (key, what) in enumerate(KEYS):
+        text.append(f"{key:>6} ", style="bold")
+        text.append(what)
+        if i < len(KEYS) - 1:
+            text.append("\n")
+    return text
 
 
 class DeskScreen(Screen[None]):
@@ -43,7 +56,7 @@ class DeskScreen(Screen[None]):
     DeskScreen #body { height: 1fr; }
     DeskScreen #main { width: 1fr; padding: 0 1; }
     DeskScreen #hello { height: auto; background: $boost; padding: 0 1; text-style: bold; }
-    DeskScreen #keys { height: auto; padding: 1 1; border: round $primary; margin: 1 0; }
+    DeskScreen #keys { height: auto; padding: 0 1; border: round $primary; margin: 1 0 0 0; }
     DeskScreen #recent-title { text-style: bold; }
     DeskScreen DataTable { height: 1fr; }
     """
@@ -52,7 +65,7 @@ class DeskScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield Label("", id="hello")
-                yield Static(WELCOME, id="keys")
+                yield Static(welcome(), id="keys")
                 yield Label("My last calls", id="recent-title")
                 yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
             yield Sidebar(id="sidebar")
@@ -71,7 +84,11 @@ class DeskScreen(Screen[None]):
         now = desk.local(desk.now())
         role = " (supervisor)" if agent.role == "supervisor" else ""
         self.query_one("#hello", Label).update(
-            f"{agent.display_name}{role} · {now:%a %Y-%m-%d %H:%M} · {desk.settings.company}"
+            Text(
+                f"{agent.display_name}{role} · {now:%a %Y-%m-%d %H:%M} · {desk.settings.company}",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
         )
 
     @work(thread=True, exclusive=True, group="recent")

@@ -23,7 +23,7 @@ _SCRIPT_KEYS = {"id", "title", "language", "kind", "description"}
 _STAGE_KEYS = {"id", "phase", "title", "say", "checklist", "fields", "next", "branches"}
 _FIELD_KEYS = {"id", "label", "type", "choices", "required", "help"}
 _BRANCH_KEYS = {"field", "equals", "in", "goto"}
-_ID = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,40}\Z")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -290,19 +290,24 @@ def _check_graph(stages: tuple[Stage, ...]) -> None:
             if t not in known:
                 raise ScriptError(f"stage '{s.id}' goes to unknown stage '{t}'.")
         edges[s.id] = targets
-    # Scripts move forward only: a loop would trap the agent.
-    state: dict[str, int] = {}
-
-    def visit(node: str, path: list[str]) -> None:
-        state[node] = 1
-        for t in edges[node]:
+    # Scripts move forward only: a loop would trap the agent. Depth-first search with an
+    # explicit stack: a long (but allowed) file must not hit the recursion limit.
+    state: dict[str, int] = {stages[0].id: 1}
+    path = [stages[0].id]
+    stack = [iter(edges[stages[0].id])]
+    while stack:
+        for t in stack[-1]:
             if state.get(t) == 1:
-                raise ScriptError(f"loop in branches: {' -> '.join([*path, node, t])}.")
+                cycle = path[path.index(t) :]
+                raise ScriptError(f"loop in branches: {' -> '.join([*cycle, t])}.")
             if t not in state:
-                visit(t, [*path, node])
-        state[node] = 2
-
-    visit(stages[0].id, [])
+                state[t] = 1
+                path.append(t)
+                stack.append(iter(edges[t]))
+                break
+        else:
+            stack.pop()
+            state[path.pop()] = 2
     unreachable = [s.id for s in stages if s.id not in state]
     if unreachable:
         raise ScriptError(f"stage(s) never reached: {', '.join(unreachable)}.")

@@ -8,7 +8,6 @@ from seat.models import Call, Callback, Complaint, Customer, PhoneNumber, WorkOr
 from seat.screens.call import CallScreen
 from seat.screens.customer_form import NewCustomerScreen
 from seat.screens.desk import DeskScreen
-
 from tests.ui.helpers import settle
 
 

@@ -1,0 +1,314 @@
+"""Demo seeding: counts, determinism, valid data, the per-agent guarantees."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlmodel import Session
+
+from seat import demo, work
+from seat.db import make_engine
+from seat.models import (
+    Agent,
+    Call,
+    Callback,
+    CallbackKind,
+    Complaint,
+    Customer,
+    NeedCategory,
+    Outcome,
+    PhoneNumber,
+    Tier,
+    WorkOrder,
+    WorkOrderKind,
+)
+from seat.phone import parse
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Monday
+TABLES = ("agent", "customer", "phone_number", "call", "callback", "work_order", "complaint")
+
+
+@pytest.fixture
+def eng(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/t.db")
+    yield engine
+    engine.dispose()
+
+
+def _count(engine, model) -> int:
+    with Session(engine) as s:
+        return s.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def _dump(engine) -> dict[str, list[tuple]]:
+    with engine.connect() as conn:
+        return {
+            t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY id"))]
+            for t in TABLES
+        }
+
+
+def test_small_seed_gives_exact_counts(eng):
+    messages: list[str] = []
+    report = demo.seed(
+        eng,
+        customers=50,
+        calls=400,
+        callbacks=30,
+        work_orders=20,
+        now=NOW,
+        progress=messages.append,
+    )
+    assert (report.agents, report.customers, report.calls) == (6, 50, 400)
+    assert (report.callbacks, report.work_orders) == (30, 20)
+    assert report.seconds >= 0
+    assert _count(eng, Agent) == 6
+    assert _count(eng, Customer) == 50
+    assert _count(eng, PhoneNumber) == report.phones
+    assert 50 <= report.phones <= 100
+    assert _count(eng, Call) == 400
+    assert _count(eng, Callback) == 30
+    assert _count(eng, WorkOrder) == 20
+    assert _count(eng, Complaint) == report.complaints > 0
+    assert messages, "progress was never called"
+
+
+def test_default_counts_scale_with_customers(eng):
+    report = demo.seed(eng, customers=300, calls=0, now=NOW)
+    assert report.calls == 0 and _count(eng, Call) == 0
+    assert report.callbacks == _count(eng, Callback) >= 24
+    assert report.work_orders == _count(eng, WorkOrder) >= 18
+
+
+def test_same_seed_same_rows_other_seed_other_rows(tmp_path):
+    dumps = []
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        engine = make_engine(f"sqlite:///{tmp_path}/{name}.db")
+        demo.seed(engine, customers=120, calls=900, seed=seed, now=NOW)
+        dumps.append(_dump(engine))
+        engine.dispose()
+    assert dumps[0] == dumps[1]
+    assert dumps[0]["customer"] != dumps[2]["customer"]
+    assert dumps[0]["phone_number"] != dumps[2]["phone_number"]
+
+
+def test_phones_are_valid_unique_cn_mobiles(eng):
+    demo.seed(eng, customers=400, calls=0, now=NOW)
+    with Session(eng) as s:
+        numbers = list(s.execute(select(PhoneNumber.e164)).scalars())
+        per_customer = dict(
+            s.execute(
+                select(PhoneNumber.customer_id, func.count()).group_by(PhoneNumber.customer_id)
+            ).all()
+        )
+    assert len(numbers) == len(set(numbers))
+    assert len(per_customer) == 400
+    assert set(per_customer.values()) == {1, 2}  # some customers have two numbers
+    for e164 in numbers[::7]:
+        phone = parse(e164)
+        assert phone.e164 == e164
+        assert phone.region == "CN"
+
+
+def test_customers_look_real(eng):
+    demo.seed(eng, customers=600, calls=0, now=NOW)
+    with Session(eng) as s:
+        rows = s.execute(
+            select(
+                Customer.name,
+                Customer.tier,
+                Customer.gender,
+                Customer.birthday,
+                Customer.language,
+                Customer.address,
+                Customer.created_at,
+            )
+        ).all()
+    names = [r.name for r in rows]
+    assert any(not n.isascii() for n in names), "no CJK names"
+    assert any(n.isascii() and " " in n for n in names), "no pinyin names"
+    tiers = [r.tier for r in rows]
+    assert set(tiers) <= {t.value for t in Tier}
+    assert tiers.count("ordinary") > len(tiers) / 2
+    assert tiers.count("gold") + tiers.count("platinum") > tiers.count("vip") + tiers.count(
+        "diamond"
+    )
+    assert {r.gender for r in rows} >= {"female", "male"}
+    assert {r.language for r in rows} == {"en", "zh_CN"}
+    assert any(r.address and "市" in r.address for r in rows)
+    assert all(r.created_at < NOW for r in rows)
+    today = (NOW + timedelta(hours=8)).date()
+
+    def days_to_birthday(b: date) -> int:
+        for year in (today.year, today.year + 1):
+            try:
+                nxt = b.replace(year=year)
+            except ValueError:
+                nxt = date(year, 2, 28)
+            if nxt >= today:
+                return (nxt - today).days
+        raise AssertionError
+
+    soon = [r for r in rows if r.birthday and 0 < days_to_birthday(r.birthday) <= 14]
+    assert len(soon) >= 5
+    assert all(r.birthday < today for r in rows if r.birthday)
+
+
+def test_calls_are_consistent(eng):
+    demo.seed(eng, customers=200, calls=4000, now=NOW)
+    with Session(eng) as s:
+        calls = s.execute(select(Call)).scalars().all()
+        phones = {
+            (r.customer_id, r.e164)
+            for r in s.execute(select(PhoneNumber.customer_id, PhoneNumber.e164))
+        }
+        agent_ids = set(s.execute(select(Agent.id)).scalars())
+    needs = {n.value for n in NeedCategory} | {"callback"}
+    outcomes = {o.value for o in Outcome}
+    for c in calls:
+        assert NOW - timedelta(days=367) < c.started_at < NOW
+        assert (c.customer_id, c.from_number) in phones
+        assert c.agent_id in agent_ids
+        assert c.greeting_at == c.started_at
+        stages = [c.discovery_at, c.resolution_at, c.closing_at]
+        if c.outcome == Outcome.NO_ANSWER:
+            assert stages == [None, None, None]
+        else:
+            times = [c.started_at, *stages, c.wrapup_at, c.ended_at]
+            assert times == sorted(times) and len(set(times)) == len(times)
+        assert c.ended_at < NOW
+        assert c.need_category in needs and c.outcome in outcomes
+        assert c.notes
+    assert sum(c.direction == "inbound" for c in calls) > len(calls) / 2
+    per_customer: dict[int, int] = {}
+    for c in calls:
+        per_customer[c.customer_id] = per_customer.get(c.customer_id, 0) + 1
+    assert per_customer[1] == 4000 // 20
+    assert max(v for k, v in per_customer.items() if k != 1) < per_customer[1]
+    # ids follow time
+    ordered = sorted(calls, key=lambda c: c.id)
+    starts = [c.started_at for c in ordered]
+    assert starts == sorted(starts)
+
+
+@pytest.mark.parametrize("seed", [1, 7, 42, 2024])
+@pytest.mark.parametrize("customers", [10, 57])
+def test_every_agent_has_work_waiting(eng, seed, customers):
+    demo.seed(eng, customers=customers, calls=50, seed=seed, now=NOW)
+    soon = NOW + timedelta(hours=4)
+    with Session(eng) as s:
+        agents = s.execute(select(Agent)).scalars().all()
+        assert {a.name for a in agents} == {
+            "li.na",
+            "wang.wei",
+            "zhang.min",
+            "chen.jie",
+            "liu.yang",
+            "zhao.lei",
+        }
+        assert {a.name: a.role for a in agents}["zhao.lei"] == "supervisor"
+        assert {a.name: a.display_name for a in agents}["li.na"] == "Li Na"
+        for a in agents:
+            open_cbs = (
+                s.execute(
+                    select(Callback.due_at).where(
+                        Callback.owner_id == a.id, Callback.status == "open"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            assert sum(d < NOW for d in open_cbs) >= 2, a.name
+            assert sum(NOW <= d <= soon for d in open_cbs) >= 2, a.name
+            open_wos = (
+                s.execute(
+                    select(WorkOrder.urgent).where(
+                        WorkOrder.assignee_id == a.id, WorkOrder.status != "closed"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            assert sum(open_wos) >= 1, a.name
+            assert sum(not u for u in open_wos) >= 2, a.name
+            side = work.sidebar(session=s, agent_id=a.id, now=NOW)
+            assert len(side.callbacks) >= 4
+            assert len(side.work_orders) >= 3
+
+
+def test_work_items_look_real(eng):
+    demo.seed(eng, customers=400, calls=0, now=NOW)
+    with Session(eng) as s:
+        cbs = s.execute(select(Callback)).scalars().all()
+        wos = s.execute(select(WorkOrder)).scalars().all()
+        complaints = s.execute(select(Complaint)).scalars().all()
+        names = dict(s.execute(select(Customer.id, Customer.name)).all())
+    assert {c.kind for c in cbs} <= {k.value for k in CallbackKind}
+    assert {c.status for c in cbs} >= {"open", "done"}
+    assert any(c.due_at > NOW + timedelta(hours=24) for c in cbs if c.status == "open")
+    assert all(c.reason for c in cbs)
+    assert all(c.done_at is not None for c in cbs if c.status == "done")
+    assert all(c.created_at <= NOW for c in cbs)
+    assert {w.kind for w in wos} == {k.value for k in WorkOrderKind}
+    assert {w.status for w in wos} == {"created", "closed"}
+    assert sum(w.status == "created" for w in wos) > len(wos) / 2
+    assert all(w.reporter == names[w.customer_id] for w in wos)
+    assert all(w.short_text and w.assignee_id for w in wos)
+    assert all(w.closed_at is not None for w in wos if w.status == "closed")
+    assert complaints and {c.status for c in complaints} <= {"intake", "investigating"}
+
+
+def test_reseeding_appends_without_duplicating_agents(eng):
+    first = demo.seed(eng, customers=40, calls=100, now=NOW)
+    second = demo.seed(eng, customers=30, calls=60, now=NOW)
+    assert (first.agents, second.agents) == (6, 0)
+    assert _count(eng, Agent) == 6
+    assert _count(eng, Customer) == 70
+    assert _count(eng, PhoneNumber) == first.phones + second.phones
+    assert _count(eng, Call) == 160
+    with Session(eng) as s:
+        new_calls = s.execute(select(func.min(Call.customer_id)).where(Call.id > 100)).scalar()
+        assert new_calls > 40  # the second run's calls belong to its own customers
+
+
+def test_ensure_demo_is_idempotent(eng):
+    assert demo.ensure_demo(eng, now=NOW) is True
+    before = _dump(eng)
+    assert _count(eng, Customer) == demo.DEMO_CUSTOMERS
+    assert _count(eng, Call) == demo.DEMO_CALLS
+    assert demo.ensure_demo(eng, now=NOW) is False
+    assert _dump(eng) == before
+
+
+def test_ensure_demo_leaves_a_desk_with_customers_alone(eng):
+    demo.seed(eng, customers=5, calls=0, now=NOW)
+    assert demo.ensure_demo(eng, now=NOW) is False
+    assert _count(eng, Customer) == 5
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"customers": 0, "calls": 5},
+        {"customers": 0, "calls": 0, "callbacks": 3},
+        {"customers": -1, "calls": 0},
+        {"customers": 5, "calls": 0, "work_orders": -1},
+    ],
+)
+def test_bad_arguments_are_refused(eng, kwargs):
+    with pytest.raises(ValueError):
+        demo.seed(eng, now=NOW, **kwargs)
+    assert _count(eng, Customer) == 0
+
+
+def test_naive_now_is_refused(eng):
+    with pytest.raises(ValueError):
+        demo.seed(eng, customers=5, calls=0, now=datetime(2026, 11, 23, 10, 0))
+
+
+def test_agents_only(eng):
+    report = demo.seed(eng, customers=0, calls=0, now=NOW)
+    assert report.agents == 6 and report.customers == 0
+    assert _count(eng, Agent) == 6
