@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList
@@ -22,6 +23,8 @@ class AgentPickerScreen(Screen[AgentInfo]):
     AgentPickerScreen OptionList { height: auto; max-height: 12; }
     AgentPickerScreen #login-error { color: $error; }
     """
+
+    BINDINGS = [Binding("escape", "app.quit", "Quit", tooltip="Leave the seat", id="picker.quit")]
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:

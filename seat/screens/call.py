@@ -19,6 +19,7 @@ from seat.customers import ValidationError
 from seat.desk import StorageError
 from seat.screens.confirm import ConfirmScreen
 from seat.screens.customer_form import NewCustomerScreen
+from seat.screens.details import WorkOrderScreen
 from seat.screens.work_forms import CallbackForm, ComplaintForm, WorkOrderForm
 from seat.scripts import PHASES, render
 from seat.widgets.card import CustomerCardView
@@ -248,10 +249,11 @@ class CallScreen(Screen[int | None]):
         self.call_after_refresh(self._focus_first, panel)
 
     def _focus_first(self, panel: Widget) -> None:
-        for w in panel.query("Input, Select, TextArea"):
-            w.focus()
-            return
-        self.query_one("#sidebar OptionList").focus()
+        # The first field to fill, else the checklist.
+        for selector in ("Input, Select, TextArea", "SelectionList"):
+            for w in panel.query(selector):
+                w.focus()
+                return
 
     def _wrapup_widgets(self) -> list[Widget]:
         suggested = self.state.outcome or self.state.suggested_outcome({k for k, _ in self.created})
@@ -368,6 +370,12 @@ class CallScreen(Screen[int | None]):
     def action_complaint(self) -> None:
         if not self._needs_customer():
             self.app.push_screen(ComplaintForm(self.state), self._created("complaint", "Complaint"))
+
+    def on_sidebar_callback_chosen(self, event: Sidebar.CallbackChosen) -> None:
+        self.notify("Finish this call first (wrap-up, ctrl+s); then start the callback.")
+
+    def on_sidebar_work_order_chosen(self, event: Sidebar.WorkOrderChosen) -> None:
+        self.app.push_screen(WorkOrderScreen(event.work_order_id))
 
     # -- ending the call ------------------------------------------------------------------------
 

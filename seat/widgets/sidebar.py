@@ -26,7 +26,7 @@ def _ago(delta_minutes: int) -> str:
     return f"{m // 1440}d"
 
 
-WIDTH = 28
+WIDTH = 26
 
 
 def _two_lines(first: Text, second: Text) -> Text:
@@ -69,7 +69,7 @@ class Sidebar(Vertical):
     DEFAULT_CSS = """
     Sidebar { width: 32; border-left: tall $primary-background; padding: 0; }
     Sidebar > Label.title { text-style: bold; padding: 0 1; background: $boost; width: 100%; }
-    Sidebar > OptionList { height: 1fr; border: none; padding: 0; }
+    Sidebar > OptionList { height: 1fr; border: none; padding: 0; scrollbar-size-vertical: 1; }
     Sidebar > Label#sidebar-status { color: $text-muted; padding: 0 1; }
     """
 
