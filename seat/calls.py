@@ -76,6 +76,14 @@ class CallState:
         self.phase_times.setdefault(nxt.phase, now)
         return {}
 
+    def no_answer(self, now: datetime) -> None:
+        """Nobody picked up: straight to wrap-up, outcome 'no answer'."""
+        if not self.in_wrapup:
+            self.history.append(self.stage_id)
+        self.in_wrapup = True
+        self.wrapup_at = self.wrapup_at or now
+        self.outcome = Outcome.NO_ANSWER.value
+
     def back(self) -> bool:
         """Return to the previous stage (timestamps of first entry are kept)."""
         if self.in_wrapup:
@@ -130,7 +138,8 @@ def validate_wrapup(state: CallState) -> dict[str, str]:
         errors["outcome"] = "Choose an outcome code."
     if len(state.notes) > MAX_NOTES:
         errors["notes"] = f"Notes are too long ({MAX_NOTES} characters at most)."
-    if state.script.kind == "inbound" and not state.values.get("need_category"):
+    answered = state.outcome != Outcome.NO_ANSWER
+    if answered and state.script.kind == "inbound" and not state.values.get("need_category"):
         errors["need_category"] = "The need category is required (need discovery)."
     return errors
 

@@ -52,6 +52,8 @@ class CallScreen(Screen[int | None]):
         Binding("f5", "callback", "Callback", tooltip="Schedule a callback", id="call.callback"),
         Binding("f6", "work_order", "Order", tooltip="Open a work order", id="call.work_order"),
         Binding("f7", "complaint", "Complaint", tooltip="Open a complaint", id="call.complaint"),
+        Binding("f8", "no_answer", "No answer", tooltip="Nobody answered: wrap up as no answer",
+                id="call.no_answer"),
         Binding("ctrl+s", "save", "Save", tooltip="Save the call and its wrap-up", id="call.save"),
         Binding("escape", "abandon", "Abandon", tooltip="Leave without saving", id="call.abandon"),
     ]
@@ -145,6 +147,8 @@ class CallScreen(Screen[int | None]):
             return looked_up and self.state.customer_id is None
         if action == "save":
             return self.state.in_wrapup
+        if action == "no_answer":
+            return self.state.script.kind == "callback" and not self.state.in_wrapup
         return True
 
     # -- the number ---------------------------------------------------------------------------
@@ -317,6 +321,11 @@ class CallScreen(Screen[int | None]):
             return
         if self.state.in_wrapup and not self.state.outcome:
             self.state.outcome = self.state.suggested_outcome({k for k, _ in self.created})
+        await self._show_stage()
+        self._update_info()
+
+    async def action_no_answer(self) -> None:
+        self.state.no_answer(self.desk.now())
         await self._show_stage()
         self._update_info()
 

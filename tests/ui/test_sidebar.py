@@ -123,3 +123,28 @@ async def test_work_assigned_by_another_seat_appears(settings, clock, engine, wo
         wo = s.get(WorkOrder, 4)
         assert wo.assignee_id == world["li"] and wo.urgent
         assert wo.due_at - clock.now() == timedelta(hours=2)
+
+
+async def test_callback_not_answered_stays_open(make_seat, engine, clock, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        options = app.screen.query_one("#sidebar-list")
+        options.focus()
+        options.highlighted = options.get_option_index(f"cb:1:{world['fang']}")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("f8")
+        await settle(pilot)
+        assert screen.state.in_wrapup and screen.state.outcome == "no_answer"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+        assert f"cb:1:{world['fang']}" in option_ids(app)  # still to do
+    with Session(engine) as s:
+        cb = s.get(Callback, 1)
+        assert cb.status == "open" and cb.attempts == 1
+        call = s.exec(select(Call)).one()
+        assert call.outcome == "no_answer" and call.callback_id == 1
+        assert call.discovery_at is None  # never got past the opening
