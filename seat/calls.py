@@ -78,8 +78,7 @@ class CallState:
 
     def no_answer(self, now: datetime) -> None:
         """Nobody picked up: straight to wrap-up, outcome 'no answer'."""
-        if not self.in_wrapup:
-            self.history.append(self.stage_id)
+        # Like advance(): the current stage stays current, so back() returns to it.
         self.in_wrapup = True
         self.wrapup_at = self.wrapup_at or now
         self.outcome = Outcome.NO_ANSWER.value

@@ -147,8 +147,12 @@ def create_customer(
     address: str | None = None,
     occupation: str | None = None,
     language: str = "en",
+    today: date | None = None,
 ) -> Customer:
-    """Validate everything first, then add customer and phone; nothing half-made."""
+    """Validate everything first, then add customer and phone; nothing half-made.
+
+    `today` is the desk's local date (a birthday may not be after it); default: now's date.
+    """
     errors: dict[str, str] = {}
     try:
         e164 = phone.normalise(phone_text, region)
@@ -157,7 +161,7 @@ def create_customer(
         e164 = ""
     try:
         name, tier, bday, gender = validate_customer(
-            name=name, tier=tier, birthday=birthday, gender=gender, today=now.date()
+            name=name, tier=tier, birthday=birthday, gender=gender, today=today or now.date()
         )
     except ValidationError as exc:
         errors.update(exc.errors)

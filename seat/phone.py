@@ -37,7 +37,7 @@ def parse(text: str, region: str = "CN") -> Phone:
     if not raw:
         raise PhoneError("Enter a phone number.")
     if not _ALLOWED.match(raw):
-        raise PhoneError("A phone number may only contain digits, spaces, - ( ) and +.")
+        raise PhoneError("A phone number may only contain digits, spaces, + - . / ( and ).")
     digits = re.sub(r"\D", "", raw)
     if raw.startswith("00") or (raw.startswith("(") and digits.startswith("00")):
         # International call prefix typed instead of '+'.

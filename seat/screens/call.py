@@ -52,8 +52,13 @@ class CallScreen(Screen[int | None]):
         Binding("f5", "callback", "Callback", tooltip="Schedule a callback", id="call.callback"),
         Binding("f6", "work_order", "Order", tooltip="Open a work order", id="call.work_order"),
         Binding("f7", "complaint", "Complaint", tooltip="Open a complaint", id="call.complaint"),
-        Binding("f8", "no_answer", "No answer", tooltip="Nobody answered: wrap up as no answer",
-                id="call.no_answer"),
+        Binding(
+            "f8",
+            "no_answer",
+            "No answer",
+            tooltip="Nobody answered: wrap up as no answer",
+            id="call.no_answer",
+        ),
         Binding("ctrl+s", "save", "Save", tooltip="Save the call and its wrap-up", id="call.save"),
         Binding("escape", "abandon", "Abandon", tooltip="Leave without saving", id="call.abandon"),
     ]

@@ -122,7 +122,7 @@ def load_script(path: Path) -> Script:
     if size > MAX_FILE_BYTES:
         raise ScriptError(f"{name}: file is too large ({size} bytes; at most {MAX_FILE_BYTES}).")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise ScriptError(f"{name}: not UTF-8 text.") from None
     except tomllib.TOMLDecodeError as exc:
@@ -196,9 +196,9 @@ def _stage(index: int, raw: object) -> Stage:
     where = f"stage {index}"
     if not isinstance(raw, dict):
         raise ScriptError(f"{where}: must be a table.")
-    _unknown(where, raw, _STAGE_KEYS)
     stage_id = _text(where, raw, "id")
     where = f"stage '{stage_id}'"
+    _unknown(where, raw, _STAGE_KEYS)
     if not _ID.match(stage_id):
         raise ScriptError(f"{where}: id must be lower-case letters, digits and _.")
     phase = _text(where, raw, "phase")

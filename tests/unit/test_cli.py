@@ -19,7 +19,9 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "customers-sample.csv"
 
 def test_demo_then_find_by_any_format(tmp_path, capsys):
     db = tmp_path / "demo.db"
-    assert main(["demo", "--db", str(db), "--customers", "50", "--calls", "400", "--seed", "3"]) == 0
+    assert (
+        main(["demo", "--db", str(db), "--customers", "50", "--calls", "400", "--seed", "3"]) == 0
+    )
     out = capsys.readouterr().out
     assert "50 customers" in out and "400 calls" in out
     engine = make_engine(f"sqlite:///{db}")
@@ -62,8 +64,10 @@ def test_import_sample_reports_lines_and_duplicates(tmp_path, capsys):
 
 
 def test_import_missing_file(tmp_path, capsys):
-    assert main(["customers", "import", str(tmp_path / "nope.csv"), "--db",
-                 str(tmp_path / "d.db")]) == 2
+    assert (
+        main(["customers", "import", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "d.db")])
+        == 2
+    )
     assert "nope.csv" in capsys.readouterr().err
 
 
@@ -73,8 +77,11 @@ def test_import_missing_file(tmp_path, capsys):
         (["--db", "/tmp/a.db"], {}, "sqlite:////tmp/a.db"),
         (["--db", "postgresql+psycopg://u@h/seat"], {}, "postgresql+psycopg://u@h/seat"),
         ([], {"SEAT_DATABASE_URL": "sqlite:////tmp/env.db"}, "sqlite:////tmp/env.db"),
-        (["--db", "/tmp/b.db"], {"SEAT_DATABASE_URL": "sqlite:////tmp/env.db"},
-         "sqlite:////tmp/b.db"),
+        (
+            ["--db", "/tmp/b.db"],
+            {"SEAT_DATABASE_URL": "sqlite:////tmp/env.db"},
+            "sqlite:////tmp/b.db",
+        ),
     ],
 )
 def test_database_choice(argv, env, expected, monkeypatch, tmp_path):
@@ -96,6 +103,7 @@ def test_default_and_demo_databases_live_in_the_user_data_dir(monkeypatch, tmp_p
 
 
 def test_console_script_help_runs():
-    out = subprocess.run([sys.executable, "-m", "seat", "--help"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "seat", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     assert "--demo" in out and "customers" in out

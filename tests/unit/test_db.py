@@ -1,0 +1,164 @@
+"""The engine factory: migrations to head, SQLite pragmas, indexes, no schema drift."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+from sqlmodel import Session, SQLModel
+
+from seat import customers
+from seat.db import (
+    BUSY_TIMEOUT_MS,
+    current_revision,
+    head_revision,
+    make_engine,
+    session_scope,
+)
+from seat.models import Customer
+from tests.conftest import NOW
+
+TABLES = {"agent", "customer", "phone_number", "call", "callback", "work_order", "complaint"}
+
+
+def _pragma(engine, name: str):
+    with engine.connect() as conn:
+        return conn.execute(text(f"PRAGMA {name}")).scalar_one()
+
+
+def test_new_file_is_migrated_to_head(tmp_path):
+    path = tmp_path / "sub" / "dir" / "new.db"  # missing folders are created
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        assert path.is_file()
+        assert head_revision() is not None
+        assert current_revision(engine) == head_revision()
+        assert TABLES <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_migrate_false_creates_no_tables(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'bare.db'}", migrate=False)
+    try:
+        assert current_revision(engine) is None
+        assert not TABLES & set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("pragma", "expected"),
+    [
+        ("journal_mode", "wal"),
+        ("foreign_keys", 1),
+        ("busy_timeout", BUSY_TIMEOUT_MS),
+    ],
+)
+def test_sqlite_pragmas(engine, pragma, expected):
+    assert _pragma(engine, pragma) == expected
+
+
+def test_busy_timeout_is_positive(engine):
+    assert _pragma(engine, "busy_timeout") > 0
+
+
+def test_pragmas_hold_on_every_new_connection(engine):
+    engine.dispose()  # drop pooled connections: the next one is fresh
+    assert _pragma(engine, "foreign_keys") == 1
+    assert _pragma(engine, "journal_mode") == "wal"
+
+
+def test_foreign_keys_are_enforced(engine):
+    from sqlalchemy.exc import IntegrityError
+
+    from seat.models import PhoneNumber
+
+    with Session(engine) as s:
+        s.add(PhoneNumber(customer_id=12345, e164="+8613800138000"))
+        with pytest.raises(IntegrityError):
+            s.commit()
+
+
+@pytest.mark.parametrize(
+    ("table", "index", "columns", "unique"),
+    [
+        ("phone_number", "ix_phone_number_e164", ["e164"], True),
+        ("callback", "ix_callback_owner_status_due", ["owner_id", "status", "due_at"], False),
+        (
+            "work_order",
+            "ix_work_order_assignee_status",
+            ["assignee_id", "status", "urgent", "due_at"],
+            False,
+        ),
+        ("call", "ix_call_customer_started", ["customer_id", "started_at"], False),
+        ("agent", "ix_agent_name", ["name"], True),
+    ],
+)
+def test_expected_indexes_exist(engine, table, index, columns, unique):
+    found = {ix["name"]: ix for ix in inspect(engine).get_indexes(table)}
+    assert index in found
+    assert found[index]["column_names"] == columns
+    assert bool(found[index]["unique"]) is unique
+
+
+def test_caller_lookup_uses_the_e164_index(engine):
+    with engine.connect() as conn:
+        plan = conn.execute(
+            text("EXPLAIN QUERY PLAN SELECT customer_id FROM phone_number WHERE e164 = :n"),
+            {"n": "+8613800138000"},
+        ).all()
+    assert any("ix_phone_number_e164" in str(row) for row in plan)
+
+
+def test_make_engine_twice_is_harmless_and_keeps_data(tmp_path):
+    url = f"sqlite:///{tmp_path / 'twice.db'}"
+    first = make_engine(url)
+    with session_scope(first) as s:
+        customers.create_customer(session=s, now=NOW, name="Wang Fang", phone_text="138 0013 8000")
+    first.dispose()
+    second = make_engine(url)
+    third = make_engine(url)  # a second seat opening the same file
+    try:
+        assert current_revision(second) == head_revision()
+        with Session(third) as s:
+            assert customers.count_customers(session=s) == 1
+            hit = customers.find_by_phone(session=s, e164="+8613800138000")
+            assert hit is not None and hit.name == "Wang Fang"
+    finally:
+        second.dispose()
+        third.dispose()
+
+
+def test_session_scope_commits_or_rolls_back(engine):
+    with session_scope(engine) as s:
+        customers.create_customer(session=s, now=NOW, name="Kept", phone_text="13800138000")
+    with pytest.raises(RuntimeError), session_scope(engine) as s:
+        customers.create_customer(session=s, now=NOW, name="Lost", phone_text="13900000000")
+        raise RuntimeError("boom")
+    with Session(engine) as s:
+        assert s.execute(select(Customer.name)).scalars().all() == ["Kept"]
+
+
+def test_datetimes_come_back_aware_in_utc(engine):
+    with session_scope(engine) as s:
+        c = customers.create_customer(
+            session=s, now=NOW + timedelta(hours=1), name="A", phone_text="13800138000"
+        )
+        cid = c.id
+    with Session(engine) as s:
+        stored = s.get(Customer, cid)
+        assert stored.created_at == NOW + timedelta(hours=1)
+        assert stored.created_at.utcoffset() == timedelta(0)
+
+
+def test_no_drift_between_models_and_migrations(engine):
+    import seat.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn)
+        diff = compare_metadata(context, SQLModel.metadata)
+    assert diff == []
