@@ -8,6 +8,15 @@ from enum import StrEnum
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+# Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 
 class Role(StrEnum):
     AGENT = "agent"
@@ -89,6 +98,7 @@ class Customer(SQLModel, table=True):
     birthday: date | None = None
     occupation: str | None = Field(default=None, max_length=120)
     address: str | None = Field(default=None, max_length=500)
+    second_address: str | None = Field(default=None, max_length=500)
     language: str = Field(default="en", max_length=16)
     created_at: datetime
     updated_at: datetime
@@ -133,7 +143,10 @@ class Call(SQLModel, table=True):
 
 
 class Callback(SQLModel, table=True):
-    __table_args__ = (Index("ix_callback_owner_status_due", "owner_id", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_callback_owner_status_due", "owner_id", "status", "due_at"),
+        Index("ix_callback_kind_due", "kind", "due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
@@ -146,12 +159,23 @@ class Callback(SQLModel, table=True):
     attempts: int = 0
     created_at: datetime
     done_at: datetime | None = None
+    # Scheduler idempotency: e.g. "satisfaction:wo:12"; NULL for manual callbacks.
+    source_key: str | None = Field(default=None, unique=True, max_length=120)
+    complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    work_order_id: int | None = Field(default=None, foreign_key="work_order.id", index=True)
+    score: int | None = None
+    last_outcome: str | None = Field(default=None, max_length=32)
+    last_attempt_at: datetime | None = None
+    snooze_reason: str | None = Field(default=None, max_length=500)
+    version: int = 1
 
 
 class WorkOrder(SQLModel, table=True):
     __tablename__ = "work_order"
     __table_args__ = (
         Index("ix_work_order_assignee_status", "assignee_id", "status", "urgent", "due_at"),
+        Index("ix_work_order_status_due", "status", "due_at"),
+        Index("ix_work_order_created", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -166,9 +190,24 @@ class WorkOrder(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="agent.id")
     status: str = Field(default="created", max_length=16)
     urgent: bool = False
-    due_at: datetime
+    due_at: datetime  # expected end
     created_at: datetime
     closed_at: datetime | None = None
+    service_type: str | None = Field(default=None, max_length=16)  # repair/paid/complaint
+    sales_order_no: str | None = Field(default=None, max_length=40)
+    requested_start: datetime | None = None
+    work_center: str | None = Field(default=None, max_length=40, index=True)
+    product_type: str | None = Field(default=None, max_length=80)
+    product_colour: str | None = Field(default=None, max_length=40)
+    reason_code: str | None = Field(default=None, max_length=16)
+    quote_amount: float | None = None
+    quote_needs_hq: bool = False
+    quote_approved_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    quote_approved_at: datetime | None = None
+    quote_confirmed_at: datetime | None = None
+    customer_acceptance: str | None = Field(default=None, max_length=2000)
+    accepted_at: datetime | None = None
+    version: int = 1
 
 
 class Complaint(SQLModel, table=True):
@@ -184,6 +223,92 @@ class Complaint(SQLModel, table=True):
     status: str = Field(default="intake", max_length=16)
     created_at: datetime
     closed_at: datetime | None = None
+    category: str | None = Field(default=None, max_length=40)
+    department: str | None = Field(default=None, max_length=80)
+    responsible_person: str | None = Field(default=None, max_length=120)
+    cause: str | None = Field(default=None, max_length=5000)
+    invalid_reason: str | None = Field(default=None, max_length=5000)
+    reply_text: str | None = Field(default=None, max_length=5000)
+    solution_options: str | None = Field(default=None, max_length=10000)
+    chosen_solution: str | None = Field(default=None, max_length=5000)
+    customer_accepted: bool | None = None
+    root_cause: str | None = Field(default=None, max_length=5000)
+    summary: str | None = Field(default=None, max_length=10000)
+    first_reply_at: datetime | None = None
+    solution_at: datetime | None = None
+    implemented_at: datetime | None = None
+    escalated_to_id: int | None = Field(default=None, foreign_key="agent.id")
+    waiting_since: datetime | None = None  # the clocks pause while waiting on the customer
+    version: int = 1
+
+
+class ComplaintEvent(SQLModel, table=True):
+    """Append-only history of a complaint: every move, who, when, from, to, comment."""
+
+    __tablename__ = "complaint_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    at: datetime
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    comment: str = Field(default="", max_length=10000)
+
+
+class WorkOrderLine(SQLModel, table=True):
+    """Material and quantity lines of a work order."""
+
+    __tablename__ = "work_order_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_order_id: int = Field(foreign_key="work_order.id", index=True)
+    material: str = Field(max_length=120)
+    quantity: float = 1.0
+    unit: str = Field(default="pc", max_length=16)
+
+
+class WorkOrderEvent(SQLModel, table=True):
+    """Append-only history of a work order's status changes and dispatch."""
+
+    __tablename__ = "work_order_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_order_id: int = Field(foreign_key="work_order.id", index=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    at: datetime
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    comment: str = Field(default="", max_length=10000)
+
+
+class CallbackEvent(SQLModel, table=True):
+    """Append-only history of a callback: attempts, snoozes, reassignments."""
+
+    __tablename__ = "callback_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    callback_id: int = Field(foreign_key="callback.id", index=True)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    at: datetime
+    action: str = Field(max_length=32)
+    comment: str = Field(default="", max_length=5000)
+
+
+class Purchase(SQLModel, table=True):
+    """What a customer bought: drives new-buyer and churn callbacks."""
+
+    __table_args__ = (Index("ix_purchase_customer_at", "customer_id", "purchased_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    order_no: str = Field(max_length=40)
+    item: str = Field(max_length=200)
+    amount: float = 0.0
+    purchased_at: datetime
+    delivered_at: datetime | None = None
 
 
 OPEN_WORK_ORDER_EXCLUDES = ("closed",)

@@ -162,3 +162,44 @@ def test_no_drift_between_models_and_migrations(engine):
         context = MigrationContext.configure(conn)
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
+
+
+def test_upgrade_from_first_version_keeps_a_desks_data(tmp_path):
+    """A desk created on revision 0001 keeps its rows through every later migration."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from seat.db import _alembic_config, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}", migrate=False)
+    upgrade(engine, "0001")
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "insert into agent(name, display_name, role, active) "
+                "values ('li.na', 'Li Na', 'agent', 1)"
+            )
+        )
+        c.execute(
+            text(
+                "insert into customer(name, tier, language, created_at, updated_at) "
+                "values ('Wang Fang', 'vip', 'en', '2026-01-01', '2026-01-01')"
+            )
+        )
+        c.execute(
+            text(
+                "insert into work_order(kind, short_text, long_text, customer_id, reporter,"
+                " status, urgent, due_at, created_at) values ('service_request', 'Leak',"
+                " '', 1, '', 'created', 0, '2026-01-02', '2026-01-01')"
+            )
+        )
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as c:
+        assert c.execute(text("select short_text, version from work_order")).one() == ("Leak", 1)
+    command.downgrade(_alembic_config(engine), "0001")
+    upgrade(engine)
+    with engine.connect() as c:
+        assert c.execute(text("select name from customer")).scalar_one() == "Wang Fang"
+        assert c.execute(text("pragma foreign_key_check")).all() == []
+        assert c.execute(text("pragma foreign_keys")).scalar_one() == 1
