@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from seat.config import Settings, demo_database_url, load_settings, to_database_url
@@ -34,7 +35,34 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("phone")
     find.add_argument("--json", action="store_true", help="print JSON")
     find.add_argument("--db", dest="sub_db")
+
+    from seat.reports import REPORTS
+
+    rep = sub.add_parser("report", help="statistics for spreadsheets and meetings")
+    rsub = rep.add_subparsers(dest="report_name", required=True)
+    for name in REPORTS:
+        r = rsub.add_parser(name, help=f"the {name} report")
+        r.add_argument("--from", dest="date_from", required=True, type=_date, help="YYYY-MM-DD")
+        r.add_argument("--to", dest="date_to", required=True, type=_date, help="YYYY-MM-DD")
+        r.add_argument("--format", choices=("csv", "xlsx", "json"), default="csv")
+        r.add_argument("--output", type=Path, help="write to FILE instead of standard output")
+        r.add_argument("--db", dest="sub_db")
+
+    wp = sub.add_parser("workplan", help="the daily work plan (工作计划表) for printing")
+    wp.add_argument("--date", dest="day", required=True, type=_date, help="YYYY-MM-DD")
+    wp.add_argument("--assignee", help="technician login (default: everyone)")
+    wp.add_argument("--work-center", dest="work_center", help="only this work center")
+    wp.add_argument("--format", choices=("csv", "txt"), default="txt")
+    wp.add_argument("--output", type=Path, help="write to FILE instead of standard output")
+    wp.add_argument("--db", dest="sub_db")
     return p
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -56,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings_for(args)
     if args.command == "demo":
         return cmd_demo(settings, args)
+    if args.command == "report":
+        return cmd_report(settings, args)
+    if args.command == "workplan":
+        return cmd_workplan(settings, args)
     if args.command == "customers":
         if args.customers_command == "import":
             return cmd_import(settings, args.file)
@@ -187,4 +219,50 @@ def cmd_find(settings: Settings, text: str, *, as_json: bool) -> int:
                 f"  {c.started_at:%Y-%m-%d %H:%M} {c.need_category or '-'} -> "
                 f"{c.outcome or '-'} ({c.agent})"
             )
+    return 0
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    import importlib
+
+    from seat.clock import SystemClock
+    from seat.db import make_engine, session_scope
+    from seat.export import write
+
+    if args.date_to < args.date_from:
+        print("seat report: --to is before --from", file=sys.stderr)
+        return 2
+    module = importlib.import_module(f"seat.reports.{args.report_name}")
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        tables = module.tables(
+            session=session,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            settings=settings,
+            now=SystemClock().now(),
+        )
+    write(tables, args.format, args.output)
+    return 0
+
+
+def cmd_workplan(settings: Settings, args: argparse.Namespace) -> int:
+    from seat.db import make_engine, session_scope
+    from seat.export import write
+    from seat.workplan import tables
+
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            result = tables(
+                session=session,
+                day=args.day,
+                assignee=args.assignee,
+                work_center=args.work_center,
+                settings=settings,
+            )
+    except LookupError as exc:
+        print(f"seat workplan: {exc}", file=sys.stderr)
+        return 2
+    write(result, args.format, args.output)
     return 0

@@ -20,6 +20,7 @@ class Settings:
     company: str = "Seat Home Service"
     local_timezone: str = "Asia/Shanghai"
     scripts_dir: Path = field(default=DATA_DIR / "scripts")
+    policy_dir: Path = field(default=DATA_DIR / "policy")
     refresh_seconds: float = 3.0
 
     def with_database(self, url: str) -> Settings:
@@ -66,8 +67,9 @@ def load_settings(path: Path | None = None) -> Settings:
         for key in ("database_url", "region", "company", "local_timezone"):
             if key in raw:
                 values[key] = str(raw[key])
-        if "scripts_dir" in raw:
-            values["scripts_dir"] = Path(str(raw["scripts_dir"])).expanduser()
+        for key in ("scripts_dir", "policy_dir"):
+            if key in raw:
+                values[key] = Path(str(raw[key])).expanduser()
         if "refresh_seconds" in raw:
             values["refresh_seconds"] = float(raw["refresh_seconds"])
     env = os.environ
@@ -79,3 +81,11 @@ def load_settings(path: Path | None = None) -> Settings:
     if not settings.database_url:
         settings = settings.with_database(default_database_url())
     return settings
+
+
+def policy_file(settings: Settings, name: str) -> Path:
+    """A policy TOML: the deployment's copy in the config directory wins over the shipped one."""
+    override = config_path().parent / "policy" / f"{name}.toml"
+    if override.is_file():
+        return override
+    return settings.policy_dir / f"{name}.toml"

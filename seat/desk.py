@@ -69,7 +69,8 @@ class Desk:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _run(self, fn: Callable[[Session], T]) -> T:
+    def run(self, fn: Callable[[Session], T]) -> T:
+        """Run fn(session) in one transaction; database trouble becomes a StorageError."""
         try:
             with Session(self.engine, expire_on_commit=False) as session:
                 result = fn(session)
@@ -103,7 +104,7 @@ class Desk:
     # -- agents -----------------------------------------------------------------------------
 
     def agents(self) -> list[AgentInfo]:
-        return self._run(
+        return self.run(
             lambda s: [
                 AgentInfo(a.id, a.name, a.display_name, a.role)  # type: ignore[arg-type]
                 for a in agents.list_agents(session=s)
@@ -115,20 +116,20 @@ class Desk:
             a = agents.ensure_agent(session=s, name=name)
             return AgentInfo(a.id, a.name, a.display_name, a.role)  # type: ignore[arg-type]
 
-        return self._run(go)
+        return self.run(go)
 
     def assignable(self) -> list[tuple[int, str]]:
-        return self._run(lambda s: work.assignable_agents(session=s))
+        return self.run(lambda s: work.assignable_agents(session=s))
 
     # -- customers --------------------------------------------------------------------------
 
     def lookup(self, text: str) -> tuple[str, customers.CustomerHit | None]:
         """Parse a typed number (PhoneError) and find its customer."""
         e164 = phone.normalise(text, self.settings.region)
-        return e164, self._run(lambda s: customers.find_by_phone(session=s, e164=e164))
+        return e164, self.run(lambda s: customers.find_by_phone(session=s, e164=e164))
 
     def card(self, customer_id: int) -> customers.CustomerCard | None:
-        return self._run(lambda s: customers.card(session=s, customer_id=customer_id))
+        return self.run(lambda s: customers.card(session=s, customer_id=customer_id))
 
     def create_customer(self, **fields: object) -> int:
         def go(s: Session) -> int:
@@ -140,13 +141,13 @@ class Desk:
             )
             return c.id  # type: ignore[return-value]
 
-        return self._run(go)
+        return self.run(go)
 
     def display_phone(self, e164: str | None) -> str:
         return phone.display(e164, self.settings.region) if e164 else ""
 
     def customer_name(self, customer_id: int) -> str:
-        return self._run(
+        return self.run(
             lambda s: s.execute(
                 select(Customer.name).where(Customer.id == customer_id)
             ).scalar_one()
@@ -173,7 +174,7 @@ class Desk:
         )
 
     def save_call(self, state: calls.CallState) -> int:
-        return self._run(
+        return self.run(
             lambda s: calls.save_call(session=s, state=state, now=self.now()).id  # type: ignore[return-value]
         )
 
@@ -195,7 +196,7 @@ class Desk:
             ).all()
             return [RecentCall(*r) for r in rows]
 
-        return self._run(go)
+        return self.run(go)
 
     # -- work from a call -------------------------------------------------------------------
 
@@ -298,7 +299,7 @@ class Desk:
         """Run fn; if it fails, forget a call id that was only inserted in the rolled-back work."""
         before = state.call_id
         try:
-            return self._run(fn)
+            return self.run(fn)
         except BaseException:
             state.call_id = before
             raise
@@ -314,7 +315,7 @@ class Desk:
     # -- the sidebar ------------------------------------------------------------------------
 
     def sidebar(self, agent_id: int) -> work.SidebarData:
-        return self._run(lambda s: work.sidebar(session=s, agent_id=agent_id, now=self.now()))
+        return self.run(lambda s: work.sidebar(session=s, agent_id=agent_id, now=self.now()))
 
     def work_order(self, work_order_id: int) -> dict[str, object] | None:
         def go(s: Session) -> dict[str, object] | None:
@@ -327,14 +328,14 @@ class Desk:
             data["assignee"] = assignee.display_name if assignee else "unassigned"
             return data
 
-        return self._run(go)
+        return self.run(go)
 
     def callback(self, callback_id: int) -> dict[str, object] | None:
         def go(s: Session) -> dict[str, object] | None:
             cb = work.get_callback(session=s, callback_id=callback_id)
             return cb.model_dump() if cb else None
 
-        return self._run(go)
+        return self.run(go)
 
     def today(self) -> date:
         return self.local(self.now()).date()

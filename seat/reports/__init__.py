@@ -1,0 +1,7 @@
+"""Reports: each module here offers `tables(*, session, date_from, date_to, settings, now)`.
+
+The command line (`seat report NAME --from --to --format`) and the statistics screens both
+call that function, so the screen and the export always show the same numbers.
+"""
+
+REPORTS = ("complaints", "callbacks")
