@@ -57,7 +57,7 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to `revision` (creating it on an empty database)."""
     from alembic import command
 
