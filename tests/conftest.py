@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,9 +24,30 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
+# The suite runs once on SQLite (default) and once on PostgreSQL when this names a server
+# database the tests may use to create and drop their own databases, e.g.
+# postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+PG_ADMIN_URL = os.environ.get("SEAT_TEST_POSTGRES_URL", "")
+
+
+def pytest_report_header(config) -> str:
+    return f"seat backend: {'postgresql' if PG_ADMIN_URL else 'sqlite'}"
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'desk.db'}"
+def db_url(tmp_path: Path):
+    if not PG_ADMIN_URL:
+        yield f"sqlite:///{tmp_path / 'desk.db'}"
+        return
+    from tests.pg import fresh_database
+
+    with fresh_database(PG_ADMIN_URL) as url:
+        yield url
+
+
+@pytest.fixture
+def backend(db_url: str) -> str:
+    return "postgresql" if db_url.startswith("postgresql") else "sqlite"
 
 
 @pytest.fixture
