@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 
 from sqlalchemy.engine import Engine
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
+from seat import seats
 from seat.clock import Clock
 from seat.config import Settings
-from seat.desk import AgentInfo, Desk
+from seat.desk import AgentInfo, Desk, StorageError
 from seat.screens.agent_picker import AgentPickerScreen
 from seat.screens.desk import DeskScreen
 
@@ -26,6 +30,7 @@ class SeatApp(App[None]):
         self.desk = desk
         self.agent_name = agent_name
         self.agent: AgentInfo | None = None
+        self.presence_id: int | None = None
 
     def on_mount(self) -> None:
         for problem in self.desk.script_problems:
@@ -36,7 +41,7 @@ class SeatApp(App[None]):
             except Exception as exc:  # bad login from the command line: ask instead
                 self.notify(str(exc), severity="error")
             else:
-                self.push_screen(DeskScreen())
+                self._open_desk()
                 return
         self.push_screen(AgentPickerScreen(), self._signed_in)
 
@@ -45,7 +50,120 @@ class SeatApp(App[None]):
             self.exit()
             return
         self.agent = agent
+        self._open_desk()
+
+    def _open_desk(self) -> None:
         self.push_screen(DeskScreen())
+        self._offer_resume()
+        settings = self.desk.settings
+        self.beat()
+        self.set_interval(settings.heartbeat_seconds, self.beat)
+        self.set_interval(settings.pop_poll_seconds, self._check_pops)
+
+    def _offer_resume(self) -> None:
+        """A call left open by a crash (or a closed terminal) is offered back, as it was."""
+        from seat import drafts
+        from seat.screens.call import CallScreen
+        from seat.screens.confirm import ConfirmScreen
+
+        directory = self.desk.settings.drafts_dir
+        name = self.agent.name  # type: ignore[union-attr]
+        draft = drafts.load(directory, name, self.desk.scripts)
+        if draft is None:
+            return
+        state = draft.state
+        who = draft.customer_name or self.desk.display_phone(state.from_number) or "a caller"
+        started = self.desk.local(state.started_at)
+        where = "wrap-up" if state.in_wrapup else state.stage.title
+
+        def decided(resume: bool | None) -> None:
+            if resume:
+                self.push_screen(
+                    CallScreen(
+                        state,
+                        customer_name=draft.customer_name,
+                        reason=draft.reason,
+                        created=draft.created,
+                    ),
+                    self.screen._call_ended if isinstance(self.screen, DeskScreen) else None,
+                )
+            elif not draft.created:
+                drafts.discard(directory, name)
+            else:
+                self.notify(
+                    "That call created work; it stays in the draft until you wrap it up.",
+                    severity="warning",
+                )
+
+        self.push_screen(
+            ConfirmScreen(
+                f"A call with {who} (started {started:%H:%M}, at {where}) was not finished. "
+                "Resume it where it was?"
+            ),
+            decided,
+        )
+
+    # -- presence and screen pops (seat pop NUMBER) ---------------------------------------------
+
+    def seat_state(self) -> str:
+        from seat.screens.call import CallScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, CallScreen):
+                return "wrapup" if screen.state.in_wrapup else "call"
+        return "desk"
+
+    @work(thread=True, exclusive=True, group="heartbeat")
+    def beat(self) -> None:
+        if self.agent is None:
+            return
+        state = self.call_from_thread(self.seat_state)
+        try:
+            self.presence_id = self.desk.run(
+                lambda s: seats.heartbeat(
+                    session=s,
+                    now=self.desk.now(),
+                    agent_id=self.agent.id,  # type: ignore[union-attr]
+                    state=state,
+                    presence_id=self.presence_id,
+                )
+            )
+        except StorageError:
+            pass  # the next beat tries again; the seat works without presence
+
+    def _check_pops(self) -> None:
+        """Only a seat on its desk (not on a call, no form open) takes an incoming call."""
+        if isinstance(self.screen, DeskScreen):
+            self.take_pop()
+
+    @work(thread=True, exclusive=True, group="pops")
+    def take_pop(self) -> None:
+        agent_id = self.agent.id  # type: ignore[union-attr]
+        try:
+            pop = self.desk.run(
+                lambda s: seats.claim_next(session=s, now=self.desk.now(), agent_id=agent_id)
+            )
+        except StorageError:
+            return
+        if pop is not None:
+            self.post_message(self.PopArrived(pop))
+
+    @dataclass
+    class PopArrived(Message):
+        pop: seats.Pop
+
+    def on_seat_app_pop_arrived(self, event: PopArrived) -> None:
+        if isinstance(self.screen, DeskScreen):
+            self.screen.take_call(event.pop.e164)
+        else:  # the agent opened something meanwhile: give the call back
+            self.desk.run(lambda s: seats.release(session=s, pop_id=event.pop.id))
+
+    def on_unmount(self) -> None:
+        if self.presence_id is not None:
+            try:
+                self.desk.run(lambda s: seats.leave(session=s, presence_id=self.presence_id))
+            except StorageError:
+                pass
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette lists the current screen's actions, then Textual's own."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
 
+from seat.callbacks import record_attempt
 from seat.customers import ValidationError
-from seat.models import Call, Callback, CallbackStatus, Outcome
+from seat.models import Call, Outcome
 from seat.scripts import PHASES, Script, Stage
 
 OUTCOMES = tuple(o.value for o in Outcome)
@@ -137,6 +139,12 @@ def validate_wrapup(state: CallState) -> dict[str, str]:
         errors["outcome"] = "Choose an outcome code."
     if len(state.notes) > MAX_NOTES:
         errors["notes"] = f"Notes are too long ({MAX_NOTES} characters at most)."
+    elif len(_compose_notes(state)) > MAX_NOTES:
+        # The stored notes carry the script's text answers too; the column holds MAX_NOTES.
+        errors["notes"] = (
+            f"Notes and the answers typed along the script are too long together "
+            f"({MAX_NOTES} characters at most); shorten the notes."
+        )
     answered = state.outcome != Outcome.NO_ANSWER
     if answered and state.script.kind == "inbound" and not state.values.get("need_category"):
         errors["need_category"] = "The need category is required (need discovery)."
@@ -161,15 +169,19 @@ def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
     )
     call.outcome = state.outcome
     score = state.values.get("score", "")
-    call.satisfaction = int(score) if score.isdigit() else None
+    # Not isdigit(): "²" and "٣" are digits to it, and int() refuses the first.
+    call.satisfaction = int(score) if score in ("1", "2", "3", "4", "5") else None
     call.notes = _compose_notes(state)
     if state.callback_id is not None:
-        cb = session.get(Callback, state.callback_id)
-        if cb is not None and cb.status == CallbackStatus.OPEN:
-            cb.attempts += 1
-            if state.outcome != Outcome.NO_ANSWER:
-                cb.status = CallbackStatus.DONE
-                cb.done_at = now
+        record_attempt(
+            session=session,
+            callback_id=state.callback_id,
+            agent_id=state.agent_id,
+            outcome=state.outcome,
+            now=now,
+            number=state.from_number,
+            score=call.satisfaction,
+        )
     session.add(call)
     session.flush()
     return call
@@ -177,12 +189,20 @@ def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
 
 def _compose_notes(state: CallState) -> str:
     """The agent's notes, plus the free-text answers captured along the script."""
-    parts = [state.notes.strip()] if state.notes.strip() else []
+    # Invisible control characters (pasted along) are dropped, never a reason to refuse the
+    # call: an ESC kept here would drive the terminal of whoever reads the notes later.
+    notes = _INVISIBLE.sub("", state.notes).strip()
+    parts = [notes] if notes else []
     # Only the stages actually walked: answers left on an abandoned branch are not the record.
     walked = [*state.history, state.stage_id]
     fields = {f.id: f for sid in walked for f in state.script.stage(sid).fields}
     for key, value in state.values.items():
         f = fields.get(key)
-        if f and f.type == "text" and value.strip():
-            parts.append(f"{f.label}: {value.strip()}")
+        answer = _INVISIBLE.sub("", value).strip()
+        if f and f.type == "text" and answer:
+            parts.append(f"{f.label}: {answer}")
     return "\n".join(parts)
+
+
+# Control characters but newline and tab, DEL, C1 controls and lone surrogates.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         r.add_argument("--output", type=Path, help="write to FILE instead of standard output")
         r.add_argument("--db", dest="sub_db")
 
+    from seat import bench, ops
+
+    ops.add_parsers(sub)
+    bench.add_parser(sub)
+
     wp = sub.add_parser("workplan", help="the daily work plan (工作计划表) for printing")
     wp.add_argument("--date", dest="day", required=True, type=_date, help="YYYY-MM-DD")
     wp.add_argument("--assignee", help="technician login (default: everyone)")
@@ -55,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     wp.add_argument("--format", choices=("csv", "txt"), default="txt")
     wp.add_argument("--output", type=Path, help="write to FILE instead of standard output")
     wp.add_argument("--db", dest="sub_db")
+
+    cb = sub.add_parser("callbacks", help="callbacks by the rules (回访)")
+    cbsub = cb.add_subparsers(dest="callbacks_command", required=True)
+    sch = cbsub.add_parser("schedule", help="create the callbacks the rules call for (idempotent)")
+    sch.add_argument("--db", dest="sub_db")
     return p
 
 
@@ -84,10 +94,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings_for(args)
     if args.command == "demo":
         return cmd_demo(settings, args)
+    if args.command in ("pop", "db", "backup", "restore"):
+        from seat import ops
+
+        return ops.run(settings, args)
+    if args.command == "bench":
+        from seat.bench import main as bench_main
+
+        return bench_main(args)
     if args.command == "report":
         return cmd_report(settings, args)
     if args.command == "workplan":
         return cmd_workplan(settings, args)
+    if args.command == "callbacks":
+        return cmd_callbacks_schedule(settings)
     if args.command == "customers":
         if args.customers_command == "import":
             return cmd_import(settings, args.file)
@@ -243,6 +263,28 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
             now=SystemClock().now(),
         )
     write(tables, args.format, args.output)
+    return 0
+
+
+def cmd_callbacks_schedule(settings: Settings) -> int:
+    from seat.callbacks import PolicyError, load_policy, schedule
+    from seat.clock import SystemClock
+    from seat.db import make_engine, session_scope
+
+    try:
+        policy = load_policy(settings)
+    except PolicyError as exc:
+        print(f"seat callbacks schedule: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        report = schedule(session=session, now=SystemClock().now(), policy=policy)
+    for s in report.created:
+        print(
+            f"{s.due_at:%Y-%m-%d %H:%M}Z  {s.rule:<12} customer #{s.customer_id:<6} "
+            f"agent #{s.owner_id:<4} {s.source_key}"
+        )
+    print(report.summary())
     return 0
 
 

@@ -21,10 +21,24 @@ class Settings:
     local_timezone: str = "Asia/Shanghai"
     scripts_dir: Path = field(default=DATA_DIR / "scripts")
     policy_dir: Path = field(default=DATA_DIR / "policy")
+    drafts_base: Path | None = None  # default: <user data dir>/drafts
     refresh_seconds: float = 3.0
+    pop_poll_seconds: float = 0.5
+    heartbeat_seconds: float = 5.0
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
+
+    @property
+    def scripts_cache(self) -> Path:
+        """Last good copies of the call scripts, used when an edited script is broken."""
+        return (self.drafts_base or user_data_dir() / "drafts").parent / "scripts-good"
+
+    @property
+    def drafts_dir(self) -> Path:
+        from seat.drafts import drafts_dir
+
+        return drafts_dir(self.drafts_base or user_data_dir() / "drafts", self.database_url)
 
 
 def user_data_dir() -> Path:
@@ -70,11 +84,14 @@ def load_settings(path: Path | None = None) -> Settings:
         for key in ("scripts_dir", "policy_dir"):
             if key in raw:
                 values[key] = Path(str(raw[key])).expanduser()
-        if "refresh_seconds" in raw:
-            values["refresh_seconds"] = float(raw["refresh_seconds"])
+        for key in ("refresh_seconds", "pop_poll_seconds", "heartbeat_seconds"):
+            if key in raw:
+                values[key] = float(raw[key])
     env = os.environ
     if env.get("SEAT_DATABASE_URL"):
         values["database_url"] = to_database_url(env["SEAT_DATABASE_URL"])
+    if env.get("SEAT_DRAFTS_DIR"):
+        values["drafts_base"] = Path(env["SEAT_DRAFTS_DIR"])
     if env.get("SEAT_REGION"):
         values["region"] = env["SEAT_REGION"].upper()
     settings = Settings(**values)  # type: ignore[arg-type]

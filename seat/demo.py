@@ -1019,4 +1019,37 @@ def _seed_complaints(
                 "closed_at": None,
             }
         )
+    # The lifecycle's history (seat.complaints): an intake event for every complaint, and
+    # for those already investigating the judgement that sent them there.
+    from seat.models import ComplaintEvent
+
+    departments = (("repair_installation", "After-sales service"), ("delivery", "Logistics"),
+                   ("service_attitude", "Service supervisor"))  # fmt: skip
+    for i, row in enumerate(rows):
+        row.update(category=None, department=None, first_reply_at=None, reply_text=None)
+        if row["status"] == "investigating":
+            category, department = departments[i % len(departments)]
+            waited = min(timedelta(hours=2), (now - row["created_at"]) / 2)
+            row.update(
+                category=category, department=department,
+                first_reply_at=row["created_at"] + waited,
+                reply_text="We are sorry; our team is looking into it and will call you back.",
+            )  # fmt: skip
+    before = conn.execute(select(func.coalesce(func.max(Complaint.id), 0))).scalar_one()
     conn.execute(insert(Complaint.__table__), rows)  # type: ignore[arg-type]
+    ids = conn.execute(
+        select(Complaint.id).where(Complaint.id > before).order_by(Complaint.id)
+    ).scalars()
+    events = []
+    for cid, row in zip(ids, rows, strict=True):
+        events.append({"complaint_id": cid, "agent_id": row["owner_id"], "at": row["created_at"],
+                       "action": "intake", "from_status": None, "to_status": "intake",
+                       "comment": f"Registered ({row['channel']}); the customer wants: "
+                                  f"{row['customer_wants']}"})  # fmt: skip
+        if row["status"] == "investigating":
+            events.append({"complaint_id": cid, "agent_id": row["owner_id"],
+                           "at": row["first_reply_at"], "action": "accept",
+                           "from_status": "intake", "to_status": "investigating",
+                           "comment": f"Valid; department: {row['department']} · told the "
+                                      f"customer: {row['reply_text']}"})  # fmt: skip
+    conn.execute(insert(ComplaintEvent.__table__), events)  # type: ignore[arg-type]

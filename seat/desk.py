@@ -6,6 +6,7 @@ short transaction, so a screen can call it from a worker thread.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,9 +22,32 @@ from seat import agents, calls, customers, phone, work
 from seat.clock import Clock
 from seat.config import Settings
 from seat.models import Agent, Call, Customer
-from seat.scripts import Script, load_scripts
+from seat.scripts import Script, load_with_fallback
 
 T = TypeVar("T")
+
+
+RETRIES = 6
+
+
+def _transient(exc: SQLAlchemyError) -> bool:
+    """Locks and conflicts that go away when the transaction is simply tried again."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return any(
+        word in text
+        for word in ("database is locked", "database is busy", "could not serialize", "deadlock")
+    )
+
+
+def _storage_message(exc: OperationalError) -> str:
+    text = str(exc.orig).lower() if exc.orig else str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "The database is busy; nothing was lost. Try saving again in a moment."
+    if "readonly" in text or "read-only" in text:
+        return "The database is read-only; your input is kept."
+    if "full" in text or "disk" in text:
+        return "The disk is full; your input is kept."
+    return "The database could not be reached; your input is kept."
 
 
 class StorageError(RuntimeError):
@@ -62,7 +86,9 @@ class Desk:
         self.settings = settings
         self.zone = ZoneInfo(settings.local_timezone)
         if scripts is None:
-            scripts, self.script_problems = load_scripts(settings.scripts_dir)
+            scripts, self.script_problems = load_with_fallback(
+                settings.scripts_dir, settings.scripts_cache
+            )
         else:
             self.script_problems = []
         self.scripts = scripts
@@ -70,27 +96,30 @@ class Desk:
     # -- plumbing ---------------------------------------------------------------------------
 
     def run(self, fn: Callable[[Session], T]) -> T:
-        """Run fn(session) in one transaction; database trouble becomes a StorageError."""
-        try:
-            with Session(self.engine, expire_on_commit=False) as session:
-                result = fn(session)
-                session.commit()
-                return result
-        except OperationalError as exc:
-            text = str(exc.orig).lower() if exc.orig else str(exc).lower()
-            if "locked" in text or "busy" in text:
+        """Run fn(session) in one transaction; database trouble becomes a StorageError.
+
+        A busy SQLite file or a PostgreSQL serialization conflict is retried with backoff
+        (the transaction was rolled back, so fn runs again from the start).
+        """
+        for attempt in range(RETRIES):
+            try:
+                with Session(self.engine, expire_on_commit=False) as session:
+                    result = fn(session)
+                    session.commit()
+                    return result
+            except OperationalError as exc:
+                if _transient(exc) and attempt < RETRIES - 1:
+                    time.sleep(0.05 * 2**attempt)
+                    continue
+                raise StorageError(_storage_message(exc)) from exc
+            except SQLAlchemyError as exc:
+                if _transient(exc) and attempt < RETRIES - 1:
+                    time.sleep(0.05 * 2**attempt)
+                    continue
                 raise StorageError(
-                    "The database is busy; nothing was lost. Try saving again in a moment."
+                    f"Could not save: {type(exc).__name__}; your input is kept."
                 ) from exc
-            if "readonly" in text or "read-only" in text:
-                raise StorageError("The database is read-only; your input is kept.") from exc
-            if "full" in text or "disk" in text:
-                raise StorageError("The disk is full; your input is kept.") from exc
-            raise StorageError("The database could not be reached; your input is kept.") from exc
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"Could not save: {type(exc).__name__}; your input is kept."
-            ) from exc
+        raise AssertionError("unreachable")
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -241,38 +270,77 @@ class Desk:
         urgent: bool,
         due_text: str,
         long_text: str = "",
+        reporter: str | None = None,
+        service_address: str | None = None,
+        service_type: str | None = None,
+        sales_order_no: str = "",
+        requested_start_text: str = "",
+        work_center: str = "",
+        product_type: str = "",
+        product_colour: str = "",
+        reason_code: str = "",
+        lines_text: str = "",
+        quote_text: str = "",
+        quote_needs_hq: bool = False,
     ) -> int:
+        """A full work order from the call; every field's problem is reported at once."""
+        from seat import workorders
+
         errors: dict[str, str] = {}
         due: datetime | None = None
+        start: datetime | None = None
+        lines: list[workorders.LineIn] = []
+        quote: float | None = None
         try:
             due = self.parse_when(due_text)
         except ValueError as exc:
             errors["due_at"] = str(exc)
+        if requested_start_text.strip():
+            try:
+                start = self.parse_when(requested_start_text)
+            except ValueError as exc:
+                errors["requested_start"] = str(exc)
+        try:
+            lines = workorders.parse_lines(lines_text)
+        except ValueError as exc:
+            errors["lines"] = str(exc)
+        try:
+            quote = workorders.parse_amount(quote_text)
+        except ValueError as exc:
+            errors["quote_amount"] = str(exc)
+        policy = workorders.load_policy(self.settings)
 
         def go(s: Session) -> int:
             customer_id = self._need_customer(state)
             cust = s.get(Customer, customer_id)
             call = calls.ensure_call_row(session=s, state=state)
-            try:
-                wo = work.create_work_order(
-                    session=s,
-                    now=self.now(),
-                    customer_id=customer_id,
-                    created_by_id=state.agent_id,
-                    kind=kind,
-                    short_text=short_text,
-                    assignee_id=assignee_id,
-                    urgent=urgent,
-                    due_at=due,
-                    long_text=long_text,
-                    reporter=cust.name if cust else "",
-                    service_address=cust.address if cust else None,
-                    call_id=call.id,
-                )
-            except customers.ValidationError as exc:
-                raise customers.ValidationError({**exc.errors, **errors}) from None
-            if errors:
-                raise customers.ValidationError(errors)
+            wo = workorders.create_order(
+                session=s,
+                now=self.now(),
+                customer_id=customer_id,
+                created_by_id=state.agent_id,
+                kind=kind,
+                short_text=short_text,
+                reporter=reporter if reporter is not None else (cust.name if cust else ""),
+                assignee_id=assignee_id,
+                due_at=due,
+                urgent=urgent,
+                long_text=long_text,
+                service_address=service_address,
+                service_type=service_type,
+                sales_order_no=sales_order_no,
+                requested_start=start,
+                work_center=work_center,
+                product_type=product_type,
+                product_colour=product_colour,
+                reason_code=reason_code,
+                lines=lines,
+                quote_amount=quote,
+                quote_needs_hq=quote_needs_hq,
+                call_id=call.id,
+                reason_codes=tuple(policy.reason_codes) or None,
+                errors=errors,
+            )
             return wo.id  # type: ignore[return-value]
 
         return self._run_keeping_call_id(state, go)
@@ -318,14 +386,25 @@ class Desk:
         return self.run(lambda s: work.sidebar(session=s, agent_id=agent_id, now=self.now()))
 
     def work_order(self, work_order_id: int) -> dict[str, object] | None:
+        """Every field of an order, with names, its lines and its events (oldest first)."""
+        from seat import workorders
+
         def go(s: Session) -> dict[str, object] | None:
             wo = work.get_work_order(session=s, work_order_id=work_order_id)
             if wo is None:
                 return None
             data = wo.model_dump()
             data["customer"] = s.get(Customer, wo.customer_id).name  # type: ignore[union-attr]
-            assignee = s.get(Agent, wo.assignee_id) if wo.assignee_id else None
-            data["assignee"] = assignee.display_name if assignee else "unassigned"
+
+            def name(agent_id: int | None) -> str | None:
+                agent = s.get(Agent, agent_id) if agent_id else None
+                return agent.display_name if agent else None
+
+            data["assignee"] = name(wo.assignee_id) or "unassigned"
+            data["created_by"] = name(wo.created_by_id)
+            data["quote_approved_by"] = name(wo.quote_approved_by_id)
+            data["lines"] = workorders.lines(session=s, work_order_id=work_order_id)
+            data["events"] = workorders.events(session=s, work_order_id=work_order_id)
             return data
 
         return self.run(go)

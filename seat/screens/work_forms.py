@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Input, Select, TextArea
+from textual.widgets import Input, TextArea
 
 from seat.calls import CallState
 from seat.screens.form import FormScreen
-from seat.work import WORK_ORDER_KINDS
+from seat.screens.work_order import WorkOrderForm as WorkOrderForm  # the full order form
 
 
 class CallbackForm(FormScreen):
@@ -26,43 +26,6 @@ class CallbackForm(FormScreen):
     def submit(self) -> int:
         return self.app.desk.create_callback(  # type: ignore[attr-defined]
             self.state, due_text=self.value("due_at"), reason=self.value("reason")
-        )
-
-
-class WorkOrderForm(FormScreen):
-    TITLE_TEXT = "Open a work order"
-
-    def __init__(self, state: CallState, agents: list[tuple[int, str]]) -> None:
-        super().__init__()
-        self.state = state
-        self.agents = agents
-
-    def fields(self) -> ComposeResult:
-        kinds = [
-            ("service request (after payment)", WORK_ORDER_KINDS[0]),
-            ("delivery exception (before payment)", WORK_ORDER_KINDS[1]),
-        ]
-        yield from self.field("Kind *", "kind", Select(kinds, value=WORK_ORDER_KINDS[0]))
-        yield from self.field("Short description *", "short_text", Input(max_length=200))
-        yield from self.field(
-            "Assignee *", "assignee", Select([(name, str(i)) for i, name in self.agents])
-        )
-        yield from self.field("Urgency", "urgent", Checkbox("Urgent: dispatch at once"))
-        yield from self.field(
-            "Expected end (+2h, 15:00, 2026-11-24 10:00) *", "due_at", Input(placeholder="+1d")
-        )
-        yield from self.field("Long text", "long_text", TextArea())
-
-    def submit(self) -> int:
-        assignee = self.value("assignee")
-        return self.app.desk.create_work_order(  # type: ignore[attr-defined]
-            self.state,
-            kind=self.value("kind"),
-            short_text=self.value("short_text"),
-            assignee_id=int(assignee) if assignee else None,
-            urgent=self.flag("urgent"),
-            due_text=self.value("due_at"),
-            long_text=self.value("long_text"),
         )
 
 

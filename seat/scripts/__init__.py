@@ -8,6 +8,7 @@ from seat.scripts.engine import (
     Stage,
     load_script,
     load_scripts,
+    load_with_fallback,
     render,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "Stage",
     "load_script",
     "load_scripts",
+    "load_with_fallback",
     "render",
 ]

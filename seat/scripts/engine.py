@@ -25,6 +25,8 @@ _FIELD_KEYS = {"id", "label", "type", "choices", "required", "help"}
 _BRANCH_KEYS = {"field", "equals", "in", "goto"}
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,40}\Z")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# Shown on the call screen: an ESC sequence in a script would drive the agent's terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class ScriptError(ValueError):
@@ -127,6 +129,10 @@ def load_script(path: Path) -> Script:
         raise ScriptError(f"{name}: not UTF-8 text.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScriptError(f"{name}: not valid TOML ({exc}).") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ScriptError(f"{name}: nested too deeply to be a call script.") from None
+    except OSError as exc:  # e.g. a folder named *.toml
+        raise ScriptError(f"{name}: cannot read the file ({exc.strerror}).") from None
     try:
         return _build(raw, source=name)
     except ScriptError as exc:
@@ -162,6 +168,8 @@ def _text(where: str, table: Mapping[str, object], key: str, *, required: bool =
         raise ScriptError(f"{where}: '{key}' must be text.")
     if required and not value.strip():
         raise ScriptError(f"{where}: '{key}' is missing.")
+    if _CONTROL.search(value):
+        raise ScriptError(f"{where}: '{key}' contains control characters.")
     return value
 
 
@@ -207,6 +215,8 @@ def _stage(index: int, raw: object) -> Stage:
     checklist = raw.get("checklist", [])
     if not isinstance(checklist, list) or not all(isinstance(c, str) for c in checklist):
         raise ScriptError(f"{where}: checklist must be a list of text.")
+    if any(_CONTROL.search(c) for c in checklist):
+        raise ScriptError(f"{where}: a checklist item contains control characters.")
     fields_raw = raw.get("fields", [])
     if not isinstance(fields_raw, list):
         raise ScriptError(f"{where}: fields must be a list of tables.")
@@ -246,6 +256,8 @@ def _field(where: str, raw: object) -> Field:
     choices = raw.get("choices", [])
     if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
         raise ScriptError(f"{where}: field '{fid}' choices must be a list of text.")
+    if any(_CONTROL.search(c) for c in choices):
+        raise ScriptError(f"{where}: a choice of field '{fid}' contains control characters.")
     if ftype == "choice" and not choices:
         raise ScriptError(f"{where}: choice field '{fid}' has no choices.")
     required = raw.get("required", False)
@@ -327,3 +339,53 @@ def _check_graph(stages: tuple[Stage, ...]) -> None:
     for s in stages:
         if not edges[s.id] and s.phase != "closing":
             raise ScriptError(f"stage '{s.id}' ends the script outside the closing phase.")
+
+
+def load_with_fallback(
+    directory: Path, cache: Path | None
+) -> tuple[dict[str, Script], list[str]]:
+    """Load the scripts; a rejected file falls back to its last good copy in `cache`.
+
+    Every file that loads is copied to the cache, so the next broken edit of it can fall
+    back. The messages name each rejected file and say which copy is used instead.
+    """
+    scripts: dict[str, Script] = {}
+    problems: list[str] = []
+    good, rejected = load_scripts(directory)
+    by_file = {s.source: s for s in good.values()}
+    for path in sorted(directory.glob("*.toml")):
+        script = by_file.get(path.name)
+        if script is not None:
+            scripts[script.id] = script
+            if cache is not None:
+                _remember(path, cache)
+            continue
+        message = next((p for p in rejected if p.startswith(f"{path.name}:")), path.name)
+        fallback = _last_good(path.name, cache)
+        if fallback is not None and fallback.id not in scripts:
+            scripts[fallback.id] = fallback
+            message += " Using the last good copy of this script."
+        problems.append(message)
+    return scripts, problems
+
+
+def _remember(path: Path, cache: Path) -> None:
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        target = cache / path.name
+        data = path.read_bytes()
+        if not target.is_file() or target.read_bytes() != data:
+            tmp = target.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(target)
+    except OSError:
+        pass  # the cache is a convenience; a read-only home must not stop the seat
+
+
+def _last_good(name: str, cache: Path | None) -> Script | None:
+    if cache is None or not (cache / name).is_file():
+        return None
+    try:
+        return load_script(cache / name)
+    except ScriptError:
+        return None

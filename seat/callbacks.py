@@ -1,0 +1,1138 @@
+"""Callbacks that keep the rules (回访): rest hours, cadences, attempts, ownership.
+
+Pure rules (rest-hour windows, next_window) take times as arguments; the session functions
+take `now` from the caller's clock. The policy is a TOML file (data/policy/callbacks.toml,
+overridable per deployment) loaded once into a frozen CallbackPolicy.
+
+Ownership: a scheduled callback goes to the agent of the customer's latest call when that
+agent is still active (they know the customer: first-contact ownership), otherwise round
+robin over the active agents (supervisors only when there are no agents). Complaint
+follow-ups go to the complaint's owner. `[owner] rule = "round_robin"` always spreads.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import extract, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from seat import phone
+from seat.config import Settings, policy_file
+from seat.customers import ValidationError
+from seat.models import (
+    CLOSED_COMPLAINT_STATUSES,
+    Agent,
+    Call,
+    Callback,
+    CallbackEvent,
+    CallbackKind,
+    CallbackStatus,
+    Complaint,
+    Customer,
+    Outcome,
+    PhoneNumber,
+    Purchase,
+    Role,
+    WorkOrder,
+    WorkOrderEvent,
+)
+from seat.roles import PermissionDenied, is_supervisor, require_supervisor
+from seat.work import CallbackItem
+
+if TYPE_CHECKING:
+    from seat.desk import Desk
+
+MISSED = "missed"  # a status beyond CallbackStatus: tries used up, stays visible
+RETRY_OUTCOMES = (Outcome.NO_ANSWER.value, "busy")
+WRONG_NUMBER = "wrong_number"
+MAX_SNOOZE = timedelta(days=90)
+
+Window = tuple[time, time]
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file and the problem."""
+
+
+# -- the policy -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallbackPolicy:
+    rest_windows: tuple[Window, ...] = ((time(12), time(14)), (time(21), time(9)))
+    home_zone: str = "Asia/Shanghai"
+    max_attempts: int = 3
+    retry_after: timedelta = timedelta(hours=2)
+    busy_retry_after: timedelta = timedelta(minutes=30)
+    after_service_days: int = 3
+    new_buyer_days: int = 7
+    complaint_every_days: int = 7
+    complaint_min_follow_ups: int = 3
+    birthday_days_before: int = 3
+    churn_after_days: int = 90
+    done_within_days: int = 3
+    call_at: time = time(10)
+    lookback_days: int = 30
+    horizon_days: int = 7
+    member_tiers: tuple[str, ...] = ("vip", "diamond", "platinum", "gold")
+    churn_tiers: tuple[str, ...] = ("vip", "diamond", "platinum", "gold")
+    owner_rule: str = "last_agent"
+    sidebar_horizon_hours: int = 24
+
+
+_KEYS: dict[str, dict[str, str]] = {
+    "rest_hours": {"windows": "rest_windows", "default_timezone": "home_zone"},
+    "attempts": {
+        "max": "max_attempts",
+        "retry_after": "retry_after",
+        "busy_retry_after": "busy_retry_after",
+    },
+    "schedule": {
+        k: k
+        for k in (
+            "after_service_days",
+            "new_buyer_days",
+            "complaint_every_days",
+            "complaint_min_follow_ups",
+            "birthday_days_before",
+            "churn_after_days",
+            "done_within_days",
+            "call_at",
+            "lookback_days",
+            "horizon_days",
+        )
+    },
+    "members": {"tiers": "member_tiers", "churn_tiers": "churn_tiers"},
+    "owner": {"rule": "owner_rule"},
+    "sidebar": {"horizon_hours": "sidebar_horizon_hours"},
+}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+_TIERS = ("vip", "diamond", "platinum", "gold", "ordinary")
+
+
+def parse_duration(text: str) -> timedelta:
+    m = _DURATION.match(str(text))
+    if not m:
+        raise ValueError(f"{text!r} is not a duration like 30m, 2h or 1d")
+    return timedelta(minutes=float(m[1]) * {"m": 1, "h": 60, "d": 1440}[m[2]])
+
+
+def parse_clock(text: str) -> time:
+    try:
+        hh, mm = str(text).split(":")
+        return time(int(hh), int(mm))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time of day like 09:00") from None
+
+
+def _convert(name: str, value: Any) -> Any:
+    default = getattr(CallbackPolicy(), name)
+    if name == "rest_windows":
+        return tuple((parse_clock(a), parse_clock(b)) for a, b in value)
+    if name in ("retry_after", "busy_retry_after"):
+        return parse_duration(value)
+    if name == "call_at":
+        return parse_clock(value)
+    if name in ("member_tiers", "churn_tiers"):
+        tiers = tuple(str(t).lower() for t in value)
+        if bad := [t for t in tiers if t not in _TIERS]:
+            raise ValueError(f"unknown tier {bad[0]!r}")
+        return tiers
+    if name == "owner_rule":
+        if value not in ("last_agent", "round_robin"):
+            raise ValueError("owner rule must be last_agent or round_robin")
+        return value
+    if name == "home_zone":
+        return str(value)
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{value!r} is not a whole number >= 0")
+        return value
+    return value
+
+
+def policy_from_dict(raw: dict[str, Any], *, home_zone: str = "Asia/Shanghai") -> CallbackPolicy:
+    """Build a policy from parsed TOML; raises ValueError naming the bad key."""
+    values: dict[str, Any] = {"home_zone": home_zone}
+    for section, body in raw.items():
+        keys = _KEYS.get(section)
+        if keys is None or not isinstance(body, dict):
+            raise ValueError(f"unknown section [{section}]")
+        for key, value in body.items():
+            if key not in keys:
+                raise ValueError(f"unknown key {key!r} in [{section}]")
+            try:
+                converted = _convert(keys[key], value)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"[{section}] {key}: {exc}") from None
+            if keys[key] == "home_zone" and not converted:
+                continue
+            values[keys[key]] = converted
+    policy = replace(CallbackPolicy(), **values)
+    try:
+        ZoneInfo(policy.home_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {policy.home_zone!r}") from None
+    if all(in_rest(time(h, m), policy.rest_windows) for h in range(24) for m in (0, 30)):
+        raise ValueError("[rest_hours] windows cover the whole day: no time is left to call")
+    if policy.max_attempts < 1:
+        raise ValueError("[attempts] max must be at least 1")
+    return policy
+
+
+def load_policy(settings: Settings) -> CallbackPolicy:
+    """The deployment's callback policy (PolicyError names the file and the problem)."""
+    path = policy_file(settings, "callbacks")
+    return _load(path, settings.local_timezone)
+
+
+def _load(path: Path, home_zone: str) -> CallbackPolicy:
+    if not path.is_file():
+        return replace(CallbackPolicy(), home_zone=home_zone)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+        return policy_from_dict(raw, home_zone=home_zone)
+    except (tomllib.TOMLDecodeError, ValueError, OSError) as exc:
+        raise PolicyError(f"{path}: {exc}") from None
+
+
+@lru_cache(maxsize=1)
+def default_policy() -> CallbackPolicy:
+    """The policy for callers that were not handed one (saving a call settles its callback).
+
+    A broken policy file must never stop a call from being saved: the built-in defaults
+    apply then, and the scheduler (run at start-up) is the one that reports the file.
+    """
+    from seat.config import load_settings
+
+    try:
+        settings = load_settings()
+    except (OSError, ValueError):
+        settings = Settings()
+    try:
+        return load_policy(settings)
+    except PolicyError:
+        return replace(CallbackPolicy(), home_zone=settings.local_timezone)
+
+
+# -- rest hours (pure) ----------------------------------------------------------------------
+
+
+def in_rest(local: time, windows: Sequence[Window]) -> bool:
+    """Is this local time of day inside a rest window? Windows may cross midnight."""
+    for start, end in windows:
+        if start < end:
+            if start <= local < end:
+                return True
+        elif start > end and (local >= start or local < end):
+            return True
+    return False
+
+
+def callable_at(at: datetime, *, zones: Sequence[str], windows: Sequence[Window]) -> bool:
+    """May the customer be called at this instant (outside rest hours in every zone)?"""
+    return not any(in_rest(at.astimezone(ZoneInfo(z)).time(), windows) for z in zones)
+
+
+def next_window(
+    at: datetime,
+    *,
+    zones: Sequence[str],
+    windows: Sequence[Window],
+    horizon: timedelta = timedelta(days=3),
+) -> datetime | None:
+    """The first instant from `at` on when the customer may be called (`at` if now)."""
+    if callable_at(at, zones=zones, windows=windows):
+        return at
+    candidates: set[datetime] = set()
+    for name in zones:
+        zone = ZoneInfo(name)
+        local = at.astimezone(zone)
+        for days in range(horizon.days + 2):
+            day = local.date() + timedelta(days=days)
+            for _, end in windows:
+                opens = datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
+                if at < opens <= at + horizon:
+                    candidates.add(opens)
+    for opens in sorted(candidates):
+        if callable_at(opens, zones=zones, windows=windows):
+            return opens
+    return None
+
+
+def _valid_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=8192)
+def number_zones(e164: str | None, home_zone: str, windows: tuple[Window, ...]) -> tuple[str, ...]:
+    """The zones whose rest hours apply to a number.
+
+    One zone: that one. Several (a country spanning zones, a toll-free number): the desk's
+    own zone if it is among them; else all of them when they share a window to call in;
+    else the first listed. No zone known: the desk's zone.
+    """
+    zones: list[str] = []
+    if e164:
+        try:
+            zones = [z for z in phone.time_zones(e164) if z != "Etc/Unknown" and _valid_zone(z)]
+        except Exception:  # an unparsable stored number: fall back to the desk's zone
+            zones = []
+    if not zones:
+        return (home_zone,)
+    if len(zones) == 1:
+        return (zones[0],)
+    if home_zone in zones:
+        return (home_zone,)
+    refs = (datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 7, 6, tzinfo=UTC))
+    if all(next_window(r, zones=zones, windows=windows) for r in refs):
+        return tuple(zones)
+    return (zones[0],)
+
+
+def _good_phone(customer_id_col: Any) -> Any:
+    """Scalar subquery: the customer's first number not flagged as wrong."""
+    return (
+        select(PhoneNumber.e164)
+        .where(PhoneNumber.customer_id == customer_id_col, PhoneNumber.wrong_number.is_(False))
+        .order_by(PhoneNumber.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def customer_zones(
+    *, session: Session, customer_id: int, policy: CallbackPolicy
+) -> tuple[str, ...]:
+    """The zones whose rest hours apply to a customer (their first working number)."""
+    e164 = session.execute(
+        select(PhoneNumber.e164)
+        .where(PhoneNumber.customer_id == customer_id, PhoneNumber.wrong_number.is_(False))
+        .order_by(PhoneNumber.id)
+        .limit(1)
+    ).scalar()
+    return number_zones(e164, policy.home_zone, policy.rest_windows)
+
+
+# -- history --------------------------------------------------------------------------------
+
+
+def _event(
+    session: Session, cb: Callback, agent_id: int | None, at: datetime, action: str, comment: str
+) -> None:
+    session.add(
+        CallbackEvent(
+            callback_id=cb.id,  # type: ignore[arg-type]
+            agent_id=agent_id,
+            at=at,
+            action=action,
+            comment=comment[:5000],
+        )
+    )
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# -- attempts -------------------------------------------------------------------------------
+
+
+def record_attempt(
+    *,
+    session: Session,
+    callback_id: int,
+    agent_id: int,
+    outcome: str,
+    now: datetime,
+    number: str | None = None,
+    score: int | None = None,
+    policy: CallbackPolicy | None = None,
+) -> Callback | None:
+    """Settle one try at a callback; only an open callback changes.
+
+    No answer / busy: tried again later (next call window after the retry delay) until
+    `max_attempts`, then "missed". Wrong number: the number is flagged; the callback stays
+    open if the customer has another number, else it is missed. Anything else: done, with
+    the satisfaction score when one was given.
+    """
+    policy = policy or default_policy()
+    cb = session.get(Callback, callback_id)
+    if cb is None or cb.status != CallbackStatus.OPEN:
+        return cb
+    cb.attempts += 1
+    cb.last_outcome = outcome
+    cb.last_attempt_at = now
+    cb.version += 1
+    comment = outcome.replace("_", " ")
+    if outcome in RETRY_OUTCOMES:
+        if cb.attempts >= policy.max_attempts:
+            cb.status = MISSED
+            _event(session, cb, agent_id, now, "attempt", comment)
+            _event(session, cb, agent_id, now, MISSED, f"{cb.attempts} tries without an answer")
+        else:
+            delay = policy.busy_retry_after if outcome == "busy" else policy.retry_after
+            zones = customer_zones(session=session, customer_id=cb.customer_id, policy=policy)
+            retry = now + delay
+            cb.due_at = next_window(retry, zones=zones, windows=policy.rest_windows) or retry
+            _event(session, cb, agent_id, now, "attempt", f"{comment}; next try {_utc(cb.due_at)}")
+    elif outcome == WRONG_NUMBER:
+        flagged = None
+        if number:
+            flagged = session.execute(
+                select(PhoneNumber).where(
+                    PhoneNumber.e164 == number, PhoneNumber.customer_id == cb.customer_id
+                )
+            ).scalar_one_or_none()
+        if flagged is not None:
+            flagged.wrong_number = True
+            session.add(flagged)
+            session.flush()
+        _event(session, cb, agent_id, now, "attempt", f"wrong number {number or '?'}")
+        left = session.execute(
+            select(func.count())
+            .select_from(PhoneNumber)
+            .where(PhoneNumber.customer_id == cb.customer_id, PhoneNumber.wrong_number.is_(False))
+        ).scalar_one()
+        if not left:
+            cb.status = MISSED
+            _event(session, cb, agent_id, now, MISSED, "no working number on file")
+    else:
+        cb.status = CallbackStatus.DONE
+        cb.done_at = now
+        if score is not None and 1 <= score <= 5:
+            cb.score = score
+            comment += f"; score {score}"
+        _event(session, cb, agent_id, now, "attempt", comment)
+    session.add(cb)
+    session.flush()
+    return cb
+
+
+# -- ownership: snooze and reassign ---------------------------------------------------------
+
+
+def _open_callback(session: Session, callback_id: int, statuses: Iterable[str]) -> Callback:
+    cb = session.get(Callback, callback_id)
+    if cb is None:
+        raise ValidationError({"callback": f"Callback #{callback_id} is gone."})
+    if cb.status not in tuple(statuses):
+        raise ValidationError(
+            {"callback": f"Callback #{callback_id} is {cb.status}; it cannot change now."}
+        )
+    return cb
+
+
+def snooze(
+    *,
+    session: Session,
+    callback_id: int,
+    agent_id: int,
+    until: datetime | None,
+    reason: str,
+    now: datetime,
+) -> Callback:
+    """Move an open callback to a new due time, with the reason recorded (owner/supervisor)."""
+    errors: dict[str, str] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = "Say why the callback is snoozed."
+    elif len(reason) > 500:
+        errors["reason"] = "The reason is too long (500 characters at most)."
+    if until is None:
+        errors.setdefault("until", "A new due time is required.")
+    elif until <= now:
+        errors["until"] = "The new due time is in the past; pick a time from now on."
+    elif until > now + MAX_SNOOZE:
+        errors["until"] = f"Snooze at most {MAX_SNOOZE.days} days ahead."
+    cb = _open_callback(session, callback_id, (CallbackStatus.OPEN,))
+    actor = session.get(Agent, agent_id)
+    if actor is None or (cb.owner_id != agent_id and not is_supervisor(actor)):
+        raise PermissionDenied("Only the callback's owner or a supervisor can snooze it.")
+    if errors:
+        raise ValidationError(errors)
+    assert until is not None
+    old = cb.due_at
+    cb.due_at = until
+    cb.snooze_reason = reason
+    cb.version += 1
+    session.add(cb)
+    _event(session, cb, agent_id, now, "snooze", f"{reason} · due {_utc(old)} → {_utc(until)}")
+    session.flush()
+    return cb
+
+
+def reassign(
+    *,
+    session: Session,
+    callback_id: int,
+    actor_id: int,
+    new_owner_id: int | None,
+    now: datetime,
+    comment: str = "",
+) -> Callback:
+    """A supervisor gives a callback to another agent; a missed one is reopened for them."""
+    actor = session.get(Agent, actor_id)
+    if actor is None:
+        raise PermissionDenied("Sign in first.")
+    require_supervisor(actor, "reassign a callback")
+    cb = _open_callback(session, callback_id, (CallbackStatus.OPEN, MISSED))
+    new = session.get(Agent, new_owner_id) if new_owner_id is not None else None
+    if new is None or not new.active:
+        raise ValidationError({"owner": "Choose an active agent."})
+    if new.id == cb.owner_id:
+        raise ValidationError({"owner": "The callback is already theirs; choose someone else."})
+    if len(comment or "") > 2000:
+        raise ValidationError({"comment": "The comment is too long (2000 characters at most)."})
+    old = session.get(Agent, cb.owner_id)
+    text = f"{old.display_name if old else cb.owner_id} → {new.display_name}"
+    if cb.status == MISSED:
+        cb.status = CallbackStatus.OPEN
+        cb.attempts = 0
+        cb.due_at = max(cb.due_at, now)
+        text += " (reopened after missed tries)"
+    if (comment or "").strip():
+        text += f": {comment.strip()}"
+    cb.owner_id = new.id  # type: ignore[assignment]
+    cb.version += 1
+    session.add(cb)
+    _event(session, cb, actor_id, now, "reassign", text)
+    session.flush()
+    return cb
+
+
+# -- the scheduler --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    source_key: str
+    kind: str
+    customer_id: int
+    owner_id: int
+    due_at: datetime
+    reason: str
+
+    @property
+    def rule(self) -> str:
+        """The cadence that made it: satisfaction, new_buyer, complaint, birthday, churned."""
+        return self.source_key.split(":", 1)[0]
+
+
+@dataclass
+class ScheduleReport:
+    created: list[Scheduled] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in self.created:
+            out[s.rule] = out.get(s.rule, 0) + 1
+        return out
+
+    def summary(self) -> str:
+        if not self.created and not self.cancelled:
+            text = "No new callbacks were due to be scheduled."
+        else:
+            parts = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in self.counts().items())
+            text = f"Scheduled {len(self.created)} callback(s)" + (f" ({parts})" if parts else "")
+            if self.cancelled:
+                text += f"; cancelled {len(self.cancelled)} follow-up(s) of closed complaints"
+            text += "."
+        return " ".join([text, *self.problems])
+
+
+class _Owners:
+    """Who gets a scheduled callback (see the module docstring)."""
+
+    def __init__(self, session: Session, policy: CallbackPolicy) -> None:
+        self.session = session
+        self.policy = policy
+        rows = session.execute(
+            select(Agent.id, Agent.role).where(Agent.active).order_by(Agent.id)
+        ).all()
+        self.active = {r.id for r in rows}
+        self.pool = [r.id for r in rows if r.role == Role.AGENT] or [r.id for r in rows]
+        done = session.execute(
+            select(func.count()).select_from(Callback).where(Callback.source_key.is_not(None))
+        ).scalar_one()
+        self.turn = done % len(self.pool) if self.pool else 0
+
+    def round_robin(self) -> int:
+        agent = self.pool[self.turn % len(self.pool)]
+        self.turn += 1
+        return agent
+
+    def last_agents(self, customer_ids: Iterable[int]) -> dict[int, int]:
+        """Each customer's latest call's agent, a chunk of customers per query."""
+        ids = sorted(set(customer_ids))
+        found: dict[int, int] = {}
+        if self.policy.owner_rule != "last_agent":
+            return found
+        for i in range(0, len(ids), 500):
+            latest = (
+                select(
+                    Call.customer_id,
+                    Call.agent_id,
+                    func.row_number()
+                    .over(partition_by=Call.customer_id, order_by=Call.started_at.desc())
+                    .label("n"),
+                )
+                .where(Call.customer_id.in_(ids[i : i + 500]))
+                .subquery()
+            )
+            found.update(
+                self.session.execute(  # type: ignore[arg-type]
+                    select(latest.c.customer_id, latest.c.agent_id).where(latest.c.n == 1)
+                ).all()
+            )
+        return found
+
+    def assign(self, wanted: Sequence[tuple[int, int | None]]) -> list[int]:
+        """Owners for (customer, preferred agent) pairs, in order."""
+        last = self.last_agents(c for c, preferred in wanted if preferred not in self.active)
+        owners = []
+        for customer_id, preferred in wanted:
+            if preferred in self.active:
+                owners.append(preferred)
+            elif last.get(customer_id) in self.active:
+                owners.append(last[customer_id])
+            else:
+                owners.append(self.round_robin())
+        return owners  # type: ignore[return-value]
+
+
+class _Run:
+    """One scheduler run: what exists, what to create (inserted together at the end)."""
+
+    def __init__(self, session: Session, now: datetime, policy: CallbackPolicy) -> None:
+        self.session = session
+        self.now = now
+        self.policy = policy
+        self.owners = _Owners(session, policy)
+        self.report = ScheduleReport()
+        self.rows: list[dict[str, Any]] = []
+        self.preferred: list[int | None] = []
+        self._zones: dict[int, str] = {}
+
+    def existing(self, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            found.update(
+                self.session.execute(
+                    select(Callback.source_key).where(Callback.source_key.in_(chunk))
+                ).scalars()  # type: ignore[arg-type]
+            )
+        return found
+
+    def zone(self, customer_id: int) -> str:
+        if customer_id not in self._zones:
+            zones = customer_zones(
+                session=self.session, customer_id=customer_id, policy=self.policy
+            )
+            self._zones[customer_id] = zones[0]
+        return self._zones[customer_id]
+
+    def due_on(self, day: date, customer_id: int) -> datetime:
+        zone = ZoneInfo(self.zone(customer_id))
+        return datetime.combine(day, self.policy.call_at, tzinfo=zone).astimezone(UTC)
+
+    def local_day(self, at: datetime, customer_id: int) -> date:
+        return at.astimezone(ZoneInfo(self.zone(customer_id))).date()
+
+    def create(
+        self,
+        *,
+        key: str,
+        kind: str,
+        customer_id: int,
+        due_at: datetime,
+        reason: str,
+        owner: int | None = None,
+        complaint_id: int | None = None,
+        work_order_id: int | None = None,
+    ) -> None:
+        self.rows.append(
+            {
+                "customer_id": customer_id,
+                "call_id": None,
+                "kind": str(kind),
+                "reason": reason[:2000],
+                "due_at": due_at,
+                "status": CallbackStatus.OPEN.value,
+                "attempts": 0,
+                "created_at": self.now,
+                "source_key": key[:120],
+                "complaint_id": complaint_id,
+                "work_order_id": work_order_id,
+                "version": 1,
+            }
+        )
+        self.preferred.append(owner)
+
+    def finish(self) -> ScheduleReport:
+        """Insert the new callbacks and their "scheduled" events in a few statements."""
+        wanted = [(r["customer_id"], p) for r, p in zip(self.rows, self.preferred, strict=True)]
+        for row, owner in zip(self.rows, self.owners.assign(wanted), strict=True):
+            row["owner_id"] = owner
+            self.report.created.append(
+                Scheduled(
+                    row["source_key"],
+                    row["kind"],
+                    row["customer_id"],
+                    owner,
+                    row["due_at"],
+                    row["reason"],
+                )
+            )
+        for i in range(0, len(self.rows), 500):
+            chunk = self.rows[i : i + 500]
+            self.session.execute(insert(Callback.__table__), chunk)  # type: ignore[arg-type]
+            keys = [r["source_key"] for r in chunk]
+            ids = self.session.execute(
+                select(Callback.id, Callback.source_key).where(Callback.source_key.in_(keys))
+            ).all()
+            self.session.execute(
+                insert(CallbackEvent.__table__),  # type: ignore[arg-type]
+                [
+                    {
+                        "callback_id": cb_id,
+                        "agent_id": None,
+                        "at": self.now,
+                        "action": "scheduled",
+                        "comment": f"by the rules: {key}",
+                    }
+                    for cb_id, key in ids
+                ],
+            )
+        self.session.flush()
+        return self.report
+
+
+def _after_service(run: _Run) -> None:
+    since = run.now - timedelta(days=run.policy.lookback_days)
+    completed: dict[int, datetime] = dict(
+        run.session.execute(  # type: ignore[arg-type]
+            select(WorkOrderEvent.work_order_id, func.min(WorkOrderEvent.at))
+            .where(WorkOrderEvent.to_status == "completed", WorkOrderEvent.at >= since)
+            .group_by(WorkOrderEvent.work_order_id)
+        ).all()
+    )
+    finished = func.coalesce(WorkOrder.accepted_at, WorkOrder.closed_at)
+    for wo_id, at in run.session.execute(
+        select(WorkOrder.id, finished).where(
+            WorkOrder.status.in_(("completed", "closed")), finished >= since
+        )
+    ).all():
+        completed.setdefault(wo_id, at)
+    if not completed:
+        return
+    ids = sorted(completed)
+    keys = {i: f"satisfaction:wo:{i}" for i in ids}
+    have = run.existing(list(keys.values()))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        linked = set(
+            run.session.execute(
+                select(Callback.work_order_id).where(
+                    Callback.work_order_id.in_(chunk), Callback.kind == CallbackKind.SATISFACTION
+                )
+            ).scalars()
+        )
+        rows = run.session.execute(
+            select(WorkOrder.id, WorkOrder.customer_id, WorkOrder.short_text).where(
+                WorkOrder.id.in_(chunk)
+            )
+        ).all()
+        for wo_id, customer_id, short_text in rows:
+            if keys[wo_id] in have or wo_id in linked:
+                continue
+            day = run.local_day(completed[wo_id], customer_id)
+            run.create(
+                key=keys[wo_id],
+                kind=CallbackKind.SATISFACTION,
+                customer_id=customer_id,
+                due_at=run.due_on(day + timedelta(days=run.policy.after_service_days), customer_id),
+                reason=(
+                    f"satisfaction with work order #{wo_id} ({short_text}), "
+                    f"completed {day:%Y-%m-%d}"
+                ),
+                work_order_id=wo_id,
+            )
+
+
+def _new_buyers(run: _Run) -> None:
+    since = run.now - timedelta(days=run.policy.lookback_days)
+    rows = run.session.execute(
+        select(
+            Purchase.customer_id,
+            Purchase.order_no,
+            func.min(Purchase.delivered_at),
+            func.min(Purchase.item),
+        )
+        .where(Purchase.delivered_at.is_not(None), Purchase.delivered_at >= since)
+        .group_by(Purchase.customer_id, Purchase.order_no)
+    ).all()
+    keys = [f"new_buyer:{r[0]}:order:{r[1]}"[:120] for r in rows]
+    have = run.existing(keys)
+    for key, (customer_id, order_no, delivered, item) in zip(keys, rows, strict=True):
+        if key in have:
+            continue
+        day = run.local_day(delivered, customer_id)
+        run.create(
+            key=key,
+            kind=CallbackKind.SATISFACTION,
+            customer_id=customer_id,
+            due_at=run.due_on(day + timedelta(days=run.policy.new_buyer_days), customer_id),
+            reason=f"how the new {item} is working (order {order_no}, delivered {day:%Y-%m-%d})",
+        )
+
+
+def _complaint_follow_ups(run: _Run) -> None:
+    p = run.policy
+    every = timedelta(days=max(p.complaint_every_days, 1))
+    too_old = run.now - timedelta(days=p.lookback_days)
+    rows = run.session.execute(
+        select(
+            Complaint.id,
+            Complaint.customer_id,
+            Complaint.owner_id,
+            Complaint.created_at,
+            Complaint.what_happened,
+        ).where(Complaint.status.not_in(CLOSED_COMPLAINT_STATUSES))
+    ).all()
+    wanted: list[tuple[str, Any, int, datetime]] = []
+    for row in rows:
+        elapsed = int((run.now - row.created_at) / every)
+        for n in range(1, max(p.complaint_min_follow_ups, elapsed + 1) + 1):
+            due = row.created_at + n * every
+            if due >= too_old:
+                wanted.append((f"complaint:{row.id}:week:{n}", row, n, due))
+    have = run.existing([w[0] for w in wanted])
+    for key, row, n, due in wanted:
+        if key in have:
+            continue
+        what = " ".join(row.what_happened.split())
+        run.create(
+            key=key,
+            kind=CallbackKind.COMPLAINT_FOLLOW_UP,
+            customer_id=row.customer_id,
+            due_at=due,
+            reason=f"complaint #{row.id}, weekly follow-up {n}: {what[:80]}",
+            owner=row.owner_id,
+            complaint_id=row.id,
+        )
+    # Weekly follow-ups stop when the complaint closes: its after-close callback takes over.
+    stale = run.session.execute(
+        select(Callback)
+        .join(Complaint, Complaint.id == Callback.complaint_id)
+        .where(
+            Callback.status == CallbackStatus.OPEN,
+            Callback.source_key.like("complaint:%:week:%"),
+            Complaint.status.in_(CLOSED_COMPLAINT_STATUSES),
+        )
+    ).scalars()
+    for cb in stale:
+        cb.status = CallbackStatus.CANCELLED
+        cb.version += 1
+        run.session.add(cb)
+        _event(run.session, cb, None, run.now, "cancelled", f"complaint #{cb.complaint_id} closed")
+        run.report.cancelled.append(cb.id)  # type: ignore[arg-type]
+
+
+def _next_birthday(born: date, today: date) -> date:
+    for year in (today.year, today.year + 1):
+        try:
+            day = born.replace(year=year)
+        except ValueError:  # 29 February in a common year: greet on the 28th
+            day = date(year, 2, 28)
+        if day >= today:
+            return day
+    raise AssertionError("unreachable")
+
+
+def _birthdays(run: _Run) -> None:
+    p = run.policy
+    if not p.member_tiers:
+        return
+    today = run.now.astimezone(ZoneInfo(p.home_zone)).date()
+    last = today + timedelta(days=p.birthday_days_before + p.horizon_days)
+    months: set[int] = set()
+    day = today
+    while day <= last:
+        months.add(day.month)
+        day += timedelta(days=1)
+    rows = run.session.execute(
+        select(Customer.id, Customer.birthday).where(
+            Customer.tier.in_(p.member_tiers),
+            Customer.birthday.is_not(None),
+            extract("month", Customer.birthday).in_(sorted(months)),
+        )
+    ).all()
+    wanted = []
+    for customer_id, born in rows:
+        when = _next_birthday(born, today)
+        if when <= last:
+            wanted.append((f"birthday:{customer_id}:{when.year}", customer_id, when))
+    have = run.existing([w[0] for w in wanted])
+    for key, customer_id, when in wanted:
+        if key in have:
+            continue
+        due = run.due_on(when - timedelta(days=p.birthday_days_before), customer_id)
+        run.create(
+            key=key,
+            kind=CallbackKind.BIRTHDAY,
+            customer_id=customer_id,
+            due_at=max(due, run.now),
+            reason=f"birthday greetings for {when:%m-%d} and the member's birthday offer",
+        )
+
+
+def _churned(run: _Run) -> None:
+    p = run.policy
+    if not p.churn_tiers:
+        return
+    cutoff = run.now - timedelta(days=p.churn_after_days)
+    last_call = (
+        select(func.max(Call.started_at)).where(Call.customer_id == Customer.id).scalar_subquery()
+    )
+    last_buy = (
+        select(func.max(Purchase.purchased_at))
+        .where(Purchase.customer_id == Customer.id)
+        .scalar_subquery()
+    )
+    rows = run.session.execute(
+        select(Customer.id, Customer.created_at, last_call, last_buy).where(
+            Customer.tier.in_(p.churn_tiers),
+            Customer.created_at < cutoff,
+            func.coalesce(last_call, Customer.created_at) < cutoff,
+            func.coalesce(last_buy, Customer.created_at) < cutoff,
+        )
+    ).all()
+    if not rows:
+        return
+    pending = set(
+        run.session.execute(
+            select(Callback.customer_id).where(
+                Callback.kind == CallbackKind.CHURNED, Callback.status == CallbackStatus.OPEN
+            )
+        ).scalars()
+    )
+    wanted = []
+    for customer_id, created, called, bought in rows:
+        if customer_id in pending:
+            continue
+        last = max(t for t in (created, called, bought) if t is not None)
+        wanted.append((f"churned:{customer_id}:{last:%Y-%m-%d}", customer_id, last))
+    have = run.existing([w[0] for w in wanted])
+    for key, customer_id, last in wanted:
+        if key in have:
+            continue
+        run.create(
+            key=key,
+            kind=CallbackKind.CHURNED,
+            customer_id=customer_id,
+            due_at=run.now,
+            reason=f"we have not heard from you since {last:%Y-%m-%d}: ask why, mention the offer",
+        )
+
+
+def schedule(*, session: Session, now: datetime, policy: CallbackPolicy) -> ScheduleReport:
+    """Create the callbacks the rules call for; running it again creates nothing twice."""
+    run = _Run(session, now, policy)
+    if not run.owners.pool:
+        run.report.problems.append("No active agent to own callbacks: nothing was scheduled.")
+        return run.report
+    for rule in (_after_service, _new_buyers, _complaint_follow_ups, _birthdays, _churned):
+        rule(run)
+    return run.finish()
+
+
+def run_scheduler(desk: Desk) -> ScheduleReport:
+    """The scheduler in one transaction of the desk (call it from a worker thread).
+
+    Two seats starting together may race for the same source key: the loser's transaction
+    is refused by the unique index and simply runs again, finding the winner's rows.
+    """
+    from seat.desk import StorageError
+
+    policy = load_policy(desk.settings)
+    for attempt in range(2):
+        try:
+            return desk.run(lambda s: schedule(session=s, now=desk.now(), policy=policy))
+        except StorageError as exc:
+            if attempt or not isinstance(exc.__cause__, IntegrityError):
+                raise
+    raise AssertionError("unreachable")
+
+
+# -- the sidebar and the work list ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallableItem(CallbackItem):
+    """A due or overdue callback the agent may dial now (outside the customer's rest)."""
+
+    e164: str | None
+    zones: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WaitingItem(CallbackItem):
+    """A callback whose customer is inside rest hours; `opens_at` is when the window opens."""
+
+    e164: str | None
+    zones: tuple[str, ...]
+    opens_at: datetime
+
+
+def sidebar_callbacks(
+    *, session: Session, agent_id: int, now: datetime, policy: CallbackPolicy, limit: int = 50
+) -> tuple[list[CallableItem], list[WaitingItem]]:
+    """The agent's due and overdue callbacks split into callable now / waiting for window.
+
+    Callable: overdue first, then by due time. Waiting: by the time the window opens.
+    One indexed, column-only select (owner, status, due) plus pure rest-hour arithmetic.
+    """
+    rows = session.execute(
+        select(
+            Callback.id,
+            Callback.customer_id,
+            Customer.name,
+            Callback.due_at,
+            Callback.reason,
+            Callback.kind,
+            Callback.attempts,
+            _good_phone(Callback.customer_id),
+        )
+        .join(Customer, Customer.id == Callback.customer_id)
+        .where(
+            Callback.owner_id == agent_id,
+            Callback.status == CallbackStatus.OPEN,
+            Callback.due_at <= now + timedelta(hours=policy.sidebar_horizon_hours),
+        )
+        .order_by(Callback.due_at)
+        .limit(limit)
+    ).all()
+    ready: list[CallableItem] = []
+    waiting: list[WaitingItem] = []
+    for *base, e164 in rows:
+        zones = number_zones(e164, policy.home_zone, policy.rest_windows)
+        opens = next_window(now, zones=zones, windows=policy.rest_windows)
+        if opens is None or opens == now:
+            ready.append(CallableItem(*base, e164=e164, zones=zones))
+        else:
+            waiting.append(WaitingItem(*base, e164=e164, zones=zones, opens_at=opens))
+    waiting.sort(key=lambda w: (w.opens_at, w.due_at))
+    return ready, waiting
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a form about one callback shows at its top."""
+
+    id: int
+    customer_name: str
+    kind: str
+    due_at: datetime
+    owner: str
+    status: str
+    attempts: int
+
+
+def summary(*, session: Session, callback_id: int) -> Summary | None:
+    row = session.execute(
+        select(
+            Callback.id,
+            Customer.name,
+            Callback.kind,
+            Callback.due_at,
+            Agent.display_name,
+            Callback.status,
+            Callback.attempts,
+        )
+        .join(Customer, Customer.id == Callback.customer_id)
+        .join(Agent, Agent.id == Callback.owner_id)
+        .where(Callback.id == callback_id)
+    ).first()
+    return Summary(*row) if row else None
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One row of the coverage view's to-do list."""
+
+    id: int
+    customer_id: int
+    customer_name: str
+    kind: str
+    due_at: datetime
+    owner: str
+    attempts: int
+    status: str
+    state: str  # overdue, due, waiting, missed
+    opens_at: datetime | None
+
+
+def worklist(
+    *,
+    session: Session,
+    now: datetime,
+    policy: CallbackPolicy,
+    owner_id: int | None = None,
+    limit: int = 200,
+) -> tuple[list[WorkItem], int]:
+    """Open and missed callbacks (one agent's, or everyone's), by due time; and the total."""
+    where = [Callback.status.in_((CallbackStatus.OPEN, MISSED))]
+    if owner_id is not None:
+        where.append(Callback.owner_id == owner_id)
+    total = session.execute(select(func.count()).select_from(Callback).where(*where)).scalar_one()
+    rows = session.execute(
+        select(
+            Callback.id,
+            Callback.customer_id,
+            Customer.name,
+            Callback.kind,
+            Callback.due_at,
+            Agent.display_name,
+            Callback.attempts,
+            Callback.status,
+            _good_phone(Callback.customer_id),
+        )
+        .join(Customer, Customer.id == Callback.customer_id)
+        .join(Agent, Agent.id == Callback.owner_id)
+        .where(*where)
+        .order_by(Callback.due_at)
+        .limit(limit)
+    ).all()
+    items = []
+    for *base, status, e164 in rows:
+        opens = None
+        if status == MISSED:
+            state = MISSED
+        else:
+            zones = number_zones(e164, policy.home_zone, policy.rest_windows)
+            if base[4] > now:
+                state = "due"
+            else:
+                opens = next_window(now, zones=zones, windows=policy.rest_windows)
+                state = "overdue" if opens in (None, now) else "waiting"
+        items.append(WorkItem(*base, status=status, state=state, opens_at=opens))
+    return items, total

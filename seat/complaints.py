@@ -1,0 +1,995 @@
+"""Complaints (客户投诉): the six steps as a state machine, their clocks and their queries.
+
+intake ─judge valid→ investigating ─(cause recorded)→ propose → proposed
+intake ─judge invalid→ invalid (closed; reason recorded, the customer told)
+proposed ─approve (supervisor)→ approved;   proposed ─send back (supervisor)→ proposed
+approved ─customer accepts→ implemented;    approved ─customer refuses→ proposed
+implemented ─close (category, root cause, summary)→ closed
+Any open complaint may be escalated to a supervisor (the owner stays) and, once the
+customer has had a first reply, wait on the customer (the clocks pause) and resume.
+
+Every move writes one ComplaintEvent (who, when, from, to, comment); nothing is deleted.
+A wrong move raises MoveRefused with a message for the agent, bad input ValidationError,
+a supervisor's move by an agent PermissionDenied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session
+
+from seat import sla
+from seat.customers import ValidationError
+from seat.models import (
+    CLOSED_COMPLAINT_STATUSES,
+    Agent,
+    Call,
+    Callback,
+    CallbackKind,
+    Complaint,
+    ComplaintEvent,
+    Customer,
+    Role,
+    WorkOrder,
+    level_for,
+)
+from seat.roles import require_supervisor
+
+STATUSES = ("intake", "invalid", "investigating", "proposed", "approved", "implemented", "closed")
+OPEN_STATUSES = tuple(s for s in STATUSES if s not in CLOSED_COMPLAINT_STATUSES)
+STATUS_LABELS = {
+    "intake": "intake",
+    "invalid": "closed as invalid",
+    "investigating": "investigating",
+    "proposed": "solution proposed",
+    "approved": "solution approved",
+    "implemented": "implemented",
+    "closed": "closed",
+}
+NEXT_STEP = {
+    "intake": "judge it first: valid or invalid",
+    "investigating": "record the cause, then propose a solution",
+    "proposed": "a supervisor approves the proposal or sends it back",
+    "approved": "tell the customer and record whether they accept",
+    "implemented": "close it with category, root cause and summary",
+}
+MAX_TEXT = 5000
+
+
+class MoveRefused(ValueError):
+    """A move that the complaint's state does not allow; the message is for the agent."""
+
+
+@dataclass(frozen=True)
+class Move:
+    action: str
+    label: str
+    sources: tuple[str, ...]
+    target: str | None
+    """The status after the move; None keeps the status."""
+    supervisor: bool = False
+    while_waiting: bool = False
+    """Allowed while the complaint waits on the customer."""
+
+
+MOVES: dict[str, Move] = {
+    m.action: m
+    for m in (
+        Move("accept", "judge it valid", ("intake",), "investigating"),
+        Move("invalid", "judge it invalid", ("intake",), "invalid"),
+        Move("investigate", "record the cause", ("investigating",), None),
+        Move("propose", "propose a solution", ("investigating", "proposed"), "proposed"),
+        Move("approve", "approve a solution", ("proposed",), "approved", supervisor=True),
+        Move("send_back", "send a proposal back", ("proposed",), "proposed", supervisor=True),
+        Move("implement", "record the customer's acceptance", ("approved",), "implemented"),
+        Move("refuse", "record the customer's refusal", ("approved",), "proposed"),
+        Move("close", "close the complaint", ("implemented",), "closed"),
+        Move("escalate", "escalate to a supervisor", OPEN_STATUSES, None, while_waiting=True),
+        Move("pause", "wait on the customer", ("investigating", "proposed", "approved"), None),
+        Move("resume", "resume", OPEN_STATUSES, None, while_waiting=True),
+    )
+}
+
+
+class CaseLike(Protocol):
+    """The columns the rules read: an ORM Complaint or a column-only row."""
+
+    id: int | None
+    status: str
+    created_at: datetime
+    closed_at: datetime | None
+    category: str | None
+    cause: str | None
+    responsible_person: str | None
+    first_reply_at: datetime | None
+    solution_at: datetime | None
+    implemented_at: datetime | None
+    waiting_since: datetime | None
+
+
+def refusal(action: str, case: CaseLike, *, needs_revision: bool = False) -> str | None:
+    """Why `action` is not allowed on `case` now (None: it is). Roles are checked apart."""
+    move = MOVES.get(action)
+    if move is None:
+        return f"There is no move called {action!r}."
+    status = case.status
+    if status in CLOSED_COMPLAINT_STATUSES:
+        return (
+            f"Complaint #{case.id} is {STATUS_LABELS[status]}; nothing more changes. "
+            "Open a new complaint if the customer is still unhappy."
+        )
+    waiting = case.waiting_since is not None
+    if action == "resume":
+        return None if waiting else "The complaint is not waiting on the customer."
+    if waiting and not move.while_waiting:
+        return "The complaint is waiting on the customer; resume it first."
+    if action == "pause" and status == "intake":
+        return "Judge the complaint and reply to the customer first; that clock does not pause."
+    if status not in move.sources:
+        return f"Cannot {move.label} while it is at {STATUS_LABELS[status]}: {NEXT_STEP[status]}."
+    if action == "propose" and not (case.cause and case.responsible_person):
+        return "Record the cause and the responsible person first."
+    if action in ("approve", "send_back") and needs_revision:
+        return "The last proposal was sent back or refused; it needs a revised proposal first."
+    return None
+
+
+def allowed(case: CaseLike, *, needs_revision: bool = False) -> tuple[str, ...]:
+    """The moves open now, supervisor moves included (an agent is refused at the move)."""
+    return tuple(a for a in MOVES if refusal(a, case, needs_revision=needs_revision) is None)
+
+
+def options_of(text: str | None) -> list[str]:
+    """The proposal's options, one a line."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+# -- the moves ------------------------------------------------------------------------------
+
+
+def _text(errors: dict[str, str], key: str, value: str | None, label: str,
+          limit: int = MAX_TEXT, required: bool = True) -> str:  # fmt: skip
+    text = (value or "").strip()
+    if required and not text:
+        errors[key] = f"{label} is required."
+    elif len(text) > limit:
+        errors[key] = f"{label} is too long ({limit} characters at most)."
+    return text
+
+
+def needs_revision(*, session: Session, complaint_id: int) -> bool:
+    """True when the latest word on the proposal was a send-back or a customer's refusal."""
+    last = session.execute(
+        select(ComplaintEvent.action)
+        .where(
+            ComplaintEvent.complaint_id == complaint_id,
+            ComplaintEvent.action.in_(("propose", "send_back", "refuse")),
+        )
+        .order_by(ComplaintEvent.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return last in ("send_back", "refuse")
+
+
+def _begin(
+    session: Session, complaint_id: int, action: str, actor_id: int, version: int | None
+) -> tuple[Complaint, Agent]:
+    """Load and check role, state and version (a stale screen is refused). Writes nothing."""
+    c = session.get(Complaint, complaint_id)
+    if c is None:
+        raise MoveRefused(f"Complaint #{complaint_id} does not exist.")
+    actor = session.get(Agent, actor_id)
+    if actor is None:
+        raise MoveRefused("Unknown agent; sign in again.")
+    move = MOVES[action]
+    if move.supervisor:
+        require_supervisor(actor, move.label)
+    if version is not None and version != c.version:
+        raise MoveRefused(
+            f"Complaint #{complaint_id} was changed at another seat meanwhile; "
+            "the screen now shows the latest. Check and try again."
+        )
+    revision = action in ("approve", "send_back") and needs_revision(
+        session=session, complaint_id=complaint_id
+    )
+    why = refusal(action, c, needs_revision=revision)
+    if why:
+        raise MoveRefused(why)
+    return c, actor
+
+
+def _event(
+    session: Session,
+    c: Complaint,
+    *,
+    actor: Agent,
+    now: datetime,
+    action: str,
+    from_status: str,
+    comment: str,
+    kept: Sequence[str] = (),
+) -> ComplaintEvent:
+    if kept:
+        comment = f"{comment} [wording kept on purpose: {', '.join(kept)}]"
+    # Claim the next version: of two seats moving the same complaint, one is refused.
+    claimed = session.execute(
+        update(Complaint)
+        .where(Complaint.id == c.id, Complaint.version == c.version)
+        .values(version=c.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise MoveRefused(f"Complaint #{c.id} was changed at another seat meanwhile; try again.")
+    set_committed_value(c, "version", c.version + 1)
+    ev = ComplaintEvent(
+        complaint_id=c.id,  # type: ignore[arg-type]
+        agent_id=actor.id,  # type: ignore[arg-type]
+        at=now,
+        action=action,
+        from_status=from_status,
+        to_status=c.status,
+        comment=comment.strip()[:10000],
+    )
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+def _join(*parts: str) -> str:
+    return " · ".join(p for p in parts if p)
+
+
+def _check_category(errors: dict[str, str], category: str, policy: sla.Policy | None) -> None:
+    if category and policy and policy.categories and policy.category(category) is None:
+        errors["category"] = "Choose one of the categories of the policy."
+
+
+def accept(
+    *,
+    session: Session,
+    complaint_id: int,
+    actor_id: int,
+    now: datetime,
+    department: str,
+    reply_text: str,
+    category: str | None = None,
+    policy: sla.Policy | None = None,
+    version: int | None = None,
+    wording_kept: Sequence[str] = (),
+) -> Complaint:
+    """Judge valid: name the responsible department and tell the customer (first reply)."""
+    errors: dict[str, str] = {}
+    c, actor = _begin(session, complaint_id, "accept", actor_id, version)
+    department = _text(errors, "department", department, "Responsible department", 80)
+    reply_text = _text(errors, "reply_text", reply_text, "The reply to the customer")
+    category = (category or "").strip()
+    _check_category(errors, category, policy)
+    if errors:
+        raise ValidationError(errors)
+    before = c.status
+    c.status = "investigating"
+    c.department = department
+    c.reply_text = reply_text
+    c.category = category or c.category
+    c.first_reply_at = c.first_reply_at or now
+    label = policy.category_label(category) if policy and category else category
+    _event(
+        session, c, actor=actor, now=now, action="accept", from_status=before,
+        comment=_join(f"Valid; department: {department}", label and f"category: {label}",
+                      f"told the customer: {reply_text}"),
+        kept=wording_kept,
+    )  # fmt: skip
+    return c
+
+
+def judge_invalid(
+    *,
+    session: Session,
+    complaint_id: int,
+    actor_id: int,
+    now: datetime,
+    invalid_reason: str,
+    reply_text: str,
+    policy: sla.Policy,
+    version: int | None = None,
+    wording_kept: Sequence[str] = (),
+) -> Complaint:
+    """Judge invalid: record why, record what the customer was told; it closes."""
+    errors: dict[str, str] = {}
+    c, actor = _begin(session, complaint_id, "invalid", actor_id, version)
+    invalid_reason = _text(errors, "invalid_reason", invalid_reason, "The reason")
+    reply_text = _text(errors, "reply_text", reply_text, "The explanation to the customer")
+    if errors:
+        raise ValidationError(errors)
+    before = c.status
+    c.status = "invalid"
+    c.invalid_reason = invalid_reason
+    c.reply_text = reply_text
+    c.first_reply_at = c.first_reply_at or now
+    c.closed_at = now
+    _event(
+        session, c, actor=actor, now=now, action="invalid", from_status=before,
+        comment=_join(f"Invalid: {invalid_reason}", f"told the customer: {reply_text}"),
+        kept=wording_kept,
+    )  # fmt: skip
+    schedule_follow_up(session=session, complaint=c, now=now, policy=policy)
+    return c
+
+
+def investigate(
+    *,
+    session: Session,
+    complaint_id: int,
+    actor_id: int,
+    now: datetime,
+    cause: str,
+    responsible_person: str,
+    department: str,
+    comment: str = "",
+    policy: sla.Policy | None = None,
+    version: int | None = None,
+) -> Complaint:
+    """Record the cause and who is responsible (may be repeated while investigating)."""
+    errors: dict[str, str] = {}
+    c, actor = _begin(session, complaint_id, "investigate", actor_id, version)
+    cause = _text(errors, "cause", cause, "Cause", 120)
+    if cause and policy and policy.causes and cause not in dict(policy.causes):
+        errors["cause"] = "Choose one of the causes of the policy."
+    responsible_person = _text(
+        errors, "responsible_person", responsible_person, "Responsible person", 120
+    )
+    department = _text(errors, "department", department, "Responsible department", 80)
+    comment = _text(errors, "comment", comment, "Findings", required=False)
+    if errors:
+        raise ValidationError(errors)
+    c.cause = cause
+    c.responsible_person = responsible_person
+    c.department = department
+    label = policy.cause_label(cause) if policy else cause
+    _event(
+        session, c, actor=actor, now=now, action="investigate", from_status=c.status,
+        comment=_join(f"Cause: {label}", f"responsible: {responsible_person}, {department}",
+                      comment),
+    )  # fmt: skip
+    return c
+
+
+def propose(
+    *,
+    session: Session,
+    complaint_id: int,
+    actor_id: int,
+    now: datetime,
+    solution_options: str | Sequence[str],
+    comment: str = "",
+    version: int | None = None,
+    wording_kept: Sequence[str] = (),
+) -> Complaint:
+    """Propose one or more solution options (one a line) for a supervisor to approve."""
+    errors: dict[str, str] = {}
+    c, actor = _begin(session, complaint_id, "propose", actor_id, version)
+    lines = (
+        options_of(solution_options)
+        if isinstance(solution_options, str)
+        else [s.strip() for s in solution_options if s and s.strip()]
+    )
+    text = "\n".join(lines)
+    if not lines:
+        errors["solution_options"] = "Give at least one solution option (one a line)."
+    elif len(text) > 10000:
+        errors["solution_options"] = "The options are too long (10000 characters at most)."
+    comment = _text(errors, "comment", comment, "Comment", required=False)
+    if errors:
+        raise ValidationError(errors)
+    before = c.status
+    c.status = "proposed"
+    c.solution_options = text
+    c.chosen_solution = None
+    numbered = "; ".join(f"{i}) {o}" for i, o in enumerate(lines, 1))
+    _event(
+        session, c, actor=actor, now=now, action="propose", from_status=before,
+        comment=_join(f"Options: {numbered}", comment), kept=wording_kept,
+    )  # fmt: skip
+    return c
+
+
+def approve(
+    *,
+    session: Session,
+    complaint_id: int,
+    actor_id: int,
+    now: datetime,
+    chosen_solution: str,
+    comment: str = "",
+    version: int | None = None,
+) -> Complaint:
+    """A supervisor approves one of the proposed options: the solution clock stops."""
+    errors: dict[str, str] = {}
+    c, actor = _begin(session, complaint_id, "approve", actor_id, version)
+    chosen_solution = (chosen_solution or "").strip()
+    comment = _text(errors, "comment", comment, "Comment", required=False)
+    if chosen_solution not in options_of(c.solution_options):
+        errors["chosen_solution"] = "Choose one of the proposed options."
+    if errors:
+        raise ValidationError(errors)
+    before = c.status
+    c.status = "approved"
+    c.chosen_solution = chosen_solution
+    c.solution_at = now
+    _event(
+        session, c, actor=actor, now=now, action="approve", from_status=before,
+        comment=_join(f"Approved: {chosen_solution}", comment),
+    )  # fmt: skip
+    return c
+
+
+def send_back(
+    *,
+    session: Session,
+    complaint_id: int,
+    actor_id: int,
+    now: datetime,
+    comment: str,
+    version: int | None = None,
+) -> Complaint:
+    """A supervisor sends the proposal back; it needs a revised proposal before approval."""
+    errors: dict[str, str] = {}
+    c, actor = _begin(session, complaint_id, "send_back", actor_id, version)
+    comment = _text(errors, "comment", comment, "What must change")
+    if errors:
+        raise ValidationError(errors)
+    _event(
+        session, c, actor=actor, now=now, action="send_back", from_status=c.status,
+        comment=f"Sent back: {comment}",
+    )  # fmt: skip
+    return c
+
+
+def implement(
+    *,
+    session: Session,
+    complaint_id: int,
+    actor_id: int,
+    now: datetime,
+    accepted: bool | None,
+    comment: str,
+    version: int | None = None,
+) -> Complaint:
+    """The solution was told to the customer: accepted -> implemented, refused -> proposed."""
+    errors: dict[str, str] = {}
+    action = "refuse" if accepted is False else "implement"
+    c, actor = _begin(session, complaint_id, action, actor_id, version)
+    if accepted is None:
+        errors["accepted"] = "Record whether the customer accepts the solution."
+    label = "The customer's feedback" if accepted is not False else "Why the customer refused"
+    comment = _text(errors, "comment", comment, label)
+    if errors:
+        raise ValidationError(errors)
+    before = c.status
+    c.customer_accepted = bool(accepted)
+    if accepted:
+        c.status = "implemented"
+        c.implemented_at = now
+        text = f"Customer accepts: {comment}"
+    else:
+        # The refused solution was no solution: the solution clock runs again.
+        c.status = "proposed"
+        c.solution_at = None
+        text = f"Customer refused «{c.chosen_solution}»: {comment}"
+    _event(session, c, actor=actor, now=now, action=action, from_status=before, comment=text)
+    return c
+
+
+def close(
+    *,
+    session: Session,
+    complaint_id: int,
+    actor_id: int,
+    now: datetime,
+    category: str,
+    root_cause: str,
+    summary: str,
+    policy: sla.Policy,
+    version: int | None = None,
+) -> Complaint:
+    """Summarize (classify, root cause, improvement) and close; the follow-up callback is
+    scheduled at once."""
+    errors: dict[str, str] = {}
+    c, actor = _begin(session, complaint_id, "close", actor_id, version)
+    category = _text(errors, "category", category, "Category", 40)
+    _check_category(errors, category, policy)
+    root_cause = _text(errors, "root_cause", root_cause, "Root cause")
+    summary = _text(errors, "summary", summary, "Summary", 10000)
+    if errors:
+        raise ValidationError(errors)
+    before = c.status
+    c.status = "closed"
+    c.category = category
+    c.root_cause = root_cause
+    c.summary = summary
+    c.closed_at = now
+    _event(
+        session, c, actor=actor, now=now, action="close", from_status=before,
+        comment=_join(f"Category: {policy.category_label(category)}",
+                      f"root cause: {root_cause}", f"summary: {summary}"),
+    )  # fmt: skip
+    schedule_follow_up(session=session, complaint=c, now=now, policy=policy)
+    return c
+
+
+def escalate(
+    *,
+    session: Session,
+    complaint_id: int,
+    actor_id: int,
+    now: datetime,
+    supervisor_id: int | None,
+    comment: str,
+    version: int | None = None,
+) -> Complaint:
+    """Beyond the agent's authority: a supervisor is named. The owner stays the owner."""
+    errors: dict[str, str] = {}
+    c, actor = _begin(session, complaint_id, "escalate", actor_id, version)
+    supervisor = session.get(Agent, supervisor_id) if supervisor_id else None
+    if supervisor is None or supervisor.role != Role.SUPERVISOR or not supervisor.active:
+        errors["supervisor"] = "Choose a supervisor."
+    comment = _text(errors, "comment", comment, "Why it goes to a supervisor")
+    if errors:
+        raise ValidationError(errors)
+    if c.escalated_to_id is not None and c.escalated_to_id == supervisor_id:
+        raise MoveRefused(f"Already escalated to {supervisor.display_name}.")  # type: ignore[union-attr]
+    c.escalated_to_id = supervisor_id
+    _event(
+        session, c, actor=actor, now=now, action="escalate", from_status=c.status,
+        comment=f"To {supervisor.display_name}: {comment}",  # type: ignore[union-attr]
+    )  # fmt: skip
+    return c
+
+
+def pause(
+    *,
+    session: Session,
+    complaint_id: int,
+    actor_id: int,
+    now: datetime,
+    comment: str,
+    version: int | None = None,
+) -> Complaint:
+    """Wait on the customer (documents, a visit they asked to postpone): the clocks pause."""
+    errors: dict[str, str] = {}
+    c, actor = _begin(session, complaint_id, "pause", actor_id, version)
+    comment = _text(errors, "comment", comment, "What we wait for")
+    if errors:
+        raise ValidationError(errors)
+    c.waiting_since = now
+    _event(
+        session, c, actor=actor, now=now, action="pause", from_status=c.status,
+        comment=f"Waiting on the customer: {comment}",
+    )  # fmt: skip
+    return c
+
+
+def resume(
+    *,
+    session: Session,
+    complaint_id: int,
+    actor_id: int,
+    now: datetime,
+    comment: str = "",
+    version: int | None = None,
+) -> Complaint:
+    errors: dict[str, str] = {}
+    c, actor = _begin(session, complaint_id, "resume", actor_id, version)
+    comment = _text(errors, "comment", comment, "Comment", required=False)
+    if errors:
+        raise ValidationError(errors)
+    waited = now - c.waiting_since if c.waiting_since else timedelta(0)
+    c.waiting_since = None
+    _event(
+        session, c, actor=actor, now=now, action="resume", from_status=c.status,
+        comment=_join(f"Resumed after {sla.format_span(waited)}", comment),
+    )  # fmt: skip
+    return c
+
+
+def schedule_follow_up(
+    *, session: Session, complaint: Complaint, now: datetime, policy: sla.Policy
+) -> Callback:
+    """The callback every complaint ends with (satisfaction), due within the policy's
+    callback budget after implementation; at once if that has already run out."""
+    key = f"complaint:{complaint.id}:after-close"
+    existing = session.execute(select(Callback).where(Callback.source_key == key)).scalar()
+    if existing is not None:
+        return existing
+    tier = session.execute(
+        select(Customer.tier).where(Customer.id == complaint.customer_id)
+    ).scalar_one()
+    budgets = policy.budgets(level=level_for(tier), category=complaint.category)
+    start = complaint.implemented_at or now
+    due = max(now, min(start, now) + budgets.callback)
+    about = complaint.chosen_solution or complaint.reply_text or complaint.customer_wants
+    cb = Callback(
+        customer_id=complaint.customer_id,
+        owner_id=complaint.owner_id,
+        kind=CallbackKind.COMPLAINT_FOLLOW_UP,
+        reason=f"Complaint #{complaint.id} follow-up: is the customer satisfied? ({about})"[
+            :2000
+        ],
+        due_at=due,
+        created_at=now,
+        source_key=key,
+        complaint_id=complaint.id,
+    )
+    session.add(cb)
+    session.flush()
+    return cb
+
+
+# -- clocks ---------------------------------------------------------------------------------
+
+
+def pauses_from(events: Iterable[tuple[str, datetime]]) -> list[sla.Interval]:
+    """Closed waiting periods from (action, at) pairs in time order; an open one is left to
+    `waiting_since`."""
+    out: list[sla.Interval] = []
+    started: datetime | None = None
+    for action, at in events:
+        if action == "pause" and started is None:
+            started = at
+        elif action == "resume" and started is not None:
+            out.append((started, at))
+            started = None
+    return out
+
+
+def pauses_for(*, session: Session, complaint_ids: Sequence[int]) -> dict[int, list[sla.Interval]]:
+    out: dict[int, list[sla.Interval]] = {}
+    if not complaint_ids:
+        return out
+    rows: dict[int, list[tuple[str, datetime]]] = {}
+    for i in range(0, len(complaint_ids), 500):
+        for cid, action, at in session.execute(
+            select(ComplaintEvent.complaint_id, ComplaintEvent.action, ComplaintEvent.at)
+            .where(
+                ComplaintEvent.complaint_id.in_(complaint_ids[i : i + 500]),
+                ComplaintEvent.action.in_(("pause", "resume")),
+            )
+            .order_by(ComplaintEvent.id)
+        ):
+            rows.setdefault(cid, []).append((action, at))
+    for cid, evs in rows.items():
+        out[cid] = pauses_from(evs)
+    return out
+
+
+def clocks(
+    case: CaseLike,
+    *,
+    level: int,
+    policy: sla.Policy,
+    now: datetime,
+    pauses: Sequence[sla.Interval] = (),
+    callback_done_at: datetime | None = None,
+) -> list[sla.ClockState]:
+    """The complaint's clocks that apply: first reply, solution, and the callback after
+    implementation (or after an invalid judgement); stopped ones included."""
+    budgets = policy.budgets(level=level, category=case.category)
+    calendar = policy.calendar if budgets.business_hours else None
+    common = dict(
+        now=now, pauses=pauses, waiting_since=case.waiting_since,
+        zone=policy.calendar.zone, amber_at=policy.amber_at,
+    )  # fmt: skip
+    out = [
+        sla.clock(
+            sla.FIRST_REPLY, started_at=case.created_at, budget=budgets.first_reply,
+            stopped_at=case.first_reply_at or case.closed_at, calendar=calendar, **common,
+        ),
+    ]  # fmt: skip
+    if case.status != "invalid":
+        out.append(
+            sla.clock(
+                sla.SOLUTION, started_at=case.created_at, budget=budgets.solution,
+                stopped_at=case.solution_at, calendar=calendar, **common,
+            )
+        )  # fmt: skip
+    start = case.implemented_at or (case.closed_at if case.status == "invalid" else None)
+    if start is not None:
+        out.append(
+            sla.clock(
+                sla.CALLBACK, started_at=start, budget=budgets.callback, now=now,
+                stopped_at=callback_done_at, zone=policy.calendar.zone, amber_at=policy.amber_at,
+            )
+        )  # fmt: skip
+    return out
+
+
+# -- reading a case -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventLine:
+    id: int
+    at: datetime
+    agent: str
+    action: str
+    from_status: str | None
+    to_status: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class CallLink:
+    id: int
+    started_at: datetime
+    agent: str
+    need_category: str | None
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class WorkOrderLink:
+    id: int
+    short_text: str
+    status: str
+    urgent: bool
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class CallbackLink:
+    id: int
+    kind: str
+    status: str
+    due_at: datetime
+    done_at: datetime | None
+    owner: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    complaint: Complaint
+    customer_name: str
+    customer_tier: str
+    level: int
+    owner: str
+    escalated_to: str | None
+    events: tuple[EventLine, ...]
+    call: CallLink | None
+    work_orders: tuple[WorkOrderLink, ...]
+    callbacks: tuple[CallbackLink, ...]
+    clocks: tuple[sla.ClockState, ...]
+    budgets: sla.Budgets
+    needs_revision: bool
+    allowed: tuple[str, ...]
+
+
+def case(
+    *, session: Session, complaint_id: int, now: datetime, policy: sla.Policy
+) -> CaseView | None:
+    """Everything about one complaint for one page: history, call, work, callbacks, clocks."""
+    c = session.get(Complaint, complaint_id)
+    if c is None:
+        return None
+    cust = session.get(Customer, c.customer_id)
+    names = {r.id: r.display_name for r in session.execute(select(Agent.id, Agent.display_name))}
+    events = tuple(
+        EventLine(e.id, e.at, names.get(e.agent_id, "?"), e.action, e.from_status,
+                  e.to_status, e.comment)  # fmt: skip
+        for e in session.execute(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == complaint_id)
+            .order_by(ComplaintEvent.at, ComplaintEvent.id)
+        ).scalars()
+    )
+    call = None
+    if c.call_id is not None:
+        row = session.execute(
+            select(Call.id, Call.started_at, Call.agent_id, Call.need_category, Call.outcome)
+            .where(Call.id == c.call_id)
+        ).first()
+        if row is not None:
+            call = CallLink(row.id, row.started_at, names.get(row.agent_id, "?"),
+                            row.need_category, row.outcome)  # fmt: skip
+    linked = WorkOrder.customer_id == c.customer_id
+    linked = (
+        or_(WorkOrder.call_id == c.call_id, linked & (WorkOrder.created_at >= c.created_at))
+        if c.call_id is not None
+        else linked & (WorkOrder.created_at >= c.created_at)
+    )
+    work_orders = tuple(
+        WorkOrderLink(*r)
+        for r in session.execute(
+            select(WorkOrder.id, WorkOrder.short_text, WorkOrder.status, WorkOrder.urgent,
+                   WorkOrder.due_at)
+            .where(linked).order_by(WorkOrder.created_at, WorkOrder.id).limit(50)
+        )
+    )  # fmt: skip
+    callbacks = tuple(
+        CallbackLink(r.id, r.kind, r.status, r.due_at, r.done_at, names.get(r.owner_id, "?"),
+                     r.reason)
+        for r in session.execute(
+            select(Callback.id, Callback.kind, Callback.status, Callback.due_at,
+                   Callback.done_at, Callback.owner_id, Callback.reason)
+            .where(Callback.complaint_id == complaint_id).order_by(Callback.due_at).limit(50)
+        )
+    )  # fmt: skip
+    level = level_for(cust.tier) if cust else 3
+    revision = needs_revision(session=session, complaint_id=complaint_id)
+    done_at = next(
+        (cb.done_at for cb in callbacks if cb.kind == CallbackKind.COMPLAINT_FOLLOW_UP
+         and cb.done_at is not None),
+        None,
+    )  # fmt: skip
+    return CaseView(
+        complaint=c,
+        customer_name=cust.name if cust else "?",
+        customer_tier=cust.tier if cust else "",
+        level=level,
+        owner=names.get(c.owner_id, "?"),
+        escalated_to=names.get(c.escalated_to_id) if c.escalated_to_id else None,
+        events=events,
+        call=call,
+        work_orders=work_orders,
+        callbacks=callbacks,
+        clocks=tuple(
+            clocks(c, level=level, policy=policy, now=now, callback_done_at=done_at,
+                   pauses=pauses_from((e.action, e.at) for e in events))
+        ),  # fmt: skip
+        budgets=policy.budgets(level=level, category=c.category),
+        needs_revision=revision,
+        allowed=allowed(c, needs_revision=revision),
+    )
+
+
+def supervisors(*, session: Session) -> list[tuple[int, str]]:
+    return [
+        (r.id, r.display_name)
+        for r in session.execute(
+            select(Agent.id, Agent.display_name)
+            .where(Agent.active, Agent.role == Role.SUPERVISOR)
+            .order_by(Agent.display_name)
+        )
+    ]
+
+
+# -- lists and the sidebar ------------------------------------------------------------------
+
+
+_CASE_COLUMNS = (
+    Complaint.id,
+    Complaint.status,
+    Complaint.created_at,
+    Complaint.closed_at,
+    Complaint.category,
+    Complaint.cause,
+    Complaint.responsible_person,
+    Complaint.first_reply_at,
+    Complaint.solution_at,
+    Complaint.implemented_at,
+    Complaint.waiting_since,
+)
+
+
+@dataclass(frozen=True)
+class ComplaintDeadlineItem:
+    id: int
+    customer_id: int
+    customer_name: str
+    status: str
+    clock: str
+    """The most urgent running clock: first_reply, solution or callback."""
+    deadline: datetime
+    left: timedelta
+    """Counting time left; negative when breached."""
+    fraction: float
+    state: str
+    """amber or red."""
+    paused: bool
+
+    @property
+    def breached(self) -> bool:
+        return self.state == "red"
+
+
+def sidebar_complaints(
+    *, session: Session, agent_id: int, now: datetime, policy: sla.Policy, limit: int = 50
+) -> list[ComplaintDeadlineItem]:
+    """The agent's open complaints whose next deadline is near (>= amber) or breached,
+    breached first (longest overdue first), then the soonest due."""
+    rows = session.execute(
+        select(*_CASE_COLUMNS, Complaint.customer_id, Customer.name, Customer.tier)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .where(Complaint.owner_id == agent_id, Complaint.status.in_(OPEN_STATUSES))
+    ).all()
+    paused = pauses_for(session=session, complaint_ids=[r.id for r in rows])
+    items: list[ComplaintDeadlineItem] = []
+    for r in rows:
+        running = sla.most_urgent(
+            clocks(r, level=level_for(r.tier), policy=policy, now=now,
+                   pauses=paused.get(r.id, ()))
+        )  # fmt: skip
+        if running is None or running.state == "ok":
+            continue
+        items.append(
+            ComplaintDeadlineItem(
+                id=r.id, customer_id=r.customer_id, customer_name=r.name, status=r.status,
+                clock=running.name, deadline=running.deadline, left=running.left,
+                fraction=running.fraction, state=running.state, paused=running.paused,
+            )
+        )  # fmt: skip
+    items.sort(key=lambda i: (i.state != "red", i.deadline, i.id))
+    return items[:limit]
+
+
+SCOPES = ("mine", "all", "approval", "escalated")
+SCOPE_TITLES = {
+    "mine": "My open complaints",
+    "all": "All open complaints",
+    "approval": "Proposals waiting for approval",
+    "escalated": "Escalated to me",
+}
+
+
+@dataclass(frozen=True)
+class ListRow:
+    id: int
+    customer_name: str
+    status: str
+    owner: str
+    created_at: datetime
+    escalated: bool
+    waiting: bool
+    next_clock: sla.ClockState | None
+
+
+def open_complaints(
+    *,
+    session: Session,
+    scope: str,
+    agent_id: int,
+    now: datetime,
+    policy: sla.Policy,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[ListRow], int]:
+    """One page of open complaints (oldest first) and how many there are in all."""
+    where = [Complaint.status.in_(OPEN_STATUSES)]
+    if scope == "mine":
+        where.append(Complaint.owner_id == agent_id)
+    elif scope == "approval":
+        where = [Complaint.status == "proposed"]
+    elif scope == "escalated":
+        where.append(Complaint.escalated_to_id == agent_id)
+    elif scope != "all":
+        raise ValueError(f"unknown scope {scope!r}")
+    total = session.execute(select(func.count()).select_from(Complaint).where(*where)).scalar_one()
+    rows = session.execute(
+        select(*_CASE_COLUMNS, Complaint.escalated_to_id, Customer.name, Customer.tier,
+               Agent.display_name)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .join(Agent, Agent.id == Complaint.owner_id)
+        .where(*where)
+        .order_by(Complaint.created_at, Complaint.id)
+        .offset(max(0, offset)).limit(limit)
+    ).all()  # fmt: skip
+    paused = pauses_for(session=session, complaint_ids=[r.id for r in rows])
+    out = [
+        ListRow(
+            id=r.id, customer_name=r.name, status=r.status, owner=r.display_name,
+            created_at=r.created_at, escalated=r.escalated_to_id is not None,
+            waiting=r.waiting_since is not None,
+            next_clock=sla.most_urgent(
+                clocks(r, level=level_for(r.tier), policy=policy, now=now,
+                       pauses=paused.get(r.id, ()))
+            ),
+        )
+        for r in rows
+    ]  # fmt: skip
+    return out, total

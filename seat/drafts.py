@@ -1,0 +1,143 @@
+"""Crash-safe call drafts: the call in progress, written to a local file as the agent types.
+
+A local file, not the database: the draft must survive exactly the cases where the database
+cannot take a write (locked, read-only, unreachable). Files are written atomically (temp
+file, fsync, rename), one per agent and database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from seat.calls import CallState
+from seat.scripts import Script
+
+VERSION = 1
+
+
+@dataclass
+class Draft:
+    """A call state plus what the screen needs to show it again."""
+
+    state: CallState
+    customer_name: str = ""
+    reason: str = ""
+    created: list[tuple[str, int]] = field(default_factory=list)
+    saved_at: datetime | None = None
+
+
+def drafts_dir(base: Path, database_url: str) -> Path:
+    """One folder per database, so a demo desk's draft never resumes on the real one."""
+    return base / hashlib.sha1(database_url.encode()).hexdigest()[:12]
+
+
+def _file(directory: Path, agent: str) -> Path:
+    safe = re.sub(r"[^a-z0-9._-]", "_", agent.lower())
+    return directory / f"{safe}.json"
+
+
+def to_dict(draft: Draft, now: datetime) -> dict[str, Any]:
+    s = draft.state
+    return {
+        "version": VERSION,
+        "saved_at": now.isoformat(),
+        "script": s.script.id,
+        "agent_id": s.agent_id,
+        "started_at": s.started_at.isoformat(),
+        "from_number": s.from_number,
+        "customer_id": s.customer_id,
+        "callback_id": s.callback_id,
+        "call_id": s.call_id,
+        "stage_id": s.stage_id,
+        "values": dict(s.values),
+        "phase_times": {k: v.isoformat() for k, v in s.phase_times.items()},
+        "history": list(s.history),
+        "in_wrapup": s.in_wrapup,
+        "wrapup_at": s.wrapup_at.isoformat() if s.wrapup_at else None,
+        "outcome": s.outcome,
+        "notes": s.notes,
+        "customer_name": draft.customer_name,
+        "reason": draft.reason,
+        "created": [list(c) for c in draft.created],
+    }
+
+
+def from_dict(data: dict[str, Any], scripts: dict[str, Script]) -> Draft:
+    """Rebuild a draft; raises ValueError if it cannot be used (unknown script, bad data)."""
+    if data.get("version") != VERSION:
+        raise ValueError("draft from another version of seat")
+    script = scripts.get(data["script"])
+    if script is None:
+        raise ValueError(f"the call script {data['script']!r} is no longer available")
+    stage_id = data["stage_id"]
+    script.stage(stage_id)  # KeyError if the script changed under the draft
+    state = CallState(
+        script=script,
+        agent_id=int(data["agent_id"]),
+        started_at=datetime.fromisoformat(data["started_at"]),
+        from_number=data.get("from_number"),
+        customer_id=data.get("customer_id"),
+        callback_id=data.get("callback_id"),
+        call_id=data.get("call_id"),
+        stage_id=stage_id,
+        values={str(k): str(v) for k, v in data.get("values", {}).items()},
+        phase_times={k: datetime.fromisoformat(v) for k, v in data["phase_times"].items()},
+        history=[str(h) for h in data.get("history", [])],
+        in_wrapup=bool(data.get("in_wrapup")),
+        wrapup_at=datetime.fromisoformat(data["wrapup_at"]) if data.get("wrapup_at") else None,
+        outcome=str(data.get("outcome", "")),
+        notes=str(data.get("notes", "")),
+    )
+    return Draft(
+        state=state,
+        customer_name=str(data.get("customer_name", "")),
+        reason=str(data.get("reason", "")),
+        created=[(str(k), int(i)) for k, i in data.get("created", [])],
+        saved_at=datetime.fromisoformat(data["saved_at"]) if data.get("saved_at") else None,
+    )
+
+
+def save(directory: Path, agent: str, draft: Draft, now: datetime) -> Path:
+    return write(directory, agent, to_dict(draft, now))
+
+
+def write(directory: Path, agent: str, data: dict[str, Any]) -> Path:
+    """Write a draft atomically; the previous draft stays intact if this write fails."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = _file(directory, agent)
+    payload = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".draft-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load(directory: Path, agent: str, scripts: dict[str, Script]) -> Draft | None:
+    """The agent's draft, or None; an unreadable draft is kept aside, never deleted."""
+    path = _file(directory, agent)
+    if not path.is_file():
+        return None
+    try:
+        return from_dict(json.loads(path.read_text(encoding="utf-8")), scripts)
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+        path.replace(path.with_suffix(".unreadable.json"))
+        return None
+
+
+def discard(directory: Path, agent: str) -> None:
+    _file(directory, agent).unlink(missing_ok=True)

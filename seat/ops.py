@@ -1,0 +1,160 @@
+"""Operations commands: `seat pop`, `seat db upgrade|check`, `seat backup`, `seat restore`."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from pathlib import Path
+
+from seat.config import Settings
+
+COMMANDS = ("pop", "db", "backup", "restore")
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    pop = sub.add_parser("pop", help="announce an incoming call to a running seat (PBX hook)")
+    pop.add_argument("number", help="the caller's number, any usual format")
+    pop.add_argument("--agent", dest="pop_agent", help="the agent whose seat should ring")
+    pop.add_argument("--db", dest="sub_db")
+
+    db = sub.add_parser("db", help="schema migrations")
+    dsub = db.add_subparsers(dest="db_command", required=True)
+    for name, text in (
+        ("upgrade", "migrate the database to the newest schema"),
+        ("check", "report the schema revision and database health"),
+    ):
+        p = dsub.add_parser(name, help=text)
+        p.add_argument("--db", dest="sub_db")
+
+    backup = sub.add_parser("backup", help="consistent copy of a live SQLite desk")
+    backup.add_argument("path", type=Path)
+    backup.add_argument("--db", dest="sub_db")
+    restore = sub.add_parser("restore", help="bring a backup back into the desk database")
+    restore.add_argument("path", type=Path)
+    restore.add_argument("--db", dest="sub_db")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    if args.command == "pop":
+        return cmd_pop(settings, args.number, args.pop_agent)
+    if args.command == "db":
+        return cmd_db(settings, args.db_command)
+    if args.command == "backup":
+        return cmd_backup(settings, args.path)
+    return cmd_restore(settings, args.path)
+
+
+def _fail(command: str, message: str, code: int = 2) -> int:
+    print(f"seat {command}: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_pop(settings: Settings, number: str, agent: str | None) -> int:
+    from seat import agents, phone, seats
+    from seat.clock import SystemClock
+    from seat.db import make_engine, session_scope
+
+    try:
+        e164 = phone.normalise(number, settings.region)
+    except phone.PhoneError as exc:
+        return _fail("pop", f"{number!r}: {exc}")
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        agent_id = None
+        if agent:
+            found = agents.get_by_name(session=session, name=agent)
+            if found is None:
+                return _fail("pop", f"no agent with login {agent!r}")
+            agent_id = found.id
+        pop = seats.announce(session=session, now=SystemClock().now(), e164=e164, agent_id=agent_id)
+    target = f"{agent}'s seat" if agent else "the first free seat"
+    print(f"pop #{pop.id}: {e164} -> {target}")
+    return 0
+
+
+def cmd_db(settings: Settings, command: str) -> int:
+    from seat.db import current_revision, head_revision, make_engine, upgrade
+
+    engine = make_engine(settings.database_url, migrate=False)
+    url = engine.url.render_as_string(hide_password=True)
+    try:
+        if command == "upgrade":
+            before = current_revision(engine)
+            upgrade(engine)
+            print(f"{url}: {before or 'empty'} -> {current_revision(engine)}")
+            return 0
+        current, head = current_revision(engine), head_revision()
+        problems = []
+        if current != head:
+            problems.append(
+                f"schema is at {current or 'nothing'}, newest is {head}: run `seat db upgrade`"
+            )
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                result = conn.exec_driver_sql("PRAGMA quick_check").scalar()
+                if result != "ok":
+                    problems.append(f"integrity check: {result}")
+                mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+                print(f"{url}: sqlite, journal {mode}")
+            else:
+                version = conn.exec_driver_sql("SHOW server_version").scalar()
+                print(f"{url}: {engine.dialect.name} {version}")
+    except Exception as exc:  # unreachable server, unreadable file: say so, no traceback
+        return _fail("db", f"cannot use {url}: {exc}", 1)
+    print(f"schema revision {current} (newest {head})")
+    for p in problems:
+        print(f"problem: {p}")
+    return 1 if problems else 0
+
+
+def _sqlite_path(settings: Settings, command: str) -> Path | None:
+    url = settings.database_url
+    if not url.startswith("sqlite:///"):
+        print(
+            f"seat {command}: {url.split('://')[0]} is not an SQLite file. For PostgreSQL use "
+            "pg_dump / pg_restore (see README, Backups).",
+            file=sys.stderr,
+        )
+        return None
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def _copy(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
+    source.backup(target, pages=4096)
+
+
+def cmd_backup(settings: Settings, path: Path) -> int:
+    db = _sqlite_path(settings, "backup")
+    if db is None:
+        return 2
+    if not db.is_file():
+        return _fail("backup", f"no desk database at {db}")
+    if path.exists():
+        return _fail("backup", f"{path} exists; choose a new file")
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as src, sqlite3.connect(path) as dst:
+        _copy(src, dst)  # SQLite's online backup: consistent while seats keep working
+    print(f"backed up {db} to {path}")
+    return 0
+
+
+def cmd_restore(settings: Settings, path: Path) -> int:
+    db = _sqlite_path(settings, "restore")
+    if db is None:
+        return 2
+    if not path.is_file():
+        return _fail("restore", f"no backup at {path}")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as src:
+        if src.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            return _fail("restore", f"{path} fails SQLite's integrity check")
+        tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "alembic_version" not in tables:
+            return _fail("restore", f"{path} is not a seat backup")
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(db, timeout=10) as dst:
+            _copy(src, dst)
+    from seat.db import make_engine
+
+    make_engine(f"sqlite:///{db}").dispose()  # an older backup is brought to the newest schema
+    print(f"restored {path} into {db}")
+    return 0

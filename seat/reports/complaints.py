@@ -1,0 +1,199 @@
+"""The complaint classification table (顾客投诉分类统计表) for the screen and the export.
+
+Complaints registered between two local dates (both included) are counted by category,
+cause, responsible department, customer level and month, with the median and
+90th-percentile time to the first reply and to an approved solution, and the share of
+complaints that breached a clock. Times are hours as the clocks count them: in opening
+hours where the policy says so, never while waiting on the customer.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from seat import complaints, sla
+from seat.config import Settings
+from seat.export import Table
+from seat.models import Callback, CallbackKind, Complaint, Customer, level_for
+
+HEADERS = [
+    "Dimension", "Value", "Complaints", "Open", "Closed", "Invalid",
+    "Reply median h", "Reply p90 h", "Solution median h", "Solution p90 h", "Breached %",
+]  # fmt: skip
+NOT_SET = {
+    "category": "(not classified)",
+    "cause": "(no cause yet)",
+    "department": "(not named)",
+}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One complaint, reduced to what the table counts."""
+
+    id: int
+    status: str
+    category: str
+    cause: str
+    department: str
+    level: str
+    month: str
+    reply_h: float | None
+    solution_h: float | None
+    breached: bool
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile (p in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def _hours(span: timedelta) -> float:
+    return round(span.total_seconds() / 3600, 1)
+
+
+def records(
+    *, session: Session, date_from: date, date_to: date, zone: ZoneInfo, policy: sla.Policy,
+    now: datetime,
+) -> list[Record]:  # fmt: skip
+    start = datetime.combine(date_from, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    rows = session.execute(
+        select(
+            Complaint.id, Complaint.status, Complaint.created_at, Complaint.closed_at,
+            Complaint.category, Complaint.cause, Complaint.responsible_person,
+            Complaint.department, Complaint.first_reply_at, Complaint.solution_at,
+            Complaint.implemented_at, Complaint.waiting_since, Customer.tier,
+        )
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .where(Complaint.created_at >= start, Complaint.created_at < end)
+        .order_by(Complaint.created_at, Complaint.id)
+    ).all()  # fmt: skip
+    ids = [r.id for r in rows]
+    pauses = complaints.pauses_for(session=session, complaint_ids=ids)
+    done: dict[int, datetime] = {}
+    for i in range(0, len(ids), 500):
+        for cid, at in session.execute(
+            select(Callback.complaint_id, Callback.done_at).where(
+                Callback.complaint_id.in_(ids[i : i + 500]),
+                Callback.kind == CallbackKind.COMPLAINT_FOLLOW_UP,
+                Callback.done_at.is_not(None),
+            )
+        ):
+            done[cid] = min(at, done.get(cid, at))
+    out: list[Record] = []
+    for r in rows:
+        level = level_for(r.tier)
+        clocks = {
+            c.name: c
+            for c in complaints.clocks(
+                r, level=level, policy=policy, now=now, pauses=pauses.get(r.id, ()),
+                callback_done_at=done.get(r.id),
+            )
+        }  # fmt: skip
+        reply = clocks[sla.FIRST_REPLY]
+        solution = clocks.get(sla.SOLUTION)
+        out.append(
+            Record(
+                id=r.id,
+                status=r.status,
+                category=policy.category_label(r.category) or NOT_SET["category"],
+                cause=policy.cause_label(r.cause) or NOT_SET["cause"],
+                department=r.department or NOT_SET["department"],
+                level=f"Level {level}",
+                month=f"{r.created_at.astimezone(zone):%Y-%m}",
+                reply_h=_hours(reply.used) if r.first_reply_at else None,
+                solution_h=_hours(solution.used) if solution and r.solution_at else None,
+                breached=any(c.breached for c in clocks.values()),
+            )
+        )
+    return out
+
+
+def _row(dimension: str, value: str, group: list[Record]) -> list[object]:
+    replies = [r.reply_h for r in group if r.reply_h is not None]
+    solutions = [r.solution_h for r in group if r.solution_h is not None]
+    statuses = Counter(r.status for r in group)
+    return [
+        dimension,
+        value,
+        len(group),
+        sum(n for s, n in statuses.items() if s in complaints.OPEN_STATUSES),
+        statuses["closed"],
+        statuses["invalid"],
+        round(statistics.median(replies), 1) if replies else None,
+        percentile(replies, 90),
+        round(statistics.median(solutions), 1) if solutions else None,
+        percentile(solutions, 90),
+        round(100 * sum(r.breached for r in group) / len(group), 1) if group else None,
+    ]
+
+
+def classification(recs: list[Record], *, title: str = "Complaint classification") -> Table:
+    rows: list[list[object]] = [_row("All", "all complaints", recs)]
+    dims: list[tuple[str, Callable[[Record], str], bool]] = [
+        ("Category", lambda r: r.category, False),
+        ("Cause", lambda r: r.cause, False),
+        ("Department", lambda r: r.department, False),
+        ("Level", lambda r: r.level, True),
+        ("Month", lambda r: r.month, True),
+    ]
+    for name, key, by_value in dims:
+        groups: dict[str, list[Record]] = defaultdict(list)
+        for r in recs:
+            groups[key(r)].append(r)
+        order: Iterable[str] = (
+            sorted(groups) if by_value else sorted(groups, key=lambda v: (-len(groups[v]), v))
+        )
+        rows += [_row(name, value, groups[value]) for value in order]
+    return Table(title=title, headers=list(HEADERS), rows=rows)
+
+
+def by_month(recs: list[Record], policy: sla.Policy) -> Table:
+    labels = [c.label for c in policy.categories]
+    extra = sorted({r.category for r in recs} - set(labels) - {NOT_SET["category"]})
+    columns = [*labels, *extra, NOT_SET["category"]]
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in recs:
+        counts[r.month][r.category] += 1
+    rows: list[list[object]] = [
+        [month, *[counts[month][c] for c in columns], sum(counts[month].values())]
+        for month in sorted(counts)
+    ]
+    rows.append(["Total", *[sum(counts[m][c] for m in counts) for c in columns], len(recs)])
+    return Table(title="By month and category", headers=["Month", *columns, "Total"],
+                 rows=rows)  # fmt: skip
+
+
+def tables(
+    *, session: Session, date_from: date, date_to: date, settings: Settings, now: datetime
+) -> list[Table]:
+    """The classification table and the month-by-category table, the same on screen and
+    in `seat report complaints`."""
+    policy = sla.load_policy(settings)
+    zone = ZoneInfo(settings.local_timezone)
+    recs = records(
+        session=session, date_from=date_from, date_to=date_to, zone=zone, policy=policy, now=now
+    )
+    meta = {
+        "from": date_from,
+        "to": date_to,
+        "generated_at": now,
+        "policy": policy.source,
+        "hours": "as the clocks count them; waiting on the customer excluded",
+    }
+    first = classification(recs)
+    first.meta = meta
+    return [first, by_month(recs, policy)]

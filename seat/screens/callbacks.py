@@ -1,0 +1,431 @@
+"""Callbacks: the coverage view (the report's tables and a to-do list), snooze and reassign.
+
+`b` on the desk opens the view; `z` snoozes the highlighted callback (here or on the
+sidebar), `a` reassigns it (supervisors only), `[` `]` move the period, `p` changes its
+length, `g` runs the scheduler now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    OptionList,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from seat import callbacks
+from seat.customers import ValidationError
+from seat.desk import StorageError
+from seat.export import Table
+from seat.reports import callbacks as report
+from seat.roles import PermissionDenied
+from seat.screens.form import FormScreen
+from seat.widgets.callback_items import parse_option_id
+
+PERIODS = (7, 30, 90)
+SHOWN = 500  # rows a table shows; the export has them all
+TABS = (
+    ("coverage", "Coverage"),
+    ("todo", "To do"),
+    ("kind", "By kind"),
+    ("agent", "By agent"),
+    ("scores", "Scores"),
+)
+HIDDEN = ("Customer #", "Callback #")  # in the export; on screen the row itself is enough
+STATES = {
+    "overdue": ("⚠ overdue", "bold red"),
+    "due": ("◷ due", "yellow"),
+    "waiting": ("☾ opens {opens}", "dim"),
+    callbacks.MISSED: ("✗ missed", "magenta"),
+}
+
+
+def sidebar_callback_id(screen: Screen) -> int | None:
+    """The callback highlighted in the screen's sidebar queue, if any."""
+    found = screen.query("#sidebar OptionList")
+    if not found:
+        return None
+    option = found.first(OptionList).highlighted_option
+    parsed = parse_option_id(option.id if option else None)
+    return parsed[1] if parsed else None
+
+
+def _agent(screen: Screen):  # noqa: ANN202 - the signed-in AgentInfo
+    return screen.app.agent  # type: ignore[attr-defined]
+
+
+def describe(screen: Screen, callback_id: int) -> str:
+    """One line naming the callback a form acts on."""
+    desk = screen.app.desk  # type: ignore[attr-defined]
+    try:
+        cb = desk.run(lambda s: callbacks.summary(session=s, callback_id=callback_id))
+    except StorageError:
+        cb = None
+    if cb is None:
+        return f"Callback #{callback_id}"
+    kind = cb.kind.replace("_", " ")
+    return (
+        f"#{cb.id} {cb.customer_name} · {kind} · due {desk.local(cb.due_at):%m-%d %H:%M}"
+        f" · {cb.owner}"
+    )
+
+
+def _refusal(exc: PermissionDenied) -> ValidationError:
+    return ValidationError({"_": str(exc)})
+
+
+class SnoozeForm(FormScreen):
+    """Move a callback to a new due time; the reason is recorded on its history."""
+
+    TITLE_TEXT = "Snooze a callback"
+
+    def __init__(self, callback_id: int) -> None:
+        super().__init__()
+        self.callback_id = callback_id
+
+    def fields(self) -> ComposeResult:
+        yield Static(describe(self, self.callback_id), id="snooze-what")
+        yield from self.field(
+            "New due time (2026-11-24 10:30, 15:00 or +2h) *", "until", Input(placeholder="+1d")
+        )
+        hint = "e.g. the customer asked for Friday afternoon"
+        yield from self.field("Reason *", "reason", Input(placeholder=hint, max_length=500))
+
+    def submit(self) -> int:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        until: datetime | None = None
+        errors: dict[str, str] = {}
+        try:
+            until = desk.parse_when(self.value("until"))
+        except ValueError as exc:
+            errors["until"] = str(exc)
+
+        def go(s):  # noqa: ANN001, ANN202
+            try:
+                callbacks.snooze(
+                    session=s,
+                    callback_id=self.callback_id,
+                    agent_id=_agent(self).id,
+                    until=until,
+                    reason=self.value("reason"),
+                    now=desk.now(),
+                )
+            except ValidationError as exc:
+                raise ValidationError({**exc.errors, **errors}) from None
+            except PermissionDenied as exc:
+                raise _refusal(exc) from None
+            if errors:
+                raise ValidationError(errors)
+            return self.callback_id
+
+        return desk.run(go)
+
+
+class ReassignForm(FormScreen):
+    """A supervisor gives a callback to another agent."""
+
+    TITLE_TEXT = "Reassign a callback"
+
+    def __init__(self, callback_id: int, agents: list[tuple[int, str]]) -> None:
+        super().__init__()
+        self.callback_id = callback_id
+        self.agents = agents
+
+    def fields(self) -> ComposeResult:
+        yield Static(describe(self, self.callback_id), id="reassign-what")
+        yield from self.field(
+            "New owner *", "owner", Select([(name, str(i)) for i, name in self.agents])
+        )
+        yield from self.field("Comment", "comment", Input(max_length=2000))
+
+    def submit(self) -> int:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        owner = self.value("owner")
+
+        def go(s):  # noqa: ANN001, ANN202
+            try:
+                callbacks.reassign(
+                    session=s,
+                    callback_id=self.callback_id,
+                    actor_id=_agent(self).id,
+                    new_owner_id=int(owner) if owner else None,
+                    now=desk.now(),
+                    comment=self.value("comment"),
+                )
+            except PermissionDenied as exc:
+                raise _refusal(exc) from None
+            return self.callback_id
+
+        return desk.run(go)
+
+
+def _cell(value: object, desk) -> object:  # noqa: ANN001
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return f"{desk.local(value):%m-%d %H:%M}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return Text(value, no_wrap=True, overflow="ellipsis")
+    return value
+
+
+class CallbacksScreen(Screen[None]):
+    """Coverage and the callbacks still to do, for a period ending today."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", tooltip="Back to the desk", id="cbv.back"),
+        Binding("r", "reload", "Refresh", tooltip="Reload the tables", id="cbv.refresh"),
+        Binding("[", "shift(-1)", "Earlier", tooltip="The period before", id="cbv.earlier"),
+        Binding("]", "shift(1)", "Later", tooltip="The period after", id="cbv.later"),
+        Binding("p", "length", "Period", tooltip="7, 30 or 90 days", id="cbv.period"),
+        Binding("z", "snooze", "Snooze", tooltip="Move it, with a reason", id="cbv.snooze"),
+        Binding("a", "reassign", "Reassign", tooltip="Give it to another agent", id="cbv.reassign"),
+        Binding("g", "schedule", "Schedule", tooltip="Run the callback rules now", id="cbv.sched"),
+        *(
+            Binding(
+                str(i), f"tab('{tab}')", title, show=False, tooltip=f"Show {title}", id=f"cbv.{tab}"
+            )
+            for i, (tab, title) in enumerate(TABS, start=1)
+        ),
+    ]
+
+    DEFAULT_CSS = """
+    CallbacksScreen #cbv-head { height: 1; background: $boost; padding: 0 1; width: 100%; }
+    CallbacksScreen TabbedContent { height: 1fr; }
+    CallbacksScreen TabPane { padding: 0; }
+    CallbacksScreen DataTable { height: 1fr; }
+    CallbacksScreen #cbv-coverage { height: auto; max-height: 8; }
+    CallbacksScreen .cbv-note { color: $text-muted; height: 1; padding: 0 1; }
+    """
+
+    days: reactive[int] = reactive(30, init=False)
+    """Length of the period, in days."""
+    last_day: reactive[date | None] = reactive(None, init=False)
+    """The period's last day (desk local date); None until mounted (today)."""
+
+    @dataclass
+    class Loaded(Message):
+        tables: list[Table]
+        todo: list[callbacks.WorkItem]
+        todo_total: int
+
+    def compose(self) -> ComposeResult:
+        yield Label("Callbacks", id="cbv-head")
+        with TabbedContent(id="cbv-tabs"):
+            for i, (tab, title) in enumerate(TABS, start=1):
+                with TabPane(f"{i} {title}", id=f"tab-{tab}"):
+                    if tab == "coverage":
+                        yield DataTable(id="cbv-coverage", cursor_type="row", zebra_stripes=True)
+                        yield Label("Members without a done callback", classes="cbv-note")
+                        yield DataTable(id="cbv-without", cursor_type="row", zebra_stripes=True)
+                    else:
+                        yield DataTable(id=f"cbv-{tab}", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        self.set_reactive(CallbacksScreen.last_day, desk.today())
+        self.action_reload()
+        self.query_one("#cbv-without", DataTable).focus()
+
+    def watch_days(self) -> None:
+        self.action_reload()
+
+    def watch_last_day(self) -> None:
+        self.action_reload()
+
+    def _period(self) -> tuple[date, date]:
+        last = self.last_day or self.app.desk.today()  # type: ignore[attr-defined]
+        return last - timedelta(days=self.days - 1), last
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reassign":
+            return _agent(self).role == "supervisor"
+        return True
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        first, last = self._period()
+        self.query_one("#cbv-head", Label).update(
+            f"Callbacks · {first:%Y-%m-%d} → {last:%Y-%m-%d} ({self.days} days) · loading…"
+        )
+        self.load(first, last)
+
+    @work(thread=True, exclusive=True, group="callbacks-view")
+    def load(self, first: date, last: date) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        agent = _agent(self)
+        owner = None if agent.role == "supervisor" else agent.id
+        try:
+            policy = callbacks.load_policy(desk.settings)
+            now = desk.now()
+
+            def go(s):  # noqa: ANN001, ANN202
+                tables = report.tables(
+                    session=s,
+                    date_from=first,
+                    date_to=last,
+                    settings=desk.settings,
+                    now=now,
+                    policy=policy,
+                )
+                todo, total = callbacks.worklist(
+                    session=s, now=now, policy=policy, owner_id=owner, limit=SHOWN
+                )
+                return tables, todo, total
+
+            tables, todo, total = desk.run(go)
+        except (StorageError, callbacks.PolicyError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.post_message(self.Loaded(tables, todo, total))
+
+    def on_callbacks_screen_loaded(self, event: Loaded) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        by_title = {t.title: t for t in event.tables}
+        coverage = by_title["Coverage"]
+        total = coverage.rows[-1]
+        first, last = self._period()
+        share = "-" if total[4] is None else f"{total[4]:g} %"
+        self.query_one("#cbv-head", Label).update(
+            Text(
+                f"Callbacks · {first:%m-%d} → {last:%m-%d} ({self.days} d) · coverage {share}"
+                f" · {total[3]} not done",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
+        self._fill("#cbv-coverage", coverage)
+        self._fill("#cbv-without", by_title["Members without callback"], key_column=7)
+        self._fill("#cbv-kind", by_title["By kind"])
+        self._fill("#cbv-agent", by_title["By agent"])
+        self._fill("#cbv-scores", by_title["Scores"])
+        todo = self.query_one("#cbv-todo", DataTable)
+        keep = todo.cursor_row
+        todo.clear(columns=True)
+        todo.add_columns("#", "State", "Customer", "Due", "Owner", "Tries", "Kind")
+        for item in event.todo:
+            label, style = STATES[item.state]
+            opens = f"{desk.local(item.opens_at):%H:%M}" if item.opens_at else ""
+            todo.add_row(
+                item.id,
+                Text(label.format(opens=opens), style=style),
+                Text(item.customer_name, no_wrap=True, overflow="ellipsis"),
+                f"{desk.local(item.due_at):%m-%d %H:%M}",
+                Text(item.owner, no_wrap=True, overflow="ellipsis"),
+                item.attempts,
+                item.kind.replace("_", " "),
+                key=f"cb:{item.id}",
+            )
+        if event.todo_total > len(event.todo):
+            more = Text(f"{event.todo_total - len(event.todo)} more", style="dim")
+            todo.add_row("…", more, "", "", "", "", "")
+        if todo.row_count:
+            todo.move_cursor(row=min(keep, todo.row_count - 1))
+
+    def _fill(self, selector: str, table: Table, key_column: int | None = None) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        grid = self.query_one(selector, DataTable)
+        keep = grid.cursor_row
+        grid.clear(columns=True)
+        shown = [i for i, h in enumerate(table.headers) if h not in HIDDEN]
+        grid.add_columns(*(table.headers[i] for i in shown))
+        for row in table.rows[:SHOWN]:
+            key = None
+            if key_column is not None and row[key_column] is not None:
+                key = f"cb:{row[key_column]}"
+            grid.add_row(*(_cell(row[i], desk) for i in shown), key=key)
+        if len(table.rows) > SHOWN:
+            more = Text(f"{len(table.rows) - SHOWN} more: seat report callbacks", style="dim")
+            grid.add_row(more, *[""] * (len(shown) - 1))
+        if grid.row_count:
+            grid.move_cursor(row=min(keep, grid.row_count - 1))
+
+    # -- acting on a row ----------------------------------------------------------------------
+
+    def _highlighted(self) -> int | None:
+        tabs = self.query_one(TabbedContent)
+        pane = tabs.get_pane(tabs.active) if tabs.active else None
+        grids = [g for g in (pane.query(DataTable) if pane else []) if g.id != "cbv-coverage"]
+        if not grids or not grids[0].row_count:
+            return None
+        grid = grids[0]
+        key = grid.coordinate_to_cell_key(grid.cursor_coordinate).row_key.value or ""
+        return int(key[3:]) if key.startswith("cb:") else None
+
+    def _need_row(self) -> int | None:
+        cb_id = self._highlighted()
+        if cb_id is None:
+            self.notify(
+                "Highlight a callback first: the To do tab or the members without one.",
+                severity="warning",
+            )
+        return cb_id
+
+    def action_snooze(self) -> None:
+        cb_id = self._need_row()
+        if cb_id is not None:
+            self.app.push_screen(SnoozeForm(cb_id), self._changed("snoozed"))
+
+    def action_reassign(self) -> None:
+        cb_id = self._need_row()
+        if cb_id is None:
+            return
+        try:
+            agents = self.app.desk.assignable()  # type: ignore[attr-defined]
+        except StorageError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(ReassignForm(cb_id, agents), self._changed("reassigned"))
+
+    def _changed(self, what: str):  # noqa: ANN202
+        def done(result: int | None) -> None:
+            if result is not None:
+                self.notify(f"Callback #{result} {what}.")
+                self.action_reload()
+
+        return done
+
+    def action_shift(self, direction: int) -> None:
+        first, last = self._period()
+        self.last_day = last + timedelta(days=direction * self.days)
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = f"tab-{tab}"
+        grids = self.query_one(f"#tab-{tab}").query(DataTable)
+        (grids.last() if tab == "coverage" else grids.first()).focus()
+
+    def action_length(self) -> None:
+        self.days = PERIODS[(PERIODS.index(self.days) + 1) % len(PERIODS)]
+
+    def action_schedule(self) -> None:
+        self.schedule_now()
+
+    @work(thread=True, exclusive=True, group="callbacks-schedule")
+    def schedule_now(self) -> None:
+        try:
+            result = callbacks.run_scheduler(self.app.desk)  # type: ignore[attr-defined]
+        except (StorageError, callbacks.PolicyError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self.notify, result.summary())
+        self.app.call_from_thread(self.action_reload)

@@ -1,0 +1,322 @@
+"""One small form per complaint move. Each dismisses with the complaint's id once saved.
+
+Text that goes to the customer is checked for forbidden wording first: the phrase is
+shown at the field, and the agent rephrases or presses ctrl+s again to keep it (the event
+then records that the wording was kept on purpose).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Input, Select, TextArea
+
+from seat import complaints, wording
+from seat.complaints import CaseView, MoveRefused
+from seat.customers import ValidationError
+from seat.roles import PermissionDenied
+from seat.screens.form import FormScreen
+from seat.sla import Policy
+
+
+class MoveForm(FormScreen):
+    """Subclasses yield their fields and implement `apply(session, **common) -> None`."""
+
+    DEFAULT_CSS = """
+    MoveForm .field-error { width: 100%; }
+    """
+
+    CUSTOMER_FACING: tuple[str, ...] = ()
+    """Fields whose text the customer hears or reads: checked for forbidden wording."""
+
+    def __init__(self, view: CaseView, policy: Policy, **extra: Any) -> None:
+        super().__init__()
+        self.view = view
+        self.policy = policy
+        self.extra = extra
+        self._confirmed: dict[str, str] = {}
+
+    @property
+    def complaint_id(self) -> int:
+        return self.view.complaint.id  # type: ignore[return-value]
+
+    def _wording(self) -> list[str]:
+        """Warn once per text; the same text saved again is kept on purpose."""
+        warnings: dict[str, str] = {}
+        kept: list[str] = []
+        for name in self.CUSTOMER_FACING:
+            text = self.value(name)
+            hits = wording.check(text)
+            if not hits:
+                continue
+            if self._confirmed.get(name) != text:
+                warnings[name] = wording.warning(text, hits)
+                self._confirmed[name] = text
+            kept += [h.phrase for h in hits if h.phrase not in kept]
+        if warnings:
+            raise ValidationError(warnings)
+        return kept
+
+    def submit(self) -> int:
+        kept = self._wording()
+        desk = self.app.desk  # type: ignore[attr-defined]
+        agent = self.app.agent  # type: ignore[attr-defined]
+        now = desk.now()
+        common = dict(
+            complaint_id=self.complaint_id, actor_id=agent.id, now=now,
+            version=self.view.complaint.version,
+        )  # fmt: skip
+        try:
+            desk.run(lambda s: self.apply(s, common, kept))
+        except (MoveRefused, PermissionDenied) as exc:
+            raise ValidationError({"_": str(exc)}) from None
+        return self.complaint_id
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def call(fn: Callable[..., object], session: Session, common: dict[str, Any],
+             **kw: object) -> None:  # fmt: skip
+        fn(session=session, **common, **kw)
+
+
+def _categories(policy: Policy) -> list[tuple[str, str]]:
+    return [(c.label, c.id) for c in policy.categories]
+
+
+class AcceptForm(MoveForm):
+    TITLE_TEXT = "Judge valid: name the department, reply to the customer"
+    CUSTOMER_FACING = ("reply_text",)
+
+    def fields(self) -> ComposeResult:
+        c = self.view.complaint
+        cats = _categories(self.policy)
+        known = {cid for _, cid in cats}
+        yield from self.field(
+            "Category (can change at closing)", "category",
+            Select(cats, value=c.category if c.category in known else Select.NULL,
+                   prompt="choose a category"),
+        )  # fmt: skip
+        yield from self.field(
+            "Responsible department *", "department", Input(c.department or "", max_length=80)
+        )
+        yield from self.field(
+            "Reply to the customer (ask them for time) *", "reply_text",
+            TextArea(c.reply_text or ""),
+        )  # fmt: skip
+
+    @on(Select.Changed, "#f-category")
+    def _suggest_department(self, event: Select.Changed) -> None:
+        found = self.policy.category(str(event.value)) if event.value != Select.NULL else None
+        department = self.query_one("#f-department", Input)
+        if found and found.department and not department.value.strip():
+            department.value = found.department
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        self.call(
+            complaints.accept, session, common, department=self.value("department"),
+            reply_text=self.value("reply_text"), category=self.value("category") or None,
+            policy=self.policy, wording_kept=kept,
+        )  # fmt: skip
+
+
+class InvalidForm(MoveForm):
+    TITLE_TEXT = "Judge invalid: why, and what the customer is told"
+    CUSTOMER_FACING = ("reply_text",)
+
+    def fields(self) -> ComposeResult:
+        yield from self.field("Why it is not a valid complaint *", "invalid_reason", TextArea())
+        yield from self.field(
+            "Explanation to the customer (polite) *", "reply_text", TextArea()
+        )
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        self.call(
+            complaints.judge_invalid, session, common,
+            invalid_reason=self.value("invalid_reason"), reply_text=self.value("reply_text"),
+            policy=self.policy, wording_kept=kept,
+        )  # fmt: skip
+
+
+class InvestigateForm(MoveForm):
+    TITLE_TEXT = "Investigation: cause and who is responsible"
+
+    def fields(self) -> ComposeResult:
+        c = self.view.complaint
+        causes = [(label, cid) for cid, label in self.policy.causes]
+        yield from self.field(
+            "Cause *", "cause",
+            Select(causes, value=c.cause if c.cause in dict(self.policy.causes) else Select.NULL,
+                   prompt="choose a cause"),
+        )  # fmt: skip
+        yield from self.field(
+            "Responsible person *", "responsible_person",
+            Input(c.responsible_person or "", max_length=120),
+        )  # fmt: skip
+        yield from self.field(
+            "Responsible department *", "department", Input(c.department or "", max_length=80)
+        )
+        yield from self.field("Findings", "comment", TextArea())
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        self.call(
+            complaints.investigate, session, common, cause=self.value("cause"),
+            responsible_person=self.value("responsible_person"),
+            department=self.value("department"), comment=self.value("comment"),
+            policy=self.policy,
+        )  # fmt: skip
+
+
+class ProposeForm(MoveForm):
+    TITLE_TEXT = "Propose a solution: one option a line"
+    CUSTOMER_FACING = ("solution_options",)
+
+    def fields(self) -> ComposeResult:
+        yield from self.field(
+            "Solution options, one a line *", "solution_options",
+            TextArea(self.view.complaint.solution_options or ""),
+        )  # fmt: skip
+        yield from self.field("Comment for the supervisor", "comment", Input())
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        self.call(
+            complaints.propose, session, common,
+            solution_options=self.value("solution_options"), comment=self.value("comment"),
+            wording_kept=kept,
+        )  # fmt: skip
+
+
+class ApproveForm(MoveForm):
+    TITLE_TEXT = "Approve one option (supervisor)"
+
+    def fields(self) -> ComposeResult:
+        options = complaints.options_of(self.view.complaint.solution_options)
+        yield from self.field(
+            "Approved option *", "chosen_solution",
+            Select([(o, o) for o in options], value=options[0] if len(options) == 1
+                   else Select.NULL, prompt="choose the option"),
+        )  # fmt: skip
+        yield from self.field("Comment", "comment", Input())
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        self.call(
+            complaints.approve, session, common,
+            chosen_solution=self.value("chosen_solution"), comment=self.value("comment"),
+        )  # fmt: skip
+
+
+class SendBackForm(MoveForm):
+    TITLE_TEXT = "Send the proposal back (supervisor)"
+
+    def fields(self) -> ComposeResult:
+        yield from self.field("What must change *", "comment", TextArea())
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        self.call(complaints.send_back, session, common, comment=self.value("comment"))
+
+
+class ImplementForm(MoveForm):
+    TITLE_TEXT = "Implement: the customer's answer"
+
+    def fields(self) -> ComposeResult:
+        yield from self.field(
+            f"Told the customer: {self.view.complaint.chosen_solution or '-'}", "accepted",
+            Select([("yes, the customer accepts", "yes"),
+                    ("no, the customer refuses (back to proposing)", "no")],
+                   prompt="does the customer accept?"),
+        )  # fmt: skip
+        yield from self.field("The customer's feedback *", "comment", TextArea())
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        answer = self.value("accepted")
+        self.call(
+            complaints.implement, session, common,
+            accepted={"yes": True, "no": False}.get(answer), comment=self.value("comment"),
+        )  # fmt: skip
+
+
+class CloseForm(MoveForm):
+    TITLE_TEXT = "Summarize and close"
+
+    def fields(self) -> ComposeResult:
+        c = self.view.complaint
+        cats = _categories(self.policy)
+        known = {cid for _, cid in cats}
+        yield from self.field(
+            "Category *", "category",
+            Select(cats, value=c.category if c.category in known else Select.NULL,
+                   prompt="choose a category"),
+        )  # fmt: skip
+        yield from self.field("Root cause *", "root_cause", TextArea())
+        yield from self.field("Summary and improvement *", "summary", TextArea())
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        self.call(
+            complaints.close, session, common, category=self.value("category"),
+            root_cause=self.value("root_cause"), summary=self.value("summary"),
+            policy=self.policy,
+        )  # fmt: skip
+
+
+class EscalateForm(MoveForm):
+    TITLE_TEXT = "Escalate to a supervisor (you stay the owner)"
+
+    def fields(self) -> ComposeResult:
+        people: list[tuple[int, str]] = self.extra.get("supervisors", [])
+        yield from self.field(
+            "Supervisor *", "supervisor",
+            Select([(name, str(i)) for i, name in people],
+                   value=str(people[0][0]) if len(people) == 1 else Select.NULL,
+                   prompt="choose a supervisor"),
+        )  # fmt: skip
+        yield from self.field("Why it goes beyond your authority *", "comment", TextArea())
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        who = self.value("supervisor")
+        self.call(
+            complaints.escalate, session, common, supervisor_id=int(who) if who else None,
+            comment=self.value("comment"),
+        )  # fmt: skip
+
+
+class PauseForm(MoveForm):
+    TITLE_TEXT = "Wait on the customer (the clocks pause)"
+
+    def fields(self) -> ComposeResult:
+        yield from self.field("What we wait for *", "comment", Input(max_length=500))
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        self.call(complaints.pause, session, common, comment=self.value("comment"))
+
+
+class ResumeForm(MoveForm):
+    TITLE_TEXT = "Resume: the customer came back"
+
+    def fields(self) -> ComposeResult:
+        since: datetime | None = self.view.complaint.waiting_since
+        when = self.app.desk.local(since).strftime("%m-%d %H:%M") if since else "-"  # type: ignore[attr-defined]
+        yield from self.field(f"Waiting since {when}. Comment", "comment", Input())
+
+    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+        self.call(complaints.resume, session, common, comment=self.value("comment"))
+
+
+FORMS: dict[str, type[MoveForm]] = {
+    "accept": AcceptForm,
+    "invalid": InvalidForm,
+    "investigate": InvestigateForm,
+    "propose": ProposeForm,
+    "approve": ApproveForm,
+    "send_back": SendBackForm,
+    "implement": ImplementForm,
+    "close": CloseForm,
+    "escalate": EscalateForm,
+    "pause": PauseForm,
+    "resume": ResumeForm,
+}

@@ -1,0 +1,652 @@
+"""Work orders on screen: the full order form used from a call, and the order's detail.
+
+The detail screen shows every field, the material lines and the history, and offers one
+key per status change the order's flow allows now (the footer shows only those), plus
+reassign, urgent, and the quote steps of a paid service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group
+from rich.markup import escape
+from rich.table import Table as RichTable
+from rich.text import Text
+from textual import on, work
+from textual.actions import parse as parse_action
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
+
+from seat import workorders
+from seat.calls import CallState
+from seat.customers import ValidationError
+from seat.desk import StorageError
+from seat.roles import PermissionDenied
+from seat.screens.form import FormScreen
+from seat.workorders import Z1, Z2
+
+# -- the full order form ------------------------------------------------------------------------
+
+
+class WorkOrderForm(FormScreen):
+    """Open a work order from a call: customer, reporter and address come from the call."""
+
+    TITLE_TEXT = "Open a work order"
+    DEFAULT_CSS = """
+    WorkOrderForm VerticalScroll { max-height: 19; }
+    WorkOrderForm .row { height: auto; }
+    WorkOrderForm .col { width: 1fr; height: auto; padding-right: 1; }
+    WorkOrderForm TextArea { height: 3; }
+    WorkOrderForm .col .field-error { width: 100%; }
+    WorkOrderForm SelectCurrent #label { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    def __init__(self, state: CallState, agents: list[tuple[int, str]]) -> None:
+        super().__init__()
+        self.state = state
+        self.agents = agents
+
+    def compose(self) -> ComposeResult:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        self.policy = workorders.load_policy(desk.settings)
+        customer_id = self.state.customer_id
+        self.prefill = (
+            desk.run(lambda s: workorders.prefill(session=s, customer_id=customer_id))
+            if customer_id is not None
+            else None
+        )
+        yield from super().compose()
+
+    def on_mount(self) -> None:
+        # FormScreen.on_mount (run after this one) focuses a direct child of the scroll;
+        # the first field of this form sits in a row, so focus it once that has run.
+        self.call_after_refresh(self.query_one("#f-kind").focus)
+        self._show_for_kind()
+
+    def _col(self, label: str, name: str, widget: Any, classes: str = "col") -> ComposeResult:
+        with Vertical(classes=classes, id=f"col-{name}"):
+            yield from self.field(label, name, widget)
+
+    def fields(self) -> ComposeResult:
+        # The first five keep the tab order of the old short form: kind, short description,
+        # assignee, urgency, expected end.
+        kinds = [("service request (Z1)", Z1), ("delivery exception (Z2)", Z2)]
+        pre = self.prefill
+        with Horizontal(classes="row"):
+            yield from self._col("Kind *", "kind", Select(kinds, value=Z1, allow_blank=False))
+            yield from self._col(
+                "Short description *", "short_text",
+                Input(max_length=200, placeholder="what is wrong, in a line"),
+            )
+        with Horizontal(classes="row"):
+            yield from self._col(
+                "Assignee *", "assignee",
+                Select([(name, str(i)) for i, name in self.agents], prompt="choose"),
+            )
+            yield from self._col(
+                "Urgency", "urgent", Checkbox("Urgent: dispatch at once"), classes="col"
+            )
+        with Horizontal(classes="row"):
+            yield from self._col(
+                "Expected end *", "due_at", Input(placeholder="+1d · 15:00 · 2026-11-24 18:00")
+            )
+            yield from self._col(
+                "Requested start", "requested_start", Input(placeholder="2026-11-24 09:00")
+            )
+        with Horizontal(classes="row"):
+            yield from self._col(
+                "Service type *", "service_type",
+                Select(
+                    [(label, key) for key, label in workorders.SERVICE_TYPE_LABELS.items()],
+                    value="repair", allow_blank=False,
+                ),
+            )
+            yield from self._col(
+                "Work center", "work_center",
+                Select([(c, c) for c in self.policy.work_centers], prompt="none"),
+            )
+        with Horizontal(classes="row", id="quote-row"):
+            yield from self._col("Quote amount", "quote_amount", Input(placeholder="380.00"))
+            yield from self._col(
+                "Head office", "quote_needs_hq", Checkbox("Priced by head office")
+            )
+        with Horizontal(classes="row"):
+            yield from self._col(
+                "Reporter *", "reporter", Input(pre.reporter if pre else "", max_length=200)
+            )
+            yield from self._col(
+                "Sales order no. (Z2 *)", "sales_order_no",
+                Input(max_length=40, placeholder="SO-2026-000123"),
+            )
+        addresses = pre.addresses if pre else ()
+        with Horizontal(classes="row"):
+            yield from self._col(
+                "Service address on file", "address_pick",
+                Select(
+                    [(a, str(i)) for i, a in enumerate(addresses)],
+                    value="0" if addresses else Select.NULL,
+                    prompt="none on file",
+                ),
+            )
+            yield from self._col(
+                "or another address", "service_address",
+                Input(max_length=500, placeholder="typed here wins"),
+            )
+        with Horizontal(classes="row"):
+            yield from self._col("Product type", "product_type", Input(max_length=80))
+            yield from self._col("Colour", "product_colour", Input(max_length=40))
+            yield from self._col(
+                "Reason code", "reason_code",
+                Select(
+                    [(f"{k} {v}", k) for k, v in self.policy.reason_codes.items()],
+                    prompt="none",
+                ),
+            )
+        yield from self.field(
+            "Materials: one a line, 'door seal × 2 pc'", "lines", TextArea()
+        )
+        yield from self.field("Long text: what is broken, what was done, dates", "long_text",
+                              TextArea())
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Messages in form order, so the cursor lands on the first field with a problem."""
+        order = [w.id.removeprefix("f-") for w in self.query(".-field") if w.id]
+        rank = {name: i for i, name in enumerate(order)}
+        super().show_errors(dict(sorted(errors.items(), key=lambda kv: rank.get(kv[0], -1))))
+
+    @on(Select.Changed, "#f-kind, #f-service_type")
+    def _kind_changed(self) -> None:
+        self._show_for_kind()
+
+    def _show_for_kind(self) -> None:
+        kind = self.value("kind")
+        self.query_one("#col-service_type").display = kind == Z1
+        paid = kind == Z1 and self.value("service_type") == "paid"
+        self.query_one("#quote-row").display = paid
+
+    def submit(self) -> int:
+        assignee = self.value("assignee")
+        kind = self.value("kind")
+        paid = kind == Z1 and self.value("service_type") == "paid"
+        pick = self.value("address_pick")
+        addresses = self.prefill.addresses if self.prefill else ()
+        typed = self.value("service_address").strip()
+        address = typed or (addresses[int(pick)] if pick else "")
+        return self.app.desk.create_work_order(  # type: ignore[attr-defined]
+            self.state,
+            kind=kind,
+            short_text=self.value("short_text"),
+            assignee_id=int(assignee) if assignee else None,
+            urgent=self.flag("urgent"),
+            due_text=self.value("due_at"),
+            long_text=self.value("long_text"),
+            reporter=self.value("reporter"),
+            service_address=address,
+            service_type=self.value("service_type") if kind == Z1 else None,
+            sales_order_no=self.value("sales_order_no"),
+            requested_start_text=self.value("requested_start"),
+            work_center=self.value("work_center"),
+            product_type=self.value("product_type"),
+            product_colour=self.value("product_colour"),
+            reason_code=self.value("reason_code"),
+            lines_text=self.value("lines"),
+            quote_text=self.value("quote_amount") if paid else "",
+            quote_needs_hq=paid and self.flag("quote_needs_hq"),
+        )
+
+
+# -- small forms the detail screen opens --------------------------------------------------------
+
+
+class _ChangeForm(FormScreen):
+    """A change to one order: `apply(session)` runs in one transaction."""
+
+    def __init__(self, title: str, apply: Callable[..., Any]) -> None:
+        super().__init__()
+        self.TITLE_TEXT = title
+        self.apply = apply
+
+    def submit(self) -> int:
+        try:
+            wo = self.app.desk.run(lambda s: self.apply(s, self))  # type: ignore[attr-defined]
+        except PermissionDenied as exc:
+            raise ValidationError({"_": str(exc)}) from None
+        except LookupError as exc:
+            raise ValidationError({"_": str(exc)}) from None
+        return wo.id
+
+
+class StepForm(_ChangeForm):
+    def __init__(self, title: str, apply: Callable[..., Any], *, acceptance: bool) -> None:
+        super().__init__(title, apply)
+        self.acceptance = acceptance
+
+    def fields(self) -> ComposeResult:
+        if self.acceptance:
+            yield from self.field(
+                "What the customer accepted *", "acceptance",
+                Input(placeholder="e.g. repaired, tested with the customer, signed"),
+            )
+        yield from self.field("Comment", "comment", Input(placeholder="optional"))
+
+
+class ReassignForm(_ChangeForm):
+    def __init__(self, title: str, apply: Callable[..., Any],
+                 agents: list[tuple[int, str]]) -> None:
+        super().__init__(title, apply)
+        self.agents = agents
+
+    def fields(self) -> ComposeResult:
+        yield from self.field(
+            "New assignee *", "assignee",
+            Select([(n, str(i)) for i, n in self.agents], prompt="choose"),
+        )
+        yield from self.field("Why", "comment", Input(placeholder="optional"))
+
+
+class QuoteForm(_ChangeForm):
+    def __init__(self, title: str, apply: Callable[..., Any], amount: float | None,
+                 needs_hq: bool) -> None:
+        super().__init__(title, apply)
+        self.amount = amount
+        self.needs_hq = needs_hq
+
+    def fields(self) -> ComposeResult:
+        shown = f"{self.amount:.2f}" if self.amount is not None else ""
+        yield from self.field("Amount *", "amount", Input(shown, placeholder="380.00"))
+        yield from self.field(
+            "Head office", "needs_hq", Checkbox("Priced by head office", self.needs_hq)
+        )
+        yield from self.field("Comment", "comment", Input(placeholder="optional"))
+
+
+# -- the detail screen ------------------------------------------------------------------------
+
+
+STEP_KEYS: dict[str, tuple[str, str]] = {
+    # action: (key, footer label)
+    "survey": ("v", "Surveyed"),
+    "approve": ("a", "Approve"),
+    "reject": ("n", "Not approve"),
+    "reply": ("r", "Replied"),
+    "complete": ("c", "Completed"),
+    "reply_sales": ("s", "Sales replied"),
+    "deliver": ("d", "Delivered"),
+    "return": ("t", "Returned"),
+    "close": ("x", "Close"),
+}
+
+
+def _when(desk: Any, at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return desk.local(at).strftime(fmt) if at else "-"
+
+
+def render_fields(desk: Any, d: dict[str, Any]) -> Group:
+    """The order's fields: short ones two a line, long ones on their own line."""
+    now = desk.now()
+    late = d["status"] != workorders.CLOSED and d["due_at"] < now
+    reasons = workorders.load_policy(desk.settings).reason_codes
+    code = d["reason_code"]
+    product = " ".join(p for p in (d["product_type"], d["product_colour"]) if p) or "-"
+    stype = workorders.SERVICE_TYPE_LABELS.get(d["service_type"] or "", "-")
+    due = Text(_when(desk, d["due_at"]))
+    if late:
+        due.append(" ⚠ late", style="bold red")
+    pairs: list[tuple[str, str | Text]] = [
+        ("Customer", f"{d['customer']} #{d['customer_id']}"),
+        ("Reporter", d["reporter"] or "-"),
+        ("Assignee", str(d["assignee"])),
+        ("Work center", d["work_center"] or "-"),
+        ("Start", _when(desk, d["requested_start"])),
+        ("Expected end", due),
+        ("Service", stype),
+        ("Sales order", d["sales_order_no"] or "-"),
+        ("Product", product),
+        ("Reason", f"{code} {reasons.get(code, '')}".strip() if code else "-"),
+    ]
+    grid = RichTable.grid(padding=(0, 1), expand=True)
+    for ratio in (None, 1, None, 1):
+        label = ratio is None
+        grid.add_column(style="dim" if label else "", justify="right" if label else "left",
+                        ratio=ratio, min_width=12 if label else None, no_wrap=True,
+                        overflow="ellipsis")
+    for i in range(0, len(pairs), 2):
+        (a, av), (b, bv) = pairs[i], pairs[i + 1]
+        grid.add_row(a, av, b, bv)
+    full: list[tuple[str, str]] = [("Address", d["service_address"] or "-")]
+    created = f"{_when(desk, d['created_at'])} by {d['created_by'] or '-'}"
+    full.append(("Created", created + (f" on call #{d['call_id']}" if d["call_id"] else "")))
+    if d["quote_amount"] is not None:
+        quote = f"{d['quote_amount']:.2f}"
+        if d["quote_needs_hq"]:
+            quote += (
+                f" · HQ approved by {d['quote_approved_by']} {_when(desk, d['quote_approved_at'])}"
+                if d["quote_approved_at"]
+                else " · head office: supervisor approval pending"
+            )
+        quote += (
+            f" · customer confirmed {_when(desk, d['quote_confirmed_at'])}"
+            if d["quote_confirmed_at"]
+            else " · customer has not confirmed"
+        )
+        full.append(("Quote", quote))
+    elif d["service_type"] == "paid":
+        full.append(("Quote", "none yet (o)"))
+    if d["accepted_at"]:
+        full.append(("Accepted", f"{_when(desk, d['accepted_at'])}: {d['customer_acceptance']}"))
+    if d["closed_at"]:
+        full.append(("Closed", _when(desk, d["closed_at"])))
+    t = Text()
+    for i, (label, value) in enumerate(full):
+        if i:
+            t.append("\n")
+        t.append(f"{label:>12} ", style="dim")
+        t.append(value)
+    return Group(grid, t)
+
+
+def render_events(desk: Any, events: list[workorders.EventLine]) -> Text:
+    t = Text()
+    for i, e in enumerate(events):
+        if i:
+            t.append("\n")
+        t.append(f"{_when(desk, e.at, '%m-%d %H:%M')} ", style="dim")
+        t.append(f"{e.agent}:", style="bold")
+        if e.from_status != e.to_status:
+            src = workorders.STATUS_LABELS.get(e.from_status or "", e.from_status or "")
+            dst = workorders.STATUS_LABELS.get(e.to_status, e.to_status)
+            t.append(f" {src} → {dst}" if src else f" {dst}")
+        else:
+            t.append(f" {e.action.replace('_', ' ')}")
+        if e.comment:
+            t.append(f" · {e.comment}", style="italic")
+    return t or Text("no history", style="dim")
+
+
+class WorkOrderScreen(Screen[None]):
+    """One work order: every field, lines, history; keys for what can happen next."""
+
+    BINDINGS = [
+        *(
+            Binding(key, f"step('{action}')", label,
+                    tooltip=f"Status: {label.lower()}", id=f"wo.{action}")
+            for action, (key, label) in STEP_KEYS.items()
+        ),
+        Binding("g", "reassign", "Reassign", tooltip="Give the order to someone else",
+                id="wo.reassign"),
+        Binding("u", "urgent", "Urgent", tooltip="Mark or unmark urgent", id="wo.urgent"),
+        Binding("o", "quote", "Quote", tooltip="Enter the paid service's quote", id="wo.quote"),
+        Binding("h", "approve_quote", "HQ approve",
+                tooltip="Supervisor: approve the head-office quote", id="wo.quote_approve"),
+        Binding("k", "confirm_quote", "Quote OK",
+                tooltip="The customer confirmed the quote", id="wo.quote_confirm"),
+        Binding("escape", "back", "Back", tooltip="Back to where you were", id="wo.back"),
+    ]
+
+    DEFAULT_CSS = """
+    WorkOrderScreen #wo-head { background: $boost; padding: 0 1; height: auto; }
+    WorkOrderScreen #wo-body { height: 1fr; padding: 0 1; }
+    WorkOrderScreen .section { text-style: bold; color: $accent; margin-top: 1; }
+    WorkOrderScreen #wo-next { color: $warning; height: auto; }
+    """
+
+    data: reactive[dict[str, Any] | None] = reactive(None, init=False, always_update=True)
+    """The order as last read from the database (None until read, {} if gone)."""
+
+    @dataclass
+    class Loaded(Message):
+        data: dict[str, Any]
+
+    def __init__(self, work_order_id: int) -> None:
+        super().__init__()
+        self.work_order_id = work_order_id
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Work order #{self.work_order_id}: loading…", id="wo-head")
+        with VerticalScroll(id="wo-body"):
+            yield Static("", id="wo-next")
+            yield Static("", id="wo-fields")
+            yield Label("Materials", classes="section")
+            yield Static("", id="wo-lines")
+            yield Label("Long text", classes="section")
+            yield Static("", id="wo-long")
+            yield Label("History", classes="section")
+            yield Static("", id="wo-events")
+        yield Footer(compact=True)  # up to seven keys at 80 columns
+
+    def on_mount(self) -> None:
+        self.query_one("#wo-body").focus()  # ↑↓ pgup pgdn scroll to the history
+        self.load()
+        self.set_interval(self.desk.settings.refresh_seconds, self.load)
+
+    @property
+    def desk(self) -> Any:
+        return self.app.desk  # type: ignore[attr-defined]
+
+    @property
+    def agent(self) -> Any:
+        return self.app.agent  # type: ignore[attr-defined]
+
+    @work(thread=True, exclusive=True, group="work-order")
+    def load(self) -> None:
+        try:
+            data = self.desk.work_order(self.work_order_id)
+        except StorageError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.post_message(self.Loaded(data or {}))
+
+    def on_work_order_screen_loaded(self, event: Loaded) -> None:
+        event.stop()
+        old = self.data
+        if old is not None and old.get("version") == event.data.get("version") and old:
+            return  # nothing changed: keep the scroll position and the repaint quiet
+        self.data = event.data
+
+    def watch_data(self, data: dict[str, Any] | None) -> None:
+        head = self.query_one("#wo-head", Static)
+        if not data:
+            head.update(f"Work order #{self.work_order_id} no longer exists.")
+            self.refresh_bindings()
+            return
+        desk = self.desk
+        t = Text()
+        if data["urgent"]:
+            t.append("‼ URGENT ", style="bold red")
+        t.append(f"#{data['id']} {data['short_text']}", style="bold")
+        t.append("\n")
+        t.append(workorders.KIND_LABELS.get(data["kind"], data["kind"]))
+        t.append(" · ")
+        t.append(workorders.STATUS_LABELS.get(data["status"], data["status"]), style="bold")
+        head.update(t)
+        self.query_one("#wo-fields", Static).update(render_fields(desk, data))
+        lines = data["lines"]
+        self.query_one("#wo-lines", Static).update(
+            Text("\n".join(workorders.format_line(*ln) for ln in lines))
+            if lines else Text("none", style="dim")
+        )
+        self.query_one("#wo-long", Static).update(
+            Text(data["long_text"]) if data["long_text"] else Text("-", style="dim")
+        )
+        self.query_one("#wo-events", Static).update(render_events(desk, data["events"]))
+        hint = self._next_hint(data)
+        self.query_one("#wo-next", Static).update(hint)
+        self.query_one("#wo-next", Static).display = bool(hint)
+        self.refresh_bindings()
+
+    def _next_hint(self, d: dict[str, Any]) -> str:
+        steps = workorders.allowed_steps(d["kind"], d["status"])
+        if not steps:
+            return ""
+        waits = [s for s in steps if s.supervisor and not self._is_supervisor()]
+        hints = []
+        if waits:
+            hints.append("Waiting for a supervisor to approve or not.")
+        wo = _Shape(d)
+        blocked = {workorders.quote_blocks(wo, s) for s in steps} - {None}
+        hints += sorted(b for b in blocked if b)
+        return escape(" ".join(hints))
+
+    def _is_supervisor(self) -> bool:
+        return getattr(self.agent, "role", "") == "supervisor"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Only what the order's flow and the agent's role allow now is offered."""
+        if "(" in action:  # the command palette asks with the binding's whole action text
+            _, action, parameters = parse_action(action)
+        d = self.data
+        if action == "back":
+            return True
+        if not d:
+            return False
+        open_ = d["status"] != workorders.CLOSED
+        if action == "step":
+            step = workorders.find_step(d["kind"], d["status"], str(parameters[0]))
+            if step is None or (step.supervisor and not self._is_supervisor()):
+                return False
+            return not workorders.quote_blocks(_Shape(d), step)  # the hint line says why
+        if action in ("reassign", "urgent"):
+            return open_
+        paid = d["kind"] == Z1 and d["service_type"] == "paid"
+        if action == "quote":
+            return paid and d["status"] in workorders.QUOTE_STATUSES
+        if action == "approve_quote":
+            return (paid and d["quote_needs_hq"] and d["quote_amount"] is not None
+                    and d["quote_approved_at"] is None and self._is_supervisor())
+        if action == "confirm_quote":
+            return (paid and d["quote_amount"] is not None and d["quote_confirmed_at"] is None
+                    and (not d["quote_needs_hq"] or d["quote_approved_at"] is not None))
+        return True
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _after(self, what: str) -> Callable[[int | None], None]:
+        def done(result: int | None) -> None:
+            if result is None:
+                self.load()  # a refused change may mean the order moved: show it as it is
+                return
+            self.notify(f"Work order #{self.work_order_id}: {what}.")
+            self.load()
+
+        return done
+
+    def _common(self) -> dict[str, Any]:
+        return {
+            "now": self.desk.now(),
+            "work_order_id": self.work_order_id,
+            "agent_id": self.agent.id,
+            "expected_version": (self.data or {}).get("version"),
+        }
+
+    def action_step(self, action: str) -> None:
+        d = self.data or {}
+        step = workorders.find_step(d.get("kind", ""), d.get("status", ""), action)
+        if step is None:
+            return
+        needs = (step.needs_acceptance or step.to_status == workorders.CLOSED) and not d.get(
+            "accepted_at"
+        )
+
+        def apply(s: Any, form: FormScreen) -> Any:
+            return workorders.move(
+                session=s, **self._common(), action=action,
+                comment=form.value("comment"),
+                acceptance=form.value("acceptance") if needs else "",
+            )
+
+        title = f"{step.label}: #{self.work_order_id} {d.get('short_text', '')}"[:70]
+        label = workorders.STATUS_LABELS[step.to_status]
+        self.app.push_screen(StepForm(title, apply, acceptance=needs), self._after(label))
+
+    def action_reassign(self) -> None:
+        agents = [(i, n) for i, n in self.desk.assignable()
+                  if n != (self.data or {}).get("assignee")]
+
+        def apply(s: Any, form: FormScreen) -> Any:
+            chosen = form.value("assignee")
+            if not chosen:
+                raise ValidationError({"assignee": "Choose who takes the order."})
+            return workorders.reassign(
+                session=s, **self._common(), assignee_id=int(chosen),
+                comment=form.value("comment"),
+            )
+
+        self.app.push_screen(
+            ReassignForm(f"Reassign #{self.work_order_id}", apply, agents),
+            self._after("reassigned"),
+        )
+
+    def action_urgent(self) -> None:
+        d = self.data or {}
+        flag = not d.get("urgent")
+        try:
+            self.desk.run(lambda s: workorders.set_urgent(session=s, **self._common(),
+                                                          urgent=flag))
+        except (ValidationError, StorageError) as exc:
+            self.notify(_message(exc), severity="warning")
+            self.load()
+            return
+        self._after("marked urgent" if flag else "no longer urgent")(self.work_order_id)
+
+    def action_quote(self) -> None:
+        d = self.data or {}
+
+        def apply(s: Any, form: FormScreen) -> Any:
+            try:
+                amount = workorders.parse_amount(form.value("amount"))
+            except ValueError as exc:
+                raise ValidationError({"amount": str(exc)}) from None
+            return workorders.set_quote(
+                session=s, **self._common(), amount=amount,
+                needs_hq=form.flag("needs_hq"), comment=form.value("comment"),
+            )
+
+        self.app.push_screen(
+            QuoteForm(f"Quote for #{self.work_order_id}", apply,
+                      d.get("quote_amount"), bool(d.get("quote_needs_hq"))),
+            self._after("quote saved"),
+        )
+
+    def _quote_step(self, fn: Callable[..., Any], title: str, done: str) -> None:
+        def apply(s: Any, form: FormScreen) -> Any:
+            return fn(session=s, **self._common(), comment=form.value("comment"))
+
+        self.app.push_screen(StepForm(title, apply, acceptance=False), self._after(done))
+
+    def action_approve_quote(self) -> None:
+        self._quote_step(workorders.approve_quote,
+                         f"Approve the HQ quote of #{self.work_order_id}", "quote approved")
+
+    def action_confirm_quote(self) -> None:
+        self._quote_step(workorders.confirm_quote,
+                         f"Customer confirmed the quote of #{self.work_order_id}",
+                         "quote confirmed by the customer")
+
+    def action_back(self) -> None:
+        below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
+        self.dismiss(None)
+        if below is not None:
+            for sidebar in below.query("Sidebar"):
+                sidebar.refresh_data()  # type: ignore[attr-defined]
+
+
+class _Shape:
+    """The attributes quote_blocks reads, over the detail dict."""
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.__dict__.update(d)
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.errors.values())
+    return str(exc)

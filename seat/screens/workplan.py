@@ -1,0 +1,230 @@
+"""The daily work plan (工作计划表) on screen: one day, one technician or work center."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, Select
+
+from seat import workorders, workplan
+from seat.customers import ValidationError
+from seat.desk import StorageError
+from seat.export import Table
+from seat.screens.form import FormScreen
+from seat.screens.work_order import WorkOrderScreen
+
+MAX_ROWS = 300  # the screen is for the day's work; the whole floor prints with `seat workplan`
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    day: date
+    login: str | None  # None: every technician
+    work_center: str | None = None
+
+
+class PlanForm(FormScreen):
+    TITLE_TEXT = "Work plan for"
+
+    def __init__(self, current: PlanChoice, agents: list[tuple[str, str]],
+                 centers: tuple[str, ...]) -> None:
+        super().__init__()
+        self.current = current
+        self.agents = agents
+        self.centers = centers
+
+    def fields(self) -> ComposeResult:
+        c = self.current
+        yield from self.field("Day (YYYY-MM-DD) *", "day", Input(f"{c.day:%Y-%m-%d}"))
+        yield from self.field(
+            "Technician", "login",
+            Select([(n, login) for login, n in self.agents], value=c.login or Select.NULL,
+                   prompt="every technician"),
+        )
+        centers = sorted({*self.centers, *([c.work_center] if c.work_center else [])})
+        yield from self.field(
+            "Work center", "work_center",
+            Select([(w, w) for w in centers], value=c.work_center or Select.NULL, prompt="any"),
+        )
+
+    def submit(self) -> PlanChoice:  # type: ignore[override]
+        try:
+            day = date.fromisoformat(self.value("day").strip())
+        except ValueError:
+            raise ValidationError({"day": "Not a date; use 2026-11-23."}) from None
+        return PlanChoice(day, self.value("login") or None, self.value("work_center") or None)
+
+
+class WorkPlanScreen(Screen[None]):
+    """Open orders planned for the day (or overdue), urgent first; Enter opens one."""
+
+    BINDINGS = [
+        Binding("left_square_bracket", "day(-1)", "Prev", tooltip="The day before",
+                id="plan.prev"),
+        Binding("right_square_bracket", "day(1)", "Next", tooltip="The day after",
+                id="plan.next"),
+        Binding("t", "today", "Today", tooltip="Back to today", id="plan.today"),
+        Binding("m", "mine", "Mine/all", tooltip="My plan / every technician's",
+                id="plan.mine"),
+        Binding("f", "choose", "Choose",
+                tooltip="Pick the day, the technician or the work center", id="plan.choose"),
+        Binding("r", "reload", "Refresh", tooltip="Read the plan again", id="plan.refresh",
+                show=False),
+        Binding("escape", "back", "Back", tooltip="Back to the desk", id="plan.back"),
+    ]
+
+    DEFAULT_CSS = """
+    WorkPlanScreen #plan-title { background: $boost; padding: 0 1; width: 100%;
+                                 text-style: bold; }
+    WorkPlanScreen DataTable { height: 1fr; scrollbar-size-vertical: 1; }
+    WorkPlanScreen #plan-status { color: $text-muted; padding: 0 1; }
+    """
+
+    choice: reactive[PlanChoice | None] = reactive(None, init=False)
+    """The day and whose plan is shown."""
+
+    @dataclass
+    class Loaded(Message):
+        tables: list[Table]
+
+    def __init__(self, choice: PlanChoice | None = None) -> None:
+        super().__init__()
+        self._initial = choice
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="plan-title")
+        yield DataTable(id="plan", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="plan-status")
+        yield Footer()
+
+    @property
+    def desk(self) -> Any:
+        return self.app.desk  # type: ignore[attr-defined]
+
+    def on_mount(self) -> None:
+        agent = self.app.agent  # type: ignore[attr-defined]
+        self.query_one(DataTable).focus()
+        self.choice = self._initial or PlanChoice(self.desk.today(), agent.name)
+
+    def on_screen_resume(self) -> None:
+        if self.choice is not None:
+            self.load()
+
+    def watch_choice(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="plan")
+    def load(self) -> None:
+        c = self.choice
+        if c is None:
+            return
+        desk = self.desk
+        try:
+            result = desk.run(
+                lambda s: workplan.tables(
+                    session=s, day=c.day, assignee=c.login, work_center=c.work_center,
+                    settings=desk.settings, limit=MAX_ROWS,
+                )
+            )
+        except (StorageError, LookupError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.post_message(self.Loaded(result))
+
+    def on_work_plan_screen_loaded(self, event: Loaded) -> None:
+        event.stop()
+        self.show(event.tables)
+
+    def show(self, tables: list[Table]) -> None:
+        c = self.choice
+        assert c is not None
+        h = {name: i for i, name in enumerate(workplan.HEADERS)}
+        many = len(tables) > 1 or c.login is None
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        last = "Technician" if many else "Service address"
+        job = max(14, self.size.width - 60)
+        for label, width in (("#", 6), ("Start", 5), ("End", 12), ("Customer", 10),
+                             ("Job", job), (last, 14)):
+            table.add_column("Address" if label == "Service address" else label, width=width,
+                             key=label)
+        n = urgent = 0
+        for t in tables:
+            for row in t.rows:
+                n += 1
+                urgent += bool(row[h["Urgent"]])
+                end = str(row[h["Expected end"]])
+                overdue = end.endswith(" overdue")
+                end = f"⚠{end.removesuffix(' overdue')}" if overdue else f" {end}"
+                job = str(row[h["Job"]]).rsplit(" (", 1)[0]  # the kind is in the detail
+                table.add_row(
+                    Text(f"{row[h['Urgent']] or ' '}{row[h['No.']]}",
+                         style="bold red" if row[h["Urgent"]] else ""),
+                    str(row[h["Start"]])[:5],  # HH:MM that day, else the date MM-DD
+                    Text(end, style="red" if overdue else ""),
+                    Text(str(row[h["Customer"]]), overflow="ellipsis", no_wrap=True),
+                    Text(job, overflow="ellipsis", no_wrap=True),
+                    Text(str(row[h[last]]), overflow="ellipsis", no_wrap=True),
+                    key=str(row[h["No."]]),
+                )
+        who = (tables[0].meta["technician"] if c.login else "every technician")
+        if c.work_center:
+            who += f" · {c.work_center}"
+        self.query_one("#plan-title", Label).update(
+            Text(f"工作计划表 · {c.day:%a %Y-%m-%d} · {who}", no_wrap=True, overflow="ellipsis")
+        )
+        more = " (first ones shown)" if n >= MAX_ROWS else ""
+        args = f"--date {c.day:%Y-%m-%d}" + (f" --assignee {c.login}" if c.login else "")
+        self.query_one("#plan-status", Label).update(
+            Text(f"{n} orders{more}, {urgent} urgent · print: seat workplan {args}",
+                 no_wrap=True, overflow="ellipsis")
+        )
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_day(self, step: int) -> None:
+        if self.choice is not None:
+            self.choice = replace(self.choice, day=self.choice.day + timedelta(days=step))
+
+    def action_today(self) -> None:
+        if self.choice is not None:
+            self.choice = replace(self.choice, day=self.desk.today())
+
+    def action_mine(self) -> None:
+        if self.choice is None:
+            return
+        me = self.app.agent.name  # type: ignore[attr-defined]
+        self.choice = replace(self.choice, login=None if self.choice.login == me else me)
+
+    def action_choose(self) -> None:
+        if self.choice is None:
+            return
+        agents = [(a.name, a.display_name) for a in self.desk.agents()]
+        centers = workorders.load_policy(self.desk.settings).work_centers
+
+        def chosen(result: PlanChoice | None) -> None:
+            if result is not None:
+                self.choice = result
+
+        self.app.push_screen(PlanForm(self.choice, agents, centers), chosen)  # type: ignore[arg-type]
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @on(DataTable.RowSelected)
+    def open_order(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.app.push_screen(WorkOrderScreen(int(event.row_key.value)))

@@ -1,0 +1,49 @@
+"""Sidebar entries for complaints near or past a deadline: a symbol as well as a colour."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.text import Text
+
+from seat.complaints import ComplaintDeadlineItem
+from seat.sla import format_span
+
+WIDTH = 26
+"""The sidebar's usable width in cells (see seat/widgets/sidebar.py)."""
+
+LOOK: dict[str, tuple[str, str]] = {
+    "red": ("⚠", "bold red"),  # breached
+    "amber": ("◔", "bold dark_orange"),  # at least 75 % of the budget used
+    "ok": ("◷", "green"),
+}
+CLOCK_WORDS = {"first_reply": "reply", "solution": "solution", "callback": "callback"}
+
+
+def _two_lines(first: Text, second: Text) -> Text:
+    """Each line cut to the sidebar's width by cell (CJK counts double), never wrapped."""
+    for line in (first, second):
+        line.truncate(WIDTH, overflow="ellipsis")
+    return Text("\n").join([first, second])
+
+
+def complaint_prompt(item: ComplaintDeadlineItem, now: datetime, local: datetime) -> Text:
+    """Two lines: '⚠ #12 Wang Fang' / '  reply late 3h20 · 11-23 14:00'.
+
+    `local` is the item's deadline in the desk's time zone.
+    """
+    symbol, style = LOOK.get(item.state, LOOK["ok"])
+    clock = CLOCK_WORDS.get(item.clock, item.clock)
+    span = format_span(item.left)
+    when = f"{clock} late {span}" if item.breached else f"{clock} {span} left"
+    first = Text.assemble((f"{symbol} ", style), f"#{item.id} {item.customer_name}")
+    tail = " · paused" if item.paused else f" · {local:%m-%d %H:%M}"
+    second = Text.assemble("  ", (when, style), (tail, "dim"))
+    return _two_lines(first, second)
+
+
+def complaints_header(items: Sequence[ComplaintDeadlineItem]) -> Text:
+    """'Complaints 2 late · 1 near' for the sidebar's section title."""
+    late = sum(1 for i in items if i.breached)
+    return Text(f"Complaints {late} late · {len(items) - late} near", style="bold")

@@ -1,0 +1,816 @@
+"""Work orders (售后服务通知单), after the SAP service desk.
+
+Two kinds with their own status flows, every change one WorkOrderEvent:
+
+- service request (Z1, after full payment): created → survey_done → approved / not_approved
+  (a supervisor decides) → replied (the department replied) → completed (the customer's
+  acceptance is recorded) → closed;
+- delivery exception (Z2, before full payment): created → replied_sales → delivered (to the
+  customer) / returned (to the vendor) → closed.
+
+Paid service needs a quote the customer confirmed before the work is approved; a quote
+priced by head office needs a supervisor's approval before the customer can confirm it.
+Closing needs the customer's acceptance. Reassigning and the urgent flag are events too.
+
+The completion of a service request has no column of its own: it is the WorkOrderEvent with
+to_status "completed" (its `at`), which is what the satisfaction callback is scheduled from.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlmodel import Session
+
+from seat import roles
+from seat.config import Settings, policy_file
+from seat.customers import ValidationError
+from seat.models import (
+    Agent,
+    Customer,
+    WorkOrder,
+    WorkOrderEvent,
+    WorkOrderKind,
+    WorkOrderLine,
+)
+
+Z1 = WorkOrderKind.SERVICE_REQUEST.value
+Z2 = WorkOrderKind.DELIVERY_EXCEPTION.value
+KINDS = (Z1, Z2)
+KIND_LABELS = {Z1: "service request", Z2: "delivery exception"}
+SERVICE_TYPES = ("repair", "paid", "complaint")
+SERVICE_TYPE_LABELS = {
+    "repair": "repair",
+    "paid": "paid service",
+    "complaint": "complaint after payment",
+}
+
+CREATED = "created"
+CLOSED = "closed"
+STATUS_LABELS = {
+    "created": "created",
+    "survey_done": "survey done",
+    "approved": "supervisor approved",
+    "not_approved": "not approved",
+    "replied": "department replied",
+    "completed": "completed",
+    "replied_sales": "replied to sales",
+    "delivered": "delivered to customer",
+    "returned": "returned to vendor",
+    "closed": "closed",
+}
+# The list's three states, after SAP's outstanding / in process / completed notifications.
+STATES = ("open", "in_process", "closed")
+STATE_LABELS = {"open": "open", "in_process": "in process", "closed": "closed"}
+IN_PROCESS = tuple(s for s in STATUS_LABELS if s not in (CREATED, CLOSED))
+
+MAX_TEXT = 20000
+
+
+@dataclass(frozen=True)
+class Step:
+    """One allowed status change of one kind."""
+
+    action: str
+    kind: str
+    sources: tuple[str, ...]
+    to_status: str
+    label: str
+    supervisor: bool = False
+    needs_acceptance: bool = False
+
+
+STEPS: tuple[Step, ...] = (
+    Step("survey", Z1, ("created",), "survey_done", "Survey done"),
+    Step("approve", Z1, ("survey_done",), "approved", "Approve", supervisor=True),
+    Step("reject", Z1, ("survey_done",), "not_approved", "Not approve", supervisor=True),
+    Step("reply", Z1, ("approved", "not_approved"), "replied", "Department replied"),
+    Step("complete", Z1, ("replied",), "completed", "Completed", needs_acceptance=True),
+    Step("close", Z1, ("completed",), CLOSED, "Close"),
+    Step("reply_sales", Z2, ("created",), "replied_sales", "Replied to sales"),
+    Step("deliver", Z2, ("replied_sales",), "delivered", "Delivered"),
+    Step("return", Z2, ("replied_sales",), "returned", "Returned to vendor"),
+    Step("close", Z2, ("delivered", "returned"), CLOSED, "Close", needs_acceptance=True),
+)
+ACTIONS = tuple(dict.fromkeys(s.action for s in STEPS))
+QUOTE_STATUSES = (CREATED, "survey_done")  # a quote is priced before the work is approved
+
+
+def statuses(kind: str) -> tuple[str, ...]:
+    """Every status of a kind, in flow order."""
+    seen: dict[str, None] = {CREATED: None}
+    for s in STEPS:
+        if s.kind == kind:
+            seen[s.to_status] = None
+    return tuple(seen)
+
+
+def state_of(status: str) -> str:
+    """open / in_process / closed for a status."""
+    if status == CREATED:
+        return "open"
+    return "closed" if status == CLOSED else "in_process"
+
+
+def allowed_steps(kind: str, status: str) -> tuple[Step, ...]:
+    """The status changes the flow allows from here (rules on quotes etc. checked on move)."""
+    return tuple(s for s in STEPS if s.kind == kind and status in s.sources)
+
+
+def find_step(kind: str, status: str, action: str) -> Step | None:
+    return next((s for s in allowed_steps(kind, status) if s.action == action), None)
+
+
+def quote_blocks(wo: WorkOrder, step: Step) -> str | None:
+    """Why a paid service may not proceed to approval or work yet, or None."""
+    if wo.kind != Z1 or wo.service_type != "paid":
+        return None
+    if step.to_status == "approved" or (step.to_status == "replied" and wo.status == "approved"):
+        if wo.quote_amount is None:
+            return "Paid service needs a quote first (o): enter the amount."
+        if wo.quote_needs_hq and wo.quote_approved_at is None:
+            return "The head-office quote needs a supervisor's approval first (h)."
+        if wo.quote_confirmed_at is None:
+            return "The customer has not confirmed the quote yet (k)."
+    return None
+
+
+# -- policy: the desk's work centers and reason codes ----------------------------------------
+
+DEFAULT_WORK_CENTERS = ("SH-REPAIR", "SH-INSTALL", "SH-LOGISTICS", "HQ-SERVICE")
+DEFAULT_REASON_CODES = {
+    "Q01": "quality defect",
+    "I01": "installation fault",
+    "U01": "wrong use",
+    "W01": "wear and tear",
+    "D01": "damaged in delivery",
+    "D02": "wrong item or colour",
+    "D03": "parts missing",
+    "D04": "late delivery",
+    "O01": "other",
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    work_centers: tuple[str, ...] = DEFAULT_WORK_CENTERS
+    reason_codes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REASON_CODES))
+
+
+def load_policy(settings: Settings) -> Policy:
+    """Work centers and reason codes from policy/work_orders.toml, else the defaults."""
+    path: Path = policy_file(settings, "work_orders")
+    if not path.is_file():
+        return Policy()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return Policy()
+    centers = tuple(str(c)[:40] for c in raw.get("work_centers", DEFAULT_WORK_CENTERS))
+    codes = raw.get("reason_codes", DEFAULT_REASON_CODES)
+    return Policy(
+        work_centers=centers or DEFAULT_WORK_CENTERS,
+        reason_codes={str(k)[:16]: str(v) for k, v in dict(codes).items()},
+    )
+
+
+# -- creating an order ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineIn:
+    material: str
+    quantity: float = 1.0
+    unit: str = "pc"
+
+
+_LINE = re.compile(
+    r"^(?P<material>.*?\S)"
+    r"(?:\s*(?:\s[xX]|[×*])\s*(?P<qty>-?[0-9]+(?:[.,][0-9]+)?)\s*(?P<unit>[^\s\d]\S{0,15})?)?\s*$"
+)
+
+
+def parse_lines(text: str) -> list[LineIn]:
+    """Material lines typed one a line: 'door seal × 2 pc', 'hinge x 4', 'manual'."""
+    out: list[LineIn] = []
+    for n, raw in enumerate((text or "").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        m = _LINE.match(raw.strip())
+        if m is None:  # pragma: no cover - the pattern accepts any non-blank line
+            raise ValueError(f"Line {n}: write 'material × quantity unit'.")
+        qty = float(m["qty"].replace(",", ".")) if m["qty"] else 1.0
+        out.append(LineIn(m["material"].strip(), qty, (m["unit"] or "pc")))
+    return out
+
+
+def format_line(material: str, quantity: float, unit: str) -> str:
+    qty = f"{quantity:g}"
+    return f"{material} × {qty} {unit}"
+
+
+def parse_amount(text: str) -> float | None:
+    """A quote amount typed as 380, 380.50 or ¥1,200; blank is None."""
+    raw = (text or "").strip().lstrip("¥￥$").replace(",", "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("Type the amount as a number, e.g. 380 or 1200.50.") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("The amount must be zero or more.")
+    return round(value, 2)
+
+
+def _text(errors: dict[str, str], key: str, value: str | None, label: str, limit: int,
+          *, required: bool = False, message: str = "") -> str:
+    text = (value or "").strip()
+    if required and not text:
+        errors[key] = message or f"{label} is required."
+    elif len(text) > limit:
+        errors[key] = f"{label} is too long ({limit} characters at most)."
+    return text
+
+
+def create_order(
+    *,
+    session: Session,
+    now: datetime,
+    customer_id: int,
+    created_by_id: int,
+    kind: str,
+    short_text: str,
+    reporter: str,
+    assignee_id: int | None,
+    due_at: datetime | None,
+    urgent: bool = False,
+    long_text: str = "",
+    service_address: str | None = None,
+    service_type: str | None = None,
+    sales_order_no: str | None = None,
+    requested_start: datetime | None = None,
+    work_center: str | None = None,
+    product_type: str | None = None,
+    product_colour: str | None = None,
+    reason_code: str | None = None,
+    lines: Sequence[LineIn] = (),
+    quote_amount: float | None = None,
+    quote_needs_hq: bool = False,
+    call_id: int | None = None,
+    reason_codes: Sequence[str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> WorkOrder:
+    """A complete work order with its lines and its creation event, or ValidationError.
+
+    `errors` may carry problems the caller found first (e.g. a date it could not parse),
+    so the agent sees every problem at once. The service address defaults to the
+    customer's address, then their second address.
+    """
+    errors = dict(errors or {})
+    if kind not in KINDS:
+        errors["kind"] = "Choose the kind of work order."
+    short_text = _text(errors, "short_text", short_text, "Short description", 200, required=True)
+    reporter = _text(
+        errors, "reporter", reporter, "Reporter", 200, required=True,
+        message="Reporter is required: who told us about the problem.",
+    )
+    long_text = _text(errors, "long_text", long_text, "Long text", MAX_TEXT)
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        errors["customer"] = "The customer is not on file any more."
+    if assignee_id is None:
+        errors["assignee"] = "Choose who the order is assigned to."
+    else:
+        agent = session.get(Agent, assignee_id)
+        if agent is None or not agent.active:
+            errors["assignee"] = "That person cannot take orders; choose another."
+    if due_at is None:
+        errors.setdefault("due_at", "An expected end is required.")
+    elif due_at <= now:
+        errors["due_at"] = "The expected end is in the past; pick a time from now on."
+    if requested_start is not None and due_at is not None and requested_start >= due_at:
+        errors["requested_start"] = "The requested start must be before the expected end."
+    stype = (service_type or "").strip() or None
+    if kind == Z1 and stype not in SERVICE_TYPES:
+        errors["service_type"] = "Choose the service type: repair, paid service or complaint."
+    if kind == Z2:
+        stype = None
+    sales_order_no = _text(
+        errors, "sales_order_no", sales_order_no, "Sales order number", 40,
+        required=kind == Z2,
+        message="A delivery exception needs the original sales order number.",
+    )
+    address = _text(errors, "service_address", service_address, "Service address", 500)
+    if not address and customer is not None:
+        address = (customer.address or customer.second_address or "").strip()
+    work_center = _text(errors, "work_center", work_center, "Work center", 40)
+    product_type = _text(errors, "product_type", product_type, "Product type", 80)
+    product_colour = _text(errors, "product_colour", product_colour, "Colour", 40)
+    reason_code = _text(errors, "reason_code", reason_code, "Reason code", 16)
+    if reason_code and reason_codes is not None and reason_code not in reason_codes:
+        errors["reason_code"] = f"Unknown reason code {reason_code}; choose one from the list."
+    for n, line in enumerate(lines, start=1):
+        if not line.material.strip() or len(line.material) > 120:
+            errors.setdefault("lines", f"Line {n}: name the material (120 characters at most).")
+        elif not (math.isfinite(line.quantity) and line.quantity > 0):
+            errors.setdefault("lines", f"Line {n}: the quantity must be more than 0.")
+        elif len(line.unit) > 16:
+            errors.setdefault("lines", f"Line {n}: the unit is too long.")
+    if quote_amount is not None and stype != "paid":
+        errors.setdefault("quote_amount", "A quote is only for paid service.")
+    if errors:
+        raise ValidationError(errors)
+    wo = WorkOrder(
+        kind=kind,
+        short_text=short_text,
+        long_text=long_text,
+        customer_id=customer_id,
+        call_id=call_id,
+        reporter=reporter,
+        service_address=address or None,
+        assignee_id=assignee_id,
+        created_by_id=created_by_id,
+        urgent=bool(urgent),
+        due_at=due_at,
+        created_at=now,
+        service_type=stype,
+        sales_order_no=sales_order_no or None,
+        requested_start=requested_start,
+        work_center=work_center or None,
+        product_type=product_type or None,
+        product_colour=product_colour or None,
+        reason_code=reason_code or None,
+        quote_amount=quote_amount,
+        quote_needs_hq=bool(quote_needs_hq) if quote_amount is not None else False,
+    )
+    session.add(wo)
+    session.flush()
+    for line in lines:
+        session.add(
+            WorkOrderLine(
+                work_order_id=wo.id,  # type: ignore[arg-type]
+                material=line.material.strip(),
+                quantity=line.quantity,
+                unit=line.unit.strip() or "pc",
+            )
+        )
+    note = "urgent: dispatched at once" if urgent else "planned"
+    _event(session, wo, created_by_id, now, "create", None, note)
+    session.flush()
+    return wo
+
+
+def _event(session: Session, wo: WorkOrder, agent_id: int, now: datetime, action: str,
+           from_status: str | None, comment: str = "") -> WorkOrderEvent:
+    ev = WorkOrderEvent(
+        work_order_id=wo.id,  # type: ignore[arg-type]
+        agent_id=agent_id,
+        at=now,
+        action=action,
+        from_status=from_status,
+        to_status=wo.status,
+        comment=(comment or "").strip()[:MAX_TEXT],
+    )
+    session.add(ev)
+    return ev
+
+
+# -- changing an order -----------------------------------------------------------------------
+
+
+class StaleOrder(ValidationError):
+    """Another seat changed the order since it was shown."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            {"_": "Someone changed this order a moment ago; it was reloaded. Check and retry."}
+        )
+
+
+def _load(session: Session, work_order_id: int, agent_id: int,
+          expected_version: int | None) -> tuple[WorkOrder, Agent]:
+    wo = session.get(WorkOrder, work_order_id)
+    if wo is None:
+        raise LookupError(f"Work order #{work_order_id} does not exist.")
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise LookupError(f"Agent #{agent_id} does not exist.")
+    if expected_version is not None and wo.version != expected_version:
+        raise StaleOrder()
+    return wo, agent
+
+
+def _touch(session: Session, wo: WorkOrder) -> None:
+    wo.version += 1
+    session.add(wo)
+    session.flush()
+
+
+def move(
+    *,
+    session: Session,
+    now: datetime,
+    work_order_id: int,
+    agent_id: int,
+    action: str,
+    comment: str = "",
+    acceptance: str = "",
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Apply one status change of the order's flow, or refuse it with a reason.
+
+    Refusals: ValidationError (the flow or a rule says no), roles.PermissionDenied (a
+    supervisor's decision asked of an agent), StaleOrder, LookupError.
+    """
+    wo, agent = _load(session, work_order_id, agent_id, expected_version)
+    step = find_step(wo.kind, wo.status, action)
+    if step is None:
+        allowed = ", ".join(s.label.lower() for s in allowed_steps(wo.kind, wo.status))
+        where = STATUS_LABELS.get(wo.status, wo.status)
+        raise ValidationError(
+            {"status": f"Not possible from '{where}'"
+             + (f"; next can be: {allowed}." if allowed else "; the order is closed.")}
+        )
+    if step.supervisor:
+        roles.require_supervisor(agent, f"decide on '{wo.short_text}' ({step.label.lower()})")
+    blocked = quote_blocks(wo, step)
+    if blocked:
+        raise ValidationError({"status": blocked})
+    acceptance = (acceptance or "").strip()
+    takes_acceptance = step.needs_acceptance or step.to_status == CLOSED
+    if not takes_acceptance or wo.accepted_at is not None:
+        acceptance = ""  # recorded once, at the step that asks for it
+    if len(acceptance) > 2000:
+        raise ValidationError({"acceptance": "Too long (2000 characters at most)."})
+    if takes_acceptance and wo.accepted_at is None and not acceptance:
+        what = "closing" if step.to_status == CLOSED else "completing"
+        raise ValidationError(
+            {"acceptance": f"Record what the customer accepted before {what} the order."}
+        )
+    if acceptance:
+        wo.customer_acceptance = acceptance
+        wo.accepted_at = now
+    before = wo.status
+    wo.status = step.to_status
+    if step.to_status == CLOSED:
+        wo.closed_at = now
+    text = comment.strip()
+    if acceptance:
+        text = f"{text}\nCustomer accepted: {acceptance}".strip()
+    _event(session, wo, agent_id, now, step.action, before, text)
+    _touch(session, wo)
+    return wo
+
+
+def set_quote(
+    *,
+    session: Session,
+    now: datetime,
+    work_order_id: int,
+    agent_id: int,
+    amount: float | None,
+    needs_hq: bool,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Price a paid service; a new price needs a new confirmation (and HQ approval)."""
+    wo, _agent = _load(session, work_order_id, agent_id, expected_version)
+    if wo.kind != Z1 or wo.service_type != "paid":
+        raise ValidationError({"amount": "Only a paid service has a quote."})
+    if wo.status not in QUOTE_STATUSES:
+        raise ValidationError({"amount": "The work is already decided; the quote is fixed."})
+    if amount is None or not math.isfinite(amount) or amount < 0:
+        raise ValidationError({"amount": "Enter the amount (zero or more)."})
+    wo.quote_amount = round(amount, 2)
+    wo.quote_needs_hq = bool(needs_hq)
+    wo.quote_confirmed_at = None
+    wo.quote_approved_at = None
+    wo.quote_approved_by_id = None
+    hq = " (head-office pricing)" if needs_hq else ""
+    _event(session, wo, agent_id, now, "quote", wo.status,
+           f"Quote {wo.quote_amount:.2f}{hq}. {comment}".strip())
+    _touch(session, wo)
+    return wo
+
+
+def approve_quote(
+    *,
+    session: Session,
+    now: datetime,
+    work_order_id: int,
+    agent_id: int,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """A supervisor approves a head-office quote, before the customer is asked."""
+    wo, agent = _load(session, work_order_id, agent_id, expected_version)
+    if wo.quote_amount is None or not wo.quote_needs_hq:
+        raise ValidationError({"status": "There is no head-office quote to approve."})
+    if wo.quote_approved_at is not None:
+        raise ValidationError({"status": "The quote is already approved."})
+    roles.require_supervisor(agent, "approve a head-office quote")
+    wo.quote_approved_by_id = agent_id
+    wo.quote_approved_at = now
+    _event(session, wo, agent_id, now, "quote_approve", wo.status,
+           f"HQ quote {wo.quote_amount:.2f} approved. {comment}".strip())
+    _touch(session, wo)
+    return wo
+
+
+def confirm_quote(
+    *,
+    session: Session,
+    now: datetime,
+    work_order_id: int,
+    agent_id: int,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Record that the customer confirmed the quote (after HQ approval where needed)."""
+    wo, _agent = _load(session, work_order_id, agent_id, expected_version)
+    if wo.quote_amount is None:
+        raise ValidationError({"status": "There is no quote to confirm yet."})
+    if wo.quote_needs_hq and wo.quote_approved_at is None:
+        raise ValidationError(
+            {"status": "A head-office quote needs a supervisor's approval before the customer "
+                       "confirms it."}
+        )
+    if wo.quote_confirmed_at is not None:
+        raise ValidationError({"status": "The customer already confirmed this quote."})
+    wo.quote_confirmed_at = now
+    _event(session, wo, agent_id, now, "quote_confirm", wo.status,
+           f"Customer confirmed the quote {wo.quote_amount:.2f}. {comment}".strip())
+    _touch(session, wo)
+    return wo
+
+
+def reassign(
+    *,
+    session: Session,
+    now: datetime,
+    work_order_id: int,
+    agent_id: int,
+    assignee_id: int,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Hand the order to someone else; recorded with both names."""
+    wo, _agent = _load(session, work_order_id, agent_id, expected_version)
+    if wo.status == CLOSED:
+        raise ValidationError({"assignee": "The order is closed; reopen is not possible."})
+    new = session.get(Agent, assignee_id)
+    if new is None or not new.active:
+        raise ValidationError({"assignee": "That person cannot take orders; choose another."})
+    if wo.assignee_id == assignee_id:
+        raise ValidationError({"assignee": f"The order is already with {new.display_name}."})
+    old = session.get(Agent, wo.assignee_id) if wo.assignee_id else None
+    wo.assignee_id = assignee_id
+    who = f"{old.display_name if old else 'unassigned'} → {new.display_name}"
+    _event(session, wo, agent_id, now, "reassign", wo.status, f"{who}. {comment}".strip())
+    _touch(session, wo)
+    return wo
+
+
+def set_urgent(
+    *,
+    session: Session,
+    now: datetime,
+    work_order_id: int,
+    agent_id: int,
+    urgent: bool,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Mark or unmark urgent: urgent orders go to the top of the assignee's queue."""
+    wo, _agent = _load(session, work_order_id, agent_id, expected_version)
+    if wo.status == CLOSED:
+        raise ValidationError({"status": "The order is closed."})
+    if wo.urgent == urgent:
+        return wo
+    wo.urgent = urgent
+    what = "marked urgent: dispatch at once" if urgent else "no longer urgent: planned"
+    _event(session, wo, agent_id, now, "urgent" if urgent else "not_urgent", wo.status,
+           f"{what}. {comment}".strip())
+    _touch(session, wo)
+    return wo
+
+
+def completed_at(*, session: Session, work_order_id: int) -> datetime | None:
+    """When the customer's acceptance completed the order (the last 'completed' event)."""
+    return session.execute(
+        select(func.max(WorkOrderEvent.at)).where(
+            WorkOrderEvent.work_order_id == work_order_id,
+            WorkOrderEvent.to_status == "completed",
+            WorkOrderEvent.action == "complete",
+        )
+    ).scalar_one()
+
+
+# -- reading one order -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventLine:
+    at: datetime
+    agent: str
+    action: str
+    from_status: str | None
+    to_status: str
+    comment: str
+
+
+def events(*, session: Session, work_order_id: int) -> list[EventLine]:
+    rows = session.execute(
+        select(
+            WorkOrderEvent.at,
+            Agent.display_name,
+            WorkOrderEvent.action,
+            WorkOrderEvent.from_status,
+            WorkOrderEvent.to_status,
+            WorkOrderEvent.comment,
+        )
+        .join(Agent, Agent.id == WorkOrderEvent.agent_id)
+        .where(WorkOrderEvent.work_order_id == work_order_id)
+        .order_by(WorkOrderEvent.at, WorkOrderEvent.id)
+    ).all()
+    return [EventLine(*r) for r in rows]
+
+
+def lines(*, session: Session, work_order_id: int) -> list[tuple[str, float, str]]:
+    return [
+        (r.material, r.quantity, r.unit)
+        for r in session.execute(
+            select(WorkOrderLine.material, WorkOrderLine.quantity, WorkOrderLine.unit)
+            .where(WorkOrderLine.work_order_id == work_order_id)
+            .order_by(WorkOrderLine.id)
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """What a new order takes from the call: the reporter and the customer's addresses."""
+
+    customer_id: int
+    reporter: str
+    addresses: tuple[str, ...]
+
+
+def prefill(*, session: Session, customer_id: int) -> Prefill | None:
+    c = session.get(Customer, customer_id)
+    if c is None:
+        return None
+    addresses = tuple(a.strip() for a in (c.address, c.second_address) if a and a.strip())
+    return Prefill(customer_id=customer_id, reporter=c.name, addresses=addresses)
+
+
+# -- the list: filtered, paged, indexed -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    """Filters of the order list; None means any. Dates are UTC bounds [created_from, to)."""
+
+    state: str | None = "open"
+    kind: str | None = None
+    assignee_id: int | None = None
+    work_center: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    urgent_only: bool = False
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: int
+    kind: str
+    status: str
+    urgent: bool
+    short_text: str
+    customer: str
+    assignee: str | None
+    work_center: str | None
+    due_at: datetime
+    created_at: datetime
+
+    def late(self, now: datetime) -> bool:
+        return self.status != CLOSED and self.due_at < now
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    rows: tuple[OrderRow, ...]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _conditions(q: OrderQuery) -> list:
+    where = []
+    if q.state == "open":
+        where.append(WorkOrder.status == CREATED)
+    elif q.state == "closed":
+        where.append(WorkOrder.status == CLOSED)
+    elif q.state == "in_process":
+        where.append(WorkOrder.status.in_(IN_PROCESS))
+    if q.kind:
+        where.append(WorkOrder.kind == q.kind)
+    if q.assignee_id is not None:
+        where.append(WorkOrder.assignee_id == q.assignee_id)
+    if q.work_center:
+        where.append(WorkOrder.work_center == q.work_center)
+    if q.created_from is not None:
+        where.append(WorkOrder.created_at >= q.created_from)
+    if q.created_to is not None:
+        where.append(WorkOrder.created_at < q.created_to)
+    if q.urgent_only:
+        where.append(WorkOrder.urgent.is_(True))
+    return where
+
+
+def order_of(q: OrderQuery) -> str:
+    """How a list is sorted, chosen so the filter's index already holds that order."""
+    if q.state in ("open", "in_process"):
+        return "due"  # the most pressing first
+    if q.state == "closed":
+        return "due_desc"
+    return "newest"
+
+
+_ORDERS = {
+    "due": (WorkOrder.due_at.asc(), WorkOrder.id.asc()),
+    "due_desc": (WorkOrder.due_at.desc(), WorkOrder.id.desc()),
+    "newest": (WorkOrder.created_at.desc(), WorkOrder.id.desc()),
+}
+ORDER_LABELS = {"due": "soonest end first", "due_desc": "latest end first",
+                "newest": "newest first"}
+
+
+def list_statement(q: OrderQuery, *, page: int = 1, page_size: int = 50) -> Select:
+    """One page, only the columns the list shows.
+
+    The page's ids are picked from work_order alone (an index holds the filter and the
+    order, so deep pages stay cheap); only those rows are joined to customer and agent.
+    """
+    order = _ORDERS[order_of(q)]
+    ids = (
+        select(WorkOrder.id)
+        .where(*_conditions(q))
+        .order_by(*order)
+        .limit(page_size)
+        .offset((max(page, 1) - 1) * page_size)
+    )
+    return (
+        select(
+            WorkOrder.id,
+            WorkOrder.kind,
+            WorkOrder.status,
+            WorkOrder.urgent,
+            WorkOrder.short_text,
+            Customer.name,
+            Agent.display_name,
+            WorkOrder.work_center,
+            WorkOrder.due_at,
+            WorkOrder.created_at,
+        )
+        .join(Customer, Customer.id == WorkOrder.customer_id)
+        .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
+        .where(WorkOrder.id.in_(ids.scalar_subquery()))
+        .order_by(*order)
+    )
+
+
+def count_statement(q: OrderQuery) -> Select:
+    return select(func.count()).select_from(WorkOrder).where(*_conditions(q))
+
+
+def list_orders(
+    *, session: Session, query: OrderQuery, page: int = 1, page_size: int = 50
+) -> OrderPage:
+    """One page of the filtered list and the total, clamped to the last page."""
+    total = session.execute(count_statement(query)).scalar_one()
+    last = max(1, -(-total // page_size))
+    page = min(max(page, 1), last)
+    rows = session.execute(list_statement(query, page=page, page_size=page_size)).all()
+    return OrderPage(tuple(OrderRow(*r) for r in rows), total, page, page_size)
+
+
+def day_bounds(day: date, zone: ZoneInfo | str) -> tuple[datetime, datetime]:
+    """The UTC instants where a local day starts and the next one starts."""
+    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    start = datetime.combine(day, time(0), tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tz)
+    return start.astimezone(UTC), end.astimezone(UTC)

@@ -1,0 +1,287 @@
+"""Callbacks by keys: start one from the sidebar, answer unsatisfied and open the complaint;
+retries and wrong numbers; snooze from the sidebar; the coverage view; reassignment."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from rich.cells import cell_len
+from sqlmodel import Session, select
+
+from seat import agents
+from seat.callbacks import CallbackPolicy, sidebar_callbacks
+from seat.models import Call, Callback, CallbackEvent, Complaint, PhoneNumber
+from seat.screens.call import CallScreen
+from seat.screens.callbacks import CallbacksScreen, ReassignForm, SnoozeForm
+from seat.screens.desk import DeskScreen
+from seat.screens.work_forms import ComplaintForm
+from seat.widgets.callback_items import (
+    WIDTH,
+    callable_prompt,
+    callback_options,
+    parse_option_id,
+    waiting_prompt,
+)
+from tests.conftest import NOW
+from tests.ui.helpers import settle
+from tests.ui.test_call_flow import choose
+
+POLICY = CallbackPolicy()
+
+
+async def _to_callback(pilot, app, world) -> None:
+    """Walk the queue with the arrow keys to Wang Fang's overdue callback."""
+    await pilot.press("s")
+    options = app.screen.query_one("#sidebar-list")
+    target = options.get_option_index(f"cb:1:{world['fang']}")
+    for _ in range(20):
+        if options.highlighted == target:
+            break
+        await pilot.press("down")
+    assert options.highlighted == target
+
+
+def _events(s: Session, callback_id: int) -> list[str]:
+    rows = s.exec(
+        select(CallbackEvent)
+        .where(CallbackEvent.callback_id == callback_id)
+        .order_by(CallbackEvent.id)
+    )
+    return [e.action for e in rows]
+
+
+async def test_unsatisfied_callback_opens_a_linked_complaint(make_seat, engine, clock, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await _to_callback(pilot, app, world)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CallScreen) and screen.state.script.id == "callback"
+        assert screen.state.callback_id == 1
+        await pilot.press("f2")  # opening -> satisfaction
+        await settle(pilot)
+        await choose(pilot, 3)  # unsatisfied
+        await pilot.press("tab")
+        await choose(pilot, 4)  # score 2
+        await pilot.press("f2")
+        await settle(pilot)
+        assert screen.state.stage.id == "improve"
+        await pilot.press(*"Technician came late twice")
+        await pilot.press("f7")  # open the complaint from the call
+        await settle(pilot)
+        assert isinstance(app.screen, ComplaintForm)
+        await pilot.press(*"Late twice for the washer repair", "tab", *"An apology and a date")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("f2")  # -> closing (unsatisfied)
+        await settle(pilot)
+        assert screen.state.stage.id == "close_unsatisfied"
+        await pilot.press("f2")  # -> wrap-up
+        await settle(pilot)
+        assert screen.state.outcome == "complaint_opened"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+
+    with Session(engine) as s:
+        complaint = s.exec(select(Complaint)).one()
+        call = s.get(Call, complaint.call_id)
+        callback = s.get(Callback, call.callback_id)
+        assert callback.id == 1 and callback.customer_id == world["fang"]
+        assert complaint.customer_id == world["fang"]
+        assert complaint.what_happened == "Late twice for the washer repair"
+        assert (call.direction, call.outcome, call.satisfaction) == (
+            "outbound",
+            "complaint_opened",
+            2,
+        )
+        assert (callback.status, callback.score, callback.attempts) == ("done", 2, 1)
+        assert callback.done_at == NOW
+        assert _events(s, 1) == ["attempt"]
+
+
+async def test_no_answer_then_busy_then_missed(make_seat, engine, clock, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        for tries, downs in enumerate((0, 1, 0), start=1):
+            await _to_callback(pilot, app, world)
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("f8")  # nobody answered: straight to wrap-up
+            await settle(pilot)
+            if downs:
+                await choose(pilot, downs)  # "busy" is one below "no answer"
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, DeskScreen)
+            with Session(engine) as s:
+                cb = s.get(Callback, 1)
+                assert cb.attempts == tries
+            if tries < 3:
+                assert cb.status == "open"
+                # Still on the sidebar: the retry is due within the day.
+                clock.set(cb.due_at)
+                await pilot.press("r")
+                await settle(pilot)
+        assert cb.status == "missed" and cb.last_outcome == "no_answer"
+        ids = [o.id for o in app.screen.query_one("#sidebar-list")._options]
+        assert f"cb:1:{world['fang']}" not in ids
+    with Session(engine) as s:
+        outcomes = [c.outcome for c in s.exec(select(Call).order_by(Call.id))]
+        assert outcomes == ["no_answer", "busy", "no_answer"]
+        assert _events(s, 1) == ["attempt", "attempt", "attempt", "missed"]
+
+
+async def test_wrong_number_flags_the_phone(make_seat, engine, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await _to_callback(pilot, app, world)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        await choose(pilot, 2)  # wrong number
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+    with Session(engine) as s:
+        number = s.exec(select(PhoneNumber).where(PhoneNumber.customer_id == world["fang"])).one()
+        assert number.wrong_number
+        assert s.get(Callback, 1).status == "missed"  # no other number to try
+
+
+async def test_snooze_from_the_sidebar(make_seat, engine, clock, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await _to_callback(pilot, app, world)
+        await pilot.press("z")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, SnoozeForm) and form.callback_id == 1
+        await pilot.press(*"+1d", "ctrl+s")  # no reason: refused at the field
+        await settle(pilot)
+        assert app.screen is form
+        assert "Say why" in str(form.query_one("#err-reason").render())
+        with Session(engine) as s:
+            assert s.get(Callback, 1).due_at == NOW - timedelta(hours=3)
+        # The cursor waits in the field with the message.
+        await pilot.press(*"Customer in hospital this week", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+    with Session(engine) as s:
+        cb = s.get(Callback, 1)
+        assert cb.due_at == NOW + timedelta(days=1)
+        assert cb.snooze_reason == "Customer in hospital this week"
+        assert _events(s, 1) == ["snooze"]
+
+
+async def test_coverage_view_and_agent_cannot_reassign(make_seat, engine, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        view = app.screen
+        assert isinstance(view, CallbacksScreen)
+        head = str(view.query_one("#cbv-head").render())
+        assert "coverage 0 %" in head and "1 not done" in head  # Wang Fang (VIP) is overdue
+        without = view.query_one("#cbv-without")
+        assert without.row_count == 1
+        assert view.check_action("reassign", ()) is False  # hidden from an agent's footer
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.screen is view
+        await pilot.press("2")  # the to-do list
+        await settle(pilot)
+        assert view.query_one("#cbv-todo").row_count == 2
+        await pilot.press("z")
+        await settle(pilot)
+        assert isinstance(app.screen, SnoozeForm)
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+    with Session(engine) as s:
+        assert s.get(Callback, 1).owner_id == world["li"]
+        assert s.exec(select(CallbackEvent)).all() == []
+
+
+async def test_supervisor_reassigns_from_the_coverage_view(make_seat, engine, world):
+    with Session(engine) as s:
+        agents.ensure_agent(session=s, name="zhou.chen", role="supervisor")
+        s.commit()
+    app = make_seat(agent="zhou.chen")
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        view = app.screen
+        assert view.check_action("reassign", ()) is True
+        await pilot.press("a")  # on the member without a done callback: Wang Fang
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ReassignForm) and form.callback_id == 1
+        await pilot.press("ctrl+s")  # nobody chosen
+        await settle(pilot)
+        assert "active agent" in str(form.query_one("#err-owner").render())
+        await choose(pilot, 2)  # Wang Wei
+        await pilot.press("tab", *"Li Na is on leave", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is view
+    with Session(engine) as s:
+        cb = s.get(Callback, 1)
+        assert cb.owner_id == world["wang"]
+        event = s.exec(select(CallbackEvent)).one()
+        assert event.action == "reassign" and "Li Na is on leave" in event.comment
+
+
+# -- the sidebar groups' rendering ----------------------------------------------------------
+
+
+@pytest.fixture
+def split(session, world):
+    session.add(
+        Callback(
+            customer_id=world["tom"],
+            owner_id=world["li"],
+            kind="complaint_follow_up",
+            reason="Dryer",
+            due_at=NOW - timedelta(minutes=20),
+            created_at=NOW - timedelta(days=1),
+        )
+    )
+    session.flush()
+    return sidebar_callbacks(session=session, agent_id=world["li"], now=NOW, policy=POLICY)
+
+
+def test_callable_and_waiting_prompts(split):
+    ready, waiting = split
+    local = lambda d: d.astimezone(ZoneInfo("Asia/Shanghai"))  # noqa: E731
+    overdue, due = (callable_prompt(c, NOW, local(c.due_at)) for c in ready)
+    assert overdue.plain.startswith("⚠ Wang Fang") and "overdue 3h00" in overdue.plain
+    assert due.plain.startswith("◷ 张敏") and "due 12:00" in due.plain
+    [tom] = waiting
+    text = waiting_prompt(tom, NOW, local(tom.opens_at))
+    assert text.plain.startswith("☾ Tom Baker") and "opens 17:00" in text.plain
+    tomorrow = waiting_prompt(tom, NOW, local(tom.opens_at + timedelta(days=1)))
+    assert "opens Tue 17:00" in tomorrow.plain
+    for prompt in (overdue, due, text, tomorrow):
+        assert all(cell_len(line.plain) <= WIDTH for line in prompt.split("\n"))
+
+
+def test_callback_options_ids(split):
+    ready, waiting = split
+    options = callback_options(ready, waiting, now=NOW, local=lambda d: d)
+    ids = [o.id for o in options if o is not None and o.id]
+    assert ids == ["cb:1:1", "cb:2:2", "cbw:3:3"]
+    headers = [str(o.prompt) for o in options if o is not None and o.disabled]
+    assert headers == ["Call now 1 late · 1 due", "Waiting for window 1"]
+    assert [parse_option_id(i) for i in ids] == [("cb", 1, 1), ("cb", 2, 2), ("cbw", 3, 3)]
+    assert parse_option_id("wo:3") is None and parse_option_id(None) is None

@@ -1,0 +1,172 @@
+"""Nothing lost: a call in progress is kept as a draft and offered back after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import pty
+import signal
+import struct
+import sys
+import termios
+import time
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from seat import drafts
+from seat.models import Call
+from seat.screens.call import CallScreen
+from seat.screens.confirm import ConfirmScreen
+from seat.screens.desk import DeskScreen
+from tests.ui.helpers import settle
+
+
+def draft_file(settings, agent: str = "li.na") -> Path:
+    return settings.drafts_dir / f"{agent}.json"
+
+
+async def wait_until(pilot, predicate, seconds: float = 5.0) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+    return predicate()
+
+
+async def test_draft_follows_typing_and_resumes(make_seat, settings, engine, clock, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"13800138000", "enter", "f2")
+        await settle(pilot)
+        await pilot.press("enter", "down", "down", "enter", "tab", *"Washer leaks")
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press(*"Third leak", "tab", *"A new washer", "ctrl+s")
+        await settle(pilot)
+        path = draft_file(settings)
+        assert await wait_until(
+            pilot, lambda: path.exists() and '"complaint"' in path.read_text("utf-8")
+        )
+        started = app.screen.state.started_at
+    # The first seat is gone (as if killed); the next start offers the call back.
+    data = json.loads(path.read_text("utf-8"))
+    assert data["stage_id"] == "discovery" and data["values"]["need_category"] == "repair"
+    assert data["created"][0][0] == "complaint"
+    clock.advance(minutes=3)
+    again = make_seat()
+    async with again.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        assert isinstance(again.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        screen = again.screen
+        assert isinstance(screen, CallScreen)
+        assert screen.state.stage_id == "discovery"
+        assert screen.state.started_at == started
+        assert screen.query_one("#sf-need_notes").value == "Washer leaks"
+        assert "complaint" in str(screen.query_one("#created").render())
+        for _ in range(3):
+            await pilot.press("f2")
+            await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(again.screen, DeskScreen)
+    assert not path.exists()
+    with Session(engine) as s:
+        call = s.exec(select(Call)).one()  # the complaint's call row, completed: not a second one
+        assert call.started_at == started and call.outcome == "complaint_opened"
+        assert "Washer leaks" in call.notes
+
+
+async def test_declining_a_draft_without_work_discards_it(make_seat, settings, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"13800138000", "enter")
+        await settle(pilot)
+        assert await wait_until(pilot, draft_file(settings).exists)
+    again = make_seat()
+    async with again.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(again.screen, DeskScreen)
+    assert not draft_file(settings).exists()
+
+
+def test_unreadable_draft_is_set_aside(tmp_path, world):
+    (tmp_path / "li.na.json").write_text("{not json", encoding="utf-8")
+    assert drafts.load(tmp_path, "li.na", {}) is None
+    assert (tmp_path / "li.na.unreadable.json").exists()
+
+
+F2 = b"\x1bOQ"
+
+
+def _read_screen(fd: int, seconds: float) -> bytes:
+    out = b""
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            time.sleep(0.05)
+            continue
+        except OSError:
+            break
+        out += chunk
+    return out
+
+
+def test_kill_9_mid_call_leaves_the_draft(tmp_path, db_url, engine, world):
+    """A real `seat` process in a terminal, killed with SIGKILL in the middle of a call."""
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "SEAT_DRAFTS_DIR": str(tmp_path / "d"),
+        "SEAT_CONFIG": str(tmp_path / "none.toml"),
+        "COLUMNS": "100",
+        "LINES": "34",
+    }
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a seat in a terminal
+        os.execvpe(
+            sys.executable, [sys.executable, "-m", "seat", "--db", db_url, "--agent", "li.na"], env
+        )
+    try:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 34, 100, 0, 0))
+        os.set_blocking(fd, False)
+        _read_screen(fd, 4.0)  # start-up
+        for keys, pause in (
+            (b"n", 1.0),
+            (b"13800138000\r", 1.5),
+            (F2, 1.0),
+            (b"\r", 0.5),
+            (b"\x1b[B\x1b[B\r", 0.5),
+            (b"\t", 0.5),
+            (b"Powder drawer leaks", 0.5),
+        ):
+            os.write(fd, keys)
+            _read_screen(fd, pause)
+        _read_screen(fd, 2.5)  # the draft is at most a second or two behind
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    from seat.config import Settings
+
+    directory = Settings(database_url=db_url, drafts_base=tmp_path / "d").drafts_dir
+    data = json.loads((directory / "li.na.json").read_text("utf-8"))
+    assert data["from_number"] == "+8613800138000"
+    assert data["stage_id"] == "discovery"
+    assert data["values"]["need_category"] == "repair"
+    assert data["values"]["need_notes"] == "Powder drawer leaks"

@@ -1,0 +1,95 @@
+"""Screen pop: `seat pop` in another process makes a running seat show the caller."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from dataclasses import replace
+
+from sqlmodel import Session, select
+
+from seat.app import make_app
+from seat.models import Presence, ScreenPop
+from seat.screens.call import CallScreen
+from seat.screens.customer_form import NewCustomerScreen
+from seat.screens.desk import DeskScreen
+from tests.ui.helpers import settle
+
+
+def pop(db_url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "seat", "pop", *args, "--db", db_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def wait_for(pilot, predicate, seconds: float = 10.0) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+    return predicate()
+
+
+async def test_pop_from_another_process_shows_the_caller(settings, clock, engine, db_url, world):
+    app = make_app(
+        settings=replace(settings, pop_poll_seconds=0.1), clock=clock, agent="li.na", engine=engine
+    )
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+        done = pop(db_url, "+86 138-0013-8000", "--agent", "li.na")
+        assert done.returncode == 0, done.stderr
+        assert "pop #" in done.stdout
+        assert await wait_for(pilot, lambda: isinstance(app.screen, CallScreen))
+        await settle(pilot)
+        screen = app.screen
+        assert screen.state.from_number == "+8613800138000"
+        assert screen.state.customer_id == world["fang"]
+        assert "Wang Fang" in screen.query_one("#card").border_title
+        assert screen.state.stage.phase == "greeting"  # ready to start the script
+    with Session(engine) as s:
+        row = s.exec(select(ScreenPop)).one()
+        assert row.claimed_by_id == world["li"] and row.claimed_at is not None
+        assert s.exec(select(Presence)).all() == []  # the seat left when it closed
+
+
+async def test_pop_of_unknown_number_offers_the_new_customer_form(
+    settings, clock, engine, db_url, world
+):
+    app = make_app(
+        settings=replace(settings, pop_poll_seconds=0.1), clock=clock, agent="li.na", engine=engine
+    )
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        assert pop(db_url, "139 8765 4321").returncode == 0  # no agent named: any free seat
+        assert await wait_for(pilot, lambda: isinstance(app.screen, NewCustomerScreen))
+        assert app.screen.value("phone") == "139 8765 4321"
+
+
+async def test_a_seat_on_a_call_does_not_take_a_pop(settings, clock, engine, db_url, world):
+    app = make_app(
+        settings=replace(settings, pop_poll_seconds=0.1), clock=clock, agent="li.na", engine=engine
+    )
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        call = app.screen
+        assert pop(db_url, "139 1234 5678").returncode == 0
+        await asyncio.sleep(0.6)
+        await pilot.pause()
+        assert app.screen is call
+    with Session(engine) as s:
+        assert s.exec(select(ScreenPop)).one().claimed_at is None
+
+
+def test_pop_refuses_bad_input(db_url, world):
+    bad = pop(db_url, "hello")
+    assert bad.returncode == 2 and "digits" in bad.stderr
+    nobody = pop(db_url, "13800138000", "--agent", "nobody")
+    assert nobody.returncode == 2 and "no agent" in nobody.stderr
