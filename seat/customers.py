@@ -84,6 +84,8 @@ GENDERS = ("female", "male", "other")
 # C0/C1 control characters, DEL and lone surrogates: invisible on screen, an ESC would drive
 # the agent's terminal when the text is shown, and a surrogate cannot even be stored.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# An address may span lines (spreadsheets export "Room 1203\r\n88 Century Ave").
+ADDRESS_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 # The caller lookup and the card run statements built once, with bound parameters: building
@@ -181,7 +183,7 @@ def create_customer(
         errors.update(exc.errors)
     if address and len(address) > 500:
         errors["address"] = "Address is too long (500 characters at most)."
-    elif address and CONTROL.search(address):
+    elif address and ADDRESS_CONTROL.search(address):
         errors["address"] = "Address contains control characters."
     if occupation and len(occupation.strip()) > 120:
         errors["occupation"] = "Occupation is too long (120 characters at most)."

@@ -50,6 +50,15 @@ def _storage_message(exc: OperationalError) -> str:
     return "The database could not be reached; your input is kept."
 
 
+@dataclass(frozen=True)
+class SidebarView:
+    ready: tuple  # seat.callbacks.CallableItem: callable now
+    waiting: tuple  # seat.callbacks.WaitingItem: inside the customer's rest hours
+    work_orders: tuple[work.WorkOrderItem, ...]
+    complaints: tuple  # seat.complaints.ComplaintDeadlineItem: deadline near or breached
+    complaints_open: int
+
+
 class StorageError(RuntimeError):
     """The database refused the work; the message is for the agent, the data is kept."""
 
@@ -382,8 +391,31 @@ class Desk:
 
     # -- the sidebar ------------------------------------------------------------------------
 
-    def sidebar(self, agent_id: int) -> work.SidebarData:
-        return self.run(lambda s: work.sidebar(session=s, agent_id=agent_id, now=self.now()))
+    def sidebar(self, agent_id: int) -> SidebarView:
+        """Everything the sidebar shows, in one short transaction."""
+        from seat import callbacks, complaints, sla
+
+        now = self.now()
+        cb_policy = callbacks.load_policy(self.settings)
+        sla_policy = sla.load_policy(self.settings)
+
+        def go(s: Session) -> SidebarView:
+            base = work.sidebar(session=s, agent_id=agent_id, now=now, with_callbacks=False)
+            ready, waiting = callbacks.sidebar_callbacks(
+                session=s, agent_id=agent_id, now=now, policy=cb_policy
+            )
+            near = complaints.sidebar_complaints(
+                session=s, agent_id=agent_id, now=now, policy=sla_policy
+            )
+            return SidebarView(
+                ready=tuple(ready),
+                waiting=tuple(waiting),
+                work_orders=base.work_orders,
+                complaints=tuple(near),
+                complaints_open=base.complaints_open,
+            )
+
+        return self.run(go)
 
     def work_order(self, work_order_id: int) -> dict[str, object] | None:
         """Every field of an order, with names, its lines and its events (oldest first)."""

@@ -237,10 +237,20 @@ class SidebarData:
 
 
 def sidebar(
-    *, session: Session, agent_id: int, now: datetime, horizon_hours: int = 24, limit: int = 50
+    *,
+    session: Session,
+    agent_id: int,
+    now: datetime,
+    horizon_hours: int = 24,
+    limit: int = 50,
+    with_callbacks: bool = True,
 ) -> SidebarData:
-    """The agent's due/overdue callbacks and open work orders (indexed, column-only)."""
-    cbs = session.execute(
+    """The agent's due/overdue callbacks and open work orders (indexed, column-only).
+
+    The seat's sidebar takes callbacks from seat.callbacks.sidebar_callbacks (which knows
+    rest hours) and passes with_callbacks=False.
+    """
+    cbs = [] if not with_callbacks else session.execute(
         select(
             Callback.id,
             Callback.customer_id,

@@ -292,7 +292,7 @@ def create_order(
     else:
         agent = session.get(Agent, assignee_id)
         if agent is None or not agent.active:
-            errors["assignee"] = "That person cannot take orders; choose another."
+            errors["assignee"] = "That person is not on the active roster; choose another."
     if due_at is None:
         errors.setdefault("due_at", "An expected end is required.")
     elif due_at <= now:
@@ -437,8 +437,8 @@ def move(
         allowed = ", ".join(s.label.lower() for s in allowed_steps(wo.kind, wo.status))
         where = STATUS_LABELS.get(wo.status, wo.status)
         raise ValidationError(
-            {"status": f"Not possible from '{where}'"
-             + (f"; next can be: {allowed}." if allowed else "; the order is closed.")}
+            {"status": f"The order is at '{where}'"
+             + (f"; the next step is: {allowed}." if allowed else " and stays closed.")}
         )
     if step.supervisor:
         roles.require_supervisor(agent, f"decide on '{wo.short_text}' ({step.label.lower()})")
@@ -566,10 +566,10 @@ def reassign(
     """Hand the order to someone else; recorded with both names."""
     wo, _agent = _load(session, work_order_id, agent_id, expected_version)
     if wo.status == CLOSED:
-        raise ValidationError({"assignee": "The order is closed; reopen is not possible."})
+        raise ValidationError({"assignee": "The order is closed; open a new one instead."})
     new = session.get(Agent, assignee_id)
     if new is None or not new.active:
-        raise ValidationError({"assignee": "That person cannot take orders; choose another."})
+        raise ValidationError({"assignee": "That person is not on the active roster; choose another."})
     if wo.assignee_id == assignee_id:
         raise ValidationError({"assignee": f"The order is already with {new.display_name}."})
     old = session.get(Agent, wo.assignee_id) if wo.assignee_id else None

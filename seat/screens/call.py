@@ -447,6 +447,11 @@ class CallScreen(Screen[int | None]):
     def on_sidebar_callback_chosen(self, event: Sidebar.CallbackChosen) -> None:
         self.notify("Finish this call first (wrap-up, ctrl+s); then start the callback.")
 
+    def on_sidebar_complaint_chosen(self, event: Sidebar.ComplaintChosen) -> None:
+        from seat.screens.complaint import ComplaintScreen
+
+        self.app.push_screen(ComplaintScreen(event.complaint_id))
+
     def on_sidebar_work_order_chosen(self, event: Sidebar.WorkOrderChosen) -> None:
         self.app.push_screen(WorkOrderScreen(event.work_order_id))
 

@@ -226,6 +226,11 @@ class DeskScreen(Screen[None]):
         self.query_one(Sidebar).refresh_data()
         self.load_recent()
 
+    def on_sidebar_complaint_chosen(self, event: Sidebar.ComplaintChosen) -> None:
+        from seat.screens.complaint import ComplaintScreen
+
+        self.app.push_screen(ComplaintScreen(event.complaint_id), self._call_ended)
+
     def on_sidebar_work_order_chosen(self, event: Sidebar.WorkOrderChosen) -> None:
         self.app.push_screen(WorkOrderScreen(event.work_order_id))
 

@@ -190,7 +190,7 @@ class WorkOrderListScreen(Screen[None]):
         yield Label("", id="orders-filters")
         yield DataTable(id="orders", cursor_type="row", zebra_stripes=True)
         yield Label("", id="orders-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()

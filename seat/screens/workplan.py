@@ -104,7 +104,7 @@ class WorkPlanScreen(Screen[None]):
         yield Label("", id="plan-title")
         yield DataTable(id="plan", cursor_type="row", zebra_stripes=True)
         yield Label("", id="plan-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def desk(self) -> Any:
@@ -153,7 +153,7 @@ class WorkPlanScreen(Screen[None]):
         table.clear(columns=True)
         last = "Technician" if many else "Service address"
         job = max(14, self.size.width - 60)
-        for label, width in (("#", 6), ("Start", 5), ("End", 12), ("Customer", 10),
+        for label, width in (("#", 7), ("Start", 5), ("End", 12), ("Customer", 10),
                              ("Job", job), (last, 14)):
             table.add_column("Address" if label == "Service address" else label, width=width,
                              key=label)

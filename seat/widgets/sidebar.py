@@ -13,8 +13,10 @@ from textual.message import Message
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from seat.desk import StorageError
-from seat.work import CallbackItem, SidebarData, WorkOrderItem
+from seat.desk import SidebarView, StorageError
+from seat.widgets.callback_items import WAITING_PREFIX, callback_options, parse_option_id
+from seat.widgets.complaint_items import complaint_prompt, complaints_header
+from seat.work import CallbackItem, WorkOrderItem
 
 
 def _ago(delta_minutes: int) -> str:
@@ -83,8 +85,12 @@ class Sidebar(Vertical):
         work_order_id: int
 
     @dataclass
+    class ComplaintChosen(Message):
+        complaint_id: int
+
+    @dataclass
     class Refreshed(Message):
-        data: SidebarData
+        data: SidebarView
 
     def compose(self) -> ComposeResult:
         yield Label("My queue", classes="title", id="sidebar-title")
@@ -112,27 +118,18 @@ class Sidebar(Vertical):
         event.stop()
         self.show(event.data)
 
-    def show(self, data: SidebarData) -> None:
+    def show(self, data: SidebarView) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
         now = desk.now()
         options = self.query_one(OptionList)
         keep = options.highlighted_option.id if options.highlighted_option else None
-        overdue = [c for c in data.callbacks if c.overdue(now)]
-        due = [c for c in data.callbacks if not c.overdue(now)]
-        items: list[Option | None] = [
-            Option(
-                Text(f"Callbacks {len(overdue)} late · {len(due)} due", style="bold"),
-                disabled=True,
-            )
-        ]
-        for c in overdue + due:
-            items.append(
-                Option(
-                    callback_prompt(c, now, desk.local(c.due_at)), id=f"cb:{c.id}:{c.customer_id}"
-                )
-            )
-        if not data.callbacks:
-            items.append(Option(Text("  nothing due", style="dim"), disabled=True))
+        items = callback_options(data.ready, data.waiting, now=now, local=desk.local)
+        if data.complaints:
+            items.append(None)
+            items.append(Option(complaints_header(data.complaints), disabled=True))
+            for c in data.complaints:
+                prompt = complaint_prompt(c, now, desk.local(c.deadline))
+                items.append(Option(prompt, id=f"cp:{c.id}"))
         items.append(None)
         urgent = sum(1 for w in data.work_orders if w.urgent)
         items.append(
@@ -157,8 +154,17 @@ class Sidebar(Vertical):
         event.stop()
         oid = event.option.id or ""
         kind, _, rest = oid.partition(":")
-        if kind == "cb":
-            cb_id, _, cust = rest.partition(":")
-            self.post_message(self.CallbackChosen(int(cb_id), int(cust)))
+        callback = parse_option_id(oid)
+        if callback is not None:
+            prefix, cb_id, customer_id = callback
+            if prefix == WAITING_PREFIX:
+                self.notify(
+                    "The customer is inside their rest hours: wait for the window (or z snoozes).",
+                    severity="warning",
+                )
+                return
+            self.post_message(self.CallbackChosen(cb_id, customer_id))
         elif kind == "wo":
             self.post_message(self.WorkOrderChosen(int(rest)))
+        elif kind == "cp":
+            self.post_message(self.ComplaintChosen(int(rest)))

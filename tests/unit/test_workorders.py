@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -652,3 +653,16 @@ def test_domain_modules_do_not_import_textual():
                          check=True, timeout=60)
     assert out.stdout.strip() == "[]"
 
+
+
+def test_policy_shipped_defaults_and_overrides(tmp_path, settings, monkeypatch):
+    monkeypatch.setenv("SEAT_CONFIG", str(tmp_path / "nowhere" / "config.toml"))
+    shipped = workorders.load_policy(settings)
+    assert shipped == workorders.Policy()  # data/policy/work_orders.toml says the defaults
+    own = replace(settings, policy_dir=tmp_path)
+    (tmp_path / "work_orders.toml").write_text(
+        'work_centers = ["BJ-REPAIR"]\n[reason_codes]\nX01 = "broken glass"\n', encoding="utf-8"
+    )
+    assert workorders.load_policy(own) == workorders.Policy(("BJ-REPAIR",), {"X01": "broken glass"})
+    (tmp_path / "work_orders.toml").write_text("work_centers = [", encoding="utf-8")
+    assert workorders.load_policy(own) == workorders.Policy()  # a broken file: the defaults
