@@ -17,6 +17,9 @@ BUSY_TIMEOUT_MS = 10_000
 
 def make_engine(url: str, *, migrate: bool = True, echo: bool = False) -> Engine:
     """Build the engine for a SQLAlchemy URL; SQLite gets WAL, a busy timeout and FKs."""
+    from seat import textguard
+
+    textguard.install()
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url not in ("sqlite://", "sqlite:///:memory:"):

@@ -22,6 +22,7 @@ from seat.models import (
     WorkOrder,
     WorkOrderKind,
 )
+from seat.textguard import FORBIDDEN
 
 WORK_ORDER_KINDS = tuple(k.value for k in WorkOrderKind)
 MAX_TEXT = 20000
@@ -31,6 +32,8 @@ def _required(errors: dict[str, str], key: str, value: str | None, label: str, l
     text = (value or "").strip()
     if not text:
         errors[key] = f"{label} is required."
+    elif FORBIDDEN.search(text):
+        errors[key] = f"{label} contains control characters; retype it."
     elif len(text) > limit:
         errors[key] = f"{label} is too long ({limit} characters at most)."
     return text

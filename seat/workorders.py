@@ -569,7 +569,9 @@ def reassign(
         raise ValidationError({"assignee": "The order is closed; open a new one instead."})
     new = session.get(Agent, assignee_id)
     if new is None or not new.active:
-        raise ValidationError({"assignee": "That person is not on the active roster; choose another."})
+        raise ValidationError(
+            {"assignee": "That person is not on the active roster; choose another."}
+        )
     if wo.assignee_id == assignee_id:
         raise ValidationError({"assignee": f"The order is already with {new.display_name}."})
     old = session.get(Agent, wo.assignee_id) if wo.assignee_id else None

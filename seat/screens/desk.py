@@ -35,6 +35,13 @@ def welcome() -> Text:
     return text
 
 
+def _cut(text: str, width: int) -> Text:
+    """At most `width` cells (CJK counts double), never half a character."""
+    cell = Text(text, no_wrap=True)
+    cell.truncate(width, overflow="ellipsis")
+    return cell
+
+
 class DeskScreen(Screen[None]):
     BINDINGS = [
         Binding(
@@ -89,7 +96,9 @@ class DeskScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("When", "Customer", "Need", "Outcome")
+        # Fixed widths: a long (or CJK) name must not push the outcome off an 80x24 screen.
+        for label, width in (("When", 11), ("Customer", 14), ("Need", 10), ("Outcome", 18)):
+            table.add_column(label, width=width)
         self._hello()
         self.load_recent()
         self.query_one("#sidebar OptionList").focus()
@@ -125,7 +134,7 @@ class DeskScreen(Screen[None]):
             who = r.customer or desk.display_phone(r.from_number) or "-"
             table.add_row(
                 f"{desk.local(r.started_at):%m-%d %H:%M}",
-                Text(who, overflow="ellipsis", no_wrap=True),
+                _cut(who, 14),
                 r.need_category or "-",
                 (r.outcome or "-").replace("_", " "),
             )
