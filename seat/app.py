@@ -55,6 +55,8 @@ class SeatApp(App[None]):
     def _open_desk(self) -> None:
         self.push_screen(DeskScreen())
         self._offer_resume()
+        if self.desk.settings.schedule_on_start:
+            self.schedule_callbacks()
         settings = self.desk.settings
         self.beat()
         self.set_interval(settings.heartbeat_seconds, self.beat)
@@ -102,6 +104,19 @@ class SeatApp(App[None]):
             ),
             decided,
         )
+
+    @work(thread=True, exclusive=True, group="scheduler")
+    def schedule_callbacks(self) -> None:
+        """The callback rules (satisfaction, birthdays, churn, follow-ups), idempotent."""
+        from seat import callbacks
+
+        try:
+            report = callbacks.run_scheduler(self.desk)
+        except (callbacks.PolicyError, StorageError) as exc:
+            self.call_from_thread(self.notify, str(exc), title="Callbacks", severity="error")
+            return
+        if report.created:
+            self.call_from_thread(self.notify, report.summary(), title="Callbacks")
 
     # -- presence and screen pops (seat pop NUMBER) ---------------------------------------------
 

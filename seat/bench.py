@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sqlite3
 import statistics
@@ -124,6 +125,10 @@ class Report:
     optional_at_import: list[str] = field(default_factory=list)
     optional_at_ready: list[str] = field(default_factory=list)
     slow: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    """Rows in the database as timed (the callback rules add callbacks to the seeded ones)."""
+    load: tuple[float, float] = (0.0, 0.0)
+    """The machine's 1-minute load average when the timing began and when it ended."""
     sidebar_split: list[tuple[str, float]] = field(default_factory=list)
     """p50 ms of each sidebar part alone (seat side)."""
     startup_phases: dict[str, float] = field(default_factory=dict)
@@ -175,26 +180,35 @@ def _counts(db: Path) -> dict[str, int]:
         con.close()
 
 
+def _read_meta(meta: Path) -> dict[str, Any] | None:
+    try:
+        known = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return None
+    return known if isinstance(known, dict) else None
+
+
 def ensure_database(
     db: Path, size: Size, *, real_now: datetime, say: Callable[[str], None] = lambda _m: None
 ) -> tuple[datetime, bool]:
-    """Build the benchmark database, or reuse it when its counts match; (seed clock, reused).
+    """Build the benchmark database, or reuse it while it is as built; (seed clock, reused).
 
-    A file this module did not build (no .bench.json beside it) is never deleted.
+    Building seeds `size`, then runs the callback rules once, as a seat's first start does
+    (they add callbacks), so every later run times the same rows. A file this module did not
+    build (no .bench.json beside it) is refused and never deleted.
     """
     meta = _meta_path(db)
     if db.exists():
         counts = _counts(db)
-        known = json.loads(meta.read_text()) if meta.exists() else None
-        if counts == asdict(size):
-            at = datetime.fromisoformat(known["now"]) if known else bench_now(real_now)
-            return at, True
+        known = _read_meta(meta)
         if known is None:
             raise BenchError(
                 f"{db} holds other data ({counts['customers']:,} customers, "
                 f"{counts['calls']:,} calls) and was not built by seat bench; pass another --db"
             )
-        say(f"{db} has other counts; rebuilding it")
+        if known.get("size") == asdict(size) and known.get("counts") == counts:
+            return datetime.fromisoformat(known["now"]), True
+        say(f"{db} is not as seat bench built it (another size, or a seat added rows); rebuilding")
         for stale in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), meta):
             stale.unlink(missing_ok=True)
     from seat.config import sqlite_url
@@ -214,11 +228,28 @@ def ensure_database(
             now=at,
             progress=say,
         )
+        say(f"seeded {db} in {report.seconds:.0f} s; running the callback rules once")
+        _first_start(engine, sqlite_url(db), at)
     finally:
         engine.dispose()
-    meta.write_text(json.dumps({**asdict(size), "now": at.isoformat()}))
-    say(f"seeded {db} in {report.seconds:.0f} s")
+    meta.write_text(
+        json.dumps({"size": asdict(size), "counts": _counts(db), "now": at.isoformat()})
+    )
     return at, False
+
+
+def _first_start(engine: Any, url: str, at: datetime) -> None:
+    """What the first seat to open the database does to it: the callback rules' rows."""
+    try:
+        from seat.callbacks import run_scheduler
+    except ImportError:
+        return
+    from seat.clock import FixedClock
+    from seat.config import Settings
+    from seat.desk import Desk
+
+    desk = Desk(engine=engine, clock=FixedClock(at), settings=Settings(database_url=url))
+    run_scheduler(desk)
 
 
 # -- the wallboard query set (the supervisor console will own these) ------------------------
@@ -437,11 +468,22 @@ def _raw_card(con: sqlite3.Connection, customer_id: int, calls: int) -> list[Any
 
 
 def _sidebar_parts(desk: Desk) -> list[tuple[str, Callable[[Session, int, datetime], object]]]:
-    """work.sidebar, plus the callback and complaint sidebars where they exist."""
+    """What Desk.sidebar runs, one by one: work.sidebar (orders and the complaint count; its
+    callbacks when the callback sidebar is missing), the callback and complaint sidebars."""
+    import inspect
+
     from seat import work
 
+    own_callbacks = "with_callbacks" not in inspect.signature(work.sidebar).parameters
     parts: list[tuple[str, Callable[[Session, int, datetime], object]]] = [
-        ("work.sidebar", lambda s, a, now: work.sidebar(session=s, agent_id=a, now=now))
+        (
+            "work.sidebar",
+            lambda s, a, now: (
+                work.sidebar(session=s, agent_id=a, now=now)
+                if own_callbacks
+                else work.sidebar(session=s, agent_id=a, now=now, with_callbacks=False)
+            ),
+        )
     ]
     try:
         from seat.callbacks import load_policy, sidebar_callbacks
@@ -456,7 +498,7 @@ def _sidebar_parts(desk: Desk) -> list[tuple[str, Callable[[Session, int, dateti
             )
         )
     except (ImportError, AttributeError):
-        pass
+        own_callbacks = True
     try:
         from seat.complaints import sidebar_complaints
         from seat.sla import load_policy as sla_policy
@@ -693,12 +735,14 @@ def run(
     report = Report(
         db=db, size=size, now=now, reused=reused, rounds=rounds, startup_rounds=startup_rounds
     )
+    report.counts = _counts(db)
     url = sqlite_url(db)
     settings = Settings(database_url=url, local_timezone=ZONE)
     engine = make_engine(url)
     desk = Desk(engine=engine, clock=FixedClock(now), settings=settings)
     con = _raw_connect(db)
     logged: list[int] = []
+    load_before = _load()
     try:
         agent_id = desk.run(lambda s: agents.get_by_name(session=s, name=AGENT)).id  # type: ignore[union-attr]
         heavy = desk.run(lambda s: s.execute(select(Customer.id).order_by(Customer.id)).scalar())
@@ -732,8 +776,8 @@ def run(
         parts = _sidebar_parts(desk)
         report.sidebar_parts = [name for name, _ in parts]
 
-        def seat_sidebar(_i: int) -> object:
-            return desk.run(lambda s: [fn(s, agent_id, now) for _, fn in parts])
+        def seat_sidebar(_i: int) -> object:  # the seat's own query set, one transaction
+            return desk.sidebar(agent_id)
 
         raw_sidebar = _raw_sidebar(con, agent_id, now, report.sidebar_parts)
         for name, fn in parts:
@@ -741,7 +785,7 @@ def run(
                         lambda _i: None, max(1, rounds // 3))  # fmt: skip
             report.sidebar_split.append((name, one.seat.p50))
         report.rows.append(
-            _pair(f"sidebar ({len(parts)} parts, 1 agent)", seat_sidebar, raw_sidebar, rounds, 5.0)
+            _pair("sidebar: Desk.sidebar, 1 agent", seat_sidebar, raw_sidebar, rounds, 5.0)
         )
 
         say("timing: logging a call")
@@ -810,7 +854,16 @@ def run(
     report.rows.extend(_process_rows(url, db, now, startup_rounds, report))
     say("import profile")
     report.import_total_ms, report.import_top, report.optional_at_import = import_profile()
+    report.load = (load_before, _load())
     return report
+
+
+def _load() -> float:
+    """Other work on the machine shows in p99 first: the figures say how busy it was."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not on every platform
+        return 0.0
 
 
 def _sample_numbers(con: sqlite3.Connection, n: int) -> list[str]:
@@ -846,10 +899,11 @@ def _raw_sidebar(
         statuses = _in(OPEN_STATUSES)
 
     def go(_i: int) -> object:
-        out = [con.execute(SQL_SIDEBAR[0], (agent_id, horizon)).fetchall()]
-        out += [con.execute(sql, (agent_id,)).fetchall() for sql in SQL_SIDEBAR[1:]]
+        out = [con.execute(sql, (agent_id,)).fetchall() for sql in SQL_SIDEBAR[1:]]
         if "callbacks.sidebar_callbacks" in parts:
             out.append(con.execute(SQL_SIDEBAR_CALLBACKS, (agent_id, horizon)).fetchall())
+        else:
+            out.append(con.execute(SQL_SIDEBAR[0], (agent_id, horizon)).fetchall())
         if statuses:
             rows = con.execute(
                 SQL_SIDEBAR_COMPLAINTS[0].format(statuses=statuses), (agent_id,)
@@ -978,13 +1032,20 @@ def _ms(value: float) -> str:
     return f"{value:.2f}"
 
 
+def _scheduled(report: Report) -> str:
+    extra = report.counts.get("callbacks", report.size.callbacks) - report.size.callbacks
+    return f" (+{extra:,} callbacks by the callback rules)" if extra else ""
+
+
 def format_report(report: Report) -> str:
     local = report.now.astimezone(ZoneInfo(ZONE))
     lines = [
         f"seat bench · {report.db} ({'reused' if report.reused else 'built'})",
-        f"{report.size.describe()}",
+        report.size.describe() + _scheduled(report),
         f"clock pinned to {local:%a %Y-%m-%d %H:%M} {ZONE}; {report.rounds} rounds per query "
         f"figure, {report.startup_rounds} per process figure; times in ms; targets on p99",
+        f"{os.cpu_count()} CPUs, load average {report.load[0]:.1f} at the start, "
+        f"{report.load[1]:.1f} at the end",
         "",
         f"{'':36}{'seat':>20}   {'plain sqlite3':>20}",
         f"{'what':36}{'p50':>6}{'p99':>7}{'mean':>7}   {'p50':>6}{'p99':>7}{'mean':>7}"

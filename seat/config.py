@@ -25,6 +25,7 @@ class Settings:
     refresh_seconds: float = 3.0
     pop_poll_seconds: float = 0.5
     heartbeat_seconds: float = 5.0
+    schedule_on_start: bool = True  # run the callback rules when a seat opens
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)

@@ -181,6 +181,19 @@ class Desk:
 
         return self.run(go)
 
+    def dial_number(self, customer_id: int) -> str | None:
+        """The number to call a customer on: the first one not flagged as a wrong number."""
+        from seat.models import PhoneNumber
+
+        return self.run(
+            lambda s: s.execute(
+                select(PhoneNumber.e164)
+                .where(PhoneNumber.customer_id == customer_id)
+                .order_by(PhoneNumber.wrong_number, PhoneNumber.id)
+                .limit(1)
+            ).scalar()
+        )
+
     def display_phone(self, e164: str | None) -> str:
         return phone.display(e164, self.settings.region) if e164 else ""
 

@@ -342,3 +342,35 @@ class Presence(SQLModel, table=True):
     started_at: datetime
     heartbeat_at: datetime
 
+
+
+class CustomerChange(SQLModel, table=True):
+    """变更查询: every change to a customer's phone, address or tier (who, when, old, new).
+
+    Append-only: the app writes rows and never edits or deletes them.
+    """
+
+    __tablename__ = "customer_change"
+    __table_args__ = (Index("ix_customer_change_customer_at", "customer_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    at: datetime
+    field: str = Field(max_length=32)  # phone / address / second_address / tier / ...
+    old: str | None = Field(default=None, max_length=500)
+    new: str | None = Field(default=None, max_length=500)
+
+
+class AccessLog(SQLModel, table=True):
+    """A masked phone number or address revealed outside a call: who, when, why."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_customer_at", "customer_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    customer_id: int = Field(foreign_key="customer.id")
+    at: datetime
+    what: str = Field(max_length=32)  # phone / address
+    reason: str = Field(max_length=500)

@@ -60,7 +60,11 @@ def engine(db_url: str):
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return replace(
-        Settings(), database_url=db_url, refresh_seconds=3600, drafts_base=tmp_path / "drafts"
+        Settings(),
+        database_url=db_url,
+        refresh_seconds=3600,
+        drafts_base=tmp_path / "drafts",
+        schedule_on_start=False,  # tests that want the scheduler run it on purpose
     )
 
 

@@ -286,7 +286,13 @@ class CallScreen(Screen[int | None]):
 
     def _wrapup_widgets(self) -> list[Widget]:
         suggested = self.state.outcome or self.state.suggested_outcome({k for k, _ in self.created})
-        options = [(OUTCOME_LABELS[o], o) for o in OUTCOMES]
+        # Busy and wrong number are outcomes of dialling out, not of a call that came in.
+        outbound_only = {"busy", "wrong_number"}
+        options = [
+            (OUTCOME_LABELS[o], o)
+            for o in OUTCOMES
+            if self.state.direction == "outbound" or o not in outbound_only
+        ]
         notes = TextArea(self.state.notes, id="notes")
         return [
             Label("Wrap-up", id="stage-title"),

@@ -16,20 +16,23 @@ from seat.screens.details import FindCustomerScreen, WorkOrderScreen
 from seat.widgets.sidebar import Sidebar
 
 KEYS = (
-    ("n", "take a call"),
-    ("f", "find a customer"),
-    ("s", "my queue: ↑↓, Enter opens"),
-    ("r", "refresh"),
-    ("ctrl+p", "every command"),
-    ("q", "quit"),
+    ("n", "take a call", "f", "find a customer"),
+    ("s", "my queue", "z", "snooze callback"),
+    ("c", "complaints", "t", "statistics"),
+    ("w", "work orders", "p", "work plan"),
+    ("b", "callbacks", "r", "refresh"),
+    ("^p", "all commands", "q", "quit"),
 )
 
 
 def welcome() -> Text:
+    """Every desk key, two to a line (the footer has room for the main ones only)."""
     text = Text()
-    for i, (key, what) in enumerate(KEYS):
-        text.append(f"{key:>6} ", style="bold")
-        text.append(what)
+    for i, (k1, what1, k2, what2) in enumerate(KEYS):
+        text.append(f"{k1:>2} ", style="bold")
+        text.append(f"{what1:<16}")
+        text.append(f"{k2:>2} ", style="bold")
+        text.append(what2)
         if i < len(KEYS) - 1:
             text.append("\n")
     return text
@@ -52,9 +55,18 @@ class DeskScreen(Screen[None]):
             id="desk.new_call",
         ),
         Binding("f", "find", "Find", tooltip="Look up a customer by phone", id="desk.find"),
-        Binding("s", "focus_queue", "Queue", tooltip="Move to the sidebar queue", id="desk.queue"),
+        Binding(
+            "s",
+            "focus_queue",
+            "Queue",
+            tooltip="Move to the sidebar queue",
+            id="desk.queue",
+            show=False,
+        ),
         Binding("w", "work_orders", "Orders", tooltip="The work order list", id="desk.orders"),
-        Binding("p", "work_plan", "Plan", tooltip="The daily work plan", id="desk.plan"),
+        Binding(
+            "p", "work_plan", "Plan", tooltip="The daily work plan", id="desk.plan", show=False
+        ),
         Binding(
             "b", "callbacks", "Callbacks", tooltip="Callback coverage, to-do", id="desk.callbacks"
         ),
@@ -62,15 +74,27 @@ class DeskScreen(Screen[None]):
             "z", "snooze", "Snooze", tooltip="Snooze the highlighted callback", id="desk.snooze"
         ),
         Binding(
-            "c", "complaints", "Complaints", tooltip="Open complaints: mine, all, approvals",
+            "c",
+            "complaints",
+            "Complaints",
+            tooltip="Open complaints: mine, all, approvals",
             id="desk.complaints",
         ),
         Binding(
-            "t", "complaint_stats", "Statistics", tooltip="Complaint statistics by category",
+            "t",
+            "complaint_stats",
+            "Statistics",
+            tooltip="Complaint statistics by category",
             id="desk.complaint_stats",
+            show=False,
         ),
         Binding(
-            "r", "refresh", "Refresh", tooltip="Reload queue and recent calls", id="desk.refresh"
+            "r",
+            "refresh",
+            "Refresh",
+            tooltip="Reload queue and recent calls",
+            id="desk.refresh",
+            show=False,
         ),
         Binding("q", "app.quit", "Quit", tooltip="Leave the seat", id="desk.quit"),
     ]
@@ -97,7 +121,7 @@ class DeskScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         # Fixed widths: a long (or CJK) name must not push the outcome off an 80x24 screen.
-        for label, width in (("When", 11), ("Customer", 14), ("Need", 10), ("Outcome", 18)):
+        for label, width in (("When", 11), ("Customer", 10), ("Need", 8), ("Outcome", 9)):
             table.add_column(label, width=width)
         self._hello()
         self.load_recent()
@@ -134,9 +158,9 @@ class DeskScreen(Screen[None]):
             who = r.customer or desk.display_phone(r.from_number) or "-"
             table.add_row(
                 f"{desk.local(r.started_at):%m-%d %H:%M}",
-                _cut(who, 14),
-                r.need_category or "-",
-                (r.outcome or "-").replace("_", " "),
+                _cut(who, 10),
+                _cut(r.need_category or "-", 8),
+                _cut((r.outcome or "-").replace("_", " "), 9),
             )
 
     # -- actions ----------------------------------------------------------------------------
@@ -212,6 +236,7 @@ class DeskScreen(Screen[None]):
         if cb_id is None:
             self.notify("Highlight a callback in the queue first (s, ↑↓).", severity="warning")
             return
+
         def snoozed(result: int | None) -> None:
             if result is not None:
                 self.notify(f"Callback #{result} snoozed.")
@@ -255,7 +280,7 @@ class DeskScreen(Screen[None]):
         if cb is None or card is None:
             self.notify("That callback is gone.", severity="warning")
             return
-        number = card.phones[0] if card.phones else None
+        number = desk.dial_number(event.customer_id)
         script_id = "callback" if "callback" in desk.scripts else "inbound"
         state = desk.new_call(
             agent_id=self.app.agent.id,  # type: ignore[attr-defined]

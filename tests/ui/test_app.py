@@ -108,3 +108,22 @@ async def test_busy_database_keeps_the_wrapup_and_retry_saves(make_seat, engine,
         assert isinstance(app.screen, DeskScreen)
     with Session(engine) as s:
         assert s.exec(select(Call)).one().notes == "Asked about opening hours"
+
+
+async def test_seat_runs_the_callback_scheduler_on_start(settings, clock, engine, world):
+    from sqlmodel import func
+
+    from seat.models import Callback
+
+    with Session(engine) as s:
+        before = s.exec(select(func.count()).select_from(Callback)).one()
+    app = make_app(settings=replace(settings, schedule_on_start=True), clock=clock,
+                   agent="li.na", engine=engine)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+    with Session(engine) as s:
+        keys = s.exec(select(Callback.source_key).where(Callback.source_key.is_not(None))).all()
+        after = s.exec(select(func.count()).select_from(Callback)).one()
+    # Wang Fang (VIP) has a birthday on 11-30: the rules schedule her greeting.
+    assert any(k.startswith("birthday:") for k in keys)
+    assert after > before

@@ -28,6 +28,20 @@ DOMAIN = [
     "seat.clock",
     "seat.demo",
     "seat.importer",
+    "seat.workorders",
+    "seat.workplan",
+    "seat.complaints",
+    "seat.sla",
+    "seat.wording",
+    "seat.callbacks",
+    "seat.seats",
+    "seat.drafts",
+    "seat.ops",
+    "seat.textguard",
+    "seat.roles",
+    "seat.export",
+    "seat.reports.complaints",
+    "seat.reports.callbacks",
 ]
 DOMAIN = [m for m in DOMAIN if importlib.util.find_spec(m) is not None]
 
