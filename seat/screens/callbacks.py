@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -183,7 +184,9 @@ def _cell(value: object, desk) -> object:  # noqa: ANN001
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, str):
-        return Text(value, no_wrap=True, overflow="ellipsis")
+        # Plain text measured by cells: a Text renderable is measured differently while its
+        # tab is hidden, which made column widths depend on timing.
+        return value if cell_len(value) <= 24 else set_cell_size(value, 23) + "…"
     return value
 
 
