@@ -20,6 +20,8 @@ from seat.desk import AgentInfo, Desk, StorageError
 from seat.screens.agent_picker import AgentPickerScreen
 from seat.screens.desk import DeskScreen
 
+START_SCHEDULER_AFTER = 3.0  # seconds
+
 
 class SeatApp(App[None]):
     TITLE = "seat"
@@ -56,7 +58,8 @@ class SeatApp(App[None]):
         self.push_screen(DeskScreen())
         self._offer_resume()
         if self.desk.settings.schedule_on_start:
-            self.schedule_callbacks()
+            # After the desk is up: the rules take a second of CPU on a big floor.
+            self.set_timer(START_SCHEDULER_AFTER, self.schedule_callbacks)
         settings = self.desk.settings
         self.beat()
         self.set_interval(settings.heartbeat_seconds, self.beat)

@@ -190,10 +190,26 @@ def policy_from_dict(raw: dict[str, Any], *, home_zone: str = "Asia/Shanghai") -
     return policy
 
 
+_cache: dict[tuple[Path, str], tuple[int, CallbackPolicy]] = {}
+
+
 def load_policy(settings: Settings) -> CallbackPolicy:
-    """The deployment's callback policy (PolicyError names the file and the problem)."""
+    """The deployment's callback policy (PolicyError names the file and the problem).
+
+    Parsed once per file version: the sidebar asks on every refresh.
+    """
     path = policy_file(settings, "callbacks")
-    return _load(path, settings.local_timezone)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = -1
+    key = (path, settings.local_timezone)
+    cached = _cache.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    policy = _load(path, settings.local_timezone)
+    _cache[key] = (stamp, policy)
+    return policy
 
 
 def _load(path: Path, home_zone: str) -> CallbackPolicy:

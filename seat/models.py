@@ -121,10 +121,14 @@ class PhoneNumber(SQLModel, table=True):
 
 
 class Call(SQLModel, table=True):
-    __table_args__ = (Index("ix_call_customer_started", "customer_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_call_customer_started", "customer_id", "started_at"),
+        # An agent's last calls and calls today (desk, wallboard): seek, no sort.
+        Index("ix_call_agent_started", "agent_id", "started_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    agent_id: int = Field(foreign_key="agent.id", index=True)
+    agent_id: int = Field(foreign_key="agent.id")
     customer_id: int | None = Field(default=None, foreign_key="customer.id")
     from_number: str | None = Field(default=None, max_length=20)
     direction: str = Field(default="inbound", max_length=16)

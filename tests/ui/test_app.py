@@ -110,16 +110,22 @@ async def test_busy_database_keeps_the_wrapup_and_retry_saves(make_seat, engine,
         assert s.exec(select(Call)).one().notes == "Asked about opening hours"
 
 
-async def test_seat_runs_the_callback_scheduler_on_start(settings, clock, engine, world):
+async def test_seat_runs_the_callback_scheduler_on_start(settings, clock, engine, world,
+                                                         monkeypatch):
+    import asyncio
+
     from sqlmodel import func
 
     from seat.models import Callback
 
     with Session(engine) as s:
         before = s.exec(select(func.count()).select_from(Callback)).one()
+    monkeypatch.setattr("seat.app.START_SCHEDULER_AFTER", 0.05)
     app = make_app(settings=replace(settings, schedule_on_start=True), clock=clock,
                    agent="li.na", engine=engine)
     async with app.run_test() as pilot:
+        await settle(pilot)
+        await asyncio.sleep(0.2)
         await settle(pilot)
     with Session(engine) as s:
         keys = s.exec(select(Callback.source_key).where(Callback.source_key.is_not(None))).all()
