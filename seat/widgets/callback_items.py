@@ -14,16 +14,10 @@ from rich.text import Text
 from textual.widgets.option_list import Option
 
 from seat.callbacks import CallableItem, WaitingItem
+from seat.widgets.lines import two_lines
 
-WIDTH = 26  # seat/widgets/sidebar.py: the sidebar is 32 wide, its list 26 cells of text
 CALLABLE_PREFIX = "cb"  # Enter starts the callback (the sidebar's CallbackChosen)
 WAITING_PREFIX = "cbw"  # inside rest hours: not to be dialled; can still be snoozed
-
-
-def _two_lines(first: Text, second: Text) -> Text:
-    for line in (first, second):
-        line.truncate(WIDTH, overflow="ellipsis")
-    return Text("\n").join([first, second])
 
 
 def _ago(minutes: int) -> str:
@@ -47,7 +41,7 @@ def callable_prompt(item: CallableItem, now: datetime, local_due: datetime) -> T
     when = f"overdue {_ago(minutes)}" if overdue else f"due {local_due:%H:%M}"
     first = Text.assemble((f"{symbol} ", style), item.customer_name)
     second = Text.assemble("  ", (when, style), (f" · {_kind(item.kind)}", "dim"))
-    return _two_lines(first, second)
+    return two_lines(first, second)
 
 
 def waiting_prompt(item: WaitingItem, now: datetime, local_opens: datetime) -> Text:
@@ -58,7 +52,7 @@ def waiting_prompt(item: WaitingItem, now: datetime, local_opens: datetime) -> T
     second = Text.assemble(
         "  ", (f"opens {day}{local_opens:%H:%M}", "dim"), (f" · {_kind(item.kind)}", "dim")
     )
-    return _two_lines(first, second)
+    return two_lines(first, second)
 
 
 def callable_header(ready: Sequence[CallableItem], now: datetime) -> Text:

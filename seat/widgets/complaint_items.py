@@ -9,9 +9,7 @@ from rich.text import Text
 
 from seat.complaints import ComplaintDeadlineItem
 from seat.sla import format_span
-
-WIDTH = 26
-"""The sidebar's usable width in cells (see seat/widgets/sidebar.py)."""
+from seat.widgets.lines import two_lines
 
 LOOK: dict[str, tuple[str, str]] = {
     "red": ("⚠", "bold red"),  # breached
@@ -19,13 +17,6 @@ LOOK: dict[str, tuple[str, str]] = {
     "ok": ("◷", "green"),
 }
 CLOCK_WORDS = {"first_reply": "reply", "solution": "solution", "callback": "callback"}
-
-
-def _two_lines(first: Text, second: Text) -> Text:
-    """Each line cut to the sidebar's width by cell (CJK counts double), never wrapped."""
-    for line in (first, second):
-        line.truncate(WIDTH, overflow="ellipsis")
-    return Text("\n").join([first, second])
 
 
 def complaint_prompt(item: ComplaintDeadlineItem, now: datetime, local: datetime) -> Text:
@@ -40,7 +31,7 @@ def complaint_prompt(item: ComplaintDeadlineItem, now: datetime, local: datetime
     first = Text.assemble((f"{symbol} ", style), f"#{item.id} {item.customer_name}")
     tail = " · paused" if item.paused else f" · {local:%m-%d %H:%M}"
     second = Text.assemble("  ", (when, style), (tail, "dim"))
-    return _two_lines(first, second)
+    return two_lines(first, second)
 
 
 def complaints_header(items: Sequence[ComplaintDeadlineItem]) -> Text:

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from seat.desk import SidebarView, StorageError
 from seat.widgets.callback_items import WAITING_PREFIX, callback_options, parse_option_id
 from seat.widgets.complaint_items import complaint_prompt, complaints_header
+from seat.widgets.lines import two_lines
 from seat.work import CallbackItem, WorkOrderItem
 
 
@@ -28,16 +29,6 @@ def _ago(delta_minutes: int) -> str:
     return f"{m // 1440}d"
 
 
-WIDTH = 26
-
-
-def _two_lines(first: Text, second: Text) -> Text:
-    """Each line cut to the sidebar's width by cell (CJK counts double), never wrapped."""
-    for line in (first, second):
-        line.truncate(WIDTH, overflow="ellipsis")
-    return Text("\n").join([first, second])
-
-
 def callback_prompt(item: CallbackItem, now: datetime, local: datetime) -> Text:
     overdue = item.overdue(now)
     minutes = int((item.due_at - now).total_seconds() // 60)
@@ -45,7 +36,7 @@ def callback_prompt(item: CallbackItem, now: datetime, local: datetime) -> Text:
     when = f"overdue {_ago(minutes)}" if overdue else f"due {local:%H:%M}"
     first = Text.assemble((f"{symbol} ", style), item.customer_name)
     second = Text.assemble("  ", (when, style), (f" · {item.kind.replace('_', ' ')}", "dim"))
-    return _two_lines(first, second)
+    return two_lines(first, second)
 
 
 def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Text:
@@ -62,7 +53,7 @@ def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Te
     second = Text.assemble(
         "  ", (" · ".join(tags), style or "dim"), (f" · {item.customer_name}", "dim")
     )
-    return _two_lines(first, second)
+    return two_lines(first, second)
 
 
 class Sidebar(Vertical):

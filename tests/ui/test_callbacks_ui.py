@@ -18,12 +18,12 @@ from seat.screens.callbacks import CallbacksScreen, ReassignForm, SnoozeForm
 from seat.screens.desk import DeskScreen
 from seat.screens.work_forms import ComplaintForm
 from seat.widgets.callback_items import (
-    WIDTH,
     callable_prompt,
     callback_options,
     parse_option_id,
     waiting_prompt,
 )
+from seat.widgets.lines import WIDTH
 from tests.conftest import NOW
 from tests.ui.helpers import settle
 from tests.ui.test_call_flow import choose

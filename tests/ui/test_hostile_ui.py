@@ -21,7 +21,8 @@ from seat.models import Call, Callback, Complaint, Customer, WorkOrder
 from seat.screens.call import CallScreen
 from seat.screens.customer_form import NewCustomerScreen
 from seat.screens.desk import DeskScreen
-from seat.widgets.sidebar import WIDTH, callback_prompt, work_order_prompt
+from seat.widgets.lines import WIDTH
+from seat.widgets.sidebar import callback_prompt, work_order_prompt
 from seat.work import CallbackItem, WorkOrderItem
 from tests.conftest import NOW
 from tests.ui.helpers import settle
