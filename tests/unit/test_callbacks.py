@@ -220,7 +220,7 @@ def _completed_by_event(session, world, days_ago: float) -> str:
             agent_id=world["wang"],
             at=NOW - timedelta(days=days_ago),
             action="complete",
-            from_status="department_replied",
+            from_status="replied",
             to_status="completed",
         )
     )
