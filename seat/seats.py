@@ -13,7 +13,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlmodel import Session
 
 from seat.models import Presence, ScreenPop
@@ -50,7 +50,8 @@ def claim_next(*, session: Session, now: datetime, agent_id: int) -> Pop | None:
                 ScreenPop.created_at <= now - FALLBACK,
             ),
         )
-        .order_by((ScreenPop.agent_id == agent_id).desc(), ScreenPop.id)
+        # Own pops first; CASE, because NULL = x sorts differently on SQLite and PostgreSQL.
+        .order_by(case((ScreenPop.agent_id == agent_id, 0), else_=1), ScreenPop.id)
         .limit(3)
     ).all()
     for pop_id, e164, target in candidates:
