@@ -21,6 +21,7 @@ KEYS = (
     ("c", "complaints", "t", "statistics"),
     ("w", "work orders", "p", "work plan"),
     ("b", "callbacks", "r", "refresh"),
+    ("v", "wallboard", "g", "trends"),
     ("^p", "all commands", "q", "quit"),
 )
 
@@ -94,6 +95,22 @@ class DeskScreen(Screen[None]):
             "Refresh",
             tooltip="Reload queue and recent calls",
             id="desk.refresh",
+            show=False,
+        ),
+        Binding(
+            "v",
+            "wallboard",
+            "Wallboard",
+            tooltip="Live queues of the whole floor (supervisors)",
+            id="desk.wallboard",
+            show=False,
+        ),
+        Binding(
+            "g",
+            "trends",
+            "Trends",
+            tooltip="Daily and weekly statistics with charts",
+            id="desk.trends",
             show=False,
         ),
         Binding("q", "app.quit", "Quit", tooltip="Leave the seat", id="desk.quit"),
@@ -220,6 +237,16 @@ class DeskScreen(Screen[None]):
         from seat.screens.workplan import WorkPlanScreen
 
         self.app.push_screen(WorkPlanScreen(), lambda _: self.action_refresh())
+
+    def action_wallboard(self) -> None:
+        from seat.screens.wallboard import WallboardScreen
+
+        self.app.push_screen(WallboardScreen(), lambda _: self.action_refresh())
+
+    def action_trends(self) -> None:
+        from seat.screens.statistics import StatisticsScreen
+
+        self.app.push_screen(StatisticsScreen())
 
     def action_focus_queue(self) -> None:
         self.query_one("#sidebar OptionList").focus()
