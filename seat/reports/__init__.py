@@ -4,4 +4,4 @@ The command line (`seat report NAME --from --to --format`) and the statistics sc
 call that function, so the screen and the export always show the same numbers.
 """
 
-REPORTS = ("complaints", "callbacks")
+REPORTS = ("complaints", "callbacks", "summary")

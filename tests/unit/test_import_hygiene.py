@@ -42,6 +42,11 @@ DOMAIN = [
     "seat.export",
     "seat.reports.complaints",
     "seat.reports.callbacks",
+    "seat.reports.summary",
+    "seat.trends",
+    "seat.supervisor",
+    "seat.privacy",
+    "seat.i18n",
 ]
 DOMAIN = [m for m in DOMAIN if importlib.util.find_spec(m) is not None]
 

@@ -1,0 +1,465 @@
+"""Daily and weekly trends for the statistics screen and `seat report summary`.
+
+Four measures over local dates `date_from`..`date_to` (both included) in the desk's zone:
+calls (count, average handling time from start to end), complaints registered by
+category, callback completion (callbacks that fell due by now: done of due) and
+satisfaction (the 1-5 scores given on calls). Weeks start on Monday; the first and last
+week are cut to the range. Days without data count as zero.
+
+The database does the counting: one GROUP BY per local day, folded into weeks here. A
+local day is found in SQL from the UTC offset, which is constant between the zone's
+transitions, so the range is split at them (SQLite); PostgreSQL converts with the zone name.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, extract, func, literal, select
+from sqlmodel import Session
+
+from seat.config import Settings
+from seat.export import Table
+from seat.i18n import N_, _
+from seat.models import Agent, Call, Callback, CallbackStatus, Complaint
+
+NOT_CLASSIFIED = N_("(not classified)")
+
+
+class Step(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+
+
+class Measure(StrEnum):
+    CALLS = "calls"
+    COMPLAINTS = "complaints"
+    CALLBACKS = "callbacks"
+    SATISFACTION = "satisfaction"
+
+
+MEASURE_TITLES = {
+    Measure.CALLS: N_("Calls"),
+    Measure.COMPLAINTS: N_("Complaints by category"),
+    Measure.CALLBACKS: N_("Callback completion"),
+    Measure.SATISFACTION: N_("Satisfaction"),
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """One day, or the days of one Monday-based week that lie in the range."""
+
+    start: date
+    end: date  # included
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%m-%d}"
+
+
+@dataclass(frozen=True)
+class CallPoint:
+    period: Period
+    calls: int
+    ended: int
+    """Calls with an end time: the ones the average handling time is taken over."""
+    seconds: float
+    """Handling time of the ended calls, added up."""
+
+    @property
+    def avg_seconds(self) -> int | None:
+        return round(self.seconds / self.ended) if self.ended else None
+
+
+@dataclass(frozen=True)
+class ComplaintPoint:
+    period: Period
+    counts: tuple[int, ...]
+    """Per category, in the order of ComplaintSeries.categories."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True)
+class ComplaintSeries:
+    categories: tuple[str, ...]
+    """Labels of the categories that occur in the range, policy order first."""
+    points: tuple[ComplaintPoint, ...]
+
+
+@dataclass(frozen=True)
+class CallbackPoint:
+    period: Period
+    due: int
+    done: int
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.done / self.due, 1) if self.due else None
+
+
+@dataclass(frozen=True)
+class SatisfactionPoint:
+    period: Period
+    scored: int
+    score_sum: int
+
+    @property
+    def average(self) -> float | None:
+        return round(self.score_sum / self.scored, 2) if self.scored else None
+
+
+@dataclass(frozen=True)
+class Trends:
+    date_from: date
+    date_to: date
+    step: Step
+    calls: tuple[CallPoint, ...]
+    complaints: ComplaintSeries
+    callbacks: tuple[CallbackPoint, ...]
+    satisfaction: tuple[SatisfactionPoint, ...]
+
+
+# -- periods and local days ------------------------------------------------------------------
+
+
+def periods(date_from: date, date_to: date, step: Step | str) -> list[Period]:
+    """The days, or the Monday-based weeks cut to the range, from `date_from` to `date_to`."""
+    if date_to < date_from:
+        raise ValueError(_("The end date is before the start date."))
+    if Step(step) == Step.DAY:
+        return [
+            Period(date_from + timedelta(days=i), date_from + timedelta(days=i))
+            for i in range((date_to - date_from).days + 1)
+        ]
+    out: list[Period] = []
+    start = date_from
+    while start <= date_to:
+        sunday = start + timedelta(days=6 - start.weekday())
+        out.append(Period(start, min(sunday, date_to)))
+        start = sunday + timedelta(days=1)
+    return out
+
+
+def bounds(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the local dates from..to inclusive."""
+    start = datetime.combine(date_from, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def _offset(at: datetime, zone: ZoneInfo) -> int:
+    return int(at.astimezone(zone).utcoffset().total_seconds())  # type: ignore[union-attr]
+
+
+def offset_spans(
+    start: datetime, end: datetime, zone: ZoneInfo
+) -> list[tuple[datetime, datetime, int]]:
+    """[start, end) cut where the zone's UTC offset changes: (from, to, offset seconds)."""
+    probe = timedelta(hours=6)  # zones never change their offset twice in six hours
+    spans: list[tuple[datetime, datetime, int]] = []
+    lo, off = start, _offset(start, zone)
+    at = start
+    while at + probe < end:
+        nxt = at + probe
+        if _offset(nxt, zone) != off:
+            a, b = int(at.timestamp()), int(nxt.timestamp())
+            while b - a > 1:
+                mid = (a + b) // 2
+                if _offset(datetime.fromtimestamp(mid, UTC), zone) == off:
+                    a = mid
+                else:
+                    b = mid
+            cut = datetime.fromtimestamp(b, UTC)
+            spans.append((lo, cut, off))
+            lo, off = cut, _offset(cut, zone)
+        at = nxt
+    spans.append((lo, end, off))
+    return spans
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _per_day(
+    session: Session,
+    column: Any,
+    *,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    aggregates: Sequence[Any],
+    where: Sequence[Any] = (),
+    by: Sequence[Any] = (),
+) -> dict[tuple[Any, ...], list[float]]:
+    """Sums per (local day, *by) of `aggregates` (counts and sums only, so spans add up)."""
+    out: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0] * len(aggregates))
+    if end <= start:
+        return out
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    spans: Iterable[tuple[datetime, datetime, int | None]] = (
+        offset_spans(start, end, zone) if sqlite else [(start, end, None)]
+    )
+    for lo, hi, off in spans:
+        day = (
+            func.date(column, f"{off:+d} seconds")
+            if off is not None
+            # Inlined, not bound: PostgreSQL sees two parameters in SELECT and GROUP BY as
+            # different expressions. A ZoneInfo key is a tz database name, safe to quote.
+            else func.date(func.timezone(literal(zone.key, literal_execute=True), column))
+        )
+        query = (
+            select(day, *by, *aggregates)
+            .where(column >= lo, column < hi, *where)
+            .group_by(day, *by)
+        )
+        for row in session.execute(query):
+            key = (_as_date(row[0]), *row[1 : 1 + len(by)])
+            sums = out[key]
+            for i, value in enumerate(row[1 + len(by) :]):
+                sums[i] += float(value or 0)
+    return out
+
+
+def _fold(days: dict[tuple[Any, ...], list[float]], spans: list[Period], width: int
+          ) -> list[list[float]]:  # fmt: skip
+    """Per period, the sums of its days (keys are (day,))."""
+    index = {}
+    for i, p in enumerate(spans):
+        for n in range((p.end - p.start).days + 1):
+            index[p.start + timedelta(days=n)] = i
+    out = [[0.0] * width for _ in spans]
+    for (day, *_rest), sums in days.items():
+        if day in index:
+            row = out[index[day]]
+            for i, v in enumerate(sums):
+                row[i] += v
+    return out
+
+
+def _seconds(session: Session, start: Any, end: Any) -> Any:
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    return extract("epoch", end - start)
+
+
+# -- the four measures -------------------------------------------------------------------------
+
+
+def _call_sums(
+    session: Session, date_from: date, date_to: date, zone: ZoneInfo, step: Step | str
+) -> tuple[list[Period], list[list[float]]]:
+    """Per period: calls, ended calls, handling seconds, scored calls, sum of scores."""
+    start, end = bounds(date_from, date_to, zone)
+    spans = periods(date_from, date_to, step)
+    days = _per_day(
+        session, Call.started_at, zone=zone, start=start, end=end,
+        aggregates=[
+            func.count(), func.count(Call.ended_at),
+            func.sum(_seconds(session, Call.started_at, Call.ended_at)),
+            func.count(Call.satisfaction), func.sum(Call.satisfaction),
+        ],
+        # Lets SQLite seek ix_call_agent_started per agent instead of reading every call.
+        where=[Call.agent_id.in_(select(Agent.id))],
+    )  # fmt: skip
+    return spans, _fold(days, spans, 5)
+
+
+def _call_points(spans: list[Period], sums: list[list[float]]) -> tuple[CallPoint, ...]:
+    return tuple(
+        CallPoint(p, int(n), int(ended), float(secs))
+        for p, (n, ended, secs, _s, _t) in zip(spans, sums, strict=True)
+    )
+
+
+def _score_points(spans: list[Period], sums: list[list[float]]) -> tuple[SatisfactionPoint, ...]:
+    return tuple(
+        SatisfactionPoint(p, int(n), int(total))
+        for p, (_c, _e, _s, n, total) in zip(spans, sums, strict=True)
+    )
+
+
+def calls(
+    *, session: Session, date_from: date, date_to: date, zone: ZoneInfo, step: Step | str
+) -> tuple[CallPoint, ...]:
+    """Calls started per period, with the average handling time (start to end, seconds)."""
+    return _call_points(*_call_sums(session, date_from, date_to, zone, step))
+
+
+def satisfaction(
+    *, session: Session, date_from: date, date_to: date, zone: ZoneInfo, step: Step | str
+) -> tuple[SatisfactionPoint, ...]:
+    """Scores (1-5) given on calls started per period: how many, and their average."""
+    return _score_points(*_call_sums(session, date_from, date_to, zone, step))
+
+
+def complaints(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    zone: ZoneInfo,
+    step: Step | str,
+    categories: Sequence[tuple[str, str]] = (),
+) -> ComplaintSeries:
+    """Complaints registered per period and category; `categories` are the policy's
+    (id, label) pairs, which give the order and the labels."""
+    start, end = bounds(date_from, date_to, zone)
+    spans = periods(date_from, date_to, step)
+    days = _per_day(
+        session, Complaint.created_at, zone=zone, start=start, end=end,
+        aggregates=[func.count()], by=[Complaint.category],
+    )  # fmt: skip
+    seen = {key[1] for key, sums in days.items() if sums[0]}
+    order = [cid for cid, _label in categories if cid in seen]
+    order += sorted(c for c in seen if c is not None and c not in order)
+    if None in seen:
+        order.append(None)  # type: ignore[arg-type]
+    labels = dict(categories)
+    columns = {cid: i for i, cid in enumerate(order)}
+    per: list[list[float]] = [[0.0] * len(order) for _ in spans]
+    for cid, index in columns.items():
+        folded = _fold({k: v for k, v in days.items() if k[1] == cid}, spans, 1)
+        for row, (n,) in zip(per, folded, strict=True):
+            row[index] = n
+    names = tuple(_(NOT_CLASSIFIED) if cid is None else labels.get(cid, cid) for cid in order)
+    return ComplaintSeries(
+        names,
+        tuple(
+            ComplaintPoint(p, tuple(int(n) for n in row)) for p, row in zip(spans, per, strict=True)
+        ),
+    )
+
+
+def callbacks(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    zone: ZoneInfo,
+    step: Step | str,
+    now: datetime,
+) -> tuple[CallbackPoint, ...]:
+    """Callbacks that fell due per period up to `now` (cancelled ones left out): how many,
+    and how many of them are done."""
+    start, end = bounds(date_from, date_to, zone)
+    spans = periods(date_from, date_to, step)
+    days = _per_day(
+        session, Callback.due_at, zone=zone, start=start, end=min(end, now),
+        aggregates=[
+            func.count(), func.sum(case((Callback.status == CallbackStatus.DONE, 1), else_=0)),
+        ],
+        where=[Callback.status != CallbackStatus.CANCELLED],
+    )  # fmt: skip
+    return tuple(
+        CallbackPoint(p, int(due), int(done))
+        for p, (due, done) in zip(spans, _fold(days, spans, 2), strict=True)
+    )
+
+
+def trends(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    step: Step | str,
+    zone: ZoneInfo,
+    now: datetime,
+    categories: Sequence[tuple[str, str]] = (),
+) -> Trends:
+    """All four measures for one range and step (the calls table is read once)."""
+    spans, sums = _call_sums(session, date_from, date_to, zone, step)
+    common: dict[str, Any] = dict(
+        session=session, date_from=date_from, date_to=date_to, zone=zone, step=step
+    )
+    return Trends(
+        date_from=date_from,
+        date_to=date_to,
+        step=Step(step),
+        calls=_call_points(spans, sums),
+        complaints=complaints(**common, categories=categories),
+        callbacks=callbacks(**common, now=now),
+        satisfaction=_score_points(spans, sums),
+    )
+
+
+def load(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    step: Step | str,
+    settings: Settings,
+    now: datetime,
+) -> Trends:
+    """trends() in the settings' zone with the complaint policy's categories: what the
+    statistics screen and `seat report summary` both show."""
+    from seat import sla
+
+    policy = sla.load_policy(settings)
+    return trends(
+        session=session, date_from=date_from, date_to=date_to, step=step,
+        zone=ZoneInfo(settings.local_timezone), now=now,
+        categories=[(c.id, c.label) for c in policy.categories],
+    )  # fmt: skip
+
+
+# -- tables: the same rows on screen and in the export -------------------------------------------
+
+
+def table(data: Trends, measure: Measure | str) -> Table:
+    """One measure as a table: a row per period (its first day) and a total row."""
+    measure = Measure(measure)
+    first = _("Day") if data.step == Step.DAY else _("Week of")
+    by = _("by day") if data.step == Step.DAY else _("by week")
+    title = f"{_(MEASURE_TITLES[measure])} {by}"
+    meta = {"from": data.date_from, "to": data.date_to}
+    total = _("Total")
+    if measure == Measure.CALLS:
+        rows: list[list[Any]] = [[p.period.start, p.calls, p.avg_seconds] for p in data.calls]
+        whole = CallPoint(
+            Period(data.date_from, data.date_to),
+            sum(p.calls for p in data.calls),
+            sum(p.ended for p in data.calls),
+            sum(p.seconds for p in data.calls),
+        )
+        rows.append([total, whole.calls, whole.avg_seconds])
+        return Table(title, [first, _("Calls"), _("Avg handling s")], rows, meta)
+    if measure == Measure.COMPLAINTS:
+        series = data.complaints
+        rows = [[p.period.start, *p.counts, p.total] for p in series.points]
+        sums = [sum(p.counts[i] for p in series.points) for i in range(len(series.categories))]
+        rows.append([total, *sums, sum(sums)])
+        return Table(title, [first, *series.categories, _("Total")], rows, meta)
+    if measure == Measure.CALLBACKS:
+        rows = [[p.period.start, p.due, p.done, p.percent] for p in data.callbacks]
+        done = CallbackPoint(
+            Period(data.date_from, data.date_to),
+            sum(p.due for p in data.callbacks),
+            sum(p.done for p in data.callbacks),
+        )
+        rows.append([total, done.due, done.done, done.percent])
+        return Table(title, [first, _("Due"), _("Done"), _("Done %")], rows, meta)
+    rows = [[p.period.start, p.scored, p.average] for p in data.satisfaction]
+    scores = SatisfactionPoint(
+        Period(data.date_from, data.date_to),
+        sum(p.scored for p in data.satisfaction),
+        sum(p.score_sum for p in data.satisfaction),
+    )
+    rows.append([total, scores.scored, scores.average])
+    return Table(title, [first, _("Scored"), _("Avg score")], rows, meta)
+
+
+def tables(data: Trends) -> list[Table]:
+    """The four measures' tables, in the order the screen offers them."""
+    return [table(data, m) for m in Measure]
