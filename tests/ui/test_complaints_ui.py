@@ -374,15 +374,25 @@ async def test_list_pages_and_scopes(make_seat, engine, world, boss):
         await settle(pilot)
         assert "page 2/2" in title() and table.row_count == 50
         assert not screen.check_action("page", (1,))
-        await pilot.press("a")
+        await pilot.press("a")  # an agent sees their own queue only
         await settle(pilot)
-        assert "All open complaints · 120 · page 1/3" in title()
-        await pilot.press("right_square_bracket", "right_square_bracket")
-        await settle(pilot)
-        assert table.row_count == 20
+        assert "My open complaints" in title()
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, DeskScreen)
+    app = make_seat(agent="zhao.lei")  # the supervisor sees every queue
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#cl-table")
+        await pilot.press("a")
+        await settle(pilot)
+        assert "All open complaints · 120 · page 1/3" in str(screen.query_one("#cl-title").render())
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        assert table.row_count == 20
 
 
 async def test_statistics_screen_shows_the_report(make_seat, engine, world, settings):

@@ -1,0 +1,139 @@
+"""One agent's queue as their supervisor sees it: open callbacks, complaints, work orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label
+
+from seat import sla, supervisor
+from seat.desk import StorageError
+from seat.i18n import N_, _
+from seat.supervisor import QueueItem
+
+KINDS = {"callback": N_("callback"), "complaint": N_("complaint"), "order": N_("order")}
+
+
+class AgentQueueScreen(Screen[None]):
+    """Enter opens the case: a complaint, an order, or a callback's reassign form."""
+
+    BINDINGS = [
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to the wallboard"),
+                id="agent_queue.back"),
+        Binding("f5", "reload", N_("Refresh"), tooltip=N_("Read the queue again"),
+                id="agent_queue.refresh"),
+    ]  # fmt: skip
+
+    DEFAULT_CSS = """
+    AgentQueueScreen #aq-head { height: 1; width: 100%; background: $boost; padding: 0 1;
+                                text-style: bold; }
+    AgentQueueScreen DataTable { height: 1fr; }
+    """
+
+    @dataclass
+    class Loaded(Message):
+        items: list[QueueItem]
+
+    def __init__(self, agent_id: int, name: str) -> None:
+        super().__init__()
+        self.agent_id = agent_id
+        self.agent_name = name
+        self.policy = sla.Policy()
+
+    def compose(self) -> ComposeResult:
+        yield Label(_("Queue of {name}").format(name=self.agent_name), id="aq-head")
+        yield DataTable(id="aq-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        me = self.app.agent  # type: ignore[attr-defined]
+        if not supervisor.may_see_queue(me, me.id, self.agent_id):
+            self.notify(_("Only a supervisor can see another agent's queue."), severity="error")
+            self.call_after_refresh(self.action_back)
+            return
+        try:
+            self.policy = sla.load_policy(desk.settings)
+        except sla.PolicyError:
+            self.policy = sla.Policy(calendar=sla.Calendar(desk.zone))
+        table = self.query_one(DataTable)
+        for key, label, width in (("kind", N_("Kind"), 9), ("id", N_("#"), 5),
+                                  ("what", N_("What"), 38), ("due", N_("Due"), 13)):  # fmt: skip
+            table.add_column(_(label), width=width, key=key)
+        table.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="agent-queue")
+    def load(self) -> None:
+        desk = self.app.desk  # type: ignore[attr-defined]
+        try:
+            items = desk.run(
+                lambda s: supervisor.agent_queue(
+                    session=s, agent_id=self.agent_id, now=desk.now(), policy=self.policy
+                )
+            )
+        except StorageError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.post_message(self.Loaded(items))
+
+    def on_agent_queue_screen_loaded(self, event: Loaded) -> None:
+        event.stop()
+        desk = self.app.desk  # type: ignore[attr-defined]
+        table = self.query_one(DataTable)
+        line = table.cursor_row
+        table.clear()
+        for item in event.items:
+            due = f"{desk.local(item.due_at):%m-%d %H:%M}" if item.due_at else "-"
+            table.add_row(
+                _(KINDS[item.kind]),
+                str(item.id),
+                Text(item.text, no_wrap=True, overflow="ellipsis"),
+                Text(("⚠ " if item.late else "  ") + due, style="bold red" if item.late else ""),
+                key=f"{item.kind}:{item.id}",
+            )
+        if event.items:
+            table.move_cursor(row=min(line, len(event.items) - 1))
+        self.query_one("#aq-head", Label).update(
+            _("Queue of {name} · {n} open").format(name=self.agent_name, n=len(event.items))
+        )
+
+    @on(DataTable.RowSelected)
+    def open_row(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        kind, _sep, rest = (event.row_key.value or "").partition(":")
+        if not rest.isdigit():
+            return
+        row_id = int(rest)
+        if kind == "complaint":
+            from seat.screens.complaint import ComplaintScreen
+
+            self.app.push_screen(ComplaintScreen(row_id))
+        elif kind == "order":
+            from seat.screens.work_order import WorkOrderScreen
+
+            self.app.push_screen(WorkOrderScreen(row_id))
+        elif kind == "callback":
+            from seat.screens.callbacks import ReassignForm
+
+            try:
+                agents = self.app.desk.assignable()  # type: ignore[attr-defined]
+            except StorageError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.app.push_screen(ReassignForm(row_id, agents))
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.dismiss(None)

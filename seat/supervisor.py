@@ -1,0 +1,461 @@
+"""The supervisor's console: the wallboard's data and who may see whose queue.
+
+Everything here is column-only selects and pure arithmetic, so the wallboard can read it
+from a worker thread every few seconds. Lists come a page at a time with their totals.
+No Textual: the screens read through these functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from seat import complaints, seats, sla
+from seat.i18n import _
+from seat.models import (
+    CLOSED_COMPLAINT_STATUSES,
+    OPEN_WORK_ORDER_EXCLUDES,
+    Agent,
+    Call,
+    Callback,
+    CallbackStatus,
+    Complaint,
+    Customer,
+    WorkOrder,
+    level_for,
+)
+from seat.roles import HasRole, is_supervisor, require_supervisor
+
+ZONE = "Asia/Shanghai"
+PAGE = 50
+T = TypeVar("T")
+STATE_RANK = {"call": 0, "wrapup": 1, "desk": 2}
+"""A person with two seats open shows the busiest one."""
+
+
+# -- who may see what -----------------------------------------------------------------------
+
+
+def require_wallboard(agent: HasRole) -> None:
+    """PermissionDenied (with the text for the agent) unless a supervisor."""
+    require_supervisor(agent, _("open the wallboard"))
+
+
+def complaint_scopes(agent: HasRole) -> tuple[str, ...]:
+    """The complaint lists a person may open: an agent only their own."""
+    return complaints.SCOPES if is_supervisor(agent) else ("mine",)
+
+
+def queue_owner(agent: HasRole, agent_id: int) -> int | None:
+    """Whose work a list shows: None (everyone's) for a supervisor, else their own id."""
+    return None if is_supervisor(agent) else agent_id
+
+
+def may_see_queue(viewer: HasRole, viewer_id: int, owner_id: int) -> bool:
+    """Supervisors see every agent's queue; an agent only their own."""
+    return is_supervisor(viewer) or viewer_id == owner_id
+
+
+# -- the wallboard query set (timed by `seat bench`) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentDay:
+    agent_id: int
+    agent: str
+    calls: int
+    avg_handling_seconds: float | None
+
+
+@dataclass(frozen=True)
+class Wallboard:
+    calls_today: tuple[AgentDay, ...]
+    complaints_by_status: tuple[tuple[str, int], ...]
+    overdue_callbacks: tuple[tuple[int, str, int], ...]
+    """(agent id, name, overdue open callbacks), agents with none left out."""
+    unassigned_work_orders: int
+    urgent_work_orders: int
+    attention: tuple[tuple[int, str, bool, datetime, str | None], ...]
+    """First page of open orders that are unassigned or urgent: id, text, urgent, due, who."""
+
+
+def _seconds_between(session: Session, start: Any, end: Any) -> Any:
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 86400.0
+    from sqlalchemy import extract
+
+    return extract("epoch", end - start)
+
+
+def local_midnight(now: datetime, zone: str | ZoneInfo) -> datetime:
+    """The UTC instant the desk's local day of `now` began."""
+    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    local = now.astimezone(tz)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+_OPEN_ORDER = WorkOrder.status.not_in(OPEN_WORK_ORDER_EXCLUDES)
+_ATTENTION = or_(WorkOrder.assignee_id.is_(None), WorkOrder.urgent)
+
+
+def wallboard_queries(
+    *, session: Session, now: datetime, zone: str | ZoneInfo = ZONE, limit: int = 20
+) -> Wallboard:
+    """The supervisor's wallboard: today per agent, open complaints, overdue callbacks, orders.
+
+    "Today" is the desk's local day up to `now`; handling time is start to end of a call.
+    """
+    midnight = local_midnight(now, zone)
+    handling = _seconds_between(session, Call.started_at, Call.ended_at)
+    today = session.execute(
+        select(Agent.id, Agent.display_name, func.count(Call.id), func.avg(handling))
+        .outerjoin(
+            Call,
+            and_(Call.agent_id == Agent.id, Call.started_at >= midnight, Call.started_at < now),
+        )
+        .where(Agent.active)
+        .group_by(Agent.id, Agent.display_name)
+        .order_by(Agent.display_name)
+    ).all()
+    by_status = session.execute(
+        select(Complaint.status, func.count())
+        .where(Complaint.status.not_in(CLOSED_COMPLAINT_STATUSES))
+        .group_by(Complaint.status)
+        .order_by(Complaint.status)
+    ).all()
+    overdue = session.execute(
+        select(Agent.id, Agent.display_name, func.count(Callback.id))
+        .join(Callback, Callback.owner_id == Agent.id)
+        .where(Callback.status == CallbackStatus.OPEN, Callback.due_at < now)
+        .group_by(Agent.id, Agent.display_name)
+        .order_by(Agent.display_name)
+    ).all()
+    unassigned = session.execute(
+        select(func.count())
+        .select_from(WorkOrder)
+        .where(_OPEN_ORDER, WorkOrder.assignee_id.is_(None))
+    ).scalar_one()
+    urgent = session.execute(
+        select(func.count()).select_from(WorkOrder).where(_OPEN_ORDER, WorkOrder.urgent)
+    ).scalar_one()
+    attention = session.execute(
+        select(
+            WorkOrder.id,
+            WorkOrder.short_text,
+            WorkOrder.urgent,
+            WorkOrder.due_at,
+            Agent.display_name,
+        )
+        .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
+        .where(_OPEN_ORDER, _ATTENTION)
+        .order_by(WorkOrder.due_at)
+        .limit(limit)
+    ).all()
+    return Wallboard(
+        calls_today=tuple(
+            AgentDay(r[0], r[1], r[2], float(r[3]) if r[3] is not None else None) for r in today
+        ),
+        complaints_by_status=tuple((r[0], r[1]) for r in by_status),
+        overdue_callbacks=tuple((r[0], r[1], r[2]) for r in overdue),
+        unassigned_work_orders=unassigned,
+        urgent_work_orders=urgent,
+        attention=tuple(tuple(r) for r in attention),  # type: ignore[misc]
+    )
+
+
+# -- the rows the wallboard shows -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    agent_id: int
+    agent: str
+    role: str
+    state: str | None
+    """call, wrapup or desk from a fresh heartbeat; None: no seat running."""
+    calls: int
+    avg_handling_seconds: float | None
+    overdue_callbacks: int
+
+
+@dataclass(frozen=True)
+class ComplaintRow:
+    id: int
+    customer_name: str
+    owner: str
+    status: str
+    clock: sla.ClockState | None
+    """The most urgent running clock."""
+    escalated: bool
+
+    @property
+    def breached(self) -> bool:
+        return self.clock is not None and self.clock.breached
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.status == "proposed"
+
+
+@dataclass(frozen=True)
+class CallbackRow:
+    id: int
+    customer_name: str
+    owner_id: int
+    owner: str
+    kind: str
+    due_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: int
+    short_text: str
+    urgent: bool
+    status: str
+    due_at: datetime
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    rows: tuple[T, ...]
+    total: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Board:
+    """One refresh of the wallboard."""
+
+    at: datetime
+    agents: tuple[AgentRow, ...]
+    complaints: Page[ComplaintRow]
+    complaints_by_status: tuple[tuple[str, int], ...]
+    breached: int
+    callbacks: Page[CallbackRow]
+    orders: Page[OrderRow]
+    unassigned: int
+    urgent: int
+
+
+def live_states(*, session: Session, now: datetime) -> dict[int, str]:
+    """Each agent's state from fresh heartbeats (the busiest, if they run two seats)."""
+    out: dict[int, str] = {}
+    for agent_id, state in seats.live_seats(session=session, now=now):
+        if agent_id not in out or STATE_RANK.get(state, 9) < STATE_RANK.get(out[agent_id], 9):
+            out[agent_id] = state
+    return out
+
+
+def agent_rows(
+    *, session: Session, now: datetime, zone: str | ZoneInfo, counts: Wallboard | None = None
+) -> list[AgentRow]:
+    """Every active agent: what they do now, calls today, handling time, overdue callbacks."""
+    board = counts or wallboard_queries(session=session, now=now, zone=zone, limit=0)
+    states = live_states(session=session, now=now)
+    roles = dict(session.execute(select(Agent.id, Agent.role).where(Agent.active)).all())
+    overdue = {a: n for a, _, n in board.overdue_callbacks}
+    return [
+        AgentRow(
+            d.agent_id,
+            d.agent,
+            roles.get(d.agent_id, ""),
+            states.get(d.agent_id),
+            d.calls,
+            d.avg_handling_seconds,
+            overdue.get(d.agent_id, 0),
+        )  # fmt: skip
+        for d in board.calls_today
+    ]
+
+
+def urgency_key(row: ComplaintRow) -> tuple[int, float, int]:
+    """Breached first (longest overdue first), then the least time left; no clock last."""
+    k = row.clock
+    if k is None:
+        return (2, 0.0, row.id)
+    left = k.left.total_seconds()
+    return (0 if k.breached else 1, left, row.id)
+
+
+def open_complaints(
+    *, session: Session, now: datetime, policy: sla.Policy, offset: int = 0, limit: int = PAGE
+) -> tuple[Page[ComplaintRow], int]:
+    """A page of every open complaint by urgency, and how many are breached.
+
+    The clocks are pure arithmetic over column-only rows, so all open complaints are
+    ranked (a floor has hundreds, not millions) and only one page leaves this function.
+    """
+    rows = session.execute(
+        select(*complaints._CASE_COLUMNS, Complaint.escalated_to_id, Customer.name,
+               Customer.tier, Agent.display_name)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .join(Agent, Agent.id == Complaint.owner_id)
+        .where(Complaint.status.in_(complaints.OPEN_STATUSES))
+    ).all()  # fmt: skip
+    paused = complaints.pauses_for(session=session, complaint_ids=[r.id for r in rows])
+    ranked = sorted(
+        (
+            ComplaintRow(
+                id=r.id, customer_name=r.name, owner=r.display_name, status=r.status,
+                clock=sla.most_urgent(
+                    complaints.clocks(r, level=level_for(r.tier), policy=policy, now=now,
+                                      pauses=paused.get(r.id, ()))
+                ),
+                escalated=r.escalated_to_id is not None,
+            )
+            for r in rows
+        ),
+        key=urgency_key,
+    )  # fmt: skip
+    breached = sum(1 for r in ranked if r.breached)
+    offset = _clamp(offset, len(ranked), limit)
+    return Page(tuple(ranked[offset : offset + limit]), len(ranked), offset), breached
+
+
+def overdue_callbacks(
+    *, session: Session, now: datetime, offset: int = 0, limit: int = PAGE
+) -> Page[CallbackRow]:
+    """Open callbacks past their due time, by agent, the longest overdue first."""
+    where = (Callback.status == CallbackStatus.OPEN, Callback.due_at < now)
+    total = session.execute(select(func.count()).select_from(Callback).where(*where)).scalar_one()
+    offset = _clamp(offset, total, limit)
+    rows = session.execute(
+        select(Callback.id, Customer.name, Callback.owner_id, Agent.display_name,
+               Callback.kind, Callback.due_at, Callback.attempts)
+        .join(Customer, Customer.id == Callback.customer_id)
+        .join(Agent, Agent.id == Callback.owner_id)
+        .where(*where)
+        .order_by(Agent.display_name, Callback.due_at, Callback.id)
+        .offset(offset).limit(limit)
+    ).all()  # fmt: skip
+    return Page(tuple(CallbackRow(*r) for r in rows), total, offset)
+
+
+def attention_orders(*, session: Session, offset: int = 0, limit: int = PAGE) -> Page[OrderRow]:
+    """Open work orders that are unassigned or urgent: urgent first, then by expected end."""
+    total = session.execute(
+        select(func.count()).select_from(WorkOrder).where(_OPEN_ORDER, _ATTENTION)
+    ).scalar_one()
+    offset = _clamp(offset, total, limit)
+    rows = session.execute(
+        select(WorkOrder.id, WorkOrder.short_text, WorkOrder.urgent, WorkOrder.status,
+               WorkOrder.due_at, Agent.display_name)
+        .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
+        .where(_OPEN_ORDER, _ATTENTION)
+        .order_by(WorkOrder.urgent.desc(), WorkOrder.due_at, WorkOrder.id)
+        .offset(offset).limit(limit)
+    ).all()  # fmt: skip
+    return Page(tuple(OrderRow(*r) for r in rows), total, offset)
+
+
+def _clamp(offset: int, total: int, limit: int) -> int:
+    """An offset inside the list: the last page when rows went away under it."""
+    if limit <= 0 or offset <= 0:
+        return 0
+    last = max(0, (total - 1) // limit * limit)
+    return min(offset - offset % limit, last)
+
+
+def board(
+    *,
+    session: Session,
+    now: datetime,
+    zone: str | ZoneInfo,
+    policy: sla.Policy,
+    offsets: dict[str, int] | None = None,
+    limit: int = PAGE,
+) -> Board:
+    """Everything the wallboard shows, in one transaction; `offsets` pick each list's page."""
+    offsets = offsets or {}
+    counts = wallboard_queries(session=session, now=now, zone=zone, limit=0)
+    cases, breached = open_complaints(
+        session=session, now=now, policy=policy, offset=offsets.get("complaints", 0), limit=limit
+    )
+    return Board(
+        at=now,
+        agents=tuple(agent_rows(session=session, now=now, zone=zone, counts=counts)),
+        complaints=cases,
+        complaints_by_status=counts.complaints_by_status,
+        breached=breached,
+        callbacks=overdue_callbacks(
+            session=session, now=now, offset=offsets.get("callbacks", 0), limit=limit
+        ),
+        orders=attention_orders(session=session, offset=offsets.get("orders", 0), limit=limit),
+        unassigned=counts.unassigned_work_orders,
+        urgent=counts.urgent_work_orders,
+    )
+
+
+# -- one agent's queue ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    kind: str
+    """callback, complaint or order."""
+    id: int
+    text: str
+    due_at: datetime | None
+    late: bool
+
+
+def agent_queue(
+    *, session: Session, agent_id: int, now: datetime, policy: sla.Policy, limit: int = PAGE
+) -> list[QueueItem]:
+    """One agent's open work as their supervisor sees it: callbacks, complaints, orders."""
+    items: list[QueueItem] = []
+    for cb_id, name, kind, due in session.execute(
+        select(Callback.id, Customer.name, Callback.kind, Callback.due_at)
+        .join(Customer, Customer.id == Callback.customer_id)
+        .where(Callback.owner_id == agent_id, Callback.status == CallbackStatus.OPEN)
+        .order_by(Callback.due_at)
+        .limit(limit)
+    ):
+        items.append(QueueItem("callback", cb_id, f"{name} · {kind.replace('_', ' ')}", due,
+                               due < now))  # fmt: skip
+    cases = session.execute(
+        select(*complaints._CASE_COLUMNS, Customer.name, Customer.tier)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .where(Complaint.owner_id == agent_id, Complaint.status.in_(complaints.OPEN_STATUSES))
+        .order_by(Complaint.created_at)
+        .limit(limit)
+    ).all()
+    paused = complaints.pauses_for(session=session, complaint_ids=[r.id for r in cases])
+    for r in cases:
+        k = sla.most_urgent(
+            complaints.clocks(r, level=level_for(r.tier), policy=policy, now=now,
+                              pauses=paused.get(r.id, ()))
+        )  # fmt: skip
+        items.append(QueueItem("complaint", r.id, f"{r.name} · {r.status}",
+                               k.deadline if k else None, bool(k and k.breached)))  # fmt: skip
+    for wo_id, text, due in session.execute(
+        select(WorkOrder.id, WorkOrder.short_text, WorkOrder.due_at)
+        .where(WorkOrder.assignee_id == agent_id, _OPEN_ORDER)
+        .order_by(WorkOrder.due_at)
+        .limit(limit)
+    ):
+        items.append(QueueItem("order", wo_id, text, due, due < now))
+    return items
+
+
+def handling_text(seconds: float | None) -> str:
+    """Average handling time as m:ss (or h:mm:ss); '-' without finished calls."""
+    if seconds is None:
+        return "-"
+    total = int(round(seconds))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def since(now: datetime, due: datetime) -> timedelta:
+    """How long ago something fell due (never negative)."""
+    return max(now - due, timedelta(0))

@@ -1,0 +1,297 @@
+"""The wallboard's data and the role checks of the supervisor's console."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session
+
+from seat import agents, complaints, sla, supervisor, work
+from seat.config import DATA_DIR
+from seat.models import Call, Callback, Complaint, Presence, WorkOrder
+from seat.roles import PermissionDenied
+from tests.conftest import NOW
+
+POLICY = sla.read_policy(DATA_DIR / "policy" / "complaints.toml", default_zone="Asia/Shanghai")
+ZONE = "Asia/Shanghai"
+
+
+@dataclass
+class Person:
+    role: str
+
+
+# -- roles ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "scopes", "owner"),
+    [
+        ("supervisor", complaints.SCOPES, None),
+        ("agent", ("mine",), 7),
+        ("", ("mine",), 7),  # an unknown role is never a supervisor
+    ],
+)
+def test_what_each_role_sees(role, scopes, owner):
+    person = Person(role)
+    assert supervisor.complaint_scopes(person) == scopes
+    assert supervisor.queue_owner(person, 7) == owner
+
+
+@pytest.mark.parametrize(
+    ("role", "viewer", "owner", "allowed"),
+    [
+        ("supervisor", 1, 2, True),
+        ("supervisor", 1, 1, True),
+        ("agent", 1, 1, True),
+        ("agent", 1, 2, False),
+    ],
+)
+def test_whose_queue(role, viewer, owner, allowed):
+    assert supervisor.may_see_queue(Person(role), viewer, owner) is allowed
+
+
+@pytest.mark.parametrize(("role", "refused"), [("agent", True), ("supervisor", False)])
+def test_the_wallboard_is_for_supervisors(role, refused):
+    if refused:
+        with pytest.raises(PermissionDenied, match="Only a supervisor can open the wallboard"):
+            supervisor.require_wallboard(Person(role))
+    else:
+        supervisor.require_wallboard(Person(role))
+
+
+# -- pure helpers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, "-"), (0, "0:00"), (59.6, "1:00"), (200, "3:20"), (3725, "1:02:05")],
+)
+def test_handling_text(seconds, text):
+    assert supervisor.handling_text(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("offset", "total", "limit", "clamped"),
+    [
+        (0, 0, 50, 0),
+        (50, 120, 50, 50),
+        (60, 120, 50, 50),  # not on a page boundary: the page it falls in
+        (150, 120, 50, 100),  # rows went away under the last page
+        (100, 100, 50, 50),
+        (-5, 10, 50, 0),
+        (10, 10, 0, 0),
+    ],
+)
+def test_clamp(offset, total, limit, clamped):
+    assert supervisor._clamp(offset, total, limit) == clamped
+
+
+@pytest.mark.parametrize(
+    ("midnight_of", "expected"),
+    [
+        (NOW, NOW - timedelta(hours=10)),  # 10:00 in Shanghai
+        (NOW + timedelta(hours=15), NOW + timedelta(hours=14)),  # 01:00 on Tuesday
+    ],
+)
+def test_local_midnight(midnight_of, expected):
+    assert supervisor.local_midnight(midnight_of, ZONE) == expected
+
+
+# -- presence -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("beats", "expected"),
+    [
+        ([("call", 5)], "call"),
+        ([("wrapup", 1)], "wrapup"),
+        ([("call", 60)], None),  # stale heartbeat: the seat is gone
+        ([("desk", 2), ("call", 3)], "call"),  # two seats: the busiest one
+        ([("wrapup", 2), ("desk", 1)], "wrapup"),
+        ([], None),
+    ],
+)
+def test_live_states(engine, world, clock, beats, expected):
+    with Session(engine) as s:
+        for state, age in beats:
+            at = clock.now() - timedelta(seconds=age)
+            s.add(Presence(agent_id=world["li"], host="h", pid=1, state=state,
+                           started_at=at, heartbeat_at=at))  # fmt: skip
+        s.commit()
+        states = supervisor.live_states(session=s, now=clock.now())
+    assert states.get(world["li"]) == expected
+
+
+# -- complaints by urgency ------------------------------------------------------------------
+
+
+def _complaint(s: Session, owner: int, customer: int, at, text: str) -> int:
+    return work.create_complaint(
+        session=s, now=at, customer_id=customer, owner_id=owner,
+        what_happened=text, customer_wants="-",
+    ).id  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("ages_hours", "order"),
+    [
+        # Wang Fang is VIP (reply within 4 h): 6 h old is breached by 2 h, 5 h by 1 h.
+        ((1, 5, 6), [2, 1, 0]),
+        ((3, 1), [0, 1]),  # neither breached: the least time left first
+        ((5, 1), [0, 1]),
+    ],
+)
+def test_breached_first_then_least_time_left(engine, world, clock, ages_hours, order):
+    with Session(engine) as s:
+        ids = [
+            _complaint(s, world["li"], world["fang"], clock.now() - timedelta(hours=h), f"c{i}")
+            for i, h in enumerate(ages_hours)
+        ]
+        s.commit()
+        page, breached = supervisor.open_complaints(session=s, now=clock.now(), policy=POLICY)
+    assert [r.id for r in page.rows] == [ids[i] for i in order]
+    assert breached == sum(1 for h in ages_hours if h >= 4)
+    assert page.total == len(ages_hours)
+
+
+def test_complaints_page_and_approval_flag(engine, world, clock):
+    with Session(engine) as s:
+        boss = agents.ensure_agent(session=s, name="zhao.lei", role="supervisor").id
+        ids = [
+            _complaint(s, world["li"], world["min"], clock.now() - timedelta(hours=i), f"c{i}")
+            for i in range(5)
+        ]
+        complaints.accept(session=s, complaint_id=ids[0], actor_id=world["li"], now=clock.now(),
+                          department="After-sales", reply_text="We are on it")  # fmt: skip
+        complaints.investigate(session=s, complaint_id=ids[0], actor_id=world["li"],
+                               now=clock.now(), cause="other", responsible_person="Zhou",
+                               department="After-sales")  # fmt: skip
+        complaints.propose(session=s, complaint_id=ids[0], actor_id=world["li"], now=clock.now(),
+                           solution_options="Repair")  # fmt: skip
+        closed = s.get(Complaint, ids[4])
+        closed.status = "closed"
+        s.commit()
+        first, _ = supervisor.open_complaints(session=s, now=clock.now(), policy=POLICY, limit=3)
+        second, _ = supervisor.open_complaints(
+            session=s, now=clock.now(), policy=POLICY, offset=3, limit=3
+        )
+    assert boss
+    assert first.total == 4 and len(first.rows) == 3 and len(second.rows) == 1
+    shown = {r.id: r for r in (*first.rows, *second.rows)}
+    assert set(shown) == set(ids[:4])
+    assert shown[ids[0]].awaiting_approval and not shown[ids[1]].awaiting_approval
+
+
+# -- callbacks and orders -------------------------------------------------------------------
+
+
+def test_overdue_callbacks_by_agent(engine, world, clock):
+    now = clock.now()
+    with Session(engine) as s:
+        for owner, hours, status in (
+            (world["wang"], -5, "open"),
+            (world["wang"], -1, "open"),
+            (world["wang"], -9, "done"),
+            (world["wang"], 3, "open"),
+        ):
+            due = now + timedelta(hours=hours)
+            s.add(Callback(customer_id=world["tom"], owner_id=owner, reason="x", due_at=due,
+                           created_at=now, status=status))  # fmt: skip
+        s.commit()
+        page = supervisor.overdue_callbacks(session=s, now=now)
+        small = supervisor.overdue_callbacks(session=s, now=now, offset=2, limit=2)
+    # Li Na has one overdue from the world (3 h); Wang Wei two; by name, oldest first.
+    assert [(r.owner, round((now - r.due_at).total_seconds() / 3600)) for r in page.rows] == [
+        ("Li Na", 3),
+        ("Wang Wei", 5),
+        ("Wang Wei", 1),
+    ]
+    assert page.total == 3 and small.offset == 2 and len(small.rows) == 1
+
+
+def test_orders_needing_attention(engine, world, clock):
+    now = clock.now()
+    with Session(engine) as s:
+        for text, assignee, urgent, status in (
+            ("Nobody's", None, False, "created"),
+            ("Urgent, Wang's", world["wang"], True, "survey_done"),
+            ("Closed urgent", world["wang"], True, "closed"),
+            ("Plain", world["wang"], False, "created"),
+        ):
+            s.add(WorkOrder(short_text=text, customer_id=world["tom"], assignee_id=assignee,
+                            urgent=urgent, status=status, due_at=now + timedelta(days=2),
+                            created_at=now))  # fmt: skip
+        s.commit()
+        page = supervisor.attention_orders(session=s)
+    # Urgent first (the world's sofa order is urgent and due sooner), then unassigned.
+    assert [r.short_text for r in page.rows] == [
+        "Sofa cover torn on delivery",
+        "Urgent, Wang's",
+        "Nobody's",
+    ]
+    assert page.rows[-1].assignee is None
+
+
+# -- the whole board ------------------------------------------------------------------------
+
+
+def test_board(engine, world, clock):
+    now = clock.now()
+    with Session(engine) as s:
+        for agent, start, seconds in (
+            (world["li"], now - timedelta(hours=1), 300),
+            (world["li"], now - timedelta(hours=2), 100),
+            (world["li"], now - timedelta(hours=11), 60),  # yesterday in Shanghai
+            (world["wang"], now - timedelta(minutes=3), None),  # on the line now
+        ):
+            end = start + timedelta(seconds=seconds) if seconds else None
+            s.add(Call(agent_id=agent, customer_id=world["fang"], started_at=start, ended_at=end))
+        s.add(Presence(agent_id=world["wang"], host="h", pid=2, state="call",
+                       started_at=now, heartbeat_at=now - timedelta(seconds=2)))  # fmt: skip
+        _complaint(s, world["li"], world["fang"], now - timedelta(hours=5), "late reply")
+        s.commit()
+        board = supervisor.board(session=s, now=now, zone=ZONE, policy=POLICY)
+    by_name = {a.agent: a for a in board.agents}
+    li, wang = by_name["Li Na"], by_name["Wang Wei"]
+    assert (li.calls, li.avg_handling_seconds, li.state, li.overdue_callbacks) == (
+        2, pytest.approx(200, abs=0.01), None, 1,
+    )  # fmt: skip
+    assert (wang.calls, wang.avg_handling_seconds, wang.state) == (1, None, "call")
+    assert board.breached == 1 and board.complaints_by_status == (("intake", 1),)
+    assert (board.unassigned, board.urgent, board.orders.total) == (0, 1, 1)
+    assert board.callbacks.total == 1
+
+
+def test_agent_queue(engine, world, clock):
+    with Session(engine) as s:
+        _complaint(s, world["li"], world["fang"], clock.now() - timedelta(hours=5), "late")
+        s.commit()
+        items = supervisor.agent_queue(
+            session=s, agent_id=world["li"], now=clock.now(), policy=POLICY
+        )
+        other = supervisor.agent_queue(
+            session=s, agent_id=world["wang"], now=clock.now(), policy=POLICY
+        )
+    kinds = [(i.kind, i.late) for i in items]
+    assert kinds == [
+        ("callback", True),
+        ("callback", False),
+        ("complaint", True),
+        ("order", True),  # the dryer, a day late
+        ("order", False),
+        ("order", False),
+    ]
+    assert other == []
+
+
+def test_domain_does_not_import_textual():
+    """In a fresh interpreter (this one has Textual loaded already)."""
+    import subprocess
+    import sys
+
+    code = "import sys, seat.supervisor; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
