@@ -10,10 +10,49 @@ from sqlmodel import Session
 
 from seat.callbacks import record_attempt
 from seat.customers import ValidationError
+from seat.i18n import N_, _
 from seat.models import Call, Outcome
 from seat.scripts import PHASES, Script, Stage
 
 OUTCOMES = tuple(o.value for o in Outcome)
+NEED_LABELS = {
+    "inquiry": N_("inquiry"),
+    "repair": N_("repair"),
+    "complaint": N_("complaint"),
+    "suggestion": N_("suggestion"),
+    "business": N_("business request"),
+    "notice": N_("notice / outage"),
+    "callback": N_("callback"),
+}
+"""Need categories (stored as the key) as people read them; translate with need_label()."""
+OUTCOME_LABELS = {
+    "resolved": N_("resolved on the call"),
+    "callback_promised": N_("callback promised"),
+    "work_order_created": N_("work order created"),
+    "complaint_opened": N_("complaint opened"),
+    "escalated": N_("escalated"),
+    "no_answer": N_("no answer (try again later)"),
+    "busy": N_("busy (try again sooner)"),
+    "wrong_number": N_("wrong number (flag it)"),
+}
+"""Outcome codes as people read them (the call screen's wording); see outcome_label()."""
+
+
+def need_label(category: str | None) -> str:
+    """A stored need category in the current language ("" for none)."""
+    if not category:
+        return ""
+    label = NEED_LABELS.get(category)
+    return _(label) if label else category
+
+
+def outcome_label(outcome: str | None) -> str:
+    """A stored outcome code in the current language ("" for none)."""
+    if not outcome:
+        return ""
+    label = OUTCOME_LABELS.get(outcome)
+    return _(label) if label else outcome
+
 MAX_NOTES = 20000
 
 
@@ -54,7 +93,7 @@ class CallState:
         """Messages for the current stage's fields: required ones missing, bad values."""
         stage = self.stage
         msgs = {
-            f.id: f"{f.label} is required."
+            f.id: _("{label} is required.").format(label=f.label)
             for f in self.script.missing_required(stage, self.values)
         }
         msgs.update(self.script.invalid_values(stage, self.values))
@@ -134,20 +173,20 @@ def ensure_call_row(*, session: Session, state: CallState) -> Call:
 def validate_wrapup(state: CallState) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not state.in_wrapup:
-        errors["stage"] = "Finish the script first: the closing stage leads to wrap-up."
+        errors["stage"] = _("Finish the script first: the closing stage leads to wrap-up.")
     if state.outcome not in OUTCOMES:
-        errors["outcome"] = "Choose an outcome code."
+        errors["outcome"] = _("Choose an outcome code.")
     if len(state.notes) > MAX_NOTES:
-        errors["notes"] = f"Notes are too long ({MAX_NOTES} characters at most)."
+        errors["notes"] = _("Notes are too long ({n} characters at most).").format(n=MAX_NOTES)
     elif len(_compose_notes(state)) > MAX_NOTES:
         # The stored notes carry the script's text answers too; the column holds MAX_NOTES.
-        errors["notes"] = (
-            f"Notes and the answers typed along the script are too long together "
-            f"({MAX_NOTES} characters at most); shorten the notes."
-        )
+        errors["notes"] = _(
+            "Notes and the answers typed along the script are too long together "
+            "({n} characters at most); shorten the notes."
+        ).format(n=MAX_NOTES)
     answered = state.outcome != Outcome.NO_ANSWER
     if answered and state.script.kind == "inbound" and not state.values.get("need_category"):
-        errors["need_category"] = "The need category is required (need discovery)."
+        errors["need_category"] = _("The need category is required (need discovery).")
     return errors
 
 

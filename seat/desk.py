@@ -21,8 +21,10 @@ from sqlmodel import Session
 from seat import agents, calls, customers, phone, work
 from seat.clock import Clock
 from seat.config import Settings
+from seat.i18n import _
+from seat.i18n import language as seat_language
 from seat.models import Agent, Call, Customer
-from seat.scripts import Script, load_with_fallback
+from seat.scripts import Script, load_with_fallback, pick
 
 T = TypeVar("T")
 
@@ -42,12 +44,12 @@ def _transient(exc: SQLAlchemyError) -> bool:
 def _storage_message(exc: OperationalError) -> str:
     text = str(exc.orig).lower() if exc.orig else str(exc).lower()
     if "locked" in text or "busy" in text:
-        return "The database is busy; nothing was lost. Try saving again in a moment."
+        return _("The database is busy; nothing was lost. Try saving again in a moment.")
     if "readonly" in text or "read-only" in text:
-        return "The database is read-only; your input is kept."
+        return _("The database is read-only; your input is kept.")
     if "full" in text or "disk" in text:
-        return "The disk is full; your input is kept."
-    return "The database could not be reached; your input is kept."
+        return _("The disk is full; your input is kept.")
+    return _("The database could not be reached; your input is kept.")
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,9 @@ class Desk:
                     time.sleep(0.05 * 2**attempt)
                     continue
                 raise StorageError(
-                    f"Could not save: {type(exc).__name__}; your input is kept."
+                    _("Could not save: {error}; your input is kept.").format(
+                        error=type(exc).__name__
+                    )
                 ) from exc
         raise AssertionError("unreachable")
 
@@ -136,8 +140,28 @@ class Desk:
     def local(self, when: datetime) -> datetime:
         return when.astimezone(self.zone)
 
-    def script(self, script_id: str) -> Script:
-        return self.scripts[script_id]
+    def script(self, script_id: str, *, language: str | None = None) -> Script:
+        """The script in `language` when there is such a variant, else its default."""
+        return pick(self.scripts, script_id, language)
+
+    def call_language(self, customer_id: int | None) -> str:
+        """The language a call is read in: the customer's, or the seat's for an unknown caller."""
+        if customer_id is None:
+            return seat_language()
+        found = self.run(
+            lambda s: s.execute(
+                select(Customer.language).where(Customer.id == customer_id)
+            ).scalar()
+        )
+        return found or seat_language()
+
+    def fit_script(self, state: calls.CallState) -> None:
+        """Switch a call to the script variant in its customer's language.
+
+        Variants share stages, fields and branches, so the call keeps its place and answers;
+        the screen calls this when the caller becomes known (looked up or registered).
+        """
+        state.script = self.script(state.script.id, language=self.call_language(state.customer_id))
 
     # -- agents -----------------------------------------------------------------------------
 
@@ -216,7 +240,7 @@ class Desk:
         callback_id: int | None = None,
     ) -> calls.CallState:
         return calls.CallState(
-            script=self.script(script_id),
+            script=self.script(script_id, language=self.call_language(customer_id)),
             agent_id=agent_id,
             started_at=self.now(),
             customer_id=customer_id,
@@ -398,7 +422,7 @@ class Desk:
     def _need_customer(state: calls.CallState) -> int:
         if state.customer_id is None:
             raise customers.ValidationError(
-                {"customer": "Register the caller first (F4): work needs a customer."}
+                {"customer": _("Register the caller first (F4): work needs a customer.")}
             )
         return state.customer_id
 
@@ -413,7 +437,7 @@ class Desk:
         sla_policy = sla.load_policy(self.settings)
 
         def go(s: Session) -> SidebarView:
-            base = work.sidebar(session=s, agent_id=agent_id, now=now, with_callbacks=False)
+            base = work.sidebar(session=s, agent_id=agent_id)
             ready, waiting = callbacks.sidebar_callbacks(
                 session=s, agent_id=agent_id, now=now, policy=cb_policy
             )
@@ -445,7 +469,7 @@ class Desk:
                 agent = s.get(Agent, agent_id) if agent_id else None
                 return agent.display_name if agent else None
 
-            data["assignee"] = name(wo.assignee_id) or "unassigned"
+            data["assignee"] = name(wo.assignee_id) or _("unassigned")
             data["created_by"] = name(wo.created_by_id)
             data["quote_approved_by"] = name(wo.quote_approved_by_id)
             data["lines"] = workorders.lines(session=s, work_order_id=work_order_id)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from seat.calls import CallState
-from seat.scripts import Script
+from seat.i18n import _
+from seat.scripts import Script, pick
 
 VERSION = 1
 
@@ -50,6 +51,7 @@ def to_dict(draft: Draft, now: datetime) -> dict[str, Any]:
         "version": VERSION,
         "saved_at": now.isoformat(),
         "script": s.script.id,
+        "language": s.script.language,
         "agent_id": s.agent_id,
         "started_at": s.started_at.isoformat(),
         "from_number": s.from_number,
@@ -73,10 +75,14 @@ def to_dict(draft: Draft, now: datetime) -> dict[str, Any]:
 def from_dict(data: dict[str, Any], scripts: dict[str, Script]) -> Draft:
     """Rebuild a draft; raises ValueError if it cannot be used (unknown script, bad data)."""
     if data.get("version") != VERSION:
-        raise ValueError("draft from another version of seat")
-    script = scripts.get(data["script"])
-    if script is None:
-        raise ValueError(f"the call script {data['script']!r} is no longer available")
+        raise ValueError(_("draft from another version of seat"))
+    try:
+        # The variant the agent was reading; drafts from before variants carry no language.
+        script = pick(scripts, str(data["script"]), data.get("language"))
+    except KeyError:
+        raise ValueError(
+            _("the call script {name!r} is no longer available").format(name=data["script"])
+        ) from None
     stage_id = data["stage_id"]
     script.stage(stage_id)  # KeyError if the script changed under the draft
     state = CallState(

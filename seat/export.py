@@ -1,4 +1,9 @@
-"""Tables out: csv, json, xlsx or plain text, to standard output or a file."""
+"""Tables out: csv, json, xlsx or plain text, to standard output or a file.
+
+A table's `title` and `headers` are English and stable: they are the keys of the csv and
+json formats, which scripts read. People read txt and xlsx, which show `shown_title` and
+`shown_headers` in the seat's language.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from seat.i18n import _
+
 FORMATS = ("csv", "json", "xlsx", "txt")
 
 
@@ -21,6 +28,32 @@ class Table:
     headers: list[str]
     rows: list[list[Any]]
     meta: dict[str, Any] = field(default_factory=dict)
+    caption: str = ""
+    """The title as people read it, when it is not simply the translated `title`."""
+    label_columns: tuple[int, ...] = ()
+    """Columns whose text cells are N_-marked labels ("Total", "All"): translated for people."""
+
+    @property
+    def shown_title(self) -> str:
+        return self.caption or (_(self.title) if self.title else "")
+
+    @property
+    def shown_headers(self) -> list[str]:
+        """The headers in the current language (they are N_-marked English)."""
+        return [_(h) if h else h for h in self.headers]
+
+    @property
+    def shown_rows(self) -> list[list[Any]]:
+        """The rows with the label columns in the current language."""
+        if not self.label_columns:
+            return self.rows
+        return [
+            [
+                _(v) if i in self.label_columns and isinstance(v, str) and v else v
+                for i, v in enumerate(row)
+            ]
+            for row in self.rows
+        ]
 
 
 def _plain(value: Any) -> Any:
@@ -58,13 +91,15 @@ def to_txt(tables: Sequence[Table]) -> str:
 
     out: list[str] = []
     for table in tables:
-        cells = [[str(_plain(v)) if v is not None else "" for v in row] for row in table.rows]
-        widths = [
-            max([cell_len(h)] + [cell_len(r[i]) for r in cells])
-            for i, h in enumerate(table.headers)
+        cells = [
+            [str(_plain(v)) if v is not None else "" for v in row] for row in table.shown_rows
         ]
-
-        out += [table.title, "=" * cell_len(table.title), _pad(table.headers, widths)]
+        headers = table.shown_headers
+        widths = [
+            max([cell_len(h)] + [cell_len(r[i]) for r in cells]) for i, h in enumerate(headers)
+        ]
+        title = table.shown_title
+        out += [title, "=" * cell_len(title), _pad(headers, widths)]
         out.append("  ".join("-" * w for w in widths))
         out += [_pad(r, widths).rstrip() for r in cells]
         out.append("")
@@ -84,19 +119,28 @@ def to_xlsx(tables: Sequence[Table], path: Path | None) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     for table in tables:
-        ws = wb.create_sheet(title=table.title[:31] or "Sheet")
-        ws.append(table.headers)
-        for row in table.rows:
+        ws = wb.create_sheet(title=_sheet_name(table.shown_title) or "Sheet")
+        ws.append(table.shown_headers)
+        for row in table.shown_rows:
             ws.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
+def _sheet_name(title: str) -> str:
+    # Excel refuses these characters in a sheet name and cuts it at 31.
+    return "".join("_" if c in "[]:*?/\\" else c for c in title)[:31]
+
+
 def write(tables: Sequence[Table], fmt: str, output: Path | None) -> None:
     """Write tables as `fmt` to `output`, or to standard output when no file is given."""
     if fmt not in FORMATS:
-        raise ValueError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+        raise ValueError(
+            _("Unknown format {format!r}; use one of {formats}.").format(
+                format=fmt, formats=", ".join(FORMATS)
+            )
+        )
     if fmt == "xlsx":
         data = to_xlsx(tables, output)
         if output:

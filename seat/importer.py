@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from seat.customers import DuplicatePhone, ValidationError, create_customer
+from seat.i18n import _, ngettext
 from seat.phone import normalise
 
 REQUIRED = ("name", "phone")
@@ -56,17 +57,21 @@ def import_csv(*, session: Session, path: Path, now: datetime, region: str = "CN
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise ImportFileError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+        raise ImportFileError(
+            _("Cannot read {path}: {reason}.").format(path=path, reason=exc.strerror or exc)
+        ) from None
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportFileError(
-            f"{Path(path).name} is not UTF-8 text (bad byte on line {line}); "
-            'save it as "CSV UTF-8" (GBK/ANSI files are not read) and try again.'
+            _(
+                "{name} is not UTF-8 text (bad byte on line {line}); "
+                'save it as "CSV UTF-8" (GBK/ANSI files are not read) and try again.'
+            ).format(name=Path(path).name, line=line)
         ) from None
     if "\x00" in content:
-        raise ImportFileError(f"{Path(path).name} is not a text file.")
+        raise ImportFileError(_("{name} is not a text file.").format(name=Path(path).name))
 
     # newline="": the csv module sees the raw line ends (quoted fields may span lines).
     reader = csv.reader(io.StringIO(content, newline=""), strict=True)
@@ -77,7 +82,7 @@ def import_csv(*, session: Session, path: Path, now: datetime, region: str = "CN
         while header is not None and not any(cell.strip() for cell in header):
             header = next(reader, None)  # skip leading blank lines
         if header is None:
-            raise ImportFileError("The file is empty; the first row must name the columns.")
+            raise ImportFileError(_("The file is empty; the first row must name the columns."))
         columns = _columns(header)
         seen: dict[str, int] = {}  # e164 -> line imported from this file
         start = reader.line_num + 1
@@ -88,7 +93,9 @@ def import_csv(*, session: Session, path: Path, now: datetime, region: str = "CN
                 continue  # blank line
             _import_row(session, columns, cells, line, now, region, seen, report)
     except csv.Error as exc:
-        raise ImportFileError(f"Line {reader.line_num}: malformed CSV ({exc}).") from None
+        raise ImportFileError(
+            _("Line {line}: malformed CSV ({reason}).").format(line=reader.line_num, reason=exc)
+        ) from None
     return report
 
 
@@ -115,9 +122,11 @@ def _columns(header: list[str]) -> dict[str, int]:
             columns[key] = index
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        found = ", ".join(h.strip() for h in header if h.strip()) or "nothing"
+        found = ", ".join(h.strip() for h in header if h.strip()) or _("nothing")
         raise ImportFileError(
-            f"The header row must have the column(s) {', '.join(missing)}; found: {found}."
+            _("The header row must have the column(s) {missing}; found: {found}.").format(
+                missing=", ".join(missing), found=found
+            )
         )
     return columns
 
@@ -143,10 +152,12 @@ def _import_row(
     language = get("language")
     lang = _LANGUAGE_ALIASES.get(language.lower()) if language else "en"
     if lang is None:
-        extra["language"] = f"Language must be one of: {', '.join(LANGUAGES)}."
+        extra["language"] = _("Language must be one of: {choices}.").format(
+            choices=", ".join(LANGUAGES)
+        )
     occupation = get("occupation")
     if len(occupation) > 120:
-        extra["occupation"] = "Occupation is too long (120 characters at most)."
+        extra["occupation"] = _("Occupation is too long (120 characters at most).")
     savepoint = session.begin_nested()
     try:
         create_customer(
@@ -171,9 +182,13 @@ def _import_row(
             return
         first = seen.get(exc.e164)
         reason = (
-            f"phone: {exc.e164} already appears on line {first} of this file."
+            _("phone: {number} already appears on line {line} of this file.").format(
+                number=exc.e164, line=first
+            )
             if first is not None
-            else f"phone: {exc.e164} is already on file (customer #{exc.customer_id})."
+            else _("phone: {number} is already on file (customer #{id}).").format(
+                number=exc.e164, id=exc.customer_id
+            )
         )
         report.duplicates.append(RowProblem(line, reason, name, phone_text))
         return
@@ -197,17 +212,20 @@ def _reason(errors: dict[str, str]) -> str:
     return "; ".join(f"{key}: {message}" for key, message in errors.items())
 
 
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (plural or word + 's')}"
-
-
 def format_report(report: ImportReport) -> str:
     """One line per problem in file order, then a summary line."""
     problems = sorted(report.errors + report.duplicates, key=lambda p: p.line)
-    lines = [f"line {p.line}: {p.reason}" for p in problems]
+    lines = [_("line {line}: {reason}").format(line=p.line, reason=p.reason) for p in problems]
+    imported = ngettext("Imported {n} customer", "Imported {n} customers", report.imported)
+    duplicates = ngettext("{n} duplicate", "{n} duplicates", len(report.duplicates))
+    rejected = ngettext("{n} row rejected.", "{n} rows rejected.", len(report.errors))
     lines.append(
-        f"Imported {_plural(report.imported, 'customer')}; "
-        f"{_plural(len(report.duplicates), 'duplicate')}; "
-        f"{_plural(len(report.errors), 'row')} rejected."
+        "; ".join(
+            (
+                imported.format(n=report.imported),
+                duplicates.format(n=len(report.duplicates)),
+                rejected.format(n=len(report.errors)),
+            )
+        )
     )
     return "\n".join(lines)

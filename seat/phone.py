@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from seat.i18n import _
+
 _ALLOWED = re.compile(r"^[\d\s\-().+/]*$")
 
 
@@ -35,15 +37,15 @@ def parse(text: str, region: str = "CN") -> Phone:
     """Parse what an agent typed into a validated number, or raise PhoneError."""
     raw = (text or "").strip()
     if not raw:
-        raise PhoneError("Enter a phone number.")
+        raise PhoneError(_("Enter a phone number."))
     if not _ALLOWED.match(raw):
-        raise PhoneError("A phone number may only contain digits, spaces, + - . / ( and ).")
+        raise PhoneError(_("A phone number may only contain digits, spaces, + - . / ( and )."))
     digits = re.sub(r"\D", "", raw)
     if raw.startswith("00") or (raw.startswith("(") and digits.startswith("00")):
         # International call prefix typed instead of '+'.
         raw = "+" + digits[2:]
     if len(digits) < 5:
-        raise PhoneError("Too short to be a phone number.")
+        raise PhoneError(_("Too short to be a phone number."))
     try:
         number = phonenumbers.parse(raw, region.upper())
     except NumberParseException as exc:
@@ -52,22 +54,35 @@ def parse(text: str, region: str = "CN") -> Phone:
         reason = phonenumbers.is_possible_number_with_reason(number)
         if not raw.startswith("+"):
             # Typed as a national number: it may well be valid, just not in the desk's region.
-            what = {
-                phonenumbers.ValidationResult.TOO_LONG: "Too long",
-                phonenumbers.ValidationResult.TOO_SHORT: "Too short",
-            }.get(reason, "Wrong length")
-            raise PhoneError(
-                f"{what} for a {region.upper()} number; for another country, "
-                "start with + and the country code."
+            message = {
+                phonenumbers.ValidationResult.TOO_LONG: _(
+                    "Too long for a {region} number; for another country, "
+                    "start with + and the country code."
+                ),
+                phonenumbers.ValidationResult.TOO_SHORT: _(
+                    "Too short for a {region} number; for another country, "
+                    "start with + and the country code."
+                ),
+            }.get(
+                reason,
+                _(
+                    "Wrong length for a {region} number; for another country, "
+                    "start with + and the country code."
+                ),
             )
+            raise PhoneError(message.format(region=region.upper()))
         if reason == phonenumbers.ValidationResult.TOO_SHORT:
-            raise PhoneError("Too short to be a phone number.")
+            raise PhoneError(_("Too short to be a phone number."))
         if reason == phonenumbers.ValidationResult.TOO_LONG:
-            raise PhoneError("Too long to be a phone number.")
-        raise PhoneError("Not a possible phone number for that country.")
+            raise PhoneError(_("Too long to be a phone number."))
+        raise PhoneError(_("Not a possible phone number for that country."))
     if not phonenumbers.is_valid_number(number):
         where = phonenumbers.region_code_for_country_code(number.country_code)
-        raise PhoneError(f"Not a valid number in {where or 'that country'}; check the digits.")
+        if where:
+            raise PhoneError(
+                _("Not a valid number in {region}; check the digits.").format(region=where)
+            )
+        raise PhoneError(_("Not a valid number in that country; check the digits."))
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     return Phone(e164=e164, region=phonenumbers.region_code_for_number(number))
 
@@ -75,12 +90,12 @@ def parse(text: str, region: str = "CN") -> Phone:
 def _parse_message(exc: NumberParseException) -> str:
     kind = exc.error_type
     if kind == NumberParseException.INVALID_COUNTRY_CODE:
-        return "Unknown country code; start with + and the country code."
+        return _("Unknown country code; start with + and the country code.")
     if kind in (NumberParseException.TOO_SHORT_NSN, NumberParseException.TOO_SHORT_AFTER_IDD):
-        return "Too short to be a phone number."
+        return _("Too short to be a phone number.")
     if kind == NumberParseException.TOO_LONG:
-        return "Too long to be a phone number."
-    return "Not a phone number."
+        return _("Too long to be a phone number.")
+    return _("Not a phone number.")
 
 
 def normalise(text: str, region: str = "CN") -> str:

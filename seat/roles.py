@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from seat.i18n import _
 from seat.models import Role
 
 
@@ -23,4 +24,6 @@ def is_supervisor(agent: HasRole) -> bool:
 def require_supervisor(agent: HasRole, action: str) -> None:
     """Raise PermissionDenied naming the action unless the agent is a supervisor."""
     if not is_supervisor(agent):
-        raise PermissionDenied(f"Only a supervisor can {action}; ask your shift lead.")
+        raise PermissionDenied(
+            _("Only a supervisor can {action}; ask your shift lead.").format(action=action)
+        )

@@ -10,15 +10,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from seat.i18n import _
+
 # Each pattern maps to the phrase the agent is shown. English forms match whole words,
 # any case, straight or curly apostrophes; Chinese forms match anywhere (no word breaks).
+# Both lists are checked whatever the seat's language: agents answer in either language.
 _ENGLISH: tuple[tuple[str, str], ...] = (
     (r"can[’'`]?t", "can't"),
     (r"can\s*not", "cannot"),
     (r"(?:don[’'`]?t|do\s+not)\s+know", "don't know"),
     (r"not\s+possible", "not possible"),
+    (r"not\s+my\s+department", "not my department"),
 )
-_CHINESE: tuple[str, ...] = ("不知道", "不可以", "不行")
+# 不行 / 不知道 / 不可以 from the manuals; 没办法 / 办不到 say "can't" too; 不归我管 and
+# 不关我的事 refuse first-contact ownership (首问负责制), like "not my department".
+_CHINESE: tuple[str, ...] = (
+    "不知道", "不可以", "不行", "没办法", "办不到", "不归我管", "不关我的事",
+)
 
 _PATTERN = re.compile(
     "|".join(
@@ -72,5 +80,12 @@ def excerpt(text: str, hit: Hit, around: int = 12) -> str:
 
 def warning(text: str, hits: list[Hit]) -> str:
     """One message naming each phrase and where it is (1-based character position)."""
-    parts = [f"“{h.phrase}” at {h.start + 1}: {excerpt(text, h)}" for h in hits]
-    return "Avoid " + "; ".join(parts) + " — rephrase, or ctrl+s again to keep it."
+    parts = [
+        _("“{phrase}” at {position}: {excerpt}").format(
+            phrase=h.phrase, position=h.start + 1, excerpt=excerpt(text, h)
+        )
+        for h in hits
+    ]
+    return _("Avoid {phrases} — rephrase, or ctrl+s again to keep it.").format(
+        phrases="; ".join(parts)
+    )

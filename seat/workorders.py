@@ -33,6 +33,7 @@ from sqlmodel import Session
 from seat import roles
 from seat.config import Settings, policy_file
 from seat.customers import ValidationError
+from seat.i18n import N_, _
 from seat.models import (
     Agent,
     Customer,
@@ -45,32 +46,51 @@ from seat.models import (
 Z1 = WorkOrderKind.SERVICE_REQUEST.value
 Z2 = WorkOrderKind.DELIVERY_EXCEPTION.value
 KINDS = (Z1, Z2)
-KIND_LABELS = {Z1: "service request", Z2: "delivery exception"}
+KIND_LABELS = {Z1: N_("service request"), Z2: N_("delivery exception")}
 SERVICE_TYPES = ("repair", "paid", "complaint")
 SERVICE_TYPE_LABELS = {
-    "repair": "repair",
-    "paid": "paid service",
-    "complaint": "complaint after payment",
+    "repair": N_("repair"),
+    "paid": N_("paid service"),
+    "complaint": N_("complaint after payment"),
 }
 
 CREATED = "created"
 CLOSED = "closed"
 STATUS_LABELS = {
-    "created": "created",
-    "survey_done": "survey done",
-    "approved": "supervisor approved",
-    "not_approved": "not approved",
-    "replied": "department replied",
-    "completed": "completed",
-    "replied_sales": "replied to sales",
-    "delivered": "delivered to customer",
-    "returned": "returned to vendor",
-    "closed": "closed",
+    "created": N_("created"),
+    "survey_done": N_("survey done"),
+    "approved": N_("supervisor approved"),
+    "not_approved": N_("not approved"),
+    "replied": N_("department replied"),
+    "completed": N_("completed"),
+    "replied_sales": N_("replied to sales"),
+    "delivered": N_("delivered to customer"),
+    "returned": N_("returned to vendor"),
+    "closed": N_("closed"),
 }
 # The list's three states, after SAP's outstanding / in process / completed notifications.
 STATES = ("open", "in_process", "closed")
-STATE_LABELS = {"open": "open", "in_process": "in process", "closed": "closed"}
+STATE_LABELS = {"open": N_("open"), "in_process": N_("in process"), "closed": N_("closed")}
 IN_PROCESS = tuple(s for s in STATUS_LABELS if s not in (CREATED, CLOSED))
+# The maps hold N_-marked English: show them through these, which translate at call time.
+
+
+def kind_label(kind: str) -> str:
+    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
+
+
+def service_type_label(service_type: str) -> str:
+    label = SERVICE_TYPE_LABELS.get(service_type)
+    return _(label) if label else service_type
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def state_label(state: str) -> str:
+    return _(STATE_LABELS[state]) if state in STATE_LABELS else state
+
 
 MAX_TEXT = 20000
 
@@ -87,18 +107,23 @@ class Step:
     supervisor: bool = False
     needs_acceptance: bool = False
 
+    @property
+    def title(self) -> str:
+        """The label in the current language (`label` is the N_-marked English)."""
+        return _(self.label)
+
 
 STEPS: tuple[Step, ...] = (
-    Step("survey", Z1, ("created",), "survey_done", "Survey done"),
-    Step("approve", Z1, ("survey_done",), "approved", "Approve", supervisor=True),
-    Step("reject", Z1, ("survey_done",), "not_approved", "Not approve", supervisor=True),
-    Step("reply", Z1, ("approved", "not_approved"), "replied", "Department replied"),
-    Step("complete", Z1, ("replied",), "completed", "Completed", needs_acceptance=True),
-    Step("close", Z1, ("completed",), CLOSED, "Close"),
-    Step("reply_sales", Z2, ("created",), "replied_sales", "Replied to sales"),
-    Step("deliver", Z2, ("replied_sales",), "delivered", "Delivered"),
-    Step("return", Z2, ("replied_sales",), "returned", "Returned to vendor"),
-    Step("close", Z2, ("delivered", "returned"), CLOSED, "Close", needs_acceptance=True),
+    Step("survey", Z1, ("created",), "survey_done", N_("Survey done")),
+    Step("approve", Z1, ("survey_done",), "approved", N_("Approve"), supervisor=True),
+    Step("reject", Z1, ("survey_done",), "not_approved", N_("Not approve"), supervisor=True),
+    Step("reply", Z1, ("approved", "not_approved"), "replied", N_("Department replied")),
+    Step("complete", Z1, ("replied",), "completed", N_("Completed"), needs_acceptance=True),
+    Step("close", Z1, ("completed",), CLOSED, N_("Close")),
+    Step("reply_sales", Z2, ("created",), "replied_sales", N_("Replied to sales")),
+    Step("deliver", Z2, ("replied_sales",), "delivered", N_("Delivered")),
+    Step("return", Z2, ("replied_sales",), "returned", N_("Returned to vendor")),
+    Step("close", Z2, ("delivered", "returned"), CLOSED, N_("Close"), needs_acceptance=True),
 )
 ACTIONS = tuple(dict.fromkeys(s.action for s in STEPS))
 QUOTE_STATUSES = (CREATED, "survey_done")  # a quote is priced before the work is approved
@@ -135,11 +160,11 @@ def quote_blocks(wo: WorkOrder, step: Step) -> str | None:
         return None
     if step.to_status == "approved" or (step.to_status == "replied" and wo.status == "approved"):
         if wo.quote_amount is None:
-            return "Paid service needs a quote first (o): enter the amount."
+            return _("Paid service needs a quote first (o): enter the amount.")
         if wo.quote_needs_hq and wo.quote_approved_at is None:
-            return "The head-office quote needs a supervisor's approval first (h)."
+            return _("The head-office quote needs a supervisor's approval first (h).")
         if wo.quote_confirmed_at is None:
-            return "The customer has not confirmed the quote yet (k)."
+            return _("The customer has not confirmed the quote yet (k).")
     return None
 
 
@@ -147,15 +172,15 @@ def quote_blocks(wo: WorkOrder, step: Step) -> str | None:
 
 DEFAULT_WORK_CENTERS = ("SH-REPAIR", "SH-INSTALL", "SH-LOGISTICS", "HQ-SERVICE")
 DEFAULT_REASON_CODES = {
-    "Q01": "quality defect",
-    "I01": "installation fault",
-    "U01": "wrong use",
-    "W01": "wear and tear",
-    "D01": "damaged in delivery",
-    "D02": "wrong item or colour",
-    "D03": "parts missing",
-    "D04": "late delivery",
-    "O01": "other",
+    "Q01": N_("quality defect"),
+    "I01": N_("installation fault"),
+    "U01": N_("wrong use"),
+    "W01": N_("wear and tear"),
+    "D01": N_("damaged in delivery"),
+    "D02": N_("wrong item or colour"),
+    "D03": N_("parts missing"),
+    "D04": N_("late delivery"),
+    "O01": N_("other"),
 }
 
 
@@ -206,7 +231,7 @@ def parse_lines(text: str) -> list[LineIn]:
             continue
         m = _LINE.match(raw.strip())
         if m is None:  # pragma: no cover - the pattern accepts any non-blank line
-            raise ValueError(f"Line {n}: write 'material × quantity unit'.")
+            raise ValueError(_("Line {n}: write 'material × quantity unit'.").format(n=n))
         qty = float(m["qty"].replace(",", ".")) if m["qty"] else 1.0
         out.append(LineIn(m["material"].strip(), qty, (m["unit"] or "pc")))
     return out
@@ -225,9 +250,9 @@ def parse_amount(text: str) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError("Type the amount as a number, e.g. 380 or 1200.50.") from None
+        raise ValueError(_("Type the amount as a number, e.g. 380 or 1200.50.")) from None
     if not math.isfinite(value) or value < 0:
-        raise ValueError("The amount must be zero or more.")
+        raise ValueError(_("The amount must be zero or more."))
     return round(value, 2)
 
 
@@ -235,9 +260,11 @@ def _text(errors: dict[str, str], key: str, value: str | None, label: str, limit
           *, required: bool = False, message: str = "") -> str:
     text = (value or "").strip()
     if required and not text:
-        errors[key] = message or f"{label} is required."
+        errors[key] = message or _("{label} is required.").format(label=_(label))
     elif len(text) > limit:
-        errors[key] = f"{label} is too long ({limit} characters at most)."
+        errors[key] = _("{label} is too long ({limit} characters at most).").format(
+            label=_(label), limit=limit
+        )
     return text
 
 
@@ -277,56 +304,62 @@ def create_order(
     """
     errors = dict(errors or {})
     if kind not in KINDS:
-        errors["kind"] = "Choose the kind of work order."
-    short_text = _text(errors, "short_text", short_text, "Short description", 200, required=True)
-    reporter = _text(
-        errors, "reporter", reporter, "Reporter", 200, required=True,
-        message="Reporter is required: who told us about the problem.",
+        errors["kind"] = _("Choose the kind of work order.")
+    short_text = _text(
+        errors, "short_text", short_text, N_("Short description"), 200, required=True
     )
-    long_text = _text(errors, "long_text", long_text, "Long text", MAX_TEXT)
+    reporter = _text(
+        errors, "reporter", reporter, N_("Reporter"), 200, required=True,
+        message=_("Reporter is required: who told us about the problem."),
+    )
+    long_text = _text(errors, "long_text", long_text, N_("Long text"), MAX_TEXT)
     customer = session.get(Customer, customer_id)
     if customer is None:
-        errors["customer"] = "The customer is not on file any more."
+        errors["customer"] = _("The customer is not on file any more.")
     if assignee_id is None:
-        errors["assignee"] = "Choose who the order is assigned to."
+        errors["assignee"] = _("Choose who the order is assigned to.")
     else:
         agent = session.get(Agent, assignee_id)
         if agent is None or not agent.active:
-            errors["assignee"] = "That person is not on the active roster; choose another."
+            errors["assignee"] = _("That person is not on the active roster; choose another.")
     if due_at is None:
-        errors.setdefault("due_at", "An expected end is required.")
+        errors.setdefault("due_at", _("An expected end is required."))
     elif due_at <= now:
-        errors["due_at"] = "The expected end is in the past; pick a time from now on."
+        errors["due_at"] = _("The expected end is in the past; pick a time from now on.")
     if requested_start is not None and due_at is not None and requested_start >= due_at:
-        errors["requested_start"] = "The requested start must be before the expected end."
+        errors["requested_start"] = _("The requested start must be before the expected end.")
     stype = (service_type or "").strip() or None
     if kind == Z1 and stype not in SERVICE_TYPES:
-        errors["service_type"] = "Choose the service type: repair, paid service or complaint."
+        errors["service_type"] = _("Choose the service type: repair, paid service or complaint.")
     if kind == Z2:
         stype = None
     sales_order_no = _text(
-        errors, "sales_order_no", sales_order_no, "Sales order number", 40,
+        errors, "sales_order_no", sales_order_no, N_("Sales order number"), 40,
         required=kind == Z2,
-        message="A delivery exception needs the original sales order number.",
+        message=_("A delivery exception needs the original sales order number."),
     )
-    address = _text(errors, "service_address", service_address, "Service address", 500)
+    address = _text(errors, "service_address", service_address, N_("Service address"), 500)
     if not address and customer is not None:
         address = (customer.address or customer.second_address or "").strip()
-    work_center = _text(errors, "work_center", work_center, "Work center", 40)
-    product_type = _text(errors, "product_type", product_type, "Product type", 80)
-    product_colour = _text(errors, "product_colour", product_colour, "Colour", 40)
-    reason_code = _text(errors, "reason_code", reason_code, "Reason code", 16)
+    work_center = _text(errors, "work_center", work_center, N_("Work center"), 40)
+    product_type = _text(errors, "product_type", product_type, N_("Product type"), 80)
+    product_colour = _text(errors, "product_colour", product_colour, N_("Colour"), 40)
+    reason_code = _text(errors, "reason_code", reason_code, N_("Reason code"), 16)
     if reason_code and reason_codes is not None and reason_code not in reason_codes:
-        errors["reason_code"] = f"Unknown reason code {reason_code}; choose one from the list."
+        errors["reason_code"] = _(
+            "Unknown reason code {code}; choose one from the list."
+        ).format(code=reason_code)
     for n, line in enumerate(lines, start=1):
         if not line.material.strip() or len(line.material) > 120:
-            errors.setdefault("lines", f"Line {n}: name the material (120 characters at most).")
+            errors.setdefault(
+                "lines", _("Line {n}: name the material (120 characters at most).").format(n=n)
+            )
         elif not (math.isfinite(line.quantity) and line.quantity > 0):
-            errors.setdefault("lines", f"Line {n}: the quantity must be more than 0.")
+            errors.setdefault("lines", _("Line {n}: the quantity must be more than 0.").format(n=n))
         elif len(line.unit) > 16:
-            errors.setdefault("lines", f"Line {n}: the unit is too long.")
+            errors.setdefault("lines", _("Line {n}: the unit is too long.").format(n=n))
     if quote_amount is not None and stype != "paid":
-        errors.setdefault("quote_amount", "A quote is only for paid service.")
+        errors.setdefault("quote_amount", _("A quote is only for paid service."))
     if errors:
         raise ValidationError(errors)
     wo = WorkOrder(
@@ -392,7 +425,7 @@ class StaleOrder(ValidationError):
 
     def __init__(self) -> None:
         super().__init__(
-            {"_": "Someone changed this order a moment ago; it was reloaded. Check and retry."}
+            {"_": _("Someone changed this order a moment ago; it was reloaded. Check and retry.")}
         )
 
 
@@ -400,10 +433,10 @@ def _load(session: Session, work_order_id: int, agent_id: int,
           expected_version: int | None) -> tuple[WorkOrder, Agent]:
     wo = session.get(WorkOrder, work_order_id)
     if wo is None:
-        raise LookupError(f"Work order #{work_order_id} does not exist.")
+        raise LookupError(_("Work order #{id} does not exist.").format(id=work_order_id))
     agent = session.get(Agent, agent_id)
     if agent is None:
-        raise LookupError(f"Agent #{agent_id} does not exist.")
+        raise LookupError(_("Agent #{id} does not exist.").format(id=agent_id))
     if expected_version is not None and wo.version != expected_version:
         raise StaleOrder()
     return wo, agent
@@ -434,14 +467,20 @@ def move(
     wo, agent = _load(session, work_order_id, agent_id, expected_version)
     step = find_step(wo.kind, wo.status, action)
     if step is None:
-        allowed = ", ".join(s.label.lower() for s in allowed_steps(wo.kind, wo.status))
-        where = STATUS_LABELS.get(wo.status, wo.status)
-        raise ValidationError(
-            {"status": f"The order is at '{where}'"
-             + (f"; the next step is: {allowed}." if allowed else " and stays closed.")}
-        )
+        allowed = ", ".join(s.title.lower() for s in allowed_steps(wo.kind, wo.status))
+        where = status_label(wo.status)
+        if allowed:
+            message = _("The order is at '{status}'; the next step is: {steps}.").format(
+                status=where, steps=allowed
+            )
+        else:
+            message = _("The order is at '{status}' and stays closed.").format(status=where)
+        raise ValidationError({"status": message})
     if step.supervisor:
-        roles.require_supervisor(agent, f"decide on '{wo.short_text}' ({step.label.lower()})")
+        roles.require_supervisor(
+            agent,
+            _("decide on '{order}' ({step})").format(order=wo.short_text, step=step.title.lower()),
+        )
     blocked = quote_blocks(wo, step)
     if blocked:
         raise ValidationError({"status": blocked})
@@ -450,12 +489,13 @@ def move(
     if not takes_acceptance or wo.accepted_at is not None:
         acceptance = ""  # recorded once, at the step that asks for it
     if len(acceptance) > 2000:
-        raise ValidationError({"acceptance": "Too long (2000 characters at most)."})
+        raise ValidationError({"acceptance": _("Too long (2000 characters at most).")})
     if takes_acceptance and wo.accepted_at is None and not acceptance:
-        what = "closing" if step.to_status == CLOSED else "completing"
-        raise ValidationError(
-            {"acceptance": f"Record what the customer accepted before {what} the order."}
-        )
+        if step.to_status == CLOSED:
+            message = _("Record what the customer accepted before closing the order.")
+        else:
+            message = _("Record what the customer accepted before completing the order.")
+        raise ValidationError({"acceptance": message})
     if acceptance:
         wo.customer_acceptance = acceptance
         wo.accepted_at = now
@@ -485,11 +525,11 @@ def set_quote(
     """Price a paid service; a new price needs a new confirmation (and HQ approval)."""
     wo, _agent = _load(session, work_order_id, agent_id, expected_version)
     if wo.kind != Z1 or wo.service_type != "paid":
-        raise ValidationError({"amount": "Only a paid service has a quote."})
+        raise ValidationError({"amount": _("Only a paid service has a quote.")})
     if wo.status not in QUOTE_STATUSES:
-        raise ValidationError({"amount": "The work is already decided; the quote is fixed."})
+        raise ValidationError({"amount": _("The work is already decided; the quote is fixed.")})
     if amount is None or not math.isfinite(amount) or amount < 0:
-        raise ValidationError({"amount": "Enter the amount (zero or more)."})
+        raise ValidationError({"amount": _("Enter the amount (zero or more).")})
     wo.quote_amount = round(amount, 2)
     wo.quote_needs_hq = bool(needs_hq)
     wo.quote_confirmed_at = None
@@ -514,10 +554,10 @@ def approve_quote(
     """A supervisor approves a head-office quote, before the customer is asked."""
     wo, agent = _load(session, work_order_id, agent_id, expected_version)
     if wo.quote_amount is None or not wo.quote_needs_hq:
-        raise ValidationError({"status": "There is no head-office quote to approve."})
+        raise ValidationError({"status": _("There is no head-office quote to approve.")})
     if wo.quote_approved_at is not None:
-        raise ValidationError({"status": "The quote is already approved."})
-    roles.require_supervisor(agent, "approve a head-office quote")
+        raise ValidationError({"status": _("The quote is already approved.")})
+    roles.require_supervisor(agent, _("approve a head-office quote"))
     wo.quote_approved_by_id = agent_id
     wo.quote_approved_at = now
     _event(session, wo, agent_id, now, "quote_approve", wo.status,
@@ -538,14 +578,14 @@ def confirm_quote(
     """Record that the customer confirmed the quote (after HQ approval where needed)."""
     wo, _agent = _load(session, work_order_id, agent_id, expected_version)
     if wo.quote_amount is None:
-        raise ValidationError({"status": "There is no quote to confirm yet."})
+        raise ValidationError({"status": _("There is no quote to confirm yet.")})
     if wo.quote_needs_hq and wo.quote_approved_at is None:
         raise ValidationError(
-            {"status": "A head-office quote needs a supervisor's approval before the customer "
-                       "confirms it."}
+            {"status": _("A head-office quote needs a supervisor's approval before the "
+                         "customer confirms it.")}
         )
     if wo.quote_confirmed_at is not None:
-        raise ValidationError({"status": "The customer already confirmed this quote."})
+        raise ValidationError({"status": _("The customer already confirmed this quote.")})
     wo.quote_confirmed_at = now
     _event(session, wo, agent_id, now, "quote_confirm", wo.status,
            f"Customer confirmed the quote {wo.quote_amount:.2f}. {comment}".strip())
@@ -566,14 +606,16 @@ def reassign(
     """Hand the order to someone else; recorded with both names."""
     wo, _agent = _load(session, work_order_id, agent_id, expected_version)
     if wo.status == CLOSED:
-        raise ValidationError({"assignee": "The order is closed; open a new one instead."})
+        raise ValidationError({"assignee": _("The order is closed; open a new one instead.")})
     new = session.get(Agent, assignee_id)
     if new is None or not new.active:
         raise ValidationError(
-            {"assignee": "That person is not on the active roster; choose another."}
+            {"assignee": _("That person is not on the active roster; choose another.")}
         )
     if wo.assignee_id == assignee_id:
-        raise ValidationError({"assignee": f"The order is already with {new.display_name}."})
+        raise ValidationError(
+            {"assignee": _("The order is already with {name}.").format(name=new.display_name)}
+        )
     old = session.get(Agent, wo.assignee_id) if wo.assignee_id else None
     wo.assignee_id = assignee_id
     who = f"{old.display_name if old else 'unassigned'} → {new.display_name}"
@@ -595,7 +637,7 @@ def set_urgent(
     """Mark or unmark urgent: urgent orders go to the top of the assignee's queue."""
     wo, _agent = _load(session, work_order_id, agent_id, expected_version)
     if wo.status == CLOSED:
-        raise ValidationError({"status": "The order is closed."})
+        raise ValidationError({"status": _("The order is closed.")})
     if wo.urgent == urgent:
         return wo
     wo.urgent = urgent
@@ -757,8 +799,8 @@ _ORDERS = {
     "due_desc": (WorkOrder.due_at.desc(), WorkOrder.id.desc()),
     "newest": (WorkOrder.created_at.desc(), WorkOrder.id.desc()),
 }
-ORDER_LABELS = {"due": "soonest end first", "due_desc": "latest end first",
-                "newest": "newest first"}
+ORDER_LABELS = {"due": N_("soonest end first"), "due_desc": N_("latest end first"),
+                "newest": N_("newest first")}
 
 
 def list_statement(q: OrderQuery, *, page: int = 1, page_size: int = 50) -> Select:

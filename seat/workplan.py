@@ -18,6 +18,7 @@ from sqlmodel import Session
 from seat import phone
 from seat.config import Settings
 from seat.export import Table
+from seat.i18n import N_, _
 from seat.models import (
     OPEN_WORK_ORDER_EXCLUDES,
     Agent,
@@ -26,22 +27,22 @@ from seat.models import (
     WorkOrder,
     WorkOrderLine,
 )
-from seat.workorders import KIND_LABELS, STATUS_LABELS, day_bounds, format_line
+from seat.workorders import day_bounds, format_line, kind_label, status_label
 
 HEADERS = [
-    "No.",
-    "Urgent",
-    "Start",
-    "Expected end",
-    "Status",
-    "Customer",
-    "Phone",
-    "Service address",
-    "Job",
-    "Product",
-    "Materials",
-    "Work center",
-    "Technician",
+    N_("No."),
+    N_("Urgent"),
+    N_("Start"),
+    N_("Expected end"),
+    N_("Status"),
+    N_("Customer"),
+    N_("Phone"),
+    N_("Service address"),
+    N_("Job"),
+    N_("Product"),
+    N_("Materials"),
+    N_("Work center"),
+    N_("Technician"),
 ]
 
 
@@ -156,7 +157,9 @@ def _cells(rows: list[PlanRow], day: date, zone: ZoneInfo, region: str,
 
     out: list[list[object]] = []
     for r in rows:
-        end = when(r.due_at) + (" overdue" if r.due_at < start else "")
+        end = when(r.due_at)
+        if r.due_at < start:
+            end = _("{time} overdue").format(time=end)
         product = " ".join(p for p in (r.product_type, r.product_colour) if p)
         out.append(
             [
@@ -164,15 +167,15 @@ def _cells(rows: list[PlanRow], day: date, zone: ZoneInfo, region: str,
                 "‼" if r.urgent else "",
                 when(r.requested_start),
                 end,
-                STATUS_LABELS.get(r.status, r.status),
+                status_label(r.status),
                 r.customer,
                 phone.display(r.e164, region) if r.e164 else "",
                 r.service_address or "",
-                f"{r.short_text} ({KIND_LABELS.get(r.kind, r.kind)})",
+                f"{r.short_text} ({kind_label(r.kind)})",
                 product,
                 "; ".join(materials.get(r.id, [])),
                 r.work_center or "",
-                r.assignee or "unassigned",
+                r.assignee or _("unassigned"),
             ]
         )
     return out
@@ -193,15 +196,17 @@ def tables(
     Raises LookupError for an unknown technician login.
     """
     zone = ZoneInfo(settings.local_timezone)
+    # The title is a json key: English and stable; people read the caption.
     title = f"工作计划表 Work plan {day:%Y-%m-%d}"
+    caption = _("工作计划表 Work plan {day}").format(day=f"{day:%Y-%m-%d}")
     if assignee:
         login = assignee.strip().lower()
         agent = session.execute(select(Agent).where(Agent.name == login)).scalar_one_or_none()
         if agent is None:
-            raise LookupError(f"No agent with login {assignee}")
+            raise LookupError(_("No agent with login {login}").format(login=assignee))
         groups = [(agent.id, f"{agent.display_name} ({agent.name})", False)]
     elif work_center:
-        groups = [(None, f"work center {work_center}", True)]
+        groups = [(None, _("work center {center}").format(center=work_center), True)]
     else:
         groups = []
     rows_by_group: list[tuple[str, list[PlanRow]]] = []
@@ -221,14 +226,15 @@ def tables(
         order = sorted((k for k in by_agent if k is not None), key=lambda k: names[k] or "")
         rows_by_group = [(names[k] or f"#{k}", by_agent[k]) for k in order]
         if None in by_agent:
-            rows_by_group.append(("unassigned", by_agent[None]))
+            rows_by_group.append((_("unassigned"), by_agent[None]))
         if not rows_by_group:
-            rows_by_group = [("everyone", [])]
+            rows_by_group = [(_("everyone"), [])]
     ids = [r.id for _name, rows in rows_by_group for r in rows]
     materials = _materials(session, ids)
     return [
         Table(
             title=f"{title} · {name}",
+            caption=f"{caption} · {name}",
             headers=list(HEADERS),
             rows=_cells(rows, day, zone, settings.region, materials),
             meta={

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from seat.callbacks import MISSED, WRONG_NUMBER, CallbackPolicy, load_policy
 from seat.config import Settings
 from seat.export import Table
+from seat.i18n import N_, _
 from seat.models import (
     Agent,
     Callback,
@@ -33,7 +34,28 @@ from seat.models import (
     WorkOrderEvent,
 )
 
-COUNT_HEADERS = ["Due", "Done", "On time", "Overdue", "Missed", "Not yet due", "Done %"]
+# Titles, headers and label cells ("total", kinds, tiers) are English and stable: json/csv
+# keys and values for scripts; txt, xlsx and the screen translate them (Table.shown_*).
+# The "Why" sentences are for people only and come in the seat's language.
+COUNT_HEADERS = [
+    N_("Due"), N_("Done"), N_("On time"), N_("Overdue"), N_("Missed"), N_("Not yet due"),
+    N_("Done %"),
+]  # fmt: skip
+KIND_NAMES = {
+    "manual": N_("manual"),
+    "satisfaction": N_("satisfaction"),
+    "complaint_follow_up": N_("complaint follow up"),
+    "birthday": N_("birthday"),
+    "churned": N_("churned"),
+}
+TIER_NAMES = {
+    "vip": N_("vip"),
+    "diamond": N_("diamond"),
+    "platinum": N_("platinum"),
+    "gold": N_("gold"),
+    "ordinary": N_("ordinary"),
+}
+TOTAL = N_("total")
 
 
 @dataclass(frozen=True)
@@ -124,7 +146,7 @@ def _by(
 
 
 def _label(kind: str) -> str:
-    return kind.replace("_", " ")
+    return KIND_NAMES.get(kind, kind.replace("_", " "))
 
 
 def _missing(
@@ -169,7 +191,7 @@ def _missing(
         ).all():
             if wo_id not in linked:
                 due = completed[wo_id] + lag
-                why = f"no satisfaction callback for work order #{wo_id}"
+                why = _("no satisfaction callback for work order #{id}").format(id=wo_id)
                 out.append([cid, name, tier, CallbackKind.SATISFACTION.value, due, why, "", None])
     # New buyers: delivered so that the callback fell due in the period.
     lag = timedelta(days=policy.new_buyer_days)
@@ -192,7 +214,7 @@ def _missing(
         key = f"new_buyer:{cid}:order:{order_no}"[:120]
         if session.execute(select(Callback.id).where(Callback.source_key == key)).first():
             continue
-        why = f"no new-buyer callback for order {order_no}"
+        why = _("no new-buyer callback for order {order}").format(order=order_no)
         due = delivered + lag
         out.append([cid, name, tier, CallbackKind.SATISFACTION.value, due, why, "", None])
     # Closed complaints: every complaint ends with a callback.
@@ -217,7 +239,7 @@ def _missing(
             )
         ).first()
         if after is None:
-            why = f"no callback after complaint #{complaint_id} closed"
+            why = _("no callback after complaint #{id} closed").format(id=complaint_id)
             kind = CallbackKind.COMPLAINT_FOLLOW_UP.value
             out.append([cid, name, tier, kind, closed, why, "", None])
     # Birthdays whose greeting fell due in the period.
@@ -245,7 +267,7 @@ def _missing(
                 key = f"birthday:{cid}:{year}"
                 if session.execute(select(Callback.id).where(Callback.source_key == key)).first():
                     continue
-                why = "no birthday greeting scheduled"
+                why = _("no birthday greeting scheduled")
                 out.append([cid, name, tier, CallbackKind.BIRTHDAY.value, due, why, "", None])
     return out
 
@@ -272,15 +294,16 @@ def tables(
     for r in rows:
         total.add(r, now, within)
     kinds = Table(
-        "By kind",
-        ["Kind", *COUNT_HEADERS],
-        [[_label(k), *c.row()] for k, c in sorted(by_kind.items())] + [["total", *total.row()]],
+        N_("By kind"),
+        [N_("Kind"), *COUNT_HEADERS],
+        [[_label(k), *c.row()] for k, c in sorted(by_kind.items())] + [[TOTAL, *total.row()]],
         meta,
+        label_columns=(0,),
     )
     by_agent = _by(rows, lambda r: r.owner_id, now, within)
     agents = Table(
-        "By agent",
-        ["Agent", *COUNT_HEADERS, "Avg score"],
+        N_("By agent"),
+        [N_("Agent"), *COUNT_HEADERS, N_("Avg score")],
         sorted([str(names.get(a, a)), *c.row(), c.average()] for a, c in by_agent.items()),
         meta,
     )
@@ -297,9 +320,9 @@ def tables(
         counts = [c.scores.count(s) for s in range(5, 0, -1)]
         score_rows.append([_label(kind), len(c.scores), c.average(), *counts])
     avg = round(sum(every) / len(every), 2) if every else None
-    score_rows.append(["total", len(every), avg, *(every.count(s) for s in range(5, 0, -1))])
-    heads = ["Kind", "Scored", "Average", "5", "4", "3", "2", "1"]
-    scores = Table("Scores", heads, score_rows, meta)
+    score_rows.append([TOTAL, len(every), avg, *(every.count(s) for s in range(5, 0, -1))])
+    heads = [N_("Kind"), N_("Scored"), N_("Average"), "5", "4", "3", "2", "1"]
+    scores = Table(N_("Scores"), heads, score_rows, meta, label_columns=(0,))
 
     # Coverage: members' callbacks due by now, each done or not, plus the never scheduled.
     without: list[list[object]] = []
@@ -314,12 +337,14 @@ def tables(
             continue
         if r.status == MISSED:
             why = (
-                "missed: no working number"
+                _("missed: no working number")
                 if r.last_outcome == WRONG_NUMBER
-                else f"missed after {r.attempts} tries"
+                else _("missed after {n} tries").format(n=r.attempts)
             )
+        elif r.attempts:
+            why = _("overdue, {n} tries").format(n=r.attempts)
         else:
-            why = "overdue" + (f", {r.attempts} tries" if r.attempts else "")
+            why = _("overdue")
         owner = str(names.get(r.owner_id, r.owner_id))
         without.append(
             [r.customer_id, r.customer, r.tier, _label(r.kind), r.due_at, why, owner, r.id]
@@ -337,17 +362,22 @@ def tables(
         n, ok = per_tier.get(tier, [0, 0])
         need, got = need + n, got + ok
         cov_rows.append([tier, n, ok, n - ok, round(100 * ok / n, 1) if n else None])
-    cov_rows.append(["total", need, got, need - got, round(100 * got / need, 1) if need else None])
+    cov_rows.append([TOTAL, need, got, need - got, round(100 * got / need, 1) if need else None])
     coverage = Table(
-        "Coverage",
-        ["Tier", "Required", "Done", "Not done", "Coverage %"],
+        N_("Coverage"),
+        [N_("Tier"), N_("Required"), N_("Done"), N_("Not done"), N_("Coverage %")],
         cov_rows,
         meta,
+        label_columns=(0,),
     )
     missing = Table(
-        "Members without callback",
-        ["Customer #", "Customer", "Tier", "Kind", "Due", "Why", "Owner", "Callback #"],
+        N_("Members without callback"),
+        [
+            N_("Customer #"), N_("Customer"), N_("Tier"), N_("Kind"), N_("Due"), N_("Why"),
+            N_("Owner"), N_("Callback #"),
+        ],
         without,
         meta,
+        label_columns=(2, 3),
     )
     return [coverage, missing, kinds, agents, scores]

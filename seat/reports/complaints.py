@@ -23,17 +23,22 @@ from sqlmodel import Session
 from seat import complaints, sla
 from seat.config import Settings
 from seat.export import Table
+from seat.i18n import N_
 from seat.models import Callback, CallbackKind, Complaint, Customer, level_for
 
+# Headers, titles and the label cells below are English and stable (json/csv keys and
+# values for scripts); txt, xlsx and the screen translate them (Table.shown_*).
 HEADERS = [
-    "Dimension", "Value", "Complaints", "Open", "Closed", "Invalid",
-    "Reply median h", "Reply p90 h", "Solution median h", "Solution p90 h", "Breached %",
+    N_("Dimension"), N_("Value"), N_("Complaints"), N_("Open"), N_("Closed"), N_("Invalid"),
+    N_("Reply median h"), N_("Reply p90 h"), N_("Solution median h"), N_("Solution p90 h"),
+    N_("Breached %"),
 ]  # fmt: skip
 NOT_SET = {
-    "category": "(not classified)",
-    "cause": "(no cause yet)",
-    "department": "(not named)",
+    "category": N_("(not classified)"),
+    "cause": N_("(no cause yet)"),
+    "department": N_("(not named)"),
 }
+LEVELS = {1: N_("Level 1"), 2: N_("Level 2"), 3: N_("Level 3")}
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ def records(
                 category=policy.category_label(r.category) or NOT_SET["category"],
                 cause=policy.cause_label(r.cause) or NOT_SET["cause"],
                 department=r.department or NOT_SET["department"],
-                level=f"Level {level}",
+                level=LEVELS.get(level, f"Level {level}"),
                 month=f"{r.created_at.astimezone(zone):%Y-%m}",
                 reply_h=_hours(reply.used) if r.first_reply_at else None,
                 solution_h=_hours(solution.used) if solution and r.solution_at else None,
@@ -141,14 +146,16 @@ def _row(dimension: str, value: str, group: list[Record]) -> list[object]:
     ]
 
 
-def classification(recs: list[Record], *, title: str = "Complaint classification") -> Table:
-    rows: list[list[object]] = [_row("All", "all complaints", recs)]
+def classification(
+    recs: list[Record], *, title: str = N_("Complaint classification")
+) -> Table:
+    rows: list[list[object]] = [_row(N_("All"), N_("all complaints"), recs)]
     dims: list[tuple[str, Callable[[Record], str], bool]] = [
-        ("Category", lambda r: r.category, False),
-        ("Cause", lambda r: r.cause, False),
-        ("Department", lambda r: r.department, False),
-        ("Level", lambda r: r.level, True),
-        ("Month", lambda r: r.month, True),
+        (N_("Category"), lambda r: r.category, False),
+        (N_("Cause"), lambda r: r.cause, False),
+        (N_("Department"), lambda r: r.department, False),
+        (N_("Level"), lambda r: r.level, True),
+        (N_("Month"), lambda r: r.month, True),
     ]
     for name, key, by_value in dims:
         groups: dict[str, list[Record]] = defaultdict(list)
@@ -158,7 +165,7 @@ def classification(recs: list[Record], *, title: str = "Complaint classification
             sorted(groups) if by_value else sorted(groups, key=lambda v: (-len(groups[v]), v))
         )
         rows += [_row(name, value, groups[value]) for value in order]
-    return Table(title=title, headers=list(HEADERS), rows=rows)
+    return Table(title=title, headers=list(HEADERS), rows=rows, label_columns=(0, 1))
 
 
 def by_month(recs: list[Record], policy: sla.Policy) -> Table:
@@ -172,9 +179,10 @@ def by_month(recs: list[Record], policy: sla.Policy) -> Table:
         [month, *[counts[month][c] for c in columns], sum(counts[month].values())]
         for month in sorted(counts)
     ]
-    rows.append(["Total", *[sum(counts[m][c] for m in counts) for c in columns], len(recs)])
-    return Table(title="By month and category", headers=["Month", *columns, "Total"],
-                 rows=rows)  # fmt: skip
+    rows.append([N_("Total"), *[sum(counts[m][c] for m in counts) for c in columns], len(recs)])
+    return Table(title=N_("By month and category"),
+                 headers=[N_("Month"), *columns, N_("Total")], rows=rows,
+                 label_columns=(0,))  # fmt: skip
 
 
 def tables(

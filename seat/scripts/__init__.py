@@ -4,22 +4,28 @@ from seat.scripts.engine import (
     PHASES,
     Field,
     Script,
+    ScriptBook,
     ScriptError,
     Stage,
     load_script,
     load_scripts,
     load_with_fallback,
+    pick,
     render,
+    same_structure,
 )
 
 __all__ = [
     "PHASES",
     "Field",
     "Script",
+    "ScriptBook",
     "ScriptError",
     "Stage",
     "load_script",
     "load_scripts",
     "load_with_fallback",
+    "pick",
     "render",
+    "same_structure",
 ]
