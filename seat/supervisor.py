@@ -403,8 +403,11 @@ class QueueItem:
     """callback, complaint or order."""
     id: int
     text: str
+    """The customer's name (callback, complaint) or the order's short text."""
     due_at: datetime | None
     late: bool
+    detail: str = ""
+    """A code the screen shows translated: the callback's kind or the complaint's step."""
 
 
 def agent_queue(
@@ -419,8 +422,7 @@ def agent_queue(
         .order_by(Callback.due_at)
         .limit(limit)
     ):
-        items.append(QueueItem("callback", cb_id, f"{name} · {kind.replace('_', ' ')}", due,
-                               due < now))  # fmt: skip
+        items.append(QueueItem("callback", cb_id, name, due, due < now, detail=kind))
     cases = session.execute(
         select(*complaints._CASE_COLUMNS, Customer.name, Customer.tier)
         .join(Customer, Customer.id == Complaint.customer_id)
@@ -434,8 +436,8 @@ def agent_queue(
             complaints.clocks(r, level=level_for(r.tier), policy=policy, now=now,
                               pauses=paused.get(r.id, ()))
         )  # fmt: skip
-        items.append(QueueItem("complaint", r.id, f"{r.name} · {r.status}",
-                               k.deadline if k else None, bool(k and k.breached)))  # fmt: skip
+        items.append(QueueItem("complaint", r.id, r.name, k.deadline if k else None,
+                               bool(k and k.breached), detail=r.status))  # fmt: skip
     for wo_id, text, due in session.execute(
         select(WorkOrder.id, WorkOrder.short_text, WorkOrder.due_at)
         .where(WorkOrder.assignee_id == agent_id, _OPEN_ORDER)

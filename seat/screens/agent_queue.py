@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,10 +15,22 @@ from textual.widgets import DataTable, Footer, Label
 
 from seat import sla, supervisor
 from seat.desk import StorageError
-from seat.i18n import N_, _
+from seat.i18n import N_, _, format_datetime
+from seat.screens.wallboard import fit, kind_word, step_word
 from seat.supervisor import QueueItem
 
 KINDS = {"callback": N_("callback"), "complaint": N_("complaint"), "order": N_("order")}
+COLUMNS = (("kind", N_("Kind"), 9), ("id", N_("#"), 5), ("what", N_("What"), 38),
+           ("due", N_("Due"), 13))  # fmt: skip
+"""(key, heading, width in cells) of the queue's table."""
+
+
+def what_text(item: QueueItem) -> str:
+    """The customer or the order, and the callback's kind or the complaint's step."""
+    if not item.detail:
+        return item.text
+    word = kind_word(item.detail) if item.kind == "callback" else step_word(item.detail)
+    return f"{item.text} · {word}"
 
 
 class AgentQueueScreen(Screen[None]):
@@ -63,9 +76,9 @@ class AgentQueueScreen(Screen[None]):
         except sla.PolicyError:
             self.policy = sla.Policy(calendar=sla.Calendar(desk.zone))
         table = self.query_one(DataTable)
-        for key, label, width in (("kind", N_("Kind"), 9), ("id", N_("#"), 5),
-                                  ("what", N_("What"), 38), ("due", N_("Due"), 13)):  # fmt: skip
-            table.add_column(_(label), width=width, key=key)
+        for key, label, width in COLUMNS:
+            heading = _(label)
+            table.add_column(heading, width=max(width, cell_len(heading)), key=key)
         table.focus()
         self.load()
 
@@ -91,13 +104,14 @@ class AgentQueueScreen(Screen[None]):
         desk = self.app.desk  # type: ignore[attr-defined]
         table = self.query_one(DataTable)
         line = table.cursor_row
+        width = table.ordered_columns[2].width
         table.clear()
         for item in event.items:
-            due = f"{desk.local(item.due_at):%m-%d %H:%M}" if item.due_at else "-"
+            due = format_datetime(desk.local(item.due_at), "short") if item.due_at else "-"
             table.add_row(
                 _(KINDS[item.kind]),
                 str(item.id),
-                Text(item.text, no_wrap=True, overflow="ellipsis"),
+                fit(Text(what_text(item), no_wrap=True, overflow="ellipsis"), width),
                 Text(("⚠ " if item.late else "  ") + due, style="bold red" if item.late else ""),
                 key=f"{item.kind}:{item.id}",
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.actions import parse as parse_action
@@ -24,7 +25,8 @@ from textual.worker import get_current_worker
 from seat import complaints, sla, supervisor
 from seat.customers import ValidationError
 from seat.desk import StorageError
-from seat.i18n import N_, _, format_duration
+from seat.i18n import N_, _, format_datetime, format_duration
+from seat.reports.callbacks import KIND_NAMES
 from seat.roles import PermissionDenied
 from seat.supervisor import Board, ComplaintRow
 
@@ -88,6 +90,22 @@ def _cut(text: str, style: str = "") -> Text:
     return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
 
+def fit(cell: Any, width: int) -> Any:
+    """A text cell cut to `width` cells at a whole character, '…' right after it (Rich's own
+    cut leaves a gap where a wide character did not fit). Other cells as they are."""
+    if not isinstance(cell, Text) or cell.cell_len <= width or width < 2:
+        return cell
+    keep, used = 0, 0
+    for char in cell.plain:
+        used += cell_len(char)
+        if used > width - 1:
+            break
+        keep += 1
+    out = cell[:keep]
+    out.append("…")
+    return out
+
+
 def time_left(row: ComplaintRow) -> Text:
     """'⚠ reply late 3h20', '◔ solution 2h10 left', '⏸ paused'."""
     k = row.clock
@@ -105,10 +123,20 @@ def time_left(row: ComplaintRow) -> Text:
                 style)  # fmt: skip
 
 
+def kind_word(kind: str) -> str:
+    """A callback's kind in the current language: 'complaint follow up', '投诉回访'."""
+    return _(KIND_NAMES.get(kind, kind.replace("_", " ")))
+
+
+def step_word(status: str) -> str:
+    """A complaint's step in the current language: 'for approval', '待批准'."""
+    return _(STEP_WORDS.get(status, status))
+
+
 def step_cell(row: ComplaintRow) -> Text:
     flags = ("↑" if row.escalated else "") + ("★" if row.awaiting_approval else "")
     style = "bold" if row.awaiting_approval else ""
-    return _cut(f"{flags}{_(STEP_WORDS.get(row.status, row.status))}", style)
+    return _cut(f"{flags}{step_word(row.status)}", style)
 
 
 class WallboardScreen(Screen[None]):
@@ -192,7 +220,8 @@ class WallboardScreen(Screen[None]):
         for tab, columns in COLUMNS.items():
             table = self.query_one(f"#wb-{tab}", DataTable)
             for key, label, width in columns:
-                table.add_column(_(label), width=width, key=key)
+                heading = _(label)  # a heading wider than its column (CJK) widens it
+                table.add_column(heading, width=max(width, cell_len(heading)), key=key)
         self.query_one("#wb-complaints", DataTable).focus()
         self.load()
         self.set_interval(desk.settings.refresh_seconds, self._tick)
@@ -240,8 +269,9 @@ class WallboardScreen(Screen[None]):
         }
         on_call = sum(1 for a in board.agents if a.state == "call")
         wrapup = sum(1 for a in board.agents if a.state == "wrapup")
+        local = desk.local(board.at)
         head = _("Wallboard · {at} · {call} on a call · {wrapup} in wrap-up").format(
-            at=f"{desk.local(board.at):%a %m-%d %H:%M:%S}", call=on_call, wrapup=wrapup
+            at=f"{format_datetime(local, 'weekday')}:{local:%S}", call=on_call, wrapup=wrapup
         )
         self.query_one("#wb-head", Label).update(_cut(head))
         self._show_agents(board)
@@ -278,9 +308,7 @@ class WallboardScreen(Screen[None]):
         self._fill("agents", rows)
 
     def _show_complaints(self, board: Board) -> None:
-        steps = " · ".join(
-            f"{_(STEP_WORDS.get(status, status))} {n}" for status, n in board.complaints_by_status
-        )
+        steps = " · ".join(f"{step_word(status)} {n}" for status, n in board.complaints_by_status)
         self._summary("complaints", steps or _("No open complaints."))
         rows = [
             (f"cp:{r.id}", (str(r.id), step_cell(r), time_left(r), _cut(r.customer_name),
@@ -299,7 +327,7 @@ class WallboardScreen(Screen[None]):
                       else _("No overdue callbacks."))  # fmt: skip
         rows = [
             (f"cb:{r.id}", (_cut(r.owner), str(r.id), _cut(r.customer_name),
-                            _cut(r.kind.replace("_", " ")),
+                            _cut(kind_word(r.kind)),
                             Text(format_duration(supervisor.since(board.at, r.due_at)),
                                  style="bold red"),
                             str(r.attempts)))
@@ -321,7 +349,7 @@ class WallboardScreen(Screen[None]):
                 _cut(r.short_text),
                 _cut(_(workorders.STATUS_LABELS.get(r.status, r.status))),
                 _cut(r.assignee or _("unassigned"), "" if r.assignee else "bold yellow"),
-                Text(f"{'⚠' if late else ' '}{desk.local(r.due_at):%m-%d %H:%M}",
+                Text(f"{'⚠' if late else ' '}{format_datetime(desk.local(r.due_at), 'short')}",
                      style="red" if late else ""),
             )))  # fmt: skip
         self._fill("orders", rows)
@@ -333,6 +361,8 @@ class WallboardScreen(Screen[None]):
         """Same rows: update the cells in place. Other rows: refill, keeping the cursor on
         the same case (or the same line) and the scroll where it was."""
         table = self.query_one(f"#wb-{tab}", DataTable)
+        widths = [c.width for c in table.ordered_columns]
+        rows = [(key, tuple(map(fit, cells, widths))) for key, cells in rows]
         old = [k.value for k in table.rows]
         if old == [key for key, _c in rows]:
             columns = list(table.columns)

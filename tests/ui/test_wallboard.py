@@ -8,19 +8,23 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from rich.cells import cell_len
+from rich.text import Text
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from seat import agents, complaints, sla, work
+from seat import agents, complaints, i18n, sla, work
 from seat.app import make_app
 from seat.config import DATA_DIR
 from seat.db import make_engine
 from seat.models import (
+    Agent,
     Call,
     Callback,
     CallbackEvent,
     Complaint,
     ComplaintEvent,
+    Customer,
     Presence,
     WorkOrder,
 )
@@ -30,6 +34,7 @@ from seat.screens.wallboard import WallboardScreen
 from tests.conftest import NOW
 from tests.ui.helpers import freeze, settle
 from tests.ui.test_call_flow import choose
+from tests.ui.test_i18n_ui import stray_english
 
 POLICY = sla.read_policy(DATA_DIR / "policy" / "complaints.toml", default_zone="Asia/Shanghai")
 
@@ -440,3 +445,96 @@ async def test_supervisor_reassigns_an_order_and_opens_an_agents_queue(make_seat
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is board
+
+
+# -- in Chinese ---------------------------------------------------------------------------------
+
+CJK_NAMES = {
+    "agents": {"li.na": "李娜", "wang.wei": "欧阳文娟娟娟娟娟", "zhao.lei": "赵磊"},
+    "customers": {"Wang Fang": "王芳", "Tom Baker": "司马相如相如相如"},
+}
+"""Agent and customer names in Chinese, two of them too long for their columns."""
+
+
+@pytest.fixture
+def chinese():
+    i18n.set_language("zh_CN")
+    yield
+    i18n.set_language("en")
+
+
+@pytest.fixture
+def cjk_floor(engine, floor) -> None:
+    """The same morning, with the people named in Chinese."""
+    with Session(engine) as s:
+        for agent in s.exec(select(Agent)):
+            agent.display_name = CJK_NAMES["agents"].get(agent.name, agent.display_name)
+        for customer in s.exec(select(Customer)):
+            customer.name = CJK_NAMES["customers"].get(customer.name, customer.name)
+        s.commit()
+
+
+@pytest.mark.parametrize(("tab", "down"), [("1", 0), ("2", 1)], ids=["agents", "complaints"])
+def test_wallboard_in_chinese(snap_compare, make_seat, cjk_floor, chinese, tab, down):
+    async def run_before(pilot):
+        await freeze(pilot)
+        await pilot.press("v")
+        await freeze(pilot)
+        await pilot.press(tab, *["down"] * down)  # complaints: the proposal awaiting approval
+        await freeze(pilot)
+
+    app = make_seat(agent="zhao.lei")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def _plain(cell) -> str:
+    return cell.plain if isinstance(cell, Text) or hasattr(cell, "plain") else str(cell)
+
+
+def misaligned(table) -> list[str]:
+    """Every cell of the table's visible lines, cropped at its column's cells, must show the
+    start of its own text (whole characters): a wide character measured wrong shifts it."""
+    strips = table.app.screen._compositor.render_strips()
+    x, y = table.region.x, table.region.y
+    lines = [[_plain(c.label) for c in table.ordered_columns]]
+    lines += [[_plain(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    wrong = []
+    for row, texts in enumerate(lines):
+        strip, start = strips[y + row], x
+        for column, text in zip(table.ordered_columns, texts, strict=True):
+            width = column.get_render_width(table)
+            shown = strip.crop(start, start + width).text
+            start += width
+            inner = shown.strip().rstrip("…").rstrip()
+            if cell_len(shown) != width or not text.strip().startswith(inner):
+                wrong.append(f"line {row}: {shown!r} is not {text!r}")
+    return wrong
+
+
+async def test_wallboard_tables_align_in_chinese(make_seat, engine, cjk_floor, chinese):
+    app = make_seat(agent="zhao.lei")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        board = app.screen
+        for key, tab in (("1", "agents"), ("2", "complaints"), ("3", "callbacks"),
+                         ("4", "orders")):  # fmt: skip
+            await pilot.press(key)
+            await settle(pilot)
+            table = board.query_one(f"#wb-{tab}")
+            assert table.row_count >= 2 and not misaligned(table), misaligned(table)
+            assert not stray_english(app, engine), stray_english(app, engine)
+        assert _plain(board.query_one("#wb-orders").get_row_at(0)[3]) == "李娜"
+        assert "11月23日 周一 10:00:00" in _plain(board.query_one("#wb-head").render())
+        callbacks = board.query_one("#wb-callbacks")
+        assert [_plain(callbacks.get_row_at(i)[3]) for i in range(2)] == ["满意度回访", "手动"]
+
+        await pilot.press("1", "enter")  # Li Na's queue
+        await settle(pilot)
+        queue = app.screen.query_one("#aq-table")
+        assert not misaligned(queue), misaligned(queue)
+        assert not stray_english(app, engine), stray_english(app, engine)
+        whats = [_plain(queue.get_row_at(i)[2]) for i in range(queue.row_count)]
+        assert whats[:3] == ["王芳 · 满意度回访", "张敏 · 生日问候", "王芳 · 受理"]
+        assert _plain(app.screen.query_one("#aq-head").render()) == "李娜的队列 · 未完成 6 项"

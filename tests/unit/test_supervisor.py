@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from seat import agents, complaints, sla, supervisor, work
+from seat import agents, complaints, i18n, sla, supervisor, work
 from seat.config import DATA_DIR
 from seat.models import Call, Callback, Complaint, Presence, WorkOrder
 from seat.roles import PermissionDenied
@@ -284,7 +284,74 @@ def test_agent_queue(engine, world, clock):
         ("order", False),
         ("order", False),
     ]
+    # Codes, not words: the screen shows them in the seat's language.
+    assert [(i.text, i.detail) for i in items[:3]] == [
+        ("Wang Fang", "satisfaction"), ("张敏", "birthday"), ("Wang Fang", "intake"),
+    ]  # fmt: skip
+    assert (items[3].text, items[3].detail) == ("Dryer noisy", "")
     assert other == []
+
+
+# -- in the seat's language -----------------------------------------------------------------
+
+
+@pytest.fixture
+def lang():
+    """Switch the language for one test; English again afterwards."""
+    yield i18n.set_language
+    i18n.set_language("en")
+
+
+@pytest.mark.parametrize(
+    ("kind", "detail", "en", "zh"),
+    [
+        ("callback", "satisfaction", "Wang Fang · satisfaction", "Wang Fang · 满意度回访"),
+        ("callback", "complaint_follow_up", "Wang Fang · complaint follow up",
+         "Wang Fang · 投诉回访"),
+        ("complaint", "proposed", "Wang Fang · for approval", "Wang Fang · 待批准"),
+        ("complaint", "intake", "Wang Fang · intake", "Wang Fang · 受理"),
+        ("callback", "new_kind", "Wang Fang · new kind", "Wang Fang · new kind"),
+        ("order", "", "Wang Fang", "Wang Fang"),
+    ],
+)  # fmt: skip
+def test_queue_text_in_each_language(lang, kind, detail, en, zh):
+    from seat.screens.agent_queue import what_text
+
+    item = supervisor.QueueItem(kind, 1, "Wang Fang", None, False, detail=detail)
+    assert what_text(item) == en
+    lang("zh_CN")
+    assert what_text(item) == zh
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "shown"),
+    [
+        ("王芳", 10, "王芳"),
+        ("欧阳文娟娟娟娟娟", 10, "欧阳文娟…"),  # 9 cells: no half character, no gap
+        ("欧阳文娟娟娟娟娟", 11, "欧阳文娟娟…"),
+        ("Wang 芳芳芳芳", 9, "Wang 芳…"),
+        ("Sofa cover torn on delivery", 21, "Sofa cover torn on d…"),
+        ("Sofa cover torn on delivery", 27, "Sofa cover torn on delivery"),
+    ],
+)
+def test_fit_cuts_whole_characters(text, width, shown):
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    from seat.screens.wallboard import fit
+
+    cell = fit(Text(text, style="bold"), width)
+    assert cell.plain == shown and cell_len(cell.plain) <= width and cell.style == "bold"
+    if text.isascii():  # English is cut exactly as before (Rich's own ellipsis)
+        rich = Text(text)
+        rich.truncate(width, overflow="ellipsis")
+        assert cell.plain == rich.plain
+
+
+def test_wallboard_refusal_in_chinese(lang):
+    lang("zh_CN")
+    with pytest.raises(PermissionDenied, match="只有主管才能打开大屏"):
+        supervisor.require_wallboard(Person("agent"))
 
 
 def test_domain_does_not_import_textual():
