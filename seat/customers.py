@@ -1,4 +1,10 @@
-"""Customers: lookup by phone, creation with validation, the customer card."""
+"""Customers: lookup by phone, creation and edits with validation, the customer card.
+
+Who registered a customer is `Customer.created_by_id` (the agent at the seat); customers that
+come from `seat customers import` or the demo data have none, since no agent typed them in.
+Every edit of a phone, address, tier, name or language writes one CustomerChange row (who,
+when, old, new) in the same transaction; the history is append-only (migration 0006).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,16 @@ from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlmodel import Session
 
 from seat import phone
+from seat.i18n import _
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     OPEN_WORK_ORDER_EXCLUDES,
+    AccessLog,
+    Agent,
     Call,
     Complaint,
     Customer,
+    CustomerChange,
     PhoneNumber,
     Tier,
     WorkOrder,
@@ -64,6 +74,17 @@ class CallLine:
 
 
 @dataclass(frozen=True)
+class ChangeLine:
+    """One line of a customer's change history."""
+
+    at: datetime
+    agent: str | None  # None: made without an agent (an import or a script)
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
 class CustomerCard:
     id: int
     name: str
@@ -76,10 +97,31 @@ class CustomerCard:
     open_complaints: tuple[tuple[int, str, str], ...] = field(default=())
     open_work_orders: tuple[tuple[int, str, str, bool], ...] = field(default=())
     last_calls: tuple[CallLine, ...] = field(default=())
+    second_address: str | None = None
+    created_by: str | None = None
+    changes: tuple[ChangeLine, ...] = field(default=())  # newest first, a few
+    change_count: int = 0
+
+
+@dataclass(frozen=True)
+class CustomerEdit:
+    """What the edit form starts from."""
+
+    id: int
+    name: str
+    phone: str | None  # E.164 of the first number
+    address: str | None
+    second_address: str | None
+    tier: str
+    language: str
 
 
 TIER_CHOICES = tuple(t.value for t in Tier)
 GENDERS = ("female", "male", "other")
+LANGUAGES = ("en", "zh_CN")
+# The fields an edit records, in the order the history names them.
+TRACKED_FIELDS = ("name", "phone", "address", "second_address", "tier", "language")
+REVEALABLE = ("phone", "address")
 
 # C0/C1 control characters, DEL and lone surrogates: invisible on screen, an ESC would drive
 # the agent's terminal when the text is shown, and a surrogate cannot even be stored.
@@ -164,10 +206,12 @@ def create_customer(
     occupation: str | None = None,
     language: str = "en",
     today: date | None = None,
+    created_by_id: int | None = None,
 ) -> Customer:
     """Validate everything first, then add customer and phone; nothing half-made.
 
     `today` is the desk's local date (a birthday may not be after it); default: now's date.
+    `created_by_id` is the agent registering the customer (None for imports and demo data).
     """
     errors: dict[str, str] = {}
     try:
@@ -181,10 +225,7 @@ def create_customer(
         )
     except ValidationError as exc:
         errors.update(exc.errors)
-    if address and len(address) > 500:
-        errors["address"] = "Address is too long (500 characters at most)."
-    elif address and ADDRESS_CONTROL.search(address):
-        errors["address"] = "Address contains control characters."
+    _check_address(errors, "address", address)
     if occupation and len(occupation.strip()) > 120:
         errors["occupation"] = "Occupation is too long (120 characters at most)."
     elif occupation and CONTROL.search(occupation):
@@ -206,6 +247,7 @@ def create_customer(
         language=language,
         created_at=now,
         updated_at=now,
+        created_by_id=created_by_id,
     )
     session.add(customer)
     session.flush()
@@ -214,10 +256,200 @@ def create_customer(
     return customer
 
 
+def _check_address(errors: dict[str, str], key: str, address: str | None) -> None:
+    if address and len(address) > 500:
+        errors[key] = _("Address is too long (500 characters at most).")
+    elif address and ADDRESS_CONTROL.search(address):
+        errors[key] = _("Address contains control characters.")
+
+
+def editable(*, session: Session, customer_id: int) -> CustomerEdit | None:
+    """The customer's editable fields as they are now."""
+    c = session.get(Customer, customer_id)
+    if c is None:
+        return None
+    first = session.execute(
+        select(PhoneNumber.e164)
+        .where(PhoneNumber.customer_id == customer_id)
+        .order_by(PhoneNumber.id)
+        .limit(1)
+    ).scalar()
+    return CustomerEdit(
+        id=customer_id,
+        name=c.name,
+        phone=first,
+        address=c.address,
+        second_address=c.second_address,
+        tier=c.tier,
+        language=c.language,
+    )
+
+
+def update_customer(
+    *,
+    session: Session,
+    customer_id: int,
+    agent_id: int | None,
+    now: datetime,
+    name: str | None = None,
+    phone_text: str | None = None,
+    address: str | None = None,
+    second_address: str | None = None,
+    tier: str | None = None,
+    language: str | None = None,
+    region: str = "CN",
+) -> list[CustomerChange]:
+    """Change a customer; one CustomerChange (old, new) per field that really changed.
+
+    A field left as None is not touched; an empty address clears it. The phone is the
+    customer's first number (normalised, and refused if another customer has it). Every
+    field is checked before anything is written: on a ValidationError nothing changed.
+    """
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise ValidationError(
+            {"customer": _("Customer #{id} is not on file.").format(id=customer_id)}
+        )
+    errors: dict[str, str] = {}
+    new: dict[str, str | None] = {}
+    if name is not None or tier is not None:
+        try:
+            clean_name, clean_tier, _bday, _gender = validate_customer(
+                name=customer.name if name is None else name,
+                tier=customer.tier if tier is None else tier,
+            )
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        else:
+            if name is not None:
+                new["name"] = clean_name
+            if tier is not None:
+                new["tier"] = clean_tier
+    phone_row: PhoneNumber | None = None
+    if phone_text is not None:
+        try:
+            e164 = phone.normalise(phone_text, region)
+        except phone.PhoneError as exc:
+            errors["phone"] = str(exc)
+        else:
+            owner = session.execute(
+                select(PhoneNumber.customer_id).where(PhoneNumber.e164 == e164)
+            ).scalar_one_or_none()
+            phone_row = session.execute(
+                select(PhoneNumber)
+                .where(PhoneNumber.customer_id == customer_id)
+                .order_by(PhoneNumber.id)
+                .limit(1)
+            ).scalar()
+            if owner is not None and owner != customer_id:
+                errors["phone"] = _("{e164} is already on file (customer #{id}).").format(
+                    e164=e164, id=owner
+                )
+            elif owner == customer_id and (phone_row is None or phone_row.e164 != e164):
+                errors["phone"] = _("{e164} is already this customer's other number.").format(
+                    e164=e164
+                )
+            new["phone"] = e164
+    for key, value in (("address", address), ("second_address", second_address)):
+        if value is not None:
+            _check_address(errors, key, value)
+            new[key] = value.strip() or None
+    if language is not None:
+        if language not in LANGUAGES:
+            errors["language"] = _("Language must be one of: {choices}.").format(
+                choices=", ".join(LANGUAGES)
+            )
+        new["language"] = language
+    if errors:
+        raise ValidationError(errors)
+
+    old_phone = phone_row.e164 if phone_row is not None else None
+    changes: list[CustomerChange] = []
+    for key in TRACKED_FIELDS:
+        if key not in new:
+            continue
+        before = old_phone if key == "phone" else getattr(customer, key)
+        after = new[key]
+        if before == after:
+            continue
+        if key == "phone":
+            if phone_row is None:
+                session.add(PhoneNumber(customer_id=customer_id, e164=after))  # type: ignore[arg-type]
+            else:
+                phone_row.e164 = after  # type: ignore[assignment]
+                phone_row.wrong_number = False  # a new number has not been found wrong yet
+                session.add(phone_row)
+        else:
+            setattr(customer, key, after)
+        changes.append(
+            CustomerChange(
+                customer_id=customer_id,
+                agent_id=agent_id,
+                at=now,
+                field=key,
+                old=before[:500] if before else before,
+                new=after[:500] if after else after,
+            )  # fmt: skip
+        )
+    if changes:
+        customer.updated_at = now
+        session.add(customer)
+        session.add_all(changes)
+        session.flush()
+    return changes
+
+
+def history(
+    *, session: Session, customer_id: int, limit: int | None = None
+) -> tuple[list[ChangeLine], int]:
+    """The customer's changes, newest first (at most `limit`), and how many there are."""
+    q = (
+        select(
+            CustomerChange.at,
+            Agent.display_name,
+            CustomerChange.field,
+            CustomerChange.old,
+            CustomerChange.new,
+        )
+        .outerjoin(Agent, Agent.id == CustomerChange.agent_id)
+        .where(CustomerChange.customer_id == customer_id)
+        .order_by(CustomerChange.at.desc(), CustomerChange.id.desc())
+    )
+    if limit is not None:
+        q = q.limit(limit)
+    lines = [ChangeLine(*r) for r in session.execute(q)]
+    count = session.execute(
+        select(func.count())
+        .select_from(CustomerChange)
+        .where(CustomerChange.customer_id == customer_id)
+    ).scalar_one()
+    return lines, count
+
+
+def log_access(
+    *, session: Session, agent_id: int, customer_id: int, now: datetime, what: str, reason: str
+) -> AccessLog:
+    """Record that an agent revealed a masked value outside a call, and why."""
+    errors: dict[str, str] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = _("Give a reason to see this.")
+    elif len(reason) > 500:
+        errors["reason"] = _("The reason is too long (500 characters at most).")
+    elif CONTROL.search(reason):
+        errors["reason"] = _("The reason contains control characters.")
+    if what not in REVEALABLE:
+        errors["what"] = _("Only a phone number or an address can be revealed.")
+    if errors:
+        raise ValidationError(errors)
+    row = AccessLog(agent_id=agent_id, customer_id=customer_id, at=now, what=what, reason=reason)
+    session.add(row)
+    session.flush()
+    return row
+
+
 @cache
 def _card_statements() -> tuple[Select, Select, Select, Select, Select]:
-    from seat.models import Agent
-
     cid = bindparam("customer_id")
     return (
         select(
@@ -227,8 +459,12 @@ def _card_statements() -> tuple[Select, Select, Select, Select, Select]:
             Customer.gender,
             Customer.birthday,
             Customer.address,
-        ).where(Customer.id == cid),
-        select(PhoneNumber.e164).where(PhoneNumber.customer_id == cid),
+            Customer.second_address,
+            Agent.display_name.label("created_by"),
+        )
+        .outerjoin(Agent, Agent.id == Customer.created_by_id)
+        .where(Customer.id == cid),
+        select(PhoneNumber.e164).where(PhoneNumber.customer_id == cid).order_by(PhoneNumber.id),
         select(Complaint.id, Complaint.status, Complaint.what_happened)
         .where(Complaint.customer_id == cid, Complaint.status.not_in(CLOSED_COMPLAINT_STATUSES))
         .order_by(Complaint.created_at.desc())
@@ -252,7 +488,9 @@ def _card_statements() -> tuple[Select, Select, Select, Select, Select]:
     )
 
 
-def card(*, session: Session, customer_id: int, last_calls: int = 5) -> CustomerCard | None:
+def card(
+    *, session: Session, customer_id: int, last_calls: int = 5, changes: int = 3
+) -> CustomerCard | None:
     """What the customer card shows: column-only selects, bounded lists."""
     customer_q, phones_q, complaints_q, orders_q, calls_q = _card_statements()
     params = {"customer_id": customer_id}
@@ -265,6 +503,7 @@ def card(*, session: Session, customer_id: int, last_calls: int = 5) -> Customer
     calls = tuple(
         CallLine(*r) for r in session.execute(calls_q, {**params, "last_calls": last_calls})
     )
+    change_lines, change_count = history(session=session, customer_id=customer_id, limit=changes)
     return CustomerCard(
         id=row.id,
         name=row.name,
@@ -277,6 +516,10 @@ def card(*, session: Session, customer_id: int, last_calls: int = 5) -> Customer
         open_complaints=complaints,  # type: ignore[arg-type]
         open_work_orders=orders,  # type: ignore[arg-type]
         last_calls=calls,
+        second_address=row.second_address,
+        created_by=row.created_by,
+        changes=tuple(change_lines),
+        change_count=change_count,
     )
 
 

@@ -104,6 +104,9 @@ class Customer(SQLModel, table=True):
     language: str = Field(default="en", max_length=16)
     created_at: datetime
     updated_at: datetime
+    # The agent who registered the customer; NULL for `seat customers import` and demo data,
+    # which no agent typed in.
+    created_by_id: int | None = Field(default=None, foreign_key="agent.id")
 
     @property
     def level(self) -> int:

@@ -5,11 +5,16 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.widgets import Input
+from textual.widgets import Footer, Input
 
 from seat import phone
+from seat.customers import CustomerCard
 from seat.desk import StorageError
+from seat.i18n import N_, _
+from seat.screens.customer_edit import edit_customer_screen, edited_message
+from seat.screens.reveal import RevealScreen, in_call_with
 from seat.screens.work_order import WorkOrderScreen as WorkOrderScreen
 from seat.widgets.card import CustomerCardView
 from seat.widgets.field_error import FieldError
@@ -19,20 +24,70 @@ class FindCustomerScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     FindCustomerScreen { align: center middle; }
     FindCustomerScreen > Vertical { width: 76; max-width: 100%; height: auto;
+                                    max-height: 100%;
                                     border: thick $primary; background: $surface; padding: 0 1; }
     FindCustomerScreen #find-error { color: $error; }
     """
-    BINDINGS = [Binding("escape", "dismiss", "Close", tooltip="Close", id="find.close")]
+    BINDINGS = [
+        Binding("escape", "dismiss", N_("Close"), tooltip=N_("Close"), id="find.close"),
+        Binding(
+            "f9",
+            "edit",
+            N_("Edit customer"),
+            tooltip=N_("Change the customer's phone, address, tier (kept as history)"),
+            id="find.edit",
+        ),
+        Binding(
+            "ctrl+r",
+            "reveal",
+            N_("Reveal"),
+            tooltip=N_("Show a masked phone number or address (asks for a reason, logged)"),
+            id="find.reveal",
+        ),
+    ]
+
+    card: reactive[CustomerCard | None] = reactive(None, init=False, always_update=True)
+    """The customer shown, None before a lookup found one."""
+    revealed: reactive[frozenset[str]] = reactive(frozenset(), init=False)
+    """What was revealed (with a reason) on this screen: "phone", "address"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.number = ""
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = "Find a customer by phone"
-            yield Input(placeholder="number, any format; Enter", id="find-number")
+            box.border_title = _("Find a customer by phone")
+            yield Input(placeholder=_("number, any format; Enter"), id="find-number")
             yield FieldError(id="find-error")
             yield CustomerCardView(id="find-card")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(CustomerCardView).display = False
+
+    @property
+    def masked(self) -> bool:
+        return self.card is not None and not in_call_with(self.app, self.card.id)
+
+    def hidden_kinds(self) -> tuple[str, ...]:
+        """The masked kinds on the card that can still be revealed."""
+        c = self.card
+        if c is None or not self.masked:
+            return ()
+        kinds = []
+        if c.phones or any(x.field == "phone" for x in c.changes):
+            kinds.append("phone")
+        if c.address or c.second_address or any("address" in x.field for x in c.changes):
+            kinds.append("address")
+        return tuple(k for k in kinds if k not in self.revealed)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit":
+            return self.card is not None
+        if action == "reveal":
+            return bool(self.hidden_kinds())
+        return True
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
@@ -44,7 +99,62 @@ class FindCustomerScreen(ModalScreen[None]):
         except (phone.PhoneError, StorageError) as exc:
             error.show(str(exc))
             card_view.display = False
+            self.card = None
             return
         error.show("")
         card_view.display = True
-        card_view.show_card(card, number=desk.display_phone(e164))
+        self.number = desk.display_phone(e164)
+        if card is None or self.card is None or card.id != self.card.id:
+            self.revealed = frozenset()  # a reveal is for the customer it was asked for
+        self.card = card
+
+    def watch_card(self) -> None:
+        self._show()
+
+    def watch_revealed(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        self.query_one(CustomerCardView).show_card(
+            self.card, number=self.number, masked=self.masked, revealed=self.revealed
+        )
+        self.refresh_bindings()
+
+    def _reload(self) -> None:
+        if self.card is None:
+            return
+        try:
+            self.card = self.app.desk.card(self.card.id)  # type: ignore[attr-defined]
+        except StorageError as exc:
+            self.query_one("#find-error", FieldError).show(str(exc))
+
+    def action_reveal(self) -> None:
+        kinds = self.hidden_kinds()
+        if not kinds or self.card is None:
+            return
+        dialog = RevealScreen(self.card.id, kinds)
+
+        def done(log_id: int | None) -> None:
+            if log_id is not None:
+                self.revealed = self.revealed | {dialog.what}
+
+        self.app.push_screen(dialog, done)
+
+    def action_edit(self) -> None:
+        if self.card is None:
+            return
+        try:
+            hidden = {"phone", "address"} - self.revealed if self.masked else set()
+            form = edit_customer_screen(self.app, self.card.id, hidden=hidden)
+        except (StorageError, LookupError) as exc:
+            self.query_one("#find-error", FieldError).show(str(exc))
+            return
+
+        def done(count: int | None) -> None:
+            message = edited_message(count)
+            if message:
+                self.notify(message)
+            if count:
+                self._reload()
+
+        self.app.push_screen(form, done)

@@ -1,11 +1,20 @@
-"""The customer card: who is calling, their tier and open work, their last calls."""
+"""The customer card: who is calling, their tier and open work, their last calls, changes.
+
+Outside the customer's own call the card is masked: phone numbers and addresses (also in
+the change history) show as 138****1234 until revealed with a reason.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import Static
 
-from seat.customers import CustomerCard
+from seat import privacy
+from seat.customers import ChangeLine, CustomerCard
+from seat.i18n import N_, _
 
 TIER_STYLE = {
     "vip": "bold magenta",
@@ -13,6 +22,15 @@ TIER_STYLE = {
     "platinum": "bold",
     "gold": "bold yellow",
 }
+FIELD_LABELS = {
+    "name": N_("name"),
+    "phone": N_("phone"),
+    "address": N_("address"),
+    "second_address": N_("2nd address"),
+    "tier": N_("tier"),
+    "language": N_("language"),
+}
+HISTORY_LINES = 3
 
 
 class CustomerCardView(Static):
@@ -20,41 +38,99 @@ class CustomerCardView(Static):
     CustomerCardView { border: round $primary; padding: 0 1; height: auto; }
     """
 
-    def show_card(self, card: CustomerCard | None, *, number: str = "", note: str = "") -> None:
+    def show_card(
+        self,
+        card: CustomerCard | None,
+        *,
+        number: str = "",
+        note: str = "",
+        masked: bool = False,
+        revealed: Collection[str] = (),
+    ) -> None:
+        """Show a card; `masked` hides phones and addresses except the kinds in `revealed`."""
         desk = self.app.desk  # type: ignore[attr-defined]
+        region = desk.settings.region
+
+        def phone_text(e164: str | None) -> str:
+            if masked and "phone" not in revealed:
+                return privacy.mask_phone(e164, region)
+            return desk.display_phone(e164)
+
+        def address_text(address: str | None) -> str:
+            if masked and "address" not in revealed:
+                return privacy.mask_address(address)
+            return address or ""
+
         if card is None:
-            self.border_title = "Unknown caller"
-            self.update(Text(note or f"{number} is not on file.", style="italic"))
+            self.border_title = _("Unknown caller")
+            self.update(
+                Text(note or _("{number} is not on file.").format(number=number), style="italic")
+            )
             return
         self.border_title = f"{card.name} · #{card.id}"
         t = Text()
         t.append(f"{card.tier.upper()}", style=TIER_STYLE.get(card.tier, ""))
-        t.append(f" level {card.level}")
+        t.append(" " + _("level {n}").format(n=card.level))
         if card.birthday:
-            t.append(f" · born {card.birthday:%Y-%m-%d}", style="dim")
+            t.append(" · " + _("born {date}").format(date=f"{card.birthday:%Y-%m-%d}"), style="dim")
         t.append("\n")
-        t.append(" / ".join(desk.display_phone(p) for p in card.phones))
-        if card.address:
-            t.append(f" · {card.address}", style="dim")
+        t.append(" / ".join(phone_text(p) for p in card.phones))
+        for address in (card.address, card.second_address):
+            if address:
+                t.append(f" · {address_text(address)}", style="dim")
         t.append("\n")
         if card.open_complaints:
-            t.append(f"Complaints open: {len(card.open_complaints)}", style="bold red")
+            t.append(
+                _("Complaints open: {n}").format(n=len(card.open_complaints)), style="bold red"
+            )
             first = card.open_complaints[0]
             t.append(f" (#{first[0]} {first[1]}: {first[2][:30]})")
         else:
-            t.append("No open complaints", style="dim")
+            t.append(_("No open complaints"), style="dim")
         t.append("\n")
         if card.open_work_orders:
-            t.append(f"Work orders open: {len(card.open_work_orders)}", style="bold")
+            t.append(_("Work orders open: {n}").format(n=len(card.open_work_orders)), style="bold")
             wo = card.open_work_orders[0]
-            t.append(f" (#{wo[0]}{' URGENT' if wo[3] else ''} {wo[2][:30]})")
+            t.append(f" (#{wo[0]}{' ' + _('URGENT') if wo[3] else ''} {wo[2][:30]})")
         else:
-            t.append("No open work orders", style="dim")
+            t.append(_("No open work orders"), style="dim")
         for c in card.last_calls[:3]:
             t.append("\n")
             when = desk.local(c.started_at)
             t.append(f"{when:%Y-%m-%d} ", style="dim")
             t.append(f"{c.need_category or '-'} → {c.outcome or '-'} ({c.agent})")
         if not card.last_calls:
-            t.append("\nFirst call on file", style="dim")
+            t.append("\n" + _("First call on file"), style="dim")
+        if card.change_count:
+            t.append("\n")
+            t.append(_("Changes: {n}, newest first").format(n=card.change_count), style="bold")
+            for line in card.changes[:HISTORY_LINES]:
+                t.append("\n")
+                t.append_text(self._change_line(line, desk.local, phone_text, address_text))
         self.update(t)
+
+    @staticmethod
+    def _change_line(
+        line: ChangeLine,
+        local: Callable[[datetime], datetime],
+        phone_text: Callable[[str | None], str],
+        address_text: Callable[[str | None], str],
+    ) -> Text:
+        def value(v: str | None) -> str:
+            if v is None or v == "":
+                return "-"
+            if line.field == "phone":
+                return phone_text(v)
+            if line.field in ("address", "second_address"):
+                return address_text(v)
+            return v
+
+        when = local(line.at)
+        t = Text()
+        t.append(f"{when:%Y-%m-%d %H:%M} ", style="dim")
+        t.append(f"{line.agent or _('import')}: ", style="bold")
+        t.append(f"{_(FIELD_LABELS.get(line.field, line.field))} ")
+        t.append(value(line.old), style="dim strike")
+        t.append(" → ")
+        t.append(value(line.new))
+        return t

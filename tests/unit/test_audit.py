@@ -82,7 +82,9 @@ def a_day(engine, clock, desk: Desk, world: dict[str, int]) -> Day:
     moves: dict[str, list[tuple[str, int, object]]] = {"complaint": [], "work_order": []}
 
     # A new caller is registered during the call; the call makes work of each kind.
-    ids["customer"] = desk.create_customer(name="陈静 👩‍🔧", phone_text="139 2222 3333")
+    ids["customer"] = desk.create_customer(
+        name="陈静 👩‍🔧", phone_text="139 2222 3333", created_by_id=li
+    )
     state = desk.new_call(agent_id=li, customer_id=ids["customer"], from_number="+8613922223333")
     ids["callback"] = desk.create_callback(state, due_text="+1d", reason="确认上门时间")
     ids["work_order"] = desk.create_work_order(
@@ -242,12 +244,6 @@ def test_callback_changes_are_events(session, day):
     assert [e.at for e in evs] == sorted(e.at for e in evs)
 
 
-@pytest.mark.xfail(
-    reason="seat/work.py create_callback writes no CallbackEvent (and complaints."
-    "schedule_follow_up neither): who created a callback is only its first owner_id, "
-    "which a reassignment overwrites",
-    strict=False,
-)
 def test_callback_creation_is_an_event(session, day):
     cb = session.get(Callback, day.ids["callback"])
     first = session.execute(
@@ -260,7 +256,6 @@ def test_scheduled_callbacks_say_the_rules_made_them(session, day):
     rows = session.execute(
         select(Callback.id, Callback.created_at, Callback.source_key).where(
             Callback.source_key.is_not(None),
-            Callback.source_key.not_like("complaint:%:after-close"),  # see the xfail above
         )
     ).all()
     assert rows
@@ -283,16 +278,30 @@ def test_every_call_names_its_agent_and_times(session, day):
         assert len(linked) == 1
 
 
-def test_customer_creation_has_a_time(session, day):
+def test_every_callback_has_a_first_event_at_its_creation(session, day):
+    """All three ways a callback is made (a call, a closed complaint, the scheduler)."""
+    rows = session.execute(
+        select(Callback.id, Callback.created_at, Callback.source_key).where(
+            Callback.created_at >= NOW  # the world's callbacks are test data written directly
+        )
+    ).all()
+    made = {key.split(":")[0] + (":after-close" if key.endswith("after-close") else "")
+            for _id, _at, key in rows if key}  # fmt: skip
+    assert "complaint:after-close" in made and len(made) > 1
+    for cb_id, created_at, key in rows:
+        first = session.execute(
+            select(CallbackEvent).where(CallbackEvent.callback_id == cb_id)
+            .order_by(CallbackEvent.id)
+        ).scalars().first()  # fmt: skip
+        assert first is not None and first.at == created_at, cb_id
+        assert first.action == ("scheduled" if key else "create")
+
+
+def test_customer_creation_names_the_agent_and_a_time(session, day):
     c = session.get(Customer, day.ids["customer"])
     assert c.name == "陈静 👩‍🔧"
     assert c.created_at == c.updated_at == NOW
-    # No column says who registered the customer: the first call linked to the customer
-    # is the closest trace (see the audit gaps in issue 9).
-    first_call = session.execute(
-        select(Call.agent_id).where(Call.customer_id == c.id).order_by(Call.started_at)
-    ).scalars().first()
-    assert first_call == day.ids["li"]
+    assert c.created_by_id == day.ids["li"]
 
 
 # -- append-only --------------------------------------------------------------------------------

@@ -5,15 +5,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from seat import customers, phone
 from seat.customers import DuplicatePhone, ValidationError
 from seat.models import (
+    AccessLog,
     Agent,
     Call,
     Complaint,
     Customer,
+    CustomerChange,
     PhoneNumber,
     Tier,
     WorkOrder,
@@ -379,3 +384,172 @@ def test_unknown_tier_has_no_level():
 
 def test_count_customers(session, world):
     assert customers.count_customers(session=session) == 3
+
+
+# -- who registered, edits and their history, revealing masked data ---------------------------
+
+
+def _history(session, customer_id):
+    rows = session.execute(
+        select(CustomerChange).where(CustomerChange.customer_id == customer_id)
+        .order_by(CustomerChange.id)
+    ).scalars()  # fmt: skip
+    return [(r.field, r.old, r.new, r.agent_id, r.at) for r in rows]
+
+
+def test_create_names_the_agent_or_none(session, world):
+    by_agent = _create(session, created_by_id=world["li"])
+    imported = _create(session, phone_text="137 0000 9999")
+    assert by_agent.created_by_id == world["li"]
+    assert imported.created_by_id is None
+
+
+def test_update_writes_one_change_per_changed_field(session, world):
+    later = NOW + timedelta(hours=1)
+    changes = customers.update_customer(
+        session=session, customer_id=world["fang"], agent_id=world["li"], now=later,
+        name="Wang Fang", phone_text="+86 139-0000-1111", address="1 Huaihai Rd",
+        second_address="", tier="diamond", language="zh_CN",
+    )  # fmt: skip
+    session.commit()
+    assert [c.field for c in changes] == ["phone", "address", "tier", "language"]
+    assert _history(session, world["fang"]) == [
+        ("phone", "+8613800138000", "+8613900001111", world["li"], later),
+        ("address", "88 Nanjing Rd, Shanghai", "1 Huaihai Rd", world["li"], later),
+        ("tier", "vip", "diamond", world["li"], later),
+        ("language", "en", "zh_CN", world["li"], later),
+    ]
+    fang = session.get(Customer, world["fang"])
+    assert (fang.tier, fang.address, fang.language, fang.updated_at) == (
+        "diamond", "1 Huaihai Rd", "zh_CN", later,
+    )  # fmt: skip
+    assert customers.find_by_phone(session=session, e164="+8613900001111").id == world["fang"]
+    assert customers.find_by_phone(session=session, e164="+8613800138000") is None
+
+
+def test_update_with_nothing_new_writes_nothing(session, world):
+    changes = customers.update_customer(
+        session=session, customer_id=world["fang"], agent_id=world["li"], now=NOW,
+        name=" Wang Fang ", phone_text="138 0013 8000", tier="VIP",
+        address="88 Nanjing Rd, Shanghai",
+    )  # fmt: skip
+    assert changes == []
+    assert _history(session, world["fang"]) == []
+
+
+def test_clearing_an_address_is_a_change(session, world):
+    customers.update_customer(
+        session=session, customer_id=world["fang"], agent_id=world["wang"], now=NOW, address=" "
+    )
+    assert _history(session, world["fang"]) == [
+        ("address", "88 Nanjing Rd, Shanghai", None, world["wang"], NOW)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad"),
+    [
+        ({"name": " "}, {"name"}),
+        ({"tier": "platinum+"}, {"tier"}),
+        ({"phone_text": "12"}, {"phone"}),
+        ({"phone_text": "139 1234 5678"}, {"phone"}),  # 张敏's number
+        ({"address": "x" * 501}, {"address"}),
+        ({"second_address": "a\x1bb"}, {"second_address"}),
+        ({"language": "fr"}, {"language"}),
+        ({"name": "", "phone_text": "abc", "tier": "gold"}, {"name", "phone"}),
+    ],
+)
+def test_bad_edits_name_each_field_and_change_nothing(session, world, fields, bad):
+    with pytest.raises(ValidationError) as exc:
+        customers.update_customer(
+            session=session, customer_id=world["fang"], agent_id=world["li"], now=NOW, **fields
+        )
+    assert set(exc.value.errors) == bad
+    session.rollback()
+    assert _history(session, world["fang"]) == []
+    assert session.get(Customer, world["fang"]).tier == "vip"
+
+
+def test_card_shows_history_newest_first_and_a_count(session, world):
+    for i, tier in enumerate(("gold", "platinum", "diamond", "vip")):
+        customers.update_customer(
+            session=session, customer_id=world["min"], agent_id=world["li"],
+            now=NOW + timedelta(minutes=i), tier=tier,
+        )  # fmt: skip
+    card = customers.card(session=session, customer_id=world["min"])
+    assert card.change_count == 3  # gold -> gold is no change
+    assert [(c.old, c.new, c.agent) for c in card.changes] == [
+        ("diamond", "vip", "Li Na"),
+        ("platinum", "diamond", "Li Na"),
+        ("gold", "platinum", "Li Na"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("what", "reason", "bad"),
+    [
+        ("phone", "", "reason"),
+        ("phone", "   ", "reason"),
+        ("address", "x" * 501, "reason"),
+        ("birthday", "curious", "what"),
+    ],
+)
+def test_reveal_needs_a_reason(session, world, what, reason, bad):
+    with pytest.raises(ValidationError) as exc:
+        customers.log_access(
+            session=session, agent_id=world["li"], customer_id=world["fang"], now=NOW,
+            what=what, reason=reason,
+        )  # fmt: skip
+    assert bad in exc.value.errors
+    assert session.execute(select(func.count()).select_from(AccessLog)).scalar_one() == 0
+
+
+def test_reveal_is_logged(session, world):
+    row = customers.log_access(
+        session=session, agent_id=world["wang"], customer_id=world["fang"], now=NOW,
+        what="address", reason="  Technician needs the door number  ",
+    )  # fmt: skip
+    session.commit()
+    stored = session.get(AccessLog, row.id)
+    assert (stored.agent_id, stored.customer_id, stored.at, stored.what, stored.reason) == (
+        world["wang"], world["fang"], NOW, "address", "Technician needs the door number",
+    )  # fmt: skip
+
+
+HOSTILE = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.sampled_from(["'; DROP TABLE customer; --", "x" * 600, "a\x1b[2Jb", "王芳 👨‍👩‍👧‍👦",
+                     "مريم", "Room 1\r\n88 Ave", "139 1234 5678", "+44 20 7946 0958"]),
+)  # fmt: skip
+
+
+@hyp_settings(
+    max_examples=60, deadline=None, database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)  # fmt: skip
+@given(name=HOSTILE, phone_text=HOSTILE, address=HOSTILE, tier=HOSTILE, language=HOSTILE)
+def test_hostile_edits_are_refused_or_recorded_whole(
+    session, world, name, phone_text, address, tier, language
+):
+    """Every edit either raises ValidationError and changes nothing, or is fully recorded."""
+    before = customers.editable(session=session, customer_id=world["fang"])
+    try:
+        changes = customers.update_customer(
+            session=session, customer_id=world["fang"], agent_id=world["li"], now=NOW,
+            name=name, phone_text=phone_text, address=address, tier=tier, language=language,
+        )  # fmt: skip
+    except ValidationError:
+        session.rollback()
+        assert customers.editable(session=session, customer_id=world["fang"]) == before
+        assert _history(session, world["fang"]) == []
+        return
+    session.flush()
+    after = customers.editable(session=session, customer_id=world["fang"])
+    recorded = {c.field: (c.old, c.new) for c in changes}
+    for key in ("name", "phone", "address", "tier", "language"):
+        old, new = getattr(before, key), getattr(after, key)
+        assert (key in recorded) == (old != new)
+        if old != new:
+            assert recorded[key] == (old, new)
+    session.rollback()
