@@ -14,7 +14,7 @@ transitions, so the range is split at them (SQLite); PostgreSQL converts with th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -44,12 +44,27 @@ class Measure(StrEnum):
     SATISFACTION = "satisfaction"
 
 
-MEASURE_TITLES = {
-    Measure.CALLS: N_("Calls"),
-    Measure.COMPLAINTS: N_("Complaints by category"),
-    Measure.CALLBACKS: N_("Callback completion"),
-    Measure.SATISFACTION: N_("Satisfaction"),
+# Titles, headers and the "Total" cells of the tables are English and stable: they are the
+# json/csv keys scripts read. txt, xlsx and the screen translate them (Table.shown_*).
+TITLES = {
+    (Measure.CALLS, Step.DAY): N_("Calls by day"),
+    (Measure.COMPLAINTS, Step.DAY): N_("Complaints by category by day"),
+    (Measure.CALLBACKS, Step.DAY): N_("Callback completion by day"),
+    (Measure.SATISFACTION, Step.DAY): N_("Satisfaction by day"),
+    (Measure.CALLS, Step.WEEK): N_("Calls by week"),
+    (Measure.COMPLAINTS, Step.WEEK): N_("Complaints by category by week"),
+    (Measure.CALLBACKS, Step.WEEK): N_("Callback completion by week"),
+    (Measure.SATISFACTION, Step.WEEK): N_("Satisfaction by week"),
 }
+"""The English title of each measure's table per step (translate with `_()` to show it)."""
+FIRST_COLUMN = {Step.DAY: N_("Day"), Step.WEEK: N_("Week of")}
+HEADERS = {
+    Measure.CALLS: [N_("Calls"), N_("Avg handling s")],
+    Measure.CALLBACKS: [N_("Due"), N_("Done"), N_("Done %")],
+    Measure.SATISFACTION: [N_("Scored"), N_("Avg score")],
+}
+"""The English headers after the first column (complaints: a column per category)."""
+TOTAL = N_("Total")
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,8 @@ class Period:
 
     @property
     def label(self) -> str:
+        """Month-day ("11-23") in every language: the chart's x ticks, which plotext measures
+        by characters, so they stay one cell each (Chinese reads month-day digits as well)."""
         return f"{self.start:%m-%d}"
 
 
@@ -92,8 +109,11 @@ class ComplaintPoint:
 @dataclass(frozen=True)
 class ComplaintSeries:
     categories: tuple[str, ...]
-    """Labels of the categories that occur in the range, policy order first."""
+    """Labels of the categories that occur in the range, policy order first: the policy's
+    base labels, stable in every language (json/csv keys)."""
     points: tuple[ComplaintPoint, ...]
+    shown_categories: tuple[str, ...] = ()
+    """The same categories as people read them, in the language of the load."""
 
 
 @dataclass(frozen=True)
@@ -311,9 +331,11 @@ def complaints(
     zone: ZoneInfo,
     step: Step | str,
     categories: Sequence[tuple[str, str]] = (),
+    shown_labels: Mapping[str, str] | None = None,
 ) -> ComplaintSeries:
     """Complaints registered per period and category; `categories` are the policy's
-    (id, label) pairs, which give the order and the labels."""
+    (id, base label) pairs, which give the order and the stable labels; `shown_labels`
+    (id -> label) what people read (default: the base labels)."""
     start, end = bounds(date_from, date_to, zone)
     spans = periods(date_from, date_to, step)
     days = _per_day(
@@ -332,11 +354,17 @@ def complaints(
         folded = _fold({k: v for k, v in days.items() if k[1] == cid}, spans, 1)
         for row, (n,) in zip(per, folded, strict=True):
             row[index] = n
-    names = tuple(_(NOT_CLASSIFIED) if cid is None else labels.get(cid, cid) for cid in order)
+    # English like every table heading ("(not classified)"); shown translated.
+    names = tuple(NOT_CLASSIFIED if cid is None else labels.get(cid, cid) for cid in order)
+    shown = shown_labels or {}
     return ComplaintSeries(
         names,
         tuple(
             ComplaintPoint(p, tuple(int(n) for n in row)) for p, row in zip(spans, per, strict=True)
+        ),
+        tuple(
+            _(NOT_CLASSIFIED) if cid is None else shown.get(cid, name)
+            for cid, name in zip(order, names, strict=True)
         ),
     )
 
@@ -376,6 +404,7 @@ def trends(
     zone: ZoneInfo,
     now: datetime,
     categories: Sequence[tuple[str, str]] = (),
+    shown_labels: Mapping[str, str] | None = None,
 ) -> Trends:
     """All four measures for one range and step (the calls table is read once)."""
     spans, sums = _call_sums(session, date_from, date_to, zone, step)
@@ -387,7 +416,7 @@ def trends(
         date_to=date_to,
         step=Step(step),
         calls=_call_points(spans, sums),
-        complaints=complaints(**common, categories=categories),
+        complaints=complaints(**common, categories=categories, shown_labels=shown_labels),
         callbacks=callbacks(**common, now=now),
         satisfaction=_score_points(spans, sums),
     )
@@ -410,21 +439,38 @@ def load(
     return trends(
         session=session, date_from=date_from, date_to=date_to, step=step,
         zone=ZoneInfo(settings.local_timezone), now=now,
-        categories=[(c.id, c.label) for c in policy.categories],
+        categories=[(c.id, c.base_label) for c in policy.categories],
+        shown_labels={c.id: c.label for c in policy.categories},
     )  # fmt: skip
 
 
 # -- tables: the same rows on screen and in the export -------------------------------------------
 
 
+@dataclass
+class TrendTable(Table):
+    """A Table whose headers people read are given (complaint categories are policy data,
+    translated by the policy file, not by the catalogues)."""
+
+    shown_names: list[str] | None = None
+
+    @property
+    def shown_headers(self) -> list[str]:
+        return list(self.shown_names) if self.shown_names is not None else super().shown_headers
+
+
 def table(data: Trends, measure: Measure | str) -> Table:
-    """One measure as a table: a row per period (its first day) and a total row."""
+    """One measure as a table: a row per period (its first day) and a total row. Title,
+    headers and "Total" are English (the json/csv keys); `shown_*` gives them translated."""
     measure = Measure(measure)
-    first = _("Day") if data.step == Step.DAY else _("Week of")
-    by = _("by day") if data.step == Step.DAY else _("by week")
-    title = f"{_(MEASURE_TITLES[measure])} {by}"
+    first = FIRST_COLUMN[data.step]
+    title = TITLES[measure, data.step]
     meta = {"from": data.date_from, "to": data.date_to}
-    total = _("Total")
+
+    def made(headers: list[str], rows: list[list[Any]], shown: list[str] | None = None) -> Table:
+        return TrendTable(title, [first, *headers], rows, meta, label_columns=(0,),
+                          shown_names=None if shown is None else [_(first), *shown])  # fmt: skip
+
     if measure == Measure.CALLS:
         rows: list[list[Any]] = [[p.period.start, p.calls, p.avg_seconds] for p in data.calls]
         whole = CallPoint(
@@ -433,14 +479,14 @@ def table(data: Trends, measure: Measure | str) -> Table:
             sum(p.ended for p in data.calls),
             sum(p.seconds for p in data.calls),
         )
-        rows.append([total, whole.calls, whole.avg_seconds])
-        return Table(title, [first, _("Calls"), _("Avg handling s")], rows, meta)
+        rows.append([TOTAL, whole.calls, whole.avg_seconds])
+        return made(HEADERS[measure], rows)
     if measure == Measure.COMPLAINTS:
         series = data.complaints
         rows = [[p.period.start, *p.counts, p.total] for p in series.points]
         sums = [sum(p.counts[i] for p in series.points) for i in range(len(series.categories))]
-        rows.append([total, *sums, sum(sums)])
-        return Table(title, [first, *series.categories, _("Total")], rows, meta)
+        rows.append([TOTAL, *sums, sum(sums)])
+        return made([*series.categories, TOTAL], rows, [*series.shown_categories, _(TOTAL)])
     if measure == Measure.CALLBACKS:
         rows = [[p.period.start, p.due, p.done, p.percent] for p in data.callbacks]
         done = CallbackPoint(
@@ -448,16 +494,16 @@ def table(data: Trends, measure: Measure | str) -> Table:
             sum(p.due for p in data.callbacks),
             sum(p.done for p in data.callbacks),
         )
-        rows.append([total, done.due, done.done, done.percent])
-        return Table(title, [first, _("Due"), _("Done"), _("Done %")], rows, meta)
+        rows.append([TOTAL, done.due, done.done, done.percent])
+        return made(HEADERS[measure], rows)
     rows = [[p.period.start, p.scored, p.average] for p in data.satisfaction]
     scores = SatisfactionPoint(
         Period(data.date_from, data.date_to),
         sum(p.scored for p in data.satisfaction),
         sum(p.score_sum for p in data.satisfaction),
     )
-    rows.append([total, scores.scored, scores.average])
-    return Table(title, [first, _("Scored"), _("Avg score")], rows, meta)
+    rows.append([TOTAL, scores.scored, scores.average])
+    return made(HEADERS[measure], rows)
 
 
 def tables(data: Trends) -> list[Table]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,7 +24,7 @@ from textual_plotext import PlotextPlot
 
 from seat import trends
 from seat.desk import StorageError
-from seat.i18n import N_, _
+from seat.i18n import N_, _, format_date
 from seat.sla import PolicyError
 from seat.trends import Measure, Step, Trends
 
@@ -56,7 +57,7 @@ def _cell(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, date):
-        return value.isoformat()
+        return format_date(value, "medium")
     return str(value)
 
 
@@ -71,6 +72,46 @@ def _ticks(labels: list[str], room: int) -> tuple[list[int], list[str]]:
     every = max(1, -(-len(labels) * 7 // max(room, 7)))
     where = list(range(1, len(labels) + 1, every))
     return where, [labels[i - 1] for i in where]
+
+
+def _legend(entries: list[tuple[str, tuple[int, int, int]]], width: int) -> Text:
+    """A colour square and name per entry; lines break between entries (never inside one)
+    by cell width, so a square stays with its CJK name."""
+    text = Text()
+    used = 0
+    for name, (r, g, b) in entries:
+        size = 2 + cell_len(name)
+        if used and used + size > width:
+            text.right_crop(3)  # no spaces at the end of a line
+            text.append("\n")
+            used = 0
+        text.append("■ ", style=f"rgb({r},{g},{b})")
+        text.append(f"{name}   ")
+        used += size + 3
+    return text
+
+
+class Legend(Label):
+    """The chart's legend, wrapped between entries at its own width (again on resize)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._entries: list[tuple[str, tuple[int, int, int]]] = []
+        self._empty = ""
+
+    def show(self, entries: list[tuple[str, tuple[int, int, int]]], *, empty: str = "") -> None:
+        """Show these entries, or `empty` in italics when there are none."""
+        self._entries, self._empty = entries, empty
+        self._wrap()
+
+    def on_resize(self) -> None:
+        self._wrap()
+
+    def _wrap(self) -> None:
+        if not self._entries:
+            self.update(Text(self._empty, style="italic"))
+        else:
+            self.update(_legend(self._entries, self.content_size.width or self.app.size.width))
 
 
 class StatisticsScreen(Screen[None]):
@@ -152,16 +193,25 @@ class StatisticsScreen(Screen[None]):
         )
         with Container(id="tr-body"):
             with Vertical(id="tr-plot"):
-                yield Label("", id="tr-legend")
+                yield Legend("", id="tr-legend")
                 yield PlotextPlot(id="tr-chart")
             yield DataTable(id="tr-table", zebra_stripes=True, cursor_type="row")
         yield Label("", id="tr-status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#tr-table", DataTable).focus()
+        table = self.query_one("#tr-table", DataTable)
+        table.focus()
+        self.watch(table, "show_vertical_scrollbar", self._scrollbar_shown, init=False)
         self.query_one("#tr-status").display = False
         self.last = self.desk.today()
+
+    def _scrollbar_shown(self, shown: bool) -> None:
+        # Textual moves a scrollbar's thumb only while it is shown: when the cursor jumped to
+        # the total row before the scrollbar appeared, the thumb would stay at the top.
+        table = self.query_one("#tr-table", DataTable)
+        if shown:
+            table.vertical_scrollbar.position = table.scroll_y
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -219,16 +269,15 @@ class StatisticsScreen(Screen[None]):
         data = self.data
         if data is None:
             return
-        by = _("by day") if data.step == Step.DAY else _("by week")
-        self.query_one("#tr-range", Label).update(
-            f"{_(trends.MEASURE_TITLES[self.measure])} {by} · "
-            f"{data.date_from.isoformat()} – {data.date_to.isoformat()}"
-        )
         table = trends.table(data, self.measure)
+        self.query_one("#tr-range", Label).update(
+            f"{table.shown_title} · "
+            f"{format_date(data.date_from, 'medium')} – {format_date(data.date_to, 'medium')}"
+        )
         view = self.query_one("#tr-table", DataTable)
         view.clear(columns=True)
-        view.add_columns(*table.headers)
-        view.add_rows([[_cell(v) for v in row] for row in table.rows])
+        view.add_columns(*table.shown_headers)
+        view.add_rows([[_cell(v) for v in row] for row in table.shown_rows])
         view.move_cursor(row=view.row_count - 1)  # the total, and the latest periods above it
         self._draw(data)
 
@@ -260,7 +309,7 @@ class StatisticsScreen(Screen[None]):
                            for i in range(len(series.categories))]  # fmt: skip
                 colors = [PALETTE[i % len(PALETTE)] for i in range(len(columns))]
                 plt.stacked_bar(xs, columns, color=colors, width=0.5, marker="hd")
-                legend += list(zip(series.categories, colors, strict=True))
+                legend += list(zip(series.shown_categories, colors, strict=True))
         elif self.measure == Measure.CALLBACKS:
             done = [p.done for p in data.callbacks]
             left = [p.due - p.done for p in data.callbacks]
@@ -284,13 +333,11 @@ class StatisticsScreen(Screen[None]):
         where, names = _ticks(labels, chart.size.width - 8)
         plt.xticks(where, names)
         plt.xlim(0.5, len(xs) + 0.5)
-        text = Text()
-        for name, (r, g, b) in legend:
-            text.append("■ ", style=f"rgb({r},{g},{b})")
-            text.append(f"{name}   ")
+        box = self.query_one("#tr-legend", Legend)
         if not legend or (self.measure == Measure.COMPLAINTS and not top):
-            text = Text(_("Nothing in this range."), style="italic")
-        self.query_one("#tr-legend", Label).update(text)
+            box.show([], empty=_("Nothing in this range."))
+        else:
+            box.show(legend)
         chart.refresh()
 
     def on_resize(self) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from seat import trends
+from seat import i18n, trends
 from seat.cli import main
 from seat.clock import SystemClock
 from seat.models import Call, Callback, Complaint
@@ -136,3 +137,58 @@ def test_xlsx_to_standard_output(db_url, busy, capsysbinary, fixed_now) -> None:
     assert main(argv) == 0
     data = capsysbinary.readouterr().out
     assert load_workbook(io.BytesIO(data)).sheetnames[0] == "Calls by day"
+
+
+@pytest.fixture
+def chinese_afterwards() -> Iterator[None]:
+    """`--lang zh_CN` on the command line switches the process; English again afterwards."""
+    try:
+        yield
+    finally:
+        i18n.set_language("en")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_machine_formats_keep_english_keys_in_chinese(
+    db_url, busy, capsys, fixed_now, chinese_afterwards, fmt: str
+) -> None:
+    db = db_url.removeprefix("sqlite:///")
+    argv = ["--lang", "zh_CN", "report", "summary", "--from", str(FROM), "--to", str(TO),
+            "--format", fmt, "--db", db]  # fmt: skip
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        assert rows[0] == ["# Calls by day"] and rows[1] == ["Day", "Calls", "Avg handling s"]
+        assert rows[16][:2] == ["Total", "19"]
+    else:
+        doc = json.loads(text)
+        assert list(doc) == TITLES
+        total = doc["Calls by week"]["rows"][-1]
+        assert list(total) == ["Week of", "Calls", "Avg handling s"]
+        assert total["Week of"] == "Total" and total["Calls"] == 19
+        # Category keys are the policy's base labels, whatever the language.
+        assert list(doc["Complaints by category by day"]["rows"][0]) == [
+            "Day", "Delivery 送货", "Safety 安全隐患", "(not classified)", "Total"]  # fmt: skip
+
+
+def test_people_read_chinese_in_txt_and_xlsx(
+    db_url, busy, capsys, fixed_now, chinese_afterwards, tmp_path
+) -> None:
+    db = db_url.removeprefix("sqlite:///")
+    argv = ["--lang", "zh_CN", "report", "summary", "--from", str(FROM), "--to", str(TO),
+            "--db", db, "--format"]  # fmt: skip
+    assert main([*argv, "txt"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["每日通话量", "=" * 10]  # underlined by cell width
+    assert lines[2].split() == ["日期", "通话量", "平均处理秒数"]
+    assert "合计" in lines[3 + 15] and "19" in lines[3 + 15]
+    out = tmp_path / "summary.xlsx"
+    assert main([*argv, "xlsx", "--output", str(out)]) == 0
+    book = load_workbook(out)
+    measures = ("通话量", "投诉分类统计", "回访完成率", "满意度")
+    assert book.sheetnames == [f"{step}{m}" for step in ("每日", "每周") for m in measures]
+    complaints = book["每日投诉分类统计"]
+    # Categories in the policy's Chinese labels (label_zh_CN), "Total" from the catalogue.
+    assert [c.value for c in complaints[1]] == ["日期", "送货", "安全隐患", "（未分类）", "合计"]
+    assert [c.value for c in complaints[complaints.max_row]] == ["合计", 3, 2, 2, 7]

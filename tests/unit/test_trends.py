@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session
 
-from seat import agents, customers, trends
+from seat import agents, customers, i18n, trends
+from seat.i18n_catalog import extract
 from seat.models import Call, Callback, Complaint
 from seat.trends import Measure, Period, Step
 from tests.conftest import NOW
@@ -258,3 +261,71 @@ def test_tables_have_a_total_row(session: Session, people: dict[str, int]) -> No
 
 def test_period_label_is_month_and_day() -> None:
     assert Period(date(2026, 11, 2), date(2026, 11, 8)).label == "11-02"
+
+
+# -- languages -----------------------------------------------------------------------------
+
+FILES = [Path(trends.__file__), Path(trends.__file__).parent / "reports" / "summary.py",
+         Path(trends.__file__).parent / "screens" / "statistics.py"]  # fmt: skip
+
+
+@pytest.fixture
+def chinese() -> Iterator[None]:
+    i18n.set_language("zh_CN")
+    try:
+        yield
+    finally:
+        i18n.set_language("en")
+
+
+def test_every_message_of_the_statistics_is_translated() -> None:
+    chinese = i18n.catalogue("zh_CN")
+    messages = extract(FILES)
+    assert "Calls by day" in messages and "Nothing in this range." in messages
+    untranslated = [m for m in messages if chinese.gettext(m) == m]
+    assert untranslated == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_table_keys_stay_english_and_show_translated(
+    session: Session, people: dict[str, int], lang: str
+) -> None:
+    add_call(session, people, utc(2026, 11, 16, 2), minutes=3, score=5)
+    session.add(Complaint(customer_id=people["customer"], owner_id=people["agent"],
+                          what_happened="x", customer_wants="y", created_at=utc(2026, 11, 16, 3),
+                          category=None))  # fmt: skip
+    session.add(Complaint(customer_id=people["customer"], owner_id=people["agent"],
+                          what_happened="x", customer_wants="y", created_at=utc(2026, 11, 16, 4),
+                          category="delivery"))  # fmt: skip
+    session.commit()
+    shown_labels = {"delivery": "送货" if lang == "zh_CN" else "Delivery"}  # the policy's
+    i18n.set_language(lang)
+    try:
+        data = trends.trends(
+            session=session, date_from=date(2026, 11, 16), date_to=date(2026, 11, 17),
+            step=Step.WEEK, zone=SHANGHAI, now=NOW, categories=CATEGORIES,
+            shown_labels=shown_labels,
+        )  # fmt: skip
+        calls = trends.table(data, Measure.CALLS)
+        complaints = trends.table(data, Measure.COMPLAINTS)
+        shown = (calls.shown_title, calls.shown_headers, calls.shown_rows[-1][0],
+                 complaints.shown_headers)  # fmt: skip
+    finally:
+        i18n.set_language("en")
+    # The keys scripts read (json/csv) are the same in every language...
+    assert calls.title == "Calls by week"
+    assert calls.headers == ["Week of", "Calls", "Avg handling s"]
+    assert calls.rows[-1][0] == "Total"
+    assert complaints.headers == ["Week of", "Delivery", "(not classified)", "Total"]
+    # ...and people read them in theirs.
+    if lang == "en":
+        assert shown == ("Calls by week", calls.headers, "Total", complaints.headers)
+    else:
+        assert shown == ("每周通话量", ["周起始日", "通话量", "平均处理秒数"], "合计",
+                         ["周起始日", "送货", "（未分类）", "合计"])  # fmt: skip
+
+
+def test_chinese_keeps_numeric_ticks_and_refuses_in_chinese(chinese: None) -> None:
+    assert Period(date(2026, 11, 2), date(2026, 11, 8)).label == "11-02"
+    with pytest.raises(ValueError, match="结束日期早于开始日期"):
+        trends.periods(date(2026, 11, 23), date(2026, 11, 22), Step.DAY)
