@@ -252,118 +252,17 @@ def _first_start(engine: Any, url: str, at: datetime) -> None:
     run_scheduler(desk)
 
 
-# -- the wallboard query set (the supervisor console will own these) ------------------------
-
-
-@dataclass(frozen=True)
-class AgentDay:
-    agent_id: int
-    agent: str
-    calls: int
-    avg_handling_seconds: float | None
-
-
-@dataclass(frozen=True)
-class Wallboard:
-    calls_today: tuple[AgentDay, ...]
-    complaints_by_status: tuple[tuple[str, int], ...]
-    overdue_callbacks: tuple[tuple[int, str, int], ...]
-    """(agent id, name, overdue open callbacks), agents with none left out."""
-    unassigned_work_orders: int
-    urgent_work_orders: int
-    attention: tuple[tuple[int, str, bool, datetime, str | None], ...]
-    """First page of open orders that are unassigned or urgent: id, text, urgent, due, who."""
-
-
-def _seconds_between(session: Session, start: Any, end: Any) -> Any:
-    if session.get_bind().dialect.name == "sqlite":
-        from sqlalchemy import func
-
-        return (func.julianday(end) - func.julianday(start)) * 86400.0
-    from sqlalchemy import extract
-
-    return extract("epoch", end - start)
+# -- the wallboard query set: seat.supervisor owns it, the bench times it ------------------
 
 
 def wallboard_queries(
     *, session: Session, now: datetime, zone: str | ZoneInfo = ZONE, limit: int = 20
-) -> Wallboard:
-    """The supervisor's wallboard: today per agent, open complaints, overdue callbacks, orders.
+) -> Any:
+    """seat.supervisor.wallboard_queries, imported late: `seat --help` builds its parser
+    from this module, which must stay standard-library only at import."""
+    from seat.supervisor import wallboard_queries as queries
 
-    "Today" is the desk's local day up to `now`; handling time is start to end of a call.
-    """
-    from sqlalchemy import and_, func, or_, select
-
-    from seat.models import (
-        CLOSED_COMPLAINT_STATUSES,
-        OPEN_WORK_ORDER_EXCLUDES,
-        Agent,
-        Call,
-        Callback,
-        CallbackStatus,
-        Complaint,
-        WorkOrder,
-    )
-
-    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
-    local = now.astimezone(tz)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-    handling = _seconds_between(session, Call.started_at, Call.ended_at)
-    today = session.execute(
-        select(Agent.id, Agent.display_name, func.count(Call.id), func.avg(handling))
-        .outerjoin(
-            Call,
-            and_(Call.agent_id == Agent.id, Call.started_at >= midnight, Call.started_at < now),
-        )
-        .where(Agent.active)
-        .group_by(Agent.id, Agent.display_name)
-        .order_by(Agent.display_name)
-    ).all()
-    complaints = session.execute(
-        select(Complaint.status, func.count())
-        .where(Complaint.status.not_in(CLOSED_COMPLAINT_STATUSES))
-        .group_by(Complaint.status)
-        .order_by(Complaint.status)
-    ).all()
-    overdue = session.execute(
-        select(Agent.id, Agent.display_name, func.count(Callback.id))
-        .join(Callback, Callback.owner_id == Agent.id)
-        .where(Callback.status == CallbackStatus.OPEN, Callback.due_at < now)
-        .group_by(Agent.id, Agent.display_name)
-        .order_by(Agent.display_name)
-    ).all()
-    open_order = WorkOrder.status.not_in(OPEN_WORK_ORDER_EXCLUDES)
-    unassigned = session.execute(
-        select(func.count())
-        .select_from(WorkOrder)
-        .where(open_order, WorkOrder.assignee_id.is_(None))
-    ).scalar_one()
-    urgent = session.execute(
-        select(func.count()).select_from(WorkOrder).where(open_order, WorkOrder.urgent)
-    ).scalar_one()
-    attention = session.execute(
-        select(
-            WorkOrder.id,
-            WorkOrder.short_text,
-            WorkOrder.urgent,
-            WorkOrder.due_at,
-            Agent.display_name,
-        )
-        .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
-        .where(open_order, or_(WorkOrder.assignee_id.is_(None), WorkOrder.urgent))
-        .order_by(WorkOrder.due_at)
-        .limit(limit)
-    ).all()
-    return Wallboard(
-        calls_today=tuple(
-            AgentDay(r[0], r[1], r[2], float(r[3]) if r[3] is not None else None) for r in today
-        ),
-        complaints_by_status=tuple((r[0], r[1]) for r in complaints),
-        overdue_callbacks=tuple((r[0], r[1], r[2]) for r in overdue),
-        unassigned_work_orders=unassigned,
-        urgent_work_orders=urgent,
-        attention=tuple(tuple(r) for r in attention),  # type: ignore[misc]
-    )
+    return queries(session=session, now=now, zone=zone, limit=limit)
 
 
 # -- plain sqlite3: the same queries, hand-written ------------------------------------------
@@ -402,31 +301,37 @@ SQL_CALL_PAGE = (
     "FROM call k JOIN agent a ON a.id = k.agent_id WHERE k.customer_id = ? "
     "ORDER BY k.started_at DESC LIMIT ? OFFSET ?"
 )
+# The sidebar's queries as Desk.sidebar runs them; :a is the agent, :h the callback horizon.
 SQL_SIDEBAR = (
-    "SELECT b.id, b.customer_id, c.name, b.due_at, b.reason, b.kind, b.attempts "
-    "FROM callback b JOIN customer c ON c.id = b.customer_id "
-    "WHERE b.owner_id = ? AND b.status = 'open' AND b.due_at <= ? ORDER BY b.due_at LIMIT 50",
-    "SELECT w.id, w.customer_id, c.name, w.short_text, w.status, w.urgent, w.due_at "
-    "FROM work_order w JOIN customer c ON c.id = w.customer_id WHERE w.id IN ("
-    "SELECT id FROM work_order WHERE assignee_id = ? AND status NOT IN ('closed') "
-    "ORDER BY urgent DESC, due_at LIMIT 50) ORDER BY w.urgent DESC, w.due_at",
-    "SELECT count(*) FROM complaint WHERE owner_id = ? AND status NOT IN ('closed', 'invalid')",
-)
-SQL_SIDEBAR_CALLBACKS = (
     "SELECT b.id, b.customer_id, c.name, b.due_at, b.reason, b.kind, b.attempts, "
     "(SELECT p.e164 FROM phone_number p WHERE p.customer_id = b.customer_id "
     "AND p.wrong_number = 0 ORDER BY p.id LIMIT 1) "
     "FROM callback b JOIN customer c ON c.id = b.customer_id "
-    "WHERE b.owner_id = ? AND b.status = 'open' AND b.due_at <= ? ORDER BY b.due_at LIMIT 50"
+    "WHERE b.owner_id = :a AND b.status = 'open' AND b.due_at <= :h ORDER BY b.due_at LIMIT 50",
+    "WITH RECURSIVE own(status) AS (SELECT min(status) FROM work_order WHERE assignee_id = :a "
+    "UNION ALL SELECT (SELECT min(w.status) FROM work_order w WHERE w.assignee_id = :a "
+    "AND w.status > own.status) FROM own WHERE own.status IS NOT NULL) "
+    "SELECT status FROM own WHERE status IS NOT NULL",
+    "SELECT count(*) FROM complaint WHERE owner_id = :a AND status NOT IN ('closed', 'invalid')",
+)
+SQL_SIDEBAR_ORDER_PART = (
+    "SELECT * FROM (SELECT id, urgent, due_at FROM work_order WHERE assignee_id = :a "
+    "AND status = '{status}' AND urgent = {urgent} ORDER BY due_at, id LIMIT 50)"
+)
+SQL_SIDEBAR_ORDERS = (
+    "SELECT w.id, w.customer_id, c.name, w.short_text, w.status, w.urgent, w.due_at "
+    "FROM work_order w JOIN customer c ON c.id = w.customer_id WHERE w.id IN ({ids}) "
+    "ORDER BY w.urgent DESC, w.due_at, w.id"
 )
 SQL_SIDEBAR_COMPLAINTS = (
-    "SELECT k.id, k.status, k.created_at, k.closed_at, k.category, k.cause, "
-    "k.responsible_person, k.first_reply_at, k.solution_at, k.implemented_at, "
-    "k.waiting_since, k.customer_id, c.name, c.tier "
+    "SELECT k.id, k.status, k.created_at, k.closed_at, k.category, k.first_reply_at, "
+    "k.solution_at, k.implemented_at, k.waiting_since, k.customer_id, c.name, c.tier "
     "FROM complaint k JOIN customer c ON c.id = k.customer_id "
-    "WHERE k.owner_id = ? AND k.status IN ({statuses})",
-    "SELECT complaint_id, action, at FROM complaint_event WHERE complaint_id IN ({ids}) "
-    "AND action IN ('pause', 'resume') ORDER BY id",
+    "WHERE k.owner_id = :a AND k.status IN ({statuses}) "
+    "ORDER BY k.implemented_at IS NULL, k.created_at, k.id",
+    "SELECT e.complaint_id, e.action, e.at FROM complaint_event e "
+    "JOIN complaint k ON k.id = e.complaint_id WHERE k.owner_id = :a "
+    "AND k.status IN ({statuses}) AND e.action IN ('pause', 'resume') ORDER BY e.id",
 )
 SQL_WALLBOARD = (
     "SELECT a.id, a.display_name, count(k.id), "
@@ -468,53 +373,26 @@ def _raw_card(con: sqlite3.Connection, customer_id: int, calls: int) -> list[Any
 
 
 def _sidebar_parts(desk: Desk) -> list[tuple[str, Callable[[Session, int, datetime], object]]]:
-    """What Desk.sidebar runs, one by one: work.sidebar (orders and the complaint count; its
-    callbacks when the callback sidebar is missing), the callback and complaint sidebars."""
-    import inspect
-
+    """What Desk.sidebar runs, one by one: work.sidebar (orders and the complaint count),
+    the callback and the complaint sidebars."""
     from seat import work
+    from seat.callbacks import load_policy, sidebar_callbacks
+    from seat.complaints import sidebar_complaints
+    from seat.sla import load_policy as sla_policy
 
-    own_callbacks = "with_callbacks" not in inspect.signature(work.sidebar).parameters
-    parts: list[tuple[str, Callable[[Session, int, datetime], object]]] = [
+    cb_policy = load_policy(desk.settings)
+    k_policy = sla_policy(desk.settings)
+    return [
+        ("work.sidebar", lambda s, a, _now: work.sidebar(session=s, agent_id=a)),
         (
-            "work.sidebar",
-            lambda s, a, now: (
-                work.sidebar(session=s, agent_id=a, now=now)
-                if own_callbacks
-                else work.sidebar(session=s, agent_id=a, now=now, with_callbacks=False)
-            ),
-        )
+            "callbacks.sidebar_callbacks",
+            lambda s, a, now: sidebar_callbacks(session=s, agent_id=a, now=now, policy=cb_policy),
+        ),
+        (
+            "complaints.sidebar_complaints",
+            lambda s, a, now: sidebar_complaints(session=s, agent_id=a, now=now, policy=k_policy),
+        ),
     ]
-    try:
-        from seat.callbacks import load_policy, sidebar_callbacks
-
-        cb_policy = load_policy(desk.settings)
-        parts.append(
-            (
-                "callbacks.sidebar_callbacks",
-                lambda s, a, now: sidebar_callbacks(
-                    session=s, agent_id=a, now=now, policy=cb_policy
-                ),
-            )
-        )
-    except (ImportError, AttributeError):
-        own_callbacks = True
-    try:
-        from seat.complaints import sidebar_complaints
-        from seat.sla import load_policy as sla_policy
-
-        k_policy = sla_policy(desk.settings)
-        parts.append(
-            (
-                "complaints.sidebar_complaints",
-                lambda s, a, now: sidebar_complaints(
-                    session=s, agent_id=a, now=now, policy=k_policy
-                ),
-            )
-        )
-    except (ImportError, AttributeError):
-        pass
-    return parts
 
 
 def call_page(
@@ -591,7 +469,7 @@ def _pair(
 STARTUP_CHILD = "import sys; from seat.bench import startup_child; startup_child(*sys.argv[1:])"
 FLOOR_CHILD = (
     "import sqlite3, sys; con = sqlite3.connect(sys.argv[1]); "
-    "[con.execute(q, (1, sys.argv[2]) if q.count('?') == 2 else (1,)).fetchall() for q in "
+    "[con.execute(q, {'a': 1, 'h': sys.argv[2]}).fetchall() for q in "
     f"{SQL_SIDEBAR!r}]; print('READY', flush=True)"
 )
 
@@ -891,26 +769,33 @@ def _forget_calls(con: sqlite3.Connection, ids: list[int]) -> None:
 def _raw_sidebar(
     con: sqlite3.Connection, agent_id: int, now: datetime, parts: Sequence[str]
 ) -> Callable[[int], object]:
-    horizon = _ts(now + timedelta(hours=24))
-    statuses = ""
-    if "complaints.sidebar_complaints" in parts:
-        from seat.complaints import OPEN_STATUSES
+    from seat.complaints import OPEN_STATUSES
+    from seat.models import OPEN_WORK_ORDER_EXCLUDES
 
-        statuses = _in(OPEN_STATUSES)
+    params = {"a": agent_id, "h": _ts(now + timedelta(hours=24))}
+    statuses = _in(OPEN_STATUSES)
 
     def go(_i: int) -> object:
-        out = [con.execute(sql, (agent_id,)).fetchall() for sql in SQL_SIDEBAR[1:]]
-        if "callbacks.sidebar_callbacks" in parts:
-            out.append(con.execute(SQL_SIDEBAR_CALLBACKS, (agent_id, horizon)).fetchall())
-        else:
-            out.append(con.execute(SQL_SIDEBAR[0], (agent_id, horizon)).fetchall())
-        if statuses:
-            rows = con.execute(
-                SQL_SIDEBAR_COMPLAINTS[0].format(statuses=statuses), (agent_id,)
-            ).fetchall()
-            ids = ", ".join(str(r[0]) for r in rows) or "NULL"
-            out.append(con.execute(SQL_SIDEBAR_COMPLAINTS[1].format(ids=ids)).fetchall())
-        return out
+        cbs, own, count = (con.execute(sql, params).fetchall() for sql in SQL_SIDEBAR)
+        page = " UNION ALL ".join(
+            SQL_SIDEBAR_ORDER_PART.format(status=status.replace("'", "''"), urgent=urgent)
+            for (status,) in own
+            if status not in OPEN_WORK_ORDER_EXCLUDES
+            for urgent in (1, 0)
+        )
+        ids = (
+            con.execute(f"{page} ORDER BY urgent DESC, due_at, id LIMIT 50", params).fetchall()
+            if page
+            else []
+        )
+        orders = con.execute(
+            SQL_SIDEBAR_ORDERS.format(ids=", ".join(str(r[0]) for r in ids) or "NULL")
+        ).fetchall()
+        complaints = [
+            con.execute(sql.format(statuses=statuses), params).fetchall()
+            for sql in SQL_SIDEBAR_COMPLAINTS
+        ]
+        return cbs, orders, count, complaints
 
     return go
 
@@ -946,13 +831,17 @@ def _slow_plans(
 ) -> list[str]:
     """Every hand-written query that takes SLOW_MS or more, with its EXPLAIN QUERY PLAN."""
     horizon = _ts(now + timedelta(hours=24))
-    checks: list[tuple[str, str, tuple[Any, ...]]] = [("lookup", SQL_FIND, ("+8613800000000",))]
+    checks: list[tuple[str, str, Any]] = [("lookup", SQL_FIND, ("+8613800000000",))]
     checks += [(f"card #{i}", sql, (customer_id,)) for i, sql in enumerate(SQL_CARD, 1)]
     checks.append(("history page", SQL_CALL_PAGE, (customer_id, PAGE, 0)))
-    checks.append(("sidebar #1", SQL_SIDEBAR[0], (agent_id, horizon)))
-    checks += [(f"sidebar #{i}", sql, (agent_id,)) for i, sql in enumerate(SQL_SIDEBAR[1:], 2)]
-    if "callbacks.sidebar_callbacks" in parts:
-        checks.append(("sidebar callbacks", SQL_SIDEBAR_CALLBACKS, (agent_id, horizon)))
+    named = {"a": agent_id, "h": horizon}
+    checks += [(f"sidebar #{i}", sql, named) for i, sql in enumerate(SQL_SIDEBAR, 1)]
+    from seat.complaints import OPEN_STATUSES
+
+    checks += [
+        (f"sidebar complaints #{i}", sql.format(statuses=_in(OPEN_STATUSES)), named)
+        for i, sql in enumerate(SQL_SIDEBAR_COMPLAINTS, 1)
+    ]
     checks += [
         (f"wallboard #{i}", sql, p)
         for i, (sql, p) in enumerate(

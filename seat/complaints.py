@@ -15,22 +15,25 @@ a supervisor's move by an agent PermissionDenied.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from seat import sla
 from seat.customers import ValidationError
+from seat.i18n import N_, _
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
     Call,
     Callback,
+    CallbackEvent,
     CallbackKind,
     Complaint,
     ComplaintEvent,
@@ -44,21 +47,40 @@ from seat.roles import require_supervisor
 STATUSES = ("intake", "invalid", "investigating", "proposed", "approved", "implemented", "closed")
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in CLOSED_COMPLAINT_STATUSES)
 STATUS_LABELS = {
-    "intake": "intake",
-    "invalid": "closed as invalid",
-    "investigating": "investigating",
-    "proposed": "solution proposed",
-    "approved": "solution approved",
-    "implemented": "implemented",
-    "closed": "closed",
+    "intake": N_("intake"),
+    "invalid": N_("closed as invalid"),
+    "investigating": N_("investigating"),
+    "proposed": N_("solution proposed"),
+    "approved": N_("solution approved"),
+    "implemented": N_("implemented"),
+    "closed": N_("closed"),
 }
+"""N_-marked (the maps stay English): `status_label()` translates."""
 NEXT_STEP = {
-    "intake": "judge it first: valid or invalid",
-    "investigating": "record the cause, then propose a solution",
-    "proposed": "a supervisor approves the proposal or sends it back",
-    "approved": "tell the customer and record whether they accept",
-    "implemented": "close it with category, root cause and summary",
+    "intake": N_("judge it first: valid or invalid"),
+    "investigating": N_("record the cause, then propose a solution"),
+    "proposed": N_("a supervisor approves the proposal or sends it back"),
+    "approved": N_("tell the customer and record whether they accept"),
+    "implemented": N_("close it with category, root cause and summary"),
 }
+"""N_-marked: `next_step()` translates."""
+
+
+def status_label(status: str) -> str:
+    """A complaint status as the agent reads it, in the current language."""
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def next_step(status: str) -> str:
+    """What to do next at `status`, in the current language ("" when closed)."""
+    return _(NEXT_STEP[status]) if status in NEXT_STEP else ""
+
+
+def move_label(action: str) -> str:
+    """A move ("approve a solution") in the current language; also the action named in a
+    supervisor-only refusal."""
+    move = MOVES.get(action)
+    return _(move.label) if move else action
 MAX_TEXT = 5000
 
 
@@ -70,6 +92,7 @@ class MoveRefused(ValueError):
 class Move:
     action: str
     label: str
+    """N_-marked English ("approve a solution"); `move_label()` translates."""
     sources: tuple[str, ...]
     target: str | None
     """The status after the move; None keeps the status."""
@@ -81,18 +104,21 @@ class Move:
 MOVES: dict[str, Move] = {
     m.action: m
     for m in (
-        Move("accept", "judge it valid", ("intake",), "investigating"),
-        Move("invalid", "judge it invalid", ("intake",), "invalid"),
-        Move("investigate", "record the cause", ("investigating",), None),
-        Move("propose", "propose a solution", ("investigating", "proposed"), "proposed"),
-        Move("approve", "approve a solution", ("proposed",), "approved", supervisor=True),
-        Move("send_back", "send a proposal back", ("proposed",), "proposed", supervisor=True),
-        Move("implement", "record the customer's acceptance", ("approved",), "implemented"),
-        Move("refuse", "record the customer's refusal", ("approved",), "proposed"),
-        Move("close", "close the complaint", ("implemented",), "closed"),
-        Move("escalate", "escalate to a supervisor", OPEN_STATUSES, None, while_waiting=True),
-        Move("pause", "wait on the customer", ("investigating", "proposed", "approved"), None),
-        Move("resume", "resume", OPEN_STATUSES, None, while_waiting=True),
+        Move("accept", N_("judge it valid"), ("intake",), "investigating"),
+        Move("invalid", N_("judge it invalid"), ("intake",), "invalid"),
+        Move("investigate", N_("record the cause"), ("investigating",), None),
+        Move("propose", N_("propose a solution"), ("investigating", "proposed"), "proposed"),
+        Move("approve", N_("approve a solution"), ("proposed",), "approved", supervisor=True),
+        Move("send_back", N_("send a proposal back"), ("proposed",), "proposed",
+             supervisor=True),
+        Move("implement", N_("record the customer's acceptance"), ("approved",), "implemented"),
+        Move("refuse", N_("record the customer's refusal"), ("approved",), "proposed"),
+        Move("close", N_("close the complaint"), ("implemented",), "closed"),
+        Move("escalate", N_("escalate to a supervisor"), OPEN_STATUSES, None,
+             while_waiting=True),
+        Move("pause", N_("wait on the customer"), ("investigating", "proposed", "approved"),
+             None),
+        Move("resume", N_("resume"), OPEN_STATUSES, None, while_waiting=True),
     )
 }
 
@@ -117,26 +143,32 @@ def refusal(action: str, case: CaseLike, *, needs_revision: bool = False) -> str
     """Why `action` is not allowed on `case` now (None: it is). Roles are checked apart."""
     move = MOVES.get(action)
     if move is None:
-        return f"There is no move called {action!r}."
+        return _("There is no move called {action}.").format(action=repr(action))
     status = case.status
     if status in CLOSED_COMPLAINT_STATUSES:
-        return (
-            f"Complaint #{case.id} is {STATUS_LABELS[status]}; nothing more changes. "
+        return _(
+            "Complaint #{id} is {status}; nothing more changes. "
             "Open a new complaint if the customer is still unhappy."
-        )
+        ).format(id=case.id, status=status_label(status))
     waiting = case.waiting_since is not None
     if action == "resume":
-        return None if waiting else "The complaint is not waiting on the customer."
+        return None if waiting else _("The complaint is not waiting on the customer.")
     if waiting and not move.while_waiting:
-        return "The complaint is waiting on the customer; resume it first."
+        return _("The complaint is waiting on the customer; resume it first.")
     if action == "pause" and status == "intake":
-        return "Judge the complaint and reply to the customer first; that clock does not pause."
+        return _(
+            "Judge the complaint and reply to the customer first; that clock does not pause."
+        )
     if status not in move.sources:
-        return f"Cannot {move.label} while it is at {STATUS_LABELS[status]}: {NEXT_STEP[status]}."
+        return _("Cannot {move} while it is at {status}: {next_step}.").format(
+            move=_(move.label), status=status_label(status), next_step=next_step(status)
+        )
     if action == "propose" and not (case.cause and case.responsible_person):
-        return "Record the cause and the responsible person first."
+        return _("Record the cause and the responsible person first.")
     if action in ("approve", "send_back") and needs_revision:
-        return "The last proposal was sent back or refused; it needs a revised proposal first."
+        return _(
+            "The last proposal was sent back or refused; it needs a revised proposal first."
+        )
     return None
 
 
@@ -155,11 +187,14 @@ def options_of(text: str | None) -> list[str]:
 
 def _text(errors: dict[str, str], key: str, value: str | None, label: str,
           limit: int = MAX_TEXT, required: bool = True) -> str:  # fmt: skip
+    """`label` is N_-marked English; the messages come in the current language."""
     text = (value or "").strip()
     if required and not text:
-        errors[key] = f"{label} is required."
+        errors[key] = _("{label} is required.").format(label=_(label))
     elif len(text) > limit:
-        errors[key] = f"{label} is too long ({limit} characters at most)."
+        errors[key] = _("{label} is too long ({limit} characters at most).").format(
+            label=_(label), limit=limit
+        )
     return text
 
 
@@ -183,17 +218,19 @@ def _begin(
     """Load and check role, state and version (a stale screen is refused). Writes nothing."""
     c = session.get(Complaint, complaint_id)
     if c is None:
-        raise MoveRefused(f"Complaint #{complaint_id} does not exist.")
+        raise MoveRefused(_("Complaint #{id} does not exist.").format(id=complaint_id))
     actor = session.get(Agent, actor_id)
     if actor is None:
-        raise MoveRefused("Unknown agent; sign in again.")
+        raise MoveRefused(_("Unknown agent; sign in again."))
     move = MOVES[action]
     if move.supervisor:
-        require_supervisor(actor, move.label)
+        require_supervisor(actor, move_label(action))  # the whole refusal in one language
     if version is not None and version != c.version:
         raise MoveRefused(
-            f"Complaint #{complaint_id} was changed at another seat meanwhile; "
-            "the screen now shows the latest. Check and try again."
+            _(
+                "Complaint #{id} was changed at another seat meanwhile; "
+                "the screen now shows the latest. Check and try again."
+            ).format(id=complaint_id)
         )
     revision = action in ("approve", "send_back") and needs_revision(
         session=session, complaint_id=complaint_id
@@ -225,7 +262,9 @@ def _event(
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise MoveRefused(f"Complaint #{c.id} was changed at another seat meanwhile; try again.")
+        raise MoveRefused(
+            _("Complaint #{id} was changed at another seat meanwhile; try again.").format(id=c.id)
+        )
     set_committed_value(c, "version", c.version + 1)
     ev = ComplaintEvent(
         complaint_id=c.id,  # type: ignore[arg-type]
@@ -247,7 +286,7 @@ def _join(*parts: str) -> str:
 
 def _check_category(errors: dict[str, str], category: str, policy: sla.Policy | None) -> None:
     if category and policy and policy.categories and policy.category(category) is None:
-        errors["category"] = "Choose one of the categories of the policy."
+        errors["category"] = _("Choose one of the categories of the policy.")
 
 
 def accept(
@@ -266,8 +305,8 @@ def accept(
     """Judge valid: name the responsible department and tell the customer (first reply)."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "accept", actor_id, version)
-    department = _text(errors, "department", department, "Responsible department", 80)
-    reply_text = _text(errors, "reply_text", reply_text, "The reply to the customer")
+    department = _text(errors, "department", department, N_("Responsible department"), 80)
+    reply_text = _text(errors, "reply_text", reply_text, N_("The reply to the customer"))
     category = (category or "").strip()
     _check_category(errors, category, policy)
     if errors:
@@ -303,8 +342,8 @@ def judge_invalid(
     """Judge invalid: record why, record what the customer was told; it closes."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "invalid", actor_id, version)
-    invalid_reason = _text(errors, "invalid_reason", invalid_reason, "The reason")
-    reply_text = _text(errors, "reply_text", reply_text, "The explanation to the customer")
+    invalid_reason = _text(errors, "invalid_reason", invalid_reason, N_("The reason"))
+    reply_text = _text(errors, "reply_text", reply_text, N_("The explanation to the customer"))
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -338,14 +377,14 @@ def investigate(
     """Record the cause and who is responsible (may be repeated while investigating)."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "investigate", actor_id, version)
-    cause = _text(errors, "cause", cause, "Cause", 120)
+    cause = _text(errors, "cause", cause, N_("Cause"), 120)
     if cause and policy and policy.causes and cause not in dict(policy.causes):
-        errors["cause"] = "Choose one of the causes of the policy."
+        errors["cause"] = _("Choose one of the causes of the policy.")
     responsible_person = _text(
-        errors, "responsible_person", responsible_person, "Responsible person", 120
+        errors, "responsible_person", responsible_person, N_("Responsible person"), 120
     )
-    department = _text(errors, "department", department, "Responsible department", 80)
-    comment = _text(errors, "comment", comment, "Findings", required=False)
+    department = _text(errors, "department", department, N_("Responsible department"), 80)
+    comment = _text(errors, "comment", comment, N_("Findings"), required=False)
     if errors:
         raise ValidationError(errors)
     c.cause = cause
@@ -381,10 +420,10 @@ def propose(
     )
     text = "\n".join(lines)
     if not lines:
-        errors["solution_options"] = "Give at least one solution option (one a line)."
+        errors["solution_options"] = _("Give at least one solution option (one a line).")
     elif len(text) > 10000:
-        errors["solution_options"] = "The options are too long (10000 characters at most)."
-    comment = _text(errors, "comment", comment, "Comment", required=False)
+        errors["solution_options"] = _("The options are too long (10000 characters at most).")
+    comment = _text(errors, "comment", comment, N_("Comment"), required=False)
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -413,9 +452,9 @@ def approve(
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "approve", actor_id, version)
     chosen_solution = (chosen_solution or "").strip()
-    comment = _text(errors, "comment", comment, "Comment", required=False)
+    comment = _text(errors, "comment", comment, N_("Comment"), required=False)
     if chosen_solution not in options_of(c.solution_options):
-        errors["chosen_solution"] = "Choose one of the proposed options."
+        errors["chosen_solution"] = _("Choose one of the proposed options.")
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -441,7 +480,7 @@ def send_back(
     """A supervisor sends the proposal back; it needs a revised proposal before approval."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "send_back", actor_id, version)
-    comment = _text(errors, "comment", comment, "What must change")
+    comment = _text(errors, "comment", comment, N_("What must change"))
     if errors:
         raise ValidationError(errors)
     _event(
@@ -466,8 +505,10 @@ def implement(
     action = "refuse" if accepted is False else "implement"
     c, actor = _begin(session, complaint_id, action, actor_id, version)
     if accepted is None:
-        errors["accepted"] = "Record whether the customer accepts the solution."
-    label = "The customer's feedback" if accepted is not False else "Why the customer refused"
+        errors["accepted"] = _("Record whether the customer accepts the solution.")
+    label = (
+        N_("The customer's feedback") if accepted is not False else N_("Why the customer refused")
+    )
     comment = _text(errors, "comment", comment, label)
     if errors:
         raise ValidationError(errors)
@@ -502,10 +543,10 @@ def close(
     scheduled at once."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "close", actor_id, version)
-    category = _text(errors, "category", category, "Category", 40)
+    category = _text(errors, "category", category, N_("Category"), 40)
     _check_category(errors, category, policy)
-    root_cause = _text(errors, "root_cause", root_cause, "Root cause")
-    summary = _text(errors, "summary", summary, "Summary", 10000)
+    root_cause = _text(errors, "root_cause", root_cause, N_("Root cause"))
+    summary = _text(errors, "summary", summary, N_("Summary"), 10000)
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -538,12 +579,14 @@ def escalate(
     c, actor = _begin(session, complaint_id, "escalate", actor_id, version)
     supervisor = session.get(Agent, supervisor_id) if supervisor_id else None
     if supervisor is None or supervisor.role != Role.SUPERVISOR or not supervisor.active:
-        errors["supervisor"] = "Choose a supervisor."
-    comment = _text(errors, "comment", comment, "Why it goes to a supervisor")
+        errors["supervisor"] = _("Choose a supervisor.")
+    comment = _text(errors, "comment", comment, N_("Why it goes to a supervisor"))
     if errors:
         raise ValidationError(errors)
     if c.escalated_to_id is not None and c.escalated_to_id == supervisor_id:
-        raise MoveRefused(f"Already escalated to {supervisor.display_name}.")  # type: ignore[union-attr]
+        raise MoveRefused(
+            _("Already escalated to {name}.").format(name=supervisor.display_name)  # type: ignore[union-attr]
+        )
     c.escalated_to_id = supervisor_id
     _event(
         session, c, actor=actor, now=now, action="escalate", from_status=c.status,
@@ -564,7 +607,7 @@ def pause(
     """Wait on the customer (documents, a visit they asked to postpone): the clocks pause."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "pause", actor_id, version)
-    comment = _text(errors, "comment", comment, "What we wait for")
+    comment = _text(errors, "comment", comment, N_("What we wait for"))
     if errors:
         raise ValidationError(errors)
     c.waiting_since = now
@@ -586,7 +629,7 @@ def resume(
 ) -> Complaint:
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "resume", actor_id, version)
-    comment = _text(errors, "comment", comment, "Comment", required=False)
+    comment = _text(errors, "comment", comment, N_("Comment"), required=False)
     if errors:
         raise ValidationError(errors)
     waited = now - c.waiting_since if c.waiting_since else timedelta(0)
@@ -627,6 +670,17 @@ def schedule_follow_up(
         complaint_id=complaint.id,
     )
     session.add(cb)
+    session.flush()
+    # Made by the rules when the complaint closed (the close event names who closed it).
+    session.add(
+        CallbackEvent(
+            callback_id=cb.id,  # type: ignore[arg-type]
+            agent_id=None,
+            at=now,
+            action="scheduled",
+            comment=f"by the rules: {key}",
+        )
+    )
     session.flush()
     return cb
 
@@ -902,39 +956,196 @@ def sidebar_complaints(
     *, session: Session, agent_id: int, now: datetime, policy: sla.Policy, limit: int = 50
 ) -> list[ComplaintDeadlineItem]:
     """The agent's open complaints whose next deadline is near (>= amber) or breached,
-    breached first (longest overdue first), then the soonest due."""
-    rows = session.execute(
-        select(*_CASE_COLUMNS, Complaint.customer_id, Customer.name, Customer.tier)
-        .join(Customer, Customer.id == Complaint.customer_id)
-        .where(Complaint.owner_id == agent_id, Complaint.status.in_(OPEN_STATUSES))
-    ).all()
-    paused = pauses_for(session=session, complaint_ids=[r.id for r in rows])
-    items: list[ComplaintDeadlineItem] = []
-    for r in rows:
-        running = sla.most_urgent(
-            clocks(r, level=level_for(r.tier), policy=policy, now=now,
-                   pauses=paused.get(r.id, ()))
+    breached first (longest overdue first), then the soonest due.
+
+    Asked on every sidebar refresh, so it reads as few complaints as it can: those with a
+    callback clock first, then the rest oldest first, stopping once no complaint left can
+    reach the page (a reply or solution deadline is never before the complaint's start plus
+    the smallest such budget the policy has, since counting time never runs faster than the
+    wall clock). tests/unit/test_sidebar_complaints.py checks the answers against reading
+    every complaint.
+    """
+    rows_sql, pauses_sql = _sidebar_statements()
+    conn = session.connection()
+    paused: dict[int, list[tuple[str, datetime]]] = {}
+    for cid, action, at in conn.execute(pauses_sql, {"agent_id": agent_id}):
+        paused.setdefault(cid, []).append((action, at))
+    budgets: dict[tuple[str, str | None], sla.Budgets] = {}
+    soonest = _soonest_budget(policy)
+    found: list[tuple[tuple[bool, datetime, int], tuple[Any, ...], _Urgent, str]] = []
+    page: list[tuple[int, int, int]] = []
+    """The `limit` best sort keys so far, negated (heapq keeps the worst of them on top)."""
+    result = conn.execute(rows_sql, {"agent_id": agent_id})
+    for row in result:
+        (cid, status, created, closed, category, replied, solved, implemented, waiting,
+         _customer_id, _name, tier) = row  # fmt: skip
+        if (
+            0 < limit <= len(page) and implemented is None
+            and _micros(created + soonest) > -page[0][1]
+        ):  # fmt: skip
+            break  # every complaint left starts later, so its deadlines come later still
+        if (tier, category) not in budgets:
+            budgets[tier, category] = policy.budgets(level=level_for(tier), category=category)
+        running = _sidebar_clock(
+            status=status, created_at=created, closed_at=closed, first_reply_at=replied,
+            solution_at=solved, implemented_at=implemented, waiting_since=waiting,
+            budgets=budgets[tier, category], policy=policy, now=now,
+            pauses=pauses_from(paused[cid]) if cid in paused else (),
         )  # fmt: skip
-        if running is None or running.state == "ok":
+        state = "ok" if running is None else sla.band(running.fraction, policy.amber_at)
+        if running is None or state == "ok":
             continue
-        items.append(
-            ComplaintDeadlineItem(
-                id=r.id, customer_id=r.customer_id, customer_name=r.name, status=r.status,
-                clock=running.name, deadline=running.deadline, left=running.left,
-                fraction=running.fraction, state=running.state, paused=running.paused,
+        found.append(((state != "red", running.deadline, cid), row, running, state))
+        if limit > 0:
+            worst = (-(state != "red"), -_micros(running.deadline), -cid)
+            (heapq.heappush if len(page) < limit else heapq.heappushpop)(page, worst)
+    result.close()
+    found.sort(key=lambda f: f[0])
+    return [
+        ComplaintDeadlineItem(
+            id=r[0], customer_id=r[9], customer_name=r[10], status=r[1], clock=c.name,
+            deadline=c.deadline, left=c.budget - c.used, fraction=c.fraction, state=state,
+            paused=c.paused,
+        )
+        for _key, r, c, state in found[:limit]
+    ]  # fmt: skip
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(at: datetime) -> int:
+    """An instant as whole microseconds (exact, unlike timestamp())."""
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+_STATEMENTS: list[Any] = []
+
+
+def _sidebar_statements() -> tuple[Any, Any]:
+    """The sidebar's two statements, built once (building them cost more than running them):
+    the agent's open complaints, callback clocks first then oldest first, and their pauses."""
+    if not _STATEMENTS:
+        agent = bindparam("agent_id")
+        mine = (Complaint.owner_id == agent, Complaint.status.in_(OPEN_STATUSES))
+        rows = (
+            select(
+                Complaint.id, Complaint.status, Complaint.created_at, Complaint.closed_at,
+                Complaint.category, Complaint.first_reply_at, Complaint.solution_at,
+                Complaint.implemented_at, Complaint.waiting_since, Complaint.customer_id,
+                Customer.name, Customer.tier,
             )
+            .join(Customer, Customer.id == Complaint.customer_id)
+            .where(*mine)
+            .order_by(Complaint.implemented_at.is_(None), Complaint.created_at, Complaint.id)
         )  # fmt: skip
-    items.sort(key=lambda i: (i.state != "red", i.deadline, i.id))
-    return items[:limit]
+        pauses = (
+            select(ComplaintEvent.complaint_id, ComplaintEvent.action, ComplaintEvent.at)
+            .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+            .where(*mine, ComplaintEvent.action.in_(("pause", "resume")))
+            .order_by(ComplaintEvent.id)
+        )
+        _STATEMENTS[:] = [rows, pauses]
+    return _STATEMENTS[0], _STATEMENTS[1]
+
+
+_SOONEST: dict[int, tuple[sla.Policy, timedelta]] = {}
+
+
+def _soonest_budget(policy: sla.Policy) -> timedelta:
+    """The smallest reply or solution budget any level and category gets under `policy`."""
+    hit = _SOONEST.get(id(policy))
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    every = [
+        policy.budgets(level=level, category=category)
+        for level in (None, 1, 2, 3)
+        for category in (None, *(c.id for c in policy.categories), *policy.category_budgets)
+    ]
+    soonest = min(min(b.first_reply, b.solution) for b in every)
+    if len(_SOONEST) > 8:
+        _SOONEST.clear()
+    _SOONEST[id(policy)] = (policy, soonest)
+    return soonest
+
+
+class _Urgent(NamedTuple):
+    """The most urgent running clock, as much of sla.ClockState as the sidebar shows."""
+
+    fraction: float
+    deadline: datetime
+    name: str
+    used: timedelta
+    budget: timedelta
+    paused: bool
+
+
+def _sidebar_clock(
+    *,
+    status: str,
+    created_at: datetime,
+    closed_at: datetime | None,
+    first_reply_at: datetime | None,
+    solution_at: datetime | None,
+    implemented_at: datetime | None,
+    waiting_since: datetime | None,
+    budgets: sla.Budgets,
+    policy: sla.Policy,
+    now: datetime,
+    pauses: Sequence[sla.Interval],
+) -> _Urgent | None:
+    """`sla.most_urgent(clocks(case, ...))` when that clock can be amber or red, computing
+    only the clocks that can be it.
+
+    Left out, and why the answer stays the same: stopped clocks (most_urgent skips them);
+    a clock whose wall time since its start is under amber_at of its budget (counting time
+    never exceeds wall time, so it is "ok" and loses to any amber clock); and of the reply
+    and solution clocks, which share start, calendar and pauses and so have used the same
+    time, the one with the larger budget (its fraction is never higher and its deadline is
+    later; on equal budgets most_urgent keeps the first, the reply clock). A clock that
+    counts every hour and was never paused is sla.clock's arithmetic without the ClockState.
+    """
+    amber = policy.amber_at
+    zone = policy.calendar.zone
+    shared: tuple[str, timedelta] | None = None
+    if first_reply_at is None and closed_at is None:
+        shared = (sla.FIRST_REPLY, budgets.first_reply)
+    if status != "invalid" and solution_at is None:
+        if shared is None or budgets.solution < budgets.first_reply:
+            shared = (sla.SOLUTION, budgets.solution)
+    found: list[_Urgent] = []
+    if shared is not None and (now - created_at) / shared[1] >= amber:
+        name, budget = shared
+        if budgets.business_hours or pauses or waiting_since is not None:
+            c = sla.clock(
+                name, started_at=created_at, budget=budget, now=now,
+                calendar=policy.calendar if budgets.business_hours else None, pauses=pauses,
+                waiting_since=waiting_since, zone=zone, amber_at=amber,
+            )  # fmt: skip
+            found.append(_Urgent(c.fraction, c.deadline, name, c.used, budget, c.paused))
+        else:
+            used = sla.elapsed(created_at, now, zone=zone)
+            end = sla.deadline(created_at, budget, zone=zone)
+            found.append(_Urgent(used / budget, end, name, used, budget, False))
+    start = implemented_at or (closed_at if status == "invalid" else None)
+    if start is not None and (now - start) / budgets.callback >= amber:
+        used = sla.elapsed(start, now, zone=zone)
+        end = sla.deadline(start, budgets.callback, zone=zone)
+        found.append(
+            _Urgent(used / budgets.callback, end, sla.CALLBACK, used, budgets.callback, False)
+        )
+    # most_urgent's order: the highest fraction, then the earliest deadline, then the first
+    return max(found, key=lambda u: (u.fraction, -u.deadline.timestamp()), default=None)
 
 
 SCOPES = ("mine", "all", "approval", "escalated")
 SCOPE_TITLES = {
-    "mine": "My open complaints",
-    "all": "All open complaints",
-    "approval": "Proposals waiting for approval",
-    "escalated": "Escalated to me",
+    "mine": N_("My open complaints"),
+    "all": N_("All open complaints"),
+    "approval": N_("Proposals waiting for approval"),
+    "escalated": N_("Escalated to me"),
 }
+"""N_-marked: translate with `_()` where shown."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from seat import agents, customers, work
+from seat import agents, customers
 from seat.clock import FixedClock
 from seat.config import Settings
 from seat.db import make_engine
@@ -111,7 +111,12 @@ def populate(engine, now: datetime = NOW) -> dict[str, int]:
                         customer_id=tom.id, assignee_id=li.id, urgent=False,
                         due_at=now - timedelta(days=1), created_at=past))
         s.commit()
-        assert work.sidebar(session=s, agent_id=li.id, now=now).callbacks
+        from seat.callbacks import CallbackPolicy, sidebar_callbacks
+
+        ready, _waiting = sidebar_callbacks(
+            session=s, agent_id=li.id, now=now, policy=CallbackPolicy()
+        )
+        assert ready
     return ids
 
 

@@ -7,6 +7,7 @@ length, `g` runs the scheduler now.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -15,6 +16,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -23,7 +25,6 @@ from textual.widgets import (
     Footer,
     Input,
     Label,
-    OptionList,
     Select,
     Static,
     TabbedContent,
@@ -37,10 +38,19 @@ from seat.export import Table
 from seat.reports import callbacks as report
 from seat.roles import PermissionDenied
 from seat.screens.form import FormScreen
-from seat.widgets.callback_items import parse_option_id
 
 PERIODS = (7, 30, 90)
-SHOWN = 500  # rows a table shows; the export has them all
+SHOWN = 500  # rows of the to-do list read; the export has them all
+PAGE = 50  # rows mounted in a table at a time: n / PgDn and b / PgUp page through the rest
+# Fixed column widths (cells): DataTable's automatic widths depended on when a hidden tab
+# was measured, and columns that move with the data are hard to read across pages.
+WIDTHS = {
+    "#": 4, "State": 13, "Customer": 12, "Tier": 8, "Kind": 12, "Due": 11, "Why": 12,
+    "Owner": 8, "Tries": 5, "Agent": 10, "Required": 8, "Done": 5, "Not done": 8,
+    "Coverage %": 10, "On time": 7, "Overdue": 7, "Missed": 6, "Not yet due": 11,
+    "Done %": 6, "Avg score": 9, "Scored": 6, "Average": 7,
+}  # fmt: skip
+TODO_HEADERS = ("#", "State", "Customer", "Due", "Owner", "Tries", "Kind")
 TABS = (
     ("coverage", "Coverage"),
     ("todo", "To do"),
@@ -55,16 +65,6 @@ STATES = {
     "waiting": ("☾ opens {opens}", "dim"),
     callbacks.MISSED: ("✗ missed", "magenta"),
 }
-
-
-def sidebar_callback_id(screen: Screen) -> int | None:
-    """The callback highlighted in the screen's sidebar queue, if any."""
-    found = screen.query("#sidebar OptionList")
-    if not found:
-        return None
-    option = found.first(OptionList).highlighted_option
-    parsed = parse_option_id(option.id if option else None)
-    return parsed[1] if parsed else None
 
 
 def _agent(screen: Screen):  # noqa: ANN202 - the signed-in AgentInfo
@@ -202,6 +202,10 @@ class CallbacksScreen(Screen[None]):
         Binding("z", "snooze", "Snooze", tooltip="Move it, with a reason", id="cbv.snooze"),
         Binding("a", "reassign", "Reassign", tooltip="Give it to another agent", id="cbv.reassign"),
         Binding("g", "schedule", "Schedule", tooltip="Run the callback rules now", id="cbv.sched"),
+        Binding("pagedown,n", "page(1)", "Next", tooltip="The next 50 rows", id="cbv.next",
+                priority=True),
+        Binding("pageup,b", "page(-1)", "Prev", tooltip="The previous 50 rows", id="cbv.prev",
+                priority=True),
         *(
             Binding(
                 str(i), f"tab('{tab}')", title, show=False, tooltip=f"Show {title}", id=f"cbv.{tab}"
@@ -217,6 +221,7 @@ class CallbacksScreen(Screen[None]):
     CallbacksScreen DataTable { height: 1fr; }
     CallbacksScreen #cbv-coverage { height: auto; max-height: 8; }
     CallbacksScreen .cbv-note { color: $text-muted; height: 1; padding: 0 1; }
+    CallbacksScreen #cbv-page { width: 100%; }
     """
 
     days: reactive[int] = reactive(30, init=False)
@@ -241,7 +246,15 @@ class CallbacksScreen(Screen[None]):
                         yield DataTable(id="cbv-without", cursor_type="row", zebra_stripes=True)
                     else:
                         yield DataTable(id=f"cbv-{tab}", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="cbv-page", classes="cbv-note")
         yield Footer()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[str, tuple[list[tuple[object, ...]], list[str | None], int]] = {}
+        """Per table: its rows (cells), their keys, and how many exist beyond those rows."""
+        self._pages: dict[str, int] = {}
+        """Per table: the page shown (0-based)."""
 
     def on_mount(self) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
@@ -260,6 +273,12 @@ class CallbacksScreen(Screen[None]):
         return last - timedelta(days=self.days - 1), last
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "page":  # shown only while the table has a page that way
+            selector = self._paged_table()
+            if selector is None:
+                return False
+            target = self._pages.get(selector, 0) + int(parameters[0])  # type: ignore[call-overload]
+            return 0 <= target and target * PAGE < len(self._rows[selector][0])
         if action == "reassign":
             return _agent(self).role == "supervisor"
         return True
@@ -317,19 +336,19 @@ class CallbacksScreen(Screen[None]):
                 overflow="ellipsis",
             )
         )
-        self._fill("#cbv-coverage", coverage)
-        self._fill("#cbv-without", by_title["Members without callback"], key_column=7)
-        self._fill("#cbv-kind", by_title["By kind"])
-        self._fill("#cbv-agent", by_title["By agent"])
-        self._fill("#cbv-scores", by_title["Scores"])
-        todo = self.query_one("#cbv-todo", DataTable)
-        keep = todo.cursor_row
-        todo.clear(columns=True)
-        todo.add_columns("#", "State", "Customer", "Due", "Owner", "Tries", "Kind")
+        for selector, title, key_column in (
+            ("#cbv-coverage", "Coverage", None),
+            ("#cbv-without", "Members without callback", 7),
+            ("#cbv-kind", "By kind", None),
+            ("#cbv-agent", "By agent", None),
+            ("#cbv-scores", "Scores", None),
+        ):
+            self._load_table(selector, by_title[title], key_column)
+        rows: list[tuple[object, ...]] = []
         for item in event.todo:
             label, style = STATES[item.state]
             opens = f"{desk.local(item.opens_at):%H:%M}" if item.opens_at else ""
-            todo.add_row(
+            rows.append((
                 item.id,
                 Text(label.format(opens=opens), style=style),
                 Text(item.customer_name, no_wrap=True, overflow="ellipsis"),
@@ -337,31 +356,88 @@ class CallbacksScreen(Screen[None]):
                 Text(item.owner, no_wrap=True, overflow="ellipsis"),
                 item.attempts,
                 item.kind.replace("_", " "),
-                key=f"cb:{item.id}",
-            )
-        if event.todo_total > len(event.todo):
-            more = Text(f"{event.todo_total - len(event.todo)} more", style="dim")
-            todo.add_row("…", more, "", "", "", "", "")
-        if todo.row_count:
-            todo.move_cursor(row=min(keep, todo.row_count - 1))
+            ))  # fmt: skip
+        self._rows["#cbv-todo"] = (
+            rows, [f"cb:{item.id}" for item in event.todo], event.todo_total - len(rows)
+        )
+        self._columns("#cbv-todo", TODO_HEADERS)
+        for selector in self._rows:
+            self._show(selector, keep_cursor=True)
+        self._page_note()
 
-    def _fill(self, selector: str, table: Table, key_column: int | None = None) -> None:
+    def _load_table(self, selector: str, table: Table, key_column: int | None) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
-        grid = self.query_one(selector, DataTable)
-        keep = grid.cursor_row
-        grid.clear(columns=True)
         shown = [i for i, h in enumerate(table.headers) if h not in HIDDEN]
-        grid.add_columns(*(table.headers[i] for i in shown))
-        for row in table.rows[:SHOWN]:
-            key = None
-            if key_column is not None and row[key_column] is not None:
-                key = f"cb:{row[key_column]}"
-            grid.add_row(*(_cell(row[i], desk) for i in shown), key=key)
-        if len(table.rows) > SHOWN:
-            more = Text(f"{len(table.rows) - SHOWN} more: seat report callbacks", style="dim")
-            grid.add_row(more, *[""] * (len(shown) - 1))
+        self._columns(selector, [table.headers[i] for i in shown])
+        keys = [
+            f"cb:{row[key_column]}" if key_column is not None and row[key_column] is not None
+            else None
+            for row in table.rows
+        ]  # fmt: skip
+        rows = [tuple(_cell(row[i], desk) for i in shown) for row in table.rows]
+        self._rows[selector] = (rows, keys, 0)
+
+    def _columns(self, selector: str, headers: Sequence[str]) -> None:
+        grid = self.query_one(selector, DataTable)
+        grid.clear(columns=True)
+        for header in headers:
+            grid.add_column(header, width=WIDTHS.get(header, max(len(header), 3)))
+
+    def _show(self, selector: str, *, keep_cursor: bool = False) -> None:
+        """Mount one page of a table's rows (never all of them)."""
+        rows, keys, beyond = self._rows[selector]
+        pages = max(1, -(-len(rows) // PAGE))
+        page = self._pages[selector] = min(self._pages.get(selector, 0), pages - 1)
+        grid = self.query_one(selector, DataTable)
+        keep = grid.cursor_row if keep_cursor else 0
+        grid.clear()
+        start = page * PAGE
+        for cells, key in zip(rows[start : start + PAGE], keys[start : start + PAGE], strict=True):
+            grid.add_row(*cells, key=key)
+        if beyond > 0 and page == pages - 1:
+            more = Text(f"{beyond} more: seat report callbacks", style="dim")
+            grid.add_row("…", more, *[""] * (len(grid.columns) - 2))
         if grid.row_count:
             grid.move_cursor(row=min(keep, grid.row_count - 1))
+
+    def _paged_table(self) -> str | None:
+        """The table the page keys act on: the active tab's main one."""
+        try:
+            tabs = self.query_one(TabbedContent)
+        except NoMatches:  # not composed yet
+            return None
+        tab = (tabs.active or "tab-coverage").removeprefix("tab-")
+        selector = "#cbv-without" if tab == "coverage" else f"#cbv-{tab}"
+        return selector if selector in self._rows else None
+
+    def _page_note(self) -> None:
+        selector = self._paged_table()
+        note = ""
+        if selector is not None:
+            rows = self._rows[selector][0]
+            if len(rows) > PAGE:
+                start = self._pages.get(selector, 0) * PAGE
+                note = (
+                    f"rows {start + 1}–{min(start + PAGE, len(rows))} of {len(rows)}"
+                    " · n/PgDn next · b/PgUp previous"
+                )
+        self.query_one("#cbv-page", Label).update(note)
+
+    def on_tabbed_content_tab_activated(self, _event: TabbedContent.TabActivated) -> None:
+        self._page_note()
+        self.refresh_bindings()
+
+    def action_page(self, step: int) -> None:
+        selector = self._paged_table()
+        if selector is None:
+            return
+        rows = self._rows[selector][0]
+        target = self._pages.get(selector, 0) + step
+        if 0 <= target and target * PAGE < len(rows):
+            self._pages[selector] = target
+            self._show(selector)
+            self._page_note()
+            self.refresh_bindings()
 
     # -- acting on a row ----------------------------------------------------------------------
 

@@ -39,6 +39,17 @@ def resting_customer(engine, world) -> None:
         s.commit()
 
 
+def test_coverage_view(snap_compare, desk_app, resting_customer):
+    """The first tab; fixed column widths keep it the same from run to run."""
+
+    async def run_before(pilot):
+        await freeze(pilot)
+        await pilot.press("b")
+        await freeze(pilot)
+
+    assert snap_compare(desk_app, terminal_size=(80, 24), run_before=run_before)
+
+
 def test_coverage_view_to_do(snap_compare, desk_app, resting_customer):
     async def run_before(pilot):
         await freeze(pilot)

@@ -11,7 +11,7 @@ from rich.cells import cell_len
 from sqlmodel import Session, select
 
 from seat import agents
-from seat.callbacks import CallbackPolicy, sidebar_callbacks
+from seat.callbacks import CallbackPolicy, sidebar_callbacks, worklist
 from seat.models import Call, Callback, CallbackEvent, Complaint, PhoneNumber
 from seat.screens.call import CallScreen
 from seat.screens.callbacks import CallbacksScreen, ReassignForm, SnoozeForm
@@ -240,6 +240,52 @@ async def test_supervisor_reassigns_from_the_coverage_view(make_seat, engine, wo
         assert cb.owner_id == world["wang"]
         event = s.exec(select(CallbackEvent)).one()
         assert event.action == "reassign" and "Li Na is on leave" in event.comment
+
+
+async def test_the_to_do_list_pages_by_fifty(make_seat, engine, world):
+    """130 more callbacks: 50 rows mounted at a time; n / PgDn and b / PgUp page through."""
+    with Session(engine) as s:
+        for i in range(130):
+            s.add(Callback(customer_id=world["min"], owner_id=world["li"], kind="reminder",
+                           reason=f"r{i}", due_at=NOW + timedelta(minutes=i),
+                           created_at=NOW - timedelta(days=1)))  # fmt: skip
+        s.commit()
+        expected, total = worklist(session=s, now=NOW, policy=POLICY, owner_id=world["li"],
+                                   limit=500)  # fmt: skip
+    ids = [f"cb:{item.id}" for item in expected]
+    assert total == len(ids) == 132
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("b", "2")
+        await settle(pilot)
+        view = app.screen
+        todo = view.query_one("#cbv-todo")
+
+        def shown() -> list[str]:
+            keys = (todo.coordinate_to_cell_key((r, 0)).row_key for r in range(todo.row_count))
+            return [key.value for key in keys]
+
+        assert shown() == ids[:50]
+        assert view.check_action("page", (-1,)) is False and view.check_action("page", (1,))
+        assert "rows 1–50 of 132" in str(view.query_one("#cbv-page").render())
+        await pilot.press("n")
+        await settle(pilot)
+        assert shown() == ids[50:100]
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert shown() == ids[100:]
+        assert view.check_action("page", (1,)) is False
+        await pilot.press("n")  # no page after the last
+        await settle(pilot)
+        assert shown() == ids[100:]
+        await pilot.press("pageup", "down")
+        await settle(pilot)
+        assert shown() == ids[50:100]
+        await pilot.press("z")  # acts on the highlighted row of the page shown
+        await settle(pilot)
+        assert isinstance(app.screen, SnoozeForm)
+        assert f"cb:{app.screen.callback_id}" == ids[51]
 
 
 # -- the sidebar groups' rendering ----------------------------------------------------------

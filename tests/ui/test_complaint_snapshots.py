@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from seat import agents, complaints, sla, work
+from seat import agents, complaints, sla, work, workorders
 from seat.config import DATA_DIR
 from tests.conftest import NOW
 from tests.ui.helpers import freeze
@@ -52,10 +52,11 @@ def cases(engine, world) -> dict[str, int]:
             **common, now=start + timedelta(hours=7), supervisor_id=boss,
             comment="VIP asks for the manager",
         )  # fmt: skip
-        work.create_work_order(
+        workorders.create_order(
             session=s, now=start + timedelta(hours=2), customer_id=world["fang"],
             created_by_id=li, kind="delivery_exception", short_text="Collect torn cover",
             assignee_id=world["wang"], urgent=True, due_at=NOW + timedelta(hours=4),
+            reporter="Wang Fang", sales_order_no="SO-1001",
         )  # fmt: skip
         other = work.create_complaint(
             session=s, now=NOW - timedelta(days=3), customer_id=world["tom"], owner_id=li,

@@ -16,14 +16,16 @@ from sqlmodel import Session, SQLModel
 from textual import events
 from textual.keys import KEY_NAME_REPLACEMENTS, _character_to_key
 
+from seat.callbacks import CallableItem
 from seat.customers import create_customer
 from seat.models import Call, Callback, Complaint, Customer, WorkOrder
 from seat.screens.call import CallScreen
 from seat.screens.customer_form import NewCustomerScreen
 from seat.screens.desk import DeskScreen
+from seat.widgets.callback_items import callable_prompt
 from seat.widgets.lines import WIDTH
-from seat.widgets.sidebar import callback_prompt, work_order_prompt
-from seat.work import CallbackItem, WorkOrderItem
+from seat.widgets.sidebar import work_order_prompt
+from seat.work import WorkOrderItem
 from tests.conftest import NOW
 from tests.ui.helpers import settle
 
@@ -315,8 +317,8 @@ def check_line(line: Text, full: str) -> None:
 @pytest.mark.parametrize("name", WIDE_NAMES)
 def test_sidebar_items_fit_and_cut_whole_characters(name):
     local = NOW + timedelta(hours=8)
-    cb = CallbackItem(1, 1, name, NOW + timedelta(hours=2), "r", "birthday", 0)
-    first, second = callback_prompt(cb, NOW, local).split("\n")
+    cb = CallableItem(1, 1, name, NOW + timedelta(hours=2), "r", "birthday", 0, None, ())
+    first, second = callable_prompt(cb, NOW, local).split("\n")
     check_line(first, f"◷ {name}")
     check_line(second, f"  due {local:%H:%M} · birthday")
     wo = WorkOrderItem(7, 1, name, name, "created", True, NOW - timedelta(days=1))

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from seat import agents, complaints, sla, work
+from seat import agents, complaints, sla, work, workorders
 from seat.config import DATA_DIR
 from seat.customers import ValidationError
 from seat.models import Callback, Complaint, ComplaintEvent, WorkOrder
@@ -484,15 +484,17 @@ def test_case_page_gathers_everything(session, people):
     session.add(call)
     session.commit()
     cid = open_complaint(session, people, call_id=call.id)
-    same_call = work.create_work_order(
+    same_call = workorders.create_order(
         session=session, now=NOW, customer_id=people["min"], created_by_id=people["li"],
         kind="service_request", short_text="Replace washer", assignee_id=people["wang"],
-        urgent=True, due_at=NOW + timedelta(days=1), call_id=call.id,
+        urgent=True, due_at=NOW + timedelta(days=1), call_id=call.id, reporter="张敏",
+        service_type="repair",
     )  # fmt: skip
-    later = work.create_work_order(
+    later = workorders.create_order(
         session=session, now=NOW + timedelta(hours=1), customer_id=people["min"],
         created_by_id=people["li"], kind="service_request", short_text="Check hose",
         assignee_id=people["wang"], urgent=False, due_at=NOW + timedelta(days=2),
+        reporter="张敏", service_type="repair",
     )  # fmt: skip
     session.commit()
     walk(session, people, cid, "proposed")

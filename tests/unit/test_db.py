@@ -213,3 +213,81 @@ def test_upgrade_from_first_version_keeps_a_desks_data(tmp_path):
         assert c.execute(text("select name from customer")).scalar_one() == "Wang Fang"
         assert c.execute(text("pragma foreign_key_check")).all() == []
         assert c.execute(text("pragma foreign_keys")).scalar_one() == 1
+
+
+# -- start-up: Alembic only when the stored revision is not the head ------------------------
+
+
+def test_head_from_files_matches_alembic():
+    from seat.db import head_from_files
+
+    assert head_from_files() == head_revision()
+
+
+@pytest.mark.parametrize(
+    ("scripts", "head"),
+    [
+        ({"a.py": 'revision = "1"\ndown_revision = None\n'}, "1"),
+        (
+            {
+                "a.py": "revision = '1'\ndown_revision = None\n",
+                "b.py": "revision: str = '2'\ndown_revision: str | None = '1'\n",
+            },
+            "2",
+        ),
+        (  # two branches: Alembic decides
+            {
+                "a.py": "revision = '1'\ndown_revision = None\n",
+                "b.py": "revision = '2'\ndown_revision = '1'\n",
+                "c.py": "revision = '3'\ndown_revision = '1'\n",
+            },
+            None,
+        ),
+        (  # a merge names both parents
+            {
+                "a.py": "revision = '1'\ndown_revision = None\n",
+                "b.py": "revision = '2'\ndown_revision = '1'\n",
+                "c.py": "revision = '3'\ndown_revision = '1'\n",
+                "d.py": "revision = '4'\ndown_revision = ('2', '3')\n",
+            },
+            "4",
+        ),
+        ({"a.py": "print('no revision here')\n"}, None),
+    ],
+)
+def test_head_from_files_reads_the_chain(tmp_path, scripts, head):
+    from seat.db import head_from_files
+
+    for name, body in scripts.items():
+        (tmp_path / name).write_text(body)
+    assert head_from_files.__wrapped__(tmp_path) == head
+
+
+def test_a_database_at_head_is_not_handed_to_alembic(tmp_path, monkeypatch):
+    import seat.db
+
+    url = f"sqlite:///{tmp_path / 'at_head.db'}"
+    make_engine(url).dispose()
+    calls: list[str] = []
+    monkeypatch.setattr(seat.db, "upgrade", lambda engine, revision="heads": calls.append(revision))
+    engine = make_engine(url)
+    try:
+        assert calls == []
+        assert seat.db.stored_revisions(engine) == {head_revision()}
+    finally:
+        engine.dispose()
+
+
+def test_an_older_database_is_upgraded_on_start(tmp_path):
+    from seat.db import stored_revisions, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url, migrate=False)
+    assert stored_revisions(engine) is None  # no alembic_version table yet
+    upgrade(engine, "0003")
+    engine.dispose()
+    engine = make_engine(url)
+    try:
+        assert stored_revisions(engine) == {head_revision()}
+    finally:
+        engine.dispose()

@@ -402,7 +402,7 @@ def test_create_callback(db, reason, due):
 
 @FUZZ
 @given(
-    kind=st.one_of(st.sampled_from(work.WORK_ORDER_KINDS), hostile(20)),
+    kind=st.one_of(st.sampled_from(workorders.KINDS), hostile(20)),
     short_text=st.one_of(visible(), hostile()),
     long_text=st.one_of(st.just(""), visible(400), hostile()),
 )
@@ -412,10 +412,11 @@ def test_create_work_order(db, kind, short_text, long_text):
     with Session(engine) as s:
         wo, refused = attempt(
             s,
-            lambda: work.create_work_order(
+            lambda: workorders.create_order(
                 session=s, now=NOW, customer_id=ids["min"], created_by_id=ids["li"],
                 kind=kind, short_text=short_text, assignee_id=ids["wang"], urgent=False,
-                due_at=NOW + timedelta(days=1), long_text=long_text,
+                due_at=NOW + timedelta(days=1), long_text=long_text, reporter="张敏",
+                service_type="repair", sales_order_no="SO-1001",
             ),  # fmt: skip
             ValidationError,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from seat import work
+from seat.callbacks import CallbackPolicy, sidebar_callbacks
 from seat.customers import ValidationError
 from seat.models import Callback, CallbackStatus, Complaint, Customer, WorkOrder
 from tests.conftest import NOW
@@ -75,72 +77,8 @@ def test_create_callback_refuses_and_writes_nothing(session, world, due_at, reas
 
 
 # -- work orders ------------------------------------------------------------------------
-
-GOOD_ORDER = {
-    "kind": "service_request",
-    "short_text": "Washer leaks",
-    "urgent": False,
-    "due_at": NOW + timedelta(days=2),
-    "long_text": "Water under the machine after each wash.",
-}
-
-
-def _order(session, world, **overrides):
-    fields = {**GOOD_ORDER, "assignee_id": world["wang"], **overrides}
-    return work.create_work_order(
-        session=session,
-        now=NOW,
-        customer_id=world["fang"],
-        created_by_id=world["li"],
-        **fields,
-    )
-
-
-def test_create_work_order(session, world):
-    wo = _order(session, world, short_text="  Washer leaks ", urgent=True, reporter="Wang Fang")
-    session.commit()
-    stored = session.get(WorkOrder, wo.id)
-    assert stored.short_text == "Washer leaks"
-    assert stored.status == "created"
-    assert stored.urgent is True
-    assert stored.assignee_id == world["wang"]
-    assert stored.created_by_id == world["li"]
-    assert stored.due_at == NOW + timedelta(days=2)
-    assert stored.reporter == "Wang Fang"
-
-
-@pytest.mark.parametrize("kind", work.WORK_ORDER_KINDS)
-def test_both_work_order_kinds(session, world, kind):
-    assert _order(session, world, kind=kind).kind == kind
-
-
-@pytest.mark.parametrize(
-    ("overrides", "bad"),
-    [
-        ({"kind": "repair"}, {"kind"}),
-        ({"kind": ""}, {"kind"}),
-        ({"short_text": ""}, {"short_text"}),
-        ({"short_text": "  "}, {"short_text"}),
-        ({"short_text": "x" * 201}, {"short_text"}),
-        ({"assignee_id": None}, {"assignee"}),
-        ({"due_at": None}, {"due_at"}),
-        ({"due_at": NOW}, {"due_at"}),
-        ({"due_at": NOW - timedelta(hours=1)}, {"due_at"}),
-        ({"long_text": "x" * (work.MAX_TEXT + 1)}, {"long_text"}),
-        (
-            {"kind": "x", "short_text": "", "assignee_id": None, "due_at": None},
-            {"kind", "short_text", "assignee", "due_at"},
-        ),
-    ],
-)
-def test_create_work_order_validations(session, world, overrides, bad):
-    before = _count(session, WorkOrder)
-    with pytest.raises(ValidationError) as info:
-        _order(session, world, **overrides)
-    assert set(info.value.errors) == bad
-    assert all(m.endswith(".") for m in info.value.errors.values())
-    session.commit()
-    assert _count(session, WorkOrder) == before
+# Orders are made by seat.workorders.create_order (tests/unit/test_workorders.py): the
+# older work.create_work_order the app no longer used is gone, its cases folded there.
 
 
 # -- complaints -------------------------------------------------------------------------
@@ -277,7 +215,7 @@ def _callback(
 ):
     session.add(
         Callback(
-            customer_id=world["tom"],
+            customer_id=world["min"],  # a Shanghai number: callable at NOW, none waiting
             owner_id=world[owner],
             reason=reason,
             due_at=NOW + due,
@@ -287,11 +225,21 @@ def _callback(
     )
 
 
+def _callbacks(session, agent_id, horizon_hours: int = 24, limit: int = 50):
+    """The sidebar's callbacks (seat.callbacks.sidebar_callbacks): callable, then waiting."""
+    policy = replace(CallbackPolicy(), sidebar_horizon_hours=horizon_hours)
+    ready, waiting = sidebar_callbacks(
+        session=session, agent_id=agent_id, now=NOW, policy=policy, limit=limit
+    )
+    return [*ready, *waiting]
+
+
 def test_sidebar_of_the_populated_world(session, world):
-    data = work.sidebar(session=session, agent_id=world["li"], now=NOW)
-    assert [c.reason for c in data.callbacks] == ["Washer repair follow-up", "Birthday greeting"]
-    assert [c.overdue(NOW) for c in data.callbacks] == [True, False]
-    assert data.callbacks[0].customer_name == "Wang Fang"
+    data = work.sidebar(session=session, agent_id=world["li"])
+    callbacks = _callbacks(session, world["li"])
+    assert [c.reason for c in callbacks] == ["Washer repair follow-up", "Birthday greeting"]
+    assert [c.overdue(NOW) for c in callbacks] == [True, False]
+    assert callbacks[0].customer_name == "Wang Fang"
     assert [w.short_text for w in data.work_orders] == [
         "Sofa cover torn on delivery",
         "Dryer noisy",
@@ -306,15 +254,15 @@ def test_sidebar_callbacks_overdue_first_then_due(session, world):
     _callback(session, world, due=timedelta(days=-2), reason="two days late")
     _callback(session, world, due=timedelta(minutes=10), reason="in ten minutes")
     session.commit()
-    data = work.sidebar(session=session, agent_id=world["li"], now=NOW)
-    assert [c.reason for c in data.callbacks] == [
+    callbacks = _callbacks(session, world["li"])
+    assert [c.reason for c in callbacks] == [
         "two days late",
         "Washer repair follow-up",
         "in ten minutes",
         "Birthday greeting",
         "later today",
     ]
-    flags = [c.overdue(NOW) for c in data.callbacks]
+    flags = [c.overdue(NOW) for c in callbacks]
     assert flags == sorted(flags, reverse=True)
 
 
@@ -324,22 +272,18 @@ def test_sidebar_callbacks_beyond_the_horizon_are_left_out(session, world):
     _callback(session, world, due=timedelta(hours=24, minutes=1), reason="beyond")
     _callback(session, world, due=timedelta(days=30), reason="next month")
     session.commit()
-    reasons = [
-        c.reason for c in work.sidebar(session=session, agent_id=world["li"], now=NOW).callbacks
-    ]
+    reasons = [c.reason for c in _callbacks(session, world["li"])]
     assert "inside" in reasons and "at the edge" in reasons
     assert "beyond" not in reasons and "next month" not in reasons
-    short = work.sidebar(session=session, agent_id=world["li"], now=NOW, horizon_hours=1)
-    assert [c.reason for c in short.callbacks] == ["Washer repair follow-up"]
+    short = _callbacks(session, world["li"], horizon_hours=1)
+    assert [c.reason for c in short] == ["Washer repair follow-up"]
 
 
 def test_sidebar_leaves_out_done_and_cancelled_callbacks(session, world):
     _callback(session, world, due=timedelta(hours=-1), status="done", reason="done")
     _callback(session, world, due=timedelta(hours=1), status="cancelled", reason="cancelled")
     session.commit()
-    reasons = [
-        c.reason for c in work.sidebar(session=session, agent_id=world["li"], now=NOW).callbacks
-    ]
+    reasons = [c.reason for c in _callbacks(session, world["li"])]
     assert "done" not in reasons and "cancelled" not in reasons
     assert len(reasons) == 2
 
@@ -366,12 +310,12 @@ def test_sidebar_leaves_out_other_agents_items(session, world):
         )
     )
     session.commit()
-    li = work.sidebar(session=session, agent_id=world["li"], now=NOW)
-    assert "wang's" not in [c.reason for c in li.callbacks]
+    li = work.sidebar(session=session, agent_id=world["li"])
+    assert "wang's" not in [c.reason for c in _callbacks(session, world["li"])]
     assert "Wang's order" not in [w.short_text for w in li.work_orders]
     assert li.complaints_open == 0
-    wang = work.sidebar(session=session, agent_id=world["wang"], now=NOW)
-    assert [c.reason for c in wang.callbacks] == ["wang's"]
+    wang = work.sidebar(session=session, agent_id=world["wang"])
+    assert [c.reason for c in _callbacks(session, world["wang"])] == ["wang's"]
     assert [w.short_text for w in wang.work_orders] == ["Wang's order"]
     assert wang.complaints_open == 1
 
@@ -395,7 +339,7 @@ def test_sidebar_work_orders_urgent_first_then_by_due_time(session, world):
             )
         )
     session.commit()
-    data = work.sidebar(session=session, agent_id=li, now=NOW)
+    data = work.sidebar(session=session, agent_id=li)
     assert [w.short_text for w in data.work_orders] == [
         "urgent overdue",
         "Sofa cover torn on delivery",
@@ -424,7 +368,7 @@ def test_sidebar_leaves_out_closed_work_orders(session, world):
         )
     )
     session.commit()
-    data = work.sidebar(session=session, agent_id=world["li"], now=NOW)
+    data = work.sidebar(session=session, agent_id=world["li"])
     texts = [w.short_text for w in data.work_orders]
     assert "Dryer noisy" not in texts
     assert "Surveyed" in texts  # any status but closed stays open
@@ -443,21 +387,20 @@ def test_sidebar_counts_open_complaints_only(session, world):
             )
         )
     session.commit()
-    assert work.sidebar(session=session, agent_id=world["li"], now=NOW).complaints_open == 2
+    assert work.sidebar(session=session, agent_id=world["li"]).complaints_open == 2
 
 
 def test_sidebar_limit(session, world):
     for i in range(5):
         _callback(session, world, due=timedelta(minutes=i + 1), reason=f"r{i}")
     session.commit()
-    data = work.sidebar(session=session, agent_id=world["li"], now=NOW, limit=3)
-    assert len(data.callbacks) == 3
-    assert len(data.work_orders) == 3
+    assert len(_callbacks(session, world["li"], limit=3)) == 3
+    assert len(work.sidebar(session=session, agent_id=world["li"], limit=3).work_orders) == 3
 
 
 def test_sidebar_item_customer_names(session, world):
-    data = work.sidebar(session=session, agent_id=world["li"], now=NOW)
-    names = {c.customer_id: c.customer_name for c in data.callbacks}
+    data = work.sidebar(session=session, agent_id=world["li"])
+    names = {c.customer_id: c.customer_name for c in _callbacks(session, world["li"])}
     names.update({w.customer_id: w.customer_name for w in data.work_orders})
     for cid, name in names.items():
         assert session.get(Customer, cid).name == name
