@@ -29,6 +29,7 @@ from sqlmodel import Session
 from seat import phone
 from seat.config import Settings, policy_file
 from seat.customers import ValidationError
+from seat.i18n import N_, _, ngettext
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
@@ -54,6 +55,44 @@ if TYPE_CHECKING:
 
 MISSED = "missed"  # a status beyond CallbackStatus: tries used up, stays visible
 RETRY_OUTCOMES = (Outcome.NO_ANSWER.value, "busy")
+KIND_LABELS = {
+    CallbackKind.MANUAL: N_("manual"),
+    CallbackKind.SATISFACTION: N_("satisfaction"),
+    CallbackKind.COMPLAINT_FOLLOW_UP: N_("complaint follow-up"),
+    CallbackKind.BIRTHDAY: N_("birthday"),
+    CallbackKind.CHURNED: N_("churned"),
+}
+"""N_-marked (the maps stay English): `kind_label()` translates."""
+STATUS_LABELS = {
+    CallbackStatus.OPEN: N_("open"),
+    CallbackStatus.DONE: N_("done"),
+    CallbackStatus.CANCELLED: N_("cancelled"),
+    MISSED: N_("missed"),
+}
+"""N_-marked: `status_label()` translates."""
+RULE_LABELS = {
+    "satisfaction": N_("satisfaction"),
+    "new_buyer": N_("new buyer"),
+    "complaint": N_("complaint follow-up"),
+    "birthday": N_("birthday"),
+    "churned": N_("churned"),
+}
+"""The scheduler's cadences (Scheduled.rule), N_-marked: `rule_label()` translates."""
+
+
+def kind_label(kind: str) -> str:
+    """A callback kind as the agent reads it ("complaint follow-up"), current language."""
+    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind.replace("_", " ")
+
+
+def status_label(status: str) -> str:
+    """A callback status ("open", "missed") in the current language."""
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def rule_label(rule: str) -> str:
+    """A scheduler cadence ("new buyer") in the current language."""
+    return _(RULE_LABELS[rule]) if rule in RULE_LABELS else rule.replace("_", " ")
 WRONG_NUMBER = "wrong_number"
 MAX_SNOOZE = timedelta(days=90)
 
@@ -277,7 +316,7 @@ def next_window(
         local = at.astimezone(zone)
         for days in range(horizon.days + 2):
             day = local.date() + timedelta(days=days)
-            for _, end in windows:
+            for _start, end in windows:
                 opens = datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
                 if at < opens <= at + horizon:
                     candidates.add(opens)
@@ -446,10 +485,14 @@ def record_attempt(
 def _open_callback(session: Session, callback_id: int, statuses: Iterable[str]) -> Callback:
     cb = session.get(Callback, callback_id)
     if cb is None:
-        raise ValidationError({"callback": f"Callback #{callback_id} is gone."})
+        raise ValidationError({"callback": _("Callback #{id} is gone.").format(id=callback_id)})
     if cb.status not in tuple(statuses):
         raise ValidationError(
-            {"callback": f"Callback #{callback_id} is {cb.status}; it cannot change now."}
+            {
+                "callback": _("Callback #{id} is {status}; it cannot change now.").format(
+                    id=callback_id, status=status_label(cb.status)
+                )
+            }
         )
     return cb
 
@@ -467,19 +510,21 @@ def snooze(
     errors: dict[str, str] = {}
     reason = (reason or "").strip()
     if not reason:
-        errors["reason"] = "Say why the callback is snoozed."
+        errors["reason"] = _("Say why the callback is snoozed.")
     elif len(reason) > 500:
-        errors["reason"] = "The reason is too long (500 characters at most)."
+        errors["reason"] = _("The reason is too long (500 characters at most).")
     if until is None:
-        errors.setdefault("until", "A new due time is required.")
+        errors.setdefault("until", _("A new due time is required."))
     elif until <= now:
-        errors["until"] = "The new due time is in the past; pick a time from now on."
+        errors["until"] = _("The new due time is in the past; pick a time from now on.")
     elif until > now + MAX_SNOOZE:
-        errors["until"] = f"Snooze at most {MAX_SNOOZE.days} days ahead."
+        errors["until"] = ngettext(
+            "Snooze at most {n} day ahead.", "Snooze at most {n} days ahead.", MAX_SNOOZE.days
+        ).format(n=MAX_SNOOZE.days)
     cb = _open_callback(session, callback_id, (CallbackStatus.OPEN,))
     actor = session.get(Agent, agent_id)
     if actor is None or (cb.owner_id != agent_id and not is_supervisor(actor)):
-        raise PermissionDenied("Only the callback's owner or a supervisor can snooze it.")
+        raise PermissionDenied(_("Only the callback's owner or a supervisor can snooze it."))
     if errors:
         raise ValidationError(errors)
     assert until is not None
@@ -505,16 +550,18 @@ def reassign(
     """A supervisor gives a callback to another agent; a missed one is reopened for them."""
     actor = session.get(Agent, actor_id)
     if actor is None:
-        raise PermissionDenied("Sign in first.")
-    require_supervisor(actor, "reassign a callback")
+        raise PermissionDenied(_("Sign in first."))
+    require_supervisor(actor, _("reassign a callback"))  # the whole refusal in one language
     cb = _open_callback(session, callback_id, (CallbackStatus.OPEN, MISSED))
     new = session.get(Agent, new_owner_id) if new_owner_id is not None else None
     if new is None or not new.active:
-        raise ValidationError({"owner": "Choose an active agent."})
+        raise ValidationError({"owner": _("Choose an active agent.")})
     if new.id == cb.owner_id:
-        raise ValidationError({"owner": "The callback is already theirs; choose someone else."})
+        raise ValidationError({"owner": _("The callback is already theirs; choose someone else.")})
     if len(comment or "") > 2000:
-        raise ValidationError({"comment": "The comment is too long (2000 characters at most)."})
+        raise ValidationError(
+            {"comment": _("The comment is too long (2000 characters at most).")}
+        )
     old = session.get(Agent, cb.owner_id)
     text = f"{old.display_name if old else cb.owner_id} → {new.display_name}"
     if cb.status == MISSED:
@@ -563,14 +610,23 @@ class ScheduleReport:
         return out
 
     def summary(self) -> str:
+        """What the run did, in the current language, for the agent who ran it."""
         if not self.created and not self.cancelled:
-            text = "No new callbacks were due to be scheduled."
+            text = _("No new callbacks were due to be scheduled.")
         else:
-            parts = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in self.counts().items())
-            text = f"Scheduled {len(self.created)} callback(s)" + (f" ({parts})" if parts else "")
+            n = len(self.created)
+            parts = _(", ").join(f"{rule_label(k)} {c}" for k, c in self.counts().items())
+            text = ngettext("Scheduled {n} callback", "Scheduled {n} callbacks", n).format(n=n)
+            if parts:
+                text += _(" ({parts})").format(parts=parts)
             if self.cancelled:
-                text += f"; cancelled {len(self.cancelled)} follow-up(s) of closed complaints"
-            text += "."
+                m = len(self.cancelled)
+                text += ngettext(
+                    "; cancelled {n} follow-up of a closed complaint",
+                    "; cancelled {n} follow-ups of closed complaints",
+                    m,
+                ).format(n=m)
+            text += _(".")
         return " ".join([text, *self.problems])
 
 
@@ -974,7 +1030,9 @@ def schedule(*, session: Session, now: datetime, policy: CallbackPolicy) -> Sche
     """Create the callbacks the rules call for; running it again creates nothing twice."""
     run = _Run(session, now, policy)
     if not run.owners.pool:
-        run.report.problems.append("No active agent to own callbacks: nothing was scheduled.")
+        run.report.problems.append(
+            _("No active agent to own callbacks: nothing was scheduled.")
+        )
         return run.report
     for rule in (_after_service, _new_buyers, _complaint_follow_ups, _birthdays, _churned):
         rule(run)

@@ -44,7 +44,11 @@ class ValidationError(ValueError):
 
 class DuplicatePhone(ValidationError):
     def __init__(self, e164: str, customer_id: int) -> None:
-        super().__init__({"phone": f"{e164} is already on file (customer #{customer_id})."})
+        super().__init__(
+            {"phone": _("{e164} is already on file (customer #{id}).").format(
+                e164=e164, id=customer_id
+            )}
+        )
         self.e164 = e164
         self.customer_id = customer_id
 
@@ -166,14 +170,16 @@ def validate_customer(
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = "Name is required."
+        errors["name"] = _("Name is required.")
     elif len(name) > 200:
-        errors["name"] = "Name is too long (200 characters at most)."
+        errors["name"] = _("Name is too long (200 characters at most).")
     elif CONTROL.search(name):
-        errors["name"] = "Name contains control characters."
+        errors["name"] = _("Name contains control characters.")
     tier = (tier or "ordinary").strip().lower()
     if tier not in TIER_CHOICES:
-        errors["tier"] = f"Tier must be one of: {', '.join(TIER_CHOICES)}."
+        errors["tier"] = _("Tier must be one of: {choices}.").format(
+            choices=", ".join(TIER_CHOICES)
+        )
     bday: date | None = None
     if isinstance(birthday, date):
         bday = birthday
@@ -181,12 +187,14 @@ def validate_customer(
         try:
             bday = date.fromisoformat(birthday.strip())
         except ValueError:
-            errors["birthday"] = "Birthday must be a date like 1985-03-14."
+            errors["birthday"] = _("Birthday must be a date like 1985-03-14.")
     if bday and today and bday > today:
-        errors["birthday"] = "Birthday cannot be in the future."
+        errors["birthday"] = _("Birthday cannot be in the future.")
     gender = (gender or "").strip().lower() or None
     if gender and gender not in GENDERS:
-        errors["gender"] = f"Gender must be one of: {', '.join(GENDERS)}."
+        errors["gender"] = _("Gender must be one of: {choices}.").format(
+            choices=", ".join(GENDERS)
+        )
     if errors:
         raise ValidationError(errors)
     return name, tier, bday, gender
@@ -227,9 +235,9 @@ def create_customer(
         errors.update(exc.errors)
     _check_address(errors, "address", address)
     if occupation and len(occupation.strip()) > 120:
-        errors["occupation"] = "Occupation is too long (120 characters at most)."
+        errors["occupation"] = _("Occupation is too long (120 characters at most).")
     elif occupation and CONTROL.search(occupation):
-        errors["occupation"] = "Occupation contains control characters."
+        errors["occupation"] = _("Occupation contains control characters.")
     if errors:
         raise ValidationError(errors)
     existing = session.execute(

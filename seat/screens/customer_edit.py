@@ -11,12 +11,17 @@ from collections.abc import Collection
 from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
-from seat import customers, privacy
-from seat.i18n import N_, _, ngettext
+from seat import customers, labels, privacy
+from seat.i18n import N_, SOURCE_LANGUAGE, _, language, ngettext
 from seat.screens.form import FormScreen
 
 LANGUAGE_LABELS = {"en": "English", "zh_CN": "中文 (简体)"}
 KIND = {"phone": "phone", "address": "address", "second_address": "address"}
+
+
+def tier_word(tier: str) -> str:
+    """A tier in the Select: the stored word in English, translated otherwise."""
+    return tier if language() == SOURCE_LANGUAGE else labels.label(labels.TIERS, tier)
 
 
 class CustomerEditScreen(FormScreen):
@@ -61,7 +66,8 @@ class CustomerEditScreen(FormScreen):
         yield from self.field(
             _("Tier"),
             "tier",
-            Select([(t, t) for t in customers.TIER_CHOICES], value=c.tier, allow_blank=False),
+            Select([(tier_word(t), t) for t in customers.TIER_CHOICES], value=c.tier,
+                   allow_blank=False),  # fmt: skip
         )
         languages = [(LANGUAGE_LABELS.get(code, code), code) for code in customers.LANGUAGES]
         yield from self.field(

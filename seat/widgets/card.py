@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
-from seat import privacy
+from seat import complaints, labels, privacy
 from seat.customers import ChangeLine, CustomerCard
-from seat.i18n import N_, _
+from seat.i18n import N_, SOURCE_LANGUAGE, _, format_date, format_datetime, language
 
 TIER_STYLE = {
     "vip": "bold magenta",
@@ -31,6 +32,30 @@ FIELD_LABELS = {
     "language": N_("language"),
 }
 HISTORY_LINES = 3
+SUMMARY_CELLS = 30
+"""How much of a complaint's or work order's text the card shows, in cells (CJK: 2)."""
+
+
+def cut(text: str, cells: int) -> str:
+    """At most `cells` terminal cells of `text`; a wide character is never cut in half."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += cell_len(ch)
+        if used > cells:
+            return text[:i]
+    return text
+
+
+def code_word(table: dict[str, str], code: str | None) -> str:
+    """A stored code (need, outcome): as stored in English, its translated word otherwise."""
+    if language() == SOURCE_LANGUAGE:
+        return code or "-"
+    return labels.label(table, code)
+
+
+def complaint_status(status: str) -> str:
+    """A complaint's status on the card: the stored word in English, translated otherwise."""
+    return status if language() == SOURCE_LANGUAGE else complaints.status_label(status)
 
 
 class CustomerCardView(Static):
@@ -69,10 +94,11 @@ class CustomerCardView(Static):
             return
         self.border_title = f"{card.name} · #{card.id}"
         t = Text()
-        t.append(f"{card.tier.upper()}", style=TIER_STYLE.get(card.tier, ""))
+        t.append(labels.label(labels.TIERS, card.tier).upper(), style=TIER_STYLE.get(card.tier, ""))
         t.append(" " + _("level {n}").format(n=card.level))
         if card.birthday:
-            t.append(" · " + _("born {date}").format(date=f"{card.birthday:%Y-%m-%d}"), style="dim")
+            born = _("born {date}").format(date=format_date(card.birthday, "medium"))
+            t.append(" · " + born, style="dim")
         t.append("\n")
         t.append(" / ".join(phone_text(p) for p in card.phones))
         for address in (card.address, card.second_address):
@@ -84,21 +110,24 @@ class CustomerCardView(Static):
                 _("Complaints open: {n}").format(n=len(card.open_complaints)), style="bold red"
             )
             first = card.open_complaints[0]
-            t.append(f" (#{first[0]} {first[1]}: {first[2][:30]})")
+            status = complaint_status(first[1])
+            t.append(f" (#{first[0]} {status}: {cut(first[2], SUMMARY_CELLS)})")
         else:
             t.append(_("No open complaints"), style="dim")
         t.append("\n")
         if card.open_work_orders:
             t.append(_("Work orders open: {n}").format(n=len(card.open_work_orders)), style="bold")
             wo = card.open_work_orders[0]
-            t.append(f" (#{wo[0]}{' ' + _('URGENT') if wo[3] else ''} {wo[2][:30]})")
+            urgent = " " + _("URGENT") if wo[3] else ""
+            t.append(f" (#{wo[0]}{urgent} {cut(wo[2], SUMMARY_CELLS)})")
         else:
             t.append(_("No open work orders"), style="dim")
         for c in card.last_calls[:3]:
             t.append("\n")
             when = desk.local(c.started_at)
-            t.append(f"{when:%Y-%m-%d} ", style="dim")
-            t.append(f"{c.need_category or '-'} → {c.outcome or '-'} ({c.agent})")
+            t.append(f"{format_date(when, 'medium')} ", style="dim")
+            need = code_word(labels.NEEDS, c.need_category)
+            t.append(f"{need} → {code_word(labels.OUTCOMES, c.outcome)} ({c.agent})")
         if not card.last_calls:
             t.append("\n" + _("First call on file"), style="dim")
         if card.change_count:
@@ -123,11 +152,13 @@ class CustomerCardView(Static):
                 return phone_text(v)
             if line.field in ("address", "second_address"):
                 return address_text(v)
+            if line.field == "tier":
+                return code_word(labels.TIERS, v)
             return v
 
         when = local(line.at)
         t = Text()
-        t.append(f"{when:%Y-%m-%d %H:%M} ", style="dim")
+        t.append(f"{format_datetime(when, 'medium')} ", style="dim")
         t.append(f"{line.agent or _('import')}: ", style="bold")
         t.append(f"{_(FIELD_LABELS.get(line.field, line.field))} ")
         t.append(value(line.old), style="dim strike")

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from seat import customers
+from seat import customers, i18n
 from tests.conftest import NOW
 from tests.ui.helpers import freeze
 
@@ -41,6 +41,30 @@ def test_found_customer_masked_with_history(snap_compare, desk_app):
         await freeze(pilot)
 
     assert snap_compare(desk_app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.fixture
+def chinese():
+    """The seat in Simplified Chinese for one test; English again afterwards."""
+    i18n.set_language("zh_CN")
+    try:
+        yield
+    finally:
+        i18n.set_language("en")
+
+
+def test_found_customer_in_chinese(snap_compare, chinese, desk_app):
+    """The masked card and its change history in Chinese: dates, labels, CJK alignment."""
+
+    async def run_before(pilot):
+        await freeze(pilot)
+        await pilot.press("f")
+        await freeze(pilot)
+        await pilot.press(*"13800138000", "enter")
+        await freeze(pilot)
+
+    assert snap_compare(desk_app, terminal_size=(80, 24), run_before=run_before)
+    assert i18n.language() == "zh_CN"
 
 
 def test_reveal_asks_for_a_reason(snap_compare, desk_app):
