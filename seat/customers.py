@@ -407,11 +407,10 @@ def update_customer(
     return changes
 
 
-def history(
-    *, session: Session, customer_id: int, limit: int | None = None
-) -> tuple[list[ChangeLine], int]:
-    """The customer's changes, newest first (at most `limit`), and how many there are."""
-    q = (
+@cache
+def _history_statements(limited: bool) -> tuple[Select, Select]:
+    cid = bindparam("customer_id")
+    lines = (
         select(
             CustomerChange.at,
             Agent.display_name,
@@ -420,17 +419,29 @@ def history(
             CustomerChange.new,
         )
         .outerjoin(Agent, Agent.id == CustomerChange.agent_id)
-        .where(CustomerChange.customer_id == customer_id)
+        .where(CustomerChange.customer_id == cid)
         .order_by(CustomerChange.at.desc(), CustomerChange.id.desc())
     )
+    if limited:
+        lines = lines.limit(bindparam("limit", type_=Integer))
+    count = (
+        select(func.count()).select_from(CustomerChange).where(CustomerChange.customer_id == cid)
+    )
+    return lines, count
+
+
+def history(
+    *, session: Session, customer_id: int, limit: int | None = None
+) -> tuple[list[ChangeLine], int]:
+    """The customer's changes, newest first (at most `limit`), and how many there are."""
+    lines_q, count_q = _history_statements(limit is not None)
+    params: dict[str, int] = {"customer_id": customer_id}
     if limit is not None:
-        q = q.limit(limit)
-    lines = [ChangeLine(*r) for r in session.execute(q)]
-    count = session.execute(
-        select(func.count())
-        .select_from(CustomerChange)
-        .where(CustomerChange.customer_id == customer_id)
-    ).scalar_one()
+        params["limit"] = limit
+    lines = [ChangeLine(*r) for r in session.execute(lines_q, params)]
+    if limit is None or len(lines) < limit:
+        return lines, len(lines)  # every change is on the page: no need to count
+    count = session.execute(count_q, {"customer_id": customer_id}).scalar_one()
     return lines, count
 
 
