@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 
 from sqlalchemy.engine import Engine
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.message import Message
 from textual.screen import Screen
 
@@ -17,10 +17,75 @@ from seat import seats
 from seat.clock import Clock
 from seat.config import Settings
 from seat.desk import AgentInfo, Desk, StorageError
+from seat.i18n import N_, _, format_time, language
 from seat.screens.agent_picker import AgentPickerScreen
 from seat.screens.desk import DeskScreen
 
 START_SCHEDULER_AFTER = 3.0  # seconds
+
+# Textual's own words that reach the screen (its bindings and palette commands): English
+# msgids here so they are extracted and translated like ours.
+TEXTUAL_WORDS = {
+    "palette": N_("palette"),
+    "Open the command palette": N_("Open the command palette"),
+    "Quit": N_("Quit"),
+    "Quit the app and return to the command prompt.": N_(
+        "Quit the app and return to the command prompt."
+    ),
+    "Theme": N_("Theme"),
+    "Change the current theme": N_("Change the current theme"),
+    "Quit the application as soon as possible": N_("Quit the application as soon as possible"),
+    "Keys": N_("Keys"),
+    "Hide the keys and widget help panel": N_("Hide the keys and widget help panel"),
+    "Show help for the focused widget and a summary of available keys": N_(
+        "Show help for the focused widget and a summary of available keys"
+    ),
+    "Minimize": N_("Minimize"),
+    "Minimize the widget and restore to normal size": N_(
+        "Minimize the widget and restore to normal size"
+    ),
+    "Maximize": N_("Maximize"),
+    "Maximize the focused widget": N_("Maximize the focused widget"),
+    "Screenshot": N_("Screenshot"),
+    "Save an SVG 'screenshot' of the current screen": N_(
+        "Save an SVG 'screenshot' of the current screen"
+    ),
+}
+
+
+@lru_cache(maxsize=2048)
+def _translated_binding(binding: Binding, lang: str) -> Binding:
+    return replace(
+        binding,
+        description=_(binding.description) if binding.description else binding.description,
+        tooltip=_(binding.tooltip) if binding.tooltip else binding.tooltip,
+    )
+
+
+_textual_active_bindings = Screen.active_bindings
+
+
+def _active_bindings(screen: Screen) -> dict[str, ActiveBinding]:
+    """Screen.active_bindings, with descriptions and tooltips in the current language."""
+    lang = language()
+    return {
+        key: ActiveBinding(
+            active.node,
+            _translated_binding(active.binding, lang),
+            active.enabled,
+            _(active.tooltip) if active.tooltip else active.tooltip,
+        )
+        for key, active in _textual_active_bindings.fget(screen).items()  # type: ignore[attr-defined]
+    }
+
+
+def install_binding_translation() -> None:
+    """Bindings are written with N_-marked English descriptions and tooltips (BINDINGS are
+    class constants, built at import). Textual's Footer and key panel read them through
+    `Screen.active_bindings` only; this one hook makes that property translate them, so every
+    screen shows its keys in the current language without doing anything. Key handling
+    (`_binding_chain`) is untouched. Idempotent; English is the identity."""
+    Screen.active_bindings = property(_active_bindings)  # type: ignore[method-assign,assignment]
 
 
 class SeatApp(App[None]):
@@ -29,6 +94,7 @@ class SeatApp(App[None]):
 
     def __init__(self, *, desk: Desk, agent_name: str | None = None) -> None:
         super().__init__()
+        install_binding_translation()
         self.desk = desk
         self.agent_name = agent_name
         self.agent: AgentInfo | None = None
@@ -36,7 +102,7 @@ class SeatApp(App[None]):
 
     def on_mount(self) -> None:
         for problem in self.desk.script_problems:
-            self.notify(problem, title="Script rejected", severity="error", timeout=15)
+            self.notify(problem, title=_("Script rejected"), severity="error", timeout=15)
         if self.agent_name:
             try:
                 self.agent = self.desk.sign_in(self.agent_name)
@@ -77,9 +143,9 @@ class SeatApp(App[None]):
         if draft is None:
             return
         state = draft.state
-        who = draft.customer_name or self.desk.display_phone(state.from_number) or "a caller"
+        who = draft.customer_name or self.desk.display_phone(state.from_number) or _("a caller")
         started = self.desk.local(state.started_at)
-        where = "wrap-up" if state.in_wrapup else state.stage.title
+        where = _("wrap-up") if state.in_wrapup else state.stage.title
 
         def decided(resume: bool | None) -> None:
             if resume:
@@ -96,14 +162,16 @@ class SeatApp(App[None]):
                 drafts.discard(directory, name)
             else:
                 self.notify(
-                    "That call created work; it stays in the draft until you wrap it up.",
+                    _("That call created work; it stays in the draft until you wrap it up."),
                     severity="warning",
                 )
 
         self.push_screen(
             ConfirmScreen(
-                f"A call with {who} (started {started:%H:%M}, at {where}) was not finished. "
-                "Resume it where it was?"
+                _(
+                    "A call with {who} (started {time}, at {where}) was not finished. "
+                    "Resume it where it was?"
+                ).format(who=who, time=format_time(started), where=where)
             ),
             decided,
         )
@@ -116,10 +184,10 @@ class SeatApp(App[None]):
         try:
             report = callbacks.run_scheduler(self.desk)
         except (callbacks.PolicyError, StorageError) as exc:
-            self.call_from_thread(self.notify, str(exc), title="Callbacks", severity="error")
+            self.call_from_thread(self.notify, str(exc), title=_("Callbacks"), severity="error")
             return
         if report.created:
-            self.call_from_thread(self.notify, report.summary(), title="Callbacks")
+            self.call_from_thread(self.notify, report.summary(), title=_("Callbacks"))
 
     # -- presence and screen pops (seat pop NUMBER) ---------------------------------------------
 
@@ -183,8 +251,17 @@ class SeatApp(App[None]):
             except StorageError:
                 pass
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its prompt in the current language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=_("Search for commands…"))
+            )
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The palette lists the current screen's actions, then Textual's own."""
+        """The palette lists the current screen's actions, then Textual's own (translated)."""
         seen: set[str] = set()
         for binding in screen.BINDINGS:
             if not isinstance(binding, Binding) or not binding.description:
@@ -193,12 +270,17 @@ class SeatApp(App[None]):
                 continue
             seen.add(binding.action)
             keys = binding.key.replace(",", " / ")
+            description = _(binding.description)
             yield SystemCommand(
-                f"{binding.description} ({keys})",
-                binding.tooltip or binding.description,
+                f"{description} ({keys})",
+                _(binding.tooltip) if binding.tooltip else description,
                 partial(screen.run_action, binding.action),
             )
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            yield command._replace(
+                title=_(TEXTUAL_WORDS.get(command.title, command.title)),
+                help=_(TEXTUAL_WORDS.get(command.help, command.help)),
+            )
 
 
 def make_app(

@@ -10,42 +10,46 @@ from datetime import date
 from pathlib import Path
 
 from seat.config import Settings, demo_database_url, load_settings, to_database_url
+from seat.i18n import _
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="seat", description="A keyboard-driven call-center seat.")
-    p.add_argument("--db", help="database file or SQLAlchemy URL (or SEAT_DATABASE_URL)")
-    p.add_argument("--agent", help="sign in as this agent (login, e.g. li.na)")
-    p.add_argument("--demo", action="store_true", help="open a demo desk on its own SQLite file")
-    p.add_argument("--region", help="default phone region, e.g. CN (or SEAT_REGION)")
+    p = argparse.ArgumentParser(prog="seat", description=_("A keyboard-driven call-center seat."))
+    p.add_argument("--db", help=_("database file or SQLAlchemy URL (or SEAT_DATABASE_URL)"))
+    p.add_argument("--agent", help=_("sign in as this agent (login, e.g. li.na)"))
+    p.add_argument("--demo", action="store_true", help=_("open a demo desk on its own SQLite file"))
+    p.add_argument("--region", help=_("default phone region, e.g. CN (or SEAT_REGION)"))
+    from seat.i18n import LanguageAction  # sets the language as soon as it is parsed
+
+    p.add_argument("--lang", action=LanguageAction, help=_("zh_CN or en (or SEAT_LANG, LANG)"))
     sub = p.add_subparsers(dest="command")
 
-    d = sub.add_parser("demo", help="seed a database for demos and benchmarks")
-    d.add_argument("--db", dest="sub_db", help="database file or URL to seed")
+    d = sub.add_parser("demo", help=_("seed a database for demos and benchmarks"))
+    d.add_argument("--db", dest="sub_db", help=_("database file or URL to seed"))
     d.add_argument("--customers", type=int, default=300)
     d.add_argument("--calls", type=int, default=3000)
     d.add_argument("--seed", type=int, default=7)
 
-    c = sub.add_parser("customers", help="import and find customers")
+    c = sub.add_parser("customers", help=_("import and find customers"))
     csub = c.add_subparsers(dest="customers_command", required=True)
-    imp = csub.add_parser("import", help="import customers from a CSV file")
+    imp = csub.add_parser("import", help=_("import customers from a CSV file"))
     imp.add_argument("file", type=Path)
     imp.add_argument("--db", dest="sub_db")
-    find = csub.add_parser("find", help="find a customer by phone number")
+    find = csub.add_parser("find", help=_("find a customer by phone number"))
     find.add_argument("phone")
-    find.add_argument("--json", action="store_true", help="print JSON")
+    find.add_argument("--json", action="store_true", help=_("print JSON"))
     find.add_argument("--db", dest="sub_db")
 
     from seat.reports import REPORTS
 
-    rep = sub.add_parser("report", help="statistics for spreadsheets and meetings")
+    rep = sub.add_parser("report", help=_("statistics for spreadsheets and meetings"))
     rsub = rep.add_subparsers(dest="report_name", required=True)
     for name in REPORTS:
-        r = rsub.add_parser(name, help=f"the {name} report")
+        r = rsub.add_parser(name, help=_("the {name} report").format(name=name))
         r.add_argument("--from", dest="date_from", required=True, type=_date, help="YYYY-MM-DD")
         r.add_argument("--to", dest="date_to", required=True, type=_date, help="YYYY-MM-DD")
-        r.add_argument("--format", choices=("csv", "xlsx", "json"), default="csv")
-        r.add_argument("--output", type=Path, help="write to FILE instead of standard output")
+        r.add_argument("--format", choices=("csv", "xlsx", "json", "txt"), default="csv")
+        r.add_argument("--output", type=Path, help=_("write to FILE instead of standard output"))
         r.add_argument("--db", dest="sub_db")
 
     from seat import bench, ops
@@ -53,17 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
     ops.add_parsers(sub)
     bench.add_parser(sub)
 
-    wp = sub.add_parser("workplan", help="the daily work plan (工作计划表) for printing")
+    wp = sub.add_parser("workplan", help=_("the daily work plan (工作计划表) for printing"))
     wp.add_argument("--date", dest="day", required=True, type=_date, help="YYYY-MM-DD")
-    wp.add_argument("--assignee", help="technician login (default: everyone)")
-    wp.add_argument("--work-center", dest="work_center", help="only this work center")
+    wp.add_argument("--assignee", help=_("technician login (default: everyone)"))
+    wp.add_argument("--work-center", dest="work_center", help=_("only this work center"))
     wp.add_argument("--format", choices=("csv", "txt"), default="txt")
-    wp.add_argument("--output", type=Path, help="write to FILE instead of standard output")
+    wp.add_argument("--output", type=Path, help=_("write to FILE instead of standard output"))
     wp.add_argument("--db", dest="sub_db")
 
-    cb = sub.add_parser("callbacks", help="callbacks by the rules (回访)")
+    cb = sub.add_parser("callbacks", help=_("callbacks by the rules (回访)"))
     cbsub = cb.add_subparsers(dest="callbacks_command", required=True)
-    sch = cbsub.add_parser("schedule", help="create the callbacks the rules call for (idempotent)")
+    sch = cbsub.add_parser(
+        "schedule", help=_("create the callbacks the rules call for (idempotent)")
+    )
     sch.add_argument("--db", dest="sub_db")
     return p
 
@@ -72,7 +78,9 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
+        raise argparse.ArgumentTypeError(
+            _("{text!r} is not a date like 2026-11-23").format(text=text)
+        ) from None
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -126,7 +134,7 @@ def run_app(settings: Settings, *, agent: str | None, demo: bool) -> int:
         from seat.demo import ensure_demo
 
         if ensure_demo(engine, now=clock.now()):
-            print("Seeded a demo desk at", settings.database_url, file=sys.stderr)
+            print(_("Seeded a demo desk at"), settings.database_url, file=sys.stderr)
     make_app(settings=settings, clock=clock, agent=agent, engine=engine).run()
     return 0
 
@@ -150,9 +158,17 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(f"seat demo: {exc}", file=sys.stderr)
         return 1
     print(
-        f"Seeded {settings.database_url}: {report.customers} customers, {report.calls} calls, "
-        f"{report.callbacks} callbacks, {report.work_orders} work orders "
-        f"in {report.seconds:.1f} s"
+        _(
+            "Seeded {url}: {customers} customers, {calls} calls, {callbacks} callbacks, "
+            "{work_orders} work orders in {seconds:.1f} s"
+        ).format(
+            url=settings.database_url,
+            customers=report.customers,
+            calls=report.calls,
+            callbacks=report.callbacks,
+            work_orders=report.work_orders,
+            seconds=report.seconds,
+        )
     )
     return 0
 
@@ -192,7 +208,11 @@ def cmd_find(settings: Settings, text: str, *, as_json: bool) -> int:
         if as_json:
             print(json.dumps({"phone": e164, "found": False}))
         else:
-            print(f"{phone.display(e164, settings.region)}: no customer on file")
+            print(
+                _("{number}: no customer on file").format(
+                    number=phone.display(e164, settings.region)
+                )
+            )
         return 1
     if as_json:
         print(
@@ -227,12 +247,18 @@ def cmd_find(settings: Settings, text: str, *, as_json: bool) -> int:
         )
     else:
         phones = ", ".join(phone.display(p, settings.region) for p in card.phones)
-        print(f"#{card.id} {card.name} · {card.tier} (level {card.level}) · {phones}")
+        print(
+            _("#{id} {name} · {tier} (level {level}) · {phones}").format(
+                id=card.id, name=card.name, tier=card.tier, level=card.level, phones=phones
+            )
+        )
         if card.address:
             print(f"  {card.address}")
         print(
-            f"  open complaints: {len(card.open_complaints)} · "
-            f"open work orders: {len(card.open_work_orders)}"
+            "  "
+            + _("open complaints: {complaints} · open work orders: {orders}").format(
+                complaints=len(card.open_complaints), orders=len(card.open_work_orders)
+            )
         )
         for c in card.last_calls:
             print(
@@ -250,7 +276,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from seat.export import write
 
     if args.date_to < args.date_from:
-        print("seat report: --to is before --from", file=sys.stderr)
+        print("seat report: " + _("--to is before --from"), file=sys.stderr)
         return 2
     module = importlib.import_module(f"seat.reports.{args.report_name}")
     engine = make_engine(settings.database_url)

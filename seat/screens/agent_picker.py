@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from seat.customers import ValidationError
 from seat.desk import AgentInfo, StorageError
+from seat.i18n import N_, _
 from seat.widgets.field_error import FieldError
 
 
@@ -24,15 +25,17 @@ class AgentPickerScreen(Screen[AgentInfo]):
     AgentPickerScreen #login-error { color: $error; }
     """
 
-    BINDINGS = [Binding("escape", "app.quit", "Quit", tooltip="Leave the seat", id="picker.quit")]
+    BINDINGS = [
+        Binding("escape", "app.quit", N_("Quit"), tooltip=N_("Leave the seat"), id="picker.quit")
+    ]
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = "Who is sitting at this seat?"
-            yield Label("Pick your name (↑↓ Enter), or type your login below.")
+            box.border_title = _("Who is sitting at this seat?")
+            yield Label(_("Pick your name (↑↓ Enter), or type your login below."))
             yield OptionList(id="agents")
-            yield Label("New login (e.g. li.na)", classes="field-label")
-            yield Input(id="login", placeholder="login")
+            yield Label(_("New login (e.g. li.na)"), classes="field-label")
+            yield Input(id="login", placeholder=_("login"))
             yield FieldError(id="login-error")
         yield Footer()
 
@@ -41,7 +44,8 @@ class AgentPickerScreen(Screen[AgentInfo]):
         options = self.query_one(OptionList)
         options.add_options(
             Option(
-                f"{a.display_name}  ({a.name}{', supervisor' if a.role == 'supervisor' else ''})",
+                f"{a.display_name}  ({a.name}"
+                f"{_(', supervisor') if a.role == 'supervisor' else ''})",
                 id=a.name,
             )
             for a in agents

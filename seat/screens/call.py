@@ -17,6 +17,7 @@ from seat import drafts, phone
 from seat.calls import OUTCOMES, CallState
 from seat.customers import ValidationError
 from seat.desk import StorageError
+from seat.i18n import N_, _
 from seat.screens.confirm import ConfirmScreen
 from seat.screens.customer_form import NewCustomerScreen
 from seat.screens.details import WorkOrderScreen
@@ -30,17 +31,24 @@ from seat.widgets.timer import CallTimer
 DRAFT_SECONDS = 1.0  # a crash loses at most this much typing
 
 PHASE_TITLES = dict(
-    zip(PHASES, ("Greeting", "Need discovery", "Resolution", "Closing"), strict=True)
+    zip(
+        PHASES, (N_("Greeting"), N_("Need discovery"), N_("Resolution"), N_("Closing")), strict=True
+    )
 )
 OUTCOME_LABELS = {
-    "resolved": "resolved on the call",
-    "callback_promised": "callback promised",
-    "work_order_created": "work order created",
-    "complaint_opened": "complaint opened",
-    "escalated": "escalated",
-    "no_answer": "no answer (try again later)",
-    "busy": "busy (try again sooner)",
-    "wrong_number": "wrong number (flag it)",
+    "resolved": N_("resolved on the call"),
+    "callback_promised": N_("callback promised"),
+    "work_order_created": N_("work order created"),
+    "complaint_opened": N_("complaint opened"),
+    "escalated": N_("escalated"),
+    "no_answer": N_("no answer (try again later)"),
+    "busy": N_("busy (try again sooner)"),
+    "wrong_number": N_("wrong number (flag it)"),
+}
+CREATED_LABELS = {
+    "callback": N_("callback"),
+    "work_order": N_("work order"),
+    "complaint": N_("complaint"),
 }
 
 
@@ -48,23 +56,52 @@ class CallScreen(Screen[int | None]):
     """One call. Dismisses with the saved call's id, or None if abandoned."""
 
     BINDINGS = [
-        Binding("f2", "next_stage", "Next", tooltip="Go to the next stage", id="call.next"),
-        Binding("f3", "back", "Back", tooltip="Back to the previous stage", id="call.back"),
+        Binding("f2", "next_stage", N_("Next"), tooltip=N_("Go to the next stage"), id="call.next"),
+        Binding("f3", "back", N_("Back"), tooltip=N_("Back to the previous stage"), id="call.back"),
         Binding(
-            "f4", "new_customer", "Customer", tooltip="Register the caller", id="call.customer"
+            "f4",
+            "new_customer",
+            N_("Customer"),
+            tooltip=N_("Register the caller"),
+            id="call.customer",
         ),
-        Binding("f5", "callback", "Callback", tooltip="Schedule a callback", id="call.callback"),
-        Binding("f6", "work_order", "Order", tooltip="Open a work order", id="call.work_order"),
-        Binding("f7", "complaint", "Complaint", tooltip="Open a complaint", id="call.complaint"),
+        Binding(
+            "f5", "callback", N_("Callback"), tooltip=N_("Schedule a callback"), id="call.callback"
+        ),
+        Binding(
+            "f6", "work_order", N_("Order"), tooltip=N_("Open a work order"), id="call.work_order"
+        ),
+        Binding(
+            "f7", "complaint", N_("Complaint"), tooltip=N_("Open a complaint"), id="call.complaint"
+        ),
         Binding(
             "f8",
             "no_answer",
-            "No answer",
-            tooltip="Nobody answered: wrap up as no answer",
+            N_("No answer"),
+            tooltip=N_("Nobody answered: wrap up as no answer"),
             id="call.no_answer",
         ),
-        Binding("ctrl+s", "save", "Save", tooltip="Save the call and its wrap-up", id="call.save"),
-        Binding("escape", "abandon", "Abandon", tooltip="Leave without saving", id="call.abandon"),
+        Binding(
+            "f9",
+            "edit_customer",
+            N_("Edit"),
+            tooltip=N_("Edit the customer: phone, address, tier (kept as history)"),
+            id="call.edit_customer",
+        ),
+        Binding(
+            "ctrl+s",
+            "save",
+            N_("Save"),
+            tooltip=N_("Save the call and its wrap-up"),
+            id="call.save",
+        ),
+        Binding(
+            "escape",
+            "abandon",
+            N_("Abandon"),
+            tooltip=N_("Leave without saving"),
+            id="call.abandon",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -114,14 +151,15 @@ class CallScreen(Screen[int | None]):
                     yield Label("", id="call-info")
                 if not self.number_known:
                     with Vertical(id="number-row"):
-                        yield Label("Caller's number (Enter to look up)", classes="field-label")
+                        yield Label(_("Caller's number (Enter to look up)"), classes="field-label")
                         yield Input(placeholder="138 0013 8000", id="number")
                         yield FieldError(id="number-error")
                 yield CustomerCardView(id="card")
                 yield Label("", id="created")
                 yield VerticalScroll(id="stage")
             yield Sidebar(id="sidebar")
-        yield Footer()
+        # Every key of a stage fits at 80 columns; ctrl+p still opens the palette.
+        yield Footer(compact=True, show_command_palette=False)
 
     async def on_mount(self) -> None:
         self.set_interval(DRAFT_SECONDS, self._flush_draft)
@@ -146,13 +184,13 @@ class CallScreen(Screen[int | None]):
 
     def _update_info(self) -> None:
         s = self.state
-        number = self.desk.display_phone(s.from_number) if s.from_number else "number not taken"
+        number = self.desk.display_phone(s.from_number) if s.from_number else _("number not taken")
         if s.in_wrapup:
-            where = "Wrap-up"
+            where = _("Wrap-up")
         else:
             idx = PHASES.index(s.stage.phase) + 1
-            where = f"{idx}/4 {PHASE_TITLES[s.stage.phase]}"
-        kind = "Callback · " if s.script.kind == "callback" else ""
+            where = f"{idx}/4 {_(PHASE_TITLES[s.stage.phase])}"
+        kind = _("Callback") + " · " if s.script.kind == "callback" else ""
         self.query_one("#call-info", Label).update(f"{kind}{number} · {where}")
         self.refresh_bindings()
 
@@ -168,6 +206,8 @@ class CallScreen(Screen[int | None]):
                 return self.state.customer_id is not None
         if action == "new_customer":
             return looked_up and self.state.customer_id is None
+        if action == "edit_customer":
+            return self.state.customer_id is not None
         if action == "save":
             return self.state.in_wrapup
         if action == "no_answer":
@@ -197,6 +237,7 @@ class CallScreen(Screen[int | None]):
         if hit is not None:
             self.state.customer_id = hit.id
             self.customer_name = hit.name
+            self.desk.fit_script(self.state)  # the customer's language
         self._show_customer()
         await self._show_stage()
         if hit is None:
@@ -209,10 +250,11 @@ class CallScreen(Screen[int | None]):
 
     async def _customer_created(self, customer_id: int | None) -> None:
         if customer_id is None:
-            self.notify("Continuing with an unregistered caller (F4 registers them).")
+            self.notify(_("Continuing with an unregistered caller (F4 registers them)."))
             return
         self.state.customer_id = customer_id
         self.customer_name = self.desk.customer_name(customer_id)
+        self.desk.fit_script(self.state)  # the customer's language
         self._show_customer()
         await self._show_stage()
         self._update_info()
@@ -229,9 +271,9 @@ class CallScreen(Screen[int | None]):
         return {
             "company": self.desk.settings.company,
             "agent": agent.display_name,
-            "customer": self.customer_name or "the caller",
+            "customer": self.customer_name or _("the caller"),
             "number": self.desk.display_phone(self.state.from_number),
-            "reason": self.reason or "our recent service",
+            "reason": self.reason or _("our recent service"),
         }
 
     async def _show_stage(self) -> None:
@@ -256,8 +298,9 @@ class CallScreen(Screen[int | None]):
             current = self.state.values.get(f.id, "")
             if f.type == "choice":
                 w: Widget = Select(
-                    [(c, c) for c in f.choices],
+                    [(f.choice_label(c), c) for c in f.choices],
                     value=current or Select.NULL,
+                    prompt=_("Select"),
                     id=f"sf-{f.id}",
                     compact=True,
                 )
@@ -265,6 +308,7 @@ class CallScreen(Screen[int | None]):
                 w = Select(
                     [(str(i), str(i)) for i in range(5, 0, -1)],
                     value=current or Select.NULL,
+                    prompt=_("Select"),
                     id=f"sf-{f.id}",
                     compact=True,
                 )
@@ -272,7 +316,7 @@ class CallScreen(Screen[int | None]):
                 w = Input(current, id=f"sf-{f.id}", placeholder=f.help or "", compact=True)
             widgets.append(w)
             widgets.append(FieldError(id=f"se-{f.id}", classes="stage-error"))
-        widgets.append(Label("F2 next stage · F3 back", classes="field-label"))
+        widgets.append(Label(_("F2 next stage · F3 back"), classes="field-label"))
         await panel.mount_all(widgets)
         panel.scroll_home(animate=False)
         self.call_after_refresh(self._focus_first, panel)
@@ -289,20 +333,21 @@ class CallScreen(Screen[int | None]):
         # Busy and wrong number are outcomes of dialling out, not of a call that came in.
         outbound_only = {"busy", "wrong_number"}
         options = [
-            (OUTCOME_LABELS[o], o)
+            (_(OUTCOME_LABELS[o]), o)
             for o in OUTCOMES
             if self.state.direction == "outbound" or o not in outbound_only
         ]
         notes = TextArea(self.state.notes, id="notes")
         return [
-            Label("Wrap-up", id="stage-title"),
+            Label(_("Wrap-up"), id="stage-title"),
             Static(
-                "Choose the outcome, write the notes, then ctrl+s saves the call.", classes="say"
+                _("Choose the outcome, write the notes, then ctrl+s saves the call."),
+                classes="say",
             ),
-            Label("Outcome *", classes="field-label"),
+            Label(_("Outcome *"), classes="field-label"),
             Select(options, value=suggested, id="outcome", compact=True),
             FieldError(id="se-outcome", classes="stage-error"),
-            Label("Notes", classes="field-label"),
+            Label(_("Notes"), classes="field-label"),
             notes,
             FieldError(id="wrapup-error"),
         ]
@@ -373,6 +418,26 @@ class CallScreen(Screen[int | None]):
     def action_new_customer(self) -> None:
         self._offer_new_customer()
 
+    def action_edit_customer(self) -> None:
+        from seat.screens.customer_edit import edit_customer_screen, edited_message
+
+        if self.state.customer_id is None:
+            return
+        try:
+            form = edit_customer_screen(self.app, self.state.customer_id)
+        except (StorageError, LookupError) as exc:
+            self.notify(str(exc), severity="error")
+            return
+
+        def done(count: int | None) -> None:
+            if message := edited_message(count):
+                self.notify(message)
+            if count:
+                self.customer_name = self.desk.customer_name(self.state.customer_id)
+                self._show_customer()
+
+        self.app.push_screen(form, done)
+
     def _created(self, kind: str, label: str) -> callable:  # type: ignore[valid-type]
         def done(result: int | None) -> None:
             if result is None:
@@ -380,7 +445,7 @@ class CallScreen(Screen[int | None]):
             self.created.append((kind, result))
             self._dirty = True
             self._show_created()
-            self.notify(f"{label} #{result} saved.")
+            self.notify(_("{what} #{id} saved.").format(what=_(label), id=result))
             self.query_one(Sidebar).refresh_data()
             if self.state.customer_id:
                 self._show_customer()
@@ -389,7 +454,9 @@ class CallScreen(Screen[int | None]):
 
     def _show_created(self) -> None:
         self.query_one("#created", Label).update(
-            "Created: " + ", ".join(f"{k.replace('_', ' ')} #{i}" for k, i in self.created)
+            _("Created: {items}").format(
+                items=", ".join(f"{_(CREATED_LABELS.get(k, k))} #{i}" for k, i in self.created)
+            )
         )
 
     # -- the draft: nothing typed is lost ---------------------------------------------------------
@@ -421,7 +488,9 @@ class CallScreen(Screen[int | None]):
             drafts.write(self.desk.settings.drafts_dir, self.app.agent.name, data)  # type: ignore[attr-defined]
         except OSError as exc:
             self.app.call_from_thread(
-                self.notify, f"Could not save the draft: {exc.strerror}", severity="warning"
+                self.notify,
+                _("Could not save the draft: {reason}").format(reason=exc.strerror),
+                severity="warning",
             )
 
     def _discard_draft(self) -> None:
@@ -430,28 +499,32 @@ class CallScreen(Screen[int | None]):
     def _needs_customer(self) -> bool:
         if self.state.customer_id is None:
             self.notify(
-                "Register the caller first (F4): work needs a customer.", severity="warning"
+                _("Register the caller first (F4): work needs a customer."), severity="warning"
             )
             return True
         return False
 
     def action_callback(self) -> None:
         if not self._needs_customer():
-            self.app.push_screen(CallbackForm(self.state), self._created("callback", "Callback"))
+            self.app.push_screen(
+                CallbackForm(self.state), self._created("callback", N_("Callback"))
+            )
 
     def action_work_order(self) -> None:
         if not self._needs_customer():
             self.app.push_screen(
                 WorkOrderForm(self.state, self.desk.assignable()),
-                self._created("work_order", "Work order"),
+                self._created("work_order", N_("Work order")),
             )
 
     def action_complaint(self) -> None:
         if not self._needs_customer():
-            self.app.push_screen(ComplaintForm(self.state), self._created("complaint", "Complaint"))
+            self.app.push_screen(
+                ComplaintForm(self.state), self._created("complaint", N_("Complaint"))
+            )
 
     def on_sidebar_callback_chosen(self, event: Sidebar.CallbackChosen) -> None:
-        self.notify("Finish this call first (wrap-up, ctrl+s); then start the callback.")
+        self.notify(_("Finish this call first (wrap-up, ctrl+s); then start the callback."))
 
     def on_sidebar_complaint_chosen(self, event: Sidebar.ComplaintChosen) -> None:
         from seat.screens.complaint import ComplaintScreen
@@ -477,13 +550,13 @@ class CallScreen(Screen[int | None]):
             return
         self._discard_draft()
         self.post_message(self.Saved(call_id))
-        self.notify(f"Call #{call_id} saved.")
+        self.notify(_("Call #{id} saved.").format(id=call_id))
         self.dismiss(call_id)
 
     def action_abandon(self) -> None:
         if self.created:
             self.notify(
-                "Work was created on this call: go on to wrap-up (F2) and save it (ctrl+s).",
+                _("Work was created on this call: go on to wrap-up (F2) and save it (ctrl+s)."),
                 severity="warning",
             )
             return
@@ -496,4 +569,4 @@ class CallScreen(Screen[int | None]):
                 self._discard_draft()
                 self.dismiss(None)
 
-        self.app.push_screen(ConfirmScreen("Leave this call without saving it?"), decided)
+        self.app.push_screen(ConfirmScreen(_("Leave this call without saving it?")), decided)

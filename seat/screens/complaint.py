@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -19,27 +20,36 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from seat import complaints, sla
+from seat import complaints, labels, sla, workorders
 from seat.complaints import CaseView
 from seat.desk import StorageError
+from seat.i18n import N_, _, format_datetime, format_duration, ngettext
+from seat.labels import label
 from seat.roles import PermissionDenied, require_supervisor
 from seat.screens.complaint_forms import FORMS
 
 ACTION_LABELS = {
-    "intake": "registered",
-    "accept": "judged valid",
-    "invalid": "judged invalid",
-    "investigate": "cause recorded",
-    "propose": "solution proposed",
-    "approve": "solution approved",
-    "send_back": "sent back",
-    "implement": "customer accepts",
-    "refuse": "customer refused",
-    "close": "closed",
-    "escalate": "escalated",
-    "pause": "waiting on the customer",
-    "resume": "resumed",
+    "intake": N_("registered"),
+    "accept": N_("judged valid"),
+    "invalid": N_("judged invalid"),
+    "investigate": N_("cause recorded"),
+    "propose": N_("solution proposed"),
+    "approve": N_("solution approved"),
+    "send_back": N_("sent back"),
+    "implement": N_("customer accepts"),
+    "refuse": N_("customer refused"),
+    "close": N_("closed"),
+    "escalate": N_("escalated"),
+    "pause": N_("waiting on the customer"),
+    "resume": N_("resumed"),
 }
+
+
+def _status(status: str) -> str:
+    """A complaint status in words, in the current language."""
+    return _(complaints.STATUS_LABELS.get(status, status))
+
+
 CLOCK_LOOK = {"ok": ("◷", "green"), "amber": ("◔", "bold dark_orange"), "red": ("⚠", "bold red")}
 
 
@@ -47,28 +57,33 @@ def budget_text(span: timedelta) -> str:
     """48h, 7d, 1.5h: a budget as the policy states it."""
     hours = span.total_seconds() / 3600
     if hours >= 72 and hours % 24 == 0:
-        return f"{int(hours // 24)}d"
-    return f"{hours:g}h"
+        return _("{n}d").format(n=int(hours // 24))
+    return _("{n}h").format(n=f"{hours:g}")
 
 
 def clock_line(clock: sla.ClockState, local_deadline: datetime) -> Text:
     """One clock: time left (or how late), the deadline; or how it ended."""
-    office = " (office hours)" if clock.business_hours else ""
-    name = f"{clock.label:<12}"
+    office = _(" (office hours)") if clock.business_hours else ""
+    word = _(clock.label)
+    name = word + " " * max(1, 12 - cell_len(word))  # cells: CJK counts double
     if not clock.running:
-        used, budget = sla.format_span(clock.used), budget_text(clock.budget)
+        used, budget = format_duration(clock.used), budget_text(clock.budget)
         if clock.breached:
-            return Text.assemble(("✗ ", "red"), name, (f"late: {used} of {budget}{office}", "red"))
-        return Text.assemble(("✓ ", "green"), name, (f"met: {used} of {budget}{office}", "dim"))
-    span = sla.format_span(clock.left)
-    due = f"{local_deadline:%a %m-%d %H:%M}"
+            late = _("late: {used} of {budget}").format(used=used, budget=budget)
+            return Text.assemble(("✗ ", "red"), name, (late + office, "red"))
+        met = _("met: {used} of {budget}").format(used=used, budget=budget)
+        return Text.assemble(("✓ ", "green"), name, (met + office, "dim"))
+    span = format_duration(clock.left)
+    due = format_datetime(local_deadline, "weekday")
     if clock.paused:
-        return Text.assemble(
-            ("⏸ ", "bold cyan"), name,
-            (f"paused, waiting on the customer · {span} left{office}", "cyan"),
-        )  # fmt: skip
+        paused = _("paused, waiting on the customer · {span} left").format(span=span)
+        return Text.assemble(("⏸ ", "bold cyan"), name, (paused + office, "cyan"))
     symbol, style = CLOCK_LOOK[clock.state]
-    what = f"late {span} · was due {due}" if clock.breached else f"{span} left · due {due}"
+    what = (
+        _("late {span} · was due {due}").format(span=span, due=due)
+        if clock.breached
+        else _("{span} left · due {due}").format(span=span, due=due)
+    )
     return Text.assemble((f"{symbol} ", style), name, (what, style), (office, "dim"))
 
 
@@ -84,64 +99,78 @@ def details(view: CaseView, local: Callable[[datetime], datetime],
     """The case's facts, the call it came from, its work orders and callbacks, its history."""
     c = view.complaint
     facts = _grid()
-    who = f"owner {view.owner}"
+    who = _("owner {name}").format(name=view.owner)
     if view.escalated_to:
-        who += f" · escalated to {view.escalated_to}"
-    facts.add_row("Registered", f"{local(c.created_at):%Y-%m-%d %H:%M} · {c.channel} · {who}")
-    facts.add_row("What happened", c.what_happened)
-    facts.add_row("Wants", c.customer_wants)
+        who += " · " + _("escalated to {name}").format(name=view.escalated_to)
+    channel = label(labels.CHANNELS, c.channel)
+    registered = format_datetime(local(c.created_at), "medium")
+    facts.add_row(_("Registered"), f"{registered} · {channel} · {who}")
+    facts.add_row(_("What happened"), c.what_happened)
+    facts.add_row(_("Wants"), c.customer_wants)
     if view.call:
         k = view.call
+        need = label(labels.NEEDS, k.need_category)
+        outcome = label(labels.OUTCOMES, k.outcome)
         facts.add_row(
-            f"Call #{k.id}",
-            f"{local(k.started_at):%m-%d %H:%M} {k.agent} · {k.need_category or '-'} → "
-            f"{(k.outcome or '-').replace('_', ' ')}",
+            _("Call #{id}").format(id=k.id),
+            f"{format_datetime(local(k.started_at), 'short')} {k.agent} · {need} → {outcome}",
         )
     if c.department or c.category:
-        cat = policy.category_label(c.category) if c.category else "not classified yet"
-        facts.add_row("Department", f"{c.department or '-'} · {cat}")
+        cat = _(policy.category_label(c.category)) if c.category else _("not classified yet")
+        facts.add_row(_("Department"), f"{c.department or '-'} · {cat}")
     if c.invalid_reason:
-        facts.add_row("Invalid", c.invalid_reason)
+        facts.add_row(_("Invalid"), c.invalid_reason)
     if c.reply_text:
-        facts.add_row("Told customer", c.reply_text)
+        facts.add_row(_("Told customer"), c.reply_text)
     if c.cause or c.responsible_person:
         facts.add_row(
-            "Cause", f"{policy.cause_label(c.cause)} · responsible {c.responsible_person or '-'}"
+            _("Cause"),
+            _("{cause} · responsible {person}").format(
+                cause=_(policy.cause_label(c.cause)), person=c.responsible_person or "-"
+            ),
         )
     options = complaints.options_of(c.solution_options)
     if options:
-        facts.add_row("Options", "\n".join(f"{i}) {o}" for i, o in enumerate(options, 1)))
+        facts.add_row(_("Options"), "\n".join(f"{i}) {o}" for i, o in enumerate(options, 1)))
     if view.needs_revision and c.status == "proposed":
-        facts.add_row("", Text("sent back or refused: revise the proposal (p)", "bold red"))
+        facts.add_row("", Text(_("sent back or refused: revise the proposal (p)"), "bold red"))
     if c.chosen_solution:
-        facts.add_row("Approved", c.chosen_solution)
+        facts.add_row(_("Approved"), c.chosen_solution)
     if c.customer_accepted is not None:
-        facts.add_row("Customer", "accepts" if c.customer_accepted else "refused")
+        facts.add_row(_("Customer"), _("accepts") if c.customer_accepted else _("refused"))
     if c.root_cause:
-        facts.add_row("Root cause", c.root_cause)
+        facts.add_row(_("Root cause"), c.root_cause)
     if c.summary:
-        facts.add_row("Summary", c.summary)
+        facts.add_row(_("Summary"), c.summary)
     if c.waiting_since:
-        facts.add_row("Waiting", f"on the customer since {local(c.waiting_since):%m-%d %H:%M}")
+        facts.add_row(
+            _("Waiting"),
+            _("on the customer since {when}").format(
+                when=format_datetime(local(c.waiting_since), "short")
+            ),
+        )
 
     linked = _grid()
     for w in view.work_orders:
         mark = "‼ " if w.urgent else ""
+        due = _("due {when}").format(when=format_datetime(local(w.due_at), "short"))
         linked.add_row(
-            f"Order #{w.id}",
-            f"{mark}{w.short_text} · {w.status} · due {local(w.due_at):%m-%d %H:%M}",
+            _("Order #{id}").format(id=w.id),
+            f"{mark}{w.short_text} · {workorders.status_label(w.status)} · {due}",
         )
     for cb in view.callbacks:
         when = (
-            f"done {local(cb.done_at):%m-%d %H:%M}"
+            _("done {when}").format(when=format_datetime(local(cb.done_at), "short"))
             if cb.done_at
-            else f"due {local(cb.due_at):%m-%d %H:%M}"
+            else _("due {when}").format(when=format_datetime(local(cb.due_at), "short"))
         )
+        kind = label(labels.CALLBACK_KINDS, cb.kind)
+        status = label(labels.CALLBACK_STATUSES, cb.status)
         linked.add_row(
-            f"Callback #{cb.id}", f"{cb.kind.replace('_', ' ')} · {cb.status} · {when} · {cb.owner}"
+            _("Callback #{id}").format(id=cb.id), f"{kind} · {status} · {when} · {cb.owner}"
         )
     if not view.work_orders and not view.callbacks:
-        linked.add_row("Linked", Text("no work orders or callbacks yet", "dim"))
+        linked.add_row(_("Linked"), Text(_("no work orders or callbacks yet"), "dim"))
 
     history = Table.grid(padding=(0, 1))
     history.add_column(style="dim", width=11, no_wrap=True)
@@ -149,20 +178,24 @@ def details(view: CaseView, local: Callable[[datetime], datetime],
     history.add_column(ratio=1)
     for e in view.events:
         move = Text()
-        move.append(ACTION_LABELS.get(e.action, e.action), style="bold")
+        move.append(_(ACTION_LABELS.get(e.action, e.action)), style="bold")
         if e.from_status and e.from_status != e.to_status:
-            move.append(f"  {e.from_status} → {e.to_status}", style="dim")
+            move.append(f"  {_status(e.from_status)} → {_status(e.to_status)}", style="dim")
         if e.comment:
             move.append(f"\n{e.comment}")
-        history.add_row(f"{local(e.at):%m-%d %H:%M}", e.agent, move)
+        history.add_row(format_datetime(local(e.at), "short"), e.agent, move)
     return Group(
         facts,
         Text(""),
-        Text("Linked work", style="bold underline"),
+        Text(_("Linked work"), style="bold underline"),
         linked,
         Text(""),
-        Text(f"History · {len(view.events)} event{'s' * (len(view.events) != 1)}",
-             style="bold underline"),
+        Text(
+            ngettext("History · {n} event", "History · {n} events", len(view.events)).format(
+                n=len(view.events)
+            ),
+            style="bold underline",
+        ),
         history,
     )
 
@@ -171,31 +204,39 @@ class ComplaintScreen(Screen[None]):
     """The case page of one complaint."""
 
     BINDINGS = [
-        Binding("v", "accept", "Valid", tooltip="Judge it valid: department, reply to the customer",
+        Binding("v", "accept", N_("Valid"),
+                tooltip=N_("Judge it valid: department, reply to the customer"),
                 id="complaint.accept"),
-        Binding("x", "invalid", "Invalid", tooltip="Judge it invalid: reason, explanation; closes",
+        Binding("x", "invalid", N_("Invalid"),
+                tooltip=N_("Judge it invalid: reason, explanation; closes"),
                 id="complaint.invalid"),
-        Binding("i", "investigate", "Cause", tooltip="Record the cause and who is responsible",
+        Binding("i", "investigate", N_("Cause"),
+                tooltip=N_("Record the cause and who is responsible"),
                 id="complaint.investigate"),
-        Binding("p", "propose", "Propose", tooltip="Propose solution options for approval",
+        Binding("p", "propose", N_("Propose"), tooltip=N_("Propose solution options for approval"),
                 id="complaint.propose"),
-        Binding("a", "approve", "Approve", tooltip="Approve one option (supervisor)",
+        Binding("a", "approve", N_("Approve"), tooltip=N_("Approve one option (supervisor)"),
                 id="complaint.approve"),
-        Binding("b", "send_back", "Send back", tooltip="Send the proposal back (supervisor)",
+        Binding("b", "send_back", N_("Send back"),
+                tooltip=N_("Send the proposal back (supervisor)"),
                 id="complaint.send_back"),
-        Binding("m", "implement", "Implement", tooltip="Record the customer's answer",
+        Binding("m", "implement", N_("Implement"), tooltip=N_("Record the customer's answer"),
                 id="complaint.implement"),
-        Binding("c", "close_case", "Close", tooltip="Category, root cause, summary; then close",
+        Binding("c", "close_case", N_("Close"),
+                tooltip=N_("Category, root cause, summary; then close"),
                 id="complaint.close"),
-        Binding("e", "escalate", "Escalate", tooltip="Escalate to a supervisor; you stay owner",
+        Binding("e", "escalate", N_("Escalate"),
+                tooltip=N_("Escalate to a supervisor; you stay owner"),
                 id="complaint.escalate"),
-        Binding("w", "pause", "Wait", tooltip="Wait on the customer: the clocks pause",
+        Binding("w", "pause", N_("Wait"), tooltip=N_("Wait on the customer: the clocks pause"),
                 id="complaint.pause"),
-        Binding("u", "resume", "Resume", tooltip="The customer came back: the clocks run again",
+        Binding("u", "resume", N_("Resume"),
+                tooltip=N_("The customer came back: the clocks run again"),
                 id="complaint.resume"),
-        Binding("r", "refresh", "Refresh", tooltip="Reload the complaint", id="complaint.refresh",
+        Binding("r", "refresh", N_("Refresh"),
+                tooltip=N_("Reload the complaint"), id="complaint.refresh",
                 show=False),
-        Binding("escape", "back", "Back", tooltip="Back to where you came from",
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to where you came from"),
                 id="complaint.back"),
     ]  # fmt: skip
     MOVE_ACTIONS = {
@@ -219,10 +260,10 @@ class ComplaintScreen(Screen[None]):
         self.policy = sla.Policy()
 
     def compose(self) -> ComposeResult:
-        yield Label(f"Complaint #{self.complaint_id}", id="cp-title")
+        yield Label(_("Complaint #{id}").format(id=self.complaint_id), id="cp-title")
         yield Static("", id="cp-clocks")
         with VerticalScroll(id="cp-body"):
-            yield Static("Loading…", id="cp-details")
+            yield Static(_("Loading…"), id="cp-details")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -230,7 +271,9 @@ class ComplaintScreen(Screen[None]):
         try:
             self.policy = sla.load_policy(desk.settings)
         except sla.PolicyError as exc:
-            self.notify(str(exc), title="Complaint policy rejected", severity="error", timeout=15)
+            self.notify(
+                str(exc), title=_("Complaint policy rejected"), severity="error", timeout=15
+            )
             self.policy = sla.Policy(calendar=sla.Calendar(desk.zone))
         self.query_one("#cp-body").focus()
         self.load()
@@ -254,17 +297,18 @@ class ComplaintScreen(Screen[None]):
         self.view = view
         title = self.query_one("#cp-title", Label)
         if view is None:
-            title.update(f"Complaint #{self.complaint_id} does not exist")
+            title.update(_("Complaint #{id} does not exist").format(id=self.complaint_id))
             self.query_one("#cp-details", Static).update("")
             self.refresh_bindings()
             return
         c = view.complaint
-        flags = " · escalated" if c.escalated_to_id else ""
-        flags += " · waiting on customer" if c.waiting_since else ""
+        flags = " · " + _("escalated") if c.escalated_to_id else ""
+        flags += " · " + _("waiting on customer") if c.waiting_since else ""
         title.update(
             Text(
-                f"Complaint #{c.id} · {view.customer_name} · {view.customer_tier.upper()} "
-                f"L{view.level} · {complaints.STATUS_LABELS[c.status]}{flags}",
+                _("Complaint #{id}").format(id=c.id)
+                + f" · {view.customer_name} · {view.customer_tier.upper()} "
+                f"L{view.level} · {_status(c.status)}{flags}",
                 no_wrap=True,
                 overflow="ellipsis",
             )
@@ -290,7 +334,7 @@ class ComplaintScreen(Screen[None]):
             try:
                 require_supervisor(self.app.agent, spec.label)  # type: ignore[attr-defined]
             except PermissionDenied as exc:
-                self.notify(str(exc), title="Supervisor only", severity="error")
+                self.notify(str(exc), title=_("Supervisor only"), severity="error")
                 return
         why = complaints.refusal(move, view.complaint, needs_revision=view.needs_revision)
         if why:

@@ -19,6 +19,7 @@ from textual.widgets import Input, Select, TextArea
 from seat import complaints, wording
 from seat.complaints import CaseView, MoveRefused
 from seat.customers import ValidationError
+from seat.i18n import N_, _, format_datetime
 from seat.roles import PermissionDenied
 from seat.screens.form import FormScreen
 from seat.sla import Policy
@@ -87,11 +88,11 @@ class MoveForm(FormScreen):
 
 
 def _categories(policy: Policy) -> list[tuple[str, str]]:
-    return [(c.label, c.id) for c in policy.categories]
+    return [(_(c.label), c.id) for c in policy.categories]
 
 
 class AcceptForm(MoveForm):
-    TITLE_TEXT = "Judge valid: name the department, reply to the customer"
+    TITLE_TEXT = N_("Judge valid: name the department, reply to the customer")
     CUSTOMER_FACING = ("reply_text",)
 
     def fields(self) -> ComposeResult:
@@ -99,15 +100,15 @@ class AcceptForm(MoveForm):
         cats = _categories(self.policy)
         known = {cid for _, cid in cats}
         yield from self.field(
-            "Category (can change at closing)", "category",
+            _("Category (can change at closing)"), "category",
             Select(cats, value=c.category if c.category in known else Select.NULL,
-                   prompt="choose a category"),
+                   prompt=_("choose a category")),
         )  # fmt: skip
         yield from self.field(
-            "Responsible department *", "department", Input(c.department or "", max_length=80)
+            _("Responsible department *"), "department", Input(c.department or "", max_length=80)
         )
         yield from self.field(
-            "Reply to the customer (ask them for time) *", "reply_text",
+            _("Reply to the customer (ask them for time) *"), "reply_text",
             TextArea(c.reply_text or ""),
         )  # fmt: skip
 
@@ -127,13 +128,13 @@ class AcceptForm(MoveForm):
 
 
 class InvalidForm(MoveForm):
-    TITLE_TEXT = "Judge invalid: why, and what the customer is told"
+    TITLE_TEXT = N_("Judge invalid: why, and what the customer is told")
     CUSTOMER_FACING = ("reply_text",)
 
     def fields(self) -> ComposeResult:
-        yield from self.field("Why it is not a valid complaint *", "invalid_reason", TextArea())
+        yield from self.field(_("Why it is not a valid complaint *"), "invalid_reason", TextArea())
         yield from self.field(
-            "Explanation to the customer (polite) *", "reply_text", TextArea()
+            _("Explanation to the customer (polite) *"), "reply_text", TextArea()
         )
 
     def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
@@ -145,24 +146,24 @@ class InvalidForm(MoveForm):
 
 
 class InvestigateForm(MoveForm):
-    TITLE_TEXT = "Investigation: cause and who is responsible"
+    TITLE_TEXT = N_("Investigation: cause and who is responsible")
 
     def fields(self) -> ComposeResult:
         c = self.view.complaint
         causes = [(label, cid) for cid, label in self.policy.causes]
         yield from self.field(
-            "Cause *", "cause",
+            _("Cause *"), "cause",
             Select(causes, value=c.cause if c.cause in dict(self.policy.causes) else Select.NULL,
-                   prompt="choose a cause"),
+                   prompt=_("choose a cause")),
         )  # fmt: skip
         yield from self.field(
-            "Responsible person *", "responsible_person",
+            _("Responsible person *"), "responsible_person",
             Input(c.responsible_person or "", max_length=120),
         )  # fmt: skip
         yield from self.field(
-            "Responsible department *", "department", Input(c.department or "", max_length=80)
+            _("Responsible department *"), "department", Input(c.department or "", max_length=80)
         )
-        yield from self.field("Findings", "comment", TextArea())
+        yield from self.field(_("Findings"), "comment", TextArea())
 
     def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
         self.call(
@@ -174,15 +175,15 @@ class InvestigateForm(MoveForm):
 
 
 class ProposeForm(MoveForm):
-    TITLE_TEXT = "Propose a solution: one option a line"
+    TITLE_TEXT = N_("Propose a solution: one option a line")
     CUSTOMER_FACING = ("solution_options",)
 
     def fields(self) -> ComposeResult:
         yield from self.field(
-            "Solution options, one a line *", "solution_options",
+            _("Solution options, one a line *"), "solution_options",
             TextArea(self.view.complaint.solution_options or ""),
         )  # fmt: skip
-        yield from self.field("Comment for the supervisor", "comment", Input())
+        yield from self.field(_("Comment for the supervisor"), "comment", Input())
 
     def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
         self.call(
@@ -193,16 +194,16 @@ class ProposeForm(MoveForm):
 
 
 class ApproveForm(MoveForm):
-    TITLE_TEXT = "Approve one option (supervisor)"
+    TITLE_TEXT = N_("Approve one option (supervisor)")
 
     def fields(self) -> ComposeResult:
         options = complaints.options_of(self.view.complaint.solution_options)
         yield from self.field(
-            "Approved option *", "chosen_solution",
+            _("Approved option *"), "chosen_solution",
             Select([(o, o) for o in options], value=options[0] if len(options) == 1
-                   else Select.NULL, prompt="choose the option"),
+                   else Select.NULL, prompt=_("choose the option")),
         )  # fmt: skip
-        yield from self.field("Comment", "comment", Input())
+        yield from self.field(_("Comment"), "comment", Input())
 
     def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
         self.call(
@@ -212,26 +213,27 @@ class ApproveForm(MoveForm):
 
 
 class SendBackForm(MoveForm):
-    TITLE_TEXT = "Send the proposal back (supervisor)"
+    TITLE_TEXT = N_("Send the proposal back (supervisor)")
 
     def fields(self) -> ComposeResult:
-        yield from self.field("What must change *", "comment", TextArea())
+        yield from self.field(_("What must change *"), "comment", TextArea())
 
     def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
         self.call(complaints.send_back, session, common, comment=self.value("comment"))
 
 
 class ImplementForm(MoveForm):
-    TITLE_TEXT = "Implement: the customer's answer"
+    TITLE_TEXT = N_("Implement: the customer's answer")
 
     def fields(self) -> ComposeResult:
         yield from self.field(
-            f"Told the customer: {self.view.complaint.chosen_solution or '-'}", "accepted",
-            Select([("yes, the customer accepts", "yes"),
-                    ("no, the customer refuses (back to proposing)", "no")],
-                   prompt="does the customer accept?"),
+            _("Told the customer: {solution}").format(
+                solution=self.view.complaint.chosen_solution or "-"), "accepted",
+            Select([(_("yes, the customer accepts"), "yes"),
+                    (_("no, the customer refuses (back to proposing)"), "no")],
+                   prompt=_("does the customer accept?")),
         )  # fmt: skip
-        yield from self.field("The customer's feedback *", "comment", TextArea())
+        yield from self.field(_("The customer's feedback *"), "comment", TextArea())
 
     def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
         answer = self.value("accepted")
@@ -242,19 +244,19 @@ class ImplementForm(MoveForm):
 
 
 class CloseForm(MoveForm):
-    TITLE_TEXT = "Summarize and close"
+    TITLE_TEXT = N_("Summarize and close")
 
     def fields(self) -> ComposeResult:
         c = self.view.complaint
         cats = _categories(self.policy)
         known = {cid for _, cid in cats}
         yield from self.field(
-            "Category *", "category",
+            _("Category *"), "category",
             Select(cats, value=c.category if c.category in known else Select.NULL,
-                   prompt="choose a category"),
+                   prompt=_("choose a category")),
         )  # fmt: skip
-        yield from self.field("Root cause *", "root_cause", TextArea())
-        yield from self.field("Summary and improvement *", "summary", TextArea())
+        yield from self.field(_("Root cause *"), "root_cause", TextArea())
+        yield from self.field(_("Summary and improvement *"), "summary", TextArea())
 
     def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
         self.call(
@@ -265,17 +267,17 @@ class CloseForm(MoveForm):
 
 
 class EscalateForm(MoveForm):
-    TITLE_TEXT = "Escalate to a supervisor (you stay the owner)"
+    TITLE_TEXT = N_("Escalate to a supervisor (you stay the owner)")
 
     def fields(self) -> ComposeResult:
         people: list[tuple[int, str]] = self.extra.get("supervisors", [])
         yield from self.field(
-            "Supervisor *", "supervisor",
+            _("Supervisor *"), "supervisor",
             Select([(name, str(i)) for i, name in people],
                    value=str(people[0][0]) if len(people) == 1 else Select.NULL,
-                   prompt="choose a supervisor"),
+                   prompt=_("choose a supervisor")),
         )  # fmt: skip
-        yield from self.field("Why it goes beyond your authority *", "comment", TextArea())
+        yield from self.field(_("Why it goes beyond your authority *"), "comment", TextArea())
 
     def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
         who = self.value("supervisor")
@@ -286,22 +288,25 @@ class EscalateForm(MoveForm):
 
 
 class PauseForm(MoveForm):
-    TITLE_TEXT = "Wait on the customer (the clocks pause)"
+    TITLE_TEXT = N_("Wait on the customer (the clocks pause)")
 
     def fields(self) -> ComposeResult:
-        yield from self.field("What we wait for *", "comment", Input(max_length=500))
+        yield from self.field(_("What we wait for *"), "comment", Input(max_length=500))
 
     def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
         self.call(complaints.pause, session, common, comment=self.value("comment"))
 
 
 class ResumeForm(MoveForm):
-    TITLE_TEXT = "Resume: the customer came back"
+    TITLE_TEXT = N_("Resume: the customer came back")
 
     def fields(self) -> ComposeResult:
         since: datetime | None = self.view.complaint.waiting_since
-        when = self.app.desk.local(since).strftime("%m-%d %H:%M") if since else "-"  # type: ignore[attr-defined]
-        yield from self.field(f"Waiting since {when}. Comment", "comment", Input())
+        desk = self.app.desk  # type: ignore[attr-defined]
+        when = format_datetime(desk.local(since), "short") if since else "-"
+        yield from self.field(
+            _("Waiting since {when}. Comment").format(when=when), "comment", Input()
+        )
 
     def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
         self.call(complaints.resume, session, common, comment=self.value("comment"))

@@ -13,9 +13,23 @@ from textual.widgets import DataTable, Footer, Label
 from seat import complaints, sla
 from seat.complaints import ListRow
 from seat.desk import StorageError
+from seat.i18n import N_, _, format_duration
 from seat.screens.complaint import CLOCK_LOOK, ComplaintScreen
+from seat.widgets.complaint_items import CLOCK_WORDS
 
 PAGE = 50
+
+
+STATUS_WORDS = {
+    "intake": N_("intake"),
+    "invalid": N_("invalid"),
+    "investigating": N_("investigating"),
+    "proposed": N_("proposed"),
+    "approved": N_("approved"),
+    "implemented": N_("implemented"),
+    "closed": N_("closed"),
+}
+"""The step column: the status code as a short word (14 cells)."""
 
 
 def clock_cell(row: ListRow) -> Text:
@@ -23,24 +37,30 @@ def clock_cell(row: ListRow) -> Text:
     if k is None:
         return Text("-", style="dim")
     if k.paused:
-        return Text(f"⏸ {k.label.lower()} paused", style="cyan")
+        return Text(_("⏸ {clock} paused").format(clock=_(k.label).lower()), style="cyan")
     symbol, style = CLOCK_LOOK[k.state]
-    span = sla.format_span(k.left)
-    what = f"late {span}" if k.breached else f"{span} left"
-    words = {"first_reply": "reply", "solution": "solution", "callback": "callback"}
-    return Text(f"{symbol} {words.get(k.name, k.name)} {what}", style=style)
+    span = format_duration(k.left)
+    word = _(CLOCK_WORDS.get(k.name, k.name))
+    what = (
+        _("{clock} late {span}").format(clock=word, span=span)
+        if k.breached
+        else _("{clock} {span} left").format(clock=word, span=span)
+    )
+    return Text(f"{symbol} {what}", style=style)
 
 
 class ComplaintListScreen(Screen[None]):
     BINDINGS = [
-        Binding("a", "next_scope", "Mine/all", tooltip="Mine, all open, for approval, escalated",
+        Binding("a", "next_scope", N_("Mine/all"),
+                tooltip=N_("Mine, all open, for approval, escalated"),
                 id="complaints.scope"),
-        Binding("right_square_bracket", "page(1)", "Next page", tooltip="The next page",
+        Binding("right_square_bracket", "page(1)", N_("Next page"), tooltip=N_("The next page"),
                 id="complaints.next_page"),
-        Binding("left_square_bracket", "page(-1)", "Prev page", tooltip="The previous page",
+        Binding("left_square_bracket", "page(-1)", N_("Prev page"), tooltip=N_("The previous page"),
                 id="complaints.prev_page"),
-        Binding("r", "refresh", "Refresh", tooltip="Reload the list", id="complaints.refresh"),
-        Binding("escape", "back", "Back", tooltip="Back to the desk", id="complaints.back"),
+        Binding("r", "refresh", N_("Refresh"),
+                tooltip=N_("Reload the list"), id="complaints.refresh"),
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to the desk"), id="complaints.back"),
     ]  # fmt: skip
 
     DEFAULT_CSS = """
@@ -63,7 +83,7 @@ class ComplaintListScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label("", id="cl-title")
         yield DataTable(id="cl-table", cursor_type="row", zebra_stripes=True)
-        yield Label("Enter opens · a mine/all/approval/escalated · [ ] pages", id="cl-help")
+        yield Label(_("Enter opens · a mine/all/approval/escalated · [ ] pages"), id="cl-help")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -71,15 +91,17 @@ class ComplaintListScreen(Screen[None]):
         try:
             self.policy = sla.load_policy(desk.settings)
         except sla.PolicyError as exc:
-            self.notify(str(exc), title="Complaint policy rejected", severity="error", timeout=15)
+            self.notify(
+                str(exc), title=_("Complaint policy rejected"), severity="error", timeout=15
+            )
             self.policy = sla.Policy(calendar=sla.Calendar(desk.zone))
         table = self.query_one(DataTable)
         table.add_column("#", width=4, key="id")
-        table.add_column("Customer", width=13)
-        table.add_column("Step", width=14)
-        table.add_column("Next clock", width=21)
-        table.add_column("Owner", width=8)
-        table.add_column("Since", width=5)
+        table.add_column(_("Customer"), width=13)
+        table.add_column(_("Step"), width=14)
+        table.add_column(_("Next clock"), width=21)
+        table.add_column(_("Owner"), width=8)
+        table.add_column(_("Since"), width=5)
         table.focus()
         self.load()
 
@@ -112,7 +134,8 @@ class ComplaintListScreen(Screen[None]):
         self.total = total
         pages = max(1, -(-total // PAGE))
         self.query_one("#cl-title", Label).update(
-            f"{complaints.SCOPE_TITLES[self.scope]} · {total} · page {self.page + 1}/{pages}"
+            f"{_(complaints.SCOPE_TITLES[self.scope])} · {total} · "
+            + _("page {n}/{pages}").format(n=self.page + 1, pages=pages)
         )
         table = self.query_one(DataTable)
         table.clear()
@@ -121,15 +144,18 @@ class ComplaintListScreen(Screen[None]):
             table.add_row(
                 str(r.id),
                 Text(r.customer_name, no_wrap=True, overflow="ellipsis"),
-                Text(f"{flags}{r.status}", no_wrap=True, overflow="ellipsis"),
+                Text(f"{flags}{_(STATUS_WORDS.get(r.status, r.status))}",
+                     no_wrap=True, overflow="ellipsis"),
                 clock_cell(r),
                 Text(r.owner, no_wrap=True, overflow="ellipsis"),
-                f"{desk.local(r.created_at):%m-%d}",
+                f"{desk.local(r.created_at):%m-%d}",  # 5 cells in every language
                 key=str(r.id),
             )  # fmt: skip
         if not rows:
             self.query_one("#cl-title", Label).update(
-                f"{complaints.SCOPE_TITLES[self.scope]}: none open (a shows other lists)"
+                _("{list}: none open (a shows other lists)").format(
+                    list=_(complaints.SCOPE_TITLES[self.scope])
+                )
             )
         self.refresh_bindings()
 
@@ -146,7 +172,17 @@ class ComplaintListScreen(Screen[None]):
             self.page = target
 
     def action_next_scope(self) -> None:
-        scopes = complaints.SCOPES
+        from seat.roles import PermissionDenied, require_supervisor
+        from seat.supervisor import complaint_scopes
+
+        agent = self.app.agent  # type: ignore[attr-defined]
+        scopes = complaint_scopes(agent)
+        if len(scopes) == 1:  # an agent sees their own complaints only
+            try:
+                require_supervisor(agent, _("see every agent's complaints"))
+            except PermissionDenied as exc:
+                self.notify(str(exc), severity="warning")
+            return
         self.scope = scopes[(scopes.index(self.scope) + 1) % len(scopes)]
 
     def action_refresh(self) -> None:

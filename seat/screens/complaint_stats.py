@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Label
 
 from seat.desk import StorageError
 from seat.export import Table
+from seat.i18n import N_, _
 from seat.reports import complaints as report
 from seat.sla import PolicyError
 from seat.widgets.field_error import FieldError
@@ -29,18 +30,21 @@ def _cell(value: object) -> str:
         return "-"
     if isinstance(value, float):
         return f"{value:.1f}"
+    if isinstance(value, str):
+        return _(value)  # the report's own words are N_-marked; data passes through
     return str(value)
 
 
 class ComplaintStatsScreen(Screen[None]):
     BINDINGS = [
-        Binding("left_square_bracket", "month(-1)", "Prev month", tooltip="The month before",
+        Binding("left_square_bracket", "month(-1)", N_("Prev month"),
+                tooltip=N_("The month before"),
                 id="stats.prev_month"),
-        Binding("right_square_bracket", "month(1)", "Next month", tooltip="The month after",
+        Binding("right_square_bracket", "month(1)", N_("Next month"), tooltip=N_("The month after"),
                 id="stats.next_month"),
-        Binding("ctrl+r", "reload", "Reload", tooltip="Count again for the dates typed",
+        Binding("ctrl+r", "reload", N_("Reload"), tooltip=N_("Count again for the dates typed"),
                 id="stats.reload"),
-        Binding("escape", "back", "Back", tooltip="Back to the desk", id="stats.back"),
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to the desk"), id="stats.back"),
     ]  # fmt: skip
 
     DEFAULT_CSS = """
@@ -61,15 +65,15 @@ class ComplaintStatsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="st-range"):
-            yield Label("From")
+            yield Label(_("From"))
             yield Input(id="st-from", compact=True, max_length=10)
-            yield Label("to")
+            yield Label(_("to"))
             yield Input(id="st-to", compact=True, max_length=10)
             yield Label("", id="st-summary")
         yield FieldError(id="st-error")
-        yield Label("Complaint classification", classes="st-title", id="st-title-1")
+        yield Label(_("Complaint classification"), classes="st-title", id="st-title-1")
         yield DataTable(id="st-classification", zebra_stripes=True, cursor_type="row")
-        yield Label("By month and category", classes="st-title", id="st-title-2")
+        yield Label(_("By month and category"), classes="st-title", id="st-title-2")
         yield DataTable(id="st-months", zebra_stripes=True, cursor_type="row")
         yield Footer()
 
@@ -108,10 +112,12 @@ class ComplaintStatsScreen(Screen[None]):
         for table, wid in zip(tables, ("#st-classification", "#st-months"), strict=False):
             view = self.query_one(wid, DataTable)
             view.clear(columns=True)
-            view.add_columns(*table.headers)
+            view.add_columns(*[_(h) for h in table.headers])
             view.add_rows([[_cell(v) for v in row] for row in table.rows])
         total = tables[0].rows[0][2] if tables and tables[0].rows else 0
-        self.query_one("#st-summary", Label).update(f"{total} complaint(s) registered")
+        self.query_one("#st-summary", Label).update(
+            _("{n} complaint(s) registered").format(n=total)
+        )
 
     def action_month(self, step: int) -> None:
         anchor = self.date_from if step < 0 else self.date_to
@@ -126,14 +132,18 @@ class ComplaintStatsScreen(Screen[None]):
     def action_reload(self) -> None:
         errors = []
         values = []
-        for wid, name in (("#st-from", "From"), ("#st-to", "To")):
+        for wid, name in (("#st-from", _("From")), ("#st-to", _("To"))):
             text = self.query_one(wid, Input).value.strip()
             try:
                 values.append(date.fromisoformat(text))
             except ValueError:
-                errors.append(f"{name}: {text!r} is not a date like 2026-11-23.")
+                errors.append(
+                    _("{name}: {text} is not a date like 2026-11-23.").format(
+                        name=name, text=repr(text)
+                    )
+                )
         if not errors and values[1] < values[0]:
-            errors.append("To is before From.")
+            errors.append(_("To is before From."))
         if errors:
             self._error(" ".join(errors))
             return

@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label
 
+from seat.i18n import N_
+
 
 class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
@@ -16,8 +18,8 @@ class ConfirmScreen(ModalScreen[bool]):
                                background: $surface; padding: 1 2; }
     """
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes", tooltip="Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", tooltip="No", id="confirm.no"),
+        Binding("y", "answer(True)", N_("Yes"), tooltip=N_("Yes"), id="confirm.yes"),
+        Binding("n,escape", "answer(False)", N_("No"), tooltip=N_("No"), id="confirm.no"),
     ]
 
     def __init__(self, question: str) -> None:

@@ -5,28 +5,39 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
+from seat import labels
 from seat.customers import GENDERS, TIER_CHOICES
+from seat.i18n import N_, _
+from seat.labels import label
 from seat.screens.form import FormScreen
 
 
 class NewCustomerScreen(FormScreen):
-    TITLE_TEXT = "New customer"
+    TITLE_TEXT = N_("New customer")
 
     def __init__(self, number: str = "") -> None:
         super().__init__()
         self.number = number
 
     def fields(self) -> ComposeResult:
-        yield from self.field("Name *", "name", Input(placeholder="Wang Fang / 王芳"))
-        yield from self.field("Phone *", "phone", Input(self.number))
+        yield from self.field(_("Name *"), "name", Input(placeholder=_("Wang Fang / 王芳")))
+        yield from self.field(_("Phone *"), "phone", Input(self.number))
         yield from self.field(
-            "Tier",
+            _("Tier"),
             "tier",
-            Select([(t, t) for t in TIER_CHOICES], value="ordinary", allow_blank=False),
+            Select(
+                [(label(labels.TIERS, t), t) for t in TIER_CHOICES],
+                value="ordinary",
+                allow_blank=False,
+            ),
         )
-        yield from self.field("Birthday", "birthday", Input(placeholder="YYYY-MM-DD"))
-        yield from self.field("Gender", "gender", Select([(g, g) for g in GENDERS]))
-        yield from self.field("Address", "address", Input())
+        yield from self.field(_("Birthday"), "birthday", Input(placeholder="YYYY-MM-DD"))
+        yield from self.field(
+            _("Gender"),
+            "gender",
+            Select([(label(labels.GENDERS, g), g) for g in GENDERS], prompt=_("Select")),
+        )
+        yield from self.field(_("Address"), "address", Input())
 
     def submit(self) -> int:
         return self.app.desk.create_customer(  # type: ignore[attr-defined]
@@ -36,4 +47,5 @@ class NewCustomerScreen(FormScreen):
             birthday=self.value("birthday"),
             gender=self.value("gender") or None,
             address=self.value("address"),
+            created_by_id=self.app.agent.id,  # type: ignore[attr-defined]
         )

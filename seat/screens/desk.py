@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -10,20 +11,24 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, OptionList, Static
 
+from seat import labels
 from seat.desk import RecentCall, StorageError
+from seat.i18n import N_, _, format_datetime
+from seat.labels import label
 from seat.screens.call import CallScreen
 from seat.screens.details import FindCustomerScreen, WorkOrderScreen
 from seat.widgets.sidebar import Sidebar
 
 KEYS = (
-    ("n", "take a call", "f", "find a customer"),
-    ("s", "my queue", "z", "snooze callback"),
-    ("c", "complaints", "t", "statistics"),
-    ("w", "work orders", "p", "work plan"),
-    ("b", "callbacks", "r", "refresh"),
-    ("v", "wallboard", "g", "trends"),
-    ("^p", "all commands", "q", "quit"),
+    ("n", N_("take a call"), "f", N_("find a customer")),
+    ("s", N_("my queue"), "z", N_("snooze callback")),
+    ("c", N_("complaints"), "t", N_("statistics")),
+    ("w", N_("work orders"), "p", N_("work plan")),
+    ("b", N_("callbacks"), "r", N_("refresh")),
+    ("v", N_("wallboard"), "g", N_("trends")),
+    ("^p", N_("all commands"), "q", N_("quit")),
 )
+COLUMNS = ((N_("When"), 11), (N_("Customer"), 10), (N_("Need"), 8), (N_("Outcome"), 9))
 
 
 def welcome() -> Text:
@@ -31,9 +36,10 @@ def welcome() -> Text:
     text = Text()
     for i, (k1, what1, k2, what2) in enumerate(KEYS):
         text.append(f"{k1:>2} ", style="bold")
-        text.append(f"{what1:<16}")
+        what1 = _(what1)
+        text.append(what1 + " " * max(1, 16 - cell_len(what1)))  # cells: CJK counts double
         text.append(f"{k2:>2} ", style="bold")
-        text.append(what2)
+        text.append(_(what2))
         if i < len(KEYS) - 1:
             text.append("\n")
     return text
@@ -51,69 +57,84 @@ class DeskScreen(Screen[None]):
         Binding(
             "n,f2",
             "new_call",
-            "Take call",
-            tooltip="Start a call: type the caller's number",
+            N_("Take call"),
+            tooltip=N_("Start a call: type the caller's number"),
             id="desk.new_call",
         ),
-        Binding("f", "find", "Find", tooltip="Look up a customer by phone", id="desk.find"),
+        Binding("f", "find", N_("Find"), tooltip=N_("Look up a customer by phone"), id="desk.find"),
         Binding(
             "s",
             "focus_queue",
-            "Queue",
-            tooltip="Move to the sidebar queue",
+            N_("Queue"),
+            tooltip=N_("Move to the sidebar queue"),
             id="desk.queue",
             show=False,
         ),
-        Binding("w", "work_orders", "Orders", tooltip="The work order list", id="desk.orders"),
         Binding(
-            "p", "work_plan", "Plan", tooltip="The daily work plan", id="desk.plan", show=False
+            "w", "work_orders", N_("Orders"), tooltip=N_("The work order list"), id="desk.orders"
         ),
         Binding(
-            "b", "callbacks", "Callbacks", tooltip="Callback coverage, to-do", id="desk.callbacks"
+            "p",
+            "work_plan",
+            N_("Plan"),
+            tooltip=N_("The daily work plan"),
+            id="desk.plan",
+            show=False,
         ),
         Binding(
-            "z", "snooze", "Snooze", tooltip="Snooze the highlighted callback", id="desk.snooze"
+            "b",
+            "callbacks",
+            N_("Callbacks"),
+            tooltip=N_("Callback coverage, to-do"),
+            id="desk.callbacks",
+        ),
+        Binding(
+            "z",
+            "snooze",
+            N_("Snooze"),
+            tooltip=N_("Snooze the highlighted callback"),
+            id="desk.snooze",
         ),
         Binding(
             "c",
             "complaints",
-            "Complaints",
-            tooltip="Open complaints: mine, all, approvals",
+            N_("Complaints"),
+            tooltip=N_("Open complaints: mine, all, approvals"),
             id="desk.complaints",
         ),
         Binding(
             "t",
             "complaint_stats",
-            "Statistics",
-            tooltip="Complaint statistics by category",
+            N_("Statistics"),
+            tooltip=N_("Complaint statistics by category"),
             id="desk.complaint_stats",
             show=False,
         ),
         Binding(
             "r",
             "refresh",
-            "Refresh",
-            tooltip="Reload queue and recent calls",
+            N_("Refresh"),
+            tooltip=N_("Reload queue and recent calls"),
             id="desk.refresh",
             show=False,
         ),
         Binding(
             "v",
             "wallboard",
-            "Wallboard",
-            tooltip="Live queues of the whole floor (supervisors)",
+            N_("Wallboard"),
+            tooltip=N_("Live queues of the whole floor (supervisors)"),
             id="desk.wallboard",
             show=False,
         ),
         Binding(
             "g",
             "trends",
-            "Trends",
-            tooltip="Daily and weekly statistics with charts",
+            N_("Trends"),
+            tooltip=N_("Daily and weekly statistics with charts"),
             id="desk.trends",
             show=False,
         ),
-        Binding("q", "app.quit", "Quit", tooltip="Leave the seat", id="desk.quit"),
+        Binding("q", "app.quit", N_("Quit"), tooltip=N_("Leave the seat"), id="desk.quit"),
     ]
 
     DEFAULT_CSS = """
@@ -130,7 +151,7 @@ class DeskScreen(Screen[None]):
             with Vertical(id="main"):
                 yield Label("", id="hello")
                 yield Static(welcome(), id="keys")
-                yield Label("My last calls", id="recent-title")
+                yield Label(_("My last calls"), id="recent-title")
                 yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
             yield Sidebar(id="sidebar")
         yield Footer()
@@ -138,8 +159,8 @@ class DeskScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         # Fixed widths: a long (or CJK) name must not push the outcome off an 80x24 screen.
-        for label, width in (("When", 11), ("Customer", 10), ("Need", 8), ("Outcome", 9)):
-            table.add_column(label, width=width)
+        for heading, width in COLUMNS:
+            table.add_column(_(heading), width=width)
         self._hello()
         self.load_recent()
         self.query_one("#sidebar OptionList").focus()
@@ -148,10 +169,11 @@ class DeskScreen(Screen[None]):
         desk = self.app.desk  # type: ignore[attr-defined]
         agent = self.app.agent  # type: ignore[attr-defined]
         now = desk.local(desk.now())
-        role = " (supervisor)" if agent.role == "supervisor" else ""
+        role = _(" (supervisor)") if agent.role == "supervisor" else ""
         self.query_one("#hello", Label).update(
             Text(
-                f"{agent.display_name}{role} · {now:%a %Y-%m-%d %H:%M} · {desk.settings.company}",
+                f"{agent.display_name}{role} · {format_datetime(now, 'full')} · "
+                f"{desk.settings.company}",
                 no_wrap=True,
                 overflow="ellipsis",
             )
@@ -174,10 +196,10 @@ class DeskScreen(Screen[None]):
         for r in rows:
             who = r.customer or desk.display_phone(r.from_number) or "-"
             table.add_row(
-                f"{desk.local(r.started_at):%m-%d %H:%M}",
+                format_datetime(desk.local(r.started_at), "short"),
                 _cut(who, 10),
-                _cut(r.need_category or "-", 8),
-                _cut((r.outcome or "-").replace("_", " "), 9),
+                _cut(label(labels.NEEDS, r.need_category), 8),
+                _cut(label(labels.OUTCOMES, r.outcome), 9),
             )
 
     # -- actions ----------------------------------------------------------------------------
@@ -186,7 +208,7 @@ class DeskScreen(Screen[None]):
         """An incoming call from the phone system: the caller's card, ready for the script."""
         desk = self.app.desk  # type: ignore[attr-defined]
         try:
-            _, hit = desk.lookup(e164)
+            _e164, hit = desk.lookup(e164)
         except StorageError as exc:
             self.notify(str(exc), severity="error")
             return
@@ -204,8 +226,10 @@ class DeskScreen(Screen[None]):
         desk = self.app.desk  # type: ignore[attr-defined]
         if "inbound" not in desk.scripts:
             self.notify(
-                "The inbound call script could not be loaded (see the message at start-up); "
-                "fix data/scripts/inbound.toml.",
+                _(
+                    "The inbound call script could not be loaded (see the message at start-up); "
+                    "fix data/scripts/inbound.toml."
+                ),
                 severity="error",
             )
             return
@@ -257,16 +281,17 @@ class DeskScreen(Screen[None]):
         self.app.push_screen(CallbacksScreen(), lambda _: self.action_refresh())
 
     def action_snooze(self) -> None:
-        from seat.screens.callbacks import SnoozeForm, sidebar_callback_id
+        from seat.screens.callbacks import SnoozeForm
+        from seat.widgets.callback_items import sidebar_callback_id
 
         cb_id = sidebar_callback_id(self)
         if cb_id is None:
-            self.notify("Highlight a callback in the queue first (s, ↑↓).", severity="warning")
+            self.notify(_("Highlight a callback in the queue first (s, ↑↓)."), severity="warning")
             return
 
         def snoozed(result: int | None) -> None:
             if result is not None:
-                self.notify(f"Callback #{result} snoozed.")
+                self.notify(_("Callback #{id} snoozed.").format(id=result))
                 self.action_refresh()
 
         self.app.push_screen(SnoozeForm(cb_id), snoozed)
@@ -274,7 +299,7 @@ class DeskScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Snooze shows only while a callback is highlighted in the queue."""
         if action == "snooze":
-            from seat.screens.callbacks import sidebar_callback_id
+            from seat.widgets.callback_items import sidebar_callback_id
 
             return sidebar_callback_id(self) is not None
         return True
@@ -305,7 +330,7 @@ class DeskScreen(Screen[None]):
             self.notify(str(exc), severity="error")
             return
         if cb is None or card is None:
-            self.notify("That callback is gone.", severity="warning")
+            self.notify(_("That callback is gone."), severity="warning")
             return
         number = desk.dial_number(event.customer_id)
         script_id = "callback" if "callback" in desk.scripts else "inbound"

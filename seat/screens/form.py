@@ -11,6 +11,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from seat.customers import ValidationError
 from seat.desk import StorageError
+from seat.i18n import N_, _
 from seat.widgets.field_error import FieldError
 
 
@@ -34,19 +35,24 @@ class FormScreen(ModalScreen[int | None]):
     """
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", tooltip="Check and save the form", id="form.save"),
-        Binding("escape", "cancel", "Cancel", tooltip="Close without saving", id="form.cancel"),
+        Binding(
+            "ctrl+s", "save", N_("Save"), tooltip=N_("Check and save the form"), id="form.save"
+        ),
+        Binding(
+            "escape", "cancel", N_("Cancel"), tooltip=N_("Close without saving"), id="form.cancel"
+        ),
     ]
 
-    TITLE_TEXT = "Form"
+    TITLE_TEXT = N_("Form")
+    """The form's title (N_-marked English; shown translated)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form") as form:
-            form.border_title = self.TITLE_TEXT
+            form.border_title = _(self.TITLE_TEXT)
             with VerticalScroll():
                 yield from self.fields()
             yield FieldError(id="form-error", classes="field-error")
-            yield Static("ctrl+s save · esc cancel · tab next field", id="form-help")
+            yield Static(_("ctrl+s save · esc cancel · tab next field"), id="form-help")
 
     def on_mount(self) -> None:
         self.query("#form VerticalScroll > *").filter(".-field").first().focus()

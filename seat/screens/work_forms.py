@@ -6,12 +6,13 @@ from textual.app import ComposeResult
 from textual.widgets import Input, TextArea
 
 from seat.calls import CallState
+from seat.i18n import N_, _
 from seat.screens.form import FormScreen
 from seat.screens.work_order import WorkOrderForm as WorkOrderForm  # the full order form
 
 
 class CallbackForm(FormScreen):
-    TITLE_TEXT = "Schedule a callback"
+    TITLE_TEXT = N_("Schedule a callback")
 
     def __init__(self, state: CallState) -> None:
         super().__init__()
@@ -19,9 +20,11 @@ class CallbackForm(FormScreen):
 
     def fields(self) -> ComposeResult:
         yield from self.field(
-            "Due (2026-11-24 10:30, 15:00 or +2h) *", "due_at", Input(placeholder="+1d")
+            _("Due (2026-11-24 10:30, 15:00 or +2h) *"), "due_at", Input(placeholder="+1d")
         )
-        yield from self.field("Reason *", "reason", Input(placeholder="what to call about"))
+        yield from self.field(
+            _("Reason *"), "reason", Input(placeholder=_("what to call about"))
+        )
 
     def submit(self) -> int:
         return self.app.desk.create_callback(  # type: ignore[attr-defined]
@@ -30,15 +33,15 @@ class CallbackForm(FormScreen):
 
 
 class ComplaintForm(FormScreen):
-    TITLE_TEXT = "Open a complaint"
+    TITLE_TEXT = N_("Open a complaint")
 
     def __init__(self, state: CallState) -> None:
         super().__init__()
         self.state = state
 
     def fields(self) -> ComposeResult:
-        yield from self.field("What happened *", "what_happened", TextArea())
-        yield from self.field("What the customer wants *", "customer_wants", Input())
+        yield from self.field(_("What happened *"), "what_happened", TextArea())
+        yield from self.field(_("What the customer wants *"), "customer_wants", Input())
 
     def submit(self) -> int:
         return self.app.desk.create_complaint(  # type: ignore[attr-defined]

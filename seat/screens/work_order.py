@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.markup import escape
 from rich.table import Table as RichTable
@@ -30,6 +31,7 @@ from seat import workorders
 from seat.calls import CallState
 from seat.customers import ValidationError
 from seat.desk import StorageError
+from seat.i18n import N_, _, format_datetime
 from seat.roles import PermissionDenied
 from seat.screens.form import FormScreen
 from seat.workorders import Z1, Z2
@@ -40,7 +42,7 @@ from seat.workorders import Z1, Z2
 class WorkOrderForm(FormScreen):
     """Open a work order from a call: customer, reporter and address come from the call."""
 
-    TITLE_TEXT = "Open a work order"
+    TITLE_TEXT = N_("Open a work order")
     DEFAULT_CSS = """
     WorkOrderForm VerticalScroll { max-height: 19; }
     WorkOrderForm .row { height: auto; }
@@ -79,82 +81,82 @@ class WorkOrderForm(FormScreen):
     def fields(self) -> ComposeResult:
         # The first five keep the tab order of the old short form: kind, short description,
         # assignee, urgency, expected end.
-        kinds = [("service request (Z1)", Z1), ("delivery exception (Z2)", Z2)]
+        kinds = [(_("service request (Z1)"), Z1), (_("delivery exception (Z2)"), Z2)]
         pre = self.prefill
         with Horizontal(classes="row"):
-            yield from self._col("Kind *", "kind", Select(kinds, value=Z1, allow_blank=False))
+            yield from self._col(_("Kind *"), "kind", Select(kinds, value=Z1, allow_blank=False))
             yield from self._col(
-                "Short description *", "short_text",
-                Input(max_length=200, placeholder="what is wrong, in a line"),
+                _("Short description *"), "short_text",
+                Input(max_length=200, placeholder=_("what is wrong, in a line")),
             )
         with Horizontal(classes="row"):
             yield from self._col(
-                "Assignee *", "assignee",
-                Select([(name, str(i)) for i, name in self.agents], prompt="choose"),
+                _("Assignee *"), "assignee",
+                Select([(name, str(i)) for i, name in self.agents], prompt=_("choose")),
             )
             yield from self._col(
-                "Urgency", "urgent", Checkbox("Urgent: dispatch at once"), classes="col"
-            )
-        with Horizontal(classes="row"):
-            yield from self._col(
-                "Expected end *", "due_at", Input(placeholder="+1d · 15:00 · 2026-11-24 18:00")
-            )
-            yield from self._col(
-                "Requested start", "requested_start", Input(placeholder="2026-11-24 09:00")
+                _("Urgency"), "urgent", Checkbox(_("Urgent: dispatch at once")), classes="col"
             )
         with Horizontal(classes="row"):
             yield from self._col(
-                "Service type *", "service_type",
+                _("Expected end *"), "due_at", Input(placeholder="+1d · 15:00 · 2026-11-24 18:00")
+            )
+            yield from self._col(
+                _("Requested start"), "requested_start", Input(placeholder="2026-11-24 09:00")
+            )
+        with Horizontal(classes="row"):
+            yield from self._col(
+                _("Service type *"), "service_type",
                 Select(
-                    [(label, key) for key, label in workorders.SERVICE_TYPE_LABELS.items()],
+                    [(_(label), key) for key, label in workorders.SERVICE_TYPE_LABELS.items()],
                     value="repair", allow_blank=False,
                 ),
             )
             yield from self._col(
-                "Work center", "work_center",
-                Select([(c, c) for c in self.policy.work_centers], prompt="none"),
+                _("Work center"), "work_center",
+                Select([(c, c) for c in self.policy.work_centers], prompt=_("none")),
             )
         with Horizontal(classes="row", id="quote-row"):
-            yield from self._col("Quote amount", "quote_amount", Input(placeholder="380.00"))
+            yield from self._col(_("Quote amount"), "quote_amount", Input(placeholder="380.00"))
             yield from self._col(
-                "Head office", "quote_needs_hq", Checkbox("Priced by head office")
+                _("Head office"), "quote_needs_hq", Checkbox(_("Priced by head office"))
             )
         with Horizontal(classes="row"):
             yield from self._col(
-                "Reporter *", "reporter", Input(pre.reporter if pre else "", max_length=200)
+                _("Reporter *"), "reporter", Input(pre.reporter if pre else "", max_length=200)
             )
             yield from self._col(
-                "Sales order no. (Z2 *)", "sales_order_no",
+                _("Sales order no. (Z2 *)"), "sales_order_no",
                 Input(max_length=40, placeholder="SO-2026-000123"),
             )
         addresses = pre.addresses if pre else ()
         with Horizontal(classes="row"):
             yield from self._col(
-                "Service address on file", "address_pick",
+                _("Service address on file"), "address_pick",
                 Select(
                     [(a, str(i)) for i, a in enumerate(addresses)],
                     value="0" if addresses else Select.NULL,
-                    prompt="none on file",
+                    prompt=_("none on file"),
                 ),
             )
             yield from self._col(
-                "or another address", "service_address",
-                Input(max_length=500, placeholder="typed here wins"),
+                _("or another address"), "service_address",
+                Input(max_length=500, placeholder=_("typed here wins")),
             )
         with Horizontal(classes="row"):
-            yield from self._col("Product type", "product_type", Input(max_length=80))
-            yield from self._col("Colour", "product_colour", Input(max_length=40))
+            yield from self._col(_("Product type"), "product_type", Input(max_length=80))
+            yield from self._col(_("Colour"), "product_colour", Input(max_length=40))
             yield from self._col(
-                "Reason code", "reason_code",
+                _("Reason code"), "reason_code",
                 Select(
                     [(f"{k} {v}", k) for k, v in self.policy.reason_codes.items()],
-                    prompt="none",
+                    prompt=_("none"),
                 ),
             )
         yield from self.field(
-            "Materials: one a line, 'door seal × 2 pc'", "lines", TextArea()
+            _("Materials: one a line, 'door seal × 2 pc'"), "lines", TextArea()
         )
-        yield from self.field("Long text: what is broken, what was done, dates", "long_text",
+        yield from self.field(_("Long text: what is broken, what was done, dates"), "long_text",
                               TextArea())
 
     def show_errors(self, errors: dict[str, str]) -> None:
@@ -233,10 +235,10 @@ class StepForm(_ChangeForm):
     def fields(self) -> ComposeResult:
         if self.acceptance:
             yield from self.field(
-                "What the customer accepted *", "acceptance",
-                Input(placeholder="e.g. repaired, tested with the customer, signed"),
+                _("What the customer accepted *"), "acceptance",
+                Input(placeholder=_("e.g. repaired, tested with the customer, signed")),
             )
-        yield from self.field("Comment", "comment", Input(placeholder="optional"))
+        yield from self.field(_("Comment"), "comment", Input(placeholder=_("optional")))
 
 
 class ReassignForm(_ChangeForm):
@@ -247,10 +249,10 @@ class ReassignForm(_ChangeForm):
 
     def fields(self) -> ComposeResult:
         yield from self.field(
-            "New assignee *", "assignee",
-            Select([(n, str(i)) for i, n in self.agents], prompt="choose"),
+            _("New assignee *"), "assignee",
+            Select([(n, str(i)) for i, n in self.agents], prompt=_("choose")),
         )
-        yield from self.field("Why", "comment", Input(placeholder="optional"))
+        yield from self.field(_("Why"), "comment", Input(placeholder=_("optional")))
 
 
 class QuoteForm(_ChangeForm):
@@ -262,11 +264,11 @@ class QuoteForm(_ChangeForm):
 
     def fields(self) -> ComposeResult:
         shown = f"{self.amount:.2f}" if self.amount is not None else ""
-        yield from self.field("Amount *", "amount", Input(shown, placeholder="380.00"))
+        yield from self.field(_("Amount *"), "amount", Input(shown, placeholder="380.00"))
         yield from self.field(
-            "Head office", "needs_hq", Checkbox("Priced by head office", self.needs_hq)
+            _("Head office"), "needs_hq", Checkbox(_("Priced by head office"), self.needs_hq)
         )
-        yield from self.field("Comment", "comment", Input(placeholder="optional"))
+        yield from self.field(_("Comment"), "comment", Input(placeholder=_("optional")))
 
 
 # -- the detail screen ------------------------------------------------------------------------
@@ -274,20 +276,42 @@ class QuoteForm(_ChangeForm):
 
 STEP_KEYS: dict[str, tuple[str, str]] = {
     # action: (key, footer label)
-    "survey": ("v", "Surveyed"),
-    "approve": ("a", "Approve"),
-    "reject": ("n", "Not approve"),
-    "reply": ("r", "Replied"),
-    "complete": ("c", "Completed"),
-    "reply_sales": ("s", "Sales replied"),
-    "deliver": ("d", "Delivered"),
-    "return": ("t", "Returned"),
-    "close": ("x", "Close"),
+    "survey": ("v", N_("Surveyed")),
+    "approve": ("a", N_("Approve")),
+    "reject": ("n", N_("Not approve")),
+    "reply": ("r", N_("Replied")),
+    "complete": ("c", N_("Completed")),
+    "reply_sales": ("s", N_("Sales replied")),
+    "deliver": ("d", N_("Delivered")),
+    "return": ("t", N_("Returned")),
+    "close": ("x", N_("Close")),
+}
+STEP_TIPS: dict[str, str] = {
+    "survey": N_("Status: surveyed"),
+    "approve": N_("Status: approve"),
+    "reject": N_("Status: not approve"),
+    "reply": N_("Status: replied"),
+    "complete": N_("Status: completed"),
+    "reply_sales": N_("Status: sales replied"),
+    "deliver": N_("Status: delivered"),
+    "return": N_("Status: returned"),
+    "close": N_("Status: close"),
 }
 
 
-def _when(desk: Any, at: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return desk.local(at).strftime(fmt) if at else "-"
+EVENT_WORDS = {
+    "create": N_("created"),
+    "reassign": N_("reassigned"),
+    "urgent": N_("marked urgent"),
+    "not_urgent": N_("no longer urgent"),
+    "quote": N_("quote saved"),
+    "quote_approve": N_("quote approved"),
+    "quote_confirm": N_("quote confirmed by the customer"),
+}
+
+
+def _when(desk: Any, at: datetime | None, style: str = "medium") -> str:
+    return format_datetime(desk.local(at), style) if at else "-"
 
 
 def render_fields(desk: Any, d: dict[str, Any]) -> Group:
@@ -297,21 +321,21 @@ def render_fields(desk: Any, d: dict[str, Any]) -> Group:
     reasons = workorders.load_policy(desk.settings).reason_codes
     code = d["reason_code"]
     product = " ".join(p for p in (d["product_type"], d["product_colour"]) if p) or "-"
-    stype = workorders.SERVICE_TYPE_LABELS.get(d["service_type"] or "", "-")
+    stype = _(workorders.SERVICE_TYPE_LABELS.get(d["service_type"] or "", "-"))
     due = Text(_when(desk, d["due_at"]))
     if late:
-        due.append(" ⚠ late", style="bold red")
+        due.append(" ⚠ " + _("late"), style="bold red")
     pairs: list[tuple[str, str | Text]] = [
-        ("Customer", f"{d['customer']} #{d['customer_id']}"),
-        ("Reporter", d["reporter"] or "-"),
-        ("Assignee", str(d["assignee"])),
-        ("Work center", d["work_center"] or "-"),
-        ("Start", _when(desk, d["requested_start"])),
-        ("Expected end", due),
-        ("Service", stype),
-        ("Sales order", d["sales_order_no"] or "-"),
-        ("Product", product),
-        ("Reason", f"{code} {reasons.get(code, '')}".strip() if code else "-"),
+        (_("Customer"), f"{d['customer']} #{d['customer_id']}"),
+        (_("Reporter"), d["reporter"] or "-"),
+        (_("Assignee"), str(d["assignee"])),
+        (_("Work center"), d["work_center"] or "-"),
+        (_("Start"), _when(desk, d["requested_start"])),
+        (_("Expected end"), due),
+        (_("Service"), stype),
+        (_("Sales order"), d["sales_order_no"] or "-"),
+        (_("Product"), product),
+        (_("Reason"), f"{code} {_(reasons.get(code, ''))}".strip() if code else "-"),
     ]
     grid = RichTable.grid(padding=(0, 1), expand=True)
     for ratio in (None, 1, None, 1):
@@ -322,34 +346,47 @@ def render_fields(desk: Any, d: dict[str, Any]) -> Group:
     for i in range(0, len(pairs), 2):
         (a, av), (b, bv) = pairs[i], pairs[i + 1]
         grid.add_row(a, av, b, bv)
-    full: list[tuple[str, str]] = [("Address", d["service_address"] or "-")]
-    created = f"{_when(desk, d['created_at'])} by {d['created_by'] or '-'}"
-    full.append(("Created", created + (f" on call #{d['call_id']}" if d["call_id"] else "")))
+    address = d["service_address"]
+    if not d.get("address_shown", True):  # outside the customer's own call: masked
+        from seat.privacy import mask_address
+
+        address = mask_address(address)
+    full: list[tuple[str, str]] = [(_("Address"), address or "-")]
+    created = _("{when} by {who}").format(
+        when=_when(desk, d["created_at"]), who=d["created_by"] or "-"
+    )
+    if d["call_id"]:
+        created += " " + _("on call #{id}").format(id=d["call_id"])
+    full.append((_("Created"), created))
     if d["quote_amount"] is not None:
         quote = f"{d['quote_amount']:.2f}"
         if d["quote_needs_hq"]:
-            quote += (
-                f" · HQ approved by {d['quote_approved_by']} {_when(desk, d['quote_approved_at'])}"
+            quote += " · " + (
+                _("HQ approved by {who} {when}").format(
+                    who=d["quote_approved_by"], when=_when(desk, d["quote_approved_at"])
+                )
                 if d["quote_approved_at"]
-                else " · head office: supervisor approval pending"
+                else _("head office: supervisor approval pending")
             )
-        quote += (
-            f" · customer confirmed {_when(desk, d['quote_confirmed_at'])}"
+        quote += " · " + (
+            _("customer confirmed {when}").format(when=_when(desk, d["quote_confirmed_at"]))
             if d["quote_confirmed_at"]
-            else " · customer has not confirmed"
+            else _("customer has not confirmed")
         )
-        full.append(("Quote", quote))
+        full.append((_("Quote"), quote))
     elif d["service_type"] == "paid":
-        full.append(("Quote", "none yet (o)"))
+        full.append((_("Quote"), _("none yet (o)")))
     if d["accepted_at"]:
-        full.append(("Accepted", f"{_when(desk, d['accepted_at'])}: {d['customer_acceptance']}"))
+        full.append(
+            (_("Accepted"), f"{_when(desk, d['accepted_at'])}: {d['customer_acceptance']}")
+        )
     if d["closed_at"]:
-        full.append(("Closed", _when(desk, d["closed_at"])))
+        full.append((_("Closed"), _when(desk, d["closed_at"])))
     t = Text()
     for i, (label, value) in enumerate(full):
         if i:
             t.append("\n")
-        t.append(f"{label:>12} ", style="dim")
+        t.append(" " * max(0, 12 - cell_len(label)) + label + " ", style="dim")
         t.append(value)
     return Group(grid, t)
 
@@ -359,17 +396,17 @@ def render_events(desk: Any, events: list[workorders.EventLine]) -> Text:
     for i, e in enumerate(events):
         if i:
             t.append("\n")
-        t.append(f"{_when(desk, e.at, '%m-%d %H:%M')} ", style="dim")
+        t.append(f"{_when(desk, e.at, 'short')} ", style="dim")
         t.append(f"{e.agent}:", style="bold")
         if e.from_status != e.to_status:
-            src = workorders.STATUS_LABELS.get(e.from_status or "", e.from_status or "")
-            dst = workorders.STATUS_LABELS.get(e.to_status, e.to_status)
+            src = workorders.status_label(e.from_status) if e.from_status else ""
+            dst = workorders.status_label(e.to_status)
             t.append(f" {src} → {dst}" if src else f" {dst}")
         else:
-            t.append(f" {e.action.replace('_', ' ')}")
+            t.append(f" {_(EVENT_WORDS.get(e.action, e.action.replace('_', ' ')))}")
         if e.comment:
             t.append(f" · {e.comment}", style="italic")
-    return t or Text("no history", style="dim")
+    return t or Text(_("no history"), style="dim")
 
 
 class WorkOrderScreen(Screen[None]):
@@ -378,18 +415,21 @@ class WorkOrderScreen(Screen[None]):
     BINDINGS = [
         *(
             Binding(key, f"step('{action}')", label,
-                    tooltip=f"Status: {label.lower()}", id=f"wo.{action}")
+                    tooltip=STEP_TIPS[action], id=f"wo.{action}")
             for action, (key, label) in STEP_KEYS.items()
         ),
-        Binding("g", "reassign", "Reassign", tooltip="Give the order to someone else",
+        Binding("g", "reassign", N_("Reassign"), tooltip=N_("Give the order to someone else"),
                 id="wo.reassign"),
-        Binding("u", "urgent", "Urgent", tooltip="Mark or unmark urgent", id="wo.urgent"),
-        Binding("o", "quote", "Quote", tooltip="Enter the paid service's quote", id="wo.quote"),
-        Binding("h", "approve_quote", "HQ approve",
-                tooltip="Supervisor: approve the head-office quote", id="wo.quote_approve"),
-        Binding("k", "confirm_quote", "Quote OK",
-                tooltip="The customer confirmed the quote", id="wo.quote_confirm"),
-        Binding("escape", "back", "Back", tooltip="Back to where you were", id="wo.back"),
+        Binding("u", "urgent", N_("Urgent"), tooltip=N_("Mark or unmark urgent"), id="wo.urgent"),
+        Binding("o", "quote", N_("Quote"),
+                tooltip=N_("Enter the paid service's quote"), id="wo.quote"),
+        Binding("h", "approve_quote", N_("HQ approve"),
+                tooltip=N_("Supervisor: approve the head-office quote"), id="wo.quote_approve"),
+        Binding("k", "confirm_quote", N_("Quote OK"),
+                tooltip=N_("The customer confirmed the quote"), id="wo.quote_confirm"),
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to where you were"), id="wo.back"),
+        Binding("ctrl+r", "reveal", N_("Reveal"), id="wo.reveal",
+                tooltip=N_("Show the masked service address (asks for a reason, logged)")),
     ]
 
     DEFAULT_CSS = """
@@ -411,15 +451,17 @@ class WorkOrderScreen(Screen[None]):
         self.work_order_id = work_order_id
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Work order #{self.work_order_id}: loading…", id="wo-head")
+        yield Static(
+            _("Work order #{id}: loading…").format(id=self.work_order_id), id="wo-head"
+        )
         with VerticalScroll(id="wo-body"):
             yield Static("", id="wo-next")
             yield Static("", id="wo-fields")
-            yield Label("Materials", classes="section")
+            yield Label(_("Materials"), classes="section")
             yield Static("", id="wo-lines")
-            yield Label("Long text", classes="section")
+            yield Label(_("Long text"), classes="section")
             yield Static("", id="wo-long")
-            yield Label("History", classes="section")
+            yield Label(_("History"), classes="section")
             yield Static("", id="wo-events")
         yield Footer(compact=True)  # up to seven keys at 80 columns
 
@@ -455,24 +497,25 @@ class WorkOrderScreen(Screen[None]):
     def watch_data(self, data: dict[str, Any] | None) -> None:
         head = self.query_one("#wo-head", Static)
         if not data:
-            head.update(f"Work order #{self.work_order_id} no longer exists.")
+            head.update(_("Work order #{id} no longer exists.").format(id=self.work_order_id))
             self.refresh_bindings()
             return
         desk = self.desk
         t = Text()
         if data["urgent"]:
-            t.append("‼ URGENT ", style="bold red")
+            t.append("‼ " + _("URGENT") + " ", style="bold red")
         t.append(f"#{data['id']} {data['short_text']}", style="bold")
         t.append("\n")
-        t.append(workorders.KIND_LABELS.get(data["kind"], data["kind"]))
+        t.append(workorders.kind_label(data["kind"]))
         t.append(" · ")
-        t.append(workorders.STATUS_LABELS.get(data["status"], data["status"]), style="bold")
+        t.append(workorders.status_label(data["status"]), style="bold")
         head.update(t)
+        data["address_shown"] = self._address_shown(data)
         self.query_one("#wo-fields", Static).update(render_fields(desk, data))
         lines = data["lines"]
         self.query_one("#wo-lines", Static).update(
             Text("\n".join(workorders.format_line(*ln) for ln in lines))
-            if lines else Text("none", style="dim")
+            if lines else Text(_("none"), style="dim")
         )
         self.query_one("#wo-long", Static).update(
             Text(data["long_text"]) if data["long_text"] else Text("-", style="dim")
@@ -490,10 +533,10 @@ class WorkOrderScreen(Screen[None]):
         waits = [s for s in steps if s.supervisor and not self._is_supervisor()]
         hints = []
         if waits:
-            hints.append("Waiting for a supervisor to approve or not.")
+            hints.append(_("Waiting for a supervisor to approve or not."))
         wo = _Shape(d)
         blocked = {workorders.quote_blocks(wo, s) for s in steps} - {None}
-        hints += sorted(b for b in blocked if b)
+        hints += sorted(_(b) for b in blocked if b)
         return escape(" ".join(hints))
 
     def _is_supervisor(self) -> bool:
@@ -508,6 +551,8 @@ class WorkOrderScreen(Screen[None]):
             return True
         if not d:
             return False
+        if action == "reveal":
+            return bool(d["service_address"]) and not self._address_shown(d)
         open_ = d["status"] != workorders.CLOSED
         if action == "step":
             step = workorders.find_step(d["kind"], d["status"], str(parameters[0]))
@@ -534,7 +579,9 @@ class WorkOrderScreen(Screen[None]):
             if result is None:
                 self.load()  # a refused change may mean the order moved: show it as it is
                 return
-            self.notify(f"Work order #{self.work_order_id}: {what}.")
+            self.notify(
+                _("Work order #{id}: {what}.").format(id=self.work_order_id, what=_(what))
+            )
             self.load()
 
         return done
@@ -563,8 +610,8 @@ class WorkOrderScreen(Screen[None]):
                 acceptance=form.value("acceptance") if needs else "",
             )
 
-        title = f"{step.label}: #{self.work_order_id} {d.get('short_text', '')}"[:70]
-        label = workorders.STATUS_LABELS[step.to_status]
+        title = f"{_(step.label)}: #{self.work_order_id} {d.get('short_text', '')}"[:70]
+        label = workorders.STATUS_LABELS[step.to_status]  # N_-marked: _after translates it
         self.app.push_screen(StepForm(title, apply, acceptance=needs), self._after(label))
 
     def action_reassign(self) -> None:
@@ -574,15 +621,15 @@ class WorkOrderScreen(Screen[None]):
         def apply(s: Any, form: FormScreen) -> Any:
             chosen = form.value("assignee")
             if not chosen:
-                raise ValidationError({"assignee": "Choose who takes the order."})
+                raise ValidationError({"assignee": _("Choose who takes the order.")})
             return workorders.reassign(
                 session=s, **self._common(), assignee_id=int(chosen),
                 comment=form.value("comment"),
             )
 
         self.app.push_screen(
-            ReassignForm(f"Reassign #{self.work_order_id}", apply, agents),
-            self._after("reassigned"),
+            ReassignForm(_("Reassign #{id}").format(id=self.work_order_id), apply, agents),
+            self._after(N_("reassigned")),
         )
 
     def action_urgent(self) -> None:
@@ -595,7 +642,7 @@ class WorkOrderScreen(Screen[None]):
             self.notify(_message(exc), severity="warning")
             self.load()
             return
-        self._after("marked urgent" if flag else "no longer urgent")(self.work_order_id)
+        self._after(N_("marked urgent") if flag else N_("no longer urgent"))(self.work_order_id)
 
     def action_quote(self) -> None:
         d = self.data or {}
@@ -611,9 +658,9 @@ class WorkOrderScreen(Screen[None]):
             )
 
         self.app.push_screen(
-            QuoteForm(f"Quote for #{self.work_order_id}", apply,
+            QuoteForm(_("Quote for #{id}").format(id=self.work_order_id), apply,
                       d.get("quote_amount"), bool(d.get("quote_needs_hq"))),
-            self._after("quote saved"),
+            self._after(N_("quote saved")),
         )
 
     def _quote_step(self, fn: Callable[..., Any], title: str, done: str) -> None:
@@ -624,12 +671,33 @@ class WorkOrderScreen(Screen[None]):
 
     def action_approve_quote(self) -> None:
         self._quote_step(workorders.approve_quote,
-                         f"Approve the HQ quote of #{self.work_order_id}", "quote approved")
+                         _("Approve the HQ quote of #{id}").format(id=self.work_order_id),
+                         N_("quote approved"))
 
     def action_confirm_quote(self) -> None:
         self._quote_step(workorders.confirm_quote,
-                         f"Customer confirmed the quote of #{self.work_order_id}",
-                         "quote confirmed by the customer")
+                         _("Customer confirmed the quote of #{id}").format(id=self.work_order_id),
+                         N_("quote confirmed by the customer"))
+
+    _address_revealed: bool = False  # with a reason, on this screen only
+
+    def _address_shown(self, data: dict[str, Any]) -> bool:
+        from seat.screens.reveal import in_call_with
+
+        return self._address_revealed or in_call_with(self.app, data["customer_id"])
+
+    def action_reveal(self) -> None:
+        from seat.screens.reveal import RevealScreen
+
+        if not self.data:
+            return
+
+        def done(log_id: int | None) -> None:
+            if log_id is not None:
+                self._address_revealed = True
+                self.data = self.data  # repaint unmasked
+
+        self.app.push_screen(RevealScreen(self.data["customer_id"], ("address",)), done)
 
     def action_back(self) -> None:
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None

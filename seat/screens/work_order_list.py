@@ -19,6 +19,7 @@ from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Select
 from seat import workorders
 from seat.customers import ValidationError
 from seat.desk import StorageError
+from seat.i18n import N_, _
 from seat.screens.form import FormScreen
 from seat.screens.work_order import WorkOrderScreen
 from seat.workorders import OrderPage, OrderQuery
@@ -51,17 +52,17 @@ class Filters:
         )
 
     def describe(self) -> str:
-        parts = [workorders.STATE_LABELS.get(self.state or "", "any state")]
-        parts.append(workorders.KIND_LABELS.get(self.kind or "", "both kinds"))
-        parts.append(self.assignee or "anyone")
+        parts = [_(workorders.STATE_LABELS.get(self.state or "", N_("any state")))]
+        parts.append(_(workorders.KIND_LABELS.get(self.kind or "", N_("both kinds"))))
+        parts.append(self.assignee or _("anyone"))
         if self.work_center:
             parts.append(self.work_center)
         if self.created_from or self.created_to:
             a = f"{self.created_from:%m-%d}" if self.created_from else "…"
             b = f"{self.created_to:%m-%d}" if self.created_to else "…"
-            parts.append(f"created {a}–{b}")
+            parts.append(_("created {a}–{b}").format(a=a, b=b))
         if self.urgent_only:
-            parts.append("urgent only")
+            parts.append(_("urgent only"))
         return " · ".join(parts)
 
 
@@ -73,7 +74,7 @@ def _cycle(values: tuple[Any, ...], current: Any) -> Any:
 class FilterForm(FormScreen):
     """Every filter at once: assignee, work center, created dates (state, kind, urgency)."""
 
-    TITLE_TEXT = "Filter work orders"
+    TITLE_TEXT = N_("Filter work orders")
 
     def __init__(self, current: Filters, agents: list[tuple[int, str]],
                  centers: tuple[str, ...]) -> None:
@@ -85,36 +86,38 @@ class FilterForm(FormScreen):
     def fields(self) -> ComposeResult:
         c = self.current
         yield from self.field(
-            "State", "state",
-            Select([(workorders.STATE_LABELS[s], s) for s in workorders.STATES],
-                   value=c.state or Select.NULL, prompt="any state"),
+            _("State"), "state",
+            Select([(_(workorders.STATE_LABELS[s]), s) for s in workorders.STATES],
+                   value=c.state or Select.NULL, prompt=_("any state")),
         )
         yield from self.field(
-            "Kind", "kind",
-            Select([(workorders.KIND_LABELS[k], k) for k in workorders.KINDS],
-                   value=c.kind or Select.NULL, prompt="both kinds"),
+            _("Kind"), "kind",
+            Select([(_(workorders.KIND_LABELS[k]), k) for k in workorders.KINDS],
+                   value=c.kind or Select.NULL, prompt=_("both kinds")),
         )
         yield from self.field(
-            "Assignee", "assignee",
+            _("Assignee"), "assignee",
             Select([(n, str(i)) for i, n in self.agents],
                    value=str(c.assignee_id) if c.assignee_id else Select.NULL,
-                   prompt="anyone"),
+                   prompt=_("anyone")),
         )
         centers = sorted({*self.centers, *([c.work_center] if c.work_center else [])})
         yield from self.field(
-            "Work center", "work_center",
+            _("Work center"), "work_center",
             Select([(w, w) for w in centers], value=c.work_center or Select.NULL,
-                   prompt="any"),
+                   prompt=_("any")),
         )
         yield from self.field(
-            "Created from (YYYY-MM-DD)", "created_from",
+            _("Created from (YYYY-MM-DD)"), "created_from",
             Input(f"{c.created_from:%Y-%m-%d}" if c.created_from else ""),
         )
         yield from self.field(
-            "Created to (YYYY-MM-DD, that day included)", "created_to",
+            _("Created to (YYYY-MM-DD, that day included)"), "created_to",
             Input(f"{c.created_to:%Y-%m-%d}" if c.created_to else ""),
         )
-        yield from self.field("Urgency", "urgent_only", Checkbox("Urgent only", c.urgent_only))
+        yield from self.field(
+            _("Urgency"), "urgent_only", Checkbox(_("Urgent only"), c.urgent_only)
+        )
 
     def submit(self) -> Filters:  # type: ignore[override]
         errors: dict[str, str] = {}
@@ -124,10 +127,10 @@ class FilterForm(FormScreen):
             try:
                 days[name] = date.fromisoformat(raw) if raw else None
             except ValueError:
-                errors[name] = "Not a date; use 2026-11-23."
+                errors[name] = _("Not a date; use 2026-11-23.")
         if not errors and days["created_from"] and days["created_to"]:
             if days["created_to"] < days["created_from"]:
-                errors["created_to"] = "The end is before the start."
+                errors["created_to"] = _("The end is before the start.")
         if errors:
             raise ValidationError(errors)
         assignee = self.value("assignee")
@@ -148,22 +151,25 @@ class WorkOrderListScreen(Screen[None]):
     """All work orders, filtered and paged; Enter opens one."""
 
     BINDINGS = [
-        Binding("s", "cycle_state", "State", tooltip="Open, in process, closed, any",
+        Binding("s", "cycle_state", N_("State"), tooltip=N_("Open, in process, closed, any"),
                 id="orders.state"),
-        Binding("k", "cycle_kind", "Kind", tooltip="Service request, delivery exception, both",
+        Binding("k", "cycle_kind", N_("Kind"),
+                tooltip=N_("Service request, delivery exception, both"),
                 id="orders.kind"),
-        Binding("m", "mine", "Mine", tooltip="Only mine / anyone's", id="orders.mine"),
-        Binding("u", "urgent", "Urgent", tooltip="Only urgent orders / all", id="orders.urgent"),
-        Binding("f", "filters", "Filters",
-                tooltip="Assignee, work center, created dates and the rest",
+        Binding("m", "mine", N_("Mine"), tooltip=N_("Only mine / anyone's"), id="orders.mine"),
+        Binding("u", "urgent", N_("Urgent"),
+                tooltip=N_("Only urgent orders / all"), id="orders.urgent"),
+        Binding("f", "filters", N_("Filters"),
+                tooltip=N_("Assignee, work center, created dates and the rest"),
                 id="orders.filters"),
-        Binding("left_square_bracket", "page(-1)", "Prev", tooltip="Previous page",
+        Binding("left_square_bracket", "page(-1)", N_("Prev"), tooltip=N_("Previous page"),
                 id="orders.prev"),
-        Binding("right_square_bracket", "page(1)", "Next", tooltip="Next page",
+        Binding("right_square_bracket", "page(1)", N_("Next"), tooltip=N_("Next page"),
                 id="orders.next"),
-        Binding("r", "reload", "Refresh", tooltip="Read the list again", id="orders.refresh",
+        Binding("r", "reload", N_("Refresh"),
+                tooltip=N_("Read the list again"), id="orders.refresh",
                 show=False),
-        Binding("escape", "back", "Back", tooltip="Back to the desk", id="orders.back"),
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to the desk"), id="orders.back"),
     ]
 
     DEFAULT_CSS = """
@@ -215,7 +221,7 @@ class WorkOrderListScreen(Screen[None]):
     def load(self) -> None:
         query = self.filters.query(self.desk.zone)
         page = self.page
-        self.app.call_from_thread(self._status, "reading…")
+        self.app.call_from_thread(self._status, _("reading…"))
         try:
             result = self.desk.run(
                 lambda s: workorders.list_orders(
@@ -243,9 +249,9 @@ class WorkOrderListScreen(Screen[None]):
         keep = table.cursor_row
         table.clear(columns=True)
         job = max(16, self.size.width - 64)
-        for label, width in (("#", 7), ("Status", 12), ("Job", job), ("Customer", 10),
-                             ("Assignee", 8), ("Expected end", 12)):
-            table.add_column(label, width=width, key=label)
+        for label, width in (("#", 7), (N_("Status"), 12), (N_("Job"), job),
+                             (N_("Customer"), 10), (N_("Assignee"), 8), (N_("Expected end"), 12)):
+            table.add_column(_(label), width=width, key=label)  # keys stay English
         for r in result.rows:
             late = r.late(now)
             num = Text(f"{'‼' if r.urgent else ' '}{r.id}", style="bold red" if r.urgent else "")
@@ -253,7 +259,7 @@ class WorkOrderListScreen(Screen[None]):
                        style="red" if late else "")
             table.add_row(
                 num,
-                Text(workorders.STATUS_LABELS.get(r.status, r.status), overflow="ellipsis",
+                Text(workorders.status_label(r.status), overflow="ellipsis",
                      no_wrap=True),
                 Text(r.short_text, overflow="ellipsis", no_wrap=True),
                 Text(r.customer, overflow="ellipsis", no_wrap=True),
@@ -264,15 +270,20 @@ class WorkOrderListScreen(Screen[None]):
         if result.rows:
             table.move_cursor(row=min(keep, len(result.rows) - 1))
         self.query_one("#orders-filters", Label).update(
-            Text(f"Orders · {self.filters.describe()}", no_wrap=True, overflow="ellipsis")
+            Text(_("Orders · {filters}").format(filters=self.filters.describe()), no_wrap=True,
+                 overflow="ellipsis")
         )
         first = (result.page - 1) * result.page_size + 1
         shown = (
-            f"{first}–{first + len(result.rows) - 1} of {result.total:,}"
-            if result.rows else "no orders match"
+            _("{first}–{last} of {total}").format(
+                first=first, last=first + len(result.rows) - 1, total=f"{result.total:,}")
+            if result.rows else _("no orders match")
         )
-        order = workorders.ORDER_LABELS[workorders.order_of(self.filters.query(desk.zone))]
-        self._status(f"{shown} · page {result.page}/{result.pages} · {order} · ‼ urgent ⚠ late")
+        order = _(workorders.ORDER_LABELS[workorders.order_of(self.filters.query(desk.zone))])
+        self._status(
+            _("{shown} · page {page}/{pages} · {order} · ‼ urgent ⚠ late").format(
+                shown=shown, page=result.page, pages=result.pages, order=order)
+        )
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -19,6 +19,7 @@ from seat import workorders, workplan
 from seat.customers import ValidationError
 from seat.desk import StorageError
 from seat.export import Table
+from seat.i18n import N_, _, format_date
 from seat.screens.form import FormScreen
 from seat.screens.work_order import WorkOrderScreen
 
@@ -33,7 +34,7 @@ class PlanChoice:
 
 
 class PlanForm(FormScreen):
-    TITLE_TEXT = "Work plan for"
+    TITLE_TEXT = N_("Work plan for")
 
     def __init__(self, current: PlanChoice, agents: list[tuple[str, str]],
                  centers: tuple[str, ...]) -> None:
@@ -44,23 +45,23 @@ class PlanForm(FormScreen):
 
     def fields(self) -> ComposeResult:
         c = self.current
-        yield from self.field("Day (YYYY-MM-DD) *", "day", Input(f"{c.day:%Y-%m-%d}"))
+        yield from self.field(_("Day (YYYY-MM-DD) *"), "day", Input(f"{c.day:%Y-%m-%d}"))
         yield from self.field(
-            "Technician", "login",
+            _("Technician"), "login",
             Select([(n, login) for login, n in self.agents], value=c.login or Select.NULL,
-                   prompt="every technician"),
+                   prompt=_("every technician")),
         )
         centers = sorted({*self.centers, *([c.work_center] if c.work_center else [])})
         yield from self.field(
-            "Work center", "work_center",
-            Select([(w, w) for w in centers], value=c.work_center or Select.NULL, prompt="any"),
+            _("Work center"), "work_center",
+            Select([(w, w) for w in centers], value=c.work_center or Select.NULL, prompt=_("any")),
         )
 
     def submit(self) -> PlanChoice:  # type: ignore[override]
         try:
             day = date.fromisoformat(self.value("day").strip())
         except ValueError:
-            raise ValidationError({"day": "Not a date; use 2026-11-23."}) from None
+            raise ValidationError({"day": _("Not a date; use 2026-11-23.")}) from None
         return PlanChoice(day, self.value("login") or None, self.value("work_center") or None)
 
 
@@ -68,18 +69,18 @@ class WorkPlanScreen(Screen[None]):
     """Open orders planned for the day (or overdue), urgent first; Enter opens one."""
 
     BINDINGS = [
-        Binding("left_square_bracket", "day(-1)", "Prev", tooltip="The day before",
+        Binding("left_square_bracket", "day(-1)", N_("Prev"), tooltip=N_("The day before"),
                 id="plan.prev"),
-        Binding("right_square_bracket", "day(1)", "Next", tooltip="The day after",
+        Binding("right_square_bracket", "day(1)", N_("Next"), tooltip=N_("The day after"),
                 id="plan.next"),
-        Binding("t", "today", "Today", tooltip="Back to today", id="plan.today"),
-        Binding("m", "mine", "Mine/all", tooltip="My plan / every technician's",
+        Binding("t", "today", N_("Today"), tooltip=N_("Back to today"), id="plan.today"),
+        Binding("m", "mine", N_("Mine/all"), tooltip=N_("My plan / every technician's"),
                 id="plan.mine"),
-        Binding("f", "choose", "Choose",
-                tooltip="Pick the day, the technician or the work center", id="plan.choose"),
-        Binding("r", "reload", "Refresh", tooltip="Read the plan again", id="plan.refresh",
+        Binding("f", "choose", N_("Choose"),
+                tooltip=N_("Pick the day, the technician or the work center"), id="plan.choose"),
+        Binding("r", "reload", N_("Refresh"), tooltip=N_("Read the plan again"), id="plan.refresh",
                 show=False),
-        Binding("escape", "back", "Back", tooltip="Back to the desk", id="plan.back"),
+        Binding("escape", "back", N_("Back"), tooltip=N_("Back to the desk"), id="plan.back"),
     ]
 
     DEFAULT_CSS = """
@@ -153,18 +154,19 @@ class WorkPlanScreen(Screen[None]):
         table.clear(columns=True)
         last = "Technician" if many else "Service address"
         job = max(14, self.size.width - 60)
-        for label, width in (("#", 7), ("Start", 5), ("End", 12), ("Customer", 10),
-                             ("Job", job), (last, 14)):
-            table.add_column("Address" if label == "Service address" else label, width=width,
-                             key=label)
+        for label, width in (("#", 7), (N_("Start"), 5), (N_("End"), 12), (N_("Customer"), 10),
+                             (N_("Job"), job), (last, 14)):
+            heading = _("Address") if label == "Service address" else _(label)
+            table.add_column(heading, width=width, key=label)  # keys stay English
         n = urgent = 0
+        late_suffix = _("{time} overdue").split("{time}")[-1]  # how seat.workplan marks it
         for t in tables:
             for row in t.rows:
                 n += 1
                 urgent += bool(row[h["Urgent"]])
                 end = str(row[h["Expected end"]])
-                overdue = end.endswith(" overdue")
-                end = f"⚠{end.removesuffix(' overdue')}" if overdue else f" {end}"
+                overdue = bool(late_suffix) and end.endswith(late_suffix)
+                end = f"⚠{end.removesuffix(late_suffix)}" if overdue else f" {end}"
                 job = str(row[h["Job"]]).rsplit(" (", 1)[0]  # the kind is in the detail
                 table.add_row(
                     Text(f"{row[h['Urgent']] or ' '}{row[h['No.']]}",
@@ -176,16 +178,18 @@ class WorkPlanScreen(Screen[None]):
                     Text(str(row[h[last]]), overflow="ellipsis", no_wrap=True),
                     key=str(row[h["No."]]),
                 )
-        who = (tables[0].meta["technician"] if c.login else "every technician")
+        who = (tables[0].meta["technician"] if c.login else _("every technician"))
         if c.work_center:
             who += f" · {c.work_center}"
         self.query_one("#plan-title", Label).update(
-            Text(f"工作计划表 · {c.day:%a %Y-%m-%d} · {who}", no_wrap=True, overflow="ellipsis")
+            Text(_("工作计划表 · {day} · {who}").format(day=format_date(c.day, "full"), who=who),
+                 no_wrap=True, overflow="ellipsis")
         )
-        more = " (first ones shown)" if n >= MAX_ROWS else ""
+        more = _(" (first ones shown)") if n >= MAX_ROWS else ""
         args = f"--date {c.day:%Y-%m-%d}" + (f" --assignee {c.login}" if c.login else "")
         self.query_one("#plan-status", Label).update(
-            Text(f"{n} orders{more}, {urgent} urgent · print: seat workplan {args}",
+            Text(_("{n} orders{more}, {urgent} urgent · print: seat workplan {args}").format(
+                    n=n, more=more, urgent=urgent, args=args),
                  no_wrap=True, overflow="ellipsis")
         )
 

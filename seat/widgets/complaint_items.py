@@ -8,7 +8,7 @@ from datetime import datetime
 from rich.text import Text
 
 from seat.complaints import ComplaintDeadlineItem
-from seat.sla import format_span
+from seat.i18n import N_, _, format_datetime, format_duration
 from seat.widgets.lines import two_lines
 
 LOOK: dict[str, tuple[str, str]] = {
@@ -16,7 +16,7 @@ LOOK: dict[str, tuple[str, str]] = {
     "amber": ("◔", "bold dark_orange"),  # at least 75 % of the budget used
     "ok": ("◷", "green"),
 }
-CLOCK_WORDS = {"first_reply": "reply", "solution": "solution", "callback": "callback"}
+CLOCK_WORDS = {"first_reply": N_("reply"), "solution": N_("solution"), "callback": N_("callback")}
 
 
 def complaint_prompt(item: ComplaintDeadlineItem, now: datetime, local: datetime) -> Text:
@@ -25,11 +25,15 @@ def complaint_prompt(item: ComplaintDeadlineItem, now: datetime, local: datetime
     `local` is the item's deadline in the desk's time zone.
     """
     symbol, style = LOOK.get(item.state, LOOK["ok"])
-    clock = CLOCK_WORDS.get(item.clock, item.clock)
-    span = format_span(item.left)
-    when = f"{clock} late {span}" if item.breached else f"{clock} {span} left"
+    clock = _(CLOCK_WORDS.get(item.clock, item.clock))
+    span = format_duration(item.left)
+    when = (
+        _("{clock} late {span}").format(clock=clock, span=span)
+        if item.breached
+        else _("{clock} {span} left").format(clock=clock, span=span)
+    )
     first = Text.assemble((f"{symbol} ", style), f"#{item.id} {item.customer_name}")
-    tail = " · paused" if item.paused else f" · {local:%m-%d %H:%M}"
+    tail = " · " + (_("paused") if item.paused else format_datetime(local, "short"))
     second = Text.assemble("  ", (when, style), (tail, "dim"))
     return two_lines(first, second)
 
@@ -37,4 +41,7 @@ def complaint_prompt(item: ComplaintDeadlineItem, now: datetime, local: datetime
 def complaints_header(items: Sequence[ComplaintDeadlineItem]) -> Text:
     """'Complaints 2 late · 1 near' for the sidebar's section title."""
     late = sum(1 for i in items if i.breached)
-    return Text(f"Complaints {late} late · {len(items) - late} near", style="bold")
+    return Text(
+        _("Complaints {late} late · {near} near").format(late=late, near=len(items) - late),
+        style="bold",
+    )

@@ -14,29 +14,11 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from seat.desk import SidebarView, StorageError
+from seat.i18n import _, format_date, format_datetime, format_time
 from seat.widgets.callback_items import WAITING_PREFIX, callback_options, parse_option_id
 from seat.widgets.complaint_items import complaint_prompt, complaints_header
 from seat.widgets.lines import two_lines
-from seat.work import CallbackItem, WorkOrderItem
-
-
-def _ago(delta_minutes: int) -> str:
-    m = abs(delta_minutes)
-    if m < 60:
-        return f"{m}m"
-    if m < 48 * 60:
-        return f"{m // 60}h{m % 60:02d}"
-    return f"{m // 1440}d"
-
-
-def callback_prompt(item: CallbackItem, now: datetime, local: datetime) -> Text:
-    overdue = item.overdue(now)
-    minutes = int((item.due_at - now).total_seconds() // 60)
-    symbol, style = ("⚠", "bold red") if overdue else ("◷", "yellow")
-    when = f"overdue {_ago(minutes)}" if overdue else f"due {local:%H:%M}"
-    first = Text.assemble((f"{symbol} ", style), item.customer_name)
-    second = Text.assemble("  ", (when, style), (f" · {item.kind.replace('_', ' ')}", "dim"))
-    return two_lines(first, second)
+from seat.work import WorkOrderItem
 
 
 def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Text:
@@ -48,8 +30,12 @@ def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Te
     else:
         symbol, style = "•", ""
     first = Text.assemble((f"{symbol} ", style), f"#{item.id} {item.short_text}")
-    tags = ["URGENT"] if item.urgent else []
-    tags.append(f"late {local:%m-%d}" if late else f"due {local:%m-%d %H:%M}")
+    tags = [_("URGENT")] if item.urgent else []
+    tags.append(
+        _("late {day}").format(day=format_date(local.date(), "short"))
+        if late
+        else _("due {when}").format(when=format_datetime(local, "short"))
+    )
     second = Text.assemble(
         "  ", (" · ".join(tags), style or "dim"), (f" · {item.customer_name}", "dim")
     )
@@ -84,7 +70,7 @@ class Sidebar(Vertical):
         data: SidebarView
 
     def compose(self) -> ComposeResult:
-        yield Label("My queue", classes="title", id="sidebar-title")
+        yield Label(_("My queue"), classes="title", id="sidebar-title")
         yield OptionList(id="sidebar-list")
         yield Label("", id="sidebar-status")
 
@@ -125,21 +111,30 @@ class Sidebar(Vertical):
         urgent = sum(1 for w in data.work_orders if w.urgent)
         items.append(
             Option(
-                Text(f"Orders {len(data.work_orders)} open · {urgent} urgent", style="bold"),
+                Text(
+                    _("Orders {open} open · {urgent} urgent").format(
+                        open=len(data.work_orders), urgent=urgent
+                    ),
+                    style="bold",
+                ),
                 disabled=True,
             )
         )
         for w in data.work_orders:
             items.append(Option(work_order_prompt(w, now, desk.local(w.due_at)), id=f"wo:{w.id}"))
         if not data.work_orders:
-            items.append(Option(Text("  none open", style="dim"), disabled=True))
+            items.append(Option(Text("  " + _("none open"), style="dim"), disabled=True))
         options.set_options(items)
         if keep:
             try:
                 options.highlighted = options.get_option_index(keep)
             except Exception:  # the item went away: keep no highlight
                 pass
-        self._status(f"{data.complaints_open} open complaint(s) · {desk.local(now):%H:%M}")
+        self._status(
+            _("{n} open complaint(s) · {time}").format(
+                n=data.complaints_open, time=format_time(desk.local(now))
+            )
+        )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -150,7 +145,10 @@ class Sidebar(Vertical):
             prefix, cb_id, customer_id = callback
             if prefix == WAITING_PREFIX:
                 self.notify(
-                    "The customer is inside their rest hours: wait for the window (or z snoozes).",
+                    _(
+                        "The customer is inside their rest hours: "
+                        "wait for the window (or z snoozes)."
+                    ),
                     severity="warning",
                 )
                 return

@@ -1,0 +1,312 @@
+"""The seat in Simplified Chinese: no English left on the main screens, and snapshots at 80x24.
+
+The scan reads every cell of the screen and fails on an ASCII word of three letters or more
+that is not a key name, a code or a value stored in the database: that is a string in the code
+that never went through `_()` (or a msgid the catalogue lacks).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import String, select
+from sqlmodel import AutoString, Session, SQLModel
+
+from seat import agents, complaints, i18n, sla, work, workorders
+from seat.config import DATA_DIR
+from seat.models import Customer
+from seat.workorders import LineIn
+from tests.conftest import NOW
+from tests.ui.helpers import freeze
+
+PENDING_WIDGETS: tuple[str, ...] = ()
+"""Widget classes not translated yet (other engineers' current work): their regions are left
+out of the scan. Empty now (the customer card was translated); add a class while its
+translation is pending, remove it when done."""
+
+PENDING_SIDEBAR_CALLBACKS = True
+"""The callback entries of the sidebar (seat/widgets/callback_items.py, and the callback
+screens of seat/screens/callbacks.py) are not translated yet: the scan runs with them left
+out. Set to False once that file is translated."""
+
+ALLOWED = {
+    # keys and key names shown in help lines and the footer
+    "ctrl", "esc", "tab", "Enter", "enter", "shift",
+    # codes and formats
+    "YYYY", "VIP", "SEAT", "LANG", "TZJL", "KCJS", "ZGPZ", "BPZ", "ZBHF", "HFYY", "DDKH", "THCS",
+    # the printable work plan command shown on the plan screen
+    "seat", "workplan", "date", "assignee", "SVG",
+}  # fmt: skip
+"""Words that are the same in every language."""
+
+CODE_COLUMNS = {
+    "status", "kind", "action", "channel", "tier", "role", "outcome", "need_category", "state",
+    "from_status", "to_status", "language", "gender", "service_type", "category", "cause",
+    "direction", "script_id", "clock", "stage_id", "reason_code",
+}  # fmt: skip
+"""Columns that hold codes: their values must be shown translated, so they are not data."""
+
+WORD = re.compile(r"[A-Za-z]{3,}")
+POLICY = sla.read_policy(DATA_DIR / "policy" / "complaints.toml", default_zone="Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    i18n.set_language("zh_CN")
+    yield
+    i18n.set_language("en")
+
+
+@pytest.fixture
+def no_callback_entries(monkeypatch):
+    if PENDING_SIDEBAR_CALLBACKS:
+        monkeypatch.setattr("seat.widgets.sidebar.callback_options", lambda *a, **k: [])
+
+
+@pytest.fixture
+def cases(engine, world) -> dict[str, int]:
+    """Wang Fang prefers Chinese; a complaint mid-way, a full work order with a history."""
+    with Session(engine, expire_on_commit=False) as s:
+        s.get(Customer, world["fang"]).language = "zh_CN"
+        boss = agents.ensure_agent(
+            session=s, name="zhao.lei", display_name="Zhao Lei", role="supervisor"
+        ).id
+        li = world["li"]
+        start = NOW - timedelta(hours=20)
+        c = work.create_complaint(
+            session=s, now=start, customer_id=world["fang"], owner_id=li,
+            what_happened="Sofa cover torn on delivery", customer_wants="A new cover",
+        )  # fmt: skip
+        common = dict(session=s, complaint_id=c.id, actor_id=li)
+        complaints.accept(
+            **common, now=start + timedelta(hours=1), department="Logistics",
+            category="delivery", policy=POLICY, reply_text="Logistics calls you tomorrow",
+        )  # fmt: skip
+        complaints.investigate(
+            **common, now=start + timedelta(hours=3), cause="delivery_damage",
+            responsible_person="Sun Hao", department="Logistics", policy=POLICY,
+            comment="Driver folded the sofa",
+        )  # fmt: skip
+        complaints.propose(**common, now=start + timedelta(hours=5),
+                           solution_options="Send a new cover\nRefund part")  # fmt: skip
+        complaints.send_back(
+            session=s, complaint_id=c.id, actor_id=boss, now=start + timedelta(hours=6),
+            comment="Add a cleaning visit",
+        )  # fmt: skip
+        wo = workorders.create_order(
+            session=s, now=NOW, customer_id=world["fang"], created_by_id=world["wang"],
+            kind="service_request", short_text="Washer leaks", reporter="Wang Fang",
+            assignee_id=li, due_at=NOW + timedelta(hours=6), urgent=True,
+            long_text="Water under the machine", service_type="paid", sales_order_no="SO-42",
+            requested_start=NOW + timedelta(hours=1), work_center="SH-REPAIR",
+            product_type="washer", product_colour="white", reason_code="Q01",
+            lines=[LineIn("door seal", 1)], quote_amount=380.0,
+        )  # fmt: skip
+        workorders.move(session=s, now=NOW + timedelta(minutes=5), work_order_id=wo.id,
+                        agent_id=li, action="survey", comment="Seal worn out")  # fmt: skip
+        s.commit()
+        return {"complaint": c.id, "order": wo.id}
+
+
+def _is_text(column) -> bool:
+    return isinstance(column.type, (String, AutoString))
+
+
+def data_words(engine, app) -> set[str]:
+    """Every word stored as data (names, texts typed by people), and the company's name."""
+    words = set(WORD.findall(app.desk.settings.company))
+    with Session(engine) as s:
+        for table in SQLModel.metadata.sorted_tables:
+            columns = [
+                c for c in table.columns
+                if _is_text(c) and c.name not in CODE_COLUMNS
+            ]  # fmt: skip
+            if not columns:
+                continue
+            for row in s.execute(select(*columns)):
+                for value in row:
+                    words.update(WORD.findall(value or ""))
+    for c in POLICY.categories:  # policy files (complaint categories): data, like names
+        words.update(WORD.findall(f"{c.label} {c.department or ''}"))
+    return words
+
+
+def screen_text(app) -> list[str]:
+    """The screen's lines, cell by cell, with the pending widgets blanked out."""
+    masks = [
+        w.region for screen in app.screen_stack for name in PENDING_WIDGETS
+        for w in screen.query(name) if w.display
+    ]  # fmt: skip
+    lines = []
+    for y, strip in enumerate(app.screen._compositor.render_strips()):
+        cuts = sorted((r.x, r.right) for r in masks if r.y <= y < r.bottom)
+        parts, x = [], 0
+        for a, b in cuts:
+            if a > x:
+                parts.append(strip.crop(x, a).text)
+            x = max(x, b)
+        parts.append(strip.crop(x, strip.cell_length).text)
+        lines.append(" ".join(parts))
+    return lines
+
+
+def stray_english(app, engine) -> list[str]:
+    allowed = ALLOWED | data_words(engine, app)
+    found = []
+    for line in screen_text(app):
+        for word in WORD.findall(line):
+            if word in allowed or any(a.startswith(word) for a in allowed):
+                continue  # data, or data cut to fit its column
+            found.append(f"{word!r} in {line.strip()!r}")
+    return found
+
+
+async def _call(pilot, stage: int) -> None:
+    await pilot.press("n")
+    await freeze(pilot)
+    if stage < 0:
+        return
+    await pilot.press(*"13800138000", "enter")
+    await freeze(pilot)
+    for step in range(stage):
+        if step == 1:  # need discovery: choose the category, say what is wrong
+            await pilot.press("enter", "down", "down", "enter", "tab", *"Washer leaks")
+        await pilot.press("f2")
+        await freeze(pilot)
+
+
+async def _push(pilot, make) -> None:
+    pilot.app.push_screen(make(pilot))
+    await freeze(pilot)
+
+
+def _complaint(pilot):
+    from seat.screens.complaint import ComplaintScreen
+
+    return ComplaintScreen(pilot.app._cases["complaint"])
+
+
+def _order(pilot):
+    from seat.screens.work_order import WorkOrderScreen
+
+    return WorkOrderScreen(pilot.app._cases["order"])
+
+
+async def _keys(pilot, *keys: str) -> None:
+    await pilot.press(*keys)
+    await freeze(pilot)
+
+
+SCREENS = {
+    "desk": lambda p: freeze(p),
+    "call number": lambda p: _call(p, -1),
+    "call greeting": lambda p: _call(p, 0),
+    "call discovery": lambda p: _call(p, 1),
+    "call resolution": lambda p: _call(p, 2),
+    "call closing": lambda p: _call(p, 3),
+    "call wrap-up": lambda p: _call(p, 4),
+    "callback form": lambda p: _call_then(p, "f5"),
+    "work order form": lambda p: _call_then(p, "f6"),
+    "complaint form": lambda p: _call_then(p, "f7"),
+    "new customer form": lambda p: _new_customer(p),
+    "complaint list": lambda p: _keys(p, "c"),
+    "complaint case": lambda p: _push(p, _complaint),
+    "complaint move form": lambda p: _complaint_then(p, "p"),
+    "complaint statistics": lambda p: _keys(p, "t"),
+    "work order list": lambda p: _keys(p, "w"),
+    "work order filters": lambda p: _keys(p, "w", "f"),
+    "work order detail": lambda p: _push(p, _order),
+    "work order step form": lambda p: _order_then(p, "a"),
+    "work plan": lambda p: _keys(p, "p"),
+    "command palette": lambda p: _keys(p, "ctrl+p"),
+}
+
+
+async def _call_then(pilot, key: str) -> None:
+    await _call(pilot, 0)
+    await _keys(pilot, key)
+
+
+async def _new_customer(pilot) -> None:
+    await pilot.press("n")
+    await freeze(pilot)
+    await _keys(pilot, *"13311112222", "enter")
+
+
+async def _complaint_then(pilot, key: str) -> None:
+    await _push(pilot, _complaint)
+    await _keys(pilot, key)
+
+
+async def _order_then(pilot, key: str) -> None:
+    await _push(pilot, _order)
+    await _keys(pilot, key)
+
+
+@pytest.mark.parametrize("where", list(SCREENS))
+async def test_no_english_left(make_seat, engine, cases, where, no_callback_entries):
+    app = make_seat(agent="zhao.lei") if where == "work order step form" else make_seat()
+    app._cases = cases
+    async with app.run_test(size=(80, 24)) as pilot:
+        await freeze(pilot)
+        await SCREENS[where](pilot)
+        found = stray_english(app, engine)
+        assert not found, "\n".join(found)
+
+
+async def test_the_scan_finds_an_unwrapped_string(make_seat, engine, cases, no_callback_entries):
+    """The check itself: an English label on a Chinese screen is reported."""
+    from textual.widgets import Label
+
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await freeze(pilot)
+        await app.screen.mount(Label("Press here to continue"))
+        await freeze(pilot)
+        found = stray_english(app, engine)
+        assert any("'Press'" in f for f in found) and any("'continue'" in f for f in found)
+
+
+async def test_footer_and_palette_are_translated(make_seat, world):
+    from textual.widgets import Footer
+
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await freeze(pilot)
+        keys = {k.key: k.description for k in app.screen.query_one(Footer).children}
+        assert keys["n"] == "接听" and keys["q"] == "退出" and keys["ctrl+p"] == "命令面板"
+        active = app.screen.active_bindings
+        assert active["f"].binding.tooltip == "按电话查找客户"
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "接听 (n / f2)" in titles and "退出" in titles and "主题" in titles
+    i18n.set_language("en")
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await freeze(pilot)
+        keys = {k.key: k.description for k in app.screen.query_one(Footer).children}
+        assert keys["n"] == "Take call"  # the same app class, back in English
+
+
+# -- snapshots (plain tests: snap_compare runs its own event loop) --------------------------------
+
+
+def test_desk_in_chinese(snap_compare, make_seat, cases):
+    assert snap_compare(make_seat(), terminal_size=(80, 24), run_before=freeze)
+
+
+def test_call_in_chinese(snap_compare, make_seat, cases):
+    async def run_before(pilot):
+        await freeze(pilot)
+        await _call(pilot, 0)  # greeting: the stage fits without scrolling (no timing)
+
+    assert snap_compare(make_seat(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_call_wrapup_in_chinese(snap_compare, make_seat, cases):
+    async def run_before(pilot):
+        await freeze(pilot)
+        await _call(pilot, 4)
+
+    assert snap_compare(make_seat(), terminal_size=(80, 24), run_before=run_before)
