@@ -26,8 +26,17 @@ from seat.i18n import LOCALE_DIR, po_files
 
 PACKAGE_DIR = Path(__file__).parent
 ROOT = PACKAGE_DIR.parent
-KEYWORDS = {k: DEFAULT_KEYWORDS[k] for k in ("_", "N_", "ngettext", "gettext")}
-"""What marks a message (the same as babel.cfg): _(), N_(), ngettext()."""
+KEYWORDS = {
+    **{k: DEFAULT_KEYWORDS[k] for k in ("_", "N_", "ngettext", "gettext", "pgettext")},
+    "NC_": DEFAULT_KEYWORDS["pgettext"],
+}
+"""What marks a message (the same as babel.cfg): _(), N_(), ngettext(), pgettext(), NC_()."""
+CONTEXT_SEP = "\x04"
+"""A message with a context is keyed "context\x04msgid", as gettext itself stores it."""
+
+
+def key_of(msgid: str, context: str | None) -> str:
+    return f"{context}{CONTEXT_SEP}{msgid}" if context else msgid
 
 
 @dataclass(frozen=True)
@@ -35,30 +44,36 @@ class Message:
     msgid: str
     plural: str | None = None
     locations: tuple[str, ...] = ()
+    context: str | None = None
 
 
 def extract(paths: Iterable[Path] | None = None) -> dict[str, Message]:
     """Every marked message in the given files (default: the whole seat package)."""
-    found: dict[str, tuple[str | None, list[str]]] = {}
+    found: dict[str, tuple[str, str | None, str | None, list[str]]] = {}
 
-    def add(filename: str, lineno: int, message: str | tuple[str, ...]) -> None:
+    def add(
+        filename: str, lineno: int, message: str | tuple[str, ...], context: str | None
+    ) -> None:
         msgid, plural = (message[0], message[1]) if isinstance(message, tuple) else (message, None)
         if not msgid:
             return
-        entry = found.setdefault(msgid, (plural, []))
-        entry[1].append(f"{filename}:{lineno}")
+        entry = found.setdefault(key_of(msgid, context), (msgid, plural, context, []))
+        entry[3].append(f"{filename}:{lineno}")
 
     if paths is None:
-        for filename, lineno, message, _c, _ctx in extract_from_dir(
+        for filename, lineno, message, _c, ctx in extract_from_dir(
             str(PACKAGE_DIR), method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
-            add(f"seat/{filename}", lineno, message)
+            add(f"seat/{filename}", lineno, message, ctx)
     else:
         for path in paths:
             rel = _rel(path)
-            for lineno, message, _c, _ctx in extract_from_file("python", path, keywords=KEYWORDS):
-                add(rel, lineno, message)
-    return {k: Message(k, p, tuple(locs)) for k, (p, locs) in found.items()}
+            for lineno, message, _c, ctx in extract_from_file("python", path, keywords=KEYWORDS):
+                add(rel, lineno, message, ctx)
+    return {
+        k: Message(msgid, plural, tuple(locs), ctx)
+        for k, (msgid, plural, ctx, locs) in found.items()
+    }
 
 
 def _rel(path: Path) -> str:
@@ -80,14 +95,18 @@ class Report:
     """In a part, with an empty or fuzzy translation."""
     obsolete: list[str] = field(default_factory=list)
     """In a part (or kept as #~), no longer in the code."""
+    conflicting: list[str] = field(default_factory=list)
+    """Translated differently in two parts (only the first would ever show): use one
+    translation, or give the places a context with pgettext()."""
 
     def __bool__(self) -> bool:
-        return bool(self.missing or self.untranslated or self.obsolete)
+        return bool(self.missing or self.untranslated or self.obsolete or self.conflicting)
 
     def lines(self) -> list[str]:
         out = [f"missing: {m!r}" for m in self.missing]
         out += [f"untranslated: {m!r}" for m in self.untranslated]
         out += [f"obsolete: {m!r}" for m in self.obsolete]
+        out += [f"conflicting: {m!r}" for m in self.conflicting]
         return out
 
 
@@ -100,16 +119,23 @@ def check(
     """What is wrong with the merged catalogue for these messages (empty report: complete)."""
     report = Report()
     known: dict[str, bool] = {}
+    first: dict[str, tuple[object, str]] = {}
     for path, cat in catalogues:
         for m in cat:
             if not m.id:
                 continue
-            msgid = m.id[0] if isinstance(m.id, tuple) else m.id
+            msgid = key_of(m.id[0] if isinstance(m.id, tuple) else m.id, m.context)
             strings = m.string if isinstance(m.string, tuple) else (m.string,)
             done = all(strings) and not m.fuzzy
             known[msgid] = known.get(msgid, False) or done
             if msgid not in messages:
                 report.obsolete.append(f"{msgid} ({path.name})")
+            if done:
+                seen = first.setdefault(msgid, (m.string, path.name))
+                if seen[0] != m.string:
+                    report.conflicting.append(
+                        f"{msgid}: {seen[0]!r} ({seen[1]}) vs {m.string!r} ({path.name})"
+                    )
         for m in cat.obsolete.values():
             report.obsolete.append(f"{m.id} ({path.name}, #~)")
     skip = set(ignore_missing)
@@ -128,7 +154,11 @@ def update(lang: str, part: str, paths: Sequence[Path]) -> list[str]:
     messages = extract(paths)
     everywhere = extract()
     existing = load(lang)
-    have = {(m.id[0] if isinstance(m.id, tuple) else m.id) for _p, c in existing for m in c}
+    have = {
+        key_of(m.id[0] if isinstance(m.id, tuple) else m.id, m.context)
+        for _p, c in existing
+        for m in c
+    }
     target = LOCALE_DIR / lang / "LC_MESSAGES" / part
     if target.exists():
         cat = read_po(target.open("rb"), locale=lang)
@@ -137,16 +167,16 @@ def update(lang: str, part: str, paths: Sequence[Path]) -> list[str]:
         cat = Catalog(locale=lang, project="seat", fuzzy=False)
     for m in list(cat):
         msgid = m.id[0] if isinstance(m.id, tuple) else m.id
-        if msgid and msgid not in everywhere:
-            cat.delete(m.id)
+        if msgid and key_of(msgid, m.context) not in everywhere:
+            cat.delete(m.id, context=m.context)
     cat.obsolete.clear()
     added = []
-    for msgid, msg in messages.items():
-        if msgid in have:
+    for msgkey, msg in messages.items():
+        if msgkey in have:
             continue
-        key: str | tuple[str, str] = (msgid, msg.plural) if msg.plural else msgid
-        cat.add(key, "" if not msg.plural else ("",))
-        added.append(msgid)
+        key: str | tuple[str, str] = (msg.msgid, msg.plural) if msg.plural else msg.msgid
+        cat.add(key, "" if not msg.plural else ("",), context=msg.context)
+        added.append(msgkey)
     with target.open("wb") as fh:
         write_po(fh, cat, width=0, no_location=True, omit_header=False)
     return added

@@ -10,13 +10,22 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from seat import agents, customers
+from seat import agents, customers, i18n
 from seat.clock import FixedClock
 from seat.config import Settings
 from seat.db import make_engine
 
 # 10:00 in Shanghai on a Monday.
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Every test starts in English whatever the developer's locale; tests that switch to
+    Chinese are put back."""
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 from seat import complaints, sla, supervisor
 from seat.customers import ValidationError
 from seat.desk import StorageError
-from seat.i18n import N_, _, format_datetime, format_duration
+from seat.i18n import N_, NC_, _, format_datetime, format_duration
 from seat.reports.callbacks import KIND_NAMES
 from seat.roles import PermissionDenied
 from seat.supervisor import Board, ComplaintRow
@@ -150,9 +150,11 @@ class WallboardScreen(Screen[None]):
         Binding("r", "reassign", N_("Reassign"),
                 tooltip=N_("Give the highlighted callback or work order to someone else"),
                 id="wallboard.reassign"),
-        Binding("left_square_bracket", "page(-1)", N_("Prev"), tooltip=N_("The previous page"),
+        Binding("left_square_bracket", "page(-1)", NC_("page", "Prev"),
+                tooltip=N_("The previous page"),
                 id="wallboard.prev"),
-        Binding("right_square_bracket", "page(1)", N_("Next"), tooltip=N_("The next page"),
+        Binding("right_square_bracket", "page(1)", NC_("page", "Next"),
+                tooltip=N_("The next page"),
                 id="wallboard.next"),
         Binding("f5", "reload", N_("Refresh"), tooltip=N_("Read the board again now"),
                 id="wallboard.refresh", show=False),

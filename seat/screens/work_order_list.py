@@ -19,7 +19,7 @@ from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Select
 from seat import workorders
 from seat.customers import ValidationError
 from seat.desk import StorageError
-from seat.i18n import N_, _
+from seat.i18n import N_, NC_, _
 from seat.screens.form import FormScreen
 from seat.screens.work_order import WorkOrderScreen
 from seat.workorders import OrderPage, OrderQuery
@@ -162,9 +162,9 @@ class WorkOrderListScreen(Screen[None]):
         Binding("f", "filters", N_("Filters"),
                 tooltip=N_("Assignee, work center, created dates and the rest"),
                 id="orders.filters"),
-        Binding("left_square_bracket", "page(-1)", N_("Prev"), tooltip=N_("Previous page"),
+        Binding("left_square_bracket", "page(-1)", NC_("page", "Prev"), tooltip=N_("Previous page"),
                 id="orders.prev"),
-        Binding("right_square_bracket", "page(1)", N_("Next"), tooltip=N_("Next page"),
+        Binding("right_square_bracket", "page(1)", NC_("page", "Next"), tooltip=N_("Next page"),
                 id="orders.next"),
         Binding("r", "reload", N_("Refresh"),
                 tooltip=N_("Read the list again"), id="orders.refresh",

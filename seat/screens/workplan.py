@@ -19,7 +19,7 @@ from seat import workorders, workplan
 from seat.customers import ValidationError
 from seat.desk import StorageError
 from seat.export import Table
-from seat.i18n import N_, _, format_date
+from seat.i18n import N_, NC_, _, format_date
 from seat.screens.form import FormScreen
 from seat.screens.work_order import WorkOrderScreen
 
@@ -69,9 +69,9 @@ class WorkPlanScreen(Screen[None]):
     """Open orders planned for the day (or overdue), urgent first; Enter opens one."""
 
     BINDINGS = [
-        Binding("left_square_bracket", "day(-1)", N_("Prev"), tooltip=N_("The day before"),
+        Binding("left_square_bracket", "day(-1)", NC_("day", "Prev"), tooltip=N_("The day before"),
                 id="plan.prev"),
-        Binding("right_square_bracket", "day(1)", N_("Next"), tooltip=N_("The day after"),
+        Binding("right_square_bracket", "day(1)", NC_("day", "Next"), tooltip=N_("The day after"),
                 id="plan.next"),
         Binding("t", "today", N_("Today"), tooltip=N_("Back to today"), id="plan.today"),
         Binding("m", "mine", N_("Mine/all"), tooltip=N_("My plan / every technician's"),
