@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -35,9 +35,11 @@ from seat import callbacks
 from seat.customers import ValidationError
 from seat.desk import StorageError
 from seat.export import Table
+from seat.i18n import N_, _, format_date, format_datetime, format_time, ngettext
 from seat.reports import callbacks as report
 from seat.roles import PermissionDenied
 from seat.screens.form import FormScreen
+from seat.screens.wallboard import fit
 
 PERIODS = (7, 30, 90)
 SHOWN = 500  # rows of the to-do list read; the export has them all
@@ -50,21 +52,26 @@ WIDTHS = {
     "Coverage %": 10, "On time": 7, "Overdue": 7, "Missed": 6, "Not yet due": 11,
     "Done %": 6, "Avg score": 9, "Scored": 6, "Average": 7,
 }  # fmt: skip
-TODO_HEADERS = ("#", "State", "Customer", "Due", "Owner", "Tries", "Kind")
+TODO_HEADERS = (
+    "#", N_("State"), N_("Customer"), N_("Due"), N_("Owner"), N_("Tries"), N_("Kind"),
+)  # fmt: skip
+"""English, the keys of WIDTHS; shown with `_()`."""
 TABS = (
-    ("coverage", "Coverage"),
-    ("todo", "To do"),
-    ("kind", "By kind"),
-    ("agent", "By agent"),
-    ("scores", "Scores"),
+    ("coverage", N_("Coverage"), N_("Show Coverage")),
+    ("todo", N_("To do"), N_("Show To do")),
+    ("kind", N_("By kind"), N_("Show By kind")),
+    ("agent", N_("By agent"), N_("Show By agent")),
+    ("scores", N_("Scores"), N_("Show Scores")),
 )
+"""(id, title, key tooltip), N_-marked."""
 HIDDEN = ("Customer #", "Callback #")  # in the export; on screen the row itself is enough
 STATES = {
-    "overdue": ("⚠ overdue", "bold red"),
-    "due": ("◷ due", "yellow"),
-    "waiting": ("☾ opens {opens}", "dim"),
-    callbacks.MISSED: ("✗ missed", "magenta"),
+    "overdue": (N_("⚠ overdue"), "bold red"),
+    "due": (N_("◷ due"), "yellow"),
+    "waiting": (N_("☾ opens {opens}"), "dim"),
+    callbacks.MISSED: (N_("✗ missed"), "magenta"),
 }
+"""N_-marked: translated (and `{opens}` filled in) where shown."""
 
 
 def _agent(screen: Screen):  # noqa: ANN202 - the signed-in AgentInfo
@@ -79,11 +86,13 @@ def describe(screen: Screen, callback_id: int) -> str:
     except StorageError:
         cb = None
     if cb is None:
-        return f"Callback #{callback_id}"
-    kind = cb.kind.replace("_", " ")
-    return (
-        f"#{cb.id} {cb.customer_name} · {kind} · due {desk.local(cb.due_at):%m-%d %H:%M}"
-        f" · {cb.owner}"
+        return _("Callback #{id}").format(id=callback_id)
+    return _("#{id} {customer} · {kind} · due {due} · {owner}").format(
+        id=cb.id,
+        customer=cb.customer_name,
+        kind=callbacks.kind_label(cb.kind),
+        due=format_datetime(desk.local(cb.due_at)),
+        owner=cb.owner,
     )
 
 
@@ -94,7 +103,7 @@ def _refusal(exc: PermissionDenied) -> ValidationError:
 class SnoozeForm(FormScreen):
     """Move a callback to a new due time; the reason is recorded on its history."""
 
-    TITLE_TEXT = "Snooze a callback"
+    TITLE_TEXT = N_("Snooze a callback")
 
     def __init__(self, callback_id: int) -> None:
         super().__init__()
@@ -103,10 +112,12 @@ class SnoozeForm(FormScreen):
     def fields(self) -> ComposeResult:
         yield Static(describe(self, self.callback_id), id="snooze-what")
         yield from self.field(
-            "New due time (2026-11-24 10:30, 15:00 or +2h) *", "until", Input(placeholder="+1d")
+            _("New due time (2026-11-24 10:30, 15:00 or +2h) *"),
+            "until",
+            Input(placeholder="+1d"),
         )
-        hint = "e.g. the customer asked for Friday afternoon"
-        yield from self.field("Reason *", "reason", Input(placeholder=hint, max_length=500))
+        hint = _("e.g. the customer asked for Friday afternoon")
+        yield from self.field(_("Reason *"), "reason", Input(placeholder=hint, max_length=500))
 
     def submit(self) -> int:
         desk = self.app.desk  # type: ignore[attr-defined]
@@ -141,7 +152,7 @@ class SnoozeForm(FormScreen):
 class ReassignForm(FormScreen):
     """A supervisor gives a callback to another agent."""
 
-    TITLE_TEXT = "Reassign a callback"
+    TITLE_TEXT = N_("Reassign a callback")
 
     def __init__(self, callback_id: int, agents: list[tuple[int, str]]) -> None:
         super().__init__()
@@ -151,9 +162,11 @@ class ReassignForm(FormScreen):
     def fields(self) -> ComposeResult:
         yield Static(describe(self, self.callback_id), id="reassign-what")
         yield from self.field(
-            "New owner *", "owner", Select([(name, str(i)) for i, name in self.agents])
+            _("New owner *"),
+            "owner",
+            Select([(name, str(i)) for i, name in self.agents], prompt=_("Select")),
         )
-        yield from self.field("Comment", "comment", Input(max_length=2000))
+        yield from self.field(_("Comment"), "comment", Input(max_length=2000))
 
     def submit(self) -> int:
         desk = self.app.desk  # type: ignore[attr-defined]
@@ -180,37 +193,67 @@ def _cell(value: object, desk) -> object:  # noqa: ANN001
     if value is None:
         return "-"
     if isinstance(value, datetime):
-        return f"{desk.local(value):%m-%d %H:%M}"
+        return format_datetime(desk.local(value))
     if isinstance(value, float):
         return f"{value:g}"
-    if isinstance(value, str):
-        # Plain text measured by cells: a Text renderable is measured differently while its
-        # tab is hidden, which made column widths depend on timing.
-        return value if cell_len(value) <= 24 else set_cell_size(value, 23) + "…"
     return value
+
+
+def _fit(cell: object, width: int) -> object:
+    """A cell cut to its column's width by cells, at a whole character (CJK counts double).
+    Plain strings stay plain strings: a Text renderable is measured differently while its
+    tab is hidden."""
+    if isinstance(cell, str):
+        text = Text(cell)
+        return fit(text, width).plain if text.cell_len > width else cell
+    return fit(cell, width)
 
 
 class CallbacksScreen(Screen[None]):
     """Coverage and the callbacks still to do, for a period ending today."""
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", tooltip="Back to the desk", id="cbv.back"),
-        Binding("r", "reload", "Refresh", tooltip="Reload the tables", id="cbv.refresh"),
-        Binding("[", "shift(-1)", "Earlier", tooltip="The period before", id="cbv.earlier"),
-        Binding("]", "shift(1)", "Later", tooltip="The period after", id="cbv.later"),
-        Binding("p", "length", "Period", tooltip="7, 30 or 90 days", id="cbv.period"),
-        Binding("z", "snooze", "Snooze", tooltip="Move it, with a reason", id="cbv.snooze"),
-        Binding("a", "reassign", "Reassign", tooltip="Give it to another agent", id="cbv.reassign"),
-        Binding("g", "schedule", "Schedule", tooltip="Run the callback rules now", id="cbv.sched"),
-        Binding("pagedown,n", "page(1)", "Next", tooltip="The next 50 rows", id="cbv.next",
-                priority=True),
-        Binding("pageup,b", "page(-1)", "Prev", tooltip="The previous 50 rows", id="cbv.prev",
-                priority=True),
+        Binding(
+            "escape", "app.pop_screen", N_("Back"), tooltip=N_("Back to the desk"), id="cbv.back"
+        ),
+        Binding("r", "reload", N_("Refresh"), tooltip=N_("Reload the tables"), id="cbv.refresh"),
+        Binding("[", "shift(-1)", N_("Earlier"), tooltip=N_("The period before"), id="cbv.earlier"),
+        Binding("]", "shift(1)", N_("Later"), tooltip=N_("The period after"), id="cbv.later"),
+        Binding("p", "length", N_("Period"), tooltip=N_("7, 30 or 90 days"), id="cbv.period"),
+        Binding("z", "snooze", N_("Snooze"), tooltip=N_("Move it, with a reason"), id="cbv.snooze"),
+        Binding(
+            "a",
+            "reassign",
+            N_("Reassign"),
+            tooltip=N_("Give it to another agent"),
+            id="cbv.reassign",
+        ),
+        Binding(
+            "g",
+            "schedule",
+            N_("Schedule"),
+            tooltip=N_("Run the callback rules now"),
+            id="cbv.sched",
+        ),
+        Binding(
+            "pagedown,n",
+            "page(1)",
+            N_("Next"),
+            tooltip=N_("The next 50 rows"),
+            id="cbv.next",
+            priority=True,
+        ),
+        Binding(
+            "pageup,b",
+            "page(-1)",
+            N_("Prev"),
+            tooltip=N_("The previous 50 rows"),
+            id="cbv.prev",
+            priority=True,
+        ),
         *(
-            Binding(
-                str(i), f"tab('{tab}')", title, show=False, tooltip=f"Show {title}", id=f"cbv.{tab}"
-            )
-            for i, (tab, title) in enumerate(TABS, start=1)
+            Binding(str(i), f"tab('{tab}')", title, show=False, tooltip=tip, id=f"cbv.{tab}")
+            for i, (tab, title, tip) in enumerate(TABS, start=1)
         ),
     ]
 
@@ -236,13 +279,13 @@ class CallbacksScreen(Screen[None]):
         todo_total: int
 
     def compose(self) -> ComposeResult:
-        yield Label("Callbacks", id="cbv-head")
+        yield Label(_("Callbacks"), id="cbv-head")
         with TabbedContent(id="cbv-tabs"):
-            for i, (tab, title) in enumerate(TABS, start=1):
-                with TabPane(f"{i} {title}", id=f"tab-{tab}"):
+            for i, (tab, title, _tip) in enumerate(TABS, start=1):
+                with TabPane(f"{i} {_(title)}", id=f"tab-{tab}"):
                     if tab == "coverage":
                         yield DataTable(id="cbv-coverage", cursor_type="row", zebra_stripes=True)
-                        yield Label("Members without a done callback", classes="cbv-note")
+                        yield Label(_("Members without a done callback"), classes="cbv-note")
                         yield DataTable(id="cbv-without", cursor_type="row", zebra_stripes=True)
                     else:
                         yield DataTable(id=f"cbv-{tab}", cursor_type="row", zebra_stripes=True)
@@ -287,8 +330,13 @@ class CallbacksScreen(Screen[None]):
 
     def action_reload(self) -> None:
         first, last = self._period()
+        head = ngettext(
+            "Callbacks · {first} → {last} ({n} day) · loading…",
+            "Callbacks · {first} → {last} ({n} days) · loading…",
+            self.days,
+        )
         self.query_one("#cbv-head", Label).update(
-            f"Callbacks · {first:%Y-%m-%d} → {last:%Y-%m-%d} ({self.days} days) · loading…"
+            head.format(first=format_date(first), last=format_date(last), n=self.days)
         )
         self.load(first, last)
 
@@ -328,10 +376,16 @@ class CallbacksScreen(Screen[None]):
         total = coverage.rows[-1]
         first, last = self._period()
         share = "-" if total[4] is None else f"{total[4]:g} %"
+        head = _("Callbacks · {first} → {last} ({n} d) · coverage {share} · {open} not done")
         self.query_one("#cbv-head", Label).update(
             Text(
-                f"Callbacks · {first:%m-%d} → {last:%m-%d} ({self.days} d) · coverage {share}"
-                f" · {total[3]} not done",
+                head.format(
+                    first=format_date(first, "short"),
+                    last=format_date(last, "short"),
+                    n=self.days,
+                    share=share,
+                    open=total[3],
+                ),
                 no_wrap=True,
                 overflow="ellipsis",
             )
@@ -347,18 +401,20 @@ class CallbacksScreen(Screen[None]):
         rows: list[tuple[object, ...]] = []
         for item in event.todo:
             label, style = STATES[item.state]
-            opens = f"{desk.local(item.opens_at):%H:%M}" if item.opens_at else ""
+            opens = format_time(desk.local(item.opens_at)) if item.opens_at else ""
             rows.append((
                 item.id,
-                Text(label.format(opens=opens), style=style),
+                Text(_(label).format(opens=opens), style=style),
                 Text(item.customer_name, no_wrap=True, overflow="ellipsis"),
-                f"{desk.local(item.due_at):%m-%d %H:%M}",
+                format_datetime(desk.local(item.due_at)),
                 Text(item.owner, no_wrap=True, overflow="ellipsis"),
                 item.attempts,
-                item.kind.replace("_", " "),
+                callbacks.kind_label(item.kind),
             ))  # fmt: skip
         self._rows["#cbv-todo"] = (
-            rows, [f"cb:{item.id}" for item in event.todo], event.todo_total - len(rows)
+            rows,
+            [f"cb:{item.id}" for item in event.todo],
+            event.todo_total - len(rows),
         )
         self._columns("#cbv-todo", TODO_HEADERS)
         for selector in self._rows:
@@ -369,19 +425,23 @@ class CallbacksScreen(Screen[None]):
         desk = self.app.desk  # type: ignore[attr-defined]
         shown = [i for i, h in enumerate(table.headers) if h not in HIDDEN]
         self._columns(selector, [table.headers[i] for i in shown])
+        labelled = table.shown_rows  # "total", tiers and kinds in the current language
         keys = [
             f"cb:{row[key_column]}" if key_column is not None and row[key_column] is not None
             else None
             for row in table.rows
         ]  # fmt: skip
-        rows = [tuple(_cell(row[i], desk) for i in shown) for row in table.rows]
+        rows = [tuple(_cell(row[i], desk) for i in shown) for row in labelled]
         self._rows[selector] = (rows, keys, 0)
 
     def _columns(self, selector: str, headers: Sequence[str]) -> None:
+        """Columns of fixed widths (cells), keyed by their English headers, shown translated."""
         grid = self.query_one(selector, DataTable)
         grid.clear(columns=True)
         for header in headers:
-            grid.add_column(header, width=WIDTHS.get(header, max(len(header), 3)))
+            shown = _(header)  # a translated header may be wider: its column grows to fit it
+            width = max(WIDTHS.get(header, max(len(header), 3)), cell_len(shown))
+            grid.add_column(shown, width=width)
 
     def _show(self, selector: str, *, keep_cursor: bool = False) -> None:
         """Mount one page of a table's rows (never all of them)."""
@@ -392,11 +452,12 @@ class CallbacksScreen(Screen[None]):
         keep = grid.cursor_row if keep_cursor else 0
         grid.clear()
         start = page * PAGE
+        widths = [c.width for c in grid.ordered_columns]
         for cells, key in zip(rows[start : start + PAGE], keys[start : start + PAGE], strict=True):
-            grid.add_row(*cells, key=key)
+            grid.add_row(*(_fit(c, w) for c, w in zip(cells, widths, strict=True)), key=key)
         if beyond > 0 and page == pages - 1:
-            more = Text(f"{beyond} more: seat report callbacks", style="dim")
-            grid.add_row("…", more, *[""] * (len(grid.columns) - 2))
+            more = Text(_("{n} more: seat report callbacks").format(n=beyond), style="dim")
+            grid.add_row("…", _fit(more, widths[1]), *[""] * (len(grid.columns) - 2))
         if grid.row_count:
             grid.move_cursor(row=min(keep, grid.row_count - 1))
 
@@ -417,9 +478,8 @@ class CallbacksScreen(Screen[None]):
             rows = self._rows[selector][0]
             if len(rows) > PAGE:
                 start = self._pages.get(selector, 0) * PAGE
-                note = (
-                    f"rows {start + 1}–{min(start + PAGE, len(rows))} of {len(rows)}"
-                    " · n/PgDn next · b/PgUp previous"
+                note = _("rows {first}–{last} of {total} · n/PgDn next · b/PgUp previous").format(
+                    first=start + 1, last=min(start + PAGE, len(rows)), total=len(rows)
                 )
         self.query_one("#cbv-page", Label).update(note)
 
@@ -455,7 +515,7 @@ class CallbacksScreen(Screen[None]):
         cb_id = self._highlighted()
         if cb_id is None:
             self.notify(
-                "Highlight a callback first: the To do tab or the members without one.",
+                _("Highlight a callback first: the To do tab or the members without one."),
                 severity="warning",
             )
         return cb_id
@@ -463,7 +523,7 @@ class CallbacksScreen(Screen[None]):
     def action_snooze(self) -> None:
         cb_id = self._need_row()
         if cb_id is not None:
-            self.app.push_screen(SnoozeForm(cb_id), self._changed("snoozed"))
+            self.app.push_screen(SnoozeForm(cb_id), self._changed(N_("Callback #{id} snoozed.")))
 
     def action_reassign(self) -> None:
         cb_id = self._need_row()
@@ -474,12 +534,16 @@ class CallbacksScreen(Screen[None]):
         except StorageError as exc:
             self.notify(str(exc), severity="error")
             return
-        self.app.push_screen(ReassignForm(cb_id, agents), self._changed("reassigned"))
+        self.app.push_screen(
+            ReassignForm(cb_id, agents), self._changed(N_("Callback #{id} reassigned."))
+        )
 
-    def _changed(self, what: str):  # noqa: ANN202
+    def _changed(self, message: str):  # noqa: ANN202
+        """After a form: `message` (N_-marked, with `{id}`) and a reload."""
+
         def done(result: int | None) -> None:
             if result is not None:
-                self.notify(f"Callback #{result} {what}.")
+                self.notify(_(message).format(id=result))
                 self.action_reload()
 
         return done

@@ -8,31 +8,33 @@ and never wrapped, and every state carries a symbol as well as a colour.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual.screen import Screen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from seat.callbacks import CallableItem, WaitingItem
+from seat.callbacks import CallableItem, WaitingItem, kind_label
+from seat.i18n import N_, _, format_duration, format_time
 from seat.widgets.lines import two_lines
 
 CALLABLE_PREFIX = "cb"  # Enter starts the callback (the sidebar's CallbackChosen)
 WAITING_PREFIX = "cbw"  # inside rest hours: not to be dialled; can still be snoozed
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+"""Monday first (date.weekday()), as strftime's %a in English; translated where shown."""
 
 
 def _ago(minutes: int) -> str:
+    """45m, 5h20, 3d (English); 45分, 5时20分, 3天 (Chinese): days without the hours."""
     m = abs(minutes)
-    if m < 60:
-        return f"{m}m"
     if m < 48 * 60:
-        return f"{m // 60}h{m % 60:02d}"
-    return f"{m // 1440}d"
+        return format_duration(timedelta(minutes=m))
+    return _("{n}d").format(n=m // 1440)
 
 
 def _kind(kind: str) -> str:
-    return kind.replace("_", " ")
+    return kind_label(kind)
 
 
 def callable_prompt(item: CallableItem, now: datetime, local_due: datetime) -> Text:
@@ -40,7 +42,11 @@ def callable_prompt(item: CallableItem, now: datetime, local_due: datetime) -> T
     overdue = item.overdue(now)
     symbol, style = ("⚠", "bold red") if overdue else ("◷", "yellow")
     minutes = int((item.due_at - now).total_seconds() // 60)
-    when = f"overdue {_ago(minutes)}" if overdue else f"due {local_due:%H:%M}"
+    when = (
+        _("overdue {span}").format(span=_ago(minutes))
+        if overdue
+        else _("due {time}").format(time=format_time(local_due))
+    )
     first = Text.assemble((f"{symbol} ", style), item.customer_name)
     second = Text.assemble("  ", (when, style), (f" · {_kind(item.kind)}", "dim"))
     return two_lines(first, second)
@@ -49,21 +55,25 @@ def callable_prompt(item: CallableItem, now: datetime, local_due: datetime) -> T
 def waiting_prompt(item: WaitingItem, now: datetime, local_opens: datetime) -> Text:
     """☾ the customer (dim) and when their window opens, in the desk's local time."""
     today = now.astimezone(local_opens.tzinfo).date()
-    day = "" if local_opens.date() == today else f"{local_opens:%a} "
-    first = Text.assemble(("☾ ", "dim"), (item.customer_name, "dim"))
-    second = Text.assemble(
-        "  ", (f"opens {day}{local_opens:%H:%M}", "dim"), (f" · {_kind(item.kind)}", "dim")
+    time = format_time(local_opens)
+    opens = (
+        _("opens {time}").format(time=time)
+        if local_opens.date() == today
+        else _("opens {day} {time}").format(day=_(WEEKDAYS[local_opens.weekday()]), time=time)
     )
+    first = Text.assemble(("☾ ", "dim"), (item.customer_name, "dim"))
+    second = Text.assemble("  ", (opens, "dim"), (f" · {_kind(item.kind)}", "dim"))
     return two_lines(first, second)
 
 
 def callable_header(ready: Sequence[CallableItem], now: datetime) -> Text:
     late = sum(1 for c in ready if c.overdue(now))
-    return Text(f"Call now {late} late · {len(ready) - late} due", style="bold")
+    head = _("Call now {late} late · {due} due").format(late=late, due=len(ready) - late)
+    return Text(head, style="bold")
 
 
 def waiting_header(waiting: Sequence[WaitingItem]) -> Text:
-    return Text(f"Waiting for window {len(waiting)}", style="bold")
+    return Text(_("Waiting for window {n}").format(n=len(waiting)), style="bold")
 
 
 def option_id(prefix: str, callback_id: int, customer_id: int) -> str:
@@ -111,7 +121,7 @@ def callback_options(
             )
         )
     if not ready:
-        items.append(Option(Text("  nothing to call now", style="dim"), disabled=True))
+        items.append(Option(Text("  " + _("nothing to call now"), style="dim"), disabled=True))
     if waiting:
         items.append(Option(waiting_header(waiting), disabled=True))
         for w in waiting:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from seat.models import Callback
+from seat import i18n
+from seat.models import Agent, Callback, Customer
 from tests.conftest import NOW
 from tests.ui.helpers import freeze
 
@@ -74,3 +75,53 @@ def test_snooze_form(snap_compare, desk_app):
 
 def test_sidebar_callable_and_waiting(snap_compare, desk_app, resting_customer):
     assert snap_compare(desk_app, terminal_size=(80, 24), run_before=freeze)
+
+
+# -- in Chinese ---------------------------------------------------------------------------------
+
+CJK_NAMES = {
+    "agents": {"li.na": "欧阳文娟娟娟娟娟", "wang.wei": "李娜"},
+    "customers": {"Wang Fang": "王芳", "Tom Baker": "司马相如相如相如"},
+}
+"""Chinese names, two of them wider than their columns (cut at a whole character)."""
+
+
+@pytest.fixture
+def chinese():
+    i18n.set_language("zh_CN")
+    yield
+    i18n.set_language("en")
+
+
+@pytest.fixture
+def cjk_world(engine, world, resting_customer) -> None:
+    """The same callbacks, the people named in Chinese, and a complaint follow-up for later."""
+    with Session(engine) as s:
+        for agent in s.exec(select(Agent)):
+            agent.display_name = CJK_NAMES["agents"].get(agent.name, agent.display_name)
+        for customer in s.exec(select(Customer)):
+            customer.name = CJK_NAMES["customers"].get(customer.name, customer.name)
+        s.add(
+            Callback(
+                customer_id=world["tom"],
+                owner_id=world["li"],
+                kind="complaint_follow_up",
+                reason="Complaint closed",
+                due_at=NOW + timedelta(hours=3),
+                created_at=NOW - timedelta(days=1),
+            )
+        )
+        s.commit()
+
+
+def test_coverage_view_to_do_in_chinese(snap_compare, make_seat, cjk_world, chinese):
+    """Headers, states, kinds and dates in Chinese; names cut by cells at 80x24."""
+
+    async def run_before(pilot):
+        await freeze(pilot)
+        await pilot.press("b")
+        await freeze(pilot)
+        await pilot.press("2")
+        await freeze(pilot)
+
+    assert snap_compare(make_seat(), terminal_size=(80, 24), run_before=run_before)

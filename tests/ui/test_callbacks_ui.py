@@ -10,9 +10,9 @@ import pytest
 from rich.cells import cell_len
 from sqlmodel import Session, select
 
-from seat import agents
+from seat import agents, i18n
 from seat.callbacks import CallbackPolicy, sidebar_callbacks, worklist
-from seat.models import Call, Callback, CallbackEvent, Complaint, PhoneNumber
+from seat.models import Call, Callback, CallbackEvent, Complaint, Customer, PhoneNumber
 from seat.screens.call import CallScreen
 from seat.screens.callbacks import CallbacksScreen, ReassignForm, SnoozeForm
 from seat.screens.desk import DeskScreen
@@ -27,6 +27,7 @@ from seat.widgets.lines import WIDTH
 from tests.conftest import NOW
 from tests.ui.helpers import settle
 from tests.ui.test_call_flow import choose
+from tests.ui.test_wallboard import misaligned
 
 POLICY = CallbackPolicy()
 
@@ -331,3 +332,70 @@ def test_callback_options_ids(split):
     assert headers == ["Call now 1 late · 1 due", "Waiting for window 1"]
     assert [parse_option_id(i) for i in ids] == [("cb", 1, 1), ("cb", 2, 2), ("cbw", 3, 3)]
     assert parse_option_id("wo:3") is None and parse_option_id(None) is None
+
+
+# -- in Chinese --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chinese():
+    i18n.set_language("zh_CN")
+    yield
+    i18n.set_language("en")
+
+
+def test_prompts_in_chinese(split, chinese):
+    ready, waiting = split
+    local = lambda d: d.astimezone(ZoneInfo("Asia/Shanghai"))  # noqa: E731
+    overdue, due = (callable_prompt(c, NOW, local(c.due_at)) for c in ready)
+    assert "逾期 3时00分" in overdue.plain and "投诉回访" not in overdue.plain
+    assert "12:00 到期" in due.plain
+    [tom] = waiting
+    tomorrow = waiting_prompt(tom, NOW, local(tom.opens_at + timedelta(days=1)))
+    assert "周二 17:00 起 · 投诉回访" in tomorrow.plain and "投诉回访" in tomorrow.plain
+    options = callback_options(ready, waiting, now=NOW, local=local)
+    headers = [str(o.prompt) for o in options if o is not None and o.disabled]
+    assert headers == ["立即拨打 1 逾期 · 1 到期", "等待可联系时段 1"]
+    for prompt in (overdue, due, tomorrow):
+        assert all(cell_len(line.plain) <= WIDTH for line in prompt.split("\n"))
+
+
+async def test_coverage_view_aligns_in_chinese(make_seat, engine, world, chinese):
+    """Every tab's table at 80x24: translated headers and labels, wide names cut whole."""
+    with Session(engine) as s:
+        s.get(Customer, world["fang"]).name = "王芳芳芳芳芳芳芳芳"  # wider than its column
+        s.add(
+            Callback(
+                customer_id=world["tom"],
+                owner_id=world["li"],
+                kind="complaint_follow_up",
+                reason="Dryer",
+                due_at=NOW + timedelta(hours=3),
+                created_at=NOW - timedelta(days=1),
+            )
+        )
+        s.commit()
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        view = app.screen
+        head = str(view.query_one("#cbv-head").render())
+        assert "覆盖率 0 %" in head and "1 未完成" in head
+        # (the By kind table is wider than 80 columns and scrolls sideways, as in English)
+        for key, tables in (("1", ("coverage", "without")), ("2", ("todo",))):
+            await pilot.press(key)
+            await settle(pilot)
+            for name in tables:
+                table = view.query_one(f"#cbv-{name}")
+                assert table.row_count >= 1 and not misaligned(table), misaligned(table)
+        todo = view.query_one("#cbv-todo")
+        cells = [str(c) for i in range(todo.row_count) for c in todo.get_row_at(i)]
+        assert "投诉回访" in cells and "王芳芳芳芳…" in cells
+        assert not any("_" in c or "overdue" in c or "due" == c[-3:] for c in cells)
+        await pilot.press("z")
+        await settle(pilot)
+        assert isinstance(app.screen, SnoozeForm)
+        what = str(app.screen.query_one("#snooze-what").render())
+        assert "满意度回访" in what and "11-23 07:00 到期" in what
