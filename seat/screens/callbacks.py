@@ -39,7 +39,7 @@ from seat.i18n import N_, _, format_date, format_datetime, format_time, ngettext
 from seat.reports import callbacks as report
 from seat.roles import PermissionDenied
 from seat.screens.form import FormScreen
-from seat.screens.wallboard import fit
+from seat.widgets.lines import fit
 
 PERIODS = (7, 30, 90)
 SHOWN = 500  # rows of the to-do list read; the export has them all

@@ -29,6 +29,7 @@ from seat.i18n import N_, NC_, _, format_datetime, format_duration
 from seat.reports.callbacks import KIND_NAMES
 from seat.roles import PermissionDenied
 from seat.supervisor import Board, ComplaintRow
+from seat.widgets.lines import fit
 
 TABS = (
     ("agents", N_("Agents")),
@@ -88,22 +89,6 @@ STEP_WORDS = {
 
 def _cut(text: str, style: str = "") -> Text:
     return Text(text, style=style, no_wrap=True, overflow="ellipsis")
-
-
-def fit(cell: Any, width: int) -> Any:
-    """A text cell cut to `width` cells at a whole character, '…' right after it (Rich's own
-    cut leaves a gap where a wide character did not fit). Other cells as they are."""
-    if not isinstance(cell, Text) or cell.cell_len <= width or width < 2:
-        return cell
-    keep, used = 0, 0
-    for char in cell.plain:
-        used += cell_len(char)
-        if used > width - 1:
-            break
-        keep += 1
-    out = cell[:keep]
-    out.append("…")
-    return out
 
 
 def time_left(row: ComplaintRow) -> Text:

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.cells import cell_len
 from rich.text import Text
 
 WIDTH = 26
 """The sidebar is 32 wide; its list leaves 26 cells of text (CJK counts double)."""
 
 
+def fit(cell: Any, width: int) -> Any:
+    """A text cell cut to `width` cells at a whole character, '…' right after it (Rich's own
+    cut pads with a space where a wide character did not fit: "投 …"). Other cells as they
+    are."""
+    if not isinstance(cell, Text) or cell.cell_len <= width or width < 2:
+        return cell
+    keep, used = 0, 0
+    for char in cell.plain:
+        used += cell_len(char)
+        if used > width - 1:
+            break
+        keep += 1
+    out = cell[:keep]
+    out.append("…")
+    return out
+
+
 def two_lines(first: Text, second: Text) -> Text:
-    for line in (first, second):
-        line.truncate(WIDTH, overflow="ellipsis")
-    return Text("\n").join([first, second])
+    return Text("\n").join([fit(first, WIDTH), fit(second, WIDTH)])

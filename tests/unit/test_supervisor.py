@@ -338,7 +338,7 @@ def test_fit_cuts_whole_characters(text, width, shown):
     from rich.cells import cell_len
     from rich.text import Text
 
-    from seat.screens.wallboard import fit
+    from seat.widgets.lines import fit
 
     cell = fit(Text(text, style="bold"), width)
     assert cell.plain == shown and cell_len(cell.plain) <= width and cell.style == "bold"
