@@ -127,6 +127,21 @@ def plan_rows(
     return [PlanRow(*r) for r in session.execute(stmt).all()]
 
 
+def customers_of(*, session: Session, work_order_ids: list[int]) -> dict[int, int]:
+    """The customer of each work order, by order id.
+
+    The plan's tables stay as printed (`seat workplan` is for the technicians going out);
+    a screen uses this to mask each service address unless it may show that customer's.
+    """
+    out: dict[int, int] = {}
+    for chunk in (work_order_ids[i : i + 500] for i in range(0, len(work_order_ids), 500)):
+        rows = session.execute(
+            select(WorkOrder.id, WorkOrder.customer_id).where(WorkOrder.id.in_(chunk))
+        ).all()
+        out.update({wo_id: customer_id for wo_id, customer_id in rows})
+    return out
+
+
 def _materials(session: Session, ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):

@@ -332,7 +332,9 @@ class ComplaintScreen(Screen[None]):
         spec = complaints.MOVES[move]
         if spec.supervisor:
             try:
-                require_supervisor(self.app.agent, spec.label)  # type: ignore[attr-defined]
+                require_supervisor(
+                    self.app.agent, complaints.move_label(move)  # type: ignore[attr-defined]
+                )
             except PermissionDenied as exc:
                 self.notify(str(exc), title=_("Supervisor only"), severity="error")
                 return

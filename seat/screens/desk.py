@@ -15,9 +15,12 @@ from seat import labels
 from seat.desk import RecentCall, StorageError
 from seat.i18n import N_, _, format_datetime
 from seat.labels import label
-from seat.screens.call import CallScreen
-from seat.screens.details import FindCustomerScreen, WorkOrderScreen
+from seat.privacy import mask_phone
+from seat.widgets.lines import fit
 from seat.widgets.sidebar import Sidebar
+
+# The call, customer and work-order screens are imported where first used: they are most of
+# the desk's import time, and the desk shows before any of them is needed.
 
 KEYS = (
     ("n", N_("take a call"), "f", N_("find a customer")),
@@ -47,9 +50,22 @@ def welcome() -> Text:
 
 def _cut(text: str, width: int) -> Text:
     """At most `width` cells (CJK counts double), never half a character."""
-    cell = Text(text, no_wrap=True)
-    cell.truncate(width, overflow="ellipsis")
-    return cell
+    return fit(Text(text, no_wrap=True), width)
+
+
+def masked_caller(e164: str | None, region: str, width: int) -> str:
+    """An unregistered caller's number, masked ("138****1234") and fitted to `width` cells.
+
+    The shown ends matter more than the count of stars: a run of stars is shortened to three,
+    then the digits after the country code go ("+44***0958"); the last digits always stay.
+    """
+    masked = mask_phone(e164, region)
+    head, stars, tail = masked.partition("*")
+    if cell_len(masked) <= width or not stars:
+        return masked if cell_len(masked) <= width else "…" + masked[len(masked) - width + 1 :]
+    tail = tail.lstrip("*")
+    head = head[: max(0, width - 3 - len(tail))].rstrip()
+    return (head + "***" + tail)[-width:]
 
 
 class DeskScreen(Screen[None]):
@@ -194,7 +210,7 @@ class DeskScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in rows:
-            who = r.customer or desk.display_phone(r.from_number) or "-"
+            who = r.customer or masked_caller(r.from_number, desk.settings.region, 10) or "-"
             table.add_row(
                 format_datetime(desk.local(r.started_at), "short"),
                 _cut(who, 10),
@@ -206,6 +222,8 @@ class DeskScreen(Screen[None]):
 
     def take_call(self, e164: str) -> None:
         """An incoming call from the phone system: the caller's card, ready for the script."""
+        from seat.screens.call import CallScreen
+
         desk = self.app.desk  # type: ignore[attr-defined]
         try:
             _e164, hit = desk.lookup(e164)
@@ -233,6 +251,8 @@ class DeskScreen(Screen[None]):
                 severity="error",
             )
             return
+        from seat.screens.call import CallScreen
+
         state = desk.new_call(agent_id=self.app.agent.id)  # type: ignore[attr-defined]
         self.app.push_screen(CallScreen(state), self._call_ended)
 
@@ -240,6 +260,8 @@ class DeskScreen(Screen[None]):
         self.action_refresh()
 
     def action_find(self) -> None:
+        from seat.screens.details import FindCustomerScreen
+
         self.app.push_screen(FindCustomerScreen())
 
     def action_complaints(self) -> None:
@@ -318,9 +340,13 @@ class DeskScreen(Screen[None]):
         self.app.push_screen(ComplaintScreen(event.complaint_id), self._call_ended)
 
     def on_sidebar_work_order_chosen(self, event: Sidebar.WorkOrderChosen) -> None:
+        from seat.screens.work_order import WorkOrderScreen
+
         self.app.push_screen(WorkOrderScreen(event.work_order_id))
 
     def on_sidebar_callback_chosen(self, event: Sidebar.CallbackChosen) -> None:
+        from seat.screens.call import CallScreen
+
         desk = self.app.desk  # type: ignore[attr-defined]
         try:
             cb = desk.callback(event.callback_id)

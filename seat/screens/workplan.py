@@ -20,6 +20,7 @@ from seat.customers import ValidationError
 from seat.desk import StorageError
 from seat.export import Table
 from seat.i18n import N_, NC_, _, format_date
+from seat.privacy import mask_address
 from seat.screens.form import FormScreen
 from seat.screens.work_order import WorkOrderScreen
 
@@ -80,6 +81,9 @@ class WorkPlanScreen(Screen[None]):
                 tooltip=N_("Pick the day, the technician or the work center"), id="plan.choose"),
         Binding("r", "reload", N_("Refresh"), tooltip=N_("Read the plan again"), id="plan.refresh",
                 show=False),
+        Binding("ctrl+r", "reveal", N_("Reveal"), id="plan.reveal",
+                tooltip=N_("Show the highlighted order's service address (asks for a reason, "
+                           "logged)")),
         Binding("escape", "back", N_("Back"), tooltip=N_("Back to the desk"), id="plan.back"),
     ]
 
@@ -93,13 +97,21 @@ class WorkPlanScreen(Screen[None]):
     choice: reactive[PlanChoice | None] = reactive(None, init=False)
     """The day and whose plan is shown."""
 
+    revealed: reactive[frozenset[int]] = reactive(frozenset(), init=False)
+    """Customers whose service address was revealed (with a reason) on this screen."""
+
     @dataclass
     class Loaded(Message):
         tables: list[Table]
+        customers: dict[int, int]
+        """The customer of each order, by order id."""
 
     def __init__(self, choice: PlanChoice | None = None) -> None:
         super().__init__()
         self._initial = choice
+        self._tables: list[Table] = []
+        self._customers: dict[int, int] = {}
+        self._addresses: dict[str, str] = {}  # row key -> the address as stored
 
     def compose(self) -> ComposeResult:
         yield Label("", id="plan-title")
@@ -129,29 +141,54 @@ class WorkPlanScreen(Screen[None]):
         if c is None:
             return
         desk = self.desk
-        try:
-            result = desk.run(
-                lambda s: workplan.tables(
-                    session=s, day=c.day, assignee=c.login, work_center=c.work_center,
-                    settings=desk.settings, limit=MAX_ROWS,
-                )
+        def go(s: Any) -> tuple[list[Table], dict[int, int]]:
+            tables = workplan.tables(
+                session=s, day=c.day, assignee=c.login, work_center=c.work_center,
+                settings=desk.settings, limit=MAX_ROWS,
             )
+            no = workplan.HEADERS.index("No.")
+            ids = [int(row[no]) for t in tables for row in t.rows]  # type: ignore[call-overload]
+            return tables, workplan.customers_of(session=s, work_order_ids=ids)
+
+        try:
+            tables, customers = desk.run(go)
         except (StorageError, LookupError) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        self.post_message(self.Loaded(result))
+        self.post_message(self.Loaded(tables, customers))
 
     def on_work_plan_screen_loaded(self, event: Loaded) -> None:
         event.stop()
+        self._customers = event.customers
         self.show(event.tables)
+
+    def watch_revealed(self) -> None:
+        if self.choice is not None:
+            self.show(self._tables)
+
+    def _address_shown(self, customer_id: int | None) -> bool:
+        """Plain on the current call's customer, or once revealed here; masked otherwise."""
+        from seat.screens.reveal import in_call_with
+
+        return customer_id in self.revealed or in_call_with(self.app, customer_id)
+
+    def _highlighted(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key, _column = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return key.value
 
     def show(self, tables: list[Table]) -> None:
         c = self.choice
         assert c is not None
+        self._tables = tables
         h = {name: i for i, name in enumerate(workplan.HEADERS)}
         many = len(tables) > 1 or c.login is None
         table = self.query_one(DataTable)
+        was = self._highlighted()
         table.clear(columns=True)
+        self._addresses = {}
         last = "Technician" if many else "Service address"
         job = max(14, self.size.width - 60)
         for label, width in (("#", 7), (N_("Start"), 5), (N_("End"), 12), (N_("Customer"), 10),
@@ -168,6 +205,12 @@ class WorkPlanScreen(Screen[None]):
                 overdue = bool(late_suffix) and end.endswith(late_suffix)
                 end = f"⚠{end.removesuffix(late_suffix)}" if overdue else f" {end}"
                 job = str(row[h["Job"]]).rsplit(" (", 1)[0]  # the kind is in the detail
+                key = str(row[h["No."]])
+                last_cell = str(row[h[last]])
+                if not many:  # the service address: masked unless this customer's may show
+                    self._addresses[key] = last_cell
+                    if not self._address_shown(self._customers.get(int(key))):
+                        last_cell = mask_address(last_cell)
                 table.add_row(
                     Text(f"{row[h['Urgent']] or ' '}{row[h['No.']]}",
                          style="bold red" if row[h["Urgent"]] else ""),
@@ -175,9 +218,11 @@ class WorkPlanScreen(Screen[None]):
                     Text(end, style="red" if overdue else ""),
                     Text(str(row[h["Customer"]]), overflow="ellipsis", no_wrap=True),
                     Text(job, overflow="ellipsis", no_wrap=True),
-                    Text(str(row[h[last]]), overflow="ellipsis", no_wrap=True),
-                    key=str(row[h["No."]]),
+                    Text(last_cell, overflow="ellipsis", no_wrap=True),
+                    key=key,
                 )
+        if was is not None and was in table.rows:
+            table.move_cursor(row=table.get_row_index(was), animate=False)
         who = (tables[0].meta["technician"] if c.login else _("every technician"))
         if c.work_center:
             who += f" · {c.work_center}"
@@ -192,6 +237,7 @@ class WorkPlanScreen(Screen[None]):
                     n=n, more=more, urgent=urgent, args=args),
                  no_wrap=True, overflow="ellipsis")
         )
+        self.refresh_bindings()
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -220,6 +266,33 @@ class WorkPlanScreen(Screen[None]):
                 self.choice = result
 
         self.app.push_screen(PlanForm(self.choice, agents, centers), chosen)  # type: ignore[arg-type]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Reveal is offered only on a highlighted row whose service address is masked."""
+        if action != "reveal":
+            return True
+        key = self._highlighted() if self.is_mounted else None
+        if key is None or not self._addresses.get(key):
+            return False
+        return not self._address_shown(self._customers.get(int(key)))
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()
+
+    def action_reveal(self) -> None:
+        from seat.screens.reveal import RevealScreen
+
+        key = self._highlighted()
+        customer_id = self._customers.get(int(key)) if key else None
+        if customer_id is None:
+            return
+
+        def done(log_id: int | None) -> None:
+            if log_id is not None:
+                self.revealed = self.revealed | {customer_id}
+
+        self.app.push_screen(RevealScreen(customer_id, ("address",)), done)
 
     def action_reload(self) -> None:
         self.load()

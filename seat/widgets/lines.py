@@ -15,16 +15,18 @@ def fit(cell: Any, width: int) -> Any:
     """A text cell cut to `width` cells at a whole character, '…' right after it (Rich's own
     cut pads with a space where a wide character did not fit: "投 …"). Other cells as they
     are."""
-    if not isinstance(cell, Text) or cell.cell_len <= width or width < 2:
+    if not isinstance(cell, Text) or cell.cell_len <= width:
         return cell
+    room = width - 1 if width >= 2 else max(width, 0)  # no room for '…' below 2 cells
     keep, used = 0, 0
     for char in cell.plain:
         used += cell_len(char)
-        if used > width - 1:
+        if used > room:
             break
         keep += 1
     out = cell[:keep]
-    out.append("…")
+    if width >= 2:
+        out.append("…")
     return out
 
 

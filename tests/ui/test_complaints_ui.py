@@ -417,3 +417,40 @@ async def test_statistics_screen_shows_the_report(make_seat, engine, world, sett
         await pilot.press("enter")
         await settle(pilot)
         assert "not a date" in str(screen.query_one("#st-error").render())
+
+
+@pytest.mark.parametrize(
+    ("lang", "refusal"),
+    [
+        ("en", "Only a supervisor can approve a solution; ask your shift lead."),
+        ("zh_CN", "只有主管才能批准方案，请联系值班长。"),
+    ],
+)
+async def test_agent_refused_approval_in_a_whole_sentence(make_seat, engine, world, lang,
+                                                          refusal):
+    from seat import i18n
+
+    cid = _breached(engine, world)
+    with Session(engine) as s:
+        complaints.accept(session=s, complaint_id=cid, actor_id=world["li"], now=NOW,
+                          department="Service", reply_text="We are on it")
+        complaints.investigate(session=s, complaint_id=cid, actor_id=world["li"], now=NOW,
+                               cause="installation_error", responsible_person="Zhou Qiang",
+                               department="Service")
+        complaints.propose(session=s, complaint_id=cid, actor_id=world["li"], now=NOW,
+                           solution_options="A new cover")
+        s.commit()
+    i18n.set_language(lang)
+    try:
+        app = make_seat()
+        async with app.run_test(size=(100, 34)) as pilot:
+            await settle(pilot)
+            app.push_screen(ComplaintScreen(cid))
+            await settle(pilot)
+            await pilot.press("a")
+            await settle(pilot)
+            assert isinstance(app.screen, ComplaintScreen)
+            assert refusal in notes(app)
+            assert complaint(engine, cid).status == "proposed"
+    finally:
+        i18n.set_language("en")

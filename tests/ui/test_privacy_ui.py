@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 from sqlmodel import Session, select
 
@@ -194,3 +195,107 @@ async def test_work_order_address_revealed_with_a_reason(make_seat, engine, worl
     assert [(a.agent_id, a.customer_id, a.what) for a in logs] == [
         (world["li"], world["min"], "address")
     ]
+
+
+def _cells(table, key: str) -> list[str]:
+    return [str(c) for c in table.get_row(key)]
+
+
+async def test_work_plan_address_masked_and_revealed_on_the_highlighted_row(
+    make_seat, engine, world
+):
+    from datetime import timedelta
+
+    from seat.models import WorkOrder
+    from seat.screens.workplan import WorkPlanScreen
+    from tests.conftest import NOW
+
+    with Session(engine) as s:
+        orders = [
+            WorkOrder(
+                kind="service_request", short_text=text, customer_id=world[who],
+                assignee_id=world["li"], urgent=urgent, due_at=NOW + timedelta(hours=3),
+                created_at=NOW, service_address=address,
+            )
+            for text, who, urgent, address in (
+                ("Oven door", "min", True, "上海市徐汇区漕溪北路 1 号 3 室"),
+                ("Fridge hums", "fang", False, "上海市黄浦区南京东路 8 号"),
+            )
+        ]  # fmt: skip
+        s.add_all(orders)
+        s.commit()
+        first, second = (str(o.id) for o in orders)
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        plan = app.screen
+        assert isinstance(plan, WorkPlanScreen)
+        table = plan.query_one("#plan")
+        keys = [k.value for k in table.rows]
+        assert keys[0] == first and second in keys  # urgent first; the world's orders too
+        assert _cells(table, first)[-1] == "上海市徐汇区****"
+        assert _cells(table, second)[-1] == "上海市黄浦区****"
+        assert plan.check_action("reveal", ()) is True  # the footer offers ctrl+r
+        await pilot.press(*["down"] * keys.index(second))  # the second order's customer
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, RevealScreen)
+        await pilot.press("ctrl+s")  # no reason: refused at the field, nothing logged
+        await settle(pilot)
+        assert isinstance(app.screen, RevealScreen)
+        await pilot.press(*"Technician lost the slip", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is plan
+        assert _cells(table, second)[-1] == "上海市黄浦区南京东路 8 号"
+        assert _cells(table, first)[-1] == "上海市徐汇区****"  # only the one asked for
+        assert table.cursor_row == keys.index(second)  # still on the row revealed
+        assert plan.check_action("reveal", ()) is False
+        await pilot.press("escape", "p")  # leaving the screen masks it again
+        await settle(pilot)
+        assert _cells(app.screen.query_one("#plan"), second)[-1] == "上海市黄浦区****"
+    with Session(engine) as s:
+        logs = s.exec(select(AccessLog)).all()
+    assert [(a.agent_id, a.customer_id, a.what, a.reason) for a in logs] == [
+        (world["li"], world["fang"], "address", "Technician lost the slip")
+    ]
+
+
+async def test_desk_last_calls_mask_unregistered_callers(make_seat, engine, world):
+    from datetime import timedelta
+
+    from seat.models import Call
+    from tests.conftest import NOW
+
+    with Session(engine) as s:
+        s.add_all([
+            Call(agent_id=world["li"], from_number="+8613912345678", started_at=NOW - timedelta(
+                hours=2), ended_at=NOW - timedelta(hours=1), outcome="resolved"),
+            Call(agent_id=world["li"], from_number="+442079460958", started_at=NOW - timedelta(
+                hours=4), ended_at=NOW - timedelta(hours=3), outcome="resolved"),
+        ])  # fmt: skip
+        s.commit()
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#recent")
+        callers = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+    assert callers == ["139***5678", "+44***0958"]
+    assert not any("1234" in c or "9460" in c for c in callers)
+
+
+@pytest.mark.parametrize(
+    ("number", "width", "shown"),
+    [
+        ("+8613912345678", 11, "139****5678"),
+        ("+8613912345678", 10, "139***5678"),  # fewer stars, the same digits hidden
+        ("+442079460958", 10, "+44***0958"),  # the country code and the last digits stay
+        ("+442079460958", 14, "+44 207***0958"),
+        (None, 10, ""),
+    ],
+)
+def test_masked_caller_fits_the_column(number, width, shown):
+    from seat.screens.desk import masked_caller
+
+    assert masked_caller(number, "CN", width) == shown

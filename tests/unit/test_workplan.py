@@ -164,3 +164,16 @@ def test_the_plan_limit(session, settings, plan_world):
     tables = workplan.tables(session=session, day=MONDAY, assignee="li.na", work_center=None,
                              settings=settings, limit=2)
     assert _ids(tables[0]) == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("names", "who"),
+    [
+        (["due Monday 23:30", "Wang's Monday"], "min"),
+        ([], None),
+    ],
+)
+def test_customers_of_the_plans_orders(session, plan_world, names, who):
+    ids = [plan_world[n] for n in names]
+    got = workplan.customers_of(session=session, work_order_ids=ids + [10**6])  # one unknown
+    assert got == {i: plan_world[who] for i in ids}
