@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.cells import cell_len
+from rich.cells import split_graphemes
 from rich.text import Text
 
 WIDTH = 26
@@ -18,12 +18,12 @@ def fit(cell: Any, width: int) -> Any:
     if not isinstance(cell, Text) or cell.cell_len <= width:
         return cell
     room = width - 1 if width >= 2 else max(width, 0)  # no room for '…' below 2 cells
-    keep, used = 0, 0
-    for char in cell.plain:
-        used += cell_len(char)
+    keep = used = 0
+    for _start, end, cells in split_graphemes(cell.plain)[0]:  # 👨‍👩‍👧 or ❤️ is one character
+        used += cells
         if used > room:
             break
-        keep += 1
+        keep = end
     out = cell[:keep]
     if width >= 2:
         out.append("…")
