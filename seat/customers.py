@@ -14,6 +14,7 @@ from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from seat import phone
@@ -146,9 +147,17 @@ def _find_statement() -> Select:
     )
 
 
+def _core(session: Session) -> Connection:
+    """The session's connection, for column-only selects: Core execution skips the ORM's
+    per-statement work (a third of the caller lookup's time, seat bench). Pending changes are
+    flushed first, as the session's own execute would."""
+    session.flush()
+    return session.connection()
+
+
 def find_by_phone(*, session: Session, e164: str) -> CustomerHit | None:
     """Indexed, column-only caller lookup."""
-    row = session.execute(_find_statement(), {"e164": e164}).first()
+    row = _core(session).execute(_find_statement(), {"e164": e164}).first()
     return CustomerHit(*row) if row else None
 
 
@@ -438,10 +447,11 @@ def history(
     params: dict[str, int] = {"customer_id": customer_id}
     if limit is not None:
         params["limit"] = limit
-    lines = [ChangeLine(*r) for r in session.execute(lines_q, params)]
+    db = _core(session)
+    lines = [ChangeLine(*r) for r in db.execute(lines_q, params)]
     if limit is None or len(lines) < limit:
         return lines, len(lines)  # every change is on the page: no need to count
-    count = session.execute(count_q, {"customer_id": customer_id}).scalar_one()
+    count = db.execute(count_q, {"customer_id": customer_id}).scalar_one()
     return lines, count
 
 
@@ -513,15 +523,14 @@ def card(
     """What the customer card shows: column-only selects, bounded lists."""
     customer_q, phones_q, complaints_q, orders_q, calls_q = _card_statements()
     params = {"customer_id": customer_id}
-    row = session.execute(customer_q, params).first()
+    db = _core(session)
+    row = db.execute(customer_q, params).first()
     if row is None:
         return None
-    phones = tuple(session.execute(phones_q, params).scalars())
-    complaints = tuple(tuple(r) for r in session.execute(complaints_q, params))
-    orders = tuple(tuple(r) for r in session.execute(orders_q, params))
-    calls = tuple(
-        CallLine(*r) for r in session.execute(calls_q, {**params, "last_calls": last_calls})
-    )
+    phones = tuple(db.execute(phones_q, params).scalars())
+    complaints = tuple(tuple(r) for r in db.execute(complaints_q, params))
+    orders = tuple(tuple(r) for r in db.execute(orders_q, params))
+    calls = tuple(CallLine(*r) for r in db.execute(calls_q, {**params, "last_calls": last_calls}))
     change_lines, change_count = history(session=session, customer_id=customer_id, limit=changes)
     return CustomerCard(
         id=row.id,
