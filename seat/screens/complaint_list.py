@@ -16,6 +16,7 @@ from seat.desk import StorageError
 from seat.i18n import N_, _, format_duration
 from seat.screens.complaint import CLOCK_LOOK, ComplaintScreen
 from seat.widgets.complaint_items import CLOCK_WORDS
+from seat.widgets.lines import fit
 
 PAGE = 50
 
@@ -143,11 +144,11 @@ class ComplaintListScreen(Screen[None]):
             flags = ("↑" if r.escalated else "") + ("⏸" if r.waiting else "")
             table.add_row(
                 str(r.id),
-                Text(r.customer_name, no_wrap=True, overflow="ellipsis"),
-                Text(f"{flags}{_(STATUS_WORDS.get(r.status, r.status))}",
-                     no_wrap=True, overflow="ellipsis"),
+                fit(Text(r.customer_name, no_wrap=True, overflow="ellipsis"), 13),
+                fit(Text(f"{flags}{_(STATUS_WORDS.get(r.status, r.status))}",
+                         no_wrap=True, overflow="ellipsis"), 14),
                 clock_cell(r),
-                Text(r.owner, no_wrap=True, overflow="ellipsis"),
+                fit(Text(r.owner, no_wrap=True, overflow="ellipsis"), 8),
                 f"{desk.local(r.created_at):%m-%d}",  # 5 cells in every language
                 key=str(r.id),
             )  # fmt: skip

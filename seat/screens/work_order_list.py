@@ -22,6 +22,7 @@ from seat.desk import StorageError
 from seat.i18n import N_, NC_, _
 from seat.screens.form import FormScreen
 from seat.screens.work_order import WorkOrderScreen
+from seat.widgets.lines import fit
 from seat.workorders import OrderPage, OrderQuery
 
 PAGE_SIZE = 50
@@ -259,11 +260,11 @@ class WorkOrderListScreen(Screen[None]):
                        style="red" if late else "")
             table.add_row(
                 num,
-                Text(workorders.status_label(r.status), overflow="ellipsis",
-                     no_wrap=True),
-                Text(r.short_text, overflow="ellipsis", no_wrap=True),
-                Text(r.customer, overflow="ellipsis", no_wrap=True),
-                Text(r.assignee or "-", overflow="ellipsis", no_wrap=True),
+                fit(Text(workorders.status_label(r.status), overflow="ellipsis",
+                         no_wrap=True), 12),
+                fit(Text(r.short_text, overflow="ellipsis", no_wrap=True), job),
+                fit(Text(r.customer, overflow="ellipsis", no_wrap=True), 10),
+                fit(Text(r.assignee or "-", overflow="ellipsis", no_wrap=True), 8),
                 due,
                 key=str(r.id),
             )
