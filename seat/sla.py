@@ -12,6 +12,7 @@ never get a looser clock because of the category).
 
 from __future__ import annotations
 
+import threading
 import tomllib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
@@ -467,9 +468,13 @@ class _WindowTotals:
         self.ends: list[datetime] = []
         self.before: list[timedelta] = []
         self.upto: list[timedelta] = []
-        """Counting time from the first indexed window to the end of each window."""
+        """Counting time from the origin (the first window indexed at the first build; days
+        indexed later to its left count negative) to the end of each window."""
         self.irregular = False
         """Some day's windows are not in order in UTC: the walk answers for this calendar."""
+        self.lock = threading.Lock()
+        """One index per calendar serves every worker thread (sidebar, wallboard, lists):
+        extending it and reading it happen under this lock."""
 
     def cover(self, day: date) -> None:
         if self.lo is not None and self.hi is not None and self.lo <= day < self.hi:
@@ -480,11 +485,13 @@ class _WindowTotals:
         lo = day if self.lo is None else min(day, self.lo)
         hi = ahead if self.hi is None else max(self.hi, ahead)
         try:
-            if self.lo is not None and self.hi is not None and lo == self.lo:
-                self._add(self.hi, hi)  # extending to the right keeps what is built
-            else:
-                self.starts, self.ends, self.before, self.upto = [], [], [], []
+            if self.lo is None or self.hi is None:
                 self._add(lo, hi)
+            else:
+                if lo < self.lo:
+                    self._prepend(lo, self.lo)
+                if hi > self.hi:
+                    self._add(self.hi, hi)  # extending to the right keeps what is built
         except _Irregular:
             self.irregular = True
             raise
@@ -508,18 +515,36 @@ class _WindowTotals:
                 self.upto.append(total)
             day, midnight = following, next_midnight
 
+    def _prepend(self, lo: date, hi: date) -> None:
+        """Index days [lo, hi) before what is built, counting their totals back from the
+        current origin: every total handed out before (a timeline's zero, in this or
+        another worker thread) stays valid."""
+        left = _WindowTotals(self.calendar)
+        left._add(lo, hi)
+        if not left.starts:
+            return
+        if self.starts and left.ends[-1] > self.starts[0]:
+            raise _Irregular
+        offset = (self.before[0] if self.before else timedelta(0)) - left.upto[-1]
+        self.starts[:0] = left.starts
+        self.ends[:0] = left.ends
+        self.before[:0] = [t + offset for t in left.before]
+        self.upto[:0] = [t + offset for t in left.upto]
+
     def total(self, at: datetime) -> timedelta:
-        """Counting time from the first indexed window to `at`."""
-        self.cover(at.astimezone(self.calendar.zone).date())
-        i = bisect_right(self.starts, at) - 1
-        if i < 0:
-            return timedelta(0)
-        return self.before[i] + (min(at, self.ends[i]) - self.starts[i])
+        """Counting time from the indexing origin to `at` (negative before the origin)."""
+        with self.lock:
+            self.cover(at.astimezone(self.calendar.zone).date())
+            i = bisect_right(self.starts, at) - 1
+            if i < 0:
+                return self.before[0] if self.before else timedelta(0)
+            return self.before[i] + (min(at, self.ends[i]) - self.starts[i])
 
     def instant(self, total: timedelta) -> datetime:
         """The first instant at which the running total reaches `total` (> 0, covered)."""
-        j = bisect_left(self.upto, total)
-        return self.starts[j] + (total - self.before[j])
+        with self.lock:
+            j = bisect_left(self.upto, total)
+            return self.starts[j] + (total - self.before[j])
 
 
 _TOTALS: dict[int, tuple[Calendar, _WindowTotals]] = {}

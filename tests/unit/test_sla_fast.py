@@ -202,3 +202,20 @@ def test_a_daylight_saving_jump_inside_opening_hours_falls_back_to_the_walk():
     start = datetime(2026, 3, 1, tzinfo=NEW_YORK).astimezone(UTC)
     with pytest.raises(sla._Irregular):
         sla._deadline_fast(start, timedelta(hours=100), calendar, [], calendar.zone)
+
+
+@pytest.mark.parametrize("name", ["office", "weekdays", "tuesdays", "berlin"])
+def test_indexing_earlier_days_keeps_every_total_handed_out(name):
+    """Another worker thread may index days before the ones a timeline counts from: totals
+    already handed out (a timeline's zero) must stay valid."""
+    totals = sla._WindowTotals(CALENDARS[name])
+    later = datetime(2026, 11, 23, 2, tzinfo=UTC)
+    at = later + timedelta(days=3, hours=5)
+    zero, upto = totals.total(later), totals.total(at)
+    for back in (10, 100, 400):  # earlier and earlier complaints
+        totals.total(later - timedelta(days=back))
+        assert totals.total(later) == zero
+        assert totals.total(at) == upto
+    fresh = sla._WindowTotals(CALENDARS[name])
+    assert fresh.total(at) - fresh.total(later) == upto - zero
+    assert totals.instant(zero + (upto - zero)) == fresh.instant(fresh.total(at))
