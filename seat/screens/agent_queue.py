@@ -64,10 +64,13 @@ class AgentQueueScreen(Screen[None]):
         yield DataTable(id="aq-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
+    def _allowed(self) -> bool:
+        me = self.app.agent  # type: ignore[attr-defined]
+        return supervisor.may_see_queue(me, me.id, self.agent_id)
+
     def on_mount(self) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
-        me = self.app.agent  # type: ignore[attr-defined]
-        if not supervisor.may_see_queue(me, me.id, self.agent_id):
+        if not self._allowed():
             self.notify(_("Only a supervisor can see another agent's queue."), severity="error")
             self.call_after_refresh(self.action_back)
             return
@@ -80,10 +83,11 @@ class AgentQueueScreen(Screen[None]):
             heading = _(label)
             table.add_column(heading, width=max(width, cell_len(heading)), key=key)
         table.focus()
-        self.load()
 
     def on_screen_resume(self) -> None:
-        self.load()
+        """First shown, and back from a case: (re)read the queue."""
+        if self._allowed():
+            self.load()
 
     @work(thread=True, exclusive=True, group="agent-queue")
     def load(self) -> None:

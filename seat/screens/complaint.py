@@ -116,7 +116,7 @@ def details(view: CaseView, local: Callable[[datetime], datetime],
             f"{format_datetime(local(k.started_at), 'short')} {k.agent} · {need} → {outcome}",
         )
     if c.department or c.category:
-        cat = _(policy.category_label(c.category)) if c.category else _("not classified yet")
+        cat = policy.category_label(c.category) if c.category else _("not classified yet")
         facts.add_row(_("Department"), f"{c.department or '-'} · {cat}")
     if c.invalid_reason:
         facts.add_row(_("Invalid"), c.invalid_reason)

@@ -31,7 +31,7 @@ from seat import workorders
 from seat.calls import CallState
 from seat.customers import ValidationError
 from seat.desk import StorageError
-from seat.i18n import N_, _, format_datetime
+from seat.i18n import N_, _, format_datetime, pgettext
 from seat.roles import PermissionDenied
 from seat.screens.form import FormScreen
 from seat.workorders import Z1, Z2
@@ -335,7 +335,10 @@ def render_fields(desk: Any, d: dict[str, Any]) -> Group:
         (_("Service"), stype),
         (_("Sales order"), d["sales_order_no"] or "-"),
         (_("Product"), product),
-        (_("Reason"), f"{code} {_(reasons.get(code, ''))}".strip() if code else "-"),
+        (
+            pgettext("work order", "Reason"),
+            f"{code} {_(reasons.get(code, ''))}".strip() if code else "-",
+        ),
     ]
     grid = RichTable.grid(padding=(0, 1), expand=True)
     for ratio in (None, 1, None, 1):
