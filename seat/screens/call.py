@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, Select, SelectionList, Static, TextArea
 
 from seat import drafts, phone
-from seat.calls import OUTCOMES, CallState
+from seat.calls import OUTCOME_LABELS, OUTCOMES, CallState
 from seat.customers import ValidationError
 from seat.desk import StorageError
 from seat.i18n import N_, _
@@ -35,16 +35,6 @@ PHASE_TITLES = dict(
         PHASES, (N_("Greeting"), N_("Need discovery"), N_("Resolution"), N_("Closing")), strict=True
     )
 )
-OUTCOME_LABELS = {
-    "resolved": N_("resolved on the call"),
-    "callback_promised": N_("callback promised"),
-    "work_order_created": N_("work order created"),
-    "complaint_opened": N_("complaint opened"),
-    "escalated": N_("escalated"),
-    "no_answer": N_("no answer (try again later)"),
-    "busy": N_("busy (try again sooner)"),
-    "wrong_number": N_("wrong number (flag it)"),
-}
 CREATED_LABELS = {
     "callback": N_("callback"),
     "work_order": N_("work order"),

@@ -47,7 +47,7 @@ ACTION_LABELS = {
 
 def _status(status: str) -> str:
     """A complaint status in words, in the current language."""
-    return _(complaints.STATUS_LABELS.get(status, status))
+    return complaints.status_label(status)
 
 
 CLOCK_LOOK = {"ok": ("◷", "green"), "amber": ("◔", "bold dark_orange"), "red": ("⚠", "bold red")}

@@ -334,7 +334,7 @@ class WallboardScreen(Screen[None]):
             rows.append((f"wo:{r.id}", (
                 Text(f"{'‼' if r.urgent else ' '}{r.id}", style="bold red" if r.urgent else ""),
                 _cut(r.short_text),
-                _cut(_(workorders.STATUS_LABELS.get(r.status, r.status))),
+                _cut(workorders.status_label(r.status)),
                 _cut(r.assignee or _("unassigned"), "" if r.assignee else "bold yellow"),
                 Text(f"{'⚠' if late else ' '}{format_datetime(desk.local(r.due_at), 'short')}",
                      style="red" if late else ""),

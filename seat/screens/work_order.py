@@ -321,7 +321,7 @@ def render_fields(desk: Any, d: dict[str, Any]) -> Group:
     reasons = workorders.load_policy(desk.settings).reason_codes
     code = d["reason_code"]
     product = " ".join(p for p in (d["product_type"], d["product_colour"]) if p) or "-"
-    stype = _(workorders.SERVICE_TYPE_LABELS.get(d["service_type"] or "", "-"))
+    stype = workorders.service_type_label(d["service_type"]) if d["service_type"] else "-"
     due = Text(_when(desk, d["due_at"]))
     if late:
         due.append(" ⚠ " + _("late"), style="bold red")

@@ -88,7 +88,7 @@ class FilterForm(FormScreen):
         c = self.current
         yield from self.field(
             _("State"), "state",
-            Select([(_(workorders.STATE_LABELS[s]), s) for s in workorders.STATES],
+            Select([(workorders.state_label(s), s) for s in workorders.STATES],
                    value=c.state or Select.NULL, prompt=_("any state")),
         )
         yield from self.field(
