@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from datetime import datetime
 
-from rich.cells import cell_len
+from rich.cells import split_graphemes
 from rich.text import Text
 from textual.widgets import Static
 
@@ -37,12 +37,13 @@ SUMMARY_CELLS = 30
 
 
 def cut(text: str, cells: int) -> str:
-    """At most `cells` terminal cells of `text`; a wide character is never cut in half."""
+    """At most `cells` terminal cells of `text`; a wide character or an emoji sequence is
+    never cut in half."""
     used = 0
-    for i, ch in enumerate(text):
-        used += cell_len(ch)
+    for start, _end, width in split_graphemes(text)[0]:
+        used += width
         if used > cells:
-            return text[:i]
+            return text[:start]
     return text
 
 
