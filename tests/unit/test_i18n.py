@@ -3,7 +3,6 @@ the documented way, and dates read naturally in each language."""
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -158,12 +157,13 @@ def test_multiline_and_escaped_entries(tmp_locale):
     assert i18n._('Two lines "quoted"') == "两行\n引号"
 
 
-def test_loading_the_real_catalogue_is_fast():
+def test_the_real_catalogue_loads_from_every_part():
+    """Every part is merged (its cost is in `seat bench`'s start-up figure, not timed here)."""
     i18n.reload()
-    started = time.perf_counter()
     i18n.set_language("zh_CN")
-    assert i18n._("Take call") == "接听"
-    assert time.perf_counter() - started < 0.25
+    assert i18n._("Take call") == "接听"  # ui.po
+    assert i18n._("Complaints") == "投诉"  # domain.po
+    assert i18n._(i18n.NC_("page", "Next")) == "下一页"  # a message with a context
 
 
 # -- (d) choosing the language ------------------------------------------------------------------
