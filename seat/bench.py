@@ -423,7 +423,7 @@ def _walk_call(desk: Desk, agent_id: int, customer_id: int, e164: str) -> int:
     """A whole inbound call: every stage's fields filled, walked to wrap-up, saved, committed."""
     state = desk.new_call(agent_id=agent_id, customer_id=customer_id, from_number=e164)
     now = desk.now()
-    for _ in range(len(state.script.stages) + 1):
+    for __ in range(len(state.script.stages) + 1):
         if state.in_wrapup:
             break
         for f in state.stage.fields:
@@ -652,7 +652,7 @@ def run(
 
         say("timing: sidebar")
         parts = _sidebar_parts(desk)
-        report.sidebar_parts = [name for name, _ in parts]
+        report.sidebar_parts = [name for name, __ in parts]
 
         def seat_sidebar(_i: int) -> object:  # the seat's own query set, one transaction
             return desk.sidebar(agent_id)
@@ -749,7 +749,7 @@ def _sample_numbers(con: sqlite3.Connection, n: int) -> list[str]:
 
     top = con.execute("SELECT max(id) FROM phone_number").fetchone()[0] or 0
     rng = random.Random(8)
-    ids = [rng.randint(1, top) for _ in range(n)]
+    ids = [rng.randint(1, top) for __ in range(n)]
     rows = con.execute(
         f"SELECT e164 FROM phone_number WHERE id IN ({', '.join(map(str, ids))})"
     ).fetchall()

@@ -560,7 +560,7 @@ def _batches(rows: Iterator[dict[str, Any]], size: int = BATCH) -> Iterator[list
 
 
 def _weighted(rng: random.Random, table: Sequence[tuple[Any, int]]) -> Any:
-    total = sum(w for _, w in table)
+    total = sum(w for __, w in table)
     pick = rng.random() * total
     for value, weight in table:
         pick -= weight
@@ -580,7 +580,7 @@ def _ensure_agents(conn: Connection) -> tuple[list[int], int]:
     if missing:
         conn.execute(insert(Agent.__table__), missing)  # type: ignore[arg-type]
         have = dict(conn.execute(select(Agent.name, Agent.id)).all())
-    return [have[name] for name, _, _ in AGENTS], len(missing)
+    return [have[name] for name, __, __ in AGENTS], len(missing)
 
 
 def _birthday(rng: random.Random, today: date, upcoming: bool) -> date:
@@ -728,7 +728,7 @@ def _call_days(now: datetime, calls: int) -> list[tuple[datetime, float, int]]:
             continue
         weight = (1.0, 1.0, 1.0, 1.0, 1.0, 0.8, 0.6)[day.weekday()] * seconds / 45_000
         windows.append((open_at, seconds, weight))
-    total = sum(w for _, _, w in windows) or 1.0
+    total = sum(w for __, __, w in windows) or 1.0
     out: list[tuple[datetime, float, int]] = []
     done = 0
     acc = 0.0
@@ -771,7 +771,7 @@ def _seed_calls(
     def rows() -> Iterator[dict[str, Any]]:
         i = 0
         for open_at, seconds, k in _call_days(now, calls):
-            offsets = sorted(rng.random() * seconds for _ in range(k))
+            offsets = sorted(rng.random() * seconds for __ in range(k))
             for off in offsets:
                 if i in heavy_idx or n == 1:
                     idx = 0

@@ -398,7 +398,7 @@ def _counting(start: datetime, calendar: Calendar | None, zone: ZoneInfo) -> Ite
     The day-by-day walk is the reference the running totals below are checked against
     (tests/unit/test_sla_fast.py) and the fallback for calendars they cannot index."""
     day = start.astimezone(zone).date()
-    for _ in range(MAX_DAYS):
+    for __ in range(MAX_DAYS):
         if calendar is None:
             midnight = datetime.combine(day, time.min, tzinfo=zone)
             spans = [(midnight.astimezone(UTC), (midnight + timedelta(days=1)).astimezone(UTC))]

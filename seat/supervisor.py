@@ -261,7 +261,7 @@ def agent_rows(
     board = counts or wallboard_queries(session=session, now=now, zone=zone, limit=0)
     states = live_states(session=session, now=now)
     roles = dict(session.execute(select(Agent.id, Agent.role).where(Agent.active)).all())
-    overdue = {a: n for a, _, n in board.overdue_callbacks}
+    overdue = {a: n for a, __, n in board.overdue_callbacks}
     return [
         AgentRow(
             d.agent_id,

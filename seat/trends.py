@@ -258,7 +258,7 @@ def _fold(days: dict[tuple[Any, ...], list[float]], spans: list[Period], width: 
     for i, p in enumerate(spans):
         for n in range((p.end - p.start).days + 1):
             index[p.start + timedelta(days=n)] = i
-    out = [[0.0] * width for _ in spans]
+    out = [[0.0] * width for __ in spans]
     for (day, *_rest), sums in days.items():
         if day in index:
             row = out[index[day]]
@@ -349,7 +349,7 @@ def complaints(
         order.append(None)  # type: ignore[arg-type]
     labels = dict(categories)
     columns = {cid: i for i, cid in enumerate(order)}
-    per: list[list[float]] = [[0.0] * len(order) for _ in spans]
+    per: list[list[float]] = [[0.0] * len(order) for __ in spans]
     for cid, index in columns.items():
         folded = _fold({k: v for k, v in days.items() if k[1] == cid}, spans, 1)
         for row, (n,) in zip(per, folded, strict=True):

@@ -30,13 +30,13 @@ _CHINESE: tuple[str, ...] = (
 
 _PATTERN = re.compile(
     "|".join(
-        [f"(?P<e{i}>\\b{p}\\b)" for i, (p, _) in enumerate(_ENGLISH)]
+        [f"(?P<e{i}>\\b{p}\\b)" for i, (p, __) in enumerate(_ENGLISH)]
         + [f"(?P<z{i}>{re.escape(p)})" for i, p in enumerate(_CHINESE)]
     ),
     re.IGNORECASE,
 )
 
-FORBIDDEN: tuple[str, ...] = tuple(label for _, label in _ENGLISH) + _CHINESE
+FORBIDDEN: tuple[str, ...] = tuple(label for __, label in _ENGLISH) + _CHINESE
 """The phrases as shown to the agent."""
 
 

@@ -319,7 +319,8 @@ class CallScreen(Screen[int | None]):
                 return
 
     def _wrapup_widgets(self) -> list[Widget]:
-        suggested = self.state.outcome or self.state.suggested_outcome({k for k, _ in self.created})
+        kinds = {k for k, __ in self.created}
+        suggested = self.state.outcome or self.state.suggested_outcome(kinds)
         # Busy and wrong number are outcomes of dialling out, not of a call that came in.
         outbound_only = {"busy", "wrong_number"}
         options = [
@@ -387,7 +388,7 @@ class CallScreen(Screen[int | None]):
             self._show_problems(problems)
             return
         if self.state.in_wrapup and not self.state.outcome:
-            self.state.outcome = self.state.suggested_outcome({k for k, _ in self.created})
+            self.state.outcome = self.state.suggested_outcome({k for k, __ in self.created})
         await self._show_stage()
         self._update_info()
 

@@ -98,7 +98,7 @@ class AcceptForm(MoveForm):
     def fields(self) -> ComposeResult:
         c = self.view.complaint
         cats = _categories(self.policy)
-        known = {cid for _, cid in cats}
+        known = {cid for __, cid in cats}
         yield from self.field(
             _("Category (can change at closing)"), "category",
             Select(cats, value=c.category if c.category in known else Select.NULL,
@@ -249,7 +249,7 @@ class CloseForm(MoveForm):
     def fields(self) -> ComposeResult:
         c = self.view.complaint
         cats = _categories(self.policy)
-        known = {cid for _, cid in cats}
+        known = {cid for __, cid in cats}
         yield from self.field(
             _("Category *"), "category",
             Select(cats, value=c.category if c.category in known else Select.NULL,

@@ -267,7 +267,7 @@ class DeskScreen(Screen[None]):
     def action_complaints(self) -> None:
         from seat.screens.complaint_list import ComplaintListScreen
 
-        self.app.push_screen(ComplaintListScreen(), lambda _: self.action_refresh())
+        self.app.push_screen(ComplaintListScreen(), lambda __: self.action_refresh())
 
     def action_complaint_stats(self) -> None:
         from seat.screens.complaint_stats import ComplaintStatsScreen
@@ -277,17 +277,17 @@ class DeskScreen(Screen[None]):
     def action_work_orders(self) -> None:
         from seat.screens.work_order_list import WorkOrderListScreen
 
-        self.app.push_screen(WorkOrderListScreen(), lambda _: self.action_refresh())
+        self.app.push_screen(WorkOrderListScreen(), lambda __: self.action_refresh())
 
     def action_work_plan(self) -> None:
         from seat.screens.workplan import WorkPlanScreen
 
-        self.app.push_screen(WorkPlanScreen(), lambda _: self.action_refresh())
+        self.app.push_screen(WorkPlanScreen(), lambda __: self.action_refresh())
 
     def action_wallboard(self) -> None:
         from seat.screens.wallboard import WallboardScreen
 
-        self.app.push_screen(WallboardScreen(), lambda _: self.action_refresh())
+        self.app.push_screen(WallboardScreen(), lambda __: self.action_refresh())
 
     def action_trends(self) -> None:
         from seat.screens.statistics import StatisticsScreen
@@ -300,7 +300,7 @@ class DeskScreen(Screen[None]):
     def action_callbacks(self) -> None:
         from seat.screens.callbacks import CallbacksScreen
 
-        self.app.push_screen(CallbacksScreen(), lambda _: self.action_refresh())
+        self.app.push_screen(CallbacksScreen(), lambda __: self.action_refresh())
 
     def action_snooze(self) -> None:
         from seat.screens.callbacks import SnoozeForm

@@ -548,7 +548,7 @@ class WorkOrderScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only what the order's flow and the agent's role allow now is offered."""
         if "(" in action:  # the command palette asks with the binding's whole action text
-            _, action, parameters = parse_action(action)
+            __, action, parameters = parse_action(action)
         d = self.data
         if action == "back":
             return True

@@ -289,7 +289,7 @@ class WorkOrderListScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if "(" in action:  # the command palette asks with the binding's whole action text
-            _, action, parameters = parse_action(action)
+            __, action, parameters = parse_action(action)
         if action == "page" and self.result is not None:
             step = int(parameters[0])  # type: ignore[call-overload]
             target = self.result.page + step

@@ -82,10 +82,10 @@ def option_id(prefix: str, callback_id: int, customer_id: int) -> str:
 
 def parse_option_id(oid: str | None) -> tuple[str, int, int] | None:
     """(prefix, callback id, customer id) of a callback option, None for anything else."""
-    prefix, _, rest = (oid or "").partition(":")
+    prefix, __, rest = (oid or "").partition(":")
     if prefix not in (CALLABLE_PREFIX, WAITING_PREFIX):
         return None
-    cb, _, customer = rest.partition(":")
+    cb, __, customer = rest.partition(":")
     if not (cb.isdigit() and customer.isdigit()):
         return None
     return prefix, int(cb), int(customer)

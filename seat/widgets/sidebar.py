@@ -139,7 +139,7 @@ class Sidebar(Vertical):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         oid = event.option.id or ""
-        kind, _, rest = oid.partition(":")
+        kind, __, rest = oid.partition(":")
         callback = parse_option_id(oid)
         if callback is not None:
             prefix, cb_id, customer_id = callback

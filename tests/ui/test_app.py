@@ -86,7 +86,7 @@ async def test_busy_database_keeps_the_wrapup_and_retry_saves(make_seat, engine,
         await pilot.press(*"13800138000", "enter", "f2")
         await settle(pilot)
         await pilot.press("enter", "down", "enter")  # inquiry
-        for _ in range(3):
+        for __ in range(3):
             await pilot.press("f2")
             await settle(pilot)
         await pilot.press("tab", *"Asked about opening hours")

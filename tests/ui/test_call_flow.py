@@ -15,7 +15,7 @@ async def choose(pilot, downs: int) -> None:
     """Open the focused Select and pick the option `downs` rows below the blank."""
     await pilot.press("enter")
     await pilot.pause()
-    for _ in range(downs):
+    for __ in range(downs):
         await pilot.press("down")
     await pilot.press("enter")
     await pilot.pause()
@@ -135,7 +135,7 @@ async def test_unknown_caller_registered_during_call(make_seat, engine, clock, w
         await pilot.press("f2")
         await settle(pilot)
         await choose(pilot, 1)  # inquiry
-        for _ in range(3):
+        for __ in range(3):
             await pilot.press("f2")
             await settle(pilot)
         assert call_screen.state.in_wrapup

@@ -37,7 +37,7 @@ async def _to_callback(pilot, app, world) -> None:
     await pilot.press("s")
     options = app.screen.query_one("#sidebar-list")
     target = options.get_option_index(f"cb:1:{world['fang']}")
-    for _ in range(20):
+    for __ in range(20):
         if options.highlighted == target:
             break
         await pilot.press("down")

@@ -69,7 +69,7 @@ async def open_case(pilot, *, scope_presses: int = 0) -> ComplaintScreen:
     await pilot.press("c")
     await settle(pilot)
     assert isinstance(pilot.app.screen, ComplaintListScreen)
-    for _ in range(scope_presses):
+    for __ in range(scope_presses):
         await pilot.press("a")
         await settle(pilot)
     await pilot.press("enter")

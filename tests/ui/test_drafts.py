@@ -29,7 +29,7 @@ def draft_file(settings, agent: str = "li.na") -> Path:
 
 
 async def wait_until(pilot, predicate, seconds: float = 5.0) -> bool:
-    for _ in range(int(seconds / 0.05)):
+    for __ in range(int(seconds / 0.05)):
         if predicate():
             return True
         await asyncio.sleep(0.05)
@@ -72,7 +72,7 @@ async def test_draft_follows_typing_and_resumes(make_seat, settings, engine, clo
         assert screen.state.started_at == started
         assert screen.query_one("#sf-need_notes").value == "Washer leaks"
         assert "complaint" in str(screen.query_one("#created").render())
-        for _ in range(3):
+        for __ in range(3):
             await pilot.press("f2")
             await settle(pilot)
         await pilot.press("ctrl+s")

@@ -192,7 +192,7 @@ async def test_notes_keep_cjk_and_drop_terminal_escapes(make_seat, engine, world
         await settle(pilot)
         await pilot.press("enter", "down", "enter", "tab")  # inquiry
         await type_text(pilot, "问价格 😀")
-        for _ in range(3):
+        for __ in range(3):
             await pilot.press("f2")
             await settle(pilot)
         assert screen.state.in_wrapup

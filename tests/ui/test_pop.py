@@ -27,7 +27,7 @@ def pop(db_url: str, *args: str) -> subprocess.CompletedProcess:
 
 
 async def wait_for(pilot, predicate, seconds: float = 10.0) -> bool:
-    for _ in range(int(seconds / 0.05)):
+    for __ in range(int(seconds / 0.05)):
         if predicate():
             return True
         await asyncio.sleep(0.05)

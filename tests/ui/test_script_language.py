@@ -56,7 +56,7 @@ async def test_chinese_customer_gets_the_chinese_script(make_seat, engine, clock
         assert labels[:2] == ["咨询", "报修"]
         await choose(pilot, 2)  # 报修: stored as the code "repair"
         await pilot.press("tab", *"洗衣机漏水")
-        for _ in range(3):  # -> resolution, closing, wrap-up
+        for __ in range(3):  # -> resolution, closing, wrap-up
             await pilot.press("f2")
             await settle(pilot)
         assert screen.state.in_wrapup

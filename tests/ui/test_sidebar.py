@@ -110,7 +110,7 @@ async def test_work_assigned_by_another_seat_appears(settings, clock, engine, wo
         await them.press("tab", "space", "tab", *"+2h", "ctrl+s")
         await settle(them)
         assert isinstance(other.screen, CallScreen)
-        for _ in range(30):
+        for __ in range(30):
             await asyncio.sleep(0.1)
             await me.pause()
             if "wo:4" in option_ids(mine):

@@ -60,7 +60,7 @@ def sidebar_ids(app) -> list[str]:
 
 async def until(pilot, check, tries: int = 60) -> None:
     """Wait (real time) until check() holds: the wallboard refreshes on its own timer."""
-    for _ in range(tries):
+    for __ in range(tries):
         if check():
             return
         await pilot.pause(0.1)

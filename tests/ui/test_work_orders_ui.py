@@ -26,7 +26,7 @@ async def choose(pilot, downs: int) -> None:
     """Open the focused Select and pick the option `downs` rows below the first."""
     await pilot.press("enter")
     await pilot.pause()
-    for _ in range(downs):
+    for __ in range(downs):
         await pilot.press("down")
     await pilot.press("enter")
     await pilot.pause()
@@ -45,7 +45,7 @@ def option_ids(app) -> list[str]:
 
 
 async def wait_for(pilot, condition, tries: int = 40) -> None:
-    for _ in range(tries):
+    for __ in range(tries):
         if condition():
             return
         await asyncio.sleep(0.1)

@@ -539,7 +539,7 @@ def test_attempt_limits(session, world, outcome, tries, status, due):
     )
     if due is not None:
         assert cb.due_at == due
-    actions = [a for a, _ in _events(session, cb)]
+    actions = [a for a, __ in _events(session, cb)]
     assert actions == (["attempt", "missed"] if status == "missed" else ["attempt"])
     assert (cb.done_at == NOW) is (status == "done")
 
@@ -572,7 +572,7 @@ def test_wrong_number_flags_the_number(session, world):
     number = session.execute(select(PhoneNumber).where(PhoneNumber.e164 == SHANGHAI)).scalar_one()
     assert number.wrong_number is True
     assert cb.status == "missed"  # no other number to try
-    assert [a for a, _ in _events(session, cb)] == ["attempt", "missed"]
+    assert [a for a, __ in _events(session, cb)] == ["attempt", "missed"]
 
 
 def test_wrong_number_with_another_number_stays_open(session, world):
@@ -588,7 +588,7 @@ def test_wrong_number_with_another_number_stays_open(session, world):
         policy=POLICY,
     )
     assert cb.status == "open" and cb.attempts == 1
-    ready, _ = sidebar_callbacks(session=session, agent_id=world["li"], now=NOW, policy=POLICY)
+    ready, __ = sidebar_callbacks(session=session, agent_id=world["li"], now=NOW, policy=POLICY)
     assert next(i for i in ready if i.id == cb.id).e164 == "+8613911112222"
 
 
@@ -621,7 +621,7 @@ def test_settled_callbacks_are_not_touched(session, world):
 
 
 def test_save_call_records_the_attempt(session, world):
-    scripts, _ = load_scripts(DATA_DIR / "scripts")
+    scripts, __ = load_scripts(DATA_DIR / "scripts")
     cb = _callback(session, world)
     state = calls.CallState(
         script=scripts["callback"],
@@ -801,7 +801,7 @@ def test_sidebar_respects_horizon_status_and_owner(session, world):
         session=session, agent_id=world["li"], now=NOW, policy=POLICY
     )
     assert len(ready) + len(waiting) == 2  # only the two open ones of the fixture world
-    ready, _ = sidebar_callbacks(
+    ready, __ = sidebar_callbacks(
         session=session,
         agent_id=world["li"],
         now=NOW,

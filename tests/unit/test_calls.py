@@ -475,7 +475,7 @@ def test_no_answer_goes_straight_to_wrapup(scripts, stages_done):
 
 
 def test_no_answer_saves_an_outbound_call_without_a_score(session, world, scripts):
-    cb, _ = _callback_call(session, world, scripts)
+    cb, __ = _callback_call(session, world, scripts)
     state = calls.CallState(
         script=scripts["callback"],
         agent_id=world["li"],

@@ -471,7 +471,7 @@ def test_product_quality_counts_office_hours(session, people):
     cid = open_complaint(session, people, customer="tom")  # ordinary customer
     do(session, people, cid, "accept", category="product_quality")
     c = session.get(Complaint, cid)
-    _, solution = complaints.clocks(c, level=3, policy=POLICY, now=NOW)
+    __, solution = complaints.clocks(c, level=3, policy=POLICY, now=NOW)
     assert solution.budget == timedelta(hours=40) and solution.business_hours
     # Monday 10:00 + 40 office hours (7 on Monday, 8 Tuesday to Friday) -> Saturday 10:00.
     assert solution.deadline == NOW + timedelta(days=5)

@@ -60,11 +60,11 @@ def test_eight_writers_lose_nothing(engine, db_url, world):
     ]
     for p in procs:
         p.start()
-    results = [out.get(timeout=240) for _ in procs]
+    results = [out.get(timeout=240) for __ in procs]
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0
-    assert all(errors == [] for _, errors in results), results
+    assert all(errors == [] for __, errors in results), results
     with Session(engine) as s:
         calls = s.execute(select(func.count()).select_from(Call)).scalar_one()
         linked = s.execute(

@@ -254,7 +254,7 @@ def test_card_lists_open_complaints_only(session, world):
         )
     session.commit()
     card = customers.card(session=session, customer_id=fang)
-    assert [(status, text) for _, status, text in card.open_complaints] == [
+    assert [(status, text) for __, status, text in card.open_complaints] == [
         ("investigate", "complaint 2"),  # newest first
         ("intake", "complaint 0"),
     ]
@@ -295,14 +295,14 @@ def test_card_lists_open_work_orders_urgent_first(session, world):
     )
     session.commit()
     card = customers.card(session=session, customer_id=fang)
-    assert [(text, urgent) for _, _, text, urgent in card.open_work_orders] == [
+    assert [(text, urgent) for __, __, text, urgent in card.open_work_orders] == [
         ("Sofa cover torn on delivery", True),
         ("Sooner", False),
         ("Later", False),
     ]
     # Other customers' orders are not on this card.
     tom_card = customers.card(session=session, customer_id=world["tom"])
-    assert [text for _, _, text, _ in tom_card.open_work_orders] == ["Dryer noisy"]
+    assert [text for __, __, text, __ in tom_card.open_work_orders] == ["Dryer noisy"]
 
 
 def test_card_last_calls_newest_first_and_limited(session, world):

@@ -263,7 +263,7 @@ def test_validate_customer_refuses_or_cleans(name, tier, birthday, gender):
 @example(name="Ana", phone_typed="139 8765 4321", address=None, occupation="x" * 121)
 @example(name="Ana", phone_typed="139 8765 4321", address="Room 1\r\n88 Ave\tB", occupation=None)
 def test_create_customer(db, name, phone_typed, address, occupation):
-    engine, _ = db
+    engine, __ = db
     with Session(engine) as s:
         made, refused = attempt(
             s,
@@ -304,7 +304,7 @@ def test_create_customer(db, name, phone_typed, address, occupation):
     ],
 )
 def test_customer_names_read_back_exactly(db, name):
-    engine, _ = db
+    engine, __ = db
     with Session(engine) as s:
         made = customers.create_customer(
             session=s, now=NOW, name=name, phone_text="139 1111 2222", address=f"{name} 地址"
@@ -321,10 +321,10 @@ def test_customer_names_read_back_exactly(db, name):
     "bad", ["\x00", "\x1b[2J", "\x1b]0;pwned\x07", "\x7f", "\x9b31m", "\ud800"]
 )
 def test_customer_text_with_control_characters_is_refused(db, field, bad):
-    engine, _ = db
+    engine, __ = db
     typed = {"name": "Ana", "address": None, "occupation": None, field: f"A{bad}B"}
     with Session(engine) as s:
-        _, refused = attempt(
+        __, refused = attempt(
             s,
             lambda: customers.create_customer(
                 session=s, now=NOW, phone_text="139 1111 2222", **typed
@@ -342,7 +342,7 @@ def test_customer_text_with_control_characters_is_refused(db, field, bad):
 @example(name="li.na\n")
 @example(name="\u212a")  # KELVIN SIGN lower-cases to an ASCII k
 def test_ensure_agent(db, name):
-    engine, _ = db
+    engine, __ = db
     with Session(engine) as s:
         agent, refused = attempt(
             s, lambda: agents.ensure_agent(session=s, name=name), ValidationError
@@ -693,7 +693,7 @@ def _import(engine, path: Path):  # noqa: ANN202
 @example(data=b"name,phone\n" + b"x" * 200_000 + b",139 8765 4321\n")
 @example(data=b'name,phone\n"' + b"x" * 200_000 + b'",139 8765 4321\n')
 def test_import_random_bytes(db, scratch, data):
-    engine, _ = db
+    engine, __ = db
     path = scratch / "random.csv"
     path.write_bytes(data)
     result, before, after = _import(engine, path)
@@ -735,7 +735,7 @@ row = st.lists(cell, min_size=0, max_size=10)  # wrong column counts included
                                ["مريم الحسن", "139 8765 4323", "", "", "", "", "", "", "extra"]],
          quoting=csv.QUOTE_MINIMAL, newline="\r\n", bom=True)  # fmt: skip
 def test_import_rows(db, scratch, header, rows, quoting, newline, bom):
-    engine, _ = db
+    engine, __ = db
     path = scratch / "rows.csv"
     path.write_bytes(_csv_bytes(header, rows, quoting, newline, bom))
     result, before, after = _import(engine, path)

@@ -44,7 +44,7 @@ class _Clerk:
     role = Role.AGENT
 
 
-SCRIPTS, _ = load_scripts(DATA_DIR / "scripts")
+SCRIPTS, __ = load_scripts(DATA_DIR / "scripts")
 
 
 def _call_state(language: str) -> calls.CallState:

@@ -139,12 +139,12 @@ def test_state_refusal_names_status_and_next_step_in_chinese(session, people, la
 
 VALIDATION: dict[str, tuple[Callable[..., object], str, str]] = {
     "customer name": (
-        lambda **_: customers.validate_customer(name=" ", tier="gold"),
+        lambda **__: customers.validate_customer(name=" ", tier="gold"),
         "Name is required.",
         "姓名为必填项。",
     ),
     "customer tier": (
-        lambda **_: customers.validate_customer(name="张敏", tier="bronze"),
+        lambda **__: customers.validate_customer(name="张敏", tier="bronze"),
         "Tier must be one of: vip, diamond, platinum, gold, ordinary.",
         "会员等级必须是以下之一：vip, diamond, platinum, gold, ordinary。",
     ),
@@ -165,7 +165,7 @@ VALIDATION: dict[str, tuple[Callable[..., object], str, str]] = {
         "到期时间已过去，请选择现在以后的时间。",
     ),
     "relative time": (
-        lambda **_: work.parse_when("+2x", now=NOW, tz="Asia/Shanghai"),
+        lambda **__: work.parse_when("+2x", now=NOW, tz="Asia/Shanghai"),
         "Use +30m, +2h or +1d for a relative time.",
         "相对时间请写成 +30m、+2h 或 +1d。",
     ),

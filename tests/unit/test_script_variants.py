@@ -141,7 +141,7 @@ def test_a_variant_shaped_differently_is_rejected(tmp_path):
 def test_two_files_for_one_language_clash(tmp_path):
     shutil.copy(SHIPPED / "inbound.zh_CN.toml", tmp_path / "a.toml")
     shutil.copy(SHIPPED / "inbound.zh_CN.toml", tmp_path / "b.toml")
-    _, problems = load_scripts(tmp_path)
+    __, problems = load_scripts(tmp_path)
     assert problems == ["b.toml: script id 'inbound' (zh_CN) is used by another file."]
 
 

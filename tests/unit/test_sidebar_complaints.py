@@ -69,7 +69,7 @@ def reference(*, session, agent_id, now, policy, limit=50) -> list[ComplaintDead
 def add_random_complaints(session: Session, world: dict[str, int], rng: random.Random) -> None:
     customers = [world["fang"], world["min"], world["tom"]]
     categories = [None, "product_quality", "service_attitude", "no_such_category"]
-    for _ in range(rng.randrange(20, 70)):
+    for __ in range(rng.randrange(20, 70)):
         created = NOW - timedelta(minutes=rng.randrange(-600, 25 * 1440))
         status = rng.choice([*OPEN_STATUSES, *OPEN_STATUSES, *STATUSES])
 
@@ -94,7 +94,7 @@ def add_random_complaints(session: Session, world: dict[str, int], rng: random.R
         session.add(c)
         session.flush()
         at = created
-        for _ in range(rng.choice([0, 0, 0, 1, 2, 3])):
+        for __ in range(rng.choice([0, 0, 0, 1, 2, 3])):
             at += timedelta(minutes=rng.randrange(1, 3000))
             session.add(ComplaintEvent(complaint_id=c.id, agent_id=world["li"], at=at,
                                        action="pause", to_status=status))  # fmt: skip

@@ -38,7 +38,7 @@ CALENDARS = {
     "weekdays": sla.Calendar(zone=SH),
     "adjacent": sla.Calendar(
         zone=SH,
-        hours=tuple(sla.parse_hours("00:00-12:00, 12:00-24:00") for _ in range(7)),
+        hours=tuple(sla.parse_hours("00:00-12:00, 12:00-24:00") for __ in range(7)),
         holidays=frozenset({date(2026, 11, 25)}),
     ),
     "tuesdays": sla.Calendar(
@@ -52,7 +52,7 @@ CALENDARS = {
     # A window that opens inside the hour the spring jump skips ends, in UTC, before it
     # opens: the totals refuse that and the walk answers; the comparison still holds.
     "new_york_nights": sla.Calendar(
-        zone=NEW_YORK, hours=tuple(sla.parse_hours("00:30-02:00, 02:30-03:15") for _ in range(7))
+        zone=NEW_YORK, hours=tuple(sla.parse_hours("00:30-02:00, 02:30-03:15") for __ in range(7))
     ),
     "every_hour": None,
 }
@@ -152,7 +152,7 @@ def random_case(rng: random.Random):
     )  # fmt: skip
     pauses = []
     at = start - timedelta(hours=rng.randrange(0, 48))
-    for _ in range(rng.choice([0, 0, 1, 2, 3, 5])):
+    for __ in range(rng.choice([0, 0, 1, 2, 3, 5])):
         at += timedelta(minutes=rng.randrange(0, 5000))
         length = timedelta(minutes=rng.choice([0, 5, 60, 600, 3000, rng.randrange(1, 9000)]))
         pauses.append((at, at + length))

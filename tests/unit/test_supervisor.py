@@ -174,8 +174,8 @@ def test_complaints_page_and_approval_flag(engine, world, clock):
         closed = s.get(Complaint, ids[4])
         closed.status = "closed"
         s.commit()
-        first, _ = supervisor.open_complaints(session=s, now=clock.now(), policy=POLICY, limit=3)
-        second, _ = supervisor.open_complaints(
+        first, __ = supervisor.open_complaints(session=s, now=clock.now(), policy=POLICY, limit=3)
+        second, __ = supervisor.open_complaints(
             session=s, now=clock.now(), policy=POLICY, offset=3, limit=3
         )
     assert boss
