@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import uuid4
 
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
 from seat.callbacks import record_attempt
 from seat.customers import ValidationError
@@ -75,6 +77,8 @@ class CallState:
     wrapup_at: datetime | None = None
     outcome: str = ""
     notes: str = ""
+    uid: str = field(default_factory=lambda: uuid4().hex)
+    """The call's own id, made here and kept in the draft: the table holds one row per uid."""
 
     def __post_init__(self) -> None:
         if not self.stage_id:
@@ -150,12 +154,21 @@ def _phase_time(state: CallState, phase: str) -> datetime | None:
 
 
 def ensure_call_row(*, session: Session, state: CallState) -> Call:
-    """The call's row, inserted the first time something must link to it."""
+    """The call's row, inserted the first time something must link to it.
+
+    Found by the call's uid when the state lost its row id (a draft written before the row
+    existed, resumed after the call was saved): one call is one row, however often it is saved.
+    """
     if state.call_id is not None:
         call = session.get(Call, state.call_id)
-        if call is not None:
+        if call is not None and call.uid == state.uid:
             return call
+    call = _by_uid(session, state.uid)
+    if call is not None:
+        state.call_id = call.id
+        return call
     call = Call(
+        uid=state.uid,
         agent_id=state.agent_id,
         customer_id=state.customer_id,
         from_number=state.from_number,
@@ -164,10 +177,20 @@ def ensure_call_row(*, session: Session, state: CallState) -> Call:
         callback_id=state.callback_id,
         started_at=state.started_at,
     )
-    session.add(call)
-    session.flush()
+    try:
+        # A savepoint: another session saving the same call first leaves this one usable.
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:
+        call = _by_uid(session, state.uid)
+        if call is None:
+            raise
     state.call_id = call.id
     return call
+
+
+def _by_uid(session: Session, uid: str) -> Call | None:
+    return session.exec(select(Call).where(Call.uid == uid)).first()
 
 
 def validate_wrapup(state: CallState) -> dict[str, str]:
@@ -196,6 +219,9 @@ def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
     if errors:
         raise ValidationError(errors)
     call = ensure_call_row(session=session, state=state)
+    if call.ended_at is not None:
+        # Already saved (the same draft saved again): the first save stands, nothing twice.
+        return call
     call.customer_id = state.customer_id
     call.ended_at = now
     call.greeting_at = _phase_time(state, PHASES[0])

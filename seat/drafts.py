@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -58,6 +59,7 @@ def to_dict(draft: Draft, now: datetime) -> dict[str, Any]:
         "customer_id": s.customer_id,
         "callback_id": s.callback_id,
         "call_id": s.call_id,
+        "uid": s.uid,
         "stage_id": s.stage_id,
         "values": dict(s.values),
         "phase_times": {k: v.isoformat() for k, v in s.phase_times.items()},
@@ -102,6 +104,8 @@ def from_dict(data: dict[str, Any], scripts: dict[str, Script]) -> Draft:
         outcome=str(data.get("outcome", "")),
         notes=str(data.get("notes", "")),
     )
+    if data.get("uid"):
+        state.uid = str(data["uid"])
     return Draft(
         state=state,
         customer_name=str(data.get("customer_name", "")),
@@ -117,8 +121,19 @@ def save(directory: Path, agent: str, draft: Draft, now: datetime) -> Path:
 
 def write(directory: Path, agent: str, data: dict[str, Any]) -> Path:
     """Write a draft atomically; the previous draft stays intact if this write fails."""
-    directory.mkdir(parents=True, exist_ok=True)
     target = _file(directory, agent)
+    tmp = _write_temp(directory, data)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _write_temp(directory: Path, data: dict[str, Any]) -> Path:
+    """The draft's bytes in a synced temp file next to the target (renamed over it after)."""
+    directory.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(data, ensure_ascii=False).encode("utf-8")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".draft-", suffix=".tmp")
     try:
@@ -126,11 +141,53 @@ def write(directory: Path, agent: str, data: dict[str, Any]) -> Path:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
+    return Path(tmp)
+
+
+class DraftFile:
+    """One call's draft: written by a worker thread, closed by the screen that ends the call.
+
+    close() is a fence: the rename of a write happens under the lock and only while the file
+    is open, so a write that was mid-way (slow fsync) when the call was saved never brings the
+    saved call's draft back, and none starts after.
+    """
+
+    def __init__(self, directory: Path, agent: str) -> None:
+        self.directory = directory
+        self.agent = agent
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def write(self, data: dict[str, Any]) -> Path | None:
+        """Write the draft atomically; None (nothing written) once the file is closed."""
+        if self._closed:
+            return None
+        tmp = _write_temp(self.directory, data)
+        with self._lock:
+            if self._closed:
+                tmp.unlink(missing_ok=True)
+                return None
+            target = _file(self.directory, self.agent)
+            try:
+                os.replace(tmp, target)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            return target
+
+    def close(self, *, discard: bool) -> None:
+        """No more writes; remove the draft when the call was saved or abandoned."""
+        with self._lock:
+            self._closed = True
+            if discard:
+                _file(self.directory, self.agent).unlink(missing_ok=True)
 
 
 def load(directory: Path, agent: str, scripts: dict[str, Script]) -> Draft | None:

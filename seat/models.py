@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from uuid import uuid4
 
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
@@ -131,6 +132,9 @@ class Call(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # Made by the seat when the call starts and kept in the draft: saving the same call twice
+    # (a draft resumed after it was saved) finds this row instead of writing a second one.
+    uid: str = Field(default_factory=lambda: uuid4().hex, max_length=40, unique=True)
     agent_id: int = Field(foreign_key="agent.id")
     customer_id: int | None = Field(default=None, foreign_key="customer.id")
     from_number: str | None = Field(default=None, max_length=20)

@@ -152,7 +152,8 @@ class CallScreen(Screen[int | None]):
         yield Footer(compact=True, show_command_palette=False)
 
     async def on_mount(self) -> None:
-        self.set_interval(DRAFT_SECONDS, self._flush_draft)
+        self._draft_file = drafts.DraftFile(self.desk.settings.drafts_dir, self.app.agent.name)  # type: ignore[attr-defined]
+        self._draft_timer = self.set_interval(DRAFT_SECONDS, self._flush_draft)
         if self.created:
             self._show_created()
         card = self.query_one(CustomerCardView)
@@ -462,7 +463,7 @@ class CallScreen(Screen[int | None]):
         self._dirty = True
 
     def _flush_draft(self) -> None:
-        if not self._dirty or not self.number_known:
+        if not self._dirty or not self.number_known or self._draft_file.closed:
             return
         self._dirty = False
         draft = drafts.Draft(
@@ -476,7 +477,7 @@ class CallScreen(Screen[int | None]):
     @work(thread=True, exclusive=True, group="draft")
     def _write_draft(self, data: dict) -> None:
         try:
-            drafts.write(self.desk.settings.drafts_dir, self.app.agent.name, data)  # type: ignore[attr-defined]
+            self._draft_file.write(data)
         except OSError as exc:
             self.app.call_from_thread(
                 self.notify,
@@ -485,7 +486,10 @@ class CallScreen(Screen[int | None]):
             )
 
     def _discard_draft(self) -> None:
-        drafts.discard(self.desk.settings.drafts_dir, self.app.agent.name)  # type: ignore[attr-defined]
+        # Stop the writer first: a write caught mid-way must not bring the draft back.
+        self._draft_timer.stop()
+        self.workers.cancel_group(self, "draft")
+        self._draft_file.close(discard=True)
 
     def _needs_customer(self) -> bool:
         if self.state.customer_id is None:
