@@ -20,9 +20,10 @@ BUSY_TIMEOUT_MS = 10_000
 
 def make_engine(url: str, *, migrate: bool = True, echo: bool = False) -> Engine:
     """Build the engine for a SQLAlchemy URL; SQLite gets WAL, a busy timeout and FKs."""
-    from seat import textguard
+    from seat import audit, textguard
 
     textguard.install()
+    audit.install()
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url not in ("sqlite://", "sqlite:///:memory:"):
@@ -45,6 +46,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
+    # INSERT OR REPLACE deletes the row it replaces: with recursive triggers that delete
+    # meets the append-only triggers of the history tables instead of slipping past them.
+    cur.execute("PRAGMA recursive_triggers=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 

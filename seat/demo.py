@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
+from seat import audit
 from seat.models import (
     Agent,
     Call,
@@ -1052,4 +1053,5 @@ def _seed_complaints(
                            "from_status": "intake", "to_status": "investigating",
                            "comment": f"Valid; department: {row['department']} · told the "
                                       f"customer: {row['reply_text']}"})  # fmt: skip
+    audit.chain_rows(conn, "complaint_event", events)  # sealed like every history row
     conn.execute(insert(ComplaintEvent.__table__), events)  # type: ignore[arg-type]

@@ -268,6 +268,8 @@ class ComplaintEvent(SQLModel, table=True):
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
     comment: str = Field(default="", max_length=10000)
+    prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class WorkOrderLine(SQLModel, table=True):
@@ -295,6 +297,8 @@ class WorkOrderEvent(SQLModel, table=True):
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
     comment: str = Field(default="", max_length=10000)
+    prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class CallbackEvent(SQLModel, table=True):
@@ -308,6 +312,8 @@ class CallbackEvent(SQLModel, table=True):
     at: datetime
     action: str = Field(max_length=32)
     comment: str = Field(default="", max_length=5000)
+    prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class Purchase(SQLModel, table=True):
@@ -371,6 +377,8 @@ class CustomerChange(SQLModel, table=True):
     field: str = Field(max_length=32)  # phone / address / second_address / tier / ...
     old: str | None = Field(default=None, max_length=500)
     new: str | None = Field(default=None, max_length=500)
+    prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class AccessLog(SQLModel, table=True):
@@ -385,3 +393,5 @@ class AccessLog(SQLModel, table=True):
     at: datetime
     what: str = Field(max_length=32)  # phone / address
     reason: str = Field(max_length=500)
+    prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
+    hash: str | None = Field(default=None, max_length=64)
