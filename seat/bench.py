@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from seat.cli_help import add_db_option, example
+from seat.i18n import _
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -978,14 +981,27 @@ def format_report(report: Report) -> str:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     size = Size()
-    b = sub.add_parser("bench", help="time the hot paths on a call-center-sized database")
-    b.add_argument("--db", dest="sub_db", help="SQLite file to build or reuse (default: bench.db "
-                   "in the user data directory)")  # fmt: skip
-    b.add_argument("--customers", type=int, default=size.customers)
-    b.add_argument("--calls", type=int, default=size.calls)
-    b.add_argument("--callbacks", type=int, default=size.callbacks)
-    b.add_argument("--work-orders", dest="work_orders", type=int, default=size.work_orders)
-    b.add_argument("--rounds", type=int, default=300, help="timed rounds per query figure")
+    b = sub.add_parser(
+        "bench",
+        help=_("time the hot paths on a call-center-sized database"),
+        description=_(
+            "Build (or reuse) a large SQLite desk and time caller lookup, the sidebar, lists "
+            "and saves; see the README's Performance section."
+        ),
+        epilog=example("seat bench", "seat bench --customers 20000 --calls 100000 --rounds 50"),
+    )
+    add_db_option(b, _("SQLite file to build or reuse (default: bench.db in the user data "
+                       "directory)"))  # fmt: skip
+    b.add_argument("--customers", type=int, default=size.customers, metavar="N",
+                   help=_("how many customers (default: %(default)s)"))
+    b.add_argument("--calls", type=int, default=size.calls, metavar="N",
+                   help=_("how many calls (default: %(default)s)"))
+    b.add_argument("--callbacks", type=int, default=size.callbacks, metavar="N",
+                   help=_("how many callbacks (default: %(default)s)"))
+    b.add_argument("--work-orders", dest="work_orders", type=int, default=size.work_orders,
+                   metavar="N", help=_("how many work orders (default: %(default)s)"))
+    b.add_argument("--rounds", type=int, default=300, metavar="N",
+                   help=_("timed rounds per query figure (default: %(default)s)"))
 
 
 def main(args: argparse.Namespace) -> int:

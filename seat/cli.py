@@ -3,75 +3,250 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date
+from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from seat.config import Settings, demo_database_url, load_settings, to_database_url
-from seat.i18n import _
+from seat import __version__, faults, logs
+from seat.cli_help import SeatParser, add_db_option, example
+from seat.config import (
+    SOURCE_DEFAULT,
+    ConfigError,
+    LoadedSettings,
+    Settings,
+    demo_database_url,
+    load_config,
+    to_database_url,
+    user_data_dir,
+)
+from seat.i18n import LanguageAction, _, set_language
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+
+def version() -> str:
+    """The installed distribution's version (the source tree's when not installed)."""
+    try:
+        return metadata.version("seat")
+    except metadata.PackageNotFoundError:
+        return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="seat", description=_("A keyboard-driven call-center seat."))
-    p.add_argument("--db", help=_("database file or SQLAlchemy URL (or SEAT_DATABASE_URL)"))
-    p.add_argument("--agent", help=_("sign in as this agent (login, e.g. li.na)"))
+    """The whole command line, in the current language (choose it first: `choose_language`)."""
+    p = SeatParser(
+        prog="seat",
+        description=_("A keyboard-driven call-center seat."),
+        epilog=example(
+            "seat --demo",
+            "seat --db /srv/seat/floor.db --agent li.na",
+            "seat --lang zh_CN --help",
+            "seat report summary --from 2026-11-01 --to 2026-11-30 --format xlsx "
+            "--output nov.xlsx",
+        ),
+    )
+    p.add_argument(
+        "--version",
+        action="version",
+        version=f"seat {version()}",
+        help=_("print the version and exit"),
+    )
+    p.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        help=_("database file or SQLAlchemy URL (or SEAT_DATABASE_URL)"),
+    )
+    p.add_argument("--agent", metavar="LOGIN", help=_("sign in as this agent (login, e.g. li.na)"))
     p.add_argument("--demo", action="store_true", help=_("open a demo desk on its own SQLite file"))
-    p.add_argument("--region", help=_("default phone region, e.g. CN (or SEAT_REGION)"))
-    from seat.i18n import LanguageAction  # sets the language as soon as it is parsed
+    p.add_argument(
+        "--region", metavar="CC", help=_("default phone region, e.g. CN (or SEAT_REGION)")
+    )
+    p.add_argument(
+        "--lang",
+        action=LanguageAction,
+        metavar="LANG",
+        help=_("zh_CN or en (or SEAT_LANG, LANG)"),
+    )
+    sub = p.add_subparsers(dest="command", title=_("commands"), metavar="COMMAND")
 
-    p.add_argument("--lang", action=LanguageAction, help=_("zh_CN or en (or SEAT_LANG, LANG)"))
-    sub = p.add_subparsers(dest="command")
+    d = sub.add_parser(
+        "demo",
+        help=_("seed a database for demos and benchmarks"),
+        description=_(
+            "Fill a database with realistic customers, calls, callbacks and work orders."
+        ),
+        epilog=example("seat demo --db demo.db --customers 300 --calls 3000 --seed 7"),
+    )
+    add_db_option(d, _("database file or URL to seed"))
+    d.add_argument("--customers", type=int, default=300, metavar="N",
+                   help=_("how many customers (default: %(default)s)"))
+    d.add_argument("--calls", type=int, default=3000, metavar="N",
+                   help=_("how many calls (default: %(default)s)"))
+    d.add_argument("--seed", type=int, default=7, metavar="N",
+                   help=_("random seed: the same seed gives the same data (default: %(default)s)"))
 
-    d = sub.add_parser("demo", help=_("seed a database for demos and benchmarks"))
-    d.add_argument("--db", dest="sub_db", help=_("database file or URL to seed"))
-    d.add_argument("--customers", type=int, default=300)
-    d.add_argument("--calls", type=int, default=3000)
-    d.add_argument("--seed", type=int, default=7)
-
-    c = sub.add_parser("customers", help=_("import and find customers"))
-    csub = c.add_subparsers(dest="customers_command", required=True)
-    imp = csub.add_parser("import", help=_("import customers from a CSV file"))
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--db", dest="sub_db")
-    find = csub.add_parser("find", help=_("find a customer by phone number"))
-    find.add_argument("phone")
+    c = sub.add_parser(
+        "customers",
+        help=_("import and find customers"),
+        description=_("Import customers from a CSV file, or find one by phone number."),
+        epilog=example("seat customers import customers.csv", "seat customers find 13800138000"),
+    )
+    csub = c.add_subparsers(
+        dest="customers_command", required=True, title=_("commands"), metavar="COMMAND"
+    )
+    imp = csub.add_parser(
+        "import",
+        help=_("import customers from a CSV file"),
+        description=_(
+            "Read a UTF-8 CSV with a header row (name, phone required); a bad row is "
+            "reported with its line number and not imported.\n"
+            "Exit code 0: all imported or duplicates; 1: some rows rejected; "
+            "2: the file cannot be read."
+        ),
+        epilog=example("seat customers import data/customers-sample.csv --db desk.db"),
+    )
+    imp.add_argument("file", type=Path, metavar="FILE.csv", help=_("the CSV file to import"))
+    add_db_option(imp)
+    find = csub.add_parser(
+        "find",
+        help=_("find a customer by phone number"),
+        description=_(
+            "Print the customer with this phone number (exit code 1 if none, 2 if the number "
+            "is not valid)."
+        ),
+        epilog=example("seat customers find '+86 138 0013 8000' --json"),
+    )
+    find.add_argument("phone", metavar="PHONE", help=_("the phone number, in any usual format"))
     find.add_argument("--json", action="store_true", help=_("print JSON"))
-    find.add_argument("--db", dest="sub_db")
+    add_db_option(find)
 
     from seat.reports import REPORTS
 
-    rep = sub.add_parser("report", help=_("statistics for spreadsheets and meetings"))
-    rsub = rep.add_subparsers(dest="report_name", required=True)
+    rep = sub.add_parser(
+        "report",
+        help=_("statistics for spreadsheets and meetings"),
+        description=_("Write a report for a date range as CSV, XLSX, JSON or text."),
+        epilog=example(
+            "seat report complaints --from 2026-11-01 --to 2026-11-30",
+            "seat report summary --from 2026-11-01 --to 2026-11-30 --format xlsx "
+            "--output nov.xlsx",
+        ),
+    )
+    rsub = rep.add_subparsers(
+        dest="report_name", required=True, title=_("reports"), metavar="REPORT"
+    )
     for name in REPORTS:
-        r = rsub.add_parser(name, help=_("the {name} report").format(name=name))
-        r.add_argument("--from", dest="date_from", required=True, type=_date, help="YYYY-MM-DD")
-        r.add_argument("--to", dest="date_to", required=True, type=_date, help="YYYY-MM-DD")
-        r.add_argument("--format", choices=("csv", "xlsx", "json", "txt"), default="csv")
-        r.add_argument("--output", type=Path, help=_("write to FILE instead of standard output"))
-        r.add_argument("--db", dest="sub_db")
+        r = rsub.add_parser(
+            name,
+            help=_("the {name} report").format(name=name),
+            description=_("The {name} report from one day to another (both included).").format(
+                name=name
+            ),
+            epilog=example(
+                f"seat report {name} --from 2026-11-01 --to 2026-11-30 --format json"
+            ),
+        )
+        r.add_argument("--from", dest="date_from", required=True, type=_date, metavar="DATE",
+                       help=_("first day, YYYY-MM-DD"))
+        r.add_argument("--to", dest="date_to", required=True, type=_date, metavar="DATE",
+                       help=_("last day, YYYY-MM-DD"))
+        r.add_argument("--format", choices=("csv", "xlsx", "json", "txt"), default="csv",
+                       help=_("output format (default: %(default)s)"))
+        r.add_argument("--output", type=Path, metavar="FILE",
+                       help=_("write to FILE instead of standard output"))
+        add_db_option(r)
 
     from seat import bench, ops
 
     ops.add_parsers(sub)
     bench.add_parser(sub)
 
-    wp = sub.add_parser("workplan", help=_("the daily work plan (工作计划表) for printing"))
-    wp.add_argument("--date", dest="day", required=True, type=_date, help="YYYY-MM-DD")
-    wp.add_argument("--assignee", help=_("technician login (default: everyone)"))
-    wp.add_argument("--work-center", dest="work_center", help=_("only this work center"))
-    wp.add_argument("--format", choices=("csv", "txt"), default="txt")
-    wp.add_argument("--output", type=Path, help=_("write to FILE instead of standard output"))
-    wp.add_argument("--db", dest="sub_db")
-
-    cb = sub.add_parser("callbacks", help=_("callbacks by the rules (回访)"))
-    cbsub = cb.add_subparsers(dest="callbacks_command", required=True)
-    sch = cbsub.add_parser(
-        "schedule", help=_("create the callbacks the rules call for (idempotent)")
+    wp = sub.add_parser(
+        "workplan",
+        help=_("the daily work plan (工作计划表) for printing"),
+        description=_("The work orders planned for one day, by technician, for printing."),
+        epilog=example(
+            "seat workplan --date 2026-11-23",
+            "seat workplan --date 2026-11-23 --assignee zhao.lei --format csv --output plan.csv",
+        ),
     )
-    sch.add_argument("--db", dest="sub_db")
+    wp.add_argument("--date", dest="day", required=True, type=_date, metavar="DATE",
+                    help=_("the day, YYYY-MM-DD"))
+    wp.add_argument("--assignee", metavar="LOGIN",
+                    help=_("technician login (default: everyone)"))
+    wp.add_argument("--work-center", dest="work_center", metavar="CENTER",
+                    help=_("only this work center"))
+    wp.add_argument("--format", choices=("csv", "txt"), default="txt",
+                    help=_("output format (default: %(default)s)"))
+    wp.add_argument("--output", type=Path, metavar="FILE",
+                    help=_("write to FILE instead of standard output"))
+    add_db_option(wp)
+
+    cb = sub.add_parser(
+        "callbacks",
+        help=_("callbacks by the rules (回访)"),
+        description=_("Run the callback rules of policy/callbacks.toml."),
+        epilog=example("seat callbacks schedule"),
+    )
+    cbsub = cb.add_subparsers(
+        dest="callbacks_command", required=True, title=_("commands"), metavar="COMMAND"
+    )
+    sch = cbsub.add_parser(
+        "schedule",
+        help=_("create the callbacks the rules call for (idempotent)"),
+        description=_(
+            "Create the callbacks the rules call for now; running it again creates nothing twice."
+        ),
+        epilog=example("seat callbacks schedule --db /srv/seat/floor.db"),
+    )
+    add_db_option(sch)
+
+    cfg = sub.add_parser(
+        "config",
+        help=_("show the effective settings"),
+        description=_(
+            "Settings come from the defaults, config.toml (or SEAT_CONFIG), SEAT_* environment "
+            "variables and options, the later winning."
+        ),
+        epilog=example("seat config show", "seat --db floor.db config show --format json"),
+    )
+    cfgsub = cfg.add_subparsers(
+        dest="config_command", required=True, title=_("commands"), metavar="COMMAND"
+    )
+    show = cfgsub.add_parser(
+        "show",
+        help=_("print each setting, its value and where it came from"),
+        description=_(
+            "Print each setting, its value and its source: default, file, environment or option."
+        ),
+        epilog=example("seat config show", "seat config show --format json"),
+    )
+    show.add_argument("--format", choices=("table", "json"), default="table",
+                      help=_("output format (default: %(default)s)"))
+    add_db_option(show)
     return p
+
+
+def choose_language(argv: Sequence[str]) -> None:
+    """`--lang` before anything is built, so `seat --lang zh_CN --help` is Chinese: the last
+    `--lang` before `--` wins; without one, SEAT_LANG and the locale decide (i18n)."""
+    chosen = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            chosen = argv[i + 1]
+        elif arg.startswith("--lang="):
+            chosen = arg.partition("=")[2]
+    if chosen is not None:
+        set_language(chosen)
 
 
 def _date(text: str) -> date:
@@ -83,23 +258,76 @@ def _date(text: str) -> date:
         ) from None
 
 
-def settings_for(args: argparse.Namespace) -> Settings:
-    settings = load_settings()
+def config_for(args: argparse.Namespace) -> LoadedSettings:
+    """Defaults, config file, environment, then this command line's options (ConfigError when
+    the config file is not valid)."""
+    loaded = load_config()
     db = getattr(args, "sub_db", None) or args.db
     if db:
-        settings = settings.with_database(to_database_url(db))
+        loaded = loaded.with_option("database_url", to_database_url(db))
     elif args.demo:
-        settings = settings.with_database(demo_database_url())
+        loaded = loaded.with_option("database_url", demo_database_url())
     if args.region:
-        from dataclasses import replace
+        loaded = loaded.with_option("region", args.region.upper())
+    return loaded
 
-        settings = replace(settings, region=args.region.upper())
-    return settings
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    return config_for(args).settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every fault a person can fix ends in one line and a non-zero exit code,
+    anything else in a short message naming the log file (the traceback is in the log)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    choose_language(argv)
     args = build_parser().parse_args(argv)
-    settings = settings_for(args)
+    try:
+        loaded = config_for(args)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    settings = loaded.settings
+    logs.setup(settings)
+    try:
+        return dispatch(args, loaded)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        known = faults.explain(exc, settings.database_url)
+        if known is not None:
+            logs.log.warning("%s", known)
+            return _fail(known, 1)
+        logs.log.exception("seat %s failed", " ".join(argv))
+        return _fail(unexpected(exc, settings), 1)
+    finally:
+        logs.close()
+
+
+def unexpected(exc: BaseException, settings: Settings) -> str:
+    """The short message for an error nobody foresaw: what it was and where the details are."""
+    where = logs.current_path()
+    if where is None:
+        return _("Unexpected error: {problem}").format(problem=_one_line(exc))
+    return _("Unexpected error: {problem}. The details are in {log}.").format(
+        problem=_one_line(exc), log=where
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _fail(message: str, code: int = 2) -> int:
+    for line in message.splitlines():
+        print(f"seat: {line}", file=sys.stderr)
+    return code
+
+
+def dispatch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
+    settings = loaded.settings
+    if args.command == "config":
+        return cmd_config_show(loaded, args.format)
     if args.command == "demo":
         return cmd_demo(settings, args)
     if args.command in ("pop", "db", "backup", "restore"):
@@ -123,6 +351,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_app(settings, agent=args.agent, demo=args.demo)
 
 
+def cmd_config_show(loaded: LoadedSettings, fmt: str) -> int:
+    """Each effective setting, its value and where it came from."""
+    rows = effective_rows(loaded)
+    if fmt == "json":
+        print(
+            json.dumps(
+                {
+                    "config_file": str(loaded.path),
+                    "config_file_found": loaded.path.is_file(),
+                    "settings": {k: {"value": v, "source": src} for k, v, src in rows},
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    found = _("found") if loaded.path.is_file() else _("not found")
+    print(_("config file: {path} ({found})").format(path=loaded.path, found=found))
+    width = max(len(k) for k, __, __ in rows)
+    vwidth = max(len(v) for __, v, __ in rows)
+    print(f"{_('key'):<{width}}  {_('value'):<{vwidth}}  {_('source')}")
+    for key, value, source in rows:
+        print(f"{key:<{width}}  {value:<{vwidth}}  {_(source)}")
+    return 0
+
+
+def effective_rows(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
+    """(key, value as text, source) for every setting; paths left unset show where they go."""
+    from sqlalchemy.engine import make_url
+
+    s = loaded.settings
+    shown: dict[str, object] = {f.name: getattr(s, f.name) for f in fields(Settings)}
+    shown["database_url"] = make_url(s.database_url).render_as_string(hide_password=True)
+    shown["drafts_base"] = s.drafts_base or user_data_dir() / "drafts"
+    shown["log_dir"] = logs.log_dir(s)
+    rows = []
+    for key, value in shown.items():
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        rows.append((key, text, loaded.sources.get(key, SOURCE_DEFAULT)))
+    return rows
+
+
 def run_app(settings: Settings, *, agent: str | None, demo: bool) -> int:
     from seat.app import make_app
     from seat.clock import SystemClock
@@ -135,8 +405,35 @@ def run_app(settings: Settings, *, agent: str | None, demo: bool) -> int:
 
         if ensure_demo(engine, now=clock.now()):
             print(_("Seeded a demo desk at"), settings.database_url, file=sys.stderr)
-    make_app(settings=settings, clock=clock, agent=agent, engine=engine).run()
-    return 0
+    return run_tui(make_app(settings=settings, clock=clock, agent=agent, engine=engine))
+
+
+def run_tui(app: App[Any], **run_options: Any) -> int:
+    """Run the seat; an error that ends it is told in one short line naming the log file,
+    with a non-zero exit code, and its traceback goes to the log instead of the terminal.
+
+    Textual renders the traceback of an error that ends the app (in a handler or a worker)
+    to `App.error_console` once the screen is restored: that console writes into the log."""
+    from rich.console import Console
+
+    captured = io.StringIO()
+    app.error_console = Console(file=captured, width=120, markup=False, highlight=False)
+    app.run(**run_options)  # an error of the driver itself propagates to main()
+    report = captured.getvalue()
+    code = app.return_code or 0
+    if code == 0:
+        if report.strip():  # App.exit(message=...) goes to this console too
+            sys.stderr.write(report)
+        return 0
+    logs.log.error("the seat stopped on an unexpected error:\n%s", report.rstrip())
+    where = logs.current_path()
+    first = next((line for line in reversed(report.splitlines()) if line.strip()), "")
+    message = (
+        _("The seat stopped on an unexpected error. The details are in {log}.").format(log=where)
+        if where is not None
+        else _("The seat stopped on an unexpected error: {problem}").format(problem=first)
+    )
+    return _fail(message, code)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:

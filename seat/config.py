@@ -1,13 +1,22 @@
-"""Settings: one TOML file found by one function, overridden by the environment."""
+"""Settings: defaults, one TOML file found by one function (validated), the environment, then
+command-line options; each effective value remembers where it came from."""
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import tomllib
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from seat.i18n import N_, _
 
 APP_NAME = "seat"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -26,6 +35,7 @@ class Settings:
     pop_poll_seconds: float = 0.5
     heartbeat_seconds: float = 5.0
     schedule_on_start: bool = True  # run the callback rules when a seat opens
+    log_dir: Path | None = None  # default: the user log directory (platformdirs)
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
@@ -40,6 +50,10 @@ class Settings:
         from seat.drafts import drafts_dir
 
         return drafts_dir(self.drafts_base or user_data_dir() / "drafts", self.database_url)
+
+
+def user_log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
 def user_data_dir() -> Path:
@@ -72,33 +86,179 @@ def to_database_url(value: str) -> str:
     return sqlite_url(value)
 
 
-def load_settings(path: Path | None = None) -> Settings:
-    """Read the config file (if any), then let SEAT_* environment variables win."""
+class ConfigError(ValueError):
+    """The config file cannot be used: the message names the file, the key and what is
+    expected (one line per problem)."""
+
+
+class FileSettings(BaseModel):
+    """What config.toml may hold: an unknown key or a value of the wrong type is an error.
+
+    Strict: TOML has types, so `refresh_seconds = "3"` is refused rather than guessed at."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    database_url: Annotated[str, Field(min_length=1)] | None = None
+    region: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] | None = None
+    company: str | None = None
+    local_timezone: str | None = None
+    scripts_dir: str | None = None
+    policy_dir: str | None = None
+    drafts_dir: str | None = None
+    log_dir: str | None = None
+    refresh_seconds: Annotated[float, Field(gt=0)] | None = None
+    pop_poll_seconds: Annotated[float, Field(gt=0)] | None = None
+    heartbeat_seconds: Annotated[float, Field(gt=0)] | None = None
+    schedule_on_start: bool | None = None
+
+    @field_validator("local_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError("unknown time zone") from None
+        return value
+
+
+_FILE_TO_SETTING = {"drafts_dir": "drafts_base"}
+"""config.toml keys whose Settings field has another name."""
+
+_EXPECTED = {
+    "database_url": N_("a database file path or SQLAlchemy URL (text)"),
+    "region": N_("a two-letter region code such as \"CN\""),
+    "company": N_("text"),
+    "local_timezone": N_("a time zone name such as \"Asia/Shanghai\""),
+    "scripts_dir": N_("a folder path (text)"),
+    "policy_dir": N_("a folder path (text)"),
+    "drafts_dir": N_("a folder path (text)"),
+    "log_dir": N_("a folder path (text)"),
+    "refresh_seconds": N_("a number of seconds greater than 0, e.g. 3"),
+    "pop_poll_seconds": N_("a number of seconds greater than 0, e.g. 0.5"),
+    "heartbeat_seconds": N_("a number of seconds greater than 0, e.g. 5"),
+    "schedule_on_start": N_("true or false"),
+}
+
+SOURCE_DEFAULT = N_("default")
+SOURCE_FILE = N_("file")
+SOURCE_ENV = N_("environment")
+SOURCE_OPTION = N_("option")
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """The effective settings and where each one came from (default, file, environment,
+    option): what `seat config show` prints."""
+
+    settings: Settings
+    sources: dict[str, str]
+    path: Path
+
+    def with_option(self, name: str, value: object) -> LoadedSettings:
+        """A command-line option wins over everything else."""
+        sources = {**self.sources, name: SOURCE_OPTION}
+        return LoadedSettings(replace(self.settings, **{name: value}), sources, self.path)
+
+
+def read_config_file(path: Path) -> FileSettings:
+    """The validated contents of config.toml (ConfigError naming the file and the key)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            _("{file}: not valid TOML ({problem}); fix the file or move it away.").format(
+                file=path, problem=exc
+            )
+        ) from None
+    except UnicodeDecodeError:
+        message = _("{file}: not UTF-8 text; save it as UTF-8.").format(file=path)
+        raise ConfigError(message) from None
+    except OSError as exc:
+        raise ConfigError(
+            _("{file}: cannot be read: {problem}").format(file=path, problem=exc.strerror)
+        ) from None
+    try:
+        return FileSettings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_describe(path, e) for e in exc.errors())) from None
+
+
+def _describe(path: Path, error: Any) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "?"
+    if error["type"] == "extra_forbidden":
+        near = difflib.get_close_matches(key, FileSettings.model_fields, n=1)
+        hint = (
+            _("did you mean {key}?").format(key=near[0])
+            if near
+            else _("known keys: {keys}").format(keys=", ".join(FileSettings.model_fields))
+        )
+        return _("{file}: unknown key {key} ({hint})").format(file=path, key=key, hint=hint)
+    expected = _EXPECTED.get(key)
+    problem = _(expected) if expected else error["msg"]
+    return _("{file}: {key} must be {expected}, not {value}").format(
+        file=path, key=key, expected=problem, value=_toml_value(error["input"])
+    )
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def _file_path(value: str, base: Path) -> Path:
+    """A path in config.toml: `~` expanded, relative to the file's folder."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def load_config(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> LoadedSettings:
+    """Defaults, then the config file, then SEAT_* environment variables (ConfigError when the
+    file is not valid); command-line options are applied by the caller (`with_option`)."""
     path = path or config_path()
+    env = os.environ if environ is None else environ
     values: dict[str, object] = {}
+    sources: dict[str, str] = {}
     if path.is_file():
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-        for key in ("database_url", "region", "company", "local_timezone"):
-            if key in raw:
-                values[key] = str(raw[key])
-        for key in ("scripts_dir", "policy_dir"):
-            if key in raw:
-                values[key] = Path(str(raw[key])).expanduser()
-        for key in ("refresh_seconds", "pop_poll_seconds", "heartbeat_seconds"):
-            if key in raw:
-                values[key] = float(raw[key])
-    env = os.environ
-    if env.get("SEAT_DATABASE_URL"):
-        values["database_url"] = to_database_url(env["SEAT_DATABASE_URL"])
-    if env.get("SEAT_DRAFTS_DIR"):
-        values["drafts_base"] = Path(env["SEAT_DRAFTS_DIR"])
-    if env.get("SEAT_REGION"):
-        values["region"] = env["SEAT_REGION"].upper()
+        found = read_config_file(path)
+        for key, value in found.model_dump(exclude_none=True).items():
+            name = _FILE_TO_SETTING.get(key, key)
+            if key.endswith("_dir"):
+                value = _file_path(value, path.parent)
+            elif key == "database_url":
+                value = value if "://" in value else sqlite_url(_file_path(value, path.parent))
+            elif key == "region":
+                value = value.upper()
+            values[name] = value
+            sources[name] = SOURCE_FILE
+    for var, name, convert in _ENVIRONMENT:
+        if env.get(var):
+            values[name] = convert(env[var])
+            sources[name] = SOURCE_ENV
     settings = Settings(**values)  # type: ignore[arg-type]
     if not settings.database_url:
         settings = settings.with_database(default_database_url())
-    return settings
+    for f in fields(Settings):
+        sources.setdefault(f.name, SOURCE_DEFAULT)
+    return LoadedSettings(settings, sources, path)
+
+
+_ENVIRONMENT: tuple[tuple[str, str, Callable[[str], object]], ...] = (
+    ("SEAT_DATABASE_URL", "database_url", to_database_url),
+    ("SEAT_DRAFTS_DIR", "drafts_base", Path),
+    ("SEAT_LOG_DIR", "log_dir", Path),
+    ("SEAT_REGION", "region", str.upper),
+)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the config file (if any), then let SEAT_* environment variables win."""
+    return load_config(path).settings
 
 
 def policy_file(settings: Settings, name: str) -> Path:

@@ -7,32 +7,69 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from seat.cli_help import add_db_option, example
 from seat.config import Settings
+from seat.i18n import _
 
 COMMANDS = ("pop", "db", "backup", "restore")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    pop = sub.add_parser("pop", help="announce an incoming call to a running seat (PBX hook)")
-    pop.add_argument("number", help="the caller's number, any usual format")
-    pop.add_argument("--agent", dest="pop_agent", help="the agent whose seat should ring")
-    pop.add_argument("--db", dest="sub_db")
+    pop = sub.add_parser(
+        "pop",
+        help=_("announce an incoming call to a running seat (PBX hook)"),
+        description=_(
+            "Tell a running seat that a call is coming in: its desk opens the caller's card. "
+            "Phone systems call this from their dial plan."
+        ),
+        epilog=example("seat pop 13800138000", "seat pop '+86 138 0013 8000' --agent li.na"),
+    )
+    pop.add_argument("number", metavar="NUMBER", help=_("the caller's number, any usual format"))
+    pop.add_argument("--agent", dest="pop_agent", metavar="LOGIN",
+                     help=_("the agent whose seat should ring (default: the first free seat)"))
+    add_db_option(pop)
 
-    db = sub.add_parser("db", help="schema migrations")
-    dsub = db.add_subparsers(dest="db_command", required=True)
+    db = sub.add_parser(
+        "db",
+        help=_("schema migrations"),
+        description=_("Upgrade the database schema, or check its revision and health."),
+        epilog=example("seat db check", "seat db upgrade --db /srv/seat/floor.db"),
+    )
+    dsub = db.add_subparsers(dest="db_command", required=True, title=_("commands"),
+                             metavar="COMMAND")
     for name, text in (
-        ("upgrade", "migrate the database to the newest schema"),
-        ("check", "report the schema revision and database health"),
+        ("upgrade", _("migrate the database to the newest schema")),
+        ("check", _("report the schema revision and database health")),
     ):
-        p = dsub.add_parser(name, help=text)
-        p.add_argument("--db", dest="sub_db")
+        p = dsub.add_parser(
+            name, help=text, description=text[:1].upper() + text[1:] + ".",
+            epilog=example(f"seat db {name} --db desk.db"),
+        )
+        add_db_option(p)
 
-    backup = sub.add_parser("backup", help="consistent copy of a live SQLite desk")
-    backup.add_argument("path", type=Path)
-    backup.add_argument("--db", dest="sub_db")
-    restore = sub.add_parser("restore", help="bring a backup back into the desk database")
-    restore.add_argument("path", type=Path)
-    restore.add_argument("--db", dest="sub_db")
+    backup = sub.add_parser(
+        "backup",
+        help=_("consistent copy of a live SQLite desk"),
+        description=_(
+            "Copy a live SQLite desk database consistently while seats keep working "
+            "(PostgreSQL: use pg_dump)."
+        ),
+        epilog=example("seat backup /backups/desk-2026-11-23.db"),
+    )
+    backup.add_argument("path", type=Path, metavar="PATH",
+                        help=_("the new backup file (must not exist)"))
+    add_db_option(backup)
+    restore = sub.add_parser(
+        "restore",
+        help=_("bring a backup back into the desk database"),
+        description=_(
+            "Replace the desk database with a backup (check it first with seat db check "
+            "--db FILE); an older backup is upgraded to the newest schema."
+        ),
+        epilog=example("seat restore /backups/desk-2026-11-23.db"),
+    )
+    restore.add_argument("path", type=Path, metavar="PATH", help=_("the backup file to restore"))
+    add_db_option(restore)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
