@@ -252,13 +252,13 @@ def load_policy(settings: Settings) -> CallbackPolicy:
 
 
 def _load(path: Path, home_zone: str) -> CallbackPolicy:
-    if not path.is_file():
-        return replace(CallbackPolicy(), home_zone=home_zone)
     try:
         with path.open("rb") as fh:
             raw = tomllib.load(fh)
         return policy_from_dict(raw, home_zone=home_zone)
-    except (tomllib.TOMLDecodeError, ValueError, OSError) as exc:
+    except OSError as exc:  # a missing file too: no silent built-in defaults
+        raise PolicyError(f"{path}: cannot be read: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
         raise PolicyError(f"{path}: {exc}") from None
 
 

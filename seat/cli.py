@@ -394,10 +394,16 @@ def effective_rows(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
 
 
 def run_app(settings: Settings, *, agent: str | None, demo: bool) -> int:
+    from seat import preflight
     from seat.app import make_app
     from seat.clock import SystemClock
     from seat.db import make_engine
 
+    problems = preflight.check(settings)
+    if problems:  # said before the screen opens, never a silent fallback
+        for problem in problems:
+            print(f"seat: {problem}", file=sys.stderr)
+        return 2
     engine = make_engine(settings.database_url)
     clock = SystemClock()
     if demo:
@@ -568,6 +574,7 @@ def cmd_find(settings: Settings, text: str, *, as_json: bool) -> int:
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     import importlib
 
+    from seat import callbacks, sla
     from seat.clock import SystemClock
     from seat.db import make_engine, session_scope
     from seat.export import write
@@ -577,14 +584,18 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     module = importlib.import_module(f"seat.reports.{args.report_name}")
     engine = make_engine(settings.database_url)
-    with session_scope(engine) as session:
-        tables = module.tables(
-            session=session,
-            date_from=args.date_from,
-            date_to=args.date_to,
-            settings=settings,
-            now=SystemClock().now(),
-        )
+    try:
+        with session_scope(engine) as session:
+            tables = module.tables(
+                session=session,
+                date_from=args.date_from,
+                date_to=args.date_to,
+                settings=settings,
+                now=SystemClock().now(),
+            )
+    except (sla.PolicyError, callbacks.PolicyError) as exc:  # no report by rules nobody chose
+        print(f"seat report: {exc}", file=sys.stderr)
+        return 2
     write(tables, args.format, args.output)
     return 0
 

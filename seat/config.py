@@ -9,6 +9,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +20,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from seat.i18n import N_, _
 
 APP_NAME = "seat"
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def shipped_data_dir() -> Path:
+    """The shipped scripts and policies: the repository's data/, installed as `seat.data`.
+
+    pyproject maps data/ to the package seat.data, so a wheel carries it inside seat/ and an
+    editable install finds it in the checkout. A checkout that was never installed (run from
+    the source tree) still has data/ beside seat/.
+    """
+    try:
+        found = resources.files("seat.data")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "data"
+    return Path(str(found))
+
+
+DATA_DIR = shipped_data_dir()
 
 
 @dataclass(frozen=True)

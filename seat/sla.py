@@ -350,8 +350,9 @@ def load_policy(settings: Settings) -> Policy:
     path = policy_file(settings, "complaints")
     try:
         stamp = path.stat().st_mtime_ns
-    except OSError:
-        return Policy(calendar=Calendar(ZoneInfo(settings.local_timezone)))
+    except OSError as exc:
+        # No silent handbook defaults: every deadline would be timed by rules nobody chose.
+        raise PolicyError(f"{path}: cannot be read: {exc.strerror}") from None
     key = (str(path), stamp, settings.local_timezone)
     if key not in _cache:
         _cache.clear()

@@ -190,20 +190,63 @@ class Policy:
     reason_codes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REASON_CODES))
 
 
+class PolicyError(ValueError):
+    """policy/work_orders.toml cannot be used; the message names the file and the problem."""
+
+
+_policies: dict[Path, tuple[int, Policy]] = {}
+
+
 def load_policy(settings: Settings) -> Policy:
-    """Work centers and reason codes from policy/work_orders.toml, else the defaults."""
+    """Work centers and reason codes from policy/work_orders.toml; PolicyError if unusable.
+
+    Re-read when the file changes. A file broken while seats are running keeps the policy
+    last read from it (the start-up check refuses to open a seat on a broken file).
+    """
     path: Path = policy_file(settings, "work_orders")
-    if not path.is_file():
-        return Policy()
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = -1
+    cached = _policies.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        policy = read_policy(path)
+    except PolicyError:
+        if cached is None:
+            raise
+        return cached[1]
+    _policies[path] = (stamp, policy)
+    return policy
+
+
+def read_policy(path: Path) -> Policy:
+    """Parse one work-order policy file; PolicyError names the file and the problem."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return Policy()
-    centers = tuple(str(c)[:40] for c in raw.get("work_centers", DEFAULT_WORK_CENTERS))
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(raw) - {"work_centers", "reason_codes"})
+    if unknown:
+        raise PolicyError(f"{path}: unknown key(s): {', '.join(unknown)}")
+    centers = raw.get("work_centers", list(DEFAULT_WORK_CENTERS))
+    if (
+        not isinstance(centers, list)
+        or not centers
+        or not all(isinstance(c, str) and c.strip() for c in centers)
+    ):
+        raise PolicyError(f"{path}: work_centers must be a non-empty list of names")
     codes = raw.get("reason_codes", DEFAULT_REASON_CODES)
+    if not isinstance(codes, dict) or not all(isinstance(v, str) for v in codes.values()):
+        raise PolicyError(f'{path}: [reason_codes] must map codes to text (Q01 = "...")')
     return Policy(
-        work_centers=centers or DEFAULT_WORK_CENTERS,
-        reason_codes={str(k)[:16]: str(v) for k, v in dict(codes).items()},
+        work_centers=tuple(c.strip()[:40] for c in centers),
+        reason_codes={str(k)[:16]: v for k, v in codes.items()},
     )
 
 

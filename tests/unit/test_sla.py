@@ -276,7 +276,9 @@ def test_deployment_copy_overrides_the_shipped_policy(tmp_path, monkeypatch):
     assert policy.budgets(level=3, category=None).first_reply == timedelta(hours=8)
 
 
-def test_missing_policy_file_falls_back_to_the_handbook(tmp_path, monkeypatch):
+def test_missing_policy_file_is_named_never_a_silent_handbook(tmp_path, monkeypatch):
     monkeypatch.setenv("SEAT_CONFIG", str(tmp_path / "config.toml"))
-    policy = sla.load_policy(Settings(policy_dir=Path(tmp_path / "nowhere")))
-    assert policy.budgets(level=1, category=None) == sla.Budgets()
+    with pytest.raises(sla.PolicyError) as err:
+        sla.load_policy(Settings(policy_dir=Path(tmp_path / "nowhere")))
+    assert str(tmp_path / "nowhere" / "complaints.toml") in str(err.value)
+    assert "cannot be read" in str(err.value)

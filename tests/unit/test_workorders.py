@@ -674,5 +674,34 @@ def test_policy_shipped_defaults_and_overrides(tmp_path, settings, monkeypatch):
         'work_centers = ["BJ-REPAIR"]\n[reason_codes]\nX01 = "broken glass"\n', encoding="utf-8"
     )
     assert workorders.load_policy(own) == workorders.Policy(("BJ-REPAIR",), {"X01": "broken glass"})
+    # Broken while seats run: the policy last read from the file stays (start-up refuses it).
     (tmp_path / "work_orders.toml").write_text("work_centers = [", encoding="utf-8")
-    assert workorders.load_policy(own) == workorders.Policy()  # a broken file: the defaults
+    os.utime(tmp_path / "work_orders.toml", ns=(1, 1))
+    assert workorders.load_policy(own) == workorders.Policy(("BJ-REPAIR",), {"X01": "broken glass"})
+    with pytest.raises(workorders.PolicyError, match="work_orders.toml: not valid TOML"):
+        workorders.read_policy(tmp_path / "work_orders.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (None, "cannot be read"),
+        ("work_centers = [", "not valid TOML"),
+        ("work_center = ['A']", "unknown key(s): work_center"),
+        ("work_centers = []", "work_centers must be a non-empty list"),
+        ("work_centers = 'SH-REPAIR'", "work_centers must be a non-empty list"),
+        ("[reason_codes]\nQ01 = 3", "[reason_codes] must map codes to text"),
+        (b"work_centers = ['\xff']", "not UTF-8 text"),
+    ],
+)
+def test_unusable_policy_file_is_named_never_the_defaults(tmp_path, settings, monkeypatch,
+                                                          text, problem):
+    monkeypatch.setenv("SEAT_CONFIG", str(tmp_path / "nowhere" / "config.toml"))
+    path = tmp_path / "work_orders.toml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    elif text is not None:
+        path.write_text(text, encoding="utf-8")
+    with pytest.raises(workorders.PolicyError) as err:
+        workorders.load_policy(replace(settings, policy_dir=tmp_path))
+    assert str(err.value).startswith(f"{path}: ") and problem in str(err.value)

@@ -1,0 +1,1 @@
+"""The shipped call scripts and policies; installed as the package `seat.data`."""

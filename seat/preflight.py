@@ -1,0 +1,59 @@
+"""What a seat needs before it opens: a usable inbound call script and every policy file.
+
+Each problem names the file and what is wrong with it. The command line prints them and
+stops: a seat that quietly ran on built-in defaults would time every complaint, schedule
+every callback and offer every work center by rules nobody chose.
+"""
+
+from __future__ import annotations
+
+from seat import callbacks, sla, workorders
+from seat.config import Settings, policy_file
+from seat.i18n import _
+from seat.scripts import ScriptBook, load_with_fallback
+
+REQUIRED_SCRIPTS = ("inbound",)
+
+
+def check(settings: Settings) -> list[str]:
+    """Everything that keeps a seat from opening; empty when it may open."""
+    scripts, rejected = load_with_fallback(settings.scripts_dir, settings.scripts_cache)
+    return script_problems(settings, scripts, rejected) + policy_problems(settings)
+
+
+def script_problems(settings: Settings, scripts: ScriptBook, rejected: list[str]) -> list[str]:
+    """The required scripts that did not load (after the last-good fallback), each with why."""
+    problems: list[str] = []
+    for script_id in REQUIRED_SCRIPTS:
+        if script_id in scripts:
+            continue
+        path = settings.scripts_dir / f"{script_id}.toml"
+        why = next((p for p in rejected if p.startswith(f"{path.name}:")), None)
+        if why is None:
+            why = _("not found") if not path.is_file() else _("not loaded")
+        problems.append(
+            _("{path}: no usable {script} call script: {problem}").format(
+                path=path, script=script_id, problem=why
+            )
+        )
+    return problems
+
+
+def policy_problems(settings: Settings) -> list[str]:
+    """Every policy file that cannot be used, each message naming the file."""
+    problems: list[str] = []
+    checks = (
+        ("complaints", sla.load_policy, sla.PolicyError),
+        ("callbacks", callbacks.load_policy, callbacks.PolicyError),
+        ("work_orders", workorders.load_policy, workorders.PolicyError),
+    )
+    for name, load, error in checks:
+        try:
+            load(settings)
+        except error as exc:
+            message = str(exc)
+            path = str(policy_file(settings, name))
+            if path not in message:
+                message = f"{path}: {message}"
+            problems.append(_("Policy not usable: {problem}").format(problem=message))
+    return problems
