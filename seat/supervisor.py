@@ -16,7 +16,6 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from seat import complaints, seats, sla
-from seat.i18n import _
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     OPEN_WORK_ORDER_EXCLUDES,
@@ -29,7 +28,7 @@ from seat.models import (
     WorkOrder,
     level_for,
 )
-from seat.roles import HasRole, is_supervisor, require_supervisor
+from seat.roles import ALL_COMPLAINTS, OTHERS_QUEUE, WALLBOARD, HasRole, is_supervisor, require
 
 ZONE = "Asia/Shanghai"
 PAGE = 50
@@ -43,12 +42,18 @@ STATE_RANK = {"call": 0, "wrapup": 1, "desk": 2}
 
 def require_wallboard(agent: HasRole) -> None:
     """PermissionDenied (with the text for the agent) unless a supervisor."""
-    require_supervisor(agent, _("open the wallboard"))
+    require(agent, WALLBOARD)
 
 
 def complaint_scopes(agent: HasRole) -> tuple[str, ...]:
     """The complaint lists a person may open: an agent only their own."""
     return complaints.SCOPES if is_supervisor(agent) else ("mine",)
+
+
+def require_scope(agent: HasRole, scope: str) -> None:
+    """PermissionDenied unless `agent` may open the complaint list `scope` (agents: "mine")."""
+    if scope not in complaint_scopes(agent):
+        require(agent, ALL_COMPLAINTS)
 
 
 def queue_owner(agent: HasRole, agent_id: int) -> int | None:
@@ -59,6 +64,12 @@ def queue_owner(agent: HasRole, agent_id: int) -> int | None:
 def may_see_queue(viewer: HasRole, viewer_id: int, owner_id: int) -> bool:
     """Supervisors see every agent's queue; an agent only their own."""
     return is_supervisor(viewer) or viewer_id == owner_id
+
+
+def require_queue(viewer: HasRole, viewer_id: int, owner_id: int) -> None:
+    """PermissionDenied unless `viewer` may see `owner_id`'s queue."""
+    if not may_see_queue(viewer, viewer_id, owner_id):
+        require(viewer, OTHERS_QUEUE)
 
 
 # -- the wallboard query set (timed by `seat bench`) ----------------------------------------
