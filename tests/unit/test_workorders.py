@@ -446,21 +446,21 @@ def test_quote_steps_refused_out_of_place(session, world, boss, setup, fn):
 # -- dispatch ----------------------------------------------------------------------------------
 
 
-def test_reassigning_is_recorded_with_both_names(session, world):
+def test_reassigning_is_recorded_with_both_names(session, world, boss):
     wo = _create(session, world)
     wo = workorders.reassign(session=session, now=NOW + timedelta(minutes=5),
-                             work_order_id=wo.id, agent_id=world["li"],
+                             work_order_id=wo.id, agent_id=boss,
                              assignee_id=world["li"], comment="Wang Wei is off sick")
     session.commit()
     assert wo.assignee_id == world["li"]
     event = _events(session, wo.id)[-1]
-    assert event.action == "reassign" and event.agent_id == world["li"]
+    assert event.action == "reassign" and event.agent_id == boss
     assert event.from_status == event.to_status == "created"
     assert event.comment == "Wang Wei → Li Na. Wang Wei is off sick"
 
 
 @pytest.mark.parametrize("case", ["same", "inactive", "closed"])
-def test_reassigning_refused(session, world, case):
+def test_reassigning_refused(session, world, boss, case):
     wo = _create(session, world)
     target = world["wang"]
     if case == "inactive":
@@ -475,7 +475,7 @@ def test_reassigning_refused(session, world, case):
     session.commit()
     with pytest.raises(ValidationError) as info:
         workorders.reassign(session=session, now=NOW, work_order_id=wo.id,
-                            agent_id=world["li"], assignee_id=target)
+                            agent_id=boss, assignee_id=target)
     assert set(info.value.errors) == {"assignee"}
 
 
