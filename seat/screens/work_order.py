@@ -27,13 +27,14 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
 
-from seat import workorders
+from seat import roles, workorders
 from seat.calls import CallState
 from seat.customers import ValidationError
 from seat.desk import StorageError
 from seat.i18n import N_, _, format_datetime, pgettext
 from seat.roles import PermissionDenied
 from seat.screens.form import FormScreen
+from seat.screens.role_keys import RoleKeys
 from seat.workorders import Z1, Z2
 
 # -- the full order form ------------------------------------------------------------------------
@@ -412,7 +413,7 @@ def render_events(desk: Any, events: list[workorders.EventLine]) -> Text:
     return t or Text(_("no history"), style="dim")
 
 
-class WorkOrderScreen(Screen[None]):
+class WorkOrderScreen(RoleKeys, Screen[None]):
     """One work order: every field, lines, history; keys for what can happen next."""
 
     BINDINGS = [
@@ -542,8 +543,10 @@ class WorkOrderScreen(Screen[None]):
         hints += sorted(_(b) for b in blocked if b)
         return escape(" ".join(hints))
 
+    ROLE_ACTIONS = {"reassign": roles.REASSIGN_ORDER, "approve_quote": roles.APPROVE_QUOTE}
+
     def _is_supervisor(self) -> bool:
-        return getattr(self.agent, "role", "") == "supervisor"
+        return roles.may(self.agent, roles.DECIDE_ORDER)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Only what the order's flow and the agent's role allow now is offered."""
@@ -552,6 +555,8 @@ class WorkOrderScreen(Screen[None]):
         d = self.data
         if action == "back":
             return True
+        if not self.role_allows(action):
+            return False
         if not d:
             return False
         if action == "reveal":
@@ -569,7 +574,7 @@ class WorkOrderScreen(Screen[None]):
             return paid and d["status"] in workorders.QUOTE_STATUSES
         if action == "approve_quote":
             return (paid and d["quote_needs_hq"] and d["quote_amount"] is not None
-                    and d["quote_approved_at"] is None and self._is_supervisor())
+                    and d["quote_approved_at"] is None)
         if action == "confirm_quote":
             return (paid and d["quote_amount"] is not None and d["quote_confirmed_at"] is None
                     and (not d["quote_needs_hq"] or d["quote_approved_at"] is not None))
