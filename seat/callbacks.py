@@ -47,6 +47,7 @@ from seat.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from seat.optimistic import claim_version
 from seat.roles import PermissionDenied, is_supervisor, require_supervisor
 from seat.work import CallbackItem
 
@@ -387,6 +388,20 @@ def customer_zones(
 # -- history --------------------------------------------------------------------------------
 
 
+class StaleCallback(ValidationError):
+    """Another seat changed the callback between this one reading and writing it."""
+
+    def __init__(self, callback_id: int) -> None:
+        super().__init__(
+            {
+                "_": _(
+                    "Callback #{id} was changed at another seat meanwhile; "
+                    "it was reloaded. Check and try again."
+                ).format(id=callback_id)
+            }
+        )
+
+
 def _event(
     session: Session, cb: Callback, agent_id: int | None, at: datetime, action: str, comment: str
 ) -> None:
@@ -430,10 +445,10 @@ def record_attempt(
     cb = session.get(Callback, callback_id)
     if cb is None or cb.status != CallbackStatus.OPEN:
         return cb
+    claim_version(session, cb, lambda: StaleCallback(callback_id))
     cb.attempts += 1
     cb.last_outcome = outcome
     cb.last_attempt_at = now
-    cb.version += 1
     comment = outcome.replace("_", " ")
     if outcome in RETRY_OUTCOMES:
         if cb.attempts >= policy.max_attempts:
@@ -528,10 +543,10 @@ def snooze(
     if errors:
         raise ValidationError(errors)
     assert until is not None
+    claim_version(session, cb, lambda: StaleCallback(callback_id))
     old = cb.due_at
     cb.due_at = until
     cb.snooze_reason = reason
-    cb.version += 1
     session.add(cb)
     _event(session, cb, agent_id, now, "snooze", f"{reason} · due {_utc(old)} → {_utc(until)}")
     session.flush()
@@ -571,8 +586,8 @@ def reassign(
         text += " (reopened after missed tries)"
     if (comment or "").strip():
         text += f": {comment.strip()}"
+    claim_version(session, cb, lambda: StaleCallback(callback_id))
     cb.owner_id = new.id  # type: ignore[assignment]
-    cb.version += 1
     session.add(cb)
     _event(session, cb, actor_id, now, "reassign", text)
     session.flush()

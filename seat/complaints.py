@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from seat import sla
@@ -42,6 +41,7 @@ from seat.models import (
     WorkOrder,
     level_for,
 )
+from seat.optimistic import claim_version
 from seat.roles import require_supervisor
 
 STATUSES = ("intake", "invalid", "investigating", "proposed", "approved", "implemented", "closed")
@@ -255,17 +255,13 @@ def _event(
     if kept:
         comment = f"{comment} [wording kept on purpose: {', '.join(kept)}]"
     # Claim the next version: of two seats moving the same complaint, one is refused.
-    claimed = session.execute(
-        update(Complaint)
-        .where(Complaint.id == c.id, Complaint.version == c.version)
-        .values(version=c.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise MoveRefused(
+    claim_version(
+        session,
+        c,
+        lambda: MoveRefused(
             _("Complaint #{id} was changed at another seat meanwhile; try again.").format(id=c.id)
-        )
-    set_committed_value(c, "version", c.version + 1)
+        ),
+    )
     ev = ComplaintEvent(
         complaint_id=c.id,  # type: ignore[arg-type]
         agent_id=actor.id,  # type: ignore[arg-type]

@@ -42,6 +42,7 @@ from seat.models import (
     WorkOrderKind,
     WorkOrderLine,
 )
+from seat.optimistic import claim_version
 
 Z1 = WorkOrderKind.SERVICE_REQUEST.value
 Z2 = WorkOrderKind.DELIVERY_EXCEPTION.value
@@ -486,8 +487,9 @@ def _load(session: Session, work_order_id: int, agent_id: int,
 
 
 def _touch(session: Session, wo: WorkOrder) -> None:
-    wo.version += 1
+    """Claim the order's next version: of two seats moving it at once, one is refused."""
     session.add(wo)
+    claim_version(session, wo, StaleOrder)
     session.flush()
 
 
