@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,16 @@ from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
+
+WRITE: dict[str, Any] = {"seat_begin": "IMMEDIATE"}
+"""Execution options of a write transaction: on SQLite it takes the write lock at BEGIN
+(`session.connection(execution_options=WRITE)` before the first statement). A deferred
+transaction that has read cannot wait for the lock when it then writes: SQLite refuses it at
+once (SQLITE_BUSY_SNAPSHOT), busy timeout or not. PostgreSQL ignores the option."""
+
+# SQLite primary result codes; PostgreSQL SQLSTATEs (serialization_failure, deadlock_detected).
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def make_engine(url: str, *, migrate: bool = True, echo: bool = False) -> Engine:
@@ -54,7 +65,28 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    mode = conn.get_execution_options().get("seat_begin", "")
+    conn.exec_driver_sql(f"BEGIN {mode}" if mode in ("IMMEDIATE", "EXCLUSIVE") else "BEGIN")
+
+
+def retryable(exc: BaseException) -> bool:
+    """A lock or conflict that goes away when the transaction is simply run again, told by
+    the driver's error code (never the English text): SQLite BUSY or LOCKED with any extended
+    code, PostgreSQL SQLSTATE 40001 or 40P01."""
+    orig = getattr(exc, "orig", None) or exc
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def backoff(
+    attempt: int, *, base: float = 0.05, cap: float = 2.0, rand: Callable[[], float] = random.random
+) -> float:
+    """Seconds to wait before trying again after `attempt` (0-based) failed: doubling, capped,
+    half of it random so seats that collided once do not collide again in step."""
+    span = min(cap, base * 2**attempt)
+    return span / 2 + rand() * span / 2
 
 
 def _alembic_config(engine: Engine) -> Any:

@@ -18,9 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from seat import agents, calls, customers, phone, work
+from seat import agents, calls, customers, faults, phone, work
 from seat.clock import Clock
 from seat.config import Settings
+from seat.db import WRITE, backoff, retryable
 from seat.i18n import _
 from seat.i18n import language as seat_language
 from seat.models import Agent, Call, Customer
@@ -32,22 +33,15 @@ T = TypeVar("T")
 RETRIES = 6
 
 
-def _transient(exc: SQLAlchemyError) -> bool:
-    """Locks and conflicts that go away when the transaction is simply tried again."""
-    text = str(getattr(exc, "orig", None) or exc).lower()
-    return any(
-        word in text
-        for word in ("database is locked", "database is busy", "could not serialize", "deadlock")
-    )
-
-
 def _storage_message(exc: OperationalError) -> str:
-    text = str(exc.orig).lower() if exc.orig else str(exc).lower()
-    if "locked" in text or "busy" in text:
+    """The agent's words for a database fault, told by the driver's error code."""
+    code = faults.sqlite_code(exc)
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if retryable(exc):
         return _("The database is busy; nothing was lost. Try saving again in a moment.")
-    if "readonly" in text or "read-only" in text:
+    if code in (faults.SQLITE_READONLY, faults.SQLITE_PERM) or sqlstate == "25006":
         return _("The database is read-only; your input is kept.")
-    if "full" in text or "disk" in text:
+    if code == faults.SQLITE_FULL or sqlstate == "53100":
         return _("The disk is full; your input is kept.")
     return _("The database could not be reached; your input is kept.")
 
@@ -106,27 +100,31 @@ class Desk:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def run(self, fn: Callable[[Session], T]) -> T:
+    def run(self, fn: Callable[[Session], T], *, write: bool = False) -> T:
         """Run fn(session) in one transaction; database trouble becomes a StorageError.
 
-        A busy SQLite file or a PostgreSQL serialization conflict is retried with backoff
-        (the transaction was rolled back, so fn runs again from the start).
+        A busy or locked SQLite file, a PostgreSQL serialization failure or deadlock (told by
+        the driver's error code) is retried after a jittered backoff: the transaction was
+        rolled back, so fn runs again from the start. `write=True` takes SQLite's write lock
+        at BEGIN; every retry does, so a retried writer waits its turn (busy timeout) instead
+        of failing again the moment it writes.
         """
+        immediate = write
         for attempt in range(RETRIES):
             try:
                 with Session(self.engine, expire_on_commit=False) as session:
+                    if immediate:
+                        session.connection(execution_options=WRITE)
                     result = fn(session)
                     session.commit()
                     return result
-            except OperationalError as exc:
-                if _transient(exc) and attempt < RETRIES - 1:
-                    time.sleep(0.05 * 2**attempt)
-                    continue
-                raise StorageError(_storage_message(exc)) from exc
             except SQLAlchemyError as exc:
-                if _transient(exc) and attempt < RETRIES - 1:
-                    time.sleep(0.05 * 2**attempt)
+                if retryable(exc) and attempt < RETRIES - 1:
+                    immediate = True
+                    time.sleep(backoff(attempt))
                     continue
+                if isinstance(exc, OperationalError):
+                    raise StorageError(_storage_message(exc)) from exc
                 raise StorageError(
                     _("Could not save: {error}; your input is kept.").format(
                         error=type(exc).__name__
@@ -203,7 +201,7 @@ class Desk:
             )
             return c.id  # type: ignore[return-value]
 
-        return self.run(go)
+        return self.run(go, write=True)
 
     def dial_number(self, customer_id: int) -> str | None:
         """The number to call a customer on: the first one not flagged as a wrong number."""
@@ -250,7 +248,8 @@ class Desk:
 
     def save_call(self, state: calls.CallState) -> int:
         return self.run(
-            lambda s: calls.save_call(session=s, state=state, now=self.now()).id  # type: ignore[return-value]
+            lambda s: calls.save_call(session=s, state=state, now=self.now()).id,  # type: ignore[return-value]
+            write=True,
         )
 
     def recent_calls(self, agent_id: int, limit: int = 8) -> list[RecentCall]:
@@ -413,7 +412,7 @@ class Desk:
         """Run fn; if it fails, forget a call id that was only inserted in the rolled-back work."""
         before = state.call_id
         try:
-            return self.run(fn)
+            return self.run(fn, write=True)
         except BaseException:
             state.call_id = before
             raise

@@ -4,6 +4,7 @@ in English by default (translated when raised, so switching the language needs n
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -181,7 +182,9 @@ def test_broken_script_file_is_reported_in_the_seats_language(lang, tmp_path):
 
 
 def test_storage_messages(lang):
-    exc = OperationalError("INSERT", {}, Exception("database is locked"))
+    busy = sqlite3.OperationalError("database is locked")
+    busy.sqlite_errorcode = 5  # told by the driver's code, not the words
+    exc = OperationalError("INSERT", {}, busy)
     expected = (
         "The database is busy; nothing was lost. Try saving again in a moment."
         if lang == "en"
