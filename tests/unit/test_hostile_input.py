@@ -262,6 +262,8 @@ def test_validate_customer_refuses_or_cleans(name, tier, birthday, gender):
 @example(name="Ana", phone_typed="139 8765 4321", address="a\x1b[2Jb", occupation=None)
 @example(name="Ana", phone_typed="139 8765 4321", address=None, occupation="x" * 121)
 @example(name="Ana", phone_typed="139 8765 4321", address="Room 1\r\n88 Ave\tB", occupation=None)
+@example(name="Ana\x85", phone_typed="139 8765 4321", address=None, occupation=None)
+@example(name="\x1cAna\x1f", phone_typed="139 8765 4321", address=None, occupation="cook\x1e")
 def test_create_customer(db, name, phone_typed, address, occupation):
     engine, __ = db
     with Session(engine) as s:
@@ -280,8 +282,12 @@ def test_create_customer(db, name, phone_typed, address, occupation):
         assert stored(s, Customer.name, made.id) == name.strip()
         assert stored(s, Customer.address, made.id) == ((address or "").strip() or None)
         assert stored(s, Customer.occupation, made.id) == ((occupation or "").strip() or None)
-        assert not SINGLE_LINE_CONTROL.search(name + (occupation or ""))
-        assert not ADDRESS_CONTROL.search(address or "")  # line breaks only
+        # The rule: surrounding whitespace is stripped first (str.strip, which counts \x1c-\x1f
+        # and \x85 as whitespace), then a control character left in the text refuses it. So
+        # what is stored holds none, whatever the typed text ended with.
+        kept = (stored(s, Customer.name, made.id) or "") + (made.occupation or "")
+        assert not SINGLE_LINE_CONTROL.search(kept)
+        assert not ADDRESS_CONTROL.search(made.address or "")  # line breaks only
         card = customers.card(session=s, customer_id=made.id)
         assert card.name == name.strip()
         assert card.phones == (phone.normalise(phone_typed),)
