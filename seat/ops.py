@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 from seat.cli_help import add_db_option, example
 from seat.config import Settings
-from seat.i18n import _
+from seat.i18n import _, ngettext
 
 COMMANDS = ("pop", "db", "backup", "restore")
 
@@ -46,6 +49,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             epilog=example(f"seat db {name} --db desk.db"),
         )
         add_db_option(p)
+    from seat import audit_cli
+
+    audit_cli.add_grant_parser(dsub)
 
     backup = sub.add_parser(
         "backup",
@@ -69,6 +75,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         epilog=example("seat restore /backups/desk-2026-11-23.db"),
     )
     restore.add_argument("path", type=Path, metavar="PATH", help=_("the backup file to restore"))
+    restore.add_argument(
+        "--force", action="store_true",
+        help=_("restore even though seats are connected (their work since the backup is lost)"),
+    )  # fmt: skip
     add_db_option(restore)
 
 
@@ -76,10 +86,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "pop":
         return cmd_pop(settings, args.number, args.pop_agent)
     if args.command == "db":
+        if args.db_command == "grant":
+            from seat import audit_cli
+
+            return audit_cli.grant(settings, args.role)
         return cmd_db(settings, args.db_command)
     if args.command == "backup":
         return cmd_backup(settings, args.path)
-    return cmd_restore(settings, args.path)
+    return cmd_restore(settings, args.path, force=args.force)
 
 
 def _fail(command: str, message: str, code: int = 2) -> int:
@@ -158,7 +172,37 @@ def _sqlite_path(settings: Settings, command: str) -> Path | None:
 
 
 def _copy(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
-    source.backup(target, pages=4096)
+    # One step (pages=-1): a step-wise copy restarts whenever a seat writes, and under a
+    # steady 10-20 writes/s it never finishes. One step reads one consistent snapshot; WAL
+    # lets the seats keep writing meanwhile.
+    source.backup(target, pages=-1)
+
+
+def _copy_to(source: sqlite3.Connection, path: Path) -> None:
+    """Copy into a temp file beside `path`, then rename: `path` is whole or absent, never part.
+
+    Refuses (FileExistsError) if `path` appeared meanwhile; the temp file never stays.
+    """
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    try:
+        dst = sqlite3.connect(tmp)
+        try:
+            _copy(source, dst)
+        finally:
+            dst.close()
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # atomic, and never over a file someone made meanwhile
+        except OSError as exc:
+            if isinstance(exc, FileExistsError):
+                raise
+            if path.exists():
+                raise FileExistsError(str(path)) from exc
+            os.replace(tmp, path)  # a file system without hard links
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def cmd_backup(settings: Settings, path: Path) -> int:
@@ -169,29 +213,108 @@ def cmd_backup(settings: Settings, path: Path) -> int:
         return _fail("backup", f"no desk database at {db}")
     if path.exists():
         return _fail("backup", f"{path} exists; choose a new file")
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as src, sqlite3.connect(path) as dst:
-        _copy(src, dst)  # SQLite's online backup: consistent while seats keep working
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as src:
+            _copy_to(src, path)  # SQLite's online backup: consistent while seats keep working
+    except FileExistsError:
+        return _fail("backup", f"{path} exists; choose a new file")
+    except (sqlite3.Error, OSError) as exc:
+        return _fail("backup", _("could not copy {db}: {error}").format(db=db, error=exc), 1)
     print(f"backed up {db} to {path}")
     return 0
 
 
-def cmd_restore(settings: Settings, path: Path) -> int:
+def known_revisions() -> set[str]:
+    """Every schema revision this version of seat has a migration for."""
+    from seat.db import _REVISION, MIGRATIONS
+
+    found: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        match = _REVISION.search(script.read_text(encoding="utf-8"))
+        if match:
+            found.add(match.group(2))
+    return found
+
+
+def _restore_refusal(db: Path, backup: sqlite3.Connection, path: Path, force: bool) -> str | None:
+    """Why the backup must not replace the desk (nothing has been touched yet), or None."""
+    if backup.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+        return f"{path} fails SQLite's integrity check"
+    tables = {r[0] for r in backup.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "alembic_version" not in tables:
+        return f"{path} is not a seat backup"
+    revisions = {r[0] for r in backup.execute("SELECT version_num FROM alembic_version")}
+    unknown = revisions - known_revisions()
+    if unknown or not revisions:
+        return _(
+            "{path} comes from a newer seat (schema {revision}); this seat cannot read it. "
+            "Restore it with that version of seat. Nothing was changed."
+        ).format(path=path, revision=", ".join(sorted(unknown)) or "?")
+    if force or not db.is_file():
+        return None
+    seats = _live_seats(db)
+    if seats:
+        return ngettext(
+            "{n} seat is connected to {db} (a heartbeat in the last {s} s): its work since the "
+            "backup would be lost and its ids reused. Close it first, or use --force.",
+            "{n} seats are connected to {db} (a heartbeat in the last {s} s): their work since "
+            "the backup would be lost and their ids reused. Close them first, or use --force.",
+            seats,
+        ).format(n=seats, db=db, s=_presence_seconds())
+    return None
+
+
+def _live_seats(db: Path) -> int:
+    from seat.clock import SystemClock
+    from seat.seats import PRESENCE_TTL
+
+    cutoff = (SystemClock().now() - PRESENCE_TTL).astimezone(UTC)
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as live:
+        has = live.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='presence'"
+        ).fetchone()
+        if not has:
+            return 0
+        stamps = [r[0] for r in live.execute("SELECT heartbeat_at FROM presence")]
+    return sum(1 for at in stamps if _aware(at) >= cutoff)
+
+
+def _presence_seconds() -> int:
+    from seat.seats import PRESENCE_TTL
+
+    return int(PRESENCE_TTL.total_seconds())
+
+
+def _aware(stamp: str) -> datetime:
+    at = datetime.fromisoformat(stamp)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def cmd_restore(settings: Settings, path: Path, *, force: bool = False) -> int:
     db = _sqlite_path(settings, "restore")
     if db is None:
         return 2
     if not path.is_file():
         return _fail("restore", f"no backup at {path}")
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as src:
-        if src.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            return _fail("restore", f"{path} fails SQLite's integrity check")
-        tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "alembic_version" not in tables:
-            return _fail("restore", f"{path} is not a seat backup")
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as src:
+        why = _restore_refusal(db, src, path, force)
+        if why:
+            return _fail("restore", why)
+        kept = None
         db.parent.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(db, timeout=10) as dst:
+        if db.is_file():
+            from seat.clock import SystemClock
+
+            stamp = SystemClock().now().astimezone(UTC).strftime("%Y%m%d-%H%M%S")
+            kept = db.with_name(f"{db.name}.replaced-{stamp}")
+            with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as live:
+                _copy_to(live, kept)  # the database as it was, whole, before anything changes
+        with closing(sqlite3.connect(db, timeout=10)) as dst:
             _copy(src, dst)
     from seat.db import make_engine
 
     make_engine(f"sqlite:///{db}").dispose()  # an older backup is brought to the newest schema
     print(f"restored {path} into {db}")
+    if kept:
+        print(_("the replaced database is kept as {path}").format(path=kept))
     return 0
