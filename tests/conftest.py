@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,10 +45,24 @@ def pytest_report_header(config) -> str:
     return f"seat backend: {'postgresql' if PG_ADMIN_URL else 'sqlite'}"
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file at the migration head per session (per xdist worker): each test copies
+    it instead of running the migrations again (about a second a test on these machines)."""
+    path = tmp_path_factory.mktemp("template") / "desk.db"
+    make_engine(f"sqlite:///{path}").dispose()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=DELETE")  # one file to copy, no -wal beside it
+    conn.close()
+    return path
+
+
 @pytest.fixture
-def db_url(tmp_path: Path):
+def db_url(tmp_path: Path, request: pytest.FixtureRequest):
     if not PG_ADMIN_URL:
-        yield f"sqlite:///{tmp_path / 'desk.db'}"
+        target = tmp_path / "desk.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
         return
     from tests.pg import fresh_database
 

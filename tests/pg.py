@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,9 @@ from contextlib import contextmanager
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-_TEMPLATE = "seat_test_template"
+# One template per xdist worker: a worker drops and re-creates its own at start, and CREATE
+# DATABASE ... TEMPLATE refuses a template another session is connected to.
+_TEMPLATE = f"seat_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 _ready: set[str] = set()
 
 
