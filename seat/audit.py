@@ -27,7 +27,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import instance_state
 
-from seat.models import AccessLog, CallbackEvent, ComplaintEvent, CustomerChange, WorkOrderEvent
+from seat.models import (
+    AccessLog,
+    CallbackEvent,
+    ComplaintEvent,
+    CustomerChange,
+    SignInEvent,
+    WorkOrderEvent,
+)
 
 GENESIS = "0" * 64
 HISTORY_MODELS: tuple[type, ...] = (
@@ -36,6 +43,7 @@ HISTORY_MODELS: tuple[type, ...] = (
     CallbackEvent,
     CustomerChange,
     AccessLog,
+    SignInEvent,
 )
 HISTORY_TABLES: tuple[str, ...] = tuple(m.__tablename__ for m in HISTORY_MODELS)  # type: ignore[attr-defined]
 # The sealed content of each table, fixed here (not read from the models) so that a column a
@@ -50,6 +58,7 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "callback_event": ("callback_id", "agent_id", "at", "action", "comment"),
     "customer_change": ("customer_id", "agent_id", "at", "field", "old", "new"),
     "access_log": ("agent_id", "customer_id", "at", "what", "reason"),
+    "sign_in_event": ("agent_id", "login", "at", "outcome", "via"),
 }
 # A stable 64-bit key per table for pg_advisory_xact_lock.
 _LOCK_BASE = 0x5EA7_0000

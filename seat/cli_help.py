@@ -71,3 +71,11 @@ def add_db_option(parser: argparse.ArgumentParser, text: str | None = None) -> N
         metavar="PATH|URL",
         help=text or _("database file or SQLAlchemy URL (default: SEAT_DATABASE_URL, config)"),
     )
+
+
+def add_identity_option(parser: argparse.ArgumentParser) -> None:
+    """`--as LOGIN` on a command that needs to know who runs it (seat.cli_identity)."""
+    parser.add_argument(
+        "--as", dest="as_login", metavar="LOGIN",
+        help=_("sign in as LOGIN (the password is asked; scripts set SEAT_TOKEN instead)"),
+    )  # fmt: skip

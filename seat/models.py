@@ -91,6 +91,12 @@ class Agent(SQLModel, table=True):
     display_name: str = Field(max_length=120)
     role: str = Field(default=Role.AGENT, max_length=16)
     active: bool = True
+    # Sign-in (seat.identity): an argon2 hash, never the password; None = no password yet.
+    password_hash: str | None = Field(default=None, max_length=200)
+    failed_sign_ins: int = 0
+    locked_until: datetime | None = None
+    # A token for scripts (SEAT_TOKEN): its argon2 hash; the token itself is shown once.
+    token_hash: str | None = Field(default=None, max_length=200)
 
 
 class Customer(SQLModel, table=True):
@@ -377,6 +383,22 @@ class CustomerChange(SQLModel, table=True):
     field: str = Field(max_length=32)  # phone / address / second_address / tier / ...
     old: str | None = Field(default=None, max_length=500)
     new: str | None = Field(default=None, max_length=500)
+    prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class SignInEvent(SQLModel, table=True):
+    """Every sign-in and every refused one (seat.identity): who tried, when, from where, how
+    it ended. Append-only and hash-chained like the other histories."""
+
+    __tablename__ = "sign_in_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    login: str = Field(max_length=64, index=True)
+    at: datetime
+    outcome: str = Field(max_length=24)  # ok / wrong_password / unknown / locked / disabled ...
+    via: str = Field(max_length=64)  # the seat, or the command that asked (e.g. "report")
     prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
     hash: str | None = Field(default=None, max_length=64)
 

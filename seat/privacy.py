@@ -80,3 +80,29 @@ def mask_address(address: str | None) -> str:
             break
         keep.insert(0, part)
     return ", ".join([ADDRESS_MASK, *keep])
+
+
+# Columns of exported tables that hold a phone number or an address, by their (English) header.
+PERSONAL_COLUMNS: dict[str, str] = {
+    "Phone": "phone",
+    "Phones": "phone",
+    "Address": "address",
+    "Service address": "address",
+}
+
+
+def mask_tables(tables: list, home_region: str = "CN") -> None:  # type: ignore[type-arg]
+    """Mask, in place, every phone and address column of export tables (seat.export.Table):
+    what a command prints for someone who may not see them whole, as the screens do."""
+    for table in tables:
+        columns = {
+            i: PERSONAL_COLUMNS[h] for i, h in enumerate(table.headers) if h in PERSONAL_COLUMNS
+        }
+        if not columns:
+            continue
+        for row in table.rows:
+            for i, what in columns.items():
+                if i < len(row) and isinstance(row[i], str) and row[i]:
+                    row[i] = (
+                        mask_phone(row[i], home_region) if what == "phone" else mask_address(row[i])
+                    )

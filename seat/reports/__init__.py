@@ -5,3 +5,6 @@ call that function, so the screen and the export always show the same numbers.
 """
 
 REPORTS = ("complaints", "callbacks", "summary")
+# Reports that name customers: the command asks who runs it, logs the use, and masks phones
+# and addresses for anyone but a supervisor (seat.cli_identity).
+PERSONAL_REPORTS = frozenset({"callbacks"})

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from seat.app import make_app
+from seat.callbacks import DEFAULT_SCRIPTS
 from seat.desk import StorageError
 from seat.models import Agent, Call
 from seat.screens.agent_picker import AgentPickerScreen
@@ -16,29 +17,101 @@ from seat.screens.desk import DeskScreen
 from tests.ui.helpers import settle
 
 
-async def test_asks_who_is_sitting_and_signs_in(make_seat, engine, world):
+async def test_asks_who_is_sitting_and_signs_in_with_a_password(make_seat, engine, world):
+    from seat import identity
+    from seat.models import SignInEvent
+
+    with Session(engine) as s:
+        identity.set_password(session=s, agent_id=world["li"], password="lina-secret-1")
+        s.commit()
     app = make_seat(agent=None)
-    async with app.run_test() as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, AgentPickerScreen)
-        await pilot.press("tab", *"Bad Login!", "enter")
+        # A login nobody has is refused, never created.
+        await pilot.press("tab", *"mallory.x", "tab", *"whatever1", "enter")
         await settle(pilot)
-        assert "login" in str(app.screen.query_one("#login-error").render()).lower()
-        await pilot.press(*["backspace"] * 10, *"zhou.qi", "enter")
+        assert "wrong login or password" in str(
+            app.screen.query_one("#login-error").render()).lower()  # fmt: skip
+        # Li Na from the list, a wrong password, then the right one.
+        await pilot.press("shift+tab", "shift+tab", "home", "enter")
+        await settle(pilot)
+        assert app.screen.query_one("#login").value == "li.na"
+        await pilot.press(*"not-her-password", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AgentPickerScreen)
+        assert app.screen.query_one("#password").value == ""
+        await pilot.press(*"lina-secret-1", "enter")
         await settle(pilot)
         assert isinstance(app.screen, DeskScreen)
-        assert app.agent.name == "zhou.qi" and app.agent.display_name == "Zhou Qi"
-    with Session(engine) as s:
-        assert s.exec(select(Agent).where(Agent.name == "zhou.qi")).one()
-
-
-async def test_pick_existing_agent_from_list(make_seat, world):
-    app = make_seat(agent=None)
-    async with app.run_test() as pilot:
-        await settle(pilot)
-        await pilot.press("enter")  # first in the list: li.na
-        await settle(pilot)
         assert app.agent.name == "li.na"
+    with Session(engine) as s:
+        assert s.exec(select(Agent).where(Agent.name == "mallory.x")).first() is None
+        outcomes = [(e.login, e.outcome) for e in s.exec(select(SignInEvent).order_by(SignInEvent.id))]
+    assert outcomes == [("mallory.x", "unknown"), ("li.na", "wrong_password"), ("li.na", "ok")]
+
+
+async def test_five_wrong_passwords_lock_the_login(make_seat, engine, world):
+    from seat import identity
+    from seat.models import Agent as AgentRow
+
+    with Session(engine) as s:
+        identity.set_password(session=s, agent_id=world["li"], password="lina-secret-1")
+        s.commit()
+    app = make_seat(agent=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", *"li.na", "tab")
+        for n in range(identity.MAX_FAILURES):
+            await pilot.press(*f"wrong-{n}-pass", "enter")
+            await settle(pilot)
+        await pilot.press(*"lina-secret-1", "enter")  # right, but too late
+        await settle(pilot)
+        assert isinstance(app.screen, AgentPickerScreen)
+        assert "locked until" in str(app.screen.query_one("#login-error").render())
+    with Session(engine) as s:
+        assert s.get(AgentRow, world["li"]).locked_until is not None
+
+
+async def test_a_new_database_creates_its_first_supervisor(settings, clock, engine):
+    from seat import identity
+
+    app = make_app(settings=settings, clock=clock, engine=engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, AgentPickerScreen)
+        await pilot.press(*"zhao.lei", "enter", *"Zhao Lei", "enter", *"boss-pass-1", "enter",
+                          *"boss-pass-2", "enter")  # fmt: skip
+        await settle(pilot)
+        assert "differ" in str(app.screen.query_one("#login-error").render())
+        await pilot.press(*"boss-pass-1", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+        assert app.agent.role == "supervisor"
+    with Session(engine) as s:
+        boss = s.exec(select(Agent).where(Agent.name == "zhao.lei")).one()
+        assert boss.role == "supervisor" and boss.display_name == "Zhao Lei"
+        who = identity.authenticate(session=s, login="zhao.lei", password="boss-pass-1",
+                                    now=clock.now(), via="test")  # fmt: skip
+        assert who.supervisor
+
+
+async def test_the_demo_desk_needs_no_password_and_says_demo_everywhere(settings, clock, engine,
+                                                                       world):  # fmt: skip
+    from seat.app import DemoBadge
+
+    app = make_app(settings=settings, clock=clock, engine=engine, demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.screen.query(DemoBadge)
+        assert not app.screen.query_one("#password").display
+        await pilot.press("enter")  # the first in the list, no password
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+        assert app.screen.query(DemoBadge)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, CallScreen) and app.screen.query(DemoBadge)
 
 
 async def test_palette_lists_the_screen_actions(make_seat, world):
@@ -73,7 +146,7 @@ async def test_broken_script_is_reported_and_others_load(settings, clock, engine
     async with app.run_test() as pilot:
         await settle(pilot)
         assert isinstance(app.screen, DeskScreen)
-    assert set(app.desk.scripts) == {"inbound", "callback"}
+    assert set(app.desk.scripts) == {"inbound", *dict(DEFAULT_SCRIPTS).values()}
     assert any("broken.toml" in m and kw.get("severity") == "error" for m, kw in notes)
 
 

@@ -227,8 +227,9 @@ def test_empty_period(session, world, settings):
     assert by_title["Members without callback"].rows == []
 
 
-def test_report_command_writes_json(db_url, session, world, month, tmp_path, capsys):
+def test_report_command_writes_json(db_url, session, world, month, tmp_path, capsys, cli_token):
     session.commit()
+    cli_token(db_url)
     out = tmp_path / "callbacks.json"
     db = db_url.removeprefix("sqlite:///")
     args = ["report", "callbacks", "--from", "2026-11-01", "--to", "2026-11-23"]

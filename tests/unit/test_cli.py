@@ -17,7 +17,7 @@ from seat.models import Call, Customer, PhoneNumber
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "customers-sample.csv"
 
 
-def test_demo_then_find_by_any_format(tmp_path, capsys):
+def test_demo_then_find_by_any_format(tmp_path, capsys, cli_token):
     db = tmp_path / "demo.db"
     assert (
         main(["demo", "--db", str(db), "--customers", "50", "--calls", "400", "--seed", "3"]) == 0
@@ -29,6 +29,7 @@ def test_demo_then_find_by_any_format(tmp_path, capsys):
         assert s.exec(select(func.count()).select_from(Customer)).one() == 50
         assert s.exec(select(func.count()).select_from(Call)).one() == 400
         e164 = s.exec(select(PhoneNumber.e164).order_by(PhoneNumber.id)).first()
+    cli_token(f"sqlite:///{db}")  # a supervisor: numbers whole
     national = e164.removeprefix("+86")
     typed = f"+86 ({national[:3]}) {national[3:7]}-{national[7:]}"
     assert main(["customers", "find", typed, "--json", "--db", str(db)]) == 0
@@ -39,8 +40,9 @@ def test_demo_then_find_by_any_format(tmp_path, capsys):
     assert data["customer"]["name"] in capsys.readouterr().out
 
 
-def test_find_unknown_and_invalid(tmp_path, capsys):
+def test_find_unknown_and_invalid(tmp_path, capsys, cli_token):
     db = str(tmp_path / "x.db")
+    cli_token(f"sqlite:///{db}")
     assert main(["customers", "find", "139 0000 0000", "--json", "--db", db]) == 1
     assert json.loads(capsys.readouterr().out) == {"phone": "+8613900000000", "found": False}
     assert main(["customers", "find", "hello", "--db", db]) == 2

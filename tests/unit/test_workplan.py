@@ -146,7 +146,8 @@ def test_unknown_technician(session, settings, plan_world):
         _plan(session, settings, assignee="nobody")
 
 
-def test_the_command_prints_csv_and_txt(db_url, plan_world, capsys):
+def test_the_command_prints_csv_and_txt(db_url, plan_world, capsys, cli_token):
+    cli_token(db_url)  # a supervisor's printout: addresses whole
     assert main(["workplan", "--date", "2026-11-23", "--assignee", "li.na",
                  "--format", "csv", "--db", db_url]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))

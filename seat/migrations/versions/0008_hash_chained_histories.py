@@ -21,6 +21,10 @@ branch_labels = None
 depends_on = None
 
 
+# The histories as they stood at this revision (later ones chain from their own migration).
+TABLES = ('complaint_event', 'work_order_event', 'callback_event', 'customer_change', 'access_log')
+
+
 def _triggers():
     """Migration 0006's trigger helpers (create/drop the append-only triggers)."""
     path = Path(__file__).with_name('0006_customer_created_by_and_append_only_histories.py')
@@ -36,23 +40,21 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     m0006 = _triggers()
     m0006._drop(dialect)
-    for table in audit.HISTORY_TABLES:
+    for table in TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
             batch_op.add_column(sa.Column('hash', sa.String(length=64), nullable=True))
     conn = op.get_bind()
-    for table in audit.HISTORY_TABLES:
+    for table in TABLES:
         audit.seal_existing(conn, table)
     m0006._create(dialect)
 
 
 def downgrade() -> None:
-    from seat import audit
-
     dialect = op.get_bind().dialect.name
     m0006 = _triggers()
     m0006._drop(dialect)
-    for table in audit.HISTORY_TABLES:
+    for table in TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('hash')
             batch_op.drop_column('prev_hash')
