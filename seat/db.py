@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import re
 from collections.abc import Callable, Iterator
@@ -38,7 +39,7 @@ def make_engine(url: str, *, migrate: bool = True, echo: bool = False) -> Engine
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url not in ("sqlite://", "sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            create_private(Path(url.removeprefix("sqlite:///")))
         kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
@@ -47,6 +48,18 @@ def make_engine(url: str, *, migrate: bool = True, echo: bool = False) -> Engine
     if migrate and stored_revisions(engine) != {head_from_files()}:
         upgrade(engine)  # Alembic costs 150-250 ms to import and run: only when needed
     return engine
+
+
+def create_private(path: Path) -> None:
+    """Make a new database (or backup) file readable by its owner only; an existing file keeps
+    the permissions its administrator gave it. SQLite gives its -wal and -shm files the
+    permissions of the database file."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:  # another seat made it meanwhile
+            pass
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

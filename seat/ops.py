@@ -186,6 +186,9 @@ def _copy_to(source: sqlite3.Connection, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     try:
+        from seat.db import create_private
+
+        create_private(tmp)  # a backup holds every customer's data: owner-only
         dst = sqlite3.connect(tmp)
         try:
             _copy(source, dst)
