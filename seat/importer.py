@@ -1,4 +1,4 @@
-"""Import customers from a CSV file, one SAVEPOINT per row.
+"""Import customers from a CSV file, one SAVEPOINT per row, committed in batches.
 
 The file needs a header row; column names are matched case-insensitively and
 extra columns are ignored. `name` and `phone` are required; `tier`, `birthday`
@@ -6,13 +6,20 @@ extra columns are ignored. `name` and `phone` are required; `tier`, `birthday`
 Every row goes through `seat.customers.create_customer`, so the rules are the
 same as at the seat. A bad row is reported with its line number in the file
 (the header is line 1) and leaves nothing behind; the good rows are imported.
-The caller commits (or rolls back) the session.
+
+The rows are committed in batches (BATCH_ROWS rows or BATCH_SECONDS, whichever comes
+first): on SQLite a write transaction holds the whole file, and a seat saving a call waits
+for it, so an import must never hold it for more than about a second. An import stopped
+half-way keeps the batches already committed; running the file again reports them as
+duplicates. With `batch_rows=None` nothing is committed and the caller decides.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +34,11 @@ REQUIRED = ("name", "phone")
 OPTIONAL = ("tier", "birthday", "gender", "address", "occupation", "language")
 LANGUAGES = ("en", "zh_CN")
 _LANGUAGE_ALIASES = {"en": "en", "zh_cn": "zh_CN", "zh-cn": "zh_CN", "zh": "zh_CN"}
+BATCH_ROWS = 500
+BATCH_SECONDS = 0.5
+# The csv module refuses a field over 128 KiB as a broken file; a huge field is one bad row
+# (the customer rules name it), not a reason to refuse the rows around it.
+FIELD_LIMIT = 2**31 - 1
 
 
 class ImportFileError(ValueError):
@@ -52,8 +64,20 @@ class ImportReport:
         return len(self.duplicates) + len(self.errors)
 
 
-def import_csv(*, session: Session, path: Path, now: datetime, region: str = "CN") -> ImportReport:
-    """Import the customers of a CSV file; see the module docstring for the format."""
+def import_csv(
+    *,
+    session: Session,
+    path: Path,
+    now: datetime,
+    region: str = "CN",
+    batch_rows: int | None = BATCH_ROWS,
+    committed: Callable[[ImportReport, int], None] | None = None,
+) -> ImportReport:
+    """Import the customers of a CSV file; see the module docstring for the format.
+
+    `committed(report, line)` is called after each batch is committed (progress; the last
+    line read so far).
+    """
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -74,9 +98,12 @@ def import_csv(*, session: Session, path: Path, now: datetime, region: str = "CN
         raise ImportFileError(_("{name} is not a text file.").format(name=Path(path).name))
 
     # newline="": the csv module sees the raw line ends (quoted fields may span lines).
+    if csv.field_size_limit() < FIELD_LIMIT:
+        csv.field_size_limit(FIELD_LIMIT)
     reader = csv.reader(io.StringIO(content, newline=""), strict=True)
     report = ImportReport()
     _begin_outer_transaction(session)
+    in_batch, batch_started = 0, time.monotonic()
     try:
         header = next(reader, None)
         while header is not None and not any(cell.strip() for cell in header):
@@ -92,11 +119,31 @@ def import_csv(*, session: Session, path: Path, now: datetime, region: str = "CN
             if not any(cell.strip() for cell in cells):
                 continue  # blank line
             _import_row(session, columns, cells, line, now, region, seen, report)
+            in_batch += 1
+            if batch_rows is not None and (
+                in_batch >= batch_rows or time.monotonic() - batch_started >= BATCH_SECONDS
+            ):
+                _commit(session, report, line, committed)
+                in_batch, batch_started = 0, time.monotonic()
+        if batch_rows is not None and in_batch:
+            _commit(session, report, reader.line_num, committed)
     except csv.Error as exc:
         raise ImportFileError(
             _("Line {line}: malformed CSV ({reason}).").format(line=reader.line_num, reason=exc)
         ) from None
     return report
+
+
+def _commit(
+    session: Session,
+    report: ImportReport,
+    line: int,
+    committed: Callable[[ImportReport, int], None] | None,
+) -> None:
+    session.commit()  # the write lock is free here: a seat's save goes in between batches
+    if committed is not None:
+        committed(report, line)
+    _begin_outer_transaction(session)
 
 
 def _begin_outer_transaction(session: Session) -> None:
@@ -148,6 +195,7 @@ def _import_row(
         return cells[index].strip()
 
     name, phone_text = get("name"), get("phone")
+    shown_name, shown_phone = name[:200], phone_text[:40]  # a 1 MB field is not echoed back
     extra: dict[str, str] = {}  # checks create_customer does not make
     language = get("language")
     lang = _LANGUAGE_ALIASES.get(language.lower()) if language else "en"
@@ -177,7 +225,7 @@ def _import_row(
         savepoint.rollback()
         if extra:
             report.errors.append(
-                RowProblem(line, _reason({**exc.errors, **extra}), name, phone_text)
+                RowProblem(line, _reason({**exc.errors, **extra}), shown_name, shown_phone)
             )
             return
         first = seen.get(exc.e164)
@@ -190,18 +238,20 @@ def _import_row(
                 number=exc.e164, id=exc.customer_id
             )
         )
-        report.duplicates.append(RowProblem(line, reason, name, phone_text))
+        report.duplicates.append(RowProblem(line, reason, shown_name, shown_phone))
         return
     except ValidationError as exc:
         savepoint.rollback()
-        report.errors.append(RowProblem(line, _reason({**exc.errors, **extra}), name, phone_text))
+        report.errors.append(
+            RowProblem(line, _reason({**exc.errors, **extra}), shown_name, shown_phone)
+        )
         return
     except BaseException:
         savepoint.rollback()
         raise
     if extra:
         savepoint.rollback()
-        report.errors.append(RowProblem(line, _reason(extra), name, phone_text))
+        report.errors.append(RowProblem(line, _reason(extra), shown_name, shown_phone))
         return
     savepoint.commit()
     seen[normalise(phone_text, region)] = line

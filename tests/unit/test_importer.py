@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -256,7 +257,8 @@ def test_missing_file(eng, tmp_path):
 
 
 def test_caller_rollback_undoes_the_whole_import(eng):
-    report = _import(eng, SAMPLE, commit=False)
+    with Session(eng) as s:
+        report = import_csv(session=s, path=SAMPLE, now=NOW, batch_rows=None)
     assert report.imported == 9
     assert _counts(eng) == (0, 0, 0)
 
@@ -293,3 +295,75 @@ def test_format_report_summary(imported, dups, errors, summary):
     assert lines[-1] == summary
     assert lines[0] == "line 2: name: Name is required."
     assert len(lines) == dups + errors + 1
+
+
+# -- big files: batches that commit, a huge field is one bad row (issue 16 #4) ---------------
+
+
+def _many(n: int, start: int = 0) -> str:
+    return "".join(f"Customer {i},1391{i:07d}\n" for i in range(start, start + n))
+
+
+def test_a_big_import_commits_in_batches_and_frees_the_database_between_them(eng, tmp_path):
+    """No transaction holds more than BATCH_ROWS rows, and after each batch another seat
+    writes at once (no busy wait at all: timeout 0) — the lock is free between batches."""
+    from seat import importer
+
+    path = _write(tmp_path, HEADER + _many(1250))
+    db = eng.url.database
+    batches: list[tuple[int, int]] = []
+    seat_wrote: list[int] = []
+
+    def committed(report: ImportReport, line: int) -> None:
+        batches.append((report.imported, line))
+        other = sqlite3.connect(db, timeout=0)  # a desk saving a call, not willing to wait
+        try:
+            with other:
+                other.execute("INSERT INTO agent (name, display_name, role, active) "
+                              "VALUES (?, 'x', 'agent', 1)", (f"seat.{len(batches)}",))
+            seat_wrote.append(len(batches))
+        finally:
+            other.close()
+
+    with Session(eng) as s:
+        report = import_csv(session=s, path=path, now=NOW, committed=committed)
+    assert report.imported == 1250
+    sizes = [b - a for (a, __), (b, __) in zip([(0, 1), *batches], batches, strict=False)]
+    assert sum(sizes) == 1250 and max(sizes) <= importer.BATCH_ROWS and len(sizes) >= 3
+    assert batches[-1] == (1250, 1251)
+    assert seat_wrote == list(range(1, len(batches) + 1))
+    assert _counts(eng) == (1250, 1250, 1250)
+
+
+def test_an_import_stopped_half_way_keeps_the_committed_batches(eng, tmp_path):
+    path = _write(tmp_path, HEADER + _many(30))
+
+    def stop_after_the_second(report: ImportReport, line: int) -> None:
+        if report.imported >= 20:
+            raise KeyboardInterrupt
+
+    with Session(eng) as s, pytest.raises(KeyboardInterrupt):
+        import_csv(session=s, path=path, now=NOW, batch_rows=10, committed=stop_after_the_second)
+    assert _counts(eng) == (20, 20, 20)
+    again = _import(eng, path)  # running the file again finishes it
+    assert (again.imported, len(again.duplicates)) == (10, 20)
+
+
+@pytest.mark.parametrize("column", ["name", "phone", "address", "occupation", "ignored"])
+def test_a_one_megabyte_field_rejects_only_its_row(eng, tmp_path, column):
+    huge = "x" * 1_000_000
+    cells = {"name": "Big Field", "phone": "13912340002", "address": "", "occupation": "",
+             "ignored": ""}  # fmt: skip
+    cells[column] = huge
+    row = ",".join(cells[c] for c in ("name", "phone", "address", "occupation", "ignored"))
+    path = _write(tmp_path, "name,phone,address,occupation,ignored\n"
+                  f"Before,13912340001,,,\n{row}\nAfter,13912340003,,,\n")  # fmt: skip
+    report = _import(eng, path)
+    if column == "ignored":  # a column the import does not read cannot spoil the row
+        assert report.imported == 3 and report.errors == []
+        return
+    assert report.imported == 2
+    [problem] = report.errors
+    assert problem.line == 3 and problem.reason.startswith(f"{column}:")
+    assert len(problem.reason) < 200 and len(problem.name) <= 200
+    assert "line 3:" in format_report(report)
