@@ -8,10 +8,12 @@ from functools import lru_cache, partial
 
 from sqlalchemy.engine import Engine
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import ActiveBinding, Binding
+from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Label
 
 from seat import seats
 from seat.clock import Clock
@@ -88,19 +90,49 @@ def install_binding_translation() -> None:
     Screen.active_bindings = property(_active_bindings)  # type: ignore[method-assign,assignment]
 
 
+class DemoBadge(Container):
+    """DEMO in the top right corner of a screen, on the toasts' layer: it covers a few cells
+    and moves nothing."""
+
+    DEFAULT_CSS = """
+    DemoBadge { layer: _toastrack; dock: top; width: 100%; height: 1; align: right top;
+                visibility: hidden; }
+    DemoBadge > Label { width: auto; visibility: visible; background: $warning;
+                        color: $background; text-style: bold; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label(_("DEMO"))
+
+
 class SeatApp(App[None]):
     TITLE = "seat"
     CSS_PATH = "app.tcss"
 
-    def __init__(self, *, desk: Desk, agent_name: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        desk: Desk,
+        agent_name: str | None = None,
+        demo: bool = False,
+        login: str | None = None,
+    ) -> None:
+        """`agent_name` signs that agent in without asking (the caller has established who
+        it is: the demo desk, tests); otherwise the sign-in screen asks, with `login`
+        filled in. `demo` marks every screen DEMO and needs no passwords."""
         super().__init__()
         install_binding_translation()
         self.desk = desk
         self.agent_name = agent_name
+        self.demo = demo
+        self.login = login
         self.agent: AgentInfo | None = None
         self.presence_id: int | None = None
 
     def on_mount(self) -> None:
+        if self.demo:
+            self.screen_change_signal.subscribe(self, self._mark_demo)
+            self._mark_demo(self.screen)
         for problem in self.desk.script_problems:
             self.notify(problem, title=_("Script rejected"), severity="error", timeout=15)
         if self.agent_name:
@@ -111,7 +143,15 @@ class SeatApp(App[None]):
             else:
                 self._open_desk()
                 return
-        self.push_screen(AgentPickerScreen(), self._signed_in)
+        self.push_screen(
+            AgentPickerScreen(demo=self.demo, login=self.login or self.agent_name),
+            self._signed_in,
+        )
+
+    def _mark_demo(self, screen: Screen) -> None:
+        """The demo desk says DEMO on every screen (top right, over whatever is there)."""
+        if not screen.query(DemoBadge):
+            screen.mount(DemoBadge())
 
     def _signed_in(self, agent: AgentInfo | None) -> None:
         if agent is None:
@@ -289,9 +329,18 @@ def make_app(
     clock: Clock,
     agent: str | None = None,
     engine: Engine | None = None,
+    demo: bool = False,
+    login: str | None = None,
 ) -> SeatApp:
-    """The one factory the command line and the tests use to build a seat."""
+    """The one factory the command line and the tests use to build a seat. `agent` is
+    signed in without a password (tests, the demo desk); `login` only fills in the sign-in
+    screen."""
     from seat.db import make_engine
 
     engine = engine or make_engine(settings.database_url)
-    return SeatApp(desk=Desk(engine=engine, clock=clock, settings=settings), agent_name=agent)
+    return SeatApp(
+        desk=Desk(engine=engine, clock=clock, settings=settings),
+        agent_name=agent,
+        demo=demo,
+        login=login,
+    )
