@@ -7,14 +7,14 @@ import io
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seat import __version__, faults, logs
-from seat.cli_help import SeatParser, add_db_option, example
+from seat.cli_help import SeatParser, add_db_option, add_identity_option, example
 from seat.config import (
     SOURCE_DEFAULT,
     ConfigError,
@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     find.add_argument("phone", metavar="PHONE", help=_("the phone number, in any usual format"))
     find.add_argument("--json", action="store_true", help=_("print JSON"))
+    add_identity_option(find)
     add_db_option(find)
 
     from seat.reports import REPORTS
@@ -161,11 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help=_("output format (default: %(default)s)"))
         r.add_argument("--output", type=Path, metavar="FILE",
                        help=_("write to FILE instead of standard output"))
+        add_identity_option(r)
         add_db_option(r)
 
-    from seat import bench, ops
+    from seat import agents_cli, audit_cli, bench, ops
 
     ops.add_parsers(sub)
+    audit_cli.add_parsers(sub)
+    agents_cli.add_parser(sub)
     bench.add_parser(sub)
 
     wp = sub.add_parser(
@@ -187,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help=_("output format (default: %(default)s)"))
     wp.add_argument("--output", type=Path, metavar="FILE",
                     help=_("write to FILE instead of standard output"))
+    add_identity_option(wp)
     add_db_option(wp)
 
     cb = sub.add_parser(
@@ -334,6 +339,10 @@ def dispatch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         from seat import ops
 
         return ops.run(settings, args)
+    if args.command == "audit":
+        from seat import audit_cli
+
+        return audit_cli.run(settings, args)
     if args.command == "bench":
         from seat.bench import main as bench_main
 
@@ -347,8 +356,17 @@ def dispatch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     if args.command == "customers":
         if args.customers_command == "import":
             return cmd_import(settings, args.file)
-        return cmd_find(settings, args.phone, as_json=args.json)
-    return run_app(settings, agent=args.agent, demo=args.demo)
+        return cmd_find(settings, args.phone, as_json=args.json, args=args)
+    if args.command == "agents":
+        from seat import agents_cli
+        from seat.db import make_engine
+
+        return agents_cli.run(
+            make_engine(settings.database_url), args, zone=settings.local_timezone
+        )
+    # Passwords are waived on the demo desk's own file only, never on a --db named with it.
+    demo = bool(args.demo) and settings.database_url == demo_database_url()
+    return run_app(settings, agent=args.agent, demo=demo)
 
 
 def cmd_config_show(loaded: LoadedSettings, fmt: str) -> int:
@@ -411,7 +429,12 @@ def run_app(settings: Settings, *, agent: str | None, demo: bool) -> int:
 
         if ensure_demo(engine, now=clock.now()):
             print(_("Seeded a demo desk at"), settings.database_url, file=sys.stderr)
-    return run_tui(make_app(settings=settings, clock=clock, agent=agent, engine=engine))
+    # Only the demo desk signs in without a password; elsewhere --agent fills in the login.
+    app = make_app(
+        settings=settings, clock=clock, engine=engine, demo=demo,
+        agent=agent if demo else None, login=None if demo else agent,
+    )  # fmt: skip
+    return run_tui(app)
 
 
 def run_tui(app: App[Any], **run_options: Any) -> int:
@@ -494,8 +517,9 @@ def cmd_import(settings: Settings, path: Path) -> int:
     return 0 if not report.errors else 1
 
 
-def cmd_find(settings: Settings, text: str, *, as_json: bool) -> int:
-    from seat import customers, phone
+def cmd_find(settings: Settings, text: str, *, as_json: bool, args: argparse.Namespace) -> int:
+    from seat import customers, phone, privacy
+    from seat.cli_identity import sign_in
     from seat.db import make_engine, session_scope
 
     try:
@@ -504,9 +528,21 @@ def cmd_find(settings: Settings, text: str, *, as_json: bool) -> int:
         print(f"seat customers find: {text!r}: {exc}", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url)
+    me = sign_in(engine, args, "customers find", zone=settings.local_timezone)
+    if me is None:
+        return 2
     with session_scope(engine) as session:
         hit = customers.find_by_phone(session=session, e164=e164)
         card = customers.card(session=session, customer_id=hit.id) if hit else None
+    if card is not None and not me.supervisor:  # masked as on the screens
+        card = replace(
+            card,
+            address=privacy.mask_address(card.address) if card.address else card.address,
+            second_address=privacy.mask_address(card.second_address)
+            if card.second_address
+            else card.second_address,
+            phones=tuple(privacy.mask_phone(p, settings.region) for p in card.phones),
+        )
     if card is None:
         if as_json:
             print(json.dumps({"phone": e164, "found": False}))
@@ -549,7 +585,9 @@ def cmd_find(settings: Settings, text: str, *, as_json: bool) -> int:
             )
         )
     else:
-        phones = ", ".join(phone.display(p, settings.region) for p in card.phones)
+        phones = ", ".join(
+            phone.display(p, settings.region) if me.supervisor else p for p in card.phones
+        )
         print(
             _("#{id} {name} · {tier} (level {level}) · {phones}").format(
                 id=card.id, name=card.name, tier=card.tier, level=card.level, phones=phones
@@ -574,16 +612,23 @@ def cmd_find(settings: Settings, text: str, *, as_json: bool) -> int:
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     import importlib
 
-    from seat import callbacks, sla
+    from seat import callbacks, privacy, sla
+    from seat.cli_identity import sign_in
     from seat.clock import SystemClock
     from seat.db import make_engine, session_scope
     from seat.export import write
+    from seat.reports import PERSONAL_REPORTS
 
     if args.date_to < args.date_from:
         print("seat report: " + _("--to is before --from"), file=sys.stderr)
         return 2
     module = importlib.import_module(f"seat.reports.{args.report_name}")
     engine = make_engine(settings.database_url)
+    me = None
+    if args.report_name in PERSONAL_REPORTS:
+        me = sign_in(engine, args, f"report {args.report_name}", zone=settings.local_timezone)
+        if me is None:
+            return 2
     try:
         with session_scope(engine) as session:
             tables = module.tables(
@@ -596,6 +641,8 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     except (sla.PolicyError, callbacks.PolicyError) as exc:  # no report by rules nobody chose
         print(f"seat report: {exc}", file=sys.stderr)
         return 2
+    if me is not None and not me.supervisor:
+        privacy.mask_tables(tables, settings.region)
     write(tables, args.format, args.output)
     return 0
 
@@ -623,11 +670,16 @@ def cmd_callbacks_schedule(settings: Settings) -> int:
 
 
 def cmd_workplan(settings: Settings, args: argparse.Namespace) -> int:
+    from seat import privacy
+    from seat.cli_identity import sign_in
     from seat.db import make_engine, session_scope
     from seat.export import write
     from seat.workplan import tables
 
     engine = make_engine(settings.database_url)
+    me = sign_in(engine, args, "workplan", zone=settings.local_timezone)
+    if me is None:
+        return 2
     try:
         with session_scope(engine) as session:
             result = tables(
@@ -640,5 +692,7 @@ def cmd_workplan(settings: Settings, args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"seat workplan: {exc}", file=sys.stderr)
         return 2
+    if not me.supervisor:  # technicians' addresses: whole for a supervisor's printout only
+        privacy.mask_tables(result, settings.region)
     write(result, args.format, args.output)
     return 0

@@ -148,3 +148,24 @@ def populate(engine, now: datetime = NOW) -> dict[str, int]:
 @pytest.fixture
 def world(engine) -> dict[str, int]:
     return populate(engine)
+
+
+@pytest.fixture
+def cli_token(monkeypatch):
+    """Sign the command line in, as a script would: a token for `login` in SEAT_TOKEN
+    (the agent is made if the database has none by that login)."""
+    from seat import agents, identity
+
+    def issue(url: str, login: str = "zhao.lei", role: str = "supervisor") -> str:
+        eng = make_engine(url)
+        try:
+            with Session(eng) as s:
+                agent = agents.ensure_agent(session=s, name=login, role=role)
+                token = identity.issue_token(session=s, agent_id=agent.id)
+                s.commit()
+        finally:
+            eng.dispose()
+        monkeypatch.setenv("SEAT_TOKEN", token)
+        return token
+
+    return issue
