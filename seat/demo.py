@@ -72,6 +72,10 @@ DUE_SOON_PER_AGENT = 2
 URGENT_PER_AGENT = 1
 NORMAL_WO_PER_AGENT = 2
 
+# Callers a newcomer can try on the demo desk (the demo sign-in screen and the README name
+# them): the first customers of a fresh demo database have these numbers.
+DEMO_CALLERS: tuple[str, ...] = ("+8613800138000", "+8613912345678", "+8618612345678")
+
 # Mobile prefixes that libphonenumber accepts as valid CN mobiles.
 MOBILE_PREFIXES: tuple[int, ...] = (
     *range(130, 140),
@@ -618,9 +622,10 @@ def _seed_customers(
     say: Callable[[str], None],
 ) -> tuple[list[_Cust], list[tuple[int, date]], int]:
     """Insert customers base+1..base+count and their phones."""
-    taken: set[str] = set()
+    taken: set[str] = set(DEMO_CALLERS)
     if base:
         taken.update(conn.execute(select(PhoneNumber.e164)).scalars())
+    fixed = DEMO_CALLERS if base == 0 else ()
     today = (now + CHINA).date()
     people: list[_Cust] = []
     upcoming: list[tuple[int, date]] = []
@@ -670,6 +675,8 @@ def _seed_customers(
                 seconds=rng.randrange(int((now - created).total_seconds()))
             )
             phones = [new_number()]
+            if i < len(fixed):  # drawn all the same: the rest of the stream stays as it was
+                phones[0] = fixed[i]
             if rng.random() < 0.12:
                 phones.append(new_number())
             crows.append(

@@ -17,7 +17,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from seat import phone
 from seat.customers import ValidationError
+from seat.demo import DEMO_CALLERS
 from seat.desk import AgentInfo, StorageError
 from seat.i18n import N_, _
 from seat.identity import SignInError
@@ -64,6 +66,13 @@ class AgentPickerScreen(Screen[AgentInfo]):
             if self.demo:
                 yield Label(_("DEMO desk: pick your name (↑↓ Enter); no password needed."),
                             classes="demo")  # fmt: skip
+                callers = ", ".join(phone.display(e164) for e164 in DEMO_CALLERS)
+                yield Label(
+                    _("Then press n and type a demo customer's number: {numbers}.").format(
+                        numbers=callers
+                    ),
+                    id="demo-callers",
+                )
             else:
                 yield Label(_("Pick your name (↑↓ Enter), then type your password."), id="hint")
             yield OptionList(id="agents")

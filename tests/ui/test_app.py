@@ -206,3 +206,24 @@ async def test_seat_runs_the_callback_scheduler_on_start(settings, clock, engine
     # Wang Fang (VIP) has a birthday on 11-30: the rules schedule her greeting.
     assert any(k.startswith("birthday:") for k in keys)
     assert after > before
+
+
+async def test_the_demo_sign_in_names_demo_callers_that_are_on_file(settings, clock, engine):
+    from textual.widgets import Label
+
+    from seat import demo, phone
+
+    demo.seed(engine, customers=20, calls=0, now=clock.now())
+    app = make_app(settings=settings, clock=clock, engine=engine, demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        shown = str(app.screen.query_one("#demo-callers", Label).render())
+        assert [phone.display(e164) in shown for e164 in demo.DEMO_CALLERS] == [True] * 3
+        await pilot.press("enter")  # the first agent, no password
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*phone.display(demo.DEMO_CALLERS[1]), "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CallScreen)
+        assert app.screen.state.customer_id == 2  # the number the sign-in screen named

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -32,7 +33,8 @@ TABLES = ("agent", "customer", "phone_number", "call", "callback", "work_order",
 
 
 @pytest.fixture
-def eng(tmp_path):
+def eng(tmp_path, sqlite_template):
+    shutil.copyfile(sqlite_template, tmp_path / "t.db")  # migrated once per session
     engine = make_engine(f"sqlite:///{tmp_path}/t.db")
     yield engine
     engine.dispose()
@@ -283,6 +285,24 @@ def test_ensure_demo_is_idempotent(eng):
     assert _count(eng, Call) == demo.DEMO_CALLS
     assert demo.ensure_demo(eng, now=NOW) is False
     assert _dump(eng) == before
+
+
+def test_a_fresh_demo_desk_has_the_callers_a_newcomer_is_told_to_try(eng):
+    demo.seed(eng, customers=50, calls=0, now=NOW)
+    with Session(eng) as s:
+        owners = dict(
+            s.execute(
+                select(PhoneNumber.e164, PhoneNumber.customer_id).where(
+                    PhoneNumber.e164.in_(demo.DEMO_CALLERS)
+                )
+            ).all()
+        )
+    assert owners == {e164: n for n, e164 in enumerate(demo.DEMO_CALLERS, start=1)}
+    assert all(parse(e164).region == "CN" for e164 in demo.DEMO_CALLERS)
+    demo.seed(eng, customers=50, calls=0, now=NOW)  # appending draws no number twice
+    with Session(eng) as s:
+        numbers = list(s.execute(select(PhoneNumber.e164)).scalars())
+    assert len(numbers) == len(set(numbers))
 
 
 def test_ensure_demo_leaves_a_desk_with_customers_alone(eng):
