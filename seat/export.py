@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,8 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from seat.i18n import _
+from seat.textguard import clean
 
 FORMATS = ("csv", "json", "xlsx", "txt")
+# What a spreadsheet reads as the start of a formula (OWASP "CSV injection"), with the
+# full-width forms some locales accept too.
+FORMULA_START = frozenset("=+-@\t\r＝＋－＠")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_PHONE = re.compile(r"\+\d{1,3}( ?\d){4,14}")
 
 
 @dataclass
@@ -62,6 +69,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def neutral(text: str) -> str:
+    """A text cell no spreadsheet takes for a formula: a leading =, +, -, @, tab or CR gets a
+    leading apostrophe. A number ("-2.5") or a phone number ("+8613800138000",
+    "+86 138 0013 8000") is data and stays as it is: digits, spaces and one sign call nothing.
+    """
+    if text[:1] in FORMULA_START and not (_NUMBER.fullmatch(text) or _PHONE.fullmatch(text)):
+        return "'" + text
+    return text
+
+
+def _csv_cell(value: Any) -> Any:
+    value = _plain(value)
+    if not isinstance(value, str):
+        return value
+    # A CR is a line break to a spreadsheet, but the csv module (lines end in "\n" here)
+    # leaves a cell holding only a CR unquoted: the row would break in two.
+    return neutral(clean(value)).replace("\r\n", "\n").replace("\r", "\n")
+
+
 def to_csv(tables: Sequence[Table]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -71,7 +97,7 @@ def to_csv(tables: Sequence[Table]) -> str:
                 writer.writerow([])
             writer.writerow([f"# {table.title}"])
         writer.writerow(table.headers)
-        writer.writerows([[_plain(v) for v in row] for row in table.rows])
+        writer.writerows([[_csv_cell(v) for v in row] for row in table.rows])
     return buf.getvalue()
 
 
@@ -122,10 +148,21 @@ def to_xlsx(tables: Sequence[Table], path: Path | None) -> bytes:
         ws = wb.create_sheet(title=_sheet_name(table.shown_title) or "Sheet")
         ws.append(table.shown_headers)
         for row in table.shown_rows:
-            ws.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row])
+            ws.append([_xlsx_value(v) for v in row])
+            for cell in ws[ws.max_row]:
+                if cell.data_type == "f":  # "=HYPERLINK(…)" from a customer's name: text
+                    cell.data_type = "s"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)  # xlsx has no zones; the tables give local times
+    if isinstance(value, str):
+        return clean(value)  # openpyxl refuses control characters (and Excel would too)
+    return value
 
 
 def _sheet_name(title: str) -> str:
