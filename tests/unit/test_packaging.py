@@ -99,3 +99,35 @@ def test_the_seat_refuses_to_open_and_says_why(isolated, tmp_path, capsys, monke
     assert f"seat: Policy not usable: {tmp_path / 'nowhere' / 'complaints.toml'}" in err
     assert cli.run_app(isolated, agent="li.na", demo=False) == 0
     assert len(opened) == 1
+
+
+def _third_party_imports() -> set[str]:
+    import ast
+    import sys
+
+    found: set[str] = set()
+    for path in (ROOT / "seat").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return {m for m in found if m not in sys.stdlib_module_names} - {"seat", "__future__"}
+
+
+def test_every_imported_library_is_a_declared_dependency():
+    """An installed wheel has only what pyproject declares (a missing one shows first in an
+    installed seat, never in the checkout where everything happens to be installed)."""
+    import re
+    from importlib.metadata import packages_distributions
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    declared = {norm(re.split(r"[\[<>=!~; ]", d, maxsplit=1)[0])
+                for d in PYPROJECT["project"]["dependencies"]}  # fmt: skip
+    declared |= {"psycopg"}  # optional: the postgres extra, imported only for a PostgreSQL URL
+    owners = packages_distributions()
+    missing = {m: owners.get(m) for m in _third_party_imports()
+               if not {norm(d) for d in owners.get(m, [m])} & declared}  # fmt: skip
+    assert missing == {}
