@@ -187,19 +187,38 @@ class SeatApp(App[None]):
         started = self.desk.local(state.started_at)
         where = _("wrap-up") if state.in_wrapup else state.stage.title
 
-        def decided(resume: bool | None) -> None:
-            if resume:
-                self.push_screen(
-                    CallScreen(
-                        state,
-                        customer_name=draft.customer_name,
-                        reason=draft.reason,
-                        created=draft.created,
-                    ),
-                    self.screen._call_ended if isinstance(self.screen, DeskScreen) else None,
-                )
-            elif not draft.created:
+        def resume() -> None:
+            self.push_screen(
+                CallScreen(
+                    state,
+                    customer_name=draft.customer_name,
+                    reason=draft.reason,
+                    created=draft.created,
+                ),
+                self.screen._call_ended if isinstance(self.screen, DeskScreen) else None,
+            )
+
+        def discard(yes: bool | None) -> None:
+            if yes:
                 drafts.discard(directory, name)
+                self.notify(_("The unfinished call with {who} was discarded.").format(who=who))
+            else:
+                resume()
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                resume()
+            elif not draft.created:
+                # Asked once more: one stray key must not throw a call away.
+                self.push_screen(
+                    ConfirmScreen(
+                        _(
+                            "Discard the call with {who} for good? What was typed in it is lost."
+                        ).format(who=who),
+                        keys=_("y discard · n resume"),
+                    ),
+                    discard,
+                )
             else:
                 self.notify(
                     _("That call created work; it stays in the draft until you wrap it up."),

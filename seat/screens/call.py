@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,26 +15,45 @@ from textual.widgets import Footer, Input, Label, Select, SelectionList, Static,
 
 from seat import drafts, phone
 from seat.calls import OUTCOME_LABELS, OUTCOMES, CallState
-from seat.customers import ValidationError
+from seat.customers import CustomerCard, ValidationError
 from seat.desk import StorageError
 from seat.i18n import N_, _
 from seat.screens.confirm import ConfirmScreen
 from seat.screens.customer_form import NewCustomerScreen
 from seat.screens.details import WorkOrderScreen
 from seat.screens.work_forms import CallbackForm, ComplaintForm, WorkOrderForm
-from seat.scripts import PHASES, render
+from seat.scripts import PHASES, Script, render
 from seat.widgets.card import CustomerCardView
 from seat.widgets.field_error import FieldError
 from seat.widgets.sidebar import Sidebar
 from seat.widgets.timer import CallTimer
 
 DRAFT_SECONDS = 1.0  # a crash loses at most this much typing
+# Keys that would change the call while its save is written.
+BUSY_WHILE_SAVING = frozenset(
+    {
+        "next_stage", "back", "new_customer", "edit_customer", "callback", "work_order",
+        "complaint", "no_answer", "save", "abandon",
+    }
+)  # fmt: skip
 
 PHASE_TITLES = dict(
     zip(
         PHASES, (N_("Greeting"), N_("Need discovery"), N_("Resolution"), N_("Closing")), strict=True
     )
 )
+
+@dataclass(frozen=True)
+class CustomerData:
+    """What the call screen shows of its customer, read in a worker."""
+
+    customer_id: int
+    name: str
+    card: CustomerCard | None
+    script: Script | None
+    """The script variant in the customer's language (None: keep the call's script)."""
+
+
 CREATED_LABELS = {
     "callback": N_("callback"),
     "work_order": N_("work order"),
@@ -109,11 +128,43 @@ class CallScreen(Screen[int | None]):
     CallScreen TextArea { height: 5; }
     CallScreen #stage Input { background: $boost; }
     CallScreen #created { color: $success; height: auto; }
+    CallScreen #number-status { color: $text-muted; }
+    CallScreen #saving { color: $warning; text-style: bold; }
+    /* The words to say stay in view on a short terminal: a long card scrolls in its box. */
+    CallScreen #card { max-height: 40%; overflow-y: auto; }
     """
 
     @dataclass
     class Saved(Message):
+        """The call was saved (its row and wrap-up written)."""
+
         call_id: int
+
+    @dataclass
+    class SaveRefused(Message):
+        """The save did not go through: `problems` by field, or the database's `message`."""
+
+        problems: dict[str, str]
+        message: str = ""
+
+    @dataclass
+    class LookedUp(Message):
+        """The typed number was read and looked up (`customer` None: not on file)."""
+
+        e164: str
+        customer: CustomerData | None
+
+    @dataclass
+    class LookupFailed(Message):
+        """The number could not be read, or the database could not answer."""
+
+        message: str
+
+    @dataclass
+    class CustomerLoaded(Message):
+        """The customer's name, card (and script language) were read again."""
+
+        data: CustomerData
 
     def __init__(
         self,
@@ -130,6 +181,8 @@ class CallScreen(Screen[int | None]):
         self.created: list[tuple[str, int]] = list(created or [])
         self._dirty = bool(created) or state.from_number is not None
         self.number_known = state.from_number is not None or state.customer_id is not None
+        self.saving: CallState | None = None
+        """The copy of the call being saved by the worker (None: no save running)."""
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -144,6 +197,7 @@ class CallScreen(Screen[int | None]):
                         yield Label(_("Caller's number (Enter to look up)"), classes="field-label")
                         yield Input(placeholder="138 0013 8000", id="number")
                         yield FieldError(id="number-error")
+                        yield Label("", id="number-status")
                 yield CustomerCardView(id="card")
                 yield Label("", id="created")
                 yield VerticalScroll(id="stage")
@@ -158,7 +212,9 @@ class CallScreen(Screen[int | None]):
             self._show_created()
         card = self.query_one(CustomerCardView)
         if self.number_known:
-            self._show_customer()
+            self._show_customer(None)
+            if self.state.customer_id is not None:
+                self._load_customer(self.state.customer_id, fit=False)
             await self._show_stage()
             if self.state.customer_id is None and self.state.from_number:
                 # A screen pop from an unknown number: offer the new-customer form.
@@ -188,6 +244,8 @@ class CallScreen(Screen[int | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide the keys that do nothing now, so the footer shows what works."""
         looked_up = self.number_known
+        if self.saving is not None and action in BUSY_WHILE_SAVING:
+            return False  # the call is being written as it was at ctrl+s
         if action in ("next_stage", "back", "callback", "work_order", "complaint"):
             if not looked_up:
                 return False
@@ -208,52 +266,101 @@ class CallScreen(Screen[int | None]):
     # -- the number ---------------------------------------------------------------------------
 
     @on(Input.Submitted, "#number")
-    async def lookup_number(self, event: Input.Submitted) -> None:
+    def lookup_number(self, event: Input.Submitted) -> None:
         event.stop()
-        error = self.query_one("#number-error", FieldError)
+        self.query_one("#number-error", FieldError).show("")
+        self.query_one("#number-status", Label).update(_("looking up…"))
+        self._lookup(event.value)
+
+    @work(thread=True, exclusive=True, group="lookup")
+    def _lookup(self, text: str) -> None:
         try:
-            e164, hit = self.desk.lookup(event.value)
-        except phone.PhoneError as exc:
-            error.show(str(exc))
+            e164, hit = self.desk.lookup(text)
+            data = self._read_customer(hit.id, fit=True) if hit is not None else None
+        except (phone.PhoneError, StorageError) as exc:
+            self.post_message(self.LookupFailed(str(exc)))
             return
-        except StorageError as exc:
-            error.show(str(exc))
+        self.post_message(self.LookedUp(e164, data))
+
+    @on(LookupFailed)
+    def _lookup_failed(self, event: LookupFailed) -> None:
+        if self.number_known:
             return
-        error.show("")
-        self.state.from_number = e164
+        self.query_one("#number-status", Label).update("")
+        self.query_one("#number-error", FieldError).show(event.message)
+
+    @on(LookedUp)
+    async def _looked_up(self, event: LookedUp) -> None:
+        if self.number_known:
+            return  # a second Enter while the first lookup ran
+        self.state.from_number = event.e164
         self.number_known = True
         self.query_one("#number-row").remove()
         self.query_one(CustomerCardView).display = True
         self.query_one("#stage").display = True
-        if hit is not None:
-            self.state.customer_id = hit.id
-            self.customer_name = hit.name
-            self.desk.fit_script(self.state)  # the customer's language
-        self._show_customer()
+        if event.customer is not None:
+            self.state.customer_id = event.customer.customer_id
+            self._apply_customer(event.customer)
+        else:
+            self._show_customer(None)
         await self._show_stage()
-        if hit is None:
+        if event.customer is None:
             self._offer_new_customer()
+        self._update_info()
+
+    def _read_customer(self, customer_id: int, *, fit: bool) -> CustomerData:
+        """In a worker: the name, card and (with `fit`) the script in the customer's language."""
+        language = self.desk.call_language(customer_id) if fit else None
+        return CustomerData(
+            customer_id=customer_id,
+            name=self.desk.customer_name(customer_id),
+            card=self.desk.card(customer_id),
+            script=self.desk.script(self.state.script.id, language=language) if fit else None,
+        )
+
+    @work(thread=True, exclusive=True, group="customer")
+    def _load_customer(self, customer_id: int, *, fit: bool) -> None:
+        try:
+            data = self._read_customer(customer_id, fit=fit)
+        except StorageError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.post_message(self.CustomerLoaded(data))
+
+    def _apply_customer(self, data: CustomerData) -> bool:
+        """Show what was read; True when the script changed to the customer's language."""
+        self.customer_name = data.name
+        self._show_customer(data.card)
+        if data.script is not None and data.script is not self.state.script:
+            # Variants share stages, fields and branches: the call keeps its place.
+            self.state.script = data.script
+            return True
+        return False
+
+    @on(CustomerLoaded)
+    async def _customer_loaded(self, event: CustomerLoaded) -> None:
+        if event.data.customer_id != self.state.customer_id:
+            return
+        if self._apply_customer(event.data):
+            await self._show_stage()
         self._update_info()
 
     def _offer_new_customer(self) -> None:
         number = self.desk.display_phone(self.state.from_number)
         self.app.push_screen(NewCustomerScreen(number), self._customer_created)
 
-    async def _customer_created(self, customer_id: int | None) -> None:
+    def _customer_created(self, customer_id: int | None) -> None:
         if customer_id is None:
             self.notify(_("Continuing with an unregistered caller (F4 registers them)."))
             return
         self.state.customer_id = customer_id
-        self.customer_name = self.desk.customer_name(customer_id)
-        self.desk.fit_script(self.state)  # the customer's language
-        self._show_customer()
-        await self._show_stage()
         self._update_info()
+        self._load_customer(customer_id, fit=True)  # the customer's language
 
-    def _show_customer(self) -> None:
-        card = self.query_one(CustomerCardView)
-        data = self.desk.card(self.state.customer_id) if self.state.customer_id else None
-        card.show_card(data, number=self.desk.display_phone(self.state.from_number))
+    def _show_customer(self, card: CustomerCard | None) -> None:
+        self.query_one(CustomerCardView).show_card(
+            card, number=self.desk.display_phone(self.state.from_number)
+        )
 
     # -- the script ---------------------------------------------------------------------------
 
@@ -330,6 +437,8 @@ class CallScreen(Screen[int | None]):
             if self.state.direction == "outbound" or o not in outbound_only
         ]
         notes = TextArea(self.state.notes, id="notes")
+        saving = Label(_("saving…"), id="saving")
+        saving.display = False
         return [
             Label(_("Wrap-up"), id="stage-title"),
             Static(
@@ -342,12 +451,19 @@ class CallScreen(Screen[int | None]):
             Label(_("Notes"), classes="field-label"),
             notes,
             FieldError(id="wrapup-error"),
+            saving,
         ]
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
         if event.input.id and event.input.id.startswith("sf-"):
             self.state.values[event.input.id[3:]] = event.value
+            self._clear_problem(event.input.id[3:])
+
+    def _clear_problem(self, key: str) -> None:
+        """A field's message goes as soon as the agent changes the field."""
+        for message in self.query(f"#se-{key}").results(FieldError):
+            message.show("")
 
     @on(Input.Submitted)
     def _input_submitted(self, event: Input.Submitted) -> None:
@@ -361,8 +477,10 @@ class CallScreen(Screen[int | None]):
         value = "" if event.value is Select.NULL else str(event.value)
         if sid.startswith("sf-"):
             self.state.values[sid[3:]] = value
+            self._clear_problem(sid[3:])
         elif sid == "outcome":
             self.state.outcome = value
+            self._clear_problem("outcome")
 
     @on(TextArea.Changed, "#notes")
     def _notes_changed(self, event: TextArea.Changed) -> None:
@@ -424,9 +542,8 @@ class CallScreen(Screen[int | None]):
         def done(count: int | None) -> None:
             if message := edited_message(count):
                 self.notify(message)
-            if count:
-                self.customer_name = self.desk.customer_name(self.state.customer_id)
-                self._show_customer()
+            if count and self.state.customer_id is not None:
+                self._load_customer(self.state.customer_id, fit=False)
 
         self.app.push_screen(form, done)
 
@@ -440,7 +557,7 @@ class CallScreen(Screen[int | None]):
             self.notify(_("{what} #{id} saved.").format(what=_(label), id=result))
             self.query_one(Sidebar).refresh_data()
             if self.state.customer_id:
-                self._show_customer()
+                self._load_customer(self.state.customer_id, fit=False)
 
         return done
 
@@ -532,21 +649,59 @@ class CallScreen(Screen[int | None]):
     # -- ending the call ------------------------------------------------------------------------
 
     def action_save(self) -> None:
-        if not self.state.in_wrapup:
+        if not self.state.in_wrapup or self.saving is not None:
             return
-        error = self.query_one("#wrapup-error", FieldError)
+        self.query_one("#wrapup-error", FieldError).show("")
+        self.query_one("#saving", Label).display = True
+        # The worker writes a copy: typing on (notes) while it waits cannot change it halfway.
+        s = self.state
+        self.saving = replace(
+            s, values=dict(s.values), phase_times=dict(s.phase_times), history=list(s.history)
+        )
+        self.refresh_bindings()
+        self._save_call(self.saving)
+
+    @work(thread=True, exclusive=True, group="call-save")
+    def _save_call(self, state: CallState) -> None:
         try:
-            call_id = self.desk.save_call(self.state)
+            call_id = self.desk.save_call(state)
         except ValidationError as exc:
-            self._show_problems(exc.errors)
+            self.post_message(self.SaveRefused(exc.errors))
             return
         except StorageError as exc:
-            error.show(str(exc))
+            self.post_message(self.SaveRefused({}, str(exc)))
             return
-        self._discard_draft()
         self.post_message(self.Saved(call_id))
-        self.notify(_("Call #{id} saved.").format(id=call_id))
-        self.dismiss(call_id)
+
+    def _save_ended(self) -> CallState | None:
+        saved, self.saving = self.saving, None
+        if self.is_attached:
+            self.query_one("#saving", Label).display = False
+            self.refresh_bindings()
+        return saved
+
+    @on(SaveRefused)
+    def _save_refused(self, event: SaveRefused) -> None:
+        self._save_ended()
+        if event.message:
+            self.query_one("#wrapup-error", FieldError).show(event.message)
+        self._show_problems(event.problems)
+
+    @on(Saved)
+    def _call_saved(self, event: Saved) -> None:
+        saved = self._save_ended()
+        self.state.call_id = event.call_id
+        self._discard_draft()
+        if saved is not None and (saved.notes, saved.outcome) != (
+            self.state.notes,
+            self.state.outcome,
+        ):
+            self.notify(
+                _("Saved as it was when you pressed ctrl+s; what you typed after is not saved."),
+                severity="warning",
+            )
+        self.notify(_("Call #{id} saved.").format(id=event.call_id))
+        self.dismiss(event.call_id)
 
     def action_abandon(self) -> None:
         if self.created:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, OptionList, Static
 
 from seat import labels
+from seat.calls import CallState
 from seat.desk import RecentCall, StorageError
 from seat.i18n import N_, _, format_datetime
 from seat.labels import label
@@ -31,6 +35,8 @@ KEYS = (
     ("v", N_("wallboard"), "g", N_("trends")),
     ("^p", N_("all commands"), "q", N_("quit")),
 )
+CLOCK_SECONDS = 5.0
+"""How often the header clock (minutes shown) is read again."""
 COLUMNS = ((N_("When"), 11), (N_("Customer"), 10), (N_("Need"), 8), (N_("Outcome"), 9))
 
 
@@ -178,6 +184,8 @@ class DeskScreen(Screen[None]):
         for heading, width in COLUMNS:
             table.add_column(_(heading), width=width)
         self._hello()
+        # The header clock follows the seat's clock (injected: a test's FixedClock too).
+        self.set_interval(CLOCK_SECONDS, self._hello)
         self.load_recent()
         self.query_one("#sidebar OptionList").focus()
 
@@ -220,24 +228,35 @@ class DeskScreen(Screen[None]):
 
     # -- actions ----------------------------------------------------------------------------
 
+    @dataclass
+    class CallReady(Message):
+        """An incoming call was looked up and its state made: the call screen can open."""
+
+        state: CallState
+        customer_name: str
+
+    @work(thread=True, exclusive=True, group="incoming")
     def take_call(self, e164: str) -> None:
         """An incoming call from the phone system: the caller's card, ready for the script."""
-        from seat.screens.call import CallScreen
-
         desk = self.app.desk  # type: ignore[attr-defined]
         try:
             _e164, hit = desk.lookup(e164)
+            state = desk.new_call(
+                agent_id=self.app.agent.id,  # type: ignore[attr-defined]
+                customer_id=hit.id if hit else None,
+                from_number=e164,
+            )
         except StorageError as exc:
-            self.notify(str(exc), severity="error")
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        state = desk.new_call(
-            agent_id=self.app.agent.id,  # type: ignore[attr-defined]
-            customer_id=hit.id if hit else None,
-            from_number=e164,
-        )
+        self.post_message(self.CallReady(state, hit.name if hit else ""))
+
+    def on_desk_screen_call_ready(self, event: CallReady) -> None:
+        from seat.screens.call import CallScreen
+
         self.app.bell()
         self.app.push_screen(
-            CallScreen(state, customer_name=hit.name if hit else ""), self._call_ended
+            CallScreen(event.state, customer_name=event.customer_name), self._call_ended
         )
 
     def action_new_call(self) -> None:

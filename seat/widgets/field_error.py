@@ -6,7 +6,8 @@ from textual.widgets import Label
 
 
 class FieldError(Label):
-    DEFAULT_CSS = "FieldError { color: $error; height: auto; }"
+    # Full width: a long message wraps onto more lines instead of being cut at the edge.
+    DEFAULT_CSS = "FieldError { color: $error; height: auto; width: 100%; }"
 
     def __init__(self, message: str = "", **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]

@@ -99,6 +99,11 @@ async def test_declining_a_draft_without_work_discards_it(make_seat, settings, w
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
+        # Asked once more before anything typed is thrown away.
+        assert isinstance(again.screen, ConfirmScreen)
+        assert draft_file(settings).exists()
+        await pilot.press("y")
+        await settle(pilot)
         assert isinstance(again.screen, DeskScreen)
     assert not draft_file(settings).exists()
 
