@@ -18,6 +18,7 @@ HISTORY_TABLES = (
     "callback_event",
     "customer_change",
     "access_log",
+    "sign_in_event",
 )
 
 
@@ -43,6 +44,13 @@ def histories(engine, clock, settings, world) -> None:
             what="phone", reason="Customer asked to confirm the number",
         )
     )  # fmt: skip
+    from seat import identity
+
+    desk.run(
+        lambda s: identity.record(
+            session=s, login="li.na", agent_id=world["li"], now=NOW, outcome="ok", via="seat"
+        )
+    )
 
 
 def _count(engine, table: str) -> int:
@@ -153,7 +161,9 @@ def test_a_rewritten_row_is_the_first_broken_link(engine, backend, histories, ta
 
     with engine.connect() as conn:
         first = conn.execute(text(f"SELECT min(id) FROM {table}")).scalar_one()
-    column = {"customer_change": "new", "access_log": "reason"}.get(table, "comment")
+    column = {"customer_change": "new", "access_log": "reason", "sign_in_event": "via"}.get(
+        table, "comment"
+    )
     _without_triggers(engine, backend, f"UPDATE {table} SET {column} = 'rewritten' "
                       f"WHERE id = {first}")  # fmt: skip
     broken = _verify(engine)[table]
