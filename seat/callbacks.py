@@ -26,7 +26,7 @@ from sqlalchemy import extract, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from seat import phone
+from seat import phone, states
 from seat.config import Settings, policy_file
 from seat.customers import ValidationError
 from seat.i18n import N_, _, ngettext
@@ -1092,45 +1092,104 @@ class WaitingItem(CallbackItem):
     opens_at: datetime
 
 
-def sidebar_callbacks(
-    *, session: Session, agent_id: int, now: datetime, policy: CallbackPolicy, limit: int = 50
-) -> tuple[list[CallableItem], list[WaitingItem]]:
-    """The agent's due and overdue callbacks split into callable now / waiting for window.
+@dataclass(frozen=True)
+class CallbackQueue:
+    """An agent's callbacks in the sidebar's window: pages of each group, true totals.
 
-    Callable: overdue first, then by due time. Waiting: by the time the window opens.
-    One indexed, column-only select (owner, status, due) plus pure rest-hour arithmetic.
+    The lists may be cut (`limit` each); the counts never are."""
+
+    ready: tuple[CallableItem, ...]
+    """Callable now: overdue first, then by due time."""
+    waiting: tuple[WaitingItem, ...]
+    """Inside the customer's rest hours, by the time their window opens."""
+    ready_overdue: int
+    ready_due: int
+    waiting_total: int
+    waiting_overdue: int
+
+    @property
+    def overdue(self) -> int:
+        """Every overdue callback in the queue, callable or waiting (the wallboard's count)."""
+        return self.ready_overdue + self.waiting_overdue
+
+
+def callback_queue(
+    *, session: Session, agent_id: int, now: datetime, policy: CallbackPolicy, limit: int = 50
+) -> CallbackQueue:
+    """The agent's open callbacks overdue or due within the sidebar's horizon, split into
+    callable now / waiting for the customer's window, with true totals of each.
+
+    Every row is classified (an indexed, column-only select over owner, status, due: the
+    id, the due time and the customer's number), then only the rows of the two pages are
+    read in full. Overdue is `seat.states.callback_overdue`, the wallboard's definition.
     """
-    rows = session.execute(
-        select(
-            Callback.id,
-            Callback.customer_id,
-            Customer.name,
-            Callback.due_at,
-            Callback.reason,
-            Callback.kind,
-            Callback.attempts,
-            _good_phone(Callback.customer_id),
-        )
-        .join(Customer, Customer.id == Callback.customer_id)
+    keys = session.execute(
+        select(Callback.id, Callback.due_at, _good_phone(Callback.customer_id))
         .where(
             Callback.owner_id == agent_id,
-            Callback.status == CallbackStatus.OPEN,
-            Callback.due_at <= now + timedelta(hours=policy.sidebar_horizon_hours),
+            states.callback_due_sql(now, timedelta(hours=policy.sidebar_horizon_hours)),
         )
         .order_by(Callback.due_at)
         .limit(limit)
     ).all()
-    ready: list[CallableItem] = []
-    waiting: list[WaitingItem] = []
-    for *base, e164 in rows:
+    opens_for: dict[tuple[str, ...], datetime | None] = {}
+    ready: list[tuple[int, str | None, tuple[str, ...]]] = []
+    waiting: list[tuple[datetime, datetime, int, str | None, tuple[str, ...]]] = []
+    ready_overdue = waiting_overdue = 0
+    for cb_id, due_at, e164 in keys:
         zones = number_zones(e164, policy.home_zone, policy.rest_windows)
-        opens = next_window(now, zones=zones, windows=policy.rest_windows)
+        if zones not in opens_for:
+            opens_for[zones] = next_window(now, zones=zones, windows=policy.rest_windows)
+        opens = opens_for[zones]
+        overdue = states.callback_overdue(due_at, now)
         if opens is None or opens == now:
-            ready.append(CallableItem(*base, e164=e164, zones=zones))
+            ready.append((cb_id, e164, zones))
+            ready_overdue += overdue
         else:
-            waiting.append(WaitingItem(*base, e164=e164, zones=zones, opens_at=opens))
-    waiting.sort(key=lambda w: (w.opens_at, w.due_at))
-    return ready, waiting
+            waiting.append((opens, due_at, cb_id, e164, zones))
+            waiting_overdue += overdue
+    waiting.sort(key=lambda w: (w[0], w[1], w[2]))
+    ready_page = ready[:limit] if limit > 0 else []
+    waiting_page = waiting[:limit] if limit > 0 else []
+    wanted = [r[0] for r in ready_page] + [w[2] for w in waiting_page]
+    details: dict[int, tuple[Any, ...]] = {}
+    for i in range(0, len(wanted), 500):
+        for row in session.execute(
+            select(
+                Callback.id, Callback.customer_id, Customer.name, Callback.due_at,
+                Callback.reason, Callback.kind, Callback.attempts,
+            )
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(Callback.id.in_(wanted[i : i + 500]))
+        ):  # fmt: skip
+            details[row[0]] = tuple(row)
+    return CallbackQueue(
+        ready=tuple(
+            CallableItem(*details[cb_id], e164=e164, zones=zones)
+            for cb_id, e164, zones in ready_page
+            if cb_id in details
+        ),
+        waiting=tuple(
+            WaitingItem(*details[cb_id], e164=e164, zones=zones, opens_at=opens)
+            for opens, _due, cb_id, e164, zones in waiting_page
+            if cb_id in details
+        ),
+        ready_overdue=ready_overdue,
+        ready_due=len(ready) - ready_overdue,
+        waiting_total=len(waiting),
+        waiting_overdue=waiting_overdue,
+    )
+
+
+def sidebar_callbacks(
+    *, session: Session, agent_id: int, now: datetime, policy: CallbackPolicy, limit: int = 50
+) -> tuple[list[CallableItem], list[WaitingItem]]:
+    """The pages of `callback_queue`: callable now (overdue first, then by due time) and
+    waiting for the window (by the time it opens), up to `limit` each."""
+    queue = callback_queue(
+        session=session, agent_id=agent_id, now=now, policy=policy, limit=limit
+    )
+    return list(queue.ready), list(queue.waiting)
 
 
 @dataclass(frozen=True)
@@ -1176,7 +1235,8 @@ class WorkItem:
     owner: str
     attempts: int
     status: str
-    state: str  # overdue, due, waiting, missed
+    state: str
+    """overdue or due (seat.states, as everywhere), or missed."""
     opens_at: datetime | None
 
 
@@ -1208,8 +1268,7 @@ def worklist(
         .join(Customer, Customer.id == Callback.customer_id)
         .join(Agent, Agent.id == Callback.owner_id)
         .where(*where)
-        .order_by(Callback.due_at)
-        .limit(limit)
+        .order_by(Callback.due_at, Callback.id)
     ).all()
     items = []
     for *base, status, e164 in rows:
@@ -1218,10 +1277,9 @@ def worklist(
             state = MISSED
         else:
             zones = number_zones(e164, policy.home_zone, policy.rest_windows)
-            if base[4] > now:
-                state = "due"
-            else:
-                opens = next_window(now, zones=zones, windows=policy.rest_windows)
-                state = "overdue" if opens in (None, now) else "waiting"
+            found = next_window(now, zones=zones, windows=policy.rest_windows)
+            opens = found if found not in (None, now) else None
         items.append(WorkItem(*base, status=status, state=state, opens_at=opens))
     return items, total
+    """For an open one whose customer is inside rest hours now: when their window opens."""
+            state = states.callback_state(base[4], now)

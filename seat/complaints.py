@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session
 
 from seat import sla
@@ -34,6 +34,7 @@ from seat.models import (
     Callback,
     CallbackEvent,
     CallbackKind,
+    CallbackStatus,
     Complaint,
     ComplaintEvent,
     Customer,
@@ -353,6 +354,7 @@ def judge_invalid(
         comment=_join(f"Invalid: {invalid_reason}", f"told the customer: {reply_text}"),
         kept=wording_kept,
     )  # fmt: skip
+    cancel_follow_ups(session=session, complaint=c, actor_id=actor_id, now=now)
     schedule_follow_up(session=session, complaint=c, now=now, policy=policy)
     return c
 
@@ -556,6 +558,7 @@ def close(
         comment=_join(f"Category: {policy.category_label(category)}",
                       f"root cause: {root_cause}", f"summary: {summary}"),
     )  # fmt: skip
+    cancel_follow_ups(session=session, complaint=c, actor_id=actor_id, now=now)
     schedule_follow_up(session=session, complaint=c, now=now, policy=policy)
     return c
 
@@ -635,6 +638,41 @@ def resume(
         comment=_join(f"Resumed after {sla.format_span(waited)}", comment),
     )  # fmt: skip
     return c
+
+
+def cancel_follow_ups(
+    *, session: Session, complaint: Complaint, actor_id: int | None, now: datetime
+) -> list[int]:
+    """A closed (or invalid) complaint needs no more follow-up calls: its open follow-up
+    callbacks are cancelled, each with a "cancelled" event naming the complaint. The one
+    satisfaction callback every complaint ends with is scheduled after this."""
+    ids = session.execute(
+        select(Callback.id).where(
+            Callback.complaint_id == complaint.id,
+            Callback.kind == CallbackKind.COMPLAINT_FOLLOW_UP,
+            Callback.status == CallbackStatus.OPEN,
+        ).order_by(Callback.id)
+    ).scalars().all()
+    cancelled: list[int] = []
+    for cb_id in ids:
+        # conditional: a follow-up settled by a call meanwhile keeps its outcome
+        hit = session.execute(
+            update(Callback)
+            .where(Callback.id == cb_id, Callback.status == CallbackStatus.OPEN)
+            .values(status=CallbackStatus.CANCELLED, version=Callback.version + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+        if hit.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        cancelled.append(cb_id)
+        session.add(
+            CallbackEvent(
+                callback_id=cb_id, agent_id=actor_id, at=now, action="cancelled",
+                comment=f"complaint #{complaint.id} {complaint.status}",
+            )
+        )  # fmt: skip
+    session.flush()
+    return cancelled
 
 
 def schedule_follow_up(
@@ -945,11 +983,17 @@ class ComplaintDeadlineItem:
 
     @property
     def breached(self) -> bool:
-        return self.state == "red"
+        return sla.clock_breached(self.fraction)
 
 
 def sidebar_complaints(
-    *, session: Session, agent_id: int, now: datetime, policy: sla.Policy, limit: int = 50
+    *,
+    session: Session,
+    agent_id: int,
+    now: datetime,
+    policy: sla.Policy,
+    limit: int = 50,
+    totals: dict[str, int] | None = None,
 ) -> list[ComplaintDeadlineItem]:
     """The agent's open complaints whose next deadline is near (>= amber) or breached,
     breached first (longest overdue first), then the soonest due.
@@ -960,7 +1004,13 @@ def sidebar_complaints(
     the smallest such budget the policy has, since counting time never runs faster than the
     wall clock). tests/unit/test_sidebar_complaints.py checks the answers against reading
     every complaint.
+
+    With `totals` (a dict) the true counts are filled in as well, "breached" and "near"
+    (the page may be cut; the counts may not): then it reads on while any complaint left
+    can still be amber, i.e. was opened at least amber_at of the smallest budget ago.
     """
+    counting = totals is not None
+    breached_n = near_n = 0
     rows_sql, pauses_sql = _sidebar_statements()
     conn = session.connection()
     paused: dict[int, list[tuple[str, datetime]]] = {}
@@ -975,7 +1025,10 @@ def sidebar_complaints(
     for row in result:
         (cid, status, created, closed, category, replied, solved, implemented, waiting,
          _customer_id, _name, tier) = row  # fmt: skip
-        if (
+        if counting:
+            if implemented is None and created + soonest * policy.amber_at > now:
+                break  # every complaint left is younger still: none can be amber yet
+        elif (
             0 < limit <= len(page) and implemented is None
             and _micros(created + soonest) > -page[0][1]
         ):  # fmt: skip
@@ -991,11 +1044,17 @@ def sidebar_complaints(
         state = "ok" if running is None else sla.band(running.fraction, policy.amber_at)
         if running is None or state == "ok":
             continue
+        if sla.clock_breached(running.fraction):
+            breached_n += 1
+        else:
+            near_n += 1
         found.append(((state != "red", running.deadline, cid), row, running, state))
         if limit > 0:
             worst = (-(state != "red"), -_micros(running.deadline), -cid)
             (heapq.heappush if len(page) < limit else heapq.heappushpop)(page, worst)
     result.close()
+    if totals is not None:
+        totals.update(breached=breached_n, near=near_n)
     found.sort(key=lambda f: f[0])
     return [
         ComplaintDeadlineItem(
@@ -1166,7 +1225,12 @@ def open_complaints(
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[ListRow], int]:
-    """One page of open complaints (oldest first) and how many there are in all."""
+    """One page of open complaints by urgency (`urgency_key`, as the wallboard ranks them)
+    and how many there are in all.
+
+    The clocks are pure arithmetic over column-only rows, so every complaint in the scope
+    is ranked (a floor has hundreds open, not millions) and only one page is built.
+    """
     where = [Complaint.status.in_(OPEN_STATUSES)]
     if scope == "mine":
         where.append(Complaint.owner_id == agent_id)
@@ -1176,7 +1240,6 @@ def open_complaints(
         where.append(Complaint.escalated_to_id == agent_id)
     elif scope != "all":
         raise ValueError(f"unknown scope {scope!r}")
-    total = session.execute(select(func.count()).select_from(Complaint).where(*where)).scalar_one()
     rows = session.execute(
         select(*_CASE_COLUMNS, Complaint.escalated_to_id, Customer.name, Customer.tier,
                Agent.display_name)
@@ -1184,19 +1247,30 @@ def open_complaints(
         .join(Agent, Agent.id == Complaint.owner_id)
         .where(*where)
         .order_by(Complaint.created_at, Complaint.id)
-        .offset(max(0, offset)).limit(limit)
     ).all()  # fmt: skip
     paused = pauses_for(session=session, complaint_ids=[r.id for r in rows])
-    out = [
-        ListRow(
-            id=r.id, customer_name=r.name, status=r.status, owner=r.display_name,
-            created_at=r.created_at, escalated=r.escalated_to_id is not None,
-            waiting=r.waiting_since is not None,
-            next_clock=sla.most_urgent(
-                clocks(r, level=level_for(r.tier), policy=policy, now=now,
-                       pauses=paused.get(r.id, ()))
-            ),
-        )
-        for r in rows
-    ]  # fmt: skip
-    return out, total
+    ranked = sorted(
+        (
+            ListRow(
+                id=r.id, customer_name=r.name, status=r.status, owner=r.display_name,
+                created_at=r.created_at, escalated=r.escalated_to_id is not None,
+                waiting=r.waiting_since is not None,
+                next_clock=sla.most_urgent(
+                    clocks(r, level=level_for(r.tier), policy=policy, now=now,
+                           pauses=paused.get(r.id, ()))
+                ),
+            )
+            for r in rows
+        ),
+        key=lambda row: urgency_key(row.next_clock, row.id),
+    )  # fmt: skip
+    start = max(0, offset)
+    return ranked[start : start + limit], len(ranked)
+
+
+def urgency_key(clock: sla.ClockState | None, complaint_id: int) -> tuple[int, float, int]:
+    """The one order of complaints by urgency (the wallboard, the complaint list): breached
+    first (the longest overdue first), then the least time left; no running clock last."""
+    if clock is None:
+        return (2, 0.0, complaint_id)
+    return (0 if clock.breached else 1, clock.left.total_seconds(), complaint_id)

@@ -49,6 +49,26 @@ def _storage_message(exc: OperationalError) -> str:
 @dataclass(frozen=True)
 class SidebarView:
     ready: tuple  # seat.callbacks.CallableItem: callable now
+@dataclass(frozen=True)
+class SidebarCounts:
+    """True totals behind the sidebar's cut lists (COUNT queries and full classifications)."""
+
+    callable_overdue: int = 0
+    callable_due: int = 0
+    waiting: int = 0
+    waiting_overdue: int = 0
+    complaints_breached: int = 0
+    complaints_near: int = 0
+    orders_open: int = 0
+    orders_urgent: int = 0
+    orders_late: int = 0
+
+    @property
+    def callbacks_overdue(self) -> int:
+        """Overdue callbacks, callable or waiting: the wallboard's count for this agent."""
+        return self.callable_overdue + self.waiting_overdue
+
+
     waiting: tuple  # seat.callbacks.WaitingItem: inside the customer's rest hours
     work_orders: tuple[work.WorkOrderItem, ...]
     complaints: tuple  # seat.complaints.ComplaintDeadlineItem: deadline near or breached
@@ -56,6 +76,9 @@ class SidebarView:
 
 
 class StorageError(RuntimeError):
+    counts: SidebarCounts = SidebarCounts()
+    late_orders: tuple[work.WorkOrderItem, ...] = ()
+    """The agent's late orders, longest late first (a page: counts.orders_late counts)."""
     """The database refused the work; the message is for the agent, the data is kept."""
 
 
@@ -437,15 +460,15 @@ class Desk:
 
         def go(s: Session) -> SidebarView:
             base = work.sidebar(session=s, agent_id=agent_id)
-            ready, waiting = callbacks.sidebar_callbacks(
+            queue = callbacks.callback_queue(
                 session=s, agent_id=agent_id, now=now, policy=cb_policy
             )
             near = complaints.sidebar_complaints(
-                session=s, agent_id=agent_id, now=now, policy=sla_policy
+                session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
             )
             return SidebarView(
-                ready=tuple(ready),
-                waiting=tuple(waiting),
+                ready=queue.ready,
+                waiting=queue.waiting,
                 work_orders=base.work_orders,
                 complaints=tuple(near),
                 complaints_open=base.complaints_open,
@@ -486,3 +509,18 @@ class Desk:
 
     def today(self) -> date:
         return self.local(self.now()).date()
+            totals: dict[str, int] = {}
+            orders = work.order_counts(session=s, agent_id=agent_id, now=now)
+            late = work.late_orders(session=s, agent_id=agent_id, now=now) if orders.late else ()
+                counts=SidebarCounts(
+                    callable_overdue=queue.ready_overdue,
+                    callable_due=queue.ready_due,
+                    waiting=queue.waiting_total,
+                    waiting_overdue=queue.waiting_overdue,
+                    complaints_breached=totals.get("breached", 0),
+                    complaints_near=totals.get("near", 0),
+                    orders_open=orders.open,
+                    orders_urgent=orders.urgent,
+                    orders_late=orders.late,
+                ),
+                late_orders=late,

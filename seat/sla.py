@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from seat.config import Settings, policy_file
-from seat.i18n import N_, language
+from seat.i18n import N_, _, format_duration, language
 
 Interval = tuple[datetime, datetime]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -742,16 +742,22 @@ class ClockState:
 
     @property
     def breached(self) -> bool:
-        return self.fraction >= 1.0
+        return clock_breached(self.fraction)
 
     @property
     def state(self) -> str:
         return band(self.fraction, self.amber_at)
 
 
+def clock_breached(fraction: float) -> bool:
+    """The one definition of a breached clock: its whole budget used. Pausing stops the
+    count but never un-breaches it (the time used stays used)."""
+    return fraction >= 1.0
+
+
 def band(fraction: float, amber_at: float = 0.75) -> str:
     """ok, amber (at least `amber_at` of the budget used) or red (breached)."""
-    if fraction >= 1.0:
+    if clock_breached(fraction):
         return "red"
     if fraction >= amber_at:
         return "amber"
@@ -790,6 +796,47 @@ def clock(
         paused=paused,
         business_hours=calendar is not None,
         amber_at=amber_at,
+    )
+
+
+def budget_text(span: timedelta) -> str:
+    """48h, 7d, 1.5h: a budget as the policy states it (current language)."""
+    hours = span.total_seconds() / 3600
+    if hours >= 72 and hours % 24 == 0:
+        return _("{n}d").format(n=int(hours // 24))
+    return _("{n}h").format(n=f"{hours:g}")
+
+
+def clock_phrase(
+    *, used: timedelta, budget: timedelta, running: bool = True, paused: bool = False
+) -> str:
+    """The words for one clock, built here for every screen: "late by 3h20", "5h20 left",
+    "met in 20h of 48h". A paused clock says so first, and a breached one stays "late by"
+    when paused (pausing stops the count; it never gives the time back)."""
+    breached = clock_breached(used / budget if budget else 1.0)
+    if not running:
+        if breached:
+            return _("late by {span}").format(span=format_duration(used - budget))
+        return _("met in {used} of {budget}").format(
+            used=format_duration(used), budget=budget_text(budget)
+        )
+    return running_phrase(budget - used, breached=breached, paused=paused)
+
+
+def running_phrase(left: timedelta, *, breached: bool, paused: bool = False) -> str:
+    """`clock_phrase` of a running clock from the time it has left (negative once late)."""
+    what = (
+        _("late by {span}").format(span=format_duration(left))
+        if breached
+        else _("{span} left").format(span=format_duration(left))
+    )
+    return _("paused · {what}").format(what=what) if paused else what
+
+
+def state_phrase(clock: ClockState) -> str:
+    """`clock_phrase` for a ClockState."""
+    return clock_phrase(
+        used=clock.used, budget=clock.budget, running=clock.running, paused=clock.paused
     )
 
 

@@ -15,10 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from seat import complaints, seats, sla
+from seat import complaints, seats, sla, states
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
-    OPEN_WORK_ORDER_EXCLUDES,
     Agent,
     Call,
     Callback,
@@ -91,6 +90,8 @@ class Wallboard:
     """(agent id, name, overdue open callbacks), agents with none left out."""
     unassigned_work_orders: int
     urgent_work_orders: int
+    late_work_orders: int
+    """Open orders past their expected end (seat.states.order_late)."""
     attention: tuple[tuple[int, str, bool, datetime, str | None], ...]
     """First page of open orders that are unassigned or urgent: id, text, urgent, due, who."""
 
@@ -110,8 +111,12 @@ def local_midnight(now: datetime, zone: str | ZoneInfo) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
-_OPEN_ORDER = WorkOrder.status.not_in(OPEN_WORK_ORDER_EXCLUDES)
-_ATTENTION = or_(WorkOrder.assignee_id.is_(None), WorkOrder.urgent)
+_OPEN_ORDER = states.order_open_sql()
+
+
+def _attention(now: datetime) -> Any:
+    """Open orders a supervisor must look at: unassigned, urgent or late (seat.states)."""
+    return or_(WorkOrder.assignee_id.is_(None), WorkOrder.urgent, states.order_late_sql(now))
 
 
 def wallboard_queries(
@@ -142,7 +147,7 @@ def wallboard_queries(
     overdue = session.execute(
         select(Agent.id, Agent.display_name, func.count(Callback.id))
         .join(Callback, Callback.owner_id == Agent.id)
-        .where(Callback.status == CallbackStatus.OPEN, Callback.due_at < now)
+        .where(states.callback_overdue_sql(now))
         .group_by(Agent.id, Agent.display_name)
         .order_by(Agent.display_name)
     ).all()
@@ -154,6 +159,9 @@ def wallboard_queries(
     urgent = session.execute(
         select(func.count()).select_from(WorkOrder).where(_OPEN_ORDER, WorkOrder.urgent)
     ).scalar_one()
+    late = session.execute(
+        select(func.count()).select_from(WorkOrder).where(states.order_late_sql(now))
+    ).scalar_one()
     attention = session.execute(
         select(
             WorkOrder.id,
@@ -163,7 +171,7 @@ def wallboard_queries(
             Agent.display_name,
         )
         .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
-        .where(_OPEN_ORDER, _ATTENTION)
+        .where(_OPEN_ORDER, _attention(now))
         .order_by(WorkOrder.due_at)
         .limit(limit)
     ).all()
@@ -175,6 +183,7 @@ def wallboard_queries(
         overdue_callbacks=tuple((r[0], r[1], r[2]) for r in overdue),
         unassigned_work_orders=unassigned,
         urgent_work_orders=urgent,
+        late_work_orders=late,
         attention=tuple(tuple(r) for r in attention),  # type: ignore[misc]
     )
 
@@ -254,6 +263,8 @@ class Board:
     orders: Page[OrderRow]
     unassigned: int
     urgent: int
+    late: int = 0
+    """Open orders past their expected end."""
 
 
 def live_states(*, session: Session, now: datetime) -> dict[int, str]:
@@ -289,11 +300,7 @@ def agent_rows(
 
 def urgency_key(row: ComplaintRow) -> tuple[int, float, int]:
     """Breached first (longest overdue first), then the least time left; no clock last."""
-    k = row.clock
-    if k is None:
-        return (2, 0.0, row.id)
-    left = k.left.total_seconds()
-    return (0 if k.breached else 1, left, row.id)
+    return complaints.urgency_key(row.clock, row.id)
 
 
 def open_complaints(
@@ -335,7 +342,7 @@ def overdue_callbacks(
     *, session: Session, now: datetime, offset: int = 0, limit: int = PAGE
 ) -> Page[CallbackRow]:
     """Open callbacks past their due time, by agent, the longest overdue first."""
-    where = (Callback.status == CallbackStatus.OPEN, Callback.due_at < now)
+    where = (states.callback_overdue_sql(now),)
     total = session.execute(select(func.count()).select_from(Callback).where(*where)).scalar_one()
     offset = _clamp(offset, total, limit)
     rows = session.execute(
@@ -350,17 +357,20 @@ def overdue_callbacks(
     return Page(tuple(CallbackRow(*r) for r in rows), total, offset)
 
 
-def attention_orders(*, session: Session, offset: int = 0, limit: int = PAGE) -> Page[OrderRow]:
-    """Open work orders that are unassigned or urgent: urgent first, then by expected end."""
+def attention_orders(
+    *, session: Session, now: datetime, offset: int = 0, limit: int = PAGE
+) -> Page[OrderRow]:
+    """Open work orders that are unassigned, urgent or late: urgent first, then by expected
+    end (so the late ones lead each group)."""
     total = session.execute(
-        select(func.count()).select_from(WorkOrder).where(_OPEN_ORDER, _ATTENTION)
+        select(func.count()).select_from(WorkOrder).where(_OPEN_ORDER, _attention(now))
     ).scalar_one()
     offset = _clamp(offset, total, limit)
     rows = session.execute(
         select(WorkOrder.id, WorkOrder.short_text, WorkOrder.urgent, WorkOrder.status,
                WorkOrder.due_at, Agent.display_name)
         .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
-        .where(_OPEN_ORDER, _ATTENTION)
+        .where(_OPEN_ORDER, _attention(now))
         .order_by(WorkOrder.urgent.desc(), WorkOrder.due_at, WorkOrder.id)
         .offset(offset).limit(limit)
     ).all()  # fmt: skip
@@ -399,9 +409,12 @@ def board(
         callbacks=overdue_callbacks(
             session=session, now=now, offset=offsets.get("callbacks", 0), limit=limit
         ),
-        orders=attention_orders(session=session, offset=offsets.get("orders", 0), limit=limit),
+        orders=attention_orders(
+            session=session, now=now, offset=offsets.get("orders", 0), limit=limit
+        ),
         unassigned=counts.unassigned_work_orders,
         urgent=counts.urgent_work_orders,
+        late=counts.late_work_orders,
     )
 
 
@@ -433,7 +446,8 @@ def agent_queue(
         .order_by(Callback.due_at)
         .limit(limit)
     ):
-        items.append(QueueItem("callback", cb_id, name, due, due < now, detail=kind))
+        items.append(QueueItem("callback", cb_id, name, due, states.callback_overdue(due, now),
+                               detail=kind))  # fmt: skip
     cases = session.execute(
         select(*complaints._CASE_COLUMNS, Customer.name, Customer.tier)
         .join(Customer, Customer.id == Complaint.customer_id)
@@ -455,7 +469,7 @@ def agent_queue(
         .order_by(WorkOrder.due_at)
         .limit(limit)
     ):
-        items.append(QueueItem("order", wo_id, text, due, due < now))
+        items.append(QueueItem("order", wo_id, text, due, states.order_late(due, now)))
     return items
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, text, union_all
 from sqlmodel import Session
 
+from seat import states
 from seat.customers import ValidationError
 from seat.i18n import N_, _
 from seat.models import (
@@ -184,7 +185,7 @@ class CallbackItem:
     attempts: int
 
     def overdue(self, now: datetime) -> bool:
-        return self.due_at < now
+        return states.callback_overdue(self.due_at, now)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ class WorkOrderItem:
     due_at: datetime
 
     def late(self, now: datetime) -> bool:
-        return self.due_at < now
+        return states.order_late(self.due_at, now)
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,46 @@ def sidebar(*, session: Session, agent_id: int, limit: int = 50) -> SidebarData:
         work_orders=tuple(WorkOrderItem(*r) for r in wos),
         complaints_open=n_complaints,
     )
+
+
+@dataclass(frozen=True)
+class OrderCounts:
+    """True totals of an agent's open work orders (the sidebar's list is cut at a page)."""
+
+    open: int
+    urgent: int
+    late: int
+
+
+def order_counts(*, session: Session, agent_id: int, now: datetime) -> OrderCounts:
+    """COUNT queries over the (assignee, status, urgent, due) index; late is seat.states'."""
+    mine = (WorkOrder.assignee_id == agent_id, states.order_open_sql())
+
+    def count(*where: Any) -> int:
+        return session.execute(
+            select(func.count()).select_from(WorkOrder).where(*mine, *where)
+        ).scalar_one()
+
+    return OrderCounts(
+        open=count(), urgent=count(WorkOrder.urgent), late=count(states.order_late_sql(now))
+    )
+
+
+def late_orders(
+    *, session: Session, agent_id: int, now: datetime, limit: int = 50
+) -> tuple[WorkOrderItem, ...]:
+    """The agent's late open orders, the longest late first (a page; order_counts counts)."""
+    rows = session.execute(
+        select(
+            WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text,
+            WorkOrder.status, WorkOrder.urgent, WorkOrder.due_at,
+        )
+        .join(Customer, Customer.id == WorkOrder.customer_id)
+        .where(WorkOrder.assignee_id == agent_id, states.order_late_sql(now))
+        .order_by(WorkOrder.due_at, WorkOrder.id)
+        .limit(limit)
+    ).all()  # fmt: skip
+    return tuple(WorkOrderItem(*r) for r in rows)
 
 
 _STATEMENTS: list[Any] = []

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import extract, func, or_, select
 from sqlmodel import Session
 
+from seat import states
 from seat.callbacks import MISSED, WRONG_NUMBER, CallbackPolicy, load_policy
 from seat.config import Settings
 from seat.export import Table
@@ -89,7 +90,7 @@ class _Counts:
                 self.scores.append(r.score)
         elif r.status == MISSED:
             self.missed += 1
-        elif r.due_at < now:
+        elif states.callback_overdue(r.due_at, now):
             self.overdue += 1
         else:
             self.pending += 1
@@ -328,7 +329,7 @@ def tables(
     without: list[list[object]] = []
     per_tier: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in rows:
-        not_yet = r.status == CallbackStatus.OPEN and r.due_at >= now
+        not_yet = r.status == CallbackStatus.OPEN and not states.callback_overdue(r.due_at, now)
         if r.tier not in policy.member_tiers or not_yet:
             continue
         per_tier[r.tier][0] += 1

@@ -7,7 +7,7 @@ form (seat.screens.complaint_forms); supervisor moves are refused for agents wit
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
@@ -20,13 +20,15 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from seat import complaints, labels, sla, workorders
+from seat import complaints, labels, roles, sla, workorders
 from seat.complaints import CaseView
 from seat.desk import StorageError
-from seat.i18n import N_, _, format_datetime, format_duration, ngettext
+from seat.i18n import N_, _, format_datetime, ngettext
 from seat.labels import label
 from seat.roles import PermissionDenied, require_supervisor
 from seat.screens.complaint_forms import FORMS
+from seat.screens.role_keys import RoleKeys
+from seat.widgets.complaint_items import LOOK
 
 ACTION_LABELS = {
     "intake": N_("registered"),
@@ -50,40 +52,32 @@ def _status(status: str) -> str:
     return complaints.status_label(status)
 
 
-CLOCK_LOOK = {"ok": ("◷", "green"), "amber": ("◔", "bold dark_orange"), "red": ("⚠", "bold red")}
+CLOCK_LOOK = LOOK
 
 
-def budget_text(span: timedelta) -> str:
-    """48h, 7d, 1.5h: a budget as the policy states it."""
-    hours = span.total_seconds() / 3600
-    if hours >= 72 and hours % 24 == 0:
-        return _("{n}d").format(n=int(hours // 24))
-    return _("{n}h").format(n=f"{hours:g}")
+budget_text = sla.budget_text
 
 
 def clock_line(clock: sla.ClockState, local_deadline: datetime) -> Text:
-    """One clock: time left (or how late), the deadline; or how it ended."""
+    """One clock in the words every screen uses (sla.clock_phrase), and its deadline.
+
+    A paused clock shows ⏸ unless it is breached: a breach stays red when paused."""
     office = _(" (office hours)") if clock.business_hours else ""
     word = _(clock.label)
     name = word + " " * max(1, 12 - cell_len(word))  # cells: CJK counts double
+    what = sla.state_phrase(clock)
     if not clock.running:
-        used, budget = format_duration(clock.used), budget_text(clock.budget)
         if clock.breached:
-            late = _("late: {used} of {budget}").format(used=used, budget=budget)
-            return Text.assemble(("✗ ", "red"), name, (late + office, "red"))
-        met = _("met: {used} of {budget}").format(used=used, budget=budget)
-        return Text.assemble(("✓ ", "green"), name, (met + office, "dim"))
-    span = format_duration(clock.left)
-    due = format_datetime(local_deadline, "weekday")
-    if clock.paused:
-        paused = _("paused, waiting on the customer · {span} left").format(span=span)
-        return Text.assemble(("⏸ ", "bold cyan"), name, (paused + office, "cyan"))
+            return Text.assemble(("✗ ", "red"), name, (what + office, "red"))
+        return Text.assemble(("✓ ", "green"), name, (what + office, "dim"))
+    if clock.paused and not clock.breached:
+        return Text.assemble(("⏸ ", "bold cyan"), name, (what + office, "cyan"))
     symbol, style = CLOCK_LOOK[clock.state]
-    what = (
-        _("late {span} · was due {due}").format(span=span, due=due)
-        if clock.breached
-        else _("{span} left · due {due}").format(span=span, due=due)
-    )
+    due = format_datetime(local_deadline, "weekday")
+    if not clock.paused:
+        what += " · " + (
+            _("was due {due}").format(due=due) if clock.breached else _("due {due}").format(due=due)
+        )
     return Text.assemble((f"{symbol} ", style), name, (what, style), (office, "dim"))
 
 
@@ -200,8 +194,10 @@ def details(view: CaseView, local: Callable[[datetime], datetime],
     )
 
 
-class ComplaintScreen(Screen[None]):
+class ComplaintScreen(RoleKeys, Screen[None]):
     """The case page of one complaint."""
+
+    ROLE_ACTIONS = {"approve": roles.APPROVE_SOLUTION, "send_back": roles.SEND_BACK}
 
     BINDINGS = [
         Binding("v", "accept", N_("Valid"),
@@ -319,7 +315,9 @@ class ComplaintScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Only the moves the complaint's step allows show in the footer."""
+        """Only the moves the complaint's step and the person's role allow show in the footer."""
+        if not self.role_allows(action):
+            return False
         move = self.MOVE_ACTIONS.get(action)
         if move is None:
             return True

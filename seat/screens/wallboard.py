@@ -22,13 +22,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from seat import complaints, sla, supervisor
+from seat import complaints, sla, states, supervisor
 from seat.customers import ValidationError
 from seat.desk import StorageError
 from seat.i18n import N_, NC_, _, format_datetime, format_duration
 from seat.reports.callbacks import KIND_NAMES
 from seat.roles import PermissionDenied
 from seat.supervisor import Board, ComplaintRow
+from seat.widgets.complaint_items import clock_cell
 from seat.widgets.lines import fit
 
 TABS = (
@@ -76,8 +77,6 @@ NOW_LOOK = {
 }
 AWAY = ("·", N_("away"), "dim")
 """No fresh heartbeat: no seat running for the agent."""
-CLOCK_LOOK = {"ok": ("◷", "green"), "amber": ("◔", "bold dark_orange"), "red": ("⚠", "bold red")}
-CLOCK_WORDS = {"first_reply": N_("reply"), "solution": N_("solution"), "callback": N_("callback")}
 STEP_WORDS = {
     "intake": N_("intake"),
     "investigating": N_("investigating"),
@@ -92,20 +91,8 @@ def _cut(text: str, style: str = "") -> Text:
 
 
 def time_left(row: ComplaintRow) -> Text:
-    """'⚠ reply late 3h20', '◔ solution 2h10 left', '⏸ paused'."""
-    k = row.clock
-    if k is None:
-        return Text("-", style="dim")
-    word = _(CLOCK_WORDS.get(k.name, k.name))
-    if k.paused:
-        return _cut(_("⏸ {clock} paused").format(clock=word), "cyan")
-    symbol, style = CLOCK_LOOK[k.state]
-    span = format_duration(k.left)
-    if k.breached:
-        return _cut(_("{symbol} {clock} late {span}").format(symbol=symbol, clock=word, span=span),
-                    style)  # fmt: skip
-    return _cut(_("{symbol} {clock} {span} left").format(symbol=symbol, clock=word, span=span),
-                style)  # fmt: skip
+    """'⚠ reply late by 3h20', '◔ solution 2h10 left': the words every screen uses."""
+    return clock_cell(row.clock)
 
 
 def kind_word(kind: str) -> str:
@@ -326,11 +313,12 @@ class WallboardScreen(Screen[None]):
         from seat import workorders
 
         desk = self.app.desk  # type: ignore[attr-defined]
-        self._summary("orders", _("Open orders: {unassigned} unassigned · {urgent} urgent").format(
-            unassigned=board.unassigned, urgent=board.urgent))  # fmt: skip
+        self._summary("orders", _(
+            "Open orders: {unassigned} unassigned · {urgent} urgent · {late} late"
+        ).format(unassigned=board.unassigned, urgent=board.urgent, late=board.late))  # fmt: skip
         rows = []
         for r in board.orders.rows:
-            late = r.due_at < board.at
+            late = states.order_late(r.due_at, board.at)
             rows.append((f"wo:{r.id}", (
                 Text(f"{'‼' if r.urgent else ' '}{r.id}", style="bold red" if r.urgent else ""),
                 _cut(r.short_text),

@@ -1,4 +1,5 @@
-"""The sidebar's two callback groups: callable now, and waiting for the customer's window.
+"""The sidebar's two callback groups: callable now, and waiting for the customer's window
+(one count line until expanded).
 
 Render functions only; seat/widgets/sidebar.py puts them in its OptionList. Like the
 sidebar's own prompts, each line is cut to the sidebar's width by cell (CJK counts double)
@@ -21,6 +22,7 @@ from seat.widgets.lines import two_lines
 
 CALLABLE_PREFIX = "cb"  # Enter starts the callback (the sidebar's CallbackChosen)
 WAITING_PREFIX = "cbw"  # inside rest hours: not to be dialled; can still be snoozed
+WAITING_TOGGLE = "cbw-toggle"  # the waiting group's count line: Enter expands/collapses
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 """Monday first (date.weekday()), as strftime's %a in English; translated where shown."""
 
@@ -66,14 +68,20 @@ def waiting_prompt(item: WaitingItem, now: datetime, local_opens: datetime) -> T
     return two_lines(first, second)
 
 
-def callable_header(ready: Sequence[CallableItem], now: datetime) -> Text:
-    late = sum(1 for c in ready if c.overdue(now))
-    head = _("Call now {late} late · {due} due").format(late=late, due=len(ready) - late)
-    return Text(head, style="bold")
+def callable_header(late: int, due: int) -> Text:
+    """'Call now 3 late · 2 due': true totals (the list under it may be cut)."""
+    return Text(_("Call now {late} late · {due} due").format(late=late, due=due), style="bold")
 
 
-def waiting_header(waiting: Sequence[WaitingItem]) -> Text:
-    return Text(_("Waiting for window {n}").format(n=len(waiting)), style="bold")
+def waiting_header(n: int, late: int, *, expanded: bool) -> Text:
+    """The one line the waiting group collapses to: '▸ ☾ Waiting 52 · 50 late' (fits the
+    sidebar's 30 cells in English and Chinese)."""
+    head = (
+        _("Waiting {n} · {late} late").format(n=n, late=late)
+        if late
+        else _("Waiting for window {n}").format(n=n)
+    )
+    return Text.assemble(("▾ " if expanded else "▸ ", "bold"), ("☾ ", "dim"), (head, "bold"))
 
 
 def option_id(prefix: str, callback_id: int, customer_id: int) -> str:
@@ -104,15 +112,16 @@ def sidebar_callback_id(screen: Screen) -> int | None:
     return parsed[1] if parsed else None
 
 
-def callback_options(
+def callable_options(
     ready: Sequence[CallableItem],
-    waiting: Sequence[WaitingItem],
     *,
+    late: int,
+    due: int,
     now: datetime,
     local: Callable[[datetime], datetime],
 ) -> list[Option | None]:
-    """Both groups as OptionList items: a header each, then the items (ids cb:/cbw:)."""
-    items: list[Option | None] = [Option(callable_header(ready, now), disabled=True)]
+    """The callable-now group: its header with true totals, then a page of items (cb:)."""
+    items: list[Option | None] = [Option(callable_header(late, due), disabled=True)]
     for c in ready:
         items.append(
             Option(
@@ -122,8 +131,24 @@ def callback_options(
         )
     if not ready:
         items.append(Option(Text("  " + _("nothing to call now"), style="dim"), disabled=True))
-    if waiting:
-        items.append(Option(waiting_header(waiting), disabled=True))
+    return items
+
+
+def waiting_options(
+    waiting: Sequence[WaitingItem],
+    *,
+    total: int,
+    late: int,
+    expanded: bool,
+    now: datetime,
+    local: Callable[[datetime], datetime],
+) -> list[Option | None]:
+    """The waiting group: one count line (Enter on it expands or collapses), then, when
+    expanded, a page of items (cbw:)."""
+    items: list[Option | None] = [
+        Option(waiting_header(total, late, expanded=expanded), id=WAITING_TOGGLE)
+    ]
+    if expanded:
         for w in waiting:
             items.append(
                 Option(

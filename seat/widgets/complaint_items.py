@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from rich.text import Text
 
+from seat import sla
 from seat.complaints import ComplaintDeadlineItem
-from seat.i18n import N_, _, format_datetime, format_duration
+from seat.i18n import N_, _, format_datetime
 from seat.widgets.lines import two_lines
 
 LOOK: dict[str, tuple[str, str]] = {
@@ -16,32 +16,53 @@ LOOK: dict[str, tuple[str, str]] = {
     "amber": ("◔", "bold dark_orange"),  # at least 75 % of the budget used
     "ok": ("◷", "green"),
 }
+CLOCK_LOOK = LOOK
+"""The one look of a clock's state, for the sidebar, the complaint list and the wallboard."""
+PAUSED_LOOK = ("⏸", "cyan")
+"""A paused clock that still has time; a breached one keeps its red look when paused."""
 CLOCK_WORDS = {"first_reply": N_("reply"), "solution": N_("solution"), "callback": N_("callback")}
 
 
-def complaint_prompt(item: ComplaintDeadlineItem, now: datetime, local: datetime) -> Text:
-    """Two lines: '⚠ #12 Wang Fang' / '  reply late 3h20 · 11-23 14:00'.
+def clock_word(name: str) -> str:
+    """reply, solution, callback (the short name of a clock), current language."""
+    return _(CLOCK_WORDS.get(name, name))
 
-    `local` is the item's deadline in the desk's time zone.
+
+def clock_look(state: str, *, paused: bool, breached: bool) -> tuple[str, str]:
+    """(symbol, style) of a running clock: ⏸ only while paused with time left."""
+    if paused and not breached:
+        return PAUSED_LOOK
+    return LOOK.get(state, LOOK["ok"])
+
+
+def clock_cell(clock: sla.ClockState | None) -> Text:
+    """'⚠ reply late by 3h20', '◔ solution 2h10 left', '⚠ solution paused · late by 2d03h'
+    for a list cell: one line, cut at its end."""
+    if clock is None:
+        return Text("-", style="dim")
+    symbol, style = clock_look(clock.state, paused=clock.paused, breached=clock.breached)
+    text = f"{symbol} {clock_word(clock.name)} {sla.state_phrase(clock)}"
+    return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+
+def complaint_prompt(item: ComplaintDeadlineItem, now: datetime, local: datetime) -> Text:
+    """Two lines: '⚠ #12 Wang Fang' / '  reply late by 3h20 · 11-23 14:00'.
+
+    `local` is the item's deadline in the desk's time zone. The words are sla's clock
+    phrase: a paused clock says "paused · …" and a breached one stays late when paused.
     """
-    symbol, style = LOOK.get(item.state, LOOK["ok"])
-    clock = _(CLOCK_WORDS.get(item.clock, item.clock))
-    span = format_duration(item.left)
-    when = (
-        _("{clock} late {span}").format(clock=clock, span=span)
-        if item.breached
-        else _("{clock} {span} left").format(clock=clock, span=span)
-    )
-    first = Text.assemble((f"{symbol} ", style), f"#{item.id} {item.customer_name}")
-    tail = " · " + (_("paused") if item.paused else format_datetime(local, "short"))
+    symbol, style = clock_look(item.state, paused=item.paused, breached=item.breached)
+    phrase = sla.running_phrase(item.left, breached=item.breached, paused=item.paused)
+    when = f"{clock_word(item.clock)} {phrase}"
+    tail = "" if item.paused else " · " + format_datetime(local, "short")
     second = Text.assemble("  ", (when, style), (tail, "dim"))
+    first = Text.assemble((f"{symbol} ", style), f"#{item.id} {item.customer_name}")
     return two_lines(first, second)
 
 
-def complaints_header(items: Sequence[ComplaintDeadlineItem]) -> Text:
-    """'Complaints 2 late · 1 near' for the sidebar's section title."""
-    late = sum(1 for i in items if i.breached)
+def complaints_header(breached: int, near: int) -> Text:
+    """'Complaints 2 late · 1 near' for the sidebar's section title: true totals."""
     return Text(
-        _("Complaints {late} late · {near} near").format(late=late, near=len(items) - late),
+        _("Complaints {late} late · {near} near").format(late=breached, near=near),
         style="bold",
     )

@@ -11,11 +11,18 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Label, OptionList
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from seat.complaints import ComplaintDeadlineItem
 from seat.desk import SidebarView, StorageError
 from seat.i18n import _, format_date, format_datetime, format_time
-from seat.widgets.callback_items import WAITING_PREFIX, callback_options, parse_option_id
+from seat.widgets.callback_items import (
+    WAITING_PREFIX,
+    WAITING_TOGGLE,
+    callable_options,
+    parse_option_id,
+    waiting_options,
+)
 from seat.widgets.complaint_items import complaint_prompt, complaints_header
 from seat.widgets.lines import two_lines
 from seat.work import WorkOrderItem
@@ -69,6 +76,12 @@ class Sidebar(Vertical):
     class Refreshed(Message):
         data: SidebarView
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.waiting_expanded = False
+        """The waiting-for-window group is one count line until Enter expands it."""
+        self._data: SidebarView | None = None
+
     def compose(self) -> ComposeResult:
         yield Label(_("My queue"), classes="title", id="sidebar-title")
         yield OptionList(id="sidebar-list")
@@ -96,39 +109,68 @@ class Sidebar(Vertical):
         self.show(event.data)
 
     def show(self, data: SidebarView) -> None:
+        """The queue, most urgent first: breached complaints and late orders, then what can
+        be called now, then what is near its deadline; the callbacks waiting for the
+        customer's window are one count line (Enter expands it). Every number is a total."""
+        self._data = data
         desk = self.app.desk  # type: ignore[attr-defined]
         now = desk.now()
+        counts = data.counts
         options = self.query_one(OptionList)
         keep = options.highlighted_option.id if options.highlighted_option else None
-        items = callback_options(data.ready, data.waiting, now=now, local=desk.local)
-        if data.complaints:
+        items: list[Option | None] = []
+        red = [c for c in data.complaints if c.breached]
+        amber = [c for c in data.complaints if not c.breached]
+        past = counts.complaints_breached + counts.orders_late
+        if past:
+            items.append(
+                Option(Text(_("Past deadline {n}").format(n=past), style="bold red"), disabled=True)
+            )
+            items += [self._complaint(c, now) for c in red]
+            items += [self._order(w, now) for w in data.late_orders]
             items.append(None)
-            items.append(Option(complaints_header(data.complaints), disabled=True))
-            for c in data.complaints:
-                prompt = complaint_prompt(c, now, desk.local(c.deadline))
-                items.append(Option(prompt, id=f"cp:{c.id}"))
+        items += callable_options(
+            data.ready, late=counts.callable_overdue, due=counts.callable_due, now=now,
+            local=desk.local,
+        )  # fmt: skip
+        if amber:
+            items.append(None)
+            items.append(
+                Option(
+                    complaints_header(counts.complaints_breached, counts.complaints_near),
+                    disabled=True,
+                )
+            )
+            items += [self._complaint(c, now) for c in amber]
         items.append(None)
-        urgent = sum(1 for w in data.work_orders if w.urgent)
         items.append(
             Option(
                 Text(
                     _("Orders {open} open · {urgent} urgent").format(
-                        open=len(data.work_orders), urgent=urgent
+                        open=counts.orders_open, urgent=counts.orders_urgent
                     ),
                     style="bold",
                 ),
                 disabled=True,
             )
         )
-        for w in data.work_orders:
-            items.append(Option(work_order_prompt(w, now, desk.local(w.due_at)), id=f"wo:{w.id}"))
-        if not data.work_orders:
+        listed = {w.id for w in data.late_orders}
+        items += [
+            self._order(w, now) for w in data.work_orders if w.id not in listed and not w.late(now)
+        ]
+        if not counts.orders_open:
             items.append(Option(Text("  " + _("none open"), style="dim"), disabled=True))
+        if counts.waiting:
+            items.append(None)
+            items += waiting_options(
+                data.waiting, total=counts.waiting, late=counts.waiting_overdue,
+                expanded=self.waiting_expanded, now=now, local=desk.local,
+            )  # fmt: skip
         options.set_options(items)
         if keep:
             try:
                 options.highlighted = options.get_option_index(keep)
-            except Exception:  # the item went away: keep no highlight
+            except OptionDoesNotExist:  # the item went away: keep no highlight
                 pass
         self._status(
             _("{n} open complaint(s) · {time}").format(
@@ -136,10 +178,27 @@ class Sidebar(Vertical):
             )
         )
 
+    def _complaint(self, item: ComplaintDeadlineItem, now: datetime) -> Option:
+        local = self.app.desk.local(item.deadline)  # type: ignore[attr-defined]
+        return Option(complaint_prompt(item, now, local), id=f"cp:{item.id}")
+
+    def _order(self, item: WorkOrderItem, now: datetime) -> Option:
+        local = self.app.desk.local(item.due_at)  # type: ignore[attr-defined]
+        return Option(work_order_prompt(item, now, local), id=f"wo:{item.id}")
+
+    def toggle_waiting(self) -> None:
+        """Expand or collapse the callbacks waiting for the customer's window."""
+        self.waiting_expanded = not self.waiting_expanded
+        if self._data is not None:
+            self.show(self._data)
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         oid = event.option.id or ""
         kind, __, rest = oid.partition(":")
+        if oid == WAITING_TOGGLE:
+            self.toggle_waiting()
+            return
         callback = parse_option_id(oid)
         if callback is not None:
             prefix, cb_id, customer_id = callback

@@ -18,9 +18,10 @@ from seat.screens.callbacks import CallbacksScreen, ReassignForm, SnoozeForm
 from seat.screens.desk import DeskScreen
 from seat.screens.work_forms import ComplaintForm
 from seat.widgets.callback_items import (
+    callable_options,
     callable_prompt,
-    callback_options,
     parse_option_id,
+    waiting_options,
     waiting_prompt,
 )
 from seat.widgets.lines import WIDTH
@@ -325,12 +326,20 @@ def test_callable_and_waiting_prompts(split):
 
 def test_callback_options_ids(split):
     ready, waiting = split
-    options = callback_options(ready, waiting, now=NOW, local=lambda d: d)
-    ids = [o.id for o in options if o is not None and o.id]
-    assert ids == ["cb:1:1", "cb:2:2", "cbw:3:3"]
+    local = lambda d: d  # noqa: E731
+    options = callable_options(ready, late=1, due=1, now=NOW, local=local)
+    collapsed = waiting_options(waiting, total=1, late=1, expanded=False, now=NOW, local=local)
+    expanded = waiting_options(waiting, total=1, late=1, expanded=True, now=NOW, local=local)
+    ids = [o.id for o in options + expanded if o is not None and o.id]
+    assert ids == ["cb:1:1", "cb:2:2", "cbw-toggle", "cbw:3:3"]
+    assert [o.id for o in collapsed if o is not None] == ["cbw-toggle"]  # one count line
     headers = [str(o.prompt) for o in options if o is not None and o.disabled]
-    assert headers == ["Call now 1 late · 1 due", "Waiting for window 1"]
+    assert headers == ["Call now 1 late · 1 due"]
+    assert [str(o.prompt) for o in collapsed if o] == ["▸ ☾ Waiting 1 · 1 late"]
+    assert [str(o.prompt) for o in expanded if o][0] == "▾ ☾ Waiting 1 · 1 late"
+    ids.remove("cbw-toggle")
     assert [parse_option_id(i) for i in ids] == [("cb", 1, 1), ("cb", 2, 2), ("cbw", 3, 3)]
+    assert parse_option_id("cbw-toggle") is None
     assert parse_option_id("wo:3") is None and parse_option_id(None) is None
 
 
@@ -353,9 +362,10 @@ def test_prompts_in_chinese(split, chinese):
     [tom] = waiting
     tomorrow = waiting_prompt(tom, NOW, local(tom.opens_at + timedelta(days=1)))
     assert "周二 17:00 起 · 投诉回访" in tomorrow.plain and "投诉回访" in tomorrow.plain
-    options = callback_options(ready, waiting, now=NOW, local=local)
-    headers = [str(o.prompt) for o in options if o is not None and o.disabled]
-    assert headers == ["立即拨打 1 逾期 · 1 到期", "等待可联系时段 1"]
+    options = callable_options(ready, late=1, due=1, now=NOW, local=local)
+    options += waiting_options(waiting, total=1, late=0, expanded=False, now=NOW, local=local)
+    headers = [str(o.prompt) for o in options if o is not None and (o.disabled or o.id == "cbw-toggle")]
+    assert headers == ["立即拨打 1 逾期 · 1 到期", "▸ ☾ 等待可联系时段 1"]
     for prompt in (overdue, due, tomorrow):
         assert all(cell_len(line.plain) <= WIDTH for line in prompt.split("\n"))
 

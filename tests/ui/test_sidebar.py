@@ -31,7 +31,8 @@ async def test_sidebar_order_overdue_first_urgent_first(make_seat, world):
         orders = [i for i in ids if i.startswith("wo:")]
         assert callbacks[0].endswith(f":{world['fang']}")  # the overdue one first
         assert len(callbacks) == 2
-        assert orders == ["wo:2", "wo:3", "wo:1"]  # urgent, then by expected end
+        # the late order (past deadline) first, then urgent, then by expected end
+        assert orders == ["wo:3", "wo:2", "wo:1"]
         text = str(app.screen.query_one("#sidebar-list").get_option("cb:1:1").prompt)
         assert "⚠" in text and "overdue" in text  # a symbol as well as a colour
 
@@ -116,7 +117,8 @@ async def test_work_assigned_by_another_seat_appears(settings, clock, engine, wo
             if "wo:4" in option_ids(mine):
                 break
         ids = [i for i in option_ids(mine) if i and i.startswith("wo:")]
-        assert ids[0] == "wo:4"  # urgent, at the top
+        # after the late order (past deadline), among the urgent ones
+        assert ids[0] == "wo:3" and ids.index("wo:4") < ids.index("wo:1")
         assert "URGENT" in str(mine.screen.query_one(Sidebar).query_one("#sidebar-list")
                                .get_option("wo:4").prompt)
     with Session(engine) as s:

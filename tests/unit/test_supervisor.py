@@ -225,11 +225,13 @@ def test_orders_needing_attention(engine, world, clock):
                             urgent=urgent, status=status, due_at=now + timedelta(days=2),
                             created_at=now))  # fmt: skip
         s.commit()
-        page = supervisor.attention_orders(session=s)
-    # Urgent first (the world's sofa order is urgent and due sooner), then unassigned.
+        page = supervisor.attention_orders(session=s, now=now)
+    # Urgent first (the world's sofa order is urgent and due sooner), then by due time:
+    # the world's late dryer order (seat.states.order_late) before the unassigned one.
     assert [r.short_text for r in page.rows] == [
         "Sofa cover torn on delivery",
         "Urgent, Wang's",
+        "Dryer noisy",
         "Nobody's",
     ]
     assert page.rows[-1].assignee is None
@@ -261,7 +263,7 @@ def test_board(engine, world, clock):
     )  # fmt: skip
     assert (wang.calls, wang.avg_handling_seconds, wang.state) == (1, None, "call")
     assert board.breached == 1 and board.complaints_by_status == (("intake", 1),)
-    assert (board.unassigned, board.urgent, board.orders.total) == (0, 1, 1)
+    assert (board.unassigned, board.urgent, board.late, board.orders.total) == (0, 1, 1, 2)
     assert board.callbacks.total == 1
 
 
