@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from seat import agents, calls, customers, faults, phone, work
+from seat import agents, callbacks, calls, customers, faults, phone, work
 from seat.clock import Clock
 from seat.config import Settings
 from seat.db import WRITE, backoff, retryable
@@ -120,6 +120,23 @@ class Desk:
         else:
             self.script_problems = []
         self.scripts = scripts
+        self.script_problems += self._callback_script_problems()
+
+    def _callback_script_problems(self) -> list[str]:
+        """The callback policy's kind -> script choices checked against the loaded scripts."""
+        try:
+            policy = callbacks.load_policy(self.settings)
+        except callbacks.PolicyError:
+            return []  # the scheduler reports a broken policy file when it runs
+        return callbacks.script_problems(policy, self.scripts)
+
+    def callback_policy(self) -> callbacks.CallbackPolicy:
+        """The callback policy; the built-in rules when the file is broken (the scheduler
+        reports that): a call or a form must not stop on it."""
+        try:
+            return callbacks.load_policy(self.settings)
+        except callbacks.PolicyError:
+            return callbacks.CallbackPolicy(home_zone=self.settings.local_timezone)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -269,6 +286,49 @@ class Desk:
             callback_id=callback_id,
         )
 
+    def callback_call(
+        self, callback_id: int, *, agent_id: int
+    ) -> tuple[calls.CallState, callbacks.CallbackCall] | None:
+        """A call for a callback, reading its kind's script (None: the callback is gone).
+
+        A birthday greeting and a churn call due the same day are one call: the plan names
+        both callbacks, the script asks both, and saving the call settles both.
+        """
+        policy = self.callback_policy()
+        plan = self.run(
+            lambda s: callbacks.plan_call(
+                session=s,
+                callback_id=callback_id,
+                now=self.now(),
+                policy=policy,
+                scripts=self.scripts,
+            )
+        )
+        if plan is None:
+            return None
+        state = self.new_call(
+            agent_id=agent_id,
+            script_id=plan.script_id,
+            customer_id=plan.customer_id,
+            from_number=self.dial_number(plan.customer_id),
+            callback_id=callback_id,
+        )
+        return state, plan
+
+    def rest_clash(
+        self, customer_id: int, at: datetime, *, session: Session | None = None
+    ) -> callbacks.RestClash | None:
+        """When `at` is in the customer's rest hours: when they end (None: call any time).
+
+        Inside a save (`session` given) it reads in that transaction.
+        """
+        policy = self.callback_policy()
+
+        def go(s: Session) -> callbacks.RestClash | None:
+            return callbacks.rest_clash(session=s, customer_id=customer_id, at=at, policy=policy)
+
+        return go(session) if session is not None else self.run(go)
+
     def save_call(self, state: calls.CallState) -> int:
         return self.run(
             lambda s: calls.save_call(session=s, state=state, now=self.now()).id,  # type: ignore[return-value]
@@ -300,7 +360,16 @@ class Desk:
     def parse_when(self, text: str) -> datetime:
         return work.parse_when(text, now=self.now(), tz=self.zone)
 
-    def create_callback(self, state: calls.CallState, *, due_text: str, reason: str) -> int:
+    def create_callback(
+        self,
+        state: calls.CallState,
+        *,
+        due_text: str,
+        reason: str,
+        before_commit: Callable[[Session, datetime], None] | None = None,
+    ) -> int:
+        """A callback from the call. `before_commit(session, due)` runs once every field is
+        valid; what it raises (a rest-hours warning) undoes the whole save."""
         errors: dict[str, str] = {}
         due: datetime | None = None
         try:
@@ -324,6 +393,8 @@ class Desk:
                 raise customers.ValidationError({**exc.errors, **errors}) from None
             if errors:
                 raise customers.ValidationError(errors)
+            if before_commit is not None:
+                before_commit(s, cb.due_at)
             return cb.id  # type: ignore[return-value]
 
         return self._run_keeping_call_id(state, go)

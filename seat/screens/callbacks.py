@@ -38,6 +38,7 @@ from seat.export import Table
 from seat.i18n import N_, _, format_date, format_datetime, format_time, ngettext
 from seat.reports import callbacks as report
 from seat.roles import PermissionDenied
+from seat.screens.due_time import DueTimeForm
 from seat.screens.form import FormScreen
 from seat.widgets.lines import fit
 
@@ -100,10 +101,14 @@ def _refusal(exc: PermissionDenied) -> ValidationError:
     return ValidationError({"_": str(exc)})
 
 
-class SnoozeForm(FormScreen):
-    """Move a callback to a new due time; the reason is recorded on its history."""
+class SnoozeForm(DueTimeForm):
+    """Move a callback to a new due time; the reason is recorded on its history.
+
+    A time in the customer's rest hours is offered the next open time instead (DueTimeForm).
+    """
 
     TITLE_TEXT = N_("Snooze a callback")
+    DUE_FIELD = "until"
 
     def __init__(self, callback_id: int) -> None:
         super().__init__()
@@ -116,6 +121,7 @@ class SnoozeForm(FormScreen):
             "until",
             Input(placeholder="+1d"),
         )
+        yield self.offer_button()
         hint = _("e.g. the customer asked for Friday afternoon")
         yield from self.field(_("Reason *"), "reason", Input(placeholder=hint, max_length=500))
 
@@ -130,7 +136,7 @@ class SnoozeForm(FormScreen):
 
         def go(s):  # noqa: ANN001, ANN202
             try:
-                callbacks.snooze(
+                cb = callbacks.snooze(
                     session=s,
                     callback_id=self.callback_id,
                     agent_id=_agent(self).id,
@@ -144,6 +150,8 @@ class SnoozeForm(FormScreen):
                 raise _refusal(exc) from None
             if errors:
                 raise ValidationError(errors)
+            # In the customer's rest hours: warn once (the snooze is undone), offer the open time.
+            self.check_rest(cb.customer_id, until, s)
             return self.callback_id
 
         return desk.run(go)

@@ -637,7 +637,8 @@ def test_save_call_records_the_attempt(session, world):
     state.outcome = "complaint_opened"
     call = calls.save_call(session=session, state=state, now=NOW + timedelta(minutes=5))
     assert (call.satisfaction, cb.score, cb.status) == (2, 2, "done")
-    assert _events(session, cb) == [("attempt", "complaint opened; score 2")]
+    # The choices asked along the script are on the callback's record too.
+    assert _events(session, cb) == [("attempt", "complaint opened; score 2; Answer: unsatisfied")]
 
 
 # -- snooze and reassign --------------------------------------------------------------------
