@@ -141,5 +141,6 @@ def test_xlsx_of_every_report(command, db_url, hostile, tmp_path, cli_token):
 def test_txt_cells_stay_on_one_line():
     from seat.export import to_txt
 
-    out = to_txt([Table("t", ["Customer", "Note"], [["Wang\x1b[2J Fang", "two\nlines\r\tand\x07"]])])
+    rows = [["Wang\x1b[2J Fang", "two\nlines\r\tand\x07"]]
+    out = to_txt([Table("t", ["Customer", "Note"], rows)])
     assert "Wang[2J Fang  two lines  and" in out and "\x1b" not in out and "\x07" not in out
