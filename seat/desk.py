@@ -21,7 +21,7 @@ from sqlmodel import Session
 from seat import agents, callbacks, calls, customers, faults, phone, work
 from seat.clock import Clock
 from seat.config import Settings
-from seat.db import WRITE, backoff, retryable
+from seat.db import WRITE, backoff, is_read_only, retryable
 from seat.i18n import _
 from seat.i18n import language as seat_language
 from seat.models import Agent, Call, Customer
@@ -112,6 +112,8 @@ class Desk:
         self.engine = engine
         self.clock = clock
         self.settings = settings
+        self.read_only = is_read_only(engine)
+        """Opened for reading only (the file or its folder cannot be written): saves refused."""
         self.zone = ZoneInfo(settings.local_timezone)
         if scripts is None:
             scripts, self.script_problems = load_with_fallback(
@@ -149,6 +151,8 @@ class Desk:
         at BEGIN; every retry does, so a retried writer waits its turn (busy timeout) instead
         of failing again the moment it writes.
         """
+        if write and self.read_only:
+            raise StorageError(_("The database is read-only; your input is kept."))
         immediate = write
         for attempt in range(RETRIES):
             try:
