@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from seat.i18n import _
-from seat.textguard import clean, shown
+from seat.textguard import clean
 
 FORMATS = ("csv", "json", "xlsx", "txt")
 # What a spreadsheet reads as the start of a formula (OWASP "CSV injection"), with the
@@ -117,9 +117,8 @@ def to_txt(tables: Sequence[Table]) -> str:
 
     out: list[str] = []
     for table in tables:
-        cells = [  # one line a cell: a line break or tab in a note would tear the columns
-            [shown(str(_plain(v))) if v is not None else "" for v in row]
-            for row in table.shown_rows
+        cells = [
+            [str(_plain(v)) if v is not None else "" for v in row] for row in table.shown_rows
         ]
         headers = table.shown_headers
         widths = [

@@ -14,13 +14,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, OptionList, Static
 
-from seat import labels, roles
+from seat import labels
 from seat.calls import CallState
 from seat.desk import RecentCall, StorageError
 from seat.i18n import N_, _, format_datetime
 from seat.labels import label
 from seat.privacy import mask_phone
-from seat.screens.role_keys import RoleKeys
 from seat.widgets.lines import fit
 from seat.widgets.sidebar import Sidebar
 
@@ -41,29 +40,17 @@ CLOCK_SECONDS = 5.0
 COLUMNS = ((N_("When"), 11), (N_("Customer"), 10), (N_("Need"), 8), (N_("Outcome"), 9))
 
 
-KEY_ROLES = {"v": roles.WALLBOARD}
-"""Desk keys only some roles may use (roles.SUPERVISOR_ONLY keys): left off the key card."""
-
-
-def welcome(agent: roles.HasRole | None) -> Text:
-    """Every desk key `agent` can use, two to a line (the footer has room for the main ones)."""
-    keys = [
-        (key, what)
-        for k1, what1, k2, what2 in KEYS
-        for key, what in ((k1, what1), (k2, what2))
-        if key not in KEY_ROLES or roles.may(agent, KEY_ROLES[key])
-    ]
+def welcome() -> Text:
+    """Every desk key, two to a line (the footer has room for the main ones only)."""
     text = Text()
-    for i in range(0, len(keys), 2):
-        if i:
-            text.append("\n")
-        (k1, what1), *second = keys[i : i + 2]
+    for i, (k1, what1, k2, what2) in enumerate(KEYS):
         text.append(f"{k1:>2} ", style="bold")
         what1 = _(what1)
         text.append(what1 + " " * max(1, 16 - cell_len(what1)))  # cells: CJK counts double
-        for k2, what2 in second:
-            text.append(f"{k2:>2} ", style="bold")
-            text.append(_(what2))
+        text.append(f"{k2:>2} ", style="bold")
+        text.append(_(what2))
+        if i < len(KEYS) - 1:
+            text.append("\n")
     return text
 
 
@@ -87,9 +74,7 @@ def masked_caller(e164: str | None, region: str, width: int) -> str:
     return (head + "***" + tail)[-width:]
 
 
-class DeskScreen(RoleKeys, Screen[None]):
-    ROLE_ACTIONS = {"wallboard": roles.WALLBOARD}
-
+class DeskScreen(Screen[None]):
     BINDINGS = [
         Binding(
             "n,f2",
@@ -187,7 +172,7 @@ class DeskScreen(RoleKeys, Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield Label("", id="hello")
-                yield Static(welcome(getattr(self.app, "agent", None)), id="keys")
+                yield Static(welcome(), id="keys")
                 yield Label(_("My last calls"), id="recent-title")
                 yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
             yield Sidebar(id="sidebar")
@@ -334,7 +319,13 @@ class DeskScreen(RoleKeys, Screen[None]):
     def action_callbacks(self) -> None:
         from seat.screens.callbacks import CallbacksScreen
 
-        self.app.push_screen(CallbacksScreen(), lambda __: self.action_refresh())
+        self.app.push_screen(CallbacksScreen(), self._callbacks_closed)
+
+    def _callbacks_closed(self, chosen: tuple[int, int] | None) -> None:
+        """Back from the callbacks view: a callback chosen there starts as from the sidebar."""
+        self.action_refresh()
+        if chosen is not None:
+            self.post_message(Sidebar.CallbackChosen(*chosen))
 
     def action_snooze(self) -> None:
         from seat.screens.callbacks import SnoozeForm
@@ -354,8 +345,6 @@ class DeskScreen(RoleKeys, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Snooze shows only while a callback is highlighted in the queue."""
-        if not self.role_allows(action):
-            return False
         if action == "snooze":
             from seat.widgets.callback_items import sidebar_callback_id
 
@@ -385,16 +374,24 @@ class DeskScreen(RoleKeys, Screen[None]):
 
         desk = self.app.desk  # type: ignore[attr-defined]
         try:
-            # The kind's own script; a birthday and a churn call due together are one call.
-            found = desk.callback_call(event.callback_id, agent_id=self.app.agent.id)  # type: ignore[attr-defined]
-            name = desk.customer_name(found[0].customer_id) if found else ""
+            cb = desk.callback(event.callback_id)
+            name = desk.customer_name(event.customer_id)
+            card = desk.card(event.customer_id)
         except StorageError as exc:
             self.notify(str(exc), severity="error")
             return
-        if found is None:
+        if cb is None or card is None:
             self.notify(_("That callback is gone."), severity="warning")
             return
-        state, plan = found
+        number = desk.dial_number(event.customer_id)
+        script_id = "callback" if "callback" in desk.scripts else "inbound"
+        state = desk.new_call(
+            agent_id=self.app.agent.id,  # type: ignore[attr-defined]
+            script_id=script_id,
+            customer_id=event.customer_id,
+            from_number=number,
+            callback_id=event.callback_id,
+        )
         self.app.push_screen(
-            CallScreen(state, customer_name=name, reason=plan.reason), self._call_ended
+            CallScreen(state, customer_name=name, reason=str(cb["reason"])), self._call_ended
         )
