@@ -102,26 +102,65 @@ def _fail(command: str, message: str, code: int = 2) -> int:
 
 
 def cmd_pop(settings: Settings, number: str, agent: str | None) -> int:
-    from seat import agents, phone, seats
-    from seat.clock import SystemClock
-    from seat.db import make_engine, session_scope
+    from seat import phone
 
+    given = phone.caller_id(number)
+    if given is None:
+        e164 = ""  # withheld: the seat opens the call and asks the caller for a number
+    else:
+        try:
+            e164 = phone.normalise(given, settings.region)
+        except phone.PhoneError as exc:
+            return _fail("pop", f"{number!r}: {exc}")
     try:
-        e164 = phone.normalise(number, settings.region)
-    except phone.PhoneError as exc:
-        return _fail("pop", f"{number!r}: {exc}")
-    engine = make_engine(settings.database_url)
-    with session_scope(engine) as session:
-        agent_id = None
-        if agent:
-            found = agents.get_by_name(session=session, name=agent)
-            if found is None:
-                return _fail("pop", f"no agent with login {agent!r}")
-            agent_id = found.id
-        pop = seats.announce(session=session, now=SystemClock().now(), e164=e164, agent_id=agent_id)
+        pop_id = _announce(settings, e164, agent)
+    except LookupError as exc:
+        return _fail("pop", str(exc))
+    except Exception as exc:  # the phone system logs this line; a traceback helps nobody
+        from seat.db import retryable
+
+        if retryable(exc):
+            return _fail("pop", _("the database stayed busy; the call was not announced"), 1)
+        return _fail("pop", _("cannot announce the call: {error}").format(error=exc), 1)
     target = f"{agent}'s seat" if agent else "the first free seat"
-    print(f"pop #{pop.id}: {e164} -> {target}")
+    shown = e164 or _("withheld number")
+    print(f"pop #{pop_id}: {shown} -> {target}")
     return 0
+
+
+POP_ATTEMPTS = 8
+
+
+def _announce(settings: Settings, e164: str, agent: str | None) -> int:
+    """Insert the pop, trying again while the database is busy (a long write elsewhere)."""
+    import time
+
+    from seat import agents, seats
+    from seat.clock import SystemClock
+    from seat.db import backoff, make_engine, retryable, session_scope
+
+    engine = make_engine(settings.database_url)
+    try:
+        for attempt in range(POP_ATTEMPTS):
+            try:
+                with session_scope(engine) as session:
+                    agent_id = None
+                    if agent:
+                        found = agents.get_by_name(session=session, name=agent)
+                        if found is None:
+                            raise LookupError(f"no agent with login {agent!r}")
+                        agent_id = found.id
+                    pop = seats.announce(
+                        session=session, now=SystemClock().now(), e164=e164, agent_id=agent_id
+                    )
+                return pop.id
+            except Exception as exc:
+                if not retryable(exc) or attempt == POP_ATTEMPTS - 1:
+                    raise
+                time.sleep(backoff(attempt, cap=2.0))
+    finally:
+        engine.dispose()
+    raise AssertionError("unreachable")
 
 
 def cmd_db(settings: Settings, command: str) -> int:

@@ -136,3 +136,37 @@ def time_zones(e164: str) -> tuple[str, ...]:
     from phonenumbers import timezone as pn_timezone
 
     return tuple(pn_timezone.time_zones_for_number(phonenumbers.parse(e164, None)))
+
+
+# -- caller ids as phone systems hand them over (`seat pop`) ------------------------------------
+
+WITHHELD = frozenset(
+    {"", "anonymous", "unknown", "restricted", "withheld", "private", "unavailable", "blocked",
+     "anonymous.invalid"}
+)  # fmt: skip
+"""Caller ids that mean the number was not given (compared in lower case)."""
+_NAME_ADDR = re.compile(r"<([^<>]*)>")  # "Zhang San" <sip:13800138000@10.0.0.1>
+_SCHEME = re.compile(r"^(?:sips?|tel):", re.IGNORECASE)
+
+
+def caller_id(text: str) -> str | None:
+    """The number in a caller id, or None when the caller withheld it.
+
+    Takes what dial plans pass on: a bare number, `sip:+8613800138000@pbx`,
+    `tel:+86-138-0013-8000`, `"Zhang San" <sip:13800138000@10.0.0.1>`, `13800138000;ext=12`
+    (the extension is dropped: the customer is found by the number). Anonymous callers
+    (`anonymous`, `sip:anonymous@anonymous.invalid`, `restricted`, …) give None. What is left
+    is the number as typed, for parse()/normalise() to judge.
+    """
+    raw = (text or "").strip()
+    found = _NAME_ADDR.search(raw)
+    if found:
+        raw = found.group(1).strip()
+    elif raw.startswith('"'):  # a display name alone: "Anonymous"
+        raw = raw.strip('"').strip()
+    raw = _SCHEME.sub("", raw)
+    raw = raw.split("@", 1)[0]  # sip:user@host: the user part is the number
+    raw = raw.split(";", 1)[0].strip()  # ;ext=… ;phone-context=… ;user=phone
+    if raw.lower() in WITHHELD:
+        return None
+    return raw

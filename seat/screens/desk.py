@@ -240,11 +240,12 @@ class DeskScreen(Screen[None]):
         """An incoming call from the phone system: the caller's card, ready for the script."""
         desk = self.app.desk  # type: ignore[attr-defined]
         try:
-            _e164, hit = desk.lookup(e164)
+            # A withheld number pops as "" (seat pop): the call opens asking for the number.
+            hit = desk.lookup(e164)[1] if e164 else None
             state = desk.new_call(
                 agent_id=self.app.agent.id,  # type: ignore[attr-defined]
                 customer_id=hit.id if hit else None,
-                from_number=e164,
+                from_number=e164 or None,
             )
         except StorageError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")

@@ -93,3 +93,25 @@ def test_pop_refuses_bad_input(db_url, world):
     assert bad.returncode == 2 and "digits" in bad.stderr
     nobody = pop(db_url, "13800138000", "--agent", "nobody")
     assert nobody.returncode == 2 and "no agent" in nobody.stderr
+
+
+async def test_a_withheld_number_opens_the_call_asking_for_it(
+    settings, clock, engine, db_url, world
+):
+    app = make_app(
+        settings=replace(settings, pop_poll_seconds=0.1), clock=clock, agent="li.na", engine=engine
+    )
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        done = pop(db_url, "sip:anonymous@anonymous.invalid", "--agent", "li.na")
+        assert done.returncode == 0, done.stderr
+        assert await wait_for(pilot, lambda: isinstance(app.screen, CallScreen))
+        await settle(pilot)
+        screen = app.screen
+        assert screen.state.from_number is None and screen.state.customer_id is None
+        assert screen.query_one("#number").has_focus  # the agent asks the caller
+        await pilot.press(*"13800138000", "enter")
+        await settle(pilot)
+        assert screen.state.customer_id == world["fang"]
+    with Session(engine) as s:
+        assert s.exec(select(ScreenPop)).one().e164 == ""

@@ -189,3 +189,43 @@ def test_time_zones(e164, zone):
     zones = phone.time_zones(e164)
     assert isinstance(zones, tuple)
     assert zone in zones
+
+
+# -- caller ids from phone systems (seat pop) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "e164"),
+    [
+        ("sip:+8613800138000@pbx", "+8613800138000"),
+        ("sips:+8613800138000@pbx.example;transport=tls", "+8613800138000"),
+        ("SIP:13800138000@10.0.0.1", "+8613800138000"),
+        ("sip:+8613800138000;user=phone@pbx", "+8613800138000"),
+        ("tel:+86-138-0013-8000", "+8613800138000"),
+        ("tel:+8613800138000;ext=99", "+8613800138000"),
+        ('"Zhang San" <sip:13800138000@10.0.0.1>', "+8613800138000"),
+        ("Zhang San <tel:+86 138 0013 8000>", "+8613800138000"),
+        ("13800138000;ext=123", "+8613800138000"),
+        ("+86 138-0013-8000", "+8613800138000"),
+        ("  13800138000  ", "+8613800138000"),
+    ],
+)
+def test_caller_id_forms_give_the_number(given, e164):
+    found = phone.caller_id(given)
+    assert found is not None and phone.normalise(found, "CN") == e164
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["anonymous", "Anonymous", "ANONYMOUS", "unknown", "restricted", "withheld", "private", "",
+     "   ", "sip:anonymous@anonymous.invalid", '"Anonymous" <sip:anonymous@anonymous.invalid>',
+     "<sip:restricted@pbx>", '"Withheld"'],
+)  # fmt: skip
+def test_withheld_caller_ids_give_no_number(given):
+    assert phone.caller_id(given) is None
+
+
+def test_a_caller_id_that_is_not_a_number_is_left_for_the_parser_to_refuse():
+    assert phone.caller_id("sip:alice@pbx") == "alice"
+    with pytest.raises(PhoneError):
+        phone.normalise("alice", "CN")
