@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 
+from rich.console import RenderableType
 from sqlalchemy.engine import Engine
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -15,7 +16,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Label
 
-from seat import seats
+from seat import faults, seats
 from seat.clock import Clock
 from seat.config import Settings
 from seat.desk import AgentInfo, Desk, StorageError
@@ -90,19 +91,36 @@ def install_binding_translation() -> None:
     Screen.active_bindings = property(_active_bindings)  # type: ignore[method-assign,assignment]
 
 
-class DemoBadge(Container):
-    """DEMO in the top right corner of a screen, on the toasts' layer: it covers a few cells
-    and moves nothing."""
+class DemoBadge(Label):
+    """DEMO: the demo desk, passwords not asked."""
+
+
+class ReadOnlyBadge(Label):
+    """READ-ONLY: the database cannot be written, every save is refused."""
+
+
+class DeskBadges(Container):
+    """What holds for the whole desk (READ-ONLY, DEMO) in the top right corner of a screen,
+    on the toasts' layer: it covers a few cells and moves nothing."""
 
     DEFAULT_CSS = """
-    DemoBadge { layer: _toastrack; dock: top; width: 100%; height: 1; align: right top;
-                visibility: hidden; }
-    DemoBadge > Label { width: auto; visibility: visible; background: $warning;
-                        color: $background; text-style: bold; padding: 0 1; }
+    DeskBadges { layer: _toastrack; dock: top; width: 100%; height: 1; align: right top;
+                 layout: horizontal; visibility: hidden; }
+    DeskBadges > Label { width: auto; visibility: visible; background: $warning;
+                         color: $background; text-style: bold; padding: 0 1; }
+    DeskBadges > ReadOnlyBadge { background: $error; }
     """
 
+    def __init__(self, *, demo: bool, read_only: bool) -> None:
+        super().__init__()
+        self.demo = demo
+        self.read_only = read_only
+
     def compose(self) -> ComposeResult:
-        yield Label(_("DEMO"))
+        if self.read_only:
+            yield ReadOnlyBadge(_("READ-ONLY"))
+        if self.demo:
+            yield DemoBadge(_("DEMO"))
 
 
 class SeatApp(App[None]):
@@ -130,9 +148,17 @@ class SeatApp(App[None]):
         self.presence_id: int | None = None
 
     def on_mount(self) -> None:
-        if self.demo:
-            self.screen_change_signal.subscribe(self, self._mark_demo)
-            self._mark_demo(self.screen)
+        if self.demo or self.desk.read_only:
+            self.screen_change_signal.subscribe(self, self._mark_desk)
+            self._mark_desk(self.screen)
+        if self.desk.read_only:
+            self.notify(
+                _("{file} cannot be written: you can read the desk, nothing can be saved. "
+                  "Ask whoever runs the floor to give this user write access.").format(
+                    file=faults.database_name(self.desk.settings.database_url)
+                ),
+                title=_("Read-only"), severity="warning", timeout=30,
+            )  # fmt: skip
         for problem in self.desk.script_problems:
             self.notify(problem, title=_("Script rejected"), severity="error", timeout=15)
         if self.agent_name:
@@ -148,10 +174,18 @@ class SeatApp(App[None]):
             self._signed_in,
         )
 
-    def _mark_demo(self, screen: Screen) -> None:
-        """The demo desk says DEMO on every screen (top right, over whatever is there)."""
-        if not screen.query(DemoBadge):
-            screen.mount(DemoBadge())
+    def exit(
+        self, result: None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
+        """Leave the seat. An error that already ended it keeps its exit code: a later exit()
+        (a key still queued, a callback while closing, Textual's auto-pilot) would make it 0."""
+        super().exit(result, max(return_code, self.return_code or 0), message)
+
+    def _mark_desk(self, screen: Screen) -> None:
+        """The demo desk says DEMO and a read-only one READ-ONLY on every screen (top right,
+        over whatever is there)."""
+        if not screen.query(DeskBadges):
+            screen.mount(DeskBadges(demo=self.demo, read_only=self.desk.read_only))
 
     def _signed_in(self, agent: AgentInfo | None) -> None:
         if agent is None:
@@ -163,6 +197,8 @@ class SeatApp(App[None]):
     def _open_desk(self) -> None:
         self.push_screen(DeskScreen())
         self._offer_resume()
+        if self.desk.read_only:
+            return  # no callback rules, presence or screen pops: each would write
         if self.desk.settings.schedule_on_start:
             # After the desk is up: the rules take a second of CPU on a big floor.
             self.set_timer(START_SCHEDULER_AFTER, self.schedule_callbacks)

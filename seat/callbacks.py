@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -49,6 +49,7 @@ from seat.models import (
 )
 from seat.optimistic import claim_version
 from seat.roles import PermissionDenied, is_supervisor, require_supervisor
+from seat.scripts import Script
 from seat.work import CallbackItem
 
 if TYPE_CHECKING:
@@ -94,6 +95,94 @@ def status_label(status: str) -> str:
 def rule_label(rule: str) -> str:
     """A scheduler cadence ("new buyer") in the current language."""
     return _(RULE_LABELS[rule]) if rule in RULE_LABELS else rule.replace("_", " ")
+
+
+# -- which words each kind of callback says -------------------------------------------------
+
+SCORE_KINDS = frozenset({CallbackKind.SATISFACTION.value, CallbackKind.COMPLAINT_FOLLOW_UP.value})
+"""The kinds that measure satisfaction: only their scripts ask for a 1-5 score."""
+JOINT_KINDS = frozenset({CallbackKind.BIRTHDAY.value, CallbackKind.CHURNED.value})
+"""Due for one customer on the same day, these become one call (one script, one outcome)."""
+DEFAULT_SCRIPTS: tuple[tuple[str, str], ...] = (
+    ("satisfaction", "callback"),
+    ("complaint_follow_up", "callback_follow_up"),
+    ("birthday", "callback_birthday"),
+    ("churned", "callback_churned"),
+    ("manual", "callback_manual"),
+    ("birthday+churned", "callback_birthday_churned"),
+)
+"""Script id per kind ("a+b": one call for both); data/policy/callbacks.toml [scripts]."""
+GENERIC_SCRIPT = "callback_manual"  # asks no score: the fallback for a kind without a script
+_SCRIPT_ID = re.compile(r"^[a-z][a-z0-9_]{0,40}\Z")
+
+
+def asks_score(kind: str) -> bool:
+    """Does a callback of this kind ask the customer for a satisfaction score?"""
+    return kind in SCORE_KINDS
+
+
+def script_key(kinds: Iterable[str]) -> str:
+    """The [scripts] key of one call walking these kinds: "churned", "birthday+churned"."""
+    return "+".join(sorted(set(kinds)))
+
+
+def script_for(
+    kinds: Iterable[str], policy: CallbackPolicy, available: Container[str]
+) -> str:
+    """The id of the script a callback call of these kinds reads.
+
+    The policy's choice when that script is loaded, else the shipped one, else (for a joint
+    call) the first kind's own, else a script that asks no score unless the kind measures
+    satisfaction: a birthday greeting never falls back to a 1-5 question.
+    """
+    kinds = sorted(set(kinds))
+    key = script_key(kinds)
+    mapped, shipped = dict(policy.scripts), dict(DEFAULT_SCRIPTS)
+    scored = any(asks_score(k) for k in kinds)
+    wanted = [mapped.get(key), shipped.get(key)]
+    for kind in kinds:
+        wanted += [mapped.get(kind), shipped.get(kind)]
+    wanted += ["callback", GENERIC_SCRIPT] if scored else [GENERIC_SCRIPT]
+    for sid in wanted:
+        if sid and sid in available:
+            return sid
+    return "inbound"
+
+
+def script_problems(policy: CallbackPolicy, scripts: Mapping[str, Script]) -> list[str]:
+    """What is wrong with the policy's kind -> script choices, given the loaded scripts."""
+    problems: list[str] = []
+    for key, sid in policy.scripts:
+        script = scripts.get(sid)
+        if script is None:
+            problems.append(
+                _("Callback scripts: '{key}' names the script '{id}', which is not loaded.").format(
+                    key=key, id=sid
+                )
+            )
+            continue
+        scored = any(asks_score(k) for k in key.split("+"))
+        if script.kind != "callback":
+            problems.append(
+                _("Callback scripts: '{id}' (for '{key}') is not a callback script.").format(
+                    key=key, id=sid
+                )
+            )
+        elif script.asks_score and not scored:
+            problems.append(
+                _(
+                    "Callback scripts: '{id}' asks for a score, but '{key}' does not measure "
+                    "satisfaction."
+                ).format(key=key, id=sid)
+            )
+        elif scored and not script.asks_score:
+            problems.append(
+                _(
+                    "Callback scripts: '{id}' asks for no score, but '{key}' measures "
+                    "satisfaction."
+                ).format(key=key, id=sid)
+            )
+    return problems
 WRONG_NUMBER = "wrong_number"
 MAX_SNOOZE = timedelta(days=90)
 
@@ -128,6 +217,8 @@ class CallbackPolicy:
     churn_tiers: tuple[str, ...] = ("vip", "diamond", "platinum", "gold")
     owner_rule: str = "last_agent"
     sidebar_horizon_hours: int = 24
+    scripts: tuple[tuple[str, str], ...] = DEFAULT_SCRIPTS
+    """(kind or "kind+kind", script id) pairs: the words each kind of callback says."""
 
 
 _KEYS: dict[str, dict[str, str]] = {
@@ -201,10 +292,29 @@ def _convert(name: str, value: Any) -> Any:
     return value
 
 
+def _script_map(body: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """[scripts]: kind (or "kind+kind") = script id; kinds left out keep the shipped script."""
+    known = {k.value for k in CallbackKind}
+    chosen = dict(DEFAULT_SCRIPTS)
+    for key, value in body.items():
+        kinds = key.split("+")
+        if any(k not in known for k in kinds) or key != script_key(kinds):
+            raise ValueError(
+                f"[scripts] {key}: not a callback kind (or kinds joined by + in a-z order)"
+            )
+        if not isinstance(value, str) or not _SCRIPT_ID.match(value):
+            raise ValueError(f"[scripts] {key}: {value!r} is not a script id")
+        chosen[key] = value
+    return tuple(chosen.items())
+
+
 def policy_from_dict(raw: dict[str, Any], *, home_zone: str = "Asia/Shanghai") -> CallbackPolicy:
     """Build a policy from parsed TOML; raises ValueError naming the bad key."""
     values: dict[str, Any] = {"home_zone": home_zone}
     for section, body in raw.items():
+        if section == "scripts" and isinstance(body, dict):
+            values["scripts"] = _script_map(body)
+            continue
         keys = _KEYS.get(section)
         if keys is None or not isinstance(body, dict):
             raise ValueError(f"unknown section [{section}]")
@@ -385,6 +495,148 @@ def customer_zones(
     return number_zones(e164, policy.home_zone, policy.rest_windows)
 
 
+@dataclass(frozen=True)
+class RestClash:
+    """A time asked for a callback that falls in the customer's rest hours."""
+
+    asked: datetime
+    opens_at: datetime
+    """The first time from `asked` on when the customer may be called."""
+    zone: str
+    """The customer's time zone (the first, when rest hours apply in several)."""
+
+
+def rest_clash(
+    *, session: Session, customer_id: int, at: datetime, policy: CallbackPolicy
+) -> RestClash | None:
+    """None when the customer may be called at `at`; else when their rest hours end."""
+    zones = customer_zones(session=session, customer_id=customer_id, policy=policy)
+    if callable_at(at, zones=zones, windows=policy.rest_windows):
+        return None
+    opens = next_window(at, zones=zones, windows=policy.rest_windows)
+    if opens is None:  # rest hours that never end in the zones' overlap: nothing to offer
+        return None
+    return RestClash(asked=at, opens_at=opens, zone=zones[0])
+
+
+# -- one call for several callbacks ---------------------------------------------------------
+
+
+def _work_day(due: datetime, now: datetime, zone: str) -> date:
+    """The customer's day a callback is worked on: its due day, or today once overdue."""
+    return max(due, now).astimezone(ZoneInfo(zone)).date()
+
+
+def joint_callbacks(
+    *, session: Session, callback_id: int, now: datetime, policy: CallbackPolicy
+) -> list[Callback]:
+    """The open callbacks walked in one call with this one (it first), by due time.
+
+    A birthday greeting and a churned-member call of one customer worked on the same day
+    (the customer's day; an overdue one counts as today) are one call: the customer hears
+    from us once, and one outcome settles both.
+    """
+    cb = session.get(Callback, callback_id)
+    if cb is None:
+        return []
+    if cb.kind not in JOINT_KINDS or cb.status != CallbackStatus.OPEN:
+        return [cb]
+    zone = customer_zones(session=session, customer_id=cb.customer_id, policy=policy)[0]
+    day = _work_day(cb.due_at, now, zone)
+    others = session.execute(
+        select(Callback)
+        .where(
+            Callback.customer_id == cb.customer_id,
+            Callback.id != cb.id,
+            Callback.status == CallbackStatus.OPEN,
+            Callback.kind.in_(sorted(JOINT_KINDS - {cb.kind})),
+        )
+        .order_by(Callback.due_at, Callback.id)
+    ).scalars()
+    return [cb, *(o for o in others if _work_day(o.due_at, now, zone) == day)]
+
+
+@dataclass(frozen=True)
+class CallbackCall:
+    """What a callback call reads: its script, its reason, the callbacks it settles."""
+
+    callback_ids: tuple[int, ...]
+    kinds: tuple[str, ...]
+    customer_id: int
+    script_id: str
+    reason: str
+
+
+def plan_call(
+    *,
+    session: Session,
+    callback_id: int,
+    now: datetime,
+    policy: CallbackPolicy,
+    scripts: Container[str],
+) -> CallbackCall | None:
+    """The call to make for a callback (None: it is gone)."""
+    walked = joint_callbacks(session=session, callback_id=callback_id, now=now, policy=policy)
+    if not walked:
+        return None
+    kinds = tuple(dict.fromkeys(c.kind for c in walked))
+    return CallbackCall(
+        callback_ids=tuple(c.id for c in walked),  # type: ignore[misc]
+        kinds=kinds,
+        customer_id=walked[0].customer_id,
+        script_id=script_for(kinds, policy, scripts),
+        reason=" · ".join(c.reason for c in walked),
+    )
+
+
+def record_call(
+    *,
+    session: Session,
+    callback_id: int,
+    script_id: str,
+    agent_id: int,
+    outcome: str,
+    now: datetime,
+    number: str | None = None,
+    score: int | None = None,
+    answers: str = "",
+    policy: CallbackPolicy | None = None,
+) -> list[Callback]:
+    """Settle a callback call: its callback, and those walked with it in the same script.
+
+    A companion is settled only when the script read covers its kind (a joint script), so a
+    call that asked only half of it leaves the other callback open.
+    """
+    policy = policy or default_policy()
+    walked = joint_callbacks(session=session, callback_id=callback_id, now=now, policy=policy)
+    covers = {
+        kind for key, sid in policy.scripts if sid == script_id for kind in key.split("+")
+    }
+    settled: list[Callback] = []
+    for i, cb in enumerate(walked):
+        if i and cb.kind not in covers:
+            continue
+        note = answers
+        if i:
+            note = _("one call with callback #{id}").format(id=callback_id) + (
+                f"; {answers}" if answers else ""
+            )
+        done = record_attempt(
+            session=session,
+            callback_id=cb.id,  # type: ignore[arg-type]
+            agent_id=agent_id,
+            outcome=outcome,
+            now=now,
+            number=number,
+            score=score,
+            policy=policy,
+            note=note,
+        )
+        if done is not None:
+            settled.append(done)
+    return settled
+
+
 # -- history --------------------------------------------------------------------------------
 
 
@@ -433,13 +685,15 @@ def record_attempt(
     number: str | None = None,
     score: int | None = None,
     policy: CallbackPolicy | None = None,
+    note: str = "",
 ) -> Callback | None:
     """Settle one try at a callback; only an open callback changes.
 
     No answer / busy: tried again later (next call window after the retry delay) until
     `max_attempts`, then "missed". Wrong number: the number is flagged; the callback stays
     open if the customer has another number, else it is missed. Anything else: done, with
-    the satisfaction score when one was given.
+    the satisfaction score when one was given and the kind measures satisfaction. `note`
+    (the answers a script captured) goes on the attempt's event.
     """
     policy = policy or default_policy()
     cb = session.get(Callback, callback_id)
@@ -485,9 +739,11 @@ def record_attempt(
     else:
         cb.status = CallbackStatus.DONE
         cb.done_at = now
-        if score is not None and 1 <= score <= 5:
+        if score is not None and 1 <= score <= 5 and asks_score(cb.kind):
             cb.score = score
             comment += f"; score {score}"
+        if note:
+            comment += f"; {note}"
         _event(session, cb, agent_id, now, "attempt", comment)
     session.add(cb)
     session.flush()
@@ -716,6 +972,8 @@ class _Run:
         self.report = ScheduleReport()
         self.rows: list[dict[str, Any]] = []
         self.preferred: list[int | None] = []
+        self.follows: dict[int, int] = {}
+        """Row index -> the row index whose owner it takes (one call for both)."""
         self._zones: dict[int, str] = {}
 
     def existing(self, keys: Sequence[str]) -> set[str]:
@@ -777,7 +1035,10 @@ class _Run:
     def finish(self) -> ScheduleReport:
         """Insert the new callbacks and their "scheduled" events in a few statements."""
         wanted = [(r["customer_id"], p) for r, p in zip(self.rows, self.preferred, strict=True)]
-        for row, owner in zip(self.rows, self.owners.assign(wanted), strict=True):
+        owners = self.owners.assign(wanted)
+        for row, lead in self.follows.items():
+            owners[row] = owners[lead]
+        for row, owner in zip(self.rows, owners, strict=True):
             row["owner_id"] = owner
             self.report.created.append(
                 Scheduled(
@@ -1041,6 +1302,46 @@ def _churned(run: _Run) -> None:
         )
 
 
+def _join_same_day(run: _Run) -> None:
+    """A birthday greeting and a churned-member call of one customer worked on the same day
+    get one due time and one owner: they sit together and are made as one call."""
+    new = [i for i, r in enumerate(run.rows) if r["kind"] in JOINT_KINDS]
+    if not new:
+        return
+    customers = sorted({run.rows[i]["customer_id"] for i in new})
+    partners: dict[int, list[tuple[str, datetime, int | None, int | None]]] = {}
+    for i in range(0, len(customers), 500):
+        for cid, kind, due, owner in run.session.execute(
+            select(Callback.customer_id, Callback.kind, Callback.due_at, Callback.owner_id).where(
+                Callback.customer_id.in_(customers[i : i + 500]),
+                Callback.status == CallbackStatus.OPEN,
+                Callback.kind.in_(sorted(JOINT_KINDS)),
+            )
+        ).all():
+            partners.setdefault(cid, []).append((kind, due, owner, None))
+    for i in new:  # rows made in this run are partners too, owner decided at the end
+        row = run.rows[i]
+        partners.setdefault(row["customer_id"], []).append((row["kind"], row["due_at"], None, i))
+    for i in new:
+        row = run.rows[i]
+        if i in run.follows:
+            continue
+        zone = run.zone(row["customer_id"])
+        day = _work_day(row["due_at"], run.now, zone)
+        for kind, due, owner, index in partners[row["customer_id"]]:
+            if kind == row["kind"] or _work_day(due, run.now, zone) != day:
+                continue
+            if index is None:  # an open callback: this one joins it
+                row["due_at"] = due
+                run.preferred[i] = owner
+            else:  # both new: the earlier time, the first row's owner
+                first, second = sorted((i, index))
+                when = min(row["due_at"], due)
+                run.rows[first]["due_at"] = run.rows[second]["due_at"] = when
+                run.follows[second] = first
+            break
+
+
 def schedule(*, session: Session, now: datetime, policy: CallbackPolicy) -> ScheduleReport:
     """Create the callbacks the rules call for; running it again creates nothing twice."""
     run = _Run(session, now, policy)
@@ -1051,6 +1352,7 @@ def schedule(*, session: Session, now: datetime, policy: CallbackPolicy) -> Sche
         return run.report
     for rule in (_after_service, _new_buyers, _complaint_follow_ups, _birthdays, _churned):
         rule(run)
+    _join_same_day(run)
     return run.finish()
 
 
@@ -1129,7 +1431,8 @@ def callback_queue(
             Callback.owner_id == agent_id,
             states.callback_due_sql(now, timedelta(hours=policy.sidebar_horizon_hours)),
         )
-        .order_by(Callback.due_at, Callback.id)
+        .order_by(Callback.due_at)
+        .limit(limit)
     ).all()
     opens_for: dict[tuple[str, ...], datetime | None] = {}
     ready: list[tuple[int, str | None, tuple[str, ...]]] = []
@@ -1268,8 +1571,7 @@ def worklist(
         .join(Customer, Customer.id == Callback.customer_id)
         .join(Agent, Agent.id == Callback.owner_id)
         .where(*where)
-        .order_by(Callback.due_at)
-        .limit(limit)
+        .order_by(Callback.due_at, Callback.id)
     ).all()
     items = []
     for *base, status, e164 in rows:

@@ -10,7 +10,7 @@ from uuid import uuid4
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from seat.callbacks import record_attempt
+from seat.callbacks import record_call
 from seat.customers import ValidationError
 from seat.i18n import N_, _
 from seat.models import Call, Outcome
@@ -238,18 +238,38 @@ def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
     call.satisfaction = int(score) if score in ("1", "2", "3", "4", "5") else None
     call.notes = _compose_notes(state)
     if state.callback_id is not None:
-        record_attempt(
+        # One call may settle several callbacks (a birthday and a churn call, same day).
+        record_call(
             session=session,
             callback_id=state.callback_id,
+            script_id=state.script.id,
             agent_id=state.agent_id,
             outcome=state.outcome,
             now=now,
             number=state.from_number,
             score=call.satisfaction,
+            answers="; ".join(callback_choices(state)),
         )
     session.add(call)
     session.flush()
     return call
+
+
+def callback_choices(state: CallState) -> list[str]:
+    """A callback's choice answers as read ("Why: price"), for the callback's history.
+
+    Inbound calls store their one choice (the need category) in its own column.
+    """
+    if state.script.kind != "callback":
+        return []
+    walked = [*state.history, state.stage_id]
+    out = []
+    for sid in walked:
+        for f in state.script.stage(sid).fields:
+            value = state.values.get(f.id, "").strip()
+            if f.type == "choice" and value in f.choices:
+                out.append(f"{f.label}: {f.choice_label(value)}")
+    return out
 
 
 def _compose_notes(state: CallState) -> str:

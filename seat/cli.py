@@ -422,7 +422,12 @@ def run_app(settings: Settings, *, agent: str | None, demo: bool) -> int:
         for problem in problems:
             print(f"seat: {problem}", file=sys.stderr)
         return 2
-    engine = make_engine(settings.database_url)
+    # A file (or folder) that cannot be written opens for reading, with READ-ONLY on every
+    # screen; SQLite would otherwise fail at the first write, or at opening without -wal/-shm.
+    blocked = faults.unwritable(settings.database_url)
+    if blocked is not None:
+        logs.log.warning("%s cannot be written: the desk opens read-only", blocked)
+    engine = make_engine(settings.database_url, read_only=blocked is not None)
     clock = SystemClock()
     if demo:
         from seat.demo import ensure_demo

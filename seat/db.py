@@ -10,9 +10,10 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
@@ -30,12 +31,20 @@ _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
-def make_engine(url: str, *, migrate: bool = True, echo: bool = False) -> Engine:
-    """Build the engine for a SQLAlchemy URL; SQLite gets WAL, a busy timeout and FKs."""
+def make_engine(
+    url: str, *, migrate: bool = True, echo: bool = False, read_only: bool = False
+) -> Engine:
+    """Build the engine for a SQLAlchemy URL; SQLite gets WAL, a busy timeout and FKs.
+
+    `read_only` opens an SQLite file for reading only (faults.unwritable said it cannot be
+    written): nothing is created or migrated, and a schema older than the code's is
+    faults.ReadOnlyOutdated."""
     from seat import audit, textguard
 
     textguard.install()
     audit.install()
+    if read_only:
+        return _read_only_engine(url, echo=echo)
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url not in ("sqlite://", "sqlite:///:memory:"):
@@ -48,6 +57,40 @@ def make_engine(url: str, *, migrate: bool = True, echo: bool = False) -> Engine
     if migrate and stored_revisions(engine) != {head_from_files()}:
         upgrade(engine)  # Alembic costs 150-250 ms to import and run: only when needed
     return engine
+
+
+def _read_only_engine(url: str, *, echo: bool) -> Engine:
+    from seat import faults
+
+    path = faults.sqlite_file(url)
+    if path is None:
+        raise ValueError(f"only an SQLite file opens read-only: {url}")
+    query = {"mode": "ro", "uri": "true"}
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    if not os.access(path.parent, os.W_OK) and not (wal.exists() and shm.exists()):
+        # No -wal/-shm and no folder to make them in: SQLite reads such a file only as
+        # immutable. Nobody writes it as this user then (a writer would need them too).
+        query["immutable"] = "1"
+    target = URL.create("sqlite", database="file:" + quote(str(path.resolve())), query=query)
+    connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    engine = create_engine(target, echo=echo, connect_args=connect_args)
+    event.listen(engine, "connect", _sqlite_read_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    stored = stored_revisions(engine)
+    if stored != {head_from_files()}:
+        try:
+            if stored is None:  # a damaged file says so here (faults.explain tells it)
+                with engine.connect() as conn:
+                    conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").all()
+        finally:
+            engine.dispose()
+        raise faults.ReadOnlyOutdated(url)
+    return engine
+
+
+def is_read_only(engine: Engine) -> bool:
+    """Whether this engine was opened read-only (make_engine(read_only=True))."""
+    return engine.url.query.get("mode") == "ro"
 
 
 def create_private(path: Path) -> None:
@@ -74,6 +117,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # meets the append-only triggers of the history tables instead of slipping past them.
     cur.execute("PRAGMA recursive_triggers=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_read_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # As _sqlite_pragmas, without setting the journal mode (a write) on a read-only file.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
 

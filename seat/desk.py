@@ -18,10 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from seat import agents, calls, customers, faults, phone, work
+from seat import agents, callbacks, calls, customers, faults, phone, work
 from seat.clock import Clock
 from seat.config import Settings
-from seat.db import WRITE, backoff, retryable
+from seat.db import WRITE, backoff, is_read_only, retryable
 from seat.i18n import _
 from seat.i18n import language as seat_language
 from seat.models import Agent, Call, Customer
@@ -47,6 +47,9 @@ def _storage_message(exc: OperationalError) -> str:
 
 
 @dataclass(frozen=True)
+class SidebarView:
+    ready: tuple  # seat.callbacks.CallableItem: callable now
+@dataclass(frozen=True)
 class SidebarCounts:
     """True totals behind the sidebar's cut lists (COUNT queries and full classifications)."""
 
@@ -66,19 +69,16 @@ class SidebarCounts:
         return self.callable_overdue + self.waiting_overdue
 
 
-@dataclass(frozen=True)
-class SidebarView:
-    ready: tuple  # seat.callbacks.CallableItem: callable now
     waiting: tuple  # seat.callbacks.WaitingItem: inside the customer's rest hours
     work_orders: tuple[work.WorkOrderItem, ...]
     complaints: tuple  # seat.complaints.ComplaintDeadlineItem: deadline near or breached
     complaints_open: int
-    counts: SidebarCounts = SidebarCounts()
-    late_orders: tuple[work.WorkOrderItem, ...] = ()
-    """The agent's late orders, longest late first (a page: counts.orders_late counts)."""
 
 
 class StorageError(RuntimeError):
+    counts: SidebarCounts = SidebarCounts()
+    late_orders: tuple[work.WorkOrderItem, ...] = ()
+    """The agent's late orders, longest late first (a page: counts.orders_late counts)."""
     """The database refused the work; the message is for the agent, the data is kept."""
 
 
@@ -112,6 +112,8 @@ class Desk:
         self.engine = engine
         self.clock = clock
         self.settings = settings
+        self.read_only = is_read_only(engine)
+        """Opened for reading only (the file or its folder cannot be written): saves refused."""
         self.zone = ZoneInfo(settings.local_timezone)
         if scripts is None:
             scripts, self.script_problems = load_with_fallback(
@@ -120,6 +122,23 @@ class Desk:
         else:
             self.script_problems = []
         self.scripts = scripts
+        self.script_problems += self._callback_script_problems()
+
+    def _callback_script_problems(self) -> list[str]:
+        """The callback policy's kind -> script choices checked against the loaded scripts."""
+        try:
+            policy = callbacks.load_policy(self.settings)
+        except callbacks.PolicyError:
+            return []  # the scheduler reports a broken policy file when it runs
+        return callbacks.script_problems(policy, self.scripts)
+
+    def callback_policy(self) -> callbacks.CallbackPolicy:
+        """The callback policy; the built-in rules when the file is broken (the scheduler
+        reports that): a call or a form must not stop on it."""
+        try:
+            return callbacks.load_policy(self.settings)
+        except callbacks.PolicyError:
+            return callbacks.CallbackPolicy(home_zone=self.settings.local_timezone)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -132,6 +151,8 @@ class Desk:
         at BEGIN; every retry does, so a retried writer waits its turn (busy timeout) instead
         of failing again the moment it writes.
         """
+        if write and self.read_only:
+            raise StorageError(_("The database is read-only; your input is kept."))
         immediate = write
         for attempt in range(RETRIES):
             try:
@@ -269,6 +290,49 @@ class Desk:
             callback_id=callback_id,
         )
 
+    def callback_call(
+        self, callback_id: int, *, agent_id: int
+    ) -> tuple[calls.CallState, callbacks.CallbackCall] | None:
+        """A call for a callback, reading its kind's script (None: the callback is gone).
+
+        A birthday greeting and a churn call due the same day are one call: the plan names
+        both callbacks, the script asks both, and saving the call settles both.
+        """
+        policy = self.callback_policy()
+        plan = self.run(
+            lambda s: callbacks.plan_call(
+                session=s,
+                callback_id=callback_id,
+                now=self.now(),
+                policy=policy,
+                scripts=self.scripts,
+            )
+        )
+        if plan is None:
+            return None
+        state = self.new_call(
+            agent_id=agent_id,
+            script_id=plan.script_id,
+            customer_id=plan.customer_id,
+            from_number=self.dial_number(plan.customer_id),
+            callback_id=callback_id,
+        )
+        return state, plan
+
+    def rest_clash(
+        self, customer_id: int, at: datetime, *, session: Session | None = None
+    ) -> callbacks.RestClash | None:
+        """When `at` is in the customer's rest hours: when they end (None: call any time).
+
+        Inside a save (`session` given) it reads in that transaction.
+        """
+        policy = self.callback_policy()
+
+        def go(s: Session) -> callbacks.RestClash | None:
+            return callbacks.rest_clash(session=s, customer_id=customer_id, at=at, policy=policy)
+
+        return go(session) if session is not None else self.run(go)
+
     def save_call(self, state: calls.CallState) -> int:
         return self.run(
             lambda s: calls.save_call(session=s, state=state, now=self.now()).id,  # type: ignore[return-value]
@@ -300,7 +364,16 @@ class Desk:
     def parse_when(self, text: str) -> datetime:
         return work.parse_when(text, now=self.now(), tz=self.zone)
 
-    def create_callback(self, state: calls.CallState, *, due_text: str, reason: str) -> int:
+    def create_callback(
+        self,
+        state: calls.CallState,
+        *,
+        due_text: str,
+        reason: str,
+        before_commit: Callable[[Session, datetime], None] | None = None,
+    ) -> int:
+        """A callback from the call. `before_commit(session, due)` runs once every field is
+        valid; what it raises (a rest-hours warning) undoes the whole save."""
         errors: dict[str, str] = {}
         due: datetime | None = None
         try:
@@ -324,6 +397,8 @@ class Desk:
                 raise customers.ValidationError({**exc.errors, **errors}) from None
             if errors:
                 raise customers.ValidationError(errors)
+            if before_commit is not None:
+                before_commit(s, cb.due_at)
             return cb.id  # type: ignore[return-value]
 
         return self._run_keeping_call_id(state, go)
@@ -463,30 +538,15 @@ class Desk:
             queue = callbacks.callback_queue(
                 session=s, agent_id=agent_id, now=now, policy=cb_policy
             )
-            totals: dict[str, int] = {}
             near = complaints.sidebar_complaints(
                 session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
             )
-            orders = work.order_counts(session=s, agent_id=agent_id, now=now)
-            late = work.late_orders(session=s, agent_id=agent_id, now=now) if orders.late else ()
             return SidebarView(
                 ready=queue.ready,
                 waiting=queue.waiting,
                 work_orders=base.work_orders,
                 complaints=tuple(near),
                 complaints_open=base.complaints_open,
-                counts=SidebarCounts(
-                    callable_overdue=queue.ready_overdue,
-                    callable_due=queue.ready_due,
-                    waiting=queue.waiting_total,
-                    waiting_overdue=queue.waiting_overdue,
-                    complaints_breached=totals.get("breached", 0),
-                    complaints_near=totals.get("near", 0),
-                    orders_open=orders.open,
-                    orders_urgent=orders.urgent,
-                    orders_late=orders.late,
-                ),
-                late_orders=late,
             )
 
         return self.run(go)
@@ -524,3 +584,18 @@ class Desk:
 
     def today(self) -> date:
         return self.local(self.now()).date()
+            totals: dict[str, int] = {}
+            orders = work.order_counts(session=s, agent_id=agent_id, now=now)
+            late = work.late_orders(session=s, agent_id=agent_id, now=now) if orders.late else ()
+                counts=SidebarCounts(
+                    callable_overdue=queue.ready_overdue,
+                    callable_due=queue.ready_due,
+                    waiting=queue.waiting_total,
+                    waiting_overdue=queue.waiting_overdue,
+                    complaints_breached=totals.get("breached", 0),
+                    complaints_near=totals.get("near", 0),
+                    orders_open=orders.open,
+                    orders_urgent=orders.urgent,
+                    orders_late=orders.late,
+                ),
+                late_orders=late,

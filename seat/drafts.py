@@ -21,6 +21,7 @@ from typing import Any
 from seat.calls import CallState
 from seat.i18n import _
 from seat.scripts import Script, pick
+from seat.textguard import shown
 
 VERSION = 1
 
@@ -108,8 +109,9 @@ def from_dict(data: dict[str, Any], scripts: dict[str, Script]) -> Draft:
         state.uid = str(data["uid"])
     return Draft(
         state=state,
-        customer_name=str(data.get("customer_name", "")),
-        reason=str(data.get("reason", "")),
+        # A draft is a file anyone with the account can edit: shown text, not raw bytes.
+        customer_name=shown(str(data.get("customer_name", ""))),
+        reason=shown(str(data.get("reason", ""))),
         created=[(str(k), int(i)) for k, i in data.get("created", [])],
         saved_at=datetime.fromisoformat(data["saved_at"]) if data.get("saved_at") else None,
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from seat.i18n import _
-from seat.textguard import clean
+from seat.textguard import clean, shown
 
 FORMATS = ("csv", "json", "xlsx", "txt")
 # What a spreadsheet reads as the start of a formula (OWASP "CSV injection"), with the
@@ -117,8 +117,9 @@ def to_txt(tables: Sequence[Table]) -> str:
 
     out: list[str] = []
     for table in tables:
-        cells = [
-            [str(_plain(v)) if v is not None else "" for v in row] for row in table.shown_rows
+        cells = [  # one line a cell: a line break or tab in a note would tear the columns
+            [shown(str(_plain(v))) if v is not None else "" for v in row]
+            for row in table.shown_rows
         ]
         headers = table.shown_headers
         widths = [

@@ -7,7 +7,9 @@ logs its traceback and names the log file.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
@@ -33,7 +35,7 @@ def database_name(url: str) -> str:
     except SQLAlchemyError:
         return url
     if parsed.get_backend_name() == "sqlite":
-        return parsed.database or url
+        return (parsed.database or url).removeprefix("file:")  # read-only desks use a URI
     return parsed.render_as_string(hide_password=True)
 
 
@@ -52,8 +54,56 @@ def sqlite_code(exc: BaseException) -> int | None:
     return None
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (None: another database, or one in memory)."""
+    try:
+        parsed = make_url(url)
+    except SQLAlchemyError:
+        return None
+    name = (parsed.database or "").removeprefix("file:")
+    if parsed.get_backend_name() != "sqlite" or name in ("", ":memory:"):
+        return None
+    return Path(name)
+
+
+def unwritable(url: str) -> Path | None:
+    """What keeps this SQLite database from being written: the file, or its folder (SQLite
+    writes FILE-wal and FILE-shm beside it), else None (writable, not made yet, or not SQLite).
+
+    `os.access` asks the kernel, so an immutable file (chattr +i) or a read-only mount counts
+    even for root; a folder that cannot be written does not matter while both companions
+    exist and can be written (SQLite then writes only those)."""
+    path = sqlite_file(url)
+    if path is None or not path.exists():
+        return None
+    if not os.access(path, os.R_OK | os.W_OK):
+        return path
+    folder = path.parent
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    companions = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+    if all(c.exists() and os.access(c, os.R_OK | os.W_OK) for c in companions):
+        return None
+    return folder
+
+
+class ReadOnlyOutdated(RuntimeError):
+    """A read-only database at an older schema: the seat needs the newest and cannot migrate."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            _(
+                "{file} is read-only and its schema is older than this seat's: it cannot be "
+                "upgraded. Give this user write access to the file and its folder and start "
+                "again (the seat upgrades it), or use a seat of its own version."
+            ).format(file=database_name(url))
+        )
+
+
 def explain(exc: BaseException, url: str) -> str | None:
     """One line for a database fault a person can fix (None when it is not one)."""
+    if isinstance(exc, ReadOnlyOutdated):
+        return str(exc)
     name = database_name(url)
     code = sqlite_code(exc)
     if code in (SQLITE_CORRUPT, SQLITE_NOTADB):

@@ -93,13 +93,15 @@ def _locked(agent: Agent, now: datetime) -> bool:
 
 def authenticate(
     *, session: Session, login: str, password: str | None, now: datetime, via: str,
-    demo: bool = False, tz: tzinfo | None = None,
+    demo: bool = False, tz: tzinfo | None = None, read_only: bool = False,
 ) -> Identity:
     """The agent with this login and password, or SignInError (recorded either way).
 
     On the demo desk (`demo`) agents sign in without a password; `tz` is the desk's time zone
     for the time a locked login opens again. The caller commits: the
     refusal's record and the failure count must be kept even though the sign-in failed.
+    On a database that cannot be written (`read_only`) the password and a lock are checked
+    but nothing is counted; the caller rolls back the record and says so in the log.
     """
     name = (login or "").strip().lower()
     agent = get_by_name(session=session, name=name) if name else None
@@ -134,14 +136,16 @@ def authenticate(
         values: dict[str, object] = {"failed_sign_ins": Agent.failed_sign_ins + 1}
         if failures >= MAX_FAILURES:
             values.update(failed_sign_ins=0, locked_until=now + LOCK_FOR)
-        session.execute(update(Agent).where(Agent.id == agent.id).values(**values))
+        if not read_only:
+            session.execute(update(Agent).where(Agent.id == agent.id).values(**values))
         record(session=session, login=name, agent_id=agent.id, now=now,
                outcome="wrong_password", via=via)  # fmt: skip
         raise SignInError(_("Wrong login or password."), "wrong_password")
-    session.execute(
-        update(Agent).where(Agent.id == agent.id).values(failed_sign_ins=0, locked_until=None)
-    )
-    if _hasher.check_needs_rehash(agent.password_hash):
+    if not read_only:
+        session.execute(
+            update(Agent).where(Agent.id == agent.id).values(failed_sign_ins=0, locked_until=None)
+        )
+    if not read_only and _hasher.check_needs_rehash(agent.password_hash):
         agent.password_hash = hash_secret(password or "")
     record(session=session, login=name, agent_id=agent.id, now=now, outcome="ok", via=via)
     return _identity(agent)

@@ -4,14 +4,23 @@ Stored text is shown in terminals; an ESC in a name or a note would reach the ag
 terminal (colours, window titles, swallowed text). Each form validates its own fields
 with friendly messages; this guard is the net under all of them: a flush that would store
 a control character is refused with a ValidationError naming the field.
+
+Rows written by other tools (an import script, a hand-typed UPDATE) never meet that guard,
+so text is also cleaned where it comes back: every text value read from the database (both
+drivers, every query: ORM rows, column selects, reports) has its control characters removed
+before any screen, command or export sees it. `shown()` does the same for text from
+elsewhere (a draft file, a command-line argument) on its way to a terminal.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event, inspect
+from sqlalchemy.pool import Pool
 from sqlmodel import Session
 
 from seat.customers import ValidationError
@@ -22,7 +31,46 @@ FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 def clean(text: str) -> str:
     """The text without control characters (for display of anything that slipped in)."""
-    return FORBIDDEN.sub("", text)
+    return FORBIDDEN.sub("", text) if FORBIDDEN.search(text) else text
+
+
+def shown(text: str | None) -> str:
+    """Text safe for one line of a terminal: no control characters, line breaks and tabs as
+    spaces (a CR would move the cursor back over what was printed)."""
+    if not text:
+        return ""
+    return clean(text).replace("\r\n", " ").translate(_ONE_LINE)
+
+
+_ONE_LINE = {ord("\r"): " ", ord("\n"): " ", ord("\t"): " "}
+
+
+def _sqlite_text(raw: bytes) -> str:
+    # errors="replace": a damaged text value reads as "�", not as a crash of the screen.
+    return clean(raw.decode("utf-8", errors="replace"))
+
+
+def _clean_reads(dbapi_conn: Any, _record: Any) -> None:
+    """Every text value this connection reads comes back without control characters."""
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        dbapi_conn.text_factory = _sqlite_text
+        return
+    adapters = getattr(dbapi_conn, "adapters", None)  # psycopg 3
+    if adapters is not None:
+        loader = _pg_loader()
+        for pg_type in ("text", "varchar", "bpchar"):
+            adapters.register_loader(pg_type, loader)
+
+
+@lru_cache(maxsize=1)
+def _pg_loader() -> type:
+    from psycopg.types.string import TextLoader  # only where PostgreSQL is used
+
+    class CleanTextLoader(TextLoader):
+        def load(self, data: Any) -> str:
+            return clean(super().load(data))
+
+    return CleanTextLoader
 
 
 def _check(obj: Any) -> dict[str, str]:
@@ -48,6 +96,8 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def install() -> None:
-    """Listen on every Session (idempotent)."""
+    """Listen on every Session and every new connection (idempotent)."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
+    if not event.contains(Pool, "connect", _clean_reads):
+        event.listen(Pool, "connect", _clean_reads)

@@ -22,7 +22,7 @@ from seat.screens.confirm import ConfirmScreen
 from seat.screens.customer_form import NewCustomerScreen
 from seat.screens.details import WorkOrderScreen
 from seat.screens.work_forms import CallbackForm, ComplaintForm, WorkOrderForm
-from seat.scripts import PHASES, Script, render
+from seat.scripts import PHASES, Script, Stage, render
 from seat.widgets.card import CustomerCardView
 from seat.widgets.field_error import FieldError
 from seat.widgets.sidebar import Sidebar
@@ -502,6 +502,7 @@ class CallScreen(Screen[int | None]):
 
     async def action_next_stage(self) -> None:
         self._dirty = True
+        left = self.state.stage
         problems = self.state.advance(self.desk.now())
         if problems:
             self._show_problems(problems)
@@ -510,6 +511,19 @@ class CallScreen(Screen[int | None]):
             self.state.outcome = self.state.suggested_outcome({k for k, __ in self.created})
         await self._show_stage()
         self._update_info()
+        self._complaint_from(left)
+
+    def _complaint_from(self, stage: Stage) -> None:
+        """An unsatisfied answer opens the complaint form with the customer's words (once)."""
+        said = self.state.values.get(stage.complaint, "").strip() if stage.complaint else ""
+        if not said or any(kind == "complaint" for kind, __ in self.created):
+            return
+        if self.reason:
+            said += "\n" + _("(Said on a callback about: {reason})").format(reason=self.reason)
+        self.app.push_screen(
+            ComplaintForm(self.state, what_happened=said),
+            self._created("complaint", N_("Complaint")),
+        )
 
     async def action_no_answer(self) -> None:
         self._dirty = True

@@ -38,6 +38,7 @@ from seat.export import Table
 from seat.i18n import N_, _, format_date, format_datetime, format_time, ngettext
 from seat.reports import callbacks as report
 from seat.roles import PermissionDenied
+from seat.screens.due_time import DueTimeForm
 from seat.screens.form import FormScreen
 from seat.widgets.lines import fit
 
@@ -68,7 +69,7 @@ HIDDEN = ("Customer #", "Callback #")  # in the export; on screen the row itself
 STATES = {
     "overdue": (N_("⚠ overdue"), "bold red"),
     "due": (N_("◷ due"), "yellow"),
-    "waiting": (N_("⚠ ☾ {opens}"), "red"),
+    "waiting": (N_("☾ opens {opens}"), "dim"),
     callbacks.MISSED: (N_("✗ missed"), "magenta"),
 }
 """N_-marked: translated (and `{opens}` filled in) where shown."""
@@ -100,10 +101,14 @@ def _refusal(exc: PermissionDenied) -> ValidationError:
     return ValidationError({"_": str(exc)})
 
 
-class SnoozeForm(FormScreen):
-    """Move a callback to a new due time; the reason is recorded on its history."""
+class SnoozeForm(DueTimeForm):
+    """Move a callback to a new due time; the reason is recorded on its history.
+
+    A time in the customer's rest hours is offered the next open time instead (DueTimeForm).
+    """
 
     TITLE_TEXT = N_("Snooze a callback")
+    DUE_FIELD = "until"
 
     def __init__(self, callback_id: int) -> None:
         super().__init__()
@@ -116,6 +121,7 @@ class SnoozeForm(FormScreen):
             "until",
             Input(placeholder="+1d"),
         )
+        yield self.offer_button()
         hint = _("e.g. the customer asked for Friday afternoon")
         yield from self.field(_("Reason *"), "reason", Input(placeholder=hint, max_length=500))
 
@@ -130,7 +136,7 @@ class SnoozeForm(FormScreen):
 
         def go(s):  # noqa: ANN001, ANN202
             try:
-                callbacks.snooze(
+                cb = callbacks.snooze(
                     session=s,
                     callback_id=self.callback_id,
                     agent_id=_agent(self).id,
@@ -144,6 +150,8 @@ class SnoozeForm(FormScreen):
                 raise _refusal(exc) from None
             if errors:
                 raise ValidationError(errors)
+            # In the customer's rest hours: warn once (the snooze is undone), offer the open time.
+            self.check_rest(cb.customer_id, until, s)
             return self.callback_id
 
         return desk.run(go)
@@ -209,11 +217,8 @@ def _fit(cell: object, width: int) -> object:
     return fit(cell, width)
 
 
-class CallbacksScreen(Screen[tuple[int, int] | None]):
-    """Coverage and the callbacks still to do, for a period ending today.
-
-    Enter (or c) on a To do row starts that callback: the view closes with (callback id,
-    customer id) and the desk starts it as it does one chosen on the sidebar."""
+class CallbacksScreen(Screen[None]):
+    """Coverage and the callbacks still to do, for a period ending today."""
 
     BINDINGS = [
         Binding(
@@ -223,9 +228,6 @@ class CallbacksScreen(Screen[tuple[int, int] | None]):
         Binding("[", "shift(-1)", N_("Earlier"), tooltip=N_("The period before"), id="cbv.earlier"),
         Binding("]", "shift(1)", N_("Later"), tooltip=N_("The period after"), id="cbv.later"),
         Binding("p", "length", N_("Period"), tooltip=N_("7, 30 or 90 days"), id="cbv.period"),
-        Binding(
-            "c", "start", N_("Call"), tooltip=N_("Start the highlighted callback"), id="cbv.call"
-        ),
         Binding("z", "snooze", N_("Snooze"), tooltip=N_("Move it, with a reason"), id="cbv.snooze"),
         Binding(
             "a",
@@ -304,8 +306,6 @@ class CallbacksScreen(Screen[tuple[int, int] | None]):
         """Per table: its rows (cells), their keys, and how many exist beyond those rows."""
         self._pages: dict[str, int] = {}
         """Per table: the page shown (0-based)."""
-        self._todo: dict[int, callbacks.WorkItem] = {}
-        """The To do rows by callback id: whom to call, and whether it may be dialled now."""
 
     def on_mount(self) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
@@ -407,11 +407,8 @@ class CallbacksScreen(Screen[tuple[int, int] | None]):
         ):
             self._load_table(selector, by_title[title], key_column)
         rows: list[tuple[object, ...]] = []
-        self._todo = {item.id: item for item in event.todo}
         for item in event.todo:
-            # overdue inside the customer's rest hours: still overdue, and when to dial
-            waiting = item.opens_at is not None and item.state == "overdue"
-            label, style = STATES["waiting" if waiting else item.state]
+            label, style = STATES[item.state]
             opens = format_time(desk.local(item.opens_at)) if item.opens_at else ""
             rows.append((
                 item.id,
@@ -530,35 +527,6 @@ class CallbacksScreen(Screen[tuple[int, int] | None]):
                 severity="warning",
             )
         return cb_id
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.data_table.id == "cbv-todo":
-            event.stop()
-            self.action_start()
-
-    def action_start(self) -> None:
-        """Start the highlighted To do callback, as choosing it on the sidebar does."""
-        tabs = self.query_one(TabbedContent)
-        cb_id = self._highlighted() if tabs.active == "tab-todo" else None
-        item = self._todo.get(cb_id) if cb_id is not None else None
-        if item is None:
-            self.notify(_("Highlight a callback on the To do tab first."), severity="warning")
-            return
-        if item.state == callbacks.MISSED:
-            self.notify(
-                _("Callback #{id} is {status}; it cannot change now.").format(
-                    id=item.id, status=callbacks.status_label(item.status)
-                ),
-                severity="warning",
-            )
-            return
-        if item.opens_at is not None:
-            self.notify(
-                _("The customer is inside their rest hours: wait for the window (or z snoozes)."),
-                severity="warning",
-            )
-            return
-        self.dismiss((item.id, item.customer_id))
 
     def action_snooze(self) -> None:
         cb_id = self._need_row()

@@ -20,13 +20,14 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from seat import complaints, labels, sla, workorders
+from seat import complaints, labels, roles, sla, workorders
 from seat.complaints import CaseView
 from seat.desk import StorageError
 from seat.i18n import N_, _, format_datetime, ngettext
 from seat.labels import label
 from seat.roles import PermissionDenied, require_supervisor
 from seat.screens.complaint_forms import FORMS
+from seat.screens.role_keys import RoleKeys
 from seat.widgets.complaint_items import LOOK
 
 ACTION_LABELS = {
@@ -193,8 +194,10 @@ def details(view: CaseView, local: Callable[[datetime], datetime],
     )
 
 
-class ComplaintScreen(Screen[None]):
+class ComplaintScreen(RoleKeys, Screen[None]):
     """The case page of one complaint."""
+
+    ROLE_ACTIONS = {"approve": roles.APPROVE_SOLUTION, "send_back": roles.SEND_BACK}
 
     BINDINGS = [
         Binding("v", "accept", N_("Valid"),
@@ -312,7 +315,9 @@ class ComplaintScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Only the moves the complaint's step allows show in the footer."""
+        """Only the moves the complaint's step and the person's role allow show in the footer."""
+        if not self.role_allows(action):
+            return False
         move = self.MOVE_ACTIONS.get(action)
         if move is None:
             return True

@@ -10,11 +10,12 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
-from seat import complaints, sla
+from seat import complaints, roles, sla
 from seat.complaints import ListRow
 from seat.desk import StorageError
 from seat.i18n import N_, _
 from seat.screens.complaint import ComplaintScreen
+from seat.screens.role_keys import RoleKeys
 from seat.widgets.complaint_items import clock_cell as complaint_clock_cell
 from seat.widgets.lines import fit
 
@@ -38,7 +39,9 @@ def clock_cell(row: ListRow) -> Text:
     return complaint_clock_cell(row.next_clock)
 
 
-class ComplaintListScreen(Screen[None]):
+class ComplaintListScreen(RoleKeys, Screen[None]):
+    ROLE_ACTIONS = {"next_scope": roles.ALL_COMPLAINTS}
+
     BINDINGS = [
         Binding("a", "next_scope", N_("Mine/all"),
                 tooltip=N_("Mine, all open, for approval, escalated"),
@@ -149,6 +152,8 @@ class ComplaintListScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.role_allows(action):
+            return False  # an agent sees only their own complaints: no scope key
         if action == "page" and parameters:
             step = int(parameters[0])  # type: ignore[call-overload]
             target = self.page + step

@@ -22,7 +22,9 @@ FIELD_TYPES = ("text", "choice", "score")
 MAX_FILE_BYTES = 256 * 1024
 
 _SCRIPT_KEYS = {"id", "title", "language", "kind", "description"}
-_STAGE_KEYS = {"id", "phase", "title", "say", "checklist", "fields", "next", "branches"}
+_STAGE_KEYS = {
+    "id", "phase", "title", "say", "checklist", "fields", "next", "branches", "complaint",
+}  # fmt: skip
 _FIELD_KEYS = {"id", "label", "type", "choices", "choice_labels", "required", "help"}
 _BRANCH_KEYS = {"field", "equals", "in", "goto"}
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,40}\Z")
@@ -72,6 +74,9 @@ class Stage:
     fields: tuple[Field, ...]
     next: str | None
     branches: tuple[Branch, ...]
+    complaint: str = ""
+    """A text field of this stage: leaving the stage with it answered opens the complaint
+    form, prefilled with what the customer said (an unsatisfied callback answer)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,11 @@ class Script:
     def field_ids(self) -> set[str]:
         return {f.id for s in self.stages for f in s.fields}
 
+    @property
+    def asks_score(self) -> bool:
+        """Does any stage ask for a 1-5 score (only satisfaction measures do)?"""
+        return any(f.type == "score" for s in self.stages for f in s.fields)
+
 
 def render(text: str, context: Mapping[str, str]) -> str:
     """Fill {customer}, {agent}, {company}... Unknown placeholders stay as written."""
@@ -150,6 +160,8 @@ def same_structure(a: Script, b: Script) -> list[str]:
             diffs.append(f"stage '{sa.id}': fields differ")
         if (sa.next, sa.branches) != (sb.next, sb.branches):
             diffs.append(f"stage '{sa.id}': next stage or branches differ")
+        if sa.complaint != sb.complaint:
+            diffs.append(f"stage '{sa.id}': complaint field differs")
     return diffs
 
 
@@ -381,6 +393,11 @@ def _stage(index: int, raw: object) -> Stage:
     nxt = raw.get("next")
     if nxt is not None and not isinstance(nxt, str):
         raise ScriptError(_("{where}: 'next' must be a stage id.").format(where=where))
+    complaint = _text(where, raw, "complaint", required=False)
+    if complaint and complaint not in {f.id for f in fields if f.type == "text"}:
+        raise ScriptError(
+            _("{where}: 'complaint' must name a text field of this stage.").format(where=where)
+        )
     return Stage(
         id=stage_id,
         phase=phase,
@@ -390,6 +407,7 @@ def _stage(index: int, raw: object) -> Stage:
         fields=fields,
         next=nxt or None,
         branches=branches,
+        complaint=complaint,
     )
 
 

@@ -51,7 +51,8 @@ async def test_known_caller_whole_call(make_seat, engine, clock, world):
 
         await pilot.press("f5")  # callback
         await settle(pilot)
-        await pilot.press(*"+2h", "tab", *"Confirm the technician's visit", "ctrl+s")
+        # +1h: 11:00, outside the customer's rest hours (12:00 would ask about the time).
+        await pilot.press(*"+1h", "tab", *"Confirm the technician's visit", "ctrl+s")
         await settle(pilot)
         assert app.screen is screen
 

@@ -217,7 +217,7 @@ async def test_callback_form_refuses_5000_characters_then_keeps_cjk(make_seat, e
         await pilot.press("f5")
         await settle(pilot)
         form = app.screen
-        await pilot.press(*"+2h", "tab")
+        await pilot.press(*"+1h", "tab")  # 11:00: not in the customer's rest hours
         await paste(pilot, LONG)
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -122,3 +122,10 @@ def test_resuming_a_reappeared_draft_saves_no_second_call(engine, world, scripts
             state.call_id
         )
     assert _calls(engine) == 1
+
+
+def test_a_draft_edited_by_hand_shows_no_escape(world, scripts):
+    state = _walked(scripts, world)
+    data = drafts.to_dict(drafts.Draft(state=state, customer_name="x"), NOW)
+    data["customer_name"] = "Wang\x1b]0;pwned\x07\nFang"
+    assert drafts.from_dict(data, scripts).customer_name == "Wang]0;pwned Fang"

@@ -136,3 +136,11 @@ def test_xlsx_of_every_report(command, db_url, hostile, tmp_path, cli_token):
     for payload in expected:
         assert any(t.startswith(payload) for t in texts), payload
     assert all(not isinstance(c.value, datetime) or c.value.tzinfo is None for c in cells)
+
+
+def test_txt_cells_stay_on_one_line():
+    from seat.export import to_txt
+
+    rows = [["Wang\x1b[2J Fang", "two\nlines\r\tand\x07"]]
+    out = to_txt([Table("t", ["Customer", "Note"], rows)])
+    assert "Wang[2J Fang  two lines  and" in out and "\x1b" not in out and "\x07" not in out

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from seat.callbacks import DEFAULT_SCRIPTS
 from seat.config import DATA_DIR
 from seat.scripts import PHASES, Script, ScriptError, load_script, load_scripts, render
 from seat.scripts.engine import MAX_FILE_BYTES
@@ -34,7 +35,7 @@ def _walk(script: Script, answers: dict[str, str]) -> list[str]:
 
 
 def test_shipped_scripts_load_without_problems(shipped):
-    assert set(shipped) == {"inbound", "callback"}
+    assert set(shipped) == {"inbound", *dict(DEFAULT_SCRIPTS).values()}
     assert shipped["inbound"].kind == "inbound"
     assert shipped["callback"].kind == "callback"
     for script in shipped.values():
@@ -462,7 +463,7 @@ def test_load_scripts_keeps_good_files_and_reports_bad_ones(tmp_path):
     (tmp_path / "z_copy.toml").write_bytes((SCRIPTS_DIR / "inbound.toml").read_bytes())
     (tmp_path / "notes.txt").write_text("not a script")
     scripts, problems = load_scripts(tmp_path)
-    assert set(scripts) == {"inbound", "callback"}
+    assert set(scripts) == {"inbound", *dict(DEFAULT_SCRIPTS).values()}
     assert scripts["inbound"].source == "inbound.toml"  # the first file by name wins
     assert len(problems) == 4
     assert problems[0].startswith("a_loop.toml: ") and "loop in branches" in problems[0]
