@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,7 +22,8 @@ HEADER = "name,phone,tier,birthday,gender,address,occupation,language\n"
 
 
 @pytest.fixture
-def eng(tmp_path):
+def eng(tmp_path, sqlite_template):
+    shutil.copyfile(sqlite_template, tmp_path / "t.db")  # migrated once per session
     engine = make_engine(f"sqlite:///{tmp_path}/t.db")
     yield engine
     engine.dispose()
