@@ -67,9 +67,9 @@ def _read_only_engine(url: str, *, echo: bool) -> Engine:
         raise ValueError(f"only an SQLite file opens read-only: {url}")
     query = {"mode": "ro", "uri": "true"}
     wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
-    if not os.access(path.parent, os.W_OK) and not (wal.exists() and shm.exists()):
-        # No -wal/-shm and no folder to make them in: SQLite reads such a file only as
-        # immutable. Nobody writes it as this user then (a writer would need them too).
+    if not os.access(path.parent, os.W_OK) and not shm.exists() and not _has_content(wal):
+        # No -shm and no folder to make it in: SQLite reads such a file only as immutable,
+        # which is right while no -wal holds commits. (With one, SQLite's own error tells.)
         query["immutable"] = "1"
     target = URL.create("sqlite", database="file:" + quote(str(path.resolve())), query=query)
     connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
@@ -86,6 +86,13 @@ def _read_only_engine(url: str, *, echo: bool) -> Engine:
             engine.dispose()
         raise faults.ReadOnlyOutdated(url)
     return engine
+
+
+def _has_content(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
 
 
 def is_read_only(engine: Engine) -> bool:

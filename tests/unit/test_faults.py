@@ -404,3 +404,27 @@ def test_a_broken_policy_override_names_the_file_and_exits_2(env, name, damage, 
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"seat: Policy not usable: {override}: ") and words in lines[0]
+
+
+def test_an_unwritable_folder_with_commits_left_in_the_wal_is_one_line(desk_file, env, capsys,
+                                                                       monkeypatch):  # fmt: skip
+    """Immutable reading would skip the -wal's commits: SQLite's refusal is told instead."""
+    import sqlite3
+
+    path, __ = desk_file
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("UPDATE customer SET name = 'Changed' WHERE id = 1")
+    writer.commit()
+    copy = env / "copy" / "desk.db"
+    copy.parent.mkdir()
+    shutil.copyfile(path, copy)
+    shutil.copyfile(f"{path}-wal", f"{copy}-wal")  # commits not yet in the file, no -shm
+    writer.close()
+    assert copy.with_name("desk.db-wal").stat().st_size > 0
+    monkeypatch.setattr(cli, "run_tui", lambda app, **kw: pytest.fail("the seat opened"))
+    with immutable(copy.parent):
+        assert main(["--db", str(copy), "--agent", "li.na"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"seat: {copy} cannot be opened")
