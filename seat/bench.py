@@ -358,11 +358,11 @@ SQL_RECENT = (
     "ORDER BY k.started_at DESC LIMIT 8"
 )
 SQL_INSERT_CALL = (
-    "INSERT INTO call (agent_id, customer_id, from_number, direction, script, callback_id, "
+    "INSERT INTO call (uid, agent_id, customer_id, from_number, direction, script, callback_id, "
     "started_at, ended_at, greeting_at, discovery_at, resolution_at, closing_at, wrapup_at, "
     "need_category, outcome, satisfaction, notes) "
-    "VALUES (?, ?, ?, 'inbound', 'inbound', NULL, ?, ?, ?, ?, ?, ?, ?, 'inquiry', 'resolved', "
-    "NULL, ?)"
+    "VALUES (lower(hex(randomblob(16))), ?, ?, ?, 'inbound', 'inbound', NULL, ?, ?, ?, ?, ?, ?, "
+    "?, 'inquiry', 'resolved', NULL, ?)"
 )
 
 
