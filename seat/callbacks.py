@@ -1431,8 +1431,7 @@ def callback_queue(
             Callback.owner_id == agent_id,
             states.callback_due_sql(now, timedelta(hours=policy.sidebar_horizon_hours)),
         )
-        .order_by(Callback.due_at)
-        .limit(limit)
+        .order_by(Callback.due_at, Callback.id)
     ).all()
     opens_for: dict[tuple[str, ...], datetime | None] = {}
     ready: list[tuple[int, str | None, tuple[str, ...]]] = []
@@ -1571,7 +1570,8 @@ def worklist(
         .join(Customer, Customer.id == Callback.customer_id)
         .join(Agent, Agent.id == Callback.owner_id)
         .where(*where)
-        .order_by(Callback.due_at, Callback.id)
+        .order_by(Callback.due_at)
+        .limit(limit)
     ).all()
     items = []
     for *base, status, e164 in rows:

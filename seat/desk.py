@@ -47,9 +47,6 @@ def _storage_message(exc: OperationalError) -> str:
 
 
 @dataclass(frozen=True)
-class SidebarView:
-    ready: tuple  # seat.callbacks.CallableItem: callable now
-@dataclass(frozen=True)
 class SidebarCounts:
     """True totals behind the sidebar's cut lists (COUNT queries and full classifications)."""
 
@@ -69,16 +66,19 @@ class SidebarCounts:
         return self.callable_overdue + self.waiting_overdue
 
 
+@dataclass(frozen=True)
+class SidebarView:
+    ready: tuple  # seat.callbacks.CallableItem: callable now
     waiting: tuple  # seat.callbacks.WaitingItem: inside the customer's rest hours
     work_orders: tuple[work.WorkOrderItem, ...]
     complaints: tuple  # seat.complaints.ComplaintDeadlineItem: deadline near or breached
     complaints_open: int
-
-
-class StorageError(RuntimeError):
     counts: SidebarCounts = SidebarCounts()
     late_orders: tuple[work.WorkOrderItem, ...] = ()
     """The agent's late orders, longest late first (a page: counts.orders_late counts)."""
+
+
+class StorageError(RuntimeError):
     """The database refused the work; the message is for the agent, the data is kept."""
 
 
@@ -538,15 +538,30 @@ class Desk:
             queue = callbacks.callback_queue(
                 session=s, agent_id=agent_id, now=now, policy=cb_policy
             )
+            totals: dict[str, int] = {}
             near = complaints.sidebar_complaints(
                 session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
             )
+            orders = work.order_counts(session=s, agent_id=agent_id, now=now)
+            late = work.late_orders(session=s, agent_id=agent_id, now=now) if orders.late else ()
             return SidebarView(
                 ready=queue.ready,
                 waiting=queue.waiting,
                 work_orders=base.work_orders,
                 complaints=tuple(near),
                 complaints_open=base.complaints_open,
+                counts=SidebarCounts(
+                    callable_overdue=queue.ready_overdue,
+                    callable_due=queue.ready_due,
+                    waiting=queue.waiting_total,
+                    waiting_overdue=queue.waiting_overdue,
+                    complaints_breached=totals.get("breached", 0),
+                    complaints_near=totals.get("near", 0),
+                    orders_open=orders.open,
+                    orders_urgent=orders.urgent,
+                    orders_late=orders.late,
+                ),
+                late_orders=late,
             )
 
         return self.run(go)
@@ -584,18 +599,3 @@ class Desk:
 
     def today(self) -> date:
         return self.local(self.now()).date()
-            totals: dict[str, int] = {}
-            orders = work.order_counts(session=s, agent_id=agent_id, now=now)
-            late = work.late_orders(session=s, agent_id=agent_id, now=now) if orders.late else ()
-                counts=SidebarCounts(
-                    callable_overdue=queue.ready_overdue,
-                    callable_due=queue.ready_due,
-                    waiting=queue.waiting_total,
-                    waiting_overdue=queue.waiting_overdue,
-                    complaints_breached=totals.get("breached", 0),
-                    complaints_near=totals.get("near", 0),
-                    orders_open=orders.open,
-                    orders_urgent=orders.urgent,
-                    orders_late=orders.late,
-                ),
-                late_orders=late,

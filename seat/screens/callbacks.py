@@ -69,7 +69,7 @@ HIDDEN = ("Customer #", "Callback #")  # in the export; on screen the row itself
 STATES = {
     "overdue": (N_("⚠ overdue"), "bold red"),
     "due": (N_("◷ due"), "yellow"),
-    "waiting": (N_("☾ opens {opens}"), "dim"),
+    "waiting": (N_("⚠ ☾ {opens}"), "red"),
     callbacks.MISSED: (N_("✗ missed"), "magenta"),
 }
 """N_-marked: translated (and `{opens}` filled in) where shown."""
@@ -217,8 +217,11 @@ def _fit(cell: object, width: int) -> object:
     return fit(cell, width)
 
 
-class CallbacksScreen(Screen[None]):
-    """Coverage and the callbacks still to do, for a period ending today."""
+class CallbacksScreen(Screen[tuple[int, int] | None]):
+    """Coverage and the callbacks still to do, for a period ending today.
+
+    Enter (or c) on a To do row starts that callback: the view closes with (callback id,
+    customer id) and the desk starts it as it does one chosen on the sidebar."""
 
     BINDINGS = [
         Binding(
@@ -228,6 +231,9 @@ class CallbacksScreen(Screen[None]):
         Binding("[", "shift(-1)", N_("Earlier"), tooltip=N_("The period before"), id="cbv.earlier"),
         Binding("]", "shift(1)", N_("Later"), tooltip=N_("The period after"), id="cbv.later"),
         Binding("p", "length", N_("Period"), tooltip=N_("7, 30 or 90 days"), id="cbv.period"),
+        Binding(
+            "c", "start", N_("Call"), tooltip=N_("Start the highlighted callback"), id="cbv.call"
+        ),
         Binding("z", "snooze", N_("Snooze"), tooltip=N_("Move it, with a reason"), id="cbv.snooze"),
         Binding(
             "a",
@@ -306,6 +312,8 @@ class CallbacksScreen(Screen[None]):
         """Per table: its rows (cells), their keys, and how many exist beyond those rows."""
         self._pages: dict[str, int] = {}
         """Per table: the page shown (0-based)."""
+        self._todo: dict[int, callbacks.WorkItem] = {}
+        """The To do rows by callback id: whom to call, and whether it may be dialled now."""
 
     def on_mount(self) -> None:
         desk = self.app.desk  # type: ignore[attr-defined]
@@ -407,8 +415,11 @@ class CallbacksScreen(Screen[None]):
         ):
             self._load_table(selector, by_title[title], key_column)
         rows: list[tuple[object, ...]] = []
+        self._todo = {item.id: item for item in event.todo}
         for item in event.todo:
-            label, style = STATES[item.state]
+            # overdue inside the customer's rest hours: still overdue, and when to dial
+            waiting = item.opens_at is not None and item.state == "overdue"
+            label, style = STATES["waiting" if waiting else item.state]
             opens = format_time(desk.local(item.opens_at)) if item.opens_at else ""
             rows.append((
                 item.id,
@@ -527,6 +538,35 @@ class CallbacksScreen(Screen[None]):
                 severity="warning",
             )
         return cb_id
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "cbv-todo":
+            event.stop()
+            self.action_start()
+
+    def action_start(self) -> None:
+        """Start the highlighted To do callback, as choosing it on the sidebar does."""
+        tabs = self.query_one(TabbedContent)
+        cb_id = self._highlighted() if tabs.active == "tab-todo" else None
+        item = self._todo.get(cb_id) if cb_id is not None else None
+        if item is None:
+            self.notify(_("Highlight a callback on the To do tab first."), severity="warning")
+            return
+        if item.state == callbacks.MISSED:
+            self.notify(
+                _("Callback #{id} is {status}; it cannot change now.").format(
+                    id=item.id, status=callbacks.status_label(item.status)
+                ),
+                severity="warning",
+            )
+            return
+        if item.opens_at is not None:
+            self.notify(
+                _("The customer is inside their rest hours: wait for the window (or z snoozes)."),
+                severity="warning",
+            )
+            return
+        self.dismiss((item.id, item.customer_id))
 
     def action_snooze(self) -> None:
         cb_id = self._need_row()
