@@ -10,13 +10,14 @@ import pytest
 from sqlmodel import Session, func, select
 from textual.widgets import Button, Select, TextArea
 
+from seat import i18n
 from seat.models import Call, Callback, CallbackEvent, Complaint
 from seat.screens.call import CallScreen
 from seat.screens.callbacks import SnoozeForm
 from seat.screens.desk import DeskScreen
 from seat.screens.work_forms import CallbackForm, ComplaintForm
 from seat.widgets.callback_items import sidebar_callback_id
-from tests.ui.helpers import settle
+from tests.ui.helpers import freeze, settle
 from tests.ui.test_call_flow import choose
 
 SIZE = (80, 24)
@@ -219,3 +220,31 @@ async def test_a_birthday_callback_greets_and_asks_no_score(make_seat, engine, w
         None,
         "callback_birthday",
     )
+
+
+# -- snapshots (plain tests: snap_compare runs its own event loop) ------------------------------
+
+
+@pytest.fixture
+def in_language(request):
+    i18n.set_language(request.param)
+    yield request.param
+    i18n.set_language("en")
+
+
+@pytest.mark.parametrize("in_language", ["en", "zh_CN"], indirect=True)
+def test_rest_hours_warning_at_80x24(snap_compare, make_seat, world, in_language):
+    """The message wraps at the field (CJK too) and the offered time's button is in view."""
+
+    async def run_before(pilot):
+        await freeze(pilot)
+        await pilot.press("n")
+        await freeze(pilot)
+        await pilot.press(*"13800138000", "enter")
+        await freeze(pilot)
+        await pilot.press("f5")
+        await freeze(pilot)
+        await pilot.press(*"22:00", "tab", *"Check the part arrived", "ctrl+s")
+        await freeze(pilot)
+
+    assert snap_compare(make_seat(), terminal_size=SIZE, run_before=run_before)
