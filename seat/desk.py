@@ -6,6 +6,7 @@ short transaction, so a screen can call it from a worker thread.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,16 +19,18 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from seat import agents, callbacks, calls, customers, faults, phone, work
+from seat import agents, callbacks, calls, customers, faults, identity, phone, work
 from seat.clock import Clock
 from seat.config import Settings
+from seat.customers import ValidationError
 from seat.db import WRITE, backoff, is_read_only, retryable
 from seat.i18n import _
 from seat.i18n import language as seat_language
-from seat.models import Agent, Call, Customer
+from seat.models import Agent, Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 T = TypeVar("T")
+log = logging.getLogger("seat.desk")
 
 
 RETRIES = 6
@@ -216,8 +219,59 @@ class Desk:
         )
 
     def sign_in(self, name: str) -> AgentInfo:
+        """The agent with this login, for a caller that has already established who it is
+        (the demo desk, tests); people sign in with `authenticate`. Never creates one."""
+
         def go(s: Session) -> AgentInfo:
-            a = agents.ensure_agent(session=s, name=name)
+            a = agents.get_by_name(session=s, name=name)
+            if a is None or not a.active:
+                raise ValidationError(
+                    {"name": _("No agent with the login {login}.").format(login=name)}
+                )
+            return AgentInfo(a.id, a.name, a.display_name, a.role)  # type: ignore[arg-type]
+
+        return self.run(go)
+
+    def authenticate(self, login: str, password: str, *, demo: bool = False) -> AgentInfo:
+        """Sign in with a password (none on the demo desk); identity.SignInError if refused.
+        A refusal is recorded (and counts towards the lockout) even though it raises."""
+
+        def go(s: Session) -> identity.Identity | identity.SignInError:
+            try:
+                return identity.authenticate(
+                    session=s, login=login, password=password, now=self.now(), via="seat",
+                    demo=demo, tz=self.zone, read_only=self.read_only,
+                )  # fmt: skip
+            except identity.SignInError as exc:
+                return exc
+            finally:
+                if self.read_only:
+                    s.expunge_all()  # the sign-in record cannot be written
+
+        result = self.run(go)
+        if self.read_only:
+            outcome = result.outcome if isinstance(result, identity.SignInError) else "ok"
+            log.warning("sign-in of %r (%s) not recorded: the database is read-only",
+                        login, outcome)  # fmt: skip
+        if isinstance(result, identity.SignInError):
+            raise result
+        return AgentInfo(result.id, result.name, result.display_name, result.role)
+
+    def create_first_supervisor(self, login: str, display_name: str, password: str) -> AgentInfo:
+        """A new database's first person: a supervisor with a password (only while the
+        database has no agents at all)."""
+
+        def go(s: Session) -> AgentInfo:
+            if identity.has_agents(session=s):
+                raise ValidationError({"name": _("This desk already has agents: sign in.")})
+            identity.check_password_rules(password)
+            a = agents.ensure_agent(
+                session=s, name=login, display_name=display_name.strip() or None,
+                role=Role.SUPERVISOR,
+            )  # fmt: skip
+            identity.set_password(session=s, agent_id=a.id, password=password)  # type: ignore[arg-type]
+            identity.record(session=s, login=a.name, agent_id=a.id, now=self.now(),
+                            outcome="first_supervisor", via="seat")  # fmt: skip
             return AgentInfo(a.id, a.name, a.display_name, a.role)  # type: ignore[arg-type]
 
         return self.run(go)
