@@ -49,10 +49,13 @@ def complaint_prompt(item: ComplaintDeadlineItem, now: datetime, local: datetime
     """Two lines: '⚠ #12 Wang Fang' / '  reply late by 3h20 · 11-23 14:00'.
 
     `local` is the item's deadline in the desk's time zone. The words are sla's clock
-    phrase: a paused clock says "paused · …" and a breached one stays late when paused.
+    phrase; a paused clock shows ⏸ (⚠⏸ when breached: it stays late when paused).
     """
     symbol, style = clock_look(item.state, paused=item.paused, breached=item.breached)
-    phrase = sla.running_phrase(item.left, breached=item.breached, paused=item.paused)
+    if item.paused and item.breached:
+        symbol += "⏸"  # paused, and still late: the sidebar's line has no room for the word
+    # sla's phrase without its "paused ·" (the ⏸ says it): "late by X" must fit the line
+    phrase = sla.running_phrase(item.left, breached=item.breached)
     when = f"{clock_word(item.clock)} {phrase}"
     tail = "" if item.paused else " · " + format_datetime(local, "short")
     second = Text.assemble("  ", (when, style), (tail, "dim"))
