@@ -155,3 +155,11 @@ def test_a_backup_from_a_newer_schema_is_refused_before_anything_changes(
     assert _digest(live) == before
     assert not list(live.parent.glob("*.replaced-*"))
     assert _name(live) == "After the backup"
+
+
+def test_backups_and_kept_files_are_readable_by_their_owner_only(backup_and_live):
+    live, backup = backup_and_live
+    assert backup.stat().st_mode & 0o777 == 0o600
+    assert main(["restore", str(backup), "--db", str(live)]) == 0
+    [kept] = live.parent.glob("desk.db.replaced-*")
+    assert kept.stat().st_mode & 0o777 == 0o600
