@@ -43,6 +43,7 @@ from seat.models import (
     WorkOrderLine,
 )
 from seat.optimistic import claim_version
+from seat.textguard import FORBIDDEN
 
 Z1 = WorkOrderKind.SERVICE_REQUEST.value
 Z2 = WorkOrderKind.DELIVERY_EXCEPTION.value
@@ -397,6 +398,12 @@ def create_order(
         if not line.material.strip() or len(line.material) > 120:
             errors.setdefault(
                 "lines", _("Line {n}: name the material (120 characters at most).").format(n=n)
+            )
+        elif FORBIDDEN.search(line.material + line.unit):
+            # Checked here, not left to the write guard: the order would be written already.
+            errors.setdefault(
+                "lines",
+                _("Line {n}: the material contains control characters; retype it.").format(n=n),
             )
         elif not (math.isfinite(line.quantity) and line.quantity > 0):
             errors.setdefault("lines", _("Line {n}: the quantity must be more than 0.").format(n=n))

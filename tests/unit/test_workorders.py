@@ -705,3 +705,16 @@ def test_unusable_policy_file_is_named_never_the_defaults(tmp_path, settings, mo
     with pytest.raises(workorders.PolicyError) as err:
         workorders.load_policy(replace(settings, policy_dir=tmp_path))
     assert str(err.value).startswith(f"{path}: ") and problem in str(err.value)
+
+
+@pytest.mark.parametrize("typed", ["\x1b", "door seal\x1b[2J × 2", "hinge × 1 p\x07c"])
+def test_a_material_line_with_control_characters_is_refused_before_anything_is_written(
+    session, world, typed
+):
+    before = (_count(session, WorkOrder), _count(session, WorkOrderEvent))
+    with pytest.raises(ValidationError) as exc:
+        _create(session, world, lines=workorders.parse_lines(f"manual\n{typed}"))
+    assert exc.value.errors == {
+        "lines": "Line 2: the material contains control characters; retype it."
+    }
+    assert (_count(session, WorkOrder), _count(session, WorkOrderEvent)) == before
