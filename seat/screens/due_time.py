@@ -99,7 +99,7 @@ class DueTimeForm(FormScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_time":
             return self.offer is not None
-        return True
+        return super().check_action(action, parameters)
 
     def action_open_time(self) -> None:
         """Put the offered time into the field; ctrl+s then saves it."""
