@@ -14,12 +14,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, OptionList, Static
 
-from seat import labels
+from seat import labels, roles
 from seat.calls import CallState
 from seat.desk import RecentCall, StorageError
 from seat.i18n import N_, _, format_datetime
 from seat.labels import label
 from seat.privacy import mask_phone
+from seat.screens.role_keys import RoleKeys
 from seat.widgets.lines import fit
 from seat.widgets.sidebar import Sidebar
 
@@ -40,17 +41,29 @@ CLOCK_SECONDS = 5.0
 COLUMNS = ((N_("When"), 11), (N_("Customer"), 10), (N_("Need"), 8), (N_("Outcome"), 9))
 
 
-def welcome() -> Text:
-    """Every desk key, two to a line (the footer has room for the main ones only)."""
+KEY_ROLES = {"v": roles.WALLBOARD}
+"""Desk keys only some roles may use (roles.SUPERVISOR_ONLY keys): left off the key card."""
+
+
+def welcome(agent: roles.HasRole | None) -> Text:
+    """Every desk key `agent` can use, two to a line (the footer has room for the main ones)."""
+    keys = [
+        (key, what)
+        for k1, what1, k2, what2 in KEYS
+        for key, what in ((k1, what1), (k2, what2))
+        if key not in KEY_ROLES or roles.may(agent, KEY_ROLES[key])
+    ]
     text = Text()
-    for i, (k1, what1, k2, what2) in enumerate(KEYS):
+    for i in range(0, len(keys), 2):
+        if i:
+            text.append("\n")
+        (k1, what1), *second = keys[i : i + 2]
         text.append(f"{k1:>2} ", style="bold")
         what1 = _(what1)
         text.append(what1 + " " * max(1, 16 - cell_len(what1)))  # cells: CJK counts double
-        text.append(f"{k2:>2} ", style="bold")
-        text.append(_(what2))
-        if i < len(KEYS) - 1:
-            text.append("\n")
+        for k2, what2 in second:
+            text.append(f"{k2:>2} ", style="bold")
+            text.append(_(what2))
     return text
 
 
@@ -74,7 +87,9 @@ def masked_caller(e164: str | None, region: str, width: int) -> str:
     return (head + "***" + tail)[-width:]
 
 
-class DeskScreen(Screen[None]):
+class DeskScreen(RoleKeys, Screen[None]):
+    ROLE_ACTIONS = {"wallboard": roles.WALLBOARD}
+
     BINDINGS = [
         Binding(
             "n,f2",
@@ -172,7 +187,7 @@ class DeskScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield Label("", id="hello")
-                yield Static(welcome(), id="keys")
+                yield Static(welcome(getattr(self.app, "agent", None)), id="keys")
                 yield Label(_("My last calls"), id="recent-title")
                 yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
             yield Sidebar(id="sidebar")
@@ -346,6 +361,8 @@ class DeskScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Snooze shows only while a callback is highlighted in the queue."""
+        if not self.role_allows(action):
+            return False
         if action == "snooze":
             from seat.widgets.callback_items import sidebar_callback_id
 
