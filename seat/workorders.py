@@ -605,11 +605,11 @@ def approve_quote(
 ) -> WorkOrder:
     """A supervisor approves a head-office quote, before the customer is asked."""
     wo, agent = _load(session, work_order_id, agent_id, expected_version)
+    roles.require(agent, roles.APPROVE_QUOTE)
     if wo.quote_amount is None or not wo.quote_needs_hq:
         raise ValidationError({"status": _("There is no head-office quote to approve.")})
     if wo.quote_approved_at is not None:
         raise ValidationError({"status": _("The quote is already approved.")})
-    roles.require_supervisor(agent, _("approve a head-office quote"))
     wo.quote_approved_by_id = agent_id
     wo.quote_approved_at = now
     _event(session, wo, agent_id, now, "quote_approve", wo.status,
@@ -655,8 +655,9 @@ def reassign(
     comment: str = "",
     expected_version: int | None = None,
 ) -> WorkOrder:
-    """Hand the order to someone else; recorded with both names."""
-    wo, _agent = _load(session, work_order_id, agent_id, expected_version)
+    """Hand the order to someone else (a supervisor's decision); recorded with both names."""
+    wo, agent = _load(session, work_order_id, agent_id, expected_version)
+    roles.require(agent, roles.REASSIGN_ORDER)
     if wo.status == CLOSED:
         raise ValidationError({"assignee": _("The order is closed; open a new one instead.")})
     new = session.get(Agent, assignee_id)
