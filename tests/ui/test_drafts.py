@@ -175,3 +175,54 @@ def test_kill_9_mid_call_leaves_the_draft(tmp_path, db_url, engine, world):
     assert data["stage_id"] == "discovery"
     assert data["values"]["need_category"] == "repair"
     assert data["values"]["need_notes"] == "Powder drawer leaks"
+
+
+async def test_ctrl_s_while_the_draft_writer_is_mid_write(
+    make_seat, settings, engine, world, monkeypatch
+):
+    """The reported race, forced: the draft writer is held inside fsync when the call is
+    saved. The saved call's draft must not come back, and the next start offers nothing."""
+    import threading
+
+    in_fsync, release, armed = threading.Event(), threading.Event(), threading.Event()
+    real_fsync = drafts.os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        if armed.is_set():
+            in_fsync.set()
+            release.wait(10)
+        real_fsync(fd)
+
+    monkeypatch.setattr(drafts.os, "fsync", slow_fsync)
+    app = make_seat()
+    try:
+        async with app.run_test(size=(100, 34)) as pilot:
+            await settle(pilot)
+            await pilot.press("n")
+            await settle(pilot)
+            await pilot.press(*"13800138000", "enter", "f2")
+            await settle(pilot)
+            await pilot.press("enter", "down", "down", "enter")  # the need category
+            await settle(pilot)
+            for __ in range(3):
+                await pilot.press("f2")
+                await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, CallScreen) and screen.state.in_wrapup
+            armed.set()
+            screen._dirty = True  # something typed: the next tick writes the draft
+            assert await wait_until(pilot, in_fsync.is_set)
+            await pilot.press("ctrl+s")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen))
+            release.set()
+            await app.workers.wait_for_complete()
+    finally:
+        release.set()
+    assert not draft_file(settings).exists()
+    assert not list(settings.drafts_dir.glob(".draft-*"))
+    with Session(engine) as s:
+        assert len(s.exec(select(Call).where(Call.ended_at.is_not(None))).all()) == 1
+    again = make_seat()
+    async with again.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        assert isinstance(again.screen, DeskScreen)  # no "resume the call?" question
