@@ -41,8 +41,12 @@ COUNT_LINES = {
     "waiting": ("Waiting {n} · {late} late", "Waiting for window {n}"),
     "orders": ("Orders {open} open · {urgent} urgent",),
 }
-COMPLAINTS_LINE = ("{n} open complaint", "{n} open complaints")
-OLD_COMPLAINTS_LINE = "{n} open complaint(s)"
+COMPLAINT_LINES = (
+    "{n} open complaint(s) · {time}",
+    ("{n} open complaint · {time}", "{n} open complaints · {time}"),
+)
+"""The status line under the queue: the agent's open complaints (a plural form, or not)."""
+FIRST = "<the first choice>"
 
 
 def at(hhmm: str) -> datetime:
@@ -130,8 +134,22 @@ def sidebar_lines(app) -> list[str]:
 
 
 def _pattern(template: str) -> re.Pattern[str]:
-    escaped = re.escape(template)
+    """{name} matches a number; {time} anything."""
+    escaped = re.escape(template).replace(r"\{time\}", ".+?")
     return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>\\d+)", escaped))
+
+
+def shown_complaints(app) -> int | None:
+    text = "\n".join(sidebar_lines(app))
+    for template in COMPLAINT_LINES:
+        forms = {ngettext(*template, n) for n in (1, 2, 5)} if isinstance(template, tuple) else {
+            _(template)
+        }
+        for form in forms:
+            match = _pattern(form).search(text)
+            if match:
+                return int(match.group("n"))
+    return None
 
 
 def shown(app) -> dict[str, int]:
@@ -213,9 +231,7 @@ class Shift:
         assert got == want, self._where(
             f"{step}: the sidebar shows {got}, the database has {want}\nsidebar:\n{text}"
         )
-        line = ngettext(*COMPLAINTS_LINE, want_complaints).format(n=want_complaints)
-        old = _(OLD_COMPLAINTS_LINE).format(n=want_complaints)
-        assert line in text or old in text, self._where(
+        assert shown_complaints(self.app) == want_complaints, self._where(
             f"{step}: {want_complaints} open complaints in the database\nsidebar:\n{text}"
         )
 
@@ -236,10 +252,13 @@ class Shift:
         assert select_.value == value, self._where(f"{selector} shows {select_.value!r}")
 
     async def fill(self, values: dict[str, str | bool]) -> None:
-        """Type into a form's fields (ids f-NAME) by keys."""
+        """Type into a form's fields (ids f-NAME) by keys; FIRST picks a Select's first
+        choice."""
         for name, value in values.items():
             widget = self.app.screen.query_one(f"#f-{name}")
             if isinstance(widget, Select):
+                if value == FIRST:
+                    value = next(v for __, v in widget._options if v != Select.NULL)
                 await self.choose(f"#f-{name}", str(value))
                 continue
             widget.focus()
@@ -260,26 +279,31 @@ class Shift:
 
     # -- the sidebar --------------------------------------------------------------------------
 
-    async def open_every_item(self) -> int:
-        """Enter on every item of the queue, one after the other; back to the desk each time."""
-        options = self.app.screen.query_one("#sidebar-list", OptionList)
-        ids = [
-            options.get_option_at_index(i).id
-            for i in range(options.option_count)
-            if options.get_option_at_index(i).id and not options.get_option_at_index(i).disabled
-        ]
-        for oid in ids:
+    async def open_every_item(self, *, one_of_each: bool = False) -> int:
+        """Enter on every item of the queue (a group's count line expands it, and its items
+        are opened too), back to the desk each time; or on the first item of each kind."""
+        seen: set[str] = set()
+        kinds: set[str] = set()
+        while True:
             options = self.app.screen.query_one("#sidebar-list", OptionList)
-            try:
-                index = options.get_option_index(oid)
-            except Exception:  # gone since (an earlier item changed it): nothing to open
-                continue
+            todo = [
+                (i, option.id)
+                for i in range(options.option_count)
+                if (option := options.get_option_at_index(i)).id
+                and not option.disabled
+                and option.id not in seen
+                and not (one_of_each and option.id.split(":")[0] in kinds)
+            ]
+            if not todo:
+                return len(seen)
+            index, oid = todo[0]
+            seen.add(oid)
+            kinds.add(oid.split(":")[0])
             options.focus()
             options.highlighted = index
             await self.pilot.pause()
             await self.keys("enter")
             await self.back_to_desk(oid)
-        return len(ids)
 
     async def back_to_desk(self, what: str) -> None:
         for __ in range(4):
@@ -321,7 +345,10 @@ class Shift:
         if work == "callback":
             await self.keys("f5")
             await self.fill({"due_at": "+3h", "reason": "回电确认 confirm"})
-            await self.save_form("CallbackForm")
+            await self.keys("ctrl+s")
+            if self.screen() == "CallbackForm":  # in the customer's rest hours: take the offer
+                await self.keys("ctrl+o")
+                await self.save_form("CallbackForm")
         elif work == "order":
             await self.keys("f6")
             await self.fill({"short_text": "洗衣机不转 washer stuck", "urgent": True,
@@ -474,8 +501,8 @@ async def test_a_shift(lang, settings, engine, tmp_path, monkeypatch):
         await shift.set_time("10:00")
         await shift.inbound("repair", "139 1234 5678", work="order")
         await shift.check("10:00 repair with an order")
-        await shift.open_every_item()
-        await shift.check("10:00 every item opened")
+        await shift.open_every_item(one_of_each=True)
+        await shift.check("10:00 an item of each kind opened")
 
         await shift.set_time("11:00")
         await shift.inbound("complaint", "138 0013 8000", work="complaint")
@@ -532,7 +559,8 @@ async def test_a_shift(lang, settings, engine, tmp_path, monkeypatch):
         await shift.open_complaint(ids["complaint"])
         await shift.complaint_step(
             "i", "InvestigateForm",
-            {"responsible_person": "孙浩 Sun Hao", "department": "售后 After-sales"},
+            {"cause": FIRST, "responsible_person": "孙浩 Sun Hao",
+             "department": "售后 After-sales"},
         )  # fmt: skip
         await shift.back_to_desk("the complaint")
         await shift.check("16:00 complaint investigated")
@@ -560,7 +588,11 @@ async def test_a_shift(lang, settings, engine, tmp_path, monkeypatch):
         await shift.check("21:10 every item opened")
 
         await shift.set_time("21:30")
-        await shift.inbound("repair", "138 0013 8000", work="callback")
+        last = await shift.inbound("repair", "138 0013 8000", work="callback")
         await shift.check("21:30 last call")
+        with Session(engine) as s:
+            promised = s.exec(select(Callback).where(Callback.call_id == last)).one()
+        # +3h is past midnight, inside the customer's night: the seat offered 09:00.
+        assert _aware(promised.due_at).astimezone(ZONE) == at("09:00") + timedelta(days=1)
     problems = integrity_problems(engine, since)
     assert not problems, problems

@@ -13,6 +13,7 @@ from sqlmodel import Session, func, select
 from seat import i18n
 from seat.models import Call, Callback
 from seat.screens.desk import DeskScreen
+from seat.widgets.callback_items import WAITING_TOGGLE
 from tests.conftest import NOW
 from tests.ui.helpers import settle
 
@@ -30,6 +31,10 @@ def add_waiting_callback(engine, world) -> int:
         return cb.id
 
 
+def option_ids(options) -> list[str | None]:
+    return [options.get_option_at_index(i).id for i in range(options.option_count)]
+
+
 def calls(engine) -> int:
     with Session(engine) as s:
         return s.exec(select(func.count()).select_from(Call)).one()
@@ -43,9 +48,13 @@ async def _enter_on_waiting(make_seat, engine, world) -> list[str]:
         await pilot.press("s")
         options = app.screen.query_one("#sidebar-list")
         wanted = f"cbw:{cb_id}:{world['tom']}"
-        for __ in range(options.option_count):
-            if options.highlighted_option is not None and options.highlighted_option.id == wanted:
+        for __ in range(3 * options.option_count):
+            now = options.highlighted_option.id if options.highlighted_option else None
+            if now == wanted:
                 break
+            if now == WAITING_TOGGLE and wanted not in option_ids(options):
+                await pilot.press("enter")  # the waiting group is one line until expanded
+                await settle(pilot)
             await pilot.press("down")
         assert options.highlighted_option.id == wanted
         await pilot.press("enter")
