@@ -392,24 +392,16 @@ class DeskScreen(RoleKeys, Screen[None]):
 
         desk = self.app.desk  # type: ignore[attr-defined]
         try:
-            cb = desk.callback(event.callback_id)
-            name = desk.customer_name(event.customer_id)
-            card = desk.card(event.customer_id)
+            # The kind's own script; a birthday and a churn call due together are one call.
+            found = desk.callback_call(event.callback_id, agent_id=self.app.agent.id)  # type: ignore[attr-defined]
+            name = desk.customer_name(found[0].customer_id) if found else ""
         except StorageError as exc:
             self.notify(str(exc), severity="error")
             return
-        if cb is None or card is None:
+        if found is None:
             self.notify(_("That callback is gone."), severity="warning")
             return
-        number = desk.dial_number(event.customer_id)
-        script_id = "callback" if "callback" in desk.scripts else "inbound"
-        state = desk.new_call(
-            agent_id=self.app.agent.id,  # type: ignore[attr-defined]
-            script_id=script_id,
-            customer_id=event.customer_id,
-            from_number=number,
-            callback_id=event.callback_id,
-        )
+        state, plan = found
         self.app.push_screen(
-            CallScreen(state, customer_name=name, reason=str(cb["reason"])), self._call_ended
+            CallScreen(state, customer_name=name, reason=plan.reason), self._call_ended
         )
