@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,10 +19,12 @@ from seat.calls import OUTCOME_LABELS, OUTCOMES, CallState
 from seat.customers import CustomerCard, ValidationError
 from seat.desk import StorageError
 from seat.i18n import N_, _
+from seat.screens.background import DeskWorker
 from seat.screens.confirm import ConfirmScreen
 from seat.screens.customer_form import NewCustomerScreen
 from seat.screens.details import WorkOrderScreen
 from seat.screens.work_forms import CallbackForm, ComplaintForm, WorkOrderForm
+from seat.screens.work_order import read_form_data
 from seat.scripts import PHASES, Script, Stage, render
 from seat.widgets.card import CustomerCardView
 from seat.widgets.field_error import FieldError
@@ -43,6 +46,7 @@ PHASE_TITLES = dict(
     )
 )
 
+
 @dataclass(frozen=True)
 class CustomerData:
     """What the call screen shows of its customer, read in a worker."""
@@ -61,7 +65,7 @@ CREATED_LABELS = {
 }
 
 
-class CallScreen(Screen[int | None]):
+class CallScreen(DeskWorker, Screen[int | None]):
     """One call. Dismisses with the saved call's id, or None if abandoned."""
 
     BINDINGS = [
@@ -543,14 +547,10 @@ class CallScreen(Screen[int | None]):
         self._offer_new_customer()
 
     def action_edit_customer(self) -> None:
-        from seat.screens.customer_edit import edit_customer_screen, edited_message
+        from seat.screens.customer_edit import CustomerEditScreen, edited_message, read_editable
 
-        if self.state.customer_id is None:
-            return
-        try:
-            form = edit_customer_screen(self.app, self.state.customer_id)
-        except (StorageError, LookupError) as exc:
-            self.notify(str(exc), severity="error")
+        customer_id = self.state.customer_id
+        if customer_id is None:
             return
 
         def done(count: int | None) -> None:
@@ -559,7 +559,11 @@ class CallScreen(Screen[int | None]):
             if count and self.state.customer_id is not None:
                 self._load_customer(self.state.customer_id, fit=False)
 
-        self.app.push_screen(form, done)
+        self.in_worker(
+            lambda desk: read_editable(desk, customer_id),
+            lambda current: self.app.push_screen(CustomerEditScreen(current), done),
+            group="open-form", move=True, refusals=(StorageError, LookupError),
+        )  # fmt: skip
 
     def _created(self, kind: str, label: str) -> callable:  # type: ignore[valid-type]
         def done(result: int | None) -> None:
@@ -638,10 +642,19 @@ class CallScreen(Screen[int | None]):
 
     def action_work_order(self) -> None:
         if not self._needs_customer():
-            self.app.push_screen(
-                WorkOrderForm(self.state, self.desk.assignable()),
-                self._created("work_order", N_("Work order")),
-            )
+            state = self.state
+
+            def shown(got: tuple[list[tuple[int, str]], Any]) -> None:
+                agents, prefill = got
+                self.app.push_screen(
+                    WorkOrderForm(state, agents, prefill),
+                    self._created("work_order", N_("Work order")),
+                )
+
+            self.in_worker(
+                lambda desk: read_form_data(desk, state.customer_id), shown,
+                group="open-form", move=True,
+            )  # fmt: skip
 
     def action_complaint(self) -> None:
         if not self._needs_customer():

@@ -26,6 +26,7 @@ from seat.desk import StorageError
 from seat.i18n import N_, _, format_datetime, ngettext
 from seat.labels import label
 from seat.roles import PermissionDenied, require_supervisor
+from seat.screens.background import DeskWorker
 from seat.screens.complaint_forms import FORMS
 from seat.screens.role_keys import RoleKeys
 from seat.widgets.complaint_items import LOOK
@@ -194,7 +195,7 @@ def details(view: CaseView, local: Callable[[datetime], datetime],
     )
 
 
-class ComplaintScreen(RoleKeys, Screen[None]):
+class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
     """The case page of one complaint."""
 
     ROLE_ACTIONS = {"approve": roles.APPROVE_SOLUTION, "send_back": roles.SEND_BACK}
@@ -340,15 +341,20 @@ class ComplaintScreen(RoleKeys, Screen[None]):
         if why:
             self.notify(why, severity="warning")
             return
-        extra: dict[str, object] = {}
-        if move == "escalate":
-            desk = self.app.desk  # type: ignore[attr-defined]
-            try:
-                extra["supervisors"] = desk.run(lambda s: complaints.supervisors(session=s))
-            except StorageError as exc:
-                self.notify(str(exc), severity="error")
-                return
-        self.app.push_screen(FORMS[move](view, self.policy, **extra), self._moved)
+        if move != "escalate":
+            self.app.push_screen(FORMS[move](view, self.policy), self._moved)
+            return
+
+        def shown(supervisors: object) -> None:
+            # The form carries the version shown at the key press: a change meanwhile is
+            # refused by the move's conditional update, as it would be without the wait.
+            form = FORMS[move](view, self.policy, supervisors=supervisors)
+            self.app.push_screen(form, self._moved)
+
+        self.in_worker(
+            lambda desk: desk.run(lambda s: complaints.supervisors(session=s)), shown,
+            group="open-form", move=True,
+        )  # fmt: skip
 
     def _moved(self, result: int | None) -> None:
         self.load()

@@ -7,6 +7,7 @@ start empty with the masked value as a hint, and left empty they are not changed
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.widgets import Input, Select
@@ -108,15 +109,13 @@ class CustomerEditScreen(FormScreen):
         return len(changes)
 
 
-def edit_customer_screen(
-    app: object, customer_id: int, *, hidden: Collection[str] = ()
-) -> CustomerEditScreen:
-    """The edit form for a customer as stored now (raises StorageError, LookupError)."""
-    desk = app.desk  # type: ignore[attr-defined]
+def read_editable(desk: Any, customer_id: int) -> customers.CustomerEdit:
+    """In a worker: the customer as stored now, for the edit form (StorageError; LookupError
+    when the customer is no longer on file)."""
     current = desk.run(lambda s: customers.editable(session=s, customer_id=customer_id))
     if current is None:
         raise LookupError(_("Customer #{id} is no longer on file.").format(id=customer_id))
-    return CustomerEditScreen(current, hidden=hidden)
+    return current
 
 
 def edited_message(count: int | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -20,6 +21,7 @@ from seat.desk import RecentCall, StorageError
 from seat.i18n import N_, _, format_datetime
 from seat.labels import label
 from seat.privacy import mask_phone
+from seat.screens.background import DeskWorker
 from seat.screens.role_keys import RoleKeys
 from seat.widgets.lines import fit
 from seat.widgets.sidebar import Sidebar
@@ -87,7 +89,7 @@ def masked_caller(e164: str | None, region: str, width: int) -> str:
     return (head + "***" + tail)[-width:]
 
 
-class DeskScreen(RoleKeys, Screen[None]):
+class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
     ROLE_ACTIONS = {"wallboard": roles.WALLBOARD}
 
     BINDINGS = [
@@ -390,18 +392,21 @@ class DeskScreen(RoleKeys, Screen[None]):
     def on_sidebar_callback_chosen(self, event: Sidebar.CallbackChosen) -> None:
         from seat.screens.call import CallScreen
 
-        desk = self.app.desk  # type: ignore[attr-defined]
-        try:
+        agent_id = self.app.agent.id  # type: ignore[attr-defined]
+
+        def read(desk: Any) -> tuple[Any, str] | None:
             # The kind's own script; a birthday and a churn call due together are one call.
-            found = desk.callback_call(event.callback_id, agent_id=self.app.agent.id)  # type: ignore[attr-defined]
-            name = desk.customer_name(found[0].customer_id) if found else ""
-        except StorageError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        if found is None:
-            self.notify(_("That callback is gone."), severity="warning")
-            return
-        state, plan = found
-        self.app.push_screen(
-            CallScreen(state, customer_name=name, reason=plan.reason), self._call_ended
-        )
+            found = desk.callback_call(event.callback_id, agent_id=agent_id)
+            return (found, desk.customer_name(found[0].customer_id)) if found else None
+
+        def shown(got: tuple[Any, str] | None) -> None:
+            if got is None:
+                self.notify(_("That callback is gone."), severity="warning")
+                return
+            (state, plan), name = got
+            self.app.push_screen(
+                CallScreen(state, customer_name=name, reason=plan.reason), self._call_ended
+            )
+
+        # One Enter, one call: a second choice while this one is read is refused.
+        self.in_worker(read, shown, group="callback-call", move=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -13,14 +15,15 @@ from seat import phone
 from seat.customers import CustomerCard
 from seat.desk import StorageError
 from seat.i18n import N_, _
-from seat.screens.customer_edit import edit_customer_screen, edited_message
+from seat.screens.background import DeskWorker
+from seat.screens.customer_edit import CustomerEditScreen, edited_message, read_editable
 from seat.screens.reveal import RevealScreen, in_call_with
 from seat.screens.work_order import WorkOrderScreen as WorkOrderScreen
 from seat.widgets.card import CustomerCardView
 from seat.widgets.field_error import FieldError
 
 
-class FindCustomerScreen(ModalScreen[None]):
+class FindCustomerScreen(DeskWorker, ModalScreen[None]):
     DEFAULT_CSS = """
     FindCustomerScreen { align: center middle; }
     FindCustomerScreen > Vertical { width: 76; max-width: 100%; height: auto;
@@ -90,20 +93,30 @@ class FindCustomerScreen(ModalScreen[None]):
         return True
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
-        error = self.query_one("#find-error", FieldError)
-        card_view = self.query_one(CustomerCardView)
-        try:
-            e164, hit = desk.lookup(event.value)
-            card = desk.card(hit.id) if hit else None
-        except (phone.PhoneError, StorageError) as exc:
-            error.show(str(exc))
-            card_view.display = False
-            self.card = None
-            return
-        error.show("")
-        card_view.display = True
-        self.number = desk.display_phone(e164)
+        self.query_one(Vertical).border_subtitle = _("looking up…")
+        text = event.value
+
+        def read(desk: Any) -> tuple[str, CustomerCard | None]:
+            e164, hit = desk.lookup(text)
+            return e164, desk.card(hit.id) if hit else None
+
+        self.in_worker(
+            read, self._found, group="lookup", failed=self._not_found,
+            refusals=(phone.PhoneError, StorageError),
+        )  # fmt: skip
+
+    def _not_found(self, exc: Exception) -> None:
+        self.query_one(Vertical).border_subtitle = ""
+        self.query_one("#find-error", FieldError).show(str(exc))
+        self.query_one(CustomerCardView).display = False
+        self.card = None
+
+    def _found(self, found: tuple[str, CustomerCard | None]) -> None:
+        e164, card = found
+        self.query_one(Vertical).border_subtitle = ""
+        self.query_one("#find-error", FieldError).show("")
+        self.query_one(CustomerCardView).display = True
+        self.number = self.app.desk.display_phone(e164)  # type: ignore[attr-defined]
         if card is None or self.card is None or card.id != self.card.id:
             self.revealed = frozenset()  # a reveal is for the customer it was asked for
         self.card = card
@@ -123,10 +136,15 @@ class FindCustomerScreen(ModalScreen[None]):
     def _reload(self) -> None:
         if self.card is None:
             return
-        try:
-            self.card = self.app.desk.card(self.card.id)  # type: ignore[attr-defined]
-        except StorageError as exc:
-            self.query_one("#find-error", FieldError).show(str(exc))
+        customer_id = self.card.id
+
+        def shown(card: CustomerCard | None) -> None:
+            self.card = card
+
+        self.in_worker(
+            lambda desk: desk.card(customer_id), shown, group="lookup",
+            failed=lambda exc: self.query_one("#find-error", FieldError).show(str(exc)),
+        )  # fmt: skip
 
     def action_reveal(self) -> None:
         kinds = self.hidden_kinds()
@@ -143,12 +161,8 @@ class FindCustomerScreen(ModalScreen[None]):
     def action_edit(self) -> None:
         if self.card is None:
             return
-        try:
-            hidden = {"phone", "address"} - self.revealed if self.masked else set()
-            form = edit_customer_screen(self.app, self.card.id, hidden=hidden)
-        except (StorageError, LookupError) as exc:
-            self.query_one("#find-error", FieldError).show(str(exc))
-            return
+        customer_id = self.card.id
+        hidden = {"phone", "address"} - self.revealed if self.masked else set()
 
         def done(count: int | None) -> None:
             message = edited_message(count)
@@ -157,4 +171,11 @@ class FindCustomerScreen(ModalScreen[None]):
             if count:
                 self._reload()
 
-        self.app.push_screen(form, done)
+        self.in_worker(
+            lambda desk: read_editable(desk, customer_id),
+            lambda current: self.app.push_screen(
+                CustomerEditScreen(current, hidden=hidden), done
+            ),
+            group="open-form", move=True, refusals=(StorageError, LookupError),
+            failed=lambda exc: self.query_one("#find-error", FieldError).show(str(exc)),
+        )  # fmt: skip

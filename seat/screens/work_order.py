@@ -33,11 +33,22 @@ from seat.customers import ValidationError
 from seat.desk import StorageError
 from seat.i18n import N_, _, format_datetime, pgettext
 from seat.roles import PermissionDenied
+from seat.screens.background import DeskWorker
 from seat.screens.form import FormScreen
 from seat.screens.role_keys import RoleKeys
 from seat.workorders import Z1, Z2
 
 # -- the full order form ------------------------------------------------------------------------
+
+
+def read_form_data(
+    desk: Any, customer_id: int | None
+) -> tuple[list[tuple[int, str]], workorders.Prefill | None]:
+    """In a worker: who an order can go to, and what the form starts with for the customer."""
+    agents = desk.assignable()
+    if customer_id is None:
+        return agents, None
+    return agents, desk.run(lambda s: workorders.prefill(session=s, customer_id=customer_id))
 
 
 class WorkOrderForm(FormScreen):
@@ -53,20 +64,21 @@ class WorkOrderForm(FormScreen):
     WorkOrderForm SelectCurrent #label { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
-    def __init__(self, state: CallState, agents: list[tuple[int, str]]) -> None:
+    def __init__(
+        self,
+        state: CallState,
+        agents: list[tuple[int, str]],
+        prefill: workorders.Prefill | None = None,
+    ) -> None:
+        """`agents` and `prefill` come from `read_form_data`, read in a worker."""
         super().__init__()
         self.state = state
         self.agents = agents
+        self.prefill = prefill
 
     def compose(self) -> ComposeResult:
         desk = self.app.desk  # type: ignore[attr-defined]
         self.policy = workorders.load_policy(desk.settings)
-        customer_id = self.state.customer_id
-        self.prefill = (
-            desk.run(lambda s: workorders.prefill(session=s, customer_id=customer_id))
-            if customer_id is not None
-            else None
-        )
         yield from super().compose()
 
     def on_mount(self) -> None:
@@ -413,7 +425,7 @@ def render_events(desk: Any, events: list[workorders.EventLine]) -> Text:
     return t or Text(_("no history"), style="dim")
 
 
-class WorkOrderScreen(RoleKeys, Screen[None]):
+class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
     """One work order: every field, lines, history; keys for what can happen next."""
 
     BINDINGS = [
@@ -623,8 +635,11 @@ class WorkOrderScreen(RoleKeys, Screen[None]):
         self.app.push_screen(StepForm(title, apply, acceptance=needs), self._after(label))
 
     def action_reassign(self) -> None:
-        agents = [(i, n) for i, n in self.desk.assignable()
-                  if n != (self.data or {}).get("assignee")]
+        self.in_worker(lambda desk: desk.assignable(), self._reassign_to,
+                       group="act", move=True)  # fmt: skip
+
+    def _reassign_to(self, assignable: list[tuple[int, str]]) -> None:
+        agents = [(i, n) for i, n in assignable if n != (self.data or {}).get("assignee")]
 
         def apply(s: Any, form: FormScreen) -> Any:
             chosen = form.value("assignee")
@@ -643,14 +658,20 @@ class WorkOrderScreen(RoleKeys, Screen[None]):
     def action_urgent(self) -> None:
         d = self.data or {}
         flag = not d.get("urgent")
-        try:
-            self.desk.run(lambda s: workorders.set_urgent(session=s, **self._common(),
-                                                          urgent=flag))
-        except (ValidationError, StorageError) as exc:
+        common = self._common()  # the version shown now: a change meanwhile is refused
+        done = self._after(N_("marked urgent") if flag else N_("no longer urgent"))
+
+        def refused(exc: Exception) -> None:
             self.notify(_message(exc), severity="warning")
             self.load()
-            return
-        self._after(N_("marked urgent") if flag else N_("no longer urgent"))(self.work_order_id)
+
+        self.in_worker(
+            lambda desk: desk.run(lambda s: workorders.set_urgent(session=s, **common,
+                                                                  urgent=flag), write=True),
+            lambda __: done(self.work_order_id),
+            group="act", move=True, failed=refused, refusals=(ValidationError, StorageError),
+        )  # fmt: skip
+        self.notify(_("saving…"), timeout=2)
 
     def action_quote(self) -> None:
         d = self.data or {}

@@ -20,6 +20,7 @@ from seat import workorders
 from seat.customers import ValidationError
 from seat.desk import StorageError
 from seat.i18n import N_, NC_, _
+from seat.screens.background import DeskWorker
 from seat.screens.form import FormScreen
 from seat.screens.work_order import WorkOrderScreen
 from seat.widgets.lines import fit
@@ -148,7 +149,7 @@ class FilterForm(FormScreen):
         )
 
 
-class WorkOrderListScreen(Screen[None]):
+class WorkOrderListScreen(DeskWorker, Screen[None]):
     """All work orders, filtered and paged; Enter opens one."""
 
     BINDINGS = [
@@ -322,9 +323,13 @@ class WorkOrderListScreen(Screen[None]):
             if result is not None:
                 self.filters = result
 
-        self.app.push_screen(
-            FilterForm(self.filters, self.desk.assignable(), centers), chosen  # type: ignore[arg-type]
-        )
+        self.in_worker(
+            lambda desk: desk.assignable(),
+            lambda agents: self.app.push_screen(
+                FilterForm(self.filters, agents, centers), chosen  # type: ignore[arg-type]
+            ),
+            group="open-form", move=True,
+        )  # fmt: skip
 
     def action_page(self, step: int) -> None:
         if self.result is None:
