@@ -171,9 +171,11 @@ def _columns(header: list[str]) -> dict[str, int]:
     if missing:
         found = ", ".join(h.strip() for h in header if h.strip()) or _("nothing")
         raise ImportFileError(
-            _("The header row must have the column(s) {missing}; found: {found}.").format(
-                missing=", ".join(missing), found=found
-            )
+            ngettext(
+                "The header row must have the column {missing}; found: {found}.",
+                "The header row must have the columns {missing}; found: {found}.",
+                len(missing),
+            ).format(missing=", ".join(missing), found=found)
         )
     return columns
 

@@ -60,3 +60,13 @@ def label(table: Mapping[str, str], code: str | None, empty: str = "-") -> str:
     if not code:
         return empty
     return _(table.get(code, code.replace("_", " ")))
+
+LANGUAGES = {"en": "English", "zh_CN": "中文 (简体)"}
+"""A customer's language, named in itself (the way its speakers look for it), in every seat."""
+
+
+def language_label(code: str | None, empty: str = "-") -> str:
+    """A language code ("zh_CN") as the language's own name ("中文 (简体)")."""
+    if not code:
+        return empty
+    return LANGUAGES.get(code, code)

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Label
 
 from seat.desk import StorageError
 from seat.export import Table
-from seat.i18n import N_, _
+from seat.i18n import N_, _, ngettext
 from seat.reports import complaints as report
 from seat.sla import PolicyError
 from seat.widgets.field_error import FieldError
@@ -116,7 +116,9 @@ class ComplaintStatsScreen(Screen[None]):
             view.add_rows([[_cell(v) for v in row] for row in table.rows])
         total = tables[0].rows[0][2] if tables and tables[0].rows else 0
         self.query_one("#st-summary", Label).update(
-            _("{n} complaint(s) registered").format(n=total)
+            ngettext("{n} complaint registered", "{n} complaints registered", total).format(
+                n=total
+            )
         )
 
     def action_month(self, step: int) -> None:

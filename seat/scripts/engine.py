@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from seat.i18n import _
+from seat.i18n import _, ngettext
 
 PHASES = ("greeting", "discovery", "resolution", "closing")
 FIELD_TYPES = ("text", "choice", "score")
@@ -305,7 +305,9 @@ def _unknown(where: str, given: Mapping[str, object], allowed: set[str]) -> None
     extra = sorted(set(given) - allowed)
     if extra:
         raise ScriptError(
-            _("{where}: unknown field(s) {names}.").format(where=where, names=", ".join(extra))
+            ngettext(
+                "{where}: unknown field {names}.", "{where}: unknown fields {names}.", len(extra)
+            ).format(where=where, names=", ".join(extra))
         )
 
 
@@ -536,7 +538,11 @@ def _check_graph(stages: tuple[Stage, ...]) -> None:
             state[path.pop()] = 2
     unreachable = [s.id for s in stages if s.id not in state]
     if unreachable:
-        raise ScriptError(_("stage(s) never reached: {ids}.").format(ids=", ".join(unreachable)))
+        raise ScriptError(
+            ngettext(
+                "stage never reached: {ids}.", "stages never reached: {ids}.", len(unreachable)
+            ).format(ids=", ".join(unreachable))
+        )
     # Phases never go backwards along any path.
     order = {p: i for i, p in enumerate(PHASES)}
     by_id = {s.id: s for s in stages}
@@ -550,7 +556,11 @@ def _check_graph(stages: tuple[Stage, ...]) -> None:
                 )
     missing = [p for p in PHASES if p not in {s.phase for s in stages}]
     if missing:
-        raise ScriptError(_("no stage for phase(s): {phases}.").format(phases=", ".join(missing)))
+        raise ScriptError(
+            ngettext(
+                "no stage for phase: {phases}.", "no stage for phases: {phases}.", len(missing)
+            ).format(phases=", ".join(missing))
+        )
     # Every path must end in the closing phase.
     for s in stages:
         if not edges[s.id] and s.phase != "closing":

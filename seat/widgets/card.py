@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from seat import complaints, labels, privacy
 from seat.customers import ChangeLine, CustomerCard
-from seat.i18n import N_, SOURCE_LANGUAGE, _, format_date, format_datetime, language
+from seat.i18n import N_, _, format_date, format_datetime
 
 TIER_STYLE = {
     "vip": "bold magenta",
@@ -48,15 +48,26 @@ def cut(text: str, cells: int) -> str:
 
 
 def code_word(table: dict[str, str], code: str | None) -> str:
-    """A stored code (need, outcome): as stored in English, its translated word otherwise."""
-    if language() == SOURCE_LANGUAGE:
-        return code or "-"
+    """A stored code (need, outcome, tier) as its word in the current language, never the
+    code itself ("complaint opened", not complaint_opened)."""
     return labels.label(table, code)
 
 
 def complaint_status(status: str) -> str:
-    """A complaint's status on the card: the stored word in English, translated otherwise."""
-    return status if language() == SOURCE_LANGUAGE else complaints.status_label(status)
+    """A complaint's status on the card, in words."""
+    return complaints.status_label(status)
+
+
+def call_summary(need: str | None, outcome: str | None) -> str:
+    """What a past call was about and how it ended; a call that recorded neither says so
+    (never "- → -")."""
+    if not need and not outcome:
+        return _("nothing recorded")
+    unknown = _("not recorded")
+    return (
+        f"{labels.label(labels.NEEDS, need, unknown)} → "
+        f"{labels.label(labels.OUTCOMES, outcome, unknown)}"
+    )
 
 
 class CustomerCardView(Static):
@@ -127,8 +138,7 @@ class CustomerCardView(Static):
             t.append("\n")
             when = desk.local(c.started_at)
             t.append(f"{format_date(when, 'medium')} ", style="dim")
-            need = code_word(labels.NEEDS, c.need_category)
-            t.append(f"{need} → {code_word(labels.OUTCOMES, c.outcome)} ({c.agent})")
+            t.append(f"{call_summary(c.need_category, c.outcome)} ({c.agent})")
         if not card.last_calls:
             t.append("\n" + _("First call on file"), style="dim")
         if card.change_count:
@@ -155,6 +165,8 @@ class CustomerCardView(Static):
                 return address_text(v)
             if line.field == "tier":
                 return code_word(labels.TIERS, v)
+            if line.field == "language":
+                return labels.language_label(v)
             return v
 
         when = local(line.at)

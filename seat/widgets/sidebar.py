@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from seat.complaints import ComplaintDeadlineItem
 from seat.desk import SidebarView, StorageError
-from seat.i18n import _, format_date, format_datetime, format_time
+from seat.i18n import _, format_date, format_datetime, format_time, ngettext
 from seat.widgets.callback_items import (
     WAITING_PREFIX,
     WAITING_TOGGLE,
@@ -173,9 +173,9 @@ class Sidebar(Vertical):
             except OptionDoesNotExist:  # the item went away: keep no highlight
                 pass
         self._status(
-            _("{n} open complaint(s) · {time}").format(
-                n=data.complaints_open, time=format_time(desk.local(now))
-            )
+            ngettext(
+                "{n} open complaint · {time}", "{n} open complaints · {time}", data.complaints_open
+            ).format(n=data.complaints_open, time=format_time(desk.local(now)))
         )
 
     def _complaint(self, item: ComplaintDeadlineItem, now: datetime) -> Option:

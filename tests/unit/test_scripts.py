@@ -183,8 +183,8 @@ BROKEN: dict[str, tuple[str, str]] = {
     "invalid_toml": (HEAD + 'id = "oops\n' + GOOD_BODY, "not valid TOML"),
     "missing_script": (GOOD_BODY, "[script] table is missing"),
     "script_not_a_table": ('script = "inbound"\n' + GOOD_BODY, "[script] table is missing"),
-    "unknown_top_field": ('colour = "red"\n' + HEAD + GOOD_BODY, "unknown field(s) colour"),
-    "unknown_script_field": (HEAD + 'author = "me"\n' + GOOD_BODY, "unknown field(s) author"),
+    "unknown_top_field": ('colour = "red"\n' + HEAD + GOOD_BODY, "unknown field colour"),
+    "unknown_script_field": (HEAD + 'author = "me"\n' + GOOD_BODY, "unknown field author"),
     "unknown_stage_field": (
         HEAD + GOOD_BODY + "timeout = 5\n",
         "stage 'closing': unknown field(s) timeout",
