@@ -95,6 +95,23 @@ def _has_content(path: Path) -> bool:
         return False
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Fresh planner statistics after a bulk write (seeding, an import): without them SQLite
+    guesses, and picks e.g. the kind index for `work_order_id IN (...) AND kind = ...`.
+
+    SQLite's ANALYZE reads at most `analysis_limit` rows of each index (a second, not
+    minutes, on a million calls); PostgreSQL samples on its own.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            raw = conn.connection.dbapi_connection
+            raw.execute("PRAGMA analysis_limit=1000")  # type: ignore[union-attr]
+            raw.execute("ANALYZE")  # type: ignore[union-attr]
+        else:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+
+
 def is_read_only(engine: Engine) -> bool:
     """Whether this engine was opened read-only (make_engine(read_only=True))."""
     return engine.url.query.get("mode") == "ro"

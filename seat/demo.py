@@ -33,6 +33,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from seat import audit
+from seat.db import refresh_statistics
 from seat.models import (
     Agent,
     Call,
@@ -434,6 +435,8 @@ class SeedReport:
     work_orders: int
     complaints: int
     seconds: float
+    events: int = 0
+    """History rows written (work-order and complaint events, sealed)."""
 
 
 @dataclass(frozen=True)
@@ -453,7 +456,7 @@ def _default_work_orders(customers: int) -> int:
 
 
 def _complaint_count(customers: int) -> int:
-    return 0 if customers <= 0 else min(max(6, customers // 100), 1_000)
+    return 0 if customers <= 0 else min(max(6, customers // 40), 5_000)
 
 
 def seed(
@@ -501,9 +504,9 @@ def seed(
             n_calls = _seed_calls(conn, rng, base, people, agent_ids, calls, now, say)
             _seed_callbacks(conn, rng, base, people, upcoming, agent_ids, n_callbacks, now)
             say(f"callbacks: {n_callbacks}")
-            _seed_work_orders(conn, rng, base, people, agent_ids, n_work_orders, now)
+            n_events = _seed_work_orders(conn, rng, base, people, agent_ids, n_work_orders, now)
             say(f"work orders: {n_work_orders}")
-            _seed_complaints(conn, rng, base, people, agent_ids, n_complaints, now)
+            n_events += _seed_complaints(conn, rng, base, people, agent_ids, n_complaints, now)
             say(f"complaints: {n_complaints}")
             if conn.dialect.name == "postgresql":
                 conn.execute(
@@ -522,6 +525,7 @@ def seed(
     if sqlite:
         with engine.connect() as conn:
             _raw_pragmas(conn, "wal_checkpoint(TRUNCATE)")
+    refresh_statistics(engine)  # the planner must know a million calls are there
     return SeedReport(
         agents=n_agents,
         customers=customers,
@@ -531,6 +535,7 @@ def seed(
         work_orders=n_work_orders,
         complaints=n_complaints,
         seconds=time.perf_counter() - started,
+        events=n_events,
     )
 
 
@@ -812,6 +817,7 @@ def _call_row(
     outcome = _weighted(rng, OUTCOMES_BY_NEED[need])
     product_en, product_zh = rng.choice(PRODUCTS)
     row: dict[str, Any] = {
+        "uid": f"{rng.getrandbits(128):032x}",  # drawn, not uuid4: the same seed, the same rows
         "agent_id": agent_id,
         "customer_id": customer_id,
         "from_number": person.phones[0]
@@ -882,7 +888,8 @@ def _seed_callbacks(
             owner, when = guaranteed[i]
             status = CallbackStatus.OPEN.value
         else:
-            owner = rng.choice(agent_ids)
+            # The first agent (li.na, the bench's) is the heaviest: a fifth of all callbacks.
+            owner = agent_ids[0] if rng.random() < 0.2 else rng.choice(agent_ids)
             roll = rng.random()
             if roll < 0.72:
                 status = CallbackStatus.OPEN.value
@@ -932,6 +939,36 @@ def _seed_callbacks(
         conn.execute(insert(Callback.__table__), batch)  # type: ignore[arg-type]
 
 
+# The status paths of the two work-order kinds (seat.workorders.STEPS), with the branch
+# taken one time in five.
+_WO_PATHS = {
+    WorkOrderKind.SERVICE_REQUEST.value: (
+        ("survey", "survey_done"), ("approve", "approved"), ("reply", "replied"),
+        ("complete", "completed"), ("close", "closed"),
+    ),
+    WorkOrderKind.DELIVERY_EXCEPTION.value: (
+        ("reply_sales", "replied_sales"), ("deliver", "delivered"), ("close", "closed"),
+    ),
+}  # fmt: skip
+_WO_BRANCH = {"approve": ("reject", "not_approved"), "deliver": ("return", "returned")}
+_WO_SUPERVISOR_STEPS = ("approve", "reject")
+
+
+def _steps_until(
+    rng: random.Random, start: datetime, end: datetime, gaps: Sequence[tuple[int, int]]
+) -> list[datetime]:
+    """One time per gap (minutes, drawn from each range) after `start`, squeezed to end
+    before `end` when the drawn gaps would run past it; strictly increasing."""
+    drawn = [rng.randint(lo, hi) for lo, hi in gaps]
+    room = max((end - start).total_seconds() / 60 - 1, len(drawn))
+    scale = min(1.0, room / max(sum(drawn), 1))
+    out, at = [], start
+    for minutes in drawn:
+        at += timedelta(minutes=max(minutes * scale, 0.01))
+        out.append(at)
+    return out
+
+
 def _seed_work_orders(
     conn: Connection,
     rng: random.Random,
@@ -940,23 +977,20 @@ def _seed_work_orders(
     agent_ids: list[int],
     count: int,
     now: datetime,
-) -> None:
+) -> int:
+    """Work orders in every status of their kind's path, each with its history (create and
+    every step, sealed); the closed ones span the year. Returns the events written."""
     if count <= 0:
-        return
+        return 0
     n = len(people)
+    supervisor = agent_ids[-1]
     guaranteed: list[tuple[int, bool]] = []
     for agent in agent_ids:
         guaranteed += [(agent, True)] * URGENT_PER_AGENT
         guaranteed += [(agent, False)] * NORMAL_WO_PER_AGENT
     rows: list[dict[str, Any]] = []
+    steps_of: list[list[tuple[str, str, str, datetime, int]]] = []
     for i in range(count):
-        if i < len(guaranteed):
-            assignee, urgent = guaranteed[i]
-            status = "created"
-        else:
-            assignee = rng.choice(agent_ids)
-            status = "created" if rng.random() < 0.75 else "closed"
-            urgent = status == "created" and rng.random() < 0.1
         kind = _weighted(
             rng,
             (
@@ -964,14 +998,38 @@ def _seed_work_orders(
                 (WorkOrderKind.DELIVERY_EXCEPTION.value, 25),
             ),
         )
+        path = [
+            _WO_BRANCH[action] if action in _WO_BRANCH and rng.random() < 0.2 else (action, to)
+            for action, to in _WO_PATHS[kind]
+        ]
+        if i < len(guaranteed):
+            assignee, urgent = guaranteed[i]
+            depth = 0
+        else:
+            assignee = rng.choice(agent_ids)
+            roll = rng.random()
+            # a third closed, a third just created, the rest somewhere on the way
+            depth = len(path) if roll < 0.34 else 0 if roll < 0.67 else rng.randrange(1, len(path))
+            urgent = depth < len(path) and rng.random() < 0.1
+        closed = depth == len(path)
         idx = rng.randrange(n)
         person = people[idx]
         short = rng.choice(WORK_ORDER_TEXTS[kind])
-        created = now - timedelta(minutes=rng.randint(30, 20 * 24 * 60))
-        closed_at = None
-        if status == "closed":
+        if closed:  # the year's history
+            created = now - timedelta(minutes=rng.randint(3 * 24 * 60, 365 * 24 * 60))
+        else:
+            created = now - timedelta(minutes=rng.randint(30, 20 * 24 * 60))
+        times = _steps_until(rng, created, now, [(60, 2 * 24 * 60)] * depth)
+        creator = rng.choice(agent_ids)
+        steps = [("create", "", "created", created, creator)]
+        status = "created"
+        for (action, to), at in zip(path[:depth], times, strict=True):
+            actor = supervisor if action in _WO_SUPERVISOR_STEPS else assignee
+            steps.append((action, status, to, at, actor))
+            status = to
+        closed_at = times[-1] if closed else None
+        if closed:
             due = created + timedelta(days=rng.randint(1, 5))
-            closed_at = min(now, created + timedelta(minutes=rng.randint(60, 5 * 24 * 60)))
         elif urgent:
             due = now + timedelta(minutes=rng.randint(-120, 24 * 60))
         else:
@@ -988,7 +1046,7 @@ def _seed_work_orders(
                 "reporter": person.name,
                 "service_address": person.address,
                 "assignee_id": assignee,
-                "created_by_id": rng.choice(agent_ids),
+                "created_by_id": creator,
                 "status": status,
                 "urgent": urgent,
                 "due_at": due,
@@ -996,8 +1054,144 @@ def _seed_work_orders(
                 "closed_at": closed_at,
             }
         )
+        steps_of.append(steps)
+    before = conn.execute(select(func.coalesce(func.max(WorkOrder.id), 0))).scalar_one()
     for batch in _batches(iter(rows)):
         conn.execute(insert(WorkOrder.__table__), batch)  # type: ignore[arg-type]
+    ids = conn.execute(
+        select(WorkOrder.id).where(WorkOrder.id > before).order_by(WorkOrder.id)
+    ).scalars()
+    events = [
+        {"work_order_id": wid, "agent_id": actor, "at": at, "action": action,
+         "from_status": source or None, "to_status": to,
+         "comment": WO_STEP_NOTES.get(action, "")}
+        for wid, steps in zip(ids, steps_of, strict=True)
+        for action, source, to, at, actor in steps
+    ]  # fmt: skip
+    _insert_sealed(conn, "work_order_event", events)
+    return len(events)
+
+
+WO_STEP_NOTES = {
+    "create": "Opened from the customer's call.",
+    "survey": "Engineer surveyed on site; part to be replaced.",
+    "approve": "Approved under warranty.",
+    "reject": "Not approved: outside warranty, offered a paid repair.",
+    "reply": "Service department replied with a visit date.",
+    "complete": "Repaired; the customer confirmed it works.",
+    "reply_sales": "Sales told; replacement being arranged.",
+    "deliver": "Delivered to the customer.",
+    "return": "Returned to the vendor.",
+    "close": "Closed after the customer's confirmation.",
+}
+
+
+def _insert_sealed(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    """History rows bulk-inserted sealed (seat.audit), in batches, in their id order."""
+    from seat.models import SQLModel
+
+    audit.chain_rows(conn, table, rows)
+    target = SQLModel.metadata.tables[table]
+    for batch in _batches(iter(rows)):
+        conn.execute(insert(target), batch)
+
+
+# The complaint lifecycle (seat.complaints.MOVES) as the seed walks it: the move, the status
+# it leads to, and the minutes it takes after the step before.
+_K_PATH = (
+    ("accept", "investigating", (5, 4 * 60)),
+    ("investigate", "investigating", (2 * 60, 2 * 24 * 60)),
+    ("propose", "proposed", (4 * 60, 3 * 24 * 60)),
+    ("approve", "approved", (60, 24 * 60)),
+    ("implement", "implemented", (60, 3 * 24 * 60)),
+    ("close", "closed", (60, 2 * 24 * 60)),
+)
+# How far along the path an open complaint of the last month is (index into _K_PATH, -1:
+# intake), by weight; the older ones are closed or judged invalid.
+_K_RECENT = ((-1, 15), (0, 12), (1, 13), (2, 15), (3, 10), (4, 10), (5, 20))
+_K_DEPARTMENTS = (
+    ("repair_installation", "After-sales service"),
+    ("delivery", "Logistics"),
+    ("service_attitude", "Service supervisor"),
+)
+_K_PAUSABLE = ("investigating", "proposed", "approved")
+
+
+def _complaint_history(
+    rng: random.Random, row: dict[str, Any], i: int, now: datetime, supervisor: int
+) -> list[tuple[str, str | None, str, datetime, int, str]]:
+    """Walk one complaint to its drawn state; fill its columns, return its events
+    (action, from, to, at, actor, comment)."""
+    created, owner = row["created_at"], row["owner_id"]
+    age_days = (now - created).days
+    if age_days > 30:  # a year's history: settled, but a few stuck and long late
+        roll = rng.random()
+        depth = len(_K_PATH) - 1 if roll < 0.88 else -2 if roll < 0.97 else rng.randrange(-1, 4)
+    else:
+        depth = _weighted(rng, _K_RECENT)
+    category, department = _K_DEPARTMENTS[i % len(_K_DEPARTMENTS)]
+    wants = f"Registered ({row['channel']}); the customer wants: {row['customer_wants']}"
+    events = [("intake", None, "intake", created, owner, wants)]
+    row.update(category=None, department=None, first_reply_at=None, reply_text=None,
+               cause=None, responsible_person=None, invalid_reason=None, solution_options=None,
+               chosen_solution=None, customer_accepted=None, root_cause=None, summary=None,
+               solution_at=None, implemented_at=None, escalated_to_id=None,
+               waiting_since=None, status="intake", closed_at=None)  # fmt: skip
+    reply = "We are sorry; our team is looking into it and will call you back."
+    if depth == -2:  # judged invalid at intake
+        at = _steps_until(rng, created, now, [(5, 24 * 60)])[0]
+        row.update(status="invalid", invalid_reason="Not a complaint: a question about use.",
+                   reply_text="Explained how to use it; nothing was wrong.", first_reply_at=at,
+                   closed_at=at)  # fmt: skip
+        events.append(("invalid", "intake", "invalid", at, owner, row["invalid_reason"]))
+        return events
+    path = _K_PATH[: depth + 1]
+    pause_at = rng.randrange(1, len(path)) if len(path) > 1 and rng.random() < 0.2 else None
+    times = _steps_until(rng, created, now, [gap for __, __, gap in path])
+    status = "intake"
+    for n, ((action, to, __), at) in enumerate(zip(path, times, strict=True)):
+        waited = n == pause_at and status in _K_PAUSABLE
+        if waited and at - events[-1][3] > timedelta(hours=1):  # paused, then went on
+            pause, resume = _steps_until(rng, events[-1][3], at, [(30, 600), (30, 600)])
+            events.append(("pause", status, status, pause, owner, "Waiting for the customer."))
+            events.append(("resume", status, status, resume, owner, "The customer replied."))
+        actor = supervisor if action == "approve" else owner
+        comment = ""
+        if action == "accept":
+            row.update(category=category, department=department, first_reply_at=at,
+                       reply_text=reply)  # fmt: skip
+            comment = f"Valid; department: {department} · told the customer: {reply}"
+        elif action == "investigate":
+            row.update(cause="A part failed early.", responsible_person="Engineer Wu")
+            comment = "Cause: a part failed early."
+        elif action == "propose":
+            row["solution_options"] = "Replace the part\nRefund 200 yuan"
+            comment = "Options: 1) Replace the part; 2) Refund 200 yuan"
+        elif action == "approve":
+            row.update(chosen_solution="Replace the part", solution_at=at)
+            comment = "Approved: Replace the part"
+        elif action == "implement":
+            row.update(customer_accepted=True, implemented_at=at)
+            comment = "The customer accepted."
+        elif action == "close":
+            row.update(root_cause="Supplier batch defect.", summary="Part replaced.",
+                       closed_at=at)  # fmt: skip
+            comment = "Closed: part replaced."
+        events.append((action, status, to, at, actor, comment))
+        status = to
+    row["status"] = status
+    last = events[-1][3]
+    if status not in ("closed", "invalid"):
+        if rng.random() < 0.08:  # handed to the supervisor
+            at = _steps_until(rng, last, now, [(10, 24 * 60)])[0]
+            row["escalated_to_id"] = supervisor
+            events.append(("escalate", status, status, at, owner, "Customer asks for a manager."))
+            last = at
+        if status in _K_PAUSABLE and rng.random() < 0.3:  # waiting on the customer now
+            at = _steps_until(rng, last, now, [(10, 24 * 60)])[0]
+            row["waiting_since"] = at
+            events.append(("pause", status, status, at, owner, "Waiting for the customer."))
+    return events
 
 
 def _seed_complaints(
@@ -1008,57 +1202,41 @@ def _seed_complaints(
     agent_ids: list[int],
     count: int,
     now: datetime,
-) -> None:
+) -> int:
+    """A year of complaints in every state, with their sealed history; returns the events."""
     if count <= 0:
-        return
+        return 0
+    supervisor = agent_ids[-1]
     rows = []
+    histories = []
     for i in range(count):
         what, wants = rng.choice(COMPLAINTS)
-        rows.append(
-            {
-                "customer_id": base + 1 + rng.randrange(len(people)),
-                "call_id": None,
-                "owner_id": agent_ids[i % len(agent_ids)],
-                "channel": _weighted(rng, (("phone", 80), ("email", 10), ("store", 10))),
-                "what_happened": what,
-                "customer_wants": wants,
-                "status": "intake" if rng.random() < 0.5 else "investigating",
-                "created_at": now - timedelta(minutes=rng.randint(30, 6 * 24 * 60)),
-                "closed_at": None,
-            }
-        )
-    # The lifecycle's history (seat.complaints): an intake event for every complaint, and
-    # for those already investigating the judgement that sent them there.
+        # most of a year's complaints are old; one in five is from the last month
+        days = rng.uniform(0, 30) if rng.random() < 0.2 else rng.uniform(30, 365)
+        row: dict[str, Any] = {
+            "customer_id": base + 1 + rng.randrange(len(people)),
+            "call_id": None,
+            "owner_id": agent_ids[i % len(agent_ids)],
+            "channel": _weighted(rng, (("phone", 80), ("email", 10), ("store", 10))),
+            "what_happened": what,
+            "customer_wants": wants,
+            "created_at": now - timedelta(days=days, minutes=30),
+        }
+        histories.append(_complaint_history(rng, row, i, now, supervisor))
+        rows.append(row)
     from seat.models import ComplaintEvent
 
-    departments = (("repair_installation", "After-sales service"), ("delivery", "Logistics"),
-                   ("service_attitude", "Service supervisor"))  # fmt: skip
-    for i, row in enumerate(rows):
-        row.update(category=None, department=None, first_reply_at=None, reply_text=None)
-        if row["status"] == "investigating":
-            category, department = departments[i % len(departments)]
-            waited = min(timedelta(hours=2), (now - row["created_at"]) / 2)
-            row.update(
-                category=category, department=department,
-                first_reply_at=row["created_at"] + waited,
-                reply_text="We are sorry; our team is looking into it and will call you back.",
-            )  # fmt: skip
     before = conn.execute(select(func.coalesce(func.max(Complaint.id), 0))).scalar_one()
-    conn.execute(insert(Complaint.__table__), rows)  # type: ignore[arg-type]
+    for batch in _batches(iter(rows)):
+        conn.execute(insert(Complaint.__table__), batch)  # type: ignore[arg-type]
     ids = conn.execute(
         select(Complaint.id).where(Complaint.id > before).order_by(Complaint.id)
     ).scalars()
-    events = []
-    for cid, row in zip(ids, rows, strict=True):
-        events.append({"complaint_id": cid, "agent_id": row["owner_id"], "at": row["created_at"],
-                       "action": "intake", "from_status": None, "to_status": "intake",
-                       "comment": f"Registered ({row['channel']}); the customer wants: "
-                                  f"{row['customer_wants']}"})  # fmt: skip
-        if row["status"] == "investigating":
-            events.append({"complaint_id": cid, "agent_id": row["owner_id"],
-                           "at": row["first_reply_at"], "action": "accept",
-                           "from_status": "intake", "to_status": "investigating",
-                           "comment": f"Valid; department: {row['department']} · told the "
-                                      f"customer: {row['reply_text']}"})  # fmt: skip
-    audit.chain_rows(conn, "complaint_event", events)  # sealed like every history row
-    conn.execute(insert(ComplaintEvent.__table__), events)  # type: ignore[arg-type]
+    events = [
+        {"complaint_id": cid, "agent_id": actor, "at": at, "action": action,
+         "from_status": source, "to_status": to, "comment": comment}
+        for cid, history in zip(ids, histories, strict=True)
+        for action, source, to, at, actor, comment in history
+    ]  # fmt: skip
+    _insert_sealed(conn, ComplaintEvent.__tablename__, events)
+    return len(events)

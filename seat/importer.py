@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from seat.customers import DuplicatePhone, ValidationError, create_customer
+from seat.db import refresh_statistics
 from seat.i18n import _, ngettext
 from seat.phone import normalise
 
@@ -131,6 +132,10 @@ def import_csv(
         raise ImportFileError(
             _("Line {line}: malformed CSV ({reason}).").format(line=reader.line_num, reason=exc)
         ) from None
+    if batch_rows is not None and report.imported:
+        # Committed: the planner's statistics see the new rows (a caller that keeps the
+        # transaction open, batch_rows=None, refreshes them after its own commit).
+        refresh_statistics(session.get_bind())  # type: ignore[arg-type]
     return report
 
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from seat import demo, work
+from seat import audit, demo, work, workorders
+from seat import complaints as complaints_rules
 from seat.callbacks import CallbackPolicy, sidebar_callbacks
 from seat.db import make_engine
 from seat.models import (
@@ -18,12 +19,14 @@ from seat.models import (
     Callback,
     CallbackKind,
     Complaint,
+    ComplaintEvent,
     Customer,
     NeedCategory,
     Outcome,
     PhoneNumber,
     Tier,
     WorkOrder,
+    WorkOrderEvent,
     WorkOrderKind,
 )
 from seat.phone import parse
@@ -257,12 +260,58 @@ def test_work_items_look_real(eng):
     assert all(c.done_at is not None for c in cbs if c.status == "done")
     assert all(c.created_at <= NOW for c in cbs)
     assert {w.kind for w in wos} == {k.value for k in WorkOrderKind}
-    assert {w.status for w in wos} == {"created", "closed"}
-    assert sum(w.status == "created" for w in wos) > len(wos) / 2
+    assert {w.status for w in wos} <= set(workorders.STATUS_LABELS)
+    assert {"created", "closed"} < {w.status for w in wos}
+    assert sum(w.status != "closed" for w in wos) > len(wos) / 2
     assert all(w.reporter == names[w.customer_id] for w in wos)
     assert all(w.short_text and w.assignee_id for w in wos)
-    assert all(w.closed_at is not None for w in wos if w.status == "closed")
-    assert complaints and {c.status for c in complaints} <= {"intake", "investigating"}
+    assert all((w.closed_at is not None) == (w.status == "closed") for w in wos)
+    assert complaints and {c.status for c in complaints} <= set(complaints_rules.STATUSES)
+
+
+def test_history_is_realistic_and_sealed(eng):
+    """A year of complaints in every state (paused, escalated, late), work orders in every
+    status, each with the events that led there, every history row sealed; li.na carries
+    the most callbacks; the planner has statistics."""
+    demo.seed(eng, customers=4000, calls=2000, now=NOW)
+    with Session(eng) as s:
+        ks = s.execute(select(Complaint)).scalars().all()
+        wos = s.execute(select(WorkOrder)).scalars().all()
+        k_events = s.execute(select(ComplaintEvent)).scalars().all()
+        w_events = s.execute(select(WorkOrderEvent)).scalars().all()
+        owners = dict(
+            s.execute(
+                select(Agent.name, func.count(Callback.id))
+                .join(Callback, Callback.owner_id == Agent.id)
+                .group_by(Agent.name)
+            ).all()
+        )
+    assert {k.status for k in ks} == set(complaints_rules.STATUSES)
+    assert min(k.created_at for k in ks) < NOW - timedelta(days=300)
+    assert any(k.waiting_since is not None for k in ks)  # paused now
+    assert any(k.escalated_to_id is not None for k in ks)
+    assert all(k.closed_at is not None for k in ks if k.status in ("closed", "invalid"))
+    assert all(k.first_reply_at is not None for k in ks if k.status != "intake")
+    assert all(k.waiting_since is None for k in ks if k.status in ("intake", "closed"))
+    assert {"pause", "resume", "escalate", "close", "invalid"} <= {e.action for e in k_events}
+    last = {}
+    for e in sorted(k_events, key=lambda e: e.id):
+        assert e.at <= NOW
+        assert e.complaint_id not in last or e.at >= last[e.complaint_id], e
+        last[e.complaint_id] = e.at
+    assert {k.id: k.status for k in ks} == {
+        cid: to for cid, to in ((e.complaint_id, e.to_status) for e in k_events)
+    }  # the last event of each complaint names its status
+    assert len({w.status for w in wos}) >= 8
+    w_last = {e.work_order_id: e for e in sorted(w_events, key=lambda e: e.id)}
+    assert {w.id: w.status for w in wos} == {i: e.to_status for i, e in w_last.items()}
+    steps = {(st.action, st.to_status) for st in workorders.STEPS} | {("create", "created")}
+    assert {(e.action, e.to_status) for e in w_events} <= steps
+    assert max(owners, key=owners.get) == "li.na"
+    with eng.connect() as conn:
+        assert all(check.broken is None for check in audit.verify(conn))
+        stats = conn.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar_one()
+    assert stats > 0
 
 
 def test_reseeding_appends_without_duplicating_agents(eng):

@@ -261,14 +261,14 @@ BROKEN: dict[str, tuple[str, str]] = {
         + _stage("greeting", "greeting", "discovery")
         + _stage("discovery", "discovery", "resolution")
         + _stage("resolution", "resolution"),
-        "no stage for phase(s): closing",
+        "no stage for phase: closing",
     ),
     "missing_discovery": (
         HEAD
         + _stage("greeting", "greeting", "resolution")
         + _stage("resolution", "resolution", "closing")
         + _stage("closing", "closing"),
-        "no stage for phase(s): discovery",
+        "no stage for phase: discovery",
     ),
     "ends_outside_closing": (
         HEAD
