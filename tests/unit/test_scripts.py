@@ -187,7 +187,7 @@ BROKEN: dict[str, tuple[str, str]] = {
     "unknown_script_field": (HEAD + 'author = "me"\n' + GOOD_BODY, "unknown field author"),
     "unknown_stage_field": (
         HEAD + GOOD_BODY + "timeout = 5\n",
-        "stage 'closing': unknown field(s) timeout",
+        "stage 'closing': unknown field timeout",
     ),
     "unknown_field_key": (
         HEAD
@@ -195,7 +195,7 @@ BROKEN: dict[str, tuple[str, str]] = {
         + _stage("discovery", "discovery", "resolution")
         + _stage("resolution", "resolution", "closing")
         + _stage("closing", "closing"),
-        "stage 'greeting' field: unknown field(s) colour",
+        "stage 'greeting' field: unknown field colour",
     ),
     "missing_stages": (HEAD, "no [[stages]]"),
     "empty_stages": ("stages = []\n" + HEAD, "no [[stages]]"),
