@@ -243,6 +243,8 @@ def create_customer(
     except ValidationError as exc:
         errors.update(exc.errors)
     _check_address(errors, "address", address)
+    if language not in LANGUAGES:
+        errors["language"] = _("Choose one of the languages offered.")
     if occupation and len(occupation.strip()) > 120:
         errors["occupation"] = _("Occupation is too long (120 characters at most).")
     elif occupation and CONTROL.search(occupation):

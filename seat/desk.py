@@ -290,6 +290,9 @@ class Desk:
         return self.run(lambda s: customers.card(session=s, customer_id=customer_id))
 
     def create_customer(self, **fields: object) -> int:
+        """Register a customer; their language is the seat's unless the form says otherwise."""
+        fields.setdefault("language", seat_language())
+
         def go(s: Session) -> int:
             c = customers.create_customer(
                 session=s,

@@ -557,7 +557,8 @@ class CallScreen(DeskWorker, Screen[int | None]):
             if message := edited_message(count):
                 self.notify(message)
             if count and self.state.customer_id is not None:
-                self._load_customer(self.state.customer_id, fit=False)
+                # A new language switches the call's script; the stage and answers stay.
+                self._load_customer(self.state.customer_id, fit=True)
 
         self.in_worker(
             lambda desk: read_editable(desk, customer_id),

@@ -6,8 +6,8 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
 from seat import labels
-from seat.customers import GENDERS, TIER_CHOICES
-from seat.i18n import N_, _
+from seat.customers import GENDERS, LANGUAGES, TIER_CHOICES
+from seat.i18n import N_, _, language
 from seat.labels import label
 from seat.screens.form import FormScreen
 
@@ -38,6 +38,16 @@ class NewCustomerScreen(FormScreen):
             Select([(label(labels.GENDERS, g), g) for g in GENDERS], prompt=_("Select")),
         )
         yield from self.field(_("Address"), "address", Input())
+        seat = language()
+        yield from self.field(
+            _("Language"),
+            "language",
+            Select(
+                [(labels.language_label(code), code) for code in LANGUAGES],
+                value=seat if seat in LANGUAGES else LANGUAGES[0],  # the seat's, by default
+                allow_blank=False,
+            ),
+        )
 
     def submit(self) -> int:
         return self.app.desk.create_customer(  # type: ignore[attr-defined]
@@ -47,5 +57,6 @@ class NewCustomerScreen(FormScreen):
             birthday=self.value("birthday"),
             gender=self.value("gender") or None,
             address=self.value("address"),
+            language=self.value("language"),
             created_by_id=self.app.agent.id,  # type: ignore[attr-defined]
         )
