@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Label
 from seat import sla, supervisor
 from seat.desk import StorageError
 from seat.i18n import N_, _, format_datetime
+from seat.screens.background import DeskWorker
 from seat.screens.wallboard import fit, kind_word, step_word
 from seat.supervisor import QueueItem
 
@@ -33,7 +34,7 @@ def what_text(item: QueueItem) -> str:
     return f"{item.text} · {word}"
 
 
-class AgentQueueScreen(Screen[None]):
+class AgentQueueScreen(DeskWorker, Screen[None]):
     """Enter opens the case: a complaint, an order, or a callback's reassign form."""
 
     BINDINGS = [
@@ -143,12 +144,11 @@ class AgentQueueScreen(Screen[None]):
         elif kind == "callback":
             from seat.screens.callbacks import ReassignForm
 
-            try:
-                agents = self.app.desk.assignable()  # type: ignore[attr-defined]
-            except StorageError as exc:
-                self.notify(str(exc), severity="error")
-                return
-            self.app.push_screen(ReassignForm(row_id, agents))
+            self.in_worker(
+                lambda desk: desk.assignable(),
+                lambda agents: self.app.push_screen(ReassignForm(row_id, agents)),
+                group="open-form", move=True,
+            )  # fmt: skip
 
     def action_reload(self) -> None:
         self.load()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -38,6 +39,7 @@ from seat.export import Table
 from seat.i18n import N_, _, format_date, format_datetime, format_time, ngettext
 from seat.reports import callbacks as report
 from seat.roles import PermissionDenied
+from seat.screens.background import DeskWorker
 from seat.screens.due_time import DueTimeForm
 from seat.screens.form import FormScreen
 from seat.widgets.lines import fit
@@ -79,9 +81,8 @@ def _agent(screen: Screen):  # noqa: ANN202 - the signed-in AgentInfo
     return screen.app.agent  # type: ignore[attr-defined]
 
 
-def describe(screen: Screen, callback_id: int) -> str:
-    """One line naming the callback a form acts on."""
-    desk = screen.app.desk  # type: ignore[attr-defined]
+def describe(desk: Any, callback_id: int) -> str:
+    """In a worker: one line naming the callback a form acts on."""
     try:
         cb = desk.run(lambda s: callbacks.summary(session=s, callback_id=callback_id))
     except StorageError:
@@ -101,7 +102,18 @@ def _refusal(exc: PermissionDenied) -> ValidationError:
     return ValidationError({"_": str(exc)})
 
 
-class SnoozeForm(DueTimeForm):
+class _NamesItsCallback(DeskWorker):
+    """A form whose first line names its callback: read in a worker once the form is up."""
+
+    callback_id: int
+    WHAT_ID = ""
+
+    def on_mount(self) -> None:
+        callback_id, line = self.callback_id, self.query_one(f"#{self.WHAT_ID}", Static)
+        self.in_worker(lambda desk: describe(desk, callback_id), line.update)
+
+
+class SnoozeForm(_NamesItsCallback, DueTimeForm):
     """Move a callback to a new due time; the reason is recorded on its history.
 
     A time in the customer's rest hours is offered the next open time instead (DueTimeForm).
@@ -109,13 +121,14 @@ class SnoozeForm(DueTimeForm):
 
     TITLE_TEXT = N_("Snooze a callback")
     DUE_FIELD = "until"
+    WHAT_ID = "snooze-what"
 
     def __init__(self, callback_id: int) -> None:
         super().__init__()
         self.callback_id = callback_id
 
     def fields(self) -> ComposeResult:
-        yield Static(describe(self, self.callback_id), id="snooze-what")
+        yield Static(_("Callback #{id}").format(id=self.callback_id), id="snooze-what")
         yield from self.field(
             _("New due time (2026-11-24 10:30, 15:00 or +2h) *"),
             "until",
@@ -157,10 +170,11 @@ class SnoozeForm(DueTimeForm):
         return desk.run(go)
 
 
-class ReassignForm(FormScreen):
+class ReassignForm(_NamesItsCallback, FormScreen):
     """A supervisor gives a callback to another agent."""
 
     TITLE_TEXT = N_("Reassign a callback")
+    WHAT_ID = "reassign-what"
 
     def __init__(self, callback_id: int, agents: list[tuple[int, str]]) -> None:
         super().__init__()
@@ -168,7 +182,7 @@ class ReassignForm(FormScreen):
         self.agents = agents
 
     def fields(self) -> ComposeResult:
-        yield Static(describe(self, self.callback_id), id="reassign-what")
+        yield Static(_("Callback #{id}").format(id=self.callback_id), id="reassign-what")
         yield from self.field(
             _("New owner *"),
             "owner",
@@ -217,7 +231,7 @@ def _fit(cell: object, width: int) -> object:
     return fit(cell, width)
 
 
-class CallbacksScreen(Screen[tuple[int, int] | None]):
+class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
     """Coverage and the callbacks still to do, for a period ending today.
 
     Enter (or c) on a To do row starts that callback: the view closes with (callback id,
@@ -577,14 +591,13 @@ class CallbacksScreen(Screen[tuple[int, int] | None]):
         cb_id = self._need_row()
         if cb_id is None:
             return
-        try:
-            agents = self.app.desk.assignable()  # type: ignore[attr-defined]
-        except StorageError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.app.push_screen(
-            ReassignForm(cb_id, agents), self._changed(N_("Callback #{id} reassigned."))
-        )
+        self.in_worker(
+            lambda desk: desk.assignable(),
+            lambda agents: self.app.push_screen(
+                ReassignForm(cb_id, agents), self._changed(N_("Callback #{id} reassigned."))
+            ),
+            group="open-form", move=True,
+        )  # fmt: skip
 
     def _changed(self, message: str):  # noqa: ANN202
         """After a form: `message` (N_-marked, with `{id}`) and a reload."""

@@ -28,6 +28,7 @@ from seat.desk import StorageError
 from seat.i18n import N_, NC_, _, format_datetime, format_duration
 from seat.reports.callbacks import KIND_NAMES
 from seat.roles import PermissionDenied
+from seat.screens.background import DeskWorker
 from seat.supervisor import Board, ComplaintRow
 from seat.widgets.complaint_items import clock_cell
 from seat.widgets.lines import fit
@@ -111,7 +112,7 @@ def step_cell(row: ComplaintRow) -> Text:
     return _cut(f"{flags}{step_word(row.status)}", style)
 
 
-class WallboardScreen(Screen[None]):
+class WallboardScreen(DeskWorker, Screen[None]):
     """Live queues of the whole floor, for supervisors."""
 
     BINDINGS = [
@@ -533,30 +534,28 @@ class WallboardScreen(Screen[None]):
         else:
             self._reassign_order(row[1])
 
-    def _assignable(self) -> list[tuple[int, str]] | None:
-        try:
-            return self.app.desk.assignable()  # type: ignore[attr-defined]
-        except StorageError as exc:
-            self.notify(str(exc), severity="error")
-            return None
-
     def _reassign_callback(self, callback_id: int) -> None:
         from seat.screens.callbacks import ReassignForm
 
-        agents = self._assignable()
-        if agents is not None:
+        def shown(agents: list[tuple[int, str]]) -> None:
             self.app.push_screen(
                 ReassignForm(callback_id, agents),
                 self._acted(_("Callback #{id} reassigned.").format(id=callback_id)),
             )
 
+        self.in_worker(lambda desk: desk.assignable(), shown, group="open-form", move=True)
+
     def _reassign_order(self, work_order_id: int) -> None:
+        self.in_worker(
+            lambda desk: desk.assignable(),
+            lambda agents: self._reassign_order_to(work_order_id, agents),
+            group="open-form", move=True,
+        )  # fmt: skip
+
+    def _reassign_order_to(self, work_order_id: int, agents: list[tuple[int, str]]) -> None:
         from seat import workorders
         from seat.screens.work_order import ReassignForm
 
-        agents = self._assignable()
-        if agents is None:
-            return
         desk = self.app.desk  # type: ignore[attr-defined]
         me = self.app.agent.id  # type: ignore[attr-defined]
 

@@ -21,6 +21,7 @@ from seat.desk import StorageError
 from seat.export import Table
 from seat.i18n import N_, NC_, _, format_date
 from seat.privacy import mask_address
+from seat.screens.background import DeskWorker
 from seat.screens.form import FormScreen
 from seat.screens.work_order import WorkOrderScreen
 
@@ -66,7 +67,7 @@ class PlanForm(FormScreen):
         return PlanChoice(day, self.value("login") or None, self.value("work_center") or None)
 
 
-class WorkPlanScreen(Screen[None]):
+class WorkPlanScreen(DeskWorker, Screen[None]):
     """Open orders planned for the day (or overdue), urgent first; Enter opens one."""
 
     BINDINGS = [
@@ -258,14 +259,20 @@ class WorkPlanScreen(Screen[None]):
     def action_choose(self) -> None:
         if self.choice is None:
             return
-        agents = [(a.name, a.display_name) for a in self.desk.agents()]
         centers = workorders.load_policy(self.desk.settings).work_centers
 
         def chosen(result: PlanChoice | None) -> None:
             if result is not None:
                 self.choice = result
 
-        self.app.push_screen(PlanForm(self.choice, agents, centers), chosen)  # type: ignore[arg-type]
+        def shown(agents: list[tuple[str, str]]) -> None:
+            if self.choice is not None:
+                self.app.push_screen(PlanForm(self.choice, agents, centers), chosen)  # type: ignore[arg-type]
+
+        self.in_worker(
+            lambda desk: [(a.name, a.display_name) for a in desk.agents()], shown,
+            group="open-form", move=True,
+        )  # fmt: skip
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Reveal is offered only on a highlighted row whose service address is masked."""

@@ -165,6 +165,37 @@ async def test_find_customer_and_edit(make_seat, guard, ids):
         assert hits == [], "\n".join(hits)
 
 
+def expect(name: str):
+    """A walk step: the screen on top is now `name` (a form really opened)."""
+
+    async def check(pilot) -> None:
+        assert type(pilot.app.screen).__name__ == name
+
+    return check
+
+
+async def names_its_callback(pilot) -> None:
+    """The snooze form's first line, read in a worker, names the callback's customer."""
+    line = str(pilot.app.screen.query_one("#snooze-what").render())
+    assert " · " in line and "due" in line, line
+
+
+async def test_forms_opened_from_lists_and_boards(make_seat, guard, ids):
+    app = make_seat("zhao.lei")
+    async with app.run_test(size=SIZE) as pilot:
+        hits = await walk(
+            pilot, guard,
+            "b", "2", "a", expect("ReassignForm"), "escape",  # callbacks view: reassign,
+            "z", expect("SnoozeForm"), names_its_callback, "escape",  # snooze,
+            "g", "escape",  # schedule now
+            "p", "f", expect("PlanForm"), "escape", "escape",  # work plan: choose
+            "v", "3", "r", expect("ReassignForm"), "escape",  # wallboard: a callback
+            "4", "r", expect("ReassignForm"), "escape",  # wallboard: an order
+            "1", "enter", expect("AgentQueueScreen"), "f5", "escape", "escape",
+        )  # fmt: skip
+        assert hits == [], "\n".join(hits)
+
+
 @pytest.mark.parametrize(
     "keys",
     [
