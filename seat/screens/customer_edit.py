@@ -16,7 +16,6 @@ from seat import customers, labels, privacy
 from seat.i18n import N_, SOURCE_LANGUAGE, _, language, ngettext
 from seat.screens.form import FormScreen
 
-LANGUAGE_LABELS = {"en": "English", "zh_CN": "中文 (简体)"}
 KIND = {"phone": "phone", "address": "address", "second_address": "address"}
 
 
@@ -70,7 +69,7 @@ class CustomerEditScreen(FormScreen):
             Select([(tier_word(t), t) for t in customers.TIER_CHOICES], value=c.tier,
                    allow_blank=False),  # fmt: skip
         )
-        languages = [(LANGUAGE_LABELS.get(code, code), code) for code in customers.LANGUAGES]
+        languages = [(labels.language_label(code), code) for code in customers.LANGUAGES]
         yield from self.field(
             _("Language"),
             "language",
