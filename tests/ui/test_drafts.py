@@ -117,10 +117,16 @@ def test_unreadable_draft_is_set_aside(tmp_path, world):
 F2 = b"\x1bOQ"
 
 
-def _read_screen(fd: int, seconds: float) -> bytes:
+# Bounds on a hang, not timings: each wait returns as soon as its condition holds, and a slow
+# machine (a loaded CI runner, a cold start) only makes it wait longer.
+HANG = 120.0
+
+
+def _wait_for_screen(fd: int, text: bytes, seconds: float = HANG) -> bytes:
+    """Read the terminal until `text` has been drawn (since this call); the output so far."""
     out = b""
-    end = time.time() + seconds
-    while time.time() < end:
+    end = time.monotonic() + seconds
+    while text not in out and time.monotonic() < end:
         try:
             chunk = os.read(fd, 65536)
         except BlockingIOError:
@@ -129,7 +135,27 @@ def _read_screen(fd: int, seconds: float) -> bytes:
         except OSError:
             break
         out += chunk
+    assert text in out, f"{text!r} never drawn; the screen said: {out[-2000:]!r}"
     return out
+
+
+def _wait_for_draft(fd: int, path: Path, done, seconds: float = HANG) -> dict:
+    """Keep the terminal drained until the draft file says `done(data)`; the draft."""
+    data: dict = {}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            os.read(fd, 65536)  # a seat whose terminal is not read blocks on writing it
+        except (BlockingIOError, OSError):
+            pass
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            data = {}
+        if data and done(data):
+            return data
+        time.sleep(0.05)
+    raise AssertionError(f"the draft never got there: {data!r}")
 
 
 def test_kill_9_mid_call_leaves_the_draft(tmp_path, db_url, engine, world):
@@ -142,6 +168,9 @@ def test_kill_9_mid_call_leaves_the_draft(tmp_path, db_url, engine, world):
         "COLUMNS": "100",
         "LINES": "34",
     }
+    from seat.config import Settings
+
+    draft = Settings(database_url=db_url, drafts_base=tmp_path / "d").drafts_dir / "li.na.json"
     pid, fd = pty.fork()
     if pid == 0:  # the child: a seat in a terminal
         os.execvpe(
@@ -150,27 +179,29 @@ def test_kill_9_mid_call_leaves_the_draft(tmp_path, db_url, engine, world):
     try:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 34, 100, 0, 0))
         os.set_blocking(fd, False)
-        _read_screen(fd, 4.0)  # start-up
-        for keys, pause in (
-            (b"n", 1.0),
-            (b"13800138000\r", 1.5),
-            (F2, 1.0),
-            (b"\r", 0.5),
-            (b"\x1b[B\x1b[B\r", 0.5),
-            (b"\t", 0.5),
-            (b"Powder drawer leaks", 0.5),
-        ):
-            os.write(fd, keys)
-            _read_screen(fd, pause)
-        _read_screen(fd, 2.5)  # the draft is at most a second or two behind
+        # Each key goes in once the seat shows it is ready for it: a key sent early is lost
+        # (before the desk is up) or refused (F2 before the number's lookup came back).
+        _wait_for_screen(fd, b"My last calls")  # the desk is up
+        os.write(fd, b"n")
+        _wait_for_screen(fd, b"number not taken")  # the call screen asks for the number
+        os.write(fd, b"13800138000\r")
+        _wait_for_screen(fd, b"138 0013 8000")  # looked up: the call bar shows it
+        os.write(fd, F2)
+        _wait_for_draft(fd, draft, lambda d: d["stage_id"] == "discovery")
+        os.write(fd, b"\r")
+        _wait_for_screen(fd, b"suggestion")  # the need's choices are open
+        os.write(fd, b"\x1b[B\x1b[B\r")
+        _wait_for_draft(fd, draft, lambda d: d["values"].get("need_category") == "repair")
+        os.write(fd, b"\t")
+        os.write(fd, b"Powder drawer leaks")
+        _wait_for_draft(
+            fd, draft, lambda d: d["values"].get("need_notes") == "Powder drawer leaks"
+        )
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         os.close(fd)
-    from seat.config import Settings
-
-    directory = Settings(database_url=db_url, drafts_base=tmp_path / "d").drafts_dir
-    data = json.loads((directory / "li.na.json").read_text("utf-8"))
+    data = json.loads(draft.read_text("utf-8"))  # what the killed seat left behind
     assert data["from_number"] == "+8613800138000"
     assert data["stage_id"] == "discovery"
     assert data["values"]["need_category"] == "repair"
@@ -194,6 +225,21 @@ async def test_ctrl_s_while_the_draft_writer_is_mid_write(
         real_fsync(fd)
 
     monkeypatch.setattr(drafts.os, "fsync", slow_fsync)
+    writes_done, count, active = threading.Event(), threading.Lock(), [0]
+    real_write = drafts.DraftFile.write
+
+    def write(self, data):  # noqa: ANN001, ANN202
+        with count:
+            active[0] += 1
+        try:
+            return real_write(self, data)
+        finally:
+            with count:
+                active[0] -= 1
+                if not active[0] and in_fsync.is_set():
+                    writes_done.set()  # every write begun (held ones too) has ended
+
+    monkeypatch.setattr(drafts.DraftFile, "write", write)
     app = make_seat()
     try:
         async with app.run_test(size=(100, 34)) as pilot:
@@ -215,7 +261,7 @@ async def test_ctrl_s_while_the_draft_writer_is_mid_write(
             await pilot.press("ctrl+s")
             assert await wait_until(pilot, lambda: isinstance(app.screen, DeskScreen))
             release.set()
-            await app.workers.wait_for_complete()
+            assert writes_done.wait(10)
     finally:
         release.set()
     assert not draft_file(settings).exists()
