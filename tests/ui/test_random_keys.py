@@ -36,7 +36,7 @@ from tests.ui.helpers import FLOOR_ZONE, floor, high_water, integrity_problems, 
 
 KEYS = int(os.environ.get("SEAT_RANDOM_KEYS", "10"))
 SEED = int(os.environ.get("SEAT_RANDOM_SEED", "20261124"))
-AWAY = 12
+AWAY = max(3, min(12, KEYS // 2))
 """Steps a walk may spend on a screen opened above its own before it is brought back."""
 
 # The day after tests.conftest.NOW (the floor is built at NOW): before the morning window,
@@ -249,7 +249,7 @@ async def _walk(pilot, rng: random.Random, seed: str, name: str, log: list[str])
         pytest.fail(_failure(seed, name, log, steps, why), pytrace=False)
     assert _where(app, place.screen) is not None, f"{name}: the walk never got there"
     on_place = away = 0
-    budget = KEYS * 4  # re-entering and coming back cost steps too
+    budget = KEYS * 6 + 20  # re-entering and coming back cost steps too
     while on_place < KEYS and budget > 0:
         budget -= 1
         index = _where(app, place.screen)
