@@ -45,6 +45,7 @@ DOMAIN = [
     "seat.reports.summary",
     "seat.trends",
     "seat.supervisor",
+    "seat.states",
     "seat.privacy",
     "seat.i18n",
 ]
