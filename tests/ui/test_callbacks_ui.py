@@ -364,7 +364,7 @@ def test_prompts_in_chinese(split, chinese):
     assert "周二 17:00 起 · 投诉回访" in tomorrow.plain and "投诉回访" in tomorrow.plain
     options = callable_options(ready, late=1, due=1, now=NOW, local=local)
     options += waiting_options(waiting, total=1, late=0, expanded=False, now=NOW, local=local)
-    headers = [str(o.prompt) for o in options if o is not None and (o.disabled or o.id == "cbw-toggle")]
+    headers = [str(o.prompt) for o in options if o and (o.disabled or o.id == "cbw-toggle")]
     assert headers == ["立即拨打 1 逾期 · 1 到期", "▸ ☾ 等待可联系时段 1"]
     for prompt in (overdue, due, tomorrow):
         assert all(cell_len(line.plain) <= WIDTH for line in prompt.split("\n"))
