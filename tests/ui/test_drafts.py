@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import signal
 import struct
 import sys
@@ -120,6 +121,7 @@ F2 = b"\x1bOQ"
 # Bounds on a hang, not timings: each wait returns as soon as its condition holds, and a slow
 # machine (a loaded CI runner, a cold start) only makes it wait longer.
 HANG = 120.0
+PASSWORD = "powder-drawer-42"
 
 
 def _wait_for_screen(fd: int, text: bytes, seconds: float = HANG) -> bytes:
@@ -137,6 +139,12 @@ def _wait_for_screen(fd: int, text: bytes, seconds: float = HANG) -> bytes:
         out += chunk
     assert text in out, f"{text!r} never drawn; the screen said: {out[-2000:]!r}"
     return out
+
+
+def _row_of(screen: bytes, text: bytes) -> int:
+    """The terminal row `text` was drawn on: the last cursor move before it."""
+    before = screen[: screen.index(text)]
+    return int(re.findall(rb"\x1b\[(\d+);\d+H", before)[-1])
 
 
 def _wait_for_draft(fd: int, path: Path, done, seconds: float = HANG) -> dict:
@@ -168,8 +176,12 @@ def test_kill_9_mid_call_leaves_the_draft(tmp_path, db_url, engine, world):
         "COLUMNS": "100",
         "LINES": "34",
     }
+    from seat import identity
     from seat.config import Settings
 
+    with Session(engine) as s:  # `--agent` only fills in the login: li.na signs in
+        identity.set_password(session=s, agent_id=world["li"], password=PASSWORD)
+        s.commit()
     draft = Settings(database_url=db_url, drafts_base=tmp_path / "d").drafts_dir / "li.na.json"
     pid, fd = pty.fork()
     if pid == 0:  # the child: a seat in a terminal
@@ -181,18 +193,25 @@ def test_kill_9_mid_call_leaves_the_draft(tmp_path, db_url, engine, world):
         os.set_blocking(fd, False)
         # Each key goes in once the seat shows it is ready for it: a key sent early is lost
         # (before the desk is up) or refused (F2 before the number's lookup came back).
+        _wait_for_screen(fd, b"(li.na)")  # signing in: the agents are listed, password next
+        os.write(fd, PASSWORD.encode() + b"\r")
         _wait_for_screen(fd, b"My last calls")  # the desk is up
         os.write(fd, b"n")
         _wait_for_screen(fd, b"number not taken")  # the call screen asks for the number
         os.write(fd, b"13800138000\r")
         _wait_for_screen(fd, b"138 0013 8000")  # looked up: the call bar shows it
         os.write(fd, F2)
+        stage = _wait_for_screen(fd, b"What the caller needs")  # the notes field's label
+        notes_row = _row_of(stage, b"What the caller needs") + 1
         _wait_for_draft(fd, draft, lambda d: d["stage_id"] == "discovery")
         os.write(fd, b"\r")
         _wait_for_screen(fd, b"suggestion")  # the need's choices are open
         os.write(fd, b"\x1b[B\x1b[B\r")
         _wait_for_draft(fd, draft, lambda d: d["values"].get("need_category") == "repair")
         os.write(fd, b"\t")
+        # Typed before Tab is handled, the words would go to the need's Select: wait until
+        # the notes field is drawn again (focused), then type.
+        _wait_for_screen(fd, f"\x1b[{notes_row};".encode())
         os.write(fd, b"Powder drawer leaks")
         _wait_for_draft(
             fd, draft, lambda d: d["values"].get("need_notes") == "Powder drawer leaks"
