@@ -969,11 +969,13 @@ def _forget_calls(con: sqlite3.Connection, ids: list[int]) -> None:
 
 
 SLOW_MS = 2.0
+SLOW_TOP = 25
 
 
 def _slow_statements(con: sqlite3.Connection, captured: dict[str, list[Statement]]) -> list[str]:
-    """Every captured statement that takes SLOW_MS or more on plain sqlite3, with its plan."""
-    found = []
+    """The SLOW_TOP slowest captured statements of SLOW_MS or more on plain sqlite3, with
+    their plans, slowest first."""
+    found: list[tuple[float, str]] = []
     for where, statements in captured.items():
         for n, (sql, params) in enumerate(statements, 1):
             con.execute(sql, params).fetchall()
@@ -982,8 +984,9 @@ def _slow_statements(con: sqlite3.Connection, captured: dict[str, list[Statement
             ms = (time.perf_counter_ns() - t) / 1e6
             if ms >= SLOW_MS:
                 plan = "; ".join(r[-1] for r in con.execute(f"EXPLAIN QUERY PLAN {sql}", params))
-                found.append(f"{where} #{n} ({_ms(ms)} ms): {' '.join(sql.split())[:160]} | {plan}")
-    return found
+                text = " ".join(sql.split())[:160]
+                found.append((ms, f"{where} #{n} ({_ms(ms)} ms): {text} | {plan}"))
+    return [line for __, line in sorted(found, key=lambda f: -f[0])[:SLOW_TOP]]
 
 
 # -- output ---------------------------------------------------------------------------------
