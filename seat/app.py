@@ -23,6 +23,7 @@ from seat.desk import AgentInfo, Desk, StorageError
 from seat.i18n import N_, _, format_time, language
 from seat.screens.agent_picker import AgentPickerScreen
 from seat.screens.desk import DeskScreen
+from seat.widgets import wide_cells
 
 START_SCHEDULER_AFTER = 3.0  # seconds
 
@@ -140,6 +141,7 @@ class SeatApp(App[None]):
         filled in. `demo` marks every screen DEMO and needs no passwords."""
         super().__init__()
         install_binding_translation()
+        wide_cells.install()  # a toast over the sidebar's edge keeps its Chinese whole
         self.desk = desk
         self.agent_name = agent_name
         self.demo = demo
