@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
+from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
 from sqlalchemy.engine import Engine
@@ -25,7 +27,11 @@ from seat.screens.agent_picker import AgentPickerScreen
 from seat.screens.desk import DeskScreen
 from seat.widgets import wide_cells
 
+if TYPE_CHECKING:
+    from seat import drafts
+
 START_SCHEDULER_AFTER = 3.0  # seconds
+log = logging.getLogger("seat.app")
 
 # Textual's own words that reach the screen (its bindings and palette commands): English
 # msgids here so they are extracted and translated like ours.
@@ -209,17 +215,34 @@ class SeatApp(App[None]):
         self.set_interval(settings.heartbeat_seconds, self.beat)
         self.set_interval(settings.pop_poll_seconds, self._check_pops)
 
+    @work(thread=True, exclusive=True, group="drafts")
     def _offer_resume(self) -> None:
-        """A call left open by a crash (or a closed terminal) is offered back, as it was."""
+        """A call left open by a crash (or a closed terminal) is offered back, as it was;
+        one that was saved after all (the draft outlived the save) is only tidied away."""
         from seat import drafts
-        from seat.screens.call import CallScreen
-        from seat.screens.confirm import ConfirmScreen
 
         directory = self.desk.settings.drafts_dir
         name = self.agent.name  # type: ignore[union-attr]
         draft = drafts.load(directory, name, self.desk.scripts)
         if draft is None:
             return
+        try:
+            saved = self.desk.call_saved(draft.state.uid)
+        except StorageError:
+            saved = False  # asking is harmless: saving again never writes a second row
+        if saved:
+            drafts.discard(directory, name)
+            log.info("draft of the saved call %s removed", draft.state.uid)
+            return
+        self.call_from_thread(self._ask_resume, draft)
+
+    def _ask_resume(self, draft: drafts.Draft) -> None:
+        from seat import drafts
+        from seat.screens.call import CallScreen
+        from seat.screens.confirm import ConfirmScreen
+
+        directory = self.desk.settings.drafts_dir
+        name = self.agent.name  # type: ignore[union-attr]
         state = draft.state
         who = draft.customer_name or self.desk.display_phone(state.from_number) or _("a caller")
         started = self.desk.local(state.started_at)

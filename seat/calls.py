@@ -189,6 +189,12 @@ def ensure_call_row(*, session: Session, state: CallState) -> Call:
     return call
 
 
+def is_saved(*, session: Session, uid: str) -> bool:
+    """Whether the call with this uid was saved (wrapped up), not only linked to."""
+    call = _by_uid(session, uid)
+    return call is not None and call.ended_at is not None
+
+
 def _by_uid(session: Session, uid: str) -> Call | None:
     return session.exec(select(Call).where(Call.uid == uid)).first()
 

@@ -218,6 +218,10 @@ class Desk:
             ]
         )
 
+    def call_saved(self, uid: str) -> bool:
+        """Whether a call (by the uid its draft keeps) was already saved."""
+        return self.run(lambda s: calls.is_saved(session=s, uid=uid))
+
     def sign_in(self, name: str) -> AgentInfo:
         """The agent with this login, for a caller that has already established who it is
         (the demo desk, tests); people sign in with `authenticate`. Never creates one."""

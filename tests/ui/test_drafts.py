@@ -291,3 +291,36 @@ async def test_ctrl_s_while_the_draft_writer_is_mid_write(
     async with again.run_test(size=(100, 34)) as pilot:
         await settle(pilot)
         assert isinstance(again.screen, DeskScreen)  # no "resume the call?" question
+
+
+async def test_a_draft_that_outlived_its_saved_call_is_not_offered_again(
+    make_seat, settings, engine, world
+):
+    """The draft of a call saved after all (a writer that raced the save, a copy restored by
+    hand) is tidied away at the next start: resuming it would drop whatever is typed again."""
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"13800138000", "enter")
+        await settle(pilot)
+        path = draft_file(settings)
+        assert await wait_until(pilot, path.exists)
+        kept = path.read_text("utf-8")
+        await pilot.press("f2", "enter", "down", "enter")  # inquiry
+        for __ in range(3):
+            await pilot.press("f2")
+            await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+    path.write_text(kept, encoding="utf-8")  # the stale draft comes back
+    again = make_seat()
+    async with again.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        assert isinstance(again.screen, DeskScreen)
+        assert not any(isinstance(s, ConfirmScreen) for s in again.screen_stack)
+    assert not path.exists()
+    with Session(engine) as s:
+        assert len(s.exec(select(Call)).all()) == 1
