@@ -1198,8 +1198,11 @@ def _complaint_follow_ups(run: _Run) -> None:
         )
     ).scalars()
     for cb in stale:
+        try:  # the conditional UPDATE: one settled or moved meanwhile keeps what happened
+            claim_version(run.session, cb, lambda cb_id=cb.id: StaleCallback(cb_id))
+        except StaleCallback:
+            continue
         cb.status = CallbackStatus.CANCELLED
-        cb.version += 1
         run.session.add(cb)
         _event(run.session, cb, None, run.now, "cancelled", f"complaint #{cb.complaint_id} closed")
         run.report.cancelled.append(cb.id)  # type: ignore[arg-type]

@@ -160,3 +160,21 @@ def test_two_seats_change_one_callback(session, world, boss, two, second):
     assert cb.version == v + 1
     assert (cb.due_at, cb.owner_id, cb.attempts) == (NOW + 5 * HOUR, world["li"], 0)
     assert _count(session, CallbackEvent, callback_id=cb_id) == before + 1
+
+
+def test_no_version_is_bumped_outside_the_conditional_update():
+    """Every optimistic check is `seat.optimistic.claim_version` (or a conditional UPDATE that
+    names the version): a bare `version += 1` loses updates on PostgreSQL."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "seat"
+    bare = re.compile(r"\.version\s*(\+=|=(?!=))")
+    offenders = [
+        f"{path.relative_to(root.parent)}:{n}"
+        for path in root.rglob("*.py")
+        if path.name != "optimistic.py" and "migrations" not in path.parts
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if bare.search(line)
+    ]
+    assert offenders == []
