@@ -47,7 +47,8 @@ async def test_asks_who_is_sitting_and_signs_in_with_a_password(make_seat, engin
         assert app.agent.name == "li.na"
     with Session(engine) as s:
         assert s.exec(select(Agent).where(Agent.name == "mallory.x")).first() is None
-        outcomes = [(e.login, e.outcome) for e in s.exec(select(SignInEvent).order_by(SignInEvent.id))]
+        events = s.exec(select(SignInEvent).order_by(SignInEvent.id))
+        outcomes = [(e.login, e.outcome) for e in events]
     assert outcomes == [("mallory.x", "unknown"), ("li.na", "wrong_password"), ("li.na", "ok")]
 
 

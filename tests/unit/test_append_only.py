@@ -241,12 +241,10 @@ def test_the_demo_desk_seals_its_bulk_history(engine):
 
 
 def test_rows_from_before_the_chain_are_sealed_by_the_migration(db_url, backend):
-    from seat import audit
-    from seat.db import make_engine, upgrade
-
     from alembic import command
 
-    from seat.db import _alembic_config, current_revision
+    from seat import audit
+    from seat.db import _alembic_config, current_revision, make_engine, upgrade
 
     old = make_engine(db_url, migrate=False)
     if current_revision(old) is None:
