@@ -13,6 +13,7 @@ from seat.models import Call, Callback, WorkOrder
 from seat.screens.call import CallScreen
 from seat.screens.desk import DeskScreen
 from seat.screens.details import WorkOrderScreen
+from seat.screens.work_forms import ComplaintForm
 from seat.widgets.sidebar import Sidebar
 from tests.ui.helpers import settle
 
@@ -77,6 +78,12 @@ async def test_start_callback_from_sidebar_unsatisfied(make_seat, engine, clock,
         assert screen.state.stage.id == "improve"  # the unsatisfied branch
         await pilot.press(*"Technician was late twice", "f2")
         await settle(pilot)
+        # Unsatisfied: the complaint form is offered with the customer's words; Esc declines.
+        assert isinstance(app.screen, ComplaintForm)
+        assert "Technician was late twice" in app.screen.query_one("#f-what_happened").text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
         assert screen.state.stage.id == "close_unsatisfied"
         await pilot.press("f2")
         await settle(pilot)

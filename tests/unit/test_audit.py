@@ -239,7 +239,8 @@ def test_callback_changes_are_events(session, day):
         ("reassign", boss),
         ("attempt", wang),
     ]
-    assert cb.owner_id == wang and cb.status == "done" and cb.score == 5
+    # A manual callback measures no satisfaction: the score offered is not kept.
+    assert cb.owner_id == wang and cb.status == "done" and cb.score is None
     assert "客户在开会" in evs[-3].comment and "Li Na" in evs[-2].comment  # old owner kept
     assert [e.at for e in evs] == sorted(e.at for e in evs)
 
