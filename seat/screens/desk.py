@@ -332,7 +332,10 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         self.app.push_screen(StatisticsScreen())
 
     def action_focus_queue(self) -> None:
-        self.query_one("#sidebar OptionList").focus()
+        queue = self.query_one("#sidebar OptionList", OptionList)
+        queue.focus()
+        if queue.highlighted is None:  # Enter at once opens the most urgent item
+            queue.action_first()
 
     def action_callbacks(self) -> None:
         from seat.screens.callbacks import CallbacksScreen

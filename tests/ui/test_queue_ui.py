@@ -107,3 +107,20 @@ async def test_the_palette_offers_starting_a_callback(make_seat, engine, world):
         await pilot.press("c")
         await settle(pilot)
         assert isinstance(app.screen, CallScreen) and app.screen.state.callback_id == 1
+
+
+async def test_s_highlights_the_most_urgent_item_so_enter_opens_it(make_seat, world):
+    """`s` then Enter opens the first item of the queue (before: nothing was highlighted)."""
+    from seat.screens.details import WorkOrderScreen
+
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        queue = app.screen.query_one("#sidebar-list")
+        first = queue.get_option_at_index(queue.highlighted)
+        assert first.id == "wo:3"  # the world's late order leads the queue
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkOrderScreen)
