@@ -108,12 +108,10 @@ class AgentPickerScreen(Screen[AgentInfo]):
     def _agents_loaded(self, event: AgentsLoaded) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
+        boss = _(", supervisor")
         options.add_options(
-            Option(
-                f"{a.display_name}  ({a.name}"
-                f"{_(', supervisor') if a.role == 'supervisor' else ''})",
-                id=a.name,
-            )
+            Option(f"{a.display_name}  ({a.name}{boss if a.role == 'supervisor' else ''})",
+                   id=a.name)  # fmt: skip
             for a in event.agents
         )
         if not event.agents and not self.demo:

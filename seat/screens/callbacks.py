@@ -266,7 +266,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         Binding(
             "pagedown,n",
             "page(1)",
-            N_("Next"),
+            N_("Next page"),
             tooltip=N_("The next 50 rows"),
             id="cbv.next",
             priority=True,
@@ -274,7 +274,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         Binding(
             "pageup,b",
             "page(-1)",
-            N_("Prev"),
+            N_("Previous page"),
             tooltip=N_("The previous 50 rows"),
             id="cbv.prev",
             priority=True,

@@ -304,8 +304,9 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         title.update(
             Text(
                 _("Complaint #{id}").format(id=c.id)
-                + f" · {view.customer_name} · {view.customer_tier.upper()} "
-                f"L{view.level} · {_status(c.status)}{flags}",
+                + f" · {view.customer_name} · {label(labels.TIERS, view.customer_tier)} "
+                + _("level {n}").format(n=view.level)
+                + f" · {_status(c.status)}{flags}",
                 no_wrap=True,
                 overflow="ellipsis",
             )
