@@ -883,6 +883,7 @@ def _seed_callbacks(
         guaranteed += [(agent, "overdue")] * OVERDUE_PER_AGENT
         guaranteed += [(agent, "soon")] * DUE_SOON_PER_AGENT
     rows: list[dict[str, Any]] = []
+    greeted: set[str] = set()  # one birthday callback a customer a year, as the rules make
     for i in range(count):
         if i < len(guaranteed):
             owner, when = guaranteed[i]
@@ -901,8 +902,16 @@ def _seed_callbacks(
         kind = _weighted(rng, CALLBACK_KIND_WEIGHTS)
         customer_id = base + 1 + rng.randrange(n)
         product_en, product_zh = rng.choice(PRODUCTS)
+        source_key = None
         if kind == CallbackKind.BIRTHDAY and upcoming:
             customer_id, bday = rng.choice(upcoming)
+            # The key the callback rules give this greeting, so they never make it twice.
+            year = _next_anniversary(bday, now.date()).year
+            source_key = f"birthday:{customer_id}:{year}"
+            if source_key in greeted:
+                kind, source_key = CallbackKind.MANUAL.value, None
+            greeted.add(source_key or "")
+        if kind == CallbackKind.BIRTHDAY and source_key:
             reason = f"Birthday on {bday:%m-%d}: greetings and member voucher."
         else:
             template = rng.choice(CALLBACK_REASONS[kind])
@@ -927,6 +936,7 @@ def _seed_callbacks(
                 "owner_id": owner,
                 "call_id": None,
                 "kind": kind,
+                "source_key": source_key,
                 "reason": reason,
                 "due_at": due,
                 "status": status,

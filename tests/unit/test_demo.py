@@ -384,3 +384,24 @@ def test_agents_only(eng):
     report = demo.seed(eng, customers=0, calls=0, now=NOW)
     assert report.agents == 6 and report.customers == 0
     assert _count(eng, Agent) == 6
+
+
+def test_the_rules_add_no_second_birthday_greeting_to_a_demo_desk(engine):
+    """The seeded greetings carry the key the callback rules give them: running the rules on
+    a fresh demo desk never greets a customer twice for the same birthday."""
+    from seat import callbacks
+    from seat.config import Settings
+    from seat.models import Callback
+
+    now = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+    demo.seed(engine, customers=400, calls=500, seed=11, now=now)
+    with Session(engine) as s:
+        callbacks.schedule(session=s, now=now, policy=callbacks.load_policy(Settings()))
+        s.commit()
+        doubles = s.execute(
+            select(Callback.customer_id, func.count())
+            .where(Callback.kind == "birthday", Callback.status == "open")
+            .group_by(Callback.customer_id)
+            .having(func.count() > 1)
+        ).all()
+    assert doubles == []
