@@ -75,7 +75,13 @@ class ComplaintListScreen(RoleKeys, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label("", id="cl-title")
         yield DataTable(id="cl-table", cursor_type="row", zebra_stripes=True)
-        yield Label(_("Enter opens · a mine/all/approval/escalated · [ ] pages"), id="cl-help")
+        agent = self.app.agent  # type: ignore[attr-defined]
+        hint = (
+            _("Enter opens · a mine/all/approval/escalated · [ ] pages")
+            if roles.may(agent, roles.ALL_COMPLAINTS)
+            else _("Enter opens · [ ] pages")  # an agent sees their own complaints only
+        )
+        yield Label(hint, id="cl-help")
         yield Footer()
 
     def on_mount(self) -> None:

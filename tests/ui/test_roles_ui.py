@@ -143,3 +143,18 @@ async def test_supervisor_moves_and_scopes_hidden_from_an_agent(make_seat, engin
         keys = footer_keys(app)
         assert ("a" in keys) is shown and ("b" in keys) is shown  # approve, send back
         assert "p" in keys  # a revised proposal: anyone
+
+
+@pytest.mark.parametrize(("agent", "shown"), [("li.na", False), ("zhao.lei", True)])
+async def test_the_complaint_lists_hint_offers_the_scopes_to_supervisors_only(
+    make_seat, engine, world, agent, shown
+):
+    make_boss(engine)
+    app = make_seat(agent=agent)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        hint = str(app.screen.query_one("#cl-help").render())
+        assert ("mine/all" in hint) is shown
+        assert "Enter opens" in hint
