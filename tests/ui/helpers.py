@@ -4,9 +4,22 @@ from __future__ import annotations
 
 
 async def settle(pilot) -> None:
-    """Let workers finish and the screen repaint."""
+    """Let workers finish and the screen repaint.
+
+    An exclusive worker (a sidebar refresh, a list load) is cancelled when a newer one of its
+    group starts; waiting on it raises WorkerCancelled although nothing went wrong: wait
+    again for the ones still running (each pass removes finished workers from the manager).
+    """
+    from textual.worker import WorkerCancelled
+
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    for __ in range(50):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            await pilot.pause()
+            continue
+        break
     await pilot.pause()
 
 
