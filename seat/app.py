@@ -13,7 +13,9 @@ from sqlalchemy.engine import Engine
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import ActiveBinding, Binding
+from textual.command import CommandList, CommandPalette
 from textual.containers import Container
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Label
@@ -128,6 +130,21 @@ class DeskBadges(Container):
             yield ReadOnlyBadge(_("READ-ONLY"))
         if self.demo:
             yield DemoBadge(_("DEMO"))
+
+
+class SeatCommandPalette(CommandPalette):
+    """Textual's palette, minus one crash: its search worker looked up the command list after
+    the palette had closed (type, then Esc, while it was still searching) and the NoMatches
+    ended the app. A search for a palette that is gone simply stops."""
+
+    @work(exclusive=True, group=CommandPalette._GATHER_COMMANDS_GROUP)
+    async def _gather_commands(self, search_value: str) -> None:
+        gather = CommandPalette._gather_commands.__wrapped__  # type: ignore[attr-defined]
+        try:
+            await gather(self, search_value)
+        except NoMatches:
+            if self.is_attached and self.query(CommandList):
+                raise  # the palette is still there: a real fault
 
 
 class SeatApp(App[None]):
@@ -373,11 +390,9 @@ class SeatApp(App[None]):
 
     def action_command_palette(self) -> None:
         """Textual's palette, with its prompt in the current language."""
-        from textual.command import CommandPalette
-
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(
-                CommandPalette(id="--command-palette", placeholder=_("Search for commands…"))
+                SeatCommandPalette(id="--command-palette", placeholder=_("Search for commands…"))
             )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
