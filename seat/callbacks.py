@@ -14,22 +14,25 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import extract, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from seat import phone, states
-from seat.config import Settings, policy_file
+from seat import labels, phone, states
+from seat.config import Settings, load_settings, policy_file
 from seat.customers import ValidationError
-from seat.i18n import N_, _, ngettext
+from seat.errors import PolicyError as PolicyError
+from seat.errors import StaleCallback as StaleCallback
+from seat.errors import StorageError
+from seat.i18n import _, ngettext
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
@@ -52,34 +55,24 @@ from seat.roles import PermissionDenied, is_supervisor, require_supervisor
 from seat.scripts import Script
 from seat.work import CallbackItem
 
-if TYPE_CHECKING:
-    from seat.desk import Desk
+T = TypeVar("T")
+
+
+class _Transactions(Protocol):
+    """What run_scheduler needs of the services object (seat.desk.Desk)."""
+
+    settings: Settings
+
+    def now(self) -> datetime: ...
+
+    def run(self, fn: Callable[[Session], T]) -> T: ...
+
 
 MISSED = "missed"  # a status beyond CallbackStatus: tries used up, stays visible
 RETRY_OUTCOMES = (Outcome.NO_ANSWER.value, "busy")
-KIND_LABELS = {
-    CallbackKind.MANUAL: N_("manual"),
-    CallbackKind.SATISFACTION: N_("satisfaction"),
-    CallbackKind.COMPLAINT_FOLLOW_UP: N_("complaint follow-up"),
-    CallbackKind.BIRTHDAY: N_("birthday"),
-    CallbackKind.CHURNED: N_("churned"),
-}
-"""N_-marked (the maps stay English): `kind_label()` translates."""
-STATUS_LABELS = {
-    CallbackStatus.OPEN: N_("open"),
-    CallbackStatus.DONE: N_("done"),
-    CallbackStatus.CANCELLED: N_("cancelled"),
-    MISSED: N_("missed"),
-}
-"""N_-marked: `status_label()` translates."""
-RULE_LABELS = {
-    "satisfaction": N_("satisfaction"),
-    "new_buyer": N_("new buyer"),
-    "complaint": N_("complaint follow-up"),
-    "birthday": N_("birthday"),
-    "churned": N_("churned"),
-}
-"""The scheduler's cadences (Scheduled.rule), N_-marked: `rule_label()` translates."""
+KIND_LABELS = labels.CALLBACK_KINDS
+STATUS_LABELS = labels.CALLBACK_STATUSES
+RULE_LABELS = labels.CALLBACK_RULES
 
 
 def kind_label(kind: str) -> str:
@@ -187,10 +180,6 @@ WRONG_NUMBER = "wrong_number"
 MAX_SNOOZE = timedelta(days=90)
 
 Window = tuple[time, time]
-
-
-class PolicyError(ValueError):
-    """A policy file that cannot be used; the message names the file and the problem."""
 
 
 # -- the policy -----------------------------------------------------------------------------
@@ -380,8 +369,6 @@ def default_policy() -> CallbackPolicy:
     A broken policy file must never stop a call from being saved: the built-in defaults
     apply then, and the scheduler (run at start-up) is the one that reports the file.
     """
-    from seat.config import load_settings
-
     try:
         settings = load_settings()
     except (OSError, ValueError):
@@ -638,20 +625,6 @@ def record_call(
 
 
 # -- history --------------------------------------------------------------------------------
-
-
-class StaleCallback(ValidationError):
-    """Another seat changed the callback between this one reading and writing it."""
-
-    def __init__(self, callback_id: int) -> None:
-        super().__init__(
-            {
-                "_": _(
-                    "Callback #{id} was changed at another seat meanwhile; "
-                    "it was reloaded. Check and try again."
-                ).format(id=callback_id)
-            }
-        )
 
 
 def _event(
@@ -1359,14 +1332,12 @@ def schedule(*, session: Session, now: datetime, policy: CallbackPolicy) -> Sche
     return run.finish()
 
 
-def run_scheduler(desk: Desk) -> ScheduleReport:
+def run_scheduler(desk: _Transactions) -> ScheduleReport:
     """The scheduler in one transaction of the desk (call it from a worker thread).
 
     Two seats starting together may race for the same source key: the loser's transaction
     is refused by the unique index and simply runs again, finding the winner's rows.
     """
-    from seat.desk import StorageError
-
     policy = load_policy(desk.settings)
     for attempt in range(2):
         try:

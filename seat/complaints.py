@@ -24,8 +24,9 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session
 
-from seat import sla
+from seat import labels, sla
 from seat.customers import ValidationError
+from seat.errors import MoveRefused as MoveRefused
 from seat.i18n import N_, _
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
@@ -47,24 +48,8 @@ from seat.roles import require_supervisor
 
 STATUSES = ("intake", "invalid", "investigating", "proposed", "approved", "implemented", "closed")
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in CLOSED_COMPLAINT_STATUSES)
-STATUS_LABELS = {
-    "intake": N_("intake"),
-    "invalid": N_("closed as invalid"),
-    "investigating": N_("investigating"),
-    "proposed": N_("solution proposed"),
-    "approved": N_("solution approved"),
-    "implemented": N_("implemented"),
-    "closed": N_("closed"),
-}
-"""N_-marked (the maps stay English): `status_label()` translates."""
-NEXT_STEP = {
-    "intake": N_("judge it first: valid or invalid"),
-    "investigating": N_("record the cause, then propose a solution"),
-    "proposed": N_("a supervisor approves the proposal or sends it back"),
-    "approved": N_("tell the customer and record whether they accept"),
-    "implemented": N_("close it with category, root cause and summary"),
-}
-"""N_-marked: `next_step()` translates."""
+STATUS_LABELS = labels.COMPLAINT_STEPS
+NEXT_STEP = labels.COMPLAINT_NEXT_STEP
 
 
 def status_label(status: str) -> str:
@@ -83,10 +68,6 @@ def move_label(action: str) -> str:
     move = MOVES.get(action)
     return _(move.label) if move else action
 MAX_TEXT = 5000
-
-
-class MoveRefused(ValueError):
-    """A move that the complaint's state does not allow; the message is for the agent."""
 
 
 @dataclass(frozen=True)

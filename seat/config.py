@@ -4,6 +4,7 @@ command-line options; each effective value remembers where it came from."""
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import os
 import tomllib
@@ -64,9 +65,9 @@ class Settings:
 
     @property
     def drafts_dir(self) -> Path:
-        from seat.drafts import drafts_dir
-
-        return drafts_dir(self.drafts_base or user_data_dir() / "drafts", self.database_url)
+        """One folder per database, so a demo desk's draft never resumes on the real one."""
+        base = self.drafts_base or user_data_dir() / "drafts"
+        return base / hashlib.sha1(self.database_url.encode()).hexdigest()[:12]
 
 
 def user_log_dir() -> Path:

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from seat import phone
+from seat.errors import DuplicatePhone as DuplicatePhone
+from seat.errors import ValidationError as ValidationError
 from seat.i18n import _
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
@@ -33,25 +35,6 @@ from seat.models import (
     WorkOrder,
     level_for,
 )
-
-
-class ValidationError(ValueError):
-    """Bad input; `errors` maps a field name to a message for the agent."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-class DuplicatePhone(ValidationError):
-    def __init__(self, e164: str, customer_id: int) -> None:
-        super().__init__(
-            {"phone": _("{e164} is already on file (customer #{id}).").format(
-                e164=e164, id=customer_id
-            )}
-        )
-        self.e164 = e164
-        self.customer_id = customer_id
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from seat.clock import Clock
 from seat.config import Settings
 from seat.customers import ValidationError
 from seat.db import WRITE, backoff, is_read_only, retryable
+from seat.errors import StorageError as StorageError
 from seat.i18n import _
 from seat.i18n import language as seat_language
 from seat.models import Agent, Call, Customer, Role
@@ -79,10 +80,6 @@ class SidebarView:
     counts: SidebarCounts = SidebarCounts()
     late_orders: tuple[work.WorkOrderItem, ...] = ()
     """The agent's late orders, longest late first (a page: counts.orders_late counts)."""
-
-
-class StorageError(RuntimeError):
-    """The database refused the work; the message is for the agent, the data is kept."""
 
 
 @dataclass(frozen=True)

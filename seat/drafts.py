@@ -7,7 +7,6 @@ file, fsync, rename), one per agent and database.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -35,11 +34,6 @@ class Draft:
     reason: str = ""
     created: list[tuple[str, int]] = field(default_factory=list)
     saved_at: datetime | None = None
-
-
-def drafts_dir(base: Path, database_url: str) -> Path:
-    """One folder per database, so a demo desk's draft never resumes on the real one."""
-    return base / hashlib.sha1(database_url.encode()).hexdigest()[:12]
 
 
 def _file(directory: Path, agent: str) -> Path:

@@ -39,11 +39,48 @@ OUTCOMES = {
 CALLBACK_KINDS = {
     "manual": N_("manual"),
     "satisfaction": N_("satisfaction"),
-    "complaint_follow_up": N_("complaint follow up"),
+    "complaint_follow_up": N_("complaint follow-up"),
     "birthday": N_("birthday"),
     "churned": N_("churned"),
 }
-CALLBACK_STATUSES = {"open": N_("open"), "done": N_("done"), "cancelled": N_("cancelled")}
+CALLBACK_STATUSES = {
+    "open": N_("open"),
+    "done": N_("done"),
+    "cancelled": N_("cancelled"),
+    "missed": N_("missed"),  # not stored: tries used up, the callback stays visible
+}
+CALLBACK_RULES = {
+    "satisfaction": N_("satisfaction"),
+    "new_buyer": N_("new buyer"),
+    "complaint": N_("complaint follow-up"),
+    "birthday": N_("birthday"),
+    "churned": N_("churned"),
+}
+"""The callback rules' cadences (callbacks.Scheduled.rule)."""
+COMPLAINT_STEPS = {
+    "intake": N_("intake"),
+    "invalid": N_("closed as invalid"),
+    "investigating": N_("investigating"),
+    "proposed": N_("solution proposed"),
+    "approved": N_("solution approved"),
+    "implemented": N_("implemented"),
+    "closed": N_("closed"),
+}
+COMPLAINT_STEPS_SHORT = {
+    "intake": N_("intake"),
+    "investigating": N_("investigating"),
+    "proposed": N_("for approval"),
+    "approved": N_("approved"),
+    "implemented": N_("implemented"),
+}
+"""The open steps in the supervisor's narrow columns (wallboard, agent queue)."""
+COMPLAINT_NEXT_STEP = {
+    "intake": N_("judge it first: valid or invalid"),
+    "investigating": N_("record the cause, then propose a solution"),
+    "proposed": N_("a supervisor approves the proposal or sends it back"),
+    "approved": N_("tell the customer and record whether they accept"),
+    "implemented": N_("close it with category, root cause and summary"),
+}
 CHANNELS = {
     "phone": N_("phone"),
     "email": N_("email"),
@@ -70,3 +107,13 @@ def language_label(code: str | None, empty: str = "-") -> str:
     if not code:
         return empty
     return LANGUAGES.get(code, code)
+
+
+def callback_kind(kind: str) -> str:
+    """A callback's kind in the current language: "complaint follow-up", "投诉回访"."""
+    return label(CALLBACK_KINDS, kind)
+
+
+def complaint_step_short(status: str) -> str:
+    """A complaint's open step in a narrow column: "for approval", "待批准"."""
+    return _(COMPLAINT_STEPS_SHORT.get(status, status))

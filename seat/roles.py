@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from seat.errors import PermissionDenied as PermissionDenied
 from seat.i18n import N_, _
 from seat.models import Role
 
@@ -40,10 +41,6 @@ SUPERVISOR_ONLY: dict[str, str] = {
 class HasRole(Protocol):
     @property
     def role(self) -> str: ...
-
-
-class PermissionDenied(PermissionError):
-    """A supervisor action attempted by an agent; the message is for the agent."""
 
 
 def is_supervisor(agent: HasRole) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from seat.config import Settings, policy_file
+from seat.errors import PolicyError as PolicyError
 from seat.i18n import N_, _, format_duration, language
 
 Interval = tuple[datetime, datetime]
@@ -31,10 +32,6 @@ FIRST_REPLY, SOLUTION, CALLBACK = "first_reply", "solution", "callback"
 CLOCK_LABELS = {FIRST_REPLY: N_("First reply"), SOLUTION: N_("Solution"), CALLBACK: N_("Callback")}
 """N_-marked: translate with `_()` where shown."""
 MAX_DAYS = 3 * 366  # a deadline further out than this means the calendar is nearly closed
-
-
-class PolicyError(ValueError):
-    """The policy file is wrong; the message names the file and the problem."""
 
 
 # -- the policy -----------------------------------------------------------------------------

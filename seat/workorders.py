@@ -33,6 +33,8 @@ from sqlmodel import Session
 from seat import roles
 from seat.config import Settings, policy_file
 from seat.customers import ValidationError
+from seat.errors import PolicyError as PolicyError
+from seat.errors import StaleOrder as StaleOrder
 from seat.i18n import N_, _
 from seat.models import (
     Agent,
@@ -190,10 +192,6 @@ DEFAULT_REASON_CODES = {
 class Policy:
     work_centers: tuple[str, ...] = DEFAULT_WORK_CENTERS
     reason_codes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REASON_CODES))
-
-
-class PolicyError(ValueError):
-    """policy/work_orders.toml cannot be used; the message names the file and the problem."""
 
 
 _policies: dict[Path, tuple[int, Policy]] = {}
@@ -469,15 +467,6 @@ def _event(session: Session, wo: WorkOrder, agent_id: int, now: datetime, action
 
 
 # -- changing an order -----------------------------------------------------------------------
-
-
-class StaleOrder(ValidationError):
-    """Another seat changed the order since it was shown."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            {"_": _("Someone changed this order a moment ago; it was reloaded. Check and retry.")}
-        )
 
 
 def _load(session: Session, work_order_id: int, agent_id: int,

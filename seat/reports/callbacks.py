@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import extract, func, or_, select
 from sqlmodel import Session
 
-from seat import states
+from seat import labels, states
 from seat.callbacks import MISSED, WRONG_NUMBER, CallbackPolicy, load_policy
 from seat.config import Settings
 from seat.export import Table
@@ -42,13 +42,7 @@ COUNT_HEADERS = [
     N_("Due"), N_("Done"), N_("On time"), N_("Overdue"), N_("Missed"), N_("Not yet due"),
     N_("Done %"),
 ]  # fmt: skip
-KIND_NAMES = {
-    "manual": N_("manual"),
-    "satisfaction": N_("satisfaction"),
-    "complaint_follow_up": N_("complaint follow up"),
-    "birthday": N_("birthday"),
-    "churned": N_("churned"),
-}
+KIND_NAMES = labels.CALLBACK_KINDS
 TIER_NAMES = {
     "vip": N_("vip"),
     "diamond": N_("diamond"),

@@ -16,9 +16,10 @@ from textual.widgets import DataTable, Footer, Label
 from seat import sla, supervisor
 from seat.desk import StorageError
 from seat.i18n import N_, _, format_datetime
+from seat.labels import callback_kind, complaint_step_short
 from seat.screens.background import DeskWorker
-from seat.screens.wallboard import fit, kind_word, step_word
 from seat.supervisor import QueueItem
+from seat.widgets.lines import fit
 
 KINDS = {"callback": N_("callback"), "complaint": N_("complaint"), "order": N_("order")}
 COLUMNS = (("kind", N_("Kind"), 9), ("id", N_("#"), 5), ("what", N_("What"), 38),
@@ -30,7 +31,10 @@ def what_text(item: QueueItem) -> str:
     """The customer or the order, and the callback's kind or the complaint's step."""
     if not item.detail:
         return item.text
-    word = kind_word(item.detail) if item.kind == "callback" else step_word(item.detail)
+    if item.kind == "callback":
+        word = callback_kind(item.detail)
+    else:
+        word = complaint_step_short(item.detail)
     return f"{item.text} · {word}"
 
 

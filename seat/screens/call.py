@@ -190,6 +190,11 @@ class CallScreen(DeskWorker, Screen[int | None]):
 
     # -- layout -----------------------------------------------------------------------------
 
+    @property
+    def call_customer_id(self) -> int | None:
+        """The customer on this call (seat.screens.reveal.in_call_with)."""
+        return self.state.customer_id
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
             with Vertical(id="main"):

@@ -19,14 +19,14 @@ WHAT_LABELS = {"phone": N_("Phone numbers"), "address": N_("Addresses")}
 
 
 def in_call_with(app: App[Any], customer_id: int | None) -> bool:
-    """True if a call with this customer is open at this seat (its card is shown unmasked)."""
-    from seat.screens.call import CallScreen  # the call screen imports the screens that ask
+    """True if a call with this customer is open at this seat (its card is shown unmasked).
 
+    A call screen says whose call it is by `call_customer_id` (the call screen imports the
+    screens that ask, so they do not import it)."""
     if customer_id is None:
         return False
     return any(
-        isinstance(screen, CallScreen) and screen.state.customer_id == customer_id
-        for screen in app.screen_stack
+        getattr(screen, "call_customer_id", None) == customer_id for screen in app.screen_stack
     )
 
 

@@ -26,7 +26,7 @@ from seat import complaints, sla, states, supervisor
 from seat.customers import ValidationError
 from seat.desk import StorageError
 from seat.i18n import N_, NC_, _, format_datetime, format_duration
-from seat.reports.callbacks import KIND_NAMES
+from seat.labels import callback_kind, complaint_step_short
 from seat.roles import PermissionDenied
 from seat.screens.background import DeskWorker
 from seat.supervisor import Board, ComplaintRow
@@ -78,13 +78,6 @@ NOW_LOOK = {
 }
 AWAY = ("·", N_("away"), "dim")
 """No fresh heartbeat: no seat running for the agent."""
-STEP_WORDS = {
-    "intake": N_("intake"),
-    "investigating": N_("investigating"),
-    "proposed": N_("for approval"),
-    "approved": N_("approved"),
-    "implemented": N_("implemented"),
-}
 
 
 def _cut(text: str, style: str = "") -> Text:
@@ -96,20 +89,10 @@ def time_left(row: ComplaintRow) -> Text:
     return clock_cell(row.clock)
 
 
-def kind_word(kind: str) -> str:
-    """A callback's kind in the current language: 'complaint follow up', '投诉回访'."""
-    return _(KIND_NAMES.get(kind, kind.replace("_", " ")))
-
-
-def step_word(status: str) -> str:
-    """A complaint's step in the current language: 'for approval', '待批准'."""
-    return _(STEP_WORDS.get(status, status))
-
-
 def step_cell(row: ComplaintRow) -> Text:
     flags = ("↑" if row.escalated else "") + ("★" if row.awaiting_approval else "")
     style = "bold" if row.awaiting_approval else ""
-    return _cut(f"{flags}{step_word(row.status)}", style)
+    return _cut(f"{flags}{complaint_step_short(row.status)}", style)
 
 
 class WallboardScreen(DeskWorker, Screen[None]):
@@ -283,7 +266,9 @@ class WallboardScreen(DeskWorker, Screen[None]):
         self._fill("agents", rows)
 
     def _show_complaints(self, board: Board) -> None:
-        steps = " · ".join(f"{step_word(status)} {n}" for status, n in board.complaints_by_status)
+        steps = " · ".join(
+            f"{complaint_step_short(status)} {n}" for status, n in board.complaints_by_status
+        )
         self._summary("complaints", steps or _("No open complaints."))
         rows = [
             (f"cp:{r.id}", (str(r.id), step_cell(r), time_left(r), _cut(r.customer_name),
@@ -302,7 +287,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
                       else _("No overdue callbacks."))  # fmt: skip
         rows = [
             (f"cb:{r.id}", (_cut(r.owner), str(r.id), _cut(r.customer_name),
-                            _cut(kind_word(r.kind)),
+                            _cut(callback_kind(r.kind)),
                             Text(format_duration(supervisor.since(board.at, r.due_at)),
                                  style="bold red"),
                             str(r.attempts)))

@@ -155,7 +155,7 @@ def test_by_kind(session, world, settings, month):
     assert rows == {
         "birthday": [1, 0, 0, 0, 0, 1, 0.0],
         "churned": [1, 0, 0, 1, 0, 0, 0.0],
-        "complaint follow up": [1, 0, 0, 0, 1, 0, 0.0],
+        "complaint follow-up": [1, 0, 0, 0, 1, 0, 0.0],
         "manual": [1, 1, 0, 0, 0, 0, 100.0],
         "satisfaction": [3, 1, 1, 1, 1, 0, 33.3],
         "total": [7, 2, 1, 2, 2, 1, 28.6],

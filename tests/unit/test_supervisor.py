@@ -308,7 +308,7 @@ def lang():
     ("kind", "detail", "en", "zh"),
     [
         ("callback", "satisfaction", "Wang Fang · satisfaction", "Wang Fang · 满意度回访"),
-        ("callback", "complaint_follow_up", "Wang Fang · complaint follow up",
+        ("callback", "complaint_follow_up", "Wang Fang · complaint follow-up",
          "Wang Fang · 投诉回访"),
         ("complaint", "proposed", "Wang Fang · for approval", "Wang Fang · 待批准"),
         ("complaint", "intake", "Wang Fang · intake", "Wang Fang · 受理"),
