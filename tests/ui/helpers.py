@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import textual._wait
+
+TEXTUAL_WAIT_FOR_IDLE = textual._wait.wait_for_idle
+"""Textual's own idle wait (20 ms steps), kept before tests/ui/conftest.py speeds Pilot up."""
+
 
 async def settle(pilot) -> None:
     """Let workers finish and the screen repaint.
@@ -24,10 +29,16 @@ async def settle(pilot) -> None:
 
 
 async def freeze(pilot) -> None:
-    """Settle, then stop cursors blinking so a snapshot is the same every time."""
+    """Settle, then stop cursors blinking so a snapshot is the same every time.
+
+    Ends with Textual's own, slower idle wait: a table sizes its columns when it goes idle
+    after its rows arrive, and a snapshot must not catch it before (the fast wait of
+    tests/ui/conftest.py is for the keys in between)."""
     await settle(pilot)
     for widget in pilot.app.screen.query("Input, TextArea"):
         widget.cursor_blink = False
+    await pilot.pause()
+    await TEXTUAL_WAIT_FOR_IDLE()
     await pilot.pause()
 
 
