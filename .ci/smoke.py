@@ -22,9 +22,9 @@ from seat.app import make_app
 from seat.clock import SystemClock
 from seat.config import DATA_DIR, load_settings, sqlite_url
 from seat.db import make_engine
-from seat.demo import DEMO_CALLERS
+from seat.tools.demo import DEMO_CALLERS
 from seat.phone import display
-from seat.screens.call import CallScreen
+from seat.screens.calls.call import CallScreen
 from seat.screens.desk import DeskScreen
 
 

@@ -23,10 +23,10 @@ from textual.widgets import Label
 from seat import faults, seats
 from seat.clock import Clock
 from seat.config import Settings
-from seat.desk import AgentInfo, Desk, StorageError
 from seat.i18n import N_, _, format_time, language
 from seat.screens.agent_picker import AgentPickerScreen
 from seat.screens.desk import DeskScreen
+from seat.services import AgentInfo, Desk, StorageError
 from seat.widgets import wide_cells
 
 if TYPE_CHECKING:
@@ -255,7 +255,7 @@ class SeatApp(App[None]):
 
     def _ask_resume(self, draft: drafts.Draft) -> None:
         from seat import drafts
-        from seat.screens.call import CallScreen
+        from seat.screens.calls.call import CallScreen
         from seat.screens.confirm import ConfirmScreen
 
         directory = self.desk.settings.drafts_dir
@@ -329,7 +329,7 @@ class SeatApp(App[None]):
     # -- presence and screen pops (seat pop NUMBER) ---------------------------------------------
 
     def seat_state(self) -> str:
-        from seat.screens.call import CallScreen
+        from seat.screens.calls.call import CallScreen
 
         for screen in reversed(self.screen_stack):
             if isinstance(screen, CallScreen):

@@ -59,7 +59,7 @@ T = TypeVar("T")
 
 
 class _Transactions(Protocol):
-    """What run_scheduler needs of the services object (seat.desk.Desk)."""
+    """What run_scheduler needs of the services object (seat.services.Desk)."""
 
     settings: Settings
 

@@ -165,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         add_identity_option(r)
         add_db_option(r)
 
-    from seat import agents_cli, audit_cli, bench, ops
+    from seat import agents_cli, audit_cli, ops
+    from seat.tools import bench
 
     ops.add_parsers(sub)
     audit_cli.add_parsers(sub)
@@ -344,7 +345,7 @@ def dispatch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
 
         return audit_cli.run(settings, args)
     if args.command == "bench":
-        from seat.bench import main as bench_main
+        from seat.tools.bench import main as bench_main
 
         return bench_main(args)
     if args.command == "report":
@@ -430,7 +431,7 @@ def run_app(settings: Settings, *, agent: str | None, demo: bool) -> int:
     engine = make_engine(settings.database_url, read_only=blocked is not None)
     clock = SystemClock()
     if demo:
-        from seat.demo import ensure_demo
+        from seat.tools.demo import ensure_demo
 
         if ensure_demo(engine, now=clock.now()):
             print(_("Seeded a demo desk at"), settings.database_url, file=sys.stderr)
@@ -473,7 +474,7 @@ def run_tui(app: App[Any], **run_options: Any) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from seat.clock import SystemClock
     from seat.db import make_engine
-    from seat.demo import seed
+    from seat.tools.demo import seed
 
     engine = make_engine(settings.database_url)
     try:

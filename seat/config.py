@@ -89,6 +89,11 @@ def default_database_url() -> str:
     return sqlite_url(user_data_dir() / "seat.db")
 
 
+DEMO_CALLERS: tuple[str, ...] = ("+8613800138000", "+8613912345678", "+8618612345678")
+"""Callers a newcomer can try on the demo desk (the demo sign-in screen and the README name
+them): the first customers of a fresh demo database (seat.tools.demo) have these numbers."""
+
+
 def demo_database_url() -> str:
     return sqlite_url(user_data_dir() / "demo.db")
 

@@ -23,7 +23,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.pool import Pool
 from sqlmodel import Session
 
-from seat.customers import ValidationError
+from seat.errors import ValidationError
 
 # Line breaks and tabs are text; everything else below 0x20, DEL, C1 and lone surrogates is not.
 FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")

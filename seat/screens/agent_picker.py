@@ -18,15 +18,16 @@ from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from seat import phone
+from seat.config import DEMO_CALLERS
 from seat.customers import ValidationError
-from seat.demo import DEMO_CALLERS
-from seat.desk import AgentInfo, StorageError
 from seat.i18n import N_, _
 from seat.identity import SignInError
+from seat.services import AgentInfo, StorageError
+from seat.widgets.door import Seated
 from seat.widgets.field_error import FieldError
 
 
-class AgentPickerScreen(Screen[AgentInfo]):
+class AgentPickerScreen(Seated, Screen[AgentInfo]):
     DEFAULT_CSS = """
     AgentPickerScreen { align: center middle; }
     AgentPickerScreen > Vertical { width: 64; max-width: 100%; height: auto; max-height: 100%;
@@ -98,7 +99,7 @@ class AgentPickerScreen(Screen[AgentInfo]):
     @work(thread=True, exclusive=True, group="sign-in")
     def _load_agents(self) -> None:
         try:
-            agents = self.app.desk.agents()  # type: ignore[attr-defined]
+            agents = self.services.agents()
         except StorageError as exc:
             self.post_message(self.Refused("login", str(exc)))
             return
@@ -176,7 +177,7 @@ class AgentPickerScreen(Screen[AgentInfo]):
 
     @work(thread=True, exclusive=True, group="sign-in")
     def _sign_in(self, login: str, password: str) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         try:
             agent = desk.authenticate(login, password, demo=self.demo)
         except SignInError as exc:
@@ -189,7 +190,7 @@ class AgentPickerScreen(Screen[AgentInfo]):
 
     @work(thread=True, exclusive=True, group="sign-in")
     def _create_first(self, login: str, name: str, password: str) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         try:
             agent = desk.create_first_supervisor(login, name, password)
         except ValidationError as exc:

@@ -20,8 +20,9 @@ from typing import Any
 
 from textual.message import Message
 
-from seat.desk import StorageError
 from seat.i18n import _
+from seat.services import StorageError
+from seat.widgets.door import Seated
 
 
 @dataclass
@@ -30,7 +31,7 @@ class _Ticket:
     number: int
 
 
-class DeskWorker:
+class DeskWorker(Seated):
     """Mixin for a Screen or Widget: `in_worker` and the two messages it posts back."""
 
     @dataclass

@@ -17,12 +17,12 @@ from textual.widgets import DataTable, Footer, Label, OptionList, Static
 
 from seat import labels, roles
 from seat.calls import CallState
-from seat.desk import RecentCall, StorageError
 from seat.i18n import N_, _, format_datetime
 from seat.labels import label
 from seat.privacy import mask_phone
 from seat.screens.background import DeskWorker
 from seat.screens.role_keys import RoleKeys
+from seat.services import RecentCall, StorageError
 from seat.widgets.lines import fit
 from seat.widgets.sidebar import Sidebar
 
@@ -207,8 +207,8 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         self.query_one("#sidebar OptionList").focus()
 
     def _hello(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
-        agent = self.app.agent  # type: ignore[attr-defined]
+        desk = self.services
+        agent = self.seat_agent
         now = desk.local(desk.now())
         role = _(" (supervisor)") if agent.role == "supervisor" else ""
         self.query_one("#hello", Label).update(
@@ -222,16 +222,16 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
 
     @work(thread=True, exclusive=True, group="recent")
     def load_recent(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         try:
-            rows = desk.recent_calls(self.app.agent.id)  # type: ignore[attr-defined]
+            rows = desk.recent_calls(self.seat_agent.id)
         except StorageError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         self.app.call_from_thread(self._fill_recent, rows)
 
     def _fill_recent(self, rows: list[RecentCall]) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         table = self.query_one(DataTable)
         table.clear()
         for r in rows:
@@ -255,12 +255,12 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
     @work(thread=True, exclusive=True, group="incoming")
     def take_call(self, e164: str) -> None:
         """An incoming call from the phone system: the caller's card, ready for the script."""
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         try:
             # A withheld number pops as "" (seat pop): the call opens asking for the number.
             hit = desk.lookup(e164)[1] if e164 else None
             state = desk.new_call(
-                agent_id=self.app.agent.id,  # type: ignore[attr-defined]
+                agent_id=self.seat_agent.id,
                 customer_id=hit.id if hit else None,
                 from_number=e164 or None,
             )
@@ -270,7 +270,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         self.post_message(self.CallReady(state, hit.name if hit else ""))
 
     def on_desk_screen_call_ready(self, event: CallReady) -> None:
-        from seat.screens.call import CallScreen
+        from seat.screens.calls.call import CallScreen
 
         self.app.bell()
         self.app.push_screen(
@@ -278,7 +278,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         )
 
     def action_new_call(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         if "inbound" not in desk.scripts:
             self.notify(
                 _(
@@ -288,46 +288,46 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
                 severity="error",
             )
             return
-        from seat.screens.call import CallScreen
+        from seat.screens.calls.call import CallScreen
 
-        state = desk.new_call(agent_id=self.app.agent.id)  # type: ignore[attr-defined]
+        state = desk.new_call(agent_id=self.seat_agent.id)
         self.app.push_screen(CallScreen(state), self._call_ended)
 
     def _call_ended(self, _call_id: int | None) -> None:
         self.action_refresh()
 
     def action_find(self) -> None:
-        from seat.screens.details import FindCustomerScreen
+        from seat.screens.calls.find_customer import FindCustomerScreen
 
         self.app.push_screen(FindCustomerScreen())
 
     def action_complaints(self) -> None:
-        from seat.screens.complaint_list import ComplaintListScreen
+        from seat.screens.complaints.list import ComplaintListScreen
 
         self.app.push_screen(ComplaintListScreen(), lambda __: self.action_refresh())
 
     def action_complaint_stats(self) -> None:
-        from seat.screens.complaint_stats import ComplaintStatsScreen
+        from seat.screens.complaints.stats import ComplaintStatsScreen
 
         self.app.push_screen(ComplaintStatsScreen())
 
     def action_work_orders(self) -> None:
-        from seat.screens.work_order_list import WorkOrderListScreen
+        from seat.screens.work_orders.list import WorkOrderListScreen
 
         self.app.push_screen(WorkOrderListScreen(), lambda __: self.action_refresh())
 
     def action_work_plan(self) -> None:
-        from seat.screens.workplan import WorkPlanScreen
+        from seat.screens.work_orders.workplan import WorkPlanScreen
 
         self.app.push_screen(WorkPlanScreen(), lambda __: self.action_refresh())
 
     def action_wallboard(self) -> None:
-        from seat.screens.wallboard import WallboardScreen
+        from seat.screens.supervisor.wallboard import WallboardScreen
 
         self.app.push_screen(WallboardScreen(), lambda __: self.action_refresh())
 
     def action_trends(self) -> None:
-        from seat.screens.statistics import StatisticsScreen
+        from seat.screens.supervisor.statistics import StatisticsScreen
 
         self.app.push_screen(StatisticsScreen())
 
@@ -338,7 +338,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
             queue.action_first()
 
     def action_callbacks(self) -> None:
-        from seat.screens.callbacks import CallbacksScreen
+        from seat.screens.callbacks.view import CallbacksScreen
 
         self.app.push_screen(CallbacksScreen(), self._callbacks_closed)
 
@@ -349,7 +349,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
             self.post_message(Sidebar.CallbackChosen(*chosen))
 
     def action_snooze(self) -> None:
-        from seat.screens.callbacks import SnoozeForm
+        from seat.screens.callbacks.view import SnoozeForm
         from seat.widgets.callback_items import sidebar_callback_id
 
         cb_id = sidebar_callback_id(self)
@@ -383,19 +383,19 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         self.load_recent()
 
     def on_sidebar_complaint_chosen(self, event: Sidebar.ComplaintChosen) -> None:
-        from seat.screens.complaint import ComplaintScreen
+        from seat.screens.complaints.complaint import ComplaintScreen
 
         self.app.push_screen(ComplaintScreen(event.complaint_id), self._call_ended)
 
     def on_sidebar_work_order_chosen(self, event: Sidebar.WorkOrderChosen) -> None:
-        from seat.screens.work_order import WorkOrderScreen
+        from seat.screens.work_orders.work_order import WorkOrderScreen
 
         self.app.push_screen(WorkOrderScreen(event.work_order_id))
 
     def on_sidebar_callback_chosen(self, event: Sidebar.CallbackChosen) -> None:
-        from seat.screens.call import CallScreen
+        from seat.screens.calls.call import CallScreen
 
-        agent_id = self.app.agent.id  # type: ignore[attr-defined]
+        agent_id = self.seat_agent.id
 
         def read(desk: Any) -> tuple[Any, str] | None:
             # The kind's own script; a birthday and a churn call due together are one call.

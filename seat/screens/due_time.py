@@ -67,7 +67,7 @@ class DueTimeForm(FormScreen):
         """
         if customer_id is None or due is None or due == self._warned:
             return
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         clash = desk.rest_clash(customer_id, due, session=session)
         if clash is None:
             return
@@ -75,7 +75,7 @@ class DueTimeForm(FormScreen):
         raise ValidationError({self.DUE_FIELD: self._message(clash)})
 
     def _message(self, clash: RestClash) -> str:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         asked = format_datetime(desk.local(clash.asked), "weekday")
         opens = format_datetime(desk.local(clash.opens_at), "weekday")
         theirs = clash.asked.astimezone(ZoneInfo(clash.zone))
@@ -91,7 +91,7 @@ class DueTimeForm(FormScreen):
         button = self.query_one("#open-time", Button)
         offered = self.offer is not None and self.DUE_FIELD in errors
         if offered:
-            opens = format_datetime(self.app.desk.local(self.offer.opens_at), "weekday")  # type: ignore[attr-defined,union-attr]
+            opens = format_datetime(self.services.local(self.offer.opens_at), "weekday")  # type: ignore[attr-defined,union-attr]
             button.label = _("Use {time} (ctrl+o)").format(time=opens)
         button.display = offered
         self.refresh_bindings()
@@ -105,7 +105,7 @@ class DueTimeForm(FormScreen):
         """Put the offered time into the field; ctrl+s then saves it."""
         if self.offer is None:
             return
-        local = self.app.desk.local(self.offer.opens_at)  # type: ignore[attr-defined]
+        local = self.services.local(self.offer.opens_at)
         field = self.query_one(f"#f-{self.DUE_FIELD}", Input)
         self.offer = None
         field.value = local.strftime(WHEN_FORMAT)

@@ -20,14 +20,15 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from seat.customers import ValidationError
-from seat.desk import StorageError
 from seat.i18n import N_, _
+from seat.services import StorageError
+from seat.widgets.door import Seated
 from seat.widgets.field_error import FieldError
 
 FieldValue = str | bool
 
 
-class FormScreen(ModalScreen[Any]):
+class FormScreen(Seated, ModalScreen[Any]):
     """Subclasses yield fields with `field(...)` and implement `submit()` -> id or raise.
 
     `submit()` runs in a worker thread: it reads the fields through `value()`/`flag()`,

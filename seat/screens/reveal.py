@@ -59,8 +59,8 @@ class RevealScreen(FormScreen):
         )
 
     def submit(self) -> int:
-        desk = self.app.desk  # type: ignore[attr-defined]
-        agent_id = self.app.agent.id  # type: ignore[attr-defined]
+        desk = self.services
+        agent_id = self.seat_agent.id
         self.what = self.value("what") or self.choices[0]
         row = desk.run(
             lambda s: customers.log_access(

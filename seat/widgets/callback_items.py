@@ -102,7 +102,7 @@ def parse_option_id(oid: str | None) -> tuple[str, int, int] | None:
 def sidebar_callback_id(screen: Screen) -> int | None:
     """The callback highlighted in the screen's sidebar queue, if any.
 
-    Here rather than in seat/screens/callbacks.py: the desk asks on every footer refresh,
+    Here rather than in seat/screens/callbacks/view.py: the desk asks on every footer refresh,
     and importing the callback screens for it cost the start-up ~30 ms."""
     found = screen.query("#sidebar OptionList")
     if not found:

@@ -16,6 +16,7 @@ from textual.widgets import Static
 from seat import complaints, labels, privacy
 from seat.customers import ChangeLine, CustomerCard
 from seat.i18n import N_, _, format_date, format_datetime
+from seat.widgets.door import Seated
 
 TIER_STYLE = {
     "vip": "bold magenta",
@@ -70,7 +71,7 @@ def call_summary(need: str | None, outcome: str | None) -> str:
     )
 
 
-class CustomerCardView(Static):
+class CustomerCardView(Seated, Static):
     DEFAULT_CSS = """
     CustomerCardView { border: round $primary; padding: 0 1; height: auto; }
     """
@@ -85,7 +86,7 @@ class CustomerCardView(Static):
         revealed: Collection[str] = (),
     ) -> None:
         """Show a card; `masked` hides phones and addresses except the kinds in `revealed`."""
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         region = desk.settings.region
 
         def phone_text(e164: str | None) -> str:

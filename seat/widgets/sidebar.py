@@ -14,8 +14,8 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from seat.complaints import ComplaintDeadlineItem
-from seat.desk import SidebarView, StorageError
 from seat.i18n import _, format_date, format_datetime, format_time, ngettext
+from seat.services import SidebarView, StorageError
 from seat.widgets.callback_items import (
     WAITING_PREFIX,
     WAITING_TOGGLE,
@@ -24,6 +24,7 @@ from seat.widgets.callback_items import (
     waiting_options,
 )
 from seat.widgets.complaint_items import complaint_prompt, complaints_header
+from seat.widgets.door import Seated
 from seat.widgets.lines import two_lines
 from seat.work import WorkOrderItem
 
@@ -49,7 +50,7 @@ def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Te
     return two_lines(first, second)
 
 
-class Sidebar(Vertical):
+class Sidebar(Seated, Vertical):
     """Always on screen; refreshes on a timer from the shared database."""
 
     DEFAULT_CSS = """
@@ -89,13 +90,13 @@ class Sidebar(Vertical):
 
     def on_mount(self) -> None:
         self.refresh_data()
-        self.set_interval(self.app.desk.settings.refresh_seconds, self.refresh_data)  # type: ignore[attr-defined]
+        self.set_interval(self.services.settings.refresh_seconds, self.refresh_data)
 
     @work(thread=True, exclusive=True, group="sidebar")
     def refresh_data(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         try:
-            data = desk.sidebar(self.app.agent.id)  # type: ignore[attr-defined]
+            data = desk.sidebar(self.seat_agent.id)
         except StorageError as exc:
             self.app.call_from_thread(self._status, str(exc))
             return
@@ -113,7 +114,7 @@ class Sidebar(Vertical):
         be called now, then what is near its deadline; the callbacks waiting for the
         customer's window are one count line (Enter expands it). Every number is a total."""
         self._data = data
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         now = desk.now()
         counts = data.counts
         options = self.query_one(OptionList)
@@ -179,11 +180,11 @@ class Sidebar(Vertical):
         )
 
     def _complaint(self, item: ComplaintDeadlineItem, now: datetime) -> Option:
-        local = self.app.desk.local(item.deadline)  # type: ignore[attr-defined]
+        local = self.services.local(item.deadline)
         return Option(complaint_prompt(item, now, local), id=f"cp:{item.id}")
 
     def _order(self, item: WorkOrderItem, now: datetime) -> Option:
-        local = self.app.desk.local(item.due_at)  # type: ignore[attr-defined]
+        local = self.services.local(item.due_at)
         return Option(work_order_prompt(item, now, local), id=f"wo:{item.id}")
 
     def toggle_waiting(self) -> None:

@@ -7,8 +7,10 @@ from datetime import datetime
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from seat.widgets.door import Seated
 
-class CallTimer(Static):
+
+class CallTimer(Seated, Static):
     DEFAULT_CSS = "CallTimer { width: auto; text-style: bold; color: $success; }"
 
     elapsed: reactive[int] = reactive(0)
@@ -23,7 +25,7 @@ class CallTimer(Static):
         self.set_interval(1, self.tick)
 
     def tick(self) -> None:
-        now = self.app.desk.now()  # type: ignore[attr-defined]
+        now = self.services.now()
         self.elapsed = max(0, int((now - self.started_at).total_seconds()))
 
     def watch_elapsed(self, seconds: int) -> None:

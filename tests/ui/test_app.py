@@ -9,11 +9,11 @@ from sqlmodel import Session, select
 
 from seat.app import make_app
 from seat.callbacks import DEFAULT_SCRIPTS
-from seat.desk import StorageError
 from seat.models import Agent, Call
 from seat.screens.agent_picker import AgentPickerScreen
-from seat.screens.call import CallScreen
+from seat.screens.calls.call import CallScreen
 from seat.screens.desk import DeskScreen
+from seat.services import StorageError
 from tests.ui.helpers import settle
 
 
@@ -212,7 +212,8 @@ async def test_seat_runs_the_callback_scheduler_on_start(settings, clock, engine
 async def test_the_demo_sign_in_names_demo_callers_that_are_on_file(settings, clock, engine):
     from textual.widgets import Label
 
-    from seat import demo, phone
+    from seat import phone
+    from seat.tools import demo
 
     demo.seed(engine, customers=20, calls=0, now=clock.now())
     app = make_app(settings=settings, clock=clock, engine=engine, demo=True)

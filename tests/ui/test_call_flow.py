@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from seat.models import Call, Callback, Complaint, Customer, PhoneNumber, WorkOrder
-from seat.screens.call import CallScreen
-from seat.screens.customer_form import NewCustomerScreen
+from seat.screens.calls.call import CallScreen
+from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.desk import DeskScreen
 from tests.ui.helpers import settle
 

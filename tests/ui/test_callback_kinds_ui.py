@@ -12,10 +12,10 @@ from textual.widgets import Button, Select, TextArea
 
 from seat import i18n
 from seat.models import Call, Callback, CallbackEvent, Complaint
-from seat.screens.call import CallScreen
-from seat.screens.callbacks import SnoozeForm
+from seat.screens.callbacks.view import SnoozeForm
+from seat.screens.calls.call import CallScreen
+from seat.screens.calls.forms import CallbackForm, ComplaintForm
 from seat.screens.desk import DeskScreen
-from seat.screens.work_forms import CallbackForm, ComplaintForm
 from seat.widgets.callback_items import sidebar_callback_id
 from tests.ui.helpers import freeze, settle
 from tests.ui.test_call_flow import choose

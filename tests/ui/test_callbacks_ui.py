@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 from seat import agents, i18n
 from seat.callbacks import CallbackPolicy, sidebar_callbacks, worklist
 from seat.models import Call, Callback, CallbackEvent, Complaint, Customer, PhoneNumber
-from seat.screens.call import CallScreen
-from seat.screens.callbacks import CallbacksScreen, ReassignForm, SnoozeForm
+from seat.screens.callbacks.view import CallbacksScreen, ReassignForm, SnoozeForm
+from seat.screens.calls.call import CallScreen
+from seat.screens.calls.forms import ComplaintForm
 from seat.screens.desk import DeskScreen
-from seat.screens.work_forms import ComplaintForm
 from seat.widgets.callback_items import (
     callable_options,
     callable_prompt,

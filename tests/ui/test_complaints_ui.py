@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 from seat import agents, complaints, sla, work
 from seat.config import DATA_DIR
 from seat.models import Callback, Complaint, ComplaintEvent
-from seat.screens.complaint import ComplaintScreen
-from seat.screens.complaint_forms import AcceptForm, ApproveForm
-from seat.screens.complaint_list import ComplaintListScreen
-from seat.screens.complaint_stats import ComplaintStatsScreen
+from seat.screens.complaints.complaint import ComplaintScreen
+from seat.screens.complaints.forms import AcceptForm, ApproveForm
+from seat.screens.complaints.list import ComplaintListScreen
+from seat.screens.complaints.stats import ComplaintStatsScreen
 from seat.screens.desk import DeskScreen
 from seat.widgets import sidebar as sidebar_module
 from seat.widgets.complaint_items import complaint_prompt

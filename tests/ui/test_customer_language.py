@@ -8,9 +8,9 @@ from textual.widgets import Select
 
 from seat import i18n
 from seat.models import Customer, PhoneNumber
-from seat.screens.call import CallScreen
-from seat.screens.customer_edit import CustomerEditScreen
-from seat.screens.customer_form import NewCustomerScreen
+from seat.screens.calls.call import CallScreen
+from seat.screens.calls.customer_edit import CustomerEditScreen
+from seat.screens.calls.customer_form import NewCustomerScreen
 from tests.ui.helpers import settle
 from tests.ui.test_call_flow import choose
 

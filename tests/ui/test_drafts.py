@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from seat import drafts
 from seat.models import Call
-from seat.screens.call import CallScreen
+from seat.screens.calls.call import CallScreen
 from seat.screens.confirm import ConfirmScreen
 from seat.screens.desk import DeskScreen
 from tests.ui.helpers import settle

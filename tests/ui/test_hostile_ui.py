@@ -19,8 +19,8 @@ from textual.keys import KEY_NAME_REPLACEMENTS, _character_to_key
 from seat.callbacks import CallableItem
 from seat.customers import create_customer
 from seat.models import Call, Callback, Complaint, Customer, WorkOrder
-from seat.screens.call import CallScreen
-from seat.screens.customer_form import NewCustomerScreen
+from seat.screens.calls.call import CallScreen
+from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.desk import DeskScreen
 from seat.widgets.callback_items import callable_prompt
 from seat.widgets.lines import WIDTH

@@ -28,7 +28,7 @@ translation is pending, remove it when done."""
 
 PENDING_SIDEBAR_CALLBACKS = False
 """The callback entries of the sidebar (seat/widgets/callback_items.py, and the callback
-screens of seat/screens/callbacks.py) are not translated yet: the scan runs with them left
+screens of seat/screens/callbacks/view.py) are not translated yet: the scan runs with them left
 out. Set to False once that file is translated."""
 
 ALLOWED = {
@@ -183,13 +183,13 @@ async def _push(pilot, make) -> None:
 
 
 def _complaint(pilot):
-    from seat.screens.complaint import ComplaintScreen
+    from seat.screens.complaints.complaint import ComplaintScreen
 
     return ComplaintScreen(pilot.app._cases["complaint"])
 
 
 def _order(pilot):
-    from seat.screens.work_order import WorkOrderScreen
+    from seat.screens.work_orders.work_order import WorkOrderScreen
 
     return WorkOrderScreen(pilot.app._cases["order"])
 

@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 from seat import db, i18n
 from seat.app import make_app
 from seat.models import Call, Customer
-from seat.screens.call import CallScreen
+from seat.screens.calls.call import CallScreen
+from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.confirm import ConfirmScreen
-from seat.screens.customer_form import NewCustomerScreen
 from seat.screens.desk import DeskScreen
 from seat.widgets.field_error import FieldError
 from tests.ui.helpers import settle
@@ -264,7 +264,7 @@ async def test_a_save_that_never_gets_the_lock_keeps_the_input(
     sqlite_only, settings, clock, db_url, world, monkeypatch
 ):
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 100)
-    monkeypatch.setattr("seat.desk.RETRIES", 2)
+    monkeypatch.setattr("seat.services.RETRIES", 2)
     engine = db.make_engine(db_url)
     app = make_app(settings=settings, clock=clock, agent="li.na", engine=engine)
     async with app.run_test(size=SIZE) as pilot:

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from seat.app import make_app
 from seat.models import Presence, ScreenPop
-from seat.screens.call import CallScreen
-from seat.screens.customer_form import NewCustomerScreen
+from seat.screens.calls.call import CallScreen
+from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.desk import DeskScreen
 from tests.ui.helpers import settle
 

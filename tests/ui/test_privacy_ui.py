@@ -9,9 +9,9 @@ from rich.console import Console
 from sqlmodel import Session, select
 
 from seat.models import AccessLog, Customer, CustomerChange, PhoneNumber
-from seat.screens.call import CallScreen
-from seat.screens.customer_edit import CustomerEditScreen
-from seat.screens.details import FindCustomerScreen
+from seat.screens.calls.call import CallScreen
+from seat.screens.calls.customer_edit import CustomerEditScreen
+from seat.screens.calls.find_customer import FindCustomerScreen
 from seat.screens.reveal import RevealScreen
 from tests.ui.helpers import settle
 
@@ -163,7 +163,7 @@ async def test_work_order_address_revealed_with_a_reason(make_seat, engine, worl
     from datetime import timedelta
 
     from seat.models import WorkOrder
-    from seat.screens.work_order import WorkOrderScreen
+    from seat.screens.work_orders.work_order import WorkOrderScreen
     from tests.conftest import NOW
 
     with Session(engine) as s:
@@ -207,7 +207,7 @@ async def test_work_plan_address_masked_and_revealed_on_the_highlighted_row(
     from datetime import timedelta
 
     from seat.models import WorkOrder
-    from seat.screens.workplan import WorkPlanScreen
+    from seat.screens.work_orders.workplan import WorkPlanScreen
     from tests.conftest import NOW
 
     with Session(engine) as s:

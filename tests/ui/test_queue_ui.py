@@ -10,8 +10,8 @@ from sqlmodel import Session
 from seat import work
 from seat.customers import create_customer
 from seat.models import Callback
-from seat.screens.call import CallScreen
-from seat.screens.callbacks import CallbacksScreen
+from seat.screens.callbacks.view import CallbacksScreen
+from seat.screens.calls.call import CallScreen
 from seat.screens.desk import DeskScreen
 from tests.conftest import NOW
 from tests.ui.helpers import settle
@@ -111,7 +111,7 @@ async def test_the_palette_offers_starting_a_callback(make_seat, engine, world):
 
 async def test_s_highlights_the_most_urgent_item_so_enter_opens_it(make_seat, world):
     """`s` then Enter opens the first item of the queue (before: nothing was highlighted)."""
-    from seat.screens.details import WorkOrderScreen
+    from seat.screens.calls.find_customer import WorkOrderScreen
 
     app = make_seat()
     async with app.run_test(size=(80, 24)) as pilot:

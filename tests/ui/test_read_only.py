@@ -18,7 +18,7 @@ from seat.app import DemoBadge, DeskBadges, ReadOnlyBadge, make_app
 from seat.db import make_engine
 from seat.models import Call, Callback, SignInEvent
 from seat.screens.agent_picker import AgentPickerScreen
-from seat.screens.call import CallScreen
+from seat.screens.calls.call import CallScreen
 from seat.screens.desk import DeskScreen
 from tests.ui.helpers import settle
 

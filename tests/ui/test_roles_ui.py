@@ -9,10 +9,10 @@ from textual.widgets._footer import FooterKey
 
 from seat import agents, complaints, work
 from seat.models import Role, WorkOrder, WorkOrderEvent
-from seat.screens.complaint import ComplaintScreen
-from seat.screens.complaint_list import ComplaintListScreen
+from seat.screens.complaints.complaint import ComplaintScreen
+from seat.screens.complaints.list import ComplaintListScreen
 from seat.screens.desk import DeskScreen
-from seat.screens.work_order import WorkOrderScreen
+from seat.screens.work_orders.work_order import WorkOrderScreen
 from tests.conftest import NOW
 from tests.ui.helpers import settle
 

@@ -10,7 +10,7 @@ from textual.widgets import Select, Static
 
 from seat import customers, i18n
 from seat.models import Call
-from seat.screens.call import CallScreen
+from seat.screens.calls.call import CallScreen
 from seat.screens.desk import DeskScreen
 from tests.conftest import NOW
 from tests.ui.helpers import settle

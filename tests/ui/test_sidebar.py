@@ -10,10 +10,10 @@ from sqlmodel import Session, select
 
 from seat.app import make_app
 from seat.models import Call, Callback, WorkOrder
-from seat.screens.call import CallScreen
+from seat.screens.calls.call import CallScreen
+from seat.screens.calls.find_customer import WorkOrderScreen
+from seat.screens.calls.forms import ComplaintForm
 from seat.screens.desk import DeskScreen
-from seat.screens.details import WorkOrderScreen
-from seat.screens.work_forms import ComplaintForm
 from seat.widgets.sidebar import Sidebar
 from tests.ui.helpers import settle
 

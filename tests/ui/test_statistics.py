@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Label, Tabs
 
 from seat import agents, i18n
 from seat.models import Call, Callback, Complaint
-from seat.screens.statistics import StatisticsScreen, _legend
+from seat.screens.supervisor.statistics import StatisticsScreen, _legend
 from tests.conftest import NOW
 from tests.ui.helpers import freeze, settle
 

@@ -19,8 +19,8 @@ from sqlalchemy import event, select
 from sqlmodel import Session
 
 from seat.models import Complaint, WorkOrder
-from seat.screens.call import CallScreen
-from seat.screens.customer_edit import CustomerEditScreen
+from seat.screens.calls.call import CallScreen
+from seat.screens.calls.customer_edit import CustomerEditScreen
 from seat.widgets.sidebar import Sidebar
 from tests.ui.helpers import floor, settle
 
@@ -224,4 +224,4 @@ async def test_the_guard_sees_a_call_on_the_ui_thread(make_seat, guard, ids):
             pilot.app.desk.agents()
 
         hits = await walk(pilot, guard, read_here)
-        assert any("desk.py" in h and "agents" in h for h in hits), hits
+        assert any("services.py" in h and "agents" in h for h in hits), hits

@@ -28,9 +28,9 @@ from seat.models import (
     Presence,
     WorkOrder,
 )
-from seat.screens.complaint_forms import ApproveForm
+from seat.screens.complaints.forms import ApproveForm
 from seat.screens.desk import DeskScreen
-from seat.screens.wallboard import WallboardScreen
+from seat.screens.supervisor.wallboard import WallboardScreen
 from tests.conftest import NOW
 from tests.ui.helpers import freeze, settle
 from tests.ui.test_call_flow import choose
@@ -435,7 +435,7 @@ async def test_supervisor_reassigns_an_order_and_opens_an_agents_queue(make_seat
 
         await pilot.press("1", "enter")  # the first agent: Li Na
         await settle(pilot)
-        from seat.screens.agent_queue import AgentQueueScreen
+        from seat.screens.supervisor.agent_queue import AgentQueueScreen
 
         queue = app.screen
         assert isinstance(queue, AgentQueueScreen) and queue.agent_id == world["li"]

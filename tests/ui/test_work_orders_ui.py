@@ -13,11 +13,11 @@ from sqlmodel import Session, func, select
 from seat import agents, workorders
 from seat.app import make_app
 from seat.models import Role, WorkOrder, WorkOrderEvent, WorkOrderLine
-from seat.screens.call import CallScreen
+from seat.screens.calls.call import CallScreen
 from seat.screens.desk import DeskScreen
-from seat.screens.work_order import WorkOrderForm, WorkOrderScreen
-from seat.screens.work_order_list import WorkOrderListScreen
-from seat.screens.workplan import WorkPlanScreen
+from seat.screens.work_orders.list import WorkOrderListScreen
+from seat.screens.work_orders.work_order import WorkOrderForm, WorkOrderScreen
+from seat.screens.work_orders.workplan import WorkPlanScreen
 from tests.conftest import NOW
 from tests.ui.helpers import settle
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from seat import customers, workorders
-from seat.desk import Desk
+from seat.services import Desk
 from tests.conftest import NOW
 
 HISTORY_TABLES = (
@@ -232,7 +232,7 @@ def test_a_replaced_row_is_caught_by_verify_even_without_the_seats_pragmas(
 
 
 def test_the_demo_desk_seals_its_bulk_history(engine):
-    from seat import demo
+    from seat.tools import demo
 
     demo.seed(engine, customers=60, calls=200, seed=3, now=NOW)
     assert all(b is None for b in _verify(engine).values())

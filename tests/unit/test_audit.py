@@ -18,7 +18,6 @@ from sqlmodel import Session
 from seat import agents, callbacks, complaints, sla, workorders
 from seat.config import DATA_DIR
 from seat.customers import ValidationError
-from seat.desk import Desk
 from seat.models import (
     Agent,
     Call,
@@ -33,6 +32,7 @@ from seat.models import (
     WorkOrderEvent,
 )
 from seat.roles import PermissionDenied
+from seat.services import Desk
 from tests.conftest import NOW
 
 POLICY = sla.read_policy(DATA_DIR / "policy" / "complaints.toml", default_zone="Asia/Shanghai")

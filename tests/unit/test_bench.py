@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from seat import bench
-from seat.bench import BenchError, Row, Size, Stats
 from seat.cli import main
 from seat.config import sqlite_url
 from seat.db import make_engine
+from seat.tools import bench
+from seat.tools.bench import BenchError, Row, Size, Stats
 from tests.conftest import NOW
 
 TINY = Size(customers=50, calls=400, callbacks=40, work_orders=30)
@@ -145,16 +145,16 @@ def test_bench_needs_a_sqlite_file(capsys):
 SCREEN_ROWS = {
     # row name prefix -> where its function is called in the seat
     "sidebar": "seat.widgets.sidebar:Sidebar.refresh_data",
-    "caller lookup": "seat.screens.details",
-    "card": "seat.screens.call:CallScreen._read_customer",
-    "logging a call": "seat.screens.call:CallScreen._save_call",
+    "caller lookup": "seat.screens.calls.find_customer",
+    "card": "seat.screens.calls.call:CallScreen._read_customer",
+    "logging a call": "seat.screens.calls.call:CallScreen._save_call",
     "my last calls": "seat.screens.desk:DeskScreen.load_recent",
-    "complaint list": "seat.screens.complaint_list:ComplaintListScreen.load",
-    "work-order list": "seat.screens.work_order_list:WorkOrderListScreen.load",
-    "callbacks view": "seat.screens.callbacks:CallbacksScreen.load",
-    "wallboard": "seat.screens.wallboard:WallboardScreen.load",
-    "trends": "seat.screens.statistics:StatisticsScreen.load",
-    "complaint statistics": "seat.screens.complaint_stats:ComplaintStatsScreen.load",
+    "complaint list": "seat.screens.complaints.list:ComplaintListScreen.load",
+    "work-order list": "seat.screens.work_orders.list:WorkOrderListScreen.load",
+    "callbacks view": "seat.screens.callbacks.view:CallbacksScreen.load",
+    "wallboard": "seat.screens.supervisor.wallboard:WallboardScreen.load",
+    "trends": "seat.screens.supervisor.statistics:StatisticsScreen.load",
+    "complaint statistics": "seat.screens.complaints.stats:ComplaintStatsScreen.load",
     "callback rules": "seat.app",
     "seat report": "seat.cli:cmd_report",
     "seat customers import": "seat.cli:cmd_import",
@@ -208,7 +208,7 @@ def test_tiny_run_prints_every_figure(tiny_report):
 
 
 def _resolve(dotted: str) -> tuple[object, str]:
-    """'seat.desk:Desk.sidebar' -> (the class or module holding it, 'sidebar')."""
+    """'seat.services:Desk.sidebar' -> (the class or module holding it, 'sidebar')."""
     module, __, path = dotted.partition(":")
     owner = importlib.import_module(module)
     *parents, attr = path.split(".")
@@ -283,7 +283,7 @@ def test_each_probe_calls_its_functions(tmp_path, monkeypatch):
     bench.ensure_database(db, TINY, real_now=NOW)
     from seat.clock import FixedClock
     from seat.config import Settings
-    from seat.desk import Desk
+    from seat.services import Desk
 
     url = sqlite_url(db)
     engine = make_engine(url)

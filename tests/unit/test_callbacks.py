@@ -833,7 +833,7 @@ def test_worklist_states(session, world, boss):
 
 
 def test_run_scheduler_through_the_desk(engine, clock, settings, world, no_deployment_override):
-    from seat.desk import Desk
+    from seat.services import Desk
 
     desk = Desk(engine=engine, clock=clock, settings=settings)
     first = callbacks.run_scheduler(desk)
@@ -850,7 +850,7 @@ def test_run_scheduler_retries_a_lost_race(
     again and finds the winner's rows. Other storage trouble is reported, not retried."""
     from sqlalchemy.exc import IntegrityError, OperationalError
 
-    from seat.desk import Desk, StorageError
+    from seat.services import Desk, StorageError
 
     desk = Desk(engine=engine, clock=clock, settings=settings)
     real_run, tries = desk.run, []

@@ -19,7 +19,7 @@ def _writer(url: str, worker: int, agent_id: int, customer_id: int, shared_cb: i
     from seat.clock import SystemClock
     from seat.config import Settings
     from seat.db import make_engine
-    from seat.desk import Desk, StorageError
+    from seat.services import Desk, StorageError
 
     engine = make_engine(url, migrate=False)
     desk = Desk(engine=engine, clock=SystemClock(), settings=replace(Settings(), database_url=url))

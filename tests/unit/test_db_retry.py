@@ -13,8 +13,8 @@ from sqlmodel import Session
 
 from seat import db
 from seat.clock import FixedClock
-from seat.desk import Desk, StorageError
 from seat.models import Agent
+from seat.services import Desk, StorageError
 from tests.conftest import NOW
 
 
@@ -104,7 +104,7 @@ def test_a_write_transaction_holds_the_write_lock_from_begin(sqlite_only, engine
 
 @pytest.fixture
 def desk(engine, settings, monkeypatch):
-    monkeypatch.setattr("seat.desk.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("seat.services.time.sleep", lambda seconds: None)
     return Desk(engine=engine, clock=FixedClock(NOW), settings=settings, scripts={})
 
 

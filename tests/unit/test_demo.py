@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from seat import audit, demo, work, workorders
+from seat import audit, work, workorders
 from seat import complaints as complaints_rules
 from seat.callbacks import CallbackPolicy, sidebar_callbacks
 from seat.db import make_engine
@@ -30,6 +30,7 @@ from seat.models import (
     WorkOrderKind,
 )
 from seat.phone import parse
+from seat.tools import demo
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Monday
 TABLES = ("agent", "customer", "phone_number", "call", "callback", "work_order", "complaint")

@@ -210,7 +210,7 @@ async def settled(pilot) -> None:
 
 @pytest.mark.parametrize("where", ["handler", "worker"])
 def test_an_error_in_the_seat_ends_in_a_short_message_and_exit_1(desk_file, capsys, where):
-    from seat.desk import Desk
+    from seat.services import Desk
 
     __, settings = desk_file
 
@@ -246,7 +246,7 @@ def test_a_database_gone_mid_shift_is_told_and_the_seat_keeps_the_input(desk_fil
     """The folder of the desk's file moves away while the seat runs: the seat does not die
     (with 0 or otherwise); each attempt says the database cannot be reached and keeps what was
     typed, and the agent can still leave."""
-    from seat.screens.call import CallScreen
+    from seat.screens.calls.call import CallScreen
 
     path, settings = desk_file
     seen: dict[str, object] = {}

@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PENDING_FILES: set[str] = set()
 """Files whose `_()` messages may still be missing from the zh_CN catalogue: a screen another
-engineer is building while its translation is pending (e.g. "seat/screens/wallboard.py").
+engineer is building while its translation is pending (e.g. "seat/screens/supervisor/wallboard.py").
 Empty now: every marked message is translated. seat/widgets/callback_items.py and
-seat/screens/callbacks.py mark nothing yet, so they are not checked here at all (see
+seat/screens/callbacks/view.py mark nothing yet, so they are not checked here at all (see
 PENDING_SIDEBAR_CALLBACKS in tests/ui/test_i18n_ui.py)."""
 
 

@@ -14,9 +14,9 @@ from sqlalchemy.exc import OperationalError
 from seat import calls, export, i18n, importer, phone, roles, wording, workorders
 from seat.config import DATA_DIR
 from seat.customers import ValidationError
-from seat.desk import _storage_message
 from seat.models import Role
 from seat.scripts import ScriptError, load_script, load_scripts
+from seat.services import _storage_message
 from tests.conftest import NOW
 
 
@@ -256,7 +256,7 @@ def test_domain_po_is_complete_for_the_domain_modules():
 
     files = [
         "calls.py", "phone.py", "workorders.py", "workplan.py", "importer.py", "wording.py",
-        "desk.py", "drafts.py", "roles.py", "export.py", "scripts/engine.py",
+        "services.py", "errors.py", "drafts.py", "roles.py", "export.py", "scripts/engine.py",
         "reports/complaints.py", "reports/callbacks.py",
     ]  # fmt: skip
     package = DATA_DIR.parent / "seat"

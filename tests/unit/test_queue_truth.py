@@ -11,9 +11,9 @@ from sqlalchemy import select
 from seat import complaints, sla, states, supervisor, work
 from seat.callbacks import CallbackPolicy, callback_queue, worklist
 from seat.customers import create_customer
-from seat.desk import Desk
 from seat.models import Callback, CallbackEvent, WorkOrder
 from seat.reports import callbacks as callback_report
+from seat.services import Desk
 from tests.conftest import NOW
 from tests.unit.test_complaints import POLICY, do, open_complaint, people, walk
 

@@ -317,7 +317,7 @@ def lang():
     ],
 )  # fmt: skip
 def test_queue_text_in_each_language(lang, kind, detail, en, zh):
-    from seat.screens.agent_queue import what_text
+    from seat.screens.supervisor.agent_queue import what_text
 
     item = supervisor.QueueItem(kind, 1, "Wang Fang", None, False, detail=detail)
     assert what_text(item) == en

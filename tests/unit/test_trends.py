@@ -266,7 +266,7 @@ def test_period_label_is_month_and_day() -> None:
 # -- languages -----------------------------------------------------------------------------
 
 FILES = [Path(trends.__file__), Path(trends.__file__).parent / "reports" / "summary.py",
-         Path(trends.__file__).parent / "screens" / "statistics.py"]  # fmt: skip
+         Path(trends.__file__).parent / "screens" / "supervisor" / "statistics.py"]  # fmt: skip
 
 
 @pytest.fixture

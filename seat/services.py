@@ -31,7 +31,7 @@ from seat.models import Agent, Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 T = TypeVar("T")
-log = logging.getLogger("seat.desk")
+log = logging.getLogger("seat.services")
 
 
 RETRIES = 6

@@ -18,11 +18,11 @@ from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Select
 
 from seat import workorders
 from seat.customers import ValidationError
-from seat.desk import StorageError
 from seat.i18n import N_, NC_, _
 from seat.screens.background import DeskWorker
 from seat.screens.form import FormScreen
-from seat.screens.work_order import WorkOrderScreen
+from seat.screens.work_orders.work_order import WorkOrderScreen
+from seat.services import StorageError
 from seat.widgets.lines import fit
 from seat.workorders import OrderPage, OrderQuery
 
@@ -210,7 +210,7 @@ class WorkOrderListScreen(DeskWorker, Screen[None]):
 
     @property
     def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+        return self.services
 
     def watch_filters(self) -> None:
         self.set_reactive(WorkOrderListScreen.page, 1)
@@ -306,7 +306,7 @@ class WorkOrderListScreen(DeskWorker, Screen[None]):
         self.filters = replace(self.filters, kind=_cycle(KIND_CYCLE, self.filters.kind))
 
     def action_mine(self) -> None:
-        agent = self.app.agent  # type: ignore[attr-defined]
+        agent = self.seat_agent
         if self.filters.assignee_id == agent.id:
             self.filters = replace(self.filters, assignee_id=None, assignee="")
         else:

@@ -34,7 +34,6 @@ from textual.widgets import (
 
 from seat import callbacks
 from seat.customers import ValidationError
-from seat.desk import StorageError
 from seat.export import Table
 from seat.i18n import N_, _, format_date, format_datetime, format_time, ngettext
 from seat.reports import callbacks as report
@@ -42,6 +41,7 @@ from seat.roles import PermissionDenied
 from seat.screens.background import DeskWorker
 from seat.screens.due_time import DueTimeForm
 from seat.screens.form import FormScreen
+from seat.services import StorageError
 from seat.widgets.lines import fit
 
 PERIODS = (7, 30, 90)
@@ -139,7 +139,7 @@ class SnoozeForm(_NamesItsCallback, DueTimeForm):
         yield from self.field(_("Reason *"), "reason", Input(placeholder=hint, max_length=500))
 
     def submit(self) -> int:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         until: datetime | None = None
         errors: dict[str, str] = {}
         try:
@@ -191,7 +191,7 @@ class ReassignForm(_NamesItsCallback, FormScreen):
         yield from self.field(_("Comment"), "comment", Input(max_length=2000))
 
     def submit(self) -> int:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         owner = self.value("owner")
 
         def go(s):  # noqa: ANN001, ANN202
@@ -330,7 +330,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         """The To do rows by callback id: whom to call, and whether it may be dialled now."""
 
     def on_mount(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         self.set_reactive(CallbacksScreen.last_day, desk.today())
         self.action_reload()
         self.query_one("#cbv-without", DataTable).focus()
@@ -342,7 +342,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         self.action_reload()
 
     def _period(self) -> tuple[date, date]:
-        last = self.last_day or self.app.desk.today()  # type: ignore[attr-defined]
+        last = self.last_day or self.services.today()
         return last - timedelta(days=self.days - 1), last
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -372,7 +372,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
 
     @work(thread=True, exclusive=True, group="callbacks-view")
     def load(self, first: date, last: date) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         agent = _agent(self)
         owner = None if agent.role == "supervisor" else agent.id
         try:
@@ -400,7 +400,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         self.post_message(self.Loaded(tables, todo, total))
 
     def on_callbacks_screen_loaded(self, event: Loaded) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         by_title = {t.title: t for t in event.tables}
         coverage = by_title["Coverage"]
         total = coverage.rows[-1]
@@ -455,7 +455,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         self._page_note()
 
     def _load_table(self, selector: str, table: Table, key_column: int | None) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         shown = [i for i, h in enumerate(table.headers) if h not in HIDDEN]
         self._columns(selector, [table.headers[i] for i in shown])
         labelled = table.shown_rows  # "total", tiers and kinds in the current language
@@ -627,7 +627,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
     @work(thread=True, exclusive=True, group="callbacks-schedule")
     def schedule_now(self) -> None:
         try:
-            result = callbacks.run_scheduler(self.app.desk)  # type: ignore[attr-defined]
+            result = callbacks.run_scheduler(self.services)
         except (StorageError, callbacks.PolicyError) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return

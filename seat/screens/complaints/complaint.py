@@ -1,7 +1,7 @@
 """One complaint on one page: its clocks, its facts, the call, linked work, every event.
 
 A key per move; the footer shows the moves the complaint's step allows. Each opens a small
-form (seat.screens.complaint_forms); supervisor moves are refused for agents with a message.
+form (seat.screens.complaints.forms); supervisor moves are refused for agents with a message.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from textual.widgets import Footer, Label, Static
 
 from seat import complaints, labels, roles, sla, workorders
 from seat.complaints import CaseView
-from seat.desk import StorageError
 from seat.i18n import N_, _, format_datetime, ngettext
 from seat.labels import label
 from seat.roles import PermissionDenied, require_supervisor
 from seat.screens.background import DeskWorker
-from seat.screens.complaint_forms import FORMS
+from seat.screens.complaints.forms import FORMS
 from seat.screens.role_keys import RoleKeys
+from seat.services import StorageError
 from seat.widgets.complaint_items import LOOK
 
 ACTION_LABELS = {
@@ -264,7 +264,7 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         try:
             self.policy = sla.load_policy(desk.settings)
         except sla.PolicyError as exc:
@@ -277,7 +277,7 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
 
     @work(thread=True, exclusive=True, group="complaint")
     def load(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         try:
             view = desk.run(
                 lambda s: complaints.case(
@@ -290,7 +290,7 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         self.app.call_from_thread(self._show, view)
 
     def _show(self, view: CaseView | None) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         self.view = view
         title = self.query_one("#cp-title", Label)
         if view is None:
@@ -333,7 +333,7 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         if spec.supervisor:
             try:
                 require_supervisor(
-                    self.app.agent, complaints.move_label(move)  # type: ignore[attr-defined]
+                    self.seat_agent, complaints.move_label(move)
                 )
             except PermissionDenied as exc:
                 self.notify(str(exc), title=_("Supervisor only"), severity="error")

@@ -40,7 +40,7 @@ class CustomerEditScreen(FormScreen):
         return KIND.get(name, "") in self.hidden
 
     def _text(self, name: str, value: str | None) -> Input:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         shown = desk.display_phone(value) if name == "phone" and value else (value or "")
         if not self._masked(name):
             return Input(shown)
@@ -88,8 +88,8 @@ class CustomerEditScreen(FormScreen):
         return value
 
     def submit(self) -> int:
-        desk = self.app.desk  # type: ignore[attr-defined]
-        agent_id = self.app.agent.id  # type: ignore[attr-defined]
+        desk = self.services
+        agent_id = self.seat_agent.id
         changes = desk.run(
             lambda s: customers.update_customer(
                 session=s,

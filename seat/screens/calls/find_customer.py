@@ -13,12 +13,12 @@ from textual.widgets import Footer, Input
 
 from seat import phone
 from seat.customers import CustomerCard
-from seat.desk import StorageError
 from seat.i18n import N_, _
 from seat.screens.background import DeskWorker
-from seat.screens.customer_edit import CustomerEditScreen, edited_message, read_editable
+from seat.screens.calls.customer_edit import CustomerEditScreen, edited_message, read_editable
 from seat.screens.reveal import RevealScreen, in_call_with
-from seat.screens.work_order import WorkOrderScreen as WorkOrderScreen
+from seat.screens.work_orders.work_order import WorkOrderScreen as WorkOrderScreen
+from seat.services import StorageError
 from seat.widgets.card import CustomerCardView
 from seat.widgets.field_error import FieldError
 
@@ -116,7 +116,7 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
         self.query_one(Vertical).border_subtitle = ""
         self.query_one("#find-error", FieldError).show("")
         self.query_one(CustomerCardView).display = True
-        self.number = self.app.desk.display_phone(e164)  # type: ignore[attr-defined]
+        self.number = self.services.display_phone(e164)
         if card is None or self.card is None or card.id != self.card.id:
             self.revealed = frozenset()  # a reveal is for the customer it was asked for
         self.card = card

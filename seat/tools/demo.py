@@ -33,6 +33,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from seat import audit
+from seat.config import DEMO_CALLERS as DEMO_CALLERS
 from seat.db import refresh_statistics
 from seat.models import (
     Agent,
@@ -73,9 +74,6 @@ DUE_SOON_PER_AGENT = 2
 URGENT_PER_AGENT = 1
 NORMAL_WO_PER_AGENT = 2
 
-# Callers a newcomer can try on the demo desk (the demo sign-in screen and the README name
-# them): the first customers of a fresh demo database have these numbers.
-DEMO_CALLERS: tuple[str, ...] = ("+8613800138000", "+8613912345678", "+8618612345678")
 
 # Mobile prefixes that libphonenumber accepts as valid CN mobiles.
 MOBILE_PREFIXES: tuple[int, ...] = (

@@ -9,7 +9,7 @@ writes (logging a call, import, seeding); ratios and verdicts are on p99. Start-
 seat in a pseudo-terminal until the desk is drawn, against a bare interpreter importing
 textual, sqlmodel and phonenumbers.
 
-The database is built once with `seat.demo.seed` and reused while its row counts match; a
+The database is built once with `seat.tools.demo.seed` and reused while its row counts match; a
 `.bench.json` file beside it records the size, the seed's clock and the seeding figures.
 That clock is pinned to 18:00 of the last weekday in the desk's zone, so "calls today" on
 the wallboard is a full working day whatever the hour.
@@ -41,7 +41,7 @@ from seat.i18n import _
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from seat.desk import Desk
+    from seat.services import Desk
 
 ZONE = "Asia/Shanghai"
 AGENT = "li.na"
@@ -263,7 +263,7 @@ def ensure_database(
             stale.unlink(missing_ok=True)
     from seat.config import sqlite_url
     from seat.db import make_engine
-    from seat.demo import seed
+    from seat.tools.demo import seed
 
     at = bench_now(real_now)
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -364,7 +364,7 @@ def _first_start(engine: Any, url: str, at: datetime) -> None:
         return
     from seat.clock import FixedClock
     from seat.config import Settings
-    from seat.desk import Desk
+    from seat.services import Desk
 
     desk = Desk(engine=engine, clock=FixedClock(at), settings=Settings(database_url=url))
     run_scheduler(desk)
@@ -522,9 +522,10 @@ def probes(
     from seat import supervisor as wallboard
     from seat.reports import callbacks as callback_report
     from seat.reports import complaints as complaint_report
-    from seat.screens import callbacks as callbacks_screen
-    from seat.screens import complaint_stats, statistics
-    from seat.screens.work_order_list import Filters
+    from seat.screens.callbacks import view as callbacks_screen
+    from seat.screens.complaints import stats as complaint_stats
+    from seat.screens.supervisor import statistics
+    from seat.screens.work_orders.list import Filters
     from seat.sla import load_policy as sla_policy
 
     now = desk.now()
@@ -570,15 +571,15 @@ def probes(
 
     return [
         Probe("sidebar, heaviest agent", lambda _i: desk.sidebar(agent_id),
-              ("seat.desk:Desk.sidebar",), 5.0),
+              ("seat.services:Desk.sidebar",), 5.0),
         Probe("caller lookup: parse+find+card", lookup,
-              ("seat.desk:Desk.lookup", "seat.desk:Desk.card"), 2.0),
+              ("seat.services:Desk.lookup", "seat.services:Desk.card"), 2.0),
         Probe("card, customer with most calls", lambda _i: desk.card(heavy),
-              ("seat.desk:Desk.card",), 50.0),
-        Probe("logging a call (commit incl.)", log_call, ("seat.desk:Desk.save_call",), 10.0,
+              ("seat.services:Desk.card",), 50.0),
+        Probe("logging a call (commit incl.)", log_call, ("seat.services:Desk.save_call",), 10.0,
               floor=raw_log),
         Probe("my last calls", lambda _i: desk.recent_calls(agent_id),
-              ("seat.desk:Desk.recent_calls",), 100.0),
+              ("seat.services:Desk.recent_calls",), 100.0),
         Probe("complaint list, 1st page", lambda _i: desk.run(
                 lambda s: complaints.open_complaints(
                     session=s, scope="mine", agent_id=agent_id, now=now, policy=k_policy,
@@ -729,7 +730,7 @@ def seeding_row(meta: dict[str, Any], size: Size) -> Row | None:
         return None
     return Row(
         f"seat demo, {size.customers:,}/{size.calls:,}", Stats.of([int(seat_s * 1e9)]),
-        Stats.of([int(floor_s * 1e9)]), calls=("seat.demo:seed",), target_ratio=2.0,
+        Stats.of([int(floor_s * 1e9)]), calls=("seat.tools.demo:seed",), target_ratio=2.0,
         note="measured when the database was built",
     )  # fmt: skip
 
@@ -879,8 +880,8 @@ def run(
     from seat.clock import FixedClock
     from seat.config import Settings, sqlite_url
     from seat.db import make_engine
-    from seat.desk import Desk
     from seat.models import Customer, PhoneNumber
+    from seat.services import Desk
 
     if rounds < 1 or startup_rounds < 1:
         raise BenchError("rounds must be at least 1")

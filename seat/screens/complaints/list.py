@@ -12,11 +12,12 @@ from textual.widgets import DataTable, Footer, Label
 
 from seat import complaints, roles, sla
 from seat.complaints import ListRow
-from seat.desk import StorageError
 from seat.i18n import N_, _
-from seat.screens.complaint import ComplaintScreen
+from seat.screens.complaints.complaint import ComplaintScreen
 from seat.screens.role_keys import RoleKeys
+from seat.services import StorageError
 from seat.widgets.complaint_items import clock_cell as complaint_clock_cell
+from seat.widgets.door import Seated
 from seat.widgets.lines import fit
 
 PAGE = 50
@@ -39,7 +40,7 @@ def clock_cell(row: ListRow) -> Text:
     return complaint_clock_cell(row.next_clock)
 
 
-class ComplaintListScreen(RoleKeys, Screen[None]):
+class ComplaintListScreen(Seated, RoleKeys, Screen[None]):
     ROLE_ACTIONS = {"next_scope": roles.ALL_COMPLAINTS}
 
     BINDINGS = [
@@ -75,7 +76,7 @@ class ComplaintListScreen(RoleKeys, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label("", id="cl-title")
         yield DataTable(id="cl-table", cursor_type="row", zebra_stripes=True)
-        agent = self.app.agent  # type: ignore[attr-defined]
+        agent = self.seat_agent
         hint = (
             _("Enter opens · a mine/all/approval/escalated · [ ] pages")
             if roles.may(agent, roles.ALL_COMPLAINTS)
@@ -85,7 +86,7 @@ class ComplaintListScreen(RoleKeys, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         try:
             self.policy = sla.load_policy(desk.settings)
         except sla.PolicyError as exc:
@@ -112,8 +113,8 @@ class ComplaintListScreen(RoleKeys, Screen[None]):
 
     @work(thread=True, exclusive=True, group="complaint-list")
     def load(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
-        agent = self.app.agent  # type: ignore[attr-defined]
+        desk = self.services
+        agent = self.seat_agent
         scope, page = self.scope, self.page
         try:
             rows, total = desk.run(
@@ -128,7 +129,7 @@ class ComplaintListScreen(RoleKeys, Screen[None]):
         self.app.call_from_thread(self._fill, rows, total)
 
     def _fill(self, rows: list[ListRow], total: int) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         self.total = total
         pages = max(1, -(-total // PAGE))
         self.query_one("#cl-title", Label).update(
@@ -175,7 +176,7 @@ class ComplaintListScreen(RoleKeys, Screen[None]):
         from seat.roles import PermissionDenied, require_supervisor
         from seat.supervisor import complaint_scopes
 
-        agent = self.app.agent  # type: ignore[attr-defined]
+        agent = self.seat_agent
         scopes = complaint_scopes(agent)
         if len(scopes) == 1:  # an agent sees their own complaints only
             try:

@@ -9,7 +9,9 @@ from seat.calls import CallState
 from seat.i18n import N_, _
 from seat.screens.due_time import DueTimeForm
 from seat.screens.form import FormScreen
-from seat.screens.work_order import WorkOrderForm as WorkOrderForm  # the full order form
+from seat.screens.work_orders.work_order import (
+    WorkOrderForm as WorkOrderForm,  # the full order form
+)
 
 
 class CallbackForm(DueTimeForm):
@@ -29,7 +31,7 @@ class CallbackForm(DueTimeForm):
         )
 
     def submit(self) -> int:
-        return self.app.desk.create_callback(  # type: ignore[attr-defined]
+        return self.services.create_callback(
             self.state,
             due_text=self.value("due_at"),
             reason=self.value("reason"),
@@ -54,7 +56,7 @@ class ComplaintForm(FormScreen):
         yield from self.field(_("What the customer wants *"), "customer_wants", Input())
 
     def submit(self) -> int:
-        return self.app.desk.create_complaint(  # type: ignore[attr-defined]
+        return self.services.create_complaint(
             self.state,
             what_happened=self.value("what_happened"),
             customer_wants=self.value("customer_wants"),

@@ -17,15 +17,15 @@ from textual.widgets import Footer, Input, Label, Select, SelectionList, Static,
 from seat import drafts, phone
 from seat.calls import OUTCOME_LABELS, OUTCOMES, CallState
 from seat.customers import CustomerCard, ValidationError
-from seat.desk import StorageError
 from seat.i18n import N_, _
 from seat.screens.background import DeskWorker
+from seat.screens.calls.customer_form import NewCustomerScreen
+from seat.screens.calls.find_customer import WorkOrderScreen
+from seat.screens.calls.forms import CallbackForm, ComplaintForm, WorkOrderForm
 from seat.screens.confirm import ConfirmScreen
-from seat.screens.customer_form import NewCustomerScreen
-from seat.screens.details import WorkOrderScreen
-from seat.screens.work_forms import CallbackForm, ComplaintForm, WorkOrderForm
-from seat.screens.work_order import read_form_data
+from seat.screens.work_orders.work_order import read_form_data
 from seat.scripts import PHASES, Script, Stage, render
+from seat.services import StorageError
 from seat.widgets.card import CustomerCardView
 from seat.widgets.field_error import FieldError
 from seat.widgets.sidebar import Sidebar
@@ -215,7 +215,7 @@ class CallScreen(DeskWorker, Screen[int | None]):
         yield Footer(compact=True, show_command_palette=False)
 
     async def on_mount(self) -> None:
-        self._draft_file = drafts.DraftFile(self.desk.settings.drafts_dir, self.app.agent.name)  # type: ignore[attr-defined]
+        self._draft_file = drafts.DraftFile(self.desk.settings.drafts_dir, self.seat_agent.name)
         self._draft_timer = self.set_interval(DRAFT_SECONDS, self._flush_draft)
         if self.created:
             self._show_created()
@@ -236,7 +236,7 @@ class CallScreen(DeskWorker, Screen[int | None]):
 
     @property
     def desk(self):  # noqa: ANN201 - the app's Desk
-        return self.app.desk  # type: ignore[attr-defined]
+        return self.services
 
     def _update_info(self) -> None:
         s = self.state
@@ -374,7 +374,7 @@ class CallScreen(DeskWorker, Screen[int | None]):
     # -- the script ---------------------------------------------------------------------------
 
     def _say_context(self) -> dict[str, str]:
-        agent = self.app.agent  # type: ignore[attr-defined]
+        agent = self.seat_agent
         return {
             "company": self.desk.settings.company,
             "agent": agent.display_name,
@@ -552,7 +552,11 @@ class CallScreen(DeskWorker, Screen[int | None]):
         self._offer_new_customer()
 
     def action_edit_customer(self) -> None:
-        from seat.screens.customer_edit import CustomerEditScreen, edited_message, read_editable
+        from seat.screens.calls.customer_edit import (
+            CustomerEditScreen,
+            edited_message,
+            read_editable,
+        )
 
         customer_id = self.state.customer_id
         if customer_id is None:
@@ -672,7 +676,7 @@ class CallScreen(DeskWorker, Screen[int | None]):
         self.notify(_("Finish this call first (wrap-up, ctrl+s); then start the callback."))
 
     def on_sidebar_complaint_chosen(self, event: Sidebar.ComplaintChosen) -> None:
-        from seat.screens.complaint import ComplaintScreen
+        from seat.screens.complaints.complaint import ComplaintScreen
 
         self.app.push_screen(ComplaintScreen(event.complaint_id))
 

@@ -17,13 +17,14 @@ from textual.widgets import DataTable, Footer, Input, Label, Select
 
 from seat import workorders, workplan
 from seat.customers import ValidationError
-from seat.desk import StorageError
 from seat.export import Table
 from seat.i18n import N_, NC_, _, format_date
 from seat.privacy import mask_address
 from seat.screens.background import DeskWorker
 from seat.screens.form import FormScreen
-from seat.screens.work_order import WorkOrderScreen
+from seat.screens.reveal import RevealScreen, in_call_with
+from seat.screens.work_orders.work_order import WorkOrderScreen
+from seat.services import StorageError
 
 MAX_ROWS = 300  # the screen is for the day's work; the whole floor prints with `seat workplan`
 
@@ -122,10 +123,10 @@ class WorkPlanScreen(DeskWorker, Screen[None]):
 
     @property
     def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+        return self.services
 
     def on_mount(self) -> None:
-        agent = self.app.agent  # type: ignore[attr-defined]
+        agent = self.seat_agent
         self.query_one(DataTable).focus()
         self.choice = self._initial or PlanChoice(self.desk.today(), agent.name)
 
@@ -169,7 +170,6 @@ class WorkPlanScreen(DeskWorker, Screen[None]):
 
     def _address_shown(self, customer_id: int | None) -> bool:
         """Plain on the current call's customer, or once revealed here; masked otherwise."""
-        from seat.screens.reveal import in_call_with
 
         return customer_id in self.revealed or in_call_with(self.app, customer_id)
 
@@ -253,7 +253,7 @@ class WorkPlanScreen(DeskWorker, Screen[None]):
     def action_mine(self) -> None:
         if self.choice is None:
             return
-        me = self.app.agent.name  # type: ignore[attr-defined]
+        me = self.seat_agent.name
         self.choice = replace(self.choice, login=None if self.choice.login == me else me)
 
     def action_choose(self) -> None:
@@ -288,7 +288,6 @@ class WorkPlanScreen(DeskWorker, Screen[None]):
         self.refresh_bindings()
 
     def action_reveal(self) -> None:
-        from seat.screens.reveal import RevealScreen
 
         key = self._highlighted()
         customer_id = self._customers.get(int(key)) if key else None

@@ -23,10 +23,11 @@ from textual.widgets import DataTable, Footer, Label, Tab, Tabs
 from textual_plotext import PlotextPlot
 
 from seat import trends
-from seat.desk import StorageError
 from seat.i18n import N_, _, format_date
+from seat.services import StorageError
 from seat.sla import PolicyError
 from seat.trends import Measure, Step, Trends
+from seat.widgets.door import Seated
 
 DAYS_SHOWN = 28
 WEEKS_SHOWN = 12
@@ -114,7 +115,7 @@ class Legend(Label):
             self.update(_legend(self._entries, self.content_size.width or self.app.size.width))
 
 
-class StatisticsScreen(Screen[None]):
+class StatisticsScreen(Seated, Screen[None]):
     BINDINGS = [
         Binding("m", "next_measure", N_("Measure"),
                 tooltip=N_("Calls, complaints, callbacks, satisfaction in turn"),
@@ -180,7 +181,7 @@ class StatisticsScreen(Screen[None]):
 
     @property
     def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+        return self.services
 
     def compose(self) -> ComposeResult:
         yield Label("", id="tr-range")

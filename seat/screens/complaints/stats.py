@@ -11,11 +11,12 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label
 
-from seat.desk import StorageError
 from seat.export import Table
 from seat.i18n import N_, _, ngettext
 from seat.reports import complaints as report
+from seat.services import StorageError
 from seat.sla import PolicyError
+from seat.widgets.door import Seated
 from seat.widgets.field_error import FieldError
 
 
@@ -35,7 +36,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-class ComplaintStatsScreen(Screen[None]):
+class ComplaintStatsScreen(Seated, Screen[None]):
     BINDINGS = [
         Binding("left_square_bracket", "month(-1)", N_("Prev month"),
                 tooltip=N_("The month before"),
@@ -78,7 +79,7 @@ class ComplaintStatsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         self._set_range(*month_range(desk.today()))
         self.query_one("#st-classification").focus()
 
@@ -90,7 +91,7 @@ class ComplaintStatsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="stats")
     def load(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         first, last = self.date_from, self.date_to
         try:
             tables = desk.run(

@@ -30,12 +30,13 @@ from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, Text
 from seat import roles, workorders
 from seat.calls import CallState
 from seat.customers import ValidationError
-from seat.desk import StorageError
 from seat.i18n import N_, _, format_datetime, pgettext
 from seat.roles import PermissionDenied
 from seat.screens.background import DeskWorker
 from seat.screens.form import FormScreen
+from seat.screens.reveal import RevealScreen, in_call_with
 from seat.screens.role_keys import RoleKeys
+from seat.services import StorageError
 from seat.workorders import Z1, Z2
 
 # -- the full order form ------------------------------------------------------------------------
@@ -77,7 +78,7 @@ class WorkOrderForm(FormScreen):
         self.prefill = prefill
 
     def compose(self) -> ComposeResult:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         self.policy = workorders.load_policy(desk.settings)
         yield from super().compose()
 
@@ -196,7 +197,7 @@ class WorkOrderForm(FormScreen):
         addresses = self.prefill.addresses if self.prefill else ()
         typed = self.value("service_address").strip()
         address = typed or (addresses[int(pick)] if pick else "")
-        return self.app.desk.create_work_order(  # type: ignore[attr-defined]
+        return self.services.create_work_order(
             self.state,
             kind=kind,
             short_text=self.value("short_text"),
@@ -232,7 +233,7 @@ class _ChangeForm(FormScreen):
 
     def submit(self) -> int:
         try:
-            wo = self.app.desk.run(lambda s: self.apply(s, self))  # type: ignore[attr-defined]
+            wo = self.services.run(lambda s: self.apply(s, self))
         except PermissionDenied as exc:
             raise ValidationError({"_": str(exc)}) from None
         except LookupError as exc:
@@ -488,11 +489,11 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
 
     @property
     def desk(self) -> Any:
-        return self.app.desk  # type: ignore[attr-defined]
+        return self.services
 
     @property
     def agent(self) -> Any:
-        return self.app.agent  # type: ignore[attr-defined]
+        return self.seat_agent
 
     @work(thread=True, exclusive=True, group="work-order")
     def load(self) -> None:
@@ -711,12 +712,10 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
     _address_revealed: bool = False  # with a reason, on this screen only
 
     def _address_shown(self, data: dict[str, Any]) -> bool:
-        from seat.screens.reveal import in_call_with
 
         return self._address_revealed or in_call_with(self.app, data["customer_id"])
 
     def action_reveal(self) -> None:
-        from seat.screens.reveal import RevealScreen
 
         if not self.data:
             return

@@ -50,7 +50,7 @@ class NewCustomerScreen(FormScreen):
         )
 
     def submit(self) -> int:
-        return self.app.desk.create_customer(  # type: ignore[attr-defined]
+        return self.services.create_customer(
             name=self.value("name"),
             phone_text=self.value("phone"),
             tier=self.value("tier") or "ordinary",
@@ -58,5 +58,5 @@ class NewCustomerScreen(FormScreen):
             gender=self.value("gender") or None,
             address=self.value("address"),
             language=self.value("language"),
-            created_by_id=self.app.agent.id,  # type: ignore[attr-defined]
+            created_by_id=self.seat_agent.id,
         )

@@ -14,10 +14,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 from seat import sla, supervisor
-from seat.desk import StorageError
 from seat.i18n import N_, _, format_datetime
 from seat.labels import callback_kind, complaint_step_short
 from seat.screens.background import DeskWorker
+from seat.services import StorageError
 from seat.supervisor import QueueItem
 from seat.widgets.lines import fit
 
@@ -70,11 +70,11 @@ class AgentQueueScreen(DeskWorker, Screen[None]):
         yield Footer()
 
     def _allowed(self) -> bool:
-        me = self.app.agent  # type: ignore[attr-defined]
+        me = self.seat_agent
         return supervisor.may_see_queue(me, me.id, self.agent_id)
 
     def on_mount(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         if not self._allowed():
             self.notify(_("Only a supervisor can see another agent's queue."), severity="error")
             self.call_after_refresh(self.action_back)
@@ -96,7 +96,7 @@ class AgentQueueScreen(DeskWorker, Screen[None]):
 
     @work(thread=True, exclusive=True, group="agent-queue")
     def load(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         try:
             items = desk.run(
                 lambda s: supervisor.agent_queue(
@@ -110,7 +110,7 @@ class AgentQueueScreen(DeskWorker, Screen[None]):
 
     def on_agent_queue_screen_loaded(self, event: Loaded) -> None:
         event.stop()
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         table = self.query_one(DataTable)
         line = table.cursor_row
         width = table.ordered_columns[2].width
@@ -138,15 +138,15 @@ class AgentQueueScreen(DeskWorker, Screen[None]):
             return
         row_id = int(rest)
         if kind == "complaint":
-            from seat.screens.complaint import ComplaintScreen
+            from seat.screens.complaints.complaint import ComplaintScreen
 
             self.app.push_screen(ComplaintScreen(row_id))
         elif kind == "order":
-            from seat.screens.work_order import WorkOrderScreen
+            from seat.screens.work_orders.work_order import WorkOrderScreen
 
             self.app.push_screen(WorkOrderScreen(row_id))
         elif kind == "callback":
-            from seat.screens.callbacks import ReassignForm
+            from seat.screens.callbacks.view import ReassignForm
 
             self.in_worker(
                 lambda desk: desk.assignable(),

@@ -24,11 +24,11 @@ from textual.worker import get_current_worker
 
 from seat import complaints, sla, states, supervisor
 from seat.customers import ValidationError
-from seat.desk import StorageError
 from seat.i18n import N_, NC_, _, format_datetime, format_duration
 from seat.labels import callback_kind, complaint_step_short
 from seat.roles import PermissionDenied
 from seat.screens.background import DeskWorker
+from seat.services import StorageError
 from seat.supervisor import Board, ComplaintRow
 from seat.widgets.complaint_items import clock_cell
 from seat.widgets.lines import fit
@@ -149,7 +149,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
 
     def compose(self) -> ComposeResult:
         try:
-            supervisor.require_wallboard(self.app.agent)  # type: ignore[attr-defined]
+            supervisor.require_wallboard(self.seat_agent)
         except PermissionDenied as exc:
             self.refused = str(exc)
             yield Label(self.refused, id="wb-refused")
@@ -169,7 +169,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
             self.notify(self.refused, title=_("Supervisor only"), severity="error")
             self.call_after_refresh(self.action_back)
             return
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         try:
             self.policy = sla.load_policy(desk.settings)
         except sla.PolicyError as exc:
@@ -196,7 +196,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
 
     @work(thread=True, exclusive=True, group="wallboard")
     def load(self) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         offsets = dict(self.offsets)
         try:
             board = desk.run(
@@ -217,7 +217,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
 
     def show(self, board: Board) -> None:
         """Put a board on screen without losing the highlighted rows."""
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         self.board = board
         self.offsets = {
             "agents": 0,
@@ -298,7 +298,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
     def _show_orders(self, board: Board) -> None:
         from seat import workorders
 
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         self._summary("orders", _(
             "Open orders: {unassigned} unassigned · {urgent} urgent · {late} late"
         ).format(unassigned=board.unassigned, urgent=board.urgent, late=board.late))  # fmt: skip
@@ -364,7 +364,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
             "callbacks": _("Enter or r reassigns"),
             "orders": _("Enter opens · r reassigns"),
         }[tab]
-        every = self.app.desk.settings.refresh_seconds  # type: ignore[attr-defined]
+        every = self.services.settings.refresh_seconds
         self._status(where + keys + " · " + _("every {s:g}s").format(s=every))
 
     # -- where the cursor is ------------------------------------------------------------------
@@ -455,17 +455,17 @@ class WallboardScreen(DeskWorker, Screen[None]):
             return
         kind, row_id = row
         if kind == "cp":
-            from seat.screens.complaint import ComplaintScreen
+            from seat.screens.complaints.complaint import ComplaintScreen
 
             self.app.push_screen(ComplaintScreen(row_id))
         elif kind == "wo":
-            from seat.screens.work_order import WorkOrderScreen
+            from seat.screens.work_orders.work_order import WorkOrderScreen
 
             self.app.push_screen(WorkOrderScreen(row_id))
         elif kind == "cb":
             self._reassign_callback(row_id)
         elif kind == "ag":
-            from seat.screens.agent_queue import AgentQueueScreen
+            from seat.screens.supervisor.agent_queue import AgentQueueScreen
 
             name = next((a.agent for a in self.board.agents if a.agent_id == row_id), "")  # type: ignore[union-attr]
             self.app.push_screen(AgentQueueScreen(row_id, name))
@@ -481,7 +481,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
 
     @work(thread=True, exclusive=True, group="wallboard-act")
     def _open_approval(self, complaint_id: int) -> None:
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         try:
             view = desk.run(
                 lambda s: complaints.case(
@@ -494,7 +494,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
         self.app.call_from_thread(self._push_approval, complaint_id, view)
 
     def _push_approval(self, complaint_id: int, view: complaints.CaseView | None) -> None:
-        from seat.screens.complaint_forms import ApproveForm
+        from seat.screens.complaints.forms import ApproveForm
 
         if view is None:
             self.notify(_("Complaint #{id} is gone.").format(id=complaint_id), severity="warning")
@@ -520,7 +520,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
             self._reassign_order(row[1])
 
     def _reassign_callback(self, callback_id: int) -> None:
-        from seat.screens.callbacks import ReassignForm
+        from seat.screens.callbacks.view import ReassignForm
 
         def shown(agents: list[tuple[int, str]]) -> None:
             self.app.push_screen(
@@ -539,10 +539,10 @@ class WallboardScreen(DeskWorker, Screen[None]):
 
     def _reassign_order_to(self, work_order_id: int, agents: list[tuple[int, str]]) -> None:
         from seat import workorders
-        from seat.screens.work_order import ReassignForm
+        from seat.screens.work_orders.work_order import ReassignForm
 
-        desk = self.app.desk  # type: ignore[attr-defined]
-        me = self.app.agent.id  # type: ignore[attr-defined]
+        desk = self.services
+        me = self.seat_agent.id
 
         def apply(s: Any, form: Any) -> Any:
             chosen = form.value("assignee")

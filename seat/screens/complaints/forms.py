@@ -65,8 +65,8 @@ class MoveForm(FormScreen):
 
     def submit(self) -> int:
         kept = self._wording()
-        desk = self.app.desk  # type: ignore[attr-defined]
-        agent = self.app.agent  # type: ignore[attr-defined]
+        desk = self.services
+        agent = self.seat_agent
         now = desk.now()
         common = dict(
             complaint_id=self.complaint_id, actor_id=agent.id, now=now,
@@ -302,7 +302,7 @@ class ResumeForm(MoveForm):
 
     def fields(self) -> ComposeResult:
         since: datetime | None = self.view.complaint.waiting_since
-        desk = self.app.desk  # type: ignore[attr-defined]
+        desk = self.services
         when = format_datetime(desk.local(since), "short") if since else "-"
         yield from self.field(
             _("Waiting since {when}. Comment").format(when=when), "comment", Input()

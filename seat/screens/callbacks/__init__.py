@@ -1,0 +1,1 @@
+"""Callbacks: the callbacks view (queue, rules, coverage) and its forms."""

@@ -1,0 +1,1 @@
+"""Complaints: the complaint screen, its forms, the list and the statistics."""

@@ -1,0 +1,1 @@
+"""The supervisor's screens: the wallboard, an agent's queue, the trends."""

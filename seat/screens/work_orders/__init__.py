@@ -1,0 +1,1 @@
+"""Work orders: the order screen, its forms, the list and the work plan."""

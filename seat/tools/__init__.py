@@ -1,0 +1,1 @@
+"""Tools beside the seat: the demo desk and the bench (not imported by the running seat)."""

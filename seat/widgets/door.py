@@ -1,0 +1,34 @@
+"""The one typed door from a screen or widget into the seat: `self.services` and `self.seat_agent`.
+
+Screens reach the domain only through the services object (seat.services.Desk), and only in
+a worker (seat.screens.background.DeskWorker.in_worker). The running app (seat.app.SeatApp)
+holds both; this mixin gives them their types without the screens importing the app (the
+app imports the screens), the way Posting casts its app.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, cast
+
+from seat.services import AgentInfo, Desk
+
+
+class SeatHost(Protocol):
+    """What a screen may ask of the app it runs in."""
+
+    desk: Desk
+    agent: AgentInfo | None
+
+
+class Seated:
+    """Mixin for a Screen or Widget of the seat."""
+
+    @property
+    def services(self) -> Desk:
+        """The services: every database read or change a screen asks for goes through here."""
+        return cast(SeatHost, cast(Any, self).app).desk
+
+    @property
+    def seat_agent(self) -> AgentInfo:
+        """Who is signed in at this seat (screens past the sign-in only)."""
+        return cast(AgentInfo, cast(SeatHost, cast(Any, self).app).agent)
