@@ -18,6 +18,7 @@ from textual.containers import Container
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.widgets import Label
 
 from seat import faults, seats
@@ -171,6 +172,8 @@ class SeatApp(App[None]):
         self.login = login
         self.agent: AgentInfo | None = None
         self.presence_id: int | None = None
+        self.work_changed: Signal[str] = Signal(self, "work_changed")
+        """Published when this seat changed work: see seat.widgets.door.Seated."""
 
     def on_mount(self) -> None:
         if self.demo or self.desk.read_only:
@@ -272,8 +275,7 @@ class SeatApp(App[None]):
                     customer_name=draft.customer_name,
                     reason=draft.reason,
                     created=draft.created,
-                ),
-                self.screen._call_ended if isinstance(self.screen, DeskScreen) else None,
+                )
             )
 
         def discard(yes: bool | None) -> None:

@@ -118,10 +118,13 @@ class DeskWorker(Seated):
 
     async def on_desk_worker_done(self, event: Done) -> None:
         event.stop()
+        changed = event.ticket.group in self._desk_moves()
         if self._settle(event.ticket) and self.is_attached:  # type: ignore[attr-defined]
             outcome = event.shown(event.result)
             if inspect.isawaitable(outcome):
                 await outcome
+        if changed:
+            self.announce_change(event.ticket.group)
 
     async def on_desk_worker_failed(self, event: Failed) -> None:
         event.stop()

@@ -204,6 +204,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         # The header clock follows the seat's clock (injected: a test's FixedClock too).
         self.set_interval(CLOCK_SECONDS, self._hello)
         self.load_recent()
+        self.on_work_changed(lambda __: self.load_recent())  # a call saved here, a reassignment
         self.query_one("#sidebar OptionList").focus()
 
     def _hello(self) -> None:
@@ -273,9 +274,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         from seat.screens.calls.call import CallScreen
 
         self.app.bell()
-        self.app.push_screen(
-            CallScreen(event.state, customer_name=event.customer_name), self._call_ended
-        )
+        self.app.push_screen(CallScreen(event.state, customer_name=event.customer_name))
 
     def action_new_call(self) -> None:
         desk = self.services
@@ -291,10 +290,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         from seat.screens.calls.call import CallScreen
 
         state = desk.new_call(agent_id=self.seat_agent.id)
-        self.app.push_screen(CallScreen(state), self._call_ended)
-
-    def _call_ended(self, _call_id: int | None) -> None:
-        self.action_refresh()
+        self.app.push_screen(CallScreen(state))
 
     def action_find(self) -> None:
         from seat.screens.calls.find_customer import FindCustomerScreen
@@ -304,7 +300,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
     def action_complaints(self) -> None:
         from seat.screens.complaints.list import ComplaintListScreen
 
-        self.app.push_screen(ComplaintListScreen(), lambda __: self.action_refresh())
+        self.app.push_screen(ComplaintListScreen())
 
     def action_complaint_stats(self) -> None:
         from seat.screens.complaints.stats import ComplaintStatsScreen
@@ -314,17 +310,17 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
     def action_work_orders(self) -> None:
         from seat.screens.work_orders.list import WorkOrderListScreen
 
-        self.app.push_screen(WorkOrderListScreen(), lambda __: self.action_refresh())
+        self.app.push_screen(WorkOrderListScreen())
 
     def action_work_plan(self) -> None:
         from seat.screens.work_orders.workplan import WorkPlanScreen
 
-        self.app.push_screen(WorkPlanScreen(), lambda __: self.action_refresh())
+        self.app.push_screen(WorkPlanScreen())
 
     def action_wallboard(self) -> None:
         from seat.screens.supervisor.wallboard import WallboardScreen
 
-        self.app.push_screen(WallboardScreen(), lambda __: self.action_refresh())
+        self.app.push_screen(WallboardScreen())
 
     def action_trends(self) -> None:
         from seat.screens.supervisor.statistics import StatisticsScreen
@@ -385,7 +381,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
     def on_sidebar_complaint_chosen(self, event: Sidebar.ComplaintChosen) -> None:
         from seat.screens.complaints.complaint import ComplaintScreen
 
-        self.app.push_screen(ComplaintScreen(event.complaint_id), self._call_ended)
+        self.app.push_screen(ComplaintScreen(event.complaint_id))
 
     def on_sidebar_work_order_chosen(self, event: Sidebar.WorkOrderChosen) -> None:
         from seat.screens.work_orders.work_order import WorkOrderScreen
@@ -407,9 +403,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
                 self.notify(_("That callback is gone."), severity="warning")
                 return
             (state, plan), name = got
-            self.app.push_screen(
-                CallScreen(state, customer_name=name, reason=plan.reason), self._call_ended
-            )
+            self.app.push_screen(CallScreen(state, customer_name=name, reason=plan.reason))
 
         # One Enter, one call: a second choice while this one is read is refused.
         self.in_worker(read, shown, group="callback-call", move=True)

@@ -264,6 +264,7 @@ class FormScreen(Seated, ModalScreen[Any]):
                 _("Saved as it was when you pressed ctrl+s; what you typed after is not saved."),
                 severity="warning",
             )
+        self.announce_change(type(self).__name__)
         self.dismiss(event.result)
 
     def action_cancel(self) -> None:

@@ -8,7 +8,10 @@ app imports the screens), the way Posting casts its app.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, cast
+
+from textual.signal import Signal
 
 from seat.services import AgentInfo, Desk
 
@@ -18,6 +21,9 @@ class SeatHost(Protocol):
 
     desk: Desk
     agent: AgentInfo | None
+    work_changed: Signal[str]
+    """Published after this seat changed work (a save, a move): the one way a screen tells
+    the others, which refresh what they show (the sidebar, the desk's last calls)."""
 
 
 class Seated:
@@ -32,3 +38,16 @@ class Seated:
     def seat_agent(self) -> AgentInfo:
         """Who is signed in at this seat (screens past the sign-in only)."""
         return cast(AgentInfo, cast(SeatHost, cast(Any, self).app).agent)
+
+    def announce_change(self, what: str) -> None:
+        """Tell every screen of this seat that work changed (what: a short name, e.g. the
+        worker group or form that saved)."""
+        signal = getattr(cast(Any, self).app, "work_changed", None)
+        if signal is not None:
+            signal.publish(what)
+
+    def on_work_changed(self, callback: Callable[[str], object]) -> None:
+        """Call `callback` (on this node's own turn) whenever this seat changed work."""
+        signal = getattr(cast(Any, self).app, "work_changed", None)
+        if signal is not None:
+            signal.subscribe(cast(Any, self), callback)

@@ -90,6 +90,8 @@ class Sidebar(Seated, Vertical):
 
     def on_mount(self) -> None:
         self.refresh_data()
+        # This seat's own changes at once; other seats' on the timer.
+        self.on_work_changed(lambda __: self.refresh_data())
         self.set_interval(self.services.settings.refresh_seconds, self.refresh_data)
 
     @work(thread=True, exclusive=True, group="sidebar")

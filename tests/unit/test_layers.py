@@ -48,3 +48,17 @@ def test_below_the_screens_nothing_is_left_out_of_the_textual_ban():
     below = layers[layers.index("seat.services") :]
     names = {n.strip() for layer in below for n in layer.replace("|", ":").split(":")}
     assert names == set(_contracts()["no-textual-below-screens"]["source_modules"])
+
+
+def test_screens_refresh_each_other_one_way_only():
+    """After a change, screens learn of it from the app's work_changed signal
+    (seat/widgets/door.py), never by reaching into the screen below or by a dismiss callback
+    that reloads."""
+    package = Path(seat.__file__).parent
+    offenders = []
+    for path in [*(package / "screens").rglob("*.py"), *(package / "widgets").rglob("*.py")]:
+        text = path.read_text("utf-8")
+        for needle in ("screen_stack[", "lambda __: self.action_refresh()", "below.query("):
+            if needle in text:
+                offenders.append(f"{path.relative_to(package)}: {needle}")
+    assert offenders == []

@@ -632,4 +632,5 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         self.app.call_from_thread(self.notify, result.summary())
+        self.app.call_from_thread(self.announce_change, "callback-rules")
         self.app.call_from_thread(self.action_reload)

@@ -583,7 +583,6 @@ class CallScreen(DeskWorker, Screen[int | None]):
             self._dirty = True
             self._show_created()
             self.notify(_("{what} #{id} saved.").format(what=_(label), id=result))
-            self.query_one(Sidebar).refresh_data()
             if self.state.customer_id:
                 self._load_customer(self.state.customer_id, fit=False)
 
@@ -738,6 +737,7 @@ class CallScreen(DeskWorker, Screen[int | None]):
                 severity="warning",
             )
         self.notify(_("Call #{id} saved.").format(id=event.call_id))
+        self.announce_change("call-save")
         self.dismiss(event.call_id)
 
     def action_abandon(self) -> None:

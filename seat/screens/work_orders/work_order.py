@@ -728,11 +728,7 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         self.app.push_screen(RevealScreen(self.data["customer_id"], ("address",)), done)
 
     def action_back(self) -> None:
-        below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
         self.dismiss(None)
-        if below is not None:
-            for sidebar in below.query("Sidebar"):
-                sidebar.refresh_data()  # type: ignore[attr-defined]
 
 
 class _Shape:
