@@ -10,6 +10,8 @@ import textual._wait
 import textual.app
 import textual.pilot
 import textual.screen
+from textual.reactive import reactive
+from textual.widgets import Input, TextArea
 
 from seat.app import SeatApp, make_app
 from tests.ui.helpers import TEXTUAL_WAIT_FOR_IDLE
@@ -45,6 +47,12 @@ async def _wait_for_idle(min_sleep: float = STEP, max_sleep: float = 1) -> None:
 # (call_after_refresh, a dropdown opening) could leave the app quiet for up to 17 ms, longer
 # than a step. In tests the screen repaints as soon as it can.
 textual.screen.UPDATE_PERIOD = 0.002  # type: ignore[misc]
+# Cursors never blink in tests, so a snapshot or a screen read never catches one half-way.
+for _widget in (Input, TextArea):
+    _steady = reactive(False, init=False)
+    _steady.__set_name__(_widget, "cursor_blink")
+    _widget.cursor_blink = _steady  # type: ignore[assignment]
+
 # Pilot and App import the function by name: replace it where they look it up (helpers
 # kept Textual's own for the moment a snapshot is taken).
 assert TEXTUAL_WAIT_FOR_IDLE is not _wait_for_idle

@@ -29,15 +29,13 @@ async def settle(pilot) -> None:
 
 
 async def freeze(pilot) -> None:
-    """Settle, then stop cursors blinking so a snapshot is the same every time.
+    """Settle so a snapshot is the same every time (cursors never blink in tests:
+    tests/ui/conftest.py).
 
     Ends with Textual's own, slower idle wait: a table sizes its columns when it goes idle
     after its rows arrive, and a snapshot must not catch it before (the fast wait of
     tests/ui/conftest.py is for the keys in between)."""
     await settle(pilot)
-    for widget in pilot.app.screen.query("Input, TextArea"):
-        widget.cursor_blink = False
-    await pilot.pause()
     await TEXTUAL_WAIT_FOR_IDLE()
     await pilot.pause()
 
@@ -175,3 +173,51 @@ def integrity_problems(engine, since: dict[str, int]) -> list[str]:
             if found:
                 problems.append(f"{what}: {table} ids {found}")
     return problems
+
+
+# -- journeys: the keys people press ----------------------------------------------------
+
+
+async def choose(pilot, downs: int) -> None:
+    """Open the focused Select and pick the option `downs` rows below the blank."""
+    await pilot.press("enter")
+    await pilot.pause()
+    for __ in range(downs):
+        await pilot.press("down")
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+# -- worlds -----------------------------------------------------------------------------
+
+
+def add_wide_world(engine, world: dict[str, int]) -> dict[str, int]:
+    """Customers with CJK, emoji and Arabic names, each with a callback or an order."""
+    from datetime import timedelta
+
+    from sqlmodel import Session
+
+    from seat.customers import create_customer
+    from seat.models import Call, Callback, WorkOrder
+    from tests.conftest import NOW
+
+    names = ["王小明 👨‍👩‍👧‍👦 上海浦东新区张江高科", "مريم الحسن", "佐藤 花子 🌸🌸🌸🌸🌸🌸"]
+    ids = dict(world)
+    with Session(engine) as s:
+        for i, name in enumerate(names):
+            c = create_customer(
+                session=s, now=NOW - timedelta(days=9), name=name,
+                phone_text=f"139 0000 000{i}", tier="gold", address="上海市徐汇区漕溪北路 88 号",
+            )  # fmt: skip
+            ids[f"wide{i}"] = c.id
+            s.add(Callback(customer_id=c.id, owner_id=world["li"], reason="生日问候 🎂",
+                           kind="birthday", due_at=NOW + timedelta(minutes=30 + i),
+                           created_at=NOW - timedelta(days=1)))  # fmt: skip
+        s.add(WorkOrder(kind="service_request", short_text="冰箱不制冷，压缩机异响 ❄️🔧",
+                        customer_id=ids["wide0"], assignee_id=world["li"], urgent=True,
+                        due_at=NOW + timedelta(hours=3), created_at=NOW - timedelta(days=1)))
+        s.add(Call(agent_id=world["li"], customer_id=ids["wide0"], started_at=NOW - timedelta(
+            hours=1), ended_at=NOW - timedelta(minutes=50), need_category="repair",
+            outcome="work_order_created"))  # fmt: skip
+        s.commit()
+    return ids

@@ -8,17 +8,7 @@ from seat.models import Call, Callback, Complaint, Customer, PhoneNumber, WorkOr
 from seat.screens.calls.call import CallScreen
 from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.desk import DeskScreen
-from tests.ui.helpers import settle
-
-
-async def choose(pilot, downs: int) -> None:
-    """Open the focused Select and pick the option `downs` rows below the blank."""
-    await pilot.press("enter")
-    await pilot.pause()
-    for __ in range(downs):
-        await pilot.press("down")
-    await pilot.press("enter")
-    await pilot.pause()
+from tests.ui.helpers import choose, settle
 
 
 async def test_known_caller_whole_call(make_seat, engine, clock, world):

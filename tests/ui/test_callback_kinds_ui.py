@@ -17,8 +17,7 @@ from seat.screens.calls.call import CallScreen
 from seat.screens.calls.forms import CallbackForm, ComplaintForm
 from seat.screens.desk import DeskScreen
 from seat.widgets.callback_items import sidebar_callback_id
-from tests.ui.helpers import freeze, settle
-from tests.ui.test_call_flow import choose
+from tests.ui.helpers import choose, freeze, settle
 
 SIZE = (80, 24)
 TOMORROW_9 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: the night ends

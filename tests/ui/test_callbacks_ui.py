@@ -26,9 +26,8 @@ from seat.widgets.callback_items import (
 )
 from seat.widgets.lines import WIDTH
 from tests.conftest import NOW
-from tests.ui.helpers import settle
-from tests.ui.test_call_flow import choose
-from tests.ui.test_wallboard import misaligned
+from tests.ui.helpers import choose, settle
+from tests.ui.screen_checks import misaligned
 
 POLICY = CallbackPolicy()
 

@@ -21,8 +21,7 @@ from seat.screens.desk import DeskScreen
 from seat.widgets import sidebar as sidebar_module
 from seat.widgets.complaint_items import complaint_prompt
 from tests.conftest import NOW
-from tests.ui.helpers import settle
-from tests.ui.test_call_flow import choose
+from tests.ui.helpers import choose, settle
 
 POLICY = sla.read_policy(DATA_DIR / "policy" / "complaints.toml", default_zone="Asia/Shanghai")
 

@@ -11,8 +11,7 @@ from seat.models import Customer, PhoneNumber
 from seat.screens.calls.call import CallScreen
 from seat.screens.calls.customer_edit import CustomerEditScreen
 from seat.screens.calls.customer_form import NewCustomerScreen
-from tests.ui.helpers import settle
-from tests.ui.test_call_flow import choose
+from tests.ui.helpers import choose, settle
 
 
 def stored_language(engine, e164: str) -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.helpers import freeze
-from tests.ui.test_hostile_ui import add_wide_world
+from tests.ui.helpers import add_wide_world, freeze
 
 
 @pytest.fixture

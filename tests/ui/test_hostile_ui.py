@@ -17,8 +17,7 @@ from textual import events
 from textual.keys import KEY_NAME_REPLACEMENTS, _character_to_key
 
 from seat.callbacks import CallableItem
-from seat.customers import create_customer
-from seat.models import Call, Callback, Complaint, Customer, WorkOrder
+from seat.models import Call, Callback, Complaint, Customer
 from seat.screens.calls.call import CallScreen
 from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.desk import DeskScreen
@@ -27,7 +26,7 @@ from seat.widgets.lines import WIDTH
 from seat.widgets.sidebar import work_order_prompt
 from seat.work import WorkOrderItem
 from tests.conftest import NOW
-from tests.ui.helpers import settle
+from tests.ui.helpers import add_wide_world, settle
 
 LONG = "长" * 5000
 NAME = "王芳 مريم"  # typed key by key: Chinese and Arabic in one name
@@ -325,30 +324,6 @@ def test_sidebar_items_fit_and_cut_whole_characters(name):
     first, second = work_order_prompt(wo, NOW, local).split("\n")
     check_line(first, f"‼ #7 {name}")
     check_line(second, f"  URGENT · late {local:%m-%d} · {name}")
-
-
-def add_wide_world(engine, world: dict[str, int]) -> dict[str, int]:
-    """Customers with CJK, emoji and Arabic names, each with a callback or an order."""
-    names = ["王小明 👨‍👩‍👧‍👦 上海浦东新区张江高科", "مريم الحسن", "佐藤 花子 🌸🌸🌸🌸🌸🌸"]
-    ids = dict(world)
-    with Session(engine) as s:
-        for i, name in enumerate(names):
-            c = create_customer(
-                session=s, now=NOW - timedelta(days=9), name=name,
-                phone_text=f"139 0000 000{i}", tier="gold", address="上海市徐汇区漕溪北路 88 号",
-            )  # fmt: skip
-            ids[f"wide{i}"] = c.id
-            s.add(Callback(customer_id=c.id, owner_id=world["li"], reason="生日问候 🎂",
-                           kind="birthday", due_at=NOW + timedelta(minutes=30 + i),
-                           created_at=NOW - timedelta(days=1)))  # fmt: skip
-        s.add(WorkOrder(kind="service_request", short_text="冰箱不制冷，压缩机异响 ❄️🔧",
-                        customer_id=ids["wide0"], assignee_id=world["li"], urgent=True,
-                        due_at=NOW + timedelta(hours=3), created_at=NOW - timedelta(days=1)))
-        s.add(Call(agent_id=world["li"], customer_id=ids["wide0"], started_at=NOW - timedelta(
-            hours=1), ended_at=NOW - timedelta(minutes=50), need_category="repair",
-            outcome="work_order_created"))  # fmt: skip
-        s.commit()
-    return ids
 
 
 @pytest.fixture

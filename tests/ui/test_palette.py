@@ -26,3 +26,28 @@ async def _type_and_close(app: SeatApp, rounds: int) -> None:
 
 async def test_closing_the_palette_mid_search_keeps_the_seat(make_seat, world):
     await _type_and_close(make_seat(), rounds=8)
+
+
+async def test_every_palette_the_seat_opens_is_the_guarded_one(make_seat, world):
+    """The palette's "Change theme" opens a second palette (Textual's search_themes): a random
+    walk (seed 20261124, supervisor, 12:30, zh_CN) typed into it and left while it searched.
+    Every palette the seat opens is the guarded kind, and leaving mid-search keeps the seat."""
+    from seat.app import SeatCommandPalette
+
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for open_palette in (app.action_command_palette, app.search_themes):
+            for __ in range(4):
+                open_palette()
+                await pilot.pause()
+                assert isinstance(app.screen, SeatCommandPalette)
+                app.screen.query_one("Input").value = "pei 2"
+                app.pop_screen()
+                await pilot.pause()
+        app.search_commands([])
+        await pilot.pause()
+        assert isinstance(app.screen, SeatCommandPalette)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.is_running

@@ -13,8 +13,7 @@ from seat.models import Call
 from seat.screens.calls.call import CallScreen
 from seat.screens.desk import DeskScreen
 from tests.conftest import NOW
-from tests.ui.helpers import settle
-from tests.ui.test_call_flow import choose
+from tests.ui.helpers import choose, settle
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from rich.cells import cell_len
-from rich.text import Text
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -32,9 +30,8 @@ from seat.screens.complaints.forms import ApproveForm
 from seat.screens.desk import DeskScreen
 from seat.screens.supervisor.wallboard import WallboardScreen
 from tests.conftest import NOW
-from tests.ui.helpers import freeze, settle
-from tests.ui.test_call_flow import choose
-from tests.ui.test_i18n_ui import stray_english
+from tests.ui.helpers import choose, freeze, settle
+from tests.ui.screen_checks import misaligned, plain, stray_english
 
 POLICY = sla.read_policy(DATA_DIR / "policy" / "complaints.toml", default_zone="Asia/Shanghai")
 
@@ -487,30 +484,6 @@ def test_wallboard_in_chinese(snap_compare, make_seat, cjk_floor, chinese, tab, 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
-def _plain(cell) -> str:
-    return cell.plain if isinstance(cell, Text) or hasattr(cell, "plain") else str(cell)
-
-
-def misaligned(table) -> list[str]:
-    """Every cell of the table's visible lines, cropped at its column's cells, must show the
-    start of its own text (whole characters): a wide character measured wrong shifts it."""
-    strips = table.app.screen._compositor.render_strips()
-    x, y = table.region.x, table.region.y
-    lines = [[_plain(c.label) for c in table.ordered_columns]]
-    lines += [[_plain(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-    wrong = []
-    for row, texts in enumerate(lines):
-        strip, start = strips[y + row], x
-        for column, text in zip(table.ordered_columns, texts, strict=True):
-            width = column.get_render_width(table)
-            shown = strip.crop(start, start + width).text
-            start += width
-            inner = shown.strip().rstrip("…").rstrip()
-            if cell_len(shown) != width or not text.strip().startswith(inner):
-                wrong.append(f"line {row}: {shown!r} is not {text!r}")
-    return wrong
-
-
 async def test_wallboard_tables_align_in_chinese(make_seat, engine, cjk_floor, chinese):
     app = make_seat(agent="zhao.lei")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -525,16 +498,16 @@ async def test_wallboard_tables_align_in_chinese(make_seat, engine, cjk_floor, c
             table = board.query_one(f"#wb-{tab}")
             assert table.row_count >= 2 and not misaligned(table), misaligned(table)
             assert not stray_english(app, engine), stray_english(app, engine)
-        assert _plain(board.query_one("#wb-orders").get_row_at(0)[3]) == "李娜"
-        assert "11月23日 周一 10:00:00" in _plain(board.query_one("#wb-head").render())
+        assert plain(board.query_one("#wb-orders").get_row_at(0)[3]) == "李娜"
+        assert "11月23日 周一 10:00:00" in plain(board.query_one("#wb-head").render())
         callbacks = board.query_one("#wb-callbacks")
-        assert [_plain(callbacks.get_row_at(i)[3]) for i in range(2)] == ["满意度回访", "手动"]
+        assert [plain(callbacks.get_row_at(i)[3]) for i in range(2)] == ["满意度回访", "手动"]
 
         await pilot.press("1", "enter")  # Li Na's queue
         await settle(pilot)
         queue = app.screen.query_one("#aq-table")
         assert not misaligned(queue), misaligned(queue)
         assert not stray_english(app, engine), stray_english(app, engine)
-        whats = [_plain(queue.get_row_at(i)[2]) for i in range(queue.row_count)]
+        whats = [plain(queue.get_row_at(i)[2]) for i in range(queue.row_count)]
         assert whats[:3] == ["王芳 · 满意度回访", "张敏 · 生日问候", "王芳 · 受理"]
-        assert _plain(app.screen.query_one("#aq-head").render()) == "李娜的队列 · 未完成 6 项"
+        assert plain(app.screen.query_one("#aq-head").render()) == "李娜的队列 · 未完成 6 项"

@@ -8,12 +8,17 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from seat import agents, complaints, sla, work, workorders
-from seat.config import DATA_DIR
+from seat import complaints, work, workorders
 from seat.customers import ValidationError
 from seat.models import Callback, Complaint, ComplaintEvent, WorkOrder
 from seat.roles import PermissionDenied
 from tests.conftest import NOW
+from tests.unit.complaint_steps import (
+    POLICY,
+    do,
+    open_complaint,
+    walk,
+)
 
 # -- the pure rules -------------------------------------------------------------------------
 
@@ -90,82 +95,6 @@ def test_options_of(text, options):
 
 
 # -- the moves on the database --------------------------------------------------------------
-
-POLICY = sla.read_policy(DATA_DIR / "policy" / "complaints.toml", default_zone="Asia/Shanghai")
-
-
-@pytest.fixture
-def people(session, world) -> dict[str, int]:
-    boss = agents.ensure_agent(
-        session=session, name="zhao.lei", display_name="Zhao Lei", role="supervisor"
-    )
-    session.commit()
-    return {**world, "boss": boss.id}
-
-
-def open_complaint(session, people, *, customer="min", call_id=None, at=NOW) -> int:
-    c = work.create_complaint(
-        session=session, now=at, customer_id=people[customer], owner_id=people["li"],
-        what_happened="Washer leaks again after the repair",
-        customer_wants="A new washer", call_id=call_id,
-    )  # fmt: skip
-    session.commit()
-    return c.id
-
-
-STEP_ARGS = {
-    "accept": dict(department="After-sales service", category="repair_installation",
-                   reply_text="We are sorry; the after-sales team will look into it today.",
-                   policy=POLICY),
-    "invalid": dict(invalid_reason="The washer is not ours", policy=POLICY,
-                    reply_text="This model was sold by another shop; here is their number."),
-    "investigate": dict(cause="installation_error", responsible_person="Zhou Qiang",
-                        department="After-sales service", comment="Hose clamp left loose",
-                        policy=POLICY),
-    "propose": dict(solution_options="Replace the washer\nRepair free of charge, 1 year extra"),
-    "approve": dict(chosen_solution="Replace the washer", comment="OK, VIP goodwill"),
-    "send_back": dict(comment="Offer a repair first"),
-    "implement": dict(accepted=True, comment="Customer happy with the new washer"),
-    "refuse": dict(accepted=False, comment="Customer wants a refund instead"),
-    "close": dict(category="repair_installation", root_cause="Installer skipped the checklist",
-                  summary="Retrain installers on the clamp check", policy=POLICY),
-    "escalate": dict(comment="Customer asks for a manager"),
-    "pause": dict(comment="Waiting for the customer's photos"),
-    "resume": dict(comment="Photos received"),
-}  # fmt: skip
-FUNCTIONS = {
-    "accept": complaints.accept, "invalid": complaints.judge_invalid,
-    "investigate": complaints.investigate, "propose": complaints.propose,
-    "approve": complaints.approve, "send_back": complaints.send_back,
-    "implement": complaints.implement, "refuse": complaints.implement,
-    "close": complaints.close, "escalate": complaints.escalate, "pause": complaints.pause,
-    "resume": complaints.resume,
-}  # fmt: skip
-SUPERVISOR_MOVES = {"approve", "send_back"}
-
-
-def do(session, people, cid, action, *, at=NOW, actor=None, **overrides):
-    args = {**STEP_ARGS[action], **overrides}
-    if action == "escalate":
-        args.setdefault("supervisor_id", people["boss"])
-    who = actor or (people["boss"] if action in SUPERVISOR_MOVES else people["li"])
-    result = FUNCTIONS[action](session=session, complaint_id=cid, actor_id=who, now=at, **args)
-    session.commit()
-    return result
-
-
-def walk(session, people, cid, until: str, start=NOW, step=timedelta(hours=1)):
-    """Take the happy path until the complaint is at `until`; returns the time used."""
-    at = start
-    c = session.get(Complaint, cid)
-    while c.status != until:
-        action = {
-            "intake": "accept", "investigating": "propose" if c.cause else "investigate",
-            "proposed": "approve", "approved": "implement", "implemented": "close",
-        }[c.status]  # fmt: skip
-        at += step
-        c = do(session, people, cid, action, at=at)
-    return at
 
 
 def events(session, cid) -> list[ComplaintEvent]:
@@ -590,7 +519,7 @@ def test_linked_work_order_from_another_customer_is_not_shown(session, people):
 
 
 def test_complaint_modules_do_not_import_textual():
-    from tests.unit.test_import_hygiene import _loaded_after_import
+    from tests.unit.helpers import loaded_after_import
 
     mods = "seat.complaints, seat.sla, seat.wording, seat.reports.complaints"
-    assert _loaded_after_import(mods, "textual") == []
+    assert loaded_after_import(mods, "textual") == []

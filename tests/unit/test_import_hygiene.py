@@ -5,15 +5,14 @@ Each check runs in a fresh interpreter: this test process has Textual loaded alr
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import pkgutil
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+
+from tests.unit.helpers import loaded_after_import
 
 
 def _domain() -> list[str]:
@@ -37,18 +36,6 @@ def _domain() -> list[str]:
 DOMAIN = _domain()
 
 
-def _loaded_after_import(module: str, *prefixes: str) -> list[str]:
-    """Modules starting with any of `prefixes` present after importing `module` afresh."""
-    code = (
-        f"import {module}, sys; "
-        f"print(repr(sorted(m for m in sys.modules if m.startswith({prefixes!r}))))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    return ast.literal_eval(out.stdout.strip().splitlines()[-1])
-
-
 def test_the_domain_list_is_complete():
     for required in ("seat.models", "seat.phone", "seat.scripts", "seat.services"):
         assert required in DOMAIN
@@ -56,18 +43,18 @@ def test_the_domain_list_is_complete():
 
 @pytest.mark.parametrize("module", DOMAIN)
 def test_domain_module_does_not_import_textual(module):
-    assert _loaded_after_import(module, "textual") == []
+    assert loaded_after_import(module, "textual") == []
 
 
 def test_all_domain_modules_together_do_not_import_textual():
-    assert _loaded_after_import(", ".join(DOMAIN), "textual") == []
+    assert loaded_after_import(", ".join(DOMAIN), "textual") == []
 
 
 def test_cli_imports_neither_textual_nor_the_geocoder():
-    loaded = _loaded_after_import("seat.cli", "textual", "phonenumbers.geocoder")
+    loaded = loaded_after_import("seat.cli", "textual", "phonenumbers.geocoder")
     assert loaded == []
 
 
 def test_the_check_itself_sees_textual():
     """Guard against a check that can never fail."""
-    assert "textual.app" in _loaded_after_import("seat.app", "textual")
+    assert "textual.app" in loaded_after_import("seat.app", "textual")

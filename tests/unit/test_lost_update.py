@@ -29,7 +29,7 @@ from seat.models import (
     WorkOrderEvent,
 )
 from tests.conftest import NOW
-from tests.unit.test_complaints import STEP_ARGS
+from tests.unit.complaint_steps import STEP_ARGS
 
 HOUR = timedelta(hours=1)
 

@@ -15,9 +15,7 @@ from seat.models import Callback, CallbackEvent, WorkOrder
 from seat.reports import callbacks as callback_report
 from seat.services import Desk
 from tests.conftest import NOW
-from tests.unit.test_complaints import POLICY, do, open_complaint, people, walk
-
-__all__ = ["people"]  # the fixture, shared with test_complaints
+from tests.unit.complaint_steps import POLICY, do, open_complaint, walk
 
 # -- one definition per state -------------------------------------------------------------
 
