@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING
@@ -13,12 +13,14 @@ from sqlalchemy.engine import Engine
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import ActiveBinding, Binding
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandList, CommandListItem, CommandPalette, SimpleProvider
 from textual.containers import Container
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.theme import ThemeProvider
+from textual.widget import AwaitMount
 from textual.widgets import Label
 
 from seat import faults, seats
@@ -396,6 +398,23 @@ class SeatApp(App[None]):
             self.push_screen(
                 SeatCommandPalette(id="--command-palette", placeholder=_("Search for commands…"))
             )
+
+    def search_commands(
+        self, commands: Sequence[CommandListItem], placeholder: str = "Search for commands…"
+    ) -> AwaitMount:
+        """Textual's, on the guarded palette."""
+        return self.push_screen(
+            SeatCommandPalette(
+                providers=[SimpleProvider(self.screen, commands)], placeholder=placeholder
+            )
+        )
+
+    def search_themes(self) -> None:
+        """Textual's theme search ("Change theme" in the palette), on the guarded palette: a
+        search still running when the theme list closed ended the seat."""
+        self.push_screen(
+            SeatCommandPalette(providers=[ThemeProvider], placeholder=_("Search for themes…"))
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette lists the current screen's actions, then Textual's own (translated)."""
