@@ -12,6 +12,7 @@ follow-ups go to the complaint's owner. `[owner] rule = "round_robin"` always sp
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
@@ -27,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from seat import labels, phone, states
-from seat.config import Settings, load_settings, policy_file
+from seat.config import Settings, load_settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
 from seat.errors import StaleCallback as StaleCallback
@@ -51,11 +52,13 @@ from seat.models import (
     WorkOrderEvent,
 )
 from seat.optimistic import claim_version
+from seat.policies import PolicyFile
 from seat.roles import PermissionDenied, is_supervisor, require_supervisor
 from seat.scripts import Script
 from seat.work import CallbackItem
 
 T = TypeVar("T")
+log = logging.getLogger("seat.callbacks")
 
 
 class _Transactions(Protocol):
@@ -329,26 +332,12 @@ def policy_from_dict(raw: dict[str, Any], *, home_zone: str = "Asia/Shanghai") -
     return policy
 
 
-_cache: dict[tuple[Path, str], tuple[int, CallbackPolicy]] = {}
-
-
 def load_policy(settings: Settings) -> CallbackPolicy:
     """The deployment's callback policy (PolicyError names the file and the problem).
 
     Parsed once per file version: the sidebar asks on every refresh.
     """
-    path = policy_file(settings, "callbacks")
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        stamp = -1
-    key = (path, settings.local_timezone)
-    cached = _cache.get(key)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    policy = _load(path, settings.local_timezone)
-    _cache[key] = (stamp, policy)
-    return policy
+    return CALLBACK_POLICY.load(settings)
 
 
 def _load(path: Path, home_zone: str) -> CallbackPolicy:
@@ -360,6 +349,9 @@ def _load(path: Path, home_zone: str) -> CallbackPolicy:
         raise PolicyError(f"{path}: cannot be read: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         raise PolicyError(f"{path}: {exc}") from None
+
+
+CALLBACK_POLICY: PolicyFile[CallbackPolicy] = PolicyFile("callbacks", _load)
 
 
 @lru_cache(maxsize=1)
@@ -375,7 +367,8 @@ def default_policy() -> CallbackPolicy:
         settings = Settings()
     try:
         return load_policy(settings)
-    except PolicyError:
+    except PolicyError as exc:
+        log.warning("%s; the built-in callback rules apply", exc)
         return replace(CallbackPolicy(), home_zone=settings.local_timezone)
 
 

@@ -19,7 +19,18 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from seat import agents, callbacks, calls, customers, faults, identity, phone, work
+from seat import (
+    agents,
+    callbacks,
+    calls,
+    customers,
+    faults,
+    identity,
+    phone,
+    sla,
+    work,
+    workorders,
+)
 from seat.clock import Clock
 from seat.config import Settings
 from seat.customers import ValidationError
@@ -132,12 +143,25 @@ class Desk:
             return []  # the scheduler reports a broken policy file when it runs
         return callbacks.script_problems(policy, self.scripts)
 
+    # -- policies (seat.policies: one loader, cached, errors.PolicyError) --------------------
+
+    def complaint_policy(self) -> sla.Policy:
+        """Deadlines, categories and the business calendar (policy/complaints.toml)."""
+        return sla.load_policy(self.settings)
+
+    def work_order_policy(self) -> workorders.Policy:
+        """Work centers and reason codes (policy/work_orders.toml)."""
+        return workorders.load_policy(self.settings)
+
     def callback_policy(self) -> callbacks.CallbackPolicy:
-        """The callback policy; the built-in rules when the file is broken (the scheduler
-        reports that): a call or a form must not stop on it."""
+        """Rest hours and callback rules (policy/callbacks.toml). A file that broke while the
+        seat runs keeps the version read at start (seat.policies); one that was never
+        readable (the start-up check reports it) gives the built-in rules, logged: saving a
+        call must not stop on it."""
         try:
             return callbacks.load_policy(self.settings)
-        except callbacks.PolicyError:
+        except callbacks.PolicyError as exc:
+            log.warning("%s; the built-in callback rules apply", exc)
             return callbacks.CallbackPolicy(home_zone=self.settings.local_timezone)
 
     # -- plumbing ---------------------------------------------------------------------------

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from seat.config import Settings, policy_file
+from seat.config import Settings
 from seat.errors import PolicyError as PolicyError
 from seat.i18n import N_, _, format_duration, language
+from seat.policies import PolicyFile
 
 Interval = tuple[datetime, datetime]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -339,22 +340,11 @@ def _minutes(text: str) -> int:
     return value
 
 
-_cache: dict[tuple[str, int, str], Policy] = {}
-
-
 def load_policy(settings: Settings) -> Policy:
-    """The complaint policy in force (re-read when the file changes); PolicyError if wrong."""
-    path = policy_file(settings, "complaints")
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError as exc:
-        # No silent handbook defaults: every deadline would be timed by rules nobody chose.
-        raise PolicyError(f"{path}: cannot be read: {exc.strerror}") from None
-    key = (str(path), stamp, settings.local_timezone)
-    if key not in _cache:
-        _cache.clear()
-        _cache[key] = read_policy(path, default_zone=settings.local_timezone)
-    return _cache[key]
+    """The complaint policy in force (re-read when the file changes); PolicyError if wrong.
+
+    No silent handbook defaults: every deadline would be timed by rules nobody chose."""
+    return COMPLAINT_POLICY.load(settings)
 
 
 def read_policy(path: Path, *, default_zone: str) -> Policy:
@@ -851,3 +841,8 @@ def format_span(span: timedelta) -> str:
     if minutes < 48 * 60:
         return f"{minutes // 60}h{minutes % 60:02d}"
     return f"{minutes // 1440}d{(minutes % 1440) // 60:02d}h"
+
+
+COMPLAINT_POLICY: PolicyFile[Policy] = PolicyFile(
+    "complaints", lambda path, zone: read_policy(path, default_zone=zone)
+)

@@ -31,7 +31,7 @@ from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
 from seat import roles
-from seat.config import Settings, policy_file
+from seat.config import Settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
 from seat.errors import StaleOrder as StaleOrder
@@ -45,6 +45,7 @@ from seat.models import (
     WorkOrderLine,
 )
 from seat.optimistic import claim_version
+from seat.policies import PolicyFile
 from seat.textguard import FORBIDDEN
 
 Z1 = WorkOrderKind.SERVICE_REQUEST.value
@@ -194,31 +195,13 @@ class Policy:
     reason_codes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REASON_CODES))
 
 
-_policies: dict[Path, tuple[int, Policy]] = {}
-
-
 def load_policy(settings: Settings) -> Policy:
     """Work centers and reason codes from policy/work_orders.toml; PolicyError if unusable.
 
     Re-read when the file changes. A file broken while seats are running keeps the policy
     last read from it (the start-up check refuses to open a seat on a broken file).
     """
-    path: Path = policy_file(settings, "work_orders")
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        stamp = -1
-    cached = _policies.get(path)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    try:
-        policy = read_policy(path)
-    except PolicyError:
-        if cached is None:
-            raise
-        return cached[1]
-    _policies[path] = (stamp, policy)
-    return policy
+    return WORK_ORDER_POLICY.load(settings)
 
 
 def read_policy(path: Path) -> Policy:
@@ -900,3 +883,8 @@ def day_bounds(day: date, zone: ZoneInfo | str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tz)
     end = datetime.combine(day + timedelta(days=1), time(0), tz)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+WORK_ORDER_POLICY: PolicyFile[Policy] = PolicyFile(
+    "work_orders", lambda path, zone: read_policy(path)
+)
