@@ -30,7 +30,7 @@ def mask_digits(digits: str) -> str:
     n = len(digits)
     if n == 0:
         return ""
-    tail = min(4, n // 2)
+    tail = min(4, n // 2, max(0, n - _MIN_HIDDEN))
     head = min(3, max(0, n - tail - _MIN_HIDDEN))
     return digits[:head] + MASK * (n - head - tail) + digits[n - tail :]
 

@@ -37,7 +37,7 @@ def test_mask_phone(number, region, masked):
         ("2079460958", "207***0958"),
         ("12345678", "1***5678"),
         ("1234567", "1***567"),
-        ("1234", "**34"),
+        ("1234", "***4"),  # at least three hidden (was "**34")
         ("1", "*"),
         ("", ""),
     ],
@@ -98,3 +98,20 @@ def test_mask_address_never_crashes_and_always_masks(text):
 
 def test_a_superscript_digit_in_a_district_is_not_shown():
     assert mask_address("上海市²区世纪大道") == "****"
+
+
+@pytest.mark.parametrize(
+    ("digits", "shown"),
+    [
+        ("1", "*"), ("12", "**"), ("123", "***"), ("1234", "***4"), ("12345", "***45"),
+        ("123456", "***456"), ("1234567", "1***567"), ("13800138000", "138****8000"),
+    ],
+)  # fmt: skip
+def test_mask_digits_hides_at_least_three_of_a_short_number(digits, shown):
+    """Hypothesis found "0043000" shown as "+43 **0": a three-digit national number kept one
+    digit, leaving two hidden."""
+    assert mask_digits(digits) == shown
+
+
+def test_an_international_number_with_three_national_digits_is_masked_whole():
+    assert mask_phone("0043000", "CN") == "+43 ***"
