@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -41,8 +41,26 @@ from seat.i18n import language as seat_language
 from seat.models import Agent, Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
+if TYPE_CHECKING:
+    from seat import complaints, sla, supervisor, trends, workorders
+    from seat.export import Table
+
 T = TypeVar("T")
 log = logging.getLogger("seat.services")
+
+RestReader = Callable[[int, datetime], "callbacks.RestClash | None"]
+"""`read(customer_id, at)`: the customer's rest-hours clash at `at`, read inside the save's
+transaction (None: they may be called then)."""
+
+RestCheck = Callable[[int, datetime, RestReader], None]
+"""`check(customer_id, due, read)`: asked inside a callback's save once every field is valid;
+what it raises (a rest-hours warning) undoes the whole save."""
+
+ComplaintMove = Literal[
+    "accept", "invalid", "investigate", "propose", "approve", "send_back", "implement",
+    "close", "escalate", "pause", "resume",
+]
+"""A move of a complaint's flow, as the complaint screen's keys and forms name it."""
 
 
 RETRIES = 6
@@ -415,6 +433,10 @@ class Desk:
 
         return go(session) if session is not None else self.run(go)
 
+    def _rest_reader(self, session: Session) -> RestReader:
+        """rest_clash inside the transaction of `session` (a save that minds rest hours)."""
+        return lambda customer_id, at: self.rest_clash(customer_id, at, session=session)
+
     def save_call(self, state: calls.CallState) -> int:
         return self.run(
             lambda s: calls.save_call(session=s, state=state, now=self.now()).id,  # type: ignore[return-value]
@@ -452,10 +474,10 @@ class Desk:
         *,
         due_text: str,
         reason: str,
-        before_commit: Callable[[Session, datetime], None] | None = None,
+        before_commit: RestCheck | None = None,
     ) -> int:
-        """A callback from the call. `before_commit(session, due)` runs once every field is
-        valid; what it raises (a rest-hours warning) undoes the whole save."""
+        """A callback from the call. `before_commit(customer_id, due, read)` runs once every
+        field is valid; what it raises (a rest-hours warning) undoes the whole save."""
         errors: dict[str, str] = {}
         due: datetime | None = None
         try:
@@ -480,7 +502,7 @@ class Desk:
             if errors:
                 raise customers.ValidationError(errors)
             if before_commit is not None:
-                before_commit(s, cb.due_at)
+                before_commit(cb.customer_id, cb.due_at, self._rest_reader(s))
             return cb.id  # type: ignore[return-value]
 
         return self._run_keeping_call_id(state, go)
@@ -681,3 +703,401 @@ class Desk:
 
     def today(self) -> date:
         return self.local(self.now()).date()
+
+    # -- customers: edit, reveal ------------------------------------------------------------
+
+    def editable_customer(self, customer_id: int) -> customers.CustomerEdit | None:
+        """The customer's editable fields as stored now (None: no longer on file)."""
+        return self.run(lambda s: customers.editable(session=s, customer_id=customer_id))
+
+    def edit_customer(
+        self,
+        customer_id: int,
+        *,
+        agent_id: int,
+        name: str,
+        phone_text: str | None,
+        address: str | None,
+        second_address: str | None,
+        tier: str,
+        language: str,
+    ) -> list[customers.CustomerChange]:
+        """Change a customer; one change (old, new) per field that really changed. A field
+        given as None is left as it is (ValidationError: nothing changed)."""
+        return self.run(
+            lambda s: customers.update_customer(
+                session=s,
+                customer_id=customer_id,
+                agent_id=agent_id,
+                now=self.now(),
+                region=self.settings.region,
+                name=name,
+                phone_text=phone_text,
+                address=address,
+                second_address=second_address,
+                tier=tier,
+                language=language,
+            )
+        )
+
+    def reveal(self, customer_id: int, *, agent_id: int, what: str, reason: str) -> int:
+        """Record in the access log that an agent revealed a customer's masked `what`, and
+        why (ValidationError without a reason); the log row's id."""
+        row = self.run(
+            lambda s: customers.log_access(
+                session=s,
+                agent_id=agent_id,
+                customer_id=customer_id,
+                now=self.now(),
+                what=what,
+                reason=reason,
+            )
+        )
+        return row.id  # type: ignore[return-value]
+
+    # -- callbacks: the coverage view, snooze, reassign -------------------------------------
+
+    def callback_summary(self, callback_id: int) -> callbacks.Summary | None:
+        """One line's worth of a callback: customer, kind, due, owner (None: gone)."""
+        return self.run(lambda s: callbacks.summary(session=s, callback_id=callback_id))
+
+    def snooze_callback(
+        self,
+        callback_id: int,
+        *,
+        agent_id: int,
+        until_text: str,
+        reason: str,
+        before_commit: RestCheck | None = None,
+    ) -> int:
+        """Move a callback to a new due time, the reason on its history (ValidationError for
+        every field at once; PermissionDenied for someone else's callback).
+        `before_commit(customer_id, until, read)` runs once every field is valid; what it
+        raises (a rest-hours warning) undoes the snooze."""
+        until: datetime | None = None
+        errors: dict[str, str] = {}
+        try:
+            until = self.parse_when(until_text)
+        except ValueError as exc:
+            errors["until"] = str(exc)
+
+        def go(s: Session) -> int:
+            try:
+                cb = callbacks.snooze(
+                    session=s,
+                    callback_id=callback_id,
+                    agent_id=agent_id,
+                    until=until,
+                    reason=reason,
+                    now=self.now(),
+                )
+            except ValidationError as exc:
+                raise ValidationError({**exc.errors, **errors}) from None
+            if errors:
+                raise ValidationError(errors)
+            if before_commit is not None:
+                before_commit(cb.customer_id, until, self._rest_reader(s))  # type: ignore[arg-type]
+            return callback_id
+
+        return self.run(go)
+
+    def reassign_callback(
+        self, callback_id: int, *, actor_id: int, new_owner_id: int | None, comment: str
+    ) -> int:
+        """A supervisor gives a callback to another agent (PermissionDenied for an agent)."""
+
+        def go(s: Session) -> int:
+            callbacks.reassign(
+                session=s,
+                callback_id=callback_id,
+                actor_id=actor_id,
+                new_owner_id=new_owner_id,
+                now=self.now(),
+                comment=comment,
+            )
+            return callback_id
+
+        return self.run(go)
+
+    def callback_coverage(
+        self, date_from: date, date_to: date, *, owner_id: int | None, limit: int
+    ) -> tuple[list[Table], list[callbacks.WorkItem], int]:
+        """The callback report's tables for a period, and the to-do list (one owner's, or
+        everyone's) with its total, in one transaction (callbacks.PolicyError: a broken
+        policy file)."""
+        from seat.reports import callbacks as report
+
+        policy = callbacks.load_policy(self.settings)
+        now = self.now()
+
+        def go(s: Session) -> tuple[list[Table], list[callbacks.WorkItem], int]:
+            tables = report.tables(
+                session=s,
+                date_from=date_from,
+                date_to=date_to,
+                settings=self.settings,
+                now=now,
+                policy=policy,
+            )
+            todo, total = callbacks.worklist(
+                session=s, now=now, policy=policy, owner_id=owner_id, limit=limit
+            )
+            return tables, todo, total
+
+        return self.run(go)
+
+    # -- complaints -------------------------------------------------------------------------
+
+    def complaint_case(self, complaint_id: int, policy: sla.Policy) -> complaints.CaseView | None:
+        """Everything about one complaint for its page (None: it does not exist)."""
+        from seat import complaints
+
+        return self.run(
+            lambda s: complaints.case(
+                session=s, complaint_id=complaint_id, now=self.now(), policy=policy
+            )
+        )
+
+    def complaint_list(
+        self, scope: str, *, agent_id: int, policy: sla.Policy, offset: int, limit: int
+    ) -> tuple[list[complaints.ListRow], int]:
+        """A page of open complaints in a scope (mine, everyone's, ...) and their total."""
+        from seat import complaints
+
+        return self.run(
+            lambda s: complaints.open_complaints(
+                session=s, scope=scope, agent_id=agent_id, now=self.now(),
+                policy=policy, offset=offset, limit=limit,
+            )
+        )  # fmt: skip
+
+    def supervisors(self) -> list[tuple[int, str]]:
+        """The active supervisors (id, name), by name: whom a complaint can go to."""
+        from seat import complaints
+
+        return self.run(lambda s: complaints.supervisors(session=s))
+
+    def move_complaint(
+        self,
+        move: ComplaintMove,
+        *,
+        complaint_id: int,
+        actor_id: int,
+        version: int | None,
+        **details: object,
+    ) -> None:
+        """One move of a complaint's flow with its details (the fields of the move's form);
+        MoveRefused or PermissionDenied when the move is not allowed, ValidationError for
+        the details."""
+        from seat import complaints
+
+        step = {
+            "accept": complaints.accept,
+            "invalid": complaints.judge_invalid,
+            "investigate": complaints.investigate,
+            "propose": complaints.propose,
+            "approve": complaints.approve,
+            "send_back": complaints.send_back,
+            "implement": complaints.implement,
+            "close": complaints.close,
+            "escalate": complaints.escalate,
+            "pause": complaints.pause,
+            "resume": complaints.resume,
+        }[move]
+        common = dict(complaint_id=complaint_id, actor_id=actor_id, now=self.now(),
+                      version=version)  # fmt: skip
+        self.run(lambda s: step(session=s, **common, **details))  # type: ignore[operator]
+
+    def complaint_stats(self, date_from: date, date_to: date) -> list[Table]:
+        """The classification and month-by-category tables of `seat report complaints`
+        (sla.PolicyError: a broken policy file)."""
+        from seat.reports import complaints as report
+
+        return self.run(
+            lambda s: report.tables(
+                session=s, date_from=date_from, date_to=date_to, settings=self.settings,
+                now=self.now(),
+            )
+        )  # fmt: skip
+
+    # -- supervisors: wallboard, an agent's queue, trends -----------------------------------
+
+    def wallboard(
+        self, policy: sla.Policy, *, offsets: dict[str, int], limit: int
+    ) -> supervisor.Board:
+        """Everything the wallboard shows, one page of each list (`offsets`)."""
+        from seat import supervisor
+
+        return self.run(
+            lambda s: supervisor.board(
+                session=s, now=self.now(), zone=self.zone, policy=policy,
+                offsets=offsets, limit=limit,
+            )
+        )  # fmt: skip
+
+    def agent_queue(self, agent_id: int, policy: sla.Policy) -> list[supervisor.QueueItem]:
+        """One agent's open callbacks, complaints and orders, as their supervisor sees them."""
+        from seat import supervisor
+
+        return self.run(
+            lambda s: supervisor.agent_queue(
+                session=s, agent_id=agent_id, now=self.now(), policy=policy
+            )
+        )
+
+    def trends(self, date_from: date, date_to: date, step: trends.Step) -> trends.Trends:
+        """Daily or weekly trends, the numbers of `seat report summary` (sla.PolicyError: a
+        broken complaint policy)."""
+        from seat import trends
+
+        return self.run(
+            lambda s: trends.load(
+                session=s, date_from=date_from, date_to=date_to, step=step,
+                settings=self.settings, now=self.now(),
+            )
+        )  # fmt: skip
+
+    # -- work orders ------------------------------------------------------------------------
+
+    def work_order_prefill(self, customer_id: int) -> workorders.Prefill | None:
+        """What a new order's form starts with for a customer (None: no such customer)."""
+        from seat import workorders
+
+        return self.run(lambda s: workorders.prefill(session=s, customer_id=customer_id))
+
+    def work_orders(
+        self, query: workorders.OrderQuery, *, page: int, page_size: int
+    ) -> workorders.OrderPage:
+        """One page of the filtered order list and the total, clamped to the last page."""
+        from seat import workorders
+
+        return self.run(
+            lambda s: workorders.list_orders(
+                session=s, query=query, page=page, page_size=page_size
+            )
+        )
+
+    def work_plan(
+        self, day: date, *, assignee: str | None, work_center: str | None, limit: int
+    ) -> tuple[list[Table], dict[int, int]]:
+        """The day's plan for a technician, a work center or everyone, and the customer of
+        each order in it, by order id (LookupError: no such technician)."""
+        from seat import workplan
+
+        def go(s: Session) -> tuple[list[Table], dict[int, int]]:
+            tables = workplan.tables(
+                session=s, day=day, assignee=assignee, work_center=work_center,
+                settings=self.settings, limit=limit,
+            )  # fmt: skip
+            no = workplan.HEADERS.index("No.")
+            ids = [int(row[no]) for t in tables for row in t.rows]  # type: ignore[call-overload]
+            return tables, workplan.customers_of(session=s, work_order_ids=ids)
+
+        return self.run(go)
+
+    def move_work_order(
+        self,
+        work_order_id: int,
+        *,
+        agent_id: int,
+        expected_version: int | None,
+        action: str,
+        comment: str,
+        acceptance: str,
+    ) -> int:
+        """One status change of the order's flow (ValidationError when refused)."""
+        from seat import workorders
+
+        wo = self.run(
+            lambda s: workorders.move(
+                session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
+                expected_version=expected_version, action=action, comment=comment,
+                acceptance=acceptance,
+            )
+        )  # fmt: skip
+        return wo.id  # type: ignore[return-value]
+
+    def reassign_work_order(
+        self,
+        work_order_id: int,
+        *,
+        agent_id: int,
+        assignee_id: int,
+        comment: str,
+        expected_version: int | None = None,
+    ) -> int:
+        """Hand an order to someone else (PermissionDenied for an agent)."""
+        from seat import workorders
+
+        wo = self.run(
+            lambda s: workorders.reassign(
+                session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
+                expected_version=expected_version, assignee_id=assignee_id, comment=comment,
+            )
+        )  # fmt: skip
+        return wo.id  # type: ignore[return-value]
+
+    def set_urgent(
+        self, work_order_id: int, *, agent_id: int, expected_version: int | None, urgent: bool
+    ) -> int:
+        """Mark or unmark an order urgent (ValidationError for a closed or changed order)."""
+        from seat import workorders
+
+        wo = self.run(
+            lambda s: workorders.set_urgent(
+                session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
+                expected_version=expected_version, urgent=urgent,
+            ),
+            write=True,
+        )  # fmt: skip
+        return wo.id  # type: ignore[return-value]
+
+    def set_quote(
+        self,
+        work_order_id: int,
+        *,
+        agent_id: int,
+        expected_version: int | None,
+        amount: float | None,
+        needs_hq: bool,
+        comment: str,
+    ) -> int:
+        """Price a paid service; a new price needs a new confirmation (and HQ approval)."""
+        from seat import workorders
+
+        wo = self.run(
+            lambda s: workorders.set_quote(
+                session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
+                expected_version=expected_version, amount=amount, needs_hq=needs_hq,
+                comment=comment,
+            )
+        )  # fmt: skip
+        return wo.id  # type: ignore[return-value]
+
+    def approve_quote(
+        self, work_order_id: int, *, agent_id: int, expected_version: int | None, comment: str
+    ) -> int:
+        """A supervisor approves a head-office quote (PermissionDenied for an agent)."""
+        from seat import workorders
+
+        wo = self.run(
+            lambda s: workorders.approve_quote(
+                session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
+                expected_version=expected_version, comment=comment,
+            )
+        )  # fmt: skip
+        return wo.id  # type: ignore[return-value]
+
+    def confirm_quote(
+        self, work_order_id: int, *, agent_id: int, expected_version: int | None, comment: str
+    ) -> int:
+        """Record that the customer confirmed the order's quote."""
+        from seat import workorders
+
+        wo = self.run(
+            lambda s: workorders.confirm_quote(
+                session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
+                expected_version=expected_version, comment=comment,
+            )
+        )  # fmt: skip
+        return wo.id  # type: ignore[return-value]

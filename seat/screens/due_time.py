@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
 from textual import on
 from textual.binding import Binding
 from textual.widgets import Button, Input
@@ -20,6 +19,7 @@ from seat.callbacks import RestClash
 from seat.customers import ValidationError
 from seat.i18n import N_, _, format_datetime
 from seat.screens.form import FormScreen
+from seat.services import RestReader
 
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
 """How an accepted time is written into the field (what `desk.parse_when` reads back)."""
@@ -27,7 +27,7 @@ WHEN_FORMAT = "%Y-%m-%d %H:%M"
 
 class DueTimeForm(FormScreen):
     """Subclasses name the due field (`DUE_FIELD`), yield `offer_button()` right after it,
-    and call `check_rest(customer_id, due, session)` in `submit()` before committing."""
+    and pass `check_rest` to the desk's save as its `before_commit`."""
 
     DUE_FIELD = "due_at"
 
@@ -58,17 +58,16 @@ class DueTimeForm(FormScreen):
         return button
 
     def check_rest(
-        self, customer_id: int | None, due: datetime | None, session: Session | None = None
+        self, customer_id: int | None, due: datetime | None, read: RestReader | None = None
     ) -> None:
         """Stop the save once, with a message at the field, when `due` is in rest hours.
 
-        Called inside the save's transaction (`session`) once every field is valid, so the
-        other fields' messages come first and the warning undoes the save.
+        Called inside the save's transaction (`read` reads there) once every field is valid,
+        so the other fields' messages come first and the warning undoes the save.
         """
         if customer_id is None or due is None or due == self._warned:
             return
-        desk = self.services
-        clash = desk.rest_clash(customer_id, due, session=session)
+        clash = (read or self.services.rest_clash)(customer_id, due)
         if clash is None:
             return
         self.offer, self._warned = clash, due

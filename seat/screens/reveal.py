@@ -11,7 +11,6 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Select
 
-from seat import customers
 from seat.i18n import N_, _
 from seat.screens.form import FormScreen
 
@@ -59,17 +58,8 @@ class RevealScreen(FormScreen):
         )
 
     def submit(self) -> int:
-        desk = self.services
         agent_id = self.seat_agent.id
         self.what = self.value("what") or self.choices[0]
-        row = desk.run(
-            lambda s: customers.log_access(
-                session=s,
-                agent_id=agent_id,
-                customer_id=self.customer_id,
-                now=desk.now(),
-                what=self.what,
-                reason=self.value("reason"),
-            )
+        return self.services.reveal(
+            self.customer_id, agent_id=agent_id, what=self.what, reason=self.value("reason")
         )
-        return row.id

@@ -62,3 +62,36 @@ def test_screens_refresh_each_other_one_way_only():
             if needle in text:
                 offenders.append(f"{path.relative_to(package)}: {needle}")
     assert offenders == []
+
+
+
+DOOR_NEEDLES = (
+    ".run(lambda", "desk.run(", "services.run(", ".run(go)", "Session", "session=",
+    "from sqlmodel", "import sqlmodel", "from sqlalchemy", "import sqlalchemy", "select(",
+)  # fmt: skip
+"""What only the services may write: a transaction of its own, a Session, a query."""
+
+
+def _door_breaches(text: str) -> list[str]:
+    return [needle for needle in DOOR_NEEDLES if needle in text]
+
+
+def test_screens_reach_the_domain_only_through_the_services():
+    """One typed door: a screen or widget calls a named method of seat.services.Desk; it never
+    opens a transaction of its own (`desk.run(...)`), receives a Session, or builds a query."""
+    package = Path(seat.__file__).parent
+    offenders = [
+        f"{path.relative_to(package)}: {needle}"
+        for path in [*(package / "screens").rglob("*.py"), *(package / "widgets").rglob("*.py")]
+        for needle in _door_breaches(path.read_text("utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_the_door_check_sees_a_screen_opening_a_transaction():
+    """Guard against a check that can never fail: the shapes the screens used to have."""
+    assert _door_breaches("data = desk.run(\n    lambda s: trends.load(session=s)\n)")
+    assert _door_breaches("wo = self.services.run(lambda s: self.apply(s, self))")
+    assert _door_breaches("from sqlmodel import Session")
+    assert _door_breaches("rows = s.execute(select(Agent.id))")
+    assert _door_breaches("return self.services.trends(first, last, step)") == []

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -36,12 +35,11 @@ from seat import callbacks
 from seat.customers import ValidationError
 from seat.export import Table
 from seat.i18n import N_, _, format_date, format_datetime, format_time, ngettext
-from seat.reports import callbacks as report
 from seat.roles import PermissionDenied
 from seat.screens.background import DeskWorker
 from seat.screens.due_time import DueTimeForm
 from seat.screens.form import FormScreen
-from seat.services import StorageError
+from seat.services import Desk, StorageError
 from seat.widgets.lines import fit
 
 PERIODS = (7, 30, 90)
@@ -81,10 +79,10 @@ def _agent(screen: Screen):  # noqa: ANN202 - the signed-in AgentInfo
     return screen.app.agent  # type: ignore[attr-defined]
 
 
-def describe(desk: Any, callback_id: int) -> str:
+def describe(desk: Desk, callback_id: int) -> str:
     """In a worker: one line naming the callback a form acts on."""
     try:
-        cb = desk.run(lambda s: callbacks.summary(session=s, callback_id=callback_id))
+        cb = desk.callback_summary(callback_id)
     except StorageError:
         cb = None
     if cb is None:
@@ -139,35 +137,18 @@ class SnoozeForm(_NamesItsCallback, DueTimeForm):
         yield from self.field(_("Reason *"), "reason", Input(placeholder=hint, max_length=500))
 
     def submit(self) -> int:
-        desk = self.services
-        until: datetime | None = None
-        errors: dict[str, str] = {}
         try:
-            until = desk.parse_when(self.value("until"))
-        except ValueError as exc:
-            errors["until"] = str(exc)
-
-        def go(s):  # noqa: ANN001, ANN202
-            try:
-                cb = callbacks.snooze(
-                    session=s,
-                    callback_id=self.callback_id,
-                    agent_id=_agent(self).id,
-                    until=until,
-                    reason=self.value("reason"),
-                    now=desk.now(),
-                )
-            except ValidationError as exc:
-                raise ValidationError({**exc.errors, **errors}) from None
-            except PermissionDenied as exc:
-                raise _refusal(exc) from None
-            if errors:
-                raise ValidationError(errors)
-            # In the customer's rest hours: warn once (the snooze is undone), offer the open time.
-            self.check_rest(cb.customer_id, until, s)
-            return self.callback_id
-
-        return desk.run(go)
+            return self.services.snooze_callback(
+                self.callback_id,
+                agent_id=_agent(self).id,
+                until_text=self.value("until"),
+                reason=self.value("reason"),
+                # In the customer's rest hours: warn once (the snooze is undone), offer the
+                # open time.
+                before_commit=self.check_rest,
+            )
+        except PermissionDenied as exc:
+            raise _refusal(exc) from None
 
 
 class ReassignForm(_NamesItsCallback, FormScreen):
@@ -191,24 +172,16 @@ class ReassignForm(_NamesItsCallback, FormScreen):
         yield from self.field(_("Comment"), "comment", Input(max_length=2000))
 
     def submit(self) -> int:
-        desk = self.services
         owner = self.value("owner")
-
-        def go(s):  # noqa: ANN001, ANN202
-            try:
-                callbacks.reassign(
-                    session=s,
-                    callback_id=self.callback_id,
-                    actor_id=_agent(self).id,
-                    new_owner_id=int(owner) if owner else None,
-                    now=desk.now(),
-                    comment=self.value("comment"),
-                )
-            except PermissionDenied as exc:
-                raise _refusal(exc) from None
-            return self.callback_id
-
-        return desk.run(go)
+        try:
+            return self.services.reassign_callback(
+                self.callback_id,
+                actor_id=_agent(self).id,
+                new_owner_id=int(owner) if owner else None,
+                comment=self.value("comment"),
+            )
+        except PermissionDenied as exc:
+            raise _refusal(exc) from None
 
 
 def _cell(value: object, desk) -> object:  # noqa: ANN001
@@ -376,24 +349,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         agent = _agent(self)
         owner = None if agent.role == "supervisor" else agent.id
         try:
-            policy = callbacks.load_policy(desk.settings)
-            now = desk.now()
-
-            def go(s):  # noqa: ANN001, ANN202
-                tables = report.tables(
-                    session=s,
-                    date_from=first,
-                    date_to=last,
-                    settings=desk.settings,
-                    now=now,
-                    policy=policy,
-                )
-                todo, total = callbacks.worklist(
-                    session=s, now=now, policy=policy, owner_id=owner, limit=SHOWN
-                )
-                return tables, todo, total
-
-            tables, todo, total = desk.run(go)
+            tables, todo, total = desk.callback_coverage(first, last, owner_id=owner, limit=SHOWN)
         except (StorageError, callbacks.PolicyError) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return

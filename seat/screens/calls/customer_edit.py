@@ -7,7 +7,6 @@ start empty with the masked value as a hint, and left empty they are not changed
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.widgets import Input, Select
@@ -15,6 +14,7 @@ from textual.widgets import Input, Select
 from seat import customers, labels, privacy
 from seat.i18n import N_, SOURCE_LANGUAGE, _, language, ngettext
 from seat.screens.form import FormScreen
+from seat.services import Desk
 
 KIND = {"phone": "phone", "address": "address", "second_address": "address"}
 
@@ -88,30 +88,23 @@ class CustomerEditScreen(FormScreen):
         return value
 
     def submit(self) -> int:
-        desk = self.services
-        agent_id = self.seat_agent.id
-        changes = desk.run(
-            lambda s: customers.update_customer(
-                session=s,
-                customer_id=self.current.id,
-                agent_id=agent_id,
-                now=desk.now(),
-                region=desk.settings.region,
-                name=self.value("name"),
-                phone_text=self._typed("phone"),
-                address=self._typed("address"),
-                second_address=self._typed("second_address"),
-                tier=self.value("tier"),
-                language=self.value("language"),
-            )
+        changes = self.services.edit_customer(
+            self.current.id,
+            agent_id=self.seat_agent.id,
+            name=self.value("name"),
+            phone_text=self._typed("phone"),
+            address=self._typed("address"),
+            second_address=self._typed("second_address"),
+            tier=self.value("tier"),
+            language=self.value("language"),
         )
         return len(changes)
 
 
-def read_editable(desk: Any, customer_id: int) -> customers.CustomerEdit:
+def read_editable(desk: Desk, customer_id: int) -> customers.CustomerEdit:
     """In a worker: the customer as stored now, for the edit form (StorageError; LookupError
     when the customer is no longer on file)."""
-    current = desk.run(lambda s: customers.editable(session=s, customer_id=customer_id))
+    current = desk.editable_customer(customer_id)
     if current is None:
         raise LookupError(_("Customer #{id} is no longer on file.").format(id=customer_id))
     return current

@@ -36,7 +36,9 @@ class CallbackForm(DueTimeForm):
             due_text=self.value("due_at"),
             reason=self.value("reason"),
             # In the customer's rest hours: warn once and offer the next open time.
-            before_commit=lambda s, due: self.check_rest(self.state.customer_id, due, s),
+            before_commit=lambda _customer, due, read: self.check_rest(
+                self.state.customer_id, due, read
+            ),
         )
 
 

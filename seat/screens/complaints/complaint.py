@@ -279,11 +279,7 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
     def load(self) -> None:
         desk = self.services
         try:
-            view = desk.run(
-                lambda s: complaints.case(
-                    session=s, complaint_id=self.complaint_id, now=desk.now(), policy=self.policy
-                )
-            )
+            view = desk.complaint_case(self.complaint_id, self.policy)
         except StorageError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
@@ -353,7 +349,7 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
             self.app.push_screen(form, self._moved)
 
         self.in_worker(
-            lambda desk: desk.run(lambda s: complaints.supervisors(session=s)), shown,
+            lambda desk: desk.supervisors(), shown,
             group="open-form", move=True,
         )  # fmt: skip
 

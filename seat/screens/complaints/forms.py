@@ -7,11 +7,9 @@ then records that the wording was kept on purpose).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Input, Select, TextArea
@@ -22,15 +20,19 @@ from seat.customers import ValidationError
 from seat.i18n import N_, _, format_datetime
 from seat.roles import PermissionDenied
 from seat.screens.form import FormScreen
+from seat.services import ComplaintMove
 from seat.sla import Policy
 
 
 class MoveForm(FormScreen):
-    """Subclasses yield their fields and implement `apply(session, **common) -> None`."""
+    """Subclasses name their `MOVE`, yield their fields and implement `details(kept)`: the
+    move's values, from the fields (`kept`: forbidden wording kept on purpose)."""
 
     DEFAULT_CSS = """
     MoveForm .field-error { width: 100%; }
     """
+
+    MOVE: ClassVar[ComplaintMove]
 
     CUSTOMER_FACING: tuple[str, ...] = ()
     """Fields whose text the customer hears or reads: checked for forbidden wording."""
@@ -67,24 +69,17 @@ class MoveForm(FormScreen):
         kept = self._wording()
         desk = self.services
         agent = self.seat_agent
-        now = desk.now()
-        common = dict(
-            complaint_id=self.complaint_id, actor_id=agent.id, now=now,
-            version=self.view.complaint.version,
-        )  # fmt: skip
         try:
-            desk.run(lambda s: self.apply(s, common, kept))
+            desk.move_complaint(
+                self.MOVE, complaint_id=self.complaint_id, actor_id=agent.id,
+                version=self.view.complaint.version, **self.details(kept),
+            )  # fmt: skip
         except (MoveRefused, PermissionDenied) as exc:
             raise ValidationError({"_": str(exc)}) from None
         return self.complaint_id
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+    def details(self, kept: list[str]) -> dict[str, object]:
         raise NotImplementedError
-
-    @staticmethod
-    def call(fn: Callable[..., object], session: Session, common: dict[str, Any],
-             **kw: object) -> None:  # fmt: skip
-        fn(session=session, **common, **kw)
 
 
 def _categories(policy: Policy) -> list[tuple[str, str]]:
@@ -93,6 +88,7 @@ def _categories(policy: Policy) -> list[tuple[str, str]]:
 
 class AcceptForm(MoveForm):
     TITLE_TEXT = N_("Judge valid: name the department, reply to the customer")
+    MOVE = "accept"
     CUSTOMER_FACING = ("reply_text",)
 
     def fields(self) -> ComposeResult:
@@ -119,16 +115,16 @@ class AcceptForm(MoveForm):
         if found and found.department and not department.value.strip():
             department.value = found.department
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
-        self.call(
-            complaints.accept, session, common, department=self.value("department"),
-            reply_text=self.value("reply_text"), category=self.value("category") or None,
-            policy=self.policy, wording_kept=kept,
+    def details(self, kept: list[str]) -> dict[str, object]:
+        return dict(
+            department=self.value("department"), reply_text=self.value("reply_text"),
+            category=self.value("category") or None, policy=self.policy, wording_kept=kept,
         )  # fmt: skip
 
 
 class InvalidForm(MoveForm):
     TITLE_TEXT = N_("Judge invalid: why, and what the customer is told")
+    MOVE = "invalid"
     CUSTOMER_FACING = ("reply_text",)
 
     def fields(self) -> ComposeResult:
@@ -137,9 +133,8 @@ class InvalidForm(MoveForm):
             _("Explanation to the customer (polite) *"), "reply_text", TextArea()
         )
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
-        self.call(
-            complaints.judge_invalid, session, common,
+    def details(self, kept: list[str]) -> dict[str, object]:
+        return dict(
             invalid_reason=self.value("invalid_reason"), reply_text=self.value("reply_text"),
             policy=self.policy, wording_kept=kept,
         )  # fmt: skip
@@ -147,6 +142,7 @@ class InvalidForm(MoveForm):
 
 class InvestigateForm(MoveForm):
     TITLE_TEXT = N_("Investigation: cause and who is responsible")
+    MOVE = "investigate"
 
     def fields(self) -> ComposeResult:
         c = self.view.complaint
@@ -165,10 +161,9 @@ class InvestigateForm(MoveForm):
         )
         yield from self.field(_("Findings"), "comment", TextArea())
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
-        self.call(
-            complaints.investigate, session, common, cause=self.value("cause"),
-            responsible_person=self.value("responsible_person"),
+    def details(self, kept: list[str]) -> dict[str, object]:
+        return dict(
+            cause=self.value("cause"), responsible_person=self.value("responsible_person"),
             department=self.value("department"), comment=self.value("comment"),
             policy=self.policy,
         )  # fmt: skip
@@ -176,6 +171,7 @@ class InvestigateForm(MoveForm):
 
 class ProposeForm(MoveForm):
     TITLE_TEXT = N_("Propose a solution: one option a line")
+    MOVE = "propose"
     CUSTOMER_FACING = ("solution_options",)
 
     def fields(self) -> ComposeResult:
@@ -185,9 +181,8 @@ class ProposeForm(MoveForm):
         )  # fmt: skip
         yield from self.field(_("Comment for the supervisor"), "comment", Input())
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
-        self.call(
-            complaints.propose, session, common,
+    def details(self, kept: list[str]) -> dict[str, object]:
+        return dict(
             solution_options=self.value("solution_options"), comment=self.value("comment"),
             wording_kept=kept,
         )  # fmt: skip
@@ -195,6 +190,7 @@ class ProposeForm(MoveForm):
 
 class ApproveForm(MoveForm):
     TITLE_TEXT = N_("Approve one option (supervisor)")
+    MOVE = "approve"
 
     def fields(self) -> ComposeResult:
         options = complaints.options_of(self.view.complaint.solution_options)
@@ -205,25 +201,26 @@ class ApproveForm(MoveForm):
         )  # fmt: skip
         yield from self.field(_("Comment"), "comment", Input())
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
-        self.call(
-            complaints.approve, session, common,
+    def details(self, kept: list[str]) -> dict[str, object]:
+        return dict(
             chosen_solution=self.value("chosen_solution"), comment=self.value("comment"),
         )  # fmt: skip
 
 
 class SendBackForm(MoveForm):
     TITLE_TEXT = N_("Send the proposal back (supervisor)")
+    MOVE = "send_back"
 
     def fields(self) -> ComposeResult:
         yield from self.field(_("What must change *"), "comment", TextArea())
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
-        self.call(complaints.send_back, session, common, comment=self.value("comment"))
+    def details(self, kept: list[str]) -> dict[str, object]:
+        return dict(comment=self.value("comment"))
 
 
 class ImplementForm(MoveForm):
     TITLE_TEXT = N_("Implement: the customer's answer")
+    MOVE = "implement"
 
     def fields(self) -> ComposeResult:
         yield from self.field(
@@ -235,16 +232,16 @@ class ImplementForm(MoveForm):
         )  # fmt: skip
         yield from self.field(_("The customer's feedback *"), "comment", TextArea())
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+    def details(self, kept: list[str]) -> dict[str, object]:
         answer = self.value("accepted")
-        self.call(
-            complaints.implement, session, common,
+        return dict(
             accepted={"yes": True, "no": False}.get(answer), comment=self.value("comment"),
         )  # fmt: skip
 
 
 class CloseForm(MoveForm):
     TITLE_TEXT = N_("Summarize and close")
+    MOVE = "close"
 
     def fields(self) -> ComposeResult:
         c = self.view.complaint
@@ -258,16 +255,17 @@ class CloseForm(MoveForm):
         yield from self.field(_("Root cause *"), "root_cause", TextArea())
         yield from self.field(_("Summary and improvement *"), "summary", TextArea())
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
-        self.call(
-            complaints.close, session, common, category=self.value("category"),
-            root_cause=self.value("root_cause"), summary=self.value("summary"),
+    def details(self, kept: list[str]) -> dict[str, object]:
+        return dict(
+            category=self.value("category"), root_cause=self.value("root_cause"),
+            summary=self.value("summary"),
             policy=self.policy,
         )  # fmt: skip
 
 
 class EscalateForm(MoveForm):
     TITLE_TEXT = N_("Escalate to a supervisor (you stay the owner)")
+    MOVE = "escalate"
 
     def fields(self) -> ComposeResult:
         people: list[tuple[int, str]] = self.extra.get("supervisors", [])
@@ -279,26 +277,25 @@ class EscalateForm(MoveForm):
         )  # fmt: skip
         yield from self.field(_("Why it goes beyond your authority *"), "comment", TextArea())
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
+    def details(self, kept: list[str]) -> dict[str, object]:
         who = self.value("supervisor")
-        self.call(
-            complaints.escalate, session, common, supervisor_id=int(who) if who else None,
-            comment=self.value("comment"),
-        )  # fmt: skip
+        return dict(supervisor_id=int(who) if who else None, comment=self.value("comment"))
 
 
 class PauseForm(MoveForm):
     TITLE_TEXT = N_("Wait on the customer (the clocks pause)")
+    MOVE = "pause"
 
     def fields(self) -> ComposeResult:
         yield from self.field(_("What we wait for *"), "comment", Input(max_length=500))
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
-        self.call(complaints.pause, session, common, comment=self.value("comment"))
+    def details(self, kept: list[str]) -> dict[str, object]:
+        return dict(comment=self.value("comment"))
 
 
 class ResumeForm(MoveForm):
     TITLE_TEXT = N_("Resume: the customer came back")
+    MOVE = "resume"
 
     def fields(self) -> ComposeResult:
         since: datetime | None = self.view.complaint.waiting_since
@@ -308,8 +305,8 @@ class ResumeForm(MoveForm):
             _("Waiting since {when}. Comment").format(when=when), "comment", Input()
         )
 
-    def apply(self, session: Session, common: dict[str, Any], kept: list[str]) -> None:
-        self.call(complaints.resume, session, common, comment=self.value("comment"))
+    def details(self, kept: list[str]) -> dict[str, object]:
+        return dict(comment=self.value("comment"))
 
 
 FORMS: dict[str, type[MoveForm]] = {

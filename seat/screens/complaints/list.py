@@ -117,12 +117,9 @@ class ComplaintListScreen(Seated, RoleKeys, Screen[None]):
         agent = self.seat_agent
         scope, page = self.scope, self.page
         try:
-            rows, total = desk.run(
-                lambda s: complaints.open_complaints(
-                    session=s, scope=scope, agent_id=agent.id, now=desk.now(),
-                    policy=self.policy, offset=page * PAGE, limit=PAGE,
-                )
-            )  # fmt: skip
+            rows, total = desk.complaint_list(
+                scope, agent_id=agent.id, policy=self.policy, offset=page * PAGE, limit=PAGE
+            )
         except StorageError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return

@@ -13,7 +13,6 @@ from textual.widgets import DataTable, Footer, Input, Label
 
 from seat.export import Table
 from seat.i18n import N_, _, ngettext
-from seat.reports import complaints as report
 from seat.services import StorageError
 from seat.sla import PolicyError
 from seat.widgets.door import Seated
@@ -94,12 +93,7 @@ class ComplaintStatsScreen(Seated, Screen[None]):
         desk = self.services
         first, last = self.date_from, self.date_to
         try:
-            tables = desk.run(
-                lambda s: report.tables(
-                    session=s, date_from=first, date_to=last, settings=desk.settings,
-                    now=desk.now(),
-                )
-            )  # fmt: skip
+            tables = desk.complaint_stats(first, last)
         except (StorageError, PolicyError) as exc:
             self.app.call_from_thread(self._error, str(exc))
             return

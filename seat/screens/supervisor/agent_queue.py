@@ -98,11 +98,7 @@ class AgentQueueScreen(DeskWorker, Screen[None]):
     def load(self) -> None:
         desk = self.services
         try:
-            items = desk.run(
-                lambda s: supervisor.agent_queue(
-                    session=s, agent_id=self.agent_id, now=desk.now(), policy=self.policy
-                )
-            )
+            items = desk.agent_queue(self.agent_id, self.policy)
         except StorageError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return

@@ -233,12 +233,7 @@ class StatisticsScreen(Seated, Screen[None]):
         step = self.step
         self.app.call_from_thread(self._status, _("Counting…"))
         try:
-            data = desk.run(
-                lambda s: trends.load(
-                    session=s, date_from=first, date_to=last, step=step,
-                    settings=desk.settings, now=desk.now(),
-                )
-            )  # fmt: skip
+            data = desk.trends(first, last, step)
         except (StorageError, PolicyError) as exc:
             self.post_message(self.Failed(str(exc)))
             return

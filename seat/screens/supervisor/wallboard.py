@@ -9,7 +9,7 @@ case; `a` approves a proposal, `r` reassigns a callback or an order. Agents are 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -32,6 +32,10 @@ from seat.services import StorageError
 from seat.supervisor import Board, ComplaintRow
 from seat.widgets.complaint_items import clock_cell
 from seat.widgets.lines import fit
+
+if TYPE_CHECKING:
+    from seat.screens.form import FormScreen
+    from seat.services import Desk
 
 TABS = (
     ("agents", N_("Agents")),
@@ -199,12 +203,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
         desk = self.services
         offsets = dict(self.offsets)
         try:
-            board = desk.run(
-                lambda s: supervisor.board(
-                    session=s, now=desk.now(), zone=desk.zone, policy=self.policy,
-                    offsets=offsets, limit=supervisor.PAGE,
-                )
-            )  # fmt: skip
+            board = desk.wallboard(self.policy, offsets=offsets, limit=supervisor.PAGE)
         except StorageError as exc:
             self.app.call_from_thread(self._status, str(exc))
             return
@@ -483,11 +482,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
     def _open_approval(self, complaint_id: int) -> None:
         desk = self.services
         try:
-            view = desk.run(
-                lambda s: complaints.case(
-                    session=s, complaint_id=complaint_id, now=desk.now(), policy=self.policy
-                )
-            )
+            view = desk.complaint_case(complaint_id, self.policy)
         except StorageError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
@@ -538,23 +533,21 @@ class WallboardScreen(DeskWorker, Screen[None]):
         )  # fmt: skip
 
     def _reassign_order_to(self, work_order_id: int, agents: list[tuple[int, str]]) -> None:
-        from seat import workorders
         from seat.screens.work_orders.work_order import ReassignForm
 
-        desk = self.services
         me = self.seat_agent.id
 
-        def apply(s: Any, form: Any) -> Any:
+        def change(desk: Desk, form: FormScreen) -> int:
             chosen = form.value("assignee")
             if not chosen:
                 raise ValidationError({"assignee": _("Choose who takes the order.")})
-            return workorders.reassign(
-                session=s, now=desk.now(), work_order_id=work_order_id, agent_id=me,
-                assignee_id=int(chosen), comment=form.value("comment"),
+            return desk.reassign_work_order(
+                work_order_id, agent_id=me, assignee_id=int(chosen),
+                comment=form.value("comment"),
             )  # fmt: skip
 
         self.app.push_screen(
-            ReassignForm(_("Reassign work order #{id}").format(id=work_order_id), apply, agents),
+            ReassignForm(_("Reassign work order #{id}").format(id=work_order_id), change, agents),
             self._acted(_("Work order #{id} reassigned.").format(id=work_order_id)),
         )
 

@@ -225,11 +225,7 @@ class WorkOrderListScreen(DeskWorker, Screen[None]):
         page = self.page
         self.app.call_from_thread(self._status, _("reading…"))
         try:
-            result = self.desk.run(
-                lambda s: workorders.list_orders(
-                    session=s, query=query, page=page, page_size=PAGE_SIZE
-                )
-            )
+            result = self.desk.work_orders(query, page=page, page_size=PAGE_SIZE)
         except StorageError as exc:
             self.app.call_from_thread(self._status, str(exc))
             return

@@ -36,20 +36,20 @@ from seat.screens.background import DeskWorker
 from seat.screens.form import FormScreen
 from seat.screens.reveal import RevealScreen, in_call_with
 from seat.screens.role_keys import RoleKeys
-from seat.services import StorageError
+from seat.services import Desk, StorageError
 from seat.workorders import Z1, Z2
 
 # -- the full order form ------------------------------------------------------------------------
 
 
 def read_form_data(
-    desk: Any, customer_id: int | None
+    desk: Desk, customer_id: int | None
 ) -> tuple[list[tuple[int, str]], workorders.Prefill | None]:
     """In a worker: who an order can go to, and what the form starts with for the customer."""
     agents = desk.assignable()
     if customer_id is None:
         return agents, None
-    return agents, desk.run(lambda s: workorders.prefill(session=s, customer_id=customer_id))
+    return agents, desk.work_order_prefill(customer_id)
 
 
 class WorkOrderForm(FormScreen):
@@ -223,27 +223,31 @@ class WorkOrderForm(FormScreen):
 # -- small forms the detail screen opens --------------------------------------------------------
 
 
-class _ChangeForm(FormScreen):
-    """A change to one order: `apply(session)` runs in one transaction."""
+Change = Callable[[Desk, FormScreen], int]
+"""`change(desk, form)`: one change to an order through the desk, from the form's values;
+the order's id."""
 
-    def __init__(self, title: str, apply: Callable[..., Any]) -> None:
+
+class _ChangeForm(FormScreen):
+    """A change to one order: `change(desk, form)` makes it in one transaction."""
+
+    def __init__(self, title: str, change: Change) -> None:
         super().__init__()
         self.TITLE_TEXT = title
-        self.apply = apply
+        self.change = change
 
     def submit(self) -> int:
         try:
-            wo = self.services.run(lambda s: self.apply(s, self))
+            return self.change(self.services, self)
         except PermissionDenied as exc:
             raise ValidationError({"_": str(exc)}) from None
         except LookupError as exc:
             raise ValidationError({"_": str(exc)}) from None
-        return wo.id
 
 
 class StepForm(_ChangeForm):
-    def __init__(self, title: str, apply: Callable[..., Any], *, acceptance: bool) -> None:
-        super().__init__(title, apply)
+    def __init__(self, title: str, change: Change, *, acceptance: bool) -> None:
+        super().__init__(title, change)
         self.acceptance = acceptance
 
     def fields(self) -> ComposeResult:
@@ -256,9 +260,8 @@ class StepForm(_ChangeForm):
 
 
 class ReassignForm(_ChangeForm):
-    def __init__(self, title: str, apply: Callable[..., Any],
-                 agents: list[tuple[int, str]]) -> None:
-        super().__init__(title, apply)
+    def __init__(self, title: str, change: Change, agents: list[tuple[int, str]]) -> None:
+        super().__init__(title, change)
         self.agents = agents
 
     def fields(self) -> ComposeResult:
@@ -270,9 +273,9 @@ class ReassignForm(_ChangeForm):
 
 
 class QuoteForm(_ChangeForm):
-    def __init__(self, title: str, apply: Callable[..., Any], amount: float | None,
+    def __init__(self, title: str, change: Change, amount: float | None,
                  needs_hq: bool) -> None:
-        super().__init__(title, apply)
+        super().__init__(title, change)
         self.amount = amount
         self.needs_hq = needs_hq
 
@@ -609,7 +612,6 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
 
     def _common(self) -> dict[str, Any]:
         return {
-            "now": self.desk.now(),
             "work_order_id": self.work_order_id,
             "agent_id": self.agent.id,
             "expected_version": (self.data or {}).get("version"),
@@ -624,16 +626,16 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
             "accepted_at"
         )
 
-        def apply(s: Any, form: FormScreen) -> Any:
-            return workorders.move(
-                session=s, **self._common(), action=action,
+        def change(desk: Desk, form: FormScreen) -> int:
+            return desk.move_work_order(
+                **self._common(), action=action,
                 comment=form.value("comment"),
                 acceptance=form.value("acceptance") if needs else "",
             )
 
         title = f"{_(step.label)}: #{self.work_order_id} {d.get('short_text', '')}"[:70]
         label = workorders.STATUS_LABELS[step.to_status]  # N_-marked: _after translates it
-        self.app.push_screen(StepForm(title, apply, acceptance=needs), self._after(label))
+        self.app.push_screen(StepForm(title, change, acceptance=needs), self._after(label))
 
     def action_reassign(self) -> None:
         self.in_worker(lambda desk: desk.assignable(), self._reassign_to,
@@ -642,17 +644,16 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
     def _reassign_to(self, assignable: list[tuple[int, str]]) -> None:
         agents = [(i, n) for i, n in assignable if n != (self.data or {}).get("assignee")]
 
-        def apply(s: Any, form: FormScreen) -> Any:
+        def change(desk: Desk, form: FormScreen) -> int:
             chosen = form.value("assignee")
             if not chosen:
                 raise ValidationError({"assignee": _("Choose who takes the order.")})
-            return workorders.reassign(
-                session=s, **self._common(), assignee_id=int(chosen),
-                comment=form.value("comment"),
+            return desk.reassign_work_order(
+                **self._common(), assignee_id=int(chosen), comment=form.value("comment"),
             )
 
         self.app.push_screen(
-            ReassignForm(_("Reassign #{id}").format(id=self.work_order_id), apply, agents),
+            ReassignForm(_("Reassign #{id}").format(id=self.work_order_id), change, agents),
             self._after(N_("reassigned")),
         )
 
@@ -667,8 +668,7 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
             self.load()
 
         self.in_worker(
-            lambda desk: desk.run(lambda s: workorders.set_urgent(session=s, **common,
-                                                                  urgent=flag), write=True),
+            lambda desk: desk.set_urgent(**common, urgent=flag),
             lambda __: done(self.work_order_id),
             group="act", move=True, failed=refused, refusals=(ValidationError, StorageError),
         )  # fmt: skip
@@ -677,35 +677,37 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
     def action_quote(self) -> None:
         d = self.data or {}
 
-        def apply(s: Any, form: FormScreen) -> Any:
+        def change(desk: Desk, form: FormScreen) -> int:
             try:
                 amount = workorders.parse_amount(form.value("amount"))
             except ValueError as exc:
                 raise ValidationError({"amount": str(exc)}) from None
-            return workorders.set_quote(
-                session=s, **self._common(), amount=amount,
+            return desk.set_quote(
+                **self._common(), amount=amount,
                 needs_hq=form.flag("needs_hq"), comment=form.value("comment"),
             )
 
         self.app.push_screen(
-            QuoteForm(_("Quote for #{id}").format(id=self.work_order_id), apply,
+            QuoteForm(_("Quote for #{id}").format(id=self.work_order_id), change,
                       d.get("quote_amount"), bool(d.get("quote_needs_hq"))),
             self._after(N_("quote saved")),
         )
 
-    def _quote_step(self, fn: Callable[..., Any], title: str, done: str) -> None:
-        def apply(s: Any, form: FormScreen) -> Any:
-            return fn(session=s, **self._common(), comment=form.value("comment"))
+    def _quote_step(self, step: Callable[..., int], title: str, done: str) -> None:
+        """`step`: the desk's quote step (Desk.approve_quote or Desk.confirm_quote)."""
 
-        self.app.push_screen(StepForm(title, apply, acceptance=False), self._after(done))
+        def change(desk: Desk, form: FormScreen) -> int:
+            return step(desk, **self._common(), comment=form.value("comment"))
+
+        self.app.push_screen(StepForm(title, change, acceptance=False), self._after(done))
 
     def action_approve_quote(self) -> None:
-        self._quote_step(workorders.approve_quote,
+        self._quote_step(Desk.approve_quote,
                          _("Approve the HQ quote of #{id}").format(id=self.work_order_id),
                          N_("quote approved"))
 
     def action_confirm_quote(self) -> None:
-        self._quote_step(workorders.confirm_quote,
+        self._quote_step(Desk.confirm_quote,
                          _("Customer confirmed the quote of #{id}").format(id=self.work_order_id),
                          N_("quote confirmed by the customer"))
 

@@ -143,17 +143,10 @@ class WorkPlanScreen(DeskWorker, Screen[None]):
         if c is None:
             return
         desk = self.desk
-        def go(s: Any) -> tuple[list[Table], dict[int, int]]:
-            tables = workplan.tables(
-                session=s, day=c.day, assignee=c.login, work_center=c.work_center,
-                settings=desk.settings, limit=MAX_ROWS,
-            )
-            no = workplan.HEADERS.index("No.")
-            ids = [int(row[no]) for t in tables for row in t.rows]  # type: ignore[call-overload]
-            return tables, workplan.customers_of(session=s, work_order_ids=ids)
-
         try:
-            tables, customers = desk.run(go)
+            tables, customers = desk.work_plan(
+                c.day, assignee=c.login, work_center=c.work_center, limit=MAX_ROWS
+            )
         except (StorageError, LookupError) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
