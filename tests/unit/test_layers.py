@@ -95,3 +95,15 @@ def test_the_door_check_sees_a_screen_opening_a_transaction():
     assert _door_breaches("from sqlmodel import Session")
     assert _door_breaches("rows = s.execute(select(Agent.id))")
     assert _door_breaches("return self.services.trends(first, last, step)") == []
+
+
+def test_screens_never_load_a_policy():
+    """Policies come from the services (Desk.complaint_policy, work_order_policy,
+    callback_policy: seat/policies.py caches them); a screen never reads a policy file."""
+    package = Path(seat.__file__).parent
+    offenders = [
+        f"{path.relative_to(package)}"
+        for path in [*(package / "screens").rglob("*.py"), *(package / "widgets").rglob("*.py")]
+        if "load_policy(" in path.read_text("utf-8") or "read_policy(" in path.read_text("utf-8")
+    ]
+    assert offenders == []

@@ -266,7 +266,7 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
     def on_mount(self) -> None:
         desk = self.services
         try:
-            self.policy = sla.load_policy(desk.settings)
+            self.policy = desk.complaint_policy()
         except sla.PolicyError as exc:
             self.notify(
                 str(exc), title=_("Complaint policy rejected"), severity="error", timeout=15

@@ -80,7 +80,7 @@ class AgentQueueScreen(DeskWorker, Screen[None]):
             self.call_after_refresh(self.action_back)
             return
         try:
-            self.policy = sla.load_policy(desk.settings)
+            self.policy = desk.complaint_policy()
         except sla.PolicyError:
             self.policy = sla.Policy(calendar=sla.Calendar(desk.zone))
         table = self.query_one(DataTable)

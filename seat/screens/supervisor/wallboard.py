@@ -175,7 +175,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
             return
         desk = self.services
         try:
-            self.policy = sla.load_policy(desk.settings)
+            self.policy = desk.complaint_policy()
         except sla.PolicyError as exc:
             self.notify(str(exc), title=_("Complaint policy rejected"), severity="error")
             self.policy = sla.Policy(calendar=sla.Calendar(desk.zone))

@@ -313,7 +313,7 @@ class WorkOrderListScreen(DeskWorker, Screen[None]):
         self.filters = replace(self.filters, urgent_only=not self.filters.urgent_only)
 
     def action_filters(self) -> None:
-        centers = workorders.load_policy(self.desk.settings).work_centers
+        centers = self.desk.work_order_policy().work_centers
 
         def chosen(result: Filters | None) -> None:
             if result is not None:

@@ -79,7 +79,7 @@ class WorkOrderForm(FormScreen):
 
     def compose(self) -> ComposeResult:
         desk = self.services
-        self.policy = workorders.load_policy(desk.settings)
+        self.policy = desk.work_order_policy()
         yield from super().compose()
 
     def on_mount(self) -> None:
@@ -335,7 +335,7 @@ def render_fields(desk: Any, d: dict[str, Any]) -> Group:
     """The order's fields: short ones two a line, long ones on their own line."""
     now = desk.now()
     late = d["status"] != workorders.CLOSED and d["due_at"] < now
-    reasons = workorders.load_policy(desk.settings).reason_codes
+    reasons = desk.work_order_policy().reason_codes
     code = d["reason_code"]
     product = " ".join(p for p in (d["product_type"], d["product_colour"]) if p) or "-"
     stype = workorders.service_type_label(d["service_type"]) if d["service_type"] else "-"

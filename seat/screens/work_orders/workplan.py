@@ -15,7 +15,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Select
 
-from seat import workorders, workplan
+from seat import workplan
 from seat.customers import ValidationError
 from seat.export import Table
 from seat.i18n import N_, NC_, _, format_date
@@ -252,7 +252,7 @@ class WorkPlanScreen(DeskWorker, Screen[None]):
     def action_choose(self) -> None:
         if self.choice is None:
             return
-        centers = workorders.load_policy(self.desk.settings).work_centers
+        centers = self.desk.work_order_policy().work_centers
 
         def chosen(result: PlanChoice | None) -> None:
             if result is not None:
