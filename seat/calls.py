@@ -10,34 +10,16 @@ from uuid import uuid4
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from seat import labels
 from seat.callbacks import record_call
 from seat.customers import ValidationError
-from seat.i18n import N_, _
+from seat.i18n import _
 from seat.models import Call, Outcome
 from seat.scripts import PHASES, Script, Stage
 
 OUTCOMES = tuple(o.value for o in Outcome)
-NEED_LABELS = {
-    "inquiry": N_("inquiry"),
-    "repair": N_("repair"),
-    "complaint": N_("complaint"),
-    "suggestion": N_("suggestion"),
-    "business": N_("business request"),
-    "notice": N_("notice / outage"),
-    "callback": N_("callback"),
-}
-"""Need categories (stored as the key) as people read them; translate with need_label()."""
-OUTCOME_LABELS = {
-    "resolved": N_("resolved on the call"),
-    "callback_promised": N_("callback promised"),
-    "work_order_created": N_("work order created"),
-    "complaint_opened": N_("complaint opened"),
-    "escalated": N_("escalated"),
-    "no_answer": N_("no answer (try again later)"),
-    "busy": N_("busy (try again sooner)"),
-    "wrong_number": N_("wrong number (flag it)"),
-}
-"""Outcome codes as people read them (the call screen's wording); see outcome_label()."""
+NEED_LABELS = labels.NEED_CHOICES
+OUTCOME_LABELS = labels.OUTCOME_CHOICES
 
 
 def need_label(category: str | None) -> str:

@@ -89,6 +89,28 @@ CHANNELS = {
     "letter": N_("letter"),
     "web": N_("web"),
 }
+NEED_CHOICES = {
+    "inquiry": N_("inquiry"),
+    "repair": N_("repair"),
+    "complaint": N_("complaint"),
+    "suggestion": N_("suggestion"),
+    "business": N_("business request"),
+    "notice": N_("notice / outage"),
+    "callback": N_("callback"),
+}
+"""Need categories in the call screen's own, longer words (seat.calls.need_label)."""
+OUTCOME_CHOICES = {
+    "resolved": N_("resolved on the call"),
+    "callback_promised": N_("callback promised"),
+    "work_order_created": N_("work order created"),
+    "complaint_opened": N_("complaint opened"),
+    "escalated": N_("escalated"),
+    "no_answer": N_("no answer (try again later)"),
+    "busy": N_("busy (try again sooner)"),
+    "wrong_number": N_("wrong number (flag it)"),
+}
+"""Outcomes in the call screen's own, longer words, with what to do next
+(seat.calls.outcome_label); OUTCOMES has the short words of lists."""
 ROLES = {"agent": N_("agent"), "supervisor": N_("supervisor")}
 
 
