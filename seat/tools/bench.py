@@ -39,7 +39,6 @@ from seat.cli_help import add_db_option, example
 from seat.i18n import _
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
 
     from seat.services import Desk
 
@@ -518,20 +517,16 @@ def probes(
 ) -> list[Probe]:  # fmt: skip
     """Every in-process row: each calls what the screen's worker (or the command) calls,
     looked up at call time (so a test can watch the very same functions being called)."""
-    from seat import callbacks, complaints, trends, workorders
+    from seat import callbacks
     from seat import supervisor as wallboard
-    from seat.reports import callbacks as callback_report
-    from seat.reports import complaints as complaint_report
     from seat.screens.callbacks import view as callbacks_screen
     from seat.screens.complaints import stats as complaint_stats
     from seat.screens.supervisor import statistics
     from seat.screens.work_orders.list import Filters
-    from seat.sla import load_policy as sla_policy
 
     now = desk.now()
     today = desk.today()
-    k_policy = sla_policy(desk.settings)
-    cb_policy = callbacks.load_policy(desk.settings)
+    k_policy = desk.complaint_policy()
     days = callbacks_screen.CallbacksScreen.days._default  # the view's default period
     first_cb = today - timedelta(days=days - 1)
     trend_first, trend_last = statistics.window(today, statistics.Step.DAY)
@@ -554,17 +549,9 @@ def probes(
         return None
 
     def callbacks_view(_i: int) -> object:
-        def go(s: Session) -> object:
-            tables = callback_report.tables(
-                session=s, date_from=first_cb, date_to=today, settings=desk.settings, now=now,
-                policy=cb_policy,
-            )  # fmt: skip
-            return tables, callbacks.worklist(
-                session=s, now=now, policy=cb_policy, owner_id=agent_id,
-                limit=callbacks_screen.SHOWN,
-            )  # fmt: skip
-
-        return desk.run(go)
+        return desk.callback_coverage(
+            first_cb, today, owner_id=agent_id, limit=callbacks_screen.SHOWN
+        )
 
     def rules(_i: int) -> object:
         return callbacks.run_scheduler(desk)
@@ -580,32 +567,23 @@ def probes(
               floor=raw_log),
         Probe("my last calls", lambda _i: desk.recent_calls(agent_id),
               ("seat.services:Desk.recent_calls",), 100.0),
-        Probe("complaint list, 1st page", lambda _i: desk.run(
-                lambda s: complaints.open_complaints(
-                    session=s, scope="mine", agent_id=agent_id, now=now, policy=k_policy,
-                    offset=0, limit=50)),
-              ("seat.complaints:open_complaints",), 100.0),
-        Probe("work-order list, 1st page", lambda _i: desk.run(
-                lambda s: workorders.list_orders(
-                    session=s, query=Filters().query(desk.zone), page=1, page_size=50)),
-              ("seat.workorders:list_orders",), 100.0),
+        Probe("complaint list, 1st page", lambda _i: desk.complaint_list(
+                "mine", agent_id=agent_id, policy=k_policy, offset=0, limit=50),
+              ("seat.services:Desk.complaint_list",), 100.0),
+        Probe("work-order list, 1st page", lambda _i: desk.work_orders(
+                Filters().query(desk.zone), page=1, page_size=50),
+              ("seat.services:Desk.work_orders",), 100.0),
         Probe(f"callbacks view ({days} d)", callbacks_view,
-              ("seat.reports.callbacks:tables", "seat.callbacks:worklist"), 100.0),
-        Probe("wallboard data (each refresh)", lambda _i: desk.run(
-                lambda s: wallboard.board(
-                    session=s, now=now, zone=desk.zone, policy=k_policy,
-                    offsets={}, limit=wallboard.PAGE)),
-              ("seat.supervisor:board",), 20.0),
-        Probe("trends (g), 28 days", lambda _i: desk.run(
-                lambda s: trends.load(
-                    session=s, date_from=trend_first, date_to=trend_last,
-                    step=statistics.Step.DAY, settings=desk.settings, now=now)),
-              ("seat.trends:load",), 100.0),
-        Probe("complaint statistics, month", lambda _i: desk.run(
-                lambda s: complaint_report.tables(
-                    session=s, date_from=month[0], date_to=month[1], settings=desk.settings,
-                    now=now)),
-              ("seat.reports.complaints:tables",), 100.0),
+              ("seat.services:Desk.callback_coverage",), 100.0),
+        Probe("wallboard data (each refresh)", lambda _i: desk.wallboard(
+                k_policy, offsets={}, limit=wallboard.PAGE),
+              ("seat.services:Desk.wallboard",), 20.0),
+        Probe("trends (g), 28 days", lambda _i: desk.trends(
+                trend_first, trend_last, statistics.Step.DAY),
+              ("seat.services:Desk.trends",), 100.0),
+        Probe("complaint statistics, month", lambda _i: desk.complaint_stats(
+                month[0], month[1]),
+              ("seat.services:Desk.complaint_stats",), 100.0),
         Probe("callback rules (each start)", rules, ("seat.callbacks:run_scheduler",), 200.0,
               floor=None),
     ]  # fmt: skip
