@@ -32,11 +32,21 @@ async def freeze(pilot) -> None:
     """Settle so a snapshot is the same every time (cursors never blink in tests:
     tests/ui/conftest.py).
 
-    Ends with Textual's own, slower idle wait: a table sizes its columns when it goes idle
-    after its rows arrive, and a snapshot must not catch it before (the fast wait of
-    tests/ui/conftest.py is for the keys in between)."""
+    Ends with Textual's own, slower idle wait, then waits until no table has rows or cells
+    left to measure: a table sizes its columns when it goes idle after its rows arrive, and
+    a snapshot must not catch it before (the fast wait of tests/ui/conftest.py is for the
+    keys in between)."""
     await settle(pilot)
     await TEXTUAL_WAIT_FOR_IDLE()
+    # A table measures new rows when its queue goes idle: wait until none is left to measure.
+    for __ in range(200):
+        if not any(
+            table._require_update_dimensions or table._updated_cells or table._new_rows
+            for table in pilot.app.screen.query("DataTable")
+        ):
+            break
+        await pilot.pause(0.005)
+    await pilot.pause()
     await pilot.pause()
 
 
