@@ -38,15 +38,16 @@ async def freeze(pilot) -> None:
     keys in between)."""
     await settle(pilot)
     await TEXTUAL_WAIT_FOR_IDLE()
-    # A table measures new rows when its queue goes idle: wait until none is left to measure.
-    for __ in range(200):
-        if not any(
+    # A screen just opened may start its load now, and a table measures new rows only when
+    # its queue goes idle: wait until no worker runs and no table has rows left to measure.
+    for __ in range(400):
+        if not any(not worker.is_finished for worker in pilot.app.workers) and not any(
             table._require_update_dimensions or table._updated_cells or table._new_rows
             for table in pilot.app.screen.query("DataTable")
         ):
             break
         await pilot.pause(0.005)
-    await pilot.pause()
+    await TEXTUAL_WAIT_FOR_IDLE()
     await pilot.pause()
 
 
