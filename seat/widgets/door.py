@@ -13,6 +13,8 @@ from typing import Any, Protocol, cast
 
 from textual.signal import Signal
 
+from seat import sla
+from seat.i18n import _
 from seat.services import AgentInfo, Desk
 
 
@@ -38,6 +40,23 @@ class Seated:
     def seat_agent(self) -> AgentInfo:
         """Who is signed in at this seat (screens past the sign-in only)."""
         return cast(AgentInfo, cast(SeatHost, cast(Any, self).app).agent)
+
+    def clock_policy(
+        self, *, tell: bool = True, timeout: float | None = 15
+    ) -> sla.Policy:
+        """The complaint policy for a screen's clocks. A file the services refuse is told
+        (unless `tell` is False) and the screen runs on an empty policy (its calendar only),
+        rather than closing."""
+        desk = self.services
+        try:
+            return desk.complaint_policy()
+        except sla.PolicyError as exc:
+            if tell:
+                cast(Any, self).notify(
+                    str(exc), title=_("Complaint policy rejected"), severity="error",
+                    **({} if timeout is None else {"timeout": timeout}),
+                )  # fmt: skip
+            return sla.Policy(calendar=sla.Calendar(desk.zone))
 
     def announce_change(self, what: str) -> None:
         """Tell every screen of this seat that work changed (what: a short name, e.g. the

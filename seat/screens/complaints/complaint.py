@@ -264,14 +264,7 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        desk = self.services
-        try:
-            self.policy = desk.complaint_policy()
-        except sla.PolicyError as exc:
-            self.notify(
-                str(exc), title=_("Complaint policy rejected"), severity="error", timeout=15
-            )
-            self.policy = sla.Policy(calendar=sla.Calendar(desk.zone))
+        self.policy = self.clock_policy()
         self.query_one("#cp-body").focus()
         self.load()
 

@@ -86,14 +86,7 @@ class ComplaintListScreen(Seated, RoleKeys, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        desk = self.services
-        try:
-            self.policy = desk.complaint_policy()
-        except sla.PolicyError as exc:
-            self.notify(
-                str(exc), title=_("Complaint policy rejected"), severity="error", timeout=15
-            )
-            self.policy = sla.Policy(calendar=sla.Calendar(desk.zone))
+        self.policy = self.clock_policy()
         table = self.query_one(DataTable)
         table.add_column("#", width=4, key="id")
         table.add_column(_("Customer"), width=13)

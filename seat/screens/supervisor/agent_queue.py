@@ -74,15 +74,11 @@ class AgentQueueScreen(DeskWorker, Screen[None]):
         return supervisor.may_see_queue(me, me.id, self.agent_id)
 
     def on_mount(self) -> None:
-        desk = self.services
         if not self._allowed():
             self.notify(_("Only a supervisor can see another agent's queue."), severity="error")
             self.call_after_refresh(self.action_back)
             return
-        try:
-            self.policy = desk.complaint_policy()
-        except sla.PolicyError:
-            self.policy = sla.Policy(calendar=sla.Calendar(desk.zone))
+        self.policy = self.clock_policy(tell=False)
         table = self.query_one(DataTable)
         for key, label, width in COLUMNS:
             heading = _(label)

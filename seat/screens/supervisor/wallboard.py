@@ -174,11 +174,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
             self.call_after_refresh(self.action_back)
             return
         desk = self.services
-        try:
-            self.policy = desk.complaint_policy()
-        except sla.PolicyError as exc:
-            self.notify(str(exc), title=_("Complaint policy rejected"), severity="error")
-            self.policy = sla.Policy(calendar=sla.Calendar(desk.zone))
+        self.policy = self.clock_policy(timeout=None)
         for tab, columns in COLUMNS.items():
             table = self.query_one(f"#wb-{tab}", DataTable)
             for key, label, width in columns:
