@@ -38,7 +38,7 @@ from seat.db import WRITE, backoff, is_read_only, retryable
 from seat.errors import StorageError as StorageError
 from seat.i18n import _
 from seat.i18n import language as seat_language
-from seat.models import Agent, Call, Customer, Role
+from seat.models import Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 if TYPE_CHECKING:
@@ -507,86 +507,21 @@ class Desk:
 
         return self._run_keeping_call_id(state, go)
 
-    def create_work_order(
-        self,
-        state: calls.CallState,
-        *,
-        kind: str,
-        short_text: str,
-        assignee_id: int | None,
-        urgent: bool,
-        due_text: str,
-        long_text: str = "",
-        reporter: str | None = None,
-        service_address: str | None = None,
-        service_type: str | None = None,
-        sales_order_no: str = "",
-        requested_start_text: str = "",
-        work_center: str = "",
-        product_type: str = "",
-        product_colour: str = "",
-        reason_code: str = "",
-        lines_text: str = "",
-        quote_text: str = "",
-        quote_needs_hq: bool = False,
-    ) -> int:
-        """A full work order from the call; every field's problem is reported at once."""
-        from seat import workorders
-
-        errors: dict[str, str] = {}
-        due: datetime | None = None
-        start: datetime | None = None
-        lines: list[workorders.LineIn] = []
-        quote: float | None = None
-        try:
-            due = self.parse_when(due_text)
-        except ValueError as exc:
-            errors["due_at"] = str(exc)
-        if requested_start_text.strip():
-            try:
-                start = self.parse_when(requested_start_text)
-            except ValueError as exc:
-                errors["requested_start"] = str(exc)
-        try:
-            lines = workorders.parse_lines(lines_text)
-        except ValueError as exc:
-            errors["lines"] = str(exc)
-        try:
-            quote = workorders.parse_amount(quote_text)
-        except ValueError as exc:
-            errors["quote_amount"] = str(exc)
+    def create_work_order(self, state: calls.CallState, draft: workorders.WorkOrderDraft) -> int:
+        """A full work order from the call; every problem of the draft is reported at once."""
         policy = workorders.load_policy(self.settings)
 
         def go(s: Session) -> int:
             customer_id = self._need_customer(state)
-            cust = s.get(Customer, customer_id)
             call = calls.ensure_call_row(session=s, state=state)
             wo = workorders.create_order(
                 session=s,
                 now=self.now(),
                 customer_id=customer_id,
                 created_by_id=state.agent_id,
-                kind=kind,
-                short_text=short_text,
-                reporter=reporter if reporter is not None else (cust.name if cust else ""),
-                assignee_id=assignee_id,
-                due_at=due,
-                urgent=urgent,
-                long_text=long_text,
-                service_address=service_address,
-                service_type=service_type,
-                sales_order_no=sales_order_no,
-                requested_start=start,
-                work_center=work_center,
-                product_type=product_type,
-                product_colour=product_colour,
-                reason_code=reason_code,
-                lines=lines,
-                quote_amount=quote,
-                quote_needs_hq=quote_needs_hq,
+                draft=draft,
                 call_id=call.id,
                 reason_codes=tuple(policy.reason_codes) or None,
-                errors=errors,
             )
             return wo.id  # type: ignore[return-value]
 
@@ -670,29 +605,11 @@ class Desk:
 
         return self.run(go)
 
-    def work_order(self, work_order_id: int) -> dict[str, object] | None:
+    def work_order(self, work_order_id: int) -> workorders.OrderView | None:
         """Every field of an order, with names, its lines and its events (oldest first)."""
-        from seat import workorders
-
-        def go(s: Session) -> dict[str, object] | None:
-            wo = work.get_work_order(session=s, work_order_id=work_order_id)
-            if wo is None:
-                return None
-            data = wo.model_dump()
-            data["customer"] = s.get(Customer, wo.customer_id).name  # type: ignore[union-attr]
-
-            def name(agent_id: int | None) -> str | None:
-                agent = s.get(Agent, agent_id) if agent_id else None
-                return agent.display_name if agent else None
-
-            data["assignee"] = name(wo.assignee_id) or _("unassigned")
-            data["created_by"] = name(wo.created_by_id)
-            data["quote_approved_by"] = name(wo.quote_approved_by_id)
-            data["lines"] = workorders.lines(session=s, work_order_id=work_order_id)
-            data["events"] = workorders.events(session=s, work_order_id=work_order_id)
-            return data
-
-        return self.run(go)
+        return self.run(
+            lambda s: workorders.order_view(session=s, work_order_id=work_order_id)
+        )
 
     def callback(self, callback_id: int) -> dict[str, object] | None:
         def go(s: Session) -> dict[str, object] | None:

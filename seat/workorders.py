@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -294,88 +294,105 @@ def _text(errors: dict[str, str], key: str, value: str | None, label: str, limit
     return text
 
 
+@dataclass(frozen=True)
+class WorkOrderDraft:
+    """A new work order as the agent filled it in: what `create_order` validates and saves.
+
+    The form builds it from its fields; `problems` carries what the form could not read
+    (a date it could not parse), so the agent sees every problem at once.
+    """
+
+    kind: str
+    short_text: str
+    assignee_id: int | None
+    due_at: datetime | None
+    reporter: str | None = None
+    """Who told us about the problem; None: the customer on file."""
+    urgent: bool = False
+    long_text: str = ""
+    service_address: str | None = None
+    """Blank: the customer's address, then their second address."""
+    service_type: str | None = None
+    sales_order_no: str | None = None
+    requested_start: datetime | None = None
+    work_center: str | None = None
+    product_type: str | None = None
+    product_colour: str | None = None
+    reason_code: str | None = None
+    lines: tuple[LineIn, ...] = ()
+    quote_amount: float | None = None
+    quote_needs_hq: bool = False
+    problems: Mapping[str, str] = field(default_factory=dict)
+    """Field name -> why what was typed there could not be read."""
+
+
 def create_order(
     *,
     session: Session,
     now: datetime,
     customer_id: int,
     created_by_id: int,
-    kind: str,
-    short_text: str,
-    reporter: str,
-    assignee_id: int | None,
-    due_at: datetime | None,
-    urgent: bool = False,
-    long_text: str = "",
-    service_address: str | None = None,
-    service_type: str | None = None,
-    sales_order_no: str | None = None,
-    requested_start: datetime | None = None,
-    work_center: str | None = None,
-    product_type: str | None = None,
-    product_colour: str | None = None,
-    reason_code: str | None = None,
-    lines: Sequence[LineIn] = (),
-    quote_amount: float | None = None,
-    quote_needs_hq: bool = False,
+    draft: WorkOrderDraft,
     call_id: int | None = None,
     reason_codes: Sequence[str] | None = None,
-    errors: dict[str, str] | None = None,
 ) -> WorkOrder:
     """A complete work order with its lines and its creation event, or ValidationError.
 
-    `errors` may carry problems the caller found first (e.g. a date it could not parse),
-    so the agent sees every problem at once. The service address defaults to the
-    customer's address, then their second address.
+    Every problem of the draft is reported at once, with those the form found first
+    (`draft.problems`). The service address defaults to the customer's address, then their
+    second address; the reporter to the customer's name.
     """
-    errors = dict(errors or {})
-    if kind not in KINDS:
+    d = draft
+    errors = dict(d.problems)
+    customer = session.get(Customer, customer_id)
+    if d.kind not in KINDS:
         errors["kind"] = _("Choose the kind of work order.")
     short_text = _text(
-        errors, "short_text", short_text, N_("Short description"), 200, required=True
+        errors, "short_text", d.short_text, N_("Short description"), 200, required=True
     )
     reporter = _text(
-        errors, "reporter", reporter, N_("Reporter"), 200, required=True,
+        errors, "reporter",
+        d.reporter if d.reporter is not None else (customer.name if customer else ""),
+        N_("Reporter"), 200, required=True,
         message=_("Reporter is required: who told us about the problem."),
-    )
-    long_text = _text(errors, "long_text", long_text, N_("Long text"), MAX_TEXT)
-    customer = session.get(Customer, customer_id)
+    )  # fmt: skip
+    long_text = _text(errors, "long_text", d.long_text, N_("Long text"), MAX_TEXT)
     if customer is None:
         errors["customer"] = _("The customer is not on file any more.")
-    if assignee_id is None:
+    if d.assignee_id is None:
         errors["assignee"] = _("Choose who the order is assigned to.")
     else:
-        agent = session.get(Agent, assignee_id)
+        agent = session.get(Agent, d.assignee_id)
         if agent is None or not agent.active:
             errors["assignee"] = _("That person is not on the active roster; choose another.")
-    if due_at is None:
+    if d.due_at is None:
         errors.setdefault("due_at", _("An expected end is required."))
-    elif due_at <= now:
+    elif d.due_at <= now:
         errors["due_at"] = _("The expected end is in the past; pick a time from now on.")
-    if requested_start is not None and due_at is not None and requested_start >= due_at:
+    if d.requested_start is not None and d.due_at is not None and d.requested_start >= d.due_at:
         errors["requested_start"] = _("The requested start must be before the expected end.")
-    stype = (service_type or "").strip() or None
-    if kind == Z1 and stype not in SERVICE_TYPES:
+    stype = (d.service_type or "").strip() or None
+    if d.kind == Z1 and stype not in SERVICE_TYPES:
         errors["service_type"] = _("Choose the service type: repair, paid service or complaint.")
-    if kind == Z2:
+    if d.kind == Z2:
         stype = None
     sales_order_no = _text(
-        errors, "sales_order_no", sales_order_no, N_("Sales order number"), 40,
-        required=kind == Z2,
+        errors, "sales_order_no", d.sales_order_no, N_("Sales order number"), 40,
+        required=d.kind == Z2,
         message=_("A delivery exception needs the original sales order number."),
     )
-    address = _text(errors, "service_address", service_address, N_("Service address"), 500)
+    address = _text(errors, "service_address", d.service_address, N_("Service address"), 500)
     if not address and customer is not None:
         address = (customer.address or customer.second_address or "").strip()
-    work_center = _text(errors, "work_center", work_center, N_("Work center"), 40)
-    product_type = _text(errors, "product_type", product_type, N_("Product type"), 80)
-    product_colour = _text(errors, "product_colour", product_colour, N_("Colour"), 40)
-    reason_code = _text(errors, "reason_code", reason_code, N_("Reason code"), 16)
+    work_center = _text(errors, "work_center", d.work_center, N_("Work center"), 40)
+    product_type = _text(errors, "product_type", d.product_type, N_("Product type"), 80)
+    product_colour = _text(errors, "product_colour", d.product_colour, N_("Colour"), 40)
+    reason_code = _text(errors, "reason_code", d.reason_code, N_("Reason code"), 16)
     if reason_code and reason_codes is not None and reason_code not in reason_codes:
         errors["reason_code"] = _(
             "Unknown reason code {code}; choose one from the list."
         ).format(code=reason_code)
-    for n, line in enumerate(lines, start=1):
+    for n, line in enumerate(d.lines, start=1):
         if not line.material.strip() or len(line.material) > 120:
             errors.setdefault(
                 "lines", _("Line {n}: name the material (120 characters at most).").format(n=n)
@@ -390,36 +407,37 @@ def create_order(
             errors.setdefault("lines", _("Line {n}: the quantity must be more than 0.").format(n=n))
         elif len(line.unit) > 16:
             errors.setdefault("lines", _("Line {n}: the unit is too long.").format(n=n))
-    if quote_amount is not None and stype != "paid":
+    if d.quote_amount is not None and stype != "paid":
         errors.setdefault("quote_amount", _("A quote is only for paid service."))
     if errors:
         raise ValidationError(errors)
+    urgent = bool(d.urgent)
     wo = WorkOrder(
-        kind=kind,
+        kind=d.kind,
         short_text=short_text,
         long_text=long_text,
         customer_id=customer_id,
         call_id=call_id,
         reporter=reporter,
         service_address=address or None,
-        assignee_id=assignee_id,
+        assignee_id=d.assignee_id,
         created_by_id=created_by_id,
-        urgent=bool(urgent),
-        due_at=due_at,
+        urgent=urgent,
+        due_at=d.due_at,
         created_at=now,
         service_type=stype,
         sales_order_no=sales_order_no or None,
-        requested_start=requested_start,
+        requested_start=d.requested_start,
         work_center=work_center or None,
         product_type=product_type or None,
         product_colour=product_colour or None,
         reason_code=reason_code or None,
-        quote_amount=quote_amount,
-        quote_needs_hq=bool(quote_needs_hq) if quote_amount is not None else False,
+        quote_amount=d.quote_amount,
+        quote_needs_hq=bool(d.quote_needs_hq) if d.quote_amount is not None else False,
     )
     session.add(wo)
     session.flush()
-    for line in lines:
+    for line in d.lines:
         session.add(
             WorkOrderLine(
                 work_order_id=wo.id,  # type: ignore[arg-type]
@@ -723,6 +741,43 @@ def lines(*, session: Session, work_order_id: int) -> list[tuple[str, float, str
             .order_by(WorkOrderLine.id)
         )
     ]
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """One order for its page: the row, the names it points to, its lines and its history."""
+
+    order: WorkOrder
+    customer: str
+    assignee: str | None
+    created_by: str | None
+    quote_approved_by: str | None
+    lines: tuple[tuple[str, float, str], ...]
+    """(material, quantity, unit), as entered."""
+    events: tuple[EventLine, ...]
+    """Oldest first."""
+
+
+def order_view(*, session: Session, work_order_id: int) -> OrderView | None:
+    """Every field of an order with names, its lines and its events; None if it is gone."""
+    wo = session.get(WorkOrder, work_order_id)
+    if wo is None:
+        return None
+    customer = session.get(Customer, wo.customer_id)
+
+    def name(agent_id: int | None) -> str | None:
+        agent = session.get(Agent, agent_id) if agent_id else None
+        return agent.display_name if agent else None
+
+    return OrderView(
+        order=wo,
+        customer=customer.name if customer else "?",
+        assignee=name(wo.assignee_id),
+        created_by=name(wo.created_by_id),
+        quote_approved_by=name(wo.quote_approved_by_id),
+        lines=tuple(lines(session=session, work_order_id=work_order_id)),
+        events=tuple(events(session=session, work_order_id=work_order_id)),
+    )
 
 
 @dataclass(frozen=True)

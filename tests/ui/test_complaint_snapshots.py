@@ -54,9 +54,12 @@ def cases(engine, world) -> dict[str, int]:
         )  # fmt: skip
         workorders.create_order(
             session=s, now=start + timedelta(hours=2), customer_id=world["fang"],
-            created_by_id=li, kind="delivery_exception", short_text="Collect torn cover",
-            assignee_id=world["wang"], urgent=True, due_at=NOW + timedelta(hours=4),
-            reporter="Wang Fang", sales_order_no="SO-1001",
+            created_by_id=li,
+            draft=workorders.WorkOrderDraft(
+                kind="delivery_exception", short_text="Collect torn cover",
+                assignee_id=world["wang"], urgent=True, due_at=NOW + timedelta(hours=4),
+                reporter="Wang Fang", sales_order_no="SO-1001",
+            ),
         )  # fmt: skip
         other = work.create_complaint(
             session=s, now=NOW - timedelta(days=3), customer_id=world["tom"], owner_id=li,

@@ -70,12 +70,14 @@ def cases(engine, world) -> dict[str, int]:
         )  # fmt: skip
         wo = workorders.create_order(
             session=s, now=NOW, customer_id=world["fang"], created_by_id=world["wang"],
-            kind="service_request", short_text="Washer leaks", reporter="Wang Fang",
-            assignee_id=li, due_at=NOW + timedelta(hours=6), urgent=True,
-            long_text="Water under the machine", service_type="paid", sales_order_no="SO-42",
-            requested_start=NOW + timedelta(hours=1), work_center="SH-REPAIR",
-            product_type="washer", product_colour="white", reason_code="Q01",
-            lines=[LineIn("door seal", 1)], quote_amount=380.0,
+            draft=workorders.WorkOrderDraft(
+                kind="service_request", short_text="Washer leaks", reporter="Wang Fang",
+                assignee_id=li, due_at=NOW + timedelta(hours=6), urgent=True,
+                long_text="Water under the machine", service_type="paid", sales_order_no="SO-42",
+                requested_start=NOW + timedelta(hours=1), work_center="SH-REPAIR",
+                product_type="washer", product_colour="white", reason_code="Q01",
+                lines=(LineIn("door seal", 1),), quote_amount=380.0,
+            ),
         )  # fmt: skip
         workorders.move(session=s, now=NOW + timedelta(minutes=5), work_order_id=wo.id,
                         agent_id=li, action="survey", comment="Seal worn out")  # fmt: skip

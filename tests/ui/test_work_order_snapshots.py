@@ -19,14 +19,16 @@ def desk_app(make_seat, engine, world):
     with Session(engine) as s:
         wo = workorders.create_order(
             session=s, now=NOW, customer_id=world["fang"], created_by_id=world["wang"],
-            kind="service_request", short_text="Washer leaks from the door",
-            reporter="Wang Fang", assignee_id=world["li"], due_at=NOW + timedelta(hours=6),
-            urgent=True, long_text="Water under the machine after each wash since Friday.",
-            service_type="paid", sales_order_no="SO-2026-0042",
-            requested_start=NOW + timedelta(hours=1), work_center="SH-REPAIR",
-            product_type="washer", product_colour="white", reason_code="Q01",
-            lines=[LineIn("door seal", 1), LineIn("hose clamp", 2)],
-            quote_amount=380.0,
+            draft=workorders.WorkOrderDraft(
+                kind="service_request", short_text="Washer leaks from the door",
+                reporter="Wang Fang", assignee_id=world["li"], due_at=NOW + timedelta(hours=6),
+                urgent=True, long_text="Water under the machine after each wash since Friday.",
+                service_type="paid", sales_order_no="SO-2026-0042",
+                requested_start=NOW + timedelta(hours=1), work_center="SH-REPAIR",
+                product_type="washer", product_colour="white", reason_code="Q01",
+                lines=(LineIn("door seal", 1), LineIn("hose clamp", 2)),
+                quote_amount=380.0,
+            ),
         )
         workorders.move(session=s, now=NOW + timedelta(minutes=5), work_order_id=wo.id,
                         agent_id=world["li"], action="survey", comment="Seal worn out")

@@ -133,11 +133,11 @@ async def test_urgent_order_from_a_call_walked_to_closed_across_seats(
         assert "gas hose × 1 pc" in shown(detail.query_one("#wo-lines"))
 
         await step(me, "v", *"Hose cracked")
-        assert detail.data["status"] == "survey_done"
+        assert detail.data.order.status == "survey_done"
         # Approval is the supervisor's: for Li Na the key does nothing.
         await me.press("a")
         await settle(me)
-        assert detail.data["status"] == "survey_done"
+        assert detail.data.order.status == "survey_done"
 
         # Zhao Lei approves from the order list (in process).
         await boss.press("w")
@@ -151,13 +151,13 @@ async def test_urgent_order_from_a_call_walked_to_closed_across_seats(
         await settle(boss)
         assert isinstance(lead.screen, WorkOrderScreen)
         await step(boss, "a", *"Replace the hose")
-        assert lead.screen.data["status"] == "approved"
+        assert lead.screen.data.order.status == "approved"
         await boss.press("escape")
         await settle(boss)
         assert lead.screen is listing
 
         # Li Na's open detail picks the approval up by itself, then she finishes.
-        await wait_for(me, lambda: detail.data["status"] == "approved")
+        await wait_for(me, lambda: detail.data.order.status == "approved")
         await step(me, "r", *"Parts ready")
         await me.press("c")
         await settle(me)
@@ -166,9 +166,9 @@ async def test_urgent_order_from_a_call_walked_to_closed_across_seats(
         assert "customer accepted" in str(tech.screen.query_one("#err-acceptance").render())
         await me.press(*"New hose fitted; no smell; signed", "ctrl+s")
         await settle(me)
-        assert detail.data["status"] == "completed"
+        assert detail.data.order.status == "completed"
         await step(me, "x")
-        assert detail.data["status"] == "closed"
+        assert detail.data.order.status == "closed"
         assert detail.check_action("reassign", ()) is False
         await me.press("escape")
         await settle(me)
@@ -243,8 +243,10 @@ async def test_paid_service_quote_by_keys(make_seat, engine, clock, world):
     with Session(engine) as s:
         wo = workorders.create_order(
             session=s, now=NOW, customer_id=world["fang"], created_by_id=world["li"],
-            kind="service_request", short_text="Polish the table", reporter="Wang Fang",
-            assignee_id=world["li"], due_at=NOW + timedelta(days=3), service_type="paid",
+            draft=workorders.WorkOrderDraft(
+                kind="service_request", short_text="Polish the table", reporter="Wang Fang",
+                assignee_id=world["li"], due_at=NOW + timedelta(days=3), service_type="paid",
+            ),
         )
         s.commit()
         wo_id = wo.id
@@ -262,16 +264,16 @@ async def test_paid_service_quote_by_keys(make_seat, engine, clock, world):
         assert detail.check_action("step", ("approve",)) is False
         await pilot.press("a")
         await settle(pilot)
-        assert detail.data["status"] == "survey_done"
+        assert detail.data.order.status == "survey_done"
         assert "quote first" in shown(detail.query_one("#wo-next"))
         assert detail.check_action("confirm_quote", ()) is False
         await step(pilot, "o", *"1,280", "tab", "space")  # HQ pricing
-        assert detail.data["quote_amount"] == 1280 and detail.data["quote_needs_hq"]
+        assert detail.data.order.quote_amount == 1280 and detail.data.order.quote_needs_hq
         assert detail.check_action("confirm_quote", ()) is False  # HQ approval first
         await step(pilot, "h", *"Price list 2026")
         await step(pilot, "k", *"Customer agreed by phone")
         await step(pilot, "a")
-        assert detail.data["status"] == "approved"
+        assert detail.data.order.status == "approved"
         assert detail.check_action("quote", ()) is False  # fixed once approved
         await step(pilot, "g")  # reassign: nobody chosen
         assert "Choose" in str(app.screen.query_one("#err-assignee").render())
@@ -280,7 +282,7 @@ async def test_paid_service_quote_by_keys(make_seat, engine, clock, world):
         await settle(pilot)
         await pilot.press("u")
         await settle(pilot)
-        assert detail.data["urgent"] is True
+        assert detail.data.order.urgent is True
     with Session(engine) as s:
         wo = s.get(WorkOrder, wo_id)
         assert wo.assignee_id == world["wang"] and wo.urgent

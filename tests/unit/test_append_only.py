@@ -29,8 +29,11 @@ def histories(engine, clock, settings, world) -> None:
     state = desk.new_call(agent_id=world["li"], customer_id=world["min"])
     desk.create_callback(state, due_text="+1d", reason="Check")
     desk.create_work_order(
-        state, kind=workorders.Z1, short_text="Fridge", assignee_id=world["li"],
-        urgent=False, due_text="+1d", service_type="repair",
+        state,
+        workorders.WorkOrderDraft(
+            kind=workorders.Z1, short_text="Fridge", assignee_id=world["li"],
+            due_at=desk.parse_when("+1d"), service_type="repair",
+        ),
     )  # fmt: skip
     desk.create_complaint(state, what_happened="Late", customer_wants="Sorry")
     desk.run(

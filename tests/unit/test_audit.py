@@ -88,8 +88,12 @@ def a_day(engine, clock, desk: Desk, world: dict[str, int]) -> Day:
     state = desk.new_call(agent_id=li, customer_id=ids["customer"], from_number="+8613922223333")
     ids["callback"] = desk.create_callback(state, due_text="+1d", reason="确认上门时间")
     ids["work_order"] = desk.create_work_order(
-        state, kind=workorders.Z1, short_text="Washer leaks", assignee_id=wang, urgent=False,
-        due_text="+2d", service_type="paid", quote_text="380", quote_needs_hq=True,
+        state,
+        workorders.WorkOrderDraft(
+            kind=workorders.Z1, short_text="Washer leaks", assignee_id=wang, urgent=False,
+            due_at=desk.parse_when("+2d"), service_type="paid", quote_amount=380.0,
+            quote_needs_hq=True,
+        ),
     )  # fmt: skip
     ids["complaint"] = desk.create_complaint(
         state, what_happened="Rude technician", customer_wants="An apology"
@@ -419,8 +423,11 @@ def test_a_refused_change_writes_no_event_and_no_version(engine, desk, world, ca
         **world,
         "callback": desk.create_callback(state, due_text="+1d", reason="Check"),
         "work_order": desk.create_work_order(
-            state, kind=workorders.Z1, short_text="Fridge", assignee_id=world["li"],
-            urgent=False, due_text="+1d", service_type="repair",
+            state,
+            workorders.WorkOrderDraft(
+                kind=workorders.Z1, short_text="Fridge", assignee_id=world["li"],
+                due_at=desk.parse_when("+1d"), service_type="repair",
+            ),
         ),
         "complaint": desk.create_complaint(state, what_happened="Late", customer_wants="Sorry"),
     }  # fmt: skip

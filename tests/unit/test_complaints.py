@@ -415,15 +415,19 @@ def test_case_page_gathers_everything(session, people):
     cid = open_complaint(session, people, call_id=call.id)
     same_call = workorders.create_order(
         session=session, now=NOW, customer_id=people["min"], created_by_id=people["li"],
-        kind="service_request", short_text="Replace washer", assignee_id=people["wang"],
-        urgent=True, due_at=NOW + timedelta(days=1), call_id=call.id, reporter="张敏",
-        service_type="repair",
+        call_id=call.id,
+        draft=workorders.WorkOrderDraft(
+            kind="service_request", short_text="Replace washer", assignee_id=people["wang"],
+            urgent=True, due_at=NOW + timedelta(days=1), reporter="张敏", service_type="repair",
+        ),
     )  # fmt: skip
     later = workorders.create_order(
         session=session, now=NOW + timedelta(hours=1), customer_id=people["min"],
-        created_by_id=people["li"], kind="service_request", short_text="Check hose",
-        assignee_id=people["wang"], urgent=False, due_at=NOW + timedelta(days=2),
-        reporter="张敏", service_type="repair",
+        created_by_id=people["li"],
+        draft=workorders.WorkOrderDraft(
+            kind="service_request", short_text="Check hose", assignee_id=people["wang"],
+            urgent=False, due_at=NOW + timedelta(days=2), reporter="张敏", service_type="repair",
+        ),
     )  # fmt: skip
     session.commit()
     walk(session, people, cid, "proposed")

@@ -420,9 +420,11 @@ def test_create_work_order(db, kind, short_text, long_text):
             s,
             lambda: workorders.create_order(
                 session=s, now=NOW, customer_id=ids["min"], created_by_id=ids["li"],
-                kind=kind, short_text=short_text, assignee_id=ids["wang"], urgent=False,
-                due_at=NOW + timedelta(days=1), long_text=long_text, reporter="张敏",
-                service_type="repair", sales_order_no="SO-1001",
+                draft=workorders.WorkOrderDraft(
+                    kind=kind, short_text=short_text, assignee_id=ids["wang"], urgent=False,
+                    due_at=NOW + timedelta(days=1), long_text=long_text, reporter="张敏",
+                    service_type="repair", sales_order_no="SO-1001",
+                ),
             ),  # fmt: skip
             ValidationError,
         )
@@ -450,10 +452,13 @@ def test_create_order_from_the_form(db, short_text, reporter, address, lines_tex
         def go() -> WorkOrder:
             return workorders.create_order(
                 session=s, now=NOW, customer_id=ids["min"], created_by_id=ids["li"],
-                kind="service_request", short_text=short_text, reporter=reporter,
-                assignee_id=ids["wang"], due_at=NOW + timedelta(days=1), service_type="paid",
-                service_address=address, lines=workorders.parse_lines(lines_text),
-                quote_amount=workorders.parse_amount(amount),
+                draft=workorders.WorkOrderDraft(
+                    kind="service_request", short_text=short_text, reporter=reporter,
+                    assignee_id=ids["wang"], due_at=NOW + timedelta(days=1),
+                    service_type="paid", service_address=address,
+                    lines=tuple(workorders.parse_lines(lines_text)),
+                    quote_amount=workorders.parse_amount(amount),
+                ),
             )  # fmt: skip
 
         wo, refused = attempt(s, go, (ValidationError, ValueError))

@@ -102,8 +102,10 @@ def roles_action() -> str:
 def test_wrong_status_change(session, world, lang, change, english, chinese):
     wo = workorders.create_order(
         session=session, now=NOW, customer_id=world["fang"], created_by_id=world["li"],
-        kind=workorders.Z1, short_text="Washer leaks", reporter="Wang Fang",
-        assignee_id=world["wang"], due_at=NOW + timedelta(days=2), service_type="repair",
+        draft=workorders.WorkOrderDraft(
+            kind=workorders.Z1, short_text="Washer leaks", reporter="Wang Fang",
+            assignee_id=world["wang"], due_at=NOW + timedelta(days=2), service_type="repair",
+        ),
     )  # fmt: skip
     session.commit()
     text = _message(
@@ -136,7 +138,7 @@ def test_work_order_field_errors(session, world, lang, fields, key, english, chi
     with pytest.raises(ValidationError) as info:
         workorders.create_order(
             session=session, now=NOW, customer_id=world["fang"], created_by_id=world["li"],
-            **{**base, **fields},
+            draft=workorders.WorkOrderDraft(**{**base, **fields}),
         )
     assert (english if lang == "en" else chinese) in info.value.errors[key]
 

@@ -68,7 +68,7 @@ def _order(session: Session, people: dict[str, int], **overrides) -> int:
     }  # fmt: skip
     wo = workorders.create_order(
         session=session, now=NOW, customer_id=people["fang"], created_by_id=people["li"],
-        **fields,
+        draft=workorders.WorkOrderDraft(**fields),
     )
     session.commit()
     workorders.move(session=session, now=NOW, work_order_id=wo.id, agent_id=people["li"],

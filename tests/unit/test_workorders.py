@@ -15,7 +15,7 @@ from seat import agents, workorders
 from seat.customers import ValidationError
 from seat.models import Customer, Role, WorkOrder, WorkOrderEvent, WorkOrderLine
 from seat.roles import PermissionDenied
-from seat.workorders import Z1, Z2, LineIn, OrderQuery
+from seat.workorders import Z1, Z2, LineIn, OrderQuery, WorkOrderDraft
 from tests.conftest import NOW
 
 sqlite_only = pytest.mark.skipif(
@@ -31,8 +31,8 @@ def boss(session, world) -> int:
     return lead.id
 
 
-def _create(session, world, **overrides) -> WorkOrder:
-    fields = {
+def _create(session, world, *, reason_codes=None, **overrides) -> WorkOrder:
+    draft = WorkOrderDraft(**{
         "kind": Z1,
         "short_text": "Washer leaks",
         "reporter": "Wang Fang",
@@ -40,9 +40,10 @@ def _create(session, world, **overrides) -> WorkOrder:
         "due_at": NOW + timedelta(days=2),
         "service_type": "repair",
         **overrides,
-    }
+    })  # fmt: skip
     wo = workorders.create_order(
-        session=session, now=NOW, customer_id=world["fang"], created_by_id=world["li"], **fields
+        session=session, now=NOW, customer_id=world["fang"], created_by_id=world["li"],
+        draft=draft, reason_codes=reason_codes,
     )
     session.commit()
     return wo
@@ -81,7 +82,7 @@ def test_create_full_order_stores_every_field_lines_and_one_event(session, world
         service_address="Warehouse gate 3", sales_order_no="SO-2026-0042",
         requested_start=NOW + timedelta(hours=3), work_center="SH-LOGISTICS",
         product_type="dining table", product_colour="walnut", reason_code="D01",
-        lines=[LineIn("table top", 1, "pc"), LineIn("touch-up paint", 0.5, "l")],
+        lines=(LineIn("table top", 1, "pc"), LineIn("touch-up paint", 0.5, "l")),
         reason_codes=tuple(workorders.DEFAULT_REASON_CODES),
     )
     stored = session.get(WorkOrder, wo.id)
@@ -113,6 +114,11 @@ def test_service_address_defaults_to_the_address_then_the_second_one(session, wo
     assert _create(session, world, service_address=" Typed 5 ").service_address == "Typed 5"
 
 
+def test_reporter_defaults_to_the_customer_on_file(session, world):
+    assert _create(session, world, reporter=None).reporter == "Wang Fang"
+    assert _create(session, world, reporter=" Her son ").reporter == "Her son"
+
+
 def test_paid_service_may_carry_its_quote_from_the_start(session, world):
     wo = _create(session, world, service_type="paid", quote_amount=380.0, quote_needs_hq=True)
     assert (wo.quote_amount, wo.quote_needs_hq, wo.quote_confirmed_at) == (380.0, True, None)
@@ -135,12 +141,12 @@ def test_paid_service_may_carry_its_quote_from_the_start(session, world):
         ({"kind": Z2, "service_type": None}, {"sales_order_no"}),
         ({"sales_order_no": "x" * 41}, {"sales_order_no"}),
         ({"reason_code": "ZZ9", "reason_codes": ("Q01",)}, {"reason_code"}),
-        ({"lines": [LineIn("seal", 0)]}, {"lines"}),
-        ({"lines": [LineIn(" ", 1)]}, {"lines"}),
-        ({"lines": [LineIn("seal", float("nan"))]}, {"lines"}),
+        ({"lines": (LineIn("seal", 0),)}, {"lines"}),
+        ({"lines": (LineIn(" ", 1),)}, {"lines"}),
+        ({"lines": (LineIn("seal", float("nan")),)}, {"lines"}),
         ({"quote_amount": 100.0}, {"quote_amount"}),
         ({"long_text": "x" * (workorders.MAX_TEXT + 1)}, {"long_text"}),
-        ({"errors": {"due_at": "Not a date and time."}, "due_at": None}, {"due_at"}),
+        ({"problems": {"due_at": "Not a date and time."}, "due_at": None}, {"due_at"}),
         (
             {"kind": Z2, "short_text": "", "reporter": "", "assignee_id": None, "due_at": None},
             {"short_text", "reporter", "assignee", "due_at", "sales_order_no"},
@@ -163,9 +169,11 @@ def test_required_fields_are_named_and_nothing_is_saved(session, world, override
 def test_unknown_customer_is_refused(session, world):
     with pytest.raises(ValidationError) as info:
         workorders.create_order(
-            session=session, now=NOW, customer_id=999, created_by_id=world["li"], kind=Z1,
-            short_text="x", reporter="y", assignee_id=world["li"],
-            due_at=NOW + timedelta(days=1), service_type="repair",
+            session=session, now=NOW, customer_id=999, created_by_id=world["li"],
+            draft=WorkOrderDraft(
+                kind=Z1, short_text="x", reporter="y", assignee_id=world["li"],
+                due_at=NOW + timedelta(days=1), service_type="repair",
+            ),
         )
     assert set(info.value.errors) == {"customer"}
 
@@ -713,7 +721,7 @@ def test_a_material_line_with_control_characters_is_refused_before_anything_is_w
 ):
     before = (_count(session, WorkOrder), _count(session, WorkOrderEvent))
     with pytest.raises(ValidationError) as exc:
-        _create(session, world, lines=workorders.parse_lines(f"manual\n{typed}"))
+        _create(session, world, lines=tuple(workorders.parse_lines(f"manual\n{typed}")))
     assert exc.value.errors == {
         "lines": "Line 2: the material contains control characters; retype it."
     }

@@ -7,10 +7,10 @@ reassign, urgent, and the quote steps of a paid service.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.cells import cell_len
 from rich.console import Group
@@ -38,6 +38,8 @@ from seat.screens.reveal import RevealScreen, in_call_with
 from seat.screens.role_keys import RoleKeys
 from seat.services import Desk, StorageError
 from seat.workorders import Z1, Z2
+
+T = TypeVar("T")
 
 # -- the full order form ------------------------------------------------------------------------
 
@@ -190,6 +192,12 @@ class WorkOrderForm(FormScreen):
         self.query_one("#quote-row").display = paid
 
     def submit(self) -> int:
+        return self.services.create_work_order(self.state, self.draft())
+
+    def draft(self) -> workorders.WorkOrderDraft:
+        """The order as filled in; what cannot be read (a date) is a problem of its field."""
+        desk = self.services
+        problems: dict[str, str] = {}
         assignee = self.value("assignee")
         kind = self.value("kind")
         paid = kind == Z1 and self.value("service_type") == "paid"
@@ -197,27 +205,45 @@ class WorkOrderForm(FormScreen):
         addresses = self.prefill.addresses if self.prefill else ()
         typed = self.value("service_address").strip()
         address = typed or (addresses[int(pick)] if pick else "")
-        return self.services.create_work_order(
-            self.state,
+        start = self.value("requested_start")
+        return workorders.WorkOrderDraft(
             kind=kind,
             short_text=self.value("short_text"),
             assignee_id=int(assignee) if assignee else None,
             urgent=self.flag("urgent"),
-            due_text=self.value("due_at"),
+            due_at=_read(problems, "due_at", desk.parse_when, self.value("due_at")),
             long_text=self.value("long_text"),
             reporter=self.value("reporter"),
             service_address=address,
             service_type=self.value("service_type") if kind == Z1 else None,
             sales_order_no=self.value("sales_order_no"),
-            requested_start_text=self.value("requested_start"),
+            requested_start=(
+                _read(problems, "requested_start", desk.parse_when, start)
+                if start.strip() else None
+            ),
             work_center=self.value("work_center"),
             product_type=self.value("product_type"),
             product_colour=self.value("product_colour"),
             reason_code=self.value("reason_code"),
-            lines_text=self.value("lines"),
-            quote_text=self.value("quote_amount") if paid else "",
+            lines=tuple(
+                _read(problems, "lines", workorders.parse_lines, self.value("lines")) or ()
+            ),
+            quote_amount=_read(
+                problems, "quote_amount", workorders.parse_amount,
+                self.value("quote_amount") if paid else "",
+            ),
             quote_needs_hq=paid and self.flag("quote_needs_hq"),
-        )
+            problems=problems,
+        )  # fmt: skip
+
+
+def _read(problems: dict[str, str], name: str, parse: Callable[[str], T], text: str) -> T | None:
+    """`parse(text)`, or None with the reason kept under the field's name."""
+    try:
+        return parse(text)
+    except ValueError as exc:
+        problems[name] = str(exc)
+        return None
 
 
 # -- small forms the detail screen opens --------------------------------------------------------
@@ -331,26 +357,30 @@ def _when(desk: Any, at: datetime | None, style: str = "medium") -> str:
     return format_datetime(desk.local(at), style) if at else "-"
 
 
-def render_fields(desk: Any, d: dict[str, Any]) -> Group:
-    """The order's fields: short ones two a line, long ones on their own line."""
+def render_fields(desk: Any, view: workorders.OrderView, *, address_shown: bool = True) -> Group:
+    """The order's fields: short ones two a line, long ones on their own line.
+
+    Outside the customer's own call (`address_shown` False) the service address is masked.
+    """
     now = desk.now()
-    late = d["status"] != workorders.CLOSED and d["due_at"] < now
+    d = view.order
+    late = d.status != workorders.CLOSED and d.due_at < now
     reasons = desk.work_order_policy().reason_codes
-    code = d["reason_code"]
-    product = " ".join(p for p in (d["product_type"], d["product_colour"]) if p) or "-"
-    stype = workorders.service_type_label(d["service_type"]) if d["service_type"] else "-"
-    due = Text(_when(desk, d["due_at"]))
+    code = d.reason_code
+    product = " ".join(p for p in (d.product_type, d.product_colour) if p) or "-"
+    stype = workorders.service_type_label(d.service_type) if d.service_type else "-"
+    due = Text(_when(desk, d.due_at))
     if late:
         due.append(" ⚠ " + _("late"), style="bold red")
     pairs: list[tuple[str, str | Text]] = [
-        (_("Customer"), f"{d['customer']} #{d['customer_id']}"),
-        (_("Reporter"), d["reporter"] or "-"),
-        (_("Assignee"), str(d["assignee"])),
-        (_("Work center"), d["work_center"] or "-"),
-        (_("Start"), _when(desk, d["requested_start"])),
+        (_("Customer"), f"{view.customer} #{d.customer_id}"),
+        (_("Reporter"), d.reporter or "-"),
+        (_("Assignee"), view.assignee or _("unassigned")),
+        (_("Work center"), d.work_center or "-"),
+        (_("Start"), _when(desk, d.requested_start)),
         (_("Expected end"), due),
         (_("Service"), stype),
-        (_("Sales order"), d["sales_order_no"] or "-"),
+        (_("Sales order"), d.sales_order_no or "-"),
         (_("Product"), product),
         (
             pgettext("work order", "Reason"),
@@ -366,42 +396,42 @@ def render_fields(desk: Any, d: dict[str, Any]) -> Group:
     for i in range(0, len(pairs), 2):
         (a, av), (b, bv) = pairs[i], pairs[i + 1]
         grid.add_row(a, av, b, bv)
-    address = d["service_address"]
-    if not d.get("address_shown", True):  # outside the customer's own call: masked
+    address = d.service_address
+    if not address_shown:
         from seat.privacy import mask_address
 
         address = mask_address(address)
     full: list[tuple[str, str]] = [(_("Address"), address or "-")]
     created = _("{when} by {who}").format(
-        when=_when(desk, d["created_at"]), who=d["created_by"] or "-"
+        when=_when(desk, d.created_at), who=view.created_by or "-"
     )
-    if d["call_id"]:
-        created += " " + _("on call #{id}").format(id=d["call_id"])
+    if d.call_id:
+        created += " " + _("on call #{id}").format(id=d.call_id)
     full.append((_("Created"), created))
-    if d["quote_amount"] is not None:
-        quote = f"{d['quote_amount']:.2f}"
-        if d["quote_needs_hq"]:
+    if d.quote_amount is not None:
+        quote = f"{d.quote_amount:.2f}"
+        if d.quote_needs_hq:
             quote += " · " + (
                 _("HQ approved by {who} {when}").format(
-                    who=d["quote_approved_by"], when=_when(desk, d["quote_approved_at"])
+                    who=view.quote_approved_by, when=_when(desk, d.quote_approved_at)
                 )
-                if d["quote_approved_at"]
+                if d.quote_approved_at
                 else _("head office: supervisor approval pending")
             )
         quote += " · " + (
-            _("customer confirmed {when}").format(when=_when(desk, d["quote_confirmed_at"]))
-            if d["quote_confirmed_at"]
+            _("customer confirmed {when}").format(when=_when(desk, d.quote_confirmed_at))
+            if d.quote_confirmed_at
             else _("customer has not confirmed")
         )
         full.append((_("Quote"), quote))
-    elif d["service_type"] == "paid":
+    elif d.service_type == "paid":
         full.append((_("Quote"), _("none yet (o)")))
-    if d["accepted_at"]:
+    if d.accepted_at:
         full.append(
-            (_("Accepted"), f"{_when(desk, d['accepted_at'])}: {d['customer_acceptance']}")
+            (_("Accepted"), f"{_when(desk, d.accepted_at)}: {d.customer_acceptance}")
         )
-    if d["closed_at"]:
-        full.append((_("Closed"), _when(desk, d["closed_at"])))
+    if d.closed_at:
+        full.append((_("Closed"), _when(desk, d.closed_at)))
     t = Text()
     for i, (label, value) in enumerate(full):
         if i:
@@ -411,7 +441,7 @@ def render_fields(desk: Any, d: dict[str, Any]) -> Group:
     return Group(grid, t)
 
 
-def render_events(desk: Any, events: list[workorders.EventLine]) -> Text:
+def render_events(desk: Any, events: Sequence[workorders.EventLine]) -> Text:
     t = Text()
     for i, e in enumerate(events):
         if i:
@@ -459,12 +489,14 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
     WorkOrderScreen #wo-next { color: $warning; height: auto; }
     """
 
-    data: reactive[dict[str, Any] | None] = reactive(None, init=False, always_update=True)
-    """The order as last read from the database (None until read, {} if gone)."""
+    data: reactive[workorders.OrderView | None] = reactive(
+        None, init=False, always_update=True
+    )
+    """The order as last read from the database (None until read, or if it is gone)."""
 
     @dataclass
     class Loaded(Message):
-        data: dict[str, Any]
+        data: workorders.OrderView | None
 
     def __init__(self, work_order_id: int) -> None:
         super().__init__()
@@ -505,56 +537,58 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         except StorageError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        self.post_message(self.Loaded(data or {}))
+        self.post_message(self.Loaded(data))
 
     def on_work_order_screen_loaded(self, event: Loaded) -> None:
         event.stop()
-        old = self.data
-        if old is not None and old.get("version") == event.data.get("version") and old:
+        old, new = self.data, event.data
+        if old is not None and new is not None and old.order.version == new.order.version:
             return  # nothing changed: keep the scroll position and the repaint quiet
-        self.data = event.data
+        self.data = new
 
-    def watch_data(self, data: dict[str, Any] | None) -> None:
+    def watch_data(self, data: workorders.OrderView | None) -> None:
         head = self.query_one("#wo-head", Static)
         if not data:
             head.update(_("Work order #{id} no longer exists.").format(id=self.work_order_id))
             self.refresh_bindings()
             return
         desk = self.desk
+        wo = data.order
         t = Text()
-        if data["urgent"]:
+        if wo.urgent:
             t.append("‼ " + _("URGENT") + " ", style="bold red")
-        t.append(f"#{data['id']} {data['short_text']}", style="bold")
+        t.append(f"#{wo.id} {wo.short_text}", style="bold")
         t.append("\n")
-        t.append(workorders.kind_label(data["kind"]))
+        t.append(workorders.kind_label(wo.kind))
         t.append(" · ")
-        t.append(workorders.status_label(data["status"]), style="bold")
+        t.append(workorders.status_label(wo.status), style="bold")
         head.update(t)
-        data["address_shown"] = self._address_shown(data)
-        self.query_one("#wo-fields", Static).update(render_fields(desk, data))
-        lines = data["lines"]
+        self.query_one("#wo-fields", Static).update(
+            render_fields(desk, data, address_shown=self._address_shown(data))
+        )
+        lines = data.lines
         self.query_one("#wo-lines", Static).update(
             Text("\n".join(workorders.format_line(*ln) for ln in lines))
             if lines else Text(_("none"), style="dim")
         )
         self.query_one("#wo-long", Static).update(
-            Text(data["long_text"]) if data["long_text"] else Text("-", style="dim")
+            Text(wo.long_text) if wo.long_text else Text("-", style="dim")
         )
-        self.query_one("#wo-events", Static).update(render_events(desk, data["events"]))
+        self.query_one("#wo-events", Static).update(render_events(desk, data.events))
         hint = self._next_hint(data)
         self.query_one("#wo-next", Static).update(hint)
         self.query_one("#wo-next", Static).display = bool(hint)
         self.refresh_bindings()
 
-    def _next_hint(self, d: dict[str, Any]) -> str:
-        steps = workorders.allowed_steps(d["kind"], d["status"])
+    def _next_hint(self, view: workorders.OrderView) -> str:
+        wo = view.order
+        steps = workorders.allowed_steps(wo.kind, wo.status)
         if not steps:
             return ""
         waits = [s for s in steps if s.supervisor and not self._is_supervisor()]
         hints = []
         if waits:
             hints.append(_("Waiting for a supervisor to approve or not."))
-        wo = _Shape(d)
         blocked = {workorders.quote_blocks(wo, s) for s in steps} - {None}
         hints += sorted(_(b) for b in blocked if b)
         return escape(" ".join(hints))
@@ -568,32 +602,33 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         """Only what the order's flow and the agent's role allow now is offered."""
         if "(" in action:  # the command palette asks with the binding's whole action text
             __, action, parameters = parse_action(action)
-        d = self.data
+        view = self.data
         if action == "back":
             return True
         if not self.role_allows(action):
             return False
-        if not d:
+        if view is None:
             return False
+        d = view.order
         if action == "reveal":
-            return bool(d["service_address"]) and not self._address_shown(d)
-        open_ = d["status"] != workorders.CLOSED
+            return bool(d.service_address) and not self._address_shown(view)
+        open_ = d.status != workorders.CLOSED
         if action == "step":
-            step = workorders.find_step(d["kind"], d["status"], str(parameters[0]))
+            step = workorders.find_step(d.kind, d.status, str(parameters[0]))
             if step is None or (step.supervisor and not self._is_supervisor()):
                 return False
-            return not workorders.quote_blocks(_Shape(d), step)  # the hint line says why
+            return not workorders.quote_blocks(d, step)  # the hint line says why
         if action in ("reassign", "urgent"):
             return open_
-        paid = d["kind"] == Z1 and d["service_type"] == "paid"
+        paid = d.kind == Z1 and d.service_type == "paid"
         if action == "quote":
-            return paid and d["status"] in workorders.QUOTE_STATUSES
+            return paid and d.status in workorders.QUOTE_STATUSES
         if action == "approve_quote":
-            return (paid and d["quote_needs_hq"] and d["quote_amount"] is not None
-                    and d["quote_approved_at"] is None)
+            return (paid and d.quote_needs_hq and d.quote_amount is not None
+                    and d.quote_approved_at is None)
         if action == "confirm_quote":
-            return (paid and d["quote_amount"] is not None and d["quote_confirmed_at"] is None
-                    and (not d["quote_needs_hq"] or d["quote_approved_at"] is not None))
+            return (paid and d.quote_amount is not None and d.quote_confirmed_at is None
+                    and (not d.quote_needs_hq or d.quote_approved_at is not None))
         return True
 
     # -- actions ----------------------------------------------------------------------------
@@ -614,17 +649,19 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         return {
             "work_order_id": self.work_order_id,
             "agent_id": self.agent.id,
-            "expected_version": (self.data or {}).get("version"),
+            "expected_version": self.data.order.version if self.data else None,
         }
 
     def action_step(self, action: str) -> None:
-        d = self.data or {}
-        step = workorders.find_step(d.get("kind", ""), d.get("status", ""), action)
+        if self.data is None:
+            return
+        d = self.data.order
+        step = workorders.find_step(d.kind, d.status, action)
         if step is None:
             return
-        needs = (step.needs_acceptance or step.to_status == workorders.CLOSED) and not d.get(
-            "accepted_at"
-        )
+        needs = (
+            step.needs_acceptance or step.to_status == workorders.CLOSED
+        ) and d.accepted_at is None
 
         def change(desk: Desk, form: FormScreen) -> int:
             return desk.move_work_order(
@@ -633,7 +670,7 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
                 acceptance=form.value("acceptance") if needs else "",
             )
 
-        title = f"{_(step.label)}: #{self.work_order_id} {d.get('short_text', '')}"[:70]
+        title = f"{_(step.label)}: #{self.work_order_id} {d.short_text}"[:70]
         label = workorders.STATUS_LABELS[step.to_status]  # N_-marked: _after translates it
         self.app.push_screen(StepForm(title, change, acceptance=needs), self._after(label))
 
@@ -642,7 +679,8 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
                        group="act", move=True)  # fmt: skip
 
     def _reassign_to(self, assignable: list[tuple[int, str]]) -> None:
-        agents = [(i, n) for i, n in assignable if n != (self.data or {}).get("assignee")]
+        now_with = self.data.assignee if self.data else None
+        agents = [(i, n) for i, n in assignable if n != now_with]
 
         def change(desk: Desk, form: FormScreen) -> int:
             chosen = form.value("assignee")
@@ -658,8 +696,7 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         )
 
     def action_urgent(self) -> None:
-        d = self.data or {}
-        flag = not d.get("urgent")
+        flag = not (self.data and self.data.order.urgent)
         common = self._common()  # the version shown now: a change meanwhile is refused
         done = self._after(N_("marked urgent") if flag else N_("no longer urgent"))
 
@@ -675,7 +712,7 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         self.notify(_("saving…"), timeout=2)
 
     def action_quote(self) -> None:
-        d = self.data or {}
+        d = self.data.order if self.data else None
 
         def change(desk: Desk, form: FormScreen) -> int:
             try:
@@ -689,7 +726,7 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
 
         self.app.push_screen(
             QuoteForm(_("Quote for #{id}").format(id=self.work_order_id), change,
-                      d.get("quote_amount"), bool(d.get("quote_needs_hq"))),
+                      d.quote_amount if d else None, bool(d and d.quote_needs_hq)),
             self._after(N_("quote saved")),
         )
 
@@ -713,9 +750,9 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
 
     _address_revealed: bool = False  # with a reason, on this screen only
 
-    def _address_shown(self, data: dict[str, Any]) -> bool:
+    def _address_shown(self, view: workorders.OrderView) -> bool:
 
-        return self._address_revealed or in_call_with(self.app, data["customer_id"])
+        return self._address_revealed or in_call_with(self.app, view.order.customer_id)
 
     def action_reveal(self) -> None:
 
@@ -727,17 +764,10 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
                 self._address_revealed = True
                 self.data = self.data  # repaint unmasked
 
-        self.app.push_screen(RevealScreen(self.data["customer_id"], ("address",)), done)
+        self.app.push_screen(RevealScreen(self.data.order.customer_id, ("address",)), done)
 
     def action_back(self) -> None:
         self.dismiss(None)
-
-
-class _Shape:
-    """The attributes quote_blocks reads, over the detail dict."""
-
-    def __init__(self, d: dict[str, Any]) -> None:
-        self.__dict__.update(d)
 
 
 def _message(exc: Exception) -> str:
