@@ -77,49 +77,48 @@ class DeskWorker(Seated):
         refusals: tuple[type[Exception], ...] = (StorageError,),
     ) -> bool:
         """Run `read(desk)` in a thread; False (and a notice) if a move of `group` still runs."""
-        me: Any = self
         if move:
             if group in self._desk_moves():
-                me.notify(_("Still working…"), severity="warning")
+                self.notify(_("Still working…"), severity="warning")
                 return False
             self._desk_moves().add(group)
         tickets = self._desk_tickets()
         ticket = _Ticket(group, tickets.get(group, 0) + 1)
         tickets[group] = ticket.number
-        desk = me.app.desk
+        desk = self.services
         on_error = failed or self._notify_refusal
 
         def go() -> None:
             try:
                 result = read(desk)
             except refusals as exc:
-                me.post_message(DeskWorker.Failed(ticket, exc, on_error))
+                self.post_message(DeskWorker.Failed(ticket, exc, on_error))
                 return
-            me.post_message(DeskWorker.Done(ticket, result, shown))
+            self.post_message(DeskWorker.Done(ticket, result, shown))
 
-        me.run_worker(go, name=group, group=f"desk-{group}", thread=True)
+        self.run_worker(go, name=group, group=f"desk-{group}", thread=True)
         if move:
-            me.refresh_bindings()
+            self.refresh_bindings()
         return True
 
     def _notify_refusal(self, exc: Exception) -> None:
         errors = getattr(exc, "errors", None)
         text = " ".join(errors.values()) if isinstance(errors, dict) else str(exc)
-        self.notify(text, severity="error")  # type: ignore[attr-defined]
+        self.notify(text, severity="error")
 
     def _settle(self, ticket: _Ticket) -> bool:
         """The ticket's work is over; True if its result is still wanted."""
         moves = self._desk_moves()
         if ticket.group in moves:
             moves.discard(ticket.group)
-            self.refresh_bindings()  # type: ignore[attr-defined]
+            self.refresh_bindings()
             return True
         return self._desk_tickets().get(ticket.group) == ticket.number
 
     async def on_desk_worker_done(self, event: Done) -> None:
         event.stop()
         changed = event.ticket.group in self._desk_moves()
-        if self._settle(event.ticket) and self.is_attached:  # type: ignore[attr-defined]
+        if self._settle(event.ticket) and self.is_attached:
             outcome = event.shown(event.result)
             if inspect.isawaitable(outcome):
                 await outcome
@@ -128,7 +127,7 @@ class DeskWorker(Seated):
 
     async def on_desk_worker_failed(self, event: Failed) -> None:
         event.stop()
-        if self._settle(event.ticket) and self.is_attached:  # type: ignore[attr-defined]
+        if self._settle(event.ticket) and self.is_attached:
             outcome = event.failed(event.error)
             if inspect.isawaitable(outcome):
                 await outcome

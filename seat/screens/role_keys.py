@@ -16,9 +16,10 @@ from textual.actions import parse as parse_action
 
 from seat import roles
 from seat.i18n import _
+from seat.widgets.door import SeatNode
 
 
-class RoleKeys:
+class RoleKeys(SeatNode):
     """Mix into a Screen (before it in the bases) that has supervisor-only bindings."""
 
     ROLE_ACTIONS: ClassVar[dict[str, str]] = {}
@@ -29,16 +30,16 @@ class RoleKeys:
         if "(" in action:  # the command palette asks with the binding's whole action text
             action = parse_action(action)[1]
         key = self.ROLE_ACTIONS.get(action)
-        return key is None or roles.may(getattr(self.app, "agent", None), key)  # type: ignore[attr-defined]
+        return key is None or roles.may(getattr(self.app, "agent", None), key)
 
     def on_key(self, event: events.Key) -> None:
         """A hidden supervisor key pressed by an agent: say so (nothing else happens)."""
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):  # type: ignore[attr-defined]
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
             name = parse_action(binding.action)[1]
             key = self.ROLE_ACTIONS.get(name)
             if key is not None and not self.role_allows(name):
                 event.stop()
                 event.prevent_default()
                 message = roles.refusal(key)
-                self.notify(message, title=_("Supervisor only"), severity="error")  # type: ignore[attr-defined]
+                self.notify(message, title=_("Supervisor only"), severity="error")
                 return

@@ -9,7 +9,7 @@ app imports the screens), the way Posting casts its app.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from textual.signal import Signal
 
@@ -28,18 +28,27 @@ class SeatHost(Protocol):
     the others, which refresh what they show (the sidebar, the desk's last calls)."""
 
 
-class Seated:
+if TYPE_CHECKING:
+    from textual.widget import Widget as SeatNode
+else:
+    SeatNode = object
+"""What the seat's mixins are mixed into: a Widget (a Screen is one). Type checkers see the
+mixins as Widgets, so `self.app`, `self.notify` ... are typed; at run time they stay plain
+mixins and the Screen or Widget class after them in the bases is the real one."""
+
+
+class Seated(SeatNode):
     """Mixin for a Screen or Widget of the seat."""
 
     @property
     def services(self) -> Desk:
         """The services: every database read or change a screen asks for goes through here."""
-        return cast(SeatHost, cast(Any, self).app).desk
+        return cast(SeatHost, self.app).desk
 
     @property
     def seat_agent(self) -> AgentInfo:
         """Who is signed in at this seat (screens past the sign-in only)."""
-        return cast(AgentInfo, cast(SeatHost, cast(Any, self).app).agent)
+        return cast(AgentInfo, cast(SeatHost, self.app).agent)
 
     def clock_policy(
         self, *, tell: bool = True, timeout: float | None = 15
@@ -61,12 +70,12 @@ class Seated:
     def announce_change(self, what: str) -> None:
         """Tell every screen of this seat that work changed (what: a short name, e.g. the
         worker group or form that saved)."""
-        signal = getattr(cast(Any, self).app, "work_changed", None)
+        signal = getattr(self.app, "work_changed", None)
         if signal is not None:
             signal.publish(what)
 
     def on_work_changed(self, callback: Callable[[str], object]) -> None:
         """Call `callback` (on this node's own turn) whenever this seat changed work."""
-        signal = getattr(cast(Any, self).app, "work_changed", None)
+        signal = getattr(self.app, "work_changed", None)
         if signal is not None:
-            signal.subscribe(cast(Any, self), callback)
+            signal.subscribe(self, callback)

@@ -75,10 +75,6 @@ STATES = {
 """N_-marked: translated (and `{opens}` filled in) where shown."""
 
 
-def _agent(screen: Screen):  # noqa: ANN202 - the signed-in AgentInfo
-    return screen.app.agent  # type: ignore[attr-defined]
-
-
 def describe(desk: Desk, callback_id: int) -> str:
     """In a worker: one line naming the callback a form acts on."""
     try:
@@ -140,7 +136,7 @@ class SnoozeForm(_NamesItsCallback, DueTimeForm):
         try:
             return self.services.snooze_callback(
                 self.callback_id,
-                agent_id=_agent(self).id,
+                agent_id=self.seat_agent.id,
                 until_text=self.value("until"),
                 reason=self.value("reason"),
                 # In the customer's rest hours: warn once (the snooze is undone), offer the
@@ -176,7 +172,7 @@ class ReassignForm(_NamesItsCallback, FormScreen):
         try:
             return self.services.reassign_callback(
                 self.callback_id,
-                actor_id=_agent(self).id,
+                actor_id=self.seat_agent.id,
                 new_owner_id=int(owner) if owner else None,
                 comment=self.value("comment"),
             )
@@ -326,7 +322,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
             target = self._pages.get(selector, 0) + int(parameters[0])  # type: ignore[call-overload]
             return 0 <= target and target * PAGE < len(self._rows[selector][0])
         if action == "reassign":
-            return _agent(self).role == "supervisor"
+            return self.seat_agent.role == "supervisor"
         return True
 
     # -- loading ------------------------------------------------------------------------------
@@ -346,7 +342,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
     @work(thread=True, exclusive=True, group="callbacks-view")
     def load(self, first: date, last: date) -> None:
         desk = self.services
-        agent = _agent(self)
+        agent = self.seat_agent
         owner = None if agent.role == "supervisor" else agent.id
         try:
             tables, todo, total = desk.callback_coverage(first, last, owner_id=owner, limit=SHOWN)
