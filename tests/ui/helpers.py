@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textual._wait
+from textual.widgets import OptionList, Select
 
 TEXTUAL_WAIT_FOR_IDLE = textual._wait.wait_for_idle
 """Textual's own idle wait (20 ms steps), kept before tests/ui/conftest.py speeds Pilot up."""
@@ -189,14 +190,40 @@ def integrity_problems(engine, since: dict[str, int]) -> list[str]:
 # -- journeys: the keys people press ----------------------------------------------------
 
 
-async def choose(pilot, downs: int) -> None:
-    """Open the focused Select and pick the option `downs` rows below the blank."""
+def option_labels(select: Select) -> list[str]:
+    """The labels of a Select's options as its list shows them, the blank one (its prompt)
+    included, in the seat's language."""
+    overlay = select.query_one(OptionList)
+    return [_plain(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
+
+
+def _plain(prompt: object) -> str:
+    return prompt.plain if hasattr(prompt, "plain") else str(prompt)
+
+
+async def choose(pilot, label: str, *, select: str | None = None) -> None:
+    """Pick the option labelled `label` (as shown, in the language the seat runs in) in the
+    focused Select, or in the one `select` finds, by keys: Enter opens its list, ↓ or ↑ as
+    many times as the labels say, Enter. A label no option has exactly may be a part of one
+    option's label ("Q01" for "Q01 quality defect")."""
+    widget = pilot.app.screen.query_one(select, Select) if select else pilot.app.focused
+    assert isinstance(widget, Select), f"not on a Select but on {widget!r}"
+    if select:
+        widget.focus()
+        await pilot.pause()
+    labels = option_labels(widget)
+    matches = [i for i, shown in enumerate(labels) if shown == label] or [
+        i for i, shown in enumerate(labels) if label in shown
+    ]
+    assert len(matches) == 1, f"{label!r} names {len(matches)} of the options {labels}"
     await pilot.press("enter")
     await pilot.pause()
-    for __ in range(downs):
-        await pilot.press("down")
-    await pilot.press("enter")
+    here = widget.query_one(OptionList).highlighted or 0
+    step = "down" if matches[0] > here else "up"
+    await pilot.press(*[step] * abs(matches[0] - here), "enter")
     await pilot.pause()
+    chosen = widget.query_one(OptionList).highlighted
+    assert chosen == matches[0], f"{labels[chosen or 0]!r} chosen, not {label!r}"
 
 
 # -- worlds -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from seat.screens.agent_picker import AgentPickerScreen
 from seat.screens.calls.call import CallScreen
 from seat.screens.desk import DeskScreen
 from seat.services import StorageError
-from tests.ui.helpers import settle
+from tests.ui.helpers import choose, settle
 
 
 async def test_asks_who_is_sitting_and_signs_in_with_a_password(make_seat, engine, world):
@@ -159,7 +159,7 @@ async def test_busy_database_keeps_the_wrapup_and_retry_saves(make_seat, engine,
         await settle(pilot)
         await pilot.press(*"13800138000", "enter", "f2")
         await settle(pilot)
-        await pilot.press("enter", "down", "enter")  # inquiry
+        await choose(pilot, "inquiry")
         for __ in range(3):
             await pilot.press("f2")
             await settle(pilot)

@@ -32,7 +32,7 @@ async def test_known_caller_whole_call(make_seat, engine, clock, world):
         await pilot.press("f2")  # -> need discovery
         await settle(pilot)
         assert screen.state.stage.phase == "discovery"
-        await choose(pilot, 2)  # repair
+        await choose(pilot, "repair")
         await pilot.press("tab", *"Washer leaks again")
         clock.advance(seconds=60)
         await pilot.press("f2")  # -> resolution
@@ -49,7 +49,7 @@ async def test_known_caller_whole_call(make_seat, engine, clock, world):
         await pilot.press("f6")  # work order
         await settle(pilot)
         await pilot.press("tab", *"Washer leaks from the door", "tab")
-        await choose(pilot, 2)  # second agent by display name: Wang Wei
+        await choose(pilot, "Wang Wei")
         await pilot.press("tab", "space", "tab", *"+1d", "ctrl+s")
         await settle(pilot)
         assert app.screen is screen
@@ -125,7 +125,7 @@ async def test_unknown_caller_registered_during_call(make_seat, engine, clock, w
         assert call_screen.state.customer_id is not None
         await pilot.press("f2")
         await settle(pilot)
-        await choose(pilot, 1)  # inquiry
+        await choose(pilot, "inquiry")
         for __ in range(3):
             await pilot.press("f2")
             await settle(pilot)

@@ -131,9 +131,9 @@ async def test_unsatisfied_answer_opens_the_complaint_form_prefilled(make_seat, 
         assert screen.state.script.id == "callback"
         await pilot.press("f2")  # opening -> satisfaction
         await settle(pilot)
-        await choose(pilot, 3)  # unsatisfied
+        await choose(pilot, "unsatisfied")
         await pilot.press("tab")
-        await choose(pilot, 4)  # score 2
+        await choose(pilot, "2")  # the score
         await pilot.press("f2")
         await settle(pilot)
         assert screen.state.stage.id == "improve"
@@ -173,9 +173,9 @@ async def test_esc_on_the_offered_complaint_keeps_the_call_going(make_seat, engi
         screen = await _start(pilot, 1)
         await pilot.press("f2")
         await settle(pilot)
-        await choose(pilot, 2)  # so-so
+        await choose(pilot, "so-so")
         await pilot.press("tab")
-        await choose(pilot, 3)  # score 3
+        await choose(pilot, "3")  # the score
         await pilot.press("f2")
         await settle(pilot)
         await pilot.press(*"Slow to answer the phone", "f2")
@@ -202,7 +202,7 @@ async def test_a_birthday_callback_greets_and_asks_no_score(make_seat, engine, w
             seen.append(stage.id)
             assert all(f.type != "score" for f in stage.fields)
             if stage.id == "wishes":
-                await choose(pilot, 1)  # pleased
+                await choose(pilot, "pleased")
             await pilot.press("f2")
             await settle(pilot)
         assert seen == ["opening", "wishes", "offer", "closing"]

@@ -65,9 +65,9 @@ async def test_unsatisfied_callback_opens_a_linked_complaint(make_seat, engine, 
         assert screen.state.callback_id == 1
         await pilot.press("f2")  # opening -> satisfaction
         await settle(pilot)
-        await choose(pilot, 3)  # unsatisfied
+        await choose(pilot, "unsatisfied")
         await pilot.press("tab")
-        await choose(pilot, 4)  # score 2
+        await choose(pilot, "2")  # the score
         await pilot.press("f2")
         await settle(pilot)
         assert screen.state.stage.id == "improve"
@@ -110,14 +110,14 @@ async def test_no_answer_then_busy_then_missed(make_seat, engine, clock, world):
     app = make_seat()
     async with app.run_test(size=(100, 34)) as pilot:
         await settle(pilot)
-        for tries, downs in enumerate((0, 1, 0), start=1):
+        for tries, outcome in enumerate((None, "busy", None), start=1):
             await _to_callback(pilot, app, world)
             await pilot.press("enter")
             await settle(pilot)
             await pilot.press("f8")  # nobody answered: straight to wrap-up
             await settle(pilot)
-            if downs:
-                await choose(pilot, downs)  # "busy" is one below "no answer"
+            if outcome:  # else the outcome offered: no answer
+                await choose(pilot, outcome)
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert isinstance(app.screen, DeskScreen)
@@ -148,7 +148,7 @@ async def test_wrong_number_flags_the_phone(make_seat, engine, world):
         await settle(pilot)
         await pilot.press("f8")
         await settle(pilot)
-        await choose(pilot, 2)  # wrong number
+        await choose(pilot, "wrong number")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, DeskScreen)
@@ -232,7 +232,7 @@ async def test_supervisor_reassigns_from_the_coverage_view(make_seat, engine, wo
         await pilot.press("ctrl+s")  # nobody chosen
         await settle(pilot)
         assert "active agent" in str(form.query_one("#err-owner").render())
-        await choose(pilot, 2)  # Wang Wei
+        await choose(pilot, "Wang Wei")
         await pilot.press("tab", *"Li Na is on leave", "ctrl+s")
         await settle(pilot)
         assert app.screen is view

@@ -95,7 +95,7 @@ async def test_from_the_call_through_the_six_steps(make_seat, engine, clock, wor
         await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
-        await choose(pilot, 3)  # complaint
+        await choose(pilot, "complaint")
         await pilot.press("f2", "f7")
         await settle(pilot)
         await pilot.press(*"Washer leaks after repair", "tab", *"A new washer", "ctrl+s")
@@ -121,7 +121,7 @@ async def test_from_the_call_through_the_six_steps(make_seat, engine, clock, wor
         await settle(pilot)
         form = app.screen
         assert isinstance(form, AcceptForm)
-        await choose(pilot, 3)  # Repair / installation: the department is suggested
+        await choose(pilot, "Repair / installation")  # the department is suggested
         assert form.value("department") == "After-sales service"
         await pilot.press("tab", "tab", *"Sorry, we can't say yet.", "ctrl+s")
         await settle(pilot)
@@ -138,7 +138,7 @@ async def test_from_the_call_through_the_six_steps(make_seat, engine, clock, wor
         clock.advance(hours=1)
         await pilot.press("i")
         await settle(pilot)
-        await choose(pilot, 2)  # installation error
+        await choose(pilot, "Installation error")
         await pilot.press("tab", *"Zhou Qiang", "tab", "tab", *"Hose clamp loose", "ctrl+s")
         await settle(pilot)
         assert complaint(engine, cid).cause == "installation_error"
@@ -183,7 +183,7 @@ async def test_from_the_call_through_the_six_steps(make_seat, engine, clock, wor
         await sup.press("a")
         await settle(sup)
         assert isinstance(chief.screen, ApproveForm)
-        await choose(sup, 1)
+        await choose(sup, "Free repair first")
         await sup.press("ctrl+s")
         await settle(sup)
         assert complaint(engine, cid).chosen_solution == "Free repair first"
@@ -193,7 +193,7 @@ async def test_from_the_call_through_the_six_steps(make_seat, engine, clock, wor
         await refresh(pilot)
         await pilot.press("m")
         await settle(pilot)
-        await choose(pilot, 1)
+        await choose(pilot, "yes, the customer accepts")
         await pilot.press("tab", *"Repaired; customer satisfied", "ctrl+s")
         await settle(pilot)
         assert complaint(engine, cid).status == "implemented"

@@ -22,7 +22,7 @@ from seat.models import Call
 from seat.screens.calls.call import CallScreen
 from seat.screens.confirm import ConfirmScreen
 from seat.screens.desk import DeskScreen
-from tests.ui.helpers import settle
+from tests.ui.helpers import choose, settle
 
 
 def draft_file(settings, agent: str = "li.na") -> Path:
@@ -46,7 +46,8 @@ async def test_draft_follows_typing_and_resumes(make_seat, settings, engine, clo
         await settle(pilot)
         await pilot.press(*"13800138000", "enter", "f2")
         await settle(pilot)
-        await pilot.press("enter", "down", "down", "enter", "tab", *"Washer leaks")
+        await choose(pilot, "repair")
+        await pilot.press("tab", *"Washer leaks")
         await pilot.press("f7")
         await settle(pilot)
         await pilot.press(*"Third leak", "tab", *"A new washer", "ctrl+s")
@@ -267,7 +268,7 @@ async def test_ctrl_s_while_the_draft_writer_is_mid_write(
             await settle(pilot)
             await pilot.press(*"13800138000", "enter", "f2")
             await settle(pilot)
-            await pilot.press("enter", "down", "down", "enter")  # the need category
+            await choose(pilot, "repair")  # the need category
             await settle(pilot)
             for __ in range(3):
                 await pilot.press("f2")
@@ -308,7 +309,8 @@ async def test_a_draft_that_outlived_its_saved_call_is_not_offered_again(
         path = draft_file(settings)
         assert await wait_until(pilot, path.exists)
         kept = path.read_text("utf-8")
-        await pilot.press("f2", "enter", "down", "enter")  # inquiry
+        await pilot.press("f2")
+        await choose(pilot, "inquiry")
         for __ in range(3):
             await pilot.press("f2")
             await settle(pilot)

@@ -26,7 +26,7 @@ from seat.widgets.lines import WIDTH
 from seat.widgets.sidebar import work_order_prompt
 from seat.work import WorkOrderItem
 from tests.conftest import NOW
-from tests.ui.helpers import add_wide_world, settle
+from tests.ui.helpers import add_wide_world, choose, settle
 
 LONG = "长" * 5000
 NAME = "王芳 مريم"  # typed key by key: Chinese and Arabic in one name
@@ -189,7 +189,8 @@ async def test_notes_keep_cjk_and_drop_terminal_escapes(make_seat, engine, world
         screen = await _call_with_fang(pilot)
         await pilot.press("f2")
         await settle(pilot)
-        await pilot.press("enter", "down", "enter", "tab")  # inquiry
+        await choose(pilot, "inquiry")
+        await pilot.press("tab")
         await type_text(pilot, "问价格 😀")
         for __ in range(3):
             await pilot.press("f2")

@@ -16,7 +16,7 @@ from seat import agents, complaints, i18n, work, workorders
 from seat.models import Customer
 from seat.workorders import LineIn
 from tests.conftest import NOW
-from tests.ui.helpers import freeze
+from tests.ui.helpers import choose, freeze
 from tests.ui.screen_checks import POLICY, stray_english
 
 PENDING_SIDEBAR_CALLBACKS = False
@@ -94,7 +94,8 @@ async def _call(pilot, stage: int) -> None:
     await freeze(pilot)
     for step in range(stage):
         if step == 1:  # need discovery: choose the category, say what is wrong
-            await pilot.press("enter", "down", "down", "enter", "tab", *"Washer leaks")
+            await choose(pilot, "报修")  # repair
+            await pilot.press("tab", *"Washer leaks")
         await pilot.press("f2")
         await freeze(pilot)
 

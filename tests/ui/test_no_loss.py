@@ -20,7 +20,7 @@ from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.confirm import ConfirmScreen
 from seat.screens.desk import DeskScreen
 from seat.widgets.field_error import FieldError
-from tests.ui.helpers import settle
+from tests.ui.helpers import choose, settle
 
 SIZE = (80, 24)
 
@@ -54,7 +54,7 @@ async def to_wrapup(pilot) -> CallScreen:
     await settle(pilot)
     await pilot.press("f2")
     await settle(pilot)
-    await pilot.press("enter", "down", "enter")  # inquiry
+    await choose(pilot, "inquiry")
     for __ in range(3):
         await pilot.press("f2")
         await settle(pilot)

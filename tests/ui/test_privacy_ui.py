@@ -13,7 +13,7 @@ from seat.screens.calls.call import CallScreen
 from seat.screens.calls.customer_edit import CustomerEditScreen
 from seat.screens.calls.find_customer import FindCustomerScreen
 from seat.screens.reveal import RevealScreen
-from tests.ui.helpers import settle
+from tests.ui.helpers import choose, settle
 
 
 def shown(widget) -> str:
@@ -148,7 +148,7 @@ async def test_edit_from_the_found_customer_keeps_masked_fields(make_seat, engin
         assert form.query_one("#f-phone").value == ""
         assert "138****8000" in form.query_one("#f-phone").placeholder
         await pilot.press("tab", "tab", "tab", "tab")  # -> tier
-        await pilot.press("enter", "down", "enter")  # vip -> diamond
+        await choose(pilot, "diamond")  # was vip
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, FindCustomerScreen)

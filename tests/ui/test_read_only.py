@@ -20,7 +20,7 @@ from seat.models import Call, Callback, SignInEvent
 from seat.screens.agent_picker import AgentPickerScreen
 from seat.screens.calls.call import CallScreen
 from seat.screens.desk import DeskScreen
-from tests.ui.helpers import settle
+from tests.ui.helpers import choose, settle
 
 SIZE = (100, 34)
 
@@ -117,7 +117,7 @@ async def test_saving_a_call_on_a_read_only_desk_is_refused_and_keeps_the_input(
         assert isinstance(screen, CallScreen) and screen.state.customer_id == world["fang"]
         await pilot.press("f2")
         await settle(pilot)
-        await pilot.press("enter", "down", "enter")  # inquiry
+        await choose(pilot, "inquiry")
         for __ in range(3):
             await pilot.press("f2")
             await settle(pilot)

@@ -14,7 +14,7 @@ from seat.screens.complaints.list import ComplaintListScreen
 from seat.screens.desk import DeskScreen
 from seat.screens.work_orders.work_order import WorkOrderScreen
 from tests.conftest import NOW
-from tests.ui.helpers import settle
+from tests.ui.helpers import choose, settle
 
 
 def make_boss(engine) -> int:
@@ -85,10 +85,7 @@ async def test_a_supervisor_reassigns_a_work_order_by_keys(make_seat, engine, wo
         await pilot.press("g")
         await settle(pilot)
         assert app.screen is not detail  # the reassign form
-        await pilot.press("enter")  # open the assignee list
-        await pilot.pause()
-        await pilot.press("down", "enter")
-        await pilot.pause()
+        await choose(pilot, "Wang Wei")  # the new assignee
         await pilot.press("tab", *"Covering the shift", "ctrl+s")
         await settle(pilot)
         assert app.screen is detail

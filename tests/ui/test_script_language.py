@@ -13,7 +13,7 @@ from seat.models import Call
 from seat.screens.calls.call import CallScreen
 from seat.screens.desk import DeskScreen
 from tests.conftest import NOW
-from tests.ui.helpers import choose, settle
+from tests.ui.helpers import choose, option_labels, settle
 
 
 @pytest.fixture
@@ -51,9 +51,8 @@ async def test_chinese_customer_gets_the_chinese_script(make_seat, engine, clock
         await settle(pilot)
         assert str(screen.query_one("#stage-title").render()) == "需求探寻"
         need = screen.query_one("#sf-need_category", Select)
-        labels = [str(prompt) for prompt, _value in need._options if _value is not Select.NULL]
-        assert labels[:2] == ["咨询", "报修"]
-        await choose(pilot, 2)  # 报修: stored as the code "repair"
+        assert option_labels(need)[1:3] == ["咨询", "报修"]
+        await choose(pilot, "报修")  # stored as the code "repair"
         await pilot.press("tab", *"洗衣机漏水")
         for __ in range(3):  # -> resolution, closing, wrap-up
             await pilot.press("f2")

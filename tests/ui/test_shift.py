@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 from textual.widgets import Checkbox, DataTable, Input, Label, OptionList, Select, TextArea
-from textual.widgets._select import SelectOverlay
 
 from seat import callbacks, i18n
 from seat.app import make_app
@@ -28,7 +27,15 @@ from seat.i18n import _, ngettext
 from seat.models import Call, Callback, Complaint, Customer, PhoneNumber, WorkOrder
 from seat.widgets.sidebar import Sidebar
 from tests.conftest import NOW
-from tests.ui.helpers import FLOOR_ZONE, floor, high_water, integrity_problems, settle
+from tests.ui.helpers import (
+    FLOOR_ZONE,
+    choose,
+    floor,
+    high_water,
+    integrity_problems,
+    option_labels,
+    settle,
+)
 
 ZONE = ZoneInfo(FLOOR_ZONE)
 DAY = datetime(2026, 11, 24, tzinfo=ZONE)  # the day after the floor was built (tests.conftest)
@@ -238,17 +245,15 @@ class Shift:
     # -- widgets ------------------------------------------------------------------------------
 
     async def choose(self, selector: str, value: str) -> None:
-        """Pick `value` in a Select by keys: open it, move to the option, Enter."""
+        """Pick the option stored as `value` in a Select by keys, by its label as shown in
+        the seat's language (tests.ui.helpers.choose)."""
         select_ = self.app.screen.query_one(selector, Select)
-        select_.focus()
-        await self.pilot.pause()
-        await self.keys("enter")
-        overlay = select_.query_one(SelectOverlay)
         values = [v for __, v in select_._options]
-        here = overlay.highlighted or 0
-        there = values.index(value)
-        step = "down" if there > here else "up"
-        await self.keys(*[step] * abs(there - here), "enter")
+        label = option_labels(select_)[values.index(value)]
+        self.log.append(f"choose {label!r} in {selector}")
+        await choose(self.pilot, label, select=selector)
+        await settle(self.pilot)
+        self.alive()
         assert select_.value == value, self._where(f"{selector} shows {select_.value!r}")
 
     async def fill(self, values: dict[str, str | bool]) -> None:

@@ -15,7 +15,7 @@ from seat.screens.calls.find_customer import WorkOrderScreen
 from seat.screens.calls.forms import ComplaintForm
 from seat.screens.desk import DeskScreen
 from seat.widgets.sidebar import Sidebar
-from tests.ui.helpers import settle
+from tests.ui.helpers import choose, settle
 
 
 def option_ids(app) -> list[str]:
@@ -70,8 +70,9 @@ async def test_start_callback_from_sidebar_unsatisfied(make_seat, engine, clock,
         await pilot.press("f2")  # opening -> satisfaction
         await settle(pilot)
         assert "Washer repair follow-up" in str(screen.query_one(".say").render())
-        await pilot.press("enter", "down", "down", "down", "enter")  # unsatisfied
-        await pilot.press("tab", "enter", "down", "down", "down", "down", "enter")  # score 2
+        await choose(pilot, "unsatisfied")
+        await pilot.press("tab")
+        await choose(pilot, "2")  # the score
         await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
@@ -114,7 +115,7 @@ async def test_work_assigned_by_another_seat_appears(settings, clock, engine, wo
         await them.press(*"139 1234 5678", "enter", "f6")
         await settle(them)
         await them.press("tab", *"Gas smell near the cooker", "tab")
-        await them.press("enter", "down", "enter")  # Li Na
+        await choose(them, "Li Na")
         await them.press("tab", "space", "tab", *"+2h", "ctrl+s")
         await settle(them)
         assert isinstance(other.screen, CallScreen)

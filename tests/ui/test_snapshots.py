@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.helpers import freeze
+from tests.ui.helpers import choose, freeze
 
 
 @pytest.fixture
@@ -32,7 +32,8 @@ async def _to_stage(pilot, steps: int) -> None:
     await freeze(pilot)
     for step in range(steps):
         if step == 1:  # need discovery: pick "repair" and say what is wrong
-            await pilot.press("enter", "down", "down", "enter", "tab", *"Washer leaks")
+            await choose(pilot, "repair")
+            await pilot.press("tab", *"Washer leaks")
         await pilot.press("f2")
         await freeze(pilot)
 

@@ -131,7 +131,7 @@ async def test_agent_logs_supervisor_approves_agent_sees_it(two_seats, engine, c
         await settle(pilot)
         await pilot.press("f2")
         await settle(pilot)
-        await choose(pilot, 3)  # need: complaint
+        await choose(pilot, "complaint")  # the need
         await pilot.press("f2", "f7")
         await settle(pilot)
         await pilot.press(*"Sofa delivered torn", "tab", *"A new cover", "ctrl+s")
@@ -193,7 +193,7 @@ async def test_agent_logs_supervisor_approves_agent_sees_it(two_seats, engine, c
         await sup.press("a")
         await settle(sup)
         assert isinstance(chief.screen, ApproveForm)
-        await choose(sup, 1)
+        await choose(sup, "Send a new cover")
         await sup.press("ctrl+s")
         await settle(sup)
         assert chief.screen is board
@@ -247,7 +247,7 @@ async def test_two_seats_write_at_the_same_moment(two_seats, engine, clock, worl
         # The supervisor reassigns the callback by keys; the lock is let go meanwhile.
         await sup.press("r")
         await settle(sup)
-        await choose(sup, 2)  # Wang Wei
+        await choose(sup, "Wang Wei")
         threading.Timer(0.3, release.set).start()
         await sup.press("ctrl+s")
         await settle(sup)
@@ -422,7 +422,7 @@ async def test_supervisor_reassigns_an_order_and_opens_an_agents_queue(make_seat
         assert kind == "wo" and board.check_action("approve", ()) is False
         await pilot.press("r")
         await settle(pilot)
-        await choose(pilot, 2)  # Li Na, Wang Wei, Zhao Lei: Wang Wei
+        await choose(pilot, "Wang Wei")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is board

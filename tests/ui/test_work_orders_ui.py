@@ -19,17 +19,7 @@ from seat.screens.work_orders.list import WorkOrderListScreen
 from seat.screens.work_orders.work_order import WorkOrderForm, WorkOrderScreen
 from seat.screens.work_orders.workplan import WorkPlanScreen
 from tests.conftest import NOW
-from tests.ui.helpers import settle
-
-
-async def choose(pilot, downs: int) -> None:
-    """Open the focused Select and pick the option `downs` rows below the first."""
-    await pilot.press("enter")
-    await pilot.pause()
-    for __ in range(downs):
-        await pilot.press("down")
-    await pilot.press("enter")
-    await pilot.pause()
+from tests.ui.helpers import choose, settle
 
 
 def shown(widget) -> str:
@@ -94,12 +84,12 @@ async def test_urgent_order_from_a_call_walked_to_closed_across_seats(
         assert isinstance(form, WorkOrderForm)
         assert form.value("reporter") == "张敏"  # prefilled from the call
         await them.press("tab", *"Gas smell near the cooker", "tab")
-        await choose(them, 1)  # Li Na
+        await choose(them, "Li Na")
         await them.press("tab", "space", "tab", *"+2h", "tab", *"+30m", "tab", "tab")
-        await choose(them, 1)  # work center SH-REPAIR
+        await choose(them, "SH-REPAIR")  # the work center
         await them.press("tab", "tab", *"SO-2026-0042", "tab", "tab", *"12 Huaihai Rd")
         await them.press("tab", *"cooker", "tab", *"black", "tab")
-        await choose(them, 1)  # reason Q01
+        await choose(them, "Q01")  # the reason
         await them.press("tab", *"gas hose x 1 pc", "enter", *"clamp x 2")
         await them.press("tab", *"Smells since this morning")
         await them.press("ctrl+s")
@@ -220,7 +210,7 @@ async def test_form_refuses_bad_input_at_the_fields_and_saves_nothing(make_seat,
         await pilot.press(*"13800138000", "enter", "f6")
         await settle(pilot)
         form = app.screen
-        await choose(pilot, 1)  # delivery exception
+        await choose(pilot, "delivery exception (Z2)")
         await pilot.press("tab", *"Sofa leg broken", "tab", "tab", "tab", *"yesterday")
         await pilot.press("tab", *"+3d")  # a start after the end
         await pilot.press("ctrl+s")
@@ -277,7 +267,7 @@ async def test_paid_service_quote_by_keys(make_seat, engine, clock, world):
         assert detail.check_action("quote", ()) is False  # fixed once approved
         await step(pilot, "g")  # reassign: nobody chosen
         assert "Choose" in str(app.screen.query_one("#err-assignee").render())
-        await choose(pilot, 1)  # Wang Wei (Li Na has it)
+        await choose(pilot, "Wang Wei")  # Li Na has it
         await pilot.press("tab", *"Li Na is on leave", "ctrl+s")
         await settle(pilot)
         await pilot.press("u")
