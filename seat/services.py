@@ -7,6 +7,7 @@ short transaction, so a screen can call it from a worker thread.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from seat import (
 from seat.clock import Clock
 from seat.config import Settings
 from seat.customers import ValidationError
-from seat.db import WRITE, backoff, is_read_only, retryable
+from seat.db import WRITE, ChangeWatch, backoff, is_read_only, retryable
 from seat.errors import StorageError as StorageError
 from seat.i18n import _
 from seat.i18n import language as seat_language
@@ -152,6 +153,10 @@ class Desk:
             self.script_problems = []
         self.scripts = scripts
         self.script_problems += self._callback_script_problems()
+        self.changes = ChangeWatch(engine)
+        """Whether anything was committed since a screen last looked (refreshes)."""
+        self._boards: supervisor.BoardCache | None = None
+        self._board_lock = threading.Lock()
 
     def _callback_script_problems(self) -> list[str]:
         """The callback policy's kind -> script choices checked against the loaded scripts."""
@@ -928,12 +933,17 @@ class Desk:
         """Everything the wallboard shows, one page of each list (`offsets`)."""
         from seat import supervisor
 
-        return self.run(
-            lambda s: supervisor.board(
-                session=s, now=self.now(), zone=self.zone, policy=policy,
-                offsets=offsets, limit=limit,
-            )
-        )  # fmt: skip
+        with self._board_lock:
+            if self._boards is None:
+                self._boards = supervisor.BoardCache()
+            boards = self._boards
+            token = self.changes.token()
+            return self.run(
+                lambda s: supervisor.board(
+                    session=s, now=self.now(), zone=self.zone, policy=policy,
+                    offsets=offsets, limit=limit, cache=boards, token=token,
+                )
+            )  # fmt: skip
 
     def agent_queue(self, agent_id: int, policy: sla.Policy) -> list[supervisor.QueueItem]:
         """One agent's open callbacks, complaints and orders, as their supervisor sees them."""
