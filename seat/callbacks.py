@@ -425,7 +425,7 @@ def _valid_zone(name: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=65536)
 def number_zones(e164: str | None, home_zone: str, windows: tuple[Window, ...]) -> tuple[str, ...]:
     """The zones whose rest hours apply to a number.
 
@@ -436,7 +436,9 @@ def number_zones(e164: str | None, home_zone: str, windows: tuple[Window, ...]) 
     zones: list[str] = []
     if e164:
         try:
-            zones = [z for z in phone.time_zones(e164) if z != "Etc/Unknown" and _valid_zone(z)]
+            zones = [
+                z for z in phone.stored_time_zones(e164) if z != "Etc/Unknown" and _valid_zone(z)
+            ]
         except Exception:  # an unparsable stored number: fall back to the desk's zone
             zones = []
     if not zones:
