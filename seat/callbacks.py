@@ -13,7 +13,9 @@ follow-ups go to the complaint's owner. `[owner] rule = "round_robin"` always sp
 from __future__ import annotations
 
 import logging
+import os
 import re
+import socket
 import tomllib
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,13 +23,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+from uuid import uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import extract, func, insert, select
+from sqlalchemy import extract, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from seat import labels, phone, states
+from seat import labels, leases, phone, states
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
@@ -68,7 +71,7 @@ class _Transactions(Protocol):
 
     def now(self) -> datetime: ...
 
-    def run(self, fn: Callable[[Session], T]) -> T: ...
+    def run(self, fn: Callable[[Session], T], *, write: bool = False) -> T: ...
 
 
 MISSED = "missed"  # a status beyond CallbackStatus: tries used up, stays visible
@@ -841,6 +844,8 @@ class ScheduleReport:
     created: list[Scheduled] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    skipped: bool = False
+    """The rules already ran today, or another seat is running them: nothing was done."""
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -850,6 +855,8 @@ class ScheduleReport:
 
     def summary(self) -> str:
         """What the run did, in the current language, for the agent who ran it."""
+        if self.skipped:
+            return _("Another seat is running the callback rules now.")
         if not self.created and not self.cancelled:
             text = _("No new callbacks were due to be scheduled.")
         else:
@@ -1327,20 +1334,52 @@ def schedule(*, session: Session, now: datetime, policy: CallbackPolicy) -> Sche
     return run.finish()
 
 
-def run_scheduler(desk: _Transactions) -> ScheduleReport:
-    """The scheduler in one transaction of the desk (call it from a worker thread).
+def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport:
+    """The scheduler once a day per database, in one transaction of the desk (call it from a
+    worker thread). Every seat asks at start; the one that takes the day's lease
+    (seat.leases) runs the rules, the others skip (`skipped`). `force` (a person asked) runs
+    again on a day it already ran, though never beside another seat's run. SQLite's planner
+    statistics are refreshed after the run (`PRAGMA optimize`).
 
-    Two seats starting together may race for the same source key: the loser's transaction
+    Two seats running together may race for the same source key: the loser's transaction
     is refused by the unique index and simply runs again, finding the winner's rows.
     """
     policy = load_policy(desk.settings)
-    for attempt in range(2):
-        try:
-            return desk.run(lambda s: schedule(session=s, now=desk.now(), policy=policy))
-        except StorageError as exc:
-            if attempt or not isinstance(exc.__cause__, IntegrityError):
-                raise
-    raise AssertionError("unreachable")
+    now = desk.now()
+    today = now.astimezone(ZoneInfo(desk.settings.local_timezone)).date()
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+    job = leases.CALLBACK_RULES
+    taken = desk.run(
+        lambda s: leases.take(session=s, name=job, now=now, today=today, holder=holder,
+                              force=force),
+        write=True,
+    )  # fmt: skip
+    if not taken:
+        return ScheduleReport(skipped=True)
+    try:
+        for attempt in range(2):
+            try:
+                report = desk.run(lambda s: schedule(session=s, now=desk.now(), policy=policy))
+                break
+            except StorageError as exc:
+                if attempt or not isinstance(exc.__cause__, IntegrityError):
+                    raise
+    except BaseException:
+        desk.run(lambda s: leases.release(session=s, name=job, holder=holder), write=True)
+        raise
+    desk.run(
+        lambda s: leases.finish(session=s, name=job, now=desk.now(), today=today, holder=holder),
+        write=True,
+    )
+    desk.run(_optimize)
+    return report
+
+
+def _optimize(session: Session) -> None:
+    """Fresh planner statistics where they went stale (SQLite; PostgreSQL's autovacuum
+    analyses by itself)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA optimize"))
 
 
 # -- the sidebar and the work list ----------------------------------------------------------

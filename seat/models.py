@@ -367,6 +367,21 @@ class Presence(SQLModel, table=True):
 
 
 
+class DailyJob(SQLModel, table=True):
+    """Work one seat does once a day for the whole database (the callback rules): the seat
+    whose conditional UPDATE takes the lease runs it, the others skip (seat.leases)."""
+
+    __tablename__ = "daily_job"
+
+    name: str = Field(primary_key=True, max_length=32)
+    done_on: date | None = None
+    """The desk's local day of the last run that finished."""
+    holder: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = None
+    """While a run is under way; a seat that died mid-run frees it when this passes."""
+    finished_at: datetime | None = None
+
+
 class CustomerChange(SQLModel, table=True):
     """变更查询: every change to a customer's phone, address or tier (who, when, old, new).
 

@@ -7,8 +7,8 @@ is imported lazily: the geocoder alone costs about half a second at start-up.
 from __future__ import annotations
 
 import re
-from functools import cache
 from dataclasses import dataclass
+from functools import cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat

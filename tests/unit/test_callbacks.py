@@ -839,7 +839,10 @@ def test_run_scheduler_through_the_desk(engine, clock, settings, world, no_deplo
     first = callbacks.run_scheduler(desk)
     assert [s.source_key for s in first.created] == [f"birthday:{world['fang']}:2026"]
     assert first.created[0].due_at == _shanghai_10am(date(2026, 11, 27))
-    assert callbacks.run_scheduler(desk).created == []
+    again = callbacks.run_scheduler(desk)  # the next seat to start today: nothing to do
+    assert again.skipped and again.created == []
+    forced = callbacks.run_scheduler(desk, force=True)  # a person asked: runs, finds all made
+    assert not forced.skipped and forced.created == []
 
 
 @pytest.mark.parametrize(("cause", "retried"), [("unique", True), ("locked", False)])
@@ -855,7 +858,9 @@ def test_run_scheduler_retries_a_lost_race(
     desk = Desk(engine=engine, clock=clock, settings=settings)
     real_run, tries = desk.run, []
 
-    def flaky(fn):
+    def flaky(fn, *, write=False):
+        if write:  # the day's lease: taken, given back
+            return real_run(fn, write=True)
         tries.append(1)
         if len(tries) == 1:
             error = (
@@ -868,11 +873,13 @@ def test_run_scheduler_retries_a_lost_race(
 
     monkeypatch.setattr(desk, "run", flaky)
     if retried:
-        assert len(callbacks.run_scheduler(desk).created) == 1 and len(tries) == 2
+        assert len(callbacks.run_scheduler(desk).created) == 1 and len(tries) == 3  # + optimize
     else:
         with pytest.raises(StorageError):
             callbacks.run_scheduler(desk)
         assert len(tries) == 1
+        monkeypatch.setattr(desk, "run", real_run)  # the lease was given back: a retry runs
+        assert len(callbacks.run_scheduler(desk).created) == 1
 
 
 @pytest.mark.parametrize("module", ["seat.callbacks", "seat.reports.callbacks"])
