@@ -928,13 +928,15 @@ class Desk:
     # -- supervisors: wallboard, an agent's queue, trends -----------------------------------
 
     def wallboard(
-        self, policy: sla.Policy, *, offsets: dict[str, int], limit: int
+        self, policy: sla.Policy, *, offsets: dict[str, int], limit: int, fresh: bool = False
     ) -> supervisor.Board:
-        """Everything the wallboard shows, one page of each list (`offsets`)."""
+        """Everything the wallboard shows, one page of each list (`offsets`). A refresh reads
+        nothing when nothing changed (supervisor.BoardCache); `fresh` (the screen opening)
+        reads everything again."""
         from seat import supervisor
 
         with self._board_lock:
-            if self._boards is None:
+            if self._boards is None or fresh:
                 self._boards = supervisor.BoardCache()
             boards = self._boards
             token = self.changes.token()
