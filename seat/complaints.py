@@ -16,6 +16,7 @@ a supervisor's move by an agent PermissionDenied.
 from __future__ import annotations
 
 import heapq
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -1196,6 +1197,93 @@ class ListRow:
     next_clock: sla.ClockState | None
 
 
+class ClockCache:
+    """Complaint clocks kept between refreshes (the wallboard, the complaint list): a clock is
+    computed again only when its complaint moved (its version), its customer's tier changed,
+    the policy changed or the minute turned (the time left on screen counts minutes); `due`
+    is the next instant a kept clock breaches, after which everything is computed again.
+    Safe to share between worker threads."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, datetime] | None = None
+        self._clocks: dict[int, tuple[tuple[int, str], sla.ClockState | None]] = {}
+
+    def valid(self, policy: sla.Policy, now: datetime) -> None:
+        """Forget what the policy, the minute or a breach made wrong."""
+        minute = now.replace(second=0, microsecond=0)
+        stamp = (id(policy), minute)
+        with self._lock:
+            if (
+                stamp != self._stamp
+                or now >= self._due(minute)
+                or len(self._clocks) > self.LIMIT
+            ):
+                self._stamp = stamp
+                self._clocks = {}
+
+    def get(self, complaint_id: int, key: tuple[int, str]) -> tuple[bool, sla.ClockState | None]:
+        kept = self._clocks.get(complaint_id)
+        if kept is not None and kept[0] == key:
+            return True, kept[1]
+        return False, None
+
+    def put(self, complaint_id: int, key: tuple[int, str], clock: sla.ClockState | None) -> None:
+        with self._lock:
+            self._clocks[complaint_id] = (key, clock)
+
+    def due(self, minute: datetime) -> datetime:
+        """When the kept clocks stop being right: the next minute, or a breach before it."""
+        with self._lock:
+            return self._due(minute)
+
+    def _due(self, minute: datetime) -> datetime:
+        until = minute + timedelta(minutes=1)
+        for __, clock in self._clocks.values():
+            if clock is not None and not clock.breached and not clock.paused:
+                until = min(until, max(clock.deadline, minute + timedelta(seconds=1)))
+        return until
+
+
+def rank_open(
+    *,
+    session: Session,
+    where: Sequence[Any],
+    now: datetime,
+    policy: sla.Policy,
+    cache: ClockCache | None = None,
+) -> tuple[list[int], dict[int, sla.ClockState | None]]:
+    """The ids of the complaints matching `where`, most urgent first (`urgency_key`), and each
+    one's most urgent running clock. Only the (id, version, tier) of every complaint is read;
+    the full columns and pauses only of those whose clock is not in `cache`."""
+    cache = cache or ClockCache()
+    cache.valid(policy, now)
+    keys = {
+        r.id: (r.version, r.tier)
+        for r in session.execute(
+            select(Complaint.id, Complaint.version, Customer.tier)
+            .join(Customer, Customer.id == Complaint.customer_id)
+            .where(*where)
+        )
+    }
+    stale = [cid for cid, key in keys.items() if not cache.get(cid, key)[0]]
+    if stale:
+        paused = pauses_for(session=session, complaint_ids=stale)
+        for i in range(0, len(stale), 500):
+            for r in session.execute(
+                select(*_CASE_COLUMNS).where(Complaint.id.in_(stale[i : i + 500]))
+            ):
+                key = keys[r.id]
+                cache.put(r.id, key, sla.most_urgent(
+                    clocks(r, level=level_for(key[1]), policy=policy, now=now,
+                           pauses=paused.get(r.id, ()))
+                ))  # fmt: skip
+    found = {cid: cache.get(cid, key)[1] for cid, key in keys.items()}
+    return sorted(found, key=lambda cid: urgency_key(found[cid], cid)), found
+
+
 def open_complaints(
     *,
     session: Session,
@@ -1205,6 +1293,7 @@ def open_complaints(
     policy: sla.Policy,
     offset: int = 0,
     limit: int = 50,
+    cache: ClockCache | None = None,
 ) -> tuple[list[ListRow], int]:
     """One page of open complaints by urgency (`urgency_key`, as the wallboard ranks them)
     and how many there are in all.
@@ -1221,32 +1310,29 @@ def open_complaints(
         where.append(Complaint.escalated_to_id == agent_id)
     elif scope != "all":
         raise ValueError(f"unknown scope {scope!r}")
-    rows = session.execute(
-        select(*_CASE_COLUMNS, Complaint.escalated_to_id, Customer.name, Customer.tier,
-               Agent.display_name)
-        .join(Customer, Customer.id == Complaint.customer_id)
-        .join(Agent, Agent.id == Complaint.owner_id)
-        .where(*where)
-        .order_by(Complaint.created_at, Complaint.id)
-    ).all()  # fmt: skip
-    paused = pauses_for(session=session, complaint_ids=[r.id for r in rows])
-    ranked = sorted(
-        (
-            ListRow(
-                id=r.id, customer_name=r.name, status=r.status, owner=r.display_name,
-                created_at=r.created_at, escalated=r.escalated_to_id is not None,
-                waiting=r.waiting_since is not None,
-                next_clock=sla.most_urgent(
-                    clocks(r, level=level_for(r.tier), policy=policy, now=now,
-                           pauses=paused.get(r.id, ()))
-                ),
-            )
-            for r in rows
-        ),
-        key=lambda row: urgency_key(row.next_clock, row.id),
-    )  # fmt: skip
+    ranked, found = rank_open(session=session, where=where, now=now, policy=policy, cache=cache)
     start = max(0, offset)
-    return ranked[start : start + limit], len(ranked)
+    page = ranked[start : start + limit]
+    shown = {
+        r.id: r
+        for r in session.execute(
+            select(Complaint.id, Complaint.status, Complaint.created_at, Complaint.waiting_since,
+                   Complaint.escalated_to_id, Customer.name, Agent.display_name)
+            .join(Customer, Customer.id == Complaint.customer_id)
+            .join(Agent, Agent.id == Complaint.owner_id)
+            .where(Complaint.id.in_(page))
+        )
+    } if page else {}  # fmt: skip
+    rows = [
+        ListRow(
+            id=cid, customer_name=r.name, status=r.status, owner=r.display_name,
+            created_at=r.created_at, escalated=r.escalated_to_id is not None,
+            waiting=r.waiting_since is not None, next_clock=found[cid],
+        )
+        for cid in page
+        if (r := shown.get(cid)) is not None
+    ]  # fmt: skip
+    return rows, len(ranked)
 
 
 def urgency_key(clock: sla.ClockState | None, complaint_id: int) -> tuple[int, float, int]:

@@ -24,6 +24,7 @@ from seat import (
     agents,
     callbacks,
     calls,
+    complaints,
     customers,
     faults,
     identity,
@@ -43,7 +44,7 @@ from seat.models import Agent, Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 if TYPE_CHECKING:
-    from seat import complaints, sla, supervisor, trends, workorders
+    from seat import sla, supervisor, trends, workorders
     from seat.export import Table
 
 T = TypeVar("T")
@@ -156,6 +157,8 @@ class Desk:
         self.changes = ChangeWatch(engine)
         """Whether anything was committed since a screen last looked (refreshes)."""
         self._boards: supervisor.BoardCache | None = None
+        self._clocks = complaints.ClockCache()
+        """Complaint clocks kept between reads of the complaint lists."""
         self._board_lock = threading.Lock()
 
     def _callback_script_problems(self) -> list[str]:
@@ -872,7 +875,7 @@ class Desk:
         return self.run(
             lambda s: complaints.open_complaints(
                 session=s, scope=scope, agent_id=agent_id, now=self.now(),
-                policy=policy, offset=offset, limit=limit,
+                policy=policy, offset=offset, limit=limit, cache=self._clocks,
             )
         )  # fmt: skip
 

@@ -299,45 +299,6 @@ def urgency_key(row: ComplaintRow) -> tuple[int, float, int]:
     return complaints.urgency_key(row.clock, row.id)
 
 
-class ClockCache:
-    """The wallboard's complaint clocks between refreshes: a clock is computed again only
-    when its complaint moved (its version), its customer's tier changed, the policy changed or
-    the minute turned (the shown time left counts minutes); `due` is the next instant a
-    kept clock breaches, after which everything is computed again."""
-
-    def __init__(self) -> None:
-        self._stamp: tuple[int, datetime] | None = None
-        self._clocks: dict[int, tuple[tuple[int, str], sla.ClockState | None]] = {}
-
-    def valid(self, policy: sla.Policy, now: datetime) -> None:
-        minute = now.replace(second=0, microsecond=0)
-        stamp = (id(policy), minute)
-        if stamp != self._stamp or now >= self.due(minute):
-            self._stamp = stamp
-            self._clocks = {}
-
-    def get(self, complaint_id: int, key: tuple[int, str]) -> tuple[bool, sla.ClockState | None]:
-        kept = self._clocks.get(complaint_id)
-        if kept is not None and kept[0] == key:
-            return True, kept[1]
-        return False, None
-
-    def put(self, complaint_id: int, key: tuple[int, str], clock: sla.ClockState | None) -> None:
-        self._clocks[complaint_id] = (key, clock)
-
-    def keep_only(self, ids: set[int]) -> None:
-        for gone in self._clocks.keys() - ids:
-            del self._clocks[gone]
-
-    def due(self, minute: datetime) -> datetime:
-        """When the kept clocks stop being right: the next minute, or a breach before it."""
-        until = minute + timedelta(minutes=1)
-        for __, clock in self._clocks.values():
-            if clock is not None and not clock.breached and not clock.paused:
-                until = min(until, max(clock.deadline, minute + timedelta(seconds=1)))
-        return until
-
-
 def open_complaints(
     *,
     session: Session,
@@ -345,7 +306,7 @@ def open_complaints(
     policy: sla.Policy,
     offset: int = 0,
     limit: int = PAGE,
-    cache: ClockCache | None = None,
+    cache: complaints.ClockCache | None = None,
 ) -> tuple[Page[ComplaintRow], int]:
     """A page of every open complaint by urgency, and how many are breached.
 
@@ -353,31 +314,10 @@ def open_complaints(
     ranked (a floor has hundreds, not millions) and only one page leaves this function.
     With a `cache`, only the clocks of complaints that moved are computed again.
     """
-    cache = cache or ClockCache()
-    cache.valid(policy, now)
-    keys = {
-        r.id: (r.version, r.tier)
-        for r in session.execute(
-            select(Complaint.id, Complaint.version, Customer.tier)
-            .join(Customer, Customer.id == Complaint.customer_id)
-            .where(Complaint.status.in_(complaints.OPEN_STATUSES))
-        )
-    }
-    cache.keep_only(set(keys))
-    stale = [cid for cid, key in keys.items() if not cache.get(cid, key)[0]]
-    if stale:
-        paused = complaints.pauses_for(session=session, complaint_ids=stale)
-        for i in range(0, len(stale), 500):
-            for r in session.execute(
-                select(*complaints._CASE_COLUMNS).where(Complaint.id.in_(stale[i : i + 500]))
-            ):
-                key = keys[r.id]
-                cache.put(r.id, key, sla.most_urgent(
-                    complaints.clocks(r, level=level_for(key[1]), policy=policy, now=now,
-                                      pauses=paused.get(r.id, ()))
-                ))  # fmt: skip
-    clocks = {cid: cache.get(cid, key)[1] for cid, key in keys.items()}
-    ranked = sorted(clocks, key=lambda cid: complaints.urgency_key(clocks[cid], cid))
+    ranked, clocks = complaints.rank_open(
+        session=session, where=(Complaint.status.in_(complaints.OPEN_STATUSES),), now=now,
+        policy=policy, cache=cache,
+    )  # fmt: skip
     breached = sum(1 for k in clocks.values() if k is not None and k.breached)
     offset = _clamp(offset, len(ranked), limit)
     page = ranked[offset : offset + limit]
@@ -493,7 +433,7 @@ class BoardCache:
     complaints that moved (ClockCache)."""
 
     def __init__(self) -> None:
-        self.clocks = ClockCache()
+        self.clocks = complaints.ClockCache()
         self._kept: tuple[object, tuple[Any, ...], Board, datetime] | None = None
         self._lock = threading.Lock()
 
@@ -513,7 +453,7 @@ class BoardCache:
             self._kept = (token, key, fresh, until) if token is not None else None
 
 
-def _turns_at(session: Session, now: datetime, clocks: ClockCache) -> datetime:
+def _turns_at(session: Session, now: datetime, clocks: complaints.ClockCache) -> datetime:
     """The first instant after `now` something on the board changes without a write."""
     minute = now.replace(second=0, microsecond=0)
     turns = [clocks.due(minute)]

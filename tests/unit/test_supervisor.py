@@ -480,7 +480,7 @@ def test_kept_clocks_rank_as_fresh_ones(engine, world, clock):
         for i, h in enumerate((1, 3, 5, 7, 30)):
             _complaint(s, world["li"], world["fang"], now - timedelta(hours=h), f"c{i}")
         s.commit()
-        cache = supervisor.ClockCache()
+        cache = complaints.ClockCache()
         supervisor.open_complaints(session=s, now=now, policy=POLICY, cache=cache)
         for later in (timedelta(seconds=5), timedelta(minutes=1, seconds=5), timedelta(hours=2)):
             kept = supervisor.open_complaints(session=s, now=now + later, policy=POLICY,
@@ -490,3 +490,33 @@ def test_kept_clocks_rank_as_fresh_ones(engine, world, clock):
             assert kept[1] == fresh[1]
             for k, f in zip(kept[0].rows, fresh[0].rows, strict=True):
                 assert timedelta(0) <= k.clock.left - f.clock.left < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("scope", ["mine", "all"])
+def test_the_complaint_list_ranks_the_same_with_kept_clocks(engine, world, clock, scope):
+    """The complaint list shares the services' ClockCache: the same page, in the same order,
+    as a fresh read, also after one complaint moved (its version)."""
+    now = clock.now()
+    with Session(engine) as s:
+        ids = [
+            _complaint(s, world["li"], world["fang"], now - timedelta(hours=h), f"c{h}")
+            for h in (1, 3, 5, 7)
+        ]
+        s.commit()
+        cache = complaints.ClockCache()
+
+        def both(at):
+            args = dict(session=s, scope=scope, agent_id=world["li"], now=at, policy=POLICY)
+            return complaints.open_complaints(**args, cache=cache), complaints.open_complaints(
+                **args
+            )
+
+        kept, fresh = both(now)
+        assert kept == fresh
+        complaints.accept(session=s, complaint_id=ids[0], actor_id=world["li"], now=now,
+                          department="After-sales", reply_text="On it")  # fmt: skip
+        s.commit()
+        kept, fresh = both(now + timedelta(seconds=5))
+        assert [r.id for r in kept[0]] == [r.id for r in fresh[0]] and kept[1] == fresh[1]
+        moved = {r.id: r for r in kept[0]}[ids[0]]
+        assert moved.next_clock == {r.id: r for r in fresh[0]}[ids[0]].next_clock
