@@ -757,6 +757,10 @@ def time_in_pty(argv: Sequence[str], *, mark: bytes | None, timeout: float = 60)
 
     env = {**os.environ, "TERM": "xterm-256color", "SEAT_LANG": "en", "COLUMNS": "80",
            "LINES": "24"}  # fmt: skip
+    # As on a person's machine, where an installed seat has its bytecode: a sandbox's
+    # PYTHONDONTWRITEBYTECODE would have the seat compile its sources at every start while
+    # the floor's libraries (installed with theirs) do not.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     t = time.perf_counter_ns()
     pid, fd = pty.fork()
     if pid == 0:  # the child: the terminal is its own
