@@ -22,19 +22,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select
 from sqlmodel import Session
 
-from seat import labels, sla
+from seat import labels, lifecycle, sla
 from seat.customers import ValidationError
 from seat.errors import MoveRefused as MoveRefused
+from seat.errors import StaleCallback
 from seat.i18n import N_, _
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
     Call,
     Callback,
-    CallbackEvent,
     CallbackKind,
     CallbackStatus,
     Complaint,
@@ -44,8 +44,8 @@ from seat.models import (
     WorkOrder,
     level_for,
 )
-from seat.optimistic import claim_version
 from seat.roles import require_supervisor
+from seat.textguard import check_text
 
 STATUSES = ("intake", "invalid", "investigating", "proposed", "approved", "implemented", "closed")
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in CLOSED_COMPLAINT_STATUSES)
@@ -165,20 +165,43 @@ def options_of(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+# -- intake ---------------------------------------------------------------------------------
+
+
+def create_complaint(
+    *,
+    session: Session,
+    now: datetime,
+    customer_id: int,
+    owner_id: int,
+    what_happened: str,
+    customer_wants: str,
+    call_id: int | None = None,
+) -> Complaint:
+    """Register a complaint (step 1, intake); its first event is written like every move."""
+    errors: dict[str, str] = {}
+    what_happened = check_text(errors, "what_happened", what_happened, N_("What happened"), 20000)
+    customer_wants = check_text(
+        errors, "customer_wants", customer_wants, N_("What the customer wants"), 5000
+    )
+    if errors:
+        raise ValidationError(errors)
+    c = Complaint(
+        customer_id=customer_id,
+        owner_id=owner_id,
+        call_id=call_id,
+        what_happened=what_happened,
+        customer_wants=customer_wants,
+        created_at=now,
+    )
+    lifecycle.record_event(
+        session, c, agent_id=owner_id, at=now, action="intake",
+        comment=f"Registered ({c.channel}); the customer wants: {customer_wants}",
+    )  # fmt: skip
+    return c
+
+
 # -- the moves ------------------------------------------------------------------------------
-
-
-def _text(errors: dict[str, str], key: str, value: str | None, label: str,
-          limit: int = MAX_TEXT, required: bool = True) -> str:  # fmt: skip
-    """`label` is N_-marked English; the messages come in the current language."""
-    text = (value or "").strip()
-    if required and not text:
-        errors[key] = _("{label} is required.").format(label=_(label))
-    elif len(text) > limit:
-        errors[key] = _("{label} is too long ({limit} characters at most).").format(
-            label=_(label), limit=limit
-        )
-    return text
 
 
 def needs_revision(*, session: Session, complaint_id: int) -> bool:
@@ -235,28 +258,13 @@ def _event(
     comment: str,
     kept: Sequence[str] = (),
 ) -> ComplaintEvent:
+    """The move in the history (seat.lifecycle: of two seats moving it, one is refused)."""
     if kept:
         comment = f"{comment} [wording kept on purpose: {', '.join(kept)}]"
-    # Claim the next version: of two seats moving the same complaint, one is refused.
-    claim_version(
-        session,
-        c,
-        lambda: MoveRefused(
-            _("Complaint #{id} was changed at another seat meanwhile; try again.").format(id=c.id)
-        ),
-    )
-    ev = ComplaintEvent(
-        complaint_id=c.id,  # type: ignore[arg-type]
-        agent_id=actor.id,  # type: ignore[arg-type]
-        at=now,
-        action=action,
-        from_status=from_status,
-        to_status=c.status,
-        comment=comment.strip()[:10000],
-    )
-    session.add(ev)
-    session.flush()
-    return ev
+    return lifecycle.record_event(  # type: ignore[return-value]
+        session, c, agent_id=actor.id, at=now, action=action, from_status=from_status,
+        comment=comment,
+    )  # fmt: skip
 
 
 def _join(*parts: str) -> str:
@@ -284,8 +292,10 @@ def accept(
     """Judge valid: name the responsible department and tell the customer (first reply)."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "accept", actor_id, version)
-    department = _text(errors, "department", department, N_("Responsible department"), 80)
-    reply_text = _text(errors, "reply_text", reply_text, N_("The reply to the customer"))
+    department = check_text(errors, "department", department, N_("Responsible department"), 80)
+    reply_text = check_text(
+        errors, "reply_text", reply_text, N_("The reply to the customer"), MAX_TEXT
+    )
     category = (category or "").strip()
     _check_category(errors, category, policy)
     if errors:
@@ -321,8 +331,12 @@ def judge_invalid(
     """Judge invalid: record why, record what the customer was told; it closes."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "invalid", actor_id, version)
-    invalid_reason = _text(errors, "invalid_reason", invalid_reason, N_("The reason"))
-    reply_text = _text(errors, "reply_text", reply_text, N_("The explanation to the customer"))
+    invalid_reason = check_text(
+        errors, "invalid_reason", invalid_reason, N_("The reason"), MAX_TEXT
+    )
+    reply_text = check_text(
+        errors, "reply_text", reply_text, N_("The explanation to the customer"), MAX_TEXT
+    )
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -357,14 +371,14 @@ def investigate(
     """Record the cause and who is responsible (may be repeated while investigating)."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "investigate", actor_id, version)
-    cause = _text(errors, "cause", cause, N_("Cause"), 120)
+    cause = check_text(errors, "cause", cause, N_("Cause"), 120)
     if cause and policy and policy.causes and cause not in dict(policy.causes):
         errors["cause"] = _("Choose one of the causes of the policy.")
-    responsible_person = _text(
+    responsible_person = check_text(
         errors, "responsible_person", responsible_person, N_("Responsible person"), 120
     )
-    department = _text(errors, "department", department, N_("Responsible department"), 80)
-    comment = _text(errors, "comment", comment, N_("Findings"), required=False)
+    department = check_text(errors, "department", department, N_("Responsible department"), 80)
+    comment = check_text(errors, "comment", comment, N_("Findings"), MAX_TEXT, required=False)
     if errors:
         raise ValidationError(errors)
     c.cause = cause
@@ -403,7 +417,7 @@ def propose(
         errors["solution_options"] = _("Give at least one solution option (one a line).")
     elif len(text) > 10000:
         errors["solution_options"] = _("The options are too long (10000 characters at most).")
-    comment = _text(errors, "comment", comment, N_("Comment"), required=False)
+    comment = check_text(errors, "comment", comment, N_("Comment"), MAX_TEXT, required=False)
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -432,7 +446,7 @@ def approve(
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "approve", actor_id, version)
     chosen_solution = (chosen_solution or "").strip()
-    comment = _text(errors, "comment", comment, N_("Comment"), required=False)
+    comment = check_text(errors, "comment", comment, N_("Comment"), MAX_TEXT, required=False)
     if chosen_solution not in options_of(c.solution_options):
         errors["chosen_solution"] = _("Choose one of the proposed options.")
     if errors:
@@ -460,7 +474,7 @@ def send_back(
     """A supervisor sends the proposal back; it needs a revised proposal before approval."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "send_back", actor_id, version)
-    comment = _text(errors, "comment", comment, N_("What must change"))
+    comment = check_text(errors, "comment", comment, N_("What must change"), MAX_TEXT)
     if errors:
         raise ValidationError(errors)
     _event(
@@ -489,7 +503,7 @@ def implement(
     label = (
         N_("The customer's feedback") if accepted is not False else N_("Why the customer refused")
     )
-    comment = _text(errors, "comment", comment, label)
+    comment = check_text(errors, "comment", comment, label, MAX_TEXT)
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -523,10 +537,10 @@ def close(
     scheduled at once."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "close", actor_id, version)
-    category = _text(errors, "category", category, N_("Category"), 40)
+    category = check_text(errors, "category", category, N_("Category"), 40)
     _check_category(errors, category, policy)
-    root_cause = _text(errors, "root_cause", root_cause, N_("Root cause"))
-    summary = _text(errors, "summary", summary, N_("Summary"), 10000)
+    root_cause = check_text(errors, "root_cause", root_cause, N_("Root cause"), MAX_TEXT)
+    summary = check_text(errors, "summary", summary, N_("Summary"), 10000)
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -561,7 +575,7 @@ def escalate(
     supervisor = session.get(Agent, supervisor_id) if supervisor_id else None
     if supervisor is None or supervisor.role != Role.SUPERVISOR or not supervisor.active:
         errors["supervisor"] = _("Choose a supervisor.")
-    comment = _text(errors, "comment", comment, N_("Why it goes to a supervisor"))
+    comment = check_text(errors, "comment", comment, N_("Why it goes to a supervisor"), MAX_TEXT)
     if errors:
         raise ValidationError(errors)
     if c.escalated_to_id is not None and c.escalated_to_id == supervisor_id:
@@ -588,7 +602,7 @@ def pause(
     """Wait on the customer (documents, a visit they asked to postpone): the clocks pause."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "pause", actor_id, version)
-    comment = _text(errors, "comment", comment, N_("What we wait for"))
+    comment = check_text(errors, "comment", comment, N_("What we wait for"), MAX_TEXT)
     if errors:
         raise ValidationError(errors)
     c.waiting_since = now
@@ -610,7 +624,7 @@ def resume(
 ) -> Complaint:
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "resume", actor_id, version)
-    comment = _text(errors, "comment", comment, N_("Comment"), required=False)
+    comment = check_text(errors, "comment", comment, N_("Comment"), MAX_TEXT, required=False)
     if errors:
         raise ValidationError(errors)
     waited = now - c.waiting_since if c.waiting_since else timedelta(0)
@@ -628,31 +642,24 @@ def cancel_follow_ups(
     """A closed (or invalid) complaint needs no more follow-up calls: its open follow-up
     callbacks are cancelled, each with a "cancelled" event naming the complaint. The one
     satisfaction callback every complaint ends with is scheduled after this."""
-    ids = session.execute(
-        select(Callback.id).where(
+    open_ = session.execute(
+        select(Callback).where(
             Callback.complaint_id == complaint.id,
             Callback.kind == CallbackKind.COMPLAINT_FOLLOW_UP,
             Callback.status == CallbackStatus.OPEN,
         ).order_by(Callback.id)
     ).scalars().all()
     cancelled: list[int] = []
-    for cb_id in ids:
-        # conditional: a follow-up settled by a call meanwhile keeps its outcome
-        hit = session.execute(
-            update(Callback)
-            .where(Callback.id == cb_id, Callback.status == CallbackStatus.OPEN)
-            .values(status=CallbackStatus.CANCELLED, version=Callback.version + 1)
-            .execution_options(synchronize_session="fetch")
-        )
-        if hit.rowcount != 1:  # type: ignore[attr-defined]
-            continue
-        cancelled.append(cb_id)
-        session.add(
-            CallbackEvent(
-                callback_id=cb_id, agent_id=actor_id, at=now, action="cancelled",
+    for cb in open_:
+        try:  # the conditional UPDATE: a follow-up settled by a call meanwhile keeps its outcome
+            lifecycle.record_event(
+                session, cb, agent_id=actor_id, at=now, action="cancelled",
                 comment=f"complaint #{complaint.id} {complaint.status}",
-            )
-        )  # fmt: skip
+            )  # fmt: skip
+        except StaleCallback:
+            continue
+        cb.status = CallbackStatus.CANCELLED
+        cancelled.append(cb.id)  # type: ignore[arg-type]
     session.flush()
     return cancelled
 
@@ -685,19 +692,10 @@ def schedule_follow_up(
         source_key=key,
         complaint_id=complaint.id,
     )
-    session.add(cb)
-    session.flush()
     # Made by the rules when the complaint closed (the close event names who closed it).
-    session.add(
-        CallbackEvent(
-            callback_id=cb.id,  # type: ignore[arg-type]
-            agent_id=None,
-            at=now,
-            action="scheduled",
-            comment=f"by the rules: {key}",
-        )
+    lifecycle.record_event(
+        session, cb, agent_id=None, at=now, action="scheduled", comment=f"by the rules: {key}"
     )
-    session.flush()
     return cb
 
 

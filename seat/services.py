@@ -29,11 +29,11 @@ from seat import (
     faults,
     identity,
     phone,
+    queues,
     sla,
-    work,
     workorders,
 )
-from seat.clock import Clock
+from seat.clock import Clock, parse_when
 from seat.config import Settings
 from seat.customers import ValidationError
 from seat.db import WRITE, ChangeWatch, backoff, is_read_only, retryable
@@ -105,11 +105,11 @@ class SidebarCounts:
 class SidebarView:
     ready: tuple  # seat.callbacks.CallableItem: callable now
     waiting: tuple  # seat.callbacks.WaitingItem: inside the customer's rest hours
-    work_orders: tuple[work.WorkOrderItem, ...]
+    work_orders: tuple[queues.WorkOrderItem, ...]
     complaints: tuple  # seat.complaints.ComplaintDeadlineItem: deadline near or breached
     complaints_open: int
     counts: SidebarCounts = SidebarCounts()
-    late_orders: tuple[work.WorkOrderItem, ...] = ()
+    late_orders: tuple[queues.WorkOrderItem, ...] = ()
     """The agent's late orders, longest late first (a page: counts.orders_late counts)."""
 
 
@@ -328,7 +328,7 @@ class Desk:
         return self.run(go)
 
     def assignable(self) -> list[tuple[int, str]]:
-        return self.run(lambda s: work.assignable_agents(session=s))
+        return self.run(lambda s: agents.assignable_agents(session=s))
 
     # -- customers --------------------------------------------------------------------------
 
@@ -474,7 +474,7 @@ class Desk:
     # -- work from a call -------------------------------------------------------------------
 
     def parse_when(self, text: str) -> datetime:
-        return work.parse_when(text, now=self.now(), tz=self.zone)
+        return parse_when(text, now=self.now(), tz=self.zone)
 
     def create_callback(
         self,
@@ -496,7 +496,7 @@ class Desk:
         def go(s: Session) -> int:
             try:
                 call = calls.ensure_call_row(session=s, state=state)
-                cb = work.create_callback(
+                cb = callbacks.create_callback(
                     session=s,
                     now=self.now(),
                     customer_id=self._need_customer(state),
@@ -605,7 +605,7 @@ class Desk:
     ) -> int:
         def go(s: Session) -> int:
             call = calls.ensure_call_row(session=s, state=state)
-            c = work.create_complaint(
+            c = complaints.create_complaint(
                 session=s,
                 now=self.now(),
                 customer_id=self._need_customer(state),
@@ -646,7 +646,7 @@ class Desk:
         sla_policy = sla.load_policy(self.settings)
 
         def go(s: Session) -> SidebarView:
-            base = work.sidebar(session=s, agent_id=agent_id)
+            base = queues.sidebar(session=s, agent_id=agent_id)
             queue = callbacks.callback_queue(
                 session=s, agent_id=agent_id, now=now, policy=cb_policy
             )
@@ -654,8 +654,8 @@ class Desk:
             near = complaints.sidebar_complaints(
                 session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
             )
-            orders = work.order_counts(session=s, agent_id=agent_id, now=now)
-            late = work.late_orders(session=s, agent_id=agent_id, now=now) if orders.late else ()
+            orders = queues.order_counts(session=s, agent_id=agent_id, now=now)
+            late = queues.late_orders(session=s, agent_id=agent_id, now=now) if orders.late else ()
             return SidebarView(
                 ready=queue.ready,
                 waiting=queue.waiting,
@@ -683,7 +683,7 @@ class Desk:
         from seat import workorders
 
         def go(s: Session) -> dict[str, object] | None:
-            wo = work.get_work_order(session=s, work_order_id=work_order_id)
+            wo = workorders.get_work_order(session=s, work_order_id=work_order_id)
             if wo is None:
                 return None
             data = wo.model_dump()
@@ -704,7 +704,7 @@ class Desk:
 
     def callback(self, callback_id: int) -> dict[str, object] | None:
         def go(s: Session) -> dict[str, object] | None:
-            cb = work.get_callback(session=s, callback_id=callback_id)
+            cb = callbacks.get_callback(session=s, callback_id=callback_id)
             return cb.model_dump() if cb else None
 
         return self.run(go)

@@ -480,6 +480,64 @@ def test_no_active_agent_schedules_nothing(session, world):
     assert report.created == [] and "No active agent" in report.summary()
 
 
+# -- a callback is made ---------------------------------------------------------------------
+
+
+def _made(session) -> int:
+    return session.execute(select(func.count()).select_from(Callback)).scalar_one()
+
+
+def test_create_callback(session, world):
+    cb = callbacks.create_callback(
+        session=session,
+        now=NOW,
+        customer_id=world["min"],
+        owner_id=world["wang"],
+        due_at=NOW + timedelta(hours=1),
+        reason="  Confirm the repair date  ",
+        kind="satisfaction",
+    )
+    session.commit()
+    stored = session.get(Callback, cb.id)
+    assert stored.reason == "Confirm the repair date"
+    assert stored.due_at == NOW + timedelta(hours=1)
+    assert stored.status == "open"
+    assert stored.attempts == 0
+    assert stored.kind == "satisfaction"
+    assert stored.created_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("due_at", "reason", "bad"),
+    [
+        (None, "Call back", {"due_at": "A due time is required."}),
+        (NOW - timedelta(minutes=1), "Call back", {"due_at": "past"}),
+        (NOW, "Call back", {"due_at": "past"}),
+        (NOW - timedelta(days=400), "Call back", {"due_at": "past"}),
+        (NOW + timedelta(hours=1), "", {"reason": "Reason is required."}),
+        (NOW + timedelta(hours=1), "   ", {"reason": "Reason is required."}),
+        (NOW + timedelta(hours=1), "x" * 2001, {"reason": "too long"}),
+        (None, "", {"due_at": "required", "reason": "required"}),
+    ],
+)
+def test_create_callback_refuses_and_writes_nothing(session, world, due_at, reason, bad):
+    before = _made(session)
+    with pytest.raises(ValidationError) as info:
+        callbacks.create_callback(
+            session=session,
+            now=NOW,
+            customer_id=world["min"],
+            owner_id=world["li"],
+            due_at=due_at,
+            reason=reason,
+        )
+    assert set(info.value.errors) == set(bad)
+    for key, words in bad.items():
+        assert words in info.value.errors[key]
+    session.commit()
+    assert _made(session) == before
+
+
 # -- attempts -------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from seat import agents, complaints, i18n, sla, supervisor, work
+from seat import agents, complaints, i18n, sla, supervisor
 from seat.config import DATA_DIR
 from seat.models import Call, Callback, Complaint, Presence, WorkOrder
 from seat.roles import PermissionDenied
@@ -129,7 +129,7 @@ def test_live_states(engine, world, clock, beats, expected):
 
 
 def _complaint(s: Session, owner: int, customer: int, at, text: str) -> int:
-    return work.create_complaint(
+    return complaints.create_complaint(
         session=s, now=at, customer_id=customer, owner_id=owner,
         what_happened=text, customer_wants="-",
     ).id  # fmt: skip
