@@ -17,6 +17,16 @@ def list_agents(*, session: Session) -> list[Agent]:
     return list(session.execute(select(Agent).where(Agent.active).order_by(Agent.name)).scalars())
 
 
+def assignable_agents(*, session: Session) -> list[tuple[int, str]]:
+    """(id, display name) of everyone work may be given to: the active agents, by name."""
+    return [
+        (r.id, r.display_name)
+        for r in session.execute(
+            select(Agent.id, Agent.display_name).where(Agent.active).order_by(Agent.display_name)
+        )
+    ]
+
+
 def get_by_name(*, session: Session, name: str) -> Agent | None:
     return session.execute(
         select(Agent).where(Agent.name == name.strip().lower())

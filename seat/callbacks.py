@@ -13,7 +13,9 @@ follow-ups go to the complaint's owner. `[owner] rule = "round_robin"` always sp
 from __future__ import annotations
 
 import logging
+import os
 import re
+import socket
 import tomllib
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,19 +23,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+from uuid import uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import extract, func, insert, select
+from sqlalchemy import extract, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from seat import labels, phone, states
+from seat import labels, leases, lifecycle, phone, states
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
 from seat.errors import StaleCallback as StaleCallback
 from seat.errors import StorageError
-from seat.i18n import _, ngettext
+from seat.i18n import N_, _, ngettext
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
@@ -51,11 +54,11 @@ from seat.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from seat.optimistic import claim_version
 from seat.policies import PolicyFile
+from seat.queues import CallbackItem
 from seat.roles import PermissionDenied, is_supervisor, require_supervisor
 from seat.scripts import Script
-from seat.work import CallbackItem
+from seat.textguard import check_text
 
 T = TypeVar("T")
 log = logging.getLogger("seat.callbacks")
@@ -68,7 +71,7 @@ class _Transactions(Protocol):
 
     def now(self) -> datetime: ...
 
-    def run(self, fn: Callable[[Session], T]) -> T: ...
+    def run(self, fn: Callable[[Session], T], *, write: bool = False) -> T: ...
 
 
 MISSED = "missed"  # a status beyond CallbackStatus: tries used up, stays visible
@@ -425,7 +428,7 @@ def _valid_zone(name: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=65536)
 def number_zones(e164: str | None, home_zone: str, windows: tuple[Window, ...]) -> tuple[str, ...]:
     """The zones whose rest hours apply to a number.
 
@@ -436,7 +439,9 @@ def number_zones(e164: str | None, home_zone: str, windows: tuple[Window, ...]) 
     zones: list[str] = []
     if e164:
         try:
-            zones = [z for z in phone.time_zones(e164) if z != "Etc/Unknown" and _valid_zone(z)]
+            zones = [
+                z for z in phone.stored_time_zones(e164) if z != "Etc/Unknown" and _valid_zone(z)
+            ]
         except Exception:  # an unparsable stored number: fall back to the desk's zone
             zones = []
     if not zones:
@@ -617,21 +622,44 @@ def record_call(
     return settled
 
 
-# -- history --------------------------------------------------------------------------------
+# -- a callback is made ---------------------------------------------------------------------
 
 
-def _event(
-    session: Session, cb: Callback, agent_id: int | None, at: datetime, action: str, comment: str
-) -> None:
-    session.add(
-        CallbackEvent(
-            callback_id=cb.id,  # type: ignore[arg-type]
-            agent_id=agent_id,
-            at=at,
-            action=action,
-            comment=comment[:5000],
-        )
+def create_callback(
+    *,
+    session: Session,
+    now: datetime,
+    customer_id: int,
+    owner_id: int,
+    due_at: datetime | None,
+    reason: str,
+    kind: str = CallbackKind.MANUAL,
+    call_id: int | None = None,
+) -> Callback:
+    """A callback an agent promised (on a call); its history starts with a "create" event."""
+    errors: dict[str, str] = {}
+    reason = check_text(errors, "reason", reason, N_("Reason"), 2000)
+    if due_at is None:
+        errors["due_at"] = _("A due time is required.")
+    elif due_at <= now:
+        errors["due_at"] = _("The due time is in the past; pick a time from now on.")
+    if errors:
+        raise ValidationError(errors)
+    cb = Callback(
+        customer_id=customer_id,
+        owner_id=owner_id,
+        call_id=call_id,
+        kind=kind,
+        reason=reason,
+        due_at=due_at,
+        created_at=now,
     )
+    lifecycle.record_event(session, cb, agent_id=owner_id, at=now, action="create", comment=reason)
+    return cb
+
+
+def get_callback(*, session: Session, callback_id: int) -> Callback | None:
+    return session.get(Callback, callback_id)
 
 
 def _utc(at: datetime) -> str:
@@ -665,7 +693,12 @@ def record_attempt(
     cb = session.get(Callback, callback_id)
     if cb is None or cb.status != CallbackStatus.OPEN:
         return cb
-    claim_version(session, cb, lambda: StaleCallback(callback_id))
+
+    def event(action: str, comment: str) -> None:  # each one a version (seat.lifecycle)
+        lifecycle.record_event(
+            session, cb, agent_id=agent_id, at=now, action=action, comment=comment
+        )
+
     cb.attempts += 1
     cb.last_outcome = outcome
     cb.last_attempt_at = now
@@ -673,14 +706,14 @@ def record_attempt(
     if outcome in RETRY_OUTCOMES:
         if cb.attempts >= policy.max_attempts:
             cb.status = MISSED
-            _event(session, cb, agent_id, now, "attempt", comment)
-            _event(session, cb, agent_id, now, MISSED, f"{cb.attempts} tries without an answer")
+            event("attempt", comment)
+            event(MISSED, f"{cb.attempts} tries without an answer")
         else:
             delay = policy.busy_retry_after if outcome == "busy" else policy.retry_after
             zones = customer_zones(session=session, customer_id=cb.customer_id, policy=policy)
             retry = now + delay
             cb.due_at = next_window(retry, zones=zones, windows=policy.rest_windows) or retry
-            _event(session, cb, agent_id, now, "attempt", f"{comment}; next try {_utc(cb.due_at)}")
+            event("attempt", f"{comment}; next try {_utc(cb.due_at)}")
     elif outcome == WRONG_NUMBER:
         flagged = None
         if number:
@@ -693,7 +726,7 @@ def record_attempt(
             flagged.wrong_number = True
             session.add(flagged)
             session.flush()
-        _event(session, cb, agent_id, now, "attempt", f"wrong number {number or '?'}")
+        event("attempt", f"wrong number {number or '?'}")
         left = session.execute(
             select(func.count())
             .select_from(PhoneNumber)
@@ -701,7 +734,7 @@ def record_attempt(
         ).scalar_one()
         if not left:
             cb.status = MISSED
-            _event(session, cb, agent_id, now, MISSED, "no working number on file")
+            event(MISSED, "no working number on file")
     else:
         cb.status = CallbackStatus.DONE
         cb.done_at = now
@@ -710,9 +743,7 @@ def record_attempt(
             comment += f"; score {score}"
         if note:
             comment += f"; {note}"
-        _event(session, cb, agent_id, now, "attempt", comment)
-    session.add(cb)
-    session.flush()
+        event("attempt", comment)
     return cb
 
 
@@ -745,11 +776,10 @@ def snooze(
 ) -> Callback:
     """Move an open callback to a new due time, with the reason recorded (owner/supervisor)."""
     errors: dict[str, str] = {}
-    reason = (reason or "").strip()
-    if not reason:
-        errors["reason"] = _("Say why the callback is snoozed.")
-    elif len(reason) > 500:
-        errors["reason"] = _("The reason is too long (500 characters at most).")
+    reason = check_text(
+        errors, "reason", reason, N_("The reason"), 500,
+        missing=_("Say why the callback is snoozed."),
+    )  # fmt: skip
     if until is None:
         errors.setdefault("until", _("A new due time is required."))
     elif until <= now:
@@ -765,13 +795,13 @@ def snooze(
     if errors:
         raise ValidationError(errors)
     assert until is not None
-    claim_version(session, cb, lambda: StaleCallback(callback_id))
     old = cb.due_at
     cb.due_at = until
     cb.snooze_reason = reason
-    session.add(cb)
-    _event(session, cb, agent_id, now, "snooze", f"{reason} · due {_utc(old)} → {_utc(until)}")
-    session.flush()
+    lifecycle.record_event(
+        session, cb, agent_id=agent_id, at=now, action="snooze",
+        comment=f"{reason} · due {_utc(old)} → {_utc(until)}",
+    )  # fmt: skip
     return cb
 
 
@@ -795,10 +825,10 @@ def reassign(
         raise ValidationError({"owner": _("Choose an active agent.")})
     if new.id == cb.owner_id:
         raise ValidationError({"owner": _("The callback is already theirs; choose someone else.")})
-    if len(comment or "") > 2000:
-        raise ValidationError(
-            {"comment": _("The comment is too long (2000 characters at most).")}
-        )
+    errors: dict[str, str] = {}
+    comment = check_text(errors, "comment", comment, N_("Comment"), 2000, required=False)
+    if errors:
+        raise ValidationError(errors)
     old = session.get(Agent, cb.owner_id)
     text = f"{old.display_name if old else cb.owner_id} → {new.display_name}"
     if cb.status == MISSED:
@@ -806,13 +836,10 @@ def reassign(
         cb.attempts = 0
         cb.due_at = max(cb.due_at, now)
         text += " (reopened after missed tries)"
-    if (comment or "").strip():
-        text += f": {comment.strip()}"
-    claim_version(session, cb, lambda: StaleCallback(callback_id))
+    if comment:
+        text += f": {comment}"
     cb.owner_id = new.id  # type: ignore[assignment]
-    session.add(cb)
-    _event(session, cb, actor_id, now, "reassign", text)
-    session.flush()
+    lifecycle.record_event(session, cb, agent_id=actor_id, at=now, action="reassign", comment=text)
     return cb
 
 
@@ -839,6 +866,8 @@ class ScheduleReport:
     created: list[Scheduled] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    skipped: bool = False
+    """The rules already ran today, or another seat is running them: nothing was done."""
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -848,6 +877,8 @@ class ScheduleReport:
 
     def summary(self) -> str:
         """What the run did, in the current language, for the agent who ran it."""
+        if self.skipped:
+            return _("Another seat is running the callback rules now.")
         if not self.created and not self.cancelled:
             text = _("No new callbacks were due to be scheduled.")
         else:
@@ -1023,8 +1054,9 @@ class _Run:
             ids = self.session.execute(
                 select(Callback.id, Callback.source_key).where(Callback.source_key.in_(keys))
             ).all()
-            self.session.execute(
-                insert(CallbackEvent.__table__),  # type: ignore[arg-type]
+            lifecycle.record_first_events(
+                self.session,
+                CallbackEvent,
                 [
                     {
                         "callback_id": cb_id,
@@ -1165,12 +1197,13 @@ def _complaint_follow_ups(run: _Run) -> None:
     ).scalars()
     for cb in stale:
         try:  # the conditional UPDATE: one settled or moved meanwhile keeps what happened
-            claim_version(run.session, cb, lambda cb_id=cb.id: StaleCallback(cb_id))
+            lifecycle.record_event(
+                run.session, cb, agent_id=None, at=run.now, action="cancelled",
+                comment=f"complaint #{cb.complaint_id} closed",
+            )  # fmt: skip
         except StaleCallback:
             continue
         cb.status = CallbackStatus.CANCELLED
-        run.session.add(cb)
-        _event(run.session, cb, None, run.now, "cancelled", f"complaint #{cb.complaint_id} closed")
         run.report.cancelled.append(cb.id)  # type: ignore[arg-type]
 
 
@@ -1325,20 +1358,52 @@ def schedule(*, session: Session, now: datetime, policy: CallbackPolicy) -> Sche
     return run.finish()
 
 
-def run_scheduler(desk: _Transactions) -> ScheduleReport:
-    """The scheduler in one transaction of the desk (call it from a worker thread).
+def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport:
+    """The scheduler once a day per database, in one transaction of the desk (call it from a
+    worker thread). Every seat asks at start; the one that takes the day's lease
+    (seat.leases) runs the rules, the others skip (`skipped`). `force` (a person asked) runs
+    again on a day it already ran, though never beside another seat's run. SQLite's planner
+    statistics are refreshed after the run (`PRAGMA optimize`).
 
-    Two seats starting together may race for the same source key: the loser's transaction
+    Two seats running together may race for the same source key: the loser's transaction
     is refused by the unique index and simply runs again, finding the winner's rows.
     """
     policy = load_policy(desk.settings)
-    for attempt in range(2):
-        try:
-            return desk.run(lambda s: schedule(session=s, now=desk.now(), policy=policy))
-        except StorageError as exc:
-            if attempt or not isinstance(exc.__cause__, IntegrityError):
-                raise
-    raise AssertionError("unreachable")
+    now = desk.now()
+    today = now.astimezone(ZoneInfo(desk.settings.local_timezone)).date()
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+    job = leases.CALLBACK_RULES
+    taken = desk.run(
+        lambda s: leases.take(session=s, name=job, now=now, today=today, holder=holder,
+                              force=force),
+        write=True,
+    )  # fmt: skip
+    if not taken:
+        return ScheduleReport(skipped=True)
+    try:
+        for attempt in range(2):
+            try:
+                report = desk.run(lambda s: schedule(session=s, now=desk.now(), policy=policy))
+                break
+            except StorageError as exc:
+                if attempt or not isinstance(exc.__cause__, IntegrityError):
+                    raise
+    except BaseException:
+        desk.run(lambda s: leases.release(session=s, name=job, holder=holder), write=True)
+        raise
+    desk.run(
+        lambda s: leases.finish(session=s, name=job, now=desk.now(), today=today, holder=holder),
+        write=True,
+    )
+    desk.run(_optimize)
+    return report
+
+
+def _optimize(session: Session) -> None:
+    """Fresh planner statistics where they went stale (SQLite; PostgreSQL's autovacuum
+    analyses by itself)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA optimize"))
 
 
 # -- the sidebar and the work list ----------------------------------------------------------

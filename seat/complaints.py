@@ -16,24 +16,25 @@ a supervisor's move by an agent PermissionDenied.
 from __future__ import annotations
 
 import heapq
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select
 from sqlmodel import Session
 
-from seat import labels, sla
+from seat import labels, lifecycle, sla
 from seat.customers import ValidationError
 from seat.errors import MoveRefused as MoveRefused
+from seat.errors import StaleCallback
 from seat.i18n import N_, _
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
     Call,
     Callback,
-    CallbackEvent,
     CallbackKind,
     CallbackStatus,
     Complaint,
@@ -43,8 +44,8 @@ from seat.models import (
     WorkOrder,
     level_for,
 )
-from seat.optimistic import claim_version
 from seat.roles import require_supervisor
+from seat.textguard import check_text
 
 STATUSES = ("intake", "invalid", "investigating", "proposed", "approved", "implemented", "closed")
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in CLOSED_COMPLAINT_STATUSES)
@@ -164,20 +165,43 @@ def options_of(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+# -- intake ---------------------------------------------------------------------------------
+
+
+def create_complaint(
+    *,
+    session: Session,
+    now: datetime,
+    customer_id: int,
+    owner_id: int,
+    what_happened: str,
+    customer_wants: str,
+    call_id: int | None = None,
+) -> Complaint:
+    """Register a complaint (step 1, intake); its first event is written like every move."""
+    errors: dict[str, str] = {}
+    what_happened = check_text(errors, "what_happened", what_happened, N_("What happened"), 20000)
+    customer_wants = check_text(
+        errors, "customer_wants", customer_wants, N_("What the customer wants"), 5000
+    )
+    if errors:
+        raise ValidationError(errors)
+    c = Complaint(
+        customer_id=customer_id,
+        owner_id=owner_id,
+        call_id=call_id,
+        what_happened=what_happened,
+        customer_wants=customer_wants,
+        created_at=now,
+    )
+    lifecycle.record_event(
+        session, c, agent_id=owner_id, at=now, action="intake",
+        comment=f"Registered ({c.channel}); the customer wants: {customer_wants}",
+    )  # fmt: skip
+    return c
+
+
 # -- the moves ------------------------------------------------------------------------------
-
-
-def _text(errors: dict[str, str], key: str, value: str | None, label: str,
-          limit: int = MAX_TEXT, required: bool = True) -> str:  # fmt: skip
-    """`label` is N_-marked English; the messages come in the current language."""
-    text = (value or "").strip()
-    if required and not text:
-        errors[key] = _("{label} is required.").format(label=_(label))
-    elif len(text) > limit:
-        errors[key] = _("{label} is too long ({limit} characters at most).").format(
-            label=_(label), limit=limit
-        )
-    return text
 
 
 def needs_revision(*, session: Session, complaint_id: int) -> bool:
@@ -234,28 +258,13 @@ def _event(
     comment: str,
     kept: Sequence[str] = (),
 ) -> ComplaintEvent:
+    """The move in the history (seat.lifecycle: of two seats moving it, one is refused)."""
     if kept:
         comment = f"{comment} [wording kept on purpose: {', '.join(kept)}]"
-    # Claim the next version: of two seats moving the same complaint, one is refused.
-    claim_version(
-        session,
-        c,
-        lambda: MoveRefused(
-            _("Complaint #{id} was changed at another seat meanwhile; try again.").format(id=c.id)
-        ),
-    )
-    ev = ComplaintEvent(
-        complaint_id=c.id,  # type: ignore[arg-type]
-        agent_id=actor.id,  # type: ignore[arg-type]
-        at=now,
-        action=action,
-        from_status=from_status,
-        to_status=c.status,
-        comment=comment.strip()[:10000],
-    )
-    session.add(ev)
-    session.flush()
-    return ev
+    return lifecycle.record_event(  # type: ignore[return-value]
+        session, c, agent_id=actor.id, at=now, action=action, from_status=from_status,
+        comment=comment,
+    )  # fmt: skip
 
 
 def _join(*parts: str) -> str:
@@ -283,8 +292,10 @@ def accept(
     """Judge valid: name the responsible department and tell the customer (first reply)."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "accept", actor_id, version)
-    department = _text(errors, "department", department, N_("Responsible department"), 80)
-    reply_text = _text(errors, "reply_text", reply_text, N_("The reply to the customer"))
+    department = check_text(errors, "department", department, N_("Responsible department"), 80)
+    reply_text = check_text(
+        errors, "reply_text", reply_text, N_("The reply to the customer"), MAX_TEXT
+    )
     category = (category or "").strip()
     _check_category(errors, category, policy)
     if errors:
@@ -320,8 +331,12 @@ def judge_invalid(
     """Judge invalid: record why, record what the customer was told; it closes."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "invalid", actor_id, version)
-    invalid_reason = _text(errors, "invalid_reason", invalid_reason, N_("The reason"))
-    reply_text = _text(errors, "reply_text", reply_text, N_("The explanation to the customer"))
+    invalid_reason = check_text(
+        errors, "invalid_reason", invalid_reason, N_("The reason"), MAX_TEXT
+    )
+    reply_text = check_text(
+        errors, "reply_text", reply_text, N_("The explanation to the customer"), MAX_TEXT
+    )
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -356,14 +371,14 @@ def investigate(
     """Record the cause and who is responsible (may be repeated while investigating)."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "investigate", actor_id, version)
-    cause = _text(errors, "cause", cause, N_("Cause"), 120)
+    cause = check_text(errors, "cause", cause, N_("Cause"), 120)
     if cause and policy and policy.causes and cause not in dict(policy.causes):
         errors["cause"] = _("Choose one of the causes of the policy.")
-    responsible_person = _text(
+    responsible_person = check_text(
         errors, "responsible_person", responsible_person, N_("Responsible person"), 120
     )
-    department = _text(errors, "department", department, N_("Responsible department"), 80)
-    comment = _text(errors, "comment", comment, N_("Findings"), required=False)
+    department = check_text(errors, "department", department, N_("Responsible department"), 80)
+    comment = check_text(errors, "comment", comment, N_("Findings"), MAX_TEXT, required=False)
     if errors:
         raise ValidationError(errors)
     c.cause = cause
@@ -402,7 +417,7 @@ def propose(
         errors["solution_options"] = _("Give at least one solution option (one a line).")
     elif len(text) > 10000:
         errors["solution_options"] = _("The options are too long (10000 characters at most).")
-    comment = _text(errors, "comment", comment, N_("Comment"), required=False)
+    comment = check_text(errors, "comment", comment, N_("Comment"), MAX_TEXT, required=False)
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -431,7 +446,7 @@ def approve(
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "approve", actor_id, version)
     chosen_solution = (chosen_solution or "").strip()
-    comment = _text(errors, "comment", comment, N_("Comment"), required=False)
+    comment = check_text(errors, "comment", comment, N_("Comment"), MAX_TEXT, required=False)
     if chosen_solution not in options_of(c.solution_options):
         errors["chosen_solution"] = _("Choose one of the proposed options.")
     if errors:
@@ -459,7 +474,7 @@ def send_back(
     """A supervisor sends the proposal back; it needs a revised proposal before approval."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "send_back", actor_id, version)
-    comment = _text(errors, "comment", comment, N_("What must change"))
+    comment = check_text(errors, "comment", comment, N_("What must change"), MAX_TEXT)
     if errors:
         raise ValidationError(errors)
     _event(
@@ -488,7 +503,7 @@ def implement(
     label = (
         N_("The customer's feedback") if accepted is not False else N_("Why the customer refused")
     )
-    comment = _text(errors, "comment", comment, label)
+    comment = check_text(errors, "comment", comment, label, MAX_TEXT)
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -522,10 +537,10 @@ def close(
     scheduled at once."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "close", actor_id, version)
-    category = _text(errors, "category", category, N_("Category"), 40)
+    category = check_text(errors, "category", category, N_("Category"), 40)
     _check_category(errors, category, policy)
-    root_cause = _text(errors, "root_cause", root_cause, N_("Root cause"))
-    summary = _text(errors, "summary", summary, N_("Summary"), 10000)
+    root_cause = check_text(errors, "root_cause", root_cause, N_("Root cause"), MAX_TEXT)
+    summary = check_text(errors, "summary", summary, N_("Summary"), 10000)
     if errors:
         raise ValidationError(errors)
     before = c.status
@@ -560,7 +575,7 @@ def escalate(
     supervisor = session.get(Agent, supervisor_id) if supervisor_id else None
     if supervisor is None or supervisor.role != Role.SUPERVISOR or not supervisor.active:
         errors["supervisor"] = _("Choose a supervisor.")
-    comment = _text(errors, "comment", comment, N_("Why it goes to a supervisor"))
+    comment = check_text(errors, "comment", comment, N_("Why it goes to a supervisor"), MAX_TEXT)
     if errors:
         raise ValidationError(errors)
     if c.escalated_to_id is not None and c.escalated_to_id == supervisor_id:
@@ -587,7 +602,7 @@ def pause(
     """Wait on the customer (documents, a visit they asked to postpone): the clocks pause."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "pause", actor_id, version)
-    comment = _text(errors, "comment", comment, N_("What we wait for"))
+    comment = check_text(errors, "comment", comment, N_("What we wait for"), MAX_TEXT)
     if errors:
         raise ValidationError(errors)
     c.waiting_since = now
@@ -609,7 +624,7 @@ def resume(
 ) -> Complaint:
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "resume", actor_id, version)
-    comment = _text(errors, "comment", comment, N_("Comment"), required=False)
+    comment = check_text(errors, "comment", comment, N_("Comment"), MAX_TEXT, required=False)
     if errors:
         raise ValidationError(errors)
     waited = now - c.waiting_since if c.waiting_since else timedelta(0)
@@ -627,31 +642,24 @@ def cancel_follow_ups(
     """A closed (or invalid) complaint needs no more follow-up calls: its open follow-up
     callbacks are cancelled, each with a "cancelled" event naming the complaint. The one
     satisfaction callback every complaint ends with is scheduled after this."""
-    ids = session.execute(
-        select(Callback.id).where(
+    open_ = session.execute(
+        select(Callback).where(
             Callback.complaint_id == complaint.id,
             Callback.kind == CallbackKind.COMPLAINT_FOLLOW_UP,
             Callback.status == CallbackStatus.OPEN,
         ).order_by(Callback.id)
     ).scalars().all()
     cancelled: list[int] = []
-    for cb_id in ids:
-        # conditional: a follow-up settled by a call meanwhile keeps its outcome
-        hit = session.execute(
-            update(Callback)
-            .where(Callback.id == cb_id, Callback.status == CallbackStatus.OPEN)
-            .values(status=CallbackStatus.CANCELLED, version=Callback.version + 1)
-            .execution_options(synchronize_session="fetch")
-        )
-        if hit.rowcount != 1:  # type: ignore[attr-defined]
-            continue
-        cancelled.append(cb_id)
-        session.add(
-            CallbackEvent(
-                callback_id=cb_id, agent_id=actor_id, at=now, action="cancelled",
+    for cb in open_:
+        try:  # the conditional UPDATE: a follow-up settled by a call meanwhile keeps its outcome
+            lifecycle.record_event(
+                session, cb, agent_id=actor_id, at=now, action="cancelled",
                 comment=f"complaint #{complaint.id} {complaint.status}",
-            )
-        )  # fmt: skip
+            )  # fmt: skip
+        except StaleCallback:
+            continue
+        cb.status = CallbackStatus.CANCELLED
+        cancelled.append(cb.id)  # type: ignore[arg-type]
     session.flush()
     return cancelled
 
@@ -684,19 +692,10 @@ def schedule_follow_up(
         source_key=key,
         complaint_id=complaint.id,
     )
-    session.add(cb)
-    session.flush()
     # Made by the rules when the complaint closed (the close event names who closed it).
-    session.add(
-        CallbackEvent(
-            callback_id=cb.id,  # type: ignore[arg-type]
-            agent_id=None,
-            at=now,
-            action="scheduled",
-            comment=f"by the rules: {key}",
-        )
+    lifecycle.record_event(
+        session, cb, agent_id=None, at=now, action="scheduled", comment=f"by the rules: {key}"
     )
-    session.flush()
     return cb
 
 
@@ -1196,6 +1195,93 @@ class ListRow:
     next_clock: sla.ClockState | None
 
 
+class ClockCache:
+    """Complaint clocks kept between refreshes (the wallboard, the complaint list): a clock is
+    computed again only when its complaint moved (its version), its customer's tier changed,
+    the policy changed or the minute turned (the time left on screen counts minutes); `due`
+    is the next instant a kept clock breaches, after which everything is computed again.
+    Safe to share between worker threads."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, datetime] | None = None
+        self._clocks: dict[int, tuple[tuple[int, str], sla.ClockState | None]] = {}
+
+    def valid(self, policy: sla.Policy, now: datetime) -> None:
+        """Forget what the policy, the minute or a breach made wrong."""
+        minute = now.replace(second=0, microsecond=0)
+        stamp = (id(policy), minute)
+        with self._lock:
+            if (
+                stamp != self._stamp
+                or now >= self._due(minute)
+                or len(self._clocks) > self.LIMIT
+            ):
+                self._stamp = stamp
+                self._clocks = {}
+
+    def get(self, complaint_id: int, key: tuple[int, str]) -> tuple[bool, sla.ClockState | None]:
+        kept = self._clocks.get(complaint_id)
+        if kept is not None and kept[0] == key:
+            return True, kept[1]
+        return False, None
+
+    def put(self, complaint_id: int, key: tuple[int, str], clock: sla.ClockState | None) -> None:
+        with self._lock:
+            self._clocks[complaint_id] = (key, clock)
+
+    def due(self, minute: datetime) -> datetime:
+        """When the kept clocks stop being right: the next minute, or a breach before it."""
+        with self._lock:
+            return self._due(minute)
+
+    def _due(self, minute: datetime) -> datetime:
+        until = minute + timedelta(minutes=1)
+        for __, clock in self._clocks.values():
+            if clock is not None and not clock.breached and not clock.paused:
+                until = min(until, max(clock.deadline, minute + timedelta(seconds=1)))
+        return until
+
+
+def rank_open(
+    *,
+    session: Session,
+    where: Sequence[Any],
+    now: datetime,
+    policy: sla.Policy,
+    cache: ClockCache | None = None,
+) -> tuple[list[int], dict[int, sla.ClockState | None]]:
+    """The ids of the complaints matching `where`, most urgent first (`urgency_key`), and each
+    one's most urgent running clock. Only the (id, version, tier) of every complaint is read;
+    the full columns and pauses only of those whose clock is not in `cache`."""
+    cache = cache or ClockCache()
+    cache.valid(policy, now)
+    keys = {
+        r.id: (r.version, r.tier)
+        for r in session.execute(
+            select(Complaint.id, Complaint.version, Customer.tier)
+            .join(Customer, Customer.id == Complaint.customer_id)
+            .where(*where)
+        )
+    }
+    stale = [cid for cid, key in keys.items() if not cache.get(cid, key)[0]]
+    if stale:
+        paused = pauses_for(session=session, complaint_ids=stale)
+        for i in range(0, len(stale), 500):
+            for r in session.execute(
+                select(*_CASE_COLUMNS).where(Complaint.id.in_(stale[i : i + 500]))
+            ):
+                key = keys[r.id]
+                cache.put(r.id, key, sla.most_urgent(
+                    clocks(r, level=level_for(key[1]), policy=policy, now=now,
+                           pauses=paused.get(r.id, ()))
+                ))  # fmt: skip
+    found = {cid: cache.get(cid, key)[1] for cid, key in keys.items()}
+    return sorted(found, key=lambda cid: urgency_key(found[cid], cid)), found
+
+
 def open_complaints(
     *,
     session: Session,
@@ -1205,6 +1291,7 @@ def open_complaints(
     policy: sla.Policy,
     offset: int = 0,
     limit: int = 50,
+    cache: ClockCache | None = None,
 ) -> tuple[list[ListRow], int]:
     """One page of open complaints by urgency (`urgency_key`, as the wallboard ranks them)
     and how many there are in all.
@@ -1221,32 +1308,29 @@ def open_complaints(
         where.append(Complaint.escalated_to_id == agent_id)
     elif scope != "all":
         raise ValueError(f"unknown scope {scope!r}")
-    rows = session.execute(
-        select(*_CASE_COLUMNS, Complaint.escalated_to_id, Customer.name, Customer.tier,
-               Agent.display_name)
-        .join(Customer, Customer.id == Complaint.customer_id)
-        .join(Agent, Agent.id == Complaint.owner_id)
-        .where(*where)
-        .order_by(Complaint.created_at, Complaint.id)
-    ).all()  # fmt: skip
-    paused = pauses_for(session=session, complaint_ids=[r.id for r in rows])
-    ranked = sorted(
-        (
-            ListRow(
-                id=r.id, customer_name=r.name, status=r.status, owner=r.display_name,
-                created_at=r.created_at, escalated=r.escalated_to_id is not None,
-                waiting=r.waiting_since is not None,
-                next_clock=sla.most_urgent(
-                    clocks(r, level=level_for(r.tier), policy=policy, now=now,
-                           pauses=paused.get(r.id, ()))
-                ),
-            )
-            for r in rows
-        ),
-        key=lambda row: urgency_key(row.next_clock, row.id),
-    )  # fmt: skip
+    ranked, found = rank_open(session=session, where=where, now=now, policy=policy, cache=cache)
     start = max(0, offset)
-    return ranked[start : start + limit], len(ranked)
+    page = ranked[start : start + limit]
+    shown = {
+        r.id: r
+        for r in session.execute(
+            select(Complaint.id, Complaint.status, Complaint.created_at, Complaint.waiting_since,
+                   Complaint.escalated_to_id, Customer.name, Agent.display_name)
+            .join(Customer, Customer.id == Complaint.customer_id)
+            .join(Agent, Agent.id == Complaint.owner_id)
+            .where(Complaint.id.in_(page))
+        )
+    } if page else {}  # fmt: skip
+    rows = [
+        ListRow(
+            id=cid, customer_name=r.name, status=r.status, owner=r.display_name,
+            created_at=r.created_at, escalated=r.escalated_to_id is not None,
+            waiting=r.waiting_since is not None, next_clock=found[cid],
+        )
+        for cid in page
+        if (r := shown.get(cid)) is not None
+    ]  # fmt: skip
+    return rows, len(ranked)
 
 
 def urgency_key(clock: sla.ClockState | None, complaint_id: int) -> tuple[int, float, int]:

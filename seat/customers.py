@@ -8,7 +8,6 @@ when, old, new) in the same transaction; the history is append-only (migration 0
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -20,7 +19,7 @@ from sqlmodel import Session
 from seat import phone
 from seat.errors import DuplicatePhone as DuplicatePhone
 from seat.errors import ValidationError as ValidationError
-from seat.i18n import _
+from seat.i18n import N_, _
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     OPEN_WORK_ORDER_EXCLUDES,
@@ -35,6 +34,7 @@ from seat.models import (
     WorkOrder,
     level_for,
 )
+from seat.textguard import check_text
 
 
 @dataclass(frozen=True)
@@ -111,11 +111,6 @@ LANGUAGES = ("en", "zh_CN")
 TRACKED_FIELDS = ("name", "phone", "address", "second_address", "tier", "language")
 REVEALABLE = ("phone", "address")
 
-# C0/C1 control characters, DEL and lone surrogates: invisible on screen, an ESC would drive
-# the agent's terminal when the text is shown, and a surrogate cannot even be stored.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-# An address may span lines (spreadsheets export "Room 1203\r\n88 Century Ave").
-ADDRESS_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 # The caller lookup and the card run statements built once, with bound parameters: building
@@ -160,13 +155,7 @@ def validate_customer(
 ) -> tuple[str, str, date | None, str | None]:
     """Check the fields of a customer; raises ValidationError naming each bad field."""
     errors: dict[str, str] = {}
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = _("Name is required.")
-    elif len(name) > 200:
-        errors["name"] = _("Name is too long (200 characters at most).")
-    elif CONTROL.search(name):
-        errors["name"] = _("Name contains control characters.")
+    name = check_text(errors, "name", name, N_("Name"), 200, one_line=True)
     tier = (tier or "ordinary").strip().lower()
     if tier not in TIER_CHOICES:
         errors["tier"] = _("Tier must be one of: {choices}.").format(
@@ -228,10 +217,9 @@ def create_customer(
     _check_address(errors, "address", address)
     if language not in LANGUAGES:
         errors["language"] = _("Choose one of the languages offered.")
-    if occupation and len(occupation.strip()) > 120:
-        errors["occupation"] = _("Occupation is too long (120 characters at most).")
-    elif occupation and CONTROL.search(occupation):
-        errors["occupation"] = _("Occupation contains control characters.")
+    occupation = check_text(
+        errors, "occupation", occupation, N_("Occupation"), 120, required=False, one_line=True
+    )
     if errors:
         raise ValidationError(errors)
     existing = session.execute(
@@ -245,7 +233,7 @@ def create_customer(
         birthday=bday,
         gender=gender,
         address=(address or "").strip() or None,
-        occupation=(occupation or "").strip() or None,
+        occupation=occupation or None,
         language=language,
         created_at=now,
         updated_at=now,
@@ -259,10 +247,8 @@ def create_customer(
 
 
 def _check_address(errors: dict[str, str], key: str, address: str | None) -> None:
-    if address and len(address) > 500:
-        errors[key] = _("Address is too long (500 characters at most).")
-    elif address and ADDRESS_CONTROL.search(address):
-        errors[key] = _("Address contains control characters.")
+    # An address may span lines (spreadsheets export "Room 1203\r\n88 Century Ave").
+    check_text(errors, key, address, N_("Address"), 500, required=False)
 
 
 def editable(*, session: Session, customer_id: int) -> CustomerEdit | None:
@@ -445,13 +431,10 @@ def log_access(
 ) -> AccessLog:
     """Record that an agent revealed a masked value outside a call, and why."""
     errors: dict[str, str] = {}
-    reason = (reason or "").strip()
-    if not reason:
-        errors["reason"] = _("Give a reason to see this.")
-    elif len(reason) > 500:
-        errors["reason"] = _("The reason is too long (500 characters at most).")
-    elif CONTROL.search(reason):
-        errors["reason"] = _("The reason contains control characters.")
+    reason = check_text(
+        errors, "reason", reason, N_("The reason"), 500, missing=_("Give a reason to see this."),
+        one_line=True,
+    )  # fmt: skip
     if what not in REVEALABLE:
         errors["what"] = _("Only a phone number or an address can be revealed.")
     if errors:

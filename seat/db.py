@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -110,6 +111,49 @@ def refresh_statistics(engine: Engine) -> None:
         else:
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
+
+
+class ChangeWatch:
+    """Tells whether anything was committed to the database since the last look, for a
+    screen that refreshes every few seconds and should do nothing when nothing changed.
+
+    `token()` returns a value that differs after any commit (None: this database cannot tell;
+    read again every time). Read it *before* reading the data: a commit between the two
+    only costs one extra read. SQLite: `PRAGMA data_version` on a connection of its own that
+    never writes (the pragma counts other connections' commits). PostgreSQL: the current
+    snapshot (`xmin:xmax:running`), which moves when a transaction that wrote commits; a write
+    to another database of the cluster only costs a read. An in-memory SQLite cannot tell.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._raw: Any = None
+        name = engine.dialect.name
+        memory = name == "sqlite" and engine.url.database in (None, "", ":memory:")
+        self._kind = "none" if memory else name
+
+    def token(self) -> object | None:
+        if self._kind == "sqlite":
+            with self._lock:
+                if self._raw is None:
+                    self._raw = self.engine.raw_connection()
+                cur = self._raw.cursor()
+                try:
+                    cur.execute("PRAGMA data_version")
+                    return cur.fetchone()[0]
+                finally:
+                    cur.close()
+        if self._kind == "postgresql":
+            with self.engine.connect() as conn:
+                return conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+        return None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._raw is not None:
+                self._raw.close()
+                self._raw = None
 
 
 def is_read_only(engine: Engine) -> bool:

@@ -62,6 +62,18 @@ class MoveRefused(ValueError):
     """A move that the record's state does not allow; the message is for the agent."""
 
 
+class StaleComplaint(MoveRefused):
+    """Another seat moved the complaint between this one reading and writing it (a lost
+    conditional UPDATE); refused like any other move the complaint no longer allows."""
+
+    def __init__(self, complaint_id: int) -> None:
+        super().__init__(
+            _("Complaint #{id} was changed at another seat meanwhile; try again.").format(
+                id=complaint_id
+            )
+        )
+
+
 class PermissionDenied(PermissionError):
     """A supervisor action attempted by an agent; the message is for the agent."""
 

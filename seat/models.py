@@ -261,21 +261,29 @@ class Complaint(SQLModel, table=True):
     version: int = 1
 
 
-class ComplaintEvent(SQLModel, table=True):
+class LifecycleEvent(SQLModel):
+    """What every history of a complaint, a work order or a callback records (not a table):
+    when, what was done, a comment, and the hash chain (seat.audit). Written only through
+    seat.lifecycle.record_event; who did it (`agent_id`) is declared per table (nullable for
+    callbacks, which the rules also move)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    action: str = Field(max_length=32)
+    comment: str = Field(default="", max_length=10000)
+    prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class ComplaintEvent(LifecycleEvent, table=True):
     """Append-only history of a complaint: every move, who, when, from, to, comment."""
 
     __tablename__ = "complaint_event"
 
-    id: int | None = Field(default=None, primary_key=True)
     complaint_id: int = Field(foreign_key="complaint.id", index=True)
     agent_id: int = Field(foreign_key="agent.id")
-    at: datetime
-    action: str = Field(max_length=32)
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
-    comment: str = Field(default="", max_length=10000)
-    prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
-    hash: str | None = Field(default=None, max_length=64)
 
 
 class WorkOrderLine(SQLModel, table=True):
@@ -290,36 +298,25 @@ class WorkOrderLine(SQLModel, table=True):
     unit: str = Field(default="pc", max_length=16)
 
 
-class WorkOrderEvent(SQLModel, table=True):
+class WorkOrderEvent(LifecycleEvent, table=True):
     """Append-only history of a work order's status changes and dispatch."""
 
     __tablename__ = "work_order_event"
 
-    id: int | None = Field(default=None, primary_key=True)
     work_order_id: int = Field(foreign_key="work_order.id", index=True)
     agent_id: int = Field(foreign_key="agent.id")
-    at: datetime
-    action: str = Field(max_length=32)
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
-    comment: str = Field(default="", max_length=10000)
-    prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
-    hash: str | None = Field(default=None, max_length=64)
 
 
-class CallbackEvent(SQLModel, table=True):
+class CallbackEvent(LifecycleEvent, table=True):
     """Append-only history of a callback: attempts, snoozes, reassignments."""
 
     __tablename__ = "callback_event"
 
-    id: int | None = Field(default=None, primary_key=True)
     callback_id: int = Field(foreign_key="callback.id", index=True)
-    agent_id: int | None = Field(default=None, foreign_key="agent.id")
-    at: datetime
-    action: str = Field(max_length=32)
-    comment: str = Field(default="", max_length=5000)
-    prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
-    hash: str | None = Field(default=None, max_length=64)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")  # None: the rules
+    comment: str = Field(default="", max_length=5000)  # shorter than the others' (0002)
 
 
 class Purchase(SQLModel, table=True):
@@ -365,6 +362,21 @@ class Presence(SQLModel, table=True):
     started_at: datetime
     heartbeat_at: datetime
 
+
+
+class DailyJob(SQLModel, table=True):
+    """Work one seat does once a day for the whole database (the callback rules): the seat
+    whose conditional UPDATE takes the lease runs it, the others skip (seat.leases)."""
+
+    __tablename__ = "daily_job"
+
+    name: str = Field(primary_key=True, max_length=32)
+    done_on: date | None = None
+    """The desk's local day of the last run that finished."""
+    holder: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = None
+    """While a run is under way; a seat that died mid-run frees it when this passes."""
+    finished_at: datetime | None = None
 
 
 class CustomerChange(SQLModel, table=True):

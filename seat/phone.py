@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
@@ -136,6 +137,35 @@ def time_zones(e164: str) -> tuple[str, ...]:
     from phonenumbers import timezone as pn_timezone
 
     return tuple(pn_timezone.time_zones_for_number(phonenumbers.parse(e164, None)))
+
+
+def stored_time_zones(e164: str) -> tuple[str, ...]:
+    """`time_zones` of a number read from the database, which holds only valid numbers
+    (`parse` refuses the rest): where the whole country keeps one time zone (China, most of
+    the world) that zone, without parsing; otherwise `time_zones`."""
+    digits = e164[1:] if e164.startswith("+") else ""
+    for length in (1, 2, 3):
+        zones = _country_zones().get(digits[:length])
+        if zones is not None:
+            return zones if len(zones) == 1 else time_zones(e164)
+    return time_zones(e164)
+
+
+@cache
+def _country_zones() -> dict[str, tuple[str, ...]]:
+    """Every time zone phonenumbers knows for each country calling code (those whose
+    bare code has an entry of its own)."""
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+    from phonenumbers.tzdata import TIMEZONE_DATA
+
+    by_code: dict[str, set[str]] = {str(code): set() for code in COUNTRY_CODE_TO_REGION_CODE}
+    for prefix, zones in TIMEZONE_DATA.items():
+        for length in (1, 2, 3):
+            if prefix[:length] in by_code:
+                by_code[prefix[:length]].update(zones)
+                break
+    # Only where the bare code is listed: any number of that country then finds its zones.
+    return {code: tuple(sorted(z)) for code, z in by_code.items() if z and code in TIMEZONE_DATA}
 
 
 # -- caller ids as phone systems hand them over (`seat pop`) ------------------------------------

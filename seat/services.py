@@ -7,6 +7,7 @@ short transaction, so a screen can call it from a worker thread.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,18 +24,19 @@ from seat import (
     agents,
     callbacks,
     calls,
+    complaints,
     customers,
     faults,
     identity,
     phone,
+    queues,
     sla,
-    work,
     workorders,
 )
-from seat.clock import Clock
+from seat.clock import Clock, parse_when
 from seat.config import Settings
 from seat.customers import ValidationError
-from seat.db import WRITE, backoff, is_read_only, retryable
+from seat.db import WRITE, ChangeWatch, backoff, is_read_only, retryable
 from seat.errors import StorageError as StorageError
 from seat.i18n import _
 from seat.i18n import language as seat_language
@@ -42,7 +44,7 @@ from seat.models import Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 if TYPE_CHECKING:
-    from seat import complaints, sla, supervisor, trends, workorders
+    from seat import sla, supervisor, trends, workorders
     from seat.export import Table
 
 T = TypeVar("T")
@@ -103,11 +105,11 @@ class SidebarCounts:
 class SidebarView:
     ready: tuple  # seat.callbacks.CallableItem: callable now
     waiting: tuple  # seat.callbacks.WaitingItem: inside the customer's rest hours
-    work_orders: tuple[work.WorkOrderItem, ...]
+    work_orders: tuple[queues.WorkOrderItem, ...]
     complaints: tuple  # seat.complaints.ComplaintDeadlineItem: deadline near or breached
     complaints_open: int
     counts: SidebarCounts = SidebarCounts()
-    late_orders: tuple[work.WorkOrderItem, ...] = ()
+    late_orders: tuple[queues.WorkOrderItem, ...] = ()
     """The agent's late orders, longest late first (a page: counts.orders_late counts)."""
 
 
@@ -152,6 +154,12 @@ class Desk:
             self.script_problems = []
         self.scripts = scripts
         self.script_problems += self._callback_script_problems()
+        self.changes = ChangeWatch(engine)
+        """Whether anything was committed since a screen last looked (refreshes)."""
+        self._boards: supervisor.BoardCache | None = None
+        self._clocks = complaints.ClockCache()
+        """Complaint clocks kept between reads of the complaint lists."""
+        self._board_lock = threading.Lock()
 
     def _callback_script_problems(self) -> list[str]:
         """The callback policy's kind -> script choices checked against the loaded scripts."""
@@ -320,7 +328,7 @@ class Desk:
         return self.run(go)
 
     def assignable(self) -> list[tuple[int, str]]:
-        return self.run(lambda s: work.assignable_agents(session=s))
+        return self.run(lambda s: agents.assignable_agents(session=s))
 
     # -- customers --------------------------------------------------------------------------
 
@@ -466,7 +474,7 @@ class Desk:
     # -- work from a call -------------------------------------------------------------------
 
     def parse_when(self, text: str) -> datetime:
-        return work.parse_when(text, now=self.now(), tz=self.zone)
+        return parse_when(text, now=self.now(), tz=self.zone)
 
     def create_callback(
         self,
@@ -488,7 +496,7 @@ class Desk:
         def go(s: Session) -> int:
             try:
                 call = calls.ensure_call_row(session=s, state=state)
-                cb = work.create_callback(
+                cb = callbacks.create_callback(
                     session=s,
                     now=self.now(),
                     customer_id=self._need_customer(state),
@@ -532,7 +540,7 @@ class Desk:
     ) -> int:
         def go(s: Session) -> int:
             call = calls.ensure_call_row(session=s, state=state)
-            c = work.create_complaint(
+            c = complaints.create_complaint(
                 session=s,
                 now=self.now(),
                 customer_id=self._need_customer(state),
@@ -573,7 +581,7 @@ class Desk:
         sla_policy = sla.load_policy(self.settings)
 
         def go(s: Session) -> SidebarView:
-            base = work.sidebar(session=s, agent_id=agent_id)
+            base = queues.sidebar(session=s, agent_id=agent_id)
             queue = callbacks.callback_queue(
                 session=s, agent_id=agent_id, now=now, policy=cb_policy
             )
@@ -581,8 +589,8 @@ class Desk:
             near = complaints.sidebar_complaints(
                 session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
             )
-            orders = work.order_counts(session=s, agent_id=agent_id, now=now)
-            late = work.late_orders(session=s, agent_id=agent_id, now=now) if orders.late else ()
+            orders = queues.order_counts(session=s, agent_id=agent_id, now=now)
+            late = queues.late_orders(session=s, agent_id=agent_id, now=now) if orders.late else ()
             return SidebarView(
                 ready=queue.ready,
                 waiting=queue.waiting,
@@ -613,7 +621,7 @@ class Desk:
 
     def callback(self, callback_id: int) -> dict[str, object] | None:
         def go(s: Session) -> dict[str, object] | None:
-            cb = work.get_callback(session=s, callback_id=callback_id)
+            cb = callbacks.get_callback(session=s, callback_id=callback_id)
             return cb.model_dump() if cb else None
 
         return self.run(go)
@@ -784,7 +792,7 @@ class Desk:
         return self.run(
             lambda s: complaints.open_complaints(
                 session=s, scope=scope, agent_id=agent_id, now=self.now(),
-                policy=policy, offset=offset, limit=limit,
+                policy=policy, offset=offset, limit=limit, cache=self._clocks,
             )
         )  # fmt: skip
 
@@ -840,17 +848,24 @@ class Desk:
     # -- supervisors: wallboard, an agent's queue, trends -----------------------------------
 
     def wallboard(
-        self, policy: sla.Policy, *, offsets: dict[str, int], limit: int
+        self, policy: sla.Policy, *, offsets: dict[str, int], limit: int, fresh: bool = False
     ) -> supervisor.Board:
-        """Everything the wallboard shows, one page of each list (`offsets`)."""
+        """Everything the wallboard shows, one page of each list (`offsets`). A refresh reads
+        nothing when nothing changed (supervisor.BoardCache); `fresh` (the screen opening)
+        reads everything again."""
         from seat import supervisor
 
-        return self.run(
-            lambda s: supervisor.board(
-                session=s, now=self.now(), zone=self.zone, policy=policy,
-                offsets=offsets, limit=limit,
-            )
-        )  # fmt: skip
+        with self._board_lock:
+            if self._boards is None or fresh:
+                self._boards = supervisor.BoardCache()
+            boards = self._boards
+            token = self.changes.token()
+            return self.run(
+                lambda s: supervisor.board(
+                    session=s, now=self.now(), zone=self.zone, policy=policy,
+                    offsets=offsets, limit=limit, cache=boards, token=token,
+                )
+            )  # fmt: skip
 
     def agent_queue(self, agent_id: int, policy: sla.Policy) -> list[supervisor.QueueItem]:
         """One agent's open callbacks, complaints and orders, as their supervisor sees them."""

@@ -7,7 +7,9 @@ No Textual: the screens read through these functions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -144,13 +146,7 @@ def wallboard_queries(
         .group_by(Complaint.status)
         .order_by(Complaint.status)
     ).all()
-    overdue = session.execute(
-        select(Agent.id, Agent.display_name, func.count(Callback.id))
-        .join(Callback, Callback.owner_id == Agent.id)
-        .where(states.callback_overdue_sql(now))
-        .group_by(Agent.id, Agent.display_name)
-        .order_by(Agent.display_name)
-    ).all()
+    overdue = _overdue_by_agent(session, now)
     unassigned = session.execute(
         select(func.count())
         .select_from(WorkOrder)
@@ -304,57 +300,99 @@ def urgency_key(row: ComplaintRow) -> tuple[int, float, int]:
 
 
 def open_complaints(
-    *, session: Session, now: datetime, policy: sla.Policy, offset: int = 0, limit: int = PAGE
+    *,
+    session: Session,
+    now: datetime,
+    policy: sla.Policy,
+    offset: int = 0,
+    limit: int = PAGE,
+    cache: complaints.ClockCache | None = None,
 ) -> tuple[Page[ComplaintRow], int]:
     """A page of every open complaint by urgency, and how many are breached.
 
     The clocks are pure arithmetic over column-only rows, so all open complaints are
     ranked (a floor has hundreds, not millions) and only one page leaves this function.
+    With a `cache`, only the clocks of complaints that moved are computed again.
     """
-    rows = session.execute(
-        select(*complaints._CASE_COLUMNS, Complaint.escalated_to_id, Customer.name,
-               Customer.tier, Agent.display_name)
-        .join(Customer, Customer.id == Complaint.customer_id)
-        .join(Agent, Agent.id == Complaint.owner_id)
-        .where(Complaint.status.in_(complaints.OPEN_STATUSES))
-    ).all()  # fmt: skip
-    paused = complaints.pauses_for(session=session, complaint_ids=[r.id for r in rows])
-    ranked = sorted(
-        (
-            ComplaintRow(
-                id=r.id, customer_name=r.name, owner=r.display_name, status=r.status,
-                clock=sla.most_urgent(
-                    complaints.clocks(r, level=level_for(r.tier), policy=policy, now=now,
-                                      pauses=paused.get(r.id, ()))
-                ),
-                escalated=r.escalated_to_id is not None,
-            )
-            for r in rows
-        ),
-        key=urgency_key,
+    ranked, clocks = complaints.rank_open(
+        session=session, where=(Complaint.status.in_(complaints.OPEN_STATUSES),), now=now,
+        policy=policy, cache=cache,
     )  # fmt: skip
-    breached = sum(1 for r in ranked if r.breached)
+    breached = sum(1 for k in clocks.values() if k is not None and k.breached)
     offset = _clamp(offset, len(ranked), limit)
-    return Page(tuple(ranked[offset : offset + limit]), len(ranked), offset), breached
+    page = ranked[offset : offset + limit]
+    shown = {
+        r.id: r
+        for r in session.execute(
+            select(Complaint.id, Complaint.status, Complaint.escalated_to_id, Customer.name,
+                   Agent.display_name)
+            .join(Customer, Customer.id == Complaint.customer_id)
+            .join(Agent, Agent.id == Complaint.owner_id)
+            .where(Complaint.id.in_(page))
+        )
+    } if page else {}  # fmt: skip
+    rows = tuple(
+        ComplaintRow(
+            id=cid, customer_name=shown[cid].name, owner=shown[cid].display_name,
+            status=shown[cid].status, clock=clocks[cid],
+            escalated=shown[cid].escalated_to_id is not None,
+        )
+        for cid in page
+        if cid in shown
+    )  # fmt: skip
+    return Page(rows, len(ranked), offset), breached
 
 
 def overdue_callbacks(
-    *, session: Session, now: datetime, offset: int = 0, limit: int = PAGE
+    *,
+    session: Session,
+    now: datetime,
+    offset: int = 0,
+    limit: int = PAGE,
+    per_agent: Sequence[tuple[int, str, int]] | None = None,
 ) -> Page[CallbackRow]:
-    """Open callbacks past their due time, by agent, the longest overdue first."""
-    where = (states.callback_overdue_sql(now),)
-    total = session.execute(select(func.count()).select_from(Callback).where(*where)).scalar_one()
+    """Open callbacks past their due time, by agent, the longest overdue first.
+
+    The page is cut from the per-agent counts (`Wallboard.overdue_callbacks`, read here when
+    not given), so each agent's rows come from the owner/status/due index directly instead of
+    sorting every overdue callback of the floor by agent name."""
+    if per_agent is None:
+        per_agent = _overdue_by_agent(session, now)
+    total = sum(n for __, __, n in per_agent)
     offset = _clamp(offset, total, limit)
-    rows = session.execute(
-        select(Callback.id, Customer.name, Callback.owner_id, Agent.display_name,
-               Callback.kind, Callback.due_at, Callback.attempts)
-        .join(Customer, Customer.id == Callback.customer_id)
-        .join(Agent, Agent.id == Callback.owner_id)
-        .where(*where)
-        .order_by(Agent.display_name, Callback.due_at, Callback.id)
-        .offset(offset).limit(limit)
-    ).all()  # fmt: skip
-    return Page(tuple(CallbackRow(*r) for r in rows), total, offset)
+    rows: list[CallbackRow] = []
+    skip, want = offset, limit
+    for agent_id, name, n in per_agent:
+        if want <= 0:
+            break
+        if skip >= n:
+            skip -= n
+            continue
+        for r in session.execute(
+            select(Callback.id, Customer.name, Callback.kind, Callback.due_at, Callback.attempts)
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(Callback.owner_id == agent_id, states.callback_overdue_sql(now))
+            .order_by(Callback.due_at, Callback.id)
+            .offset(skip).limit(want)
+        ):  # fmt: skip
+            rows.append(CallbackRow(r.id, r.name, agent_id, name, r.kind, r.due_at, r.attempts))
+        want = limit - len(rows)
+        skip = 0
+    return Page(tuple(rows), total, offset)
+
+
+def _overdue_by_agent(session: Session, now: datetime) -> list[tuple[int, str, int]]:
+    """(agent id, name, overdue open callbacks) by name, agents with none left out."""
+    return [
+        (r[0], r[1], r[2])
+        for r in session.execute(
+            select(Agent.id, Agent.display_name, func.count(Callback.id))
+            .join(Callback, Callback.owner_id == Agent.id)
+            .where(states.callback_overdue_sql(now))
+            .group_by(Agent.id, Agent.display_name)
+            .order_by(Agent.display_name, Agent.id)
+        )
+    ]
 
 
 def attention_orders(
@@ -385,6 +423,52 @@ def _clamp(offset: int, total: int, limit: int) -> int:
     return min(offset - offset % limit, last)
 
 
+class BoardCache:
+    """What the wallboard read last, kept by the services between refreshes.
+
+    A refresh whose database token (seat.db.ChangeWatch) is unchanged gets the same board
+    back at once, with its time moved on, until the first instant something on it turns by
+    itself: the next minute (the time left it shows), a clock's breach, a callback falling
+    due, a work order turning late. Otherwise it reads again, computing only the clocks of
+    complaints that moved (ClockCache)."""
+
+    def __init__(self) -> None:
+        self.clocks = complaints.ClockCache()
+        self._kept: tuple[object, tuple[Any, ...], Board, datetime] | None = None
+        self._lock = threading.Lock()
+
+    def kept(self, token: object | None, key: tuple[Any, ...], now: datetime) -> Board | None:
+        with self._lock:
+            if token is None or self._kept is None:
+                return None
+            was_token, was_key, kept_board, until = self._kept
+            if was_token != token or was_key != key or not kept_board.at <= now < until:
+                return None
+            return replace(kept_board, at=now)
+
+    def keep(
+        self, token: object | None, key: tuple[Any, ...], fresh: Board, until: datetime
+    ) -> None:
+        with self._lock:
+            self._kept = (token, key, fresh, until) if token is not None else None
+
+
+def _turns_at(session: Session, now: datetime, clocks: complaints.ClockCache) -> datetime:
+    """The first instant after `now` something on the board changes without a write."""
+    minute = now.replace(second=0, microsecond=0)
+    turns = [clocks.due(minute)]
+    for due in (
+        select(func.min(Callback.due_at)).where(
+            Callback.status == CallbackStatus.OPEN, Callback.due_at > now
+        ),
+        select(func.min(WorkOrder.due_at)).where(_OPEN_ORDER, WorkOrder.due_at > now),
+    ):
+        at = session.execute(due).scalar()
+        if at is not None:
+            turns.append(at if at.tzinfo else at.replace(tzinfo=UTC))
+    return min(turns)
+
+
 def board(
     *,
     session: Session,
@@ -393,22 +477,33 @@ def board(
     policy: sla.Policy,
     offsets: dict[str, int] | None = None,
     limit: int = PAGE,
+    cache: BoardCache | None = None,
+    token: object | None = None,
 ) -> Board:
-    """Everything the wallboard shows, in one transaction; `offsets` pick each list's page."""
+    """Everything the wallboard shows, in one transaction; `offsets` pick each list's page.
+
+    With a `cache` and the database's change `token` read before this transaction, an
+    unchanged database is not read again (BoardCache)."""
     offsets = offsets or {}
+    key = (tuple(sorted(offsets.items())), limit, id(policy), str(zone))
+    if cache is not None and (kept := cache.kept(token, key, now)) is not None:
+        return kept
     counts = wallboard_queries(session=session, now=now, zone=zone, limit=0)
+    clocks = cache.clocks if cache is not None else None
     cases, breached = open_complaints(
-        session=session, now=now, policy=policy, offset=offsets.get("complaints", 0), limit=limit
-    )
-    return Board(
+        session=session, now=now, policy=policy, offset=offsets.get("complaints", 0),
+        limit=limit, cache=clocks,
+    )  # fmt: skip
+    fresh = Board(
         at=now,
         agents=tuple(agent_rows(session=session, now=now, zone=zone, counts=counts)),
         complaints=cases,
         complaints_by_status=counts.complaints_by_status,
         breached=breached,
         callbacks=overdue_callbacks(
-            session=session, now=now, offset=offsets.get("callbacks", 0), limit=limit
-        ),
+            session=session, now=now, offset=offsets.get("callbacks", 0), limit=limit,
+            per_agent=counts.overdue_callbacks,
+        ),  # fmt: skip
         orders=attention_orders(
             session=session, now=now, offset=offsets.get("orders", 0), limit=limit
         ),
@@ -416,6 +511,9 @@ def board(
         urgent=counts.urgent_work_orders,
         late=counts.late_work_orders,
     )
+    if cache is not None:
+        cache.keep(token, key, fresh, _turns_at(session, now, cache.clocks))
+    return fresh
 
 
 # -- one agent's queue ----------------------------------------------------------------------

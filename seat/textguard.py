@@ -1,9 +1,10 @@
 """One guard for every text written to the database: no terminal control sequences.
 
 Stored text is shown in terminals; an ESC in a name or a note would reach the agent's
-terminal (colours, window titles, swallowed text). Each form validates its own fields
-with friendly messages; this guard is the net under all of them: a flush that would store
-a control character is refused with a ValidationError naming the field.
+terminal (colours, window titles, swallowed text). Every typed field of the domain is
+checked by `check_text` (required, control characters, length) with the agent's message;
+the write guard is the net under all of them: a flush that would store a control character
+is refused with a ValidationError naming the field.
 
 Rows written by other tools (an import script, a hand-typed UPDATE) never meet that guard,
 so text is also cleaned where it comes back: every text value read from the database (both
@@ -24,9 +25,43 @@ from sqlalchemy.pool import Pool
 from sqlmodel import Session
 
 from seat.errors import ValidationError
+from seat.i18n import _
 
 # Line breaks and tabs are text; everything else below 0x20, DEL, C1 and lone surrogates is not.
 FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# In a one-line field (a name, a reason) line breaks and tabs are not text either.
+FORBIDDEN_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def check_text(
+    errors: dict[str, str],
+    key: str,
+    value: str | None,
+    label: str,
+    limit: int,
+    *,
+    required: bool = True,
+    missing: str = "",
+    one_line: bool = False,
+) -> str:
+    """The text typed into one field, stripped; what is wrong with it goes in `errors[key]`.
+
+    `label` is N_-marked English (the messages come in the current language); `missing`
+    says more than "{label} is required." where the form needs it; `one_line` refuses line
+    breaks and tabs too. Raising is the caller's, once every field was checked.
+    """
+    text = (value or "").strip()
+    shown = _(label)
+    if not text:
+        if required:
+            errors[key] = missing or _("{label} is required.").format(label=shown)
+    elif (FORBIDDEN_IN_LINE if one_line else FORBIDDEN).search(text):
+        errors[key] = _("{label} contains control characters; retype it.").format(label=shown)
+    elif len(text) > limit:
+        errors[key] = _("{label} is too long ({limit} characters at most).").format(
+            label=shown, limit=limit
+        )
+    return text
 
 
 def clean(text: str) -> str:

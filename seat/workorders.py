@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
-from seat import roles
+from seat import lifecycle, roles
 from seat.config import Settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
@@ -44,9 +44,8 @@ from seat.models import (
     WorkOrderKind,
     WorkOrderLine,
 )
-from seat.optimistic import claim_version
 from seat.policies import PolicyFile
-from seat.textguard import FORBIDDEN
+from seat.textguard import FORBIDDEN, check_text
 
 Z1 = WorkOrderKind.SERVICE_REQUEST.value
 Z2 = WorkOrderKind.DELIVERY_EXCEPTION.value
@@ -282,18 +281,6 @@ def parse_amount(text: str) -> float | None:
     return round(value, 2)
 
 
-def _text(errors: dict[str, str], key: str, value: str | None, label: str, limit: int,
-          *, required: bool = False, message: str = "") -> str:
-    text = (value or "").strip()
-    if required and not text:
-        errors[key] = message or _("{label} is required.").format(label=_(label))
-    elif len(text) > limit:
-        errors[key] = _("{label} is too long ({limit} characters at most).").format(
-            label=_(label), limit=limit
-        )
-    return text
-
-
 @dataclass(frozen=True)
 class WorkOrderDraft:
     """A new work order as the agent filled it in: what `create_order` validates and saves.
@@ -347,16 +334,16 @@ def create_order(
     customer = session.get(Customer, customer_id)
     if d.kind not in KINDS:
         errors["kind"] = _("Choose the kind of work order.")
-    short_text = _text(
-        errors, "short_text", d.short_text, N_("Short description"), 200, required=True
-    )
-    reporter = _text(
+    short_text = check_text(errors, "short_text", d.short_text, N_("Short description"), 200)
+    reporter = check_text(
         errors, "reporter",
         d.reporter if d.reporter is not None else (customer.name if customer else ""),
-        N_("Reporter"), 200, required=True,
-        message=_("Reporter is required: who told us about the problem."),
+        N_("Reporter"), 200,
+        missing=_("Reporter is required: who told us about the problem."),
     )  # fmt: skip
-    long_text = _text(errors, "long_text", d.long_text, N_("Long text"), MAX_TEXT)
+    long_text = check_text(
+        errors, "long_text", d.long_text, N_("Long text"), MAX_TEXT, required=False
+    )
     if customer is None:
         errors["customer"] = _("The customer is not on file any more.")
     if d.assignee_id is None:
@@ -376,18 +363,28 @@ def create_order(
         errors["service_type"] = _("Choose the service type: repair, paid service or complaint.")
     if d.kind == Z2:
         stype = None
-    sales_order_no = _text(
+    sales_order_no = check_text(
         errors, "sales_order_no", d.sales_order_no, N_("Sales order number"), 40,
         required=d.kind == Z2,
-        message=_("A delivery exception needs the original sales order number."),
+        missing=_("A delivery exception needs the original sales order number."),
+    )  # fmt: skip
+    address = check_text(
+        errors, "service_address", d.service_address, N_("Service address"), 500, required=False
     )
-    address = _text(errors, "service_address", d.service_address, N_("Service address"), 500)
     if not address and customer is not None:
         address = (customer.address or customer.second_address or "").strip()
-    work_center = _text(errors, "work_center", d.work_center, N_("Work center"), 40)
-    product_type = _text(errors, "product_type", d.product_type, N_("Product type"), 80)
-    product_colour = _text(errors, "product_colour", d.product_colour, N_("Colour"), 40)
-    reason_code = _text(errors, "reason_code", d.reason_code, N_("Reason code"), 16)
+    work_center = check_text(
+        errors, "work_center", d.work_center, N_("Work center"), 40, required=False
+    )
+    product_type = check_text(
+        errors, "product_type", d.product_type, N_("Product type"), 80, required=False
+    )
+    product_colour = check_text(
+        errors, "product_colour", d.product_colour, N_("Colour"), 40, required=False
+    )
+    reason_code = check_text(
+        errors, "reason_code", d.reason_code, N_("Reason code"), 16, required=False
+    )
     if reason_code and reason_codes is not None and reason_code not in reason_codes:
         errors["reason_code"] = _(
             "Unknown reason code {code}; choose one from the list."
@@ -435,8 +432,10 @@ def create_order(
         quote_amount=d.quote_amount,
         quote_needs_hq=bool(d.quote_needs_hq) if d.quote_amount is not None else False,
     )
-    session.add(wo)
-    session.flush()
+    note = "urgent: dispatched at once" if urgent else "planned"
+    lifecycle.record_event(
+        session, wo, agent_id=created_by_id, at=now, action="create", comment=note
+    )
     for line in d.lines:
         session.add(
             WorkOrderLine(
@@ -446,25 +445,12 @@ def create_order(
                 unit=line.unit.strip() or "pc",
             )
         )
-    note = "urgent: dispatched at once" if urgent else "planned"
-    _event(session, wo, created_by_id, now, "create", None, note)
     session.flush()
     return wo
 
 
-def _event(session: Session, wo: WorkOrder, agent_id: int, now: datetime, action: str,
-           from_status: str | None, comment: str = "") -> WorkOrderEvent:
-    ev = WorkOrderEvent(
-        work_order_id=wo.id,  # type: ignore[arg-type]
-        agent_id=agent_id,
-        at=now,
-        action=action,
-        from_status=from_status,
-        to_status=wo.status,
-        comment=(comment or "").strip()[:MAX_TEXT],
-    )
-    session.add(ev)
-    return ev
+def get_work_order(*, session: Session, work_order_id: int) -> WorkOrder | None:
+    return session.get(WorkOrder, work_order_id)
 
 
 # -- changing an order -----------------------------------------------------------------------
@@ -481,13 +467,6 @@ def _load(session: Session, work_order_id: int, agent_id: int,
     if expected_version is not None and wo.version != expected_version:
         raise StaleOrder()
     return wo, agent
-
-
-def _touch(session: Session, wo: WorkOrder) -> None:
-    """Claim the order's next version: of two seats moving it at once, one is refused."""
-    session.add(wo)
-    claim_version(session, wo, StaleOrder)
-    session.flush()
 
 
 def move(
@@ -548,8 +527,10 @@ def move(
     text = comment.strip()
     if acceptance:
         text = f"{text}\nCustomer accepted: {acceptance}".strip()
-    _event(session, wo, agent_id, now, step.action, before, text)
-    _touch(session, wo)
+    lifecycle.record_event(
+        session, wo, agent_id=agent_id, at=now, action=step.action, from_status=before,
+        comment=text,
+    )  # fmt: skip
     return wo
 
 
@@ -578,9 +559,10 @@ def set_quote(
     wo.quote_approved_at = None
     wo.quote_approved_by_id = None
     hq = " (head-office pricing)" if needs_hq else ""
-    _event(session, wo, agent_id, now, "quote", wo.status,
-           f"Quote {wo.quote_amount:.2f}{hq}. {comment}".strip())
-    _touch(session, wo)
+    lifecycle.record_event(
+        session, wo, agent_id=agent_id, at=now, action="quote", from_status=wo.status,
+        comment=f"Quote {wo.quote_amount:.2f}{hq}. {comment}",
+    )  # fmt: skip
     return wo
 
 
@@ -602,9 +584,10 @@ def approve_quote(
         raise ValidationError({"status": _("The quote is already approved.")})
     wo.quote_approved_by_id = agent_id
     wo.quote_approved_at = now
-    _event(session, wo, agent_id, now, "quote_approve", wo.status,
-           f"HQ quote {wo.quote_amount:.2f} approved. {comment}".strip())
-    _touch(session, wo)
+    lifecycle.record_event(
+        session, wo, agent_id=agent_id, at=now, action="quote_approve", from_status=wo.status,
+        comment=f"HQ quote {wo.quote_amount:.2f} approved. {comment}",
+    )  # fmt: skip
     return wo
 
 
@@ -629,9 +612,10 @@ def confirm_quote(
     if wo.quote_confirmed_at is not None:
         raise ValidationError({"status": _("The customer already confirmed this quote.")})
     wo.quote_confirmed_at = now
-    _event(session, wo, agent_id, now, "quote_confirm", wo.status,
-           f"Customer confirmed the quote {wo.quote_amount:.2f}. {comment}".strip())
-    _touch(session, wo)
+    lifecycle.record_event(
+        session, wo, agent_id=agent_id, at=now, action="quote_confirm", from_status=wo.status,
+        comment=f"Customer confirmed the quote {wo.quote_amount:.2f}. {comment}",
+    )  # fmt: skip
     return wo
 
 
@@ -662,8 +646,10 @@ def reassign(
     old = session.get(Agent, wo.assignee_id) if wo.assignee_id else None
     wo.assignee_id = assignee_id
     who = f"{old.display_name if old else 'unassigned'} → {new.display_name}"
-    _event(session, wo, agent_id, now, "reassign", wo.status, f"{who}. {comment}".strip())
-    _touch(session, wo)
+    lifecycle.record_event(
+        session, wo, agent_id=agent_id, at=now, action="reassign", from_status=wo.status,
+        comment=f"{who}. {comment}",
+    )  # fmt: skip
     return wo
 
 
@@ -685,9 +671,10 @@ def set_urgent(
         return wo
     wo.urgent = urgent
     what = "marked urgent: dispatch at once" if urgent else "no longer urgent: planned"
-    _event(session, wo, agent_id, now, "urgent" if urgent else "not_urgent", wo.status,
-           f"{what}. {comment}".strip())
-    _touch(session, wo)
+    lifecycle.record_event(
+        session, wo, agent_id=agent_id, at=now, action="urgent" if urgent else "not_urgent",
+        from_status=wo.status, comment=f"{what}. {comment}",
+    )  # fmt: skip
     return wo
 
 
@@ -760,7 +747,7 @@ class OrderView:
 
 def order_view(*, session: Session, work_order_id: int) -> OrderView | None:
     """Every field of an order with names, its lines and its events; None if it is gone."""
-    wo = session.get(WorkOrder, work_order_id)
+    wo = get_work_order(session=session, work_order_id=work_order_id)
     if wo is None:
         return None
     customer = session.get(Customer, wo.customer_id)

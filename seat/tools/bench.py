@@ -517,7 +517,7 @@ def probes(
 ) -> list[Probe]:  # fmt: skip
     """Every in-process row: each calls what the screen's worker (or the command) calls,
     looked up at call time (so a test can watch the very same functions being called)."""
-    from seat import callbacks
+    from seat import callbacks, seats
     from seat import supervisor as wallboard
     from seat.screens.callbacks import view as callbacks_screen
     from seat.screens.complaints import stats as complaint_stats
@@ -556,6 +556,19 @@ def probes(
     def rules(_i: int) -> object:
         return callbacks.run_scheduler(desk)
 
+    def rules_today(_i: int) -> object:
+        return callbacks.run_scheduler(desk, force=True)
+
+    presence: list[int | None] = [None]
+
+    def beat_and_refresh(_i: int) -> object:
+        """A write every refresh sees on a floor: a seat's heartbeat (seat.app's), then
+        the wallboard's read (the beat is timed too: a few hundred microseconds)."""
+        presence[0] = desk.run(lambda s: seats.heartbeat(
+            session=s, now=now, agent_id=agent_id, state="desk", presence_id=presence[0],
+        ), write=True)  # fmt: skip
+        return desk.wallboard(k_policy, offsets={}, limit=wallboard.PAGE)
+
     return [
         Probe("sidebar, heaviest agent", lambda _i: desk.sidebar(agent_id),
               ("seat.services:Desk.sidebar",), 5.0),
@@ -575,9 +588,14 @@ def probes(
               ("seat.services:Desk.work_orders",), 100.0),
         Probe(f"callbacks view ({days} d)", callbacks_view,
               ("seat.services:Desk.callback_coverage",), 100.0),
-        Probe("wallboard data (each refresh)", lambda _i: desk.wallboard(
+        Probe("wallboard opens", lambda _i: desk.wallboard(
+                k_policy, offsets={}, limit=wallboard.PAGE, fresh=True),
+              ("seat.services:Desk.wallboard",), 100.0),
+        Probe("wallboard refresh, nothing changed", lambda _i: desk.wallboard(
                 k_policy, offsets={}, limit=wallboard.PAGE),
               ("seat.services:Desk.wallboard",), 20.0),
+        Probe("wallboard refresh after a seat's heartbeat", beat_and_refresh,
+              ("seat.services:Desk.wallboard",), 20.0, floor=None),
         Probe("trends (g), 28 days", lambda _i: desk.trends(
                 trend_first, trend_last, statistics.Step.DAY),
               ("seat.services:Desk.trends",), 100.0),
@@ -586,6 +604,8 @@ def probes(
               ("seat.services:Desk.complaint_stats",), 100.0),
         Probe("callback rules (each start)", rules, ("seat.callbacks:run_scheduler",), 200.0,
               floor=None),
+        Probe("callback rules (the day's run, g)", rules_today,
+              ("seat.callbacks:run_scheduler",), 200.0, floor=None),
     ]  # fmt: skip
 
 
@@ -737,6 +757,10 @@ def time_in_pty(argv: Sequence[str], *, mark: bytes | None, timeout: float = 60)
 
     env = {**os.environ, "TERM": "xterm-256color", "SEAT_LANG": "en", "COLUMNS": "80",
            "LINES": "24"}  # fmt: skip
+    # As on a person's machine, where an installed seat has its bytecode: a sandbox's
+    # PYTHONDONTWRITEBYTECODE would have the seat compile its sources at every start while
+    # the floor's libraries (installed with theirs) do not.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     t = time.perf_counter_ns()
     pid, fd = pty.fork()
     if pid == 0:  # the child: the terminal is its own

@@ -6,7 +6,7 @@ the change history) show as 138****1234 until revealed with a reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 
 from rich.cells import split_graphemes
@@ -71,6 +71,15 @@ def call_summary(need: str | None, outcome: str | None) -> str:
     )
 
 
+def addresses_line(
+    addresses: Iterable[str | None], shown: Callable[[str | None], str]
+) -> str:
+    """" · address" for each address that shows as something: never a lone "·" for an
+    address that is missing, blank, or masked to nothing."""
+    parts = [text for a in addresses if a and (text := shown(a).strip())]
+    return "".join(f" · {text}" for text in parts)
+
+
 class CustomerCardView(Seated, Static):
     DEFAULT_CSS = """
     CustomerCardView { border: round $primary; padding: 0 1; height: auto; }
@@ -114,9 +123,7 @@ class CustomerCardView(Seated, Static):
             t.append(" · " + born, style="dim")
         t.append("\n")
         t.append(" / ".join(phone_text(p) for p in card.phones))
-        for address in (card.address, card.second_address):
-            if address:
-                t.append(f" · {address_text(address)}", style="dim")
+        t.append(addresses_line((card.address, card.second_address), address_text), style="dim")
         t.append("\n")
         if card.open_complaints:
             t.append(

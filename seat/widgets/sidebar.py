@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from seat.complaints import ComplaintDeadlineItem
 from seat.i18n import _, format_date, format_datetime, format_time, ngettext
+from seat.queues import WorkOrderItem
 from seat.services import SidebarView, StorageError
 from seat.widgets.callback_items import (
     WAITING_PREFIX,
@@ -26,7 +27,6 @@ from seat.widgets.callback_items import (
 from seat.widgets.complaint_items import complaint_prompt, complaints_header
 from seat.widgets.door import Seated
 from seat.widgets.lines import two_lines
-from seat.work import WorkOrderItem
 
 
 def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Text:

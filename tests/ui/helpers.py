@@ -64,7 +64,7 @@ def floor(engine) -> dict[str, int]:
 
     from sqlmodel import Session
 
-    from seat import agents, complaints, customers, sla, work
+    from seat import agents, callbacks, complaints, customers, sla
     from seat.config import DATA_DIR
     from seat.models import Callback
     from tests.conftest import NOW, populate
@@ -81,11 +81,11 @@ def floor(engine) -> dict[str, int]:
         )
         ids["amy"] = amy.id
         li = ids["li"]
-        old = work.create_complaint(
+        old = complaints.create_complaint(
             session=s, now=NOW - timedelta(days=3), customer_id=ids["fang"], owner_id=li,
             what_happened="Washer leaked twice", customer_wants="A new washer",
         )  # fmt: skip
-        mid = work.create_complaint(
+        mid = complaints.create_complaint(
             session=s, now=NOW - timedelta(hours=20), customer_id=ids["min"], owner_id=li,
             what_happened="Sofa cover torn on delivery", customer_wants="A new cover",
         )  # fmt: skip
@@ -95,7 +95,7 @@ def floor(engine) -> dict[str, int]:
             reply_text="Logistics calls you tomorrow",
         )  # fmt: skip
         ids["complaint"], ids["complaint2"] = old.id, mid.id
-        work.create_callback(
+        callbacks.create_callback(
             session=s, now=NOW, customer_id=amy.id, owner_id=li,
             due_at=NOW + timedelta(hours=1), reason="Check the part arrived",
         )  # fmt: skip

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from seat import agents, complaints, sla, work, workorders
+from seat import agents, complaints, sla, workorders
 from seat.config import DATA_DIR
 from tests.conftest import NOW
 from tests.ui.helpers import freeze
@@ -24,7 +24,7 @@ def cases(engine, world) -> dict[str, int]:
         ).id
         li = world["li"]
         start = NOW - timedelta(hours=20)
-        c = work.create_complaint(
+        c = complaints.create_complaint(
             session=s, now=start, customer_id=world["fang"], owner_id=li,
             what_happened="Sofa cover torn on delivery; second time this year.",
             customer_wants="A new cover and an apology",
@@ -61,11 +61,11 @@ def cases(engine, world) -> dict[str, int]:
                 reporter="Wang Fang", sales_order_no="SO-1001",
             ),
         )  # fmt: skip
-        other = work.create_complaint(
+        other = complaints.create_complaint(
             session=s, now=NOW - timedelta(days=3), customer_id=world["tom"], owner_id=li,
             what_happened="Dryer noisy", customer_wants="Repair",
         )  # fmt: skip
-        work.create_complaint(
+        complaints.create_complaint(
             session=s, now=NOW - timedelta(hours=1), customer_id=world["min"], owner_id=li,
             what_happened="Technician late", customer_wants="Apology",
         )  # fmt: skip

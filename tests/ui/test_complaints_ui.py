@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 from sqlmodel import Session, select
 
-from seat import agents, complaints, sla, work
+from seat import agents, complaints, sla
 from seat.config import DATA_DIR
 from seat.models import Callback, Complaint, ComplaintEvent
 from seat.screens.complaints.complaint import ComplaintScreen
@@ -241,7 +241,7 @@ async def test_from_the_call_through_the_six_steps(make_seat, engine, clock, wor
 
 def _breached(engine, world) -> int:
     with Session(engine) as s:
-        c = work.create_complaint(
+        c = complaints.create_complaint(
             session=s, now=NOW - timedelta(days=3), customer_id=world["fang"],
             owner_id=world["li"], what_happened="Sofa torn", customer_wants="A new cover",
         )  # fmt: skip
@@ -280,11 +280,11 @@ async def test_breached_complaint_shows_red_on_the_sidebar(make_seat, engine, wo
 
 async def test_invalid_escalate_wait_and_resume_by_keys(make_seat, engine, clock, world, boss):
     with Session(engine) as s:
-        first = work.create_complaint(
+        first = complaints.create_complaint(
             session=s, now=NOW, customer_id=world["min"], owner_id=world["li"],
             what_happened="Bought elsewhere", customer_wants="Refund",
         ).id  # fmt: skip
-        second = work.create_complaint(
+        second = complaints.create_complaint(
             session=s, now=NOW, customer_id=world["tom"], owner_id=world["li"],
             what_happened="Dryer noisy again", customer_wants="A visit",
         ).id  # fmt: skip
@@ -352,7 +352,7 @@ async def test_invalid_escalate_wait_and_resume_by_keys(make_seat, engine, clock
 async def test_list_pages_and_scopes(make_seat, engine, world, boss):
     with Session(engine) as s:
         for i in range(120):
-            work.create_complaint(
+            complaints.create_complaint(
                 session=s, now=NOW - timedelta(minutes=i), customer_id=world["tom"],
                 owner_id=world["li"] if i % 6 else world["wang"],
                 what_happened=f"Case {i}", customer_wants="x",

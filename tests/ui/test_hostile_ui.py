@@ -18,13 +18,13 @@ from textual.keys import KEY_NAME_REPLACEMENTS, _character_to_key
 
 from seat.callbacks import CallableItem
 from seat.models import Call, Callback, Complaint, Customer
+from seat.queues import WorkOrderItem
 from seat.screens.calls.call import CallScreen
 from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.desk import DeskScreen
 from seat.widgets.callback_items import callable_prompt
 from seat.widgets.lines import WIDTH
 from seat.widgets.sidebar import work_order_prompt
-from seat.work import WorkOrderItem
 from tests.conftest import NOW
 from tests.ui.helpers import add_wide_world, choose, settle
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from seat import agents, complaints, i18n, work, workorders
+from seat import agents, complaints, i18n, workorders
 from seat.models import Customer
 from seat.workorders import LineIn
 from tests.conftest import NOW
@@ -48,7 +48,7 @@ def cases(engine, world) -> dict[str, int]:
         ).id
         li = world["li"]
         start = NOW - timedelta(hours=20)
-        c = work.create_complaint(
+        c = complaints.create_complaint(
             session=s, now=start, customer_id=world["fang"], owner_id=li,
             what_happened="Sofa cover torn on delivery", customer_wants="A new cover",
         )  # fmt: skip

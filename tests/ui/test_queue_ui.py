@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from seat import work
+from seat import complaints
 from seat.customers import create_customer
 from seat.models import Callback
 from seat.screens.callbacks.view import CallbacksScreen
@@ -32,7 +32,7 @@ def _waiting_floor(engine, world, n: int = 55) -> int:
             s.add(Callback(customer_id=c.id, owner_id=world["li"], kind="manual", reason="x",
                            due_at=NOW - timedelta(days=1, minutes=i),
                            created_at=NOW - timedelta(days=2)))  # fmt: skip
-        case = work.create_complaint(
+        case = complaints.create_complaint(
             session=s, now=NOW - timedelta(days=3), customer_id=world["min"],
             owner_id=world["li"], what_happened="Washer leaks", customer_wants="A new one",
         )  # fmt: skip

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, select
 from textual.widgets._footer import FooterKey
 
-from seat import agents, complaints, work
+from seat import agents, complaints
 from seat.models import Role, WorkOrder, WorkOrderEvent
 from seat.screens.complaints.complaint import ComplaintScreen
 from seat.screens.complaints.list import ComplaintListScreen
@@ -115,7 +115,7 @@ async def test_supervisor_moves_and_scopes_hidden_from_an_agent(make_seat, engin
                                                                 agent, shown):
     make_boss(engine)
     with Session(engine) as s:
-        c = work.create_complaint(
+        c = complaints.create_complaint(
             session=s, now=NOW, customer_id=world["min"], owner_id=world["li"],
             what_happened="Washer leaks", customer_wants="A new washer",
         )  # fmt: skip

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from seat import agents, complaints, i18n, sla, work
+from seat import agents, complaints, i18n, sla
 from seat.app import make_app
 from seat.config import DATA_DIR
 from seat.db import make_engine
@@ -94,8 +94,9 @@ async def test_an_agent_is_refused_the_wallboard(make_seat, world):
 
 async def test_an_agent_sees_only_their_own_complaint_list(make_seat, engine, world):
     with Session(engine) as s:
-        work.create_complaint(session=s, now=NOW, customer_id=world["tom"], owner_id=world["wang"],
-                              what_happened="Wang's case", customer_wants="-")  # fmt: skip
+        complaints.create_complaint(session=s, now=NOW, customer_id=world["tom"],
+                                    owner_id=world["wang"], what_happened="Wang's case",
+                                    customer_wants="-")  # fmt: skip
         s.commit()
     app = make_seat()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -307,7 +308,7 @@ def floor(engine, world, boss) -> None:
                 heartbeat_at=NOW,
             )
         )
-        late = work.create_complaint(
+        late = complaints.create_complaint(
             session=s,
             now=NOW - timedelta(hours=6),
             customer_id=world["fang"],
@@ -315,7 +316,7 @@ def floor(engine, world, boss) -> None:
             what_happened="Sofa torn",
             customer_wants="A new cover",
         )
-        work.create_complaint(
+        complaints.create_complaint(
             session=s,
             now=NOW - timedelta(hours=2),
             customer_id=world["tom"],
@@ -323,7 +324,7 @@ def floor(engine, world, boss) -> None:
             what_happened="Noisy dryer",
             customer_wants="Fix",
         )
-        waiting = work.create_complaint(
+        waiting = complaints.create_complaint(
             session=s,
             now=NOW - timedelta(hours=30),
             customer_id=world["min"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from seat import complaints, sla, work
+from seat import complaints, sla
 from seat.config import DATA_DIR
 from seat.models import Complaint
 from tests.conftest import NOW
@@ -15,7 +15,7 @@ POLICY = sla.read_policy(DATA_DIR / "policy" / "complaints.toml", default_zone="
 
 
 def open_complaint(session, people, *, customer="min", call_id=None, at=NOW) -> int:
-    c = work.create_complaint(
+    c = complaints.create_complaint(
         session=session, now=at, customer_id=people[customer], owner_id=people["li"],
         what_happened="Washer leaks again after the repair",
         customer_wants="A new washer", call_id=call_id,

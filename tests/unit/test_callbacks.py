@@ -480,6 +480,64 @@ def test_no_active_agent_schedules_nothing(session, world):
     assert report.created == [] and "No active agent" in report.summary()
 
 
+# -- a callback is made ---------------------------------------------------------------------
+
+
+def _made(session) -> int:
+    return session.execute(select(func.count()).select_from(Callback)).scalar_one()
+
+
+def test_create_callback(session, world):
+    cb = callbacks.create_callback(
+        session=session,
+        now=NOW,
+        customer_id=world["min"],
+        owner_id=world["wang"],
+        due_at=NOW + timedelta(hours=1),
+        reason="  Confirm the repair date  ",
+        kind="satisfaction",
+    )
+    session.commit()
+    stored = session.get(Callback, cb.id)
+    assert stored.reason == "Confirm the repair date"
+    assert stored.due_at == NOW + timedelta(hours=1)
+    assert stored.status == "open"
+    assert stored.attempts == 0
+    assert stored.kind == "satisfaction"
+    assert stored.created_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("due_at", "reason", "bad"),
+    [
+        (None, "Call back", {"due_at": "A due time is required."}),
+        (NOW - timedelta(minutes=1), "Call back", {"due_at": "past"}),
+        (NOW, "Call back", {"due_at": "past"}),
+        (NOW - timedelta(days=400), "Call back", {"due_at": "past"}),
+        (NOW + timedelta(hours=1), "", {"reason": "Reason is required."}),
+        (NOW + timedelta(hours=1), "   ", {"reason": "Reason is required."}),
+        (NOW + timedelta(hours=1), "x" * 2001, {"reason": "too long"}),
+        (None, "", {"due_at": "required", "reason": "required"}),
+    ],
+)
+def test_create_callback_refuses_and_writes_nothing(session, world, due_at, reason, bad):
+    before = _made(session)
+    with pytest.raises(ValidationError) as info:
+        callbacks.create_callback(
+            session=session,
+            now=NOW,
+            customer_id=world["min"],
+            owner_id=world["li"],
+            due_at=due_at,
+            reason=reason,
+        )
+    assert set(info.value.errors) == set(bad)
+    for key, words in bad.items():
+        assert words in info.value.errors[key]
+    session.commit()
+    assert _made(session) == before
+
+
 # -- attempts -------------------------------------------------------------------------------
 
 
@@ -839,7 +897,10 @@ def test_run_scheduler_through_the_desk(engine, clock, settings, world, no_deplo
     first = callbacks.run_scheduler(desk)
     assert [s.source_key for s in first.created] == [f"birthday:{world['fang']}:2026"]
     assert first.created[0].due_at == _shanghai_10am(date(2026, 11, 27))
-    assert callbacks.run_scheduler(desk).created == []
+    again = callbacks.run_scheduler(desk)  # the next seat to start today: nothing to do
+    assert again.skipped and again.created == []
+    forced = callbacks.run_scheduler(desk, force=True)  # a person asked: runs, finds all made
+    assert not forced.skipped and forced.created == []
 
 
 @pytest.mark.parametrize(("cause", "retried"), [("unique", True), ("locked", False)])
@@ -855,7 +916,9 @@ def test_run_scheduler_retries_a_lost_race(
     desk = Desk(engine=engine, clock=clock, settings=settings)
     real_run, tries = desk.run, []
 
-    def flaky(fn):
+    def flaky(fn, *, write=False):
+        if write:  # the day's lease: taken, given back
+            return real_run(fn, write=True)
         tries.append(1)
         if len(tries) == 1:
             error = (
@@ -868,11 +931,13 @@ def test_run_scheduler_retries_a_lost_race(
 
     monkeypatch.setattr(desk, "run", flaky)
     if retried:
-        assert len(callbacks.run_scheduler(desk).created) == 1 and len(tries) == 2
+        assert len(callbacks.run_scheduler(desk).created) == 1 and len(tries) == 3  # + optimize
     else:
         with pytest.raises(StorageError):
             callbacks.run_scheduler(desk)
         assert len(tries) == 1
+        monkeypatch.setattr(desk, "run", real_run)  # the lease was given back: a retry runs
+        assert len(callbacks.run_scheduler(desk).created) == 1
 
 
 @pytest.mark.parametrize("module", ["seat.callbacks", "seat.reports.callbacks"])

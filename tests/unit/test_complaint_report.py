@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from seat import agents, complaints, sla, work
+from seat import agents, complaints, sla
 from seat.cli import main
 from seat.config import DATA_DIR
 from seat.reports import complaints as report
@@ -37,7 +37,7 @@ def seed(engine, world) -> dict[str, int]:
         li = world["li"]
 
         def new(customer: str, at) -> int:
-            c = work.create_complaint(
+            c = complaints.create_complaint(
                 session=s, now=at, customer_id=world[customer], owner_id=li,
                 what_happened="x", customer_wants="y",
             )  # fmt: skip

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from seat import complaints, work, workorders
+from seat import complaints, workorders
 from seat.customers import ValidationError
 from seat.models import Callback, Complaint, ComplaintEvent, WorkOrder
 from seat.roles import PermissionDenied
@@ -92,6 +92,55 @@ def test_revised_proposal_may_be_approved():
 )
 def test_options_of(text, options):
     assert complaints.options_of(text) == options
+
+
+# -- intake -------------------------------------------------------------------------------
+
+
+def test_create_complaint(session, world):
+    c = complaints.create_complaint(
+        session=session,
+        now=NOW,
+        customer_id=world["fang"],
+        owner_id=world["li"],
+        what_happened=" The sofa arrived torn. ",
+        customer_wants=" A new cover. ",
+    )
+    session.commit()
+    stored = session.get(Complaint, c.id)
+    assert (stored.what_happened, stored.customer_wants) == (
+        "The sofa arrived torn.",
+        "A new cover.",
+    )
+    assert stored.status == "intake"
+    assert stored.channel == "phone"
+    assert stored.created_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("what", "wants", "bad"),
+    [
+        ("", "Refund", {"what_happened"}),
+        ("  ", "Refund", {"what_happened"}),
+        ("Torn", "", {"customer_wants"}),
+        ("", "", {"what_happened", "customer_wants"}),
+        ("x" * 20001, "Refund", {"what_happened"}),
+        ("Torn", "x" * 5001, {"customer_wants"}),
+    ],
+)
+def test_create_complaint_validations(session, world, what, wants, bad):
+    with pytest.raises(ValidationError) as info:
+        complaints.create_complaint(
+            session=session,
+            now=NOW,
+            customer_id=world["fang"],
+            owner_id=world["li"],
+            what_happened=what,
+            customer_wants=wants,
+        )
+    assert set(info.value.errors) == bad
+    session.commit()
+    assert session.execute(select(func.count()).select_from(Complaint)).scalar_one() == 0
 
 
 # -- the moves on the database --------------------------------------------------------------
@@ -450,7 +499,7 @@ def test_sidebar_complaints_near_or_past_their_deadline(session, people):
     red_new = open_complaint(session, people, at=NOW - timedelta(hours=13))
     closed = open_complaint(session, people, at=NOW - timedelta(days=9))
     walk(session, people, closed, "closed", start=NOW - timedelta(days=9))
-    theirs = work.create_complaint(
+    theirs = complaints.create_complaint(
         session=session, now=NOW - timedelta(days=3), customer_id=people["min"],
         owner_id=people["wang"], what_happened="x", customer_wants="y",
     ).id  # fmt: skip
@@ -483,7 +532,7 @@ def test_paused_complaint_stays_off_the_sidebar_while_the_clock_stands(session, 
 )  # fmt: skip
 def test_open_complaints_scopes(session, people, scope, who, expected):
     ids = [open_complaint(session, people, at=NOW - timedelta(hours=i)) for i in range(3)]
-    work.create_complaint(
+    complaints.create_complaint(
         session=session, now=NOW, customer_id=people["tom"], owner_id=people["wang"],
         what_happened="x", customer_wants="y",
     )  # fmt: skip

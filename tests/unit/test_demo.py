@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from seat import audit, work, workorders
+from seat import audit, queues, workorders
 from seat import complaints as complaints_rules
 from seat.callbacks import CallbackPolicy, sidebar_callbacks
 from seat.db import make_engine
@@ -244,7 +244,7 @@ def test_every_agent_has_work_waiting(eng, seed, customers):
                 session=s, agent_id=a.id, now=NOW, policy=CallbackPolicy()
             )
             assert len(ready) + len(waiting) >= 4
-            assert len(work.sidebar(session=s, agent_id=a.id).work_orders) >= 3
+            assert len(queues.sidebar(session=s, agent_id=a.id).work_orders) >= 3
 
 
 def test_work_items_look_real(eng):

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlmodel import Session
 
-from seat import work
+from seat import complaints
 from seat.cli import main
 from seat.export import Table, neutral, to_csv, to_xlsx
 from tests.conftest import NOW
@@ -73,7 +73,7 @@ HOSTILE_DEPARTMENT = "-2+3+cmd|' /C calc'!A0"
 @pytest.fixture
 def hostile(engine, world):
     with Session(engine) as s:
-        c = work.create_complaint(
+        c = complaints.create_complaint(
             session=s, now=NOW, customer_id=world["fang"], owner_id=world["li"],
             what_happened="Washer leaks", customer_wants="A new washer",
         )  # fmt: skip

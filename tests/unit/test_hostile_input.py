@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from sqlalchemy import String, func, select
 from sqlmodel import Session, SQLModel
 
-from seat import agents, calls, customers, phone, work, workorders
+from seat import agents, callbacks, calls, complaints, customers, phone, workorders
+from seat.clock import parse_when
 from seat.config import DATA_DIR
 from seat.customers import ValidationError
 from seat.db import make_engine
@@ -376,7 +377,7 @@ WHEN = st.one_of(
 @given(text=WHEN)
 def test_parse_when_refuses_with_value_error(text):
     try:
-        when = work.parse_when(text, now=NOW, tz=ZONE)
+        when = parse_when(text, now=NOW, tz=ZONE)
     except ValueError as exc:
         assert str(exc)
         return
@@ -392,8 +393,8 @@ def test_create_callback(db, reason, due):
     with Session(engine) as s:
 
         def go() -> Callback:
-            due_at = work.parse_when(due, now=NOW, tz=ZONE)
-            return work.create_callback(
+            due_at = parse_when(due, now=NOW, tz=ZONE)
+            return callbacks.create_callback(
                 session=s, now=NOW, customer_id=ids["min"], owner_id=ids["li"],
                 due_at=due_at, reason=reason,
             )  # fmt: skip
@@ -483,7 +484,7 @@ def test_create_complaint(db, what, wants):
     with Session(engine) as s:
         c, refused = attempt(
             s,
-            lambda: work.create_complaint(
+            lambda: complaints.create_complaint(
                 session=s, now=NOW, customer_id=ids["min"], owner_id=ids["li"],
                 what_happened=what, customer_wants=wants,
             ),  # fmt: skip

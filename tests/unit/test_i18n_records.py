@@ -12,7 +12,8 @@ import pytest
 from rich.cells import cell_len
 from sqlalchemy import select
 
-from seat import agents, callbacks, complaints, customers, i18n, sla, work
+from seat import agents, callbacks, complaints, customers, i18n, sla
+from seat.clock import parse_when
 from seat.config import DATA_DIR
 from seat.customers import ValidationError
 from seat.models import Callback
@@ -56,7 +57,7 @@ def people(session, world) -> dict[str, int]:
 
 def _proposed_complaint(session, people) -> int:
     """A complaint waiting for a supervisor's approval."""
-    c = work.create_complaint(
+    c = complaints.create_complaint(
         session=session, now=NOW, customer_id=people["min"], owner_id=people["li"],
         what_happened="Washer leaks", customer_wants="A new washer",
     )  # fmt: skip
@@ -149,7 +150,7 @@ VALIDATION: dict[str, tuple[Callable[..., object], str, str]] = {
         "会员等级必须是以下之一：vip, diamond, platinum, gold, ordinary。",
     ),
     "complaint text": (
-        lambda session, world: work.create_complaint(
+        lambda session, world: complaints.create_complaint(
             session=session, now=NOW, customer_id=world["min"], owner_id=world["li"],
             what_happened="", customer_wants="x",
         ),  # fmt: skip
@@ -157,7 +158,7 @@ VALIDATION: dict[str, tuple[Callable[..., object], str, str]] = {
         "投诉内容为必填项。",
     ),
     "callback due": (
-        lambda session, world: work.create_callback(
+        lambda session, world: callbacks.create_callback(
             session=session, now=NOW, customer_id=world["min"], owner_id=world["li"],
             due_at=NOW - timedelta(hours=1), reason="Call back",
         ),  # fmt: skip
@@ -165,7 +166,7 @@ VALIDATION: dict[str, tuple[Callable[..., object], str, str]] = {
         "到期时间已过去，请选择现在以后的时间。",
     ),
     "relative time": (
-        lambda **__: work.parse_when("+2x", now=NOW, tz="Asia/Shanghai"),
+        lambda **__: parse_when("+2x", now=NOW, tz="Asia/Shanghai"),
         "Use +30m, +2h or +1d for a relative time.",
         "相对时间请写成 +30m、+2h 或 +1d。",
     ),

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from seat import agents, callbacks, complaints, work, workorders
+from seat import agents, callbacks, complaints, workorders
 from seat.db import make_engine
 from seat.models import (
     Callback,
@@ -103,7 +103,7 @@ def test_two_supervisors_decide_one_order(session, world, boss, two):
 
 
 def test_two_seats_move_one_complaint(session, world, boss, two):
-    c = work.create_complaint(
+    c = complaints.create_complaint(
         session=session, now=NOW, customer_id=world["min"], owner_id=world["li"],
         what_happened="Washer leaks again after the repair", customer_wants="A new washer",
     )  # fmt: skip

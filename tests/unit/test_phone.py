@@ -229,3 +229,26 @@ def test_a_caller_id_that_is_not_a_number_is_left_for_the_parser_to_refuse():
     assert phone.caller_id("sip:alice@pbx") == "alice"
     with pytest.raises(PhoneError):
         phone.normalise("alice", "CN")
+
+
+def _example_numbers() -> list[str]:
+    """A valid example number of every region and number type phonenumbers knows."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+    out: set[str] = set()
+    kinds = [getattr(PhoneNumberType, k) for k in dir(PhoneNumberType) if k.isupper()]
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in kinds:
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None and phonenumbers.is_valid_number(number):
+                out.add(phonenumbers.format_number(number, PhoneNumberFormat.E164))
+    return sorted(out)
+
+
+def test_stored_time_zones_agree_with_phonenumbers_for_every_valid_example():
+    """The shortcut for one-zone countries gives exactly what the full lookup gives."""
+    numbers = _example_numbers()
+    assert len(numbers) > 900
+    for e164 in numbers:
+        assert phone.stored_time_zones(e164) == phone.time_zones(e164), e164

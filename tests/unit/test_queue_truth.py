@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from seat import complaints, sla, states, supervisor, work
+from seat import complaints, queues, sla, states, supervisor
 from seat.callbacks import CallbackPolicy, callback_queue, worklist
 from seat.customers import create_customer
 from seat.models import Callback, CallbackEvent, WorkOrder
@@ -248,7 +248,7 @@ def test_sidebar_counts_match_plain_counting(session, busy, engine, clock, setti
     assert counts.orders_open == len(orders)
     assert counts.orders_late == sum(states.order_late(d, NOW) for d, __ in orders)
     assert counts.orders_urgent == sum(u for __, u in orders)
-    data = work.order_counts(session=session, agent_id=li, now=NOW)
+    data = queues.order_counts(session=session, agent_id=li, now=NOW)
     assert (data.open, data.urgent, data.late) == (
         counts.orders_open, counts.orders_urgent, counts.orders_late
     )

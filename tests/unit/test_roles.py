@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from seat import agents, callbacks, complaints, i18n, roles, sla, supervisor, work, workorders
+from seat import agents, callbacks, complaints, i18n, roles, sla, supervisor, workorders
 from seat.config import DATA_DIR
 from seat.models import (
     Agent,
@@ -42,7 +42,7 @@ def people(session, world) -> dict[str, int]:
 
 
 def _proposed_complaint(session: Session, people: dict[str, int]) -> int:
-    c = work.create_complaint(
+    c = complaints.create_complaint(
         session=session, now=NOW, customer_id=people["min"], owner_id=people["li"],
         what_happened="Washer leaks again after the repair", customer_wants="A new washer",
     )  # fmt: skip

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from seat import agents, complaints, i18n, sla, supervisor, work
+from seat import agents, complaints, i18n, sla, supervisor
 from seat.config import DATA_DIR
 from seat.models import Call, Callback, Complaint, Presence, WorkOrder
 from seat.roles import PermissionDenied
@@ -129,7 +129,7 @@ def test_live_states(engine, world, clock, beats, expected):
 
 
 def _complaint(s: Session, owner: int, customer: int, at, text: str) -> int:
-    return work.create_complaint(
+    return complaints.create_complaint(
         session=s, now=at, customer_id=customer, owner_id=owner,
         what_happened=text, customer_wants="-",
     ).id  # fmt: skip
@@ -364,3 +364,159 @@ def test_domain_does_not_import_textual():
     code = "import sys, seat.supervisor; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- refreshing: nothing read when nothing changed --------------------------------------------
+
+
+def _counting(engine):
+    """How many statements the engine ran since the last look."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def test_change_watch_moves_on_every_commit_only(engine, world, clock):
+    from seat.db import ChangeWatch
+
+    watch = ChangeWatch(engine)
+    first = watch.token()
+    assert first is not None and watch.token() == first  # reading changes nothing
+    with Session(engine) as s:
+        s.execute(Complaint.__table__.select()).all()
+        s.commit()
+    assert watch.token() == first
+    with Session(engine) as s:
+        _complaint(s, world["li"], world["fang"], clock.now(), "new")
+        s.commit()
+    assert watch.token() != first
+    watch.close()
+
+
+def test_an_in_memory_database_cannot_tell():
+    from seat.db import ChangeWatch, make_engine
+
+    assert ChangeWatch(make_engine("sqlite://")).token() is None
+
+
+def test_the_board_is_kept_while_nothing_changes(engine, world, clock):
+    from seat.db import ChangeWatch
+
+    watch, cache = ChangeWatch(engine), supervisor.BoardCache()
+    now = clock.now()
+
+    def read(at):
+        token = watch.token()
+        with Session(engine) as s:
+            return supervisor.board(session=s, now=at, zone=ZONE, policy=POLICY,
+                                    cache=cache, token=token)  # fmt: skip
+
+    first = read(now)
+    seen = _counting(engine)
+    again = read(now + timedelta(seconds=3))
+    assert seen == [] or all("data_version" in q or "snapshot" in q for q in seen)
+    assert again.at == now + timedelta(seconds=3) and again.agents == first.agents
+    # A write: read again, and the new complaint is on the board.
+    with Session(engine) as s:
+        _complaint(s, world["li"], world["fang"], now - timedelta(hours=1), "fresh")
+        s.commit()
+    after = read(now + timedelta(seconds=6))
+    assert after.complaints.total == first.complaints.total + 1
+    watch.close()
+
+
+def test_the_board_turns_by_itself_when_a_callback_falls_due(engine, world, clock):
+    """No write, yet a callback falls due: the kept board is not shown past that instant."""
+    from seat.db import ChangeWatch
+
+    now = clock.now()
+    with Session(engine) as s:
+        s.add(Callback(customer_id=world["tom"], owner_id=world["wang"], reason="x",
+                       due_at=now + timedelta(seconds=20), created_at=now))  # fmt: skip
+        s.commit()
+    watch, cache = ChangeWatch(engine), supervisor.BoardCache()
+
+    def read(at):
+        token = watch.token()
+        with Session(engine) as s:
+            return supervisor.board(session=s, now=at, zone=ZONE, policy=POLICY,
+                                    cache=cache, token=token)  # fmt: skip
+
+    before = read(now)
+    assert read(now + timedelta(seconds=19)).callbacks.total == before.callbacks.total
+    assert read(now + timedelta(seconds=21)).callbacks.total == before.callbacks.total + 1
+    watch.close()
+
+
+def test_a_clock_breaching_is_shown_without_a_write(engine, world, clock):
+    """Wang Fang is VIP (reply within 4 h): a 4 h old complaint breaches a second later."""
+    from seat.db import ChangeWatch
+
+    now = clock.now()
+    with Session(engine) as s:
+        _complaint(s, world["li"], world["fang"], now - timedelta(hours=4, seconds=-30), "edge")
+        s.commit()
+    watch, cache = ChangeWatch(engine), supervisor.BoardCache()
+
+    def read(at):
+        token = watch.token()
+        with Session(engine) as s:
+            return supervisor.board(session=s, now=at, zone=ZONE, policy=POLICY,
+                                    cache=cache, token=token)  # fmt: skip
+
+    assert read(now).breached == 0
+    assert read(now + timedelta(seconds=10)).breached == 0
+    assert read(now + timedelta(seconds=31)).breached == 1
+    watch.close()
+
+
+def test_kept_clocks_rank_as_fresh_ones(engine, world, clock):
+    """The clocks a cache keeps rank the complaints and count the breaches exactly as a fresh
+    read does; the time left they show is at most the minute old (the shown unit)."""
+    now = clock.now()
+    with Session(engine) as s:
+        for i, h in enumerate((1, 3, 5, 7, 30)):
+            _complaint(s, world["li"], world["fang"], now - timedelta(hours=h), f"c{i}")
+        s.commit()
+        cache = complaints.ClockCache()
+        supervisor.open_complaints(session=s, now=now, policy=POLICY, cache=cache)
+        for later in (timedelta(seconds=5), timedelta(minutes=1, seconds=5), timedelta(hours=2)):
+            kept = supervisor.open_complaints(session=s, now=now + later, policy=POLICY,
+                                              cache=cache)  # fmt: skip
+            fresh = supervisor.open_complaints(session=s, now=now + later, policy=POLICY)
+            assert [r.id for r in kept[0].rows] == [r.id for r in fresh[0].rows]
+            assert kept[1] == fresh[1]
+            for k, f in zip(kept[0].rows, fresh[0].rows, strict=True):
+                assert timedelta(0) <= k.clock.left - f.clock.left < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("scope", ["mine", "all"])
+def test_the_complaint_list_ranks_the_same_with_kept_clocks(engine, world, clock, scope):
+    """The complaint list shares the services' ClockCache: the same page, in the same order,
+    as a fresh read, also after one complaint moved (its version)."""
+    now = clock.now()
+    with Session(engine) as s:
+        ids = [
+            _complaint(s, world["li"], world["fang"], now - timedelta(hours=h), f"c{h}")
+            for h in (1, 3, 5, 7)
+        ]
+        s.commit()
+        cache = complaints.ClockCache()
+
+        def both(at):
+            args = dict(session=s, scope=scope, agent_id=world["li"], now=at, policy=POLICY)
+            return complaints.open_complaints(**args, cache=cache), complaints.open_complaints(
+                **args
+            )
+
+        kept, fresh = both(now)
+        assert kept == fresh
+        complaints.accept(session=s, complaint_id=ids[0], actor_id=world["li"], now=now,
+                          department="After-sales", reply_text="On it")  # fmt: skip
+        s.commit()
+        kept, fresh = both(now + timedelta(seconds=5))
+        assert [r.id for r in kept[0]] == [r.id for r in fresh[0]] and kept[1] == fresh[1]
+        moved = {r.id: r for r in kept[0]}[ids[0]]
+        assert moved.next_clock == {r.id: r for r in fresh[0]}[ids[0]].next_clock

@@ -68,3 +68,22 @@ def test_language_names():
     assert labels.language_label("zh_CN") == "中文 (简体)"
     assert labels.language_label("en") == "English"
     assert labels.language_label(None) == "-"
+
+
+@pytest.mark.parametrize(
+    ("addresses", "expected"),
+    [
+        (("12 Long Road", None), " · 12 Long Road"),
+        ((None, None), ""),
+        (("", "  "), ""),  # blank addresses: no lone "·"
+        (("12 Long Road", "Flat 3"), " · 12 Long Road · Flat 3"),
+        (("masked to nothing", "Flat 3"), " · Flat 3"),
+    ],
+)
+def test_the_card_never_shows_a_lone_dot(addresses, expected):
+    from seat.widgets.card import addresses_line
+
+    def shown(address):
+        return "" if address == "masked to nothing" else address
+
+    assert addresses_line(addresses, shown) == expected

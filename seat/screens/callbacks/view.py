@@ -579,7 +579,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
     @work(thread=True, exclusive=True, group="callbacks-schedule")
     def schedule_now(self) -> None:
         try:
-            result = callbacks.run_scheduler(self.services)
+            result = callbacks.run_scheduler(self.services, force=True)
         except (StorageError, callbacks.PolicyError) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return

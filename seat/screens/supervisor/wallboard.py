@@ -199,7 +199,9 @@ class WallboardScreen(DeskWorker, Screen[None]):
         desk = self.services
         offsets = dict(self.offsets)
         try:
-            board = desk.wallboard(self.policy, offsets=offsets, limit=supervisor.PAGE)
+            board = desk.wallboard(
+                self.policy, offsets=offsets, limit=supervisor.PAGE, fresh=self.board is None
+            )
         except StorageError as exc:
             self.app.call_from_thread(self._status, str(exc))
             return

@@ -1,177 +1,30 @@
-"""Work created from a call: callbacks, work orders, complaints; and the sidebar queries."""
+"""The agent's own queues, as the desk's sidebar shows them: their open work orders (urgent
+first, then by due time, a page), the true counts behind that page, the late ones, and how
+many open complaints they own; and the item a callback queue shows.
+
+The callbacks in a queue come from seat.callbacks (which knows rest hours), the complaints
+near their deadlines from seat.complaints (which knows the clocks); seat.services.Desk.sidebar
+puts the three together. (seat/widgets/sidebar.py is the widget that draws it.)
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, union_all
 from sqlmodel import Session
 
 from seat import states
-from seat.customers import ValidationError
-from seat.i18n import N_, _
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     OPEN_WORK_ORDER_EXCLUDES,
-    Agent,
-    Callback,
-    CallbackKind,
     Complaint,
     Customer,
     WorkOrder,
 )
-from seat.textguard import FORBIDDEN
-
-MAX_TEXT = 20000
-
-
-def _required(errors: dict[str, str], key: str, value: str | None, label: str, limit: int) -> str:
-    """`label` is N_-marked English; the messages come in the current language."""
-    text = (value or "").strip()
-    shown = _(label)
-    if not text:
-        errors[key] = _("{label} is required.").format(label=shown)
-    elif FORBIDDEN.search(text):
-        errors[key] = _("{label} contains control characters; retype it.").format(label=shown)
-    elif len(text) > limit:
-        errors[key] = _("{label} is too long ({limit} characters at most).").format(
-            label=shown, limit=limit
-        )
-    return text
-
-
-def parse_when(text: str, *, now: datetime, tz: object) -> datetime:
-    """Parse 'YYYY-MM-DD HH:MM' (or '+2h', '+1d', 'HH:MM' today) in the desk's zone -> UTC."""
-    from zoneinfo import ZoneInfo
-
-    zone = tz if not isinstance(tz, str) else ZoneInfo(tz)
-    raw = (text or "").strip()
-    if not raw:
-        raise ValueError(_("Enter a date and time, e.g. 2026-11-24 10:30, 15:00 or +2h."))
-    local_now = now.astimezone(zone)  # type: ignore[arg-type]
-    if raw.startswith("+"):
-        unit = raw[-1].lower()
-        try:
-            amount = float(raw[1:-1])
-        except ValueError:
-            raise ValueError(_("Use +30m, +2h or +1d for a relative time.")) from None
-        minutes = {"m": 1, "h": 60, "d": 1440}.get(unit)
-        if minutes is None or not math.isfinite(amount):
-            raise ValueError(_("Use +30m, +2h or +1d for a relative time."))
-        try:
-            return now + timedelta(minutes=amount * minutes)
-        except OverflowError:
-            raise ValueError(
-                _("Too far ahead; use +30m, +2h or +1d for a relative time.")
-            ) from None
-    try:
-        if len(raw) <= 5 and ":" in raw:
-            hh, mm = raw.split(":")
-            local = local_now.replace(hour=int(hh), minute=int(mm), second=0, microsecond=0)
-        else:
-            local = datetime.fromisoformat(raw.replace("T", " "))
-            if local.tzinfo is None:
-                local = local.replace(tzinfo=zone)  # type: ignore[arg-type]
-        return local.astimezone(now.tzinfo)
-    except (ValueError, OverflowError):
-        raise ValueError(_("Not a date and time; use 2026-11-24 10:30, 15:00 or +2h.")) from None
-
-
-def create_callback(
-    *,
-    session: Session,
-    now: datetime,
-    customer_id: int,
-    owner_id: int,
-    due_at: datetime | None,
-    reason: str,
-    kind: str = CallbackKind.MANUAL,
-    call_id: int | None = None,
-) -> Callback:
-    errors: dict[str, str] = {}
-    reason = _required(errors, "reason", reason, N_("Reason"), 2000)
-    if due_at is None:
-        errors["due_at"] = _("A due time is required.")
-    elif due_at <= now:
-        errors["due_at"] = _("The due time is in the past; pick a time from now on.")
-    if errors:
-        raise ValidationError(errors)
-    cb = Callback(
-        customer_id=customer_id,
-        owner_id=owner_id,
-        call_id=call_id,
-        kind=kind,
-        reason=reason,
-        due_at=due_at,
-        created_at=now,
-    )
-    session.add(cb)
-    session.flush()
-    from seat.models import CallbackEvent  # the history of the callback starts here
-
-    session.add(
-        CallbackEvent(
-            callback_id=cb.id,  # type: ignore[arg-type]
-            agent_id=owner_id,
-            at=now,
-            action="create",
-            comment=reason,
-        )
-    )
-    session.flush()
-    return cb
-
-
-def create_complaint(
-    *,
-    session: Session,
-    now: datetime,
-    customer_id: int,
-    owner_id: int,
-    what_happened: str,
-    customer_wants: str,
-    call_id: int | None = None,
-) -> Complaint:
-    errors: dict[str, str] = {}
-    what_happened = _required(errors, "what_happened", what_happened, N_("What happened"), MAX_TEXT)
-    customer_wants = _required(
-        errors, "customer_wants", customer_wants, N_("What the customer wants"), 5000
-    )
-    if errors:
-        raise ValidationError(errors)
-    c = Complaint(
-        customer_id=customer_id,
-        owner_id=owner_id,
-        call_id=call_id,
-        what_happened=what_happened,
-        customer_wants=customer_wants,
-        created_at=now,
-    )
-    session.add(c)
-    session.flush()
-    # Step 1 of the lifecycle is an event like every later move (seat.complaints).
-    from seat.models import ComplaintEvent
-
-    session.add(
-        ComplaintEvent(
-            complaint_id=c.id,  # type: ignore[arg-type]
-            agent_id=owner_id,
-            at=now,
-            action="intake",
-            from_status=None,
-            to_status=c.status,
-            comment=f"Registered ({c.channel}); the customer wants: {customer_wants}"[:10000],
-        )
-    )
-    session.flush()
-    return c
-
-
-# -- the sidebar ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -342,21 +195,3 @@ def _order_page(statuses: Iterable[str], limit: int) -> Any:
             .limit(limit)
         )
     return _PAGES[key]
-
-
-
-def get_work_order(*, session: Session, work_order_id: int) -> WorkOrder | None:
-    return session.get(WorkOrder, work_order_id)
-
-
-def get_callback(*, session: Session, callback_id: int) -> Callback | None:
-    return session.get(Callback, callback_id)
-
-
-def assignable_agents(*, session: Session) -> list[tuple[int, str]]:
-    return [
-        (r.id, r.display_name)
-        for r in session.execute(
-            select(Agent.id, Agent.display_name).where(Agent.active).order_by(Agent.display_name)
-        )
-    ]

@@ -1,0 +1,65 @@
+"""Once a day per database: the lease a seat takes before a daily job (the callback rules).
+
+Every seat that starts asks; the first whose conditional UPDATE matches the job's row runs it,
+the others see that it ran today (or is running) and skip. A seat that dies mid-run holds the
+lease only until `lease_until`; then another may take it. No Textual, no clock of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from seat.models import DailyJob
+
+CALLBACK_RULES = "callback_rules"
+LEASE = timedelta(minutes=15)
+
+
+def take(
+    *, session: Session, name: str, now: datetime, today: date, holder: str, force: bool = False
+) -> bool:
+    """Take `name`'s lease for a run: True when this seat should run the job now.
+
+    Not when it already ran on `today` (unless `force`: a person asked for a run), nor while
+    another seat's lease runs."""
+    _ensure(session, name)
+    free = or_(DailyJob.lease_until.is_(None), DailyJob.lease_until < now)
+    due = or_(DailyJob.done_on.is_(None), DailyJob.done_on < today)
+    taken = session.execute(
+        update(DailyJob)
+        .where(DailyJob.name == name, free, *(() if force else (due,)))
+        .values(holder=holder[:120], lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return taken.rowcount == 1  # type: ignore[attr-defined]
+
+
+def finish(*, session: Session, name: str, now: datetime, today: date, holder: str) -> None:
+    """The run finished: done for `today`, lease given back."""
+    session.execute(
+        update(DailyJob)
+        .where(DailyJob.name == name, DailyJob.holder == holder[:120])
+        .values(done_on=today, finished_at=now, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def release(*, session: Session, name: str, holder: str) -> None:
+    """The run failed: give the lease back without marking the day done."""
+    session.execute(
+        update(DailyJob)
+        .where(and_(DailyJob.name == name, DailyJob.holder == holder[:120]))
+        .values(lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _ensure(session: Session, name: str) -> None:
+    """The job's row, made once (two seats making it together: one insert is ignored)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(DailyJob).values(name=name).on_conflict_do_nothing())
