@@ -23,7 +23,7 @@ from seat.privacy import mask_phone
 from seat.screens.background import DeskWorker
 from seat.screens.role_keys import RoleKeys
 from seat.services import RecentCall, StorageError
-from seat.widgets.lines import fit
+from seat.widgets.lines import fit_text
 from seat.widgets.sidebar import Sidebar
 
 # The call, customer and work-order screens are imported where first used: they are most of
@@ -67,11 +67,6 @@ def welcome(agent: roles.HasRole | None) -> Text:
             text.append(f"{k2:>2} ", style="bold")
             text.append(_(what2))
     return text
-
-
-def _cut(text: str, width: int) -> Text:
-    """At most `width` cells (CJK counts double), never half a character."""
-    return fit(Text(text, no_wrap=True), width)
 
 
 def masked_caller(e164: str | None, region: str, width: int) -> str:
@@ -239,9 +234,9 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
             who = r.customer or masked_caller(r.from_number, desk.settings.region, 10) or "-"
             table.add_row(
                 format_datetime(desk.local(r.started_at), "short"),
-                _cut(who, 10),
-                _cut(label(labels.NEEDS, r.need_category), 8),
-                _cut(label(labels.OUTCOMES, r.outcome), 9),
+                fit_text(who, 10),
+                fit_text(label(labels.NEEDS, r.need_category), 8),
+                fit_text(label(labels.OUTCOMES, r.outcome), 9),
             )
 
     # -- actions ----------------------------------------------------------------------------

@@ -30,5 +30,11 @@ def fit(cell: Any, width: int) -> Any:
     return out
 
 
+def fit_text(text: str, width: int) -> Text:
+    """A string as one line of at most `width` cells (CJK counts double), never half a
+    character, '…' where it was cut."""
+    return fit(Text(text, no_wrap=True), width)
+
+
 def two_lines(first: Text, second: Text) -> Text:
     return Text("\n").join([fit(first, WIDTH), fit(second, WIDTH)])

@@ -84,7 +84,8 @@ AWAY = ("·", N_("away"), "dim")
 """No fresh heartbeat: no seat running for the agent."""
 
 
-def _cut(text: str, style: str = "") -> Text:
+def _one_line(text: str, style: str = "") -> Text:
+    """A cell the table cuts with '…' when its column is narrower (never wraps)."""
     return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
 
@@ -96,7 +97,7 @@ def time_left(row: ComplaintRow) -> Text:
 def step_cell(row: ComplaintRow) -> Text:
     flags = ("↑" if row.escalated else "") + ("★" if row.awaiting_approval else "")
     style = "bold" if row.awaiting_approval else ""
-    return _cut(f"{flags}{complaint_step_short(row.status)}", style)
+    return _one_line(f"{flags}{complaint_step_short(row.status)}", style)
 
 
 class WallboardScreen(DeskWorker, Screen[None]):
@@ -228,7 +229,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
         head = _("Wallboard · {at} · {call} on a call · {wrapup} in wrap-up").format(
             at=f"{format_datetime(local, 'weekday')}:{local:%S}", call=on_call, wrapup=wrapup
         )
-        self.query_one("#wb-head", Label).update(_cut(head))
+        self.query_one("#wb-head", Label).update(_one_line(head))
         self._show_agents(board)
         self._show_complaints(board)
         self._show_callbacks(board)
@@ -255,10 +256,10 @@ class WallboardScreen(DeskWorker, Screen[None]):
         for a in board.agents:
             mark, label, style = NOW_LOOK.get(a.state or "", AWAY)
             rows.append((f"ag:{a.agent_id}", (
-                _cut(a.agent), Text(f"{mark} {_(label)}", style=style), str(a.calls),
+                _one_line(a.agent), Text(f"{mark} {_(label)}", style=style), str(a.calls),
                 supervisor.handling_text(a.avg_handling_seconds),
                 Text(str(a.overdue_callbacks), style="bold red" if a.overdue_callbacks else "dim"),
-                _cut(_("supervisor") if a.role == "supervisor" else _("agent"), "dim"),
+                _one_line(_("supervisor") if a.role == "supervisor" else _("agent"), "dim"),
             )))  # fmt: skip
         self._fill("agents", rows)
 
@@ -268,8 +269,8 @@ class WallboardScreen(DeskWorker, Screen[None]):
         )
         self._summary("complaints", steps or _("No open complaints."))
         rows = [
-            (f"cp:{r.id}", (str(r.id), step_cell(r), time_left(r), _cut(r.customer_name),
-                            _cut(r.owner)))
+            (f"cp:{r.id}", (str(r.id), step_cell(r), time_left(r), _one_line(r.customer_name),
+                            _one_line(r.owner)))
             for r in board.complaints.rows
         ]  # fmt: skip
         self._fill("complaints", rows)
@@ -283,8 +284,8 @@ class WallboardScreen(DeskWorker, Screen[None]):
         self._summary("callbacks", _("Overdue by agent: {who}").format(who=text) if text
                       else _("No overdue callbacks."))  # fmt: skip
         rows = [
-            (f"cb:{r.id}", (_cut(r.owner), str(r.id), _cut(r.customer_name),
-                            _cut(callback_kind(r.kind)),
+            (f"cb:{r.id}", (_one_line(r.owner), str(r.id), _one_line(r.customer_name),
+                            _one_line(callback_kind(r.kind)),
                             Text(format_duration(supervisor.since(board.at, r.due_at)),
                                  style="bold red"),
                             str(r.attempts)))
@@ -304,16 +305,16 @@ class WallboardScreen(DeskWorker, Screen[None]):
             late = states.order_late(r.due_at, board.at)
             rows.append((f"wo:{r.id}", (
                 Text(f"{'‼' if r.urgent else ' '}{r.id}", style="bold red" if r.urgent else ""),
-                _cut(r.short_text),
-                _cut(workorders.status_label(r.status)),
-                _cut(r.assignee or _("unassigned"), "" if r.assignee else "bold yellow"),
+                _one_line(r.short_text),
+                _one_line(workorders.status_label(r.status)),
+                _one_line(r.assignee or _("unassigned"), "" if r.assignee else "bold yellow"),
                 Text(f"{'⚠' if late else ' '}{format_datetime(desk.local(r.due_at), 'short')}",
                      style="red" if late else ""),
             )))  # fmt: skip
         self._fill("orders", rows)
 
     def _summary(self, tab: str, text: str) -> None:
-        self.query_one(f"#wb-sum-{tab}", Label).update(_cut(text))
+        self.query_one(f"#wb-sum-{tab}", Label).update(_one_line(text))
 
     def _fill(self, tab: str, rows: list[tuple[str, tuple[Any, ...]]]) -> None:
         """Same rows: update the cells in place. Other rows: refill, keeping the cursor on
@@ -341,7 +342,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
         table.scroll_to(y=scroll, animate=False, immediate=True)
 
     def _status(self, text: str) -> None:
-        self.query_one("#wb-status", Label).update(_cut(text))
+        self.query_one("#wb-status", Label).update(_one_line(text))
 
     def _show_status(self) -> None:
         board, tab = self.board, self.active_tab
