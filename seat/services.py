@@ -619,13 +619,6 @@ class Desk:
             lambda s: workorders.order_view(session=s, work_order_id=work_order_id)
         )
 
-    def callback(self, callback_id: int) -> dict[str, object] | None:
-        def go(s: Session) -> dict[str, object] | None:
-            cb = callbacks.get_callback(session=s, callback_id=callback_id)
-            return cb.model_dump() if cb else None
-
-        return self.run(go)
-
     def today(self) -> date:
         return self.local(self.now()).date()
 
