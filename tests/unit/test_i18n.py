@@ -290,9 +290,9 @@ def test_format_duration(minutes, en, zh):
 def test_cut_counts_cells(text, width):
     from rich.cells import cell_len
 
-    from seat.screens.desk import _cut
+    from seat.widgets.lines import fit_text
 
-    cut = _cut(text, width)
+    cut = fit_text(text, width)
     assert cell_len(cut.plain) <= width
     assert cut.plain.rstrip("… ") in text  # whole characters only
 
