@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.engine import Connection
@@ -181,9 +182,8 @@ def validate_customer(
     return name, tier, bday, gender
 
 
-def create_customer(
+def new_customer_row(
     *,
-    session: Session,
     now: datetime,
     name: str,
     phone_text: str,
@@ -196,8 +196,10 @@ def create_customer(
     language: str = "en",
     today: date | None = None,
     created_by_id: int | None = None,
-) -> Customer:
-    """Validate everything first, then add customer and phone; nothing half-made.
+) -> tuple[str, dict[str, Any]]:
+    """Check every field of a new customer: the number's E.164 and the customer row's
+    column values, or a ValidationError naming each bad field. Reads and writes nothing (a
+    number already on file is the caller's check: create_customer, the import).
 
     `today` is the desk's local date (a birthday may not be after it); default: now's date.
     `created_by_id` is the agent registering the customer (None for imports and demo data).
@@ -222,23 +224,58 @@ def create_customer(
     )
     if errors:
         raise ValidationError(errors)
+    return e164, {
+        "name": name,
+        "tier": tier,
+        "birthday": bday,
+        "gender": gender,
+        "address": (address or "").strip() or None,
+        "occupation": occupation or None,
+        "language": language,
+        "created_at": now,
+        "updated_at": now,
+        "created_by_id": created_by_id,
+    }
+
+
+def create_customer(
+    *,
+    session: Session,
+    now: datetime,
+    name: str,
+    phone_text: str,
+    region: str = "CN",
+    tier: str = "ordinary",
+    birthday: str | date | None = None,
+    gender: str | None = None,
+    address: str | None = None,
+    occupation: str | None = None,
+    language: str = "en",
+    today: date | None = None,
+    created_by_id: int | None = None,
+) -> Customer:
+    """Validate everything first (new_customer_row), then add customer and phone; nothing
+    half-made. A number already on file is DuplicatePhone."""
+    e164, values = new_customer_row(
+        now=now,
+        name=name,
+        phone_text=phone_text,
+        region=region,
+        tier=tier,
+        birthday=birthday,
+        gender=gender,
+        address=address,
+        occupation=occupation,
+        language=language,
+        today=today,
+        created_by_id=created_by_id,
+    )
     existing = session.execute(
         select(PhoneNumber.customer_id).where(PhoneNumber.e164 == e164)
     ).scalar_one_or_none()
     if existing is not None:
         raise DuplicatePhone(e164, existing)
-    customer = Customer(
-        name=name,
-        tier=tier,
-        birthday=bday,
-        gender=gender,
-        address=(address or "").strip() or None,
-        occupation=occupation or None,
-        language=language,
-        created_at=now,
-        updated_at=now,
-        created_by_id=created_by_id,
-    )
+    customer = Customer(**values)
     session.add(customer)
     session.flush()
     session.add(PhoneNumber(customer_id=customer.id, e164=e164))

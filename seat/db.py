@@ -6,7 +6,7 @@ import os
 import random
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -96,20 +96,24 @@ def _has_content(path: Path) -> bool:
         return False
 
 
-def refresh_statistics(engine: Engine) -> None:
+def refresh_statistics(engine: Engine, tables: Sequence[str] = ()) -> None:
     """Fresh planner statistics after a bulk write (seeding, an import): without them SQLite
     guesses, and picks e.g. the kind index for `work_order_id IN (...) AND kind = ...`.
 
-    A full ANALYZE (about a second on a million calls): a sampled one (analysis_limit=1000)
-    still took the kind index, its sample being mostly rows without a work order.
+    `tables`: only these (an import touches two tables: a full ANALYZE of a big desk costs
+    seconds); none: all of them. A full ANALYZE (about a second on a million calls): a
+    sampled one (analysis_limit=1000) still took the kind index, its sample being mostly rows
+    without a work order.
     """
     with engine.connect() as conn:
+        names = [conn.dialect.identifier_preparer.quote(table) for table in tables]
         if conn.dialect.name == "sqlite":
             raw = conn.connection.dbapi_connection
             raw.execute("PRAGMA analysis_limit=0")  # type: ignore[union-attr]
-            raw.execute("ANALYZE")  # type: ignore[union-attr]
+            for statement in [f"ANALYZE {name}" for name in names] or ["ANALYZE"]:
+                raw.execute(statement)  # type: ignore[union-attr]
         else:
-            conn.exec_driver_sql("ANALYZE")
+            conn.exec_driver_sql("ANALYZE " + ", ".join(names))
             conn.commit()
 
 

@@ -277,12 +277,13 @@ def ensure_database(
             now=at,
             progress=say,
         )
-        say(f"seeded {db} in {report.seconds:.0f} s; running the callback rules once")
+        say(f"seeded {db} in {report.seconds:.0f} s")
+        say("the floor of seeding: the rows it wrote, written again by plain sqlite3")
+        floor = raw_seed_floor(db.with_name(db.name + ".floor.db"), db)
+        say("running the callback rules once")
         _first_start(engine, sqlite_url(db), at)
     finally:
         engine.dispose()
-    say("the floor of seeding: the same row counts by plain sqlite3 executemany")
-    floor = raw_seed_floor(db.with_name(db.name + ".floor.db"), size)
     meta.write_text(
         json.dumps(
             {
@@ -294,65 +295,55 @@ def ensure_database(
     return at, False
 
 
-def raw_seed_floor(path: Path, size: Size) -> float:
-    """Seconds to write the seed's row counts (customers, a phone each, calls, callbacks,
-    work orders) with plain sqlite3 executemany in one transaction into a migrated file:
-    what seeding cannot go below."""
+def raw_seed_floor(path: Path, seeded: Path) -> float:
+    """Seconds plain sqlite3 takes to write the rows seeding wrote into `seeded` (every table,
+    read back in rowid order: the same values the seed sent) with executemany, in one
+    transaction, into a migrated empty file under the seed's pragmas: what seeding cannot go
+    below. Only the writes and the commit are timed, not the reads. (Made-up rows of the same
+    counts are no floor: tiny constant texts and keys in order write several times faster
+    than the seed's, and left out the second numbers and the history.)"""
     from seat.config import sqlite_url
     from seat.db import make_engine
+    from seat.tools.demo import SEEDING_PRAGMAS
 
-    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        stale.unlink(missing_ok=True)
-    make_engine(sqlite_url(path)).dispose()  # migrated, empty
-    con = sqlite3.connect(path, isolation_level=None)
-    t = time.perf_counter()
-    try:
-        con.execute("PRAGMA synchronous=OFF")
-        con.execute("BEGIN")
-        con.execute(
-            "INSERT INTO agent (name, display_name, role, active) VALUES ('a', 'A', 'agent', 1)"
-        )
-        at = "2026-01-05 02:00:00.000000"
-        for lo in range(0, size.customers, 20_000):
-            ids = range(lo + 1, min(size.customers, lo + 20_000) + 1)
-            con.executemany(
-                "INSERT INTO customer (id, name, tier, language, created_at, updated_at) "
-                "VALUES (?, ?, 'ordinary', 'zh_CN', ?, ?)",
-                ((i, f"Customer {i}", at, at) for i in ids),
-            )
-            con.executemany(
-                "INSERT INTO phone_number (customer_id, e164, label, wrong_number) "
-                "VALUES (?, ?, 'mobile', 0)",
-                ((i, f"+86139{i:08d}") for i in ids),
-            )
-        for lo in range(0, size.calls, 20_000):
-            con.executemany(
-                "INSERT INTO call (uid, agent_id, customer_id, from_number, direction, script, "
-                "started_at, ended_at, need_category, outcome, notes) VALUES "
-                "(?, 1, ?, ?, 'inbound', 'inbound', ?, ?, 'inquiry', 'resolved', 'n')",
-                (
-                    (f"{i:032x}", i % size.customers + 1, f"+86139{i % size.customers + 1:08d}",
-                     at, at)
-                    for i in range(lo, min(size.calls, lo + 20_000))
-                ),
-            )  # fmt: skip
-        con.executemany(
-            "INSERT INTO callback (customer_id, owner_id, kind, reason, due_at, status, "
-            "attempts, created_at) VALUES (?, 1, 'manual', 'r', ?, 'open', 0, ?)",
-            ((i % size.customers + 1, at, at) for i in range(size.callbacks)),
-        )
-        con.executemany(
-            "INSERT INTO work_order (kind, short_text, long_text, customer_id, reporter, "
-            "assignee_id, status, urgent, due_at, created_at) "
-            "VALUES ('service_request', 's', 'l', ?, 'r', 1, 'created', 0, ?, ?)",
-            ((i % size.customers + 1, at, at) for i in range(size.work_orders)),
-        )
-        con.execute("COMMIT")
-        return time.perf_counter() - t
-    finally:
-        con.close()
+    def forget() -> None:
         for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             stale.unlink(missing_ok=True)
+
+    forget()
+    make_engine(sqlite_url(path)).dispose()  # migrated, empty
+    source = sqlite3.connect(f"file:{seeded}?mode=ro", uri=True)
+    con = sqlite3.connect(path, isolation_level=None)
+    spent = 0.0
+    try:
+        for pragma in SEEDING_PRAGMAS:
+            con.execute(f"PRAGMA {pragma}")
+        tables = [
+            name
+            for (name,) in source.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite%' AND name != 'alembic_version' ORDER BY rowid"
+            )
+        ]
+        t = time.perf_counter()
+        con.execute("BEGIN")
+        spent += time.perf_counter() - t
+        for table in tables:
+            names = [f'"{c[1]}"' for c in source.execute(f'PRAGMA table_info("{table}")')]
+            columns, marks = ", ".join(names), ", ".join("?" * len(names))
+            insert = f'INSERT INTO "{table}" ({columns}) VALUES ({marks})'
+            rows = source.execute(f'SELECT {columns} FROM "{table}" ORDER BY rowid')
+            while batch := rows.fetchmany(20_000):
+                t = time.perf_counter()
+                con.executemany(insert, batch)
+                spent += time.perf_counter() - t
+        t = time.perf_counter()
+        con.execute("COMMIT")
+        return spent + time.perf_counter() - t
+    finally:
+        source.close()
+        con.close()
+        forget()
 
 
 def _first_start(engine: Any, url: str, at: datetime) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Date, DateTime, func, select, text
 from sqlmodel import Session
 
 from seat import audit, queues, workorders
@@ -24,6 +23,7 @@ from seat.models import (
     NeedCategory,
     Outcome,
     PhoneNumber,
+    SQLModel,
     Tier,
     WorkOrder,
     WorkOrderEvent,
@@ -34,14 +34,17 @@ from seat.tools import demo
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Monday
 TABLES = ("agent", "customer", "phone_number", "call", "callback", "work_order", "complaint")
+# Planner statistics of the seeded tables (ANALYZE writes them).
+STATISTICS = {
+    "sqlite": "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'call'",
+    "postgresql": "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() "
+    "AND tablename = 'call'",
+}
 
 
 @pytest.fixture
-def eng(tmp_path, sqlite_template):
-    shutil.copyfile(sqlite_template, tmp_path / "t.db")  # migrated once per session
-    engine = make_engine(f"sqlite:///{tmp_path}/t.db")
-    yield engine
-    engine.dispose()
+def eng(engine):
+    return engine  # a migrated database of the backend under test (SQLite or PostgreSQL)
 
 
 def _count(engine, model) -> int:
@@ -311,7 +314,7 @@ def test_history_is_realistic_and_sealed(eng):
     assert max(owners, key=owners.get) == "li.na"
     with eng.connect() as conn:
         assert all(check.broken is None for check in audit.verify(conn))
-        stats = conn.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar_one()
+        stats = conn.execute(text(STATISTICS[conn.dialect.name])).scalar_one()
     assert stats > 0
 
 
@@ -406,3 +409,82 @@ def test_the_rules_add_no_second_birthday_greeting_to_a_demo_desk(engine):
             .having(func.count() > 1)
         ).all()
     assert doubles == []
+
+
+# -- SQLite: values handed over ready, indexes set aside and back, references checked -------
+
+
+def _indexes(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        ).all()
+
+
+def test_every_seeded_time_and_date_is_stored_as_sqlalchemy_stores_it(eng):
+    """SQLite gets the seed's values ready, not through SQLAlchemy's type processing: each
+    stored time and date is the very text SQLAlchemy's type makes of the value read back."""
+    if eng.dialect.name != "sqlite":
+        pytest.skip("SQLite stores times and dates as text")
+    demo.seed(eng, customers=60, calls=300, now=NOW)
+    checked = 0
+    with eng.connect() as conn:
+        for name in demo.SEEDED_TABLES:
+            table = SQLModel.metadata.tables[name]
+            columns = [c for c in table.c if isinstance(demo._impl(c.type), DateTime | Date)]
+            if not columns:
+                continue
+            typed = conn.execute(select(*columns).order_by(table.c.id)).all()
+            names = ", ".join(c.name for c in columns)
+            stored = conn.exec_driver_sql(f"SELECT {names} FROM {name} ORDER BY id").all()
+            processors = [c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+                          for c in columns]  # fmt: skip
+            for values, texts in zip(typed, stored, strict=True):
+                for process, value, text_ in zip(processors, values, texts, strict=True):
+                    assert (process(value) if value is not None else None) == text_, name
+                    checked += value is not None
+    assert checked > 2000
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),  # no microseconds: still written out
+        datetime(2026, 7, 1, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=8))),
+        datetime(987, 6, 5, 4, 3, 2, 1, tzinfo=UTC),
+    ],
+)
+def test_sqlite_time_is_the_text_sqlalchemy_stores(at):
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    process = Call.__table__.c.started_at.type.dialect_impl(dialect).bind_processor(dialect)
+    assert demo.sqlite_time(at) == process(at)
+
+
+def test_seeding_sqlite_puts_the_indexes_back_and_leaves_no_broken_reference(eng):
+    if eng.dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL keeps its indexes and checks references")
+    before = _indexes(eng)
+    demo.seed(eng, customers=80, calls=400, now=NOW)  # fresh tables: indexes built after
+    demo.seed(eng, customers=20, calls=50, now=NOW)  # appending: indexes kept
+    assert _indexes(eng) == before
+    with eng.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_failed_seed_leaves_nothing_and_the_indexes_in_place(eng, monkeypatch):
+    before = _indexes(eng) if eng.dialect.name == "sqlite" else None
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo, "_seed_callbacks", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        demo.seed(eng, customers=30, calls=100, now=NOW)
+    assert _count(eng, Customer) == _count(eng, Call) == _count(eng, Agent) == 0
+    if before is not None:
+        assert _indexes(eng) == before
+        with eng.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

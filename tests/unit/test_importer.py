@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,7 +11,6 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from seat.customers import create_customer, find_by_phone
-from seat.db import make_engine
 from seat.importer import ImportFileError, ImportReport, RowProblem, format_report, import_csv
 from seat.models import Customer, PhoneNumber
 
@@ -22,11 +20,8 @@ HEADER = "name,phone,tier,birthday,gender,address,occupation,language\n"
 
 
 @pytest.fixture
-def eng(tmp_path, sqlite_template):
-    shutil.copyfile(sqlite_template, tmp_path / "t.db")  # migrated once per session
-    engine = make_engine(f"sqlite:///{tmp_path}/t.db")
-    yield engine
-    engine.dispose()
+def eng(engine):
+    return engine  # a migrated database of the backend under test (SQLite or PostgreSQL)
 
 
 def _write(tmp_path: Path, content: str, encoding: str = "utf-8", name: str = "in.csv") -> Path:
@@ -306,26 +301,36 @@ def _many(n: int, start: int = 0) -> str:
     return "".join(f"Customer {i},1391{i:07d}\n" for i in range(start, start + n))
 
 
+def _another_seat_writes(eng, name: str) -> None:
+    """A desk saving something, not willing to wait for a lock at all."""
+    insert = "INSERT INTO agent (name, display_name, role, active) VALUES ('{}', 'x', 'agent', {})"
+    if eng.dialect.name == "sqlite":
+        other = sqlite3.connect(eng.url.database, timeout=0)
+        try:
+            with other:
+                other.execute(insert.format(name, 1))
+        finally:
+            other.close()
+        return
+    with eng.connect() as other:
+        other.exec_driver_sql("SET lock_timeout = 1")  # milliseconds
+        other.exec_driver_sql(insert.format(name, "true"))
+        other.commit()
+
+
 def test_a_big_import_commits_in_batches_and_frees_the_database_between_them(eng, tmp_path):
     """No transaction holds more than BATCH_ROWS rows, and after each batch another seat
     writes at once (no busy wait at all: timeout 0) — the lock is free between batches."""
     from seat import importer
 
     path = _write(tmp_path, HEADER + _many(1250))
-    db = eng.url.database
     batches: list[tuple[int, int]] = []
     seat_wrote: list[int] = []
 
     def committed(report: ImportReport, line: int) -> None:
         batches.append((report.imported, line))
-        other = sqlite3.connect(db, timeout=0)  # a desk saving a call, not willing to wait
-        try:
-            with other:
-                other.execute("INSERT INTO agent (name, display_name, role, active) "
-                              "VALUES (?, 'x', 'agent', 1)", (f"seat.{len(batches)}",))
-            seat_wrote.append(len(batches))
-        finally:
-            other.close()
+        _another_seat_writes(eng, f"seat.{len(batches)}")
+        seat_wrote.append(len(batches))
 
     with Session(eng) as s:
         report = import_csv(session=s, path=path, now=NOW, committed=committed)
