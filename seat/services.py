@@ -827,9 +827,10 @@ class Desk:
     def callback_coverage(
         self, date_from: date, date_to: date, *, owner_id: int | None, limit: int
     ) -> tuple[list[Table], list[callbacks.WorkItem], int]:
-        """The callback report's tables for a period, and the to-do list (one owner's, or
-        everyone's) with its total, in one transaction (callbacks.PolicyError: a broken
-        policy file)."""
+        """The callback report's tables for a period, its list of members without a callback
+        cut to the first `limit` lines (every count is whole), and the to-do list (one
+        owner's, or everyone's; `limit` rows) with its total, in one transaction
+        (callbacks.PolicyError: a broken policy file)."""
         from seat.reports import callbacks as report
 
         policy = callbacks.load_policy(self.settings)
@@ -843,6 +844,7 @@ class Desk:
                 settings=self.settings,
                 now=now,
                 policy=policy,
+                limit=limit,
             )
             todo, total = callbacks.worklist(
                 session=s, now=now, policy=policy, owner_id=owner_id, limit=limit

@@ -34,6 +34,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.sql import Select
 from sqlmodel import Session
@@ -207,7 +208,7 @@ class _Coverage:
     """Per tier: callbacks required by now, and how many of them are done."""
     lines: list[_Line] = field(default_factory=list)
 
-    def missing(self, session: Session, query: Select[Any]) -> None:
+    def count(self, session: Session, query: Select[Any]) -> None:
         """Count a rule's events without a callback per tier (`query` has a tier column)."""
         rows = query.subquery()
         for tier, n in session.execute(
@@ -219,16 +220,39 @@ class _Coverage:
         self, session: Session, query: Select[Any], at: Any, *tie: Any, lag: timedelta = timedelta()
     ) -> list[Any]:
         """The rows of `query` (with a column `at`) by due time (`at` + `lag`): all of them,
-        or the first `limit` and every other one due in the same minute."""
+        or the first `limit` and every other one due in the same minute (read as they come,
+        so the database stops there)."""
         ordered = query.order_by(at, *tie)
         if self.limit is None:
             return list(session.execute(ordered).all())
-        rows = session.execute(ordered.limit(self.limit)).all()
-        if len(rows) < self.limit:
-            return list(rows)
-        cut = _minute(rows[-1].at + lag, self.zone).astimezone(UTC) - lag
-        more = session.execute(ordered.where(at >= cut, at < cut + MINUTE)).all()
-        return [r for r in rows if r.at < cut] + list(more)
+        rows: list[Any] = []
+        cut = None
+        result = session.execute(ordered.execution_options(yield_per=self.limit + 1))
+        try:
+            for row in result:
+                if cut is not None and row.at >= cut + MINUTE:
+                    break
+                rows.append(row)
+                if len(rows) == self.limit:
+                    cut = _minute(row.at + lag, self.zone).astimezone(UTC) - lag
+        finally:
+            result.close()
+        return rows
+
+    def missing(
+        self, session: Session, query: Select[Any], at: Any, *tie: Any,
+        lag: timedelta = timedelta(),
+    ) -> list[Any]:  # fmt: skip
+        """A rule's events without a callback (`query`, with columns `at` and `tier`): the
+        first ones by due time (`first`), each counted per tier (by a count of its own when
+        the list is cut)."""
+        rows = self.first(session, query, at, *tie, lag=lag)
+        if self.limit is not None and len(rows) >= self.limit:
+            self.count(session, query)
+        else:
+            for r in rows:
+                self.per_tier[str(r.tier)][0] += 1
+        return rows
 
     def add(self, due: datetime, rank: int, tie: object, line: list[object]) -> None:
         self.lines.append(((_minute(due, self.zone), line[0], rank, tie), line))
@@ -249,16 +273,17 @@ def _callbacks_not_done(
 ) -> None:  # fmt: skip
     """Members' callbacks of the period required by now: counted per tier, done or not;
     the ones not done are lines of the list."""
-    required = [*_cohort(start, end), Customer.tier.in_(tiers), not_(_not_yet(now))]
+    required = [*_cohort(start, end), not_(_not_yet(now))]
     done = func.sum(case((Callback.status == CallbackStatus.DONE, 1), else_=0))
     for tier, n, n_done in session.execute(
         select(Customer.tier, func.count(), done)
         .join(Customer, Customer.id == Callback.customer_id)
-        .where(*required)
+        .where(*required)  # every tier: a tier IN (...) here costs a look-up per tier
         .group_by(Customer.tier)
     ).all():
-        cover.per_tier[tier][0] += n
-        cover.per_tier[tier][1] += int(n_done or 0)
+        if tier in tiers:
+            cover.per_tier[tier][0] += n
+            cover.per_tier[tier][1] += int(n_done or 0)
     query = (
         select(
             Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
@@ -266,7 +291,7 @@ def _callbacks_not_done(
             Callback.last_outcome, Callback.owner_id,
         )
         .join(Customer, Customer.id == Callback.customer_id)
-        .where(*required, Callback.status != CallbackStatus.DONE)
+        .where(*required, Customer.tier.in_(tiers), Callback.status != CallbackStatus.DONE)
     )  # fmt: skip
     for r in cover.first(session, query, Callback.due_at, Callback.id):
         if r.status == MISSED:
@@ -305,35 +330,29 @@ def _after_service(
         )
         .group_by(event.work_order_id)
         .having(first_at >= lo, first_at < hi)
-        .subquery()
+        .cte()
     )
-    unlinked = ~exists().where(Callback.work_order_id == WorkOrder.id)
-    member = Customer.tier.in_(policy.member_tiers)
-    by_event = (
-        select(firsts.c.at, WorkOrder.id.label("wo"), Customer.id.label("cid"), Customer.name,
-               Customer.tier)
-        .select_from(firsts)
-        .join(WorkOrder, WorkOrder.id == firsts.c.wo)
-        .join(Customer, Customer.id == WorkOrder.customer_id)
-        .where(member, unlinked)
-    )  # fmt: skip
     finished = func.coalesce(WorkOrder.accepted_at, WorkOrder.closed_at)
-    by_status = (
-        select(finished.label("at"), WorkOrder.id.label("wo"), Customer.id.label("cid"),
-               Customer.name, Customer.tier)
+    by_status = select(WorkOrder.id.label("wo"), finished.label("at")).where(
+        WorkOrder.status.in_(("completed", "closed")), finished >= lo, finished < hi,
+        WorkOrder.id.not_in(select(firsts.c.wo)),
+    )  # fmt: skip
+    done = union_all(select(firsts.c.wo, firsts.c.at), by_status).subquery()
+    query = (
+        select(done.c.at, done.c.wo, Customer.id.label("cid"), Customer.name, Customer.tier)
+        .select_from(done)
+        .join(WorkOrder, WorkOrder.id == done.c.wo)
         .join(Customer, Customer.id == WorkOrder.customer_id)
         .where(
-            WorkOrder.status.in_(("completed", "closed")), finished >= lo, finished < hi,
-            WorkOrder.id.not_in(select(firsts.c.wo)), member, unlinked,
+            Customer.tier.in_(policy.member_tiers),
+            ~exists().where(Callback.work_order_id == done.c.wo),
         )
-    )  # fmt: skip
-    for query, at in ((by_event, firsts.c.at), (by_status, finished)):
-        cover.missing(session, query)
-        for r in cover.first(session, query, at, WorkOrder.id, lag=lag):
-            why = _("no satisfaction callback for work order #{id}").format(id=r.wo)
-            due = r.at + lag
-            line = [r.cid, r.name, r.tier, _label(CallbackKind.SATISFACTION), due, why, "", None]
-            cover.add(due, 1, r.wo, line)
+    )
+    for r in cover.missing(session, query, done.c.at, done.c.wo, lag=lag):
+        why = _("no satisfaction callback for work order #{id}").format(id=r.wo)
+        due = r.at + lag
+        line = [r.cid, r.name, r.tier, _label(CallbackKind.SATISFACTION), due, why, "", None]
+        cover.add(due, 1, r.wo, line)
 
 
 def _new_buyers(
@@ -361,8 +380,7 @@ def _new_buyers(
         + orders.c.order_no, 1, 120,
     )  # fmt: skip
     query = select(orders).where(~exists().where(Callback.source_key == key))
-    cover.missing(session, query)
-    for r in cover.first(session, query, orders.c.at, orders.c.cid, orders.c.order_no, lag=lag):
+    for r in cover.missing(session, query, orders.c.at, orders.c.cid, orders.c.order_no, lag=lag):
         why = _("no new-buyer callback for order {order}").format(order=r.order_no)
         due = r.at + lag
         line = [r.cid, r.name, r.tier, _label(CallbackKind.SATISFACTION), due, why, "", None]
@@ -392,8 +410,7 @@ def _closed_complaints(
             Complaint.closed_at >= start, Complaint.closed_at < until, ~after,
         )
     )  # fmt: skip
-    cover.missing(session, query)
-    for r in cover.first(session, query, Complaint.closed_at, Complaint.id):
+    for r in cover.missing(session, query, Complaint.closed_at, Complaint.id):
         why = _("no callback after complaint #{id} closed").format(id=r.complaint_id)
         kind = _label(CallbackKind.COMPLAINT_FOLLOW_UP)
         cover.add(r.at, 3, r.complaint_id, [r.cid, r.name, r.tier, kind, r.at, why, "", None])
@@ -436,8 +453,10 @@ def _greeting_days(
 def _born_in(first: date, last: date, born_year: int) -> tuple[date, date] | None:
     """The birthdays in `born_year` greeted on first..last (one year's run)."""
     leap = calendar.isleap
-    lo = _greeted_on(first, born_year) if first.day != 29 or leap(born_year) else None
-    lo = lo or date(born_year, 3, 1)
+    if (first.month, first.day) == (2, 29) and not leap(born_year):
+        lo = date(born_year, 3, 1)  # nobody born that year is greeted on the 29th
+    else:
+        lo = first.replace(year=born_year)
     hi = _greeted_on(last, born_year)
     if not leap(first.year) and leap(born_year) and first <= date(first.year, 2, 28) <= last:
         hi = max(hi, date(born_year, 2, 29))  # greeted on the 28th in a common year
@@ -474,7 +493,7 @@ def _birthdays(
             or_(*(Customer.birthday.between(lo, hi) for lo, hi in ranges)),
             ~exists().where(Callback.source_key == key),
         )  # fmt: skip
-        cover.missing(session, query)
+        cover.count(session, query)
         day = extract("month", Customer.birthday) * 100 + extract("day", Customer.birthday)
         if not calendar.isleap(year):
             day = case((day == 229, 228), else_=day)

@@ -43,7 +43,7 @@ from seat.services import Desk, StorageError
 from seat.widgets.lines import fit
 
 PERIODS = (7, 30, 90)
-SHOWN = 500  # rows of the to-do list read; the export has them all
+SHOWN = 500  # rows of the to-do list and of the members without one read; the export has all
 PAGE = 50  # rows mounted in a table at a time: n / PgDn and b / PgUp page through the rest
 # Fixed column widths (cells): DataTable's automatic widths depended on when a hidden tab
 # was measured, and columns that move with the data are hard to read across pages.
@@ -384,6 +384,8 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
             ("#cbv-scores", "Scores", None),
         ):
             self._load_table(selector, by_title[title], key_column)
+        rows, keys, __ = self._rows["#cbv-without"]  # cut to SHOWN lines; the count is whole
+        self._rows["#cbv-without"] = (rows, keys, total[3] - len(rows))
         rows: list[tuple[object, ...]] = []
         self._todo = {item.id: item for item in event.todo}
         for item in event.todo:
