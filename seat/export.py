@@ -91,13 +91,33 @@ def _csv_cell(value: Any) -> Any:
 def to_csv(tables: Sequence[Table]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
+    done: dict[Any, Any] = {}  # a report repeats its words and times: each is made once
+
+    def cells(row: list[Any]) -> list[Any]:
+        out = []
+        for value in row:
+            kind = type(value)
+            if value is None or kind is int or kind is float or kind is bool:
+                out.append(value)
+                continue
+            if kind is not str and kind is not datetime and kind is not date:
+                out.append(_csv_cell(value))
+                continue
+            # equal instants in two zones print apart: a time's key holds its zone
+            key = (value, value.tzinfo) if kind is datetime else value
+            found = done.get(key)
+            if found is None:
+                found = done[key] = _csv_cell(value)
+            out.append(found)
+        return out
+
     for i, table in enumerate(tables):
         if len(tables) > 1:
             if i:
                 writer.writerow([])
             writer.writerow([f"# {table.title}"])
         writer.writerow(table.headers)
-        writer.writerows([[_csv_cell(v) for v in row] for row in table.rows])
+        writer.writerows([cells(row) for row in table.rows])
     return buf.getvalue()
 
 

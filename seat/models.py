@@ -310,8 +310,11 @@ class WorkOrderEvent(SQLModel, table=True):
     """Append-only history of a work order's status changes and dispatch."""
 
     __tablename__ = "work_order_event"
-    # The orders first completed in a period.
-    __table_args__ = (Index("ix_work_order_event_to_status_at", "to_status", "at"),)
+    # The orders first completed in a period, index only.
+    __table_args__ = (
+        Index("ix_work_order_event_to_status_at", "to_status", "at", "work_order_id"),
+        Index("ix_work_order_event_order_status_at", "work_order_id", "to_status", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     work_order_id: int = Field(foreign_key="work_order.id", index=True)

@@ -463,6 +463,11 @@ def _born_in(first: date, last: date, born_year: int) -> tuple[date, date] | Non
     return (lo, hi) if lo <= hi else None
 
 
+SCAN_DAYS = 60
+"""Greetings of more days than this are found by reading every member's birthday; fewer,
+by looking up each year of birth's dates in the birthday index."""
+
+
 def _birthdays(
     session: Session, cover: _Coverage, start: datetime, until: datetime,
     policy: CallbackPolicy,
@@ -477,36 +482,53 @@ def _birthdays(
         return
     before = timedelta(days=policy.birthday_days_before)
     zone = ZoneInfo(policy.home_zone)
+    why = _("no birthday greeting scheduled")
+    kind = _label(CallbackKind.BIRTHDAY)
     for year, days in sorted(runs.items()):
-        ranges = [
-            found
-            for born_year in range(oldest.year, youngest.year + 1)
-            for first, last in days
-            if (found := _born_in(first, last, born_year)) is not None
-        ]
-        if not ranges:
-            continue
-        key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
-        query = select(Customer.id.label("cid"), Customer.name, Customer.tier,
-                       Customer.birthday).where(
-            Customer.tier.in_(policy.member_tiers),
-            or_(*(Customer.birthday.between(lo, hi) for lo, hi in ranges)),
-            ~exists().where(Callback.source_key == key),
-        )  # fmt: skip
-        cover.count(session, query)
-        day = extract("month", Customer.birthday) * 100 + extract("day", Customer.birthday)
+        # The day greeted in `year` as month * 100 + day (29 February: the 28th if common).
+        day: Any = extract("month", Customer.birthday) * 100 + extract("day", Customer.birthday)
         if not calendar.isleap(year):
             day = case((day == 229, 228), else_=day)
-        ordered = query.order_by(day, Customer.id)
-        found = session.execute(
-            ordered if cover.limit is None else ordered.limit(cover.limit)
-        ).all()
-        for r in found:
-            greeted = _greeted_on(r.birthday, year)
-            due = datetime.combine(greeted - before, policy.call_at, tzinfo=zone)
-            why = _("no birthday greeting scheduled")
-            line = [r.cid, r.name, r.tier, _label(CallbackKind.BIRTHDAY), due, why, "", None]
-            cover.add(due, 4, year, line)
+        if sum((last - first).days + 1 for first, last in days) > SCAN_DAYS:
+            greeted = or_(
+                *(day.between(f.month * 100 + f.day, t.month * 100 + t.day) for f, t in days)
+            )
+        else:
+            ranges = [
+                found
+                for born_year in range(oldest.year, youngest.year + 1)
+                for first, last in days
+                if (found := _born_in(first, last, born_year)) is not None
+            ]
+            if not ranges:
+                continue
+            greeted = or_(*(Customer.birthday.between(lo, hi) for lo, hi in ranges))
+        key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
+        query = select(Customer.id.label("cid"), Customer.name, Customer.tier,
+                       day.label("day")).where(
+            Customer.tier.in_(policy.member_tiers),
+            Customer.birthday.is_not(None),
+            greeted,
+            ~exists().where(Callback.source_key == key),
+        )  # fmt: skip
+        if cover.limit is None:
+            found = session.execute(query).all()
+        else:
+            found = session.execute(query.order_by(day, Customer.id).limit(cover.limit)).all()
+        if cover.limit is not None and len(found) >= cover.limit:
+            cover.count(session, query)
+        else:
+            for r in found:
+                cover.per_tier[str(r.tier)][0] += 1
+        dues: dict[int, tuple[datetime, datetime]] = {}
+        lines = cover.lines
+        for cid, name, tier, md in found:  # tens of thousands over a year: plain tuples
+            if md not in dues:
+                greeted_on = date(year, int(md) // 100, int(md) % 100)
+                due = datetime.combine(greeted_on - before, policy.call_at, tzinfo=zone)
+                dues[md] = (due, _minute(due, cover.zone))
+            due, minute = dues[md]
+            lines.append(((minute, cid, 4, year), [cid, name, tier, kind, due, why, "", None]))
 
 
 def tables(

@@ -19,7 +19,9 @@ INDEXES = (
     ('customer', 'ix_customer_id_tier', ['id', 'tier']),
     ('customer', 'ix_customer_birthday_tier', ['birthday', 'tier']),
     ('work_order', 'ix_work_order_status_finished', ['status', 'accepted_at', 'closed_at']),
-    ('work_order_event', 'ix_work_order_event_to_status_at', ['to_status', 'at']),
+    ('work_order_event', 'ix_work_order_event_to_status_at', ['to_status', 'at', 'work_order_id']),
+    ('work_order_event', 'ix_work_order_event_order_status_at',
+     ['work_order_id', 'to_status', 'at']),
     ('purchase', 'ix_purchase_delivered_at', ['delivered_at']),
 )  # fmt: skip
 
