@@ -246,7 +246,10 @@ class WorkOrder(SQLModel, table=True):
 
 
 class Complaint(SQLModel, table=True):
-    __table_args__ = (Index("ix_complaint_owner_status", "owner_id", "status"),)
+    __table_args__ = (
+        Index("ix_complaint_owner_status", "owner_id", "status"),
+        Index("ix_complaint_created", "created_at"),  # a period's complaints (reports, trends)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)

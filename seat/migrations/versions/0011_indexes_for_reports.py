@@ -23,6 +23,7 @@ INDEXES = (
     ('work_order_event', 'ix_work_order_event_order_status_at',
      ['work_order_id', 'to_status', 'at']),
     ('purchase', 'ix_purchase_delivered_at', ['delivered_at']),
+    ('complaint', 'ix_complaint_created', ['created_at']),
 )  # fmt: skip
 
 
