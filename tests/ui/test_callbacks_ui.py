@@ -289,6 +289,32 @@ async def test_the_to_do_list_pages_by_fifty(make_seat, engine, world):
         assert f"cb:{app.screen.callback_id}" == ids[51]
 
 
+async def test_members_without_a_callback_are_cut_and_counted_whole(
+    make_seat, engine, world, monkeypatch
+):
+    """The view reads the first SHOWN members without a callback; the head and a last line
+    give the whole count, and the export has them all."""
+    from seat.screens.callbacks import view as view_module
+
+    monkeypatch.setattr(view_module, "SHOWN", 2)
+    with Session(engine) as s:
+        for hours in (5, 7, 9):
+            s.add(Callback(customer_id=world["min"], owner_id=world["li"], kind="manual",
+                           reason="r", due_at=NOW - timedelta(hours=hours),
+                           created_at=NOW - timedelta(days=1)))  # fmt: skip
+        s.commit()
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        view = app.screen
+        assert "4 not done" in str(view.query_one("#cbv-head").render())
+        without = view.query_one("#cbv-without")
+        assert without.row_count == 3  # two members' lines, then how many more
+        assert str(without.get_row_at(2)[1]).startswith("2 more")  # cut to its column
+
+
 # -- the sidebar groups' rendering ----------------------------------------------------------
 
 
