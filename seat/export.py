@@ -94,21 +94,24 @@ def to_csv(tables: Sequence[Table]) -> str:
     done: dict[Any, Any] = {}  # a report repeats its words and times: each is made once
 
     def cells(row: list[Any]) -> list[Any]:
-        out = []
+        out: list[Any] = []
+        append = out.append
         for value in row:
             kind = type(value)
-            if value is None or kind is int or kind is float or kind is bool:
-                out.append(value)
-                continue
-            if kind is not str and kind is not datetime and kind is not date:
-                out.append(_csv_cell(value))
-                continue
-            # equal instants in two zones print apart: a time's key holds its zone
-            key = (value, value.tzinfo) if kind is datetime else value
-            found = done.get(key)
-            if found is None:
-                found = done[key] = _csv_cell(value)
-            out.append(found)
+            if kind is str:
+                found = done.get(value)
+                if found is None:
+                    found = done[value] = _csv_cell(value)
+            elif value is None or kind is int:
+                found = value
+            elif kind is datetime:  # equal instants in two zones print apart: key the zone
+                key = (value, value.tzinfo)
+                found = done.get(key)
+                if found is None:
+                    found = done[key] = _csv_cell(value)
+            else:
+                found = _csv_cell(value)
+            append(found)
         return out
 
     for i, table in enumerate(tables):

@@ -484,6 +484,7 @@ def _birthdays(
     zone = ZoneInfo(policy.home_zone)
     why = _("no birthday greeting scheduled")
     kind = _label(CallbackKind.BIRTHDAY)
+    tiers = list(policy.member_tiers)
     for year, days in sorted(runs.items()):
         # The day greeted in `year` as month * 100 + day (29 February: the 28th if common).
         day: Any = extract("month", Customer.birthday) * 100 + extract("day", Customer.birthday)
@@ -504,9 +505,11 @@ def _birthdays(
                 continue
             greeted = or_(*(Customer.birthday.between(lo, hi) for lo, hi in ranges))
         key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
-        query = select(Customer.id.label("cid"), Customer.name, Customer.tier,
+        # The tier as its place in member_tiers: a number, not one more text to read.
+        tier = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
+        query = select(Customer.id.label("cid"), Customer.name, tier.label("tier"),
                        day.label("day")).where(
-            Customer.tier.in_(policy.member_tiers),
+            Customer.tier.in_(tiers),
             Customer.birthday.is_not(None),
             greeted,
             ~exists().where(Callback.source_key == key),
@@ -515,20 +518,26 @@ def _birthdays(
             found = session.execute(query).all()
         else:
             found = session.execute(query.order_by(day, Customer.id).limit(cover.limit)).all()
+        counts: Counter[int] = Counter()
         if cover.limit is not None and len(found) >= cover.limit:
-            cover.count(session, query)
+            rows = query.subquery()
+            counts.update(dict(session.execute(  # type: ignore[arg-type]
+                select(rows.c.tier, func.count()).group_by(rows.c.tier)
+            ).all()))  # fmt: skip
         else:
-            for r in found:
-                cover.per_tier[str(r.tier)][0] += 1
+            counts.update(r.tier for r in found)
+        for place, n in counts.items():
+            cover.per_tier[tiers[place]][0] += n
         dues: dict[int, tuple[datetime, datetime]] = {}
         lines = cover.lines
-        for cid, name, tier, md in found:  # tens of thousands over a year: plain tuples
+        for cid, name, place, md in found:  # tens of thousands over a year: plain tuples
             if md not in dues:
                 greeted_on = date(year, int(md) // 100, int(md) % 100)
                 due = datetime.combine(greeted_on - before, policy.call_at, tzinfo=zone)
                 dues[md] = (due, _minute(due, cover.zone))
             due, minute = dues[md]
-            lines.append(((minute, cid, 4, year), [cid, name, tier, kind, due, why, "", None]))
+            line = [cid, name, tiers[place], kind, due, why, "", None]
+            lines.append(((minute, cid, 4, year), line))
 
 
 def tables(
