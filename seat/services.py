@@ -827,17 +827,17 @@ class Desk:
     def callback_coverage(
         self, date_from: date, date_to: date, *, owner_id: int | None, limit: int
     ) -> tuple[list[Table], list[callbacks.WorkItem], int]:
-        """The callback report's tables for a period, its list of members without a callback
-        cut to the first `limit` lines (every count is whole), and the to-do list (one
-        owner's, or everyone's; `limit` rows) with its total, in one transaction
-        (callbacks.PolicyError: a broken policy file)."""
+        """What the callbacks view opens with, in one transaction: the coverage table and its
+        list of members without a callback cut to the first `limit` lines (every count is
+        whole), and the to-do list (one owner's, or everyone's; `limit` rows) with its total
+        (callbacks.PolicyError: a broken policy file). `callback_breakdown` has the rest."""
         from seat.reports import callbacks as report
 
         policy = callbacks.load_policy(self.settings)
         now = self.now()
 
         def go(s: Session) -> tuple[list[Table], list[callbacks.WorkItem], int]:
-            tables = report.tables(
+            tables = report.coverage_tables(
                 session=s,
                 date_from=date_from,
                 date_to=date_to,
@@ -852,6 +852,20 @@ class Desk:
             return tables, todo, total
 
         return self.run(go)
+
+    def callback_breakdown(self, date_from: date, date_to: date) -> list[Table]:
+        """The callback report's tables by kind, by agent and by score for a period
+        (callbacks.PolicyError: a broken policy file)."""
+        from seat.reports import callbacks as report
+
+        policy = callbacks.load_policy(self.settings)
+        now = self.now()
+        return self.run(
+            lambda s: report.breakdown_tables(
+                session=s, date_from=date_from, date_to=date_to, settings=self.settings,
+                now=now, policy=policy,
+            )
+        )  # fmt: skip
 
     # -- complaints -------------------------------------------------------------------------
 

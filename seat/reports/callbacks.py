@@ -558,7 +558,11 @@ def _few_collections(bulk: bool) -> Iterator[None]:
             gc.enable()
 
 
-def tables(
+def _agent_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Agent.id, Agent.display_name)).all())  # type: ignore[arg-type]
+
+
+def breakdown_tables(
     *,
     session: Session,
     date_from: date,
@@ -566,18 +570,13 @@ def tables(
     settings: Settings,
     now: datetime,
     policy: CallbackPolicy | None = None,
-    limit: int | None = None,
 ) -> list[Table]:
-    """Coverage, the members without a callback (the first `limit` lines, or all), and the
-    period's callbacks by kind, by agent and by score. Every count is over the whole period,
-    `limit` or not."""
+    """The period's callbacks by kind, by agent and by score."""
     policy = policy or load_policy(settings)
-    zone = ZoneInfo(settings.local_timezone)
-    start, end = period(date_from, date_to, zone)
+    start, end = period(date_from, date_to, ZoneInfo(settings.local_timezone))
     within = timedelta(days=policy.done_within_days)
     meta = {"from": date_from, "to": date_to, "as of": now}
-    names: dict[int, str] = dict(session.execute(select(Agent.id, Agent.display_name)).all())  # type: ignore[arg-type]
-
+    names = _agent_names(session)
     figures = _figures(session, start, end, now, within)
     by_agent = figures.by_agent
     kinds = Table(
@@ -605,14 +604,32 @@ def tables(
     )
     heads = [N_("Kind"), N_("Scored"), N_("Average"), "5", "4", "3", "2", "1"]
     scores = Table(N_("Scores"), heads, score_rows, meta, label_columns=(0,))
+    return [kinds, agents, scores]
 
+
+def coverage_tables(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    settings: Settings,
+    now: datetime,
+    policy: CallbackPolicy | None = None,
+    limit: int | None = None,
+) -> list[Table]:
+    """Coverage per tier, and the members without a callback: the first `limit` lines, or
+    all of them. Every count is whole, `limit` or not."""
+    policy = policy or load_policy(settings)
+    zone = ZoneInfo(settings.local_timezone)
+    start, end = period(date_from, date_to, zone)
+    meta = {"from": date_from, "to": date_to, "as of": now}
     # Coverage: members' callbacks due by now, each done or not, plus the never scheduled.
     cover = _Coverage(zone=zone, limit=limit)
     tiers = policy.member_tiers
     with _few_collections(bulk=limit is None):
         if tiers:
             until = min(end, now)
-            _callbacks_not_done(session, cover, start, end, now, tiers, names)
+            _callbacks_not_done(session, cover, start, end, now, tiers, _agent_names(session))
             for rule in (_after_service, _new_buyers, _closed_complaints, _birthdays):
                 rule(session, cover, start, until, policy)
         without = cover.table_rows()
@@ -640,4 +657,25 @@ def tables(
         meta,
         label_columns=(2, 3),
     )
-    return [coverage, missing, kinds, agents, scores]
+    return [coverage, missing]
+
+
+def tables(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    settings: Settings,
+    now: datetime,
+    policy: CallbackPolicy | None = None,
+    limit: int | None = None,
+) -> list[Table]:
+    """Coverage, the members without a callback (the first `limit` lines, or all), and the
+    period's callbacks by kind, by agent and by score. Every count is over the whole period,
+    `limit` or not."""
+    policy = policy or load_policy(settings)
+    args: dict[str, Any] = dict(
+        session=session, date_from=date_from, date_to=date_to, settings=settings, now=now,
+        policy=policy,
+    )  # fmt: skip
+    return [*coverage_tables(**args, limit=limit), *breakdown_tables(**args)]

@@ -30,6 +30,7 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
+from textual.worker import get_current_worker
 
 from seat import callbacks
 from seat.customers import ValidationError
@@ -279,6 +280,12 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         todo: list[callbacks.WorkItem]
         todo_total: int
 
+    @dataclass
+    class BreakdownLoaded(Message):
+        """The tables by kind, by agent and by score: read after the view has opened."""
+
+        tables: list[Table]
+
     def compose(self) -> ComposeResult:
         yield Label(_("Callbacks"), id="cbv-head")
         with TabbedContent(id="cbv-tabs"):
@@ -354,6 +361,13 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         self.post_message(self.Loaded(tables, todo, total))
+        try:  # the other tabs: the view is already drawn
+            breakdown = desk.callback_breakdown(first, last)
+        except (StorageError, callbacks.PolicyError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        if not get_current_worker().is_cancelled:  # another period asked for meanwhile
+            self.post_message(self.BreakdownLoaded(breakdown))
 
     def on_callbacks_screen_loaded(self, event: Loaded) -> None:
         desk = self.services
@@ -379,9 +393,6 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         for selector, title, key_column in (
             ("#cbv-coverage", "Coverage", None),
             ("#cbv-without", "Members without callback", 7),
-            ("#cbv-kind", "By kind", None),
-            ("#cbv-agent", "By agent", None),
-            ("#cbv-scores", "Scores", None),
         ):
             self._load_table(selector, by_title[title], key_column)
         rows, keys, __ = self._rows["#cbv-without"]  # cut to SHOWN lines; the count is whole
@@ -409,6 +420,15 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         )
         self._columns("#cbv-todo", TODO_HEADERS)
         for selector in self._rows:
+            self._show(selector, keep_cursor=True)
+        self._page_note()
+
+    def on_callbacks_screen_breakdown_loaded(self, event: BreakdownLoaded) -> None:
+        by_title = {t.title: t for t in event.tables}
+        for selector, title in (
+            ("#cbv-kind", "By kind"), ("#cbv-agent", "By agent"), ("#cbv-scores", "Scores"),
+        ):  # fmt: skip
+            self._load_table(selector, by_title[title], None)
             self._show(selector, keep_cursor=True)
         self._page_note()
 
