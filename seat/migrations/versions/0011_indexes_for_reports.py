@@ -18,7 +18,6 @@ INDEXES = (
     ('callback', 'ix_callback_due_status', ['due_at', 'status', 'customer_id']),
     ('customer', 'ix_customer_id_tier', ['id', 'tier']),
     ('customer', 'ix_customer_birthday_tier', ['birthday', 'tier']),
-    ('work_order', 'ix_work_order_status_finished', ['status', 'accepted_at', 'closed_at']),
     ('work_order_event', 'ix_work_order_event_to_status_at', ['to_status', 'at', 'work_order_id']),
     ('work_order_event', 'ix_work_order_event_order_status_at',
      ['work_order_id', 'to_status', 'at']),
@@ -27,15 +26,21 @@ INDEXES = (
 )  # fmt: skip
 
 
-# An agent's calls by start, now with what the calls per day add up (index only).
-CALLS = 'ix_call_agent_started'
-CALLS_BEFORE = ['agent_id', 'started_at']
-CALLS_AFTER = ['agent_id', 'started_at', 'ended_at', 'satisfaction']
+# Indexes that keep their name and lead, and carry more: (table, name, before, after).
+# An agent's calls by start, with what the calls per day add up; orders by state and due
+# time, with when they were finished.
+WIDER = (
+    ('call', 'ix_call_agent_started', ['agent_id', 'started_at'],
+     ['agent_id', 'started_at', 'ended_at', 'satisfaction']),
+    ('work_order', 'ix_work_order_status_due', ['status', 'due_at'],
+     ['status', 'due_at', 'accepted_at', 'closed_at']),
+)  # fmt: skip
 
 
 def upgrade() -> None:
-    op.drop_index(CALLS, table_name='call')
-    op.create_index(CALLS, 'call', CALLS_AFTER, unique=False)
+    for table, name, __, after in WIDER:
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, after, unique=False)
     for table, name, columns in INDEXES:
         op.create_index(name, table, columns, unique=False)
     bind = op.get_bind()
@@ -44,12 +49,13 @@ def upgrade() -> None:
     ).first():
         # A database the planner has statistics for gets the new indexes' too: without them
         # SQLite guesses, and may keep to the old indexes. (PostgreSQL keeps its own.)
-        for name in (CALLS, *(name for __, name, __ in INDEXES)):
-            op.execute(f'ANALYZE {name}')
+        for index in (*WIDER, *INDEXES):
+            op.execute(f'ANALYZE {index[1]}')
 
 
 def downgrade() -> None:
     for table, name, __ in reversed(INDEXES):
         op.drop_index(name, table_name=table)
-    op.drop_index(CALLS, table_name='call')
-    op.create_index(CALLS, 'call', CALLS_BEFORE, unique=False)
+    for table, name, before, __ in reversed(WIDER):
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, before, unique=False)
