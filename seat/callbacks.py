@@ -1557,8 +1557,10 @@ def worklist(
     policy: CallbackPolicy,
     owner_id: int | None = None,
     limit: int = 200,
+    offset: int = 0,
 ) -> tuple[list[WorkItem], int]:
-    """Open and missed callbacks (one agent's, or everyone's), by due time; and the total.
+    """Open and missed callbacks (one agent's, or everyone's), by due time, `limit` of them
+    from the `offset`-th; and the total.
 
     Each status is read in due order from its index, `limit` rows at most, and the two are
     merged: no sort of every open callback, and each row's phone is looked up only once it
@@ -1571,12 +1573,13 @@ def worklist(
         select(Callback.id, Callback.due_at)
         .where(Callback.status == status, *where[1:])
         .order_by(Callback.due_at, Callback.id)
-        .limit(limit)
+        .limit(offset + limit)
         for status in (CallbackStatus.OPEN, MISSED)
     ]
     kept = sorted(
-        (row for query in firsts for row in session.execute(query).all()), key=lambda r: r.due_at
-    )[:limit]
+        (row for query in firsts for row in session.execute(query).all()),
+        key=lambda r: (r.due_at, r.id),
+    )[offset : offset + limit]
     if not kept:
         return [], total
     rows = session.execute(

@@ -853,6 +853,31 @@ class Desk:
 
         return self.run(go)
 
+    def callback_todo(
+        self, *, owner_id: int | None, offset: int, limit: int
+    ) -> tuple[list[callbacks.WorkItem], int]:
+        """A further page of the callbacks view's to-do list, and its total."""
+        policy = callbacks.load_policy(self.settings)
+        return self.run(
+            lambda s: callbacks.worklist(
+                session=s, now=self.now(), policy=policy, owner_id=owner_id, limit=limit,
+                offset=offset,
+            )
+        )  # fmt: skip
+
+    def callback_without(self, date_from: date, date_to: date, *, limit: int) -> list[list[object]]:
+        """The first `limit` lines of the members without a callback in a period (the
+        callbacks view's further pages; nothing counted again)."""
+        from seat.reports import callbacks as report
+
+        policy = callbacks.load_policy(self.settings)
+        return self.run(
+            lambda s: report.lines_without(
+                session=s, date_from=date_from, date_to=date_to, settings=self.settings,
+                now=self.now(), policy=policy, limit=limit,
+            )
+        )  # fmt: skip
+
     def callback_breakdown(self, date_from: date, date_to: date) -> list[Table]:
         """The callback report's tables by kind, by agent and by score for a period
         (callbacks.PolicyError: a broken policy file)."""

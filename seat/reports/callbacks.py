@@ -206,6 +206,8 @@ came from (the callbacks first, then each rule's events), then within that."""
 class _Coverage:
     zone: ZoneInfo
     limit: int | None
+    counting: bool = True
+    """False: the lines only (a further page of the list), no counts."""
     per_tier: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     """Per tier: callbacks required by now, and how many of them are done."""
     lines: list[_Line] = field(default_factory=list)
@@ -249,7 +251,9 @@ class _Coverage:
         first ones by due time (`first`), each counted per tier (by a count of its own when
         the list is cut)."""
         rows = self.first(session, query, at, *tie, lag=lag)
-        if self.limit is not None and len(rows) >= self.limit:
+        if not self.counting:
+            pass
+        elif self.limit is not None and len(rows) >= self.limit:
             self.count(session, query)
         else:
             for r in rows:
@@ -277,7 +281,7 @@ def _callbacks_not_done(
     the ones not done are lines of the list."""
     required = [*_cohort(start, end), not_(_not_yet(now))]
     done = func.sum(case((Callback.status == CallbackStatus.DONE, 1), else_=0))
-    for tier, n, n_done in session.execute(
+    for tier, n, n_done in () if not cover.counting else session.execute(
         select(Customer.tier, func.count(), done)
         .join(Customer, Customer.id == Callback.customer_id)
         .where(*required)  # every tier: a tier IN (...) here costs a look-up per tier
@@ -521,7 +525,9 @@ def _birthdays(
         else:
             found = session.execute(query.order_by(day, Customer.id).limit(cover.limit)).all()
         counts: Counter[int] = Counter()
-        if cover.limit is not None and len(found) >= cover.limit:
+        if not cover.counting:
+            pass
+        elif cover.limit is not None and len(found) >= cover.limit:
             rows = query.subquery()
             counts.update(dict(session.execute(  # type: ignore[arg-type]
                 select(rows.c.tier, func.count()).group_by(rows.c.tier)
@@ -607,6 +613,40 @@ def breakdown_tables(
     return [kinds, agents, scores]
 
 
+def _cover(
+    session: Session, date_from: date, date_to: date, settings: Settings, now: datetime,
+    policy: CallbackPolicy, limit: int | None, *, counting: bool,
+) -> _Coverage:  # fmt: skip
+    zone = ZoneInfo(settings.local_timezone)
+    start, end = period(date_from, date_to, zone)
+    cover = _Coverage(zone=zone, limit=limit, counting=counting)
+    tiers = policy.member_tiers
+    with _few_collections(bulk=limit is None):
+        if tiers:
+            until = min(end, now)
+            _callbacks_not_done(session, cover, start, end, now, tiers, _agent_names(session))
+            for rule in (_after_service, _new_buyers, _closed_complaints, _birthdays):
+                rule(session, cover, start, until, policy)
+    return cover
+
+
+def lines_without(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    settings: Settings,
+    now: datetime,
+    policy: CallbackPolicy | None = None,
+    limit: int,
+) -> list[list[object]]:
+    """The first `limit` lines of the members without a callback (the rows of
+    coverage_tables' second table), without counting anything: a further page of it."""
+    policy = policy or load_policy(settings)
+    cover = _cover(session, date_from, date_to, settings, now, policy, limit, counting=False)
+    return cover.table_rows()
+
+
 def coverage_tables(
     *,
     session: Session,
@@ -620,19 +660,11 @@ def coverage_tables(
     """Coverage per tier, and the members without a callback: the first `limit` lines, or
     all of them. Every count is whole, `limit` or not."""
     policy = policy or load_policy(settings)
-    zone = ZoneInfo(settings.local_timezone)
-    start, end = period(date_from, date_to, zone)
     meta = {"from": date_from, "to": date_to, "as of": now}
     # Coverage: members' callbacks due by now, each done or not, plus the never scheduled.
-    cover = _Coverage(zone=zone, limit=limit)
+    cover = _cover(session, date_from, date_to, settings, now, policy, limit, counting=True)
     tiers = policy.member_tiers
-    with _few_collections(bulk=limit is None):
-        if tiers:
-            until = min(end, now)
-            _callbacks_not_done(session, cover, start, end, now, tiers, _agent_names(session))
-            for rule in (_after_service, _new_buyers, _closed_complaints, _birthdays):
-                rule(session, cover, start, until, policy)
-        without = cover.table_rows()
+    without = cover.table_rows()
     cov_rows = []
     need = got = 0
     for tier in tiers:

@@ -289,14 +289,15 @@ async def test_the_to_do_list_pages_by_fifty(make_seat, engine, world):
         assert f"cb:{app.screen.callback_id}" == ids[51]
 
 
-async def test_members_without_a_callback_are_cut_and_counted_whole(
+async def test_members_without_a_callback_are_read_a_page_at_a_time(
     make_seat, engine, world, monkeypatch
 ):
-    """The view reads the first SHOWN members without a callback; the head and a last line
-    give the whole count, and the export has them all."""
+    """The view reads the first page of the members without a callback, the next one when
+    paged to, up to SHOWN lines; the head and a last line give the whole count."""
     from seat.screens.callbacks import view as view_module
 
-    monkeypatch.setattr(view_module, "SHOWN", 2)
+    monkeypatch.setattr(view_module, "PAGE", 2)
+    monkeypatch.setattr(view_module, "SHOWN", 3)
     with Session(engine) as s:
         for hours in (5, 7, 9):
             s.add(Callback(customer_id=world["min"], owner_id=world["li"], kind="manual",
@@ -311,8 +312,20 @@ async def test_members_without_a_callback_are_cut_and_counted_whole(
         view = app.screen
         assert "4 not done" in str(view.query_one("#cbv-head").render())
         without = view.query_one("#cbv-without")
-        assert without.row_count == 3  # two members' lines, then how many more
-        assert str(without.get_row_at(2)[1]).startswith("2 more")  # cut to its column
+
+        def names() -> list[str]:
+            return [str(without.get_row_at(r)[0]) for r in range(without.row_count)]
+
+        assert names() == ["张敏", "张敏"]  # due 9 and 7 hours ago: the first page
+        assert "rows 1–2 of 3" in str(view.query_one("#cbv-page").render())
+        await pilot.press("n")  # read from the database now
+        await settle(pilot)
+        assert names() == ["张敏", "…"]  # the third line, then how many more
+        assert str(without.get_row_at(1)[1]).startswith("1 more")  # cut to its column
+        assert view.check_action("page", (1,)) is False
+        await pilot.press("b")
+        await settle(pilot)
+        assert names() == ["张敏", "张敏"]
 
 
 # -- the sidebar groups' rendering ----------------------------------------------------------
