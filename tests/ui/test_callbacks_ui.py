@@ -293,11 +293,11 @@ async def test_members_without_a_callback_are_read_a_page_at_a_time(
     make_seat, engine, world, monkeypatch
 ):
     """The view reads the first page of the members without a callback, the next one when
-    paged to, up to SHOWN lines; the head and a last line give the whole count."""
+    paged to, up to REACH lines; the head and a last line give the whole count."""
     from seat.screens.callbacks import view as view_module
 
-    monkeypatch.setattr(view_module, "PAGE", 2)
-    monkeypatch.setattr(view_module, "SHOWN", 3)
+    for name, n in (("PAGE", 2), ("SHOWN", 2), ("REACH", 3)):
+        monkeypatch.setattr(view_module, name, n)
     with Session(engine) as s:
         for hours in (5, 7, 9):
             s.add(Callback(customer_id=world["min"], owner_id=world["li"], kind="manual",

@@ -44,9 +44,10 @@ from seat.services import Desk, StorageError
 from seat.widgets.lines import fit
 
 PERIODS = (7, 30, 90)
-SHOWN = 500  # rows of the to-do list and of the members without one to page through; the
-# export has them all
 PAGE = 50  # rows read and mounted at a time: n / PgDn and b / PgUp page through the rest
+SHOWN = PAGE  # rows of each list read when the view opens (what seat bench times)
+REACH = 500  # rows of the to-do list and of the members without one to page through; the
+# export has them all
 # Fixed column widths (cells): DataTable's automatic widths depended on when a hidden tab
 # was measured, and columns that move with the data are hard to read across pages.
 WIDTHS = {
@@ -360,7 +361,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         agent = _agent(self)
         owner = None if agent.role == "supervisor" else agent.id
         try:
-            tables, todo, total = desk.callback_coverage(first, last, owner_id=owner, limit=PAGE)
+            tables, todo, total = desk.callback_coverage(first, last, owner_id=owner, limit=SHOWN)
         except (StorageError, callbacks.PolicyError) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
@@ -482,9 +483,9 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
             grid.move_cursor(row=min(keep, grid.row_count - 1))
 
     def _reach(self, selector: str) -> int:
-        """How many rows of a table can be paged to: all, or SHOWN of a long list."""
+        """How many rows of a table can be paged to: all, or REACH of a long list."""
         rows, __, total = self._rows[selector]
-        return min(total, max(SHOWN, len(rows)))
+        return min(total, max(REACH, len(rows)))
 
     def _paged_table(self) -> str | None:
         """The table the page keys act on: the active tab's main one."""
