@@ -168,3 +168,25 @@ def test_on_time_is_exact_to_the_microsecond(session, world, settings, late, on_
     manual = next(r for r in next(t for t in found if t.title == "By kind").rows
                   if r[0] == "manual")  # fmt: skip
     assert manual[1:4] == [1, 1, on_time]
+
+
+def test_further_pages_are_the_whole_list_cut(desk):
+    """The view's further pages (Desk.callback_without, callback_todo) are the same lines as
+    the whole list and the whole to-do list, cut."""
+    from seat.callbacks import worklist
+    from seat.clock import FixedClock
+    from seat.services import Desk
+
+    engine, settings = desk
+    door = Desk(engine=engine, clock=FixedClock(NOW), settings=settings)
+    first, last = PERIODS[3]
+    with Session(engine) as s:
+        whole = report.tables(session=s, date_from=first, date_to=last, settings=settings,
+                              now=NOW, policy=POLICY)[1].rows  # fmt: skip
+        todo, total = worklist(session=s, now=NOW, policy=POLICY, owner_id=None, limit=10**6)
+    assert len(whole) > 60 and total > 60
+    assert door.callback_without(first, last, limit=60) == whole[:60]
+    for offset, limit in ((0, 7), (7, 50), (total - 3, 50)):
+        page, count = door.callback_todo(owner_id=None, offset=offset, limit=limit)
+        assert count == total
+        assert [i.id for i in page] == [i.id for i in todo[offset : offset + limit]]
