@@ -468,7 +468,8 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         rows, keys, total = self._rows[selector]
         reach = self._reach(selector)
         pages = max(1, -(-reach // PAGE))
-        page = self._pages[selector] = min(self._pages.get(selector, 0), pages - 1)
+        read = max(1, -(-len(rows) // PAGE))  # after a reload only the first page is read
+        page = self._pages[selector] = min(self._pages.get(selector, 0), pages - 1, read - 1)
         grid = self.query_one(selector, DataTable)
         keep = grid.cursor_row if keep_cursor else 0
         grid.clear()
