@@ -280,9 +280,14 @@ async def test_the_to_do_list_pages_by_fifty(make_seat, engine, world):
         await pilot.press("n")  # no page after the last
         await settle(pilot)
         assert shown() == ids[100:]
-        await pilot.press("pageup", "down")
+        await pilot.press("pageup")
         await settle(pilot)
         assert shown() == ids[50:100]
+        await pilot.press("r")  # read again (as after a snooze): the page stays
+        await settle(pilot)
+        assert shown() == ids[50:100]
+        await pilot.press("down")
+        await settle(pilot)
         await pilot.press("z")  # acts on the highlighted row of the page shown
         await settle(pilot)
         assert isinstance(app.screen, SnoozeForm)

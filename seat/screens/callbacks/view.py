@@ -353,15 +353,17 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         self.query_one("#cbv-head", Label).update(
             head.format(first=format_date(first), last=format_date(last), n=self.days)
         )
-        self.load(first, last)
+        # A reload (after a snooze, a reassignment) reads up to the page each list is on.
+        on = max([self._pages.get(t, 0) for t in ("#cbv-todo", "#cbv-without")])
+        self.load(first, last, max(SHOWN, min((on + 1) * PAGE, REACH)))
 
     @work(thread=True, exclusive=True, group="callbacks-view")
-    def load(self, first: date, last: date) -> None:
+    def load(self, first: date, last: date, upto: int) -> None:
         desk = self.services
         agent = _agent(self)
         owner = None if agent.role == "supervisor" else agent.id
         try:
-            tables, todo, total = desk.callback_coverage(first, last, owner_id=owner, limit=SHOWN)
+            tables, todo, total = desk.callback_coverage(first, last, owner_id=owner, limit=upto)
         except (StorageError, callbacks.PolicyError) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
