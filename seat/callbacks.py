@@ -1581,12 +1581,31 @@ def worklist(
     policy: CallbackPolicy,
     owner_id: int | None = None,
     limit: int = 200,
+    offset: int = 0,
 ) -> tuple[list[WorkItem], int]:
-    """Open and missed callbacks (one agent's, or everyone's), by due time; and the total."""
+    """Open and missed callbacks (one agent's, or everyone's), by due time, `limit` of them
+    from the `offset`-th; and the total.
+
+    Each status is read in due order from its index, `limit` rows at most, and the two are
+    merged: no sort of every open callback, and each row's phone is looked up only once it
+    is kept."""
     where = [Callback.status.in_((CallbackStatus.OPEN, MISSED))]
     if owner_id is not None:
         where.append(Callback.owner_id == owner_id)
     total = session.execute(select(func.count()).select_from(Callback).where(*where)).scalar_one()
+    firsts = [
+        select(Callback.id, Callback.due_at)
+        .where(Callback.status == status, *where[1:])
+        .order_by(Callback.due_at, Callback.id)
+        .limit(offset + limit)
+        for status in (CallbackStatus.OPEN, MISSED)
+    ]
+    kept = sorted(
+        (row for query in firsts for row in session.execute(query).all()),
+        key=lambda r: (r.due_at, r.id),
+    )[offset : offset + limit]
+    if not kept:
+        return [], total
     rows = session.execute(
         select(
             Callback.id,
@@ -1601,9 +1620,8 @@ def worklist(
         )
         .join(Customer, Customer.id == Callback.customer_id)
         .join(Agent, Agent.id == Callback.owner_id)
-        .where(*where)
-        .order_by(Callback.due_at)
-        .limit(limit)
+        .where(Callback.id.in_([r.id for r in kept]))
+        .order_by(Callback.due_at, Callback.id)
     ).all()
     items = []
     for *base, status, e164 in rows:

@@ -91,13 +91,36 @@ def _csv_cell(value: Any) -> Any:
 def to_csv(tables: Sequence[Table]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
+    done: dict[Any, Any] = {}  # a report repeats its words and times: each is made once
+
+    def cells(row: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        append = out.append
+        for value in row:
+            kind = type(value)
+            if kind is str:
+                found = done.get(value)
+                if found is None:
+                    found = done[value] = _csv_cell(value)
+            elif value is None or kind is int:
+                found = value
+            elif kind is datetime:  # equal instants in two zones print apart: key the zone
+                key = (value, value.tzinfo)
+                found = done.get(key)
+                if found is None:
+                    found = done[key] = _csv_cell(value)
+            else:
+                found = _csv_cell(value)
+            append(found)
+        return out
+
     for i, table in enumerate(tables):
         if len(tables) > 1:
             if i:
                 writer.writerow([])
             writer.writerow([f"# {table.title}"])
         writer.writerow(table.headers)
-        writer.writerows([[_csv_cell(v) for v in row] for row in table.rows])
+        writer.writerows([cells(row) for row in table.rows])
     return buf.getvalue()
 
 

@@ -100,6 +100,13 @@ class Agent(SQLModel, table=True):
 
 
 class Customer(SQLModel, table=True):
+    __table_args__ = (
+        # A callback's customer tier read without the row (coverage counts per tier).
+        Index("ix_customer_id_tier", "id", "tier"),
+        # Birthdays by date: the greetings due in a period, per year of birth.
+        Index("ix_customer_birthday_tier", "birthday", "tier"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     tier: str = Field(default=Tier.ORDINARY, max_length=16)
@@ -133,8 +140,9 @@ class PhoneNumber(SQLModel, table=True):
 class Call(SQLModel, table=True):
     __table_args__ = (
         Index("ix_call_customer_started", "customer_id", "started_at"),
-        # An agent's last calls and calls today (desk, wallboard): seek, no sort.
-        Index("ix_call_agent_started", "agent_id", "started_at"),
+        # An agent's last calls and calls today (desk, wallboard): seek, no sort. The times
+        # and the score make the calls per day (trends, the summary report) index only.
+        Index("ix_call_agent_started", "agent_id", "started_at", "ended_at", "satisfaction"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -165,6 +173,13 @@ class Callback(SQLModel, table=True):
     __table_args__ = (
         Index("ix_callback_owner_status_due", "owner_id", "status", "due_at"),
         Index("ix_callback_kind_due", "kind", "due_at"),
+        # The callback report's counts per kind, agent and status over a period, index only.
+        Index(
+            "ix_callback_kind_owner_status_due",
+            "kind", "owner_id", "status", "due_at", "customer_id", "done_at", "score",
+        ),  # fmt: skip
+        # A period's callbacks in due order (the coverage list's first page).
+        Index("ix_callback_due_status", "due_at", "status", "customer_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -193,7 +208,9 @@ class WorkOrder(SQLModel, table=True):
     __tablename__ = "work_order"
     __table_args__ = (
         Index("ix_work_order_assignee_status", "assignee_id", "status", "urgent", "due_at"),
-        Index("ix_work_order_status_due", "status", "due_at"),
+        # The list by state and due time; the finish times make "finished in a period"
+        # (the callback report) index only.
+        Index("ix_work_order_status_due", "status", "due_at", "accepted_at", "closed_at"),
         Index("ix_work_order_created", "created_at"),
     )
 
@@ -230,7 +247,10 @@ class WorkOrder(SQLModel, table=True):
 
 
 class Complaint(SQLModel, table=True):
-    __table_args__ = (Index("ix_complaint_owner_status", "owner_id", "status"),)
+    __table_args__ = (
+        Index("ix_complaint_owner_status", "owner_id", "status"),
+        Index("ix_complaint_created", "created_at"),  # a period's complaints (reports, trends)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
@@ -302,6 +322,11 @@ class WorkOrderEvent(LifecycleEvent, table=True):
     """Append-only history of a work order's status changes and dispatch."""
 
     __tablename__ = "work_order_event"
+    # The orders first completed in a period, index only.
+    __table_args__ = (
+        Index("ix_work_order_event_to_status_at", "to_status", "at", "work_order_id"),
+        Index("ix_work_order_event_order_status_at", "work_order_id", "to_status", "at"),
+    )
 
     work_order_id: int = Field(foreign_key="work_order.id", index=True)
     agent_id: int = Field(foreign_key="agent.id")
@@ -322,7 +347,10 @@ class CallbackEvent(LifecycleEvent, table=True):
 class Purchase(SQLModel, table=True):
     """What a customer bought: drives new-buyer and churn callbacks."""
 
-    __table_args__ = (Index("ix_purchase_customer_at", "customer_id", "purchased_at"),)
+    __table_args__ = (
+        Index("ix_purchase_customer_at", "customer_id", "purchased_at"),
+        Index("ix_purchase_delivered_at", "delivered_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")

@@ -740,22 +740,24 @@ class Desk:
     def callback_coverage(
         self, date_from: date, date_to: date, *, owner_id: int | None, limit: int
     ) -> tuple[list[Table], list[callbacks.WorkItem], int]:
-        """The callback report's tables for a period, and the to-do list (one owner's, or
-        everyone's) with its total, in one transaction (callbacks.PolicyError: a broken
-        policy file)."""
+        """What the callbacks view opens with, in one transaction: the coverage table and its
+        list of members without a callback cut to the first `limit` lines (every count is
+        whole), and the to-do list (one owner's, or everyone's; `limit` rows) with its total
+        (callbacks.PolicyError: a broken policy file). `callback_breakdown` has the rest."""
         from seat.reports import callbacks as report
 
         policy = callbacks.load_policy(self.settings)
         now = self.now()
 
         def go(s: Session) -> tuple[list[Table], list[callbacks.WorkItem], int]:
-            tables = report.tables(
+            tables = report.coverage_tables(
                 session=s,
                 date_from=date_from,
                 date_to=date_to,
                 settings=self.settings,
                 now=now,
                 policy=policy,
+                limit=limit,
             )
             todo, total = callbacks.worklist(
                 session=s, now=now, policy=policy, owner_id=owner_id, limit=limit
@@ -763,6 +765,45 @@ class Desk:
             return tables, todo, total
 
         return self.run(go)
+
+    def callback_todo(
+        self, *, owner_id: int | None, offset: int, limit: int
+    ) -> tuple[list[callbacks.WorkItem], int]:
+        """A further page of the callbacks view's to-do list, and its total."""
+        policy = callbacks.load_policy(self.settings)
+        return self.run(
+            lambda s: callbacks.worklist(
+                session=s, now=self.now(), policy=policy, owner_id=owner_id, limit=limit,
+                offset=offset,
+            )
+        )  # fmt: skip
+
+    def callback_without(self, date_from: date, date_to: date, *, limit: int) -> list[list[object]]:
+        """The first `limit` lines of the members without a callback in a period (the
+        callbacks view's further pages; nothing counted again)."""
+        from seat.reports import callbacks as report
+
+        policy = callbacks.load_policy(self.settings)
+        return self.run(
+            lambda s: report.lines_without(
+                session=s, date_from=date_from, date_to=date_to, settings=self.settings,
+                now=self.now(), policy=policy, limit=limit,
+            )
+        )  # fmt: skip
+
+    def callback_breakdown(self, date_from: date, date_to: date) -> list[Table]:
+        """The callback report's tables by kind, by agent and by score for a period
+        (callbacks.PolicyError: a broken policy file)."""
+        from seat.reports import callbacks as report
+
+        policy = callbacks.load_policy(self.settings)
+        now = self.now()
+        return self.run(
+            lambda s: report.breakdown_tables(
+                session=s, date_from=date_from, date_to=date_to, settings=self.settings,
+                now=now, policy=policy,
+            )
+        )  # fmt: skip
 
     # -- complaints -------------------------------------------------------------------------
 

@@ -5,17 +5,40 @@ A callback belongs to the period in which it fell due (desk's local dates, inclu
 "Overdue" is open and past due; "on time" is done within `done_within_days` of its due
 time; "missed" used up its tries. Coverage counts members' callbacks that are due by now:
 each one done is covered; overdue, missed or never scheduled is not.
+
+The database does the counting (GROUP BY and NOT EXISTS, a handful of statements whatever
+the period), so every figure is a true count; the list of members without a callback is
+read in its order and may be cut (`limit`, the callbacks view), never its count.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import calendar
+import gc
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import extract, func, or_, select
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from seat import labels, states
@@ -53,48 +76,42 @@ TIER_NAMES = {
 TOTAL = N_("total")
 
 
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    kind: str
-    owner_id: int
-    status: str
-    due_at: datetime
-    done_at: datetime | None
-    score: int | None
-    customer_id: int
-    customer: str
-    tier: str
-    attempts: int
-    last_outcome: str | None
+MINUTE = timedelta(minutes=1)
 
 
+@dataclass
 class _Counts:
-    def __init__(self) -> None:
-        self.due = self.done = self.on_time = self.overdue = self.missed = self.pending = 0
-        self.scores: list[int] = []
+    due: int = 0
+    done: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    missed: int = 0
+    pending: int = 0
+    scores: Counter[int] = field(default_factory=Counter)
+    """How many of the done callbacks were given each score."""
 
-    def add(self, r: _Row, now: datetime, within: timedelta) -> None:
-        self.due += 1
-        if r.status == CallbackStatus.DONE:
-            self.done += 1
-            if r.done_at is not None and r.done_at <= r.due_at + within:
-                self.on_time += 1
-            if r.score is not None:
-                self.scores.append(r.score)
-        elif r.status == MISSED:
-            self.missed += 1
-        elif states.callback_overdue(r.due_at, now):
-            self.overdue += 1
-        else:
-            self.pending += 1
+    def add(self, status: str, n: int, late: int) -> None:
+        """`n` callbacks of one status, `late` of them past due."""
+        self.due += n
+        if status == CallbackStatus.DONE:
+            self.done += n
+        elif status == MISSED:
+            self.missed += n
+        else:  # open: `late` are overdue (states.callback_overdue_sql)
+            self.overdue += late
+            self.pending += n - late
 
     def row(self) -> list[object]:
         share = round(100 * self.done / self.due, 1) if self.due else None
         return [self.due, self.done, self.on_time, self.overdue, self.missed, self.pending, share]
 
+    @property
+    def scored(self) -> int:
+        return sum(self.scores.values())
+
     def average(self) -> float | None:
-        return round(sum(self.scores) / len(self.scores), 2) if self.scores else None
+        n = self.scored
+        return round(sum(s * k for s, k in self.scores.items()) / n, 2) if n else None
 
 
 def period(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -104,232 +121,185 @@ def period(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime, da
     return start, end
 
 
-def _cohort(session: Session, start: datetime, end: datetime) -> list[_Row]:
-    rows = session.execute(
-        select(
-            Callback.id,
-            Callback.kind,
-            Callback.owner_id,
-            Callback.status,
-            Callback.due_at,
-            Callback.done_at,
-            Callback.score,
-            Callback.customer_id,
-            Customer.name,
-            Customer.tier,
-            Callback.attempts,
-            Callback.last_outcome,
-        )
-        .join(Customer, Customer.id == Callback.customer_id)
-        .where(
-            Callback.due_at >= start,
-            Callback.due_at < end,
-            Callback.status != CallbackStatus.CANCELLED,
-        )
-        .order_by(Callback.due_at)
-    ).all()
-    return [_Row(*r) for r in rows]
-
-
-def _by(
-    rows: Iterable[_Row], key: Callable[[_Row], object], now: datetime, within: timedelta
-) -> dict[object, _Counts]:
-    out: dict[object, _Counts] = defaultdict(_Counts)
-    for r in rows:
-        out[key(r)].add(r, now, within)
-    return out
-
-
 def _label(kind: str) -> str:
     return KIND_NAMES.get(kind, kind.replace("_", " "))
 
 
-def _missing(
-    session: Session, start: datetime, end: datetime, now: datetime, policy: CallbackPolicy
-) -> list[list[object]]:
-    """Members' events in the period that call for a callback, with none scheduled."""
-    tiers = policy.member_tiers
-    out: list[list[object]] = []
-    until = min(end, now)
-    # After service: work orders completed so that the callback fell due in the period.
-    lag = timedelta(days=policy.after_service_days)
-    completed: dict[int, datetime] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(WorkOrderEvent.work_order_id, func.min(WorkOrderEvent.at))
-            .where(WorkOrderEvent.to_status == "completed")
-            .group_by(WorkOrderEvent.work_order_id)
-            .having(func.min(WorkOrderEvent.at) >= start - lag)
-            .having(func.min(WorkOrderEvent.at) < until - lag)
-        ).all()
-    )
-    finished = func.coalesce(WorkOrder.accepted_at, WorkOrder.closed_at)
-    for wo_id, at in session.execute(
-        select(WorkOrder.id, finished).where(
-            WorkOrder.status.in_(("completed", "closed")),
-            finished >= start - lag,
-            finished < until - lag,
+def _minute(at: datetime, zone: ZoneInfo) -> datetime:
+    """The local minute a line of the list is sorted and shown by."""
+    return at.astimezone(zone).replace(second=0, microsecond=0)
+
+
+def _cohort(start: datetime, end: datetime) -> list[Any]:
+    """The callbacks of the period: due in it, not cancelled."""
+    return [
+        Callback.due_at >= start,
+        Callback.due_at < end,
+        Callback.status != CallbackStatus.CANCELLED,
+    ]
+
+
+def _not_yet(now: datetime) -> Any:
+    """Open and not yet past due: not required by now."""
+    return and_(Callback.status == CallbackStatus.OPEN, not_(states.callback_overdue_sql(now)))
+
+
+def _on_time(session: Session, within: timedelta) -> Any:
+    """done_at <= due_at + within, exactly, in SQL."""
+    seconds = int(within.total_seconds())
+    if session.get_bind().dialect.name == "sqlite":
+        # The stored text: datetime() drops the fraction of a second, which whole seconds
+        # added never change, so it goes back on and the texts compare as the times do.
+        limit: Any = func.datetime(Callback.due_at, f"+{seconds} seconds", type_=String).concat(
+            func.substr(Callback.due_at, 20)
         )
+    else:  # seconds, not days: a day of an interval follows the session's DST
+        limit = Callback.due_at + literal_column(f"interval '{seconds} seconds'")
+    return Callback.done_at <= limit
+
+
+@dataclass
+class _Figures:
+    """The counts of the period's callbacks, per kind, per agent, in all; scores per kind."""
+
+    by_kind: dict[str, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
+    by_agent: dict[int, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
+    total: _Counts = field(default_factory=_Counts)
+    scored: dict[str, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
+
+
+def _figures(
+    session: Session, start: datetime, end: datetime, now: datetime, within: timedelta
+) -> _Figures:
+    out = _Figures()
+    late = func.sum(case((states.callback_overdue_sql(now), 1), else_=0))
+    for kind, owner, status, n, n_late in session.execute(
+        select(Callback.kind, Callback.owner_id, Callback.status, func.count(), late)
+        .where(*_cohort(start, end))
+        .group_by(Callback.kind, Callback.owner_id, Callback.status)
     ).all():
-        completed.setdefault(wo_id, at)
-    ids = sorted(completed)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        linked = set(
-            session.execute(
-                select(Callback.work_order_id).where(Callback.work_order_id.in_(chunk))
-            ).scalars()
-        )
-        for wo_id, cid, name, tier in session.execute(
-            select(WorkOrder.id, Customer.id, Customer.name, Customer.tier)
-            .join(Customer, Customer.id == WorkOrder.customer_id)
-            .where(WorkOrder.id.in_(chunk), Customer.tier.in_(tiers))
-        ).all():
-            if wo_id not in linked:
-                due = completed[wo_id] + lag
-                why = _("no satisfaction callback for work order #{id}").format(id=wo_id)
-                out.append([cid, name, tier, CallbackKind.SATISFACTION.value, due, why, "", None])
-    # New buyers: delivered so that the callback fell due in the period.
-    lag = timedelta(days=policy.new_buyer_days)
-    for cid, name, tier, order_no, delivered in session.execute(
-        select(
-            Customer.id,
-            Customer.name,
-            Customer.tier,
-            Purchase.order_no,
-            func.min(Purchase.delivered_at),
-        )
-        .join(Customer, Customer.id == Purchase.customer_id)
-        .where(
-            Customer.tier.in_(tiers),
-            Purchase.delivered_at >= start - lag,
-            Purchase.delivered_at < until - lag,
-        )
-        .group_by(Customer.id, Customer.name, Customer.tier, Purchase.order_no)
+        for counts in (out.by_kind[kind], out.by_agent[owner], out.total):
+            counts.add(status, n, int(n_late or 0))
+    on_time = func.sum(case((_on_time(session, within), 1), else_=0))
+    for kind, owner, score, n, n_on_time in session.execute(
+        select(Callback.kind, Callback.owner_id, Callback.score, func.count(), on_time)
+        .where(*_cohort(start, end), Callback.status == CallbackStatus.DONE)
+        .group_by(Callback.kind, Callback.owner_id, Callback.score)
     ).all():
-        key = f"new_buyer:{cid}:order:{order_no}"[:120]
-        if session.execute(select(Callback.id).where(Callback.source_key == key)).first():
-            continue
-        why = _("no new-buyer callback for order {order}").format(order=order_no)
-        due = delivered + lag
-        out.append([cid, name, tier, CallbackKind.SATISFACTION.value, due, why, "", None])
-    # Closed complaints: every complaint ends with a callback.
-    for cid, name, tier, complaint_id, closed in session.execute(
-        select(Customer.id, Customer.name, Customer.tier, Complaint.id, Complaint.closed_at)
-        .join(Customer, Customer.id == Complaint.customer_id)
-        .where(
-            Customer.tier.in_(tiers),
-            Complaint.status == "closed",
-            Complaint.closed_at >= start,
-            Complaint.closed_at < until,
-        )
-    ).all():
-        after = session.execute(
-            select(Callback.id).where(
-                Callback.complaint_id == complaint_id,
-                Callback.status != CallbackStatus.CANCELLED,
-                or_(
-                    Callback.source_key == f"complaint:{complaint_id}:after-close",
-                    Callback.created_at >= closed,
-                ),
-            )
-        ).first()
-        if after is None:
-            why = _("no callback after complaint #{id} closed").format(id=complaint_id)
-            kind = CallbackKind.COMPLAINT_FOLLOW_UP.value
-            out.append([cid, name, tier, kind, closed, why, "", None])
-    # Birthdays whose greeting fell due in the period.
-    before = timedelta(days=policy.birthday_days_before)
-    zone = ZoneInfo(policy.home_zone)
-    first = (start + before).astimezone(zone).date()
-    last = (until + before).astimezone(zone).date()
-    if first < last:
-        months = {(first + timedelta(days=d)).month for d in range((last - first).days + 1)}
-        for cid, name, tier, born in session.execute(
-            select(Customer.id, Customer.name, Customer.tier, Customer.birthday).where(
-                Customer.tier.in_(tiers),
-                Customer.birthday.is_not(None),
-                extract("month", Customer.birthday).in_(sorted(months)),
-            )
-        ).all():
-            for year in range(first.year, last.year + 1):
-                try:
-                    day = born.replace(year=year)
-                except ValueError:
-                    day = date(year, 2, 28)
-                due = datetime.combine(day - before, policy.call_at, tzinfo=zone)
-                if not (start <= due < until):
-                    continue
-                key = f"birthday:{cid}:{year}"
-                if session.execute(select(Callback.id).where(Callback.source_key == key)).first():
-                    continue
-                why = _("no birthday greeting scheduled")
-                out.append([cid, name, tier, CallbackKind.BIRTHDAY.value, due, why, "", None])
+        for counts in (out.by_kind[kind], out.by_agent[owner], out.total):
+            counts.on_time += int(n_on_time or 0)
+            if score is not None:
+                counts.scores[score] += n
+        if score is not None:
+            out.scored[kind].scores[score] += n
     return out
 
 
-def tables(
-    *,
-    session: Session,
-    date_from: date,
-    date_to: date,
-    settings: Settings,
-    now: datetime,
-    policy: CallbackPolicy | None = None,
-) -> list[Table]:
-    policy = policy or load_policy(settings)
-    zone = ZoneInfo(settings.local_timezone)
-    start, end = period(date_from, date_to, zone)
-    within = timedelta(days=policy.done_within_days)
-    meta = {"from": date_from, "to": date_to, "as of": now}
-    rows = _cohort(session, start, end)
-    names = dict(session.execute(select(Agent.id, Agent.display_name)).all())
+# -- coverage: members' callbacks required by now, and the members without one ---------------
 
-    by_kind = _by(rows, lambda r: r.kind, now, within)
-    total = _Counts()
-    for r in rows:
-        total.add(r, now, within)
-    kinds = Table(
-        N_("By kind"),
-        [N_("Kind"), *COUNT_HEADERS],
-        [[_label(k), *c.row()] for k, c in sorted(by_kind.items())] + [[TOTAL, *total.row()]],
-        meta,
-        label_columns=(0,),
-    )
-    by_agent = _by(rows, lambda r: r.owner_id, now, within)
-    agents = Table(
-        N_("By agent"),
-        [N_("Agent"), *COUNT_HEADERS, N_("Avg score")],
-        sorted([str(names.get(a, a)), *c.row(), c.average()] for a, c in by_agent.items()),
-        meta,
-    )
-    scored = _by(
-        (r for r in rows if r.score is not None and r.status == CallbackStatus.DONE),
-        lambda r: r.kind,
-        now,
-        within,
-    )
-    every: list[int] = []
-    score_rows = []
-    for kind, c in sorted(scored.items()):
-        every += c.scores
-        counts = [c.scores.count(s) for s in range(5, 0, -1)]
-        score_rows.append([_label(kind), len(c.scores), c.average(), *counts])
-    avg = round(sum(every) / len(every), 2) if every else None
-    score_rows.append([TOTAL, len(every), avg, *(every.count(s) for s in range(5, 0, -1))])
-    heads = [N_("Kind"), N_("Scored"), N_("Average"), "5", "4", "3", "2", "1"]
-    scores = Table(N_("Scores"), heads, score_rows, meta, label_columns=(0,))
+_Line = tuple[tuple[Any, ...], list[object]]
+"""(sort key, line): the list sorts by local minute due, then customer, then where the line
+came from (the callbacks first, then each rule's events), then within that."""
 
-    # Coverage: members' callbacks due by now, each done or not, plus the never scheduled.
-    without: list[list[object]] = []
-    per_tier: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r in rows:
-        not_yet = r.status == CallbackStatus.OPEN and not states.callback_overdue(r.due_at, now)
-        if r.tier not in policy.member_tiers or not_yet:
-            continue
-        per_tier[r.tier][0] += 1
-        if r.status == CallbackStatus.DONE:
-            per_tier[r.tier][1] += 1
-            continue
+
+@dataclass
+class _Coverage:
+    zone: ZoneInfo
+    limit: int | None
+    counting: bool = True
+    """False: the lines only (a further page of the list), no counts."""
+    per_tier: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    """Per tier: callbacks required by now, and how many of them are done."""
+    lines: list[_Line] = field(default_factory=list)
+
+    def count(self, session: Session, query: Select[Any]) -> None:
+        """Count a rule's events without a callback per tier (`query` has a tier column)."""
+        rows = query.subquery()
+        for tier, n in session.execute(
+            select(rows.c.tier, func.count()).group_by(rows.c.tier)
+        ).all():
+            self.per_tier[str(tier)][0] += n
+
+    def first(
+        self, session: Session, query: Select[Any], at: Any, *tie: Any, lag: timedelta = timedelta()
+    ) -> list[Any]:
+        """The rows of `query` (with a column `at`) by due time (`at` + `lag`): all of them,
+        or the first `limit` and every other one due in the same minute (read as they come,
+        so the database stops there)."""
+        ordered = query.order_by(at, *tie)
+        if self.limit is None:
+            return list(session.execute(ordered).all())
+        rows: list[Any] = []
+        cut = None
+        result = session.execute(ordered.execution_options(yield_per=min(self.limit + 1, 100)))
+        try:
+            for row in result:
+                if cut is not None and row.at >= cut + MINUTE:
+                    break
+                rows.append(row)
+                if len(rows) == self.limit:
+                    cut = _minute(row.at + lag, self.zone).astimezone(UTC) - lag
+        finally:
+            result.close()
+        return rows
+
+    def missing(
+        self, session: Session, query: Select[Any], at: Any, *tie: Any,
+        lag: timedelta = timedelta(),
+    ) -> list[Any]:  # fmt: skip
+        """A rule's events without a callback (`query`, with columns `at` and `tier`): the
+        first ones by due time (`first`), each counted per tier (by a count of its own when
+        the list is cut)."""
+        rows = self.first(session, query, at, *tie, lag=lag)
+        if not self.counting:
+            pass
+        elif self.limit is not None and len(rows) >= self.limit:
+            self.count(session, query)
+        else:
+            for r in rows:
+                self.per_tier[str(r.tier)][0] += 1
+        return rows
+
+    def add(self, due: datetime, rank: int, tie: object, line: list[object]) -> None:
+        self.lines.append(((_minute(due, self.zone), line[0], rank, tie), line))
+
+    def table_rows(self) -> list[list[object]]:
+        self.lines.sort(key=lambda entry: entry[0])
+        kept = self.lines if self.limit is None else self.lines[: self.limit]
+        out = []
+        for (minute, *__), line in kept:  # local times read better, and xlsx drops the zone
+            line[4] = minute
+            out.append(line)
+        return out
+
+
+def _callbacks_not_done(
+    session: Session, cover: _Coverage, start: datetime, end: datetime, now: datetime,
+    tiers: Sequence[str], names: dict[int, str],
+) -> None:  # fmt: skip
+    """Members' callbacks of the period required by now: counted per tier, done or not;
+    the ones not done are lines of the list."""
+    required = [*_cohort(start, end), not_(_not_yet(now))]
+    done = func.sum(case((Callback.status == CallbackStatus.DONE, 1), else_=0))
+    for tier, n, n_done in () if not cover.counting else session.execute(
+        select(Customer.tier, func.count(), done)
+        .join(Customer, Customer.id == Callback.customer_id)
+        .where(*required)  # every tier: a tier IN (...) here costs a look-up per tier
+        .group_by(Customer.tier)
+    ).all():
+        if tier in tiers:
+            cover.per_tier[tier][0] += n
+            cover.per_tier[tier][1] += int(n_done or 0)
+    query = (
+        select(
+            Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
+            Customer.tier, Callback.kind, Callback.status, Callback.attempts,
+            Callback.last_outcome, Callback.owner_id,
+        )
+        .join(Customer, Customer.id == Callback.customer_id)
+        .where(*required, Customer.tier.in_(tiers), Callback.status != CallbackStatus.DONE)
+    )  # fmt: skip
+    for r in cover.first(session, query, Callback.due_at, Callback.id):
         if r.status == MISSED:
             why = (
                 _("missed: no working number")
@@ -341,20 +311,364 @@ def tables(
         else:
             why = _("overdue")
         owner = str(names.get(r.owner_id, r.owner_id))
-        without.append(
-            [r.customer_id, r.customer, r.tier, _label(r.kind), r.due_at, why, owner, r.id]
+        line = [r.customer_id, r.name, r.tier, _label(r.kind), r.at, why, owner, r.id]
+        cover.add(r.at, 0, (r.at, r.id), line)
+
+
+def _after_service(
+    session: Session, cover: _Coverage, start: datetime, until: datetime,
+    policy: CallbackPolicy,
+) -> None:  # fmt: skip
+    """Work orders completed so that their satisfaction callback fell due in the period,
+    with no callback: completed when first moved to completed, else accepted or closed."""
+    lag = timedelta(days=policy.after_service_days)
+    lo, hi = start - lag, until - lag
+    event = WorkOrderEvent
+    completed = event.to_status == "completed"
+    first_at = func.min(event.at)
+    firsts = (
+        select(event.work_order_id.label("wo"), first_at.label("at"))
+        .where(
+            completed,
+            event.work_order_id.in_(
+                select(event.work_order_id).where(completed, event.at >= lo, event.at < hi)
+            ),
         )
-    for miss in _missing(session, start, end, now, policy):
-        per_tier[str(miss[2])][0] += 1
-        miss[3] = _label(str(miss[3]))
-        without.append(miss)
-    for line in without:  # local times read better, and xlsx drops the zone
-        line[4] = line[4].astimezone(zone).replace(second=0, microsecond=0)  # type: ignore[union-attr]
-    without.sort(key=lambda m: (m[4], m[0]))  # type: ignore[arg-type, return-value]
+        .group_by(event.work_order_id)
+        .having(first_at >= lo, first_at < hi)
+        .cte()
+    )
+    finished = func.coalesce(WorkOrder.accepted_at, WorkOrder.closed_at)
+    by_status = select(WorkOrder.id.label("wo"), finished.label("at")).where(
+        WorkOrder.status.in_(("completed", "closed")), finished >= lo, finished < hi,
+        WorkOrder.id.not_in(select(firsts.c.wo)),
+    )  # fmt: skip
+    done = union_all(select(firsts.c.wo, firsts.c.at), by_status).subquery()
+    query = (
+        select(done.c.at, done.c.wo, Customer.id.label("cid"), Customer.name, Customer.tier)
+        .select_from(done)
+        .join(WorkOrder, WorkOrder.id == done.c.wo)
+        .join(Customer, Customer.id == WorkOrder.customer_id)
+        .where(
+            Customer.tier.in_(policy.member_tiers),
+            ~exists().where(Callback.work_order_id == done.c.wo),
+        )
+    )
+    for r in cover.missing(session, query, done.c.at, done.c.wo, lag=lag):
+        why = _("no satisfaction callback for work order #{id}").format(id=r.wo)
+        due = r.at + lag
+        line = [r.cid, r.name, r.tier, _label(CallbackKind.SATISFACTION), due, why, "", None]
+        cover.add(due, 1, r.wo, line)
+
+
+def _new_buyers(
+    session: Session, cover: _Coverage, start: datetime, until: datetime,
+    policy: CallbackPolicy,
+) -> None:  # fmt: skip
+    """Orders delivered so that the new-buyer callback fell due in the period, with none."""
+    lag = timedelta(days=policy.new_buyer_days)
+    orders = (
+        select(Customer.id.label("cid"), Customer.name.label("name"),
+               Customer.tier.label("tier"), Purchase.order_no.label("order_no"),
+               func.min(Purchase.delivered_at).label("at"))
+        .join(Customer, Customer.id == Purchase.customer_id)
+        .where(
+            Customer.tier.in_(policy.member_tiers),
+            Purchase.delivered_at >= start - lag,
+            Purchase.delivered_at < until - lag,
+        )
+        .group_by(Customer.id, Customer.name, Customer.tier, Purchase.order_no)
+        .subquery()
+    )  # fmt: skip
+    # The scheduler's key, f"new_buyer:{customer}:order:{order}"[:120]
+    key = func.substr(
+        literal("new_buyer:") + cast(orders.c.cid, String) + literal(":order:")
+        + orders.c.order_no, 1, 120,
+    )  # fmt: skip
+    query = select(orders).where(~exists().where(Callback.source_key == key))
+    for r in cover.missing(session, query, orders.c.at, orders.c.cid, orders.c.order_no, lag=lag):
+        why = _("no new-buyer callback for order {order}").format(order=r.order_no)
+        due = r.at + lag
+        line = [r.cid, r.name, r.tier, _label(CallbackKind.SATISFACTION), due, why, "", None]
+        cover.add(due, 2, r.order_no, line)
+
+
+def _closed_complaints(
+    session: Session, cover: _Coverage, start: datetime, until: datetime,
+    policy: CallbackPolicy,
+) -> None:  # fmt: skip
+    """Complaints closed in the period with no callback after the close."""
+    after = exists().where(
+        Callback.complaint_id == Complaint.id,
+        Callback.status != CallbackStatus.CANCELLED,
+        or_(
+            Callback.source_key
+            == literal("complaint:") + cast(Complaint.id, String) + literal(":after-close"),
+            Callback.created_at >= Complaint.closed_at,
+        ),
+    )
+    query = (
+        select(Complaint.closed_at.label("at"), Complaint.id.label("complaint_id"),
+               Customer.id.label("cid"), Customer.name, Customer.tier)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .where(
+            Customer.tier.in_(policy.member_tiers), Complaint.status == "closed",
+            Complaint.closed_at >= start, Complaint.closed_at < until, ~after,
+        )
+    )  # fmt: skip
+    for r in cover.missing(session, query, Complaint.closed_at, Complaint.id):
+        why = _("no callback after complaint #{id} closed").format(id=r.complaint_id)
+        kind = _label(CallbackKind.COMPLAINT_FOLLOW_UP)
+        cover.add(r.at, 3, r.complaint_id, [r.cid, r.name, r.tier, kind, r.at, why, "", None])
+
+
+def _greeted_on(born: date, year: int) -> date:
+    """The day a birthday is greeted for in `year` (29 February: the 28th in a common year)."""
+    try:
+        return born.replace(year=year)
+    except ValueError:
+        return date(year, 2, 28)
+
+
+def _greeting_days(
+    start: datetime, until: datetime, policy: CallbackPolicy
+) -> dict[int, list[list[date]]]:
+    """Per year, the runs of birthdays (as greeted that year) whose greeting fell due in
+    [start, until): the scheduler's days, `birthday_days_before` at `call_at`, home zone."""
+    before = timedelta(days=policy.birthday_days_before)
+    zone = ZoneInfo(policy.home_zone)
+    first = (start + before).astimezone(zone).date()
+    last = (until + before).astimezone(zone).date()
+    runs: dict[int, list[list[date]]] = defaultdict(list)
+    if not first < last:
+        return runs
+    months = {(first + timedelta(days=d)).month for d in range((last - first).days + 1)}
+    day = first - timedelta(days=3)  # a greeting's day is within a day or two of first..last
+    while day <= last + timedelta(days=3):
+        due = datetime.combine(day - before, policy.call_at, tzinfo=zone)
+        if first.year <= day.year <= last.year and day.month in months and start <= due < until:
+            year = runs[day.year]
+            if year and year[-1][1] == day - timedelta(days=1):
+                year[-1][1] = day
+            else:
+                year.append([day, day])
+        day += timedelta(days=1)
+    return runs
+
+
+def _born_in(first: date, last: date, born_year: int) -> tuple[date, date] | None:
+    """The birthdays in `born_year` greeted on first..last (one year's run)."""
+    leap = calendar.isleap
+    if (first.month, first.day) == (2, 29) and not leap(born_year):
+        lo = date(born_year, 3, 1)  # nobody born that year is greeted on the 29th
+    else:
+        lo = first.replace(year=born_year)
+    hi = _greeted_on(last, born_year)
+    if not leap(first.year) and leap(born_year) and first <= date(first.year, 2, 28) <= last:
+        hi = max(hi, date(born_year, 2, 29))  # greeted on the 28th in a common year
+    return (lo, hi) if lo <= hi else None
+
+
+SCAN_DAYS = 60
+"""Greetings of more days than this are found by reading every member's birthday; fewer,
+by looking up each year of birth's dates in the birthday index."""
+
+
+def _birthdays(
+    session: Session, cover: _Coverage, start: datetime, until: datetime,
+    policy: CallbackPolicy,
+) -> None:  # fmt: skip
+    """Members whose birthday greeting fell due in the period, with none scheduled."""
+    runs = _greeting_days(start, until, policy)
+    if not runs:
+        return
+    oldest = session.execute(select(func.min(Customer.birthday))).scalar()
+    youngest = session.execute(select(func.max(Customer.birthday))).scalar()
+    if oldest is None or youngest is None:
+        return
+    before = timedelta(days=policy.birthday_days_before)
+    zone = ZoneInfo(policy.home_zone)
+    why = _("no birthday greeting scheduled")
+    kind = _label(CallbackKind.BIRTHDAY)
+    tiers = list(policy.member_tiers)
+    for year, days in sorted(runs.items()):
+        # The day greeted in `year` as month * 100 + day (29 February: the 28th if common).
+        day: Any = extract("month", Customer.birthday) * 100 + extract("day", Customer.birthday)
+        if not calendar.isleap(year):
+            day = case((day == 229, 228), else_=day)
+        if sum((last - first).days + 1 for first, last in days) > SCAN_DAYS:
+            greeted = or_(
+                *(day.between(f.month * 100 + f.day, t.month * 100 + t.day) for f, t in days)
+            )
+        else:
+            ranges = [
+                found
+                for born_year in range(oldest.year, youngest.year + 1)
+                for first, last in days
+                if (found := _born_in(first, last, born_year)) is not None
+            ]
+            if not ranges:
+                continue
+            greeted = or_(*(Customer.birthday.between(lo, hi) for lo, hi in ranges))
+        key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
+        # The tier as its place in member_tiers: a number, not one more text to read.
+        tier = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
+        query = select(Customer.id.label("cid"), Customer.name, tier.label("tier"),
+                       day.label("day")).where(
+            Customer.tier.in_(tiers),
+            Customer.birthday.is_not(None),
+            greeted,
+            ~exists().where(Callback.source_key == key),
+        )  # fmt: skip
+        if cover.limit is None:
+            found = session.execute(query).all()
+        else:
+            found = session.execute(query.order_by(day, Customer.id).limit(cover.limit)).all()
+        counts: Counter[int] = Counter()
+        if not cover.counting:
+            pass
+        elif cover.limit is not None and len(found) >= cover.limit:
+            rows = query.subquery()
+            counts.update(dict(session.execute(  # type: ignore[arg-type]
+                select(rows.c.tier, func.count()).group_by(rows.c.tier)
+            ).all()))  # fmt: skip
+        else:
+            counts.update(r.tier for r in found)
+        for place, n in counts.items():
+            cover.per_tier[tiers[place]][0] += n
+        dues: dict[int, tuple[datetime, datetime]] = {}
+        lines = cover.lines
+        for cid, name, place, md in found:  # tens of thousands over a year: plain tuples
+            if md not in dues:
+                greeted_on = date(year, int(md) // 100, int(md) % 100)
+                due = datetime.combine(greeted_on - before, policy.call_at, tzinfo=zone)
+                dues[md] = (due, _minute(due, cover.zone))
+            due, minute = dues[md]
+            line = [cid, name, tiers[place], kind, due, why, "", None]
+            lines.append(((minute, cid, 4, year), line))
+
+
+@contextmanager
+def _few_collections(bulk: bool) -> Iterator[None]:
+    """Python's cycle collector paused while a whole period's lines are built: tens of
+    thousands of new lists would have it walk every object of the process again and again
+    (half the report's time), for cycles these lines never make. Reference counting still
+    frees everything as usual."""
+    paused = bulk and gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _agent_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Agent.id, Agent.display_name)).all())  # type: ignore[arg-type]
+
+
+def breakdown_tables(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    settings: Settings,
+    now: datetime,
+    policy: CallbackPolicy | None = None,
+) -> list[Table]:
+    """The period's callbacks by kind, by agent and by score."""
+    policy = policy or load_policy(settings)
+    start, end = period(date_from, date_to, ZoneInfo(settings.local_timezone))
+    within = timedelta(days=policy.done_within_days)
+    meta = {"from": date_from, "to": date_to, "as of": now}
+    names = _agent_names(session)
+    figures = _figures(session, start, end, now, within)
+    by_agent = figures.by_agent
+    kinds = Table(
+        N_("By kind"),
+        [N_("Kind"), *COUNT_HEADERS],
+        [[_label(k), *c.row()] for k, c in sorted(figures.by_kind.items())]
+        + [[TOTAL, *figures.total.row()]],
+        meta,
+        label_columns=(0,),
+    )
+    agents = Table(
+        N_("By agent"),
+        [N_("Agent"), *COUNT_HEADERS, N_("Avg score")],
+        sorted([str(names.get(a, a)), *c.row(), c.average()] for a, c in by_agent.items()),
+        meta,
+    )
+    every = _Counts()
+    score_rows = []
+    for kind, c in sorted(figures.scored.items()):
+        every.scores += c.scores
+        counts = [c.scores[s] for s in range(5, 0, -1)]
+        score_rows.append([_label(kind), c.scored, c.average(), *counts])
+    score_rows.append(
+        [TOTAL, every.scored, every.average(), *(every.scores[s] for s in range(5, 0, -1))]
+    )
+    heads = [N_("Kind"), N_("Scored"), N_("Average"), "5", "4", "3", "2", "1"]
+    scores = Table(N_("Scores"), heads, score_rows, meta, label_columns=(0,))
+    return [kinds, agents, scores]
+
+
+def _cover(
+    session: Session, date_from: date, date_to: date, settings: Settings, now: datetime,
+    policy: CallbackPolicy, limit: int | None, *, counting: bool,
+) -> _Coverage:  # fmt: skip
+    zone = ZoneInfo(settings.local_timezone)
+    start, end = period(date_from, date_to, zone)
+    cover = _Coverage(zone=zone, limit=limit, counting=counting)
+    tiers = policy.member_tiers
+    with _few_collections(bulk=limit is None):
+        if tiers:
+            until = min(end, now)
+            _callbacks_not_done(session, cover, start, end, now, tiers, _agent_names(session))
+            for rule in (_after_service, _new_buyers, _closed_complaints, _birthdays):
+                rule(session, cover, start, until, policy)
+    return cover
+
+
+def lines_without(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    settings: Settings,
+    now: datetime,
+    policy: CallbackPolicy | None = None,
+    limit: int,
+) -> list[list[object]]:
+    """The first `limit` lines of the members without a callback (the rows of
+    coverage_tables' second table), without counting anything: a further page of it."""
+    policy = policy or load_policy(settings)
+    cover = _cover(session, date_from, date_to, settings, now, policy, limit, counting=False)
+    return cover.table_rows()
+
+
+def coverage_tables(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    settings: Settings,
+    now: datetime,
+    policy: CallbackPolicy | None = None,
+    limit: int | None = None,
+) -> list[Table]:
+    """Coverage per tier, and the members without a callback: the first `limit` lines, or
+    all of them. Every count is whole, `limit` or not."""
+    policy = policy or load_policy(settings)
+    meta = {"from": date_from, "to": date_to, "as of": now}
+    # Coverage: members' callbacks due by now, each done or not, plus the never scheduled.
+    cover = _cover(session, date_from, date_to, settings, now, policy, limit, counting=True)
+    tiers = policy.member_tiers
+    without = cover.table_rows()
     cov_rows = []
     need = got = 0
-    for tier in policy.member_tiers:
-        n, ok = per_tier.get(tier, [0, 0])
+    for tier in tiers:
+        n, ok = cover.per_tier.get(tier, [0, 0])
         need, got = need + n, got + ok
         cov_rows.append([tier, n, ok, n - ok, round(100 * ok / n, 1) if n else None])
     cov_rows.append([TOTAL, need, got, need - got, round(100 * got / need, 1) if need else None])
@@ -375,4 +689,25 @@ def tables(
         meta,
         label_columns=(2, 3),
     )
-    return [coverage, missing, kinds, agents, scores]
+    return [coverage, missing]
+
+
+def tables(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    settings: Settings,
+    now: datetime,
+    policy: CallbackPolicy | None = None,
+    limit: int | None = None,
+) -> list[Table]:
+    """Coverage, the members without a callback (the first `limit` lines, or all), and the
+    period's callbacks by kind, by agent and by score. Every count is over the whole period,
+    `limit` or not."""
+    policy = policy or load_policy(settings)
+    args: dict[str, Any] = dict(
+        session=session, date_from=date_from, date_to=date_to, settings=settings, now=now,
+        policy=policy,
+    )  # fmt: skip
+    return [*coverage_tables(**args, limit=limit), *breakdown_tables(**args)]

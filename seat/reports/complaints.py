@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from seat import complaints, sla
@@ -88,16 +88,21 @@ def records(
     ).all()  # fmt: skip
     ids = [r.id for r in rows]
     pauses = complaints.pauses_for(session=session, complaint_ids=ids)
-    done: dict[int, datetime] = {}
-    for i in range(0, len(ids), 500):
-        for cid, at in session.execute(
-            select(Callback.complaint_id, Callback.done_at).where(
-                Callback.complaint_id.in_(ids[i : i + 500]),
+    # The first follow-up done, per complaint of the period: one join, not a list of ids
+    # (an IN list beside kind = ... led SQLite to read every follow-up by kind, per chunk).
+    done: dict[int, datetime] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(Callback.complaint_id, func.min(Callback.done_at))
+            .join(Complaint, Complaint.id == Callback.complaint_id)
+            .where(
+                Complaint.created_at >= start,
+                Complaint.created_at < end,
                 Callback.kind == CallbackKind.COMPLAINT_FOLLOW_UP,
                 Callback.done_at.is_not(None),
             )
-        ):
-            done[cid] = min(at, done.get(cid, at))
+            .group_by(Callback.complaint_id)
+        ).all()
+    )
     out: list[Record] = []
     for r in rows:
         level = level_for(r.tier)

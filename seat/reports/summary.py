@@ -19,14 +19,15 @@ from seat.export import Table
 def tables(
     *, session: Session, date_from: date, date_to: date, settings: Settings, now: datetime
 ) -> list[Table]:
-    """Eight tables: the four measures by day, then the four by week."""
+    """Eight tables: the four measures by day, then the four by week (the days folded into
+    weeks: the database is read once)."""
+    days = trends.load(
+        session=session, date_from=date_from, date_to=date_to, step=trends.Step.DAY,
+        settings=settings, now=now,
+    )  # fmt: skip
     out: list[Table] = []
     for step in trends.Step:
-        data = trends.load(
-            session=session, date_from=date_from, date_to=date_to, step=step,
-            settings=settings, now=now,
-        )  # fmt: skip
-        out += trends.tables(data)
+        out += trends.tables(days if step == trends.Step.DAY else trends.regroup(days, step))
     for table in out:
         table.meta = {**table.meta, "as of": now, "zone": settings.local_timezone}
     return out

@@ -280,13 +280,57 @@ async def test_the_to_do_list_pages_by_fifty(make_seat, engine, world):
         await pilot.press("n")  # no page after the last
         await settle(pilot)
         assert shown() == ids[100:]
-        await pilot.press("pageup", "down")
+        await pilot.press("pageup")
         await settle(pilot)
         assert shown() == ids[50:100]
+        await pilot.press("r")  # read again (as after a snooze): the page stays
+        await settle(pilot)
+        assert shown() == ids[50:100]
+        await pilot.press("down")
+        await settle(pilot)
         await pilot.press("z")  # acts on the highlighted row of the page shown
         await settle(pilot)
         assert isinstance(app.screen, SnoozeForm)
         assert f"cb:{app.screen.callback_id}" == ids[51]
+
+
+async def test_members_without_a_callback_are_read_a_page_at_a_time(
+    make_seat, engine, world, monkeypatch
+):
+    """The view reads the first page of the members without a callback, the next one when
+    paged to, up to REACH lines; the head and a last line give the whole count."""
+    from seat.screens.callbacks import view as view_module
+
+    for name, n in (("PAGE", 2), ("SHOWN", 2), ("REACH", 3)):
+        monkeypatch.setattr(view_module, name, n)
+    with Session(engine) as s:
+        for hours in (5, 7, 9):
+            s.add(Callback(customer_id=world["min"], owner_id=world["li"], kind="manual",
+                           reason="r", due_at=NOW - timedelta(hours=hours),
+                           created_at=NOW - timedelta(days=1)))  # fmt: skip
+        s.commit()
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        view = app.screen
+        assert "4 not done" in str(view.query_one("#cbv-head").render())
+        without = view.query_one("#cbv-without")
+
+        def names() -> list[str]:
+            return [str(without.get_row_at(r)[0]) for r in range(without.row_count)]
+
+        assert names() == ["张敏", "张敏"]  # due 9 and 7 hours ago: the first page
+        assert "rows 1–2 of 3" in str(view.query_one("#cbv-page").render())
+        await pilot.press("n")  # read from the database now
+        await settle(pilot)
+        assert names() == ["张敏", "…"]  # the third line, then how many more
+        assert str(without.get_row_at(1)[1]).startswith("1 more")  # cut to its column
+        assert view.check_action("page", (1,)) is False
+        await pilot.press("b")
+        await settle(pilot)
+        assert names() == ["张敏", "张敏"]
 
 
 # -- the sidebar groups' rendering ----------------------------------------------------------

@@ -887,6 +887,27 @@ def test_worklist_states(session, world, boss):
     assert (mine, n) == ([], 0)
 
 
+@pytest.mark.parametrize(("owner", "limit"), [("li", 3), ("li", 50), (None, 4), (None, 1)])
+def test_worklist_is_the_first_by_due_time_of_open_and_missed(session, world, owner, limit):
+    """Open and missed ones interleaved by due time, cut at `limit`; the total is whole."""
+    for n in range(8):
+        _callback(session, world, due_at=NOW + timedelta(hours=n - 4),
+                  status="missed" if n % 3 == 0 else "open", attempts=3 if n % 3 == 0 else 0)
+    _callback(session, world, due_at=NOW - timedelta(days=9), status="done")
+    _callback(session, world, due_at=NOW - timedelta(days=9), status="cancelled")
+    owner_id = world[owner] if owner else None
+    items, total = callbacks.worklist(session=session, now=NOW, policy=POLICY,
+                                      owner_id=owner_id, limit=limit)  # fmt: skip
+    where = [Callback.status.in_(("open", "missed"))]
+    if owner_id is not None:
+        where.append(Callback.owner_id == owner_id)
+    every = session.execute(
+        select(Callback.id).where(*where).order_by(Callback.due_at, Callback.id)
+    ).scalars().all()  # fmt: skip
+    assert total == len(every)
+    assert [i.id for i in items] == every[:limit]
+
+
 # -- run_scheduler (for the app's start-up worker) and import hygiene ---------------------
 
 

@@ -144,3 +144,21 @@ def test_txt_cells_stay_on_one_line():
     rows = [["Wang\x1b[2J Fang", "two\nlines\r\tand\x07"]]
     out = to_txt([Table("t", ["Customer", "Note"], rows)])
     assert "Wang[2J Fang  two lines  and" in out and "\x1b" not in out and "\x07" not in out
+
+
+def test_csv_makes_each_repeated_cell_once_and_alike():
+    """Cells are made once per value: the same instant in two zones still prints apart,
+    and a repeated payload is neutralised every time it comes."""
+    from datetime import UTC, date, timedelta, timezone
+
+    at = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    shanghai = at.astimezone(timezone(timedelta(hours=8)))
+    table = Table("t", ["a", "b", "c"], [
+        [at, "=1+1", 1], [shanghai, "=1+1", 1.0], [date(2026, 11, 23), "=1+1", True],
+    ])  # fmt: skip
+    rows = list(csv.reader(io.StringIO(to_csv([table]))))[1:]
+    assert rows == [
+        ["2026-11-23T02:00:00+00:00", "'=1+1", "1"],
+        ["2026-11-23T10:00:00+08:00", "'=1+1", "1.0"],
+        ["2026-11-23", "'=1+1", "True"],
+    ]

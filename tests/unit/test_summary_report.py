@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -91,6 +92,27 @@ def test_report_numbers_are_the_trends_numbers(session, settings, busy) -> None:
     ]
     assert got[1].rows[-1] == ["Total", 3, 2, 2, 7]
     assert got[2].rows[-1] == ["Total", 7, 3, 42.9]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "zone"),
+    [
+        (FROM, TO, "Asia/Shanghai"),
+        (date(2026, 11, 11), date(2026, 11, 20), "Asia/Shanghai"),  # cut weeks at both ends
+        (date(2026, 3, 1), date(2026, 11, 30), "Europe/Berlin"),  # summer time, >200 days
+        (date(2026, 11, 22), date(2026, 11, 22), "UTC"),
+    ],
+)
+def test_weeks_folded_from_days_are_the_weeks_read(session, settings, busy, first, last, zone):
+    """The report reads the days once and folds them into weeks (trends.regroup): exactly
+    what reading by week gives, to the last bit of the summed seconds."""
+    local = replace(settings, local_timezone=zone)
+    days = trends.load(session=session, date_from=first, date_to=last, step=trends.Step.DAY,
+                       settings=local, now=NOW)  # fmt: skip
+    weeks = trends.load(session=session, date_from=first, date_to=last, step=trends.Step.WEEK,
+                        settings=local, now=NOW)  # fmt: skip
+    assert trends.regroup(days, trends.Step.WEEK) == weeks
+    assert trends.regroup(days, trends.Step.DAY) == days
 
 
 def test_xlsx_has_a_sheet_per_table(db_url, busy, tmp_path, fixed_now) -> None:

@@ -8,7 +8,7 @@ length, `g` runs the scheduler now.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from rich.cells import cell_len
@@ -30,6 +30,7 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
+from textual.worker import get_current_worker
 
 from seat import callbacks
 from seat.customers import ValidationError
@@ -43,8 +44,10 @@ from seat.services import Desk, StorageError
 from seat.widgets.lines import fit
 
 PERIODS = (7, 30, 90)
-SHOWN = 500  # rows of the to-do list read; the export has them all
-PAGE = 50  # rows mounted in a table at a time: n / PgDn and b / PgUp page through the rest
+PAGE = 50  # rows read and mounted at a time: n / PgDn and b / PgUp page through the rest
+SHOWN = PAGE  # rows of each list read when the view opens (what seat bench times)
+REACH = 500  # rows of the to-do list and of the members without one to page through; the
+# export has them all
 # Fixed column widths (cells): DataTable's automatic widths depended on when a hidden tab
 # was measured, and columns that move with the data are hard to read across pages.
 WIDTHS = {
@@ -275,6 +278,12 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         todo: list[callbacks.WorkItem]
         todo_total: int
 
+    @dataclass
+    class BreakdownLoaded(Message):
+        """The tables by kind, by agent and by score: read after the view has opened."""
+
+        tables: list[Table]
+
     def compose(self) -> ComposeResult:
         yield Label(_("Callbacks"), id="cbv-head")
         with TabbedContent(id="cbv-tabs"):
@@ -292,7 +301,10 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
     def __init__(self) -> None:
         super().__init__()
         self._rows: dict[str, tuple[list[tuple[object, ...]], list[str | None], int]] = {}
-        """Per table: its rows (cells), their keys, and how many exist beyond those rows."""
+        """Per table: the rows read so far (cells), their keys, and how many there are (the
+        lists read a page at a time: `_reach` of them can be paged to)."""
+        self._without: Table | None = None
+        """The members without a callback as first read (its headers for further pages)."""
         self._pages: dict[str, int] = {}
         """Per table: the page shown (0-based)."""
         self._todo: dict[int, callbacks.WorkItem] = {}
@@ -320,7 +332,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
             if selector is None:
                 return False
             target = self._pages.get(selector, 0) + int(parameters[0])  # type: ignore[call-overload]
-            return 0 <= target and target * PAGE < len(self._rows[selector][0])
+            return 0 <= target and target * PAGE < self._reach(selector)
         if action == "reassign":
             return self.seat_agent.role == "supervisor"
         return True
@@ -337,22 +349,30 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         self.query_one("#cbv-head", Label).update(
             head.format(first=format_date(first), last=format_date(last), n=self.days)
         )
-        self.load(first, last)
+        # A reload (after a snooze, a reassignment) reads up to the page each list is on.
+        on = max([self._pages.get(t, 0) for t in ("#cbv-todo", "#cbv-without")])
+        self.load(first, last, max(SHOWN, min((on + 1) * PAGE, REACH)))
 
     @work(thread=True, exclusive=True, group="callbacks-view")
-    def load(self, first: date, last: date) -> None:
+    def load(self, first: date, last: date, upto: int) -> None:
         desk = self.services
         agent = self.seat_agent
         owner = None if agent.role == "supervisor" else agent.id
         try:
-            tables, todo, total = desk.callback_coverage(first, last, owner_id=owner, limit=SHOWN)
+            tables, todo, total = desk.callback_coverage(first, last, owner_id=owner, limit=upto)
         except (StorageError, callbacks.PolicyError) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         self.post_message(self.Loaded(tables, todo, total))
+        try:  # the other tabs: the view is already drawn
+            breakdown = desk.callback_breakdown(first, last)
+        except (StorageError, callbacks.PolicyError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        if not get_current_worker().is_cancelled:  # another period asked for meanwhile
+            self.post_message(self.BreakdownLoaded(breakdown))
 
     def on_callbacks_screen_loaded(self, event: Loaded) -> None:
-        desk = self.services
         by_title = {t.title: t for t in event.tables}
         coverage = by_title["Coverage"]
         total = coverage.rows[-1]
@@ -375,14 +395,26 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         for selector, title, key_column in (
             ("#cbv-coverage", "Coverage", None),
             ("#cbv-without", "Members without callback", 7),
-            ("#cbv-kind", "By kind", None),
-            ("#cbv-agent", "By agent", None),
-            ("#cbv-scores", "Scores", None),
         ):
             self._load_table(selector, by_title[title], key_column)
-        rows: list[tuple[object, ...]] = []
+        self._without = by_title["Members without callback"]
+        rows, keys, __ = self._rows["#cbv-without"]  # its first page; the count is whole
+        self._rows["#cbv-without"] = (rows, keys, total[3])
         self._todo = {item.id: item for item in event.todo}
-        for item in event.todo:
+        self._rows["#cbv-todo"] = (
+            self._todo_rows(event.todo),
+            [f"cb:{item.id}" for item in event.todo],
+            event.todo_total,
+        )
+        self._columns("#cbv-todo", TODO_HEADERS)
+        for selector in self._rows:
+            self._show(selector, keep_cursor=True)
+        self._page_note()
+
+    def _todo_rows(self, items: Sequence[callbacks.WorkItem]) -> list[tuple[object, ...]]:
+        desk = self.services
+        rows: list[tuple[object, ...]] = []
+        for item in items:
             # overdue inside the customer's rest hours: still overdue, and when to dial
             waiting = item.opens_at is not None and item.state == "overdue"
             label, style = STATES["waiting" if waiting else item.state]
@@ -396,13 +428,14 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
                 item.attempts,
                 callbacks.kind_label(item.kind),
             ))  # fmt: skip
-        self._rows["#cbv-todo"] = (
-            rows,
-            [f"cb:{item.id}" for item in event.todo],
-            event.todo_total - len(rows),
-        )
-        self._columns("#cbv-todo", TODO_HEADERS)
-        for selector in self._rows:
+        return rows
+
+    def on_callbacks_screen_breakdown_loaded(self, event: BreakdownLoaded) -> None:
+        by_title = {t.title: t for t in event.tables}
+        for selector, title in (
+            ("#cbv-kind", "By kind"), ("#cbv-agent", "By agent"), ("#cbv-scores", "Scores"),
+        ):  # fmt: skip
+            self._load_table(selector, by_title[title], None)
             self._show(selector, keep_cursor=True)
         self._page_note()
 
@@ -417,7 +450,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
             for row in table.rows
         ]  # fmt: skip
         rows = [tuple(_cell(row[i], desk) for i in shown) for row in labelled]
-        self._rows[selector] = (rows, keys, 0)
+        self._rows[selector] = (rows, keys, len(rows))
 
     def _columns(self, selector: str, headers: Sequence[str]) -> None:
         """Columns of fixed widths (cells), keyed by their English headers, shown translated."""
@@ -430,9 +463,11 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
 
     def _show(self, selector: str, *, keep_cursor: bool = False) -> None:
         """Mount one page of a table's rows (never all of them)."""
-        rows, keys, beyond = self._rows[selector]
-        pages = max(1, -(-len(rows) // PAGE))
-        page = self._pages[selector] = min(self._pages.get(selector, 0), pages - 1)
+        rows, keys, total = self._rows[selector]
+        reach = self._reach(selector)
+        pages = max(1, -(-reach // PAGE))
+        read = max(1, -(-len(rows) // PAGE))  # after a reload only the first page is read
+        page = self._pages[selector] = min(self._pages.get(selector, 0), pages - 1, read - 1)
         grid = self.query_one(selector, DataTable)
         keep = grid.cursor_row if keep_cursor else 0
         grid.clear()
@@ -440,11 +475,16 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         widths = [c.width for c in grid.ordered_columns]
         for cells, key in zip(rows[start : start + PAGE], keys[start : start + PAGE], strict=True):
             grid.add_row(*(_fit(c, w) for c, w in zip(cells, widths, strict=True)), key=key)
-        if beyond > 0 and page == pages - 1:
-            more = Text(_("{n} more: seat report callbacks").format(n=beyond), style="dim")
+        if total > reach and page == pages - 1:
+            more = Text(_("{n} more: seat report callbacks").format(n=total - reach), style="dim")
             grid.add_row("…", _fit(more, widths[1]), *[""] * (len(grid.columns) - 2))
         if grid.row_count:
             grid.move_cursor(row=min(keep, grid.row_count - 1))
+
+    def _reach(self, selector: str) -> int:
+        """How many rows of a table can be paged to: all, or REACH of a long list."""
+        rows, __, total = self._rows[selector]
+        return min(total, max(REACH, len(rows)))
 
     def _paged_table(self) -> str | None:
         """The table the page keys act on: the active tab's main one."""
@@ -460,11 +500,11 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         selector = self._paged_table()
         note = ""
         if selector is not None:
-            rows = self._rows[selector][0]
-            if len(rows) > PAGE:
+            reach = self._reach(selector)
+            if reach > PAGE:
                 start = self._pages.get(selector, 0) * PAGE
                 note = _("rows {first}–{last} of {total} · n/PgDn next · b/PgUp previous").format(
-                    first=start + 1, last=min(start + PAGE, len(rows)), total=len(rows)
+                    first=start + 1, last=min(start + PAGE, reach), total=reach
                 )
         self.query_one("#cbv-page", Label).update(note)
 
@@ -478,11 +518,60 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
             return
         rows = self._rows[selector][0]
         target = self._pages.get(selector, 0) + step
-        if 0 <= target and target * PAGE < len(rows):
-            self._pages[selector] = target
-            self._show(selector)
-            self._page_note()
-            self.refresh_bindings()
+        if not 0 <= target or target * PAGE >= self._reach(selector):
+            return
+        upto = min((target + 1) * PAGE, self._reach(selector))
+        if len(rows) < upto:  # a page not read yet: read it, then turn to it
+            self._read_more(selector, target, upto)
+            return
+        self._turn(selector, target)
+
+    def _turn(self, selector: str, target: int) -> None:
+        self._pages[selector] = target
+        self._show(selector)
+        self._page_note()
+        self.refresh_bindings()
+
+    def _read_more(self, selector: str, target: int, upto: int) -> None:
+        """Read a list's rows up to `upto` (the to-do list from where it stops, the members
+        without a callback from the start: its order is made of several), then turn."""
+        period = self._period()
+        rows, keys, total = self._rows[selector]
+        agent = _agent(self)
+        owner = None if agent.role == "supervisor" else agent.id
+
+        def shown_todo(found: tuple[list[callbacks.WorkItem], int]) -> None:
+            items, count = found
+            if self._period() != period or self._rows.get(selector, ([],))[0] is not rows:
+                return  # the view was read again meanwhile
+            self._todo.update((item.id, item) for item in items)
+            self._rows[selector] = (
+                rows + self._todo_rows(items), keys + [f"cb:{i.id}" for i in items], count
+            )
+            self._turn(selector, target)
+
+        def shown_without(lines: list[list[object]]) -> None:
+            if self._period() != period or self._without is None:
+                return
+            if self._rows.get(selector, ([],))[0] is not rows:
+                return
+            self._load_table(selector, replace(self._without, rows=lines), 7)
+            self._rows[selector] = (*self._rows[selector][:2], total)
+            self._turn(selector, target)
+
+        if selector == "#cbv-todo":
+            offset = len(rows)
+            self.in_worker(
+                lambda desk: desk.callback_todo(owner_id=owner, offset=offset,
+                                                limit=upto - offset),
+                shown_todo, group="callbacks-page",
+            )  # fmt: skip
+        elif selector == "#cbv-without":
+            first, last = period
+            self.in_worker(
+                lambda desk: desk.callback_without(first, last, limit=upto),
+                shown_without, group="callbacks-page",
+            )  # fmt: skip
 
     # -- acting on a row ----------------------------------------------------------------------
 
