@@ -191,6 +191,13 @@ class SeatApp(App[None]):
             )  # fmt: skip
         for problem in self.desk.script_problems:
             self.notify(problem, title=_("Script rejected"), severity="error", timeout=15)
+        # After the messages already queued, Textual's second start-up Resize among them:
+        # pushed at once, the first screen was laid out and drawn twice before it showed
+        # (~50 ms of every start).
+        self.call_later(self._first_screen)
+
+    def _first_screen(self) -> None:
+        """The desk of the agent named on the command line, or the sign-in screen."""
         if self.agent_name:
             try:
                 self.agent = self.desk.sign_in(self.agent_name)

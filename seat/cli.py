@@ -346,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     choose_language(argv)
     args = parse_args(argv)
+    if args.command is not None:
+        gc.enable()  # off for the start-up (seat.__main__); run_app turns it on for the seat
     try:
         loaded = config_for(args)
     except ConfigError as exc:
