@@ -34,6 +34,7 @@ from seat.widgets import wide_cells
 
 if TYPE_CHECKING:
     from seat import drafts
+    from seat.scripts import ScriptBook
 
 START_SCHEDULER_AFTER = 3.0  # seconds
 log = logging.getLogger("seat.app")
@@ -456,15 +457,20 @@ def make_app(
     engine: Engine | None = None,
     demo: bool = False,
     login: str | None = None,
+    scripts: tuple[ScriptBook, list[str]] | None = None,
 ) -> SeatApp:
     """The one factory the command line and the tests use to build a seat. `agent` is
     signed in without a password (tests, the demo desk); `login` only fills in the sign-in
-    screen."""
+    screen. `scripts`: the call scripts and their problems as `load_with_fallback` gave them
+    (the command line has read them for its preflight); read from the settings when None."""
     from seat.db import make_engine
 
     engine = engine or make_engine(settings.database_url)
+    book, problems = scripts if scripts is not None else (None, None)
     return SeatApp(
-        desk=Desk(engine=engine, clock=clock, settings=settings),
+        desk=Desk(
+            engine=engine, clock=clock, settings=settings, scripts=book, script_problems=problems
+        ),
         agent_name=agent,
         demo=demo,
         login=login,

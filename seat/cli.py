@@ -494,8 +494,10 @@ def _build_seat(settings: Settings, *, agent: str | None, demo: bool) -> SeatApp
     from seat.app import make_app
     from seat.clock import SystemClock
     from seat.db import make_engine
+    from seat.scripts import load_with_fallback
 
-    problems = preflight.check(settings)
+    scripts = load_with_fallback(settings.scripts_dir, settings.scripts_cache)  # read once
+    problems = preflight.check(settings, scripts)
     if problems:  # said before the screen opens, never a silent fallback
         for problem in problems:
             print(f"seat: {problem}", file=sys.stderr)
@@ -515,7 +517,7 @@ def _build_seat(settings: Settings, *, agent: str | None, demo: bool) -> SeatApp
     # Only the demo desk signs in without a password; elsewhere --agent fills in the login.
     app = make_app(
         settings=settings, clock=clock, engine=engine, demo=demo,
-        agent=agent if demo else None, login=None if demo else agent,
+        agent=agent if demo else None, login=None if demo else agent, scripts=scripts,
     )  # fmt: skip
     return app
 
