@@ -34,6 +34,7 @@ from seat.widgets import wide_cells
 
 if TYPE_CHECKING:
     from seat import drafts
+    from seat.scripts import ScriptBook
 
 START_SCHEDULER_AFTER = 3.0  # seconds
 log = logging.getLogger("seat.app")
@@ -191,6 +192,13 @@ class SeatApp(App[None]):
             )  # fmt: skip
         for problem in self.desk.script_problems:
             self.notify(problem, title=_("Script rejected"), severity="error", timeout=15)
+        # After the messages already queued, Textual's second start-up Resize among them:
+        # pushed at once, the first screen was laid out and drawn twice before it showed
+        # (~50 ms of every start).
+        self.call_later(self._first_screen)
+
+    def _first_screen(self) -> None:
+        """The desk of the agent named on the command line, or the sign-in screen."""
         if self.agent_name:
             try:
                 self.agent = self.desk.sign_in(self.agent_name)
@@ -333,11 +341,13 @@ class SeatApp(App[None]):
     # -- presence and screen pops (seat pop NUMBER) ---------------------------------------------
 
     def seat_state(self) -> str:
-        from seat.screens.calls.call import CallScreen
-
+        """"call" or "wrapup" while a call screen is open (it says which by `presence`), else
+        "desk". Asked without importing the call screen: the first heartbeat comes before the
+        desk is drawn, and that import would cost every start ~25 ms."""
         for screen in reversed(self.screen_stack):
-            if isinstance(screen, CallScreen):
-                return "wrapup" if screen.state.in_wrapup else "call"
+            presence = getattr(screen, "presence", None)
+            if presence is not None:
+                return str(presence)
         return "desk"
 
     @work(thread=True, exclusive=True, group="heartbeat")
@@ -447,15 +457,20 @@ def make_app(
     engine: Engine | None = None,
     demo: bool = False,
     login: str | None = None,
+    scripts: tuple[ScriptBook, list[str]] | None = None,
 ) -> SeatApp:
     """The one factory the command line and the tests use to build a seat. `agent` is
     signed in without a password (tests, the demo desk); `login` only fills in the sign-in
-    screen."""
+    screen. `scripts`: the call scripts and their problems as `load_with_fallback` gave them
+    (the command line has read them for its preflight); read from the settings when None."""
     from seat.db import make_engine
 
     engine = engine or make_engine(settings.database_url)
+    book, problems = scripts if scripts is not None else (None, None)
     return SeatApp(
-        desk=Desk(engine=engine, clock=clock, settings=settings),
+        desk=Desk(
+            engine=engine, clock=clock, settings=settings, scripts=book, script_problems=problems
+        ),
         agent_name=agent,
         demo=demo,
         login=login,

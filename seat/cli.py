@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import sys
@@ -11,7 +12,7 @@ from dataclasses import fields, replace
 from datetime import date
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from seat import __version__, faults, logs
 from seat.cli_help import SeatParser, add_db_option, add_identity_option, example
@@ -30,6 +31,8 @@ from seat.i18n import LanguageAction, _, set_language
 if TYPE_CHECKING:
     from textual.app import App
 
+    from seat.app import SeatApp
+
 
 def version() -> str:
     """The installed distribution's version (the source tree's when not installed)."""
@@ -41,7 +44,14 @@ def version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, in the current language (choose it first: `choose_language`)."""
-    p = SeatParser(
+    p = _seat_parser()
+    _add_commands(p)
+    return p
+
+
+def _seat_parser(parser_class: type[SeatParser] = SeatParser) -> SeatParser:
+    """`seat` and its own options, without the commands."""
+    p = parser_class(
         prog="seat",
         description=_("A keyboard-driven call-center seat."),
         epilog=example(
@@ -74,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LANG",
         help=_("zh_CN or en (or SEAT_LANG, LANG)"),
     )
+    return p
+
+
+def _add_commands(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="command", title=_("commands"), metavar="COMMAND")
 
     d = sub.add_parser(
@@ -237,7 +251,51 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--format", choices=("table", "json"), default="table",
                       help=_("output format (default: %(default)s)"))
     add_db_option(show)
-    return p
+
+
+class _NotJustTheSeat(Exception):
+    """The short parser met something only the whole command line may answer."""
+
+
+class _SeatOnlyParser(SeatParser):
+    def error(self, message: str) -> NoReturn:
+        raise _NotJustTheSeat(message)
+
+
+_SEAT_FLAGS = ("--demo",)
+_SEAT_VALUES = ("--db", "--agent", "--region", "--lang")
+
+
+def _only_seat_options(argv: Sequence[str]) -> bool:
+    """Only `seat`'s own options, each spelt out in full (no command, no help, no version,
+    no abbreviation, no value that looks like an option)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _SEAT_FLAGS:
+            i += 1
+        elif arg in _SEAT_VALUES and i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+            i += 2
+        elif arg.partition("=")[0] in _SEAT_VALUES and "=" in arg:
+            i += 1
+        else:
+            return False
+    return True
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The command line, parsed. Opening the seat (`seat --demo --agent li.na`: only seat's
+    own options) needs no command's parser: building them all (and importing the modules that
+    add theirs) would cost every start ~20 ms. Anything else, or anything the short parser
+    refuses, goes to the whole parser: help, errors and results are the same."""
+    if _only_seat_options(argv):
+        seat_only = _seat_parser(_SeatOnlyParser)
+        seat_only.set_defaults(command=None)
+        try:
+            return seat_only.parse_args(argv)
+        except _NotJustTheSeat:
+            pass
+    return build_parser().parse_args(argv)
 
 
 def choose_language(argv: Sequence[str]) -> None:
@@ -287,7 +345,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     anything else in a short message naming the log file (the traceback is in the log)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     choose_language(argv)
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
+    if args.command is not None:
+        gc.enable()  # off for the start-up (seat.__main__); run_app turns it on for the seat
     try:
         loaded = config_for(args)
     except ConfigError as exc:
@@ -413,16 +473,35 @@ def effective_rows(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
 
 
 def run_app(settings: Settings, *, agent: str | None, demo: bool) -> int:
+    # Start-up makes some hundred thousand objects (modules, classes, the tables' mappers) that
+    # live as long as the seat, and frees few: the cyclic collector's passes over them cost
+    # every start ~80 ms. Off while the seat is built; then what start-up made is frozen (never
+    # scanned again while the seat runs) and collection goes on as usual for the rest.
+    gc.disable()
+    try:
+        app = _build_seat(settings, agent=agent, demo=demo)
+        gc.freeze()
+        gc.enable()
+        return 2 if app is None else run_tui(app)
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def _build_seat(settings: Settings, *, agent: str | None, demo: bool) -> SeatApp | None:
+    """The seat, ready to run; None when it may not open (each problem said on stderr)."""
     from seat import preflight
     from seat.app import make_app
     from seat.clock import SystemClock
     from seat.db import make_engine
+    from seat.scripts import load_with_fallback
 
-    problems = preflight.check(settings)
+    scripts = load_with_fallback(settings.scripts_dir, settings.scripts_cache)  # read once
+    problems = preflight.check(settings, scripts)
     if problems:  # said before the screen opens, never a silent fallback
         for problem in problems:
             print(f"seat: {problem}", file=sys.stderr)
-        return 2
+        return None
     # A file (or folder) that cannot be written opens for reading, with READ-ONLY on every
     # screen; SQLite would otherwise fail at the first write, or at opening without -wal/-shm.
     blocked = faults.unwritable(settings.database_url)
@@ -438,9 +517,9 @@ def run_app(settings: Settings, *, agent: str | None, demo: bool) -> int:
     # Only the demo desk signs in without a password; elsewhere --agent fills in the login.
     app = make_app(
         settings=settings, clock=clock, engine=engine, demo=demo,
-        agent=agent if demo else None, login=None if demo else agent,
+        agent=agent if demo else None, login=None if demo else agent, scripts=scripts,
     )  # fmt: skip
-    return run_tui(app)
+    return app
 
 
 def run_tui(app: App[Any], **run_options: Any) -> int:

@@ -117,9 +117,10 @@ class ConfigError(ValueError):
 class FileSettings(BaseModel):
     """What config.toml may hold: an unknown key or a value of the wrong type is an error.
 
-    Strict: TOML has types, so `refresh_seconds = "3"` is refused rather than guessed at."""
+    Strict: TOML has types, so `refresh_seconds = "3"` is refused rather than guessed at.
+    Its validator is built when a config file is first read (defer_build), not at import."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     database_url: Annotated[str, Field(min_length=1)] | None = None
     region: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] | None = None

@@ -15,9 +15,12 @@ from seat.scripts import ScriptBook, load_with_fallback
 REQUIRED_SCRIPTS = ("inbound",)
 
 
-def check(settings: Settings) -> list[str]:
-    """Everything that keeps a seat from opening; empty when it may open."""
-    scripts, rejected = load_with_fallback(settings.scripts_dir, settings.scripts_cache)
+def check(
+    settings: Settings, loaded: tuple[ScriptBook, list[str]] | None = None
+) -> list[str]:
+    """Everything that keeps a seat from opening; empty when it may open. `loaded`: the
+    scripts and their problems as `load_with_fallback` gave them (read here when None)."""
+    scripts, rejected = loaded or load_with_fallback(settings.scripts_dir, settings.scripts_cache)
     return script_problems(settings, scripts, rejected) + policy_problems(settings)
 
 

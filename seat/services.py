@@ -139,6 +139,7 @@ class Desk:
         clock: Clock,
         settings: Settings,
         scripts: dict[str, Script] | None = None,
+        script_problems: list[str] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -150,8 +151,8 @@ class Desk:
             scripts, self.script_problems = load_with_fallback(
                 settings.scripts_dir, settings.scripts_cache
             )
-        else:
-            self.script_problems = []
+        else:  # loaded by the caller (the command line's preflight): with their problems
+            self.script_problems = list(script_problems or [])
         self.scripts = scripts
         self.script_problems += self._callback_script_problems()
         self.changes = ChangeWatch(engine)

@@ -115,3 +115,28 @@ async def test_a_withheld_number_opens_the_call_asking_for_it(
         assert screen.state.customer_id == world["fang"]
     with Session(engine) as s:
         assert s.exec(select(ScreenPop)).one().e164 == ""
+
+
+async def test_the_heartbeat_says_desk_call_or_wrap_up(settings, clock, engine, world):
+    """The presence board's state: a call screen says "call" or "wrapup" (CallScreen.presence),
+    anything else is the desk."""
+    app = make_app(settings=settings, clock=clock, agent="li.na", engine=engine)
+
+    async def beat() -> str:
+        app.beat()
+        await settle(pilot)
+        with Session(engine) as s:
+            return s.exec(select(Presence)).one().state
+
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        assert await beat() == "desk"
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, CallScreen)
+        assert await beat() == "call"
+        app.screen.state.in_wrapup = True  # what the last stage's Next does
+        assert await beat() == "wrapup"
+        app.push_screen(NewCustomerScreen())  # a form over the call: still on the call
+        await settle(pilot)
+        assert await beat() == "wrapup"

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from seat import __version__, i18n
-from seat.cli import build_parser, choose_language, main
+from seat.cli import build_parser, choose_language, main, parse_args
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -98,3 +98,53 @@ def test_a_usage_error_is_translated_and_exits_2(capsys):
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert "用法" in err and "错误" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--demo"],
+        ["--demo", "--agent", "li.na"],
+        ["--db", "floor.db", "--agent=li.na", "--region", "gb", "--lang", "en"],
+        ["--agent", "report"],  # a value, not the report command
+        ["--db="],
+        ["--region", "cn", "--region", "us"],
+    ],
+)
+def test_opening_the_seat_parses_as_the_whole_command_line(argv):
+    """`seat` with only its own options is parsed without the commands' parsers (start-up):
+    the same namespace as the whole parser's."""
+    assert parse_args(argv) == build_parser().parse_args(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--agent"],
+        ["--agent", "--demo"],
+        ["--dem"],  # argparse's abbreviation of --demo: the whole parser decides
+        ["--demo", "--", "x"],
+        ["--nonsense"],
+        ["--lang", "zh_CN", "--bogus"],
+    ],
+)
+def test_anything_else_gets_the_whole_parsers_answer(argv, capsys):
+    def outcome(parse):
+        try:
+            return ("ok", parse(argv))
+        except SystemExit as exc:
+            return ("exit", exc.code, capsys.readouterr())
+
+    assert outcome(parse_args) == outcome(lambda a: build_parser().parse_args(a))
+
+
+def test_the_seat_alone_builds_no_commands_parser():
+    code = (
+        "import sys; from seat.cli import parse_args; parse_args(['--demo', '--agent', 'li.na']);"
+        " print(sorted(m for m in ('seat.tools.bench', 'seat.ops', 'seat.agents_cli',"
+        " 'seat.audit_cli', 'seat.reports') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "[]"

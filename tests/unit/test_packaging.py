@@ -101,6 +101,36 @@ def test_the_seat_refuses_to_open_and_says_why(isolated, tmp_path, capsys, monke
     assert len(opened) == 1
 
 
+def test_the_seat_reads_its_scripts_once_and_keeps_their_problems(isolated, tmp_path, monkeypatch):
+    """The command line reads the call scripts for its preflight and hands them to the seat: a
+    rejected script the seat may open without is still told on its screen."""
+    from seat import scripts as script_package
+    from seat import services
+
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    for path in (DATA_DIR / "scripts").glob("*.toml"):
+        (scripts / path.name).write_bytes(path.read_bytes())
+    (scripts / "extra.toml").write_text("[script\n", encoding="utf-8")
+    reads: list[Path] = []
+    load = script_package.load_with_fallback
+
+    def counted(directory, cache):
+        reads.append(directory)
+        return load(directory, cache)
+
+    monkeypatch.setattr(script_package, "load_with_fallback", counted)
+    monkeypatch.setattr(services, "load_with_fallback", counted)
+    opened: list[object] = []
+    monkeypatch.setattr("seat.app.SeatApp.run", lambda self: opened.append(self))
+    settings = replace(isolated, scripts_dir=scripts, drafts_base=tmp_path / "drafts")
+    assert cli.run_app(settings, agent="li.na", demo=False) == 0
+    assert reads == [scripts]
+    [app] = opened
+    assert "inbound" in app.desk.scripts
+    assert [p for p in app.desk.script_problems if p.startswith("extra.toml:")]
+
+
 def _third_party_imports() -> set[str]:
     import ast
     import sys

@@ -537,7 +537,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         without a callback from the start: its order is made of several), then turn."""
         period = self._period()
         rows, keys, total = self._rows[selector]
-        agent = _agent(self)
+        agent = self.seat_agent
         owner = None if agent.role == "supervisor" else agent.id
 
         def shown_todo(found: tuple[list[callbacks.WorkItem], int]) -> None:

@@ -191,6 +191,11 @@ class CallScreen(DeskWorker, Screen[int | None]):
     # -- layout -----------------------------------------------------------------------------
 
     @property
+    def presence(self) -> str:
+        """What the presence board shows for this seat (SeatApp.seat_state)."""
+        return "wrapup" if self.state.in_wrapup else "call"
+
+    @property
     def call_customer_id(self) -> int | None:
         """The customer on this call (seat.screens.reveal.in_call_with)."""
         return self.state.customer_id
