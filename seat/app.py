@@ -369,8 +369,10 @@ class SeatApp(App[None]):
             pass  # the next beat tries again; the seat works without presence
 
     def _check_pops(self) -> None:
-        """Only a seat on its desk (not on a call, no form open) takes an incoming call."""
-        if isinstance(self.screen, DeskScreen):
+        """Only a seat on its desk (not on a call, no form open) takes an incoming call. The
+        timer can tick while the seat closes, its screens already gone: then nothing."""
+        stack = self.screen_stack
+        if stack and isinstance(stack[-1], DeskScreen):
             self.take_pop()
 
     @work(thread=True, exclusive=True, group="pops")

@@ -140,3 +140,13 @@ async def test_the_heartbeat_says_desk_call_or_wrap_up(settings, clock, engine, 
         app.push_screen(NewCustomerScreen())  # a form over the call: still on the call
         await settle(pilot)
         assert await beat() == "wrapup"
+
+
+async def test_a_pop_check_while_the_seat_closes_is_harmless(settings, clock, engine, world):
+    """The pop timer can tick after the screens are gone (Textual closes them before it stops
+    the timers): that tick looks for no call instead of ending the seat on an error."""
+    app = make_app(settings=settings, clock=clock, agent="li.na", engine=engine)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+    assert app.screen_stack == []  # as while it closes
+    app._check_pops()  # no ScreenStackError
