@@ -83,6 +83,11 @@ class FormScreen(Seated, ModalScreen[Any]):
         form: FormScreen
         errors: dict[str, str]
 
+    # The first field (in reading order, wherever it sits) has focus as soon as the form is
+    # composed, before any key reaches it: Textual's AUTO_FOCUS runs in the screen's compose,
+    # so a Tab typed at once moves from it, never from a field focused later.
+    AUTO_FOCUS = "#form .-field"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._taken = threading.local()
@@ -101,9 +106,6 @@ class FormScreen(Seated, ModalScreen[Any]):
     @staticmethod
     def _help() -> str:
         return _("ctrl+s save · esc cancel · tab next field")
-
-    def on_mount(self) -> None:
-        self.query("#form VerticalScroll > *").filter(".-field").first().focus()
 
     def fields(self) -> ComposeResult:
         raise NotImplementedError

@@ -85,9 +85,6 @@ class WorkOrderForm(FormScreen):
         yield from super().compose()
 
     def on_mount(self) -> None:
-        # FormScreen.on_mount (run after this one) focuses a direct child of the scroll;
-        # the first field of this form sits in a row, so focus it once that has run.
-        self.call_after_refresh(self.query_one("#f-kind").focus)
         self._show_for_kind()
 
     def _col(self, label: str, name: str, widget: Any, classes: str = "col") -> ComposeResult:
