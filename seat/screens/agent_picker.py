@@ -67,7 +67,9 @@ class AgentPickerScreen(Seated, Screen[AgentInfo]):
             if self.demo:
                 yield Label(_("DEMO desk: pick your name (↑↓ Enter); no password needed."),
                             classes="demo")  # fmt: skip
-                callers = ", ".join(phone.display(e164) for e164 in DEMO_CALLERS)
+                # The numbers start a line of their own, so none breaks across two lines
+                # (a wrap splits at any space, even a no-break one).
+                callers = "\n" + ", ".join(phone.display(e164) for e164 in DEMO_CALLERS)
                 yield Label(
                     _("Then press n and type a demo customer's number: {numbers}.").format(
                         numbers=callers
