@@ -11,6 +11,9 @@ textual, sqlmodel and phonenumbers.
 
 The database is built once with `seat.tools.demo.seed` and reused while its row counts match; a
 `.bench.json` file beside it records the size, the seed's clock and the seeding figures.
+`--db postgresql+psycopg://…` runs the same rows on an (empty, or bench-built) PostgreSQL
+database, its floor the same statements replayed on plain psycopg; its `.bench.json` lives in
+the user data directory, named after the URL.
 That clock is pinned to 18:00 of the last weekday in the desk's zone, so "calls today" on
 the wallboard is a full working day whatever the hour.
 
@@ -147,7 +150,8 @@ class Row:
 
 @dataclass
 class Report:
-    db: Path
+    db: Path | str
+    """The SQLite file, or the PostgreSQL URL (password hidden)."""
     size: Size
     now: datetime
     reused: bool
@@ -207,26 +211,81 @@ def bench_now(real_now: datetime, zone: str = ZONE) -> datetime:
         day -= timedelta(days=1)
 
 
-def _meta_path(db: Path) -> Path:
+def _meta_path(db: Path | str) -> Path:
+    if is_postgres(db):
+        import hashlib
+
+        from seat.config import user_data_dir
+
+        key = hashlib.sha256(str(db).encode()).hexdigest()[:12]
+        return user_data_dir() / f"bench-postgresql-{key}.bench.json"
+    db = Path(db)
     return db.with_name(db.name + ".bench.json")
 
 
-def _counts(db: Path) -> dict[str, int]:
+COUNTED = (
+    ("customers", "customer"),
+    ("calls", "call"),
+    ("callbacks", "callback"),
+    ("work_orders", "work_order"),
+)
+
+
+def _counts(db: Path | str) -> dict[str, int]:
+    """Rows per counted table; a PostgreSQL database without the seat's tables counts 0."""
+    if is_postgres(db):
+        return _pg_counts(str(db))
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return {
             key: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for key, table in (
-                ("customers", "customer"),
-                ("calls", "call"),
-                ("callbacks", "callback"),
-                ("work_orders", "work_order"),
-            )
+            for key, table in COUNTED
         }
     except sqlite3.DatabaseError as exc:
         raise BenchError(f"{db} is not a seat database ({exc}); pass another --db") from None
     finally:
         con.close()
+
+
+def is_postgres(db: Path | str) -> bool:
+    return isinstance(db, str) and db.startswith("postgresql")
+
+
+def _pg_conninfo(url: str) -> str:
+    """psycopg's own connection string for a SQLAlchemy URL (postgresql+psycopg://…)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def shown_url(db: Path | str) -> str:
+    """The database as printed: a URL never shows its password."""
+    if not is_postgres(db):
+        return str(db)
+    from sqlalchemy.engine import make_url
+
+    return make_url(str(db)).render_as_string(hide_password=True)
+
+
+def _pg_counts(url: str) -> dict[str, int]:
+    import psycopg
+
+    try:
+        with psycopg.connect(_pg_conninfo(url), autocommit=True) as con:
+            present = {
+                name
+                for (name,) in con.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = current_schema()"
+                )
+            }
+            return {
+                key: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+                if table in present else 0
+                for key, table in COUNTED
+            }  # fmt: skip
+    except psycopg.Error as exc:
+        raise BenchError(f"cannot read {shown_url(url)}: {exc}") from None
 
 
 def _read_meta(meta: Path) -> dict[str, Any] | None:
@@ -238,8 +297,9 @@ def _read_meta(meta: Path) -> dict[str, Any] | None:
 
 
 def ensure_database(
-    db: Path, size: Size, *, real_now: datetime, say: Callable[[str], None] = lambda _m: None
-) -> tuple[datetime, bool]:
+    db: Path | str, size: Size, *, real_now: datetime,
+    say: Callable[[str], None] = lambda _m: None,
+) -> tuple[datetime, bool]:  # fmt: skip
     """Build the benchmark database, or reuse it while it is as built; (seed clock, reused).
 
     Building seeds `size`, then runs the callback rules once, as a seat's first start does
@@ -247,6 +307,9 @@ def ensure_database(
     build (no .bench.json beside it) is refused and never deleted.
     """
     meta = _meta_path(db)
+    if is_postgres(db):
+        return _ensure_postgres(str(db), size, meta, real_now=real_now, say=say)
+    assert isinstance(db, Path)
     if db.exists():
         counts = _counts(db)
         known = _read_meta(meta)
@@ -289,6 +352,51 @@ def ensure_database(
             {
                 "size": asdict(size), "counts": _counts(db), "now": at.isoformat(),
                 "seed_seconds": report.seconds, "seed_floor_seconds": floor,
+            }
+        )
+    )  # fmt: skip
+    return at, False
+
+
+def _ensure_postgres(
+    url: str, size: Size, meta: Path, *, real_now: datetime, say: Callable[[str], None]
+) -> tuple[datetime, bool]:
+    """As ensure_database, on PostgreSQL: an empty database is seeded; one seat bench built
+    at this size is reused; anything else is refused (a database is never emptied here).
+    Seeding has no floor on PostgreSQL (the sqlite3 rewrite is SQLite's)."""
+    from seat.db import make_engine
+    from seat.tools.demo import seed
+
+    counts = _counts(url)
+    if counts["customers"]:
+        known = _read_meta(meta)
+        if known and known.get("size") == asdict(size) and known.get("counts") == counts:
+            return datetime.fromisoformat(known["now"]), True
+        raise BenchError(
+            f"{shown_url(url)} holds {counts['customers']:,} customers and "
+            f"{counts['calls']:,} calls not built by seat bench at this size; "
+            "pass an empty database (dropdb and createdb it)"
+        )
+    at = bench_now(real_now)
+    engine = make_engine(url)
+    try:
+        report = seed(
+            engine, customers=size.customers, calls=size.calls, callbacks=size.callbacks,
+            work_orders=size.work_orders, now=at, progress=say,
+        )  # fmt: skip
+        say(f"seeded {shown_url(url)} in {report.seconds:.0f} s")
+        say("running the callback rules once")
+        _first_start(engine, url, at)
+        with engine.begin() as conn:  # the planner's statistics, as after seeding a file
+            conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    meta.write_text(
+        json.dumps(
+            {
+                "size": asdict(size), "counts": _counts(url), "now": at.isoformat(),
+                "seed_seconds": report.seconds, "seed_floor_seconds": None,
             }
         )
     )  # fmt: skip
@@ -368,7 +476,13 @@ def _ts(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _raw_connect(db: Path) -> sqlite3.Connection:
+def _raw_connect(db: Path | str) -> Any:
+    """The floor's plain connection: sqlite3 on a file, psycopg (autocommit) on PostgreSQL;
+    both take `execute(sql, params)` and the statements SQLAlchemy sent them."""
+    if is_postgres(db):
+        import psycopg
+
+        return psycopg.connect(_pg_conninfo(str(db)), autocommit=True)
     con = sqlite3.connect(db, isolation_level=None)
     for pragma in ("busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL"):
         con.execute(f"PRAGMA {pragma}")
@@ -382,6 +496,29 @@ SQL_INSERT_CALL = (
     "VALUES (lower(hex(randomblob(16))), ?, ?, ?, 'inbound', 'inbound', NULL, ?, ?, ?, ?, ?, ?, "
     "?, 'inquiry', 'resolved', NULL, ?)"
 )
+PG_INSERT_CALL = (
+    "INSERT INTO call (uid, agent_id, customer_id, from_number, direction, script, callback_id, "
+    "started_at, ended_at, greeting_at, discovery_at, resolution_at, closing_at, wrapup_at, "
+    "need_category, outcome, satisfaction, notes) "
+    "VALUES (md5(random()::text), %s, %s, %s, 'inbound', 'inbound', NULL, %s, %s, %s, %s, %s, "
+    "%s, %s, 'inquiry', 'resolved', NULL, %s) RETURNING id"
+)
+
+
+def raw_insert_call(con: Any, agent_id: int, customer_id: int, e164: str, at: datetime) -> int:
+    """The floor of logging a call: one INSERT on the plain connection; the new id."""
+    if isinstance(con, sqlite3.Connection):
+        t = _ts(at)
+        cur = con.execute(SQL_INSERT_CALL, (agent_id, customer_id, e164, t, t, t, t, t, t, t,
+                                            "seat bench"))  # fmt: skip
+        return cur.lastrowid  # type: ignore[return-value]
+    t = at.astimezone(UTC).replace(tzinfo=None)
+    row = con.execute(
+        PG_INSERT_CALL, (agent_id, customer_id, e164, t, t, t, t, t, t, t, "seat bench")
+    ).fetchone()
+    return int(row[0])
+
+
 Statement = tuple[str, Any]
 
 
@@ -413,7 +550,7 @@ class Capture:
         event.remove(self.engine, "before_cursor_execute", self._seen)
 
 
-def replay(con: sqlite3.Connection, statements: Sequence[Statement]) -> object:
+def replay(con: Any, statements: Sequence[Statement]) -> object:
     con.execute("BEGIN")
     try:
         return [con.execute(sql, params).fetchall() for sql, params in statements]
@@ -437,7 +574,7 @@ class Probe:
 
 
 def _time_probe(
-    probe: Probe, *, engine: Any, con: sqlite3.Connection, rounds: int, budget_s: float
+    probe: Probe, *, engine: Any, con: Any, rounds: int, budget_s: float
 ) -> tuple[Row, list[Statement]]:
     """Warm up (capturing the statements), then time seat and floor round by round,
     interleaved, until `rounds` or the time budget is spent (at least 3 rounds)."""
@@ -503,7 +640,7 @@ def _typed(e164: str) -> str:
 
 
 def probes(
-    desk: Desk, con: sqlite3.Connection, *, agent_id: int, supervisor_id: int, heavy: int,
+    desk: Desk, con: Any, *, agent_id: int, supervisor_id: int, heavy: int,
     heavy_phone: str, typed: Sequence[str], logged: list[int],
 ) -> list[Probe]:  # fmt: skip
     """Every in-process row: each calls what the screen's worker (or the command) calls,
@@ -532,11 +669,7 @@ def probes(
         return None
 
     def raw_log(_i: int) -> object:
-        t = _ts(now)
-        cur = con.execute(
-            SQL_INSERT_CALL, (agent_id, heavy, heavy_phone, t, t, t, t, t, t, t, "seat bench")
-        )
-        logged.append(cur.lastrowid)  # type: ignore[arg-type]
+        logged.append(raw_insert_call(con, agent_id, heavy, heavy_phone, now))
         return None
 
     def callbacks_view(_i: int) -> object:
@@ -715,8 +848,14 @@ def import_rows(db_dir: Path, rows: int, *, now: datetime, say: Callable[[str], 
 
 def seeding_row(meta: dict[str, Any], size: Size) -> Row | None:
     seat_s, floor_s = meta.get("seed_seconds"), meta.get("seed_floor_seconds")
-    if not seat_s or not floor_s:
+    if not seat_s:
         return None
+    if not floor_s:  # PostgreSQL: the seconds, with no floor to judge them by
+        return Row(
+            f"seat demo, {size.customers:,}/{size.calls:,}", Stats.of([int(seat_s * 1e9)]),
+            None, calls=("seat.tools.demo:seed",),
+            note="measured when the database was built; no floor on PostgreSQL",
+        )  # fmt: skip
     return Row(
         f"seat demo, {size.customers:,}/{size.calls:,}", Stats.of([int(seat_s * 1e9)]),
         Stats.of([int(floor_s * 1e9)]), calls=("seat.tools.demo:seed",), target_ratio=2.0,
@@ -857,7 +996,7 @@ def import_profile(module: str = "seat.app") -> tuple[float, list[tuple[str, flo
 
 def run(
     *,
-    db: Path,
+    db: Path | str,
     size: Size = Size(),
     rounds: int = 300,
     startup_rounds: int = 5,
@@ -880,9 +1019,11 @@ def run(
         raise BenchError("rounds must be at least 1")
     now, reused = ensure_database(db, size, real_now=real_now or datetime.now(UTC), say=say)
     report = Report(
-        db=db, size=size, now=now, reused=reused, rounds=rounds, startup_rounds=startup_rounds
-    )
-    url = sqlite_url(db)
+        db=shown_url(db), size=size, now=now, reused=reused, rounds=rounds,
+        startup_rounds=startup_rounds,
+    )  # fmt: skip
+    postgres = is_postgres(db)
+    url = str(db) if postgres else sqlite_url(db)
     settings = Settings(database_url=url, local_timezone=ZONE)
     engine = make_engine(url)
     desk = Desk(engine=engine, clock=FixedClock(now), settings=settings)
@@ -900,7 +1041,7 @@ def run(
             ).scalar()
         )
         typed = [_typed(e) for e in _sample_numbers(con, 1000)]
-        out = db.with_name(db.name + ".report.csv")
+        out = _meta_path(db).with_suffix(".report.csv")
         every = probes(desk, con, agent_id=agent_id, supervisor_id=boss, heavy=heavy,
                        heavy_phone=heavy_phone, typed=typed, logged=logged)  # fmt: skip
         every += [report_probe(desk, name, out) for name in REPORTS]
@@ -923,7 +1064,8 @@ def run(
     seeded = seeding_row(_read_meta(_meta_path(db)) or {}, size)
     if seeded is not None:
         report.rows.append(seeded)
-    if import_rows_n > 0:
+    if import_rows_n > 0 and not postgres:  # the import's floor is plain sqlite3
+        assert isinstance(db, Path)
         report.rows.append(import_rows(db.parent, import_rows_n, now=now, say=say))
     report.rows.append(startup_row(startup_rounds, say))
     say("import profile")
@@ -940,7 +1082,7 @@ def _load() -> float:
         return 0.0
 
 
-def _sample_numbers(con: sqlite3.Connection, n: int) -> list[str]:
+def _sample_numbers(con: Any, n: int) -> list[str]:
     import random
 
     top = con.execute("SELECT max(id) FROM phone_number").fetchone()[0] or 0
@@ -954,7 +1096,7 @@ def _sample_numbers(con: sqlite3.Connection, n: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _forget_calls(con: sqlite3.Connection, ids: list[int]) -> None:
+def _forget_calls(con: Any, ids: list[int]) -> None:
     """The calls the benchmark logged go again (with the history and callbacks a save
     writes for them): the database keeps the size it was built at."""
     while ids:
@@ -966,7 +1108,7 @@ SLOW_MS = 2.0
 SLOW_TOP = 25
 
 
-def _slow_statements(con: sqlite3.Connection, captured: dict[str, list[Statement]]) -> list[str]:
+def _slow_statements(con: Any, captured: dict[str, list[Statement]]) -> list[str]:
     """The SLOW_TOP slowest captured statements of SLOW_MS or more on plain sqlite3, with
     their plans, slowest first."""
     found: list[tuple[float, str]] = []
@@ -977,7 +1119,11 @@ def _slow_statements(con: sqlite3.Connection, captured: dict[str, list[Statement
             con.execute(sql, params).fetchall()
             ms = (time.perf_counter_ns() - t) / 1e6
             if ms >= SLOW_MS:
-                plan = "; ".join(r[-1] for r in con.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+                explain = "EXPLAIN QUERY PLAN" if isinstance(con, sqlite3.Connection) else "EXPLAIN"
+                plan = "; ".join(
+                    str(r[-1]).strip() for r in con.execute(f"{explain} {sql}", params)
+                )
+                plan = plan if len(plan) <= 400 else plan[:399] + "…"  # PostgreSQL's are long
                 text = " ".join(sql.split())[:160]
                 found.append((ms, f"{where} #{n} ({_ms(ms)} ms): {text} | {plan}"))
     return [line for __, line in sorted(found, key=lambda f: -f[0])[:SLOW_TOP]]
@@ -999,6 +1145,10 @@ def _scheduled(report: Report) -> str:
     return f" (+{extra:,} callbacks by the callback rules)" if extra else ""
 
 
+def _driver(report: Report) -> str:
+    return "psycopg" if is_postgres(report.db) else "sqlite3"
+
+
 def format_report(report: Report) -> str:
     local = report.now.astimezone(ZoneInfo(ZONE))
     lines = [
@@ -1008,7 +1158,7 @@ def format_report(report: Report) -> str:
         f"figure, {report.startup_rounds} per start-up; times in ms; ratio and verdicts on p99",
         f"{os.cpu_count()} CPUs, load average {report.load[0]:.1f} at the start, "
         f"{report.load[1]:.1f} at the end",
-        "floor: the same SELECTs the seat sent, replayed on plain sqlite3 (or as noted)",
+        f"floor: the same SELECTs the seat sent, replayed on plain {_driver(report)} (or as noted)",
         "",
         f"{'':38}{'seat':>19}   {'floor':>13}",
         f"{'what':38}{'n':>5}{'p50':>7}{'p99':>7}   {'p50':>6}{'p99':>7}{'ratio':>8}  target",
@@ -1034,7 +1184,9 @@ def format_report(report: Report) -> str:
         "optional phonenumbers data at import: " + (", ".join(report.optional_at_import) or "none"),
     ]
     if report.slow:
-        lines.append(f"statements of {SLOW_MS:g} ms or more (plain sqlite3) and their plans:")
+        lines.append(
+            f"statements of {SLOW_MS:g} ms or more (plain {_driver(report)}) and their plans:"
+        )
         lines += [f"  {s}" for s in report.slow]
     return "\n".join(lines)
 
@@ -1122,12 +1274,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """`seat bench`: print the table; 0 when it ran (missed targets are figures, not errors)."""
     raw = args.sub_db or args.db
-    if raw and "://" in raw:
-        if not raw.startswith("sqlite:///"):
-            print("seat bench: the benchmark needs a SQLite file", file=sys.stderr)
-            return 2
-        raw = raw.removeprefix("sqlite:///")
-    db = Path(raw).expanduser().resolve() if raw else default_db()
+    db: Path | str
+    if raw and raw.startswith("postgresql"):
+        db = raw
+    else:
+        if raw and "://" in raw:
+            if not raw.startswith("sqlite:///"):
+                print("seat bench: the benchmark needs a SQLite file or a PostgreSQL URL",
+                      file=sys.stderr)  # fmt: skip
+                return 2
+            raw = raw.removeprefix("sqlite:///")
+        db = Path(raw).expanduser().resolve() if raw else default_db()
     size = Size(args.customers, args.calls, args.callbacks, args.work_orders)
     if min(asdict(size).values()) < 1:
         print("seat bench: every count must be at least 1", file=sys.stderr)

@@ -17,7 +17,7 @@ from seat.config import sqlite_url
 from seat.db import make_engine
 from seat.tools import bench
 from seat.tools.bench import BenchError, Row, Size, Stats
-from tests.conftest import NOW
+from tests.conftest import NOW, PG_ADMIN_URL
 
 TINY = Size(customers=50, calls=400, callbacks=40, work_orders=30)
 
@@ -135,9 +135,44 @@ def test_never_touches_a_database_it_did_not_build(tmp_path, capsys):
     assert "pass another --db" in capsys.readouterr().err
 
 
-def test_bench_needs_a_sqlite_file(capsys):
-    assert main(["bench", "--db", "postgresql+psycopg://x@localhost/seat"]) == 2
-    assert "SQLite" in capsys.readouterr().err
+def test_bench_needs_a_sqlite_file_or_postgresql(capsys):
+    assert main(["bench", "--db", "mysql://x@localhost/seat"]) == 2
+    assert "a SQLite file or a PostgreSQL URL" in capsys.readouterr().err
+
+
+def test_a_postgresql_url_is_shown_without_its_password():
+    url = "postgresql+psycopg://seat:s3cret@db.example/seat"
+    assert bench.is_postgres(url) and not bench.is_postgres(bench.default_db())
+    assert "s3cret" not in bench.shown_url(url)
+    assert bench._pg_conninfo(url) == "postgresql://seat:s3cret@db.example/seat"
+
+
+@pytest.mark.skipif(not PG_ADMIN_URL, reason="PostgreSQL: SEAT_TEST_POSTGRES_URL")
+def test_the_same_rows_run_on_postgresql(tmp_path, monkeypatch):
+    """`seat bench --db postgresql+psycopg://…`: seeded once, every in-process row timed
+    with its floor replayed on plain psycopg, then reused; a database it did not build at
+    this size is refused, never emptied."""
+    from tests.pg import fresh_database
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    with fresh_database(PG_ADMIN_URL) as url:
+        report = bench.run(
+            db=url, size=TINY, rounds=2, startup_rounds=1, budget_s=1, import_rows_n=20,
+            real_now=NOW,
+        )  # fmt: skip
+        names = [r.name for r in report.rows]
+        for prefix in SCREEN_ROWS:
+            if prefix != "seat customers import":  # its floor is plain sqlite3
+                assert any(n.startswith(prefix) for n in names), prefix
+        assert not report.reused and report.counts["customers"] == TINY.customers
+        assert report.row("sidebar").raw is not None  # replayed on psycopg
+        assert report.row("logging a call").raw is not None
+        assert report.row("seat demo").raw is None
+        assert "psycopg" in bench.format_report(report)
+        assert bench.ensure_database(url, TINY, real_now=NOW)[1] is True  # reused
+        with pytest.raises(BenchError, match="not built by seat bench at this size"):
+            bench.ensure_database(url, Size(60, 400, 40, 30), real_now=NOW)
+        assert bench._counts(url)["customers"] == TINY.customers
 
 
 # -- the whole run, tiny ---------------------------------------------------------------------
