@@ -65,9 +65,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                "seat agents role li.na supervisor --as zhao.lei")  # fmt: skip
     role.add_argument("login", metavar="LOGIN", help=_("whose role"))
     role.add_argument("role", choices=ROLES, metavar="ROLE", help=_("agent or supervisor"))
+    ext = cmd("extension", _("set the phone extension the phone system names an agent by"),
+              "seat agents extension li.na 201 --as zhao.lei")  # fmt: skip
+    ext.add_argument("login", metavar="LOGIN", help=_("whose extension"))
+    ext.add_argument("extension", metavar="EXT",
+                     help=_("the extension (letters, digits, . _ -), or - for none"))  # fmt: skip
     tok = cmd("token", _("issue a token for scripts (SEAT_TOKEN); shown once"),
               "seat agents token zhao.lei --as zhao.lei")  # fmt: skip
     tok.add_argument("login", metavar="LOGIN", help=_("whose token"))
+
+
+def _extension(text: str) -> str | None:
+    """An extension as stored, or None when the text is not one ("-" clears it)."""
+    value = text.strip()
+    ok = 0 < len(value) <= 20 and all(c.isascii() and (c.isalnum() or c in "._-") for c in value)
+    return value if ok and value != "-" else None
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -103,12 +115,15 @@ def _new_password(login: str) -> str | None:
 
 
 def run(engine: Engine, args: argparse.Namespace, *, zone: str | None = None) -> int:
+    from sqlalchemy import select
+
     from seat import agents, identity
     from seat.cli_identity import sign_in
     from seat.clock import SystemClock
     from seat.customers import ValidationError
     from seat.db import session_scope
     from seat.identity import Identity
+    from seat.models import Agent
 
     command = args.agents_command
     if _bootstrap(engine, args):
@@ -146,6 +161,18 @@ def run(engine: Engine, args: argparse.Namespace, *, zone: str | None = None) ->
                 target.active = False
             elif command == "role":
                 target.role = args.role
+            elif command == "extension":
+                wanted = _extension(args.extension)
+                if wanted is None and args.extension.strip() != "-":
+                    return _fail(_("An extension is up to 20 letters, digits, dots, dashes "
+                                   "or underscores (- for none)."))  # fmt: skip
+                holder = s.execute(
+                    select(Agent.name).where(Agent.extension == wanted, Agent.id != target.id)
+                ).scalar() if wanted else None  # fmt: skip
+                if holder is not None:
+                    return _fail(_("Extension {ext} belongs to {login}.").format(
+                        ext=wanted, login=holder))  # fmt: skip
+                target.extension = wanted
             elif command == "token":
                 print(identity.issue_token(session=s, agent_id=target.id))  # type: ignore[arg-type]
             s.add(target)

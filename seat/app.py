@@ -393,7 +393,7 @@ class SeatApp(App[None]):
 
     def on_seat_app_pop_arrived(self, event: PopArrived) -> None:
         if isinstance(self.screen, DeskScreen):
-            self.screen.take_call(event.pop.e164)
+            self.screen.take_call(event.pop.e164, event.pop.call_ref)
         else:  # the agent opened something meanwhile: give the call back
             self.desk.run(lambda s: seats.release(session=s, pop_id=event.pop.id))
 

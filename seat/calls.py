@@ -10,7 +10,7 @@ from uuid import uuid4
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from seat import labels
+from seat import cti, labels
 from seat.callbacks import record_call
 from seat.customers import ValidationError
 from seat.i18n import _
@@ -61,6 +61,8 @@ class CallState:
     notes: str = ""
     uid: str = field(default_factory=lambda: uuid4().hex)
     """The call's own id, made here and kept in the draft: the table holds one row per uid."""
+    call_ref: str | None = None
+    """The phone system's id for the call, when it announced it (seat cti serve)."""
 
     def __post_init__(self) -> None:
         if not self.stage_id:
@@ -158,6 +160,7 @@ def ensure_call_row(*, session: Session, state: CallState) -> Call:
         script=state.script.id,
         callback_id=state.callback_id,
         started_at=state.started_at,
+        call_ref=state.call_ref,
     )
     try:
         # A savepoint: another session saving the same call first leaves this one usable.
@@ -225,6 +228,7 @@ def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
     # Not isdigit(): "²" and "٣" are digits to it, and int() refuses the first.
     call.satisfaction = int(score) if score in ("1", "2", "3", "4", "5") else None
     call.notes = _compose_notes(state)
+    cti.link_call(session=session, call=call)
     if state.callback_id is not None:
         # One call may settle several callbacks (a birthday and a churn call, same day).
         record_call(

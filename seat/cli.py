@@ -179,12 +179,13 @@ def _add_commands(p: argparse.ArgumentParser) -> None:
         add_identity_option(r)
         add_db_option(r)
 
-    from seat import agents_cli, audit_cli, ops
+    from seat import agents_cli, audit_cli, cti_server, ops
     from seat.tools import bench
 
     ops.add_parsers(sub)
     audit_cli.add_parsers(sub)
     agents_cli.add_parser(sub)
+    cti_server.add_parser(sub)
     bench.add_parser(sub)
 
     wp = sub.add_parser(
@@ -418,6 +419,10 @@ def dispatch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         if args.customers_command == "import":
             return cmd_import(settings, args.file)
         return cmd_find(settings, args.phone, as_json=args.json, args=args)
+    if args.command == "cti":
+        from seat import cti_server
+
+        return cti_server.run(settings, args)
     if args.command == "agents":
         from seat import agents_cli
         from seat.db import make_engine

@@ -106,6 +106,8 @@ class Agent(TableBase, table=True):
     locked_until: datetime | None = None
     # A token for scripts (SEAT_TOKEN): its argon2 hash; the token itself is shown once.
     token_hash: str | None = Field(default=None, max_length=200)
+    # The phone extension the phone system names this agent by (seat cti serve's `user`).
+    extension: str | None = Field(default=None, max_length=20, unique=True)
 
 
 class Customer(TableBase, table=True):
@@ -176,6 +178,12 @@ class Call(TableBase, table=True):
     outcome: str | None = Field(default=None, max_length=32)
     satisfaction: int | None = None
     notes: str = Field(default="", max_length=20000)
+    # From the phone system (seat cti serve): its call id, when the call was answered and
+    # hung up, and the recording it made. None for calls it did not announce.
+    call_ref: str | None = Field(default=None, max_length=120, index=True)
+    answered_at: datetime | None = None
+    hung_up_at: datetime | None = None
+    recording: str | None = Field(default=None, max_length=500)
 
 
 class Callback(TableBase, table=True):
@@ -386,6 +394,29 @@ class ScreenPop(TableBase, table=True):
     created_at: datetime
     claimed_by_id: int | None = Field(default=None, foreign_key="agent.id")
     claimed_at: datetime | None = None
+    call_ref: str | None = Field(default=None, max_length=120)  # the phone system's call id
+
+
+class CtiCall(TableBase, table=True):
+    """A call as the phone system reported it (seat cti serve): one row per call id, its
+    events' times; the seat's call row carries the same call_ref once it is saved."""
+
+    __tablename__ = "cti_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_ref: str = Field(max_length=120, unique=True)
+    direction: str = Field(default="inbound", max_length=16)
+    from_number: str = Field(default="", max_length=40)
+    to_number: str = Field(default="", max_length=40)
+    extension: str = Field(default="", max_length=40)
+    queue: str = Field(default="", max_length=80)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    pop_id: int | None = Field(default=None, foreign_key="screen_pop.id")
+    new_at: datetime
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    cause: str = Field(default="", max_length=40)
+    recording: str | None = Field(default=None, max_length=500)
 
 
 class Presence(TableBase, table=True):

@@ -28,6 +28,8 @@ class Pop:
     id: int
     e164: str
     agent_id: int | None
+    call_ref: str | None = None
+    """The phone system's call id (seat cti serve), carried onto the saved call."""
 
 
 def announce(*, session: Session, now: datetime, e164: str, agent_id: int | None = None) -> Pop:
@@ -40,7 +42,7 @@ def announce(*, session: Session, now: datetime, e164: str, agent_id: int | None
 def claim_next(*, session: Session, now: datetime, agent_id: int) -> Pop | None:
     """Take the oldest pop this (free) seat may answer, or None."""
     candidates = session.execute(
-        select(ScreenPop.id, ScreenPop.e164, ScreenPop.agent_id)
+        select(ScreenPop.id, ScreenPop.e164, ScreenPop.agent_id, ScreenPop.call_ref)
         .where(
             ScreenPop.claimed_at.is_(None),
             ScreenPop.created_at >= now - POP_TTL,
@@ -54,14 +56,14 @@ def claim_next(*, session: Session, now: datetime, agent_id: int) -> Pop | None:
         .order_by(case((ScreenPop.agent_id == agent_id, 0), else_=1), ScreenPop.id)
         .limit(3)
     ).all()
-    for pop_id, e164, target in candidates:
+    for pop_id, e164, target, call_ref in candidates:
         won = session.execute(
             update(ScreenPop)
             .where(ScreenPop.id == pop_id, ScreenPop.claimed_at.is_(None))
             .values(claimed_at=now, claimed_by_id=agent_id)
         ).rowcount
         if won == 1:
-            return Pop(pop_id, e164, target)
+            return Pop(pop_id, e164, target, call_ref)
     return None
 
 
@@ -75,7 +77,7 @@ def release(*, session: Session, pop_id: int) -> None:
 def waiting_for(*, session: Session, now: datetime, agent_id: int) -> list[Pop]:
     """Pops addressed to this agent that nobody has taken yet (shown while on a call)."""
     rows = session.execute(
-        select(ScreenPop.id, ScreenPop.e164, ScreenPop.agent_id).where(
+        select(ScreenPop.id, ScreenPop.e164, ScreenPop.agent_id, ScreenPop.call_ref).where(
             ScreenPop.claimed_at.is_(None),
             ScreenPop.agent_id == agent_id,
             ScreenPop.created_at >= now - POP_TTL,

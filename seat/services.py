@@ -389,6 +389,7 @@ class Desk:
         customer_id: int | None = None,
         from_number: str | None = None,
         callback_id: int | None = None,
+        call_ref: str | None = None,
     ) -> calls.CallState:
         return calls.CallState(
             script=self.script(script_id, language=self.call_language(customer_id)),
@@ -397,6 +398,7 @@ class Desk:
             customer_id=customer_id,
             from_number=from_number,
             callback_id=callback_id,
+            call_ref=call_ref,
         )
 
     def callback_call(

@@ -249,8 +249,9 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         customer_name: str
 
     @work(thread=True, exclusive=True, group="incoming")
-    def take_call(self, e164: str) -> None:
-        """An incoming call from the phone system: the caller's card, ready for the script."""
+    def take_call(self, e164: str, call_ref: str | None = None) -> None:
+        """An incoming call from the phone system: the caller's card, ready for the script.
+        `call_ref` is the phone system's id for the call (seat cti serve), kept on the call."""
         desk = self.services
         try:
             # A withheld number pops as "" (seat pop): the call opens asking for the number.
@@ -259,6 +260,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
                 agent_id=self.seat_agent.id,
                 customer_id=hit.id if hit else None,
                 from_number=e164 or None,
+                call_ref=call_ref,
             )
         except StorageError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
+import threading
+import urllib.parse
+import urllib.request
 from dataclasses import replace
 
 from sqlmodel import Session, select
 
 from seat.app import make_app
-from seat.models import Presence, ScreenPop
+from seat.cti_server import CtiServer
+from seat.models import Agent, Call, Presence, ScreenPop
 from seat.screens.calls.call import CallScreen
 from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.desk import DeskScreen
-from tests.ui.helpers import settle
+from tests.ui.helpers import choose, settle
 
 
 def pop(db_url: str, *args: str) -> subprocess.CompletedProcess:
@@ -150,3 +155,66 @@ async def test_a_pop_check_while_the_seat_closes_is_harmless(settings, clock, en
         await settle(pilot)
     assert app.screen_stack == []  # as while it closes
     app._check_pops()  # no ScreenStackError
+
+
+async def test_a_phone_system_call_pops_on_the_right_seat_with_its_call_id(
+    settings, clock, engine, world
+):
+    """`seat cti serve` over real HTTP: a call for wang.wei's extension does not ring li.na's
+    seat; the next, for li.na's, does; the saved call keeps the phone system's call id and
+    the answer time it reported."""
+    with Session(engine) as s:
+        for agent_id, ext in ((world["li"], "201"), (world["wang"], "202")):
+            agent = s.get(Agent, agent_id)
+            agent.extension = ext
+            s.add(agent)
+        s.commit()
+    server = CtiServer(("127.0.0.1", 0), engine=engine, token="t" * 20, region="CN",
+                       now=clock.now)  # fmt: skip
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def post(**fields: str) -> dict:
+        url = f"http://127.0.0.1:{server.server_address[1]}/cti/{'t' * 20}"
+        data = urllib.parse.urlencode(fields).encode()
+        with urllib.request.urlopen(url, data=data, timeout=30) as got:
+            return json.loads(got.read())
+
+    app = make_app(
+        settings=replace(settings, pop_poll_seconds=0.1), clock=clock, agent="li.na", engine=engine
+    )
+    try:
+        async with app.run_test(size=(100, 34)) as pilot:
+            await settle(pilot)
+            wang = post(event="newCall", callId="pbx-7", user="202", **{"from": "13912345678"})
+            assert wang["agent"] == world["wang"]
+            await asyncio.sleep(0.5)
+            await pilot.pause()
+            assert isinstance(app.screen, DeskScreen)  # wang.wei's call: not this seat's
+            post(event="newCall", callId="pbx-8", user="201", **{"from": "13800138000"})
+            assert await wait_for(pilot, lambda: isinstance(app.screen, CallScreen))
+            await settle(pilot)
+            screen = app.screen
+            assert screen.state.call_ref == "pbx-8"
+            assert screen.state.customer_id == world["fang"]
+            post(event="answer", callId="pbx-8", user="201")
+            await pilot.press("f2")
+            await settle(pilot)
+            await choose(pilot, "inquiry")
+            for __ in range(3):
+                await pilot.press("f2")
+                await settle(pilot)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, DeskScreen)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+    with Session(engine) as s:
+        call = s.exec(select(Call)).one()
+        assert call.call_ref == "pbx-8" and call.agent_id == world["li"]
+        assert call.answered_at == clock.now()
+        pops = {p.call_ref: p for p in s.exec(select(ScreenPop)).all()}
+        assert pops["pbx-8"].claimed_by_id == world["li"]
+        assert pops["pbx-7"].claimed_at is None and pops["pbx-7"].agent_id == world["wang"]

@@ -156,3 +156,25 @@ def identity_now():
     from tests.conftest import NOW
 
     return NOW
+
+
+def test_a_supervisor_sets_an_agents_phone_extension(db_url, engine, passwords, capsys,
+                                                      monkeypatch):  # fmt: skip
+    """`seat agents extension`: the extension `seat cti serve` maps to the agent; one agent
+    per extension; "-" clears it; nonsense is refused."""
+    monkeypatch.delenv("SEAT_TOKEN", raising=False)
+
+    def ext(login: str, value: str) -> int:
+        _stdin(monkeypatch, "boss-secret-1")
+        return main(["agents", "extension", login, value, "--as", "zhao.lei", "--db", db_url])
+
+    assert ext("li.na", "201") == 0
+    assert ext("zhao.lei", "201") == 2
+    assert "belongs to li.na" in capsys.readouterr().err
+    assert ext("zhao.lei", "20 1; rm") == 2
+    assert "up to 20 letters" in capsys.readouterr().err
+    with Session(engine) as s:
+        assert s.exec(select(Agent.extension).where(Agent.name == "li.na")).one() == "201"
+    assert ext("li.na", "-") == 0
+    with Session(engine) as s:
+        assert s.exec(select(Agent.extension).where(Agent.name == "li.na")).one() is None
