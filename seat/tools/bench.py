@@ -1133,6 +1133,8 @@ def _slow_statements(con: Any, captured: dict[str, list[Statement]]) -> list[str
 
 
 def _ms(value: float) -> str:
+    if value >= 100_000:  # seeding: seconds, or the column runs into the next
+        return f"{value / 1000:.0f}s"
     if value >= 100:
         return f"{value:.0f}"
     if value >= 10:
