@@ -472,7 +472,12 @@ def effective_rows(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
     shown["log_dir"] = logs.log_dir(s)
     rows = []
     for key, value in shown.items():
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, tuple):  # dial_command: as written in config.toml
+            text = json.dumps(list(value), ensure_ascii=False)
+        else:
+            text = str(value)
         rows.append((key, text, loaded.sources.get(key, SOURCE_DEFAULT)))
     return rows
 

@@ -54,6 +54,7 @@ class Settings:
     heartbeat_seconds: float = 5.0
     schedule_on_start: bool = True  # run the callback rules when a seat opens
     log_dir: Path | None = None  # default: the user log directory (platformdirs)
+    dial_command: tuple[str, ...] = ()  # click-to-dial: argv with one "{number}" (seat.dialer)
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
@@ -134,6 +135,16 @@ class FileSettings(BaseModel):
     pop_poll_seconds: Annotated[float, Field(gt=0)] | None = None
     heartbeat_seconds: Annotated[float, Field(gt=0)] | None = None
     schedule_on_start: bool | None = None
+    dial_command: list[str] | None = None
+
+    @field_validator("dial_command")
+    @classmethod
+    def _dial_template(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and value:
+            holders = [arg for arg in value if "{number}" in arg]
+            if not value[0].strip() or len(holders) != 1 or "{number}" in value[0]:
+                raise ValueError("dial template")
+        return value
 
     @field_validator("local_timezone")
     @classmethod
@@ -162,6 +173,10 @@ _EXPECTED = {
     "pop_poll_seconds": N_("a number of seconds greater than 0, e.g. 0.5"),
     "heartbeat_seconds": N_("a number of seconds greater than 0, e.g. 5"),
     "schedule_on_start": N_("true or false"),
+    "dial_command": N_(
+        'a list: the program, then its arguments, one of them holding {number}, e.g. '
+        '["microsip.exe", "{number}"]'
+    ),
 }
 
 SOURCE_DEFAULT = N_("default")
@@ -258,6 +273,8 @@ def load_config(
                 value = value if "://" in value else sqlite_url(_file_path(value, path.parent))
             elif key == "region":
                 value = value.upper()
+            elif key == "dial_command":
+                value = tuple(value)
             values[name] = value
             sources[name] = SOURCE_FILE
     for var, name, convert in _ENVIRONMENT:

@@ -26,6 +26,7 @@ from seat import (
     calls,
     complaints,
     customers,
+    dialer,
     faults,
     identity,
     phone,
@@ -447,6 +448,10 @@ class Desk:
     def _rest_reader(self, session: Session) -> RestReader:
         """rest_clash inside the transaction of `session` (a save that minds rest hours)."""
         return lambda customer_id, at: self.rest_clash(customer_id, at, session=session)
+
+    def dial(self, number: str) -> dialer.Dialled:
+        """Place a call through the configured dial command (click-to-dial; no shell)."""
+        return dialer.place_call(self.settings.dial_command, number)
 
     def save_call(self, state: calls.CallState) -> int:
         return self.run(

@@ -3,6 +3,10 @@ retries and wrong numbers; snooze from the sidebar; the coverage view; reassignm
 
 from __future__ import annotations
 
+import json
+import sys
+import time
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +15,7 @@ from rich.cells import cell_len
 from sqlmodel import Session, select
 
 from seat import agents, i18n
+from seat.app import make_app
 from seat.callbacks import CallbackPolicy, sidebar_callbacks, worklist
 from seat.models import Call, Callback, CallbackEvent, Complaint, Customer, PhoneNumber
 from seat.screens.callbacks.view import CallbacksScreen, ReassignForm, SnoozeForm
@@ -452,3 +457,37 @@ async def test_coverage_view_aligns_in_chinese(make_seat, engine, world, chinese
         assert isinstance(app.screen, SnoozeForm)
         what = str(app.screen.query_one("#snooze-what").render())
         assert "满意度回访" in what and "11-23 07:00 到期" in what
+
+
+async def test_ctrl_d_dials_the_callback_through_the_configured_command(
+    settings, clock, engine, world, tmp_path
+):
+    """Click-to-dial: the callback's number goes to the dial command as one argument (no
+    shell); without a dial command the key is not offered."""
+    script = tmp_path / "record.py"
+    script.write_text(
+        "import json, sys, pathlib\n"
+        "pathlib.Path(sys.argv[1]).write_text(json.dumps(sys.argv[2:]))\n"
+    )
+    out = tmp_path / "dialled.json"
+    dialling = replace(  # its own drafts: the first seat's open call is not offered again
+        settings, dial_command=(sys.executable, str(script), str(out), "{number}"),
+        drafts_base=tmp_path / "drafts-2",
+    )
+    for configured in (settings, dialling):
+        app = make_app(settings=configured, clock=clock, agent="li.na", engine=engine)
+        async with app.run_test(size=(100, 34)) as pilot:
+            await settle(pilot)
+            await _to_callback(pilot, app, world)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, CallScreen)
+            offered = app.screen.check_action("dial", ())
+            assert offered is (configured is dialling)
+            await pilot.press("ctrl+d")
+            await settle(pilot)
+    for __ in range(600):  # the dial command runs on its own
+        if out.exists():
+            break
+        time.sleep(0.05)
+    assert json.loads(out.read_text()) == ["+8613800138000"]

@@ -102,6 +102,13 @@ class CallScreen(DeskWorker, Screen[int | None]):
             id="call.edit_customer",
         ),
         Binding(
+            "ctrl+d",
+            "dial",
+            N_("Dial"),
+            tooltip=N_("Place the call through the phone (dial_command in config.toml)"),
+            id="call.dial",
+        ),
+        Binding(
             "ctrl+s",
             "save",
             N_("Save"),
@@ -275,6 +282,11 @@ class CallScreen(DeskWorker, Screen[int | None]):
             return self.state.in_wrapup
         if action == "no_answer":
             return self.state.script.kind == "callback" and not self.state.in_wrapup
+        if action == "dial":  # click-to-dial: a callback's number, when a dial command is set
+            return (
+                bool(self.services.settings.dial_command) and self.state.script.kind == "callback"
+                and bool(self.state.from_number) and not self.state.in_wrapup
+            )  # fmt: skip
         return True
 
     # -- the number ---------------------------------------------------------------------------
@@ -653,6 +665,11 @@ class CallScreen(DeskWorker, Screen[int | None]):
             self.app.push_screen(
                 CallbackForm(self.state), self._created("callback", N_("Callback"))
             )
+
+    def action_dial(self) -> None:
+        number = self.state.from_number or ""
+        dialled = self.services.dial(number)
+        self.notify(dialled.message, severity="information" if dialled.started else "error")
 
     def action_work_order(self) -> None:
         if not self._needs_customer():
