@@ -179,13 +179,13 @@ def _add_commands(p: argparse.ArgumentParser) -> None:
         add_identity_option(r)
         add_db_option(r)
 
-    from seat import agents_cli, audit_cli, cti_server, ops
+    from seat import agents_cli, ami, audit_cli, cti_server, ops
     from seat.tools import bench
 
     ops.add_parsers(sub)
     audit_cli.add_parsers(sub)
     agents_cli.add_parser(sub)
-    cti_server.add_parser(sub)
+    ami.add_parser(cti_server.add_parser(sub))
     bench.add_parser(sub)
 
     wp = sub.add_parser(
@@ -420,6 +420,10 @@ def dispatch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             return cmd_import(settings, args.file)
         return cmd_find(settings, args.phone, as_json=args.json, args=args)
     if args.command == "cti":
+        if args.cti_command == "ami":
+            from seat import ami
+
+            return ami.run(settings, args)
         from seat import cti_server
 
         return cti_server.run(settings, args)

@@ -169,6 +169,24 @@ def apply(*, session: Session, event: CtiEvent, now: datetime, region: str) -> A
     return Applied(row.id, row.pop_id, row.agent_id)  # type: ignore[arg-type]
 
 
+def ring(*, session: Session, call_ref: str, user: str) -> int | None:
+    """A queue rings another member (Asterisk's AgentCalled after the first): the call's pop,
+    if no seat has taken it yet, moves to that agent. The agent's id, or None if unknown."""
+    agent_id = agent_for(session, user)
+    row = session.execute(select(CtiCall).where(CtiCall.call_ref == call_ref)).scalar()
+    if agent_id is None or row is None:
+        return None
+    row.agent_id = agent_id
+    if row.pop_id is not None:
+        session.execute(
+            update(ScreenPop)
+            .where(ScreenPop.id == row.pop_id, ScreenPop.claimed_at.is_(None))
+            .values(agent_id=agent_id)
+        )
+    session.add(row)
+    return agent_id
+
+
 def _new_call(
     session: Session, event: CtiEvent, row: CtiCall | None, *, now: datetime, region: str
 ) -> Applied:

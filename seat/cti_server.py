@@ -40,7 +40,8 @@ TOKEN_ENV = "SEAT_CTI_TOKEN"
 ATTEMPTS = 8
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """`seat cti`; returns its subcommands (seat.ami adds `ami` to them)."""
     p = sub.add_parser(
         "cti",
         help=_("call events from the phone system (HTTP endpoint)"),
@@ -72,6 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--token-file", dest="token_file", type=Path, metavar="FILE",
                        help=_("read the shared token from this file"))  # fmt: skip
     add_db_option(serve)
+    return csub
 
 
 def read_token(token_file: Path | None) -> str:
