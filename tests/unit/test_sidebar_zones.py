@@ -9,7 +9,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from seat import customers, phone
 from seat.callbacks import (
@@ -22,6 +22,7 @@ from seat.callbacks import (
     record_attempt,
     run_scheduler,
 )
+from seat.db import make_engine, upgrade
 from seat.models import Callback, CallbackStatus, PhoneNumber
 from seat.services import Desk
 from tests.conftest import NOW
@@ -258,3 +259,45 @@ def test_the_rules_keep_the_zones_of_what_they_make(session, people, engine, clo
     for customer_id, key in rows:
         if customer_id in made:
             assert key == phone.zones_key(_first_number(session, customer_id))
+
+
+# -- migration 0012 fills in the zones of the callbacks already on file ---------------------
+
+
+AGENT_SQL = "insert into agent(name, display_name, role, active) values ('li', 'Li', 'agent', 1)"
+CUSTOMER_SQL = (
+    "insert into customer(id, name, tier, language, created_at, updated_at)"
+    " values (:id, 'C', 'gold', 'en', '2026-01-01', '2026-01-01')"
+)
+PHONE_SQL = (
+    "insert into phone_number(customer_id, e164, label, wrong_number)"
+    " values (:c, :e, 'mobile', :w)"
+)
+CALLBACK_SQL = (
+    "insert into callback(customer_id, owner_id, kind, reason, due_at, status, attempts,"
+    " created_at, version) values (:c, 1, 'manual', 'r', '2026-01-02', 'open', 0,"
+    " '2026-01-01', 1)"
+)
+
+
+def test_migration_fills_in_the_zones(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}", migrate=False)
+    upgrade(engine, "0011")
+    numbers = {  # customer: (number, wrong?), in id order
+        1: [("+8613800138000", False)],
+        2: [("+442079460958", True), ("+12125551234", False)],  # the first one found wrong
+        3: [("+81312345678", False)],
+    }
+    with engine.begin() as c:
+        c.execute(text(AGENT_SQL))
+        for cid, phones in numbers.items():
+            c.execute(text(CUSTOMER_SQL), {"id": cid})
+            for e164, wrong in phones:
+                c.execute(text(PHONE_SQL), {"c": cid, "e": e164, "w": wrong})
+            for __ in range(2):
+                c.execute(text(CALLBACK_SQL), {"c": cid})
+    upgrade(engine)
+    with engine.connect() as c:
+        kept = dict(c.execute(text("select distinct customer_id, zones from callback")).all())
+    engine.dispose()
+    assert kept == {1: "Asia/Shanghai", 2: "America/New_York", 3: "Asia/Tokyo"}
