@@ -1478,7 +1478,8 @@ def callback_queue(
 
     for key in conn.execute(st.groups, mine).scalars().all():
         args = {**mine, "zones": key, "now": now, "until": until}
-        overdue, due = conn.execute(st.counts, args).one()
+        overdue, upcoming = conn.execute(st.counts, args).one()
+        due = overdue + upcoming
         if not due:
             continue
         at = opens(key)
@@ -1542,7 +1543,8 @@ class _QueueStatements:
     groups: Any
     """The zone groups of the agent's open callbacks: one index seek each."""
     counts: Any
-    """Of one group: how many are overdue, how many due within the horizon (index only)."""
+    """Of one group: how many are overdue, how many fall due within the horizon (two
+    ranges of the index, counted without reading a row)."""
     page: Any
     """Of one group: the first ids and due times within the horizon, in due order."""
     unknown: Any
@@ -1570,7 +1572,10 @@ def _queue_statements(limit: int) -> _QueueStatements:
                 .select_from(Callback)
                 .where(*group, Callback.due_at < bindparam("now"))
                 .scalar_subquery(),
-                select(func.count()).select_from(Callback).where(*group, due).scalar_subquery(),
+                select(func.count())
+                .select_from(Callback)
+                .where(*group, Callback.due_at >= bindparam("now"), due)
+                .scalar_subquery(),
             ),
             page=select(Callback.id, Callback.due_at)
             .where(*group, due)

@@ -179,6 +179,47 @@ def _late_page(statuses: tuple[str, ...], limit: int) -> Any:
     return _LATE[key]
 
 
+@dataclass(frozen=True)
+class AgentOrders:
+    """An agent's orders as the sidebar shows them, read together (seat.services' sidebar)."""
+
+    page: tuple[WorkOrderItem, ...]
+    """Open orders, urgent first, then by due time (a page)."""
+    counts: OrderCounts
+    late: tuple[WorkOrderItem, ...]
+    """Late open orders, the longest late first (a page)."""
+    complaints_open: int
+
+
+def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int = 50) -> AgentOrders:
+    """What `sidebar`, `order_counts` and `late_orders` give, with the agent's statuses
+    found once and both pages' rows read in one statement."""
+    conn = session.connection()
+    statuses = conn.execute(_OWN_STATUSES, {"agent_id": agent_id}).scalars().all()
+    open_ = tuple(sorted(s for s in statuses if s not in OPEN_WORK_ORDER_EXCLUDES))
+    page = _order_page(open_, limit)
+    ids = conn.execute(page, {"agent_id": agent_id}).scalars().all() if page is not None else []
+    counts = OrderCounts(open=0, urgent=0, late=0)
+    if open_:
+        counts = OrderCounts(*conn.execute(
+            _counts_statement(), {"agent_id": agent_id, "statuses": open_, "now": now}
+        ).one())  # fmt: skip
+    late_ids: list[int] = []
+    if counts.late and limit > 0:
+        late_ids = list(conn.execute(_late_page(open_, limit), {"agent_id": agent_id, "now": now})
+                        .scalars())  # fmt: skip
+    details, count = _sidebar_statements()
+    wanted = sorted({*ids, *late_ids})
+    found = conn.execute(details, {"ids": wanted}) if wanted else ()
+    rows = {r[0]: WorkOrderItem(*r) for r in found}
+    return AgentOrders(
+        page=tuple(rows[i] for i in ids if i in rows),
+        counts=counts,
+        late=tuple(rows[i] for i in late_ids if i in rows),
+        complaints_open=conn.execute(count, {"agent_id": agent_id}).scalar_one(),
+    )
+
+
 _STATEMENTS: list[Any] = []
 
 

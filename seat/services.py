@@ -599,7 +599,7 @@ class Desk:
                 return kept[1]
 
         def go(s: Session) -> SidebarView:
-            base = queues.sidebar(session=s, agent_id=agent_id)
+            base = queues.agent_orders(session=s, agent_id=agent_id, now=now)
             queue = callbacks.callback_queue(
                 session=s, agent_id=agent_id, now=now, policy=cb_policy
             )
@@ -607,12 +607,11 @@ class Desk:
             near = complaints.sidebar_complaints(
                 session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
             )
-            orders = queues.order_counts(session=s, agent_id=agent_id, now=now)
-            late = queues.late_orders(session=s, agent_id=agent_id, now=now) if orders.late else ()
+            orders = base.counts
             return SidebarView(
                 ready=queue.ready,
                 waiting=queue.waiting,
-                work_orders=base.work_orders,
+                work_orders=base.page,
                 complaints=tuple(near),
                 complaints_open=base.complaints_open,
                 counts=SidebarCounts(
@@ -626,7 +625,7 @@ class Desk:
                     orders_urgent=orders.urgent,
                     orders_late=orders.late,
                 ),
-                late_orders=late,
+                late_orders=base.late,
             )
 
         view = self.run(go)

@@ -3,12 +3,14 @@ same minute; a commit, the next minute or `fresh` read again, and the counts sta
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
-from seat.models import Callback
+from seat import queues
+from seat.models import OPEN_WORK_ORDER_EXCLUDES, Callback, WorkOrder
 from seat.services import Desk
 from tests.conftest import NOW
 
@@ -77,3 +79,41 @@ def test_each_agent_keeps_their_own(desk, world, monkeypatch):
     monkeypatch.setattr(desk.changes, "token", lambda: 7)
     li, wang = desk.sidebar(world["li"]), desk.sidebar(world["wang"])
     assert li != wang and desk.sidebar(world["li"]) is li and desk.sidebar(world["wang"]) is wang
+
+
+# -- the orders, read together --------------------------------------------------------------
+
+STATUSES = ("created", "survey_done", "replied_sales", "delivered", "closed", "cancelled")
+
+
+@pytest.mark.parametrize("limit", [50, 3, 0])
+def test_agent_orders_are_the_three_reads_in_one(session, world, limit):
+    """Pages cut at `limit`, counts true: against counting every open order."""
+    rng = random.Random(limit)
+    for __ in range(60):
+        session.add(WorkOrder(
+            kind="service_request", short_text="x", customer_id=world["fang"],
+            assignee_id=world["li"] if rng.random() < 0.8 else world["wang"],
+            status=rng.choice(STATUSES), urgent=rng.random() < 0.3,
+            due_at=NOW + timedelta(hours=rng.randint(-72, 72)), created_at=NOW,
+        ))  # fmt: skip
+    session.flush()
+    got = queues.agent_orders(session=session, agent_id=world["li"], now=NOW, limit=limit)
+    page = queues.sidebar(session=session, agent_id=world["li"], limit=limit).work_orders
+    assert got.page == page
+    assert got.late == queues.late_orders(
+        session=session, agent_id=world["li"], now=NOW, limit=limit
+    )
+    every = session.execute(
+        select(WorkOrder.id, WorkOrder.urgent, WorkOrder.due_at).where(
+            WorkOrder.assignee_id == world["li"], WorkOrder.status.not_in(OPEN_WORK_ORDER_EXCLUDES)
+        )
+    ).all()
+    assert got.counts == queues.OrderCounts(
+        open=len(every),
+        urgent=sum(bool(u) for __, u, __ in every),
+        late=sum(d < NOW for __, __, d in every),
+    )
+    late = sorted((d, i) for i, __, d in every if d < NOW)
+    assert [w.id for w in got.late] == [i for __, i in late[: max(limit, 0)]]
+    assert len(got.page) == min(len(every), max(limit, 0))
