@@ -26,11 +26,11 @@ from typing import Any, Protocol, TypeVar
 from uuid import uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import extract, func, insert, select, text
+from sqlalchemy import bindparam, extract, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from seat import labels, leases, lifecycle, phone, states
+from seat import customers, labels, leases, lifecycle, phone, states
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
@@ -420,30 +420,21 @@ def next_window(
     return None
 
 
-def _valid_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-@lru_cache(maxsize=65536)
 def number_zones(e164: str | None, home_zone: str, windows: tuple[Window, ...]) -> tuple[str, ...]:
-    """The zones whose rest hours apply to a number.
+    """The zones whose rest hours apply to a number (key_zones of its seat.phone.zones_key)."""
+    return key_zones(phone.zones_key(e164), home_zone, windows)
+
+
+@lru_cache(maxsize=4096)
+def key_zones(key: str | None, home_zone: str, windows: tuple[Window, ...]) -> tuple[str, ...]:
+    """The zones whose rest hours apply to a number whose zones are `key`
+    (seat.phone.zones_key: what callback.zones keeps).
 
     One zone: that one. Several (a country spanning zones, a toll-free number): the desk's
     own zone if it is among them; else all of them when they share a window to call in;
     else the first listed. No zone known: the desk's zone.
     """
-    zones: list[str] = []
-    if e164:
-        try:
-            zones = [
-                z for z in phone.stored_time_zones(e164) if z != "Etc/Unknown" and _valid_zone(z)
-            ]
-        except Exception:  # an unparsable stored number: fall back to the desk's zone
-            zones = []
+    zones = (key or "").split()
     if not zones:
         return (home_zone,)
     if len(zones) == 1:
@@ -653,6 +644,7 @@ def create_callback(
         reason=reason,
         due_at=due_at,
         created_at=now,
+        zones=customers.zones_key(session=session, customer_id=customer_id),
     )
     lifecycle.record_event(session, cb, agent_id=owner_id, at=now, action="create", comment=reason)
     return cb
@@ -726,6 +718,7 @@ def record_attempt(
             flagged.wrong_number = True
             session.add(flagged)
             session.flush()
+            customers.refresh_callback_zones(session=session, customer_id=cb.customer_id)
         event("attempt", f"wrong number {number or '?'}")
         left = session.execute(
             select(func.count())
@@ -971,7 +964,7 @@ class _Run:
         self.preferred: list[int | None] = []
         self.follows: dict[int, int] = {}
         """Row index -> the row index whose owner it takes (one call for both)."""
-        self._zones: dict[int, str] = {}
+        self._keys: dict[int, str] = {}
 
     def existing(self, keys: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -984,13 +977,18 @@ class _Run:
             )
         return found
 
-    def zone(self, customer_id: int) -> str:
-        if customer_id not in self._zones:
-            zones = customer_zones(
-                session=self.session, customer_id=customer_id, policy=self.policy
+    def zones_key(self, customer_id: int) -> str:
+        """The customer's seat.phone.zones_key (what their callbacks keep)."""
+        if customer_id not in self._keys:
+            self._keys[customer_id] = customers.zones_key(
+                session=self.session, customer_id=customer_id
             )
-            self._zones[customer_id] = zones[0]
-        return self._zones[customer_id]
+        return self._keys[customer_id]
+
+    def zone(self, customer_id: int) -> str:
+        return key_zones(
+            self.zones_key(customer_id), self.policy.home_zone, self.policy.rest_windows
+        )[0]
 
     def due_on(self, day: date, customer_id: int) -> datetime:
         zone = ZoneInfo(self.zone(customer_id))
@@ -1025,6 +1023,7 @@ class _Run:
                 "complaint_id": complaint_id,
                 "work_order_id": work_order_id,
                 "version": 1,
+                "zones": self.zones_key(customer_id),
             }
         )
         self.preferred.append(owner)
@@ -1453,65 +1452,158 @@ def callback_queue(
     """The agent's open callbacks overdue or due within the sidebar's horizon, split into
     callable now / waiting for the customer's window, with true totals of each.
 
-    Every row is classified (an indexed, column-only select over owner, status, due: the
-    id, the due time and the customer's number), then only the rows of the two pages are
-    read in full. Overdue is `seat.states.callback_overdue`, the wallboard's definition.
+    Rest hours depend on the customer's zones only, and every callback keeps them
+    (callback.zones, seat.phone.zones_key): so each zone group the agent's callbacks fall in
+    is callable now or waits for one opening time, decided once per group here; the counts
+    are index-only COUNTs per group and the pages the first `limit` of each group in due
+    order (index ix_callback_owner_status_zones_due), merged. Callbacks whose zones are not
+    known yet (NULL) are looked up one by one. Overdue is `seat.states.callback_overdue`,
+    the wallboard's definition.
     """
-    keys = session.execute(
-        select(Callback.id, Callback.due_at, _good_phone(Callback.customer_id))
-        .where(
-            Callback.owner_id == agent_id,
-            states.callback_due_sql(now, timedelta(hours=policy.sidebar_horizon_hours)),
-        )
-        .order_by(Callback.due_at, Callback.id)
-    ).all()
-    opens_for: dict[tuple[str, ...], datetime | None] = {}
-    ready: list[tuple[int, str | None, tuple[str, ...]]] = []
-    waiting: list[tuple[datetime, datetime, int, str | None, tuple[str, ...]]] = []
-    ready_overdue = waiting_overdue = 0
-    for cb_id, due_at, e164 in keys:
-        zones = number_zones(e164, policy.home_zone, policy.rest_windows)
-        if zones not in opens_for:
-            opens_for[zones] = next_window(now, zones=zones, windows=policy.rest_windows)
-        opens = opens_for[zones]
-        overdue = states.callback_overdue(due_at, now)
-        if opens is None or opens == now:
-            ready.append((cb_id, e164, zones))
+    until = now + timedelta(hours=policy.sidebar_horizon_hours)
+    st = _queue_statements(max(limit, 0))
+    conn = session.connection()
+    mine = {"agent_id": agent_id, "status": CallbackStatus.OPEN.value}
+    ready_overdue = ready_due = waiting_total = waiting_overdue = 0
+    ready: list[tuple[datetime, int, str]] = []
+    waiting: list[tuple[datetime, datetime, int, str]] = []
+    opens_for: dict[str, datetime | None] = {}
+
+    def opens(key: str) -> datetime | None:
+        if key not in opens_for:
+            zones = key_zones(key, policy.home_zone, policy.rest_windows)
+            found = next_window(now, zones=zones, windows=policy.rest_windows)
+            opens_for[key] = None if found is None or found == now else found
+        return opens_for[key]
+
+    for key in conn.execute(st.groups, mine).scalars().all():
+        args = {**mine, "zones": key, "now": now, "until": until}
+        overdue, upcoming = conn.execute(st.counts, args).one()
+        due = overdue + upcoming
+        if not due:
+            continue
+        at = opens(key)
+        page = conn.execute(st.page, args).all() if limit > 0 else []
+        if at is None:
             ready_overdue += overdue
+            ready_due += due - overdue
+            ready += [(due_at, cb_id, key) for cb_id, due_at in page]
         else:
-            waiting.append((opens, due_at, cb_id, e164, zones))
+            waiting_total += due
             waiting_overdue += overdue
-    waiting.sort(key=lambda w: (w[0], w[1], w[2]))
-    ready_page = ready[:limit] if limit > 0 else []
-    waiting_page = waiting[:limit] if limit > 0 else []
-    wanted = [r[0] for r in ready_page] + [w[2] for w in waiting_page]
-    details: dict[int, tuple[Any, ...]] = {}
-    for i in range(0, len(wanted), 500):
-        for row in session.execute(
-            select(
-                Callback.id, Callback.customer_id, Customer.name, Callback.due_at,
-                Callback.reason, Callback.kind, Callback.attempts,
-            )
-            .join(Customer, Customer.id == Callback.customer_id)
-            .where(Callback.id.in_(wanted[i : i + 500]))
-        ):  # fmt: skip
-            details[row[0]] = tuple(row)
+            waiting += [(at, due_at, cb_id, key) for cb_id, due_at in page]
+    for cb_id, due_at, e164 in conn.execute(st.unknown, {**mine, "until": until}):
+        key = phone.zones_key(e164)
+        overdue = states.callback_overdue(due_at, now)
+        at = opens(key)
+        if at is None:
+            ready_overdue += overdue
+            ready_due += not overdue
+            ready.append((due_at, cb_id, key))
+        else:
+            waiting_total += 1
+            waiting_overdue += overdue
+            waiting.append((at, due_at, cb_id, key))
+    ready.sort()
+    waiting.sort()
+    ready = ready[:limit] if limit > 0 else []
+    waiting = waiting[:limit] if limit > 0 else []
+    wanted = [r[1] for r in ready] + [w[2] for w in waiting]
+    details = (
+        {row[0]: tuple(row) for row in conn.execute(st.details, {"ids": wanted})}
+        if wanted
+        else {}
+    )
+
+    def zones(key: str) -> tuple[str, ...]:
+        return key_zones(key, policy.home_zone, policy.rest_windows)
+
     return CallbackQueue(
         ready=tuple(
-            CallableItem(*details[cb_id], e164=e164, zones=zones)
-            for cb_id, e164, zones in ready_page
+            CallableItem(*details[cb_id][:7], e164=details[cb_id][7], zones=zones(key))
+            for _due, cb_id, key in ready
             if cb_id in details
         ),
         waiting=tuple(
-            WaitingItem(*details[cb_id], e164=e164, zones=zones, opens_at=opens)
-            for opens, _due, cb_id, e164, zones in waiting_page
+            WaitingItem(
+                *details[cb_id][:7], e164=details[cb_id][7], zones=zones(key), opens_at=at
+            )
+            for at, _due, cb_id, key in waiting
             if cb_id in details
         ),
         ready_overdue=ready_overdue,
-        ready_due=len(ready) - ready_overdue,
-        waiting_total=len(waiting),
+        ready_due=ready_due,
+        waiting_total=waiting_total,
         waiting_overdue=waiting_overdue,
     )
+
+
+@dataclass(frozen=True)
+class _QueueStatements:
+    groups: Any
+    """The zone groups of the agent's open callbacks: one index seek each."""
+    counts: Any
+    """Of one group: how many are overdue, how many fall due within the horizon (two
+    ranges of the index, counted without reading a row)."""
+    page: Any
+    """Of one group: the first ids and due times within the horizon, in due order."""
+    unknown: Any
+    """The agent's callbacks within the horizon whose zones are not known yet."""
+    details: Any
+    """What the sidebar shows of the callbacks of the pages."""
+
+
+_QUEUE_STATEMENTS: dict[int, _QueueStatements] = {}
+
+
+def _queue_statements(limit: int) -> _QueueStatements:
+    """Built once per page size (building them cost more than running them)."""
+    if limit not in _QUEUE_STATEMENTS:
+        mine = (
+            Callback.owner_id == bindparam("agent_id"),
+            Callback.status == bindparam("status"),
+        )
+        group = (*mine, Callback.zones == bindparam("zones"))
+        due = Callback.due_at <= bindparam("until")
+        _QUEUE_STATEMENTS[limit] = _QueueStatements(
+            groups=_ZONE_GROUPS,
+            counts=select(
+                select(func.count())
+                .select_from(Callback)
+                .where(*group, Callback.due_at < bindparam("now"))
+                .scalar_subquery(),
+                select(func.count())
+                .select_from(Callback)
+                .where(*group, Callback.due_at >= bindparam("now"), due)
+                .scalar_subquery(),
+            ),
+            page=select(Callback.id, Callback.due_at)
+            .where(*group, due)
+            .order_by(Callback.due_at, Callback.id)
+            .limit(limit),
+            unknown=select(Callback.id, Callback.due_at, _good_phone(Callback.customer_id))
+            .where(*mine, Callback.zones.is_(None), due),
+            details=select(
+                Callback.id, Callback.customer_id, Customer.name, Callback.due_at,
+                Callback.reason, Callback.kind, Callback.attempts,
+                _good_phone(Callback.customer_id),
+            )
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(Callback.id.in_(bindparam("ids", expanding=True))),
+        )  # fmt: skip
+    return _QUEUE_STATEMENTS[limit]
+
+
+# The distinct zones of an agent's open callbacks, found by skipping through the
+# (owner, status, zones, due) index: one seek per group instead of a read per callback.
+_ZONE_GROUPS = text(
+    "WITH RECURSIVE grp(zones) AS ("
+    " SELECT min(zones) FROM callback WHERE owner_id = :agent_id AND status = :status"
+    " UNION ALL SELECT (SELECT min(c.zones) FROM callback c"
+    "  WHERE c.owner_id = :agent_id AND c.status = :status AND c.zones > grp.zones)"
+    " FROM grp WHERE grp.zones IS NOT NULL)"
+    " SELECT zones FROM grp WHERE zones IS NOT NULL"
+)
 
 
 def sidebar_callbacks(

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import bindparam, or_, select
 from sqlmodel import Session
 
-from seat import labels, lifecycle, sla
+from seat import customers, labels, lifecycle, sla
 from seat.customers import ValidationError
 from seat.errors import MoveRefused as MoveRefused
 from seat.errors import StaleCallback
@@ -691,6 +691,7 @@ def schedule_follow_up(
         created_at=now,
         source_key=key,
         complaint_id=complaint.id,
+        zones=customers.zones_key(session=session, customer_id=complaint.customer_id),
     )
     # Made by the rules when the complaint closed (the close event names who closed it).
     lifecycle.record_event(

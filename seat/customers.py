@@ -13,7 +13,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import Integer, Select, bindparam, event, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -27,6 +27,7 @@ from seat.models import (
     AccessLog,
     Agent,
     Call,
+    Callback,
     Complaint,
     Customer,
     CustomerChange,
@@ -283,6 +284,47 @@ def create_customer(
     return customer
 
 
+def zones_key(*, session: Session, customer_id: int) -> str:
+    """seat.phone.zones_key of the customer's first working number: the time zones their
+    callbacks keep (callback.zones) for the rest-hours rules."""
+    e164 = session.execute(_FIRST_NUMBER, {"customer_id": customer_id}).scalar()
+    return phone.zones_key(e164)
+
+
+@event.listens_for(Callback, "before_insert")
+def _callback_zones(_mapper: Any, connection: Connection, target: Callback) -> None:
+    """A callback added without its zones (a test's, a future path's) gets them as it is
+    inserted; bulk inserts (the callback rules, seeding) give them in their rows."""
+    if target.zones is None:
+        target.zones = phone.zones_key(
+            connection.execute(_FIRST_NUMBER, {"customer_id": target.customer_id}).scalar()
+        )
+
+
+_FIRST_NUMBER = (
+    select(PhoneNumber.e164)
+    .where(
+        PhoneNumber.customer_id == bindparam("customer_id"), PhoneNumber.wrong_number.is_(False)
+    )
+    .order_by(PhoneNumber.id)
+    .limit(1)
+)
+
+
+def refresh_callback_zones(*, session: Session, customer_id: int) -> None:
+    """After the customer's numbers changed (a number edited, added, found wrong): their
+    callbacks keep the zones of the first working number again."""
+    key = zones_key(session=session, customer_id=customer_id)
+    session.execute(
+        update(Callback)
+        .where(
+            Callback.customer_id == customer_id,
+            or_(Callback.zones.is_(None), Callback.zones != key),
+        )
+        .values(zones=key)
+    )
+
+
 def _check_address(errors: dict[str, str], key: str, address: str | None) -> None:
     # An address may span lines (spreadsheets export "Room 1203\r\n88 Century Ave").
     check_text(errors, key, address, N_("Address"), 500, required=False)
@@ -421,6 +463,8 @@ def update_customer(
         session.add(customer)
         session.add_all(changes)
         session.flush()
+        if any(c.field == "phone" for c in changes):
+            refresh_callback_zones(session=session, customer_id=customer_id)
     return changes
 
 

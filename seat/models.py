@@ -197,6 +197,9 @@ class Callback(TableBase, table=True):
         ),  # fmt: skip
         # A period's callbacks in due order (the coverage list's first page).
         Index("ix_callback_due_status", "due_at", "status", "customer_id"),
+        # The sidebar: an agent's open callbacks per zone group in due order, so callable
+        # now / waiting for the window are counted and paged from the index (migration 0012).
+        Index("ix_callback_owner_status_zones_due", "owner_id", "status", "zones", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -219,6 +222,10 @@ class Callback(TableBase, table=True):
     last_attempt_at: datetime | None = None
     snooze_reason: str | None = Field(default=None, max_length=500)
     version: int = 1
+    zones: str | None = None
+    """The time zones of the customer's first working number (seat.phone.zones_key), kept
+    when the callback is made and when the customer's numbers change
+    (seat.customers.refresh_callback_zones); NULL: not known yet (looked up when read)."""
 
 
 class WorkOrder(TableBase, table=True):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
@@ -149,6 +150,30 @@ def stored_time_zones(e164: str) -> tuple[str, ...]:
         if zones is not None:
             return zones if len(zones) == 1 else time_zones(e164)
     return time_zones(e164)
+
+
+@lru_cache(maxsize=65536)
+def zones_key(e164: str | None) -> str:
+    """The time zones a stored number may ring in, as one text (what a callback keeps in
+    `callback.zones`, so that rest hours are a SQL predicate): the IANA names of
+    `stored_time_zones` that this Python knows, space-separated; "" when none is known (no
+    number, an unparsable one, "Etc/Unknown"). It depends on the number only, not on any
+    policy (seat.callbacks.key_zones applies the rest-hours policy to it)."""
+    if not e164:
+        return ""
+    try:
+        zones = stored_time_zones(e164)
+    except Exception:  # an unparsable stored number: no zone known
+        return ""
+    return " ".join(z for z in zones if z != "Etc/Unknown" and _known_zone(z))
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 @cache

@@ -87,34 +87,137 @@ class OrderCounts:
 
 
 def order_counts(*, session: Session, agent_id: int, now: datetime) -> OrderCounts:
-    """COUNT queries over the (assignee, status, urgent, due) index; late is seat.states'."""
-    mine = (WorkOrder.assignee_id == agent_id, states.order_open_sql())
-
-    def count(*where: Any) -> int:
-        return session.execute(
-            select(func.count()).select_from(WorkOrder).where(*mine, *where)
-        ).scalar_one()
-
-    return OrderCounts(
-        open=count(), urgent=count(WorkOrder.urgent), late=count(states.order_late_sql(now))
-    )
+    """COUNT queries over the (assignee, status, urgent, due) index, one range per open
+    status the agent has (and per urgency for the late ones); late is seat.states'."""
+    open_ = _open_statuses(session, agent_id)
+    if not open_:
+        return OrderCounts(open=0, urgent=0, late=0)
+    row = session.execute(
+        _counts_statement(), {"agent_id": agent_id, "statuses": open_, "now": now}
+    ).one()
+    return OrderCounts(open=row[0], urgent=row[1], late=row[2])
 
 
 def late_orders(
     *, session: Session, agent_id: int, now: datetime, limit: int = 50
 ) -> tuple[WorkOrderItem, ...]:
-    """The agent's late open orders, the longest late first (a page; order_counts counts)."""
-    rows = session.execute(
-        select(
-            WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text,
-            WorkOrder.status, WorkOrder.urgent, WorkOrder.due_at,
-        )
-        .join(Customer, Customer.id == WorkOrder.customer_id)
-        .where(WorkOrder.assignee_id == agent_id, states.order_late_sql(now))
-        .order_by(WorkOrder.due_at, WorkOrder.id)
-        .limit(limit)
-    ).all()  # fmt: skip
+    """The agent's late open orders, the longest late first (a page; order_counts counts):
+    the first `limit` of each open (status, urgency) in due order, merged."""
+    open_ = _open_statuses(session, agent_id)
+    if not open_ or limit <= 0:
+        return ()
+    page = _late_page(open_, limit)
+    ids = session.execute(page, {"agent_id": agent_id, "now": now}).scalars().all()
+    if not ids:
+        return ()
+    details, __ = _sidebar_statements()
+    rows = session.execute(details.order_by(None).order_by(WorkOrder.due_at, WorkOrder.id),
+                           {"ids": ids}).all()  # fmt: skip
     return tuple(WorkOrderItem(*r) for r in rows)
+
+
+def _open_statuses(session: Session, agent_id: int) -> tuple[str, ...]:
+    """The open statuses the agent has orders in (one index seek each)."""
+    found = session.connection().execute(_OWN_STATUSES, {"agent_id": agent_id}).scalars()
+    return tuple(sorted(s for s in found if s not in OPEN_WORK_ORDER_EXCLUDES))
+
+
+_COUNTS: list[Any] = []
+
+
+def _counts_statement() -> Any:
+    """Open, urgent and late orders of an agent among the given open statuses; built once."""
+    if not _COUNTS:
+        mine = (
+            WorkOrder.assignee_id == bindparam("agent_id"),
+            WorkOrder.status.in_(bindparam("statuses", expanding=True)),
+        )
+
+        def count(*where: Any) -> Any:
+            return (
+                select(func.count()).select_from(WorkOrder).where(*mine, *where).scalar_subquery()
+            )
+
+        _COUNTS.append(
+            select(
+                count(),
+                count(WorkOrder.urgent.is_(True)),
+                # Each (status, urgency) a range of due times: no order read row by row.
+                count(WorkOrder.urgent.in_([True, False]), WorkOrder.due_at < bindparam("now")),
+            )
+        )
+    return _COUNTS[0]
+
+
+_LATE: dict[tuple[tuple[str, ...], int], Any] = {}
+
+
+def _late_page(statuses: tuple[str, ...], limit: int) -> Any:
+    """The ids of the page of late orders, built once per status set."""
+    key = (statuses, limit)
+    if key not in _LATE:
+        parts = [
+            select(WorkOrder.id, WorkOrder.due_at)
+            .where(
+                WorkOrder.assignee_id == bindparam("agent_id"),
+                WorkOrder.status == status,
+                WorkOrder.urgent == urgent,
+                WorkOrder.due_at < bindparam("now"),
+            )
+            .order_by(WorkOrder.due_at, WorkOrder.id)
+            .limit(limit)
+            .subquery()
+            for status in statuses
+            for urgent in (True, False)
+        ]
+        merged = union_all(*(select(p.c.id, p.c.due_at) for p in parts)).subquery()
+        if len(_LATE) > 64:
+            _LATE.clear()
+        _LATE[key] = (
+            select(merged.c.id).order_by(merged.c.due_at, merged.c.id).limit(limit)
+        )
+    return _LATE[key]
+
+
+@dataclass(frozen=True)
+class AgentOrders:
+    """An agent's orders as the sidebar shows them, read together (seat.services' sidebar)."""
+
+    page: tuple[WorkOrderItem, ...]
+    """Open orders, urgent first, then by due time (a page)."""
+    counts: OrderCounts
+    late: tuple[WorkOrderItem, ...]
+    """Late open orders, the longest late first (a page)."""
+    complaints_open: int
+
+
+def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int = 50) -> AgentOrders:
+    """What `sidebar`, `order_counts` and `late_orders` give, with the agent's statuses
+    found once and both pages' rows read in one statement."""
+    conn = session.connection()
+    statuses = conn.execute(_OWN_STATUSES, {"agent_id": agent_id}).scalars().all()
+    open_ = tuple(sorted(s for s in statuses if s not in OPEN_WORK_ORDER_EXCLUDES))
+    page = _order_page(open_, limit)
+    ids = conn.execute(page, {"agent_id": agent_id}).scalars().all() if page is not None else []
+    counts = OrderCounts(open=0, urgent=0, late=0)
+    if open_:
+        counts = OrderCounts(*conn.execute(
+            _counts_statement(), {"agent_id": agent_id, "statuses": open_, "now": now}
+        ).one())  # fmt: skip
+    late_ids: list[int] = []
+    if counts.late and limit > 0:
+        late_ids = list(conn.execute(_late_page(open_, limit), {"agent_id": agent_id, "now": now})
+                        .scalars())  # fmt: skip
+    details, count = _sidebar_statements()
+    wanted = sorted({*ids, *late_ids})
+    found = conn.execute(details, {"ids": wanted}) if wanted else ()
+    rows = {r[0]: WorkOrderItem(*r) for r in found}
+    return AgentOrders(
+        page=tuple(rows[i] for i in ids if i in rows),
+        counts=counts,
+        late=tuple(rows[i] for i in late_ids if i in rows),
+        complaints_open=conn.execute(count, {"agent_id": agent_id}).scalar_one(),
+    )
 
 
 _STATEMENTS: list[Any] = []

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -162,6 +162,10 @@ class Desk:
         self._clocks = complaints.ClockCache()
         """Complaint clocks kept between reads of the complaint lists."""
         self._board_lock = threading.Lock()
+        self._sidebars: dict[int, tuple[tuple[Any, ...], SidebarView]] = {}
+        """Per agent: what the sidebar read last, and the token, minute and policies it
+        was read under (a refresh with the same ones reads nothing)."""
+        self._sidebar_lock = threading.Lock()
 
     def _callback_script_problems(self) -> list[str]:
         """The callback policy's kind -> script choices checked against the loaded scripts."""
@@ -580,16 +584,29 @@ class Desk:
 
     # -- the sidebar ------------------------------------------------------------------------
 
-    def sidebar(self, agent_id: int) -> SidebarView:
-        """Everything the sidebar shows, in one short transaction."""
+    def sidebar(self, agent_id: int, *, fresh: bool = False) -> SidebarView:
+        """Everything the sidebar shows, in one short transaction.
+
+        A refresh reads nothing when nothing was committed since the last read (the
+        database's change token, seat.db.ChangeWatch) within the same minute and under the
+        same policies: what turns by itself as time passes (a callback falling due or
+        overdue, a customer's rest hours ending, a clock near its deadline, an order turning
+        late) is read again at the next minute at the latest. `fresh` reads in any case."""
         from seat import callbacks, complaints, sla
 
         now = self.now()
         cb_policy = callbacks.load_policy(self.settings)
         sla_policy = sla.load_policy(self.settings)
+        token = self.changes.token()  # before the read: a commit in between costs a read
+        key = (token, now.replace(second=0, microsecond=0), cb_policy, sla_policy)
+        if token is not None and not fresh:
+            with self._sidebar_lock:
+                kept = self._sidebars.get(agent_id)
+            if kept is not None and kept[0] == key:  # policies: the same objects, parsed once
+                return kept[1]
 
         def go(s: Session) -> SidebarView:
-            base = queues.sidebar(session=s, agent_id=agent_id)
+            base = queues.agent_orders(session=s, agent_id=agent_id, now=now)
             queue = callbacks.callback_queue(
                 session=s, agent_id=agent_id, now=now, policy=cb_policy
             )
@@ -597,12 +614,11 @@ class Desk:
             near = complaints.sidebar_complaints(
                 session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
             )
-            orders = queues.order_counts(session=s, agent_id=agent_id, now=now)
-            late = queues.late_orders(session=s, agent_id=agent_id, now=now) if orders.late else ()
+            orders = base.counts
             return SidebarView(
                 ready=queue.ready,
                 waiting=queue.waiting,
-                work_orders=base.work_orders,
+                work_orders=base.page,
                 complaints=tuple(near),
                 complaints_open=base.complaints_open,
                 counts=SidebarCounts(
@@ -616,10 +632,16 @@ class Desk:
                     orders_urgent=orders.urgent,
                     orders_late=orders.late,
                 ),
-                late_orders=late,
+                late_orders=base.late,
             )
 
-        return self.run(go)
+        view = self.run(go)
+        if token is not None:
+            with self._sidebar_lock:
+                if len(self._sidebars) > 64:
+                    self._sidebars.clear()
+                self._sidebars[agent_id] = (key, view)
+        return view
 
     def work_order(self, work_order_id: int) -> workorders.OrderView | None:
         """Every field of an order, with names, its lines and its events (oldest first)."""

@@ -694,8 +694,11 @@ def probes(
         return desk.wallboard(k_policy, offsets={}, limit=wallboard.PAGE)
 
     return [
-        Probe("sidebar, heaviest agent", lambda _i: desk.sidebar(agent_id),
+        # Read in full, as after any commit (a refresh with nothing committed reads nothing).
+        Probe("sidebar, heaviest agent", lambda _i: desk.sidebar(agent_id, fresh=True),
               ("seat.services:Desk.sidebar",), 5.0),
+        Probe("sidebar refresh, nothing changed", lambda _i: desk.sidebar(agent_id),
+              ("seat.services:Desk.sidebar",), 5.0, floor=None),
         Probe("caller lookup: parse+find+card", lookup,
               ("seat.services:Desk.lookup", "seat.services:Desk.card"), 2.0),
         Probe("card, customer with most calls", lambda _i: desk.card(heavy),

@@ -42,7 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.schema import DropIndex
 from sqlalchemy.types import TypeEngine
 
-from seat import audit
+from seat import audit, phone
 from seat.config import DEMO_CALLERS as DEMO_CALLERS
 from seat.db import refresh_statistics
 from seat.models import (
@@ -1141,6 +1141,8 @@ def _seed_callbacks(
                 "attempts": attempts,
                 "created_at": created,
                 "done_at": done_at,
+                # The zones of the customer's first number (seat.customers.zones_key).
+                "zones": phone.zones_key(people[customer_id - base - 1].phones[0]),
             }
         )
     _insert(conn, Callback.__table__, rows)  # type: ignore[arg-type]

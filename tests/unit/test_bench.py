@@ -227,6 +227,7 @@ def test_tiny_run_prints_every_figure(tiny_report):
         "callback rules (the day's run",
         "wallboard refresh after a seat's heartbeat",
         "wallboard refresh",  # nothing changed: not one statement to replay
+        "sidebar refresh",  # the same
     }
     for name in ("complaints", "callbacks", "summary"):
         row = report.row(f"seat report {name}")
