@@ -221,6 +221,8 @@ class WorkOrder(TableBase, table=True):
         # (the callback report) index only.
         Index("ix_work_order_status_due", "status", "due_at", "accepted_at", "closed_at"),
         Index("ix_work_order_created", "created_at"),
+        # The wallboard: urgent ones, late ones and their counts, read from the index.
+        Index("ix_work_order_urgent_due", "urgent", "due_at", "status", "assignee_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -259,6 +261,7 @@ class Complaint(TableBase, table=True):
     __table_args__ = (
         Index("ix_complaint_owner_status", "owner_id", "status"),
         Index("ix_complaint_created", "created_at"),  # a period's complaints (reports, trends)
+        Index("ix_complaint_status", "status", "version", "customer_id"),  # the open ones
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -308,6 +311,8 @@ class ComplaintEvent(LifecycleEvent, table=True):
     """Append-only history of a complaint: every move, who, when, from, to, comment."""
 
     __tablename__ = "complaint_event"
+    # The pauses of the open complaints (their clocks), without reading every event.
+    __table_args__ = (Index("ix_complaint_event_action", "action", "complaint_id", "at"),)
 
     complaint_id: int = Field(foreign_key="complaint.id", index=True)
     agent_id: int = Field(foreign_key="agent.id")

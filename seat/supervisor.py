@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select, true
 from sqlmodel import Session
 
 from seat import complaints, seats, sla, states
@@ -420,19 +420,39 @@ def attention_orders(
     *, session: Session, now: datetime, offset: int = 0, limit: int = PAGE
 ) -> Page[OrderRow]:
     """Open work orders that are unassigned, urgent or late: urgent first, then by expected
-    end (so the late ones lead each group)."""
-    total = session.execute(
-        select(func.count()).select_from(WorkOrder).where(_OPEN_ORDER, _attention(now))
-    ).scalar_one()
+    end (so the late ones lead each group). Each group is counted and paged on its own, in
+    the order of ix_work_order_urgent_due, so no open order is read that is not shown."""
+
+    def count(*where: Any) -> int:
+        return session.execute(
+            select(func.count()).select_from(WorkOrder).where(_OPEN_ORDER, *where)
+        ).scalar_one()
+
+    plain = WorkOrder.urgent == false()
+    groups = (
+        (WorkOrder.urgent == true(), count(WorkOrder.urgent == true())),
+        (
+            and_(plain, or_(WorkOrder.assignee_id.is_(None), WorkOrder.due_at < now)),
+            count(plain, WorkOrder.due_at < now)
+            + count(plain, WorkOrder.due_at >= now, WorkOrder.assignee_id.is_(None)),
+        ),
+    )
+    total = sum(n for __, n in groups)
     offset = _clamp(offset, total, limit)
-    rows = session.execute(
-        select(WorkOrder.id, WorkOrder.short_text, WorkOrder.urgent, WorkOrder.status,
-               WorkOrder.due_at, Agent.display_name)
-        .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
-        .where(_OPEN_ORDER, _attention(now))
-        .order_by(WorkOrder.urgent.desc(), WorkOrder.due_at, WorkOrder.id)
-        .offset(offset).limit(limit)
-    ).all()  # fmt: skip
+    rows: list[Any] = []
+    skip = offset
+    for where, n in groups:
+        want = limit - len(rows)
+        if want > 0 and skip < n:
+            rows += session.execute(
+                select(WorkOrder.id, WorkOrder.short_text, WorkOrder.urgent, WorkOrder.status,
+                       WorkOrder.due_at, Agent.display_name)
+                .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
+                .where(_OPEN_ORDER, where)
+                .order_by(WorkOrder.due_at, WorkOrder.id)
+                .offset(skip).limit(want)
+            ).all()  # fmt: skip
+        skip = max(0, skip - n)
     return Page(tuple(OrderRow(*r) for r in rows), total, offset)
 
 

@@ -238,6 +238,34 @@ def test_orders_needing_attention(engine, world, clock):
     assert page.rows[-1].assignee is None
 
 
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_attention_pages_run_on_from_the_urgent_ones_to_the_others(engine, world, clock, limit):
+    """Urgent orders and the others are paged on their own: the pages put together are the
+    whole list, in order, whatever the page size."""
+    now = clock.now()
+    with Session(engine) as s:
+        for text, assignee, urgent, hours in (
+            ("Urgent late", world["wang"], True, -2),
+            ("Nobody's", None, False, 30),
+            ("Late", world["wang"], False, -5),
+            ("Fine", world["wang"], False, 5),  # neither: not on the list
+        ):
+            s.add(WorkOrder(short_text=text, customer_id=world["tom"], assignee_id=assignee,
+                            urgent=urgent, status="created",
+                            due_at=now + timedelta(hours=hours), created_at=now))  # fmt: skip
+        s.commit()
+        whole = supervisor.attention_orders(session=s, now=now)
+        pages = [
+            supervisor.attention_orders(session=s, now=now, offset=o, limit=limit)
+            for o in range(0, whole.total, limit)
+        ]
+    assert [r.short_text for r in whole.rows] == [
+        "Urgent late", "Sofa cover torn on delivery", "Dryer noisy", "Late", "Nobody's",
+    ]  # fmt: skip
+    assert whole.total == 5 and {p.total for p in pages} == {5}
+    assert [r for p in pages for r in p.rows] == list(whole.rows)
+
+
 # -- the whole board ------------------------------------------------------------------------
 
 
