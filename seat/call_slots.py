@@ -18,8 +18,9 @@ from slots has exactly the sums of the same day read from the calls.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Integer, cast, extract, func, insert, literal_column, select
 from sqlmodel import Session
@@ -27,6 +28,8 @@ from sqlmodel import Session
 from seat.models import Agent, Call, CallSlot
 
 SLOT_SECONDS = 900
+SLOTS_A_DAY = 86_400 // SLOT_SECONDS
+EPOCH = date(1970, 1, 1)
 WIDTH = 5
 """calls, ended, millis, scored, score_sum."""
 
@@ -69,33 +72,48 @@ def _aligned(day: Day) -> bool:
     return int(a.timestamp()) % SLOT_SECONDS == 0 and int(b.timestamp()) % SLOT_SECONDS == 0
 
 
-def day_sums(session: Session, days: Sequence[Day]) -> dict[date, list[int]]:
-    """The sums of each of `days` whose every slot has its row (the others are left out)."""
+def day_sums(session: Session, days: Sequence[Day], zone: ZoneInfo) -> dict[date, list[int]]:
+    """The sums of each of `days` whose every slot has its row (the others are left out).
+
+    Added up by the database per local day: a slot's local day is its number plus the zone's
+    offset in slots, divided by the 96 slots of a day (one statement per offset)."""
     wanted = [d for d in days if _aligned(d)]
-    if not wanted:
-        return {}
-    first = min(slot_of(a) for __, a, __ in wanted)
-    last = max(slot_of(b) for __, __, b in wanted)
-    rows = {
-        r[0]: r[1:]
-        for r in session.execute(
-            select(CallSlot.slot, CallSlot.calls, CallSlot.ended, CallSlot.millis,
-                   CallSlot.scored, CallSlot.score_sum)
-            .where(CallSlot.slot >= first, CallSlot.slot < last)
-        )
-    }  # fmt: skip
-    out: dict[date, list[int]] = {}
-    for day, a, b in wanted:
-        sums = [0] * WIDTH
-        for slot in range(slot_of(a), slot_of(b)):
-            row = rows.get(slot)
-            if row is None:
-                break
-            for i, v in enumerate(row):
-                sums[i] += int(v)
+    found: dict[date, list[int]] = {}
+    for lo, hi, off in _offset_runs(wanted, zone):
+        shift = off // SLOT_SECONDS
+        day = (CallSlot.slot + shift).self_group().op("/")(SLOTS_A_DAY)
+        for row in session.execute(
+            select(day, func.count(), func.sum(CallSlot.calls), func.sum(CallSlot.ended),
+                   func.sum(CallSlot.millis), func.sum(CallSlot.scored),
+                   func.sum(CallSlot.score_sum))
+            .where(CallSlot.slot >= lo, CallSlot.slot < hi)
+            .group_by(day)
+        ):  # fmt: skip
+            sums = found.setdefault(EPOCH + timedelta(days=int(row[0])), [0] * (WIDTH + 1))
+            for i, v in enumerate(row[1:]):
+                sums[i] += int(v or 0)
+    expected: dict[date, int] = {}
+    for day_, a, b in wanted:  # a day the zone changes its offset on comes in two parts
+        expected[day_] = expected.get(day_, 0) + slot_of(b) - slot_of(a)
+    return {
+        day_: found[day_][1:]
+        for day_, n in expected.items()
+        if day_ in found and found[day_][0] == n
+    }
+
+
+def _offset_runs(days: Sequence[Day], zone: ZoneInfo) -> list[tuple[int, int, int]]:
+    """[first slot, last slot + 1) of consecutive days with the same UTC offset, and the
+    offset in seconds (a day is cut where the zone changes its offset, seat.trends)."""
+    runs: list[tuple[int, int, int]] = []
+    for __, a, b in days:
+        off = int(a.astimezone(zone).utcoffset().total_seconds())  # type: ignore[union-attr]
+        lo, hi = slot_of(a), slot_of(b)
+        if runs and runs[-1][1] == lo and runs[-1][2] == off:
+            runs[-1] = (runs[-1][0], hi, off)
         else:
-            out[day] = sums
-    return out
+            runs.append((lo, hi, off))
+    return runs
 
 
 def missing(session: Session, days: Sequence[Day]) -> int:

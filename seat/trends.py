@@ -328,7 +328,7 @@ def _call_sums(
     if now is not None:
         today = now.astimezone(zone).date()
         closed = call_slots.day_sums(
-            session, [d for d in local_days(start, end, zone) if d[0] < today]
+            session, [d for d in local_days(start, end, zone) if d[0] < today], zone
         )
     days: dict[tuple[Any, ...], list[float]] = {(d,): [float(v) for v in sums]
                                                 for d, sums in closed.items()}  # fmt: skip

@@ -72,6 +72,12 @@ def _missing(engine) -> int:
         return call_slots.missing(s, trends.slot_days(FIRST, TODAY, SHANGHAI, NOW))
 
 
+def _kept_days(engine) -> int:
+    """How many days trends read from slots (the rest from the calls)."""
+    with Session(engine) as s:
+        return len(call_slots.day_sums(s, trends.slot_days(FIRST, TODAY, SHANGHAI, NOW), SHANGHAI))
+
+
 def _saved_late(s: Session, calls: dict[str, int]) -> None:
     """A call of three days ago saved after its day's slots were made (a resumed draft)."""
     agent = s.execute(select(Call.agent_id)).scalars().first()
@@ -100,7 +106,7 @@ def _deleted(s: Session, calls: dict[str, int]) -> None:
 def test_kept_slots_give_the_figures_of_the_calls(engine, calls, write, step):
     before = _trends(engine, step, live=True)
     assert _fill(engine) == 6 * 96  # the six days before today, a row per quarter hour
-    assert _missing(engine) == 0
+    assert _missing(engine) == 0 and _kept_days(engine) == 6
     assert _trends(engine, step) == before
     if write is None:
         return
@@ -108,11 +114,13 @@ def test_kept_slots_give_the_figures_of_the_calls(engine, calls, write, step):
         write(s, calls)
         s.commit()
     assert _missing(engine) > 0  # the trigger dropped the slots the write changed
+    assert _kept_days(engine) < 6
     after = _trends(engine, step)
     assert after == _trends(engine, step, live=True)
     assert after != before
     _fill(engine)
-    assert _missing(engine) == 0 and _trends(engine, step) == after
+    assert _missing(engine) == 0 and _kept_days(engine) == 6
+    assert _trends(engine, step) == after
 
 
 def test_the_local_midnight_parts_the_days(engine, calls):
