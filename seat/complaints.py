@@ -745,10 +745,12 @@ def clocks(
     now: datetime,
     pauses: Sequence[sla.Interval] = (),
     callback_done_at: datetime | None = None,
+    budgets: sla.Budgets | None = None,
 ) -> list[sla.ClockState]:
     """The complaint's clocks that apply: first reply, solution, and the callback after
-    implementation (or after an invalid judgement); stopped ones included."""
-    budgets = policy.budgets(level=level, category=case.category)
+    implementation (or after an invalid judgement); stopped ones included. `budgets`: the
+    policy's for this level and category, when the caller already has them."""
+    budgets = budgets or policy.budgets(level=level, category=case.category)
     calendar = policy.calendar if budgets.business_hours else None
     common = dict(
         now=now, pauses=pauses, waiting_since=case.waiting_since,
@@ -1270,14 +1272,18 @@ def rank_open(
     stale = [cid for cid, key in keys.items() if not cache.get(cid, key)[0]]
     if stale:
         paused = pauses_for(session=session, complaint_ids=stale)
+        budgets: dict[tuple[int, str | None], sla.Budgets] = {}  # a few levels x categories
         for i in range(0, len(stale), 500):
             for r in session.execute(
                 select(*_CASE_COLUMNS).where(Complaint.id.in_(stale[i : i + 500]))
             ):
                 key = keys[r.id]
+                level = level_for(key[1])
+                if (level, r.category) not in budgets:
+                    budgets[level, r.category] = policy.budgets(level=level, category=r.category)
                 cache.put(r.id, key, sla.most_urgent(
-                    clocks(r, level=level_for(key[1]), policy=policy, now=now,
-                           pauses=paused.get(r.id, ()))
+                    clocks(r, level=level, policy=policy, now=now, pauses=paused.get(r.id, ()),
+                           budgets=budgets[level, r.category])
                 ))  # fmt: skip
     found = {cid: cache.get(cid, key)[1] for cid, key in keys.items()}
     return sorted(found, key=lambda cid: urgency_key(found[cid], cid)), found

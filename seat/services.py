@@ -944,14 +944,25 @@ class Desk:
     def trends(self, date_from: date, date_to: date, step: trends.Step) -> trends.Trends:
         """Daily or weekly trends, the numbers of `seat report summary` (sla.PolicyError: a
         broken complaint policy)."""
-        from seat import trends
+        from seat import call_slots, trends
 
-        return self.run(
-            lambda s: trends.load(
+        now = self.now()
+        days = trends.slot_days(date_from, date_to, self.zone, now)
+
+        def read(s: Session) -> tuple[trends.Trends, int]:
+            data = trends.load(
                 session=s, date_from=date_from, date_to=date_to, step=step,
-                settings=self.settings, now=self.now(),
-            )
-        )  # fmt: skip
+                settings=self.settings, now=now,
+            )  # fmt: skip
+            return data, call_slots.missing(s, days)
+
+        data, missing = self.run(read)
+        if missing and not self.read_only:
+            try:  # the closed days' slots for the next time (the figures above are whole)
+                self.run(lambda s: call_slots.fill(s, days), write=True)
+            except StorageError:
+                pass  # busy past the retries: made the next time trends are read
+        return data
 
     # -- work orders ------------------------------------------------------------------------
 

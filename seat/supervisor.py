@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select, true
 from sqlmodel import Session
 
 from seat import complaints, seats, sla, states
@@ -23,10 +23,14 @@ from seat.models import (
     Agent,
     Call,
     Callback,
+    CallbackEvent,
     CallbackStatus,
     Complaint,
+    ComplaintEvent,
     Customer,
+    CustomerChange,
     WorkOrder,
+    WorkOrderEvent,
     level_for,
 )
 from seat.roles import ALL_COMPLAINTS, OTHERS_QUEUE, WALLBOARD, HasRole, is_supervisor, require
@@ -121,13 +125,9 @@ def _attention(now: datetime) -> Any:
     return or_(WorkOrder.assignee_id.is_(None), WorkOrder.urgent, states.order_late_sql(now))
 
 
-def wallboard_queries(
-    *, session: Session, now: datetime, zone: str | ZoneInfo = ZONE, limit: int = 20
-) -> Wallboard:
-    """The supervisor's wallboard: today per agent, open complaints, overdue callbacks, orders.
-
-    "Today" is the desk's local day up to `now`; handling time is start to end of a call.
-    """
+def _calls_today(session: Session, now: datetime, zone: str | ZoneInfo) -> tuple[AgentDay, ...]:
+    """Every active agent by name: calls started today (the desk's local day) up to `now`
+    and their average handling time (start to end)."""
     midnight = local_midnight(now, zone)
     handling = _seconds_between(session, Call.started_at, Call.ended_at)
     today = session.execute(
@@ -140,13 +140,25 @@ def wallboard_queries(
         .group_by(Agent.id, Agent.display_name)
         .order_by(Agent.display_name)
     ).all()
-    by_status = session.execute(
-        select(Complaint.status, func.count())
-        .where(Complaint.status.not_in(CLOSED_COMPLAINT_STATUSES))
-        .group_by(Complaint.status)
-        .order_by(Complaint.status)
-    ).all()
-    overdue = _overdue_by_agent(session, now)
+    return tuple(
+        AgentDay(r[0], r[1], r[2], float(r[3]) if r[3] is not None else None) for r in today
+    )
+
+
+def _complaints_by_status(session: Session) -> tuple[tuple[str, int], ...]:
+    return tuple(
+        (r[0], r[1])
+        for r in session.execute(
+            select(Complaint.status, func.count())
+            .where(Complaint.status.not_in(CLOSED_COMPLAINT_STATUSES))
+            .group_by(Complaint.status)
+            .order_by(Complaint.status)
+        )
+    )
+
+
+def _order_counts(session: Session, now: datetime) -> tuple[int, int, int]:
+    """Open work orders unassigned, urgent, late."""
     unassigned = session.execute(
         select(func.count())
         .select_from(WorkOrder)
@@ -158,6 +170,17 @@ def wallboard_queries(
     late = session.execute(
         select(func.count()).select_from(WorkOrder).where(states.order_late_sql(now))
     ).scalar_one()
+    return unassigned, urgent, late
+
+
+def wallboard_queries(
+    *, session: Session, now: datetime, zone: str | ZoneInfo = ZONE, limit: int = 20
+) -> Wallboard:
+    """The supervisor's wallboard: today per agent, open complaints, overdue callbacks, orders.
+
+    "Today" is the desk's local day up to `now`; handling time is start to end of a call.
+    """
+    unassigned, urgent, late = _order_counts(session, now)
     attention = session.execute(
         select(
             WorkOrder.id,
@@ -170,13 +193,11 @@ def wallboard_queries(
         .where(_OPEN_ORDER, _attention(now))
         .order_by(WorkOrder.due_at)
         .limit(limit)
-    ).all()
+    ).all() if limit > 0 else []  # fmt: skip
     return Wallboard(
-        calls_today=tuple(
-            AgentDay(r[0], r[1], r[2], float(r[3]) if r[3] is not None else None) for r in today
-        ),
-        complaints_by_status=tuple((r[0], r[1]) for r in by_status),
-        overdue_callbacks=tuple((r[0], r[1], r[2]) for r in overdue),
+        calls_today=_calls_today(session, now, zone),
+        complaints_by_status=_complaints_by_status(session),
+        overdue_callbacks=tuple(_overdue_by_agent(session, now)),
         unassigned_work_orders=unassigned,
         urgent_work_orders=urgent,
         late_work_orders=late,
@@ -399,19 +420,39 @@ def attention_orders(
     *, session: Session, now: datetime, offset: int = 0, limit: int = PAGE
 ) -> Page[OrderRow]:
     """Open work orders that are unassigned, urgent or late: urgent first, then by expected
-    end (so the late ones lead each group)."""
-    total = session.execute(
-        select(func.count()).select_from(WorkOrder).where(_OPEN_ORDER, _attention(now))
-    ).scalar_one()
+    end (so the late ones lead each group). Each group is counted and paged on its own, in
+    the order of ix_work_order_urgent_due, so no open order is read that is not shown."""
+
+    def count(*where: Any) -> int:
+        return session.execute(
+            select(func.count()).select_from(WorkOrder).where(_OPEN_ORDER, *where)
+        ).scalar_one()
+
+    plain = WorkOrder.urgent == false()
+    groups = (
+        (WorkOrder.urgent == true(), count(WorkOrder.urgent == true())),
+        (
+            and_(plain, or_(WorkOrder.assignee_id.is_(None), WorkOrder.due_at < now)),
+            count(plain, WorkOrder.due_at < now)
+            + count(plain, WorkOrder.due_at >= now, WorkOrder.assignee_id.is_(None)),
+        ),
+    )
+    total = sum(n for __, n in groups)
     offset = _clamp(offset, total, limit)
-    rows = session.execute(
-        select(WorkOrder.id, WorkOrder.short_text, WorkOrder.urgent, WorkOrder.status,
-               WorkOrder.due_at, Agent.display_name)
-        .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
-        .where(_OPEN_ORDER, _attention(now))
-        .order_by(WorkOrder.urgent.desc(), WorkOrder.due_at, WorkOrder.id)
-        .offset(offset).limit(limit)
-    ).all()  # fmt: skip
+    rows: list[Any] = []
+    skip = offset
+    for where, n in groups:
+        want = limit - len(rows)
+        if want > 0 and skip < n:
+            rows += session.execute(
+                select(WorkOrder.id, WorkOrder.short_text, WorkOrder.urgent, WorkOrder.status,
+                       WorkOrder.due_at, Agent.display_name)
+                .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
+                .where(_OPEN_ORDER, where)
+                .order_by(WorkOrder.due_at, WorkOrder.id)
+                .offset(skip).limit(want)
+            ).all()  # fmt: skip
+        skip = max(0, skip - n)
     return Page(tuple(OrderRow(*r) for r in rows), total, offset)
 
 
@@ -429,12 +470,16 @@ class BoardCache:
     A refresh whose database token (seat.db.ChangeWatch) is unchanged gets the same board
     back at once, with its time moved on, until the first instant something on it turns by
     itself: the next minute (the time left it shows), a clock's breach, a callback falling
-    due, a work order turning late. Otherwise it reads again, computing only the clocks of
+    due, a work order turning late. Otherwise it reads again, part by part: the agents' part
+    (calls today, who is on a call) every time, and each list (complaints, overdue callbacks,
+    work orders) only when its marks (`part_marks`) moved or its own turning instant came, so
+    a seat's heartbeat re-reads the agents' part only. Clocks are computed again only for
     complaints that moved (ClockCache)."""
 
     def __init__(self) -> None:
         self.clocks = complaints.ClockCache()
         self._kept: tuple[object, tuple[Any, ...], Board, datetime] | None = None
+        self._parts: dict[str, tuple[tuple[Any, ...], Any, datetime, datetime]] = {}
         self._lock = threading.Lock()
 
     def kept(self, token: object | None, key: tuple[Any, ...], now: datetime) -> Board | None:
@@ -452,21 +497,106 @@ class BoardCache:
         with self._lock:
             self._kept = (token, key, fresh, until) if token is not None else None
 
+    def part(self, name: str, key: tuple[Any, ...] | None, now: datetime) -> Any | None:
+        """The part `name` read under the same `key` (its marks and page), while still right
+        at `now`; None: read it again (always, without a key)."""
+        with self._lock:
+            kept = self._parts.get(name)
+            if key is None or kept is None:
+                return None
+            was_key, value, at, until = kept
+            return value if was_key == key and at <= now < until else None
+
+    def parts_until(self) -> datetime:
+        """The first instant a kept part must be read again by itself."""
+        with self._lock:
+            return min((kept[3] for kept in self._parts.values()), default=NEVER)
+
+    def keep_part(
+        self, name: str, key: tuple[Any, ...] | None, value: Any, at: datetime, until: datetime
+    ) -> None:
+        with self._lock:
+            if key is None:
+                self._parts.pop(name, None)
+            else:
+                self._parts[name] = (key, value, at, until)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What each list of the board was read from, in marks that move with every write to it:
+    the newest row of each table and of its history (every change of a complaint, callback
+    or work order writes a history row, seat.lifecycle; every change of a customer's name or
+    tier a customer_change row), and the agents' names, roles and active flags."""
+
+    complaints: tuple[Any, ...]
+    callbacks: tuple[Any, ...]
+    orders: tuple[Any, ...]
+
+
+def part_marks(session: Session) -> Marks | None:
+    """The marks of the board's lists, or None where they cannot be trusted. SQLite only:
+    its writers take turns, so a row's id is given in commit order and a kept list whose
+    marks did not move saw every write. On PostgreSQL a transaction still open may commit a
+    row below the newest id, so there every list is read again after any write."""
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    newest = session.execute(
+        select(
+            *(
+                select(func.max(c)).scalar_subquery()
+                for c in (
+                    Complaint.id,
+                    ComplaintEvent.id,
+                    Callback.id,
+                    CallbackEvent.id,
+                    WorkOrder.id,
+                    WorkOrderEvent.id,
+                    CustomerChange.id,
+                )
+            )
+        )  # fmt: skip
+    ).one()
+    people = tuple(
+        tuple(r)
+        for r in session.execute(
+            select(Agent.id, Agent.display_name, Agent.role, Agent.active).order_by(Agent.id)
+        )
+    )
+    complaint, complaint_event, callback, callback_event, order, order_event, customer = newest
+    return Marks(
+        complaints=(complaint, complaint_event, customer, people),
+        callbacks=(callback, callback_event, customer, people),
+        orders=(order, order_event, people),
+    )
+
+
+def _next_due(session: Session, query: Any, fallback: datetime) -> datetime:
+    at = session.execute(query).scalar()
+    if at is None:
+        return fallback
+    return min(fallback, at if at.tzinfo else at.replace(tzinfo=UTC))
+
+
+NEVER = datetime.max.replace(tzinfo=UTC)
+
 
 def _turns_at(session: Session, now: datetime, clocks: complaints.ClockCache) -> datetime:
     """The first instant after `now` something on the board changes without a write."""
     minute = now.replace(second=0, microsecond=0)
-    turns = [clocks.due(minute)]
-    for due in (
-        select(func.min(Callback.due_at)).where(
-            Callback.status == CallbackStatus.OPEN, Callback.due_at > now
-        ),
-        select(func.min(WorkOrder.due_at)).where(_OPEN_ORDER, WorkOrder.due_at > now),
-    ):
-        at = session.execute(due).scalar()
-        if at is not None:
-            turns.append(at if at.tzinfo else at.replace(tzinfo=UTC))
-    return min(turns)
+    return min(clocks.due(minute), _callbacks_turn(session, now), _orders_turn(session, now))
+
+
+def _callbacks_turn(session: Session, now: datetime) -> datetime:
+    """When the next open callback falls due (the overdue list grows by itself)."""
+    return _next_due(session, select(func.min(Callback.due_at)).where(
+        Callback.status == CallbackStatus.OPEN, Callback.due_at > now), NEVER)  # fmt: skip
+
+
+def _orders_turn(session: Session, now: datetime) -> datetime:
+    """When the next open work order turns late."""
+    return _next_due(session, select(func.min(WorkOrder.due_at)).where(
+        _OPEN_ORDER, WorkOrder.due_at > now), NEVER)  # fmt: skip
 
 
 def board(
@@ -483,36 +613,70 @@ def board(
     """Everything the wallboard shows, in one transaction; `offsets` pick each list's page.
 
     With a `cache` and the database's change `token` read before this transaction, an
-    unchanged database is not read again (BoardCache)."""
+    unchanged database is not read again, and after a write only the lists whose marks moved
+    are (BoardCache)."""
     offsets = offsets or {}
     key = (tuple(sorted(offsets.items())), limit, id(policy), str(zone))
     if cache is not None and (kept := cache.kept(token, key, now)) is not None:
         return kept
-    counts = wallboard_queries(session=session, now=now, zone=zone, limit=0)
-    clocks = cache.clocks if cache is not None else None
-    cases, breached = open_complaints(
-        session=session, now=now, policy=policy, offset=offsets.get("complaints", 0),
-        limit=limit, cache=clocks,
+    parts = cache or BoardCache()
+    marks = part_marks(session) if cache is not None else None
+    minute = now.replace(second=0, microsecond=0)
+
+    def keyed(name: str, *page: Any) -> tuple[Any, ...] | None:
+        return None if marks is None else (getattr(marks, name), *page)
+
+    k_complaints = keyed("complaints", offsets.get("complaints", 0), limit, id(policy))
+    cases = parts.part("complaints", k_complaints, now)
+    if cases is None:
+        page, breached = open_complaints(
+            session=session, now=now, policy=policy, offset=offsets.get("complaints", 0),
+            limit=limit, cache=parts.clocks,
+        )  # fmt: skip
+        cases = (page, breached, _complaints_by_status(session))
+        parts.keep_part("complaints", k_complaints, cases, now, parts.clocks.due(minute))
+    k_callbacks = keyed("callbacks", offsets.get("callbacks", 0), limit)
+    calls_back = parts.part("callbacks", k_callbacks, now)
+    if calls_back is None:
+        per_agent = _overdue_by_agent(session, now)
+        calls_back = (per_agent, overdue_callbacks(
+            session=session, now=now, offset=offsets.get("callbacks", 0), limit=limit,
+            per_agent=per_agent,
+        ))  # fmt: skip
+        parts.keep_part("callbacks", k_callbacks, calls_back, now, _callbacks_turn(session, now))
+    k_orders = keyed("orders", offsets.get("orders", 0), limit)
+    orders = parts.part("orders", k_orders, now)
+    if orders is None:
+        orders = (
+            _order_counts(session, now),
+            attention_orders(session=session, now=now, offset=offsets.get("orders", 0),
+                             limit=limit),
+        )  # fmt: skip
+        parts.keep_part("orders", k_orders, orders, now, _orders_turn(session, now))
+    (unassigned, urgent, late), order_page = orders
+    counts = Wallboard(
+        calls_today=_calls_today(session, now, zone), complaints_by_status=cases[2],
+        overdue_callbacks=tuple(calls_back[0]), unassigned_work_orders=unassigned,
+        urgent_work_orders=urgent, late_work_orders=late, attention=(),
     )  # fmt: skip
     fresh = Board(
         at=now,
         agents=tuple(agent_rows(session=session, now=now, zone=zone, counts=counts)),
-        complaints=cases,
-        complaints_by_status=counts.complaints_by_status,
-        breached=breached,
-        callbacks=overdue_callbacks(
-            session=session, now=now, offset=offsets.get("callbacks", 0), limit=limit,
-            per_agent=counts.overdue_callbacks,
-        ),  # fmt: skip
-        orders=attention_orders(
-            session=session, now=now, offset=offsets.get("orders", 0), limit=limit
-        ),
-        unassigned=counts.unassigned_work_orders,
-        urgent=counts.urgent_work_orders,
-        late=counts.late_work_orders,
+        complaints=cases[0],
+        complaints_by_status=cases[2],
+        breached=cases[1],
+        callbacks=calls_back[1],
+        orders=order_page,
+        unassigned=unassigned,
+        urgent=urgent,
+        late=late,
     )
     if cache is not None:
-        cache.keep(token, key, fresh, _turns_at(session, now, cache.clocks))
+        until = min(
+            parts.clocks.due(minute),
+            parts.parts_until(),
+        ) if marks is not None else _turns_at(session, now, parts.clocks)  # fmt: skip
+        cache.keep(token, key, fresh, until)
     return fresh
 
 

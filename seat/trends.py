@@ -22,13 +22,14 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, case, extract, func, literal, select, union_all
+from sqlalchemy import Integer, case, func, literal, select, union_all
 from sqlmodel import Session
 
+from seat import call_slots
 from seat.config import Settings
 from seat.export import Table
 from seat.i18n import N_, _
-from seat.models import Agent, Call, Callback, CallbackStatus, Complaint
+from seat.models import Call, Callback, CallbackStatus, Complaint
 
 NOT_CLASSIFIED = N_("(not classified)")
 
@@ -254,15 +255,10 @@ DAYS_A_STATEMENT = 200
 """SQLite joins at most 500 SELECTs in one compound statement."""
 
 
-def _sqlite_days(
-    session: Session, column: Any, *, zone: ZoneInfo, start: datetime, end: datetime,
-    aggregates: Sequence[Any], where: Sequence[Any], by: Sequence[Any],
-) -> Iterable[tuple[date, Sequence[Any]]]:  # fmt: skip
-    """(local day, row) on SQLite: each local day's UTC range read by itself, one SELECT a
-    day joined by UNION ALL. An index on `column` is then read in order, range by range,
-    where a GROUP BY on the day computed per row sorts every row (a year of a million calls:
-    seconds)."""
-    days: list[tuple[date, datetime, datetime]] = []
+def local_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[call_slots.Day]:
+    """The local days of [start, end), each with its [start, end) in UTC (cut to the range,
+    and where the zone's offset changes)."""
+    days: list[call_slots.Day] = []
     for lo, hi, off in offset_spans(start, end, zone):
         shift = timedelta(seconds=off)
         day = (lo + shift).date()
@@ -274,6 +270,18 @@ def _sqlite_days(
             if a < b:
                 days.append((day, a, b))
             day += timedelta(days=1)
+    return days
+
+
+def _sqlite_days(
+    session: Session, column: Any, *, zone: ZoneInfo, start: datetime, end: datetime,
+    aggregates: Sequence[Any], where: Sequence[Any], by: Sequence[Any],
+) -> Iterable[tuple[date, Sequence[Any]]]:  # fmt: skip
+    """(local day, row) on SQLite: each local day's UTC range read by itself, one SELECT a
+    day joined by UNION ALL. An index on `column` is then read in order, range by range,
+    where a GROUP BY on the day computed per row sorts every row (a year of a million calls:
+    seconds)."""
+    days = local_days(start, end, zone)
     for i in range(0, len(days), DAYS_A_STATEMENT):
         chunk = days[i : i + DAYS_A_STATEMENT]
         parts = [
@@ -303,38 +311,66 @@ def _fold(days: dict[tuple[Any, ...], list[float]], spans: list[Period], width: 
     return out
 
 
-def _seconds(session: Session, start: Any, end: Any) -> Any:
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 86400.0
-    return extract("epoch", end - start)
-
-
 # -- the four measures -------------------------------------------------------------------------
 
 
 def _call_sums(
-    session: Session, date_from: date, date_to: date, zone: ZoneInfo, step: Step | str
+    session: Session, date_from: date, date_to: date, zone: ZoneInfo, step: Step | str,
+    now: datetime | None = None,
 ) -> tuple[list[Period], list[list[float]]]:
-    """Per period: calls, ended calls, handling seconds, scored calls, sum of scores."""
+    """Per period: calls, ended calls, handling milliseconds, scored calls, sum of scores.
+
+    With `now`, the days before today (local) whose slots are all kept (seat.call_slots) are
+    read from the slots; every other day from the calls, with the very same sums."""
     start, end = bounds(date_from, date_to, zone)
     spans = periods(date_from, date_to, step)
-    days = _per_day(
-        session, Call.started_at, zone=zone, start=start, end=end,
-        aggregates=[
-            func.count(), func.count(Call.ended_at),
-            func.sum(_seconds(session, Call.started_at, Call.ended_at)),
-            func.count(Call.satisfaction), func.sum(Call.satisfaction),
-        ],
-        # Lets SQLite seek ix_call_agent_started per agent instead of reading every call.
-        where=[Call.agent_id.in_(select(Agent.id))],
-    )  # fmt: skip
+    closed: dict[date, list[int]] = {}
+    if now is not None:
+        today = now.astimezone(zone).date()
+        closed = call_slots.day_sums(
+            session, [d for d in local_days(start, end, zone) if d[0] < today], zone
+        )
+    days: dict[tuple[Any, ...], list[float]] = {(d,): [float(v) for v in sums]
+                                                for d, sums in closed.items()}  # fmt: skip
+    for lo, hi in _open_runs(date_from, date_to, closed):
+        a, b = bounds(lo, hi, zone)
+        days.update(
+            _per_day(
+                session, Call.started_at, zone=zone, start=a, end=b,
+                aggregates=call_slots.aggregates(session), where=[call_slots.known_calls()],
+            )
+        )  # fmt: skip
     return spans, _fold(days, spans, 5)
+
+
+def _open_runs(
+    date_from: date, date_to: date, closed: Mapping[date, Any]
+) -> list[tuple[date, date]]:
+    """The runs of consecutive days from..to (both included) not in `closed`."""
+    runs: list[tuple[date, date]] = []
+    day = date_from
+    while day <= date_to:
+        if day not in closed:
+            if runs and runs[-1][1] == day - timedelta(days=1):
+                runs[-1] = (runs[-1][0], day)
+            else:
+                runs.append((day, day))
+        day += timedelta(days=1)
+    return runs
+
+
+def slot_days(
+    date_from: date, date_to: date, zone: ZoneInfo, now: datetime
+) -> list[call_slots.Day]:
+    """The days of the range that trends read from slots once they are kept: before today."""
+    today = now.astimezone(zone).date()
+    return [d for d in local_days(*bounds(date_from, date_to, zone), zone) if d[0] < today]
 
 
 def _call_points(spans: list[Period], sums: list[list[float]]) -> tuple[CallPoint, ...]:
     return tuple(
-        CallPoint(p, int(n), int(ended), float(secs))
-        for p, (n, ended, secs, _s, _t) in zip(spans, sums, strict=True)
+        CallPoint(p, int(n), int(ended), millis / 1000)
+        for p, (n, ended, millis, _s, _t) in zip(spans, sums, strict=True)
     )
 
 
@@ -442,8 +478,9 @@ def trends(
     categories: Sequence[tuple[str, str]] = (),
     shown_labels: Mapping[str, str] | None = None,
 ) -> Trends:
-    """All four measures for one range and step (the calls table is read once)."""
-    spans, sums = _call_sums(session, date_from, date_to, zone, step)
+    """All four measures for one range and step (the calls table is read once, the days
+    before today from their kept slots where they are all kept: seat.call_slots)."""
+    spans, sums = _call_sums(session, date_from, date_to, zone, step, now)
     common: dict[str, Any] = dict(
         session=session, date_from=date_from, date_to=date_to, zone=zone, step=step
     )
@@ -476,7 +513,8 @@ def regroup(data: Trends, step: Step | str) -> Trends:
                 out[index[i]][j] += v
         return out
 
-    calls = fold([(p.calls, p.ended, p.seconds) for p in data.calls], 3)
+    # Handling time folded in whole milliseconds, as trends() adds it up.
+    calls = fold([(p.calls, p.ended, round(p.seconds * 1000)) for p in data.calls], 3)
     width = len(data.complaints.categories)
     complaint_sums = fold([p.counts for p in data.complaints.points], width)
     callbacks = fold([(p.due, p.done) for p in data.callbacks], 2)
@@ -485,8 +523,8 @@ def regroup(data: Trends, step: Step | str) -> Trends:
         data,
         step=Step(step),
         calls=tuple(
-            CallPoint(p, int(n), int(ended), float(secs))
-            for p, (n, ended, secs) in zip(spans, calls, strict=True)
+            CallPoint(p, int(n), int(ended), millis / 1000)
+            for p, (n, ended, millis) in zip(spans, calls, strict=True)
         ),
         complaints=replace(
             data.complaints,

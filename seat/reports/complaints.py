@@ -104,13 +104,23 @@ def records(
         ).all()
     )
     out: list[Record] = []
+    # A few levels, categories and causes over many complaints: each looked up once.
+    budgets: dict[tuple[int, str | None], sla.Budgets] = {}
+    categories: dict[str | None, str] = {}
+    causes: dict[str | None, str] = {}
     for r in rows:
         level = level_for(r.tier)
+        if (level, r.category) not in budgets:
+            budgets[level, r.category] = policy.budgets(level=level, category=r.category)
+        if r.category not in categories:
+            categories[r.category] = policy.category_label(r.category) or NOT_SET["category"]
+        if r.cause not in causes:
+            causes[r.cause] = policy.cause_label(r.cause) or NOT_SET["cause"]
         clocks = {
             c.name: c
             for c in complaints.clocks(
                 r, level=level, policy=policy, now=now, pauses=pauses.get(r.id, ()),
-                callback_done_at=done.get(r.id),
+                callback_done_at=done.get(r.id), budgets=budgets[level, r.category],
             )
         }  # fmt: skip
         reply = clocks[sla.FIRST_REPLY]
@@ -119,8 +129,8 @@ def records(
             Record(
                 id=r.id,
                 status=r.status,
-                category=policy.category_label(r.category) or NOT_SET["category"],
-                cause=policy.cause_label(r.cause) or NOT_SET["cause"],
+                category=categories[r.category],
+                cause=causes[r.cause],
                 department=r.department or NOT_SET["department"],
                 level=LEVELS.get(level, f"Level {level}"),
                 month=f"{r.created_at.astimezone(zone):%Y-%m}",

@@ -658,6 +658,9 @@ def probes(
     days = callbacks_screen.CallbacksScreen.days._default  # the view's default period
     first_cb = today - timedelta(days=days - 1)
     trend_first, trend_last = statistics.window(today, statistics.Step.DAY)
+    # The day's first `g` also keeps the closed days' call slots (seat.call_slots); made here
+    # so the rows time the opens after it (and their floor replays no slot-making).
+    desk.trends(trend_first, trend_last, statistics.Step.DAY)
     month = complaint_stats.month_range(today)
 
     def lookup(i: int) -> object:  # the details screen's lookup worker; the call screen's

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from seat import agents, complaints, i18n, sla, supervisor
 from seat.config import DATA_DIR
-from seat.models import Call, Callback, Complaint, Presence, WorkOrder
+from seat.models import Agent, Call, Callback, Complaint, Presence, WorkOrder
 from seat.roles import PermissionDenied
 from tests.conftest import NOW
 
@@ -235,6 +236,34 @@ def test_orders_needing_attention(engine, world, clock):
         "Nobody's",
     ]
     assert page.rows[-1].assignee is None
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_attention_pages_run_on_from_the_urgent_ones_to_the_others(engine, world, clock, limit):
+    """Urgent orders and the others are paged on their own: the pages put together are the
+    whole list, in order, whatever the page size."""
+    now = clock.now()
+    with Session(engine) as s:
+        for text, assignee, urgent, hours in (
+            ("Urgent late", world["wang"], True, -2),
+            ("Nobody's", None, False, 30),
+            ("Late", world["wang"], False, -5),
+            ("Fine", world["wang"], False, 5),  # neither: not on the list
+        ):
+            s.add(WorkOrder(short_text=text, customer_id=world["tom"], assignee_id=assignee,
+                            urgent=urgent, status="created",
+                            due_at=now + timedelta(hours=hours), created_at=now))  # fmt: skip
+        s.commit()
+        whole = supervisor.attention_orders(session=s, now=now)
+        pages = [
+            supervisor.attention_orders(session=s, now=now, offset=o, limit=limit)
+            for o in range(0, whole.total, limit)
+        ]
+    assert [r.short_text for r in whole.rows] == [
+        "Urgent late", "Sofa cover torn on delivery", "Dryer noisy", "Late", "Nobody's",
+    ]  # fmt: skip
+    assert whole.total == 5 and {p.total for p in pages} == {5}
+    assert [r for p in pages for r in p.rows] == list(whole.rows)
 
 
 # -- the whole board ------------------------------------------------------------------------
@@ -534,3 +563,121 @@ def test_the_complaint_list_ranks_the_same_with_kept_clocks(engine, world, clock
         assert [r.id for r in kept[0]] == [r.id for r in fresh[0]] and kept[1] == fresh[1]
         moved = {r.id: r for r in kept[0]}[ids[0]]
         assert moved.next_clock == {r.id: r for r in fresh[0]}[ids[0]].next_clock
+
+
+# -- a refresh after a write reads again only the parts the write could change -------------
+
+
+def _read_board(engine, cache, at, token):
+    with Session(engine) as s:
+        return supervisor.board(session=s, now=at, zone=ZONE, policy=POLICY, cache=cache,
+                                token=token)  # fmt: skip
+
+
+def _fresh_board(engine, at):
+    with Session(engine) as s:
+        return supervisor.board(session=s, now=at, zone=ZONE, policy=POLICY)
+
+
+def _shown(board):
+    """A board as compared here: kept clocks show the time left at most a minute old (the
+    unit shown), so a complaint row compares by its deadline."""
+    rows = tuple(
+        replace(r, clock=r.clock and (r.clock.deadline, r.clock.breached))
+        for r in board.complaints.rows
+    )
+    return replace(board, complaints=replace(board.complaints, rows=rows))
+
+
+def test_a_heartbeat_reads_the_agents_part_only(engine, world, clock, backend):
+    """A seat's heartbeat moves no list's marks: only the agents' part is read again (no
+    complaint, callback or work-order statement), and the board is the one a fresh read
+    shows."""
+    from seat import seats
+
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL reads every part again after a write (supervisor.part_marks)")
+    cache, now = supervisor.BoardCache(), clock.now()
+    _read_board(engine, cache, now, "t1")
+    with Session(engine) as s:
+        seats.heartbeat(session=s, now=now, agent_id=world["li"], state="call", presence_id=None)
+        s.commit()
+    seen = _counting(engine)
+    later = now + timedelta(seconds=3)
+    after = _read_board(engine, cache, later, "t2")
+    assert seen and not [q for q in seen if ".status" in q or "due_at" in q]
+    assert {a.agent: a.state for a in after.agents}["Li Na"] == "call"
+    assert _shown(after) == _shown(_fresh_board(engine, later))
+
+
+def _new_complaint(s, w, now):
+    _complaint(s, w["li"], w["fang"], now - timedelta(hours=1), "new")
+
+
+def _complaint_accepted(s, w, now):
+    cid = s.execute(select(Complaint.id).order_by(Complaint.id)).scalars().first()
+    complaints.accept(session=s, complaint_id=cid, actor_id=w["wang"], now=now,
+                      department="After-sales", reply_text="On it")  # fmt: skip
+
+
+def _callback_written_directly(s, w, now):  # as `seat demo` writes them: no history row
+    s.add(Callback(customer_id=w["tom"], owner_id=w["wang"], reason="x",
+                   due_at=now - timedelta(hours=1), created_at=now))  # fmt: skip
+
+
+def _callback_settled(s, w, now):
+    from seat import callbacks
+
+    cid = s.execute(select(Callback.id).where(Callback.due_at < now)).scalars().first()
+    callbacks.record_attempt(session=s, callback_id=cid, agent_id=w["li"],
+                             outcome="resolved", now=now)  # fmt: skip
+
+
+def _order_reassigned(s, w, now):
+    from seat import workorders
+
+    boss = agents.ensure_agent(session=s, name="zhao.lei", role="supervisor")
+    oid = s.execute(select(WorkOrder.id).where(WorkOrder.urgent)).scalars().first()
+    workorders.reassign(session=s, now=now, work_order_id=oid, agent_id=boss.id,
+                        assignee_id=w["wang"])  # fmt: skip
+
+
+def _order_made_urgent(s, w, now):
+    from seat import workorders
+
+    oid = s.execute(select(WorkOrder.id).where(WorkOrder.due_at < now)).scalars().first()
+    workorders.set_urgent(session=s, now=now, work_order_id=oid, agent_id=w["li"], urgent=True)
+
+
+def _customer_renamed(s, w, now):
+    from seat import customers
+
+    customers.update_customer(session=s, customer_id=w["fang"], agent_id=w["li"], now=now,
+                              name="Fang Wang")  # fmt: skip
+
+
+def _agent_renamed(s, w, now):
+    s.execute(update(Agent).where(Agent.id == w["li"]).values(display_name="Na Li"))
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        _new_complaint, _complaint_accepted, _callback_written_directly, _callback_settled,
+        _order_reassigned, _order_made_urgent, _customer_renamed, _agent_renamed,
+    ],
+)  # fmt: skip
+def test_the_parts_a_write_changes_are_read_again(engine, world, clock, write):
+    """After any write the board kept part by part is the board a fresh read shows."""
+    cache, now = supervisor.BoardCache(), clock.now()
+    with Session(engine) as s:
+        _complaint(s, world["wang"], world["tom"], now - timedelta(hours=2), "old")
+        s.commit()
+    before = _read_board(engine, cache, now, "t1")
+    later = now + timedelta(seconds=5)
+    with Session(engine) as s:
+        write(s, world, later)
+        s.commit()
+    after = _read_board(engine, cache, later + timedelta(seconds=1), "t2")
+    assert _shown(after) == _shown(_fresh_board(engine, later + timedelta(seconds=1)))
+    assert replace(after, at=before.at) != before  # the write shows on the board

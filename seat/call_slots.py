@@ -1,0 +1,187 @@
+"""Calls added up per quarter hour, kept in the database for trends (`call_slot`).
+
+A closed day's calls are read from its 96 slot rows instead of from every call: how many
+started, how many ended, their handling time in whole milliseconds, how many were scored and
+the scores added up. Quarter hours of UTC time fit the local day of every time zone in use
+(their offsets are whole quarter hours), so a desk's day is a run of slots; a day that is not
+(an odd historical offset) is read from the calls.
+
+Rows are made for the days before today (the desk's local day) after trends read them
+(`fill`, in a write transaction that no call can be saved during: SQLite's writer lock,
+PostgreSQL's table lock here against the triggers' row lock), and never edited: the triggers
+of migration 0013 delete the slot of every call inserted, deleted, or changed in its start,
+end or score, so a call saved late or edited later makes its day read from the calls again
+until it is filled again. Integer milliseconds add up the same in any order, so a day read
+from slots has exactly the sums of the same day read from the calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, Integer, cast, extract, func, insert, literal_column, select
+from sqlmodel import Session
+
+from seat.models import Agent, Call, CallSlot
+
+SLOT_SECONDS = 900
+SLOTS_A_DAY = 86_400 // SLOT_SECONDS
+EPOCH = date(1970, 1, 1)
+WIDTH = 5
+"""calls, ended, millis, scored, score_sum."""
+
+Day = tuple[date, datetime, datetime]
+"""A local day and its [start, end) in UTC."""
+
+
+def slot_of(at: datetime) -> int:
+    """The slot an aware instant falls in."""
+    return int(at.timestamp()) // SLOT_SECONDS
+
+
+def slot_start(slot: int) -> datetime:
+    return datetime.fromtimestamp(slot * SLOT_SECONDS, UTC)
+
+
+def millis(session: Session, start: Any, end: Any) -> Any:
+    """A call's handling time in whole milliseconds (NULL while it has no end)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.round((func.julianday(end) - func.julianday(start)) * 86_400_000), Integer)
+    return cast(func.round(extract("epoch", end - start) * 1000), BigInteger)
+
+
+def aggregates(session: Session) -> list[Any]:
+    """The sums a slot keeps, over calls: calls, ended, millis, scored, score_sum."""
+    return [
+        func.count(), func.count(Call.ended_at),
+        func.sum(millis(session, Call.started_at, Call.ended_at)),
+        func.count(Call.satisfaction), func.sum(Call.satisfaction),
+    ]  # fmt: skip
+
+
+def known_calls() -> Any:
+    """Lets SQLite seek ix_call_agent_started per agent instead of reading every call."""
+    return Call.agent_id.in_(select(Agent.id))
+
+
+def _aligned(day: Day) -> bool:
+    __, a, b = day
+    return int(a.timestamp()) % SLOT_SECONDS == 0 and int(b.timestamp()) % SLOT_SECONDS == 0
+
+
+def day_sums(session: Session, days: Sequence[Day], zone: ZoneInfo) -> dict[date, list[int]]:
+    """The sums of each of `days` whose every slot has its row (the others are left out).
+
+    Added up by the database per local day: a slot's local day is its number plus the zone's
+    offset in slots, divided by the 96 slots of a day (one statement per offset)."""
+    wanted = [d for d in days if _aligned(d)]
+    found: dict[date, list[int]] = {}
+    for lo, hi, off in _offset_runs(wanted, zone):
+        shift = off // SLOT_SECONDS
+        day = (CallSlot.slot + shift).self_group().op("/")(SLOTS_A_DAY)
+        for row in session.execute(
+            select(day, func.count(), func.sum(CallSlot.calls), func.sum(CallSlot.ended),
+                   func.sum(CallSlot.millis), func.sum(CallSlot.scored),
+                   func.sum(CallSlot.score_sum))
+            .where(CallSlot.slot >= lo, CallSlot.slot < hi)
+            .group_by(day)
+        ):  # fmt: skip
+            sums = found.setdefault(EPOCH + timedelta(days=int(row[0])), [0] * (WIDTH + 1))
+            for i, v in enumerate(row[1:]):
+                sums[i] += int(v or 0)
+    expected: dict[date, int] = {}
+    for day_, a, b in wanted:  # a day the zone changes its offset on comes in two parts
+        expected[day_] = expected.get(day_, 0) + slot_of(b) - slot_of(a)
+    return {
+        day_: found[day_][1:]
+        for day_, n in expected.items()
+        if day_ in found and found[day_][0] == n
+    }
+
+
+def _offset_runs(days: Sequence[Day], zone: ZoneInfo) -> list[tuple[int, int, int]]:
+    """[first slot, last slot + 1) of consecutive days with the same UTC offset, and the
+    offset in seconds (a day is cut where the zone changes its offset, seat.trends)."""
+    runs: list[tuple[int, int, int]] = []
+    for __, a, b in days:
+        off = int(a.astimezone(zone).utcoffset().total_seconds())  # type: ignore[union-attr]
+        lo, hi = slot_of(a), slot_of(b)
+        if runs and runs[-1][1] == lo and runs[-1][2] == off:
+            runs[-1] = (runs[-1][0], hi, off)
+        else:
+            runs.append((lo, hi, off))
+    return runs
+
+
+def missing(session: Session, days: Sequence[Day]) -> int:
+    """How many slots of `days` (aligned ones) have no row yet."""
+    wanted = [d for d in days if _aligned(d)]
+    if not wanted:
+        return 0
+    expected = sum(slot_of(b) - slot_of(a) for __, a, b in wanted)
+    first = min(slot_of(a) for __, a, __ in wanted)
+    last = max(slot_of(b) for __, __, b in wanted)
+    have = session.execute(
+        select(func.count()).where(CallSlot.slot >= first, CallSlot.slot < last)
+    ).scalar_one()
+    return max(0, expected - int(have))
+
+
+def _runs(slots: Iterable[int]) -> list[tuple[int, int]]:
+    """Consecutive slots as [first, last + 1) runs."""
+    out: list[tuple[int, int]] = []
+    for s in sorted(slots):
+        if out and out[-1][1] == s:
+            out[-1] = (out[-1][0], s + 1)
+        else:
+            out.append((s, s + 1))
+    return out
+
+
+def _slot_column(session: Session) -> Any:
+    if session.get_bind().dialect.name == "sqlite":
+        return literal_column("CAST(strftime('%s', call.started_at) AS INTEGER) / 900")
+    return literal_column("CAST(floor(extract(epoch FROM call.started_at) / 900) AS BIGINT)")
+
+
+def fill(session: Session, days: Sequence[Day]) -> int:
+    """Make the missing slot rows of `days` (aligned ones) from the calls; how many were made.
+    Run in a write transaction (Desk.run(write=True)): on SQLite it holds the writer's lock;
+    on PostgreSQL the table lock taken here makes a call saved meanwhile wait for the commit,
+    after which its trigger deletes the slot it changed."""
+    wanted = [d for d in days if _aligned(d)]
+    if not wanted:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql("LOCK TABLE call_slot IN SHARE ROW EXCLUSIVE MODE")
+    slots = {s for __, a, b in wanted for s in range(slot_of(a), slot_of(b))}
+    have = set(
+        session.execute(
+            select(CallSlot.slot).where(CallSlot.slot >= min(slots), CallSlot.slot <= max(slots))
+        ).scalars()
+    )
+    todo = sorted(slots - have)
+    if not todo:
+        return 0
+    slot = _slot_column(session)
+    sums: dict[int, Sequence[Any]] = {}
+    for a, b in _runs(todo):
+        for row in session.execute(
+            select(slot, *aggregates(session))
+            .where(Call.started_at >= slot_start(a), Call.started_at < slot_start(b),
+                   known_calls())
+            .group_by(slot)
+        ):  # fmt: skip
+            sums[int(row[0])] = row[1:]
+    session.execute(
+        insert(CallSlot),
+        [
+            dict(zip(("slot", "calls", "ended", "millis", "scored", "score_sum"),
+                     (s, *(int(v or 0) for v in sums.get(s, (0,) * WIDTH))), strict=True))
+            for s in todo
+        ],
+    )  # fmt: skip
+    return len(todo)

@@ -1,0 +1,155 @@
+"""Trends read the days before today from calls added up per quarter hour (seat.call_slots):
+the very figures the calls themselves give, also after a call is saved late, edited later,
+moved over midnight or deleted (the triggers of migration 0013 drop the slots it changed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlmodel import Session
+
+from seat import agents, call_slots, trends
+from seat.models import Call, CallSlot
+from tests.conftest import NOW
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TODAY = NOW.astimezone(SHANGHAI).date()  # 2026-11-23, 10:00 in Shanghai
+FIRST = TODAY - timedelta(days=6)
+
+
+def local(day: date, h: int, m: int = 0, s: float = 0) -> datetime:
+    """A Shanghai wall-clock time as UTC."""
+    at = datetime(day.year, day.month, day.day, h, m, tzinfo=SHANGHAI)
+    return (at + timedelta(seconds=s)).astimezone(UTC)
+
+
+@pytest.fixture
+def calls(engine) -> dict[str, int]:
+    """Calls over a week, two of them on either side of a local midnight."""
+    with Session(engine) as s:
+        agent = agents.ensure_agent(session=s, name="li.na").id
+        made: dict[str, int] = {}
+        for name, at, minutes, score in (
+            ("last of the day", local(TODAY - timedelta(days=2), 23, 59, 59.5), 3.25, 5),
+            ("first of the day", local(TODAY - timedelta(days=1), 0, 0), 7.5, None),
+            ("morning", local(TODAY - timedelta(days=3), 9, 14, 0.25), 12.1, 4),
+            ("unended", local(TODAY - timedelta(days=3), 9, 20), None, None),
+            ("week ago", local(FIRST, 18, 30), 1.001, 2),
+            ("today", local(TODAY, 8, 0), 4.0, 3),
+        ):
+            call = Call(agent_id=agent, started_at=at, satisfaction=score,
+                        ended_at=at + timedelta(minutes=minutes) if minutes else None)  # fmt: skip
+            s.add(call)
+            s.flush()
+            made[name] = call.id  # type: ignore[assignment]
+        s.commit()
+    return made
+
+
+def _trends(engine, step: str = "day", *, live: bool = False) -> trends.Trends:
+    """Trends of the week up to today; `live`: with no slot kept, all from the calls."""
+    with Session(engine) as s:
+        if live:
+            s.execute(delete(CallSlot))
+        data = trends.trends(session=s, date_from=FIRST, date_to=TODAY, step=step,
+                             zone=SHANGHAI, now=NOW)  # fmt: skip
+        s.rollback()
+    return data
+
+
+def _fill(engine) -> int:
+    with Session(engine) as s:
+        made = call_slots.fill(s, trends.slot_days(FIRST, TODAY, SHANGHAI, NOW))
+        s.commit()
+    return made
+
+
+def _missing(engine) -> int:
+    with Session(engine) as s:
+        return call_slots.missing(s, trends.slot_days(FIRST, TODAY, SHANGHAI, NOW))
+
+
+def _kept_days(engine) -> int:
+    """How many days trends read from slots (the rest from the calls)."""
+    with Session(engine) as s:
+        return len(call_slots.day_sums(s, trends.slot_days(FIRST, TODAY, SHANGHAI, NOW), SHANGHAI))
+
+
+def _saved_late(s: Session, calls: dict[str, int]) -> None:
+    """A call of three days ago saved after its day's slots were made (a resumed draft)."""
+    agent = s.execute(select(Call.agent_id)).scalars().first()
+    at = local(TODAY - timedelta(days=3), 15, 44, 59.999)
+    s.add(Call(agent_id=agent, started_at=at, ended_at=at + timedelta(minutes=9), satisfaction=1))
+
+
+def _edited_late(s: Session, calls: dict[str, int]) -> None:
+    """The unended call wrapped up later, with a score."""
+    s.execute(update(Call).where(Call.id == calls["unended"]).values(
+        ended_at=local(TODAY - timedelta(days=3), 9, 31, 0.5), satisfaction=3))  # fmt: skip
+
+
+def _over_midnight(s: Session, calls: dict[str, int]) -> None:
+    """The day's last call moved to the next day's first second."""
+    s.execute(update(Call).where(Call.id == calls["last of the day"]).values(
+        started_at=local(TODAY - timedelta(days=1), 0, 0, 0.5)))  # fmt: skip
+
+
+def _deleted(s: Session, calls: dict[str, int]) -> None:
+    s.execute(delete(Call).where(Call.id == calls["morning"]))
+
+
+@pytest.mark.parametrize("write", [None, _saved_late, _edited_late, _over_midnight, _deleted])
+@pytest.mark.parametrize("step", ["day", "week"])
+def test_kept_slots_give_the_figures_of_the_calls(engine, calls, write, step):
+    before = _trends(engine, step, live=True)
+    assert _fill(engine) == 6 * 96  # the six days before today, a row per quarter hour
+    assert _missing(engine) == 0 and _kept_days(engine) == 6
+    assert _trends(engine, step) == before
+    if write is None:
+        return
+    with Session(engine) as s:
+        write(s, calls)
+        s.commit()
+    assert _missing(engine) > 0  # the trigger dropped the slots the write changed
+    assert _kept_days(engine) < 6
+    after = _trends(engine, step)
+    assert after == _trends(engine, step, live=True)
+    assert after != before
+    _fill(engine)
+    assert _missing(engine) == 0 and _kept_days(engine) == 6
+    assert _trends(engine, step) == after
+
+
+def test_the_local_midnight_parts_the_days(engine, calls):
+    """23:59:59.5 counts on its day, 00:00 on the next: in the desk's zone, not UTC's."""
+    _fill(engine)
+    day = {p.period.start: p for p in _trends(engine).calls}
+    two, one = day[TODAY - timedelta(days=2)], day[TODAY - timedelta(days=1)]
+    assert (two.calls, two.ended, two.seconds) == (1, 1, 195.0)
+    assert (one.calls, one.ended, one.seconds) == (1, 1, 450.0)
+    morning = day[TODAY - timedelta(days=3)]
+    assert (morning.calls, morning.ended, morning.avg_seconds) == (2, 1, 726)
+
+
+def test_today_is_read_from_the_calls(engine, calls):
+    """No slot is made for today: its calls still come and go."""
+    _fill(engine)
+    with Session(engine) as s:
+        first = call_slots.slot_of(local(TODAY, 0, 0))
+        assert s.execute(
+            select(func.count()).select_from(CallSlot).where(CallSlot.slot >= first)
+        ).scalar_one() == 0
+    assert {p.period.start: p.calls for p in _trends(engine).calls}[TODAY] == 1
+
+
+def test_the_services_keep_the_slots_after_the_first_read(engine, calls, clock, settings):
+    """Desk.trends reads, then makes the closed days' slots: the next read is the same."""
+    from seat.services import Desk
+
+    desk = Desk(engine=engine, clock=clock, settings=settings)
+    first = desk.trends(FIRST, TODAY, trends.Step.DAY)
+    assert _missing(engine) == 0
+    assert desk.trends(FIRST, TODAY, trends.Step.DAY) == first == _trends(engine, live=True)
