@@ -1173,7 +1173,9 @@ def _complaint_follow_ups(run: _Run) -> None:
     wanted: list[tuple[str, Any, int, datetime]] = []
     for row in rows:
         elapsed = int((run.now - row.created_at) / every)
-        for n in range(1, max(p.complaint_min_follow_ups, elapsed + 1) + 1):
+        # From the first follow-up not yet too old (the weeks before it are skipped anyway).
+        first = max(1, -((row.created_at - too_old) // every) - 1)
+        for n in range(first, max(p.complaint_min_follow_ups, elapsed + 1) + 1):
             due = row.created_at + n * every
             if due >= too_old:
                 wanted.append((f"complaint:{row.id}:week:{n}", row, n, due))
