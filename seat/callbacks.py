@@ -1500,9 +1500,14 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     return report
 
 
+RULES_VERSION = 1
+"""Raised when a release changes what the rules create: its first run is a full one."""
+
+
 def rules_fingerprint(policy: CallbackPolicy) -> str:
-    """What identifies the rules a run kept: a run under other rules starts from scratch."""
-    return hashlib.sha256(repr(policy).encode()).hexdigest()[:32]
+    """What identifies the rules a run kept (the policy, the rules' version): a run under
+    other rules starts from scratch."""
+    return hashlib.sha256(f"{RULES_VERSION}:{policy!r}".encode()).hexdigest()[:32]
 
 
 def _optimize(session: Session) -> None:
