@@ -1274,6 +1274,7 @@ def _birthdays(run: _Run) -> None:
     if oldest is None or youngest is None:
         return
     ranges = _birthday_ranges(today, last, oldest.year, youngest.year)
+
     def greeted(year: int) -> Any:  # the greeting of `year` is made (its key exists)
         key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
         return exists().where(Callback.source_key == key)
