@@ -12,6 +12,7 @@ follow-ups go to the complaint's owner. `[owner] rule = "round_robin"` always sp
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -26,7 +27,19 @@ from typing import Any, Protocol, TypeVar
 from uuid import uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, extract, func, insert, select, text
+from sqlalchemy import (
+    String,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -47,6 +60,7 @@ from seat.models import (
     CallbackStatus,
     Complaint,
     Customer,
+    CustomerChange,
     Outcome,
     PhoneNumber,
     Purchase,
@@ -954,10 +968,14 @@ class _Owners:
 class _Run:
     """One scheduler run: what exists, what to create (inserted together at the end)."""
 
-    def __init__(self, session: Session, now: datetime, policy: CallbackPolicy) -> None:
+    def __init__(
+        self, session: Session, now: datetime, policy: CallbackPolicy, since: datetime | None
+    ) -> None:
         self.session = session
         self.now = now
         self.policy = policy
+        self.since = since
+        """The clock time of the last finished run under the same policy (None: a full run)."""
         self.owners = _Owners(session, policy)
         self.report = ScheduleReport()
         self.rows: list[dict[str, Any]] = []
@@ -1073,45 +1091,44 @@ class _Run:
 
 def _after_service(run: _Run) -> None:
     since = run.now - timedelta(days=run.policy.lookback_days)
+    # Only work orders with no satisfaction callback yet, by their key or linked to them.
+    key = literal("satisfaction:wo:") + cast(WorkOrder.id, String)
+    no_callback = (
+        ~exists().where(Callback.source_key == key),
+        ~exists().where(
+            Callback.work_order_id == WorkOrder.id, Callback.kind == CallbackKind.SATISFACTION
+        ),
+    )
     completed: dict[int, datetime] = dict(
         run.session.execute(  # type: ignore[arg-type]
             select(WorkOrderEvent.work_order_id, func.min(WorkOrderEvent.at))
-            .where(WorkOrderEvent.to_status == "completed", WorkOrderEvent.at >= since)
+            .join(WorkOrder, WorkOrder.id == WorkOrderEvent.work_order_id)
+            .where(WorkOrderEvent.to_status == "completed", WorkOrderEvent.at >= since,
+                   *no_callback)
             .group_by(WorkOrderEvent.work_order_id)
         ).all()
-    )
+    )  # fmt: skip
     finished = func.coalesce(WorkOrder.accepted_at, WorkOrder.closed_at)
     for wo_id, at in run.session.execute(
         select(WorkOrder.id, finished).where(
-            WorkOrder.status.in_(("completed", "closed")), finished >= since
+            WorkOrder.status.in_(("completed", "closed")), finished >= since, *no_callback
         )
     ).all():
         completed.setdefault(wo_id, at)
     if not completed:
         return
     ids = sorted(completed)
-    keys = {i: f"satisfaction:wo:{i}" for i in ids}
-    have = run.existing(list(keys.values()))
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        linked = set(
-            run.session.execute(
-                select(Callback.work_order_id).where(
-                    Callback.work_order_id.in_(chunk), Callback.kind == CallbackKind.SATISFACTION
-                )
-            ).scalars()
-        )
         rows = run.session.execute(
             select(WorkOrder.id, WorkOrder.customer_id, WorkOrder.short_text).where(
                 WorkOrder.id.in_(chunk)
             )
         ).all()
         for wo_id, customer_id, short_text in rows:
-            if keys[wo_id] in have or wo_id in linked:
-                continue
             day = run.local_day(completed[wo_id], customer_id)
             run.create(
-                key=keys[wo_id],
+                key=f"satisfaction:wo:{wo_id}",
                 kind=CallbackKind.SATISFACTION,
                 customer_id=customer_id,
                 due_at=run.due_on(day + timedelta(days=run.policy.after_service_days), customer_id),
@@ -1154,6 +1171,7 @@ def _complaint_follow_ups(run: _Run) -> None:
     p = run.policy
     every = timedelta(days=max(p.complaint_every_days, 1))
     too_old = run.now - timedelta(days=p.lookback_days)
+    still_open = Complaint.status.not_in(CLOSED_COMPLAINT_STATUSES)
     rows = run.session.execute(
         select(
             Complaint.id,
@@ -1161,16 +1179,27 @@ def _complaint_follow_ups(run: _Run) -> None:
             Complaint.owner_id,
             Complaint.created_at,
             Complaint.what_happened,
-        ).where(Complaint.status.not_in(CLOSED_COMPLAINT_STATUSES))
+        ).where(still_open)
     ).all()
     wanted: list[tuple[str, Any, int, datetime]] = []
     for row in rows:
         elapsed = int((run.now - row.created_at) / every)
-        for n in range(1, max(p.complaint_min_follow_ups, elapsed + 1) + 1):
+        # From the first follow-up not yet too old (the weeks before it are skipped anyway).
+        first = max(1, -((row.created_at - too_old) // every) - 1)
+        for n in range(first, max(p.complaint_min_follow_ups, elapsed + 1) + 1):
             due = row.created_at + n * every
             if due >= too_old:
                 wanted.append((f"complaint:{row.id}:week:{n}", row, n, due))
-    have = run.existing([w[0] for w in wanted])
+    # The keys the open complaints' follow-ups already have (each made with its complaint):
+    # one statement, not thousands of keys sent to look up.
+    have = set(
+        run.session.execute(
+            select(Callback.source_key).where(
+                Callback.complaint_id.in_(select(Complaint.id).where(still_open)),
+                Callback.kind == CallbackKind.COMPLAINT_FOLLOW_UP,
+            )
+        ).scalars()
+    ) if wanted else set()  # fmt: skip
     for key, row, n, due in wanted:
         if key in have:
             continue
@@ -1185,13 +1214,13 @@ def _complaint_follow_ups(run: _Run) -> None:
             complaint_id=row.id,
         )
     # Weekly follow-ups stop when the complaint closes: its after-close callback takes over.
+    closed = select(Complaint.id).where(Complaint.status.in_(CLOSED_COMPLAINT_STATUSES))
     stale = run.session.execute(
-        select(Callback)
-        .join(Complaint, Complaint.id == Callback.complaint_id)
-        .where(
+        select(Callback).where(
+            Callback.complaint_id.in_(closed),  # from the complaints: each one's few callbacks
+            Callback.kind == CallbackKind.COMPLAINT_FOLLOW_UP,  # only they have such keys
             Callback.status == CallbackStatus.OPEN,
             Callback.source_key.like("complaint:%:week:%"),
-            Complaint.status.in_(CLOSED_COMPLAINT_STATUSES),
         )
     ).scalars()
     for cb in stale:
@@ -1217,33 +1246,65 @@ def _next_birthday(born: date, today: date) -> date:
     raise AssertionError("unreachable")
 
 
+def _on(year: int, month: int, day: int, *, later: bool) -> date:
+    """The date, or for 29 February in a common year the day before (or, `later`, after)."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return date(year, 3, 1) if later else date(year, 2, 28)
+
+
+def _birthday_ranges(
+    today: date, last: date, first_born: int, last_born: int
+) -> list[tuple[date, date]] | None:
+    """Per year of birth, the dates of birth greeted within today..last, a day wider each
+    side (a superset: 29 February is never lost; `_next_birthday` decides), so the birthday
+    index reads a few days per year instead of every member. None: every day is in."""
+    lo, hi = today - timedelta(days=1), last + timedelta(days=1)
+    if (hi - lo).days >= 365:
+        return None
+    spans = [((lo.month, lo.day), (hi.month, hi.day))]
+    if lo.year != hi.year:
+        spans = [((lo.month, lo.day), (12, 31)), ((1, 1), (hi.month, hi.day))]
+    return [
+        (_on(year, *start, later=False), _on(year, *end, later=True))
+        for year in range(first_born, last_born + 1)
+        for start, end in spans
+    ]
+
+
 def _birthdays(run: _Run) -> None:
     p = run.policy
     if not p.member_tiers:
         return
     today = run.now.astimezone(ZoneInfo(p.home_zone)).date()
     last = today + timedelta(days=p.birthday_days_before + p.horizon_days)
-    months: set[int] = set()
-    day = today
-    while day <= last:
-        months.add(day.month)
-        day += timedelta(days=1)
+    # Two statements: each reads one end of the birthday index (together, every entry).
+    oldest = run.session.execute(select(func.min(Customer.birthday))).scalar()
+    youngest = run.session.execute(select(func.max(Customer.birthday))).scalar()
+    if oldest is None or youngest is None:
+        return
+    ranges = _birthday_ranges(today, last, oldest.year, youngest.year)
+
+    def greeted(year: int) -> Any:  # the greeting of `year` is made (its key exists)
+        key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
+        return exists().where(Callback.source_key == key)
+
     rows = run.session.execute(
-        select(Customer.id, Customer.birthday).where(
+        select(Customer.id, Customer.birthday, greeted(today.year), greeted(today.year + 1))
+        .where(
             Customer.tier.in_(p.member_tiers),
             Customer.birthday.is_not(None),
-            extract("month", Customer.birthday).in_(sorted(months)),
+            *(() if ranges is None else (or_(*(Customer.birthday.between(lo, hi)
+                                              for lo, hi in ranges)),)),
         )
-    ).all()
+    ).all()  # fmt: skip
     wanted = []
-    for customer_id, born in rows:
+    for customer_id, born, this_year, next_year in rows:
         when = _next_birthday(born, today)
-        if when <= last:
+        if when <= last and not (this_year if when.year == today.year else next_year):
             wanted.append((f"birthday:{customer_id}:{when.year}", customer_id, when))
-    have = run.existing([w[0] for w in wanted])
     for key, customer_id, when in wanted:
-        if key in have:
-            continue
         due = run.due_on(when - timedelta(days=p.birthday_days_before), customer_id)
         run.create(
             key=key,
@@ -1252,6 +1313,41 @@ def _birthdays(run: _Run) -> None:
             due_at=max(due, run.now),
             reason=f"birthday greetings for {when:%m-%d} and the member's birthday offer",
         )
+
+
+OVERLAP = timedelta(days=1)
+"""How far before the last run's watermark a run looks again: what another seat committed
+late, or wrote by a clock running behind, is still seen (looking twice creates nothing)."""
+
+
+def _churn_candidates(run: _Run, cutoff: datetime) -> Any:
+    """The customers whose churn may have changed since the last run (`run.since`): their last
+    contact (joined, a call, a purchase) crossed the cutoff since, their tier changed, or one
+    of their churn callbacks moved (settled, the member may be due again). Every other
+    member is as the last run left them: churned with their callback made, or not churned.
+    (Contacts written later with an earlier time, as by an import of history, wait for the
+    next full run: one under another policy.)"""
+    assert run.since is not None
+    since = run.since - OVERLAP
+    crossed = since - timedelta(days=run.policy.churn_after_days)
+    return union(
+        select(Customer.id).where(Customer.created_at >= crossed, Customer.created_at < cutoff),
+        select(Call.customer_id).where(Call.started_at >= crossed, Call.started_at < cutoff),
+        select(Purchase.customer_id).where(
+            Purchase.purchased_at >= crossed, Purchase.purchased_at < cutoff
+        ),
+        select(CustomerChange.customer_id).where(
+            CustomerChange.at >= since, CustomerChange.field == "tier"
+        ),
+        select(Callback.customer_id)
+        .join(CallbackEvent, CallbackEvent.callback_id == Callback.id)
+        .where(
+            CallbackEvent.at >= since,
+            CallbackEvent.action.not_in(("scheduled", "create")),  # made, not moved
+            Callback.kind == CallbackKind.CHURNED,
+            Callback.status != CallbackStatus.OPEN,  # an open one still waits: none is due
+        ),
+    )
 
 
 def _churned(run: _Run) -> None:
@@ -1267,27 +1363,24 @@ def _churned(run: _Run) -> None:
         .where(Purchase.customer_id == Customer.id)
         .scalar_subquery()
     )
+    only = () if run.since is None else (Customer.id.in_(_churn_candidates(run, cutoff)),)
+    pending = exists().where(
+        Callback.customer_id == Customer.id,
+        Callback.kind == CallbackKind.CHURNED,
+        Callback.status == CallbackStatus.OPEN,
+    )
     rows = run.session.execute(
         select(Customer.id, Customer.created_at, last_call, last_buy).where(
+            *only,
             Customer.tier.in_(p.churn_tiers),
             Customer.created_at < cutoff,
             func.coalesce(last_call, Customer.created_at) < cutoff,
             func.coalesce(last_buy, Customer.created_at) < cutoff,
+            ~pending,  # one open churn callback at a time
         )
     ).all()
-    if not rows:
-        return
-    pending = set(
-        run.session.execute(
-            select(Callback.customer_id).where(
-                Callback.kind == CallbackKind.CHURNED, Callback.status == CallbackStatus.OPEN
-            )
-        ).scalars()
-    )
     wanted = []
     for customer_id, created, called, bought in rows:
-        if customer_id in pending:
-            continue
         last = max(t for t in (created, called, bought) if t is not None)
         wanted.append((f"churned:{customer_id}:{last:%Y-%m-%d}", customer_id, last))
     have = run.existing([w[0] for w in wanted])
@@ -1343,9 +1436,15 @@ def _join_same_day(run: _Run) -> None:
             break
 
 
-def schedule(*, session: Session, now: datetime, policy: CallbackPolicy) -> ScheduleReport:
-    """Create the callbacks the rules call for; running it again creates nothing twice."""
-    run = _Run(session, now, policy)
+def schedule(
+    *, session: Session, now: datetime, policy: CallbackPolicy, since: datetime | None = None
+) -> ScheduleReport:
+    """Create the callbacks the rules call for; running it again creates nothing twice.
+
+    `since`: the clock time of the last finished run under this same policy, whose
+    callbacks are all made. The churn rule then looks only at the members whose facts
+    changed since (`_churn_candidates`) and creates exactly what a full run would."""
+    run = _Run(session, now, policy, since if since is not None and since <= now else None)
     if not run.owners.pool:
         run.report.problems.append(
             _("No active agent to own callbacks: nothing was scheduled.")
@@ -1362,7 +1461,9 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     worker thread). Every seat asks at start; the one that takes the day's lease
     (seat.leases) runs the rules, the others skip (`skipped`). `force` (a person asked) runs
     again on a day it already ran, though never beside another seat's run. SQLite's planner
-    statistics are refreshed after the run (`PRAGMA optimize`).
+    statistics are refreshed after the run (`PRAGMA optimize`). The day's watermark (the
+    clock time the run saw, and which rules it kept) lets the next run look only at what
+    changed since (`schedule`'s `since`).
 
     Two seats running together may race for the same source key: the loser's transaction
     is refused by the unique index and simply runs again, finding the winner's rows.
@@ -1379,10 +1480,22 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     )  # fmt: skip
     if not taken:
         return ScheduleReport(skipped=True)
+    rules = rules_fingerprint(policy)
+    seen: list[datetime] = []
+
+    def day_run(session: Session) -> ScheduleReport:
+        at = desk.now()
+        mark, kept = leases.watermark(session=session, name=job)
+        report = schedule(
+            session=session, now=at, policy=policy, since=mark if kept == rules else None
+        )
+        seen.append(at)
+        return report
+
     try:
         for attempt in range(2):
             try:
-                report = desk.run(lambda s: schedule(session=s, now=desk.now(), policy=policy))
+                report = desk.run(day_run)
                 break
             except StorageError as exc:
                 if attempt or not isinstance(exc.__cause__, IntegrityError):
@@ -1391,11 +1504,22 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
         desk.run(lambda s: leases.release(session=s, name=job, holder=holder), write=True)
         raise
     desk.run(
-        lambda s: leases.finish(session=s, name=job, now=desk.now(), today=today, holder=holder),
+        lambda s: leases.finish(session=s, name=job, now=desk.now(), today=today, holder=holder,
+                                watermark=seen[-1], rules=rules),
         write=True,
-    )
+    )  # fmt: skip
     desk.run(_optimize)
     return report
+
+
+RULES_VERSION = 1
+"""Raised when a release changes what the rules create: its first run is a full one."""
+
+
+def rules_fingerprint(policy: CallbackPolicy) -> str:
+    """What identifies the rules a run kept (the policy, the rules' version): a run under
+    other rules starts from scratch."""
+    return hashlib.sha256(f"{RULES_VERSION}:{policy!r}".encode()).hexdigest()[:32]
 
 
 def _optimize(session: Session) -> None:

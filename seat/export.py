@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from seat.i18n import _
 from seat.textguard import clean, shown
@@ -90,38 +90,71 @@ def _csv_cell(value: Any) -> Any:
 
 def to_csv(tables: Sequence[Table]) -> str:
     buf = io.StringIO()
+    write_csv(tables, buf)
+    return buf.getvalue()
+
+
+_AS_IS = frozenset({int, float, bool, type(None)})
+"""Cells the csv module writes as they are."""
+_NUMBERS = frozenset({int, float, bool})
+
+
+def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
+    """A column's cells for the csv writer, each distinct value made once (`done`: a whole
+    report's words and times, which repeat). Looked up by value in C (`map`), not cell by
+    cell in Python: a year's report is hundreds of thousands of cells."""
+    kinds = set(map(type, values))
+    if kinds <= _AS_IS:
+        return values
+    zones = {v.tzinfo for v in values if type(v) is datetime} if datetime in kinds else ()
+    if len(zones) > 1 or len(kinds & _NUMBERS) > 1:
+        # Equal keys that print apart: one instant in two zones, 1 / 1.0 / True.
+        return [_csv_cell(v) if type(v) is not str else done.get(v) or _cell(done, v)
+                for v in values]  # fmt: skip
+    cells = {v: v if type(v) in _AS_IS else done.get(v) or _cell(done, v) for v in set(values)}
+    return list(map(cells.__getitem__, values))
+
+
+def _cell(done: dict[Any, Any], value: Any) -> Any:
+    found = done[value] = _csv_cell(value)
+    return found
+
+
+CSV_CHUNK = 4096
+"""Rows made into text together before they go out: one write each, not one a row."""
+
+
+def write_csv(tables: Sequence[Table], out: TextIO) -> None:
+    """The tables as csv, written to `out` a chunk of rows at a time (never the whole text
+    at once: a year's report is tens of megabytes)."""
+    buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    done: dict[Any, Any] = {}  # a report repeats its words and times: each is made once
 
-    def cells(row: list[Any]) -> list[Any]:
-        out: list[Any] = []
-        append = out.append
-        for value in row:
-            kind = type(value)
-            if kind is str:
-                found = done.get(value)
-                if found is None:
-                    found = done[value] = _csv_cell(value)
-            elif value is None or kind is int:
-                found = value
-            elif kind is datetime:  # equal instants in two zones print apart: key the zone
-                key = (value, value.tzinfo)
-                found = done.get(key)
-                if found is None:
-                    found = done[key] = _csv_cell(value)
-            else:
-                found = _csv_cell(value)
-            append(found)
-        return out
+    def flush() -> None:
+        out.write(buf.getvalue())
+        buf.seek(0)
+        buf.truncate()
 
+    done: dict[Any, Any] = {}  # a report repeats its words: each is made once
     for i, table in enumerate(tables):
         if len(tables) > 1:
             if i:
                 writer.writerow([])
             writer.writerow([f"# {table.title}"])
         writer.writerow(table.headers)
-        writer.writerows([cells(row) for row in table.rows])
-    return buf.getvalue()
+        if not table.rows:
+            continue
+        width = max(map(len, table.rows))
+        if any(len(row) != width for row in table.rows):  # ragged: each row as it is
+            writer.writerows([[*_csv_column(tuple(row), done)] for row in table.rows])
+            flush()
+            continue
+        for start in range(0, len(table.rows), CSV_CHUNK):
+            rows = table.rows[start : start + CSV_CHUNK]
+            columns = [_csv_column(column, done) for column in zip(*rows, strict=True)]
+            writer.writerows(zip(*columns, strict=True))
+            flush()
+    flush()
 
 
 def to_json(tables: Sequence[Table]) -> str:
@@ -210,7 +243,14 @@ def write(tables: Sequence[Table], fmt: str, output: Path | None) -> None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         return
-    text = {"csv": to_csv, "json": to_json, "txt": to_txt}[fmt](tables)
+    if fmt == "csv":  # written as it is made: a year's report is tens of megabytes
+        if output:
+            with output.open("w", encoding="utf-8", newline="") as f:
+                write_csv(tables, f)
+        else:
+            write_csv(tables, sys.stdout)
+        return
+    text = {"json": to_json, "txt": to_txt}[fmt](tables)
     if output:
         output.write_text(text, encoding="utf-8")
     else:

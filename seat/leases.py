@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session
 
 from seat.models import DailyJob
@@ -37,14 +37,29 @@ def take(
     return taken.rowcount == 1  # type: ignore[attr-defined]
 
 
-def finish(*, session: Session, name: str, now: datetime, today: date, holder: str) -> None:
-    """The run finished: done for `today`, lease given back."""
+def finish(
+    *, session: Session, name: str, now: datetime, today: date, holder: str,
+    watermark: datetime | None = None, rules: str | None = None,
+) -> None:  # fmt: skip
+    """The run finished: done for `today`, lease given back; with a `watermark` (the clock
+    time the run saw) and `rules` (what it kept) for the next run to start from."""
+    values: dict[str, object] = {"done_on": today, "finished_at": now, "lease_until": None}
+    if watermark is not None:
+        values.update(watermark=watermark, rules=rules)
     session.execute(
         update(DailyJob)
         .where(DailyJob.name == name, DailyJob.holder == holder[:120])
-        .values(done_on=today, finished_at=now, lease_until=None)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
+
+
+def watermark(*, session: Session, name: str) -> tuple[datetime | None, str | None]:
+    """The clock time the job's last finished run saw, and the fingerprint of its rules."""
+    row = session.execute(
+        select(DailyJob.watermark, DailyJob.rules).where(DailyJob.name == name)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def release(*, session: Session, name: str, holder: str) -> None:

@@ -116,6 +116,8 @@ class Customer(TableBase, table=True):
         Index("ix_customer_id_tier", "id", "tier"),
         # Birthdays by date: the greetings due in a period, per year of birth.
         Index("ix_customer_birthday_tier", "birthday", "tier"),
+        # Members who became a customer on a given day (the day's churn rule, seat.callbacks).
+        Index("ix_customer_created_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -385,6 +387,8 @@ class CallbackEvent(LifecycleEvent, table=True):
     """Append-only history of a callback: attempts, snoozes, reassignments."""
 
     __tablename__ = "callback_event"
+    # What moved since a time (the day's churn rule: churn callbacks settled since the last run).
+    __table_args__ = (Index("ix_callback_event_at", "at", "action", "callback_id"),)
 
     callback_id: int = Field(foreign_key="callback.id", index=True)
     agent_id: int | None = Field(default=None, foreign_key="agent.id")  # None: the rules
@@ -397,6 +401,8 @@ class Purchase(TableBase, table=True):
     __table_args__ = (
         Index("ix_purchase_customer_at", "customer_id", "purchased_at"),
         Index("ix_purchase_delivered_at", "delivered_at"),
+        # Who bought on a given day (the day's churn rule, seat.callbacks).
+        Index("ix_purchase_purchased_at", "purchased_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -475,6 +481,11 @@ class DailyJob(TableBase, table=True):
     lease_until: datetime | None = None
     """While a run is under way; a seat that died mid-run frees it when this passes."""
     finished_at: datetime | None = None
+    watermark: datetime | None = None
+    """The clock time the last finished run saw: the next one looks only at what changed
+    since (seat.callbacks' churn rule)."""
+    rules: str | None = Field(default=None, max_length=64)
+    """A fingerprint of the policy that run kept: another policy means a full run."""
 
 
 class CustomerChange(TableBase, table=True):
@@ -484,7 +495,11 @@ class CustomerChange(TableBase, table=True):
     """
 
     __tablename__ = "customer_change"
-    __table_args__ = (Index("ix_customer_change_customer_at", "customer_id", "at"),)
+    __table_args__ = (
+        Index("ix_customer_change_customer_at", "customer_id", "at"),
+        # The changes since a time (the day's churn rule: tiers changed since the last run).
+        Index("ix_customer_change_at", "at", "field", "customer_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")

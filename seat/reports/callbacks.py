@@ -211,6 +211,8 @@ class _Coverage:
     per_tier: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     """Per tier: callbacks required by now, and how many of them are done."""
     lines: list[_Line] = field(default_factory=list)
+    minutes: dict[datetime, datetime] = field(default_factory=dict)
+    """Each due time's local minute, worked out once (many lines share a due time)."""
 
     def count(self, session: Session, query: Select[Any]) -> None:
         """Count a rule's events without a callback per tier (`query` has a tier column)."""
@@ -260,8 +262,14 @@ class _Coverage:
                 self.per_tier[str(r.tier)][0] += 1
         return rows
 
+    def minute(self, due: datetime) -> datetime:
+        found = self.minutes.get(due)  # equal instants: the same local minute
+        if found is None:
+            found = self.minutes[due] = _minute(due, self.zone)
+        return found
+
     def add(self, due: datetime, rank: int, tie: object, line: list[object]) -> None:
-        self.lines.append(((_minute(due, self.zone), line[0], rank, tie), line))
+        self.lines.append(((self.minute(due), line[0], rank, tie), line))
 
     def table_rows(self) -> list[list[object]]:
         self.lines.sort(key=lambda entry: entry[0])
@@ -299,20 +307,35 @@ def _callbacks_not_done(
         .join(Customer, Customer.id == Callback.customer_id)
         .where(*required, Customer.tier.in_(tiers), Callback.status != CallbackStatus.DONE)
     )  # fmt: skip
+    whys: dict[tuple[bool, bool, int], str] = {}  # the same few sentences, made once each
+    owners: dict[int, str] = {}
+    kinds: dict[str, str] = {}
     for r in cover.first(session, query, Callback.due_at, Callback.id):
-        if r.status == MISSED:
-            why = (
-                _("missed: no working number")
-                if r.last_outcome == WRONG_NUMBER
-                else _("missed after {n} tries").format(n=r.attempts)
-            )
-        elif r.attempts:
-            why = _("overdue, {n} tries").format(n=r.attempts)
-        else:
-            why = _("overdue")
-        owner = str(names.get(r.owner_id, r.owner_id))
-        line = [r.customer_id, r.name, r.tier, _label(r.kind), r.at, why, owner, r.id]
+        how = (r.status == MISSED, r.last_outcome == WRONG_NUMBER, r.attempts)
+        why = whys.get(how)
+        if why is None:
+            why = whys[how] = _why(r.status, r.last_outcome, r.attempts)
+        owner = owners.get(r.owner_id)
+        if owner is None:
+            owner = owners[r.owner_id] = str(names.get(r.owner_id, r.owner_id))
+        kind = kinds.get(r.kind)
+        if kind is None:
+            kind = kinds[r.kind] = _label(r.kind)
+        line = [r.customer_id, r.name, r.tier, kind, r.at, why, owner, r.id]
         cover.add(r.at, 0, (r.at, r.id), line)
+
+
+def _why(status: str, last_outcome: str | None, attempts: int) -> str:
+    """Why a required callback is not done, for people."""
+    if status == MISSED:
+        return (
+            _("missed: no working number")
+            if last_outcome == WRONG_NUMBER
+            else _("missed after {n} tries").format(n=attempts)
+        )
+    if attempts:
+        return _("overdue, {n} tries").format(n=attempts)
+    return _("overdue")
 
 
 def _after_service(

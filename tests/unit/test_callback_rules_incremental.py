@@ -1,0 +1,231 @@
+"""The day's callback rules run incrementally: after any change, a run that starts from the
+last run's watermark creates (and cancels) exactly what a full run would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from seat import callbacks, customers
+from seat.callbacks import CallbackPolicy, ScheduleReport, record_attempt, schedule
+from seat.models import (
+    Call,
+    Callback,
+    CallbackKind,
+    Complaint,
+    DailyJob,
+    Purchase,
+    WorkOrder,
+    WorkOrderEvent,
+)
+from tests.conftest import NOW
+
+POLICY = CallbackPolicy()
+T0 = NOW  # the last run
+DAY = timedelta(days=1)
+
+
+def _member(session: Session, world: dict[str, int], n: int, **kw: object) -> int:
+    """A customer who joined 400 days before T0, with a last call or purchase `*_days`
+    before T0 when given."""
+    call_days = kw.pop("call_days", None)
+    buy_days = kw.pop("buy_days", None)
+    c = customers.create_customer(
+        session=session, now=T0 - timedelta(days=400), name=f"Member {n}",
+        phone_text=f"139 5555 01{n:02d}", **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+    if call_days is not None:
+        session.add(Call(agent_id=world["wang"], customer_id=c.id,
+                         started_at=T0 - timedelta(days=call_days)))  # fmt: skip
+    if buy_days is not None:
+        session.add(Purchase(customer_id=c.id, order_no=f"O-{n}", item="lamp",
+                             purchased_at=T0 - timedelta(days=buy_days)))  # fmt: skip
+    session.flush()
+    return c.id  # type: ignore[return-value]
+
+
+def _world(session: Session, world: dict[str, int]) -> dict[str, int]:
+    """Members near every edge the rules have, as they stood at the last run (T0)."""
+    ids = {
+        "crosses by call": _member(session, world, 1, tier="gold", call_days=89.5),
+        "crosses by purchase": _member(session, world, 2, tier="platinum", buy_days=89.8),
+        "ordinary": _member(session, world, 3),
+        "waiting": _member(session, world, 4, tier="gold"),
+        "churned": _member(session, world, 5, tier="diamond", call_days=95),
+        "birthday soon": _member(session, world, 6, tier="vip", call_days=10,
+                                 birthday=(T0 + 12 * DAY).date().replace(year=1980)),
+    }  # fmt: skip
+    # A churn call someone made by hand: while it is open, the rules make no other.
+    waiting = Callback(customer_id=ids["waiting"], owner_id=world["li"], kind=CallbackKind.CHURNED,
+                       reason="asked by hand", due_at=T0 + DAY, created_at=T0 - DAY)  # fmt: skip
+    complaint = Complaint(customer_id=world["tom"], owner_id=world["wang"],
+                          what_happened="Dryer noisy", customer_wants="A fix",
+                          status="investigating", created_at=T0 - 8 * DAY)  # fmt: skip
+    order = WorkOrder(kind="service_request", short_text="Washer drum", status="completed",
+                      customer_id=world["fang"], assignee_id=world["wang"], due_at=T0,
+                      created_at=T0 - 5 * DAY)  # fmt: skip
+    session.add_all([waiting, complaint, order])
+    session.flush()
+    ids.update(waiting_callback=waiting.id, complaint=complaint.id, order=order.id)  # type: ignore[arg-type]
+    return ids
+
+
+def _tier_rose(session: Session, world: dict[str, int], ids: dict[str, int]) -> None:
+    customers.update_customer(session=session, customer_id=ids["ordinary"],
+                              agent_id=world["li"], now=T0 + timedelta(hours=2),
+                              tier="gold")  # fmt: skip
+
+
+def _settled(session: Session, world: dict[str, int], ids: dict[str, int]) -> None:
+    record_attempt(session=session, callback_id=ids["waiting_callback"], agent_id=world["li"],
+                   outcome="resolved", now=T0 + timedelta(hours=3), policy=POLICY)  # fmt: skip
+
+
+def _called_back(session: Session, world: dict[str, int], ids: dict[str, int]) -> None:
+    for who in ("churned", "crosses by call"):
+        session.add(Call(agent_id=world["li"], customer_id=ids[who],
+                         started_at=T0 + timedelta(hours=4)))  # fmt: skip
+
+
+def _order_done(session: Session, world: dict[str, int], ids: dict[str, int]) -> None:
+    session.add(WorkOrderEvent(work_order_id=ids["order"], agent_id=world["wang"],
+                               at=T0 + timedelta(hours=5), action="complete",
+                               from_status="replied", to_status="completed"))  # fmt: skip
+
+
+def _complaint_closed(session: Session, world: dict[str, int], ids: dict[str, int]) -> None:
+    session.execute(update(Complaint).where(Complaint.id == ids["complaint"])
+                    .values(status="closed", closed_at=T0 + timedelta(hours=6)))  # fmt: skip
+
+
+def _late_row(session: Session, world: dict[str, int], ids: dict[str, int]) -> None:
+    """Another seat's write, committed after the last run, timed just before it."""
+    record_attempt(session=session, callback_id=ids["waiting_callback"], agent_id=world["li"],
+                   outcome="resolved", now=T0 - timedelta(minutes=10), policy=POLICY)  # fmt: skip
+
+
+def _everything(session: Session, world: dict[str, int], ids: dict[str, int]) -> None:
+    for change in (_tier_rose, _settled, _called_back, _order_done, _complaint_closed):
+        change(session, world, ids)
+
+
+Change = Callable[[Session, dict[str, int], dict[str, int]], None]
+
+
+def _nothing(session: Session, world: dict[str, int], ids: dict[str, int]) -> None:
+    pass
+
+
+def _made(report: ScheduleReport) -> tuple[list[tuple[object, ...]], list[int]]:
+    rows = sorted(
+        (s.source_key, s.kind, s.customer_id, s.owner_id, s.due_at, s.reason)
+        for s in report.created
+    )
+    return rows, sorted(report.cancelled)
+
+
+@pytest.mark.parametrize("later", [timedelta(hours=1), DAY, 3 * DAY, 40 * DAY])
+@pytest.mark.parametrize(
+    "change",
+    [_nothing, _tier_rose, _settled, _called_back, _order_done, _complaint_closed, _late_row,
+     _everything],
+)  # fmt: skip
+def test_incremental_run_equals_a_full_run(session, world, change: Change, later: timedelta):
+    ids = _world(session, world)
+    session.commit()
+    first = schedule(session=session, now=T0, policy=POLICY)
+    assert first.counts().get("churned") == 1  # "churned"; "waiting" waits for its call
+    session.commit()
+    change(session, world, ids)
+    session.commit()
+    now = T0 + later
+    full = _made(schedule(session=session, now=now, policy=POLICY))
+    session.rollback()  # the full run's rows go: the same database for the incremental one
+    incremental = _made(schedule(session=session, now=now, policy=POLICY, since=T0))
+    assert incremental == full
+
+
+@pytest.mark.parametrize(
+    ("change", "keys"),
+    [
+        (_nothing, {"churned:crosses by call", "churned:crosses by purchase"}),
+        (_tier_rose, {"churned:crosses by call", "churned:crosses by purchase",
+                      "churned:ordinary"}),
+        (_settled, {"churned:crosses by call", "churned:crosses by purchase",
+                    "churned:waiting"}),
+        (_called_back, {"churned:crosses by purchase"}),
+    ],
+)  # fmt: skip
+def test_the_incremental_run_finds_what_changed(session, world, change: Change, keys: set[str]):
+    """What the equality above compares is not empty: each change makes its callbacks."""
+    ids = _world(session, world)
+    session.commit()
+    schedule(session=session, now=T0, policy=POLICY)
+    session.commit()
+    change(session, world, ids)
+    session.commit()
+    report = schedule(session=session, now=T0 + DAY, policy=POLICY, since=T0)
+    names = {v: k for k, v in ids.items() if k not in ("waiting_callback", "complaint", "order")}
+    made = {f"churned:{names.get(s.customer_id)}" for s in report.created if s.rule == "churned"}
+    assert made == keys
+
+
+def test_a_watermark_ahead_of_the_clock_means_a_full_run(session, world):
+    ids = _world(session, world)
+    session.commit()
+    full = _made(schedule(session=session, now=T0, policy=POLICY))
+    session.rollback()
+    assert _made(schedule(session=session, now=T0, policy=POLICY, since=T0 + DAY)) == full
+    assert ids
+
+
+def test_birthday_ranges_cover_every_greeting():
+    """The birth dates read per year are a superset of the birthdays greeted in the window,
+    29 February and the turn of the year included."""
+    for start in (date(2026, 2, 20), date(2028, 2, 20), date(2026, 12, 26), date(2027, 2, 28)):
+        last = start + timedelta(days=10)
+        ranges = callbacks._birthday_ranges(start, last, 1979, 1985)
+        assert ranges is not None
+        day = date(1979, 1, 1)
+        while day.year <= 1985:
+            greeted = callbacks._next_birthday(day, start)
+            if greeted <= last:
+                assert any(lo <= day <= hi for lo, hi in ranges), (start, day)
+            day += DAY
+    assert callbacks._birthday_ranges(date(2026, 1, 1), date(2027, 1, 5), 1980, 1981) is None
+
+
+def test_run_scheduler_keeps_a_watermark_and_starts_over_under_other_rules(
+    engine, clock, settings, world, monkeypatch, tmp_path
+):
+    from seat.services import Desk
+
+    monkeypatch.setenv("SEAT_CONFIG", str(tmp_path / "none" / "config.toml"))  # no override
+    desk = Desk(engine=engine, clock=clock, settings=settings)
+    seen: list[datetime | None] = []
+    real = callbacks.schedule
+
+    def spy(*, session: Session, now: datetime, policy: CallbackPolicy,
+            since: datetime | None = None) -> ScheduleReport:  # fmt: skip
+        seen.append(since)
+        return real(session=session, now=now, policy=policy, since=since)
+
+    monkeypatch.setattr(callbacks, "schedule", spy)
+    callbacks.run_scheduler(desk)
+    callbacks.run_scheduler(desk, force=True)
+    assert seen == [None, clock.now()]  # the first run is full; the next starts from it
+    with Session(engine) as s:
+        job = s.execute(select(DailyJob)).scalar_one()
+        assert job.watermark == clock.now()
+        assert job.rules == callbacks.rules_fingerprint(callbacks.load_policy(settings))
+    other = replace(callbacks.load_policy(settings), churn_after_days=60)
+    monkeypatch.setattr(callbacks, "load_policy", lambda _settings: other)
+    callbacks.run_scheduler(desk, force=True)
+    assert seen[-1] is None  # other rules: a full run
+    callbacks.run_scheduler(desk, force=True)
+    assert seen[-1] == clock.now()
