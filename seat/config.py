@@ -55,6 +55,7 @@ class Settings:
     schedule_on_start: bool = True  # run the callback rules when a seat opens
     log_dir: Path | None = None  # default: the user log directory (platformdirs)
     dial_command: tuple[str, ...] = ()  # click-to-dial: argv with one "{number}" (seat.dialer)
+    recording_command: tuple[str, ...] = ()  # a call's recording: argv with one "{recording}"
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
@@ -136,14 +137,16 @@ class FileSettings(BaseModel):
     heartbeat_seconds: Annotated[float, Field(gt=0)] | None = None
     schedule_on_start: bool | None = None
     dial_command: list[str] | None = None
+    recording_command: list[str] | None = None
 
-    @field_validator("dial_command")
+    @field_validator("dial_command", "recording_command")
     @classmethod
-    def _dial_template(cls, value: list[str] | None) -> list[str] | None:
+    def _command_template(cls, value: list[str] | None, info: Any) -> list[str] | None:
+        mark = "{number}" if info.field_name == "dial_command" else "{recording}"
         if value is not None and value:
-            holders = [arg for arg in value if "{number}" in arg]
-            if not value[0].strip() or len(holders) != 1 or "{number}" in value[0]:
-                raise ValueError("dial template")
+            holders = [arg for arg in value if mark in arg]
+            if not value[0].strip() or len(holders) != 1 or mark in value[0]:
+                raise ValueError("command template")
         return value
 
     @field_validator("local_timezone")
@@ -176,6 +179,10 @@ _EXPECTED = {
     "dial_command": N_(
         'a list: the program, then its arguments, one of them holding {number}, e.g. '
         '["microsip.exe", "{number}"]'
+    ),
+    "recording_command": N_(
+        'a list: the player, then its arguments, one of them holding {recording}, e.g. '
+        '["mpv", "{recording}"]'
     ),
 }
 
@@ -273,7 +280,7 @@ def load_config(
                 value = value if "://" in value else sqlite_url(_file_path(value, path.parent))
             elif key == "region":
                 value = value.upper()
-            elif key == "dial_command":
+            elif key in ("dial_command", "recording_command"):
                 value = tuple(value)
             values[name] = value
             sources[name] = SOURCE_FILE

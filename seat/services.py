@@ -457,6 +457,14 @@ class Desk:
         """Place a call through the configured dial command (click-to-dial; no shell)."""
         return dialer.place_call(self.settings.dial_command, number)
 
+    def open_call_recording(self, call_id: int) -> dialer.Dialled:
+        """Play a saved call's recording (the URL or path the phone system sent) with the
+        configured player; the message says why not when it cannot."""
+        recording = self.run(lambda s: s.execute(
+            select(Call.recording).where(Call.id == call_id)
+        ).scalar())  # fmt: skip
+        return dialer.open_recording(self.settings.recording_command, recording)
+
     def save_call(self, state: calls.CallState) -> int:
         return self.run(
             lambda s: calls.save_call(session=s, state=state, now=self.now()).id,  # type: ignore[return-value]

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -237,7 +237,21 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
                 fit_text(who, 10),
                 fit_text(label(labels.NEEDS, r.need_category), 8),
                 fit_text(label(labels.OUTCOMES, r.outcome), 9),
+                key=str(r.id),
             )
+
+    @on(DataTable.RowSelected, "#recent")
+    def open_recording(self, event: DataTable.RowSelected) -> None:
+        """Enter on a last call plays its recording, when the phone system sent one and a
+        player is set (recording_command)."""
+        call_id = int(event.row_key.value or 0)
+        self.in_worker(
+            lambda desk: desk.open_call_recording(call_id),
+            lambda done: self.notify(
+                done.message, severity="information" if done.started else "warning"
+            ),
+            group="recording",
+        )
 
     # -- actions ----------------------------------------------------------------------------
 

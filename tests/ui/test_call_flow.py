@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import time
+from dataclasses import replace
+
 from sqlmodel import Session, select
 
+from seat.app import make_app
 from seat.models import Call, Callback, Complaint, Customer, PhoneNumber, WorkOrder
 from seat.screens.calls.call import CallScreen
 from seat.screens.calls.customer_form import NewCustomerScreen
@@ -225,3 +231,32 @@ async def test_abandon_refused_once_work_was_created(make_seat, engine, world):
     with Session(engine) as s:
         complaint = s.exec(select(Complaint)).one()
         assert s.get(Call, complaint.call_id) is not None
+
+
+async def test_enter_on_a_last_call_plays_its_recording(settings, clock, engine, world, tmp_path):
+    """A call the phone system recorded (seat cti serve's hangup): Enter on it in the desk's
+    last calls starts the configured player with the recording as one argument."""
+    with Session(engine) as s:
+        s.add(Call(agent_id=world["li"], customer_id=world["fang"], started_at=clock.now(),
+                   ended_at=clock.now(), need_category="inquiry", outcome="resolved",
+                   call_ref="pbx-1", recording="https://pbx/rec/pbx-1.wav"))  # fmt: skip
+        s.commit()
+    script = tmp_path / "player.py"
+    script.write_text(
+        "import json, sys, pathlib\n"
+        "pathlib.Path(sys.argv[1]).write_text(json.dumps(sys.argv[2:]))\n"
+    )
+    out = tmp_path / "played.json"
+    playing = replace(settings, recording_command=(sys.executable, str(script), str(out),
+                                                   "{recording}"))  # fmt: skip
+    app = make_app(settings=playing, clock=clock, agent="li.na", engine=engine)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#recent").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+    for __ in range(600):  # the player runs on its own
+        if out.exists():
+            break
+        time.sleep(0.05)
+    assert json.loads(out.read_text()) == ["https://pbx/rec/pbx-1.wav"]

@@ -92,3 +92,26 @@ def test_config_takes_a_dial_template_and_refuses_a_broken_one(tmp_path):
     cfg.write_text('dial_command = ["microsip.exe"]\n')
     with pytest.raises(ConfigError, match="holding {number}"):
         load_config(cfg, environ={})
+
+
+@pytest.mark.parametrize(
+    ("recording", "template", "started", "message"),
+    [
+        (None, ["mpv", "{recording}"], False, "no recording"),
+        ("https://pbx/r.wav", [], False, "recording_command"),
+        ("https://pbx/r.wav", ["mpv"], False, "one holding {recording}"),
+        ("https://pbx/r.wav", ["/nonexistent/player", "{recording}"], False, "could not start"),
+    ],
+)
+def test_a_recording_that_cannot_be_played_says_why(recording, template, started, message):
+    opened = dialer.open_recording(template, recording)
+    assert opened.started is started and message in opened.message
+
+
+def test_a_recording_reaches_the_player_as_one_argument(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    template = [*_recorder(tmp_path)[:-1], "{recording}"]
+    hostile = "https://pbx/rec/1.wav;touch pwned"
+    assert dialer.open_recording(template, hostile).started
+    assert _wait_for(tmp_path / "args.json") == ["--to", hostile]
+    assert not (tmp_path / "pwned").exists()
