@@ -77,10 +77,11 @@ def apply_step(engine: Engine, step: Step, *, now: datetime, region: str) -> cti
     its pop; answer and hangup for a call never rung are ignored (not a queue call)."""
     from sqlalchemy import select
 
-    from seat.db import session_scope
+    from seat.db import WRITE, session_scope
     from seat.models import CtiCall
 
     with session_scope(engine) as session:
+        session.connection(execution_options=WRITE)  # SQLite: waits for the lock at BEGIN
         known = session.execute(
             select(CtiCall.id).where(CtiCall.call_ref == step.call_ref)
         ).scalar()

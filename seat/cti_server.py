@@ -120,12 +120,15 @@ class CtiServer(ThreadingHTTPServer):
     def handle_event(self, fields: dict[str, Any]) -> cti.Applied:
         """Check and apply one event; CtiError for a bad one. A busy database is tried again;
         the same callId announced by two requests at once pops once."""
-        from seat.db import backoff, retryable, session_scope
+        from seat.db import WRITE, backoff, retryable, session_scope
 
         event = cti.parse(fields)
         for attempt in range(ATTEMPTS):
             try:
                 with session_scope(self.engine) as session:
+                    # SQLite: the write lock at BEGIN, so it waits for a busy database
+                    # instead of being refused when its read turns into a write.
+                    session.connection(execution_options=WRITE)
                     return cti.apply(session=session, event=event, now=self.now(),
                                      region=self.region)  # fmt: skip
             except IntegrityError:
