@@ -226,9 +226,13 @@ class CallScreen(DeskWorker, Screen[int | None]):
             self._show_created()
         card = self.query_one(CustomerCardView)
         if self.number_known:
-            self._show_customer(None)
             if self.state.customer_id is not None:
+                # Read in a worker: meanwhile the card names the customer, never "not on file".
+                card.show_card(None, note=_("Reading the customer's card…"))
+                card.border_title = self.customer_name
                 self._load_customer(self.state.customer_id, fit=False)
+            else:
+                self._show_customer(None)
             await self._show_stage()
             if self.state.customer_id is None and self.state.from_number:
                 # A screen pop from an unknown number: offer the new-customer form.
