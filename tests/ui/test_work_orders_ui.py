@@ -361,7 +361,9 @@ async def test_the_work_plan_by_keys(make_seat, engine, world):
         table = screen.query_one("#plan")
         keys = [k.value for k in table.rows]
         assert keys == ["2", "3"]  # urgent first, then the overdue one; #1 is Tuesday's
-        assert "Li Na" in str(screen.query_one("#plan-title").render())
+        title = str(screen.query_one("#plan-title").render())
+        assert "Li Na" in title
+        assert title.startswith("Work plan · ")  # the English name, 工作计划表 in Chinese
         await pilot.press("right_square_bracket")
         await settle(pilot)
         assert [k.value for k in table.rows] == ["2", "3", "1"]
