@@ -453,3 +453,20 @@ async def test_agent_refused_approval_in_a_whole_sentence(make_seat, engine, wor
             assert complaint(engine, cid).status == "proposed"
     finally:
         i18n.set_language("en")
+
+
+async def test_empty_list_names_the_a_key_only_to_whom_it_works(make_seat, world, boss):
+    app = make_seat()  # an agent without open complaints: a is refused to them
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        title = str(app.screen.query_one("#cl-title").render())
+        assert title == "My open complaints: none open"
+    app = make_seat(agent="zhao.lei")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        title = str(app.screen.query_one("#cl-title").render())
+        assert title == "My open complaints: none open (a shows other lists)"
