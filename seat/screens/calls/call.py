@@ -23,6 +23,7 @@ from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.calls.find_customer import WorkOrderScreen
 from seat.screens.calls.forms import CallbackForm, ComplaintForm, WorkOrderForm
 from seat.screens.confirm import ConfirmScreen
+from seat.screens.form import NEXT_FIELD_KEYS
 from seat.screens.work_orders.work_order import read_form_data
 from seat.scripts import PHASES, Script, Stage, render
 from seat.services import StorageError
@@ -115,6 +116,7 @@ class CallScreen(DeskWorker, Screen[int | None]):
             tooltip=N_("Leave without saving"),
             id="call.abandon",
         ),
+        *NEXT_FIELD_KEYS,
     ]
 
     DEFAULT_CSS = """
