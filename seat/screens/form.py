@@ -28,6 +28,15 @@ from seat.widgets.field_error import FieldError
 FieldValue = str | bool
 
 
+# Priority bindings: the focus moves when the Tab arrives, not a message hop later (after
+# the field it leaves has passed the key up), so what the agent types after it on a lagging
+# seat goes to the next field, not into the one just left.
+NEXT_FIELD_KEYS = (
+    Binding("tab", "app.focus_next", show=False, priority=True, id="field.next"),
+    Binding("shift+tab", "app.focus_previous", show=False, priority=True, id="field.previous"),
+)
+
+
 class FormScreen(Seated, ModalScreen[Any]):
     """Subclasses yield fields with `field(...)` and implement `submit()` -> id or raise.
 
@@ -60,6 +69,7 @@ class FormScreen(Seated, ModalScreen[Any]):
         Binding(
             "escape", "cancel", N_("Cancel"), tooltip=N_("Close without saving"), id="form.cancel"
         ),
+        *NEXT_FIELD_KEYS,
     ]
 
     TITLE_TEXT = N_("Form")

@@ -491,3 +491,38 @@ async def test_ctrl_d_dials_the_callback_through_the_configured_command(
             break
         time.sleep(0.05)
     assert json.loads(out.read_text()) == ["+8613800138000"]
+async def test_callback_card_while_it_is_read_names_the_customer(make_seat, world):
+    """Until the card comes from its worker (seconds on a loaded floor), the call screen says
+    so under the customer's name: never "Unknown caller, ... is not on file"."""
+    import threading
+
+    app = make_seat()
+    release = threading.Event()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        desk = app.desk
+        read_card = desk.card
+
+        def slow_card(customer_id):
+            release.wait(10)
+            return read_card(customer_id)
+
+        desk.card = slow_card
+        await _to_callback(pilot, app, world)
+        await pilot.press("enter")
+        for __ in range(200):
+            if isinstance(app.screen, CallScreen):
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+        card = app.screen.query_one("#card")
+        shown = str(card.render())
+        try:
+            assert "not on file" not in shown
+            assert "Reading the customer's card" in shown
+            assert card.border_title == "Wang Fang"
+        finally:
+            release.set()
+        await settle(pilot)
+        assert "VIP level 1" in str(card.render())
+        assert "Wang Fang" in card.border_title

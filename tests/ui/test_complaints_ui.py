@@ -453,3 +453,68 @@ async def test_agent_refused_approval_in_a_whole_sentence(make_seat, engine, wor
             assert complaint(engine, cid).status == "proposed"
     finally:
         i18n.set_language("en")
+
+
+async def test_empty_list_names_the_a_key_only_to_whom_it_works(make_seat, world, boss):
+    app = make_seat()  # an agent without open complaints: a is refused to them
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        title = str(app.screen.query_one("#cl-title").render())
+        assert title == "My open complaints: none open"
+    app = make_seat(agent="zhao.lei")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        title = str(app.screen.query_one("#cl-title").render())
+        assert title == "My open complaints: none open (a shows other lists)"
+
+
+async def test_a_long_solution_option_stays_one_line_of_the_approval_list(
+    make_seat, engine, world, boss
+):
+    from rich.cells import cell_len
+    from textual.widgets import OptionList
+
+    long_option = "Refund 100 元 and " + "長" * 150
+    li = world["li"]
+    with Session(engine) as s:
+        c = complaints.create_complaint(
+            session=s, now=NOW, customer_id=world["tom"], owner_id=li,
+            what_happened="Seal leaks", customer_wants="A fix",
+        )  # fmt: skip
+        complaints.accept(
+            session=s, complaint_id=c.id, actor_id=li, now=NOW, department="After-sales",
+            category="repair_installation", policy=POLICY, reply_text="We call you tomorrow",
+        )  # fmt: skip
+        complaints.investigate(
+            session=s, complaint_id=c.id, actor_id=li, now=NOW, cause="product_defect",
+            responsible_person="Wang", department="After-sales", policy=POLICY,
+        )  # fmt: skip
+        complaints.propose(
+            session=s, complaint_id=c.id, actor_id=li, now=NOW,
+            solution_options=["Replace the seal", long_option],
+        )  # fmt: skip
+        s.commit()
+        cid = c.id
+    app = make_seat(agent="zhao.lei")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_case(pilot, scope_presses=2)  # mine -> all -> for approval
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ApproveForm)
+        frame = form.query_one("#form").region
+        await pilot.press("enter")  # the list opens
+        await pilot.pause()
+        overlay = form.query_one("#f-chosen_solution").query_one(OptionList)
+        prompts = [str(overlay.get_option_at_index(i).prompt) for i in range(overlay.option_count)]
+        assert all(cell_len(p) <= 66 for p in prompts), prompts
+        assert frame.contains_region(overlay.region)  # nothing drawn outside the form
+        await pilot.press("down", "down", "enter")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert complaint(engine, cid).chosen_solution == long_option  # approved whole

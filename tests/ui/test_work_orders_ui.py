@@ -361,7 +361,9 @@ async def test_the_work_plan_by_keys(make_seat, engine, world):
         table = screen.query_one("#plan")
         keys = [k.value for k in table.rows]
         assert keys == ["2", "3"]  # urgent first, then the overdue one; #1 is Tuesday's
-        assert "Li Na" in str(screen.query_one("#plan-title").render())
+        title = str(screen.query_one("#plan-title").render())
+        assert "Li Na" in title
+        assert title.startswith("Work plan · ")  # the English name, 工作计划表 in Chinese
         await pilot.press("right_square_bracket")
         await settle(pilot)
         assert [k.value for k in table.rows] == ["2", "3", "1"]
@@ -380,3 +382,28 @@ async def test_the_work_plan_by_keys(make_seat, engine, world):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, WorkOrderScreen) and app.screen.work_order_id == 2
+
+
+async def test_the_list_fits_its_columns_again_when_the_terminal_is_resized(make_seat, world):
+    app = make_seat()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, WorkOrderListScreen)
+        table = screen.query_one("#orders")
+
+        def widths() -> int:
+            return sum(c.width for c in table.columns.values()) + 2 * len(table.columns)
+
+        assert widths() <= 120
+        table.move_cursor(row=1)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        # The expected end stays on the narrower screen; the highlighted row stays.
+        assert widths() <= 80
+        assert table.cursor_row == 1
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert 100 < widths() <= 120

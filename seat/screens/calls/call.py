@@ -23,6 +23,7 @@ from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.calls.find_customer import WorkOrderScreen
 from seat.screens.calls.forms import CallbackForm, ComplaintForm, WorkOrderForm
 from seat.screens.confirm import ConfirmScreen
+from seat.screens.form import NEXT_FIELD_KEYS
 from seat.screens.work_orders.work_order import read_form_data
 from seat.scripts import PHASES, Script, Stage, render
 from seat.services import StorageError
@@ -122,6 +123,7 @@ class CallScreen(DeskWorker, Screen[int | None]):
             tooltip=N_("Leave without saving"),
             id="call.abandon",
         ),
+        *NEXT_FIELD_KEYS,
     ]
 
     DEFAULT_CSS = """
@@ -233,9 +235,13 @@ class CallScreen(DeskWorker, Screen[int | None]):
             self._show_created()
         card = self.query_one(CustomerCardView)
         if self.number_known:
-            self._show_customer(None)
             if self.state.customer_id is not None:
+                # Read in a worker: meanwhile the card names the customer, never "not on file".
+                card.show_card(None, note=_("Reading the customer's card…"))
+                card.border_title = self.customer_name
                 self._load_customer(self.state.customer_id, fit=False)
+            else:
+                self._show_customer(None)
             await self._show_stage()
             if self.state.customer_id is None and self.state.from_number:
                 # A screen pop from an unknown number: offer the new-customer form.

@@ -22,6 +22,7 @@ from seat.roles import PermissionDenied
 from seat.screens.form import FormScreen
 from seat.services import ComplaintMove
 from seat.sla import Policy
+from seat.widgets.lines import fit_text
 
 
 class MoveForm(FormScreen):
@@ -188,6 +189,10 @@ class ProposeForm(MoveForm):
         )  # fmt: skip
 
 
+OPTION_CELLS = 66
+"""A solution option in the approval list: one line of the form (76 wide, less its frame)."""
+
+
 class ApproveForm(MoveForm):
     TITLE_TEXT = N_("Approve one option (supervisor)")
     MOVE = "approve"
@@ -196,8 +201,11 @@ class ApproveForm(MoveForm):
         options = complaints.options_of(self.view.complaint.solution_options)
         yield from self.field(
             _("Approved option *"), "chosen_solution",
-            Select([(o, o) for o in options], value=options[0] if len(options) == 1
-                   else Select.NULL, prompt=_("choose the option")),
+            # A long option is cut in its list (the whole text is what gets approved): a
+            # wrapped one ran out of the form over the screen below.
+            Select([(fit_text(o, OPTION_CELLS).plain, o) for o in options],
+                   value=options[0] if len(options) == 1 else Select.NULL,
+                   prompt=_("choose the option")),
         )  # fmt: skip
         yield from self.field(_("Comment"), "comment", Input())
 

@@ -141,10 +141,11 @@ class ComplaintListScreen(Seated, RoleKeys, Screen[None]):
                 key=str(r.id),
             )  # fmt: skip
         if not rows:
+            shown = _(complaints.SCOPE_TITLES[self.scope])
             self.query_one("#cl-title", Label).update(
-                _("{list}: none open (a shows other lists)").format(
-                    list=_(complaints.SCOPE_TITLES[self.scope])
-                )
+                _("{list}: none open (a shows other lists)").format(list=shown)
+                if roles.may(self.seat_agent, roles.ALL_COMPLAINTS)
+                else _("{list}: none open").format(list=shown)  # an agent's a is refused
             )
         self.refresh_bindings()
 

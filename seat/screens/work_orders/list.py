@@ -193,6 +193,8 @@ class WorkOrderListScreen(DeskWorker, Screen[None]):
         super().__init__()
         self.set_reactive(WorkOrderListScreen.filters, filters or Filters())
         self.result: OrderPage | None = None
+        self._shown_job = 0
+        """The job column's width when the rows were last shown."""
 
     def compose(self) -> ComposeResult:
         yield Label("", id="orders-filters")
@@ -246,7 +248,8 @@ class WorkOrderListScreen(DeskWorker, Screen[None]):
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear(columns=True)
-        job = max(16, self.size.width - 64)
+        job = self._job_width()
+        self._shown_job = job
         for label, width in (("#", 7), (N_("Status"), 12), (N_("Job"), job),
                              (N_("Customer"), 10), (N_("Assignee"), 8), (N_("Expected end"), 12)):
             table.add_column(_(label), width=width, key=label)  # keys stay English
@@ -283,6 +286,15 @@ class WorkOrderListScreen(DeskWorker, Screen[None]):
                 shown=shown, page=result.page, pages=result.pages, order=order)
         )
         self.refresh_bindings()
+
+    def _job_width(self) -> int:
+        """The job column takes what the other columns leave of the screen's width."""
+        return max(16, self.size.width - 64)
+
+    def on_resize(self) -> None:
+        # A terminal made narrower must not push the customer and the end off the screen.
+        if self.result is not None and self._job_width() != self._shown_job:
+            self.show(self.result)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if "(" in action:  # the command palette asks with the binding's whole action text

@@ -221,7 +221,7 @@ class WorkPlanScreen(DeskWorker, Screen[None]):
         if c.work_center:
             who += f" · {c.work_center}"
         self.query_one("#plan-title", Label).update(
-            Text(_("工作计划表 · {day} · {who}").format(day=format_date(c.day, "full"), who=who),
+            Text(_("Work plan · {day} · {who}").format(day=format_date(c.day, "full"), who=who),
                  no_wrap=True, overflow="ellipsis")
         )
         more = _(" (first ones shown)") if n >= MAX_ROWS else ""
