@@ -176,6 +176,15 @@ class Desk:
         """Deadlines, categories and the business calendar (policy/complaints.toml)."""
         return sla.load_policy(self.settings)
 
+    def calendar_warnings(self) -> list[str]:
+        """This year's or next year's business calendar not entered yet (shown at start)."""
+        try:
+            policy = self.complaint_policy()
+        except sla.PolicyError:
+            return []  # the start-up check refuses a broken file
+        today = self.clock.now().astimezone(policy.calendar.zone).date()
+        return sla.calendar_warnings(policy.calendar, today, source=policy.source)
+
     def work_order_policy(self) -> workorders.Policy:
         """Work centers and reason codes (policy/work_orders.toml)."""
         return workorders.load_policy(self.settings)

@@ -101,22 +101,51 @@ class Calendar:
     )
     """Per weekday (Monday first): opening windows as minutes after local midnight."""
     holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    """Make-up working days (调休): a Saturday or Sunday open with `workday_hours`."""
+    workday_hours: tuple[tuple[int, int], ...] = ((9 * 60, 18 * 60),)
+    """The hours of a normal workday (Monday's unless the policy says otherwise)."""
 
     def windows(self, day: date) -> list[Interval]:
-        """The day's opening hours as UTC intervals (none on a holiday)."""
+        """The day's opening hours as UTC intervals (none on a holiday; a normal workday's
+        on a make-up working day)."""
         if day in self.holidays:
             return []
+        hours = self.workday_hours if day in self.workdays else self.hours[day.weekday()]
         midnight = datetime.combine(day, time.min, tzinfo=self.zone)
         return [
             (
                 (midnight + timedelta(minutes=a)).astimezone(UTC),
                 (midnight + timedelta(minutes=b)).astimezone(UTC),
             )
-            for a, b in self.hours[day.weekday()]
+            for a, b in hours
         ]
 
     def is_open(self) -> bool:
-        return any(self.hours)
+        return any(self.hours) or bool(self.workdays and self.workday_hours)
+
+    def entries(self, year: int) -> tuple[list[date], list[date]]:
+        """The holidays and the make-up working days of `year`, each sorted."""
+        return (
+            sorted(d for d in self.holidays if d.year == year),
+            sorted(d for d in self.workdays if d.year == year),
+        )
+
+    def years_without_entries(self, today: date) -> list[int]:
+        """This year and the next when the calendar lists no holiday and no working day in
+        them: nobody entered that year's official schedule yet."""
+        return [y for y in (today.year, today.year + 1) if self.entries(y) == ([], [])]
+
+
+def calendar_warnings(calendar: Calendar, today: date, *, source: str) -> list[str]:
+    """One warning per year (this one, the next) whose holidays nobody entered yet."""
+    return [
+        _(
+            "{source}: the business calendar has no holidays or working days for {year}: "
+            "add that year's official schedule (seat policy calendar --year {year} --generate)"
+        ).format(source=source, year=year)
+        for year in calendar.years_without_entries(today)
+    ]
 
 
 @dataclass(frozen=True)
@@ -282,8 +311,11 @@ def _table(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 def _parse_calendar(table: Mapping[str, Any], default_zone: str, fail: Any) -> Calendar:
     for key in table:
-        if key not in ("timezone", "hours", "holidays"):
-            raise fail(f"calendar.{key}", "unknown key; expected timezone, hours, holidays")
+        if key not in ("timezone", "hours", "holidays", "workdays", "workday_hours"):
+            raise fail(
+                f"calendar.{key}",
+                "unknown key; expected timezone, hours, holidays, workdays, workday_hours",
+            )
     zone_name = table.get("timezone", default_zone)
     try:
         zone = ZoneInfo(str(zone_name))
@@ -305,13 +337,46 @@ def _parse_calendar(table: Mapping[str, Any], default_zone: str, fail: Any) -> C
             except ValueError as exc:
                 raise fail(f"calendar.hours.{day}", str(exc)) from None
         hours = tuple(parsed)
-    holidays: set[date] = set()
-    for item in table.get("holidays", []):
+    holidays = _dates(table, "holidays", fail)
+    workdays = _dates(table, "workdays", fail)
+    for day in sorted(workdays):
+        if day in holidays:
+            raise fail("calendar.workdays", f"{day} is also listed as a holiday")
+        if day.weekday() < 5:
+            raise fail(
+                "calendar.workdays",
+                f"{day} is a {WEEKDAYS[day.weekday()]}: list only make-up working days "
+                "that fall on a Saturday or Sunday",
+            )
+    workday_hours = hours[0]
+    if "workday_hours" in table:
         try:
-            holidays.add(item if isinstance(item, date) else date.fromisoformat(str(item)))
+            workday_hours = parse_hours(table["workday_hours"])
+        except ValueError as exc:
+            raise fail("calendar.workday_hours", str(exc)) from None
+    if workdays and not workday_hours:
+        raise fail(
+            "calendar.workday_hours",
+            "make-up working days are listed but a workday has no opening hours "
+            "(set workday_hours)",
+        )
+    return Calendar(
+        zone=zone, hours=hours, holidays=frozenset(holidays), workdays=frozenset(workdays),
+        workday_hours=workday_hours,
+    )
+
+
+def _dates(table: Mapping[str, Any], key: str, fail: Any) -> set[date]:
+    items = table.get(key, [])
+    if not isinstance(items, list):
+        raise fail(f"calendar.{key}", "must be a list of dates like \"2026-10-01\"")
+    days: set[date] = set()
+    for item in items:
+        try:
+            days.add(item if isinstance(item, date) else date.fromisoformat(str(item)))
         except ValueError:
-            raise fail("calendar.holidays", f"{item!r} is not a date like 2026-10-01") from None
-    return Calendar(zone=zone, hours=hours, holidays=frozenset(holidays))
+            raise fail(f"calendar.{key}", f"{item!r} is not a date like 2026-10-01") from None
+    return days
 
 
 def parse_hours(text: object) -> tuple[tuple[int, int], ...]:
