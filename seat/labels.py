@@ -85,9 +85,11 @@ CHANNELS = {
     "phone": N_("phone"),
     "email": N_("email"),
     "wechat": N_("WeChat"),
-    "walk_in": N_("walk-in"),
+    "weibo": N_("Weibo"),
+    "web": N_("website"),
+    "store": N_("store"),
     "letter": N_("letter"),
-    "web": N_("web"),
+    "walk_in": N_("walk-in"),
 }
 NEED_CHOICES = {
     "inquiry": N_("inquiry"),

@@ -28,6 +28,7 @@ from seat import (
     customers,
     faults,
     identity,
+    intake,
     phone,
     queues,
     sla,
@@ -558,6 +559,47 @@ class Desk:
                 what_happened=what_happened,
                 customer_wants=customer_wants,
                 call_id=call.id,
+            )
+            return c.id  # type: ignore[return-value]
+
+        return self._run_keeping_call_id(state, go)
+
+    def received_at(self, text: str) -> datetime | None:
+        """A typed time received ("" = now; "2026-12-05 15:00", "09:30", "-1d"); a wrong one
+        is a ValidationError at the received_at field."""
+        if not (text or "").strip():
+            return None
+        try:
+            return parse_when(text, now=self.now(), tz=self.zone)
+        except ValueError as exc:
+            raise ValidationError({"received_at": str(exc)}) from None
+
+    def register_complaint(
+        self,
+        state: calls.CallState,
+        *,
+        what_happened: str,
+        customer_wants: str,
+        channel: str,
+        received_text: str = "",
+        channel_ref: str = "",
+    ) -> int:
+        """A complaint that came by `channel` (not only the phone), received at the typed
+        time (earlier than now, never later), with the channel's own reference."""
+        received = self.received_at(received_text)
+        got = intake.Intake(channel=channel, received_at=received, channel_ref=channel_ref)
+
+        def go(s: Session) -> int:
+            call = calls.ensure_call_row(session=s, state=state)
+            c = complaints.create_complaint(
+                session=s,
+                now=self.now(),
+                customer_id=self._need_customer(state),
+                owner_id=state.agent_id,
+                what_happened=what_happened,
+                customer_wants=customer_wants,
+                call_id=call.id,
+                intake=got,
             )
             return c.id  # type: ignore[return-value]
 

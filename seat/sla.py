@@ -25,12 +25,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from seat.config import Settings
 from seat.errors import PolicyError as PolicyError
 from seat.i18n import N_, _, format_duration, language
+from seat.labels import CHANNELS
 from seat.policies import PolicyFile
 
 Interval = tuple[datetime, datetime]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FIRST_REPLY, SOLUTION, CALLBACK = "first_reply", "solution", "callback"
-CLOCK_LABELS = {FIRST_REPLY: N_("First reply"), SOLUTION: N_("Solution"), CALLBACK: N_("Callback")}
+REVIEW, PROMISED = "review", "promised_reply"
+CLOCK_LABELS = {
+    FIRST_REPLY: N_("First reply"), SOLUTION: N_("Solution"), CALLBACK: N_("Callback"),
+    REVIEW: N_("Reviewed"), PROMISED: N_("Promised reply"),
+}  # fmt: skip
 """N_-marked: translate with `_()` where shown."""
 MAX_DAYS = 3 * 366  # a deadline further out than this means the calendar is nearly closed
 
@@ -47,6 +52,8 @@ class Budgets:
     follow_up_min: int = 3
     business_hours: bool = False
     """Count the reply and solution clocks in opening hours only (the calendar)."""
+    review: timedelta | None = None
+    """From received to registered at a seat (official media: 1 h); None: no such clock."""
 
 
 # TOML key -> (Budgets field, converter)
@@ -57,6 +64,7 @@ _BUDGET_KEYS: dict[str, tuple[str, Any]] = {
     "follow_up_every_days": ("follow_up_every", lambda v: timedelta(days=_positive(v))),
     "follow_up_min": ("follow_up_min", lambda v: int(_positive(v))),
     "business_hours": ("business_hours", lambda v: _bool(v)),
+    "review_hours": ("review", lambda v: timedelta(hours=_positive(v))),
 }
 
 
@@ -154,6 +162,8 @@ class Policy:
     levels: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
     """Per customer level: Budgets field -> value, only what the level changes."""
     category_budgets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    channel_budgets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per intake channel (`[channels.wechat]`): the channel clocks of the 400-desk rule."""
     categories: tuple[Category, ...] = ()
     base_causes: tuple[tuple[str, str], ...] = ()
     """(id, label) of the causes an investigation may record, as in `[causes]`."""
@@ -163,11 +173,18 @@ class Policy:
     amber_at: float = 0.75
     source: str = "built-in defaults"
 
-    def budgets(self, *, level: int | None, category: str | None) -> Budgets:
-        """The budgets for a complaint of a customer of `level` in `category`."""
+    def budgets(
+        self, *, level: int | None, category: str | None, channel: str | None = None
+    ) -> Budgets:
+        """The budgets for a complaint of a customer of `level` in `category` that came by
+        `channel` (the strictest where several change one)."""
         overrides = [
             o
-            for o in (self.levels.get(level or 0), self.category_budgets.get(category or ""))
+            for o in (
+                self.levels.get(level or 0),
+                self.category_budgets.get(category or ""),
+                self.channel_budgets.get(channel or ""),
+            )
             if o
         ]
         changes: dict[str, Any] = {}
@@ -210,7 +227,7 @@ def parse_policy(raw: Mapping[str, Any], *, source: str, default_zone: str) -> P
     def fail(where: str, problem: str) -> PolicyError:
         return PolicyError(f"{source}: {where}: {problem}")
 
-    known = {"budgets", "levels", "categories", "causes", "calendar", "amber_at"}
+    known = {"budgets", "levels", "categories", "channels", "causes", "calendar", "amber_at"}
     for key in raw:
         if key not in known and not _is_translation(key, "causes_"):
             raise fail(key, f"unknown key; expected one of {', '.join(sorted(known))}")
@@ -262,6 +279,12 @@ def parse_policy(raw: Mapping[str, Any], *, source: str, default_zone: str) -> P
         if overrides:
             category_budgets[key] = overrides
 
+    channel_budgets: dict[str, dict[str, Any]] = {}
+    for key, table in _table(raw, "channels").items():
+        if key not in CHANNELS or not isinstance(table, dict):
+            raise fail(f"channels.{key}", f"channels are tables named {', '.join(CHANNELS)}")
+        channel_budgets[key] = budget_overrides(f"channels.{key}", table, set())
+
     causes: list[tuple[str, str]] = []
     for key, label in _table(raw, "causes").items():
         if not isinstance(label, str) or not label.strip():
@@ -281,7 +304,10 @@ def parse_policy(raw: Mapping[str, Any], *, source: str, default_zone: str) -> P
     calendar = _parse_calendar(_table(raw, "calendar"), default_zone, fail)
     if not calendar.is_open() and (
         default.business_hours
-        or any(o.get("business_hours") for o in [*levels.values(), *category_budgets.values()])
+        or any(
+            o.get("business_hours")
+            for o in [*levels.values(), *category_budgets.values(), *channel_budgets.values()]
+        )
     ):
         raise fail("calendar.hours", "business hours are used but no day has opening hours")
 
@@ -293,6 +319,7 @@ def parse_policy(raw: Mapping[str, Any], *, source: str, default_zone: str) -> P
         default=default,
         levels=levels,
         category_budgets=category_budgets,
+        channel_budgets=channel_budgets,
         categories=tuple(categories),
         base_causes=tuple(causes),
         cause_translations=tuple(cause_translations),

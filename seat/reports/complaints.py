@@ -1,7 +1,7 @@
 """The complaint classification table (顾客投诉分类统计表) for the screen and the export.
 
-Complaints registered between two local dates (both included) are counted by category,
-cause, responsible department, customer level and month, with the median and
+Complaints received between two local dates (both included) are counted by category,
+cause, responsible department, customer level, channel and month, with the median and
 90th-percentile time to the first reply and to an approved solution, and the share of
 complaints that breached a clock. Times are hours as the clocks count them: in opening
 hours where the policy says so, never while waiting on the customer.
@@ -24,6 +24,7 @@ from seat import complaints, sla
 from seat.config import Settings
 from seat.export import Table
 from seat.i18n import N_
+from seat.labels import CHANNELS
 from seat.models import Callback, CallbackKind, Complaint, Customer, level_for
 
 # Headers, titles and the label cells below are English and stable (json/csv keys and
@@ -52,6 +53,7 @@ class Record:
     department: str
     level: str
     month: str
+    channel: str
     reply_h: float | None
     solution_h: float | None
     breached: bool
@@ -80,7 +82,9 @@ def records(
             Complaint.id, Complaint.status, Complaint.created_at, Complaint.closed_at,
             Complaint.category, Complaint.cause, Complaint.responsible_person,
             Complaint.department, Complaint.first_reply_at, Complaint.solution_at,
-            Complaint.implemented_at, Complaint.waiting_since, Customer.tier,
+            Complaint.implemented_at, Complaint.waiting_since, Complaint.channel,
+            Complaint.registered_at, Complaint.promised_at, Complaint.promised_reply_at,
+            Customer.tier,
         )
         .join(Customer, Customer.id == Complaint.customer_id)
         .where(Complaint.created_at >= start, Complaint.created_at < end)
@@ -124,6 +128,7 @@ def records(
                 department=r.department or NOT_SET["department"],
                 level=LEVELS.get(level, f"Level {level}"),
                 month=f"{r.created_at.astimezone(zone):%Y-%m}",
+                channel=CHANNELS.get(r.channel, r.channel),
                 reply_h=_hours(reply.used) if r.first_reply_at else None,
                 solution_h=_hours(solution.used) if solution and r.solution_at else None,
                 breached=any(c.breached for c in clocks.values()),
@@ -160,6 +165,7 @@ def classification(
         (N_("Cause"), lambda r: r.cause, False),
         (N_("Department"), lambda r: r.department, False),
         (N_("Level"), lambda r: r.level, True),
+        (N_("Channel"), lambda r: r.channel, False),
         (N_("Month"), lambda r: r.month, True),
     ]
     for name, key, by_value in dims:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Select, TextArea
 
+from seat import labels
 from seat.calls import CallState
 from seat.i18n import N_, _
 from seat.screens.due_time import DueTimeForm
@@ -56,10 +57,30 @@ class ComplaintForm(FormScreen):
             _("What happened *"), "what_happened", TextArea(self.prefill)
         )
         yield from self.field(_("What the customer wants *"), "customer_wants", Input())
+        yield from channel_fields(self)
 
     def submit(self) -> int:
-        return self.services.create_complaint(
+        return self.services.register_complaint(
             self.state,
             what_happened=self.value("what_happened"),
             customer_wants=self.value("customer_wants"),
+            channel=self.value("channel") or "phone",
+            received_text=self.value("received_at"),
+            channel_ref=self.value("channel_ref"),
         )
+
+
+def channel_fields(form: FormScreen) -> ComposeResult:
+    """Channel, time received and the channel's reference: the intake of any channel."""
+    yield from form.field(
+        _("Channel"), "channel",
+        Select([(_(word), key) for key, word in labels.CHANNELS.items()], value="phone",
+               allow_blank=False),
+    )  # fmt: skip
+    yield from form.field(
+        _("Received (empty: now; 2026-12-05 15:00, 09:30 or -1d)"), "received_at",
+        Input(placeholder=_("now")),
+    )  # fmt: skip
+    yield from form.field(
+        _("Channel reference (e-mail subject, post link, letter no.)"), "channel_ref", Input()
+    )
