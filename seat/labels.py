@@ -91,6 +91,21 @@ CHANNELS = {
     "letter": N_("letter"),
     "walk_in": N_("walk-in"),
 }
+SUGGESTION_CATEGORIES = {
+    "product": N_("product"),
+    "service": N_("service"),
+    "price": N_("price"),
+    "delivery": N_("delivery"),
+    "store": N_("store"),
+    "website": N_("website / app"),
+    "other": N_("other"),
+}
+"""The classes of suggestions (意见和建议) the register counts."""
+SUGGESTION_STATUSES = {
+    "new": N_("new"),
+    "replied": N_("answered"),
+    "thanked": N_("thanked"),
+}
 NEED_CHOICES = {
     "inquiry": N_("inquiry"),
     "repair": N_("repair"),

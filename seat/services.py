@@ -32,6 +32,7 @@ from seat import (
     phone,
     queues,
     sla,
+    suggestions,
     workorders,
 )
 from seat.clock import Clock, parse_when
@@ -604,6 +605,71 @@ class Desk:
             return c.id  # type: ignore[return-value]
 
         return self._run_keeping_call_id(state, go)
+
+    # -- suggestions (意见和建议) ----------------------------------------------------------
+
+    def suggestion_list(
+        self, scope: str, *, offset: int = 0, limit: int = 50
+    ) -> tuple[list[suggestions.SuggestionRow], int]:
+        return self.run(
+            lambda s: suggestions.listing(session=s, scope=scope, offset=offset, limit=limit)
+        )
+
+    def record_suggestion(
+        self,
+        *,
+        agent_id: int,
+        text: str,
+        category: str = "",
+        phone_text: str = "",
+        channel: str = "phone",
+        received_text: str = "",
+        channel_ref: str = "",
+    ) -> int:
+        """Record a suggestion that came by `channel` (the customer found by phone, if any)."""
+        received = self.received_at(received_text)
+        got = intake.Intake(channel=channel, received_at=received, channel_ref=channel_ref)
+
+        def go(s: Session) -> int:
+            row = suggestions.record(
+                session=s, now=self.now(), recorded_by_id=agent_id, text=text,
+                category=category, phone_text=phone_text, region=self.settings.region,
+                intake=got,
+            )  # fmt: skip
+            return row.id  # type: ignore[return-value]
+
+        return self.run(go, write=True)
+
+    def classify_suggestion(
+        self, suggestion_id: int, *, agent_id: int, category: str, version: int | None
+    ) -> None:
+        self.run(
+            lambda s: suggestions.classify(
+                session=s, suggestion_id=suggestion_id, actor_id=agent_id, now=self.now(),
+                category=category, version=version,
+            ),
+            write=True,
+        )  # fmt: skip
+
+    def reply_suggestion(
+        self, suggestion_id: int, *, agent_id: int, reply_text: str, version: int | None
+    ) -> None:
+        self.run(
+            lambda s: suggestions.reply(
+                session=s, suggestion_id=suggestion_id, actor_id=agent_id, now=self.now(),
+                reply_text=reply_text, version=version,
+            ),
+            write=True,
+        )  # fmt: skip
+
+    def thank_suggestion(self, suggestion_id: int, *, agent_id: int, version: int | None) -> None:
+        self.run(
+            lambda s: suggestions.thank(
+                session=s, suggestion_id=suggestion_id, actor_id=agent_id, now=self.now(),
+                version=version,
+            ),
+            write=True,
+        )  # fmt: skip
 
     def _run_keeping_call_id(self, state: calls.CallState, fn: Callable[[Session], T]) -> T:
         """Run fn; if it fails, forget a call id that was only inserted in the rolled-back work."""

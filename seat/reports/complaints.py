@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from seat import complaints, sla
+from seat import complaints, sla, suggestions
 from seat.config import Settings
 from seat.export import Table
 from seat.i18n import N_
-from seat.labels import CHANNELS
+from seat.labels import CHANNELS, SUGGESTION_CATEGORIES, SUGGESTION_STATUSES
 from seat.models import Callback, CallbackKind, Complaint, Customer, level_for
 
 # Headers, titles and the label cells below are English and stable (json/csv keys and
@@ -215,4 +215,26 @@ def tables(
     }
     first = classification(recs)
     first.meta = meta
-    return [first, by_month(recs, policy)]
+    start = datetime.combine(date_from, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    return [first, by_month(recs, policy), suggestion_counts(session, start, end)]
+
+
+def suggestion_counts(session: Session, start: datetime, end: datetime) -> Table:
+    """Suggestions (意见和建议) received in [start, end): in all, by category, channel and
+    step (the register's count beside the complaints)."""
+    by_category, by_channel, by_status = suggestions.counts(
+        session=session, start=start, end=end
+    )
+    rows: list[list[object]] = [[N_("All"), N_("all suggestions"), sum(by_status.values())]]
+    for name, counted, words in (
+        (N_("Category"), by_category, SUGGESTION_CATEGORIES),
+        (N_("Channel"), by_channel, CHANNELS),
+        (N_("Step"), by_status, SUGGESTION_STATUSES),
+    ):
+        rows += [
+            [name, words.get(code, code) if code else NOT_SET["category"], n]
+            for code, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+    return Table(title=N_("Suggestions"), headers=[N_("Dimension"), N_("Value"),
+                 N_("Suggestions")], rows=rows, label_columns=(0, 1))  # fmt: skip

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.widgets import Input, Select, TextArea
+from textual.widgets import Input, TextArea
 
-from seat import labels
 from seat.calls import CallState
 from seat.i18n import N_, _
 from seat.screens.due_time import DueTimeForm
 from seat.screens.form import FormScreen
+from seat.screens.intake_fields import channel_fields
 from seat.screens.work_orders.work_order import (
     WorkOrderForm as WorkOrderForm,  # the full order form
 )
@@ -69,18 +69,3 @@ class ComplaintForm(FormScreen):
             channel_ref=self.value("channel_ref"),
         )
 
-
-def channel_fields(form: FormScreen) -> ComposeResult:
-    """Channel, time received and the channel's reference: the intake of any channel."""
-    yield from form.field(
-        _("Channel"), "channel",
-        Select([(_(word), key) for key, word in labels.CHANNELS.items()], value="phone",
-               allow_blank=False),
-    )  # fmt: skip
-    yield from form.field(
-        _("Received (empty: now; 2026-12-05 15:00, 09:30 or -1d)"), "received_at",
-        Input(placeholder=_("now")),
-    )  # fmt: skip
-    yield from form.field(
-        _("Channel reference (e-mail subject, post link, letter no.)"), "channel_ref", Input()
-    )
