@@ -585,20 +585,30 @@ def escalate(
     supervisor_id: int | None,
     comment: str,
     version: int | None = None,
+    promised_reply_at: datetime | None = None,
 ) -> Complaint:
-    """Beyond the agent's authority: a supervisor is named. The owner stays the owner."""
+    """Beyond the agent's authority: a supervisor is named. The owner stays the owner.
+
+    `promised_reply_at`: the reply time agreed with the customer (later than now); it gets
+    its own clock (`promised_clock`). Escalating again without one keeps the earlier promise."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "escalate", actor_id, version)
     supervisor = session.get(Agent, supervisor_id) if supervisor_id else None
     if supervisor is None or supervisor.role != Role.SUPERVISOR or not supervisor.active:
         errors["supervisor"] = _("Choose a supervisor.")
     comment = check_text(errors, "comment", comment, N_("Why it goes to a supervisor"), MAX_TEXT)
+    if promised_reply_at is not None and promised_reply_at <= now:
+        errors["promised"] = _("The reply time promised to the customer must be later than now.")
     if errors:
         raise ValidationError(errors)
     if c.escalated_to_id is not None and c.escalated_to_id == supervisor_id:
         raise MoveRefused(
             _("Already escalated to {name}.").format(name=supervisor.display_name)  # type: ignore[union-attr]
         )
+    if promised_reply_at is not None:
+        c.promised_at = now
+        c.promised_reply_at = promised_reply_at
+        comment += f" [reply promised to the customer by {promised_reply_at:%Y-%m-%d %H:%M} UTC]"
     c.escalated_to_id = supervisor_id
     _event(
         session, c, actor=actor, now=now, action="escalate", from_status=c.status,

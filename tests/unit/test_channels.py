@@ -14,7 +14,7 @@ from seat.intake import Intake
 from seat.models import Complaint
 from seat.reports import complaints as complaint_report
 from tests.conftest import NOW
-from tests.unit.complaint_steps import POLICY
+from tests.unit.complaint_steps import POLICY, do, open_complaint
 
 
 def register(session, people, intake: Intake, *, at=NOW) -> Complaint:
@@ -141,3 +141,46 @@ def test_bad_channel_policy_is_refused(tmp_path, toml, problem):
     with pytest.raises(sla.PolicyError) as exc:
         sla.read_policy(path, default_zone="Asia/Shanghai")
     assert problem in str(exc.value)
+
+
+# -- the promised reply time (beyond the agent's authority) ---------------------------------
+
+
+def test_escalation_records_the_promised_reply_time_with_its_own_clock(session, people):
+    cid = open_complaint(session, people)
+    at = NOW + timedelta(hours=1)
+    do(session, people, cid, "escalate", at=at, promised_reply_at=at + timedelta(hours=4))
+    c = session.get(Complaint, cid)
+    assert (c.promised_at, c.promised_reply_at) == (at, at + timedelta(hours=4))
+    promised = clocks_of(c, at + timedelta(hours=3, minutes=30))[sla.PROMISED]
+    assert promised.running and promised.state == "amber"
+    assert promised.deadline == at + timedelta(hours=4)
+    late = clocks_of(c, at + timedelta(hours=5))[sla.PROMISED]
+    assert late.breached and sla.state_phrase(late) == "late by 1h00"
+    # The sidebar shows it: the agent's most urgent running clock is the promise.
+    items = complaints.sidebar_complaints(
+        session=session, agent_id=people["li"], now=at + timedelta(hours=3, minutes=30),
+        policy=POLICY,
+    )  # fmt: skip
+    assert [(i.id, i.clock, i.state) for i in items] == [(cid, sla.PROMISED, "amber")]
+
+
+def test_the_promise_is_kept_by_the_next_reply(session, people):
+    cid = open_complaint(session, people)
+    do(session, people, cid, "accept", at=NOW + timedelta(minutes=10))
+    do(session, people, cid, "escalate", at=NOW + timedelta(hours=1),
+       promised_reply_at=NOW + timedelta(hours=6))  # fmt: skip
+    do(session, people, cid, "investigate", at=NOW + timedelta(hours=2))
+    do(session, people, cid, "propose", at=NOW + timedelta(hours=3))
+    do(session, people, cid, "approve", at=NOW + timedelta(hours=4))  # the solution: kept
+    promised = clocks_of(session.get(Complaint, cid), NOW + timedelta(hours=9))[sla.PROMISED]
+    assert not promised.running and not promised.breached
+    assert sla.state_phrase(promised) == "met in 3h00 of 5h"
+
+
+@pytest.mark.parametrize("hours", [0, -1])
+def test_a_promise_must_be_later_than_now(session, people, hours):
+    cid = open_complaint(session, people)
+    with pytest.raises(ValidationError) as exc:
+        do(session, people, cid, "escalate", promised_reply_at=NOW + timedelta(hours=hours))
+    assert "later than now" in exc.value.errors["promised"]
