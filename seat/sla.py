@@ -34,7 +34,7 @@ FIRST_REPLY, SOLUTION, CALLBACK = "first_reply", "solution", "callback"
 REVIEW, PROMISED = "review", "promised_reply"
 CLOCK_LABELS = {
     FIRST_REPLY: N_("First reply"), SOLUTION: N_("Solution"), CALLBACK: N_("Callback"),
-    REVIEW: N_("Reviewed"), PROMISED: N_("Promised reply"),
+    REVIEW: N_("Reviewed"), PROMISED: N_("Promise"),
 }  # fmt: skip
 """N_-marked: translate with `_()` where shown."""
 MAX_DAYS = 3 * 366  # a deadline further out than this means the calendar is nearly closed

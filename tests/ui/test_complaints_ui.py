@@ -323,7 +323,7 @@ async def test_invalid_escalate_wait_and_resume_by_keys(make_seat, engine, clock
         assert complaint(engine, second).escalated_to_id == boss
         promised = complaint(engine, second)
         assert promised.promised_reply_at - promised.promised_at == timedelta(hours=4)
-        assert "Promised reply" in text(screen.query_one("#cp-clocks"))
+        assert "Promise " in text(screen.query_one("#cp-clocks"))
         await pilot.press("v")
         await settle(pilot)
         await pilot.press("tab", *"Service", "tab", *"We will visit you this week.", "ctrl+s")
