@@ -192,6 +192,8 @@ class SeatApp(App[None]):
             )  # fmt: skip
         for problem in self.desk.script_problems:
             self.notify(problem, title=_("Script rejected"), severity="error", timeout=15)
+        for warning in self.desk.calendar_warnings():
+            self.notify(warning, title=_("Business calendar"), severity="warning", timeout=30)
         # After the messages already queued, Textual's second start-up Resize among them:
         # pushed at once, the first screen was laid out and drawn twice before it showed
         # (~50 ms of every start).

@@ -179,13 +179,14 @@ def _add_commands(p: argparse.ArgumentParser) -> None:
         add_identity_option(r)
         add_db_option(r)
 
-    from seat import agents_cli, ami, audit_cli, cti_server, ops
+    from seat import agents_cli, ami, audit_cli, cti_server, ops, policy_cli
     from seat.tools import bench
 
     ops.add_parsers(sub)
     audit_cli.add_parsers(sub)
     agents_cli.add_parser(sub)
     ami.add_parser(cti_server.add_parser(sub))
+    policy_cli.add_parser(sub)
     bench.add_parser(sub)
 
     wp = sub.add_parser(
@@ -411,6 +412,10 @@ def dispatch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         return bench_main(args)
     if args.command == "report":
         return cmd_report(settings, args)
+    if args.command == "policy":
+        from seat import policy_cli
+
+        return policy_cli.run(settings, args)
     if args.command == "workplan":
         return cmd_workplan(settings, args)
     if args.command == "callbacks":
@@ -729,6 +734,13 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         if me is None:
             return 2
     try:
+        policy = sla.load_policy(settings)
+        for warning in sla.calendar_warnings(
+            policy.calendar, SystemClock().now().astimezone(policy.calendar.zone).date(),
+            source=policy.source,
+        ):
+            print("seat report: " + _("warning: {problem}").format(problem=warning),
+                  file=sys.stderr)  # fmt: skip
         with session_scope(engine) as session:
             tables = module.tables(
                 session=session,

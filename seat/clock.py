@@ -41,16 +41,17 @@ class FixedClock:
 
 
 def parse_when(text: str, *, now: datetime, tz: object) -> datetime:
-    """Parse 'YYYY-MM-DD HH:MM' (or '+2h', '+1d', 'HH:MM' today) in the desk's zone -> UTC."""
+    """Parse 'YYYY-MM-DD HH:MM' (or '+2h', '+1d', '-1d', 'HH:MM' today) in the desk's zone
+    -> UTC."""
     zone = tz if not isinstance(tz, str) else ZoneInfo(tz)
     raw = (text or "").strip()
     if not raw:
         raise ValueError(_("Enter a date and time, e.g. 2026-11-24 10:30, 15:00 or +2h."))
     local_now = now.astimezone(zone)  # type: ignore[arg-type]
-    if raw.startswith("+"):
+    if raw.startswith(("+", "-")):  # "-1d": received a day ago
         unit = raw[-1].lower()
         try:
-            amount = float(raw[1:-1])
+            amount = float(raw[1:-1]) * (-1 if raw.startswith("-") else 1)
         except ValueError:
             raise ValueError(_("Use +30m, +2h or +1d for a relative time.")) from None
         minutes = {"m": 1, "h": 60, "d": 1440}.get(unit)

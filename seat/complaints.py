@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlmodel import Session
 
 from seat import customers, labels, lifecycle, sla
@@ -30,6 +30,7 @@ from seat.customers import ValidationError
 from seat.errors import MoveRefused as MoveRefused
 from seat.errors import StaleCallback
 from seat.i18n import N_, _
+from seat.intake import Intake, check_intake
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
@@ -120,6 +121,10 @@ class CaseLike(Protocol):
     solution_at: datetime | None
     implemented_at: datetime | None
     waiting_since: datetime | None
+    channel: str
+    registered_at: datetime | None
+    promised_at: datetime | None
+    promised_reply_at: datetime | None
 
 
 def refusal(action: str, case: CaseLike, *, needs_revision: bool = False) -> str | None:
@@ -177,26 +182,38 @@ def create_complaint(
     what_happened: str,
     customer_wants: str,
     call_id: int | None = None,
+    intake: Intake | None = None,
 ) -> Complaint:
-    """Register a complaint (step 1, intake); its first event is written like every move."""
+    """Register a complaint (step 1, intake); its first event is written like every move.
+
+    `intake`: the channel, its reference and the time received (earlier than now when it
+    came by e-mail, a post or a letter; never later): the clocks start when it was received,
+    the review clock of official media runs from then to now."""
     errors: dict[str, str] = {}
     what_happened = check_text(errors, "what_happened", what_happened, N_("What happened"), 20000)
     customer_wants = check_text(
         errors, "customer_wants", customer_wants, N_("What the customer wants"), 5000
     )
+    got = check_intake(errors, intake or Intake(), now=now)
     if errors:
         raise ValidationError(errors)
+    received = got.received_at or now
     c = Complaint(
         customer_id=customer_id,
         owner_id=owner_id,
         call_id=call_id,
+        channel=got.channel,
+        channel_ref=got.channel_ref or None,
         what_happened=what_happened,
         customer_wants=customer_wants,
-        created_at=now,
+        created_at=received,
+        registered_at=now if received < now else None,
     )
+    ref = f" {got.channel_ref}" if got.channel_ref else ""
+    when = f", received {received:%Y-%m-%d %H:%M} UTC" if received < now else ""
     lifecycle.record_event(
         session, c, agent_id=owner_id, at=now, action="intake",
-        comment=f"Registered ({c.channel}); the customer wants: {customer_wants}",
+        comment=f"Registered ({c.channel}{ref}{when}); the customer wants: {customer_wants}",
     )  # fmt: skip
     return c
 
@@ -568,20 +585,30 @@ def escalate(
     supervisor_id: int | None,
     comment: str,
     version: int | None = None,
+    promised_reply_at: datetime | None = None,
 ) -> Complaint:
-    """Beyond the agent's authority: a supervisor is named. The owner stays the owner."""
+    """Beyond the agent's authority: a supervisor is named. The owner stays the owner.
+
+    `promised_reply_at`: the reply time agreed with the customer (later than now); it gets
+    its own clock (`promised_clock`). Escalating again without one keeps the earlier promise."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "escalate", actor_id, version)
     supervisor = session.get(Agent, supervisor_id) if supervisor_id else None
     if supervisor is None or supervisor.role != Role.SUPERVISOR or not supervisor.active:
         errors["supervisor"] = _("Choose a supervisor.")
     comment = check_text(errors, "comment", comment, N_("Why it goes to a supervisor"), MAX_TEXT)
+    if promised_reply_at is not None and promised_reply_at <= now:
+        errors["promised"] = _("The reply time promised to the customer must be later than now.")
     if errors:
         raise ValidationError(errors)
     if c.escalated_to_id is not None and c.escalated_to_id == supervisor_id:
         raise MoveRefused(
             _("Already escalated to {name}.").format(name=supervisor.display_name)  # type: ignore[union-attr]
         )
+    if promised_reply_at is not None:
+        c.promised_at = now
+        c.promised_reply_at = promised_reply_at
+        comment += f" [reply promised to the customer by {promised_reply_at:%Y-%m-%d %H:%M} UTC]"
     c.escalated_to_id = supervisor_id
     _event(
         session, c, actor=actor, now=now, action="escalate", from_status=c.status,
@@ -676,7 +703,9 @@ def schedule_follow_up(
     tier = session.execute(
         select(Customer.tier).where(Customer.id == complaint.customer_id)
     ).scalar_one()
-    budgets = policy.budgets(level=level_for(tier), category=complaint.category)
+    budgets = policy.budgets(
+        level=level_for(tier), category=complaint.category, channel=complaint.channel
+    )
     start = complaint.implemented_at or now
     due = max(now, min(start, now) + budgets.callback)
     about = complaint.chosen_solution or complaint.reply_text or complaint.customer_wants
@@ -749,8 +778,8 @@ def clocks(
 ) -> list[sla.ClockState]:
     """The complaint's clocks that apply: first reply, solution, and the callback after
     implementation (or after an invalid judgement); stopped ones included. `budgets`: the
-    policy's for this level and category, when the caller already has them."""
-    budgets = budgets or policy.budgets(level=level, category=case.category)
+    policy's for this level, category and channel, when the caller already has them."""
+    budgets = budgets or policy.budgets(level=level, category=case.category, channel=case.channel)
     calendar = policy.calendar if budgets.business_hours else None
     common = dict(
         now=now, pauses=pauses, waiting_since=case.waiting_since,
@@ -777,7 +806,42 @@ def clocks(
                 stopped_at=callback_done_at, zone=policy.calendar.zone, amber_at=policy.amber_at,
             )
         )  # fmt: skip
+    if budgets.review is not None:  # official media: from received to registered, every hour
+        out.append(
+            sla.clock(
+                sla.REVIEW, started_at=case.created_at, budget=budgets.review, now=now,
+                stopped_at=case.registered_at or case.created_at, zone=policy.calendar.zone,
+                amber_at=policy.amber_at,
+            )
+        )  # fmt: skip
+    promised = promised_clock(case, now=now, policy=policy)
+    if promised is not None:
+        out.append(promised)
     return out
+
+
+def promise_kept_at(case: CaseLike) -> datetime | None:
+    """When the promised reply was given: the first solution, implementation or closing at or
+    after the promise (None while none came)."""
+    if case.promised_at is None:
+        return None
+    after = [
+        t for t in (case.solution_at, case.implemented_at, case.closed_at)
+        if t is not None and t >= case.promised_at
+    ]  # fmt: skip
+    return min(after, default=None)
+
+
+def promised_clock(case: CaseLike, *, now: datetime, policy: sla.Policy) -> sla.ClockState | None:
+    """The clock of the reply time promised to the customer (every hour counts), if any."""
+    if case.promised_at is None or case.promised_reply_at is None:
+        return None
+    return sla.clock(
+        sla.PROMISED, started_at=case.promised_at,
+        budget=max(case.promised_reply_at - case.promised_at, timedelta(minutes=1)),
+        stopped_at=promise_kept_at(case), now=now, zone=policy.calendar.zone,
+        amber_at=policy.amber_at,
+    )  # fmt: skip
 
 
 # -- reading a case -------------------------------------------------------------------------
@@ -913,7 +977,7 @@ def case(
             clocks(c, level=level, policy=policy, now=now, callback_done_at=done_at,
                    pauses=pauses_from((e.action, e.at) for e in events))
         ),  # fmt: skip
-        budgets=policy.budgets(level=level, category=c.category),
+        budgets=policy.budgets(level=level, category=c.category, channel=c.channel),
         needs_revision=revision,
         allowed=allowed(c, needs_revision=revision),
     )
@@ -945,6 +1009,10 @@ _CASE_COLUMNS = (
     Complaint.solution_at,
     Complaint.implemented_at,
     Complaint.waiting_since,
+    Complaint.channel,
+    Complaint.registered_at,
+    Complaint.promised_at,
+    Complaint.promised_reply_at,
 )
 
 
@@ -999,7 +1067,7 @@ def sidebar_complaints(
     paused: dict[int, list[tuple[str, datetime]]] = {}
     for cid, action, at in conn.execute(pauses_sql, {"agent_id": agent_id}):
         paused.setdefault(cid, []).append((action, at))
-    budgets: dict[tuple[str, str | None], sla.Budgets] = {}
+    budgets: dict[tuple[str, str | None, str], sla.Budgets] = {}
     soonest = _soonest_budget(policy)
     found: list[tuple[tuple[bool, datetime, int], tuple[Any, ...], _Urgent, str]] = []
     page: list[tuple[int, int, int]] = []
@@ -1007,22 +1075,26 @@ def sidebar_complaints(
     result = conn.execute(rows_sql, {"agent_id": agent_id})
     for row in result:
         (cid, status, created, closed, category, replied, solved, implemented, waiting,
-         _customer_id, _name, tier) = row  # fmt: skip
+         _customer_id, _name, tier, channel, promised_at, promised_reply_at) = row  # fmt: skip
+        first_group = implemented is not None or promised_reply_at is not None
         if counting:
-            if implemented is None and created + soonest * policy.amber_at > now:
+            if not first_group and created + soonest * policy.amber_at > now:
                 break  # every complaint left is younger still: none can be amber yet
         elif (
-            0 < limit <= len(page) and implemented is None
+            0 < limit <= len(page) and not first_group
             and _micros(created + soonest) > -page[0][1]
         ):  # fmt: skip
             break  # every complaint left starts later, so its deadlines come later still
-        if (tier, category) not in budgets:
-            budgets[tier, category] = policy.budgets(level=level_for(tier), category=category)
+        if (tier, category, channel) not in budgets:
+            budgets[tier, category, channel] = policy.budgets(
+                level=level_for(tier), category=category, channel=channel
+            )
         running = _sidebar_clock(
             status=status, created_at=created, closed_at=closed, first_reply_at=replied,
             solution_at=solved, implemented_at=implemented, waiting_since=waiting,
-            budgets=budgets[tier, category], policy=policy, now=now,
+            budgets=budgets[tier, category, channel], policy=policy, now=now,
             pauses=pauses_from(paused[cid]) if cid in paused else (),
+            promised_at=promised_at, promised_reply_at=promised_reply_at,
         )  # fmt: skip
         state = "ok" if running is None else sla.band(running.fraction, policy.amber_at)
         if running is None or state == "ok":
@@ -1071,11 +1143,16 @@ def _sidebar_statements() -> tuple[Any, Any]:
                 Complaint.id, Complaint.status, Complaint.created_at, Complaint.closed_at,
                 Complaint.category, Complaint.first_reply_at, Complaint.solution_at,
                 Complaint.implemented_at, Complaint.waiting_since, Complaint.customer_id,
-                Customer.name, Customer.tier,
+                Customer.name, Customer.tier, Complaint.channel, Complaint.promised_at,
+                Complaint.promised_reply_at,
             )
             .join(Customer, Customer.id == Complaint.customer_id)
             .where(*mine)
-            .order_by(Complaint.implemented_at.is_(None), Complaint.created_at, Complaint.id)
+            # Callback and promised clocks first: their deadlines do not follow created_at.
+            .order_by(
+                and_(Complaint.implemented_at.is_(None), Complaint.promised_reply_at.is_(None)),
+                Complaint.created_at, Complaint.id,
+            )
         )  # fmt: skip
         pauses = (
             select(ComplaintEvent.complaint_id, ComplaintEvent.action, ComplaintEvent.at)
@@ -1096,9 +1173,10 @@ def _soonest_budget(policy: sla.Policy) -> timedelta:
     if hit is not None and hit[0] is policy:
         return hit[1]
     every = [
-        policy.budgets(level=level, category=category)
+        policy.budgets(level=level, category=category, channel=channel)
         for level in (None, 1, 2, 3)
         for category in (None, *(c.id for c in policy.categories), *policy.category_budgets)
+        for channel in (None, *policy.channel_budgets)
     ]
     soonest = min(min(b.first_reply, b.solution) for b in every)
     if len(_SOONEST) > 8:
@@ -1131,6 +1209,8 @@ def _sidebar_clock(
     policy: sla.Policy,
     now: datetime,
     pauses: Sequence[sla.Interval],
+    promised_at: datetime | None = None,
+    promised_reply_at: datetime | None = None,
 ) -> _Urgent | None:
     """`sla.most_urgent(clocks(case, ...))` when that clock can be amber or red, computing
     only the clocks that can be it.
@@ -1172,6 +1252,14 @@ def _sidebar_clock(
         found.append(
             _Urgent(used / budgets.callback, end, sla.CALLBACK, used, budgets.callback, False)
         )
+    if promised_at is not None and promised_reply_at is not None:
+        kept = [t for t in (solution_at, implemented_at, closed_at)
+                if t is not None and t >= promised_at]  # fmt: skip
+        if not kept:  # promise_kept_at: a kept promise's clock is stopped
+            budget = max(promised_reply_at - promised_at, timedelta(minutes=1))
+            used = sla.elapsed(promised_at, now, zone=zone)
+            end = sla.deadline(promised_at, budget, zone=zone)
+            found.append(_Urgent(used / budget, end, sla.PROMISED, used, budget, False))
     # most_urgent's order: the highest fraction, then the earliest deadline, then the first
     return max(found, key=lambda u: (u.fraction, -u.deadline.timestamp()), default=None)
 
@@ -1272,18 +1360,22 @@ def rank_open(
     stale = [cid for cid, key in keys.items() if not cache.get(cid, key)[0]]
     if stale:
         paused = pauses_for(session=session, complaint_ids=stale)
-        budgets: dict[tuple[int, str | None], sla.Budgets] = {}  # a few levels x categories
+        # a few levels x categories x channels
+        budgets: dict[tuple[int, str | None, str | None], sla.Budgets] = {}
         for i in range(0, len(stale), 500):
             for r in session.execute(
                 select(*_CASE_COLUMNS).where(Complaint.id.in_(stale[i : i + 500]))
             ):
                 key = keys[r.id]
                 level = level_for(key[1])
-                if (level, r.category) not in budgets:
-                    budgets[level, r.category] = policy.budgets(level=level, category=r.category)
+                which = (level, r.category, r.channel)
+                if which not in budgets:
+                    budgets[which] = policy.budgets(
+                        level=level, category=r.category, channel=r.channel
+                    )
                 cache.put(r.id, key, sla.most_urgent(
                     clocks(r, level=level, policy=policy, now=now, pauses=paused.get(r.id, ()),
-                           budgets=budgets[level, r.category])
+                           budgets=budgets[which])
                 ))  # fmt: skip
     found = {cid: cache.get(cid, key)[1] for cid, key in keys.items()}
     return sorted(found, key=lambda cid: urgency_key(found[cid], cid)), found

@@ -85,9 +85,26 @@ CHANNELS = {
     "phone": N_("phone"),
     "email": N_("email"),
     "wechat": N_("WeChat"),
-    "walk_in": N_("walk-in"),
+    "weibo": N_("Weibo"),
+    "web": N_("website"),
+    "store": N_("store"),
     "letter": N_("letter"),
-    "web": N_("web"),
+    "walk_in": N_("walk-in"),
+}
+SUGGESTION_CATEGORIES = {
+    "product": N_("product"),
+    "service": N_("service"),
+    "price": N_("price"),
+    "delivery": N_("delivery"),
+    "store": N_("store"),
+    "website": N_("website / app"),
+    "other": N_("other"),
+}
+"""The classes of suggestions (意见和建议) the register counts."""
+SUGGESTION_STATUSES = {
+    "new": N_("new"),
+    "replied": N_("answered"),
+    "thanked": N_("thanked"),
 }
 NEED_CHOICES = {
     "inquiry": N_("inquiry"),

@@ -304,10 +304,15 @@ class Complaint(TableBase, table=True):
     call_id: int | None = Field(default=None, foreign_key="call.id")
     owner_id: int = Field(foreign_key="agent.id")
     channel: str = Field(default="phone", max_length=16)
+    channel_ref: str | None = Field(default=None, max_length=120)
+    """The channel's own reference: an e-mail's subject or id, a post's link, a letter's no."""
     what_happened: str = Field(max_length=20000)
     customer_wants: str = Field(max_length=5000)
     status: str = Field(default="intake", max_length=16)
     created_at: datetime
+    """When the complaint reached the company (the time received): its clocks start here."""
+    registered_at: datetime | None = None
+    """When a seat registered it, when that was later than received (None: at once)."""
     closed_at: datetime | None = None
     category: str | None = Field(default=None, max_length=40)
     department: str | None = Field(default=None, max_length=80)
@@ -325,6 +330,34 @@ class Complaint(TableBase, table=True):
     implemented_at: datetime | None = None
     escalated_to_id: int | None = Field(default=None, foreign_key="agent.id")
     waiting_since: datetime | None = None  # the clocks pause while waiting on the customer
+    promised_at: datetime | None = None
+    """When a reply time was agreed with the customer (escalated beyond the agent)."""
+    promised_reply_at: datetime | None = None
+    """The reply time promised to the customer: its own clock runs to it."""
+    version: int = 1
+
+
+class Suggestion(TableBase, table=True):
+    """A suggestion or opinion (意见和建议): recorded, classified, answered and thanked."""
+
+    __table_args__ = (Index("ix_suggestion_created", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    call_id: int | None = Field(default=None, foreign_key="call.id")
+    recorded_by_id: int = Field(foreign_key="agent.id")
+    channel: str = Field(default="phone", max_length=16)
+    channel_ref: str | None = Field(default=None, max_length=120)
+    text: str = Field(max_length=5000)
+    category: str | None = Field(default=None, max_length=40)
+    status: str = Field(default="new", max_length=16)
+    created_at: datetime
+    """When it was received."""
+    registered_at: datetime | None = None
+    reply_text: str | None = Field(default=None, max_length=5000)
+    replied_at: datetime | None = None
+    replied_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    thanked_at: datetime | None = None
     version: int = 1
 
 

@@ -195,7 +195,23 @@ def cmd_db(settings: Settings, command: str) -> int:
     print(f"schema revision {current} (newest {head})")
     for p in problems:
         print(f"problem: {p}")
+    for warning in _calendar_warnings(settings):
+        print(f"warning: {warning}")
     return 1 if problems else 0
+
+
+def _calendar_warnings(settings: Settings) -> list[str]:
+    """This year's or next year's business calendar not entered yet (a broken policy file
+    is the seat's start-up check's to report)."""
+    from seat import sla
+    from seat.clock import SystemClock
+
+    try:
+        policy = sla.load_policy(settings)
+    except sla.PolicyError:
+        return []
+    today = SystemClock().now().astimezone(policy.calendar.zone).date()
+    return sla.calendar_warnings(policy.calendar, today, source=policy.source)
 
 
 def _sqlite_path(settings: Settings, command: str) -> Path | None:

@@ -29,9 +29,11 @@ from seat import (
     dialer,
     faults,
     identity,
+    intake,
     phone,
     queues,
     sla,
+    suggestions,
     workorders,
 )
 from seat.clock import Clock, parse_when
@@ -180,6 +182,15 @@ class Desk:
     def complaint_policy(self) -> sla.Policy:
         """Deadlines, categories and the business calendar (policy/complaints.toml)."""
         return sla.load_policy(self.settings)
+
+    def calendar_warnings(self) -> list[str]:
+        """This year's or next year's business calendar not entered yet (shown at start)."""
+        try:
+            policy = self.complaint_policy()
+        except sla.PolicyError:
+            return []  # the start-up check refuses a broken file
+        today = self.clock.now().astimezone(policy.calendar.zone).date()
+        return sla.calendar_warnings(policy.calendar, today, source=policy.source)
 
     def work_order_policy(self) -> workorders.Policy:
         """Work centers and reason codes (policy/work_orders.toml)."""
@@ -572,6 +583,112 @@ class Desk:
             return c.id  # type: ignore[return-value]
 
         return self._run_keeping_call_id(state, go)
+
+    def received_at(self, text: str) -> datetime | None:
+        """A typed time received ("" = now; "2026-12-05 15:00", "09:30", "-1d"); a wrong one
+        is a ValidationError at the received_at field."""
+        if not (text or "").strip():
+            return None
+        try:
+            return parse_when(text, now=self.now(), tz=self.zone)
+        except ValueError as exc:
+            raise ValidationError({"received_at": str(exc)}) from None
+
+    def register_complaint(
+        self,
+        state: calls.CallState,
+        *,
+        what_happened: str,
+        customer_wants: str,
+        channel: str,
+        received_text: str = "",
+        channel_ref: str = "",
+    ) -> int:
+        """A complaint that came by `channel` (not only the phone), received at the typed
+        time (earlier than now, never later), with the channel's own reference."""
+        received = self.received_at(received_text)
+        got = intake.Intake(channel=channel, received_at=received, channel_ref=channel_ref)
+
+        def go(s: Session) -> int:
+            call = calls.ensure_call_row(session=s, state=state)
+            c = complaints.create_complaint(
+                session=s,
+                now=self.now(),
+                customer_id=self._need_customer(state),
+                owner_id=state.agent_id,
+                what_happened=what_happened,
+                customer_wants=customer_wants,
+                call_id=call.id,
+                intake=got,
+            )
+            return c.id  # type: ignore[return-value]
+
+        return self._run_keeping_call_id(state, go)
+
+    # -- suggestions (意见和建议) ----------------------------------------------------------
+
+    def suggestion_list(
+        self, scope: str, *, offset: int = 0, limit: int = 50
+    ) -> tuple[list[suggestions.SuggestionRow], int]:
+        return self.run(
+            lambda s: suggestions.listing(session=s, scope=scope, offset=offset, limit=limit)
+        )
+
+    def record_suggestion(
+        self,
+        *,
+        agent_id: int,
+        text: str,
+        category: str = "",
+        phone_text: str = "",
+        channel: str = "phone",
+        received_text: str = "",
+        channel_ref: str = "",
+    ) -> int:
+        """Record a suggestion that came by `channel` (the customer found by phone, if any)."""
+        received = self.received_at(received_text)
+        got = intake.Intake(channel=channel, received_at=received, channel_ref=channel_ref)
+
+        def go(s: Session) -> int:
+            row = suggestions.record(
+                session=s, now=self.now(), recorded_by_id=agent_id, text=text,
+                category=category, phone_text=phone_text, region=self.settings.region,
+                intake=got,
+            )  # fmt: skip
+            return row.id  # type: ignore[return-value]
+
+        return self.run(go, write=True)
+
+    def classify_suggestion(
+        self, suggestion_id: int, *, agent_id: int, category: str, version: int | None
+    ) -> None:
+        self.run(
+            lambda s: suggestions.classify(
+                session=s, suggestion_id=suggestion_id, actor_id=agent_id, now=self.now(),
+                category=category, version=version,
+            ),
+            write=True,
+        )  # fmt: skip
+
+    def reply_suggestion(
+        self, suggestion_id: int, *, agent_id: int, reply_text: str, version: int | None
+    ) -> None:
+        self.run(
+            lambda s: suggestions.reply(
+                session=s, suggestion_id=suggestion_id, actor_id=agent_id, now=self.now(),
+                reply_text=reply_text, version=version,
+            ),
+            write=True,
+        )  # fmt: skip
+
+    def thank_suggestion(self, suggestion_id: int, *, agent_id: int, version: int | None) -> None:
+        self.run(
+            lambda s: suggestions.thank(
+                session=s, suggestion_id=suggestion_id, actor_id=agent_id, now=self.now(),
+                version=version,
+            ),
+            write=True,
+        )  # fmt: skip
 
     def _run_keeping_call_id(self, state: calls.CallState, fn: Callable[[Session], T]) -> T:
         """Run fn; if it fails, forget a call id that was only inserted in the rolled-back work."""

@@ -25,12 +25,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from seat.config import Settings
 from seat.errors import PolicyError as PolicyError
 from seat.i18n import N_, _, format_duration, language
+from seat.labels import CHANNELS
 from seat.policies import PolicyFile
 
 Interval = tuple[datetime, datetime]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FIRST_REPLY, SOLUTION, CALLBACK = "first_reply", "solution", "callback"
-CLOCK_LABELS = {FIRST_REPLY: N_("First reply"), SOLUTION: N_("Solution"), CALLBACK: N_("Callback")}
+REVIEW, PROMISED = "review", "promised_reply"
+CLOCK_LABELS = {
+    FIRST_REPLY: N_("First reply"), SOLUTION: N_("Solution"), CALLBACK: N_("Callback"),
+    REVIEW: N_("Reviewed"), PROMISED: N_("Promise"),
+}  # fmt: skip
 """N_-marked: translate with `_()` where shown."""
 MAX_DAYS = 3 * 366  # a deadline further out than this means the calendar is nearly closed
 
@@ -47,6 +52,8 @@ class Budgets:
     follow_up_min: int = 3
     business_hours: bool = False
     """Count the reply and solution clocks in opening hours only (the calendar)."""
+    review: timedelta | None = None
+    """From received to registered at a seat (official media: 1 h); None: no such clock."""
 
 
 # TOML key -> (Budgets field, converter)
@@ -57,6 +64,7 @@ _BUDGET_KEYS: dict[str, tuple[str, Any]] = {
     "follow_up_every_days": ("follow_up_every", lambda v: timedelta(days=_positive(v))),
     "follow_up_min": ("follow_up_min", lambda v: int(_positive(v))),
     "business_hours": ("business_hours", lambda v: _bool(v)),
+    "review_hours": ("review", lambda v: timedelta(hours=_positive(v))),
 }
 
 
@@ -101,22 +109,51 @@ class Calendar:
     )
     """Per weekday (Monday first): opening windows as minutes after local midnight."""
     holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    """Make-up working days (调休): a Saturday or Sunday open with `workday_hours`."""
+    workday_hours: tuple[tuple[int, int], ...] = ((9 * 60, 18 * 60),)
+    """The hours of a normal workday (Monday's unless the policy says otherwise)."""
 
     def windows(self, day: date) -> list[Interval]:
-        """The day's opening hours as UTC intervals (none on a holiday)."""
+        """The day's opening hours as UTC intervals (none on a holiday; a normal workday's
+        on a make-up working day)."""
         if day in self.holidays:
             return []
+        hours = self.workday_hours if day in self.workdays else self.hours[day.weekday()]
         midnight = datetime.combine(day, time.min, tzinfo=self.zone)
         return [
             (
                 (midnight + timedelta(minutes=a)).astimezone(UTC),
                 (midnight + timedelta(minutes=b)).astimezone(UTC),
             )
-            for a, b in self.hours[day.weekday()]
+            for a, b in hours
         ]
 
     def is_open(self) -> bool:
-        return any(self.hours)
+        return any(self.hours) or bool(self.workdays and self.workday_hours)
+
+    def entries(self, year: int) -> tuple[list[date], list[date]]:
+        """The holidays and the make-up working days of `year`, each sorted."""
+        return (
+            sorted(d for d in self.holidays if d.year == year),
+            sorted(d for d in self.workdays if d.year == year),
+        )
+
+    def years_without_entries(self, today: date) -> list[int]:
+        """This year and the next when the calendar lists no holiday and no working day in
+        them: nobody entered that year's official schedule yet."""
+        return [y for y in (today.year, today.year + 1) if self.entries(y) == ([], [])]
+
+
+def calendar_warnings(calendar: Calendar, today: date, *, source: str) -> list[str]:
+    """One warning per year (this one, the next) whose holidays nobody entered yet."""
+    return [
+        _(
+            "{source}: the business calendar has no holidays or working days for {year}: "
+            "add that year's official schedule (seat policy calendar --year {year} --generate)"
+        ).format(source=source, year=year)
+        for year in calendar.years_without_entries(today)
+    ]
 
 
 @dataclass(frozen=True)
@@ -125,6 +162,8 @@ class Policy:
     levels: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
     """Per customer level: Budgets field -> value, only what the level changes."""
     category_budgets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    channel_budgets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per intake channel (`[channels.wechat]`): the channel clocks of the 400-desk rule."""
     categories: tuple[Category, ...] = ()
     base_causes: tuple[tuple[str, str], ...] = ()
     """(id, label) of the causes an investigation may record, as in `[causes]`."""
@@ -134,11 +173,18 @@ class Policy:
     amber_at: float = 0.75
     source: str = "built-in defaults"
 
-    def budgets(self, *, level: int | None, category: str | None) -> Budgets:
-        """The budgets for a complaint of a customer of `level` in `category`."""
+    def budgets(
+        self, *, level: int | None, category: str | None, channel: str | None = None
+    ) -> Budgets:
+        """The budgets for a complaint of a customer of `level` in `category` that came by
+        `channel` (the strictest where several change one)."""
         overrides = [
             o
-            for o in (self.levels.get(level or 0), self.category_budgets.get(category or ""))
+            for o in (
+                self.levels.get(level or 0),
+                self.category_budgets.get(category or ""),
+                self.channel_budgets.get(channel or ""),
+            )
             if o
         ]
         changes: dict[str, Any] = {}
@@ -181,7 +227,7 @@ def parse_policy(raw: Mapping[str, Any], *, source: str, default_zone: str) -> P
     def fail(where: str, problem: str) -> PolicyError:
         return PolicyError(f"{source}: {where}: {problem}")
 
-    known = {"budgets", "levels", "categories", "causes", "calendar", "amber_at"}
+    known = {"budgets", "levels", "categories", "channels", "causes", "calendar", "amber_at"}
     for key in raw:
         if key not in known and not _is_translation(key, "causes_"):
             raise fail(key, f"unknown key; expected one of {', '.join(sorted(known))}")
@@ -233,6 +279,12 @@ def parse_policy(raw: Mapping[str, Any], *, source: str, default_zone: str) -> P
         if overrides:
             category_budgets[key] = overrides
 
+    channel_budgets: dict[str, dict[str, Any]] = {}
+    for key, table in _table(raw, "channels").items():
+        if key not in CHANNELS or not isinstance(table, dict):
+            raise fail(f"channels.{key}", f"channels are tables named {', '.join(CHANNELS)}")
+        channel_budgets[key] = budget_overrides(f"channels.{key}", table, set())
+
     causes: list[tuple[str, str]] = []
     for key, label in _table(raw, "causes").items():
         if not isinstance(label, str) or not label.strip():
@@ -252,7 +304,10 @@ def parse_policy(raw: Mapping[str, Any], *, source: str, default_zone: str) -> P
     calendar = _parse_calendar(_table(raw, "calendar"), default_zone, fail)
     if not calendar.is_open() and (
         default.business_hours
-        or any(o.get("business_hours") for o in [*levels.values(), *category_budgets.values()])
+        or any(
+            o.get("business_hours")
+            for o in [*levels.values(), *category_budgets.values(), *channel_budgets.values()]
+        )
     ):
         raise fail("calendar.hours", "business hours are used but no day has opening hours")
 
@@ -264,6 +319,7 @@ def parse_policy(raw: Mapping[str, Any], *, source: str, default_zone: str) -> P
         default=default,
         levels=levels,
         category_budgets=category_budgets,
+        channel_budgets=channel_budgets,
         categories=tuple(categories),
         base_causes=tuple(causes),
         cause_translations=tuple(cause_translations),
@@ -282,8 +338,11 @@ def _table(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 def _parse_calendar(table: Mapping[str, Any], default_zone: str, fail: Any) -> Calendar:
     for key in table:
-        if key not in ("timezone", "hours", "holidays"):
-            raise fail(f"calendar.{key}", "unknown key; expected timezone, hours, holidays")
+        if key not in ("timezone", "hours", "holidays", "workdays", "workday_hours"):
+            raise fail(
+                f"calendar.{key}",
+                "unknown key; expected timezone, hours, holidays, workdays, workday_hours",
+            )
     zone_name = table.get("timezone", default_zone)
     try:
         zone = ZoneInfo(str(zone_name))
@@ -305,13 +364,46 @@ def _parse_calendar(table: Mapping[str, Any], default_zone: str, fail: Any) -> C
             except ValueError as exc:
                 raise fail(f"calendar.hours.{day}", str(exc)) from None
         hours = tuple(parsed)
-    holidays: set[date] = set()
-    for item in table.get("holidays", []):
+    holidays = _dates(table, "holidays", fail)
+    workdays = _dates(table, "workdays", fail)
+    for day in sorted(workdays):
+        if day in holidays:
+            raise fail("calendar.workdays", f"{day} is also listed as a holiday")
+        if day.weekday() < 5:
+            raise fail(
+                "calendar.workdays",
+                f"{day} is a {WEEKDAYS[day.weekday()]}: list only make-up working days "
+                "that fall on a Saturday or Sunday",
+            )
+    workday_hours = hours[0]
+    if "workday_hours" in table:
         try:
-            holidays.add(item if isinstance(item, date) else date.fromisoformat(str(item)))
+            workday_hours = parse_hours(table["workday_hours"])
+        except ValueError as exc:
+            raise fail("calendar.workday_hours", str(exc)) from None
+    if workdays and not workday_hours:
+        raise fail(
+            "calendar.workday_hours",
+            "make-up working days are listed but a workday has no opening hours "
+            "(set workday_hours)",
+        )
+    return Calendar(
+        zone=zone, hours=hours, holidays=frozenset(holidays), workdays=frozenset(workdays),
+        workday_hours=workday_hours,
+    )
+
+
+def _dates(table: Mapping[str, Any], key: str, fail: Any) -> set[date]:
+    items = table.get(key, [])
+    if not isinstance(items, list):
+        raise fail(f"calendar.{key}", "must be a list of dates like \"2026-10-01\"")
+    days: set[date] = set()
+    for item in items:
+        try:
+            days.add(item if isinstance(item, date) else date.fromisoformat(str(item)))
         except ValueError:
-            raise fail("calendar.holidays", f"{item!r} is not a date like 2026-10-01") from None
-    return Calendar(zone=zone, hours=hours, holidays=frozenset(holidays))
+            raise fail(f"calendar.{key}", f"{item!r} is not a date like 2026-10-01") from None
+    return days
 
 
 def parse_hours(text: object) -> tuple[tuple[int, int], ...]:

@@ -1,7 +1,7 @@
 """The complaint classification table (顾客投诉分类统计表) for the screen and the export.
 
-Complaints registered between two local dates (both included) are counted by category,
-cause, responsible department, customer level and month, with the median and
+Complaints received between two local dates (both included) are counted by category,
+cause, responsible department, customer level, channel and month, with the median and
 90th-percentile time to the first reply and to an approved solution, and the share of
 complaints that breached a clock. Times are hours as the clocks count them: in opening
 hours where the policy says so, never while waiting on the customer.
@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from seat import complaints, sla
+from seat import complaints, sla, suggestions
 from seat.config import Settings
 from seat.export import Table
 from seat.i18n import N_
+from seat.labels import CHANNELS, SUGGESTION_CATEGORIES, SUGGESTION_STATUSES
 from seat.models import Callback, CallbackKind, Complaint, Customer, level_for
 
 # Headers, titles and the label cells below are English and stable (json/csv keys and
@@ -52,6 +53,7 @@ class Record:
     department: str
     level: str
     month: str
+    channel: str
     reply_h: float | None
     solution_h: float | None
     breached: bool
@@ -80,7 +82,9 @@ def records(
             Complaint.id, Complaint.status, Complaint.created_at, Complaint.closed_at,
             Complaint.category, Complaint.cause, Complaint.responsible_person,
             Complaint.department, Complaint.first_reply_at, Complaint.solution_at,
-            Complaint.implemented_at, Complaint.waiting_since, Customer.tier,
+            Complaint.implemented_at, Complaint.waiting_since, Complaint.channel,
+            Complaint.registered_at, Complaint.promised_at, Complaint.promised_reply_at,
+            Customer.tier,
         )
         .join(Customer, Customer.id == Complaint.customer_id)
         .where(Complaint.created_at >= start, Complaint.created_at < end)
@@ -105,13 +109,14 @@ def records(
     )
     out: list[Record] = []
     # A few levels, categories and causes over many complaints: each looked up once.
-    budgets: dict[tuple[int, str | None], sla.Budgets] = {}
+    budgets: dict[tuple[int, str | None, str | None], sla.Budgets] = {}
     categories: dict[str | None, str] = {}
     causes: dict[str | None, str] = {}
     for r in rows:
         level = level_for(r.tier)
-        if (level, r.category) not in budgets:
-            budgets[level, r.category] = policy.budgets(level=level, category=r.category)
+        which = (level, r.category, r.channel)
+        if which not in budgets:
+            budgets[which] = policy.budgets(level=level, category=r.category, channel=r.channel)
         if r.category not in categories:
             categories[r.category] = policy.category_label(r.category) or NOT_SET["category"]
         if r.cause not in causes:
@@ -120,7 +125,7 @@ def records(
             c.name: c
             for c in complaints.clocks(
                 r, level=level, policy=policy, now=now, pauses=pauses.get(r.id, ()),
-                callback_done_at=done.get(r.id), budgets=budgets[level, r.category],
+                callback_done_at=done.get(r.id), budgets=budgets[which],
             )
         }  # fmt: skip
         reply = clocks[sla.FIRST_REPLY]
@@ -134,6 +139,7 @@ def records(
                 department=r.department or NOT_SET["department"],
                 level=LEVELS.get(level, f"Level {level}"),
                 month=f"{r.created_at.astimezone(zone):%Y-%m}",
+                channel=CHANNELS.get(r.channel, r.channel),
                 reply_h=_hours(reply.used) if r.first_reply_at else None,
                 solution_h=_hours(solution.used) if solution and r.solution_at else None,
                 breached=any(c.breached for c in clocks.values()),
@@ -170,6 +176,7 @@ def classification(
         (N_("Cause"), lambda r: r.cause, False),
         (N_("Department"), lambda r: r.department, False),
         (N_("Level"), lambda r: r.level, True),
+        (N_("Channel"), lambda r: r.channel, False),
         (N_("Month"), lambda r: r.month, True),
     ]
     for name, key, by_value in dims:
@@ -219,4 +226,26 @@ def tables(
     }
     first = classification(recs)
     first.meta = meta
-    return [first, by_month(recs, policy)]
+    start = datetime.combine(date_from, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    return [first, by_month(recs, policy), suggestion_counts(session, start, end)]
+
+
+def suggestion_counts(session: Session, start: datetime, end: datetime) -> Table:
+    """Suggestions (意见和建议) received in [start, end): in all, by category, channel and
+    step (the register's count beside the complaints)."""
+    by_category, by_channel, by_status = suggestions.counts(
+        session=session, start=start, end=end
+    )
+    rows: list[list[object]] = [[N_("All"), N_("all suggestions"), sum(by_status.values())]]
+    for name, counted, words in (
+        (N_("Category"), by_category, SUGGESTION_CATEGORIES),
+        (N_("Channel"), by_channel, CHANNELS),
+        (N_("Step"), by_status, SUGGESTION_STATUSES),
+    ):
+        rows += [
+            [name, words.get(code, code) if code else NOT_SET["category"], n]
+            for code, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+    return Table(title=N_("Suggestions"), headers=[N_("Dimension"), N_("Value"),
+                 N_("Suggestions")], rows=rows, label_columns=(0, 1))  # fmt: skip

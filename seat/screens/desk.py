@@ -137,6 +137,14 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
             id="desk.complaints",
         ),
         Binding(
+            "o",
+            "suggestions",
+            N_("Suggestions"),
+            tooltip=N_("The suggestions register (意见和建议)"),
+            id="desk.suggestions",
+            show=False,
+        ),
+        Binding(
             "t",
             "complaint_stats",
             N_("Statistics"),
@@ -312,6 +320,11 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         from seat.screens.complaints.list import ComplaintListScreen
 
         self.app.push_screen(ComplaintListScreen())
+
+    def action_suggestions(self) -> None:
+        from seat.screens.complaints.suggestions import SuggestionListScreen
+
+        self.app.push_screen(SuggestionListScreen())
 
     def action_complaint_stats(self) -> None:
         from seat.screens.complaints.stats import ComplaintStatsScreen

@@ -20,11 +20,14 @@ CLOCK_LOOK = LOOK
 """The one look of a clock's state, for the sidebar, the complaint list and the wallboard."""
 PAUSED_LOOK = ("⏸", "cyan")
 """A paused clock that still has time; a breached one keeps its red look when paused."""
-CLOCK_WORDS = {"first_reply": N_("reply"), "solution": N_("solution"), "callback": N_("callback")}
+CLOCK_WORDS = {
+    "first_reply": N_("reply"), "solution": N_("solution"), "callback": N_("callback"),
+    "review": N_("review"), "promised_reply": N_("promised"),
+}  # fmt: skip
 
 
 def clock_word(name: str) -> str:
-    """reply, solution, callback (the short name of a clock), current language."""
+    """reply, solution, callback, review, promised (a clock's short name), current language."""
     return _(CLOCK_WORDS.get(name, name))
 
 

@@ -317,7 +317,13 @@ async def test_invalid_escalate_wait_and_resume_by_keys(make_seat, engine, clock
         await settle(pilot)
         await pilot.press("tab", *"Customer asks for the manager", "ctrl+s")  # one supervisor
         await settle(pilot)
+        assert "reply time" in str(app.screen.query_one("#err-promised").render())
+        await pilot.press(*"+4h", "ctrl+s")  # the reply time agreed with the customer
+        await settle(pilot)
         assert complaint(engine, second).escalated_to_id == boss
+        promised = complaint(engine, second)
+        assert promised.promised_reply_at - promised.promised_at == timedelta(hours=4)
+        assert "Promise " in text(screen.query_one("#cp-clocks"))
         await pilot.press("v")
         await settle(pilot)
         await pilot.press("tab", *"Service", "tab", *"We will visit you this week.", "ctrl+s")

@@ -89,7 +89,8 @@ def test_classification_table(engine, settings, world):
     with Session(engine) as s:
         tables = report.tables(session=s, date_from=date(2026, 10, 1),
                                date_to=date(2026, 11, 30), settings=settings, now=NOW)  # fmt: skip
-    first, months = tables
+    first, months, suggestions = tables
+    assert suggestions.title == "Suggestions"  # the register's count (tests/unit/test_suggestions)
     assert first.headers == report.HEADERS
     rows = by_key(first)
     # count, open, closed, invalid, reply med, reply p90, solution med, solution p90, breached %
@@ -157,7 +158,9 @@ def test_command_line_export(engine, db_url, world, tmp_path, capsys, fmt, monke
         assert doc["By month and category"]["rows"][-1]["Month"] == "Total"
     else:
         wb = load_workbook(out)
-        assert wb.sheetnames == ["Complaint classification", "By month and category"]
+        assert wb.sheetnames == [
+            "Complaint classification", "By month and category", "Suggestions"
+        ]
         ws = wb["Complaint classification"]
         assert [c.value for c in ws[1]] == report.HEADERS
         assert ws["C2"].value == 6

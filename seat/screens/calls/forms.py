@@ -9,6 +9,7 @@ from seat.calls import CallState
 from seat.i18n import N_, _
 from seat.screens.due_time import DueTimeForm
 from seat.screens.form import FormScreen
+from seat.screens.intake_fields import channel_fields
 from seat.screens.work_orders.work_order import (
     WorkOrderForm as WorkOrderForm,  # the full order form
 )
@@ -56,10 +57,15 @@ class ComplaintForm(FormScreen):
             _("What happened *"), "what_happened", TextArea(self.prefill)
         )
         yield from self.field(_("What the customer wants *"), "customer_wants", Input())
+        yield from channel_fields(self)
 
     def submit(self) -> int:
-        return self.services.create_complaint(
+        return self.services.register_complaint(
             self.state,
             what_happened=self.value("what_happened"),
             customer_wants=self.value("customer_wants"),
+            channel=self.value("channel") or "phone",
+            received_text=self.value("received_at"),
+            channel_ref=self.value("channel_ref"),
         )
+

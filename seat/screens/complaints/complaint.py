@@ -29,6 +29,7 @@ from seat.screens.background import DeskWorker
 from seat.screens.complaints.forms import FORMS
 from seat.screens.role_keys import RoleKeys
 from seat.services import StorageError
+from seat.textguard import shown
 from seat.widgets.complaint_items import LOOK
 
 ACTION_LABELS = {
@@ -98,8 +99,22 @@ def details(view: CaseView, local: Callable[[datetime], datetime],
     if view.escalated_to:
         who += " · " + _("escalated to {name}").format(name=view.escalated_to)
     channel = label(labels.CHANNELS, c.channel)
-    registered = format_datetime(local(c.created_at), "medium")
-    facts.add_row(_("Registered"), f"{registered} · {channel} · {who}")
+    received = format_datetime(local(c.created_at), "medium")
+    if c.registered_at is None and not c.channel_ref:
+        facts.add_row(_("Registered"), f"{received} · {channel} · {who}")
+    else:  # came in by another channel, maybe earlier than it was registered
+        ref = f" {shown(c.channel_ref)}" if c.channel_ref else ""
+        facts.add_row(_("Received"), f"{received} · {channel}{ref}")
+        registered = format_datetime(local(c.registered_at or c.created_at), "medium")
+        facts.add_row(_("Registered"), f"{registered} · {who}")
+    if c.promised_reply_at is not None:
+        facts.add_row(
+            _("Promised"),
+            _("a reply by {when} (agreed {agreed})").format(
+                when=format_datetime(local(c.promised_reply_at), "medium"),
+                agreed=format_datetime(local(c.promised_at or c.promised_reply_at), "short"),
+            ),
+        )
     facts.add_row(_("What happened"), c.what_happened)
     facts.add_row(_("Wants"), c.customer_wants)
     if view.call:

@@ -284,10 +284,28 @@ class EscalateForm(MoveForm):
                    prompt=_("choose a supervisor")),
         )  # fmt: skip
         yield from self.field(_("Why it goes beyond your authority *"), "comment", TextArea())
+        promised = self.view.complaint.promised_reply_at
+        yield from self.field(
+            _("Reply promised to the customer by (2026-11-24 10:30, 15:00 or +4h)")
+            + ("" if promised else " *"),
+            "promised", Input(placeholder=_("keep the promise made") if promised else "+4h"),
+        )  # fmt: skip
 
     def details(self, kept: list[str]) -> dict[str, object]:
         who = self.value("supervisor")
-        return dict(supervisor_id=int(who) if who else None, comment=self.value("comment"))
+        typed = self.value("promised").strip()
+        promised = None
+        if typed:
+            try:
+                promised = self.services.parse_when(typed)
+            except ValueError as exc:
+                raise ValidationError({"promised": str(exc)}) from None
+        elif self.view.complaint.promised_reply_at is None:
+            raise ValidationError(
+                {"promised": _("Agree a reply time with the customer and enter it.")}
+            )
+        return dict(supervisor_id=int(who) if who else None, comment=self.value("comment"),
+                    promised_reply_at=promised)  # fmt: skip
 
 
 class PauseForm(MoveForm):
