@@ -152,6 +152,13 @@ class Call(TableBase, table=True):
         # An agent's last calls and calls today (desk, wallboard): seek, no sort. The times
         # and the score make the calls per day (trends, the summary report) index only.
         Index("ix_call_agent_started", "agent_id", "started_at", "ended_at", "satisfaction"),
+        # A repeat call (seat.repeats): the calls from one number about one need, by time.
+        Index("ix_call_number_need_started", "from_number", "need_category", "started_at"),
+        # The agent figures per day (seat.figures), index only.
+        Index(
+            "ix_call_agent_figures",
+            "agent_id", "started_at", "ended_at", "wrapup_at", "satisfaction", "repeated",
+        ),  # fmt: skip
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -176,6 +183,10 @@ class Call(TableBase, table=True):
     outcome: str | None = Field(default=None, max_length=32)
     satisfaction: int | None = None
     notes: str = Field(default="", max_length=20000)
+    repeated: bool | None = None
+    """First-contact resolution (seat.repeats): True when the same number called again about
+    the same need within 7 days, False when it did not (yet); None for a call not judged (not
+    inbound, no number or no need)."""
 
 
 class Callback(TableBase, table=True):

@@ -44,7 +44,7 @@ from seat.models import Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 if TYPE_CHECKING:
-    from seat import sla, supervisor, trends, workorders
+    from seat import figures, sla, supervisor, trends, workorders
     from seat.export import Table
 
 T = TypeVar("T")
@@ -921,6 +921,18 @@ class Desk:
             lambda s: trends.load(
                 session=s, date_from=date_from, date_to=date_to, step=step,
                 settings=self.settings, now=self.now(),
+            )
+        )  # fmt: skip
+
+    def agent_figures(self, date_from: date, date_to: date) -> figures.Figures:
+        """Every agent's figures per local day of the range, the numbers of `seat report
+        agents` (sla.PolicyError: a broken complaint policy)."""
+        from seat import figures
+
+        return self.run(
+            lambda s: figures.load(
+                session=s, date_from=date_from, date_to=date_to, zone=self.zone,
+                policy=sla.load_policy(self.settings), now=self.now(),
             )
         )  # fmt: skip
 

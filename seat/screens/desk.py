@@ -85,7 +85,7 @@ def masked_caller(e164: str | None, region: str, width: int) -> str:
 
 
 class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
-    ROLE_ACTIONS = {"wallboard": roles.WALLBOARD}
+    ROLE_ACTIONS = {"wallboard": roles.WALLBOARD, "agent_figures": roles.AGENT_FIGURES}
 
     BINDINGS = [
         Binding(
@@ -166,6 +166,14 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
             N_("Trends"),
             tooltip=N_("Daily and weekly statistics with charts"),
             id="desk.trends",
+            show=False,
+        ),
+        Binding(
+            "a",
+            "agent_figures",
+            N_("Agent figures"),
+            tooltip=N_("Each agent's figures by day, week or month (supervisors)"),
+            id="desk.agent_figures",
             show=False,
         ),
         Binding("q", "app.quit", N_("Quit"), tooltip=N_("Leave the seat"), id="desk.quit"),
@@ -321,6 +329,11 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         from seat.screens.supervisor.statistics import StatisticsScreen
 
         self.app.push_screen(StatisticsScreen())
+
+    def action_agent_figures(self) -> None:
+        from seat.screens.supervisor.agent_figures import AgentFiguresScreen
+
+        self.app.push_screen(AgentFiguresScreen())
 
     def action_focus_queue(self) -> None:
         queue = self.query_one("#sidebar OptionList", OptionList)

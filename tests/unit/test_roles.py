@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from seat import agents, callbacks, complaints, i18n, roles, sla, supervisor, workorders
+from seat import agents, callbacks, complaints, figures, i18n, roles, sla, supervisor, workorders
 from seat.config import DATA_DIR
 from seat.models import (
     Agent,
@@ -158,6 +158,9 @@ CASES: dict[str, tuple[Callable, Act, tuple]] = {
         lambda s, p: 0,
         lambda s, p, actor, t: supervisor.require_queue(_person(s, actor), actor, p["wang"]),
         (),
+    ),
+    roles.AGENT_FIGURES: (
+        lambda s, p: 0, lambda s, p, actor, t: figures.require_figures(_person(s, actor)), (),
     ),
 }  # fmt: skip
 
