@@ -157,7 +157,8 @@ class Call(TableBase, table=True):
         # The agent figures per day (seat.figures), index only.
         Index(
             "ix_call_agent_figures",
-            "agent_id", "started_at", "ended_at", "wrapup_at", "satisfaction", "repeated",
+            "agent_id", "started_at", "talk_seconds", "wrapup_seconds", "satisfaction",
+            "repeated",
         ),  # fmt: skip
     )
 
@@ -183,6 +184,10 @@ class Call(TableBase, table=True):
     outcome: str | None = Field(default=None, max_length=32)
     satisfaction: int | None = None
     notes: str = Field(default="", max_length=20000)
+    talk_seconds: float | None = None
+    """From the start to wrap-up (to the end without a wrap-up time); set when saved."""
+    wrapup_seconds: float | None = None
+    """From wrap-up to the save; None without a wrap-up time."""
     repeated: bool | None = None
     """First-contact resolution (seat.repeats): True when the same number called again about
     the same need within 7 days, False when it did not (yet); None for a call not judged (not

@@ -1,4 +1,5 @@
-"""First-contact resolution (首次解决): did the caller have to call again?
+"""What a saved call keeps for the agent figures: its talk and wrap-up seconds, and
+first-contact resolution (首次解决): did the caller have to call again?
 
 An inbound call from a number, about a need, is resolved at first contact unless another
 inbound call from the same number about the same need started within 7 days after it (the
@@ -24,13 +25,29 @@ WINDOW = timedelta(days=7)
 INBOUND = "inbound"
 
 
+def time_it(call: Call) -> None:
+    """Set the ended call's talk and wrap-up seconds (the figures add them up, seat.figures):
+    talk from the start to wrap-up (to the end without a wrap-up time), wrap-up to the end."""
+    if call.ended_at is None:
+        call.talk_seconds = call.wrapup_seconds = None
+        return
+    talk_end = call.wrapup_at or call.ended_at
+    call.talk_seconds = max(0.0, (talk_end - call.started_at).total_seconds())
+    call.wrapup_seconds = (
+        None if call.wrapup_at is None
+        else max(0.0, (call.ended_at - call.wrapup_at).total_seconds())
+    )
+
+
 def judged(call: Call) -> bool:
     """Whether the call counts for first-contact resolution."""
     return call.direction == INBOUND and bool(call.from_number) and bool(call.need_category)
 
 
 def mark(*, session: Session, call: Call) -> None:
-    """Set the saved call's own `repeated` and mark the calls it repeats (flushes)."""
+    """Set the saved call's times (time_it) and own `repeated`, and mark the calls it
+    repeats (flushes)."""
+    time_it(call)
     if not judged(call):
         call.repeated = None
         session.flush()
@@ -59,11 +76,17 @@ def mark(*, session: Session, call: Call) -> None:
     )
 
 
-# Every call judged at once (a migrated or seeded database): the same rule in one UPDATE.
-# SQLite stores times as text "YYYY-MM-DD HH:MM:SS.ffffff": 7 days later keeps the fraction.
+# Every call timed and judged at once (a migrated or seeded database): the same rules in one
+# UPDATE. SQLite stores times as text "YYYY-MM-DD HH:MM:SS.ffffff": 7 days later keeps the
+# fraction.
 BACKFILL = {
     "sqlite": """
-UPDATE call SET repeated = CASE
+UPDATE call SET
+ talk_seconds = CASE WHEN ended_at IS NOT NULL THEN MAX(0.0,
+   (julianday(COALESCE(wrapup_at, ended_at)) - julianday(started_at)) * 86400.0) END,
+ wrapup_seconds = CASE WHEN ended_at IS NOT NULL AND wrapup_at IS NOT NULL THEN MAX(0.0,
+   (julianday(ended_at) - julianday(wrapup_at)) * 86400.0) END,
+ repeated = CASE
   WHEN direction = 'inbound' AND COALESCE(from_number, '') != ''
        AND COALESCE(need_category, '') != ''
   THEN EXISTS (
@@ -75,7 +98,12 @@ UPDATE call SET repeated = CASE
   END
 """,
     "postgresql": """
-UPDATE "call" SET repeated = CASE
+UPDATE "call" SET
+ talk_seconds = CASE WHEN ended_at IS NOT NULL THEN GREATEST(0.0,
+   EXTRACT(EPOCH FROM COALESCE(wrapup_at, ended_at) - started_at)) END,
+ wrapup_seconds = CASE WHEN ended_at IS NOT NULL AND wrapup_at IS NOT NULL THEN GREATEST(0.0,
+   EXTRACT(EPOCH FROM ended_at - wrapup_at)) END,
+ repeated = CASE
   WHEN direction = 'inbound' AND COALESCE(from_number, '') != ''
        AND COALESCE(need_category, '') != ''
   THEN EXISTS (
@@ -91,5 +119,5 @@ UPDATE "call" SET repeated = CASE
 
 
 def backfill(conn: Connection) -> None:
-    """Judge every call in one statement (seeding writes calls without `repeated`)."""
+    """Time and judge every call in one statement (seeding writes calls without them)."""
     conn.exec_driver_sql(BACKFILL[conn.dialect.name])

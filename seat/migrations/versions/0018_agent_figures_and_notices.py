@@ -1,4 +1,4 @@
-"""agent figures: first-contact resolution on the call, indexes for the figures per day
+"""agent figures: a call's talk and wrap-up seconds and first-contact resolution, indexes
 
 Revision ID: 0018
 Revises: 0011
@@ -16,7 +16,12 @@ depends_on = None
 # seat.repeats.BACKFILL at the time of this migration (a migration never imports the app).
 BACKFILL = {
     'sqlite': """
-UPDATE call SET repeated = CASE
+UPDATE call SET
+ talk_seconds = CASE WHEN ended_at IS NOT NULL THEN MAX(0.0,
+   (julianday(COALESCE(wrapup_at, ended_at)) - julianday(started_at)) * 86400.0) END,
+ wrapup_seconds = CASE WHEN ended_at IS NOT NULL AND wrapup_at IS NOT NULL THEN MAX(0.0,
+   (julianday(ended_at) - julianday(wrapup_at)) * 86400.0) END,
+ repeated = CASE
   WHEN direction = 'inbound' AND COALESCE(from_number, '') != ''
        AND COALESCE(need_category, '') != ''
   THEN EXISTS (
@@ -28,7 +33,12 @@ UPDATE call SET repeated = CASE
   END
 """,
     'postgresql': """
-UPDATE "call" SET repeated = CASE
+UPDATE "call" SET
+ talk_seconds = CASE WHEN ended_at IS NOT NULL THEN GREATEST(0.0,
+   EXTRACT(EPOCH FROM COALESCE(wrapup_at, ended_at) - started_at)) END,
+ wrapup_seconds = CASE WHEN ended_at IS NOT NULL AND wrapup_at IS NOT NULL THEN GREATEST(0.0,
+   EXTRACT(EPOCH FROM ended_at - wrapup_at)) END,
+ repeated = CASE
   WHEN direction = 'inbound' AND COALESCE(from_number, '') != ''
        AND COALESCE(need_category, '') != ''
   THEN EXISTS (
@@ -44,12 +54,15 @@ UPDATE "call" SET repeated = CASE
 INDEXES = (
     ('call', 'ix_call_number_need_started', ['from_number', 'need_category', 'started_at']),
     ('call', 'ix_call_agent_figures',
-     ['agent_id', 'started_at', 'ended_at', 'wrapup_at', 'satisfaction', 'repeated']),
+     ['agent_id', 'started_at', 'talk_seconds', 'wrapup_seconds', 'satisfaction',
+      'repeated']),
 )  # fmt: skip
 
 
 def upgrade() -> None:
     with op.batch_alter_table('call') as batch:
+        batch.add_column(sa.Column('talk_seconds', sa.Float(), nullable=True))
+        batch.add_column(sa.Column('wrapup_seconds', sa.Float(), nullable=True))
         batch.add_column(sa.Column('repeated', sa.Boolean(), nullable=True))
     table, name, columns = INDEXES[0]
     op.create_index(name, table, columns, unique=False)
@@ -69,3 +82,5 @@ def downgrade() -> None:
         op.drop_index(name, table_name=table)
     with op.batch_alter_table('call') as batch:
         batch.drop_column('repeated')
+        batch.drop_column('wrapup_seconds')
+        batch.drop_column('talk_seconds')
