@@ -7,7 +7,7 @@ from enum import StrEnum
 from uuid import uuid4
 
 from pydantic import ConfigDict
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -482,3 +482,45 @@ class AccessLog(TableBase, table=True):
     reason: str = Field(max_length=500)
     prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
     hash: str | None = Field(default=None, max_length=64)
+
+
+class NoticeKind(StrEnum):
+    OUTAGE = "outage"
+    SERVICE = "service"
+
+
+class Notice(TableBase, table=True):
+    """公告: a notice agents read out to callers while it is valid (seat.notices). An outage
+    names its area, cause and expected restoration; a product or service notice is for
+    every caller."""
+
+    __table_args__ = (Index("ix_notice_valid", "valid_to", "valid_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default=NoticeKind.SERVICE, max_length=16)
+    title: str = Field(max_length=200)
+    text: str = Field(max_length=5000)
+    """What the agent reads out."""
+    area: str | None = Field(default=None, max_length=200)
+    """An outage's area, as addresses name it (matched within the customer's address)."""
+    cause: str | None = Field(default=None, max_length=500)
+    valid_from: datetime
+    valid_to: datetime
+    restore_at: datetime | None = None
+    """An outage's expected restoration."""
+    created_at: datetime
+    created_by_id: int = Field(foreign_key="agent.id")
+
+
+class NoticeCall(TableBase, table=True):
+    """A call linked to a notice (the notice drew it): how many calls each notice drew."""
+
+    __tablename__ = "notice_call"
+    __table_args__ = (UniqueConstraint("notice_id", "call_uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    call_uid: str = Field(max_length=40, index=True)
+    """The call's own id (seat.calls: made when the call starts, before its row is saved)."""
+    agent_id: int = Field(foreign_key="agent.id")
+    at: datetime

@@ -24,6 +24,7 @@ WALLBOARD = "wallboard"
 ALL_COMPLAINTS = "all_complaints"
 OTHERS_QUEUE = "others_queue"
 AGENT_FIGURES = "agent_figures"
+PUBLISH_NOTICE = "publish_notice"
 
 SUPERVISOR_ONLY: dict[str, str] = {
     APPROVE_SOLUTION: N_("approve a solution"),
@@ -36,6 +37,7 @@ SUPERVISOR_ONLY: dict[str, str] = {
     ALL_COMPLAINTS: N_("see every agent's complaints"),
     OTHERS_QUEUE: N_("see another agent's queue"),
     AGENT_FIGURES: N_("read every agent's figures"),
+    PUBLISH_NOTICE: N_("publish a notice"),
 }
 """Action key -> what the refusal says the agent tried ("Only a supervisor can …")."""
 

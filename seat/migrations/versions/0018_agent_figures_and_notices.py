@@ -1,4 +1,5 @@
-"""agent figures: a call's talk and wrap-up seconds and first-contact resolution, indexes
+"""agent figures: a call's talk and wrap-up seconds and first-contact resolution, indexes;
+notices (公告) and the calls linked to them
 
 Revision ID: 0018
 Revises: 0011
@@ -6,6 +7,7 @@ Create Date: 2026-12-06 11:00:00.000000
 """
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision = '0018'
@@ -60,6 +62,40 @@ INDEXES = (
 
 
 def upgrade() -> None:
+    op.create_table(
+        'notice',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=16), nullable=False),
+        sa.Column('title', sa.String(length=200), nullable=False),
+        sa.Column('text', sa.String(length=5000), nullable=False),
+        sa.Column('area', sa.String(length=200), nullable=True),
+        sa.Column('cause', sa.String(length=500), nullable=True),
+        sa.Column('valid_from', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('valid_to', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('restore_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('created_by_id', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['created_by_id'], ['agent.id'],
+                                name=op.f('fk_notice_created_by_id_agent')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_notice')),
+    )  # fmt: skip
+    op.create_index('ix_notice_valid', 'notice', ['valid_to', 'valid_from'], unique=False)
+    op.create_table(
+        'notice_call',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('notice_id', sa.Integer(), nullable=False),
+        sa.Column('call_uid', sa.String(length=40), nullable=False),
+        sa.Column('agent_id', sa.Integer(), nullable=False),
+        sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['agent_id'], ['agent.id'],
+                                name=op.f('fk_notice_call_agent_id_agent')),
+        sa.ForeignKeyConstraint(['notice_id'], ['notice.id'],
+                                name=op.f('fk_notice_call_notice_id_notice')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_notice_call')),
+        sa.UniqueConstraint('notice_id', 'call_uid', name=op.f('uq_notice_call_notice_id')),
+    )  # fmt: skip
+    op.create_index(op.f('ix_notice_call_notice_id'), 'notice_call', ['notice_id'], unique=False)
+    op.create_index(op.f('ix_notice_call_call_uid'), 'notice_call', ['call_uid'], unique=False)
     with op.batch_alter_table('call') as batch:
         batch.add_column(sa.Column('talk_seconds', sa.Float(), nullable=True))
         batch.add_column(sa.Column('wrapup_seconds', sa.Float(), nullable=True))
@@ -78,6 +114,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('notice_call')
+    op.drop_table('notice')
     for table, name, __ in reversed(INDEXES):
         op.drop_index(name, table_name=table)
     with op.batch_alter_table('call') as batch:
