@@ -10,7 +10,7 @@ from uuid import uuid4
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from seat import cti, labels
+from seat import cti, labels, repeats
 from seat.callbacks import record_call
 from seat.customers import ValidationError
 from seat.i18n import _
@@ -244,6 +244,7 @@ def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
         )
     session.add(call)
     session.flush()
+    repeats.mark(session=session, call=call)
     return call
 
 

@@ -129,6 +129,7 @@ OUTCOME_CHOICES = {
 """Outcomes in the call screen's own, longer words, with what to do next
 (seat.calls.outcome_label); OUTCOMES has the short words of lists."""
 ROLES = {"agent": N_("agent"), "supervisor": N_("supervisor")}
+NOTICE_KINDS = {"outage": N_("outage"), "service": N_("product / service")}
 
 
 def label(table: Mapping[str, str], code: str | None, empty: str = "-") -> str:

@@ -7,7 +7,7 @@ from enum import StrEnum
 from uuid import uuid4
 
 from pydantic import ConfigDict
-from sqlalchemy import BigInteger, Index
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -156,6 +156,14 @@ class Call(TableBase, table=True):
         # An agent's last calls and calls today (desk, wallboard): seek, no sort. The times
         # and the score make the calls per day (trends, the summary report) index only.
         Index("ix_call_agent_started", "agent_id", "started_at", "ended_at", "satisfaction"),
+        # A repeat call (seat.repeats): the calls from one number about one need, by time.
+        Index("ix_call_number_need_started", "from_number", "need_category", "started_at"),
+        # The agent figures per day (seat.figures), index only.
+        Index(
+            "ix_call_agent_figures",
+            "agent_id", "started_at", "talk_seconds", "wrapup_seconds", "satisfaction",
+            "repeated",
+        ),  # fmt: skip
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -186,6 +194,14 @@ class Call(TableBase, table=True):
     answered_at: datetime | None = None
     hung_up_at: datetime | None = None
     recording: str | None = Field(default=None, max_length=500)
+    talk_seconds: float | None = None
+    """From the start to wrap-up (to the end without a wrap-up time); set when saved."""
+    wrapup_seconds: float | None = None
+    """From wrap-up to the save; None without a wrap-up time."""
+    repeated: bool | None = None
+    """First-contact resolution (seat.repeats): True when the same number called again about
+    the same need within 7 days, False when it did not (yet); None for a call not judged (not
+    inbound, no number or no need)."""
 
 
 class CallSlot(TableBase, table=True):
@@ -575,3 +591,45 @@ class AccessLog(TableBase, table=True):
     reason: str = Field(max_length=500)
     prev_hash: str | None = Field(default=None, max_length=64)  # seat.audit: the chain
     hash: str | None = Field(default=None, max_length=64)
+
+
+class NoticeKind(StrEnum):
+    OUTAGE = "outage"
+    SERVICE = "service"
+
+
+class Notice(TableBase, table=True):
+    """公告: a notice agents read out to callers while it is valid (seat.notices). An outage
+    names its area, cause and expected restoration; a product or service notice is for
+    every caller."""
+
+    __table_args__ = (Index("ix_notice_valid", "valid_to", "valid_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default=NoticeKind.SERVICE, max_length=16)
+    title: str = Field(max_length=200)
+    text: str = Field(max_length=5000)
+    """What the agent reads out."""
+    area: str | None = Field(default=None, max_length=200)
+    """An outage's area, as addresses name it (matched within the customer's address)."""
+    cause: str | None = Field(default=None, max_length=500)
+    valid_from: datetime
+    valid_to: datetime
+    restore_at: datetime | None = None
+    """An outage's expected restoration."""
+    created_at: datetime
+    created_by_id: int = Field(foreign_key="agent.id")
+
+
+class NoticeCall(TableBase, table=True):
+    """A call linked to a notice (the notice drew it): how many calls each notice drew."""
+
+    __tablename__ = "notice_call"
+    __table_args__ = (UniqueConstraint("notice_id", "call_uid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    call_uid: str = Field(max_length=40, index=True)
+    """The call's own id (seat.calls: made when the call starts, before its row is saved)."""
+    agent_id: int = Field(foreign_key="agent.id")
+    at: datetime

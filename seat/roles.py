@@ -23,6 +23,8 @@ REASSIGN_CALLBACK = "reassign_callback"
 WALLBOARD = "wallboard"
 ALL_COMPLAINTS = "all_complaints"
 OTHERS_QUEUE = "others_queue"
+AGENT_FIGURES = "agent_figures"
+PUBLISH_NOTICE = "publish_notice"
 
 SUPERVISOR_ONLY: dict[str, str] = {
     APPROVE_SOLUTION: N_("approve a solution"),
@@ -34,6 +36,8 @@ SUPERVISOR_ONLY: dict[str, str] = {
     WALLBOARD: N_("open the wallboard"),
     ALL_COMPLAINTS: N_("see every agent's complaints"),
     OTHERS_QUEUE: N_("see another agent's queue"),
+    AGENT_FIGURES: N_("read every agent's figures"),
+    PUBLISH_NOTICE: N_("publish a notice"),
 }
 """Action key -> what the refusal says the agent tried ("Only a supervisor can …")."""
 

@@ -47,7 +47,7 @@ from seat.models import Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 if TYPE_CHECKING:
-    from seat import sla, supervisor, trends, workorders
+    from seat import figures, notices, sla, supervisor, trends, workorders
     from seat.export import Table
 
 T = TypeVar("T")
@@ -1088,6 +1088,55 @@ class Desk:
             except StorageError:
                 pass  # busy past the retries: made the next time trends are read
         return data
+
+    def agent_figures(self, date_from: date, date_to: date) -> figures.Figures:
+        """Every agent's figures per local day of the range, the numbers of `seat report
+        agents` (sla.PolicyError: a broken complaint policy)."""
+        from seat import figures
+
+        return self.run(
+            lambda s: figures.load(
+                session=s, date_from=date_from, date_to=date_to, zone=self.zone,
+                policy=sla.load_policy(self.settings), now=self.now(),
+            )
+        )  # fmt: skip
+
+    # -- notices (公告) -----------------------------------------------------------------------
+
+    def current_notices(self) -> list[notices.NoticeView]:
+        """The notices valid now, with the calls each drew."""
+        from seat import notices
+
+        return self.run(lambda s: notices.current(session=s, now=self.now()))
+
+    def notices_for_caller(self, customer_id: int | None) -> list[notices.NoticeView]:
+        """The notices valid now that concern this caller (their address names an outage's
+        area; product / service notices concern everyone)."""
+        from seat import notices
+
+        return self.run(
+            lambda s: notices.for_customer(session=s, now=self.now(), customer_id=customer_id)
+        )
+
+    def publish_notice(self, draft: notices.NoticeDraft, *, agent: AgentInfo) -> int:
+        """Publish a notice (supervisors; PermissionDenied, ValidationError)."""
+        from seat import notices
+
+        return self.run(
+            lambda s: notices.publish(session=s, draft=draft, agent=agent, agent_id=agent.id,
+                                      now=self.now()),
+            write=True,
+        )  # fmt: skip
+
+    def link_notice(self, notice_id: int, *, call_uid: str, agent_id: int) -> bool:
+        """Link the call to the notice it is about (False: it already was)."""
+        from seat import notices
+
+        return self.run(
+            lambda s: notices.link_call(session=s, notice_id=notice_id, call_uid=call_uid,
+                                        agent_id=agent_id, now=self.now()),
+            write=True,
+        )  # fmt: skip
 
     # -- work orders ------------------------------------------------------------------------
 

@@ -19,10 +19,12 @@ from seat import labels, roles
 from seat.calls import CallState
 from seat.i18n import N_, _, format_datetime
 from seat.labels import label
+from seat.notices import NoticeView
 from seat.privacy import mask_phone
 from seat.screens.background import DeskWorker
 from seat.screens.role_keys import RoleKeys
 from seat.services import RecentCall, StorageError
+from seat.textguard import shown
 from seat.widgets.lines import fit_text
 from seat.widgets.sidebar import Sidebar
 
@@ -85,7 +87,7 @@ def masked_caller(e164: str | None, region: str, width: int) -> str:
 
 
 class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
-    ROLE_ACTIONS = {"wallboard": roles.WALLBOARD}
+    ROLE_ACTIONS = {"wallboard": roles.WALLBOARD, "agent_figures": roles.AGENT_FIGURES}
 
     BINDINGS = [
         Binding(
@@ -176,6 +178,22 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
             id="desk.trends",
             show=False,
         ),
+        Binding(
+            "a",
+            "agent_figures",
+            N_("Agent figures"),
+            tooltip=N_("Each agent's figures by day, week or month (supervisors)"),
+            id="desk.agent_figures",
+            show=False,
+        ),
+        Binding(
+            "i",
+            "notices",
+            N_("Notices"),
+            tooltip=N_("Notices valid now: outages and service notices to read out"),
+            id="desk.notices",
+            show=False,
+        ),
         Binding("q", "app.quit", N_("Quit"), tooltip=N_("Leave the seat"), id="desk.quit"),
     ]
 
@@ -185,6 +203,8 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
     DeskScreen #hello { height: auto; background: $boost; padding: 0 1; text-style: bold; }
     DeskScreen #keys { height: auto; padding: 0 1; border: round $primary; margin: 1 0 0 0; }
     DeskScreen #recent-title { text-style: bold; }
+    DeskScreen #notices { height: auto; max-height: 3; padding: 0 1; color: $warning;
+                          display: none; }
     DeskScreen DataTable { height: 1fr; }
     """
 
@@ -192,6 +212,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield Label("", id="hello")
+                yield Label("", id="notices")
                 yield Static(welcome(getattr(self.app, "agent", None)), id="keys")
                 yield Label(_("My last calls"), id="recent-title")
                 yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
@@ -207,6 +228,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         # The header clock follows the seat's clock (injected: a test's FixedClock too).
         self.set_interval(CLOCK_SECONDS, self._hello)
         self.load_recent()
+        self.load_notices()
         self.on_work_changed(lambda __: self.load_recent())  # a call saved here, a reassignment
         self.query_one("#sidebar OptionList").focus()
 
@@ -223,6 +245,21 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
                 overflow="ellipsis",
             )
         )
+
+    def load_notices(self) -> None:
+        """The notices valid now, on one line under the greeting (none: no line)."""
+        self.in_worker(lambda desk: desk.current_notices(), self._show_notices, group="notices")
+
+    def _show_notices(self, found: list[NoticeView]) -> None:
+        line = self.query_one("#notices", Label)
+        line.display = bool(found)
+        if found:
+            titles = "; ".join(shown(n.title) for n in found)
+            line.update(Text(
+                _("Notices valid now ({n}, i to read): {titles}").format(n=len(found),
+                                                                         titles=titles),
+                no_wrap=True, overflow="ellipsis",
+            ))  # fmt: skip
 
     @work(thread=True, exclusive=True, group="recent")
     def load_recent(self) -> None:
@@ -351,6 +388,16 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
 
         self.app.push_screen(StatisticsScreen())
 
+    def action_notices(self) -> None:
+        from seat.screens.notices import NoticesScreen
+
+        self.app.push_screen(NoticesScreen(), lambda __: self.load_notices())
+
+    def action_agent_figures(self) -> None:
+        from seat.screens.supervisor.agent_figures import AgentFiguresScreen
+
+        self.app.push_screen(AgentFiguresScreen())
+
     def action_focus_queue(self) -> None:
         queue = self.query_one("#sidebar OptionList", OptionList)
         queue.focus()
@@ -401,6 +448,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         self._hello()
         self.query_one(Sidebar).refresh_data()
         self.load_recent()
+        self.load_notices()
 
     def on_sidebar_complaint_chosen(self, event: Sidebar.ComplaintChosen) -> None:
         from seat.screens.complaints.complaint import ComplaintScreen

@@ -739,7 +739,7 @@ def probes(
     ]  # fmt: skip
 
 
-REPORTS = ("complaints", "callbacks", "summary")
+REPORTS = ("complaints", "callbacks", "summary", "agents")
 
 
 def report_probe(desk: Desk, name: str, out: Path) -> Probe:

@@ -42,7 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.schema import DropIndex
 from sqlalchemy.types import TypeEngine
 
-from seat import audit, phone
+from seat import audit, phone, repeats
 from seat.config import DEMO_CALLERS as DEMO_CALLERS
 from seat.db import refresh_statistics
 from seat.models import (
@@ -523,7 +523,13 @@ def seed(
             say(f"work orders: {n_work_orders}")
             n_events += _seed_complaints(conn, rng, base, people, agent_ids, n_complaints, now)
             say(f"complaints: {n_complaints}")
-            for statement in rebuild:
+            # First-contact resolution judged before the indexes that carry it are built.
+            later = [st for st in rebuild if "repeated" in st]
+            for statement in [st for st in rebuild if st not in later]:
+                conn.exec_driver_sql(statement)
+            if n_calls:
+                repeats.backfill(conn)
+            for statement in later:
                 conn.exec_driver_sql(statement)
             if rebuild:
                 say(f"indexes: {len(rebuild)} built")

@@ -489,3 +489,26 @@ def test_no_answer_saves_an_outbound_call_without_a_score(session, world, script
     assert (row.greeting_at, row.discovery_at, row.wrapup_at) == (NOW, None, NOW + MIN)
     settled = session.get(Callback, cb.id)
     assert (settled.status, settled.attempts) == (CallbackStatus.OPEN, 1)
+
+
+def test_a_saved_call_keeps_its_times_and_whether_it_repeats_one(session, scripts, world):
+    """Saving times the call (talk to wrap-up, wrap-up to the save) and judges first-contact
+    resolution: a second call about the same need within 7 days marks the first repeated."""
+    first = _inbound(scripts, world)
+    _finish_inbound(first)
+    first.outcome = Outcome.RESOLVED.value
+    saved = calls.save_call(session=session, state=first, now=NOW + 5 * MIN)
+    session.commit()
+    assert (saved.talk_seconds, saved.wrapup_seconds, saved.repeated) == (240.0, 60.0, False)
+    again = calls.CallState(script=scripts["inbound"], agent_id=world["wang"],
+                            started_at=NOW + timedelta(days=2), from_number="+8613800138000",
+                            customer_id=world["fang"])  # fmt: skip
+    for step in range(1, 5):
+        if step == 2:
+            again.values["need_category"] = "repair"
+        assert again.advance(NOW + timedelta(days=2) + step * MIN) == {}
+    again.outcome = Outcome.RESOLVED.value
+    calls.save_call(session=session, state=again, now=NOW + timedelta(days=2, minutes=6))
+    session.commit()
+    session.refresh(saved)
+    assert saved.repeated is True

@@ -10,7 +10,18 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from seat import agents, callbacks, complaints, i18n, roles, sla, supervisor, workorders
+from seat import (
+    agents,
+    callbacks,
+    complaints,
+    figures,
+    i18n,
+    notices,
+    roles,
+    sla,
+    supervisor,
+    workorders,
+)
 from seat.config import DATA_DIR
 from seat.models import (
     Agent,
@@ -18,6 +29,7 @@ from seat.models import (
     CallbackEvent,
     Complaint,
     ComplaintEvent,
+    Notice,
     Role,
     WorkOrder,
     WorkOrderEvent,
@@ -132,6 +144,9 @@ def _person(session, actor):
     return session.get(Agent, actor)
 
 
+NOTICE = notices.NoticeDraft(kind="service", title="Recall", text="W-200 washers recalled",
+                             valid_from=NOW, valid_to=NOW + timedelta(days=1))  # fmt: skip
+
 CASES: dict[str, tuple[Callable, Act, tuple]] = {
     roles.APPROVE_SOLUTION: (
         _proposed_complaint, _complaint_move("approve", chosen_solution="Replace the washer"),
@@ -158,6 +173,15 @@ CASES: dict[str, tuple[Callable, Act, tuple]] = {
         lambda s, p: 0,
         lambda s, p, actor, t: supervisor.require_queue(_person(s, actor), actor, p["wang"]),
         (),
+    ),
+    roles.AGENT_FIGURES: (
+        lambda s, p: 0, lambda s, p, actor, t: figures.require_figures(_person(s, actor)), (),
+    ),
+    roles.PUBLISH_NOTICE: (
+        lambda s, p: 0,
+        lambda s, p, actor, t: notices.publish(session=s, draft=NOTICE, agent=_person(s, actor),
+                                               agent_id=actor, now=NOW),
+        (Notice,),
     ),
 }  # fmt: skip
 

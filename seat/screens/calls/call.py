@@ -18,12 +18,14 @@ from seat import drafts, phone
 from seat.calls import OUTCOME_LABELS, OUTCOMES, CallState
 from seat.customers import CustomerCard, ValidationError
 from seat.i18n import N_, _
+from seat.notices import NoticeView
 from seat.screens.background import DeskWorker
 from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.calls.find_customer import WorkOrderScreen
 from seat.screens.calls.forms import CallbackForm, ComplaintForm, WorkOrderForm
 from seat.screens.confirm import ConfirmScreen
 from seat.screens.form import NEXT_FIELD_KEYS
+from seat.screens.notices import NoticePick
 from seat.screens.work_orders.work_order import read_form_data
 from seat.scripts import PHASES, Script, Stage, render
 from seat.services import StorageError
@@ -108,6 +110,14 @@ class CallScreen(DeskWorker, Screen[int | None]):
             N_("Dial"),
             tooltip=N_("Place the call through the phone (dial_command in config.toml)"),
             id="call.dial",
+        ),
+        Binding(
+            "f10",
+            "notices",
+            N_("Notices"),
+            tooltip=N_("The notices for this caller, to read out; link the call to one"),
+            id="call.notices",
+            show=False,
         ),
         Binding(
             "ctrl+s",
@@ -544,6 +554,35 @@ class CallScreen(DeskWorker, Screen[int | None]):
         await self._show_stage()
         self._update_info()
         self._complaint_from(left)
+        if left.phase == PHASES[1] and self.state.values.get("need_category") == "notice":
+            self._offer_notices(quiet=True)  # about a notice or an outage: read them out
+
+    def action_notices(self) -> None:
+        self._offer_notices(quiet=False)
+
+    def _offer_notices(self, *, quiet: bool) -> None:
+        """The notices that concern the caller, to read out (`quiet`: none, say nothing)."""
+        customer_id = self.state.customer_id
+
+        def offer(found: list[NoticeView]) -> None:
+            if not found:
+                if not quiet:
+                    self.notify(_("No notice concerns this caller now."))
+                return
+            self.app.push_screen(NoticePick(found), self._link_notice)
+
+        self.in_worker(lambda desk: desk.notices_for_caller(customer_id), offer,
+                       group="notices")  # fmt: skip
+
+    def _link_notice(self, notice_id: int | None) -> None:
+        if notice_id is None:
+            return
+        uid, agent_id = self.state.uid, self.seat_agent.id
+        self.in_worker(
+            lambda desk: desk.link_notice(notice_id, call_uid=uid, agent_id=agent_id),
+            lambda __: self.notify(_("This call is linked to the notice.")),
+            group="notice-link", move=True,
+        )  # fmt: skip
 
     def _complaint_from(self, stage: Stage) -> None:
         """An unsatisfied answer opens the complaint form with the customer's words (once)."""
