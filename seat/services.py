@@ -339,7 +339,8 @@ class Desk:
         return e164, self.run(lambda s: customers.find_by_phone(session=s, e164=e164))
 
     def card(self, customer_id: int) -> customers.CustomerCard | None:
-        return self.run(lambda s: customers.card(session=s, customer_id=customer_id))
+        now = self.now()
+        return self.run(lambda s: customers.card(session=s, customer_id=customer_id, now=now))
 
     def create_customer(self, **fields: object) -> int:
         """Register a customer; their language is the seat's unless the form says otherwise."""

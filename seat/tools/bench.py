@@ -59,11 +59,13 @@ class Size:
     calls: int = 1_000_000
     callbacks: int = 50_000
     work_orders: int = 50_000
+    purchases: int = 2_000_000
 
     def describe(self) -> str:
         return (
             f"{self.customers:,} customers, {self.calls:,} calls, "
-            f"{self.callbacks:,} callbacks, {self.work_orders:,} work orders"
+            f"{self.callbacks:,} callbacks, {self.work_orders:,} work orders, "
+            f"{self.purchases:,} purchases"
         )
 
 
@@ -221,6 +223,7 @@ def _counts(db: Path) -> dict[str, int]:
                 ("calls", "call"),
                 ("callbacks", "callback"),
                 ("work_orders", "work_order"),
+                ("purchases", "purchase"),
             )
         }
     except sqlite3.DatabaseError as exc:
@@ -274,6 +277,7 @@ def ensure_database(
             calls=size.calls,
             callbacks=size.callbacks,
             work_orders=size.work_orders,
+            purchases=size.purchases,
             now=at,
             progress=say,
         )
@@ -718,8 +722,9 @@ def seeding_row(meta: dict[str, Any], size: Size) -> Row | None:
     if not seat_s or not floor_s:
         return None
     return Row(
-        f"seat demo, {size.customers:,}/{size.calls:,}", Stats.of([int(seat_s * 1e9)]),
-        Stats.of([int(floor_s * 1e9)]), calls=("seat.tools.demo:seed",), target_ratio=2.0,
+        f"seat demo, {size.customers:,}/{size.calls:,}/{size.purchases:,}",
+        Stats.of([int(seat_s * 1e9)]), Stats.of([int(floor_s * 1e9)]),
+        calls=("seat.tools.demo:seed",), target_ratio=2.0,
         note="measured when the database was built",
     )  # fmt: skip
 
@@ -1086,6 +1091,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=_("how many work orders (default: %(default)s)"),
     )
     b.add_argument(
+        "--purchases",
+        type=int,
+        default=size.purchases,
+        metavar="N",
+        help=_("how many purchase lines (default: %(default)s)"),
+    )
+    b.add_argument(
         "--rounds",
         type=int,
         default=300,
@@ -1128,7 +1140,7 @@ def main(args: argparse.Namespace) -> int:
             return 2
         raw = raw.removeprefix("sqlite:///")
     db = Path(raw).expanduser().resolve() if raw else default_db()
-    size = Size(args.customers, args.calls, args.callbacks, args.work_orders)
+    size = Size(args.customers, args.calls, args.callbacks, args.work_orders, args.purchases)
     if min(asdict(size).values()) < 1:
         print("seat bench: every count must be at least 1", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ from seat.tools import bench
 from seat.tools.bench import BenchError, Row, Size, Stats
 from tests.conftest import NOW
 
-TINY = Size(customers=50, calls=400, callbacks=40, work_orders=30)
+TINY = Size(customers=50, calls=400, callbacks=40, work_orders=30, purchases=150)
 
 
 def _calls(db) -> int:
@@ -107,7 +107,7 @@ def test_reuses_its_database_while_the_counts_match(tmp_path):
 def test_rebuilds_its_own_database_for_other_counts(tmp_path):
     db = tmp_path / "bench.db"
     bench.ensure_database(db, TINY, real_now=NOW)
-    bigger = Size(customers=60, calls=500, callbacks=40, work_orders=30)
+    bigger = Size(customers=60, calls=500, callbacks=40, work_orders=30, purchases=180)
     _at, reused = bench.ensure_database(db, bigger, real_now=NOW)
     assert not reused
     assert _calls(db) == 500
