@@ -23,6 +23,9 @@ REASSIGN_CALLBACK = "reassign_callback"
 WALLBOARD = "wallboard"
 ALL_COMPLAINTS = "all_complaints"
 OTHERS_QUEUE = "others_queue"
+PIN_TIER = "pin_tier"
+SET_OWNER = "set_owner"
+MEMBER_REPORT = "member_report"
 
 SUPERVISOR_ONLY: dict[str, str] = {
     APPROVE_SOLUTION: N_("approve a solution"),
@@ -34,6 +37,9 @@ SUPERVISOR_ONLY: dict[str, str] = {
     WALLBOARD: N_("open the wallboard"),
     ALL_COMPLAINTS: N_("see every agent's complaints"),
     OTHERS_QUEUE: N_("see another agent's queue"),
+    PIN_TIER: N_("pin a customer's tier"),
+    SET_OWNER: N_("name a customer's dedicated owner"),
+    MEMBER_REPORT: N_("open the member analysis"),
 }
 """Action key -> what the refusal says the agent tried ("Only a supervisor can …")."""
 

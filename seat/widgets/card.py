@@ -32,6 +32,9 @@ FIELD_LABELS = {
     "second_address": N_("2nd address"),
     "tier": N_("tier"),
     "language": N_("language"),
+    "tier_rule": N_("tier rule"),
+    "tier_pin": N_("tier pin"),
+    "owner": N_("owner"),
 }
 HISTORY_LINES = 3
 SUMMARY_CELLS = 30

@@ -10,7 +10,17 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from seat import agents, callbacks, complaints, i18n, roles, sla, supervisor, workorders
+from seat import (
+    agents,
+    callbacks,
+    complaints,
+    i18n,
+    members,
+    roles,
+    sla,
+    supervisor,
+    workorders,
+)
 from seat.config import DATA_DIR
 from seat.models import (
     Agent,
@@ -18,6 +28,8 @@ from seat.models import (
     CallbackEvent,
     Complaint,
     ComplaintEvent,
+    Customer,
+    CustomerChange,
     Role,
     WorkOrder,
     WorkOrderEvent,
@@ -132,6 +144,16 @@ def _person(session, actor):
     return session.get(Agent, actor)
 
 
+def _pin(session, people, actor, customer_id):
+    return members.pin_tier(session, customer_id=customer_id, tier="vip", agent_id=actor,
+                            now=NOW, reason="group account")
+
+
+def _set_owner(session, people, actor, customer_id):
+    return members.set_owner(session, customer_id=customer_id, owner_login="wang.wei",
+                             agent_id=actor, now=NOW, policy=members.MemberPolicy())
+
+
 CASES: dict[str, tuple[Callable, Act, tuple]] = {
     roles.APPROVE_SOLUTION: (
         _proposed_complaint, _complaint_move("approve", chosen_solution="Replace the washer"),
@@ -157,6 +179,13 @@ CASES: dict[str, tuple[Callable, Act, tuple]] = {
     roles.OTHERS_QUEUE: (
         lambda s, p: 0,
         lambda s, p, actor, t: supervisor.require_queue(_person(s, actor), actor, p["wang"]),
+        (),
+    ),
+    roles.PIN_TIER: (lambda s, p: p["min"], _pin, (Customer, CustomerChange)),
+    roles.SET_OWNER: (lambda s, p: p["fang"], _set_owner, (Customer, CustomerChange)),
+    roles.MEMBER_REPORT: (
+        lambda s, p: 0,
+        lambda s, p, actor, t: members.require_member_report(_person(s, actor)),
         (),
     ),
 }  # fmt: skip
