@@ -40,12 +40,13 @@ from seat.db import WRITE, ChangeWatch, backoff, is_read_only, retryable
 from seat.errors import StorageError as StorageError
 from seat.i18n import _
 from seat.i18n import language as seat_language
-from seat.models import Call, Customer, Role
+from seat.models import Agent, Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 if TYPE_CHECKING:
     from seat import sla, supervisor, trends, workorders
     from seat.export import Table
+    from seat.reports.members import MemberAnalysis
 
 T = TypeVar("T")
 log = logging.getLogger("seat.services")
@@ -923,6 +924,34 @@ class Desk:
                 session=s, date_from=date_from, date_to=date_to, step=step,
                 settings=self.settings, now=self.now(),
             )
+        )  # fmt: skip
+
+    def member_analysis(self, date_from: date, date_to: date, agent_id: int) -> MemberAnalysis:
+        """The member analysis of `seat report members` (supervisors: PermissionDenied
+        otherwise; errors.PolicyError: a broken policy/members.toml)."""
+        from seat import members
+        from seat.reports import members as member_report
+
+        policy = members.load_policy(self.settings)
+
+        def go(s: Session) -> MemberAnalysis:
+            members.require_member_report(s.get(Agent, agent_id))
+            return member_report.analyse(
+                session=s, date_from=date_from, date_to=date_to, settings=self.settings,
+                now=self.now(), policy=policy,
+            )  # fmt: skip
+
+        return self.run(go)
+
+    def pin_tier(self, customer_id: int, tier: str, *, agent_id: int, reason: str) -> None:
+        """A supervisor sets and pins a customer's tier (seat.members.pin_tier)."""
+        from seat import members
+
+        now = self.now()
+        self.run(
+            lambda s: members.pin_tier(s, customer_id=customer_id, tier=tier,
+                                       agent_id=agent_id, now=now, reason=reason),
+            write=True,
         )  # fmt: skip
 
     # -- work orders ------------------------------------------------------------------------

@@ -35,15 +35,16 @@ KEYS = (
     ("c", N_("complaints"), "t", N_("statistics")),
     ("w", N_("work orders"), "p", N_("work plan")),
     ("b", N_("callbacks"), "r", N_("refresh")),
-    ("v", N_("wallboard"), "g", N_("trends")),
-    ("^p", N_("all commands"), "q", N_("quit")),
+    ("v", N_("wallboard"), "m", N_("members")),
+    ("g", N_("trends"), "^p", N_("all commands")),
+    ("q", N_("quit"), "", ""),
 )
 CLOCK_SECONDS = 5.0
 """How often the header clock (minutes shown) is read again."""
 COLUMNS = ((N_("When"), 11), (N_("Customer"), 10), (N_("Need"), 8), (N_("Outcome"), 9))
 
 
-KEY_ROLES = {"v": roles.WALLBOARD}
+KEY_ROLES = {"v": roles.WALLBOARD, "m": roles.MEMBER_REPORT}
 """Desk keys only some roles may use (roles.SUPERVISOR_ONLY keys): left off the key card."""
 
 
@@ -53,7 +54,7 @@ def welcome(agent: roles.HasRole | None) -> Text:
         (key, what)
         for k1, what1, k2, what2 in KEYS
         for key, what in ((k1, what1), (k2, what2))
-        if key not in KEY_ROLES or roles.may(agent, KEY_ROLES[key])
+        if key and (key not in KEY_ROLES or roles.may(agent, KEY_ROLES[key]))
     ]
     text = Text()
     for i in range(0, len(keys), 2):
@@ -85,7 +86,7 @@ def masked_caller(e164: str | None, region: str, width: int) -> str:
 
 
 class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
-    ROLE_ACTIONS = {"wallboard": roles.WALLBOARD}
+    ROLE_ACTIONS = {"wallboard": roles.WALLBOARD, "members": roles.MEMBER_REPORT}
 
     BINDINGS = [
         Binding(
@@ -166,6 +167,14 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
             N_("Trends"),
             tooltip=N_("Daily and weekly statistics with charts"),
             id="desk.trends",
+            show=False,
+        ),
+        Binding(
+            "m",
+            "members",
+            N_("Members"),
+            tooltip=N_("Member analysis: new, active, churned, spend (supervisors)"),
+            id="desk.members",
             show=False,
         ),
         Binding("q", "app.quit", N_("Quit"), tooltip=N_("Leave the seat"), id="desk.quit"),
@@ -316,6 +325,11 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         from seat.screens.supervisor.wallboard import WallboardScreen
 
         self.app.push_screen(WallboardScreen())
+
+    def action_members(self) -> None:
+        from seat.screens.supervisor.members import MembersScreen
+
+        self.app.push_screen(MembersScreen())
 
     def action_trends(self) -> None:
         from seat.screens.supervisor.statistics import StatisticsScreen
