@@ -604,7 +604,7 @@ def probes(
     ]  # fmt: skip
 
 
-REPORTS = ("complaints", "callbacks", "summary")
+REPORTS = ("complaints", "callbacks", "summary", "members")
 
 
 def report_probe(desk: Desk, name: str, out: Path) -> Probe:

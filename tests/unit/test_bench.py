@@ -177,7 +177,7 @@ def test_tiny_run_prints_every_figure(tiny_report):
     for prefix in SCREEN_ROWS:
         assert any(n.startswith(prefix) for n in names), prefix
     assert [n for n in names if n.startswith("seat report")] == [
-        f"seat report {k}, a year" for k in ("complaints", "callbacks", "summary")
+        f"seat report {k}, a year" for k in ("complaints", "callbacks", "summary", "members")
     ]
     assert names[-1].startswith("start-up to a drawn desk")
     for row in report.rows:
@@ -193,7 +193,7 @@ def test_tiny_run_prints_every_figure(tiny_report):
         "wallboard refresh after a seat's heartbeat",
         "wallboard refresh",  # nothing changed: not one statement to replay
     }
-    for name in ("complaints", "callbacks", "summary"):
+    for name in ("complaints", "callbacks", "summary", "members"):
         row = report.row(f"seat report {name}")
         assert row.peak_mb is not None and row.peak_mb > 0 and row.target_mb == 100
     assert report.row("start-up").target_ratio == 1.5
