@@ -233,7 +233,7 @@ def analyse(
         band_count[b] += 1
         band_spend[b] += value
     spend_bands = tuple(
-        Band(label, band_count[i], round(band_spend[i], 2))
+        Band(label, band_count[i], round(float(band_spend[i]), 2))
         for i, label in enumerate(spend_labels)
     )
     genders, ages = _people(session, spent, date_to, policy)
