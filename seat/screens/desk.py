@@ -35,16 +35,15 @@ KEYS = (
     ("c", N_("complaints"), "t", N_("statistics")),
     ("w", N_("work orders"), "p", N_("work plan")),
     ("b", N_("callbacks"), "r", N_("refresh")),
-    ("v", N_("wallboard"), "m", N_("members")),
-    ("g", N_("trends"), "^p", N_("all commands")),
-    ("q", N_("quit"), "", ""),
+    ("v", N_("wallboard"), "g", N_("trends")),
+    ("^p", N_("all commands"), "q", N_("quit")),
 )
 CLOCK_SECONDS = 5.0
 """How often the header clock (minutes shown) is read again."""
 COLUMNS = ((N_("When"), 11), (N_("Customer"), 10), (N_("Need"), 8), (N_("Outcome"), 9))
 
 
-KEY_ROLES = {"v": roles.WALLBOARD, "m": roles.MEMBER_REPORT}
+KEY_ROLES = {"v": roles.WALLBOARD}
 """Desk keys only some roles may use (roles.SUPERVISOR_ONLY keys): left off the key card."""
 
 
@@ -54,7 +53,7 @@ def welcome(agent: roles.HasRole | None) -> Text:
         (key, what)
         for k1, what1, k2, what2 in KEYS
         for key, what in ((k1, what1), (k2, what2))
-        if key and (key not in KEY_ROLES or roles.may(agent, KEY_ROLES[key]))
+        if key not in KEY_ROLES or roles.may(agent, KEY_ROLES[key])
     ]
     text = Text()
     for i in range(0, len(keys), 2):
