@@ -251,7 +251,9 @@ class MembersScreen(Seated, Screen[None]):
                 plt.bar(xs, values, color=PALETTE[1], width=0.6, marker="hd")
                 legend.append((_("spend, ¥ (customer #)"), PALETTE[1]))
         else:
-            names = [str(row[0]) for row in table.shown_rows]
+            # A band's lower bound names its bar ("2,000" for 2,000-5,000): short enough that
+            # no tick label is ever dropped for want of room.
+            names = [str(row[0]).split("-")[0] for row in table.shown_rows]
             xs = list(range(1, len(names) + 1))
             values = [row[1] for row in table.rows]
             top = max(values, default=0)
