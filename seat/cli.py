@@ -103,6 +103,8 @@ def _add_commands(p: argparse.ArgumentParser) -> None:
                    help=_("how many customers (default: %(default)s)"))
     d.add_argument("--calls", type=int, default=3000, metavar="N",
                    help=_("how many calls (default: %(default)s)"))
+    d.add_argument("--purchases", type=int, default=None, metavar="N",
+                   help=_("how many purchase lines (default: 3 per customer)"))
     d.add_argument("--seed", type=int, default=7, metavar="N",
                    help=_("random seed: the same seed gives the same data (default: %(default)s)"))
 
@@ -179,11 +181,12 @@ def _add_commands(p: argparse.ArgumentParser) -> None:
         add_identity_option(r)
         add_db_option(r)
 
-    from seat import agents_cli, ami, audit_cli, cti_server, ops, policy_cli
+    from seat import agents_cli, ami, audit_cli, cti_server, members_cli, ops, policy_cli
     from seat.tools import bench
 
     ops.add_parsers(sub)
     audit_cli.add_parsers(sub)
+    members_cli.add_parsers(sub)
     agents_cli.add_parser(sub)
     ami.add_parser(cti_server.add_parser(sub))
     policy_cli.add_parser(sub)
@@ -406,6 +409,10 @@ def dispatch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
         from seat import audit_cli
 
         return audit_cli.run(settings, args)
+    if args.command in ("purchases", "members"):
+        from seat import members_cli
+
+        return members_cli.run(settings, args)
     if args.command == "bench":
         from seat.tools.bench import main as bench_main
 
@@ -581,6 +588,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             customers=args.customers,
             calls=args.calls,
             seed=args.seed,
+            purchases=args.purchases,
             now=SystemClock().now(),
             progress=lambda msg: print(msg, file=sys.stderr),
         )

@@ -17,7 +17,7 @@ from sqlalchemy import Integer, Select, bindparam, event, func, or_, select, upd
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from seat import phone
+from seat import phone, purchases
 from seat.errors import DuplicatePhone as DuplicatePhone
 from seat.errors import ValidationError as ValidationError
 from seat.i18n import N_, _
@@ -36,6 +36,7 @@ from seat.models import (
     WorkOrder,
     level_for,
 )
+from seat.purchases import PurchaseSummary
 from seat.textguard import check_text
 
 
@@ -91,6 +92,7 @@ class CustomerCard:
     created_by: str | None = None
     changes: tuple[ChangeLine, ...] = field(default=())  # newest first, a few
     change_count: int = 0
+    purchases: PurchaseSummary = field(default=PurchaseSummary())
 
 
 @dataclass(frozen=True)
@@ -567,9 +569,15 @@ def _card_statements() -> tuple[Select, Select, Select, Select, Select]:
 
 
 def card(
-    *, session: Session, customer_id: int, last_calls: int = 5, changes: int = 3
+    *,
+    session: Session,
+    customer_id: int,
+    last_calls: int = 5,
+    changes: int = 3,
+    now: datetime | None = None,
 ) -> CustomerCard | None:
-    """What the customer card shows: column-only selects, bounded lists."""
+    """What the customer card shows: column-only selects, bounded lists. With `now`, the
+    customer's last purchases and their totals (12 months before `now`, lifetime) too."""
     customer_q, phones_q, complaints_q, orders_q, calls_q = _card_statements()
     params = {"customer_id": customer_id}
     db = _core(session)
@@ -581,6 +589,11 @@ def card(
     orders = tuple(tuple(r) for r in db.execute(orders_q, params))
     calls = tuple(CallLine(*r) for r in db.execute(calls_q, {**params, "last_calls": last_calls}))
     change_lines, change_count = history(session=session, customer_id=customer_id, limit=changes)
+    bought = (
+        purchases.summary(db, customer_id=customer_id, now=now)
+        if now is not None
+        else purchases.PurchaseSummary()
+    )
     return CustomerCard(
         id=row.id,
         name=row.name,
@@ -597,6 +610,7 @@ def card(
         created_by=row.created_by,
         changes=tuple(change_lines),
         change_count=change_count,
+        purchases=bought,
     )
 
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from uuid import uuid4
 
 from pydantic import ConfigDict
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -134,6 +134,11 @@ class Customer(TableBase, table=True):
     # The agent who registered the customer; NULL for `seat customers import` and demo data,
     # which no agent typed in.
     created_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    # A tier a supervisor set by hand: `seat members retier` leaves it alone (seat.members).
+    # (A database default too: rows written by hand-made SQL leave it out.)
+    tier_pinned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The dedicated owner (专人负责) of a level-1 customer: gets their callbacks first.
+    owner_id: int | None = Field(default=None, foreign_key="agent.id")
 
     @property
     def level(self) -> int:
@@ -412,7 +417,7 @@ class WorkOrderLine(TableBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     work_order_id: int = Field(foreign_key="work_order.id", index=True)
     material: str = Field(max_length=120)
-    quantity: float = 1.0
+    quantity: float = Field(default=1.0, sa_column_kwargs={"server_default": "1"})
     unit: str = Field(default="pc", max_length=16)
 
 
@@ -445,20 +450,30 @@ class CallbackEvent(LifecycleEvent, table=True):
 
 
 class Purchase(TableBase, table=True):
-    """What a customer bought: drives new-buyer and churn callbacks."""
+    """What a customer bought (one line of an order): drives new-buyer and churn callbacks,
+    the tiers and the member analysis (seat.members)."""
 
     __table_args__ = (
         Index("ix_purchase_customer_at", "customer_id", "purchased_at"),
         Index("ix_purchase_delivered_at", "delivered_at"),
         # Who bought on a given day (the day's churn rule, seat.callbacks).
         Index("ix_purchase_purchased_at", "purchased_at"),
+        # A period's buyers and spend (the member report, retier), index only.
+        Index("ix_purchase_at_customer", "purchased_at", "customer_id", "amount"),
+        # `seat purchases import`: the same order line imported again is found, not doubled.
+        # NULL line_no (rows from before the import) never clash.
+        UniqueConstraint("order_no", "line_no"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id")
     order_no: str = Field(max_length=40)
+    line_no: int | None = None
     item: str = Field(max_length=200)
+    category: str | None = Field(default=None, max_length=80)
+    quantity: float = Field(default=1.0, sa_column_kwargs={"server_default": "1"})
     amount: float = 0.0
+    store: str | None = Field(default=None, max_length=120)
     purchased_at: datetime
     delivered_at: datetime | None = None
 

@@ -25,6 +25,9 @@ ALL_COMPLAINTS = "all_complaints"
 OTHERS_QUEUE = "others_queue"
 AGENT_FIGURES = "agent_figures"
 PUBLISH_NOTICE = "publish_notice"
+PIN_TIER = "pin_tier"
+SET_OWNER = "set_owner"
+MEMBER_REPORT = "member_report"
 
 SUPERVISOR_ONLY: dict[str, str] = {
     APPROVE_SOLUTION: N_("approve a solution"),
@@ -38,6 +41,9 @@ SUPERVISOR_ONLY: dict[str, str] = {
     OTHERS_QUEUE: N_("see another agent's queue"),
     AGENT_FIGURES: N_("read every agent's figures"),
     PUBLISH_NOTICE: N_("publish a notice"),
+    PIN_TIER: N_("pin a customer's tier"),
+    SET_OWNER: N_("name a customer's dedicated owner"),
+    MEMBER_REPORT: N_("open the member analysis"),
 }
 """Action key -> what the refusal says the agent tried ("Only a supervisor can …")."""
 

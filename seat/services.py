@@ -43,12 +43,13 @@ from seat.db import WRITE, ChangeWatch, backoff, is_read_only, retryable
 from seat.errors import StorageError as StorageError
 from seat.i18n import _
 from seat.i18n import language as seat_language
-from seat.models import Call, Customer, Role
+from seat.models import Agent, Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 if TYPE_CHECKING:
     from seat import figures, notices, sla, supervisor, trends, workorders
     from seat.export import Table
+    from seat.reports.members import MemberAnalysis
 
 T = TypeVar("T")
 log = logging.getLogger("seat.services")
@@ -355,7 +356,8 @@ class Desk:
         return e164, self.run(lambda s: customers.find_by_phone(session=s, e164=e164))
 
     def card(self, customer_id: int) -> customers.CustomerCard | None:
-        return self.run(lambda s: customers.card(session=s, customer_id=customer_id))
+        now = self.now()
+        return self.run(lambda s: customers.card(session=s, customer_id=customer_id, now=now))
 
     def create_customer(self, **fields: object) -> int:
         """Register a customer; their language is the seat's unless the form says otherwise."""
@@ -1135,6 +1137,34 @@ class Desk:
         return self.run(
             lambda s: notices.link_call(session=s, notice_id=notice_id, call_uid=call_uid,
                                         agent_id=agent_id, now=self.now()),
+            write=True,
+        )  # fmt: skip
+
+    def member_analysis(self, date_from: date, date_to: date, agent_id: int) -> MemberAnalysis:
+        """The member analysis of `seat report members` (supervisors: PermissionDenied
+        otherwise; errors.PolicyError: a broken policy/members.toml)."""
+        from seat import members
+        from seat.reports import members as member_report
+
+        policy = members.load_policy(self.settings)
+
+        def go(s: Session) -> MemberAnalysis:
+            members.require_member_report(s.get(Agent, agent_id))
+            return member_report.analyse(
+                session=s, date_from=date_from, date_to=date_to, settings=self.settings,
+                now=self.now(), policy=policy,
+            )  # fmt: skip
+
+        return self.run(go)
+
+    def pin_tier(self, customer_id: int, tier: str, *, agent_id: int, reason: str) -> None:
+        """A supervisor sets and pins a customer's tier (seat.members.pin_tier)."""
+        from seat import members
+
+        now = self.now()
+        self.run(
+            lambda s: members.pin_tier(s, customer_id=customer_id, tier=tier,
+                                       agent_id=agent_id, now=now, reason=reason),
             write=True,
         )  # fmt: skip
 

@@ -87,7 +87,10 @@ def masked_caller(e164: str | None, region: str, width: int) -> str:
 
 
 class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
-    ROLE_ACTIONS = {"wallboard": roles.WALLBOARD, "agent_figures": roles.AGENT_FIGURES}
+    ROLE_ACTIONS = {
+        "wallboard": roles.WALLBOARD, "agent_figures": roles.AGENT_FIGURES,
+        "members": roles.MEMBER_REPORT,
+    }
 
     BINDINGS = [
         Binding(
@@ -192,6 +195,14 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
             N_("Notices"),
             tooltip=N_("Notices valid now: outages and service notices to read out"),
             id="desk.notices",
+            show=False,
+        ),
+        Binding(
+            "m",
+            "members",
+            N_("Members"),
+            tooltip=N_("Member analysis: new, active, churned, spend (supervisors)"),
+            id="desk.members",
             show=False,
         ),
         Binding("q", "app.quit", N_("Quit"), tooltip=N_("Leave the seat"), id="desk.quit"),
@@ -382,6 +393,11 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         from seat.screens.supervisor.wallboard import WallboardScreen
 
         self.app.push_screen(WallboardScreen())
+
+    def action_members(self) -> None:
+        from seat.screens.supervisor.members import MembersScreen
+
+        self.app.push_screen(MembersScreen())
 
     def action_trends(self) -> None:
         from seat.screens.supervisor.statistics import StatisticsScreen

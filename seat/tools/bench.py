@@ -62,11 +62,13 @@ class Size:
     calls: int = 1_000_000
     callbacks: int = 50_000
     work_orders: int = 50_000
+    purchases: int = 2_000_000
 
     def describe(self) -> str:
         return (
             f"{self.customers:,} customers, {self.calls:,} calls, "
-            f"{self.callbacks:,} callbacks, {self.work_orders:,} work orders"
+            f"{self.callbacks:,} callbacks, {self.work_orders:,} work orders, "
+            f"{self.purchases:,} purchases"
         )
 
 
@@ -228,6 +230,7 @@ COUNTED = (
     ("calls", "call"),
     ("callbacks", "callback"),
     ("work_orders", "work_order"),
+    ("purchases", "purchase"),
 )
 
 
@@ -337,6 +340,7 @@ def ensure_database(
             calls=size.calls,
             callbacks=size.callbacks,
             work_orders=size.work_orders,
+            purchases=size.purchases,
             now=at,
             progress=say,
         )
@@ -382,7 +386,7 @@ def _ensure_postgres(
     try:
         report = seed(
             engine, customers=size.customers, calls=size.calls, callbacks=size.callbacks,
-            work_orders=size.work_orders, now=at, progress=say,
+            work_orders=size.work_orders, purchases=size.purchases, now=at, progress=say,
         )  # fmt: skip
         say(f"seeded {shown_url(url)} in {report.seconds:.0f} s")
         say("running the callback rules once")
@@ -739,7 +743,7 @@ def probes(
     ]  # fmt: skip
 
 
-REPORTS = ("complaints", "callbacks", "summary", "agents")
+REPORTS = ("complaints", "callbacks", "summary", "agents", "members")
 
 
 def report_probe(desk: Desk, name: str, out: Path) -> Probe:
@@ -858,13 +862,15 @@ def seeding_row(meta: dict[str, Any], size: Size) -> Row | None:
         return None
     if not floor_s:  # PostgreSQL: the seconds, with no floor to judge them by
         return Row(
-            f"seat demo, {size.customers:,}/{size.calls:,}", Stats.of([int(seat_s * 1e9)]),
+            f"seat demo, {size.customers:,}/{size.calls:,}/{size.purchases:,}",
+            Stats.of([int(seat_s * 1e9)]),
             None, calls=("seat.tools.demo:seed",),
             note="measured when the database was built; no floor on PostgreSQL",
         )  # fmt: skip
     return Row(
-        f"seat demo, {size.customers:,}/{size.calls:,}", Stats.of([int(seat_s * 1e9)]),
-        Stats.of([int(floor_s * 1e9)]), calls=("seat.tools.demo:seed",), target_ratio=2.0,
+        f"seat demo, {size.customers:,}/{size.calls:,}/{size.purchases:,}",
+        Stats.of([int(seat_s * 1e9)]), Stats.of([int(floor_s * 1e9)]),
+        calls=("seat.tools.demo:seed",), target_ratio=2.0,
         note="measured when the database was built",
     )  # fmt: skip
 
@@ -1246,6 +1252,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help=_("how many work orders (default: %(default)s)"),
     )
     b.add_argument(
+        "--purchases",
+        type=int,
+        default=size.purchases,
+        metavar="N",
+        help=_("how many purchase lines (default: %(default)s)"),
+    )
+    b.add_argument(
         "--rounds",
         type=int,
         default=300,
@@ -1293,7 +1306,7 @@ def main(args: argparse.Namespace) -> int:
                 return 2
             raw = raw.removeprefix("sqlite:///")
         db = Path(raw).expanduser().resolve() if raw else default_db()
-    size = Size(args.customers, args.calls, args.callbacks, args.work_orders)
+    size = Size(args.customers, args.calls, args.callbacks, args.work_orders, args.purchases)
     if min(asdict(size).values()) < 1:
         print("seat bench: every count must be at least 1", file=sys.stderr)
         return 2

@@ -57,6 +57,7 @@ from seat.models import (
     NeedCategory,
     Outcome,
     PhoneNumber,
+    Purchase,
     Role,
     SQLModel,
     Tier,
@@ -452,6 +453,7 @@ class SeedReport:
     seconds: float
     events: int = 0
     """History rows written (work-order and complaint events, sealed)."""
+    purchases: int = 0
 
 
 class _Cust(NamedTuple):  # a tuple: 200,000 of them are made in a bench seed
@@ -469,6 +471,10 @@ def _default_work_orders(customers: int) -> int:
     return 0 if customers <= 0 else min(max(30, customers // 25), 4_000)
 
 
+def _default_purchases(customers: int) -> int:
+    return 0 if customers <= 0 else 3 * customers
+
+
 def _complaint_count(customers: int) -> int:
     return 0 if customers <= 0 else min(max(6, customers // 40), 5_000)
 
@@ -482,6 +488,7 @@ def seed(
     now: datetime,
     callbacks: int | None = None,
     work_orders: int | None = None,
+    purchases: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SeedReport:
     """Seed a realistic desk; appends to a database that already has customers.
@@ -499,6 +506,9 @@ def seed(
     if customers == 0 and (calls or n_callbacks or n_work_orders):
         raise ValueError("calls, callbacks and work orders need customers to belong to")
     n_complaints = _complaint_count(customers)
+    n_purchases = _default_purchases(customers) if purchases is None else purchases
+    if n_purchases < 0:
+        raise ValueError("counts cannot be negative")
     now = now.astimezone(UTC)
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
@@ -523,6 +533,10 @@ def seed(
             say(f"work orders: {n_work_orders}")
             n_events += _seed_complaints(conn, rng, base, people, agent_ids, n_complaints, now)
             say(f"complaints: {n_complaints}")
+            # Their own random stream: the rest of the desk is drawn as it was before.
+            buyer_rng = random.Random(f"purchases:{seed}:{base}")
+            _seed_purchases(conn, buyer_rng, base, len(people), n_purchases, now)
+            say(f"purchases: {n_purchases}")
             # First-contact resolution judged before the indexes that carry it are built.
             later = [st for st in rebuild if "repeated" in st]
             for statement in [st for st in rebuild if st not in later]:
@@ -558,6 +572,7 @@ def seed(
         complaints=n_complaints,
         seconds=time.perf_counter() - started,
         events=n_events,
+        purchases=n_purchases,
     )
 
 
@@ -566,7 +581,7 @@ _MASTER = table_clause(
 )
 SEEDED_TABLES = (
     "customer", "phone_number", "call", "callback", "work_order", "work_order_event",
-    "complaint", "complaint_event",
+    "complaint", "complaint_event", "purchase",
 )  # fmt: skip
 
 
@@ -799,7 +814,7 @@ def _address(rng: random.Random, zh: bool) -> str:
 
 CUSTOMER_KEYS = (
     "id", "name", "tier", "gender", "birthday", "occupation", "address", "language",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "tier_pinned",
 )  # fmt: skip
 PHONE_KEYS = ("customer_id", "e164", "label", "wrong_number")
 _TIER = _Weighted(TIER_WEIGHTS)
@@ -879,7 +894,7 @@ def _seed_customers(
             born = bday.isoformat() if sqlite and bday is not None else bday  # as _Stored
             crows.append(
                 (cid, name, _TIER(rng), gender, born, occupation, address,
-                 "zh_CN" if zh else "en", stamp(created), stamp(updated))
+                 "zh_CN" if zh else "en", stamp(created), stamp(updated), False)
             )  # fmt: skip
             for n, e164 in enumerate(phones):
                 label = "mobile" if n == 0 else choice(("work", "mobile", "home"))
@@ -1448,3 +1463,96 @@ def _seed_complaints(
     ]  # fmt: skip
     _insert_sealed(conn, ComplaintEvent.__tablename__, events)
     return len(events)
+
+
+# What the desk's customers buy: (product, category, unit price, delivered to the door).
+CATALOGUE: tuple[tuple[str, str, float, bool], ...] = (
+    ("Front-loading washer 8 kg", "appliance", 2999.0, True),
+    ("Heat-pump dryer", "appliance", 3599.0, True),
+    ("Fridge 450 L", "appliance", 4299.0, True),
+    ("Air conditioner 1.5 HP", "appliance", 2699.0, True),
+    ("Water heater 60 L", "appliance", 1299.0, True),
+    ("Three-seat sofa", "furniture", 5800.0, True),
+    ("Dining table", "furniture", 2400.0, True),
+    ("Wardrobe", "furniture", 3900.0, True),
+    ("Mattress 1.8 m", "furniture", 2600.0, True),
+    ("Rice cooker", "small appliance", 399.0, False),
+    ("Air purifier", "small appliance", 1199.0, False),
+    ("Hair dryer", "small appliance", 299.0, False),
+    ("Face cream 50 ml", "cosmetics", 268.0, False),
+    ("Serum 30 ml", "cosmetics", 458.0, False),
+    ("Cleanser", "cosmetics", 128.0, False),
+    ("Sunscreen", "cosmetics", 168.0, False),
+    ("Extended warranty, 2 years", "service", 199.0, False),
+    ("Filter cartridge", "consumables", 89.0, False),
+)
+CATALOGUE_WEIGHTS = (5, 3, 3, 4, 3, 2, 2, 1, 2, 6, 3, 5, 9, 7, 9, 7, 4, 8)
+STORES = (
+    "Shanghai Xuhui", "Shanghai Pudong", "Beijing Chaoyang", "Guangzhou Tianhe",
+    "Shenzhen Futian", "Hangzhou Xihu", "Chengdu Jinjiang", "Online store",
+)  # fmt: skip
+PURCHASE_KEYS = (
+    "customer_id", "order_no", "line_no", "item", "category", "quantity", "amount", "store",
+    "purchased_at", "delivered_at",
+)  # fmt: skip
+_PRODUCT = _Weighted(tuple(zip(range(len(CATALOGUE)), CATALOGUE_WEIGHTS, strict=True)))
+FREQUENT_BUYER_STRIDE = 10  # one customer in 10 buys far more often than the rest
+
+
+def _seed_purchases(
+    conn: Connection, rng: random.Random, base: int, people: int, count: int, now: datetime
+) -> None:
+    """About `count` order lines over the two years before `now`, a few a day more recently
+    (one order in three within the last half year), orders of one to three lines; goods
+    delivered to the door carry a delivery day 1-5 days after the order (the new-buyer
+    callbacks: seat.callbacks). The demo callers (the first customers) bought recently."""
+    if count <= 0 or people <= 0:
+        return
+    sqlite = conn.dialect.name == "sqlite"
+    stamp = _utc_stamp(sqlite)
+    naive_now = now.replace(tzinfo=None)
+    random_, randrange = rng.random, rng.randrange
+    frequent = max(1, people // FREQUENT_BUYER_STRIDE)
+    orders: dict[int, int] = {}
+    rows: list[tuple[Any, ...]] = []
+    table: Table = Purchase.__table__  # type: ignore[assignment]
+    fixed = [(base + i + 1, d) for i, d in enumerate((8, 40, 75)) if i < min(people, 3)]
+    made = 0
+    while made < count:
+        first_item = None
+        if fixed:  # a demo caller: a washer, fridge or sofa delivered days ago
+            cid, days = fixed.pop(0)
+            days_ago = float(days)
+            first_item = (0, 2, 5)[len(fixed) % 3]
+        else:
+            if random_() < 0.4:  # the frequent buyers: every tenth customer
+                cid = base + 1 + randrange(frequent) * FREQUENT_BUYER_STRIDE % people
+            else:
+                cid = base + 1 + randrange(people)
+            days_ago = random_() * 180 if random_() < 0.35 else 180 + random_() * 550
+        n = orders[cid] = orders.get(cid, 0) + 1
+        order_no = f"SO{cid:07d}{n:03d}"
+        bought = naive_now - timedelta(days=days_ago, seconds=randrange(36_000))
+        store = STORES[randrange(len(STORES))]
+        lines = 1 if random_() < 0.7 else 2 + (random_() < 0.3)
+        for line_no in range(1, lines + 1):
+            pick = _PRODUCT(rng)
+            if line_no == 1 and first_item is not None:
+                pick = first_item
+            item, category, price, delivered = CATALOGUE[pick]
+            quantity = 1 if category not in ("cosmetics", "consumables") else 1 + randrange(3)
+            when_delivered = None
+            if delivered and (store != "Online store" or random_() < 0.9):
+                after = bought + timedelta(days=1 + randrange(5), hours=randrange(8))
+                if after < naive_now:
+                    when_delivered = stamp(after)
+            rows.append(
+                (cid, order_no, line_no, item, category, float(quantity),
+                 round(price * quantity * (0.85 + 0.15 * random_()), 2), store, stamp(bought),
+                 when_delivered)
+            )  # fmt: skip
+            made += 1
+        if len(rows) >= BATCH:
+            _insert_stored(conn, table, PURCHASE_KEYS, rows)
+            rows = []
+    _insert_stored(conn, table, PURCHASE_KEYS, rows)

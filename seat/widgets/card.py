@@ -16,6 +16,7 @@ from textual.widgets import Static
 from seat import complaints, labels, privacy
 from seat.customers import ChangeLine, CustomerCard
 from seat.i18n import N_, _, format_date, format_datetime
+from seat.purchases import PurchaseSummary
 from seat.widgets.door import Seated
 
 TIER_STYLE = {
@@ -31,6 +32,9 @@ FIELD_LABELS = {
     "second_address": N_("2nd address"),
     "tier": N_("tier"),
     "language": N_("language"),
+    "tier_rule": N_("tier rule"),
+    "tier_pin": N_("tier pin"),
+    "owner": N_("owner"),
 }
 HISTORY_LINES = 3
 SUMMARY_CELLS = 30
@@ -78,6 +82,34 @@ def addresses_line(
     address that is missing, blank, or masked to nothing."""
     parts = [text for a in addresses if a and (text := shown(a).strip())]
     return "".join(f" · {text}" for text in parts)
+
+
+def money(amount: float) -> str:
+    """¥1,234.50 (both languages write yuan so)."""
+    return f"¥{amount:,.2f}"
+
+
+def purchases_text(bought: PurchaseSummary, local: Callable[[datetime], datetime]) -> Text:
+    """The totals (12 months, lifetime) and the last purchases, newest first."""
+    t = Text()
+    t.append(_("Purchases:"), style="bold")
+    t.append(
+        " "
+        + _("12 months {spend} ({n})").format(spend=money(bought.spend_12m), n=bought.count_12m)
+        + " · "
+        + _("lifetime {spend} ({n})").format(
+            spend=money(bought.spend_total), n=bought.count_total
+        )
+    )
+    for line in bought.last:
+        t.append("\n  ")
+        t.append(f"{format_date(local(line.purchased_at).date(), 'medium')} ", style="dim")
+        quantity = f"{line.quantity:g}"
+        t.append(f"{cut(line.item, SUMMARY_CELLS)} ×{quantity} {money(line.amount)}")
+        if line.delivered_at is not None:
+            delivered = format_date(local(line.delivered_at).date(), "short")
+            t.append(" · " + _("delivered {date}").format(date=delivered), style="dim")
+    return t
 
 
 class CustomerCardView(Seated, Static):
@@ -142,6 +174,9 @@ class CustomerCardView(Seated, Static):
             t.append(f" (#{wo[0]}{urgent} {cut(wo[2], SUMMARY_CELLS)})")
         else:
             t.append(_("No open work orders"), style="dim")
+        if card.purchases.count_total:
+            t.append("\n")
+            t.append_text(purchases_text(card.purchases, desk.local))
         for c in card.last_calls[:3]:
             t.append("\n")
             when = desk.local(c.started_at)

@@ -19,7 +19,7 @@ from seat.tools import bench
 from seat.tools.bench import BenchError, Row, Size, Stats
 from tests.conftest import NOW, PG_ADMIN_URL
 
-TINY = Size(customers=50, calls=400, callbacks=40, work_orders=30)
+TINY = Size(customers=50, calls=400, callbacks=40, work_orders=30, purchases=150)
 
 
 def _calls(db) -> int:
@@ -107,7 +107,7 @@ def test_reuses_its_database_while_the_counts_match(tmp_path):
 def test_rebuilds_its_own_database_for_other_counts(tmp_path):
     db = tmp_path / "bench.db"
     bench.ensure_database(db, TINY, real_now=NOW)
-    bigger = Size(customers=60, calls=500, callbacks=40, work_orders=30)
+    bigger = Size(customers=60, calls=500, callbacks=40, work_orders=30, purchases=180)
     _at, reused = bench.ensure_database(db, bigger, real_now=NOW)
     assert not reused
     assert _calls(db) == 500
@@ -212,7 +212,8 @@ def test_tiny_run_prints_every_figure(tiny_report):
     for prefix in SCREEN_ROWS:
         assert any(n.startswith(prefix) for n in names), prefix
     assert [n for n in names if n.startswith("seat report")] == [
-        f"seat report {k}, a year" for k in ("complaints", "callbacks", "summary", "agents")
+        f"seat report {k}, a year"
+        for k in ("complaints", "callbacks", "summary", "agents", "members")
     ]
     assert names[-1].startswith("start-up to a drawn desk")
     for row in report.rows:
@@ -229,7 +230,7 @@ def test_tiny_run_prints_every_figure(tiny_report):
         "wallboard refresh",  # nothing changed: not one statement to replay
         "sidebar refresh",  # the same
     }
-    for name in ("complaints", "callbacks", "summary", "agents"):
+    for name in ("complaints", "callbacks", "summary", "agents", "members"):
         row = report.row(f"seat report {name}")
         assert row.peak_mb is not None and row.peak_mb > 0 and row.target_mb == 100
     assert report.row("start-up").target_ratio == 1.5

@@ -16,6 +16,7 @@ from seat import (
     complaints,
     figures,
     i18n,
+    members,
     notices,
     roles,
     sla,
@@ -29,6 +30,8 @@ from seat.models import (
     CallbackEvent,
     Complaint,
     ComplaintEvent,
+    Customer,
+    CustomerChange,
     Notice,
     Role,
     WorkOrder,
@@ -146,6 +149,15 @@ def _person(session, actor):
 
 NOTICE = notices.NoticeDraft(kind="service", title="Recall", text="W-200 washers recalled",
                              valid_from=NOW, valid_to=NOW + timedelta(days=1))  # fmt: skip
+def _pin(session, people, actor, customer_id):
+    return members.pin_tier(session, customer_id=customer_id, tier="vip", agent_id=actor,
+                            now=NOW, reason="group account")
+
+
+def _set_owner(session, people, actor, customer_id):
+    return members.set_owner(session, customer_id=customer_id, owner_login="wang.wei",
+                             agent_id=actor, now=NOW, policy=members.MemberPolicy())
+
 
 CASES: dict[str, tuple[Callable, Act, tuple]] = {
     roles.APPROVE_SOLUTION: (
@@ -182,6 +194,13 @@ CASES: dict[str, tuple[Callable, Act, tuple]] = {
         lambda s, p, actor, t: notices.publish(session=s, draft=NOTICE, agent=_person(s, actor),
                                                agent_id=actor, now=NOW),
         (Notice,),
+    ),
+    roles.PIN_TIER: (lambda s, p: p["min"], _pin, (Customer, CustomerChange)),
+    roles.SET_OWNER: (lambda s, p: p["fang"], _set_owner, (Customer, CustomerChange)),
+    roles.MEMBER_REPORT: (
+        lambda s, p: 0,
+        lambda s, p, actor, t: members.require_member_report(_person(s, actor)),
+        (),
     ),
 }  # fmt: skip
 

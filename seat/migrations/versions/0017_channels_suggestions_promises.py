@@ -6,7 +6,7 @@ the time received, `created_at`), and the reply time promised to the customer wh
 beyond the agent. Suggestions (意见和建议) get their own table.
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-06 11:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0017'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

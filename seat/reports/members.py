@@ -1,0 +1,362 @@
+"""The member analysis (会员数据分析) for the screen and `seat report members`.
+
+Over local dates from..to (both included), month by month:
+
+- new members: customers whose first purchase ever falls in the month;
+- active members: customers who bought within the churn period (policy/members.toml
+  `[churn] after_days`) before the month's end, i.e. members in good standing then;
+- churned members: customers who were active during the month and whose last purchase before
+  the month's end is more than the churn period old by then (they crossed the line in the
+  month: "no purchase for 3 months");
+- the churn rate: churned / active at the month's start.
+
+And over the whole range, for the customers who bought in it: spend bands (the policy's
+`[report] spend_bands`), gender and age (at the range's last day, `age_bands`) distributions
+and the top spenders. Months, days and ages are the desk's local ones.
+
+Every count is an indexed statement (the purchases by time, and by customer and time for "not
+bought since"): a year over 2,000,000 purchases returns counts and sums, never the rows.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from seat import labels, members
+from seat.config import Settings
+from seat.export import Table
+from seat.i18n import N_
+from seat.models import Customer, Purchase
+
+MONTH_HEADERS = [
+    N_("Month"), N_("New members"), N_("Active at start"), N_("Active members"),
+    N_("Churned members"), N_("Churn rate %"), N_("Buyers"), N_("Spend"),
+]  # fmt: skip
+UNKNOWN = N_("unknown")
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: date  # the first day of the month
+    new: int
+    active_start: int
+    active: int
+    churned: int
+    buyers: int
+    spend: float
+
+    @property
+    def churn_rate(self) -> float | None:
+        """Churned of those active at the month's start, in percent (None: nobody was)."""
+        if not self.active_start:
+            return None
+        return round(100 * self.churned / self.active_start, 1)
+
+
+@dataclass(frozen=True)
+class Band:
+    label: str  # English, stable (json/csv); N_-marked words ("unknown") are translated
+    customers: int
+    spend: float = 0.0
+
+
+@dataclass(frozen=True)
+class Spender:
+    customer_id: int
+    name: str
+    tier: str
+    orders: int
+    spend: float
+
+
+@dataclass(frozen=True)
+class MemberAnalysis:
+    date_from: date
+    date_to: date
+    churn_after_days: int
+    months: tuple[MonthRow, ...]
+    spend_bands: tuple[Band, ...]
+    genders: tuple[Band, ...]
+    ages: tuple[Band, ...]
+    top: tuple[Spender, ...]
+    buyers: int
+    spend: float
+
+
+def _month_starts(date_from: date, date_to: date) -> list[date]:
+    first = date_from.replace(day=1)
+    out = []
+    while first <= date_to:
+        out.append(first)
+        first = (first + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def band_labels(bounds: tuple[float, ...]) -> list[str]:
+    """'0-500', '500-2,000', ..., '50,000+' for bounds (0, 500, 2000, ..., 50000)."""
+    out = [f"{_money(lo)}-{_money(hi)}" for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    return [*out, f"{_money(bounds[-1])}+"]
+
+
+def age_labels(bounds: tuple[float, ...]) -> list[str]:
+    """'0-24', '25-34', ..., '65+' for bounds (0, 25, 35, ..., 65)."""
+    out = [f"{int(lo)}-{int(hi) - 1}" for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    return [*out, f"{int(bounds[-1])}+"]
+
+
+def _band(bounds: tuple[float, ...], value: float) -> int:
+    """The band a value falls in (below the first bound: the first band)."""
+    return max(0, bisect_left(bounds, value + 1e-9) - 1)
+
+
+def analyse(
+    *, session: Session, date_from: date, date_to: date, settings: Settings, now: datetime,
+    policy: members.MemberPolicy,
+) -> MemberAnalysis:  # fmt: skip
+    zone = ZoneInfo(settings.local_timezone)
+    today = now.astimezone(zone).date()
+    period = policy.churn_after_days
+    starts = _month_starts(date_from, date_to)
+    # Each month clipped to the range, as local day numbers [s, e), never past today.
+    last_day = min(date_to, today).toordinal() + 1
+    bounds = []
+    for first in starts:
+        nxt = (first + timedelta(days=32)).replace(day=1)
+        s = max(first, date_from).toordinal()
+        e = min(nxt.toordinal(), date_to.toordinal() + 1, last_day)
+        bounds.append((s, max(e, s)))
+    range_start, range_end = date_from.toordinal(), max(bounds[-1][1], date_from.toordinal())
+
+    def utc(day: int) -> datetime:
+        return datetime.combine(date.fromordinal(day), time.min, tzinfo=zone).astimezone(UTC)
+
+    # Every count is one indexed statement; only counts and sums come back to Python.
+    at, cid = Purchase.purchased_at, Purchase.customer_id
+    later = aliased(Purchase)
+
+    def buyers_between(lo: int, hi: int) -> int:
+        if hi <= lo:
+            return 0
+        return session.execute(
+            select(func.count(func.distinct(cid))).where(at >= utc(lo), at < utc(hi))
+        ).scalar_one()
+
+    def churned_in(s: int, e: int) -> int:
+        """Bought in [s - period, e - period) and not in [e - period, e)."""
+        if e <= s:
+            return 0
+        gone = ~exists().where(
+            later.customer_id == cid,
+            later.purchased_at >= utc(e - period),
+            later.purchased_at < utc(e),
+        )
+        return session.execute(
+            select(func.count(func.distinct(cid))).where(
+                at >= utc(s - period), at < utc(e - period), gone
+            )
+        ).scalar_one()
+
+    firsts = (
+        select(func.min(at).label("first")).group_by(cid).subquery()
+    )
+    first_times = [
+        _aware(t)
+        for (t,) in session.execute(
+            select(firsts.c.first).where(
+                firsts.c.first >= utc(range_start), firsts.c.first < utc(range_end)
+            )
+        )
+    ]
+    active_at: dict[int, int] = {}  # a day -> those who bought within the period before it
+
+    def active_on(day: int) -> int:
+        if day not in active_at:
+            active_at[day] = buyers_between(day - period, day)
+        return active_at[day]
+
+    months = []
+    for first, (s, e) in zip(starts, bounds, strict=True):
+        lo, hi = utc(s), utc(e)
+        buyers, spend = session.execute(
+            select(func.count(func.distinct(cid)), func.coalesce(func.sum(Purchase.amount), 0.0))
+            .where(at >= lo, at < hi)
+        ).one()  # fmt: skip
+        months.append(MonthRow(
+            first,
+            new=sum(1 for t in first_times if lo <= t < hi),
+            active_start=active_on(s),
+            active=active_on(e),
+            churned=churned_in(s, e),
+            buyers=buyers if e > s else 0,
+            spend=round(float(spend), 2) if e > s else 0.0,
+        ))  # fmt: skip
+
+    spent: dict[int, float] = {
+        customer: float(total or 0.0)
+        for customer, total in session.execute(
+            select(cid, func.sum(Purchase.amount))
+            .where(at >= utc(range_start), at < utc(range_end))
+            .group_by(cid)
+        )
+    }  # fmt: skip
+    spend_labels = band_labels(policy.spend_bands)
+    band_count: Counter[int] = Counter()
+    band_spend: Counter[int] = Counter()
+    for value in spent.values():
+        b = _band(policy.spend_bands, value)
+        band_count[b] += 1
+        band_spend[b] += value
+    spend_bands = tuple(
+        Band(label, band_count[i], round(float(band_spend[i]), 2))
+        for i, label in enumerate(spend_labels)
+    )
+    buyers_in_range = (
+        select(cid.label("customer_id"))
+        .where(at >= utc(range_start), at < utc(range_end))
+        .distinct()
+    )
+    genders, ages = _people(session, buyers_in_range, date_to, policy)
+    top = _top(session, spent, policy.top, utc(range_start), utc(range_end))
+    return MemberAnalysis(
+        date_from=date_from, date_to=date_to, churn_after_days=period, months=tuple(months),
+        spend_bands=spend_bands, genders=genders, ages=ages, top=top, buyers=len(spent),
+        spend=round(sum(spent.values()), 2),
+    )  # fmt: skip
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _people(
+    session: Session, buyers: Select, day: date, policy: members.MemberPolicy
+) -> tuple[tuple[Band, ...], tuple[Band, ...]]:
+    """The genders and ages (at `day`) of the customers `buyers` selects, counted by the
+    database per gender and birthday."""
+    genders: Counter[str] = Counter()
+    ages: Counter[int] = Counter()
+    age_names = age_labels(policy.age_bands)
+    who = buyers.subquery()
+    for gender, born, n in session.execute(
+        select(Customer.gender, Customer.birthday, func.count())
+        .join(who, who.c.customer_id == Customer.id)
+        .group_by(Customer.gender, Customer.birthday)
+    ):
+        genders[gender if gender in labels.GENDERS else UNKNOWN] += n
+        if born is None:
+            ages[-1] += n
+        else:
+            ages[_band(policy.age_bands, members.age_on(born, day))] += n
+    gender_rows = tuple(
+        Band(code, genders[code]) for code in (*labels.GENDERS, UNKNOWN) if genders[code]
+    )
+    age_rows = tuple(Band(name, ages[i]) for i, name in enumerate(age_names))
+    if ages[-1]:
+        age_rows += (Band(UNKNOWN, ages[-1]),)
+    return gender_rows, age_rows
+
+
+def _top(
+    session: Session, spent: dict[int, float], n: int, start: datetime, end: datetime
+) -> tuple[Spender, ...]:
+    best = sorted(spent.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    if not best:
+        return ()
+    ids = [cid for cid, __ in best]
+    people = {
+        row.id: row
+        for row in session.execute(
+            select(Customer.id, Customer.name, Customer.tier).where(Customer.id.in_(ids))
+        )
+    }
+    orders = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(Purchase.customer_id, func.count(func.distinct(Purchase.order_no)))
+            .where(Purchase.customer_id.in_(ids), Purchase.purchased_at >= start,
+                   Purchase.purchased_at < end)
+            .group_by(Purchase.customer_id)
+        ).all()
+    )  # fmt: skip
+    return tuple(
+        Spender(cid, people[cid].name, people[cid].tier, orders.get(cid, 0), round(spend, 2))
+        for cid, spend in best
+        if cid in people
+    )
+
+
+# -- tables ---------------------------------------------------------------------------------
+
+
+def month_table(data: MemberAnalysis) -> Table:
+    rows = [
+        [f"{m.month:%Y-%m}", m.new, m.active_start, m.active, m.churned,
+         m.churn_rate if m.churn_rate is not None else "", m.buyers, m.spend]
+        for m in data.months
+    ]  # fmt: skip
+    return Table(
+        N_("Members per month"), list(MONTH_HEADERS), rows,
+        meta={"churn after days": data.churn_after_days},
+    )  # fmt: skip
+
+
+def spend_table(data: MemberAnalysis) -> Table:
+    return Table(
+        N_("Spend bands"), [N_("Spend band"), N_("Customers"), N_("Spend")],
+        [[b.label, b.customers, b.spend] for b in data.spend_bands],
+    )  # fmt: skip
+
+
+def gender_table(data: MemberAnalysis) -> Table:
+    return Table(
+        N_("Gender"), [N_("Gender"), N_("Customers")],
+        [[labels.GENDERS.get(b.label, b.label), b.customers] for b in data.genders],
+        label_columns=(0,),
+    )  # fmt: skip
+
+
+def age_table(data: MemberAnalysis) -> Table:
+    return Table(
+        N_("Age"), [N_("Age"), N_("Customers")],
+        [[b.label, b.customers] for b in data.ages], label_columns=(0,),
+    )  # fmt: skip
+
+
+def top_table(data: MemberAnalysis) -> Table:
+    return Table(
+        N_("Top spenders"),
+        [N_("Customer #"), N_("Name"), N_("Tier"), N_("Orders"), N_("Spend")],
+        [[s.customer_id, s.name, labels.TIERS.get(s.tier, s.tier), s.orders, s.spend]
+         for s in data.top],
+        label_columns=(2,),
+    )  # fmt: skip
+
+
+def tables_of(data: MemberAnalysis, *, now: datetime, zone: str) -> list[Table]:
+    out = [month_table(data), spend_table(data), gender_table(data), age_table(data),
+           top_table(data)]  # fmt: skip
+    for table in out:
+        table.meta = {**table.meta, "from": data.date_from, "to": data.date_to, "as of": now,
+                      "zone": zone}  # fmt: skip
+    return out
+
+
+def tables(
+    *, session: Session, date_from: date, date_to: date, settings: Settings, now: datetime
+) -> list[Table]:
+    """`seat report members`: the five tables of the analysis."""
+    policy = members.load_policy(settings)
+    data = analyse(session=session, date_from=date_from, date_to=date_to, settings=settings,
+                   now=now, policy=policy)  # fmt: skip
+    return tables_of(data, now=now, zone=settings.local_timezone)

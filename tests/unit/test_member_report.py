@@ -1,0 +1,150 @@
+"""The member analysis: new, active and churned members per month, the churn rate, spend bands,
+gender and age, top spenders; `seat report members` in every format."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from seat import members
+from seat.cli import main
+from seat.config import Settings
+from seat.models import Customer, Purchase
+from seat.reports import members as report
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+POLICY = members.MemberPolicy()
+POLICY_DIR = Path(__file__).resolve().parents[2] / "data" / "policy"
+
+
+def _customer(session, name, *, gender=None, born=None) -> int:
+    c = Customer(name=name, gender=gender, birthday=born, created_at=NOW, updated_at=NOW)
+    session.add(c)
+    session.flush()
+    return c.id  # type: ignore[return-value]
+
+
+def _buy(session, cid, day: date, amount: float, order: str) -> None:
+    # noon in Shanghai
+    at = datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC)
+    session.add(Purchase(customer_id=cid, order_no=order, line_no=1, item="x", amount=amount,
+                         purchased_at=at))  # fmt: skip
+
+
+def _analyse(session, date_from, date_to, policy=POLICY, now=NOW):
+    return report.analyse(session=session, date_from=date_from, date_to=date_to,
+                          settings=Settings(), now=now, policy=policy)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        # (purchase days) -> per month Aug, Sep, Oct, Nov 2026:
+        # (new, active at start, active at end, churned)
+        ([date(2026, 8, 10)], [(1, 0, 1, 0), (0, 1, 1, 0), (0, 1, 1, 0), (0, 1, 0, 1)]),
+        # the 90 days after 10 Aug end on 8 Nov: churned in November
+        ([date(2026, 6, 1)], [(0, 1, 0, 1), (0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 0, 0)]),
+        # 1 June + 90 days = 30 Aug: churned in August
+        ([date(2026, 6, 1), date(2026, 8, 20)],  # bought again in time; 20 Aug + 90: 18 Nov
+         [(0, 1, 1, 0), (0, 1, 1, 0), (0, 1, 1, 0), (0, 1, 0, 1)]),
+        ([date(2026, 5, 1), date(2026, 9, 15)],  # churned on 30 July, back in September
+         [(0, 0, 0, 0), (0, 0, 1, 0), (0, 1, 1, 0), (0, 1, 1, 0)]),
+        ([date(2026, 11, 20)], [(0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 0, 0), (1, 0, 1, 0)]),
+    ],
+)  # fmt: skip
+def test_new_active_churned_per_month(session, days, expected):
+    cid = _customer(session, "A")
+    for n, day in enumerate(days):
+        _buy(session, cid, day, 100.0, f"O{n}")
+    session.commit()
+    data = _analyse(session, date(2026, 8, 1), date(2026, 11, 30))
+    assert [f"{m.month:%m}" for m in data.months] == ["08", "09", "10", "11"]
+    assert [(m.new, m.active_start, m.active, m.churned) for m in data.months] == expected
+
+
+@pytest.mark.parametrize(("after_days", "churned_in"), [(30, "09"), (60, "10"), (90, "11")])
+def test_the_churn_period_is_the_policy_s(session, after_days, churned_in):
+    cid = _customer(session, "A")
+    _buy(session, cid, date(2026, 8, 10), 100.0, "O1")
+    session.commit()
+    policy = replace(POLICY, churn_after_days=after_days)
+    data = _analyse(session, date(2026, 8, 1), date(2026, 11, 30), policy)
+    assert [f"{m.month:%m}" for m in data.months if m.churned] == [churned_in]
+
+
+def test_churn_rate_bands_people_and_top(session):
+    ids = []
+    for n, (gender, born) in enumerate(
+        [("female", date(1990, 11, 23)), ("male", date(1990, 11, 24)), (None, None),
+         ("female", date(2005, 1, 1))]
+    ):  # fmt: skip
+        ids.append(_customer(session, f"C{n}", gender=gender, born=born))
+    # all four active in September; two of them buy again in October
+    for n, cid in enumerate(ids):
+        _buy(session, cid, date(2026, 7, 20), 300.0 * (n + 1), f"J{n}")
+    _buy(session, ids[0], date(2026, 10, 1), 60_000.0, "K0")
+    _buy(session, ids[1], date(2026, 10, 2), 1_700.0, "K1")
+    session.commit()
+    data = _analyse(session, date(2026, 10, 1), date(2026, 11, 30))
+    october, november = data.months
+    assert (october.active_start, october.churned, october.churn_rate) == (4, 2, 50.0)
+    assert (november.active_start, november.churned, november.churn_rate) == (2, 0, 0.0)
+    assert (october.buyers, october.spend) == (2, 61_700.0)
+    assert data.buyers == 2 and data.spend == 61_700.0
+    assert [(b.label, b.customers) for b in data.spend_bands if b.customers] == [
+        ("500-2,000", 1), ("50,000+", 1)
+    ]
+    assert [(b.label, b.customers) for b in data.genders] == [("female", 1), ("male", 1)]
+    # ages on 30 November 2026: 36 and 35 (the birthday on 24 November has passed)
+    assert [(b.label, b.customers) for b in data.ages if b.customers] == [("35-44", 2)]
+    assert [(s.name, s.orders, s.spend) for s in data.top] == [
+        ("C0", 1, 60_000.0), ("C1", 1, 1_700.0)
+    ]
+
+
+def test_months_after_today_count_nothing_yet(session):
+    cid = _customer(session, "A")
+    _buy(session, cid, date(2026, 8, 25), 100.0, "O1")
+    session.commit()
+    # 25 Aug + 90 days = 23 Nov: today (NOW) is 23 Nov, December has not come
+    data = _analyse(session, date(2026, 11, 1), date(2026, 12, 31))
+    assert [(m.active, m.churned) for m in data.months] == [(0, 1), (0, 0)]
+
+
+@pytest.mark.parametrize(
+    ("bounds", "labels"),
+    [((0, 500, 2000), ["0-500", "500-2,000", "2,000+"]), ((0,), ["0+"])],
+)
+def test_band_labels(bounds, labels):
+    assert report.band_labels(bounds) == labels
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "txt", "xlsx"])
+def test_report_command(db_url, engine, cli_token, monkeypatch, tmp_path, capsys, fmt):
+    config = tmp_path / "config.toml"
+    config.write_text(f"policy_dir = {str(POLICY_DIR)!r}\n")
+    monkeypatch.setenv("SEAT_CONFIG", str(config))
+    monkeypatch.setenv("SEAT_TOKEN", cli_token(db_url))
+    with Session(engine) as s:
+        cid = _customer(s, "王芳", gender="female", born=date(1985, 3, 14))
+        _buy(s, cid, NOW.date() - timedelta(days=10), 4_000.0, "O1")
+        s.commit()
+    out = tmp_path / f"members.{fmt}"
+    args = ["report", "members", "--from", "2026-01-01", "--to", "2026-11-30",
+            "--format", fmt, "--db", db_url]  # fmt: skip
+    if fmt == "xlsx":
+        assert main([*args, "--output", str(out)]) == 0
+        assert out.stat().st_size > 0
+        return
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    if fmt == "json":
+        titles = list(json.loads(text))
+        assert titles == ["Members per month", "Spend bands", "Gender", "Age", "Top spenders"]
+    else:
+        assert "王芳" in text and "2026-11" in text
