@@ -287,7 +287,8 @@ def _complaint_sums(
             Complaint.id, Complaint.owner_id, Complaint.status, Complaint.created_at,
             Complaint.closed_at, Complaint.category, Complaint.first_reply_at,
             Complaint.solution_at, Complaint.implemented_at, Complaint.waiting_since,
-            Customer.tier,
+            Complaint.channel, Complaint.registered_at, Complaint.promised_at,
+            Complaint.promised_reply_at, Customer.tier,
         )
         .join(Customer, Customer.id == Complaint.customer_id)
         .where(Complaint.created_at >= start, Complaint.created_at < end)
