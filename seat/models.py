@@ -114,6 +114,9 @@ class Customer(TableBase, table=True):
         Index("ix_customer_id_tier", "id", "tier"),
         # Birthdays by date: the greetings due in a period, per year of birth.
         Index("ix_customer_birthday_tier", "birthday", "tier"),
+        # Search (seat.search): a name's prefix read from the index (one or two characters,
+        # too short for the trigram index).
+        Index("ix_customer_name", "name"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -359,6 +362,8 @@ class Purchase(TableBase, table=True):
     __table_args__ = (
         Index("ix_purchase_customer_at", "customer_id", "purchased_at"),
         Index("ix_purchase_delivered_at", "delivered_at"),
+        # Search (seat.search): a customer by one of their order numbers.
+        Index("ix_purchase_order_no", "order_no"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

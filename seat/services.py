@@ -30,6 +30,7 @@ from seat import (
     identity,
     phone,
     queues,
+    search,
     sla,
     workorders,
 )
@@ -340,6 +341,15 @@ class Desk:
 
     def card(self, customer_id: int) -> customers.CustomerCard | None:
         return self.run(lambda s: customers.card(session=s, customer_id=customer_id))
+
+    def search_customers(
+        self, text: str, limit: int = search.DEFAULT_LIMIT
+    ) -> list[search.SearchHit]:
+        """Customers by name, address, customer, order or phone number: ranked, masked."""
+        region = self.settings.region
+        return self.run(
+            lambda s: search.search(session=s, text=text, region=region, limit=limit)
+        )
 
     def create_customer(self, **fields: object) -> int:
         """Register a customer; their language is the seat's unless the form says otherwise."""

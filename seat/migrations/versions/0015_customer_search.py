@@ -1,0 +1,95 @@
+"""customer search: a trigram index of names, addresses and phone numbers
+
+Revision ID: 0015
+Revises: 0011
+Create Date: 2026-12-06 11:00:00.000000
+
+SQLite: an FTS5 table with the trigram tokenizer (`customer_search`, rowid = customer id),
+kept in step with `customer` and `phone_number` by triggers and filled from the rows already
+on file. PostgreSQL: the pg_trgm extension and GIN trigram indexes on the same columns.
+Both: plain indexes for a name's prefix and an order number (seat.search).
+"""
+
+from alembic import op
+
+revision = '0015'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+# A customer's numbers as the search reads them: each E.164 without its "+", space-separated.
+_NUMBERS = (
+    "(SELECT coalesce(group_concat(substr(p.e164, 2), ' '), '') FROM phone_number AS p "
+    "WHERE p.customer_id = {id})"
+)
+_ADDRESS = "trim(coalesce({row}.address, '') || ' ' || coalesce({row}.second_address, ''))"
+
+SQLITE_UP = (
+    "CREATE VIRTUAL TABLE customer_search USING fts5(name, address, numbers, "
+    "tokenize = 'trigram')",
+    "INSERT INTO customer_search (rowid, name, address, numbers) "
+    f"SELECT c.id, c.name, {_ADDRESS.format(row='c')}, {_NUMBERS.format(id='c.id')} "
+    "FROM customer AS c",
+    "CREATE TRIGGER customer_search_insert AFTER INSERT ON customer BEGIN "
+    "INSERT INTO customer_search (rowid, name, address, numbers) "
+    f"VALUES (new.id, new.name, {_ADDRESS.format(row='new')}, {_NUMBERS.format(id='new.id')}); "
+    "END",
+    "CREATE TRIGGER customer_search_update AFTER UPDATE OF name, address, second_address "
+    "ON customer BEGIN "
+    f"UPDATE customer_search SET name = new.name, address = {_ADDRESS.format(row='new')} "
+    "WHERE rowid = new.id; END",
+    "CREATE TRIGGER customer_search_delete AFTER DELETE ON customer BEGIN "
+    "DELETE FROM customer_search WHERE rowid = old.id; END",
+    "CREATE TRIGGER customer_search_phone_insert AFTER INSERT ON phone_number BEGIN "
+    f"UPDATE customer_search SET numbers = {_NUMBERS.format(id='new.customer_id')} "
+    "WHERE rowid = new.customer_id; END",
+    "CREATE TRIGGER customer_search_phone_update AFTER UPDATE OF e164, customer_id "
+    "ON phone_number BEGIN "
+    f"UPDATE customer_search SET numbers = {_NUMBERS.format(id='old.customer_id')} "
+    "WHERE rowid = old.customer_id; "
+    f"UPDATE customer_search SET numbers = {_NUMBERS.format(id='new.customer_id')} "
+    "WHERE rowid = new.customer_id; END",
+    "CREATE TRIGGER customer_search_phone_delete AFTER DELETE ON phone_number BEGIN "
+    f"UPDATE customer_search SET numbers = {_NUMBERS.format(id='old.customer_id')} "
+    "WHERE rowid = old.customer_id; END",
+)
+SQLITE_DOWN = (
+    "DROP TRIGGER customer_search_phone_delete",
+    "DROP TRIGGER customer_search_phone_update",
+    "DROP TRIGGER customer_search_phone_insert",
+    "DROP TRIGGER customer_search_delete",
+    "DROP TRIGGER customer_search_update",
+    "DROP TRIGGER customer_search_insert",
+    "DROP TABLE customer_search",
+)
+
+# (index, table, column): GIN trigram indexes for substring search (ILIKE '%...%').
+PG_TRIGRAM = (
+    ('ix_search_customer_name', 'customer', 'name'),
+    ('ix_search_customer_address', 'customer', 'address'),
+    ('ix_search_customer_second_address', 'customer', 'second_address'),
+    ('ix_search_phone_number_e164', 'phone_number', 'e164'),
+)
+
+
+def upgrade() -> None:
+    op.create_index('ix_customer_name', 'customer', ['name'], unique=False)
+    op.create_index('ix_purchase_order_no', 'purchase', ['order_no'], unique=False)
+    if op.get_bind().dialect.name == 'sqlite':
+        for statement in SQLITE_UP:
+            op.execute(statement)
+    else:
+        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+        for name, table, column in PG_TRIGRAM:
+            op.execute(f'CREATE INDEX {name} ON {table} USING gin ({column} gin_trgm_ops)')
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == 'sqlite':
+        for statement in SQLITE_DOWN:
+            op.execute(statement)
+    else:
+        for name, __, __ in reversed(PG_TRIGRAM):
+            op.execute(f'DROP INDEX {name}')
+    op.drop_index('ix_purchase_order_no', table_name='purchase')
+    op.drop_index('ix_customer_name', table_name='customer')
