@@ -140,12 +140,18 @@ class Customer(TableBase, table=True):
 
 
 class PhoneNumber(TableBase, table=True):
+    """One of a customer's numbers. A number may be several customers' (a family's landline:
+    the lookup asks who is calling), but a customer's own numbers differ."""
+
     __tablename__ = "phone_number"
+    __table_args__ = (
+        Index("ix_phone_number_customer_e164", "customer_id", "e164", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    e164: str = Field(unique=True, index=True, max_length=20)
-    label: str = Field(default="mobile", max_length=16)
+    e164: str = Field(index=True, max_length=20)
+    label: str = Field(default="mobile", max_length=16)  # the kind: mobile, home, work
     wrong_number: bool = False
 
 

@@ -145,7 +145,8 @@ def test_bench_needs_a_sqlite_file(capsys):
 SCREEN_ROWS = {
     # row name prefix -> where its function is called in the seat
     "sidebar": "seat.widgets.sidebar:Sidebar.refresh_data",
-    "caller lookup": "seat.screens.calls.find_customer",
+    "caller lookup": "seat.screens.calls.call",
+    "customer search": "seat.screens.calls.find_customer",
     "card": "seat.screens.calls.call:CallScreen._read_customer",
     "logging a call": "seat.screens.calls.call:CallScreen._save_call",
     "my last calls": "seat.screens.desk:DeskScreen.load_recent",

@@ -95,7 +95,8 @@ def test_foreign_keys_are_enforced(engine):
 @pytest.mark.parametrize(
     ("table", "index", "columns", "unique"),
     [
-        ("phone_number", "ix_phone_number_e164", ["e164"], True),
+        ("phone_number", "ix_phone_number_e164", ["e164"], False),  # a family's landline
+        ("phone_number", "ix_phone_number_customer_e164", ["customer_id", "e164"], True),
         ("callback", "ix_callback_owner_status_due", ["owner_id", "status", "due_at"], False),
         (
             "work_order",

@@ -183,3 +183,67 @@ def test_command_line_search(db_url, people, cli_token, capsys):
     assert main(["customers", "search", "nobody", "--json", "--db", db_url]) == 1
     assert json.loads(capsys.readouterr().out) == []
 
+
+
+# -- several numbers, shared numbers ---------------------------------------------------------
+
+
+def test_a_shared_landline_finds_every_customer_who_has_it(session, people):
+    """A family's landline, added to a second customer: the lookup lists both, by customer
+    number, instead of guessing; the search ranks both as exact."""
+    customers.attach_number(session=session, customer_id=people["tom"], e164="+862155556666",
+                            agent_id=None, now=NOW)  # fmt: skip
+    customers.attach_number(session=session, customer_id=people["min"], e164="+862155556666",
+                            agent_id=None, now=NOW)  # fmt: skip
+    session.commit()
+    found = customers.find_all_by_phone(session=session, e164="+862155556666")
+    assert [h.id for h in found] == sorted([people["tom"], people["min"]])
+    hits = search.search(session=session, text="021 5555 6666")
+    assert [(h.id, h.matched) for h in hits] == [(i, "exact") for i in [h.id for h in found]]
+    assert customers.find_all_by_phone(session=session, e164="+8613900000000") == []
+
+
+def test_attaching_a_number_records_its_kind_and_the_change(session, people):
+    change = customers.attach_number(
+        session=session, customer_id=people["min"], e164="+862155556666", agent_id=None, now=NOW
+    )
+    session.commit()
+    assert (change.field, change.old, change.new) == ("phone", None, "+862155556666")
+    card = customers.card(session=session, customer_id=people["min"])
+    assert card.phones == ("+8613912345678", "+862155556666")
+    assert card.phone_kinds == ("mobile", "home")  # a fixed line, told by phonenumbers
+    with pytest.raises(customers.ValidationError) as exc:
+        customers.attach_number(session=session, customer_id=people["min"],
+                                e164="+862155556666", agent_id=None, now=NOW)  # fmt: skip
+    assert "already this customer's number" in exc.value.errors["phone"]
+    with pytest.raises(customers.ValidationError):
+        customers.attach_number(
+            session=session, customer_id=people["min"], e164="+8613711112222", agent_id=None,
+            now=NOW, kind="fax",
+        )  # fmt: skip
+    customers.attach_number(session=session, customer_id=people["min"], e164="+8613711112222",
+                            agent_id=None, now=NOW, kind="work")  # fmt: skip
+    session.commit()
+    card = customers.card(session=session, customer_id=people["min"])
+    assert card.phone_kinds == ("mobile", "home", "work")
+
+
+def test_edits_and_registration_still_refuse_anothers_number(session, people):
+    """Sharing is a deliberate step (the caller found and the number added to them): a new
+    customer or an edit that types another customer's number is refused as before."""
+    customers.attach_number(session=session, customer_id=people["min"], e164="+8613800138000",
+                            agent_id=None, now=NOW)  # fmt: skip
+    session.commit()
+    with pytest.raises(customers.DuplicatePhone):
+        customers.create_customer(session=session, now=NOW, name="Li Lei",
+                                  phone_text="138 0013 8000")  # fmt: skip
+    with pytest.raises(customers.ValidationError) as exc:
+        customers.update_customer(session=session, customer_id=people["tom"], agent_id=None,
+                                  now=NOW, phone_text="138 0013 8000")  # fmt: skip
+    assert "already on file" in exc.value.errors["phone"]
+    # Wang Fang's own first number, shared with 张敏, can still be kept as it is.
+    kept = customers.update_customer(
+        session=session, customer_id=people["fang"], agent_id=None, now=NOW,
+        phone_text="138 0013 8000",
+    )  # fmt: skip
+    assert kept == []
