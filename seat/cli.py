@@ -143,6 +143,22 @@ def _add_commands(p: argparse.ArgumentParser) -> None:
     find.add_argument("--json", action="store_true", help=_("print JSON"))
     add_identity_option(find)
     add_db_option(find)
+    look = csub.add_parser(
+        "search",
+        help=_("find customers by name, address, customer, order or phone number"),
+        description=_(
+            "Print the customers the text finds, best first: an exact customer, order or "
+            "phone number, then names that start with it, then names, addresses and numbers "
+            "that hold it. Phone numbers and addresses are masked. Exit code 1 if none."
+        ),
+        epilog=example("seat customers search 王芳", "seat customers search 1234 --json"),
+    )
+    look.add_argument("text", metavar="TEXT", help=_("what to look for"))
+    look.add_argument("--json", action="store_true", help=_("print JSON"))
+    look.add_argument("--limit", type=int, default=20, metavar="N",
+                      help=_("at most N customers (default: %(default)s)"))  # fmt: skip
+    add_identity_option(look)
+    add_db_option(look)
 
     from seat.reports import REPORTS
 
@@ -430,6 +446,8 @@ def dispatch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
     if args.command == "customers":
         if args.customers_command == "import":
             return cmd_import(settings, args.file)
+        if args.customers_command == "search":
+            return cmd_search(settings, args)
         return cmd_find(settings, args.phone, as_json=args.json, args=args)
     if args.command == "cti":
         if args.cti_command == "ami":
@@ -627,6 +645,34 @@ def cmd_import(settings: Settings, path: Path) -> int:
         return 2
     print(format_report(report))
     return 0 if not report.errors else 1
+
+
+def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
+    """`seat customers search TEXT`: ranked, masked; exit code 1 when nothing is found."""
+    from seat import labels, search
+    from seat.cli_identity import sign_in
+    from seat.db import make_engine, session_scope
+
+    if args.limit < 1:
+        print(_("seat customers search: --limit must be at least 1"), file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    me = sign_in(engine, args, "customers search", zone=settings.local_timezone)
+    if me is None:
+        return 2
+    with session_scope(engine) as session:
+        hits = search.search(
+            session=session, text=args.text, region=settings.region, limit=args.limit
+        )
+    if args.json:
+        print(json.dumps([h.as_json() for h in hits], ensure_ascii=False))
+    elif not hits:
+        print(_("{text}: no customer found").format(text=args.text))
+    for h in hits if not args.json else ():
+        parts = [f"#{h.id} {h.name}", labels.label(labels.TIERS, h.tier)]
+        parts += [p for p in (" / ".join(h.phones), h.address) if p]
+        print(" · ".join(parts))
+    return 0 if hits else 1
 
 
 def cmd_find(settings: Settings, text: str, *, as_json: bool, args: argparse.Namespace) -> int:

@@ -93,6 +93,8 @@ class CustomerCard:
     changes: tuple[ChangeLine, ...] = field(default=())  # newest first, a few
     change_count: int = 0
     purchases: PurchaseSummary = field(default=PurchaseSummary())
+    phone_kinds: tuple[str, ...] = field(default=())
+    """The kind of each of `phones` (mobile, home, work), in the same order."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,20 @@ def find_by_phone(*, session: Session, e164: str) -> CustomerHit | None:
     """Indexed, column-only caller lookup."""
     row = _core(session).execute(_find_statement(), {"e164": e164}).first()
     return CustomerHit(*row) if row else None
+
+
+SHARED_LIMIT = 20
+
+
+def find_all_by_phone(
+    *, session: Session, e164: str, limit: int = SHARED_LIMIT
+) -> list[CustomerHit]:
+    """Every customer with this number, by customer number: one, none, or a family sharing
+    a landline (the lookup then asks who is calling instead of guessing)."""
+    rows = _core(session).execute(
+        _find_statement().order_by(Customer.id).limit(limit), {"e164": e164}
+    )
+    return [CustomerHit(*r) for r in rows]
 
 
 def lookup(*, session: Session, text: str, region: str = "CN") -> tuple[str, CustomerHit | None]:
@@ -274,8 +290,11 @@ def create_customer(
         created_by_id=created_by_id,
     )
     existing = session.execute(
-        select(PhoneNumber.customer_id).where(PhoneNumber.e164 == e164)
-    ).scalar_one_or_none()
+        select(PhoneNumber.customer_id)
+        .where(PhoneNumber.e164 == e164)
+        .order_by(PhoneNumber.customer_id)
+        .limit(1)
+    ).scalar()
     if existing is not None:
         raise DuplicatePhone(e164, existing)
     customer = Customer(**values)
@@ -401,9 +420,12 @@ def update_customer(
         except phone.PhoneError as exc:
             errors["phone"] = str(exc)
         else:
-            owner = session.execute(
-                select(PhoneNumber.customer_id).where(PhoneNumber.e164 == e164)
-            ).scalar_one_or_none()
+            owners = set(
+                session.execute(
+                    select(PhoneNumber.customer_id).where(PhoneNumber.e164 == e164)
+                ).scalars()
+            )
+            owner = customer_id if customer_id in owners else min(owners, default=None)
             phone_row = session.execute(
                 select(PhoneNumber)
                 .where(PhoneNumber.customer_id == customer_id)
@@ -468,6 +490,51 @@ def update_customer(
         if any(c.field == "phone" for c in changes):
             refresh_callback_zones(session=session, customer_id=customer_id)
     return changes
+
+
+PHONE_KINDS = ("mobile", "home", "work")
+
+
+def attach_number(
+    *,
+    session: Session,
+    customer_id: int,
+    e164: str,
+    agent_id: int | None,
+    now: datetime,
+    kind: str | None = None,
+) -> CustomerChange:
+    """Add a number to a customer (a caller found by search, ringing from a number not on
+    file, or from another customer's: a shared landline): one more PhoneNumber of that
+    kind and one CustomerChange (phone: none -> the number)."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise ValidationError(
+            {"customer": _("Customer #{id} is not on file.").format(id=customer_id)}
+        )
+    kind = kind or phone.kind(e164)
+    if kind not in PHONE_KINDS:
+        raise ValidationError({"kind": _("Choose one of the kinds offered.")})
+    owners = set(
+        session.execute(
+            select(PhoneNumber.customer_id).where(PhoneNumber.e164 == e164)
+        ).scalars()
+    )
+    if customer_id in owners:
+        raise ValidationError(
+            {"phone": _("{e164} is already this customer's number.").format(e164=e164)}
+        )
+    # Another customer's number too is added: a family's landline is shared, and the
+    # lookup then asks who is calling.
+    session.add(PhoneNumber(customer_id=customer_id, e164=e164, label=kind))
+    change = CustomerChange(
+        customer_id=customer_id, agent_id=agent_id, at=now, field="phone", old=None, new=e164
+    )
+    customer.updated_at = now
+    session.add(customer)
+    session.add(change)
+    session.flush()
+    return change
 
 
 @cache
@@ -544,7 +611,9 @@ def _card_statements() -> tuple[Select, Select, Select, Select, Select]:
         )
         .outerjoin(Agent, Agent.id == Customer.created_by_id)
         .where(Customer.id == cid),
-        select(PhoneNumber.e164).where(PhoneNumber.customer_id == cid).order_by(PhoneNumber.id),
+        select(PhoneNumber.e164, PhoneNumber.label)
+        .where(PhoneNumber.customer_id == cid)
+        .order_by(PhoneNumber.id),
         select(Complaint.id, Complaint.status, Complaint.what_happened)
         .where(Complaint.customer_id == cid, Complaint.status.not_in(CLOSED_COMPLAINT_STATUSES))
         .order_by(Complaint.created_at.desc())
@@ -584,7 +653,8 @@ def card(
     row = db.execute(customer_q, params).first()
     if row is None:
         return None
-    phones = tuple(db.execute(phones_q, params).scalars())
+    numbers = db.execute(phones_q, params).all()
+    phones = tuple(r[0] for r in numbers)
     complaints = tuple(tuple(r) for r in db.execute(complaints_q, params))
     orders = tuple(tuple(r) for r in db.execute(orders_q, params))
     calls = tuple(CallLine(*r) for r in db.execute(calls_q, {**params, "last_calls": last_calls}))
@@ -611,6 +681,7 @@ def card(
         changes=tuple(change_lines),
         change_count=change_count,
         purchases=bought,
+        phone_kinds=tuple(r[1] for r in numbers),
     )
 
 

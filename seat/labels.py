@@ -18,6 +18,12 @@ TIERS = {
     "ordinary": N_("ordinary"),
 }
 GENDERS = {"female": N_("female"), "male": N_("male"), "other": N_("other")}
+PHONE_KINDS = {
+    "mobile": N_("mobile"),
+    "home": N_("home"),
+    "work": N_("work"),
+}
+
 NEEDS = {
     "inquiry": N_("inquiry"),
     "repair": N_("repair"),

@@ -118,6 +118,9 @@ class Customer(TableBase, table=True):
         Index("ix_customer_birthday_tier", "birthday", "tier"),
         # Members who became a customer on a given day (the day's churn rule, seat.callbacks).
         Index("ix_customer_created_at", "created_at"),
+        # Search (seat.search): a name's prefix read from the index (one or two characters,
+        # too short for the trigram index).
+        Index("ix_customer_name", "name"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -146,12 +149,18 @@ class Customer(TableBase, table=True):
 
 
 class PhoneNumber(TableBase, table=True):
+    """One of a customer's numbers. A number may be several customers' (a family's landline:
+    the lookup asks who is calling), but a customer's own numbers differ."""
+
     __tablename__ = "phone_number"
+    __table_args__ = (
+        Index("ix_phone_number_customer_e164", "customer_id", "e164", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    e164: str = Field(unique=True, index=True, max_length=20)
-    label: str = Field(default="mobile", max_length=16)
+    e164: str = Field(index=True, max_length=20)
+    label: str = Field(default="mobile", max_length=16)  # the kind: mobile, home, work
     wrong_number: bool = False
 
 
@@ -463,6 +472,8 @@ class Purchase(TableBase, table=True):
         # `seat purchases import`: the same order line imported again is found, not doubled.
         # NULL line_no (rows from before the import) never clash.
         UniqueConstraint("order_no", "line_no"),
+        # Search (seat.search): a customer by one of their order numbers.
+        Index("ix_purchase_order_no", "order_no"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

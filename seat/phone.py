@@ -133,6 +133,18 @@ def display(e164: str, home_region: str = "CN") -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
+def kind(e164: str) -> str:
+    """What a number most likely is, from its numbering plan: "home" for a fixed line,
+    "mobile" otherwise (a mobile, or a plan that does not tell)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return "mobile"
+    if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE:
+        return "home"
+    return "mobile"
+
+
 def time_zones(e164: str) -> tuple[str, ...]:
     """IANA time zones of a number (lazy import: the data is large)."""
     from phonenumbers import timezone as pn_timezone

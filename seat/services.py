@@ -32,6 +32,7 @@ from seat import (
     intake,
     phone,
     queues,
+    search,
     sla,
     suggestions,
     workorders,
@@ -355,9 +356,34 @@ class Desk:
         e164 = phone.normalise(text, self.settings.region)
         return e164, self.run(lambda s: customers.find_by_phone(session=s, e164=e164))
 
+    def lookup_callers(self, text: str) -> tuple[str, list[customers.CustomerHit]]:
+        """Parse a typed number (PhoneError) and find everyone with it: one customer, none,
+        or several sharing it (a family's landline: the agent asks who is calling)."""
+        e164 = phone.normalise(text, self.settings.region)
+        return e164, self.run(lambda s: customers.find_all_by_phone(session=s, e164=e164))
+
     def card(self, customer_id: int) -> customers.CustomerCard | None:
         now = self.now()
         return self.run(lambda s: customers.card(session=s, customer_id=customer_id, now=now))
+
+    def search_customers(
+        self, text: str, limit: int = search.DEFAULT_LIMIT
+    ) -> list[search.SearchHit]:
+        """Customers by name, address, customer, order or phone number: ranked, masked."""
+        region = self.settings.region
+        return self.run(
+            lambda s: search.search(session=s, text=text, region=region, limit=limit)
+        )
+
+    def attach_number(self, customer_id: int, e164: str, *, agent_id: int) -> None:
+        """Add the caller's number to the customer found for them (kept in the history)."""
+        self.run(
+            lambda s: customers.attach_number(
+                session=s, customer_id=customer_id, e164=e164, agent_id=agent_id,
+                now=self.now(),
+            ),
+            write=True,
+        )  # fmt: skip
 
     def create_customer(self, **fields: object) -> int:
         """Register a customer; their language is the seat's unless the form says otherwise."""

@@ -100,7 +100,11 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
             tooltip=N_("Start a call: type the caller's number"),
             id="desk.new_call",
         ),
-        Binding("f", "find", N_("Find"), tooltip=N_("Look up a customer by phone"), id="desk.find"),
+        Binding(
+            "f", "find", N_("Find"),
+            tooltip=N_("Find a customer by name, address, customer, order or phone number"),
+            id="desk.find",
+        ),  # fmt: skip
         Binding(
             "s",
             "focus_queue",
@@ -317,6 +321,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
 
         state: CallState
         customer_name: str
+        shared: tuple = ()  # seat.search.SearchHit: the customers sharing the number
 
     @work(thread=True, exclusive=True, group="incoming")
     def take_call(self, e164: str, call_ref: str | None = None) -> None:
@@ -325,7 +330,10 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         desk = self.services
         try:
             # A withheld number pops as "" (seat pop): the call opens asking for the number.
-            hit = desk.lookup(e164)[1] if e164 else None
+            hits = desk.lookup_callers(e164)[1] if e164 else []
+            hit = hits[0] if len(hits) == 1 else None
+            # A shared number (a family's landline): the call asks who is calling.
+            shared = tuple(desk.search_customers(e164)) if len(hits) > 1 else ()
             state = desk.new_call(
                 agent_id=self.seat_agent.id,
                 customer_id=hit.id if hit else None,
@@ -335,13 +343,15 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         except StorageError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        self.post_message(self.CallReady(state, hit.name if hit else ""))
+        self.post_message(self.CallReady(state, hit.name if hit else "", shared))
 
     def on_desk_screen_call_ready(self, event: CallReady) -> None:
         from seat.screens.calls.call import CallScreen
 
         self.app.bell()
-        self.app.push_screen(CallScreen(event.state, customer_name=event.customer_name))
+        self.app.push_screen(
+            CallScreen(event.state, customer_name=event.customer_name, shared=event.shared)
+        )
 
     def action_new_call(self) -> None:
         desk = self.services

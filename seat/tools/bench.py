@@ -416,6 +416,7 @@ def raw_seed_floor(path: Path, seeded: Path) -> float:
     than the seed's, and left out the second numbers and the history.)"""
     from seat.config import sqlite_url
     from seat.db import make_engine
+    from seat.search import SCHEMA_EXTRAS
     from seat.tools.demo import SEEDING_PRAGMAS
 
     def forget() -> None:
@@ -430,12 +431,15 @@ def raw_seed_floor(path: Path, seeded: Path) -> float:
     try:
         for pragma in SEEDING_PRAGMAS:
             con.execute(f"PRAGMA {pragma}")
+        # The search index is no table of its own here: the triggers fill it as the
+        # customers and their numbers are written, as they did while seeding.
         tables = [
             name
             for (name,) in source.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite%' AND name != 'alembic_version' ORDER BY rowid"
             )
+            if name not in SCHEMA_EXTRAS
         ]
         t = time.perf_counter()
         con.execute("BEGIN")
@@ -645,7 +649,7 @@ def _typed(e164: str) -> str:
 
 def probes(
     desk: Desk, con: Any, *, agent_id: int, supervisor_id: int, heavy: int,
-    heavy_phone: str, typed: Sequence[str], logged: list[int],
+    heavy_phone: str, typed: Sequence[str], logged: list[int], searched: Sequence[str] = (),
 ) -> list[Probe]:  # fmt: skip
     """Every in-process row: each calls what the screen's worker (or the command) calls,
     looked up at call time (so a test can watch the very same functions being called)."""
@@ -667,9 +671,14 @@ def probes(
     desk.trends(trend_first, trend_last, statistics.Step.DAY)
     month = complaint_stats.month_range(today)
 
-    def lookup(i: int) -> object:  # the details screen's lookup worker; the call screen's
-        __, hit = desk.lookup(typed[i % len(typed)])
-        return desk.card(hit.id) if hit else None
+    def lookup(i: int) -> object:  # the call screen's lookup worker (a number typed)
+        __, hits = desk.lookup_callers(typed[i % len(typed)])
+        return desk.card(hits[0].id) if len(hits) == 1 else None
+
+    terms = list(searched) or list(typed)
+
+    def search(i: int) -> object:  # the find screen's worker (f), the call's (ctrl+f)
+        return desk.search_customers(terms[i % len(terms)])
 
     def log_call(_i: int) -> object:
         logged.append(_walk_call(desk, agent_id, heavy, heavy_phone))
@@ -707,7 +716,9 @@ def probes(
         Probe("sidebar refresh, nothing changed", lambda _i: desk.sidebar(agent_id),
               ("seat.services:Desk.sidebar",), 5.0, floor=None),
         Probe("caller lookup: parse+find+card", lookup,
-              ("seat.services:Desk.lookup", "seat.services:Desk.card"), 2.0),
+              ("seat.services:Desk.lookup_callers", "seat.services:Desk.card"), 2.0),
+        Probe("customer search: names, addresses, numbers", search,
+              ("seat.services:Desk.search_customers",), 50.0),
         Probe("card, customer with most calls", lambda _i: desk.card(heavy),
               ("seat.services:Desk.card",), 50.0),
         Probe("logging a call (commit incl.)", log_call, ("seat.services:Desk.save_call",), 10.0,
@@ -1053,9 +1064,11 @@ def run(
             ).scalar()
         )
         typed = [_typed(e) for e in _sample_numbers(con, 1000)]
+        searched = _search_terms(con, 1000)
         out = _meta_path(db).with_suffix(".report.csv")
         every = probes(desk, con, agent_id=agent_id, supervisor_id=boss, heavy=heavy,
-                       heavy_phone=heavy_phone, typed=typed, logged=logged)  # fmt: skip
+                       heavy_phone=heavy_phone, typed=typed, logged=logged,
+                       searched=searched)  # fmt: skip
         every += [report_probe(desk, name, out) for name in REPORTS]
         for probe in every:
             say(f"timing: {probe.name}")
@@ -1106,6 +1119,41 @@ def _sample_numbers(con: Any, n: int) -> list[str]:
     if not rows:
         raise BenchError("the benchmark database has no phone numbers")
     return [r[0] for r in rows]
+
+
+def _search_terms(con: Any, n: int) -> list[str]:
+    """What agents type into the search, from random customers: a whole name, a surname
+    (one character: the most common names are thousands), four characters of an address,
+    the last four digits of a number, a customer number, a number typed in full."""
+    import random
+
+    top = con.execute("SELECT max(id) FROM customer").fetchone()[0] or 0
+    rng = random.Random(9)
+    ids = sorted({rng.randint(1, top) for __ in range(n)})
+    rows = con.execute(
+        "SELECT c.id, c.name, coalesce(c.address, ''), "
+        "(SELECT e164 FROM phone_number WHERE customer_id = c.id ORDER BY id LIMIT 1) "
+        f"FROM customer AS c WHERE c.id IN ({', '.join(map(str, ids))})"
+    ).fetchall()
+    if not rows:
+        raise BenchError("the benchmark database has no customers")
+    terms: list[str] = []
+    for i, (cid, name, address, e164) in enumerate(rows):
+        kind = i % 6
+        if kind == 0 or (kind == 2 and len(address) < 8):
+            terms.append(name)
+        elif kind == 1:
+            terms.append(name[:1])
+        elif kind == 2:
+            start = rng.randint(0, len(address) - 4)
+            terms.append(address[start : start + 4])
+        elif kind == 3 and e164:
+            terms.append(e164[-4:])
+        elif kind == 5 and e164:
+            terms.append(_typed(e164))
+        else:
+            terms.append(str(cid))
+    return terms
 
 
 def _forget_calls(con: Any, ids: list[int]) -> None:

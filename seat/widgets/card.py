@@ -6,7 +6,7 @@ the change history) show as 138****1234 until revealed with a reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
 from rich.cells import split_graphemes
@@ -110,6 +110,17 @@ def purchases_text(bought: PurchaseSummary, local: Callable[[datetime], datetime
             delivered = format_date(local(line.delivered_at).date(), "short")
             t.append(" · " + _("delivered {date}").format(date=delivered), style="dim")
     return t
+def phones_line(
+    phones: Sequence[str], kinds: Sequence[str], shown: Callable[[str | None], str]
+) -> str:
+    """Every number of the customer as shown (masked or not); with several, each says its
+    kind ("138****8000 mobile / 021****5678 home")."""
+    if len(phones) < 2 or len(kinds) != len(phones):
+        return " / ".join(shown(p) for p in phones)
+    return " / ".join(
+        f"{shown(p)} {labels.label(labels.PHONE_KINDS, k, k)}"
+        for p, k in zip(phones, kinds, strict=True)
+    )
 
 
 class CustomerCardView(Seated, Static):
@@ -154,7 +165,7 @@ class CustomerCardView(Seated, Static):
             born = _("born {date}").format(date=format_date(card.birthday, "medium"))
             t.append(" · " + born, style="dim")
         t.append("\n")
-        t.append(" / ".join(phone_text(p) for p in card.phones))
+        t.append(phones_line(card.phones, card.phone_kinds, phone_text))
         t.append(addresses_line((card.address, card.second_address), address_text), style="dim")
         t.append("\n")
         if card.open_complaints:

@@ -215,7 +215,7 @@ async def test_footer_and_palette_are_translated(make_seat, world):
         keys = {k.key: k.description for k in app.screen.query_one(Footer).children}
         assert keys["n"] == "接听" and keys["q"] == "退出" and keys["ctrl+p"] == "命令面板"
         active = app.screen.active_bindings
-        assert active["f"].binding.tooltip == "按电话查找客户"
+        assert active["f"].binding.tooltip == "按姓名、地址、客户编号、订单号或电话查找客户"
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "接听 (n / f2)" in titles and "退出" in titles and "主题" in titles
     i18n.set_language("en")

@@ -320,15 +320,15 @@ async def test_the_caller_lookup_runs_in_a_worker(make_seat, world):
     threads = []
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        real = app.desk.lookup
+        real = app.desk.lookup_callers
 
-        def lookup(text):
+        def lookup_callers(text):
             import threading
 
             threads.append(threading.current_thread() is threading.main_thread())
             return real(text)
 
-        app.desk.lookup = lookup
+        app.desk.lookup_callers = lookup_callers
         await pilot.press("n")
         await settle(pilot)
         await pilot.press(*"13800138000", "enter")

@@ -180,7 +180,8 @@ def test_the_same_rows_run_on_postgresql(tmp_path, monkeypatch):
 SCREEN_ROWS = {
     # row name prefix -> where its function is called in the seat
     "sidebar": "seat.widgets.sidebar:Sidebar.refresh_data",
-    "caller lookup": "seat.screens.calls.find_customer",
+    "caller lookup": "seat.screens.calls.call",
+    "customer search": "seat.screens.calls.find_customer",
     "card": "seat.screens.calls.call:CallScreen._read_customer",
     "logging a call": "seat.screens.calls.call:CallScreen._save_call",
     "my last calls": "seat.screens.desk:DeskScreen.load_recent",

@@ -225,7 +225,7 @@ def test_an_error_in_the_seat_ends_in_a_short_message_and_exit_1(desk_file, caps
         await settled(pilot)
         pilot.app.exit()  # not reached when the error ended the seat
 
-    method = "new_call" if where == "handler" else "lookup"
+    method = "new_call" if where == "handler" else "lookup_callers"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Desk, method, boom)
         logs.setup(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,11 +24,13 @@ from seat.screens.background import DeskWorker
 from seat.screens.calls.customer_form import NewCustomerScreen
 from seat.screens.calls.find_customer import WorkOrderScreen
 from seat.screens.calls.forms import CallbackForm, ComplaintForm, WorkOrderForm
+from seat.screens.calls.search import PickCustomerScreen
 from seat.screens.confirm import ConfirmScreen
 from seat.screens.form import NEXT_FIELD_KEYS
 from seat.screens.notices import NoticePick
 from seat.screens.work_orders.work_order import read_form_data
 from seat.scripts import PHASES, Script, Stage, render
+from seat.search import SearchHit
 from seat.services import StorageError
 from seat.widgets.card import CustomerCardView
 from seat.widgets.field_error import FieldError
@@ -38,8 +41,8 @@ DRAFT_SECONDS = 1.0  # a crash loses at most this much typing
 # Keys that would change the call while its save is written.
 BUSY_WHILE_SAVING = frozenset(
     {
-        "next_stage", "back", "new_customer", "edit_customer", "callback", "work_order",
-        "complaint", "no_answer", "save", "abandon",
+        "next_stage", "back", "new_customer", "find_caller", "edit_customer", "callback",
+        "work_order", "complaint", "no_answer", "save", "abandon",
     }
 )  # fmt: skip
 
@@ -61,6 +64,13 @@ class CustomerData:
     """The script variant in the customer's language (None: keep the call's script)."""
 
 
+def _refusal(exc: Exception) -> str:
+    """What a refused change says: a ValidationError's messages, or the error itself."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.errors.values())
+    return str(exc)
+
+
 CREATED_LABELS = {
     "callback": N_("callback"),
     "work_order": N_("work order"),
@@ -80,6 +90,13 @@ class CallScreen(DeskWorker, Screen[int | None]):
             N_("Customer"),
             tooltip=N_("Register the caller"),
             id="call.customer",
+        ),
+        Binding(
+            "ctrl+f",
+            "find_caller",
+            N_("Find"),
+            tooltip=N_("Find the caller by name, address, customer or order number"),
+            id="call.find",
         ),
         Binding(
             "f5", "callback", N_("Callback"), tooltip=N_("Schedule a callback"), id="call.callback"
@@ -172,10 +189,12 @@ class CallScreen(DeskWorker, Screen[int | None]):
 
     @dataclass
     class LookedUp(Message):
-        """The typed number was read and looked up (`customer` None: not on file)."""
+        """The typed number was read and looked up (`customer` None: not on file, or
+        `shared` by several customers, who are listed)."""
 
         e164: str
         customer: CustomerData | None
+        shared: tuple[SearchHit, ...] = ()
 
     @dataclass
     class LookupFailed(Message):
@@ -196,9 +215,12 @@ class CallScreen(DeskWorker, Screen[int | None]):
         customer_name: str = "",
         reason: str = "",
         created: list[tuple[str, int]] | None = None,
+        shared: Sequence[SearchHit] = (),
     ) -> None:
+        """`shared`: the customers a popped number belongs to, when it is several's."""
         super().__init__()
         self.state = state
+        self.shared = tuple(shared)
         self.customer_name = customer_name
         self.reason = reason
         self.created: list[tuple[str, int]] = list(created or [])
@@ -253,7 +275,9 @@ class CallScreen(DeskWorker, Screen[int | None]):
             else:
                 self._show_customer(None)
             await self._show_stage()
-            if self.state.customer_id is None and self.state.from_number:
+            if self.state.customer_id is None and self.shared:
+                self._offer_shared(self.shared)  # a pop from a shared number: who is it?
+            elif self.state.customer_id is None and self.state.from_number:
                 # A screen pop from an unknown number: offer the new-customer form.
                 self._offer_new_customer()
         else:
@@ -292,6 +316,8 @@ class CallScreen(DeskWorker, Screen[int | None]):
                 return self.state.customer_id is not None
         if action == "new_customer":
             return looked_up and self.state.customer_id is None
+        if action == "find_caller":
+            return self.state.customer_id is None and self.state.from_number is not None
         if action == "edit_customer":
             return self.state.customer_id is not None
         if action == "save":
@@ -317,12 +343,14 @@ class CallScreen(DeskWorker, Screen[int | None]):
     @work(thread=True, exclusive=True, group="lookup")
     def _lookup(self, text: str) -> None:
         try:
-            e164, hit = self.desk.lookup(text)
-            data = self._read_customer(hit.id, fit=True) if hit is not None else None
+            e164, hits = self.desk.lookup_callers(text)
+            data = self._read_customer(hits[0].id, fit=True) if len(hits) == 1 else None
+            # A shared number: the callers listed as a search lists them (masked).
+            shared = tuple(self.desk.search_customers(e164)) if len(hits) > 1 else ()
         except (phone.PhoneError, StorageError) as exc:
             self.post_message(self.LookupFailed(str(exc)))
             return
-        self.post_message(self.LookedUp(e164, data))
+        self.post_message(self.LookedUp(e164, data, shared))
 
     @on(LookupFailed)
     def _lookup_failed(self, event: LookupFailed) -> None:
@@ -346,7 +374,9 @@ class CallScreen(DeskWorker, Screen[int | None]):
         else:
             self._show_customer(None)
         await self._show_stage()
-        if event.customer is None:
+        if event.shared:
+            self._offer_shared(event.shared)
+        elif event.customer is None:
             self._offer_new_customer()
         self._update_info()
 
@@ -393,9 +423,67 @@ class CallScreen(DeskWorker, Screen[int | None]):
 
     def _customer_created(self, customer_id: int | None) -> None:
         if customer_id is None:
-            self.notify(_("Continuing with an unregistered caller (F4 registers them)."))
+            self.notify(
+                _("Continuing with an unregistered caller (F4 registers them, ctrl+f finds "
+                  "them).")
+            )  # fmt: skip
             return
         self.state.customer_id = customer_id
+        self._update_info()
+        self._load_customer(customer_id, fit=True)  # the customer's language
+
+    def _offer_shared(self, shared: Sequence[SearchHit]) -> None:
+        """Several customers have this number: the agent asks who is calling and picks."""
+        number = self.desk.display_phone(self.state.from_number)
+
+        def picked(hit: SearchHit | None) -> None:
+            if hit is None or self.state.customer_id is not None:
+                if hit is None:
+                    self.notify(_("Continuing with an unregistered caller (F4 registers them, "
+                                  "ctrl+f finds them)."))  # fmt: skip
+                return
+            self.state.customer_id = hit.id
+            self._dirty = True
+            self._update_info()
+            self._load_customer(hit.id, fit=True)  # the customer's language
+
+        self.app.push_screen(PickCustomerScreen(number, shared=shared), picked)
+
+    def action_find_caller(self) -> None:
+        """An unknown number: find the caller on file and add the number to them."""
+        e164 = self.state.from_number
+        if e164 is None or self.state.customer_id is not None:
+            return
+        number = self.desk.display_phone(e164)
+        self.app.push_screen(PickCustomerScreen(number), self._caller_picked)
+
+    def _caller_picked(self, hit: SearchHit | None) -> None:
+        e164 = self.state.from_number
+        if hit is None or e164 is None or self.state.customer_id is not None:
+            return
+        number = self.desk.display_phone(e164)
+        question = _(
+            "Add {number} to {name} (#{id}) and take the call as theirs? The number is kept "
+            "in the customer's change history."
+        ).format(number=number, name=hit.name, id=hit.id)
+        agent_id = self.seat_agent.id
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            self.in_worker(
+                lambda desk: desk.attach_number(hit.id, e164, agent_id=agent_id),
+                lambda _done: self._caller_found(hit.id, number),
+                group="attach", move=True, refusals=(StorageError, ValidationError),
+                failed=lambda exc: self.notify(_refusal(exc), severity="error"),
+            )  # fmt: skip
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    def _caller_found(self, customer_id: int, number: str) -> None:
+        self.state.customer_id = customer_id
+        self._dirty = True
+        self.notify(_("{number} added to the customer.").format(number=number))
         self._update_info()
         self._load_customer(customer_id, fit=True)  # the customer's language
 

@@ -1,4 +1,5 @@
-"""Details opened from the desk: a customer found by phone; the work order (work_order.py)."""
+"""Details opened from the desk (`f`): customers found by anything (seat.search) as a list,
+Enter opens one's card; the work order (work_order.py)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,20 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Label, OptionList
 
-from seat import phone
+from seat import search
 from seat.customers import CustomerCard
-from seat.i18n import N_, _
+from seat.i18n import N_, _, ngettext
 from seat.screens.background import DeskWorker
 from seat.screens.calls.customer_edit import CustomerEditScreen, edited_message, read_editable
 from seat.screens.reveal import RevealScreen, in_call_with
 from seat.screens.work_orders.work_order import WorkOrderScreen as WorkOrderScreen
+from seat.search import SearchHit
 from seat.services import StorageError
 from seat.widgets.card import CustomerCardView
 from seat.widgets.field_error import FieldError
+from seat.widgets.search_results import SearchResults
 
 
 class FindCustomerScreen(DeskWorker, ModalScreen[None]):
@@ -30,9 +33,13 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
                                     max-height: 100%;
                                     border: thick $primary; background: $surface; padding: 0 1; }
     FindCustomerScreen #find-error { color: $error; }
+    FindCustomerScreen #find-count { color: $text-muted; }
     """
     BINDINGS = [
-        Binding("escape", "dismiss", N_("Close"), tooltip=N_("Close"), id="find.close"),
+        Binding(
+            "escape", "close", N_("Close"),
+            tooltip=N_("Back to the list of customers found, or close"), id="find.close",
+        ),  # fmt: skip
         Binding(
             "f9",
             "edit",
@@ -54,20 +61,22 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
     revealed: reactive[frozenset[str]] = reactive(frozenset(), init=False)
     """What was revealed (with a reason) on this screen: "phone", "address"."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.number = ""
-
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = _("Find a customer by phone")
-            yield Input(placeholder=_("number, any format; Enter"), id="find-number")
+            box.border_title = _("Find a customer")
+            yield Input(
+                placeholder=_("name, address, customer, order or phone number; Enter"),
+                id="find-number",
+            )
             yield FieldError(id="find-error")
+            yield Label("", id="find-count")
+            yield SearchResults(id="find-results")
             yield CustomerCardView(id="find-card")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(CustomerCardView).display = False
+        self.query_one(SearchResults).display = False
 
     @property
     def masked(self) -> bool:
@@ -96,30 +105,77 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
         self.query_one(Vertical).border_subtitle = _("looking up…")
         text = event.value
 
-        def read(desk: Any) -> tuple[str, CustomerCard | None]:
-            e164, hit = desk.lookup(text)
-            return e164, desk.card(hit.id) if hit else None
+        def read(desk: Any) -> tuple[list[SearchHit], CustomerCard | None]:
+            hits = desk.search_customers(text)
+            # One customer by an exact number (a phone, a customer number): their card.
+            only = len(hits) == 1 and hits[0].rank == search.EXACT
+            return hits, desk.card(hits[0].id) if only else None
 
         self.in_worker(
             read, self._found, group="lookup", failed=self._not_found,
-            refusals=(phone.PhoneError, StorageError),
+            refusals=(StorageError,),
         )  # fmt: skip
 
     def _not_found(self, exc: Exception) -> None:
         self.query_one(Vertical).border_subtitle = ""
         self.query_one("#find-error", FieldError).show(str(exc))
+        self.query_one(SearchResults).show(())
+        self.query_one("#find-count", Label).update("")
         self.query_one(CustomerCardView).display = False
         self.card = None
 
-    def _found(self, found: tuple[str, CustomerCard | None]) -> None:
-        e164, card = found
+    def _found(self, found: tuple[list[SearchHit], CustomerCard | None]) -> None:
+        hits, card = found
         self.query_one(Vertical).border_subtitle = ""
+        results = self.query_one(SearchResults)
+        results.show(hits)
+        if not hits:
+            self._not_found(ValueError(_("Nobody found: try part of a name, an address, "
+                                         "a customer, order or phone number.")))
+            return
         self.query_one("#find-error", FieldError).show("")
+        count = self.query_one("#find-count", Label)
+        count.update(ngettext("{n} customer found; Enter opens the card",
+                              "{n} customers found; Enter opens a card", len(hits))
+                     .format(n=len(hits)))  # fmt: skip
+        if card is not None:
+            self._open(card)
+            return
+        self.query_one(CustomerCardView).display = False
+        self.card = None
+        results.focus()
+
+    def _open(self, card: CustomerCard | None) -> None:
+        """Show a customer's card in place of the list."""
+        self.query_one(SearchResults).display = False
+        self.query_one("#find-count", Label).display = False
         self.query_one(CustomerCardView).display = True
-        self.number = self.services.display_phone(e164)
         if card is None or self.card is None or card.id != self.card.id:
             self.revealed = frozenset()  # a reveal is for the customer it was asked for
         self.card = card
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        hit = self.query_one(SearchResults).hit(event.option_index)
+        if hit is None:
+            return
+        self.in_worker(
+            lambda desk: desk.card(hit.id), self._open, group="lookup",
+            failed=lambda exc: self.query_one("#find-error", FieldError).show(str(exc)),
+        )  # fmt: skip
+
+    def action_close(self) -> None:
+        """Back from a card to the list it was opened from; else close."""
+        results = self.query_one(SearchResults)
+        if self.card is not None and len(results.hits) > 1:
+            self.card = None
+            self.revealed = frozenset()
+            self.query_one(CustomerCardView).display = False
+            self.query_one("#find-count", Label).display = True
+            results.display = True
+            results.focus()
+            return
+        self.dismiss()
 
     def watch_card(self) -> None:
         self._show()
@@ -128,9 +184,10 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
         self._show()
 
     def _show(self) -> None:
-        self.query_one(CustomerCardView).show_card(
-            self.card, number=self.number, masked=self.masked, revealed=self.revealed
-        )
+        if self.card is not None:
+            self.query_one(CustomerCardView).show_card(
+                self.card, masked=self.masked, revealed=self.revealed
+            )
         self.refresh_bindings()
 
     def _reload(self) -> None:

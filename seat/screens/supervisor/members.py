@@ -23,7 +23,7 @@ from textual_plotext import PlotextPlot
 
 from seat.errors import PermissionDenied, PolicyError
 from seat.export import Table
-from seat.i18n import N_, _, format_date
+from seat.i18n import N_, _, format_date, pgettext
 from seat.reports import members as member_report
 from seat.reports.members import MemberAnalysis
 from seat.screens.supervisor.statistics import PALETTE, Legend
@@ -240,7 +240,7 @@ class MembersScreen(Seated, Screen[None]):
             plt.multiple_bar(xs, [new, churned], color=[PALETTE[2], PALETTE[3]], width=0.6,
                              marker="hd")  # fmt: skip
             plt.plot(xs, active, color=PALETTE[0], marker="braille")
-            legend += [(_("new"), PALETTE[2]), (_("churned"), PALETTE[3]),
+            legend += [(pgettext("members", "new"), PALETTE[2]), (_("churned"), PALETTE[3]),
                        (_("active"), PALETTE[0])]  # fmt: skip
         elif self.view == View.TOP:
             names = [str(row[0]) for row in table.rows]
