@@ -56,6 +56,13 @@ class Settings:
     log_dir: Path | None = None  # default: the user log directory (platformdirs)
     dial_command: tuple[str, ...] = ()  # click-to-dial: argv with one "{number}" (seat.dialer)
     recording_command: tuple[str, ...] = ()  # a call's recording: argv with one "{recording}"
+    # Click-to-dial through Asterisk (AMI Originate; the secret is SEAT_AMI_SECRET): the
+    # customer is rung first (Local/<number>@<context>), then the agent's extension.
+    ami_host: str = ""
+    ami_port: int = 5038
+    ami_username: str = ""
+    ami_context: str = "from-internal"
+    ami_ring_seconds: int = 30
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
@@ -138,6 +145,11 @@ class FileSettings(BaseModel):
     schedule_on_start: bool | None = None
     dial_command: list[str] | None = None
     recording_command: list[str] | None = None
+    ami_host: Annotated[str, Field(min_length=1)] | None = None
+    ami_port: Annotated[int, Field(gt=0, lt=65536)] | None = None
+    ami_username: Annotated[str, Field(min_length=1)] | None = None
+    ami_context: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")] | None = None
+    ami_ring_seconds: Annotated[int, Field(gt=0, le=300)] | None = None
 
     @field_validator("dial_command", "recording_command")
     @classmethod
@@ -180,6 +192,11 @@ _EXPECTED = {
         'a list: the program, then its arguments, one of them holding {number}, e.g. '
         '["microsip.exe", "{number}"]'
     ),
+    "ami_host": N_("the Asterisk host (text)"),
+    "ami_port": N_("a port number, e.g. 5038"),
+    "ami_username": N_("the AMI user of manager.conf (text)"),
+    "ami_context": N_("a dialplan context: letters, digits, - and _"),
+    "ami_ring_seconds": N_("seconds from 1 to 300, e.g. 30"),
     "recording_command": N_(
         'a list: the player, then its arguments, one of them holding {recording}, e.g. '
         '["mpv", "{recording}"]'

@@ -7,6 +7,7 @@ short transaction, so a screen can call it from a worker thread.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from seat import (
     faults,
     identity,
     intake,
+    originate,
     phone,
     queues,
     search,
@@ -492,9 +494,32 @@ class Desk:
         """rest_clash inside the transaction of `session` (a save that minds rest hours)."""
         return lambda customer_id, at: self.rest_clash(customer_id, at, session=session)
 
-    def dial(self, number: str) -> dialer.Dialled:
-        """Place a call through the configured dial command (click-to-dial; no shell)."""
-        return dialer.place_call(self.settings.dial_command, number)
+    def dial(self, number: str, *, agent_id: int | None = None) -> originate.Originated:
+        """Place a call (click-to-dial): through Asterisk's AMI when `ami_host` is set (the
+        outcome comes back from the PBX; it blocks until then: call it in a worker), else
+        through the configured dial command (no shell)."""
+        s = self.settings
+        if not s.ami_host:
+            started = dialer.place_call(s.dial_command, number)
+            return originate.Originated(started.started, started.message)
+        extension = self.run(lambda x: x.execute(
+            select(Agent.extension).where(Agent.id == agent_id)
+        ).scalar()) if agent_id is not None else None  # fmt: skip
+        if not extension:
+            return originate.Originated(
+                False, _("No phone extension is set for you: seat agents extension.")
+            )
+        target = originate.AmiTarget(
+            host=s.ami_host, port=s.ami_port, username=s.ami_username,
+            secret=os.environ.get("SEAT_AMI_SECRET", ""), context=s.ami_context,
+            ring_seconds=s.ami_ring_seconds,
+        )  # fmt: skip
+        return originate.originate(target, number, extension, timeout=s.ami_ring_seconds + 30)
+
+    @property
+    def can_dial(self) -> bool:
+        """Click-to-dial is set up (a dial command, or Asterisk's AMI)."""
+        return bool(self.settings.dial_command or self.settings.ami_host)
 
     def open_call_recording(self, call_id: int) -> dialer.Dialled:
         """Play a saved call's recording (the URL or path the phone system sent) with the

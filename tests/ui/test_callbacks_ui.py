@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from seat import agents, i18n
 from seat.app import make_app
 from seat.callbacks import CallbackPolicy, sidebar_callbacks, worklist
-from seat.models import Call, Callback, CallbackEvent, Complaint, Customer, PhoneNumber
+from seat.models import Agent, Call, Callback, CallbackEvent, Complaint, Customer, PhoneNumber
 from seat.screens.callbacks.view import CallbacksScreen, ReassignForm, SnoozeForm
 from seat.screens.calls.call import CallScreen
 from seat.screens.calls.forms import ComplaintForm
@@ -33,6 +33,7 @@ from seat.widgets.lines import WIDTH
 from tests.conftest import NOW
 from tests.ui.helpers import choose, settle
 from tests.ui.screen_checks import misaligned
+from tests.unit.helpers import ScriptedOriginate
 
 POLICY = CallbackPolicy()
 
@@ -526,3 +527,39 @@ async def test_callback_card_while_it_is_read_names_the_customer(make_seat, worl
         await settle(pilot)
         assert "VIP level 1" in str(card.render())
         assert "Wang Fang" in card.border_title
+
+
+async def test_a_busy_line_from_asterisk_takes_the_callback_to_wrap_up(
+    settings, clock, engine, world, monkeypatch
+):
+    """Click-to-dial through AMI: ctrl+d rings the customer, Asterisk says busy, the call goes
+    to wrap-up with the outcome busy (as F8 does for no answer); saved, it is an attempt."""
+    monkeypatch.setenv("SEAT_AMI_SECRET", "s3cret")
+    with Session(engine) as s:
+        agent = s.get(Agent, world["li"])
+        agent.extension = "201"
+        s.add(agent)
+        s.commit()
+    with ScriptedOriginate(5) as pbx:
+        ami = replace(settings, ami_host="127.0.0.1", ami_port=pbx.port, ami_username="seat")
+        app = make_app(settings=ami, clock=clock, agent="li.na", engine=engine)
+        async with app.run_test(size=(100, 34)) as pilot:
+            await settle(pilot)
+            await _to_callback(pilot, app, world)
+            await pilot.press("enter")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, CallScreen) and screen.check_action("dial", ()) is True
+            await pilot.press("ctrl+d")
+            for __ in range(400):  # Asterisk answers on its own
+                await pilot.pause(0.05)
+                if screen.state.in_wrapup:
+                    break
+            assert screen.state.in_wrapup and screen.state.outcome == "busy"
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, DeskScreen)
+    (sent,) = [a for a in pbx.actions if a.get("Action") == "Originate"]
+    assert sent["Channel"] == "Local/+8613800138000@from-internal" and sent["Exten"] == "201"
+    with Session(engine) as s:
+        assert s.get(Callback, 1).last_outcome == "busy"

@@ -324,9 +324,9 @@ class CallScreen(DeskWorker, Screen[int | None]):
             return self.state.in_wrapup
         if action == "no_answer":
             return self.state.script.kind == "callback" and not self.state.in_wrapup
-        if action == "dial":  # click-to-dial: a callback's number, when a dial command is set
+        if action == "dial":  # click-to-dial: a callback's number, when dialling is set up
             return (
-                bool(self.services.settings.dial_command) and self.state.script.kind == "callback"
+                self.services.can_dial and self.state.script.kind == "callback"
                 and bool(self.state.from_number) and not self.state.in_wrapup
             )  # fmt: skip
         return True
@@ -800,9 +800,23 @@ class CallScreen(DeskWorker, Screen[int | None]):
             )
 
     def action_dial(self) -> None:
+        """Place the callback's call; when the phone system tells that nobody answered or the
+        line was busy, the call goes to wrap-up with that outcome (as F8 does)."""
         number = self.state.from_number or ""
-        dialled = self.services.dial(number)
-        self.notify(dialled.message, severity="information" if dialled.started else "error")
+        agent_id = self.state.agent_id
+        self.notify(_("Dialling {number}…").format(number=number))
+        self.in_worker(
+            lambda desk: desk.dial(number, agent_id=agent_id), self._dialled, group="dial"
+        )
+
+    async def _dialled(self, done: Any) -> None:
+        self.notify(done.message, severity="information" if done.started else "error")
+        if done.outcome in ("no_answer", "busy") and not self.state.in_wrapup:
+            self._dirty = True
+            self.state.no_answer(self.desk.now())
+            self.state.outcome = done.outcome
+            await self._show_stage()
+            self._update_info()
 
     def action_work_order(self) -> None:
         if not self._needs_customer():
