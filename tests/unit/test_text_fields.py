@@ -33,6 +33,12 @@ def _check(value, **kw) -> tuple[str, dict[str, str]]:  # noqa: ANN001
         ("x" * 11, {}, "x" * 11, "Reason is too long (10 characters at most)."),
         ("a\x1b[2Jb", {}, "a\x1b[2Jb", "Reason contains control characters; retype it."),
         ("two\nlines", {}, "two\nlines", None),
+        # A right-to-left override reorders what the agent reads: refused, as ESC is.
+        ("Li Na\u202egnp.exe", {}, "Li Na\u202egnp.exe",
+         "Reason contains control characters; retype it."),
+        ("isolate \u2066x\u2069", {}, "isolate \u2066x\u2069",
+         "Reason contains control characters; retype it."),
+        ("family \U0001f468\u200d\U0001f469", {}, "family \U0001f468\u200d\U0001f469", None),
         ("two\nlines", {"one_line": True}, "two\nlines",
          "Reason contains control characters; retype it."),
         ("\x1cspaces\x1f", {"one_line": True}, "spaces", None),  # str.strip takes these
