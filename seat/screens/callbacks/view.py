@@ -333,8 +333,16 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
                 return False
             target = self._pages.get(selector, 0) + int(parameters[0])  # type: ignore[call-overload]
             return 0 <= target and target * PAGE < self._reach(selector)
-        if action == "reassign":
-            return self.seat_agent.role == "supervisor"
+        if action in ("start", "snooze", "reassign"):
+            # Only where a callback can be highlighted: To do (and, but for a start, the
+            # members without one on Coverage); the tables by kind, agent and score have none.
+            tabs = self.query(TabbedContent)
+            active = tabs.first().active if tabs else ""
+            allowed = ("tab-todo",) if action == "start" else ("tab-todo", "tab-coverage")
+            if active not in allowed:
+                return False
+            if action == "reassign":
+                return self.seat_agent.role == "supervisor"
         return True
 
     # -- loading ------------------------------------------------------------------------------
