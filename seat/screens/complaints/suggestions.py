@@ -68,7 +68,6 @@ class _OnSuggestion(FormScreen):
         self.row = row
 
     def on_mount(self) -> None:
-        super().on_mount()
         form = self.query_one("#form")
         form.border_title = f"{_(self.TITLE_TEXT)} #{self.row.id}"
 
