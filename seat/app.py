@@ -66,6 +66,8 @@ TEXTUAL_WORDS = {
     "Save an SVG 'screenshot' of the current screen": N_(
         "Save an SVG 'screenshot' of the current screen"
     ),
+    "Dismiss menu": N_("Dismiss menu"),  # an open Select's footer
+    "Show menu": N_("Show menu"),
 }
 
 

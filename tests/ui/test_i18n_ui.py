@@ -226,6 +226,19 @@ async def test_footer_and_palette_are_translated(make_seat, world):
         assert keys["n"] == "Take call"  # the same app class, back in English
 
 
+
+async def test_an_open_menu_footer_is_translated(make_seat, world):
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await freeze(pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("tab", "enter")  # the category's menu opens: what the footer reads
+        await pilot.pause()
+        assert app.screen.active_bindings["escape"].binding.description == "收起菜单"
+
 # -- snapshots (plain tests: snap_compare runs its own event loop) --------------------------------
 
 

@@ -227,3 +227,24 @@ async def test_a_caller_found_by_search_may_share_anothers_number(make_seat, eng
     assert [(c.customer_id, c.field, c.new) for c in changes] == [
         (world["min"], "phone", "+8613711112222")
     ]
+
+
+async def test_a_full_page_is_not_shown_as_a_count(make_seat, engine, world):
+    """The search gives a page of 20: 25 customers found are 'the first 20', never '20
+    customers found'."""
+    with Session(engine) as s:
+        for n in range(25):
+            customers.create_customer(
+                session=s, now=NOW, name=f"Quentin {n:02d}", phone_text=f"135 1111 {n:04d}"
+            )
+        s.commit()
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press(*"Quentin", "enter")
+        await settle(pilot)
+        shown = str(app.screen.query_one("#find-count").render())
+        assert len(app.screen.query_one(SearchResults).hits) == 20
+        assert shown.startswith("The first 20 found") and "customers found" not in shown

@@ -44,3 +44,24 @@ async def test_record_answer_and_thank_a_suggestion(make_seat, engine, world):
     )
     assert row.customer_id == world["min"] and row.thanked_at == NOW
     assert row.reply_text == "Thank you; the store manager will consider it."
+
+
+async def test_classify_opens_with_its_number_and_records_the_category(make_seat, engine, world):
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"Bigger parking", "ctrl+s")
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        assert app.screen.query_one("#form").border_title.endswith("#1")
+        await choose(pilot, "store")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SuggestionListScreen)
+    with Session(engine) as s:
+        assert s.exec(select(Suggestion)).one().category == "store"

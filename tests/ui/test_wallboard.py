@@ -512,3 +512,25 @@ async def test_wallboard_tables_align_in_chinese(make_seat, engine, cjk_floor, c
         whats = [plain(queue.get_row_at(i)[2]) for i in range(queue.row_count)]
         assert whats[:3] == ["王芳 · 满意度回访", "张敏 · 生日问候", "王芳 · 受理"]
         assert plain(app.screen.query_one("#aq-head").render()) == "李娜的队列 · 未完成 6 项"
+
+
+async def test_every_agent_with_overdue_callbacks_is_named(make_seat, engine, world, boss):
+    """The per-agent line wraps: at 80 columns it had cut the last agents, ending in '·'."""
+    names = [f"Agent Longname {n}" for n in range(6)]
+    with Session(engine) as s:
+        for n, name in enumerate(names):
+            who = agents.ensure_agent(session=s, name=f"agent{n}", display_name=name)
+            s.add(Callback(customer_id=world["min"], owner_id=who.id, kind="manual",
+                           reason="x", due_at=NOW - timedelta(hours=n + 1),
+                           created_at=NOW - timedelta(days=1)))  # fmt: skip
+        s.commit()
+    app = make_seat(agent="zhao.lei")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        line = app.screen.query_one("#wb-sum-callbacks")
+        assert all(f"{name} 1" in str(line.render()) for name in names)
+        assert line.size.height >= 2 and line.size.width <= 80  # wrapped, every name shown

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from seat import complaints, queues, sla, states, supervisor
+from seat import agents, complaints, queues, sla, states, supervisor
 from seat.callbacks import CallbackPolicy, callback_queue, worklist
 from seat.customers import create_customer
 from seat.models import Callback, CallbackEvent, WorkOrder
@@ -252,3 +252,31 @@ def test_sidebar_counts_match_plain_counting(session, busy, engine, clock, setti
     assert (data.open, data.urgent, data.late) == (
         counts.orders_open, counts.orders_urgent, counts.orders_late
     )
+
+
+def test_an_urgent_order_due_later_is_not_counted_late(session, people):
+    """SQLite 3.40 answered `urgent IN (1, 0) AND due_at < now` over the (assignee, status,
+    urgent, due) index with the urgent order due later the same day: one late order shown as
+    "Past deadline 1" with no order under it."""
+    li = agents.ensure_agent(session=session, name="new.one", display_name="New One").id
+    for n, (urgent, due) in enumerate(
+        [(False, NOW + timedelta(days=3)), (False, NOW + timedelta(days=7)),
+         (True, NOW + timedelta(hours=17))]
+    ):
+        session.add(WorkOrder(kind="service_request", short_text=f"order {n}",
+                              customer_id=people["min"], assignee_id=li, urgent=urgent,
+                              due_at=due, created_at=NOW - timedelta(days=1)))  # fmt: skip
+    session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        # The demo desk's statistics for the index chose the faulty plan.
+        session.execute(text("ANALYZE"))
+        session.execute(text("DELETE FROM sqlite_stat1"))
+        session.execute(text("INSERT INTO sqlite_stat1 VALUES "
+                             "('work_order', 'ix_work_order_assignee_status', '30 5 3 2 1')"))
+        session.execute(text("ANALYZE sqlite_schema"))
+    dues = session.execute(
+        select(WorkOrder.due_at).where(WorkOrder.assignee_id == li, WorkOrder.status != "closed")
+    ).scalars()
+    data = queues.order_counts(session=session, agent_id=li, now=NOW)
+    assert data.late == sum(states.order_late(d, NOW) for d in dues)
+    assert data.late == len(queues.late_orders(session=session, agent_id=li, now=NOW))

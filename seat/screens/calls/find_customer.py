@@ -135,9 +135,13 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
             return
         self.query_one("#find-error", FieldError).show("")
         count = self.query_one("#find-count", Label)
-        count.update(ngettext("{n} customer found; Enter opens the card",
-                              "{n} customers found; Enter opens a card", len(hits))
-                     .format(n=len(hits)))  # fmt: skip
+        if len(hits) >= search.DEFAULT_LIMIT:  # a page, not a count: there may be more
+            count.update(_("The first {n} found: type more to narrow them; Enter opens a card")
+                         .format(n=len(hits)))  # fmt: skip
+        else:
+            count.update(ngettext("{n} customer found; Enter opens the card",
+                                  "{n} customers found; Enter opens a card", len(hits))
+                         .format(n=len(hits)))  # fmt: skip
         if card is not None:
             self._open(card)
             return

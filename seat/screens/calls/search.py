@@ -14,7 +14,7 @@ from textual.widgets import Footer, Input, Label, OptionList
 
 from seat.i18n import N_, _, ngettext
 from seat.screens.background import DeskWorker
-from seat.search import SearchHit
+from seat.search import DEFAULT_LIMIT, SearchHit
 from seat.services import StorageError
 from seat.widgets.field_error import FieldError
 from seat.widgets.search_results import SearchResults
@@ -91,9 +91,13 @@ class PickCustomerScreen(DeskWorker, ModalScreen[SearchHit | None]):
             )  # fmt: skip
             return
         self.query_one("#pick-error", FieldError).show("")
-        count.update(ngettext("{n} customer found; Enter picks the caller",
-                              "{n} customers found; Enter picks the caller", len(hits))
-                     .format(n=len(hits)))  # fmt: skip
+        if len(hits) >= DEFAULT_LIMIT:  # a page, not a count: there may be more
+            count.update(_("The first {n} found: type more to narrow them; Enter picks the "
+                           "caller").format(n=len(hits)))  # fmt: skip
+        else:
+            count.update(ngettext("{n} customer found; Enter picks the caller",
+                                  "{n} customers found; Enter picks the caller", len(hits))
+                         .format(n=len(hits)))  # fmt: skip
         results.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -209,8 +209,10 @@ class MembersScreen(Seated, Screen[None]):
         table = self._table()
         if data is None or table is None:
             return
+        # Whole yuan in the title (the table has the cents): at 80 columns the cents were cut
+        # to "¥695,095." under the DEMO mark.
         summary = _("{buyers} buyers, spend ¥{spend}").format(
-            buyers=data.buyers, spend=f"{data.spend:,.2f}"
+            buyers=data.buyers, spend=f"{data.spend:,.0f}"
         )
         self.query_one("#mb-range", Label).update(
             f"{table.shown_title} · {format_date(data.date_from, 'medium')} – "

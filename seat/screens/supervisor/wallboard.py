@@ -131,7 +131,8 @@ class WallboardScreen(DeskWorker, Screen[None]):
                                text-style: bold; }
     WallboardScreen TabbedContent { height: 1fr; }
     WallboardScreen TabPane { padding: 0; }
-    WallboardScreen .wb-sum { height: 1; width: 100%; color: $text-muted; padding: 0 1; }
+    WallboardScreen .wb-sum { height: auto; max-height: 3; width: 100%; color: $text-muted;
+                              padding: 0 1; }
     WallboardScreen DataTable { height: 1fr; scrollbar-size-vertical: 1; }
     WallboardScreen #wb-status { height: 1; width: 100%; color: $text-muted; padding: 0 1; }
     WallboardScreen #wb-refused { padding: 1 2; color: $error; }
@@ -314,7 +315,8 @@ class WallboardScreen(DeskWorker, Screen[None]):
         self._fill("orders", rows)
 
     def _summary(self, tab: str, text: str) -> None:
-        self.query_one(f"#wb-sum-{tab}", Label).update(_one_line(text))
+        # Wrapped, not cut: a cut per-agent list hid the last agents behind a lone '·'.
+        self.query_one(f"#wb-sum-{tab}", Label).update(Text(text))
 
     def _fill(self, tab: str, rows: list[tuple[str, tuple[Any, ...]]]) -> None:
         """Same rows: update the cells in place. Other rows: refill, keeping the cursor on
