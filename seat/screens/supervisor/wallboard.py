@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 
 from seat import complaints, sla, states, supervisor
 from seat.customers import ValidationError
-from seat.i18n import N_, NC_, _, format_datetime, format_duration
+from seat.i18n import N_, NC_, _, format_datetime, format_duration, ngettext
 from seat.labels import callback_kind, complaint_step_short
 from seat.roles import PermissionDenied
 from seat.screens.background import DeskWorker
@@ -251,8 +251,9 @@ class WallboardScreen(DeskWorker, Screen[None]):
     def _show_agents(self, board: Board) -> None:
         calls = sum(a.calls for a in board.agents)
         seated = sum(1 for a in board.agents if a.state is not None)
-        self._summary("agents", _("Calls today {calls} · {seated} seats running").format(
-            calls=calls, seated=seated))  # fmt: skip
+        running = ngettext("Calls today {calls} · {seated} seat running",
+                           "Calls today {calls} · {seated} seats running", seated)  # fmt: skip
+        self._summary("agents", running.format(calls=calls, seated=seated))
         rows = []
         for a in board.agents:
             mark, label, style = NOW_LOOK.get(a.state or "", AWAY)
