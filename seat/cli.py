@@ -6,6 +6,7 @@ import argparse
 import gc
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import fields, replace
@@ -379,6 +380,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dispatch(args, loaded)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`seat report … | head`): not an error of the seat. Python
+        # would complain again while flushing stdout at exit, so it goes to /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141
     except Exception as exc:
         known = faults.explain(exc, settings.database_url)
         if known is not None:

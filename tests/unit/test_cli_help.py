@@ -4,6 +4,8 @@ metavars, help and an example for every subcommand."""
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import re
 import subprocess
 import sys
@@ -148,3 +150,22 @@ def test_the_seat_alone_builds_no_commands_parser():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=True)
     assert done.stdout.strip() == "[]"
+
+
+
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path, monkeypatch, capsys):
+    """`seat … | head`: the pipe closes under the seat; it ends quietly (141, as a shell's
+    SIGPIPE), no "Unexpected error" and no traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone
+    closed = io.TextIOWrapper(os.fdopen(write_end, "wb", buffering=0), write_through=True)
+    monkeypatch.setattr("sys.stdout", closed)
+    try:
+        code = main(["--db", str(tmp_path / "desk.db"), "policy", "calendar", "--year", "2026",
+                     "--format", "json"])  # fmt: skip
+    finally:
+        monkeypatch.undo()
+        closed.close()
+    assert code == 141
+    err = capsys.readouterr().err
+    assert "Unexpected error" not in err and "Traceback" not in err
