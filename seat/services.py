@@ -622,20 +622,10 @@ class Desk:
     def create_complaint(
         self, state: calls.CallState, *, what_happened: str, customer_wants: str
     ) -> int:
-        def go(s: Session) -> int:
-            call = calls.ensure_call_row(session=s, state=state)
-            c = complaints.create_complaint(
-                session=s,
-                now=self.now(),
-                customer_id=self._need_customer(state),
-                owner_id=state.agent_id,
-                what_happened=what_happened,
-                customer_wants=customer_wants,
-                call_id=call.id,
-            )
-            return c.id  # type: ignore[return-value]
-
-        return self._run_keeping_call_id(state, go)
+        """A complaint from the call itself: by phone, received now."""
+        return self.register_complaint(
+            state, what_happened=what_happened, customer_wants=customer_wants, channel="phone"
+        )
 
     def received_at(self, text: str) -> datetime | None:
         """A typed time received ("" = now; "2026-12-05 15:00", "09:30", "-1d"); a wrong one
