@@ -27,6 +27,7 @@ from seat.services import RecentCall, StorageError
 from seat.textguard import shown
 from seat.widgets.lines import fit_text
 from seat.widgets.sidebar import Sidebar
+from seat.widgets.table import SeatTable
 
 # The call, customer and work-order screens are imported where first used: they are most of
 # the desk's import time, and the desk shows before any of them is needed.
@@ -230,7 +231,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
                 yield Label("", id="notices")
                 yield Static(welcome(getattr(self.app, "agent", None)), id="keys")
                 yield Label(_("My last calls"), id="recent-title")
-                yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
+                yield SeatTable(id="recent", cursor_type="row", zebra_stripes=True)
             yield Sidebar(id="sidebar")
         yield Footer()
 

@@ -29,6 +29,7 @@ from seat.screens.form import FormScreen
 from seat.screens.role_keys import RoleKeys
 from seat.textguard import shown
 from seat.widgets.door import Seated
+from seat.widgets.table import SeatTable
 
 KINDS = ("outage", "service")
 
@@ -131,7 +132,7 @@ class NoticesScreen(DeskWorker, RoleKeys, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label(_("Notices valid now"), id="nt-title")
-        yield DataTable(id="nt-table", cursor_type="row", zebra_stripes=True)
+        yield SeatTable(id="nt-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="nt-text")
         yield Footer(compact=True)
 

@@ -42,6 +42,7 @@ from seat.screens.due_time import DueTimeForm
 from seat.screens.form import FormScreen
 from seat.services import Desk, StorageError
 from seat.widgets.lines import fit
+from seat.widgets.table import SeatTable
 
 PERIODS = (7, 30, 90)
 PAGE = 50  # rows read and mounted at a time: n / PgDn and b / PgUp page through the rest
@@ -290,11 +291,11 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
             for i, (tab, title, _tip) in enumerate(TABS, start=1):
                 with TabPane(f"{i} {_(title)}", id=f"tab-{tab}"):
                     if tab == "coverage":
-                        yield DataTable(id="cbv-coverage", cursor_type="row", zebra_stripes=True)
+                        yield SeatTable(id="cbv-coverage", cursor_type="row", zebra_stripes=True)
                         yield Label(_("Members without a done callback"), classes="cbv-note")
-                        yield DataTable(id="cbv-without", cursor_type="row", zebra_stripes=True)
+                        yield SeatTable(id="cbv-without", cursor_type="row", zebra_stripes=True)
                     else:
-                        yield DataTable(id=f"cbv-{tab}", cursor_type="row", zebra_stripes=True)
+                        yield SeatTable(id=f"cbv-{tab}", cursor_type="row", zebra_stripes=True)
         yield Label("", id="cbv-page", classes="cbv-note")
         yield Footer()
 

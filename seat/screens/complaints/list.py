@@ -19,6 +19,7 @@ from seat.services import StorageError
 from seat.widgets.complaint_items import clock_cell as complaint_clock_cell
 from seat.widgets.door import Seated
 from seat.widgets.lines import fit
+from seat.widgets.table import SeatTable
 
 PAGE = 50
 
@@ -75,7 +76,7 @@ class ComplaintListScreen(Seated, RoleKeys, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="cl-title")
-        yield DataTable(id="cl-table", cursor_type="row", zebra_stripes=True)
+        yield SeatTable(id="cl-table", cursor_type="row", zebra_stripes=True)
         agent = self.seat_agent
         hint = (
             _("Enter opens · a mine/all/approval/escalated · [ ] pages")

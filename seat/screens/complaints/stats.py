@@ -17,6 +17,7 @@ from seat.services import StorageError
 from seat.sla import PolicyError
 from seat.widgets.door import Seated
 from seat.widgets.field_error import FieldError
+from seat.widgets.table import SeatTable
 
 
 def month_range(day: date) -> tuple[date, date]:
@@ -72,9 +73,9 @@ class ComplaintStatsScreen(Seated, Screen[None]):
             yield Label("", id="st-summary")
         yield FieldError(id="st-error")
         yield Label(_("Complaint classification"), classes="st-title", id="st-title-1")
-        yield DataTable(id="st-classification", zebra_stripes=True, cursor_type="row")
+        yield SeatTable(id="st-classification", zebra_stripes=True, cursor_type="row")
         yield Label(_("By month and category"), classes="st-title", id="st-title-2")
-        yield DataTable(id="st-months", zebra_stripes=True, cursor_type="row")
+        yield SeatTable(id="st-months", zebra_stripes=True, cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:

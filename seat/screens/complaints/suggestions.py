@@ -23,6 +23,7 @@ from seat.suggestions import SuggestionRow
 from seat.textguard import shown
 from seat.widgets.door import Seated
 from seat.widgets.lines import fit
+from seat.widgets.table import SeatTable
 
 PAGE = 50
 TITLES = {"open": N_("Suggestions to answer"), "all": N_("All suggestions")}
@@ -156,7 +157,7 @@ class SuggestionListScreen(Seated, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="sg-title")
-        yield DataTable(id="sg-table", cursor_type="row", zebra_stripes=True)
+        yield SeatTable(id="sg-table", cursor_type="row", zebra_stripes=True)
         yield Label("", id="sg-detail")
         yield Label(_("n record · k classify · y answer · h thanked · a open/all · [ ] pages"),
                     id="sg-help")  # fmt: skip

@@ -27,6 +27,7 @@ from seat.screens.background import DeskWorker
 from seat.screens.supervisor.statistics import PALETTE, Legend, _cell, _count_ticks, _ticks
 from seat.services import StorageError
 from seat.sla import PolicyError
+from seat.widgets.table import SeatTable
 
 SHOWN = {Step.DAY: 28, Step.WEEK: 12, Step.MONTH: 12}
 """How many periods the screen shows."""
@@ -125,7 +126,7 @@ class AgentFiguresScreen(DeskWorker, Screen[None]):
         with Vertical(id="af-plot"):
             yield Legend("", id="af-legend")
             yield PlotextPlot(id="af-chart")
-        yield DataTable(id="af-table", zebra_stripes=True, cursor_type="row")
+        yield SeatTable(id="af-table", zebra_stripes=True, cursor_type="row")
         yield Label("", id="af-status")
         yield Footer(compact=True)
 

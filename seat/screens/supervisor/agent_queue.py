@@ -20,6 +20,7 @@ from seat.screens.background import DeskWorker
 from seat.services import StorageError
 from seat.supervisor import QueueItem
 from seat.widgets.lines import fit
+from seat.widgets.table import SeatTable
 
 KINDS = {"callback": N_("callback"), "complaint": N_("complaint"), "order": N_("order")}
 COLUMNS = (("kind", N_("Kind"), 9), ("id", N_("#"), 5), ("what", N_("What"), 38),
@@ -66,7 +67,7 @@ class AgentQueueScreen(DeskWorker, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label(_("Queue of {name}").format(name=self.agent_name), id="aq-head")
-        yield DataTable(id="aq-table", cursor_type="row", zebra_stripes=True)
+        yield SeatTable(id="aq-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def _allowed(self) -> bool:

@@ -29,6 +29,7 @@ from seat.reports.members import MemberAnalysis
 from seat.screens.supervisor.statistics import PALETTE, Legend
 from seat.services import StorageError
 from seat.widgets.door import Seated
+from seat.widgets.table import SeatTable
 
 MONTHS_SHOWN = 12
 
@@ -151,7 +152,7 @@ class MembersScreen(Seated, Screen[None]):
             with Vertical(id="mb-plot"):
                 yield Legend("", id="mb-legend")
                 yield PlotextPlot(id="mb-chart")
-            yield DataTable(id="mb-table", zebra_stripes=True, cursor_type="row")
+            yield SeatTable(id="mb-table", zebra_stripes=True, cursor_type="row")
         yield Label("", id="mb-status")
         yield Footer(compact=True)
 

@@ -28,6 +28,7 @@ from seat.services import StorageError
 from seat.sla import PolicyError
 from seat.trends import Measure, Step, Trends
 from seat.widgets.door import Seated
+from seat.widgets.table import SeatTable
 
 DAYS_SHOWN = 28
 WEEKS_SHOWN = 12
@@ -196,7 +197,7 @@ class StatisticsScreen(Seated, Screen[None]):
             with Vertical(id="tr-plot"):
                 yield Legend("", id="tr-legend")
                 yield PlotextPlot(id="tr-chart")
-            yield DataTable(id="tr-table", zebra_stripes=True, cursor_type="row")
+            yield SeatTable(id="tr-table", zebra_stripes=True, cursor_type="row")
         yield Label("", id="tr-status")
         yield Footer(compact=True)
 

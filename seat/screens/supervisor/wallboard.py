@@ -32,6 +32,7 @@ from seat.services import StorageError
 from seat.supervisor import Board, ComplaintRow
 from seat.widgets.complaint_items import clock_cell
 from seat.widgets.lines import fit
+from seat.widgets.table import SeatTable
 
 if TYPE_CHECKING:
     from seat.screens.form import FormScreen
@@ -166,7 +167,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
             for i, (tab, title) in enumerate(TABS, start=1):
                 with TabPane(f"{i} {_(title)}", id=f"wb-tab-{tab}"):
                     yield Label("", id=f"wb-sum-{tab}", classes="wb-sum")
-                    yield DataTable(id=f"wb-{tab}", cursor_type="row", zebra_stripes=True)
+                    yield SeatTable(id=f"wb-{tab}", cursor_type="row", zebra_stripes=True)
         yield Label("", id="wb-status")
         yield Footer(compact=True)
 

@@ -24,6 +24,7 @@ from seat.screens.form import FormScreen
 from seat.screens.work_orders.work_order import WorkOrderScreen
 from seat.services import StorageError
 from seat.widgets.lines import fit
+from seat.widgets.table import SeatTable
 from seat.workorders import OrderPage, OrderQuery
 
 PAGE_SIZE = 50
@@ -198,7 +199,7 @@ class WorkOrderListScreen(DeskWorker, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="orders-filters")
-        yield DataTable(id="orders", cursor_type="row", zebra_stripes=True)
+        yield SeatTable(id="orders", cursor_type="row", zebra_stripes=True)
         yield Label("", id="orders-status")
         yield Footer(compact=True)
 

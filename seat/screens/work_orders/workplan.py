@@ -25,6 +25,7 @@ from seat.screens.form import FormScreen
 from seat.screens.reveal import RevealScreen, in_call_with
 from seat.screens.work_orders.work_order import WorkOrderScreen
 from seat.services import StorageError
+from seat.widgets.table import SeatTable
 
 MAX_ROWS = 300  # the screen is for the day's work; the whole floor prints with `seat workplan`
 
@@ -117,7 +118,7 @@ class WorkPlanScreen(DeskWorker, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="plan-title")
-        yield DataTable(id="plan", cursor_type="row", zebra_stripes=True)
+        yield SeatTable(id="plan", cursor_type="row", zebra_stripes=True)
         yield Label("", id="plan-status")
         yield Footer(compact=True)
 
