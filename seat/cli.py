@@ -845,6 +845,7 @@ def cmd_callbacks_schedule(settings: Settings) -> int:
 def cmd_workplan(settings: Settings, args: argparse.Namespace) -> int:
     from seat import privacy
     from seat.cli_identity import sign_in
+    from seat.clock import SystemClock
     from seat.db import make_engine, session_scope
     from seat.export import write
     from seat.workplan import tables
@@ -861,6 +862,7 @@ def cmd_workplan(settings: Settings, args: argparse.Namespace) -> int:
                 assignee=args.assignee,
                 work_center=args.work_center,
                 settings=settings,
+                now=SystemClock().now(),
             )
     except LookupError as exc:
         print(f"seat workplan: {exc}", file=sys.stderr)

@@ -1239,7 +1239,7 @@ class Desk:
         def go(s: Session) -> tuple[list[Table], dict[int, int]]:
             tables = workplan.tables(
                 session=s, day=day, assignee=assignee, work_center=work_center,
-                settings=self.settings, limit=limit,
+                settings=self.settings, limit=limit, now=self.now(),
             )  # fmt: skip
             no = workplan.HEADERS.index("No.")
             ids = [int(row[no]) for t in tables for row in t.rows]  # type: ignore[call-overload]

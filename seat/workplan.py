@@ -161,8 +161,11 @@ def _materials(session: Session, ids: list[int]) -> dict[int, list[str]]:
 
 
 def _cells(rows: list[PlanRow], day: date, zone: ZoneInfo, region: str,
-           materials: dict[int, list[str]]) -> list[list[object]]:
+           materials: dict[int, list[str]], now: datetime | None) -> list[list[object]]:
     start, _end = day_bounds(day, zone)
+    # Overdue by the plan's day, or by now when that is later (today's plan at 12:30: an
+    # order due at 11:03 is late now, not only tomorrow).
+    late_before = start if now is None else max(start, now)
 
     def when(at: datetime | None) -> str:
         if at is None:
@@ -173,7 +176,7 @@ def _cells(rows: list[PlanRow], day: date, zone: ZoneInfo, region: str,
     out: list[list[object]] = []
     for r in rows:
         end = when(r.due_at)
-        if r.due_at < start:
+        if r.due_at < late_before:
             end = _("{time} overdue").format(time=end)
         product = " ".join(p for p in (r.product_type, r.product_colour) if p)
         out.append(
@@ -204,9 +207,11 @@ def tables(
     work_center: str | None,
     settings: Settings,
     limit: int | None = None,
+    now: datetime | None = None,
 ) -> list[Table]:
     """The plan for `day`: one table for the technician or the work center asked for, or
-    one per technician (and the unassigned orders) when neither is given.
+    one per technician (and the unassigned orders) when neither is given. With `now`, an
+    order due before now is marked overdue too (not only one due before the day).
 
     Raises LookupError for an unknown technician login.
     """
@@ -251,7 +256,7 @@ def tables(
             title=f"{title} · {name}",
             caption=f"{caption} · {name}",
             headers=list(HEADERS),
-            rows=_cells(rows, day, zone, settings.region, materials),
+            rows=_cells(rows, day, zone, settings.region, materials, now),
             meta={
                 "date": day,
                 "technician": name,

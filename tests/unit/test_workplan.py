@@ -178,3 +178,21 @@ def test_customers_of_the_plans_orders(session, plan_world, names, who):
     ids = [plan_world[n] for n in names]
     got = workplan.customers_of(session=session, work_order_ids=ids + [10**6])  # one unknown
     assert got == {i: plan_world[who] for i in ids}
+
+
+@pytest.mark.parametrize(
+    ("now", "late"),
+    [
+        (None, {3}),  # the printed plan: overdue by the day only
+        (local(23, 8), {3}),  # before the in-process order's 09:00: not late yet
+        (local(23, 9, 30), {3, "in process Monday"}),  # read at 09:30: late now
+        (local(23, 14, 1), {2, 3, "in process Monday"}),  # urgent 14:00 passed too
+        (local(22, 12), {3}),  # read the day before: overdue by the plan's day
+    ],
+)
+def test_an_order_due_before_now_is_marked_overdue(session, settings, plan_world, now, late):
+    [table] = workplan.tables(session=session, day=MONDAY, assignee="li.na",
+                              work_center=None, settings=settings, now=now)  # fmt: skip
+    h = {name: i for i, name in enumerate(workplan.HEADERS)}
+    marked = {row[0] for row in table.rows if str(row[h["Expected end"]]).endswith("overdue")}
+    assert marked == {plan_world[x] if isinstance(x, str) else x for x in late}
