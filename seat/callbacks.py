@@ -8,6 +8,9 @@ Ownership: a scheduled callback goes to the agent of the customer's latest call 
 agent is still active (they know the customer: first-contact ownership), otherwise round
 robin over the active agents (supervisors only when there are no agents). Complaint
 follow-ups go to the complaint's owner. `[owner] rule = "round_robin"` always spreads.
+A level-1 customer's callbacks go to their dedicated owner first, while that owner is
+active (the member rules, seat.members); churn is the member rules' too: no purchase for
+members.toml's `[churn] after_days`.
 """
 
 from __future__ import annotations
@@ -43,13 +46,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from seat import customers, labels, leases, lifecycle, phone, states
+from seat import customers, labels, leases, lifecycle, members, phone, states
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
 from seat.errors import StaleCallback as StaleCallback
 from seat.errors import StorageError
 from seat.i18n import N_, _, ngettext
+from seat.members import MemberPolicy
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
@@ -217,7 +221,6 @@ class CallbackPolicy:
     complaint_every_days: int = 7
     complaint_min_follow_ups: int = 3
     birthday_days_before: int = 3
-    churn_after_days: int = 90
     done_within_days: int = 3
     call_at: time = time(10)
     lookback_days: int = 30
@@ -245,7 +248,6 @@ _KEYS: dict[str, dict[str, str]] = {
             "complaint_every_days",
             "complaint_min_follow_ups",
             "birthday_days_before",
-            "churn_after_days",
             "done_within_days",
             "call_at",
             "lookback_days",
@@ -328,6 +330,13 @@ def policy_from_dict(raw: dict[str, Any], *, home_zone: str = "Asia/Shanghai") -
         if keys is None or not isinstance(body, dict):
             raise ValueError(f"unknown section [{section}]")
         for key, value in body.items():
+            if (section, key) == ("schedule", "churn_after_days"):
+                # Before churn was the member rules' alone: a file kept from then still loads.
+                log.warning(
+                    "callbacks.toml [schedule] churn_after_days is no longer read: churn is "
+                    "the member rules' (members.toml [churn] after_days)"
+                )
+                continue
             if key not in keys:
                 raise ValueError(f"unknown key {key!r} in [{section}]")
             try:
@@ -969,11 +978,18 @@ class _Run:
     """One scheduler run: what exists, what to create (inserted together at the end)."""
 
     def __init__(
-        self, session: Session, now: datetime, policy: CallbackPolicy, since: datetime | None
+        self,
+        session: Session,
+        now: datetime,
+        policy: CallbackPolicy,
+        since: datetime | None,
+        member_policy: MemberPolicy | None = None,
     ) -> None:
         self.session = session
         self.now = now
         self.policy = policy
+        self.members = member_policy or MemberPolicy()
+        """The member rules: what churn is, which levels have a dedicated owner."""
         self.since = since
         """The clock time of the last finished run under the same policy (None: a full run)."""
         self.owners = _Owners(session, policy)
@@ -982,6 +998,8 @@ class _Run:
         self.preferred: list[int | None] = []
         self.follows: dict[int, int] = {}
         """Row index -> the row index whose owner it takes (one call for both)."""
+        self.joined: set[int] = set()
+        """Row indexes that join an open callback: they keep its owner (one call)."""
         self._keys: dict[int, str] = {}
 
     def existing(self, keys: Sequence[str]) -> set[str]:
@@ -1047,8 +1065,23 @@ class _Run:
         self.preferred.append(owner)
 
     def finish(self) -> ScheduleReport:
-        """Insert the new callbacks and their "scheduled" events in a few statements."""
-        wanted = [(r["customer_id"], p) for r, p in zip(self.rows, self.preferred, strict=True)]
+        """Insert the new callbacks and their "scheduled" events in a few statements.
+
+        Owners: a customer's active dedicated owner first (members.callback_owner: level 1
+        by the member rules; not a complaint follow-up, nor a callback joining an open one),
+        then the scheduler's own rule (`_Owners`)."""
+        dedicated = members.dedicated_owners(
+            self.session, {r["customer_id"] for r in self.rows}, self.members
+        ) if self.rows else {}  # fmt: skip
+        wanted = [
+            (
+                r["customer_id"],
+                p if i in self.joined else members.callback_owner(
+                    r["kind"], p, dedicated.get(r["customer_id"]), self.owners.active
+                ),
+            )
+            for i, (r, p) in enumerate(zip(self.rows, self.preferred, strict=True))
+        ]  # fmt: skip
         owners = self.owners.assign(wanted)
         for row, lead in self.follows.items():
             owners[row] = owners[lead]
@@ -1321,18 +1354,17 @@ late, or wrote by a clock running behind, is still seen (looking twice creates n
 
 
 def _churn_candidates(run: _Run, cutoff: datetime) -> Any:
-    """The customers whose churn may have changed since the last run (`run.since`): their last
-    contact (joined, a call, a purchase) crossed the cutoff since, their tier changed, or one
-    of their churn callbacks moved (settled, the member may be due again). Every other
-    member is as the last run left them: churned with their callback made, or not churned.
-    (Contacts written later with an earlier time, as by an import of history, wait for the
-    next full run: one under another policy.)"""
+    """The customers whose churn may have changed since the last run (`run.since`): their
+    last purchase (or joining, for those who never bought) crossed the cutoff since, their
+    tier changed, or one of their churn callbacks moved (settled, the member may be due
+    again). Every other member is as the last run left them: churned with their callback
+    made, or not churned. (Purchases written later with an earlier time, as by an import of
+    history, wait for the next full run: one under other rules.)"""
     assert run.since is not None
     since = run.since - OVERLAP
-    crossed = since - timedelta(days=run.policy.churn_after_days)
+    crossed = since - timedelta(days=run.members.churn_after_days)
     return union(
         select(Customer.id).where(Customer.created_at >= crossed, Customer.created_at < cutoff),
-        select(Call.customer_id).where(Call.started_at >= crossed, Call.started_at < cutoff),
         select(Purchase.customer_id).where(
             Purchase.purchased_at >= crossed, Purchase.purchased_at < cutoff
         ),
@@ -1351,38 +1383,23 @@ def _churn_candidates(run: _Run, cutoff: datetime) -> Any:
 
 
 def _churned(run: _Run) -> None:
+    """Churned members (the member rules' churn: no purchase for `[churn] after_days` of
+    members.toml, `members.churn_candidates`) of the churn tiers get a win-back call."""
     p = run.policy
     if not p.churn_tiers:
         return
-    cutoff = run.now - timedelta(days=p.churn_after_days)
-    last_call = (
-        select(func.max(Call.started_at)).where(Call.customer_id == Customer.id).scalar_subquery()
-    )
-    last_buy = (
-        select(func.max(Purchase.purchased_at))
-        .where(Purchase.customer_id == Customer.id)
-        .scalar_subquery()
-    )
+    cutoff = members.churn_cutoff(run.now, run.members)
     only = () if run.since is None else (Customer.id.in_(_churn_candidates(run, cutoff)),)
     pending = exists().where(
         Callback.customer_id == Customer.id,
         Callback.kind == CallbackKind.CHURNED,
         Callback.status == CallbackStatus.OPEN,
     )
-    rows = run.session.execute(
-        select(Customer.id, Customer.created_at, last_call, last_buy).where(
-            *only,
-            Customer.tier.in_(p.churn_tiers),
-            Customer.created_at < cutoff,
-            func.coalesce(last_call, Customer.created_at) < cutoff,
-            func.coalesce(last_buy, Customer.created_at) < cutoff,
-            ~pending,  # one open churn callback at a time
-        )
-    ).all()
-    wanted = []
-    for customer_id, created, called, bought in rows:
-        last = max(t for t in (created, called, bought) if t is not None)
-        wanted.append((f"churned:{customer_id}:{last:%Y-%m-%d}", customer_id, last))
+    rows = members.churn_candidates(
+        run.session, now=run.now, policy=run.members, tiers=p.churn_tiers,
+        where=(*only, ~pending),  # one open churn callback at a time
+    )  # fmt: skip
+    wanted = [(f"churned:{cid}:{last:%Y-%m-%d}", cid, last) for cid, last in rows]
     have = run.existing([w[0] for w in wanted])
     for key, customer_id, last in wanted:
         if key in have:
@@ -1392,7 +1409,7 @@ def _churned(run: _Run) -> None:
             kind=CallbackKind.CHURNED,
             customer_id=customer_id,
             due_at=run.now,
-            reason=f"we have not heard from you since {last:%Y-%m-%d}: ask why, mention the offer",
+            reason=f"no purchase since {last:%Y-%m-%d}: ask why, mention the offer",
         )
 
 
@@ -1428,6 +1445,7 @@ def _join_same_day(run: _Run) -> None:
             if index is None:  # an open callback: this one joins it
                 row["due_at"] = due
                 run.preferred[i] = owner
+                run.joined.add(i)
             else:  # both new: the earlier time, the first row's owner
                 first, second = sorted((i, index))
                 when = min(row["due_at"], due)
@@ -1437,14 +1455,24 @@ def _join_same_day(run: _Run) -> None:
 
 
 def schedule(
-    *, session: Session, now: datetime, policy: CallbackPolicy, since: datetime | None = None
+    *,
+    session: Session,
+    now: datetime,
+    policy: CallbackPolicy,
+    since: datetime | None = None,
+    member_policy: MemberPolicy | None = None,
 ) -> ScheduleReport:
     """Create the callbacks the rules call for; running it again creates nothing twice.
 
-    `since`: the clock time of the last finished run under this same policy, whose
+    `since`: the clock time of the last finished run under these same rules, whose
     callbacks are all made. The churn rule then looks only at the members whose facts
-    changed since (`_churn_candidates`) and creates exactly what a full run would."""
-    run = _Run(session, now, policy, since if since is not None and since <= now else None)
+    changed since (`_churn_candidates`) and creates exactly what a full run would.
+    `member_policy`: the member rules (churn, dedicated owners; the shipped defaults when
+    not given)."""
+    run = _Run(
+        session, now, policy, since if since is not None and since <= now else None,
+        member_policy,
+    )  # fmt: skip
     if not run.owners.pool:
         run.report.problems.append(
             _("No active agent to own callbacks: nothing was scheduled.")
@@ -1469,6 +1497,7 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     is refused by the unique index and simply runs again, finding the winner's rows.
     """
     policy = load_policy(desk.settings)
+    member_policy = members.load_policy(desk.settings)
     now = desk.now()
     today = now.astimezone(ZoneInfo(desk.settings.local_timezone)).date()
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
@@ -1480,15 +1509,16 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     )  # fmt: skip
     if not taken:
         return ScheduleReport(skipped=True)
-    rules = rules_fingerprint(policy)
+    rules = rules_fingerprint(policy, member_policy)
     seen: list[datetime] = []
 
     def day_run(session: Session) -> ScheduleReport:
         at = desk.now()
         mark, kept = leases.watermark(session=session, name=job)
         report = schedule(
-            session=session, now=at, policy=policy, since=mark if kept == rules else None
-        )
+            session=session, now=at, policy=policy, since=mark if kept == rules else None,
+            member_policy=member_policy,
+        )  # fmt: skip
         seen.append(at)
         return report
 
@@ -1512,14 +1542,20 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     return report
 
 
-RULES_VERSION = 1
-"""Raised when a release changes what the rules create: its first run is a full one."""
+RULES_VERSION = 2
+"""Raised when a release changes what the rules create: its first run is a full one.
+(2: churn is the member rules' "no purchase for the period"; dedicated owners.)"""
 
 
-def rules_fingerprint(policy: CallbackPolicy) -> str:
-    """What identifies the rules a run kept (the policy, the rules' version): a run under
-    other rules starts from scratch."""
-    return hashlib.sha256(f"{RULES_VERSION}:{policy!r}".encode()).hexdigest()[:32]
+def rules_fingerprint(
+    policy: CallbackPolicy, member_policy: MemberPolicy | None = None
+) -> str:
+    """What identifies the rules a run kept (the callback and member policies, the rules'
+    version): a run under other rules starts from scratch."""
+    members_part = member_policy or MemberPolicy()
+    return hashlib.sha256(
+        f"{RULES_VERSION}:{policy!r}:{members_part!r}".encode()
+    ).hexdigest()[:32]
 
 
 def _optimize(session: Session) -> None:

@@ -8,7 +8,8 @@ as a `tier_rule` line). A supervisor pins a tier by hand (`pin_tier`, recorded; 
 leaves a pinned tier alone) and names the dedicated owner of a level-1 customer
 (`set_owner`), who gets the customer's new callbacks first (`callback_owner`).
 
-Churn is "no purchase for the policy's period" (`is_churned`, `churn_candidates`).
+Churn is "no purchase for the policy's period" (`is_churned`, `churn_candidates`): the one
+definition, which the callback rules' churned-member callbacks use too (seat.callbacks).
 """
 
 from __future__ import annotations
@@ -317,21 +318,35 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def churn_candidates(
-    session: Session, *, now: datetime, policy: MemberPolicy, tiers: Sequence[str]
-) -> list[tuple[int, datetime]]:
-    """Customers of these tiers with no purchase for the policy's period (those who never
-    bought: since they joined), and that last time: what a churned-member callback needs.
-    The SQL of `is_churned`."""
-    cutoff = now - timedelta(days=policy.churn_after_days)
+def churn_cutoff(now: datetime, policy: MemberPolicy) -> datetime:
+    """A member whose last purchase (or joining) is before this has churned."""
+    return now - timedelta(days=policy.churn_after_days)
+
+
+def last_purchase_or_joined() -> Any:
+    """SQL of a customer's `last` in `is_churned`: their last purchase, or the day they
+    joined when they never bought."""
     last_buy = (
         select(func.max(Purchase.purchased_at))
         .where(Purchase.customer_id == Customer.id)
         .scalar_subquery()
     )
-    last = func.coalesce(last_buy, Customer.created_at)
+    return func.coalesce(last_buy, Customer.created_at)
+
+
+def churn_candidates(
+    session: Session, *, now: datetime, policy: MemberPolicy, tiers: Sequence[str],
+    where: Sequence[Any] = (),
+) -> list[tuple[int, datetime]]:  # fmt: skip
+    """Customers of these tiers with no purchase for the policy's period (those who never
+    bought: since they joined), and that last time: what a churned-member callback needs.
+    The SQL of `is_churned`; `where`: more conditions on the customer (the callback rules'
+    incremental run, one open churn callback at a time)."""
+    last = last_purchase_or_joined()
     rows = session.execute(
-        select(Customer.id, last).where(Customer.tier.in_(list(tiers)), last < cutoff)
+        select(Customer.id, last)
+        .where(Customer.tier.in_(list(tiers)), last < churn_cutoff(now, policy), *where)
+        .order_by(Customer.id)
     ).all()
     return [(cid, _aware(at)) for cid, at in rows]
 
