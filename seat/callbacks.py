@@ -62,6 +62,7 @@ from seat.models import (
     CallbackEvent,
     CallbackKind,
     CallbackStatus,
+    ChurnReason,
     Complaint,
     Customer,
     CustomerChange,
@@ -130,6 +131,18 @@ DEFAULT_SCRIPTS: tuple[tuple[str, str], ...] = (
 )
 """Script id per kind ("a+b": one call for both); data/policy/callbacks.toml [scripts]."""
 GENERIC_SCRIPT = "callback_manual"  # asks no score: the fallback for a kind without a script
+CHURN_REASON_FIELD = "why"
+"""The choice field of a win-back script that records why the member stopped buying: its
+answer (a ChurnReason) is kept on the churned-member callback (`Callback.churn_reason`)."""
+CHURN_REASONS = tuple(r.value for r in ChurnReason)
+
+
+def churn_reason_of(kind: str, answer: str | None) -> str | None:
+    """The reason a callback of this kind keeps from the script's answer: only a churned
+    member's callback keeps one, and only one of ChurnReason."""
+    if kind != CallbackKind.CHURNED or answer not in CHURN_REASONS:
+        return None
+    return answer
 _SCRIPT_ID = re.compile(r"^[a-z][a-z0-9_]{0,40}\Z")
 
 
@@ -600,11 +613,13 @@ def record_call(
     score: int | None = None,
     answers: str = "",
     policy: CallbackPolicy | None = None,
+    churn_reason: str | None = None,
 ) -> list[Callback]:
     """Settle a callback call: its callback, and those walked with it in the same script.
 
     A companion is settled only when the script read covers its kind (a joint script), so a
-    call that asked only half of it leaves the other callback open.
+    call that asked only half of it leaves the other callback open. `churn_reason`: the
+    win-back script's answer, kept by the churned-member callback it settles.
     """
     policy = policy or default_policy()
     walked = joint_callbacks(session=session, callback_id=callback_id, now=now, policy=policy)
@@ -630,6 +645,7 @@ def record_call(
             score=score,
             policy=policy,
             note=note,
+            churn_reason=churn_reason,
         )
         if done is not None:
             settled.append(done)
@@ -695,14 +711,16 @@ def record_attempt(
     score: int | None = None,
     policy: CallbackPolicy | None = None,
     note: str = "",
+    churn_reason: str | None = None,
 ) -> Callback | None:
     """Settle one try at a callback; only an open callback changes.
 
     No answer / busy: tried again later (next call window after the retry delay) until
     `max_attempts`, then "missed". Wrong number: the number is flagged; the callback stays
     open if the customer has another number, else it is missed. Anything else: done, with
-    the satisfaction score when one was given and the kind measures satisfaction. `note`
-    (the answers a script captured) goes on the attempt's event.
+    the satisfaction score when one was given and the kind measures satisfaction, and a
+    churned member's reason (`churn_reason_of`). `note` (the answers a script captured)
+    goes on the attempt's event.
     """
     policy = policy or default_policy()
     cb = session.get(Callback, callback_id)
@@ -757,6 +775,9 @@ def record_attempt(
         if score is not None and 1 <= score <= 5 and asks_score(cb.kind):
             cb.score = score
             comment += f"; score {score}"
+        reason = churn_reason_of(cb.kind, churn_reason)
+        if reason is not None:
+            cb.churn_reason = reason
         if note:
             comment += f"; {note}"
         event("attempt", comment)

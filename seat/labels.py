@@ -136,6 +136,14 @@ OUTCOME_CHOICES = {
 (seat.calls.outcome_label); OUTCOMES has the short words of lists."""
 ROLES = {"agent": N_("agent"), "supervisor": N_("supervisor")}
 NOTICE_KINDS = {"outage": N_("outage"), "service": N_("product / service")}
+CHURN_REASONS = {
+    "quality": N_("product quality"),
+    "function": N_("features / function"),
+    "service": N_("our service"),
+    "price": N_("price"),
+    "other": N_("other"),
+}
+"""Why a churned member stopped buying (models.ChurnReason), as the member report counts it."""
 
 
 def label(table: Mapping[str, str], code: str | None, empty: str = "-") -> str:

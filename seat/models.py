@@ -81,6 +81,16 @@ class CallbackKind(StrEnum):
     CHURNED = "churned"
 
 
+class ChurnReason(StrEnum):
+    """Why a churned member stopped buying, as the win-back call records it (DOMAIN.md 5)."""
+
+    QUALITY = "quality"
+    FUNCTION = "function"
+    SERVICE = "service"
+    PRICE = "price"
+    OTHER = "other"
+
+
 class WorkOrderKind(StrEnum):
     SERVICE_REQUEST = "service_request"  # Z1, after full payment
     DELIVERY_EXCEPTION = "delivery_exception"  # Z2, before full payment
@@ -272,6 +282,9 @@ class Callback(TableBase, table=True):
     last_attempt_at: datetime | None = None
     snooze_reason: str | None = Field(default=None, max_length=500)
     version: int = 1
+    churn_reason: str | None = Field(default=None, max_length=16)
+    """A churned-member callback's outcome: why they stopped buying (ChurnReason), chosen on
+    the win-back call; the member report counts them (migration 0020)."""
     zones: str | None = None
     """The time zones of the customer's first working number (seat.phone.zones_key), kept
     when the callback is made and when the customer's numbers change

@@ -34,7 +34,7 @@ from seat import labels, members
 from seat.config import Settings
 from seat.export import Table
 from seat.i18n import N_
-from seat.models import Customer, Purchase
+from seat.models import Callback, CallbackKind, CallbackStatus, Customer, Purchase
 
 MONTH_HEADERS = [
     N_("Month"), N_("New members"), N_("Active at start"), N_("Active members"),
@@ -89,6 +89,9 @@ class MemberAnalysis:
     top: tuple[Spender, ...]
     buyers: int
     spend: float
+    reasons: tuple[Band, ...] = ()
+    """Why churned members stopped buying: the churned-member callbacks done in the range,
+    per reason recorded on the call (every ChurnReason, and "not recorded" when any)."""
 
 
 def _month_starts(date_from: date, date_to: date) -> list[date]:
@@ -229,11 +232,36 @@ def analyse(
     )
     genders, ages = _people(session, buyers_in_range, date_to, policy)
     top = _top(session, spent, policy.top, utc(range_start), utc(range_end))
+    reasons = _churn_reasons(session, utc(range_start), utc(range_end))
     return MemberAnalysis(
         date_from=date_from, date_to=date_to, churn_after_days=period, months=tuple(months),
         spend_bands=spend_bands, genders=genders, ages=ages, top=top, buyers=len(spent),
-        spend=round(sum(spent.values()), 2),
+        spend=round(sum(spent.values()), 2), reasons=reasons,
     )  # fmt: skip
+
+
+NOT_RECORDED = N_("not recorded")
+
+
+def _churn_reasons(session: Session, start: datetime, end: datetime) -> tuple[Band, ...]:
+    """The churned-member callbacks done in [start, end), counted per reason (one grouped
+    statement)."""
+    found: Counter[str] = Counter()
+    for reason, n in session.execute(
+        select(Callback.churn_reason, func.count())
+        .where(
+            Callback.kind == CallbackKind.CHURNED,
+            Callback.status == CallbackStatus.DONE,
+            Callback.done_at >= start,
+            Callback.done_at < end,
+        )
+        .group_by(Callback.churn_reason)
+    ):
+        found[reason if reason in labels.CHURN_REASONS else NOT_RECORDED] += n
+    rows = tuple(Band(code, found[code]) for code in labels.CHURN_REASONS)
+    if found[NOT_RECORDED]:
+        rows += (Band(NOT_RECORDED, found[NOT_RECORDED]),)
+    return rows
 
 
 def _aware(at: datetime) -> datetime:
@@ -343,9 +371,17 @@ def top_table(data: MemberAnalysis) -> Table:
     )  # fmt: skip
 
 
+def reason_table(data: MemberAnalysis) -> Table:
+    return Table(
+        N_("Churn reasons"), [N_("Reason"), N_("Callbacks")],
+        [[labels.CHURN_REASONS.get(b.label, b.label), b.customers] for b in data.reasons],
+        label_columns=(0,),
+    )  # fmt: skip
+
+
 def tables_of(data: MemberAnalysis, *, now: datetime, zone: str) -> list[Table]:
     out = [month_table(data), spend_table(data), gender_table(data), age_table(data),
-           top_table(data)]  # fmt: skip
+           top_table(data), reason_table(data)]  # fmt: skip
     for table in out:
         table.meta = {**table.meta, "from": data.date_from, "to": data.date_to, "as of": now,
                       "zone": zone}  # fmt: skip
@@ -355,7 +391,7 @@ def tables_of(data: MemberAnalysis, *, now: datetime, zone: str) -> list[Table]:
 def tables(
     *, session: Session, date_from: date, date_to: date, settings: Settings, now: datetime
 ) -> list[Table]:
-    """`seat report members`: the five tables of the analysis."""
+    """`seat report members`: the six tables of the analysis (the last: churn reasons)."""
     policy = members.load_policy(settings)
     data = analyse(session=session, date_from=date_from, date_to=date_to, settings=settings,
                    now=now, policy=policy)  # fmt: skip

@@ -1045,3 +1045,28 @@ def test_a_kept_churn_period_in_callbacks_toml_is_no_longer_read():
     old = callbacks.policy_from_dict({"schedule": {"churn_after_days": 60}})
     assert old == replace(CallbackPolicy(), home_zone=old.home_zone)
     assert not hasattr(old, "churn_after_days")
+
+
+@pytest.mark.parametrize(
+    ("kind", "outcome", "answer", "kept"),
+    [
+        ("churned", "resolved", "price", "price"),
+        ("churned", "resolved", "quality", "quality"),
+        ("churned", "resolved", "cheaper elsewhere", None),  # not a reason the report counts
+        ("churned", "resolved", None, None),
+        ("churned", "no_answer", "price", None),  # not reached: nothing was said
+        ("satisfaction", "resolved", "price", None),  # only a churn callback keeps a reason
+        ("birthday", "resolved", "service", None),
+    ],
+)
+def test_a_churn_callback_keeps_the_reason(session, world, kind, outcome, answer, kept):
+    cb = Callback(customer_id=world["min"], owner_id=world["li"], kind=kind, reason="r",
+                  due_at=NOW, created_at=NOW - timedelta(days=1))  # fmt: skip
+    session.add(cb)
+    session.flush()
+    callbacks.record_call(session=session, callback_id=cb.id, script_id="callback_churned",
+                          agent_id=world["li"], outcome=outcome, now=NOW, policy=POLICY,
+                          churn_reason=answer)  # fmt: skip
+    session.flush()
+    session.refresh(cb)
+    assert cb.churn_reason == kept
