@@ -46,7 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from seat import customers, labels, leases, lifecycle, members, phone, states
+from seat import care, customers, labels, leases, lifecycle, members, phone, sla, states
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
@@ -127,6 +127,10 @@ DEFAULT_SCRIPTS: tuple[tuple[str, str], ...] = (
     ("birthday", "callback_birthday"),
     ("churned", "callback_churned"),
     ("manual", "callback_manual"),
+    ("renewal", "callback_renewal"),
+    ("holiday", "callback_holiday"),
+    ("maintenance", "callback_maintenance"),
+    ("routine", "callback_routine"),
     ("birthday+churned", "callback_birthday_churned"),
 )
 """Script id per kind ("a+b": one call for both); data/policy/callbacks.toml [scripts]."""
@@ -1005,12 +1009,15 @@ class _Run:
         policy: CallbackPolicy,
         since: datetime | None,
         member_policy: MemberPolicy | None = None,
+        holidays: Sequence[date] = (),
     ) -> None:
         self.session = session
         self.now = now
         self.policy = policy
         self.members = member_policy or MemberPolicy()
-        """The member rules: what churn is, which levels have a dedicated owner."""
+        """The member rules: what churn is, which levels have a dedicated owner, care."""
+        self.holidays = tuple(holidays)
+        """The business calendar's holidays (complaints.toml [calendar]): greetings."""
         self.since = since
         """The clock time of the last finished run under the same policy (None: a full run)."""
         self.owners = _Owners(session, policy)
@@ -1434,6 +1441,57 @@ def _churned(run: _Run) -> None:
         )
 
 
+def _care(run: _Run, wanted: Sequence[care.CareCall]) -> None:
+    """Create the care calls not made yet, due at the policy's hour of their day (now at
+    the earliest)."""
+    have = run.existing([c.key for c in wanted])
+    for c in wanted:
+        if c.key in have:
+            continue
+        run.create(
+            key=c.key,
+            kind=c.kind,
+            customer_id=c.customer_id,
+            due_at=max(run.due_on(c.day, c.customer_id), run.now),
+            reason=c.reason,
+        )
+
+
+def _care_window(run: _Run) -> tuple[ZoneInfo, date, date]:
+    zone = ZoneInfo(run.policy.home_zone)
+    today = run.now.astimezone(zone).date()
+    return zone, today, today + timedelta(days=run.policy.horizon_days)
+
+
+def _renewals(run: _Run) -> None:
+    """Memberships ending next month: a renewal call by the policy's day (seat.care)."""
+    __, today, __last = _care_window(run)
+    _care(run, care.renewals(run.session, today=today, now=run.now, policy=run.members))
+
+
+def _holidays(run: _Run) -> None:
+    """Holiday greetings to members, from the business calendar (seat.care)."""
+    __, today, last = _care_window(run)
+    _care(run, care.holiday_greetings(
+        run.session, today=today, last=last, policy=run.members, holidays=run.holidays,
+        tiers=run.policy.member_tiers,
+    ))  # fmt: skip
+
+
+def _maintenance(run: _Run) -> None:
+    """A week before a purchased product's service day (seat.care)."""
+    zone, today, last = _care_window(run)
+    _care(run, care.maintenance(run.session, today=today, last=last, now=run.now,
+                                policy=run.members, zone=zone))  # fmt: skip
+
+
+def _routine(run: _Run) -> None:
+    """Monthly in a customer's first year, quarterly after (seat.care)."""
+    zone, today, last = _care_window(run)
+    _care(run, care.routine(run.session, today=today, last=last, policy=run.members,
+                            zone=zone))  # fmt: skip
+
+
 def _join_same_day(run: _Run) -> None:
     """A birthday greeting and a churned-member call of one customer worked on the same day
     get one due time and one owner: they sit together and are made as one call."""
@@ -1482,24 +1540,28 @@ def schedule(
     policy: CallbackPolicy,
     since: datetime | None = None,
     member_policy: MemberPolicy | None = None,
+    holidays: Sequence[date] = (),
 ) -> ScheduleReport:
     """Create the callbacks the rules call for; running it again creates nothing twice.
 
     `since`: the clock time of the last finished run under these same rules, whose
     callbacks are all made. The churn rule then looks only at the members whose facts
     changed since (`_churn_candidates`) and creates exactly what a full run would.
-    `member_policy`: the member rules (churn, dedicated owners; the shipped defaults when
-    not given)."""
+    `member_policy`: the member rules (churn, dedicated owners, the care cadences; the
+    shipped defaults when not given); `holidays`: the business calendar's (greetings).
+    The care cadences (seat.care) read only a window of days ahead, never `since`: a run
+    from the watermark makes what a full one would."""
     run = _Run(
         session, now, policy, since if since is not None and since <= now else None,
-        member_policy,
+        member_policy, holidays,
     )  # fmt: skip
     if not run.owners.pool:
         run.report.problems.append(
             _("No active agent to own callbacks: nothing was scheduled.")
         )
         return run.report
-    for rule in (_after_service, _new_buyers, _complaint_follow_ups, _birthdays, _churned):
+    for rule in (_after_service, _new_buyers, _complaint_follow_ups, _birthdays, _churned,
+                 _renewals, _holidays, _maintenance, _routine):  # fmt: skip
         rule(run)
     _join_same_day(run)
     return run.finish()
@@ -1519,6 +1581,7 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     """
     policy = load_policy(desk.settings)
     member_policy = members.load_policy(desk.settings)
+    holidays = calendar_holidays(desk.settings)
     now = desk.now()
     today = now.astimezone(ZoneInfo(desk.settings.local_timezone)).date()
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
@@ -1538,7 +1601,7 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
         mark, kept = leases.watermark(session=session, name=job)
         report = schedule(
             session=session, now=at, policy=policy, since=mark if kept == rules else None,
-            member_policy=member_policy,
+            member_policy=member_policy, holidays=holidays,
         )  # fmt: skip
         seen.append(at)
         return report
@@ -1561,6 +1624,16 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     )  # fmt: skip
     desk.run(_optimize)
     return report
+
+
+def calendar_holidays(settings: Settings) -> tuple[date, ...]:
+    """The business calendar's holidays (complaints.toml [calendar]), for the greetings;
+    none when that file cannot be read (the seat's start-up check reports it)."""
+    try:
+        return tuple(sorted(sla.load_policy(settings).calendar.holidays))
+    except PolicyError as exc:
+        log.warning("%s; no holiday greetings are scheduled", exc)
+        return ()
 
 
 RULES_VERSION = 2

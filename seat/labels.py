@@ -48,6 +48,10 @@ CALLBACK_KINDS = {
     "complaint_follow_up": N_("complaint follow-up"),
     "birthday": N_("birthday"),
     "churned": N_("churned"),
+    "renewal": N_("membership renewal"),
+    "holiday": N_("holiday greetings"),
+    "maintenance": N_("maintenance reminder"),
+    "routine": N_("routine care"),
 }
 CALLBACK_STATUSES = {
     "open": N_("open"),
@@ -61,6 +65,10 @@ CALLBACK_RULES = {
     "complaint": N_("complaint follow-up"),
     "birthday": N_("birthday"),
     "churned": N_("churned"),
+    "renewal": N_("membership renewal"),
+    "holiday": N_("holiday greetings"),
+    "maintenance": N_("maintenance reminder"),
+    "routine": N_("routine care"),
 }
 """The callback rules' cadences (callbacks.Scheduled.rule)."""
 COMPLAINT_STEPS = {

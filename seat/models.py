@@ -79,6 +79,10 @@ class CallbackKind(StrEnum):
     COMPLAINT_FOLLOW_UP = "complaint_follow_up"
     BIRTHDAY = "birthday"
     CHURNED = "churned"
+    RENEWAL = "renewal"  # a membership ends next month (seat.care)
+    HOLIDAY = "holiday"  # holiday greetings, from the business calendar
+    MAINTENANCE = "maintenance"  # a purchased product's service falls due in a week
+    ROUTINE = "routine"  # routine care: monthly in the first year, quarterly after
 
 
 class ChurnReason(StrEnum):
@@ -131,6 +135,8 @@ class Customer(TableBase, table=True):
         # Search (seat.search): a name's prefix read from the index (one or two characters,
         # too short for the trigram index).
         Index("ix_customer_name", "name"),
+        # Memberships ending in a month: the renewal calls (seat.care, migration 0020).
+        Index("ix_customer_member_until", "member_until"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -152,6 +158,9 @@ class Customer(TableBase, table=True):
     tier_pinned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # The dedicated owner (专人负责) of a level-1 customer: gets their callbacks first.
     owner_id: int | None = Field(default=None, foreign_key="agent.id")
+    # The last day of the customer's membership (会员到期); NULL: no membership that ends.
+    # Memberships ending next month are called by the policy day (seat.care).
+    member_until: date | None = None
 
     @property
     def level(self) -> int:

@@ -487,6 +487,7 @@ def test_scheduler_is_idempotent(session, world, later):
         "complaint": 3,
         "birthday": 1,
         "churned": 1,
+        "routine": 2,  # Wang Fang and 张敏 joined a month ago
     }
     n = session.execute(select(func.count()).select_from(Callback)).scalar_one()
     second = schedule(session=session, now=NOW + later, policy=POLICY)
@@ -974,7 +975,11 @@ def test_run_scheduler_through_the_desk(engine, clock, settings, world, no_deplo
 
     desk = Desk(engine=engine, clock=clock, settings=settings)
     first = callbacks.run_scheduler(desk)
-    assert [s.source_key for s in first.created] == [f"birthday:{world['fang']}:2026"]
+    # Wang Fang's birthday; her and 张敏's first routine call (they joined on 10-24).
+    assert [s.source_key for s in first.created] == [
+        f"birthday:{world['fang']}:2026",
+        f"routine:{world['fang']}:2026-11-24", f"routine:{world['min']}:2026-11-24",
+    ]  # fmt: skip
     assert first.created[0].due_at == _shanghai_10am(date(2026, 11, 27))
     again = callbacks.run_scheduler(desk)  # the next seat to start today: nothing to do
     assert again.skipped and again.created == []
@@ -1010,13 +1015,13 @@ def test_run_scheduler_retries_a_lost_race(
 
     monkeypatch.setattr(desk, "run", flaky)
     if retried:
-        assert len(callbacks.run_scheduler(desk).created) == 1 and len(tries) == 3  # + optimize
+        assert len(callbacks.run_scheduler(desk).created) == 3 and len(tries) == 3  # + optimize
     else:
         with pytest.raises(StorageError):
             callbacks.run_scheduler(desk)
         assert len(tries) == 1
         monkeypatch.setattr(desk, "run", real_run)  # the lease was given back: a retry runs
-        assert len(callbacks.run_scheduler(desk).created) == 1
+        assert len(callbacks.run_scheduler(desk).created) == 3
 
 
 @pytest.mark.parametrize("module", ["seat.callbacks", "seat.reports.callbacks"])
