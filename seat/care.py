@@ -79,7 +79,7 @@ class Expiring:
     def rule(self, policy: MemberPolicy) -> str:
         """The renewal rule as it applies (English, like every rule's callback reason)."""
         counted = (
-            f"{self.orders} orders, {self.spend:,.2f} in {policy.period_months} months"
+            f"orders {self.orders}, spend {self.spend:,.2f} in {policy.period_months} months"
         )
         if self.waived:
             return f"renewal fee waived ({counted})"
