@@ -24,17 +24,25 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from seat import labels, members
+from seat import care, labels, members
 from seat.config import Settings
 from seat.export import Table
 from seat.i18n import N_
-from seat.models import Callback, CallbackKind, CallbackStatus, Customer, Purchase
+from seat.models import (
+    Callback,
+    CallbackKind,
+    CallbackStatus,
+    Customer,
+    PhoneNumber,
+    Purchase,
+)
 
 MONTH_HEADERS = [
     N_("Month"), N_("New members"), N_("Active at start"), N_("Active members"),
@@ -396,3 +404,55 @@ def tables(
     data = analyse(session=session, date_from=date_from, date_to=date_to, settings=settings,
                    now=now, policy=policy)  # fmt: skip
     return tables_of(data, now=now, zone=settings.local_timezone)
+
+
+# -- memberships ending (seat members expiring) ---------------------------------------------
+
+EXPIRING_HEADERS = [
+    N_("Customer #"), N_("Name"), N_("Tier"), N_("Phone"), N_("Member until"), N_("Orders"),
+    N_("Spend"), N_("Renewal fee"), N_("Call by"),
+]  # fmt: skip
+WAIVED, DUE = N_("fee waived"), N_("fee due")
+
+
+def expiring_table(
+    *, session: Session, month: date, now: datetime, policy: members.MemberPolicy
+) -> Table:
+    """The memberships ending in `month` (its first day), listed by the policy's day of the
+    month before, each with the renewal rule's verdict (`seat members expiring`)."""
+    first = month.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    found = care.expiring(session, first=first, last=last, now=now, policy=policy)
+    ids = [e.customer_id for e in found]
+    people: dict[int, Any] = {}
+    for i in range(0, len(ids), care.CHUNK):
+        chunk = ids[i : i + care.CHUNK]
+        phone = (
+            select(PhoneNumber.e164)
+            .where(PhoneNumber.customer_id == Customer.id, PhoneNumber.wrong_number.is_(False))
+            .order_by(PhoneNumber.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        for row in session.execute(
+            select(Customer.id, Customer.name, Customer.tier, phone).where(
+                Customer.id.in_(chunk)
+            )
+        ):
+            people[row[0]] = row
+    rows = []
+    for e in found:
+        __, name, tier, e164 = people[e.customer_id]
+        rows.append([
+            e.customer_id, name, labels.TIERS.get(tier, tier), e164 or "", e.member_until,
+            e.orders, round(e.spend, 2), WAIVED if e.waived else DUE,
+            care.renewal_day(e.member_until, policy),
+        ])  # fmt: skip
+    return Table(
+        N_("Memberships ending"), list(EXPIRING_HEADERS), rows, label_columns=(2, 7),
+        meta={
+            "month": f"{first:%Y-%m}", "as of": now,
+            "renewal rule": f"fee waived from {policy.waive_orders} orders or "
+                            f"{policy.waive_spend:,.2f} in {policy.period_months} months",
+        },
+    )  # fmt: skip

@@ -4,8 +4,10 @@ quarterly; each its own callback kind, and an incremental run makes what a full 
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +16,7 @@ from sqlmodel import Session
 
 from seat import care, customers
 from seat.callbacks import CallbackPolicy, ScheduleReport, schedule
+from seat.cli import main
 from seat.members import MemberPolicy
 from seat.models import Callback, Customer, Purchase
 from tests.conftest import NOW
@@ -297,3 +300,48 @@ def test_an_incremental_run_makes_what_a_full_run_would(session, world, later, c
     session.rollback()
     incremental = _made(schedule(session=session, now=now, since=NOW, **kw))
     assert incremental == full
+
+
+# -- seat members expiring ------------------------------------------------------------------
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "data" / "policy"
+
+
+@pytest.mark.parametrize(("fmt", "role"), [("txt", "supervisor"), ("json", "supervisor"),
+                                          ("csv", "agent"), ("xlsx", "supervisor")])  # fmt: skip
+def test_the_expiring_command(db_url, engine, cli_token, monkeypatch, tmp_path, capsys, fmt,
+                              role):  # fmt: skip
+    """The month's memberships ending, with the renewal rule: to stdout unless --output;
+    phone numbers masked for an agent."""
+    config = tmp_path / "config.toml"
+    config.write_text(f"policy_dir = {str(POLICY_DIR)!r}\n")
+    monkeypatch.setenv("SEAT_CONFIG", str(config))
+    with Session(engine) as s:
+        ends = _customer(s, 1, tier="vip", until=date(2027, 1, 20))
+        _customer(s, 2, tier="gold", until=date(2027, 2, 1))  # another month
+        for n in range(3):
+            _buy(s, ends, n, days=20 + n)
+        s.commit()
+    monkeypatch.setenv("SEAT_TOKEN", cli_token(db_url, login=f"{role}.one", role=role))
+    args = ["members", "expiring", "--month", "2027-01", "--format", fmt, "--db", db_url]
+    if fmt == "xlsx":
+        out = tmp_path / "renewals.xlsx"
+        assert main([*args, "--output", str(out)]) == 0
+        assert out.stat().st_size > 0
+        return
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    if fmt == "json":
+        table = json.loads(text)["Memberships ending"]
+        assert "Member 1" in json.dumps(table, ensure_ascii=False)
+        assert "Member 2" not in json.dumps(table, ensure_ascii=False)
+    assert "Member 1" in text and "2027-01-20" in text and "waived" in text
+    assert "2026-12-05" in text  # called by the 5th of the month before
+    assert ("+8613955550201" in text) is (role == "supervisor")
+
+
+def test_a_bad_month_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["members", "expiring", "--month", "2027-13"])
+    assert exit_.value.code == 2
+    assert "not a month like 2027-01" in capsys.readouterr().err
