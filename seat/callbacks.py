@@ -8,6 +8,9 @@ Ownership: a scheduled callback goes to the agent of the customer's latest call 
 agent is still active (they know the customer: first-contact ownership), otherwise round
 robin over the active agents (supervisors only when there are no agents). Complaint
 follow-ups go to the complaint's owner. `[owner] rule = "round_robin"` always spreads.
+A level-1 customer's callbacks go to their dedicated owner first, while that owner is
+active (the member rules, seat.members); churn is the member rules' too: no purchase for
+members.toml's `[churn] after_days`.
 """
 
 from __future__ import annotations
@@ -43,13 +46,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from seat import customers, labels, leases, lifecycle, phone, states
+from seat import care, customers, labels, leases, lifecycle, members, phone, sla, states
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
 from seat.errors import StaleCallback as StaleCallback
 from seat.errors import StorageError
 from seat.i18n import N_, _, ngettext
+from seat.members import MemberPolicy
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
@@ -58,6 +62,7 @@ from seat.models import (
     CallbackEvent,
     CallbackKind,
     CallbackStatus,
+    ChurnReason,
     Complaint,
     Customer,
     CustomerChange,
@@ -122,10 +127,26 @@ DEFAULT_SCRIPTS: tuple[tuple[str, str], ...] = (
     ("birthday", "callback_birthday"),
     ("churned", "callback_churned"),
     ("manual", "callback_manual"),
+    ("renewal", "callback_renewal"),
+    ("holiday", "callback_holiday"),
+    ("maintenance", "callback_maintenance"),
+    ("routine", "callback_routine"),
     ("birthday+churned", "callback_birthday_churned"),
 )
 """Script id per kind ("a+b": one call for both); data/policy/callbacks.toml [scripts]."""
 GENERIC_SCRIPT = "callback_manual"  # asks no score: the fallback for a kind without a script
+CHURN_REASON_FIELD = "why"
+"""The choice field of a win-back script that records why the member stopped buying: its
+answer (a ChurnReason) is kept on the churned-member callback (`Callback.churn_reason`)."""
+CHURN_REASONS = tuple(r.value for r in ChurnReason)
+
+
+def churn_reason_of(kind: str, answer: str | None) -> str | None:
+    """The reason a callback of this kind keeps from the script's answer: only a churned
+    member's callback keeps one, and only one of ChurnReason."""
+    if kind != CallbackKind.CHURNED or answer not in CHURN_REASONS:
+        return None
+    return answer
 _SCRIPT_ID = re.compile(r"^[a-z][a-z0-9_]{0,40}\Z")
 
 
@@ -217,7 +238,6 @@ class CallbackPolicy:
     complaint_every_days: int = 7
     complaint_min_follow_ups: int = 3
     birthday_days_before: int = 3
-    churn_after_days: int = 90
     done_within_days: int = 3
     call_at: time = time(10)
     lookback_days: int = 30
@@ -245,7 +265,6 @@ _KEYS: dict[str, dict[str, str]] = {
             "complaint_every_days",
             "complaint_min_follow_ups",
             "birthday_days_before",
-            "churn_after_days",
             "done_within_days",
             "call_at",
             "lookback_days",
@@ -328,6 +347,13 @@ def policy_from_dict(raw: dict[str, Any], *, home_zone: str = "Asia/Shanghai") -
         if keys is None or not isinstance(body, dict):
             raise ValueError(f"unknown section [{section}]")
         for key, value in body.items():
+            if (section, key) == ("schedule", "churn_after_days"):
+                # Before churn was the member rules' alone: a file kept from then still loads.
+                log.warning(
+                    "callbacks.toml [schedule] churn_after_days is no longer read: churn is "
+                    "the member rules' (members.toml [churn] after_days)"
+                )
+                continue
             if key not in keys:
                 raise ValueError(f"unknown key {key!r} in [{section}]")
             try:
@@ -591,11 +617,13 @@ def record_call(
     score: int | None = None,
     answers: str = "",
     policy: CallbackPolicy | None = None,
+    churn_reason: str | None = None,
 ) -> list[Callback]:
     """Settle a callback call: its callback, and those walked with it in the same script.
 
     A companion is settled only when the script read covers its kind (a joint script), so a
-    call that asked only half of it leaves the other callback open.
+    call that asked only half of it leaves the other callback open. `churn_reason`: the
+    win-back script's answer, kept by the churned-member callback it settles.
     """
     policy = policy or default_policy()
     walked = joint_callbacks(session=session, callback_id=callback_id, now=now, policy=policy)
@@ -621,6 +649,7 @@ def record_call(
             score=score,
             policy=policy,
             note=note,
+            churn_reason=churn_reason,
         )
         if done is not None:
             settled.append(done)
@@ -686,14 +715,16 @@ def record_attempt(
     score: int | None = None,
     policy: CallbackPolicy | None = None,
     note: str = "",
+    churn_reason: str | None = None,
 ) -> Callback | None:
     """Settle one try at a callback; only an open callback changes.
 
     No answer / busy: tried again later (next call window after the retry delay) until
     `max_attempts`, then "missed". Wrong number: the number is flagged; the callback stays
     open if the customer has another number, else it is missed. Anything else: done, with
-    the satisfaction score when one was given and the kind measures satisfaction. `note`
-    (the answers a script captured) goes on the attempt's event.
+    the satisfaction score when one was given and the kind measures satisfaction, and a
+    churned member's reason (`churn_reason_of`). `note` (the answers a script captured)
+    goes on the attempt's event.
     """
     policy = policy or default_policy()
     cb = session.get(Callback, callback_id)
@@ -748,6 +779,9 @@ def record_attempt(
         if score is not None and 1 <= score <= 5 and asks_score(cb.kind):
             cb.score = score
             comment += f"; score {score}"
+        reason = churn_reason_of(cb.kind, churn_reason)
+        if reason is not None:
+            cb.churn_reason = reason
         if note:
             comment += f"; {note}"
         event("attempt", comment)
@@ -969,11 +1003,21 @@ class _Run:
     """One scheduler run: what exists, what to create (inserted together at the end)."""
 
     def __init__(
-        self, session: Session, now: datetime, policy: CallbackPolicy, since: datetime | None
+        self,
+        session: Session,
+        now: datetime,
+        policy: CallbackPolicy,
+        since: datetime | None,
+        member_policy: MemberPolicy | None = None,
+        holidays: Sequence[date] = (),
     ) -> None:
         self.session = session
         self.now = now
         self.policy = policy
+        self.members = member_policy or MemberPolicy()
+        """The member rules: what churn is, which levels have a dedicated owner, care."""
+        self.holidays = tuple(holidays)
+        """The business calendar's holidays (complaints.toml [calendar]): greetings."""
         self.since = since
         """The clock time of the last finished run under the same policy (None: a full run)."""
         self.owners = _Owners(session, policy)
@@ -982,6 +1026,8 @@ class _Run:
         self.preferred: list[int | None] = []
         self.follows: dict[int, int] = {}
         """Row index -> the row index whose owner it takes (one call for both)."""
+        self.joined: set[int] = set()
+        """Row indexes that join an open callback: they keep its owner (one call)."""
         self._keys: dict[int, str] = {}
 
     def existing(self, keys: Sequence[str]) -> set[str]:
@@ -1047,8 +1093,23 @@ class _Run:
         self.preferred.append(owner)
 
     def finish(self) -> ScheduleReport:
-        """Insert the new callbacks and their "scheduled" events in a few statements."""
-        wanted = [(r["customer_id"], p) for r, p in zip(self.rows, self.preferred, strict=True)]
+        """Insert the new callbacks and their "scheduled" events in a few statements.
+
+        Owners: a customer's active dedicated owner first (members.callback_owner: level 1
+        by the member rules; not a complaint follow-up, nor a callback joining an open one),
+        then the scheduler's own rule (`_Owners`)."""
+        dedicated = members.dedicated_owners(
+            self.session, {r["customer_id"] for r in self.rows}, self.members
+        ) if self.rows else {}  # fmt: skip
+        wanted = [
+            (
+                r["customer_id"],
+                p if i in self.joined else members.callback_owner(
+                    r["kind"], p, dedicated.get(r["customer_id"]), self.owners.active
+                ),
+            )
+            for i, (r, p) in enumerate(zip(self.rows, self.preferred, strict=True))
+        ]  # fmt: skip
         owners = self.owners.assign(wanted)
         for row, lead in self.follows.items():
             owners[row] = owners[lead]
@@ -1321,18 +1382,17 @@ late, or wrote by a clock running behind, is still seen (looking twice creates n
 
 
 def _churn_candidates(run: _Run, cutoff: datetime) -> Any:
-    """The customers whose churn may have changed since the last run (`run.since`): their last
-    contact (joined, a call, a purchase) crossed the cutoff since, their tier changed, or one
-    of their churn callbacks moved (settled, the member may be due again). Every other
-    member is as the last run left them: churned with their callback made, or not churned.
-    (Contacts written later with an earlier time, as by an import of history, wait for the
-    next full run: one under another policy.)"""
+    """The customers whose churn may have changed since the last run (`run.since`): their
+    last purchase (or joining, for those who never bought) crossed the cutoff since, their
+    tier changed, or one of their churn callbacks moved (settled, the member may be due
+    again). Every other member is as the last run left them: churned with their callback
+    made, or not churned. (Purchases written later with an earlier time, as by an import of
+    history, wait for the next full run: one under other rules.)"""
     assert run.since is not None
     since = run.since - OVERLAP
-    crossed = since - timedelta(days=run.policy.churn_after_days)
+    crossed = since - timedelta(days=run.members.churn_after_days)
     return union(
         select(Customer.id).where(Customer.created_at >= crossed, Customer.created_at < cutoff),
-        select(Call.customer_id).where(Call.started_at >= crossed, Call.started_at < cutoff),
         select(Purchase.customer_id).where(
             Purchase.purchased_at >= crossed, Purchase.purchased_at < cutoff
         ),
@@ -1351,38 +1411,23 @@ def _churn_candidates(run: _Run, cutoff: datetime) -> Any:
 
 
 def _churned(run: _Run) -> None:
+    """Churned members (the member rules' churn: no purchase for `[churn] after_days` of
+    members.toml, `members.churn_candidates`) of the churn tiers get a win-back call."""
     p = run.policy
     if not p.churn_tiers:
         return
-    cutoff = run.now - timedelta(days=p.churn_after_days)
-    last_call = (
-        select(func.max(Call.started_at)).where(Call.customer_id == Customer.id).scalar_subquery()
-    )
-    last_buy = (
-        select(func.max(Purchase.purchased_at))
-        .where(Purchase.customer_id == Customer.id)
-        .scalar_subquery()
-    )
+    cutoff = members.churn_cutoff(run.now, run.members)
     only = () if run.since is None else (Customer.id.in_(_churn_candidates(run, cutoff)),)
     pending = exists().where(
         Callback.customer_id == Customer.id,
         Callback.kind == CallbackKind.CHURNED,
         Callback.status == CallbackStatus.OPEN,
     )
-    rows = run.session.execute(
-        select(Customer.id, Customer.created_at, last_call, last_buy).where(
-            *only,
-            Customer.tier.in_(p.churn_tiers),
-            Customer.created_at < cutoff,
-            func.coalesce(last_call, Customer.created_at) < cutoff,
-            func.coalesce(last_buy, Customer.created_at) < cutoff,
-            ~pending,  # one open churn callback at a time
-        )
-    ).all()
-    wanted = []
-    for customer_id, created, called, bought in rows:
-        last = max(t for t in (created, called, bought) if t is not None)
-        wanted.append((f"churned:{customer_id}:{last:%Y-%m-%d}", customer_id, last))
+    rows = members.churn_candidates(
+        run.session, now=run.now, policy=run.members, tiers=p.churn_tiers,
+        where=(*only, ~pending),  # one open churn callback at a time
+    )  # fmt: skip
+    wanted = [(f"churned:{cid}:{last:%Y-%m-%d}", cid, last) for cid, last in rows]
     have = run.existing([w[0] for w in wanted])
     for key, customer_id, last in wanted:
         if key in have:
@@ -1392,8 +1437,59 @@ def _churned(run: _Run) -> None:
             kind=CallbackKind.CHURNED,
             customer_id=customer_id,
             due_at=run.now,
-            reason=f"we have not heard from you since {last:%Y-%m-%d}: ask why, mention the offer",
+            reason=f"no purchase since {last:%Y-%m-%d}: ask why, mention the offer",
         )
+
+
+def _care(run: _Run, wanted: Sequence[care.CareCall]) -> None:
+    """Create the care calls not made yet, due at the policy's hour of their day (now at
+    the earliest)."""
+    have = run.existing([c.key for c in wanted])
+    for c in wanted:
+        if c.key in have:
+            continue
+        run.create(
+            key=c.key,
+            kind=c.kind,
+            customer_id=c.customer_id,
+            due_at=max(run.due_on(c.day, c.customer_id), run.now),
+            reason=c.reason,
+        )
+
+
+def _care_window(run: _Run) -> tuple[ZoneInfo, date, date]:
+    zone = ZoneInfo(run.policy.home_zone)
+    today = run.now.astimezone(zone).date()
+    return zone, today, today + timedelta(days=run.policy.horizon_days)
+
+
+def _renewals(run: _Run) -> None:
+    """Memberships ending next month: a renewal call by the policy's day (seat.care)."""
+    __, today, __last = _care_window(run)
+    _care(run, care.renewals(run.session, today=today, now=run.now, policy=run.members))
+
+
+def _holidays(run: _Run) -> None:
+    """Holiday greetings to members, from the business calendar (seat.care)."""
+    __, today, last = _care_window(run)
+    _care(run, care.holiday_greetings(
+        run.session, today=today, last=last, policy=run.members, holidays=run.holidays,
+        tiers=run.policy.member_tiers,
+    ))  # fmt: skip
+
+
+def _maintenance(run: _Run) -> None:
+    """A week before a purchased product's service day (seat.care)."""
+    zone, today, last = _care_window(run)
+    _care(run, care.maintenance(run.session, today=today, last=last, now=run.now,
+                                policy=run.members, zone=zone))  # fmt: skip
+
+
+def _routine(run: _Run) -> None:
+    """Monthly in a customer's first year, quarterly after (seat.care)."""
+    zone, today, last = _care_window(run)
+    _care(run, care.routine(run.session, today=today, last=last, policy=run.members,
+                            zone=zone))  # fmt: skip
 
 
 def _join_same_day(run: _Run) -> None:
@@ -1428,6 +1524,7 @@ def _join_same_day(run: _Run) -> None:
             if index is None:  # an open callback: this one joins it
                 row["due_at"] = due
                 run.preferred[i] = owner
+                run.joined.add(i)
             else:  # both new: the earlier time, the first row's owner
                 first, second = sorted((i, index))
                 when = min(row["due_at"], due)
@@ -1437,20 +1534,34 @@ def _join_same_day(run: _Run) -> None:
 
 
 def schedule(
-    *, session: Session, now: datetime, policy: CallbackPolicy, since: datetime | None = None
+    *,
+    session: Session,
+    now: datetime,
+    policy: CallbackPolicy,
+    since: datetime | None = None,
+    member_policy: MemberPolicy | None = None,
+    holidays: Sequence[date] = (),
 ) -> ScheduleReport:
     """Create the callbacks the rules call for; running it again creates nothing twice.
 
-    `since`: the clock time of the last finished run under this same policy, whose
+    `since`: the clock time of the last finished run under these same rules, whose
     callbacks are all made. The churn rule then looks only at the members whose facts
-    changed since (`_churn_candidates`) and creates exactly what a full run would."""
-    run = _Run(session, now, policy, since if since is not None and since <= now else None)
+    changed since (`_churn_candidates`) and creates exactly what a full run would.
+    `member_policy`: the member rules (churn, dedicated owners, the care cadences; the
+    shipped defaults when not given); `holidays`: the business calendar's (greetings).
+    The care cadences (seat.care) read only a window of days ahead, never `since`: a run
+    from the watermark makes what a full one would."""
+    run = _Run(
+        session, now, policy, since if since is not None and since <= now else None,
+        member_policy, holidays,
+    )  # fmt: skip
     if not run.owners.pool:
         run.report.problems.append(
             _("No active agent to own callbacks: nothing was scheduled.")
         )
         return run.report
-    for rule in (_after_service, _new_buyers, _complaint_follow_ups, _birthdays, _churned):
+    for rule in (_after_service, _new_buyers, _complaint_follow_ups, _birthdays, _churned,
+                 _renewals, _holidays, _maintenance, _routine):  # fmt: skip
         rule(run)
     _join_same_day(run)
     return run.finish()
@@ -1469,6 +1580,8 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     is refused by the unique index and simply runs again, finding the winner's rows.
     """
     policy = load_policy(desk.settings)
+    member_policy = members.load_policy(desk.settings)
+    holidays = calendar_holidays(desk.settings)
     now = desk.now()
     today = now.astimezone(ZoneInfo(desk.settings.local_timezone)).date()
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
@@ -1480,15 +1593,16 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     )  # fmt: skip
     if not taken:
         return ScheduleReport(skipped=True)
-    rules = rules_fingerprint(policy)
+    rules = rules_fingerprint(policy, member_policy)
     seen: list[datetime] = []
 
     def day_run(session: Session) -> ScheduleReport:
         at = desk.now()
         mark, kept = leases.watermark(session=session, name=job)
         report = schedule(
-            session=session, now=at, policy=policy, since=mark if kept == rules else None
-        )
+            session=session, now=at, policy=policy, since=mark if kept == rules else None,
+            member_policy=member_policy, holidays=holidays,
+        )  # fmt: skip
         seen.append(at)
         return report
 
@@ -1512,14 +1626,30 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     return report
 
 
-RULES_VERSION = 1
-"""Raised when a release changes what the rules create: its first run is a full one."""
+def calendar_holidays(settings: Settings) -> tuple[date, ...]:
+    """The business calendar's holidays (complaints.toml [calendar]), for the greetings;
+    none when that file cannot be read (the seat's start-up check reports it)."""
+    try:
+        return tuple(sorted(sla.load_policy(settings).calendar.holidays))
+    except PolicyError as exc:
+        log.warning("%s; no holiday greetings are scheduled", exc)
+        return ()
 
 
-def rules_fingerprint(policy: CallbackPolicy) -> str:
-    """What identifies the rules a run kept (the policy, the rules' version): a run under
-    other rules starts from scratch."""
-    return hashlib.sha256(f"{RULES_VERSION}:{policy!r}".encode()).hexdigest()[:32]
+RULES_VERSION = 2
+"""Raised when a release changes what the rules create: its first run is a full one.
+(2: churn is the member rules' "no purchase for the period"; dedicated owners.)"""
+
+
+def rules_fingerprint(
+    policy: CallbackPolicy, member_policy: MemberPolicy | None = None
+) -> str:
+    """What identifies the rules a run kept (the callback and member policies, the rules'
+    version): a run under other rules starts from scratch."""
+    members_part = member_policy or MemberPolicy()
+    return hashlib.sha256(
+        f"{RULES_VERSION}:{policy!r}:{members_part!r}".encode()
+    ).hexdigest()[:32]
 
 
 def _optimize(session: Session) -> None:

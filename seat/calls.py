@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from seat import cti, labels, repeats
-from seat.callbacks import record_call
+from seat.callbacks import CHURN_REASON_FIELD, record_call
 from seat.customers import ValidationError
 from seat.i18n import _
 from seat.models import Call, Outcome
@@ -241,6 +241,7 @@ def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
             number=state.from_number,
             score=call.satisfaction,
             answers="; ".join(callback_choices(state)),
+            churn_reason=state.values.get(CHURN_REASON_FIELD),
         )
     session.add(call)
     session.flush()

@@ -821,18 +821,21 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_callbacks_schedule(settings: Settings) -> int:
+    from seat import members
     from seat.callbacks import PolicyError, load_policy, schedule
     from seat.clock import SystemClock
     from seat.db import make_engine, session_scope
 
     try:
         policy = load_policy(settings)
+        member_policy = members.load_policy(settings)
     except PolicyError as exc:
         print(f"seat callbacks schedule: {exc}", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url)
     with session_scope(engine) as session:
-        report = schedule(session=session, now=SystemClock().now(), policy=policy)
+        report = schedule(session=session, now=SystemClock().now(), policy=policy,
+                          member_policy=member_policy)  # fmt: skip
     for s in report.created:
         print(
             f"{s.due_at:%Y-%m-%d %H:%M}Z  {s.rule:<12} customer #{s.customer_id:<6} "

@@ -2,7 +2,8 @@
 
 The file needs a header row; column names are matched case-insensitively and
 extra columns are ignored. `name` and `phone` are required; `tier`, `birthday`
-(YYYY-MM-DD), `gender`, `address`, `occupation` and `language` are optional.
+(YYYY-MM-DD), `gender`, `address`, `occupation`, `language` and `member_until` (the last
+day of the membership, YYYY-MM-DD) are optional.
 Every row is checked by `seat.customers.new_customer_row`, so the rules are the
 same as at the seat. A bad row is reported with its line number in the file
 (the header is line 1) and leaves nothing behind; the good rows are imported.
@@ -24,7 +25,7 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from seat.i18n import _, ngettext
 from seat.models import Customer, PhoneNumber
 
 REQUIRED = ("name", "phone")
-OPTIONAL = ("tier", "birthday", "gender", "address", "occupation", "language")
+OPTIONAL = ("tier", "birthday", "gender", "address", "occupation", "language", "member_until")
 LANGUAGES = ("en", "zh_CN")
 _LANGUAGE_ALIASES = {"en": "en", "zh_cn": "zh_CN", "zh-cn": "zh_CN", "zh": "zh_CN"}
 BATCH_ROWS = 500
@@ -211,6 +212,14 @@ def _check_row(
     occupation = get("occupation")
     if len(occupation) > 120:
         extra["occupation"] = _("Occupation is too long (120 characters at most).")
+    until: date | None = None
+    if get("member_until"):
+        try:
+            until = date.fromisoformat(get("member_until"))
+        except ValueError:
+            extra["member_until"] = _(
+                "The membership's last day must be a date like 2027-03-31."
+            )
     try:
         e164, values = new_customer_row(
             now=now,
@@ -226,6 +235,7 @@ def _check_row(
         )
     except ValidationError as exc:
         return _Checked(line, shown_name, shown_phone, "", None, exc.errors, extra)
+    values["member_until"] = until
     return _Checked(line, shown_name, shown_phone, e164, values, {}, extra)
 
 

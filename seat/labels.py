@@ -48,6 +48,10 @@ CALLBACK_KINDS = {
     "complaint_follow_up": N_("complaint follow-up"),
     "birthday": N_("birthday"),
     "churned": N_("churned"),
+    "renewal": N_("membership renewal"),
+    "holiday": N_("holiday greetings"),
+    "maintenance": N_("maintenance reminder"),
+    "routine": N_("routine care"),
 }
 CALLBACK_STATUSES = {
     "open": N_("open"),
@@ -61,6 +65,10 @@ CALLBACK_RULES = {
     "complaint": N_("complaint follow-up"),
     "birthday": N_("birthday"),
     "churned": N_("churned"),
+    "renewal": N_("membership renewal"),
+    "holiday": N_("holiday greetings"),
+    "maintenance": N_("maintenance reminder"),
+    "routine": N_("routine care"),
 }
 """The callback rules' cadences (callbacks.Scheduled.rule)."""
 COMPLAINT_STEPS = {
@@ -136,6 +144,14 @@ OUTCOME_CHOICES = {
 (seat.calls.outcome_label); OUTCOMES has the short words of lists."""
 ROLES = {"agent": N_("agent"), "supervisor": N_("supervisor")}
 NOTICE_KINDS = {"outage": N_("outage"), "service": N_("product / service")}
+CHURN_REASONS = {
+    "quality": N_("product quality"),
+    "function": N_("features / function"),
+    "service": N_("our service"),
+    "price": N_("price"),
+    "other": N_("other"),
+}
+"""Why a churned member stopped buying (models.ChurnReason), as the member report counts it."""
 
 
 def label(table: Mapping[str, str], code: str | None, empty: str = "-") -> str:

@@ -8,7 +8,8 @@ as a `tier_rule` line). A supervisor pins a tier by hand (`pin_tier`, recorded; 
 leaves a pinned tier alone) and names the dedicated owner of a level-1 customer
 (`set_owner`), who gets the customer's new callbacks first (`callback_owner`).
 
-Churn is "no purchase for the policy's period" (`is_churned`, `churn_candidates`).
+Churn is "no purchase for the policy's period" (`is_churned`, `churn_candidates`): the one
+definition, which the callback rules' churned-member callbacks use too (seat.callbacks).
 """
 
 from __future__ import annotations
@@ -102,6 +103,29 @@ class MemberPolicy:
     spend_bands: tuple[float, ...] = (0, 500, 2000, 5000, 10000, 50000)
     age_bands: tuple[int, ...] = (0, 25, 35, 45, 55, 65)
     top: int = 20
+    # Care cadences (seat.care): renewals, holiday greetings, maintenance, routine calls.
+    expiry_list_by_day: int = 5
+    """Memberships ending next month are listed and called by this day of the month."""
+    waive_orders: int = 3
+    waive_spend: float = 1000.0
+    """The renewal rule: the fee is waived after this many orders or this spend in the
+    policy's period (either)."""
+    holiday_greet: tuple[date, ...] = ()
+    """The first days of the calendar's holidays greeted; empty: every holiday of at least
+    `holiday_min_days` days (a run of the calendar's consecutive holidays is one)."""
+    holiday_min_days: int = 3
+    holiday_days_before: int = 1
+    service_intervals: tuple[tuple[str, int], ...] = (
+        ("appliance", 365), ("consumables", 90), ("service", 730),
+    )  # fmt: skip
+    """(purchase category, days): a product of the category is serviced (or renewed) every
+    this many days from its delivery (its purchase when not delivered)."""
+    service_days_before: int = 7
+    service_years: int = 5
+    """Purchases older than this many years get no more reminders."""
+    routine_tiers: tuple[str, ...] = ("vip", "diamond", "platinum", "gold")
+    routine_first_year_months: int = 1
+    routine_after_months: int = 3
 
     def period_start(self, now: datetime) -> datetime:
         return months_before(now, self.period_months)
@@ -112,7 +136,23 @@ _KEYS: dict[str, dict[str, str]] = {
     "churn": {"after_days": "churn_after_days"},
     "owners": {"levels": "owner_levels"},
     "report": {"spend_bands": "spend_bands", "age_bands": "age_bands", "top": "top"},
-}
+    "expiry": {
+        "list_by_day": "expiry_list_by_day", "waive_orders": "waive_orders",
+        "waive_spend": "waive_spend",
+    },
+    "holidays": {
+        "greet": "holiday_greet", "min_days": "holiday_min_days",
+        "days_before": "holiday_days_before",
+    },
+    "service": {
+        "intervals": "service_intervals", "days_before": "service_days_before",
+        "years": "service_years",
+    },
+    "routine": {
+        "tiers": "routine_tiers", "first_year_months": "routine_first_year_months",
+        "after_months": "routine_after_months",
+    },
+}  # fmt: skip
 
 
 def _positive_int(value: Any, name: str) -> int:
@@ -167,6 +207,67 @@ def _tier_rules(raw: Any) -> tuple[TierRule, ...]:
     return tuple(rules)
 
 
+def _day_of_month(value: Any, name: str) -> int:
+    if _positive_int(value, name) > 28:
+        raise ValueError(f"{name}: must be a day from 1 to 28 (every month has it)")
+    return int(value)
+
+
+def _days_ahead(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name}: must be a whole number, 0 or more")
+    return value
+
+
+def _money_value(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{name}: must be a number, 0 or more")
+    return float(value)
+
+
+def _dates(value: Any, name: str) -> tuple[date, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"{name}: must list dates like 2026-10-01")
+    out = []
+    for item in value:
+        try:
+            out.append(item if isinstance(item, date) else date.fromisoformat(str(item)))
+        except ValueError:
+            raise ValueError(f"{name}: {item!r} is not a date like 2026-10-01") from None
+    return tuple(sorted(set(out)))
+
+
+def _intervals(value: Any, name: str) -> tuple[tuple[str, int], ...]:
+    if not isinstance(value, dict):
+        raise ValueError(f'{name}: must be a table of category = days ("appliance" = 365)')
+    return tuple(
+        (str(category), _positive_int(days, f"{name} {category}"))
+        for category, days in value.items()
+    )
+
+
+def _tiers(value: Any, name: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or any(t not in TIER_LEVEL for t in value):
+        raise ValueError(f"{name}: must list tiers of {', '.join(t.value for t in Tier)}")
+    return tuple(value)
+
+
+_CARE_KEYS: dict[tuple[str, str], Any] = {
+    ("expiry", "list_by_day"): _day_of_month,
+    ("expiry", "waive_orders"): _days_ahead,
+    ("expiry", "waive_spend"): _money_value,
+    ("holidays", "greet"): _dates,
+    ("holidays", "min_days"): _positive_int,
+    ("holidays", "days_before"): _days_ahead,
+    ("service", "intervals"): _intervals,
+    ("service", "days_before"): _days_ahead,
+    ("service", "years"): _positive_int,
+    ("routine", "tiers"): _tiers,
+    ("routine", "first_year_months"): _positive_int,
+    ("routine", "after_months"): _positive_int,
+}
+
+
 def policy_from_dict(raw: dict[str, Any]) -> MemberPolicy:
     """Build a policy from parsed TOML; raises ValueError naming the bad key."""
     values: dict[str, Any] = {}
@@ -181,7 +282,9 @@ def policy_from_dict(raw: dict[str, Any]) -> MemberPolicy:
             if key not in keys:
                 raise ValueError(f"unknown key {key!r} in [{section}]")
             name = f"[{section}] {key}"
-            if key in ("spend_bands", "age_bands"):
+            if (section, key) in _CARE_KEYS:
+                values[keys[key]] = _CARE_KEYS[section, key](value, name)
+            elif key in ("spend_bands", "age_bands"):
                 values[keys[key]] = _bands(value, name)
             elif key == "levels":
                 if not isinstance(value, list) or not all(v in (1, 2, 3) for v in value):
@@ -317,21 +420,35 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def churn_candidates(
-    session: Session, *, now: datetime, policy: MemberPolicy, tiers: Sequence[str]
-) -> list[tuple[int, datetime]]:
-    """Customers of these tiers with no purchase for the policy's period (those who never
-    bought: since they joined), and that last time: what a churned-member callback needs.
-    The SQL of `is_churned`."""
-    cutoff = now - timedelta(days=policy.churn_after_days)
+def churn_cutoff(now: datetime, policy: MemberPolicy) -> datetime:
+    """A member whose last purchase (or joining) is before this has churned."""
+    return now - timedelta(days=policy.churn_after_days)
+
+
+def last_purchase_or_joined() -> Any:
+    """SQL of a customer's `last` in `is_churned`: their last purchase, or the day they
+    joined when they never bought."""
     last_buy = (
         select(func.max(Purchase.purchased_at))
         .where(Purchase.customer_id == Customer.id)
         .scalar_subquery()
     )
-    last = func.coalesce(last_buy, Customer.created_at)
+    return func.coalesce(last_buy, Customer.created_at)
+
+
+def churn_candidates(
+    session: Session, *, now: datetime, policy: MemberPolicy, tiers: Sequence[str],
+    where: Sequence[Any] = (),
+) -> list[tuple[int, datetime]]:  # fmt: skip
+    """Customers of these tiers with no purchase for the policy's period (those who never
+    bought: since they joined), and that last time: what a churned-member callback needs.
+    The SQL of `is_churned`; `where`: more conditions on the customer (the callback rules'
+    incremental run, one open churn callback at a time)."""
+    last = last_purchase_or_joined()
     rows = session.execute(
-        select(Customer.id, last).where(Customer.tier.in_(list(tiers)), last < cutoff)
+        select(Customer.id, last)
+        .where(Customer.tier.in_(list(tiers)), last < churn_cutoff(now, policy), *where)
+        .order_by(Customer.id)
     ).all()
     return [(cid, _aware(at)) for cid, at in rows]
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from seat import members
+from seat import members, privacy
 from seat.cli_help import add_db_option, add_identity_option, example
 from seat.cli_identity import sign_in
 from seat.clock import SystemClock
 from seat.config import Settings
 from seat.db import make_engine, session_scope
 from seat.errors import PermissionDenied, ValidationError
+from seat.export import FORMATS, write
 from seat.i18n import _
 from seat.models import TIER_LEVEL
 from seat.purchases import PurchaseFileError, format_report, import_csv
+from seat.reports import members as member_report
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -109,6 +113,33 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     own.add_argument("--none", action="store_true", help=_("no dedicated owner"))
     add_identity_option(own)
     add_db_option(own)
+    exp = msub.add_parser(
+        "expiring",
+        help=_("list the memberships ending in a month, with the renewal rule"),
+        description=_(
+            "List the memberships ending in a month (next month unless --month), each with "
+            "the renewal rule of policy/members.toml (fee waived or due) and the day it is "
+            "called by. Phone numbers are masked unless you are a supervisor."
+        ),
+        epilog=example("seat members expiring", "seat members expiring --month 2027-01 "
+                       "--format csv --output renewals.csv"),  # fmt: skip
+    )
+    exp.add_argument("--month", type=_month, metavar="YYYY-MM",
+                     help=_("the month the memberships end in (default: next month)"))  # fmt: skip
+    exp.add_argument("--format", choices=FORMATS, default="txt", help=_("output format"))
+    exp.add_argument("--output", type=Path, metavar="FILE",
+                     help=_("write to FILE instead of standard output"))  # fmt: skip
+    add_identity_option(exp)
+    add_db_option(exp)
+
+
+def _month(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _("{text!r} is not a month like 2027-01").format(text=text)
+        ) from None
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -116,7 +147,34 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return cmd_import(settings, args.file)
     if args.members_command == "retier":
         return cmd_retier(settings, dry_run=args.dry_run)
+    if args.members_command == "expiring":
+        return cmd_expiring(settings, args)
     return cmd_by_hand(settings, args)
+
+
+def cmd_expiring(settings: Settings, args: argparse.Namespace) -> int:
+    """`seat members expiring`: the month's memberships ending, to stdout unless --output."""
+    try:
+        policy = members.load_policy(settings)
+    except members.PolicyError as exc:
+        print(f"seat members expiring: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    me = sign_in(engine, args, "members expiring", zone=settings.local_timezone)
+    if me is None:
+        return 2
+    now = SystemClock().now()
+    month = args.month
+    if month is None:
+        today = now.astimezone(ZoneInfo(settings.local_timezone)).date()
+        month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    with session_scope(engine) as session:
+        table = member_report.expiring_table(session=session, month=month, now=now,
+                                             policy=policy)  # fmt: skip
+    if not me.supervisor:
+        privacy.mask_tables([table], settings.region)
+    write([table], args.format, args.output)
+    return 0
 
 
 def cmd_retier(settings: Settings, *, dry_run: bool) -> int:

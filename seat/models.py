@@ -79,6 +79,20 @@ class CallbackKind(StrEnum):
     COMPLAINT_FOLLOW_UP = "complaint_follow_up"
     BIRTHDAY = "birthday"
     CHURNED = "churned"
+    RENEWAL = "renewal"  # a membership ends next month (seat.care)
+    HOLIDAY = "holiday"  # holiday greetings, from the business calendar
+    MAINTENANCE = "maintenance"  # a purchased product's service falls due in a week
+    ROUTINE = "routine"  # routine care: monthly in the first year, quarterly after
+
+
+class ChurnReason(StrEnum):
+    """Why a churned member stopped buying, as the win-back call records it (DOMAIN.md 5)."""
+
+    QUALITY = "quality"
+    FUNCTION = "function"
+    SERVICE = "service"
+    PRICE = "price"
+    OTHER = "other"
 
 
 class WorkOrderKind(StrEnum):
@@ -121,6 +135,8 @@ class Customer(TableBase, table=True):
         # Search (seat.search): a name's prefix read from the index (one or two characters,
         # too short for the trigram index).
         Index("ix_customer_name", "name"),
+        # Memberships ending in a month: the renewal calls (seat.care, migration 0020).
+        Index("ix_customer_member_until", "member_until"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -142,6 +158,9 @@ class Customer(TableBase, table=True):
     tier_pinned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # The dedicated owner (专人负责) of a level-1 customer: gets their callbacks first.
     owner_id: int | None = Field(default=None, foreign_key="agent.id")
+    # The last day of the customer's membership (会员到期); NULL: no membership that ends.
+    # Memberships ending next month are called by the policy day (seat.care).
+    member_until: date | None = None
 
     @property
     def level(self) -> int:
@@ -272,6 +291,9 @@ class Callback(TableBase, table=True):
     last_attempt_at: datetime | None = None
     snooze_reason: str | None = Field(default=None, max_length=500)
     version: int = 1
+    churn_reason: str | None = Field(default=None, max_length=16)
+    """A churned-member callback's outcome: why they stopped buying (ChurnReason), chosen on
+    the win-back call; the member report counts them (migration 0020)."""
     zones: str | None = None
     """The time zones of the customer's first working number (seat.phone.zones_key), kept
     when the callback is made and when the customer's numbers change

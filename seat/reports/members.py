@@ -24,17 +24,25 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from seat import labels, members
+from seat import care, labels, members
 from seat.config import Settings
 from seat.export import Table
 from seat.i18n import N_
-from seat.models import Customer, Purchase
+from seat.models import (
+    Callback,
+    CallbackKind,
+    CallbackStatus,
+    Customer,
+    PhoneNumber,
+    Purchase,
+)
 
 MONTH_HEADERS = [
     N_("Month"), N_("New members"), N_("Active at start"), N_("Active members"),
@@ -89,6 +97,9 @@ class MemberAnalysis:
     top: tuple[Spender, ...]
     buyers: int
     spend: float
+    reasons: tuple[Band, ...] = ()
+    """Why churned members stopped buying: the churned-member callbacks done in the range,
+    per reason recorded on the call (every ChurnReason, and "not recorded" when any)."""
 
 
 def _month_starts(date_from: date, date_to: date) -> list[date]:
@@ -229,11 +240,36 @@ def analyse(
     )
     genders, ages = _people(session, buyers_in_range, date_to, policy)
     top = _top(session, spent, policy.top, utc(range_start), utc(range_end))
+    reasons = _churn_reasons(session, utc(range_start), utc(range_end))
     return MemberAnalysis(
         date_from=date_from, date_to=date_to, churn_after_days=period, months=tuple(months),
         spend_bands=spend_bands, genders=genders, ages=ages, top=top, buyers=len(spent),
-        spend=round(sum(spent.values()), 2),
+        spend=round(sum(spent.values()), 2), reasons=reasons,
     )  # fmt: skip
+
+
+NOT_RECORDED = N_("not recorded")
+
+
+def _churn_reasons(session: Session, start: datetime, end: datetime) -> tuple[Band, ...]:
+    """The churned-member callbacks done in [start, end), counted per reason (one grouped
+    statement)."""
+    found: Counter[str] = Counter()
+    for reason, n in session.execute(
+        select(Callback.churn_reason, func.count())
+        .where(
+            Callback.kind == CallbackKind.CHURNED,
+            Callback.status == CallbackStatus.DONE,
+            Callback.done_at >= start,
+            Callback.done_at < end,
+        )
+        .group_by(Callback.churn_reason)
+    ):
+        found[reason if reason in labels.CHURN_REASONS else NOT_RECORDED] += n
+    rows = tuple(Band(code, found[code]) for code in labels.CHURN_REASONS)
+    if found[NOT_RECORDED]:
+        rows += (Band(NOT_RECORDED, found[NOT_RECORDED]),)
+    return rows
 
 
 def _aware(at: datetime) -> datetime:
@@ -343,9 +379,17 @@ def top_table(data: MemberAnalysis) -> Table:
     )  # fmt: skip
 
 
+def reason_table(data: MemberAnalysis) -> Table:
+    return Table(
+        N_("Churn reasons"), [N_("Reason"), N_("Callbacks")],
+        [[labels.CHURN_REASONS.get(b.label, b.label), b.customers] for b in data.reasons],
+        label_columns=(0,),
+    )  # fmt: skip
+
+
 def tables_of(data: MemberAnalysis, *, now: datetime, zone: str) -> list[Table]:
     out = [month_table(data), spend_table(data), gender_table(data), age_table(data),
-           top_table(data)]  # fmt: skip
+           top_table(data), reason_table(data)]  # fmt: skip
     for table in out:
         table.meta = {**table.meta, "from": data.date_from, "to": data.date_to, "as of": now,
                       "zone": zone}  # fmt: skip
@@ -355,8 +399,60 @@ def tables_of(data: MemberAnalysis, *, now: datetime, zone: str) -> list[Table]:
 def tables(
     *, session: Session, date_from: date, date_to: date, settings: Settings, now: datetime
 ) -> list[Table]:
-    """`seat report members`: the five tables of the analysis."""
+    """`seat report members`: the six tables of the analysis (the last: churn reasons)."""
     policy = members.load_policy(settings)
     data = analyse(session=session, date_from=date_from, date_to=date_to, settings=settings,
                    now=now, policy=policy)  # fmt: skip
     return tables_of(data, now=now, zone=settings.local_timezone)
+
+
+# -- memberships ending (seat members expiring) ---------------------------------------------
+
+EXPIRING_HEADERS = [
+    N_("Customer #"), N_("Name"), N_("Tier"), N_("Phone"), N_("Member until"), N_("Orders"),
+    N_("Spend"), N_("Renewal fee"), N_("Call by"),
+]  # fmt: skip
+WAIVED, DUE = N_("fee waived"), N_("fee due")
+
+
+def expiring_table(
+    *, session: Session, month: date, now: datetime, policy: members.MemberPolicy
+) -> Table:
+    """The memberships ending in `month` (its first day), listed by the policy's day of the
+    month before, each with the renewal rule's verdict (`seat members expiring`)."""
+    first = month.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    found = care.expiring(session, first=first, last=last, now=now, policy=policy)
+    ids = [e.customer_id for e in found]
+    people: dict[int, Any] = {}
+    for i in range(0, len(ids), care.CHUNK):
+        chunk = ids[i : i + care.CHUNK]
+        phone = (
+            select(PhoneNumber.e164)
+            .where(PhoneNumber.customer_id == Customer.id, PhoneNumber.wrong_number.is_(False))
+            .order_by(PhoneNumber.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        for row in session.execute(
+            select(Customer.id, Customer.name, Customer.tier, phone).where(
+                Customer.id.in_(chunk)
+            )
+        ):
+            people[row[0]] = row
+    rows = []
+    for e in found:
+        __, name, tier, e164 = people[e.customer_id]
+        rows.append([
+            e.customer_id, name, labels.TIERS.get(tier, tier), e164 or "", e.member_until,
+            e.orders, round(e.spend, 2), WAIVED if e.waived else DUE,
+            care.renewal_day(e.member_until, policy),
+        ])  # fmt: skip
+    return Table(
+        N_("Memberships ending"), list(EXPIRING_HEADERS), rows, label_columns=(2, 7),
+        meta={
+            "month": f"{first:%Y-%m}", "as of": now,
+            "renewal rule": f"fee waived from {policy.waive_orders} orders or "
+                            f"{policy.waive_spend:,.2f} in {policy.period_months} months",
+        },
+    )  # fmt: skip

@@ -814,7 +814,7 @@ def _address(rng: random.Random, zh: bool) -> str:
 
 CUSTOMER_KEYS = (
     "id", "name", "tier", "gender", "birthday", "occupation", "address", "language",
-    "created_at", "updated_at", "tier_pinned",
+    "created_at", "updated_at", "tier_pinned", "member_until",
 )  # fmt: skip
 PHONE_KEYS = ("customer_id", "e164", "label", "wrong_number")
 _TIER = _Weighted(TIER_WEIGHTS)
@@ -892,9 +892,12 @@ def _seed_customers(
             if random_() < 0.12:
                 phones.append(new_number())
             born = bday.isoformat() if sqlite and bday is not None else bday  # as _Stored
+            tier = _TIER(rng)
+            until = _member_until(cid, tier, (created + CHINA).date(), today)
             crows.append(
-                (cid, name, _TIER(rng), gender, born, occupation, address,
-                 "zh_CN" if zh else "en", stamp(created), stamp(updated), False)
+                (cid, name, tier, gender, born, occupation, address,
+                 "zh_CN" if zh else "en", stamp(created), stamp(updated), False,
+                 until.isoformat() if sqlite and until is not None else until)
             )  # fmt: skip
             for n, e164 in enumerate(phones):
                 label = "mobile" if n == 0 else choice(("work", "mobile", "home"))
@@ -905,6 +908,25 @@ def _seed_customers(
         n_phones += len(prows)
         say(f"customers: {min(count, start + BATCH)}/{count}")
     return people, upcoming, n_phones
+
+
+def _member_until(cid: int, tier: str, joined: date, today: date) -> date | None:
+    """A member's yearly membership: it runs to the day before their joining day's next
+    anniversary; one in nine let it lapse last year. Ordinary customers hold none. (No
+    random draw: the rest of the demo's stream stays as it was.)"""
+    if tier == "ordinary":
+        return None
+    ends = _next_anniversary(joined, today + timedelta(days=1)) - timedelta(days=1)
+    if cid % 9 == 0:
+        ends = _on_year(ends, ends.year - 1)
+    return ends
+
+
+def _on_year(day: date, year: int) -> date:
+    try:
+        return day.replace(year=year)
+    except ValueError:  # 29 February
+        return date(year, 2, 28)
 
 
 def _next_anniversary(bday: date, today: date) -> date:

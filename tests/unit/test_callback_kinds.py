@@ -37,6 +37,10 @@ MEASURES_SATISFACTION = {
     "birthday": False,
     "churned": False,
     "manual": False,
+    "renewal": False,
+    "holiday": False,
+    "maintenance": False,
+    "routine": False,
 }
 
 
@@ -118,7 +122,7 @@ def test_a_script_that_does_not_fit_its_kind_is_reported(book, mapping, problem)
 
 @pytest.mark.parametrize(
     "mapping",
-    [{"holiday": "callback"}, {"churned+birthday": "x"}, {"manual": "Bad Id"}, {"manual": 3}],
+    [{"anniversary": "callback"}, {"churned+birthday": "x"}, {"manual": "Bad Id"}, {"manual": 3}],
 )
 def test_bad_script_choices_in_the_policy_file(mapping):
     with pytest.raises(ValueError, match=r"\[scripts\]"):

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from seat import callbacks, customers
+from seat import callbacks, customers, members
 from seat.callbacks import CallbackPolicy, ScheduleReport, record_attempt, schedule
 from seat.models import (
     Call,
@@ -31,12 +31,14 @@ DAY = timedelta(days=1)
 
 
 def _member(session: Session, world: dict[str, int], n: int, **kw: object) -> int:
-    """A customer who joined 400 days before T0, with a last call or purchase `*_days`
-    before T0 when given."""
+    """A customer who joined `joined_days` (400) days before T0, with a last call or
+    purchase `*_days` before T0 when given."""
     call_days = kw.pop("call_days", None)
     buy_days = kw.pop("buy_days", None)
+    joined_days = kw.pop("joined_days", 400)
     c = customers.create_customer(
-        session=session, now=T0 - timedelta(days=400), name=f"Member {n}",
+        session=session, now=T0 - timedelta(days=joined_days),  # type: ignore[arg-type]
+        name=f"Member {n}",
         phone_text=f"139 5555 01{n:02d}", **kw,  # type: ignore[arg-type]
     )  # fmt: skip
     if call_days is not None:
@@ -50,14 +52,16 @@ def _member(session: Session, world: dict[str, int], n: int, **kw: object) -> in
 
 
 def _world(session: Session, world: dict[str, int]) -> dict[str, int]:
-    """Members near every edge the rules have, as they stood at the last run (T0)."""
+    """Members near every edge the rules have, as they stood at the last run (T0). Churn is
+    the member rules': no purchase for 90 days (calls do not count)."""
     ids = {
-        "crosses by call": _member(session, world, 1, tier="gold", call_days=89.5),
+        "crosses by joining": _member(session, world, 1, tier="gold", joined_days=89.5,
+                                      call_days=100),
         "crosses by purchase": _member(session, world, 2, tier="platinum", buy_days=89.8),
         "ordinary": _member(session, world, 3),
         "waiting": _member(session, world, 4, tier="gold"),
-        "churned": _member(session, world, 5, tier="diamond", call_days=95),
-        "birthday soon": _member(session, world, 6, tier="vip", call_days=10,
+        "churned": _member(session, world, 5, tier="diamond", buy_days=95, call_days=3),
+        "birthday soon": _member(session, world, 6, tier="vip", buy_days=10,
                                  birthday=(T0 + 12 * DAY).date().replace(year=1980)),
     }  # fmt: skip
     # A churn call someone made by hand: while it is open, the rules make no other.
@@ -86,8 +90,15 @@ def _settled(session: Session, world: dict[str, int], ids: dict[str, int]) -> No
                    outcome="resolved", now=T0 + timedelta(hours=3), policy=POLICY)  # fmt: skip
 
 
+def _bought_again(session: Session, world: dict[str, int], ids: dict[str, int]) -> None:
+    for who in ("churned", "crosses by purchase"):
+        session.add(Purchase(customer_id=ids[who], order_no=f"again-{who}", item="kettle",
+                             purchased_at=T0 + timedelta(hours=4)))  # fmt: skip
+
+
 def _called_back(session: Session, world: dict[str, int], ids: dict[str, int]) -> None:
-    for who in ("churned", "crosses by call"):
+    """A call is no purchase: it changes nobody's churn."""
+    for who in ("churned", "crosses by joining"):
         session.add(Call(agent_id=world["li"], customer_id=ids[who],
                          started_at=T0 + timedelta(hours=4)))  # fmt: skip
 
@@ -110,7 +121,8 @@ def _late_row(session: Session, world: dict[str, int], ids: dict[str, int]) -> N
 
 
 def _everything(session: Session, world: dict[str, int], ids: dict[str, int]) -> None:
-    for change in (_tier_rose, _settled, _called_back, _order_done, _complaint_closed):
+    for change in (_tier_rose, _settled, _bought_again, _called_back, _order_done,
+                   _complaint_closed):
         change(session, world, ids)
 
 
@@ -132,8 +144,8 @@ def _made(report: ScheduleReport) -> tuple[list[tuple[object, ...]], list[int]]:
 @pytest.mark.parametrize("later", [timedelta(hours=1), DAY, 3 * DAY, 40 * DAY])
 @pytest.mark.parametrize(
     "change",
-    [_nothing, _tier_rose, _settled, _called_back, _order_done, _complaint_closed, _late_row,
-     _everything],
+    [_nothing, _tier_rose, _settled, _bought_again, _called_back, _order_done,
+     _complaint_closed, _late_row, _everything],
 )  # fmt: skip
 def test_incremental_run_equals_a_full_run(session, world, change: Change, later: timedelta):
     ids = _world(session, world)
@@ -153,12 +165,13 @@ def test_incremental_run_equals_a_full_run(session, world, change: Change, later
 @pytest.mark.parametrize(
     ("change", "keys"),
     [
-        (_nothing, {"churned:crosses by call", "churned:crosses by purchase"}),
-        (_tier_rose, {"churned:crosses by call", "churned:crosses by purchase",
+        (_nothing, {"churned:crosses by joining", "churned:crosses by purchase"}),
+        (_tier_rose, {"churned:crosses by joining", "churned:crosses by purchase",
                       "churned:ordinary"}),
-        (_settled, {"churned:crosses by call", "churned:crosses by purchase",
+        (_settled, {"churned:crosses by joining", "churned:crosses by purchase",
                     "churned:waiting"}),
-        (_called_back, {"churned:crosses by purchase"}),
+        (_bought_again, {"churned:crosses by joining"}),
+        (_called_back, {"churned:crosses by joining", "churned:crosses by purchase"}),
     ],
 )  # fmt: skip
 def test_the_incremental_run_finds_what_changed(session, world, change: Change, keys: set[str]):
@@ -211,9 +224,9 @@ def test_run_scheduler_keeps_a_watermark_and_starts_over_under_other_rules(
     real = callbacks.schedule
 
     def spy(*, session: Session, now: datetime, policy: CallbackPolicy,
-            since: datetime | None = None) -> ScheduleReport:  # fmt: skip
+            since: datetime | None = None, **kw: object) -> ScheduleReport:  # fmt: skip
         seen.append(since)
-        return real(session=session, now=now, policy=policy, since=since)
+        return real(session=session, now=now, policy=policy, since=since, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(callbacks, "schedule", spy)
     callbacks.run_scheduler(desk)
@@ -222,10 +235,19 @@ def test_run_scheduler_keeps_a_watermark_and_starts_over_under_other_rules(
     with Session(engine) as s:
         job = s.execute(select(DailyJob)).scalar_one()
         assert job.watermark == clock.now()
-        assert job.rules == callbacks.rules_fingerprint(callbacks.load_policy(settings))
-    other = replace(callbacks.load_policy(settings), churn_after_days=60)
+        assert job.rules == callbacks.rules_fingerprint(
+            callbacks.load_policy(settings), members.load_policy(settings)
+        )
+    other = replace(callbacks.load_policy(settings), birthday_days_before=5)
     monkeypatch.setattr(callbacks, "load_policy", lambda _settings: other)
     callbacks.run_scheduler(desk, force=True)
     assert seen[-1] is None  # other rules: a full run
+    callbacks.run_scheduler(desk, force=True)
+    assert seen[-1] == clock.now()
+    # Other member rules (what churn is) are other rules too.
+    churn = replace(members.load_policy(settings), churn_after_days=60)
+    monkeypatch.setattr(members, "load_policy", lambda _settings: churn)
+    callbacks.run_scheduler(desk, force=True)
+    assert seen[-1] is None
     callbacks.run_scheduler(desk, force=True)
     assert seen[-1] == clock.now()

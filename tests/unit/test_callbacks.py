@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from seat import agents, callbacks, calls, customers
+from seat import agents, callbacks, calls, customers, members
 from seat.callbacks import (
     CallbackPolicy,
     PolicyError,
@@ -25,6 +25,7 @@ from seat.callbacks import (
 )
 from seat.config import DATA_DIR, Settings
 from seat.customers import ValidationError
+from seat.members import MemberPolicy
 from seat.models import (
     Agent,
     Call,
@@ -357,17 +358,22 @@ def test_leap_day_birthday_is_greeted_on_the_28th():
 
 
 @pytest.mark.parametrize(
-    ("tier", "last_call_days", "purchase_days", "churned"),
+    ("tier", "last_call_days", "purchase_days", "after_days", "churned"),
     [
-        ("gold", None, None, True),
-        ("gold", 100, None, True),
-        ("gold", 10, None, False),
-        ("gold", None, 30, False),
-        ("vip", 91, 120, True),
-        ("ordinary", None, None, False),
+        ("gold", None, None, 90, True),  # never bought: counted from joining (400 days)
+        ("gold", 100, None, 90, True),
+        ("gold", 10, None, 90, True),  # a call is no purchase (the member rules' churn)
+        ("gold", None, 30, 90, False),
+        ("gold", None, 89, 90, False),
+        ("gold", None, 91, 90, True),
+        ("gold", None, 60, 45, True),  # the member policy's period, not a second one
+        ("vip", 91, 120, 90, True),
+        ("ordinary", None, None, 90, False),  # not a churn tier
     ],
 )
-def test_churned_member(session, world, tier, last_call_days, purchase_days, churned):
+def test_churned_member(
+    session, world, tier, last_call_days, purchase_days, after_days, churned
+):
     c = customers.create_customer(
         session=session,
         now=NOW - timedelta(days=400),
@@ -393,13 +399,65 @@ def test_churned_member(session, world, tier, last_call_days, purchase_days, chu
             )
         )
     session.flush()
-    schedule(session=session, now=NOW, policy=POLICY)
+    rules = replace(MemberPolicy(), churn_after_days=after_days)
+    schedule(session=session, now=NOW, policy=POLICY, member_policy=rules)
     mine = [cb for k, cb in _key_rows(session).items() if k.startswith(f"churned:{c.id}:")]
     assert len(mine) == (1 if churned else 0)
+    candidates = members.churn_candidates(session, now=NOW, policy=rules,
+                                          tiers=POLICY.churn_tiers)  # fmt: skip
+    assert (c.id in dict(candidates)) == churned  # one definition of churn
     if churned:
         assert mine[0].kind == "churned" and mine[0].due_at == NOW
         if last_call_days is not None:
             assert mine[0].owner_id == world["wang"]  # the agent who last spoke to them
+
+
+def _level_one(session, world, *, owner: str | None, tier: str = "vip") -> int:
+    """A customer of `tier` who never bought (churned), with a dedicated owner."""
+    c = customers.create_customer(
+        session=session, now=NOW - timedelta(days=400), name="Big Client",
+        phone_text="139 5555 0009", tier=tier,
+    )  # fmt: skip
+    session.add(Call(agent_id=world["wang"], customer_id=c.id,
+                     started_at=NOW - timedelta(days=100)))  # fmt: skip
+    if owner is not None:
+        session.get(Customer, c.id).owner_id = world[owner]
+    session.flush()
+    return c.id  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("tier", "owner", "owner_active", "expected"),
+    [
+        ("vip", "li", True, "li"),  # level 1: the dedicated owner first
+        ("diamond", "li", True, "li"),
+        ("vip", "li", False, "wang"),  # the owner left: the last agent who spoke to them
+        ("vip", None, True, "wang"),  # no owner: the existing rule
+        ("gold", "li", True, "wang"),  # level 2 has no dedicated owner by the policy
+    ],
+)
+def test_dedicated_owner_gets_a_level_one_customers_callbacks(
+    session, world, tier, owner, owner_active, expected
+):
+    cid = _level_one(session, world, owner=owner, tier=tier)
+    if not owner_active:
+        session.get(Agent, world[owner]).active = False
+        session.flush()
+    report = schedule(session=session, now=NOW, policy=POLICY)
+    made = [s for s in report.created if s.customer_id == cid]
+    assert [s.rule for s in made] == ["churned"]
+    assert made[0].owner_id == world[expected]
+    assert _key_rows(session)[made[0].source_key].owner_id == world[expected]
+
+
+def test_a_complaint_follow_up_stays_with_the_complaints_owner(session, world):
+    tom = session.get(Customer, world["tom"])
+    tom.tier, tom.owner_id = "vip", world["li"]
+    session.flush()
+    _complaint(session, world, 8)  # Tom's complaint: Wang Wei owns it
+    report = schedule(session=session, now=NOW, policy=POLICY)
+    follow_ups = [s for s in report.created if s.rule == "complaint"]
+    assert follow_ups and {s.owner_id for s in follow_ups} == {world["wang"]}
 
 
 # -- the scheduler: idempotent, owners ------------------------------------------------------
@@ -429,6 +487,7 @@ def test_scheduler_is_idempotent(session, world, later):
         "complaint": 3,
         "birthday": 1,
         "churned": 1,
+        "routine": 2,  # Wang Fang and 张敏 joined a month ago
     }
     n = session.execute(select(func.count()).select_from(Callback)).scalar_one()
     second = schedule(session=session, now=NOW + later, policy=POLICY)
@@ -916,7 +975,11 @@ def test_run_scheduler_through_the_desk(engine, clock, settings, world, no_deplo
 
     desk = Desk(engine=engine, clock=clock, settings=settings)
     first = callbacks.run_scheduler(desk)
-    assert [s.source_key for s in first.created] == [f"birthday:{world['fang']}:2026"]
+    # Wang Fang's birthday; her and 张敏's first routine call (they joined on 10-24).
+    assert [s.source_key for s in first.created] == [
+        f"birthday:{world['fang']}:2026",
+        f"routine:{world['fang']}:2026-11-24", f"routine:{world['min']}:2026-11-24",
+    ]  # fmt: skip
     assert first.created[0].due_at == _shanghai_10am(date(2026, 11, 27))
     again = callbacks.run_scheduler(desk)  # the next seat to start today: nothing to do
     assert again.skipped and again.created == []
@@ -952,13 +1015,13 @@ def test_run_scheduler_retries_a_lost_race(
 
     monkeypatch.setattr(desk, "run", flaky)
     if retried:
-        assert len(callbacks.run_scheduler(desk).created) == 1 and len(tries) == 3  # + optimize
+        assert len(callbacks.run_scheduler(desk).created) == 3 and len(tries) == 3  # + optimize
     else:
         with pytest.raises(StorageError):
             callbacks.run_scheduler(desk)
         assert len(tries) == 1
         monkeypatch.setattr(desk, "run", real_run)  # the lease was given back: a retry runs
-        assert len(callbacks.run_scheduler(desk).created) == 1
+        assert len(callbacks.run_scheduler(desk).created) == 3
 
 
 @pytest.mark.parametrize("module", ["seat.callbacks", "seat.reports.callbacks"])
@@ -980,3 +1043,35 @@ def test_a_broken_policy_file_never_stops_a_call_from_saving(tmp_path, monkeypat
         assert callbacks.default_policy() == CallbackPolicy()
     finally:
         callbacks.default_policy.cache_clear()
+
+
+def test_a_kept_churn_period_in_callbacks_toml_is_no_longer_read():
+    """Churn is defined once, by the member rules: an old file still loads."""
+    old = callbacks.policy_from_dict({"schedule": {"churn_after_days": 60}})
+    assert old == replace(CallbackPolicy(), home_zone=old.home_zone)
+    assert not hasattr(old, "churn_after_days")
+
+
+@pytest.mark.parametrize(
+    ("kind", "outcome", "answer", "kept"),
+    [
+        ("churned", "resolved", "price", "price"),
+        ("churned", "resolved", "quality", "quality"),
+        ("churned", "resolved", "cheaper elsewhere", None),  # not a reason the report counts
+        ("churned", "resolved", None, None),
+        ("churned", "no_answer", "price", None),  # not reached: nothing was said
+        ("satisfaction", "resolved", "price", None),  # only a churn callback keeps a reason
+        ("birthday", "resolved", "service", None),
+    ],
+)
+def test_a_churn_callback_keeps_the_reason(session, world, kind, outcome, answer, kept):
+    cb = Callback(customer_id=world["min"], owner_id=world["li"], kind=kind, reason="r",
+                  due_at=NOW, created_at=NOW - timedelta(days=1))  # fmt: skip
+    session.add(cb)
+    session.flush()
+    callbacks.record_call(session=session, callback_id=cb.id, script_id="callback_churned",
+                          agent_id=world["li"], outcome=outcome, now=NOW, policy=POLICY,
+                          churn_reason=answer)  # fmt: skip
+    session.flush()
+    session.refresh(cb)
+    assert cb.churn_reason == kept

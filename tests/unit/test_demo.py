@@ -488,3 +488,25 @@ def test_a_failed_seed_leaves_nothing_and_the_indexes_in_place(eng, monkeypatch)
         assert _indexes(eng) == before
         with eng.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_members_hold_yearly_memberships(eng):
+    """Members' memberships run a year from their joining day (some lapsed); ordinary
+    customers hold none; a month's renewals are there to call."""
+    demo.seed(eng, customers=900, calls=0, now=NOW)
+    today = (NOW + timedelta(hours=8)).date()
+    with Session(eng) as s:
+        rows = s.execute(select(Customer.tier, Customer.member_until, Customer.created_at)).all()
+    members = [(until, joined) for tier, until, joined in rows if tier != "ordinary"]
+    assert members and all(until is not None for until, __ in members)
+    assert all(until is None for tier, until, __ in rows if tier == "ordinary")
+    ahead = [until for until, __ in members if until >= today]
+    assert today + timedelta(days=366) > max(ahead)
+    assert len(ahead) < len(members)  # some lapsed
+    for until, joined in members:  # the day before an anniversary of joining
+        nxt = until + timedelta(days=1)
+        local = (joined.replace(tzinfo=None) + timedelta(hours=8)).date()
+        assert (nxt.month, nxt.day) == (local.month, local.day) or (local.month, local.day) == (
+            2, 29)  # fmt: skip
+    next_month = [u for u, __ in members if (u.year, u.month) == (2026, 12)]
+    assert next_month  # renewal calls for December, made by the 5th of November

@@ -374,3 +374,22 @@ def test_a_one_megabyte_field_rejects_only_its_row(eng, tmp_path, column):
     assert problem.line == 3 and problem.reason.startswith(f"{column}:")
     assert len(problem.reason) < 200 and len(problem.name) <= 200
     assert "line 3:" in format_report(report)
+
+
+@pytest.mark.parametrize(
+    ("cell", "until", "problem"),
+    [
+        ("2027-03-31", date(2027, 3, 31), None),
+        ("", None, None),
+        ("31/03/2027", None, "member_until: The membership's last day must be a date like"),
+    ],
+)
+def test_the_membership_s_last_day_is_imported(eng, tmp_path, cell, until, problem):
+    path = _write(tmp_path, "name,phone,member_until\nWang Fang,13912345678," + cell + "\n")
+    report = _import(eng, path)
+    if problem is not None:
+        assert report.imported == 0 and problem in report.errors[0].reason
+        return
+    assert report.imported == 1
+    with Session(eng) as s:
+        assert s.execute(select(Customer.member_until)).scalar_one() == until

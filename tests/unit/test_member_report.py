@@ -8,13 +8,15 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
+from sqlalchemy import select
 from sqlmodel import Session
 
 from seat import members
 from seat.cli import main
 from seat.config import Settings
-from seat.models import Customer, Purchase
+from seat.models import Agent, Callback, Customer, Purchase
 from seat.reports import members as report
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -34,6 +36,21 @@ def _buy(session, cid, day: date, amount: float, order: str) -> None:
     at = datetime(day.year, day.month, day.day, 4, 0, tzinfo=UTC)
     session.add(Purchase(customer_id=cid, order_no=order, line_no=1, item="x", amount=amount,
                          purchased_at=at))  # fmt: skip
+
+
+def _churn_call(session, cid, *, reason: str | None, done: datetime | None,
+                kind: str = "churned") -> None:
+    """A win-back callback of customer `cid`, done at `done` (None: still open)."""
+    agent = session.execute(select(Agent)).scalars().first()
+    if agent is None:
+        agent = Agent(name="li.na", display_name="Li Na")
+        session.add(agent)
+        session.flush()
+    session.add(Callback(customer_id=cid, owner_id=agent.id, kind=kind, reason="win back",
+                         due_at=NOW - timedelta(days=30), created_at=NOW - timedelta(days=30),
+                         status="open" if done is None else "done", done_at=done,
+                         churn_reason=reason))  # fmt: skip
+    session.flush()
 
 
 def _analyse(session, date_from, date_to, policy=POLICY, now=NOW):
@@ -117,6 +134,40 @@ def test_months_after_today_count_nothing_yet(session):
 
 
 @pytest.mark.parametrize(
+    ("calls", "expected"),
+    [
+        ([], {"quality": 0, "function": 0, "service": 0, "price": 0, "other": 0}),
+        ([("price", 3), ("price", 10), ("quality", 5)],
+         {"quality": 1, "function": 0, "service": 0, "price": 2, "other": 0}),
+        # no reason recorded (a call before reasons were kept): counted apart
+        ([(None, 3), ("other", 3)],
+         {"quality": 0, "function": 0, "service": 0, "price": 0, "other": 1,
+          "not recorded": 1}),
+        # before the range, still open, or not a churn callback: not counted
+        ([("price", 400), ("price", None), ("service", -1)],
+         {"quality": 0, "function": 0, "service": 0, "price": 0, "other": 0}),
+    ],
+)  # fmt: skip
+def test_churn_reasons_are_counted(session, calls, expected):
+    cid = _customer(session, "A")
+    for reason, days in calls:
+        if days == -1:
+            _churn_call(session, cid, reason=reason, done=NOW - timedelta(days=2),
+                        kind="satisfaction")  # fmt: skip
+        else:
+            done = None if days is None else NOW - timedelta(days=days)
+            _churn_call(session, cid, reason=reason, done=done)
+    session.commit()
+    data = _analyse(session, date(2026, 1, 1), date(2026, 11, 30))
+    assert {b.label: b.customers for b in data.reasons} == expected
+    table = report.reason_table(data)
+    assert table.title == "Churn reasons"
+    assert [r[0] for r in table.rows][:5] == [
+        "product quality", "features / function", "our service", "price", "other"
+    ]
+
+
+@pytest.mark.parametrize(
     ("bounds", "labels"),
     [((0, 500, 2000), ["0-500", "500-2,000", "2,000+"]), ((0,), ["0+"])],
 )
@@ -133,6 +184,7 @@ def test_report_command(db_url, engine, cli_token, monkeypatch, tmp_path, capsys
     with Session(engine) as s:
         cid = _customer(s, "王芳", gender="female", born=date(1985, 3, 14))
         _buy(s, cid, NOW.date() - timedelta(days=10), 4_000.0, "O1")
+        _churn_call(s, cid, reason="price", done=NOW - timedelta(days=3))
         s.commit()
     out = tmp_path / f"members.{fmt}"
     args = ["report", "members", "--from", "2026-01-01", "--to", "2026-11-30",
@@ -140,11 +192,18 @@ def test_report_command(db_url, engine, cli_token, monkeypatch, tmp_path, capsys
     if fmt == "xlsx":
         assert main([*args, "--output", str(out)]) == 0
         assert out.stat().st_size > 0
+        book = openpyxl.load_workbook(out)
+        sheet = book.worksheets[-1]
+        cells = [c.value for row in sheet.iter_rows() for c in row]
+        assert "price" in cells and 1 in cells  # the churn reasons, counted
         return
     assert main(args) == 0
     text = capsys.readouterr().out
     if fmt == "json":
-        titles = list(json.loads(text))
-        assert titles == ["Members per month", "Spend bands", "Gender", "Age", "Top spenders"]
+        tables = json.loads(text)
+        assert list(tables) == ["Members per month", "Spend bands", "Gender", "Age",
+                                "Top spenders", "Churn reasons"]  # fmt: skip
+        assert "price" in json.dumps(tables["Churn reasons"], ensure_ascii=False)
     else:
         assert "王芳" in text and "2026-11" in text
+        assert "Churn reasons" in text and "price" in text

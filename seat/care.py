@@ -1,0 +1,302 @@
+"""Member care cadences (DOMAIN.md sections 2 and 5): what the callback rules call for.
+
+Four kinds, each with its own callback kind and script, all under policy/members.toml:
+
+- **renewal**: a membership ending next month (`customer.member_until`) is listed and called
+  by the policy's day of this month (`[expiry] list_by_day`, the 5th), with the renewal
+  rule's verdict (the fee is waived after `waive_orders` orders or `waive_spend` over the
+  policy's period);
+- **holiday**: greetings `days_before` each holiday of the business calendar (a run of
+  consecutive holidays is one) that the policy greets;
+- **maintenance**: a week (`[service] days_before`) before a purchased product of a category
+  with a service interval falls due (every `intervals` days from its delivery);
+- **routine**: monthly in a customer's first year from the day they joined, quarterly after.
+
+Each function reads what is due between `today` and `last` (the customer's local days: the
+callback rules' horizon) in one or a few set-based statements and returns `CareCall`s keyed
+like every rule's (`kind:customer-or-purchase:day`): the caller (seat.callbacks) drops the
+keys already made, so a run twice, or an incremental run, creates exactly what a full one
+would. No rule reads anything per customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, cast, exists, func, literal, select
+from sqlmodel import Session
+
+from seat.members import MemberPolicy, months_before, period_stats
+from seat.models import Callback, CallbackKind, Customer, Purchase
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class CareCall:
+    """One callback a care cadence calls for."""
+
+    key: str
+    kind: str
+    customer_id: int
+    day: date
+    """The customer's local day it falls due (the callback rules add the hour)."""
+    reason: str
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day `months` calendar months later (the month's last day when it has none)."""
+    at = datetime(day.year, day.month, day.day)
+    return months_before(at, -months).date()
+
+
+def _next_month(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _local(at: datetime, zone: ZoneInfo) -> date:
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(zone).date()
+
+
+# -- renewals -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """A membership that ends soon, with the renewal rule's verdict."""
+
+    customer_id: int
+    member_until: date
+    orders: int
+    spend: float
+    waived: bool
+
+    def rule(self, policy: MemberPolicy) -> str:
+        """The renewal rule as it applies (English, like every rule's callback reason)."""
+        counted = (
+            f"orders {self.orders}, spend {self.spend:,.2f} in {policy.period_months} months"
+        )
+        if self.waived:
+            return f"renewal fee waived ({counted})"
+        return (
+            f"renewal fee due ({counted}; waived from {policy.waive_orders} orders or "
+            f"{policy.waive_spend:,.2f})"
+        )
+
+
+def expiring(
+    session: Session, *, first: date, last: date, now: datetime, policy: MemberPolicy
+) -> list[Expiring]:
+    """Memberships ending from `first` to `last` (both included), by end day and customer,
+    each with the renewal rule's verdict over the policy's period to `now`."""
+    rows = session.execute(
+        select(Customer.id, Customer.member_until)
+        .where(Customer.member_until >= first, Customer.member_until <= last)
+        .order_by(Customer.member_until, Customer.id)
+    ).all()
+    stats: dict[int, Any] = {}
+    ids = [cid for cid, __ in rows]
+    for i in range(0, len(ids), CHUNK):
+        stats.update(
+            period_stats(session, now=now, policy=policy, customer_ids=ids[i : i + CHUNK])
+        )
+    out = []
+    for cid, until in rows:
+        mine = stats.get(cid)
+        orders, spend = (mine.orders, mine.spend) if mine is not None else (0, 0.0)
+        waived = orders >= policy.waive_orders or spend >= policy.waive_spend
+        out.append(Expiring(cid, until, orders, spend, waived))
+    return out
+
+
+def renewal_day(member_until: date, policy: MemberPolicy) -> date:
+    """The day a membership's renewal call is due: the policy's day of the month before the
+    month it ends in (memberships ending next month are called by the 5th)."""
+    before = member_until.replace(day=1) - timedelta(days=1)
+    return before.replace(day=policy.expiry_list_by_day)
+
+
+def renewals(
+    session: Session, *, today: date, now: datetime, policy: MemberPolicy
+) -> list[CareCall]:
+    """Renewal calls for the memberships ending from today to the end of next month (a
+    membership entered late still gets its call, due today)."""
+    last = _next_month(_next_month(today)) - timedelta(days=1)
+    return [
+        CareCall(
+            key=f"renewal:{e.customer_id}:{e.member_until:%Y-%m-%d}",
+            kind=CallbackKind.RENEWAL,
+            customer_id=e.customer_id,
+            day=max(today, renewal_day(e.member_until, policy)),
+            reason=f"membership ends {e.member_until:%Y-%m-%d}: {e.rule(policy)}",
+        )
+        for e in expiring(session, first=today, last=last, now=now, policy=policy)
+    ]
+
+
+# -- holidays -------------------------------------------------------------------------------
+
+
+def holiday_periods(holidays: Iterable[date]) -> list[tuple[date, int]]:
+    """Runs of consecutive holidays: (first day, number of days), in date order."""
+    out: list[tuple[date, int]] = []
+    for day in sorted(set(holidays)):
+        if out and out[-1][0] + timedelta(days=out[-1][1]) == day:
+            out[-1] = (out[-1][0], out[-1][1] + 1)
+        else:
+            out.append((day, 1))
+    return out
+
+
+def greeted_holidays(holidays: Iterable[date], policy: MemberPolicy) -> list[date]:
+    """The first days of the holidays the policy greets: those `[holidays] greet` lists, or
+    (none listed) every one of at least `min_days` days."""
+    periods = holiday_periods(holidays)
+    if policy.holiday_greet:
+        wanted = set(policy.holiday_greet)
+        return [first for first, __ in periods if first in wanted]
+    return [first for first, n in periods if n >= policy.holiday_min_days]
+
+
+def holiday_greetings(
+    session: Session, *, today: date, last: date, policy: MemberPolicy,
+    holidays: Sequence[date], tiers: Sequence[str],
+) -> list[CareCall]:  # fmt: skip
+    """Greetings to the members of `tiers` before each greeted holiday whose greeting day
+    falls by `last` and which has not begun yet; those already greeted are left out by the
+    database (their key exists)."""
+    out: list[CareCall] = []
+    if not tiers:
+        return out
+    for first in greeted_holidays(holidays, policy):
+        day = first - timedelta(days=policy.holiday_days_before)
+        if first < today or day > last:
+            continue
+        key = literal("holiday:") + cast(Customer.id, String) + literal(f":{first:%Y-%m-%d}")
+        for (cid,) in session.execute(
+            select(Customer.id)
+            .where(Customer.tier.in_(list(tiers)), ~exists().where(Callback.source_key == key))
+            .order_by(Customer.id)
+        ):
+            out.append(CareCall(
+                key=f"holiday:{cid}:{first:%Y-%m-%d}", kind=CallbackKind.HOLIDAY,
+                customer_id=cid, day=max(day, today),
+                reason=f"holiday greetings for the holiday from {first:%Y-%m-%d}",
+            ))  # fmt: skip
+    return out
+
+
+# -- maintenance ----------------------------------------------------------------------------
+
+
+def service_days(start: date, every: int, years: int) -> Iterable[date]:
+    """The days a product bought (delivered) on `start` falls due: every `every` days, for
+    `years` years."""
+    end = start + timedelta(days=365 * years)
+    n = 1
+    while (day := start + timedelta(days=n * every)) <= end:
+        yield day
+        n += 1
+
+
+def maintenance(
+    session: Session, *, today: date, last: date, now: datetime, policy: MemberPolicy,
+    zone: ZoneInfo,
+) -> list[CareCall]:  # fmt: skip
+    """Reminders `days_before` a purchased product's service day, for the categories with
+    an interval: one statement over the purchases of those categories within `years`."""
+    every = dict(policy.service_intervals)
+    if not every:
+        return []
+    before = timedelta(days=policy.service_days_before)
+    oldest = now - timedelta(days=365 * policy.service_years + 1)
+    start = func.min(func.coalesce(Purchase.delivered_at, Purchase.purchased_at))
+    rows = session.execute(
+        select(func.min(Purchase.id), Purchase.customer_id, Purchase.category, start,
+               func.min(Purchase.item), Purchase.order_no)
+        .where(Purchase.category.in_(list(every)), Purchase.purchased_at >= oldest)
+        .group_by(Purchase.customer_id, Purchase.order_no, Purchase.category)
+    ).all()  # fmt: skip
+    out: list[CareCall] = []
+    for pid, cid, category, at, item, order_no in rows:
+        begun = _local(at, zone)
+        for due in service_days(begun, every[category], policy.service_years):
+            day = due - before
+            if day > last:
+                break
+            if due < today:
+                continue
+            out.append(CareCall(
+                key=f"maintenance:{pid}:{due:%Y-%m-%d}", kind=CallbackKind.MAINTENANCE,
+                customer_id=cid, day=max(day, today),
+                reason=(f"{item} (order {order_no}, since {begun:%Y-%m-%d}) is due for "
+                        f"service or renewal on {due:%Y-%m-%d}"),
+            ))  # fmt: skip
+    out.sort(key=lambda c: (c.day, c.key))
+    return out
+
+
+# -- routine --------------------------------------------------------------------------------
+
+
+def routine_months(policy: MemberPolicy, upto: int) -> Iterable[int]:
+    """The months after joining a routine call falls in: every `first_year_months` in the
+    first year, every `after_months` after, up to `upto`."""
+    n = policy.routine_first_year_months
+    while n <= min(12, upto):
+        yield n
+        n += policy.routine_first_year_months
+    n = 12 + policy.routine_after_months
+    while n <= upto:
+        yield n
+        n += policy.routine_after_months
+
+
+def _days_of_month(today: date, last: date) -> list[int]:
+    """The days of the month a joining day may have for a routine call due in
+    today..last: a day wider each side (the database's day is UTC's), and every day from the
+    28th when the window holds a month's end (a 31st is called on a shorter month's last)."""
+    days: set[int] = set()
+    day = today - timedelta(days=1)
+    while day <= last + timedelta(days=1):
+        days.add(day.day)
+        if (day + timedelta(days=1)).day == 1:
+            days.update(range(28, 32))
+        day += timedelta(days=1)
+    return sorted(days)
+
+
+def routine(
+    session: Session, *, today: date, last: date, policy: MemberPolicy, zone: ZoneInfo
+) -> list[CareCall]:
+    """Routine calls due in today..last to the customers of the routine tiers: read only
+    those whose joining day of the month can fall in the window."""
+    if not policy.routine_tiers:
+        return []
+    joined_day = func.extract("day", Customer.created_at)
+    rows = session.execute(
+        select(Customer.id, Customer.created_at).where(
+            Customer.tier.in_(list(policy.routine_tiers)),
+            joined_day.in_(_days_of_month(today, last)),
+        )
+    ).all()
+    out: list[CareCall] = []
+    for cid, created in rows:
+        joined = _local(created, zone)
+        span = (last.year - joined.year) * 12 + last.month - joined.month
+        for n in routine_months(policy, span):
+            due = months_after(joined, n)
+            if today <= due <= last:
+                out.append(CareCall(
+                    key=f"routine:{cid}:{due:%Y-%m-%d}", kind=CallbackKind.ROUTINE,
+                    customer_id=cid, day=due,
+                    reason=(f"routine care call, month {n} since joining on "
+                            f"{joined:%Y-%m-%d}"),
+                ))  # fmt: skip
+    out.sort(key=lambda c: (c.day, c.key))
+    return out
