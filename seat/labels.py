@@ -136,6 +136,17 @@ OUTCOME_CHOICES = {
 (seat.calls.outcome_label); OUTCOMES has the short words of lists."""
 ROLES = {"agent": N_("agent"), "supervisor": N_("supervisor")}
 NOTICE_KINDS = {"outage": N_("outage"), "service": N_("product / service")}
+MERGE_COUNTS = {
+    "phone_number": N_("phone numbers"),
+    "call": N_("calls"),
+    "callback": N_("callbacks"),
+    "work_order": N_("work orders"),
+    "complaint": N_("complaints"),
+    "suggestion": N_("suggestions"),
+    "purchase": N_("purchase lines"),
+    "duplicate_numbers": N_("numbers both had (kept once)"),
+}
+"""What a customer merge moves (seat.merge), as the confirmation and the history count it."""
 
 
 def label(table: Mapping[str, str], code: str | None, empty: str = "-") -> str:

@@ -142,6 +142,13 @@ class Customer(TableBase, table=True):
     tier_pinned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # The dedicated owner (专人负责) of a level-1 customer: gets their callbacks first.
     owner_id: int | None = Field(default=None, foreign_key="agent.id")
+    # A duplicate merged into another customer (seat.merge): kept as a tombstone, its rows
+    # moved to the survivor, hidden from search and lookup (NULL: a customer in use). No FK:
+    # a customer is never deleted, and SQLite could not drop the column again (downgrade).
+    merged_into_id: int | None = None
+    merged_at: datetime | None = None
+    # The optimistic check of a merge and of edits (seat.optimistic.claim_version).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
     @property
     def level(self) -> int:
