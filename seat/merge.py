@@ -89,6 +89,26 @@ class MergePlan:
         """Rows that move (a duplicate number is not one of them: it is dropped)."""
         return sum(n for key, n in self.counts if key != DUPLICATES)
 
+    def lines(self) -> list[str]:
+        """What the merge does, in the current language, one line each: who goes into whom,
+        the rows that move, the fields filled."""
+        out = [
+            _("Customer #{other} {other_name} is merged into #{survivor} {survivor_name} "
+              "and kept only as a record of the merge.").format(
+                other=self.other_id, other_name=self.other_name,
+                survivor=self.survivor_id, survivor_name=self.survivor_name,
+            )
+        ]  # fmt: skip
+        moved = [f"{labels.label(labels.MERGE_COUNTS, key)}: {n}" for key, n in self.counts if n]
+        out.append(
+            _("Moves: {what}").format(what=", ".join(moved)) if moved else _("Nothing to move.")
+        )
+        if self.filled:
+            out.append(_("Fills in: {fields}").format(
+                fields=", ".join(labels.label(labels.MERGE_FIELDS, f) for f in self.filled)
+            ))  # fmt: skip
+        return out
+
     def summary(self) -> str:
         """The counts as the history stores them: "phone_number=2 call=3 duplicate_numbers=1",
         without zeros (language-neutral; the card words them with `describe`)."""

@@ -814,7 +814,7 @@ def _address(rng: random.Random, zh: bool) -> str:
 
 CUSTOMER_KEYS = (
     "id", "name", "tier", "gender", "birthday", "occupation", "address", "language",
-    "created_at", "updated_at", "tier_pinned",
+    "created_at", "updated_at", "tier_pinned", "version",
 )  # fmt: skip
 PHONE_KEYS = ("customer_id", "e164", "label", "wrong_number")
 _TIER = _Weighted(TIER_WEIGHTS)
@@ -894,7 +894,7 @@ def _seed_customers(
             born = bday.isoformat() if sqlite and bday is not None else bday  # as _Stored
             crows.append(
                 (cid, name, _TIER(rng), gender, born, occupation, address,
-                 "zh_CN" if zh else "en", stamp(created), stamp(updated), False)
+                 "zh_CN" if zh else "en", stamp(created), stamp(updated), False, 1)
             )  # fmt: skip
             for n, e164 in enumerate(phones):
                 label = "mobile" if n == 0 else choice(("work", "mobile", "home"))

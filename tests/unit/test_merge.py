@@ -4,6 +4,7 @@ tombstone hidden from search and lookup, and both histories tell it."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from seat import agents, audit, customers, merge, phone, search
+from seat.cli import main
 from seat.errors import PermissionDenied, StaleCustomer, ValidationError
 from seat.models import (
     Call,
@@ -251,3 +253,62 @@ def test_a_tombstone_cannot_be_edited_or_given_a_number(session, desk):
     with pytest.raises(ValidationError, match="merged into"):
         customers.attach_number(session=session, customer_id=desk["dup"],
                                 e164="+8613700001111", agent_id=desk["li"], now=NOW)  # fmt: skip
+
+
+# -- seat customers merge SURVIVOR OTHER [--yes] ----------------------------------------------
+
+
+def _merged_into(engine, customer_id: int) -> int | None:
+    with Session(engine) as s:
+        return s.get(Customer, customer_id).merged_into_id
+
+
+@pytest.mark.parametrize(
+    ("answer", "flags", "code", "merged"),
+    [
+        ("", ["--yes"], 0, True),
+        ("y\n", [], 0, True),
+        ("n\n", [], 1, False),
+        ("\n", [], 1, False),
+    ],
+    ids=["yes-flag", "answered-y", "answered-n", "no-answer"],
+)
+def test_command_line_merge(
+    db_url, engine, desk, cli_token, capsys, monkeypatch, answer, flags, code, merged
+):
+    with Session(engine) as s:
+        _work_for(s, desk["dup"], desk["li"])
+    cli_token(db_url, login="zhao.lei")
+    monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+    argv = ["customers", "merge", str(desk["keep"]), str(desk["dup"]), *flags, "--db", db_url]
+    assert main(argv) == code
+    out = capsys.readouterr().out
+    assert f"Customer #{desk['dup']} 王芳 Wang Fang is merged into #{desk['keep']}" in out
+    assert "Moves: phone numbers: 1, calls: 1, callbacks: 1" in out
+    assert "Fills in: gender, birthday, address" in out
+    assert (_merged_into(engine, desk["dup"]) == desk["keep"]) == merged
+    assert ("Merged: customer" in out) == merged
+
+
+@pytest.mark.parametrize(
+    ("login", "role", "args", "message"),
+    [
+        ("li.na", "agent", ["{keep}", "{dup}"], "Only a supervisor can merge customers"),
+        ("zhao.lei", "supervisor", ["{keep}", "999999"], "Customer #999999 is not on file."),
+        ("zhao.lei", "supervisor", ["{keep}", "{keep}"], "cannot be merged into itself"),
+    ],
+    ids=["agent", "missing", "itself"],
+)
+def test_command_line_merge_refused(db_url, engine, desk, cli_token, capsys, login, role,
+                                    args, message):  # fmt: skip
+    cli_token(db_url, login=login, role=role)
+    argv = ["customers", "merge", *(a.format(**desk) for a in args), "--yes", "--db", db_url]
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err
+    assert _merged_into(engine, desk["dup"]) is None
+
+
+def test_command_line_merge_usage(db_url, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["customers", "merge", "12", "--db", db_url])
+    assert exited.value.code == 2
