@@ -93,19 +93,23 @@ class MergePlan:
         """What the merge does, in the current language, one line each: who goes into whom,
         the rows that move, the fields filled."""
         out = [
-            _("Customer #{other} {other_name} is merged into #{survivor} {survivor_name} "
-              "and kept only as a record of the merge.").format(
+            _("Customer #{other} {other_name} will be merged into #{survivor} "
+              "{survivor_name} and kept only as a record of the merge.").format(
                 other=self.other_id, other_name=self.other_name,
                 survivor=self.survivor_id, survivor_name=self.survivor_name,
             )
         ]  # fmt: skip
-        moved = [f"{labels.label(labels.MERGE_COUNTS, key)}: {n}" for key, n in self.counts if n]
+        moved = [
+            _("{what}: {n}").format(what=labels.label(labels.MERGE_COUNTS, key), n=n)
+            for key, n in self.counts if n
+        ]  # fmt: skip
         out.append(
-            _("Moves: {what}").format(what=", ".join(moved)) if moved else _("Nothing to move.")
-        )
+            _("Moves: {what}").format(what=_(", ").join(moved)) if moved
+            else _("Nothing to move.")
+        )  # fmt: skip
         if self.filled:
             out.append(_("Fills in: {fields}").format(
-                fields=", ".join(labels.label(labels.MERGE_FIELDS, f) for f in self.filled)
+                fields=_(", ").join(labels.label(labels.MERGE_FIELDS, f) for f in self.filled)
             ))  # fmt: skip
         return out
 
@@ -241,12 +245,12 @@ def merge(
 
 def describe(text: str | None) -> str:
     """A merge's history line ("#12 phone_number=2 call=3") in the current language:
-    "#12: phone numbers 2, calls 3"."""
+    "#12 phone numbers: 2, calls: 3"."""
     if not text:
         return "-"
     whom, *parts = text.split()
     words = []
     for part in parts:
         key, __, n = part.partition("=")
-        words.append(f"{labels.label(labels.MERGE_COUNTS, key)} {n}")
-    return f"{whom}: {', '.join(words)}" if words else whom
+        words.append(_("{what}: {n}").format(what=labels.label(labels.MERGE_COUNTS, key), n=n))
+    return f"{whom} " + _(", ").join(words) if words else whom

@@ -194,7 +194,7 @@ def test_the_merge_is_in_both_histories_sealed(session, desk):
     tomb, __ = customers.history(session=session, customer_id=desk["dup"])
     assert tomb[0].field == "merged_into"
     assert tomb[0].new.startswith(f"#{desk['keep']} phone_number=1")
-    assert merge.describe(tomb[0].new).startswith(f"#{desk['keep']}: phone numbers 1, calls 1")
+    assert merge.describe(tomb[0].new).startswith(f"#{desk['keep']} phone numbers: 1, calls: 1")
     check = audit.verify_table(session.connection(), "customer_change")
     assert check.broken is None
 
@@ -283,7 +283,7 @@ def test_command_line_merge(
     argv = ["customers", "merge", str(desk["keep"]), str(desk["dup"]), *flags, "--db", db_url]
     assert main(argv) == code
     out = capsys.readouterr().out
-    assert f"Customer #{desk['dup']} 王芳 Wang Fang is merged into #{desk['keep']}" in out
+    assert f"Customer #{desk['dup']} 王芳 Wang Fang will be merged into #{desk['keep']}" in out
     assert "Moves: phone numbers: 1, calls: 1, callbacks: 1" in out
     assert "Fills in: gender, birthday, address" in out
     assert (_merged_into(engine, desk["dup"]) == desk["keep"]) == merged

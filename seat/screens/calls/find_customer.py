@@ -42,7 +42,7 @@ class FindCustomerScreen(DeskWorker, RoleKeys, ModalScreen[None]):
                                     border: thick $primary; background: $surface; padding: 0 1; }
     FindCustomerScreen #find-error { color: $error; }
     FindCustomerScreen #find-count { color: $text-muted; }
-    FindCustomerScreen #find-marked { color: $warning; }
+    FindCustomerScreen #find-marked { color: $warning; width: 100%; }
     """
     ROLE_ACTIONS = {"mark_duplicate": roles.MERGE_CUSTOMERS, "merge": roles.MERGE_CUSTOMERS}
     BINDINGS = [
@@ -336,8 +336,8 @@ class FindCustomerScreen(DeskWorker, RoleKeys, ModalScreen[None]):
         self.notify(_("Customer #{other} merged into #{survivor}.").format(
             other=plan.other_id, survivor=plan.survivor_id
         ))  # fmt: skip
-        results = self.query_one(SearchResults)
-        results.show([h for h in results.hits if h.id != plan.other_id])
+        hits = [h for h in self.query_one(SearchResults).hits if h.id != plan.other_id]
+        self._found((hits, None))  # the list and its count without the merged-away one
         self.in_worker(
             lambda desk: desk.card(plan.survivor_id), self._open, group="lookup",
             failed=lambda exc: self.query_one("#find-error", FieldError).show(str(exc)),
