@@ -1295,6 +1295,7 @@ def _birthdays(run: _Run) -> None:
         .where(
             Customer.tier.in_(p.member_tiers),
             Customer.birthday.is_not(None),
+            Customer.merged_into_id.is_(None),  # not a merged-away tombstone (seat.merge)
             *(() if ranges is None else (or_(*(Customer.birthday.between(lo, hi)
                                               for lo, hi in ranges)),)),
         )
@@ -1373,6 +1374,7 @@ def _churned(run: _Run) -> None:
         select(Customer.id, Customer.created_at, last_call, last_buy).where(
             *only,
             Customer.tier.in_(p.churn_tiers),
+            Customer.merged_into_id.is_(None),  # a tombstone has no calls left (seat.merge)
             Customer.created_at < cutoff,
             func.coalesce(last_call, Customer.created_at) < cutoff,
             func.coalesce(last_buy, Customer.created_at) < cutoff,

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from seat import agents, audit, customers, merge, phone, search
+from seat.callbacks import CallbackPolicy, schedule
 from seat.cli import main
 from seat.errors import PermissionDenied, StaleCustomer, ValidationError
 from seat.models import (
@@ -312,3 +313,24 @@ def test_command_line_merge_usage(db_url, capsys):
     with pytest.raises(SystemExit) as exited:
         main(["customers", "merge", "12", "--db", db_url])
     assert exited.value.code == 2
+
+
+@pytest.mark.parametrize("merged", [False, True])
+def test_the_callback_rules_leave_a_tombstone_alone(session, desk, merged):
+    """A tombstone keeps its birthday and has no calls or purchases left: without the
+    merge check the rules would greet it and call it back as churned."""
+    old = customers.create_customer(
+        session=session, now=NOW - timedelta(days=400), name="Old Friend",
+        phone_text="139 5555 0001", tier="vip", birthday="1980-11-28",
+    )  # fmt: skip
+    session.commit()
+    if merged:
+        merge.merge(session, survivor_id=desk["keep"], other_id=old.id, agent_id=desk["boss"],
+                    now=NOW)  # fmt: skip
+        session.commit()
+    schedule(session=session, now=NOW, policy=CallbackPolicy())
+    session.commit()
+    kinds = set(
+        session.execute(select(Callback.kind).where(Callback.customer_id == old.id)).scalars()
+    )
+    assert kinds == (set() if merged else {"birthday", "churned"})
