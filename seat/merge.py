@@ -18,7 +18,7 @@ merging the same pair crosswise cannot both win.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -202,15 +202,21 @@ def merge(
     for row in sorted((survivor, other), key=lambda c: c.id or 0):
         claim_version(session, row, lambda row=row: StaleCustomer(row.id))  # type: ignore[misc]
 
+    # What moves is counted again under the claim: a row another seat added for the other
+    # since the plan was read moves too, and is counted.
     dropped = _shared_numbers(session, survivor_id, other_id)
     if dropped:
         session.execute(delete(PhoneNumber).where(PhoneNumber.id.in_(dropped)))
+    counts: list[tuple[str, int]] = []
     for model, column in MOVED:
         col = getattr(model, column)
-        session.execute(
+        moved = session.execute(
             update(model).where(col == other_id).values({column: survivor_id})
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        ).rowcount  # type: ignore[attr-defined]
+        counts.append((_table_name(model), moved))
+    counts.append((DUPLICATES, len(dropped)))
+    done = replace(done, counts=tuple(counts))
 
     lines: list[CustomerChange] = []
     for field in done.filled:
