@@ -112,7 +112,9 @@ def _add_commands(p: argparse.ArgumentParser) -> None:
     c = sub.add_parser(
         "customers",
         help=_("import and find customers"),
-        description=_("Import customers from a CSV file, or find one by phone number."),
+        description=_(
+            "Import customers from a CSV file, find them, merge a duplicate into another."
+        ),
         epilog=example("seat customers import customers.csv", "seat customers find 13800138000"),
     )
     csub = c.add_subparsers(
@@ -160,6 +162,9 @@ def _add_commands(p: argparse.ArgumentParser) -> None:
                       help=_("at most N customers (default: %(default)s)"))  # fmt: skip
     add_identity_option(look)
     add_db_option(look)
+    from seat import merge_cli
+
+    merge_cli.add_parser(csub)
 
     from seat.reports import REPORTS
 
@@ -456,6 +461,10 @@ def dispatch(args: argparse.Namespace, loaded: LoadedSettings) -> int:
             return cmd_import(settings, args.file)
         if args.customers_command == "search":
             return cmd_search(settings, args)
+        if args.customers_command == "merge":
+            from seat import merge_cli
+
+            return merge_cli.run(settings, args)
         return cmd_find(settings, args.phone, as_json=args.json, args=args)
     if args.command == "cti":
         if args.cti_command == "ami":

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from seat import phone, purchases
 from seat.errors import DuplicatePhone as DuplicatePhone
+from seat.errors import StaleCustomer
 from seat.errors import ValidationError as ValidationError
 from seat.i18n import N_, _
 from seat.models import (
@@ -36,6 +37,7 @@ from seat.models import (
     WorkOrder,
     level_for,
 )
+from seat.optimistic import claim_version
 from seat.purchases import PurchaseSummary
 from seat.textguard import check_text
 
@@ -127,7 +129,7 @@ def _find_statement() -> Select:
     return (
         select(Customer.id, Customer.name, Customer.tier, PhoneNumber.e164)
         .join(PhoneNumber, PhoneNumber.customer_id == Customer.id)
-        .where(PhoneNumber.e164 == bindparam("e164"))
+        .where(PhoneNumber.e164 == bindparam("e164"), Customer.merged_into_id.is_(None))
     )
 
 
@@ -346,6 +348,22 @@ def refresh_callback_zones(*, session: Session, customer_id: int) -> None:
     )
 
 
+def in_use(session: Session, customer_id: int) -> Customer:
+    """The customer to change: on file and not merged away (seat.merge), or ValidationError."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise ValidationError(
+            {"customer": _("Customer #{id} is not on file.").format(id=customer_id)}
+        )
+    if customer.merged_into_id is not None:
+        raise ValidationError(
+            {"customer": _("Customer #{id} was merged into customer #{into}.").format(
+                id=customer_id, into=customer.merged_into_id
+            )}
+        )  # fmt: skip
+    return customer
+
+
 def _check_address(errors: dict[str, str], key: str, address: str | None) -> None:
     # An address may span lines (spreadsheets export "Room 1203\r\n88 Century Ave").
     check_text(errors, key, address, N_("Address"), 500, required=False)
@@ -393,11 +411,7 @@ def update_customer(
     customer's first number (normalised, and refused if another customer has it). Every
     field is checked before anything is written: on a ValidationError nothing changed.
     """
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise ValidationError(
-            {"customer": _("Customer #{id} is not on file.").format(id=customer_id)}
-        )
+    customer = in_use(session, customer_id)
     errors: dict[str, str] = {}
     new: dict[str, str | None] = {}
     if name is not None or tier is not None:
@@ -483,6 +497,7 @@ def update_customer(
             )  # fmt: skip
         )
     if changes:
+        claim_version(session, customer, lambda: StaleCustomer(customer_id))
         customer.updated_at = now
         session.add(customer)
         session.add_all(changes)
@@ -507,11 +522,7 @@ def attach_number(
     """Add a number to a customer (a caller found by search, ringing from a number not on
     file, or from another customer's: a shared landline): one more PhoneNumber of that
     kind and one CustomerChange (phone: none -> the number)."""
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise ValidationError(
-            {"customer": _("Customer #{id} is not on file.").format(id=customer_id)}
-        )
+    customer = in_use(session, customer_id)
     kind = kind or phone.kind(e164)
     if kind not in PHONE_KINDS:
         raise ValidationError({"kind": _("Choose one of the kinds offered.")})
@@ -526,6 +537,7 @@ def attach_number(
         )
     # Another customer's number too is added: a family's landline is shared, and the
     # lookup then asks who is calling.
+    claim_version(session, customer, lambda: StaleCustomer(customer_id))
     session.add(PhoneNumber(customer_id=customer_id, e164=e164, label=kind))
     change = CustomerChange(
         customer_id=customer_id, agent_id=agent_id, at=now, field="phone", old=None, new=e164

@@ -58,6 +58,18 @@ class StaleCallback(Stale):
         )
 
 
+class StaleCustomer(Stale):
+    """Another seat changed (or merged) the customer between this one reading and writing."""
+
+    def __init__(self, customer_id: int | None) -> None:
+        super().__init__(
+            {"customer": _(
+                "Customer #{id} was changed at another seat meanwhile; look again and retry."
+            ).format(id=customer_id)}
+        )  # fmt: skip
+        self.customer_id = customer_id
+
+
 class MoveRefused(ValueError):
     """A move that the record's state does not allow; the message is for the agent."""
 

@@ -152,6 +152,26 @@ CHURN_REASONS = {
     "other": N_("other"),
 }
 """Why a churned member stopped buying (models.ChurnReason), as the member report counts it."""
+MERGE_COUNTS = {
+    "phone_number": N_("phone numbers"),
+    "call": N_("calls"),
+    "callback": N_("callbacks"),
+    "work_order": N_("work orders"),
+    "complaint": N_("complaints"),
+    "suggestion": N_("suggestions"),
+    "purchase": N_("purchase lines"),
+    "duplicate_numbers": N_("numbers both had (kept once)"),
+}
+"""What a customer merge moves (seat.merge), as the confirmation and the history count it."""
+MERGE_FIELDS = {
+    "gender": N_("gender"),
+    "birthday": N_("birthday"),
+    "occupation": N_("occupation"),
+    "address": N_("address"),
+    "second_address": N_("2nd address"),
+    "owner_id": N_("owner"),
+}
+"""A customer's fields a merge fills in from the merged-away customer (seat.merge.FILLED)."""
 
 
 def label(table: Mapping[str, str], code: str | None, empty: str = "-") -> str:

@@ -447,7 +447,8 @@ def churn_candidates(
     last = last_purchase_or_joined()
     rows = session.execute(
         select(Customer.id, last)
-        .where(Customer.tier.in_(list(tiers)), last < churn_cutoff(now, policy), *where)
+        .where(Customer.tier.in_(list(tiers)), Customer.merged_into_id.is_(None),
+               last < churn_cutoff(now, policy), *where)
         .order_by(Customer.id)
     ).all()
     return [(cid, _aware(at)) for cid, at in rows]
@@ -494,7 +495,9 @@ def retier(
     report = RetierReport()
     wanted: dict[tuple[str, str], list[TierChange]] = {}
     for cid, tier, pinned in session.execute(
-        select(Customer.id, Customer.tier, Customer.tier_pinned).order_by(Customer.id)
+        select(Customer.id, Customer.tier, Customer.tier_pinned)
+        .where(Customer.merged_into_id.is_(None))  # a merged-away tombstone keeps its tier
+        .order_by(Customer.id)
     ).all():
         report.customers += 1
         if pinned:

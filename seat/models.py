@@ -161,6 +161,13 @@ class Customer(TableBase, table=True):
     # The last day of the customer's membership (会员到期); NULL: no membership that ends.
     # Memberships ending next month are called by the policy day (seat.care).
     member_until: date | None = None
+    # A duplicate merged into another customer (seat.merge): kept as a tombstone, its rows
+    # moved to the survivor, hidden from search and lookup (NULL: a customer in use). No FK:
+    # a customer is never deleted, and SQLite could not drop the column again (downgrade).
+    merged_into_id: int | None = None
+    merged_at: datetime | None = None
+    # The optimistic check of a merge and of edits (seat.optimistic.claim_version).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
     @property
     def level(self) -> int:

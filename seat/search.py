@@ -55,6 +55,8 @@ SCHEMA_EXTRAS = frozenset(
 
 _NUMBERISH = re.compile(r"^[#+]?[\d\s\-().+/]+$")
 _LIKE_SPECIAL = re.compile(r"([\\%_])")
+_IN_USE = Customer.merged_into_id.is_(None)
+"""Not a merged-away customer's tombstone (seat.merge): search never finds those."""
 _TOP = "\U0010ffff"  # sorts after every character: the end of a prefix range
 
 
@@ -139,7 +141,9 @@ def _fts_phrase(word: str) -> str:
 def _exact_ids(db: Connection, q: Query, limit: int) -> list[int]:
     ids: list[int] = []
     if q.customer_id is not None and q.customer_id < 2**31:  # an INTEGER column
-        ids += db.execute(select(Customer.id).where(Customer.id == q.customer_id)).scalars()
+        ids += db.execute(
+            select(Customer.id).where(Customer.id == q.customer_id, _IN_USE)
+        ).scalars()
     if q.e164:
         ids += db.execute(
             select(PhoneNumber.customer_id)
@@ -172,7 +176,7 @@ def _prefix_ids(db: Connection, q: Query, limit: int, postgres: bool) -> list[in
     if postgres:
         stmt: Select = (
             select(Customer.id)
-            .where(Customer.name.ilike(_like(q.text)[1:], escape="\\"))
+            .where(Customer.name.ilike(_like(q.text)[1:], escape="\\"), _IN_USE)
             .order_by(Customer.name, Customer.id)
             .limit(limit)
         )
@@ -182,7 +186,7 @@ def _prefix_ids(db: Connection, q: Query, limit: int, postgres: bool) -> list[in
         # A range of the name index: SQLite's LIKE would read every row.
         stmt = (
             select(Customer.name, Customer.id)
-            .where(Customer.name >= v, Customer.name < v + _TOP)
+            .where(Customer.name >= v, Customer.name < v + _TOP, _IN_USE)
             .order_by(Customer.name, Customer.id)
             .limit(limit)
         )
@@ -222,7 +226,7 @@ def _fragment_ids(db: Connection, q: Query, limit: int, postgres: bool) -> list[
         candidates = text(
             "SELECT rowid FROM customer_search WHERE customer_search MATCH :match LIMIT :cap"
         ).bindparams(match=match, cap=FRAGMENT_CAP)
-    stmt = select(Customer.id).where(Customer.id.in_(candidates))
+    stmt = select(Customer.id).where(Customer.id.in_(candidates), _IN_USE)
     for w in short:
         p = _like(w)
         stmt = stmt.where(

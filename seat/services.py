@@ -31,6 +31,7 @@ from seat import (
     faults,
     identity,
     intake,
+    merge,
     originate,
     phone,
     queues,
@@ -1206,6 +1207,25 @@ class Desk:
         self.run(
             lambda s: members.pin_tier(s, customer_id=customer_id, tier=tier,
                                        agent_id=agent_id, now=now, reason=reason),
+            write=True,
+        )  # fmt: skip
+
+    # -- customers: merge duplicates (seat.merge) ------------------------------------------
+
+    def merge_plan(self, survivor_id: int, other_id: int) -> merge.MergePlan:
+        """What merging `other_id` into `survivor_id` would move (ValidationError: a
+        customer not on file, the same one twice, or one merged already)."""
+        return self.run(
+            lambda s: merge.plan(s, survivor_id=survivor_id, other_id=other_id)
+        )
+
+    def merge_customers(self, survivor_id: int, other_id: int, *, agent_id: int) -> merge.MergePlan:
+        """A supervisor merges `other_id` into `survivor_id` (PermissionDenied otherwise;
+        StaleCustomer: another seat changed one of them meanwhile): what moved."""
+        now = self.now()
+        return self.run(
+            lambda s: merge.merge(s, survivor_id=survivor_id, other_id=other_id,
+                                  agent_id=agent_id, now=now),
             write=True,
         )  # fmt: skip
 

@@ -540,6 +540,7 @@ def _birthdays(
                        day.label("day")).where(
             Customer.tier.in_(tiers),
             Customer.birthday.is_not(None),
+            Customer.merged_into_id.is_(None),
             greeted,
             ~exists().where(Callback.source_key == key),
         )  # fmt: skip

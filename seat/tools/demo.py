@@ -814,7 +814,7 @@ def _address(rng: random.Random, zh: bool) -> str:
 
 CUSTOMER_KEYS = (
     "id", "name", "tier", "gender", "birthday", "occupation", "address", "language",
-    "created_at", "updated_at", "tier_pinned", "member_until",
+    "created_at", "updated_at", "tier_pinned", "member_until", "version",
 )  # fmt: skip
 PHONE_KEYS = ("customer_id", "e164", "label", "wrong_number")
 _TIER = _Weighted(TIER_WEIGHTS)
@@ -897,7 +897,7 @@ def _seed_customers(
             crows.append(
                 (cid, name, tier, gender, born, occupation, address,
                  "zh_CN" if zh else "en", stamp(created), stamp(updated), False,
-                 until.isoformat() if sqlite and until is not None else until)
+                 until.isoformat() if sqlite and until is not None else until, 1)
             )  # fmt: skip
             for n, e164 in enumerate(phones):
                 label = "mobile" if n == 0 else choice(("work", "mobile", "home"))

@@ -13,7 +13,7 @@ from rich.cells import split_graphemes
 from rich.text import Text
 from textual.widgets import Static
 
-from seat import complaints, labels, privacy
+from seat import complaints, labels, merge, privacy
 from seat.customers import ChangeLine, CustomerCard
 from seat.i18n import N_, _, format_date, format_datetime
 from seat.purchases import PurchaseSummary
@@ -35,6 +35,11 @@ FIELD_LABELS = {
     "tier_rule": N_("tier rule"),
     "tier_pin": N_("tier pin"),
     "owner": N_("owner"),
+    "gender": N_("gender"),
+    "birthday": N_("birthday"),
+    "occupation": N_("occupation"),
+    "merged_from": N_("merged in"),
+    "merged_into": N_("merged into"),
 }
 HISTORY_LINES = 3
 SUMMARY_CELLS = 30
@@ -221,6 +226,10 @@ class CustomerCardView(Seated, Static):
                 return code_word(labels.TIERS, v)
             if line.field == "language":
                 return labels.language_label(v)
+            if line.field == "gender":
+                return code_word(labels.GENDERS, v)
+            if line.field in (merge.MERGED_FROM, merge.MERGED_INTO):
+                return merge.describe(v)
             return v
 
         when = local(line.at)

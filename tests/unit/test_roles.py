@@ -17,6 +17,7 @@ from seat import (
     figures,
     i18n,
     members,
+    merge,
     notices,
     roles,
     sla,
@@ -33,6 +34,7 @@ from seat.models import (
     Customer,
     CustomerChange,
     Notice,
+    PhoneNumber,
     Role,
     WorkOrder,
     WorkOrderEvent,
@@ -201,6 +203,12 @@ CASES: dict[str, tuple[Callable, Act, tuple]] = {
         lambda s, p: 0,
         lambda s, p, actor, t: members.require_member_report(_person(s, actor)),
         (),
+    ),
+    roles.MERGE_CUSTOMERS: (
+        lambda s, p: p["tom"],
+        lambda s, p, actor, t: merge.merge(s, survivor_id=p["fang"], other_id=t,
+                                           agent_id=actor, now=NOW),
+        (Customer, CustomerChange, PhoneNumber, WorkOrder),
     ),
 }  # fmt: skip
 

@@ -1,5 +1,9 @@
 """Details opened from the desk (`f`): customers found by anything (seat.search) as a list,
-Enter opens one's card; the work order (work_order.py)."""
+Enter opens one's card; the work order (work_order.py).
+
+A supervisor merges duplicates here (seat.merge): F6 marks the highlighted (or open)
+customer as the duplicate, F7 on the customer to keep shows what would move and merges the
+marked one into it once confirmed."""
 
 from __future__ import annotations
 
@@ -12,12 +16,16 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList
 
-from seat import search
+from seat import roles, search
 from seat.customers import CustomerCard
+from seat.errors import PermissionDenied, ValidationError
 from seat.i18n import N_, _, ngettext
+from seat.merge import MergePlan
 from seat.screens.background import DeskWorker
 from seat.screens.calls.customer_edit import CustomerEditScreen, edited_message, read_editable
+from seat.screens.confirm import ConfirmScreen
 from seat.screens.reveal import RevealScreen, in_call_with
+from seat.screens.role_keys import RoleKeys
 from seat.screens.work_orders.work_order import WorkOrderScreen as WorkOrderScreen
 from seat.search import SearchHit
 from seat.services import StorageError
@@ -26,7 +34,7 @@ from seat.widgets.field_error import FieldError
 from seat.widgets.search_results import SearchResults
 
 
-class FindCustomerScreen(DeskWorker, ModalScreen[None]):
+class FindCustomerScreen(DeskWorker, RoleKeys, ModalScreen[None]):
     DEFAULT_CSS = """
     FindCustomerScreen { align: center middle; }
     FindCustomerScreen > Vertical { width: 76; max-width: 100%; height: auto;
@@ -34,7 +42,9 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
                                     border: thick $primary; background: $surface; padding: 0 1; }
     FindCustomerScreen #find-error { color: $error; }
     FindCustomerScreen #find-count { color: $text-muted; }
+    FindCustomerScreen #find-marked { color: $warning; width: 100%; }
     """
+    ROLE_ACTIONS = {"mark_duplicate": roles.MERGE_CUSTOMERS, "merge": roles.MERGE_CUSTOMERS}
     BINDINGS = [
         Binding(
             "escape", "close", N_("Close"),
@@ -54,12 +64,24 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
             tooltip=N_("Show a masked phone number or address (asks for a reason, logged)"),
             id="find.reveal",
         ),
+        Binding(
+            "f6", "mark_duplicate", N_("Mark duplicate"),
+            tooltip=N_("Mark this customer as a duplicate to merge into another (supervisor)"),
+            id="find.mark_duplicate",
+        ),  # fmt: skip
+        Binding(
+            "f7", "merge", N_("Merge into this"),
+            tooltip=N_("Merge the customer marked as duplicate into this one (supervisor)"),
+            id="find.merge",
+        ),  # fmt: skip
     ]
 
     card: reactive[CustomerCard | None] = reactive(None, init=False, always_update=True)
     """The customer shown, None before a lookup found one."""
     revealed: reactive[frozenset[str]] = reactive(frozenset(), init=False)
     """What was revealed (with a reason) on this screen: "phone", "address"."""
+    marked: reactive[tuple[int, str] | None] = reactive(None, init=False)
+    """The customer (number, name) a supervisor marked as the duplicate to merge (F6)."""
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -69,6 +91,7 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
                 id="find-number",
             )
             yield FieldError(id="find-error")
+            yield Label("", id="find-marked")
             yield Label("", id="find-count")
             yield SearchResults(id="find-results")
             yield CustomerCardView(id="find-card")
@@ -77,6 +100,7 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
     def on_mount(self) -> None:
         self.query_one(CustomerCardView).display = False
         self.query_one(SearchResults).display = False
+        self.query_one("#find-marked", Label).display = False
 
     @property
     def masked(self) -> bool:
@@ -94,7 +118,24 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
             kinds.append("address")
         return tuple(k for k in kinds if k not in self.revealed)
 
+    def current(self) -> tuple[int, str] | None:
+        """The customer the keys act on: the open card's, else the highlighted one's."""
+        if self.card is not None:
+            return self.card.id, self.card.name
+        results = self.query_one(SearchResults)
+        hit = results.hit(results.highlighted) if results.display else None
+        return (hit.id, hit.name) if hit is not None else None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.role_allows(action):
+            return False
+        if action == "mark_duplicate":
+            return self.current() is not None
+        if action == "merge":
+            current = self.current()
+            return (
+                self.marked is not None and current is not None and current[0] != self.marked[0]
+            )
         if action == "edit":
             return self.card is not None
         if action == "reveal":
@@ -157,6 +198,9 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
         if card is None or self.card is None or card.id != self.card.id:
             self.revealed = frozenset()  # a reveal is for the customer it was asked for
         self.card = card
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.refresh_bindings()  # F6 and F7 act on the highlighted customer
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -238,5 +282,63 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
                 CustomerEditScreen(current, hidden=hidden), done
             ),
             group="open-form", move=True, refusals=(StorageError, LookupError),
+            failed=lambda exc: self.query_one("#find-error", FieldError).show(str(exc)),
+        )  # fmt: skip
+
+    # -- merge duplicates (supervisors) ------------------------------------------------------
+
+    def watch_marked(self) -> None:
+        label = self.query_one("#find-marked", Label)
+        if self.marked is None:
+            label.display = False
+        else:
+            label.update(_("Duplicate marked: #{id} {name}; F7 on the customer to keep merges "
+                           "it into them").format(id=self.marked[0], name=self.marked[1]))
+            label.display = True
+        self.refresh_bindings()
+
+    def action_mark_duplicate(self) -> None:
+        current = self.current()
+        if current is None:
+            return
+        self.marked = None if self.marked == current else current
+
+    def action_merge(self) -> None:
+        current, marked = self.current(), self.marked
+        if current is None or marked is None or current[0] == marked[0]:
+            return
+        self.in_worker(
+            lambda desk: desk.merge_plan(current[0], marked[0]), self._confirm_merge,
+            group="merge-plan", refusals=(StorageError, ValidationError),
+        )  # fmt: skip
+
+    def _confirm_merge(self, plan: MergePlan) -> None:
+        question = "\n".join(plan.lines())
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            agent_id = self.seat_agent.id
+            self.in_worker(
+                lambda desk: desk.merge_customers(
+                    plan.survivor_id, plan.other_id, agent_id=agent_id
+                ),
+                self._merged, group="merge", move=True,
+                refusals=(StorageError, ValidationError, PermissionDenied),
+            )  # fmt: skip
+
+        self.app.push_screen(
+            ConfirmScreen(question, keys=_("y merge · n keep both as they are")), answered
+        )
+
+    def _merged(self, plan: MergePlan) -> None:
+        self.marked = None
+        self.notify(_("Customer #{other} merged into #{survivor}.").format(
+            other=plan.other_id, survivor=plan.survivor_id
+        ))  # fmt: skip
+        hits = [h for h in self.query_one(SearchResults).hits if h.id != plan.other_id]
+        self._found((hits, None))  # the list and its count without the merged-away one
+        self.in_worker(
+            lambda desk: desk.card(plan.survivor_id), self._open, group="lookup",
             failed=lambda exc: self.query_one("#find-error", FieldError).show(str(exc)),
         )  # fmt: skip
