@@ -1426,7 +1426,7 @@ def _churned(run: _Run) -> None:
     )
     rows = members.churn_candidates(
         run.session, now=run.now, policy=run.members, tiers=p.churn_tiers,
-        where=(*only, Customer.merged_into_id.is_(None), ~pending),  # one open churn callback at a time
+        where=(*only, ~pending),  # one open churn callback at a time
     )  # fmt: skip
     wanted = [(f"churned:{cid}:{last:%Y-%m-%d}", cid, last) for cid, last in rows]
     have = run.existing([w[0] for w in wanted])

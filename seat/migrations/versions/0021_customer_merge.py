@@ -9,7 +9,7 @@ Columns are added with ADD COLUMN, never a batch rebuild of `customer`: a rebuil
 would drop 0015's search triggers.
 
 Revision ID: 0021
-Revises: 0015
+Revises: 0020
 Create Date: 2026-12-06 14:00:00.000000
 """
 
@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0021'
-down_revision = '0015'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
