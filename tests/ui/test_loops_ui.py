@@ -1,0 +1,119 @@
+"""Unsatisfied callbacks close the loop, by keys (issue 20 part 6): an unsatisfied answer
+opens the complaint form with the customer's words and links the complaint to the callback;
+declining it asks why not; the complaint page shows the loop and a supervisor closes it."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from seat import complaints, loops
+from seat.models import Callback, Complaint, ComplaintLoop
+from seat.screens.calls.call import CallScreen
+from seat.screens.calls.forms import ComplaintForm
+from seat.screens.desk import DeskScreen
+from tests.conftest import NOW
+from tests.ui.helpers import choose, settle
+
+
+async def _to_callback(pilot, app, world) -> None:
+    """Walk the queue with the arrow keys to Wang Fang's overdue satisfaction callback."""
+    await pilot.press("s")
+    options = app.screen.query_one("#sidebar-list")
+    target = options.get_option_index(f"cb:1:{world['fang']}")
+    for __ in range(20):
+        if options.highlighted == target:
+            break
+        await pilot.press("down")
+    assert options.highlighted == target
+
+
+async def _unsatisfied(pilot, app, world) -> CallScreen:
+    """Start the callback, answer unsatisfied with a score of 1, say what was not right and
+    go on (F2): the complaint form opens with those words."""
+    await _to_callback(pilot, app, world)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, CallScreen) and screen.state.callback_id == 1
+    await pilot.press("f2")  # opening -> satisfaction
+    await settle(pilot)
+    await choose(pilot, "unsatisfied")
+    await pilot.press("tab")
+    await choose(pilot, "1")
+    await pilot.press("f2")
+    await settle(pilot)
+    assert screen.state.stage.id == "improve"
+    await pilot.press(*"The technician left a mess")
+    await pilot.press("f2")  # -> the complaint form, with the customer's words
+    await settle(pilot)
+    assert isinstance(app.screen, ComplaintForm)
+    return screen
+
+
+async def test_an_unsatisfied_callback_opens_a_complaint_linked_to_it(
+    make_seat, engine, clock, world
+):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        screen = await _unsatisfied(pilot, app, world)
+        assert "The technician left a mess" in app.screen.value("what_happened")
+        await pilot.press("tab", *"Come back and clean up", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen and screen.state.stage.id == "close_unsatisfied"
+        await pilot.press("f2")  # -> wrap-up: a complaint was opened, nothing more is asked
+        await settle(pilot)
+        assert not screen.query_one("#why-no-complaint").display
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+
+    with Session(engine) as s:
+        complaint = s.exec(select(Complaint)).one()
+        loop = s.exec(select(ComplaintLoop)).one()
+        assert (loop.complaint_id, loop.callback_id, loop.status) == (complaint.id, 1, "open")
+        assert "The technician left a mess" in complaint.what_happened
+        callback = s.get(Callback, 1)
+        assert (callback.status, callback.score, callback.no_complaint_reason) == ("done", 1, None)
+        assert loop.opened_at == NOW
+
+
+async def test_declining_the_complaint_asks_why_not(make_seat, engine, clock, world):
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        screen = await _unsatisfied(pilot, app, world)
+        await pilot.press("escape")  # no complaint
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("f2")  # -> wrap-up
+        await settle(pilot)
+        assert screen.query_one("#why-no-complaint").display
+        await pilot.press("ctrl+s")  # no reason: refused at the field
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.focused is screen.query_one("#sf-no_complaint_reason")
+        await pilot.press(*"Customer will write to the shop himself", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+
+    with Session(engine) as s:
+        assert s.exec(select(Complaint)).all() == []
+        assert s.exec(select(ComplaintLoop)).all() == []
+        callback = s.get(Callback, 1)
+        assert (callback.status, callback.no_complaint_reason) == (
+            "done", "Customer will write to the shop himself",
+        )  # fmt: skip
+
+
+def _complaint_in_a_loop(engine, world) -> int:
+    """A complaint opened on an unsatisfied callback (the loop open), as the call leaves it."""
+    with Session(engine, expire_on_commit=False) as s:
+        cb = s.get(Callback, 1)
+        c = complaints.create_complaint(
+            session=s, now=NOW, customer_id=world["fang"], owner_id=world["li"],
+            what_happened="The technician left a mess", customer_wants="Clean up",
+        )  # fmt: skip
+        loops.open_loop(session=s, complaint_id=c.id, callback=cb, agent_id=world["li"], now=NOW)
+        s.commit()
+        return c.id
