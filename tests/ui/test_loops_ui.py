@@ -4,12 +4,17 @@ declining it asks why not; the complaint page shows the loop and a supervisor cl
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
 from sqlmodel import Session, select
 
-from seat import complaints, loops
+from seat import agents, complaints, loops
 from seat.models import Callback, Complaint, ComplaintLoop
 from seat.screens.calls.call import CallScreen
 from seat.screens.calls.forms import ComplaintForm
+from seat.screens.complaints.complaint import ComplaintScreen
+from seat.screens.complaints.forms import CloseLoopForm
 from seat.screens.desk import DeskScreen
 from tests.conftest import NOW
 from tests.ui.helpers import choose, settle
@@ -117,3 +122,55 @@ def _complaint_in_a_loop(engine, world) -> int:
         loops.open_loop(session=s, complaint_id=c.id, callback=cb, agent_id=world["li"], now=NOW)
         s.commit()
         return c.id
+
+
+async def test_the_complaint_page_shows_the_loop_and_a_supervisor_closes_it(
+    make_seat, engine, world
+):
+    cid = _complaint_in_a_loop(engine, world)
+    with Session(engine) as s:
+        agents.ensure_agent(session=s, name="zhao.lei", display_name="Zhao Lei",
+                            role="supervisor")  # fmt: skip
+        s.commit()
+    agent = make_seat()
+    async with agent.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        agent.push_screen(ComplaintScreen(cid))
+        await settle(pilot)
+        page = agent.screen
+        assert "loop open" in str(page.query_one("#cp-title").render())
+        assert "unsatisfied on callback #1" in _text(page)
+        await pilot.press("l")  # an agent: refused, nothing changes
+        await settle(pilot)
+        assert agent.screen is page
+        assert any("Only a supervisor can" in n.message for n in agent._notifications)
+    chief = make_seat(agent="zhao.lei")
+    async with chief.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        chief.push_screen(ComplaintScreen(cid))
+        await settle(pilot)
+        page = chief.screen
+        await pilot.press("l")
+        await settle(pilot)
+        assert isinstance(chief.screen, CloseLoopForm)
+        await pilot.press("ctrl+s")  # no reason: refused
+        await settle(pilot)
+        assert isinstance(chief.screen, CloseLoopForm)
+        await pilot.press(*"Customer moved abroad; agreed by phone", "ctrl+s")
+        await settle(pilot)
+        assert chief.screen is page
+        assert "closed" in _text(page) and "Customer moved abroad" in _text(page)
+        assert "loop open" not in str(page.query_one("#cp-title").render())
+
+    with Session(engine) as s:
+        loop = s.exec(select(ComplaintLoop)).one()
+        assert (loop.status, loop.close_reason) == (
+            "closed", "Customer moved abroad; agreed by phone",
+        )  # fmt: skip
+
+
+def _text(page) -> str:
+    """The complaint page's details as plain text."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(page.query_one("#cp-details").content)
+    return console.export_text()
