@@ -15,6 +15,7 @@ from seat.screens.calls.call import CallScreen
 from seat.screens.calls.forms import ComplaintForm
 from seat.screens.complaints.complaint import ComplaintScreen
 from seat.screens.complaints.forms import CloseLoopForm
+from seat.screens.complaints.stats import ComplaintStatsScreen
 from seat.screens.desk import DeskScreen
 from tests.conftest import NOW
 from tests.ui.helpers import choose, settle
@@ -174,3 +175,14 @@ def _text(page) -> str:
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(page.query_one("#cp-details").content)
     return console.export_text()
+
+
+async def test_the_complaint_statistics_count_the_open_loops(make_seat, engine, world):
+    _complaint_in_a_loop(engine, world)
+    app = make_seat()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(ComplaintStatsScreen())
+        await settle(pilot)
+        summary = str(app.screen.query_one("#st-summary").render())
+        assert "1 complaint registered · 1 unsatisfied loop open" in summary

@@ -5,16 +5,19 @@ the loop, an unsatisfied one that keeps it open, and the supervisor's close with
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from seat import callbacks, calls, complaints, loops
+from seat.cli import main
 from seat.config import DATA_DIR
 from seat.customers import ValidationError
 from seat.errors import MoveRefused
 from seat.models import Callback, ComplaintEvent, ComplaintLoop
+from seat.reports import complaints as report
 from seat.roles import PermissionDenied
 from seat.scripts import load_scripts
 from tests.conftest import NOW
@@ -314,3 +317,41 @@ def test_the_open_loops_are_counted(session, people, book):
                            now=LATER, reason="Agreed otherwise")  # fmt: skip
     session.commit()
     assert loops.count_open(session=session) == 0
+
+
+# -- the statistics and `seat report complaints` --------------------------------------------
+
+
+def test_the_report_counts_the_loops(session, people, book, engine, db_url, tmp_path,
+                                     monkeypatch, capsys):  # fmt: skip
+    open_one = _unsatisfied_complaint(session, people, book)
+    closed = complaints.create_complaint(
+        session=session, now=NOW, customer_id=people["min"], owner_id=people["li"],
+        what_happened="Fridge door squeaks", customer_wants="Fix it",
+    ).id  # fmt: skip
+    weekly = Callback(
+        customer_id=people["min"], owner_id=people["li"], kind="complaint_follow_up",
+        reason="weekly", due_at=NOW, created_at=NOW, complaint_id=closed,
+    )  # fmt: skip
+    session.add(weekly)
+    session.commit()
+    call_back(session, book, weekly, answer="unsatisfied", score=1, script="callback_follow_up")
+    loops.supervisor_close(session=session, complaint_id=closed, actor_id=people["boss"],
+                           now=LATER, reason="Agreed otherwise")  # fmt: skip
+    session.commit()
+    assert _loop(session, open_one).status == "open"
+    table = report.loop_counts(session, NOW - timedelta(days=1), NOW + timedelta(days=7))
+    counts = {(row[0], row[1]): row[2] for row in table.rows}
+    assert counts == {
+        ("Loops", "open now"): 1, ("Loops", "opened"): 2,
+        ("Loops", "closed by a satisfied follow-up"): 0, ("Loops", "closed by a supervisor"): 1,
+        ("Unsatisfied", "no complaint opened (reason kept)"): 0,
+    }  # fmt: skip
+    monkeypatch.setenv("SEAT_CONFIG", str(tmp_path / "none.toml"))
+    db = db_url.removeprefix("sqlite:///")
+    assert main(["report", "complaints", "--from", "2026-11-01", "--to", "2026-12-31",
+                 "--format", "json", "--db", db]) == 0  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["Unsatisfied callbacks"]["rows"][0] == {
+        "Dimension": "Loops", "Value": "open now", "Count": 1,
+    }  # fmt: skip
