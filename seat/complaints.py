@@ -28,7 +28,7 @@ from sqlmodel import Session
 from seat import customers, labels, lifecycle, loops, sla
 from seat.customers import ValidationError
 from seat.errors import MoveRefused as MoveRefused
-from seat.errors import StaleCallback
+from seat.errors import StaleCallback, StaleComplaint
 from seat.i18n import N_, _
 from seat.intake import Intake, check_intake
 from seat.models import (
@@ -601,7 +601,9 @@ def _no_open_loop(session: Session, c: Complaint, status: str) -> None:
         .execution_options(synchronize_session=False)
     )  # fmt: skip
     if guarded.rowcount != 1:  # type: ignore[attr-defined]
-        raise MoveRefused(loops.refusal_to_close(c.id))  # type: ignore[arg-type]
+        if loops.open_loop_of(session=session, complaint_id=c.id):  # type: ignore[arg-type]
+            raise MoveRefused(loops.refusal_to_close(c.id))  # type: ignore[arg-type]
+        raise StaleComplaint(c.id)  # type: ignore[arg-type]  # moved at another seat
 
 
 def _loop_closed_by_follow_up(session: Session, complaint_id: int) -> bool:

@@ -10,13 +10,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import Session
 
 from seat import callbacks, calls, complaints, loops
 from seat.cli import main
 from seat.config import DATA_DIR
 from seat.customers import ValidationError
-from seat.errors import MoveRefused
-from seat.models import Callback, ComplaintEvent, ComplaintLoop
+from seat.errors import MoveRefused, StaleComplaint
+from seat.models import Callback, Complaint, ComplaintEvent, ComplaintLoop
 from seat.reports import complaints as report
 from seat.roles import PermissionDenied
 from seat.scripts import load_scripts
@@ -355,3 +356,21 @@ def test_the_report_counts_the_loops(session, people, book, engine, db_url, tmp_
     assert doc["Unsatisfied callbacks"]["rows"][0] == {
         "Dimension": "Loops", "Value": "open now", "Count": 1,
     }  # fmt: skip
+
+
+def test_a_close_lost_to_another_seat_says_so(session, people, engine):
+    """The guarded UPDATE that finds no open loop also finds the step this seat read: a
+    complaint closed at another seat meanwhile is refused as stale, not as a loop."""
+    cid = complaints.create_complaint(
+        session=session, now=NOW, customer_id=people["min"], owner_id=people["li"],
+        what_happened="Fridge door squeaks", customer_wants="Fix it",
+    ).id  # fmt: skip
+    session.commit()
+    walk(session, people, cid, "implemented")
+    kept = session.get(Complaint, cid)  # this seat keeps it as it read it: implemented
+    session.commit()
+    with Session(engine) as other:
+        do(other, people, cid, "close", at=LATER)
+    with pytest.raises(StaleComplaint):
+        do(session, people, cid, "close", at=LATER)
+    assert kept.status == "implemented"
