@@ -246,6 +246,8 @@ class CallbackPolicy:
     churn_tiers: tuple[str, ...] = ("vip", "diamond", "platinum", "gold")
     owner_rule: str = "last_agent"
     sidebar_horizon_hours: int = 24
+    unsatisfied_at_most: int = 2
+    """A satisfaction score at or under this is unsatisfied: the loop opens (seat.loops)."""
     scripts: tuple[tuple[str, str], ...] = DEFAULT_SCRIPTS
     """(kind or "kind+kind", script id) pairs: the words each kind of callback says."""
 
@@ -274,6 +276,7 @@ _KEYS: dict[str, dict[str, str]] = {
     "members": {"tiers": "member_tiers", "churn_tiers": "churn_tiers"},
     "owner": {"rule": "owner_rule"},
     "sidebar": {"horizon_hours": "sidebar_horizon_hours"},
+    "satisfaction": {"unsatisfied_at_most": "unsatisfied_at_most"},
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 _TIERS = ("vip", "diamond", "platinum", "gold", "ordinary")

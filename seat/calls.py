@@ -10,11 +10,18 @@ from uuid import uuid4
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from seat import cti, labels, repeats
-from seat.callbacks import CHURN_REASON_FIELD, record_call
+from seat import cti, labels, loops, repeats
+from seat.callbacks import CHURN_REASON_FIELD, asks_score, default_policy, record_call
 from seat.customers import ValidationError
 from seat.i18n import _
-from seat.models import Call, Outcome
+from seat.models import (
+    CLOSED_COMPLAINT_STATUSES,
+    Call,
+    Callback,
+    CallbackStatus,
+    Complaint,
+    Outcome,
+)
 from seat.scripts import PHASES, Script, Stage
 
 OUTCOMES = tuple(o.value for o in Outcome)
@@ -204,8 +211,16 @@ def validate_wrapup(state: CallState) -> dict[str, str]:
     return errors
 
 
-def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
-    """Write the finished call with its stage timestamps; a callback call settles its callback."""
+def save_call(
+    *, session: Session, state: CallState, now: datetime, unsatisfied_at_most: int | None = None
+) -> Call:
+    """Write the finished call with its stage timestamps; a callback call settles its callback.
+
+    An unsatisfied satisfaction or follow-up callback opens a loop on the complaint opened on
+    the call (or on the open complaint it follows up), or keeps why none was opened
+    (`state.values[loops.REASON_FIELD]`, required then); a follow-up of a complaint in an
+    open loop closes it when satisfied (seat.loops). `unsatisfied_at_most`: the policy's
+    threshold (None: the callback policy's)."""
     errors = validate_wrapup(state)
     if errors:
         raise ValidationError(errors)
@@ -231,7 +246,7 @@ def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
     cti.link_call(session=session, call=call)
     if state.callback_id is not None:
         # One call may settle several callbacks (a birthday and a churn call, same day).
-        record_call(
+        settled = record_call(
             session=session,
             callback_id=state.callback_id,
             script_id=state.script.id,
@@ -243,10 +258,83 @@ def save_call(*, session: Session, state: CallState, now: datetime) -> Call:
             answers="; ".join(callback_choices(state)),
             churn_reason=state.values.get(CHURN_REASON_FIELD),
         )
+        at_most = (
+            default_policy().unsatisfied_at_most
+            if unsatisfied_at_most is None else unsatisfied_at_most
+        )  # fmt: skip
+        for cb in settled:
+            if cb.id == state.callback_id and cb.status == CallbackStatus.DONE:
+                _close_the_loop(session, state, call, cb, now=now, at_most=at_most)
     session.add(call)
     session.flush()
     repeats.mark(session=session, call=call)
     return call
+
+
+def _verdict(state: CallState, at_most: int) -> str | None:
+    score = state.values.get("score", "")
+    return loops.verdict(
+        int(score) if score in ("1", "2", "3", "4", "5") else None,
+        state.values.get(loops.ANSWER_FIELD) or None, at_most=at_most,
+    )  # fmt: skip
+
+
+def _loop_target(session: Session, state: CallState, cb: Callback) -> int | None:
+    """The complaint an unsatisfied callback's loop goes on: the latest opened on this call,
+    else the open complaint the callback follows up (None: neither; a reason is needed)."""
+    if state.call_id is not None:
+        opened = session.execute(
+            select(Complaint.id).where(Complaint.call_id == state.call_id)
+            .order_by(Complaint.id.desc()).limit(1)  # type: ignore[union-attr]
+        ).scalar_one_or_none()
+        if opened is not None:
+            return opened
+    if cb.complaint_id is not None:
+        c = session.get(Complaint, cb.complaint_id)
+        if c is not None and c.status not in CLOSED_COMPLAINT_STATUSES:
+            return c.id
+    return None
+
+
+def loop_question(*, session: Session, state: CallState, at_most: int) -> bool:
+    """Whether saving this callback call needs the reason no complaint is opened: the
+    customer is unsatisfied, no complaint was opened on the call, none of the callback is
+    open and the callback is no follow-up of a complaint in an open loop."""
+    if state.callback_id is None or state.outcome in ("no_answer", "busy", "wrong_number"):
+        return False
+    cb = session.get(Callback, state.callback_id)
+    if cb is None or not asks_score(cb.kind) or _verdict(state, at_most) != loops.UNSATISFIED:
+        return False
+    if cb.complaint_id is not None and loops.open_loop_of(
+        session=session, complaint_id=cb.complaint_id
+    ):
+        return False
+    return _loop_target(session, state, cb) is None
+
+
+def _close_the_loop(
+    session: Session, state: CallState, call: Call, cb: Callback, *, now: datetime, at_most: int
+) -> None:
+    if not asks_score(cb.kind):
+        return
+    result = _verdict(state, at_most)
+    said = "; ".join(script_answers(state))
+    followed = loops.follow_up_done(
+        session=session, callback=cb, result=result, agent_id=state.agent_id, now=now, said=said
+    )
+    if followed is not None or result != loops.UNSATISFIED:
+        return
+    target = _loop_target(session, state, cb)
+    if target is not None:
+        loops.open_loop(session=session, complaint_id=target, callback=cb,
+                        agent_id=state.agent_id, now=now, said=said)  # fmt: skip
+        return
+    if not state.values.get(loops.REASON_FIELD, "").strip():
+        raise ValidationError({loops.REASON_FIELD: _(
+            "The customer is unsatisfied and no complaint was opened: write why not, "
+            "or go back (F3) and open one (F7)."
+        )})  # fmt: skip
+    loops.decline(session=session, callback=cb, reason=state.values[loops.REASON_FIELD])
 
 
 def callback_choices(state: CallState) -> list[str]:
@@ -272,6 +360,12 @@ def _compose_notes(state: CallState) -> str:
     # call: an ESC kept here would drive the terminal of whoever reads the notes later.
     notes = _INVISIBLE.sub("", state.notes).strip()
     parts = [notes] if notes else []
+    return "\n".join([*parts, *script_answers(state)])
+
+
+def script_answers(state: CallState) -> list[str]:
+    """The free-text answers captured along the script ("What was not right: …")."""
+    parts = []
     # Only the stages actually walked: answers left on an abandoned branch are not the record.
     walked = [*state.history, state.stage_id]
     fields = {f.id: f for sid in walked for f in state.script.stage(sid).fields}
@@ -280,7 +374,7 @@ def _compose_notes(state: CallState) -> str:
         answer = _INVISIBLE.sub("", value).strip()
         if f and f.type == "text" and answer:
             parts.append(f"{f.label}: {answer}")
-    return "\n".join(parts)
+    return parts
 
 
 # Control characters but newline and tab, DEL, C1 controls and lone surrogates.

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlmodel import Session
 
-from seat import customers, labels, lifecycle, sla
+from seat import customers, labels, lifecycle, loops, sla
 from seat.customers import ValidationError
 from seat.errors import MoveRefused as MoveRefused
-from seat.errors import StaleCallback
+from seat.errors import StaleCallback, StaleComplaint
 from seat.i18n import N_, _
 from seat.intake import Intake, check_intake
 from seat.models import (
@@ -356,6 +356,7 @@ def judge_invalid(
     )
     if errors:
         raise ValidationError(errors)
+    _no_open_loop(session, c, "invalid")
     before = c.status
     c.status = "invalid"
     c.invalid_reason = invalid_reason
@@ -510,8 +511,12 @@ def implement(
     accepted: bool | None,
     comment: str,
     version: int | None = None,
+    policy: sla.Policy | None = None,
 ) -> Complaint:
-    """The solution was told to the customer: accepted -> implemented, refused -> proposed."""
+    """The solution was told to the customer: accepted -> implemented, refused -> proposed.
+
+    A complaint in an open loop (an unsatisfied callback, seat.loops) gets its follow-up
+    callback scheduled at once when it is resolved (`policy`: its callback budget)."""
     errors: dict[str, str] = {}
     action = "refuse" if accepted is False else "implement"
     c, actor = _begin(session, complaint_id, action, actor_id, version)
@@ -535,6 +540,12 @@ def implement(
         c.solution_at = None
         text = f"Customer refused «{c.chosen_solution}»: {comment}"
     _event(session, c, actor=actor, now=now, action=action, from_status=before, comment=text)
+    loop = loops.open_loop_of(session=session, complaint_id=complaint_id) if accepted else None
+    if loop is not None:
+        schedule_follow_up(
+            session=session, complaint=c, now=now, policy=policy or sla.Policy(),
+            key=f"complaint:{c.id}:loop:{loop.id}:{c.version}",
+        )  # fmt: skip
     return c
 
 
@@ -560,6 +571,7 @@ def close(
     summary = check_text(errors, "summary", summary, N_("Summary"), 10000)
     if errors:
         raise ValidationError(errors)
+    _no_open_loop(session, c, "closed")
     before = c.status
     c.status = "closed"
     c.category = category
@@ -572,8 +584,33 @@ def close(
                       f"root cause: {root_cause}", f"summary: {summary}"),
     )  # fmt: skip
     cancel_follow_ups(session=session, complaint=c, actor_id=actor_id, now=now)
-    schedule_follow_up(session=session, complaint=c, now=now, policy=policy)
+    if not _loop_closed_by_follow_up(session, complaint_id):
+        schedule_follow_up(session=session, complaint=c, now=now, policy=policy)
     return c
+
+
+def _no_open_loop(session: Session, c: Complaint, status: str) -> None:
+    """The conditional UPDATE of a closing move: the complaint reaches `status` only while no
+    loop of it is open (an unsatisfied callback's loop opened at another seat meanwhile, or
+    still open, refuses the move; seat.loops)."""
+    guarded = session.execute(
+        update(Complaint)
+        .where(Complaint.id == c.id, Complaint.status == c.status,
+               ~loops.open_loop_exists(Complaint.id))
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    if guarded.rowcount != 1:  # type: ignore[attr-defined]
+        if loops.open_loop_of(session=session, complaint_id=c.id):  # type: ignore[arg-type]
+            raise MoveRefused(loops.refusal_to_close(c.id))  # type: ignore[arg-type]
+        raise StaleComplaint(c.id)  # type: ignore[arg-type]  # moved at another seat
+
+
+def _loop_closed_by_follow_up(session: Session, complaint_id: int) -> bool:
+    """The customer said "satisfied" on a follow-up after the complaint was resolved (the
+    loop's end): the satisfaction callback every complaint ends with was that one."""
+    view = loops.loop_view(session=session, complaint_id=complaint_id)
+    return view is not None and view.closed_by_callback_id is not None
 
 
 def escalate(
@@ -692,11 +729,13 @@ def cancel_follow_ups(
 
 
 def schedule_follow_up(
-    *, session: Session, complaint: Complaint, now: datetime, policy: sla.Policy
+    *, session: Session, complaint: Complaint, now: datetime, policy: sla.Policy,
+    key: str | None = None,
 ) -> Callback:
     """The callback every complaint ends with (satisfaction), due within the policy's
-    callback budget after implementation; at once if that has already run out."""
-    key = f"complaint:{complaint.id}:after-close"
+    callback budget after implementation; at once if that has already run out. `key`: the
+    scheduler's key (default: the one after closing; a loop's follow-up has its own)."""
+    key = key or f"complaint:{complaint.id}:after-close"
     existing = session.execute(select(Callback).where(Callback.source_key == key)).scalar()
     if existing is not None:
         return existing
@@ -903,6 +942,8 @@ class CaseView:
     budgets: sla.Budgets
     needs_revision: bool
     allowed: tuple[str, ...]
+    loop: loops.LoopView | None = None
+    """The unsatisfied callback's loop, if the complaint has (had) one (seat.loops)."""
 
 
 def case(
@@ -957,6 +998,7 @@ def case(
     )  # fmt: skip
     level = level_for(cust.tier) if cust else 3
     revision = needs_revision(session=session, complaint_id=complaint_id)
+    loop = loops.loop_view(session=session, complaint_id=complaint_id)
     done_at = next(
         (cb.done_at for cb in callbacks if cb.kind == CallbackKind.COMPLAINT_FOLLOW_UP
          and cb.done_at is not None),
@@ -979,7 +1021,11 @@ def case(
         ),  # fmt: skip
         budgets=policy.budgets(level=level, category=c.category, channel=c.channel),
         needs_revision=revision,
-        allowed=allowed(c, needs_revision=revision),
+        allowed=tuple(
+            a for a in allowed(c, needs_revision=revision)
+            if not (a in ("close", "invalid") and loop is not None and loop.status == loops.OPEN)
+        ),
+        loop=loop,
     )
 
 

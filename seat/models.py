@@ -301,6 +301,8 @@ class Callback(TableBase, table=True):
     churn_reason: str | None = Field(default=None, max_length=16)
     """A churned-member callback's outcome: why they stopped buying (ChurnReason), chosen on
     the win-back call; the member report counts them (migration 0020)."""
+    no_complaint_reason: str | None = Field(default=None, max_length=2000)
+    """Unsatisfied, yet no complaint was opened: why not (seat.loops, migration 0023)."""
     zones: str | None = None
     """The time zones of the customer's first working number (seat.phone.zones_key), kept
     when the callback is made and when the customer's numbers change
@@ -394,6 +396,29 @@ class Complaint(TableBase, table=True):
     promised_reply_at: datetime | None = None
     """The reply time promised to the customer: its own clock runs to it."""
     version: int = 1
+
+
+class ComplaintLoop(TableBase, table=True):
+    """An unsatisfied callback's loop (seat.loops): the complaint it opened (or the open
+    complaint it came back to) cannot close until a follow-up callback is satisfied or a
+    supervisor closes the loop with a reason (migration 0023)."""
+
+    __tablename__ = "complaint_loop"
+    __table_args__ = (Index("ix_complaint_loop_complaint_status", "complaint_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id")
+    callback_id: int = Field(foreign_key="callback.id", unique=True)
+    """The unsatisfied callback that opened the loop."""
+    opened_at: datetime
+    opened_by_id: int = Field(foreign_key="agent.id")
+    status: str = Field(default="open", max_length=16)
+    """open / closed"""
+    closed_at: datetime | None = None
+    closed_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    closed_by_callback_id: int | None = Field(default=None, foreign_key="callback.id")
+    """The satisfied follow-up that closed it (None: a supervisor closed it)."""
+    close_reason: str | None = Field(default=None, max_length=2000)
 
 
 class Suggestion(TableBase, table=True):

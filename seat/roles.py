@@ -29,6 +29,7 @@ PIN_TIER = "pin_tier"
 SET_OWNER = "set_owner"
 MEMBER_REPORT = "member_report"
 MERGE_CUSTOMERS = "merge_customers"
+CLOSE_LOOP = "close_loop"
 
 SUPERVISOR_ONLY: dict[str, str] = {
     APPROVE_SOLUTION: N_("approve a solution"),
@@ -46,6 +47,7 @@ SUPERVISOR_ONLY: dict[str, str] = {
     SET_OWNER: N_("name a customer's dedicated owner"),
     MEMBER_REPORT: N_("open the member analysis"),
     MERGE_CUSTOMERS: N_("merge customers"),
+    CLOSE_LOOP: N_("close an unsatisfied customer's loop"),
 }
 """Action key -> what the refusal says the agent tried ("Only a supervisor can …")."""
 

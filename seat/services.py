@@ -31,6 +31,7 @@ from seat import (
     faults,
     identity,
     intake,
+    loops,
     merge,
     originate,
     phone,
@@ -531,10 +532,33 @@ class Desk:
         return dialer.open_recording(self.settings.recording_command, recording)
 
     def save_call(self, state: calls.CallState) -> int:
+        at_most = self.callback_policy().unsatisfied_at_most
         return self.run(
-            lambda s: calls.save_call(session=s, state=state, now=self.now()).id,  # type: ignore[return-value]
+            lambda s: calls.save_call(
+                session=s, state=state, now=self.now(), unsatisfied_at_most=at_most
+            ).id,  # type: ignore[return-value]
             write=True,
         )
+
+    def needs_no_complaint_reason(self, state: calls.CallState) -> bool:
+        """Whether saving this callback call asks why no complaint is opened (the customer is
+        unsatisfied and no complaint was opened or followed up: seat.loops)."""
+        at_most = self.callback_policy().unsatisfied_at_most
+        return self.run(
+            lambda s: calls.loop_question(session=s, state=state, at_most=at_most)
+        )
+
+    def close_complaint_loop(
+        self, complaint_id: int, *, actor_id: int, reason: str, version: int | None
+    ) -> None:
+        """A supervisor closes a complaint's unsatisfied-callback loop with a reason
+        (PermissionDenied for an agent, MoveRefused when no loop is open)."""
+        self.run(
+            lambda s: loops.supervisor_close(
+                session=s, complaint_id=complaint_id, actor_id=actor_id, now=self.now(),
+                reason=reason, version=version,
+            )
+        )  # fmt: skip
 
     def recent_calls(self, agent_id: int, limit: int = 8) -> list[RecentCall]:
         def go(s: Session) -> list[RecentCall]:

@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from seat import complaints, sla, suggestions
+from seat import complaints, loops, sla, suggestions
 from seat.config import Settings
 from seat.export import Table
 from seat.i18n import N_
 from seat.labels import CHANNELS, SUGGESTION_CATEGORIES, SUGGESTION_STATUSES
-from seat.models import Callback, CallbackKind, Complaint, Customer, level_for
+from seat.models import Callback, CallbackKind, Complaint, ComplaintLoop, Customer, level_for
 
 # Headers, titles and the label cells below are English and stable (json/csv keys and
 # values for scripts); txt, xlsx and the screen translate them (Table.shown_*).
@@ -228,7 +228,44 @@ def tables(
     first.meta = meta
     start = datetime.combine(date_from, time.min, tzinfo=zone).astimezone(UTC)
     end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
-    return [first, by_month(recs, policy), suggestion_counts(session, start, end)]
+    return [
+        first, by_month(recs, policy), loop_counts(session, start, end),
+        suggestion_counts(session, start, end),
+    ]  # fmt: skip
+
+
+LOOPS_TITLE = N_("Unsatisfied callbacks")
+
+
+def loop_counts(session: Session, start: datetime, end: datetime) -> Table:
+    """Unsatisfied callbacks' loops (seat.loops): open now, opened and closed in [start, end)
+    (by a satisfied follow-up or by a supervisor), and the unsatisfied callbacks done in the
+    period that opened no complaint (a reason kept)."""
+    in_period = (ComplaintLoop.closed_at >= start) & (ComplaintLoop.closed_at < end)
+
+    def count(*where: object) -> int:
+        return session.execute(
+            select(func.count()).select_from(ComplaintLoop).where(*where)  # type: ignore[arg-type]
+        ).scalar_one()
+
+    declined = session.execute(
+        select(func.count()).select_from(Callback).where(
+            Callback.no_complaint_reason.is_not(None),  # type: ignore[union-attr]
+            Callback.done_at >= start, Callback.done_at < end,  # type: ignore[operator]
+        )
+    ).scalar_one()  # fmt: skip
+    rows: list[list[object]] = [
+        [N_("Loops"), N_("open now"), loops.count_open(session=session)],
+        [N_("Loops"), N_("opened"),
+         count(ComplaintLoop.opened_at >= start, ComplaintLoop.opened_at < end)],
+        [N_("Loops"), N_("closed by a satisfied follow-up"),
+         count(in_period, ComplaintLoop.closed_by_callback_id.is_not(None))],  # type: ignore[union-attr]
+        [N_("Loops"), N_("closed by a supervisor"),
+         count(in_period, ComplaintLoop.closed_by_callback_id.is_(None))],  # type: ignore[union-attr]
+        [N_("Unsatisfied"), N_("no complaint opened (reason kept)"), declined],
+    ]  # fmt: skip
+    return Table(title=LOOPS_TITLE, headers=[N_("Dimension"), N_("Value"), N_("Count")],
+                 rows=rows, label_columns=(0, 1))  # fmt: skip
 
 
 def suggestion_counts(session: Session, start: datetime, end: datetime) -> Table:

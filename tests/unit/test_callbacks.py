@@ -752,6 +752,8 @@ def test_save_call_records_the_attempt(session, world):
     for i in range(1, 5):
         assert state.advance(NOW + timedelta(minutes=i)) == {}
     state.outcome = "complaint_opened"
+    # Unsatisfied and no complaint opened on this call: why not (seat.loops).
+    state.values["no_complaint_reason"] = "Opened by the shop already"
     call = calls.save_call(session=session, state=state, now=NOW + timedelta(minutes=5))
     assert (call.satisfaction, cb.score, cb.status) == (2, 2, "done")
     # The choices asked along the script are on the callback's record too.

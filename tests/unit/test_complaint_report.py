@@ -89,7 +89,8 @@ def test_classification_table(engine, settings, world):
     with Session(engine) as s:
         tables = report.tables(session=s, date_from=date(2026, 10, 1),
                                date_to=date(2026, 11, 30), settings=settings, now=NOW)  # fmt: skip
-    first, months, suggestions = tables
+    first, months, unsatisfied, suggestions = tables
+    assert unsatisfied.title == "Unsatisfied callbacks"  # the loops (tests/unit/test_loops)
     assert suggestions.title == "Suggestions"  # the register's count (tests/unit/test_suggestions)
     assert first.headers == report.HEADERS
     rows = by_key(first)
@@ -159,7 +160,8 @@ def test_command_line_export(engine, db_url, world, tmp_path, capsys, fmt, monke
     else:
         wb = load_workbook(out)
         assert wb.sheetnames == [
-            "Complaint classification", "By month and category", "Suggestions"
+            "Complaint classification", "By month and category", "Unsatisfied callbacks",
+            "Suggestions",
         ]
         ws = wb["Complaint classification"]
         assert [c.value for c in ws[1]] == report.HEADERS

@@ -16,6 +16,7 @@ from seat import (
     complaints,
     figures,
     i18n,
+    loops,
     members,
     merge,
     notices,
@@ -31,6 +32,7 @@ from seat.models import (
     CallbackEvent,
     Complaint,
     ComplaintEvent,
+    ComplaintLoop,
     Customer,
     CustomerChange,
     Notice,
@@ -145,6 +147,23 @@ def _reassign_callback(session, people, actor, cb_id):
                               new_owner_id=people["wang"], now=NOW)
 
 
+def _open_loop(session, people) -> int:
+    cb = session.get(Callback, _first_callback(session, people))
+    c = complaints.create_complaint(
+        session=session, now=NOW, customer_id=cb.customer_id, owner_id=people["li"],
+        what_happened="Unsatisfied on a callback", customer_wants="Someone to come back",
+    )
+    loops.open_loop(session=session, complaint_id=c.id, callback=cb, agent_id=people["li"],
+                    now=NOW)
+    session.commit()
+    return c.id
+
+
+def _close_loop(session, people, actor, cid):
+    return loops.supervisor_close(session=session, complaint_id=cid, actor_id=actor,
+                                  now=NOW + timedelta(hours=1), reason="Agreed by phone")
+
+
 def _person(session, actor):
     return session.get(Agent, actor)
 
@@ -199,6 +218,7 @@ CASES: dict[str, tuple[Callable, Act, tuple]] = {
     ),
     roles.PIN_TIER: (lambda s, p: p["min"], _pin, (Customer, CustomerChange)),
     roles.SET_OWNER: (lambda s, p: p["fang"], _set_owner, (Customer, CustomerChange)),
+    roles.CLOSE_LOOP: (_open_loop, _close_loop, (ComplaintLoop, ComplaintEvent)),
     roles.MEMBER_REPORT: (
         lambda s, p: 0,
         lambda s, p, actor, t: members.require_member_report(_person(s, actor)),

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, Select, SelectionList, Static, TextArea
 
-from seat import drafts, phone
+from seat import drafts, loops, phone
 from seat.calls import OUTCOME_LABELS, OUTCOMES, CallState
 from seat.customers import CustomerCard, ValidationError
 from seat.i18n import N_, _
@@ -569,6 +569,21 @@ class CallScreen(DeskWorker, Screen[int | None]):
         notes = TextArea(self.state.notes, id="notes")
         saving = Label(_("saving…"), id="saving")
         saving.display = False
+        why_not = Vertical(
+            Label(
+                _("The customer is unsatisfied and no complaint was opened: why not? *"),
+                classes="field-label",
+            ),
+            Input(
+                self.state.values.get(loops.REASON_FIELD, ""), id=f"sf-{loops.REASON_FIELD}",
+                placeholder=_("or F3 back and F7 opens a complaint"), max_length=2000,
+                compact=True,
+            ),
+            FieldError(id=f"se-{loops.REASON_FIELD}", classes="stage-error"),
+            id="why-no-complaint",
+        )  # fmt: skip
+        why_not.display = False
+        self.call_after_refresh(self._ask_why_no_complaint)
         return [
             Label(_("Wrap-up"), id="stage-title"),
             Static(
@@ -578,11 +593,28 @@ class CallScreen(DeskWorker, Screen[int | None]):
             Label(_("Outcome *"), classes="field-label"),
             Select(options, value=suggested, id="outcome", compact=True),
             FieldError(id="se-outcome", classes="stage-error"),
+            why_not,
             Label(_("Notes"), classes="field-label"),
             notes,
             FieldError(id="wrapup-error"),
             saving,
         ]
+
+    def _ask_why_no_complaint(self) -> None:
+        """An unsatisfied callback with no complaint opened on it: the wrap-up asks why not
+        (seat.loops; the save refuses without it)."""
+        if self.state.callback_id is None or not self.state.in_wrapup:
+            return
+        s = self.state
+        state = replace(s, values=dict(s.values), history=list(s.history))
+        self.in_worker(
+            lambda desk: desk.needs_no_complaint_reason(state), self._show_why_no_complaint,
+            group="loop-question",
+        )  # fmt: skip
+
+    def _show_why_no_complaint(self, needed: bool) -> None:
+        for box in self.query("#why-no-complaint"):
+            box.display = bool(needed)
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
@@ -611,6 +643,7 @@ class CallScreen(DeskWorker, Screen[int | None]):
         elif sid == "outcome":
             self.state.outcome = value
             self._clear_problem("outcome")
+            self._ask_why_no_complaint()
 
     @on(TextArea.Changed, "#notes")
     def _notes_changed(self, event: TextArea.Changed) -> None:
@@ -888,6 +921,8 @@ class CallScreen(DeskWorker, Screen[int | None]):
     @on(SaveRefused)
     def _save_refused(self, event: SaveRefused) -> None:
         self._save_ended()
+        if loops.REASON_FIELD in event.problems:
+            self._show_why_no_complaint(True)
         if event.message:
             self.query_one("#wrapup-error", FieldError).show(event.message)
         self._show_problems(event.problems)

@@ -20,13 +20,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from seat import complaints, labels, roles, sla, workorders
+from seat import complaints, labels, loops, roles, sla, workorders
 from seat.complaints import CaseView
 from seat.i18n import N_, _, format_datetime, ngettext
 from seat.labels import label
 from seat.roles import PermissionDenied, require_supervisor
 from seat.screens.background import DeskWorker
-from seat.screens.complaints.forms import FORMS
+from seat.screens.complaints.forms import FORMS, CloseLoopForm
 from seat.screens.role_keys import RoleKeys
 from seat.services import StorageError
 from seat.textguard import shown
@@ -46,6 +46,9 @@ ACTION_LABELS = {
     "escalate": N_("escalated"),
     "pause": N_("waiting on the customer"),
     "resume": N_("resumed"),
+    "loop_open": N_("unsatisfied: loop opened"),
+    "loop_follow_up": N_("follow-up: loop stays open"),
+    "loop_close": N_("loop closed"),
 }
 
 
@@ -81,6 +84,32 @@ def clock_line(clock: sla.ClockState, local_deadline: datetime) -> Text:
             _("was due {due}").format(due=due) if clock.breached else _("due {due}").format(due=due)
         )
     return Text.assemble((f"{symbol} ", style), name, (what, style), (office, "dim"))
+
+
+def loop_text(loop: loops.LoopView, local: Callable[[datetime], datetime]) -> Text:
+    """The unsatisfied callback's loop: open (what closes it), or how it was closed."""
+    if loop.status == loops.OPEN:
+        return Text(
+            _(
+                "open since {when}: unsatisfied on callback #{id}; closes when a follow-up "
+                "finds the customer satisfied, or a supervisor closes it (l)"
+            ).format(when=format_datetime(local(loop.opened_at), "short"), id=loop.callback_id),
+            "bold yellow",
+        )
+    when = format_datetime(local(loop.closed_at or loop.opened_at), "short")
+    if loop.closed_by_callback_id is not None:
+        return Text(
+            _("closed {when}: satisfied on follow-up callback #{id}").format(
+                when=when, id=loop.closed_by_callback_id
+            ),
+            "green",
+        )
+    return Text(
+        _("closed {when} by {name}: {reason}").format(
+            when=when, name=loop.closed_by or "?", reason=loop.close_reason or ""
+        ),
+        "green",
+    )
 
 
 def _grid() -> Table:
@@ -152,6 +181,8 @@ def details(view: CaseView, local: Callable[[datetime], datetime],
         facts.add_row(_("Root cause"), c.root_cause)
     if c.summary:
         facts.add_row(_("Summary"), c.summary)
+    if view.loop is not None:
+        facts.add_row(_("Loop"), loop_text(view.loop, local))
     if c.waiting_since:
         facts.add_row(
             _("Waiting"),
@@ -213,7 +244,10 @@ def details(view: CaseView, local: Callable[[datetime], datetime],
 class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
     """The case page of one complaint."""
 
-    ROLE_ACTIONS = {"approve": roles.APPROVE_SOLUTION, "send_back": roles.SEND_BACK}
+    ROLE_ACTIONS = {
+        "approve": roles.APPROVE_SOLUTION, "send_back": roles.SEND_BACK,
+        "close_loop": roles.CLOSE_LOOP,
+    }  # fmt: skip
 
     BINDINGS = [
         Binding("v", "accept", N_("Valid"),
@@ -245,6 +279,9 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         Binding("u", "resume", N_("Resume"),
                 tooltip=N_("The customer came back: the clocks run again"),
                 id="complaint.resume"),
+        Binding("l", "close_loop", N_("Close loop"),
+                tooltip=N_("Close the unsatisfied callback's loop, with a reason (supervisor)"),
+                id="complaint.close_loop"),
         Binding("r", "refresh", N_("Refresh"),
                 tooltip=N_("Reload the complaint"), id="complaint.refresh",
                 show=False),
@@ -305,6 +342,8 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         c = view.complaint
         flags = " · " + _("escalated") if c.escalated_to_id else ""
         flags += " · " + _("waiting on customer") if c.waiting_since else ""
+        if view.loop is not None and view.loop.status == loops.OPEN:
+            flags += " · " + _("loop open")
         title.update(
             Text(
                 _("Complaint #{id}").format(id=c.id)
@@ -324,6 +363,9 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         """Only the moves the complaint's step and the person's role allow show in the footer."""
         if not self.role_allows(action):
             return False
+        if action == "close_loop":
+            loop = self.view.loop if self.view is not None else None
+            return loop is not None and loop.status == loops.OPEN
         move = self.MOVE_ACTIONS.get(action)
         if move is None:
             return True
@@ -396,6 +438,11 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
 
     def action_resume(self) -> None:
         self._move("resume")
+
+    def action_close_loop(self) -> None:
+        view = self.view
+        if view is not None and view.loop is not None and view.loop.status == loops.OPEN:
+            self.app.push_screen(CloseLoopForm(view), self._moved)
 
     def action_refresh(self) -> None:
         self.load()

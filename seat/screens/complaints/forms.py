@@ -244,6 +244,7 @@ class ImplementForm(MoveForm):
         answer = self.value("accepted")
         return dict(
             accepted={"yes": True, "no": False}.get(answer), comment=self.value("comment"),
+            policy=self.policy,
         )  # fmt: skip
 
 
@@ -333,6 +334,32 @@ class ResumeForm(MoveForm):
 
     def details(self, kept: list[str]) -> dict[str, object]:
         return dict(comment=self.value("comment"))
+
+
+class CloseLoopForm(FormScreen):
+    """A supervisor closes an unsatisfied callback's loop with a reason (seat.loops)."""
+
+    TITLE_TEXT = N_("Close the loop (supervisor)")
+
+    def __init__(self, view: CaseView) -> None:
+        super().__init__()
+        self.view = view
+
+    def fields(self) -> ComposeResult:
+        yield from self.field(
+            _("Why the loop closes without a satisfied follow-up *"), "reason", TextArea()
+        )
+
+    def submit(self) -> int:
+        c = self.view.complaint
+        try:
+            self.services.close_complaint_loop(
+                c.id, actor_id=self.seat_agent.id, reason=self.value("reason"),  # type: ignore[arg-type]
+                version=c.version,
+            )  # fmt: skip
+        except (MoveRefused, PermissionDenied) as exc:
+            raise ValidationError({"_": str(exc)}) from None
+        return c.id  # type: ignore[return-value]
 
 
 FORMS: dict[str, type[MoveForm]] = {

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Label
 
 from seat.export import Table
 from seat.i18n import N_, _, ngettext
+from seat.reports.complaints import LOOPS_TITLE
 from seat.services import StorageError
 from seat.sla import PolicyError
 from seat.widgets.door import Seated
@@ -111,11 +112,17 @@ class ComplaintStatsScreen(Seated, Screen[None]):
             view.add_columns(*[_(h) for h in table.headers])
             view.add_rows([[_cell(v) for v in row] for row in table.rows])
         total = tables[0].rows[0][2] if tables and tables[0].rows else 0
-        self.query_one("#st-summary", Label).update(
-            ngettext("{n} complaint registered", "{n} complaints registered", total).format(
-                n=total
-            )
+        summary = ngettext("{n} complaint registered", "{n} complaints registered", total).format(
+            n=total
         )
+        open_loops = next(
+            (t.rows[0][2] for t in tables if t.title == LOOPS_TITLE and t.rows), 0
+        )
+        if open_loops:  # unsatisfied callbacks whose complaint cannot close yet
+            summary += " · " + ngettext(
+                "{n} unsatisfied loop open", "{n} unsatisfied loops open", open_loops
+            ).format(n=open_loops)
+        self.query_one("#st-summary", Label).update(summary)
 
     def action_month(self, step: int) -> None:
         anchor = self.date_from if step < 0 else self.date_to
