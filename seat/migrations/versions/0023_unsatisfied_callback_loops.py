@@ -1,7 +1,7 @@
 """unsatisfied callbacks close the loop: the complaint a callback opened, and why none was
 
 Revision ID: 0023
-Revises: 0015
+Revises: 0021
 Create Date: 2026-12-06 14:00:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0023'
-down_revision = '0015'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
