@@ -730,7 +730,7 @@ class QualityMark(TableBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="quality_sample.id", index=True)
-    item_key: str = Field(max_length=80)
-    """"manner.greeting" … or "<stage id>.<item number>" for a script's checklist item."""
+    item_key: str = Field(max_length=160)
+    """"manner:greeting" … or "<script>:<stage>.<item number>" for a script's checklist item."""
     label: str = Field(max_length=500)
     mark: int | None = None

@@ -71,7 +71,7 @@ def upgrade() -> None:
         'quality_mark',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('sample_id', sa.Integer(), nullable=False),
-        sa.Column('item_key', sa.String(length=80), nullable=False),
+        sa.Column('item_key', sa.String(length=160), nullable=False),
         sa.Column('label', sa.String(length=500), nullable=False),
         sa.Column('mark', sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(['sample_id'], ['quality_sample.id'], name=op.f('fk_quality_mark_sample_id_quality_sample')),
