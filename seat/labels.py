@@ -166,11 +166,11 @@ def complaint_step_short(status: str) -> str:
 
 
 QUALITY_MANNERS = {
-    "greeting": N_("Manners: greeted, named the company and themselves"),
-    "identity": N_("Manners: confirmed who is calling"),
-    "need_restated": N_("Manners: restated the customer's need"),
-    "forbidden_phrases": N_("Manners: no forbidden phrases (\"can't\", \"don't know\")"),
-    "closing": N_("Manners: closed with what happens next and thanks"),
+    "greeting": N_("Greeted, named the company and themselves"),
+    "identity": N_("Confirmed who is calling"),
+    "need_restated": N_("Restated the customer's need"),
+    "forbidden_phrases": N_("No forbidden phrases (\"can't\", \"don't know\")"),
+    "closing": N_("Closed with what happens next and thanks"),
 }
 """The manners every quality score form ends with (seat.quality), after the script's items."""
 QUALITY_MARKS = {"1": N_("met"), "0": N_("not met"), "": N_("n/a")}

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -213,8 +213,11 @@ class SampleRow:
 def _candidates(
     session: Session, agent_id: int | None, start: datetime, end: datetime
 ) -> list[tuple[int, int, str | None, int | None]]:
-    """(call id, agent id, need, callback id) of the calls that can be drawn."""
-    query = select(Call.id, Call.agent_id, Call.need_category, Call.callback_id).where(
+    """(call id, agent id, need, callback id) of the calls that can be drawn (an outbound
+    call without a callback counts as a callback's: the agent called the customer back)."""
+    callback = case((Call.direction == "outbound", func.coalesce(Call.callback_id, 0)),
+                    else_=Call.callback_id)  # fmt: skip
+    query = select(Call.id, Call.agent_id, Call.need_category, callback).where(
         Call.started_at >= start, Call.started_at < end, Call.ended_at.is_not(None),  # type: ignore[union-attr]
         func.coalesce(Call.outcome, "").not_in(NOT_REACHED),
     )  # fmt: skip
@@ -611,7 +614,7 @@ def per_item(
         .where(Call.started_at >= start, Call.started_at < end)
         .group_by(QualityMark.item_key)
     ).all()  # fmt: skip
-    manners = dict(manner_items())
+    manners = {key: _("Manners: {item}").format(item=text) for key, text in manner_items()}
     order = {key: i for i, key in enumerate(manners)}
     # The script's items in the order forms list them (the first marked first), then manners.
     rows = sorted(rows, key=lambda r: (1, order[r[0]]) if r[0] in order else (0, r[5]))

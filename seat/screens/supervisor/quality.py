@@ -8,6 +8,7 @@ ctrl+s saves. `p` plays the call's recording with the configured player.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -317,7 +318,11 @@ class ScoreScreen(DeskWorker, Screen[bool]):
         if not _allowed(self):
             return
         table = self.query_one("#sc-items", DataTable)
-        for heading in (N_("Stage"), N_("Item"), N_("Ticked"), N_("Mark")):
+        # The mark first (an item's text may run past a narrow screen), wide enough for every
+        # mark: the column is measured before any is changed.
+        width = max(cell_len(_(word)) for word in (*MARKS.values(), N_("Mark")))
+        table.add_column(_("Mark"), key="Mark", width=width)
+        for heading in (N_("Ticked"), N_("Stage"), N_("Item")):
             table.add_column(_(heading), key=heading)
         table.focus()
         self.load()
@@ -370,7 +375,7 @@ class ScoreScreen(DeskWorker, Screen[bool]):
     def _cells(self, item: FormItem) -> list[str]:
         ticked = "-" if item.ticked is None else ("✓" if item.ticked else "✗")
         stage = shown(item.stage) if item.stage else _("Manners")
-        return [stage, shown(item.label), ticked, _(MARKS[self.marks.get(item.key)])]
+        return [_(MARKS[self.marks.get(item.key)]), ticked, stage, shown(item.label)]
 
     def _show_score(self) -> None:
         got = percent(self.marks.values())
