@@ -36,7 +36,7 @@ def tables(
             meta=dict(meta),
         ),
         Table(
-            title=N_("Quality scores per checklist item"),
+            title=N_("Quality per checklist item"),
             headers=[N_("Item"), N_("Met"), N_("Not met"), N_("Not applicable"), N_("Met %")],
             rows=[[i.label, i.met, i.not_met, i.not_applicable, i.met_percent] for i in items],
             meta=dict(meta),

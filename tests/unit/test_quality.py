@@ -3,6 +3,7 @@ stratified by need), the score form, scoring and what the report adds up."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from datetime import date, timedelta
@@ -11,12 +12,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from seat import agents, quality, roles
+from seat.cli import main
+from seat.clock import SystemClock
 from seat.config import DATA_DIR
 from seat.errors import PolicyError
 from seat.models import Call, CallCheck, CallStage, QualityMark, QualitySample, Role
+from seat.reports import REPORTS
 from seat.reports import quality as quality_report
 from seat.scripts import load_scripts
 from tests.conftest import NOW
@@ -264,8 +269,40 @@ def test_the_report_adds_up_per_agent_and_per_item(session, world, boss, setting
     tables = quality_report.tables(session=session, date_from=NOVEMBER.first,
                                    date_to=NOVEMBER.last, settings=settings, now=NOW)  # fmt: skip
     assert [t.title for t in tables] == ["Quality scores per agent",
-                                         "Quality scores per checklist item"]  # fmt: skip
+                                         "Quality per checklist item"]  # fmt: skip
     assert tables[0].rows[0][:4] == ["li.na", per_agent["li.na"].display_name, 2, 2]
     october = quality.per_agent(session, date_from=date(2026, 10, 1), date_to=date(2026, 10, 31),
                                 zone=ZONE)  # fmt: skip
     assert october == []
+
+
+@pytest.fixture
+def fixed_now(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setattr(SystemClock, "now", lambda self: NOW)
+    monkeypatch.setenv("SEAT_CONFIG", str(tmp_path / "none.toml"))
+
+
+def test_seat_report_quality(db_url, session, world, boss, capsys, fixed_now, tmp_path):
+    assert "quality" in REPORTS
+    _add_calls(session, world["li"], {"repair": 1})
+    (row,) = quality.draw_sample(session, by=boss, by_id=boss.id, agent_id=world["li"],
+                                 period=NOVEMBER, policy=POLICY, zone=ZONE, now=NOW)  # fmt: skip
+    _score(session, boss, row.sample_id, 1, [("inbound:greeting.0", "Name the company", 1),
+                                             ("manner:identity", "Confirmed", 0)])  # fmt: skip
+    session.commit()
+    argv = ["report", "quality", "--from", "2026-11-01", "--to", "2026-11-30",
+            "--db", db_url.removeprefix("sqlite:///")]  # fmt: skip
+    assert main([*argv, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc) == ["Quality scores per agent", "Quality per checklist item"]
+    (li,) = doc["Quality scores per agent"]["rows"]
+    assert (li["Agent"], li["Sampled"], li["Scored"], li["Average %"]) == ("li.na", 1, 1, 50.0)
+    items = doc["Quality per checklist item"]["rows"]
+    assert [(i["Item"], i["Met %"]) for i in items] == [
+        ("Name the company", 100.0), ("Manners: Confirmed who is calling", 0.0),
+    ]
+    out = tmp_path / "quality.xlsx"
+    assert main([*argv, "--format", "xlsx", "--output", str(out)]) == 0
+    assert capsys.readouterr().out == ""
+    assert load_workbook(out).sheetnames[:2] == ["Quality scores per agent",
+                                                  "Quality per checklist item"]  # fmt: skip
