@@ -19,6 +19,8 @@ from seat.models import (
     Call,
     Callback,
     CallbackStatus,
+    CallCheck,
+    CallStage,
     Complaint,
     Outcome,
 )
@@ -70,11 +72,33 @@ class CallState:
     """The call's own id, made here and kept in the draft: the table holds one row per uid."""
     call_ref: str | None = None
     """The phone system's id for the call, when it announced it (seat cti serve)."""
+    ticks: dict[str, list[int]] = field(default_factory=dict)
+    """Stage id -> the numbers of the checklist items the agent ticked there."""
+    visits: list[tuple[str, datetime]] = field(default_factory=list)
+    """Each stage entered, in order, with when ("" for wrap-up): the time spent per stage."""
 
     def __post_init__(self) -> None:
         if not self.stage_id:
             self.stage_id = self.script.first.id
         self.phase_times.setdefault(self.stage.phase, self.started_at)
+        if not self.visits:
+            self.visits.append((self.stage_id, self.started_at))
+
+    def tick(self, stage_id: str, items: list[int]) -> None:
+        """The checklist items ticked on a stage now (replacing what was ticked before)."""
+        self.ticks[stage_id] = sorted(set(items))
+
+    def _enter(self, stage_id: str, now: datetime) -> None:
+        self.visits.append((stage_id, now))
+
+    def stage_seconds(self, end: datetime) -> dict[str, float]:
+        """Seconds spent in each stage entered (visits added up, wrap-up left out), in the
+        order the stages were first entered; the last visit lasts until `end`."""
+        spent: dict[str, float] = {}
+        for (sid, at), nxt in zip(self.visits, [*self.visits[1:], ("", end)], strict=True):
+            if sid:
+                spent[sid] = spent.get(sid, 0.0) + max((nxt[1] - at).total_seconds(), 0.0)
+        return spent
 
     @property
     def stage(self) -> Stage:
@@ -106,10 +130,12 @@ class CallState:
             # The closing stage stays current (and off the history): back() returns to it.
             self.in_wrapup = True
             self.wrapup_at = self.wrapup_at or now
+            self._enter("", now)
             return {}
         self.history.append(self.stage_id)
         self.stage_id = nxt.id
         self.phase_times.setdefault(nxt.phase, now)
+        self._enter(nxt.id, now)
         return {}
 
     def no_answer(self, now: datetime) -> None:
@@ -118,15 +144,19 @@ class CallState:
         self.in_wrapup = True
         self.wrapup_at = self.wrapup_at or now
         self.outcome = Outcome.NO_ANSWER.value
+        self._enter("", now)
 
-    def back(self) -> bool:
-        """Return to the previous stage (timestamps of first entry are kept)."""
+    def back(self, now: datetime | None = None) -> bool:
+        """Return to the previous stage (timestamps of first entry are kept); `now` starts
+        the time spent there again (without it the time counts to the stage left)."""
         if self.in_wrapup:
             self.in_wrapup = False
-            return True
-        if not self.history:
+        elif self.history:
+            self.stage_id = self.history.pop()
+        else:
             return False
-        self.stage_id = self.history.pop()
+        if now is not None:
+            self._enter(self.stage_id, now)
         return True
 
     def suggested_outcome(self, created: set[str]) -> str:
@@ -267,6 +297,7 @@ def save_call(
                 _close_the_loop(session, state, call, cb, now=now, at_most=at_most)
     session.add(call)
     session.flush()
+    _record_stages(session=session, state=state, call_id=call.id, now=now)  # type: ignore[arg-type]
     repeats.mark(session=session, call=call)
     return call
 
@@ -335,6 +366,27 @@ def _close_the_loop(
             "or go back (F3) and open one (F7)."
         )})  # fmt: skip
     loops.decline(session=session, callback=cb, reason=state.values[loops.REASON_FIELD])
+
+
+def _record_stages(*, session: Session, state: CallState, call_id: int, now: datetime) -> None:
+    """What happened on the call: each stage walked with the time spent in it, and each of
+    its checklist items, ticked or not (the text as the agent read it)."""
+    spent = state.stage_seconds(now)
+    walked = list(dict.fromkeys([*spent, *state.history, state.stage_id]))
+    for position, sid in enumerate(walked):
+        try:
+            stage = state.script.stage(sid)
+        except KeyError:
+            continue  # a stage of a script changed under a resumed draft: nothing to record
+        session.add(CallStage(
+            call_id=call_id, position=position, stage_id=sid, phase=stage.phase,
+            seconds=round(spent.get(sid, 0.0), 3),
+        ))  # fmt: skip
+        ticked = set(state.ticks.get(sid, ()))
+        for no, item in enumerate(stage.checklist):
+            session.add(CallCheck(
+                call_id=call_id, stage_id=sid, item_no=no, item=item[:500], ticked=no in ticked,
+            ))  # fmt: skip
 
 
 def callback_choices(state: CallState) -> list[str]:

@@ -60,6 +60,8 @@ def to_dict(draft: Draft, now: datetime) -> dict[str, Any]:
         "values": dict(s.values),
         "phase_times": {k: v.isoformat() for k, v in s.phase_times.items()},
         "history": list(s.history),
+        "ticks": {k: list(v) for k, v in s.ticks.items()},
+        "visits": [[sid, at.isoformat()] for sid, at in s.visits],
         "in_wrapup": s.in_wrapup,
         "wrapup_at": s.wrapup_at.isoformat() if s.wrapup_at else None,
         "outcome": s.outcome,
@@ -100,6 +102,9 @@ def from_dict(data: dict[str, Any], scripts: dict[str, Script]) -> Draft:
         wrapup_at=datetime.fromisoformat(data["wrapup_at"]) if data.get("wrapup_at") else None,
         outcome=str(data.get("outcome", "")),
         notes=str(data.get("notes", "")),
+        # Drafts from before the checklist was kept carry neither: the time from the start.
+        ticks={str(k): [int(i) for i in v] for k, v in data.get("ticks", {}).items()},
+        visits=[(str(sid), datetime.fromisoformat(at)) for sid, at in data.get("visits", [])],
     )
     if data.get("uid"):
         state.uid = str(data["uid"])

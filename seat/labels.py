@@ -199,3 +199,16 @@ def callback_kind(kind: str) -> str:
 def complaint_step_short(status: str) -> str:
     """A complaint's open step in a narrow column: "for approval", "待批准"."""
     return _(COMPLAINT_STEPS_SHORT.get(status, status))
+
+
+QUALITY_MANNERS = {
+    "greeting": N_("Greeted, named the company and themselves"),
+    "identity": N_("Confirmed who is calling"),
+    "need_restated": N_("Restated the customer's need"),
+    "forbidden_phrases": N_("No forbidden phrases (\"can't\", \"don't know\")"),
+    "closing": N_("Closed with what happens next and thanks"),
+}
+"""The manners every quality score form ends with (seat.quality), after the script's items."""
+QUALITY_MARKS = {"1": N_("met"), "0": N_("not met"), "": N_("n/a")}
+"""A score form item's mark: met, not met, not applicable (seat.quality)."""
+SAMPLE_KINDS = {"call": N_("call"), "callback": N_("callback")}

@@ -713,3 +713,78 @@ class NoticeCall(TableBase, table=True):
     """The call's own id (seat.calls: made when the call starts, before its row is saved)."""
     agent_id: int = Field(foreign_key="agent.id")
     at: datetime
+
+
+class CallStage(TableBase, table=True):
+    """A stage of the script walked on a call, and the time spent in it (seat.calls): the
+    seconds of every visit added up (F3 back and F2 again count both times)."""
+
+    __tablename__ = "call_stage"
+    __table_args__ = (UniqueConstraint("call_id", "stage_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    position: int
+    """The order in which the stages were first entered (0: the first)."""
+    stage_id: str = Field(max_length=64)
+    phase: str = Field(max_length=16)
+    seconds: float
+
+
+class CallCheck(TableBase, table=True):
+    """A checklist item of a stage walked on a call: its text as the agent read it, and
+    whether the agent ticked it."""
+
+    __tablename__ = "call_check"
+    __table_args__ = (UniqueConstraint("call_id", "stage_id", "item_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="call.id", index=True)
+    stage_id: str = Field(max_length=64)
+    item_no: int
+    item: str = Field(max_length=500)
+    ticked: bool
+
+
+class QualitySample(TableBase, table=True):
+    """A call drawn for a quality spot-check (抽查) of its agent over a period
+    (seat.quality), and its score once an inspector or supervisor scored it."""
+
+    __tablename__ = "quality_sample"
+    __table_args__ = (
+        UniqueConstraint("period_from", "period_to", "call_id"),
+        Index("ix_quality_sample_agent_period", "agent_id", "period_from", "period_to"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    period_from: date
+    period_to: date
+    agent_id: int = Field(foreign_key="agent.id")
+    call_id: int = Field(foreign_key="call.id", index=True)
+    kind: str = Field(max_length=16)
+    """"call" (taken) or "callback" (a callback's call)."""
+    need: str = Field(max_length=32)
+    """The stratum it was drawn from: the call's need ("callback" for a callback's call)."""
+    drawn_at: datetime
+    drawn_by_id: int = Field(foreign_key="agent.id")
+    version: int = 1
+    scored_at: datetime | None = None
+    scored_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    score: float | None = None
+    """The share of the applicable items met, in percent (None: not scored yet)."""
+    comments: str = Field(default="", max_length=5000)
+
+
+class QualityMark(TableBase, table=True):
+    """One item of a sample's score form: a checklist item of the call's script or a manner,
+    met (1), not met (0) or not applicable (None)."""
+
+    __tablename__ = "quality_mark"
+    __table_args__ = (UniqueConstraint("sample_id", "item_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sample_id: int = Field(foreign_key="quality_sample.id", index=True)
+    item_key: str = Field(max_length=160)
+    """"manner:greeting" … or "<script>:<stage>.<item number>" for a script's checklist item."""
+    label: str = Field(max_length=500)
+    mark: int | None = None

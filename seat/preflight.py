@@ -7,8 +7,9 @@ every callback and offer every work center by rules nobody chose.
 
 from __future__ import annotations
 
-from seat import callbacks, members, sla, workorders
+from seat import callbacks, members, quality, sla, workorders
 from seat.config import Settings, policy_file
+from seat.errors import PolicyError
 from seat.i18n import _
 from seat.scripts import ScriptBook, load_with_fallback
 
@@ -50,6 +51,7 @@ def policy_problems(settings: Settings) -> list[str]:
         ("callbacks", callbacks.load_policy, callbacks.PolicyError),
         ("work_orders", workorders.load_policy, workorders.PolicyError),
         ("members", members.load_policy, members.PolicyError),
+        ("quality", quality.load_policy, PolicyError),
     )
     for name, load, error in checks:
         try:

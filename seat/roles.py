@@ -30,6 +30,7 @@ SET_OWNER = "set_owner"
 MEMBER_REPORT = "member_report"
 MERGE_CUSTOMERS = "merge_customers"
 CLOSE_LOOP = "close_loop"
+QUALITY_SCORE = "quality.score"
 
 SUPERVISOR_ONLY: dict[str, str] = {
     APPROVE_SOLUTION: N_("approve a solution"),
@@ -48,6 +49,7 @@ SUPERVISOR_ONLY: dict[str, str] = {
     MEMBER_REPORT: N_("open the member analysis"),
     MERGE_CUSTOMERS: N_("merge customers"),
     CLOSE_LOOP: N_("close an unsatisfied customer's loop"),
+    QUALITY_SCORE: N_("draw and score quality spot-checks"),
 }
 """Action key -> what the refusal says the agent tried ("Only a supervisor can …")."""
 

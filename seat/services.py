@@ -52,7 +52,7 @@ from seat.models import Agent, Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 if TYPE_CHECKING:
-    from seat import figures, notices, sla, supervisor, trends, workorders
+    from seat import figures, notices, quality, sla, supervisor, trends, workorders
     from seat.export import Table
     from seat.reports.members import MemberAnalysis
 
@@ -1397,3 +1397,82 @@ class Desk:
             )
         )  # fmt: skip
         return wo.id  # type: ignore[return-value]
+
+    # -- quality spot-checks (质检抽查) ------------------------------------------------------
+
+    def quality_periods(self) -> list[quality.Period]:
+        """The months a spot-check is drawn for: this one and the eleven before, newest first."""
+        from seat import quality
+
+        return quality.months(self.today())
+
+    def quality_overview(self, period: quality.Period, *, agent: AgentInfo) -> list[
+        quality.AgentQuality
+    ]:
+        """Each agent's calls, sample and average score for the period (QUALITY_SCORE)."""
+        from seat import quality, roles
+
+        roles.require(agent, roles.QUALITY_SCORE)
+        return self.run(lambda s: quality.overview(s, period=period, zone=self.zone))
+
+    def quality_sample(
+        self, agent_id: int, period: quality.Period, *, agent: AgentInfo, draw: bool = False
+    ) -> list[quality.SampleRow]:
+        """An agent's sample for the period; `draw`: draw it first (what was drawn stays;
+        errors.PolicyError: a broken policy/quality.toml)."""
+        from seat import quality, roles
+
+        roles.require(agent, roles.QUALITY_SCORE)
+        if not draw:
+            return self.run(lambda s: quality.sample(s, agent_id=agent_id, period=period))
+        policy = quality.load_policy(self.settings)
+        return self.run(
+            lambda s: quality.draw_sample(
+                s, by=agent, by_id=agent.id, agent_id=agent_id, period=period, policy=policy,
+                zone=self.zone, now=self.now(),
+            ),
+            write=True,
+        )  # fmt: skip
+
+    def quality_form(self, sample_id: int, *, agent: AgentInfo) -> quality.ScoreForm:
+        """A sampled call's score form, its script's items in the seat's language."""
+        from seat import quality, roles
+
+        roles.require(agent, roles.QUALITY_SCORE)
+        language = seat_language()
+
+        def script_for(script_id: str) -> Script | None:
+            try:
+                return self.script(script_id, language=language)
+            except KeyError:
+                return None
+
+        return self.run(
+            lambda s: quality.score_form(s, sample_id=sample_id, script_for=script_for)
+        )
+
+    def score_quality(
+        self,
+        sample_id: int,
+        *,
+        version: int,
+        marks: list[tuple[str, str, int | None]],
+        comments: str,
+        agent: AgentInfo,
+    ) -> float | None:
+        """Save a sampled call's score (PermissionDenied, ValidationError, quality.StaleSample)."""
+        from seat import quality
+
+        return self.run(
+            lambda s: quality.save_score(
+                s, by=agent, by_id=agent.id, sample_id=sample_id, version=version, marks=marks,
+                comments=comments, now=self.now(),
+            ),
+            write=True,
+        )  # fmt: skip
+
+    def own_quality_scores(self, agent_id: int) -> list[quality.OwnScore]:
+        """The agent's own scored calls, most recently scored first."""
+        from seat import quality
+
+        return self.run(lambda s: quality.own_scores(s, agent_id=agent_id))

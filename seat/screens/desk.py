@@ -210,6 +210,15 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
             id="desk.members",
             show=False,
         ),
+        Binding(
+            "e",
+            "quality",
+            N_("Quality"),
+            tooltip=N_("Quality spot-checks: draw and score calls (supervisors), else your "
+                       "own scores"),
+            id="desk.quality",
+            show=False,
+        ),
         Binding("q", "app.quit", N_("Quit"), tooltip=N_("Leave the seat"), id="desk.quit"),
     ]
 
@@ -424,6 +433,17 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         from seat.screens.supervisor.agent_figures import AgentFiguresScreen
 
         self.app.push_screen(AgentFiguresScreen())
+
+    def action_quality(self) -> None:
+        """A supervisor scores calls; an agent reads their own scores."""
+        if roles.may(self.seat_agent, roles.QUALITY_SCORE):
+            from seat.screens.supervisor.quality import QualityScreen
+
+            self.app.push_screen(QualityScreen())
+        else:
+            from seat.screens.my_quality import MyQualityScreen
+
+            self.app.push_screen(MyQualityScreen())
 
     def action_focus_queue(self) -> None:
         queue = self.query_one("#sidebar OptionList", OptionList)

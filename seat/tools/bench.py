@@ -1161,7 +1161,10 @@ def _forget_calls(con: Any, ids: list[int]) -> None:
     writes for them): the database keeps the size it was built at."""
     while ids:
         chunk, ids[:] = ids[:500], ids[500:]
-        con.execute(f"DELETE FROM call WHERE id IN ({', '.join(map(str, chunk))})")
+        listed = ", ".join(map(str, chunk))
+        for table in ("call_stage", "call_check"):  # what happened on them (seat.calls)
+            con.execute(f"DELETE FROM {table} WHERE call_id IN ({listed})")
+        con.execute(f"DELETE FROM call WHERE id IN ({listed})")
 
 
 SLOW_MS = 2.0

@@ -154,6 +154,8 @@ PLACES = {
     "complaint form F7": Place("ComplaintForm", _then(_known_call, "f7")),
     "new customer form F4": Place("NewCustomerScreen", _unknown_call_f4),
     "customer edit F9": Place("CustomerEditScreen", _then(_known_call, "f9")),
+    "quality spot-checks": Place("QualityScreen", _then(_nothing, "e"), roles=("supervisor",)),
+    "my quality scores": Place("MyQualityScreen", _then(_nothing, "e")),
 }
 
 

@@ -53,8 +53,8 @@ def test_the_shipped_files_pass_the_start_up_check(isolated):
 def test_missing_policies_are_each_named(isolated, tmp_path):
     nowhere = tmp_path / "nowhere"
     problems = preflight.check(replace(isolated, policy_dir=nowhere))
-    assert len(problems) == 4
-    names = ("complaints", "callbacks", "work_orders", "members")
+    assert len(problems) == 5
+    names = ("complaints", "callbacks", "work_orders", "members", "quality")
     for name, problem in zip(names, problems, strict=True):
         assert str(nowhere / f"{name}.toml") in problem and "cannot be read" in problem
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, func, select
@@ -20,6 +21,7 @@ from seat import (
     members,
     merge,
     notices,
+    quality,
     roles,
     sla,
     supervisor,
@@ -28,6 +30,7 @@ from seat import (
 from seat.config import DATA_DIR
 from seat.models import (
     Agent,
+    Call,
     Callback,
     CallbackEvent,
     Complaint,
@@ -37,6 +40,7 @@ from seat.models import (
     CustomerChange,
     Notice,
     PhoneNumber,
+    QualitySample,
     Role,
     WorkOrder,
     WorkOrderEvent,
@@ -231,6 +235,24 @@ CASES: dict[str, tuple[Callable, Act, tuple]] = {
         (Customer, CustomerChange, PhoneNumber, WorkOrder),
     ),
 }  # fmt: skip
+
+
+def _draw_sample(session, people, actor, agent_id):
+    return quality.draw_sample(
+        session, by=_person(session, actor), by_id=actor, agent_id=agent_id,
+        period=quality.months(NOW.date(), 1)[0], policy=quality.QualityPolicy(),
+        zone=ZoneInfo("Asia/Shanghai"), now=NOW,
+    )  # fmt: skip
+
+
+def _li_with_a_call(session, people) -> int:
+    session.add(Call(agent_id=people["li"], started_at=NOW - timedelta(hours=1), ended_at=NOW,
+                     need_category="inquiry", outcome="resolved"))  # fmt: skip
+    session.commit()
+    return people["li"]
+
+
+CASES[roles.QUALITY_SCORE] = (_li_with_a_call, _draw_sample, (QualitySample,))
 
 
 def test_every_supervisor_only_action_has_a_case():

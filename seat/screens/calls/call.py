@@ -517,8 +517,12 @@ class CallScreen(DeskWorker, Screen[int | None]):
             Static(render(stage.say, self._say_context()), classes="say"),
         ]
         if stage.checklist:
+            ticked = set(self.state.ticks.get(stage.id, ()))
             widgets.append(
-                SelectionList[int](*[(c, i) for i, c in enumerate(stage.checklist)], id="checklist")
+                SelectionList[int](
+                    *[(c, i, i in ticked) for i, c in enumerate(stage.checklist)],
+                    id="checklist", name=stage.id,
+                )
             )
         for f in stage.fields:
             mark = " *" if f.required else ""
@@ -645,6 +649,14 @@ class CallScreen(DeskWorker, Screen[int | None]):
             self._clear_problem("outcome")
             self._ask_why_no_complaint()
 
+    @on(SelectionList.SelectedChanged, "#checklist")
+    def _checklist_changed(self, event: SelectionList.SelectedChanged[int]) -> None:
+        """A checklist item ticked or unticked: kept with the call (saved with it)."""
+        stage_id = event.selection_list.name  # the list's own stage, even if shown late
+        if stage_id:
+            self.state.tick(stage_id, list(event.selection_list.selected))
+        self._dirty = True
+
     @on(TextArea.Changed, "#notes")
     def _notes_changed(self, event: TextArea.Changed) -> None:
         self.state.notes = event.text_area.text
@@ -725,7 +737,7 @@ class CallScreen(DeskWorker, Screen[int | None]):
 
     async def action_back(self) -> None:
         self._dirty = True
-        if self.state.back():
+        if self.state.back(self.desk.now()):
             await self._show_stage()
             self._update_info()
 
@@ -894,7 +906,8 @@ class CallScreen(DeskWorker, Screen[int | None]):
         # The worker writes a copy: typing on (notes) while it waits cannot change it halfway.
         s = self.state
         self.saving = replace(
-            s, values=dict(s.values), phase_times=dict(s.phase_times), history=list(s.history)
+            s, values=dict(s.values), phase_times=dict(s.phase_times), history=list(s.history),
+            ticks={k: list(v) for k, v in s.ticks.items()}, visits=list(s.visits),
         )
         self.refresh_bindings()
         self._save_call(self.saving)
