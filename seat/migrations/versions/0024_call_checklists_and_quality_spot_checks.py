@@ -1,7 +1,7 @@
 """call checklists and stage times; quality spot-checks (samples and their marks)
 
 Revision ID: 0024
-Revises: 0015
+Revises: 0023
 Create Date: 2026-12-06 14:00:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0024'
-down_revision = '0015'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
