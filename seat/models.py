@@ -659,3 +659,16 @@ class NoticeCall(TableBase, table=True):
     """The call's own id (seat.calls: made when the call starts, before its row is saved)."""
     agent_id: int = Field(foreign_key="agent.id")
     at: datetime
+
+
+class ModelCase(TableBase, table=True):
+    """A closed complaint a supervisor marked as a model for the case library (seat.cases),
+    with the solution agreed at the case meeting; the marking is an event of the complaint."""
+
+    __tablename__ = "model_case"
+
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True)
+    solution: str = Field(max_length=5000)
+    """The agreed solution, as an agent reads it to handle the next such complaint."""
+    marked_by_id: int = Field(foreign_key="agent.id")
+    marked_at: datetime

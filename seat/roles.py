@@ -28,6 +28,7 @@ PUBLISH_NOTICE = "publish_notice"
 PIN_TIER = "pin_tier"
 SET_OWNER = "set_owner"
 MEMBER_REPORT = "member_report"
+MARK_MODEL_CASE = "mark_model_case"
 
 SUPERVISOR_ONLY: dict[str, str] = {
     APPROVE_SOLUTION: N_("approve a solution"),
@@ -44,6 +45,7 @@ SUPERVISOR_ONLY: dict[str, str] = {
     PIN_TIER: N_("pin a customer's tier"),
     SET_OWNER: N_("name a customer's dedicated owner"),
     MEMBER_REPORT: N_("open the member analysis"),
+    MARK_MODEL_CASE: N_("mark a case as a model"),
 }
 """Action key -> what the refusal says the agent tried ("Only a supervisor can …")."""
 

@@ -32,21 +32,7 @@ from seat.services import StorageError
 from seat.textguard import shown
 from seat.widgets.complaint_items import LOOK
 
-ACTION_LABELS = {
-    "intake": N_("registered"),
-    "accept": N_("judged valid"),
-    "invalid": N_("judged invalid"),
-    "investigate": N_("cause recorded"),
-    "propose": N_("solution proposed"),
-    "approve": N_("solution approved"),
-    "send_back": N_("sent back"),
-    "implement": N_("customer accepts"),
-    "refuse": N_("customer refused"),
-    "close": N_("closed"),
-    "escalate": N_("escalated"),
-    "pause": N_("waiting on the customer"),
-    "resume": N_("resumed"),
-}
+ACTION_LABELS = labels.COMPLAINT_EVENTS
 
 
 def _status(status: str) -> str:
