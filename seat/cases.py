@@ -12,7 +12,7 @@ models of a few years): its search is a LIKE on every word, the same on both dat
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -109,9 +109,13 @@ def period(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime, da
 
 
 def closed_cases(
-    *, session: Session, filters: CaseFilter, policy: sla.Policy, zone: ZoneInfo, now: datetime
+    *, session: Session, filters: CaseFilter, policy: sla.Policy, zone: ZoneInfo, now: datetime,
+    viewer: roles.HasRole | None = None, viewer_id: int | None = None,
 ) -> list[ClosedCase]:
-    """The closed complaints the filters let through, the latest closed first."""
+    """The closed complaints the filters let through, the latest closed first. A `viewer`
+    who may not see every agent's complaints sees their own only (`viewer_id`)."""
+    if viewer is not None and not roles.may(viewer, roles.ALL_COMPLAINTS):
+        filters = replace(filters, owner_id=viewer_id)
     query = (
         select(
             Complaint.id, Complaint.status, Complaint.created_at, Complaint.closed_at,

@@ -1067,15 +1067,19 @@ class Desk:
 
     # -- case review and the case library ----------------------------------------------------
 
-    def closed_cases(self, filters: cases.CaseFilter, policy: sla.Policy) -> list[cases.ClosedCase]:
-        """The closed complaints the filters let through, the latest closed first."""
+    def closed_cases(
+        self, filters: cases.CaseFilter, policy: sla.Policy, *, agent: AgentInfo
+    ) -> list[cases.ClosedCase]:
+        """The closed complaints the filters let through, the latest closed first (an agent
+        who may not see everyone's complaints: their own)."""
         from seat import cases
 
         return self.run(
             lambda s: cases.closed_cases(
-                session=s, filters=filters, policy=policy, zone=self.zone, now=self.now()
+                session=s, filters=filters, policy=policy, zone=self.zone, now=self.now(),
+                viewer=agent, viewer_id=agent.id,
             )
-        )
+        )  # fmt: skip
 
     def case_filter_choices(self) -> tuple[list[tuple[int, str]], list[str]]:
         """Who owns closed complaints (id, name) and the departments named on them."""

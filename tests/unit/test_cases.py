@@ -243,3 +243,20 @@ def test_report_tables_need_no_session_reuse(engine, library):
     """The report reads with a session of its own (as the command runs it)."""
     with Session(engine) as s:
         assert cases.search_models(session=s, words="clamp")
+
+
+def test_an_agent_reviews_their_own_closed_cases(session, floor):
+    from seat.models import Agent
+
+    li = session.get(Agent, floor["li"])
+    boss = session.get(Agent, floor["boss"])
+
+    def seen(viewer, **filters):
+        return sorted(c.id for c in cases.closed_cases(
+            session=session, filters=cases.CaseFilter(**filters), policy=POLICY, zone=ZONE,
+            now=NOW + 30 * DAY, viewer=viewer, viewer_id=viewer.id,
+        ))  # fmt: skip
+
+    assert seen(li) == sorted([floor["quick"], floor["slow"]])
+    assert seen(li, owner_id=floor["wang"]) == sorted([floor["quick"], floor["slow"]])
+    assert seen(boss) == sorted([floor["quick"], floor["slow"], floor["wangs"]])

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Label
 from seat import complaints, roles, sla
 from seat.complaints import ListRow
 from seat.i18n import N_, _
+from seat.screens.complaints.cases import ClosedCasesScreen
 from seat.screens.complaints.complaint import ComplaintScreen
 from seat.screens.role_keys import RoleKeys
 from seat.services import StorageError
@@ -54,6 +55,9 @@ class ComplaintListScreen(Seated, RoleKeys, Screen[None]):
                 id="complaints.prev_page"),
         Binding("r", "refresh", N_("Refresh"),
                 tooltip=N_("Reload the list"), id="complaints.refresh"),
+        Binding("h", "closed_cases", N_("Closed cases"),
+                tooltip=N_("Review closed complaints: filter, open, mark models"),
+                id="complaints.closed", show=False),
         Binding("escape", "back", N_("Back"), tooltip=N_("Back to the desk"), id="complaints.back"),
     ]  # fmt: skip
 
@@ -180,6 +184,9 @@ class ComplaintListScreen(Seated, RoleKeys, Screen[None]):
 
     def action_refresh(self) -> None:
         self.load()
+
+    def action_closed_cases(self) -> None:
+        self.app.push_screen(ClosedCasesScreen())
 
     def action_back(self) -> None:
         self.dismiss(None)
