@@ -21,8 +21,13 @@ SQLModel.metadata.naming_convention = {
 
 
 class Role(StrEnum):
+    """Who a person is on the floor; what each may do is seat.roles.PERMISSIONS."""
+
     AGENT = "agent"
+    SHIFT_LEAD = "shift_lead"
     SUPERVISOR = "supervisor"
+    QUALITY = "quality"
+    """A quality inspector (质检员)."""
 
 
 class Tier(StrEnum):

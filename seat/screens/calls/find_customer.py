@@ -12,12 +12,13 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList
 
-from seat import search
+from seat import roles, search
 from seat.customers import CustomerCard
 from seat.i18n import N_, _, ngettext
 from seat.screens.background import DeskWorker
 from seat.screens.calls.customer_edit import CustomerEditScreen, edited_message, read_editable
 from seat.screens.reveal import RevealScreen, in_call_with
+from seat.screens.role_keys import RoleKeys
 from seat.screens.work_orders.work_order import WorkOrderScreen as WorkOrderScreen
 from seat.search import SearchHit
 from seat.services import StorageError
@@ -26,7 +27,7 @@ from seat.widgets.field_error import FieldError
 from seat.widgets.search_results import SearchResults
 
 
-class FindCustomerScreen(DeskWorker, ModalScreen[None]):
+class FindCustomerScreen(DeskWorker, RoleKeys, ModalScreen[None]):
     DEFAULT_CSS = """
     FindCustomerScreen { align: center middle; }
     FindCustomerScreen > Vertical { width: 76; max-width: 100%; height: auto;
@@ -35,6 +36,8 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
     FindCustomerScreen #find-error { color: $error; }
     FindCustomerScreen #find-count { color: $text-muted; }
     """
+    ROLE_ACTIONS = {"reveal": roles.REVEAL_PERSONAL}  # never a quality inspector
+
     BINDINGS = [
         Binding(
             "escape", "close", N_("Close"),
@@ -95,6 +98,8 @@ class FindCustomerScreen(DeskWorker, ModalScreen[None]):
         return tuple(k for k in kinds if k not in self.revealed)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.role_allows(action):
+            return False
         if action == "edit":
             return self.card is not None
         if action == "reveal":

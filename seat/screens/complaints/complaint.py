@@ -26,7 +26,7 @@ from seat.complaints import CaseView
 from seat.i18n import N_, _, format_datetime, ngettext
 from seat.labels import label
 from seat.models import CLOSED_COMPLAINT_STATUSES
-from seat.roles import PermissionDenied, require_supervisor
+from seat.roles import PermissionDenied
 from seat.screens.background import DeskWorker
 from seat.screens.complaints.forms import FORMS, MarkModelForm
 from seat.screens.complaints.library import CaseLibraryScreen
@@ -205,6 +205,10 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
     ROLE_ACTIONS = {
         "approve": roles.APPROVE_SOLUTION, "send_back": roles.SEND_BACK,
         "mark_model": roles.MARK_MODEL_CASE,
+        **{a: roles.WORK_CASES for a in (
+            "accept", "invalid", "investigate", "propose", "implement", "close_case",
+            "escalate", "pause", "resume",
+        )},
     }  # fmt: skip
 
     BINDINGS = [
@@ -352,9 +356,10 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         spec = complaints.MOVES[move]
         if spec.supervisor:
             try:
-                require_supervisor(
-                    self.seat_agent, complaints.move_label(move)
-                )
+                roles.require(
+                    self.seat_agent, complaints.SUPERVISED_MOVES[move],
+                    what=complaints.move_label(move),
+                )  # fmt: skip
             except PermissionDenied as exc:
                 self.notify(str(exc), title=_("Supervisor only"), severity="error")
                 return

@@ -17,6 +17,7 @@ from seat.screens.complaints.cases import ClosedCasesScreen
 from seat.screens.complaints.complaint import ComplaintScreen
 from seat.screens.role_keys import RoleKeys
 from seat.services import StorageError
+from seat.supervisor import complaint_scopes
 from seat.widgets.complaint_items import clock_cell as complaint_clock_cell
 from seat.widgets.door import Seated
 from seat.widgets.lines import fit
@@ -169,16 +170,10 @@ class ComplaintListScreen(Seated, RoleKeys, Screen[None]):
             self.page = target
 
     def action_next_scope(self) -> None:
-        from seat.roles import PermissionDenied, require_supervisor
-        from seat.supervisor import complaint_scopes
-
         agent = self.seat_agent
         scopes = complaint_scopes(agent)
         if len(scopes) == 1:  # an agent sees their own complaints only
-            try:
-                require_supervisor(agent, _("see every agent's complaints"))
-            except PermissionDenied as exc:
-                self.notify(str(exc), severity="warning")
+            self.notify(roles.refusal(roles.ALL_COMPLAINTS, agent), severity="warning")
             return
         self.scope = scopes[(scopes.index(self.scope) + 1) % len(scopes)]
 
