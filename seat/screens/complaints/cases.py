@@ -147,7 +147,7 @@ class ClosedCasesScreen(DeskWorker, Screen[None]):
         table = self.query_one(DataTable)
         table.add_column("#", width=5, key="id")
         table.add_column(_("Customer"), width=12)
-        table.add_column(_("Closed"), width=5)
+        table.add_column(_("Closed"), width=6)
         table.add_column(_("Category"), width=14)
         table.add_column(_("Cause"), width=12)
         table.add_column(_("Owner"), width=8)
@@ -162,8 +162,12 @@ class ClosedCasesScreen(DeskWorker, Screen[None]):
 
     def _describe(self) -> str:
         f = self.filters
+        period = (
+            f"{f.date_from or '…'} – {f.date_to or '…'}"
+            if f.date_from or f.date_to else _("closed at any time")
+        )  # fmt: skip
         parts = [
-            f"{f.date_from or '…'} – {f.date_to or '…'}",
+            period,
             *([_(self.policy.category_label(f.category))] if f.category else []),
             *([_(self.policy.cause_label(f.cause))] if f.cause else []),
             *([f.department] if f.department else []),
