@@ -19,7 +19,9 @@ from seat.i18n import _
 if TYPE_CHECKING:  # the parser is built at every start: the rest is imported when it runs
     from sqlalchemy.engine import Engine
 
-ROLES = ("agent", "supervisor")
+ROLES = ("agent", "shift_lead", "supervisor", "quality")
+"""seat.roles.ROLES, written out: the parser is built before the models are imported
+(tests/unit/test_roles.py keeps the two the same)."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "seat agents add wu.fang --name 'Wu Fang' --as zhao.lei",
             "seat agents passwd li.na --as zhao.lei",
             "seat agents role li.na supervisor --as zhao.lei",
+            "seat agents add qian.yu --role quality --as zhao.lei",
         ),
     )
     asub = p.add_subparsers(dest="agents_command", required=True, title=_("commands"),
@@ -54,17 +57,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add.add_argument("login", metavar="LOGIN", help=_("the new login, e.g. wu.fang"))
     add.add_argument("--name", metavar="NAME", help=_("the name shown to others"))
     add.add_argument("--role", choices=ROLES, default="agent",
-                     help=_("agent or supervisor (default: agent)"))  # fmt: skip
+                     help=_("agent, shift_lead, supervisor or quality (a quality "
+                            "inspector) (default: agent)"))  # fmt: skip
     pw = cmd("passwd", _("set an agent's password (asked twice)"),
              "seat agents passwd li.na --as zhao.lei")  # fmt: skip
     pw.add_argument("login", metavar="LOGIN", help=_("whose password"))
     dis = cmd("disable", _("stop a login from signing in"),
               "seat agents disable li.na --as zhao.lei")  # fmt: skip
     dis.add_argument("login", metavar="LOGIN", help=_("the login to disable"))
-    role = cmd("role", _("make an agent a supervisor, or back"),
-               "seat agents role li.na supervisor --as zhao.lei")  # fmt: skip
+    role = cmd("role", _("change an agent's role: agent, shift lead, supervisor, quality"),
+               "seat agents role li.na shift_lead --as zhao.lei")  # fmt: skip
     role.add_argument("login", metavar="LOGIN", help=_("whose role"))
-    role.add_argument("role", choices=ROLES, metavar="ROLE", help=_("agent or supervisor"))
+    role.add_argument("role", choices=ROLES, metavar="ROLE",
+                      help=_("agent, shift_lead, supervisor or quality"))  # fmt: skip
     ext = cmd("extension", _("set the phone extension the phone system names an agent by"),
               "seat agents extension li.na 201 --as zhao.lei")  # fmt: skip
     ext.add_argument("login", metavar="LOGIN", help=_("whose extension"))

@@ -75,7 +75,7 @@ from seat.models import (
 )
 from seat.policies import PolicyFile
 from seat.queues import CallbackItem
-from seat.roles import PermissionDenied, is_supervisor, require_supervisor
+from seat.roles import REASSIGN_CALLBACK, WORK_CASES, PermissionDenied, may, require
 from seat.scripts import Script
 from seat.textguard import check_text
 
@@ -834,8 +834,9 @@ def snooze(
         ).format(n=MAX_SNOOZE.days)
     cb = _open_callback(session, callback_id, (CallbackStatus.OPEN,))
     actor = session.get(Agent, agent_id)
-    if actor is None or (cb.owner_id != agent_id and not is_supervisor(actor)):
+    if actor is None or (cb.owner_id != agent_id and not may(actor, REASSIGN_CALLBACK)):
         raise PermissionDenied(_("Only the callback's owner or a supervisor can snooze it."))
+    require(actor, WORK_CASES)
     if errors:
         raise ValidationError(errors)
     assert until is not None
@@ -862,7 +863,7 @@ def reassign(
     actor = session.get(Agent, actor_id)
     if actor is None:
         raise PermissionDenied(_("Sign in first."))
-    require_supervisor(actor, _("reassign a callback"))  # the whole refusal in one language
+    require(actor, REASSIGN_CALLBACK)  # the whole refusal in one language
     cb = _open_callback(session, callback_id, (CallbackStatus.OPEN, MISSED))
     new = session.get(Agent, new_owner_id) if new_owner_id is not None else None
     if new is None or not new.active:

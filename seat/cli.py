@@ -166,7 +166,7 @@ def _add_commands(p: argparse.ArgumentParser) -> None:
 
     merge_cli.add_parser(csub)
 
-    from seat.reports import REPORTS
+    from seat.reports import REPORT_FORMATS, REPORTS
 
     rep = sub.add_parser(
         "report",
@@ -189,14 +189,16 @@ def _add_commands(p: argparse.ArgumentParser) -> None:
                 name=name
             ),
             epilog=example(
-                f"seat report {name} --from 2026-11-01 --to 2026-11-30 --format json"
+                f"seat report {name} --from 2026-11-01 --to 2026-11-30 --format "
+                + ("json" if name not in REPORT_FORMATS else REPORT_FORMATS[name][-1])
             ),
         )
         r.add_argument("--from", dest="date_from", required=True, type=_date, metavar="DATE",
                        help=_("first day, YYYY-MM-DD"))
         r.add_argument("--to", dest="date_to", required=True, type=_date, metavar="DATE",
                        help=_("last day, YYYY-MM-DD"))
-        r.add_argument("--format", choices=("csv", "xlsx", "json", "txt"), default="csv",
+        formats = REPORT_FORMATS.get(name, ("csv", "xlsx", "json", "txt"))
+        r.add_argument("--format", choices=formats, default=formats[0],
                        help=_("output format (default: %(default)s)"))
         r.add_argument("--output", type=Path, metavar="FILE",
                        help=_("write to FILE instead of standard output"))
@@ -825,7 +827,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     if me is not None and not me.supervisor:
         privacy.mask_tables(tables, settings.region)
-    write(tables, args.format, args.output)
+    write(tables, args.format, args.output, pages=getattr(module, "PAGES", False))
     return 0
 
 

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlmodel import Session
 
-from seat import customers, labels, lifecycle, loops, sla
+from seat import customers, labels, lifecycle, loops, roles, sla
 from seat.customers import ValidationError
 from seat.errors import MoveRefused as MoveRefused
 from seat.errors import StaleCallback, StaleComplaint
@@ -45,7 +45,6 @@ from seat.models import (
     WorkOrder,
     level_for,
 )
-from seat.roles import require_supervisor
 from seat.textguard import check_text
 
 STATUSES = ("intake", "invalid", "investigating", "proposed", "approved", "implemented", "closed")
@@ -84,6 +83,9 @@ class Move:
     while_waiting: bool = False
     """Allowed while the complaint waits on the customer."""
 
+
+SUPERVISED_MOVES = {"approve": roles.APPROVE_SOLUTION, "send_back": roles.SEND_BACK}
+"""The moves a shift lead or a supervisor decides: their seat.roles action."""
 
 MOVES: dict[str, Move] = {
     m.action: m
@@ -246,8 +248,9 @@ def _begin(
     if actor is None:
         raise MoveRefused(_("Unknown agent; sign in again."))
     move = MOVES[action]
-    if move.supervisor:
-        require_supervisor(actor, move_label(action))  # the whole refusal in one language
+    roles.require(actor, roles.WORK_CASES)  # a quality inspector reads, never moves
+    if move.supervisor:  # the whole refusal in one language
+        roles.require(actor, SUPERVISED_MOVES[action], what=move_label(action))
     if version is not None and version != c.version:
         raise MoveRefused(
             _(

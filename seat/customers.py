@@ -17,7 +17,7 @@ from sqlalchemy import Integer, Select, bindparam, event, func, or_, select, upd
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from seat import phone, purchases
+from seat import phone, purchases, roles
 from seat.errors import DuplicatePhone as DuplicatePhone
 from seat.errors import StaleCustomer
 from seat.errors import ValidationError as ValidationError
@@ -591,7 +591,9 @@ def history(
 def log_access(
     *, session: Session, agent_id: int, customer_id: int, now: datetime, what: str, reason: str
 ) -> AccessLog:
-    """Record that an agent revealed a masked value outside a call, and why."""
+    """Record that an agent revealed a masked value outside a call, and why (PermissionDenied:
+    a quality inspector sees personal data masked, never revealed)."""
+    roles.require(session.get(Agent, agent_id), roles.REVEAL_PERSONAL)
     errors: dict[str, str] = {}
     reason = check_text(
         errors, "reason", reason, N_("The reason"), 500, missing=_("Give a reason to see this."),

@@ -189,6 +189,11 @@ def to_txt(tables: Sequence[Table]) -> str:
     return "\n".join(out)
 
 
+def to_pages(tables: Sequence[Table]) -> str:
+    """Plain text, one table a page: a form feed between tables (a printer starts a new page)."""
+    return "\f\n".join(to_txt([table]) for table in tables)
+
+
 def _pad(values: list[str], widths: list[int]) -> str:
     """Columns padded by terminal cell width, so CJK text lines up."""
     from rich.cells import cell_len
@@ -227,8 +232,11 @@ def _sheet_name(title: str) -> str:
     return "".join("_" if c in "[]:*?/\\" else c for c in title)[:31]
 
 
-def write(tables: Sequence[Table], fmt: str, output: Path | None) -> None:
-    """Write tables as `fmt` to `output`, or to standard output when no file is given."""
+def write(
+    tables: Sequence[Table], fmt: str, output: Path | None, *, pages: bool = False
+) -> None:
+    """Write tables as `fmt` to `output`, or to standard output when no file is given
+    (`pages`: txt puts each table on a page of its own, seat.export.to_pages)."""
     if fmt not in FORMATS:
         raise ValueError(
             _("Unknown format {format!r}; use one of {formats}.").format(
@@ -250,7 +258,7 @@ def write(tables: Sequence[Table], fmt: str, output: Path | None) -> None:
         else:
             write_csv(tables, sys.stdout)
         return
-    text = {"json": to_json, "txt": to_txt}[fmt](tables)
+    text = {"json": to_json, "txt": to_pages if pages else to_txt}[fmt](tables)
     if output:
         output.write_text(text, encoding="utf-8")
     else:

@@ -80,6 +80,26 @@ COMPLAINT_STEPS = {
     "implemented": N_("implemented"),
     "closed": N_("closed"),
 }
+COMPLAINT_EVENTS = {
+    "intake": N_("registered"),
+    "accept": N_("judged valid"),
+    "invalid": N_("judged invalid"),
+    "investigate": N_("cause recorded"),
+    "propose": N_("solution proposed"),
+    "approve": N_("solution approved"),
+    "send_back": N_("sent back"),
+    "implement": N_("customer accepts"),
+    "refuse": N_("customer refused"),
+    "close": N_("closed"),
+    "escalate": N_("escalated"),
+    "pause": N_("waiting on the customer"),
+    "resume": N_("resumed"),
+    "model_case": N_("marked as a model case"),
+    "loop_open": N_("unsatisfied: loop opened"),
+    "loop_follow_up": N_("follow-up: loop stays open"),
+    "loop_close": N_("loop closed"),
+}
+"""A complaint's history events (ComplaintEvent.action) in words."""
 COMPLAINT_STEPS_SHORT = {
     "intake": N_("intake"),
     "investigating": N_("investigating"),

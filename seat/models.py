@@ -21,8 +21,13 @@ SQLModel.metadata.naming_convention = {
 
 
 class Role(StrEnum):
+    """Who a person is on the floor; what each may do is seat.roles.PERMISSIONS."""
+
     AGENT = "agent"
+    SHIFT_LEAD = "shift_lead"
     SUPERVISOR = "supervisor"
+    QUALITY = "quality"
+    """A quality inspector (质检员)."""
 
 
 class Tier(StrEnum):
@@ -788,3 +793,16 @@ class QualityMark(TableBase, table=True):
     """"manner:greeting" … or "<script>:<stage>.<item number>" for a script's checklist item."""
     label: str = Field(max_length=500)
     mark: int | None = None
+
+
+class ModelCase(TableBase, table=True):
+    """A closed complaint a supervisor marked as a model for the case library (seat.cases),
+    with the solution agreed at the case meeting; the marking is an event of the complaint."""
+
+    __tablename__ = "model_case"
+
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True)
+    solution: str = Field(max_length=5000)
+    """The agreed solution, as an agent reads it to handle the next such complaint."""
+    marked_by_id: int = Field(foreign_key="agent.id")
+    marked_at: datetime

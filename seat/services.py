@@ -52,7 +52,7 @@ from seat.models import Agent, Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 if TYPE_CHECKING:
-    from seat import figures, notices, quality, sla, supervisor, trends, workorders
+    from seat import cases, figures, notices, quality, sla, supervisor, trends, workorders
     from seat.export import Table
     from seat.reports.members import MemberAnalysis
 
@@ -1089,6 +1089,59 @@ class Desk:
         common = dict(complaint_id=complaint_id, actor_id=actor_id, now=self.now(),
                       version=version)  # fmt: skip
         self.run(lambda s: step(session=s, **common, **details))  # type: ignore[operator]
+
+    # -- case review and the case library ----------------------------------------------------
+
+    def closed_cases(
+        self, filters: cases.CaseFilter, policy: sla.Policy, *, agent: AgentInfo
+    ) -> list[cases.ClosedCase]:
+        """The closed complaints the filters let through, the latest closed first (an agent
+        who may not see everyone's complaints: their own)."""
+        from seat import cases
+
+        return self.run(
+            lambda s: cases.closed_cases(
+                session=s, filters=filters, policy=policy, zone=self.zone, now=self.now(),
+                viewer=agent, viewer_id=agent.id,
+            )
+        )  # fmt: skip
+
+    def case_filter_choices(self) -> tuple[list[tuple[int, str]], list[str]]:
+        """Who owns closed complaints (id, name) and the departments named on them."""
+        from seat import cases
+
+        return self.run(
+            lambda s: (cases.owners(session=s), cases.departments(session=s))
+        )
+
+    def mark_model_case(
+        self, complaint_id: int, *, actor_id: int, solution: str, version: int | None
+    ) -> None:
+        """A supervisor marks a closed case as a model with its agreed solution
+        (PermissionDenied, MoveRefused, ValidationError)."""
+        from seat import cases
+
+        self.run(
+            lambda s: cases.mark_model(
+                session=s, complaint_id=complaint_id, actor_id=actor_id, solution=solution,
+                now=self.now(), version=version,
+            ),
+            write=True,
+        )  # fmt: skip
+
+    def search_model_cases(self, words: str, category: str | None) -> list[cases.ModelHit]:
+        """The model cases of a category (None: any) holding every word."""
+        from seat import cases
+
+        return self.run(
+            lambda s: cases.search_models(session=s, words=words, category=category)
+        )
+
+    def model_case(self, complaint_id: int) -> cases.ModelView | None:
+        """A model case to read (None: the complaint is not one)."""
+        from seat import cases
+
+        return self.run(lambda s: cases.model_view(session=s, complaint_id=complaint_id))
 
     def complaint_stats(self, date_from: date, date_to: date) -> list[Table]:
         """The classification and month-by-category tables of `seat report complaints`

@@ -33,7 +33,7 @@ from seat.models import (
     WorkOrderEvent,
     level_for,
 )
-from seat.roles import ALL_COMPLAINTS, OTHERS_QUEUE, WALLBOARD, HasRole, is_supervisor, require
+from seat.roles import ALL_COMPLAINTS, OTHERS_QUEUE, WALLBOARD, HasRole, may, require
 
 ZONE = "Asia/Shanghai"
 PAGE = 50
@@ -52,7 +52,7 @@ def require_wallboard(agent: HasRole) -> None:
 
 def complaint_scopes(agent: HasRole) -> tuple[str, ...]:
     """The complaint lists a person may open: an agent only their own."""
-    return complaints.SCOPES if is_supervisor(agent) else ("mine",)
+    return complaints.SCOPES if may(agent, ALL_COMPLAINTS) else ("mine",)
 
 
 def require_scope(agent: HasRole, scope: str) -> None:
@@ -62,13 +62,15 @@ def require_scope(agent: HasRole, scope: str) -> None:
 
 
 def queue_owner(agent: HasRole, agent_id: int) -> int | None:
-    """Whose work a list shows: None (everyone's) for a supervisor, else their own id."""
-    return None if is_supervisor(agent) else agent_id
+    """Whose work a list shows: None (everyone's) for whom may see others' queues (shift
+    leads, supervisors, quality inspectors), else their own id."""
+    return None if may(agent, OTHERS_QUEUE) else agent_id
 
 
 def may_see_queue(viewer: HasRole, viewer_id: int, owner_id: int) -> bool:
-    """Supervisors see every agent's queue; an agent only their own."""
-    return is_supervisor(viewer) or viewer_id == owner_id
+    """Shift leads, supervisors and quality inspectors see every agent's queue; an agent
+    only their own."""
+    return may(viewer, OTHERS_QUEUE) or viewer_id == owner_id
 
 
 def require_queue(viewer: HasRole, viewer_id: int, owner_id: int) -> None:

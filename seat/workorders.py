@@ -464,6 +464,7 @@ def _load(session: Session, work_order_id: int, agent_id: int,
     agent = session.get(Agent, agent_id)
     if agent is None:
         raise LookupError(_("Agent #{id} does not exist.").format(id=agent_id))
+    roles.require(agent, roles.WORK_CASES)  # a quality inspector reads, never moves
     if expected_version is not None and wo.version != expected_version:
         raise StaleOrder()
     return wo, agent
@@ -498,10 +499,12 @@ def move(
             message = _("The order is at '{status}' and stays closed.").format(status=where)
         raise ValidationError({"status": message})
     if step.supervisor:
-        roles.require_supervisor(
-            agent,
-            _("decide on '{order}' ({step})").format(order=wo.short_text, step=step.title.lower()),
-        )
+        roles.require(
+            agent, roles.DECIDE_ORDER,
+            what=_("decide on '{order}' ({step})").format(
+                order=wo.short_text, step=step.title.lower()
+            ),
+        )  # fmt: skip
     blocked = quote_blocks(wo, step)
     if blocked:
         raise ValidationError({"status": blocked})

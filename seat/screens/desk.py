@@ -46,8 +46,8 @@ CLOCK_SECONDS = 5.0
 COLUMNS = ((N_("When"), 11), (N_("Customer"), 10), (N_("Need"), 8), (N_("Outcome"), 9))
 
 
-KEY_ROLES = {"v": roles.WALLBOARD}
-"""Desk keys only some roles may use (roles.SUPERVISOR_ONLY keys): left off the key card."""
+KEY_ROLES = {"v": roles.WALLBOARD, "n": roles.WORK_CASES, "z": roles.WORK_CASES}
+"""Desk keys only some roles may use (roles.PERMISSIONS keys): left off the key card."""
 
 
 def welcome(agent: roles.HasRole | None) -> Text:
@@ -90,7 +90,8 @@ def masked_caller(e164: str | None, region: str, width: int) -> str:
 class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
     ROLE_ACTIONS = {
         "wallboard": roles.WALLBOARD, "agent_figures": roles.AGENT_FIGURES,
-        "members": roles.MEMBER_REPORT,
+        "members": roles.MEMBER_REPORT, "new_call": roles.WORK_CASES,
+        "snooze": roles.WORK_CASES,
     }
 
     BINDINGS = [
@@ -261,7 +262,11 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         desk = self.services
         agent = self.seat_agent
         now = desk.local(desk.now())
-        role = _(" (supervisor)") if agent.role == "supervisor" else ""
+        role = (
+            _(" (supervisor)") if agent.role == "supervisor"
+            else f" ({_(roles.ROLE_NAMES[agent.role])})"
+            if agent.role in roles.ROLE_NAMES and agent.role != "agent" else ""
+        )  # fmt: skip
         self.query_one("#hello", Label).update(
             Text(
                 f"{agent.display_name}{role} · {format_datetime(now, 'full')} · "

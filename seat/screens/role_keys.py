@@ -1,8 +1,8 @@
-"""Keys by role: a supervisor-only binding is not offered to an agent, and pressing it anyway
-says why instead of doing nothing.
+"""Keys by role: a binding the person's role may not use is not offered, and pressing it
+anyway says why instead of doing nothing.
 
-A screen lists its supervisor-only actions in `ROLE_ACTIONS` (action name -> the key of
-`roles.SUPERVISOR_ONLY`) and starts its `check_action` with `if not self.role_allows(action):
+A screen lists its role-bound actions in `ROLE_ACTIONS` (action name -> the key of
+`roles.PERMISSIONS`) and starts its `check_action` with `if not self.role_allows(action):
 return False`: Textual then leaves the binding out of the footer, the key panel and the
 command palette, and does not run it. The domain refuses the action as well (roles.require).
 """
@@ -16,6 +16,7 @@ from textual.actions import parse as parse_action
 
 from seat import roles
 from seat.i18n import _
+from seat.models import Role
 from seat.widgets.door import SeatNode
 
 
@@ -23,7 +24,7 @@ class RoleKeys(SeatNode):
     """Mix into a Screen (before it in the bases) that has supervisor-only bindings."""
 
     ROLE_ACTIONS: ClassVar[dict[str, str]] = {}
-    """Action name (without arguments) -> roles.SUPERVISOR_ONLY key."""
+    """Action name (without arguments) -> roles.PERMISSIONS key."""
 
     def role_allows(self, action: str) -> bool:
         """Whether the signed-in person may use `action` (any action not listed: yes)."""
@@ -40,6 +41,12 @@ class RoleKeys(SeatNode):
             if key is not None and not self.role_allows(name):
                 event.stop()
                 event.prevent_default()
-                message = roles.refusal(key)
-                self.notify(message, title=_("Supervisor only"), severity="error")
+                agent = getattr(self.app, "agent", None)
+                message = roles.refusal(key, agent)
+                title = (
+                    _("Supervisor only")
+                    if agent is None or agent.role == Role.AGENT
+                    else _("Not for your role")
+                )
+                self.notify(message, title=title, severity="error")
                 return

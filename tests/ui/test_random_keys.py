@@ -135,6 +135,13 @@ PLACES = {
         _message(lambda f: Sidebar.ComplaintChosen(f["complaint2"])),
         roles=("agent", "supervisor"),
     ),
+    "closed cases": Place(
+        "ClosedCasesScreen", _then(_nothing, "c", "h"), roles=("agent", "supervisor")
+    ),
+    "case library": Place(
+        "CaseLibraryScreen",
+        _then(_message(lambda f: Sidebar.ComplaintChosen(f["complaint2"])), "h"),
+    ),
     "work order list": Place(
         "WorkOrderListScreen", _then(_nothing, "w"), roles=("agent", "supervisor")
     ),

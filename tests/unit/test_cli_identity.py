@@ -178,3 +178,24 @@ def test_a_supervisor_sets_an_agents_phone_extension(db_url, engine, passwords, 
     assert ext("li.na", "-") == 0
     with Session(engine) as s:
         assert s.exec(select(Agent.extension).where(Agent.name == "li.na")).one() is None
+
+
+def test_agents_add_and_role_take_the_floor_roles(db_url, engine, passwords, capsys,
+                                                  monkeypatch):  # fmt: skip
+    monkeypatch.delenv("SEAT_TOKEN", raising=False)
+    _stdin(monkeypatch, "boss-secret-1", "qian-secret-1")
+    assert main(["agents", "add", "qian.yu", "--name", "Qian Yu", "--role", "quality",
+                 "--as", "zhao.lei", "--db", db_url]) == 0  # fmt: skip
+    _stdin(monkeypatch, "boss-secret-1")
+    assert main(["agents", "role", "li.na", "shift_lead", "--as", "zhao.lei",
+                 "--db", db_url]) == 0  # fmt: skip
+    with Session(engine) as s:
+        found = dict(s.exec(select(Agent.name, Agent.role)).all())
+    assert (found["qian.yu"], found["li.na"]) == ("quality", "shift_lead")
+    _stdin(monkeypatch, "boss-secret-1")
+    assert main(["agents", "list", "--as", "zhao.lei", "--db", db_url]) == 0
+    out = capsys.readouterr().out
+    assert "quality" in out and "shift_lead" in out
+    # neither manages agents: that stays a supervisor's
+    _stdin(monkeypatch, "qian-secret-1")
+    assert main(["agents", "list", "--as", "qian.yu", "--db", db_url]) == 2

@@ -1,5 +1,6 @@
-"""Every supervisor-only action is refused to an agent in the domain, with the usual sentence,
-and changes nothing; a supervisor may do it. One case per key of roles.SUPERVISOR_ONLY."""
+"""Every action the roles divide is refused in the domain to each role roles.PERMISSIONS does
+not name, with the usual sentence, and changes nothing; every role it names may do it. One
+case per key of roles.PERMISSIONS, each tried by every role."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from sqlmodel import Session, func, select
 from seat import (
     agents,
     callbacks,
+    cases,
     complaints,
+    customers,
     figures,
     i18n,
     loops,
@@ -29,6 +32,7 @@ from seat import (
 )
 from seat.config import DATA_DIR
 from seat.models import (
+    AccessLog,
     Agent,
     Call,
     Callback,
@@ -38,6 +42,7 @@ from seat.models import (
     ComplaintLoop,
     Customer,
     CustomerChange,
+    ModelCase,
     Notice,
     PhoneNumber,
     QualitySample,
@@ -46,6 +51,7 @@ from seat.models import (
     WorkOrderEvent,
 )
 from tests.conftest import NOW
+from tests.unit.complaint_steps import walk
 
 POLICY = sla.read_policy(DATA_DIR / "policy" / "complaints.toml", default_zone="Asia/Shanghai")
 
@@ -60,8 +66,17 @@ def people(session, world) -> dict[str, int]:
     boss = agents.ensure_agent(
         session=session, name="zhao.lei", display_name="Zhao Lei", role=Role.SUPERVISOR
     )
+    lead = agents.ensure_agent(
+        session=session, name="sun.li", display_name="Sun Li", role=Role.SHIFT_LEAD
+    )
+    qa = agents.ensure_agent(
+        session=session, name="qian.yu", display_name="Qian Yu", role=Role.QUALITY
+    )
     session.commit()
-    return {**world, "boss": boss.id}
+    return {**world, "boss": boss.id, "lead": lead.id, "qa": qa.id}
+
+
+ACTOR = {Role.AGENT: "li", Role.SHIFT_LEAD: "lead", Role.SUPERVISOR: "boss", Role.QUALITY: "qa"}
 
 
 def _proposed_complaint(session: Session, people: dict[str, int]) -> int:
@@ -184,6 +199,38 @@ def _set_owner(session, people, actor, customer_id):
                              agent_id=actor, now=NOW, policy=members.MemberPolicy())
 
 
+def _new_complaint(session: Session, people: dict[str, int]) -> int:
+    c = complaints.create_complaint(
+        session=session, now=NOW, customer_id=people["min"], owner_id=people["li"],
+        what_happened="Washer leaks", customer_wants="A repair",
+    )  # fmt: skip
+    session.commit()
+    return c.id
+
+
+def _closed_complaint(session: Session, people: dict[str, int]) -> int:
+    cid = _new_complaint(session, people)
+    walk(session, people, cid, "closed")
+    return cid
+
+
+def _mark_model(session, people, actor, cid):
+    return cases.mark_model(session=session, complaint_id=cid, actor_id=actor,
+                            solution="Replace the clamp", now=NOW + timedelta(days=1))
+
+
+def _accept(session, people, actor, cid):
+    return complaints.accept(session=session, complaint_id=cid, actor_id=actor,
+                             now=NOW + timedelta(minutes=10), department="After-sales",
+                             category="repair_installation", reply_text="We are on it.",
+                             policy=POLICY)  # fmt: skip
+
+
+def _reveal(session, people, actor, customer_id):
+    return customers.log_access(session=session, agent_id=actor, customer_id=customer_id,
+                                now=NOW, what="phone", reason="calling back about the washer")
+
+
 CASES: dict[str, tuple[Callable, Act, tuple]] = {
     roles.APPROVE_SOLUTION: (
         _proposed_complaint, _complaint_move("approve", chosen_solution="Replace the washer"),
@@ -234,6 +281,9 @@ CASES: dict[str, tuple[Callable, Act, tuple]] = {
                                            agent_id=actor, now=NOW),
         (Customer, CustomerChange, PhoneNumber, WorkOrder),
     ),
+    roles.MARK_MODEL_CASE: (_closed_complaint, _mark_model, (ModelCase, Complaint)),
+    roles.WORK_CASES: (_new_complaint, _accept, (Complaint, ComplaintEvent)),
+    roles.REVEAL_PERSONAL: (lambda s, p: p["fang"], _reveal, (AccessLog,)),
 }  # fmt: skip
 
 
@@ -255,8 +305,9 @@ def _li_with_a_call(session, people) -> int:
 CASES[roles.QUALITY_SCORE] = (_li_with_a_call, _draw_sample, (QualitySample,))
 
 
-def test_every_supervisor_only_action_has_a_case():
-    assert set(CASES) == set(roles.SUPERVISOR_ONLY)
+def test_every_action_the_roles_divide_has_a_case():
+    assert set(CASES) == set(roles.PERMISSIONS) == set(roles.ACTIONS)
+    assert set(roles.SUPERVISOR_ONLY) < set(CASES)
 
 
 def _snapshot(session: Session, models: tuple) -> list:
@@ -269,18 +320,21 @@ def _snapshot(session: Session, models: tuple) -> list:
 
 
 @pytest.mark.parametrize("action", sorted(CASES))
-@pytest.mark.parametrize("role", ["agent", "supervisor"])
-def test_only_a_supervisor(session, people, action, role):
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_each_role_may_do_what_the_table_says(session, people, action, role):
     prepare, act, models = CASES[action]
     target = prepare(session, people)
-    actor = people["li"] if role == "agent" else people["boss"]
+    actor = people[ACTOR[role]]
     before = _snapshot(session, models)
-    if role == "agent":
+    if role not in roles.PERMISSIONS[action]:
         with pytest.raises(roles.PermissionDenied) as refused:
             act(session, people, actor, target)
         session.rollback()
-        assert str(refused.value).startswith("Only a supervisor can ")
-        assert str(refused.value).endswith("; ask your shift lead.")
+        if role == Role.AGENT:
+            assert str(refused.value).startswith("Only a supervisor can ")
+            assert str(refused.value).endswith("; ask your shift lead.")
+        else:
+            assert str(refused.value).startswith(f"A {roles.ROLE_NAMES[role]} may not ")
         assert _snapshot(session, models) == before  # nothing changed
     else:
         act(session, people, actor, target)
@@ -314,3 +368,40 @@ def test_agent_may_see_own_queue_and_list(session, people):
     li = _person(session, people["li"])
     supervisor.require_queue(li, people["li"], people["li"])
     supervisor.require_scope(li, "mine")
+
+
+@pytest.mark.parametrize("action", sorted(roles.ACTIONS))
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_may_by_role(role, action):
+    assert roles.may(Person(role), action) is (role in roles.PERMISSIONS[action])
+    assert (action in roles.permissions(role)) is roles.may(Person(role), action)
+
+
+@pytest.mark.parametrize("role", [Role.SHIFT_LEAD, Role.QUALITY])
+def test_refusal_names_the_role(role):
+    action = next(a for a in roles.ACTIONS if role not in roles.PERMISSIONS[a])
+    assert roles.refusal(action, Person(role)) == (
+        f"A {roles.ROLE_NAMES[role]} may not {roles.ACTIONS[action]}."
+    )
+    i18n.set_language("zh_CN")
+    chinese = roles.refusal(action, Person(role))
+    assert not any("a" <= ch <= "z" for ch in chinese), chinese
+
+
+def test_the_quality_inspector_reads_and_scores_but_never_moves_or_reveals():
+    qa = Person(Role.QUALITY)
+    for action in (roles.ALL_COMPLAINTS, roles.OTHERS_QUEUE, roles.WALLBOARD,
+                   roles.AGENT_FIGURES, roles.QUALITY_SCORE):  # fmt: skip
+        assert roles.may(qa, action), action
+    for action in (roles.WORK_CASES, roles.REVEAL_PERSONAL, roles.APPROVE_SOLUTION,
+                   roles.REASSIGN_ORDER, roles.REASSIGN_CALLBACK):  # fmt: skip
+        assert not roles.may(qa, action), action
+
+
+def test_the_shift_lead_approves_and_reassigns():
+    lead = Person(Role.SHIFT_LEAD)
+    for action in (roles.APPROVE_SOLUTION, roles.SEND_BACK, roles.DECIDE_ORDER,
+                   roles.REASSIGN_ORDER, roles.REASSIGN_CALLBACK, roles.ALL_COMPLAINTS):
+        assert roles.may(lead, action), action
+    assert not roles.may(lead, roles.PUBLISH_NOTICE)
+

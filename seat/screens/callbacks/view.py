@@ -32,7 +32,7 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
-from seat import callbacks
+from seat import callbacks, roles
 from seat.customers import ValidationError
 from seat.export import Table
 from seat.i18n import N_, _, format_date, format_datetime, format_time, ngettext
@@ -343,7 +343,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
             if active not in allowed:
                 return False
             if action == "reassign":
-                return self.seat_agent.role == "supervisor"
+                return roles.may(self.seat_agent, roles.REASSIGN_CALLBACK)
         return True
 
     # -- loading ------------------------------------------------------------------------------
@@ -366,7 +366,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
     def load(self, first: date, last: date, upto: int) -> None:
         desk = self.services
         agent = self.seat_agent
-        owner = None if agent.role == "supervisor" else agent.id
+        owner = None if roles.may(agent, roles.OTHERS_QUEUE) else agent.id
         try:
             tables, todo, total = desk.callback_coverage(first, last, owner_id=owner, limit=upto)
         except (StorageError, callbacks.PolicyError) as exc:
@@ -547,7 +547,7 @@ class CallbacksScreen(DeskWorker, Screen[tuple[int, int] | None]):
         period = self._period()
         rows, keys, total = self._rows[selector]
         agent = self.seat_agent
-        owner = None if agent.role == "supervisor" else agent.id
+        owner = None if roles.may(agent, roles.OTHERS_QUEUE) else agent.id
 
         def shown_todo(found: tuple[list[callbacks.WorkItem], int]) -> None:
             items, count = found

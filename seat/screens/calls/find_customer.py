@@ -44,7 +44,12 @@ class FindCustomerScreen(DeskWorker, RoleKeys, ModalScreen[None]):
     FindCustomerScreen #find-count { color: $text-muted; }
     FindCustomerScreen #find-marked { color: $warning; width: 100%; }
     """
-    ROLE_ACTIONS = {"mark_duplicate": roles.MERGE_CUSTOMERS, "merge": roles.MERGE_CUSTOMERS}
+    ROLE_ACTIONS = {
+        "mark_duplicate": roles.MERGE_CUSTOMERS,
+        "merge": roles.MERGE_CUSTOMERS,
+        "reveal": roles.REVEAL_PERSONAL,  # never a quality inspector
+    }
+
     BINDINGS = [
         Binding(
             "escape", "close", N_("Close"),

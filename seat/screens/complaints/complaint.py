@@ -21,35 +21,21 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from seat import complaints, labels, loops, roles, sla, workorders
+from seat.cases import ModelView
 from seat.complaints import CaseView
 from seat.i18n import N_, _, format_datetime, ngettext
 from seat.labels import label
-from seat.roles import PermissionDenied, require_supervisor
+from seat.models import CLOSED_COMPLAINT_STATUSES
+from seat.roles import PermissionDenied
 from seat.screens.background import DeskWorker
-from seat.screens.complaints.forms import FORMS, CloseLoopForm
+from seat.screens.complaints.forms import FORMS, CloseLoopForm, MarkModelForm
+from seat.screens.complaints.library import CaseLibraryScreen
 from seat.screens.role_keys import RoleKeys
 from seat.services import StorageError
 from seat.textguard import shown
 from seat.widgets.complaint_items import LOOK
 
-ACTION_LABELS = {
-    "intake": N_("registered"),
-    "accept": N_("judged valid"),
-    "invalid": N_("judged invalid"),
-    "investigate": N_("cause recorded"),
-    "propose": N_("solution proposed"),
-    "approve": N_("solution approved"),
-    "send_back": N_("sent back"),
-    "implement": N_("customer accepts"),
-    "refuse": N_("customer refused"),
-    "close": N_("closed"),
-    "escalate": N_("escalated"),
-    "pause": N_("waiting on the customer"),
-    "resume": N_("resumed"),
-    "loop_open": N_("unsatisfied: loop opened"),
-    "loop_follow_up": N_("follow-up: loop stays open"),
-    "loop_close": N_("loop closed"),
-}
+ACTION_LABELS = labels.COMPLAINT_EVENTS
 
 
 def _status(status: str) -> str:
@@ -247,6 +233,11 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
     ROLE_ACTIONS = {
         "approve": roles.APPROVE_SOLUTION, "send_back": roles.SEND_BACK,
         "close_loop": roles.CLOSE_LOOP,
+        "mark_model": roles.MARK_MODEL_CASE,
+        **{a: roles.WORK_CASES for a in (
+            "accept", "invalid", "investigate", "propose", "implement", "close_case",
+            "escalate", "pause", "resume",
+        )},
     }  # fmt: skip
 
     BINDINGS = [
@@ -285,6 +276,13 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         Binding("r", "refresh", N_("Refresh"),
                 tooltip=N_("Reload the complaint"), id="complaint.refresh",
                 show=False),
+        # Off the footer (it is full at 80 columns); in the key panel and the palette.
+        Binding("h", "library", N_("Case library"),
+                tooltip=N_("Search the model cases of this category"), id="complaint.library",
+                show=False),
+        Binding("k", "mark_model", N_("Model case"),
+                tooltip=N_("Mark this closed case as a model with its agreed solution"),
+                id="complaint.model", show=False),
         Binding("escape", "back", N_("Back"), tooltip=N_("Back to where you came from"),
                 id="complaint.back"),
     ]  # fmt: skip
@@ -306,6 +304,8 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         super().__init__()
         self.complaint_id = complaint_id
         self.view: CaseView | None = None
+        self.model: ModelView | None = None
+        """The case's entry in the case library, when it is a model case."""
         self.policy = sla.Policy()
 
     def compose(self) -> ComposeResult:
@@ -325,14 +325,17 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         desk = self.services
         try:
             view = desk.complaint_case(self.complaint_id, self.policy)
+            closed = view is not None and view.complaint.status in CLOSED_COMPLAINT_STATUSES
+            model = desk.model_case(self.complaint_id) if closed else None
         except StorageError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        self.app.call_from_thread(self._show, view)
+        self.app.call_from_thread(self._show, view, model)
 
-    def _show(self, view: CaseView | None) -> None:
+    def _show(self, view: CaseView | None, model: ModelView | None = None) -> None:
         desk = self.services
         self.view = view
+        self.model = model
         title = self.query_one("#cp-title", Label)
         if view is None:
             title.update(_("Complaint #{id} does not exist").format(id=self.complaint_id))
@@ -356,7 +359,14 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         )
         lines = [clock_line(k, desk.local(k.deadline)) for k in view.clocks]
         self.query_one("#cp-clocks", Static).update(Text("\n").join(lines))
-        self.query_one("#cp-details", Static).update(details(view, desk.local, self.policy))
+        shown_details = details(view, desk.local, self.policy)
+        if model is not None:
+            shown_details = Group(
+                Text(_("Model case · agreed solution: {solution}").format(
+                    solution=model.solution), style="bold green"),
+                shown_details,
+            )  # fmt: skip
+        self.query_one("#cp-details", Static).update(shown_details)
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -366,6 +376,11 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         if action == "close_loop":
             loop = self.view.loop if self.view is not None else None
             return loop is not None and loop.status == loops.OPEN
+        if action == "mark_model":
+            return (
+                self.view is not None
+                and self.view.complaint.status in CLOSED_COMPLAINT_STATUSES
+            )
         move = self.MOVE_ACTIONS.get(action)
         if move is None:
             return True
@@ -378,9 +393,10 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
         spec = complaints.MOVES[move]
         if spec.supervisor:
             try:
-                require_supervisor(
-                    self.seat_agent, complaints.move_label(move)
-                )
+                roles.require(
+                    self.seat_agent, complaints.SUPERVISED_MOVES[move],
+                    what=complaints.move_label(move),
+                )  # fmt: skip
             except PermissionDenied as exc:
                 self.notify(str(exc), title=_("Supervisor only"), severity="error")
                 return
@@ -446,6 +462,18 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
 
     def action_refresh(self) -> None:
         self.load()
+
+    def action_library(self) -> None:
+        category = self.view.complaint.category if self.view is not None else None
+        self.app.push_screen(CaseLibraryScreen(category))
+
+    def action_mark_model(self) -> None:
+        view = self.view
+        if view is None or view.complaint.status not in CLOSED_COMPLAINT_STATUSES:
+            self.notify(_("Only a closed case can be a model."), severity="warning")
+            return
+        solution = self.model.solution if self.model else (view.complaint.chosen_solution or "")
+        self.app.push_screen(MarkModelForm(view, solution), self._moved)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -375,3 +375,32 @@ FORMS: dict[str, type[MoveForm]] = {
     "pause": PauseForm,
     "resume": ResumeForm,
 }
+
+
+class MarkModelForm(FormScreen):
+    """The solution agreed at the case meeting, as the next agent will read it."""
+
+    TITLE_TEXT = N_("Mark as a model case")
+
+    def __init__(self, view: CaseView, solution: str) -> None:
+        super().__init__()
+        self.view = view
+        self.solution = solution
+
+    def fields(self) -> ComposeResult:
+        yield from self.field(_("Agreed solution *"), "solution", TextArea(self.solution))
+
+    def on_mount(self) -> None:
+        area = self.query_one("#f-solution", TextArea)
+        area.move_cursor(area.document.end)  # the approved solution, to be added to
+
+    def submit(self) -> int:
+        cid = self.view.complaint.id or 0
+        try:
+            self.services.mark_model_case(
+                cid, actor_id=self.seat_agent.id, solution=self.value("solution"),
+                version=self.view.complaint.version,
+            )  # fmt: skip
+        except (MoveRefused, PermissionDenied) as exc:
+            raise ValidationError({"_": str(exc)}) from None
+        return cid

@@ -13,9 +13,11 @@ from textual.widgets import DataTable, Footer, Label
 from seat import complaints, roles, sla
 from seat.complaints import ListRow
 from seat.i18n import N_, _
+from seat.screens.complaints.cases import ClosedCasesScreen
 from seat.screens.complaints.complaint import ComplaintScreen
 from seat.screens.role_keys import RoleKeys
 from seat.services import StorageError
+from seat.supervisor import complaint_scopes
 from seat.widgets.complaint_items import clock_cell as complaint_clock_cell
 from seat.widgets.door import Seated
 from seat.widgets.lines import fit
@@ -54,6 +56,9 @@ class ComplaintListScreen(Seated, RoleKeys, Screen[None]):
                 id="complaints.prev_page"),
         Binding("r", "refresh", N_("Refresh"),
                 tooltip=N_("Reload the list"), id="complaints.refresh"),
+        Binding("h", "closed_cases", N_("Closed cases"),
+                tooltip=N_("Review closed complaints: filter, open, mark models"),
+                id="complaints.closed", show=False),
         Binding("escape", "back", N_("Back"), tooltip=N_("Back to the desk"), id="complaints.back"),
     ]  # fmt: skip
 
@@ -165,21 +170,18 @@ class ComplaintListScreen(Seated, RoleKeys, Screen[None]):
             self.page = target
 
     def action_next_scope(self) -> None:
-        from seat.roles import PermissionDenied, require_supervisor
-        from seat.supervisor import complaint_scopes
-
         agent = self.seat_agent
         scopes = complaint_scopes(agent)
         if len(scopes) == 1:  # an agent sees their own complaints only
-            try:
-                require_supervisor(agent, _("see every agent's complaints"))
-            except PermissionDenied as exc:
-                self.notify(str(exc), severity="warning")
+            self.notify(roles.refusal(roles.ALL_COMPLAINTS, agent), severity="warning")
             return
         self.scope = scopes[(scopes.index(self.scope) + 1) % len(scopes)]
 
     def action_refresh(self) -> None:
         self.load()
+
+    def action_closed_cases(self) -> None:
+        self.app.push_screen(ClosedCasesScreen())
 
     def action_back(self) -> None:
         self.dismiss(None)

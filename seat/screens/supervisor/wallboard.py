@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
-from seat import complaints, sla, states, supervisor
+from seat import complaints, roles, sla, states, supervisor
 from seat.customers import ValidationError
 from seat.i18n import N_, NC_, _, format_datetime, format_duration, ngettext
 from seat.labels import callback_kind, complaint_step_short
@@ -262,7 +262,7 @@ class WallboardScreen(DeskWorker, Screen[None]):
                 _one_line(a.agent), Text(f"{mark} {_(label)}", style=style), str(a.calls),
                 supervisor.handling_text(a.avg_handling_seconds),
                 Text(str(a.overdue_callbacks), style="bold red" if a.overdue_callbacks else "dim"),
-                _one_line(_("supervisor") if a.role == "supervisor" else _("agent"), "dim"),
+                _one_line(_(roles.ROLE_NAMES.get(a.role, roles.ROLE_NAMES["agent"])), "dim"),
             )))  # fmt: skip
         self._fill("agents", rows)
 

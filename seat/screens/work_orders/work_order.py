@@ -590,7 +590,11 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         hints += sorted(_(b) for b in blocked if b)
         return escape(" ".join(hints))
 
-    ROLE_ACTIONS = {"reassign": roles.REASSIGN_ORDER, "approve_quote": roles.APPROVE_QUOTE}
+    ROLE_ACTIONS = {
+        "reassign": roles.REASSIGN_ORDER, "approve_quote": roles.APPROVE_QUOTE,
+        "step": roles.WORK_CASES, "urgent": roles.WORK_CASES, "quote": roles.WORK_CASES,
+        "confirm_quote": roles.WORK_CASES, "reveal": roles.REVEAL_PERSONAL,
+    }  # fmt: skip
 
     def _is_supervisor(self) -> bool:
         return roles.may(self.agent, roles.DECIDE_ORDER)
