@@ -1,7 +1,7 @@
 """case library: closed complaints a supervisor marked as models, with the agreed solution
 
 Revision ID: 0025
-Revises: 0015
+Revises: 0024
 Create Date: 2026-12-06 14:00:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0025'
-down_revision = '0015'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
