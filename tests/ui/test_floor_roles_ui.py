@@ -79,7 +79,7 @@ async def test_a_quality_inspector_reads_but_moves_nothing(make_seat, engine, wo
         assert app.screen is page and status(engine, cid) == before
         assert any("A quality inspector may not move a complaint" in n.message
                    for n in app._notifications)  # fmt: skip
-        await pilot.press("l")  # the library is for reading: open to everyone
+        await pilot.press("h")  # the library is for reading: open to everyone
         await settle(pilot)
         assert type(app.screen).__name__ == "CaseLibraryScreen"
         await pilot.press("escape")
