@@ -614,6 +614,8 @@ class Desk:
                 draft=draft,
                 call_id=call.id,
                 reason_codes=tuple(policy.reason_codes) or None,
+                clocks=policy.clocks,
+                calendar=self._order_calendar(policy),
             )
             return wo.id  # type: ignore[return-value]
 
@@ -812,10 +814,20 @@ class Desk:
         return view
 
     def work_order(self, work_order_id: int) -> workorders.OrderView | None:
-        """Every field of an order, with names, its lines and its events (oldest first)."""
+        """Every field of an order, with names, its lines, its events (oldest first) and its
+        clocks."""
+        clocks = workorders.load_policy(self.settings).clocks
         return self.run(
-            lambda s: workorders.order_view(session=s, work_order_id=work_order_id)
+            lambda s: workorders.order_view(
+                session=s, work_order_id=work_order_id, clocks=clocks
+            )
         )
+
+    def _order_calendar(self, policy: workorders.Policy) -> sla.Calendar | None:
+        """The business calendar, when a service zone counts opening hours only."""
+        if not any(z.business_hours for z in policy.clocks.zones):
+            return None
+        return sla.load_policy(self.settings).calendar
 
     def today(self) -> date:
         return self.local(self.now()).date()
@@ -1264,8 +1276,44 @@ class Desk:
             lambda s: workorders.move(
                 session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
                 expected_version=expected_version, action=action, comment=comment,
-                acceptance=acceptance,
+                acceptance=acceptance, clocks=workorders.load_policy(self.settings).clocks,
             )
+        )  # fmt: skip
+        return wo.id  # type: ignore[return-value]
+
+    def survey_work_order(
+        self,
+        work_order_id: int,
+        *,
+        agent_id: int,
+        expected_version: int | None,
+        hq: bool,
+        comment: str,
+    ) -> int:
+        """The survey of a service request (KCJS): whether head office must be involved (an
+        HQ quote or HQ support: the supervisor's approval follows) or it is a local job."""
+        clocks = workorders.load_policy(self.settings).clocks
+        wo = self.run(
+            lambda s: workorders.move(
+                session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
+                expected_version=expected_version, action="survey", comment=comment,
+                hq=hq, clocks=clocks,
+            ),
+            write=True,
+        )  # fmt: skip
+        return wo.id  # type: ignore[return-value]
+
+    def follow_up_work_order(
+        self, work_order_id: int, *, agent_id: int, expected_version: int | None, reason: str
+    ) -> int:
+        """Record a follow-up of an unfinished order with the reason it is not finished."""
+        clocks = workorders.load_policy(self.settings).clocks
+        wo = self.run(
+            lambda s: workorders.follow_up(
+                session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
+                expected_version=expected_version, reason=reason, clocks=clocks,
+            ),
+            write=True,
         )  # fmt: skip
         return wo.id  # type: ignore[return-value]
 
