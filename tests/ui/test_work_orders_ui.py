@@ -122,8 +122,8 @@ async def test_urgent_order_from_a_call_walked_to_closed_across_seats(
         assert "Address ****" in fields and "Huaihai" not in fields
         assert "gas hose × 1 pc" in shown(detail.query_one("#wo-lines"))
 
-        await step(me, "v", *"Hose cracked")
-        assert detail.data.order.status == "survey_done"
+        await step(me, "v", *"Hose cracked", "tab", "space")  # head office must help
+        assert detail.data.order.status == "survey_done" and detail.data.order.hq_involved
         # Approval is the supervisor's: for Li Na the key does nothing.
         await me.press("a")
         await settle(me)
@@ -149,6 +149,8 @@ async def test_urgent_order_from_a_call_walked_to_closed_across_seats(
         # Li Na's open detail picks the approval up by itself, then she finishes.
         await wait_for(me, lambda: detail.data.order.status == "approved")
         await step(me, "r", *"Parts ready")
+        await step(me, "e", *"Hose replaced")
+        assert detail.data.order.status == "serviced"
         await me.press("c")
         await settle(me)
         await me.press("ctrl+s")  # the acceptance is required
@@ -190,13 +192,15 @@ async def test_urgent_order_from_a_call_walked_to_closed_across_seats(
             ("survey", "created", "survey_done", world["li"]),
             ("approve", "survey_done", "approved", boss_id),
             ("reply", "approved", "replied", world["li"]),
-            ("complete", "replied", "completed", world["li"]),
+            ("service", "replied", "serviced", world["li"]),
+            ("complete", "serviced", "completed", world["li"]),
             ("close", "completed", "closed", world["li"]),
         ]
         assert [e.comment for e in events][1:4] == [
-            "Hose cracked", "Replace the hose", "Parts ready"
+            "Hose cracked\nHead office involved: supervisor approval needed.",
+            "Replace the hose", "Parts ready",
         ]
-        assert "New hose fitted" in events[4].comment
+        assert "New hose fitted" in events[5].comment
         assert all(e.at == NOW for e in events)
         assert workorders.completed_at(session=s, work_order_id=4) == NOW
 
