@@ -101,6 +101,14 @@ class SidebarCounts:
     orders_open: int = 0
     orders_urgent: int = 0
     orders_late: int = 0
+    clocks_on_site: int = 0
+    """Late work-order clocks (seat.order_clocks), each a true total."""
+    clocks_reply: int = 0
+    clocks_follow_up: int = 0
+
+    @property
+    def clocks_late(self) -> int:
+        return self.clocks_on_site + self.clocks_reply + self.clocks_follow_up
 
     @property
     def callbacks_overdue(self) -> int:
@@ -118,6 +126,8 @@ class SidebarView:
     counts: SidebarCounts = SidebarCounts()
     late_orders: tuple[queues.WorkOrderItem, ...] = ()
     """The agent's late orders, longest late first (a page: counts.orders_late counts)."""
+    clock_late: tuple[queues.ClockLateItem, ...] = ()
+    """The agent's orders with a late clock, the longest late first (a page)."""
 
 
 @dataclass(frozen=True)
@@ -785,6 +795,11 @@ class Desk:
                 session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
             )
             orders = base.counts
+            clocks = queues.clock_counts(session=s, agent_id=agent_id, now=now)
+            clock_late = (
+                queues.clock_late_orders(session=s, agent_id=agent_id, now=now, limit=20)
+                if clocks.orders else ()
+            )
             return SidebarView(
                 ready=queue.ready,
                 waiting=queue.waiting,
@@ -801,8 +816,12 @@ class Desk:
                     orders_open=orders.open,
                     orders_urgent=orders.urgent,
                     orders_late=orders.late,
+                    clocks_on_site=clocks.on_site,
+                    clocks_reply=clocks.reply,
+                    clocks_follow_up=clocks.follow_up,
                 ),
                 late_orders=base.late,
+                clock_late=clock_late,
             )
 
         view = self.run(go)
