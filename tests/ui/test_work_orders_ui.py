@@ -411,3 +411,59 @@ async def test_the_list_fits_its_columns_again_when_the_terminal_is_resized(make
         await pilot.resize_terminal(120, 40)
         await settle(pilot)
         assert 100 < widths() <= 120
+
+
+async def test_a_local_order_walked_to_closed_without_a_supervisor(make_seat, engine, clock, world):
+    with Session(engine) as s:
+        wo = workorders.create_order(
+            session=s, now=NOW, customer_id=world["fang"], created_by_id=world["wang"],
+            draft=workorders.WorkOrderDraft(
+                kind="service_request", short_text="Dryer drum squeaks", reporter="Wang Fang",
+                assignee_id=world["li"], due_at=NOW + timedelta(days=9), service_type="repair",
+            ),
+        )
+        s.commit()
+        wo_id = wo.id
+    app = make_seat(agent="li.na")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(WorkOrderScreen(wo_id))
+        await settle(pilot)
+        detail = app.screen
+        assert "On site" in shown(detail.query_one("#wo-clocks"))
+        clock.advance(days=8)  # a week unfinished: the follow-up is due, with the reason
+        await step(pilot, "f")
+        assert "not finished" in str(app.screen.query_one("#err-reason").render())
+        await pilot.press(*"Waiting for the drum bearing", "ctrl+s")
+        await settle(pilot)
+        assert detail.data.order.follow_ups == 1
+        await step(pilot, "v", *"Bearing worn")  # no head office: a local job
+        assert detail.check_action("step", ("approve",)) is False
+        assert detail.check_action("step", ("service",)) is True
+        assert "local job" in shown(detail.query_one("#wo-fields"))
+        await step(pilot, "e", *"Bearing replaced")
+        assert detail.check_action("follow_up", ()) is False
+        clock.advance(minutes=20)
+        await step(pilot, "c", *"Quiet again, signed")
+        await step(pilot, "x")
+        assert detail.data.order.status == "closed"
+        assert detail.check_action("step", ("close",)) is False
+    with Session(engine) as s:
+        wo = s.get(WorkOrder, wo_id)
+        assert (wo.status, wo.hq_involved, wo.follow_ups) == ("closed", False, 1)
+        assert wo.on_site_at == wo.done_at == NOW + timedelta(days=8)
+        assert wo.replied_at == wo.done_at + timedelta(minutes=20) < wo.reply_due_at
+        assert wo.follow_up_due_at is None
+        events = s.exec(
+            select(WorkOrderEvent).where(WorkOrderEvent.work_order_id == wo_id)
+            .order_by(WorkOrderEvent.id)
+        ).all()
+        assert [(e.action, e.to_status, e.agent_id) for e in events] == [
+            ("create", "created", world["wang"]),
+            ("follow_up", "created", world["li"]),
+            ("survey", "survey_done", world["li"]),
+            ("service", "serviced", world["li"]),
+            ("complete", "completed", world["li"]),
+            ("close", "closed", world["li"]),
+        ]
+        assert events[1].comment == "Follow-up 1: Waiting for the drum bearing"

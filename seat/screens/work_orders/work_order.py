@@ -30,7 +30,7 @@ from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, Text
 from seat import order_clocks, roles, workorders
 from seat.calls import CallState
 from seat.customers import ValidationError
-from seat.i18n import N_, _, format_datetime, format_duration, pgettext
+from seat.i18n import N_, _, format_datetime, format_duration, ngettext, pgettext
 from seat.roles import PermissionDenied
 from seat.screens.background import DeskWorker
 from seat.screens.form import FormScreen
@@ -516,8 +516,12 @@ def render_clocks(desk: Any, view: workorders.OrderView) -> Text:
         t.append(" · " + _("due {when}").format(when=_when(desk, c.due_at, "short")))
         t.append(" · ")
         t.append(c.phrase(now), style=CLOCK_STYLES[c.state(now)])
-    if not view.clocks and d.follow_ups:
-        t.append(_("followed up {n} times").format(n=d.follow_ups), style="dim")
+    if d.follow_up_due_at is None and d.follow_ups:  # the job is done: the count stays
+        if view.clocks:
+            t.append("\n")
+        t.append(f"{order_clocks.clock_label(order_clocks.FOLLOW_UP):<10} ", style="bold")
+        t.append(ngettext("followed up {n} time", "followed up {n} times", d.follow_ups)
+                 .format(n=d.follow_ups), style="dim")  # fmt: skip
     return t
 
 
@@ -610,6 +614,7 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         event.stop()
         old, new = self.data, event.data
         if old is not None and new is not None and old.order.version == new.order.version:
+            self._show_clocks(new)  # time moves them on; the rest stays quiet
             return  # nothing changed: keep the scroll position and the repaint quiet
         self.data = new
 
@@ -642,14 +647,17 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
             Text(wo.long_text) if wo.long_text else Text("-", style="dim")
         )
         self.query_one("#wo-events", Static).update(render_events(desk, data.events))
-        clocks = render_clocks(desk, data)
-        self.query_one("#wo-clocks", Static).update(clocks)
-        self.query_one("#wo-clocks", Static).display = bool(clocks)
-        self.query_one("#wo-clocks-title").display = bool(clocks)
+        self._show_clocks(data)
         hint = self._next_hint(data)
         self.query_one("#wo-next", Static).update(hint)
         self.query_one("#wo-next", Static).display = bool(hint)
         self.refresh_bindings()
+
+    def _show_clocks(self, view: workorders.OrderView) -> None:
+        clocks = render_clocks(self.desk, view)
+        self.query_one("#wo-clocks", Static).update(clocks)
+        self.query_one("#wo-clocks", Static).display = bool(clocks)
+        self.query_one("#wo-clocks-title").display = bool(clocks)
 
     def _next_hint(self, view: workorders.OrderView) -> str:
         wo = view.order
