@@ -27,7 +27,7 @@ from seat.widgets.callback_items import (
 )
 from seat.widgets.complaint_items import complaint_prompt, complaints_header
 from seat.widgets.door import Seated
-from seat.widgets.lines import two_lines
+from seat.widgets.lines import WIDTH, fit, two_lines
 
 
 def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Text:
@@ -65,12 +65,11 @@ def clocks_header(counts: SidebarCounts) -> Text:
     """The true totals of the agent's late order clocks, each clock on its own."""
     first = Text(_("Order clocks late {n}").format(n=counts.clocks_late), style="bold red")
     second = Text(
-        "  " + _("on site {a} · reply {b} · follow-up {c}").format(
-            a=counts.clocks_on_site, b=counts.clocks_reply, c=counts.clocks_follow_up
-        ),
+        "  " + _("on site {a} · reply {b}").format(a=counts.clocks_on_site, b=counts.clocks_reply),
         style="red",
     )
-    return two_lines(first, second)
+    third = Text("  " + _("follow-up {n}").format(n=counts.clocks_follow_up), style="red")
+    return Text("\n").join([fit(first, WIDTH), fit(second, WIDTH), fit(third, WIDTH)])
 
 
 class Sidebar(Seated, Vertical):
