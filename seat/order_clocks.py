@@ -61,13 +61,19 @@ class Zone:
 
     @property
     def label(self) -> str:
-        return dict(self.translations).get(language(), self.base_label)
+        """The policy's label in the current language (`label_zh_CN = "..."`), else the
+        base label (the built-in zones' are translated)."""
+        found = dict(self.translations).get(language())
+        if found:
+            return found
+        return _(self.base_label) if self.base_label in _BUILT_IN_LABELS else self.base_label
 
 
+_BUILT_IN_LABELS = (N_("inner zone"), N_("rest of the city"), N_("rest of the province"))
 DEFAULT_ZONES = (
-    Zone("inner", "inner zone", timedelta(hours=2)),
-    Zone("city", "rest of the city", timedelta(hours=24)),
-    Zone("province", "rest of the province", timedelta(hours=48)),
+    Zone("inner", _BUILT_IN_LABELS[0], timedelta(hours=2)),
+    Zone("city", _BUILT_IN_LABELS[1], timedelta(hours=24)),
+    Zone("province", _BUILT_IN_LABELS[2], timedelta(hours=48)),
 )
 
 

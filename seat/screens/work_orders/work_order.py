@@ -493,6 +493,11 @@ def render_events(desk: Any, events: Sequence[workorders.EventLine]) -> Text:
 CLOCK_STYLES = {"ok": "green", "amber": "yellow", "red": "bold red"}
 
 
+def _pad(text: str, cells: int) -> str:
+    """`text` padded to `cells` terminal cells (a CJK character takes two)."""
+    return text + " " * max(0, cells - cell_len(text))
+
+
 def render_clocks(desk: Any, view: workorders.OrderView) -> Text:
     """One line a clock: what it promises, its deadline and where it stands now."""
     now = desk.now()
@@ -501,7 +506,7 @@ def render_clocks(desk: Any, view: workorders.OrderView) -> Text:
     for i, c in enumerate(view.clocks):
         if i:
             t.append("\n")
-        t.append(f"{c.label:<10} ", style="bold")
+        t.append(_pad(c.label, 10) + " ", style="bold")
         if c.name == order_clocks.ON_SITE:
             zone = view.zone.label if view.zone else (d.service_zone or "-")
             t.append(_("zone: {zone}").format(zone=zone), style="dim")
@@ -519,7 +524,7 @@ def render_clocks(desk: Any, view: workorders.OrderView) -> Text:
     if d.follow_up_due_at is None and d.follow_ups:  # the job is done: the count stays
         if view.clocks:
             t.append("\n")
-        t.append(f"{order_clocks.clock_label(order_clocks.FOLLOW_UP):<10} ", style="bold")
+        t.append(_pad(order_clocks.clock_label(order_clocks.FOLLOW_UP), 10) + " ", style="bold")
         t.append(ngettext("followed up {n} time", "followed up {n} times", d.follow_ups)
                  .format(n=d.follow_ups), style="dim")  # fmt: skip
     return t
