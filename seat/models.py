@@ -324,6 +324,10 @@ class WorkOrder(TableBase, table=True):
         Index("ix_work_order_created", "created_at"),
         # The wallboard: urgent ones, late ones and their counts, read from the index.
         Index("ix_work_order_urgent_due", "urgent", "due_at", "status", "assignee_id"),
+        # The clocks (seat.order_clocks): the late ones of each, counted from the index.
+        Index("ix_work_order_on_site_due", "on_site_at", "on_site_due_at", "assignee_id"),
+        Index("ix_work_order_reply_due", "replied_at", "reply_due_at", "assignee_id"),
+        Index("ix_work_order_follow_up_due", "follow_up_due_at", "assignee_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -355,6 +359,23 @@ class WorkOrder(TableBase, table=True):
     quote_confirmed_at: datetime | None = None
     customer_acceptance: str | None = Field(default=None, max_length=2000)
     accepted_at: datetime | None = None
+    hq_involved: bool = False
+    """Head office must be involved (an HQ quote or HQ support), set at survey: the Z1 order
+    goes through a supervisor's approval (ZGPZ / BPZ) and the department's reply (ZBHF)."""
+    service_zone: str | None = Field(default=None, max_length=32)
+    """The service zone the on-site promise was taken from (policy/work_orders.toml)."""
+    on_site_due_at: datetime | None = None
+    """The on-site promise (None: no promise, e.g. a delivery exception or an older order)."""
+    on_site_at: datetime | None = None
+    """When the technician was on site (the survey)."""
+    done_at: datetime | None = None
+    """When the job was done (service done; delivered or returned): the reply clock starts."""
+    reply_due_at: datetime | None = None
+    replied_at: datetime | None = None
+    """When the desk replied after the job (the customer's acceptance; a Z2's close)."""
+    follow_up_due_at: datetime | None = None
+    """The next weekly follow-up of an unfinished order (None once the job is done)."""
+    follow_ups: int = 0
     version: int = 1
 
 

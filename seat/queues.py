@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, union_all
+from sqlalchemy import bindparam, func, or_, select, text, union_all
 from sqlmodel import Session
 
-from seat import states
+from seat import order_clocks, states
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     OPEN_WORK_ORDER_EXCLUDES,
@@ -180,6 +180,86 @@ def _late_page(statuses: tuple[str, ...], limit: int) -> Any:
             select(merged.c.id).order_by(merged.c.due_at, merged.c.id).limit(limit)
         )
     return _LATE[key]
+
+
+@dataclass(frozen=True)
+class ClockCounts:
+    """True totals of late work-order clocks (seat.order_clocks): each clock counted over
+    every order, not over a page."""
+
+    on_site: int = 0
+    reply: int = 0
+    follow_up: int = 0
+    orders: int = 0
+    """Orders with at least one late clock."""
+
+    @property
+    def total(self) -> int:
+        """Late clocks (an order late on two clocks counts twice)."""
+        return self.on_site + self.reply + self.follow_up
+
+
+def clock_counts_statement(now: datetime, *where: Any) -> Any:
+    """One row: the late clocks of each kind and the orders late on any, among `where`."""
+
+    def count(*more: Any) -> Any:
+        return select(func.count()).select_from(WorkOrder).where(*where, *more).scalar_subquery()
+
+    late = [order_clocks.late_sql(name, now) for name in order_clocks.CLOCKS]
+    return select(*(count(c) for c in late), count(or_(*late)))
+
+
+def clock_counts(*, session: Session, agent_id: int, now: datetime) -> ClockCounts:
+    """The agent's late clocks, counted over the clocks' indexes."""
+    row = session.execute(
+        clock_counts_statement(now, WorkOrder.assignee_id == agent_id)
+    ).one()
+    return ClockCounts(*row)
+
+
+@dataclass(frozen=True)
+class ClockLateItem:
+    """An order with a late clock, as the sidebar lists it: its most late clock."""
+
+    id: int
+    customer_id: int
+    customer_name: str
+    short_text: str
+    clock: str
+    """on_site, reply or follow_up."""
+    due_at: datetime
+
+
+def clock_late_orders(
+    *, session: Session, agent_id: int, now: datetime, limit: int = 50
+) -> tuple[ClockLateItem, ...]:
+    """The agent's orders with a late clock, the longest late first (a page: clock_counts
+    counts them all)."""
+    if limit <= 0:
+        return ()
+    late = [order_clocks.late_sql(name, now) for name in order_clocks.CLOCKS]
+    rows = session.execute(
+        select(
+            WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text,
+            WorkOrder.on_site_due_at, WorkOrder.on_site_at, WorkOrder.reply_due_at,
+            WorkOrder.replied_at, WorkOrder.follow_up_due_at,
+        )
+        .join(Customer, Customer.id == WorkOrder.customer_id)
+        .where(WorkOrder.assignee_id == agent_id, or_(*late))
+    ).all()  # fmt: skip
+    items = []
+    for r in rows:
+        dues = []
+        if r.on_site_at is None and r.on_site_due_at is not None and r.on_site_due_at < now:
+            dues.append((r.on_site_due_at, order_clocks.ON_SITE))
+        if r.replied_at is None and r.reply_due_at is not None and r.reply_due_at < now:
+            dues.append((r.reply_due_at, order_clocks.REPLY))
+        if r.follow_up_due_at is not None and r.follow_up_due_at < now:
+            dues.append((r.follow_up_due_at, order_clocks.FOLLOW_UP))
+        due, name = min(dues)
+        items.append(ClockLateItem(r.id, r.customer_id, r.name, r.short_text, name, due))
+    items.sort(key=lambda i: (i.due_at, i.id))
+    return tuple(items[:limit])
 
 
 @dataclass(frozen=True)

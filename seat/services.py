@@ -103,6 +103,14 @@ class SidebarCounts:
     orders_open: int = 0
     orders_urgent: int = 0
     orders_late: int = 0
+    clocks_on_site: int = 0
+    """Late work-order clocks (seat.order_clocks), each a true total."""
+    clocks_reply: int = 0
+    clocks_follow_up: int = 0
+
+    @property
+    def clocks_late(self) -> int:
+        return self.clocks_on_site + self.clocks_reply + self.clocks_follow_up
 
     @property
     def callbacks_overdue(self) -> int:
@@ -120,6 +128,8 @@ class SidebarView:
     counts: SidebarCounts = SidebarCounts()
     late_orders: tuple[queues.WorkOrderItem, ...] = ()
     """The agent's late orders, longest late first (a page: counts.orders_late counts)."""
+    clock_late: tuple[queues.ClockLateItem, ...] = ()
+    """The agent's orders with a late clock, the longest late first (a page)."""
 
 
 @dataclass(frozen=True)
@@ -639,6 +649,8 @@ class Desk:
                 draft=draft,
                 call_id=call.id,
                 reason_codes=tuple(policy.reason_codes) or None,
+                clocks=policy.clocks,
+                calendar=self._order_calendar(policy),
             )
             return wo.id  # type: ignore[return-value]
 
@@ -808,6 +820,11 @@ class Desk:
                 session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
             )
             orders = base.counts
+            clocks = queues.clock_counts(session=s, agent_id=agent_id, now=now)
+            clock_late = (
+                queues.clock_late_orders(session=s, agent_id=agent_id, now=now, limit=20)
+                if clocks.orders else ()
+            )
             return SidebarView(
                 ready=queue.ready,
                 waiting=queue.waiting,
@@ -824,8 +841,12 @@ class Desk:
                     orders_open=orders.open,
                     orders_urgent=orders.urgent,
                     orders_late=orders.late,
+                    clocks_on_site=clocks.on_site,
+                    clocks_reply=clocks.reply,
+                    clocks_follow_up=clocks.follow_up,
                 ),
                 late_orders=base.late,
+                clock_late=clock_late,
             )
 
         view = self.run(go)
@@ -837,10 +858,20 @@ class Desk:
         return view
 
     def work_order(self, work_order_id: int) -> workorders.OrderView | None:
-        """Every field of an order, with names, its lines and its events (oldest first)."""
+        """Every field of an order, with names, its lines, its events (oldest first) and its
+        clocks."""
+        clocks = workorders.load_policy(self.settings).clocks
         return self.run(
-            lambda s: workorders.order_view(session=s, work_order_id=work_order_id)
+            lambda s: workorders.order_view(
+                session=s, work_order_id=work_order_id, clocks=clocks
+            )
         )
+
+    def _order_calendar(self, policy: workorders.Policy) -> sla.Calendar | None:
+        """The business calendar, when a service zone counts opening hours only."""
+        if not any(z.business_hours for z in policy.clocks.zones):
+            return None
+        return sla.load_policy(self.settings).calendar
 
     def today(self) -> date:
         return self.local(self.now()).date()
@@ -1361,8 +1392,44 @@ class Desk:
             lambda s: workorders.move(
                 session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
                 expected_version=expected_version, action=action, comment=comment,
-                acceptance=acceptance,
+                acceptance=acceptance, clocks=workorders.load_policy(self.settings).clocks,
             )
+        )  # fmt: skip
+        return wo.id  # type: ignore[return-value]
+
+    def survey_work_order(
+        self,
+        work_order_id: int,
+        *,
+        agent_id: int,
+        expected_version: int | None,
+        hq: bool,
+        comment: str,
+    ) -> int:
+        """The survey of a service request (KCJS): whether head office must be involved (an
+        HQ quote or HQ support: the supervisor's approval follows) or it is a local job."""
+        clocks = workorders.load_policy(self.settings).clocks
+        wo = self.run(
+            lambda s: workorders.move(
+                session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
+                expected_version=expected_version, action="survey", comment=comment,
+                hq=hq, clocks=clocks,
+            ),
+            write=True,
+        )  # fmt: skip
+        return wo.id  # type: ignore[return-value]
+
+    def follow_up_work_order(
+        self, work_order_id: int, *, agent_id: int, expected_version: int | None, reason: str
+    ) -> int:
+        """Record a follow-up of an unfinished order with the reason it is not finished."""
+        clocks = workorders.load_policy(self.settings).clocks
+        wo = self.run(
+            lambda s: workorders.follow_up(
+                session=s, now=self.now(), work_order_id=work_order_id, agent_id=agent_id,
+                expected_version=expected_version, reason=reason, clocks=clocks,
+            ),
+            write=True,
         )  # fmt: skip
         return wo.id  # type: ignore[return-value]
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, false, func, or_, select, true
 from sqlmodel import Session
 
-from seat import complaints, seats, sla, states
+from seat import complaints, queues, seats, sla, states
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
@@ -284,6 +284,13 @@ class Board:
     urgent: int
     late: int = 0
     """Open orders past their expected end."""
+    clocks: queues.ClockCounts = queues.ClockCounts()
+    """Late work-order clocks (on site, reply, follow-up), every order counted."""
+
+
+def order_clock_counts(*, session: Session, now: datetime) -> queues.ClockCounts:
+    """Every order's late clocks (seat.order_clocks), counted over the clocks' indexes."""
+    return queues.ClockCounts(*session.execute(queues.clock_counts_statement(now)).one())
 
 
 def live_states(*, session: Session, now: datetime) -> dict[int, str]:
@@ -596,9 +603,16 @@ def _callbacks_turn(session: Session, now: datetime) -> datetime:
 
 
 def _orders_turn(session: Session, now: datetime) -> datetime:
-    """When the next open work order turns late."""
-    return _next_due(session, select(func.min(WorkOrder.due_at)).where(
+    """When the next open work order turns late, or the next clock of one does."""
+    turn = _next_due(session, select(func.min(WorkOrder.due_at)).where(
         _OPEN_ORDER, WorkOrder.due_at > now), NEVER)  # fmt: skip
+    for running, due in (
+        (WorkOrder.on_site_at.is_(None), WorkOrder.on_site_due_at),
+        (WorkOrder.replied_at.is_(None), WorkOrder.reply_due_at),
+        (WorkOrder.follow_up_due_at.is_not(None), WorkOrder.follow_up_due_at),
+    ):
+        turn = _next_due(session, select(func.min(due)).where(running, due > now), turn)
+    return turn
 
 
 def board(
@@ -653,9 +667,10 @@ def board(
             _order_counts(session, now),
             attention_orders(session=session, now=now, offset=offsets.get("orders", 0),
                              limit=limit),
+            order_clock_counts(session=session, now=now),
         )  # fmt: skip
         parts.keep_part("orders", k_orders, orders, now, _orders_turn(session, now))
-    (unassigned, urgent, late), order_page = orders
+    (unassigned, urgent, late), order_page, clock_counts = orders
     counts = Wallboard(
         calls_today=_calls_today(session, now, zone), complaints_by_status=cases[2],
         overdue_callbacks=tuple(calls_back[0]), unassigned_work_orders=unassigned,
@@ -672,6 +687,7 @@ def board(
         unassigned=unassigned,
         urgent=urgent,
         late=late,
+        clocks=clock_counts,
     )
     if cache is not None:
         until = min(

@@ -2,14 +2,19 @@
 
 Two kinds with their own status flows, every change one WorkOrderEvent:
 
-- service request (Z1, after full payment): created → survey_done → approved / not_approved
-  (a supervisor decides) → replied (the department replied) → completed (the customer's
-  acceptance is recorded) → closed;
+- service request (Z1, after full payment): created → survey_done (KCJS; the survey says
+  whether head office must be involved: an HQ quote or HQ support) → [head office only:
+  approved / not_approved (a supervisor decides, ZGPZ / BPZ) → replied (the department
+  replied, ZBHF)] → serviced (the service is done) → completed (the customer's acceptance is
+  recorded) → closed. A local job needs no supervisor;
 - delivery exception (Z2, before full payment): created → replied_sales → delivered (to the
   customer) / returned (to the vendor) → closed.
 
-Paid service needs a quote the customer confirmed before the work is approved; a quote
-priced by head office needs a supervisor's approval before the customer can confirm it.
+Paid service needs a quote the customer confirmed before the work is approved or done; a
+quote priced by head office needs a supervisor's approval before the customer can confirm it
+(and puts the order on the head-office path). The moves start and stop the order's clocks
+(seat.order_clocks): on site at the survey, the reply when the job is done, the weekly
+follow-ups until then (`follow_up` records one, with the reason it is not finished).
 Closing needs the customer's acceptance. Reassigning and the urgent flag are events too.
 
 The completion of a service request has no column of its own: it is the WorkOrderEvent with
@@ -30,7 +35,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
-from seat import lifecycle, roles
+from seat import lifecycle, order_clocks, roles, sla
 from seat.config import Settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
@@ -44,6 +49,7 @@ from seat.models import (
     WorkOrderKind,
     WorkOrderLine,
 )
+from seat.order_clocks import ClockPolicy
 from seat.policies import PolicyFile
 from seat.textguard import FORBIDDEN, check_text
 
@@ -66,6 +72,7 @@ STATUS_LABELS = {
     "approved": N_("supervisor approved"),
     "not_approved": N_("not approved"),
     "replied": N_("department replied"),
+    "serviced": N_("service done"),
     "completed": N_("completed"),
     "replied_sales": N_("replied to sales"),
     "delivered": N_("delivered to customer"),
@@ -110,6 +117,12 @@ class Step:
     label: str
     supervisor: bool = False
     needs_acceptance: bool = False
+    hq: bool | None = None
+    """True: on the head-office path only; False: on a local job only; None: either."""
+    job_done: bool = False
+    """The job is done: the reply clock starts, the follow-ups stop."""
+    reply: bool = False
+    """The desk's reply after the job: the reply clock stops."""
 
     @property
     def title(self) -> str:
@@ -119,15 +132,21 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step("survey", Z1, ("created",), "survey_done", N_("Survey done")),
-    Step("approve", Z1, ("survey_done",), "approved", N_("Approve"), supervisor=True),
-    Step("reject", Z1, ("survey_done",), "not_approved", N_("Not approve"), supervisor=True),
+    Step("approve", Z1, ("survey_done",), "approved", N_("Approve"), supervisor=True, hq=True),
+    Step("reject", Z1, ("survey_done",), "not_approved", N_("Not approve"), supervisor=True,
+         hq=True),
     Step("reply", Z1, ("approved", "not_approved"), "replied", N_("Department replied")),
-    Step("complete", Z1, ("replied",), "completed", N_("Completed"), needs_acceptance=True),
+    Step("service", Z1, ("survey_done",), "serviced", N_("Service done"), hq=False,
+         job_done=True),
+    Step("service", Z1, ("replied",), "serviced", N_("Service done"), job_done=True),
+    Step("complete", Z1, ("serviced",), "completed", N_("Completed"), needs_acceptance=True,
+         reply=True),
     Step("close", Z1, ("completed",), CLOSED, N_("Close")),
     Step("reply_sales", Z2, ("created",), "replied_sales", N_("Replied to sales")),
-    Step("deliver", Z2, ("replied_sales",), "delivered", N_("Delivered")),
-    Step("return", Z2, ("replied_sales",), "returned", N_("Returned to vendor")),
-    Step("close", Z2, ("delivered", "returned"), CLOSED, N_("Close"), needs_acceptance=True),
+    Step("deliver", Z2, ("replied_sales",), "delivered", N_("Delivered"), job_done=True),
+    Step("return", Z2, ("replied_sales",), "returned", N_("Returned to vendor"), job_done=True),
+    Step("close", Z2, ("delivered", "returned"), CLOSED, N_("Close"), needs_acceptance=True,
+         reply=True),
 )
 ACTIONS = tuple(dict.fromkeys(s.action for s in STEPS))
 QUOTE_STATUSES = (CREATED, "survey_done")  # a quote is priced before the work is approved
@@ -149,20 +168,46 @@ def state_of(status: str) -> str:
     return "closed" if status == CLOSED else "in_process"
 
 
-def allowed_steps(kind: str, status: str) -> tuple[Step, ...]:
-    """The status changes the flow allows from here (rules on quotes etc. checked on move)."""
-    return tuple(s for s in STEPS if s.kind == kind and status in s.sources)
+def allowed_steps(kind: str, status: str, *, hq: bool | None = None) -> tuple[Step, ...]:
+    """The status changes the flow allows from here (rules on quotes etc. checked on move);
+    `hq`: the order's path (head office or local), None: the steps of both."""
+    return tuple(
+        s for s in STEPS
+        if s.kind == kind and status in s.sources and (hq is None or s.hq in (None, hq))
+    )  # fmt: skip
 
 
-def find_step(kind: str, status: str, action: str) -> Step | None:
-    return next((s for s in allowed_steps(kind, status) if s.action == action), None)
+def find_step(kind: str, status: str, action: str, *, hq: bool | None = None) -> Step | None:
+    return next((s for s in allowed_steps(kind, status, hq=hq) if s.action == action), None)
+
+
+def on_hq_path(wo: WorkOrder) -> bool:
+    """Head office must be involved: flagged at survey, or the quote is priced by head office."""
+    return bool(wo.hq_involved or wo.quote_needs_hq)
+
+
+def steps_for(wo: WorkOrder) -> tuple[Step, ...]:
+    """The status changes this order's flow and path allow now."""
+    return allowed_steps(wo.kind, wo.status, hq=on_hq_path(wo))
+
+
+def step_for(wo: WorkOrder, action: str) -> Step | None:
+    return next((s for s in steps_for(wo) if s.action == action), None)
+
+
+def may_follow_up(wo: WorkOrder) -> bool:
+    """An unfinished order (the job not done, not closed) can be followed up."""
+    return wo.status != CLOSED and wo.done_at is None and wo.status not in DONE_STATUSES
+
+
+DONE_STATUSES = ("serviced", "completed", "delivered", "returned", CLOSED)
 
 
 def quote_blocks(wo: WorkOrder, step: Step) -> str | None:
     """Why a paid service may not proceed to approval or work yet, or None."""
     if wo.kind != Z1 or wo.service_type != "paid":
         return None
-    if step.to_status == "approved" or (step.to_status == "replied" and wo.status == "approved"):
+    if step.to_status in ("approved", "serviced"):
         if wo.quote_amount is None:
             return _("Paid service needs a quote first (o): enter the amount.")
         if wo.quote_needs_hq and wo.quote_approved_at is None:
@@ -192,6 +237,8 @@ DEFAULT_REASON_CODES = {
 class Policy:
     work_centers: tuple[str, ...] = DEFAULT_WORK_CENTERS
     reason_codes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REASON_CODES))
+    clocks: ClockPolicy = field(default_factory=ClockPolicy)
+    """The service zones and the clocks ([clocks], [zones.*])."""
 
 
 def load_policy(settings: Settings) -> Policy:
@@ -213,7 +260,7 @@ def read_policy(path: Path) -> Policy:
         raise PolicyError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path}: not valid TOML: {exc}") from None
-    unknown = sorted(set(raw) - {"work_centers", "reason_codes"})
+    unknown = sorted(set(raw) - {"work_centers", "reason_codes", "clocks", "zones"})
     if unknown:
         raise PolicyError(f"{path}: unknown key(s): {', '.join(unknown)}")
     centers = raw.get("work_centers", list(DEFAULT_WORK_CENTERS))
@@ -229,6 +276,7 @@ def read_policy(path: Path) -> Policy:
     return Policy(
         work_centers=tuple(c.strip()[:40] for c in centers),
         reason_codes={str(k)[:16]: v for k, v in codes.items()},
+        clocks=order_clocks.parse_clocks(raw.get("clocks"), raw.get("zones"), source=str(path)),
     )
 
 
@@ -322,12 +370,16 @@ def create_order(
     draft: WorkOrderDraft,
     call_id: int | None = None,
     reason_codes: Sequence[str] | None = None,
+    clocks: ClockPolicy | None = None,
+    calendar: sla.Calendar | None = None,
 ) -> WorkOrder:
     """A complete work order with its lines and its creation event, or ValidationError.
 
     Every problem of the draft is reported at once, with those the form found first
     (`draft.problems`). The service address defaults to the customer's address, then their
-    second address; the reporter to the customer's name.
+    second address; the reporter to the customer's name. The clocks start: a service
+    request's on-site promise by its service zone (`clocks`, in `calendar`'s opening hours
+    where the zone says so) and, for every order, the weekly follow-up.
     """
     d = draft
     errors = dict(d.problems)
@@ -432,6 +484,10 @@ def create_order(
         quote_amount=d.quote_amount,
         quote_needs_hq=bool(d.quote_needs_hq) if d.quote_amount is not None else False,
     )
+    clocks = clocks or ClockPolicy()
+    if d.kind == Z1:
+        order_clocks.start_on_site(wo, clocks, now=now, calendar=calendar)
+    order_clocks.start_follow_up(wo, clocks, now=now)
     note = "urgent: dispatched at once" if urgent else "planned"
     lifecycle.record_event(
         session, wo, agent_id=created_by_id, at=now, action="create", comment=note
@@ -480,16 +536,22 @@ def move(
     comment: str = "",
     acceptance: str = "",
     expected_version: int | None = None,
+    hq: bool | None = None,
+    clocks: ClockPolicy | None = None,
 ) -> WorkOrder:
     """Apply one status change of the order's flow, or refuse it with a reason.
+
+    `hq` (the survey only): head office must be involved, an HQ quote or HQ support; the
+    order then goes through a supervisor's approval, otherwise it is a local job. The step
+    starts and stops the order's clocks (`clocks`: the reply time).
 
     Refusals: ValidationError (the flow or a rule says no), roles.PermissionDenied (a
     supervisor's decision asked of an agent), StaleOrder, LookupError.
     """
     wo, agent = _load(session, work_order_id, agent_id, expected_version)
-    step = find_step(wo.kind, wo.status, action)
+    step = step_for(wo, action)
     if step is None:
-        allowed = ", ".join(s.title.lower() for s in allowed_steps(wo.kind, wo.status))
+        allowed = ", ".join(s.title.lower() for s in steps_for(wo))
         where = status_label(wo.status)
         if allowed:
             message = _("The order is at '{status}'; the next step is: {steps}.").format(
@@ -527,7 +589,20 @@ def move(
     wo.status = step.to_status
     if step.to_status == CLOSED:
         wo.closed_at = now
+    clocks = clocks or ClockPolicy()
     text = comment.strip()
+    if step.action == "survey":
+        wo.hq_involved = bool(hq)
+        if wo.on_site_due_at is not None and wo.on_site_at is None:
+            wo.on_site_at = now
+        if on_hq_path(wo):
+            text = f"{text}\nHead office involved: supervisor approval needed.".strip()
+    if step.job_done:
+        order_clocks.job_done(wo, clocks, now=now)
+    if step.reply and wo.reply_due_at is not None and wo.replied_at is None:
+        wo.replied_at = now
+    if step.to_status == CLOSED:
+        wo.follow_up_due_at = None
     if acceptance:
         text = f"{text}\nCustomer accepted: {acceptance}".strip()
     lifecycle.record_event(
@@ -681,6 +756,39 @@ def set_urgent(
     return wo
 
 
+def follow_up(
+    *,
+    session: Session,
+    now: datetime,
+    work_order_id: int,
+    agent_id: int,
+    reason: str,
+    expected_version: int | None = None,
+    clocks: ClockPolicy | None = None,
+) -> WorkOrder:
+    """Record a follow-up of an unfinished order, with the reason it is not finished yet; the
+    next one falls due a week later (`clocks.follow_up_every`)."""
+    wo, _agent = _load(session, work_order_id, agent_id, expected_version)
+    if not may_follow_up(wo):
+        raise ValidationError(
+            {"reason": _("The job is done or the order closed: there is nothing to follow up.")}
+        )
+    errors: dict[str, str] = {}
+    text = check_text(
+        errors, "reason", reason, N_("Why it is not finished"), 2000,
+        missing=_("Record why the order is not finished yet."),
+    )  # fmt: skip
+    if errors:
+        raise ValidationError(errors)
+    clocks = clocks or ClockPolicy()
+    order_clocks.followed_up(wo, clocks, now=now)
+    lifecycle.record_event(
+        session, wo, agent_id=agent_id, at=now, action="follow_up", from_status=wo.status,
+        comment=f"Follow-up {wo.follow_ups}: {text}",
+    )  # fmt: skip
+    return wo
+
+
 def completed_at(*, session: Session, work_order_id: int) -> datetime | None:
     """When the customer's acceptance completed the order (the last 'completed' event)."""
     return session.execute(
@@ -746,10 +854,17 @@ class OrderView:
     """(material, quantity, unit), as entered."""
     events: tuple[EventLine, ...]
     """Oldest first."""
+    clocks: tuple[order_clocks.OrderClock, ...] = ()
+    """The clocks that have started (seat.order_clocks)."""
+    zone: order_clocks.Zone | None = None
+    """The service zone of the on-site promise (None: no promise)."""
 
 
-def order_view(*, session: Session, work_order_id: int) -> OrderView | None:
-    """Every field of an order with names, its lines and its events; None if it is gone."""
+def order_view(
+    *, session: Session, work_order_id: int, clocks: ClockPolicy | None = None
+) -> OrderView | None:
+    """Every field of an order with names, its lines, its events and its clocks; None if it
+    is gone."""
     wo = get_work_order(session=session, work_order_id=work_order_id)
     if wo is None:
         return None
@@ -767,6 +882,8 @@ def order_view(*, session: Session, work_order_id: int) -> OrderView | None:
         quote_approved_by=name(wo.quote_approved_by_id),
         lines=tuple(lines(session=session, work_order_id=work_order_id)),
         events=tuple(events(session=session, work_order_id=work_order_id)),
+        clocks=order_clocks.clocks_of(wo, clocks or ClockPolicy()),
+        zone=(clocks or ClockPolicy()).zone(wo.service_zone),
     )
 
 

@@ -1192,18 +1192,24 @@ def _seed_callbacks(
 
 
 # The status paths of the two work-order kinds (seat.workorders.STEPS), with the branch
-# taken one time in five.
+# taken one time in five; a service request involves head office one time in five (a
+# supervisor's approval and the department's reply), otherwise it is a local job.
 _WO_PATHS = {
     WorkOrderKind.SERVICE_REQUEST.value: (
         ("survey", "survey_done"), ("approve", "approved"), ("reply", "replied"),
-        ("complete", "completed"), ("close", "closed"),
+        ("service", "serviced"), ("complete", "completed"), ("close", "closed"),
     ),
     WorkOrderKind.DELIVERY_EXCEPTION.value: (
         ("reply_sales", "replied_sales"), ("deliver", "delivered"), ("close", "closed"),
     ),
 }  # fmt: skip
+_WO_HQ_ONLY = ("approve", "reply")
 _WO_BRANCH = {"approve": ("reject", "not_approved"), "deliver": ("return", "returned")}
 _WO_SUPERVISOR_STEPS = ("approve", "reject")
+_WO_ZONES = (("inner", timedelta(hours=2)), ("city", timedelta(hours=24)),
+             ("province", timedelta(hours=48)))  # the shipped policy's zones
+_WO_DONE = ("service", "deliver", "return")
+_WO_REPLY = {"service_request": "complete", "delivery_exception": "close"}
 
 
 def _steps_until(
@@ -1250,9 +1256,11 @@ def _seed_work_orders(
                 (WorkOrderKind.DELIVERY_EXCEPTION.value, 25),
             ),
         )
+        hq = kind == WorkOrderKind.SERVICE_REQUEST.value and rng.random() < 0.2
         path = [
             _WO_BRANCH[action] if action in _WO_BRANCH and rng.random() < 0.2 else (action, to)
             for action, to in _WO_PATHS[kind]
+            if hq or action not in _WO_HQ_ONLY
         ]
         if i < len(guaranteed):
             assignee, urgent = guaranteed[i]
@@ -1280,6 +1288,23 @@ def _seed_work_orders(
             steps.append((action, status, to, at, actor))
             status = to
         closed_at = times[-1] if closed else None
+        at_step = {action: at for action, __, __, at, __ in steps[1:]}
+        clocks: dict[str, Any] = {
+            "hq_involved": hq, "service_zone": None, "on_site_due_at": None,
+            "on_site_at": at_step.get("survey"), "done_at": None, "reply_due_at": None,
+            "replied_at": None, "follow_up_due_at": None, "follow_ups": 0,
+        }  # fmt: skip
+        if kind == WorkOrderKind.SERVICE_REQUEST.value:
+            zone, promise = rng.choice(_WO_ZONES)
+            clocks["service_zone"] = zone
+            clocks["on_site_due_at"] = created + promise
+        done = next((at_step[a] for a in _WO_DONE if a in at_step), None)
+        if done is not None:
+            clocks["done_at"] = done
+            clocks["reply_due_at"] = done + timedelta(minutes=30)
+            clocks["replied_at"] = at_step.get(_WO_REPLY[kind])
+        elif not closed:
+            clocks["follow_up_due_at"] = created + timedelta(days=7)
         if closed:
             due = created + timedelta(days=rng.randint(1, 5))
         elif urgent:
@@ -1304,6 +1329,7 @@ def _seed_work_orders(
                 "due_at": due,
                 "created_at": created,
                 "closed_at": closed_at,
+                **clocks,
             }
         )
         steps_of.append(steps)
@@ -1329,6 +1355,7 @@ WO_STEP_NOTES = {
     "approve": "Approved under warranty.",
     "reject": "Not approved: outside warranty, offered a paid repair.",
     "reply": "Service department replied with a visit date.",
+    "service": "Part replaced on site.",
     "complete": "Repaired; the customer confirmed it works.",
     "reply_sales": "Sales told; replacement being arranged.",
     "deliver": "Delivered to the customer.",

@@ -13,10 +13,11 @@ from textual.message import Message
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from seat import order_clocks
 from seat.complaints import ComplaintDeadlineItem
-from seat.i18n import _, format_date, format_datetime, format_time, ngettext
-from seat.queues import WorkOrderItem
-from seat.services import SidebarView, StorageError
+from seat.i18n import _, format_date, format_datetime, format_duration, format_time, ngettext
+from seat.queues import ClockLateItem, WorkOrderItem
+from seat.services import SidebarCounts, SidebarView, StorageError
 from seat.widgets.callback_items import (
     WAITING_PREFIX,
     WAITING_TOGGLE,
@@ -26,7 +27,7 @@ from seat.widgets.callback_items import (
 )
 from seat.widgets.complaint_items import complaint_prompt, complaints_header
 from seat.widgets.door import Seated
-from seat.widgets.lines import two_lines
+from seat.widgets.lines import WIDTH, fit, two_lines
 
 
 def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Text:
@@ -48,6 +49,27 @@ def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Te
         "  ", (" · ".join(tags), style or "dim"), (f" · {item.customer_name}", "dim")
     )
     return two_lines(first, second)
+
+
+def clock_late_prompt(item: ClockLateItem, now: datetime) -> Text:
+    """An order with a late clock: which clock, by how long."""
+    first = Text.assemble(("⏱ ", "red"), f"#{item.id} {item.short_text}")
+    what = _("{clock} late by {span}").format(
+        clock=order_clocks.clock_label(item.clock), span=format_duration(now - item.due_at)
+    )
+    second = Text.assemble("  ", (what, "red"), (f" · {item.customer_name}", "dim"))
+    return two_lines(first, second)
+
+
+def clocks_header(counts: SidebarCounts) -> Text:
+    """The true totals of the agent's late order clocks, each clock on its own."""
+    first = Text(_("Order clocks late {n}").format(n=counts.clocks_late), style="bold red")
+    second = Text(
+        "  " + _("on site {a} · reply {b}").format(a=counts.clocks_on_site, b=counts.clocks_reply),
+        style="red",
+    )
+    third = Text("  " + _("follow-up {n}").format(n=counts.clocks_follow_up), style="red")
+    return Text("\n").join([fit(first, WIDTH), fit(second, WIDTH), fit(third, WIDTH)])
 
 
 class Sidebar(Seated, Vertical):
@@ -132,6 +154,12 @@ class Sidebar(Seated, Vertical):
             items += [self._complaint(c, now) for c in red]
             items += [self._order(w, now) for w in data.late_orders]
             items.append(None)
+        if counts.clocks_late:
+            items.append(Option(clocks_header(counts), disabled=True))
+            items += [
+                Option(clock_late_prompt(c, now), id=f"wc:{c.id}") for c in data.clock_late
+            ]
+            items.append(None)
         items += callable_options(
             data.ready, late=counts.callable_overdue, due=counts.callable_due, now=now,
             local=desk.local,
@@ -215,7 +243,7 @@ class Sidebar(Seated, Vertical):
                 )
                 return
             self.post_message(self.CallbackChosen(cb_id, customer_id))
-        elif kind == "wo":
+        elif kind in ("wo", "wc"):
             self.post_message(self.WorkOrderChosen(int(rest)))
         elif kind == "cp":
             self.post_message(self.ComplaintChosen(int(rest)))

@@ -459,10 +459,12 @@ class Shift:
         await self.fill(values)
         await self.save_form(form)
 
-    async def order_step(self, key: str, values: dict[str, str | bool]) -> None:
+    async def order_step(
+        self, key: str, values: dict[str, str | bool], form: str = "StepForm"
+    ) -> None:
         await self.keys(key)
         await self.fill(values)
-        await self.save_form("StepForm")
+        await self.save_form(form)
 
 
 def _status(engine, model, row_id: int) -> str:
@@ -579,7 +581,7 @@ async def test_a_shift(lang, settings, engine, tmp_path, monkeypatch):
         await shift.check("18:00 order closed")
         assert _status(engine, WorkOrder, wo_z2) == "closed"
         await shift.open_from_sidebar(f"wo:{wo_z1}", "WorkOrderScreen")
-        await shift.order_step("v", {"comment": "已勘察 surveyed"})
+        await shift.order_step("v", {"comment": "已勘察 surveyed"}, form="SurveyForm")
         await shift.keys("escape")
         await shift.check("18:00 order surveyed")
 

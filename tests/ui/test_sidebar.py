@@ -158,3 +158,41 @@ async def test_callback_not_answered_stays_open(make_seat, engine, clock, world)
         call = s.exec(select(Call)).one()
         assert call.outcome == "no_answer" and call.callback_id == 1
         assert call.discovery_at is None  # never got past the opening
+
+
+async def test_late_order_clocks_are_counted_and_open_the_order(make_seat, engine, clock, world):
+    from seat import workorders
+    from tests.conftest import NOW
+
+    with Session(engine) as s:  # two of Li Na's orders, opened 8 days ago, untouched
+        ids = [
+            workorders.create_order(
+                session=s, now=NOW - timedelta(days=8), customer_id=world["fang"],
+                created_by_id=world["wang"],
+                draft=workorders.WorkOrderDraft(
+                    kind="service_request", short_text=f"Fridge noise {n}", reporter="Fang",
+                    assignee_id=world["li"], due_at=NOW + timedelta(days=3),
+                    service_type="repair",
+                ),
+            ).id
+            for n in (1, 2)
+        ]  # fmt: skip
+        s.commit()
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(Sidebar)._data
+        assert (view.counts.clocks_on_site, view.counts.clocks_follow_up) == (2, 2)
+        listed = [i for i in option_ids(app) if i and i.startswith("wc:")]
+        assert sorted(listed) == sorted(f"wc:{i}" for i in ids)
+        options = app.screen.query_one("#sidebar-list")
+        header = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)
+                  if "Order clocks late" in str(options.get_option_at_index(i).prompt)]
+        assert header and "Order clocks late 4" in header[0]
+        assert "on site 2 · reply 0\n  follow-up 2" in header[0]
+        options.focus()
+        options.highlighted = options.get_option_index(listed[0])
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkOrderScreen)
+        assert app.screen.work_order_id == int(listed[0].removeprefix("wc:"))

@@ -79,3 +79,51 @@ def test_work_plan(snap_compare, desk_app):
         await freeze(pilot)
 
     assert snap_compare(desk_app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.fixture
+def clocks_app(make_seat, engine, world):
+    """An inner-zone order surveyed an hour late, followed up once, its job done ten minutes
+    ago: the on-site clock late, the reply running, the follow-up count kept."""
+    from seat.order_clocks import parse_text
+
+    policy = parse_text('[zones.inner]\nlabel = "inner zone"\non_site_hours = 2\n'
+                        'address_contains = ["Huaihai"]\n[zones.rest]\non_site_hours = 48\n')
+    start = NOW - timedelta(days=9)
+    with Session(engine) as s:
+        wo = workorders.create_order(
+            session=s, now=start, customer_id=world["fang"], created_by_id=world["wang"],
+            draft=workorders.WorkOrderDraft(
+                kind="service_request", short_text="Oven door does not close",
+                reporter="Wang Fang", assignee_id=world["li"], due_at=NOW + timedelta(days=1),
+                service_type="repair", service_address="12 Huaihai Rd",
+            ),
+            clocks=policy,
+        )
+        for action, at, kw in (
+            ("survey", start + timedelta(hours=3), {"comment": "Hinge bent"}),
+            ("service", NOW - timedelta(minutes=10), {"comment": "Hinge replaced"}),
+        ):
+            if action == "service":
+                workorders.follow_up(session=s, now=NOW - timedelta(days=2), work_order_id=wo.id,
+                                     agent_id=world["li"], reason="Hinge on order",
+                                     clocks=policy)  # fmt: skip
+            workorders.move(session=s, now=at, work_order_id=wo.id, agent_id=world["li"],
+                            action=action, clocks=policy, **kw)  # fmt: skip
+        s.commit()
+        wo_id = wo.id
+    app = make_seat(agent="li.na")
+    app.snapshot_order = wo_id  # type: ignore[attr-defined]
+    return app
+
+
+def test_work_order_detail_clocks(snap_compare, clocks_app):
+    async def run_before(pilot):
+        await freeze(pilot)
+        options = pilot.app.screen.query_one("#sidebar-list")
+        options.focus()
+        options.highlighted = options.get_option_index(f"wo:{pilot.app.snapshot_order}")
+        await pilot.press("enter")
+        await freeze(pilot)
+
+    assert snap_compare(clocks_app, terminal_size=(80, 24), run_before=run_before)

@@ -122,8 +122,8 @@ async def test_urgent_order_from_a_call_walked_to_closed_across_seats(
         assert "Address ****" in fields and "Huaihai" not in fields
         assert "gas hose × 1 pc" in shown(detail.query_one("#wo-lines"))
 
-        await step(me, "v", *"Hose cracked")
-        assert detail.data.order.status == "survey_done"
+        await step(me, "v", *"Hose cracked", "tab", "space")  # head office must help
+        assert detail.data.order.status == "survey_done" and detail.data.order.hq_involved
         # Approval is the supervisor's: for Li Na the key does nothing.
         await me.press("a")
         await settle(me)
@@ -149,6 +149,8 @@ async def test_urgent_order_from_a_call_walked_to_closed_across_seats(
         # Li Na's open detail picks the approval up by itself, then she finishes.
         await wait_for(me, lambda: detail.data.order.status == "approved")
         await step(me, "r", *"Parts ready")
+        await step(me, "e", *"Hose replaced")
+        assert detail.data.order.status == "serviced"
         await me.press("c")
         await settle(me)
         await me.press("ctrl+s")  # the acceptance is required
@@ -190,13 +192,15 @@ async def test_urgent_order_from_a_call_walked_to_closed_across_seats(
             ("survey", "created", "survey_done", world["li"]),
             ("approve", "survey_done", "approved", boss_id),
             ("reply", "approved", "replied", world["li"]),
-            ("complete", "replied", "completed", world["li"]),
+            ("service", "replied", "serviced", world["li"]),
+            ("complete", "serviced", "completed", world["li"]),
             ("close", "completed", "closed", world["li"]),
         ]
         assert [e.comment for e in events][1:4] == [
-            "Hose cracked", "Replace the hose", "Parts ready"
+            "Hose cracked\nHead office involved: supervisor approval needed.",
+            "Replace the hose", "Parts ready",
         ]
-        assert "New hose fitted" in events[4].comment
+        assert "New hose fitted" in events[5].comment
         assert all(e.at == NOW for e in events)
         assert workorders.completed_at(session=s, work_order_id=4) == NOW
 
@@ -407,3 +411,59 @@ async def test_the_list_fits_its_columns_again_when_the_terminal_is_resized(make
         await pilot.resize_terminal(120, 40)
         await settle(pilot)
         assert 100 < widths() <= 120
+
+
+async def test_a_local_order_walked_to_closed_without_a_supervisor(make_seat, engine, clock, world):
+    with Session(engine) as s:
+        wo = workorders.create_order(
+            session=s, now=NOW, customer_id=world["fang"], created_by_id=world["wang"],
+            draft=workorders.WorkOrderDraft(
+                kind="service_request", short_text="Dryer drum squeaks", reporter="Wang Fang",
+                assignee_id=world["li"], due_at=NOW + timedelta(days=9), service_type="repair",
+            ),
+        )
+        s.commit()
+        wo_id = wo.id
+    app = make_seat(agent="li.na")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(WorkOrderScreen(wo_id))
+        await settle(pilot)
+        detail = app.screen
+        assert "On site" in shown(detail.query_one("#wo-clocks"))
+        clock.advance(days=8)  # a week unfinished: the follow-up is due, with the reason
+        await step(pilot, "f")
+        assert "not finished" in str(app.screen.query_one("#err-reason").render())
+        await pilot.press(*"Waiting for the drum bearing", "ctrl+s")
+        await settle(pilot)
+        assert detail.data.order.follow_ups == 1
+        await step(pilot, "v", *"Bearing worn")  # no head office: a local job
+        assert detail.check_action("step", ("approve",)) is False
+        assert detail.check_action("step", ("service",)) is True
+        assert "local job" in shown(detail.query_one("#wo-fields"))
+        await step(pilot, "e", *"Bearing replaced")
+        assert detail.check_action("follow_up", ()) is False
+        clock.advance(minutes=20)
+        await step(pilot, "c", *"Quiet again, signed")
+        await step(pilot, "x")
+        assert detail.data.order.status == "closed"
+        assert detail.check_action("step", ("close",)) is False
+    with Session(engine) as s:
+        wo = s.get(WorkOrder, wo_id)
+        assert (wo.status, wo.hq_involved, wo.follow_ups) == ("closed", False, 1)
+        assert wo.on_site_at == wo.done_at == NOW + timedelta(days=8)
+        assert wo.replied_at == wo.done_at + timedelta(minutes=20) < wo.reply_due_at
+        assert wo.follow_up_due_at is None
+        events = s.exec(
+            select(WorkOrderEvent).where(WorkOrderEvent.work_order_id == wo_id)
+            .order_by(WorkOrderEvent.id)
+        ).all()
+        assert [(e.action, e.to_status, e.agent_id) for e in events] == [
+            ("create", "created", world["wang"]),
+            ("follow_up", "created", world["li"]),
+            ("survey", "survey_done", world["li"]),
+            ("service", "serviced", world["li"]),
+            ("complete", "completed", world["li"]),
+            ("close", "closed", world["li"]),
+        ]
+        assert events[1].comment == "Follow-up 1: Waiting for the drum bearing"

@@ -147,6 +147,7 @@ def a_day(engine, clock, desk: Desk, world: dict[str, int]) -> Day:
     order("survey", li, workorders.move, action="survey")
     order("approve", boss, workorders.move, action="approve")
     order("reply", li, workorders.move, action="reply")
+    order("service", li, workorders.move, action="service")
     order("complete", li, workorders.move, action="complete", acceptance="Works again")
     order("close", li, workorders.move, action="close")
 
@@ -387,7 +388,7 @@ REFUSED = {
         "work_order", PermissionDenied,
         lambda s, ids: (
             workorders.move(session=s, now=NOW, work_order_id=ids["work_order"],
-                            agent_id=ids["li"], action="survey"),
+                            agent_id=ids["li"], action="survey", hq=True),
             s.commit(),
             workorders.move(session=s, now=NOW, work_order_id=ids["work_order"],
                             agent_id=ids["li"], action="approve"),

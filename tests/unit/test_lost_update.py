@@ -83,7 +83,7 @@ def _count(session, model, **where) -> int:
 def test_two_supervisors_decide_one_order(session, world, boss, two):
     wo_id = 1
     workorders.move(session=session, now=NOW, work_order_id=wo_id, agent_id=world["li"],
-                    action="survey")  # fmt: skip
+                    action="survey", hq=True)  # fmt: skip
     session.commit()
     v = session.get(WorkOrder, wo_id).version
 

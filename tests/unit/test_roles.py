@@ -110,7 +110,7 @@ def _order(session: Session, people: dict[str, int], **overrides) -> int:
     )
     session.commit()
     workorders.move(session=session, now=NOW, work_order_id=wo.id, agent_id=people["li"],
-                    action="survey")
+                    action="survey", hq=True)
     session.commit()
     return wo.id
 

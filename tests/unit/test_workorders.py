@@ -208,10 +208,12 @@ def test_parse_amount_refuses(text):
 # -- the flows ---------------------------------------------------------------------------------
 
 PATHS = [
-    (Z1, ["survey", "approve", "reply", "complete", "close"],
-     ["survey_done", "approved", "replied", "completed", "closed"]),
-    (Z1, ["survey", "reject", "reply", "complete", "close"],
-     ["survey_done", "not_approved", "replied", "completed", "closed"]),
+    (Z1, ["survey", "approve", "reply", "service", "complete", "close"],
+     ["survey_done", "approved", "replied", "serviced", "completed", "closed"]),
+    (Z1, ["survey", "reject", "reply", "service", "complete", "close"],
+     ["survey_done", "not_approved", "replied", "serviced", "completed", "closed"]),
+    (Z1, ["survey", "service", "complete", "close"],
+     ["survey_done", "serviced", "completed", "closed"]),
     (Z2, ["reply_sales", "deliver", "close"], ["replied_sales", "delivered", "closed"]),
     (Z2, ["reply_sales", "return", "close"], ["replied_sales", "returned", "closed"]),
 ]
@@ -221,6 +223,7 @@ PATHS = [
 def test_each_allowed_path_to_closed_records_one_event_per_change(
     session, world, boss, kind, actions, statuses
 ):
+    hq = "approve" in actions or "reject" in actions
     extra = {"service_type": None, "sales_order_no": "SO-1"} if kind == Z2 else {}
     wo = _create(session, world, kind=kind, **extra)
     for i, (action, status) in enumerate(zip(actions, statuses, strict=True)):
@@ -229,7 +232,7 @@ def test_each_allowed_path_to_closed_records_one_event_per_change(
         accept = "Works again, signed" if step.needs_acceptance else ""
         at = NOW + timedelta(hours=i + 1)
         moved = _move(session, wo.id, who, action, now=at, comment=f"step {i}",
-                      acceptance=accept)
+                      acceptance=accept, hq=hq if action == "survey" else None)
         assert moved.status == status
         event = _events(session, wo.id)[-1]
         assert (event.agent_id, event.at, event.action, event.to_status) == (
@@ -269,7 +272,8 @@ def test_every_other_change_is_refused(session, world, boss, kind, status, actio
 
 def test_the_two_flows_have_the_manuals_statuses():
     assert workorders.statuses(Z1) == (
-        "created", "survey_done", "approved", "not_approved", "replied", "completed", "closed"
+        "created", "survey_done", "approved", "not_approved", "replied", "serviced",
+        "completed", "closed",
     )
     assert workorders.statuses(Z2) == (
         "created", "replied_sales", "delivered", "returned", "closed"
@@ -282,7 +286,7 @@ def test_the_two_flows_have_the_manuals_statuses():
 @pytest.mark.parametrize("action", ["approve", "reject"])
 def test_only_a_supervisor_decides(session, world, boss, action):
     wo = _create(session, world)
-    _move(session, wo.id, world["wang"], "survey")
+    _move(session, wo.id, world["wang"], "survey", hq=True)
     with pytest.raises(PermissionDenied, match="supervisor"):
         _move(session, wo.id, world["li"], action)
     session.rollback()
@@ -292,8 +296,8 @@ def test_only_a_supervisor_decides(session, world, boss, action):
 
 def test_completing_needs_the_customers_acceptance(session, world, boss):
     wo = _create(session, world)
-    for who, action in ((world["wang"], "survey"), (boss, "approve"), (world["wang"], "reply")):
-        _move(session, wo.id, who, action)
+    for action in ("survey", "service"):
+        _move(session, wo.id, world["wang"], action)
     with pytest.raises(ValidationError) as info:
         _move(session, wo.id, world["wang"], "complete", acceptance="  ")
     assert set(info.value.errors) == {"acceptance"}
@@ -345,8 +349,9 @@ def test_an_unknown_order_is_a_lookup_error(session, world):
 
 
 def _paid(session, world, **kw) -> WorkOrder:
+    hq = kw.pop("hq", True)
     wo = _create(session, world, service_type="paid", **kw)
-    _move(session, wo.id, world["wang"], "survey")
+    _move(session, wo.id, world["wang"], "survey", hq=hq)
     return wo
 
 

@@ -302,7 +302,10 @@ class WallboardScreen(DeskWorker, Screen[None]):
         desk = self.services
         self._summary("orders", _(
             "Open orders: {unassigned} unassigned · {urgent} urgent · {late} late"
-        ).format(unassigned=board.unassigned, urgent=board.urgent, late=board.late))  # fmt: skip
+        ).format(unassigned=board.unassigned, urgent=board.urgent, late=board.late)
+        + " · " + _("clocks late: on site {a} · reply {b} · follow-up {c}").format(
+            a=board.clocks.on_site, b=board.clocks.reply, c=board.clocks.follow_up,
+        ))  # fmt: skip
         rows = []
         for r in board.orders.rows:
             late = states.order_late(r.due_at, board.at)

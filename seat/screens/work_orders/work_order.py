@@ -27,10 +27,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
 
-from seat import roles, workorders
+from seat import order_clocks, roles, workorders
 from seat.calls import CallState
 from seat.customers import ValidationError
-from seat.i18n import N_, _, format_datetime, pgettext
+from seat.i18n import N_, _, format_datetime, format_duration, ngettext, pgettext
 from seat.roles import PermissionDenied
 from seat.screens.background import DeskWorker
 from seat.screens.form import FormScreen
@@ -282,6 +282,31 @@ class StepForm(_ChangeForm):
         yield from self.field(_("Comment"), "comment", Input(placeholder=_("optional")))
 
 
+class SurveyForm(_ChangeForm):
+    """The survey (KCJS): whether head office must be involved decides the order's path."""
+
+    def __init__(self, title: str, change: Change, *, hq: bool) -> None:
+        super().__init__(title, change)
+        self.hq = hq
+
+    def fields(self) -> ComposeResult:
+        yield from self.field(_("Comment"), "comment", Input(placeholder=_("optional")))
+        yield from self.field(
+            _("Head office"), "hq",
+            Checkbox(_("Head office must be involved (HQ quote or HQ support)"), self.hq),
+        )
+
+
+class FollowUpForm(_ChangeForm):
+    """A follow-up of an unfinished order: why it is not finished yet."""
+
+    def fields(self) -> ComposeResult:
+        yield from self.field(
+            _("Why it is not finished *"), "reason",
+            Input(max_length=2000, placeholder=_("e.g. waiting for the spare part")),
+        )
+
+
 class ReassignForm(_ChangeForm):
     def __init__(self, title: str, change: Change, agents: list[tuple[int, str]]) -> None:
         super().__init__(title, change)
@@ -320,6 +345,7 @@ STEP_KEYS: dict[str, tuple[str, str]] = {
     "approve": ("a", N_("Approve")),
     "reject": ("n", N_("Not approve")),
     "reply": ("r", N_("Replied")),
+    "service": ("e", N_("Service done")),
     "complete": ("c", N_("Completed")),
     "reply_sales": ("s", N_("Sales replied")),
     "deliver": ("d", N_("Delivered")),
@@ -331,6 +357,7 @@ STEP_TIPS: dict[str, str] = {
     "approve": N_("Status: approve"),
     "reject": N_("Status: not approve"),
     "reply": N_("Status: replied"),
+    "service": N_("Status: service done"),
     "complete": N_("Status: completed"),
     "reply_sales": N_("Status: sales replied"),
     "deliver": N_("Status: delivered"),
@@ -347,6 +374,7 @@ EVENT_WORDS = {
     "quote": N_("quote saved"),
     "quote_approve": N_("quote approved"),
     "quote_confirm": N_("quote confirmed by the customer"),
+    "follow_up": N_("followed up"),
 }
 
 
@@ -427,6 +455,12 @@ def render_fields(desk: Any, view: workorders.OrderView, *, address_shown: bool 
         full.append(
             (_("Accepted"), f"{_when(desk, d.accepted_at)}: {d.customer_acceptance}")
         )
+    if d.kind == Z1 and d.status != workorders.CREATED:
+        full.append((
+            _("Path"),
+            _("head office: supervisor approval, department reply")
+            if workorders.on_hq_path(d) else _("local job: no supervisor approval"),
+        ))  # fmt: skip
     if d.closed_at:
         full.append((_("Closed"), _when(desk, d.closed_at)))
     t = Text()
@@ -456,6 +490,46 @@ def render_events(desk: Any, events: Sequence[workorders.EventLine]) -> Text:
     return t or Text(_("no history"), style="dim")
 
 
+CLOCK_STYLES = {"ok": "green", "amber": "yellow", "red": "bold red"}
+
+
+def _pad(text: str, cells: int) -> str:
+    """`text` padded to `cells` terminal cells (a CJK character takes two)."""
+    return text + " " * max(0, cells - cell_len(text))
+
+
+def render_clocks(desk: Any, view: workorders.OrderView) -> Text:
+    """One line a clock: what it promises, its deadline and where it stands now."""
+    now = desk.now()
+    d = view.order
+    t = Text()
+    for i, c in enumerate(view.clocks):
+        if i:
+            t.append("\n")
+        t.append(_pad(c.label, 10) + " ", style="bold")
+        if c.name == order_clocks.ON_SITE:
+            zone = view.zone.label if view.zone else (d.service_zone or "-")
+            t.append(_("zone: {zone}").format(zone=zone), style="dim")
+        elif c.name == order_clocks.FOLLOW_UP:
+            t.append(_("weekly, done {n} of at least {least}").format(
+                n=d.follow_ups, least=desk.work_order_policy().clocks.follow_up_min,
+            ), style="dim")  # fmt: skip
+        else:
+            t.append(_("within {span} after the job").format(
+                span=format_duration(c.due_at - c.started_at)
+            ), style="dim")  # fmt: skip
+        t.append(" · " + _("due {when}").format(when=_when(desk, c.due_at, "short")))
+        t.append(" · ")
+        t.append(c.phrase(now), style=CLOCK_STYLES[c.state(now)])
+    if d.follow_up_due_at is None and d.follow_ups:  # the job is done: the count stays
+        if view.clocks:
+            t.append("\n")
+        t.append(_pad(order_clocks.clock_label(order_clocks.FOLLOW_UP), 10) + " ", style="bold")
+        t.append(ngettext("followed up {n} time", "followed up {n} times", d.follow_ups)
+                 .format(n=d.follow_ups), style="dim")  # fmt: skip
+    return t
+
+
 class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
     """One work order: every field, lines, history; keys for what can happen next."""
 
@@ -468,6 +542,9 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         Binding("g", "reassign", N_("Reassign"), tooltip=N_("Give the order to someone else"),
                 id="wo.reassign"),
         Binding("u", "urgent", N_("Urgent"), tooltip=N_("Mark or unmark urgent"), id="wo.urgent"),
+        Binding("f", "follow_up", N_("Follow up"),
+                tooltip=N_("Record a follow-up: why the order is not finished yet"),
+                id="wo.follow_up"),
         Binding("o", "quote", N_("Quote"),
                 tooltip=N_("Enter the paid service's quote"), id="wo.quote"),
         Binding("h", "approve_quote", N_("HQ approve"),
@@ -505,6 +582,8 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         )
         with VerticalScroll(id="wo-body"):
             yield Static("", id="wo-next")
+            yield Label(_("Clocks"), classes="section", id="wo-clocks-title")
+            yield Static("", id="wo-clocks")
             yield Static("", id="wo-fields")
             yield Label(_("Materials"), classes="section")
             yield Static("", id="wo-lines")
@@ -540,6 +619,7 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         event.stop()
         old, new = self.data, event.data
         if old is not None and new is not None and old.order.version == new.order.version:
+            self._show_clocks(new)  # time moves them on; the rest stays quiet
             return  # nothing changed: keep the scroll position and the repaint quiet
         self.data = new
 
@@ -572,14 +652,21 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
             Text(wo.long_text) if wo.long_text else Text("-", style="dim")
         )
         self.query_one("#wo-events", Static).update(render_events(desk, data.events))
+        self._show_clocks(data)
         hint = self._next_hint(data)
         self.query_one("#wo-next", Static).update(hint)
         self.query_one("#wo-next", Static).display = bool(hint)
         self.refresh_bindings()
 
+    def _show_clocks(self, view: workorders.OrderView) -> None:
+        clocks = render_clocks(self.desk, view)
+        self.query_one("#wo-clocks", Static).update(clocks)
+        self.query_one("#wo-clocks", Static).display = bool(clocks)
+        self.query_one("#wo-clocks-title").display = bool(clocks)
+
     def _next_hint(self, view: workorders.OrderView) -> str:
         wo = view.order
-        steps = workorders.allowed_steps(wo.kind, wo.status)
+        steps = workorders.steps_for(wo)
         if not steps:
             return ""
         waits = [s for s in steps if s.supervisor and not self._is_supervisor()]
@@ -615,12 +702,14 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
             return bool(d.service_address) and not self._address_shown(view)
         open_ = d.status != workorders.CLOSED
         if action == "step":
-            step = workorders.find_step(d.kind, d.status, str(parameters[0]))
+            step = workorders.step_for(d, str(parameters[0]))
             if step is None or (step.supervisor and not self._is_supervisor()):
                 return False
             return not workorders.quote_blocks(d, step)  # the hint line says why
         if action in ("reassign", "urgent"):
             return open_
+        if action == "follow_up":
+            return workorders.may_follow_up(d)
         paid = d.kind == Z1 and d.service_type == "paid"
         if action == "quote":
             return paid and d.status in workorders.QUOTE_STATUSES
@@ -657,8 +746,11 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         if self.data is None:
             return
         d = self.data.order
-        step = workorders.find_step(d.kind, d.status, action)
+        step = workorders.step_for(d, action)
         if step is None:
+            return
+        if action == "survey":
+            self._survey(d)
             return
         needs = (
             step.needs_acceptance or step.to_status == workorders.CLOSED
@@ -674,6 +766,25 @@ class WorkOrderScreen(DeskWorker, RoleKeys, Screen[None]):
         title = f"{_(step.label)}: #{self.work_order_id} {d.short_text}"[:70]
         label = workorders.STATUS_LABELS[step.to_status]  # N_-marked: _after translates it
         self.app.push_screen(StepForm(title, change, acceptance=needs), self._after(label))
+
+    def _survey(self, d: Any) -> None:
+        def change(desk: Desk, form: FormScreen) -> int:
+            return desk.survey_work_order(
+                **self._common(), hq=form.flag("hq"), comment=form.value("comment")
+            )
+
+        title = f"{_('Survey done')}: #{self.work_order_id} {d.short_text}"[:70]
+        self.app.push_screen(SurveyForm(title, change, hq=bool(d.quote_needs_hq)),
+                             self._after(workorders.STATUS_LABELS["survey_done"]))
+
+    def action_follow_up(self) -> None:
+        def change(desk: Desk, form: FormScreen) -> int:
+            return desk.follow_up_work_order(**self._common(), reason=form.value("reason"))
+
+        self.app.push_screen(
+            FollowUpForm(_("Follow up #{id}").format(id=self.work_order_id), change),
+            self._after(N_("followed up")),
+        )
 
     def action_reassign(self) -> None:
         self.in_worker(lambda desk: desk.assignable(), self._reassign_to,
