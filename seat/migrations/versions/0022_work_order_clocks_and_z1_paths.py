@@ -8,7 +8,7 @@ is on that path too. Unfinished orders from before are followed up a week after 
 created; no on-site promise is invented for them.
 
 Revision ID: 0022
-Revises: 0015
+Revises: 0025
 Create Date: 2026-12-06 14:00:00.000000
 """
 
@@ -19,7 +19,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0022'
-down_revision = '0015'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 
