@@ -46,7 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from seat import care, customers, labels, leases, lifecycle, members, phone, sla, states
+from seat import care, customers, labels, leases, lifecycle, members, phone, roles, sla, states
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
@@ -733,6 +733,7 @@ def record_attempt(
     cb = session.get(Callback, callback_id)
     if cb is None or cb.status != CallbackStatus.OPEN:
         return cb
+    roles.require(session.get(Agent, agent_id), roles.TAKE_CALLS)
 
     def event(action: str, comment: str) -> None:  # each one a version (seat.lifecycle)
         lifecycle.record_event(

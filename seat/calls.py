@@ -10,12 +10,13 @@ from uuid import uuid4
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from seat import cti, labels, loops, repeats
+from seat import cti, labels, loops, repeats, roles
 from seat.callbacks import CHURN_REASON_FIELD, asks_score, default_policy, record_call
 from seat.customers import ValidationError
 from seat.i18n import _
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
+    Agent,
     Call,
     Callback,
     CallbackStatus,
@@ -254,6 +255,7 @@ def save_call(
     errors = validate_wrapup(state)
     if errors:
         raise ValidationError(errors)
+    roles.require(session.get(Agent, state.agent_id), roles.TAKE_CALLS)
     call = ensure_call_row(session=session, state=state)
     if call.ended_at is not None:
         # Already saved (the same draft saved again): the first save stands, nothing twice.

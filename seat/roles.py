@@ -41,6 +41,7 @@ QUALITY_SCORE = "quality.score"
 MARK_MODEL_CASE = "mark_model_case"
 WORK_CASES = "work_cases"
 REVEAL_PERSONAL = "reveal_personal"
+TAKE_CALLS = "take_calls"
 
 ROLES: tuple[str, ...] = (Role.AGENT, Role.SHIFT_LEAD, Role.SUPERVISOR, Role.QUALITY)
 """Every role, in the order the README and `seat agents` name them."""
@@ -72,6 +73,7 @@ ACTIONS: dict[str, str] = {
     MARK_MODEL_CASE: N_("mark a case as a model"),
     WORK_CASES: N_("move a complaint, work order or callback"),
     REVEAL_PERSONAL: N_("reveal a customer's masked details"),
+    TAKE_CALLS: N_("take a call or make a callback"),
 }
 """Action key -> what the refusal says the person tried ("Only a supervisor can …")."""
 
@@ -97,6 +99,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     QUALITY_SCORE: frozenset({_S, _Q}),
     WORK_CASES: frozenset({_A, _L, _S}),
     REVEAL_PERSONAL: frozenset({_A, _L, _S}),
+    TAKE_CALLS: frozenset({_A, _L, _S}),
 }
 """Action key -> the roles that may do it. Every key of ACTIONS is here, and only those."""
 

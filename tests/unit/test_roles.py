@@ -161,6 +161,11 @@ def _first_callback(session, people) -> int:
     return session.exec(select(Callback.id).order_by(Callback.id)).first()
 
 
+def _callback_answered(session, people, actor, cb_id):
+    return callbacks.record_attempt(session=session, callback_id=cb_id, agent_id=actor,
+                                    outcome="no_answer", now=NOW)
+
+
 def _reassign_callback(session, people, actor, cb_id):
     return callbacks.reassign(session=session, callback_id=cb_id, actor_id=actor,
                               new_owner_id=people["wang"], now=NOW)
@@ -284,6 +289,7 @@ CASES: dict[str, tuple[Callable, Act, tuple]] = {
     roles.MARK_MODEL_CASE: (_closed_complaint, _mark_model, (ModelCase, Complaint)),
     roles.WORK_CASES: (_new_complaint, _accept, (Complaint, ComplaintEvent)),
     roles.REVEAL_PERSONAL: (lambda s, p: p["fang"], _reveal, (AccessLog,)),
+    roles.TAKE_CALLS: (_first_callback, _callback_answered, (Callback, CallbackEvent)),
 }  # fmt: skip
 
 
