@@ -19,7 +19,7 @@ import heapq
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -626,11 +626,14 @@ def escalate(
     comment: str,
     version: int | None = None,
     promised_reply_at: datetime | None = None,
+    zone: tzinfo | None = None,
 ) -> Complaint:
     """Beyond the agent's authority: a supervisor is named. The owner stays the owner.
 
     `promised_reply_at`: the reply time agreed with the customer (later than now); it gets
-    its own clock (`promised_clock`). Escalating again without one keeps the earlier promise."""
+    its own clock (`promised_clock`). Escalating again without one keeps the earlier promise.
+    `zone`: the desk's, so the history says the time the agent agreed ("16:00 UTC+08:00"),
+    not its UTC twin."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "escalate", actor_id, version)
     supervisor = session.get(Agent, supervisor_id) if supervisor_id else None
@@ -648,13 +651,22 @@ def escalate(
     if promised_reply_at is not None:
         c.promised_at = now
         c.promised_reply_at = promised_reply_at
-        comment += f" [reply promised to the customer by {promised_reply_at:%Y-%m-%d %H:%M} UTC]"
+        comment += f" [reply promised to the customer by {_with_offset(promised_reply_at, zone)}]"
     c.escalated_to_id = supervisor_id
     _event(
         session, c, actor=actor, now=now, action="escalate", from_status=c.status,
         comment=f"To {supervisor.display_name}: {comment}",  # type: ignore[union-attr]
     )  # fmt: skip
     return c
+
+
+def _with_offset(when: datetime, zone: tzinfo | None) -> str:
+    """"2026-12-07 16:00 UTC+08:00" in `zone` ("... 08:00 UTC" without one)."""
+    if zone is None:
+        return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    local = when.astimezone(zone)
+    offset = local.strftime("%z")  # +0800
+    return f"{local:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}"
 
 
 def pause(

@@ -1119,6 +1119,8 @@ class Desk:
         }[move]
         common = dict(complaint_id=complaint_id, actor_id=actor_id, now=self.now(),
                       version=version)  # fmt: skip
+        if move == "escalate":
+            common["zone"] = self.zone  # the promise in the history as the agent agreed it
         self.run(lambda s: step(session=s, **common, **details))  # type: ignore[operator]
 
     # -- case review and the case library ----------------------------------------------------
