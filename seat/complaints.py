@@ -185,8 +185,10 @@ def create_complaint(
     customer_wants: str,
     call_id: int | None = None,
     intake: Intake | None = None,
+    zone: tzinfo | None = None,
 ) -> Complaint:
     """Register a complaint (step 1, intake); its first event is written like every move.
+    `zone`: the desk's, for the time received in the history ("09:08 UTC+08:00").
 
     `intake`: the channel, its reference and the time received (earlier than now when it
     came by e-mail, a post or a letter; never later): the clocks start when it was received,
@@ -212,7 +214,7 @@ def create_complaint(
         registered_at=now if received < now else None,
     )
     ref = f" {got.channel_ref}" if got.channel_ref else ""
-    when = f", received {received:%Y-%m-%d %H:%M} UTC" if received < now else ""
+    when = f", received {_with_offset(received, zone)}" if received < now else ""
     lifecycle.record_event(
         session, c, agent_id=owner_id, at=now, action="intake",
         comment=f"Registered ({c.channel}{ref}{when}); the customer wants: {customer_wants}",

@@ -700,6 +700,7 @@ class Desk:
                 customer_wants=customer_wants,
                 call_id=call.id,
                 intake=got,
+                zone=self.zone,
             )
             return c.id  # type: ignore[return-value]
 

@@ -148,6 +148,22 @@ def test_bad_channel_policy_is_refused(tmp_path, toml, problem):
 # -- the promised reply time (beyond the agent's authority) ---------------------------------
 
 
+def test_the_history_gives_the_time_received_in_the_desks_time(session, people):
+    # A WeChat post received yesterday 09:08 in Shanghai read "received ... 01:08 UTC" in
+    # the history, under "Received 2026-12-06 09:08" on the same page.
+    c = complaints.create_complaint(
+        session=session, now=NOW, customer_id=people["min"], owner_id=people["li"],
+        what_happened="A post", customer_wants="An answer",
+        intake=Intake("wechat", NOW - timedelta(days=1), "WX-77"),
+        zone=ZoneInfo("Asia/Shanghai"),
+    )  # fmt: skip
+    session.commit()
+    comment = session.exec(
+        select(ComplaintEvent.comment).where(ComplaintEvent.complaint_id == c.id)
+    ).one()
+    assert "(wechat WX-77, received 2026-11-22 10:00 UTC+08:00)" in comment
+
+
 def test_the_history_gives_the_promise_in_the_desks_time(session, people):
     # The agent agreed 16:00 in Shanghai; the history said "08:00 UTC" beside a page that
     # shows 16:00.
