@@ -19,7 +19,7 @@ import heapq
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -185,8 +185,10 @@ def create_complaint(
     customer_wants: str,
     call_id: int | None = None,
     intake: Intake | None = None,
+    zone: tzinfo | None = None,
 ) -> Complaint:
     """Register a complaint (step 1, intake); its first event is written like every move.
+    `zone`: the desk's, for the time received in the history ("09:08 UTC+08:00").
 
     `intake`: the channel, its reference and the time received (earlier than now when it
     came by e-mail, a post or a letter; never later): the clocks start when it was received,
@@ -212,7 +214,7 @@ def create_complaint(
         registered_at=now if received < now else None,
     )
     ref = f" {got.channel_ref}" if got.channel_ref else ""
-    when = f", received {received:%Y-%m-%d %H:%M} UTC" if received < now else ""
+    when = f", received {_with_offset(received, zone)}" if received < now else ""
     lifecycle.record_event(
         session, c, agent_id=owner_id, at=now, action="intake",
         comment=f"Registered ({c.channel}{ref}{when}); the customer wants: {customer_wants}",
@@ -626,11 +628,14 @@ def escalate(
     comment: str,
     version: int | None = None,
     promised_reply_at: datetime | None = None,
+    zone: tzinfo | None = None,
 ) -> Complaint:
     """Beyond the agent's authority: a supervisor is named. The owner stays the owner.
 
     `promised_reply_at`: the reply time agreed with the customer (later than now); it gets
-    its own clock (`promised_clock`). Escalating again without one keeps the earlier promise."""
+    its own clock (`promised_clock`). Escalating again without one keeps the earlier promise.
+    `zone`: the desk's, so the history says the time the agent agreed ("16:00 UTC+08:00"),
+    not its UTC twin."""
     errors: dict[str, str] = {}
     c, actor = _begin(session, complaint_id, "escalate", actor_id, version)
     supervisor = session.get(Agent, supervisor_id) if supervisor_id else None
@@ -648,13 +653,22 @@ def escalate(
     if promised_reply_at is not None:
         c.promised_at = now
         c.promised_reply_at = promised_reply_at
-        comment += f" [reply promised to the customer by {promised_reply_at:%Y-%m-%d %H:%M} UTC]"
+        comment += f" [reply promised to the customer by {_with_offset(promised_reply_at, zone)}]"
     c.escalated_to_id = supervisor_id
     _event(
         session, c, actor=actor, now=now, action="escalate", from_status=c.status,
         comment=f"To {supervisor.display_name}: {comment}",  # type: ignore[union-attr]
     )  # fmt: skip
     return c
+
+
+def _with_offset(when: datetime, zone: tzinfo | None) -> str:
+    """"2026-12-07 16:00 UTC+08:00" in `zone` ("... 08:00 UTC" without one)."""
+    if zone is None:
+        return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    local = when.astimezone(zone)
+    offset = local.strftime("%z")  # +0800
+    return f"{local:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}"
 
 
 def pause(

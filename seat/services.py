@@ -700,6 +700,7 @@ class Desk:
                 customer_wants=customer_wants,
                 call_id=call.id,
                 intake=got,
+                zone=self.zone,
             )
             return c.id  # type: ignore[return-value]
 
@@ -1119,6 +1120,8 @@ class Desk:
         }[move]
         common = dict(complaint_id=complaint_id, actor_id=actor_id, now=self.now(),
                       version=version)  # fmt: skip
+        if move == "escalate":
+            common["zone"] = self.zone  # the promise in the history as the agent agreed it
         self.run(lambda s: step(session=s, **common, **details))  # type: ignore[operator]
 
     # -- case review and the case library ----------------------------------------------------

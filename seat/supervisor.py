@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, false, func, or_, select, true
 from sqlmodel import Session
 
-from seat import complaints, queues, seats, sla, states
+from seat import complaints, order_clocks, queues, seats, sla, states
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
@@ -260,6 +260,8 @@ class OrderRow:
     status: str
     due_at: datetime
     assignee: str | None
+    clock_late: bool = False
+    """An on-site, reply or follow-up clock is late (seat.order_clocks)."""
 
 
 @dataclass(frozen=True)
@@ -438,6 +440,12 @@ def attention_orders(
         ).scalar_one()
 
     plain = WorkOrder.urgent == false()
+    clock_late = or_(*(order_clocks.late_sql(name, now) for name in order_clocks.CLOCKS))
+    # Assigned, not urgent, not past its expected end, but a clock late (on site, reply,
+    # follow-up): counted in the header's "clocks late", it was on no row.
+    clocks_only = (
+        plain, WorkOrder.assignee_id.is_not(None), WorkOrder.due_at >= now, clock_late,
+    )  # fmt: skip
     groups = (
         (WorkOrder.urgent == true(), count(WorkOrder.urgent == true())),
         (
@@ -445,6 +453,7 @@ def attention_orders(
             count(plain, WorkOrder.due_at < now)
             + count(plain, WorkOrder.due_at >= now, WorkOrder.assignee_id.is_(None)),
         ),
+        (and_(*clocks_only), count(*clocks_only)),
     )
     total = sum(n for __, n in groups)
     offset = _clamp(offset, total, limit)
@@ -455,14 +464,14 @@ def attention_orders(
         if want > 0 and skip < n:
             rows += session.execute(
                 select(WorkOrder.id, WorkOrder.short_text, WorkOrder.urgent, WorkOrder.status,
-                       WorkOrder.due_at, Agent.display_name)
+                       WorkOrder.due_at, Agent.display_name, clock_late)
                 .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
                 .where(_OPEN_ORDER, where)
                 .order_by(WorkOrder.due_at, WorkOrder.id)
                 .offset(skip).limit(want)
             ).all()  # fmt: skip
         skip = max(0, skip - n)
-    return Page(tuple(OrderRow(*r) for r in rows), total, offset)
+    return Page(tuple(OrderRow(*r[:6], bool(r[6])) for r in rows), total, offset)
 
 
 def _clamp(offset: int, total: int, limit: int) -> int:

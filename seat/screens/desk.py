@@ -87,6 +87,23 @@ def masked_caller(e164: str | None, region: str, width: int) -> str:
     return (head + "***" + tail)[-width:]
 
 
+class OneLine(Static):
+    """One line cut to the width it has, '…' where it was cut (the greeting: at 80 columns
+    it read "... · Seat Home Servic", clipped by the column with no mark)."""
+
+    def __init__(self, *, id: str) -> None:  # noqa: A002 (Textual's own name)
+        super().__init__("", id=id)
+        self._line = ""
+
+    def show(self, line: str) -> None:
+        self._line = line
+        self.refresh()
+
+    def render(self) -> Text:
+        width = self.content_size.width
+        return fit_text(self._line, width) if width > 0 else Text(self._line, no_wrap=True)
+
+
 class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
     ROLE_ACTIONS = {
         "wallboard": roles.WALLBOARD, "agent_figures": roles.AGENT_FIGURES,
@@ -226,7 +243,8 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
     DEFAULT_CSS = """
     DeskScreen #body { height: 1fr; }
     DeskScreen #main { width: 1fr; padding: 0 1; }
-    DeskScreen #hello { height: auto; background: $boost; padding: 0 1; text-style: bold; }
+    DeskScreen #hello { width: 100%; height: 1; background: $boost; padding: 0 1;
+                        text-style: bold; }
     DeskScreen #keys { height: auto; padding: 0 1; border: round $primary; margin: 1 0 0 0; }
     DeskScreen #recent-title { text-style: bold; }
     DeskScreen #notices { height: auto; max-height: 3; padding: 0 1; color: $warning;
@@ -237,7 +255,7 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
             with Vertical(id="main"):
-                yield Label("", id="hello")
+                yield OneLine(id="hello")
                 yield Label("", id="notices")
                 yield Static(welcome(getattr(self.app, "agent", None)), id="keys")
                 yield Label(_("My last calls"), id="recent-title")
@@ -267,13 +285,9 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
             else f" ({_(roles.ROLE_NAMES[agent.role])})"
             if agent.role in roles.ROLE_NAMES and agent.role != "agent" else ""
         )  # fmt: skip
-        self.query_one("#hello", Label).update(
-            Text(
-                f"{agent.display_name}{role} · {format_datetime(now, 'full')} · "
-                f"{desk.settings.company}",
-                no_wrap=True,
-                overflow="ellipsis",
-            )
+        self.query_one("#hello", OneLine).show(
+            f"{agent.display_name}{role} · {format_datetime(now, 'full')} · "
+            f"{desk.settings.company}"
         )
 
     def load_notices(self) -> None:

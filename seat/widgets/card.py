@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
-from rich.cells import split_graphemes
+from rich.cells import cell_len, split_graphemes
 from rich.text import Text
 from textual.widgets import Static
 
@@ -55,6 +55,15 @@ def cut(text: str, cells: int) -> str:
         if used > cells:
             return text[:start]
     return text
+
+
+def summary(text: str, cells: int = SUMMARY_CELLS) -> str:
+    """A complaint's, order's or item's text as one line of at most `cells` cells: line breaks
+    and runs of spaces become one space, '…' where it was cut (never half a character)."""
+    flat = " ".join(text.split())
+    if cell_len(flat) <= cells:
+        return flat
+    return cut(flat, max(cells - 1, 0)) + "…"
 
 
 def code_word(table: dict[str, str], code: str | None) -> str:
@@ -110,7 +119,7 @@ def purchases_text(bought: PurchaseSummary, local: Callable[[datetime], datetime
         t.append("\n  ")
         t.append(f"{format_date(local(line.purchased_at).date(), 'medium')} ", style="dim")
         quantity = f"{line.quantity:g}"
-        t.append(f"{cut(line.item, SUMMARY_CELLS)} ×{quantity} {money(line.amount)}")
+        t.append(f"{summary(line.item)} ×{quantity} {money(line.amount)}")
         if line.delivered_at is not None:
             delivered = format_date(local(line.delivered_at).date(), "short")
             t.append(" · " + _("delivered {date}").format(date=delivered), style="dim")
@@ -179,7 +188,7 @@ class CustomerCardView(Seated, Static):
             )
             first = card.open_complaints[0]
             status = complaint_status(first[1])
-            t.append(f" (#{first[0]} {status}: {cut(first[2], SUMMARY_CELLS)})")
+            t.append(f" (#{first[0]} {status}: {summary(first[2])})")
         else:
             t.append(_("No open complaints"), style="dim")
         t.append("\n")
@@ -187,7 +196,7 @@ class CustomerCardView(Seated, Static):
             t.append(_("Work orders open: {n}").format(n=len(card.open_work_orders)), style="bold")
             wo = card.open_work_orders[0]
             urgent = " " + _("URGENT") if wo[3] else ""
-            t.append(f" (#{wo[0]}{urgent} {cut(wo[2], SUMMARY_CELLS)})")
+            t.append(f" (#{wo[0]}{urgent} {summary(wo[2])})")
         else:
             t.append(_("No open work orders"), style="dim")
         if card.purchases.count_total:

@@ -229,3 +229,22 @@ async def test_the_demo_sign_in_names_demo_callers_that_are_on_file(settings, cl
         await settle(pilot)
         assert isinstance(app.screen, CallScreen)
         assert app.screen.state.customer_id == 2  # the number the sign-in screen named
+
+
+async def test_the_greeting_line_is_cut_with_a_mark_at_80_columns(make_seat, world, settings):
+    # At 80 columns the line ran out of room and read "... · Seat Home Servic" (the Label
+    # took its text's width and the column clipped it, so its '…' never showed).
+    from rich.cells import cell_len
+
+    app = make_seat()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        hello = app.screen.query_one("#hello")
+        main = app.screen.query_one("#main")
+        assert hello.outer_size.width == main.content_size.width
+        line = hello.render().plain
+        assert line.startswith("Li Na · ") and line.endswith("…")
+        assert settings.company not in line and cell_len(line) == hello.content_size.width
+    async with make_seat().run_test(size=(160, 24)) as pilot:
+        await settle(pilot)
+        assert pilot.app.screen.query_one("#hello").render().plain.endswith(settings.company)

@@ -324,6 +324,10 @@ async def test_invalid_escalate_wait_and_resume_by_keys(make_seat, engine, clock
         promised = complaint(engine, second)
         assert promised.promised_reply_at - promised.promised_at == timedelta(hours=4)
         assert "Promise " in text(screen.query_one("#cp-clocks"))
+        await pilot.press("e")  # the one supervisor holds it: no form to type a reason in vain
+        await settle(pilot)
+        assert app.screen is screen
+        assert any("Already escalated to" in n.message for n in app._notifications)
         await pilot.press("v")
         await settle(pilot)
         await pilot.press("tab", *"Service", "tab", *"We will visit you this week.", "ctrl+s")

@@ -36,7 +36,12 @@ async def test_record_answer_and_thank_a_suggestion(make_seat, engine, world):
         assert any("thanked" in n.message for n in app._notifications)
         await pilot.press("a")  # every suggestion: the thanked one is listed there
         await settle(pilot)
-        assert app.screen.query_one("#sg-table").row_count == 1
+        table = app.screen.query_one("#sg-table")
+        assert table.row_count == 1
+        # Every column on screen at 80 columns, the text cut with '…' (a fixed width ran
+        # past the edge: "Longer opening ho", no mark).
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert str(table.get_row_at(0)[-1]).endswith("…")
     with Session(engine) as s:
         row = s.exec(select(Suggestion)).one()
     assert (row.channel, row.channel_ref, row.category, row.status) == (

@@ -5,13 +5,15 @@ within 24 h), the report's count by channel."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import select
 
 from seat import complaints, sla
 from seat.errors import ValidationError
 from seat.intake import Intake
-from seat.models import Complaint
+from seat.models import Complaint, ComplaintEvent
 from seat.reports import complaints as complaint_report
 from tests.conftest import NOW
 from tests.unit.complaint_steps import POLICY, do, open_complaint
@@ -144,6 +146,37 @@ def test_bad_channel_policy_is_refused(tmp_path, toml, problem):
 
 
 # -- the promised reply time (beyond the agent's authority) ---------------------------------
+
+
+def test_the_history_gives_the_time_received_in_the_desks_time(session, people):
+    # A WeChat post received yesterday 09:08 in Shanghai read "received ... 01:08 UTC" in
+    # the history, under "Received 2026-12-06 09:08" on the same page.
+    c = complaints.create_complaint(
+        session=session, now=NOW, customer_id=people["min"], owner_id=people["li"],
+        what_happened="A post", customer_wants="An answer",
+        intake=Intake("wechat", NOW - timedelta(days=1), "WX-77"),
+        zone=ZoneInfo("Asia/Shanghai"),
+    )  # fmt: skip
+    session.commit()
+    comment = session.exec(
+        select(ComplaintEvent.comment).where(ComplaintEvent.complaint_id == c.id)
+    ).one()
+    assert "(wechat WX-77, received 2026-11-22 10:00 UTC+08:00)" in comment
+
+
+def test_the_history_gives_the_promise_in_the_desks_time(session, people):
+    # The agent agreed 16:00 in Shanghai; the history said "08:00 UTC" beside a page that
+    # shows 16:00.
+    cid = open_complaint(session, people)
+    promised = NOW + timedelta(hours=6)  # 2026-11-23 08:00 UTC = 16:00 in Shanghai
+    do(session, people, cid, "escalate", promised_reply_at=promised,
+       zone=ZoneInfo("Asia/Shanghai"))  # fmt: skip
+    comment = session.exec(
+        select(ComplaintEvent.comment).where(
+            ComplaintEvent.complaint_id == cid, ComplaintEvent.action == "escalate"
+        )
+    ).one()
+    assert "by 2026-11-23 16:00 UTC+08:00]" in comment
 
 
 def test_escalation_records_the_promised_reply_time_with_its_own_clock(session, people):

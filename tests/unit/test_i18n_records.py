@@ -18,7 +18,7 @@ from seat.config import DATA_DIR
 from seat.customers import ValidationError
 from seat.models import Callback
 from seat.roles import PermissionDenied
-from seat.widgets.card import cut
+from seat.widgets.card import cut, summary
 from tests.conftest import NOW
 
 POLICY = sla.read_policy(DATA_DIR / "policy" / "complaints.toml", default_zone="Asia/Shanghai")
@@ -318,6 +318,20 @@ def test_bad_translations_in_the_policy_are_named(raw, problem):
 def test_card_cut_never_halves_a_wide_character(text, cells, expected):
     assert cut(text, cells) == expected
     assert cell_len(cut(text, cells)) <= cells
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("The AC still drips\n(Said on a callback about: the new AC)",
+      "The AC still drips (Said on a…"),
+     ("空调漏水\n\n（回访时客户所说）还有别的问题", "空调漏水 （回访时客户所说）还…"),
+     ("short", "short")],
+)  # fmt: skip
+def test_card_summary_is_one_line_marked_where_cut(text, expected):
+    # A complaint opened from a callback carries a second line; the card showed
+    # "(#8 intake: The AC still drips" and then "(Said on a c)" on a line of its own.
+    assert summary(text) == expected
+    assert "\n" not in summary(text) and cell_len(summary(text)) <= 30
 
 
 def test_chinese_messages_have_no_english_words_left(lang):

@@ -238,6 +238,33 @@ def test_orders_needing_attention(engine, world, clock):
     assert page.rows[-1].assignee is None
 
 
+def test_orders_with_a_late_clock_are_listed_too(engine, world, clock):
+    # The wallboard's header said "clocks late: on site 12 ... follow-up 16" while its list
+    # held only urgent, unassigned and past-end orders: an order 13 days late on site but
+    # due to end next week was on no row.
+    now = clock.now()
+    with Session(engine) as s:
+        for text, clocks in (
+            ("Late on site", dict(on_site_due_at=now - timedelta(days=13))),
+            ("Arrived late", dict(on_site_due_at=now - timedelta(days=13),
+                                  on_site_at=now - timedelta(days=1))),
+            ("Follow-up late", dict(follow_up_due_at=now - timedelta(hours=1))),
+            ("Reply late", dict(reply_due_at=now - timedelta(minutes=5))),
+            ("Clocks fine", dict(on_site_due_at=now + timedelta(hours=1))),
+        ):
+            s.add(WorkOrder(short_text=text, customer_id=world["tom"], assignee_id=world["wang"],
+                            urgent=False, status="created", due_at=now + timedelta(days=5),
+                            created_at=now, **clocks))  # fmt: skip
+        s.commit()
+        page = supervisor.attention_orders(session=s, now=now)
+    listed = {r.short_text: r.clock_late for r in page.rows}
+    assert {k: v for k, v in listed.items() if v} == {
+        "Late on site": True, "Follow-up late": True, "Reply late": True,
+    }  # fmt: skip
+    assert "Arrived late" not in listed and "Clocks fine" not in listed
+    assert page.total == len(page.rows)
+
+
 @pytest.mark.parametrize("limit", [1, 2, 3])
 def test_attention_pages_run_on_from_the_urgent_ones_to_the_others(engine, world, clock, limit):
     """Urgent orders and the others are paged on their own: the pages put together are the

@@ -408,10 +408,20 @@ class ComplaintScreen(DeskWorker, RoleKeys, Screen[None]):
             self.app.push_screen(FORMS[move](view, self.policy), self._moved)
             return
 
-        def shown(supervisors: object) -> None:
+        def shown(supervisors: list[tuple[int, str]]) -> None:
+            # The supervisor who holds the escalation is no choice: with no other one the
+            # form opened, took the reason and then said "Already escalated to ...".
+            held = view.complaint.escalated_to_id
+            others = [(i, name) for i, name in supervisors if i != held]
+            if not others:
+                self.notify(
+                    _("Already escalated to {name}.").format(name=view.escalated_to),
+                    severity="warning",
+                )
+                return
             # The form carries the version shown at the key press: a change meanwhile is
             # refused by the move's conditional update, as it would be without the wait.
-            form = FORMS[move](view, self.policy, supervisors=supervisors)
+            form = FORMS[move](view, self.policy, supervisors=others)
             self.app.push_screen(form, self._moved)
 
         self.in_worker(

@@ -171,9 +171,16 @@ class SuggestionListScreen(Seated, Screen[None]):
         table.add_column(_("Customer"), width=10)
         table.add_column(_("Category"), width=10)
         table.add_column(_("Status"), width=8)
-        table.add_column(_("Suggestion"), width=24)
+        table.add_column(_("Suggestion"), width=self._text_width())
         table.focus()
         self.load()
+
+    def _text_width(self) -> int:
+        """The suggestion's column: what the other columns leave (their widths and each
+        column's two cells of padding, the scrollbar's two), 12 to 60 cells. A fixed 24
+        ran past the edge at 80 columns: "Please add Satur", cut with no '…'."""
+        others = 4 + 11 + 8 + 10 + 10 + 8 + 2 * 7 + 2
+        return max(12, min(60, self.app.size.width - others))
 
     def watch_scope(self) -> None:
         self.page = 0
@@ -220,7 +227,7 @@ class SuggestionListScreen(Seated, Screen[None]):
                 cell(r.customer or "-", 10),
                 cell(label(labels.SUGGESTION_CATEGORIES, r.category), 10),
                 cell(label(labels.SUGGESTION_STATUSES, r.status), 8),
-                cell(r.text, 24),
+                cell(r.text, self._text_width()),
                 key=str(r.id),
             )
         if rows:

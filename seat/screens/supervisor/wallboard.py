@@ -314,8 +314,9 @@ class WallboardScreen(DeskWorker, Screen[None]):
                 _one_line(r.short_text),
                 _one_line(workorders.status_label(r.status)),
                 _one_line(r.assignee or _("unassigned"), "" if r.assignee else "bold yellow"),
-                Text(f"{'⚠' if late else ' '}{format_datetime(desk.local(r.due_at), 'short')}",
-                     style="red" if late else ""),
+                Text(f"{'⚠' if late else '⏱' if r.clock_late else ' '}"
+                     f"{format_datetime(desk.local(r.due_at), 'short')}",
+                     style="red" if late or r.clock_late else ""),
             )))  # fmt: skip
         self._fill("orders", rows)
 
