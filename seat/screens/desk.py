@@ -226,7 +226,8 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
     DEFAULT_CSS = """
     DeskScreen #body { height: 1fr; }
     DeskScreen #main { width: 1fr; padding: 0 1; }
-    DeskScreen #hello { height: auto; background: $boost; padding: 0 1; text-style: bold; }
+    DeskScreen #hello { height: auto; max-width: 100%; background: $boost; padding: 0 1;
+                        text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
     DeskScreen #keys { height: auto; padding: 0 1; border: round $primary; margin: 1 0 0 0; }
     DeskScreen #recent-title { text-style: bold; }
     DeskScreen #notices { height: auto; max-height: 3; padding: 0 1; color: $warning;

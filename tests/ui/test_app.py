@@ -256,3 +256,15 @@ async def test_the_sign_in_list_names_every_role_but_the_agents(make_seat, engin
     assert prompts["zhao.lei"].endswith("(zhao.lei, supervisor)")
     assert all("," not in p for login, p in prompts.items()
                if login not in ("li.na", "wang.wei", "zhao.lei"))  # fmt: skip
+
+
+async def test_the_greeting_line_ends_in_an_ellipsis_when_cut(settings, clock, engine, world):
+    """At 80 columns a long company name is cut with "…", not in the middle of a word."""
+    long_name = replace(settings, company="Seat Home Service Shanghai Pudong Branch Office")
+    app = make_app(settings=long_name, clock=clock, agent="li.na", engine=engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        hello = app.screen.query_one("#hello")
+        line = "".join(s.text for s in hello.render_line(0)).rstrip()
+        assert hello.region.right <= app.screen.query_one("#main").region.right
+        assert line.endswith("…"), line
