@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from seat import phone
+from seat import phone, roles
 from seat.config import DEMO_CALLERS
 from seat.customers import ValidationError
 from seat.i18n import N_, _
@@ -111,11 +111,13 @@ class AgentPickerScreen(Seated, Screen[AgentInfo]):
     def _agents_loaded(self, event: AgentsLoaded) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
-        boss = _(", supervisor")
+        def role(a: AgentInfo) -> str:  # every role but the plain agent's is named
+            if a.role == "agent" or a.role not in roles.ROLE_NAMES:
+                return ""
+            return _(", {role}").format(role=_(roles.ROLE_NAMES[a.role]))
+
         options.add_options(
-            Option(f"{a.display_name}  ({a.name}{boss if a.role == 'supervisor' else ''})",
-                   id=a.name)  # fmt: skip
-            for a in event.agents
+            Option(f"{a.display_name}  ({a.name}{role(a)})", id=a.name) for a in event.agents
         )
         if not event.agents and not self.demo:
             self._first_supervisor()

@@ -37,7 +37,7 @@ class MyQualityScreen(DeskWorker, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#mq-table", DataTable)
-        for heading in (N_("Call"), N_("Need"), N_("Score"), N_("Not met"), N_("Comments")):
+        for heading in (N_("When"), N_("Need"), N_("Score"), N_("Not met"), N_("Comments")):
             table.add_column(_(heading))
         table.focus()
         agent_id = self.seat_agent.id

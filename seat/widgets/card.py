@@ -47,13 +47,16 @@ SUMMARY_CELLS = 30
 
 
 def cut(text: str, cells: int) -> str:
-    """At most `cells` terminal cells of `text`; a wide character or an emoji sequence is
-    never cut in half."""
+    """At most `cells` terminal cells of `text`, ending in "…" when it was cut; a wide
+    character or an emoji sequence is never cut in half."""
     used = 0
-    for start, _end, width in split_graphemes(text)[0]:
+    fits = 0  # where the text is cut to leave a cell for "…"
+    for __, end, width in split_graphemes(text)[0]:
         used += width
-        if used > cells:
-            return text[:start]
+        if used <= cells - 1:
+            fits = end
+        elif used > cells:
+            return text[:fits] + "…"
     return text
 
 

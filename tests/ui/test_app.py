@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from seat import agents
 from seat.app import make_app
 from seat.callbacks import DEFAULT_SCRIPTS
 from seat.models import Agent, Call
@@ -248,3 +249,41 @@ async def test_the_greeting_line_is_cut_with_a_mark_at_80_columns(make_seat, wor
     async with make_seat().run_test(size=(160, 24)) as pilot:
         await settle(pilot)
         assert pilot.app.screen.query_one("#hello").render().plain.endswith(settings.company)
+
+
+async def test_the_sign_in_list_names_every_role_but_the_agents(make_seat, engine, world):
+    """A shift lead and a quality inspector are named in the list as the supervisor is."""
+    with Session(engine) as s:
+        for agent_id, role in ((world["li"], "quality"), (world["wang"], "shift_lead")):
+            agent = s.get(Agent, agent_id)
+            agent.role = role
+            s.add(agent)
+        agents.ensure_agent(session=s, name="zhao.lei", role="supervisor")
+        agents.ensure_agent(session=s, name="chen.jie")
+        s.commit()
+    app = make_seat(agent=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, AgentPickerScreen)
+        options = app.screen.query_one("OptionList")
+        prompts = {
+            options.get_option_at_index(i).id: str(options.get_option_at_index(i).prompt)
+            for i in range(options.option_count)
+        }
+    assert prompts["li.na"].endswith("(li.na, quality inspector)")
+    assert prompts["wang.wei"].endswith("(wang.wei, shift lead)")
+    assert prompts["zhao.lei"].endswith("(zhao.lei, supervisor)")
+    assert all("," not in p for login, p in prompts.items()
+               if login not in ("li.na", "wang.wei", "zhao.lei"))  # fmt: skip
+
+
+async def test_the_greeting_line_ends_in_an_ellipsis_when_cut(settings, clock, engine, world):
+    """At 80 columns a long company name is cut with "…", not in the middle of a word."""
+    long_name = replace(settings, company="Seat Home Service Shanghai Pudong Branch Office")
+    app = make_app(settings=long_name, clock=clock, agent="li.na", engine=engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        hello = app.screen.query_one("#hello")
+        line = "".join(s.text for s in hello.render_line(0)).rstrip()
+        assert hello.region.right <= app.screen.query_one("#main").region.right
+        assert line.endswith("…"), line

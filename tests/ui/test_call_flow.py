@@ -260,3 +260,35 @@ async def test_enter_on_a_last_call_plays_its_recording(settings, clock, engine,
             break
         time.sleep(0.05)
     assert json.loads(out.read_text()) == ["https://pbx/rec/pbx-1.wav"]
+
+
+async def test_notes_typed_on_the_wrapup_outcome_are_kept(make_seat, engine, world):
+    """The wrap-up opens on its outcome, already suggested: an agent who starts typing the
+    notes at once (without tab) types into the notes, not into the closed list."""
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"138-0013 8000", "enter")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("f2")
+        await settle(pilot)
+        await choose(pilot, "inquiry")
+        for __ in range(3):
+            await pilot.press("f2")
+            await settle(pilot)
+        assert screen.state.in_wrapup and screen.state.outcome == "resolved"
+        assert screen.focused is screen.query_one("#outcome")
+        await pilot.press(*"Asked about hours")
+        await settle(pilot)
+        assert screen.query_one("#notes").text == "Asked about hours"
+        assert screen.state.outcome == "resolved"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+
+    with Session(engine) as s:
+        call = s.exec(select(Call)).one()
+        assert "Asked about hours" in call.notes and call.outcome == "resolved"

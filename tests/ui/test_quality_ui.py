@@ -150,3 +150,16 @@ def test_score_form_snapshot_in_chinese(snap_compare, chinese, quality_settings,
     app = _seat(quality_settings, clock, engine, "zhao.lei")
     assert snap_compare(app, terminal_size=(120, 40), run_before=_to_form)
     assert i18n.language() == "zh_CN"
+
+
+async def test_own_scores_headings_in_chinese(chinese, quality_settings, clock, engine, floor):
+    """The call's time is 时间 (When), not 拨打 (Call as in dialling) in the agent's list."""
+    app = _seat(quality_settings, clock, engine, "li.na")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await freeze(pilot)
+        await pilot.press("e")
+        await freeze(pilot)
+        assert isinstance(app.screen, MyQualityScreen)
+        table = app.screen.query_one("#mq-table")
+        headings = [str(c.label) for c in table.ordered_columns]
+    assert headings == ["时间", "需求", "得分", "未达标", "评语"]

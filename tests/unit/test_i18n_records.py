@@ -312,10 +312,11 @@ def test_bad_translations_in_the_policy_are_named(raw, problem):
 
 @pytest.mark.parametrize(
     ("text", "cells", "expected"),
-    [("张敏张敏", 3, "张"), ("张敏张敏", 4, "张敏"), ("ab张敏", 3, "ab"),
-     ("Washer leaks", 6, "Washer"), ("short", 30, "short")],
+    [("张敏张敏", 3, "张…"), ("张敏张敏", 4, "张…"), ("ab张敏", 3, "ab…"), ("张敏", 4, "张敏"),
+     ("Washer leaks", 6, "Washe…"), ("short", 30, "short"), ("exact", 5, "exact")],
 )  # fmt: skip
 def test_card_cut_never_halves_a_wide_character(text, cells, expected):
+    """A cut text ends in an ellipsis (the card cut 'two days late' to 'two d')."""
     assert cut(text, cells) == expected
     assert cell_len(cut(text, cells)) <= cells
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -656,6 +656,26 @@ class CallScreen(DeskWorker, Screen[int | None]):
         if stage_id:
             self.state.tick(stage_id, list(event.selection_list.selected))
         self._dirty = True
+
+    def on_key(self, event: events.Key) -> None:
+        """A character typed on the wrap-up's outcome (a closed list drops typed keys) goes
+        into the notes, which take the focus: what the agent types there is not lost."""
+        focused, character = self.focused, event.character
+        if (
+            not self.state.in_wrapup
+            or not isinstance(focused, Select)
+            or focused.id != "outcome"
+            or not event.is_printable
+            or character is None
+            or character == " "  # space opens the list
+        ):
+            return
+        event.stop()
+        event.prevent_default()
+        notes = self.query_one("#notes", TextArea)
+        notes.focus()
+        notes.move_cursor(notes.document.end)
+        notes.insert(character)
 
     @on(TextArea.Changed, "#notes")
     def _notes_changed(self, event: TextArea.Changed) -> None:
