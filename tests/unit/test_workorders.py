@@ -681,7 +681,13 @@ def test_domain_modules_do_not_import_textual():
 def test_policy_shipped_defaults_and_overrides(tmp_path, settings, monkeypatch):
     monkeypatch.setenv("SEAT_CONFIG", str(tmp_path / "nowhere" / "config.toml"))
     shipped = workorders.load_policy(settings)
-    assert shipped == workorders.Policy()  # data/policy/work_orders.toml says the defaults
+    # data/policy/work_orders.toml says the defaults, and names its zones' places
+    assert replace(shipped, clocks=workorders.Policy().clocks) == workorders.Policy()
+    zones = shipped.clocks.zones
+    assert [(z.id, z.on_site) for z in zones] == [
+        (z.id, z.on_site) for z in workorders.Policy().clocks.zones
+    ]
+    assert all(z.address_contains or z.work_centers for z in zones)
     own = replace(settings, policy_dir=tmp_path)
     (tmp_path / "work_orders.toml").write_text(
         'work_centers = ["BJ-REPAIR"]\n[reason_codes]\nX01 = "broken glass"\n', encoding="utf-8"
