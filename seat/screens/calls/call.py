@@ -509,7 +509,7 @@ class CallScreen(DeskWorker, Screen[int | None]):
         await panel.remove_children()
         if self.state.in_wrapup:
             await panel.mount_all(self._wrapup_widgets())
-            self.call_after_refresh(self._focus_first, panel)
+            self._focus_first(panel)  # now: a key pressed next lands on it
             return
         stage = self.state.stage
         widgets: list[Widget] = [
@@ -551,7 +551,7 @@ class CallScreen(DeskWorker, Screen[int | None]):
         widgets.append(Label(_("F2 next stage · F3 back"), classes="field-label"))
         await panel.mount_all(widgets)
         panel.scroll_home(animate=False)
-        self.call_after_refresh(self._focus_first, panel)
+        self._focus_first(panel)  # now, not after a repaint: a key pressed next lands on it
 
     def _focus_first(self, panel: Widget) -> None:
         # The first field to fill, else the checklist.
