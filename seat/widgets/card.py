@@ -66,7 +66,7 @@ def summary(text: str, cells: int = SUMMARY_CELLS) -> str:
     flat = " ".join(text.split())
     if cell_len(flat) <= cells:
         return flat
-    return cut(flat, max(cells - 1, 0)) + "…"
+    return cut(flat, cells)  # cut() leaves a cell for the "…" it ends in
 
 
 def code_word(table: dict[str, str], code: str | None) -> str:
