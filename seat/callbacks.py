@@ -20,7 +20,6 @@ import logging
 import os
 import re
 import socket
-import tomllib
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -73,7 +72,7 @@ from seat.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from seat.policies import PolicyFile
+from seat.policies import PolicyFile, read_toml
 from seat.queues import CallbackItem
 from seat.roles import REASSIGN_CALLBACK, WORK_CASES, PermissionDenied, may, require
 from seat.scripts import Script
@@ -387,14 +386,7 @@ def load_policy(settings: Settings) -> CallbackPolicy:
 
 
 def _load(path: Path, home_zone: str) -> CallbackPolicy:
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-        return policy_from_dict(raw, home_zone=home_zone)
-    except OSError as exc:  # a missing file too: no silent built-in defaults
-        raise PolicyError(f"{path}: cannot be read: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, ValueError) as exc:
-        raise PolicyError(f"{path}: {exc}") from None
+    return read_toml(path, lambda raw: policy_from_dict(raw, home_zone=home_zone))
 
 
 CALLBACK_POLICY: PolicyFile[CallbackPolicy] = PolicyFile("callbacks", _load)

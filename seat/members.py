@@ -14,7 +14,6 @@ definition, which the callback rules' churned-member callbacks use too (seat.cal
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -41,7 +40,7 @@ from seat.models import (
     Tier,
     level_for,
 )
-from seat.policies import PolicyFile
+from seat.policies import PolicyFile, read_toml
 
 RULES = "rules"
 """The `new` of a `tier_pin` history line when a pin is lifted: the rules decide again."""
@@ -296,14 +295,7 @@ def policy_from_dict(raw: dict[str, Any]) -> MemberPolicy:
 
 
 def _load(path: Path, _zone: str) -> MemberPolicy:
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-        return policy_from_dict(raw)
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot be read: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, ValueError) as exc:
-        raise PolicyError(f"{path}: {exc}") from None
+    return read_toml(path, policy_from_dict)
 
 
 MEMBER_POLICY: PolicyFile[MemberPolicy] = PolicyFile("members", _load)

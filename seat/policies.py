@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -72,3 +73,16 @@ class PolicyFile(Generic[P]):
         """Drop what was read (tests that edit a policy file within one second)."""
         with self._lock:
             self._cache.clear()
+
+
+def read_toml(path: Path, parse: Callable[[dict], P]) -> P:
+    """A policy file parsed by `parse`; PolicyError names the file and the problem (a file
+    that cannot be read, a missing one too: no silent built-in defaults)."""
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+        return parse(raw)
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot be read: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise PolicyError(f"{path}: {exc}") from None

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -38,7 +37,7 @@ from sqlmodel import Session
 
 from seat import labels, roles
 from seat.config import Settings
-from seat.errors import PolicyError, Stale, ValidationError
+from seat.errors import Stale, ValidationError
 from seat.i18n import N_, _
 from seat.models import (
     Agent,
@@ -51,7 +50,7 @@ from seat.models import (
     QualitySample,
 )
 from seat.optimistic import claim_version
-from seat.policies import PolicyFile
+from seat.policies import PolicyFile, read_toml
 from seat.scripts import Script
 from seat.textguard import check_text
 
@@ -95,14 +94,7 @@ def policy_from_dict(raw: Mapping[str, Any]) -> QualityPolicy:
 
 
 def _load(path: Path, _zone: str) -> QualityPolicy:
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-        return policy_from_dict(raw)
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot be read: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, ValueError) as exc:
-        raise PolicyError(f"{path}: {exc}") from None
+    return read_toml(path, policy_from_dict)
 
 
 QUALITY_POLICY: PolicyFile[QualityPolicy] = PolicyFile("quality", _load)
