@@ -369,8 +369,33 @@ def manner_items() -> list[tuple[str, str]]:
     return [(MANNER + code, _(text)) for code, text in labels.QUALITY_MANNERS.items()]
 
 
+ScriptFor = Callable[[str], Script | None]
+"""A script by id in the reader's language (None: no such script any more)."""
+
+
+def item_text(key: str, stored: str, script_for: ScriptFor | None) -> str:
+    """An item as the reader reads it: a manner in the current language, a script's item in
+    `script_for`'s language (its key names the script, the stage and the item), else the
+    label stored when it was scored (the script changed since, or no scripts at hand)."""
+    if key.startswith(MANNER):
+        text = labels.QUALITY_MANNERS.get(key[len(MANNER):])
+        return _(text) if text else stored
+    if script_for is None:
+        return stored
+    script_id, __, rest = key.partition(":")
+    stage_id, __, number = rest.rpartition(".")
+    script = script_for(script_id)
+    if script is None or not number.isdigit():
+        return stored
+    try:
+        checklist = script.stage(stage_id).checklist
+    except KeyError:
+        return stored
+    return checklist[int(number)] if int(number) < len(checklist) else stored
+
+
 def score_form(
-    session: Session, *, sample_id: int, script_for: Callable[[str], Script | None]
+    session: Session, *, sample_id: int, script_for: ScriptFor
 ) -> ScoreForm:
     """The form of a sampled call: its script's checklist (in `script_for`'s language) on
     the stages it walked, then the manners, with the marks given so far (new: all met)."""
@@ -507,8 +532,11 @@ class OwnScore:
     scored_at: datetime
 
 
-def own_scores(session: Session, *, agent_id: int, limit: int = 50) -> list[OwnScore]:
-    """The agent's scored calls, the most recently scored first."""
+def own_scores(
+    session: Session, *, agent_id: int, limit: int = 50, script_for: ScriptFor | None = None
+) -> list[OwnScore]:
+    """The agent's scored calls, the most recently scored first; the items not met in the
+    reader's language (`item_text`), whatever language the inspector scored in."""
     rows = session.execute(
         select(QualitySample.id, QualitySample.call_id, Call.started_at, QualitySample.need,
                QualitySample.score, QualitySample.comments, QualitySample.scored_at)
@@ -519,12 +547,12 @@ def own_scores(session: Session, *, agent_id: int, limit: int = 50) -> list[OwnS
     ).all()  # fmt: skip
     missed: dict[int, list[str]] = defaultdict(list)
     if rows:
-        for sid, label in session.execute(
-            select(QualityMark.sample_id, QualityMark.label)
+        for sid, key, label in session.execute(
+            select(QualityMark.sample_id, QualityMark.item_key, QualityMark.label)
             .where(QualityMark.sample_id.in_([r[0] for r in rows]), QualityMark.mark == 0)  # type: ignore[attr-defined]
             .order_by(QualityMark.id)
         ):  # fmt: skip
-            missed[sid].append(label)
+            missed[sid].append(item_text(key, label, script_for))
     return [
         OwnScore(call_id=r[1], started_at=r[2], need=r[3], score=r[4], comments=r[5],
                  missed=tuple(missed[r[0]]), scored_at=r[6])  # fmt: skip
@@ -587,11 +615,12 @@ def per_agent(
 
 
 def per_item(
-    session: Session, *, date_from: date, date_to: date, zone: ZoneInfo
+    session: Session, *, date_from: date, date_to: date, zone: ZoneInfo,
+    script_for: ScriptFor | None = None,
 ) -> list[ItemSums]:
     """Per form item over the scored samples whose call started in the range: met, not met,
-    not applicable. A manner is named in the current language; a script's item as the
-    inspector read it (the first label given)."""
+    not applicable. Each is named in the reader's language (`item_text`: a manner, or a
+    script's item by `script_for`), else as the inspector read it (the first label given)."""
     start, end = _bounds(date_from, date_to, zone)
     rows = session.execute(
         select(
@@ -611,7 +640,7 @@ def per_item(
     # The script's items in the order forms list them (the first marked first), then manners.
     rows = sorted(rows, key=lambda r: (1, order[r[0]]) if r[0] in order else (0, r[5]))
     return [
-        ItemSums(key=r[0], label=manners.get(r[0], r[1]), met=r[2], not_met=r[3],
-                 not_applicable=r[4])  # fmt: skip
+        ItemSums(key=r[0], label=manners.get(r[0]) or item_text(r[0], r[1], script_for),
+                 met=r[2], not_met=r[3], not_applicable=r[4])  # fmt: skip
         for r in rows
     ]

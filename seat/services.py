@@ -1557,12 +1557,22 @@ class Desk:
             write=True,
         )  # fmt: skip
 
-    def quality_form(self, sample_id: int, *, agent: AgentInfo) -> quality.ScoreForm:
-        """A sampled call's score form, its script's items in the seat's language."""
+    def quality_items(self, period: quality.Period, *, agent: AgentInfo) -> list[
+        quality.ItemSums
+    ]:
+        """Each form item's marks over the period's scored samples, named in the seat's
+        language (QUALITY_SCORE)."""
         from seat import quality, roles
 
         roles.require(agent, roles.QUALITY_SCORE)
-        language = seat_language()
+        script_for = self._script_for(seat_language())
+        return self.run(lambda s: quality.per_item(
+            s, date_from=period.first, date_to=period.last, zone=self.zone,
+            script_for=script_for,
+        ))  # fmt: skip
+
+    def _script_for(self, language: str) -> Callable[[str], Script | None]:
+        """A script by id in `language` (None: no such script any more)."""
 
         def script_for(script_id: str) -> Script | None:
             try:
@@ -1570,6 +1580,14 @@ class Desk:
             except KeyError:
                 return None
 
+        return script_for
+
+    def quality_form(self, sample_id: int, *, agent: AgentInfo) -> quality.ScoreForm:
+        """A sampled call's score form, its script's items in the seat's language."""
+        from seat import quality, roles
+
+        roles.require(agent, roles.QUALITY_SCORE)
+        script_for = self._script_for(seat_language())
         return self.run(
             lambda s: quality.score_form(s, sample_id=sample_id, script_for=script_for)
         )
@@ -1595,7 +1613,11 @@ class Desk:
         )  # fmt: skip
 
     def own_quality_scores(self, agent_id: int) -> list[quality.OwnScore]:
-        """The agent's own scored calls, most recently scored first."""
+        """The agent's own scored calls, most recently scored first, the items not met in
+        the seat's language."""
         from seat import quality
 
-        return self.run(lambda s: quality.own_scores(s, agent_id=agent_id))
+        script_for = self._script_for(seat_language())
+        return self.run(
+            lambda s: quality.own_scores(s, agent_id=agent_id, script_for=script_for)
+        )

@@ -3,6 +3,8 @@
 The sampled calls that started in the range: per agent how many were drawn and scored,
 the average, lowest and highest score; per item of the score form (the scripts' checklist
 items, then the manners) how often it was met, not met, not applicable, and the share met.
+Items are named in the report's language (the scripts' variant for it), whatever language
+the inspectors scored in.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from seat import quality
 from seat.config import Settings
 from seat.export import Table
 from seat.i18n import N_
+from seat.i18n import language as seat_language
+from seat.scripts import Script, load_scripts, pick
 
 
 def tables(
@@ -25,7 +29,17 @@ def tables(
     zone = ZoneInfo(settings.local_timezone)
     meta = {"from": date_from, "to": date_to, "as of": now, "zone": settings.local_timezone}
     agents = quality.per_agent(session, date_from=date_from, date_to=date_to, zone=zone)
-    items = quality.per_item(session, date_from=date_from, date_to=date_to, zone=zone)
+    book, __ = load_scripts(settings.scripts_dir)
+    language = seat_language()
+
+    def script_for(script_id: str) -> Script | None:
+        try:
+            return pick(book, script_id, language)
+        except KeyError:
+            return None
+
+    items = quality.per_item(session, date_from=date_from, date_to=date_to, zone=zone,
+                             script_for=script_for)  # fmt: skip
     return [
         Table(
             title=N_("Quality scores per agent"),

@@ -3,10 +3,12 @@ inspector's comments (seat.quality.own_scores)."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Footer, Label, Static
 
 from seat import labels
 from seat.i18n import N_, _, format_datetime
@@ -14,7 +16,16 @@ from seat.labels import label
 from seat.quality import OwnScore
 from seat.screens.background import DeskWorker
 from seat.textguard import shown
+from seat.widgets.lines import fit_text
 from seat.widgets.table import SeatTable
+
+
+def _missed(r: OwnScore) -> str:
+    return "; ".join(shown(m) for m in r.missed) or "-"
+
+
+def _comments(r: OwnScore) -> str:
+    return shown(r.comments).replace("\n", " / ") or "-"
 
 
 class MyQualityScreen(DeskWorker, Screen[None]):
@@ -26,12 +37,18 @@ class MyQualityScreen(DeskWorker, Screen[None]):
     MyQualityScreen #mq-title { height: 1; padding: 0 1; background: $boost; width: 100%;
                                 text-style: bold; }
     MyQualityScreen #mq-table { height: 1fr; }
+    MyQualityScreen #mq-detail { height: auto; max-height: 6; padding: 0 1; }
     MyQualityScreen #mq-status { height: auto; padding: 0 1; color: $text-muted; }
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[OwnScore] = []
 
     def compose(self) -> ComposeResult:
         yield Label(_("My quality scores"), id="mq-title")
         yield SeatTable(id="mq-table", zebra_stripes=True, cursor_type="row")
+        yield Static("", id="mq-detail")
         yield Label("", id="mq-status")
         yield Footer(compact=True)
 
@@ -45,18 +62,37 @@ class MyQualityScreen(DeskWorker, Screen[None]):
 
     def _loaded(self, rows: list[OwnScore]) -> None:
         desk = self.services
+        self.rows = rows
         table = self.query_one("#mq-table", DataTable)
         table.clear()
-        for r in rows:
+        when = [format_datetime(desk.local(r.started_at), "short") for r in rows]
+        needs = [label(labels.NEED_CHOICES, r.need) for r in rows]
+        # What was missed and the comments share what the screen leaves (cut with '…'; the
+        # highlighted call is shown whole below the table).
+        fixed = sum(
+            max([cell_len(_(h)), *(cell_len(v) for v in values)]) + 2
+            for h, values in ((N_("When"), when), (N_("Need"), needs), (N_("Score"), ["100 %"]))
+        )  # fmt: skip
+        room = max(20, self.app.size.width - 4 - fixed - 4)
+        for r, w, n in zip(rows, when, needs, strict=True):
             table.add_row(
-                format_datetime(desk.local(r.started_at), "short"),
-                label(labels.NEED_CHOICES, r.need),
-                "-" if r.score is None else f"{r.score:g} %",
-                "; ".join(shown(m) for m in r.missed) or "-",
-                shown(r.comments).replace("\n", " / ") or "-",
+                w, n, "-" if r.score is None else f"{r.score:g} %",
+                fit_text(_missed(r), room // 2), fit_text(_comments(r), room - room // 2),
             )
         self.query_one("#mq-status", Label).update(
             "" if rows else _("None of your calls was scored yet.")
+        )
+
+    @on(DataTable.RowHighlighted, "#mq-table")
+    def _show(self, event: DataTable.RowHighlighted) -> None:
+        row = event.cursor_row
+        if not 0 <= row < len(self.rows):
+            self.query_one("#mq-detail", Static).update("")
+            return
+        r = self.rows[row]
+        self.query_one("#mq-detail", Static).update(
+            _("Not met: {items}").format(items=_missed(r)) + "\n"
+            + _("Comments: {text}").format(text=_comments(r))
         )
 
     def action_back(self) -> None:

@@ -6,14 +6,16 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from datetime import timedelta
+from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
 
-from seat import agents, i18n
+from seat import agents, i18n, quality
 from seat.app import make_app
 from seat.config import DATA_DIR
-from seat.models import Call, CallCheck, CallStage, QualityMark, QualitySample, Role
+from seat.models import Agent, Call, CallCheck, CallStage, QualityMark, QualitySample, Role
 from seat.screens.my_quality import MyQualityScreen
 from seat.screens.supervisor.quality import QualitySampleScreen, QualityScreen, ScoreScreen
 from tests.conftest import NOW
@@ -117,9 +119,49 @@ async def test_scoring_a_call_by_keys(quality_settings, clock, engine, floor):
         await pilot.press("e")
         await freeze(pilot)
         assert isinstance(app.screen, MyQualityScreen)
-        row = app.screen.query_one("#mq-table").get_row_at(0)
+        row = [str(c) for c in app.screen.query_one("#mq-table").get_row_at(0)]
         assert f"{sample.score:g} %" in row
         assert "Confirm the caller first." in row
+        detail = str(app.screen.query_one("#mq-detail").render())
+        assert "Not met: Confirm who is calling" in detail
+
+
+async def _score_one(pilot) -> None:
+    """The form's second item (Confirm who is calling) not met, a comment, saved; back to the
+    month's agents."""
+    await _to_form(pilot)
+    await pilot.press("down", "n")
+    await pilot.press("tab", *"Confirm the caller first; then restate the need in full.")
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    await pilot.press("escape")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, QualityScreen)
+    pilot.app.clear_notifications()  # "Score saved" would cover the items in a snapshot
+    await freeze(pilot)
+
+
+async def test_the_agent_reads_the_items_in_her_language(quality_settings, clock, engine, floor,
+                                                         chinese):  # fmt: skip
+    """Scored in English by the inspector; Li Na's seat speaks Chinese: the item not met is
+    the Chinese script's, not the inspector's words."""
+    i18n.set_language("en")
+    app = _seat(quality_settings, clock, engine, "zhao.lei")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _score_one(pilot)
+        items = app.screen.query_one("#q-items")
+        labels = [str(items.get_row_at(i)[-1]) for i in range(items.row_count)]
+        assert "Confirm who is calling" in labels
+    with Session(engine) as s:
+        assert "Confirm who is calling" in {m.label for m in s.exec(select(QualityMark))}
+    i18n.set_language("zh_CN")
+    app = _seat(quality_settings, clock, engine, "li.na")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await freeze(pilot)
+        await pilot.press("e")
+        await freeze(pilot)
+        detail = str(app.screen.query_one("#mq-detail").render())
+        assert "未达标：确认来电人的身份" in detail
 
 
 async def test_an_agent_cannot_open_the_spot_checks(quality_settings, clock, engine, floor):
@@ -138,6 +180,55 @@ def chinese():
         yield
     finally:
         i18n.set_language("en")
+
+
+def test_quality_overview_snapshot(snap_compare, quality_settings, clock, engine, floor):
+    """The month's agents and the checklist items after one scored call."""
+    app = _seat(quality_settings, clock, engine, "zhao.lei")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_score_one)
+
+
+def test_quality_overview_snapshot_in_chinese(snap_compare, chinese, quality_settings, clock,
+                                              engine, floor):  # fmt: skip
+    app = _seat(quality_settings, clock, engine, "zhao.lei")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_score_one)
+
+
+def test_score_form_at_80_columns(snap_compare, quality_settings, clock, engine, floor):
+    """Every item's text ends in '…' where the screen ends; the highlighted one is whole
+    below the table."""
+    app = _seat(quality_settings, clock, engine, "zhao.lei")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_to_form)
+
+
+def test_own_scores_at_80_columns(snap_compare, quality_settings, clock, engine, floor):
+    """What was missed and the comments are cut with '…'; the highlighted call is whole
+    below the table."""
+    with Session(engine) as s:
+        boss = s.exec(select(Agent).where(Agent.name == "zhao.lei")).one()
+        (row,) = quality.draw_sample(
+            s, by=boss, by_id=boss.id, agent_id=floor["li"], period=quality.months(NOW.date())[0],
+            policy=quality.QualityPolicy(share=Fraction(1), min_per_need=1),
+            zone=ZoneInfo(quality_settings.local_timezone), now=NOW,
+        )  # fmt: skip
+        quality.save_score(
+            s, by=boss, by_id=boss.id, sample_id=row.sample_id, version=1, now=NOW,
+            marks=[("inbound:greeting.1", "Confirm who is calling", 0),
+                   ("inbound:greeting.2", "Check the number on the card with the caller", 0),
+                   ("manner:closing", "Closed", 1)],
+            comments="Confirm the caller first; then restate the need in full before you "
+                     "book the technician.",
+        )  # fmt: skip
+        s.commit()
+
+    async def own(pilot) -> None:
+        await freeze(pilot)
+        await pilot.press("e")
+        await freeze(pilot)
+        assert isinstance(pilot.app.screen, MyQualityScreen)
+
+    app = _seat(quality_settings, clock, engine, "li.na")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=own)
 
 
 def test_score_form_snapshot(snap_compare, quality_settings, clock, engine, floor):

@@ -276,6 +276,54 @@ def test_the_report_adds_up_per_agent_and_per_item(session, world, boss, setting
     assert october == []
 
 
+def _script_for(language: str):
+    book = _scripts()
+
+    def script_for(script_id: str):
+        try:
+            return book.pick(script_id, language)
+        except KeyError:
+            return None
+
+    return script_for
+
+
+@pytest.mark.parametrize(
+    ("key", "language", "expected"),
+    [
+        ("inbound:greeting.1", "en", "Confirm who is calling"),
+        ("inbound:greeting.1", "zh_CN", "确认来电人的身份"),
+        ("inbound:greeting.99", "zh_CN", "as stored"),  # the item is gone from the script
+        ("inbound:no_such_stage.0", "en", "as stored"),
+        ("gone_script:greeting.0", "en", "as stored"),
+        ("inbound:greeting.x", "en", "as stored"),  # not a key this seat writes
+        ("manner:closing", "en", "Closed with what happens next and thanks"),
+        ("manner:no_such_manner", "en", "as stored"),
+    ],
+)
+def test_an_item_is_read_in_the_readers_language(key, language, expected):
+    assert quality.item_text(key, "as stored", _script_for(language)) == expected
+
+
+def test_items_scored_in_chinese_read_in_english(session, world, boss):
+    """The inspector scored in Chinese (the labels stored are Chinese); the agent, the
+    screen and the report read the script's items in their own language."""
+    _add_calls(session, world["li"], {"repair": 1})
+    (row,) = quality.draw_sample(session, by=boss, by_id=boss.id, agent_id=world["li"],
+                                 period=NOVEMBER, policy=POLICY, zone=ZONE, now=NOW)  # fmt: skip
+    _score(session, boss, row.sample_id, 1, [("inbound:greeting.1", "确认来电人的身份", 0),
+                                             ("manner:closing", "礼貌结束通话", 1)])  # fmt: skip
+    session.commit()
+    english = _script_for("en")
+    (own,) = quality.own_scores(session, agent_id=world["li"], script_for=english)
+    assert own.missed == ("Confirm who is calling",)
+    (stored,) = quality.own_scores(session, agent_id=world["li"])  # no scripts at hand
+    assert stored.missed == ("确认来电人的身份",)
+    items = quality.per_item(session, date_from=NOVEMBER.first, date_to=NOVEMBER.last,
+                             zone=ZONE, script_for=english)  # fmt: skip
+    assert [i.label for i in items][0] == "Confirm who is calling"
+
+
 @pytest.fixture
 def fixed_now(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setattr(SystemClock, "now", lambda self: NOW)
@@ -299,7 +347,8 @@ def test_seat_report_quality(db_url, session, world, boss, capsys, fixed_now, tm
     assert (li["Agent"], li["Sampled"], li["Scored"], li["Average %"]) == ("li.na", 1, 1, 50.0)
     items = doc["Quality per checklist item"]["rows"]
     assert [(i["Item"], i["Met %"]) for i in items] == [
-        ("Name the company", 100.0), ("Manners: Confirmed who is calling", 0.0),
+        # the script's own words (the inspector's label was "Name the company")
+        ("Name the company and yourself", 100.0), ("Manners: Confirmed who is calling", 0.0),
     ]
     out = tmp_path / "quality.xlsx"
     assert main([*argv, "--format", "xlsx", "--output", str(out)]) == 0

@@ -22,6 +22,7 @@ from seat.labels import label
 from seat.quality import (
     AgentQuality,
     FormItem,
+    ItemSums,
     Period,
     SampleRow,
     ScoreForm,
@@ -33,8 +34,11 @@ from seat.screens.confirm import ConfirmScreen
 from seat.services import StorageError
 from seat.sla import PolicyError
 from seat.textguard import shown
+from seat.widgets.lines import fit_text
 from seat.widgets.table import SeatTable
 
+STAGE_CELLS = 16
+"""A stage's title is cut to this on the score form (the item's text gets the rest)."""
 MARKS = {1: N_("met"), 0: N_("not met"), None: N_("n/a")}
 NEXT_MARK = {1: 0, 0: None, None: 1}
 """Space turns an item round: met -> not met -> not applicable -> met."""
@@ -90,6 +94,8 @@ class QualityScreen(DeskWorker, Screen[None]):
                              text-style: bold; }
     QualityScreen #q-help { height: auto; padding: 0 1; color: $text-muted; }
     QualityScreen #q-agents { height: 1fr; }
+    QualityScreen #q-items-title { height: 1; padding: 0 1; text-style: bold; }
+    QualityScreen #q-items { height: 1fr; }
     QualityScreen #q-status { height: 1; padding: 0 1; color: $text-muted; }
     """
 
@@ -101,9 +107,11 @@ class QualityScreen(DeskWorker, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="q-title")
-        yield Static(_("Enter opens an agent's sample · [ ] earlier or later month"),
-                     id="q-help")  # fmt: skip
+        yield Static(_("Enter opens an agent's sample · tab: the checklist items · "
+                       "[ ] earlier or later month"), id="q-help")  # fmt: skip
         yield SeatTable(id="q-agents", zebra_stripes=True, cursor_type="row")
+        yield Label(_("Per checklist item (scored calls)"), id="q-items-title")
+        yield SeatTable(id="q-items", zebra_stripes=True, cursor_type="row")
         yield Label("", id="q-status")
         yield Footer(compact=True)
 
@@ -113,6 +121,10 @@ class QualityScreen(DeskWorker, Screen[None]):
         table = self.query_one("#q-agents", DataTable)
         for heading in (N_("Agent"), N_("Calls"), N_("Sampled"), N_("Scored"), N_("Average")):
             table.add_column(_(heading))
+        items = self.query_one("#q-items", DataTable)
+        for heading in (N_("Met %"), N_("Met"), N_("Not met"), N_("N/a")):
+            items.add_column(_(heading))
+        items.add_column(_("Item"), key="Item")
         table.focus()
         self.periods = self.services.quality_periods()
         self.load()
@@ -129,6 +141,21 @@ class QualityScreen(DeskWorker, Screen[None]):
         self.query_one("#q-status", Label).update(_("Counting…"))
         self.in_worker(lambda desk: desk.quality_overview(period, agent=agent), self._loaded,
                        refusals=(StorageError, roles.PermissionDenied))  # fmt: skip
+        self.in_worker(lambda desk: desk.quality_items(period, agent=agent), self._items,
+                       group="items", refusals=(StorageError, roles.PermissionDenied))  # fmt: skip
+
+    def _items(self, rows: list[ItemSums]) -> None:
+        table = self.query_one("#q-items", DataTable)
+        table.clear()
+        # The item's text last, cut to what the screen leaves it (the numbers never are).
+        room = max(12, self.app.size.width - 4 - sum(
+            c.get_render_width(table) for c in table.columns.values() if c.key.value != "Item"
+        ))  # fmt: skip
+        for r in rows:
+            table.add_row(_percent(r.met_percent), r.met, r.not_met, r.not_applicable,
+                          fit_text(shown(r.label), room), key=r.key)  # fmt: skip
+        if not rows:
+            table.add_row("", "", "", "", _("No call scored in this month."))
 
     def _loaded(self, rows: list[AgentQuality]) -> None:
         self.rows = rows
@@ -292,6 +319,7 @@ class ScoreScreen(DeskWorker, Screen[bool]):
                             text-style: bold; }
     ScoreScreen #sc-call { height: auto; max-height: 6; padding: 0 1; }
     ScoreScreen #sc-items { height: 1fr; }
+    ScoreScreen #sc-item { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     ScoreScreen #sc-score { height: 1; padding: 0 1; text-style: bold; }
     ScoreScreen #sc-comments { height: 4; }
     ScoreScreen #sc-error { height: auto; padding: 0 1; color: $error; }
@@ -303,11 +331,13 @@ class ScoreScreen(DeskWorker, Screen[bool]):
         self.form: ScoreForm | None = None
         self.marks: dict[str, int | None] = {}
         self.changed = False
+        self._widths: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         yield Label(_("Score form"), id="sc-title")
         yield Static("", id="sc-call")
         yield SeatTable(id="sc-items", zebra_stripes=True, cursor_type="row")
+        yield Static("", id="sc-item")
         yield Label("", id="sc-score")
         yield Label(_("Comments (tab)"), classes="field-label")
         yield TextArea("", id="sc-comments")
@@ -367,15 +397,35 @@ class ScoreScreen(DeskWorker, Screen[bool]):
         self.query_one("#sc-call", Static).update("\n".join(lines))
         table = self.query_one("#sc-items", DataTable)
         table.clear()
+        ticked = cell_len(_("Ticked"))  # wider than ✓, ✗ or -
+        stages = max([cell_len(_("Stage")), cell_len(_("Manners")),
+                      *(cell_len(shown(i.stage)) for i in form.items)])  # fmt: skip
+        self._widths = {"Mark": table.columns["Mark"].width, "Ticked": ticked,
+                        "Stage": min(stages, STAGE_CELLS)}  # fmt: skip
         for item in form.items:
             table.add_row(*self._cells(item), key=item.key)
         self.query_one("#sc-comments", TextArea).text = form.comments
         self._show_score()
 
-    def _cells(self, item: FormItem) -> list[str]:
+    def _cells(self, item: FormItem) -> list[object]:
+        """Mark, ticked, stage, item: the item's text cut to what the screen leaves it (the
+        highlighted one is shown whole below the table)."""
         ticked = "-" if item.ticked is None else ("✓" if item.ticked else "✗")
         stage = shown(item.stage) if item.stage else _("Manners")
-        return [_(MARKS[self.marks.get(item.key)]), ticked, stage, shown(item.label)]
+        others = 4 + sum(
+            self._widths.get(key, 0) + 2 for key in ("Mark", "Ticked", "Stage")
+        )  # fmt: skip
+        room = max(12, self.app.size.width - others)
+        return [_(MARKS[self.marks.get(item.key)]), ticked, fit_text(stage, STAGE_CELLS),
+                fit_text(shown(item.label), room)]  # fmt: skip
+
+    @on(DataTable.RowHighlighted, "#sc-items")
+    def _highlighted_item(self, event: DataTable.RowHighlighted) -> None:
+        row = event.cursor_row
+        items = self.form.items if self.form is not None else ()
+        self.query_one("#sc-item", Static).update(
+            shown(items[row].label) if 0 <= row < len(items) else ""
+        )
 
     def _show_score(self) -> None:
         got = percent(self.marks.values())
