@@ -344,6 +344,11 @@ class WorkOrder(TableBase, table=True):
         Index("ix_work_order_on_site_due", "on_site_at", "on_site_due_at", "assignee_id"),
         Index("ix_work_order_reply_due", "replied_at", "reply_due_at", "assignee_id"),
         Index("ix_work_order_follow_up_due", "follow_up_due_at", "assignee_id"),
+        # An agent's late clocks (the sidebar): a range each, counted and paged in deadline
+        # order (migration 0030).
+        Index("ix_work_order_agent_on_site", "assignee_id", "on_site_at", "on_site_due_at"),
+        Index("ix_work_order_agent_reply", "assignee_id", "replied_at", "reply_due_at"),
+        Index("ix_work_order_agent_follow_up", "assignee_id", "follow_up_due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

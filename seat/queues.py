@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, text, union_all
+from sqlalchemy import bindparam, func, select, text, union, union_all
 from sqlmodel import Session
 
 from seat import order_clocks, states
@@ -200,13 +200,20 @@ class ClockCounts:
 
 
 def clock_counts_statement(now: datetime, *where: Any) -> Any:
-    """One row: the late clocks of each kind and the orders late on any, among `where`."""
+    """One row: the late clocks of each kind and the orders late on any, among `where`.
 
-    def count(*more: Any) -> Any:
-        return select(func.count()).select_from(WorkOrder).where(*where, *more).scalar_subquery()
+    Each clock is one range of its index (an agent's: `ix_work_order_agent_*`, migration
+    0030); the orders late on any are the UNION of the three ranges' ids, never an OR that
+    reads every order of the agent."""
+    late = [
+        select(WorkOrder.id).where(*where, order_clocks.late_sql(name, now))
+        for name in order_clocks.CLOCKS
+    ]
 
-    late = [order_clocks.late_sql(name, now) for name in order_clocks.CLOCKS]
-    return select(*(count(c) for c in late), count(or_(*late)))
+    def count(rows: Any) -> Any:
+        return select(func.count()).select_from(rows.subquery()).scalar_subquery()
+
+    return select(*(count(q) for q in late), count(union(*late)))
 
 
 def clock_counts(*, session: Session, agent_id: int, now: datetime) -> ClockCounts:
@@ -230,36 +237,56 @@ class ClockLateItem:
     due_at: datetime
 
 
+DUE_COLUMNS = {
+    order_clocks.ON_SITE: WorkOrder.on_site_due_at,
+    order_clocks.REPLY: WorkOrder.reply_due_at,
+    order_clocks.FOLLOW_UP: WorkOrder.follow_up_due_at,
+}
+"""The deadline column of each order clock."""
+
+
 def clock_late_orders(
     *, session: Session, agent_id: int, now: datetime, limit: int = 50
 ) -> tuple[ClockLateItem, ...]:
     """The agent's orders with a late clock, the longest late first (a page: clock_counts
-    counts them all)."""
+    counts them all), each with its most late clock.
+
+    Paged in SQL: each clock's first `limit` late orders in deadline order (read off that
+    clock's index), merged. An order in the first `limit` by its most late clock is among
+    the first `limit` of that clock: every order before it there is late earlier, so is
+    before it overall too. A heavy agent's thousands of late orders are never all read."""
     if limit <= 0:
         return ()
-    late = [order_clocks.late_sql(name, now) for name in order_clocks.CLOCKS]
-    rows = session.execute(
-        select(
-            WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text,
-            WorkOrder.on_site_due_at, WorkOrder.on_site_at, WorkOrder.reply_due_at,
-            WorkOrder.replied_at, WorkOrder.follow_up_due_at,
+    found: list[tuple[datetime, int, str]] = []
+    for name in order_clocks.CLOCKS:
+        due = DUE_COLUMNS[name]
+        found += [
+            (at, oid, name)
+            for oid, at in session.execute(
+                select(WorkOrder.id, due)
+                .where(WorkOrder.assignee_id == agent_id, order_clocks.late_sql(name, now))
+                .order_by(due, WorkOrder.id)
+                .limit(limit)
+            )
+        ]  # fmt: skip
+    first: dict[int, tuple[datetime, str]] = {}
+    for at, oid, name in sorted(found, key=lambda f: (f[0], f[1], order_clocks.CLOCKS.index(f[2]))):
+        first.setdefault(oid, (at, name))
+    page = sorted(first.items(), key=lambda kv: (kv[1][0], kv[0]))[:limit]
+    if not page:
+        return ()
+    rows = {
+        r.id: r
+        for r in session.execute(
+            select(WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text)
+            .join(Customer, Customer.id == WorkOrder.customer_id)
+            .where(WorkOrder.id.in_([oid for oid, __ in page]))
         )
-        .join(Customer, Customer.id == WorkOrder.customer_id)
-        .where(WorkOrder.assignee_id == agent_id, or_(*late))
-    ).all()  # fmt: skip
-    items = []
-    for r in rows:
-        dues = []
-        if r.on_site_at is None and r.on_site_due_at is not None and r.on_site_due_at < now:
-            dues.append((r.on_site_due_at, order_clocks.ON_SITE))
-        if r.replied_at is None and r.reply_due_at is not None and r.reply_due_at < now:
-            dues.append((r.reply_due_at, order_clocks.REPLY))
-        if r.follow_up_due_at is not None and r.follow_up_due_at < now:
-            dues.append((r.follow_up_due_at, order_clocks.FOLLOW_UP))
-        due, name = min(dues)
-        items.append(ClockLateItem(r.id, r.customer_id, r.name, r.short_text, name, due))
-    items.sort(key=lambda i: (i.due_at, i.id))
-    return tuple(items[:limit])
+    }  # fmt: skip
+    return tuple(
+        ClockLateItem(oid, rows[oid].customer_id, rows[oid].name, rows[oid].short_text, name, at)
+        for oid, (at, name) in page
+    )
 
 
 @dataclass(frozen=True)

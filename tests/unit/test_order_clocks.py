@@ -307,6 +307,49 @@ def test_late_clocks_are_counted_for_the_agent_and_the_wallboard(session, world,
     assert sorted(i.id for i in late) == sorted(w.id for w in inner[1:])
 
 
+@pytest.mark.parametrize("limit", [1, 3, 7, 50])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_late_page_is_the_first_by_the_most_late_clock(session, world, limit, seed):
+    """Paged in SQL clock by clock, then merged: the same page as sorting every late order
+    by its most late clock (ties by id), whatever the mix of clocks."""
+    import random
+
+    rnd = random.Random(seed)
+    now = NOW + timedelta(days=30)
+
+    def maybe() -> datetime | None:
+        return rnd.choice([None, now - timedelta(hours=rnd.randint(1, 300)),
+                           now + timedelta(hours=rnd.randint(1, 50))])  # fmt: skip
+
+    for i in range(40):
+        session.add(WorkOrder(
+            short_text=f"order {i}", customer_id=world["fang"], created_at=NOW, due_at=now,
+            assignee_id=world["wang"] if i % 5 else world["li"],
+            on_site_due_at=maybe(), on_site_at=rnd.choice([None, None, NOW]),
+            reply_due_at=maybe(), replied_at=rnd.choice([None, None, NOW]),
+            follow_up_due_at=maybe(),
+        ))  # fmt: skip
+    session.commit()
+    expected = []
+    for wo in session.exec(select(WorkOrder).where(WorkOrder.assignee_id == world["wang"])):
+        dues = []
+        if wo.on_site_at is None and wo.on_site_due_at and wo.on_site_due_at < now:
+            dues.append((wo.on_site_due_at, 0, ON_SITE))
+        if wo.replied_at is None and wo.reply_due_at and wo.reply_due_at < now:
+            dues.append((wo.reply_due_at, 1, REPLY))
+        if wo.follow_up_due_at and wo.follow_up_due_at < now:
+            dues.append((wo.follow_up_due_at, 2, FOLLOW_UP))
+        if dues:
+            due, __, name = min(dues)
+            expected.append((due, wo.id, name))
+    expected.sort(key=lambda e: (e[0], e[1]))
+    page = queues.clock_late_orders(session=session, agent_id=world["wang"], now=now,
+                                    limit=limit)  # fmt: skip
+    assert [(i.due_at, i.id, i.clock) for i in page] == expected[:limit]
+    counts = queues.clock_counts(session=session, agent_id=world["wang"], now=now)
+    assert counts.orders == len(expected)
+
+
 # -- the Z1 paths --------------------------------------------------------------------------------
 
 
