@@ -8,7 +8,7 @@ the order given, then the first part's closing. Pure Python, no Textual.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from seat.scripts.engine import PHASES, Branch, Script, ScriptError, Stage, check_script
@@ -28,14 +28,24 @@ def _unique(wanted: str, prefix: str, used: set[str]) -> str:
     return name
 
 
-def _fields(stage: Stage, prefix: str, used: set[str]) -> tuple[Stage, dict[str, str]]:
+def _fields(stage: Stage, prefix: str, used: set[str]) -> Stage:
     """The stage with its field ids made unique in the composed script (and its branches and
     complaint field following them)."""
     names = {f.id: _unique(f.id, prefix, used) for f in stage.fields}
     fields = tuple(replace(f, id=names[f.id]) for f in stage.fields)
     branches = tuple(Branch(names.get(b.field, b.field), b.values, b.goto) for b in stage.branches)
     complaint = names.get(stage.complaint, stage.complaint)
-    return replace(stage, fields=fields, branches=branches, complaint=complaint), names
+    return replace(stage, fields=fields, branches=branches, complaint=complaint)
+
+
+def _relinked(stage: Stage, link: Callable[[str], str], **changes: str) -> Stage:
+    """The stage with its next stage and its branches' targets passed through `link`."""
+    return replace(
+        stage,
+        next=link(stage.next) if stage.next else None,
+        branches=tuple(replace(b, goto=link(b.goto)) for b in stage.branches),
+        **changes,
+    )
 
 
 def compose(parts: Sequence[tuple[str, Script]], *, script_id: str, title: str) -> Script:
@@ -61,58 +71,36 @@ def compose(parts: Sequence[tuple[str, Script]], *, script_id: str, title: str) 
     final = closing[0].id if closing else ""
     order = {p: i for i, p in enumerate(PHASES)}
 
-    def relink(target: str | None, names: dict[str, str], after: int) -> str | None:
-        """Where a link of a part goes in the composed script (`after`: the next part)."""
-        if target is None or target in names:
-            return names.get(target) if target is not None else None
+    def relink(target: str, names: dict[str, str], after: int) -> str:
+        """Where a link of a part goes in the composed script: inside the part, renamed;
+        out of it, on to the part `after` (the closing after the last)."""
+        if target in names:
+            return names[target]
         return entries[after] if after < len(entries) else final
 
-    field_ids: set[str] = set()
-    out: list[Stage] = []
     own = renamed[0] if middles and middles[0][0] == parts[0][0] else {}
     ends = {s.id for s in greeting} | ({s.id for s in closing} if own else set())
 
-    def opening_link(target: str | None) -> str | None:
-        """A greeting's link: to its own middle stage (renamed), to another greeting stage
-        or ("not now") to the closing as written; else on to the first middle part."""
-        if target is None or target in ends:
-            return target
-        return relink(target, own, 0)
+    def opening_link(target: str) -> str:
+        """A greeting's link: to another greeting stage or ("not now") to the closing as
+        written, to its own middle stage renamed, else on to the first middle part."""
+        return target if target in ends else relink(target, own, 0)
 
-    for stage in greeting:
-        stage, __ = _fields(stage, parts[0][0], field_ids)
-        out.append(
-            replace(
-                stage,
-                next=opening_link(stage.next),
-                branches=tuple(
-                    replace(b, goto=opening_link(b.goto) or b.goto) for b in stage.branches
-                ),
-            )
-        )
-    floor = 0
+    field_ids: set[str] = set()
+    out = [_relinked(_fields(s, parts[0][0], field_ids), opening_link) for s in greeting]
+    floor = 0  # the latest phase read so far: a later part never goes back before it
     for k, ((prefix, stages), names) in enumerate(zip(middles, renamed, strict=True)):
         top = floor
         for stage in stages:
-            stage, __ = _fields(stage, prefix, field_ids)
             phase = PHASES[max(order[stage.phase], floor)]
             top = max(top, order[phase])
-            out.append(
-                replace(
-                    stage,
-                    id=names[stage.id],
-                    phase=phase,
-                    next=relink(stage.next, names, k + 1),
-                    branches=tuple(
-                        replace(b, goto=relink(b.goto, names, k + 1) or b.goto)
-                        for b in stage.branches
-                    ),
-                )
-            )
+            out.append(_relinked(
+                _fields(stage, prefix, field_ids),
+                lambda t, names=names, k=k: relink(t, names, k + 1),
+                id=names[stage.id], phase=phase,
+            ))  # fmt: skip
         floor = top
-    for stage in closing:
-        stage, __ = _fields(stage, parts[0][0], field_ids)
-        out.append(stage)
+    out += [_fields(s, parts[0][0], field_ids) for s in closing]
     script = Script(
         id=script_id,
         title=title,
