@@ -24,6 +24,7 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import combinations
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from uuid import uuid4
@@ -75,7 +76,7 @@ from seat.models import (
 from seat.policies import PolicyFile, read_toml
 from seat.queues import CallbackItem
 from seat.roles import REASSIGN_CALLBACK, WORK_CASES, PermissionDenied, may, require
-from seat.scripts import Script
+from seat.scripts import Script, ScriptBook, ScriptError, compose, pick
 from seat.textguard import check_text
 
 T = TypeVar("T")
@@ -118,8 +119,21 @@ def rule_label(rule: str) -> str:
 
 SCORE_KINDS = frozenset({CallbackKind.SATISFACTION.value, CallbackKind.COMPLAINT_FOLLOW_UP.value})
 """The kinds that measure satisfaction: only their scripts ask for a 1-5 score."""
-JOINT_KINDS = frozenset({CallbackKind.BIRTHDAY.value, CallbackKind.CHURNED.value})
-"""Due for one customer on the same day, these become one call (one script, one outcome)."""
+JOINT_ORDER: tuple[str, ...] = (
+    CallbackKind.BIRTHDAY.value,
+    CallbackKind.HOLIDAY.value,
+    CallbackKind.RENEWAL.value,
+    CallbackKind.MAINTENANCE.value,
+    CallbackKind.ROUTINE.value,
+    CallbackKind.CHURNED.value,
+)
+"""The member-care kinds in the order one call reads them: wishes first, the win-back last."""
+JOINT_KINDS = frozenset(JOINT_ORDER)
+"""Due for one customer on the same day, these become one call (one script, one outcome).
+Satisfaction, complaint follow-up and manual callbacks stay calls of their own: they ask a
+score or follow a case."""
+JOINT_SCRIPT_PREFIX = "callback_"
+"""A composed joint script's id: this, then the kinds' script_key ("callback_holiday+routine")."""
 DEFAULT_SCRIPTS: tuple[tuple[str, str], ...] = (
     ("satisfaction", "callback"),
     ("complaint_follow_up", "callback_follow_up"),
@@ -159,13 +173,36 @@ def script_key(kinds: Iterable[str]) -> str:
     return "+".join(sorted(set(kinds)))
 
 
+def joint_script_id(kinds: Iterable[str]) -> str:
+    """The id of the script composed for one call of these kinds (`compose_joint`)."""
+    return JOINT_SCRIPT_PREFIX + script_key(kinds)
+
+
+def joint_kinds_of(script_id: str) -> tuple[str, ...]:
+    """The kinds a composed joint script walks, in reading order (empty: not one)."""
+    key = script_id.removeprefix(JOINT_SCRIPT_PREFIX)
+    kinds = key.split("+")
+    if key == script_id or len(kinds) < 2 or not set(kinds) <= JOINT_KINDS:
+        return ()
+    return tuple(k for k in JOINT_ORDER if k in kinds)
+
+
+def _own_script(kind: str, policy: CallbackPolicy, available: Container[str]) -> str | None:
+    """The script a call of this kind alone reads: the policy's, else the shipped one."""
+    for sid in (dict(policy.scripts).get(kind), dict(DEFAULT_SCRIPTS).get(kind)):
+        if sid and sid in available:
+            return sid
+    return None
+
+
 def script_for(
     kinds: Iterable[str], policy: CallbackPolicy, available: Container[str]
 ) -> str:
     """The id of the script a callback call of these kinds reads.
 
     The policy's choice when that script is loaded, else the shipped one, else (for a joint
-    call) the first kind's own, else a script that asks no score unless the kind measures
+    call whose kinds each have their script) one composed from theirs (`compose_joint`),
+    else the first kind's own, else a script that asks no score unless the kind measures
     satisfaction: a birthday greeting never falls back to a 1-5 question.
     """
     kinds = sorted(set(kinds))
@@ -173,6 +210,15 @@ def script_for(
     mapped, shipped = dict(policy.scripts), dict(DEFAULT_SCRIPTS)
     scored = any(asks_score(k) for k in kinds)
     wanted = [mapped.get(key), shipped.get(key)]
+    for sid in wanted:
+        if sid and sid in available:
+            return sid
+    if (
+        len(kinds) > 1
+        and set(kinds) <= JOINT_KINDS
+        and all(_own_script(k, policy, available) for k in kinds)
+    ):
+        return joint_script_id(kinds)
     for kind in kinds:
         wanted += [mapped.get(kind), shipped.get(kind)]
     wanted += ["callback", GENERIC_SCRIPT] if scored else [GENERIC_SCRIPT]
@@ -216,6 +262,58 @@ def script_problems(policy: CallbackPolicy, scripts: Mapping[str, Script]) -> li
                 ).format(key=key, id=sid)
             )
     return problems
+
+
+def compose_joint(
+    kinds: Iterable[str],
+    policy: CallbackPolicy,
+    scripts: Mapping[str, Script],
+    language: str | None,
+) -> Script:
+    """The script of one call for these care kinds, composed from each kind's own script in
+    `language` (seat.scripts.compose): the first kind's greeting (JOINT_ORDER), each kind's
+    middle stages in that order, one closing. Raises ScriptError (or KeyError: a kind's
+    script is not loaded) when it cannot be made."""
+    order = [k for k in JOINT_ORDER if k in set(kinds)]
+    parts = []
+    for kind in order:
+        sid = _own_script(kind, policy, scripts)
+        if sid is None:
+            raise KeyError(kind)
+        parts.append((kind, pick(scripts, sid, language)))
+    title = " · ".join(dict.fromkeys(s.title for __, s in parts))
+    return compose(parts, script_id=joint_script_id(order), title=title)
+
+
+def with_joint_scripts(scripts: Mapping[str, Script], policy: CallbackPolicy) -> ScriptBook:
+    """The loaded scripts plus one composed for each joint call of two or more care kinds
+    that has no script of its own (policy [scripts] "a+b", or a shipped one), in every
+    language its parts are read in. A combination that cannot be composed is left out (its
+    calls read the first kind's script, as before)."""
+    book = ScriptBook(scripts)
+    if isinstance(scripts, ScriptBook):
+        book.variants.update(scripts.variants)
+    for n in range(2, len(JOINT_ORDER) + 1):
+        for kinds in combinations(JOINT_ORDER, n):
+            sid = script_for(kinds, policy, scripts)
+            if sid != joint_script_id(kinds):
+                continue
+            languages = sorted({
+                lang for k in kinds for lang in _languages(scripts, _own_script(k, policy, scripts))
+            })  # fmt: skip
+            for language in languages or [None]:
+                try:
+                    book.add(compose_joint(kinds, policy, scripts, language))
+                except (ScriptError, KeyError) as exc:
+                    log.warning("cannot compose the joint script %s: %s", sid, exc)
+                    break
+    return book
+
+
+def _languages(scripts: Mapping[str, Script], script_id: str | None) -> list[str]:
+    if isinstance(scripts, ScriptBook) and script_id:
+        return scripts.languages(script_id)
+    return []
 WRONG_NUMBER = "wrong_number"
 MAX_SNOOZE = timedelta(days=90)
 
@@ -543,9 +641,11 @@ def joint_callbacks(
 ) -> list[Callback]:
     """The open callbacks walked in one call with this one (it first), by due time.
 
-    A birthday greeting and a churned-member call of one customer worked on the same day
-    (the customer's day; an overdue one counts as today) are one call: the customer hears
-    from us once, and one outcome settles both.
+    The member-care callbacks of one customer (JOINT_KINDS: a birthday or holiday greeting,
+    a renewal, a maintenance reminder, a routine call, a churned-member call) worked on the
+    same day (the customer's day; an overdue one counts as today) are one call: the customer
+    hears from us once, and one outcome settles them all. One callback of each kind: the
+    earliest due.
     """
     cb = session.get(Callback, callback_id)
     if cb is None:
@@ -564,7 +664,12 @@ def joint_callbacks(
         )
         .order_by(Callback.due_at, Callback.id)
     ).scalars()
-    return [cb, *(o for o in others if _work_day(o.due_at, now, zone) == day)]
+    walked, kinds = [cb], {cb.kind}
+    for o in others:
+        if o.kind not in kinds and _work_day(o.due_at, now, zone) == day:
+            walked.append(o)
+            kinds.add(o.kind)
+    return walked
 
 
 @dataclass(frozen=True)
@@ -616,15 +721,16 @@ def record_call(
 ) -> list[Callback]:
     """Settle a callback call: its callback, and those walked with it in the same script.
 
-    A companion is settled only when the script read covers its kind (a joint script), so a
-    call that asked only half of it leaves the other callback open. `churn_reason`: the
+    A companion is settled only when the script read covers its kind (a joint script, one
+    named for it or one composed for its kinds), so a call that asked only part of it leaves
+    the other callbacks open. `churn_reason`: the
     win-back script's answer, kept by the churned-member callback it settles.
     """
     policy = policy or default_policy()
     walked = joint_callbacks(session=session, callback_id=callback_id, now=now, policy=policy)
     covers = {
         kind for key, sid in policy.scripts if sid == script_id for kind in key.split("+")
-    }
+    } | set(joint_kinds_of(script_id))
     settled: list[Callback] = []
     for i, cb in enumerate(walked):
         if i and cb.kind not in covers:
@@ -1491,44 +1597,53 @@ def _routine(run: _Run) -> None:
 
 
 def _join_same_day(run: _Run) -> None:
-    """A birthday greeting and a churned-member call of one customer worked on the same day
-    get one due time and one owner: they sit together and are made as one call."""
+    """The member-care callbacks of one customer worked on the same day (JOINT_KINDS: a
+    birthday or holiday greeting, a renewal, a maintenance reminder, a routine call, a
+    churned-member call) get one due time and one owner: they sit together and are made as
+    one call. New ones join an open one (its time, its owner); new ones alone together take
+    the earliest time and the first one's owner."""
     new = [i for i, r in enumerate(run.rows) if r["kind"] in JOINT_KINDS]
     if not new:
         return
     customers = sorted({run.rows[i]["customer_id"] for i in new})
-    partners: dict[int, list[tuple[str, datetime, int | None, int | None]]] = {}
+    days: dict[tuple[int, date], list[tuple[str, datetime, int | None, int | None]]] = {}
+
+    def day_of(customer_id: int, due: datetime) -> tuple[int, date]:
+        return customer_id, _work_day(due, run.now, run.zone(customer_id))
+
     for i in range(0, len(customers), 500):
         for cid, kind, due, owner in run.session.execute(
-            select(Callback.customer_id, Callback.kind, Callback.due_at, Callback.owner_id).where(
+            select(Callback.customer_id, Callback.kind, Callback.due_at, Callback.owner_id)
+            .where(
                 Callback.customer_id.in_(customers[i : i + 500]),
                 Callback.status == CallbackStatus.OPEN,
                 Callback.kind.in_(sorted(JOINT_KINDS)),
             )
+            .order_by(Callback.due_at, Callback.id)
         ).all():
-            partners.setdefault(cid, []).append((kind, due, owner, None))
-    for i in new:  # rows made in this run are partners too, owner decided at the end
+            days.setdefault(day_of(cid, due), []).append((kind, due, owner, None))
+    for i in new:  # rows made in this run join too, owner decided at the end
         row = run.rows[i]
-        partners.setdefault(row["customer_id"], []).append((row["kind"], row["due_at"], None, i))
-    for i in new:
-        row = run.rows[i]
-        if i in run.follows:
+        days.setdefault(day_of(row["customer_id"], row["due_at"]), []).append(
+            (row["kind"], row["due_at"], None, i)
+        )
+    for group in days.values():
+        rows = [index for __, __, __, index in group if index is not None]
+        if not rows or len({kind for kind, __, __, __ in group}) < 2:
             continue
-        zone = run.zone(row["customer_id"])
-        day = _work_day(row["due_at"], run.now, zone)
-        for kind, due, owner, index in partners[row["customer_id"]]:
-            if kind == row["kind"] or _work_day(due, run.now, zone) != day:
-                continue
-            if index is None:  # an open callback: this one joins it
-                row["due_at"] = due
+        open_ = [(due, owner) for __, due, owner, index in group if index is None]
+        if open_:  # an open callback (the earliest due): the new ones join it
+            due, owner = open_[0]
+            for i in rows:
+                run.rows[i]["due_at"] = due
                 run.preferred[i] = owner
                 run.joined.add(i)
-            else:  # both new: the earlier time, the first row's owner
-                first, second = sorted((i, index))
-                when = min(row["due_at"], due)
-                run.rows[first]["due_at"] = run.rows[second]["due_at"] = when
-                run.follows[second] = first
-            break
+            continue
+        lead, when = rows[0], min(run.rows[i]["due_at"] for i in rows)
+        for i in rows:
+            run.rows[i]["due_at"] = when
+            if i != lead:
+                run.follows[i] = lead
 
 
 def schedule(

@@ -172,8 +172,9 @@ class Desk:
             )
         else:  # loaded by the caller (the command line's preflight): with their problems
             self.script_problems = list(script_problems or [])
-        self.scripts = scripts
-        self.script_problems += self._callback_script_problems()
+        self.script_problems += self._callback_script_problems(scripts)
+        self.scripts = self._with_joint_scripts(scripts)
+        """The loaded scripts and those composed for joint care calls (callbacks.compose_joint)."""
         self.changes = ChangeWatch(engine)
         """Whether anything was committed since a screen last looked (refreshes)."""
         self._boards: supervisor.BoardCache | None = None
@@ -185,13 +186,22 @@ class Desk:
         was read under (a refresh with the same ones reads nothing)."""
         self._sidebar_lock = threading.Lock()
 
-    def _callback_script_problems(self) -> list[str]:
+    def _callback_script_problems(self, scripts: dict[str, Script]) -> list[str]:
         """The callback policy's kind -> script choices checked against the loaded scripts."""
         try:
             policy = callbacks.load_policy(self.settings)
         except callbacks.PolicyError:
             return []  # the scheduler reports a broken policy file when it runs
-        return callbacks.script_problems(policy, self.scripts)
+        return callbacks.script_problems(policy, scripts)
+
+    def _with_joint_scripts(self, scripts: dict[str, Script]) -> dict[str, Script]:
+        """The scripts plus one for each joint care call without a script of its own,
+        composed under the callback policy (the shipped one when its file is broken)."""
+        try:
+            policy = callbacks.load_policy(self.settings)
+        except callbacks.PolicyError:
+            policy = callbacks.CallbackPolicy()
+        return callbacks.with_joint_scripts(scripts, policy)
 
     # -- policies (seat.policies: one loader, cached, errors.PolicyError) --------------------
 
@@ -464,8 +474,10 @@ class Desk:
     ) -> tuple[calls.CallState, callbacks.CallbackCall] | None:
         """A call for a callback, reading its kind's script (None: the callback is gone).
 
-        A birthday greeting and a churn call due the same day are one call: the plan names
-        both callbacks, the script asks both, and saving the call settles both.
+        Member-care callbacks of one customer due the same day (a birthday greeting and a
+        churn call, a holiday greeting and a routine call...) are one call: the plan names
+        every callback, the script (their joint one, else one composed from their own) asks
+        them all, and saving the call settles them all.
         """
         policy = self.callback_policy()
         plan = self.run(

@@ -1,5 +1,6 @@
 """The call-script engine: stages, branches and required fields, loaded from TOML."""
 
+from seat.scripts.compose import compose
 from seat.scripts.engine import (
     PHASES,
     Field,
@@ -7,6 +8,7 @@ from seat.scripts.engine import (
     ScriptBook,
     ScriptError,
     Stage,
+    check_script,
     load_script,
     load_scripts,
     load_with_fallback,
@@ -22,6 +24,8 @@ __all__ = [
     "ScriptBook",
     "ScriptError",
     "Stage",
+    "check_script",
+    "compose",
     "load_script",
     "load_scripts",
     "load_with_fallback",

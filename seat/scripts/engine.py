@@ -501,6 +501,42 @@ def _branch(where: str, raw: object, field_ids: set[str]) -> Branch:
     return Branch(field=fld, values=values, goto=_text(in_branch, raw, "goto"))
 
 
+def check_script(script: Script) -> None:
+    """Check a script built in code (not read from a file, e.g. seat.scripts.compose) by the
+    rules a file is held to; raises ScriptError naming the problem."""
+    if not script.stages:
+        raise ScriptError(_("no [[stages]]: a script needs at least one stage."))
+    for s in script.stages:
+        where = _("stage '{id}'").format(id=s.id)
+        if not _ID.match(s.id):
+            raise ScriptError(
+                _("{where}: id must be lower-case letters, digits and _.").format(where=where)
+            )
+        if s.phase not in PHASES:
+            raise ScriptError(
+                _("{where}: phase must be one of {phases}.").format(
+                    where=where, phases=", ".join(PHASES)
+                )
+            )
+        ids = [f.id for f in s.fields]
+        if len(ids) != len(set(ids)):
+            raise ScriptError(_("{where}: a field id is used twice.").format(where=where))
+        for b in s.branches:
+            if b.field not in ids:
+                raise ScriptError(
+                    _("{where}: branch on '{field}', which is not a field of this stage.").format(
+                        where=where, field=b.field
+                    )
+                )
+        if s.complaint and s.complaint not in {f.id for f in s.fields if f.type == "text"}:
+            raise ScriptError(
+                _("{where}: 'complaint' must name a text field of this stage.").format(
+                    where=where
+                )
+            )
+    _check_graph(script.stages)
+
+
 def _check_graph(stages: tuple[Stage, ...]) -> None:
     ids = [s.id for s in stages]
     dup = {i for i in ids if ids.count(i) > 1}

@@ -4,7 +4,7 @@ complaint form with what the customer said."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, func, select
@@ -12,11 +12,12 @@ from textual.widgets import Button, Select, TextArea
 
 from seat import i18n
 from seat.models import Call, Callback, CallbackEvent, Complaint
-from seat.screens.callbacks.view import SnoozeForm
+from seat.screens.callbacks.view import CallbacksScreen, SnoozeForm
 from seat.screens.calls.call import CallScreen
 from seat.screens.calls.forms import CallbackForm, ComplaintForm
 from seat.screens.desk import DeskScreen
 from seat.widgets.callback_items import sidebar_callback_id
+from tests.conftest import NOW
 from tests.ui.helpers import choose, freeze, settle
 
 SIZE = (80, 24)
@@ -219,6 +220,60 @@ async def test_a_birthday_callback_greets_and_asks_no_score(make_seat, engine, w
         None,
         "callback_birthday",
     )
+
+
+async def test_a_joint_care_call_from_the_callbacks_view_settles_them_all(
+    make_seat, engine, world
+):
+    # 张敏's birthday greeting (#2, in two hours), a holiday greeting later today and a
+    # routine call overdue since yesterday: one call, one script, one outcome.
+    with Session(engine) as s:
+        for kind, hours in (("holiday", 5), ("routine", -20)):
+            s.add(Callback(customer_id=world["min"], owner_id=world["li"], kind=kind,
+                           reason=f"{kind} care", due_at=NOW + timedelta(hours=hours),
+                           created_at=NOW - timedelta(days=3)))  # fmt: skip
+        s.commit()
+    app = make_seat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        view = app.screen
+        assert isinstance(view, CallbacksScreen)
+        await pilot.press("2")  # the to-do list
+        await settle(pilot)
+        for __ in range(view.query_one("#cbv-todo").row_count):
+            if view._highlighted() == 2:
+                break
+            await pilot.press("down")
+        assert view._highlighted() == 2
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CallScreen) and screen.state.callback_id == 2
+        assert screen.state.script.id == "callback_birthday+holiday+routine"
+        seen: list[str] = []
+        while not screen.state.in_wrapup:
+            stage = screen.state.stage
+            seen.append(stage.id)
+            for f in stage.fields:
+                if f.required:
+                    await choose(pilot, f.choice_label(f.choices[0]), select=f"#sf-{f.id}")
+            await pilot.press("f2")
+            await settle(pilot)
+        assert seen == [
+            "opening", "wishes", "offer", "holiday_wishes", "help", "check_in",
+            "routine_help", "closing",
+        ]  # fmt: skip
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+    with Session(engine) as s:
+        mine = s.exec(select(Callback).where(Callback.customer_id == world["min"])).all()
+        made = s.exec(select(Call).where(Call.customer_id == world["min"])).all()
+    assert sorted(cb.kind for cb in mine) == ["birthday", "holiday", "routine"]
+    assert {cb.status for cb in mine} == {"done"}
+    assert [(c.callback_id, c.script) for c in made] == [(2, "callback_birthday+holiday+routine")]
 
 
 # -- snapshots (plain tests: snap_compare runs its own event loop) ------------------------------

@@ -135,7 +135,10 @@ def test_bad_script_choices_in_the_policy_file(mapping):
         (["birthday"], {"callback", "callback_manual"}, "callback_manual"),  # never a score
         (["birthday"], {"callback"}, "inbound"),
         (["satisfaction"], {"callback_manual", "callback"}, "callback"),
-        (["birthday", "churned"], {"callback_churned", "callback_birthday"}, "callback_birthday"),
+        # no joint script: one composed from the two kinds' own scripts
+        (["birthday", "churned"], {"callback_churned", "callback_birthday"},
+         "callback_birthday+churned"),
+        (["birthday", "churned"], {"callback_birthday"}, "callback_birthday"),  # one is gone
     ],
 )
 def test_a_missing_script_falls_back_without_asking_a_score(kinds, loaded, expected):
