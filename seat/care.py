@@ -204,24 +204,98 @@ def service_days(start: date, every: int, years: int) -> Iterable[date]:
         n += 1
 
 
+def _start_ranges(
+    every: int, years: int, first: date, final: date, zone: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    """The UTC instants a product of a category serviced every `every` days may have
+    started (been delivered, or bought) at for one of its service days to fall from `first`
+    to `final`: a range of start days per service number, a day wider each side (the
+    exact rule is applied to what they find)."""
+    out: list[tuple[datetime, datetime]] = []
+    n = 1
+    while n * every <= 365 * years:
+        lo = first - timedelta(days=n * every + 1)
+        hi = final - timedelta(days=n * every - 2)
+        out.append((
+            datetime.combine(lo, datetime.min.time(), tzinfo=zone).astimezone(UTC),
+            datetime.combine(hi, datetime.min.time(), tzinfo=zone).astimezone(UTC),
+        ))  # fmt: skip
+        n += 1
+    return out
+
+
+def _maintenance_groups(
+    session: Session, every: dict[str, int], *, today: date, last: date, oldest: datetime,
+    before: timedelta, years: int, zone: ZoneInfo,
+) -> list[tuple[int, int, str, datetime, str, str]]:  # fmt: skip
+    """The (first line, customer, category, start, least item, order) of each order's
+    lines of one interval category, within `years`, for the orders one of whose lines
+    started in a range that can make a service day due from `today` to `last` + `before`.
+
+    The start of an order's category is its lines' earliest: that line is in a range, so
+    the orders found by line, then read whole, hold every one a service day can fall due
+    for. Lines by the (category, delivery, purchase) index: delivered ones by their
+    delivery, the others by their purchase."""
+    found: set[tuple[int, str, str]] = set()
+    for category, interval in every.items():
+        for lo, hi in _start_ranges(interval, years, today, last + before, zone):
+            if hi <= oldest:
+                continue
+            for delivered in (True, False):
+                at = Purchase.delivered_at if delivered else Purchase.purchased_at
+                known = (
+                    Purchase.delivered_at.is_not(None) if delivered
+                    else Purchase.delivered_at.is_(None)
+                )  # fmt: skip
+                found.update(
+                    (cid, order_no, category)
+                    for cid, order_no in session.execute(
+                        select(Purchase.customer_id, Purchase.order_no).where(
+                            Purchase.category == category, known, at >= lo, at < hi,
+                            Purchase.purchased_at >= oldest,
+                        )
+                    )
+                )
+    orders = sorted({order_no for __, order_no, __c in found})
+    groups: dict[tuple[int, str, str], list[Any]] = {}
+    start = func.coalesce(Purchase.delivered_at, Purchase.purchased_at)
+    for i in range(0, len(orders), CHUNK):
+        for pid, cid, category, at, item, order_no in session.execute(
+            select(Purchase.id, Purchase.customer_id, Purchase.category, start,
+                   Purchase.item, Purchase.order_no)
+            .where(Purchase.order_no.in_(orders[i : i + CHUNK]),
+                   Purchase.category.in_(list(every)), Purchase.purchased_at >= oldest)
+        ):  # fmt: skip
+            group = (cid, order_no, category)
+            if group not in found:
+                continue
+            seen = groups.get(group)
+            if seen is None:
+                groups[group] = [pid, at, item]
+            else:
+                seen[0], seen[1], seen[2] = min(seen[0], pid), min(seen[1], at), min(seen[2], item)
+    return [
+        (pid, cid, category, at, item, order_no)
+        for (cid, order_no, category), (pid, at, item) in groups.items()
+    ]
+
+
 def maintenance(
     session: Session, *, today: date, last: date, now: datetime, policy: MemberPolicy,
     zone: ZoneInfo,
 ) -> list[CareCall]:  # fmt: skip
     """Reminders `days_before` a purchased product's service day, for the categories with
-    an interval: one statement over the purchases of those categories within `years`."""
+    an interval, over the purchases within `years`: only those whose start can make a
+    service day due in the window are read (`_maintenance_groups`)."""
     every = dict(policy.service_intervals)
     if not every:
         return []
     before = timedelta(days=policy.service_days_before)
     oldest = now - timedelta(days=365 * policy.service_years + 1)
-    start = func.min(func.coalesce(Purchase.delivered_at, Purchase.purchased_at))
-    rows = session.execute(
-        select(func.min(Purchase.id), Purchase.customer_id, Purchase.category, start,
-               func.min(Purchase.item), Purchase.order_no)
-        .where(Purchase.category.in_(list(every)), Purchase.purchased_at >= oldest)
-        .group_by(Purchase.customer_id, Purchase.order_no, Purchase.category)
-    ).all()  # fmt: skip
+    rows = _maintenance_groups(
+        session, every, today=today, last=last, oldest=oldest, before=before,
+        years=policy.service_years, zone=zone,
+    )  # fmt: skip
     out: list[CareCall] = []
     for pid, cid, category, at, item, order_no in rows:
         begun = _local(at, zone)

@@ -575,6 +575,9 @@ class Purchase(TableBase, table=True):
         UniqueConstraint("order_no", "line_no"),
         # Search (seat.search): a customer by one of their order numbers.
         Index("ix_purchase_order_no", "order_no"),
+        # Maintenance reminders (seat.care): a category's lines that started in a range of
+        # days, delivered ones by their delivery, the others (no delivery) by their purchase.
+        Index("ix_purchase_category_delivered", "category", "delivered_at", "purchased_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
