@@ -103,7 +103,8 @@ def expiring(
     ids = [cid for cid, __ in rows]
     for i in range(0, len(ids), CHUNK):
         stats.update(
-            period_stats(session, now=now, policy=policy, customer_ids=ids[i : i + CHUNK])
+            period_stats(session, now=now, policy=policy, customer_ids=ids[i : i + CHUNK],
+                         months=False)  # fmt: skip
         )
     out = []
     for cid, until in rows:
@@ -194,11 +195,11 @@ def holiday_greetings(
 # -- maintenance ----------------------------------------------------------------------------
 
 
-def service_days(start: date, every: int, years: int) -> Iterable[date]:
+def service_days(start: date, every: int, years: int, *, skip: int = 0) -> Iterable[date]:
     """The days a product bought (delivered) on `start` falls due: every `every` days, for
-    `years` years."""
+    `years` years (leaving out the first `skip`)."""
     end = start + timedelta(days=365 * years)
-    n = 1
+    n = 1 + skip
     while (day := start + timedelta(days=n * every)) <= end:
         yield day
         n += 1
@@ -299,7 +300,10 @@ def maintenance(
     out: list[CareCall] = []
     for pid, cid, category, at, item, order_no in rows:
         begun = _local(at, zone)
-        for due in service_days(begun, every[category], policy.service_years):
+        interval = every[category]
+        # service_days from the first that is not before today (the earlier are passed).
+        skip = max(0, (today - begun).days // interval - 1)
+        for due in service_days(begun, interval, policy.service_years, skip=skip):
             day = due - before
             if day > last:
                 break
@@ -359,11 +363,16 @@ def routine(
             joined_day.in_(_days_of_month(today, last)),
         )
     ).all()
+    # A call's month is the joining month's + n: only the window's months can hold one.
+    months = range(today.year * 12 + today.month - 1, last.year * 12 + last.month)
+    joined_days = [(cid, _local(created, zone)) for cid, created in rows]
+    oldest = min((j.year * 12 + j.month - 1 for __, j in joined_days), default=months[-1])
+    called = set(routine_months(policy, months[-1] - oldest))
     out: list[CareCall] = []
-    for cid, created in rows:
-        joined = _local(created, zone)
-        span = (last.year - joined.year) * 12 + last.month - joined.month
-        for n in routine_months(policy, span):
+    for cid, joined in joined_days:
+        for n in (m - joined.year * 12 - joined.month + 1 for m in months):
+            if n not in called:
+                continue
             due = months_after(joined, n)
             if today <= due <= last:
                 out.append(CareCall(

@@ -375,11 +375,12 @@ def callback_owner(
 
 
 def period_stats(
-    session: Session, *, now: datetime, policy: MemberPolicy, customer_ids: Sequence[int] = ()
-) -> dict[int, MemberStats]:
+    session: Session, *, now: datetime, policy: MemberPolicy, customer_ids: Sequence[int] = (),
+    months: bool = True,
+) -> dict[int, MemberStats]:  # fmt: skip
     """Spend and orders over the policy's period, and months since the first purchase (read
-    only when a tier asks for loyalty), of the customers who bought anything (all, or
-    `customer_ids`)."""
+    only when a tier asks for loyalty, and `months`), of the customers who bought anything
+    (all, or `customer_ids`)."""
     since = policy.period_start(now)
     query = (
         select(
@@ -396,7 +397,7 @@ def period_stats(
         cid: MemberStats(float(spend), int(orders))
         for cid, spend, orders in session.execute(query).all()
     }
-    if any(rule.min_months for rule in policy.tiers):
+    if months and any(rule.min_months for rule in policy.tiers):
         firsts = select(Purchase.customer_id, func.min(Purchase.purchased_at)).group_by(
             Purchase.customer_id
         )
