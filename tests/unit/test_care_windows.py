@@ -16,7 +16,7 @@ from sqlmodel import Session
 from seat import care, customers
 from seat.callbacks import CallbackPolicy, schedule
 from seat.members import MemberPolicy
-from seat.models import Callback, Purchase
+from seat.models import Callback, Customer, Purchase
 from tests.conftest import NOW
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -214,3 +214,54 @@ def test_new_buyer_callbacks_are_the_lookbacks_orders_first_delivery(session, wo
     assert f"new_buyer:{b}:order:B-1" not in reasons
     assert session.scalar(select(func.count()).select_from(Callback).where(
         Callback.source_key.like("new_buyer:%"))) >= len(expected)  # fmt: skip
+
+
+# -- routine --------------------------------------------------------------------------------
+
+
+def _reference_routine(session: Session, *, today: date, last: date) -> list[care.CareCall]:
+    """Every routine month of every candidate customer tried in turn (before the window's
+    months were computed)."""
+    from_db = care.routine(session, today=today, last=today - DAY, policy=POLICY,
+                           zone=SHANGHAI)  # fmt: skip
+    assert from_db == []  # an empty window makes nothing
+    out = []
+    for cid, created in session.execute(
+        select(Customer.id, Customer.created_at).where(Customer.tier.in_(POLICY.routine_tiers))
+    ).all():
+        joined = (created if created.tzinfo else created.replace(tzinfo=UTC)).astimezone(
+            SHANGHAI
+        ).date()
+        span = (last.year - joined.year) * 12 + last.month - joined.month
+        for n in care.routine_months(POLICY, span):
+            due = care.months_after(joined, n)
+            if today <= due <= last:
+                out.append(care.CareCall(
+                    key=f"routine:{cid}:{due:%Y-%m-%d}", kind="routine", customer_id=cid,
+                    day=due, reason=(f"routine care call, month {n} since joining on "
+                                     f"{joined:%Y-%m-%d}"),
+                ))  # fmt: skip
+    out.sort(key=lambda c: (c.day, c.key))
+    return out
+
+
+@pytest.mark.parametrize(
+    "today",
+    [date(2026, 11, 23), date(2026, 11, 28), date(2027, 2, 25), date(2028, 2, 26),
+     date(2026, 12, 29)],  # fmt: skip
+)
+def test_routine_calls_are_those_of_every_month_tried(session, world, today):
+    """Joining days across three years, month ends included (a 31st is called on a shorter
+    month's last): the window's months alone make the same calls."""
+    last = today + 7 * DAY
+    for n in range(120):
+        joined = _local(date(2024, 1, 1) + timedelta(days=n * 9 + n % 7), n % 24, 0)
+        c = customers.create_customer(
+            session=session, now=joined, name=f"Joined {n}", phone_text=f"139 5556 {n:04d}",
+            tier=["gold", "vip", "ordinary"][n % 3],
+        )  # fmt: skip
+        session.flush()
+        assert c.id
+    expected = _reference_routine(session, today=today, last=last)
+    found = care.routine(session, today=today, last=last, policy=POLICY, zone=SHANGHAI)
+    assert found == expected and expected
