@@ -1307,13 +1307,19 @@ def _after_service(run: _Run) -> None:
 def _new_buyers(run: _Run) -> None:
     since = run.now - timedelta(days=run.policy.lookback_days)
     # The lines delivered in the lookback (the delivery day's index: a GROUP BY in SQL lets
-    # SQLite scan every purchase by customer to skip a sort), grouped per order here: the
-    # first delivery and the least item, in the order a GROUP BY gives.
+    # SQLite scan every purchase by customer to skip a sort) of the orders not called yet
+    # (their key), grouped per order here: the first delivery and the least item, in the
+    # order a GROUP BY gives.
+    key = func.substr(
+        literal("new_buyer:") + cast(Purchase.customer_id, String) + literal(":order:")
+        + Purchase.order_no, 1, 120,
+    )  # fmt: skip
     orders: dict[tuple[int, str], tuple[datetime, str]] = {}
     for customer_id, order_no, delivered, item in run.session.execute(
         select(Purchase.customer_id, Purchase.order_no, Purchase.delivered_at, Purchase.item)
-        .where(Purchase.delivered_at.is_not(None), Purchase.delivered_at >= since)
-    ):
+        .where(Purchase.delivered_at.is_not(None), Purchase.delivered_at >= since,
+               ~exists().where(Callback.source_key == key))
+    ):  # fmt: skip
         group = (customer_id, order_no)
         seen = orders.get(group)
         if seen is None:

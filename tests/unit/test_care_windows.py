@@ -265,3 +265,24 @@ def test_routine_calls_are_those_of_every_month_tried(session, world, today):
     expected = _reference_routine(session, today=today, last=last)
     found = care.routine(session, today=today, last=last, policy=POLICY, zone=SHANGHAI)
     assert found == expected and expected
+
+
+def test_an_order_called_already_is_not_called_again_for_a_later_line(session, world):
+    """The order's key is made: a line delivered later (in the lookback) makes nothing; an
+    order not called yet still is."""
+    policy = CallbackPolicy()
+    a = _customer(session, 1)
+    _line(session, a, "C-1", bought=NOW - 20 * DAY, delivered=NOW - 15 * DAY, item="first",
+          line=1)  # fmt: skip
+    first = schedule(session=session, now=NOW - 14 * DAY, policy=policy)
+    assert [s.source_key for s in first.created if s.source_key.startswith("new_buyer:")] == [
+        f"new_buyer:{a}:order:C-1"
+    ]
+    session.commit()
+    _line(session, a, "C-1", bought=NOW - 20 * DAY, delivered=NOW - 2 * DAY, item="second",
+          line=2)  # fmt: skip
+    _line(session, a, "C-2", bought=NOW - 9 * DAY, delivered=NOW - 2 * DAY, item="third")
+    again = schedule(session=session, now=NOW, policy=policy)
+    assert [s.source_key for s in again.created if s.source_key.startswith("new_buyer:")] == [
+        f"new_buyer:{a}:order:C-2"
+    ]
