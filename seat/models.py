@@ -576,8 +576,10 @@ class Purchase(TableBase, table=True):
         # Search (seat.search): a customer by one of their order numbers.
         Index("ix_purchase_order_no", "order_no"),
         # Maintenance reminders (seat.care): a category's lines that started in a range of
-        # days, delivered ones by their delivery, the others (no delivery) by their purchase.
-        Index("ix_purchase_category_delivered", "category", "delivered_at", "purchased_at"),
+        # days, delivered ones by their delivery, the others (no delivery) by their purchase;
+        # their customer and order from the index alone.
+        Index("ix_purchase_category_delivered", "category", "delivered_at", "purchased_at",
+              "customer_id", "order_no"),  # fmt: skip
     )
 
     id: int | None = Field(default=None, primary_key=True)
