@@ -1368,7 +1368,7 @@ class Desk:
 
         return self.run(
             lambda s: workorders.list_orders(
-                session=s, query=query, page=page, page_size=page_size
+                session=s, query=query, page=page, page_size=page_size, now=self.now()
             )
         )
 

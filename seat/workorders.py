@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, or_, select
 from sqlmodel import Session
 
 from seat import lifecycle, order_clocks, roles, sla
@@ -932,6 +932,8 @@ class OrderRow:
     work_center: str | None
     due_at: datetime
     created_at: datetime
+    clock_late: bool = False
+    """A clock (on site, reply, follow-up) is running late (seat.order_clocks)."""
 
     def late(self, now: datetime) -> bool:
         return self.status != CLOSED and self.due_at < now
@@ -990,12 +992,19 @@ ORDER_LABELS = {"due": N_("soonest end first"), "due_desc": N_("latest end first
                 "newest": N_("newest first")}
 
 
-def list_statement(q: OrderQuery, *, page: int = 1, page_size: int = 50) -> Select:
-    """One page, only the columns the list shows.
+def list_statement(
+    q: OrderQuery, *, page: int = 1, page_size: int = 50, now: datetime | None = None
+) -> Select:
+    """One page, only the columns the list shows, and (given `now`) whether a clock of the
+    order runs late then.
 
     The page's ids are picked from work_order alone (an index holds the filter and the
     order, so deep pages stay cheap); only those rows are joined to customer and agent.
     """
+    clock_late = (
+        or_(*(order_clocks.late_sql(name, now) for name in order_clocks.CLOCKS))
+        if now is not None else literal(False)
+    )  # fmt: skip
     order = _ORDERS[order_of(q)]
     ids = (
         select(WorkOrder.id)
@@ -1016,6 +1025,7 @@ def list_statement(q: OrderQuery, *, page: int = 1, page_size: int = 50) -> Sele
             WorkOrder.work_center,
             WorkOrder.due_at,
             WorkOrder.created_at,
+            clock_late,
         )
         .join(Customer, Customer.id == WorkOrder.customer_id)
         .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
@@ -1029,14 +1039,20 @@ def count_statement(q: OrderQuery) -> Select:
 
 
 def list_orders(
-    *, session: Session, query: OrderQuery, page: int = 1, page_size: int = 50
+    *, session: Session, query: OrderQuery, page: int = 1, page_size: int = 50,
+    now: datetime | None = None,
 ) -> OrderPage:
-    """One page of the filtered list and the total, clamped to the last page."""
+    """One page of the filtered list and the total, clamped to the last page; given `now`,
+    each row says whether a clock of it runs late."""
     total = session.execute(count_statement(query)).scalar_one()
     last = max(1, -(-total // page_size))
     page = min(max(page, 1), last)
-    rows = session.execute(list_statement(query, page=page, page_size=page_size)).all()
-    return OrderPage(tuple(OrderRow(*r) for r in rows), total, page, page_size)
+    rows = session.execute(
+        list_statement(query, page=page, page_size=page_size, now=now)
+    ).all()
+    return OrderPage(
+        tuple(OrderRow(*r[:-1], clock_late=bool(r[-1])) for r in rows), total, page, page_size
+    )
 
 
 def day_bounds(day: date, zone: ZoneInfo | str) -> tuple[datetime, datetime]:

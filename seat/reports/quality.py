@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from seat import quality
+from seat import callbacks, quality
 from seat.config import Settings
+from seat.errors import PolicyError
 from seat.export import Table
 from seat.i18n import N_
 from seat.i18n import language as seat_language
-from seat.scripts import Script, load_scripts, pick
+from seat.scripts import Script, ScriptBook, load_scripts, pick
 
 
 def tables(
@@ -29,7 +30,12 @@ def tables(
     zone = ZoneInfo(settings.local_timezone)
     meta = {"from": date_from, "to": date_to, "as of": now, "zone": settings.local_timezone}
     agents = quality.per_agent(session, date_from=date_from, date_to=date_to, zone=zone)
+    book: ScriptBook
     book, __ = load_scripts(settings.scripts_dir)
+    try:  # a joint care call read a script composed of its kinds' (seat.callbacks)
+        book = callbacks.with_joint_scripts(book, callbacks.load_policy(settings))
+    except PolicyError:
+        pass  # its items are named as the inspector read them
     language = seat_language()
 
     def script_for(script_id: str) -> Script | None:

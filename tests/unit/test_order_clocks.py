@@ -350,6 +350,19 @@ def test_the_late_page_is_the_first_by_the_most_late_clock(session, world, limit
     assert counts.orders == len(expected)
 
 
+def test_the_order_list_marks_a_late_clock(session, world):
+    """The list's ⏱: an order not past its expected end whose on-site clock runs late."""
+    inner = _create(session, world, service_address="Huangpu")  # on site within 2 hours
+    other = _create(session, world)  # province: 48 business hours
+    query = workorders.OrderQuery()
+    rows = {r.id: r for r in workorders.list_orders(
+        session=session, query=query, now=NOW + timedelta(hours=3)).rows}  # fmt: skip
+    assert rows[inner.id].clock_late and not rows[other.id].clock_late
+    assert not rows[inner.id].late(NOW + timedelta(hours=3))
+    unmarked = workorders.list_orders(session=session, query=query).rows
+    assert not any(r.clock_late for r in unmarked)
+
+
 # -- the Z1 paths --------------------------------------------------------------------------------
 
 

@@ -257,8 +257,9 @@ class WorkOrderListScreen(DeskWorker, Screen[None]):
         for r in result.rows:
             late = r.late(now)
             num = Text(f"{'‼' if r.urgent else ' '}{r.id}", style="bold red" if r.urgent else "")
-            due = Text(f"{'⚠' if late else ' '}{desk.local(r.due_at):%m-%d %H:%M}",
-                       style="red" if late else "")
+            mark = "⚠" if late else ("⏱" if r.clock_late else " ")  # past its end, or a clock
+            due = Text(f"{mark}{desk.local(r.due_at):%m-%d %H:%M}",
+                       style="red" if late or r.clock_late else "")
             table.add_row(
                 num,
                 fit(Text(workorders.status_label(r.status), overflow="ellipsis",
@@ -283,7 +284,7 @@ class WorkOrderListScreen(DeskWorker, Screen[None]):
         )
         order = _(workorders.ORDER_LABELS[workorders.order_of(self.filters.query(desk.zone))])
         self._status(
-            _("{shown} · page {page}/{pages} · {order} · ‼ urgent ⚠ late").format(
+            _("{shown} · page {page}/{pages} · {order} · ‼ urgent ⚠ late ⏱ clock late").format(
                 shown=shown, page=result.page, pages=result.pages, order=order)
         )
         self.refresh_bindings()
