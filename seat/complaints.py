@@ -859,10 +859,7 @@ def clocks(
         out.append(
             sla.clock(
                 sla.CALLBACK, started_at=start, budget=budgets.callback, now=now,
-                # Closing stops it too (a case closed without its callback stays as late as
-                # it was then, never later every day after).
-                stopped_at=callback_done_at or _closed_after(case, start),
-                zone=policy.calendar.zone, amber_at=policy.amber_at,
+                stopped_at=callback_done_at, zone=policy.calendar.zone, amber_at=policy.amber_at,
             )
         )  # fmt: skip
     if budgets.review is not None:  # official media: from received to registered, every hour
@@ -877,14 +874,6 @@ def clocks(
     if promised is not None:
         out.append(promised)
     return out
-
-
-def _closed_after(case: CaseLike, start: datetime) -> datetime | None:
-    """When a closed case closed, for a clock started at `start` (an invalid case's callback
-    clock starts at its closing: that one runs on until its callback)."""
-    if case.status != "closed" or case.closed_at is None or case.closed_at <= start:
-        return None
-    return case.closed_at
 
 
 def promise_kept_at(case: CaseLike) -> datetime | None:

@@ -445,23 +445,6 @@ def test_clocks_follow_the_case(session, people):
     assert clocks[2].running and clocks[2].state == "amber"
 
 
-@pytest.mark.parametrize("closed_after", [timedelta(days=3), timedelta(days=20)])
-def test_closing_stops_the_callback_clock(session, people, closed_after):
-    """A case closed without its callback done: the callback clock stops at the closing, as
-    met or as late as it was then, and stays so however long after it is read."""
-    cid = open_complaint(session, people)
-    c = session.get(Complaint, cid)
-    at = walk(session, people, cid, "implemented", start=NOW)
-    c.status, c.closed_at = "closed", at + closed_after  # closed by hand, no callback done
-    first = complaints.clocks(c, level=2, policy=POLICY, now=at + timedelta(days=30))[2]
-    later = complaints.clocks(c, level=2, policy=POLICY, now=at + timedelta(days=300))[2]
-    assert first.name == "callback" and not first.running
-    assert first.used == later.used == closed_after
-    budget = POLICY.budgets(level=2, category=c.category, channel=c.channel).callback
-    assert first.breached == (closed_after > budget)
-    session.rollback()
-
-
 def test_product_quality_counts_office_hours(session, people):
     cid = open_complaint(session, people, customer="tom")  # ordinary customer
     do(session, people, cid, "accept", category="product_quality")
