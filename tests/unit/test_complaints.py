@@ -445,6 +445,22 @@ def test_clocks_follow_the_case(session, people):
     assert clocks[2].running and clocks[2].state == "amber"
 
 
+def test_closing_leaves_the_callback_clock_running_until_the_callback(session, people):
+    """Every complaint ends with a callback within the budget after handling (DOMAIN.md 3),
+    and closing comes before it: a closed case whose callback was never made is late, and
+    stays late by more each day. Stopping the clock at the closing would hide a breach."""
+    cid = open_complaint(session, people)
+    c = session.get(Complaint, cid)
+    at = walk(session, people, cid, "implemented", start=NOW)
+    c.status, c.closed_at = "closed", at + timedelta(hours=1)
+    later = complaints.clocks(c, level=2, policy=POLICY, now=at + timedelta(days=30))[2]
+    assert later.name == "callback" and later.running and later.breached
+    done = complaints.clocks(c, level=2, policy=POLICY, now=at + timedelta(days=30),
+                             callback_done_at=at + timedelta(days=2))[2]  # fmt: skip
+    assert not done.running and not done.breached
+    session.rollback()
+
+
 def test_product_quality_counts_office_hours(session, people):
     cid = open_complaint(session, people, customer="tom")  # ordinary customer
     do(session, people, cid, "accept", category="product_quality")
