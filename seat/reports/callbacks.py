@@ -560,22 +560,14 @@ def _birthdays(
             greeted,
             ~exists().where(Callback.source_key == key),
         )  # fmt: skip
-        if cover.limit is None:
-            found = session.execute(query).all()
-        else:
-            found = session.execute(query.order_by(day, Customer.id).limit(cover.limit)).all()
-        counts: Counter[int] = Counter()
-        if not cover.counting:
-            pass
-        elif cover.limit is not None and len(found) >= cover.limit:
-            rows = query.subquery()
-            counts.update(dict(session.execute(  # type: ignore[arg-type]
-                select(rows.c.tier, func.count()).group_by(rows.c.tier)
-            ).all()))  # fmt: skip
-        else:
-            counts.update(r.tier for r in found)
-        for place, n in counts.items():
-            cover.per_tier[tiers[place]][0] += n
+        # Every row, read once: counted here, and cut here to the first `limit` by day and
+        # customer (the statement sorts them all either way; no second one to count them).
+        found = session.execute(query).all()
+        if cover.counting:
+            for place, n in Counter(r.tier for r in found).items():
+                cover.per_tier[tiers[place]][0] += n
+        if cover.limit is not None:
+            found = sorted(found, key=lambda r: (r.day, r.cid))[: cover.limit]
         dues: dict[int, tuple[datetime, datetime]] = {}
         lines = cover.lines
         for cid, name, place, md in found:  # tens of thousands over a year: plain tuples
