@@ -215,14 +215,6 @@ class _Coverage:
     minutes: dict[datetime, datetime] = field(default_factory=dict)
     """Each due time's local minute, worked out once (many lines share a due time)."""
 
-    def count(self, session: Session, query: Select[Any]) -> None:
-        """Count a rule's events without a callback per tier (`query` has a tier column)."""
-        rows = query.subquery()
-        for tier, n in session.execute(
-            select(rows.c.tier, func.count()).group_by(rows.c.tier)
-        ).all():
-            self.per_tier[str(tier)][0] += n
-
     def first(
         self, session: Session, query: Select[Any], at: Any, *tie: Any, lag: timedelta = timedelta()
     ) -> list[Any]:
@@ -251,17 +243,23 @@ class _Coverage:
         lag: timedelta = timedelta(),
     ) -> list[Any]:  # fmt: skip
         """A rule's events without a callback (`query`, with columns `at` and `tier`): the
-        first ones by due time (`first`), each counted per tier (by a count of its own when
-        the list is cut)."""
-        rows = self.first(session, query, at, *tie, lag=lag)
+        first ones by due time (`first`'s cut), every one counted per tier."""
         if not self.counting:
-            pass
-        elif self.limit is not None and len(rows) >= self.limit:
-            self.count(session, query)
-        else:
-            for r in rows:
-                self.per_tier[str(r.tier)][0] += 1
-        return rows
+            return self.first(session, query, at, *tie, lag=lag)
+        # Every row, read once, counted, then cut: a second statement to count them all
+        # cost more than reading them (hundreds a month).
+        rows = list(session.execute(query.order_by(at, *tie)).all())
+        for r in rows:
+            self.per_tier[str(r.tier)][0] += 1
+        return self.cut(rows, lag)
+
+    def cut(self, rows: list[Any], lag: timedelta = timedelta()) -> list[Any]:
+        """Rows in due-time order (`at` + `lag`) cut as `first` cuts them: the first `limit`
+        and every other one due in the same local minute."""
+        if self.limit is None or len(rows) <= self.limit:
+            return rows
+        cut = _minute(rows[self.limit - 1].at + lag, self.zone).astimezone(UTC) - lag
+        return [r for r in rows if r.at < cut + MINUTE]
 
     def minute(self, due: datetime) -> datetime:
         found = self.minutes.get(due)  # equal instants: the same local minute
@@ -422,9 +420,7 @@ def _new_buyers(
     if cover.counting:
         for r in rows:
             cover.per_tier[str(r.tier)][0] += 1
-    if cover.limit is not None and len(rows) > cover.limit:  # as _Coverage.first cuts
-        cut = _minute(rows[cover.limit - 1].at + lag, cover.zone).astimezone(UTC) - lag
-        rows = [r for r in rows if r.at < cut + MINUTE]
+    rows = cover.cut(rows, lag)
     kind = _label(CallbackKind.SATISFACTION)
     for r in rows:
         why = _("no new-buyer callback for order {order}").format(order=r.order_no)
