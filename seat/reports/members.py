@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
 from seat import care, labels, members
@@ -242,12 +242,7 @@ def analyse(
         Band(label, band_count[i], round(float(band_spend[i]), 2))
         for i, label in enumerate(spend_labels)
     )
-    buyers_in_range = (
-        select(cid.label("customer_id"))
-        .where(at >= utc(range_start), at < utc(range_end))
-        .distinct()
-    )
-    genders, ages = _people(session, buyers_in_range, date_to, policy)
+    genders, ages = _people(session, utc(range_start), utc(range_end), date_to, policy)
     top = _top(session, spent, policy.top, utc(range_start), utc(range_end))
     reasons = _churn_reasons(session, utc(range_start), utc(range_end))
     return MemberAnalysis(
@@ -286,17 +281,23 @@ def _aware(at: datetime) -> datetime:
 
 
 def _people(
-    session: Session, buyers: Select, day: date, policy: members.MemberPolicy
+    session: Session, start: datetime, end: datetime, day: date, policy: members.MemberPolicy
 ) -> tuple[tuple[Band, ...], tuple[Band, ...]]:
-    """The genders and ages (at `day`) of the customers `buyers` selects, counted by the
-    database per gender and birthday."""
+    """The genders and ages (at `day`) of the customers who bought in [start, end), counted
+    by the database per gender and birthday (each customer looked up in the index of
+    purchases by customer and time: a distinct list of a year's buyers took three times as
+    long)."""
     genders: Counter[str] = Counter()
     ages: Counter[int] = Counter()
     age_names = age_labels(policy.age_bands)
-    who = buyers.subquery()
+    bought = exists().where(
+        Purchase.customer_id == Customer.id,
+        Purchase.purchased_at >= start,
+        Purchase.purchased_at < end,
+    )
     for gender, born, n in session.execute(
         select(Customer.gender, Customer.birthday, func.count())
-        .join(who, who.c.customer_id == Customer.id)
+        .where(bought)
         .group_by(Customer.gender, Customer.birthday)
     ):
         genders[gender if gender in labels.GENDERS else UNKNOWN] += n
