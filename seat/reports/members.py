@@ -168,7 +168,7 @@ def analyse(
         bit = 1 << i
         for customer in run(
             select(cid).where(at >= utc(lo), at < utc(hi)).distinct()
-        ).scalars():
+        ).scalars().all():  # fetched at once: one by one cost as much as the statement
             seen[customer] = seen.get(customer, 0) | bit
     patterns = Counter(seen.values())
 
