@@ -565,7 +565,8 @@ class Purchase(TableBase, table=True):
 
     __table_args__ = (
         Index("ix_purchase_customer_at", "customer_id", "purchased_at"),
-        Index("ix_purchase_delivered_at", "delivered_at"),
+        # The orders delivered in a period, per customer (new-buyer coverage), index only.
+        Index("ix_purchase_delivered_customer_order", "delivered_at", "customer_id", "order_no"),
         # Who bought on a given day (the day's churn rule, seat.callbacks).
         Index("ix_purchase_purchased_at", "purchased_at"),
         # A period's buyers and spend (the member report, retier), index only.

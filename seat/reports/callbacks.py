@@ -38,6 +38,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
@@ -214,14 +215,6 @@ class _Coverage:
     minutes: dict[datetime, datetime] = field(default_factory=dict)
     """Each due time's local minute, worked out once (many lines share a due time)."""
 
-    def count(self, session: Session, query: Select[Any]) -> None:
-        """Count a rule's events without a callback per tier (`query` has a tier column)."""
-        rows = query.subquery()
-        for tier, n in session.execute(
-            select(rows.c.tier, func.count()).group_by(rows.c.tier)
-        ).all():
-            self.per_tier[str(tier)][0] += n
-
     def first(
         self, session: Session, query: Select[Any], at: Any, *tie: Any, lag: timedelta = timedelta()
     ) -> list[Any]:
@@ -250,17 +243,23 @@ class _Coverage:
         lag: timedelta = timedelta(),
     ) -> list[Any]:  # fmt: skip
         """A rule's events without a callback (`query`, with columns `at` and `tier`): the
-        first ones by due time (`first`), each counted per tier (by a count of its own when
-        the list is cut)."""
-        rows = self.first(session, query, at, *tie, lag=lag)
+        first ones by due time (`first`'s cut), every one counted per tier."""
         if not self.counting:
-            pass
-        elif self.limit is not None and len(rows) >= self.limit:
-            self.count(session, query)
-        else:
-            for r in rows:
-                self.per_tier[str(r.tier)][0] += 1
-        return rows
+            return self.first(session, query, at, *tie, lag=lag)
+        # Every row, read once, counted, then cut: a second statement to count them all
+        # cost more than reading them (hundreds a month).
+        rows = list(session.execute(query.order_by(at, *tie)).all())
+        for r in rows:
+            self.per_tier[str(r.tier)][0] += 1
+        return self.cut(rows, lag)
+
+    def cut(self, rows: list[Any], lag: timedelta = timedelta()) -> list[Any]:
+        """Rows in due-time order (`at` + `lag`) cut as `first` cuts them: the first `limit`
+        and every other one due in the same local minute."""
+        if self.limit is None or len(rows) <= self.limit:
+            return rows
+        cut = _minute(rows[self.limit - 1].at + lag, self.zone).astimezone(UTC) - lag
+        return [r for r in rows if r.at < cut + MINUTE]
 
     def minute(self, due: datetime) -> datetime:
         found = self.minutes.get(due)  # equal instants: the same local minute
@@ -388,19 +387,23 @@ def _new_buyers(
     session: Session, cover: _Coverage, start: datetime, until: datetime,
     policy: CallbackPolicy,
 ) -> None:  # fmt: skip
-    """Orders delivered so that the new-buyer callback fell due in the period, with none."""
+    """Orders delivered so that the new-buyer callback fell due in the period, with none.
+
+    Grouping the orders sorts every one of them whatever is read, so the rows are read once,
+    all of them (the orders from the index only, ix_purchase_delivered_customer_order; the
+    names for the rows left), then counted and cut here rather than read again to count."""
     lag = timedelta(days=policy.new_buyer_days)
+    member = aliased(Customer)
     orders = (
-        select(Customer.id.label("cid"), Customer.name.label("name"),
-               Customer.tier.label("tier"), Purchase.order_no.label("order_no"),
+        select(Purchase.customer_id.label("cid"), Purchase.order_no.label("order_no"),
                func.min(Purchase.delivered_at).label("at"))
-        .join(Customer, Customer.id == Purchase.customer_id)
+        .join(member, member.id == Purchase.customer_id)
         .where(
-            Customer.tier.in_(policy.member_tiers),
+            member.tier.in_(policy.member_tiers),
             Purchase.delivered_at >= start - lag,
             Purchase.delivered_at < until - lag,
         )
-        .group_by(Customer.id, Customer.name, Customer.tier, Purchase.order_no)
+        .group_by(Purchase.customer_id, Purchase.order_no)
         .subquery()
     )  # fmt: skip
     # The scheduler's key, f"new_buyer:{customer}:order:{order}"[:120]
@@ -408,12 +411,24 @@ def _new_buyers(
         literal("new_buyer:") + cast(orders.c.cid, String) + literal(":order:")
         + orders.c.order_no, 1, 120,
     )  # fmt: skip
-    query = select(orders).where(~exists().where(Callback.source_key == key))
-    for r in cover.missing(session, query, orders.c.at, orders.c.cid, orders.c.order_no, lag=lag):
-        why = _("no new-buyer callback for order {order}").format(order=r.order_no)
-        due = r.at + lag
-        line = [r.cid, r.name, r.tier, _label(CallbackKind.SATISFACTION), due, why, "", None]
-        cover.add(due, 2, r.order_no, line)
+    query = (
+        select(orders.c.at, orders.c.cid, orders.c.order_no, Customer.name, Customer.tier)
+        .join(Customer, Customer.id == orders.c.cid)
+        .where(~exists().where(Callback.source_key == key))
+    )
+    rows = session.execute(query).all()
+    if cover.counting:
+        for tier, n in Counter(r.tier for r in rows).items():
+            cover.per_tier[str(tier)][0] += n
+    if cover.limit is not None and len(rows) > cover.limit:  # else table_rows sorts them
+        rows.sort(key=lambda r: (r.at, r.cid, r.order_no))
+        rows = cover.cut(rows, lag)
+    kind = _label(CallbackKind.SATISFACTION)
+    why = _("no new-buyer callback for order {order}")
+    for at, cid, order_no, name, tier in rows:  # tens of thousands over a year
+        due = at + lag
+        cover.add(due, 2, order_no, [cid, name, tier, kind, due, why.format(order=order_no), "",
+                                     None])  # fmt: skip
 
 
 def _closed_complaints(
@@ -544,22 +559,14 @@ def _birthdays(
             greeted,
             ~exists().where(Callback.source_key == key),
         )  # fmt: skip
-        if cover.limit is None:
-            found = session.execute(query).all()
-        else:
-            found = session.execute(query.order_by(day, Customer.id).limit(cover.limit)).all()
-        counts: Counter[int] = Counter()
-        if not cover.counting:
-            pass
-        elif cover.limit is not None and len(found) >= cover.limit:
-            rows = query.subquery()
-            counts.update(dict(session.execute(  # type: ignore[arg-type]
-                select(rows.c.tier, func.count()).group_by(rows.c.tier)
-            ).all()))  # fmt: skip
-        else:
-            counts.update(r.tier for r in found)
-        for place, n in counts.items():
-            cover.per_tier[tiers[place]][0] += n
+        # Every row, read once: counted here, and cut here to the first `limit` by day and
+        # customer (the statement sorts them all either way; no second one to count them).
+        found = session.execute(query).all()
+        if cover.counting:
+            for place, n in Counter(r.tier for r in found).items():
+                cover.per_tier[tiers[place]][0] += n
+        if cover.limit is not None:
+            found = sorted(found, key=lambda r: (r.day, r.cid))[: cover.limit]
         dues: dict[int, tuple[datetime, datetime]] = {}
         lines = cover.lines
         for cid, name, place, md in found:  # tens of thousands over a year: plain tuples

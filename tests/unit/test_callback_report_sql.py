@@ -195,3 +195,55 @@ def test_further_pages_are_the_whole_list_cut(desk):
         page, count = door.callback_todo(owner_id=None, offset=offset, limit=limit)
         assert count == total
         assert [i.id for i in page] == [i.id for i in todo[offset : offset + limit]]
+
+
+def _new_buyer_lines(tables: list) -> list[list[object]]:
+    rows = next(t for t in tables if t.title == "Members without callback").rows
+    return [r for r in rows if "new-buyer" in str(r[5])]
+
+
+# Deliveries around the period's local midnights (Asia/Shanghai, UTC+8): the callback falls
+# due new_buyer_days later, so the period [start, end) in UTC holds deliveries lag earlier.
+LAG = timedelta(days=POLICY.new_buyer_days)
+START = datetime(2026, 11, 9, 16, tzinfo=UTC)  # 10 November 00:00 local
+END = datetime(2026, 11, 16, 16, tzinfo=UTC)  # 17 November 00:00 local
+
+
+@pytest.mark.parametrize("limit", [None, 1, 2, 3, 5])
+@pytest.mark.parametrize(
+    "offsets",
+    [
+        # at the period's first instant, a microsecond before it, just before its end
+        [timedelta(0), -timedelta(microseconds=1), END - START - timedelta(microseconds=1)],
+        # several orders in one local minute (the cut keeps the whole minute), one after
+        [timedelta(days=2, seconds=s) for s in (0, 1, 59, 59)] + [timedelta(days=2, minutes=1)],
+        # at the period's end (outside), two customers' orders delivered at the same instant
+        [END - START, timedelta(days=1), timedelta(days=1), timedelta(days=3)],
+    ],
+)
+def test_new_buyers_at_the_period_bounds_and_the_cut(session, settings, offsets, limit):
+    zone_settings = replace(settings, local_timezone="Asia/Shanghai")
+    people = []
+    for n in range(3):
+        c = Customer(name=f"Buyer {n}", tier=("gold", "vip", "ordinary")[n], created_at=NOW,
+                     updated_at=NOW)  # fmt: skip
+        session.add(c)
+        people.append(c)
+    session.flush()
+    for n, offset in enumerate(offsets):
+        delivered = START - LAG + offset
+        buyer = people[n % 2].id  # members only (gold, vip); the ordinary one buys too
+        session.add(Purchase(customer_id=buyer, order_no=f"SO-{n}", item="TV",
+                             purchased_at=delivered, delivered_at=delivered))  # fmt: skip
+        session.add(Purchase(customer_id=people[2].id, order_no=f"SO-x{n}", item="TV",
+                             purchased_at=delivered, delivered_at=delivered))  # fmt: skip
+    session.flush()
+    now = END + timedelta(days=1)
+    args = dict(date_from=date(2026, 11, 10), date_to=date(2026, 11, 16),
+                settings=zone_settings, now=now, policy=POLICY)  # fmt: skip
+    was = before.tables(session=session, **args)
+    got = report.tables(session=session, **args, limit=limit)
+    lines = _new_buyer_lines(was)
+    assert lines  # the case holds what it tests
+    assert _new_buyer_lines(got) == (lines if limit is None else lines[:limit])
+    assert got[0].rows == was[0].rows  # coverage counts whole, cut or not

@@ -207,3 +207,75 @@ def test_report_command(db_url, engine, cli_token, monkeypatch, tmp_path, capsys
     else:
         assert "王芳" in text and "2026-11" in text
         assert "Churn reasons" in text and "price" in text
+
+
+def _brute_months(times: list[list[datetime]], date_from: date, date_to: date, period: int,
+                  zone: str, now: datetime) -> list[tuple[int, int, int, int, int]]:  # fmt: skip
+    """(new, active at start, active at end, churned, buyers) per month, customer by
+    customer and purchase by purchase, from the definitions (the module's docstring)."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+
+    def utc(day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
+
+    def bought(ts: list[datetime], lo: date, hi: date) -> bool:
+        return any(utc(lo) <= t < utc(hi) for t in ts)
+
+    today = now.astimezone(tz).date()
+    out = []
+    first = date_from.replace(day=1)
+    while first <= date_to:
+        nxt = (first + timedelta(days=32)).replace(day=1)
+        s = max(first, date_from)
+        e = max(s, min(nxt, date_to + timedelta(days=1), today + timedelta(days=1)))
+        p = timedelta(days=period)
+        out.append((
+            sum(1 for ts in times if ts and utc(s) <= min(ts) < utc(e)),
+            sum(1 for ts in times if bought(ts, s - p, s)),
+            sum(1 for ts in times if bought(ts, e - p, e)),
+            sum(1 for ts in times if e > s and bought(ts, s - p, e - p)
+                and not bought(ts, e - p, e)),
+            sum(1 for ts in times if bought(ts, s, e)),
+        ))  # fmt: skip
+        first = nxt
+    return out
+
+
+def _local(day: date, *, us: int = 0) -> datetime:
+    """Local midnight (Asia/Shanghai) of `day`, `us` microseconds off, in UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(hours=8, microseconds=-us)
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to"),
+    [(date(2026, 8, 1), date(2026, 11, 30)), (date(2026, 8, 15), date(2026, 11, 10)),
+     (date(2026, 9, 30), date(2026, 10, 1))],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "times",
+    [
+        # at local midnight of a month's start and a microsecond before it
+        [[_local(date(2026, 9, 1))], [_local(date(2026, 9, 1), us=-1)]],
+        # on the churn edge: a month's end less 90 days, and a microsecond before
+        [[_local(date(2026, 10, 1) - timedelta(days=90))],
+         [_local(date(2026, 10, 1) - timedelta(days=90), us=-1)],
+         [_local(date(2026, 11, 1) - timedelta(days=90), us=-1), _local(date(2026, 11, 1))]],
+        # churned and back, twice; and one buying every month
+        [[_local(date(2026, 3, 3)), _local(date(2026, 8, 16)), _local(date(2026, 11, 15))],
+         [_local(date(2026, m, 14), us=5) for m in range(4, 12)]],
+    ],
+)  # fmt: skip
+def test_months_at_the_edges_as_counted_one_by_one(session, times, date_from, date_to):
+    for n, ts in enumerate(times):
+        cid = _customer(session, f"E{n}")
+        for k, at in enumerate(ts):
+            session.add(Purchase(customer_id=cid, order_no=f"E{n}-{k}", line_no=1, item="x",
+                                 amount=10.0, purchased_at=at))  # fmt: skip
+    session.commit()
+    data = _analyse(session, date_from, date_to)
+    got = [(m.new, m.active_start, m.active, m.churned, m.buyers) for m in data.months]
+    zone = Settings().local_timezone
+    assert zone == "Asia/Shanghai"  # _local's offset
+    assert got == _brute_months(times, date_from, date_to, POLICY.churn_after_days, zone, NOW)
