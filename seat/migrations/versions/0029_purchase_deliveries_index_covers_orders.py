@@ -6,14 +6,14 @@ index (not one table row per purchase, tens of thousands a month). It replaces t
 of `delivered_at` alone, whose every use it serves.
 
 Revision ID: 0029
-Revises: 0026
+Revises: 0028
 Create Date: 2026-12-06 17:30:00.000000
 """
 
 from alembic import op
 
 revision = '0029'
-down_revision = '0026'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 
