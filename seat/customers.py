@@ -411,6 +411,8 @@ def update_customer(
     customer's first number (normalised, and refused if another customer has it). Every
     field is checked before anything is written: on a ValidationError nothing changed.
     """
+    if agent_id is not None:  # a person's change (None: an import or the command line's)
+        roles.require(session.get(Agent, agent_id), roles.EDIT_CUSTOMER)
     customer = in_use(session, customer_id)
     errors: dict[str, str] = {}
     new: dict[str, str | None] = {}

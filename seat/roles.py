@@ -42,6 +42,7 @@ MARK_MODEL_CASE = "mark_model_case"
 WORK_CASES = "work_cases"
 REVEAL_PERSONAL = "reveal_personal"
 TAKE_CALLS = "take_calls"
+EDIT_CUSTOMER = "edit_customer"
 
 ROLES: tuple[str, ...] = (Role.AGENT, Role.SHIFT_LEAD, Role.SUPERVISOR, Role.QUALITY)
 """Every role, in the order the README and `seat agents` name them."""
@@ -74,6 +75,7 @@ ACTIONS: dict[str, str] = {
     WORK_CASES: N_("move a complaint, work order or callback"),
     REVEAL_PERSONAL: N_("reveal a customer's masked details"),
     TAKE_CALLS: N_("take a call or make a callback"),
+    EDIT_CUSTOMER: N_("change a customer's details"),
 }
 """Action key -> what the refusal says the person tried ("Only a supervisor can …")."""
 
@@ -100,6 +102,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     WORK_CASES: frozenset({_A, _L, _S}),
     REVEAL_PERSONAL: frozenset({_A, _L, _S}),
     TAKE_CALLS: frozenset({_A, _L, _S}),
+    EDIT_CUSTOMER: frozenset({_A, _L, _S}),  # a quality inspector reads, never edits
 }
 """Action key -> the roles that may do it. Every key of ACTIONS is here, and only those."""
 

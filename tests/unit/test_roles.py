@@ -231,6 +231,11 @@ def _accept(session, people, actor, cid):
                              policy=POLICY)  # fmt: skip
 
 
+def _edit_customer(session, people, actor, customer_id):
+    return customers.update_customer(session=session, customer_id=customer_id, agent_id=actor,
+                                     now=NOW, address="Shanghai, Xuhui, Tianyaoqiao Rd 1")
+
+
 def _reveal(session, people, actor, customer_id):
     return customers.log_access(session=session, agent_id=actor, customer_id=customer_id,
                                 now=NOW, what="phone", reason="calling back about the washer")
@@ -290,6 +295,7 @@ CASES: dict[str, tuple[Callable, Act, tuple]] = {
     roles.WORK_CASES: (_new_complaint, _accept, (Complaint, ComplaintEvent)),
     roles.REVEAL_PERSONAL: (lambda s, p: p["fang"], _reveal, (AccessLog,)),
     roles.TAKE_CALLS: (_first_callback, _callback_answered, (Callback, CallbackEvent)),
+    roles.EDIT_CUSTOMER: (lambda s, p: p["fang"], _edit_customer, (Customer, CustomerChange)),
 }  # fmt: skip
 
 

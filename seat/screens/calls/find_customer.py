@@ -48,6 +48,7 @@ class FindCustomerScreen(DeskWorker, RoleKeys, ModalScreen[None]):
         "mark_duplicate": roles.MERGE_CUSTOMERS,
         "merge": roles.MERGE_CUSTOMERS,
         "reveal": roles.REVEAL_PERSONAL,  # never a quality inspector
+        "edit": roles.EDIT_CUSTOMER,  # nor this
     }
 
     BINDINGS = [
