@@ -84,6 +84,14 @@ async def _to_form(pilot) -> None:
     assert isinstance(pilot.app.screen, ScoreScreen)
 
 
+async def _to_own_scores(pilot) -> None:
+    """The desk's `e` for an agent: their own scores."""
+    await freeze(pilot)
+    await pilot.press("e")
+    await freeze(pilot)
+    assert isinstance(pilot.app.screen, MyQualityScreen)
+
+
 async def test_scoring_a_call_by_keys(quality_settings, clock, engine, floor):
     app = _seat(quality_settings, clock, engine, "zhao.lei")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -115,9 +123,7 @@ async def test_scoring_a_call_by_keys(quality_settings, clock, engine, floor):
     # Li Na reads her score on the desk's `e`.
     app = _seat(quality_settings, clock, engine, "li.na")
     async with app.run_test(size=(120, 40)) as pilot:
-        await freeze(pilot)
-        await pilot.press("e")
-        await freeze(pilot)
+        await _to_own_scores(pilot)
         assert isinstance(app.screen, MyQualityScreen)
         row = [str(c) for c in app.screen.query_one("#mq-table").get_row_at(0)]
         assert f"{sample.score:g} %" in row
@@ -157,9 +163,7 @@ async def test_the_agent_reads_the_items_in_her_language(quality_settings, clock
     i18n.set_language("zh_CN")
     app = _seat(quality_settings, clock, engine, "li.na")
     async with app.run_test(size=(80, 24)) as pilot:
-        await freeze(pilot)
-        await pilot.press("e")
-        await freeze(pilot)
+        await _to_own_scores(pilot)
         detail = str(app.screen.query_one("#mq-detail").render())
         assert "未达标：确认来电人的身份" in detail
 
@@ -221,14 +225,8 @@ def test_own_scores_at_80_columns(snap_compare, quality_settings, clock, engine,
         )  # fmt: skip
         s.commit()
 
-    async def own(pilot) -> None:
-        await freeze(pilot)
-        await pilot.press("e")
-        await freeze(pilot)
-        assert isinstance(pilot.app.screen, MyQualityScreen)
-
     app = _seat(quality_settings, clock, engine, "li.na")
-    assert snap_compare(app, terminal_size=(80, 24), run_before=own)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_to_own_scores)
 
 
 def test_score_form_snapshot(snap_compare, quality_settings, clock, engine, floor):
@@ -247,9 +245,7 @@ async def test_own_scores_headings_in_chinese(chinese, quality_settings, clock, 
     """The call's time is 时间 (When), not 拨打 (Call as in dialling) in the agent's list."""
     app = _seat(quality_settings, clock, engine, "li.na")
     async with app.run_test(size=(80, 24)) as pilot:
-        await freeze(pilot)
-        await pilot.press("e")
-        await freeze(pilot)
+        await _to_own_scores(pilot)
         assert isinstance(app.screen, MyQualityScreen)
         table = app.screen.query_one("#mq-table")
         headings = [str(c.label) for c in table.ordered_columns]
