@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from seat import members
+from seat import agents, members, merge, purchases
 from seat.cli import main
 from seat.config import Settings
 from seat.models import Agent, Callback, Customer, Purchase
@@ -279,3 +279,90 @@ def test_months_at_the_edges_as_counted_one_by_one(session, times, date_from, da
     zone = Settings().local_timezone
     assert zone == "Asia/Shanghai"  # _local's offset
     assert got == _brute_months(times, date_from, date_to, POLICY.churn_after_days, zone, NOW)
+
+
+def _times_on_file(session) -> list[list[datetime]]:
+    """Every customer's purchase times as the database holds them now."""
+    per: dict[int, list[datetime]] = {}
+    for cid, at in session.execute(select(Purchase.customer_id, Purchase.purchased_at)):
+        per.setdefault(cid, []).append(at if at.tzinfo else at.replace(tzinfo=UTC))
+    return list(per.values())
+
+
+def _months(data) -> list[tuple[int, int, int, int, int]]:
+    return [(m.new, m.active_start, m.active, m.churned, m.buyers) for m in data.months]
+
+
+def _change_merge(session, ids: list[int], tmp_path: Path) -> None:
+    """The later customer merged into the first: its purchases move (seat.merge)."""
+    boss = agents.ensure_agent(session=session, name="zhao.lei", role="supervisor")
+    merge.merge(session, survivor_id=ids[0], other_id=ids[1], agent_id=boss.id, now=NOW)
+    session.commit()
+
+
+def _change_late_import(session, ids: list[int], tmp_path: Path) -> None:
+    """A purchase from May imported in November (`seat purchases import`): the second
+    customer was not new in September, nor churned-and-back."""
+    path = tmp_path / "late.csv"
+    path.write_text("customer,date,order,product,amount\n"
+                    f"#{ids[1]},2026-05-31,LATE-1,x,50\n", encoding="utf-8")  # fmt: skip
+    done = purchases.import_csv(session=session, path=path, now=NOW, zone="Asia/Shanghai")
+    assert done.imported == 1
+    session.commit()
+
+
+def _change_edit(session, ids: list[int], tmp_path: Path) -> None:
+    """A purchase's time corrected to a month's first local midnight."""
+    row = session.execute(select(Purchase).where(Purchase.customer_id == ids[0])
+                          .order_by(Purchase.purchased_at)).scalars().first()  # fmt: skip
+    row.purchased_at = _local(date(2026, 10, 1))
+    session.commit()
+
+
+def _change_delete(session, ids: list[int], tmp_path: Path) -> None:
+    """The first customer's purchase of May deleted: no longer churned in July, but new in
+    August."""
+    row = session.execute(select(Purchase).where(Purchase.customer_id == ids[0])
+                          .order_by(Purchase.purchased_at)).scalars().first()  # fmt: skip
+    session.delete(row)
+    session.commit()
+
+
+@pytest.mark.parametrize(
+    "change", [_change_merge, _change_late_import, _change_edit, _change_delete],
+    ids=["merge", "late import", "edited time", "deleted"],
+)  # fmt: skip
+def test_a_change_to_the_purchases_is_counted_at_the_next_report(session, tmp_path, change):
+    """Whatever changes the purchases (a merge moves them between customers, an import
+    brings old ones late, an edit moves one, a delete takes one away), the next report
+    counts what is on file then, as counted customer by customer."""
+    plan = [
+        [_local(date(2026, 5, 1)), _local(date(2026, 8, 10)), _local(date(2026, 8, 20), us=1)],
+        [_local(date(2026, 9, 15)), _local(date(2026, 11, 1), us=-1)],
+    ]
+    ids = []
+    for n, ts in enumerate(plan):
+        cid = _customer(session, f"C{n}")
+        ids.append(cid)
+        for k, at in enumerate(ts):
+            session.add(Purchase(customer_id=cid, order_no=f"C{n}-{k}", line_no=1, item="x",
+                                 amount=10.0 * (k + 1), purchased_at=at))  # fmt: skip
+    session.commit()
+    date_from, date_to = date(2026, 6, 1), date(2026, 11, 30)
+    zone, period = Settings().local_timezone, POLICY.churn_after_days
+    before = _months(_analyse(session, date_from, date_to))
+    assert before == _brute_months(plan, date_from, date_to, period, zone, NOW)
+
+    change(session, ids, tmp_path)
+    session.expire_all()
+    after = _analyse(session, date_from, date_to)
+    times = _times_on_file(session)
+    assert _months(after) == _brute_months(times, date_from, date_to, period, zone, NOW)
+    assert _months(after) != before
+    assert after.buyers == sum(1 for ts in times if any(
+        _local(date_from) <= t < _local(date_to + timedelta(days=1)) for t in ts))  # fmt: skip
+    assert after.spend == round(sum(
+        p.amount for p in session.execute(select(Purchase)).scalars()
+        if _local(date_from) <= (p.purchased_at if p.purchased_at.tzinfo
+                                 else p.purchased_at.replace(tzinfo=UTC))
+        < _local(date_to + timedelta(days=1))), 2)  # fmt: skip
