@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import socket
+import threading
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -289,25 +290,98 @@ def with_joint_scripts(scripts: Mapping[str, Script], policy: CallbackPolicy) ->
     """The loaded scripts plus one composed for each joint call of two or more care kinds
     that has no script of its own (policy [scripts] "a+b", or a shipped one), in every
     language its parts are read in. A combination that cannot be composed is left out (its
-    calls read the first kind's script, as before)."""
-    book = ScriptBook(scripts)
-    if isinstance(scripts, ScriptBook):
-        book.variants.update(scripts.variants)
-    for n in range(2, len(JOINT_ORDER) + 1):
-        for kinds in combinations(JOINT_ORDER, n):
-            sid = script_for(kinds, policy, scripts)
-            if sid != joint_script_id(kinds):
-                continue
+    calls read the first kind's script, as before). Each is composed when first asked for
+    (JointScripts): a seat starts without composing dozens of scripts it may never read."""
+    return JointScripts(scripts, policy)
+
+
+class JointScripts(ScriptBook):
+    """A ScriptBook whose joint care scripts (`with_joint_scripts`) are composed on first
+    use: asking for one by id (`[]`, `get`, `in`, `pick`, `has`, `languages`) composes it in
+    every language; going through the book (keys, values, items, len) composes them all, so
+    it reads exactly like the book composed at once. Safe to share between worker threads."""
+
+    def __init__(self, scripts: Mapping[str, Script], policy: CallbackPolicy) -> None:
+        self._base = scripts
+        self._policy = policy
+        self._lock = threading.RLock()
+        self._pending: dict[str, tuple[str, ...]] = {}
+        super().__init__(scripts)
+        if isinstance(scripts, ScriptBook):
+            self.variants.update(scripts.variants)
+        for n in range(2, len(JOINT_ORDER) + 1):
+            for kinds in combinations(JOINT_ORDER, n):
+                sid = joint_script_id(kinds)
+                if script_for(kinds, policy, scripts) == sid:
+                    self._pending[sid] = kinds
+
+    def _make(self, script_id: object) -> None:
+        if script_id not in self._pending:
+            return
+        with self._lock:
+            kinds = self._pending.pop(script_id, None)  # type: ignore[call-overload]
+            if kinds is None:
+                return
+            policy, scripts = self._policy, self._base
             languages = sorted({
                 lang for k in kinds for lang in _languages(scripts, _own_script(k, policy, scripts))
             })  # fmt: skip
             for language in languages or [None]:
                 try:
-                    book.add(compose_joint(kinds, policy, scripts, language))
+                    self.add(compose_joint(kinds, policy, scripts, language))
                 except (ScriptError, KeyError) as exc:
-                    log.warning("cannot compose the joint script %s: %s", sid, exc)
+                    log.warning("cannot compose the joint script %s: %s", script_id, exc)
                     break
-    return book
+
+    def _make_all(self) -> None:
+        for sid in list(self._pending):
+            self._make(sid)
+
+    def __missing__(self, key: str) -> Script:
+        self._make(key)
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._make(key)
+        return dict.__contains__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        self._make(key)
+        return dict.get(self, key, default)
+
+    def pick(self, script_id: str, language: str | None) -> Script:
+        self._make(script_id)
+        return super().pick(script_id, language)
+
+    def has(self, script_id: str, language: str) -> bool:
+        self._make(script_id)
+        return super().has(script_id, language)
+
+    def languages(self, script_id: str) -> list[str]:
+        self._make(script_id)
+        return super().languages(script_id)
+
+    def __iter__(self) -> Any:
+        self._make_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._make_all()
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._make_all()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._make_all()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._make_all()
+        return dict.items(self)
 
 
 def _languages(scripts: Mapping[str, Script], script_id: str | None) -> list[str]:
