@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -117,8 +118,21 @@ def _check(obj: Any) -> dict[str, str]:
     for attr in state.mapper.column_attrs:
         value = getattr(obj, attr.key, None)
         if isinstance(value, str) and FORBIDDEN.search(value):
-            label = attr.key.replace("_", " ").capitalize()
-            errors[attr.key] = f"{label} contains control characters; retype it."
+            errors[attr.key] = _refusal(attr.key)
+    return errors
+
+
+def _refusal(column: str) -> str:
+    return f"{column.replace('_', ' ').capitalize()} contains control characters; retype it."
+
+
+def check_rows(rows: Iterable[Mapping[str, object]]) -> dict[str, str]:
+    """`_check` for rows written without the ORM (a multi-row INSERT): column -> message."""
+    errors: dict[str, str] = {}
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, str) and FORBIDDEN.search(value):
+                errors[key] = _refusal(key)
     return errors
 
 
