@@ -668,6 +668,9 @@ class DailyJob(TableBase, table=True):
     since (seat.callbacks' churn rule)."""
     rules: str | None = Field(default=None, max_length=64)
     """A fingerprint of the policy that run kept: another policy means a full run."""
+    purchase_mark: int | None = None
+    """The highest purchase id the last finished run saw: lines above it are new to the
+    next run (imported purchases carry the order system's times, often days back)."""
 
 
 class CustomerChange(TableBase, table=True):
