@@ -209,21 +209,25 @@ def service_days(start: date, every: int, years: int, *, skip: int = 0) -> Itera
         n += 1
 
 
+_SLACK = timedelta(hours=2)
+
+
 def _start_ranges(
     every: int, years: int, first: date, final: date, zone: ZoneInfo
 ) -> list[tuple[datetime, datetime]]:
     """The UTC instants a product of a category serviced every `every` days may have
     started (been delivered, or bought) at for one of its service days to fall from `first`
-    to `final`: a range of start days per service number, a day wider each side (the
-    exact rule is applied to what they find)."""
+    to `final`: a range of start days per service number (their local midnights, an hour
+    or two wider each side for a clock change; the exact rule is applied to what they
+    find), so a run for one new day reads about one day of starts per service number."""
     out: list[tuple[datetime, datetime]] = []
     n = 1
     while n * every <= 365 * years:
-        lo = first - timedelta(days=n * every + 1)
-        hi = final - timedelta(days=n * every - 2)
+        lo = first - timedelta(days=n * every)
+        hi = final - timedelta(days=n * every - 1)
         out.append((
-            datetime.combine(lo, datetime.min.time(), tzinfo=zone).astimezone(UTC),
-            datetime.combine(hi, datetime.min.time(), tzinfo=zone).astimezone(UTC),
+            datetime.combine(lo, datetime.min.time(), tzinfo=zone).astimezone(UTC) - _SLACK,
+            datetime.combine(hi, datetime.min.time(), tzinfo=zone).astimezone(UTC) + _SLACK,
         ))  # fmt: skip
         n += 1
     return out
