@@ -71,6 +71,16 @@ def purchase_mark(*, session: Session, name: str) -> int | None:
     ).scalar()
 
 
+def forget(*, session: Session, name: str) -> None:
+    """The job's next run is a full one, as under other rules (its watermark goes)."""
+    session.execute(
+        update(DailyJob)
+        .where(DailyJob.name == name)
+        .values(watermark=None, rules=None, purchase_mark=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def release(*, session: Session, name: str, holder: str) -> None:
     """The run failed: give the lease back without marking the day done."""
     session.execute(
