@@ -105,7 +105,7 @@ def _line_added(session: Session, world: Ids, ids: Ids, now: datetime) -> None:
 
 def _tier_rose(session: Session, world: Ids, ids: Ids, now: datetime) -> None:
     customers.update_customer(session=session, customer_id=ids["ordinary"],
-                              agent_id=world["li"], now=now - 3 * 3600 * timedelta(seconds=1),
+                              agent_id=world["li"], now=now - timedelta(hours=3),
                               tier="gold")  # fmt: skip
 
 
