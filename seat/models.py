@@ -670,6 +670,11 @@ class DailyJob(TableBase, table=True):
     since (seat.callbacks' churn rule)."""
     rules: str | None = Field(default=None, max_length=64)
     """A fingerprint of the policy that run kept: another policy means a full run."""
+    purchase_mark: int | None = None
+    """The highest purchase id the last finished run saw: lines above it are new to the
+    next run (imported purchases carry the order system's times, often days back). On
+    PostgreSQL an import committing while a run starts may leave lines below the mark
+    unseen until their service days enter a later window (or the next full run)."""
 
 
 class CustomerChange(TableBase, table=True):
