@@ -6,14 +6,14 @@ columns in `ix_work_order_urgent_due` that count reads only the index, not one t
 open order. The wider index serves every use of the narrow one it replaces.
 
 Revision ID: 0034
-Revises: 0029
+Revises: 0033
 Create Date: 2026-12-06 20:30:00.000000
 """
 
 from alembic import op
 
 revision = '0034'
-down_revision = '0029'
+down_revision = '0033'
 branch_labels = None
 depends_on = None
 
