@@ -86,7 +86,10 @@ _ONE_LINE = {ord("\r"): " ", ord("\n"): " ", ord("\t"): " "}
 
 def _sqlite_text(raw: bytes) -> str:
     # errors="replace": a damaged text value reads as "�", not as a crash of the screen.
-    return clean(raw.decode("utf-8", errors="replace"))
+    text = raw.decode("utf-8", errors="replace")
+    # Every forbidden character is unprintable (Cc, Cf, Cs): a printable text, nearly every
+    # one read (a year's report reads hundreds of thousands), is clean as it is.
+    return text if text.isprintable() else clean(text)
 
 
 def _clean_reads(dbapi_conn: Any, _record: Any) -> None:
