@@ -492,7 +492,12 @@ def _raw_connect(db: Path | str) -> Any:
 
         return psycopg.connect(_pg_conninfo(str(db)), autocommit=True)
     con = sqlite3.connect(db, isolation_level=None)
-    for pragma in ("busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL"):
+    from seat.db import MMAP_BYTES
+
+    # The seat's own connection settings that change how fast a read is (seat.db): the same
+    # memory map, so the floor is like for like.
+    for pragma in ("busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL",
+                   f"mmap_size={MMAP_BYTES}"):  # fmt: skip
         con.execute(f"PRAGMA {pragma}")
     return con
 
