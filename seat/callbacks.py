@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import socket
+import threading
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -289,25 +290,98 @@ def with_joint_scripts(scripts: Mapping[str, Script], policy: CallbackPolicy) ->
     """The loaded scripts plus one composed for each joint call of two or more care kinds
     that has no script of its own (policy [scripts] "a+b", or a shipped one), in every
     language its parts are read in. A combination that cannot be composed is left out (its
-    calls read the first kind's script, as before)."""
-    book = ScriptBook(scripts)
-    if isinstance(scripts, ScriptBook):
-        book.variants.update(scripts.variants)
-    for n in range(2, len(JOINT_ORDER) + 1):
-        for kinds in combinations(JOINT_ORDER, n):
-            sid = script_for(kinds, policy, scripts)
-            if sid != joint_script_id(kinds):
-                continue
+    calls read the first kind's script, as before). Each is composed when first asked for
+    (JointScripts): a seat starts without composing dozens of scripts it may never read."""
+    return JointScripts(scripts, policy)
+
+
+class JointScripts(ScriptBook):
+    """A ScriptBook whose joint care scripts (`with_joint_scripts`) are composed on first
+    use: asking for one by id (`[]`, `get`, `in`, `pick`, `has`, `languages`) composes it in
+    every language; going through the book (keys, values, items, len) composes them all, so
+    it reads exactly like the book composed at once. Safe to share between worker threads."""
+
+    def __init__(self, scripts: Mapping[str, Script], policy: CallbackPolicy) -> None:
+        self._base = scripts
+        self._policy = policy
+        self._lock = threading.RLock()
+        self._pending: dict[str, tuple[str, ...]] = {}
+        super().__init__(scripts)
+        if isinstance(scripts, ScriptBook):
+            self.variants.update(scripts.variants)
+        for n in range(2, len(JOINT_ORDER) + 1):
+            for kinds in combinations(JOINT_ORDER, n):
+                sid = joint_script_id(kinds)
+                if script_for(kinds, policy, scripts) == sid:
+                    self._pending[sid] = kinds
+
+    def _make(self, script_id: object) -> None:
+        if script_id not in self._pending:
+            return
+        with self._lock:
+            kinds = self._pending.pop(script_id, None)  # type: ignore[call-overload]
+            if kinds is None:
+                return
+            policy, scripts = self._policy, self._base
             languages = sorted({
                 lang for k in kinds for lang in _languages(scripts, _own_script(k, policy, scripts))
             })  # fmt: skip
             for language in languages or [None]:
                 try:
-                    book.add(compose_joint(kinds, policy, scripts, language))
+                    self.add(compose_joint(kinds, policy, scripts, language))
                 except (ScriptError, KeyError) as exc:
-                    log.warning("cannot compose the joint script %s: %s", sid, exc)
+                    log.warning("cannot compose the joint script %s: %s", script_id, exc)
                     break
-    return book
+
+    def _make_all(self) -> None:
+        for sid in list(self._pending):
+            self._make(sid)
+
+    def __missing__(self, key: str) -> Script:
+        self._make(key)
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._make(key)
+        return dict.__contains__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        self._make(key)
+        return dict.get(self, key, default)
+
+    def pick(self, script_id: str, language: str | None) -> Script:
+        self._make(script_id)
+        return super().pick(script_id, language)
+
+    def has(self, script_id: str, language: str) -> bool:
+        self._make(script_id)
+        return super().has(script_id, language)
+
+    def languages(self, script_id: str) -> list[str]:
+        self._make(script_id)
+        return super().languages(script_id)
+
+    def __iter__(self) -> Any:
+        self._make_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._make_all()
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._make_all()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._make_all()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._make_all()
+        return dict.items(self)
 
 
 def _languages(scripts: Mapping[str, Script], script_id: str | None) -> list[str]:
@@ -1113,6 +1187,7 @@ class _Run:
         since: datetime | None,
         member_policy: MemberPolicy | None = None,
         holidays: Sequence[date] = (),
+        purchase_mark: int | None = None,
     ) -> None:
         self.session = session
         self.now = now
@@ -1123,6 +1198,15 @@ class _Run:
         """The business calendar's holidays (complaints.toml [calendar]): greetings."""
         self.since = since
         """The clock time of the last finished run under the same policy (None: a full run)."""
+        self.purchase_mark = purchase_mark if since is not None else None
+        """The highest purchase id that run saw (None: not known, every line is read)."""
+        self.covered: date | None = None
+        """The last day of that run's look-ahead window: the care calls due by it were made
+        then for what was on file (what came later is found by its own marks: a purchase's
+        id, a customer's joining or tier change)."""
+        if since is not None:
+            zone = ZoneInfo(policy.home_zone)
+            self.covered = since.astimezone(zone).date() + timedelta(days=policy.horizon_days)
         self.owners = _Owners(session, policy)
         self.report = ScheduleReport()
         self.rows: list[dict[str, Any]] = []
@@ -1143,6 +1227,13 @@ class _Run:
                 ).scalars()  # type: ignore[arg-type]
             )
         return found
+
+    def know_zones(self, customer_ids: Iterable[int]) -> None:
+        """Read the zones of these customers' callbacks together (`zones_key` then reads
+        nothing for them)."""
+        wanted = {cid for cid in customer_ids if cid not in self._keys}
+        if wanted:
+            self._keys.update(customers.zones_keys(session=self.session, customer_ids=wanted))
 
     def zones_key(self, customer_id: int) -> str:
         """The customer's seat.phone.zones_key (what their callbacks keep)."""
@@ -1289,6 +1380,7 @@ def _after_service(run: _Run) -> None:
                 WorkOrder.id.in_(chunk)
             )
         ).all()
+        run.know_zones(r.customer_id for r in rows)
         for wo_id, customer_id, short_text in rows:
             day = run.local_day(completed[wo_id], customer_id)
             run.create(
@@ -1329,6 +1421,7 @@ def _new_buyers(run: _Run) -> None:
     rows = [(*group, *orders[group]) for group in sorted(orders)]
     keys = [f"new_buyer:{r[0]}:order:{r[1]}"[:120] for r in rows]
     have = run.existing(keys)
+    run.know_zones(r[0] for key, r in zip(keys, rows, strict=True) if key not in have)
     for key, (customer_id, order_no, delivered, item) in zip(keys, rows, strict=True):
         if key in have:
             continue
@@ -1375,6 +1468,7 @@ def _complaint_follow_ups(run: _Run) -> None:
             )
         ).scalars()
     ) if wanted else set()  # fmt: skip
+    run.know_zones(row.customer_id for key, row, __, __ in wanted if key not in have)
     for key, row, n, due in wanted:
         if key in have:
             continue
@@ -1480,6 +1574,7 @@ def _birthdays(run: _Run) -> None:
         when = _next_birthday(born, today)
         if when <= last and not (this_year if when.year == today.year else next_year):
             wanted.append((f"birthday:{customer_id}:{when.year}", customer_id, when))
+    run.know_zones(w[1] for w in wanted)
     for key, customer_id, when in wanted:
         due = run.due_on(when - timedelta(days=p.birthday_days_before), customer_id)
         run.create(
@@ -1544,6 +1639,7 @@ def _churned(run: _Run) -> None:
     )  # fmt: skip
     wanted = [(f"churned:{cid}:{last:%Y-%m-%d}", cid, last) for cid, last in rows]
     have = run.existing([w[0] for w in wanted])
+    run.know_zones(w[1] for w in wanted if w[0] not in have)
     for key, customer_id, last in wanted:
         if key in have:
             continue
@@ -1560,6 +1656,7 @@ def _care(run: _Run, wanted: Sequence[care.CareCall]) -> None:
     """Create the care calls not made yet, due at the policy's hour of their day (now at
     the earliest)."""
     have = run.existing([c.key for c in wanted])
+    run.know_zones(c.customer_id for c in wanted if c.key not in have)
     for c in wanted:
         if c.key in have:
             continue
@@ -1579,9 +1676,13 @@ def _care_window(run: _Run) -> tuple[ZoneInfo, date, date]:
 
 
 def _renewals(run: _Run) -> None:
-    """Memberships ending next month: a renewal call by the policy's day (seat.care)."""
+    """Memberships ending next month: a renewal call by the policy's day (seat.care); the
+    memberships whose call is made are left out by the database (their key exists)."""
     __, today, __last = _care_window(run)
-    _care(run, care.renewals(run.session, today=today, now=run.now, policy=run.members))
+    key = (literal("renewal:") + cast(Customer.id, String) + literal(":")
+           + cast(Customer.member_until, String))  # fmt: skip
+    _care(run, care.renewals(run.session, today=today, now=run.now, policy=run.members,
+                             where=(~exists().where(Callback.source_key == key),)))  # fmt: skip
 
 
 def _holidays(run: _Run) -> None:
@@ -1597,14 +1698,36 @@ def _maintenance(run: _Run) -> None:
     """A week before a purchased product's service day (seat.care)."""
     zone, today, last = _care_window(run)
     _care(run, care.maintenance(run.session, today=today, last=last, now=run.now,
-                                policy=run.members, zone=zone))  # fmt: skip
+                                policy=run.members, zone=zone, covered=run.covered,
+                                above=run.purchase_mark))  # fmt: skip
 
 
 def _routine(run: _Run) -> None:
-    """Monthly in a customer's first year, quarterly after (seat.care)."""
+    """Monthly in a customer's first year, quarterly after (seat.care). A run from the
+    watermark reads the days its window gained since (`run.covered`) and, over the whole
+    window, the customers whose tier changed or who joined since."""
     zone, today, last = _care_window(run)
-    _care(run, care.routine(run.session, today=today, last=last, policy=run.members,
-                            zone=zone))  # fmt: skip
+    if run.since is None or run.covered is None:
+        _care(run, care.routine(run.session, today=today, last=last, policy=run.members,
+                                zone=zone))  # fmt: skip
+        return
+    since = run.since - OVERLAP
+    changed = union(
+        select(Customer.id).where(Customer.created_at >= since),
+        select(CustomerChange.customer_id).where(
+            CustomerChange.at >= since, CustomerChange.field == "tier"
+        ),
+    )
+    wanted = {c.key: c for c in care.routine(
+        run.session, today=today, last=last, policy=run.members, zone=zone,
+        where=(Customer.id.in_(changed),),
+    )}  # fmt: skip
+    first = max(today, run.covered + timedelta(days=1))
+    if first <= last:
+        for c in care.routine(run.session, today=first, last=last, policy=run.members,
+                              zone=zone):  # fmt: skip
+            wanted.setdefault(c.key, c)
+    _care(run, sorted(wanted.values(), key=lambda c: (c.day, c.key)))
 
 
 def _join_same_day(run: _Run) -> None:
@@ -1665,6 +1788,7 @@ def schedule(
     since: datetime | None = None,
     member_policy: MemberPolicy | None = None,
     holidays: Sequence[date] = (),
+    purchase_mark: int | None = None,
 ) -> ScheduleReport:
     """Create the callbacks the rules call for; running it again creates nothing twice.
 
@@ -1673,11 +1797,13 @@ def schedule(
     changed since (`_churn_candidates`) and creates exactly what a full run would.
     `member_policy`: the member rules (churn, dedicated owners, the care cadences; the
     shipped defaults when not given); `holidays`: the business calendar's (greetings).
-    The care cadences (seat.care) read only a window of days ahead, never `since`: a run
-    from the watermark makes what a full one would."""
+    The care cadences (seat.care) read a window of days ahead: a run from the watermark
+    reads the days its window gained since, and (routine) the customers whose tier changed
+    or who joined since, (maintenance, with `purchase_mark`: the highest purchase id the
+    last run saw) the orders with a newer line; it makes what a full one would."""
     run = _Run(
         session, now, policy, since if since is not None and since <= now else None,
-        member_policy, holidays,
+        member_policy, holidays, purchase_mark,
     )  # fmt: skip
     if not run.owners.pool:
         run.report.problems.append(
@@ -1718,16 +1844,18 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     if not taken:
         return ScheduleReport(skipped=True)
     rules = rules_fingerprint(policy, member_policy)
-    seen: list[datetime] = []
+    seen: list[tuple[datetime, int | None]] = []
 
     def day_run(session: Session) -> ScheduleReport:
         at = desk.now()
         mark, kept = leases.watermark(session=session, name=job)
+        bought = leases.purchase_mark(session=session, name=job)
+        newest = session.execute(select(func.max(Purchase.id))).scalar()
         report = schedule(
             session=session, now=at, policy=policy, since=mark if kept == rules else None,
-            member_policy=member_policy, holidays=holidays,
+            member_policy=member_policy, holidays=holidays, purchase_mark=bought,
         )  # fmt: skip
-        seen.append(at)
+        seen.append((at, newest if newest is not None else 0))
         return report
 
     try:
@@ -1743,7 +1871,8 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
         raise
     desk.run(
         lambda s: leases.finish(session=s, name=job, now=desk.now(), today=today, holder=holder,
-                                watermark=seen[-1], rules=rules),
+                                watermark=seen[-1][0], rules=rules,
+                                purchase_mark=seen[-1][1]),
         write=True,
     )  # fmt: skip
     desk.run(_optimize)

@@ -90,13 +90,15 @@ class Expiring:
 
 
 def expiring(
-    session: Session, *, first: date, last: date, now: datetime, policy: MemberPolicy
-) -> list[Expiring]:
+    session: Session, *, first: date, last: date, now: datetime, policy: MemberPolicy,
+    where: Sequence[Any] = (),
+) -> list[Expiring]:  # fmt: skip
     """Memberships ending from `first` to `last` (both included), by end day and customer,
-    each with the renewal rule's verdict over the policy's period to `now`."""
+    each with the renewal rule's verdict over the policy's period to `now`; `where`: more
+    conditions on the customer."""
     rows = session.execute(
         select(Customer.id, Customer.member_until)
-        .where(Customer.member_until >= first, Customer.member_until <= last)
+        .where(Customer.member_until >= first, Customer.member_until <= last, *where)
         .order_by(Customer.member_until, Customer.id)
     ).all()
     stats: dict[int, Any] = {}
@@ -123,10 +125,12 @@ def renewal_day(member_until: date, policy: MemberPolicy) -> date:
 
 
 def renewals(
-    session: Session, *, today: date, now: datetime, policy: MemberPolicy
-) -> list[CareCall]:
+    session: Session, *, today: date, now: datetime, policy: MemberPolicy,
+    where: Sequence[Any] = (),
+) -> list[CareCall]:  # fmt: skip
     """Renewal calls for the memberships ending from today to the end of next month (a
-    membership entered late still gets its call, due today)."""
+    membership entered late still gets its call, due today); `where`: more conditions on
+    the customer (the callback rules leave out those whose call is made)."""
     last = _next_month(_next_month(today)) - timedelta(days=1)
     return [
         CareCall(
@@ -136,7 +140,7 @@ def renewals(
             day=max(today, renewal_day(e.member_until, policy)),
             reason=f"membership ends {e.member_until:%Y-%m-%d}: {e.rule(policy)}",
         )
-        for e in expiring(session, first=today, last=last, now=now, policy=policy)
+        for e in expiring(session, first=today, last=last, now=now, policy=policy, where=where)
     ]
 
 
@@ -205,21 +209,25 @@ def service_days(start: date, every: int, years: int, *, skip: int = 0) -> Itera
         n += 1
 
 
+_SLACK = timedelta(hours=2)
+
+
 def _start_ranges(
     every: int, years: int, first: date, final: date, zone: ZoneInfo
 ) -> list[tuple[datetime, datetime]]:
     """The UTC instants a product of a category serviced every `every` days may have
     started (been delivered, or bought) at for one of its service days to fall from `first`
-    to `final`: a range of start days per service number, a day wider each side (the
-    exact rule is applied to what they find)."""
+    to `final`: a range of start days per service number (their local midnights, an hour
+    or two wider each side for a clock change; the exact rule is applied to what they
+    find), so a run for one new day reads about one day of starts per service number."""
     out: list[tuple[datetime, datetime]] = []
     n = 1
     while n * every <= 365 * years:
-        lo = first - timedelta(days=n * every + 1)
-        hi = final - timedelta(days=n * every - 2)
+        lo = first - timedelta(days=n * every)
+        hi = final - timedelta(days=n * every - 1)
         out.append((
-            datetime.combine(lo, datetime.min.time(), tzinfo=zone).astimezone(UTC),
-            datetime.combine(hi, datetime.min.time(), tzinfo=zone).astimezone(UTC),
+            datetime.combine(lo, datetime.min.time(), tzinfo=zone).astimezone(UTC) - _SLACK,
+            datetime.combine(hi, datetime.min.time(), tzinfo=zone).astimezone(UTC) + _SLACK,
         ))  # fmt: skip
         n += 1
     return out
@@ -227,8 +235,9 @@ def _start_ranges(
 
 def _maintenance_groups(
     session: Session, every: dict[str, int], *, today: date, last: date, oldest: datetime,
-    before: timedelta, years: int, zone: ZoneInfo,
-) -> list[tuple[int, int, str, datetime, str, str]]:  # fmt: skip
+    before: timedelta, years: int, zone: ZoneInfo, first_due: date | None = None,
+    above: int | None = None,
+) -> list[tuple[int, int, str, datetime, str, str, bool]]:  # fmt: skip
     """The (first line, customer, category, start, least item, order) of each order's
     lines of one interval category, within `years`, for the orders one of whose lines
     started in a range that can make a service day due from `today` to `last` + `before`.
@@ -236,10 +245,30 @@ def _maintenance_groups(
     The start of an order's category is its lines' earliest: that line is in a range, so
     the orders found by line, then read whole, hold every one a service day can fall due
     for. Lines by the (category, delivery, purchase) index: delivered ones by their
-    delivery, the others by their purchase."""
+    delivery, the others by their purchase.
+
+    `first_due` (an incremental run): only the service days from it on are looked for by
+    range, and the orders with a line above the purchase id `above` (new since the last
+    run) are read whatever their days; the last item of each group says it is one of
+    those (its every service day in the window counts)."""
     found: set[tuple[int, str, str]] = set()
+    fresh: set[tuple[int, str, str]] = set()
+    if above is not None:
+        fresh.update(
+            (cid, order_no, category)
+            for cid, order_no, category in session.execute(
+                select(Purchase.customer_id, Purchase.order_no, Purchase.category).where(
+                    Purchase.id > above, Purchase.category.in_(list(every)),
+                    Purchase.purchased_at >= oldest,
+                )
+            )
+        )  # fmt: skip
+        found.update(fresh)
+    lowest = today if first_due is None else max(today, first_due)
     for category, interval in every.items():
-        for lo, hi in _start_ranges(interval, years, today, last + before, zone):
+        if lowest > last + before:
+            break
+        for lo, hi in _start_ranges(interval, years, lowest, last + before, zone):
             if hi <= oldest:
                 continue
             for delivered in (True, False):
@@ -276,29 +305,40 @@ def _maintenance_groups(
             else:
                 seen[0], seen[1], seen[2] = min(seen[0], pid), min(seen[1], at), min(seen[2], item)
     return [
-        (pid, cid, category, at, item, order_no)
+        (pid, cid, category, at, item, order_no, (cid, order_no, category) in fresh)
         for (cid, order_no, category), (pid, at, item) in groups.items()
     ]
 
 
 def maintenance(
     session: Session, *, today: date, last: date, now: datetime, policy: MemberPolicy,
-    zone: ZoneInfo,
+    zone: ZoneInfo, covered: date | None = None, above: int | None = None,
 ) -> list[CareCall]:  # fmt: skip
     """Reminders `days_before` a purchased product's service day, for the categories with
     an interval, over the purchases within `years`: only those whose start can make a
-    service day due in the window are read (`_maintenance_groups`)."""
+    service day due in the window are read (`_maintenance_groups`).
+
+    An incremental run (the last run's window reached `covered` and it saw the purchases up
+    to the id `above`; both or neither): the reminders of the days up to `covered` were
+    made then, so only the days after it are read, and the orders with a newer line over
+    the whole window. The caller drops the keys already made: what is left is what a full
+    run would make."""
     every = dict(policy.service_intervals)
     if not every:
         return []
     before = timedelta(days=policy.service_days_before)
     oldest = now - timedelta(days=365 * policy.service_years + 1)
+    first_due = None
+    if covered is not None and above is not None:
+        first_due = covered + before + timedelta(days=1)
     rows = _maintenance_groups(
         session, every, today=today, last=last, oldest=oldest, before=before,
-        years=policy.service_years, zone=zone,
+        years=policy.service_years, zone=zone, first_due=first_due,
+        above=above if first_due is not None else None,
     )  # fmt: skip
     out: list[CareCall] = []
-    for pid, cid, category, at, item, order_no in rows:
+    for pid, cid, category, at, item, order_no, fresh in rows:
+        lowest = today if first_due is None or fresh else max(today, first_due)
         begun = _local(at, zone)
         interval = every[category]
         # service_days from the first that is not before today (the earlier are passed).
@@ -307,7 +347,7 @@ def maintenance(
             day = due - before
             if day > last:
                 break
-            if due < today:
+            if due < lowest:
                 continue
             shown = due.isoformat()  # %Y-%m-%d, without strftime's cost (50,000 a day)
             out.append(CareCall(
@@ -351,10 +391,12 @@ def _days_of_month(today: date, last: date) -> list[int]:
 
 
 def routine(
-    session: Session, *, today: date, last: date, policy: MemberPolicy, zone: ZoneInfo
-) -> list[CareCall]:
+    session: Session, *, today: date, last: date, policy: MemberPolicy, zone: ZoneInfo,
+    where: Sequence[Any] = (),
+) -> list[CareCall]:  # fmt: skip
     """Routine calls due in today..last to the customers of the routine tiers: read only
-    those whose joining day of the month can fall in the window."""
+    those whose joining day of the month can fall in the window (`where`: more conditions
+    on the customer)."""
     if not policy.routine_tiers:
         return []
     joined_day = func.extract("day", Customer.created_at)
@@ -362,6 +404,7 @@ def routine(
         select(Customer.id, Customer.created_at).where(
             Customer.tier.in_(list(policy.routine_tiers)),
             joined_day.in_(_days_of_month(today, last)),
+            *where,
         )
     ).all()
     # A call's month is the joining month's + n: only the window's months can hold one.

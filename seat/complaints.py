@@ -1376,6 +1376,10 @@ class ClockCache:
                 self._stamp = stamp
                 self._clocks = {}
 
+    def empty(self) -> bool:
+        """Nothing kept (a screen opening, a new minute): every clock is computed."""
+        return not self._clocks
+
     def get(self, complaint_id: int, key: tuple[int, str]) -> tuple[bool, sla.ClockState | None]:
         kept = self._clocks.get(complaint_id)
         if kept is not None and kept[0] == key:
@@ -1409,37 +1413,51 @@ def rank_open(
 ) -> tuple[list[int], dict[int, sla.ClockState | None]]:
     """The ids of the complaints matching `where`, most urgent first (`urgency_key`), and each
     one's most urgent running clock. Only the (id, version, tier) of every complaint is read;
-    the full columns and pauses only of those whose clock is not in `cache`."""
+    the full columns and pauses only of those whose clock is not in `cache` (with nothing
+    kept, as when a screen opens, all of them in the same statement)."""
     cache = cache or ClockCache()
     cache.valid(policy, now)
-    keys = {
-        r.id: (r.version, r.tier)
+    keys: dict[int, tuple[int, str]] = {}
+    rows: list[Any] = []
+    if cache.empty():
         for r in session.execute(
-            select(Complaint.id, Complaint.version, Customer.tier)
+            select(*_CASE_COLUMNS, Complaint.version, Customer.tier)
             .join(Customer, Customer.id == Complaint.customer_id)
             .where(*where)
-        )
-    }
-    stale = [cid for cid, key in keys.items() if not cache.get(cid, key)[0]]
+        ):
+            keys[r.id] = (r.version, r.tier)
+            rows.append(r)
+        stale = list(keys)
+    else:
+        keys = {
+            r.id: (r.version, r.tier)
+            for r in session.execute(
+                select(Complaint.id, Complaint.version, Customer.tier)
+                .join(Customer, Customer.id == Complaint.customer_id)
+                .where(*where)
+            )
+        }
+        stale = [cid for cid, key in keys.items() if not cache.get(cid, key)[0]]
+        for i in range(0, len(stale), 500):
+            rows += session.execute(
+                select(*_CASE_COLUMNS).where(Complaint.id.in_(stale[i : i + 500]))
+            ).all()
     if stale:
         paused = pauses_for(session=session, complaint_ids=stale)
         # a few levels x categories x channels
         budgets: dict[tuple[int, str | None, str | None], sla.Budgets] = {}
-        for i in range(0, len(stale), 500):
-            for r in session.execute(
-                select(*_CASE_COLUMNS).where(Complaint.id.in_(stale[i : i + 500]))
-            ):
-                key = keys[r.id]
-                level = level_for(key[1])
-                which = (level, r.category, r.channel)
-                if which not in budgets:
-                    budgets[which] = policy.budgets(
-                        level=level, category=r.category, channel=r.channel
-                    )
-                cache.put(r.id, key, sla.most_urgent(
-                    clocks(r, level=level, policy=policy, now=now, pauses=paused.get(r.id, ()),
-                           budgets=budgets[which])
-                ))  # fmt: skip
+        for r in rows:
+            key = keys[r.id]
+            level = level_for(key[1])
+            which = (level, r.category, r.channel)
+            if which not in budgets:
+                budgets[which] = policy.budgets(
+                    level=level, category=r.category, channel=r.channel
+                )
+            cache.put(r.id, key, sla.most_urgent(
+                clocks(r, level=level, policy=policy, now=now, pauses=paused.get(r.id, ()),
+                       budgets=budgets[which])
+            ))  # fmt: skip
     found = {cid: cache.get(cid, key)[1] for cid, key in keys.items()}
     return sorted(found, key=lambda cid: urgency_key(found[cid], cid)), found
 

@@ -100,12 +100,24 @@ _NUMBERS = frozenset({int, float, bool})
 
 
 def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
-    """A column's cells for the csv writer, each distinct value made once (`done`: a whole
-    report's words and times, which repeat). Looked up by value in C (`map`), not cell by
-    cell in Python: a year's report is hundreds of thousands of cells."""
+    """A column's cells for the csv writer: words that need nothing go out as they are,
+    times as their isoformat; any other value is made once (`done`: a whole report's words,
+    which repeat) and looked up by value in C (`map`), not cell by cell in Python: a year's
+    report is hundreds of thousands of cells."""
     kinds = set(map(type, values))
     if kinds <= _AS_IS:
         return values
+    if kinds <= _TEXT:
+        # A printable text not starting like a formula goes out as it is (nothing to clean,
+        # no line break to mend: every forbidden character is unprintable); most words do.
+        start = FORMULA_START
+        return [
+            v if v is None or (v.isprintable() and v[:1] not in start)
+            else done.get(v) or _cell(done, v)
+            for v in values
+        ]  # fmt: skip
+    if kinds <= _TIMES:  # a time's or date's text: digits first, nothing to clean
+        return [v if v is None else v.isoformat() for v in values]
     zones = {v.tzinfo for v in values if type(v) is datetime} if datetime in kinds else ()
     if len(zones) > 1 or len(kinds & _NUMBERS) > 1:
         # Equal keys that print apart: one instant in two zones, 1 / 1.0 / True.
@@ -113,6 +125,10 @@ def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
                 for v in values]  # fmt: skip
     cells = {v: v if type(v) in _AS_IS else done.get(v) or _cell(done, v) for v in set(values)}
     return list(map(cells.__getitem__, values))
+
+
+_TEXT = frozenset({str, type(None)})
+_TIMES = frozenset({datetime, date, type(None)})
 
 
 def _cell(done: dict[Any, Any], value: Any) -> Any:

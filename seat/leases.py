@@ -40,12 +40,14 @@ def take(
 def finish(
     *, session: Session, name: str, now: datetime, today: date, holder: str,
     watermark: datetime | None = None, rules: str | None = None,
+    purchase_mark: int | None = None,
 ) -> None:  # fmt: skip
     """The run finished: done for `today`, lease given back; with a `watermark` (the clock
-    time the run saw) and `rules` (what it kept) for the next run to start from."""
+    time the run saw), `rules` (what it kept) and `purchase_mark` (the highest purchase id
+    it saw) for the next run to start from."""
     values: dict[str, object] = {"done_on": today, "finished_at": now, "lease_until": None}
     if watermark is not None:
-        values.update(watermark=watermark, rules=rules)
+        values.update(watermark=watermark, rules=rules, purchase_mark=purchase_mark)
     session.execute(
         update(DailyJob)
         .where(DailyJob.name == name, DailyJob.holder == holder[:120])
@@ -60,6 +62,23 @@ def watermark(*, session: Session, name: str) -> tuple[datetime | None, str | No
         select(DailyJob.watermark, DailyJob.rules).where(DailyJob.name == name)
     ).first()
     return (row[0], row[1]) if row else (None, None)
+
+
+def purchase_mark(*, session: Session, name: str) -> int | None:
+    """The highest purchase id the job's last finished run saw (None: not kept)."""
+    return session.execute(
+        select(DailyJob.purchase_mark).where(DailyJob.name == name)
+    ).scalar()
+
+
+def forget(*, session: Session, name: str) -> None:
+    """The job's next run is a full one, as under other rules (its watermark goes)."""
+    session.execute(
+        update(DailyJob)
+        .where(DailyJob.name == name)
+        .values(watermark=None, rules=None, purchase_mark=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def release(*, session: Session, name: str, holder: str) -> None:

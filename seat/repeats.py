@@ -61,7 +61,8 @@ def mark(*, session: Session, call: Call) -> None:
     later = exists().where(
         *same, Call.started_at > call.started_at, Call.started_at <= call.started_at + WINDOW
     )
-    call.repeated = bool(session.execute(select(later)).scalar())
+    with session.no_autoflush:  # the call's row is written once, with `repeated`, below
+        call.repeated = bool(session.execute(select(later)).scalar())
     session.flush()
     session.execute(
         update(Call)

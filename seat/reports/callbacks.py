@@ -399,7 +399,9 @@ def _new_buyers(
                func.min(Purchase.delivered_at).label("at"))
         .join(member, member.id == Purchase.customer_id)
         .where(
-            member.tier.in_(policy.member_tiers),
+            # The tier as a value, not an index key: one look-up of the member per order
+            # line, not one per tier (SQLite would probe ix_customer_id_tier for each).
+            member.tier.concat("").in_(policy.member_tiers),
             Purchase.delivered_at >= start - lag,
             Purchase.delivered_at < until - lag,
         )

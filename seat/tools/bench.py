@@ -492,7 +492,12 @@ def _raw_connect(db: Path | str) -> Any:
 
         return psycopg.connect(_pg_conninfo(str(db)), autocommit=True)
     con = sqlite3.connect(db, isolation_level=None)
-    for pragma in ("busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL"):
+    from seat.db import MMAP_BYTES
+
+    # The seat's own connection settings that change how fast a read is (seat.db): the same
+    # memory map, so the floor is like for like.
+    for pragma in ("busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL",
+                   f"mmap_size={MMAP_BYTES}"):  # fmt: skip
         con.execute(f"PRAGMA {pragma}")
     return con
 
@@ -653,12 +658,14 @@ def probes(
 ) -> list[Probe]:  # fmt: skip
     """Every in-process row: each calls what the screen's worker (or the command) calls,
     looked up at call time (so a test can watch the very same functions being called)."""
-    from seat import callbacks, seats
+    from seat import callbacks, leases, seats
     from seat import supervisor as wallboard
+    from seat.clock import FixedClock
     from seat.screens.callbacks import view as callbacks_screen
     from seat.screens.complaints import stats as complaint_stats
     from seat.screens.supervisor import statistics
     from seat.screens.work_orders.list import Filters
+    from seat.services import Desk
 
     now = desk.now()
     today = desk.today()
@@ -696,8 +703,26 @@ def probes(
     def rules(_i: int) -> object:
         return callbacks.run_scheduler(desk)
 
+    # The day's run as it happens: the next day's, after the last run (its watermark), on a
+    # desk whose clock moves a day each round; the first run of a database (or under other
+    # rules) reads everything. Their callbacks stay (the history is append-only): each
+    # bench carries on from the day the last one reached (`_keep_counts`).
+    day = FixedClock(now)
+    day_desk = Desk(engine=desk.engine, clock=day, settings=desk.settings)
+    job = leases.CALLBACK_RULES
+
+    def next_day() -> None:
+        mark, __ = desk.run(lambda s: leases.watermark(session=s, name=job))
+        day.set(max(now, mark or now) + timedelta(days=1))
+
     def rules_today(_i: int) -> object:
-        return callbacks.run_scheduler(desk, force=True)
+        next_day()
+        return callbacks.run_scheduler(day_desk)
+
+    def rules_first(_i: int) -> object:
+        next_day()
+        desk.run(lambda s: leases.forget(session=s, name=job), write=True)
+        return callbacks.run_scheduler(day_desk)
 
     presence: list[int | None] = [None]
 
@@ -751,6 +776,8 @@ def probes(
               floor=None),
         Probe("callback rules (the day's run, g)", rules_today,
               ("seat.callbacks:run_scheduler",), 200.0, floor=None),
+        Probe("callback rules, first run (no watermark)", rules_first,
+              ("seat.callbacks:run_scheduler",), None, floor=None),
     ]  # fmt: skip
 
 
@@ -1081,6 +1108,8 @@ def run(
             _forget_calls(con, logged)
         out.unlink(missing_ok=True)
         report.slow = _slow_statements(con, statements)
+        _forget_calls(con, logged)
+        _keep_counts(db)
     finally:
         _forget_calls(con, logged)
         con.close()
@@ -1154,6 +1183,17 @@ def _search_terms(con: Any, n: int) -> list[str]:
         else:
             terms.append(str(cid))
     return terms
+
+
+def _keep_counts(db: Path | str) -> None:
+    """The callbacks the timed runs of the callback rules made for the days after the bench
+    clock stay (due after it: no other row reads them): the database is still as this bench
+    left it, and is reused."""
+    meta = _meta_path(db)
+    known = _read_meta(meta)
+    if known is not None:
+        known["counts"] = _counts(db)
+        meta.write_text(json.dumps(known))
 
 
 def _forget_calls(con: Any, ids: list[int]) -> None:

@@ -3,6 +3,7 @@ in each stage (seat.calls), kept across a draft and saved once with the call."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,8 @@ from sqlmodel import select
 
 from seat import calls, drafts
 from seat.config import DATA_DIR
-from seat.models import CallCheck, CallStage
+from seat.customers import ValidationError
+from seat.models import Call, CallCheck, CallStage
 from seat.scripts import Script, load_scripts
 from tests.conftest import NOW
 
@@ -97,3 +99,28 @@ def test_a_draft_from_before_keeps_the_time_from_the_start(scripts):
     back = drafts.from_dict(data, scripts).state
     assert back.ticks == {}
     assert back.stage_seconds(NOW + MIN) == {"greeting": 60.0}
+
+
+@pytest.mark.parametrize("bad", ["\x1b[31mred", "a\x00b", "\u202eevil", "tab\x7f"])
+def test_a_checklist_text_with_control_characters_saves_nothing(session, world, scripts, bad):
+    """The stages and items go in as multi-row INSERTs, past the ORM's text guard: they are
+    checked all the same, and a refused save leaves no call, stage or item behind."""
+    script = scripts["inbound"]
+    greeting = script.stage("greeting")
+    broken = replace(script, stages=tuple(
+        replace(s, checklist=(bad, *s.checklist[1:])) if s is greeting else s
+        for s in script.stages
+    ))  # fmt: skip
+    state = _state({"inbound": broken}, world)
+    state.advance(NOW + 1 * MIN)
+    state.values["need_category"] = "repair"
+    for __ in range(3):
+        state.advance(NOW + 2 * MIN)
+    state.outcome = "resolved"
+    with pytest.raises(ValidationError) as refused:
+        calls.save_call(session=session, state=state, now=NOW + 3 * MIN)
+    assert "item" in refused.value.errors
+    session.rollback()
+    assert session.exec(select(Call)).all() == []
+    assert session.exec(select(CallStage)).all() == []
+    assert session.exec(select(CallCheck)).all() == []

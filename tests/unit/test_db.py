@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel
 from seat import customers, search
 from seat.db import (
     BUSY_TIMEOUT_MS,
+    MMAP_BYTES,
     current_revision,
     head_revision,
     make_engine,
@@ -63,10 +64,25 @@ def test_migrate_false_creates_no_tables(tmp_path):
         ("journal_mode", "wal"),
         ("foreign_keys", 1),
         ("busy_timeout", BUSY_TIMEOUT_MS),
+        ("mmap_size", MMAP_BYTES),
     ],
 )
 def test_sqlite_pragmas(engine, pragma, expected):
     assert _pragma(engine, pragma) == expected
+
+
+@sqlite_only
+@pytest.mark.parametrize("read_only", [False, True])
+def test_every_connection_reads_through_a_memory_map(engine, read_only):
+    """Both kinds of desk read the file through a map: a fresh connection too."""
+    url = engine.url.render_as_string(hide_password=False)
+    other = make_engine(url, read_only=read_only)
+    try:
+        other.dispose()
+        assert _pragma(other, "mmap_size") == MMAP_BYTES
+        assert _pragma(other, "foreign_keys") == 1
+    finally:
+        other.dispose()
 
 
 @sqlite_only

@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta, timezone
+from enum import StrEnum
 from pathlib import Path
 
 import pytest
 
 from seat import export
 from seat.export import Table, to_csv, write, write_csv
-from seat.textguard import clean
+from seat.textguard import FORBIDDEN, _sqlite_text, clean
 
 
 def _cell_by_cell(tables: list[Table]) -> str:
@@ -37,6 +38,11 @@ def _cell_by_cell(tables: list[Table]) -> str:
     return buf.getvalue()
 
 
+class StatusWord(StrEnum):
+    OPEN = "open"
+    ODD = "=odd"
+
+
 AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 SHANGHAI = timezone(timedelta(hours=8))
 COLUMNS = {
@@ -48,6 +54,14 @@ COLUMNS = {
     "one instant in two zones": [AT, AT.astimezone(SHANGHAI), AT, None],
     "times in one zone": [AT, AT + timedelta(minutes=1), AT, None],
     "dates": [date(2026, 11, 23), None, date(2026, 11, 23)],
+    "times, dates and nothing": [AT, date(2026, 11, 23), None, AT.astimezone(SHANGHAI), AT],
+    "words only, and nothing": ["Wang Fang", None, "", "张敏", "Wang Fang"],
+    "words a spreadsheet or a terminal would misread": [
+        "\t=x", "＝1", "＋1", "－1", "＠x", "+86 138 0013 8000", "+8613800138000", "-2.5", "@x",
+        "\x1bname", "a\u202eb", "\u2066x", "", "a\nb", "\r", "\r=1", "a\x85b", "x\x7f",
+        "full\u3000width", "line\u2028break", "\u00a0-1", " =1", None, "ok", "\x1b=1",
+    ],
+    "words and a word-like enum": ["open", StatusWord.OPEN, "=x", StatusWord.ODD, None],
     "empty": [],
 }
 
@@ -78,3 +92,21 @@ def test_write_streams_csv_to_a_file_or_standard_output(tmp_path: Path, capsys):
     buf = io.StringIO()
     write_csv(tables, buf)
     assert buf.getvalue() == to_csv(tables)
+
+
+def test_every_forbidden_character_is_unprintable():
+    """Reads and csv cells leave a printable text as it is: that is only right while no
+    character the guard removes is printable."""
+    forbidden = [chr(c) for c in range(0x10000) if FORBIDDEN.match(chr(c))]
+    assert len(forbidden) > 60
+    assert not any(c.isprintable() for c in forbidden)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Wang Fang", "张敏", "", "a\nb\tc", "\x1b[31mred", "a\u202eb", "x\x7f\x85y", "\u3000 wide",
+     "line\u2028break"],
+)  # fmt: skip
+def test_a_text_read_from_sqlite_is_cleaned_as_before(text):
+    assert _sqlite_text(text.encode()) == clean(text)
+    assert _sqlite_text(b"bad \xff byte") == "bad \ufffd byte"

@@ -298,3 +298,50 @@ def test_the_joint_kinds_are_the_care_kinds():
     assert joint_kinds_of("callback_birthday") == ()
     assert joint_kinds_of("callback_manual+satisfaction") == ()
     assert joint_kinds_of("callback_routine+holiday") == ("holiday", "routine")
+
+
+def _composed_at_once(files, policy) -> dict[tuple[str, str], object]:
+    """Every joint script in every language, composed one by one (the eager reference)."""
+    out: dict[tuple[str, str], object] = {}
+    for n in range(2, len(JOINT_ORDER) + 1):
+        for kinds in combinations(JOINT_ORDER, n):
+            sid = joint_script_id(kinds)
+            if script_for(kinds, policy, files) != sid:
+                continue
+            for language in ("en", "zh_CN"):
+                script = compose_joint(kinds, policy, files, language)
+                out[(script.id, script.language)] = script
+    return out
+
+
+@pytest.mark.parametrize("ask", ["in", "get", "item", "pick", "has", "languages"])
+def test_a_joint_script_is_composed_when_first_asked_for(files, ask):
+    """The seat starts without composing: asking for one joint script composes it (every
+    language) and no other; what it reads is what composing at once gives."""
+    book = with_joint_scripts(files, POLICY)
+    assert dict.__len__(book) == dict.__len__(files)
+    sid = joint_script_id(("birthday", "holiday"))
+    asked = {
+        "in": lambda: sid in book,
+        "get": lambda: book.get(sid),
+        "item": lambda: book[sid],
+        "pick": lambda: book.pick(sid, "zh_CN"),
+        "has": lambda: book.has(sid, "zh_CN"),
+        "languages": lambda: book.languages(sid),
+    }[ask]()
+    assert asked
+    assert dict.__len__(book) == dict.__len__(files) + 1
+    expected = _composed_at_once(files, POLICY)
+    assert book.pick(sid, "zh_CN") == expected[(sid, "zh_CN")]
+    assert book.pick(sid, "en") == expected[(sid, "en")]
+
+
+def test_going_through_the_book_composes_every_joint_script(files):
+    book = with_joint_scripts(files, POLICY)
+    ids = set(book)
+    expected = _composed_at_once(files, POLICY)
+    assert {sid for sid, __ in expected} <= ids
+    assert expected, "the shipped scripts compose joint calls"
+    assert {k: v for k, v in book.variants.items() if k in expected} == expected
+    assert len(book) == len(ids) == dict.__len__(files) + len({sid for sid, __ in expected})
+    assert "callback_no+such" not in book and book.get("callback_no+such") is None
