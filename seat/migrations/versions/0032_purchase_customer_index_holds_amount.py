@@ -6,14 +6,14 @@ The member report reads, per customer, the first purchase ever and the spend in 
 keeps its name and leading columns, so every other use is served as before.
 
 Revision ID: 0032
-Revises: 0029
+Revises: 0034
 Create Date: 2026-12-06 20:20:00.000000
 """
 
 from alembic import op
 
 revision = '0032'
-down_revision = '0029'
+down_revision = '0034'
 branch_labels = None
 depends_on = None
 
