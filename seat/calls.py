@@ -443,5 +443,6 @@ def script_answers(state: CallState) -> list[str]:
     return parts
 
 
-# Control characters but newline and tab, DEL, C1 controls and lone surrogates.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Control characters but newline and tab, DEL, C1 controls, the bidirectional overrides and
+# isolates (what seat.textguard refuses in stored text) and lone surrogates.
+_INVISIBLE = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{textguard.BIDI}\ud800-\udfff]")

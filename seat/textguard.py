@@ -31,10 +31,10 @@ from seat.i18n import _
 # Line breaks and tabs are text; everything else below 0x20, DEL, C1 and lone surrogates is not,
 # nor are the bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069):
 # in a name or a note they reorder what the agent reads ("Trojan Source").
-_BIDI = r"\u202a-\u202e\u2066-\u2069"
-FORBIDDEN = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+BIDI = r"\u202a-\u202e\u2066-\u2069"
+FORBIDDEN = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{BIDI}\ud800-\udfff]")
 # In a one-line field (a name, a reason) line breaks and tabs are not text either.
-FORBIDDEN_IN_LINE = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+FORBIDDEN_IN_LINE = re.compile(rf"[\x00-\x1f\x7f-\x9f{BIDI}\ud800-\udfff]")
 
 
 def check_text(

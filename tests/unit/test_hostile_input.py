@@ -92,6 +92,8 @@ PIECES = SQL + RTL + EMOJI + CONTROL + list(CJK) + [" ", "a", "Z", "0", "\n", "\
 # Single-line fields refuse these; multi-line fields keep only newline and tab.
 SINGLE_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 MULTI_LINE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# What a call's notes and typed answers drop: the above and the bidirectional controls.
+NOTES_DROPPED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 ADDRESS_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -537,6 +539,8 @@ def _walked_state(script: Script, agent_id: int, customer_id: int) -> calls.Call
 @example(script_id="inbound", answers={"need_notes": "n" * 5000}, score="",
          notes="x" * 19000, outcome="resolved")  # fmt: skip
 @example(script_id="callback", answers={}, score="²", notes="", outcome="resolved")
+@example(script_id="inbound", answers={"need_notes": "\u202eevil\u202c"}, score="",
+         notes="a\u2066b\u2069 c\u202e", outcome="resolved")  # fmt: skip
 def test_save_call(db, scripts, script_id, answers, score, notes, outcome):
     engine, ids = db
     state = _walked_state(scripts[script_id], ids["li"], ids["min"])
@@ -554,8 +558,8 @@ def test_save_call(db, scripts, script_id, answers, score, notes, outcome):
             return
         fits(call)
         kept = stored(s, Call.notes, call.id)
-        assert not MULTI_LINE_CONTROL.search(kept)
-        typed = MULTI_LINE_CONTROL.sub("", notes).strip()
+        assert not NOTES_DROPPED.search(kept)
+        typed = NOTES_DROPPED.sub("", notes).strip()
         assert kept.startswith(typed)
         assert stored(s, Call.satisfaction, call.id) in (None, 1, 2, 3, 4, 5)
         s.rollback()
