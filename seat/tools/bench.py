@@ -655,6 +655,7 @@ def _typed(e164: str) -> str:
 def probes(
     desk: Desk, con: Any, *, agent_id: int, supervisor_id: int, heavy: int,
     heavy_phone: str, typed: Sequence[str], logged: list[int], searched: Sequence[str] = (),
+    rules_engine: Any = None,
 ) -> list[Probe]:  # fmt: skip
     """Every in-process row: each calls what the screen's worker (or the command) calls,
     looked up at call time (so a test can watch the very same functions being called)."""
@@ -705,14 +706,16 @@ def probes(
 
     # The day's run as it happens: the next day's, after the last run (its watermark), on a
     # desk whose clock moves a day each round; the first run of a database (or under other
-    # rules) reads everything. Their callbacks stay (the history is append-only): each
-    # bench carries on from the day the last one reached (`_keep_counts`).
+    # rules) reads everything. Their callbacks stay (the history is append-only), so on
+    # SQLite they run on a copy of the database made for this bench (`rules_engine`), which
+    # stays as built; on PostgreSQL each bench carries on from the day the last one reached
+    # (`_keep_counts`).
     day = FixedClock(now)
-    day_desk = Desk(engine=desk.engine, clock=day, settings=desk.settings)
+    day_desk = Desk(engine=rules_engine or desk.engine, clock=day, settings=desk.settings)
     job = leases.CALLBACK_RULES
 
     def next_day() -> None:
-        mark, __ = desk.run(lambda s: leases.watermark(session=s, name=job))
+        mark, __ = day_desk.run(lambda s: leases.watermark(session=s, name=job))
         day.set(max(now, mark or now) + timedelta(days=1))
 
     def rules_today(_i: int) -> object:
@@ -721,7 +724,7 @@ def probes(
 
     def rules_first(_i: int) -> object:
         next_day()
-        desk.run(lambda s: leases.forget(session=s, name=job), write=True)
+        day_desk.run(lambda s: leases.forget(session=s, name=job), write=True)
         return callbacks.run_scheduler(day_desk)
 
     presence: list[int | None] = [None]
@@ -1081,6 +1084,8 @@ def run(
     logged: list[int] = []
     report.load = (_load(), 0.0)
     statements: dict[str, list[Statement]] = {}
+    scratch = None if postgres else _scratch_copy(Path(db), say)
+    rules_engine = None if scratch is None else make_engine(sqlite_url(scratch))
     try:
         agent_id = desk.run(lambda s: agents.get_by_name(session=s, name=AGENT)).id  # type: ignore[union-attr]
         boss = desk.run(lambda s: agents.get_by_name(session=s, name="zhao.lei")).id  # type: ignore[union-attr]
@@ -1095,7 +1100,7 @@ def run(
         out = _meta_path(db).with_suffix(".report.csv")
         every = probes(desk, con, agent_id=agent_id, supervisor_id=boss, heavy=heavy,
                        heavy_phone=heavy_phone, typed=typed, logged=logged,
-                       searched=searched)  # fmt: skip
+                       searched=searched, rules_engine=rules_engine)  # fmt: skip
         every += [report_probe(desk, name, out) for name in REPORTS]
         for probe in every:
             say(f"timing: {probe.name}")
@@ -1109,11 +1114,17 @@ def run(
         out.unlink(missing_ok=True)
         report.slow = _slow_statements(con, statements)
         _forget_calls(con, logged)
-        _keep_counts(db)
+        if postgres:
+            _keep_counts(db)
     finally:
         _forget_calls(con, logged)
         con.close()
         engine.dispose()
+        if rules_engine is not None:
+            rules_engine.dispose()
+        if scratch is not None:
+            for stale in (scratch, Path(f"{scratch}-wal"), Path(f"{scratch}-shm")):
+                stale.unlink(missing_ok=True)
     report.counts = _counts(db)
     seeded = seeding_row(_read_meta(_meta_path(db)) or {}, size)
     if seeded is not None:
@@ -1183,6 +1194,23 @@ def _search_terms(con: Any, n: int) -> list[str]:
         else:
             terms.append(str(cid))
     return terms
+
+
+def _scratch_copy(db: Path, say: Callable[[str], None]) -> Path:
+    """A copy of the benchmark database for the rows that write what cannot be taken back
+    (the callback rules' runs of the next days), made with SQLite's online backup."""
+    copy = db.with_name(db.name + ".rules.db")
+    for stale in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+        stale.unlink(missing_ok=True)
+    say("copying the database for the callback rules' rows")
+    source = sqlite3.connect(db)
+    target = sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    return copy
 
 
 def _keep_counts(db: Path | str) -> None:

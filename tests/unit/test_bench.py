@@ -361,3 +361,19 @@ def test_each_probe_calls_its_functions(tmp_path, monkeypatch):
 def test_no_row_times_a_function_only_the_bench_calls():
     assert not hasattr(bench, "call_page")
     assert not hasattr(bench, "wallboard_queries")
+
+
+def test_a_bench_leaves_its_database_as_built(tiny_report):
+    """The callback rules' rows run the next days on a copy: the database keeps the rows it
+    was built with (its callbacks too), and the copy is gone."""
+    db, report = tiny_report
+    known = json.loads(bench._meta_path(db).read_text())
+    assert report.counts == known["counts"] == bench._counts(db)
+    assert not db.with_name(db.name + ".rules.db").exists()
+    con = sqlite3.connect(db)
+    try:
+        marks = [r[0] for r in con.execute("SELECT watermark FROM daily_job")]
+    finally:
+        con.close()
+    # The build's first start ran the rules at the bench clock; the next days ran elsewhere.
+    assert marks and all(m[:10] == report.now.strftime("%Y-%m-%d") for m in marks), marks
