@@ -50,6 +50,7 @@ from sqlmodel import Session
 from seat import care, customers, labels, leases, lifecycle, members, phone, roles, sla, states
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
+from seat.db import prune_list_changes
 from seat.errors import PolicyError as PolicyError
 from seat.errors import StaleCallback as StaleCallback
 from seat.errors import StorageError
@@ -1876,6 +1877,8 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
         write=True,
     )  # fmt: skip
     desk.run(_optimize)
+    if desk.run(lambda s: s.get_bind().dialect.name) == "postgresql":
+        desk.run(lambda s: prune_list_changes(s.connection()), write=True)
     return report
 
 

@@ -160,6 +160,74 @@ class ChangeWatch:
                 self._raw = None
 
 
+LISTS = ("complaints", "callbacks", "orders", "customers")
+"""The lists whose writes PostgreSQL's triggers log in `list_change` (migration 0038)."""
+
+
+class ListChanges:
+    """Which lists were written to since the last look, on PostgreSQL, for a screen that keeps
+    what it read list by list (the wallboard's seat.supervisor.BoardCache).
+
+    On SQLite the newest id of a table tells (writers take turns, so ids follow commit
+    order); on PostgreSQL a transaction still open may commit a row below the newest id. So
+    statement triggers log each writing transaction's id per list (`list_change`), and a look
+    asks for the lists written to by a transaction the last look's snapshot could not see (in
+    progress then, or begun after it): those lists' generations move. Nothing written is
+    missed: a transaction still open now is outside this look's snapshot in turn, and is
+    found by the next look once it has committed. A look more than `MAX_AGE` seconds after
+    the last (the log keeps a day) moves every generation. Safe to share between threads."""
+
+    MAX_AGE = 3600.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: tuple[int, list[int], float] | None = None
+        self._epoch = 0
+        self._moved: dict[str, int] = dict.fromkeys(LISTS, 0)
+
+    def generations(self, conn: Any) -> dict[str, tuple[int, int]]:
+        """Per list, a value that moves with every write to it since the last look (call it
+        in the reading transaction before reading the lists: a write committed in between
+        costs one more read)."""
+        import time
+
+        snapshot = conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+        __, xmax, running = snapshot.split(":")
+        xip = [int(x) for x in running.split(",") if x]
+        at = time.monotonic()
+        with self._lock:
+            seen = self._seen
+            self._seen = (int(xmax), xip, at)
+        if seen is None or not 0 <= at - seen[2] < self.MAX_AGE:
+            moved: list[str] = list(LISTS)
+            epoch = True
+        else:
+            moved = list(
+                conn.exec_driver_sql(
+                    "SELECT DISTINCT list FROM list_change WHERE xid >= %(xmax)s "
+                    "OR xid = ANY(%(xip)s)",
+                    {"xmax": seen[0], "xip": seen[1]},
+                ).scalars()
+            )
+            epoch = False
+        with self._lock:
+            if epoch:
+                self._epoch += 1
+            for name in moved:
+                if name in self._moved:
+                    self._moved[name] += 1
+            return {name: (self._epoch, n) for name, n in self._moved.items()}
+
+
+def prune_list_changes(conn: Any, keep_seconds: int = 86_400) -> None:
+    """Delete the PostgreSQL list-change log's rows older than `keep_seconds` (server time)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "DELETE FROM list_change WHERE at < extract(epoch FROM now())::bigint - %(keep)s",
+            {"keep": keep_seconds},
+        )
+
+
 def is_read_only(engine: Engine) -> bool:
     """Whether this engine was opened read-only (make_engine(read_only=True))."""
     return engine.url.query.get("mode") == "ro"

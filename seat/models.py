@@ -280,6 +280,22 @@ class CallSlot(TableBase, table=True):
     score_sum: int
 
 
+class ListChange(TableBase, table=True):
+    """A PostgreSQL transaction (its id) that wrote to one of the wallboard's lists, written
+    by statement triggers (migration 0038; seat.db.ListChanges): a refresh reads again only
+    the lists a transaction its last read could not see has written to. Empty on SQLite."""
+
+    __tablename__ = "list_change"
+
+    xid: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    list: str = Field(primary_key=True, max_length=16)
+    """complaints, callbacks, orders or customers."""
+    at: int = Field(sa_type=BigInteger)
+    """When, in seconds since 1970 (the server's clock): rows older than a day are deleted."""
+
+
 class Callback(TableBase, table=True):
     __table_args__ = (
         Index("ix_callback_owner_status_due", "owner_id", "status", "due_at"),

@@ -18,6 +18,7 @@ from sqlalchemy import and_, false, func, or_, select, true
 from sqlmodel import Session
 
 from seat import complaints, order_clocks, queues, seats, sla, states
+from seat.db import ListChanges
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
@@ -496,6 +497,7 @@ class BoardCache:
 
     def __init__(self) -> None:
         self.clocks = complaints.ClockCache()
+        self.changes = ListChanges()
         self._kept: tuple[object, tuple[Any, ...], Board, datetime] | None = None
         self._parts: dict[str, tuple[tuple[Any, ...], Any, datetime, datetime]] = {}
         self._lock = threading.Lock()
@@ -552,12 +554,23 @@ class Marks:
     orders: tuple[Any, ...]
 
 
-def part_marks(session: Session) -> Marks | None:
-    """The marks of the board's lists, or None where they cannot be trusted. SQLite only:
-    its writers take turns, so a row's id is given in commit order and a kept list whose
-    marks did not move saw every write. On PostgreSQL a transaction still open may commit a
-    row below the newest id, so there every list is read again after any write."""
-    if session.get_bind().dialect.name != "sqlite":
+def part_marks(session: Session, changes: ListChanges | None = None) -> Marks | None:
+    """The marks of the board's lists, or None where they cannot be trusted. SQLite: the
+    newest row of each table and history (its writers take turns, so a row's id is given in
+    commit order and a kept list whose marks did not move saw every write). PostgreSQL, with
+    `changes` (the cache's): the generations of the lists written to since the last read
+    (seat.db.ListChanges: a transaction still open may commit a row below the newest id);
+    without, None: every list is read again."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and changes is not None:
+        moved = changes.generations(session.connection())
+        people = _people_marks(session)
+        return Marks(
+            complaints=(moved["complaints"], moved["customers"], people),
+            callbacks=(moved["callbacks"], moved["customers"], people),
+            orders=(moved["orders"], people),
+        )
+    if dialect != "sqlite":
         return None
     newest = session.execute(
         select(
@@ -575,17 +588,22 @@ def part_marks(session: Session) -> Marks | None:
             )
         )  # fmt: skip
     ).one()
-    people = tuple(
-        tuple(r)
-        for r in session.execute(
-            select(Agent.id, Agent.display_name, Agent.role, Agent.active).order_by(Agent.id)
-        )
-    )
+    people = _people_marks(session)
     complaint, complaint_event, callback, callback_event, order, order_event, customer = newest
     return Marks(
         complaints=(complaint, complaint_event, customer, people),
         callbacks=(callback, callback_event, customer, people),
         orders=(order, order_event, people),
+    )
+
+
+def _people_marks(session: Session) -> tuple[Any, ...]:
+    """The agents' names, roles and active flags (a list shows names)."""
+    return tuple(
+        tuple(r)
+        for r in session.execute(
+            select(Agent.id, Agent.display_name, Agent.role, Agent.active).order_by(Agent.id)
+        )
     )
 
 
@@ -645,7 +663,7 @@ def board(
     if cache is not None and (kept := cache.kept(token, key, now)) is not None:
         return kept
     parts = cache or BoardCache()
-    marks = part_marks(session) if cache is not None else None
+    marks = part_marks(session, parts.changes) if cache is not None else None
     minute = now.replace(second=0, microsecond=0)
 
     def keyed(name: str, *page: Any) -> tuple[Any, ...] | None:

@@ -622,8 +622,6 @@ def test_a_heartbeat_reads_the_agents_part_only(engine, world, clock, backend):
     shows."""
     from seat import seats
 
-    if backend != "sqlite":
-        pytest.skip("PostgreSQL reads every part again after a write (supervisor.part_marks)")
     cache, now = supervisor.BoardCache(), clock.now()
     _read_board(engine, cache, now, "t1")
     with Session(engine) as s:
@@ -708,3 +706,63 @@ def test_the_parts_a_write_changes_are_read_again(engine, world, clock, write):
     after = _read_board(engine, cache, later + timedelta(seconds=1), "t2")
     assert _shown(after) == _shown(_fresh_board(engine, later + timedelta(seconds=1)))
     assert replace(after, at=before.at) != before  # the write shows on the board
+
+
+def test_a_write_committed_below_the_newest_id_is_read_again(engine, world, clock, backend):
+    """PostgreSQL: a transaction open while the board is read commits an overdue callback whose
+    id is below one committed before the read (ids do not follow commit order there): the
+    next refresh reads the callbacks again (seat.db.ListChanges) and shows both."""
+    if backend != "postgresql":
+        pytest.skip("SQLite's writers take turns: a second writer waits for the first")
+    cache, now = supervisor.BoardCache(), clock.now()
+
+    def overdue(s, customer):
+        row = Callback(customer_id=customer, owner_id=world["wang"], reason="x",
+                       due_at=now - timedelta(hours=1), created_at=now)  # fmt: skip
+        s.add(row)
+        s.flush()
+        return row.id
+
+    early = Session(engine)
+    try:
+        lower = overdue(early, world["fang"])
+        with Session(engine) as s:
+            higher = overdue(s, world["tom"])
+            s.commit()
+        assert lower < higher
+        before = _read_board(engine, cache, now, "t1")
+        shown = {r.id for r in before.callbacks.rows}
+        assert higher in shown and lower not in shown
+        early.commit()
+    finally:
+        early.close()
+    later = now + timedelta(seconds=3)
+    after = _read_board(engine, cache, later, "t2")
+    assert {r.id for r in after.callbacks.rows} == shown | {lower}
+    assert _shown(after) == _shown(_fresh_board(engine, later))
+    # Nothing is read again when nothing was written (the token moved all the same).
+    seen = _counting(engine)
+    again = _read_board(engine, cache, later + timedelta(seconds=3), "t3")
+    assert not [q for q in seen if ".status" in q or "due_at" in q]
+    assert _shown(again) == _shown(_fresh_board(engine, later + timedelta(seconds=3)))
+
+
+def test_the_list_change_log_is_pruned_after_a_day(engine, world, clock, backend):
+    """PostgreSQL's triggers log each writing transaction per list; rows older than a day go
+    (run after the day's callback rules)."""
+    from sqlalchemy import text
+
+    from seat.db import prune_list_changes
+
+    if backend != "postgresql":
+        pytest.skip("the log is PostgreSQL's (SQLite's marks are its newest ids)")
+    with Session(engine) as s:
+        _complaint(s, world["li"], world["fang"], clock.now(), "logged")
+        s.commit()
+    with engine.begin() as conn:
+        logged = set(conn.exec_driver_sql("SELECT list FROM list_change").scalars())
+        assert {"complaints"} <= logged
+        conn.execute(text("INSERT INTO list_change (xid, list, at) VALUES (1, 'orders', 0)"))
+        prune_list_changes(conn)
+        left = set(conn.exec_driver_sql("SELECT xid FROM list_change").scalars())
+    assert 1 not in left and left
