@@ -296,6 +296,8 @@ class Callback(TableBase, table=True):
         # The sidebar: an agent's open callbacks per zone group in due order, so callable
         # now / waiting for the window are counted and paged from the index (migration 0012).
         Index("ix_callback_owner_status_zones_due", "owner_id", "status", "zones", "due_at"),
+        # The coverage counts: a period's callbacks of the member tiers, from the index only.
+        Index("ix_callback_tier_due", "customer_tier", "due_at", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -327,6 +329,10 @@ class Callback(TableBase, table=True):
     """The time zones of the customer's first working number (seat.phone.zones_key), kept
     when the callback is made and when the customer's numbers change
     (seat.customers.refresh_callback_zones); NULL: not known yet (looked up when read)."""
+    customer_tier: str | None = Field(default=None, max_length=16)
+    """The customer's tier, a copy kept by the database's triggers (migration 0035): set
+    when the callback is made or moved to another customer, and when the customer's tier
+    changes. Never written by the code (whatever is written, the triggers put it back)."""
 
 
 class WorkOrder(TableBase, table=True):

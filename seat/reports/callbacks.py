@@ -288,23 +288,27 @@ def _callbacks_not_done(
     the ones not done are lines of the list."""
     required = [*_cohort(start, end), not_(_not_yet(now))]
     done = func.sum(case((Callback.status == CallbackStatus.DONE, 1), else_=0))
+    # The customer's tier as the callback keeps it (triggers keep it the customer's, through
+    # re-tiering, merges and imports; migration 0035): the member tiers' callbacks of the
+    # period are read from ix_callback_tier_due alone, no customer looked up.
     for tier, n, n_done in () if not cover.counting else session.execute(
-        select(Customer.tier, func.count(), done)
-        .join(Customer, Customer.id == Callback.customer_id)
-        .where(*required)  # every tier: a tier IN (...) here costs a look-up per tier
-        .group_by(Customer.tier)
+        select(Callback.customer_tier, func.count(), done)
+        .where(Callback.customer_tier.in_(tiers), *required)
+        .group_by(Callback.customer_tier)
     ).all():
-        if tier in tiers:
-            cover.per_tier[tier][0] += n
-            cover.per_tier[tier][1] += int(n_done or 0)
+        cover.per_tier[str(tier)][0] += n
+        cover.per_tier[str(tier)][1] += int(n_done or 0)
     query = (
         select(
             Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
-            Customer.tier, Callback.kind, Callback.status, Callback.attempts,
-            Callback.last_outcome, Callback.owner_id,
+            Callback.customer_tier.label("tier"), Callback.kind, Callback.status,
+            Callback.attempts, Callback.last_outcome, Callback.owner_id,
         )
         .join(Customer, Customer.id == Callback.customer_id)
-        .where(*required, Customer.tier.in_(tiers), Callback.status != CallbackStatus.DONE)
+        .where(
+            *required, Callback.customer_tier.in_(tiers),
+            Callback.status != CallbackStatus.DONE,
+        )
     )  # fmt: skip
     whys: dict[tuple[bool, bool, int], str] = {}  # the same few sentences, made once each
     owners: dict[int, str] = {}
