@@ -332,7 +332,7 @@ class Callback(TableBase, table=True):
     customer_tier: str | None = Field(default=None, max_length=16)
     """The customer's tier, a copy kept by the database's triggers (migration 0035): set
     when the callback is made or moved to another customer, and when the customer's tier
-    changes. Never written by the code (whatever is written, the triggers put it back)."""
+    changes. The code need not write it (whatever is written, the triggers put it right)."""
 
 
 class WorkOrder(TableBase, table=True):
@@ -577,6 +577,9 @@ class Purchase(TableBase, table=True):
         Index("ix_purchase_customer_at", "customer_id", "purchased_at", "amount"),
         # The orders delivered in a period, per customer (new-buyer coverage), index only.
         Index("ix_purchase_delivered_customer_order", "delivered_at", "customer_id", "order_no"),
+        # The same, of the member tiers only (new-buyer coverage, the callbacks view).
+        Index("ix_purchase_tier_delivered", "customer_tier", "delivered_at", "customer_id",
+              "order_no"),  # fmt: skip
         # Who bought on a given day (the day's churn rule, seat.callbacks).
         Index("ix_purchase_purchased_at", "purchased_at"),
         # A period's buyers and spend (the member report, retier), index only.
@@ -604,6 +607,9 @@ class Purchase(TableBase, table=True):
     store: str | None = Field(default=None, max_length=120)
     purchased_at: datetime
     delivered_at: datetime | None = None
+    customer_tier: str | None = Field(default=None, max_length=16)
+    """The customer's tier, a copy kept by the database's triggers (migration 0035), as
+    `Callback.customer_tier`."""
 
 
 OPEN_WORK_ORDER_EXCLUDES = ("closed",)

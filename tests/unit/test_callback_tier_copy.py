@@ -1,12 +1,13 @@
-"""The tier a callback keeps (callback.customer_tier, migration 0035) is its customer's tier
-through re-tiering, pins, merges and imports, on both databases; and the coverage counted
-from it is the coverage counted by looking up each callback's customer.
+"""The tier a callback or a purchase keeps (customer_tier, migration 0035) is its customer's
+tier through re-tiering, pins, merges and imports, on both databases; and the coverage
+counted from it is the coverage counted by looking up each callback's or order's customer.
 
 A seeded demo desk (the rules run on it) is re-tiered (the rules, a bulk UPDATE, one
-customer changed through the ORM, a pin), has customers merged (their callbacks move to
-the survivor) and imported (with callbacks made for them by the rules, the ORM and plain
-SQL); then the coverage table and its list are compared with the row-by-row reference
-(tests/unit/callback_report_before.py) over several periods, whole and cut.
+customer changed through the ORM, a pin), has customers merged (their callbacks and
+purchases move to the survivor) and imported (with purchases, and callbacks made for them
+by the rules, the ORM and plain SQL); then the coverage table and its list are compared
+with the row-by-row reference (tests/unit/callback_report_before.py) over several periods,
+whole and cut.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from seat.config import Settings
 from seat.db import make_engine
 from seat.importer import import_csv
 from seat.merge import merge
-from seat.models import Callback, Customer
+from seat.models import Callback, Customer, Purchase
 from seat.reports import callbacks as report
 from seat.tools import demo
 from tests.conftest import NOW, PG_ADMIN_URL
@@ -51,14 +52,16 @@ def _with_callbacks(s: Session, n: int, *, offset: int = 0) -> list[int]:
     )
 
 
-def _mismatched(s: Session) -> list[tuple[int, str | None, str]]:
-    return list(
-        s.execute(
-            select(Callback.id, Callback.customer_tier, Customer.tier)
-            .join(Customer, Customer.id == Callback.customer_id)
-            .where(Callback.customer_tier.is_distinct_from(Customer.tier))
+def _mismatched(s: Session) -> list[object]:
+    return [
+        row
+        for model in (Callback, Purchase)
+        for row in s.execute(
+            select(model.id, model.customer_tier, Customer.tier)
+            .join(Customer, Customer.id == model.customer_id)
+            .where(model.customer_tier.is_distinct_from(Customer.tier))
         ).all()
-    )
+    ]
 
 
 def _changes(s: Session, tmp: Path) -> dict[str, int]:
@@ -112,6 +115,18 @@ def _changes(s: Session, tmp: Path) -> dict[str, int]:
                      ":d, 'open', 0, :d, 1)"),
                 {"c": cid, "o": boss.id, "d": due},
             )  # fmt: skip
+        # New buyers, delivered in the periods: by the ORM (a wrong tier given) and by SQL.
+        delivered = NOW - timedelta(days=8 + 3 * n, minutes=n)
+        if n % 3:
+            s.add(Purchase(customer_id=cid, order_no=f"IM-{n}", item="Fridge",
+                           purchased_at=delivered, delivered_at=delivered,
+                           customer_tier="vip"))  # fmt: skip
+        else:
+            s.execute(
+                text("INSERT INTO purchase (customer_id, order_no, item, amount, quantity, "
+                     "purchased_at, delivered_at) VALUES (:c, :o, 'TV', 1, 1, :d, :d)"),
+                {"c": cid, "o": f"IM-{n}", "d": delivered},
+            )  # fmt: skip
     s.flush()
     touched["imported"] = len(new)
     return touched
@@ -152,6 +167,9 @@ def test_the_tier_cannot_be_written_wrong(desk):
     """Whatever writes the copy (or moves a callback), it stays the customer's tier."""
     engine, __ = desk
     with Session(engine) as s:
+        line = s.execute(select(Purchase).order_by(Purchase.id).limit(1)).scalar_one()
+        s.execute(update(Purchase).where(Purchase.id == line.id).values(customer_tier="x"))
+        assert _mismatched(s) == []
         cb = s.execute(select(Callback).order_by(Callback.id).limit(1)).scalar_one()
         other = s.execute(
             select(Customer).where(Customer.tier != cb.customer_tier).limit(1)
@@ -201,9 +219,15 @@ def test_the_changes_reach_the_counts(desk):
             select(Customer.id).where(Customer.merged_into_id.is_not(None))
         ).scalars().all()  # fmt: skip
         pinned = s.execute(select(Customer.id).where(Customer.tier_pinned)).scalars().all()
+        bought = s.execute(
+            select(Purchase.customer_tier).where(Purchase.order_no.like("IM-%"))
+        ).scalars().all()  # fmt: skip
         tables = report.coverage_tables(session=s, date_from=PERIODS[0][0],
                                         date_to=PERIODS[0][1], settings=settings, now=NOW,
                                         policy=POLICY)  # fmt: skip
     assert set(imported) >= MEMBERS and "ordinary" in imported
     assert len(merged_away) == 4 and pinned
+    assert set(bought) >= MEMBERS and "ordinary" in bought
+    new_buyers = [r for r in tables[1].rows if "new-buyer" in str(r[5])]
+    assert any("IM-" in str(r[5]) for r in new_buyers)  # imported ones bought, uncalled
     assert all(row[1] for row in tables[0].rows)  # every member tier required something
