@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import uuid4
 
 from pydantic import ConfigDict
-from sqlalchemy import BigInteger, Index, UniqueConstraint, false, text
+from sqlalchemy import BigInteger, Connection, Index, UniqueConstraint, event, false, select, text
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -330,9 +331,10 @@ class Callback(TableBase, table=True):
     when the callback is made and when the customer's numbers change
     (seat.customers.refresh_callback_zones); NULL: not known yet (looked up when read)."""
     customer_tier: str | None = Field(default=None, max_length=16)
-    """The customer's tier, a copy kept by the database's triggers (migration 0035): set
-    when the callback is made or moved to another customer, and when the customer's tier
-    changes. The code need not write it (whatever is written, the triggers put it right)."""
+    """The customer's tier, a copy kept by the database (migration 0035): triggers set it
+    when the callback is moved to another customer or written, and when the customer's tier
+    changes; PostgreSQL also when it is made. On SQLite the writer gives it (the ORM does,
+    below); NULL: not known yet, looked up when read (seat.reports.callbacks)."""
 
 
 class WorkOrder(TableBase, table=True):
@@ -608,8 +610,8 @@ class Purchase(TableBase, table=True):
     purchased_at: datetime
     delivered_at: datetime | None = None
     customer_tier: str | None = Field(default=None, max_length=16)
-    """The customer's tier, a copy kept by the database's triggers (migration 0035), as
-    `Callback.customer_tier`."""
+    """The customer's tier, a copy kept by the database (migration 0035), as
+    `Callback.customer_tier` (NULL: not known yet, looked up when read)."""
 
 
 OPEN_WORK_ORDER_EXCLUDES = ("closed",)
@@ -875,3 +877,16 @@ class ModelCase(TableBase, table=True):
     """The agreed solution, as an agent reads it to handle the next such complaint."""
     marked_by_id: int = Field(foreign_key="agent.id")
     marked_at: datetime
+
+
+def _customer_tier_on_insert(_mapper: Any, connection: Connection, target: Any) -> None:
+    """A callback or purchase written through the ORM carries its customer's tier: the
+    copy the triggers keep (migration 0035) is right from its first write, on SQLite too
+    (where a row written without it is looked up when read)."""
+    target.customer_tier = connection.execute(
+        select(Customer.tier).where(Customer.id == target.customer_id)  # type: ignore[arg-type]
+    ).scalar()
+
+
+for _model in (Callback, Purchase):
+    event.listen(_model, "before_insert", _customer_tier_on_insert)

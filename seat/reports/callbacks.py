@@ -306,26 +306,31 @@ def _callbacks_not_done(
     the ones not done are lines of the list."""
     required = [*_cohort(start, end), not_(_not_yet(now))]
     done = func.sum(case((Callback.status == CallbackStatus.DONE, 1), else_=0))
-    # The customer's tier as the callback keeps it (triggers keep it the customer's, through
-    # re-tiering, merges and imports; migration 0035): the member tiers' callbacks of the
-    # period are read from ix_callback_tier_due alone, no customer looked up.
-    for tier, n, n_done in () if not cover.counting else session.execute(
-        select(Callback.customer_tier, func.count(), done)
-        .where(Callback.customer_tier.in_(tiers), *required)
-        .group_by(Callback.customer_tier)
-    ).all():
+    # The customer's tier as the callback keeps it (migration 0035: the database keeps it
+    # the customer's through re-tiering and merges): the member tiers' callbacks of the
+    # period are read from ix_callback_tier_due alone, no customer looked up; the few
+    # written without it (NULL, SQLite) have their customer's looked up.
+    kept = Callback.customer_tier
+    unknown = and_(kept.is_(None), Customer.tier.in_(tiers))
+    counts = union_all(
+        select(kept, func.count(), done).where(kept.in_(tiers), *required).group_by(kept),
+        select(Customer.tier, func.count(), done)
+        .join(Customer, Customer.id == Callback.customer_id)
+        .where(unknown, *required)
+        .group_by(Customer.tier),
+    )
+    for tier, n, n_done in session.execute(counts).all() if cover.counting else ():
         cover.per_tier[str(tier)][0] += n
         cover.per_tier[str(tier)][1] += int(n_done or 0)
     query = (
         select(
             Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
-            Callback.customer_tier.label("tier"), Callback.kind, Callback.status,
+            func.coalesce(kept, Customer.tier).label("tier"), Callback.kind, Callback.status,
             Callback.attempts, Callback.last_outcome, Callback.owner_id,
         )
         .join(Customer, Customer.id == Callback.customer_id)
         .where(
-            *required, Callback.customer_tier.in_(tiers),
-            Callback.status != CallbackStatus.DONE,
+            *required, or_(kept.in_(tiers), unknown), Callback.status != CallbackStatus.DONE,
         )
     )  # fmt: skip
     whys: dict[tuple[bool, bool, int], str] = {}  # the same few sentences, made once each
@@ -418,17 +423,21 @@ def _new_buyers(
     every order's count per tier (`_Coverage.tallied`); the report reads them all once and
     counts and sorts them here."""
     lag = timedelta(days=policy.new_buyer_days)
+    tiers = policy.member_tiers
+    delivered = [Purchase.delivered_at >= start - lag, Purchase.delivered_at < until - lag]
+    line = (Purchase.customer_id.label("cid"), Purchase.order_no, Purchase.delivered_at)
+    lines = union_all(
+        select(*line).where(Purchase.customer_tier.in_(tiers), *delivered),
+        # the few written without the tier (NULL, SQLite): their customer's looked up
+        select(*line)
+        .join(Customer, Customer.id == Purchase.customer_id)
+        .where(Purchase.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered),
+    ).subquery()
     orders = (
-        select(Purchase.customer_id.label("cid"), Purchase.order_no.label("order_no"),
-               func.min(Purchase.delivered_at).label("at"))
-        .where(
-            Purchase.customer_tier.in_(policy.member_tiers),
-            Purchase.delivered_at >= start - lag,
-            Purchase.delivered_at < until - lag,
-        )
-        .group_by(Purchase.customer_id, Purchase.order_no)
+        select(lines.c.cid, lines.c.order_no, func.min(lines.c.delivered_at).label("at"))
+        .group_by(lines.c.cid, lines.c.order_no)
         .subquery()
-    )  # fmt: skip
+    )
     # The scheduler's key, f"new_buyer:{customer}:order:{order}"[:120]
     key = func.substr(
         literal("new_buyer:") + cast(orders.c.cid, String) + literal(":order:")
@@ -440,8 +449,8 @@ def _new_buyers(
         .where(~exists().where(Callback.source_key == key))
     )
     if cover.limit is not None:  # the view: the first page read, every order counted
-        rows = cover.tallied(session, query, Customer.tier, policy.member_tiers, orders.c.at,
-                             orders.c.cid, orders.c.order_no, lag=lag)  # fmt: skip
+        rows = cover.tallied(session, query, Customer.tier, tiers, orders.c.at, orders.c.cid,
+                             orders.c.order_no, lag=lag)  # fmt: skip
     else:
         rows = session.execute(query).all()
         if cover.counting:

@@ -5,10 +5,16 @@ delivered without a new-buyer callback: with the tier on the row (`customer_tier
 index led by it (`ix_callback_tier_due`: tier, due time, status; `ix_purchase_tier_delivered`:
 tier, delivery, customer, order) it reads the members' rows of the period from one index,
 instead of looking up the customer of every callback and order line of the period (about
-54,000 and 34,000 a month at the bench's size). Triggers keep the copy right on both
-databases: a row made or moved to another customer (a merge) takes its customer's tier, and
-a customer's new tier (re-tiering, a pin, a merge) goes to all of its callbacks and
-purchases. Whatever writes the column, the triggers put the customer's tier back.
+54,000 and 34,000 a month at the bench's size).
+
+Triggers keep the copy right on both databases: a row moved to another customer (a merge)
+takes its customer's tier, a customer's new tier (re-tiering, a pin) goes to all of its
+callbacks and purchases, and whatever writes the column, the customer's tier is put back.
+A new row: PostgreSQL sets it before the insert. SQLite cannot change a row before it is
+written, and a trigger after every insert costs each INSERT a statement journal (about
+three times the CPU of a callback's insert here): there the code writes the tier with the
+row (seat.models fills it for the ORM; the rules, the seed and the purchase import with
+their rows) and a row written without it (NULL) is looked up when read.
 
 Revision ID: 0035
 Revises: 0032
@@ -77,20 +83,13 @@ def upgrade() -> None:
         )
     else:
         for table in TABLES:
-            # Only when the row came without its tier (or another): a writer that gives it
-            # right costs a look-up, not a second write.
-            fix = f"UPDATE {table} SET customer_tier = {OF_CUSTOMER} WHERE id = NEW.id"
-            wrong = f"WHEN NEW.customer_tier IS NOT {OF_CUSTOMER}"
-            op.execute(
-                f"CREATE TRIGGER {table}_customer_tier_on_insert AFTER INSERT ON {table} "
-                f"{wrong} BEGIN {fix}; END"
-            )
             # Moved to another customer, or the column written: back to the customer's
             # tier (and that second update finds it right, so it stops there).
+            fix = f"UPDATE {table} SET customer_tier = {OF_CUSTOMER} WHERE id = NEW.id"
             op.execute(
                 f"CREATE TRIGGER {table}_customer_tier_on_update "
-                f"AFTER UPDATE OF customer_id, customer_tier ON {table} {wrong} "
-                f"BEGIN {fix}; END"
+                f"AFTER UPDATE OF customer_id, customer_tier ON {table} "
+                f"WHEN NEW.customer_tier IS NOT {OF_CUSTOMER} BEGIN {fix}; END"
             )
         updates = "".join(
             f"UPDATE {table} SET customer_tier = NEW.tier WHERE customer_id = NEW.id;"
@@ -124,8 +123,7 @@ def downgrade() -> None:
     else:
         op.execute('DROP TRIGGER IF EXISTS customer_tier_to_rows')
         for table in TABLES:
-            for verb in ('insert', 'update'):
-                op.execute(f'DROP TRIGGER IF EXISTS {table}_customer_tier_on_{verb}')
+            op.execute(f'DROP TRIGGER IF EXISTS {table}_customer_tier_on_update')
     for table, name, __ in reversed(INDEXES):
         op.drop_index(name, table_name=table)
         op.drop_column(table, 'customer_tier')
