@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import uuid4
 
 from pydantic import ConfigDict
-from sqlalchemy import BigInteger, Index, UniqueConstraint, false, text
+from sqlalchemy import BigInteger, Connection, Index, UniqueConstraint, event, false, select, text
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -312,6 +313,8 @@ class Callback(TableBase, table=True):
         # The sidebar: an agent's open callbacks per zone group in due order, so callable
         # now / waiting for the window are counted and paged from the index (migration 0012).
         Index("ix_callback_owner_status_zones_due", "owner_id", "status", "zones", "due_at"),
+        # The coverage counts: a period's callbacks of the member tiers, from the index only.
+        Index("ix_callback_tier_due", "customer_tier", "due_at", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -343,6 +346,11 @@ class Callback(TableBase, table=True):
     """The time zones of the customer's first working number (seat.phone.zones_key), kept
     when the callback is made and when the customer's numbers change
     (seat.customers.refresh_callback_zones); NULL: not known yet (looked up when read)."""
+    customer_tier: str | None = Field(default=None, max_length=16)
+    """The customer's tier, a copy kept by the database (migration 0035): triggers set it
+    when the callback is moved to another customer or written, and when the customer's tier
+    changes; PostgreSQL also when it is made. On SQLite the writer gives it (the ORM does,
+    below); NULL: not known yet, looked up when read (seat.reports.callbacks)."""
 
 
 class WorkOrder(TableBase, table=True):
@@ -587,6 +595,9 @@ class Purchase(TableBase, table=True):
         Index("ix_purchase_customer_at", "customer_id", "purchased_at", "amount"),
         # The orders delivered in a period, per customer (new-buyer coverage), index only.
         Index("ix_purchase_delivered_customer_order", "delivered_at", "customer_id", "order_no"),
+        # The same, of the member tiers only (new-buyer coverage, the callbacks view).
+        Index("ix_purchase_tier_delivered", "customer_tier", "delivered_at", "customer_id",
+              "order_no"),  # fmt: skip
         # Who bought on a given day (the day's churn rule, seat.callbacks).
         Index("ix_purchase_purchased_at", "purchased_at"),
         # A period's buyers and spend (the member report, retier), index only.
@@ -614,6 +625,9 @@ class Purchase(TableBase, table=True):
     store: str | None = Field(default=None, max_length=120)
     purchased_at: datetime
     delivered_at: datetime | None = None
+    customer_tier: str | None = Field(default=None, max_length=16)
+    """The customer's tier, a copy kept by the database (migration 0035), as
+    `Callback.customer_tier` (NULL: not known yet, looked up when read)."""
 
 
 OPEN_WORK_ORDER_EXCLUDES = ("closed",)
@@ -879,3 +893,16 @@ class ModelCase(TableBase, table=True):
     """The agreed solution, as an agent reads it to handle the next such complaint."""
     marked_by_id: int = Field(foreign_key="agent.id")
     marked_at: datetime
+
+
+def _customer_tier_on_insert(_mapper: Any, connection: Connection, target: Any) -> None:
+    """A callback or purchase written through the ORM carries its customer's tier: the
+    copy the triggers keep (migration 0035) is right from its first write, on SQLite too
+    (where a row written without it is looked up when read)."""
+    target.customer_tier = connection.execute(
+        select(Customer.tier).where(Customer.id == target.customer_id)  # type: ignore[arg-type]
+    ).scalar()
+
+
+for _model in (Callback, Purchase):
+    event.listen(_model, "before_insert", _customer_tier_on_insert)

@@ -410,6 +410,9 @@ _BY_PHONE = select(PhoneNumber.e164, PhoneNumber.customer_id).where(
     PhoneNumber.e164.in_(bindparam("numbers", expanding=True))
 )
 _CUSTOMERS = select(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True)))
+_TIERS = select(Customer.id, Customer.tier).where(
+    Customer.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def _write(
@@ -468,6 +471,14 @@ def _write(
         seen[key] = row.line
         new.append({**row.values, "customer_id": customer_id})
     if new:
+        # With the customer's tier (the copy migration 0035 keeps): read when it is written.
+        tiers: dict[int, str] = dict(
+            conn.execute(  # type: ignore[arg-type]
+                _TIERS, {"ids": sorted({r["customer_id"] for r in new})}
+            ).all()
+        )
+        for r in new:
+            r["customer_tier"] = tiers.get(r["customer_id"])
         conn.execute(insert(_PURCHASE), new)
         report.imported += len(new)
 

@@ -38,7 +38,6 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
@@ -253,6 +252,25 @@ class _Coverage:
             self.per_tier[str(r.tier)][0] += 1
         return self.cut(rows, lag)
 
+    def tallied(
+        self, session: Session, query: Select[Any], tier: Any, tiers: Sequence[str], at: Any,
+        *tie: Any, lag: timedelta = timedelta(),
+    ) -> list[Any]:  # fmt: skip
+        """As `missing`, for a rule with many events (thousands a month): with `limit`, the
+        database counts every row per tier (a count over the whole result rides on each
+        row) and only the first page is read; without, every row is read and counted."""
+        if not self.counting or self.limit is None:
+            return self.missing(session, query, at, *tie, lag=lag)
+        counts = [
+            func.count(case((tier == name, 1))).over().label(f"n_{place}")
+            for place, name in enumerate(tiers)
+        ]
+        rows = self.first(session, query.add_columns(*counts), at, *tie, lag=lag)
+        if rows:
+            for place, name in enumerate(tiers):
+                self.per_tier[name][0] += int(getattr(rows[0], f"n_{place}"))
+        return rows
+
     def cut(self, rows: list[Any], lag: timedelta = timedelta()) -> list[Any]:
         """Rows in due-time order (`at` + `lag`) cut as `first` cuts them: the first `limit`
         and every other one due in the same local minute."""
@@ -288,23 +306,32 @@ def _callbacks_not_done(
     the ones not done are lines of the list."""
     required = [*_cohort(start, end), not_(_not_yet(now))]
     done = func.sum(case((Callback.status == CallbackStatus.DONE, 1), else_=0))
-    for tier, n, n_done in () if not cover.counting else session.execute(
+    # The customer's tier as the callback keeps it (migration 0035: the database keeps it
+    # the customer's through re-tiering and merges): the member tiers' callbacks of the
+    # period are read from ix_callback_tier_due alone, no customer looked up; the few
+    # written without it (NULL, SQLite) have their customer's looked up.
+    kept = Callback.customer_tier
+    unknown = and_(kept.is_(None), Customer.tier.in_(tiers))
+    counts = union_all(
+        select(kept, func.count(), done).where(kept.in_(tiers), *required).group_by(kept),
         select(Customer.tier, func.count(), done)
         .join(Customer, Customer.id == Callback.customer_id)
-        .where(*required)  # every tier: a tier IN (...) here costs a look-up per tier
-        .group_by(Customer.tier)
-    ).all():
-        if tier in tiers:
-            cover.per_tier[tier][0] += n
-            cover.per_tier[tier][1] += int(n_done or 0)
+        .where(unknown, *required)
+        .group_by(Customer.tier),
+    )
+    for tier, n, n_done in session.execute(counts).all() if cover.counting else ():
+        cover.per_tier[str(tier)][0] += n
+        cover.per_tier[str(tier)][1] += int(n_done or 0)
     query = (
         select(
             Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
-            Customer.tier, Callback.kind, Callback.status, Callback.attempts,
-            Callback.last_outcome, Callback.owner_id,
+            func.coalesce(kept, Customer.tier).label("tier"), Callback.kind, Callback.status,
+            Callback.attempts, Callback.last_outcome, Callback.owner_id,
         )
         .join(Customer, Customer.id == Callback.customer_id)
-        .where(*required, Customer.tier.in_(tiers), Callback.status != CallbackStatus.DONE)
+        .where(
+            *required, or_(kept.in_(tiers), unknown), Callback.status != CallbackStatus.DONE,
+        )
     )  # fmt: skip
     whys: dict[tuple[bool, bool, int], str] = {}  # the same few sentences, made once each
     owners: dict[int, str] = {}
@@ -389,25 +416,28 @@ def _new_buyers(
 ) -> None:  # fmt: skip
     """Orders delivered so that the new-buyer callback fell due in the period, with none.
 
-    Grouping the orders sorts every one of them whatever is read, so the rows are read once,
-    all of them (the orders from the index only, ix_purchase_delivered_customer_order; the
-    names for the rows left), then counted and cut here rather than read again to count."""
+    The members' order lines come from the index only (ix_purchase_tier_delivered, by the
+    tier the line keeps: triggers keep it the customer's, migration 0035), no customer
+    looked up per line; the names for the orders left. Grouping the orders sorts every one
+    of them whatever is read: the view (`limit`) reads the first page in due order with
+    every order's count per tier (`_Coverage.tallied`); the report reads them all once and
+    counts and sorts them here."""
     lag = timedelta(days=policy.new_buyer_days)
-    member = aliased(Customer)
+    tiers = policy.member_tiers
+    delivered = [Purchase.delivered_at >= start - lag, Purchase.delivered_at < until - lag]
+    line = (Purchase.customer_id.label("cid"), Purchase.order_no, Purchase.delivered_at)
+    lines = union_all(
+        select(*line).where(Purchase.customer_tier.in_(tiers), *delivered),
+        # the few written without the tier (NULL, SQLite): their customer's looked up
+        select(*line)
+        .join(Customer, Customer.id == Purchase.customer_id)
+        .where(Purchase.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered),
+    ).subquery()
     orders = (
-        select(Purchase.customer_id.label("cid"), Purchase.order_no.label("order_no"),
-               func.min(Purchase.delivered_at).label("at"))
-        .join(member, member.id == Purchase.customer_id)
-        .where(
-            # The tier as a value, not an index key: one look-up of the member per order
-            # line, not one per tier (SQLite would probe ix_customer_id_tier for each).
-            member.tier.concat("").in_(policy.member_tiers),
-            Purchase.delivered_at >= start - lag,
-            Purchase.delivered_at < until - lag,
-        )
-        .group_by(Purchase.customer_id, Purchase.order_no)
+        select(lines.c.cid, lines.c.order_no, func.min(lines.c.delivered_at).label("at"))
+        .group_by(lines.c.cid, lines.c.order_no)
         .subquery()
-    )  # fmt: skip
+    )
     # The scheduler's key, f"new_buyer:{customer}:order:{order}"[:120]
     key = func.substr(
         literal("new_buyer:") + cast(orders.c.cid, String) + literal(":order:")
@@ -418,16 +448,17 @@ def _new_buyers(
         .join(Customer, Customer.id == orders.c.cid)
         .where(~exists().where(Callback.source_key == key))
     )
-    rows = session.execute(query).all()
-    if cover.counting:
-        for tier, n in Counter(r.tier for r in rows).items():
-            cover.per_tier[str(tier)][0] += n
-    if cover.limit is not None and len(rows) > cover.limit:  # else table_rows sorts them
-        rows.sort(key=lambda r: (r.at, r.cid, r.order_no))
-        rows = cover.cut(rows, lag)
+    if cover.limit is not None:  # the view: the first page read, every order counted
+        rows = cover.tallied(session, query, Customer.tier, tiers, orders.c.at, orders.c.cid,
+                             orders.c.order_no, lag=lag)  # fmt: skip
+    else:
+        rows = session.execute(query).all()
+        if cover.counting:
+            for tier, n in Counter(r.tier for r in rows).items():
+                cover.per_tier[str(tier)][0] += n
     kind = _label(CallbackKind.SATISFACTION)
     why = _("no new-buyer callback for order {order}")
-    for at, cid, order_no, name, tier in rows:  # tens of thousands over a year
+    for at, cid, order_no, name, tier, *__ in rows:  # tens of thousands over a year
         due = at + lag
         cover.add(due, 2, order_no, [cid, name, tier, kind, due, why.format(order=order_no), "",
                                      None])  # fmt: skip
@@ -561,17 +592,28 @@ def _birthdays(
             greeted,
             ~exists().where(Callback.source_key == key),
         )  # fmt: skip
-        # Every row, read once: counted here, and cut here to the first `limit` by day and
-        # customer (the statement sorts them all either way; no second one to count them).
-        found = session.execute(query).all()
-        if cover.counting:
-            for place, n in Counter(r.tier for r in found).items():
-                cover.per_tier[tiers[place]][0] += n
         if cover.limit is not None:
-            found = sorted(found, key=lambda r: (r.day, r.cid))[: cover.limit]
+            # The view: the first `limit` by day and customer, and every one counted per
+            # tier by the database (a count over the whole result on each row read).
+            counts = [
+                func.count(case((tier == place, 1))).over().label(f"n_{place}")
+                for place in range(len(tiers))
+            ]
+            found = session.execute(
+                query.add_columns(*counts).order_by(day, Customer.id).limit(cover.limit)
+            ).all()
+            if cover.counting and found:
+                for place, name in enumerate(tiers):
+                    cover.per_tier[name][0] += int(getattr(found[0], f"n_{place}"))
+        else:
+            # Every row, read once and counted here (the year's report reads them all).
+            found = session.execute(query).all()
+            if cover.counting:
+                for place, n in Counter(r.tier for r in found).items():
+                    cover.per_tier[tiers[place]][0] += n
         dues: dict[int, tuple[datetime, datetime]] = {}
         lines = cover.lines
-        for cid, name, place, md in found:  # tens of thousands over a year: plain tuples
+        for cid, name, place, md, *__ in found:  # tens of thousands over a year: tuples
             if md not in dues:
                 greeted_on = date(year, int(md) // 100, int(md) % 100)
                 due = datetime.combine(greeted_on - before, policy.call_at, tzinfo=zone)

@@ -1188,6 +1188,16 @@ def _seed_callbacks(
                 "zones": phone.zones_key(people[customer_id - base - 1].phones[0]),
             }
         )
+    # With the customer's tier, as the purchases (_seed_purchases): no second write a row.
+    tiers = dict(
+        conn.execute(
+            select(Customer.id, Customer.tier).where(
+                Customer.id > base, Customer.id <= base + len(people)
+            )
+        ).all()
+    )
+    for row in rows:
+        row["customer_tier"] = tiers.get(row["customer_id"])
     _insert(conn, Callback.__table__, rows)  # type: ignore[arg-type]
 
 
@@ -1542,7 +1552,7 @@ STORES = (
 )  # fmt: skip
 PURCHASE_KEYS = (
     "customer_id", "order_no", "line_no", "item", "category", "quantity", "amount", "store",
-    "purchased_at", "delivered_at",
+    "purchased_at", "delivered_at", "customer_tier",
 )  # fmt: skip
 _PRODUCT = _Weighted(tuple(zip(range(len(CATALOGUE)), CATALOGUE_WEIGHTS, strict=True)))
 FREQUENT_BUYER_STRIDE = 10  # one customer in 10 buys far more often than the rest
@@ -1566,6 +1576,15 @@ def _seed_purchases(
     rows: list[tuple[Any, ...]] = []
     table: Table = Purchase.__table__  # type: ignore[assignment]
     fixed = [(base + i + 1, d) for i, d in enumerate((8, 40, 75)) if i < min(people, 3)]
+    # Each line written with its customer's tier: the triggers that keep it (migration
+    # 0035) then find it right and write nothing more (a second write of every line else).
+    tiers: dict[int, str] = dict(
+        conn.execute(  # type: ignore[arg-type]
+            select(Customer.id, Customer.tier).where(
+                Customer.id > base, Customer.id <= base + people
+            )
+        ).all()
+    )
     made = 0
     while made < count:
         first_item = None
@@ -1598,7 +1617,7 @@ def _seed_purchases(
             rows.append(
                 (cid, order_no, line_no, item, category, float(quantity),
                  round(price * quantity * (0.85 + 0.15 * random_()), 2), store, stamp(bought),
-                 when_delivered)
+                 when_delivered, tiers.get(cid))
             )  # fmt: skip
             made += 1
         if len(rows) >= BATCH:

@@ -248,6 +248,9 @@ def _missing(
             select(Customer.id, Customer.name, Customer.tier, Customer.birthday).where(
                 Customer.tier.in_(tiers),
                 Customer.birthday.is_not(None),
+                # a merged-away tombstone is greeted no more (its survivor is); the seeded
+                # desk of test_callback_report_sql merges nobody, test_callback_tier_copy's does
+                Customer.merged_into_id.is_(None),
                 extract("month", Customer.birthday).in_(sorted(months)),
             )
             .order_by(Customer.id)

@@ -1,0 +1,242 @@
+"""The tier a callback or a purchase keeps (customer_tier, migration 0035) is its customer's
+tier through re-tiering, pins, merges and imports, on both databases; and the coverage
+counted from it is the coverage counted by looking up each callback's or order's customer.
+
+A seeded demo desk (the rules run on it) is re-tiered (the rules, a bulk UPDATE, one
+customer changed through the ORM, a pin), has customers merged (their callbacks and
+purchases move to the survivor) and imported (with purchases, and callbacks made for them
+by the rules, the ORM and plain SQL); then the coverage table and its list are compared
+with the row-by-row reference (tests/unit/callback_report_before.py) over several periods,
+whole and cut.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text, true, update
+from sqlmodel import Session
+
+from seat import agents, members
+from seat.callbacks import CallbackPolicy, schedule
+from seat.config import Settings
+from seat.db import make_engine
+from seat.importer import import_csv
+from seat.merge import merge
+from seat.models import Callback, Customer, Purchase
+from seat.reports import callbacks as report
+from seat.tools import demo
+from tests.conftest import NOW, PG_ADMIN_URL
+from tests.unit import callback_report_before as before
+
+POLICY = CallbackPolicy()
+MEMBERS = set(POLICY.member_tiers)
+
+
+def _with_callbacks(s: Session, n: int, *, offset: int = 0) -> list[int]:
+    """`n` customers (not merged away) with callbacks due before NOW, by id."""
+    return list(
+        s.execute(
+            select(Callback.customer_id)
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(Customer.merged_into_id.is_(None), Callback.due_at < NOW)
+            .group_by(Callback.customer_id)
+            .order_by(Callback.customer_id)
+            .offset(offset)
+            .limit(n)
+        ).scalars()
+    )
+
+
+def _mismatched(s: Session) -> list[object]:
+    """Rows whose tier is not their customer's: none. NULL is "not known yet" (a row SQLite
+    was given without it, looked up when read); PostgreSQL never leaves it NULL."""
+    sqlite = s.get_bind().dialect.name == "sqlite"
+    return [
+        row
+        for model in (Callback, Purchase)
+        for row in s.execute(
+            select(model.id, model.customer_tier, Customer.tier)
+            .join(Customer, Customer.id == model.customer_id)
+            .where(
+                model.customer_tier.is_distinct_from(Customer.tier),
+                model.customer_tier.is_not(None) if sqlite else true(),
+            )
+        ).all()
+    ]
+
+
+def _changes(s: Session, tmp: Path) -> dict[str, int]:
+    """Re-tier, pin, merge and import; how many callbacks each touched."""
+    boss = agents.get_by_name(session=s, name="zhao.lei")
+    assert boss is not None and boss.id is not None
+    touched: dict[str, int] = {}
+    # The rules' re-tiering, then a bulk UPDATE turning members into ordinary customers and
+    # back (a member tier the coverage counts, then none), then one through the ORM.
+    retiered = members.retier(s, now=NOW, policy=members.MemberPolicy())
+    touched["retier"] = retiered.customers
+    cycle = ["ordinary", "gold", "vip", "platinum", "diamond"]
+    for n, cid in enumerate(_with_callbacks(s, 40)):
+        s.execute(update(Customer).where(Customer.id == cid).values(tier=cycle[n % 5]))
+    one = s.get(Customer, _with_callbacks(s, 1, offset=41)[0])
+    assert one is not None
+    one.tier = "ordinary" if one.tier in MEMBERS else "vip"
+    s.flush()
+    pinned = _with_callbacks(s, 1, offset=43)[0]
+    members.pin_tier(s, customer_id=pinned, tier="diamond", agent_id=boss.id, now=NOW,
+                     reason="a test")  # fmt: skip
+    # Merges: an ordinary customer's callbacks go to a member and the other way round.
+    pairs = _with_callbacks(s, 8, offset=50)
+    for survivor, other in zip(pairs[::2], pairs[1::2], strict=True):
+        s.execute(update(Customer).where(Customer.id == survivor)
+                  .values(tier="gold" if survivor % 2 else "ordinary"))  # fmt: skip
+        s.execute(update(Customer).where(Customer.id == other)
+                  .values(tier="ordinary" if survivor % 2 else "vip"))  # fmt: skip
+        merge(s, survivor_id=survivor, other_id=other, agent_id=boss.id, now=NOW)
+    touched["merged"] = len(pairs) // 2
+    # Imported customers, then callbacks for them: by the ORM and by plain SQL.
+    csv = tmp / "people.csv"
+    tiers = ["vip", "gold", "ordinary", "diamond", "platinum"]
+    csv.write_text("name,phone,tier,birthday\n" + "".join(
+        f"Imported {n},+86 139 9913 {7000 + n:04d},{tiers[n % 5]},1980-11-{1 + n % 28:02d}\n"
+        for n in range(25)
+    ), encoding="utf-8")  # fmt: skip
+    imported = import_csv(session=s, path=csv, now=NOW - timedelta(days=10), batch_rows=None)
+    assert imported.imported == 25
+    new = s.execute(select(Customer.id).where(Customer.name.like("Imported %"))).scalars().all()
+    for n, cid in enumerate(new):
+        due = NOW - timedelta(days=1 + n, hours=n)
+        if n % 2:
+            s.add(Callback(customer_id=cid, owner_id=boss.id, kind="manual", reason="r",
+                           due_at=due, created_at=due, status=("open", "done")[n % 4 == 1],
+                           customer_tier="ordinary"))  # fmt: skip
+        else:
+            s.execute(
+                text("INSERT INTO callback (customer_id, owner_id, kind, reason, due_at, "
+                     "status, attempts, created_at, version) VALUES (:c, :o, 'manual', 'r', "
+                     ":d, 'open', 0, :d, 1)"),
+                {"c": cid, "o": boss.id, "d": due},
+            )  # fmt: skip
+        # New buyers, delivered in the periods: by the ORM (a wrong tier given) and by SQL.
+        delivered = NOW - timedelta(days=8 + 3 * n, minutes=n)
+        if n % 3:
+            s.add(Purchase(customer_id=cid, order_no=f"IM-{n}", item="Fridge",
+                           purchased_at=delivered, delivered_at=delivered,
+                           customer_tier="vip"))  # fmt: skip
+        else:
+            s.execute(
+                text("INSERT INTO purchase (customer_id, order_no, item, amount, quantity, "
+                     "purchased_at, delivered_at) VALUES (:c, :o, 'TV', 1, 1, :d, :d)"),
+                {"c": cid, "o": f"IM-{n}", "d": delivered},
+            )  # fmt: skip
+    s.flush()
+    touched["imported"] = len(new)
+    return touched
+
+
+@pytest.fixture(scope="module")
+def desk(request, tmp_path_factory):
+    """(engine, settings) of a seeded desk changed as the module docstring says."""
+    if PG_ADMIN_URL:
+        from tests.pg import fresh_database
+
+        manager = fresh_database(PG_ADMIN_URL)
+        url = manager.__enter__()
+        request.addfinalizer(lambda: manager.__exit__(None, None, None))
+    else:
+        path = tmp_path_factory.mktemp("seeded") / "desk.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    request.addfinalizer(engine.dispose)
+    demo.seed(engine, customers=400, calls=600, work_orders=400, now=NOW - timedelta(days=1))
+    with Session(engine) as s:
+        schedule(session=s, now=NOW - timedelta(days=20), policy=POLICY)
+        _changes(s, tmp_path_factory.mktemp("import"))
+        schedule(session=s, now=NOW, policy=POLICY)  # callbacks for the changed ones too
+        s.commit()
+    return engine, replace(Settings(), database_url=url, local_timezone="Asia/Shanghai")
+
+
+def test_every_callback_keeps_its_customers_tier(desk):
+    engine, __ = desk
+    with Session(engine) as s:
+        assert s.execute(select(Callback.id).limit(1)).first() is not None
+        assert _mismatched(s) == []
+
+
+def test_the_tier_cannot_be_written_wrong(desk):
+    """Whatever writes the copy (or moves a callback), it stays the customer's tier."""
+    engine, __ = desk
+    with Session(engine) as s:
+        line = s.execute(select(Purchase).order_by(Purchase.id).limit(1)).scalar_one()
+        s.execute(update(Purchase).where(Purchase.id == line.id).values(customer_tier="x"))
+        assert _mismatched(s) == []
+        cb = s.execute(select(Callback).order_by(Callback.id).limit(1)).scalar_one()
+        other = s.execute(
+            select(Customer).where(Customer.tier != cb.customer_tier).limit(1)
+        ).scalar_one()  # fmt: skip
+        s.execute(update(Callback).where(Callback.id == cb.id).values(customer_tier="bogus"))
+        assert _mismatched(s) == []
+        s.execute(update(Callback).where(Callback.id == cb.id).values(customer_id=other.id))
+        assert s.execute(
+            select(Callback.customer_tier).where(Callback.id == cb.id)
+        ).scalar_one() == other.tier  # fmt: skip
+        assert _mismatched(s) == []
+        s.rollback()
+
+
+PERIODS = [
+    (date(2026, 10, 25), date(2026, 11, 23)),  # the view's 30 days
+    (date(2026, 11, 17), date(2026, 11, 23)),  # the last week
+    (date(2025, 11, 24), date(2026, 11, 23)),  # a year
+    (date(2026, 9, 14), date(2026, 12, 12)),  # 90 days, ending after now
+]
+
+
+@pytest.mark.parametrize("limit", [None, 1, 7, 50])
+@pytest.mark.parametrize(("first", "last"), PERIODS)
+def test_coverage_as_counted_customer_by_customer(desk, first, last, limit):
+    engine, settings = desk
+    args = dict(date_from=first, date_to=last, settings=settings, now=NOW, policy=POLICY)
+    with Session(engine) as s:
+        was = before.tables(session=s, **args)[:2]
+        got = report.coverage_tables(session=s, **args, limit=limit)
+    assert got[0].rows == was[0].rows  # every count whole
+    assert got[1].rows == (was[1].rows if limit is None else was[1].rows[:limit])
+    assert [t.title for t in got] == [t.title for t in was]
+
+
+def test_the_changes_reach_the_counts(desk):
+    """The re-tiered, merged and imported customers' callbacks are in the 30 days' counts
+    (else the comparison above proves little)."""
+    engine, settings = desk
+    with Session(engine) as s:
+        imported = s.execute(
+            select(Callback.customer_tier)
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(Customer.name.like("Imported %"), Callback.due_at < NOW)
+        ).scalars().all()  # fmt: skip
+        merged_away = s.execute(
+            select(Customer.id).where(Customer.merged_into_id.is_not(None))
+        ).scalars().all()  # fmt: skip
+        pinned = s.execute(select(Customer.id).where(Customer.tier_pinned)).scalars().all()
+        bought = s.execute(
+            select(Purchase.customer_tier).where(Purchase.order_no.like("IM-%"))
+        ).scalars().all()  # fmt: skip
+        tables = report.coverage_tables(session=s, date_from=PERIODS[0][0],
+                                        date_to=PERIODS[0][1], settings=settings, now=NOW,
+                                        policy=POLICY)  # fmt: skip
+    written_bare = {None} if engine.dialect.name == "sqlite" else set()
+    assert set(imported) - written_bare >= MEMBERS and "ordinary" in imported
+    if written_bare:  # the rows SQL wrote without the tier are in the counts: NULL ones too
+        assert None in imported and None in bought
+    assert len(merged_away) == 4 and pinned
+    assert set(bought) - written_bare >= MEMBERS and "ordinary" in bought
+    new_buyers = [r for r in tables[1].rows if "new-buyer" in str(r[5])]
+    assert any("IM-" in str(r[5]) for r in new_buyers)  # imported ones bought, uncalled
+    assert all(row[1] for row in tables[0].rows)  # every member tier required something
