@@ -1405,6 +1405,8 @@ class ClockCache:
         self._lock = threading.Lock()
         self._stamp: tuple[int, datetime] | None = None
         self._clocks: dict[int, tuple[tuple[int, str], sla.ClockState | None]] = {}
+        self._until: tuple[datetime, datetime] | None = None
+        """`_due` worked out for a minute, until the next `put` (asked several times a read)."""
 
     def valid(self, policy: sla.Policy, now: datetime) -> None:
         """Forget what the policy, the minute or a breach made wrong."""
@@ -1418,6 +1420,7 @@ class ClockCache:
             ):
                 self._stamp = stamp
                 self._clocks = {}
+                self._until = None
 
     def empty(self) -> bool:
         """Nothing kept (a screen opening, a new minute): every clock is computed."""
@@ -1432,6 +1435,7 @@ class ClockCache:
     def put(self, complaint_id: int, key: tuple[int, str], clock: sla.ClockState | None) -> None:
         with self._lock:
             self._clocks[complaint_id] = (key, clock)
+            self._until = None
 
     def due(self, minute: datetime) -> datetime:
         """When the kept clocks stop being right: the next minute, or a breach before it."""
@@ -1439,10 +1443,13 @@ class ClockCache:
             return self._due(minute)
 
     def _due(self, minute: datetime) -> datetime:
+        if self._until is not None and self._until[0] == minute:
+            return self._until[1]
         until = minute + timedelta(minutes=1)
         for __, clock in self._clocks.values():
             if clock is not None and not clock.breached and not clock.paused:
                 until = min(until, max(clock.deadline, minute + timedelta(seconds=1)))
+        self._until = (minute, until)
         return until
 
 

@@ -7,8 +7,10 @@ No Textual: the screens read through these functions.
 
 from __future__ import annotations
 
+import gc
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -644,6 +646,40 @@ def board(
     key = (tuple(sorted(offsets.items())), limit, id(policy), str(zone))
     if cache is not None and (kept := cache.kept(token, key, now)) is not None:
         return kept
+    with _few_collections():
+        return _read_board(
+            session=session, now=now, zone=zone, policy=policy, offsets=offsets, limit=limit,
+            cache=cache, token=token, key=key,
+        )  # fmt: skip
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Python's cycle collector paused while a board is read: a thousand complaints' rows and
+    clocks would have it walk the young objects again and again, for cycles these plain rows
+    never make (reference counting frees them as usual). As reports/callbacks.py does."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _read_board(
+    *,
+    session: Session,
+    now: datetime,
+    zone: str | ZoneInfo,
+    policy: sla.Policy,
+    offsets: dict[str, int],
+    limit: int,
+    cache: BoardCache | None,
+    token: object | None,
+    key: tuple[Any, ...],
+) -> Board:
     parts = cache or BoardCache()
     marks = part_marks(session) if cache is not None else None
     minute = now.replace(second=0, microsecond=0)
