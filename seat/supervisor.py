@@ -293,8 +293,27 @@ class Board:
 
 
 def order_clock_counts(*, session: Session, now: datetime) -> queues.ClockCounts:
-    """Every order's late clocks (seat.order_clocks), counted over the clocks' indexes."""
-    return queues.ClockCounts(*session.execute(queues.clock_counts_statement(now)).one())
+    """Every order's late clocks (seat.order_clocks), counted over the clocks' indexes.
+
+    The orders late on any clock are counted as those late on the first clock, plus those
+    late on the second and not the first, plus those late on the third and on neither before
+    it: three index ranges read from the index alone (migration 0036), never a UNION of tens
+    of thousands of ids. (`queues.clock_counts_statement` counts one agent's orders.)"""
+    late = {name: order_clocks.late_sql(name, now) for name in order_clocks.CLOCKS}
+    not_late = {name: order_clocks.not_late_sql(name, now) for name in order_clocks.CLOCKS}
+
+    def count(*where: Any) -> Any:
+        return select(func.count()).select_from(WorkOrder).where(*where).scalar_subquery()
+
+    on_site, reply, follow_up = order_clocks.CLOCKS
+    n_on_site, n_reply, n_follow_up, reply_only, follow_up_only = session.execute(select(
+        count(late[on_site]), count(late[reply]), count(late[follow_up]),
+        count(late[reply], not_late[on_site]),
+        count(late[follow_up], not_late[on_site], not_late[reply]),
+    )).one()  # fmt: skip
+    return queues.ClockCounts(
+        n_on_site, n_reply, n_follow_up, n_on_site + reply_only + follow_up_only
+    )
 
 
 def live_states(*, session: Session, now: datetime) -> dict[int, str]:
