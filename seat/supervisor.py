@@ -448,33 +448,78 @@ def _overdue_by_agent(session: Session, now: datetime) -> list[tuple[int, str, i
     ]
 
 
-def attention_orders(
-    *, session: Session, now: datetime, offset: int = 0, limit: int = PAGE
-) -> Page[OrderRow]:
-    """Open work orders that are unassigned, urgent or late: urgent first, then by expected
-    end (so the late ones lead each group). Each group is counted and paged on its own, in
-    the order of ix_work_order_urgent_due, so no open order is read that is not shown."""
+@dataclass(frozen=True)
+class _OrderNumbers:
+    """The wallboard's counts of open work orders, each counted once per read."""
+
+    unassigned: int
+    urgent: int
+    late: int
+    plain_flagged: int
+    """Not urgent, and unassigned or past the expected end."""
+    clocks_only: int
+    """Assigned, not urgent, not past the expected end, but a clock late."""
+
+
+def _clocks_only(now: datetime) -> tuple[Any, ...]:
+    clock_late = or_(*(order_clocks.late_sql(name, now) for name in order_clocks.CLOCKS))
+    return (
+        WorkOrder.urgent == false(), WorkOrder.assignee_id.is_not(None), WorkOrder.due_at >= now,
+        clock_late,
+    )  # fmt: skip
+
+
+def _order_numbers(session: Session, now: datetime) -> _OrderNumbers:
+    """Open orders unassigned, urgent, late, and the attention list's groups, each a range of
+    an index: the late ones as the urgent late plus the plain late (the plain late are a
+    group of the list anyway), the plain unassigned not yet late only when some open order is
+    unassigned at all (else every order not yet due was read to find none)."""
 
     def count(*where: Any) -> int:
         return session.execute(
             select(func.count()).select_from(WorkOrder).where(_OPEN_ORDER, *where)
         ).scalar_one()
 
+    plain, urgent = WorkOrder.urgent == false(), WorkOrder.urgent == true()
+    unassigned = count(WorkOrder.assignee_id.is_(None))
+    plain_late = count(plain, WorkOrder.due_at < now)
+    plain_unassigned = (
+        count(plain, WorkOrder.due_at >= now, WorkOrder.assignee_id.is_(None)) if unassigned
+        else 0
+    )  # fmt: skip
+    return _OrderNumbers(
+        unassigned=unassigned,
+        urgent=count(urgent),
+        late=count(urgent, WorkOrder.due_at < now) + plain_late,
+        plain_flagged=plain_late + plain_unassigned,
+        clocks_only=count(*_clocks_only(now)),
+    )
+
+
+def attention_orders(
+    *,
+    session: Session,
+    now: datetime,
+    offset: int = 0,
+    limit: int = PAGE,
+    numbers: _OrderNumbers | None = None,
+) -> Page[OrderRow]:
+    """Open work orders that are unassigned, urgent or late: urgent first, then by expected
+    end (so the late ones lead each group). Each group is counted and paged on its own, in
+    the order of ix_work_order_urgent_due, so no open order is read that is not shown.
+    `numbers`: the counts, when the caller has them (`_order_numbers`)."""
+    numbers = numbers or _order_numbers(session, now)
     plain = WorkOrder.urgent == false()
     clock_late = or_(*(order_clocks.late_sql(name, now) for name in order_clocks.CLOCKS))
-    # Assigned, not urgent, not past its expected end, but a clock late (on site, reply,
-    # follow-up): counted in the header's "clocks late", it was on no row.
-    clocks_only = (
-        plain, WorkOrder.assignee_id.is_not(None), WorkOrder.due_at >= now, clock_late,
-    )  # fmt: skip
+    # Assigned, not urgent, not past its expected end, but a clock late: counted in the
+    # header's "clocks late", it was on no row.
     groups = (
-        (WorkOrder.urgent == true(), count(WorkOrder.urgent == true())),
+        (WorkOrder.urgent == true(), numbers.urgent),
         (
             and_(plain, or_(WorkOrder.assignee_id.is_(None), WorkOrder.due_at < now)),
-            count(plain, WorkOrder.due_at < now)
-            + count(plain, WorkOrder.due_at >= now, WorkOrder.assignee_id.is_(None)),
+            numbers.plain_flagged,
         ),
-        (and_(*clocks_only), count(*clocks_only)),
+        (and_(*_clocks_only(now)), numbers.clocks_only),
     )
     total = sum(n for __, n in groups)
     offset = _clamp(offset, total, limit)
@@ -634,8 +679,11 @@ def _callbacks_turn(session: Session, now: datetime) -> datetime:
 
 def _orders_turn(session: Session, now: datetime) -> datetime:
     """When the next open work order turns late, or the next clock of one does."""
-    turn = _next_due(session, select(func.min(WorkOrder.due_at)).where(
-        _OPEN_ORDER, WorkOrder.due_at > now), NEVER)  # fmt: skip
+    turn = NEVER
+    for urgent in (true(), false()):  # the first open one of each range of the index
+        turn = _next_due(session, select(WorkOrder.due_at).where(
+            WorkOrder.urgent == urgent, WorkOrder.due_at > now, _OPEN_ORDER,
+        ).order_by(WorkOrder.due_at).limit(1), turn)  # fmt: skip
     for running, due in (
         (WorkOrder.on_site_at.is_(None), WorkOrder.on_site_due_at),
         (WorkOrder.replied_at.is_(None), WorkOrder.reply_due_at),
@@ -727,10 +775,11 @@ def _read_board(
     k_orders = keyed("orders", offsets.get("orders", 0), limit)
     orders = parts.part("orders", k_orders, now)
     if orders is None:
+        numbers = _order_numbers(session, now)
         orders = (
-            _order_counts(session, now),
+            (numbers.unassigned, numbers.urgent, numbers.late),
             attention_orders(session=session, now=now, offset=offsets.get("orders", 0),
-                             limit=limit),
+                             limit=limit, numbers=numbers),
             order_clock_counts(session=session, now=now),
         )  # fmt: skip
         parts.keep_part("orders", k_orders, orders, now, _orders_turn(session, now))

@@ -15,10 +15,10 @@ import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import and_, false, func, or_, select, true, update
 from sqlmodel import Session
 
-from seat import complaints, queues, sla, supervisor
+from seat import complaints, order_clocks, queues, sla, supervisor
 from seat.models import Agent, Complaint, Customer, WorkOrder, level_for
 from tests.conftest import NOW
 from tests.unit.test_sidebar_complaints import POLICIES, add_random_complaints
@@ -73,6 +73,64 @@ def reference_complaints(*, session, now, policy, offset, limit):
     return supervisor.Page(rows, len(ranked), offset), breached
 
 
+def reference_orders(*, session, now, offset, limit):
+    """supervisor.attention_orders as it was (each group counted by itself)."""
+
+    def count(*where):
+        return session.execute(
+            select(func.count()).select_from(WorkOrder).where(supervisor._OPEN_ORDER, *where)
+        ).scalar_one()
+
+    plain = WorkOrder.urgent == false()
+    clock_late = or_(*(order_clocks.late_sql(name, now) for name in order_clocks.CLOCKS))
+    clocks_only = (
+        plain, WorkOrder.assignee_id.is_not(None), WorkOrder.due_at >= now, clock_late,
+    )  # fmt: skip
+    groups = (
+        (WorkOrder.urgent == true(), count(WorkOrder.urgent == true())),
+        (
+            and_(plain, or_(WorkOrder.assignee_id.is_(None), WorkOrder.due_at < now)),
+            count(plain, WorkOrder.due_at < now)
+            + count(plain, WorkOrder.due_at >= now, WorkOrder.assignee_id.is_(None)),
+        ),
+        (and_(*clocks_only), count(*clocks_only)),
+    )
+    total = sum(n for __, n in groups)
+    offset = supervisor._clamp(offset, total, limit)
+    rows = []
+    skip = offset
+    for where, n in groups:
+        want = limit - len(rows)
+        if want > 0 and skip < n:
+            rows += session.execute(
+                select(WorkOrder.id, WorkOrder.short_text, WorkOrder.urgent, WorkOrder.status,
+                       WorkOrder.due_at, Agent.display_name, clock_late)
+                .outerjoin(Agent, Agent.id == WorkOrder.assignee_id)
+                .where(supervisor._OPEN_ORDER, where)
+                .order_by(WorkOrder.due_at, WorkOrder.id)
+                .offset(skip).limit(want)
+            ).all()  # fmt: skip
+        skip = max(0, skip - n)
+    page = supervisor.Page(tuple(supervisor.OrderRow(*r[:6], bool(r[6])) for r in rows), total,
+                           offset)  # fmt: skip
+    return supervisor._order_counts(session, now), page
+
+
+def reference_orders_turn(session, now):
+    """supervisor._orders_turn as it was."""
+    turn = supervisor._next_due(session, select(func.min(WorkOrder.due_at)).where(
+        supervisor._OPEN_ORDER, WorkOrder.due_at > now), supervisor.NEVER)  # fmt: skip
+    for running, due in (
+        (WorkOrder.on_site_at.is_(None), WorkOrder.on_site_due_at),
+        (WorkOrder.replied_at.is_(None), WorkOrder.reply_due_at),
+        (WorkOrder.follow_up_due_at.is_not(None), WorkOrder.follow_up_due_at),
+    ):
+        turn = supervisor._next_due(
+            session, select(func.min(due)).where(running, due > now), turn
+        )
+    return turn
+
+
 def add_escalations(session: Session, world: dict[str, int], rng: random.Random) -> None:
     """Escalate some open complaints, a few with a reply promised to the customer (its own
     clock, kept or not yet)."""
@@ -97,12 +155,16 @@ def add_random_orders(session: Session, world: dict[str, int], rng: random.Rando
     def done() -> object:
         return NOW - timedelta(hours=rng.randrange(1, 100)) if rng.random() < 0.3 else None
 
+    if rng.random() < 0.5:  # every open order assigned, on some floors
+        session.execute(update(WorkOrder).values(assignee_id=world["li"]))
+    owners = [world["li"], world["wang"], *([None] if rng.random() < 0.5 else [])]
     for i in range(rng.randrange(20, 60)):
         session.add(WorkOrder(
             short_text=f"wo {i}", customer_id=world["tom"], created_by_id=world["li"],
-            assignee_id=rng.choice([None, world["li"], world["wang"]]),
-            urgent=rng.random() < 0.2, due_at=NOW + timedelta(hours=rng.randrange(-48, 48)),
-            created_at=NOW - timedelta(days=5), status=rng.choice(["created", "accepted"]),
+            assignee_id=rng.choice(owners), urgent=rng.random() < 0.2,
+            due_at=NOW + timedelta(hours=rng.randrange(-48, 48)),
+            created_at=NOW - timedelta(days=5),
+            status=rng.choice(["created", "accepted", "closed"]),
             on_site_due_at=due(), on_site_at=done(), reply_due_at=due(), replied_at=done(),
             follow_up_due_at=due(),
         ))  # fmt: skip
@@ -127,9 +189,18 @@ def test_the_board_shows_what_the_old_computation_showed(session, world, seed, p
             assert got == expected
             board = supervisor.board(
                 session=session, now=now, zone=ZONE, policy=k, limit=limit,
-                offsets={"complaints": offset}, cache=supervisor.BoardCache(), token=None,
+                offsets=dict.fromkeys(("complaints", "callbacks", "orders"), offset),
+                cache=supervisor.BoardCache(), token=None,
             )  # fmt: skip
             assert (board.complaints, board.breached) == expected
+            counts, page = reference_orders(session=session, now=now, offset=offset,
+                                            limit=limit)  # fmt: skip
+            assert (board.unassigned, board.urgent, board.late) == counts
+            assert board.orders == page
+            assert supervisor.attention_orders(
+                session=session, now=now, offset=offset, limit=limit
+            ) == page
+        assert supervisor._orders_turn(session, now) == reference_orders_turn(session, now)
         union = queues.ClockCounts(*session.execute(queues.clock_counts_statement(now)).one())
         assert supervisor.order_clock_counts(session=session, now=now) == union
 
