@@ -823,14 +823,15 @@ def pauses_for(*, session: Session, complaint_ids: Sequence[int]) -> dict[int, l
 
 
 def _pauses_where(session: Session, where: Sequence[Any]) -> dict[int, list[sla.Interval]]:
-    """`pauses_for` every complaint matching `where` (conditions on the complaint's own
-    columns), in one statement joined to them instead of a list of their ids."""
+    """`pauses_for` every complaint matching `where` (as `rank_open` reads them: joined to
+    the customer), in one statement joined to them instead of a list of their ids."""
     rows: dict[int, list[tuple[str, datetime]]] = {}
     if session.autoflush:
         session.flush()
     for cid, action, at in session.connection().execute(
         select(ComplaintEvent.complaint_id, ComplaintEvent.action, ComplaintEvent.at)
         .join(Complaint, Complaint.id == ComplaintEvent.complaint_id)
+        .join(Customer, Customer.id == Complaint.customer_id)
         .where(*where, ComplaintEvent.action.in_(("pause", "resume")))
         .order_by(ComplaintEvent.id)
     ):
@@ -1464,7 +1465,8 @@ def rank_open(
     """The ids of the complaints matching `where`, most urgent first (`urgency_key`), and each
     one's most urgent running clock. Only the (id, version, tier) of every complaint is read;
     the full columns and pauses only of those whose clock is not in `cache` (with nothing
-    kept, as when a screen opens, all of them in the same statement)."""
+    kept, as when a screen opens, all of them in the same statement, and their pauses in
+    one more joined to it). Rows are read on the session's connection as plain tuples."""
     cache = cache or ClockCache()
     cache.valid(policy, now)
     keys: dict[int, tuple[int, str]] = {}
