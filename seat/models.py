@@ -366,10 +366,14 @@ class WorkOrder(TableBase, table=True):
         # clocks' columns make "assigned, not yet late, a clock late" index only (0034).
         Index("ix_work_order_urgent_due", "urgent", "due_at", "status", "assignee_id",
               "on_site_at", "on_site_due_at", "replied_at", "reply_due_at", "follow_up_due_at"),
-        # The clocks (seat.order_clocks): the late ones of each, counted from the index.
+        # The clocks (seat.order_clocks): the late ones of each, counted from the index; the
+        # earlier clocks' columns count "late on this clock and on none before it" from the
+        # index too (the wallboard's orders late on any, 0036).
         Index("ix_work_order_on_site_due", "on_site_at", "on_site_due_at", "assignee_id"),
-        Index("ix_work_order_reply_due", "replied_at", "reply_due_at", "assignee_id"),
-        Index("ix_work_order_follow_up_due", "follow_up_due_at", "assignee_id"),
+        Index("ix_work_order_reply_due", "replied_at", "reply_due_at", "assignee_id",
+              "on_site_at", "on_site_due_at"),
+        Index("ix_work_order_follow_up_due", "follow_up_due_at", "assignee_id",
+              "on_site_at", "on_site_due_at", "replied_at", "reply_due_at"),
         # An agent's late clocks (the sidebar): a range each, counted and paged in deadline
         # order (migration 0030).
         Index("ix_work_order_agent_on_site", "assignee_id", "on_site_at", "on_site_due_at"),

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import and_, or_
 
 from seat import sla
 from seat.errors import PolicyError
@@ -319,3 +319,15 @@ def late_sql(name: str, now: datetime) -> Any:
     if name == REPLY:
         return and_(WorkOrder.replied_at.is_(None), WorkOrder.reply_due_at < now)
     return WorkOrder.follow_up_due_at < now
+
+
+def not_late_sql(name: str, now: datetime) -> Any:
+    """The exact complement of `late_sql(name, now)`: an order without that deadline is not
+    late on it (a NOT over the NULL comparison would leave it out of both)."""
+    if name == ON_SITE:
+        return or_(WorkOrder.on_site_at.is_not(None), WorkOrder.on_site_due_at.is_(None),
+                   WorkOrder.on_site_due_at >= now)  # fmt: skip
+    if name == REPLY:
+        return or_(WorkOrder.replied_at.is_not(None), WorkOrder.reply_due_at.is_(None),
+                   WorkOrder.reply_due_at >= now)  # fmt: skip
+    return or_(WorkOrder.follow_up_due_at.is_(None), WorkOrder.follow_up_due_at >= now)
