@@ -8,14 +8,14 @@ index alone (no UNION of tens of thousands of ids in a temporary tree). The inde
 their names and leading columns, so every other use is served as before.
 
 Revision ID: 0036
-Revises: 0032
+Revises: 0035
 Create Date: 2026-12-07 00:15:00.000000
 """
 
 from alembic import op
 
 revision = '0036'
-down_revision = '0032'
+down_revision = '0035'
 branch_labels = None
 depends_on = None
 

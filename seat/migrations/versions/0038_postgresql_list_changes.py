@@ -9,7 +9,7 @@ tell. On SQLite the table stays empty (its marks are the newest ids). Rows older
 deleted after the day's callback rules.
 
 Revision ID: 0038
-Revises: 0032
+Revises: 0036
 Create Date: 2026-12-07 00:20:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0038'
-down_revision = '0032'
+down_revision = '0036'
 branch_labels = None
 depends_on = None
 
