@@ -224,6 +224,18 @@ def clock_counts(*, session: Session, agent_id: int, now: datetime) -> ClockCoun
     return ClockCounts(*row)
 
 
+def clock_totals(*, session: Session, agent_id: int, now: datetime) -> tuple[int, int, int]:
+    """The agent's late clocks of each kind (on site, reply, follow-up): clock_counts
+    without the orders late on any clock, which the sidebar does not show (there are such
+    orders exactly when one of these is not 0). Counting those read every late clock's id
+    into a temporary b-tree (seat bench: 1.8 of the heaviest agent's sidebar's 11 ms); each
+    count here is one range of its clock's index."""
+    row = session.connection().execute(
+        _clock_statements().totals, {"agent_id": agent_id, "now": now}
+    ).one()
+    return row[0], row[1], row[2]
+
+
 @dataclass(frozen=True)
 class ClockLateItem:
     """An order with a late clock, as the sidebar lists it: its most late clock."""
@@ -257,36 +269,68 @@ def clock_late_orders(
     before it overall too. A heavy agent's thousands of late orders are never all read."""
     if limit <= 0:
         return ()
+    st = _clock_statements()
+    conn = session.connection()
+    args = {"agent_id": agent_id, "now": now, "limit": limit}
     found: list[tuple[datetime, int, str]] = []
     for name in order_clocks.CLOCKS:
-        due = DUE_COLUMNS[name]
-        found += [
-            (at, oid, name)
-            for oid, at in session.execute(
-                select(WorkOrder.id, due)
-                .where(WorkOrder.assignee_id == agent_id, order_clocks.late_sql(name, now))
-                .order_by(due, WorkOrder.id)
-                .limit(limit)
-            )
-        ]  # fmt: skip
+        found += [(at, oid, name) for oid, at in conn.execute(st.late[name], args)]
     first: dict[int, tuple[datetime, str]] = {}
     for at, oid, name in sorted(found, key=lambda f: (f[0], f[1], order_clocks.CLOCKS.index(f[2]))):
         first.setdefault(oid, (at, name))
     page = sorted(first.items(), key=lambda kv: (kv[1][0], kv[0]))[:limit]
     if not page:
         return ()
-    rows = {
-        r.id: r
-        for r in session.execute(
-            select(WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text)
-            .join(Customer, Customer.id == WorkOrder.customer_id)
-            .where(WorkOrder.id.in_([oid for oid, __ in page]))
-        )
-    }  # fmt: skip
+    rows = {r[0]: r for r in conn.execute(st.details, {"ids": [oid for oid, __ in page]})}
     return tuple(
-        ClockLateItem(oid, rows[oid].customer_id, rows[oid].name, rows[oid].short_text, name, at)
+        ClockLateItem(oid, rows[oid][1], rows[oid][2], rows[oid][3], name, at)
         for oid, (at, name) in page
     )
+
+
+@dataclass(frozen=True)
+class _ClockStatements:
+    totals: Any
+    """The agent's late clocks of each kind, one index range each."""
+    late: dict[str, Any]
+    """Per clock: the agent's first `limit` late orders, in deadline order."""
+    details: Any
+    """The orders of a page with their customers."""
+
+
+_CLOCK_STATEMENTS: list[_ClockStatements] = []
+
+
+def _clock_statements() -> _ClockStatements:
+    """Built once (building them cost more than running them)."""
+    if not _CLOCK_STATEMENTS:
+        mine = WorkOrder.assignee_id == bindparam("agent_id")
+        now = bindparam("now")
+
+        def count(name: str) -> Any:
+            return (
+                select(func.count())
+                .select_from(WorkOrder)
+                .where(mine, order_clocks.late_sql(name, now))
+                .scalar_subquery()
+            )
+
+        _CLOCK_STATEMENTS.append(_ClockStatements(
+            totals=select(*(count(name) for name in order_clocks.CLOCKS)),
+            late={
+                name: select(WorkOrder.id, DUE_COLUMNS[name])
+                .where(mine, order_clocks.late_sql(name, now))
+                .order_by(DUE_COLUMNS[name], WorkOrder.id)
+                .limit(bindparam("limit"))
+                for name in order_clocks.CLOCKS
+            },
+            details=select(
+                WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text
+            )
+            .join(Customer, Customer.id == WorkOrder.customer_id)
+            .where(WorkOrder.id.in_(bindparam("ids", expanding=True))),
+        ))  # fmt: skip
+    return _CLOCK_STATEMENTS[0]
 
 
 @dataclass(frozen=True)
