@@ -6,15 +6,16 @@ import os
 import random
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, CursorResult, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
@@ -309,3 +310,58 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class Prepared:
+    """A SELECT compiled once per dialect and run at the driver level
+    (`Connection.exec_driver_sql`, so the engine's events still see every statement): no
+    cache key, no compiled-parameter work, and rows as the driver gives them, without
+    SQLAlchemy's per-value result processing (the caller converts what it reads, e.g. with
+    `stored_at`). For the few statements a screen runs on every refresh, where that work cost
+    more than the statement (seat bench: the sidebar).
+
+    The statement's parameters are given by name at each call, through their types' bind
+    processors; an IN of constants is expanded once, with the values it was built with."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._built: dict[tuple[str, str], tuple[str, tuple[str, ...] | None, dict[str, Any],
+                                                 dict[str, Callable[[Any], Any]]]] = {}  # fmt: skip
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
+        """Run it on `conn` (a session's connection: the same transaction)."""
+        dialect = conn.dialect
+        built = self._built.get((dialect.name, dialect.driver))
+        if built is None:
+            built = self._build(dialect, params)
+        sql, order, fixed, processors = built
+        values = {**fixed, **params}
+        for name, process in processors.items():
+            values[name] = process(values[name])
+        args = tuple(values[n] for n in order) if order is not None else values
+        return conn.exec_driver_sql(sql, args)
+
+    def _build(self, dialect: Any, params: Mapping[str, Any]) -> Any:
+        compiled = self.statement.compile(dialect=dialect)
+        expanded = compiled.construct_expanded_state(dict(params))
+        processors = {}
+        for name, bind in compiled.binds.items():
+            if name in params and not bind.expanding:
+                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if process is not None:
+                    processors[name] = process
+        fixed = {k: v for k, v in expanded.parameters.items() if k not in params}
+        order = tuple(expanded.positiontup) if compiled.positional else None
+        built = (expanded.statement, order, fixed, processors)
+        self._built[dialect.name, dialect.driver] = built
+        return built
+
+
+def stored_at(value: Any) -> datetime | None:
+    """A UTCDateTime column's value as the driver read it (Prepared): an aware datetime in
+    UTC, as the column type gives it (SQLite stores UTC text without an offset; PostgreSQL
+    gives an aware datetime)."""
+    if value is None:
+        return None
+    at = datetime.fromisoformat(value) if type(value) is str else value
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
