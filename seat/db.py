@@ -325,7 +325,7 @@ class Prepared:
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._built: dict[tuple[str, str], tuple[str, tuple[str, ...] | None, dict[str, Any],
+        self._built: dict[tuple[str, str], tuple[str, Any, dict[str, Any],
                                                  dict[str, Callable[[Any], Any]]]] = {}  # fmt: skip
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
@@ -334,27 +334,47 @@ class Prepared:
         built = self._built.get((dialect.name, dialect.driver))
         if built is None:
             built = self._build(dialect, params)
-        sql, order, fixed, processors = built
+        sql, (positional, names), fixed, processors = built
         values = {**fixed, **params}
         for name, process in processors.items():
             values[name] = process(values[name])
-        args = tuple(values[n] for n in order) if order is not None else values
-        return conn.exec_driver_sql(sql, args)
+        if positional:
+            return conn.exec_driver_sql(sql, tuple(values[n] for n in names))
+        return conn.exec_driver_sql(sql, {n: values[n] for n in names})
 
     def _build(self, dialect: Any, params: Mapping[str, Any]) -> Any:
         compiled = self.statement.compile(dialect=dialect)
         expanded = compiled.construct_expanded_state(dict(params))
         processors = {}
         for name, bind in compiled.binds.items():
-            if name in params and not bind.expanding:
+            if name in params and bind.expanding:
+                raise ValueError(f"{name}: an expanding parameter is built in, not given")
+            if name in params:
                 process = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if process is not None:
                     processors[name] = process
         fixed = {k: v for k, v in expanded.parameters.items() if k not in params}
-        order = tuple(expanded.positiontup) if compiled.positional else None
-        built = (expanded.statement, order, fixed, processors)
+        # Positional (sqlite3): the names in order; named (psycopg): the statement's own
+        # names, none of the caller's extras.
+        names = (True, tuple(expanded.positiontup)) if compiled.positional else (
+            False, tuple(expanded.parameters))  # fmt: skip
+        built = (expanded.statement, names, fixed, processors)
         self._built[dialect.name, dialect.driver] = built
         return built
+
+
+_PREPARED: dict[int, tuple[Any, Prepared]] = {}
+
+
+def prepared(statement: Any) -> Prepared:
+    """The Prepared of a statement built once (kept by the caller, e.g. in a module's cache),
+    made at its first use."""
+    hit = _PREPARED.get(id(statement))
+    if hit is None or hit[0] is not statement:
+        if len(_PREPARED) > 256:
+            _PREPARED.clear()
+        hit = _PREPARED[id(statement)] = (statement, Prepared(statement))
+    return hit[1]
 
 
 def stored_at(value: Any) -> datetime | None:

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, func, select, text, union, union_all
 from sqlmodel import Session
 
 from seat import order_clocks, states
+from seat.db import prepared, stored_at
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     OPEN_WORK_ORDER_EXCLUDES,
@@ -152,6 +153,19 @@ def _counts_statement() -> Any:
     return _COUNTS[0]
 
 
+_COUNTS_FOR: dict[tuple[str, ...], Any] = {}
+
+
+def _counts_for(statuses: tuple[str, ...]) -> Any:
+    """_counts_statement with the open statuses built in (seat.db.Prepared takes no list),
+    built once per status set."""
+    if statuses not in _COUNTS_FOR:
+        if len(_COUNTS_FOR) > 64:
+            _COUNTS_FOR.clear()
+        _COUNTS_FOR[statuses] = _counts_statement().params(statuses=list(statuses))
+    return _COUNTS_FOR[statuses]
+
+
 _LATE: dict[tuple[tuple[str, ...], int], Any] = {}
 
 
@@ -230,8 +244,8 @@ def clock_totals(*, session: Session, agent_id: int, now: datetime) -> tuple[int
     orders exactly when one of these is not 0). Counting those read every late clock's id
     into a temporary b-tree (seat bench: 1.8 of the heaviest agent's sidebar's 11 ms); each
     count here is one range of its clock's index."""
-    row = session.connection().execute(
-        _clock_statements().totals, {"agent_id": agent_id, "now": now}
+    row = prepared(_clock_statements().totals).execute(
+        session.connection(), {"agent_id": agent_id, "now": now}
     ).one()
     return row[0], row[1], row[2]
 
@@ -273,8 +287,9 @@ def clock_late_orders(
     conn = session.connection()
     args = {"agent_id": agent_id, "now": now, "limit": limit}
     found: list[tuple[datetime, int, str]] = []
-    for name in order_clocks.CLOCKS:
-        found += [(at, oid, name) for oid, at in conn.execute(st.late[name], args)]
+    for name in order_clocks.CLOCKS:  # ids and times at the driver level (seat.db.Prepared)
+        found += [(stored_at(at), oid, name)
+                  for oid, at in prepared(st.late[name]).execute(conn, args)]  # fmt: skip
     first: dict[int, tuple[datetime, str]] = {}
     for at, oid, name in sorted(found, key=lambda f: (f[0], f[1], order_clocks.CLOCKS.index(f[2]))):
         first.setdefault(oid, (at, name))
@@ -348,20 +363,23 @@ class AgentOrders:
 def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int = 50) -> AgentOrders:
     """What `sidebar`, `order_counts` and `late_orders` give, with the agent's statuses
     found once and both pages' rows read in one statement."""
+    # The statements of ids and counts are read at the driver level (seat.db.Prepared):
+    # SQLAlchemy's per-statement work cost more than most of them.
     conn = session.connection()
-    statuses = conn.execute(_OWN_STATUSES, {"agent_id": agent_id}).scalars().all()
+    mine = {"agent_id": agent_id}
+    statuses = [r[0] for r in prepared(_OWN_STATUSES).execute(conn, mine)]
     open_ = tuple(sorted(s for s in statuses if s not in OPEN_WORK_ORDER_EXCLUDES))
     page = _order_page(open_, limit)
-    ids = conn.execute(page, {"agent_id": agent_id}).scalars().all() if page is not None else []
+    ids = [r[0] for r in prepared(page).execute(conn, mine)] if page is not None else []
     counts = OrderCounts(open=0, urgent=0, late=0)
     if open_:
-        counts = OrderCounts(*conn.execute(
-            _counts_statement(), {"agent_id": agent_id, "statuses": open_, "now": now}
+        counts = OrderCounts(*prepared(_counts_for(open_)).execute(
+            conn, {"agent_id": agent_id, "now": now}
         ).one())  # fmt: skip
     late_ids: list[int] = []
     if counts.late and limit > 0:
-        late_ids = list(conn.execute(_late_page(open_, limit), {"agent_id": agent_id, "now": now})
-                        .scalars())  # fmt: skip
+        late_ids = [r[0] for r in prepared(_late_page(open_, limit)).execute(
+            conn, {"agent_id": agent_id, "now": now})]  # fmt: skip
     details, count = _sidebar_statements()
     wanted = sorted({*ids, *late_ids})
     found = conn.execute(details, {"ids": wanted}) if wanted else ()
@@ -370,7 +388,7 @@ def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int =
         page=tuple(rows[i] for i in ids if i in rows),
         counts=counts,
         late=tuple(rows[i] for i in late_ids if i in rows),
-        complaints_open=conn.execute(count, {"agent_id": agent_id}).scalar_one(),
+        complaints_open=prepared(count).execute(conn, mine).scalar_one(),
     )
 
 
