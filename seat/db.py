@@ -6,15 +6,16 @@ import os
 import random
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, CursorResult, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
@@ -377,3 +378,78 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class Prepared:
+    """A SELECT compiled once per dialect and run at the driver level
+    (`Connection.exec_driver_sql`, so the engine's events still see every statement): no
+    cache key, no compiled-parameter work, and rows as the driver gives them, without
+    SQLAlchemy's per-value result processing (the caller converts what it reads, e.g. with
+    `stored_at`). For the few statements a screen runs on every refresh, where that work cost
+    more than the statement (seat bench: the sidebar).
+
+    The statement's parameters are given by name at each call, through their types' bind
+    processors; an IN of constants is expanded once, with the values it was built with."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._built: dict[tuple[str, str], tuple[str, Any, dict[str, Any],
+                                                 dict[str, Callable[[Any], Any]]]] = {}  # fmt: skip
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
+        """Run it on `conn` (a session's connection: the same transaction)."""
+        dialect = conn.dialect
+        built = self._built.get((dialect.name, dialect.driver))
+        if built is None:
+            built = self._build(dialect, params)
+        sql, (positional, names), fixed, processors = built
+        values = {**fixed, **params}
+        for name, process in processors.items():
+            values[name] = process(values[name])
+        if positional:
+            return conn.exec_driver_sql(sql, tuple(values[n] for n in names))
+        return conn.exec_driver_sql(sql, {n: values[n] for n in names})
+
+    def _build(self, dialect: Any, params: Mapping[str, Any]) -> Any:
+        compiled = self.statement.compile(dialect=dialect)
+        expanded = compiled.construct_expanded_state(dict(params))
+        processors = {}
+        for name, bind in compiled.binds.items():
+            if name in params and bind.expanding:
+                raise ValueError(f"{name}: an expanding parameter is built in, not given")
+            if name in params:
+                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if process is not None:
+                    processors[name] = process
+        fixed = {k: v for k, v in expanded.parameters.items() if k not in params}
+        # Positional (sqlite3): the names in order; named (psycopg): the statement's own
+        # names, none of the caller's extras.
+        names = (True, tuple(expanded.positiontup)) if compiled.positional else (
+            False, tuple(expanded.parameters))  # fmt: skip
+        built = (expanded.statement, names, fixed, processors)
+        self._built[dialect.name, dialect.driver] = built
+        return built
+
+
+_PREPARED: dict[int, tuple[Any, Prepared]] = {}
+
+
+def prepared(statement: Any) -> Prepared:
+    """The Prepared of a statement built once (kept by the caller, e.g. in a module's cache),
+    made at its first use."""
+    hit = _PREPARED.get(id(statement))
+    if hit is None or hit[0] is not statement:
+        if len(_PREPARED) > 256:
+            _PREPARED.clear()
+        hit = _PREPARED[id(statement)] = (statement, Prepared(statement))
+    return hit[1]
+
+
+def stored_at(value: Any) -> datetime | None:
+    """A UTCDateTime column's value as the driver read it (Prepared): an aware datetime in
+    UTC, as the column type gives it (SQLite stores UTC text without an offset; PostgreSQL
+    gives an aware datetime)."""
+    if value is None:
+        return None
+    at = datetime.fromisoformat(value) if type(value) is str else value
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

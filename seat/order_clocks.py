@@ -311,9 +311,10 @@ def worst(clocks: Iterable[OrderClock], now: datetime) -> OrderClock | None:
     return min(running, key=lambda c: (not c.late(now), c.due_at), default=None)
 
 
-def late_sql(name: str, now: datetime) -> Any:
+def late_sql(name: str, now: datetime | Any) -> Any:
     """The WHERE clause of orders whose clock `name` is running and late at `now` (closing an
-    order stops every clock: the moves clear or stop them)."""
+    order stops every clock: the moves clear or stop them). `now` may be a bind parameter
+    (a statement built once)."""
     if name == ON_SITE:
         return and_(WorkOrder.on_site_at.is_(None), WorkOrder.on_site_due_at < now)
     if name == REPLY:

@@ -833,10 +833,10 @@ class Desk:
                 session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
             )
             orders = base.counts
-            clocks = queues.clock_counts(session=s, agent_id=agent_id, now=now)
+            on_site, reply, follow_up = queues.clock_totals(session=s, agent_id=agent_id, now=now)
             clock_late = (
                 queues.clock_late_orders(session=s, agent_id=agent_id, now=now, limit=20)
-                if clocks.orders else ()
+                if on_site or reply or follow_up else ()
             )
             return SidebarView(
                 ready=queue.ready,
@@ -854,9 +854,9 @@ class Desk:
                     orders_open=orders.open,
                     orders_urgent=orders.urgent,
                     orders_late=orders.late,
-                    clocks_on_site=clocks.on_site,
-                    clocks_reply=clocks.reply,
-                    clocks_follow_up=clocks.follow_up,
+                    clocks_on_site=on_site,
+                    clocks_reply=reply,
+                    clocks_follow_up=follow_up,
                 ),
                 late_orders=base.late,
                 clock_late=clock_late,

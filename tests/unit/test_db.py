@@ -352,3 +352,48 @@ def test_an_older_database_is_upgraded_on_start(tmp_path):
         assert stored_revisions(engine) == {head_revision()}
     finally:
         engine.dispose()
+
+
+def test_a_prepared_statement_reads_what_the_core_statement_reads(engine, world):
+    """seat.db.Prepared (driver level, compiled once per dialect) with stored_at gives the
+    rows and times the Core statement gives, on either backend: an IN of constants, a
+    datetime parameter (its bind processor), microseconds and times entered in another zone."""
+    from datetime import timezone
+
+    from sqlalchemy import bindparam
+
+    from seat.db import Prepared, stored_at
+    from seat.models import Callback
+
+    shanghai = timezone(timedelta(hours=8))
+    with Session(engine) as s:
+        for i, at in enumerate([NOW + timedelta(microseconds=7), NOW.astimezone(shanghai),
+                                NOW - timedelta(days=400, seconds=1), NOW + timedelta(hours=5)]):
+            s.add(Callback(customer_id=world["fang"], owner_id=world["li"], reason=f"r{i}",
+                           due_at=at, created_at=NOW, status="done" if i == 2 else "open",
+                           done_at=NOW + timedelta(microseconds=3) if i == 2 else None))
+        s.commit()
+    stmt = (
+        select(Callback.id, Callback.due_at, Callback.reason, Callback.done_at)
+        .where(
+            Callback.owner_id == bindparam("owner"),
+            Callback.status.in_(("open", "done")),
+            Callback.due_at < bindparam("until"),
+        )
+        .order_by(Callback.due_at, Callback.id)
+    )
+    prepared = Prepared(stmt)
+    for until in (NOW + timedelta(hours=1), NOW + timedelta(days=1), NOW - timedelta(days=1)):
+        for owner in (world["li"], world["wang"]):
+            args = {"owner": owner, "until": until}
+            with Session(engine) as s:
+                core = [tuple(r) for r in s.execute(stmt, args)]
+                raw = [(r[0], stored_at(r[1]), r[2], stored_at(r[3]))
+                       for r in prepared.execute(s.connection(), args)]  # fmt: skip
+            assert raw == core
+            assert all(r[1].utcoffset() == timedelta(0) for r in raw)
+    assert len(core) == 0 and len(raw) == 0  # wang: none
+    with Session(engine) as s:
+        soon = NOW + timedelta(seconds=1)
+        mine = prepared.execute(s.connection(), {"owner": world["li"], "until": soon})
+        assert {r[2] for r in mine} >= {"r1", "r2"}  # another zone, done

@@ -348,6 +348,15 @@ def test_the_late_page_is_the_first_by_the_most_late_clock(session, world, limit
     assert [(i.due_at, i.id, i.clock) for i in page] == expected[:limit]
     counts = queues.clock_counts(session=session, agent_id=world["wang"], now=now)
     assert counts.orders == len(expected)
+    # The sidebar's totals (built-once statement): the same counts, each clock on its own.
+    every = [wo for wo in session.exec(select(WorkOrder)) if wo.assignee_id == world["wang"]]
+    assert queues.clock_totals(session=session, agent_id=world["wang"], now=now) == (
+        sum(w.on_site_at is None and w.on_site_due_at is not None and w.on_site_due_at < now
+            for w in every),
+        sum(w.replied_at is None and w.reply_due_at is not None and w.reply_due_at < now
+            for w in every),
+        sum(w.follow_up_due_at is not None and w.follow_up_due_at < now for w in every),
+    ) == (counts.on_site, counts.reply, counts.follow_up)  # fmt: skip
 
 
 def test_the_order_list_marks_a_late_clock(session, world):
