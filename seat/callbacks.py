@@ -1884,15 +1884,13 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     except BaseException:
         desk.run(lambda s: leases.release(session=s, name=job, holder=holder), write=True)
         raise
-    desk.run(
-        lambda s: leases.finish(session=s, name=job, now=desk.now(), today=today, holder=holder,
-                                watermark=seen[-1][0], rules=rules,
-                                purchase_mark=seen[-1][1]),
-        write=True,
-    )  # fmt: skip
+    def finish(session: Session) -> None:
+        leases.finish(session=session, name=job, now=desk.now(), today=today, holder=holder,
+                      watermark=seen[-1][0], rules=rules, purchase_mark=seen[-1][1])
+        prune_list_changes(session.connection())  # PostgreSQL's log of the lists' writers
+
+    desk.run(finish, write=True)
     desk.run(_optimize)
-    if desk.run(lambda s: s.get_bind().dialect.name) == "postgresql":
-        desk.run(lambda s: prune_list_changes(s.connection()), write=True)
     return report
 
 

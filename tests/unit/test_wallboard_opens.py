@@ -21,7 +21,7 @@ from sqlmodel import Session
 from seat import complaints, order_clocks, queues, sla, supervisor
 from seat.models import Agent, Complaint, Customer, WorkOrder, level_for
 from tests.conftest import NOW
-from tests.unit.test_sidebar_complaints import POLICIES, add_random_complaints
+from tests.unit.random_complaints import POLICIES, add_random_complaints
 
 ZONE = "Asia/Shanghai"
 
