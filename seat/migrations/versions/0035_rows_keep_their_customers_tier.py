@@ -44,6 +44,13 @@ def upgrade() -> None:
     bind = op.get_bind()
     for table in TABLES:
         op.add_column(table, sa.Column('customer_tier', sa.String(length=16), nullable=True))
+    # Filled before the triggers exist: with them, each of the millions of rows updated
+    # would run its row trigger too (minutes on PostgreSQL at 2,000,000 purchase lines).
+    for table in TABLES:
+        op.execute(
+            f"UPDATE {table} SET customer_tier = "
+            f"(SELECT tier FROM customer WHERE customer.id = {table}.customer_id)"
+        )
     if bind.dialect.name == 'postgresql':
         for table in TABLES:
             function = PG_ROW.format(table=table)
@@ -98,11 +105,6 @@ def upgrade() -> None:
         op.execute(
             "CREATE TRIGGER customer_tier_to_rows AFTER UPDATE OF tier ON customer "
             f"WHEN NEW.tier IS NOT OLD.tier BEGIN {updates} END"
-        )
-    for table in TABLES:
-        op.execute(
-            f"UPDATE {table} SET customer_tier = "
-            f"(SELECT tier FROM customer WHERE customer.id = {table}.customer_id)"
         )
     for table, name, columns in INDEXES:
         op.create_index(name, table, columns, unique=False)
