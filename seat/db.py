@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import re
@@ -227,6 +228,22 @@ def prune_list_changes(conn: Any, keep_seconds: int = 86_400) -> None:
             "DELETE FROM list_change WHERE at < extract(epoch FROM now())::bigint - %(keep)s",
             {"keep": keep_seconds},
         )
+
+
+@contextmanager
+def few_collections(pause: bool = True) -> Iterator[None]:
+    """Python's cycle collector paused (when `pause`) while many plain rows are read and
+    built (a report's lines, a board's complaints and clocks): tens of thousands of new
+    objects would have it walk the process's objects again and again, for cycles such rows
+    never make. Reference counting still frees everything as usual."""
+    paused = pause and gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def is_read_only(engine: Engine) -> bool:

@@ -7,10 +7,8 @@ No Textual: the screens read through these functions.
 
 from __future__ import annotations
 
-import gc
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -20,7 +18,7 @@ from sqlalchemy import and_, false, func, or_, select, true
 from sqlmodel import Session
 
 from seat import complaints, order_clocks, queues, seats, sla, states
-from seat.db import ListChanges
+from seat.db import ListChanges, few_collections
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
@@ -731,26 +729,11 @@ def board(
     key = (tuple(sorted(offsets.items())), limit, id(policy), str(zone))
     if cache is not None and (kept := cache.kept(token, key, now)) is not None:
         return kept
-    with _few_collections():
+    with few_collections():
         return _read_board(
             session=session, now=now, zone=zone, policy=policy, offsets=offsets, limit=limit,
             cache=cache, token=token, key=key,
         )  # fmt: skip
-
-
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """Python's cycle collector paused while a board is read: a thousand complaints' rows and
-    clocks would have it walk the young objects again and again, for cycles these plain rows
-    never make (reference counting frees them as usual). As reports/callbacks.py does."""
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _read_board(

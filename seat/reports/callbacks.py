@@ -14,10 +14,8 @@ read in its order and may be cut (`limit`, the callbacks view), never its count.
 from __future__ import annotations
 
 import calendar
-import gc
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -44,6 +42,7 @@ from sqlmodel import Session
 from seat import labels, states
 from seat.callbacks import MISSED, WRONG_NUMBER, CallbackPolicy, load_policy
 from seat.config import Settings
+from seat.db import few_collections
 from seat.export import Table
 from seat.i18n import N_, _
 from seat.models import (
@@ -623,22 +622,6 @@ def _birthdays(
             lines.append(((minute, cid, 4, year), line))
 
 
-@contextmanager
-def _few_collections(bulk: bool) -> Iterator[None]:
-    """Python's cycle collector paused while a whole period's lines are built: tens of
-    thousands of new lists would have it walk every object of the process again and again
-    (half the report's time), for cycles these lines never make. Reference counting still
-    frees everything as usual."""
-    paused = bulk and gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
 def _agent_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Agent.id, Agent.display_name)).all())  # type: ignore[arg-type]
 
@@ -696,7 +679,7 @@ def _cover(
     start, end = period(date_from, date_to, zone)
     cover = _Coverage(zone=zone, limit=limit, counting=counting)
     tiers = policy.member_tiers
-    with _few_collections(bulk=limit is None):
+    with few_collections(pause=limit is None):
         if tiers:
             until = min(end, now)
             _callbacks_not_done(session, cover, start, end, now, tiers, _agent_names(session))
