@@ -187,7 +187,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print("seat cti ami: set SEAT_AMI_SECRET to the AMI user's secret", file=sys.stderr)
         return 2
     try:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, background_checkpoints=True)
     except StorageError as exc:
         print(f"seat cti ami: {exc}", file=sys.stderr)
         return 2

@@ -570,7 +570,9 @@ def _build_seat(settings: Settings, *, agent: str | None, demo: bool) -> SeatApp
     blocked = faults.unwritable(settings.database_url)
     if blocked is not None:
         logs.log.warning("%s cannot be written: the desk opens read-only", blocked)
-    engine = make_engine(settings.database_url, read_only=blocked is not None)
+    engine = make_engine(
+        settings.database_url, read_only=blocked is not None, background_checkpoints=True
+    )
     clock = SystemClock()
     if demo:
         from seat.tools.demo import ensure_demo

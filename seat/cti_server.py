@@ -233,7 +233,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"seat cti: {exc}", file=sys.stderr)
         return 2
     try:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, background_checkpoints=True)
     except StorageError as exc:
         print(f"seat cti: {exc}", file=sys.stderr)
         return 2

@@ -6,7 +6,9 @@ import gc
 import os
 import random
 import re
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -35,13 +37,16 @@ RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 def make_engine(
-    url: str, *, migrate: bool = True, echo: bool = False, read_only: bool = False
+    url: str, *, migrate: bool = True, echo: bool = False, read_only: bool = False,
+    background_checkpoints: bool = False,
 ) -> Engine:
     """Build the engine for a SQLAlchemy URL; SQLite gets WAL, a busy timeout and FKs.
 
     `read_only` opens an SQLite file for reading only (faults.unwritable said it cannot be
     written): nothing is created or migrated, and a schema older than the code's is
-    faults.ReadOnlyOutdated."""
+    faults.ReadOnlyOutdated. `background_checkpoints`: an SQLite file's log is copied back
+    into it on a background thread (`Checkpoints`), never in a save: for the seat's screens
+    and the phone-system server, where a person waits for each save."""
     from seat import audit, textguard
 
     textguard.install()
@@ -57,6 +62,9 @@ def make_engine(
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        database = engine.url.database
+        if background_checkpoints and database and database != ":memory:":
+            CHECKPOINTS.serve(engine, str(Path(database).resolve()))
     if migrate and stored_revisions(engine) != {head_from_files()}:
         upgrade(engine)  # Alembic costs 150-250 ms to import and run: only when needed
     return engine
@@ -244,6 +252,102 @@ def few_collections(pause: bool = True) -> Iterator[None]:
     finally:
         if paused:
             gc.enable()
+
+
+class Checkpoints:
+    """Copies committed pages from an SQLite file's write-ahead log back into the file on a
+    background thread, so that no save waits for it.
+
+    SQLite does it itself by default in the commit that takes the log past 1,000 pages: every
+    fiftieth or so call saved waited 8-30 ms for a thousand pages to be written into the
+    database file (the slowest one in a hundred saves was that one). A seat's own connections
+    are told not to (`wal_autocheckpoint=0`); each commit tells this thread instead, which a
+    moment later runs a PASSIVE checkpoint on a short-lived connection of its own: it takes no
+    lock that a reader or a writer waits for, and what it cannot copy yet (a reader still on
+    an older snapshot) the next one copies. Commits that come faster than that are copied
+    together. The log is as durable as before; a seat that exits, or a crash, leaves nothing
+    that SQLite does not already recover. One daemon thread serves every file of the process.
+    """
+
+    DELAY_S = 0.2
+    """How long after a commit the copy starts: a burst of commits (an import) is copied once."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._due: dict[str, None] = {}
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        self.done = 0
+
+    def serve(self, engine: Engine, path: str) -> None:
+        """Take over the checkpoints of `engine`'s file at `path`."""
+        event.listen(engine, "connect", _no_autocheckpoint)
+        event.listen(engine, "commit", lambda _conn: self.poke(path))
+
+    def poke(self, path: str) -> None:
+        """A transaction on `path` commits: copy its log soon."""
+        with self._cond:
+            self._due[path] = None
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="seat-checkpoints", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until every poked file has been copied (tests); False if it took too long."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while self._due or self._busy:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._due:
+                    self._cond.wait()
+                self._busy = True
+            time.sleep(self.DELAY_S)
+            with self._cond:
+                paths = list(self._due)
+                self._due.clear()
+            for path in paths:
+                checkpoint(path)
+            with self._cond:
+                self.done += len(paths)
+                self._busy = False
+                self._cond.notify_all()
+
+
+def checkpoint(path: str) -> bool:
+    """One PASSIVE checkpoint of the SQLite file at `path` (never created when it is gone);
+    whether it ran. Busy or failing, it is simply left to the next one."""
+    try:
+        con = sqlite3.connect(
+            "file:" + quote(path) + "?mode=rw", uri=True, timeout=0, isolation_level=None,
+            check_same_thread=False,
+        )  # fmt: skip
+    except sqlite3.Error:
+        return False
+    try:
+        con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        con.close()
+
+
+def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+
+
+CHECKPOINTS = Checkpoints()
 
 
 def is_read_only(engine: Engine) -> bool:

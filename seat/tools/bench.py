@@ -1078,7 +1078,8 @@ def run(
     postgres = is_postgres(db)
     url = str(db) if postgres else sqlite_url(db)
     settings = Settings(database_url=url, local_timezone=ZONE)
-    engine = make_engine(url)
+    # As the seat's screens open it (seat.cli): the log copied back in the background.
+    engine = make_engine(url, background_checkpoints=True)
     desk = Desk(engine=engine, clock=FixedClock(now), settings=settings)
     con = _raw_connect(db)
     logged: list[int] = []

@@ -14,7 +14,9 @@ from sqlmodel import Session, SQLModel
 from seat import customers, search
 from seat.db import (
     BUSY_TIMEOUT_MS,
+    CHECKPOINTS,
     MMAP_BYTES,
+    checkpoint,
     current_revision,
     head_revision,
     make_engine,
@@ -95,6 +97,53 @@ def test_pragmas_hold_on_every_new_connection(engine):
     engine.dispose()  # drop pooled connections: the next one is fresh
     assert _pragma(engine, "foreign_keys") == 1
     assert _pragma(engine, "journal_mode") == "wal"
+
+
+def _write_pages(engine, commits: int) -> None:
+    """Commits, each writing about a page: 3,000 of them are three logs' worth."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS scratch (b TEXT)"))
+    for i in range(commits):
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO scratch (b) VALUES (:b)"), {"b": f"{i:04d}" * 900})
+
+
+@sqlite_only
+@pytest.mark.parametrize("background", [True, False])
+def test_a_save_waits_for_no_checkpoint_the_log_is_copied_in_the_background(
+    tmp_path, monkeypatch, background
+):
+    """With background checkpoints (the seat's screens) no commit copies the log back into
+    the file: the file stays as it was until the checkpoint thread copies everything."""
+    path = (tmp_path / "seat.db").resolve()
+    engine = make_engine(f"sqlite:///{path}", background_checkpoints=background)
+    assert CHECKPOINTS.settle()  # the migration's commits copied
+    poked: list[str] = []
+    real_poke = CHECKPOINTS.poke
+    monkeypatch.setattr(CHECKPOINTS, "poke", poked.append)
+    try:
+        assert _pragma(engine, "wal_autocheckpoint") == (0 if background else 1000)
+        size = path.stat().st_size
+        _write_pages(engine, 3000)
+        if not background:  # SQLite copied it in a commit, as before
+            assert path.stat().st_size > size + 8_000_000 and not poked
+            return
+        assert path.stat().st_size == size  # nothing copied by any commit ...
+        assert set(poked) == {str(path)} and len(poked) >= 3000
+        real_poke(str(path))  # ... until the thread is told
+        assert CHECKPOINTS.settle()
+        assert path.stat().st_size > size + 8_000_000
+        with engine.connect() as conn:  # every row reads back, from the file or the log
+            assert conn.execute(text("SELECT count(*) FROM scratch")).scalar_one() == 3000
+    finally:
+        engine.dispose()
+
+
+@sqlite_only
+def test_a_checkpoint_never_creates_a_missing_file(tmp_path):
+    gone = tmp_path / "gone.db"
+    assert checkpoint(str(gone)) is False
+    assert not gone.exists()
 
 
 def test_foreign_keys_are_enforced(engine):
