@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, select, text, union, union_all
 from sqlmodel import Session
 
 from seat import order_clocks, states
-from seat.db import prepared, stored_at
+from seat.db import PreparedIds, prepared, stored_at
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     OPEN_WORK_ORDER_EXCLUDES,
@@ -296,11 +296,20 @@ def clock_late_orders(
     page = sorted(first.items(), key=lambda kv: (kv[1][0], kv[0]))[:limit]
     if not page:
         return ()
-    rows = {r[0]: r for r in conn.execute(st.details, {"ids": [oid for oid, __ in page]})}
+    rows = {r[0]: r for r in _CLOCK_DETAILS.execute(conn, [oid for oid, __ in page])}
     return tuple(
         ClockLateItem(oid, rows[oid][1], rows[oid][2], rows[oid][3], name, at)
         for oid, (at, name) in page
     )
+
+
+_CLOCK_DETAILS = PreparedIds(
+    lambda ids: select(WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text)
+    .join(Customer, Customer.id == WorkOrder.customer_id)
+    .where(WorkOrder.id.in_(ids))
+)
+"""The orders of a page with their customers (at the driver level: ids, numbers and
+texts, nothing to convert)."""
 
 
 @dataclass(frozen=True)
@@ -309,8 +318,6 @@ class _ClockStatements:
     """The agent's late clocks of each kind, one index range each."""
     late: dict[str, Any]
     """Per clock: the agent's first `limit` late orders, in deadline order."""
-    details: Any
-    """The orders of a page with their customers."""
 
 
 _CLOCK_STATEMENTS: list[_ClockStatements] = []
@@ -339,11 +346,6 @@ def _clock_statements() -> _ClockStatements:
                 .limit(bindparam("limit"))
                 for name in order_clocks.CLOCKS
             },
-            details=select(
-                WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text
-            )
-            .join(Customer, Customer.id == WorkOrder.customer_id)
-            .where(WorkOrder.id.in_(bindparam("ids", expanding=True))),
         ))  # fmt: skip
     return _CLOCK_STATEMENTS[0]
 
@@ -380,10 +382,14 @@ def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int =
     if counts.late and limit > 0:
         late_ids = [r[0] for r in prepared(_late_page(open_, limit)).execute(
             conn, {"agent_id": agent_id, "now": now})]  # fmt: skip
-    details, count = _sidebar_statements()
+    __, count = _sidebar_statements()
     wanted = sorted({*ids, *late_ids})
-    found = conn.execute(details, {"ids": wanted}) if wanted else ()
-    rows = {r[0]: WorkOrderItem(*r) for r in found}
+    found = _ORDER_DETAILS.execute(conn, wanted) if wanted else ()
+    rows = {
+        oid: WorkOrderItem(oid, customer_id, name, short_text, status, bool(urgent),
+                           stored_at(due_at))  # type: ignore[arg-type]
+        for oid, customer_id, name, short_text, status, urgent, due_at in found
+    }  # fmt: skip
     return AgentOrders(
         page=tuple(rows[i] for i in ids if i in rows),
         counts=counts,
@@ -391,6 +397,16 @@ def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int =
         complaints_open=prepared(count).execute(conn, mine).scalar_one(),
     )
 
+
+_ORDER_DETAILS = PreparedIds(
+    lambda ids: select(
+        WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text,
+        WorkOrder.status, WorkOrder.urgent, WorkOrder.due_at,
+    )
+    .join(Customer, Customer.id == WorkOrder.customer_id)
+    .where(WorkOrder.id.in_(ids))
+)  # fmt: skip
+"""`_sidebar_statements`' details at the driver level, unordered (agent_orders orders them)."""
 
 _STATEMENTS: list[Any] = []
 
