@@ -368,11 +368,12 @@ def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int =
     mine = {"agent_id": agent_id}
     statuses = [r[0] for r in prepared(_OWN_STATUSES).execute(conn, mine)]
     open_ = tuple(sorted(s for s in statuses if s not in OPEN_WORK_ORDER_EXCLUDES))
-    page = _order_page(open_, limit)
-    ids = [r[0] for r in prepared(page).execute(conn, mine)] if page is not None else []
     totals = prepared(_totals_for(open_)).execute(conn, {"agent_id": agent_id, "now": now}).one()
     counts = OrderCounts(*totals[:3]) if open_ else OrderCounts(open=0, urgent=0, late=0)
     complaints_open, on_site, reply, follow_up = totals[-4:]
+    # Urgent first: with a page's worth of urgent orders, the page is urgent orders only.
+    page = _order_page(open_, limit, urgent_only=counts.urgent >= limit)
+    ids = [r[0] for r in prepared(page).execute(conn, mine)] if page is not None else []
     late_ids: list[int] = []
     if counts.late and limit > 0:
         late_ids = [r[0] for r in prepared(_late_page(open_, limit)).execute(
@@ -469,15 +470,16 @@ _OWN_STATUSES = text(
     " FROM own WHERE own.status IS NOT NULL)"
     " SELECT status FROM own WHERE status IS NOT NULL"
 )
-_PAGES: dict[tuple[tuple[str, ...], int], Any] = {}
+_PAGES: dict[tuple[tuple[str, ...], int, bool], Any] = {}
 
 
-def _order_page(statuses: Iterable[str], limit: int) -> Any:
-    """The statement for the ids of the page of open orders, built once per status set."""
+def _order_page(statuses: Iterable[str], limit: int, *, urgent_only: bool = False) -> Any:
+    """The statement for the ids of the page of open orders, built once per status set;
+    `urgent_only` reads the urgent ones only (when there are at least `limit` of them)."""
     open_ = tuple(sorted(s for s in statuses if s not in OPEN_WORK_ORDER_EXCLUDES))
     if not open_:
         return None
-    key = (open_, limit)
+    key = (open_, limit, urgent_only)
     if key not in _PAGES:
         parts = [
             select(WorkOrder.id, WorkOrder.urgent, WorkOrder.due_at)
@@ -490,7 +492,7 @@ def _order_page(statuses: Iterable[str], limit: int) -> Any:
             .limit(limit)
             .subquery()
             for status in open_
-            for urgent in (True, False)
+            for urgent in ((True,) if urgent_only else (True, False))
         ]
         merged = union_all(*(select(p.c.id, p.c.urgent, p.c.due_at) for p in parts)).subquery()
         if len(_PAGES) > 64:
