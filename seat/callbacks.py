@@ -50,7 +50,7 @@ from sqlmodel import Session
 from seat import care, customers, labels, leases, lifecycle, members, phone, roles, sla, states
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
-from seat.db import prepared, prune_list_changes, stored_at
+from seat.db import PreparedIds, prepared, prune_list_changes, stored_at
 from seat.errors import PolicyError as PolicyError
 from seat.errors import StaleCallback as StaleCallback
 from seat.errors import StorageError
@@ -2034,11 +2034,10 @@ def callback_queue(
     ready = ready[:limit] if limit > 0 else []
     waiting = waiting[:limit] if limit > 0 else []
     wanted = [r[1] for r in ready] + [w[2] for w in waiting]
-    details = (
-        {row[0]: tuple(row) for row in conn.execute(st.details, {"ids": wanted})}
-        if wanted
-        else {}
-    )
+    details = {
+        row[0]: (*row[:3], stored_at(row[3]), *row[4:])
+        for row in _QUEUE_DETAILS.execute(conn, wanted)
+    } if wanted else {}  # fmt: skip
 
     def zones(key: str) -> tuple[str, ...]:
         return key_zones(key, policy.home_zone, policy.rest_windows)
@@ -2074,8 +2073,6 @@ class _QueueStatements:
     """Of one group: the first ids and due times within the horizon, in due order."""
     unknown: Any
     """The agent's callbacks within the horizon whose zones are not known yet."""
-    details: Any
-    """What the sidebar shows of the callbacks of the pages."""
 
 
 _QUEUE_STATEMENTS: dict[int, _QueueStatements] = {}
@@ -2108,15 +2105,20 @@ def _queue_statements(limit: int) -> _QueueStatements:
             .limit(limit),
             unknown=select(Callback.id, Callback.due_at, _good_phone(Callback.customer_id))
             .where(*mine, Callback.zones.is_(None), due),
-            details=select(
-                Callback.id, Callback.customer_id, Customer.name, Callback.due_at,
-                Callback.reason, Callback.kind, Callback.attempts,
-                _good_phone(Callback.customer_id),
-            )
-            .join(Customer, Customer.id == Callback.customer_id)
-            .where(Callback.id.in_(bindparam("ids", expanding=True))),
         )  # fmt: skip
     return _QUEUE_STATEMENTS[limit]
+
+
+_QUEUE_DETAILS = PreparedIds(
+    lambda ids: select(
+        Callback.id, Callback.customer_id, Customer.name, Callback.due_at,
+        Callback.reason, Callback.kind, Callback.attempts, _good_phone(Callback.customer_id),
+    )
+    .join(Customer, Customer.id == Callback.customer_id)
+    .where(Callback.id.in_(ids))
+)  # fmt: skip
+"""What the sidebar shows of the callbacks of the pages, at the driver level (the due
+time converted by the caller)."""
 
 
 # The distinct zones of an agent's open callbacks, found by skipping through the

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlmodel import Session
@@ -1180,6 +1181,7 @@ def sidebar_complaints(
     for cid, action, when in pauses_st.execute(conn, args):
         paused.setdefault(cid, []).append((action, at(when)))  # type: ignore[arg-type]
     budgets: dict[tuple[str, str | None, str], sla.Budgets] = {}
+    amber, zone = policy.amber_at, policy.calendar.zone
     soonest = _soonest_budget(policy)
     young = now - soonest * policy.amber_at
     """Opened after this, a complaint cannot be amber yet (counting time never runs faster
@@ -1201,17 +1203,30 @@ def sidebar_complaints(
             and _micros(created + soonest) > -page[0][1]
         ):  # fmt: skip
             break  # every complaint left starts later, so its deadlines come later still
-        if (tier, category, channel) not in budgets:
-            budgets[tier, category, channel] = policy.budgets(
+        b = budgets.get((tier, category, channel))
+        if b is None:
+            b = budgets[tier, category, channel] = policy.budgets(
                 level=level_for(tier), category=category, channel=channel
             )
-        running = _sidebar_clock(
-            status=status, created_at=created, closed_at=at(closed), first_reply_at=at(replied),
-            solution_at=at(solved), implemented_at=at(implemented), waiting_since=at(waiting),
-            budgets=budgets[tier, category, channel], policy=policy, now=now,
-            pauses=pauses_from(paused[cid]) if cid in paused else (),
-            promised_at=at(promised_at), promised_reply_at=at(promised_reply_at),
-        )  # fmt: skip
+        if (
+            first_group or waiting is not None or b.business_hours or cid in paused
+            or status == "invalid"
+        ):  # fmt: skip
+            running = _sidebar_clock(
+                status=status, created_at=created, closed_at=at(closed),
+                first_reply_at=at(replied), solution_at=at(solved),
+                implemented_at=at(implemented), waiting_since=at(waiting), budgets=b,
+                policy=policy, now=now, pauses=pauses_from(paused[cid]) if cid in paused else (),
+                promised_at=at(promised_at), promised_reply_at=at(promised_reply_at),
+            )  # fmt: skip
+        else:
+            # Most open complaints: one running reply or solution clock, every hour counting,
+            # never paused: _sidebar_clock's own arithmetic, without converting the times
+            # it only tests for None.
+            running = _plain_clock(
+                created, replied is None and closed is None, solved is None, b, amber, zone,
+                now,
+            )  # fmt: skip
         state = "ok" if running is None else sla.band(running.fraction, policy.amber_at)
         if running is None or state == "ok":
             continue
@@ -1299,6 +1314,29 @@ def _soonest_budget(policy: sla.Policy) -> timedelta:
         _SOONEST.clear()
     _SOONEST[id(policy)] = (policy, soonest)
     return soonest
+
+
+def _plain_clock(
+    created_at: datetime, replying: bool, solving: bool, budgets: sla.Budgets, amber: float,
+    zone: ZoneInfo, now: datetime,
+) -> _Urgent | None:
+    """`_sidebar_clock` of a complaint with no callback or promised clock, never paused, not
+    waiting and counting every hour (the same answer, see there): `replying` when its reply
+    clock runs, `solving` when its solution clock does (it is not invalid)."""
+    if replying:
+        name, budget = sla.FIRST_REPLY, budgets.first_reply
+        if solving and budgets.solution < budget:
+            name, budget = sla.SOLUTION, budgets.solution
+    elif solving:
+        name, budget = sla.SOLUTION, budgets.solution
+    else:
+        return None
+    if (now - created_at) / budget < amber:
+        return None
+    used = sla.elapsed(created_at, now, zone=zone)
+    return _Urgent(
+        used / budget, sla.deadline(created_at, budget, zone=zone), name, used, budget, False
+    )
 
 
 class _Urgent(NamedTuple):

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, union, union_all
+from sqlalchemy import bindparam, func, literal_column, select, text, union, union_all
 from sqlmodel import Session
 
 from seat import order_clocks, states
-from seat.db import prepared, stored_at
+from seat.db import PreparedIds, prepared, stored_at
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     OPEN_WORK_ORDER_EXCLUDES,
@@ -153,19 +153,6 @@ def _counts_statement() -> Any:
     return _COUNTS[0]
 
 
-_COUNTS_FOR: dict[tuple[str, ...], Any] = {}
-
-
-def _counts_for(statuses: tuple[str, ...]) -> Any:
-    """_counts_statement with the open statuses built in (seat.db.Prepared takes no list),
-    built once per status set."""
-    if statuses not in _COUNTS_FOR:
-        if len(_COUNTS_FOR) > 64:
-            _COUNTS_FOR.clear()
-        _COUNTS_FOR[statuses] = _counts_statement().params(statuses=list(statuses))
-    return _COUNTS_FOR[statuses]
-
-
 _LATE: dict[tuple[tuple[str, ...], int], Any] = {}
 
 
@@ -286,31 +273,40 @@ def clock_late_orders(
     st = _clock_statements()
     conn = session.connection()
     args = {"agent_id": agent_id, "now": now, "limit": limit}
-    found: list[tuple[datetime, int, str]] = []
-    for name in order_clocks.CLOCKS:  # ids and times at the driver level (seat.db.Prepared)
-        found += [(stored_at(at), oid, name)
-                  for oid, at in prepared(st.late[name]).execute(conn, args)]  # fmt: skip
+    # The clocks' pages in one statement, ids and times at the driver level (seat.db.Prepared)
+    found: list[tuple[datetime, int, str]] = [
+        (stored_at(at), oid, order_clocks.CLOCKS[clock])  # type: ignore[misc]
+        for clock, oid, at in prepared(st.pages).execute(conn, args)
+    ]
     first: dict[int, tuple[datetime, str]] = {}
     for at, oid, name in sorted(found, key=lambda f: (f[0], f[1], order_clocks.CLOCKS.index(f[2]))):
         first.setdefault(oid, (at, name))
     page = sorted(first.items(), key=lambda kv: (kv[1][0], kv[0]))[:limit]
     if not page:
         return ()
-    rows = {r[0]: r for r in conn.execute(st.details, {"ids": [oid for oid, __ in page]})}
+    rows = {r[0]: r for r in _CLOCK_DETAILS.execute(conn, [oid for oid, __ in page])}
     return tuple(
         ClockLateItem(oid, rows[oid][1], rows[oid][2], rows[oid][3], name, at)
         for oid, (at, name) in page
     )
 
 
+_CLOCK_DETAILS = PreparedIds(
+    lambda ids: select(WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text)
+    .join(Customer, Customer.id == WorkOrder.customer_id)
+    .where(WorkOrder.id.in_(ids))
+)
+"""The orders of a page with their customers (at the driver level: ids, numbers and
+texts, nothing to convert)."""
+
+
 @dataclass(frozen=True)
 class _ClockStatements:
     totals: Any
     """The agent's late clocks of each kind, one index range each."""
-    late: dict[str, Any]
-    """Per clock: the agent's first `limit` late orders, in deadline order."""
-    details: Any
-    """The orders of a page with their customers."""
+    pages: Any
+    """Per clock, the agent's first `limit` late orders in deadline order, in one statement:
+    (the clock's place in order_clocks.CLOCKS, id, deadline)."""
 
 
 _CLOCK_STATEMENTS: list[_ClockStatements] = []
@@ -330,20 +326,20 @@ def _clock_statements() -> _ClockStatements:
                 .scalar_subquery()
             )
 
+        late = {
+            name: select(WorkOrder.id, DUE_COLUMNS[name])
+            .where(mine, order_clocks.late_sql(name, now))
+            .order_by(DUE_COLUMNS[name], WorkOrder.id)
+            .limit(bindparam("limit"))
+            for name in order_clocks.CLOCKS
+        }
+        parts = [
+            late[name].add_columns(literal_column(str(i)).label("clock")).subquery()
+            for i, name in enumerate(order_clocks.CLOCKS)
+        ]
         _CLOCK_STATEMENTS.append(_ClockStatements(
             totals=select(*(count(name) for name in order_clocks.CLOCKS)),
-            late={
-                name: select(WorkOrder.id, DUE_COLUMNS[name])
-                .where(mine, order_clocks.late_sql(name, now))
-                .order_by(DUE_COLUMNS[name], WorkOrder.id)
-                .limit(bindparam("limit"))
-                for name in order_clocks.CLOCKS
-            },
-            details=select(
-                WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text
-            )
-            .join(Customer, Customer.id == WorkOrder.customer_id)
-            .where(WorkOrder.id.in_(bindparam("ids", expanding=True))),
+            pages=union_all(*(select(p.c.clock, *list(p.c)[:2]) for p in parts)),
         ))  # fmt: skip
     return _CLOCK_STATEMENTS[0]
 
@@ -358,39 +354,75 @@ class AgentOrders:
     late: tuple[WorkOrderItem, ...]
     """Late open orders, the longest late first (a page)."""
     complaints_open: int
+    clock_totals: tuple[int, int, int] = (0, 0, 0)
+    """clock_totals: the late clocks of each kind (on site, reply, follow-up)."""
 
 
 def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int = 50) -> AgentOrders:
-    """What `sidebar`, `order_counts` and `late_orders` give, with the agent's statuses
-    found once and both pages' rows read in one statement."""
+    """What `sidebar`, `order_counts`, `late_orders` and `clock_totals` give, with the
+    agent's statuses found once, every count in one statement and both pages' rows in
+    one."""
     # The statements of ids and counts are read at the driver level (seat.db.Prepared):
     # SQLAlchemy's per-statement work cost more than most of them.
     conn = session.connection()
     mine = {"agent_id": agent_id}
     statuses = [r[0] for r in prepared(_OWN_STATUSES).execute(conn, mine)]
     open_ = tuple(sorted(s for s in statuses if s not in OPEN_WORK_ORDER_EXCLUDES))
-    page = _order_page(open_, limit)
+    totals = prepared(_totals_for(open_)).execute(conn, {"agent_id": agent_id, "now": now}).one()
+    counts = OrderCounts(*totals[:3]) if open_ else OrderCounts(open=0, urgent=0, late=0)
+    complaints_open, on_site, reply, follow_up = totals[-4:]
+    # Urgent first: with a page's worth of urgent orders, the page is urgent orders only.
+    page = _order_page(open_, limit, urgent_only=counts.urgent >= limit)
     ids = [r[0] for r in prepared(page).execute(conn, mine)] if page is not None else []
-    counts = OrderCounts(open=0, urgent=0, late=0)
-    if open_:
-        counts = OrderCounts(*prepared(_counts_for(open_)).execute(
-            conn, {"agent_id": agent_id, "now": now}
-        ).one())  # fmt: skip
     late_ids: list[int] = []
     if counts.late and limit > 0:
         late_ids = [r[0] for r in prepared(_late_page(open_, limit)).execute(
             conn, {"agent_id": agent_id, "now": now})]  # fmt: skip
-    details, count = _sidebar_statements()
     wanted = sorted({*ids, *late_ids})
-    found = conn.execute(details, {"ids": wanted}) if wanted else ()
-    rows = {r[0]: WorkOrderItem(*r) for r in found}
+    found = _ORDER_DETAILS.execute(conn, wanted) if wanted else ()
+    rows = {
+        oid: WorkOrderItem(oid, customer_id, name, short_text, status, bool(urgent),
+                           stored_at(due_at))  # type: ignore[arg-type]
+        for oid, customer_id, name, short_text, status, urgent, due_at in found
+    }  # fmt: skip
     return AgentOrders(
         page=tuple(rows[i] for i in ids if i in rows),
         counts=counts,
         late=tuple(rows[i] for i in late_ids if i in rows),
-        complaints_open=prepared(count).execute(conn, mine).scalar_one(),
+        complaints_open=complaints_open,
+        clock_totals=(on_site, reply, follow_up),
     )
 
+
+_TOTALS_FOR: dict[tuple[str, ...], Any] = {}
+
+
+def _totals_for(statuses: tuple[str, ...]) -> Any:
+    """One row of every count agent_orders gives: with open statuses, the open, urgent and
+    late orders among them (_counts_statement); then the open complaints (_sidebar_statements)
+    and the late clocks of each kind (clock_totals). Built once per status set."""
+    if statuses not in _TOTALS_FOR:
+        if len(_TOTALS_FOR) > 64:
+            _TOTALS_FOR.clear()
+        orders = list(_counts_statement().selected_columns) if statuses else []
+        __, complaints = _sidebar_statements()
+        totals = select(
+            *orders, complaints.scalar_subquery(), *_clock_statements().totals.selected_columns
+        )
+        # the statuses built in (seat.db.Prepared takes no list)
+        _TOTALS_FOR[statuses] = totals.params(statuses=list(statuses)) if statuses else totals
+    return _TOTALS_FOR[statuses]
+
+
+_ORDER_DETAILS = PreparedIds(
+    lambda ids: select(
+        WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text,
+        WorkOrder.status, WorkOrder.urgent, WorkOrder.due_at,
+    )
+    .join(Customer, Customer.id == WorkOrder.customer_id)
+    .where(WorkOrder.id.in_(ids))
+)  # fmt: skip
+"""`_sidebar_statements`' details at the driver level, unordered (agent_orders orders them)."""
 
 _STATEMENTS: list[Any] = []
 
@@ -438,15 +470,16 @@ _OWN_STATUSES = text(
     " FROM own WHERE own.status IS NOT NULL)"
     " SELECT status FROM own WHERE status IS NOT NULL"
 )
-_PAGES: dict[tuple[tuple[str, ...], int], Any] = {}
+_PAGES: dict[tuple[tuple[str, ...], int, bool], Any] = {}
 
 
-def _order_page(statuses: Iterable[str], limit: int) -> Any:
-    """The statement for the ids of the page of open orders, built once per status set."""
+def _order_page(statuses: Iterable[str], limit: int, *, urgent_only: bool = False) -> Any:
+    """The statement for the ids of the page of open orders, built once per status set;
+    `urgent_only` reads the urgent ones only (when there are at least `limit` of them)."""
     open_ = tuple(sorted(s for s in statuses if s not in OPEN_WORK_ORDER_EXCLUDES))
     if not open_:
         return None
-    key = (open_, limit)
+    key = (open_, limit, urgent_only)
     if key not in _PAGES:
         parts = [
             select(WorkOrder.id, WorkOrder.urgent, WorkOrder.due_at)
@@ -459,7 +492,7 @@ def _order_page(statuses: Iterable[str], limit: int) -> Any:
             .limit(limit)
             .subquery()
             for status in open_
-            for urgent in (True, False)
+            for urgent in ((True,) if urgent_only else (True, False))
         ]
         merged = union_all(*(select(p.c.id, p.c.urgent, p.c.due_at) for p in parts)).subquery()
         if len(_PAGES) > 64:

@@ -833,7 +833,7 @@ class Desk:
                 session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
             )
             orders = base.counts
-            on_site, reply, follow_up = queues.clock_totals(session=s, agent_id=agent_id, now=now)
+            on_site, reply, follow_up = base.clock_totals
             clock_late = (
                 queues.clock_late_orders(session=s, agent_id=agent_id, now=now, limit=20)
                 if on_site or reply or follow_up else ()

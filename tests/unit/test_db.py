@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -446,3 +446,25 @@ def test_a_prepared_statement_reads_what_the_core_statement_reads(engine, world)
         soon = NOW + timedelta(seconds=1)
         mine = prepared.execute(s.connection(), {"owner": world["li"], "until": soon})
         assert {r[2] for r in mine} >= {"r1", "r2"}  # another zone, done
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-12-04 10:00:00.123456", "2026-12-04 10:00:00", "2026-12-04T10:00:00",
+        "2026-12-04 10:00:00+08:00", "2026-12-04T10:00:00Z", "2026-12-04", "2026-12-04 10",
+        datetime(2026, 1, 1, 9, 30), datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=3))),
+        None,
+    ],
+)  # fmt: skip
+def test_stored_at_reads_every_form_as_utc(value):
+    """stored_at's fast parse (the text read as UTC by the parser) gives what parsing and
+    then setting or converting to UTC gave, offsets of the text's own included."""
+    from seat.db import stored_at
+
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    expected = None if at is None else (
+        at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC))  # fmt: skip
+    got = stored_at(value)
+    assert got == expected
+    assert got is None or got.tzinfo is UTC

@@ -59,6 +59,15 @@ def test_same_items_as_reading_every_complaint(session, world, seed, policy):
             kwargs = dict(agent_id=world["li"], now=now, policy=POLICIES[policy], limit=limit)
             expected = reference(session=session, **kwargs)
             assert complaints.sidebar_complaints(session=session, **kwargs) == expected
+            # With the true totals asked too (the sidebar's counts: never cut at the page).
+            totals: dict[str, int] = {}
+            page = complaints.sidebar_complaints(session=session, totals=totals, **kwargs)
+            assert page == expected
+            every = reference(session=session, **{**kwargs, "limit": 10**6})
+            assert totals == {
+                "breached": sum(i.breached for i in every),
+                "near": sum(not i.breached for i in every),
+            }
 
 
 def test_the_early_stop_leaves_complaints_unread(session, world, monkeypatch):
