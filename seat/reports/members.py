@@ -271,25 +271,26 @@ def analyse(
             as_text[None if g is None else text(g), None if b is None else text(b)] += n
         people = as_text
 
+    who = _Who(patterns, count + 1)
+
     def buyers_between(lo: int, hi: int) -> int:
         if hi <= lo:
             return 0
-        bits = stretches(lo, hi)
-        return sum(n for mask, n in patterns.items() if mask & bits)
+        return who.any_of(stretches(lo, hi)).bit_count()
 
     def churned_in(s: int, e: int) -> int:
         """Bought in [s - period, e - period) and not in [e - period, e)."""
         if e <= s:
             return 0
         before, after = stretches(s - period, e - period), stretches(e - period, e)
-        return sum(n for mask, n in patterns.items() if mask & before and not mask & after)
+        return (who.any_of(before) & ~who.any_of(after)).bit_count()
 
     def new_in(s: int, e: int) -> int:
         """The first purchase ever in [s, e): bought in it, never before s."""
         if e <= s:
             return 0
         inside, earlier = stretches(s, e), before_bit | stretches(edges[0], s)
-        return sum(n for mask, n in patterns.items() if mask & inside and not mask & earlier)
+        return (who.any_of(inside) & ~who.any_of(earlier)).bit_count()
 
     active_at: dict[int, int] = {}  # a day -> those who bought within the period before it
 
@@ -369,6 +370,41 @@ def _reader(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
     if process is None:
         return lambda value: value
     return lambda value: None if value is None else process(value)
+
+
+class _Who:
+    """Who has which bits, from the customers counted per pattern of bits: per bit a number
+    with a byte per customer (1: has the bit), so "has any of these bits" is an OR of a few
+    numbers and a count is its bit count, not a pass over every pattern per count."""
+
+    def __init__(self, patterns: Counter[int], width: int) -> None:
+        total = sum(patterns.values())
+        flags = [bytearray(total) for __ in range(width)]
+        ones = b"\x01" * max(patterns.values(), default=0)
+        offset = 0
+        for mask, n in patterns.items():
+            block = ones[:n]
+            while mask:
+                low = mask & -mask
+                flags[low.bit_length() - 1][offset : offset + n] = block
+                mask ^= low
+            offset += n
+        flags.reverse()
+        self._bits = []  # made one at a time, each bytearray let go of once read
+        while flags:
+            self._bits.append(int.from_bytes(flags.pop(), "little"))
+        self._any: dict[int, int] = {}
+
+    def any_of(self, bits: int) -> int:
+        """The customers (a byte each) with any of `bits`."""
+        if bits not in self._any:
+            found, rest = 0, bits
+            while rest:
+                low = rest & -rest
+                found |= self._bits[low.bit_length() - 1]
+                rest ^= low
+            self._any[bits] = found
+        return self._any[bits]
 
 
 def _raw_batches(result: CursorResult[Any]) -> Iterator[list[tuple[Any, ...]]]:
