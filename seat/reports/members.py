@@ -316,10 +316,14 @@ def analyse(
         ))  # fmt: skip
 
     spend_labels = band_labels(policy.spend_bands)
-    band_count: Counter[int] = Counter()
-    band_spend: Counter[int] = Counter()
+    # _band inline (200,000 buyers): the same band, the spends added in the same order.
+    spend_bounds = policy.spend_bands
+    band_count = [0] * len(spend_labels)
+    band_spend: list[float] = [0] * len(spend_labels)
     for value in spent.values():
-        b = _band(policy.spend_bands, value)
+        b = bisect_left(spend_bounds, value + 1e-9) - 1
+        if b < 0:
+            b = 0
         band_count[b] += 1
         band_spend[b] += value
     spend_bands = tuple(
