@@ -1,0 +1,154 @@
+"""The member report, read by one customer-ordered statement (each customer's stretches as
+bits), writes byte for byte what the computation before it wrote (one DISTINCT statement per
+stretch, each first purchase as a time; kept in tests/unit/member_report_before.py), on a
+seeded desk with merged, re-tiered and imported customers, purchases at the months' edges and
+odd genders and birthdays, over ranges from a day to three years (more than one column of
+bits) and several churn periods. Both backends (SEAT_TEST_POSTGRES_URL)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from contextlib import redirect_stdout
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from seat import agents, members, merge, purchases
+from seat.config import Settings
+from seat.db import make_engine
+from seat.export import write
+from seat.models import Customer, Purchase
+from seat.reports import members as report
+from seat.tools import demo
+from tests.conftest import NOW, PG_ADMIN_URL
+from tests.unit import member_report_before as before
+
+ZONE = "Asia/Shanghai"
+
+
+def _local(day: date, *, us: int = 0) -> datetime:
+    """Local midnight of `day` (a month's or a stretch's edge), moved by `us` microseconds."""
+    at = datetime.combine(day, time.min, tzinfo=ZoneInfo(ZONE)).astimezone(UTC)
+    return at + timedelta(microseconds=us)
+
+
+def _edge_cases(s: Session, tmp_path_factory) -> None:
+    ids = s.execute(select(Customer.id).order_by(Customer.id)).scalars().all()
+    # Purchases on the months' first local midnights, a microsecond either side, and on the
+    # days 90 days before them (the churn period's edges); a customer whose first purchase
+    # ever is on an edge; one who buys only after now.
+    for n, cid in enumerate(ids[:24]):
+        first = date(2025 + (n % 2), 1 + n % 12, 1)
+        for k, us in enumerate((-1, 0, 1)):
+            for day in (first, first - timedelta(days=90)):
+                s.add(Purchase(customer_id=cid, order_no=f"EDGE-{cid}-{day}-{k}", line_no=1,
+                               item="x", amount=100.0 + n + k / 100,
+                               purchased_at=_local(day, us=us)))  # fmt: skip
+    fresh = Customer(name="Only on an edge", created_at=NOW, updated_at=NOW)
+    later = Customer(name="Only after now", gender="f", created_at=NOW, updated_at=NOW)
+    s.add_all([fresh, later])
+    s.flush()
+    s.add(Purchase(customer_id=fresh.id, order_no="EDGE-FRESH", line_no=1, item="x",
+                   amount=12.34, purchased_at=_local(date(2026, 3, 1))))  # fmt: skip
+    s.add(Purchase(customer_id=later.id, order_no="EDGE-LATER", line_no=1, item="x",
+                   amount=56.78, purchased_at=NOW + timedelta(days=3)))  # fmt: skip
+    # Genders and birthdays: unknown, an odd code, none, on 29 February.
+    for cid, gender, born in zip(ids[30:36], ["m", "f", None, "x", "", "f"],
+                                 [date(1988, 2, 29), None, date(2000, 1, 1), None,
+                                  date(1960, 12, 31), date(2010, 6, 15)], strict=True):  # fmt: skip
+        s.execute(update(Customer).where(Customer.id == cid).values(gender=gender,
+                                                                   birthday=born))  # fmt: skip
+    # Equal spends (the top spenders' ties in customer order).
+    for cid in ids[40:45]:
+        s.add(Purchase(customer_id=cid, order_no=f"TIE-{cid}", line_no=1, item="x",
+                       amount=987654.5, purchased_at=NOW - timedelta(days=40)))  # fmt: skip
+    s.flush()
+    # Merged customers (purchases move), re-tiered ones, imported purchases.
+    boss = agents.ensure_agent(session=s, name="zhao.lei", role="supervisor")
+    for survivor, other in ((ids[50], ids[51]), (ids[52], ids[53]), (ids[1], ids[54])):
+        merge.merge(s, survivor_id=survivor, other_id=other, agent_id=boss.id, now=NOW)
+    members.retier(s, now=NOW, policy=members.MemberPolicy())
+    path = tmp_path_factory.mktemp("import") / "late.csv"
+    path.write_text(
+        "customer,date,order,product,amount\n"
+        + "".join(f"#{cid},2025-{1 + k % 12:02d}-{1 + k % 28:02d},IMP-{k},x,{10 + k}.25\n"
+                  for k, cid in enumerate(ids[60:90])),
+        encoding="utf-8",
+    )  # fmt: skip
+    assert purchases.import_csv(session=s, path=path, now=NOW, zone=ZONE).imported == 30
+
+
+@pytest.fixture(scope="module")
+def desk(request, tmp_path_factory):
+    """(engine, settings) of a seeded desk, shared by this module's tests (read only)."""
+    if PG_ADMIN_URL:
+        from tests.pg import fresh_database
+
+        manager = fresh_database(PG_ADMIN_URL)
+        url = manager.__enter__()
+        request.addfinalizer(lambda: manager.__exit__(None, None, None))
+    else:
+        path = tmp_path_factory.mktemp("seeded") / "desk.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    request.addfinalizer(engine.dispose)
+    demo.seed(engine, customers=500, calls=200, work_orders=50, purchases=4000,
+              now=NOW - timedelta(days=1))  # fmt: skip
+    with Session(engine) as s:
+        _edge_cases(s, tmp_path_factory)
+        s.commit()
+    return engine, replace(Settings(), database_url=url, local_timezone=ZONE)
+
+
+RANGES = [
+    (date(2025, 11, 24), date(2026, 11, 23)),  # a year, to today
+    (date(2025, 12, 1), date(2026, 12, 31)),  # ending after now
+    (date(2023, 11, 1), date(2026, 11, 30)),  # three years: more than one column of bits
+    (date(2026, 3, 1), date(2026, 3, 31)),  # a month from its first local midnight
+    (date(2026, 2, 15), date(2026, 4, 14)),  # months cut mid-way
+    (date(2026, 11, 23), date(2026, 11, 23)),  # today
+    (date(2026, 12, 1), date(2027, 2, 28)),  # all after now
+]
+PERIODS = [90, 30, 365, 1]
+
+
+def _written(tables, fmt: str) -> str:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        write(tables, fmt, None)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("period", PERIODS)
+@pytest.mark.parametrize(("first", "last"), RANGES)
+def test_the_same_report_as_before(desk, first, last, period):
+    engine, settings = desk
+    policy = replace(members.MemberPolicy(), churn_after_days=period)
+    args = dict(date_from=first, date_to=last, settings=settings, now=NOW, policy=policy)
+    with Session(engine) as s:
+        was = report.tables_of(before.analyse(session=s, **args), now=NOW, zone=ZONE)
+        now = report.tables_of(report.analyse(session=s, **args), now=NOW, zone=ZONE)
+    for fmt in ("csv", "json"):
+        assert _written(now, fmt) == _written(was, fmt), fmt
+
+
+def test_the_desk_holds_what_the_comparison_tests(desk):
+    """Customers in several patterns: new, churned and active ones in the year, buyers
+    before it, more than one column of bits over three years."""
+    engine, settings = desk
+    with Session(engine) as s:
+        data = report.analyse(
+            session=s, date_from=date(2025, 11, 24), date_to=date(2026, 11, 23),
+            settings=settings, now=NOW, policy=members.MemberPolicy(),
+        )  # fmt: skip
+    assert sum(m.new for m in data.months) > 10
+    assert sum(m.churned for m in data.months) > 10
+    assert data.months[0].active_start > 10
+    assert data.buyers > 100 and len(data.top) > 0
+    assert any(b.label == report.UNKNOWN for b in data.ages)
