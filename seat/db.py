@@ -47,7 +47,7 @@ def make_engine(
     faults.ReadOnlyOutdated. `background_checkpoints`: an SQLite file's log is copied back
     into it on a background thread (`Checkpoints`), never in a save: for the seat's screens
     and the phone-system server, where a person waits for each save."""
-    from seat import audit, textguard
+    from seat import audit, faults, textguard
 
     textguard.install()
     audit.install()
@@ -65,8 +65,14 @@ def make_engine(
         database = engine.url.database
         if background_checkpoints and database and database != ":memory:":
             CHECKPOINTS.serve(engine, str(Path(database).resolve()))
-    if migrate and stored_revisions(engine) != {head_from_files()}:
-        upgrade(engine)  # Alembic costs 150-250 ms to import and run: only when needed
+    if migrate:
+        stored = stored_revisions(engine)
+        if stored != {head_from_files()}:
+            unknown = (stored or set()) - known_revisions()
+            if unknown:  # Alembic would fail with "Can't locate revision"
+                engine.dispose()
+                raise faults.NewerSchema(url, unknown)
+            upgrade(engine)  # Alembic costs 150-250 ms to import and run: only when needed
     return engine
 
 
@@ -95,6 +101,8 @@ def _read_only_engine(url: str, *, echo: bool) -> Engine:
                     conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").all()
         finally:
             engine.dispose()
+        if stored and stored - known_revisions():
+            raise faults.NewerSchema(url, stored - known_revisions())
         raise faults.ReadOnlyOutdated(url)
     return engine
 
@@ -452,6 +460,13 @@ def current_revision(engine: Engine) -> str | None:
 
 _REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*(['\"])([^'\"]+)\1", re.MULTILINE)
 _DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.*)$", re.MULTILINE)
+
+
+@cache
+def known_revisions(versions: Path = MIGRATIONS / "versions") -> frozenset[str]:
+    """Every revision this seat's migration scripts define (read without Alembic)."""
+    found = (_REVISION.search(p.read_text(encoding="utf-8")) for p in versions.glob("*.py"))
+    return frozenset(m.group(2) for m in found if m is not None)
 
 
 @cache

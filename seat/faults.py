@@ -100,9 +100,21 @@ class ReadOnlyOutdated(RuntimeError):
         )
 
 
+class NewerSchema(RuntimeError):
+    """A database a newer seat has upgraded: this seat does not know its schema."""
+
+    def __init__(self, url: str, revisions: set[str]) -> None:
+        super().__init__(
+            _(
+                "{file} was upgraded by a newer seat (schema {revision}): this seat cannot "
+                "use it. Install that seat's version, or use another file with --db."
+            ).format(file=database_name(url), revision=", ".join(sorted(revisions)))
+        )
+
+
 def explain(exc: BaseException, url: str) -> str | None:
     """One line for a database fault a person can fix (None when it is not one)."""
-    if isinstance(exc, ReadOnlyOutdated):
+    if isinstance(exc, ReadOnlyOutdated | NewerSchema):
         return str(exc)
     name = database_name(url)
     code = sqlite_code(exc)

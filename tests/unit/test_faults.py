@@ -54,6 +54,37 @@ def test_a_damaged_database_is_one_line_and_exit_1(env, damage):
     assert len(lines) == 1 and str(bad) in lines[0] and "seat restore" in lines[0]
 
 
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_database_upgraded_by_a_newer_seat_is_one_line_and_exit_1(env, capsys, read_only):
+    """A file a newer seat migrated (a revision these scripts do not know) is said so, not
+    "Can't locate revision" from Alembic; nothing is written to it."""
+    import sqlite3
+
+    db = env / "newer.db"
+    assert main(["demo", "--db", str(db), "--customers", "5", "--calls", "10"]) == 0
+    capsys.readouterr()
+    con = sqlite3.connect(db)
+    con.execute("UPDATE alembic_version SET version_num = '9999'")
+    con.commit()
+    con.close()
+    if read_only and (shutil.which("chattr") is None or subprocess.run(
+        ["chattr", "+i", str(db)], capture_output=True
+    ).returncode):
+        pytest.skip("needs chattr +i (root may write any file otherwise)")
+    try:
+        assert main(["report", "complaints", "--from", "2026-01-01", "--to", "2026-12-31",
+                     "--db", str(db)]) == 1  # fmt: skip
+    finally:
+        if read_only:
+            subprocess.run(["chattr", "-i", str(db)], check=True)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"seat: {db} was upgraded by a newer seat (schema 9999): this seat cannot "
+                   "use it. Install that seat's version, or use another file with --db."]
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
+    con.close()
+
+
 def test_a_read_only_database_reads_and_refuses_writes_in_one_line(env, capsys):
     db = env / "ro.db"
     assert main(["demo", "--db", str(db), "--customers", "5", "--calls", "10"]) == 0
