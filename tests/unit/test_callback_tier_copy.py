@@ -25,6 +25,7 @@ from seat import agents, members
 from seat.callbacks import CallbackPolicy, schedule
 from seat.config import Settings
 from seat.db import make_engine
+from seat.export import write
 from seat.importer import import_csv
 from seat.merge import merge
 from seat.models import Callback, Customer, Purchase
@@ -32,6 +33,7 @@ from seat.reports import callbacks as report
 from seat.tools import demo
 from tests.conftest import NOW, PG_ADMIN_URL
 from tests.unit import callback_report_before as before
+from tests.unit import callback_report_current as current
 
 POLICY = CallbackPolicy()
 MEMBERS = set(POLICY.member_tiers)
@@ -209,6 +211,27 @@ def test_coverage_as_counted_customer_by_customer(desk, first, last, limit):
     assert got[0].rows == was[0].rows  # every count whole
     assert got[1].rows == (was[1].rows if limit is None else was[1].rows[:limit])
     assert [t.title for t in got] == [t.title for t in was]
+
+
+@pytest.mark.parametrize(("first", "last"), PERIODS)
+def test_the_report_writes_what_it_wrote(desk, first, last, tmp_path):
+    """`seat report callbacks` (CSV and JSON) byte for byte what the code before its speed-up
+    wrote (tests/unit/callback_report_current.py, kept as it was); the view's page too."""
+    engine, settings = desk
+    args = dict(date_from=first, date_to=last, settings=settings, now=NOW, policy=POLICY)
+    with Session(engine) as s:
+        got = report.tables(session=s, **args)
+        was = current.tables(session=s, **args)
+        for limit in (1, 7, 50):
+            page = report.coverage_tables(session=s, **args, limit=limit)
+            assert [t.rows for t in page] == [
+                t.rows for t in current.coverage_tables(session=s, **args, limit=limit)
+            ]
+    assert sum(len(t.rows) for t in was) > 10
+    for fmt in ("csv", "json"):
+        write(got, fmt, tmp_path / f"got.{fmt}")
+        write(was, fmt, tmp_path / f"was.{fmt}")
+        assert (tmp_path / f"got.{fmt}").read_bytes() == (tmp_path / f"was.{fmt}").read_bytes()
 
 
 def test_the_changes_reach_the_counts(desk):
