@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,7 +45,7 @@ from sqlmodel import Session
 from seat import labels, states
 from seat.callbacks import MISSED, WRONG_NUMBER, CallbackPolicy, load_policy
 from seat.config import Settings
-from seat.db import Prepared, few_collections, stored_at
+from seat.db import Prepared, few_collections
 from seat.export import Table
 from seat.i18n import N_, _
 from seat.models import (
@@ -290,11 +291,11 @@ class _Coverage:
         self.lines.append(((self.minute(due), line[0], rank, tie), line))
 
     def table_rows(self) -> list[list[object]]:
-        self.lines.sort(key=lambda entry: entry[0])
+        self.lines.sort(key=itemgetter(0))
         kept = self.lines if self.limit is None else self.lines[: self.limit]
         out = []
-        for (minute, *__), line in kept:  # local times read better, and xlsx drops the zone
-            line[4] = minute
+        for key, line in kept:  # local times read better, and xlsx drops the zone
+            line[4] = key[0]
             out.append(line)
         return out
 
@@ -463,17 +464,19 @@ def _new_buyers(
         literal("new_buyer:") + cast(orders.c.cid, String) + literal(":order:")
         + orders.c.order_no, 1, 120,
     )  # fmt: skip
-    query = (
-        select(orders.c.at, orders.c.cid, orders.c.order_no, Customer.name, Customer.tier)
-        .join(Customer, Customer.id == orders.c.cid)
-        .where(~exists().where(Callback.source_key == key))
-    )
+    missing = ~exists().where(Callback.source_key == key)
     kind = _label(CallbackKind.SATISFACTION)
     why = _("no new-buyer callback for order {order}")
     if cover.limit is None:
-        _every_new_buyer(session, cover, query, (start - lag, until - lag), lag, kind, why)
+        _every_new_buyer(session, cover, orders, missing, tiers, (start - lag, until - lag),
+                         lag, kind, why)  # fmt: skip
         return
     # the view: the first page read, every order counted
+    query = (
+        select(orders.c.at, orders.c.cid, orders.c.order_no, Customer.name, Customer.tier)
+        .join(Customer, Customer.id == orders.c.cid)
+        .where(missing)
+    )
     rows = cover.tallied(session, query, Customer.tier, tiers, orders.c.at, orders.c.cid,
                          orders.c.order_no, lag=lag)  # fmt: skip
     for at, cid, order_no, name, tier, *__ in rows:
@@ -483,24 +486,45 @@ def _new_buyers(
 
 
 def _every_new_buyer(
-    session: Session, cover: _Coverage, query: Select[Any], period: tuple[datetime, datetime],
-    lag: timedelta, kind: str, why: str,
+    session: Session, cover: _Coverage, orders: Any, missing: Any, tiers: Sequence[str],
+    period: tuple[datetime, datetime], lag: timedelta, kind: str, why: str,
 ) -> None:  # fmt: skip
     """The report's new-buyer lines: every order of the year (tens of thousands), read as
-    the driver gives them (seat.db.Prepared: no per-value processing by SQLAlchemy), each
-    delivery time converted once, counted per tier here."""
+    the driver gives them (seat.db.Prepared: no per-value processing by SQLAlchemy), with
+    as few texts as can be (each text read is checked, seat.textguard): the tier as its
+    place in `tiers`, and on SQLite the delivery as whole seconds since 1970 (a due time's
+    local minute never depends on the fraction of a second); counted per tier here."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # The stored text's whole seconds (YYYY-MM-DD HH:MM:SS, as the driver reads it): strftime
+    # of the whole text would round a fraction of .9995 or more up to the next second.
+    whole = func.substr(orders.c.at, 1, 19)
+    at: Any = cast(func.strftime("%s", whole), Integer) if sqlite else orders.c.at
+    place = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
+    query = (
+        select(at, orders.c.cid, orders.c.order_no, Customer.name, place)
+        .join(Customer, Customer.id == orders.c.cid)
+        .where(missing)
+    )
     lo, hi = period
-    rows = Prepared(query).execute(session.connection(), {"lo": lo, "hi": hi}).all()
+    conn = session.connection()
+    rows = Prepared(query).execute(conn, {"lo": lo, "hi": hi}).all()
+    names = list(tiers)
+    if any(r[4] == -1 for r in rows):  # a customer no longer of a member tier: as it is
+        others = {r[1] for r in rows if r[4] == -1}
+        tier_of = dict(conn.execute(select(Customer.id, Customer.tier)
+                                    .where(Customer.id.in_(others))).all())  # fmt: skip
+        names += sorted({str(t) for t in tier_of.values()} - set(names))
+        rows = [r if r[4] != -1 else (*r[:4], names.index(str(tier_of[r[1]]))) for r in rows]
     if cover.counting:
-        for tier, n in Counter(r[4] for r in rows).items():
-            cover.per_tier[str(tier)][0] += n
-    minutes: dict[Any, datetime] = {}
+        for n_place, n in Counter(r[4] for r in rows).items():
+            cover.per_tier[names[n_place]][0] += n
+    epoch = datetime(1970, 1, 1, tzinfo=UTC) + lag
     lines = cover.lines
-    for at, cid, order_no, name, tier in rows:
-        minute = minutes.get(at)
-        if minute is None:
-            minute = minutes[at] = cover.minute(stored_at(at) + lag)  # type: ignore[operator]
-        line = [cid, name, tier, kind, minute, why.format(order=order_no), "", None]
+    minute_of = cover.minute
+    for when, cid, order_no, name, n_place in rows:
+        due = epoch + timedelta(seconds=when) if sqlite else when + lag
+        line = [cid, name, names[n_place], kind, None, why.format(order=order_no), "", None]
+        minute = line[4] = minute_of(due)
         lines.append(((minute, cid, 2, order_no), line))
 
 

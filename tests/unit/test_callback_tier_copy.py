@@ -220,6 +220,23 @@ def test_the_report_writes_what_it_wrote(desk, first, last, tmp_path):
     engine, settings = desk
     args = dict(date_from=first, date_to=last, settings=settings, now=NOW, policy=POLICY)
     with Session(engine) as s:
+        # Rolled back below: an order delivered a breath before a minute's end (its second
+        # not rounded up), and one whose line claims a member tier its (ordinary) customer
+        # has not (SQLite keeps what plain SQL wrote; PostgreSQL puts the customer's back).
+        plain = s.execute(select(Customer.id).where(Customer.tier == "ordinary",
+                                                    Customer.merged_into_id.is_(None))
+                          .order_by(Customer.id).limit(1)).scalar_one()  # fmt: skip
+        member = s.execute(select(Customer.id).where(Customer.tier.in_(MEMBERS),
+                                                     Customer.merged_into_id.is_(None))
+                           .order_by(Customer.id).limit(1)).scalar_one()  # fmt: skip
+        for cid, order, tier, back in ((plain, "EDGE-1", "gold", 9), (member, "EDGE-2", None, 12)):
+            at = (NOW - timedelta(days=back)).replace(second=59, microsecond=999_900)
+            s.execute(
+                text("INSERT INTO purchase (customer_id, order_no, item, amount, quantity, "
+                     "purchased_at, delivered_at, customer_tier) VALUES (:c, :o, 'TV', 1, 1, "
+                     ":d, :d, :t)"),
+                {"c": cid, "o": order, "d": at, "t": tier},
+            )  # fmt: skip
         got = report.tables(session=s, **args)
         was = current.tables(session=s, **args)
         for limit in (1, 7, 50):
@@ -227,6 +244,7 @@ def test_the_report_writes_what_it_wrote(desk, first, last, tmp_path):
             assert [t.rows for t in page] == [
                 t.rows for t in current.coverage_tables(session=s, **args, limit=limit)
             ]
+        s.rollback()
     assert sum(len(t.rows) for t in was) > 10
     for fmt in ("csv", "json"):
         write(got, fmt, tmp_path / f"got.{fmt}")
