@@ -518,13 +518,20 @@ def _every_new_buyer(
     if cover.counting:
         for n_place, n in Counter(r[4] for r in rows).items():
             cover.per_tier[names[n_place]][0] += n
-    epoch = datetime(1970, 1, 1, tzinfo=UTC) + lag
     lines = cover.lines
-    minute_of = cover.minute
+    zone = cover.zone
+    if sqlite:  # seconds since 1970: the due time's local minute straight from them (_minute)
+        after = int(lag.total_seconds())
+        stamp = datetime.fromtimestamp
+        for when, cid, order_no, name, n_place in rows:
+            minute = stamp(when + after, zone).replace(second=0, microsecond=0)
+            line = [cid, name, names[n_place], kind, minute, why.format(order=order_no), "",
+                    None]  # fmt: skip
+            lines.append(((minute, cid, 2, order_no), line))
+        return
     for when, cid, order_no, name, n_place in rows:
-        due = epoch + timedelta(seconds=when) if sqlite else when + lag
-        line = [cid, name, names[n_place], kind, None, why.format(order=order_no), "", None]
-        minute = line[4] = minute_of(due)
+        minute = cover.minute(when + lag)
+        line = [cid, name, names[n_place], kind, minute, why.format(order=order_no), "", None]
         lines.append(((minute, cid, 2, order_no), line))
 
 
