@@ -45,7 +45,7 @@ from sqlmodel import Session
 from seat import labels, states
 from seat.callbacks import MISSED, WRONG_NUMBER, CallbackPolicy, load_policy
 from seat.config import Settings
-from seat.db import Prepared, few_collections
+from seat.db import Prepared, few_collections, stored_at
 from seat.export import Table
 from seat.i18n import N_, _
 from seat.models import (
@@ -530,7 +530,7 @@ def _every_new_buyer(
             lines.append(((minute, cid, 2, order_no), line))
         return
     for when, cid, order_no, name, n_place in rows:
-        minute = cover.minute(when + lag)
+        minute = cover.minute(stored_at(when) + lag)  # type: ignore[operator]
         line = [cid, name, names[n_place], kind, minute, why.format(order=order_no), "", None]
         lines.append(((minute, cid, 2, order_no), line))
 
