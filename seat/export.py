@@ -111,6 +111,14 @@ def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
         # A printable text not starting like a formula goes out as it is (nothing to clean,
         # no line break to mend: every forbidden character is unprintable); most words do.
         start = FORMULA_START
+        distinct = set(values)
+        if len(distinct) * 4 < len(values):  # a column of few words (tiers, kinds): each once
+            words = {
+                v: v if v is None or (v.isprintable() and v[:1] not in start)
+                else done.get(v) or _cell(done, v)
+                for v in distinct
+            }  # fmt: skip
+            return list(map(words.__getitem__, values))
         return [
             v if v is None or (v.isprintable() and v[:1] not in start)
             else done.get(v) or _cell(done, v)

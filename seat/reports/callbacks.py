@@ -18,12 +18,15 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    Integer,
     String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -42,7 +45,7 @@ from sqlmodel import Session
 from seat import labels, states
 from seat.callbacks import MISSED, WRONG_NUMBER, CallbackPolicy, load_policy
 from seat.config import Settings
-from seat.db import few_collections
+from seat.db import Prepared, few_collections, stored_at
 from seat.export import Table
 from seat.i18n import N_, _
 from seat.models import (
@@ -288,11 +291,11 @@ class _Coverage:
         self.lines.append(((self.minute(due), line[0], rank, tie), line))
 
     def table_rows(self) -> list[list[object]]:
-        self.lines.sort(key=lambda entry: entry[0])
+        self.lines.sort(key=itemgetter(0))
         kept = self.lines if self.limit is None else self.lines[: self.limit]
         out = []
-        for (minute, *__), line in kept:  # local times read better, and xlsx drops the zone
-            line[4] = minute
+        for key, line in kept:  # local times read better, and xlsx drops the zone
+            line[4] = key[0]
             out.append(line)
         return out
 
@@ -321,21 +324,37 @@ def _callbacks_not_done(
     for tier, n, n_done in session.execute(counts).all() if cover.counting else ():
         cover.per_tier[str(tier)][0] += n
         cover.per_tier[str(tier)][1] += int(n_done or 0)
-    query = (
-        select(
-            Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
-            func.coalesce(kept, Customer.tier).label("tier"), Callback.kind, Callback.status,
-            Callback.attempts, Callback.last_outcome, Callback.owner_id,
-        )
-        .join(Customer, Customer.id == Callback.customer_id)
-        .where(
-            *required, or_(kept.in_(tiers), unknown), Callback.status != CallbackStatus.DONE,
-        )
+    columns = (
+        Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
+        Callback.kind, Callback.status, Callback.attempts, Callback.last_outcome,
+        Callback.owner_id,
     )  # fmt: skip
+    not_done = (*required, Callback.status != CallbackStatus.DONE)
+    if cover.limit is None:
+        # The report (every line, sorted below): two parts, not one OR, read in no order, so
+        # the members' callbacks come from ix_callback_tier_due (tier, due time, status) and
+        # only their customers are looked up (for the name), not the customer of every
+        # callback of the year (over 100,000) for its tier.
+        parts = union_all(
+            select(*columns, kept.label("tier"))
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(kept.in_(tiers), *not_done),
+            select(*columns, Customer.tier.label("tier"))
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(unknown, *not_done),
+        )
+        rows: Sequence[Any] = session.execute(parts).all()
+    else:
+        query = (
+            select(*columns, func.coalesce(kept, Customer.tier).label("tier"))
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(or_(kept.in_(tiers), unknown), *not_done)
+        )
+        rows = cover.first(session, query, Callback.due_at, Callback.id)
     whys: dict[tuple[bool, bool, int], str] = {}  # the same few sentences, made once each
     owners: dict[int, str] = {}
     kinds: dict[str, str] = {}
-    for r in cover.first(session, query, Callback.due_at, Callback.id):
+    for r in rows:
         how = (r.status == MISSED, r.last_outcome == WRONG_NUMBER, r.attempts)
         why = whys.get(how)
         if why is None:
@@ -423,7 +442,10 @@ def _new_buyers(
     counts and sorts them here."""
     lag = timedelta(days=policy.new_buyer_days)
     tiers = policy.member_tiers
-    delivered = [Purchase.delivered_at >= start - lag, Purchase.delivered_at < until - lag]
+    delivered = [
+        Purchase.delivered_at >= bindparam("lo", start - lag),
+        Purchase.delivered_at < bindparam("hi", until - lag),
+    ]
     line = (Purchase.customer_id.label("cid"), Purchase.order_no, Purchase.delivered_at)
     lines = union_all(
         select(*line).where(Purchase.customer_tier.in_(tiers), *delivered),
@@ -442,25 +464,75 @@ def _new_buyers(
         literal("new_buyer:") + cast(orders.c.cid, String) + literal(":order:")
         + orders.c.order_no, 1, 120,
     )  # fmt: skip
+    missing = ~exists().where(Callback.source_key == key)
+    kind = _label(CallbackKind.SATISFACTION)
+    why = _("no new-buyer callback for order {order}")
+    if cover.limit is None:
+        _every_new_buyer(session, cover, orders, missing, tiers, (start - lag, until - lag),
+                         lag, kind, why)  # fmt: skip
+        return
+    # the view: the first page read, every order counted
     query = (
         select(orders.c.at, orders.c.cid, orders.c.order_no, Customer.name, Customer.tier)
         .join(Customer, Customer.id == orders.c.cid)
-        .where(~exists().where(Callback.source_key == key))
+        .where(missing)
     )
-    if cover.limit is not None:  # the view: the first page read, every order counted
-        rows = cover.tallied(session, query, Customer.tier, tiers, orders.c.at, orders.c.cid,
-                             orders.c.order_no, lag=lag)  # fmt: skip
-    else:
-        rows = session.execute(query).all()
-        if cover.counting:
-            for tier, n in Counter(r.tier for r in rows).items():
-                cover.per_tier[str(tier)][0] += n
-    kind = _label(CallbackKind.SATISFACTION)
-    why = _("no new-buyer callback for order {order}")
-    for at, cid, order_no, name, tier, *__ in rows:  # tens of thousands over a year
+    rows = cover.tallied(session, query, Customer.tier, tiers, orders.c.at, orders.c.cid,
+                         orders.c.order_no, lag=lag)  # fmt: skip
+    for at, cid, order_no, name, tier, *__ in rows:
         due = at + lag
         cover.add(due, 2, order_no, [cid, name, tier, kind, due, why.format(order=order_no), "",
                                      None])  # fmt: skip
+
+
+def _every_new_buyer(
+    session: Session, cover: _Coverage, orders: Any, missing: Any, tiers: Sequence[str],
+    period: tuple[datetime, datetime], lag: timedelta, kind: str, why: str,
+) -> None:  # fmt: skip
+    """The report's new-buyer lines: every order of the year (tens of thousands), read as
+    the driver gives them (seat.db.Prepared: no per-value processing by SQLAlchemy), with
+    as few texts as can be (each text read is checked, seat.textguard): the tier as its
+    place in `tiers`, and on SQLite the delivery as whole seconds since 1970 (a due time's
+    local minute never depends on the fraction of a second); counted per tier here."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # The stored text's whole seconds (YYYY-MM-DD HH:MM:SS, as the driver reads it): strftime
+    # of the whole text would round a fraction of .9995 or more up to the next second.
+    whole = func.substr(orders.c.at, 1, 19)
+    at: Any = cast(func.strftime("%s", whole), Integer) if sqlite else orders.c.at
+    place = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
+    query = (
+        select(at, orders.c.cid, orders.c.order_no, Customer.name, place)
+        .join(Customer, Customer.id == orders.c.cid)
+        .where(missing)
+    )
+    lo, hi = period
+    conn = session.connection()
+    rows = Prepared(query).execute(conn, {"lo": lo, "hi": hi}).all()
+    names = list(tiers)
+    if any(r[4] == -1 for r in rows):  # a customer no longer of a member tier: as it is
+        others = {r[1] for r in rows if r[4] == -1}
+        tier_of = dict(conn.execute(select(Customer.id, Customer.tier)
+                                    .where(Customer.id.in_(others))).all())  # fmt: skip
+        names += sorted({str(t) for t in tier_of.values()} - set(names))
+        rows = [r if r[4] != -1 else (*r[:4], names.index(str(tier_of[r[1]]))) for r in rows]
+    if cover.counting:
+        for n_place, n in Counter(r[4] for r in rows).items():
+            cover.per_tier[names[n_place]][0] += n
+    lines = cover.lines
+    zone = cover.zone
+    if sqlite:  # seconds since 1970: the due time's local minute straight from them (_minute)
+        after = int(lag.total_seconds())
+        stamp = datetime.fromtimestamp
+        for when, cid, order_no, name, n_place in rows:
+            minute = stamp(when + after, zone).replace(second=0, microsecond=0)
+            line = [cid, name, names[n_place], kind, minute, why.format(order=order_no), "",
+                    None]  # fmt: skip
+            lines.append(((minute, cid, 2, order_no), line))
+        return
+    for when, cid, order_no, name, n_place in rows:
+        minute = cover.minute(stored_at(when) + lag)  # type: ignore[operator]
+        line = [cid, name, names[n_place], kind, minute, why.format(order=order_no), "", None]
+        lines.append(((minute, cid, 2, order_no), line))
 
 
 def _closed_complaints(
@@ -561,9 +633,17 @@ def _birthdays(
     why = _("no birthday greeting scheduled")
     kind = _label(CallbackKind.BIRTHDAY)
     tiers = list(policy.member_tiers)
+    if session.get_bind().dialect.name == "sqlite":
+        # The stored text is YYYY-MM-DD: its digits read straight, not through strftime
+        # (a year's report reads every member's birthday: strftime was half of it).
+        born_day: Any = cast(func.substr(Customer.birthday, 6, 2), Integer) * 100 + cast(
+            func.substr(Customer.birthday, 9, 2), Integer
+        )
+    else:
+        born_day = extract("month", Customer.birthday) * 100 + extract("day", Customer.birthday)
     for year, days in sorted(runs.items()):
         # The day greeted in `year` as month * 100 + day (29 February: the 28th if common).
-        day: Any = extract("month", Customer.birthday) * 100 + extract("day", Customer.birthday)
+        day: Any = born_day
         if not calendar.isleap(year):
             day = case((day == 229, 228), else_=day)
         if sum((last - first).days + 1 for first, last in days) > SCAN_DAYS:
@@ -606,7 +686,7 @@ def _birthdays(
                     cover.per_tier[name][0] += int(getattr(found[0], f"n_{place}"))
         else:
             # Every row, read once and counted here (the year's report reads them all).
-            found = session.execute(query).all()
+            found = session.connection().execute(query).all()
             if cover.counting:
                 for place, n in Counter(r.tier for r in found).items():
                     cover.per_tier[tiers[place]][0] += n

@@ -797,14 +797,17 @@ def report_probe(desk: Desk, name: str, out: Path) -> Probe:
     first = last - timedelta(days=364)
 
     def go(_i: int) -> object:
+        from seat.db import few_collections
         from seat.export import write
 
-        tables = desk.run(
-            lambda s: module.tables(
-                session=s, date_from=first, date_to=last, settings=desk.settings, now=desk.now()
-            )
-        )
-        write(tables, "csv", out)
+        with few_collections():  # as cmd_report: the collector paused for the run
+            tables = desk.run(
+                lambda s: module.tables(
+                    session=s, date_from=first, date_to=last, settings=desk.settings,
+                    now=desk.now(),
+                )
+            )  # fmt: skip
+            write(tables, "csv", out)
         return None
 
     return Probe(f"seat report {name}, a year", go, (f"seat.reports.{name}:tables",), 1000.0)

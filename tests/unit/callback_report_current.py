@@ -1,0 +1,776 @@
+"""The callback report as seat.reports.callbacks computed it before the year's report was made
+faster (the driver-level new-buyer lines, the tier index for the not-done callbacks, the
+birthdays' digits): kept as it was, the reference the report's CSV and JSON are compared with
+byte for byte (tests/unit/test_callback_tier_copy.py); not used by the seat.
+
+The callback report (回访记录表 / 回访总结报告): due, done, overdue and missed callbacks
+per kind and per agent, satisfaction scores, and coverage: members without a required callback.
+
+A callback belongs to the period in which it fell due (desk's local dates, inclusive).
+"Overdue" is open and past due; "on time" is done within `done_within_days` of its due
+time; "missed" used up its tries. Coverage counts members' callbacks that are due by now:
+each one done is covered; overdue, missed or never scheduled is not.
+
+The database does the counting (GROUP BY and NOT EXISTS, a handful of statements whatever
+the period), so every figure is a true count; the list of members without a callback is
+read in its order and may be cut (`limit`, the callbacks view), never its count.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql import Select
+from sqlmodel import Session
+
+from seat import labels, states
+from seat.callbacks import MISSED, WRONG_NUMBER, CallbackPolicy, load_policy
+from seat.config import Settings
+from seat.db import few_collections
+from seat.export import Table
+from seat.i18n import N_, _
+from seat.models import (
+    Agent,
+    Callback,
+    CallbackKind,
+    CallbackStatus,
+    Complaint,
+    Customer,
+    Purchase,
+    WorkOrder,
+    WorkOrderEvent,
+)
+
+# Titles, headers and label cells ("total", kinds, tiers) are English and stable: json/csv
+# keys and values for scripts; txt, xlsx and the screen translate them (Table.shown_*).
+# The "Why" sentences are for people only and come in the seat's language.
+COUNT_HEADERS = [
+    N_("Due"), N_("Done"), N_("On time"), N_("Overdue"), N_("Missed"), N_("Not yet due"),
+    N_("Done %"),
+]  # fmt: skip
+KIND_NAMES = labels.CALLBACK_KINDS
+TIER_NAMES = {
+    "vip": N_("vip"),
+    "diamond": N_("diamond"),
+    "platinum": N_("platinum"),
+    "gold": N_("gold"),
+    "ordinary": N_("ordinary"),
+}
+TOTAL = N_("total")
+
+
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass
+class _Counts:
+    due: int = 0
+    done: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    missed: int = 0
+    pending: int = 0
+    scores: Counter[int] = field(default_factory=Counter)
+    """How many of the done callbacks were given each score."""
+
+    def add(self, status: str, n: int, late: int) -> None:
+        """`n` callbacks of one status, `late` of them past due."""
+        self.due += n
+        if status == CallbackStatus.DONE:
+            self.done += n
+        elif status == MISSED:
+            self.missed += n
+        else:  # open: `late` are overdue (states.callback_overdue_sql)
+            self.overdue += late
+            self.pending += n - late
+
+    def row(self) -> list[object]:
+        share = round(100 * self.done / self.due, 1) if self.due else None
+        return [self.due, self.done, self.on_time, self.overdue, self.missed, self.pending, share]
+
+    @property
+    def scored(self) -> int:
+        return sum(self.scores.values())
+
+    def average(self) -> float | None:
+        n = self.scored
+        return round(sum(s * k for s, k in self.scores.items()) / n, 2) if n else None
+
+
+def period(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) in UTC for local dates from..to inclusive."""
+    start = datetime.combine(date_from, time(), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def _label(kind: str) -> str:
+    return KIND_NAMES.get(kind, kind.replace("_", " "))
+
+
+def _minute(at: datetime, zone: ZoneInfo) -> datetime:
+    """The local minute a line of the list is sorted and shown by."""
+    return at.astimezone(zone).replace(second=0, microsecond=0)
+
+
+def _cohort(start: datetime, end: datetime) -> list[Any]:
+    """The callbacks of the period: due in it, not cancelled."""
+    return [
+        Callback.due_at >= start,
+        Callback.due_at < end,
+        Callback.status != CallbackStatus.CANCELLED,
+    ]
+
+
+def _not_yet(now: datetime) -> Any:
+    """Open and not yet past due: not required by now."""
+    return and_(Callback.status == CallbackStatus.OPEN, not_(states.callback_overdue_sql(now)))
+
+
+def _on_time(session: Session, within: timedelta) -> Any:
+    """done_at <= due_at + within, exactly, in SQL."""
+    seconds = int(within.total_seconds())
+    if session.get_bind().dialect.name == "sqlite":
+        # The stored text: datetime() drops the fraction of a second, which whole seconds
+        # added never change, so it goes back on and the texts compare as the times do.
+        limit: Any = func.datetime(Callback.due_at, f"+{seconds} seconds", type_=String).concat(
+            func.substr(Callback.due_at, 20)
+        )
+    else:  # seconds, not days: a day of an interval follows the session's DST
+        limit = Callback.due_at + literal_column(f"interval '{seconds} seconds'")
+    return Callback.done_at <= limit
+
+
+@dataclass
+class _Figures:
+    """The counts of the period's callbacks, per kind, per agent, in all; scores per kind."""
+
+    by_kind: dict[str, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
+    by_agent: dict[int, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
+    total: _Counts = field(default_factory=_Counts)
+    scored: dict[str, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
+
+
+def _figures(
+    session: Session, start: datetime, end: datetime, now: datetime, within: timedelta
+) -> _Figures:
+    out = _Figures()
+    late = func.sum(case((states.callback_overdue_sql(now), 1), else_=0))
+    for kind, owner, status, n, n_late in session.execute(
+        select(Callback.kind, Callback.owner_id, Callback.status, func.count(), late)
+        .where(*_cohort(start, end))
+        .group_by(Callback.kind, Callback.owner_id, Callback.status)
+    ).all():
+        for counts in (out.by_kind[kind], out.by_agent[owner], out.total):
+            counts.add(status, n, int(n_late or 0))
+    on_time = func.sum(case((_on_time(session, within), 1), else_=0))
+    for kind, owner, score, n, n_on_time in session.execute(
+        select(Callback.kind, Callback.owner_id, Callback.score, func.count(), on_time)
+        .where(*_cohort(start, end), Callback.status == CallbackStatus.DONE)
+        .group_by(Callback.kind, Callback.owner_id, Callback.score)
+    ).all():
+        for counts in (out.by_kind[kind], out.by_agent[owner], out.total):
+            counts.on_time += int(n_on_time or 0)
+            if score is not None:
+                counts.scores[score] += n
+        if score is not None:
+            out.scored[kind].scores[score] += n
+    return out
+
+
+# -- coverage: members' callbacks required by now, and the members without one ---------------
+
+_Line = tuple[tuple[Any, ...], list[object]]
+"""(sort key, line): the list sorts by local minute due, then customer, then where the line
+came from (the callbacks first, then each rule's events), then within that."""
+
+
+@dataclass
+class _Coverage:
+    zone: ZoneInfo
+    limit: int | None
+    counting: bool = True
+    """False: the lines only (a further page of the list), no counts."""
+    per_tier: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    """Per tier: callbacks required by now, and how many of them are done."""
+    lines: list[_Line] = field(default_factory=list)
+    minutes: dict[datetime, datetime] = field(default_factory=dict)
+    """Each due time's local minute, worked out once (many lines share a due time)."""
+
+    def first(
+        self, session: Session, query: Select[Any], at: Any, *tie: Any, lag: timedelta = timedelta()
+    ) -> list[Any]:
+        """The rows of `query` (with a column `at`) by due time (`at` + `lag`): all of them,
+        or the first `limit` and every other one due in the same minute (read as they come,
+        so the database stops there)."""
+        ordered = query.order_by(at, *tie)
+        if self.limit is None:
+            return list(session.execute(ordered).all())
+        rows: list[Any] = []
+        cut = None
+        result = session.execute(ordered.execution_options(yield_per=min(self.limit + 1, 100)))
+        try:
+            for row in result:
+                if cut is not None and row.at >= cut + MINUTE:
+                    break
+                rows.append(row)
+                if len(rows) == self.limit:
+                    cut = _minute(row.at + lag, self.zone).astimezone(UTC) - lag
+        finally:
+            result.close()
+        return rows
+
+    def missing(
+        self, session: Session, query: Select[Any], at: Any, *tie: Any,
+        lag: timedelta = timedelta(),
+    ) -> list[Any]:  # fmt: skip
+        """A rule's events without a callback (`query`, with columns `at` and `tier`): the
+        first ones by due time (`first`'s cut), every one counted per tier."""
+        if not self.counting:
+            return self.first(session, query, at, *tie, lag=lag)
+        # Every row, read once, counted, then cut: a second statement to count them all
+        # cost more than reading them (hundreds a month).
+        rows = list(session.execute(query.order_by(at, *tie)).all())
+        for r in rows:
+            self.per_tier[str(r.tier)][0] += 1
+        return self.cut(rows, lag)
+
+    def tallied(
+        self, session: Session, query: Select[Any], tier: Any, tiers: Sequence[str], at: Any,
+        *tie: Any, lag: timedelta = timedelta(),
+    ) -> list[Any]:  # fmt: skip
+        """As `missing`, for a rule with many events (thousands a month): with `limit`, the
+        database counts every row per tier (a count over the whole result rides on each
+        row) and only the first page is read; without, every row is read and counted."""
+        if not self.counting or self.limit is None:
+            return self.missing(session, query, at, *tie, lag=lag)
+        counts = [
+            func.count(case((tier == name, 1))).over().label(f"n_{place}")
+            for place, name in enumerate(tiers)
+        ]
+        rows = self.first(session, query.add_columns(*counts), at, *tie, lag=lag)
+        if rows:
+            for place, name in enumerate(tiers):
+                self.per_tier[name][0] += int(getattr(rows[0], f"n_{place}"))
+        return rows
+
+    def cut(self, rows: list[Any], lag: timedelta = timedelta()) -> list[Any]:
+        """Rows in due-time order (`at` + `lag`) cut as `first` cuts them: the first `limit`
+        and every other one due in the same local minute."""
+        if self.limit is None or len(rows) <= self.limit:
+            return rows
+        cut = _minute(rows[self.limit - 1].at + lag, self.zone).astimezone(UTC) - lag
+        return [r for r in rows if r.at < cut + MINUTE]
+
+    def minute(self, due: datetime) -> datetime:
+        found = self.minutes.get(due)  # equal instants: the same local minute
+        if found is None:
+            found = self.minutes[due] = _minute(due, self.zone)
+        return found
+
+    def add(self, due: datetime, rank: int, tie: object, line: list[object]) -> None:
+        self.lines.append(((self.minute(due), line[0], rank, tie), line))
+
+    def table_rows(self) -> list[list[object]]:
+        self.lines.sort(key=lambda entry: entry[0])
+        kept = self.lines if self.limit is None else self.lines[: self.limit]
+        out = []
+        for (minute, *__), line in kept:  # local times read better, and xlsx drops the zone
+            line[4] = minute
+            out.append(line)
+        return out
+
+
+def _callbacks_not_done(
+    session: Session, cover: _Coverage, start: datetime, end: datetime, now: datetime,
+    tiers: Sequence[str], names: dict[int, str],
+) -> None:  # fmt: skip
+    """Members' callbacks of the period required by now: counted per tier, done or not;
+    the ones not done are lines of the list."""
+    required = [*_cohort(start, end), not_(_not_yet(now))]
+    done = func.sum(case((Callback.status == CallbackStatus.DONE, 1), else_=0))
+    # The customer's tier as the callback keeps it (migration 0035: the database keeps it
+    # the customer's through re-tiering and merges): the member tiers' callbacks of the
+    # period are read from ix_callback_tier_due alone, no customer looked up; the few
+    # written without it (NULL, SQLite) have their customer's looked up.
+    kept = Callback.customer_tier
+    unknown = and_(kept.is_(None), Customer.tier.in_(tiers))
+    counts = union_all(
+        select(kept, func.count(), done).where(kept.in_(tiers), *required).group_by(kept),
+        select(Customer.tier, func.count(), done)
+        .join(Customer, Customer.id == Callback.customer_id)
+        .where(unknown, *required)
+        .group_by(Customer.tier),
+    )
+    for tier, n, n_done in session.execute(counts).all() if cover.counting else ():
+        cover.per_tier[str(tier)][0] += n
+        cover.per_tier[str(tier)][1] += int(n_done or 0)
+    query = (
+        select(
+            Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
+            func.coalesce(kept, Customer.tier).label("tier"), Callback.kind, Callback.status,
+            Callback.attempts, Callback.last_outcome, Callback.owner_id,
+        )
+        .join(Customer, Customer.id == Callback.customer_id)
+        .where(
+            *required, or_(kept.in_(tiers), unknown), Callback.status != CallbackStatus.DONE,
+        )
+    )  # fmt: skip
+    whys: dict[tuple[bool, bool, int], str] = {}  # the same few sentences, made once each
+    owners: dict[int, str] = {}
+    kinds: dict[str, str] = {}
+    for r in cover.first(session, query, Callback.due_at, Callback.id):
+        how = (r.status == MISSED, r.last_outcome == WRONG_NUMBER, r.attempts)
+        why = whys.get(how)
+        if why is None:
+            why = whys[how] = _why(r.status, r.last_outcome, r.attempts)
+        owner = owners.get(r.owner_id)
+        if owner is None:
+            owner = owners[r.owner_id] = str(names.get(r.owner_id, r.owner_id))
+        kind = kinds.get(r.kind)
+        if kind is None:
+            kind = kinds[r.kind] = _label(r.kind)
+        line = [r.customer_id, r.name, r.tier, kind, r.at, why, owner, r.id]
+        cover.add(r.at, 0, (r.at, r.id), line)
+
+
+def _why(status: str, last_outcome: str | None, attempts: int) -> str:
+    """Why a required callback is not done, for people."""
+    if status == MISSED:
+        return (
+            _("missed: no working number")
+            if last_outcome == WRONG_NUMBER
+            else _("missed after {n} tries").format(n=attempts)
+        )
+    if attempts:
+        return _("overdue, {n} tries").format(n=attempts)
+    return _("overdue")
+
+
+def _after_service(
+    session: Session, cover: _Coverage, start: datetime, until: datetime,
+    policy: CallbackPolicy,
+) -> None:  # fmt: skip
+    """Work orders completed so that their satisfaction callback fell due in the period,
+    with no callback: completed when first moved to completed, else accepted or closed."""
+    lag = timedelta(days=policy.after_service_days)
+    lo, hi = start - lag, until - lag
+    event = WorkOrderEvent
+    completed = event.to_status == "completed"
+    first_at = func.min(event.at)
+    firsts = (
+        select(event.work_order_id.label("wo"), first_at.label("at"))
+        .where(
+            completed,
+            event.work_order_id.in_(
+                select(event.work_order_id).where(completed, event.at >= lo, event.at < hi)
+            ),
+        )
+        .group_by(event.work_order_id)
+        .having(first_at >= lo, first_at < hi)
+        .cte()
+    )
+    finished = func.coalesce(WorkOrder.accepted_at, WorkOrder.closed_at)
+    by_status = select(WorkOrder.id.label("wo"), finished.label("at")).where(
+        WorkOrder.status.in_(("completed", "closed")), finished >= lo, finished < hi,
+        WorkOrder.id.not_in(select(firsts.c.wo)),
+    )  # fmt: skip
+    done = union_all(select(firsts.c.wo, firsts.c.at), by_status).subquery()
+    query = (
+        select(done.c.at, done.c.wo, Customer.id.label("cid"), Customer.name, Customer.tier)
+        .select_from(done)
+        .join(WorkOrder, WorkOrder.id == done.c.wo)
+        .join(Customer, Customer.id == WorkOrder.customer_id)
+        .where(
+            Customer.tier.in_(policy.member_tiers),
+            ~exists().where(Callback.work_order_id == done.c.wo),
+        )
+    )
+    for r in cover.missing(session, query, done.c.at, done.c.wo, lag=lag):
+        why = _("no satisfaction callback for work order #{id}").format(id=r.wo)
+        due = r.at + lag
+        line = [r.cid, r.name, r.tier, _label(CallbackKind.SATISFACTION), due, why, "", None]
+        cover.add(due, 1, r.wo, line)
+
+
+def _new_buyers(
+    session: Session, cover: _Coverage, start: datetime, until: datetime,
+    policy: CallbackPolicy,
+) -> None:  # fmt: skip
+    """Orders delivered so that the new-buyer callback fell due in the period, with none.
+
+    The members' order lines come from the index only (ix_purchase_tier_delivered, by the
+    tier the line keeps: triggers keep it the customer's, migration 0035), no customer
+    looked up per line; the names for the orders left. Grouping the orders sorts every one
+    of them whatever is read: the view (`limit`) reads the first page in due order with
+    every order's count per tier (`_Coverage.tallied`); the report reads them all once and
+    counts and sorts them here."""
+    lag = timedelta(days=policy.new_buyer_days)
+    tiers = policy.member_tiers
+    delivered = [Purchase.delivered_at >= start - lag, Purchase.delivered_at < until - lag]
+    line = (Purchase.customer_id.label("cid"), Purchase.order_no, Purchase.delivered_at)
+    lines = union_all(
+        select(*line).where(Purchase.customer_tier.in_(tiers), *delivered),
+        # the few written without the tier (NULL, SQLite): their customer's looked up
+        select(*line)
+        .join(Customer, Customer.id == Purchase.customer_id)
+        .where(Purchase.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered),
+    ).subquery()
+    orders = (
+        select(lines.c.cid, lines.c.order_no, func.min(lines.c.delivered_at).label("at"))
+        .group_by(lines.c.cid, lines.c.order_no)
+        .subquery()
+    )
+    # The scheduler's key, f"new_buyer:{customer}:order:{order}"[:120]
+    key = func.substr(
+        literal("new_buyer:") + cast(orders.c.cid, String) + literal(":order:")
+        + orders.c.order_no, 1, 120,
+    )  # fmt: skip
+    query = (
+        select(orders.c.at, orders.c.cid, orders.c.order_no, Customer.name, Customer.tier)
+        .join(Customer, Customer.id == orders.c.cid)
+        .where(~exists().where(Callback.source_key == key))
+    )
+    if cover.limit is not None:  # the view: the first page read, every order counted
+        rows = cover.tallied(session, query, Customer.tier, tiers, orders.c.at, orders.c.cid,
+                             orders.c.order_no, lag=lag)  # fmt: skip
+    else:
+        rows = session.execute(query).all()
+        if cover.counting:
+            for tier, n in Counter(r.tier for r in rows).items():
+                cover.per_tier[str(tier)][0] += n
+    kind = _label(CallbackKind.SATISFACTION)
+    why = _("no new-buyer callback for order {order}")
+    for at, cid, order_no, name, tier, *__ in rows:  # tens of thousands over a year
+        due = at + lag
+        cover.add(due, 2, order_no, [cid, name, tier, kind, due, why.format(order=order_no), "",
+                                     None])  # fmt: skip
+
+
+def _closed_complaints(
+    session: Session, cover: _Coverage, start: datetime, until: datetime,
+    policy: CallbackPolicy,
+) -> None:  # fmt: skip
+    """Complaints closed in the period with no callback after the close."""
+    after = exists().where(
+        Callback.complaint_id == Complaint.id,
+        Callback.status != CallbackStatus.CANCELLED,
+        or_(
+            Callback.source_key
+            == literal("complaint:") + cast(Complaint.id, String) + literal(":after-close"),
+            Callback.created_at >= Complaint.closed_at,
+        ),
+    )
+    query = (
+        select(Complaint.closed_at.label("at"), Complaint.id.label("complaint_id"),
+               Customer.id.label("cid"), Customer.name, Customer.tier)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .where(
+            Customer.tier.in_(policy.member_tiers), Complaint.status == "closed",
+            Complaint.closed_at >= start, Complaint.closed_at < until, ~after,
+        )
+    )  # fmt: skip
+    for r in cover.missing(session, query, Complaint.closed_at, Complaint.id):
+        why = _("no callback after complaint #{id} closed").format(id=r.complaint_id)
+        kind = _label(CallbackKind.COMPLAINT_FOLLOW_UP)
+        cover.add(r.at, 3, r.complaint_id, [r.cid, r.name, r.tier, kind, r.at, why, "", None])
+
+
+def _greeted_on(born: date, year: int) -> date:
+    """The day a birthday is greeted for in `year` (29 February: the 28th in a common year)."""
+    try:
+        return born.replace(year=year)
+    except ValueError:
+        return date(year, 2, 28)
+
+
+def _greeting_days(
+    start: datetime, until: datetime, policy: CallbackPolicy
+) -> dict[int, list[list[date]]]:
+    """Per year, the runs of birthdays (as greeted that year) whose greeting fell due in
+    [start, until): the scheduler's days, `birthday_days_before` at `call_at`, home zone."""
+    before = timedelta(days=policy.birthday_days_before)
+    zone = ZoneInfo(policy.home_zone)
+    first = (start + before).astimezone(zone).date()
+    last = (until + before).astimezone(zone).date()
+    runs: dict[int, list[list[date]]] = defaultdict(list)
+    if not first < last:
+        return runs
+    months = {(first + timedelta(days=d)).month for d in range((last - first).days + 1)}
+    day = first - timedelta(days=3)  # a greeting's day is within a day or two of first..last
+    while day <= last + timedelta(days=3):
+        due = datetime.combine(day - before, policy.call_at, tzinfo=zone)
+        if first.year <= day.year <= last.year and day.month in months and start <= due < until:
+            year = runs[day.year]
+            if year and year[-1][1] == day - timedelta(days=1):
+                year[-1][1] = day
+            else:
+                year.append([day, day])
+        day += timedelta(days=1)
+    return runs
+
+
+def _born_in(first: date, last: date, born_year: int) -> tuple[date, date] | None:
+    """The birthdays in `born_year` greeted on first..last (one year's run)."""
+    leap = calendar.isleap
+    if (first.month, first.day) == (2, 29) and not leap(born_year):
+        lo = date(born_year, 3, 1)  # nobody born that year is greeted on the 29th
+    else:
+        lo = first.replace(year=born_year)
+    hi = _greeted_on(last, born_year)
+    if not leap(first.year) and leap(born_year) and first <= date(first.year, 2, 28) <= last:
+        hi = max(hi, date(born_year, 2, 29))  # greeted on the 28th in a common year
+    return (lo, hi) if lo <= hi else None
+
+
+SCAN_DAYS = 60
+"""Greetings of more days than this are found by reading every member's birthday; fewer,
+by looking up each year of birth's dates in the birthday index."""
+
+
+def _birthdays(
+    session: Session, cover: _Coverage, start: datetime, until: datetime,
+    policy: CallbackPolicy,
+) -> None:  # fmt: skip
+    """Members whose birthday greeting fell due in the period, with none scheduled."""
+    runs = _greeting_days(start, until, policy)
+    if not runs:
+        return
+    oldest = session.execute(select(func.min(Customer.birthday))).scalar()
+    youngest = session.execute(select(func.max(Customer.birthday))).scalar()
+    if oldest is None or youngest is None:
+        return
+    before = timedelta(days=policy.birthday_days_before)
+    zone = ZoneInfo(policy.home_zone)
+    why = _("no birthday greeting scheduled")
+    kind = _label(CallbackKind.BIRTHDAY)
+    tiers = list(policy.member_tiers)
+    for year, days in sorted(runs.items()):
+        # The day greeted in `year` as month * 100 + day (29 February: the 28th if common).
+        day: Any = extract("month", Customer.birthday) * 100 + extract("day", Customer.birthday)
+        if not calendar.isleap(year):
+            day = case((day == 229, 228), else_=day)
+        if sum((last - first).days + 1 for first, last in days) > SCAN_DAYS:
+            greeted = or_(
+                *(day.between(f.month * 100 + f.day, t.month * 100 + t.day) for f, t in days)
+            )
+        else:
+            ranges = [
+                found
+                for born_year in range(oldest.year, youngest.year + 1)
+                for first, last in days
+                if (found := _born_in(first, last, born_year)) is not None
+            ]
+            if not ranges:
+                continue
+            greeted = or_(*(Customer.birthday.between(lo, hi) for lo, hi in ranges))
+        key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
+        # The tier as its place in member_tiers: a number, not one more text to read.
+        tier = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
+        query = select(Customer.id.label("cid"), Customer.name, tier.label("tier"),
+                       day.label("day")).where(
+            Customer.tier.in_(tiers),
+            Customer.birthday.is_not(None),
+            Customer.merged_into_id.is_(None),
+            greeted,
+            ~exists().where(Callback.source_key == key),
+        )  # fmt: skip
+        if cover.limit is not None:
+            # The view: the first `limit` by day and customer, and every one counted per
+            # tier by the database (a count over the whole result on each row read).
+            counts = [
+                func.count(case((tier == place, 1))).over().label(f"n_{place}")
+                for place in range(len(tiers))
+            ]
+            found = session.execute(
+                query.add_columns(*counts).order_by(day, Customer.id).limit(cover.limit)
+            ).all()
+            if cover.counting and found:
+                for place, name in enumerate(tiers):
+                    cover.per_tier[name][0] += int(getattr(found[0], f"n_{place}"))
+        else:
+            # Every row, read once and counted here (the year's report reads them all).
+            found = session.execute(query).all()
+            if cover.counting:
+                for place, n in Counter(r.tier for r in found).items():
+                    cover.per_tier[tiers[place]][0] += n
+        dues: dict[int, tuple[datetime, datetime]] = {}
+        lines = cover.lines
+        for cid, name, place, md, *__ in found:  # tens of thousands over a year: tuples
+            if md not in dues:
+                greeted_on = date(year, int(md) // 100, int(md) % 100)
+                due = datetime.combine(greeted_on - before, policy.call_at, tzinfo=zone)
+                dues[md] = (due, _minute(due, cover.zone))
+            due, minute = dues[md]
+            line = [cid, name, tiers[place], kind, due, why, "", None]
+            lines.append(((minute, cid, 4, year), line))
+
+
+def _agent_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Agent.id, Agent.display_name)).all())  # type: ignore[arg-type]
+
+
+def breakdown_tables(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    settings: Settings,
+    now: datetime,
+    policy: CallbackPolicy | None = None,
+) -> list[Table]:
+    """The period's callbacks by kind, by agent and by score."""
+    policy = policy or load_policy(settings)
+    start, end = period(date_from, date_to, ZoneInfo(settings.local_timezone))
+    within = timedelta(days=policy.done_within_days)
+    meta = {"from": date_from, "to": date_to, "as of": now}
+    names = _agent_names(session)
+    figures = _figures(session, start, end, now, within)
+    by_agent = figures.by_agent
+    kinds = Table(
+        N_("By kind"),
+        [N_("Kind"), *COUNT_HEADERS],
+        [[_label(k), *c.row()] for k, c in sorted(figures.by_kind.items())]
+        + [[TOTAL, *figures.total.row()]],
+        meta,
+        label_columns=(0,),
+    )
+    agents = Table(
+        N_("By agent"),
+        [N_("Agent"), *COUNT_HEADERS, N_("Avg score")],
+        sorted([str(names.get(a, a)), *c.row(), c.average()] for a, c in by_agent.items()),
+        meta,
+    )
+    every = _Counts()
+    score_rows = []
+    for kind, c in sorted(figures.scored.items()):
+        every.scores += c.scores
+        counts = [c.scores[s] for s in range(5, 0, -1)]
+        score_rows.append([_label(kind), c.scored, c.average(), *counts])
+    score_rows.append(
+        [TOTAL, every.scored, every.average(), *(every.scores[s] for s in range(5, 0, -1))]
+    )
+    heads = [N_("Kind"), N_("Scored"), N_("Average"), "5", "4", "3", "2", "1"]
+    scores = Table(N_("Scores"), heads, score_rows, meta, label_columns=(0,))
+    return [kinds, agents, scores]
+
+
+def _cover(
+    session: Session, date_from: date, date_to: date, settings: Settings, now: datetime,
+    policy: CallbackPolicy, limit: int | None, *, counting: bool,
+) -> _Coverage:  # fmt: skip
+    zone = ZoneInfo(settings.local_timezone)
+    start, end = period(date_from, date_to, zone)
+    cover = _Coverage(zone=zone, limit=limit, counting=counting)
+    tiers = policy.member_tiers
+    with few_collections(pause=limit is None):
+        if tiers:
+            until = min(end, now)
+            _callbacks_not_done(session, cover, start, end, now, tiers, _agent_names(session))
+            for rule in (_after_service, _new_buyers, _closed_complaints, _birthdays):
+                rule(session, cover, start, until, policy)
+    return cover
+
+
+def lines_without(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    settings: Settings,
+    now: datetime,
+    policy: CallbackPolicy | None = None,
+    limit: int,
+) -> list[list[object]]:
+    """The first `limit` lines of the members without a callback (the rows of
+    coverage_tables' second table), without counting anything: a further page of it."""
+    policy = policy or load_policy(settings)
+    cover = _cover(session, date_from, date_to, settings, now, policy, limit, counting=False)
+    return cover.table_rows()
+
+
+def coverage_tables(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    settings: Settings,
+    now: datetime,
+    policy: CallbackPolicy | None = None,
+    limit: int | None = None,
+) -> list[Table]:
+    """Coverage per tier, and the members without a callback: the first `limit` lines, or
+    all of them. Every count is whole, `limit` or not."""
+    policy = policy or load_policy(settings)
+    meta = {"from": date_from, "to": date_to, "as of": now}
+    # Coverage: members' callbacks due by now, each done or not, plus the never scheduled.
+    cover = _cover(session, date_from, date_to, settings, now, policy, limit, counting=True)
+    tiers = policy.member_tiers
+    without = cover.table_rows()
+    cov_rows = []
+    need = got = 0
+    for tier in tiers:
+        n, ok = cover.per_tier.get(tier, [0, 0])
+        need, got = need + n, got + ok
+        cov_rows.append([tier, n, ok, n - ok, round(100 * ok / n, 1) if n else None])
+    cov_rows.append([TOTAL, need, got, need - got, round(100 * got / need, 1) if need else None])
+    coverage = Table(
+        N_("Coverage"),
+        [N_("Tier"), N_("Required"), N_("Done"), N_("Not done"), N_("Coverage %")],
+        cov_rows,
+        meta,
+        label_columns=(0,),
+    )
+    missing = Table(
+        N_("Members without callback"),
+        [
+            N_("Customer #"), N_("Customer"), N_("Tier"), N_("Kind"), N_("Due"), N_("Why"),
+            N_("Owner"), N_("Callback #"),
+        ],
+        without,
+        meta,
+        label_columns=(2, 3),
+    )
+    return [coverage, missing]
+
+
+def tables(
+    *,
+    session: Session,
+    date_from: date,
+    date_to: date,
+    settings: Settings,
+    now: datetime,
+    policy: CallbackPolicy | None = None,
+    limit: int | None = None,
+) -> list[Table]:
+    """Coverage, the members without a callback (the first `limit` lines, or all), and the
+    period's callbacks by kind, by agent and by score. Every count is over the whole period,
+    `limit` or not."""
+    policy = policy or load_policy(settings)
+    args: dict[str, Any] = dict(
+        session=session, date_from=date_from, date_to=date_to, settings=settings, now=now,
+        policy=policy,
+    )  # fmt: skip
+    return [*coverage_tables(**args, limit=limit), *breakdown_tables(**args)]
