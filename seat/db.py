@@ -137,7 +137,8 @@ def optimize_statistics(conn: Connection) -> list[str]:
     last ANALYZE, by its highest rowid, an upper bound of its rows) or when an index lacking
     statistics now has entries. Returns the ANALYZE statements run."""
     ran = []
-    for (statement,) in conn.exec_driver_sql("PRAGMA optimize(-1)").all():
+    # 0xfffe (the default) | 1: list the ANALYZE statements instead of running them.
+    for (statement,) in conn.exec_driver_sql("PRAGMA optimize(65535)").all():
         found = _ANALYZE.match(statement)
         if found is not None and _statistics_hold(conn, found.group(1).replace('""', '"')):
             continue
