@@ -75,14 +75,19 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""json.dumps(..., ensure_ascii=False, separators=(",", ":")), made once (json.dumps makes
+an encoder at every call given options: a bulk seal of thousands of rows made as many)."""
+
+
 def row_hash(prev_hash: str, table: str, content: dict[str, Any]) -> str:
     """The hash that seals one history row after `prev_hash`."""
     cols = SEALED_COLUMNS[table]
-    body = json.dumps(
-        [table, prev_hash, [[c, _canonical(content.get(c))] for c in cols]],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    return _sealed(prev_hash, table, [[c, _canonical(content.get(c))] for c in cols])
+
+
+def _sealed(prev_hash: str, table: str, canonical: list[list[Any]]) -> str:
+    body = _ENCODER.encode([table, prev_hash, canonical])
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -107,9 +112,21 @@ def chain_rows(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None
         return
     _lock(conn, table)
     prev = last_hash(conn, table)
+    cols = SEALED_COLUMNS[table]
+    times: dict[datetime, Any] = {}  # a bulk's rows share their time: made canonical once
     for row in rows:
+        canonical = []
+        for c in cols:
+            value = row.get(c)
+            if isinstance(value, datetime):
+                known = times.get(value)
+                if known is None:
+                    known = times[value] = _canonical(value)
+                canonical.append([c, known])
+            else:
+                canonical.append([c, _canonical(value)])
         row["prev_hash"] = prev
-        row["hash"] = prev = row_hash(prev, table, row)
+        row["hash"] = prev = _sealed(prev, table, canonical)
 
 
 def _seal_new_rows(session: OrmSession, _flush_context: Any, _instances: Any) -> None:

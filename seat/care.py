@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, exists, func, literal, select
+from sqlalchemy import String, cast, exists, func, literal, or_, select
 from sqlmodel import Session
 
 from seat.members import MemberPolicy, months_before, period_stats
@@ -253,10 +253,11 @@ def _maintenance_groups(
     those (its every service day in the window counts)."""
     found: set[tuple[int, str, str]] = set()
     fresh: set[tuple[int, str, str]] = set()
+    conn = session.connection()  # Core rows: thousands a run, without the ORM's loading
     if above is not None:
         fresh.update(
             (cid, order_no, category)
-            for cid, order_no, category in session.execute(
+            for cid, order_no, category in conn.execute(
                 select(Purchase.customer_id, Purchase.order_no, Purchase.category).where(
                     Purchase.id > above, Purchase.category.in_(list(every)),
                     Purchase.purchased_at >= oldest,
@@ -279,7 +280,7 @@ def _maintenance_groups(
                 )  # fmt: skip
                 found.update(
                     (cid, order_no, category)
-                    for cid, order_no in session.execute(
+                    for cid, order_no in conn.execute(
                         select(Purchase.customer_id, Purchase.order_no).where(
                             Purchase.category == category, known, at >= lo, at < hi,
                             Purchase.purchased_at >= oldest,
@@ -290,7 +291,7 @@ def _maintenance_groups(
     groups: dict[tuple[int, str, str], list[Any]] = {}
     start = func.coalesce(Purchase.delivered_at, Purchase.purchased_at)
     for i in range(0, len(orders), CHUNK):
-        for pid, cid, category, at, item, order_no in session.execute(
+        for pid, cid, category, at, item, order_no in conn.execute(
             select(Purchase.id, Purchase.customer_id, Purchase.category, start,
                    Purchase.item, Purchase.order_no)
             .where(Purchase.order_no.in_(orders[i : i + CHUNK]),
@@ -390,6 +391,43 @@ def _days_of_month(today: date, last: date) -> list[int]:
     return sorted(days)
 
 
+FEW_DAYS = 7
+"""Up to this many days of the month (a day's run reads three, seven at a month's end),
+the customers who joined on one of them are found by a range per month of the joining
+index (which holds the tier: migration 0039); more (a full run's window), by reading every
+customer."""
+
+
+def _joined_within(session: Session, days: Sequence[int]) -> tuple[Any, ...]:
+    """A condition on the joining time that holds for every customer who joined on one of
+    `days` of the month (a day wider each side, whatever the database's day is), so the
+    joining index reads those few days of each month since the first customer joined: the
+    same rows as the day-of-month test alone. None (every customer is read) for more than
+    FEW_DAYS days, or no customer."""
+    if not days or len(days) > FEW_DAYS:
+        return ()
+    oldest = session.execute(select(func.min(Customer.created_at))).scalar()
+    newest = session.execute(select(func.max(Customer.created_at))).scalar()
+    if oldest is None or newest is None:
+        return ()
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][1] + 1:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    spans = []
+    year, month = oldest.year, oldest.month
+    while (year, month) <= (newest.year, newest.month):
+        first = datetime(year, month, 1, tzinfo=UTC)
+        for lo, hi in runs:
+            spans.append(Customer.created_at.between(
+                first + timedelta(days=lo - 2), first + timedelta(days=hi + 1)
+            ))  # fmt: skip
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return (or_(*spans),)
+
+
 def routine(
     session: Session, *, today: date, last: date, policy: MemberPolicy, zone: ZoneInfo,
     where: Sequence[Any] = (),
@@ -400,11 +438,12 @@ def routine(
     if not policy.routine_tiers:
         return []
     joined_day = func.extract("day", Customer.created_at)
-    rows = session.execute(
+    days = _days_of_month(today, last)
+    rows = session.connection().execute(
         select(Customer.id, Customer.created_at).where(
             Customer.tier.in_(list(policy.routine_tiers)),
-            joined_day.in_(_days_of_month(today, last)),
-            *where,
+            joined_day.in_(days),
+            *(where or _joined_within(session, days)),
         )
     ).all()
     # A call's month is the joining month's + n: only the window's months can hold one.

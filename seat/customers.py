@@ -322,7 +322,7 @@ def zones_keys(*, session: Session, customer_ids: Iterable[int]) -> dict[int, st
     found: dict[int, str] = {cid: "" for cid in ids}
     for i in range(0, len(ids), 500):
         seen: set[int] = set()
-        for cid, e164 in session.execute(
+        for cid, e164 in session.connection().execute(
             select(PhoneNumber.customer_id, PhoneNumber.e164)
             .where(PhoneNumber.customer_id.in_(ids[i : i + 500]),
                    PhoneNumber.wrong_number.is_(False))

@@ -135,6 +135,67 @@ def refresh_statistics(engine: Engine, tables: Sequence[str] = ()) -> None:
             conn.commit()
 
 
+_ANALYZE = re.compile(r'^ANALYZE "main"\."((?:[^"]|"")+)"$')
+GROWTH = 25
+"""How many times larger than at its last ANALYZE a table is before PRAGMA optimize (SQLite
+3.40's rule) analyses it again."""
+
+
+def optimize_statistics(conn: Connection) -> list[str]:
+    """SQLite's `PRAGMA optimize` (fresh planner statistics for the tables this connection
+    queried, where they went stale), less the ANALYZE it would repeat for nothing.
+
+    SQLite analyses a table every time when one of its indexes has no statistics; ANALYZE
+    writes none for an index with no entries (a partial index none of the rows match yet,
+    as `call`'s on callback_id), so each run read the whole table again (`call`: a million
+    rows, most of a second) and wrote the same statistics. Such a table is analysed here
+    when its statistics are stale as for any other table (it grew GROWTH times since its
+    last ANALYZE, by its highest rowid, an upper bound of its rows) or when an index lacking
+    statistics now has entries. Returns the ANALYZE statements run."""
+    ran = []
+    # 0xfffe (the default) | 1: list the ANALYZE statements instead of running them.
+    for (statement,) in conn.exec_driver_sql("PRAGMA optimize(65535)").all():
+        found = _ANALYZE.match(statement)
+        if found is not None and _statistics_hold(conn, found.group(1).replace('""', '"')):
+            continue
+        conn.exec_driver_sql(statement)
+        ran.append(statement)
+    return ran
+
+
+def _statistics_hold(conn: Connection, table: str) -> bool:
+    """True when `table`'s statistics are as ANALYZE would write them again but for its
+    empty indexes (it did not grow GROWTH times, and every index lacking statistics has no
+    entries)."""
+    quoted = '"' + table.replace('"', '""') + '"'
+    stats = dict(
+        conn.exec_driver_sql("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = ?", (table,)).all()
+    )
+    counted = [int(str(stat).split()[0]) for stat in stats.values() if stat]
+    if not counted:
+        return False  # never analysed (or empty then): ANALYZE it
+    try:
+        highest = conn.exec_driver_sql(f"SELECT max(rowid) FROM {quoted}").scalar()
+    except DBAPIError:  # WITHOUT ROWID
+        return False
+    if (highest or 0) >= GROWTH * max(max(counted), 1):
+        return False
+    indexes = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,)
+    ).all()
+    for name, sql in indexes:
+        if name in stats:
+            continue
+        where = sql.split(" WHERE ", 1)[1] if sql and " WHERE " in sql else None
+        if where is None:
+            return False  # a full index made since the last ANALYZE
+        index = '"' + name.replace('"', '""') + '"'
+        probe = f"SELECT 1 FROM {quoted} INDEXED BY {index} WHERE {where} LIMIT 1"
+        if conn.exec_driver_sql(probe).first() is not None:
+            return False  # it has entries now: its statistics are worth writing
+    return True
+
+
 class ChangeWatch:
     """Tells whether anything was committed to the database since the last look, for a
     screen that refreshes every few seconds and should do nothing when nothing changed.

@@ -147,8 +147,9 @@ class Customer(TableBase, table=True):
         Index("ix_customer_id_tier", "id", "tier"),
         # Birthdays by date: the greetings due in a period, per year of birth.
         Index("ix_customer_birthday_tier", "birthday", "tier"),
-        # Members who became a customer on a given day (the day's churn rule, seat.callbacks).
-        Index("ix_customer_created_at", "created_at"),
+        # Members who became a customer on a given day (the day's churn rule, seat.callbacks),
+        # with their tier: the routine calls' days of the month, index only (migration 0039).
+        Index("ix_customer_created_at", "created_at", "tier"),
         # Search (seat.search): a name's prefix read from the index (one or two characters,
         # too short for the trigram index).
         Index("ix_customer_name", "name"),
@@ -315,10 +316,13 @@ class Callback(TableBase, table=True):
         Index("ix_callback_owner_status_zones_due", "owner_id", "status", "zones", "due_at"),
         # The coverage counts: a period's callbacks of the member tiers, from the index only.
         Index("ix_callback_tier_due", "customer_tier", "due_at", "status"),
+        # A customer's callbacks; the open ones of some kinds with their due times and
+        # owners from the index alone (the rules' joint days, migration 0039).
+        Index("ix_callback_customer_id", "customer_id", "status", "kind", "due_at", "owner_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    customer_id: int = Field(foreign_key="customer.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id")
     owner_id: int = Field(foreign_key="agent.id")
     call_id: int | None = Field(default=None, foreign_key="call.id")
     kind: str = Field(default=CallbackKind.MANUAL, max_length=32)
