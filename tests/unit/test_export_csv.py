@@ -61,6 +61,13 @@ COLUMNS = {
         "\x1bname", "a\u202eb", "\u2066x", "", "a\nb", "\r", "\r=1", "a\x85b", "x\x7f",
         "full\u3000width", "line\u2028break", "\u00a0-1", " =1", None, "ok", "\x1b=1",
     ],
+    # Many printable words, then one the writer must mend (a column need not be looked at
+    # word by word only when none needs it)
+    "plain words, then a formula": [f"name {i}" for i in range(40)] + [None, "=1+1"],
+    "plain words, then an unprintable one": [f"name {i}" for i in range(40)] + ["a\x1bb"],
+    "plain words, then a line break": ["", *(f"name {i}" for i in range(40)), "a\r\nb", None],
+    "plain words, then a full-width formula": [f"name {i}" for i in range(40)] + ["＝1"],
+    "plain words and empty ones": [f"name {i}" for i in range(40)] + ["", None, ""],
     "words and a word-like enum": ["open", StatusWord.OPEN, "=x", StatusWord.ODD, None],
     "empty": [],
 }
