@@ -524,7 +524,12 @@ def _every_new_buyer(
         after = int(lag.total_seconds())
         stamp = datetime.fromtimestamp
         for when, cid, order_no, name, n_place in rows:
-            minute = stamp(when + after, zone).replace(second=0, microsecond=0)
+            due = when + after
+            # The minute's first second made local: its local minute where the zone's offset
+            # is whole minutes (every zone's since the 1970s), without a replace() per line.
+            minute = stamp(due - due % 60, zone)
+            if minute.second:
+                minute = stamp(due, zone).replace(second=0, microsecond=0)
             line = [cid, name, names[n_place], kind, minute, why.format(order=order_no), "",
                     None]  # fmt: skip
             lines.append(((minute, cid, 2, order_no), line))
