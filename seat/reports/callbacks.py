@@ -504,6 +504,7 @@ def _every_new_buyer(
         select(at, orders.c.cid, orders.c.order_no, Customer.name, place)
         .join(Customer, Customer.id == orders.c.cid)
         .where(missing)
+        .order_by(orders.c.at, orders.c.cid, orders.c.order_no)
     )
     lo, hi = period
     conn = session.connection()
@@ -691,7 +692,7 @@ def _birthdays(
                     cover.per_tier[name][0] += int(getattr(found[0], f"n_{place}"))
         else:
             # Every row, read once and counted here (the year's report reads them all).
-            found = session.connection().execute(query).all()
+            found = session.connection().execute(query.order_by(day, Customer.id)).all()
             if cover.counting:
                 for place, n in Counter(r.tier for r in found).items():
                     cover.per_tier[tiers[place]][0] += n
