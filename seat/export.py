@@ -131,7 +131,14 @@ def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
             for v in values
         ]  # fmt: skip
     if kinds <= _TIMES:  # a time's or date's text: digits first, nothing to clean
-        return [v if v is None else v.isoformat() for v in values]
+        # Each object's text made once where lines share their time objects (a report's
+        # lines of one day or minute): by identity, as equal times can print apart (one
+        # instant in two zones, either fold of an ambiguous hour).
+        objects = {id(v): v for v in values}  # each alive in `values` while its id is a key
+        if len(objects) * 4 > len(values) * 3:  # mostly distinct: each made as it comes
+            return [v if v is None else v.isoformat() for v in values]
+        texts = {k: v if v is None else v.isoformat() for k, v in objects.items()}
+        return list(map(texts.__getitem__, map(id, values)))
     zones = {v.tzinfo for v in values if type(v) is datetime} if datetime in kinds else ()
     if len(zones) > 1 or len(kinds & _NUMBERS) > 1:
         # Equal keys that print apart: one instant in two zones, 1 / 1.0 / True.

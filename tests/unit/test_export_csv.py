@@ -8,6 +8,7 @@ import io
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -45,6 +46,7 @@ class StatusWord(StrEnum):
 
 AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 SHANGHAI = timezone(timedelta(hours=8))
+AMBIGUOUS = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
 COLUMNS = {
     "numbers": [1, 2, None, 3],
     "one, 1.0 and True": [1, 1.0, True, None, 0, False, 0.0],
@@ -68,6 +70,10 @@ COLUMNS = {
     "plain words, then a line break": ["", *(f"name {i}" for i in range(40)), "a\r\nb", None],
     "plain words, then a full-width formula": [f"name {i}" for i in range(40)] + ["＝1"],
     "plain words and empty ones": [f"name {i}" for i in range(40)] + ["", None, ""],
+    # times shared by many lines (each object's text made once): equal ones printing apart
+    "either fold of an ambiguous hour": [AMBIGUOUS, AMBIGUOUS.replace(fold=1), AMBIGUOUS, None]
+    + [AMBIGUOUS.replace(fold=1)] * 3 + [AMBIGUOUS] * 3,
+    "one instant in two zones, shared": [AT, AT.astimezone(SHANGHAI)] * 5 + [None, AT],
     "words and a word-like enum": ["open", StatusWord.OPEN, "=x", StatusWord.ODD, None],
     "empty": [],
 }
