@@ -288,16 +288,15 @@ class _Coverage:
         return found
 
     def add(self, due: datetime, rank: int, tie: object, line: list[object]) -> None:
-        self.lines.append(((self.minute(due), line[0], rank, tie), line))
+        """A line (its due time at [4]) shown at its due time's local minute."""
+        minute = line[4] = self.minute(due)  # local times read better, and xlsx drops the zone
+        self.lines.append(((minute, line[0], rank, tie), line))
 
     def table_rows(self) -> list[list[object]]:
+        """The lines in order (each shows its local minute at [4], as its key starts)."""
         self.lines.sort(key=itemgetter(0))
         kept = self.lines if self.limit is None else self.lines[: self.limit]
-        out = []
-        for key, line in kept:  # local times read better, and xlsx drops the zone
-            line[4] = key[0]
-            out.append(line)
-        return out
+        return list(map(itemgetter(1), kept))
 
 
 def _callbacks_not_done(
@@ -521,6 +520,10 @@ def _every_new_buyer(
             cover.per_tier[names[n_place]][0] += n
     lines = cover.lines
     zone = cover.zone
+    # The reason's text around its one field, joined by an f-string (what format() makes of
+    # a lone {order}), not format() per line; a translation with other braces: format().
+    head, field_, tail = why.partition("{order}")
+    plain = bool(field_) and not any(c in head + tail for c in "{}")
     if sqlite:  # seconds since 1970: the due time's local minute straight from them (_minute)
         after = int(lag.total_seconds())
         stamp = datetime.fromtimestamp
@@ -531,13 +534,14 @@ def _every_new_buyer(
             minute = stamp(due - due % 60, zone)
             if minute.second:
                 minute = stamp(due, zone).replace(second=0, microsecond=0)
-            line = [cid, name, names[n_place], kind, minute, why.format(order=order_no), "",
-                    None]  # fmt: skip
+            reason = f"{head}{order_no}{tail}" if plain else why.format(order=order_no)
+            line = [cid, name, names[n_place], kind, minute, reason, "", None]
             lines.append(((minute, cid, 2, order_no), line))
         return
     for when, cid, order_no, name, n_place in rows:
         minute = cover.minute(stored_at(when) + lag)  # type: ignore[operator]
-        line = [cid, name, names[n_place], kind, minute, why.format(order=order_no), "", None]
+        reason = f"{head}{order_no}{tail}" if plain else why.format(order=order_no)
+        line = [cid, name, names[n_place], kind, minute, reason, "", None]
         lines.append(((minute, cid, 2, order_no), line))
 
 
@@ -696,15 +700,15 @@ def _birthdays(
             if cover.counting:
                 for place, n in Counter(r.tier for r in found).items():
                     cover.per_tier[tiers[place]][0] += n
-        dues: dict[int, tuple[datetime, datetime]] = {}
+        dues: dict[int, datetime] = {}  # each day's local minute, one object for its lines
         lines = cover.lines
         for cid, name, place, md, *__ in found:  # tens of thousands over a year: tuples
-            if md not in dues:
+            minute = dues.get(md)
+            if minute is None:
                 greeted_on = date(year, int(md) // 100, int(md) % 100)
                 due = datetime.combine(greeted_on - before, policy.call_at, tzinfo=zone)
-                dues[md] = (due, _minute(due, cover.zone))
-            due, minute = dues[md]
-            line = [cid, name, tiers[place], kind, due, why, "", None]
+                minute = dues[md] = _minute(due, cover.zone)
+            line = [cid, name, tiers[place], kind, minute, why, "", None]
             lines.append(((minute, cid, 4, year), line))
 
 
