@@ -50,7 +50,14 @@ from sqlmodel import Session
 from seat import care, customers, labels, leases, lifecycle, members, phone, roles, sla, states
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
-from seat.db import PreparedIds, optimize_statistics, prepared, prune_list_changes, stored_at
+from seat.db import (
+    PreparedIds,
+    insert_many,
+    optimize_statistics,
+    prepared,
+    prune_list_changes,
+    stored_at,
+)
 from seat.errors import PolicyError as PolicyError
 from seat.errors import StaleCallback as StaleCallback
 from seat.errors import StorageError
@@ -1338,11 +1345,16 @@ class _Run:
             row["customer_tier"] = tiers.get(row["customer_id"])
         table = Callback.__table__
         made = insert(table).returning(table.c.id, table.c.source_key)  # type: ignore[attr-defined]
+        written = self._write_sqlite(conn) if conn.dialect.name == "sqlite" else None
         for i in range(0, len(self.rows), 500):
             chunk = self.rows[i : i + 500]
             # Their events in the order of their source keys (as a chunk's ids were read
             # back by the source key's index before).
-            ids = sorted(conn.execute(made, chunk).all(), key=lambda r: r[1])
+            if written is None:
+                ids = sorted(conn.execute(made, chunk).all(), key=lambda r: r[1])
+            else:
+                ids = sorted(((written[r["source_key"]], r["source_key"]) for r in chunk),
+                             key=lambda r: r[1])  # fmt: skip
             lifecycle.record_first_events(
                 self.session,
                 CallbackEvent,
@@ -1359,6 +1371,26 @@ class _Run:
             )
         self.session.flush()
         return self.report
+
+    def _write_sqlite(self, conn: Any) -> dict[str, int]:
+        """The new callbacks in one driver-level executemany (seat.db.insert_many: SQLite
+        gives executemany no RETURNING), in the order of `rows` as the chunks of RETURNING
+        inserted them; their ids (source key -> id) read back by the primary key: every id
+        this transaction gives is above the highest before it (it holds the write lock
+        from its first write; a file changed since its reads refuses that write)."""
+        self.session.flush()
+        before = conn.exec_driver_sql("SELECT max(id) FROM callback").scalar() or 0
+        insert_many(conn, Callback.__table__, self.rows)
+        ids = dict(
+            (key, cb_id)
+            for cb_id, key in conn.exec_driver_sql(
+                "SELECT id, source_key FROM callback WHERE id > ?", (before,)
+            )
+        )  # fmt: skip
+        missing = [r["source_key"] for r in self.rows if r["source_key"] not in ids]
+        if missing:  # not expected: a row without its id would lose its first event
+            raise RuntimeError(f"new callbacks not read back: {missing[:3]}")
+        return ids
 
 
 def _after_service(run: _Run) -> None:
