@@ -50,7 +50,14 @@ from sqlmodel import Session
 from seat import care, customers, labels, leases, lifecycle, members, phone, roles, sla, states
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
-from seat.db import PreparedIds, optimize_statistics, prepared, prune_list_changes, stored_at
+from seat.db import (
+    PreparedIds,
+    insert_many,
+    optimize_statistics,
+    prepared,
+    prune_list_changes,
+    stored_at,
+)
 from seat.errors import PolicyError as PolicyError
 from seat.errors import StaleCallback as StaleCallback
 from seat.errors import StorageError
@@ -1146,20 +1153,11 @@ class _Owners:
         found: dict[int, int] = {}
         if self.policy.owner_rule != "last_agent":
             return found
-        latest = (
-            select(Call.agent_id)
-            .where(Call.customer_id == Customer.id)
-            .order_by(Call.started_at.desc(), Call.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
         conn = self.session.connection()
         for i in range(0, len(ids), 500):
             found.update(
                 (cid, agent)
-                for cid, agent in conn.execute(
-                    select(Customer.id, latest).where(Customer.id.in_(ids[i : i + 500]))
-                )
+                for cid, agent in _LAST_AGENTS.execute(conn, ids[i : i + 500])
                 if agent is not None
             )
         return found
@@ -1176,6 +1174,37 @@ class _Owners:
             else:
                 owners.append(self.round_robin())
         return owners  # type: ignore[return-value]
+
+
+_LAST_AGENTS = PreparedIds(
+    lambda ids: select(
+        Customer.id,
+        select(Call.agent_id)
+        .where(Call.customer_id == Customer.id)
+        .order_by(Call.started_at.desc(), Call.id.desc())
+        .limit(1)
+        .scalar_subquery(),
+    ).where(Customer.id.in_(ids))
+)
+"""Each customer's latest call's agent (ids: nothing to convert)."""
+_OPEN_JOINT = PreparedIds(
+    lambda ids: select(Callback.customer_id, Callback.kind, Callback.due_at, Callback.owner_id)
+    .where(
+        Callback.customer_id.in_(ids),
+        Callback.status == CallbackStatus.OPEN.value,
+        Callback.kind.in_(sorted(JOINT_KINDS)),
+    )
+    .order_by(Callback.due_at, Callback.id)
+)
+"""The open member-care callbacks of these customers (the due time as stored: `stored_at`)."""
+_KEYS_HELD = PreparedIds(
+    lambda keys: select(Callback.source_key).where(Callback.source_key.in_(keys))
+)
+"""Which of these source keys callbacks hold (texts: nothing to convert)."""
+_CUSTOMER_TIERS = PreparedIds(
+    lambda ids: select(Customer.id, Customer.tier).where(Customer.id.in_(ids))
+)
+"""Customers' tiers (ids and texts: nothing to convert)."""
 
 
 class _Run:
@@ -1220,14 +1249,13 @@ class _Run:
         self._keys: dict[int, str] = {}
 
     def existing(self, keys: Sequence[str]) -> set[str]:
+        """The keys of `keys` that callbacks hold (at the driver level: an IN of 500 keys
+        compiled again at every chunk cost more than reading it)."""
         found: set[str] = set()
+        conn = self.session.connection()
         for i in range(0, len(keys), 500):
             chunk = list(keys[i : i + 500])
-            found.update(
-                self.session.connection().execute(
-                    select(Callback.source_key).where(Callback.source_key.in_(chunk))
-                ).scalars()  # type: ignore[arg-type]
-            )
+            found.update(key for (key,) in _KEYS_HELD.execute(conn, chunk))
         return found
 
     def know_zones(self, customer_ids: Iterable[int]) -> None:
@@ -1327,22 +1355,21 @@ class _Run:
         tiers: dict[int, str] = {}
         conn = self.session.connection()
         for i in range(0, len(customers), 500):
-            tiers.update(
-                conn.execute(  # type: ignore[arg-type]
-                    select(Customer.id, Customer.tier).where(
-                        Customer.id.in_(customers[i : i + 500])
-                    )
-                ).all()
-            )
+            tiers.update(_CUSTOMER_TIERS.execute(conn, customers[i : i + 500]).all())  # type: ignore[arg-type]
         for row in self.rows:
             row["customer_tier"] = tiers.get(row["customer_id"])
         table = Callback.__table__
         made = insert(table).returning(table.c.id, table.c.source_key)  # type: ignore[attr-defined]
+        written = self._write_sqlite(conn) if conn.dialect.name == "sqlite" else None
         for i in range(0, len(self.rows), 500):
             chunk = self.rows[i : i + 500]
             # Their events in the order of their source keys (as a chunk's ids were read
             # back by the source key's index before).
-            ids = sorted(conn.execute(made, chunk).all(), key=lambda r: r[1])
+            if written is None:
+                ids = sorted(conn.execute(made, chunk).all(), key=lambda r: r[1])
+            else:
+                ids = sorted(((written[r["source_key"]], r["source_key"]) for r in chunk),
+                             key=lambda r: r[1])  # fmt: skip
             lifecycle.record_first_events(
                 self.session,
                 CallbackEvent,
@@ -1359,6 +1386,26 @@ class _Run:
             )
         self.session.flush()
         return self.report
+
+    def _write_sqlite(self, conn: Any) -> dict[str, int]:
+        """The new callbacks in one driver-level executemany (seat.db.insert_many: SQLite
+        gives executemany no RETURNING), in the order of `rows` as the chunks of RETURNING
+        inserted them; their ids (source key -> id) read back by the primary key: every id
+        this transaction gives is above the highest before it (it holds the write lock
+        from its first write; a file changed since its reads refuses that write)."""
+        self.session.flush()
+        before = conn.exec_driver_sql("SELECT max(id) FROM callback").scalar() or 0
+        insert_many(conn, Callback.__table__, self.rows)
+        ids = dict(
+            (key, cb_id)
+            for cb_id, key in conn.exec_driver_sql(
+                "SELECT id, source_key FROM callback WHERE id > ?", (before,)
+            )
+        )  # fmt: skip
+        missing = [r["source_key"] for r in self.rows if r["source_key"] not in ids]
+        if missing:  # not expected: a row without its id would lose its first event
+            raise RuntimeError(f"new callbacks not read back: {missing[:3]}")
+        return ids
 
 
 def _after_service(run: _Run) -> None:
@@ -1756,18 +1803,11 @@ def _join_same_day(run: _Run) -> None:
     def day_of(customer_id: int, due: datetime) -> tuple[int, date]:
         return customer_id, _work_day(due, run.now, run.zone(customer_id))
 
-    conn = run.session.connection()  # Core rows (the ORM's loading costs more than the read)
+    conn = run.session.connection()  # driver rows, each time converted as the column's type
     for i in range(0, len(customers), 500):
-        for cid, kind, due, owner in conn.execute(
-            select(Callback.customer_id, Callback.kind, Callback.due_at, Callback.owner_id)
-            .where(
-                Callback.customer_id.in_(customers[i : i + 500]),
-                Callback.status == CallbackStatus.OPEN,
-                Callback.kind.in_(sorted(JOINT_KINDS)),
-            )
-            .order_by(Callback.due_at, Callback.id)
-        ).all():
-            days.setdefault(day_of(cid, due), []).append((kind, due, owner, None))
+        for cid, kind, stored, owner in _OPEN_JOINT.execute(conn, customers[i : i + 500]).all():
+            due = stored_at(stored)
+            days.setdefault(day_of(cid, due), []).append((kind, due, owner, None))  # type: ignore[arg-type]
     for i in new:  # rows made in this run join too, owner decided at the end
         row = run.rows[i]
         days.setdefault(day_of(row["customer_id"], row["due_at"]), []).append(

@@ -676,6 +676,61 @@ class PreparedIds:
         return statement.execute(conn, values)
 
 
+_INSERTS: dict[tuple[str, str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}
+_GIVEN = object()  # insert_many: the value is the row's
+
+
+def insert_many(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT `rows` (dicts of the same keys) into `table` with one driver-level executemany
+    (`Connection.exec_driver_sql`, so the engine's events still see it): the statement is
+    compiled once per dialect and set of columns, each value through its type's bind
+    processor; no RETURNING, no per-row work of SQLAlchemy's. A column the rows leave out
+    gets its scalar default, as SQLAlchemy's INSERT would give it (a callable one is
+    refused)."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    given = tuple(rows[0])
+    key = (dialect.name, dialect.driver, table.name, given)
+    built = _INSERTS.get(key)
+    if built is None:
+        columns: list[tuple[str, Any]] = []  # (name, _GIVEN or the default)
+        for column in table.columns:
+            if column.name in given:
+                columns.append((column.name, _GIVEN))
+            elif column.default is not None and not column.primary_key:
+                if not column.default.is_scalar:
+                    raise ValueError(f"{table.name}.{column.name}: a default not a constant")
+                columns.append((column.name, column.default.arg))
+        names = [name for name, __ in columns]
+        extra = set(given) - {c.name for c in table.columns}
+        if extra:
+            raise ValueError(f"{table.name}: no column {sorted(extra)}")
+        preparer = dialect.identifier_preparer
+        style = "?" if dialect.paramstyle == "qmark" else "%s"
+        if dialect.paramstyle not in ("qmark", "format", "pyformat"):
+            raise ValueError(f"paramstyle {dialect.paramstyle} not handled")
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            preparer.format_table(table),
+            ", ".join(preparer.quote(n) for n in names),
+            ", ".join(style for __ in names),
+        )
+        plan = []
+        for name, default in columns:
+            process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            plan.append((name, default, process))
+        built = _INSERTS[key] = (sql, plan)
+    sql, plan = built
+    values = []
+    for row in rows:
+        line = []
+        for name, default, process in plan:
+            value = row[name] if default is _GIVEN else default
+            line.append(value if process is None else process(value))
+        values.append(tuple(line))
+    conn.exec_driver_sql(sql, values)
+
+
 def stored_at(value: Any) -> datetime | None:
     """A UTCDateTime column's value as the driver read it (Prepared): an aware datetime in
     UTC, as the column type gives it (SQLite stores UTC text without an offset; PostgreSQL

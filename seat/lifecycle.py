@@ -26,6 +26,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from seat import audit
+from seat.db import insert_many
 from seat.errors import StaleCallback, StaleComplaint, StaleOrder
 from seat.models import (
     Callback,
@@ -111,5 +112,9 @@ def record_first_events(
         return
     session.flush()  # events already pending come first in the chain, as in the table
     table = model.__table__  # type: ignore[attr-defined]
-    audit.chain_rows(session.connection(), table.name, rows)
-    session.execute(insert(table), rows)
+    conn = session.connection()
+    audit.chain_rows(conn, table.name, rows)
+    if conn.dialect.name == "sqlite":  # one driver-level executemany, ids in the order given
+        insert_many(conn, table, rows)
+    else:
+        session.execute(insert(table), rows)

@@ -468,3 +468,44 @@ def test_stored_at_reads_every_form_as_utc(value):
     got = stored_at(value)
     assert got == expected
     assert got is None or got.tzinfo is UTC
+
+
+def test_insert_many_stores_what_sqlalchemys_insert_stores(engine):
+    """seat.db.insert_many (one driver-level executemany): the same stored values as
+    SQLAlchemy's INSERT of the same rows, the left-out columns' defaults included."""
+    from sqlalchemy import insert
+
+    from seat.db import insert_many
+    from seat.models import Callback
+    from tests.conftest import populate
+
+    ids = populate(engine)
+    due = NOW + timedelta(days=2, microseconds=123456)
+    table = Callback.__table__
+
+    def rows(tag: str) -> list[dict]:
+        return [
+            {"customer_id": ids["fang"], "owner_id": ids["li"], "reason": f"r{i}",
+             "due_at": due + timedelta(hours=i), "created_at": NOW,
+             "source_key": f"{tag}:{i}", "zones": None, "customer_tier": "gold"}
+            for i in range(3)
+        ]  # fmt: skip
+
+    with session_scope(engine) as s:
+        conn = s.connection()
+        conn.execute(insert(table), rows("orm"))
+        insert_many(conn, table, rows("raw"))
+    with Session(engine) as s:
+        got = {
+            r.source_key: r
+            for r in s.execute(select(Callback).where(Callback.source_key.is_not(None)))
+            .scalars()
+        }
+    skip = {"id", "source_key"}
+    for i in range(3):
+        orm, raw = got[f"orm:{i}"], got[f"raw:{i}"]
+        assert {c: getattr(raw, c) for c in table.c.keys() if c not in skip} == {
+            c: getattr(orm, c) for c in table.c.keys() if c not in skip
+        }
+        assert raw.kind == "manual" and raw.status == "open" and raw.version == 1
+        assert raw.due_at == due + timedelta(hours=i)
