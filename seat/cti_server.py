@@ -16,7 +16,6 @@ import hmac
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -120,7 +119,7 @@ class CtiServer(ThreadingHTTPServer):
     def handle_event(self, fields: dict[str, Any]) -> cti.Applied:
         """Check and apply one event; CtiError for a bad one. A busy database is tried again;
         the same callId announced by two requests at once pops once."""
-        from seat.db import WRITE, backoff, retryable, session_scope
+        from seat.db import WRITE, backoff, pause, retryable, session_scope
 
         event = cti.parse(fields)
         for attempt in range(ATTEMPTS):
@@ -137,7 +136,7 @@ class CtiServer(ThreadingHTTPServer):
             except Exception as exc:
                 if not retryable(exc) or attempt == ATTEMPTS - 1:
                     raise
-                time.sleep(backoff(attempt, cap=1.0))
+                pause(backoff(attempt, cap=1.0))
         raise AssertionError("unreachable")
 
 

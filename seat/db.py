@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import random
 import re
@@ -381,16 +382,31 @@ class Checkpoints:
                 while not self._due:
                     self._cond.wait()
                 self._busy = True
-            time.sleep(self.DELAY_S)
-            with self._cond:
-                paths = list(self._due)
-                self._due.clear()
-            for path in paths:
-                checkpoint(path)
-            with self._cond:
-                self.done += len(paths)
-                self._busy = False
-                self._cond.notify_all()
+            paths: list[str] = []
+            try:
+                pause(self.DELAY_S)
+                with self._cond:
+                    paths = list(self._due)
+                    self._due.clear()
+                for path in paths:
+                    checkpoint(path)
+            except Exception:  # never a traceback on the agent's terminal; the next commit retries
+                logging.getLogger("seat").debug("checkpoint failed", exc_info=True)
+            finally:
+                with self._cond:
+                    self.done += len(paths)
+                    self._busy = False
+                    self._cond.notify_all()
+
+
+_NEVER = threading.Event()
+
+
+def pause(seconds: float) -> None:
+    """Wait `seconds` (a retry's backoff, the checkpoint thread's delay). Not time.sleep: under
+    libfaketime (the way seats are tried at a chosen hour) clock_nanosleep fails with EINVAL,
+    while a timed wait on an event works."""
+    _NEVER.wait(seconds)
 
 
 def checkpoint(path: str) -> bool:

@@ -133,11 +133,9 @@ POP_ATTEMPTS = 8
 
 def _announce(settings: Settings, e164: str, agent: str | None) -> int:
     """Insert the pop, trying again while the database is busy (a long write elsewhere)."""
-    import time
-
     from seat import agents, seats
     from seat.clock import SystemClock
-    from seat.db import backoff, make_engine, retryable, session_scope
+    from seat.db import backoff, make_engine, pause, retryable, session_scope
 
     engine = make_engine(settings.database_url)
     try:
@@ -157,7 +155,7 @@ def _announce(settings: Settings, e164: str, agent: str | None) -> int:
             except Exception as exc:
                 if not retryable(exc) or attempt == POP_ATTEMPTS - 1:
                     raise
-                time.sleep(backoff(attempt, cap=2.0))
+                pause(backoff(attempt, cap=2.0))
     finally:
         engine.dispose()
     raise AssertionError("unreachable")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,7 +43,7 @@ from seat import (
 from seat.clock import Clock, parse_when
 from seat.config import Settings
 from seat.customers import ValidationError
-from seat.db import WRITE, ChangeWatch, backoff, is_read_only, retryable
+from seat.db import WRITE, ChangeWatch, backoff, is_read_only, pause, retryable
 from seat.errors import StorageError as StorageError
 from seat.i18n import _
 from seat.i18n import language as seat_language
@@ -258,7 +257,7 @@ class Desk:
             except SQLAlchemyError as exc:
                 if retryable(exc) and attempt < RETRIES - 1:
                     immediate = True
-                    time.sleep(backoff(attempt))
+                    pause(backoff(attempt))
                     continue
                 if isinstance(exc, OperationalError):
                     raise StorageError(_storage_message(exc)) from exc

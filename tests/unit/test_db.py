@@ -509,3 +509,45 @@ def test_insert_many_stores_what_sqlalchemys_insert_stores(engine):
         }
         assert raw.kind == "manual" and raw.status == "open" and raw.version == 1
         assert raw.due_at == due + timedelta(hours=i)
+
+
+def test_pause_waits_without_time_sleep(monkeypatch):
+    """Backoffs and the checkpoint thread wait on an event, not time.sleep: under libfaketime
+    (seats tried at a chosen hour) clock_nanosleep fails with EINVAL and killed the thread."""
+    import time
+
+    from seat import db
+
+    def refused(_seconds):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(time, "sleep", refused)
+    started = time.monotonic()
+    db.pause(0.05)
+    assert time.monotonic() - started >= 0.04
+
+
+@sqlite_only
+def test_the_checkpoint_thread_outlives_a_failure(tmp_path, monkeypatch):
+    """Whatever fails in a checkpoint, the thread carries on and says nothing on the terminal."""
+    from seat import db
+
+    path = (tmp_path / "seat.db").resolve()
+    engine = make_engine(f"sqlite:///{path}", background_checkpoints=True)
+    try:
+        assert CHECKPOINTS.settle()
+        calls: list[str] = []
+
+        def broken(p: str) -> bool:
+            calls.append(p)
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(db, "checkpoint", broken)
+        CHECKPOINTS.poke(str(path))
+        assert CHECKPOINTS.settle() and calls == [str(path)]
+        monkeypatch.undo()
+        _write_pages(engine, 10)
+        assert CHECKPOINTS.settle()
+        assert CHECKPOINTS._thread is not None and CHECKPOINTS._thread.is_alive()
+    finally:
+        engine.dispose()

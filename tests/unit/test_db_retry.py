@@ -104,7 +104,7 @@ def test_a_write_transaction_holds_the_write_lock_from_begin(sqlite_only, engine
 
 @pytest.fixture
 def desk(engine, settings, monkeypatch):
-    monkeypatch.setattr("seat.services.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("seat.services.pause", lambda seconds: None)
     return Desk(engine=engine, clock=FixedClock(NOW), settings=settings, scripts={})
 
 
