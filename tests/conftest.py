@@ -70,6 +70,21 @@ def db_url(tmp_path: Path, request: pytest.FixtureRequest):
         yield url
 
 
+@pytest.fixture(scope="module")
+def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A database of the module's own, as db_url gives a test its own: for a seeded desk that
+    the module's tests only read."""
+    if not PG_ADMIN_URL:
+        target = tmp_path_factory.mktemp("seeded") / "desk.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    from tests.pg import fresh_database
+
+    with fresh_database(PG_ADMIN_URL) as url:
+        yield url
+
+
 @pytest.fixture
 def backend(db_url: str) -> str:
     return "postgresql" if db_url.startswith("postgresql") else "sqlite"

@@ -5,7 +5,6 @@ without the frozen dataclass's __init__, writes byte for byte what it wrote thro
 from __future__ import annotations
 
 import io
-import shutil
 from contextlib import redirect_stdout
 from dataclasses import replace
 from datetime import date, timedelta
@@ -20,7 +19,7 @@ from seat.db import make_engine
 from seat.export import write
 from seat.reports import agents as report
 from seat.tools import demo
-from tests.conftest import NOW, PG_ADMIN_URL
+from tests.conftest import NOW
 
 
 def _per_day_before(session, column, days, *, by, aggregates, where=()):
@@ -40,17 +39,8 @@ def _add_before(self, other):
 
 
 @pytest.fixture(scope="module")
-def desk(request, tmp_path_factory):
-    if PG_ADMIN_URL:
-        from tests.pg import fresh_database
-
-        manager = fresh_database(PG_ADMIN_URL)
-        url = manager.__enter__()
-        request.addfinalizer(lambda: manager.__exit__(None, None, None))
-    else:
-        path = tmp_path_factory.mktemp("seeded") / "desk.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
+def desk(request, module_db_url):
+    url = module_db_url
     engine = make_engine(url)
     request.addfinalizer(engine.dispose)
     demo.seed(engine, customers=300, calls=3000, work_orders=200, now=NOW - timedelta(days=1))

@@ -8,7 +8,6 @@ called) is reported over several periods by both: every table the same, and the 
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,7 +21,7 @@ from seat.db import make_engine
 from seat.models import Callback, Customer, Purchase
 from seat.reports import callbacks as report
 from seat.tools import demo
-from tests.conftest import NOW, PG_ADMIN_URL
+from tests.conftest import NOW
 from tests.unit import callback_report_before as before
 
 POLICY = CallbackPolicy()
@@ -73,18 +72,9 @@ def _edge_cases(s: Session) -> None:
 
 
 @pytest.fixture(scope="module")
-def desk(request, tmp_path_factory):
+def desk(request, module_db_url):
     """(engine, settings) of a seeded desk, shared by this module's tests (read only)."""
-    if PG_ADMIN_URL:
-        from tests.pg import fresh_database
-
-        manager = fresh_database(PG_ADMIN_URL)
-        url = manager.__enter__()
-        request.addfinalizer(lambda: manager.__exit__(None, None, None))
-    else:
-        path = tmp_path_factory.mktemp("seeded") / "desk.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
+    url = module_db_url
     engine = make_engine(url)
     request.addfinalizer(engine.dispose)
     demo.seed(engine, customers=400, calls=600, work_orders=400, now=NOW - timedelta(days=1))

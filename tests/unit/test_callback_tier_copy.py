@@ -12,7 +12,6 @@ whole and cut.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,7 +30,7 @@ from seat.merge import merge
 from seat.models import Callback, Customer, Purchase
 from seat.reports import callbacks as report
 from seat.tools import demo
-from tests.conftest import NOW, PG_ADMIN_URL
+from tests.conftest import NOW
 from tests.unit import callback_report_before as before
 from tests.unit import callback_report_current as current
 
@@ -141,18 +140,9 @@ def _changes(s: Session, tmp: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def desk(request, tmp_path_factory):
+def desk(request, module_db_url, tmp_path_factory):
     """(engine, settings) of a seeded desk changed as the module docstring says."""
-    if PG_ADMIN_URL:
-        from tests.pg import fresh_database
-
-        manager = fresh_database(PG_ADMIN_URL)
-        url = manager.__enter__()
-        request.addfinalizer(lambda: manager.__exit__(None, None, None))
-    else:
-        path = tmp_path_factory.mktemp("seeded") / "desk.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
+    url = module_db_url
     engine = make_engine(url)
     request.addfinalizer(engine.dispose)
     demo.seed(engine, customers=400, calls=600, work_orders=400, now=NOW - timedelta(days=1))

@@ -8,7 +8,6 @@ bits) and several churn periods. Both backends (SEAT_TEST_POSTGRES_URL)."""
 from __future__ import annotations
 
 import io
-import shutil
 from contextlib import redirect_stdout
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,7 +24,7 @@ from seat.export import write
 from seat.models import Customer, Purchase
 from seat.reports import members as report
 from seat.tools import demo
-from tests.conftest import NOW, PG_ADMIN_URL
+from tests.conftest import NOW
 from tests.unit import member_report_before as before
 
 ZONE = "Asia/Shanghai"
@@ -84,18 +83,9 @@ def _edge_cases(s: Session, tmp_path_factory) -> None:
 
 
 @pytest.fixture(scope="module")
-def desk(request, tmp_path_factory):
+def desk(request, module_db_url, tmp_path_factory):
     """(engine, settings) of a seeded desk, shared by this module's tests (read only)."""
-    if PG_ADMIN_URL:
-        from tests.pg import fresh_database
-
-        manager = fresh_database(PG_ADMIN_URL)
-        url = manager.__enter__()
-        request.addfinalizer(lambda: manager.__exit__(None, None, None))
-    else:
-        path = tmp_path_factory.mktemp("seeded") / "desk.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
+    url = module_db_url
     engine = make_engine(url)
     request.addfinalizer(engine.dispose)
     demo.seed(engine, customers=500, calls=200, work_orders=50, purchases=4000,
