@@ -43,7 +43,7 @@ from seat import (
 from seat.clock import Clock, parse_when
 from seat.config import Settings
 from seat.customers import ValidationError
-from seat.db import WRITE, ChangeWatch, backoff, is_read_only, pause, retryable
+from seat.db import WRITE, ChangeWatch, backoff, few_collections, is_read_only, pause, retryable
 from seat.errors import StorageError as StorageError
 from seat.i18n import _
 from seat.i18n import language as seat_language
@@ -861,7 +861,11 @@ class Desk:
                 clock_late=clock_late,
             )
 
-        view = self.run(go)
+        # The cycle collector paused while the rows are read and built (seat.db.few_collections):
+        # a read makes thousands of short-lived objects, and a collection of the older
+        # generations walks every object of the process (the slowest reads were those).
+        with few_collections():
+            view = self.run(go)
         if token is not None:
             with self._sidebar_lock:
                 if len(self._sidebars) > 64:
