@@ -352,7 +352,21 @@ class Checkpoints:
     def serve(self, engine: Engine, path: str) -> None:
         """Take over the checkpoints of `engine`'s file at `path`."""
         event.listen(engine, "connect", _no_autocheckpoint)
-        event.listen(engine, "commit", lambda _conn: self.poke(path))
+        event.listen(engine, "commit", lambda conn: self._committed(conn, path))
+
+    def _committed(self, conn: Connection, path: str) -> None:
+        """A transaction on `path` commits: copy its log soon if it changed rows. A read's
+        commit wrote nothing to copy (a screen reading every few seconds, or a bench reading
+        hundreds of times a second, had this thread open the file and copy nothing four
+        times a second, beside the reads: seat bench's sidebar row). The connection's
+        `total_changes` (rows written, by triggers too) tells whether it wrote since its last
+        commit; a write it does not count (a schema change) is copied with the next one."""
+        record = conn.connection
+        changes = getattr(record.dbapi_connection, "total_changes", None)
+        if changes is not None and record.info.get("seat_changes", 0) == changes:
+            return
+        record.info["seat_changes"] = changes
+        self.poke(path)
 
     def poke(self, path: str) -> None:
         """A transaction on `path` commits: copy its log soon."""

@@ -140,6 +140,42 @@ def test_a_save_waits_for_no_checkpoint_the_log_is_copied_in_the_background(
 
 
 @sqlite_only
+def test_only_a_commit_that_wrote_asks_for_a_checkpoint(tmp_path, monkeypatch):
+    """A read's commit copies nothing: the thread is not woken by it (a screen reading every
+    few seconds, the bench hundreds of times a second); a write, a trigger's too, wakes it."""
+    path = (tmp_path / "seat.db").resolve()
+    engine = make_engine(f"sqlite:///{path}", background_checkpoints=True)
+    assert CHECKPOINTS.settle()
+    poked: list[str] = []
+    monkeypatch.setattr(CHECKPOINTS, "poke", poked.append)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE scratch (b TEXT)"))
+            conn.execute(text("CREATE TABLE seen (n INTEGER)"))
+            conn.execute(text(
+                "CREATE TRIGGER scratch_seen AFTER UPDATE ON scratch BEGIN"
+                " INSERT INTO seen (n) VALUES (1); END"
+            ))  # fmt: skip
+            conn.execute(text("INSERT INTO scratch (b) VALUES ('a')"))
+        assert poked == [str(path)]
+        for __ in range(3):
+            with engine.begin() as conn:
+                assert conn.execute(text("SELECT count(*) FROM scratch")).scalar_one() == 1
+        assert poked == [str(path)]  # three reads: not woken
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE scratch SET b = 'b' WHERE b = 'z'"))  # no row
+        assert len(poked) == 1
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE scratch SET b = 'b'"))
+        assert len(poked) == 2
+        with engine.begin() as conn:
+            conn.execute(text("SELECT 1"))
+        assert len(poked) == 2
+    finally:
+        engine.dispose()
+
+
+@sqlite_only
 def test_a_checkpoint_never_creates_a_missing_file(tmp_path):
     gone = tmp_path / "gone.db"
     assert checkpoint(str(gone)) is False
