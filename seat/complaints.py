@@ -1180,7 +1180,7 @@ def sidebar_complaints(
     paused: dict[int, list[tuple[str, datetime]]] = {}
     for cid, action, when in pauses_st.execute(conn, args):
         paused.setdefault(cid, []).append((action, at(when)))  # type: ignore[arg-type]
-    budgets: dict[tuple[str, str | None, str], sla.Budgets] = {}
+    budgets = _budgets_of(policy)
     amber, zone = policy.amber_at, policy.calendar.zone
     soonest = _soonest_budget(policy)
     young = now - soonest * policy.amber_at
@@ -1235,7 +1235,7 @@ def sidebar_complaints(
         else:
             near_n += 1
         found.append(((state != "red", running.deadline, cid), row, running, state))
-        if limit > 0:
+        if limit > 0 and not counting:  # (counting reads on regardless of the page)
             worst = (-(state != "red"), -_micros(running.deadline), -cid)
             (heapq.heappush if len(page) < limit else heapq.heappushpop)(page, worst)
     result.close()
@@ -1293,6 +1293,23 @@ def _sidebar_statements() -> tuple[Prepared, Prepared]:
         )
         _STATEMENTS[:] = [Prepared(rows), Prepared(pauses)]
     return _STATEMENTS[0], _STATEMENTS[1]
+
+
+_BUDGETS: dict[int, tuple[sla.Policy, dict[tuple[str, str | None, str], sla.Budgets]]] = {}
+
+
+def _budgets_of(policy: sla.Policy) -> dict[tuple[str, str | None, str], sla.Budgets]:
+    """The budgets `policy` gives each (tier, category, channel) met so far, kept with the
+    policy (loaded once and never changed; sla.load_policy makes a new one when its file
+    changes), so a refresh works none of them out again."""
+    hit = _BUDGETS.get(id(policy))
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    if len(_BUDGETS) > 8:
+        _BUDGETS.clear()
+    kept: dict[tuple[str, str | None, str], sla.Budgets] = {}
+    _BUDGETS[id(policy)] = (policy, kept)
+    return kept
 
 
 _SOONEST: dict[int, tuple[sla.Policy, timedelta]] = {}
@@ -1415,7 +1432,9 @@ def _sidebar_clock(
             end = sla.deadline(promised_at, budget, zone=zone)
             found.append(_Urgent(used / budget, end, sla.PROMISED, used, budget, False))
     # most_urgent's order: the highest fraction, then the earliest deadline, then the first
-    return max(found, key=lambda u: (u.fraction, -u.deadline.timestamp()), default=None)
+    if len(found) < 2:  # (most often one clock can be urgent: no key to work out)
+        return found[0] if found else None
+    return max(found, key=lambda u: (u.fraction, -u.deadline.timestamp()))
 
 
 SCOPES = ("mine", "all", "approval", "escalated")
