@@ -153,12 +153,13 @@ def _counts_statement() -> Any:
     return _COUNTS[0]
 
 
-_LATE: dict[tuple[tuple[str, ...], int], Any] = {}
+_LATE: dict[tuple[tuple[str, ...], int, bool], Any] = {}
 
 
-def _late_page(statuses: tuple[str, ...], limit: int) -> Any:
-    """The ids of the page of late orders, built once per status set."""
-    key = (statuses, limit)
+def _late_page(statuses: tuple[str, ...], limit: int, *, numbered: bool = False) -> Any:
+    """The ids of the page of late orders, built once per status set; `numbered` with each
+    one's place in the page (pos, from 1)."""
+    key = (statuses, limit, numbered)
     if key not in _LATE:
         parts = [
             select(WorkOrder.id, WorkOrder.due_at)
@@ -175,11 +176,11 @@ def _late_page(statuses: tuple[str, ...], limit: int) -> Any:
             for urgent in (True, False)
         ]
         merged = union_all(*(select(p.c.id, p.c.due_at) for p in parts)).subquery()
+        order = (merged.c.due_at, merged.c.id)
+        place = [func.row_number().over(order_by=order).label("pos")] if numbered else []
         if len(_LATE) > 64:
             _LATE.clear()
-        _LATE[key] = (
-            select(merged.c.id).order_by(merged.c.due_at, merged.c.id).limit(limit)
-        )
+        _LATE[key] = select(merged.c.id, *place).order_by(*order).limit(limit)
     return _LATE[key]
 
 
@@ -371,27 +372,54 @@ def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int =
     totals = prepared(_totals_for(open_)).execute(conn, {"agent_id": agent_id, "now": now}).one()
     counts = OrderCounts(*totals[:3]) if open_ else OrderCounts(open=0, urgent=0, late=0)
     complaints_open, on_site, reply, follow_up = totals[-4:]
-    # Urgent first: with a page's worth of urgent orders, the page is urgent orders only.
-    page = _order_page(open_, limit, urgent_only=counts.urgent >= limit)
-    ids = [r[0] for r in prepared(page).execute(conn, mine)] if page is not None else []
-    late_ids: list[int] = []
-    if counts.late and limit > 0:
-        late_ids = [r[0] for r in prepared(_late_page(open_, limit)).execute(
-            conn, {"agent_id": agent_id, "now": now})]  # fmt: skip
-    wanted = sorted({*ids, *late_ids})
-    found = _ORDER_DETAILS.execute(conn, wanted) if wanted else ()
-    rows = {
-        oid: WorkOrderItem(oid, customer_id, name, short_text, status, bool(urgent),
-                           stored_at(due_at))  # type: ignore[arg-type]
-        for oid, customer_id, name, short_text, status, urgent, due_at in found
-    }  # fmt: skip
+    # Both pages with their rows in one statement. Urgent first: with a page's worth of
+    # urgent orders, the page is urgent orders only.
+    pages: tuple[list[WorkOrderItem], list[WorkOrderItem]] = ([], [])
+    if open_ and limit > 0:
+        both = _pages_statement(open_, limit, urgent_only=counts.urgent >= limit,
+                                late=counts.late > 0)  # fmt: skip
+        found = prepared(both).execute(conn, {"agent_id": agent_id, "now": now}).fetchall()
+        for src, __, oid, customer_id, name, short_text, status, urgent, due_at in sorted(
+            found, key=lambda r: (r[0], r[1])
+        ):
+            pages[src].append(WorkOrderItem(oid, customer_id, name, short_text, status,
+                                            bool(urgent), stored_at(due_at)))  # type: ignore[arg-type]  # fmt: skip
     return AgentOrders(
-        page=tuple(rows[i] for i in ids if i in rows),
+        page=tuple(pages[0]),
         counts=counts,
-        late=tuple(rows[i] for i in late_ids if i in rows),
+        late=tuple(pages[1]),
         complaints_open=complaints_open,
         clock_totals=(on_site, reply, follow_up),
     )
+
+
+_BOTH: dict[tuple[tuple[str, ...], int, bool, bool], Any] = {}
+
+
+def _pages_statement(statuses: tuple[str, ...], limit: int, *, urgent_only: bool,
+                     late: bool) -> Any:  # fmt: skip
+    """The page of open orders (`_order_page`) and, with `late`, the page of late ones
+    (`_late_page`), each row with its details and customer: (0 for the open page, 1 for the
+    late one; the place in its page from 1; `_sidebar_statements`' details). Built once
+    per status set."""
+    key = (statuses, limit, urgent_only, late)
+    if key not in _BOTH:
+        parts = [_order_page(statuses, limit, urgent_only=urgent_only, numbered=True)]
+        if late:
+            parts.append(_late_page(statuses, limit, numbered=True))
+        ids = union_all(*(
+            select(literal_column(str(i)).label("src"), q.c.pos, q.c.id)
+            for i, q in enumerate(p.subquery() for p in parts)
+        )).subquery()  # fmt: skip
+        if len(_BOTH) > 64:
+            _BOTH.clear()
+        _BOTH[key] = select(
+            ids.c.src, ids.c.pos, WorkOrder.id, WorkOrder.customer_id, Customer.name,
+            WorkOrder.short_text, WorkOrder.status, WorkOrder.urgent, WorkOrder.due_at,
+        ).join_from(ids, WorkOrder, WorkOrder.id == ids.c.id).join(
+            Customer, Customer.id == WorkOrder.customer_id
+        )  # fmt: skip
+    return _BOTH[key]
 
 
 _TOTALS_FOR: dict[tuple[str, ...], Any] = {}
@@ -413,16 +441,6 @@ def _totals_for(statuses: tuple[str, ...]) -> Any:
         _TOTALS_FOR[statuses] = totals.params(statuses=list(statuses)) if statuses else totals
     return _TOTALS_FOR[statuses]
 
-
-_ORDER_DETAILS = PreparedIds(
-    lambda ids: select(
-        WorkOrder.id, WorkOrder.customer_id, Customer.name, WorkOrder.short_text,
-        WorkOrder.status, WorkOrder.urgent, WorkOrder.due_at,
-    )
-    .join(Customer, Customer.id == WorkOrder.customer_id)
-    .where(WorkOrder.id.in_(ids))
-)  # fmt: skip
-"""`_sidebar_statements`' details at the driver level, unordered (agent_orders orders them)."""
 
 _STATEMENTS: list[Any] = []
 
@@ -470,16 +488,19 @@ _OWN_STATUSES = text(
     " FROM own WHERE own.status IS NOT NULL)"
     " SELECT status FROM own WHERE status IS NOT NULL"
 )
-_PAGES: dict[tuple[tuple[str, ...], int, bool], Any] = {}
+_PAGES: dict[tuple[tuple[str, ...], int, bool, bool], Any] = {}
 
 
-def _order_page(statuses: Iterable[str], limit: int, *, urgent_only: bool = False) -> Any:
+def _order_page(
+    statuses: Iterable[str], limit: int, *, urgent_only: bool = False, numbered: bool = False
+) -> Any:
     """The statement for the ids of the page of open orders, built once per status set;
-    `urgent_only` reads the urgent ones only (when there are at least `limit` of them)."""
+    `urgent_only` reads the urgent ones only (when there are at least `limit` of them);
+    `numbered` gives each one's place in the page too (pos, from 1)."""
     open_ = tuple(sorted(s for s in statuses if s not in OPEN_WORK_ORDER_EXCLUDES))
     if not open_:
         return None
-    key = (open_, limit, urgent_only)
+    key = (open_, limit, urgent_only, numbered)
     if key not in _PAGES:
         parts = [
             select(WorkOrder.id, WorkOrder.urgent, WorkOrder.due_at)
@@ -495,11 +516,9 @@ def _order_page(statuses: Iterable[str], limit: int, *, urgent_only: bool = Fals
             for urgent in ((True,) if urgent_only else (True, False))
         ]
         merged = union_all(*(select(p.c.id, p.c.urgent, p.c.due_at) for p in parts)).subquery()
+        order = (merged.c.urgent.desc(), merged.c.due_at, merged.c.id)
+        place = [func.row_number().over(order_by=order).label("pos")] if numbered else []
         if len(_PAGES) > 64:
             _PAGES.clear()
-        _PAGES[key] = (
-            select(merged.c.id)
-            .order_by(merged.c.urgent.desc(), merged.c.due_at, merged.c.id)
-            .limit(limit)
-        )
+        _PAGES[key] = select(merged.c.id, *place).order_by(*order).limit(limit)
     return _PAGES[key]
