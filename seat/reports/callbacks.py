@@ -342,7 +342,10 @@ def _callbacks_not_done(
             .join(Customer, Customer.id == Callback.customer_id)
             .where(unknown, *not_done),
         )
-        rows: Sequence[Any] = session.execute(parts).all()
+        # Read as the driver gives them (seat.db.Prepared: no per-value processing by
+        # SQLAlchemy, ten values a row), the due times converted by stored_at.
+        rows: Sequence[Any] = Prepared(parts).execute(session.connection(), {}).all()
+        at_of: Any = stored_at
     else:
         query = (
             select(*columns, func.coalesce(kept, Customer.tier).label("tier"))
@@ -350,22 +353,25 @@ def _callbacks_not_done(
             .where(or_(kept.in_(tiers), unknown), *not_done)
         )
         rows = cover.first(session, query, Callback.due_at, Callback.id)
+        at_of = None
     whys: dict[tuple[bool, bool, int], str] = {}  # the same few sentences, made once each
     owners: dict[int, str] = {}
     kinds: dict[str, str] = {}
-    for r in rows:
-        how = (r.status == MISSED, r.last_outcome == WRONG_NUMBER, r.attempts)
+    for at, cb_id, cid, name, cb_kind, status, attempts, last_outcome, owner_id, tier in rows:
+        if at_of is not None:
+            at = at_of(at)
+        how = (status == MISSED, last_outcome == WRONG_NUMBER, attempts)
         why = whys.get(how)
         if why is None:
-            why = whys[how] = _why(r.status, r.last_outcome, r.attempts)
-        owner = owners.get(r.owner_id)
+            why = whys[how] = _why(status, last_outcome, attempts)
+        owner = owners.get(owner_id)
         if owner is None:
-            owner = owners[r.owner_id] = str(names.get(r.owner_id, r.owner_id))
-        kind = kinds.get(r.kind)
+            owner = owners[owner_id] = str(names.get(owner_id, owner_id))
+        kind = kinds.get(cb_kind)
         if kind is None:
-            kind = kinds[r.kind] = _label(r.kind)
-        line = [r.customer_id, r.name, r.tier, kind, r.at, why, owner, r.id]
-        cover.add(r.at, 0, (r.at, r.id), line)
+            kind = kinds[cb_kind] = _label(cb_kind)
+        line = [cid, name, tier, kind, at, why, owner, cb_id]
+        cover.add(at, 0, (at, cb_id), line)
 
 
 def _why(status: str, last_outcome: str | None, attempts: int) -> str:
