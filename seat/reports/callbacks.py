@@ -426,11 +426,24 @@ def _after_service(
             ~exists().where(Callback.work_order_id == done.c.wo),
         )
     )
-    for r in cover.missing(session, query, done.c.at, done.c.wo, lag=lag):
-        why = _("no satisfaction callback for work order #{id}").format(id=r.wo)
-        due = r.at + lag
-        line = [r.cid, r.name, r.tier, _label(CallbackKind.SATISFACTION), due, why, "", None]
-        cover.add(due, 1, r.wo, line)
+    kind = _label(CallbackKind.SATISFACTION)
+    why = _("no satisfaction callback for work order #{id}")
+    if cover.limit is None:
+        # The report: every row, read as the driver gives them (seat.db.Prepared), the
+        # times converted by stored_at, counted per tier here.
+        rows: Sequence[Any] = [
+            (stored_at(at), wo, cid, name, tier)
+            for at, wo, cid, name, tier in Prepared(query.order_by(done.c.at, done.c.wo))
+            .execute(session.connection(), {})
+        ]  # fmt: skip
+        if cover.counting:
+            for tier, n in Counter(r[4] for r in rows).items():
+                cover.per_tier[str(tier)][0] += n
+    else:
+        rows = cover.missing(session, query, done.c.at, done.c.wo, lag=lag)
+    for at, wo, cid, name, tier, *__ in rows:
+        due = at + lag
+        cover.add(due, 1, wo, [cid, name, tier, kind, due, why.format(id=wo), "", None])
 
 
 def _new_buyers(
