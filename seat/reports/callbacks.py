@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Integer,
+    LargeBinary,
     String,
     and_,
     bindparam,
@@ -59,6 +60,7 @@ from seat.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from seat.textguard import texts_of
 
 # Titles, headers and label cells ("total", kinds, tiers) are English and stable: json/csv
 # keys and values for scripts; txt, xlsx and the screen translate them (Table.shown_*).
@@ -518,15 +520,22 @@ def _every_new_buyer(
     whole = func.substr(orders.c.at, 1, 19)
     at: Any = cast(func.strftime("%s", whole), Integer) if sqlite else orders.c.at
     place = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
+    conn = session.connection()
+    raw = _raw_texts(conn)
+    order_no: Any = cast(orders.c.order_no, LargeBinary) if raw else orders.c.order_no
+    name: Any = cast(Customer.name, LargeBinary) if raw else Customer.name
     query = (
-        select(at, orders.c.cid, orders.c.order_no, Customer.name, place)
+        select(at, orders.c.cid, order_no, name, place)
         .join(Customer, Customer.id == orders.c.cid)
         .where(missing)
         .order_by(orders.c.at, orders.c.cid, orders.c.order_no)
     )
     lo, hi = period
-    conn = session.connection()
     rows = Prepared(query).execute(conn, {"lo": lo, "hi": hi}).all()
+    if raw and rows:  # the texts made in two C loops (textguard.texts_of)
+        whens, cids, order_nos, customers, places = zip(*rows, strict=True)
+        rows = list(zip(whens, cids, texts_of(order_nos), texts_of(customers), places,
+                        strict=True))  # fmt: skip
     names = list(tiers)
     if any(r[4] == -1 for r in rows):  # a customer no longer of a member tier: as it is
         others = {r[1] for r in rows if r[4] == -1}
@@ -562,6 +571,15 @@ def _every_new_buyer(
         reason = f"{head}{order_no}{tail}" if plain else why.format(order=order_no)
         line = [cid, name, names[n_place], kind, minute, reason, "", None]
         lines.append(((minute, cid, 2, order_no), line))
+
+
+def _raw_texts(conn: Any) -> bool:
+    """Whether the texts of a long result are read as BLOBs and made text at once by
+    textguard.texts_of (what the connection makes of each, without a Python call per
+    value): on SQLite, whose database holds UTF-8 (what CAST(x AS BLOB) gives)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    return conn.exec_driver_sql("PRAGMA encoding").scalar() == "UTF-8"
 
 
 def _closed_complaints(
@@ -662,6 +680,7 @@ def _birthdays(
     why = _("no birthday greeting scheduled")
     kind = _label(CallbackKind.BIRTHDAY)
     tiers = list(policy.member_tiers)
+    raw = cover.limit is None and _raw_texts(session.connection())
     if session.get_bind().dialect.name == "sqlite":
         # The stored text is YYYY-MM-DD: its digits read straight, not through strftime
         # (a year's report reads every member's birthday: strftime was half of it).
@@ -692,7 +711,8 @@ def _birthdays(
         key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
         # The tier as its place in member_tiers: a number, not one more text to read.
         tier = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
-        query = select(Customer.id.label("cid"), Customer.name, tier.label("tier"),
+        name: Any = cast(Customer.name, LargeBinary).label("name") if raw else Customer.name
+        query = select(Customer.id.label("cid"), name, tier.label("tier"),
                        day.label("day")).where(
             Customer.tier.in_(tiers),
             Customer.birthday.is_not(None),
@@ -716,8 +736,11 @@ def _birthdays(
         else:
             # Every row, read once and counted here (the year's report reads them all).
             found = session.connection().execute(query.order_by(day, Customer.id)).all()
+            if raw and found:  # the names made in C loops (textguard.texts_of)
+                cids, names, places, days = zip(*found, strict=True)
+                found = list(zip(cids, texts_of(names), places, days, strict=True))
             if cover.counting:
-                for place, n in Counter(r.tier for r in found).items():
+                for place, n in Counter(r[2] for r in found).items():
                     cover.per_tier[tiers[place]][0] += n
         dues: dict[int, datetime] = {}  # each day's local minute, one object for its lines
         lines = cover.lines
