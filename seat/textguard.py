@@ -97,13 +97,17 @@ def texts_of(raw: Sequence[bytes | None]) -> list[str | None]:
     values read as BLOBs (`CAST(x AS BLOB)` in a UTF-8 database), so that a column of tens
     of thousands is made text by C loops, not by a Python call per value: decoded as UTF-8
     (a damaged value reads with "\ufffd"), without control characters. NULL stays None."""
+    texts: list[str | None]
     try:
-        texts: list[str | None] = list(map(bytes.decode, raw))  # type: ignore[arg-type]
-    except (UnicodeDecodeError, TypeError):  # a damaged value, a NULL: value by value
+        try:
+            texts = list(map(bytes.decode, raw))  # type: ignore[arg-type]
+        except TypeError:  # a NULL among them
+            texts = [None if v is None else v.decode() for v in raw]
+    except UnicodeDecodeError:  # a damaged value: value by value
         return [None if v is None else _sqlite_text(v) for v in raw]
-    if "".join(texts).isprintable():  # type: ignore[arg-type]
+    if "".join(filter(None, texts)).isprintable():
         return texts
-    return [t if t.isprintable() else clean(t) for t in texts]  # type: ignore[union-attr]
+    return [t if t is None or t.isprintable() else clean(t) for t in texts]
 
 
 def _clean_reads(dbapi_conn: Any, _record: Any) -> None:

@@ -325,28 +325,40 @@ def _callbacks_not_done(
     for tier, n, n_done in session.execute(counts).all() if cover.counting else ():
         cover.per_tier[str(tier)][0] += n
         cover.per_tier[str(tier)][1] += int(n_done or 0)
-    columns = (
+    columns: tuple[Any, ...] = (
         Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
         Callback.kind, Callback.status, Callback.attempts, Callback.last_outcome,
         Callback.owner_id,
     )  # fmt: skip
     not_done = (*required, Callback.status != CallbackStatus.DONE)
+    raw = cover.limit is None and _raw_texts(session.connection())
+    if raw:  # the texts read as BLOBs, made text below a column at a time
+        blob = lambda c: cast(c, LargeBinary).label(c.key)  # noqa: E731
+        columns = tuple(c if i in (0, 1, 2, 6, 8) else blob(c) for i, c in enumerate(columns))
+        kept_tier, customer_tier = blob(kept), blob(Customer.tier)
+    else:
+        kept_tier, customer_tier = kept, Customer.tier
     if cover.limit is None:
         # The report (every line, sorted below): two parts, not one OR, read in no order, so
         # the members' callbacks come from ix_callback_tier_due (tier, due time, status) and
         # only their customers are looked up (for the name), not the customer of every
         # callback of the year (over 100,000) for its tier.
         parts = union_all(
-            select(*columns, kept.label("tier"))
+            select(*columns, kept_tier.label("tier"))
             .join(Customer, Customer.id == Callback.customer_id)
             .where(kept.in_(tiers), *not_done),
-            select(*columns, Customer.tier.label("tier"))
+            select(*columns, customer_tier.label("tier"))
             .join(Customer, Customer.id == Callback.customer_id)
             .where(unknown, *not_done),
         )
         # Read as the driver gives them (seat.db.Prepared: no per-value processing by
         # SQLAlchemy, ten values a row), the due times converted by stored_at.
         rows: Sequence[Any] = Prepared(parts).execute(session.connection(), {}).all()
+        if raw and rows:  # the texts made in C loops (textguard.texts_of)
+            cols: list[Any] = list(zip(*rows, strict=True))
+            for i in (3, 4, 5, 7, 9):
+                cols[i] = texts_of(cols[i])
+            rows = list(zip(*cols, strict=True))
         at_of: Any = stored_at
     else:
         query = (

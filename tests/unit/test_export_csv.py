@@ -132,6 +132,7 @@ def test_a_text_read_from_sqlite_is_cleaned_as_before(text):
         [b"Wang Fang", b"\x1b[31mred", "a\u202eb".encode(), b"a\nb"],
         [b"ok", b"bad \xff byte", "张敏".encode()],
         [b"ok", None, b"x\x7f\x85y"],
+        [None, b"bad \xff byte", b"\x1b]0;title\x07", None],
         [],
     ],
 )
