@@ -212,6 +212,9 @@ class _Coverage:
     limit: int | None
     counting: bool = True
     """False: the lines only (a further page of the list), no counts."""
+    raw_texts: bool = False
+    """The long results' texts read as BLOBs and made text a column at a time by
+    textguard.texts_of (the report's every line, on SQLite: `_raw_texts`)."""
     per_tier: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     """Per tier: callbacks required by now, and how many of them are done."""
     lines: list[_Line] = field(default_factory=list)
@@ -331,7 +334,7 @@ def _callbacks_not_done(
         Callback.owner_id,
     )  # fmt: skip
     not_done = (*required, Callback.status != CallbackStatus.DONE)
-    raw = cover.limit is None and _raw_texts(session.connection())
+    raw = cover.raw_texts
     if raw:  # the texts read as BLOBs, made text below a column at a time
         blob = lambda c: cast(c, LargeBinary).label(c.key)  # noqa: E731
         columns = tuple(c if i in (0, 1, 2, 6, 8) else blob(c) for i, c in enumerate(columns))
@@ -533,7 +536,7 @@ def _every_new_buyer(
     at: Any = cast(func.strftime("%s", whole), Integer) if sqlite else orders.c.at
     place = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
     conn = session.connection()
-    raw = _raw_texts(conn)
+    raw = cover.raw_texts
     order_no: Any = cast(orders.c.order_no, LargeBinary) if raw else orders.c.order_no
     name: Any = cast(Customer.name, LargeBinary) if raw else Customer.name
     query = (
@@ -692,7 +695,7 @@ def _birthdays(
     why = _("no birthday greeting scheduled")
     kind = _label(CallbackKind.BIRTHDAY)
     tiers = list(policy.member_tiers)
-    raw = cover.limit is None and _raw_texts(session.connection())
+    raw = cover.raw_texts
     if session.get_bind().dialect.name == "sqlite":
         # The stored text is YYYY-MM-DD: its digits read straight, not through strftime
         # (a year's report reads every member's birthday: strftime was half of it).
@@ -822,6 +825,7 @@ def _cover(
     zone = ZoneInfo(settings.local_timezone)
     start, end = period(date_from, date_to, zone)
     cover = _Coverage(zone=zone, limit=limit, counting=counting)
+    cover.raw_texts = limit is None and _raw_texts(session.connection())
     tiers = policy.member_tiers
     with few_collections(pause=limit is None):
         if tiers:
