@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Integer,
+    LargeBinary,
     String,
     and_,
     bindparam,
@@ -59,6 +60,7 @@ from seat.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from seat.textguard import texts_of
 
 # Titles, headers and label cells ("total", kinds, tiers) are English and stable: json/csv
 # keys and values for scripts; txt, xlsx and the screen translate them (Table.shown_*).
@@ -210,6 +212,9 @@ class _Coverage:
     limit: int | None
     counting: bool = True
     """False: the lines only (a further page of the list), no counts."""
+    raw_texts: bool = False
+    """The long results' texts read as BLOBs and made text a column at a time by
+    textguard.texts_of (the report's every line, on SQLite: `_raw_texts`)."""
     per_tier: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     """Per tier: callbacks required by now, and how many of them are done."""
     lines: list[_Line] = field(default_factory=list)
@@ -323,26 +328,41 @@ def _callbacks_not_done(
     for tier, n, n_done in session.execute(counts).all() if cover.counting else ():
         cover.per_tier[str(tier)][0] += n
         cover.per_tier[str(tier)][1] += int(n_done or 0)
-    columns = (
+    columns: tuple[Any, ...] = (
         Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
         Callback.kind, Callback.status, Callback.attempts, Callback.last_outcome,
         Callback.owner_id,
     )  # fmt: skip
     not_done = (*required, Callback.status != CallbackStatus.DONE)
+    raw = cover.raw_texts
+    if raw:  # the texts read as BLOBs, made text below a column at a time
+        blob = lambda c: cast(c, LargeBinary).label(c.key)  # noqa: E731
+        columns = tuple(c if i in (0, 1, 2, 6, 8) else blob(c) for i, c in enumerate(columns))
+        kept_tier, customer_tier = blob(kept), blob(Customer.tier)
+    else:
+        kept_tier, customer_tier = kept, Customer.tier
     if cover.limit is None:
         # The report (every line, sorted below): two parts, not one OR, read in no order, so
         # the members' callbacks come from ix_callback_tier_due (tier, due time, status) and
         # only their customers are looked up (for the name), not the customer of every
         # callback of the year (over 100,000) for its tier.
         parts = union_all(
-            select(*columns, kept.label("tier"))
+            select(*columns, kept_tier.label("tier"))
             .join(Customer, Customer.id == Callback.customer_id)
             .where(kept.in_(tiers), *not_done),
-            select(*columns, Customer.tier.label("tier"))
+            select(*columns, customer_tier.label("tier"))
             .join(Customer, Customer.id == Callback.customer_id)
             .where(unknown, *not_done),
         )
-        rows: Sequence[Any] = session.execute(parts).all()
+        # Read as the driver gives them (seat.db.Prepared: no per-value processing by
+        # SQLAlchemy, ten values a row), the due times converted by stored_at.
+        rows: Sequence[Any] = Prepared(parts).execute(session.connection(), {}).all()
+        if raw and rows:  # the texts made in C loops (textguard.texts_of)
+            cols: list[Any] = list(zip(*rows, strict=True))
+            for i in (3, 4, 5, 7, 9):
+                cols[i] = texts_of(cols[i])
+            rows = list(zip(*cols, strict=True))
+        at_of: Any = stored_at
     else:
         query = (
             select(*columns, func.coalesce(kept, Customer.tier).label("tier"))
@@ -350,22 +370,25 @@ def _callbacks_not_done(
             .where(or_(kept.in_(tiers), unknown), *not_done)
         )
         rows = cover.first(session, query, Callback.due_at, Callback.id)
+        at_of = None
     whys: dict[tuple[bool, bool, int], str] = {}  # the same few sentences, made once each
     owners: dict[int, str] = {}
     kinds: dict[str, str] = {}
-    for r in rows:
-        how = (r.status == MISSED, r.last_outcome == WRONG_NUMBER, r.attempts)
+    for at, cb_id, cid, name, cb_kind, status, attempts, last_outcome, owner_id, tier in rows:
+        if at_of is not None:
+            at = at_of(at)
+        how = (status == MISSED, last_outcome == WRONG_NUMBER, attempts)
         why = whys.get(how)
         if why is None:
-            why = whys[how] = _why(r.status, r.last_outcome, r.attempts)
-        owner = owners.get(r.owner_id)
+            why = whys[how] = _why(status, last_outcome, attempts)
+        owner = owners.get(owner_id)
         if owner is None:
-            owner = owners[r.owner_id] = str(names.get(r.owner_id, r.owner_id))
-        kind = kinds.get(r.kind)
+            owner = owners[owner_id] = str(names.get(owner_id, owner_id))
+        kind = kinds.get(cb_kind)
         if kind is None:
-            kind = kinds[r.kind] = _label(r.kind)
-        line = [r.customer_id, r.name, r.tier, kind, r.at, why, owner, r.id]
-        cover.add(r.at, 0, (r.at, r.id), line)
+            kind = kinds[cb_kind] = _label(cb_kind)
+        line = [cid, name, tier, kind, at, why, owner, cb_id]
+        cover.add(at, 0, (at, cb_id), line)
 
 
 def _why(status: str, last_outcome: str | None, attempts: int) -> str:
@@ -420,11 +443,24 @@ def _after_service(
             ~exists().where(Callback.work_order_id == done.c.wo),
         )
     )
-    for r in cover.missing(session, query, done.c.at, done.c.wo, lag=lag):
-        why = _("no satisfaction callback for work order #{id}").format(id=r.wo)
-        due = r.at + lag
-        line = [r.cid, r.name, r.tier, _label(CallbackKind.SATISFACTION), due, why, "", None]
-        cover.add(due, 1, r.wo, line)
+    kind = _label(CallbackKind.SATISFACTION)
+    why = _("no satisfaction callback for work order #{id}")
+    if cover.limit is None:
+        # The report: every row, read as the driver gives them (seat.db.Prepared), the
+        # times converted by stored_at, counted per tier here.
+        rows: Sequence[Any] = [
+            (stored_at(at), wo, cid, name, tier)
+            for at, wo, cid, name, tier in Prepared(query.order_by(done.c.at, done.c.wo))
+            .execute(session.connection(), {})
+        ]  # fmt: skip
+        if cover.counting:
+            for tier, n in Counter(r[4] for r in rows).items():
+                cover.per_tier[str(tier)][0] += n
+    else:
+        rows = cover.missing(session, query, done.c.at, done.c.wo, lag=lag)
+    for at, wo, cid, name, tier, *__ in rows:
+        due = at + lag
+        cover.add(due, 1, wo, [cid, name, tier, kind, due, why.format(id=wo), "", None])
 
 
 def _new_buyers(
@@ -499,15 +535,22 @@ def _every_new_buyer(
     whole = func.substr(orders.c.at, 1, 19)
     at: Any = cast(func.strftime("%s", whole), Integer) if sqlite else orders.c.at
     place = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
+    conn = session.connection()
+    raw = cover.raw_texts
+    order_no: Any = cast(orders.c.order_no, LargeBinary) if raw else orders.c.order_no
+    name: Any = cast(Customer.name, LargeBinary) if raw else Customer.name
     query = (
-        select(at, orders.c.cid, orders.c.order_no, Customer.name, place)
+        select(at, orders.c.cid, order_no, name, place)
         .join(Customer, Customer.id == orders.c.cid)
         .where(missing)
         .order_by(orders.c.at, orders.c.cid, orders.c.order_no)
     )
     lo, hi = period
-    conn = session.connection()
     rows = Prepared(query).execute(conn, {"lo": lo, "hi": hi}).all()
+    if raw and rows:  # the texts made in two C loops (textguard.texts_of)
+        whens, cids, order_nos, customers, places = zip(*rows, strict=True)
+        rows = list(zip(whens, cids, texts_of(order_nos), texts_of(customers), places,
+                        strict=True))  # fmt: skip
     names = list(tiers)
     if any(r[4] == -1 for r in rows):  # a customer no longer of a member tier: as it is
         others = {r[1] for r in rows if r[4] == -1}
@@ -543,6 +586,15 @@ def _every_new_buyer(
         reason = f"{head}{order_no}{tail}" if plain else why.format(order=order_no)
         line = [cid, name, names[n_place], kind, minute, reason, "", None]
         lines.append(((minute, cid, 2, order_no), line))
+
+
+def _raw_texts(conn: Any) -> bool:
+    """Whether the texts of a long result are read as BLOBs and made text at once by
+    textguard.texts_of (what the connection makes of each, without a Python call per
+    value): on SQLite, whose database holds UTF-8 (what CAST(x AS BLOB) gives)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    return conn.exec_driver_sql("PRAGMA encoding").scalar() == "UTF-8"
 
 
 def _closed_complaints(
@@ -643,6 +695,7 @@ def _birthdays(
     why = _("no birthday greeting scheduled")
     kind = _label(CallbackKind.BIRTHDAY)
     tiers = list(policy.member_tiers)
+    raw = cover.raw_texts
     if session.get_bind().dialect.name == "sqlite":
         # The stored text is YYYY-MM-DD: its digits read straight, not through strftime
         # (a year's report reads every member's birthday: strftime was half of it).
@@ -673,7 +726,8 @@ def _birthdays(
         key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
         # The tier as its place in member_tiers: a number, not one more text to read.
         tier = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
-        query = select(Customer.id.label("cid"), Customer.name, tier.label("tier"),
+        name: Any = cast(Customer.name, LargeBinary).label("name") if raw else Customer.name
+        query = select(Customer.id.label("cid"), name, tier.label("tier"),
                        day.label("day")).where(
             Customer.tier.in_(tiers),
             Customer.birthday.is_not(None),
@@ -697,8 +751,11 @@ def _birthdays(
         else:
             # Every row, read once and counted here (the year's report reads them all).
             found = session.connection().execute(query.order_by(day, Customer.id)).all()
+            if raw and found:  # the names made in C loops (textguard.texts_of)
+                cids, names, places, days = zip(*found, strict=True)
+                found = list(zip(cids, texts_of(names), places, days, strict=True))
             if cover.counting:
-                for place, n in Counter(r.tier for r in found).items():
+                for place, n in Counter(r[2] for r in found).items():
                     cover.per_tier[tiers[place]][0] += n
         dues: dict[int, datetime] = {}  # each day's local minute, one object for its lines
         lines = cover.lines
@@ -768,6 +825,7 @@ def _cover(
     zone = ZoneInfo(settings.local_timezone)
     start, end = period(date_from, date_to, zone)
     cover = _Coverage(zone=zone, limit=limit, counting=counting)
+    cover.raw_texts = limit is None and _raw_texts(session.connection())
     tiers = policy.member_tiers
     with few_collections(pause=limit is None):
         if tiers:

@@ -14,7 +14,7 @@ import pytest
 
 from seat import export
 from seat.export import Table, to_csv, write, write_csv
-from seat.textguard import FORBIDDEN, _sqlite_text, clean
+from seat.textguard import FORBIDDEN, _sqlite_text, clean, texts_of
 
 
 def _cell_by_cell(tables: list[Table]) -> str:
@@ -123,3 +123,20 @@ def test_every_forbidden_character_is_unprintable():
 def test_a_text_read_from_sqlite_is_cleaned_as_before(text):
     assert _sqlite_text(text.encode()) == clean(text)
     assert _sqlite_text(b"bad \xff byte") == "bad \ufffd byte"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [b"Wang Fang", "张敏".encode(), b""],
+        [b"Wang Fang", b"\x1b[31mred", "a\u202eb".encode(), b"a\nb"],
+        [b"ok", b"bad \xff byte", "张敏".encode()],
+        [b"ok", None, b"x\x7f\x85y"],
+        [None, b"bad \xff byte", b"\x1b]0;title\x07", None],
+        [],
+    ],
+)
+def test_texts_read_as_blobs_are_what_the_connection_reads(values):
+    """textguard.texts_of (a column read with CAST(x AS BLOB), made text at once) gives
+    what the seat's SQLite connections give value by value."""
+    assert texts_of(values) == [None if v is None else _sqlite_text(v) for v in values]
