@@ -1247,6 +1247,10 @@ class _Run:
         self.joined: set[int] = set()
         """Row indexes that join an open callback: they keep its owner (one call)."""
         self._keys: dict[int, str] = {}
+        self._zones: dict[str, str] = {}
+        """zones key -> the zone of its rest hours (`key_zones`'s first)."""
+        self._due: dict[tuple[date, str], datetime] = {}
+        self._work_days: dict[tuple[datetime, str], date] = {}
 
     def existing(self, keys: Sequence[str]) -> set[str]:
         """The keys of `keys` that callbacks hold (at the driver level: an IN of 500 keys
@@ -1274,13 +1278,32 @@ class _Run:
         return self._keys[customer_id]
 
     def zone(self, customer_id: int) -> str:
-        return key_zones(
-            self.zones_key(customer_id), self.policy.home_zone, self.policy.rest_windows
-        )[0]
+        key = self.zones_key(customer_id)
+        zone = self._zones.get(key)
+        if zone is None:
+            zone = self._zones[key] = key_zones(
+                key, self.policy.home_zone, self.policy.rest_windows
+            )[0]
+        return zone
 
     def due_on(self, day: date, customer_id: int) -> datetime:
-        zone = ZoneInfo(self.zone(customer_id))
-        return datetime.combine(day, self.policy.call_at, tzinfo=zone).astimezone(UTC)
+        """The policy's hour of `day` in the customer's zone (thousands of a run's calls
+        share a few days and zones: each instant is made once)."""
+        zone = self.zone(customer_id)
+        due = self._due.get((day, zone))
+        if due is None:
+            due = self._due[day, zone] = datetime.combine(
+                day, self.policy.call_at, tzinfo=ZoneInfo(zone)
+            ).astimezone(UTC)
+        return due
+
+    def work_day(self, due: datetime, customer_id: int) -> date:
+        """`_work_day` of a callback of the customer's (memoised per instant and zone)."""
+        zone = self.zone(customer_id)
+        day = self._work_days.get((due, zone))
+        if day is None:
+            day = self._work_days[due, zone] = _work_day(due, self.now, zone)
+        return day
 
     def local_day(self, at: datetime, customer_id: int) -> date:
         return at.astimezone(ZoneInfo(self.zone(customer_id))).date()
@@ -1801,7 +1824,7 @@ def _join_same_day(run: _Run) -> None:
     days: dict[tuple[int, date], list[tuple[str, datetime, int | None, int | None]]] = {}
 
     def day_of(customer_id: int, due: datetime) -> tuple[int, date]:
-        return customer_id, _work_day(due, run.now, run.zone(customer_id))
+        return customer_id, run.work_day(due, customer_id)
 
     conn = run.session.connection()  # driver rows, each time converted as the column's type
     for i in range(0, len(customers), 500):

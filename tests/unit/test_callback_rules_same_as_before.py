@@ -13,8 +13,9 @@ import json
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, select, text
@@ -176,9 +177,27 @@ def _finish_before(self: Any) -> Any:
     return self.report
 
 
+def _zone_before(self: Any, customer_id: int) -> str:
+    return callbacks.key_zones(
+        self.zones_key(customer_id), self.policy.home_zone, self.policy.rest_windows
+    )[0]
+
+
+def _due_on_before(self: Any, day: Any, customer_id: int) -> datetime:
+    zone = ZoneInfo(_zone_before(self, customer_id))
+    return datetime.combine(day, self.policy.call_at, tzinfo=zone).astimezone(UTC)
+
+
+def _work_day_before(self: Any, due: datetime, customer_id: int) -> Any:
+    return callbacks._work_day(due, self.now, _zone_before(self, customer_id))
+
+
 @contextmanager
 def _before(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with monkeypatch.context() as m:
+        m.setattr(callbacks._Run, "zone", _zone_before)
+        m.setattr(callbacks._Run, "due_on", _due_on_before)
+        m.setattr(callbacks._Run, "work_day", _work_day_before)
         m.setattr(callbacks._Owners, "last_agents", _last_agents_before)
         m.setattr(callbacks, "_complaint_follow_ups", _complaint_follow_ups_before)
         m.setattr(callbacks._Run, "finish", _finish_before)
