@@ -27,9 +27,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, exists, func, literal, or_, select
+from sqlalchemy import String, bindparam, cast, exists, func, literal, or_, select
 from sqlmodel import Session
 
+from seat.db import Prepared, PreparedIds, stored_at
 from seat.members import MemberPolicy, months_before, period_stats
 from seat.models import Callback, CallbackKind, Customer, Purchase
 
@@ -233,6 +234,44 @@ def _start_ranges(
     return out
 
 
+def _started_in(delivered: bool) -> Prepared:
+    at = Purchase.delivered_at if delivered else Purchase.purchased_at
+    known = Purchase.delivered_at.is_not(None) if delivered else Purchase.delivered_at.is_(None)
+    return Prepared(
+        select(Purchase.customer_id, Purchase.order_no).where(
+            Purchase.category == bindparam("category"), known,
+            at >= bindparam("lo"), at < bindparam("hi"),
+            Purchase.purchased_at >= bindparam("oldest"),
+        )
+    )  # fmt: skip
+
+
+_STARTED = (_started_in(True), _started_in(False))
+"""The (customer, order) of the lines of a category started in a range: delivered ones by
+their delivery, the others by their purchase (at the driver level: dozens a run, each
+built by SQLAlchemy cost more than its read)."""
+_ORDER_LINES: dict[tuple[str, ...], PreparedIds] = {}
+
+
+def _order_lines(categories: tuple[str, ...]) -> PreparedIds:
+    """The lines of these orders in `categories` (bought since `oldest`), the start (the
+    delivery, else the purchase) as stored: at the driver level (an IN of 500 orders
+    compiled again at every chunk, and each time converted, cost more than the read)."""
+    found = _ORDER_LINES.get(categories)
+    if found is None:
+        start = func.coalesce(Purchase.delivered_at, Purchase.purchased_at)
+        found = _ORDER_LINES[categories] = PreparedIds(
+            lambda orders: select(
+                Purchase.id, Purchase.customer_id, Purchase.category, start, Purchase.item,
+                Purchase.order_no,
+            ).where(
+                Purchase.order_no.in_(orders), Purchase.category.in_(list(categories)),
+                Purchase.purchased_at >= bindparam("oldest"),
+            )
+        )  # fmt: skip
+    return found
+
+
 def _maintenance_groups(
     session: Session, every: dict[str, int], *, today: date, last: date, oldest: datetime,
     before: timedelta, years: int, zone: ZoneInfo, first_due: date | None = None,
@@ -253,7 +292,7 @@ def _maintenance_groups(
     those (its every service day in the window counts)."""
     found: set[tuple[int, str, str]] = set()
     fresh: set[tuple[int, str, str]] = set()
-    conn = session.connection()  # Core rows: thousands a run, without the ORM's loading
+    conn = session.connection()  # driver rows: thousands a run, nothing converted but times
     if above is not None:
         fresh.update(
             (cid, order_no, category)
@@ -272,34 +311,24 @@ def _maintenance_groups(
         for lo, hi in _start_ranges(interval, years, lowest, last + before, zone):
             if hi <= oldest:
                 continue
-            for delivered in (True, False):
-                at = Purchase.delivered_at if delivered else Purchase.purchased_at
-                known = (
-                    Purchase.delivered_at.is_not(None) if delivered
-                    else Purchase.delivered_at.is_(None)
-                )  # fmt: skip
+            for started in _STARTED:
                 found.update(
                     (cid, order_no, category)
-                    for cid, order_no in conn.execute(
-                        select(Purchase.customer_id, Purchase.order_no).where(
-                            Purchase.category == category, known, at >= lo, at < hi,
-                            Purchase.purchased_at >= oldest,
-                        )
+                    for cid, order_no in started.execute(
+                        conn, {"category": category, "lo": lo, "hi": hi, "oldest": oldest}
                     )
                 )
     orders = sorted({order_no for __, order_no, __c in found})
     groups: dict[tuple[int, str, str], list[Any]] = {}
-    start = func.coalesce(Purchase.delivered_at, Purchase.purchased_at)
+    lines = _order_lines(tuple(every))
     for i in range(0, len(orders), CHUNK):
-        for pid, cid, category, at, item, order_no in conn.execute(
-            select(Purchase.id, Purchase.customer_id, Purchase.category, start,
-                   Purchase.item, Purchase.order_no)
-            .where(Purchase.order_no.in_(orders[i : i + CHUNK]),
-                   Purchase.category.in_(list(every)), Purchase.purchased_at >= oldest)
-        ):  # fmt: skip
+        for pid, cid, category, stored, item, order_no in lines.execute(
+            conn, orders[i : i + CHUNK], {"oldest": oldest}
+        ):
             group = (cid, order_no, category)
             if group not in found:
                 continue
+            at = stored_at(stored)
             seen = groups.get(group)
             if seen is None:
                 groups[group] = [pid, at, item]
