@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, bindparam, cast, exists, func, literal, or_, select
+from sqlalchemy import String, bindparam, cast, exists, false, func, literal, or_, select
 from sqlmodel import Session
 
 from seat.db import Prepared, PreparedIds, stored_at
@@ -427,31 +427,49 @@ index (which holds the tier: migration 0039); more (a full run's window), by rea
 customer."""
 
 
-def _joined_within(session: Session, days: Sequence[int]) -> tuple[Any, ...]:
-    """A condition on the joining time that holds for every customer who joined on one of
-    `days` of the month (a day wider each side, whatever the database's day is), so the
-    joining index reads those few days of each month since the first customer joined: the
-    same rows as the day-of-month test alone. None (every customer is read) for more than
-    FEW_DAYS days, or no customer."""
+def _joined_within(
+    session: Session, days: Sequence[int], today: date, last: date, zone: ZoneInfo
+) -> tuple[Any, ...]:
+    """A condition on the joining time that holds for every customer whose local joining
+    day (in `zone`) can have a routine call due in today..last: per month since the first
+    customer joined, the local days of the window (and from the window's month's last day
+    to the 31st: a 31st is called on a shorter month's last), as UTC instants two hours
+    wider each side (a clock change), so the joining index reads about the window's days of
+    each month. None (every customer is read) for more than FEW_DAYS `days` (the UTC days
+    of the month the caller tests), or no customer."""
     if not days or len(days) > FEW_DAYS:
         return ()
     oldest = session.execute(select(func.min(Customer.created_at))).scalar()
     newest = session.execute(select(func.max(Customer.created_at))).scalar()
     if oldest is None or newest is None:
         return ()
+    local: set[int] = set()
+    day = today
+    while day <= last:
+        local.add(day.day)
+        if (day + timedelta(days=1)).day == 1:
+            local.update(range(day.day, 32))
+        day += timedelta(days=1)
+    if not local:  # an empty window: no call falls in it
+        return (false(),)
     runs: list[list[int]] = []
-    for day in days:
-        if runs and day == runs[-1][1] + 1:
-            runs[-1][1] = day
+    for d in sorted(local):
+        if runs and d == runs[-1][1] + 1:
+            runs[-1][1] = d
         else:
-            runs.append([day, day])
+            runs.append([d, d])
     spans = []
-    year, month = oldest.year, oldest.month
-    while (year, month) <= (newest.year, newest.month):
-        first = datetime(year, month, 1, tzinfo=UTC)
-        for lo, hi in runs:
+    # A month before the first joining and after the last: a local day may be in the
+    # month next to its UTC one.
+    year, month = (oldest.year - 1, 12) if oldest.month == 1 else (oldest.year, oldest.month - 1)
+    end = (newest.year + 1, 1) if newest.month == 12 else (newest.year, newest.month + 1)
+    while (year, month) <= end:
+        first = date(year, month, 1)
+        for lo, hi in runs:  # local midnights (a day past the month's end spills over)
+            start = datetime.combine(first + timedelta(days=lo - 1), time(), tzinfo=zone)
+            stop = datetime.combine(first + timedelta(days=hi), time(), tzinfo=zone)
             spans.append(Customer.created_at.between(
-                first + timedelta(days=lo - 2), first + timedelta(days=hi + 1)
+                start.astimezone(UTC) - _SLACK, stop.astimezone(UTC) + _SLACK
             ))  # fmt: skip
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return (or_(*spans),)
@@ -472,7 +490,7 @@ def routine(
         select(Customer.id, Customer.created_at).where(
             Customer.tier.in_(list(policy.routine_tiers)),
             joined_day.in_(days),
-            *(where or _joined_within(session, days)),
+            *(where or _joined_within(session, days, today, last, zone)),
         )
     ).all()
     # A call's month is the joining month's + n: only the window's months can hold one.

@@ -288,7 +288,7 @@ def _before(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         m.setattr(callbacks._Owners, "last_agents", _last_agents_before)
         m.setattr(callbacks, "_complaint_follow_ups", _complaint_follow_ups_before)
         m.setattr(callbacks._Run, "finish", _finish_before)
-        m.setattr(care, "_joined_within", lambda session, days: ())
+        m.setattr(care, "_joined_within", lambda session, days, *_a: ())
         yield
 
 
