@@ -1414,22 +1414,24 @@ class _Run:
     def _write_sqlite(self, conn: Any) -> dict[str, int]:
         """The new callbacks in one driver-level executemany (seat.db.insert_many: SQLite
         gives executemany no RETURNING), in the order of `rows` as the chunks of RETURNING
-        inserted them; their ids (source key -> id) read back by the primary key: every id
-        this transaction gives is above the highest before it (it holds the write lock
-        from its first write; a file changed since its reads refuses that write)."""
+        inserted them; their ids (source key -> id): every id this transaction gives is
+        above the highest before it (it holds the write lock from its first write; a file
+        changed since its reads refuses that write), one after another in the rows' order
+        (checked by counting them)."""
         self.session.flush()
+        if not self.rows:
+            return {}
         before = conn.exec_driver_sql("SELECT max(id) FROM callback").scalar() or 0
         insert_many(conn, Callback.__table__, self.rows)
-        ids = dict(
-            (key, cb_id)
-            for cb_id, key in conn.exec_driver_sql(
-                "SELECT id, source_key FROM callback WHERE id > ?", (before,)
-            )
-        )  # fmt: skip
-        missing = [r["source_key"] for r in self.rows if r["source_key"] not in ids]
-        if missing:  # not expected: a row without its id would lose its first event
-            raise RuntimeError(f"new callbacks not read back: {missing[:3]}")
-        return ids
+        # Each row took the next id (an INTEGER PRIMARY KEY gives max + 1), in the order
+        # given: counted, not read back key by key.
+        n, last = conn.exec_driver_sql(
+            "SELECT count(*), max(id) FROM callback WHERE id > ?", (before,)
+        ).one()
+        if n != len(self.rows) or last != before + len(self.rows):
+            # not expected: a row without its id would lose its first event
+            raise RuntimeError(f"new callbacks not numbered in order: {n} after {before}")
+        return {r["source_key"]: before + 1 + i for i, r in enumerate(self.rows)}
 
 
 def _after_service(run: _Run) -> None:
