@@ -25,12 +25,14 @@ from seat import audit, callbacks, care, leases, lifecycle, members
 from seat.callbacks import CLOSED_COMPLAINT_STATUSES, StaleCallback
 from seat.clock import FixedClock
 from seat.models import (
+    Agent,
     Call,
     Callback,
     CallbackEvent,
     CallbackKind,
     CallbackStatus,
     Complaint,
+    Customer,
     Purchase,
 )
 from seat.services import Desk
@@ -263,6 +265,21 @@ def _maintenance_groups_before(
     ]
 
 
+def _dedicated_owners_before(session: Any, customer_ids: Any, policy: Any) -> dict[int, int]:
+    ids = sorted(set(customer_ids))
+    levels = set(policy.owner_levels)
+    tiers = [t for t, level in members.TIER_LEVEL.items() if level in levels]
+    found: dict[int, int] = {}
+    for i in range(0, len(ids), 500):
+        found.update(session.execute(
+            select(Customer.id, Customer.owner_id)
+            .join(Agent, Agent.id == Customer.owner_id)
+            .where(Customer.id.in_(ids[i : i + 500]), Customer.tier.in_([str(t) for t in tiers]),
+                   Agent.active)
+        ).all())  # fmt: skip
+    return found
+
+
 def _zone_before(self: Any, customer_id: int) -> str:
     return callbacks.key_zones(
         self.zones_key(customer_id), self.policy.home_zone, self.policy.rest_windows
@@ -282,6 +299,7 @@ def _work_day_before(self: Any, due: datetime, customer_id: int) -> Any:
 def _before(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with monkeypatch.context() as m:
         m.setattr(care, "_maintenance_groups", _maintenance_groups_before)
+        m.setattr(members, "dedicated_owners", _dedicated_owners_before)
         m.setattr(callbacks._Run, "zone", _zone_before)
         m.setattr(callbacks._Run, "due_on", _due_on_before)
         m.setattr(callbacks._Run, "work_day", _work_day_before)
