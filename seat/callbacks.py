@@ -1301,9 +1301,10 @@ class _Run:
     def work_day(self, due: datetime, customer_id: int) -> date:
         """`_work_day` of a callback of the customer's (memoised per instant and zone)."""
         zone = self.zone(customer_id)
-        day = self._work_days.get((due, zone))
+        at = due if due > self.now else self.now  # an overdue one is worked today
+        day = self._work_days.get((at, zone))
         if day is None:
-            day = self._work_days[due, zone] = _work_day(due, self.now, zone)
+            day = self._work_days[at, zone] = _work_day(at, self.now, zone)
         return day
 
     def local_day(self, at: datetime, customer_id: int) -> date:
@@ -1840,6 +1841,8 @@ def _join_same_day(run: _Run) -> None:
             (row["kind"], row["due_at"], None, i)
         )
     for group in days.values():
+        if len(group) < 2:  # alone on its day (most): nothing to join
+            continue
         rows = [index for __, __, __, index in group if index is not None]
         if not rows or len({kind for kind, __, __, __ in group}) < 2:
             continue
