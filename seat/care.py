@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, exists, func, literal, or_, select
+from sqlalchemy import String, bindparam, cast, exists, false, func, literal, or_, select
 from sqlmodel import Session
 
+from seat.db import Prepared, PreparedIds, stored_at
 from seat.members import MemberPolicy, months_before, period_stats
 from seat.models import Callback, CallbackKind, Customer, Purchase
 
@@ -233,6 +234,44 @@ def _start_ranges(
     return out
 
 
+def _started_in(delivered: bool) -> Prepared:
+    at = Purchase.delivered_at if delivered else Purchase.purchased_at
+    known = Purchase.delivered_at.is_not(None) if delivered else Purchase.delivered_at.is_(None)
+    return Prepared(
+        select(Purchase.customer_id, Purchase.order_no).where(
+            Purchase.category == bindparam("category"), known,
+            at >= bindparam("lo"), at < bindparam("hi"),
+            Purchase.purchased_at >= bindparam("oldest"),
+        )
+    )  # fmt: skip
+
+
+_STARTED = (_started_in(True), _started_in(False))
+"""The (customer, order) of the lines of a category started in a range: delivered ones by
+their delivery, the others by their purchase (at the driver level: dozens a run, each
+built by SQLAlchemy cost more than its read)."""
+_ORDER_LINES: dict[tuple[str, ...], PreparedIds] = {}
+
+
+def _order_lines(categories: tuple[str, ...]) -> PreparedIds:
+    """The lines of these orders in `categories` (bought since `oldest`), the start (the
+    delivery, else the purchase) as stored: at the driver level (an IN of 500 orders
+    compiled again at every chunk, and each time converted, cost more than the read)."""
+    found = _ORDER_LINES.get(categories)
+    if found is None:
+        start = func.coalesce(Purchase.delivered_at, Purchase.purchased_at)
+        found = _ORDER_LINES[categories] = PreparedIds(
+            lambda orders: select(
+                Purchase.id, Purchase.customer_id, Purchase.category, start, Purchase.item,
+                Purchase.order_no,
+            ).where(
+                Purchase.order_no.in_(orders), Purchase.category.in_(list(categories)),
+                Purchase.purchased_at >= bindparam("oldest"),
+            )
+        )  # fmt: skip
+    return found
+
+
 def _maintenance_groups(
     session: Session, every: dict[str, int], *, today: date, last: date, oldest: datetime,
     before: timedelta, years: int, zone: ZoneInfo, first_due: date | None = None,
@@ -253,7 +292,7 @@ def _maintenance_groups(
     those (its every service day in the window counts)."""
     found: set[tuple[int, str, str]] = set()
     fresh: set[tuple[int, str, str]] = set()
-    conn = session.connection()  # Core rows: thousands a run, without the ORM's loading
+    conn = session.connection()  # driver rows: thousands a run, nothing converted but times
     if above is not None:
         fresh.update(
             (cid, order_no, category)
@@ -272,34 +311,24 @@ def _maintenance_groups(
         for lo, hi in _start_ranges(interval, years, lowest, last + before, zone):
             if hi <= oldest:
                 continue
-            for delivered in (True, False):
-                at = Purchase.delivered_at if delivered else Purchase.purchased_at
-                known = (
-                    Purchase.delivered_at.is_not(None) if delivered
-                    else Purchase.delivered_at.is_(None)
-                )  # fmt: skip
+            for started in _STARTED:
                 found.update(
                     (cid, order_no, category)
-                    for cid, order_no in conn.execute(
-                        select(Purchase.customer_id, Purchase.order_no).where(
-                            Purchase.category == category, known, at >= lo, at < hi,
-                            Purchase.purchased_at >= oldest,
-                        )
+                    for cid, order_no in started.execute(
+                        conn, {"category": category, "lo": lo, "hi": hi, "oldest": oldest}
                     )
                 )
     orders = sorted({order_no for __, order_no, __c in found})
     groups: dict[tuple[int, str, str], list[Any]] = {}
-    start = func.coalesce(Purchase.delivered_at, Purchase.purchased_at)
+    lines = _order_lines(tuple(every))
     for i in range(0, len(orders), CHUNK):
-        for pid, cid, category, at, item, order_no in conn.execute(
-            select(Purchase.id, Purchase.customer_id, Purchase.category, start,
-                   Purchase.item, Purchase.order_no)
-            .where(Purchase.order_no.in_(orders[i : i + CHUNK]),
-                   Purchase.category.in_(list(every)), Purchase.purchased_at >= oldest)
-        ):  # fmt: skip
+        for pid, cid, category, stored, item, order_no in lines.execute(
+            conn, orders[i : i + CHUNK], {"oldest": oldest}
+        ):
             group = (cid, order_no, category)
             if group not in found:
                 continue
+            at = stored_at(stored)
             seen = groups.get(group)
             if seen is None:
                 groups[group] = [pid, at, item]
@@ -398,31 +427,49 @@ index (which holds the tier: migration 0039); more (a full run's window), by rea
 customer."""
 
 
-def _joined_within(session: Session, days: Sequence[int]) -> tuple[Any, ...]:
-    """A condition on the joining time that holds for every customer who joined on one of
-    `days` of the month (a day wider each side, whatever the database's day is), so the
-    joining index reads those few days of each month since the first customer joined: the
-    same rows as the day-of-month test alone. None (every customer is read) for more than
-    FEW_DAYS days, or no customer."""
+def _joined_within(
+    session: Session, days: Sequence[int], today: date, last: date, zone: ZoneInfo
+) -> tuple[Any, ...]:
+    """A condition on the joining time that holds for every customer whose local joining
+    day (in `zone`) can have a routine call due in today..last: per month since the first
+    customer joined, the local days of the window (and from the window's month's last day
+    to the 31st: a 31st is called on a shorter month's last), as UTC instants two hours
+    wider each side (a clock change), so the joining index reads about the window's days of
+    each month. None (every customer is read) for more than FEW_DAYS `days` (the UTC days
+    of the month the caller tests), or no customer."""
     if not days or len(days) > FEW_DAYS:
         return ()
     oldest = session.execute(select(func.min(Customer.created_at))).scalar()
     newest = session.execute(select(func.max(Customer.created_at))).scalar()
     if oldest is None or newest is None:
         return ()
+    local: set[int] = set()
+    day = today
+    while day <= last:
+        local.add(day.day)
+        if (day + timedelta(days=1)).day == 1:
+            local.update(range(day.day, 32))
+        day += timedelta(days=1)
+    if not local:  # an empty window: no call falls in it
+        return (false(),)
     runs: list[list[int]] = []
-    for day in days:
-        if runs and day == runs[-1][1] + 1:
-            runs[-1][1] = day
+    for d in sorted(local):
+        if runs and d == runs[-1][1] + 1:
+            runs[-1][1] = d
         else:
-            runs.append([day, day])
+            runs.append([d, d])
     spans = []
-    year, month = oldest.year, oldest.month
-    while (year, month) <= (newest.year, newest.month):
-        first = datetime(year, month, 1, tzinfo=UTC)
-        for lo, hi in runs:
+    # A month before the first joining and after the last: a local day may be in the
+    # month next to its UTC one.
+    year, month = (oldest.year - 1, 12) if oldest.month == 1 else (oldest.year, oldest.month - 1)
+    end = (newest.year + 1, 1) if newest.month == 12 else (newest.year, newest.month + 1)
+    while (year, month) <= end:
+        first = date(year, month, 1)
+        for lo, hi in runs:  # local midnights (a day past the month's end spills over)
+            start = datetime.combine(first + timedelta(days=lo - 1), time(), tzinfo=zone)
+            stop = datetime.combine(first + timedelta(days=hi), time(), tzinfo=zone)
             spans.append(Customer.created_at.between(
-                first + timedelta(days=lo - 2), first + timedelta(days=hi + 1)
+                start.astimezone(UTC) - _SLACK, stop.astimezone(UTC) + _SLACK
             ))  # fmt: skip
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return (or_(*spans),)
@@ -443,7 +490,7 @@ def routine(
         select(Customer.id, Customer.created_at).where(
             Customer.tier.in_(list(policy.routine_tiers)),
             joined_day.in_(days),
-            *(where or _joined_within(session, days)),
+            *(where or _joined_within(session, days, today, last, zone)),
         )
     ).all()
     # A call's month is the joining month's + n: only the window's months can hold one.

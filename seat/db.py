@@ -751,12 +751,23 @@ def insert_many(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]])
             plan.append((name, default, process))
         built = _INSERTS[key] = (sql, plan)
     sql, plan = built
+    # A bulk's rows share their times (made at one `now`, due at a few instants): each
+    # datetime is processed once per statement (by value: equal instants bind alike).
+    done: list[dict[datetime, Any]] = [{} for __ in plan]
     values = []
     for row in rows:
         line = []
-        for name, default, process in plan:
+        for (name, default, process), seen in zip(plan, done, strict=True):
             value = row[name] if default is _GIVEN else default
-            line.append(value if process is None else process(value))
+            if process is None:
+                line.append(value)
+            elif type(value) is datetime:
+                bound = seen.get(value, _GIVEN)
+                if bound is _GIVEN:
+                    bound = seen[value] = process(value)
+                line.append(bound)
+            else:
+                line.append(process(value))
         values.append(tuple(line))
     conn.exec_driver_sql(sql, values)
 

@@ -303,7 +303,6 @@ class Callback(TableBase, table=True):
         Index("ix_callback_owner_status_due", "owner_id", "status", "due_at"),
         set_only("ix_callback_complaint_id", "complaint_id"),
         set_only("ix_callback_work_order_id", "work_order_id"),
-        Index("ix_callback_kind_due", "kind", "due_at"),
         # The callback report's counts per kind, agent and status over a period, index only.
         Index(
             "ix_callback_kind_owner_status_due",

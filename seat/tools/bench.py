@@ -1089,7 +1089,11 @@ def run(
     report.load = (_load(), 0.0)
     statements: dict[str, list[Statement]] = {}
     scratch = None if postgres else _scratch_copy(Path(db), say)
-    rules_engine = None if scratch is None else make_engine(sqlite_url(scratch))
+    # Opened as the seat's screens open theirs (the rules run on a seat's start and on `g`):
+    # the log copied back on the background thread, not in the run's commit.
+    rules_engine = None if scratch is None else make_engine(
+        sqlite_url(scratch), background_checkpoints=True
+    )
     try:
         agent_id = desk.run(lambda s: agents.get_by_name(session=s, name=AGENT)).id  # type: ignore[union-attr]
         boss = desk.run(lambda s: agents.get_by_name(session=s, name="zhao.lei")).id  # type: ignore[union-attr]

@@ -13,8 +13,9 @@ import json
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, select, text
@@ -23,7 +24,17 @@ from sqlmodel import Session
 from seat import audit, callbacks, care, leases, lifecycle, members
 from seat.callbacks import CLOSED_COMPLAINT_STATUSES, StaleCallback
 from seat.clock import FixedClock
-from seat.models import Call, Callback, CallbackEvent, CallbackKind, CallbackStatus, Complaint
+from seat.models import (
+    Agent,
+    Call,
+    Callback,
+    CallbackEvent,
+    CallbackKind,
+    CallbackStatus,
+    Complaint,
+    Customer,
+    Purchase,
+)
 from seat.services import Desk
 from seat.tools import demo
 
@@ -176,13 +187,126 @@ def _finish_before(self: Any) -> Any:
     return self.report
 
 
+def _maintenance_groups_before(
+    session: Session, every: dict[str, int], *, today: date, last: date, oldest: datetime,
+    before: timedelta, years: int, zone: Any, first_due: date | None = None,
+    above: int | None = None,
+) -> list[tuple[int, int, str, datetime, str, str, bool]]:  # fmt: skip
+    """The (first line, customer, category, start, least item, order) of each order's
+    lines of one interval category, within `years`, for the orders one of whose lines
+    started in a range that can make a service day due from `today` to `last` + `before`.
+
+    The start of an order's category is its lines' earliest: that line is in a range, so
+    the orders found by line, then read whole, hold every one a service day can fall due
+    for. Lines by the (category, delivery, purchase) index: delivered ones by their
+    delivery, the others by their purchase.
+
+    `first_due` (an incremental run): only the service days from it on are looked for by
+    range, and the orders with a line above the purchase id `above` (new since the last
+    run) are read whatever their days; the last item of each group says it is one of
+    those (its every service day in the window counts)."""
+    found: set[tuple[int, str, str]] = set()
+    fresh: set[tuple[int, str, str]] = set()
+    conn = session.connection()  # Core rows: thousands a run, without the ORM's loading
+    if above is not None:
+        fresh.update(
+            (cid, order_no, category)
+            for cid, order_no, category in conn.execute(
+                select(Purchase.customer_id, Purchase.order_no, Purchase.category).where(
+                    Purchase.id > above, Purchase.category.in_(list(every)),
+                    Purchase.purchased_at >= oldest,
+                )
+            )
+        )  # fmt: skip
+        found.update(fresh)
+    lowest = today if first_due is None else max(today, first_due)
+    for category, interval in every.items():
+        if lowest > last + before:
+            break
+        for lo, hi in care._start_ranges(interval, years, lowest, last + before, zone):
+            if hi <= oldest:
+                continue
+            for delivered in (True, False):
+                at = Purchase.delivered_at if delivered else Purchase.purchased_at
+                known = (
+                    Purchase.delivered_at.is_not(None) if delivered
+                    else Purchase.delivered_at.is_(None)
+                )  # fmt: skip
+                found.update(
+                    (cid, order_no, category)
+                    for cid, order_no in conn.execute(
+                        select(Purchase.customer_id, Purchase.order_no).where(
+                            Purchase.category == category, known, at >= lo, at < hi,
+                            Purchase.purchased_at >= oldest,
+                        )
+                    )
+                )
+    orders = sorted({order_no for __, order_no, __c in found})
+    groups: dict[tuple[int, str, str], list[Any]] = {}
+    start = func.coalesce(Purchase.delivered_at, Purchase.purchased_at)
+    for i in range(0, len(orders), care.CHUNK):
+        for pid, cid, category, at, item, order_no in conn.execute(
+            select(Purchase.id, Purchase.customer_id, Purchase.category, start,
+                   Purchase.item, Purchase.order_no)
+            .where(Purchase.order_no.in_(orders[i : i + care.CHUNK]),
+                   Purchase.category.in_(list(every)), Purchase.purchased_at >= oldest)
+        ):  # fmt: skip
+            group = (cid, order_no, category)
+            if group not in found:
+                continue
+            seen = groups.get(group)
+            if seen is None:
+                groups[group] = [pid, at, item]
+            else:
+                seen[0], seen[1], seen[2] = min(seen[0], pid), min(seen[1], at), min(seen[2], item)
+    return [
+        (pid, cid, category, at, item, order_no, (cid, order_no, category) in fresh)
+        for (cid, order_no, category), (pid, at, item) in groups.items()
+    ]
+
+
+def _dedicated_owners_before(session: Any, customer_ids: Any, policy: Any) -> dict[int, int]:
+    ids = sorted(set(customer_ids))
+    levels = set(policy.owner_levels)
+    tiers = [t for t, level in members.TIER_LEVEL.items() if level in levels]
+    found: dict[int, int] = {}
+    for i in range(0, len(ids), 500):
+        found.update(session.execute(
+            select(Customer.id, Customer.owner_id)
+            .join(Agent, Agent.id == Customer.owner_id)
+            .where(Customer.id.in_(ids[i : i + 500]), Customer.tier.in_([str(t) for t in tiers]),
+                   Agent.active)
+        ).all())  # fmt: skip
+    return found
+
+
+def _zone_before(self: Any, customer_id: int) -> str:
+    return callbacks.key_zones(
+        self.zones_key(customer_id), self.policy.home_zone, self.policy.rest_windows
+    )[0]
+
+
+def _due_on_before(self: Any, day: Any, customer_id: int) -> datetime:
+    zone = ZoneInfo(_zone_before(self, customer_id))
+    return datetime.combine(day, self.policy.call_at, tzinfo=zone).astimezone(UTC)
+
+
+def _work_day_before(self: Any, due: datetime, customer_id: int) -> Any:
+    return callbacks._work_day(due, self.now, _zone_before(self, customer_id))
+
+
 @contextmanager
 def _before(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with monkeypatch.context() as m:
+        m.setattr(care, "_maintenance_groups", _maintenance_groups_before)
+        m.setattr(members, "dedicated_owners", _dedicated_owners_before)
+        m.setattr(callbacks._Run, "zone", _zone_before)
+        m.setattr(callbacks._Run, "due_on", _due_on_before)
+        m.setattr(callbacks._Run, "work_day", _work_day_before)
         m.setattr(callbacks._Owners, "last_agents", _last_agents_before)
         m.setattr(callbacks, "_complaint_follow_ups", _complaint_follow_ups_before)
         m.setattr(callbacks._Run, "finish", _finish_before)
-        m.setattr(care, "_joined_within", lambda session, days: ())
+        m.setattr(care, "_joined_within", lambda session, days, *_a: ())
         yield
 
 
