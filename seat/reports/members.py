@@ -41,7 +41,6 @@ from sqlalchemy import (
     CursorResult,
     Dialect,
     LargeBinary,
-    and_,
     case,
     cast,
     distinct,
@@ -215,38 +214,47 @@ def analyse(
             else_=stretch_bit(mid, hi, base),
         )
 
-    # Up to MASK_BITS stretches a column (a 64-bit sum on both databases; a longer range
-    # has more columns).
-    # The bits as columns of up to MASK_BITS (a 64-bit sum on both databases; a range of
-    # more than two years has more than one): a column is the distinct sum of the purchases'
-    # stretch bits, plus the bit "before the first edge" in the column that holds bit `count`.
+    # The bits as columns of up to MASK_BITS (a 64-bit number on both databases; a range of
+    # more than two years has more than one): a column is the OR of the purchases' bits (on
+    # SQLite, which has no bit_or, their distinct sum: each purchase gives one bit), the bit
+    # "before the first edge" given by the purchases before it in the column that holds bit
+    # `count`. The statement reads no purchase from the range's end on (those count nowhere:
+    # a customer who bought only then has no bit and no spend, and is no buyer), so a
+    # purchase's bit is found from its lower edges alone, and the spend in the range by one
+    # comparison (the first purchase as a min() over every purchase cost a step per row).
     before_bit = 1 << count
+    combine: Any = func.bit_or if dialect.name == "postgresql" else (
+        lambda value: func.sum(distinct(value))
+    )  # fmt: skip
+    start, end = utc(range_start), utc(range_end)
     masks = []
     for lo in range(0, count + 1, MASK_BITS):
         hi = min(lo + MASK_BITS, count)
-        parts = []
+        whens = []
         if lo < hi:
-            window = and_(bare >= utc(edges[lo]), bare < utc(edges[hi]))
-            parts.append(func.coalesce(func.sum(distinct(case(
-                (window, stretch_bit(lo, hi, lo))
-            ))), 0))  # fmt: skip
+            bits = stretch_bit(lo, hi, lo)
+            if hi < count:  # a later column holds the purchases from edges[hi] on
+                bits = case((bare < utc(edges[hi]), bits))
+            whens.append((bare >= utc(edges[lo]), bits))
+        before: Any = None
         if lo <= count < lo + MASK_BITS:
-            first = literal(1 << (count - lo), BigInteger)
-            parts.append(case((func.min(at) < utc(edges[0]), first), else_=0))
-        masks.append(cast(parts[0] if len(parts) == 1 else parts[0] + parts[1], BigInteger))
+            before = literal(1 << (count - lo), BigInteger)
+            if lo:  # purchases from edges[0] to edges[lo] give no bit of this column
+                whens.append((bare < utc(edges[0]), before))
+                before = None
+        masks.append(cast(func.coalesce(combine(case(*whens, else_=before)), 0), BigInteger))
 
     # Per customer, in one statement grouped in the order of ix_purchase_customer_at (it
     # holds the amount, migration 0032): the bits, the spend in the range, and from the
     # customer's row gender and birthday (on SQLite as bytes: made text once per pair below,
     # not 400,000 times by the connection's text factory).
-    start, end = utc(range_start), utc(range_end)
-    in_range = and_(bare >= start, bare < end)
     per = (
         select(
             cid.label("customer_id"),
-            func.sum(case((in_range, Purchase.amount))).label("spent"),
+            func.sum(case((bare >= start, Purchase.amount))).label("spent"),
             *(mask.label(f"mask{i}") for i, mask in enumerate(masks)),
         )
+        .where(bare < end)
         .group_by(cid)
         .subquery()
     )
