@@ -46,8 +46,10 @@ from sqlalchemy import (
     distinct,
     func,
     literal,
+    literal_column,
     select,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 from sqlmodel import Session
@@ -70,6 +72,9 @@ MONTH_HEADERS = [
     N_("Churned members"), N_("Churn rate %"), N_("Buyers"), N_("Spend"),
 ]  # fmt: skip
 UNKNOWN = N_("unknown")
+SECONDS_INDEX = "ix_purchase_customer_second"  # SQLite (migration 0043)
+SECONDS = "CAST(strftime('%s', substr(purchase.purchased_at, 1, 19)) AS INTEGER)"
+"""A purchase's time in whole seconds since 1970, as that index holds it (the same text)."""
 ISO_DAY = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"  # a date as SQLite keeps it
 RAW_BATCH = 20_000  # rows read from the driver at a time
 MASK_BITS = 60  # stretches a column of bits holds (a signed 64-bit sum)
@@ -186,6 +191,21 @@ def analyse(
     bare: Any = at
     if dialect.name == "sqlite":
         bare = UnaryExpression(at.expression, operator=custom_op("+"), type_=at.type)
+    # The time and the days' edges as the statement below compares them; on SQLite with the
+    # index of whole seconds (migration 0043) a purchase's time is its whole seconds since
+    # 1970 read from that index and the edges are whole seconds too: numbers compared, not
+    # texts (a fifth of the statement's time). floor(t) < E is t < E for a whole E.
+    key: Any = bare
+    edge: Callable[[int], Any] = utc
+    source: Any = Purchase.__table__
+    amount: Any = Purchase.amount
+    if dialect.name == "sqlite" and _has_index(session, SECONDS_INDEX):
+        key = literal_column(SECONDS, BigInteger)
+        source = sql_text(f"purchase INDEXED BY {SECONDS_INDEX}")
+        cid, amount = literal_column("purchase.customer_id"), literal_column("purchase.amount")
+
+        def edge(day: int) -> int:
+            return int(utc(day).timestamp())
 
     # Who bought when, to the day: between consecutive days any count compares a purchase
     # with (each month's start and end, and those less the churn period), the stretches, each
@@ -211,7 +231,7 @@ def analyse(
             return literal(1 << (lo - base), BigInteger)
         mid = (lo + hi) // 2
         return case(
-            (bare < utc(edges[mid]), stretch_bit(lo, mid, base)),
+            (key < edge(edges[mid]), stretch_bit(lo, mid, base)),
             else_=stretch_bit(mid, hi, base),
         )
 
@@ -227,7 +247,6 @@ def analyse(
     combine: Any = func.bit_or if dialect.name == "postgresql" else (
         lambda value: func.sum(distinct(value))
     )  # fmt: skip
-    start, end = utc(range_start), utc(range_end)
     masks = []
     for lo in range(0, count + 1, MASK_BITS):
         hi = min(lo + MASK_BITS, count)
@@ -235,13 +254,13 @@ def analyse(
         if lo < hi:
             bits = stretch_bit(lo, hi, lo)
             if hi < count:  # a later column holds the purchases from edges[hi] on
-                bits = case((bare < utc(edges[hi]), bits))
-            whens.append((bare >= utc(edges[lo]), bits))
+                bits = case((key < edge(edges[hi]), bits))
+            whens.append((key >= edge(edges[lo]), bits))
         before: Any = None
         if lo <= count < lo + MASK_BITS:
             before = literal(1 << (count - lo), BigInteger)
             if lo:  # purchases from edges[0] to edges[lo] give no bit of this column
-                whens.append((bare < utc(edges[0]), before))
+                whens.append((key < edge(edges[0]), before))
                 before = None
         masks.append(cast(func.coalesce(combine(case(*whens, else_=before)), 0), BigInteger))
 
@@ -252,10 +271,11 @@ def analyse(
     per = (
         select(
             cid.label("customer_id"),
-            func.sum(case((bare >= start, Purchase.amount))).label("spent"),
+            func.sum(case((key >= edge(range_start), amount))).label("spent"),
             *(mask.label(f"mask{i}") for i, mask in enumerate(masks)),
         )
-        .where(bare < end)
+        .select_from(source)
+        .where(key < edge(range_end))
         .group_by(cid)
         .subquery()
     )
@@ -414,6 +434,15 @@ def _churn_reasons(session: Session, start: datetime, end: datetime) -> tuple[Ba
     if found[NOT_RECORDED]:
         rows += (Band(NOT_RECORDED, found[NOT_RECORDED]),)
     return rows
+
+
+def _has_index(session: Session, name: str) -> bool:
+    """Whether the SQLite database has the index `name` (a database made without the
+    migrations has not)."""
+    return session.execute(
+        select(literal(1)).select_from(sql_text("sqlite_master"))
+        .where(literal_column("type") == "index", literal_column("name") == name)
+    ).first() is not None  # fmt: skip
 
 
 def _reader(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
