@@ -369,12 +369,15 @@ def analyse(
             active_at[day] = buyers_between(day - period, day)
         return active_at[day]
 
+    # Each month's spend is a sum over the time index (the same plan and order as a
+    # statement a month), all in one statement.
+    month_spends = session.execute(select(*(
+        select(func.coalesce(func.sum(Purchase.amount), 0.0))
+        .where(at >= utc(s), at < utc(e)).scalar_subquery()
+        for s, e in bounds
+    ))).one()  # fmt: skip
     months = []
-    for first, (s, e) in zip(starts, bounds, strict=True):
-        lo, hi = utc(s), utc(e)
-        spend = session.execute(
-            select(func.coalesce(func.sum(Purchase.amount), 0.0)).where(at >= lo, at < hi)
-        ).scalar_one()
+    for first, (s, e), spend in zip(starts, bounds, month_spends, strict=True):
         months.append(MonthRow(
             first,
             new=new_in(s, e),
