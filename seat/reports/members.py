@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import compress, repeat
-from operator import is_not, itemgetter
+from operator import ge, is_not, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -593,7 +593,7 @@ def _top(
     # The n-th highest spend (in C), then only the spends at least that sorted: the same n
     # as sorting every buyer (ties on the spend in customer order), not 200,000 keys.
     least = min(heapq.nlargest(n, spent.values()), default=0.0)
-    near = [kv for kv in spent.items() if kv[1] >= least]
+    near = compress(spent.items(), map(ge, spent.values(), repeat(least)))  # in C
     best = sorted(near, key=lambda kv: (-kv[1], kv[0]))[:n]
     if not best:
         return ()
