@@ -25,6 +25,8 @@ from the driver's cursor (`_raw_batches`), not made into SQLAlchemy rows.
 from __future__ import annotations
 
 import heapq
+import sys
+from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -316,10 +318,14 @@ def analyse(
     spent: dict[int, float] = {}
     genders_of: Counter[Any] = Counter()
     births: Counter[Any] = Counter()
+    # Each customer's bits: one column (up to MASK_BITS) as 8 bytes a customer, written by
+    # array in C; more columns as a pattern counted per customers who have it.
+    one_column = len(masks) == 1
+    bits_of = array("Q")
     patterns: Counter[int] = Counter()
     for batch in _raw_batches(result):
-        if len(masks) == 1:
-            patterns.update(map(itemgetter(4), batch))
+        if one_column:
+            bits_of.extend(map(itemgetter(4), batch))
         else:
             patterns.update(
                 sum(int(part) << (i * MASK_BITS) for i, part in enumerate(row[4:]))
@@ -341,7 +347,12 @@ def analyse(
             genders_of, lambda raw: codes[raw] if isinstance(raw, int) else read(raw)
         )
 
-    who = _Who(patterns, count + 1)
+    if one_column:
+        if sys.byteorder != "little":
+            bits_of.byteswap()
+        who = _Who(bits_of.tobytes(), bits_of.itemsize, count + 1)
+    else:
+        who = _Who.of_patterns(patterns, count + 1)
 
     def buyers_between(lo: int, hi: int) -> int:
         if hi <= lo:
@@ -462,25 +473,28 @@ _BIT_OF = [bytes((value >> bit) & 1 for value in range(256)) for bit in range(8)
 
 
 class _Who:
-    """Who has which bits, from the customers counted per pattern of bits: per bit a number
-    with a byte per customer (1: has the bit), so "has any of these bits" is an OR of a few
-    numbers and a count is its bit count, not a pass over every pattern per count."""
+    """Who has which bits: per bit a number with a byte per customer (1: has the bit), so
+    "has any of these bits" is an OR of a few numbers and a count is its bit count, not a
+    pass over every customer per count."""
 
-    def __init__(self, patterns: Counter[int], width: int) -> None:
-        # Each customer's pattern as `size` little-endian bytes, customer after customer (a
-        # pattern's bytes repeated for its customers, in C); a column of every customer's
-        # k-th byte is a slice with a step; a bit's byte per customer is that column
-        # translated (byte -> its bit). Some 40,000 patterns of a year made bytes once, not a
-        # slice written per bit set of each (330,000).
-        size = (width + 7) // 8
-        rows = b"".join(mask.to_bytes(size, "little") * n for mask, n in patterns.items())
-        columns = [rows[k::size] for k in range(size)]
-        del rows
+    def __init__(self, rows: bytes, size: int, width: int) -> None:
+        # `rows`: each customer's bits as `size` little-endian bytes, customer after customer;
+        # a column of every customer's k-th byte is a slice with a step; a bit's byte per
+        # customer is that column translated (byte -> its bit).
+        columns = [rows[k::size] for k in range((width + 7) // 8)]
         self._bits = [
             int.from_bytes(columns[bit >> 3].translate(_BIT_OF[bit & 7]), "little")
             for bit in range(width)
         ]
         self._any: dict[int, int] = {}
+
+    @classmethod
+    def of_patterns(cls, patterns: Counter[int], width: int) -> _Who:
+        """From the customers counted per pattern of bits (a pattern's bytes repeated for
+        its customers, in C)."""
+        size = (width + 7) // 8
+        rows = b"".join(mask.to_bytes(size, "little") * n for mask, n in patterns.items())
+        return cls(rows, size, width)
 
     def any_of(self, bits: int) -> int:
         """The customers (a byte each) with any of `bits`."""
