@@ -25,13 +25,15 @@ from the driver's cursor (`_raw_batches`), not made into SQLAlchemy rows.
 from __future__ import annotations
 
 import heapq
+import sys
+from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import compress, repeat
-from operator import is_not, itemgetter
+from operator import ge, is_not, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,14 +43,15 @@ from sqlalchemy import (
     CursorResult,
     Dialect,
     LargeBinary,
-    and_,
     case,
     cast,
     distinct,
     func,
     literal,
+    literal_column,
     select,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 from sqlmodel import Session
@@ -71,6 +74,10 @@ MONTH_HEADERS = [
     N_("Churned members"), N_("Churn rate %"), N_("Buyers"), N_("Spend"),
 ]  # fmt: skip
 UNKNOWN = N_("unknown")
+SECONDS_INDEX = "ix_purchase_customer_second"  # SQLite (migration 0043)
+SECONDS = "CAST(strftime('%s', substr(purchase.purchased_at, 1, 19)) AS INTEGER)"
+"""A purchase's time in whole seconds since 1970, as that index holds it (the same text)."""
+ISO_DAY = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"  # a date as SQLite keeps it
 RAW_BATCH = 20_000  # rows read from the driver at a time
 MASK_BITS = 60  # stretches a column of bits holds (a signed 64-bit sum)
 
@@ -186,6 +193,21 @@ def analyse(
     bare: Any = at
     if dialect.name == "sqlite":
         bare = UnaryExpression(at.expression, operator=custom_op("+"), type_=at.type)
+    # The time and the days' edges as the statement below compares them; on SQLite with the
+    # index of whole seconds (migration 0043) a purchase's time is its whole seconds since
+    # 1970 read from that index and the edges are whole seconds too: numbers compared, not
+    # texts (a fifth of the statement's time). floor(t) < E is t < E for a whole E.
+    key: Any = bare
+    edge: Callable[[int], Any] = utc
+    source: Any = Purchase.__table__
+    amount: Any = Purchase.amount
+    if dialect.name == "sqlite" and _has_index(session, SECONDS_INDEX):
+        key = literal_column(SECONDS, BigInteger)
+        source = sql_text(f"purchase INDEXED BY {SECONDS_INDEX}")
+        cid, amount = literal_column("purchase.customer_id"), literal_column("purchase.amount")
+
+        def edge(day: int) -> int:
+            return int(utc(day).timestamp())
 
     # Who bought when, to the day: between consecutive days any count compares a purchase
     # with (each month's start and end, and those less the churn period), the stretches, each
@@ -211,42 +233,51 @@ def analyse(
             return literal(1 << (lo - base), BigInteger)
         mid = (lo + hi) // 2
         return case(
-            (bare < utc(edges[mid]), stretch_bit(lo, mid, base)),
+            (key < edge(edges[mid]), stretch_bit(lo, mid, base)),
             else_=stretch_bit(mid, hi, base),
         )
 
-    # Up to MASK_BITS stretches a column (a 64-bit sum on both databases; a longer range
-    # has more columns).
-    # The bits as columns of up to MASK_BITS (a 64-bit sum on both databases; a range of
-    # more than two years has more than one): a column is the distinct sum of the purchases'
-    # stretch bits, plus the bit "before the first edge" in the column that holds bit `count`.
+    # The bits as columns of up to MASK_BITS (a 64-bit number on both databases; a range of
+    # more than two years has more than one): a column is the OR of the purchases' bits (on
+    # SQLite, which has no bit_or, their distinct sum: each purchase gives one bit), the bit
+    # "before the first edge" given by the purchases before it in the column that holds bit
+    # `count`. The statement reads no purchase from the range's end on (those count nowhere:
+    # a customer who bought only then has no bit and no spend, and is no buyer), so a
+    # purchase's bit is found from its lower edges alone, and the spend in the range by one
+    # comparison (the first purchase as a min() over every purchase cost a step per row).
     before_bit = 1 << count
+    combine: Any = func.bit_or if dialect.name == "postgresql" else (
+        lambda value: func.sum(distinct(value))
+    )  # fmt: skip
     masks = []
     for lo in range(0, count + 1, MASK_BITS):
         hi = min(lo + MASK_BITS, count)
-        parts = []
+        whens = []
         if lo < hi:
-            window = and_(bare >= utc(edges[lo]), bare < utc(edges[hi]))
-            parts.append(func.coalesce(func.sum(distinct(case(
-                (window, stretch_bit(lo, hi, lo))
-            ))), 0))  # fmt: skip
+            bits = stretch_bit(lo, hi, lo)
+            if hi < count:  # a later column holds the purchases from edges[hi] on
+                bits = case((key < edge(edges[hi]), bits))
+            whens.append((key >= edge(edges[lo]), bits))
+        before: Any = None
         if lo <= count < lo + MASK_BITS:
-            first = literal(1 << (count - lo), BigInteger)
-            parts.append(case((func.min(at) < utc(edges[0]), first), else_=0))
-        masks.append(cast(parts[0] if len(parts) == 1 else parts[0] + parts[1], BigInteger))
+            before = literal(1 << (count - lo), BigInteger)
+            if lo:  # purchases from edges[0] to edges[lo] give no bit of this column
+                whens.append((key < edge(edges[0]), before))
+                before = None
+        masks.append(cast(func.coalesce(combine(case(*whens, else_=before)), 0), BigInteger))
 
     # Per customer, in one statement grouped in the order of ix_purchase_customer_at (it
     # holds the amount, migration 0032): the bits, the spend in the range, and from the
     # customer's row gender and birthday (on SQLite as bytes: made text once per pair below,
     # not 400,000 times by the connection's text factory).
-    start, end = utc(range_start), utc(range_end)
-    in_range = and_(bare >= start, bare < end)
     per = (
         select(
             cid.label("customer_id"),
-            func.sum(case((in_range, Purchase.amount))).label("spent"),
+            func.sum(case((key >= edge(range_start), amount))).label("spent"),
             *(mask.label(f"mask{i}") for i, mask in enumerate(masks)),
         )
+        .select_from(source)
+        .where(key < edge(range_end))
         .group_by(cid)
         .subquery()
     )
@@ -254,25 +285,47 @@ def analyse(
     text = _text_of(connection.connection.dbapi_connection) if dialect.name == "sqlite" else None
     gender: Any = Customer.gender
     born: Any = Customer.birthday
+    # The buyers' ages are counted per age band: the statement gives a birthday's band (the
+    # days each band's birthdays run to at the range's last day, worked out here with the
+    # same age and band functions), a small number, not a birthday each to make a date of
+    # and count. On SQLite a gender on the list is its number on it (what a gender reads as
+    # is counted); any other gender and a birthday not written as YYYY-MM-DD come as bytes,
+    # made text (and a date) as before.
+    steps = _age_steps(policy.age_bands, date_to)
     if text is not None:
-        gender, born = cast(gender, LargeBinary), cast(born, LargeBinary)
+        kept = UnaryExpression(born.expression, operator=custom_op("+"), type_=born.type)
+        gender = case(
+            {code: i for i, code in enumerate(labels.GENDERS)}, value=gender,
+            else_=cast(gender, LargeBinary),
+        )  # fmt: skip
+        if steps is None:
+            born = cast(born, LargeBinary)
+        else:
+            born = case(
+                (kept.op("GLOB")(ISO_DAY), _age_band(kept, steps)),
+                else_=cast(born, LargeBinary),
+            )  # fmt: skip
+    elif steps is not None:
+        born = case((born.is_(None), None), else_=_age_band(born, steps))
     result = connection.execute(  # Core, read raw: 200,000 plain rows
         select(per.c.customer_id, per.c.spent, gender, born,
                *(per.c[f"mask{i}"] for i in range(len(masks))))
         .join(Customer, Customer.id == per.c.customer_id)
     )  # fmt: skip
     # The buyers (a spend in the range: not None) picked, their spends and their
-    # genders and birthdays counted, by the C loops of compress, map and Counter: no Python
-    # statement per row. Genders and birthdays are counted apart (the gender table counts
-    # genders, the age table birthdays): on the bench's desk 2 genders and 22,000 days made
-    # text and dates, not 43,000 pairs.
+    # genders and age bands counted, by the C loops of compress, map and Counter: no Python
+    # statement per row. Genders and ages are counted apart.
     spent: dict[int, float] = {}
     genders_of: Counter[Any] = Counter()
     births: Counter[Any] = Counter()
+    # Each customer's bits: one column (up to MASK_BITS) as 8 bytes a customer, written by
+    # array in C; more columns as a pattern counted per customers who have it.
+    one_column = len(masks) == 1
+    bits_of = array("Q")
     patterns: Counter[int] = Counter()
     for batch in _raw_batches(result):
-        if len(masks) == 1:
-            patterns.update(map(itemgetter(4), batch))
+        if one_column:
+            bits_of.extend(map(itemgetter(4), batch))
         else:
             patterns.update(
                 sum(int(part) << (i * MASK_BITS) for i, part in enumerate(row[4:]))
@@ -284,12 +337,22 @@ def analyse(
         genders_of.update(map(itemgetter(2), buying))
         births.update(map(itemgetter(3), buying))
     if text is not None:
-        genders_of, births = (
-            _counted_as(counted, lambda raw: None if raw is None else text(raw))
-            for counted in (genders_of, births)
+        codes, as_text = list(labels.GENDERS), text
+
+        def read(raw: Any) -> Any:  # a number as it is, bytes as the connection reads text
+            return raw if raw is None or isinstance(raw, int) else as_text(raw)
+
+        births = _counted_as(births, read)
+        genders_of = _counted_as(
+            genders_of, lambda raw: codes[raw] if isinstance(raw, int) else read(raw)
         )
 
-    who = _Who(patterns, count + 1)
+    if one_column:
+        if sys.byteorder != "little":
+            bits_of.byteswap()
+        who = _Who(bits_of.tobytes(), bits_of.itemsize, count + 1)
+    else:
+        who = _Who.of_patterns(patterns, count + 1)
 
     def buyers_between(lo: int, hi: int) -> int:
         if hi <= lo:
@@ -317,12 +380,15 @@ def analyse(
             active_at[day] = buyers_between(day - period, day)
         return active_at[day]
 
+    # Each month's spend is a sum over the time index (the same plan and order as a
+    # statement a month), all in one statement.
+    month_spends = session.execute(select(*(
+        select(func.coalesce(func.sum(Purchase.amount), 0.0))
+        .where(at >= utc(s), at < utc(e)).scalar_subquery()
+        for s, e in bounds
+    ))).one()  # fmt: skip
     months = []
-    for first, (s, e) in zip(starts, bounds, strict=True):
-        lo, hi = utc(s), utc(e)
-        spend = session.execute(
-            select(func.coalesce(func.sum(Purchase.amount), 0.0)).where(at >= lo, at < hi)
-        ).scalar_one()
+    for first, (s, e), spend in zip(starts, bounds, month_spends, strict=True):
         months.append(MonthRow(
             first,
             new=new_in(s, e),
@@ -349,7 +415,8 @@ def analyse(
         for i, label in enumerate(spend_labels)
     )
     as_day = _reader(Customer.__table__.c.birthday, dialect)  # type: ignore[attr-defined]
-    genders, ages = _people(genders_of, _counted_as(births, as_day), date_to, policy)
+    births = _counted_as(births, lambda v: v if isinstance(v, int) else as_day(v))
+    genders, ages = _people(genders_of, births, date_to, policy)
     top = _top(session, spent, policy.top, utc(range_start), utc(range_end))
     reasons = _churn_reasons(session, utc(range_start), utc(range_end))
     return MemberAnalysis(
@@ -383,6 +450,15 @@ def _churn_reasons(session: Session, start: datetime, end: datetime) -> tuple[Ba
     return rows
 
 
+def _has_index(session: Session, name: str) -> bool:
+    """Whether the SQLite database has the index `name` (a database made without the
+    migrations has not)."""
+    return session.execute(
+        select(literal(1)).select_from(sql_text("sqlite_master"))
+        .where(literal_column("type") == "index", literal_column("name") == name)
+    ).first() is not None  # fmt: skip
+
+
 def _reader(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
     """What SQLAlchemy does to a raw value of `column` read from the driver (SQLite: text
     to a date or time; PostgreSQL: nothing)."""
@@ -397,25 +473,28 @@ _BIT_OF = [bytes((value >> bit) & 1 for value in range(256)) for bit in range(8)
 
 
 class _Who:
-    """Who has which bits, from the customers counted per pattern of bits: per bit a number
-    with a byte per customer (1: has the bit), so "has any of these bits" is an OR of a few
-    numbers and a count is its bit count, not a pass over every pattern per count."""
+    """Who has which bits: per bit a number with a byte per customer (1: has the bit), so
+    "has any of these bits" is an OR of a few numbers and a count is its bit count, not a
+    pass over every customer per count."""
 
-    def __init__(self, patterns: Counter[int], width: int) -> None:
-        # Each customer's pattern as `size` little-endian bytes, customer after customer (a
-        # pattern's bytes repeated for its customers, in C); a column of every customer's
-        # k-th byte is a slice with a step; a bit's byte per customer is that column
-        # translated (byte -> its bit). Some 40,000 patterns of a year made bytes once, not a
-        # slice written per bit set of each (330,000).
-        size = (width + 7) // 8
-        rows = b"".join(mask.to_bytes(size, "little") * n for mask, n in patterns.items())
-        columns = [rows[k::size] for k in range(size)]
-        del rows
+    def __init__(self, rows: bytes, size: int, width: int) -> None:
+        # `rows`: each customer's bits as `size` little-endian bytes, customer after customer;
+        # a column of every customer's k-th byte is a slice with a step; a bit's byte per
+        # customer is that column translated (byte -> its bit).
+        columns = [rows[k::size] for k in range((width + 7) // 8)]
         self._bits = [
             int.from_bytes(columns[bit >> 3].translate(_BIT_OF[bit & 7]), "little")
             for bit in range(width)
         ]
         self._any: dict[int, int] = {}
+
+    @classmethod
+    def of_patterns(cls, patterns: Counter[int], width: int) -> _Who:
+        """From the customers counted per pattern of bits (a pattern's bytes repeated for
+        its customers, in C)."""
+        size = (width + 7) // 8
+        rows = b"".join(mask.to_bytes(size, "little") * n for mask, n in patterns.items())
+        return cls(rows, size, width)
 
     def any_of(self, bits: int) -> int:
         """The customers (a byte each) with any of `bits`."""
@@ -458,11 +537,47 @@ def _counted_as(counted: Counter[Any], convert: Callable[[Any], Any]) -> Counter
     return out
 
 
+def _age_steps(bounds: tuple[float, ...], day: date) -> tuple[list[tuple[date, int]], int] | None:
+    """The age band (at `day`) of every birthday as steps: (the last birthday of a run of
+    days in one band, that band), earliest first, and the band of the birthdays after the
+    last step; None when the bounds do not rise (the band would not follow the birthday)."""
+    if list(bounds) != sorted(bounds):
+        return None
+
+    def band(ordinal: int) -> int:
+        return _band(bounds, members.age_on(date.fromordinal(ordinal), day))
+
+    steps: list[tuple[date, int]] = []
+
+    def split(lo: int, hi: int) -> None:  # the band falls (never rises) from lo to hi
+        if band(lo) == band(hi):
+            return
+        if hi - lo == 1:
+            steps.append((date.fromordinal(lo), band(lo)))
+            return
+        mid = (lo + hi) // 2
+        split(lo, mid)
+        split(mid, hi)
+
+    first, last = date.min.toordinal(), date.max.toordinal()
+    split(first, last)
+    return steps, band(last)
+
+
+def _age_band(born: Any, steps: tuple[list[tuple[date, int]], int]) -> Any:
+    """The age band of the birthday `born` in SQL (see _age_steps)."""
+    runs, rest = steps
+    if not runs:
+        return literal(rest)
+    return case(*((born <= last, band) for last, band in runs), else_=rest)
+
+
 def _people(
-    genders_of: Counter[str | None], births: Counter[date | None], day: date,
+    genders_of: Counter[str | None], births: Counter[date | int | None], day: date,
     policy: members.MemberPolicy,
 ) -> tuple[tuple[Band, ...], tuple[Band, ...]]:  # fmt: skip
-    """The genders and ages (at `day`) of the buyers counted per gender and per birthday."""
+    """The genders and ages (at `day`) of the buyers counted per gender and per birthday
+    or per age band (a number)."""
     genders: Counter[str] = Counter()
     ages: Counter[int] = Counter()
     age_names = age_labels(policy.age_bands)
@@ -471,6 +586,8 @@ def _people(
     for born, n in births.items():
         if born is None:
             ages[-1] += n
+        elif isinstance(born, int):
+            ages[born] += n
         else:
             ages[_band(policy.age_bands, members.age_on(born, day))] += n
     gender_rows = tuple(
@@ -490,7 +607,7 @@ def _top(
     # The n-th highest spend (in C), then only the spends at least that sorted: the same n
     # as sorting every buyer (ties on the spend in customer order), not 200,000 keys.
     least = min(heapq.nlargest(n, spent.values()), default=0.0)
-    near = [kv for kv in spent.items() if kv[1] >= least]
+    near = compress(spent.items(), map(ge, spent.values(), repeat(least)))  # in C
     best = sorted(near, key=lambda kv: (-kv[1], kv[0]))[:n]
     if not best:
         return ()

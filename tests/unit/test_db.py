@@ -267,6 +267,9 @@ def test_datetimes_come_back_aware_in_utc(engine):
         assert stored.created_at.utcoffset() == timedelta(0)
 
 
+# SQLite's index of purchase times in whole seconds (migration 0043) is on an expression:
+# SQLAlchemy does not reflect it (it says so), no model describes it.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_no_drift_between_models_and_migrations(engine):
     import seat.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 

@@ -124,6 +124,30 @@ def test_churn_rate_bands_people_and_top(session):
     ]
 
 
+def test_sqlite_reads_the_seconds_from_their_index(session):
+    """On SQLite each purchase's whole seconds come from the index of migration 0043 (the
+    report's expression is the index's: nothing is computed per purchase), and the report
+    counts the same without that index (a database made without the migrations)."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("an SQLite index on an expression")
+    plan = session.execute(text(
+        f"EXPLAIN SELECT {report.SECONDS} FROM purchase INDEXED BY {report.SECONDS_INDEX}"
+    )).all()  # fmt: skip
+    assert not [op for op in plan if op[1] in ("Function", "PureFunc")]
+    ids = [_customer(session, f"C{n}", gender=g, born=b) for n, (g, b) in enumerate(
+        [("female", date(1990, 11, 23)), ("x", date(1961, 11, 30)), (None, None)])]  # fmt: skip
+    for n, cid in enumerate(ids):
+        for k, day in enumerate([date(2025, 12, 31), date(2026, 7, 20), date(2026, 10, 1)][n:]):
+            _buy(session, cid, day, 100.0 * (n + 1) + k, f"S{n}-{k}")
+    session.commit()
+    with_index = _analyse(session, date(2026, 1, 1), date(2026, 11, 30))
+    session.execute(text(f"DROP INDEX {report.SECONDS_INDEX}"))
+    assert _analyse(session, date(2026, 1, 1), date(2026, 11, 30)) == with_index
+    session.rollback()
+
+
 def test_months_after_today_count_nothing_yet(session):
     cid = _customer(session, "A")
     _buy(session, cid, date(2026, 8, 25), 100.0, "O1")
