@@ -9,14 +9,14 @@ as texts; SQLite keeps it up to date on every insert, update and delete, so ever
 numbers already: nothing there.
 
 Revision ID: 0043
-Revises: 0039
+Revises: 0041
 Create Date: 2026-12-07 07:00:00.000000
 """
 
 from alembic import op
 
 revision = '0043'
-down_revision = '0039'
+down_revision = '0041'
 branch_labels = None
 depends_on = None
 
