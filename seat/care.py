@@ -367,27 +367,49 @@ def maintenance(
         above=above if first_due is not None else None,
     )  # fmt: skip
     out: list[CareCall] = []
+    # Thousands of a day's orders share a few start days (the ranges read about a day of
+    # starts per service number): each start day's due days are worked out once.
+    dues: dict[tuple[date, int, date], list[tuple[date, str, str]]] = {}
     for pid, cid, category, at, item, order_no, fresh in rows:
         lowest = today if first_due is None or fresh else max(today, first_due)
         begun = _local(at, zone)
         interval = every[category]
-        # service_days from the first that is not before today (the earlier are passed).
-        skip = max(0, (today - begun).days // interval - 1)
-        for due in service_days(begun, interval, policy.service_years, skip=skip):
-            day = due - before
-            if day > last:
-                break
-            if due < lowest:
-                continue
-            shown = due.isoformat()  # %Y-%m-%d, without strftime's cost (50,000 a day)
+        made = dues.get((begun, interval, lowest))
+        if made is None:
+            made = dues[begun, interval, lowest] = _due_days(
+                begun, interval, policy.service_years, today=today, last=last,
+                lowest=lowest, before=before,
+            )  # fmt: skip
+        for day, shown, since in made:
             out.append(CareCall(
                 key=f"maintenance:{pid}:{shown}", kind=CallbackKind.MAINTENANCE,
-                customer_id=cid, day=max(day, today),
-                reason=(f"{item} (order {order_no}, since {begun.isoformat()}) is due for "
+                customer_id=cid, day=day,
+                reason=(f"{item} (order {order_no}, since {since}) is due for "
                         f"service or renewal on {shown}"),
             ))  # fmt: skip
     out.sort(key=lambda c: (c.day, c.key))
     return out
+
+
+def _due_days(
+    begun: date, interval: int, years: int, *, today: date, last: date, lowest: date,
+    before: timedelta,
+) -> list[tuple[date, str, str]]:  # fmt: skip
+    """A product's reminders from a start day: (the day it is called, the service day as
+    text, the start day as text) of each service day from `lowest` whose reminder falls by
+    `last` (called `today` at the earliest)."""
+    made = []
+    # service_days from the first that is not before today (the earlier are passed).
+    skip = max(0, (today - begun).days // interval - 1)
+    for due in service_days(begun, interval, years, skip=skip):
+        day = due - before
+        if day > last:
+            break
+        if due < lowest:
+            continue
+        # %Y-%m-%d, without strftime's cost (50,000 a day)
+        made.append((max(day, today), due.isoformat(), begun.isoformat()))
+    return made
 
 
 # -- routine --------------------------------------------------------------------------------
