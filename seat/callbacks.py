@@ -1831,10 +1831,17 @@ def _join_same_day(run: _Run) -> None:
         return customer_id, run.work_day(due, customer_id)
 
     conn = run.session.connection()  # driver rows, each time converted as the column's type
+    # Thousands of open callbacks share a few due instants and zones: each stored time is
+    # converted, and its work day found, once per zone.
+    seen: dict[tuple[Any, str], tuple[datetime, date]] = {}
     for i in range(0, len(customers), 500):
         for cid, kind, stored, owner in _OPEN_JOINT.execute(conn, customers[i : i + 500]).all():
-            due = stored_at(stored)
-            days.setdefault(day_of(cid, due), []).append((kind, due, owner, None))  # type: ignore[arg-type]
+            zone = run.zone(cid)
+            known = seen.get((stored, zone))
+            if known is None:
+                due = stored_at(stored)
+                known = seen[stored, zone] = (due, run.work_day(due, cid))  # type: ignore[arg-type]
+            days.setdefault((cid, known[1]), []).append((kind, known[0], owner, None))
     for i in new:  # rows made in this run join too, owner decided at the end
         row = run.rows[i]
         days.setdefault(day_of(row["customer_id"], row["due_at"]), []).append(
