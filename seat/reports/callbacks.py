@@ -471,10 +471,11 @@ def _new_buyers(
 
     The members' order lines come from the index only (ix_purchase_tier_delivered, by the
     tier the line keeps: triggers keep it the customer's, migration 0035), no customer
-    looked up per line; the names for the orders left. Grouping the orders sorts every one
-    of them whatever is read: the view (`limit`) reads the first page in due order with
-    every order's count per tier (`_Coverage.tallied`); the report reads them all once and
-    counts and sorts them here."""
+    looked up per line; the names for the orders left. Each line's callback key is looked up
+    before the grouping (an order's lines share it), so only the orders without a callback
+    are grouped; grouping sorts every one of them whatever is read: the view (`limit`)
+    reads the first page in due order with every order's count per tier
+    (`_Coverage.tallied`); the report reads them all once and counts and sorts them here."""
     lag = timedelta(days=policy.new_buyer_days)
     tiers = policy.member_tiers
     delivered = [
@@ -482,36 +483,36 @@ def _new_buyers(
         Purchase.delivered_at < bindparam("hi", until - lag),
     ]
     line = (Purchase.customer_id.label("cid"), Purchase.order_no, Purchase.delivered_at)
+    # The scheduler's key, f"new_buyer:{customer}:order:{order}"[:120]: the same for every
+    # line of an order, so the lines of orders with a callback are left out before the
+    # grouping (which then sorts only the orders without one: about a fifth of them).
+    key = func.substr(
+        literal("new_buyer:") + cast(Purchase.customer_id, String) + literal(":order:")
+        + Purchase.order_no, 1, 120,
+    )  # fmt: skip
+    missing = ~exists().where(Callback.source_key == key)
     lines = union_all(
-        select(*line).where(Purchase.customer_tier.in_(tiers), *delivered),
+        select(*line).where(Purchase.customer_tier.in_(tiers), *delivered, missing),
         # the few written without the tier (NULL, SQLite): their customer's looked up
         select(*line)
         .join(Customer, Customer.id == Purchase.customer_id)
-        .where(Purchase.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered),
+        .where(Purchase.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered, missing),
     ).subquery()
     orders = (
         select(lines.c.cid, lines.c.order_no, func.min(lines.c.delivered_at).label("at"))
         .group_by(lines.c.cid, lines.c.order_no)
         .subquery()
     )
-    # The scheduler's key, f"new_buyer:{customer}:order:{order}"[:120]
-    key = func.substr(
-        literal("new_buyer:") + cast(orders.c.cid, String) + literal(":order:")
-        + orders.c.order_no, 1, 120,
-    )  # fmt: skip
-    missing = ~exists().where(Callback.source_key == key)
     kind = _label(CallbackKind.SATISFACTION)
     why = _("no new-buyer callback for order {order}")
     if cover.limit is None:
-        _every_new_buyer(session, cover, orders, missing, tiers, (start - lag, until - lag),
-                         lag, kind, why)  # fmt: skip
+        _every_new_buyer(session, cover, orders, tiers, (start - lag, until - lag), lag, kind,
+                         why)  # fmt: skip
         return
     # the view: the first page read, every order counted
-    query = (
-        select(orders.c.at, orders.c.cid, orders.c.order_no, Customer.name, Customer.tier)
-        .join(Customer, Customer.id == orders.c.cid)
-        .where(missing)
-    )
+    query = select(
+        orders.c.at, orders.c.cid, orders.c.order_no, Customer.name, Customer.tier
+    ).join(Customer, Customer.id == orders.c.cid)
     rows = cover.tallied(session, query, Customer.tier, tiers, orders.c.at, orders.c.cid,
                          orders.c.order_no, lag=lag)  # fmt: skip
     for at, cid, order_no, name, tier, *__ in rows:
@@ -521,7 +522,7 @@ def _new_buyers(
 
 
 def _every_new_buyer(
-    session: Session, cover: _Coverage, orders: Any, missing: Any, tiers: Sequence[str],
+    session: Session, cover: _Coverage, orders: Any, tiers: Sequence[str],
     period: tuple[datetime, datetime], lag: timedelta, kind: str, why: str,
 ) -> None:  # fmt: skip
     """The report's new-buyer lines: every order of the year (tens of thousands), read as
@@ -542,7 +543,6 @@ def _every_new_buyer(
     query = (
         select(at, orders.c.cid, order_no, name, place)
         .join(Customer, Customer.id == orders.c.cid)
-        .where(missing)
         .order_by(orders.c.at, orders.c.cid, orders.c.order_no)
     )
     lo, hi = period
