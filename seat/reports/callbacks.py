@@ -343,11 +343,18 @@ def _times(*names: str) -> list[Any]:
     return [bindparam(name, type_=Callback.__table__.c.due_at.type) for name in names]
 
 
+def _required_from(start: datetime, end: datetime, now: datetime) -> datetime:
+    """Where in [start, end) the callbacks due stop being required whatever their status:
+    `now` within it (an open callback due from then on is not yet required)."""
+    return max(start, min(end, now))
+
+
 def _not_done_statements(
-    tiers: Sequence[str], start: Any, end: Any, now: Any, *, raw: bool, view: bool
+    tiers: Sequence[str], start: Any, end: Any, now: Any, cut: Any, *, raw: bool, view: bool
 ) -> tuple[Any, Any]:
     """The members' callbacks required by now: their counts per tier (done or not), and the
-    ones not done: the view's, in due order; the report's, every one in two parts."""
+    ones not done: the view's, in due order; the report's, every one in two parts. `cut` is
+    `now` within [start, end] (`_required_from`)."""
     required = [*_cohort(start, end), not_(_not_yet(now))]
     done = func.sum(case((Callback.status == CallbackStatus.DONE, 1), else_=0))
     # The customer's tier as the callback keeps it (migration 0035: the database keeps it
@@ -356,13 +363,26 @@ def _not_done_statements(
     # written without it (NULL, SQLite) have their customer's looked up.
     kept = Callback.customer_tier
     unknown = and_(kept.is_(None), Customer.tier.in_(tiers))
-    counts = union_all(
-        select(kept, func.count(), done).where(kept.in_(tiers), *required).group_by(kept),
-        select(Customer.tier, func.count(), done)
-        .join(Customer, Customer.id == Callback.customer_id)
-        .where(unknown, *required)
-        .group_by(Customer.tier),
-    )
+    # Counted in two stretches of due time, each with one test of the status: before `cut`
+    # every callback not cancelled is required; from it on (due after now) only those no
+    # longer open (the open ones due later today are most of the period's).
+    not_cancelled = Callback.status != CallbackStatus.CANCELLED
+    stretches = (
+        (Callback.due_at >= start, Callback.due_at < cut, not_cancelled),
+        (Callback.due_at >= cut, Callback.due_at < end, not_cancelled,
+         Callback.status != CallbackStatus.OPEN),
+    )  # fmt: skip
+    counts = union_all(*(
+        part
+        for stretch in stretches
+        for part in (
+            select(kept, func.count(), done).where(kept.in_(tiers), *stretch).group_by(kept),
+            select(Customer.tier, func.count(), done)
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(unknown, *stretch)
+            .group_by(Customer.tier),
+        )
+    ))  # fmt: skip
     columns: tuple[Any, ...] = (
         Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
         Callback.kind, Callback.status, Callback.attempts, Callback.last_outcome,
@@ -410,9 +430,9 @@ def _callbacks_not_done(
         # The view: both statements built once (the period's times are parameters) and run
         # as the driver gives their rows (seat.db.Prepared).
         counts_p, first_p = _built(("not done", tuple(tiers)), lambda: tuple(map(
-            Prepared, _not_done_statements(tiers, *_times("start", "end", "now"), raw=False,
-                                           view=True))))  # fmt: skip
-        times = {"start": start, "end": end, "now": now}
+            Prepared, _not_done_statements(tiers, *_times("start", "end", "now", "cut"),
+                                           raw=False, view=True))))  # fmt: skip
+        times = {"start": start, "end": end, "now": now, "cut": _required_from(start, end, now)}
         if cover.counting:
             for tier, n, n_done in counts_p.execute(session.connection(), times):
                 cover.per_tier[str(tier)][0] += n
@@ -420,7 +440,8 @@ def _callbacks_not_done(
         rows = cover.read(session, first_p, times)
         at_of: Any = None
     else:
-        counts, parts = _not_done_statements(tiers, start, end, now, raw=raw, view=False)
+        cut = _required_from(start, end, now)
+        counts, parts = _not_done_statements(tiers, start, end, now, cut, raw=raw, view=False)
         for tier, n, n_done in session.execute(counts).all() if cover.counting else ():
             cover.per_tier[str(tier)][0] += n
             cover.per_tier[str(tier)][1] += int(n_done or 0)
@@ -794,8 +815,12 @@ def _birthdays(
     runs = _greeting_days(start, until, policy)
     if not runs:
         return
-    born = _built(("birthdays: born",), lambda: Prepared(
-        select(func.min(Customer.birthday), func.max(Customer.birthday))))  # fmt: skip
+    # Two scalar subqueries: each is one step of the birthday index (min and max in one
+    # SELECT read every customer).
+    born = _built(("birthdays: born",), lambda: Prepared(select(
+        select(func.min(Customer.birthday)).scalar_subquery(),
+        select(func.max(Customer.birthday)).scalar_subquery(),
+    )))  # fmt: skip
     oldest, youngest = (
         v if v is None or isinstance(v, date) else date.fromisoformat(v)
         for v in born.execute(session.connection(), {}).one()
