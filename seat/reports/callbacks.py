@@ -879,7 +879,8 @@ def _birthday_view(
 ) -> Prepared | None:  # fmt: skip
     """The view's statement of a year's birthdays (`_birthday_query`): the first `limit`,
     with every one counted per tier on each row."""
-    query, day = _birthday_query(dialect, year, days, oldest, youngest, tiers, False)
+    query, day = _birthday_query(dialect, year, days, oldest, youngest, tiers, False,
+                                 texts=dialect == "sqlite")  # fmt: skip
     if query is None:
         return None
     tier = query.selected_columns.tier
@@ -892,11 +893,13 @@ def _birthday_view(
 
 def _birthday_query(
     dialect: str, year: int, days: Sequence[Sequence[date]], oldest: int, youngest: int,
-    tiers: Sequence[str], raw: bool,
+    tiers: Sequence[str], raw: bool, *, texts: bool = False,
 ) -> tuple[Any, Any]:  # fmt: skip
     """The members greeted for their birthday on `days` of `year` with no greeting
     scheduled: (customer, name, tier's place in `tiers`, the day greeted as month * 100 +
-    day), and that day's expression; (None, None) when nobody can be."""
+    day), and that day's expression; (None, None) when nobody can be. `texts`: the dates
+    compared with as SQLite stores them (YYYY-MM-DD), for a statement run as seat.db.Prepared
+    (its built-in values go to the driver as they are)."""
     if dialect == "sqlite":
         # The stored text is YYYY-MM-DD: its digits read straight, not through strftime
         # (a year's report reads every member's birthday: strftime was half of it).
@@ -922,7 +925,10 @@ def _birthday_query(
         ]
         if not ranges:
             return None, None
-        greeted = or_(*(Customer.birthday.between(lo, hi) for lo, hi in ranges))
+        bounds: list[tuple[Any, Any]] = list(ranges)
+        if texts:
+            bounds = [(lo.isoformat(), hi.isoformat()) for lo, hi in ranges]
+        greeted = or_(*(Customer.birthday.between(lo, hi) for lo, hi in bounds))
     key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
     # The tier as its place in member_tiers: a number, not one more text to read.
     tier = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
