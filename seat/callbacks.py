@@ -32,6 +32,7 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
+    Integer,
     String,
     bindparam,
     cast,
@@ -51,6 +52,7 @@ from seat import care, customers, labels, leases, lifecycle, members, phone, rol
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
 from seat.db import (
+    Prepared,
     PreparedIds,
     few_collections,
     insert_many,
@@ -2270,6 +2272,45 @@ class WorkItem:
     """For an open one whose customer is inside rest hours now: when their window opens."""
 
 
+_WORKLIST: dict[bool, tuple[Prepared, list[Prepared], PreparedIds]] = {}
+
+
+def _worklist_statements(one_owner: bool) -> tuple[Prepared, list[Prepared], PreparedIds]:
+    """`worklist`'s statements, built once: the open and missed callbacks (one owner's, the
+    parameter "owner", or everyone's) counted; each status's first "n" in due order; and
+    the rows of the kept ids."""
+    built = _WORKLIST.get(one_owner)
+    if built is not None:
+        return built
+    mine = [Callback.owner_id == bindparam("owner")] if one_owner else []
+    count = Prepared(
+        select(func.count())
+        .select_from(Callback)
+        .where(Callback.status.in_((CallbackStatus.OPEN, MISSED)), *mine)
+    )
+    firsts = [
+        Prepared(
+            select(Callback.id, Callback.due_at)
+            .where(Callback.status == status, *mine)
+            .order_by(Callback.due_at, Callback.id)
+            .limit(bindparam("n", type_=Integer))
+        )
+        for status in (CallbackStatus.OPEN, MISSED)
+    ]
+    page = PreparedIds(lambda ids: (
+        select(
+            Callback.id, Callback.customer_id, Customer.name, Callback.kind, Callback.due_at,
+            Agent.display_name, Callback.attempts, Callback.status,
+            _good_phone(Callback.customer_id),
+        )
+        .join(Customer, Customer.id == Callback.customer_id)
+        .join(Agent, Agent.id == Callback.owner_id)
+        .where(Callback.id.in_(ids))
+    ))  # fmt: skip
+    built = _WORKLIST[one_owner] = (count, firsts, page)
+    return built
+
+
 def worklist(
     *,
     session: Session,
@@ -2284,41 +2325,24 @@ def worklist(
 
     Each status is read in due order from its index, `limit` rows at most, and the two are
     merged: no sort of every open callback, and each row's phone is looked up only once it
-    is kept."""
-    where = [Callback.status.in_((CallbackStatus.OPEN, MISSED))]
-    if owner_id is not None:
-        where.append(Callback.owner_id == owner_id)
-    total = session.execute(select(func.count()).select_from(Callback).where(*where)).scalar_one()
-    firsts = [
-        select(Callback.id, Callback.due_at)
-        .where(Callback.status == status, *where[1:])
-        .order_by(Callback.due_at, Callback.id)
-        .limit(offset + limit)
-        for status in (CallbackStatus.OPEN, MISSED)
-    ]
+    is kept. The statements are built once (`_worklist_statements`) and run as
+    seat.db.Prepared (the callbacks view opens with this list)."""
+    count, firsts, page = _worklist_statements(owner_id is not None)
+    conn = session.connection()
+    given = {"n": offset + limit} if owner_id is None else {"n": offset + limit, "owner": owner_id}
+    total = count.execute(conn, given).scalar_one()
     kept = sorted(
-        (row for query in firsts for row in session.execute(query).all()),
-        key=lambda r: (r.due_at, r.id),
+        (stored_at(at), cb_id) for query in firsts for cb_id, at in query.execute(conn, given)
     )[offset : offset + limit]
     if not kept:
         return [], total
-    rows = session.execute(
-        select(
-            Callback.id,
-            Callback.customer_id,
-            Customer.name,
-            Callback.kind,
-            Callback.due_at,
-            Agent.display_name,
-            Callback.attempts,
-            Callback.status,
-            _good_phone(Callback.customer_id),
+    rows = [
+        (cb_id, cid, name, kind, stored_at(due), owner, attempts, status, e164)
+        for cb_id, cid, name, kind, due, owner, attempts, status, e164 in page.execute(
+            conn, [cb_id for __, cb_id in kept]
         )
-        .join(Customer, Customer.id == Callback.customer_id)
-        .join(Agent, Agent.id == Callback.owner_id)
-        .where(Callback.id.in_([r.id for r in kept]))
-        .order_by(Callback.due_at, Callback.id)
-    ).all()
+    ]
+    rows.sort(key=lambda r: (r[4], r[0]))
     items = []
     for *base, status, e164 in rows:
         opens = None

@@ -623,8 +623,12 @@ class Prepared:
         self._built: dict[tuple[str, str], tuple[str, Any, dict[str, Any],
                                                  dict[str, Callable[[Any], Any]]]] = {}  # fmt: skip
 
-    def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
-        """Run it on `conn` (a session's connection: the same transaction)."""
+    def execute(
+        self, conn: Connection, params: Mapping[str, Any], *, stream: bool = False
+    ) -> CursorResult[Any]:
+        """Run it on `conn` (a session's connection: the same transaction); `stream`: its
+        rows fetched as they are read (a server-side cursor on PostgreSQL), for a caller
+        that may stop early."""
         dialect = conn.dialect
         built = self._built.get((dialect.name, dialect.driver))
         if built is None:
@@ -633,9 +637,10 @@ class Prepared:
         values = {**fixed, **params}
         for name, process in processors.items():
             values[name] = process(values[name])
+        options = {"stream_results": True, "max_row_buffer": 100} if stream else None
         if positional:
-            return conn.exec_driver_sql(sql, tuple(values[n] for n in names))
-        return conn.exec_driver_sql(sql, {n: values[n] for n in names})
+            return conn.exec_driver_sql(sql, tuple(values[n] for n in names), options)
+        return conn.exec_driver_sql(sql, {n: values[n] for n in names}, options)
 
     def _build(self, dialect: Any, params: Mapping[str, Any]) -> Any:
         compiled = self.statement.compile(dialect=dialect)
