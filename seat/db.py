@@ -637,6 +637,21 @@ class Prepared:
             return conn.exec_driver_sql(sql, tuple(values[n] for n in names))
         return conn.exec_driver_sql(sql, {n: values[n] for n in names})
 
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """Every row, as the driver's own tuples (`plain_rows`): for a statement run on every
+        refresh, where SQLAlchemy's result (its columns worked out again, a Row a row, a
+        call a row to iterate) cost more than the rows."""
+        dialect = conn.dialect
+        built = self._built.get((dialect.name, dialect.driver))
+        if built is None:
+            built = self._build(dialect, params)
+        sql, (positional, names), fixed, processors = built
+        values = {**fixed, **params}
+        for name, process in processors.items():
+            values[name] = process(values[name])
+        args = tuple(values[n] for n in names) if positional else {n: values[n] for n in names}
+        return plain_rows(conn, sql, args)
+
     def _build(self, dialect: Any, params: Mapping[str, Any]) -> Any:
         compiled = self.statement.compile(dialect=dialect)
         expanded = compiled.construct_expanded_state(dict(params))
@@ -704,6 +719,113 @@ class PreparedIds:
         for i in range(size):
             values[f"id_{i}"] = ids[i] if i < len(ids) else last
         return statement.execute(conn, values)
+
+    def rows(
+        self, conn: Connection, ids: Sequence[Any], params: Mapping[str, Any] | None = None
+    ) -> list[Any]:
+        """`execute`'s rows as `Prepared.rows` gives them."""
+        if not ids:
+            raise ValueError("no ids")
+        size = 8
+        while size < len(ids):
+            size *= 2
+        statement = self._sizes.get(size)
+        if statement is None:
+            from sqlalchemy import bindparam
+
+            statement = Prepared(self._build([bindparam(f"id_{i}") for i in range(size)]))
+            self._sizes[size] = statement
+        values = dict(params or {})
+        last = ids[-1]
+        for i in range(size):
+            values[f"id_{i}"] = ids[i] if i < len(ids) else last
+        return statement.rows(conn, values)
+
+
+def plain_rows(conn: Connection, sql: str, args: Any) -> list[Any]:
+    """Every row of `sql` (the driver's paramstyle, `args` as the driver takes them) on
+    `conn`'s transaction, as the driver's tuples.
+
+    With a listener on the engine's statements (a test counting them, seat bench capturing
+    its floor) it runs through `Connection.exec_driver_sql`, so they see it; otherwise on a
+    cursor of the driver's connection, without SQLAlchemy's result, its error wrapped as
+    SQLAlchemy wraps it (retries and messages see the same errors). On SQLite the texts are
+    decoded by sqlite3 itself and checked in bulk (`_plain_fetch`): the same values as the
+    connection's text factory gives."""
+    dispatch = conn.dispatch
+    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
+        for _attempt in range(2):
+            result = conn.exec_driver_sql(sql, args)
+            try:
+                rows = _plain_fetch(result.cursor, plain=not _attempt)
+            finally:
+                result.close()
+            if rows is not None:
+                return rows
+        raise AssertionError("unreachable")
+    raw = conn.connection.dbapi_connection
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        for _attempt in range(2):
+            cursor.execute(sql, args)
+            rows = _plain_fetch(cursor, plain=not _attempt)
+            if rows is not None:
+                return rows
+        raise AssertionError("unreachable")
+    except dbapi.Error as exc:
+        from sqlalchemy.exc import DBAPIError
+
+        raise DBAPIError.instance(sql, args, exc, dbapi.Error) from exc
+    finally:
+        cursor.close()
+
+
+def _plain_fetch(cursor: Any, *, plain: bool) -> list[Any] | None:
+    """The cursor's rows. On an SQLite connection whose text factory keeps printable texts as
+    they are (seat.textguard's, marked `keeps_printable`), with `plain` the texts are decoded
+    by sqlite3 (C) and checked in bulk (`_plain_texts`) instead of a Python call per text;
+    None when a text is not UTF-8 (run it again without `plain`: the factory reads it)."""
+    raw = getattr(cursor, "connection", None)
+    factory = getattr(raw, "text_factory", None) if isinstance(raw, sqlite3.Connection) else None
+    if not plain or not getattr(factory, "keeps_printable", False):
+        return cursor.fetchall()  # type: ignore[no-any-return]
+    raw.text_factory = str  # type: ignore[union-attr]
+    try:
+        rows = cursor.fetchall()
+    except sqlite3.OperationalError:  # "Could not decode to UTF-8"
+        return None
+    finally:
+        raw.text_factory = factory  # type: ignore[union-attr]
+    return _plain_texts(rows, factory)  # type: ignore[arg-type]
+
+
+_TEXT_OR_NULL = frozenset((str, type(None)))
+
+
+def _plain_texts(rows: list[Any], factory: Callable[[bytes], Any]) -> list[Any]:
+    """`rows` as read through `factory`: a text sqlite3 decoded is what the factory makes of
+    its bytes when it is printable (seat.textguard's factory keeps those as they are); the
+    others (rare: a line break, a control character) go through the factory itself. Checked a
+    column at a time in C (a join and isprintable), not a call per value."""
+    for column in zip(*rows, strict=False):
+        kinds = set(map(type, column))
+        if str not in kinds:  # numbers, NULLs
+            continue
+        if kinds <= _TEXT_OR_NULL:
+            printable = "".join(filter(None, column)).isprintable()
+        else:  # texts and numbers in one column (SQLite's types are the values')
+            printable = all(v.isprintable() for v in column if type(v) is str)
+        if not printable:
+            break
+    else:
+        return rows
+    return [
+        tuple(
+            factory(v.encode()) if type(v) is str and not v.isprintable() else v for v in row
+        )
+        for row in rows
+    ]
 
 
 _INSERTS: dict[tuple[str, str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}

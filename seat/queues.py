@@ -277,7 +277,7 @@ def clock_late_orders(
     # The clocks' pages in one statement, ids and times at the driver level (seat.db.Prepared)
     found: list[tuple[datetime, int, str]] = [
         (stored_at(at), oid, order_clocks.CLOCKS[clock])  # type: ignore[misc]
-        for clock, oid, at in prepared(st.pages).execute(conn, args)
+        for clock, oid, at in prepared(st.pages).rows(conn, args)
     ]
     first: dict[int, tuple[datetime, str]] = {}
     for at, oid, name in sorted(found, key=lambda f: (f[0], f[1], order_clocks.CLOCKS.index(f[2]))):
@@ -285,7 +285,7 @@ def clock_late_orders(
     page = sorted(first.items(), key=lambda kv: (kv[1][0], kv[0]))[:limit]
     if not page:
         return ()
-    rows = {r[0]: r for r in _CLOCK_DETAILS.execute(conn, [oid for oid, __ in page])}
+    rows = {r[0]: r for r in _CLOCK_DETAILS.rows(conn, [oid for oid, __ in page])}
     return tuple(
         ClockLateItem(oid, rows[oid][1], rows[oid][2], rows[oid][3], name, at)
         for oid, (at, name) in page
@@ -367,9 +367,9 @@ def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int =
     # SQLAlchemy's per-statement work cost more than most of them.
     conn = session.connection()
     mine = {"agent_id": agent_id}
-    statuses = [r[0] for r in prepared(_OWN_STATUSES).execute(conn, mine)]
+    statuses = [r[0] for r in prepared(_OWN_STATUSES).rows(conn, mine)]
     open_ = tuple(sorted(s for s in statuses if s not in OPEN_WORK_ORDER_EXCLUDES))
-    totals = prepared(_totals_for(open_)).execute(conn, {"agent_id": agent_id, "now": now}).one()
+    totals = prepared(_totals_for(open_)).rows(conn, {"agent_id": agent_id, "now": now})[0]
     counts = OrderCounts(*totals[:3]) if open_ else OrderCounts(open=0, urgent=0, late=0)
     complaints_open, on_site, reply, follow_up = totals[-4:]
     # Both pages with their rows in one statement. Urgent first: with a page's worth of
@@ -378,7 +378,7 @@ def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int =
     if open_ and limit > 0:
         both = _pages_statement(open_, limit, urgent_only=counts.urgent >= limit,
                                 late=counts.late > 0)  # fmt: skip
-        found = prepared(both).execute(conn, {"agent_id": agent_id, "now": now}).fetchall()
+        found = prepared(both).rows(conn, {"agent_id": agent_id, "now": now})
         for src, __, oid, customer_id, name, short_text, status, urgent, due_at in sorted(
             found, key=lambda r: (r[0], r[1])
         ):
