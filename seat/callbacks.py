@@ -2110,8 +2110,13 @@ def callback_queue(
         for row in _QUEUE_DETAILS.rows(conn, wanted)
     } if wanted else {}  # fmt: skip
 
-    def zones(key: str) -> tuple[str, ...]:
-        return key_zones(key, policy.home_zone, policy.rest_windows)
+    zones_of: dict[str, tuple[str, ...]] = {}
+
+    def zones(key: str) -> tuple[str, ...]:  # one group's zones, worked out once
+        found = zones_of.get(key)
+        if found is None:
+            found = zones_of[key] = key_zones(key, policy.home_zone, policy.rest_windows)
+        return found
 
     return CallbackQueue(
         ready=tuple(

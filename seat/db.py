@@ -622,6 +622,7 @@ class Prepared:
         self.statement = statement
         self._built: dict[tuple[str, str], tuple[str, Any, dict[str, Any],
                                                  dict[str, Callable[[Any], Any]]]] = {}  # fmt: skip
+        self._plain: dict[tuple[str, str], Any] = {}
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
         """Run it on `conn` (a session's connection: the same transaction)."""
@@ -642,15 +643,36 @@ class Prepared:
         refresh, where SQLAlchemy's result (its columns worked out again, a Row a row, a
         call a row to iterate) cost more than the rows."""
         dialect = conn.dialect
+        plain = self._plain.get((dialect.name, dialect.driver))
+        if plain is None:
+            plain = self._plain_args(dialect, params)
+        sql, template, slots, processors = plain
+        given = dict(params)
+        for name, process in processors.items():
+            given[name] = process(given[name])
+        if type(template) is list:
+            args: Any = template.copy()  # the constants in place; the caller's values put in
+            for i, name in slots:
+                args[i] = given[name]
+            return plain_rows(conn, sql, tuple(args))
+        return plain_rows(conn, sql, {**template, **{name: given[name] for name in slots}})
+
+    def _plain_args(self, dialect: Any, params: Mapping[str, Any]) -> Any:
+        """`rows`' form of the statement: its SQL, its parameters with the constants in
+        place (a list, positional; a dict, named), where the caller's go, their processors."""
         built = self._built.get((dialect.name, dialect.driver))
         if built is None:
             built = self._build(dialect, params)
         sql, (positional, names), fixed, processors = built
-        values = {**fixed, **params}
-        for name, process in processors.items():
-            values[name] = process(values[name])
-        args = tuple(values[n] for n in names) if positional else {n: values[n] for n in names}
-        return plain_rows(conn, sql, args)
+        plain: tuple[str, Any, tuple[Any, ...], dict[str, Callable[[Any], Any]]]
+        if positional:
+            slots = tuple((i, n) for i, n in enumerate(names) if n not in fixed)
+            plain = (sql, [fixed.get(n) for n in names], slots, processors)
+        else:
+            named = tuple(n for n in names if n not in fixed)
+            plain = (sql, {n: fixed[n] for n in names if n in fixed}, named, processors)
+        self._plain[dialect.name, dialect.driver] = plain
+        return plain
 
     def _build(self, dialect: Any, params: Mapping[str, Any]) -> Any:
         compiled = self.statement.compile(dialect=dialect)
