@@ -673,5 +673,22 @@ def test_plain_texts_mixed_columns_are_cleaned_as_the_factory_cleans():
     rows = [(1, "a\x1bb", None, 2.5), ("x\u202ey", "ok", "fine", None), (3, None, "c", "t")]
     want = [tuple(_sqlite_text(v.encode()) if type(v) is str else v for v in r) for r in rows]
     assert _plain_texts(rows, _sqlite_text) == want
-    clean_rows = [(1, "a", None), ("b", "c", 2)]
+    clean_rows = [(1, "a", None), ("b", "c", 2), (0, "", b"\x01")]
     assert _plain_texts(clean_rows, _sqlite_text) is clean_rows
+
+
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_plain_texts_find_every_character_the_factory_cleans(where):
+    """Every ASCII character, and unprintable ones beyond (a line separator, a soft hyphen,
+    a zero-width joiner, a bidi isolate, C1), alone in a column of clean texts, of numbers
+    and texts, of Chinese: the rows are what the factory gives value by value."""
+    from seat.db import _plain_texts
+    from seat.textguard import _sqlite_text
+
+    odd = [chr(c) for c in range(128)] + ["\u2028", "\u00ad", "\u200d", "\u2066", "\x85"]
+    fillers = (["2026-12-04 10:00:00.000000", None], ["created", 7], ["王芳", None])
+    for ch in odd:
+        rows = [(1, f"a{ch}b" if i == 3 else fillers[where][i % 2]) for i in range(6)]
+        want = [tuple(_sqlite_text(v.encode()) if type(v) is str else v for v in r)
+                for r in rows]  # fmt: skip
+        assert _plain_texts(rows, _sqlite_text) == want, repr(ch)
