@@ -830,7 +830,7 @@ def _plain_texts(rows: list[Any], factory: Callable[[bytes], Any]) -> list[Any]:
     """`rows` as read through `factory`: a text sqlite3 decoded is what the factory makes of
     its bytes when it is printable (seat.textguard's factory keeps those as they are); the
     others (rare: a line break, a control character) go through the factory itself. Checked a
-    column at a time in C (a join and isprintable), not a call per value."""
+    column at a time in C (a join, then translate or isprintable), not a call per value."""
     for column in zip(*rows, strict=False):
         try:
             joined = "".join(filter(None, column))
