@@ -2081,13 +2081,13 @@ def callback_queue(
     # processing by SQLAlchemy cost more than the statements; the times converted here.
     # The groups with their counts in one statement (two index ranges counted per group).
     every = {**mine, "now": now, "until": until}
-    for key, overdue, upcoming in prepared(st.counts).execute(conn, every).fetchall():
+    for key, overdue, upcoming in prepared(st.counts).rows(conn, every):
         args = {**every, "zones": key}
         due = overdue + upcoming
         if not due:
             continue
         at = opens(key)
-        page = prepared(st.page).execute(conn, args).all() if limit > 0 else []
+        page = prepared(st.page).rows(conn, args) if limit > 0 else []
         if at is None:
             ready_overdue += overdue
             ready_due += due - overdue
@@ -2096,7 +2096,7 @@ def callback_queue(
             waiting_total += due
             waiting_overdue += overdue
             waiting += [(at, stored_at(due_at), cb_id, key) for cb_id, due_at in page]
-    for cb_id, due_at, e164 in prepared(st.unknown).execute(conn, {**mine, "until": until}):
+    for cb_id, due_at, e164 in prepared(st.unknown).rows(conn, {**mine, "until": until}):
         due_at = stored_at(due_at)
         key = phone.zones_key(e164)
         overdue = states.callback_overdue(due_at, now)
@@ -2116,11 +2116,16 @@ def callback_queue(
     wanted = [r[1] for r in ready] + [w[2] for w in waiting]
     details = {
         row[0]: (*row[:3], stored_at(row[3]), *row[4:])
-        for row in _QUEUE_DETAILS.execute(conn, wanted)
+        for row in _QUEUE_DETAILS.rows(conn, wanted)
     } if wanted else {}  # fmt: skip
 
-    def zones(key: str) -> tuple[str, ...]:
-        return key_zones(key, policy.home_zone, policy.rest_windows)
+    zones_of: dict[str, tuple[str, ...]] = {}
+
+    def zones(key: str) -> tuple[str, ...]:  # one group's zones, worked out once
+        found = zones_of.get(key)
+        if found is None:
+            found = zones_of[key] = key_zones(key, policy.home_zone, policy.rest_windows)
+        return found
 
     return CallbackQueue(
         ready=tuple(
