@@ -22,10 +22,22 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, cast, extract, func, insert, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    cast,
+    delete,
+    extract,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlmodel import Session
 
-from seat.models import Agent, Call, CallSlot
+from seat.models import Agent, Call, CallAgentSlot, CallSlot
 
 SLOT_SECONDS = 900
 SLOTS_A_DAY = 86_400 // SLOT_SECONDS
@@ -167,21 +179,141 @@ def fill(session: Session, days: Sequence[Day]) -> int:
     if not todo:
         return 0
     slot = _slot_column(session)
-    sums: dict[int, Sequence[Any]] = {}
+    sums: dict[int, list[int]] = {}
+    per_agent: list[dict[str, int]] = []
     for a, b in _runs(todo):
+        # A slot's agents' rows go with its row (their sums add up to it), so a kept slot has
+        # them; none left of a slot made before (the triggers delete both).
+        session.execute(
+            delete(CallAgentSlot).where(CallAgentSlot.slot >= a, CallAgentSlot.slot < b)
+        )
         for row in session.execute(
-            select(slot, *aggregates(session))
+            select(slot, Call.agent_id, *aggregates(session))
             .where(Call.started_at >= slot_start(a), Call.started_at < slot_start(b),
                    known_calls())
-            .group_by(slot)
+            .group_by(slot, Call.agent_id)
         ):  # fmt: skip
-            sums[int(row[0])] = row[1:]
+            values = [int(v or 0) for v in row[2:]]
+            kept = sums.setdefault(int(row[0]), [0] * WIDTH)
+            for i, v in enumerate(values):
+                kept[i] += v
+            per_agent.append(
+                dict(slot=int(row[0]), agent_id=int(row[1]), calls=values[0], ended=values[1],
+                     millis=values[2])
+            )  # fmt: skip
     session.execute(
         insert(CallSlot),
         [
             dict(zip(("slot", "calls", "ended", "millis", "scored", "score_sum"),
-                     (s, *(int(v or 0) for v in sums.get(s, (0,) * WIDTH))), strict=True))
+                     (s, *sums.get(s, (0,) * WIDTH)), strict=True))
             for s in todo
         ],
     )  # fmt: skip
+    if per_agent:
+        session.execute(insert(CallAgentSlot), per_agent)
     return len(todo)
+
+
+SETTLED = timedelta(seconds=SLOT_SECONDS)
+"""How long after its end a quarter hour of today is kept (`settled_day`): a call is saved
+when it ends, so the last minutes' slots would be dropped again and again by the calls
+started in them; a later save is counted all the same (the trigger drops the slot)."""
+
+
+def settled_day(day: date, midnight: datetime, now: datetime) -> Day | None:
+    """The part of the local `day` that began at `midnight` (UTC) whose slots are kept while
+    it is today (`now`): the quarter hours ended at least SETTLED before `now`; None when there
+    is none (or the day is not made of whole quarter hours: an odd historical offset)."""
+    end = slot_start(slot_of(now - SETTLED))
+    part: Day = (day, midnight, end)
+    return part if midnight < end and _aligned(part) else None
+
+
+def span_sums(
+    session: Session, start: datetime, end: datetime, kept_until: datetime
+) -> list[int]:
+    """calls, ended, millis, scored, score_sum of the calls that started in [start, end):
+    the quarter hours of [start, kept_until) that are kept from their rows (one statement),
+    every other part from the calls; the very sums the calls give."""
+    lo, hi = slot_of(start), slot_of(kept_until)
+    out = [0] * WIDTH
+    kept: set[int] = set()
+    for row in session.execute(
+        select(CallSlot.slot, CallSlot.calls, CallSlot.ended, CallSlot.millis, CallSlot.scored,
+               CallSlot.score_sum)
+        .where(CallSlot.slot >= lo, CallSlot.slot < hi)
+    ):  # fmt: skip
+        kept.add(int(row[0]))
+        for i, v in enumerate(row[1:]):
+            out[i] += int(v)
+    for a, b in _unkept_runs(kept, start, kept_until, end):
+        row = session.execute(
+            select(*aggregates(session))
+            .where(Call.started_at >= a, Call.started_at < b, known_calls())
+        ).one()  # fmt: skip
+        for i, v in enumerate(row):
+            out[i] += int(v or 0)
+    return out
+
+
+def _unkept_runs(
+    kept: set[int], start: datetime, kept_until: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The parts of [start, end) not kept: the runs of slots of [start, kept_until) not in
+    `kept`, and [kept_until, end) (joined to the last run when they meet)."""
+    missing = [s for s in range(slot_of(start), slot_of(kept_until)) if s not in kept]
+    runs = [(slot_start(a), slot_start(b)) for a, b in _runs(missing)]
+    if runs and runs[-1][1] == kept_until:
+        runs[-1] = (runs[-1][0], end)
+    elif kept_until < end:
+        runs.append((kept_until, end))
+    return runs
+
+
+def kept_slots(session: Session, start: datetime, end: datetime) -> tuple[set[int], Any]:
+    """The slots of [start, end) (aligned) that have their row, and a statement for the
+    agents' sums over them; both from one statement, so they agree on PostgreSQL too."""
+    lo, hi = slot_of(start), slot_of(end)
+    rows = session.execute(
+        union_all(
+            select(CallSlot.slot, literal(None, Integer), literal(0, BigInteger),
+                   literal(0, BigInteger), literal(0, BigInteger))
+            .where(CallSlot.slot >= lo, CallSlot.slot < hi),
+            select(literal(None, Integer), CallAgentSlot.agent_id, func.sum(CallAgentSlot.calls),
+                   func.sum(CallAgentSlot.ended), func.sum(CallAgentSlot.millis))
+            .where(CallAgentSlot.slot >= lo, CallAgentSlot.slot < hi)
+            .group_by(CallAgentSlot.agent_id),
+        )
+    ).all()  # fmt: skip
+    return {int(r[0]) for r in rows if r[0] is not None}, [r for r in rows if r[0] is None]
+
+
+def agent_sums(
+    session: Session, start: datetime, end: datetime, kept_until: datetime | None
+) -> tuple[dict[int, list[int]], int]:
+    """Per agent, the calls that started in [start, end): (calls, ended, handling
+    milliseconds of the ended ones), and how many quarter hours of [start, kept_until) have
+    no row yet. The quarter hours of [start, kept_until) that are kept are read from their
+    agents' rows, every other part from the calls: the very sums the calls give."""
+    out: dict[int, list[int]] = {}
+    runs: list[tuple[datetime, datetime]] = [(start, end)]
+    unkept = 0
+    if kept_until is not None and start < kept_until <= end:
+        kept, per_agent = kept_slots(session, start, kept_until)
+        for r in per_agent:
+            out[int(r[1])] = [int(r[2] or 0), int(r[3] or 0), int(r[4] or 0)]
+        unkept = slot_of(kept_until) - slot_of(start) - len(kept)
+        runs = _unkept_runs(kept, start, kept_until, end)
+    for a, b in runs:
+        if a >= b:
+            continue
+        for row in session.execute(
+            select(Call.agent_id, func.count(), func.count(Call.ended_at),
+                   func.sum(millis(session, Call.started_at, Call.ended_at)))
+            .where(Call.started_at >= a, Call.started_at < b, known_calls())
+            .group_by(Call.agent_id)
+        ):  # fmt: skip
+            sums = out.setdefault(int(row[0]), [0, 0, 0])
+            for i, v in enumerate(row[1:]):
+                sums[i] += int(v or 0)
+    return out, unkept
