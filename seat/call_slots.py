@@ -6,13 +6,17 @@ the scores added up. Quarter hours of UTC time fit the local day of every time z
 (their offsets are whole quarter hours), so a desk's day is a run of slots; a day that is not
 (an odd historical offset) is read from the calls.
 
-Rows are made for the days before today (the desk's local day) after trends read them
-(`fill`, in a write transaction that no call can be saved during: SQLite's writer lock,
-PostgreSQL's table lock here against the triggers' row lock), and never edited: the triggers
-of migration 0013 delete the slot of every call inserted, deleted, or changed in its start,
-end or score, so a call saved late or edited later makes its day read from the calls again
-until it is filled again. Integer milliseconds add up the same in any order, so a day read
-from slots has exactly the sums of the same day read from the calls.
+Rows are made for the days before today (the desk's local day) after trends read them, and
+for today's settled quarter hours (ended at least SETTLED ago) when the wallboard opens or
+finds one missing and after trends read today (`fill`, in a write transaction that no call
+can be saved during: SQLite's writer lock, PostgreSQL's table lock here against the
+triggers' row lock), and never edited. With each slot's row go its agents' rows
+(`call_agent_slot`, migration 0049): the wallboard's calls today per agent. The triggers of
+migrations 0013 and 0049 delete a slot's row and its agents' rows for every call inserted,
+deleted, or changed in its start, end, score or agent, so a call saved late or edited later
+makes its quarter hour read from the calls again until it is filled again. Integer
+milliseconds add up the same in any order, so a day (or an agent's day) read from slots has
+exactly the sums of the same day read from the calls.
 """
 
 from __future__ import annotations

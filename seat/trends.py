@@ -321,7 +321,8 @@ def _call_sums(
     """Per period: calls, ended calls, handling milliseconds, scored calls, sum of scores.
 
     With `now`, the days before today (local) whose slots are all kept (seat.call_slots) are
-    read from the slots; every other day from the calls, with the very same sums."""
+    read from the slots, and today's kept quarter hours; every other day (and the rest of
+    today) from the calls, with the very same sums."""
     start, end = bounds(date_from, date_to, zone)
     spans = periods(date_from, date_to, step)
     closed: dict[date, list[int]] = {}
