@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     BigInteger,
     Integer,
+    String,
+    bindparam,
     cast,
     delete,
     extract,
@@ -274,50 +276,76 @@ def _unkept_runs(
     return runs
 
 
-def kept_slots(session: Session, start: datetime, end: datetime) -> tuple[set[int], Any]:
-    """The slots of [start, end) (aligned) that have their row, and a statement for the
-    agents' sums over them; both from one statement, so they agree on PostgreSQL too."""
-    lo, hi = slot_of(start), slot_of(end)
-    rows = session.execute(
-        union_all(
-            select(CallSlot.slot, literal(None, Integer), literal(0, BigInteger),
-                   literal(0, BigInteger), literal(0, BigInteger))
-            .where(CallSlot.slot >= lo, CallSlot.slot < hi),
-            select(literal(None, Integer), CallAgentSlot.agent_id, func.sum(CallAgentSlot.calls),
-                   func.sum(CallAgentSlot.ended), func.sum(CallAgentSlot.millis))
+def _live_sums(session: Session, a: Any, b: Any) -> Any:
+    """Per agent: calls, ended, millis of the calls that started in [a, b)."""
+    return (
+        select(Call.agent_id, func.count(), func.count(Call.ended_at),
+               func.sum(millis(session, Call.started_at, Call.ended_at)))
+        .where(Call.started_at >= a, Call.started_at < b, known_calls())
+        .group_by(Call.agent_id)
+    )  # fmt: skip
+
+
+_AGENT_SUMS: dict[str, Any] = {}
+
+
+def _agent_sums_statement(session: Session) -> Any:
+    """agent_sums' one statement, built once per dialect (binds: lo, hi, edge, end): how many
+    slots of [lo, hi) are kept, their agents' sums, the calls of [edge, end) per agent, and
+    the active agents by name."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _AGENT_SUMS:
+        lo, hi = bindparam("lo", type_=Integer), bindparam("hi", type_=Integer)
+        when = Call.__table__.c.started_at.type
+        live = _live_sums(
+            session, bindparam("edge", type_=when), bindparam("end", type_=when)
+        ).subquery()
+        zero, nothing = literal(0, BigInteger), literal(None, String)
+        _AGENT_SUMS[dialect] = union_all(
+            select(literal(0, Integer), func.count(), zero, zero, zero, nothing)
+            .select_from(CallSlot).where(CallSlot.slot >= lo, CallSlot.slot < hi),
+            select(literal(1, Integer), CallAgentSlot.agent_id, func.sum(CallAgentSlot.calls),
+                   func.sum(CallAgentSlot.ended), func.sum(CallAgentSlot.millis), nothing)
             .where(CallAgentSlot.slot >= lo, CallAgentSlot.slot < hi)
             .group_by(CallAgentSlot.agent_id),
-        )
-    ).all()  # fmt: skip
-    return {int(r[0]) for r in rows if r[0] is not None}, [r for r in rows if r[0] is None]
+            select(literal(2, Integer), *live.c, nothing),
+            select(literal(3, Integer), Agent.id, zero, zero, zero, Agent.display_name)
+            .where(Agent.active),
+        ).order_by(literal_column("1"), literal_column("6"), literal_column("2"))  # fmt: skip
+    return _AGENT_SUMS[dialect]
 
 
 def agent_sums(
     session: Session, start: datetime, end: datetime, kept_until: datetime | None
-) -> tuple[dict[int, list[int]], int]:
+) -> tuple[dict[int, list[int]], int, list[tuple[int, str]]]:
     """Per agent, the calls that started in [start, end): (calls, ended, handling
-    milliseconds of the ended ones), and how many quarter hours of [start, kept_until) have
-    no row yet. The quarter hours of [start, kept_until) that are kept are read from their
-    agents' rows, every other part from the calls: the very sums the calls give."""
+    milliseconds of the ended ones); how many quarter hours of [start, kept_until) have no row
+    yet; and the active agents (id, name) by name. When every quarter hour of [start,
+    kept_until) is kept, their agents' rows and the calls after them are read in one
+    statement (its parts agree on PostgreSQL too); else every call of [start, end): the very
+    sums the calls give either way."""
+    lo = slot_of(start)
+    hi = slot_of(kept_until) if kept_until is not None and start < kept_until <= end else lo
+    edge = slot_start(hi) if hi > lo else start
     out: dict[int, list[int]] = {}
-    runs: list[tuple[datetime, datetime]] = [(start, end)]
-    unkept = 0
-    if kept_until is not None and start < kept_until <= end:
-        kept, per_agent = kept_slots(session, start, kept_until)
-        for r in per_agent:
-            out[int(r[1])] = [int(r[2] or 0), int(r[3] or 0), int(r[4] or 0)]
-        unkept = slot_of(kept_until) - slot_of(start) - len(kept)
-        runs = _unkept_runs(kept, start, kept_until, end)
-    for a, b in runs:
-        if a >= b:
-            continue
-        for row in session.execute(
-            select(Call.agent_id, func.count(), func.count(Call.ended_at),
-                   func.sum(millis(session, Call.started_at, Call.ended_at)))
-            .where(Call.started_at >= a, Call.started_at < b, known_calls())
-            .group_by(Call.agent_id)
-        ):  # fmt: skip
-            sums = out.setdefault(int(row[0]), [0, 0, 0])
-            for i, v in enumerate(row[1:]):
-                sums[i] += int(v or 0)
-    return out, unkept
+    kept = 0
+    people: list[tuple[int, str]] = []
+    db = session.connection()
+    params = {"lo": lo, "hi": hi, "edge": edge, "end": end}
+    for kind, key, *sums, label in db.execute(_agent_sums_statement(session), params):
+        if kind == 0:
+            kept = int(key)
+        elif kind == 3:
+            people.append((int(key), label))
+        else:
+            got = out.setdefault(int(key), [0, 0, 0])
+            for i, v in enumerate(sums):
+                got[i] += int(v or 0)
+    if kept == hi - lo:
+        return out, 0, people
+    # Some quarter hours are not kept (yet, or again after a late save or an edit): the day
+    # from the calls, in one statement of its own (kept until the wallboard keeps them).
+    out = {}
+    for row in db.execute(_live_sums(session, start, end)):
+        out[int(row[0])] = [int(v or 0) for v in row[1:]]
+    return out, hi - lo - kept, people

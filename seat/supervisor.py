@@ -142,14 +142,9 @@ def calls_today(
     (the trends' own), as reading every call of the day."""
     midnight = local_midnight(now, zone)
     settled = settled_today(now, zone)
-    sums, unkept = call_slots.agent_sums(
+    sums, unkept, people = call_slots.agent_sums(
         session, midnight, now, settled[2] if settled is not None else None
     )
-    people = session.execute(
-        select(Agent.id, Agent.display_name)
-        .where(Agent.active)
-        .order_by(Agent.display_name, Agent.id)
-    ).all()
     rows = []
     for agent_id, name in people:
         calls, ended, millis = sums.get(agent_id, (0, 0, 0))
