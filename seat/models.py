@@ -282,6 +282,22 @@ class CallSlot(TableBase, table=True):
     score_sum: int
 
 
+class CallAgentSlot(TableBase, table=True):
+    """One agent's calls that started in one quarter hour of UTC time, added up: the
+    wallboard's calls today per agent (seat.call_slots.agent_sums). Made with its slot's
+    `CallSlot` row and only valid with it: the triggers on `call` delete both when one of
+    the slot's calls is inserted, deleted, or changed in its start, end, score or agent
+    (migration 0049). An agent without calls in the slot has no row."""
+
+    __tablename__ = "call_agent_slot"
+
+    slot: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    agent_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    calls: int
+    ended: int
+    millis: int = Field(sa_type=BigInteger)
+
+
 class ListChange(TableBase, table=True):
     """A PostgreSQL transaction (its id) that wrote to one of the wallboard's lists, written
     by statement triggers (migration 0038; seat.db.ListChanges): a refresh reads again only

@@ -1215,16 +1215,35 @@ class Desk:
         from seat import supervisor
 
         with self._board_lock:
-            if self._boards is None or fresh:
+            opens = self._boards is None or fresh
+            if opens:
                 self._boards = supervisor.BoardCache()
             boards = self._boards
+            now = self.now()
+            if (opens or boards.unkept) and not self.read_only:
+                # Before the token: this write is not taken for someone else's.
+                self._keep_today(now, check=opens)
             token = self.changes.token()
             return self.run(
                 lambda s: supervisor.board(
-                    session=s, now=self.now(), zone=self.zone, policy=policy,
+                    session=s, now=now, zone=self.zone, policy=policy,
                     offsets=offsets, limit=limit, cache=boards, token=token,
                 )
             )  # fmt: skip
+
+    def _keep_today(self, now: datetime, *, check: bool) -> None:
+        """Keep today's settled quarter hours per agent (seat.call_slots), for the wallboard's
+        calls today to read only the last minutes' calls. `check`: look for a missing one
+        first (the last read has not told)."""
+        from seat import call_slots, supervisor
+
+        day = supervisor.settled_today(now, self.zone)
+        if day is None or (check and not self.run(lambda s: call_slots.missing(s, [day]))):
+            return
+        try:
+            self.run(lambda s: call_slots.fill(s, [day]), write=True)
+        except StorageError:
+            pass  # busy past the retries: kept after a later read
 
     def agent_queue(self, agent_id: int, policy: sla.Policy) -> list[supervisor.QueueItem]:
         """One agent's open callbacks, complaints and orders, as their supervisor sees them."""
@@ -1243,6 +1262,7 @@ class Desk:
 
         now = self.now()
         days = trends.slot_days(date_from, date_to, self.zone, now)
+        days += trends.today_slots(date_from, date_to, self.zone, now)
 
         def read(s: Session) -> tuple[trends.Trends, int]:
             data = trends.load(

@@ -17,12 +17,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, false, func, or_, select, true
 from sqlmodel import Session
 
-from seat import complaints, order_clocks, queues, seats, sla, states
+from seat import call_slots, complaints, order_clocks, queues, seats, sla, states
 from seat.db import ListChanges, few_collections
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     Agent,
-    Call,
     Callback,
     CallbackEvent,
     CallbackStatus,
@@ -105,14 +104,6 @@ class Wallboard:
     """First page of open orders that are unassigned or urgent: id, text, urgent, due, who."""
 
 
-def _seconds_between(session: Session, start: Any, end: Any) -> Any:
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(end) - func.julianday(start)) * 86400.0
-    from sqlalchemy import extract
-
-    return extract("epoch", end - start)
-
-
 def local_midnight(now: datetime, zone: str | ZoneInfo) -> datetime:
     """The UTC instant the desk's local day of `now` began."""
     tz = ZoneInfo(zone) if isinstance(zone, str) else zone
@@ -131,21 +122,34 @@ def _attention(now: datetime) -> Any:
 def _calls_today(session: Session, now: datetime, zone: str | ZoneInfo) -> tuple[AgentDay, ...]:
     """Every active agent by name: calls started today (the desk's local day) up to `now`
     and their average handling time (start to end)."""
+    return calls_today(session, now, zone)[0]
+
+
+def settled_today(now: datetime, zone: str | ZoneInfo) -> call_slots.Day | None:
+    """The part of today whose quarter hours are kept per agent (seat.call_slots)."""
+    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    return call_slots.settled_day(now.astimezone(tz).date(), local_midnight(now, tz), now)
+
+
+def calls_today(
+    session: Session, now: datetime, zone: str | ZoneInfo
+) -> tuple[tuple[AgentDay, ...], int]:
+    """`_calls_today`, and how many of today's settled quarter hours are not kept yet
+    (seat.call_slots: `Desk.wallboard` keeps them after the read).
+
+    The settled quarter hours are read from their agents' rows where kept, the rest of the
+    day from the calls: the same counts, and the same handling time in whole milliseconds
+    (the trends' own), as reading every call of the day."""
     midnight = local_midnight(now, zone)
-    handling = _seconds_between(session, Call.started_at, Call.ended_at)
-    today = session.execute(
-        select(Agent.id, Agent.display_name, func.count(Call.id), func.avg(handling))
-        .outerjoin(
-            Call,
-            and_(Call.agent_id == Agent.id, Call.started_at >= midnight, Call.started_at < now),
-        )
-        .where(Agent.active)
-        .group_by(Agent.id, Agent.display_name)
-        .order_by(Agent.display_name)
-    ).all()
-    return tuple(
-        AgentDay(r[0], r[1], r[2], float(r[3]) if r[3] is not None else None) for r in today
+    settled = settled_today(now, zone)
+    sums, unkept, people = call_slots.agent_sums(
+        session, midnight, now, settled[2] if settled is not None else None
     )
+    rows = []
+    for agent_id, name in people:
+        calls, ended, millis = sums.get(agent_id, (0, 0, 0))
+        rows.append(AgentDay(agent_id, name, calls, millis / ended / 1000 if ended else None))
+    return tuple(rows), unkept
 
 
 def _complaints_by_status(session: Session) -> tuple[tuple[str, int], ...]:
@@ -565,6 +569,8 @@ class BoardCache:
         self._kept: tuple[object, tuple[Any, ...], Board, datetime] | None = None
         self._parts: dict[str, tuple[tuple[Any, ...], Any, datetime, datetime]] = {}
         self._lock = threading.Lock()
+        self.unkept = 0
+        """Today's settled quarter hours the last read found not kept (seat.call_slots)."""
 
     def kept(self, token: object | None, key: tuple[Any, ...], now: datetime) -> Board | None:
         with self._lock:
@@ -785,8 +791,9 @@ def _read_board(
         )  # fmt: skip
         parts.keep_part("orders", k_orders, orders, now, _orders_turn(session, now))
     (unassigned, urgent, late), order_page, clock_counts = orders
+    today, parts.unkept = calls_today(session, now, zone)
     counts = Wallboard(
-        calls_today=_calls_today(session, now, zone), complaints_by_status=cases[2],
+        calls_today=today, complaints_by_status=cases[2],
         overdue_callbacks=tuple(calls_back[0]), unassigned_work_orders=unassigned,
         urgent_work_orders=urgent, late_work_orders=late, attention=(),
     )  # fmt: skip

@@ -321,7 +321,8 @@ def _call_sums(
     """Per period: calls, ended calls, handling milliseconds, scored calls, sum of scores.
 
     With `now`, the days before today (local) whose slots are all kept (seat.call_slots) are
-    read from the slots; every other day from the calls, with the very same sums."""
+    read from the slots, and today's kept quarter hours; every other day (and the rest of
+    today) from the calls, with the very same sums."""
     start, end = bounds(date_from, date_to, zone)
     spans = periods(date_from, date_to, step)
     closed: dict[date, list[int]] = {}
@@ -330,6 +331,8 @@ def _call_sums(
         closed = call_slots.day_sums(
             session, [d for d in local_days(start, end, zone) if d[0] < today], zone
         )
+        for day_, a, b, kept_until in _today(date_from, date_to, zone, now):
+            closed[day_] = call_slots.span_sums(session, a, b, kept_until)
     days: dict[tuple[Any, ...], list[float]] = {(d,): [float(v) for v in sums]
                                                 for d, sums in closed.items()}  # fmt: skip
     for lo, hi in _open_runs(date_from, date_to, closed):
@@ -365,6 +368,30 @@ def slot_days(
     """The days of the range that trends read from slots once they are kept: before today."""
     today = now.astimezone(zone).date()
     return [d for d in local_days(*bounds(date_from, date_to, zone), zone) if d[0] < today]
+
+
+def _today(
+    date_from: date, date_to: date, zone: ZoneInfo, now: datetime
+) -> list[tuple[date, datetime, datetime, datetime]]:
+    """Today, when in the range and its settled quarter hours can be kept (seat.call_slots):
+    (day, its start and end in UTC, the end of its settled part)."""
+    today = now.astimezone(zone).date()
+    if not date_from <= today <= date_to:
+        return []
+    parts = local_days(*bounds(today, today, zone), zone)
+    if len(parts) != 1:  # the zone changes its offset today: read from the calls
+        return []
+    __, a, b = parts[0]
+    settled = call_slots.settled_day(today, a, now)
+    return [] if settled is None or settled[2] > b else [(today, a, b, settled[2])]
+
+
+def today_slots(
+    date_from: date, date_to: date, zone: ZoneInfo, now: datetime
+) -> list[call_slots.Day]:
+    """Today's settled part, when trends read it from slots once they are kept."""
+    return [(day_, a, kept_until) for day_, a, __, kept_until in _today(date_from, date_to,
+                                                                       zone, now)]  # fmt: skip
 
 
 def _call_points(spans: list[Period], sums: list[list[float]]) -> tuple[CallPoint, ...]:

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from seat import agents, call_slots, trends
-from seat.models import Call, CallSlot
+from seat.models import Call, CallAgentSlot, CallSlot
 from tests.conftest import NOW
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -152,4 +152,162 @@ def test_the_services_keep_the_slots_after_the_first_read(engine, calls, clock, 
     desk = Desk(engine=engine, clock=clock, settings=settings)
     first = desk.trends(FIRST, TODAY, trends.Step.DAY)
     assert _missing(engine) == 0
+    assert desk.trends(FIRST, TODAY, trends.Step.DAY) == first == _trends(engine, live=True)
+
+
+# -- today: its settled quarter hours kept per agent (migration 0049) ---------------------------
+
+
+@pytest.fixture
+def today_calls(engine, calls) -> dict[str, int]:
+    """Two agents' calls today (10:00 in Shanghai): settled ones, one still in the last
+    minutes, one without an end."""
+    with Session(engine) as s:
+        li = agents.ensure_agent(session=s, name="li.na").id
+        wang = agents.ensure_agent(session=s, name="wang.wei").id
+        made: dict[str, int] = {}
+        for name, agent, at, seconds in (
+            ("li early", li, local(TODAY, 0, 0), 61.5),
+            ("li mid", li, local(TODAY, 7, 29, 59.999), 300.25),
+            ("wang mid", wang, local(TODAY, 7, 31), 90.0),
+            ("wang unended", wang, local(TODAY, 8, 5), None),
+            ("wang last minutes", wang, local(TODAY, 9, 50), 30.0),
+        ):
+            call = Call(agent_id=agent, started_at=at,
+                        ended_at=at + timedelta(seconds=seconds) if seconds else None)  # fmt: skip
+            s.add(call)
+            s.flush()
+            made[name] = call.id  # type: ignore[assignment]
+        s.commit()
+    return made
+
+
+def _board_today(engine) -> tuple[tuple[str, int, float | None], ...]:
+    from seat import supervisor
+
+    with Session(engine) as s:
+        rows, __ = supervisor.calls_today(s, NOW, SHANGHAI)
+    return tuple((r.agent, r.calls, r.avg_handling_seconds) for r in rows)
+
+
+def _live_today(engine) -> tuple[tuple[str, int, float | None], ...]:
+    """The same figures with no slot kept: every call of the day read."""
+    from seat import supervisor
+
+    with Session(engine) as s:
+        s.execute(delete(CallAgentSlot))
+        s.execute(delete(CallSlot))
+        rows, __ = supervisor.calls_today(s, NOW, SHANGHAI)
+        s.rollback()
+    return tuple((r.agent, r.calls, r.avg_handling_seconds) for r in rows)
+
+
+def _fill_today(engine) -> int:
+    from seat import supervisor
+
+    day = supervisor.settled_today(NOW, SHANGHAI)
+    assert day is not None and day[2] == local(TODAY, 9, 45)  # a quarter hour settles
+    with Session(engine) as s:
+        made = call_slots.fill(s, [day])
+        s.commit()
+    return made
+
+
+def _unkept_today(engine) -> int:
+    from seat import supervisor
+
+    with Session(engine) as s:
+        return supervisor.calls_today(s, NOW, SHANGHAI)[1]
+
+
+def _moved_agent(s: Session, made: dict[str, int]) -> None:
+    """A call put on another agent (seat.cti: the agent who really answered)."""
+    li = s.execute(select(Call.agent_id).where(Call.id == made["li mid"])).scalar_one()
+    wang = s.execute(select(Call.agent_id).where(Call.id == made["wang mid"])).scalar_one()
+    assert li != wang
+    s.execute(update(Call).where(Call.id == made["li mid"]).values(agent_id=wang))
+
+
+def _saved_late_today(s: Session, made: dict[str, int]) -> None:
+    """A call of this morning saved after its quarter hour was kept."""
+    agent = s.execute(select(Call.agent_id).where(Call.id == made["li early"])).scalar_one()
+    at = local(TODAY, 7, 20, 0.5)
+    s.add(Call(agent_id=agent, started_at=at, ended_at=at + timedelta(seconds=44.5)))
+
+
+def _ended_today(s: Session, made: dict[str, int]) -> None:
+    s.execute(update(Call).where(Call.id == made["wang unended"]).values(
+        ended_at=local(TODAY, 8, 15)))  # fmt: skip
+
+
+def _deleted_today(s: Session, made: dict[str, int]) -> None:
+    s.execute(delete(Call).where(Call.id == made["li early"]))
+
+
+@pytest.mark.parametrize(
+    "write", [None, _moved_agent, _saved_late_today, _ended_today, _deleted_today]
+)
+def test_the_wallboard_reads_today_from_kept_slots_with_the_figures_of_the_calls(
+    engine, today_calls, write
+):
+    before = _live_today(engine)
+    assert dict((a, (n, avg)) for a, n, avg in before)["Wang Wei"] == (3, 60.0)
+    assert _board_today(engine) == before
+    assert _unkept_today(engine) == 39  # 00:00 to 09:45 in Shanghai
+    assert _fill_today(engine) == 39
+    assert _unkept_today(engine) == 0
+    assert _board_today(engine) == before
+    with Session(engine) as s:  # the agents' rows add up to their slot's
+        for slot in s.execute(select(CallSlot)).scalars():
+            calls, ended, millis = s.execute(
+                select(func.coalesce(func.sum(CallAgentSlot.calls), 0),
+                       func.coalesce(func.sum(CallAgentSlot.ended), 0),
+                       func.coalesce(func.sum(CallAgentSlot.millis), 0))
+                .where(CallAgentSlot.slot == slot.slot)
+            ).one()  # fmt: skip
+            assert (calls, ended, millis) == (slot.calls, slot.ended, slot.millis)
+    if write is None:
+        return
+    with Session(engine) as s:
+        write(s, today_calls)
+        s.commit()
+    assert _unkept_today(engine) > 0  # the trigger dropped the slot the write changed
+    after = _board_today(engine)
+    assert after == _live_today(engine)
+    assert after != before
+    _fill_today(engine)
+    assert _unkept_today(engine) == 0
+    assert _board_today(engine) == after
+
+
+def test_trends_read_today_from_its_kept_slots(engine, today_calls):
+    before = _trends(engine, live=True)
+    assert {p.period.start: p.calls for p in before.calls}[TODAY] == 6
+    _fill_today(engine)
+    assert _trends(engine) == before
+    with Session(engine) as s:
+        _saved_late_today(s, today_calls)
+        s.commit()
+    after = _trends(engine)
+    assert after == _trends(engine, live=True)
+    assert {p.period.start: p.calls for p in after.calls}[TODAY] == 7
+
+
+def test_the_services_keep_today_when_the_wallboard_opens(engine, today_calls, clock, settings):
+    """Desk.wallboard keeps today's settled quarter hours before its first read, and
+    Desk.trends after its read: the figures stay those of the calls."""
+    from seat import sla
+    from seat.services import Desk
+
+    desk = Desk(engine=engine, clock=clock, settings=settings)
+    live = _live_today(engine)
+    board = desk.wallboard(sla.load_policy(settings), offsets={}, limit=50, fresh=True)
+    assert _unkept_today(engine) == 0
+    assert tuple((a.agent, a.calls, a.avg_handling_seconds) for a in board.agents) == live
+    with Session(engine) as s:
+        s.execute(delete(CallAgentSlot))
+        s.execute(delete(CallSlot))
+        s.commit()
+    first = desk.trends(FIRST, TODAY, trends.Step.DAY)
+    assert _unkept_today(engine) == 0 and _missing(engine) == 0
     assert desk.trends(FIRST, TODAY, trends.Step.DAY) == first == _trends(engine, live=True)
