@@ -7,7 +7,7 @@ agent is new: a call moved to another agent moves its count). The slots kept alr
 their agents' rows here, from their calls, so every kept slot has them.
 
 Revision ID: 0049
-Revises: 0043
+Revises: 0045
 Create Date: 2026-12-07 09:30:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0049'
-down_revision = '0043'
+down_revision = '0045'
 branch_labels = None
 depends_on = None
 
