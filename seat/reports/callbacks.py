@@ -18,7 +18,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from operator import itemgetter
+from itertools import repeat
+from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -547,45 +548,52 @@ def _every_new_buyer(
     )
     lo, hi = period
     rows = Prepared(query).execute(conn, {"lo": lo, "hi": hi}).all()
-    if raw and rows:  # the texts made in two C loops (textguard.texts_of)
-        whens, cids, order_nos, customers, places = zip(*rows, strict=True)
-        rows = list(zip(whens, cids, texts_of(order_nos), texts_of(customers), places,
-                        strict=True))  # fmt: skip
+    if not rows:
+        return
+    # Column by column: each made by C loops (map, zip), not a Python statement per line.
+    whens, cids, order_nos, customers, places = zip(*rows, strict=True)
+    if raw:  # the texts made in two C loops (textguard.texts_of)
+        order_nos, customers = texts_of(order_nos), texts_of(customers)
     names = list(tiers)
-    if any(r[4] == -1 for r in rows):  # a customer no longer of a member tier: as it is
-        others = {r[1] for r in rows if r[4] == -1}
+    if -1 in places:  # a customer no longer of a member tier: as it is
+        others = {cid for cid, n_place in zip(cids, places, strict=True) if n_place == -1}
         tier_of = dict(conn.execute(select(Customer.id, Customer.tier)
                                     .where(Customer.id.in_(others))).all())  # fmt: skip
         names += sorted({str(t) for t in tier_of.values()} - set(names))
-        rows = [r if r[4] != -1 else (*r[:4], names.index(str(tier_of[r[1]]))) for r in rows]
+        places = tuple(n_place if n_place != -1 else names.index(str(tier_of[cid]))
+                       for cid, n_place in zip(cids, places, strict=True))  # fmt: skip
     if cover.counting:
-        for n_place, n in Counter(r[4] for r in rows).items():
+        for n_place, n in Counter(places).items():
             cover.per_tier[names[n_place]][0] += n
-    lines = cover.lines
     zone = cover.zone
-    # The reason's text around its one field, joined by an f-string (what format() makes of
-    # a lone {order}), not format() per line; a translation with other braces: format().
-    head, field_, tail = why.partition("{order}")
-    plain = bool(field_) and not any(c in head + tail for c in "{}")
     if sqlite:  # seconds since 1970: the due time's local minute straight from them (_minute)
         after = int(lag.total_seconds())
-        stamp = datetime.fromtimestamp
-        for when, cid, order_no, name, n_place in rows:
-            due = when + after
-            # The minute's first second made local: its local minute where the zone's offset
-            # is whole minutes (every zone's since the 1970s), without a replace() per line.
-            minute = stamp(due - due % 60, zone)
-            if minute.second:
-                minute = stamp(due, zone).replace(second=0, microsecond=0)
-            reason = f"{head}{order_no}{tail}" if plain else why.format(order=order_no)
-            line = [cid, name, names[n_place], kind, minute, reason, "", None]
-            lines.append(((minute, cid, 2, order_no), line))
-        return
-    for when, cid, order_no, name, n_place in rows:
-        minute = cover.minute(stored_at(when) + lag)  # type: ignore[operator]
-        reason = f"{head}{order_no}{tail}" if plain else why.format(order=order_no)
-        line = [cid, name, names[n_place], kind, minute, reason, "", None]
-        lines.append(((minute, cid, 2, order_no), line))
+        dues = [when + after for when in whens]
+        # The minute's first second made local: its local minute where the zone's offset
+        # is whole minutes (every zone's since the 1970s), without a replace() per line.
+        minutes = list(map(datetime.fromtimestamp, [d - d % 60 for d in dues], repeat(zone)))
+        if any(map(attrgetter("second"), minutes)):  # an offset with seconds: as _minute
+            minutes = [
+                m if not m.second
+                else datetime.fromtimestamp(d, zone).replace(second=0, microsecond=0)
+                for m, d in zip(minutes, dues, strict=True)
+            ]  # fmt: skip
+    else:
+        minute = cover.minute
+        minutes = [minute(stored_at(when) + lag) for when in whens]  # type: ignore[operator]
+    # The reason's text around its one field (what format() makes of a lone {order}) by
+    # a plain "{}" template mapped in C, not format() with a name per line; a translation
+    # with other braces: format().
+    head, field_, tail = why.partition("{order}")
+    if field_ and not any(c in head + tail for c in "{}"):
+        reasons: Any = map(f"{head}{{}}{tail}".format, order_nos)
+    else:
+        reasons = (why.format(order=order_no) for order_no in order_nos)
+    tier_names = map(names.__getitem__, places)
+    lines = map(list, zip(cids, customers, tier_names, repeat(kind), minutes, reasons,
+                          repeat(""), repeat(None), strict=False))  # fmt: skip
+    keys = zip(minutes, cids, repeat(2), order_nos, strict=False)
+    cover.lines.extend(zip(keys, lines, strict=False))
 
 
 def _raw_texts(conn: Any) -> bool:
