@@ -15,7 +15,6 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -115,7 +114,7 @@ def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
         # Most columns need nothing at all: every text printable (the joined text, one pass
         # in C) and none starting like a formula (the first characters, looked up in C).
         texts = values if type(None) not in kinds else tuple(filter(None, values))
-        if "".join(texts).isprintable() and start.isdisjoint(map(_FIRST, texts)):
+        if "".join(texts).isprintable() and not _formula_led(texts):
             return values
         distinct = set(values)
         if len(distinct) * 4 < len(values):  # a column of few words (tiers, kinds): each once
@@ -139,7 +138,10 @@ def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
             if len(kinds) == 1 and datetime in kinds:  # called from C, no Python per cell
                 return list(map(datetime.isoformat, values))
             return [v if v is None else v.isoformat() for v in values]
-        texts = {k: v if v is None else v.isoformat() for k, v in objects.items()}
+        if len(kinds) == 1 and datetime in kinds:
+            texts = dict(zip(objects, map(datetime.isoformat, objects.values()), strict=True))
+        else:
+            texts = {k: v if v is None else v.isoformat() for k, v in objects.items()}
         return list(map(texts.__getitem__, map(id, values)))
     zones = {v.tzinfo for v in values if type(v) is datetime} if datetime in kinds else ()
     if len(zones) > 1 or len(kinds & _NUMBERS) > 1:
@@ -151,8 +153,17 @@ def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
 
 
 _TEXT = frozenset({str, type(None)})
-_FIRST = itemgetter(slice(0, 1))
-"""A text's first character ("" for an empty text)."""
+_LEADS = tuple(f"\n{c}" for c in FORMULA_START)
+
+
+def _formula_led(printable: Sequence[str]) -> bool:
+    """Whether a text of these, all printable (so none holds a line break), starts like a
+    formula: each such character looked for after a line break in the texts joined by line
+    breaks (a search in C over one text, no text made per word)."""
+    joined = "\n" + "\n".join(printable)
+    return any(lead in joined for lead in _LEADS)
+
+
 _TIMES = frozenset({datetime, date, type(None)})
 
 
