@@ -372,24 +372,24 @@ def _callbacks_not_done(
         )
         rows = cover.first(session, query, Callback.due_at, Callback.id)
         at_of = None
-    whys: dict[tuple[bool, bool, int], str] = {}  # the same few sentences, made once each
-    owners: dict[int, str] = {}
-    kinds: dict[str, str] = {}
-    for at, cb_id, cid, name, cb_kind, status, attempts, last_outcome, owner_id, tier in rows:
-        if at_of is not None:
-            at = at_of(at)
-        how = (status == MISSED, last_outcome == WRONG_NUMBER, attempts)
-        why = whys.get(how)
-        if why is None:
-            why = whys[how] = _why(status, last_outcome, attempts)
-        owner = owners.get(owner_id)
-        if owner is None:
-            owner = owners[owner_id] = str(names.get(owner_id, owner_id))
-        kind = kinds.get(cb_kind)
-        if kind is None:
-            kind = kinds[cb_kind] = _label(cb_kind)
-        line = [cid, name, tier, kind, at, why, owner, cb_id]
-        cover.add(at, 0, (at, cb_id), line)
+    if not rows:
+        return
+    # Column by column (map, zip in C); the few distinct sentences, owners and kinds made
+    # once each.
+    (ats, cb_ids, cids, customers, cb_kinds, statuses, attempts, last_outcomes, owner_ids,
+     tiers_) = zip(*rows, strict=True)  # fmt: skip
+    if at_of is not None:
+        ats = tuple(map(at_of, ats))
+    how = list(zip(statuses, last_outcomes, attempts, strict=True))
+    whys = {key: _why(*key) for key in set(how)}
+    owners = {o: str(names.get(o, o)) for o in set(owner_ids)}
+    kinds = {k: _label(k) for k in set(cb_kinds)}
+    minutes = list(map(cover.minute, ats))
+    lines = map(list, zip(cids, customers, tiers_, map(kinds.__getitem__, cb_kinds), minutes,
+                          map(whys.__getitem__, how), map(owners.__getitem__, owner_ids),
+                          cb_ids, strict=True))  # fmt: skip
+    keys = zip(minutes, cids, repeat(0), zip(ats, cb_ids, strict=True), strict=False)
+    cover.lines.extend(zip(keys, lines, strict=True))
 
 
 def _why(status: str, last_outcome: str | None, attempts: int) -> str:
