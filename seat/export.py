@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -114,7 +115,7 @@ def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
         # Most columns need nothing at all: every text printable (the joined text, one pass
         # in C) and none starting like a formula (the first characters, looked up in C).
         texts = values if type(None) not in kinds else tuple(filter(None, values))
-        if "".join(texts).isprintable() and not _formula_led(texts):
+        if "".join(texts).isprintable() and start.isdisjoint(map(_FIRST, texts)):
             return values
         distinct = set(values)
         if len(distinct) * 4 < len(values):  # a column of few words (tiers, kinds): each once
@@ -153,17 +154,8 @@ def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
 
 
 _TEXT = frozenset({str, type(None)})
-_LEADS = tuple(f"\n{c}" for c in FORMULA_START)
-
-
-def _formula_led(printable: Sequence[str]) -> bool:
-    """Whether a text of these, all printable (so none holds a line break), starts like a
-    formula: each such character looked for after a line break in the texts joined by line
-    breaks (a search in C over one text, no text made per word)."""
-    joined = "\n" + "\n".join(printable)
-    return any(lead in joined for lead in _LEADS)
-
-
+_FIRST = itemgetter(slice(0, 1))
+"""A text's first character ("" for an empty text)."""
 _TIMES = frozenset({datetime, date, type(None)})
 
 
