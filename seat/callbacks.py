@@ -32,6 +32,7 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
+    Integer,
     String,
     bindparam,
     cast,
@@ -51,6 +52,7 @@ from seat import care, customers, labels, leases, lifecycle, members, phone, rol
 from seat.config import Settings, load_settings
 from seat.customers import ValidationError
 from seat.db import (
+    Prepared,
     PreparedIds,
     few_collections,
     insert_many,
@@ -1831,10 +1833,17 @@ def _join_same_day(run: _Run) -> None:
         return customer_id, run.work_day(due, customer_id)
 
     conn = run.session.connection()  # driver rows, each time converted as the column's type
+    # Thousands of open callbacks share a few due instants and zones: each stored time is
+    # converted, and its work day found, once per zone.
+    seen: dict[tuple[Any, str], tuple[datetime, date]] = {}
     for i in range(0, len(customers), 500):
         for cid, kind, stored, owner in _OPEN_JOINT.execute(conn, customers[i : i + 500]).all():
-            due = stored_at(stored)
-            days.setdefault(day_of(cid, due), []).append((kind, due, owner, None))  # type: ignore[arg-type]
+            zone = run.zone(cid)
+            known = seen.get((stored, zone))
+            if known is None:
+                due = stored_at(stored)
+                known = seen[stored, zone] = (due, run.work_day(due, cid))  # type: ignore[arg-type]
+            days.setdefault((cid, known[1]), []).append((kind, known[0], owner, None))
     for i in new:  # rows made in this run join too, owner decided at the end
         row = run.rows[i]
         days.setdefault(day_of(row["customer_id"], row["due_at"]), []).append(
@@ -2072,13 +2081,13 @@ def callback_queue(
     # processing by SQLAlchemy cost more than the statements; the times converted here.
     # The groups with their counts in one statement (two index ranges counted per group).
     every = {**mine, "now": now, "until": until}
-    for key, overdue, upcoming in prepared(st.counts).execute(conn, every).fetchall():
+    for key, overdue, upcoming in prepared(st.counts).rows(conn, every):
         args = {**every, "zones": key}
         due = overdue + upcoming
         if not due:
             continue
         at = opens(key)
-        page = prepared(st.page).execute(conn, args).all() if limit > 0 else []
+        page = prepared(st.page).rows(conn, args) if limit > 0 else []
         if at is None:
             ready_overdue += overdue
             ready_due += due - overdue
@@ -2087,7 +2096,7 @@ def callback_queue(
             waiting_total += due
             waiting_overdue += overdue
             waiting += [(at, stored_at(due_at), cb_id, key) for cb_id, due_at in page]
-    for cb_id, due_at, e164 in prepared(st.unknown).execute(conn, {**mine, "until": until}):
+    for cb_id, due_at, e164 in prepared(st.unknown).rows(conn, {**mine, "until": until}):
         due_at = stored_at(due_at)
         key = phone.zones_key(e164)
         overdue = states.callback_overdue(due_at, now)
@@ -2107,11 +2116,16 @@ def callback_queue(
     wanted = [r[1] for r in ready] + [w[2] for w in waiting]
     details = {
         row[0]: (*row[:3], stored_at(row[3]), *row[4:])
-        for row in _QUEUE_DETAILS.execute(conn, wanted)
+        for row in _QUEUE_DETAILS.rows(conn, wanted)
     } if wanted else {}  # fmt: skip
 
-    def zones(key: str) -> tuple[str, ...]:
-        return key_zones(key, policy.home_zone, policy.rest_windows)
+    zones_of: dict[str, tuple[str, ...]] = {}
+
+    def zones(key: str) -> tuple[str, ...]:  # one group's zones, worked out once
+        found = zones_of.get(key)
+        if found is None:
+            found = zones_of[key] = key_zones(key, policy.home_zone, policy.rest_windows)
+        return found
 
     return CallbackQueue(
         ready=tuple(
@@ -2263,6 +2277,45 @@ class WorkItem:
     """For an open one whose customer is inside rest hours now: when their window opens."""
 
 
+_WORKLIST: dict[bool, tuple[Prepared, list[Prepared], PreparedIds]] = {}
+
+
+def _worklist_statements(one_owner: bool) -> tuple[Prepared, list[Prepared], PreparedIds]:
+    """`worklist`'s statements, built once: the open and missed callbacks (one owner's, the
+    parameter "owner", or everyone's) counted; each status's first "n" in due order; and
+    the rows of the kept ids."""
+    built = _WORKLIST.get(one_owner)
+    if built is not None:
+        return built
+    mine = [Callback.owner_id == bindparam("owner")] if one_owner else []
+    count = Prepared(
+        select(func.count())
+        .select_from(Callback)
+        .where(Callback.status.in_((CallbackStatus.OPEN, MISSED)), *mine)
+    )
+    firsts = [
+        Prepared(
+            select(Callback.id, Callback.due_at)
+            .where(Callback.status == status, *mine)
+            .order_by(Callback.due_at, Callback.id)
+            .limit(bindparam("n", type_=Integer))
+        )
+        for status in (CallbackStatus.OPEN, MISSED)
+    ]
+    page = PreparedIds(lambda ids: (
+        select(
+            Callback.id, Callback.customer_id, Customer.name, Callback.kind, Callback.due_at,
+            Agent.display_name, Callback.attempts, Callback.status,
+            _good_phone(Callback.customer_id),
+        )
+        .join(Customer, Customer.id == Callback.customer_id)
+        .join(Agent, Agent.id == Callback.owner_id)
+        .where(Callback.id.in_(ids))
+    ))  # fmt: skip
+    built = _WORKLIST[one_owner] = (count, firsts, page)
+    return built
+
+
 def worklist(
     *,
     session: Session,
@@ -2277,41 +2330,24 @@ def worklist(
 
     Each status is read in due order from its index, `limit` rows at most, and the two are
     merged: no sort of every open callback, and each row's phone is looked up only once it
-    is kept."""
-    where = [Callback.status.in_((CallbackStatus.OPEN, MISSED))]
-    if owner_id is not None:
-        where.append(Callback.owner_id == owner_id)
-    total = session.execute(select(func.count()).select_from(Callback).where(*where)).scalar_one()
-    firsts = [
-        select(Callback.id, Callback.due_at)
-        .where(Callback.status == status, *where[1:])
-        .order_by(Callback.due_at, Callback.id)
-        .limit(offset + limit)
-        for status in (CallbackStatus.OPEN, MISSED)
-    ]
+    is kept. The statements are built once (`_worklist_statements`) and run as
+    seat.db.Prepared (the callbacks view opens with this list)."""
+    count, firsts, page = _worklist_statements(owner_id is not None)
+    conn = session.connection()
+    given = {"n": offset + limit} if owner_id is None else {"n": offset + limit, "owner": owner_id}
+    total = count.execute(conn, given).scalar_one()
     kept = sorted(
-        (row for query in firsts for row in session.execute(query).all()),
-        key=lambda r: (r.due_at, r.id),
+        (stored_at(at), cb_id) for query in firsts for cb_id, at in query.execute(conn, given)
     )[offset : offset + limit]
     if not kept:
         return [], total
-    rows = session.execute(
-        select(
-            Callback.id,
-            Callback.customer_id,
-            Customer.name,
-            Callback.kind,
-            Callback.due_at,
-            Agent.display_name,
-            Callback.attempts,
-            Callback.status,
-            _good_phone(Callback.customer_id),
+    rows = [
+        (cb_id, cid, name, kind, stored_at(due), owner, attempts, status, e164)
+        for cb_id, cid, name, kind, due, owner, attempts, status, e164 in page.execute(
+            conn, [cb_id for __, cb_id in kept]
         )
-        .join(Customer, Customer.id == Callback.customer_id)
-        .join(Agent, Agent.id == Callback.owner_id)
-        .where(Callback.id.in_([r.id for r in kept]))
-        .order_by(Callback.due_at, Callback.id)
-    ).all()
+    ]
+    rows.sort(key=lambda r: (r[4], r[0]))
     items = []
     for *base, status, e164 in rows:
         opens = None

@@ -1178,7 +1178,7 @@ def sidebar_complaints(
     conn = session.connection()
     args = {"agent_id": agent_id}
     paused: dict[int, list[tuple[str, datetime]]] = {}
-    for cid, action, when in pauses_st.execute(conn, args):
+    for cid, action, when in pauses_st.rows(conn, args):
         paused.setdefault(cid, []).append((action, at(when)))  # type: ignore[arg-type]
     budgets = _budgets_of(policy)
     amber, zone = policy.amber_at, policy.calendar.zone
@@ -1189,8 +1189,7 @@ def sidebar_complaints(
     found: list[tuple[tuple[bool, datetime, int], tuple[Any, ...], _Urgent, str]] = []
     page: list[tuple[int, int, int]] = []
     """The `limit` best sort keys so far, negated (heapq keeps the worst of them on top)."""
-    result = rows_st.execute(conn, args)
-    for row in result:
+    for row in rows_st.rows(conn, args):
         (cid, status, created, closed, category, replied, solved, implemented, waiting,
          _customer_id, _name, tier, channel, promised_at, promised_reply_at) = row  # fmt: skip
         first_group = implemented is not None or promised_reply_at is not None
@@ -1238,7 +1237,6 @@ def sidebar_complaints(
         if limit > 0 and not counting:  # (counting reads on regardless of the page)
             worst = (-(state != "red"), -_micros(running.deadline), -cid)
             (heapq.heappush if len(page) < limit else heapq.heappushpop)(page, worst)
-    result.close()
     if totals is not None:
         totals.update(breached=breached_n, near=near_n)
     found.sort(key=lambda f: f[0])

@@ -622,9 +622,14 @@ class Prepared:
         self.statement = statement
         self._built: dict[tuple[str, str], tuple[str, Any, dict[str, Any],
                                                  dict[str, Callable[[Any], Any]]]] = {}  # fmt: skip
+        self._plain: dict[tuple[str, str], Any] = {}
 
-    def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
-        """Run it on `conn` (a session's connection: the same transaction)."""
+    def execute(
+        self, conn: Connection, params: Mapping[str, Any], *, stream: bool = False
+    ) -> CursorResult[Any]:
+        """Run it on `conn` (a session's connection: the same transaction); `stream`: its
+        rows fetched as they are read (a server-side cursor on PostgreSQL), for a caller
+        that may stop early."""
         dialect = conn.dialect
         built = self._built.get((dialect.name, dialect.driver))
         if built is None:
@@ -633,9 +638,46 @@ class Prepared:
         values = {**fixed, **params}
         for name, process in processors.items():
             values[name] = process(values[name])
+        options = {"stream_results": True, "max_row_buffer": 100} if stream else None
         if positional:
-            return conn.exec_driver_sql(sql, tuple(values[n] for n in names))
-        return conn.exec_driver_sql(sql, {n: values[n] for n in names})
+            return conn.exec_driver_sql(sql, tuple(values[n] for n in names), options)
+        return conn.exec_driver_sql(sql, {n: values[n] for n in names}, options)
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """Every row, as the driver's own tuples (`plain_rows`): for a statement run on every
+        refresh, where SQLAlchemy's result (its columns worked out again, a Row a row, a
+        call a row to iterate) cost more than the rows."""
+        dialect = conn.dialect
+        plain = self._plain.get((dialect.name, dialect.driver))
+        if plain is None:
+            plain = self._plain_args(dialect, params)
+        sql, template, slots, processors = plain
+        given = dict(params)
+        for name, process in processors.items():
+            given[name] = process(given[name])
+        if type(template) is list:
+            args: Any = template.copy()  # the constants in place; the caller's values put in
+            for i, name in slots:
+                args[i] = given[name]
+            return plain_rows(conn, sql, tuple(args))
+        return plain_rows(conn, sql, {**template, **{name: given[name] for name in slots}})
+
+    def _plain_args(self, dialect: Any, params: Mapping[str, Any]) -> Any:
+        """`rows`' form of the statement: its SQL, its parameters with the constants in
+        place (a list, positional; a dict, named), where the caller's go, their processors."""
+        built = self._built.get((dialect.name, dialect.driver))
+        if built is None:
+            built = self._build(dialect, params)
+        sql, (positional, names), fixed, processors = built
+        plain: tuple[str, Any, tuple[Any, ...], dict[str, Callable[[Any], Any]]]
+        if positional:
+            slots = tuple((i, n) for i, n in enumerate(names) if n not in fixed)
+            plain = (sql, [fixed.get(n) for n in names], slots, processors)
+        else:
+            named = tuple(n for n in names if n not in fixed)
+            plain = (sql, {n: fixed[n] for n in names if n in fixed}, named, processors)
+        self._plain[dialect.name, dialect.driver] = plain
+        return plain
 
     def _build(self, dialect: Any, params: Mapping[str, Any]) -> Any:
         compiled = self.statement.compile(dialect=dialect)
@@ -704,6 +746,120 @@ class PreparedIds:
         for i in range(size):
             values[f"id_{i}"] = ids[i] if i < len(ids) else last
         return statement.execute(conn, values)
+
+    def rows(
+        self, conn: Connection, ids: Sequence[Any], params: Mapping[str, Any] | None = None
+    ) -> list[Any]:
+        """`execute`'s rows as `Prepared.rows` gives them."""
+        if not ids:
+            raise ValueError("no ids")
+        size = 8
+        while size < len(ids):
+            size *= 2
+        statement = self._sizes.get(size)
+        if statement is None:
+            from sqlalchemy import bindparam
+
+            statement = Prepared(self._build([bindparam(f"id_{i}") for i in range(size)]))
+            self._sizes[size] = statement
+        values = dict(params or {})
+        last = ids[-1]
+        for i in range(size):
+            values[f"id_{i}"] = ids[i] if i < len(ids) else last
+        return statement.rows(conn, values)
+
+
+def plain_rows(conn: Connection, sql: str, args: Any) -> list[Any]:
+    """Every row of `sql` (the driver's paramstyle, `args` as the driver takes them) on
+    `conn`'s transaction, as the driver's tuples.
+
+    With a listener on the engine's statements (a test counting them, seat bench capturing
+    its floor) it runs through `Connection.exec_driver_sql`, so they see it; otherwise on a
+    cursor of the driver's connection, without SQLAlchemy's result, its error wrapped as
+    SQLAlchemy wraps it (retries and messages see the same errors). On SQLite the texts are
+    decoded by sqlite3 itself and checked in bulk (`_plain_fetch`): the same values as the
+    connection's text factory gives."""
+    dispatch = conn.dispatch
+    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
+        for _attempt in range(2):
+            result = conn.exec_driver_sql(sql, args)
+            try:
+                rows = _plain_fetch(result.cursor, plain=not _attempt)
+            finally:
+                result.close()
+            if rows is not None:
+                return rows
+        raise AssertionError("unreachable")
+    raw = conn.connection.dbapi_connection
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        for _attempt in range(2):
+            cursor.execute(sql, args)
+            rows = _plain_fetch(cursor, plain=not _attempt)
+            if rows is not None:
+                return rows
+        raise AssertionError("unreachable")
+    except dbapi.Error as exc:
+        from sqlalchemy.exc import DBAPIError
+
+        raise DBAPIError.instance(sql, args, exc, dbapi.Error) from exc
+    finally:
+        cursor.close()
+
+
+def _plain_fetch(cursor: Any, *, plain: bool) -> list[Any] | None:
+    """The cursor's rows. On an SQLite connection whose text factory keeps printable texts as
+    they are (seat.textguard's, marked `keeps_printable`), with `plain` the texts are decoded
+    by sqlite3 (C) and checked in bulk (`_plain_texts`) instead of a Python call per text;
+    None when a text is not UTF-8 (run it again without `plain`: the factory reads it)."""
+    raw = getattr(cursor, "connection", None)
+    factory = getattr(raw, "text_factory", None) if isinstance(raw, sqlite3.Connection) else None
+    if not plain or not getattr(factory, "keeps_printable", False):
+        return cursor.fetchall()  # type: ignore[no-any-return]
+    raw.text_factory = str  # type: ignore[union-attr]
+    try:
+        rows = cursor.fetchall()
+    except sqlite3.OperationalError:  # "Could not decode to UTF-8"
+        return None
+    finally:
+        raw.text_factory = factory  # type: ignore[union-attr]
+    return _plain_texts(rows, factory)  # type: ignore[arg-type]
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+"""The ASCII characters str.isprintable takes as printable."""
+
+
+def _plain_texts(rows: list[Any], factory: Callable[[bytes], Any]) -> list[Any]:
+    """`rows` as read through `factory`: a text sqlite3 decoded is what the factory makes of
+    its bytes when it is printable (seat.textguard's factory keeps those as they are); the
+    others (rare: a line break, a control character) go through the factory itself. Checked a
+    column at a time in C (a join, then translate or isprintable), not a call per value."""
+    for column in zip(*rows, strict=False):
+        try:
+            joined = "".join(filter(None, column))
+        except TypeError:  # numbers and NULLs, or numbers and texts (SQLite's types are values')
+            if str in set(map(type, column)) and not all(
+                v.isprintable() for v in column if type(v) is str
+            ):
+                break
+            continue
+        # ASCII (times, codes): printable is no byte outside 0x20-0x7e, which translate finds
+        # a few times faster than isprintable looks each character up
+        if joined.isascii():
+            if joined.encode("ascii").translate(None, _PRINTABLE_ASCII):
+                break
+        elif not joined.isprintable():
+            break
+    else:
+        return rows
+    return [
+        tuple(
+            factory(v.encode()) if type(v) is str and not v.isprintable() else v for v in row
+        )
+        for row in rows
+    ]
 
 
 _INSERTS: dict[tuple[str, str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}

@@ -438,6 +438,7 @@ class Complaint(TableBase, table=True):
         Index("ix_complaint_owner_status", "owner_id", "status"),
         Index("ix_complaint_created", "created_at"),  # a period's complaints (reports, trends)
         Index("ix_complaint_status", "status", "version", "customer_id"),  # the open ones
+        Index("ix_complaint_status_closed", "status", "closed_at"),  # a period's closed ones
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -92,6 +92,10 @@ def _sqlite_text(raw: bytes) -> str:
     return text if text.isprintable() else clean(text)
 
 
+_sqlite_text.keeps_printable = True  # type: ignore[attr-defined]
+"""A printable text it returns as decoded (seat.db's plain rows check texts in bulk)."""
+
+
 def texts_of(raw: Sequence[bytes | None]) -> list[str | None]:
     """What the seat's SQLite connections read (`_sqlite_text`) for each of `raw`: text
     values read as BLOBs (`CAST(x AS BLOB)` in a UTF-8 database), so that a column of tens

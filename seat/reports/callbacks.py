@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import repeat
@@ -260,32 +260,51 @@ class _Coverage:
             self.per_tier[str(r.tier)][0] += 1
         return self.cut(rows, lag)
 
-    def tallied(
-        self, session: Session, query: Select[Any], tier: Any, tiers: Sequence[str], at: Any,
-        *tie: Any, lag: timedelta = timedelta(),
-    ) -> list[Any]:  # fmt: skip
-        """As `missing`, for a rule with many events (thousands a month): with `limit`, the
-        database counts every row per tier (a count over the whole result rides on each
-        row) and only the first page is read; without, every row is read and counted."""
-        if not self.counting or self.limit is None:
-            return self.missing(session, query, at, *tie, lag=lag)
-        counts = [
-            func.count(case((tier == name, 1))).over().label(f"n_{place}")
-            for place, name in enumerate(tiers)
-        ]
-        rows = self.first(session, query.add_columns(*counts), at, *tie, lag=lag)
-        if rows:
-            for place, name in enumerate(tiers):
-                self.per_tier[name][0] += int(getattr(rows[0], f"n_{place}"))
-        return rows
-
     def cut(self, rows: list[Any], lag: timedelta = timedelta()) -> list[Any]:
-        """Rows in due-time order (`at` + `lag`) cut as `first` cuts them: the first `limit`
-        and every other one due in the same local minute."""
+        """Rows in due-time order (`at`, their first column, + `lag`) cut as `first` cuts them:
+        the first `limit` and every other one due in the same local minute."""
         if self.limit is None or len(rows) <= self.limit:
             return rows
-        cut = _minute(rows[self.limit - 1].at + lag, self.zone).astimezone(UTC) - lag
-        return [r for r in rows if r.at < cut + MINUTE]
+        cut = _minute(rows[self.limit - 1][0] + lag, self.zone).astimezone(UTC) - lag
+        return [r for r in rows if r[0] < cut + MINUTE]
+
+    def read(
+        self, session: Session, statement: Prepared, params: dict[str, Any], *,
+        lag: timedelta = timedelta(), every: bool = False,
+    ) -> list[tuple[Any, ...]]:  # fmt: skip
+        """The rows of a statement of the view built once (`_built`: its due time as stored
+        first, made a datetime here, then the rest as the driver gives them) in due-time
+        order: every one (`every`, or no `limit`), else `first`'s cut (read as they come,
+        so the database stops there)."""
+        conn = session.connection()
+        if every or self.limit is None:
+            return [(stored_at(r[0]), *r[1:]) for r in statement.execute(conn, params)]
+        rows: list[tuple[Any, ...]] = []
+        cut = None
+        result = statement.execute(conn, params, stream=True)
+        try:
+            for r in result:
+                at = stored_at(r[0])
+                if cut is not None and at >= cut + MINUTE:  # type: ignore[operator]
+                    break
+                rows.append((at, *r[1:]))
+                if len(rows) == self.limit:
+                    cut = _minute(at + lag, self.zone).astimezone(UTC) - lag  # type: ignore[operator]
+        finally:
+            result.close()
+        return rows
+
+    def read_missing(
+        self, session: Session, statement: Prepared, params: dict[str, Any], tier_at: int,
+        lag: timedelta = timedelta(),
+    ) -> list[tuple[Any, ...]]:  # fmt: skip
+        """`missing` for a statement built once (`read`): the tier at [tier_at]."""
+        if not self.counting:
+            return self.read(session, statement, params, lag=lag)
+        rows = self.read(session, statement, params, every=True)
+        for r in rows:
+            self.per_tier[str(r[tier_at])][0] += 1
+        return self.cut(rows, lag)
 
     def minute(self, due: datetime) -> datetime:
         found = self.minutes.get(due)  # equal instants: the same local minute
@@ -305,12 +324,38 @@ class _Coverage:
         return list(map(itemgetter(1), kept))
 
 
-def _callbacks_not_done(
-    session: Session, cover: _Coverage, start: datetime, end: datetime, now: datetime,
-    tiers: Sequence[str], names: dict[int, str],
-) -> None:  # fmt: skip
-    """Members' callbacks of the period required by now: counted per tier, done or not;
-    the ones not done are lines of the list."""
+_BUILT: dict[tuple[Any, ...], Any] = {}
+
+
+def _built(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """What `build` makes (the view's statements, with the period's times as parameters,
+    run as seat.db.Prepared), made once per `key`: what their shape depends on (the
+    tiers, ...). Building and compiling them was a sixth of the view's time."""
+    if key in _BUILT:
+        return _BUILT[key]
+    if len(_BUILT) > 64:
+        _BUILT.clear()
+    found = _BUILT[key] = build()
+    return found
+
+
+def _times(*names: str) -> list[Any]:
+    """Parameters of a statement built once, of the stored times' type."""
+    return [bindparam(name, type_=Callback.__table__.c.due_at.type) for name in names]
+
+
+def _required_from(start: datetime, end: datetime, now: datetime) -> datetime:
+    """Where in [start, end) the callbacks due stop being required whatever their status:
+    `now` within it (an open callback due from then on is not yet required)."""
+    return max(start, min(end, now))
+
+
+def _not_done_statements(
+    tiers: Sequence[str], start: Any, end: Any, now: Any, cut: Any, *, raw: bool, view: bool
+) -> tuple[Any, Any]:
+    """The members' callbacks required by now: their counts per tier (done or not), and the
+    ones not done: the view's, in due order; the report's, every one in two parts. `cut` is
+    `now` within [start, end] (`_required_from`)."""
     required = [*_cohort(start, end), not_(_not_yet(now))]
     done = func.sum(case((Callback.status == CallbackStatus.DONE, 1), else_=0))
     # The customer's tier as the callback keeps it (migration 0035: the database keeps it
@@ -319,59 +364,97 @@ def _callbacks_not_done(
     # written without it (NULL, SQLite) have their customer's looked up.
     kept = Callback.customer_tier
     unknown = and_(kept.is_(None), Customer.tier.in_(tiers))
-    counts = union_all(
-        select(kept, func.count(), done).where(kept.in_(tiers), *required).group_by(kept),
-        select(Customer.tier, func.count(), done)
-        .join(Customer, Customer.id == Callback.customer_id)
-        .where(unknown, *required)
-        .group_by(Customer.tier),
-    )
-    for tier, n, n_done in session.execute(counts).all() if cover.counting else ():
-        cover.per_tier[str(tier)][0] += n
-        cover.per_tier[str(tier)][1] += int(n_done or 0)
+    # Counted in two stretches of due time, each with one test of the status: before `cut`
+    # every callback not cancelled is required; from it on (due after now) only those no
+    # longer open (the open ones due later today are most of the period's).
+    not_cancelled = Callback.status != CallbackStatus.CANCELLED
+    stretches = (
+        (Callback.due_at >= start, Callback.due_at < cut, not_cancelled),
+        (Callback.due_at >= cut, Callback.due_at < end, not_cancelled,
+         Callback.status != CallbackStatus.OPEN),
+    )  # fmt: skip
+    counts = union_all(*(
+        part
+        for stretch in stretches
+        for part in (
+            select(kept, func.count(), done).where(kept.in_(tiers), *stretch).group_by(kept),
+            select(Customer.tier, func.count(), done)
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(unknown, *stretch)
+            .group_by(Customer.tier),
+        )
+    ))  # fmt: skip
     columns: tuple[Any, ...] = (
         Callback.due_at.label("at"), Callback.id, Callback.customer_id, Customer.name,
         Callback.kind, Callback.status, Callback.attempts, Callback.last_outcome,
         Callback.owner_id,
     )  # fmt: skip
     not_done = (*required, Callback.status != CallbackStatus.DONE)
-    raw = cover.raw_texts
-    if raw:  # the texts read as BLOBs, made text below a column at a time
+    if view:
+        listing = (
+            select(*columns, func.coalesce(kept, Customer.tier).label("tier"))
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(or_(kept.in_(tiers), unknown), *not_done)
+            .order_by(Callback.due_at, Callback.id)
+        )
+        return counts, listing
+    if raw:  # the texts read as BLOBs, made text a column at a time
         blob = lambda c: cast(c, LargeBinary).label(c.key)  # noqa: E731
         columns = tuple(c if i in (0, 1, 2, 6, 8) else blob(c) for i, c in enumerate(columns))
         kept_tier, customer_tier = blob(kept), blob(Customer.tier)
     else:
         kept_tier, customer_tier = kept, Customer.tier
-    if cover.limit is None:
-        # The report (every line, sorted below): two parts, not one OR, read in no order, so
-        # the members' callbacks come from ix_callback_tier_due (tier, due time, status) and
-        # only their customers are looked up (for the name), not the customer of every
-        # callback of the year (over 100,000) for its tier.
-        parts = union_all(
-            select(*columns, kept_tier.label("tier"))
-            .join(Customer, Customer.id == Callback.customer_id)
-            .where(kept.in_(tiers), *not_done),
-            select(*columns, customer_tier.label("tier"))
-            .join(Customer, Customer.id == Callback.customer_id)
-            .where(unknown, *not_done),
-        )
+    # The report (every line, sorted by the caller): two parts, not one OR, read in no
+    # order, so the members' callbacks come from ix_callback_tier_due (tier, due time,
+    # status) and only their customers are looked up (for the name), not the customer of
+    # every callback of the year (over 100,000) for its tier.
+    parts = union_all(
+        select(*columns, kept_tier.label("tier"))
+        .join(Customer, Customer.id == Callback.customer_id)
+        .where(kept.in_(tiers), *not_done),
+        select(*columns, customer_tier.label("tier"))
+        .join(Customer, Customer.id == Callback.customer_id)
+        .where(unknown, *not_done),
+    )
+    return counts, parts
+
+
+def _callbacks_not_done(
+    session: Session, cover: _Coverage, start: datetime, end: datetime, now: datetime,
+    tiers: Sequence[str], names: dict[int, str],
+) -> None:  # fmt: skip
+    """Members' callbacks of the period required by now: counted per tier, done or not;
+    the ones not done are lines of the list."""
+    raw = cover.raw_texts
+    rows: Sequence[Any]
+    if cover.limit is not None:
+        # The view: both statements built once (the period's times are parameters) and run
+        # as the driver gives their rows (seat.db.Prepared).
+        counts_p, first_p = _built(("not done", tuple(tiers)), lambda: tuple(map(
+            Prepared, _not_done_statements(tiers, *_times("start", "end", "now", "cut"),
+                                           raw=False, view=True))))  # fmt: skip
+        times = {"start": start, "end": end, "now": now, "cut": _required_from(start, end, now)}
+        if cover.counting:
+            for tier, n, n_done in counts_p.execute(session.connection(), times):
+                cover.per_tier[str(tier)][0] += n
+                cover.per_tier[str(tier)][1] += int(n_done or 0)
+        rows = cover.read(session, first_p, times)
+        at_of: Any = None
+    else:
+        cut = _required_from(start, end, now)
+        counts, parts = _not_done_statements(tiers, start, end, now, cut, raw=raw, view=False)
+        for tier, n, n_done in session.execute(counts).all() if cover.counting else ():
+            cover.per_tier[str(tier)][0] += n
+            cover.per_tier[str(tier)][1] += int(n_done or 0)
         # Read as the driver gives them (seat.db.Prepared: no per-value processing by
         # SQLAlchemy, ten values a row), the due times converted by stored_at.
-        rows: Sequence[Any] = Prepared(parts).execute(session.connection(), {}).all()
+        rows = Prepared(parts).execute(session.connection(), {}).all()
         if raw and rows:  # the texts made in C loops (textguard.texts_of)
             cols: list[Any] = list(zip(*rows, strict=True))
             for i in (3, 4, 5, 7, 9):
                 cols[i] = texts_of(cols[i])
             rows = list(zip(*cols, strict=True))
-        at_of: Any = stored_at
-    else:
-        query = (
-            select(*columns, func.coalesce(kept, Customer.tier).label("tier"))
-            .join(Customer, Customer.id == Callback.customer_id)
-            .where(or_(kept.in_(tiers), unknown), *not_done)
-        )
-        rows = cover.first(session, query, Callback.due_at, Callback.id)
-        at_of = None
+        at_of = stored_at
     if not rows:
         return
     # Column by column (map, zip in C); the few distinct sentences, owners and kinds made
@@ -413,6 +496,33 @@ def _after_service(
     with no callback: completed when first moved to completed, else accepted or closed."""
     lag = timedelta(days=policy.after_service_days)
     lo, hi = start - lag, until - lag
+    kind = _label(CallbackKind.SATISFACTION)
+    why = _("no satisfaction callback for work order #{id}")
+    tiers = tuple(policy.member_tiers)
+    rows: Sequence[Any]
+    if cover.limit is None:
+        # The report: every row, read as the driver gives them (seat.db.Prepared), the
+        # times converted by stored_at, counted per tier here.
+        rows = [
+            (stored_at(at), wo, cid, name, tier)
+            for at, wo, cid, name, tier in Prepared(_after_service_query(tiers, lo, hi))
+            .execute(session.connection(), {})
+        ]  # fmt: skip
+        if cover.counting:
+            for tier, n in Counter(r[4] for r in rows).items():
+                cover.per_tier[str(tier)][0] += n
+    else:  # the view: the statement built once (`_built`), the times its parameters
+        query = _built(("after service", tiers), lambda: Prepared(
+            _after_service_query(tiers, *_times("lo", "hi"))))  # fmt: skip
+        rows = cover.read_missing(session, query, {"lo": lo, "hi": hi}, 4, lag)
+    for at, wo, cid, name, tier, *__ in rows:
+        due = at + lag
+        cover.add(due, 1, wo, [cid, name, tier, kind, due, why.format(id=wo), "", None])
+
+
+def _after_service_query(tiers: Sequence[str], lo: Any, hi: Any) -> Select[Any]:
+    """The work orders completed in [lo, hi) with no callback, in order: (completed at,
+    order, customer, name, tier)."""
     event = WorkOrderEvent
     completed = event.to_status == "completed"
     first_at = func.min(event.at)
@@ -440,28 +550,12 @@ def _after_service(
         .join(WorkOrder, WorkOrder.id == done.c.wo)
         .join(Customer, Customer.id == WorkOrder.customer_id)
         .where(
-            Customer.tier.in_(policy.member_tiers),
+            Customer.tier.in_(tiers),
             ~exists().where(Callback.work_order_id == done.c.wo),
         )
+        .order_by(done.c.at, done.c.wo)
     )
-    kind = _label(CallbackKind.SATISFACTION)
-    why = _("no satisfaction callback for work order #{id}")
-    if cover.limit is None:
-        # The report: every row, read as the driver gives them (seat.db.Prepared), the
-        # times converted by stored_at, counted per tier here.
-        rows: Sequence[Any] = [
-            (stored_at(at), wo, cid, name, tier)
-            for at, wo, cid, name, tier in Prepared(query.order_by(done.c.at, done.c.wo))
-            .execute(session.connection(), {})
-        ]  # fmt: skip
-        if cover.counting:
-            for tier, n in Counter(r[4] for r in rows).items():
-                cover.per_tier[str(tier)][0] += n
-    else:
-        rows = cover.missing(session, query, done.c.at, done.c.wo, lag=lag)
-    for at, wo, cid, name, tier, *__ in rows:
-        due = at + lag
-        cover.add(due, 1, wo, [cid, name, tier, kind, due, why.format(id=wo), "", None])
+    return query
 
 
 def _new_buyers(
@@ -472,57 +566,78 @@ def _new_buyers(
 
     The members' order lines come from the index only (ix_purchase_tier_delivered, by the
     tier the line keeps: triggers keep it the customer's, migration 0035), no customer
-    looked up per line; the names for the orders left. Grouping the orders sorts every one
-    of them whatever is read: the view (`limit`) reads the first page in due order with
-    every order's count per tier (`_Coverage.tallied`); the report reads them all once and
-    counts and sorts them here."""
+    looked up per line; the names for the orders left. Each line's callback key is looked up
+    before the grouping (an order's lines share it), so only the orders without a callback
+    are grouped; grouping sorts every one of them whatever is read: the view (`limit`)
+    reads the first page in due order with every order's count per tier (a count over the
+    whole result on each row); the report reads them all once and counts and sorts them
+    here."""
     lag = timedelta(days=policy.new_buyer_days)
-    tiers = policy.member_tiers
-    delivered = [
-        Purchase.delivered_at >= bindparam("lo", start - lag),
-        Purchase.delivered_at < bindparam("hi", until - lag),
-    ]
-    line = (Purchase.customer_id.label("cid"), Purchase.order_no, Purchase.delivered_at)
-    lines = union_all(
-        select(*line).where(Purchase.customer_tier.in_(tiers), *delivered),
-        # the few written without the tier (NULL, SQLite): their customer's looked up
-        select(*line)
-        .join(Customer, Customer.id == Purchase.customer_id)
-        .where(Purchase.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered),
-    ).subquery()
-    orders = (
-        select(lines.c.cid, lines.c.order_no, func.min(lines.c.delivered_at).label("at"))
-        .group_by(lines.c.cid, lines.c.order_no)
-        .subquery()
-    )
-    # The scheduler's key, f"new_buyer:{customer}:order:{order}"[:120]
-    key = func.substr(
-        literal("new_buyer:") + cast(orders.c.cid, String) + literal(":order:")
-        + orders.c.order_no, 1, 120,
-    )  # fmt: skip
-    missing = ~exists().where(Callback.source_key == key)
+    tiers = tuple(policy.member_tiers)
     kind = _label(CallbackKind.SATISFACTION)
     why = _("no new-buyer callback for order {order}")
+    period = {"lo": start - lag, "hi": until - lag}
     if cover.limit is None:
-        _every_new_buyer(session, cover, orders, missing, tiers, (start - lag, until - lag),
-                         lag, kind, why)  # fmt: skip
+        orders = _new_buyer_orders(tiers, bindparam("lo", start - lag),
+                                   bindparam("hi", until - lag))  # fmt: skip
+        _every_new_buyer(session, cover, orders, tiers, (start - lag, until - lag), lag, kind,
+                         why)  # fmt: skip
         return
-    # the view: the first page read, every order counted
-    query = (
-        select(orders.c.at, orders.c.cid, orders.c.order_no, Customer.name, Customer.tier)
-        .join(Customer, Customer.id == orders.c.cid)
-        .where(missing)
-    )
-    rows = cover.tallied(session, query, Customer.tier, tiers, orders.c.at, orders.c.cid,
-                         orders.c.order_no, lag=lag)  # fmt: skip
+    # The view: the first page read, every order counted by the database (a count over the
+    # whole result on each row), the statement built once (`_built`).
+    counting = cover.counting
+
+    def build() -> Prepared:
+        orders = _new_buyer_orders(tiers, *_times("lo", "hi"))
+        query = select(
+            orders.c.at, orders.c.cid, orders.c.order_no, Customer.name, Customer.tier
+        ).join(Customer, Customer.id == orders.c.cid)
+        if counting:
+            query = query.add_columns(*(
+                func.count(case((Customer.tier == name, 1))).over().label(f"n_{place}")
+                for place, name in enumerate(tiers)
+            ))  # fmt: skip
+        return Prepared(query.order_by(orders.c.at, orders.c.cid, orders.c.order_no))
+
+    rows = cover.read(session, _built(("new buyers", tiers, counting), build), period, lag=lag)
+    if counting and rows:
+        for place, name in enumerate(tiers):
+            cover.per_tier[name][0] += int(rows[0][5 + place])
     for at, cid, order_no, name, tier, *__ in rows:
         due = at + lag
         cover.add(due, 2, order_no, [cid, name, tier, kind, due, why.format(order=order_no), "",
                                      None])  # fmt: skip
 
 
+def _new_buyer_orders(tiers: Sequence[str], lo: Any, hi: Any) -> Any:
+    """The members' orders delivered in [lo, hi) without a new-buyer callback: (customer,
+    order, first delivery in [lo, hi) as `at`), a subquery."""
+    delivered = [Purchase.delivered_at >= lo, Purchase.delivered_at < hi]
+    line = (Purchase.customer_id.label("cid"), Purchase.order_no, Purchase.delivered_at)
+    # The scheduler's key, f"new_buyer:{customer}:order:{order}"[:120]: the same for every
+    # line of an order, so the lines of orders with a callback are left out before the
+    # grouping (which then sorts only the orders without one: about a fifth of them).
+    key = func.substr(
+        literal("new_buyer:") + cast(Purchase.customer_id, String) + literal(":order:")
+        + Purchase.order_no, 1, 120,
+    )  # fmt: skip
+    missing = ~exists().where(Callback.source_key == key)
+    lines = union_all(
+        select(*line).where(Purchase.customer_tier.in_(tiers), *delivered, missing),
+        # the few written without the tier (NULL, SQLite): their customer's looked up
+        select(*line)
+        .join(Customer, Customer.id == Purchase.customer_id)
+        .where(Purchase.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered, missing),
+    ).subquery()
+    return (
+        select(lines.c.cid, lines.c.order_no, func.min(lines.c.delivered_at).label("at"))
+        .group_by(lines.c.cid, lines.c.order_no)
+        .subquery()
+    )
+
+
 def _every_new_buyer(
-    session: Session, cover: _Coverage, orders: Any, missing: Any, tiers: Sequence[str],
+    session: Session, cover: _Coverage, orders: Any, tiers: Sequence[str],
     period: tuple[datetime, datetime], lag: timedelta, kind: str, why: str,
 ) -> None:  # fmt: skip
     """The report's new-buyer lines: every order of the year (tens of thousands), read as
@@ -543,7 +658,6 @@ def _every_new_buyer(
     query = (
         select(at, orders.c.cid, order_no, name, place)
         .join(Customer, Customer.id == orders.c.cid)
-        .where(missing)
         .order_by(orders.c.at, orders.c.cid, orders.c.order_no)
     )
     lo, hi = period
@@ -610,6 +724,24 @@ def _closed_complaints(
     policy: CallbackPolicy,
 ) -> None:  # fmt: skip
     """Complaints closed in the period with no callback after the close."""
+    tiers = tuple(policy.member_tiers)
+    if cover.limit is None:
+        query: Any = _closed_complaints_query(tiers, start, until)
+        rows = cover.missing(session, query, Complaint.closed_at, Complaint.id)
+    else:  # the view: the statement built once (`_built`), the times its parameters
+        built = _built(("closed complaints", tiers), lambda: Prepared(
+            _closed_complaints_query(tiers, *_times("start", "until"))
+            .order_by(Complaint.closed_at, Complaint.id)))  # fmt: skip
+        rows = cover.read_missing(session, built, {"start": start, "until": until}, 4)
+    kind = _label(CallbackKind.COMPLAINT_FOLLOW_UP)
+    for at, complaint_id, cid, name, tier, *__ in rows:
+        why = _("no callback after complaint #{id} closed").format(id=complaint_id)
+        cover.add(at, 3, complaint_id, [cid, name, tier, kind, at, why, "", None])
+
+
+def _closed_complaints_query(tiers: Sequence[str], start: Any, until: Any) -> Select[Any]:
+    """The members' complaints closed in [start, until) with no callback after the close:
+    (closed at, complaint, customer, name, tier)."""
     after = exists().where(
         Callback.complaint_id == Complaint.id,
         Callback.status != CallbackStatus.CANCELLED,
@@ -624,14 +756,11 @@ def _closed_complaints(
                Customer.id.label("cid"), Customer.name, Customer.tier)
         .join(Customer, Customer.id == Complaint.customer_id)
         .where(
-            Customer.tier.in_(policy.member_tiers), Complaint.status == "closed",
+            Customer.tier.in_(tiers), Complaint.status == "closed",
             Complaint.closed_at >= start, Complaint.closed_at < until, ~after,
         )
     )  # fmt: skip
-    for r in cover.missing(session, query, Complaint.closed_at, Complaint.id):
-        why = _("no callback after complaint #{id} closed").format(id=r.complaint_id)
-        kind = _label(CallbackKind.COMPLAINT_FOLLOW_UP)
-        cover.add(r.at, 3, r.complaint_id, [r.cid, r.name, r.tier, kind, r.at, why, "", None])
+    return query
 
 
 def _greeted_on(born: date, year: int) -> date:
@@ -694,8 +823,16 @@ def _birthdays(
     runs = _greeting_days(start, until, policy)
     if not runs:
         return
-    oldest = session.execute(select(func.min(Customer.birthday))).scalar()
-    youngest = session.execute(select(func.max(Customer.birthday))).scalar()
+    # Two scalar subqueries: each is one step of the birthday index (min and max in one
+    # SELECT read every customer).
+    born = _built(("birthdays: born",), lambda: Prepared(select(
+        select(func.min(Customer.birthday)).scalar_subquery(),
+        select(func.max(Customer.birthday)).scalar_subquery(),
+    )))  # fmt: skip
+    oldest, youngest = (
+        v if v is None or isinstance(v, date) else date.fromisoformat(v)
+        for v in born.execute(session.connection(), {}).one()
+    )
     if oldest is None or youngest is None:
         return
     before = timedelta(days=policy.birthday_days_before)
@@ -704,67 +841,34 @@ def _birthdays(
     kind = _label(CallbackKind.BIRTHDAY)
     tiers = list(policy.member_tiers)
     raw = cover.raw_texts
-    if session.get_bind().dialect.name == "sqlite":
-        # The stored text is YYYY-MM-DD: its digits read straight, not through strftime
-        # (a year's report reads every member's birthday: strftime was half of it).
-        born_day: Any = cast(func.substr(Customer.birthday, 6, 2), Integer) * 100 + cast(
-            func.substr(Customer.birthday, 9, 2), Integer
-        )
-    else:
-        born_day = extract("month", Customer.birthday) * 100 + extract("day", Customer.birthday)
+    dialect = session.get_bind().dialect.name
     for year, days in sorted(runs.items()):
-        # The day greeted in `year` as month * 100 + day (29 February: the 28th if common).
-        day: Any = born_day
-        if not calendar.isleap(year):
-            day = case((day == 229, 228), else_=day)
-        if sum((last - first).days + 1 for first, last in days) > SCAN_DAYS:
-            greeted = or_(
-                *(day.between(f.month * 100 + f.day, t.month * 100 + t.day) for f, t in days)
-            )
-        else:
-            ranges = [
-                found
-                for born_year in range(oldest.year, youngest.year + 1)
-                for first, last in days
-                if (found := _born_in(first, last, born_year)) is not None
-            ]
-            if not ranges:
+        if cover.limit is None:
+            query, day = _birthday_query(dialect, year, days, oldest.year, youngest.year, tiers,
+                                         raw)  # fmt: skip
+            if query is None:
                 continue
-            greeted = or_(*(Customer.birthday.between(lo, hi) for lo, hi in ranges))
-        key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
-        # The tier as its place in member_tiers: a number, not one more text to read.
-        tier = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
-        name: Any = cast(Customer.name, LargeBinary).label("name") if raw else Customer.name
-        query = select(Customer.id.label("cid"), name, tier.label("tier"),
-                       day.label("day")).where(
-            Customer.tier.in_(tiers),
-            Customer.birthday.is_not(None),
-            Customer.merged_into_id.is_(None),
-            greeted,
-            ~exists().where(Callback.source_key == key),
-        )  # fmt: skip
-        if cover.limit is not None:
-            # The view: the first `limit` by day and customer, and every one counted per
-            # tier by the database (a count over the whole result on each row read).
-            counts = [
-                func.count(case((tier == place, 1))).over().label(f"n_{place}")
-                for place in range(len(tiers))
-            ]
-            found = session.execute(
-                query.add_columns(*counts).order_by(day, Customer.id).limit(cover.limit)
-            ).all()
-            if cover.counting and found:
-                for place, name in enumerate(tiers):
-                    cover.per_tier[name][0] += int(getattr(found[0], f"n_{place}"))
-        else:
             # Every row, read once and counted here (the year's report reads them all).
             found = session.connection().execute(query.order_by(day, Customer.id)).all()
             if raw and found:  # the names made in C loops (textguard.texts_of)
-                cids, names, places, days = zip(*found, strict=True)
-                found = list(zip(cids, texts_of(names), places, days, strict=True))
+                cids, names, places, days_ = zip(*found, strict=True)
+                found = list(zip(cids, texts_of(names), places, days_, strict=True))
             if cover.counting:
                 for place, n in Counter(r[2] for r in found).items():
                     cover.per_tier[tiers[place]][0] += n
+        else:
+            # The view: the first `limit` by day and customer, and every one counted per
+            # tier by the database (a count over the whole result on each row read); the
+            # statement built once for the period (`_built`).
+            key = (dialect, year, tuple(map(tuple, days)), oldest.year, youngest.year,
+                   tuple(tiers), cover.limit)  # fmt: skip
+            built = _built(("birthdays", *key), lambda key=key: _birthday_view(*key))
+            if built is None:
+                continue
+            found = built.execute(session.connection(), {}).all()
+            if cover.counting and found:
+                for place, name in enumerate(tiers):
+                    cover.per_tier[name][0] += int(found[0][4 + place])
         if not found:
             continue
         # Tens of thousands of lines over a year: made column by column in C (map, zip).
@@ -780,6 +884,76 @@ def _birthdays(
                               repeat(""), repeat(None), strict=False))  # fmt: skip
         keys = zip(minutes, cids, repeat(4), repeat(year), strict=False)
         cover.lines.extend(zip(keys, lines, strict=False))
+
+
+def _birthday_view(
+    dialect: str, year: int, days: Sequence[Sequence[date]], oldest: int, youngest: int,
+    tiers: Sequence[str], limit: int,
+) -> Prepared | None:  # fmt: skip
+    """The view's statement of a year's birthdays (`_birthday_query`): the first `limit`,
+    with every one counted per tier on each row."""
+    query, day = _birthday_query(dialect, year, days, oldest, youngest, tiers, False,
+                                 texts=dialect == "sqlite")  # fmt: skip
+    if query is None:
+        return None
+    tier = query.selected_columns.tier
+    counts = [
+        func.count(case((tier == place, 1))).over().label(f"n_{place}")
+        for place in range(len(tiers))
+    ]
+    return Prepared(query.add_columns(*counts).order_by(day, Customer.id).limit(limit))
+
+
+def _birthday_query(
+    dialect: str, year: int, days: Sequence[Sequence[date]], oldest: int, youngest: int,
+    tiers: Sequence[str], raw: bool, *, texts: bool = False,
+) -> tuple[Any, Any]:  # fmt: skip
+    """The members greeted for their birthday on `days` of `year` with no greeting
+    scheduled: (customer, name, tier's place in `tiers`, the day greeted as month * 100 +
+    day), and that day's expression; (None, None) when nobody can be. `texts`: the dates
+    compared with as SQLite stores them (YYYY-MM-DD), for a statement run as seat.db.Prepared
+    (its built-in values go to the driver as they are)."""
+    if dialect == "sqlite":
+        # The stored text is YYYY-MM-DD: its digits read straight, not through strftime
+        # (a year's report reads every member's birthday: strftime was half of it).
+        born_day: Any = cast(func.substr(Customer.birthday, 6, 2), Integer) * 100 + cast(
+            func.substr(Customer.birthday, 9, 2), Integer
+        )
+    else:
+        born_day = extract("month", Customer.birthday) * 100 + extract("day", Customer.birthday)
+    # The day greeted in `year` as month * 100 + day (29 February: the 28th if common).
+    day: Any = born_day
+    if not calendar.isleap(year):
+        day = case((day == 229, 228), else_=day)
+    if sum((last - first).days + 1 for first, last in days) > SCAN_DAYS:
+        greeted = or_(
+            *(day.between(f.month * 100 + f.day, t.month * 100 + t.day) for f, t in days)
+        )
+    else:
+        ranges = [
+            found
+            for born_year in range(oldest, youngest + 1)
+            for first, last in days
+            if (found := _born_in(first, last, born_year)) is not None
+        ]
+        if not ranges:
+            return None, None
+        bounds: list[tuple[Any, Any]] = list(ranges)
+        if texts:
+            bounds = [(lo.isoformat(), hi.isoformat()) for lo, hi in ranges]
+        greeted = or_(*(Customer.birthday.between(lo, hi) for lo, hi in bounds))
+    key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
+    # The tier as its place in member_tiers: a number, not one more text to read.
+    tier = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
+    name: Any = cast(Customer.name, LargeBinary).label("name") if raw else Customer.name
+    query = select(Customer.id.label("cid"), name, tier.label("tier"), day.label("day")).where(
+        Customer.tier.in_(tiers),
+        Customer.birthday.is_not(None),
+        Customer.merged_into_id.is_(None),
+        greeted,
+        ~exists().where(Callback.source_key == key),
+    )
+    return query, day
 
 
 def _agent_names(session: Session) -> dict[int, str]:

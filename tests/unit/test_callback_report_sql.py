@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -138,7 +139,9 @@ def test_the_periods_hold_what_they_test(desk):
 
 
 @pytest.mark.parametrize("limit", [1, 7, 40])
-@pytest.mark.parametrize(("first", "last"), [PERIODS[1], PERIODS[3], PERIODS[5]])
+@pytest.mark.parametrize(
+    ("first", "last"), [PERIODS[1], PERIODS[2], PERIODS[3], PERIODS[5], PERIODS[7], PERIODS[8]]
+)
 def test_a_cut_list_keeps_whole_counts(desk, first, last, limit):
     old, cut = _both(desk, first, last, limit=limit)
     for was, now in zip(old, cut, strict=True):
@@ -237,3 +240,32 @@ def test_new_buyers_at_the_period_bounds_and_the_cut(session, settings, offsets,
     assert lines  # the case holds what it tests
     assert _new_buyer_lines(got) == (lines if limit is None else lines[:limit])
     assert got[0].rows == was[0].rows  # coverage counts whole, cut or not
+
+
+@pytest.mark.parametrize("limit", [None, 3])
+def test_callbacks_due_after_now_count_by_their_status(desk, limit):
+    """The view counts the required callbacks in two stretches of due time (before now: any
+    not cancelled; from now on: those no longer open): members' callbacks of every status
+    due just before, at and after now, and at the period's edges, count as the row-by-row
+    reference counts them, cut list or not."""
+    engine, settings = desk
+    tick = timedelta(microseconds=1)
+    first = last = date(2026, 11, 23)  # today (local): now falls inside the period
+    start, end = report.period(first, last, ZoneInfo(settings.local_timezone))
+    with Session(engine) as s:
+        member = s.execute(
+            select(Customer.id).where(Customer.tier.in_(POLICY.member_tiers)).order_by(Customer.id)
+        ).scalars().first()  # fmt: skip
+        for n, due in enumerate([start, NOW - tick, NOW, NOW + tick, end - tick, end]):
+            for status in ("open", "done", "missed", "cancelled"):
+                s.add(Callback(customer_id=member, owner_id=1, kind="manual", reason="r",
+                               due_at=due, created_at=start, status=status,
+                               done_at=due if status == "done" else None,
+                               source_key=f"test:{n}:{status}"))  # fmt: skip
+        s.flush()
+        args = dict(date_from=first, date_to=last, settings=settings, now=NOW, policy=POLICY)
+        old = before.tables(session=s, **args)
+        new = report.tables(session=s, **args, limit=limit)
+        s.rollback()
+    assert new[0].rows == old[0].rows  # coverage per tier
+    assert new[1].rows == (old[1].rows if limit is None else old[1].rows[:limit])

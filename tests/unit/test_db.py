@@ -590,3 +590,105 @@ def test_the_checkpoint_thread_outlives_a_failure(tmp_path, monkeypatch):
         assert CHECKPOINTS._thread is not None and CHECKPOINTS._thread.is_alive()
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("listened", [False, True])
+def test_prepared_rows_read_what_the_core_statement_reads(engine, world, listened):
+    """Prepared.rows (the driver's cursor, no SQLAlchemy result; through exec_driver_sql
+    while a listener counts statements) gives the rows SQLAlchemy gives, texts cleaned the
+    same way: control characters, bidirectional overrides, line breaks, a text that is not
+    UTF-8 (SQLite), NULLs, numbers and texts in one column; and its errors are SQLAlchemy's."""
+    from sqlalchemy import bindparam, event, literal_column
+    from sqlalchemy.exc import DBAPIError
+
+    from seat.db import Prepared, PreparedIds
+    from seat.models import Callback
+
+    reasons = ["plain", "esc \x1b[31mred", "bidi \u202eevil", "two\nlines", "tab\there",
+               "中文 ok", "", "del \x7f", "c1 \x85 next"]  # fmt: skip
+    with Session(engine) as s:
+        ids = []
+        for reason in reasons:
+            cb = Callback(customer_id=world["fang"], owner_id=world["li"], reason="x",
+                          due_at=NOW, created_at=NOW)  # fmt: skip
+            s.add(cb)
+            s.flush()
+            # written around the write guard, as another tool would
+            s.execute(text("UPDATE callback SET reason = :r WHERE id = :i"),
+                      {"r": reason, "i": cb.id})  # fmt: skip
+            ids.append(cb.id)
+        if engine.dialect.name == "sqlite":
+            s.execute(text("UPDATE callback SET reason = CAST(X'62616420ff' AS TEXT) "
+                           "WHERE id = :i"), {"i": ids[0]})  # fmt: skip
+        s.commit()
+    stmt = (
+        select(Callback.id, Callback.reason, Callback.done_at, Callback.attempts,
+               literal_column("NULL").label("empty"))
+        .where(Callback.owner_id == bindparam("owner"))
+        .order_by(Callback.id)
+    )  # fmt: skip
+    seen: list[str] = []
+
+    def count(_conn, _cur, sql, *_args):  # noqa: ANN001, ANN002
+        seen.append(sql)
+
+    if listened:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        with Session(engine) as s:
+            core = [tuple(r) for r in s.execute(stmt, {"owner": world["li"]})]
+            seen.clear()
+            rows = Prepared(stmt).rows(s.connection(), {"owner": world["li"]})
+            by_ids = PreparedIds(
+                lambda ins: select(Callback.id, Callback.reason).where(Callback.id.in_(ins))
+                .order_by(Callback.id)
+            ).rows(s.connection(), ids)  # fmt: skip
+    finally:
+        if listened:
+            event.remove(engine, "before_cursor_execute", count)
+    assert [tuple(r) for r in rows] == core
+    assert [tuple(r) for r in by_ids] == [(r[0], r[1]) for r in core if r[0] in ids]
+    assert all(type(r) is tuple for r in rows)
+    # a text that is not UTF-8 has each statement read again by the factory (SQLite)
+    assert len(seen) == (0 if not listened else 4 if engine.dialect.name == "sqlite" else 2)
+    texts = {r[1] for r in rows}
+    assert not any("\x1b" in t or "\u202e" in t or "\x7f" in t for t in texts)
+    if engine.dialect.name == "sqlite":
+        assert "bad \ufffd" in texts
+    wrong = select(literal_column("nosuch"))
+    with Session(engine) as s, pytest.raises(DBAPIError) as core_error:
+        s.execute(wrong)
+    with Session(engine) as s, pytest.raises(DBAPIError) as ours:
+        Prepared(wrong).rows(s.connection(), {})
+    assert type(ours.value) is type(core_error.value)
+    assert type(ours.value.orig) is type(core_error.value.orig)
+
+
+def test_plain_texts_mixed_columns_are_cleaned_as_the_factory_cleans():
+    """A column of numbers and texts (SQLite's types are the values'): each text as the
+    connection's factory would give it."""
+    from seat.db import _plain_texts
+    from seat.textguard import _sqlite_text
+
+    rows = [(1, "a\x1bb", None, 2.5), ("x\u202ey", "ok", "fine", None), (3, None, "c", "t")]
+    want = [tuple(_sqlite_text(v.encode()) if type(v) is str else v for v in r) for r in rows]
+    assert _plain_texts(rows, _sqlite_text) == want
+    clean_rows = [(1, "a", None), ("b", "c", 2), (0, "", b"\x01")]
+    assert _plain_texts(clean_rows, _sqlite_text) is clean_rows
+
+
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_plain_texts_find_every_character_the_factory_cleans(where):
+    """Every ASCII character, and unprintable ones beyond (a line separator, a soft hyphen,
+    a zero-width joiner, a bidi isolate, C1), alone in a column of clean texts, of numbers
+    and texts, of Chinese: the rows are what the factory gives value by value."""
+    from seat.db import _plain_texts
+    from seat.textguard import _sqlite_text
+
+    odd = [chr(c) for c in range(128)] + ["\u2028", "\u00ad", "\u200d", "\u2066", "\x85"]
+    fillers = (["2026-12-04 10:00:00.000000", None], ["created", 7], ["王芳", None])
+    for ch in odd:
+        rows = [(1, f"a{ch}b" if i == 3 else fillers[where][i % 2]) for i in range(6)]
+        want = [tuple(_sqlite_text(v.encode()) if type(v) is str else v for v in r)
+                for r in rows]  # fmt: skip
+        assert _plain_texts(rows, _sqlite_text) == want, repr(ch)

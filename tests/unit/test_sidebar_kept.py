@@ -86,11 +86,13 @@ def test_each_agent_keeps_their_own(desk, world, monkeypatch):
 STATUSES = ("created", "survey_done", "replied_sales", "delivered", "closed", "cancelled")
 
 
-@pytest.mark.parametrize("limit", [50, 3, 0])
-def test_agent_orders_are_the_three_reads_in_one(session, world, limit):
-    """Pages cut at `limit`, counts true: against counting every open order."""
-    rng = random.Random(limit)
-    for __ in range(60):
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("limit", [50, 3, 0, 7])
+def test_agent_orders_are_the_three_reads_in_one(session, world, limit, seed):
+    """Pages cut at `limit`, counts true: against counting every open order (and each page
+    in its order, read off each (status, urgency) range on its own)."""
+    rng = random.Random(limit * 10 + seed)
+    for __ in range(rng.choice((12, 60, 90))):
         session.add(WorkOrder(
             kind="service_request", short_text="x", customer_id=world["fang"],
             assignee_id=world["li"] if rng.random() < 0.8 else world["wang"],
