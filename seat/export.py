@@ -136,8 +136,13 @@ def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
         # instant in two zones, either fold of an ambiguous hour).
         objects = {id(v): v for v in values}  # each alive in `values` while its id is a key
         if len(objects) * 4 > len(values) * 3:  # mostly distinct: each made as it comes
+            if len(kinds) == 1 and datetime in kinds:  # called from C, no Python per cell
+                return list(map(datetime.isoformat, values))
             return [v if v is None else v.isoformat() for v in values]
-        texts = {k: v if v is None else v.isoformat() for k, v in objects.items()}
+        if len(kinds) == 1 and datetime in kinds:
+            texts = dict(zip(objects, map(datetime.isoformat, objects.values()), strict=True))
+        else:
+            texts = {k: v if v is None else v.isoformat() for k, v in objects.items()}
         return list(map(texts.__getitem__, map(id, values)))
     zones = {v.tzinfo for v in values if type(v) is datetime} if datetime in kinds else ()
     if len(zones) > 1 or len(kinds & _NUMBERS) > 1:
@@ -191,9 +196,51 @@ def write_csv(tables: Sequence[Table], out: TextIO) -> None:
         for start in range(0, len(table.rows), CSV_CHUNK):
             rows = table.rows[start : start + CSV_CHUNK]
             columns = [_csv_column(column, done) for column in zip(*rows, strict=True)]
-            writer.writerows(zip(*columns, strict=True))
+            texts = _unquoted(columns) if width > 1 else None
+            if texts is None:
+                writer.writerows(zip(*columns, strict=True))
+            else:  # what the writer makes of them, joined in C without its per-cell work
+                buf.write("\n".join(map(",".join, zip(*texts, strict=True))))
+                buf.write("\n")
             flush()
     flush()
+
+
+_QUOTED = ",\"\r\n\0"
+"""Characters that have the csv writer quote a cell (the delimiter, the quote, a line
+break; NUL, which it has never had to write here, goes to the writer too)."""
+_AS_TEXT = {str: None, int: str, bool: str, float: repr, type(None): None}
+"""The cells a line can be joined from, and how the csv writer makes each one text (a
+float by repr, any other by str, None as nothing)."""
+
+
+def _unquoted(columns: Sequence[Sequence[Any]]) -> list[Sequence[str]] | None:
+    """The columns' cells as the csv writer writes them, when none of them is quoted (a
+    line is then its cells joined by commas): the texts, or None when a cell needs quoting
+    or is of another type (the writer writes those lines). For rows of two cells or more
+    (the writer quotes a row of one empty cell)."""
+    out: list[Sequence[str]] = []
+    for column in columns:
+        kinds = set(map(type, column))
+        if not kinds <= _AS_TEXT.keys():
+            return None
+        if kinds <= _TEXT:
+            texts: Sequence[str] = (
+                column if type(None) not in kinds else ["" if v is None else v for v in column]
+            )
+            joined = "".join(texts)
+            if any(c in joined for c in _QUOTED):
+                return None
+        elif len(kinds) == 1:  # numbers of one type
+            texts = list(map(_AS_TEXT[kinds.pop()] or str, column))  # type: ignore[arg-type]
+        else:  # numbers of several types, texts and None: cell by cell
+            texts = ["" if v is None else v if type(v) is str else _AS_TEXT[type(v)](v)  # type: ignore[misc]
+                     for v in column]  # fmt: skip
+            joined = "".join(texts)
+            if any(c in joined for c in _QUOTED):
+                return None
+        out.append(texts)
+    return out
 
 
 def to_json(tables: Sequence[Table]) -> str:

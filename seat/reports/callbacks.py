@@ -18,7 +18,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from operator import itemgetter
+from itertools import repeat
+from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -454,24 +455,24 @@ def _callbacks_not_done(
                 cols[i] = texts_of(cols[i])
             rows = list(zip(*cols, strict=True))
         at_of = stored_at
-    whys: dict[tuple[bool, bool, int], str] = {}  # the same few sentences, made once each
-    owners: dict[int, str] = {}
-    kinds: dict[str, str] = {}
-    for at, cb_id, cid, name, cb_kind, status, attempts, last_outcome, owner_id, tier in rows:
-        if at_of is not None:
-            at = at_of(at)
-        how = (status == MISSED, last_outcome == WRONG_NUMBER, attempts)
-        why = whys.get(how)
-        if why is None:
-            why = whys[how] = _why(status, last_outcome, attempts)
-        owner = owners.get(owner_id)
-        if owner is None:
-            owner = owners[owner_id] = str(names.get(owner_id, owner_id))
-        kind = kinds.get(cb_kind)
-        if kind is None:
-            kind = kinds[cb_kind] = _label(cb_kind)
-        line = [cid, name, tier, kind, at, why, owner, cb_id]
-        cover.add(at, 0, (at, cb_id), line)
+    if not rows:
+        return
+    # Column by column (map, zip in C); the few distinct sentences, owners and kinds made
+    # once each.
+    (ats, cb_ids, cids, customers, cb_kinds, statuses, attempts, last_outcomes, owner_ids,
+     tiers_) = zip(*rows, strict=True)  # fmt: skip
+    if at_of is not None:
+        ats = tuple(map(at_of, ats))
+    how = list(zip(statuses, last_outcomes, attempts, strict=True))
+    whys = {key: _why(*key) for key in set(how)}
+    owners = {o: str(names.get(o, o)) for o in set(owner_ids)}
+    kinds = {k: _label(k) for k in set(cb_kinds)}
+    minutes = list(map(cover.minute, ats))
+    lines = map(list, zip(cids, customers, tiers_, map(kinds.__getitem__, cb_kinds), minutes,
+                          map(whys.__getitem__, how), map(owners.__getitem__, owner_ids),
+                          cb_ids, strict=True))  # fmt: skip
+    keys = zip(minutes, cids, repeat(0), zip(ats, cb_ids, strict=True), strict=False)
+    cover.lines.extend(zip(keys, lines, strict=True))
 
 
 def _why(status: str, last_outcome: str | None, attempts: int) -> str:
@@ -661,45 +662,52 @@ def _every_new_buyer(
     )
     lo, hi = period
     rows = Prepared(query).execute(conn, {"lo": lo, "hi": hi}).all()
-    if raw and rows:  # the texts made in two C loops (textguard.texts_of)
-        whens, cids, order_nos, customers, places = zip(*rows, strict=True)
-        rows = list(zip(whens, cids, texts_of(order_nos), texts_of(customers), places,
-                        strict=True))  # fmt: skip
+    if not rows:
+        return
+    # Column by column: each made by C loops (map, zip), not a Python statement per line.
+    whens, cids, order_nos, customers, places = zip(*rows, strict=True)
+    if raw:  # the texts made in two C loops (textguard.texts_of)
+        order_nos, customers = texts_of(order_nos), texts_of(customers)
     names = list(tiers)
-    if any(r[4] == -1 for r in rows):  # a customer no longer of a member tier: as it is
-        others = {r[1] for r in rows if r[4] == -1}
+    if -1 in places:  # a customer no longer of a member tier: as it is
+        others = {cid for cid, n_place in zip(cids, places, strict=True) if n_place == -1}
         tier_of = dict(conn.execute(select(Customer.id, Customer.tier)
                                     .where(Customer.id.in_(others))).all())  # fmt: skip
         names += sorted({str(t) for t in tier_of.values()} - set(names))
-        rows = [r if r[4] != -1 else (*r[:4], names.index(str(tier_of[r[1]]))) for r in rows]
+        places = tuple(n_place if n_place != -1 else names.index(str(tier_of[cid]))
+                       for cid, n_place in zip(cids, places, strict=True))  # fmt: skip
     if cover.counting:
-        for n_place, n in Counter(r[4] for r in rows).items():
+        for n_place, n in Counter(places).items():
             cover.per_tier[names[n_place]][0] += n
-    lines = cover.lines
     zone = cover.zone
-    # The reason's text around its one field, joined by an f-string (what format() makes of
-    # a lone {order}), not format() per line; a translation with other braces: format().
-    head, field_, tail = why.partition("{order}")
-    plain = bool(field_) and not any(c in head + tail for c in "{}")
     if sqlite:  # seconds since 1970: the due time's local minute straight from them (_minute)
         after = int(lag.total_seconds())
-        stamp = datetime.fromtimestamp
-        for when, cid, order_no, name, n_place in rows:
-            due = when + after
-            # The minute's first second made local: its local minute where the zone's offset
-            # is whole minutes (every zone's since the 1970s), without a replace() per line.
-            minute = stamp(due - due % 60, zone)
-            if minute.second:
-                minute = stamp(due, zone).replace(second=0, microsecond=0)
-            reason = f"{head}{order_no}{tail}" if plain else why.format(order=order_no)
-            line = [cid, name, names[n_place], kind, minute, reason, "", None]
-            lines.append(((minute, cid, 2, order_no), line))
-        return
-    for when, cid, order_no, name, n_place in rows:
-        minute = cover.minute(stored_at(when) + lag)  # type: ignore[operator]
-        reason = f"{head}{order_no}{tail}" if plain else why.format(order=order_no)
-        line = [cid, name, names[n_place], kind, minute, reason, "", None]
-        lines.append(((minute, cid, 2, order_no), line))
+        dues = [when + after for when in whens]
+        # The minute's first second made local: its local minute where the zone's offset
+        # is whole minutes (every zone's since the 1970s), without a replace() per line.
+        minutes = list(map(datetime.fromtimestamp, [d - d % 60 for d in dues], repeat(zone)))
+        if any(map(attrgetter("second"), minutes)):  # an offset with seconds: as _minute
+            minutes = [
+                m if not m.second
+                else datetime.fromtimestamp(d, zone).replace(second=0, microsecond=0)
+                for m, d in zip(minutes, dues, strict=True)
+            ]  # fmt: skip
+    else:
+        minute = cover.minute
+        minutes = [minute(stored_at(when) + lag) for when in whens]  # type: ignore[operator]
+    # The reason's text around its one field (what format() makes of a lone {order}) by
+    # a plain "{}" template mapped in C, not format() with a name per line; a translation
+    # with other braces: format().
+    head, field_, tail = why.partition("{order}")
+    if field_ and not any(c in head + tail for c in "{}"):
+        reasons: Any = map(f"{head}{{}}{tail}".format, order_nos)
+    else:
+        reasons = (why.format(order=order_no) for order_no in order_nos)
+    tier_names = map(names.__getitem__, places)
+    lines = map(list, zip(cids, customers, tier_names, repeat(kind), minutes, reasons,
+                          repeat(""), repeat(None), strict=False))  # fmt: skip
+    keys = zip(minutes, cids, repeat(2), order_nos, strict=False)
+    cover.lines.extend(zip(keys, lines, strict=False))
 
 
 def _raw_texts(conn: Any) -> bool:
@@ -861,16 +869,21 @@ def _birthdays(
             if cover.counting and found:
                 for place, name in enumerate(tiers):
                     cover.per_tier[name][0] += int(found[0][4 + place])
+        if not found:
+            continue
+        # Tens of thousands of lines over a year: made column by column in C (map, zip).
+        cids, names, places, mds = list(zip(*found, strict=True))[:4]
         dues: dict[int, datetime] = {}  # each day's local minute, one object for its lines
-        lines = cover.lines
-        for cid, name, place, md, *__ in found:  # tens of thousands over a year: tuples
-            minute = dues.get(md)
-            if minute is None:
-                greeted_on = date(year, int(md) // 100, int(md) % 100)
-                due = datetime.combine(greeted_on - before, policy.call_at, tzinfo=zone)
-                minute = dues[md] = _minute(due, cover.zone)
-            line = [cid, name, tiers[place], kind, minute, why, "", None]
-            lines.append(((minute, cid, 4, year), line))
+        for md in set(mds):
+            greeted_on = date(year, int(md) // 100, int(md) % 100)
+            due = datetime.combine(greeted_on - before, policy.call_at, tzinfo=zone)
+            dues[md] = _minute(due, cover.zone)
+        minutes = list(map(dues.__getitem__, mds))
+        shown = map(tiers.__getitem__, places)
+        lines = map(list, zip(cids, names, shown, repeat(kind), minutes, repeat(why),
+                              repeat(""), repeat(None), strict=False))  # fmt: skip
+        keys = zip(minutes, cids, repeat(4), repeat(year), strict=False)
+        cover.lines.extend(zip(keys, lines, strict=False))
 
 
 def _birthday_view(

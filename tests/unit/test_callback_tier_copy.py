@@ -271,3 +271,37 @@ def test_the_changes_reach_the_counts(desk):
     new_buyers = [r for r in tables[1].rows if "new-buyer" in str(r[5])]
     assert any("IM-" in str(r[5]) for r in new_buyers)  # imported ones bought, uncalled
     assert all(row[1] for row in tables[0].rows)  # every member tier required something
+
+
+def test_a_zone_whose_offset_has_seconds(desk, tmp_path):
+    """New-buyer lines where the zone's offset has seconds (Monrovia kept -0:44:30 until
+    1972): each line's local minute, and the report's CSV and JSON, as the code before
+    wrote them (tests/unit/callback_report_current.py)."""
+    from datetime import UTC, datetime
+
+    engine, settings = desk
+    zoned = replace(settings, local_timezone="Africa/Monrovia")
+    args = dict(date_from=date(1971, 3, 1), date_to=date(1971, 5, 31), settings=zoned,
+                now=NOW, policy=POLICY)  # fmt: skip
+    with Session(engine) as s:
+        member = s.execute(select(Customer.id).where(Customer.tier.in_(MEMBERS),
+                                                     Customer.merged_into_id.is_(None))
+                           .order_by(Customer.id).limit(1)).scalar_one()  # fmt: skip
+        for n in range(6):
+            at = datetime(1971, 2, 20, 23, 59, tzinfo=UTC) + timedelta(days=9 * n,
+                                                                       seconds=29 * n)
+            s.execute(
+                text("INSERT INTO purchase (customer_id, order_no, item, amount, quantity, "
+                     "purchased_at, delivered_at) VALUES (:c, :o, 'TV', 1, 1, :d, :d)"),
+                {"c": member, "o": f"MLW-{n}", "d": at},
+            )  # fmt: skip
+        got = report.tables(session=s, **args)
+        was = current.tables(session=s, **args)
+        s.rollback()
+    lines = [row for row in got[1].rows if "MLW-" in str(row[5])]
+    assert len(lines) >= 4
+    assert all(row[4].second == 0 and row[4].utcoffset().seconds % 60 for row in lines)
+    for fmt in ("csv", "json"):
+        write(got, fmt, tmp_path / f"got.{fmt}")
+        write(was, fmt, tmp_path / f"was.{fmt}")
+        assert (tmp_path / f"got.{fmt}").read_bytes() == (tmp_path / f"was.{fmt}").read_bytes()

@@ -76,6 +76,13 @@ COLUMNS = {
     "one instant in two zones, shared": [AT, AT.astimezone(SHANGHAI)] * 5 + [None, AT],
     "words and a word-like enum": ["open", StatusWord.OPEN, "=x", StatusWord.ODD, None],
     "empty": [],
+    # lines joined without the writer when no cell is quoted: these have it quote one
+    "words with the delimiter and quotes": ["a,b", 'say "hi"', "plain", None, "x", '"'],
+    "words with a NUL": ["a\x00b", "ok", None],
+    "numbers of every kind": [1, -0.0, float("nan"), float("inf"), 10**30, 1e100, True, None],
+    "floats only": [0.1, 1e-7, -0.0, 2.5, float("-inf")],
+    "true and false only": [True, False, True],
+    "big and negative whole numbers": [-1, 0, 10**40, -(10**20)],
 }
 
 
@@ -86,6 +93,30 @@ def test_a_column_comes_out_as_cell_by_cell(name):
     other = Table("u", ["C"], [[v] for v in reversed(values)])
     assert to_csv([table]) == _cell_by_cell([table])
     assert to_csv([table, other]) == _cell_by_cell([table, other])
+
+
+def test_lines_joined_without_the_writer_are_the_writers(monkeypatch):
+    """Chunks whose cells need no quoting are joined by commas, not written by the csv
+    writer: the same text, whatever the mix, in chunks that take either way."""
+    import random
+
+    monkeypatch.setattr(export, "CSV_CHUNK", 7)
+    rng = random.Random(14)
+    pool = ["Wang Fang", "张敏", "", "a,b", '"q"', "x\ny", "\r", "=1", "-2", " lead", "t\tab",
+            "ok", "\x00", "＝1", "a\u2028b"]  # fmt: skip
+    joined = []
+    real = export._unquoted
+    monkeypatch.setattr(export, "_unquoted", lambda c: joined.append(real(c)) or joined[-1])
+    for rare in (0.0, 0.02, 0.3):
+        rows = [
+            [i, rng.choice(pool[:2] + pool[11:12]) if rng.random() > rare else rng.choice(pool),
+             rng.choice([None, i, 2.5, True]) if rng.random() < rare else i * 3,
+             AT + timedelta(minutes=i), None if i % 3 else "n", rng.choice(["", "v", None])]
+            for i in range(200)
+        ]  # fmt: skip
+        tables = [Table("t", ["A", "B", "C", "D", "E", "F"], rows), Table("o", ["Z"], [[""]])]
+        assert to_csv(tables) == _cell_by_cell(tables)
+    assert any(t is not None for t in joined) and any(t is None for t in joined)
 
 
 def test_ragged_rows_and_many_chunks(monkeypatch):
