@@ -297,3 +297,75 @@ async def test_notes_typed_on_the_wrapup_outcome_are_kept(make_seat, engine, wor
     with Session(engine) as s:
         call = s.exec(select(Call)).one()
         assert "Asked about hours" in call.notes and call.outcome == "resolved"
+
+
+async def test_notes_typed_in_one_burst_on_the_wrapup_outcome_keep_their_spaces(
+    make_seat, engine, world
+):
+    """Keys that arrive together (a fast typist, a terminal's paste) reach the outcome list
+    before the notes take the focus: the spaces among them go to the notes too, not to the
+    list (driven by hand: "a b  c" was saved as "abc")."""
+    from textual import events
+
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"138-0013 8000", "enter")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("f2")
+        await settle(pilot)
+        await choose(pilot, "inquiry")
+        for __ in range(3):
+            await pilot.press("f2")
+            await settle(pilot)
+        assert screen.focused is screen.query_one("#outcome")
+        typed = "Asked  about hours, 9 to 5"
+        for character in typed:  # queued at once, as a terminal delivers a burst
+            key = "space" if character == " " else "comma" if character == "," else character
+            app.post_message(events.Key(key, character))
+        await settle(pilot)
+        assert screen.query_one("#notes").text == typed
+        assert screen.state.outcome == "resolved"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+
+    with Session(engine) as s:
+        call = s.exec(select(Call)).one()
+        assert typed in call.notes and call.outcome == "resolved"
+
+
+async def test_notes_pasted_on_the_wrapup_outcome_are_kept(make_seat, engine, world):
+    """A paste on the wrap-up's outcome (a list takes no text) goes into the notes."""
+    from textual import events
+
+    app = make_seat()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"138-0013 8000", "enter")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("f2")
+        await settle(pilot)
+        await choose(pilot, "inquiry")
+        for __ in range(3):
+            await pilot.press("f2")
+            await settle(pilot)
+        assert screen.focused is screen.query_one("#outcome")
+        screen.query_one("#outcome").post_message(events.Paste("Order 4411\nasked  twice"))
+        await settle(pilot)
+        await pilot.press(*" ok")
+        await settle(pilot)
+        assert screen.query_one("#notes").text == "Order 4411\nasked  twice ok"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, DeskScreen)
+
+    with Session(engine) as s:
+        call = s.exec(select(Call)).one()
+        assert "Order 4411\nasked  twice ok" in call.notes and call.outcome == "resolved"

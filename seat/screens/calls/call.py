@@ -228,6 +228,9 @@ class CallScreen(DeskWorker, Screen[int | None]):
         self.number_known = state.from_number is not None or state.customer_id is not None
         self.saving: CallState | None = None
         """The copy of the call being saved by the worker (None: no save running)."""
+        self._typing_to_notes = False
+        """Characters typed on the wrap-up's outcome went to the notes, whose focus comes after
+        the keys already waiting: those keys (spaces too) go to the notes as well."""
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -667,15 +670,37 @@ class CallScreen(DeskWorker, Screen[int | None]):
             or focused.id != "outcome"
             or not event.is_printable
             or character is None
-            or character == " "  # space opens the list
+            or (character == " " and not self._typing_to_notes)  # space opens the list
         ):
             return
         event.stop()
         event.prevent_default()
+        self._to_notes(character)
+
+    def on_paste(self, event: events.Paste) -> None:
+        """Text pasted on the wrap-up's outcome (a list takes no text) goes into the notes."""
+        focused = self.focused
+        if (
+            self.state.in_wrapup
+            and isinstance(focused, Select)
+            and focused.id == "outcome"
+            and event.text
+        ):
+            event.stop()
+            event.prevent_default()
+            self._to_notes(event.text)
+
+    def _to_notes(self, text: str) -> None:
         notes = self.query_one("#notes", TextArea)
+        self._typing_to_notes = True  # until the list is focused again
         notes.focus()
         notes.move_cursor(notes.document.end)
-        notes.insert(character)
+        notes.insert(text)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The outcome list focused again (not on the way to the notes): space opens it."""
+        if event.widget.id == "outcome":
+            self._typing_to_notes = False
 
     @on(TextArea.Changed, "#notes")
     def _notes_changed(self, event: TextArea.Changed) -> None:
