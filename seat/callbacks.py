@@ -56,6 +56,7 @@ from seat.db import (
     PreparedIds,
     few_collections,
     insert_many,
+    kept_at,
     optimize_statistics,
     prepared,
     prune_list_changes,
@@ -2091,13 +2092,13 @@ def callback_queue(
         if at is None:
             ready_overdue += overdue
             ready_due += due - overdue
-            ready += [(stored_at(due_at), cb_id, key) for cb_id, due_at in page]
+            ready += [(kept_at(due_at), cb_id, key) for cb_id, due_at in page]
         else:
             waiting_total += due
             waiting_overdue += overdue
-            waiting += [(at, stored_at(due_at), cb_id, key) for cb_id, due_at in page]
+            waiting += [(at, kept_at(due_at), cb_id, key) for cb_id, due_at in page]
     for cb_id, due_at, e164 in prepared(st.unknown).rows(conn, {**mine, "until": until}):
-        due_at = stored_at(due_at)
+        due_at = kept_at(due_at)
         key = phone.zones_key(e164)
         overdue = states.callback_overdue(due_at, now)
         at = opens(key)
@@ -2115,7 +2116,7 @@ def callback_queue(
     waiting = waiting[:limit] if limit > 0 else []
     wanted = [r[1] for r in ready] + [w[2] for w in waiting]
     details = {
-        row[0]: (*row[:3], stored_at(row[3]), *row[4:])
+        row[0]: (*row[:3], kept_at(row[3]), *row[4:])
         for row in _QUEUE_DETAILS.rows(conn, wanted)
     } if wanted else {}  # fmt: skip
 

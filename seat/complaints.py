@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from seat import customers, labels, lifecycle, loops, roles, sla
 from seat.customers import ValidationError
-from seat.db import Prepared, stored_at
+from seat.db import Prepared, kept_at
 from seat.errors import MoveRefused as MoveRefused
 from seat.errors import StaleCallback, StaleComplaint
 from seat.i18n import N_, _
@@ -1172,9 +1172,10 @@ def sidebar_complaints(
     counting = totals is not None
     breached_n = near_n = 0
     # Read at the driver level (seat.db.Prepared): SQLAlchemy's per-value work on these
-    # rows cost more than reading them; the times are converted here (at: stored_at).
+    # rows cost more than reading them; the times are converted here (at: kept_at, the
+    # same texts are read at every refresh).
     rows_st, pauses_st = _sidebar_statements()
-    at = stored_at
+    at = kept_at
     conn = session.connection()
     args = {"agent_id": agent_id}
     paused: dict[int, list[tuple[str, datetime]]] = {}

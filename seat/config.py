@@ -7,9 +7,11 @@ import difflib
 import hashlib
 import json
 import os
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -327,8 +329,32 @@ def load_settings(path: Path | None = None) -> Settings:
 
 
 def policy_file(settings: Settings, name: str) -> Path:
-    """A policy TOML: the deployment's copy in the config directory wins over the shipped one."""
-    override = config_path().parent / "policy" / f"{name}.toml"
+    """A policy TOML: the deployment's copy in the config directory wins over the shipped one.
+
+    Asked on every sidebar read (twice): the two candidate paths are worked out once per
+    environment they depend on (_policy_paths); whether the deployment's copy exists is
+    looked up every time, so one added or removed while seats run is seen at once."""
+    environ = os.environ
+    if sys.platform.startswith("linux"):
+        override, shipped = _policy_paths(
+            environ.get("SEAT_CONFIG"), environ.get("XDG_CONFIG_HOME"), environ.get("HOME"),
+            os.geteuid(), settings.policy_dir, name,
+        )  # fmt: skip
+    else:  # platformdirs reads more than those there (registry, overrides): asked each time
+        override = config_path().parent / "policy" / f"{name}.toml"
+        shipped = settings.policy_dir / f"{name}.toml"
     if override.is_file():
         return override
-    return settings.policy_dir / f"{name}.toml"
+    return shipped
+
+
+@lru_cache(maxsize=64)
+def _policy_paths(
+    seat_config: str | None, _xdg_config_home: str | None, _home: str | None, _euid: int,
+    policy_dir: Path, name: str,
+) -> tuple[Path, Path]:
+    """The deployment's copy of policy `name` (beside the config file, config_path) and the
+    shipped one; cached on what config_path reads on Linux (SEAT_CONFIG, and platformdirs'
+    XDG_CONFIG_HOME, HOME and the user), passed in as the key."""
+    base = Path(seat_config) if seat_config else config_path()
+    return base.parent / "policy" / f"{name}.toml", policy_dir / f"{name}.toml"

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, literal_column, select, text, union, uni
 from sqlmodel import Session
 
 from seat import order_clocks, states
-from seat.db import PreparedIds, prepared, stored_at
+from seat.db import PreparedIds, kept_at, prepared
 from seat.models import (
     CLOSED_COMPLAINT_STATUSES,
     OPEN_WORK_ORDER_EXCLUDES,
@@ -276,7 +276,7 @@ def clock_late_orders(
     args = {"agent_id": agent_id, "now": now, "limit": limit}
     # The clocks' pages in one statement, ids and times at the driver level (seat.db.Prepared)
     found: list[tuple[datetime, int, str]] = [
-        (stored_at(at), oid, order_clocks.CLOCKS[clock])  # type: ignore[misc]
+        (kept_at(at), oid, order_clocks.CLOCKS[clock])  # type: ignore[misc]
         for clock, oid, at in prepared(st.pages).rows(conn, args)
     ]
     first: dict[int, tuple[datetime, str]] = {}
@@ -381,7 +381,7 @@ def agent_orders(*, session: Session, agent_id: int, now: datetime, limit: int =
         found = prepared(both).rows(conn, {"agent_id": agent_id, "now": now})
         for src, oid, customer_id, name, short_text, status, urgent, due_at in found:
             pages[src].append(WorkOrderItem(oid, customer_id, name, short_text, status,
-                                            bool(urgent), stored_at(due_at)))  # type: ignore[arg-type]  # fmt: skip
+                                            bool(urgent), kept_at(due_at)))  # type: ignore[arg-type]  # fmt: skip
         # Each page in its own order (the statement's join keeps none): urgent first, then
         # by due time; the late ones by due time.
         pages[0].sort(key=lambda w: (not w.urgent, w.due_at, w.id))
