@@ -13,6 +13,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
@@ -100,11 +101,15 @@ _AS_IS = frozenset({int, float, bool, type(None)})
 _NUMBERS = frozenset({int, float, bool})
 
 
-def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
+def _csv_column(
+    values: tuple[Any, ...], done: dict[Any, Any], unquoted: set[int] | None = None
+) -> Sequence[Any]:
     """A column's cells for the csv writer: words that need nothing go out as they are,
     times as their isoformat; any other value is made once (`done`: a whole report's words,
     which repeat) and looked up by value in C (`map`), not cell by cell in Python: a year's
-    report is hundreds of thousands of cells."""
+    report is hundreds of thousands of cells. A column of texts that go out as they are and
+    that the writer would not quote either (no delimiter or quote in them: the line breaks
+    are unprintable) gets its id in `unquoted`, so that `_unquoted` need not join it again."""
     kinds = set(map(type, values))
     if kinds <= _AS_IS:
         return values
@@ -115,7 +120,10 @@ def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
         # Most columns need nothing at all: every text printable (the joined text, one pass
         # in C) and none starting like a formula (the first characters, looked up in C).
         texts = values if type(None) not in kinds else tuple(filter(None, values))
-        if "".join(texts).isprintable() and start.isdisjoint(map(_FIRST, texts)):
+        joined = "".join(texts)
+        if joined.isprintable() and start.isdisjoint(map(_FIRST, texts)):
+            if unquoted is not None and "," not in joined and '"' not in joined:
+                unquoted.add(id(values))
             return values
         distinct = set(values)
         if len(distinct) * 4 < len(values):  # a column of few words (tiers, kinds): each once
@@ -195,8 +203,9 @@ def write_csv(tables: Sequence[Table], out: TextIO) -> None:
             continue
         for start in range(0, len(table.rows), CSV_CHUNK):
             rows = table.rows[start : start + CSV_CHUNK]
-            columns = [_csv_column(column, done) for column in zip(*rows, strict=True)]
-            texts = _unquoted(columns) if width > 1 else None
+            plain: set[int] = set()  # ids of columns alive in `columns`
+            columns = [_csv_column(column, done, plain) for column in zip(*rows, strict=True)]
+            texts = _unquoted(columns, plain) if width > 1 else None
             if texts is None:
                 writer.writerows(zip(*columns, strict=True))
             else:  # what the writer makes of them, joined in C without its per-cell work
@@ -214,11 +223,14 @@ _AS_TEXT = {str: None, int: str, bool: str, float: repr, type(None): None}
 float by repr, any other by str, None as nothing)."""
 
 
-def _unquoted(columns: Sequence[Sequence[Any]]) -> list[Sequence[str]] | None:
+def _unquoted(
+    columns: Sequence[Sequence[Any]], plain: AbstractSet[int] = frozenset()
+) -> list[Sequence[str]] | None:
     """The columns' cells as the csv writer writes them, when none of them is quoted (a
     line is then its cells joined by commas): the texts, or None when a cell needs quoting
     or is of another type (the writer writes those lines). For rows of two cells or more
-    (the writer quotes a row of one empty cell)."""
+    (the writer quotes a row of one empty cell). `plain`: the ids of text columns already
+    known to need no quoting (`_csv_column`), not searched again."""
     out: list[Sequence[str]] = []
     for column in columns:
         kinds = set(map(type, column))
@@ -228,9 +240,10 @@ def _unquoted(columns: Sequence[Sequence[Any]]) -> list[Sequence[str]] | None:
             texts: Sequence[str] = (
                 column if type(None) not in kinds else ["" if v is None else v for v in column]
             )
-            joined = "".join(texts)
-            if any(c in joined for c in _QUOTED):
-                return None
+            if id(column) not in plain:
+                joined = "".join(texts)
+                if any(c in joined for c in _QUOTED):
+                    return None
         elif len(kinds) == 1:  # numbers of one type
             texts = list(map(_AS_TEXT[kinds.pop()] or str, column))  # type: ignore[arg-type]
         else:  # numbers of several types, texts and None: cell by cell
