@@ -121,7 +121,11 @@ def _csv_column(
         # in C) and none starting like a formula (the first characters, looked up in C).
         texts = values if type(None) not in kinds else tuple(filter(None, values))
         joined = "".join(texts)
-        if joined.isprintable() and start.isdisjoint(map(_FIRST, texts)):
+        # (No formula character anywhere in the joined text: none starts with one, found
+        # without a first character made of every text.)
+        if joined.isprintable() and (
+            not any(c in joined for c in start) or start.isdisjoint(map(_FIRST, texts))
+        ):
             if unquoted is not None and "," not in joined and '"' not in joined:
                 unquoted.add(id(values))
             return values
@@ -196,8 +200,9 @@ def write_csv(tables: Sequence[Table], out: TextIO) -> None:
         writer.writerow(table.headers)
         if not table.rows:
             continue
-        width = max(map(len, table.rows))
-        if any(len(row) != width for row in table.rows):  # ragged: each row as it is
+        widths = set(map(len, table.rows))  # in C: a year's report is 130,000 rows
+        width = max(widths)
+        if len(widths) > 1:  # ragged: each row as it is
             writer.writerows([[*_csv_column(tuple(row), done)] for row in table.rows])
             flush()
             continue
