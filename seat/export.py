@@ -102,16 +102,20 @@ _NUMBERS = frozenset({int, float, bool})
 
 
 def _csv_column(
-    values: tuple[Any, ...], done: dict[Any, Any], unquoted: set[int] | None = None
+    values: tuple[Any, ...], done: dict[Any, Any], unquoted: set[int] | None = None,
+    kinds_of: dict[int, set[type]] | None = None,
 ) -> Sequence[Any]:
     """A column's cells for the csv writer: words that need nothing go out as they are,
     times as their isoformat; any other value is made once (`done`: a whole report's words,
     which repeat) and looked up by value in C (`map`), not cell by cell in Python: a year's
     report is hundreds of thousands of cells. A column of texts that go out as they are and
     that the writer would not quote either (no delimiter or quote in them: the line breaks
-    are unprintable) gets its id in `unquoted`, so that `_unquoted` need not join it again."""
+    are unprintable) gets its id in `unquoted`, so that `_unquoted` need not join it again;
+    a column that goes out as it is gets its cells' types in `kinds_of`, by its id."""
     kinds = set(map(type, values))
     if kinds <= _AS_IS:
+        if kinds_of is not None:  # only of `values` returned (alive while its id is a key)
+            kinds_of[id(values)] = kinds
         return values
     if kinds <= _TEXT:
         # A printable text not starting like a formula goes out as it is (nothing to clean,
@@ -128,6 +132,8 @@ def _csv_column(
         ):
             if unquoted is not None and "," not in joined and '"' not in joined:
                 unquoted.add(id(values))
+            if kinds_of is not None:
+                kinds_of[id(values)] = kinds
             return values
         distinct = set(values)
         if len(distinct) * 4 < len(values):  # a column of few words (tiers, kinds): each once
@@ -208,9 +214,13 @@ def write_csv(tables: Sequence[Table], out: TextIO) -> None:
             continue
         for start in range(0, len(table.rows), CSV_CHUNK):
             rows = table.rows[start : start + CSV_CHUNK]
-            plain: set[int] = set()  # ids of columns alive in `columns`
-            columns = [_csv_column(column, done, plain) for column in zip(*rows, strict=True)]
-            texts = _unquoted(columns, plain) if width > 1 else None
+            # By the ids of the columns alive in `columns`, returned as they came:
+            plain: set[int] = set()  # text columns needing no quoting
+            kinds_of: dict[int, set[type]] = {}  # their cells' types
+            columns = [
+                _csv_column(column, done, plain, kinds_of) for column in zip(*rows, strict=True)
+            ]
+            texts = _unquoted(columns, plain, kinds_of) if width > 1 else None
             if texts is None:
                 writer.writerows(zip(*columns, strict=True))
             else:  # what the writer makes of them, joined in C without its per-cell work
@@ -229,16 +239,19 @@ float by repr, any other by str, None as nothing)."""
 
 
 def _unquoted(
-    columns: Sequence[Sequence[Any]], plain: AbstractSet[int] = frozenset()
+    columns: Sequence[Sequence[Any]], plain: AbstractSet[int] = frozenset(),
+    kinds_of: dict[int, set[type]] | None = None,
 ) -> list[Sequence[str]] | None:
     """The columns' cells as the csv writer writes them, when none of them is quoted (a
     line is then its cells joined by commas): the texts, or None when a cell needs quoting
     or is of another type (the writer writes those lines). For rows of two cells or more
     (the writer quotes a row of one empty cell). `plain`: the ids of text columns already
-    known to need no quoting (`_csv_column`), not searched again."""
+    known to need no quoting (`_csv_column`), not searched again; `kinds_of`: the types of
+    the cells of columns by their ids, where already known."""
+    known = kinds_of or {}
     out: list[Sequence[str]] = []
     for column in columns:
-        kinds = set(map(type, column))
+        kinds = known.get(id(column)) or set(map(type, column))
         if not kinds <= _AS_TEXT.keys():
             return None
         if kinds <= _TEXT:
@@ -250,7 +263,7 @@ def _unquoted(
                 if any(c in joined for c in _QUOTED):
                     return None
         elif len(kinds) == 1:  # numbers of one type
-            texts = list(map(_AS_TEXT[kinds.pop()] or str, column))  # type: ignore[arg-type]
+            texts = list(map(_AS_TEXT[next(iter(kinds))] or str, column))  # type: ignore[arg-type]
         else:  # numbers of several types, texts and None: cell by cell
             texts = ["" if v is None else v if type(v) is str else _AS_TEXT[type(v)](v)  # type: ignore[misc]
                      for v in column]  # fmt: skip
