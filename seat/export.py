@@ -13,6 +13,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
@@ -100,13 +101,21 @@ _AS_IS = frozenset({int, float, bool, type(None)})
 _NUMBERS = frozenset({int, float, bool})
 
 
-def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
+def _csv_column(
+    values: tuple[Any, ...], done: dict[Any, Any], unquoted: set[int] | None = None,
+    kinds_of: dict[int, set[type]] | None = None,
+) -> Sequence[Any]:
     """A column's cells for the csv writer: words that need nothing go out as they are,
     times as their isoformat; any other value is made once (`done`: a whole report's words,
     which repeat) and looked up by value in C (`map`), not cell by cell in Python: a year's
-    report is hundreds of thousands of cells."""
+    report is hundreds of thousands of cells. A column of texts that go out as they are and
+    that the writer would not quote either (no delimiter or quote in them: the line breaks
+    are unprintable) gets its id in `unquoted`, so that `_unquoted` need not join it again;
+    a column that goes out as it is gets its cells' types in `kinds_of`, by its id."""
     kinds = set(map(type, values))
     if kinds <= _AS_IS:
+        if kinds_of is not None:  # only of `values` returned (alive while its id is a key)
+            kinds_of[id(values)] = kinds
         return values
     if kinds <= _TEXT:
         # A printable text not starting like a formula goes out as it is (nothing to clean,
@@ -115,7 +124,16 @@ def _csv_column(values: tuple[Any, ...], done: dict[Any, Any]) -> Sequence[Any]:
         # Most columns need nothing at all: every text printable (the joined text, one pass
         # in C) and none starting like a formula (the first characters, looked up in C).
         texts = values if type(None) not in kinds else tuple(filter(None, values))
-        if "".join(texts).isprintable() and start.isdisjoint(map(_FIRST, texts)):
+        joined = "".join(texts)
+        # (No formula character anywhere in the joined text: none starts with one, found
+        # without a first character made of every text.)
+        if joined.isprintable() and (
+            not any(c in joined for c in start) or start.isdisjoint(map(_FIRST, texts))
+        ):
+            if unquoted is not None and "," not in joined and '"' not in joined:
+                unquoted.add(id(values))
+            if kinds_of is not None:
+                kinds_of[id(values)] = kinds
             return values
         distinct = set(values)
         if len(distinct) * 4 < len(values):  # a column of few words (tiers, kinds): each once
@@ -188,15 +206,21 @@ def write_csv(tables: Sequence[Table], out: TextIO) -> None:
         writer.writerow(table.headers)
         if not table.rows:
             continue
-        width = max(map(len, table.rows))
-        if any(len(row) != width for row in table.rows):  # ragged: each row as it is
+        widths = set(map(len, table.rows))  # in C: a year's report is 130,000 rows
+        width = max(widths)
+        if len(widths) > 1:  # ragged: each row as it is
             writer.writerows([[*_csv_column(tuple(row), done)] for row in table.rows])
             flush()
             continue
         for start in range(0, len(table.rows), CSV_CHUNK):
             rows = table.rows[start : start + CSV_CHUNK]
-            columns = [_csv_column(column, done) for column in zip(*rows, strict=True)]
-            texts = _unquoted(columns) if width > 1 else None
+            # By the ids of the columns alive in `columns`, returned as they came:
+            plain: set[int] = set()  # text columns needing no quoting
+            kinds_of: dict[int, set[type]] = {}  # their cells' types
+            columns = [
+                _csv_column(column, done, plain, kinds_of) for column in zip(*rows, strict=True)
+            ]
+            texts = _unquoted(columns, plain, kinds_of) if width > 1 else None
             if texts is None:
                 writer.writerows(zip(*columns, strict=True))
             else:  # what the writer makes of them, joined in C without its per-cell work
@@ -214,25 +238,32 @@ _AS_TEXT = {str: None, int: str, bool: str, float: repr, type(None): None}
 float by repr, any other by str, None as nothing)."""
 
 
-def _unquoted(columns: Sequence[Sequence[Any]]) -> list[Sequence[str]] | None:
+def _unquoted(
+    columns: Sequence[Sequence[Any]], plain: AbstractSet[int] = frozenset(),
+    kinds_of: dict[int, set[type]] | None = None,
+) -> list[Sequence[str]] | None:
     """The columns' cells as the csv writer writes them, when none of them is quoted (a
     line is then its cells joined by commas): the texts, or None when a cell needs quoting
     or is of another type (the writer writes those lines). For rows of two cells or more
-    (the writer quotes a row of one empty cell)."""
+    (the writer quotes a row of one empty cell). `plain`: the ids of text columns already
+    known to need no quoting (`_csv_column`), not searched again; `kinds_of`: the types of
+    the cells of columns by their ids, where already known."""
+    known = kinds_of or {}
     out: list[Sequence[str]] = []
     for column in columns:
-        kinds = set(map(type, column))
+        kinds = known.get(id(column)) or set(map(type, column))
         if not kinds <= _AS_TEXT.keys():
             return None
         if kinds <= _TEXT:
             texts: Sequence[str] = (
                 column if type(None) not in kinds else ["" if v is None else v for v in column]
             )
-            joined = "".join(texts)
-            if any(c in joined for c in _QUOTED):
-                return None
+            if id(column) not in plain:
+                joined = "".join(texts)
+                if any(c in joined for c in _QUOTED):
+                    return None
         elif len(kinds) == 1:  # numbers of one type
-            texts = list(map(_AS_TEXT[kinds.pop()] or str, column))  # type: ignore[arg-type]
+            texts = list(map(_AS_TEXT[next(iter(kinds))] or str, column))  # type: ignore[arg-type]
         else:  # numbers of several types, texts and None: cell by cell
             texts = ["" if v is None else v if type(v) is str else _AS_TEXT[type(v)](v)  # type: ignore[misc]
                      for v in column]  # fmt: skip

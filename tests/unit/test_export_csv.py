@@ -106,7 +106,7 @@ def test_lines_joined_without_the_writer_are_the_writers(monkeypatch):
             "ok", "\x00", "＝1", "a\u2028b"]  # fmt: skip
     joined = []
     real = export._unquoted
-    monkeypatch.setattr(export, "_unquoted", lambda c: joined.append(real(c)) or joined[-1])
+    monkeypatch.setattr(export, "_unquoted", lambda *a: joined.append(real(*a)) or joined[-1])
     for rare in (0.0, 0.02, 0.3):
         rows = [
             [i, rng.choice(pool[:2] + pool[11:12]) if rng.random() > rare else rng.choice(pool),
