@@ -267,23 +267,29 @@ async def test_enter_on_a_last_call_plays_its_recording(settings, clock, engine,
     assert json.loads(out.read_text()) == ["https://pbx/rec/pbx-1.wav"]
 
 
+async def _to_wrapup(pilot):
+    """A call taken on the desk walked by keys to its wrap-up (need: inquiry): its screen."""
+    await settle(pilot)
+    await pilot.press("n")
+    await settle(pilot)
+    await pilot.press(*"138-0013 8000", "enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    await pilot.press("f2")
+    await settle(pilot)
+    await choose(pilot, "inquiry")
+    for __ in range(3):
+        await pilot.press("f2")
+        await settle(pilot)
+    return screen
+
+
 async def test_notes_typed_on_the_wrapup_outcome_are_kept(make_seat, engine, world):
     """The wrap-up opens on its outcome, already suggested: an agent who starts typing the
     notes at once (without tab) types into the notes, not into the closed list."""
     app = make_seat()
     async with app.run_test(size=(100, 34)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        await pilot.press(*"138-0013 8000", "enter")
-        await settle(pilot)
-        screen = app.screen
-        await pilot.press("f2")
-        await settle(pilot)
-        await choose(pilot, "inquiry")
-        for __ in range(3):
-            await pilot.press("f2")
-            await settle(pilot)
+        screen = await _to_wrapup(pilot)
         assert screen.state.in_wrapup and screen.state.outcome == "resolved"
         assert screen.focused is screen.query_one("#outcome")
         await pilot.press(*"Asked about hours")
@@ -309,18 +315,7 @@ async def test_notes_typed_in_one_burst_on_the_wrapup_outcome_keep_their_spaces(
 
     app = make_seat()
     async with app.run_test(size=(100, 34)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        await pilot.press(*"138-0013 8000", "enter")
-        await settle(pilot)
-        screen = app.screen
-        await pilot.press("f2")
-        await settle(pilot)
-        await choose(pilot, "inquiry")
-        for __ in range(3):
-            await pilot.press("f2")
-            await settle(pilot)
+        screen = await _to_wrapup(pilot)
         assert screen.focused is screen.query_one("#outcome")
         typed = "Asked  about hours, 9 to 5"
         for character in typed:  # queued at once, as a terminal delivers a burst
@@ -344,18 +339,7 @@ async def test_notes_pasted_on_the_wrapup_outcome_are_kept(make_seat, engine, wo
 
     app = make_seat()
     async with app.run_test(size=(100, 34)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        await pilot.press(*"138-0013 8000", "enter")
-        await settle(pilot)
-        screen = app.screen
-        await pilot.press("f2")
-        await settle(pilot)
-        await choose(pilot, "inquiry")
-        for __ in range(3):
-            await pilot.press("f2")
-            await settle(pilot)
+        screen = await _to_wrapup(pilot)
         assert screen.focused is screen.query_one("#outcome")
         screen.query_one("#outcome").post_message(events.Paste("Order 4411\nasked  twice"))
         await settle(pilot)
