@@ -578,9 +578,10 @@ def _new_buyers(
     why = _("no new-buyer callback for order {order}")
     period = {"lo": start - lag, "hi": until - lag}
     if cover.limit is None:
-        orders = _new_buyer_orders(tiers, bindparam("lo", start - lag),
-                                   bindparam("hi", until - lag))  # fmt: skip
-        _every_new_buyer(session, cover, orders, tiers, (start - lag, until - lag), lag, kind,
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        statement = _built(("every new buyer", tiers, sqlite),
+                           lambda: _every_new_buyer_query(tiers, sqlite=sqlite))  # fmt: skip
+        _every_new_buyer(session, cover, statement, tiers, (start - lag, until - lag), lag, kind,
                          why)  # fmt: skip
         return
     # The view: the first page read, every order counted by the database (a count over the
@@ -636,38 +637,44 @@ def _new_buyer_orders(tiers: Sequence[str], lo: Any, hi: Any) -> Any:
     )
 
 
-def _every_new_buyer(
-    session: Session, cover: _Coverage, orders: Any, tiers: Sequence[str],
-    period: tuple[datetime, datetime], lag: timedelta, kind: str, why: str,
-) -> None:  # fmt: skip
-    """The report's new-buyer lines: every order of the year (tens of thousands), read as
-    the driver gives them (seat.db.Prepared: no per-value processing by SQLAlchemy), with
-    as few texts as can be (each text read is checked, seat.textguard): the tier as its
-    place in `tiers`, and on SQLite the delivery as whole seconds since 1970 (a due time's
-    local minute never depends on the fraction of a second); counted per tier here."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
+def _every_new_buyer_query(tiers: Sequence[str], *, sqlite: bool) -> Prepared:
+    """The report's statement of every new-buyer order of [lo, hi) without a callback:
+    (delivery, customer, order, name, the tier's place in `tiers` or -1) in due order; on
+    SQLite the delivery as whole seconds since 1970 (a due time's local minute never depends
+    on the fraction of a second). Built once (`_built`), the times its parameters."""
+    orders = _new_buyer_orders(tiers, *_times("lo", "hi"))
     # The stored text's whole seconds (YYYY-MM-DD HH:MM:SS, as the driver reads it): strftime
     # of the whole text would round a fraction of .9995 or more up to the next second.
     whole = func.substr(orders.c.at, 1, 19)
     at: Any = cast(func.strftime("%s", whole), Integer) if sqlite else orders.c.at
     place = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
-    conn = session.connection()
-    raw = cover.raw_texts
-    order_no: Any = cast(orders.c.order_no, LargeBinary) if raw else orders.c.order_no
-    name: Any = cast(Customer.name, LargeBinary) if raw else Customer.name
-    query = (
-        select(at, orders.c.cid, order_no, name, place)
+    return Prepared(
+        select(at, orders.c.cid, orders.c.order_no, Customer.name, place)
         .join(Customer, Customer.id == orders.c.cid)
         .order_by(orders.c.at, orders.c.cid, orders.c.order_no)
     )
+
+
+def _every_new_buyer(
+    session: Session, cover: _Coverage, statement: Prepared, tiers: Sequence[str],
+    period: tuple[datetime, datetime], lag: timedelta, kind: str, why: str,
+) -> None:  # fmt: skip
+    """The report's new-buyer lines: every order of the year (tens of thousands) read by
+    `statement` (`_every_new_buyer_query`) as the driver gives them (seat.db.Prepared: no
+    per-value processing by SQLAlchemy), with as few texts as can be (each text read is
+    checked, seat.textguard): the tier as its place in `tiers`, and on SQLite the delivery as
+    whole seconds since 1970; counted per tier here."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    conn = session.connection()
     lo, hi = period
-    rows = Prepared(query).execute(conn, {"lo": lo, "hi": hi}).all()
+    params = {"lo": lo, "hi": hi}
+    # On SQLite the driver's own tuples, the texts decoded by sqlite3 and checked a column at
+    # a time (Prepared.rows): no row object, no text made by a Python call, per line.
+    rows = statement.rows(conn, params) if sqlite else statement.execute(conn, params).all()
     if not rows:
         return
     # Column by column: each made by C loops (map, zip), not a Python statement per line.
     whens, cids, order_nos, customers, places = zip(*rows, strict=True)
-    if raw:  # the texts made in two C loops (textguard.texts_of)
-        order_nos, customers = texts_of(order_nos), texts_of(customers)
     names = list(tiers)
     if -1 in places:  # a customer no longer of a member tier: as it is
         others = {cid for cid, n_place in zip(cids, places, strict=True) if n_place == -1}
@@ -843,7 +850,19 @@ def _birthdays(
     raw = cover.raw_texts
     dialect = session.get_bind().dialect.name
     for year, days in sorted(runs.items()):
-        if cover.limit is None:
+        if cover.limit is None and dialect == "sqlite":
+            # Every row, read once and counted here (the year's report reads them all): the
+            # statement built once for the period (`_built`), its rows the driver's own
+            # tuples, the names decoded by sqlite3 and checked at once (Prepared.rows).
+            key = (year, tuple(map(tuple, days)), oldest.year, youngest.year, tuple(tiers))
+            built = _built(("birthdays: report", *key), lambda key=key: _birthday_report(*key))
+            if built is None:
+                continue
+            found = built.rows(session.connection(), {})
+            if cover.counting:
+                for place, n in Counter(map(itemgetter(2), found)).items():
+                    cover.per_tier[tiers[place]][0] += n
+        elif cover.limit is None:
             query, day = _birthday_query(dialect, year, days, oldest.year, youngest.year, tiers,
                                          raw)  # fmt: skip
             if query is None:
@@ -884,6 +903,18 @@ def _birthdays(
                               repeat(""), repeat(None), strict=False))  # fmt: skip
         keys = zip(minutes, cids, repeat(4), repeat(year), strict=False)
         cover.lines.extend(zip(keys, lines, strict=False))
+
+
+def _birthday_report(
+    year: int, days: Sequence[Sequence[date]], oldest: int, youngest: int, tiers: Sequence[str]
+) -> Prepared | None:
+    """The report's statement of a year's birthdays on SQLite (`_birthday_query`), every
+    one in order of the day greeted and customer."""
+    query, day = _birthday_query("sqlite", year, days, oldest, youngest, tiers, False,
+                                 texts=True)  # fmt: skip
+    if query is None:
+        return None
+    return Prepared(query.order_by(day, Customer.id))
 
 
 def _birthday_view(
