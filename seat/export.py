@@ -184,6 +184,7 @@ def _printable(text: str) -> bool:
         return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
     return text.isprintable()
 
+
 _FIRST = itemgetter(slice(0, 1))
 """A text's first character ("" for an empty text)."""
 _TIMES = frozenset({datetime, date, type(None)})
