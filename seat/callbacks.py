@@ -1978,10 +1978,11 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
 
 RUN_CACHE_KIB = 65536
 """SQLite's page cache of the connection during a day's run, in KiB (PRAGMA cache_size):
-the run changes some 8,500 pages (35 MB: ~4,000 callbacks, their events, each index's
-leaves). With the default (2 MB, ~500 pages) the changed pages were written out to the log
-and read back again while the run went on: the callbacks' insert took ~105 ms of CPU,
-~65 ms with the changed pages kept until the commit."""
+the run changes some 5,000 pages (20 MB in the log at the commit: ~4,000 callbacks, their
+events, each index's leaves; a first of the month twice that). With the default (2 MB,
+~500 pages) the changed pages were written out to the log and read back again while the
+run went on: the callbacks' insert took ~105 ms of CPU, ~65 ms with the changed pages
+kept until the commit."""
 
 
 @contextmanager
