@@ -21,7 +21,8 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -1939,13 +1940,14 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
 
     def day_run(session: Session) -> ScheduleReport:
         at = desk.now()
-        mark, kept = leases.watermark(session=session, name=job)
-        bought = leases.purchase_mark(session=session, name=job)
-        newest = session.execute(select(func.max(Purchase.id))).scalar()
-        report = schedule(
-            session=session, now=at, policy=policy, since=mark if kept == rules else None,
-            member_policy=member_policy, holidays=holidays, purchase_mark=bought,
-        )  # fmt: skip
+        with _run_cache(session):
+            mark, kept = leases.watermark(session=session, name=job)
+            bought = leases.purchase_mark(session=session, name=job)
+            newest = session.execute(select(func.max(Purchase.id))).scalar()
+            report = schedule(
+                session=session, now=at, policy=policy, since=mark if kept == rules else None,
+                member_policy=member_policy, holidays=holidays, purchase_mark=bought,
+            )  # fmt: skip
         seen.append((at, newest if newest is not None else 0))
         return report
 
@@ -1972,6 +1974,33 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     desk.run(finish, write=True)
     desk.run(_optimize)
     return report
+
+
+RUN_CACHE_KIB = 65536
+"""SQLite's page cache of the connection during a day's run, in KiB (PRAGMA cache_size):
+the run changes some 5,000 pages (20 MB in the log at the commit: ~4,000 callbacks, their
+events, each index's leaves; a first of the month twice that). With the default (2 MB,
+~500 pages) the changed pages were written out to the log and read back again while the
+run went on: the callbacks' insert took ~105 ms of CPU, ~65 ms with the changed pages
+kept until the commit."""
+
+
+@contextmanager
+def _run_cache(session: Session) -> Iterator[None]:
+    """The run's transaction on SQLite with a page cache that holds what it changes
+    (RUN_CACHE_KIB), the connection's own size given back after the run's writes: the
+    changed pages stay in memory until the commit writes them (a page cache never drops a
+    changed page), and the memory is freed as they are written. PostgreSQL: nothing."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{RUN_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={before}")
 
 
 def calendar_holidays(settings: Settings) -> tuple[date, ...]:

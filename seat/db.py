@@ -918,25 +918,28 @@ def insert_many(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]])
             plan.append((name, default, process))
         built = _INSERTS[key] = (sql, plan)
     sql, plan = built
-    # A bulk's rows share their times (made at one `now`, due at a few instants): each
-    # datetime is processed once per statement (by value: equal instants bind alike).
-    done: list[dict[datetime, Any]] = [{} for __ in plan]
-    values = []
-    for row in rows:
-        line = []
-        for (name, default, process), seen in zip(plan, done, strict=True):
-            value = row[name] if default is _GIVEN else default
-            if process is None:
-                line.append(value)
-            elif type(value) is datetime:
-                bound = seen.get(value, _GIVEN)
-                if bound is _GIVEN:
-                    bound = seen[value] = process(value)
-                line.append(bound)
-            else:
-                line.append(process(value))
-        values.append(tuple(line))
-    conn.exec_driver_sql(sql, values)
+    # Made column by column (a list comprehension per column, then zipped into rows in C),
+    # not a Python loop per row and column: the callback rules insert 4,000 rows of 16.
+    columns: list[list[Any]] = []
+    for name, default, process in plan:
+        column = [row[name] for row in rows] if default is _GIVEN else [default] * len(rows)
+        if process is not None:
+            # A bulk's rows share their times (made at one `now`, due at a few instants):
+            # each datetime is processed once per statement (by value: equal instants bind
+            # alike).
+            seen: dict[datetime, Any] = {}
+            bound = []
+            for value in column:
+                if type(value) is datetime:
+                    done = seen.get(value, _GIVEN)
+                    if done is _GIVEN:
+                        done = seen[value] = process(value)
+                    bound.append(done)
+                else:
+                    bound.append(process(value))
+            column = bound
+        columns.append(column)
+    conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
 
 
 KEPT_AT_MAX = 16384
