@@ -332,6 +332,25 @@ class CallbackOwnerHour(TableBase, table=True):
     n: int
 
 
+class WorkOrderAgentHour(TableBase, table=True):
+    """How many of one agent's work orders count in one measure, per hour of UTC time:
+    "open" (not closed) and "urgent" (open and urgent) by due time, "on_site", "reply" and
+    "follow_up" (the clock running: seat.order_clocks.late_sql) by that clock's deadline.
+    The sidebar's open, urgent, late and late-clock totals add them up, counting only the
+    hour cut by now (seat.queues.agent_orders). Kept by the triggers on `work_order`
+    (migration 0051); an hour with none has no row."""
+
+    __tablename__ = "work_order_agent_hour"
+
+    assignee_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    measure: str = Field(primary_key=True)
+    hour: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    """Seconds since 1970-01-01 UTC divided by 3600, rounded down."""
+    n: int
+
+
 class Callback(TableBase, table=True):
     __table_args__ = (
         Index("ix_callback_owner_status_due", "owner_id", "status", "due_at"),

@@ -407,7 +407,7 @@ def _ensure_postgres(
     return at, False
 
 
-TRIGGER_KEPT = frozenset({"callback_owner_hour"})
+TRIGGER_KEPT = frozenset({"callback_owner_hour", "work_order_agent_hour"})
 """Tables the triggers on others fill as those are written (a seed's floor writes them so)."""
 
 
@@ -437,7 +437,7 @@ def raw_seed_floor(path: Path, seeded: Path) -> float:
             con.execute(f"PRAGMA {pragma}")
         # The search index is no table of its own here: the triggers fill it as the
         # customers and their numbers are written, as they did while seeding; so do the
-        # callbacks' kept hours (migration 0051) as the callbacks are written.
+        # callbacks' and work orders' kept hours (migration 0051) as those are written.
         tables = [
             name
             for (name,) in source.execute(

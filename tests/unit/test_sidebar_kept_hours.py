@@ -1,9 +1,12 @@
 """The sidebar's callback totals from whole hours kept per agent and zone group (migration
-0051, `callback_owner_hour`, kept by triggers on `callback`): after every kind of write
+0051, `callback_owner_hour`, kept by triggers on `callback`), and its work orders' open,
+urgent, late and late-clock totals from hours kept per agent (`work_order_agent_hour`, kept
+by triggers on `work_order`): after every kind of write
 (the ORM, plain UPDATE and DELETE statements, a reassignment, attempts that close a
 callback, a customer merge, a changed number's zones) the kept hours equal the callbacks'
-own GROUP BY, and the sidebar's counts equal plain COUNTs of the callbacks, at instants on,
-inside and just off an hour's edge. Both databases."""
+own GROUP BY, and the sidebar's counts equal plain COUNTs (for the orders: seat.queues'
+own count statements), at instants on, inside and just off an hour's edge. Both
+databases."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from seat import customers, merge
+from seat import customers, merge, queues
 from seat.callbacks import (
     CallbackPolicy,
     _group_args,
@@ -22,7 +25,16 @@ from seat.callbacks import (
     reassign,
 )
 from seat.db import prepared
-from seat.models import Callback, CallbackEvent, CallbackOwnerHour, CallbackStatus
+from seat.models import (
+    OPEN_WORK_ORDER_EXCLUDES,
+    Callback,
+    CallbackEvent,
+    CallbackOwnerHour,
+    CallbackStatus,
+    Customer,
+    WorkOrder,
+    WorkOrderAgentHour,
+)
 from tests.conftest import NOW
 from tests.unit.test_sidebar_zones import NUMBERS
 
@@ -212,4 +224,119 @@ def test_kept_hours_follow_every_write(session, people, made):
     session.execute(update(Callback).values(status=CallbackStatus.DONE))
     _check(session, who)
     assert _kept(session) == {}
+    session.rollback()
+
+
+# -- work orders ----------------------------------------------------------------------------
+
+MEASURES = ("open", "urgent", "on_site", "reply", "follow_up")
+
+
+def _orders_kept(session) -> dict[tuple[int, str, int], int]:
+    return {
+        (a, m, h): n
+        for a, m, h, n in session.execute(
+            select(WorkOrderAgentHour.assignee_id, WorkOrderAgentHour.measure,
+                   WorkOrderAgentHour.hour, WorkOrderAgentHour.n)
+        )  # fmt: skip
+    }
+
+
+def _orders_recounted(session) -> dict[tuple[int, str, int], int]:
+    out: dict[tuple[int, str, int], int] = {}
+    for wo in session.execute(select(WorkOrder)).scalars():
+        if wo.assignee_id is None:
+            continue
+        is_open = wo.status not in OPEN_WORK_ORDER_EXCLUDES
+        for measure, counts, at in (
+            ("open", is_open, wo.due_at),
+            ("urgent", is_open and wo.urgent, wo.due_at),
+            ("on_site", wo.on_site_at is None and wo.on_site_due_at is not None,
+             wo.on_site_due_at),
+            ("reply", wo.replied_at is None and wo.reply_due_at is not None, wo.reply_due_at),
+            ("follow_up", wo.follow_up_due_at is not None, wo.follow_up_due_at),
+        ):  # fmt: skip
+            if counts:
+                key = (wo.assignee_id, measure, (_as_utc(at) - EPOCH) // HOUR)
+                out[key] = out.get(key, 0) + 1
+    return out
+
+
+def _orders_check(session, agents_: list[int]) -> None:
+    session.flush()
+    session.expire_all()
+    assert _orders_kept(session) == _orders_recounted(session)
+    for now in (NOW, NOW + timedelta(minutes=17, seconds=3), NOW - timedelta(microseconds=1),
+                NOW + HOUR + timedelta(microseconds=1), NOW + timedelta(hours=5, minutes=59),
+                NOW - timedelta(days=2)):  # fmt: skip
+        for agent_id in agents_:
+            got = queues.agent_orders(session=session, agent_id=agent_id, now=now)
+            # The plain COUNTs (seat.queues' own count statements, kept as they were).
+            assert got.counts == queues.order_counts(session=session, agent_id=agent_id, now=now)
+            assert got.clock_totals == queues.clock_totals(
+                session=session, agent_id=agent_id, now=now
+            )
+
+
+def test_order_hours_follow_every_write(session, people):
+    who = [people["li"], people["wang"]]
+    customer = session.execute(select(Customer.id).order_by(Customer.id)).scalars().first()
+    rng = random.Random(16)
+    edges = [NOW, NOW + HOUR, NOW - HOUR, NOW - timedelta(days=1)]
+
+    def when() -> datetime:
+        if rng.random() < 0.3:
+            return rng.choice(edges) + timedelta(microseconds=rng.choice((-1, 0, 0, 1)))
+        return NOW + timedelta(minutes=rng.randint(-3 * 24 * 60, 2 * 24 * 60),
+                               seconds=rng.randint(0, 59))  # fmt: skip
+
+    statuses = ("created", "approved", "serviced", "closed", "replied")
+    for __ in range(120):
+        session.add(WorkOrder(
+            kind="service_request", short_text="x", customer_id=customer,
+            assignee_id=rng.choice([*who, who[0], None]), status=rng.choice(statuses),
+            urgent=rng.random() < 0.3, due_at=when(), created_at=NOW - timedelta(days=9),
+            on_site_due_at=when() if rng.random() < 0.6 else None,
+            on_site_at=when() if rng.random() < 0.3 else None,
+            reply_due_at=when() if rng.random() < 0.6 else None,
+            replied_at=when() if rng.random() < 0.3 else None,
+            follow_up_due_at=when() if rng.random() < 0.5 else None,
+        ))  # fmt: skip
+    _orders_check(session, who)
+    orders = session.execute(select(WorkOrder).order_by(WorkOrder.id)).scalars().all()
+    # The ORM: every watched column, one at a time and several at once.
+    for wo in rng.sample(orders, 20):
+        wo.status = rng.choice(statuses)
+    for wo in rng.sample(orders, 15):
+        wo.urgent = not wo.urgent
+    for wo in rng.sample(orders, 15):
+        wo.assignee_id = rng.choice([*who, None])
+    for wo in rng.sample(orders, 20):
+        wo.due_at = when()
+        wo.on_site_due_at = when() if rng.random() < 0.7 else None
+    for wo in rng.sample(orders, 20):
+        wo.on_site_at = None if wo.on_site_at else when()
+        wo.replied_at = None if wo.replied_at else when()
+        wo.follow_up_due_at = None if wo.follow_up_due_at else when()
+    orders[0].short_text = "a change the counts do not watch"
+    _orders_check(session, who)
+    # Statements over many rows.
+    ids = [wo.id for wo in orders]
+    session.execute(
+        update(WorkOrder).where(WorkOrder.id.in_(ids[:40]))
+        .values(assignee_id=who[1], due_at=NOW - timedelta(minutes=30), urgent=True)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    session.execute(
+        update(WorkOrder).where(WorkOrder.id.in_(ids[30:70])).values(status="closed",
+                                                                     replied_at=NOW)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    _orders_check(session, who)
+    # Deletes: some, then every one.
+    session.execute(delete(WorkOrder).where(WorkOrder.id.in_(ids[::3])))
+    _orders_check(session, who)
+    session.execute(delete(WorkOrder))
+    _orders_check(session, who)
+    assert _orders_kept(session) == {}
     session.rollback()
