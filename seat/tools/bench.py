@@ -502,7 +502,7 @@ def _raw_connect(db: Path | str) -> Any:
     # The seat's own connection settings that change how fast a read is (seat.db): the same
     # memory map, so the floor is like for like.
     for pragma in ("busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL",
-                   f"mmap_size={MMAP_BYTES}"):  # fmt: skip
+                   f"mmap_size={MMAP_BYTES}", "temp_store=MEMORY"):  # fmt: skip
         con.execute(f"PRAGMA {pragma}")
     return con
 
