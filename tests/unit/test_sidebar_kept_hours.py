@@ -14,7 +14,9 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import delete, func, select, update
+from sqlmodel import Session
 
 from seat import customers, merge, queues
 from seat.callbacks import (
@@ -24,7 +26,7 @@ from seat.callbacks import (
     callback_queue,
     reassign,
 )
-from seat.db import prepared
+from seat.db import _alembic_config, prepared, upgrade
 from seat.models import (
     OPEN_WORK_ORDER_EXCLUDES,
     Callback,
@@ -340,3 +342,29 @@ def test_order_hours_follow_every_write(session, people):
     _orders_check(session, who)
     assert _orders_kept(session) == {}
     session.rollback()
+
+
+def test_migration_counts_the_rows_on_file(engine, session, people, made):
+    """A desk from before 0051 (both backends): the upgrade makes each kept hour from the
+    callbacks and orders on file, as the triggers would have."""
+    customer = made["shanghai"]
+    for k in range(40):
+        session.add(WorkOrder(
+            kind="service_request", short_text="x", customer_id=customer,
+            assignee_id=(people["li"], people["wang"], None)[k % 3],
+            status=("created", "closed", "serviced")[k % 3 if k % 2 else 0], urgent=k % 4 == 0,
+            due_at=NOW + timedelta(minutes=47 * k - 900), created_at=NOW - timedelta(days=9),
+            on_site_due_at=NOW + timedelta(minutes=31 * k - 600) if k % 2 else None,
+            reply_due_at=NOW - timedelta(minutes=13 * k) if k % 3 else None,
+            replied_at=NOW if k % 5 == 0 else None,
+            follow_up_due_at=NOW + timedelta(hours=k - 20) if k % 4 else None,
+        ))  # fmt: skip
+    session.commit()
+    with Session(engine) as s:
+        callbacks_before, orders_before = _recounted(s), _orders_recounted(s)
+    assert callbacks_before and orders_before
+    command.downgrade(_alembic_config(engine), "0049")
+    upgrade(engine)
+    with Session(engine) as s:
+        assert _kept(s) == callbacks_before == _recounted(s)
+        assert _orders_kept(s) == orders_before == _orders_recounted(s)
