@@ -746,27 +746,20 @@ class PreparedIds:
         self, conn: Connection, ids: Sequence[Any], params: Mapping[str, Any] | None = None
     ) -> CursorResult[Any]:
         """Run it on `conn` for `ids` (at least one) and any other named parameters."""
-        if not ids:
-            raise ValueError("no ids")
-        size = 8
-        while size < len(ids):
-            size *= 2
-        statement = self._sizes.get(size)
-        if statement is None:
-            from sqlalchemy import bindparam
-
-            statement = Prepared(self._build([bindparam(f"id_{i}") for i in range(size)]))
-            self._sizes[size] = statement
-        values = dict(params or {})
-        last = ids[-1]
-        for i in range(size):
-            values[f"id_{i}"] = ids[i] if i < len(ids) else last
+        statement, values = self._sized(ids, params)
         return statement.execute(conn, values)
 
     def rows(
         self, conn: Connection, ids: Sequence[Any], params: Mapping[str, Any] | None = None
     ) -> list[Any]:
         """`execute`'s rows as `Prepared.rows` gives them."""
+        statement, values = self._sized(ids, params)
+        return statement.rows(conn, values)
+
+    def _sized(
+        self, ids: Sequence[Any], params: Mapping[str, Any] | None
+    ) -> tuple[Prepared, dict[str, Any]]:
+        """The statement of the size `ids` fit in (built once), and its parameters."""
         if not ids:
             raise ValueError("no ids")
         size = 8
@@ -782,7 +775,7 @@ class PreparedIds:
         last = ids[-1]
         for i in range(size):
             values[f"id_{i}"] = ids[i] if i < len(ids) else last
-        return statement.rows(conn, values)
+        return statement, values
 
 
 def plain_rows(conn: Connection, sql: str, args: Any) -> list[Any]:
