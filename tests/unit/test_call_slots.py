@@ -495,3 +495,40 @@ def test_the_wallboard_counts_calls_at_a_quarter_hours_last_half_millisecond(
     _fill_today(engine)
     assert _unkept_today(engine) == 0
     assert _board_today(engine) == after
+
+
+def _edge_call(engine, at: datetime) -> None:
+    with Session(engine) as s:
+        agent = agents.ensure_agent(session=s, name="li.na").id
+        s.add(Call(agent_id=agent, started_at=at, ended_at=at + timedelta(seconds=20),
+                   satisfaction=5))  # fmt: skip
+        s.commit()
+
+
+def test_migration_0055_drops_the_slots_the_old_triggers_left_stale(engine, backend, calls):
+    """A desk at 0051 whose kept quarter hours went stale (SQLite: a call saved at 23:59:59.9996
+    dropped the next day's first quarter hour's rows, not its own): the upgrade drops both,
+    so the figures are the calls' again, and its triggers drop the right one from then on."""
+    from alembic import command
+
+    from seat.db import _alembic_config, upgrade
+
+    command.downgrade(_alembic_config(engine), "0051")
+    if backend == "sqlite":  # the downgrade puts 0049's triggers back
+        with engine.connect() as db:
+            made = db.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'call_slot_on_insert'"
+            ).scalar_one()
+        assert "strftime('%s', NEW.started_at)" in made
+    _fill(engine)
+    _edge_call(engine, local(TODAY - timedelta(days=2), 23, 59, EDGE))
+    live = _trends(engine, live=True)
+    if backend == "sqlite":
+        assert _trends(engine) != live  # stale: the call's own quarter hour still kept
+    upgrade(engine)
+    assert _trends(engine) == live
+    _fill(engine)
+    assert _missing(engine) == 0 and _trends(engine) == live
+    _edge_call(engine, local(TODAY - timedelta(days=5), 8, 29, EDGE))
+    after = _trends(engine)
+    assert after == _trends(engine, live=True) != live
