@@ -105,28 +105,54 @@ def last_hash(conn: Connection, table: str) -> str:
     return row[0] if row else GENESIS
 
 
+_TEXT = json.encoder.encode_basestring
+"""How _ENCODER writes a text (ensure_ascii=False): the same function its C encoder calls."""
+
+
+def _json(value: Any) -> str:
+    """_ENCODER.encode(value) of a canonical value: a text, None and an int written here
+    (as the encoder writes them: an int by int.__repr__, so a bool is not one), anything
+    else by the encoder."""
+    kind = type(value)
+    if kind is str:
+        return _TEXT(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    return _ENCODER.encode(value)
+
+
 def chain_rows(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
     """Seal rows about to be bulk-inserted into `table`, in the order given (that order must
-    be the order of their ids)."""
+    be the order of their ids).
+
+    Each row's body is the text `_sealed` encodes (`[table, prev_hash, [[column, value],
+    ...]]` without spaces), put together from the JSON of each value: the constant parts
+    written once per bulk, a time once per instant (the callback rules seal 4,000 events a
+    day, each a nested list given to the encoder cost a third more)."""
     if not rows:
         return
     _lock(conn, table)
     prev = last_hash(conn, table)
     cols = SEALED_COLUMNS[table]
-    times: dict[datetime, Any] = {}  # a bulk's rows share their time: made canonical once
+    head = "[" + _TEXT(table) + ","
+    named = [("[" + _TEXT(c) + ",", c) for c in cols]
+    times: dict[datetime, str] = {}  # a bulk's rows share their time: written once
     for row in rows:
-        canonical = []
-        for c in cols:
+        parts = []
+        for name, c in named:
             value = row.get(c)
             if isinstance(value, datetime):
                 known = times.get(value)
                 if known is None:
-                    known = times[value] = _canonical(value)
-                canonical.append([c, known])
+                    known = times[value] = _TEXT(_canonical(value))
+                parts.append(name + known + "]")
             else:
-                canonical.append([c, _canonical(value)])
+                parts.append(name + _json(_canonical(value)) + "]")
         row["prev_hash"] = prev
-        row["hash"] = prev = _sealed(prev, table, canonical)
+        body = head + _TEXT(prev) + ",[" + ",".join(parts) + "]]"
+        row["hash"] = prev = hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def _seal_new_rows(session: OrmSession, _flush_context: Any, _instances: Any) -> None:

@@ -159,9 +159,16 @@ def _runs(slots: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
+SQLITE_SLOT = "CAST(strftime('%s', substr({row}.started_at, 1, 19)) AS INTEGER) / 900"
+"""A call's slot on SQLite: from the whole seconds of the stored text (SQLAlchemy's
+'YYYY-MM-DD HH:MM:SS.ffffff', UTC). strftime of the whole text keeps milliseconds and
+rounds: HH:14:59.9996 would fall in HH:15's slot, not the one `slot_of` and the ranges
+[slot_start(a), slot_start(b)) give it. Migration 0055's triggers use the same."""
+
+
 def _slot_column(session: Session) -> Any:
     if session.get_bind().dialect.name == "sqlite":
-        return literal_column("CAST(strftime('%s', call.started_at) AS INTEGER) / 900")
+        return literal_column(SQLITE_SLOT.format(row="call"))
     return literal_column("CAST(floor(extract(epoch FROM call.started_at) / 900) AS BIGINT)")
 
 

@@ -314,6 +314,43 @@ class ListChange(TableBase, table=True):
     """When, in seconds since 1970 (the server's clock): rows older than a day are deleted."""
 
 
+class CallbackOwnerHour(TableBase, table=True):
+    """How many open callbacks with known zones of one agent and zone group fall due in one
+    hour of UTC time: the sidebar's totals add up the whole hours and count only the hours
+    cut by now and the horizon's end (seat.callbacks.callback_queue). Kept by the triggers
+    on `callback` (migration 0051) on every insert, delete and change of owner, status,
+    zones or due time; an hour with none has no row."""
+
+    __tablename__ = "callback_owner_hour"
+
+    owner_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    zones: str = Field(primary_key=True)
+    hour: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    """Seconds since 1970-01-01 UTC divided by 3600, rounded down."""
+    n: int
+
+
+class WorkOrderAgentHour(TableBase, table=True):
+    """How many of one agent's work orders count in one measure, per hour of UTC time:
+    "open" (not closed) and "urgent" (open and urgent) by due time, "on_site", "reply" and
+    "follow_up" (the clock running: seat.order_clocks.late_sql) by that clock's deadline.
+    The sidebar's open, urgent, late and late-clock totals add them up, counting only the
+    hour cut by now (seat.queues.agent_orders). Kept by the triggers on `work_order`
+    (migration 0051); an hour with none has no row."""
+
+    __tablename__ = "work_order_agent_hour"
+
+    assignee_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    measure: str = Field(primary_key=True)
+    hour: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    """Seconds since 1970-01-01 UTC divided by 3600, rounded down."""
+    n: int
+
+
 class Callback(TableBase, table=True):
     __table_args__ = (
         Index("ix_callback_owner_status_due", "owner_id", "status", "due_at"),

@@ -79,7 +79,8 @@ def mark(*, session: Session, call: Call) -> None:
 
 # Every call timed and judged at once (a migrated or seeded database): the same rules in one
 # UPDATE. SQLite stores times as text "YYYY-MM-DD HH:MM:SS.ffffff": 7 days later keeps the
-# fraction.
+# fraction, added to the whole seconds of the text (strftime of the whole text keeps
+# milliseconds and rounds: a start at ss.9996 would move the window's end a second later).
 BACKFILL = {
     "sqlite": """
 UPDATE call SET
@@ -94,8 +95,8 @@ UPDATE call SET
     SELECT 1 FROM call AS later
     WHERE later.from_number = call.from_number AND later.need_category = call.need_category
       AND later.direction = 'inbound' AND later.started_at > call.started_at
-      AND later.started_at <= strftime('%Y-%m-%d %H:%M:%S', call.started_at, '+7 days')
-                              || substr(call.started_at, 20))
+      AND later.started_at <= strftime('%Y-%m-%d %H:%M:%S', substr(call.started_at, 1, 19),
+                                       '+7 days') || substr(call.started_at, 20))
   END
 """,
     "postgresql": """

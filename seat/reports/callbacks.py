@@ -151,11 +151,12 @@ def _on_time(session: Session, within: timedelta) -> Any:
     """done_at <= due_at + within, exactly, in SQL."""
     seconds = int(within.total_seconds())
     if session.get_bind().dialect.name == "sqlite":
-        # The stored text: datetime() drops the fraction of a second, which whole seconds
-        # added never change, so it goes back on and the texts compare as the times do.
-        limit: Any = func.datetime(Callback.due_at, f"+{seconds} seconds", type_=String).concat(
-            func.substr(Callback.due_at, 20)
-        )
+        # The stored text's whole seconds (datetime() of the whole text keeps milliseconds
+        # and rounds: .9995 or more went up a second) plus the fraction, which whole seconds
+        # added never change, put back on: the texts compare as the times do.
+        limit: Any = func.datetime(
+            func.substr(Callback.due_at, 1, 19), f"+{seconds} seconds", type_=String
+        ).concat(func.substr(Callback.due_at, 20))
     else:  # seconds, not days: a day of an interval follows the session's DST
         limit = Callback.due_at + literal_column(f"interval '{seconds} seconds'")
     return Callback.done_at <= limit

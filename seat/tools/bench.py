@@ -407,6 +407,10 @@ def _ensure_postgres(
     return at, False
 
 
+TRIGGER_KEPT = frozenset({"callback_owner_hour", "work_order_agent_hour"})
+"""Tables the triggers on others fill as those are written (a seed's floor writes them so)."""
+
+
 def raw_seed_floor(path: Path, seeded: Path) -> float:
     """Seconds plain sqlite3 takes to write the rows seeding wrote into `seeded` (every table,
     read back in rowid order: the same values the seed sent) with executemany, in one
@@ -432,14 +436,15 @@ def raw_seed_floor(path: Path, seeded: Path) -> float:
         for pragma in SEEDING_PRAGMAS:
             con.execute(f"PRAGMA {pragma}")
         # The search index is no table of its own here: the triggers fill it as the
-        # customers and their numbers are written, as they did while seeding.
+        # customers and their numbers are written, as they did while seeding; so do the
+        # callbacks' and work orders' kept hours (migration 0051) as those are written.
         tables = [
             name
             for (name,) in source.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite%' AND name != 'alembic_version' ORDER BY rowid"
             )
-            if name not in SCHEMA_EXTRAS
+            if name not in SCHEMA_EXTRAS and name not in TRIGGER_KEPT
         ]
         t = time.perf_counter()
         con.execute("BEGIN")
@@ -497,7 +502,7 @@ def _raw_connect(db: Path | str) -> Any:
     # The seat's own connection settings that change how fast a read is (seat.db): the same
     # memory map, so the floor is like for like.
     for pragma in ("busy_timeout=10000", "foreign_keys=ON", "synchronous=NORMAL",
-                   f"mmap_size={MMAP_BYTES}"):  # fmt: skip
+                   f"mmap_size={MMAP_BYTES}", "temp_store=MEMORY"):  # fmt: skip
         con.execute(f"PRAGMA {pragma}")
     return con
 

@@ -328,3 +328,49 @@ def test_the_seats_postgresql_role_cannot_switch_the_histories_triggers_off(
         with engine.begin() as conn:
             conn.execute(text(f"DROP OWNED BY {role}"))
             conn.execute(text(f"DROP ROLE {role}"))
+
+
+def test_bulk_seals_are_the_hashes_row_hash_gives():
+    """audit.chain_rows writes each body from its values' JSON: the same hash as row_hash
+    (the whole list given to the encoder) for every kind of value a sealed column holds:
+    texts with quotes, backslashes, control and non-ASCII characters, None, ints, bools,
+    floats, enums, dates, naive and aware times (shared and not)."""
+    import enum
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from seat import audit
+
+    class Kind(enum.Enum):
+        A = "scheduled"
+
+    class Number(enum.IntEnum):
+        ONE = 1
+
+    class Conn:
+        class dialect:  # noqa: N801
+            name = "sqlite"
+
+        def execute(self, *_a: object) -> object:
+            class Found:
+                def first(self) -> tuple[str]:
+                    return ("f" * 64,)
+
+            return Found()
+
+    at = datetime(2026, 12, 5, 2, 0, 0, 123456, tzinfo=UTC)
+    values = [
+        "plain", 'a "quoted" \\ text', "tab\tnew\nline\x01\x7f", "客户 é ☎ \U0001f600", "",
+        None, 0, -7, 2**70, True, False, 1.5, float("1e-7"), Kind.A, Number.ONE,
+        date(2027, 1, 5), at, at.replace(tzinfo=None), at.astimezone(timezone(timedelta(hours=8))),
+    ]  # fmt: skip
+    for table, cols in audit.SEALED_COLUMNS.items():
+        rows = [
+            {c: values[(i + j * 3) % len(values)] for j, c in enumerate(cols)}
+            for i in range(len(values) * 2)
+        ]
+        audit.chain_rows(Conn(), table, rows)  # type: ignore[arg-type]
+        prev = "f" * 64
+        for row in rows:
+            assert row["prev_hash"] == prev
+            assert row["hash"] == audit.row_hash(prev, table, row), (table, row)
+            prev = row["hash"]

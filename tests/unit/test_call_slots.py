@@ -311,3 +311,224 @@ def test_the_services_keep_today_when_the_wallboard_opens(engine, today_calls, c
     first = desk.trends(FIRST, TODAY, trends.Step.DAY)
     assert _unkept_today(engine) == 0 and _missing(engine) == 0
     assert desk.trends(FIRST, TODAY, trends.Step.DAY) == first == _trends(engine, live=True)
+
+
+# -- the last half millisecond of a quarter hour ------------------------------------------------
+# SQLite's date functions keep milliseconds and round: strftime('%s') of HH:14:59.9996 is the
+# second of HH:15:00. A call's slot is taken from the stored text's whole seconds instead
+# (migration 0055), as Python's slot_of and the ranges [slot_start(a), slot_start(b)) do.
+
+EDGE = 59.9996
+"""The seconds past a quarter hour's last minute: in that quarter hour, 0.4 ms before the next."""
+
+
+def test_sqlite_would_round_the_edge_into_the_next_second(engine, backend):
+    """The reason for the tests below: a check that the edge really is one for SQLite."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's date functions only")
+    with engine.connect() as db:
+        rounded, whole = db.exec_driver_sql(
+            "SELECT strftime('%s', '2026-12-07 10:14:59.999600'), "
+            "strftime('%s', substr('2026-12-07 10:14:59.999600', 1, 19))"
+        ).one()
+    assert int(rounded) == int(whole) + 1
+
+
+def _edge_days(engine) -> tuple[dict[str, int], int]:
+    """Calls in the last half millisecond of a local day (two days ago and yesterday: the
+    kept days end at today's midnight) and of 09:14 three days ago."""
+    with Session(engine) as s:
+        agent = agents.ensure_agent(session=s, name="li.na").id
+        made: dict[str, int] = {}
+        for name, at in (
+            ("two days ago's last", local(TODAY - timedelta(days=2), 23, 59, EDGE)),
+            ("yesterday's last", local(TODAY - timedelta(days=1), 23, 59, EDGE)),
+            ("09:14's last", local(TODAY - timedelta(days=3), 9, 14, EDGE)),
+        ):
+            call = Call(agent_id=agent, started_at=at, ended_at=at + timedelta(seconds=61),
+                        satisfaction=4)  # fmt: skip
+            s.add(call)
+            s.flush()
+            made[name] = call.id  # type: ignore[assignment]
+        s.commit()
+    return made, agent
+
+
+def _edge_saved_late(s: Session, made: dict[str, int], agent: int) -> None:
+    at = local(TODAY - timedelta(days=4), 16, 29, EDGE)
+    s.add(Call(agent_id=agent, started_at=at, ended_at=at + timedelta(seconds=30)))
+
+
+def _edge_moved_to(s: Session, made: dict[str, int], agent: int) -> None:
+    """A call of the week moved to the last half millisecond of another quarter hour."""
+    s.execute(update(Call).where(Call.id == made["week ago"]).values(
+        started_at=local(TODAY - timedelta(days=4), 11, 59, EDGE)))  # fmt: skip
+
+
+def _edge_moved_from(s: Session, made: dict[str, int], agent: int) -> None:
+    s.execute(update(Call).where(Call.id == made["09:14's last"]).values(
+        started_at=local(TODAY - timedelta(days=5), 13, 0)))  # fmt: skip
+
+
+def _edge_ended(s: Session, made: dict[str, int], agent: int) -> None:
+    s.execute(update(Call).where(Call.id == made["yesterday's last"]).values(
+        ended_at=local(TODAY, 0, 30), satisfaction=1))  # fmt: skip
+
+
+def _edge_deleted(s: Session, made: dict[str, int], agent: int) -> None:
+    s.execute(delete(Call).where(Call.id == made["two days ago's last"]))
+
+
+@pytest.mark.parametrize(
+    "write",
+    [None, _edge_saved_late, _edge_moved_to, _edge_moved_from, _edge_ended, _edge_deleted],
+)
+def test_calls_at_a_quarter_hours_last_half_millisecond_keep_true_day_figures(
+    engine, calls, write
+):
+    edge, agent = _edge_days(engine)
+    made = {**calls, **edge}
+    live = _trends(engine, live=True)
+    days = {p.period.start: p.calls for p in live.calls}
+    assert days[TODAY - timedelta(days=2)] == 2 and days[TODAY - timedelta(days=1)] == 2
+    assert _fill(engine) == 6 * 96
+    assert _trends(engine) == live
+    if write is None:
+        return
+    with Session(engine) as s:
+        write(s, made, agent)
+        s.commit()
+    after = _trends(engine)
+    assert after == _trends(engine, live=True)
+    assert after != live
+    _fill(engine)
+    assert _missing(engine) == 0 and _kept_days(engine) == 6
+    assert _trends(engine) == after
+
+
+def test_fill_keeps_a_range_ending_at_the_edge_of_a_call(engine, calls):
+    """A range [a, b) with a call 0.4 ms before b: the call is counted in b's previous slot,
+    and no row is made for a slot outside the range."""
+    at = local(TODAY - timedelta(days=3), 10, 29, EDGE)
+    with Session(engine) as s:
+        agent = agents.ensure_agent(session=s, name="li.na").id
+        s.add(Call(agent_id=agent, started_at=at, ended_at=at + timedelta(seconds=2)))
+        s.commit()
+    a, b = local(TODAY - timedelta(days=3), 9, 0), local(TODAY - timedelta(days=3), 10, 30)
+    day = (TODAY - timedelta(days=3), a, b)
+    with Session(engine) as s:
+        assert call_slots.fill(s, [day]) == 6
+        s.commit()
+    with Session(engine) as s:
+        lo, hi = call_slots.slot_of(a), call_slots.slot_of(b)
+        for table in (CallSlot, CallAgentSlot):
+            slots = set(s.execute(select(table.slot)).scalars())
+            assert slots and all(lo <= x < hi for x in slots)
+        kept = call_slots.span_sums(s, a, b, b)
+        live = s.execute(
+            select(*call_slots.aggregates(s))
+            .where(Call.started_at >= a, Call.started_at < b, call_slots.known_calls())
+        ).one()  # fmt: skip
+        assert kept == [int(v or 0) for v in live]
+        assert kept[0] == 3  # 09:14:00.25, 09:20, and the one at the edge
+        last = s.execute(select(CallSlot.calls).where(CallSlot.slot == hi - 1)).scalar_one()
+        assert last == 1
+
+
+# Today on the wallboard: its settled part ends at 09:45 (Shanghai), a call at 09:44:59.9996.
+
+
+def _edge_today(s: Session, made: dict[str, int]) -> None:
+    """Saved after the morning was kept, 0.4 ms before 07:45."""
+    agent = s.execute(select(Call.agent_id).where(Call.id == made["li early"])).scalar_one()
+    at = local(TODAY, 7, 44, EDGE)
+    s.add(Call(agent_id=agent, started_at=at, ended_at=at + timedelta(seconds=12)))
+
+
+def _moved_to_edge_today(s: Session, made: dict[str, int]) -> None:
+    s.execute(update(Call).where(Call.id == made["li early"]).values(
+        started_at=local(TODAY, 8, 59, EDGE)))  # fmt: skip
+
+
+def _moved_from_edge_today(s: Session, made: dict[str, int]) -> None:
+    s.execute(update(Call).where(Call.id == made["wang at the edge"]).values(
+        started_at=local(TODAY, 6, 0)))  # fmt: skip
+
+
+def _moved_agent_at_edge_today(s: Session, made: dict[str, int]) -> None:
+    li = s.execute(select(Call.agent_id).where(Call.id == made["li early"])).scalar_one()
+    s.execute(update(Call).where(Call.id == made["wang at the edge"]).values(agent_id=li))
+
+
+def _deleted_at_edge_today(s: Session, made: dict[str, int]) -> None:
+    s.execute(delete(Call).where(Call.id == made["wang at the edge"]))
+
+
+@pytest.mark.parametrize(
+    "write",
+    [None, _edge_today, _moved_to_edge_today, _moved_from_edge_today,
+     _moved_agent_at_edge_today, _deleted_at_edge_today],
+)  # fmt: skip
+def test_the_wallboard_counts_calls_at_a_quarter_hours_last_half_millisecond(
+    engine, today_calls, write
+):
+    with Session(engine) as s:
+        wang = agents.ensure_agent(session=s, name="wang.wei").id
+        at = local(TODAY, 9, 44, EDGE)
+        call = Call(agent_id=wang, started_at=at, ended_at=at + timedelta(seconds=45))
+        s.add(call)
+        s.commit()
+        made = {**today_calls, "wang at the edge": call.id}
+    before = _live_today(engine)
+    assert dict((a, n) for a, n, __ in before)["Wang Wei"] == 4
+    assert _fill_today(engine) == 39
+    assert _unkept_today(engine) == 0
+    assert _board_today(engine) == before
+    if write is None:
+        return
+    with Session(engine) as s:
+        write(s, made)
+        s.commit()
+    after = _board_today(engine)
+    assert after == _live_today(engine)
+    assert after != before
+    _fill_today(engine)
+    assert _unkept_today(engine) == 0
+    assert _board_today(engine) == after
+
+
+def _edge_call(engine, at: datetime) -> None:
+    with Session(engine) as s:
+        agent = agents.ensure_agent(session=s, name="li.na").id
+        s.add(Call(agent_id=agent, started_at=at, ended_at=at + timedelta(seconds=20),
+                   satisfaction=5))  # fmt: skip
+        s.commit()
+
+
+def test_migration_0055_drops_the_slots_the_old_triggers_left_stale(engine, backend, calls):
+    """A desk at 0051 whose kept quarter hours went stale (SQLite: a call saved at 23:59:59.9996
+    dropped the next day's first quarter hour's rows, not its own): the upgrade drops both,
+    so the figures are the calls' again, and its triggers drop the right one from then on."""
+    from alembic import command
+
+    from seat.db import _alembic_config, upgrade
+
+    command.downgrade(_alembic_config(engine), "0051")
+    if backend == "sqlite":  # the downgrade puts 0049's triggers back
+        with engine.connect() as db:
+            made = db.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'call_slot_on_insert'"
+            ).scalar_one()
+        assert "strftime('%s', NEW.started_at)" in made
+    _fill(engine)
+    _edge_call(engine, local(TODAY - timedelta(days=2), 23, 59, EDGE))
+    live = _trends(engine, live=True)
+    if backend == "sqlite":
+        assert _trends(engine) != live  # stale: the call's own quarter hour still kept
+    upgrade(engine)
+    assert _trends(engine) == live
+    _fill(engine)
+    assert _missing(engine) == 0 and _trends(engine) == live
+    _edge_call(engine, local(TODAY - timedelta(days=5), 8, 29, EDGE))
+    after = _trends(engine)
+    assert after == _trends(engine, live=True) != live

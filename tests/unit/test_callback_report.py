@@ -258,3 +258,18 @@ def test_schedule_command_prints_what_it_created(db_url, session, world, capsys)
     assert "churned" in out and "Scheduled" in out
     assert main(["callbacks", "schedule", "--db", db]) == 0
     assert "No new callbacks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("late", "on_time"), [(timedelta(0), 1), (timedelta(milliseconds=500), 0)])
+def test_on_time_from_a_due_time_in_a_seconds_last_half_millisecond(
+    session, world, settings, late, on_time
+):
+    """Due at hh:mm:59.9996 and done the allowed days later to the very instant (on time) or
+    half a second after (not): SQLite's datetime() of the whole text would round the due time
+    up a second and count the second one on time."""
+    due = NOW - 5 * DAY + timedelta(seconds=59.9996)
+    done = due + timedelta(days=CallbackPolicy().done_within_days) + late
+    _cb(session, world, "tom", "li", "manual", due, status="done", done_at=done)
+    session.flush()
+    rows = {r[0]: r[1:] for r in _tables(session, settings)["By kind"].rows}
+    assert rows["manual"][:3] == [1, 1, on_time]

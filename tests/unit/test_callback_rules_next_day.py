@@ -209,3 +209,34 @@ def test_the_run_keeps_the_highest_purchase_id_it_saw(engine, clock, settings, w
     callbacks.run_scheduler(Desk(engine=engine, clock=clock, settings=settings))
     with Session(engine) as s:
         assert s.execute(select(DailyJob.purchase_mark)).scalar_one() == newest
+
+
+def test_the_run_has_a_page_cache_for_its_writes_and_gives_it_back(
+    engine, clock, settings, world, monkeypatch, tmp_path
+):  # fmt: skip
+    """SQLite: the day's run writes with a page cache of RUN_CACHE_KIB (its changed pages
+    are not written out and read back during the run); the connection has its own size
+    again afterwards (PRAGMA cache_size: nothing stored). PostgreSQL: no PRAGMA at all."""
+    monkeypatch.setenv("SEAT_CONFIG", str(tmp_path / "none" / "config.toml"))
+    with Session(engine, expire_on_commit=False) as s:
+        _desk(s, world, clock.now())
+        s.commit()
+    real = callbacks.schedule
+    seen: list[tuple[object, int]] = []
+
+    def spy(*, session: Session, **kw: object) -> ScheduleReport:
+        conn = session.connection()
+        if conn.dialect.name == "sqlite":
+            dbapi = conn.connection.dbapi_connection
+            seen.append((dbapi, dbapi.execute("PRAGMA cache_size").fetchone()[0]))
+        return real(session=session, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(callbacks, "schedule", spy)
+    report = callbacks.run_scheduler(Desk(engine=engine, clock=clock, settings=settings))
+    assert report.created
+    if engine.dialect.name != "sqlite":
+        assert seen == []
+        return
+    [(dbapi, during)] = seen
+    assert during == -callbacks.RUN_CACHE_KIB
+    assert dbapi.execute("PRAGMA cache_size").fetchone()[0] == -2000  # SQLite's default

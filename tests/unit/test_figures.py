@@ -113,6 +113,26 @@ def test_backfill_judges_as_the_save_does(session, people):
     assert saved[:6] == [True, True, False, True, False, False]
 
 
+@pytest.mark.parametrize("later", [timedelta(0), timedelta(milliseconds=500)])
+def test_backfill_judges_a_start_in_a_seconds_last_half_millisecond_as_the_save_does(
+    session, people, later
+):
+    """A call started at hh:mm:ss.9996 and one 7 days later (the very instant: a repeat) or
+    half a second after (not one): SQLite's strftime of the whole text would round the first
+    start up to the next second and stretch its window by that second."""
+    first = NOW + timedelta(seconds=59.9996)
+    made = [add_call(session, people["li"], first),
+            add_call(session, people["li"], first + timedelta(days=7) + later)]  # fmt: skip
+    session.commit()
+    saved = repeated(session, *made)
+    assert saved == [later == timedelta(0), False]
+    session.execute(update(Call).values(repeated=None))
+    session.commit()
+    repeats.backfill(session.connection())
+    session.commit()
+    assert repeated(session, *made) == saved
+
+
 # -- each KPI ----------------------------------------------------------------------------------
 
 
