@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Integer,
-    LargeBinary,
     String,
     and_,
     bindparam,
@@ -61,7 +60,6 @@ from seat.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from seat.textguard import texts_of
 
 # Titles, headers and label cells ("total", kinds, tiers) are English and stable: json/csv
 # keys and values for scripts; txt, xlsx and the screen translate them (Table.shown_*).
@@ -214,9 +212,6 @@ class _Coverage:
     limit: int | None
     counting: bool = True
     """False: the lines only (a further page of the list), no counts."""
-    raw_texts: bool = False
-    """The long results' texts read as BLOBs and made text a column at a time by
-    textguard.texts_of (the report's every line, on SQLite: `_raw_texts`)."""
     per_tier: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     """Per tier: callbacks required by now, and how many of them are done."""
     lines: list[_Line] = field(default_factory=list)
@@ -352,7 +347,7 @@ def _required_from(start: datetime, end: datetime, now: datetime) -> datetime:
 
 
 def _not_done_statements(
-    tiers: Sequence[str], start: Any, end: Any, now: Any, cut: Any, *, raw: bool, view: bool
+    tiers: Sequence[str], start: Any, end: Any, now: Any, cut: Any, *, view: bool
 ) -> tuple[Any, Any]:
     """The members' callbacks required by now: their counts per tier (done or not), and the
     ones not done: the view's, in due order; the report's, every one in two parts. `cut` is
@@ -399,21 +394,15 @@ def _not_done_statements(
             .order_by(Callback.due_at, Callback.id)
         )
         return counts, listing
-    if raw:  # the texts read as BLOBs, made text a column at a time
-        blob = lambda c: cast(c, LargeBinary).label(c.key)  # noqa: E731
-        columns = tuple(c if i in (0, 1, 2, 6, 8) else blob(c) for i, c in enumerate(columns))
-        kept_tier, customer_tier = blob(kept), blob(Customer.tier)
-    else:
-        kept_tier, customer_tier = kept, Customer.tier
     # The report (every line, sorted by the caller): two parts, not one OR, read in no
     # order, so the members' callbacks come from ix_callback_tier_due (tier, due time,
     # status) and only their customers are looked up (for the name), not the customer of
     # every callback of the year (over 100,000) for its tier.
     parts = union_all(
-        select(*columns, kept_tier.label("tier"))
+        select(*columns, kept.label("tier"))
         .join(Customer, Customer.id == Callback.customer_id)
         .where(kept.in_(tiers), *not_done),
-        select(*columns, customer_tier.label("tier"))
+        select(*columns, Customer.tier.label("tier"))
         .join(Customer, Customer.id == Callback.customer_id)
         .where(unknown, *not_done),
     )
@@ -426,14 +415,13 @@ def _callbacks_not_done(
 ) -> None:  # fmt: skip
     """Members' callbacks of the period required by now: counted per tier, done or not;
     the ones not done are lines of the list."""
-    raw = cover.raw_texts
     rows: Sequence[Any]
     if cover.limit is not None:
         # The view: both statements built once (the period's times are parameters) and run
         # as the driver gives their rows (seat.db.Prepared).
         counts_p, first_p = _built(("not done", tuple(tiers)), lambda: tuple(map(
             Prepared, _not_done_statements(tiers, *_times("start", "end", "now", "cut"),
-                                           raw=False, view=True))))  # fmt: skip
+                                           view=True))))  # fmt: skip
         times = {"start": start, "end": end, "now": now, "cut": _required_from(start, end, now)}
         if cover.counting:
             for tier, n, n_done in counts_p.execute(session.connection(), times):
@@ -442,19 +430,20 @@ def _callbacks_not_done(
         rows = cover.read(session, first_p, times)
         at_of: Any = None
     else:
-        cut = _required_from(start, end, now)
-        counts, parts = _not_done_statements(tiers, start, end, now, cut, raw=raw, view=False)
-        for tier, n, n_done in session.execute(counts).all() if cover.counting else ():
+        # Both statements built once (`_built`, the period's times are parameters) and read
+        # as the driver gives them (seat.db.Prepared: no per-value processing by SQLAlchemy,
+        # ten values a row; on SQLite the driver's own tuples, Prepared.rows), the due times
+        # converted by stored_at.
+        counts_p, parts_p = _built(("not done: report", tuple(tiers)), lambda: tuple(map(
+            Prepared, _not_done_statements(tiers, *_times("start", "end", "now", "cut"),
+                                           view=False))))  # fmt: skip
+        times = {"start": start, "end": end, "now": now, "cut": _required_from(start, end, now)}
+        conn = session.connection()
+        for tier, n, n_done in counts_p.execute(conn, times) if cover.counting else ():
             cover.per_tier[str(tier)][0] += n
             cover.per_tier[str(tier)][1] += int(n_done or 0)
-        # Read as the driver gives them (seat.db.Prepared: no per-value processing by
-        # SQLAlchemy, ten values a row), the due times converted by stored_at.
-        rows = Prepared(parts).execute(session.connection(), {}).all()
-        if raw and rows:  # the texts made in C loops (textguard.texts_of)
-            cols: list[Any] = list(zip(*rows, strict=True))
-            for i in (3, 4, 5, 7, 9):
-                cols[i] = texts_of(cols[i])
-            rows = list(zip(*cols, strict=True))
+        sqlite = conn.dialect.name == "sqlite"
+        rows = parts_p.rows(conn, times) if sqlite else parts_p.execute(conn, times).all()
         at_of = stored_at
     if not rows:
         return
@@ -501,20 +490,21 @@ def _after_service(
     why = _("no satisfaction callback for work order #{id}")
     tiers = tuple(policy.member_tiers)
     rows: Sequence[Any]
+    # The statement built once (`_built`), the times its parameters.
+    query = _built(("after service", tiers), lambda: Prepared(
+        _after_service_query(tiers, *_times("lo", "hi"))))  # fmt: skip
     if cover.limit is None:
-        # The report: every row, read as the driver gives them (seat.db.Prepared), the
-        # times converted by stored_at, counted per tier here.
-        rows = [
-            (stored_at(at), wo, cid, name, tier)
-            for at, wo, cid, name, tier in Prepared(_after_service_query(tiers, lo, hi))
-            .execute(session.connection(), {})
-        ]  # fmt: skip
+        # The report: every row, read as the driver gives them (seat.db.Prepared; on SQLite
+        # the driver's own tuples, Prepared.rows), the times converted by stored_at,
+        # counted per tier here.
+        conn = session.connection()
+        found = (query.rows(conn, {"lo": lo, "hi": hi}) if conn.dialect.name == "sqlite"
+                 else query.execute(conn, {"lo": lo, "hi": hi}))  # fmt: skip
+        rows = [(stored_at(at), wo, cid, name, tier) for at, wo, cid, name, tier in found]
         if cover.counting:
             for tier, n in Counter(r[4] for r in rows).items():
                 cover.per_tier[str(tier)][0] += n
-    else:  # the view: the statement built once (`_built`), the times its parameters
-        query = _built(("after service", tiers), lambda: Prepared(
-            _after_service_query(tiers, *_times("lo", "hi"))))  # fmt: skip
+    else:  # the view: the first ones
         rows = cover.read_missing(session, query, {"lo": lo, "hi": hi}, 4, lag)
     for at, wo, cid, name, tier, *__ in rows:
         due = at + lag
@@ -579,9 +569,10 @@ def _new_buyers(
     why = _("no new-buyer callback for order {order}")
     period = {"lo": start - lag, "hi": until - lag}
     if cover.limit is None:
-        orders = _new_buyer_orders(tiers, bindparam("lo", start - lag),
-                                   bindparam("hi", until - lag))  # fmt: skip
-        _every_new_buyer(session, cover, orders, tiers, (start - lag, until - lag), lag, kind,
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        statement = _built(("every new buyer", tiers, sqlite),
+                           lambda: _every_new_buyer_query(tiers, sqlite=sqlite))  # fmt: skip
+        _every_new_buyer(session, cover, statement, tiers, (start - lag, until - lag), lag, kind,
                          why)  # fmt: skip
         return
     # The view: the first page read, every order counted by the database (a count over the
@@ -637,38 +628,44 @@ def _new_buyer_orders(tiers: Sequence[str], lo: Any, hi: Any) -> Any:
     )
 
 
-def _every_new_buyer(
-    session: Session, cover: _Coverage, orders: Any, tiers: Sequence[str],
-    period: tuple[datetime, datetime], lag: timedelta, kind: str, why: str,
-) -> None:  # fmt: skip
-    """The report's new-buyer lines: every order of the year (tens of thousands), read as
-    the driver gives them (seat.db.Prepared: no per-value processing by SQLAlchemy), with
-    as few texts as can be (each text read is checked, seat.textguard): the tier as its
-    place in `tiers`, and on SQLite the delivery as whole seconds since 1970 (a due time's
-    local minute never depends on the fraction of a second); counted per tier here."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
+def _every_new_buyer_query(tiers: Sequence[str], *, sqlite: bool) -> Prepared:
+    """The report's statement of every new-buyer order of [lo, hi) without a callback:
+    (delivery, customer, order, name, the tier's place in `tiers` or -1) in due order; on
+    SQLite the delivery as whole seconds since 1970 (a due time's local minute never depends
+    on the fraction of a second). Built once (`_built`), the times its parameters."""
+    orders = _new_buyer_orders(tiers, *_times("lo", "hi"))
     # The stored text's whole seconds (YYYY-MM-DD HH:MM:SS, as the driver reads it): strftime
     # of the whole text would round a fraction of .9995 or more up to the next second.
     whole = func.substr(orders.c.at, 1, 19)
     at: Any = cast(func.strftime("%s", whole), Integer) if sqlite else orders.c.at
     place = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
-    conn = session.connection()
-    raw = cover.raw_texts
-    order_no: Any = cast(orders.c.order_no, LargeBinary) if raw else orders.c.order_no
-    name: Any = cast(Customer.name, LargeBinary) if raw else Customer.name
-    query = (
-        select(at, orders.c.cid, order_no, name, place)
+    return Prepared(
+        select(at, orders.c.cid, orders.c.order_no, Customer.name, place)
         .join(Customer, Customer.id == orders.c.cid)
         .order_by(orders.c.at, orders.c.cid, orders.c.order_no)
     )
+
+
+def _every_new_buyer(
+    session: Session, cover: _Coverage, statement: Prepared, tiers: Sequence[str],
+    period: tuple[datetime, datetime], lag: timedelta, kind: str, why: str,
+) -> None:  # fmt: skip
+    """The report's new-buyer lines: every order of the year (tens of thousands) read by
+    `statement` (`_every_new_buyer_query`) as the driver gives them (seat.db.Prepared: no
+    per-value processing by SQLAlchemy), with as few texts as can be (each text read is
+    checked, seat.textguard): the tier as its place in `tiers`, and on SQLite the delivery as
+    whole seconds since 1970; counted per tier here."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    conn = session.connection()
     lo, hi = period
-    rows = Prepared(query).execute(conn, {"lo": lo, "hi": hi}).all()
+    params = {"lo": lo, "hi": hi}
+    # On SQLite the driver's own tuples, the texts decoded by sqlite3 and checked a column at
+    # a time (Prepared.rows): no row object, no text made by a Python call, per line.
+    rows = statement.rows(conn, params) if sqlite else statement.execute(conn, params).all()
     if not rows:
         return
     # Column by column: each made by C loops (map, zip), not a Python statement per line.
     whens, cids, order_nos, customers, places = zip(*rows, strict=True)
-    if raw:  # the texts made in two C loops (textguard.texts_of)
-        order_nos, customers = texts_of(order_nos), texts_of(customers)
     names = list(tiers)
     if -1 in places:  # a customer no longer of a member tier: as it is
         others = {cid for cid, n_place in zip(cids, places, strict=True) if n_place == -1}
@@ -709,15 +706,6 @@ def _every_new_buyer(
                           repeat(""), repeat(None), strict=False))  # fmt: skip
     keys = zip(minutes, cids, repeat(2), order_nos, strict=False)
     cover.lines.extend(zip(keys, lines, strict=False))
-
-
-def _raw_texts(conn: Any) -> bool:
-    """Whether the texts of a long result are read as BLOBs and made text at once by
-    textguard.texts_of (what the connection makes of each, without a Python call per
-    value): on SQLite, whose database holds UTF-8 (what CAST(x AS BLOB) gives)."""
-    if conn.dialect.name != "sqlite":
-        return False
-    return conn.exec_driver_sql("PRAGMA encoding").scalar() == "UTF-8"
 
 
 def _closed_complaints(
@@ -841,19 +829,26 @@ def _birthdays(
     why = _("no birthday greeting scheduled")
     kind = _label(CallbackKind.BIRTHDAY)
     tiers = list(policy.member_tiers)
-    raw = cover.raw_texts
     dialect = session.get_bind().dialect.name
     for year, days in sorted(runs.items()):
-        if cover.limit is None:
-            query, day = _birthday_query(dialect, year, days, oldest.year, youngest.year, tiers,
-                                         raw)  # fmt: skip
+        if cover.limit is None and dialect == "sqlite":
+            # Every row, read once and counted here (the year's report reads them all): the
+            # statement built once for the period (`_built`), its rows the driver's own
+            # tuples, the names decoded by sqlite3 and checked at once (Prepared.rows).
+            key = (year, tuple(map(tuple, days)), oldest.year, youngest.year, tuple(tiers))
+            built = _built(("birthdays: report", *key), lambda key=key: _birthday_report(*key))
+            if built is None:
+                continue
+            found = built.rows(session.connection(), {})
+            if cover.counting:
+                for place, n in Counter(map(itemgetter(2), found)).items():
+                    cover.per_tier[tiers[place]][0] += n
+        elif cover.limit is None:
+            query, day = _birthday_query(dialect, year, days, oldest.year, youngest.year, tiers)
             if query is None:
                 continue
             # Every row, read once and counted here (the year's report reads them all).
             found = session.connection().execute(query.order_by(day, Customer.id)).all()
-            if raw and found:  # the names made in C loops (textguard.texts_of)
-                cids, names, places, days_ = zip(*found, strict=True)
-                found = list(zip(cids, texts_of(names), places, days_, strict=True))
             if cover.counting:
                 for place, n in Counter(r[2] for r in found).items():
                     cover.per_tier[tiers[place]][0] += n
@@ -887,13 +882,24 @@ def _birthdays(
         cover.lines.extend(zip(keys, lines, strict=False))
 
 
+def _birthday_report(
+    year: int, days: Sequence[Sequence[date]], oldest: int, youngest: int, tiers: Sequence[str]
+) -> Prepared | None:
+    """The report's statement of a year's birthdays on SQLite (`_birthday_query`), every
+    one in order of the day greeted and customer."""
+    query, day = _birthday_query("sqlite", year, days, oldest, youngest, tiers, texts=True)
+    if query is None:
+        return None
+    return Prepared(query.order_by(day, Customer.id))
+
+
 def _birthday_view(
     dialect: str, year: int, days: Sequence[Sequence[date]], oldest: int, youngest: int,
     tiers: Sequence[str], limit: int,
 ) -> Prepared | None:  # fmt: skip
     """The view's statement of a year's birthdays (`_birthday_query`): the first `limit`,
     with every one counted per tier on each row."""
-    query, day = _birthday_query(dialect, year, days, oldest, youngest, tiers, False,
+    query, day = _birthday_query(dialect, year, days, oldest, youngest, tiers,
                                  texts=dialect == "sqlite")  # fmt: skip
     if query is None:
         return None
@@ -907,7 +913,7 @@ def _birthday_view(
 
 def _birthday_query(
     dialect: str, year: int, days: Sequence[Sequence[date]], oldest: int, youngest: int,
-    tiers: Sequence[str], raw: bool, *, texts: bool = False,
+    tiers: Sequence[str], *, texts: bool = False,
 ) -> tuple[Any, Any]:  # fmt: skip
     """The members greeted for their birthday on `days` of `year` with no greeting
     scheduled: (customer, name, tier's place in `tiers`, the day greeted as month * 100 +
@@ -946,8 +952,8 @@ def _birthday_query(
     key = literal("birthday:") + cast(Customer.id, String) + literal(f":{year}")
     # The tier as its place in member_tiers: a number, not one more text to read.
     tier = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
-    name: Any = cast(Customer.name, LargeBinary).label("name") if raw else Customer.name
-    query = select(Customer.id.label("cid"), name, tier.label("tier"), day.label("day")).where(
+    found = (Customer.id.label("cid"), Customer.name, tier.label("tier"), day.label("day"))
+    query = select(*found).where(
         Customer.tier.in_(tiers),
         Customer.birthday.is_not(None),
         Customer.merged_into_id.is_(None),
@@ -1013,7 +1019,6 @@ def _cover(
     zone = ZoneInfo(settings.local_timezone)
     start, end = period(date_from, date_to, zone)
     cover = _Coverage(zone=zone, limit=limit, counting=counting)
-    cover.raw_texts = limit is None and _raw_texts(session.connection())
     tiers = policy.member_tiers
     with few_collections(pause=limit is None):
         if tiers:
