@@ -8,6 +8,16 @@ import subprocess
 import sys
 import threading
 
+ZONE_NUMBERS = {
+    "shanghai": "138 0013 8001",  # no daylight saving
+    "tokyo": "+81 3-1234-5678",  # no daylight saving
+    "new_york": "+1 212-555-1234",  # daylight saving from March to November
+    "london": "+44 20 7946 0123",  # daylight saving from late March to late October
+    "russia": "+7 916 123-45-67",  # a country of many zones: rest hours in several
+    "toll_free": "+1 800 555 1234",  # every zone of the country, no shared window
+}
+"""Customers' numbers in every kind of time zone (the sidebar's zone groups' tests)."""
+
 
 def loaded_after_import(module: str, *prefixes: str) -> list[str]:
     """Modules starting with any of `prefixes` present after importing `module` afresh."""

@@ -38,7 +38,7 @@ from seat.models import (
     WorkOrderAgentHour,
 )
 from tests.conftest import NOW
-from tests.unit.test_sidebar_zones import NUMBERS
+from tests.unit.helpers import ZONE_NUMBERS as NUMBERS
 
 POLICY = CallbackPolicy()
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

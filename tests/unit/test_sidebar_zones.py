@@ -27,17 +27,10 @@ from seat.db import _alembic_config, upgrade
 from seat.models import Callback, CallbackStatus, PhoneNumber
 from seat.services import Desk
 from tests.conftest import NOW
+from tests.unit.helpers import ZONE_NUMBERS as NUMBERS
 
 POLICY = CallbackPolicy()
 WINDOWS = POLICY.rest_windows
-NUMBERS = {
-    "shanghai": "138 0013 8001",  # no daylight saving
-    "tokyo": "+81 3-1234-5678",  # no daylight saving
-    "new_york": "+1 212-555-1234",  # daylight saving from March to November
-    "london": "+44 20 7946 0123",  # daylight saving from late March to late October
-    "russia": "+7 916 123-45-67",  # a country of many zones: rest hours in several
-    "toll_free": "+1 800 555 1234",  # every zone of the country, no shared window
-}
 
 
 def utc(*args: int) -> datetime:
