@@ -284,6 +284,15 @@ async def _to_wrapup(pilot):
     return screen
 
 
+async def _saved_call(pilot, engine) -> Call:
+    """ctrl+s on the wrap-up, back on the desk: the one call saved, read from the database."""
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, DeskScreen)
+    with Session(engine) as s:
+        return s.exec(select(Call)).one()
+
+
 async def test_notes_typed_on_the_wrapup_outcome_are_kept(make_seat, engine, world):
     """The wrap-up opens on its outcome, already suggested: an agent who starts typing the
     notes at once (without tab) types into the notes, not into the closed list."""
@@ -296,13 +305,8 @@ async def test_notes_typed_on_the_wrapup_outcome_are_kept(make_seat, engine, wor
         await settle(pilot)
         assert screen.query_one("#notes").text == "Asked about hours"
         assert screen.state.outcome == "resolved"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert isinstance(app.screen, DeskScreen)
-
-    with Session(engine) as s:
-        call = s.exec(select(Call)).one()
-        assert "Asked about hours" in call.notes and call.outcome == "resolved"
+        call = await _saved_call(pilot, engine)
+    assert "Asked about hours" in call.notes and call.outcome == "resolved"
 
 
 async def test_notes_typed_in_one_burst_on_the_wrapup_outcome_keep_their_spaces(
@@ -324,13 +328,8 @@ async def test_notes_typed_in_one_burst_on_the_wrapup_outcome_keep_their_spaces(
         await settle(pilot)
         assert screen.query_one("#notes").text == typed
         assert screen.state.outcome == "resolved"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert isinstance(app.screen, DeskScreen)
-
-    with Session(engine) as s:
-        call = s.exec(select(Call)).one()
-        assert typed in call.notes and call.outcome == "resolved"
+        call = await _saved_call(pilot, engine)
+    assert typed in call.notes and call.outcome == "resolved"
 
 
 async def test_notes_pasted_on_the_wrapup_outcome_are_kept(make_seat, engine, world):
@@ -346,10 +345,5 @@ async def test_notes_pasted_on_the_wrapup_outcome_are_kept(make_seat, engine, wo
         await pilot.press(*" ok")
         await settle(pilot)
         assert screen.query_one("#notes").text == "Order 4411\nasked  twice ok"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        assert isinstance(app.screen, DeskScreen)
-
-    with Session(engine) as s:
-        call = s.exec(select(Call)).one()
-        assert "Order 4411\nasked  twice ok" in call.notes and call.outcome == "resolved"
+        call = await _saved_call(pilot, engine)
+    assert "Order 4411\nasked  twice ok" in call.notes and call.outcome == "resolved"
