@@ -315,3 +315,22 @@ def test_new_buyers_from_the_watermark_equal_a_full_run(
     )
     assert incremental == full
     assert len([r for r in full[0] if str(r[0]).startswith("new_buyer:")]) == made
+
+
+def test_existing_keys_are_those_callbacks_hold(session, world):
+    """The run's key check (the places of the missing keys, in chunks of 500, each padded
+    with its last key) answers as a plain look-up of every key would."""
+    held = [f"manual:{i}:Ünï 🎉" for i in range(0, 1100, 3)]
+    session.add_all([
+        Callback(customer_id=world["tom"], owner_id=world["li"], kind=CallbackKind.CHURNED,
+                 reason="x", due_at=T0, created_at=T0, source_key=key)
+        for key in held
+    ])  # fmt: skip
+    session.flush()
+    run = callbacks._Run(session, T0, POLICY, None)
+    for keys in ([f"manual:{i}:Ünï 🎉" for i in range(1100)], held[:1], ["nobody"],
+                 [f"manual:{i}:Ünï 🎉" for i in range(1099, 600, -1)]):
+        on_file = set(session.execute(
+            select(Callback.source_key).where(Callback.source_key.in_(keys))
+        ).scalars())  # fmt: skip
+        assert run.existing(keys) == on_file
