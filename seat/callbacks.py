@@ -1934,7 +1934,9 @@ def schedule(
     The care cadences (seat.care) read a window of days ahead: a run from the watermark
     reads the days its window gained since, and (routine) the customers whose tier changed
     or who joined since, (maintenance, with `purchase_mark`: the highest purchase id the
-    last run saw) the orders with a newer line; it makes what a full one would."""
+    last run saw) the orders with a newer line; the new buyers' rule (with `purchase_mark`)
+    the lines above it, delivered since or moved by a merge since (`_new_buyer_lines`); it
+    makes what a full one would."""
     run = _Run(
         session, now, policy, since if since is not None and since <= now else None,
         member_policy, holidays, purchase_mark,
