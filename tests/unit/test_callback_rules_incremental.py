@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from seat import callbacks, customers, members
@@ -251,3 +251,86 @@ def test_run_scheduler_keeps_a_watermark_and_starts_over_under_other_rules(
     assert seen[-1] is None
     callbacks.run_scheduler(desk, force=True)
     assert seen[-1] == clock.now()
+
+
+def _delivered(session: Session, customer_id: int, order_no: str, at: datetime) -> None:
+    session.add(Purchase(customer_id=customer_id, order_no=order_no, item="fridge",
+                         purchased_at=at - 2 * DAY, delivered_at=at))  # fmt: skip
+    session.flush()
+
+
+def _history_imported(session: Session, world: dict[str, int]) -> None:
+    """A line delivered 10 days before the last run, imported after it (a new id)."""
+    _delivered(session, world["min"], "IMPORTED-1", T0 - 10 * DAY)
+
+
+def _delivered_today(session: Session, world: dict[str, int]) -> None:
+    _delivered(session, world["min"], "NEW-1", T0 + timedelta(hours=3))
+
+
+def _merged(session: Session, world: dict[str, int]) -> None:
+    """Tom, whose delivery was called about at the last run, merged into Min: the line
+    is Min's now, and so is the call's key."""
+    from seat import agents, merge
+
+    boss = agents.ensure_agent(session=session, name="zhao.lei", role="supervisor")
+    merge.merge(session, survivor_id=world["min"], other_id=world["tom"], agent_id=boss.id,
+                now=T0 + timedelta(hours=5))  # fmt: skip
+
+
+def _no_purchase_change(session: Session, world: dict[str, int]) -> None:
+    pass
+
+
+@pytest.mark.parametrize("later", [timedelta(hours=1), DAY, 3 * DAY])
+@pytest.mark.parametrize(
+    ("change", "made"),
+    [(_no_purchase_change, 0), (_history_imported, 1), (_delivered_today, 1), (_merged, 1)],
+)
+def test_new_buyers_from_the_watermark_equal_a_full_run(
+    session, world, change: Callable[[Session, dict[str, int]], None], made: int,
+    later: timedelta,
+):  # fmt: skip
+    """A run from the watermark and the purchase mark reads only the lines new since, those
+    delivered since and a merge's survivor's: it makes what a full run makes."""
+    from seat import merge
+
+    assert callbacks.MERGED_FROM == merge.MERGED_FROM
+    _delivered(session, world["tom"], "OLD-1", T0 - 5 * DAY)
+    _delivered(session, world["fang"], "OLD-2", T0 - 20 * DAY)
+    session.commit()
+    first = schedule(session=session, now=T0, policy=POLICY)
+    assert {s.source_key for s in first.created} >= {
+        f"new_buyer:{world['tom']}:order:OLD-1", f"new_buyer:{world['fang']}:order:OLD-2"
+    }
+    mark = session.execute(select(func.max(Purchase.id))).scalar()
+    session.commit()
+    change(session, world)
+    session.commit()
+    now = T0 + later
+    full = _made(schedule(session=session, now=now, policy=POLICY))
+    session.rollback()
+    incremental = _made(
+        schedule(session=session, now=now, policy=POLICY, since=T0, purchase_mark=mark)
+    )
+    assert incremental == full
+    assert len([r for r in full[0] if str(r[0]).startswith("new_buyer:")]) == made
+
+
+def test_existing_keys_are_those_callbacks_hold(session, world):
+    """The run's key check (the places of the missing keys, in chunks of 500, each padded
+    with its last key) answers as a plain look-up of every key would."""
+    held = [f"manual:{i}:Ünï 🎉" for i in range(0, 1100, 3)]
+    session.add_all([
+        Callback(customer_id=world["tom"], owner_id=world["li"], kind=CallbackKind.CHURNED,
+                 reason="x", due_at=T0, created_at=T0, source_key=key)
+        for key in held
+    ])  # fmt: skip
+    session.flush()
+    run = callbacks._Run(session, T0, POLICY, None)
+    for keys in ([f"manual:{i}:Ünï 🎉" for i in range(1100)], held[:1], ["nobody"],
+                 [f"manual:{i}:Ünï 🎉" for i in range(1099, 600, -1)]):
+        on_file = set(session.execute(
+            select(Callback.source_key).where(Callback.source_key.in_(keys))
+        ).scalars())  # fmt: skip
+        assert run.existing(keys) == on_file
