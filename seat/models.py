@@ -691,6 +691,23 @@ class Purchase(TableBase, table=True):
     `Callback.customer_tier` (NULL: not known yet, looked up when read)."""
 
 
+
+class PurchaseHour(TableBase, table=True):
+    """How many purchases (order lines) fall in one hour of UTC time and their amounts
+    added up: the member report's spend per month is the month's whole hours added up plus
+    the purchases of an hour cut by the month's edge, read live (seat.reports.members). Kept
+    by the triggers on `purchase` (migration 0063) on every insert, delete and change of
+    time or amount; an hour with none has no row."""
+
+    __tablename__ = "purchase_hour"
+
+    hour: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    """Seconds since 1970-01-01 UTC divided by 3600, rounded down."""
+    n: int
+    amount: float
+
 OPEN_WORK_ORDER_EXCLUDES = ("closed",)
 CLOSED_COMPLAINT_STATUSES = ("closed", "invalid")
 
