@@ -184,6 +184,9 @@ class Desk:
         """Per agent: what the sidebar read last, and the token, minute and policies it
         was read under (a refresh with the same ones reads nothing)."""
         self._sidebar_lock = threading.Lock()
+        self._complaint_rows: dict[int, Any] = {}
+        """Each agent's open complaint rows and pauses as the sidebar last read them, with
+        the stamp they were read under (seat.complaints.sidebar_complaints' `kept`)."""
 
     def _callback_script_problems(self, scripts: dict[str, Script]) -> list[str]:
         """The callback policy's kind -> script choices checked against the loaded scripts."""
@@ -837,7 +840,8 @@ class Desk:
             )
             totals: dict[str, int] = {}
             near = complaints.sidebar_complaints(
-                session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals
+                session=s, agent_id=agent_id, now=now, policy=sla_policy, totals=totals,
+                kept=self._complaint_rows,
             )
             orders = base.counts
             on_site, reply, follow_up = base.clock_totals
