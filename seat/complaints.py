@@ -1195,10 +1195,16 @@ def sidebar_complaints(
     if kept is not None and stamp is not None and hit is not None and hit[0] == stamp:
         rows, paused = hit[1], hit[2]
     else:
-        paused = {}
+        events: dict[int, list[tuple[str, datetime]]] = {}
         for cid, action, when in pauses_st.rows(conn, args):
-            paused.setdefault(cid, []).append((action, at(when)))  # type: ignore[arg-type]
-        rows = rows_st.rows(conn, args)
+            events.setdefault(cid, []).append((action, at(when)))  # type: ignore[arg-type]
+        paused = {cid: pauses_from(e) for cid, e in events.items()}
+        # Each row's times converted once, here (kept, the rows are read again as they are)
+        rows = [
+            (r[0], r[1], at(r[2]), at(r[3]), r[4], at(r[5]), at(r[6]), at(r[7]), at(r[8]),
+             r[9], r[10], r[11], r[12], at(r[13]), at(r[14]))
+            for r in rows_st.rows(conn, args)
+        ]  # fmt: skip
         if kept is not None and stamp is not None:
             if len(kept) > 64:
                 kept.clear()
@@ -1216,7 +1222,6 @@ def sidebar_complaints(
         (cid, status, created, closed, category, replied, solved, implemented, waiting,
          _customer_id, _name, tier, channel, promised_at, promised_reply_at) = row  # fmt: skip
         first_group = implemented is not None or promised_reply_at is not None
-        created = at(created)
         if counting:
             if not first_group and created > young:
                 break  # every complaint left is younger still: none can be amber yet
@@ -1235,16 +1240,14 @@ def sidebar_complaints(
             or status == "invalid"
         ):  # fmt: skip
             running = _sidebar_clock(
-                status=status, created_at=created, closed_at=at(closed),
-                first_reply_at=at(replied), solution_at=at(solved),
-                implemented_at=at(implemented), waiting_since=at(waiting), budgets=b,
-                policy=policy, now=now, pauses=pauses_from(paused[cid]) if cid in paused else (),
-                promised_at=at(promised_at), promised_reply_at=at(promised_reply_at),
+                status=status, created_at=created, closed_at=closed, first_reply_at=replied,
+                solution_at=solved, implemented_at=implemented, waiting_since=waiting,
+                budgets=b, policy=policy, now=now, pauses=paused.get(cid, ()),
+                promised_at=promised_at, promised_reply_at=promised_reply_at,
             )  # fmt: skip
         else:
             # Most open complaints: one running reply or solution clock, every hour counting,
-            # never paused: _sidebar_clock's own arithmetic, without converting the times
-            # it only tests for None.
+            # never paused: _sidebar_clock's own arithmetic.
             running = _plain_clock(
                 created, replied is None and closed is None, solved is None, b, amber, zone,
                 now,
