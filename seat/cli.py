@@ -540,15 +540,17 @@ def run_app(settings: Settings, *, agent: str | None, demo: bool) -> int:
     # live as long as the seat, and frees few: the cyclic collector's passes over them cost
     # every start ~80 ms. Off while the seat is built; then what start-up made is frozen (never
     # scanned again while the seat runs) and collection goes on as usual for the rest.
+    from seat.db import freeze_start_up, thaw_start_up
+
     gc.disable()
     try:
         app = _build_seat(settings, agent=agent, demo=demo)
-        gc.freeze()
+        freeze_start_up()
         gc.enable()
         return 2 if app is None else run_tui(app)
     finally:
         gc.enable()
-        gc.unfreeze()
+        thaw_start_up()
 
 
 def _build_seat(settings: Settings, *, agent: str | None, demo: bool) -> SeatApp | None:

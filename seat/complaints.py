@@ -42,6 +42,7 @@ from seat.models import (
     CallbackStatus,
     Complaint,
     ComplaintEvent,
+    ComplaintOwnerStamp,
     Customer,
     Role,
     WorkOrder,
@@ -1154,6 +1155,7 @@ def sidebar_complaints(
     policy: sla.Policy,
     limit: int = 50,
     totals: dict[str, int] | None = None,
+    kept: dict[int, Any] | None = None,
 ) -> list[ComplaintDeadlineItem]:
     """The agent's open complaints whose next deadline is near (>= amber) or breached,
     breached first (longest overdue first), then the soonest due.
@@ -1168,6 +1170,13 @@ def sidebar_complaints(
     With `totals` (a dict) the true counts are filled in as well, "breached" and "near"
     (the page may be cut; the counts may not): then it reads on while any complaint left
     can still be amber, i.e. was opened at least amber_at of the smallest budget ago.
+
+    With `kept` (a dict the caller keeps between reads, seat.services.Desk's) the agent's
+    complaint rows and pauses are read again only when their stamp moved
+    (`complaint_owner_stamp`, raised by triggers in the transaction of every change to a
+    complaint, its pauses or its customer's name and tier, migration 0065): the clocks are
+    worked out at `now` from the rows kept. The stamp is read before the rows, so rows
+    kept are never older than their stamp (a change committed in between raised it).
     """
     counting = totals is not None
     breached_n = near_n = 0
@@ -1178,9 +1187,28 @@ def sidebar_complaints(
     at = kept_at
     conn = session.connection()
     args = {"agent_id": agent_id}
-    paused: dict[int, list[tuple[str, datetime]]] = {}
-    for cid, action, when in pauses_st.rows(conn, args):
-        paused.setdefault(cid, []).append((action, at(when)))  # type: ignore[arg-type]
+    stamp = None
+    if kept is not None:
+        stamps = _stamp_statement().rows(conn, args)
+        stamp = stamps[0][0] if stamps else None
+        hit = kept.get(agent_id)
+    if kept is not None and stamp is not None and hit is not None and hit[0] == stamp:
+        rows, paused = hit[1], hit[2]
+    else:
+        events: dict[int, list[tuple[str, datetime]]] = {}
+        for cid, action, when in pauses_st.rows(conn, args):
+            events.setdefault(cid, []).append((action, at(when)))  # type: ignore[arg-type]
+        paused = {cid: pauses_from(e) for cid, e in events.items()}
+        # Each row's times converted once, here (kept, the rows are read again as they are)
+        rows = [
+            (r[0], r[1], at(r[2]), at(r[3]), r[4], at(r[5]), at(r[6]), at(r[7]), at(r[8]),
+             r[9], r[10], r[11], r[12], at(r[13]), at(r[14]))
+            for r in rows_st.rows(conn, args)
+        ]  # fmt: skip
+        if kept is not None and stamp is not None:
+            if len(kept) > 64:
+                kept.clear()
+            kept[agent_id] = (stamp, rows, paused)
     budgets = _budgets_of(policy)
     amber, zone = policy.amber_at, policy.calendar.zone
     soonest = _soonest_budget(policy)
@@ -1190,11 +1218,10 @@ def sidebar_complaints(
     found: list[tuple[tuple[bool, datetime, int], tuple[Any, ...], _Urgent, str]] = []
     page: list[tuple[int, int, int]] = []
     """The `limit` best sort keys so far, negated (heapq keeps the worst of them on top)."""
-    for row in rows_st.rows(conn, args):
+    for row in rows:
         (cid, status, created, closed, category, replied, solved, implemented, waiting,
          _customer_id, _name, tier, channel, promised_at, promised_reply_at) = row  # fmt: skip
         first_group = implemented is not None or promised_reply_at is not None
-        created = at(created)
         if counting:
             if not first_group and created > young:
                 break  # every complaint left is younger still: none can be amber yet
@@ -1213,16 +1240,14 @@ def sidebar_complaints(
             or status == "invalid"
         ):  # fmt: skip
             running = _sidebar_clock(
-                status=status, created_at=created, closed_at=at(closed),
-                first_reply_at=at(replied), solution_at=at(solved),
-                implemented_at=at(implemented), waiting_since=at(waiting), budgets=b,
-                policy=policy, now=now, pauses=pauses_from(paused[cid]) if cid in paused else (),
-                promised_at=at(promised_at), promised_reply_at=at(promised_reply_at),
+                status=status, created_at=created, closed_at=closed, first_reply_at=replied,
+                solution_at=solved, implemented_at=implemented, waiting_since=waiting,
+                budgets=b, policy=policy, now=now, pauses=paused.get(cid, ()),
+                promised_at=promised_at, promised_reply_at=promised_reply_at,
             )  # fmt: skip
         else:
             # Most open complaints: one running reply or solution clock, every hour counting,
-            # never paused: _sidebar_clock's own arithmetic, without converting the times
-            # it only tests for None.
+            # never paused: _sidebar_clock's own arithmetic.
             running = _plain_clock(
                 created, replied is None and closed is None, solved is None, b, amber, zone,
                 now,
@@ -1292,6 +1317,17 @@ def _sidebar_statements() -> tuple[Prepared, Prepared]:
         )
         _STATEMENTS[:] = [Prepared(rows), Prepared(pauses)]
     return _STATEMENTS[0], _STATEMENTS[1]
+
+
+_STAMP: list[Prepared] = []
+
+
+def _stamp_statement() -> Prepared:
+    """The agent's complaint stamp (migration 0065); built once."""
+    if not _STAMP:
+        owner = ComplaintOwnerStamp.owner_id == bindparam("agent_id")
+        _STAMP.append(Prepared(select(ComplaintOwnerStamp.n).where(owner)))
+    return _STAMP[0]
 
 
 _BUDGETS: dict[int, tuple[sla.Policy, dict[tuple[str, str | None, str], sla.Budgets]]] = {}

@@ -157,10 +157,15 @@ def find_all_by_phone(
 ) -> list[CustomerHit]:
     """Every customer with this number, by customer number: one, none, or a family sharing
     a landline (the lookup then asks who is calling instead of guessing)."""
-    rows = _core(session).execute(
-        _find_statement().order_by(Customer.id).limit(limit), {"e164": e164}
-    )
+    rows = _core(session).execute(_find_all_statement(limit), {"e164": e164})
     return [CustomerHit(*r) for r in rows]
+
+
+@cache
+def _find_all_statement(limit: int) -> Select:
+    """`_find_statement` by customer number, cut at `limit`: built once per limit (built at
+    every lookup, its cache key was worked out again each time)."""
+    return _find_statement().order_by(Customer.id).limit(limit)
 
 
 def lookup(*, session: Session, text: str, region: str = "CN") -> tuple[str, CustomerHit | None]:

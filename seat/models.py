@@ -351,6 +351,19 @@ class WorkOrderAgentHour(TableBase, table=True):
     n: int
 
 
+class ComplaintOwnerStamp(TableBase, table=True):
+    """A number per complaint owner that grows with every change to what the sidebar reads
+    of their complaints (a complaint's row, its pauses, its customer's name and tier): the
+    sidebar reads their rows again only when it moved (seat.complaints.sidebar_complaints).
+    Kept by the triggers on `complaint`, `complaint_event` and `customer` (migration 0065);
+    an agent no change has touched since may have no row."""
+
+    __tablename__ = "complaint_owner_stamp"
+
+    owner_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = Field(sa_type=BigInteger)
+
+
 class Callback(TableBase, table=True):
     __table_args__ = (
         Index("ix_callback_owner_status_due", "owner_id", "status", "due_at"),

@@ -6,7 +6,9 @@ from __future__ import annotations
 import gc
 import weakref
 
-from seat.db import few_collections
+import pytest
+
+from seat.db import few_collections, freeze_start_up, thaw_start_up
 
 
 class _Node:
@@ -34,16 +36,21 @@ def test_a_cycle_made_while_paused_is_still_collected() -> None:
     assert gone() is None
 
 
-def test_what_was_frozen_before_stays_frozen() -> None:
-    gc.freeze()
+def test_what_start_up_froze_stays_frozen(monkeypatch) -> None:
+    """The seat's start-up frozen (seat.cli.run_app) stays frozen, and few_collections
+    never counts the frozen objects (gc.get_freeze_count walks every one of them)."""
+    freeze_start_up()
     try:
         frozen = gc.get_freeze_count()
-        with few_collections():
-            [[i] for i in range(100)]
+        with monkeypatch.context() as m:
+            m.setattr(gc, "get_freeze_count", lambda: pytest.fail("frozen objects counted"))
+            with few_collections():
+                [[i] for i in range(100)]
         assert gc.isenabled()
         assert gc.get_freeze_count() == frozen
     finally:
-        gc.unfreeze()
+        thaw_start_up()
+    assert gc.get_freeze_count() == 0
 
 
 def test_not_paused_when_off_already_or_asked_not_to() -> None:
