@@ -142,7 +142,7 @@ def test_migration_stamps_the_owners_on_file(engine, session, world):
     add_random_complaints(session, world, random.Random(3))
     with Session(engine) as s:
         owners = set(s.scalars(select(Complaint.owner_id)))
-    command.downgrade(_alembic_config(engine), "0055")
+    command.downgrade(_alembic_config(engine), "0063")
     upgrade(engine)
     with Session(engine) as s:
         assert set(_stamps(s)) == owners
