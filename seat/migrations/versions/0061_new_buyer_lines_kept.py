@@ -157,6 +157,10 @@ def upgrade() -> None:
     op.create_index('ix_new_buyer_line_tier_delivered', TABLE,
                     ['customer_tier', 'delivered_at', 'customer_id', 'order_no'])  # fmt: skip
     op.create_index('ix_new_buyer_line_order_no', TABLE, ['order_no'])
+    if not postgres and op.get_bind().exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+    ).first():
+        op.execute(f'ANALYZE {TABLE}')  # as the other tables' statistics (migration 0035)
     if postgres:
         for function in _pg_functions():
             op.execute(function)
