@@ -14,7 +14,7 @@ read in its order and may be cut (`limit`, the callbacks view), never its count.
 from __future__ import annotations
 
 import calendar
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -211,7 +211,8 @@ class _Members:
     place: dict[int, int]
     """The tier's place in the policy's member tiers."""
     born: list[tuple[int, int]]
-    """(customer, birthday as month * 100 + day) of those not merged away with a birthday."""
+    """(birthday as month * 100 + day, customer) of those not merged away with a birthday,
+    in that order (the lines made from them come nearly in the list's order: less to sort)."""
 
 
 def _members(session: Session, cover: _Coverage, tiers: Sequence[str]) -> _Members:
@@ -227,11 +228,11 @@ def _members(session: Session, cover: _Coverage, tiers: Sequence[str]) -> _Membe
         cover.members = _Members({}, {}, [])
         return cover.members
     cids, names, places, days, merged = zip(*rows, strict=True)
-    born = [
-        (cid, int(day))
+    born = sorted(
+        (int(day), cid)
         for cid, day, away in zip(cids, days, merged, strict=True)
         if day is not None and away is None
-    ]
+    )
     cover.members = _Members(dict(zip(cids, names, strict=True)),
                              dict(zip(cids, places, strict=True)), born)  # fmt: skip
     return cover.members
@@ -609,14 +610,13 @@ def _new_buyers(
 ) -> None:  # fmt: skip
     """Orders delivered so that the new-buyer callback fell due in the period, with none.
 
-    The members' order lines come from the index only (ix_purchase_tier_delivered, by the
-    tier the line keeps: triggers keep it the customer's, migration 0035), no customer
-    looked up per line; the names for the orders left. Each line's callback key is looked up
-    before the grouping (an order's lines share it), so only the orders without a callback
-    are grouped; grouping sorts every one of them whatever is read: the view (`limit`)
-    reads the first page in due order with every order's count per tier (a count over the
-    whole result on each row); the report reads them all once and counts and sorts them
-    here."""
+    The members' lines of orders without a callback come from `new_buyer_line` (migration
+    0061, kept by triggers on purchase and callback: no callback looked up per line, no
+    called order's line read), from its index only, by the tier the line keeps (triggers
+    keep it the customer's, migration 0035). The view (`limit`) reads the first page in due
+    order with every order's count per tier (a count over the whole result on each row),
+    names joined; the report reads every line once, unsorted, groups them per order here,
+    and takes names and tiers from the members read once (`_members`)."""
     lag = timedelta(days=policy.new_buyer_days)
     tiers = tuple(policy.member_tiers)
     kind = _label(CallbackKind.SATISFACTION)
@@ -703,16 +703,16 @@ def _every_new_buyer_query(tiers: Sequence[str], *, sqlite: bool) -> Prepared:
     ))  # fmt: skip
 
 
-def _first_deliveries(lines: Sequence[tuple[Any, int, str]]) -> dict[tuple[int, str], Any]:
+def _first_deliveries(lines: list[tuple[Any, int, str]]) -> dict[tuple[int, str], Any]:
     """Per order (customer, order), its lines' first delivery: the orders of `lines`
-    (delivery, customer, order) as GROUP BY and min() make them."""
+    (delivery, customer, order; sorted here) as GROUP BY and min() make them, in order of
+    that delivery (the lines made from them come in the list's order: less to sort)."""
+    lines.sort()
+    ats, cids, order_nos = zip(*lines, strict=True)
     first: dict[tuple[int, str], Any] = {}
-    get = first.get
-    for at, cid, order_no in lines:
-        key = (cid, order_no)
-        seen = get(key)
-        if seen is None or at < seen:
-            first[key] = at
+    # Each order's first line in order of delivery is its earliest (setdefault keeps it),
+    # set in C.
+    deque(map(first.setdefault, zip(cids, order_nos, strict=True), ats), maxlen=0)
     return first
 
 
@@ -733,7 +733,7 @@ def _every_new_buyer(
     delivered = statement.rows(conn, params) if sqlite else statement.execute(conn, params).all()
     if not delivered:
         return
-    first = _first_deliveries(delivered)
+    first = _first_deliveries(list(delivered))
     members = _members(session, cover, tiers)
     # Column by column: each made by C loops (map, zip), not a Python statement per line.
     cids, order_nos = zip(*first, strict=True)
@@ -927,15 +927,16 @@ def _birthdays(
             common = not calendar.isleap(year)
             on_day = {
                 md: day
-                for md in set(map(itemgetter(1), members.born))
+                for md in set(map(itemgetter(0), members.born))
                 if any(lo <= (day := 228 if common and md == 229 else md) <= hi
                        for lo, hi in spans)
             }  # fmt: skip
             name_of, place_of = members.name, members.place
+            called = _greeted_in(greeted, year)
             found = [
                 (cid, name_of[cid], place_of[cid], on_day[md])
-                for cid, md in members.born
-                if md in on_day and f"birthday:{cid}:{year}" not in greeted
+                for md, cid in members.born
+                if md in on_day and cid not in called
             ]
             if cover.counting:
                 for place, n in Counter(map(itemgetter(2), found)).items():
@@ -968,6 +969,19 @@ def _birthdays(
                               repeat(""), repeat(None), strict=False))  # fmt: skip
         keys = zip(minutes, cids, repeat(4), repeat(year), strict=False)
         cover.lines.extend(zip(keys, lines, strict=False))
+
+
+def _greeted_in(keys: set[str], year: int) -> set[int]:
+    """The customers whose birthday greeting of `year` is scheduled, from the keys of the
+    scheduled greetings: the customers whose f"birthday:{customer}:{year}" is one of them."""
+    tail = f":{year}"
+    called = set()
+    for key in keys:
+        if key.startswith("birthday:") and key.endswith(tail):
+            cid = key[9 : -len(tail)]
+            if cid.isascii() and cid.isdigit() and str(int(cid)) == cid:
+                called.add(int(cid))
+    return called
 
 
 def _birthday_view(
