@@ -407,7 +407,7 @@ def _ensure_postgres(
     return at, False
 
 
-TRIGGER_KEPT = frozenset({"callback_owner_hour", "work_order_agent_hour"})
+TRIGGER_KEPT = frozenset({"callback_owner_hour", "work_order_agent_hour", "new_buyer_line"})
 """Tables the triggers on others fill as those are written (a seed's floor writes them so)."""
 
 
