@@ -21,6 +21,7 @@ Create Date: 2026-12-07 16:00:00.000000
 """
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision = '0061'
@@ -143,7 +144,7 @@ def upgrade() -> None:
         sa.Column('purchase_id', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('customer_id', sa.Integer(), nullable=False),
         sa.Column('order_no', sa.String(length=40), nullable=False),
-        sa.Column('delivered_at', sa.DateTime(), nullable=False),
+        sa.Column('delivered_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column('customer_tier', sa.String(length=16), nullable=True),
         sa.PrimaryKeyConstraint('purchase_id', name=op.f('pk_new_buyer_line')),
     )
