@@ -720,6 +720,28 @@ class PurchaseHour(TableBase, table=True):
     """Seconds since 1970-01-01 UTC divided by 3600, rounded down."""
     n: int
     amount: float
+class NewBuyerLine(TableBase, table=True):
+    """A delivered purchase line whose order has no new-buyer callback (no callback with
+    the scheduler's key, substr('new_buyer:' || customer || ':order:' || order, 1, 120)):
+    its customer, order, delivery and kept tier as on the purchase. The callbacks report and
+    view read a period's member lines from it, no callback looked up per line. Kept by the
+    triggers on `purchase` and `callback` (migration 0067); never written by the code."""
+
+    __tablename__ = "new_buyer_line"
+    __table_args__ = (
+        # A period's lines of the member tiers (the callbacks report and view), index only.
+        Index("ix_new_buyer_line_tier_delivered", "customer_tier", "delivered_at",
+              "customer_id", "order_no"),  # fmt: skip
+        # An order's lines, when its callback is made or deleted (the triggers).
+        Index("ix_new_buyer_line_order_no", "order_no"),
+    )
+
+    purchase_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    customer_id: int
+    order_no: str = Field(max_length=40)
+    delivered_at: datetime
+    customer_tier: str | None = Field(default=None, max_length=16)
+
 
 OPEN_WORK_ORDER_EXCLUDES = ("closed",)
 CLOSED_COMPLAINT_STATUSES = ("closed", "invalid")

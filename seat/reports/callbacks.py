@@ -14,7 +14,7 @@ read in its order and may be cut (`limit`, the callbacks view), never its count.
 from __future__ import annotations
 
 import calendar
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -56,7 +56,7 @@ from seat.models import (
     CallbackStatus,
     Complaint,
     Customer,
-    Purchase,
+    NewBuyerLine,
     WorkOrder,
     WorkOrderEvent,
 )
@@ -201,6 +201,59 @@ def _figures(
 
 # -- coverage: members' callbacks required by now, and the members without one ---------------
 
+@dataclass
+class _Members:
+    """Every customer of a member tier, read once for the year's report (one pass over the
+    customers, about 50,000 of 200,000 at the bench's size): the new-buyer lines' names and
+    tiers and the birthdays come from it, not from a customer looked up per line."""
+
+    name: dict[int, str]
+    place: dict[int, int]
+    """The tier's place in the policy's member tiers."""
+    born: list[tuple[int, int]]
+    """(birthday as month * 100 + day, customer) of those not merged away with a birthday,
+    in that order (the lines made from them come nearly in the list's order: less to sort)."""
+
+
+def _members(session: Session, cover: _Coverage, tiers: Sequence[str]) -> _Members:
+    """The members (`_Members`), read on the report's first asking."""
+    if cover.members is not None:
+        return cover.members
+    conn = session.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    statement = _built(("members", tuple(tiers), sqlite),
+                       lambda: Prepared(_members_query(tiers, sqlite=sqlite)))  # fmt: skip
+    rows = statement.rows(conn, {}) if sqlite else statement.execute(conn, {}).all()
+    if not rows:
+        cover.members = _Members({}, {}, [])
+        return cover.members
+    cids, names, places, days, merged = zip(*rows, strict=True)
+    born = sorted(
+        (int(day), cid)
+        for cid, day, away in zip(cids, days, merged, strict=True)
+        if day is not None and away is None
+    )
+    cover.members = _Members(dict(zip(cids, names, strict=True)),
+                             dict(zip(cids, places, strict=True)), born)  # fmt: skip
+    return cover.members
+
+
+def _members_query(tiers: Sequence[str], *, sqlite: bool) -> Select[Any]:
+    """(customer, name, the tier's place in `tiers`, birthday as month * 100 + day or NULL,
+    merged into) of every customer of a member tier."""
+    if sqlite:
+        # The stored text is YYYY-MM-DD: its digits read straight, not through strftime.
+        born_day: Any = cast(func.substr(Customer.birthday, 6, 2), Integer) * 100 + cast(
+            func.substr(Customer.birthday, 9, 2), Integer
+        )
+    else:
+        born_day = extract("month", Customer.birthday) * 100 + extract("day", Customer.birthday)
+    place = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
+    return select(
+        Customer.id, Customer.name, place, born_day, Customer.merged_into_id
+    ).where(Customer.tier.in_(tiers))
+
+
 _Line = tuple[tuple[Any, ...], list[object]]
 """(sort key, line): the list sorts by local minute due, then customer, then where the line
 came from (the callbacks first, then each rule's events), then within that."""
@@ -217,6 +270,8 @@ class _Coverage:
     lines: list[_Line] = field(default_factory=list)
     minutes: dict[datetime, datetime] = field(default_factory=dict)
     """Each due time's local minute, worked out once (many lines share a due time)."""
+    members: _Members | None = None
+    """The report's members, read once for its rules (`_members`)."""
 
     def first(
         self, session: Session, query: Select[Any], at: Any, *tie: Any, lag: timedelta = timedelta()
@@ -555,14 +610,13 @@ def _new_buyers(
 ) -> None:  # fmt: skip
     """Orders delivered so that the new-buyer callback fell due in the period, with none.
 
-    The members' order lines come from the index only (ix_purchase_tier_delivered, by the
-    tier the line keeps: triggers keep it the customer's, migration 0035), no customer
-    looked up per line; the names for the orders left. Each line's callback key is looked up
-    before the grouping (an order's lines share it), so only the orders without a callback
-    are grouped; grouping sorts every one of them whatever is read: the view (`limit`)
-    reads the first page in due order with every order's count per tier (a count over the
-    whole result on each row); the report reads them all once and counts and sorts them
-    here."""
+    The members' lines of orders without a callback come from `new_buyer_line` (migration
+    0067, kept by triggers on purchase and callback: no callback looked up per line, no
+    called order's line read), from its index only, by the tier the line keeps (triggers
+    keep it the customer's, migration 0035). The view (`limit`) reads the first page in due
+    order with every order's count per tier (a count over the whole result on each row),
+    names joined; the report reads every line once, unsorted, groups them per order here,
+    and takes names and tiers from the members read once (`_members`)."""
     lag = timedelta(days=policy.new_buyer_days)
     tiers = tuple(policy.member_tiers)
     kind = _label(CallbackKind.SATISFACTION)
@@ -603,23 +657,21 @@ def _new_buyers(
 
 def _new_buyer_orders(tiers: Sequence[str], lo: Any, hi: Any) -> Any:
     """The members' orders delivered in [lo, hi) without a new-buyer callback: (customer,
-    order, first delivery in [lo, hi) as `at`), a subquery."""
-    delivered = [Purchase.delivered_at >= lo, Purchase.delivered_at < hi]
-    line = (Purchase.customer_id.label("cid"), Purchase.order_no, Purchase.delivered_at)
-    # The scheduler's key, f"new_buyer:{customer}:order:{order}"[:120]: the same for every
-    # line of an order, so the lines of orders with a callback are left out before the
-    # grouping (which then sorts only the orders without one: about a fifth of them).
-    key = func.substr(
-        literal("new_buyer:") + cast(Purchase.customer_id, String) + literal(":order:")
-        + Purchase.order_no, 1, 120,
-    )  # fmt: skip
-    missing = ~exists().where(Callback.source_key == key)
+    order, first delivery in [lo, hi) as `at`), a subquery.
+
+    Their lines come from `new_buyer_line` (migration 0067: the delivered lines of orders
+    with no callback of the scheduler's key, kept by triggers on purchase and callback), by
+    the tier each keeps: no callback looked up per line, none of the called orders' lines
+    read (a year at the bench's size: some 70,000 lines of 110,000)."""
+    line = NewBuyerLine
+    delivered = [line.delivered_at >= lo, line.delivered_at < hi]
+    found = (line.customer_id.label("cid"), line.order_no, line.delivered_at)
     lines = union_all(
-        select(*line).where(Purchase.customer_tier.in_(tiers), *delivered, missing),
+        select(*found).where(line.customer_tier.in_(tiers), *delivered),
         # the few written without the tier (NULL, SQLite): their customer's looked up
-        select(*line)
-        .join(Customer, Customer.id == Purchase.customer_id)
-        .where(Purchase.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered, missing),
+        select(*found)
+        .join(Customer, Customer.id == line.customer_id)
+        .where(line.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered),
     ).subquery()
     return (
         select(lines.c.cid, lines.c.order_no, func.min(lines.c.delivered_at).label("at"))
@@ -629,51 +681,77 @@ def _new_buyer_orders(tiers: Sequence[str], lo: Any, hi: Any) -> Any:
 
 
 def _every_new_buyer_query(tiers: Sequence[str], *, sqlite: bool) -> Prepared:
-    """The report's statement of every new-buyer order of [lo, hi) without a callback:
-    (delivery, customer, order, name, the tier's place in `tiers` or -1) in due order; on
-    SQLite the delivery as whole seconds since 1970 (a due time's local minute never depends
-    on the fraction of a second). Built once (`_built`), the times its parameters."""
-    orders = _new_buyer_orders(tiers, *_times("lo", "hi"))
+    """The report's statement of every member line of [lo, hi) without a new-buyer callback
+    (`new_buyer_line`): (delivery, customer, order), in no order, not grouped (their orders
+    are, by `_first_deliveries`); on SQLite the delivery as whole seconds since 1970 (a due
+    time's local minute never depends on the fraction of a second). Built once (`_built`),
+    the times its parameters."""
+    line = NewBuyerLine
+    lo, hi = _times("lo", "hi")
+    delivered = [line.delivered_at >= lo, line.delivered_at < hi]
     # The stored text's whole seconds (YYYY-MM-DD HH:MM:SS, as the driver reads it): strftime
     # of the whole text would round a fraction of .9995 or more up to the next second.
-    whole = func.substr(orders.c.at, 1, 19)
-    at: Any = cast(func.strftime("%s", whole), Integer) if sqlite else orders.c.at
-    place = case(*((Customer.tier == t, i) for i, t in enumerate(tiers)), else_=-1)
-    return Prepared(
-        select(at, orders.c.cid, orders.c.order_no, Customer.name, place)
-        .join(Customer, Customer.id == orders.c.cid)
-        .order_by(orders.c.at, orders.c.cid, orders.c.order_no)
-    )
+    at: Any = (cast(func.strftime("%s", func.substr(line.delivered_at, 1, 19)), Integer)
+               if sqlite else line.delivered_at)  # fmt: skip
+    found = (at, line.customer_id, line.order_no)
+    return Prepared(union_all(
+        select(*found).where(line.customer_tier.in_(tiers), *delivered),
+        # the few written without the tier (NULL, SQLite): their customer's looked up
+        select(*found)
+        .join(Customer, Customer.id == line.customer_id)
+        .where(line.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered),
+    ))  # fmt: skip
+
+
+def _first_deliveries(lines: list[tuple[Any, int, str]]) -> dict[tuple[int, str], Any]:
+    """Per order (customer, order), its lines' first delivery: the orders of `lines`
+    (delivery, customer, order; sorted here) as GROUP BY and min() make them, in order of
+    that delivery (the lines made from them come in the list's order: less to sort)."""
+    lines.sort()
+    ats, cids, order_nos = zip(*lines, strict=True)
+    first: dict[tuple[int, str], Any] = {}
+    # Each order's first line in order of delivery is its earliest (setdefault keeps it),
+    # set in C.
+    deque(map(first.setdefault, zip(cids, order_nos, strict=True), ats), maxlen=0)
+    return first
 
 
 def _every_new_buyer(
     session: Session, cover: _Coverage, statement: Prepared, tiers: Sequence[str],
     period: tuple[datetime, datetime], lag: timedelta, kind: str, why: str,
 ) -> None:  # fmt: skip
-    """The report's new-buyer lines: every order of the year (tens of thousands) read by
-    `statement` (`_every_new_buyer_query`) as the driver gives them (seat.db.Prepared: no
-    per-value processing by SQLAlchemy), with as few texts as can be (each text read is
-    checked, seat.textguard): the tier as its place in `tiers`, and on SQLite the delivery as
-    whole seconds since 1970; counted per tier here."""
+    """The report's new-buyer lines: every order of the year (tens of thousands), its lines
+    read by `statement` (`_every_new_buyer_query`) as the driver gives them
+    (seat.db.Prepared: no per-value processing by SQLAlchemy; on SQLite the delivery as
+    whole seconds since 1970), grouped per order here; the names and tiers from the
+    members read once (`_members`): no customer looked up per line; counted per tier here."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     conn = session.connection()
     lo, hi = period
     params = {"lo": lo, "hi": hi}
-    # On SQLite the driver's own tuples, the texts decoded by sqlite3 and checked a column at
-    # a time (Prepared.rows): no row object, no text made by a Python call, per line.
-    rows = statement.rows(conn, params) if sqlite else statement.execute(conn, params).all()
-    if not rows:
+    # On SQLite the driver's own tuples (Prepared.rows): no row object per line.
+    delivered = statement.rows(conn, params) if sqlite else statement.execute(conn, params).all()
+    if not delivered:
         return
+    first = _first_deliveries(list(delivered))
+    members = _members(session, cover, tiers)
     # Column by column: each made by C loops (map, zip), not a Python statement per line.
-    whens, cids, order_nos, customers, places = zip(*rows, strict=True)
+    cids, order_nos = zip(*first, strict=True)
+    whens = tuple(first.values())
     names = list(tiers)
-    if -1 in places:  # a customer no longer of a member tier: as it is
-        others = {cid for cid, n_place in zip(cids, places, strict=True) if n_place == -1}
-        tier_of = dict(conn.execute(select(Customer.id, Customer.tier)
-                                    .where(Customer.id.in_(others))).all())  # fmt: skip
-        names += sorted({str(t) for t in tier_of.values()} - set(names))
-        places = tuple(n_place if n_place != -1 else names.index(str(tier_of[cid]))
-                       for cid, n_place in zip(cids, places, strict=True))  # fmt: skip
+    name_of, place_of = members.name, members.place
+    if all(map(place_of.__contains__, cids)):
+        customers = tuple(map(name_of.__getitem__, cids))
+        places = tuple(map(place_of.__getitem__, cids))
+    else:  # a line keeping a member tier its customer no longer has (SQLite): as it is
+        others = sorted({cid for cid in cids if cid not in place_of})
+        found = {cid: (name, tier) for cid, name, tier in conn.execute(
+            select(Customer.id, Customer.name, Customer.tier).where(Customer.id.in_(others))
+        ).all()}  # fmt: skip
+        names += sorted({str(t) for __, t in found.values()} - set(names))
+        customers = tuple(name_of[cid] if cid in place_of else found[cid][0] for cid in cids)
+        places = tuple(place_of[cid] if cid in place_of else names.index(str(found[cid][1]))
+                       for cid in cids)  # fmt: skip
     if cover.counting:
         for n_place, n in Counter(places).items():
             cover.per_tier[names[n_place]][0] += n
@@ -830,27 +908,38 @@ def _birthdays(
     kind = _label(CallbackKind.BIRTHDAY)
     tiers = list(policy.member_tiers)
     dialect = session.get_bind().dialect.name
+    greeted: set[str] = set()
+    if cover.limit is None:
+        members = _members(session, cover, tiers)
+        # Every greeting scheduled (a few thousand keys; on SQLite a range of their unique
+        # index, on PostgreSQL by LIKE: a collation may order ':' and ';' otherwise).
+        key = Callback.source_key
+        scheduled = _built(("birthdays: greeted", dialect), lambda: Prepared(
+            select(key).where(key >= "birthday:", key < "birthday;") if dialect == "sqlite"
+            else select(key).where(key.like("birthday:%"))))  # fmt: skip
+        greeted = set(scheduled.execute(session.connection(), {}).scalars())
     for year, days in sorted(runs.items()):
-        if cover.limit is None and dialect == "sqlite":
-            # Every row, read once and counted here (the year's report reads them all): the
-            # statement built once for the period (`_built`), its rows the driver's own
-            # tuples, the names decoded by sqlite3 and checked at once (Prepared.rows).
-            key = (year, tuple(map(tuple, days)), oldest.year, youngest.year, tuple(tiers))
-            built = _built(("birthdays: report", *key), lambda key=key: _birthday_report(*key))
-            if built is None:
-                continue
-            found = built.rows(session.connection(), {})
+        if cover.limit is None:
+            # The report: the members read once (`_members`), each one's birthday as
+            # greeted this year (29 February: the 28th in a common year) looked up in the
+            # days greeted, without the ones whose greeting is scheduled; counted here.
+            spans = [(f.month * 100 + f.day, t.month * 100 + t.day) for f, t in days]
+            common = not calendar.isleap(year)
+            on_day = {
+                md: day
+                for md in set(map(itemgetter(0), members.born))
+                if any(lo <= (day := 228 if common and md == 229 else md) <= hi
+                       for lo, hi in spans)
+            }  # fmt: skip
+            name_of, place_of = members.name, members.place
+            called = _greeted_in(greeted, year)
+            found = [
+                (cid, name_of[cid], place_of[cid], on_day[md])
+                for md, cid in members.born
+                if md in on_day and cid not in called
+            ]
             if cover.counting:
                 for place, n in Counter(map(itemgetter(2), found)).items():
-                    cover.per_tier[tiers[place]][0] += n
-        elif cover.limit is None:
-            query, day = _birthday_query(dialect, year, days, oldest.year, youngest.year, tiers)
-            if query is None:
-                continue
-            # Every row, read once and counted here (the year's report reads them all).
-            found = session.connection().execute(query.order_by(day, Customer.id)).all()
-            if cover.counting:
-                for place, n in Counter(r[2] for r in found).items():
                     cover.per_tier[tiers[place]][0] += n
         else:
             # The view: the first `limit` by day and customer, and every one counted per
@@ -882,15 +971,17 @@ def _birthdays(
         cover.lines.extend(zip(keys, lines, strict=False))
 
 
-def _birthday_report(
-    year: int, days: Sequence[Sequence[date]], oldest: int, youngest: int, tiers: Sequence[str]
-) -> Prepared | None:
-    """The report's statement of a year's birthdays on SQLite (`_birthday_query`), every
-    one in order of the day greeted and customer."""
-    query, day = _birthday_query("sqlite", year, days, oldest, youngest, tiers, texts=True)
-    if query is None:
-        return None
-    return Prepared(query.order_by(day, Customer.id))
+def _greeted_in(keys: set[str], year: int) -> set[int]:
+    """The customers whose birthday greeting of `year` is scheduled, from the keys of the
+    scheduled greetings: the customers whose f"birthday:{customer}:{year}" is one of them."""
+    tail = f":{year}"
+    called = set()
+    for key in keys:
+        if key.startswith("birthday:") and key.endswith(tail):
+            cid = key[9 : -len(tail)]
+            if cid.isascii() and cid.isdigit() and str(int(cid)) == cid:
+                called.add(int(cid))
+    return called
 
 
 def _birthday_view(

@@ -408,7 +408,7 @@ def _ensure_postgres(
 
 
 TRIGGER_KEPT = frozenset({"callback_owner_hour", "work_order_agent_hour", "purchase_hour",
-                          "complaint_owner_stamp"})
+                          "complaint_owner_stamp", "new_buyer_line"})
 """Tables the triggers on others fill as those are written (a seed's floor writes them so)."""
 
 
