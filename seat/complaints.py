@@ -1187,12 +1187,12 @@ def sidebar_complaints(
     at = kept_at
     conn = session.connection()
     args = {"agent_id": agent_id}
-    stamp = None
+    stamp = hit = None
     if kept is not None:
         stamps = _stamp_statement().rows(conn, args)
         stamp = stamps[0][0] if stamps else None
         hit = kept.get(agent_id)
-    if kept is not None and stamp is not None and hit is not None and hit[0] == stamp:
+    if stamp is not None and hit is not None and hit[0] == stamp:
         rows, paused = hit[1], hit[2]
     else:
         events: dict[int, list[tuple[str, datetime]]] = {}

@@ -664,15 +664,8 @@ def _new_buyer_orders(tiers: Sequence[str], lo: Any, hi: Any) -> Any:
     the tier each keeps: no callback looked up per line, none of the called orders' lines
     read (a year at the bench's size: some 70,000 lines of 110,000)."""
     line = NewBuyerLine
-    delivered = [line.delivered_at >= lo, line.delivered_at < hi]
     found = (line.customer_id.label("cid"), line.order_no, line.delivered_at)
-    lines = union_all(
-        select(*found).where(line.customer_tier.in_(tiers), *delivered),
-        # the few written without the tier (NULL, SQLite): their customer's looked up
-        select(*found)
-        .join(Customer, Customer.id == line.customer_id)
-        .where(line.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered),
-    ).subquery()
+    lines = _member_lines(found, tiers, lo, hi).subquery()
     return (
         select(lines.c.cid, lines.c.order_no, func.min(lines.c.delivered_at).label("at"))
         .group_by(lines.c.cid, lines.c.order_no)
@@ -687,20 +680,25 @@ def _every_new_buyer_query(tiers: Sequence[str], *, sqlite: bool) -> Prepared:
     time's local minute never depends on the fraction of a second). Built once (`_built`),
     the times its parameters."""
     line = NewBuyerLine
-    lo, hi = _times("lo", "hi")
-    delivered = [line.delivered_at >= lo, line.delivered_at < hi]
     # The stored text's whole seconds (YYYY-MM-DD HH:MM:SS, as the driver reads it): strftime
     # of the whole text would round a fraction of .9995 or more up to the next second.
     at: Any = (cast(func.strftime("%s", func.substr(line.delivered_at, 1, 19)), Integer)
                if sqlite else line.delivered_at)  # fmt: skip
-    found = (at, line.customer_id, line.order_no)
-    return Prepared(union_all(
+    return Prepared(_member_lines((at, line.customer_id, line.order_no), tiers,
+                                  *_times("lo", "hi")))  # fmt: skip
+
+
+def _member_lines(found: Sequence[Any], tiers: Sequence[str], lo: Any, hi: Any) -> Any:
+    """`found` of the members' lines in `new_buyer_line` delivered in [lo, hi), by the tier
+    each line keeps, and the few written without it (NULL, SQLite) by their customer's."""
+    line = NewBuyerLine
+    delivered = [line.delivered_at >= lo, line.delivered_at < hi]
+    return union_all(
         select(*found).where(line.customer_tier.in_(tiers), *delivered),
-        # the few written without the tier (NULL, SQLite): their customer's looked up
         select(*found)
         .join(Customer, Customer.id == line.customer_id)
         .where(line.customer_tier.is_(None), Customer.tier.in_(tiers), *delivered),
-    ))  # fmt: skip
+    )
 
 
 def _first_deliveries(lines: list[tuple[Any, int, str]]) -> dict[tuple[int, str], Any]:
