@@ -14,11 +14,13 @@ read in its order and may be cut (`limit`, the callbacks view), never its count.
 from __future__ import annotations
 
 import calendar
+import operator
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import repeat
+from itertools import compress, repeat
 from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -210,9 +212,11 @@ class _Members:
     name: dict[int, str]
     place: dict[int, int]
     """The tier's place in the policy's member tiers."""
-    born: list[tuple[int, int]]
-    """(birthday as month * 100 + day, customer) of those not merged away with a birthday,
-    in that order (the lines made from them come nearly in the list's order: less to sort)."""
+    born_days: list[int]
+    """The birthdays (month * 100 + day) of those not merged away with a birthday, in
+    (birthday, customer) order: a run of days greeted is a slice of it (bisect)."""
+    born_ids: list[int]
+    """Their customers, in the same order."""
 
 
 def _members(session: Session, cover: _Coverage, tiers: Sequence[str]) -> _Members:
@@ -225,7 +229,7 @@ def _members(session: Session, cover: _Coverage, tiers: Sequence[str]) -> _Membe
                        lambda: Prepared(_members_query(tiers, sqlite=sqlite)))  # fmt: skip
     rows = statement.rows(conn, {}) if sqlite else statement.execute(conn, {}).all()
     if not rows:
-        cover.members = _Members({}, {}, [])
+        cover.members = _Members({}, {}, [], [])
         return cover.members
     cids, names, places, days, merged = zip(*rows, strict=True)
     born = sorted(
@@ -234,7 +238,9 @@ def _members(session: Session, cover: _Coverage, tiers: Sequence[str]) -> _Membe
         if day is not None and away is None
     )
     cover.members = _Members(dict(zip(cids, names, strict=True)),
-                             dict(zip(cids, places, strict=True)), born)  # fmt: skip
+                             dict(zip(cids, places, strict=True)),
+                             list(map(itemgetter(0), born)),
+                             list(map(itemgetter(1), born)))  # fmt: skip
     return cover.members
 
 
@@ -918,26 +924,19 @@ def _birthdays(
         greeted = set(scheduled.execute(session.connection(), {}).scalars())
     for year, days in sorted(runs.items()):
         if cover.limit is None:
-            # The report: the members read once (`_members`), each one's birthday as
-            # greeted this year (29 February: the 28th in a common year) looked up in the
-            # days greeted, without the ones whose greeting is scheduled; counted here.
-            spans = [(f.month * 100 + f.day, t.month * 100 + t.day) for f, t in days]
-            common = not calendar.isleap(year)
-            on_day = {
-                md: day
-                for md in set(map(itemgetter(0), members.born))
-                if any(lo <= (day := 228 if common and md == 229 else md) <= hi
-                       for lo, hi in spans)
-            }  # fmt: skip
-            name_of, place_of = members.name, members.place
+            # The report: the members read once (`_members`, in birthday order), those
+            # whose birthday as greeted this year (29 February: the 28th in a common year)
+            # is in a run of days greeted taken as slices of them (bisect), without the
+            # ones whose greeting is scheduled; counted here.
+            cids, mds = _born_on(members, days, common=not calendar.isleap(year))
             called = _greeted_in(greeted, year)
-            found = [
-                (cid, name_of[cid], place_of[cid], on_day[md])
-                for md, cid in members.born
-                if md in on_day and cid not in called
-            ]
+            if called:  # kept: not scheduled (selected in C, no Python per member)
+                keep = list(map(operator.not_, map(called.__contains__, cids)))
+                cids, mds = list(compress(cids, keep)), list(compress(mds, keep))
+            names = list(map(members.name.__getitem__, cids))
+            places = list(map(members.place.__getitem__, cids))
             if cover.counting:
-                for place, n in Counter(map(itemgetter(2), found)).items():
+                for place, n in Counter(places).items():
                     cover.per_tier[tiers[place]][0] += n
         else:
             # The view: the first `limit` by day and customer, and every one counted per
@@ -952,10 +951,12 @@ def _birthdays(
             if cover.counting and found:
                 for place, name in enumerate(tiers):
                     cover.per_tier[name][0] += int(found[0][4 + place])
-        if not found:
+            if not found:
+                continue
+            cids, names, places, mds = list(zip(*found, strict=True))[:4]
+        if not cids:
             continue
         # Tens of thousands of lines over a year: made column by column in C (map, zip).
-        cids, names, places, mds = list(zip(*found, strict=True))[:4]
         dues: dict[int, datetime] = {}  # each day's local minute, one object for its lines
         for md in set(mds):
             greeted_on = date(year, int(md) // 100, int(md) % 100)
@@ -967,6 +968,35 @@ def _birthdays(
                               repeat(""), repeat(None), strict=False))  # fmt: skip
         keys = zip(minutes, cids, repeat(4), repeat(year), strict=False)
         cover.lines.extend(zip(keys, lines, strict=False))
+
+
+def _born_on(
+    members: _Members, days: Sequence[Sequence[date]], *, common: bool
+) -> tuple[list[int], list[int]]:
+    """The members (customers, and their birthdays as greeted: 29 February as the 28th in
+    a common year) whose birthday is greeted on one of the runs of `days` of a year: each
+    run a slice of the members in birthday order (bisect), not every member looked at."""
+    born, ids = members.born_days, members.born_ids
+    cids: list[int] = []
+    mds: list[int] = []
+    leap_day = False  # a common year's 28 February greets those born on the 29th
+    for first, last in days:
+        lo, hi = first.month * 100 + first.day, last.month * 100 + last.day
+        i, j = bisect_left(born, lo), bisect_right(born, hi)
+        if common:
+            leap_day = leap_day or lo <= 228 <= hi
+            if lo <= 229 <= hi:  # nobody is greeted on a common year's (missing) 29th
+                k, m = bisect_left(born, 229), bisect_right(born, 229)
+                cids += ids[i:k] + ids[m:j]
+                mds += born[i:k] + born[m:j]
+                continue
+        cids += ids[i:j]
+        mds += born[i:j]
+    if leap_day:
+        k, m = bisect_left(born, 229), bisect_right(born, 229)
+        cids += ids[k:m]
+        mds += [228] * (m - k)
+    return cids, mds
 
 
 def _greeted_in(keys: set[str], year: int) -> set[int]:
