@@ -232,11 +232,10 @@ def _members(session: Session, cover: _Coverage, tiers: Sequence[str]) -> _Membe
         cover.members = _Members({}, {}, [], [])
         return cover.members
     cids, names, places, days, merged = zip(*rows, strict=True)
-    born = sorted(
-        (int(day), cid)
-        for cid, day, away in zip(cids, days, merged, strict=True)
-        if day is not None and away is None
-    )
+    # Those with a birthday, not merged away: selected and sorted in C (map, compress).
+    keep = list(map(operator.and_, map(operator.is_not, days, repeat(None)),
+                    map(operator.is_, merged, repeat(None))))  # fmt: skip
+    born = sorted(zip(map(int, compress(days, keep)), compress(cids, keep), strict=True))
     cover.members = _Members(dict(zip(cids, names, strict=True)),
                              dict(zip(cids, places, strict=True)),
                              list(map(itemgetter(0), born)),
@@ -260,9 +259,12 @@ def _members_query(tiers: Sequence[str], *, sqlite: bool) -> Select[Any]:
     ).where(Customer.tier.in_(tiers))
 
 
-_Line = tuple[tuple[Any, ...], list[object]]
-"""(sort key, line): the list sorts by local minute due, then customer, then where the line
-came from (the callbacks first, then each rule's events), then within that."""
+_Line = tuple[Any, ...]
+"""(local minute due, customer, rank, tie, line): the list sorts by local minute due, then
+customer, then where the line came from (rank: the callbacks first, then each rule's
+events), then within that (tie). No two lines' first four are equal (each rule's tie is
+unique within its rank), so the tuples sort by them alone: one tuple a line, not a key
+tuple and a pair."""
 
 
 @dataclass
@@ -372,13 +374,13 @@ class _Coverage:
     def add(self, due: datetime, rank: int, tie: object, line: list[object]) -> None:
         """A line (its due time at [4]) shown at its due time's local minute."""
         minute = line[4] = self.minute(due)  # local times read better, and xlsx drops the zone
-        self.lines.append(((minute, line[0], rank, tie), line))
+        self.lines.append((minute, line[0], rank, tie, line))
 
     def table_rows(self) -> list[list[object]]:
         """The lines in order (each shows its local minute at [4], as its key starts)."""
-        self.lines.sort(key=itemgetter(0))
+        self.lines.sort()  # by their first four (`_Line`: never two equal)
         kept = self.lines if self.limit is None else self.lines[: self.limit]
-        return list(map(itemgetter(1), kept))
+        return list(map(itemgetter(4), kept))
 
 
 _BUILT: dict[tuple[Any, ...], Any] = {}
@@ -522,8 +524,8 @@ def _callbacks_not_done(
     lines = map(list, zip(cids, customers, tiers_, map(kinds.__getitem__, cb_kinds), minutes,
                           map(whys.__getitem__, how), map(owners.__getitem__, owner_ids),
                           cb_ids, strict=True))  # fmt: skip
-    keys = zip(minutes, cids, repeat(0), zip(ats, cb_ids, strict=True), strict=False)
-    cover.lines.extend(zip(keys, lines, strict=True))
+    cover.lines.extend(zip(minutes, cids, repeat(0), zip(ats, cb_ids, strict=True), lines,
+                           strict=False))  # fmt: skip
 
 
 def _why(status: str, last_outcome: str | None, attempts: int) -> str:
@@ -762,10 +764,11 @@ def _every_new_buyer(
     zone = cover.zone
     if sqlite:  # seconds since 1970: the due time's local minute straight from them (_minute)
         after = int(lag.total_seconds())
-        dues = [when + after for when in whens]
+        dues = list(map(after.__add__, whens))
         # The minute's first second made local: its local minute where the zone's offset
         # is whole minutes (every zone's since the 1970s), without a replace() per line.
-        minutes = list(map(datetime.fromtimestamp, [d - d % 60 for d in dues], repeat(zone)))
+        firsts = map(operator.sub, dues, map(operator.mod, dues, repeat(60)))
+        minutes = list(map(datetime.fromtimestamp, firsts, repeat(zone)))
         if any(map(attrgetter("second"), minutes)):  # an offset with seconds: as _minute
             minutes = [
                 m if not m.second
@@ -786,8 +789,7 @@ def _every_new_buyer(
     tier_names = map(names.__getitem__, places)
     lines = map(list, zip(cids, customers, tier_names, repeat(kind), minutes, reasons,
                           repeat(""), repeat(None), strict=False))  # fmt: skip
-    keys = zip(minutes, cids, repeat(2), order_nos, strict=False)
-    cover.lines.extend(zip(keys, lines, strict=False))
+    cover.lines.extend(zip(minutes, cids, repeat(2), order_nos, lines, strict=False))
 
 
 def _closed_complaints(
@@ -966,8 +968,7 @@ def _birthdays(
         shown = map(tiers.__getitem__, places)
         lines = map(list, zip(cids, names, shown, repeat(kind), minutes, repeat(why),
                               repeat(""), repeat(None), strict=False))  # fmt: skip
-        keys = zip(minutes, cids, repeat(4), repeat(year), strict=False)
-        cover.lines.extend(zip(keys, lines, strict=False))
+        cover.lines.extend(zip(minutes, cids, repeat(4), repeat(year), lines, strict=False))
 
 
 def _born_on(
