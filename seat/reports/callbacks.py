@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import operator
+import sqlite3
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
@@ -688,10 +689,14 @@ def _every_new_buyer_query(tiers: Sequence[str], *, sqlite: bool) -> Prepared:
     time's local minute never depends on the fraction of a second). Built once (`_built`),
     the times its parameters."""
     line = NewBuyerLine
-    # The stored text's whole seconds (YYYY-MM-DD HH:MM:SS, as the driver reads it): strftime
-    # of the whole text would round a fraction of .9995 or more up to the next second.
-    at: Any = (cast(func.strftime("%s", func.substr(line.delivered_at, 1, 19)), Integer)
-               if sqlite else line.delivered_at)  # fmt: skip
+    # The stored text's whole seconds (YYYY-MM-DD HH:MM:SS, as the driver reads it): SQLite
+    # reading the whole text would round a fraction of .9995 or more up to the next second.
+    whole = func.substr(line.delivered_at, 1, 19)
+    at: Any = line.delivered_at
+    if sqlite and sqlite3.sqlite_version_info >= (3, 38, 0):
+        at = func.unixepoch(whole, type_=Integer)  # the integer itself: no text made, cast back
+    elif sqlite:
+        at = cast(func.strftime("%s", whole), Integer)
     return Prepared(_member_lines((at, line.customer_id, line.order_no), tiers,
                                   *_times("lo", "hi")))  # fmt: skip
 

@@ -305,3 +305,14 @@ def test_a_zone_whose_offset_has_seconds(desk, tmp_path):
         write(got, fmt, tmp_path / f"got.{fmt}")
         write(was, fmt, tmp_path / f"was.{fmt}")
         assert (tmp_path / f"got.{fmt}").read_bytes() == (tmp_path / f"was.{fmt}").read_bytes()
+
+
+@pytest.mark.parametrize(("first", "last"), PERIODS[-2:])
+def test_the_report_without_unixepoch(desk, first, last, tmp_path, monkeypatch):
+    """On an SQLite older than 3.38 (no unixepoch) the new-buyer lines' seconds come from
+    strftime: the same bytes, the edge second too."""
+    import sqlite3
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 37, 2))
+    monkeypatch.setattr(report, "_BUILT", {})
+    test_the_report_writes_what_it_wrote(desk, first, last, tmp_path)
