@@ -39,6 +39,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     not_,
+    null,
     or_,
     select,
     union_all,
@@ -460,12 +461,12 @@ def _not_done_statements(
         return counts, listing
     # The report (every line, sorted by the caller): two parts, not one OR, read in no
     # order, so the members' callbacks come from ix_callback_tier_due (tier, due time,
-    # status) and only their customers are looked up (for the name), not the customer of
-    # every callback of the year (over 100,000) for its tier.
+    # status), not the customer of every callback of the year (over 100,000) for its tier.
+    # Those keeping their tier have no customer looked up at all: the name is NULL (a
+    # customer's never is), taken from the members read once (`_members`).
+    no_name = (*columns[:3], cast(null(), String).label("name"), *columns[4:])
     parts = union_all(
-        select(*columns, kept.label("tier"))
-        .join(Customer, Customer.id == Callback.customer_id)
-        .where(kept.in_(tiers), *not_done),
+        select(*no_name, kept.label("tier")).where(kept.in_(tiers), *not_done),
         select(*columns, Customer.tier.label("tier"))
         .join(Customer, Customer.id == Callback.customer_id)
         .where(unknown, *not_done),
@@ -515,6 +516,8 @@ def _callbacks_not_done(
     # once each.
     (ats, cb_ids, cids, customers, cb_kinds, statuses, attempts, last_outcomes, owner_ids,
      tiers_) = zip(*rows, strict=True)  # fmt: skip
+    if at_of is not None and None in customers:  # the report's: names from the members
+        customers = _names(session, cover, tiers, cids, customers)
     if at_of is not None:
         ats = tuple(map(at_of, ats))
     how = list(zip(statuses, last_outcomes, attempts, strict=True))
@@ -527,6 +530,26 @@ def _callbacks_not_done(
                           cb_ids, strict=True))  # fmt: skip
     cover.lines.extend(zip(minutes, cids, repeat(0), zip(ats, cb_ids, strict=True), lines,
                            strict=False))  # fmt: skip
+
+
+def _names(
+    session: Session, cover: _Coverage, tiers: Sequence[str], cids: Sequence[int],
+    names: Sequence[str | None],
+) -> tuple[str, ...]:
+    """`names` with each missing one (None) its customer's: from the members read once
+    (`_members`), else (a callback keeping a member tier its customer no longer has, as
+    plain SQL may write on SQLite) looked up."""
+    name_of = _members(session, cover, tiers).name
+    others = sorted({c for c, n in zip(cids, names, strict=True) if n is None} - name_of.keys())
+    found: dict[int, str] = {}
+    if others:
+        found = dict(session.connection().execute(  # type: ignore[arg-type]
+            select(Customer.id, Customer.name).where(Customer.id.in_(others))
+        ).all())  # fmt: skip
+    return tuple(
+        n if n is not None else name_of[c] if c in name_of else found[c]
+        for c, n in zip(cids, names, strict=True)
+    )
 
 
 def _why(status: str, last_outcome: str | None, attempts: int) -> str:
@@ -928,7 +951,9 @@ def _birthdays(
         scheduled = _built(("birthdays: greeted", dialect), lambda: Prepared(
             select(key).where(key >= "birthday:", key < "birthday;") if dialect == "sqlite"
             else select(key).where(key.like("birthday:%"))))  # fmt: skip
-        greeted = set(scheduled.execute(session.connection(), {}).scalars())
+        conn = session.connection()
+        greeted = set(map(itemgetter(0), scheduled.rows(conn, {}) if dialect == "sqlite"
+                          else scheduled.execute(conn, {}).all()))  # fetched at once
     for year, days in sorted(runs.items()):
         if cover.limit is None:
             # The report: the members read once (`_members`, in birthday order), those
