@@ -774,9 +774,9 @@ def _every_new_buyer(
     whens = tuple(first.values())
     names = list(tiers)
     name_of, place_of = members.name, members.place
-    if all(map(place_of.__contains__, cids)):
+    places = tuple(map(place_of.get, cids))  # None: not a member now
+    if None not in places:
         customers = tuple(map(name_of.__getitem__, cids))
-        places = tuple(map(place_of.__getitem__, cids))
     else:  # a line keeping a member tier its customer no longer has (SQLite): as it is
         others = sorted({cid for cid in cids if cid not in place_of})
         found = {cid: (name, tier) for cid, name, tier in conn.execute(
