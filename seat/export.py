@@ -152,7 +152,8 @@ def _csv_column(
         # Each object's text made once where lines share their time objects (a report's
         # lines of one day or minute): by identity, as equal times can print apart (one
         # instant in two zones, either fold of an ambiguous hour).
-        objects = {id(v): v for v in values}  # each alive in `values` while its id is a key
+        # (each alive in `values` while its id is a key; made in C, not a Python loop)
+        objects = dict(zip(map(id, values), values, strict=True))
         if len(objects) * 4 > len(values) * 3:  # mostly distinct: each made as it comes
             if len(kinds) == 1 and datetime in kinds:  # called from C, no Python per cell
                 return list(map(datetime.isoformat, values))
@@ -246,6 +247,7 @@ def write_csv(tables: Sequence[Table], out: TextIO) -> None:
 _QUOTED = ",\"\r\n\0"
 """Characters that have the csv writer quote a cell (the delimiter, the quote, a line
 break; NUL, which it has never had to write here, goes to the writer too)."""
+_INT_OR_NONE = frozenset({int, type(None)})
 _AS_TEXT = {str: None, int: str, bool: str, float: repr, type(None): None}
 """The cells a line can be joined from, and how the csv writer makes each one text (a
 float by repr, any other by str, None as nothing)."""
@@ -277,6 +279,12 @@ def _unquoted(
                     return None
         elif len(kinds) == 1:  # numbers of one type
             texts = list(map(_AS_TEXT[next(iter(kinds))] or str, column))  # type: ignore[arg-type]
+        elif kinds == _INT_OR_NONE:  # whole numbers and blanks (ids of some lines): by value
+            distinct = set(column)
+            distinct.discard(None)
+            cells: dict[Any, str] = dict(zip(distinct, map(str, distinct), strict=True))
+            cells[None] = ""
+            texts = list(map(cells.__getitem__, column))
         else:  # numbers of several types, texts and None: cell by cell
             texts = ["" if v is None else v if type(v) is str else _AS_TEXT[type(v)](v)  # type: ignore[misc]
                      for v in column]  # fmt: skip

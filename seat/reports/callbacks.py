@@ -14,11 +14,14 @@ read in its order and may be cut (`limit`, the callbacks view), never its count.
 from __future__ import annotations
 
 import calendar
+import operator
+import sqlite3
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import repeat
+from itertools import compress, repeat
 from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +39,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     not_,
+    null,
     or_,
     select,
     union_all,
@@ -210,9 +214,11 @@ class _Members:
     name: dict[int, str]
     place: dict[int, int]
     """The tier's place in the policy's member tiers."""
-    born: list[tuple[int, int]]
-    """(birthday as month * 100 + day, customer) of those not merged away with a birthday,
-    in that order (the lines made from them come nearly in the list's order: less to sort)."""
+    born_days: list[int]
+    """The birthdays (month * 100 + day) of those not merged away with a birthday, in
+    (birthday, customer) order: a run of days greeted is a slice of it (bisect)."""
+    born_ids: list[int]
+    """Their customers, in the same order."""
 
 
 def _members(session: Session, cover: _Coverage, tiers: Sequence[str]) -> _Members:
@@ -225,16 +231,17 @@ def _members(session: Session, cover: _Coverage, tiers: Sequence[str]) -> _Membe
                        lambda: Prepared(_members_query(tiers, sqlite=sqlite)))  # fmt: skip
     rows = statement.rows(conn, {}) if sqlite else statement.execute(conn, {}).all()
     if not rows:
-        cover.members = _Members({}, {}, [])
+        cover.members = _Members({}, {}, [], [])
         return cover.members
     cids, names, places, days, merged = zip(*rows, strict=True)
-    born = sorted(
-        (int(day), cid)
-        for cid, day, away in zip(cids, days, merged, strict=True)
-        if day is not None and away is None
-    )
+    # Those with a birthday, not merged away: selected and sorted in C (map, compress).
+    keep = list(map(operator.and_, map(operator.is_not, days, repeat(None)),
+                    map(operator.is_, merged, repeat(None))))  # fmt: skip
+    born = sorted(zip(map(int, compress(days, keep)), compress(cids, keep), strict=True))
     cover.members = _Members(dict(zip(cids, names, strict=True)),
-                             dict(zip(cids, places, strict=True)), born)  # fmt: skip
+                             dict(zip(cids, places, strict=True)),
+                             list(map(itemgetter(0), born)),
+                             list(map(itemgetter(1), born)))  # fmt: skip
     return cover.members
 
 
@@ -254,9 +261,12 @@ def _members_query(tiers: Sequence[str], *, sqlite: bool) -> Select[Any]:
     ).where(Customer.tier.in_(tiers))
 
 
-_Line = tuple[tuple[Any, ...], list[object]]
-"""(sort key, line): the list sorts by local minute due, then customer, then where the line
-came from (the callbacks first, then each rule's events), then within that."""
+_Line = tuple[Any, ...]
+"""(local minute due, customer, rank, tie, line): the list sorts by local minute due, then
+customer, then where the line came from (rank: the callbacks first, then each rule's
+events), then within that (tie). No two lines' first four are equal (each rule's tie is
+unique within its rank), so the tuples sort by them alone: one tuple a line, not a key
+tuple and a pair."""
 
 
 @dataclass
@@ -366,13 +376,13 @@ class _Coverage:
     def add(self, due: datetime, rank: int, tie: object, line: list[object]) -> None:
         """A line (its due time at [4]) shown at its due time's local minute."""
         minute = line[4] = self.minute(due)  # local times read better, and xlsx drops the zone
-        self.lines.append(((minute, line[0], rank, tie), line))
+        self.lines.append((minute, line[0], rank, tie, line))
 
     def table_rows(self) -> list[list[object]]:
         """The lines in order (each shows its local minute at [4], as its key starts)."""
-        self.lines.sort(key=itemgetter(0))
+        self.lines.sort()  # by their first four (`_Line`: never two equal)
         kept = self.lines if self.limit is None else self.lines[: self.limit]
-        return list(map(itemgetter(1), kept))
+        return list(map(itemgetter(4), kept))
 
 
 _BUILT: dict[tuple[Any, ...], Any] = {}
@@ -451,12 +461,12 @@ def _not_done_statements(
         return counts, listing
     # The report (every line, sorted by the caller): two parts, not one OR, read in no
     # order, so the members' callbacks come from ix_callback_tier_due (tier, due time,
-    # status) and only their customers are looked up (for the name), not the customer of
-    # every callback of the year (over 100,000) for its tier.
+    # status), not the customer of every callback of the year (over 100,000) for its tier.
+    # Those keeping their tier have no customer looked up at all: the name is NULL (a
+    # customer's never is), taken from the members read once (`_members`).
+    no_name = (*columns[:3], cast(null(), String).label("name"), *columns[4:])
     parts = union_all(
-        select(*columns, kept.label("tier"))
-        .join(Customer, Customer.id == Callback.customer_id)
-        .where(kept.in_(tiers), *not_done),
+        select(*no_name, kept.label("tier")).where(kept.in_(tiers), *not_done),
         select(*columns, Customer.tier.label("tier"))
         .join(Customer, Customer.id == Callback.customer_id)
         .where(unknown, *not_done),
@@ -506,6 +516,8 @@ def _callbacks_not_done(
     # once each.
     (ats, cb_ids, cids, customers, cb_kinds, statuses, attempts, last_outcomes, owner_ids,
      tiers_) = zip(*rows, strict=True)  # fmt: skip
+    if at_of is not None and None in customers:  # the report's: names from the members
+        customers = _names(session, cover, tiers, cids, customers)
     if at_of is not None:
         ats = tuple(map(at_of, ats))
     how = list(zip(statuses, last_outcomes, attempts, strict=True))
@@ -516,8 +528,28 @@ def _callbacks_not_done(
     lines = map(list, zip(cids, customers, tiers_, map(kinds.__getitem__, cb_kinds), minutes,
                           map(whys.__getitem__, how), map(owners.__getitem__, owner_ids),
                           cb_ids, strict=True))  # fmt: skip
-    keys = zip(minutes, cids, repeat(0), zip(ats, cb_ids, strict=True), strict=False)
-    cover.lines.extend(zip(keys, lines, strict=True))
+    cover.lines.extend(zip(minutes, cids, repeat(0), zip(ats, cb_ids, strict=True), lines,
+                           strict=False))  # fmt: skip
+
+
+def _names(
+    session: Session, cover: _Coverage, tiers: Sequence[str], cids: Sequence[int],
+    names: Sequence[str | None],
+) -> tuple[str, ...]:
+    """`names` with each missing one (None) its customer's: from the members read once
+    (`_members`), else (a callback keeping a member tier its customer no longer has, as
+    plain SQL may write on SQLite) looked up."""
+    name_of = _members(session, cover, tiers).name
+    others = sorted({c for c, n in zip(cids, names, strict=True) if n is None} - name_of.keys())
+    found: dict[int, str] = {}
+    if others:
+        found = dict(session.connection().execute(  # type: ignore[arg-type]
+            select(Customer.id, Customer.name).where(Customer.id.in_(others))
+        ).all())  # fmt: skip
+    return tuple(
+        n if n is not None else name_of[c] if c in name_of else found[c]
+        for c, n in zip(cids, names, strict=True)
+    )
 
 
 def _why(status: str, last_outcome: str | None, attempts: int) -> str:
@@ -680,10 +712,14 @@ def _every_new_buyer_query(tiers: Sequence[str], *, sqlite: bool) -> Prepared:
     time's local minute never depends on the fraction of a second). Built once (`_built`),
     the times its parameters."""
     line = NewBuyerLine
-    # The stored text's whole seconds (YYYY-MM-DD HH:MM:SS, as the driver reads it): strftime
-    # of the whole text would round a fraction of .9995 or more up to the next second.
-    at: Any = (cast(func.strftime("%s", func.substr(line.delivered_at, 1, 19)), Integer)
-               if sqlite else line.delivered_at)  # fmt: skip
+    # The stored text's whole seconds (YYYY-MM-DD HH:MM:SS, as the driver reads it): SQLite
+    # reading the whole text would round a fraction of .9995 or more up to the next second.
+    whole = func.substr(line.delivered_at, 1, 19)
+    at: Any = line.delivered_at
+    if sqlite and sqlite3.sqlite_version_info >= (3, 38, 0):
+        at = func.unixepoch(whole, type_=Integer)  # the integer itself: no text made, cast back
+    elif sqlite:
+        at = cast(func.strftime("%s", whole), Integer)
     return Prepared(_member_lines((at, line.customer_id, line.order_no), tiers,
                                   *_times("lo", "hi")))  # fmt: skip
 
@@ -738,9 +774,9 @@ def _every_new_buyer(
     whens = tuple(first.values())
     names = list(tiers)
     name_of, place_of = members.name, members.place
-    if all(map(place_of.__contains__, cids)):
+    places = tuple(map(place_of.get, cids))  # None: not a member now
+    if None not in places:
         customers = tuple(map(name_of.__getitem__, cids))
-        places = tuple(map(place_of.__getitem__, cids))
     else:  # a line keeping a member tier its customer no longer has (SQLite): as it is
         others = sorted({cid for cid in cids if cid not in place_of})
         found = {cid: (name, tier) for cid, name, tier in conn.execute(
@@ -756,10 +792,11 @@ def _every_new_buyer(
     zone = cover.zone
     if sqlite:  # seconds since 1970: the due time's local minute straight from them (_minute)
         after = int(lag.total_seconds())
-        dues = [when + after for when in whens]
+        dues = list(map(after.__add__, whens))
         # The minute's first second made local: its local minute where the zone's offset
         # is whole minutes (every zone's since the 1970s), without a replace() per line.
-        minutes = list(map(datetime.fromtimestamp, [d - d % 60 for d in dues], repeat(zone)))
+        firsts = map(operator.sub, dues, map(operator.mod, dues, repeat(60)))
+        minutes = list(map(datetime.fromtimestamp, firsts, repeat(zone)))
         if any(map(attrgetter("second"), minutes)):  # an offset with seconds: as _minute
             minutes = [
                 m if not m.second
@@ -780,8 +817,7 @@ def _every_new_buyer(
     tier_names = map(names.__getitem__, places)
     lines = map(list, zip(cids, customers, tier_names, repeat(kind), minutes, reasons,
                           repeat(""), repeat(None), strict=False))  # fmt: skip
-    keys = zip(minutes, cids, repeat(2), order_nos, strict=False)
-    cover.lines.extend(zip(keys, lines, strict=False))
+    cover.lines.extend(zip(minutes, cids, repeat(2), order_nos, lines, strict=False))
 
 
 def _closed_complaints(
@@ -915,29 +951,24 @@ def _birthdays(
         scheduled = _built(("birthdays: greeted", dialect), lambda: Prepared(
             select(key).where(key >= "birthday:", key < "birthday;") if dialect == "sqlite"
             else select(key).where(key.like("birthday:%"))))  # fmt: skip
-        greeted = set(scheduled.execute(session.connection(), {}).scalars())
+        conn = session.connection()
+        greeted = set(map(itemgetter(0), scheduled.rows(conn, {}) if dialect == "sqlite"
+                          else scheduled.execute(conn, {}).all()))  # fetched at once
     for year, days in sorted(runs.items()):
         if cover.limit is None:
-            # The report: the members read once (`_members`), each one's birthday as
-            # greeted this year (29 February: the 28th in a common year) looked up in the
-            # days greeted, without the ones whose greeting is scheduled; counted here.
-            spans = [(f.month * 100 + f.day, t.month * 100 + t.day) for f, t in days]
-            common = not calendar.isleap(year)
-            on_day = {
-                md: day
-                for md in set(map(itemgetter(0), members.born))
-                if any(lo <= (day := 228 if common and md == 229 else md) <= hi
-                       for lo, hi in spans)
-            }  # fmt: skip
-            name_of, place_of = members.name, members.place
+            # The report: the members read once (`_members`, in birthday order), those
+            # whose birthday as greeted this year (29 February: the 28th in a common year)
+            # is in a run of days greeted taken as slices of them (bisect), without the
+            # ones whose greeting is scheduled; counted here.
+            cids, mds = _born_on(members, days, common=not calendar.isleap(year))
             called = _greeted_in(greeted, year)
-            found = [
-                (cid, name_of[cid], place_of[cid], on_day[md])
-                for md, cid in members.born
-                if md in on_day and cid not in called
-            ]
+            if called:  # kept: not scheduled (selected in C, no Python per member)
+                keep = list(map(operator.not_, map(called.__contains__, cids)))
+                cids, mds = list(compress(cids, keep)), list(compress(mds, keep))
+            names = list(map(members.name.__getitem__, cids))
+            places = list(map(members.place.__getitem__, cids))
             if cover.counting:
-                for place, n in Counter(map(itemgetter(2), found)).items():
+                for place, n in Counter(places).items():
                     cover.per_tier[tiers[place]][0] += n
         else:
             # The view: the first `limit` by day and customer, and every one counted per
@@ -952,10 +983,12 @@ def _birthdays(
             if cover.counting and found:
                 for place, name in enumerate(tiers):
                     cover.per_tier[name][0] += int(found[0][4 + place])
-        if not found:
+            if not found:
+                continue
+            cids, names, places, mds = list(zip(*found, strict=True))[:4]
+        if not cids:
             continue
         # Tens of thousands of lines over a year: made column by column in C (map, zip).
-        cids, names, places, mds = list(zip(*found, strict=True))[:4]
         dues: dict[int, datetime] = {}  # each day's local minute, one object for its lines
         for md in set(mds):
             greeted_on = date(year, int(md) // 100, int(md) % 100)
@@ -965,8 +998,36 @@ def _birthdays(
         shown = map(tiers.__getitem__, places)
         lines = map(list, zip(cids, names, shown, repeat(kind), minutes, repeat(why),
                               repeat(""), repeat(None), strict=False))  # fmt: skip
-        keys = zip(minutes, cids, repeat(4), repeat(year), strict=False)
-        cover.lines.extend(zip(keys, lines, strict=False))
+        cover.lines.extend(zip(minutes, cids, repeat(4), repeat(year), lines, strict=False))
+
+
+def _born_on(
+    members: _Members, days: Sequence[Sequence[date]], *, common: bool
+) -> tuple[list[int], list[int]]:
+    """The members (customers, and their birthdays as greeted: 29 February as the 28th in
+    a common year) whose birthday is greeted on one of the runs of `days` of a year: each
+    run a slice of the members in birthday order (bisect), not every member looked at."""
+    born, ids = members.born_days, members.born_ids
+    cids: list[int] = []
+    mds: list[int] = []
+    leap_day = False  # a common year's 28 February greets those born on the 29th
+    for first, last in days:
+        lo, hi = first.month * 100 + first.day, last.month * 100 + last.day
+        i, j = bisect_left(born, lo), bisect_right(born, hi)
+        if common:
+            leap_day = leap_day or lo <= 228 <= hi
+            if lo <= 229 <= hi:  # nobody is greeted on a common year's (missing) 29th
+                k, m = bisect_left(born, 229), bisect_right(born, 229)
+                cids += ids[i:k] + ids[m:j]
+                mds += born[i:k] + born[m:j]
+                continue
+        cids += ids[i:j]
+        mds += born[i:j]
+    if leap_day:
+        k, m = bisect_left(born, 229), bisect_right(born, 229)
+        cids += ids[k:m]
+        mds += [228] * (m - k)
+    return cids, mds
 
 
 def _greeted_in(keys: set[str], year: int) -> set[int]:

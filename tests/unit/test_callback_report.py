@@ -273,3 +273,35 @@ def test_on_time_from_a_due_time_in_a_seconds_last_half_millisecond(
     session.flush()
     rows = {r[0]: r[1:] for r in _tables(session, settings)["By kind"].rows}
     assert rows["manual"][:3] == [1, 1, on_time]
+
+
+def test_born_on_takes_the_members_greeted_on_each_run_of_days():
+    """The report's birthdays as slices of the members in birthday order are the members
+    whose birthday as greeted that year (29 February: the 28th in a common year) is in one
+    of the runs, each once, for runs ending or starting around the end of February."""
+    import random
+
+    rng = random.Random(7)
+    born = sorted((d.month * 100 + d.day, cid) for cid, d in enumerate(
+        [date(2000, 2, 29)] * 3 + [date(2001, 2, 28), date(2001, 3, 1), date(2001, 1, 1),
+                                   date(2001, 12, 31)]
+        + [date(2000, 1, 1) + timedelta(days=rng.randrange(366)) for _ in range(300)]
+    ))  # fmt: skip
+    members = report._Members({}, {}, [md for md, _ in born], [cid for _, cid in born])
+    for year in (2025, 2028):
+        common = year != 2028
+        ends = [date(year, 1, 1), date(year, 2, 27), date(year, 2, 28), date(year, 3, 1),
+                date(year, 3, 2), date(year, 12, 31)] + ([] if common else [date(year, 2, 29)])
+        for _ in range(400):
+            cuts = sorted(rng.sample(ends + [date(year, 1, 1) + timedelta(days=rng.randrange(365))
+                                             for _ in range(3)], 4))  # fmt: skip
+            runs = [[cuts[0], cuts[1]], [cuts[2] + timedelta(days=1), cuts[3]]]
+            runs = [r for r in runs if r[0] <= r[1] and r[1].year == year]
+            spans = [(f.month * 100 + f.day, t.month * 100 + t.day) for f, t in runs]
+            want = sorted(
+                (cid, day) for md, cid in born
+                if any(lo <= (day := 228 if common and md == 229 else md) <= hi
+                       for lo, hi in spans)
+            )  # fmt: skip
+            cids, mds = report._born_on(members, runs, common=common)
+            assert sorted(zip(cids, mds, strict=True)) == want, (year, runs)

@@ -83,6 +83,7 @@ COLUMNS = {
     "floats only": [0.1, 1e-7, -0.0, 2.5, float("-inf")],
     "true and false only": [True, False, True],
     "big and negative whole numbers": [-1, 0, 10**40, -(10**20)],
+    "whole numbers and blanks, repeated": [None, -3, 10**30, None, 7, 7, 0, None, -(10**20)],
 }
 
 
