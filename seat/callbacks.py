@@ -2192,21 +2192,26 @@ class DayRun:
 
     def _again(self) -> Callable[[], None]:
         """What puts the run back as it is now (a step the desk runs again after a busy
-        file or a serialization failure starts from it)."""
+        file or a serialization failure starts from it): the rules only add rows, the join
+        moves their due times (and preferred owners), the owners' step sets every row's
+        owner and tier again."""
         run = self._run
         assert run is not None
-        rows = [dict(r) for r in run.rows]
+        n = len(run.rows)
+        dues = [r["due_at"] for r in run.rows]
         kept = (list(run.preferred), dict(run.follows), set(run.joined),
-                list(run.report.cancelled), list(run.report.created), list(run.found),
+                len(run.report.cancelled), len(run.report.created), list(run.found),
                 run.owners.turn)  # fmt: skip
 
         def back() -> None:
-            run.rows[:] = [dict(r) for r in rows]
+            del run.rows[n:]
+            for row, due in zip(run.rows, dues, strict=True):
+                row["due_at"] = due
             run.preferred[:] = kept[0]
             run.follows = dict(kept[1])
             run.joined = set(kept[2])
-            run.report.cancelled[:] = kept[3]
-            run.report.created[:] = kept[4]
+            del run.report.cancelled[kept[3] :]
+            del run.report.created[kept[4] :]
             run.found = list(kept[5])
             run.owners.turn = kept[6]
 

@@ -208,3 +208,42 @@ def test_while_a_seat_runs_the_day_in_steps_the_others_skip(db_url, settings, sm
         assert marks[0] is not None
     finally:
         desk.engine.dispose()
+
+
+class _Busy(Exception):
+    sqlite_errorcode = 5  # SQLITE_BUSY: the desk runs the transaction again (seat.db.retryable)
+
+
+def test_a_step_run_again_after_a_busy_file_makes_what_it_would_have(
+    db_url, other_url, settings, small_steps, monkeypatch
+):
+    """The desk runs a step's transaction again after a busy file or a serialization
+    failure: the step starts from the run as it was before it (its rows, due times and
+    owners not made twice)."""
+    from sqlalchemy.exc import OperationalError
+
+    whole, stepped = _desks((db_url, other_url), settings, 8, NOW - timedelta(days=5))
+    failed: list[str] = []
+
+    def once(name: str, real: Any) -> Any:
+        def step(*args: Any) -> Any:
+            out = real(*args)
+            if name not in failed:  # the work done, then the transaction refused
+                failed.append(name)
+                raise OperationalError("COMMIT", {}, _Busy())
+            return out
+
+        return step
+
+    try:
+        report = callbacks.run_scheduler(whole)
+        for name in ("_birthdays", "_maintenance_made", "_routine", "_join_same_day"):
+            monkeypatch.setattr(callbacks, name, once(name, getattr(callbacks, name)))
+        monkeypatch.setattr(callbacks._Run, "assign", once("assign", callbacks._Run.assign))
+        day = _in_steps(stepped)
+        assert len(failed) == 5
+        assert day.report is not None and day.report.created == report.created
+        assert _state(whole) == _state(stepped)
+    finally:
+        for desk in (whole, stepped):
+            desk.engine.dispose()
