@@ -1850,17 +1850,20 @@ def _maintenance(run: _Run) -> None:
     _maintenance_made(run)
 
 
-def _maintenance_found(run: _Run) -> None:
-    """The reminders the window calls for (`_maintenance`'s reading, kept on the run)."""
+def _maintenance_found(run: _Run, categories: slice = slice(None)) -> None:
+    """The reminders the window calls for (`_maintenance`'s reading, kept on the run), of
+    these of the policy's categories (a category's products are groups of their own)."""
     zone, today, last = _care_window(run)
-    run.found = care.maintenance(run.session, today=today, last=last, now=run.now,
-                                 policy=run.members, zone=zone, covered=run.covered,
-                                 above=run.purchase_mark)  # fmt: skip
+    every = run.members.service_intervals[categories]
+    run.found += care.maintenance(
+        run.session, today=today, last=last, now=run.now, zone=zone, covered=run.covered,
+        policy=replace(run.members, service_intervals=every), above=run.purchase_mark,
+    )  # fmt: skip
 
 
 def _maintenance_made(run: _Run) -> None:
-    """Those not made yet (`_care`)."""
-    found, run.found = run.found, []
+    """Those not made yet (`_care`), in care.maintenance's order (by day, then key)."""
+    found, run.found = sorted(run.found, key=lambda c: (c.day, c.key)), []
     _care(run, found)
 
 
@@ -2054,19 +2057,29 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
 STEP_ROWS = 2 * WRITE_CHUNK
 """New callbacks a write step of the day's run (`DayRun`) inserts, with their events."""
 STEP_PAUSE = 1.0
-"""Seconds a seat waits between two steps of the day's run (seat.app): the cores go back
-to the agents' screens between the bursts."""
-_STEPS: tuple[tuple[tuple[str, ...], bool], ...] = (
-    # (the rules, in `schedule`'s order; does the step write) -- the first cancels the
-    # follow-ups of closed complaints
-    (("_after_service", "_new_buyers", "_complaint_follow_ups"), True),
-    (("_birthdays", "_churned", "_renewals", "_holidays"), False),
-    (("_maintenance_found",), False),
-    (("_maintenance_made",), False),
-    (("_routine",), False),
-    (("_join_same_day",), False),
-)
-"""The day's rules a step at a time: what `schedule` runs in one transaction."""
+"""The longest a seat waits between two steps of the day's run, in seconds (seat.app waits
+twice the step's time, up to this): the cores go back to the agents' screens between the
+bursts."""
+Rules = Callable[[_Run], None]
+
+
+def _steps(members: MemberPolicy) -> list[Rules]:
+    """The day's rules a step at a time, in `schedule`'s order (its `_maintenance` a step
+    per service category, then one making what they found): the first step's rules write
+    (the follow-ups of closed complaints cancelled), the others only read. Each looks its
+    rule up when it runs."""
+    maintenance = [
+        (lambda run, i=i: _maintenance_found(run, slice(i, i + 1)))
+        for i in range(len(members.service_intervals))
+    ]  # fmt: skip
+    return [
+        lambda run: (_after_service(run), _new_buyers(run), _complaint_follow_ups(run)),
+        lambda run: (_birthdays(run), _churned(run), _renewals(run), _holidays(run)),
+        *maintenance,
+        lambda run: _maintenance_made(run),
+        lambda run: _routine(run),
+        lambda run: _join_same_day(run),
+    ]  # type: ignore[return-value]
 
 
 class DayRun:
@@ -2184,10 +2197,10 @@ class DayRun:
             )
             self._todo = [(self._end, True)]
             return
+        first, *rest = _steps(run.members)
         with _run_cache(session):
-            for name in _STEPS[0][0]:
-                globals()[name](run)
-        self._todo = [(self._rules_step(names), write) for names, write in _STEPS[1:]]
+            first(run)
+        self._todo = [(self._rules_step(rules), False) for rules in rest]
         self._todo.append((self._assign_step(), False))
 
     def _again(self) -> Callable[[], None]:
@@ -2223,7 +2236,7 @@ class DayRun:
         run.session = run.owners.session = session
         return run
 
-    def _rules_step(self, names: tuple[str, ...]) -> Callable[[Session], None]:
+    def _rules_step(self, rules: Rules) -> Callable[[Session], None]:
         tries: list[Callable[[], None]] = []
 
         def go(session: Session) -> None:
@@ -2233,8 +2246,7 @@ class DayRun:
                 tries.append(self._again())
             run = self._on(session)
             with _run_cache(session):
-                for name in names:
-                    globals()[name](run)
+                rules(run)
 
         return go
 
