@@ -2054,7 +2054,7 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     return report
 
 
-STEP_ROWS = 2 * WRITE_CHUNK
+STEP_ROWS = WRITE_CHUNK
 """New callbacks a write step of the day's run (`DayRun`) inserts, with their events."""
 STEP_PAUSE = 1.0
 """The longest a seat waits between two steps of the day's run, in seconds (seat.app waits
@@ -2063,22 +2063,24 @@ bursts."""
 Rules = Callable[[_Run], None]
 
 
-def _steps(members: MemberPolicy) -> list[Rules]:
+def _steps(members: MemberPolicy) -> list[tuple[Rules, bool]]:
     """The day's rules a step at a time, in `schedule`'s order (its `_maintenance` a step
-    per service category, then one making what they found): the first step's rules write
-    (the follow-ups of closed complaints cancelled), the others only read. Each looks its
-    rule up when it runs."""
+    per service category, then one making what they found), and whether the step writes:
+    the complaint follow-ups' (those of closed complaints cancelled); the others only
+    read. Each looks its rule up when it runs."""
     maintenance = [
-        (lambda run, i=i: _maintenance_found(run, slice(i, i + 1)))
+        (lambda run, i=i: _maintenance_found(run, slice(i, i + 1)), False)
         for i in range(len(members.service_intervals))
     ]  # fmt: skip
     return [
-        lambda run: (_after_service(run), _new_buyers(run), _complaint_follow_ups(run)),
-        lambda run: (_birthdays(run), _churned(run), _renewals(run), _holidays(run)),
+        (lambda run: (_after_service(run), _new_buyers(run)), False),
+        (lambda run: _complaint_follow_ups(run), True),
+        (lambda run: _birthdays(run), False),
+        (lambda run: (_churned(run), _renewals(run), _holidays(run)), False),
         *maintenance,
-        lambda run: _maintenance_made(run),
-        lambda run: _routine(run),
-        lambda run: _join_same_day(run),
+        (lambda run: _maintenance_made(run), False),
+        (lambda run: _routine(run), False),
+        (lambda run: _join_same_day(run), False),
     ]  # type: ignore[return-value]
 
 
@@ -2088,8 +2090,8 @@ class DayRun:
     few thousand callbacks are not one burst of a second of CPU.
 
     The first step takes the day's lease (seat.leases: other seats skip, as for
-    `run_scheduler`) and runs the first rules; the next ones run the other rules (read
-    only: what they find is kept here), then the owners are assigned over all of it, then
+    `run_scheduler`) and runs the first rules; the next ones run the other rules (`_steps`:
+    what they find is kept here), then the owners are assigned over all of it, then
     the callbacks are written STEP_ROWS at a time (each write step keeps the lease, or
     stops), the last with the day marked done and the watermark moved. The callbacks are
     those `run_scheduler` makes (the same rules in the same order, the same owners, ids and
@@ -2174,7 +2176,7 @@ class DayRun:
             self.report = ScheduleReport(skipped=True)
             return True
         self._rules = rules_fingerprint(self._policy, self._member_policy)
-        desk.run(self._start, write=True)
+        desk.run(self._start)
         return False
 
     def _start(self, session: Session) -> None:
@@ -2197,10 +2199,10 @@ class DayRun:
             )
             self._todo = [(self._end, True)]
             return
-        first, *rest = _steps(run.members)
+        (first, __), *rest = _steps(run.members)
         with _run_cache(session):
             first(run)
-        self._todo = [(self._rules_step(rules), False) for rules in rest]
+        self._todo = [(self._rules_step(rules), write) for rules, write in rest]
         self._todo.append((self._assign_step(), False))
 
     def _again(self) -> Callable[[], None]:
