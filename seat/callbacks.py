@@ -1998,6 +1998,9 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
 
     Two seats running together may race for the same source key: the loser's transaction
     is refused by the unique index and simply runs again, finding the winner's rows.
+
+    A seat's start runs the same day in steps (`DayRun`, `run_step`), the same callbacks;
+    this runs it whole (a person's forced run from the callbacks view, a bench's first).
     """
     policy = load_policy(desk.settings)
     member_policy = members.load_policy(desk.settings)
