@@ -331,15 +331,31 @@ class SeatApp(App[None]):
 
     @work(thread=True, exclusive=True, group="scheduler")
     def schedule_callbacks(self) -> None:
-        """The callback rules (satisfaction, birthdays, churn, follow-ups), idempotent."""
+        """The callback rules (satisfaction, birthdays, churn, follow-ups), idempotent: the
+        day's run a step at a time (callbacks.DayRun), after each a pause of twice the step's
+        time, so its CPU comes in short bursts while the agents work."""
+        from time import perf_counter, sleep
+
+        from textual.worker import get_current_worker
+
         from seat import callbacks
 
+        worker = get_current_worker()
+        day = callbacks.DayRun(self.desk)
         try:
-            report = callbacks.run_scheduler(self.desk)
+            while True:
+                began = perf_counter()
+                if callbacks.run_step(day):
+                    break
+                sleep(min(callbacks.STEP_PAUSE, 2 * (perf_counter() - began)))
+                if worker.is_cancelled:  # the seat closes: the next start runs the day
+                    day.stop()
+                    return
         except (callbacks.PolicyError, StorageError) as exc:
             self.call_from_thread(self.notify, str(exc), title=_("Callbacks"), severity="error")
             return
-        if report.created:
+        report = day.report
+        if report is not None and report.created:
             self.call_from_thread(self.notify, report.summary(), title=_("Callbacks"))
 
     # -- presence and screen pops (seat pop NUMBER) ---------------------------------------------

@@ -1263,6 +1263,8 @@ class _Run:
         """zones key -> the zone of its rest hours (`key_zones`'s first)."""
         self._due: dict[tuple[date, str], datetime] = {}
         self._work_days: dict[tuple[datetime, str], date] = {}
+        self.found: list[care.CareCall] = []
+        """The care calls a rule found, made by its next part (`_maintenance_made`)."""
 
     def existing(self, keys: Sequence[str]) -> set[str]:
         """The keys of `keys` that callbacks hold: all but those the database finds missing
@@ -1355,7 +1357,14 @@ class _Run:
         self.preferred.append(owner)
 
     def finish(self) -> ScheduleReport:
-        """Insert the new callbacks and their "scheduled" events in a few statements.
+        """Insert the new callbacks and their "scheduled" events in a few statements
+        (`assign`, then `write` of every row)."""
+        self.assign()
+        self.write(0, len(self.rows))
+        return self.report
+
+    def assign(self) -> None:
+        """Each new callback's owner and customer tier, and the report's list of them.
 
         Owners: a customer's active dedicated owner first (members.callback_owner: level 1
         by the member rules; not a complaint follow-up, nor a callback joining an open one),
@@ -1396,11 +1405,18 @@ class _Run:
             tiers.update(_CUSTOMER_TIERS.execute(conn, customers[i : i + 500]).all())  # type: ignore[arg-type]
         for row in self.rows:
             row["customer_tier"] = tiers.get(row["customer_id"])
+
+    def write(self, start: int, stop: int) -> None:
+        """Insert the assigned rows[start:stop] and their "scheduled" events: `start` a
+        multiple of 500 (WRITE_CHUNK), so the rows go in the same chunks, their events in
+        the same order, whether written at once or a step at a time (`DayRun`)."""
+        conn = self.session.connection()
+        rows = self.rows[start:stop]
         table = Callback.__table__
         made = insert(table).returning(table.c.id, table.c.source_key)  # type: ignore[attr-defined]
-        written = self._write_sqlite(conn) if conn.dialect.name == "sqlite" else None
-        for i in range(0, len(self.rows), 500):
-            chunk = self.rows[i : i + 500]
+        written = self._write_sqlite(conn, rows) if conn.dialect.name == "sqlite" else None
+        for i in range(0, len(rows), WRITE_CHUNK):
+            chunk = rows[i : i + WRITE_CHUNK]
             # Their events in the order of their source keys (as a chunk's ids were read
             # back by the source key's index before).
             if written is None:
@@ -1423,9 +1439,8 @@ class _Run:
                 ],
             )
         self.session.flush()
-        return self.report
 
-    def _write_sqlite(self, conn: Any) -> dict[str, int]:
+    def _write_sqlite(self, conn: Any, rows: list[dict[str, Any]]) -> dict[str, int]:
         """The new callbacks in one driver-level executemany (seat.db.insert_many: SQLite
         gives executemany no RETURNING), in the order of `rows` as the chunks of RETURNING
         inserted them; their ids (source key -> id): every id this transaction gives is
@@ -1433,19 +1448,23 @@ class _Run:
         changed since its reads refuses that write), one after another in the rows' order
         (checked by counting them)."""
         self.session.flush()
-        if not self.rows:
+        if not rows:
             return {}
         before = conn.exec_driver_sql("SELECT max(id) FROM callback").scalar() or 0
-        insert_many(conn, Callback.__table__, self.rows)
+        insert_many(conn, Callback.__table__, rows)
         # Each row took the next id (an INTEGER PRIMARY KEY gives max + 1), in the order
         # given: counted, not read back key by key.
         n, last = conn.exec_driver_sql(
             "SELECT count(*), max(id) FROM callback WHERE id > ?", (before,)
         ).one()
-        if n != len(self.rows) or last != before + len(self.rows):
+        if n != len(rows) or last != before + len(rows):
             # not expected: a row without its id would lose its first event
             raise RuntimeError(f"new callbacks not numbered in order: {n} after {before}")
-        return {r["source_key"]: before + 1 + i for i, r in enumerate(self.rows)}
+        return {r["source_key"]: before + 1 + i for i, r in enumerate(rows)}
+
+
+WRITE_CHUNK = 500
+"""New callbacks per insert (and per batch of their events, in source-key order)."""
 
 
 def _after_service(run: _Run) -> None:
@@ -1827,10 +1846,25 @@ def _holidays(run: _Run) -> None:
 
 def _maintenance(run: _Run) -> None:
     """A week before a purchased product's service day (seat.care)."""
+    _maintenance_found(run)
+    _maintenance_made(run)
+
+
+def _maintenance_found(run: _Run, categories: slice = slice(None)) -> None:
+    """The reminders the window calls for (`_maintenance`'s reading, kept on the run), of
+    these of the policy's categories (a category's products are groups of their own)."""
     zone, today, last = _care_window(run)
-    _care(run, care.maintenance(run.session, today=today, last=last, now=run.now,
-                                policy=run.members, zone=zone, covered=run.covered,
-                                above=run.purchase_mark))  # fmt: skip
+    every = run.members.service_intervals[categories]
+    run.found += care.maintenance(
+        run.session, today=today, last=last, now=run.now, zone=zone, covered=run.covered,
+        policy=replace(run.members, service_intervals=every), above=run.purchase_mark,
+    )  # fmt: skip
+
+
+def _maintenance_made(run: _Run) -> None:
+    """Those not made yet (`_care`), in care.maintenance's order (by day, then key)."""
+    found, run.found = sorted(run.found, key=lambda c: (c.day, c.key)), []
+    _care(run, found)
 
 
 def _routine(run: _Run) -> None:
@@ -1964,6 +1998,9 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
 
     Two seats running together may race for the same source key: the loser's transaction
     is refused by the unique index and simply runs again, finding the winner's rows.
+
+    A seat's start runs the same day in steps (`DayRun`, `run_step`), the same callbacks;
+    this runs it whole (a person's forced run from the callbacks view, a bench's first).
     """
     policy = load_policy(desk.settings)
     member_policy = members.load_policy(desk.settings)
@@ -2018,6 +2055,251 @@ def run_scheduler(desk: _Transactions, *, force: bool = False) -> ScheduleReport
     desk.run(finish, write=True)
     desk.run(_optimize)
     return report
+
+
+STEP_ROWS = WRITE_CHUNK
+"""New callbacks a write step of the day's run (`DayRun`) inserts, with their events."""
+STEP_PAUSE = 1.0
+"""The longest a seat waits between two steps of the day's run, in seconds (seat.app waits
+twice the step's time, up to this): the cores go back to the agents' screens between the
+bursts."""
+Rules = Callable[[_Run], None]
+
+
+def _steps(members: MemberPolicy) -> list[tuple[Rules, bool]]:
+    """The day's rules a step at a time, in `schedule`'s order (its `_maintenance` a step
+    per service category, then one making what they found), and whether the step writes:
+    the complaint follow-ups' (those of closed complaints cancelled); the others only
+    read. Each looks its rule up when it runs."""
+    maintenance = [
+        (lambda run, i=i: _maintenance_found(run, slice(i, i + 1)), False)
+        for i in range(len(members.service_intervals))
+    ]  # fmt: skip
+    return [
+        (lambda run: (_after_service(run), _new_buyers(run)), False),
+        (lambda run: _complaint_follow_ups(run), True),
+        (lambda run: _birthdays(run), False),
+        (lambda run: (_churned(run), _renewals(run), _holidays(run)), False),
+        *maintenance,
+        (lambda run: _maintenance_made(run), False),
+        (lambda run: _routine(run), False),
+        (lambda run: _join_same_day(run), False),
+    ]  # type: ignore[return-value]
+
+
+class DayRun:
+    """The day's callback rules in steps, each its own transaction and a bounded part of
+    the work (`run_step`): a seat runs them with a pause between (seat.app), so a day's
+    few thousand callbacks are not one burst of a second of CPU.
+
+    The first step takes the day's lease (seat.leases: other seats skip, as for
+    `run_scheduler`) and runs the first rules; the next ones run the other rules (`_steps`:
+    what they find is kept here), then the owners are assigned over all of it, then
+    the callbacks are written STEP_ROWS at a time (each write step keeps the lease, or
+    stops), the last with the day marked done and the watermark moved. The callbacks are
+    those `run_scheduler` makes (the same rules in the same order, the same owners, ids and
+    events): the rules read before any is written. A run stopped part way (the seat closed
+    or died, a step failed) gives the lease back (or lets it run out) with the day not done
+    and the watermark where it was: the next start runs the day again, and the callbacks
+    already written are found by their keys (made once)."""
+
+    def __init__(self, desk: _Transactions, *, force: bool = False) -> None:
+        self.desk = desk
+        self.force = force
+        self.report: ScheduleReport | None = None
+        """The day's report once the run is done (skipped: another seat has the day)."""
+        self.steps = 0
+        """Steps run so far."""
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+        self._run: _Run | None = None
+        self._todo: list[tuple[Callable[[Session], None], bool]] = []
+        self._failed = False
+        self._today: date | None = None
+        self._rules = ""
+        self._seen: tuple[datetime, int] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.report is not None
+
+    @property
+    def left(self) -> int:
+        """Steps known to be left (the write steps are known once the owners are)."""
+        return len(self._todo)
+
+    def step(self) -> bool:
+        """Run the next step; True when the day's run is done (or skipped)."""
+        if self.report is not None:
+            return True
+        if self._failed:
+            raise RuntimeError("this day's run stopped: start another")
+        self.steps += 1
+        with few_collections():  # as run_scheduler's: no cycles among the rows
+            try:
+                if self.steps == 1:
+                    return self._begin()
+                work, write = self._todo.pop(0)
+                self.desk.run(work, write=write)
+                if not self._todo:
+                    self.desk.run(_optimize)
+                    self.report = self._run.report  # type: ignore[union-attr]
+                    log.info("callback rules: the day's run done in %d steps", self.steps)
+                    return True
+            except BaseException:
+                self._failed = True
+                self.desk.run(lambda s: leases.release(session=s, name=leases.CALLBACK_RULES,
+                                                       holder=self.holder), write=True)  # fmt: skip
+                raise
+        return False
+
+    def stop(self) -> None:
+        """The seat stops before the day is done: the lease goes back, the day stays to be
+        run (the next start runs it; what was written is found by its keys)."""
+        if self.report is not None or self._failed or self.steps == 0:
+            return
+        self._failed = True
+        log.warning("callback rules: the day's run stopped after step %d, %d left; the next "
+                    "start runs the day again", self.steps, len(self._todo))  # fmt: skip
+        self.desk.run(lambda s: leases.release(session=s, name=leases.CALLBACK_RULES,
+                                               holder=self.holder), write=True)  # fmt: skip
+
+    def _begin(self) -> bool:
+        desk = self.desk
+        self._policy = load_policy(desk.settings)
+        self._member_policy = members.load_policy(desk.settings)
+        self._holidays = calendar_holidays(desk.settings)
+        now = desk.now()
+        today = self._today = now.astimezone(ZoneInfo(desk.settings.local_timezone)).date()
+        taken = desk.run(
+            lambda s: leases.take(session=s, name=leases.CALLBACK_RULES, now=now, today=today,
+                                  holder=self.holder, force=self.force),
+            write=True,
+        )  # fmt: skip
+        if not taken:
+            self.report = ScheduleReport(skipped=True)
+            return True
+        self._rules = rules_fingerprint(self._policy, self._member_policy)
+        desk.run(self._start)
+        return False
+
+    def _start(self, session: Session) -> None:
+        """The run's clock and marks (as run_scheduler's day_run reads them), then the first
+        rules."""
+        at = self.desk.now()
+        job = leases.CALLBACK_RULES
+        mark, kept = leases.watermark(session=session, name=job)
+        bought = leases.purchase_mark(session=session, name=job)
+        newest = session.execute(select(func.max(Purchase.id))).scalar()
+        since = mark if kept == self._rules else None
+        run = self._run = _Run(
+            session, at, self._policy, since if since is not None and since <= at else None,
+            self._member_policy, self._holidays, bought,
+        )  # fmt: skip
+        self._seen = (at, newest if newest is not None else 0)
+        if not run.owners.pool:
+            run.report.problems.append(
+                _("No active agent to own callbacks: nothing was scheduled.")
+            )
+            self._todo = [(self._end, True)]
+            return
+        (first, __), *rest = _steps(run.members)
+        with _run_cache(session):
+            first(run)
+        self._todo = [(self._rules_step(rules), write) for rules, write in rest]
+        self._todo.append((self._assign_step(), False))
+
+    def _again(self) -> Callable[[], None]:
+        """What puts the run back as it is now (a step the desk runs again after a busy
+        file or a serialization failure starts from it): the rules only add rows, the join
+        moves their due times (and preferred owners), the owners' step sets every row's
+        owner and tier again."""
+        run = self._run
+        assert run is not None
+        n = len(run.rows)
+        dues = [r["due_at"] for r in run.rows]
+        kept = (list(run.preferred), dict(run.follows), set(run.joined),
+                len(run.report.cancelled), len(run.report.created), list(run.found),
+                run.owners.turn)  # fmt: skip
+
+        def back() -> None:
+            del run.rows[n:]
+            for row, due in zip(run.rows, dues, strict=True):
+                row["due_at"] = due
+            run.preferred[:] = kept[0]
+            run.follows = dict(kept[1])
+            run.joined = set(kept[2])
+            del run.report.cancelled[kept[3] :]
+            del run.report.created[kept[4] :]
+            run.found = list(kept[5])
+            run.owners.turn = kept[6]
+
+        return back
+
+    def _on(self, session: Session) -> _Run:
+        run = self._run
+        assert run is not None
+        run.session = run.owners.session = session
+        return run
+
+    def _rules_step(self, rules: Rules) -> Callable[[Session], None]:
+        tries: list[Callable[[], None]] = []
+
+        def go(session: Session) -> None:
+            if tries:
+                tries[0]()
+            else:
+                tries.append(self._again())
+            run = self._on(session)
+            with _run_cache(session):
+                rules(run)
+
+        return go
+
+    def _assign_step(self) -> Callable[[Session], None]:
+        tries: list[Callable[[], None]] = []
+
+        def go(session: Session) -> None:
+            if tries:
+                tries[0]()
+            else:
+                tries.append(self._again())
+            run = self._on(session)
+            run.assign()
+            n = len(run.rows)
+            self._todo[:] = [
+                (self._write_step(i, min(n, i + STEP_ROWS)), True)
+                for i in range(0, n, STEP_ROWS)
+            ] or [(self._end, True)]
+
+        return go
+
+    def _write_step(self, start: int, stop: int) -> Callable[[Session], None]:
+        def go(session: Session) -> None:
+            if not leases.hold(session=session, name=leases.CALLBACK_RULES,
+                               now=self.desk.now(), holder=self.holder):  # fmt: skip
+                raise StorageError(_("Another seat took over the callback rules."))
+            run = self._on(session)
+            with _run_cache(session):
+                run.write(start, stop)
+            if stop == len(run.rows):
+                self._end(session)
+
+        return go
+
+    def _end(self, session: Session) -> None:
+        """The day done: marked, the lease given back, the watermark moved (as
+        run_scheduler's finish)."""
+        assert self._seen is not None and self._today is not None
+        leases.finish(session=session, name=leases.CALLBACK_RULES, now=self.desk.now(),
+                      today=self._today, holder=self.holder, watermark=self._seen[0],
+                      rules=self._rules, purchase_mark=self._seen[1])  # fmt: skip
+        prune_list_changes(session.connection())
+
+
+def run_step(day: DayRun) -> bool:
+    """The next step of the day's callback rules (`DayRun`): True when the day is done, or
+    another seat has it. A seat calls it until True, pausing STEP_PAUSE between."""
+    return day.step()
 
 
 RUN_CACHE_KIB = 65536

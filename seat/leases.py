@@ -100,3 +100,16 @@ def _ensure(session: Session, name: str) -> None:
     else:
         from sqlalchemy.dialects.sqlite import insert
     session.execute(insert(DailyJob).values(name=name).on_conflict_do_nothing())
+
+
+def hold(*, session: Session, name: str, now: datetime, holder: str) -> bool:
+    """A run in steps keeps its lease for the next step (`lease_until` moved on): False when
+    the lease is no longer this holder's (it ran out and another seat took it)."""
+    kept = session.execute(
+        update(DailyJob)
+        .where(DailyJob.name == name, DailyJob.holder == holder[:120],
+               DailyJob.lease_until.is_not(None))
+        .values(lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    return kept.rowcount == 1  # type: ignore[attr-defined]

@@ -590,6 +590,8 @@ class Probe:
     target_ms: float | None = None
     floor: Callable[[int], object] | None | str = "replay"
     """A hand-written floor, None for none, or "replay" (the captured statements)."""
+    note: Callable[[], str] | None = None
+    """What the row's note adds once it is timed (the day's run: the days' totals)."""
 
 
 def _time_probe(
@@ -627,6 +629,8 @@ def _time_probe(
     note = f"{len(captures[0])} statements" if probe.floor == "replay" else ""
     if probe.floor == "replay" and writes:
         note += f" (+{writes} writes, not in the floor)"
+    if probe.note is not None:
+        note = "; ".join(n for n in (note, probe.note()) if n)
     row = Row(
         probe.name, Stats.of(seat), Stats.of(raw) if raw else None, probe.target_ms,
         calls=probe.calls, note=note,
@@ -707,8 +711,8 @@ def probes(
             first_cb, today, owner_id=agent_id, limit=callbacks_screen.SHOWN
         )
 
-    def rules(_i: int) -> object:
-        return callbacks.run_scheduler(desk)
+    def rules(_i: int) -> object:  # a seat's start on a day already run: the first step
+        return callbacks.run_step(callbacks.DayRun(desk))
 
     # The day's run as it happens: the next day's, after the last run (its watermark), on a
     # desk whose clock moves a day each round; the first run of a database (or under other
@@ -724,14 +728,40 @@ def probes(
         mark, __ = day_desk.run(lambda s: leases.watermark(session=s, name=job))
         day.set(max(now, mark or now) + timedelta(days=1))
 
+    # The day's run a step at a time, as a seat runs it (seat.app): each round times one
+    # step; the day moves on when its last step is done. The days' totals (every step of
+    # a day) are the row's note.
+    stepping: list[callbacks.DayRun] = []
+    days: list[tuple[float, int]] = []  # (ms of all its steps, steps) of each day done
+    spent = [0.0]
+
     def rules_today(_i: int) -> object:
-        next_day()
-        return callbacks.run_scheduler(day_desk)
+        if not stepping or stepping[-1].done:
+            next_day()
+            stepping[:] = [callbacks.DayRun(day_desk)]
+            spent[0] = 0.0
+        t0 = time.perf_counter()
+        done = callbacks.run_step(stepping[-1])
+        spent[0] += time.perf_counter() - t0
+        if done:
+            days.append((spent[0] * 1000, stepping[-1].steps))
+        return done
+
+    def days_note() -> str:
+        if not days:
+            return "no day finished"
+        totals = sorted(ms for ms, __ in days)
+        return (f"each round one step; {len(days)} whole days: {min(n for __, n in days)}-"
+                f"{max(n for __, n in days)} steps, all steps p50 {percentile(totals, 50):,.0f}"
+                f" ms, max {totals[-1]:,.0f} ms")
 
     def rules_first(_i: int) -> object:
         next_day()
         day_desk.run(lambda s: leases.forget(session=s, name=job), write=True)
-        return callbacks.run_scheduler(day_desk)
+        day = callbacks.DayRun(day_desk)  # every step of the day, back to back
+        while not callbacks.run_step(day):
+            pass
+        return day.report
 
     presence: list[int | None] = [None]
 
@@ -781,12 +811,12 @@ def probes(
         Probe("complaint statistics, month", lambda _i: desk.complaint_stats(
                 month[0], month[1]),
               ("seat.services:Desk.complaint_stats",), 100.0),
-        Probe("callback rules (each start)", rules, ("seat.callbacks:run_scheduler",), 200.0,
+        Probe("callback rules (each start)", rules, ("seat.callbacks:run_step",), 200.0,
               floor=None),
         Probe("callback rules (the day's run, g)", rules_today,
-              ("seat.callbacks:run_scheduler",), 200.0, floor=None),
+              ("seat.callbacks:run_step",), 200.0, floor=None, note=days_note),
         Probe("callback rules, first run (no watermark)", rules_first,
-              ("seat.callbacks:run_scheduler",), None, floor=None),
+              ("seat.callbacks:run_step",), None, floor=None),
     ]  # fmt: skip
 
 
