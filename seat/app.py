@@ -238,14 +238,16 @@ class SeatApp(App[None]):
 
     def _open_desk(self) -> None:
         self.push_screen(DeskScreen())
-        self._offer_resume()
+        # The draft check and the first heartbeat once the desk is drawn: threads started
+        # now would hold the interpreter while the first frame is laid out.
+        self.call_after_refresh(self._offer_resume)
         if self.desk.read_only:
             return  # no callback rules, presence or screen pops: each would write
         if self.desk.settings.schedule_on_start:
             # After the desk is up: the rules take a second of CPU on a big floor.
             self.set_timer(START_SCHEDULER_AFTER, self.schedule_callbacks)
         settings = self.desk.settings
-        self.beat()
+        self.call_after_refresh(self.beat)
         self.set_interval(settings.heartbeat_seconds, self.beat)
         self.set_interval(settings.pop_poll_seconds, self._check_pops)
 

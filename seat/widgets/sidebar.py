@@ -111,7 +111,9 @@ class Sidebar(Seated, Vertical):
         yield Label("", id="sidebar-status")
 
     def on_mount(self) -> None:
-        self.refresh_data()
+        # The first read once the desk is drawn (its thread would hold the interpreter while
+        # the first frame is laid out); the title and the list show at once, filled after.
+        self.call_after_refresh(self.refresh_data)
         # This seat's own changes at once; other seats' on the timer.
         self.on_work_changed(lambda __: self.refresh_data())
         self.set_interval(self.services.settings.refresh_seconds, self.refresh_data)
