@@ -70,3 +70,42 @@ def test_the_demo_check_and_sign_in_configure_no_mapper(tmp_path):
     assert first.stdout.split()[:2] == ["True", "li.na"]
     again = subprocess.run(run, capture_output=True, text=True, timeout=120, check=True)
     assert again.stdout.split() == ["False", "li.na", "True"]
+
+
+def test_the_models_import_no_postgresql_dialect():
+    from tests.unit.helpers import loaded_after_import
+
+    assert loaded_after_import("seat.models", "sqlalchemy.dialects.postgresql") == []
+
+
+def test_set_only_indexes_carry_postgresqls_where_as_if_given_to_the_constructor():
+    """SetOnlyIndex (its PostgreSQL options filled in when asked for) against a plain Index
+    given postgresql_where=: the same options, DDL and copy."""
+    from sqlalchemy import Index, MetaData
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateIndex
+    from sqlmodel import SQLModel
+
+    from seat.models import SetOnlyIndex
+
+    found = [
+        (table, ix) for table in SQLModel.metadata.tables.values() for ix in table.indexes
+        if isinstance(ix, SetOnlyIndex)
+    ]  # fmt: skip
+    assert len(found) >= 5
+    counts = {table.name: len(table.indexes) for table, __ in found}
+    for table, ix in found:
+        where = ix.dialect_options["sqlite"]["where"]
+        column = ix.expressions[0].name  # by name: an Index of the Column would join its table
+        plain = Index(ix.name, column, sqlite_where=where, postgresql_where=where)
+        assert dict(ix.dialect_kwargs) == dict(plain.dialect_kwargs)
+        for name in ("postgresql", "sqlite"):
+            assert dict(ix.dialect_options[name]) == dict(plain.dialect_options[name])
+        for dialect in (postgresql.dialect(), sqlite.dialect()):
+            ddl = str(CreateIndex(ix).compile(dialect=dialect))
+            assert ddl.endswith(f"WHERE {column} IS NOT NULL"), ddl
+        copy = table.to_metadata(MetaData())
+        copied = next(i for i in copy.indexes if i.name == ix.name)
+        pg = str(CreateIndex(copied).compile(dialect=postgresql.dialect()))
+        assert pg.endswith("IS NOT NULL"), pg
+    assert counts == {table.name: len(table.indexes) for table, __ in found}
