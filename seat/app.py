@@ -27,7 +27,6 @@ from seat import faults, seats
 from seat.clock import Clock
 from seat.config import Settings
 from seat.i18n import N_, _, format_time, language
-from seat.screens.agent_picker import AgentPickerScreen
 from seat.screens.desk import DeskScreen
 from seat.services import AgentInfo, Desk, StorageError
 from seat.widgets import wide_cells
@@ -211,6 +210,9 @@ class SeatApp(App[None]):
             else:
                 self._open_desk()
                 return
+        # Imported here: a seat started with its agent (the demo desk) never shows it.
+        from seat.screens.agent_picker import AgentPickerScreen
+
         self.push_screen(
             AgentPickerScreen(demo=self.demo, login=self.login or self.agent_name),
             self._signed_in,
