@@ -350,8 +350,9 @@ class SeatApp(App[None]):
 
     def seat_state(self) -> str:
         """"call" or "wrapup" while a call screen is open (it says which by `presence`), else
-        "desk". Asked without importing the call screen: the first heartbeat comes before the
-        desk is drawn, and that import would cost every start ~25 ms."""
+        "desk". Asked without importing the call screen: the first heartbeat comes right after
+        the desk is drawn, while the sidebar is read, and that import would cost every start
+        ~25 ms."""
         for screen in reversed(self.screen_stack):
             presence = getattr(screen, "presence", None)
             if presence is not None:
