@@ -20,26 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from seat import (
-    agents,
-    callbacks,
-    calls,
-    complaints,
-    customers,
-    dialer,
-    faults,
-    identity,
-    intake,
-    loops,
-    merge,
-    originate,
-    phone,
-    queues,
-    search,
-    sla,
-    suggestions,
-    workorders,
-)
+# The modules of what no desk shows before it is drawn (complaints, the sign-in, the search,
+# merges, dialling, suggestions...) are imported by the methods that use them: the seat's
+# start-up has no use for them (~15-20 ms of every start).
+from seat import agents, callbacks, calls, customers, faults, phone, queues, sla, workorders
 from seat.clock import Clock, parse_when
 from seat.config import Settings
 from seat.customers import ValidationError
@@ -51,7 +35,21 @@ from seat.models import Agent, Call, Customer, Role
 from seat.scripts import Script, load_with_fallback, pick
 
 if TYPE_CHECKING:
-    from seat import cases, figures, notices, quality, sla, supervisor, trends, workorders
+    from seat import (
+        cases,
+        complaints,
+        dialer,
+        figures,
+        identity,
+        merge,
+        notices,
+        originate,
+        quality,
+        search,
+        suggestions,
+        supervisor,
+        trends,
+    )
     from seat.export import Table
     from seat.reports.members import MemberAnalysis
 
@@ -177,8 +175,9 @@ class Desk:
         self.changes = ChangeWatch(engine)
         """Whether anything was committed since a screen last looked (refreshes)."""
         self._boards: supervisor.BoardCache | None = None
-        self._clocks = complaints.ClockCache()
-        """Complaint clocks kept between reads of the complaint lists."""
+        self._clocks: complaints.ClockCache | None = None
+        """Complaint clocks kept between reads of the complaint lists (made at the first)."""
+        self._clocks_lock = threading.Lock()
         self._board_lock = threading.Lock()
         self._sidebars: dict[int, tuple[tuple[Any, ...], SidebarView]] = {}
         """Per agent: what the sidebar read last, and the token, minute and policies it
@@ -319,18 +318,22 @@ class Desk:
         (the demo desk, tests); people sign in with `authenticate`. Never creates one."""
 
         def go(s: Session) -> AgentInfo:
-            a = agents.get_by_name(session=s, name=name)
-            if a is None or not a.active:
+            # The row's columns, not the mapped Agent: the demo desk signs in before its
+            # first frame, which then waits for no mapper configuration (the first read does).
+            row = agents.login_row(session=s, name=name)
+            if row is None or not row[4]:
                 raise ValidationError(
                     {"name": _("No agent with the login {login}.").format(login=name)}
                 )
-            return AgentInfo(a.id, a.name, a.display_name, a.role)  # type: ignore[arg-type]
+            return AgentInfo(row[0], row[1], row[2], row[3])
 
         return self.run(go)
 
     def authenticate(self, login: str, password: str, *, demo: bool = False) -> AgentInfo:
         """Sign in with a password (none on the demo desk); identity.SignInError if refused.
         A refusal is recorded (and counts towards the lockout) even though it raises."""
+
+        from seat import identity
 
         def go(s: Session) -> identity.Identity | identity.SignInError:
             try:
@@ -356,6 +359,8 @@ class Desk:
     def create_first_supervisor(self, login: str, display_name: str, password: str) -> AgentInfo:
         """A new database's first person: a supervisor with a password (only while the
         database has no agents at all)."""
+
+        from seat import identity
 
         def go(s: Session) -> AgentInfo:
             if identity.has_agents(session=s):
@@ -400,10 +405,12 @@ class Desk:
                 lambda s: customers.card(session=s, customer_id=customer_id, now=now)
             )
 
-    def search_customers(
-        self, text: str, limit: int = search.DEFAULT_LIMIT
-    ) -> list[search.SearchHit]:
-        """Customers by name, address, customer, order or phone number: ranked, masked."""
+    def search_customers(self, text: str, limit: int | None = None) -> list[search.SearchHit]:
+        """Customers by name, address, customer, order or phone number: ranked, masked; at
+        most `limit` (search.DEFAULT_LIMIT when None)."""
+        from seat import search
+
+        limit = search.DEFAULT_LIMIT if limit is None else limit
         region = self.settings.region
         return self.run(
             lambda s: search.search(session=s, text=text, region=region, limit=limit)
@@ -532,6 +539,8 @@ class Desk:
         """Place a call (click-to-dial): through Asterisk's AMI when `ami_host` is set (the
         outcome comes back from the PBX; it blocks until then: call it in a worker), else
         through the configured dial command (no shell)."""
+        from seat import dialer, originate
+
         s = self.settings
         if not s.ami_host:
             started = dialer.place_call(s.dial_command, number)
@@ -558,6 +567,8 @@ class Desk:
     def open_call_recording(self, call_id: int) -> dialer.Dialled:
         """Play a saved call's recording (the URL or path the phone system sent) with the
         configured player; the message says why not when it cannot."""
+        from seat import dialer
+
         recording = self.run(lambda s: s.execute(
             select(Call.recording).where(Call.id == call_id)
         ).scalar())  # fmt: skip
@@ -585,6 +596,8 @@ class Desk:
     ) -> None:
         """A supervisor closes a complaint's unsatisfied-callback loop with a reason
         (PermissionDenied for an agent, MoveRefused when no loop is open)."""
+        from seat import loops
+
         self.run(
             lambda s: loops.supervisor_close(
                 session=s, complaint_id=complaint_id, actor_id=actor_id, now=self.now(),
@@ -708,6 +721,8 @@ class Desk:
     ) -> int:
         """A complaint that came by `channel` (not only the phone), received at the typed
         time (earlier than now, never later), with the channel's own reference."""
+        from seat import complaints, intake
+
         received = self.received_at(received_text)
         got = intake.Intake(channel=channel, received_at=received, channel_ref=channel_ref)
 
@@ -733,6 +748,8 @@ class Desk:
     def suggestion_list(
         self, scope: str, *, offset: int = 0, limit: int = 50
     ) -> tuple[list[suggestions.SuggestionRow], int]:
+        from seat import suggestions
+
         return self.run(
             lambda s: suggestions.listing(session=s, scope=scope, offset=offset, limit=limit)
         )
@@ -749,6 +766,8 @@ class Desk:
         channel_ref: str = "",
     ) -> int:
         """Record a suggestion that came by `channel` (the customer found by phone, if any)."""
+        from seat import intake, suggestions
+
         received = self.received_at(received_text)
         got = intake.Intake(channel=channel, received_at=received, channel_ref=channel_ref)
 
@@ -765,6 +784,8 @@ class Desk:
     def classify_suggestion(
         self, suggestion_id: int, *, agent_id: int, category: str, version: int | None
     ) -> None:
+        from seat import suggestions
+
         self.run(
             lambda s: suggestions.classify(
                 session=s, suggestion_id=suggestion_id, actor_id=agent_id, now=self.now(),
@@ -776,6 +797,8 @@ class Desk:
     def reply_suggestion(
         self, suggestion_id: int, *, agent_id: int, reply_text: str, version: int | None
     ) -> None:
+        from seat import suggestions
+
         self.run(
             lambda s: suggestions.reply(
                 session=s, suggestion_id=suggestion_id, actor_id=agent_id, now=self.now(),
@@ -785,6 +808,8 @@ class Desk:
         )  # fmt: skip
 
     def thank_suggestion(self, suggestion_id: int, *, agent_id: int, version: int | None) -> None:
+        from seat import suggestions
+
         self.run(
             lambda s: suggestions.thank(
                 session=s, suggestion_id=suggestion_id, actor_id=agent_id, now=self.now(),
@@ -1099,6 +1124,14 @@ class Desk:
             )
         )
 
+    def _clock_cache(self) -> complaints.ClockCache:
+        from seat import complaints
+
+        with self._clocks_lock:
+            if self._clocks is None:
+                self._clocks = complaints.ClockCache()
+            return self._clocks
+
     def complaint_list(
         self, scope: str, *, agent_id: int, policy: sla.Policy, offset: int, limit: int
     ) -> tuple[list[complaints.ListRow], int]:
@@ -1108,7 +1141,7 @@ class Desk:
         return self.run(
             lambda s: complaints.open_complaints(
                 session=s, scope=scope, agent_id=agent_id, now=self.now(),
-                policy=policy, offset=offset, limit=limit, cache=self._clocks,
+                policy=policy, offset=offset, limit=limit, cache=self._clock_cache(),
             )
         )  # fmt: skip
 
@@ -1373,6 +1406,8 @@ class Desk:
     def merge_plan(self, survivor_id: int, other_id: int) -> merge.MergePlan:
         """What merging `other_id` into `survivor_id` would move (ValidationError: a
         customer not on file, the same one twice, or one merged already)."""
+        from seat import merge
+
         return self.run(
             lambda s: merge.plan(s, survivor_id=survivor_id, other_id=other_id)
         )
@@ -1380,6 +1415,8 @@ class Desk:
     def merge_customers(self, survivor_id: int, other_id: int, *, agent_id: int) -> merge.MergePlan:
         """A supervisor merges `other_id` into `survivor_id` (PermissionDenied otherwise;
         StaleCustomer: another seat changed one of them meanwhile): what moved."""
+        from seat import merge
+
         now = self.now()
         return self.run(
             lambda s: merge.merge(s, survivor_id=survivor_id, other_id=other_id,

@@ -271,8 +271,10 @@ class DeskScreen(DeskWorker, RoleKeys, Screen[None]):
         self._hello()
         # The header clock follows the seat's clock (injected: a test's FixedClock too).
         self.set_interval(CLOCK_SECONDS, self._hello)
-        self.load_recent()
-        self.load_notices()
+        # Read once the desk is drawn: begun here, the reads' threads held the interpreter
+        # while the first frame was laid out (~60-90 ms of every start). They show the same.
+        self.call_after_refresh(self.load_recent)
+        self.call_after_refresh(self.load_notices)
         self.on_work_changed(lambda __: self.load_recent())  # a call saved here, a reassignment
         self.query_one("#sidebar OptionList").focus()
 

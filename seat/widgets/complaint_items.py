@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from seat import sla
-from seat.complaints import ComplaintDeadlineItem
 from seat.i18n import N_, _, format_datetime
 from seat.widgets.lines import two_lines
+
+if TYPE_CHECKING:
+    from seat.complaints import ComplaintDeadlineItem  # the desk's first frame needs none
 
 LOOK: dict[str, tuple[str, str]] = {
     "red": ("⚠", "bold red"),  # breached

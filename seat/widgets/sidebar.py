@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -14,7 +15,6 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from seat import order_clocks
-from seat.complaints import ComplaintDeadlineItem
 from seat.i18n import _, format_date, format_datetime, format_duration, format_time, ngettext
 from seat.queues import ClockLateItem, WorkOrderItem
 from seat.services import SidebarCounts, SidebarView, StorageError
@@ -28,6 +28,9 @@ from seat.widgets.callback_items import (
 from seat.widgets.complaint_items import complaint_prompt, complaints_header
 from seat.widgets.door import Seated
 from seat.widgets.lines import WIDTH, fit, two_lines
+
+if TYPE_CHECKING:
+    from seat.complaints import ComplaintDeadlineItem  # the desk's first frame needs none
 
 
 def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Text:
@@ -111,7 +114,9 @@ class Sidebar(Seated, Vertical):
         yield Label("", id="sidebar-status")
 
     def on_mount(self) -> None:
-        self.refresh_data()
+        # The first read once the desk is drawn (its thread would hold the interpreter while
+        # the first frame is laid out); the title and the list show at once, filled after.
+        self.call_after_refresh(self.refresh_data)
         # This seat's own changes at once; other seats' on the timer.
         self.on_work_changed(lambda __: self.refresh_data())
         self.set_interval(self.services.settings.refresh_seconds, self.refresh_data)

@@ -58,3 +58,17 @@ def test_cli_imports_neither_textual_nor_the_geocoder():
 def test_the_check_itself_sees_textual():
     """Guard against a check that can never fail."""
     assert "textual.app" in loaded_after_import("seat.app", "textual")
+
+
+def test_a_seat_starts_without_what_its_desk_does_not_show():
+    """What `seat --agent` imports before the desk is drawn: no complaints, sign-in, search,
+    merge, dialling or suggestions module (their desk methods import them), no sign-in screen,
+    no PostgreSQL dialect on SQLite and no Alembic (a migration is not due)."""
+    loaded = loaded_after_import(
+        "seat.cli, seat.preflight, seat.app, seat.tools.demo",
+        "seat.complaints", "seat.identity", "seat.search", "seat.merge", "seat.suggestions",
+        "seat.dialer", "seat.originate", "seat.screens.agent_picker",
+        "sqlalchemy.dialects.postgresql", "alembic",
+    )  # fmt: skip
+    assert loaded == []
+    assert "seat.services" in loaded_after_import("seat.app", "seat.services")
