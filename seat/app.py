@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from seat.scripts import ScriptBook
 
 START_SCHEDULER_AFTER = 3.0  # seconds
+RULES_CHECK_EVERY = 600.0  # seconds: a day's run left unfinished, or a new day, is taken up
 log = logging.getLogger("seat.app")
 
 # Textual's own words that reach the screen (its bindings and palette commands): English
@@ -248,6 +249,10 @@ class SeatApp(App[None]):
         if self.desk.settings.schedule_on_start:
             # After the desk is up: the rules take a second of CPU on a big floor.
             self.set_timer(START_SCHEDULER_AFTER, self.schedule_callbacks)
+            # A seat open past midnight runs the new day's rules, and the seats that are open
+            # finish a day another seat stopped part way (closed, died): the day's lease
+            # lets one run it, the others skip at once.
+            self.set_interval(RULES_CHECK_EVERY, self._check_rules)
         settings = self.desk.settings
         self.call_after_refresh(self.beat)
         self.set_interval(settings.heartbeat_seconds, self.beat)
@@ -332,6 +337,11 @@ class SeatApp(App[None]):
             ),
             decided,
         )
+
+    def _check_rules(self) -> None:
+        """The periodic check: a run still stepping is left to go on (a new one would cancel it)."""
+        if not any(w.group == "scheduler" and not w.is_finished for w in self.workers):
+            self.schedule_callbacks()
 
     @work(thread=True, exclusive=True, group="scheduler")
     def schedule_callbacks(self) -> None:

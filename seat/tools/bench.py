@@ -813,7 +813,7 @@ def probes(
               ("seat.services:Desk.complaint_stats",), 100.0),
         Probe("callback rules (each start)", rules, ("seat.callbacks:run_step",), 200.0,
               floor=None),
-        Probe("callback rules (the day's run, g)", rules_today,
+        Probe("callback rules (the day's run, a step)", rules_today,
               ("seat.callbacks:run_step",), 200.0, floor=None, note=days_note),
         Probe("callback rules, first run (no watermark)", rules_first,
               ("seat.callbacks:run_step",), None, floor=None),

@@ -211,6 +211,65 @@ async def test_seat_runs_the_callback_scheduler_on_start(settings, clock, engine
     assert after > before
 
 
+async def test_an_open_seat_takes_up_the_next_day_and_never_runs_two_days_at_once(
+        settings, clock, engine, world, monkeypatch):
+    # The rules run at a seat's start and then at every check (RULES_CHECK_EVERY): a seat
+    # left open past midnight runs the new day; a check while a run is still stepping leaves
+    # it to go on (a second run would cancel the first: exclusive workers).
+    import asyncio
+    import time
+    from datetime import timedelta
+
+    from seat import callbacks
+    from seat.models import DailyJob
+
+    made: list[object] = []
+    real = callbacks.DayRun
+
+    class Counted(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+        def step(self) -> bool:
+            time.sleep(0.02)  # a day's run takes a while: the check comes in the middle
+            return super().step()
+
+    monkeypatch.setattr(callbacks, "DayRun", Counted)
+    monkeypatch.setattr("seat.app.START_SCHEDULER_AFTER", 0.05)
+    monkeypatch.setattr("seat.app.RULES_CHECK_EVERY", 3600.0)  # the test calls the check
+    app = make_app(settings=replace(settings, schedule_on_start=True), clock=clock,
+                   agent="li.na", engine=engine)
+
+    def done_on() -> object:
+        with Session(engine) as s:
+            return s.exec(select(DailyJob.done_on).where(
+                DailyJob.name == "callback_rules")).one()
+
+    async with app.run_test() as pilot:
+        for __ in range(100):
+            await asyncio.sleep(0.05)
+            if app.workers and all(w.is_finished for w in app.workers
+                                   if w.group == "scheduler") and made:
+                break
+        first = done_on()
+        assert first is not None and len(made) == 1
+        clock.advance(days=1)
+        app._check_rules()
+        for __ in range(100):
+            await asyncio.sleep(0.01)
+            if len(made) == 2 and made[-1].steps >= 2:  # type: ignore[attr-defined]
+                break
+        app._check_rules()  # the run is still stepping: left to go on, no second run
+        for __ in range(100):
+            await asyncio.sleep(0.05)
+            if all(w.is_finished for w in app.workers if w.group == "scheduler"):
+                break
+        await settle(pilot)
+        assert len(made) == 2
+        assert done_on() == first + timedelta(days=1)  # type: ignore[operator]
+
+
 async def test_the_demo_sign_in_names_demo_callers_that_are_on_file(settings, clock, engine):
     from textual.widgets import Label
 
