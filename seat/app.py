@@ -348,11 +348,12 @@ class SeatApp(App[None]):
         """The callback rules (satisfaction, birthdays, churn, follow-ups), idempotent: the
         day's run a step at a time (callbacks.DayRun), after each a pause of twice the step's
         time, so its CPU comes in short bursts while the agents work."""
-        from time import perf_counter, sleep
+        from time import perf_counter
 
         from textual.worker import get_current_worker
 
         from seat import callbacks
+        from seat.db import pause
 
         worker = get_current_worker()
         day = callbacks.DayRun(self.desk)
@@ -361,7 +362,7 @@ class SeatApp(App[None]):
                 began = perf_counter()
                 if callbacks.run_step(day):
                     break
-                sleep(min(callbacks.STEP_PAUSE, 2 * (perf_counter() - began)))
+                pause(min(callbacks.STEP_PAUSE, 2 * (perf_counter() - began)))
                 if worker.is_cancelled:  # the seat closes: the next start runs the day
                     day.stop()
                     return

@@ -72,3 +72,22 @@ def test_a_seat_starts_without_what_its_desk_does_not_show():
     )  # fmt: skip
     assert loaded == []
     assert "seat.services" in loaded_after_import("seat.app", "seat.services")
+
+
+def test_the_seat_never_sleeps_with_time_sleep():
+    # Seats are tried at a chosen hour under libfaketime, where time.sleep (clock_nanosleep)
+    # fails with EINVAL: a worker that slept so ended the seat (the day's callback rules
+    # pausing between steps). seat.db.pause waits on an event instead.
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "seat"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "time":
+                found += [f"{path.name}: from time import sleep"
+                          for alias in node.names if alias.name == "sleep"]  # fmt: skip
+            elif (isinstance(node, ast.Attribute) and node.attr == "sleep"
+                  and isinstance(node.value, ast.Name) and node.value.id == "time"):  # fmt: skip
+                found.append(f"{path.name}:{node.lineno}: time.sleep")
+    assert found == []
