@@ -285,16 +285,16 @@ def test_born_on_takes_the_members_greeted_on_each_run_of_days():
     born = sorted((d.month * 100 + d.day, cid) for cid, d in enumerate(
         [date(2000, 2, 29)] * 3 + [date(2001, 2, 28), date(2001, 3, 1), date(2001, 1, 1),
                                    date(2001, 12, 31)]
-        + [date(2000, 1, 1) + timedelta(days=rng.randrange(366)) for _ in range(300)]
+        + [date(2000, 1, 1) + timedelta(days=rng.randrange(366)) for __ in range(300)]
     ))  # fmt: skip
-    members = report._Members({}, {}, [md for md, _ in born], [cid for _, cid in born])
+    members = report._Members({}, {}, [md for md, __ in born], [cid for __, cid in born])
     for year in (2025, 2028):
         common = year != 2028
         ends = [date(year, 1, 1), date(year, 2, 27), date(year, 2, 28), date(year, 3, 1),
                 date(year, 3, 2), date(year, 12, 31)] + ([] if common else [date(year, 2, 29)])
-        for _ in range(400):
+        for __ in range(400):
             cuts = sorted(rng.sample(ends + [date(year, 1, 1) + timedelta(days=rng.randrange(365))
-                                             for _ in range(3)], 4))  # fmt: skip
+                                             for __ in range(3)], 4))  # fmt: skip
             runs = [[cuts[0], cuts[1]], [cuts[2] + timedelta(days=1), cuts[3]]]
             runs = [r for r in runs if r[0] <= r[1] and r[1].year == year]
             spans = [(f.month * 100 + f.day, t.month * 100 + t.day) for f, t in runs]
