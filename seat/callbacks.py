@@ -2241,7 +2241,9 @@ class DayRun:
         run.session = run.owners.session = session
         return run
 
-    def _rules_step(self, rules: Rules) -> Callable[[Session], None]:
+    def _again_step(self, body: Callable[[Session, _Run], None]) -> Callable[[Session], None]:
+        """A step that changes the run (a rule family, the owners): run again by the desk
+        (a busy file, a serialization failure), it starts from the run as it was before."""
         tries: list[Callable[[], None]] = []
 
         def go(session: Session) -> None:
@@ -2249,21 +2251,19 @@ class DayRun:
                 tries[0]()
             else:
                 tries.append(self._again())
-            run = self._on(session)
-            with _run_cache(session):
-                rules(run)
+            body(session, self._on(session))
 
         return go
 
-    def _assign_step(self) -> Callable[[Session], None]:
-        tries: list[Callable[[], None]] = []
+    def _rules_step(self, rules: Rules) -> Callable[[Session], None]:
+        def body(session: Session, run: _Run) -> None:
+            with _run_cache(session):
+                rules(run)
 
-        def go(session: Session) -> None:
-            if tries:
-                tries[0]()
-            else:
-                tries.append(self._again())
-            run = self._on(session)
+        return self._again_step(body)
+
+    def _assign_step(self) -> Callable[[Session], None]:
+        def body(__: Session, run: _Run) -> None:
             run.assign()
             n = len(run.rows)
             self._todo[:] = [
@@ -2271,7 +2271,7 @@ class DayRun:
                 for i in range(0, n, STEP_ROWS)
             ] or [(self._end, True)]
 
-        return go
+        return self._again_step(body)
 
     def _write_step(self, start: int, stop: int) -> Callable[[Session], None]:
         def go(session: Session) -> None:
