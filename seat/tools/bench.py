@@ -732,8 +732,13 @@ def probes(
     # step; the day moves on when its last step is done. The days' totals (every step of
     # a day) are the row's note.
     stepping: list[callbacks.DayRun] = []
-    days: list[tuple[float, int]] = []  # (ms of all its steps, steps) of each day done
+    whole_days: list[tuple[float, int]] = []  # (ms of all its steps, steps) of each day done
     spent = [0.0]
+
+    def ran(day: callbacks.DayRun) -> None:
+        """A timed run that another seat's lease made skip would time nothing."""
+        if day.report is not None and day.report.skipped:
+            raise BenchError("the day's callback rules were skipped (the lease was held)")
 
     def rules_today(_i: int) -> object:
         if not stepping or stepping[-1].done:
@@ -744,23 +749,28 @@ def probes(
         done = callbacks.run_step(stepping[-1])
         spent[0] += time.perf_counter() - t0
         if done:
-            days.append((spent[0] * 1000, stepping[-1].steps))
+            ran(stepping[-1])
+            whole_days.append((spent[0] * 1000, stepping[-1].steps))
         return done
 
     def days_note() -> str:
-        if not days:
+        if not whole_days:
             return "no day finished"
-        totals = sorted(ms for ms, __ in days)
-        return (f"each round one step; {len(days)} whole days: {min(n for __, n in days)}-"
-                f"{max(n for __, n in days)} steps, all steps p50 {percentile(totals, 50):,.0f}"
-                f" ms, max {totals[-1]:,.0f} ms")
+        totals = sorted(ms for ms, __ in whole_days)
+        steps = [n for __, n in whole_days]
+        return (f"each round one step; {len(whole_days)} whole days: {min(steps)}-{max(steps)} "
+                f"steps, all steps p50 {percentile(totals, 50):,.0f} ms, max {totals[-1]:,.0f} ms")
 
     def rules_first(_i: int) -> object:
+        if stepping and not stepping[-1].done:  # the day row's last day, left part way
+            stepping[-1].stop()
+            stepping.clear()
         next_day()
         day_desk.run(lambda s: leases.forget(session=s, name=job), write=True)
         day = callbacks.DayRun(day_desk)  # every step of the day, back to back
         while not callbacks.run_step(day):
             pass
+        ran(day)
         return day.report
 
     presence: list[int | None] = [None]

@@ -217,6 +217,8 @@ def test_tiny_run_prints_every_figure(tiny_report):
         for k in ("complaints", "callbacks", "summary", "agents", "members")
     ]
     assert names[-1].startswith("start-up to a drawn desk")
+    # The view's period in days (a list of the day row's totals once took its name).
+    assert [n for n in names if n.startswith("callbacks view")] == ["callbacks view (30 d)"]
     for row in report.rows:
         assert row.calls, row.name
         assert row.seat.p50 <= row.seat.p99
