@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,10 +58,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def db_url(tmp_path: Path, request: pytest.FixtureRequest):
+def _fresh_url(target: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated database of its own: the SQLite template copied to `target`, or a fresh
+    PostgreSQL database (dropped afterwards) when the suite runs on PostgreSQL."""
     if not PG_ADMIN_URL:
-        target = tmp_path / "desk.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
@@ -68,21 +69,24 @@ def db_url(tmp_path: Path, request: pytest.FixtureRequest):
 
     with fresh_database(PG_ADMIN_URL) as url:
         yield url
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, request: pytest.FixtureRequest):
+    yield from _fresh_url(tmp_path / "desk.db", request)
+
+
+@pytest.fixture
+def other_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A second database beside db_url's (two seeded alike, compared)."""
+    yield from _fresh_url(tmp_path / "other.db", request)
 
 
 @pytest.fixture(scope="module")
 def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """A database of the module's own, as db_url gives a test its own: for a seeded desk that
     the module's tests only read."""
-    if not PG_ADMIN_URL:
-        target = tmp_path_factory.mktemp("seeded") / "desk.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
-        yield f"sqlite:///{target}"
-        return
-    from tests.pg import fresh_database
-
-    with fresh_database(PG_ADMIN_URL) as url:
-        yield url
+    yield from _fresh_url(tmp_path_factory.mktemp("seeded") / "desk.db", request)
 
 
 @pytest.fixture

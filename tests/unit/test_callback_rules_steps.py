@@ -8,8 +8,6 @@ while one seat's steps run, the others skip."""
 from __future__ import annotations
 
 import logging
-import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,21 +25,6 @@ from seat.services import Desk
 from seat.tools import demo
 
 NOW = datetime.fromisoformat("2026-03-02T02:00:00+00:00")
-PG_ADMIN_URL = __import__("os").environ.get("SEAT_TEST_POSTGRES_URL", "")
-
-
-@pytest.fixture
-def other_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A second database beside db_url's (as conftest's db_url makes it)."""
-    if not PG_ADMIN_URL:
-        target = tmp_path / "other.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
-        yield f"sqlite:///{target}"
-        return
-    from tests.pg import fresh_database
-
-    with fresh_database(PG_ADMIN_URL) as url:
-        yield url
 
 
 def _desks(urls: tuple[str, ...], settings: Any, seed: int, start: datetime) -> list[Desk]:
