@@ -33,19 +33,6 @@ def get_by_name(*, session: Session, name: str) -> Agent | None:
     ).scalar_one_or_none()
 
 
-def login_row(*, session: Session, name: str) -> tuple[int, str, str, str, bool] | None:
-    """(id, name, display name, role, active) of the agent with this login, as get_by_name
-    finds it, read from the table's columns: a statement of mapped classes has every mapper
-    of the schema configured first (~30 ms), which a seat's start-up need not wait for."""
-    t = Agent.__table__
-    row = session.execute(
-        select(t.c.id, t.c.name, t.c.display_name, t.c.role, t.c.active).where(
-            t.c.name == name.strip().lower()
-        )
-    ).one_or_none()
-    return None if row is None else (row[0], row[1], row[2], row[3], row[4])
-
-
 def ensure_agent(
     *, session: Session, name: str, display_name: str | None = None, role: str = Role.AGENT
 ) -> Agent:

@@ -23,17 +23,20 @@ from textual.theme import ThemeProvider
 from textual.widget import AwaitMount
 from textual.widgets import Label
 
-from seat import faults, seats
+from seat import faults
 from seat.clock import Clock
 from seat.config import Settings
 from seat.i18n import N_, _, format_time, language
+from seat.lazy import lazy
 from seat.screens.desk import DeskScreen
 from seat.services import AgentInfo, Desk, StorageError
 from seat.widgets import wide_cells
 
 if TYPE_CHECKING:
-    from seat import drafts
+    from seat import drafts, seats
     from seat.scripts import ScriptBook
+else:
+    seats = lazy("seat.seats")  # the desk is drawn before it runs (seat.lazy)
 
 START_SCHEDULER_AFTER = 3.0  # seconds
 RULES_CHECK_EVERY = 600.0  # seconds: a day's run left unfinished, or a new day, is taken up

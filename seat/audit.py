@@ -27,25 +27,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import instance_state
 
-from seat.models import (
-    AccessLog,
-    CallbackEvent,
-    ComplaintEvent,
-    CustomerChange,
-    SignInEvent,
-    WorkOrderEvent,
-)
-
 GENESIS = "0" * 64
-HISTORY_MODELS: tuple[type, ...] = (
-    ComplaintEvent,
-    WorkOrderEvent,
-    CallbackEvent,
-    CustomerChange,
-    AccessLog,
-    SignInEvent,
-)
-HISTORY_TABLES: tuple[str, ...] = tuple(m.__tablename__ for m in HISTORY_MODELS)  # type: ignore[attr-defined]
+HISTORY_TABLES: tuple[str, ...] = (
+    "complaint_event", "work_order_event", "callback_event", "customer_change", "access_log",
+    "sign_in_event",
+)  # fmt: skip
+"""The sealed history tables, by name (their place here is their lock's key: keep the order).
+Named, not read from the mapped classes: make_engine installs the sealing before a seat's
+desk is drawn, before the mapped tables exist (seat.lazy)."""
 # The sealed content of each table, fixed here (not read from the models) so that a column a
 # later migration adds cannot change the hash of rows written before it.
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -159,7 +148,7 @@ def _seal_new_rows(session: OrmSession, _flush_context: Any, _instances: Any) ->
     pending: dict[str, list[Any]] = {}
     for obj in session.new:
         table = getattr(type(obj), "__tablename__", None)
-        if table in _MODEL_BY_TABLE and getattr(obj, "hash", None) is None:
+        if table in SEALED_COLUMNS and getattr(obj, "hash", None) is None:
             pending.setdefault(table, []).append(obj)
     if not pending:
         return
@@ -174,7 +163,15 @@ def _seal_new_rows(session: OrmSession, _flush_context: Any, _instances: Any) ->
             obj.hash = prev = row_hash(prev, table, content)
 
 
-_MODEL_BY_TABLE: dict[str, Any] = {m.__tablename__: m for m in HISTORY_MODELS}  # type: ignore[attr-defined]
+def history_models() -> dict[str, Any]:
+    """The mapped class of each history table, by name."""
+    from seat import models
+
+    found = (models.ComplaintEvent, models.WorkOrderEvent, models.CallbackEvent,
+             models.CustomerChange, models.AccessLog, models.SignInEvent)  # fmt: skip
+    return {m.__tablename__: m for m in found}  # type: ignore[attr-defined]
+
+
 _installed = False
 
 
@@ -207,7 +204,7 @@ class TableCheck:
 
 
 def _rows(conn: Connection, table: str) -> Iterator[dict[str, Any]]:
-    t = _MODEL_BY_TABLE[table].__table__
+    t = history_models()[table].__table__
     cols = [t.c[name] for name in ("id", "prev_hash", "hash", *SEALED_COLUMNS[table])]
     result = conn.execute(select(*cols).order_by(t.c.id), execution_options={"yield_per": 5000})
     for row in result.mappings():

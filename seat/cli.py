@@ -558,7 +558,7 @@ def _build_seat(settings: Settings, *, agent: str | None, demo: bool) -> SeatApp
     from seat import preflight
     from seat.app import make_app
     from seat.clock import SystemClock
-    from seat.db import make_engine
+    from seat.db import has_rows, make_engine
     from seat.scripts import load_with_fallback
 
     scripts = load_with_fallback(settings.scripts_dir, settings.scripts_cache)  # read once
@@ -576,7 +576,8 @@ def _build_seat(settings: Settings, *, agent: str | None, demo: bool) -> SeatApp
         settings.database_url, read_only=blocked is not None, background_checkpoints=True
     )
     clock = SystemClock()
-    if demo:
+    # Seeded once: the check names no mapped class, the seeding (the first time) maps them.
+    if demo and not has_rows(engine, "customer"):
         from seat.tools.demo import ensure_demo
 
         if ensure_demo(engine, now=clock.now()):

@@ -77,6 +77,16 @@ def make_engine(
     return engine
 
 
+def has_rows(engine: Engine, table_name: str) -> bool:
+    """Whether the table has a row, named without its mapped class: a seat's start-up asks
+    before the mapped tables exist (seat.lazy)."""
+    from sqlalchemy import literal, select, table
+
+    with engine.connect() as conn:
+        found = conn.execute(select(literal(1)).select_from(table(table_name)).limit(1))
+        return found.first() is not None
+
+
 def _read_only_engine(url: str, *, echo: bool) -> Engine:
     from seat import faults
 

@@ -26,14 +26,20 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_
 
 from seat import sla
 from seat.errors import PolicyError
 from seat.i18n import N_, _, format_duration, language
-from seat.models import WorkOrder
+from seat.lazy import lazy
+
+if TYPE_CHECKING:
+    from seat import models
+    from seat.models import WorkOrder
+else:
+    models = lazy("seat.models")  # the desk is drawn before it runs (seat.lazy)
 
 ON_SITE, REPLY, FOLLOW_UP = "on_site", "reply", "follow_up"
 CLOCKS = (ON_SITE, REPLY, FOLLOW_UP)
@@ -315,20 +321,22 @@ def late_sql(name: str, now: datetime | Any) -> Any:
     """The WHERE clause of orders whose clock `name` is running and late at `now` (closing an
     order stops every clock: the moves clear or stop them). `now` may be a bind parameter
     (a statement built once)."""
+    wo = models.WorkOrder
     if name == ON_SITE:
-        return and_(WorkOrder.on_site_at.is_(None), WorkOrder.on_site_due_at < now)
+        return and_(wo.on_site_at.is_(None), wo.on_site_due_at < now)
     if name == REPLY:
-        return and_(WorkOrder.replied_at.is_(None), WorkOrder.reply_due_at < now)
-    return WorkOrder.follow_up_due_at < now
+        return and_(wo.replied_at.is_(None), wo.reply_due_at < now)
+    return wo.follow_up_due_at < now
 
 
 def not_late_sql(name: str, now: datetime) -> Any:
     """The exact complement of `late_sql(name, now)`: an order without that deadline is not
     late on it (a NOT over the NULL comparison would leave it out of both)."""
+    wo = models.WorkOrder
     if name == ON_SITE:
-        return or_(WorkOrder.on_site_at.is_not(None), WorkOrder.on_site_due_at.is_(None),
-                   WorkOrder.on_site_due_at >= now)  # fmt: skip
+        return or_(wo.on_site_at.is_not(None), wo.on_site_due_at.is_(None),
+                   wo.on_site_due_at >= now)  # fmt: skip
     if name == REPLY:
-        return or_(WorkOrder.replied_at.is_not(None), WorkOrder.reply_due_at.is_(None),
-                   WorkOrder.reply_due_at >= now)  # fmt: skip
-    return or_(WorkOrder.follow_up_due_at.is_(None), WorkOrder.follow_up_due_at >= now)
+        return or_(wo.replied_at.is_not(None), wo.reply_due_at.is_(None),
+                   wo.reply_due_at >= now)  # fmt: skip
+    return or_(wo.follow_up_due_at.is_(None), wo.follow_up_due_at >= now)

@@ -7,7 +7,7 @@ every callback and offer every work center by rules nobody chose.
 
 from __future__ import annotations
 
-from seat import callbacks, members, quality, sla, workorders
+from seat import callback_policy, member_policy, order_policy, quality_policy, sla
 from seat.config import Settings, policy_file
 from seat.errors import PolicyError
 from seat.i18n import _
@@ -47,16 +47,18 @@ def policy_problems(settings: Settings) -> list[str]:
     """Every policy file that cannot be used, each message naming the file."""
     problems: list[str] = []
     checks = (
-        ("complaints", sla.load_policy, sla.PolicyError),
-        ("callbacks", callbacks.load_policy, callbacks.PolicyError),
-        ("work_orders", workorders.load_policy, workorders.PolicyError),
-        ("members", members.load_policy, members.PolicyError),
-        ("quality", quality.load_policy, PolicyError),
+        ("complaints", sla.load_policy),
+        ("callbacks", callback_policy.load_policy),
+        ("work_orders", order_policy.load_policy),
+        ("members", member_policy.load_policy),
+        ("quality", quality_policy.load_policy),
     )
-    for name, load, error in checks:
+    # Each policy's own module (not the module of its rules): the check runs before the desk
+    # is drawn, before the mapped tables exist (seat.lazy).
+    for name, load in checks:
         try:
             load(settings)
-        except error as exc:
+        except PolicyError as exc:
             message = str(exc)
             path = str(policy_file(settings, name))
             if path not in message:

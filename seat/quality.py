@@ -23,12 +23,9 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from fractions import Fraction
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, delete, func, select
@@ -36,7 +33,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from seat import labels, roles
-from seat.config import Settings
 from seat.errors import Stale, ValidationError
 from seat.i18n import N_, _
 from seat.models import (
@@ -50,7 +46,13 @@ from seat.models import (
     QualitySample,
 )
 from seat.optimistic import claim_version
-from seat.policies import PolicyFile, read_toml
+from seat.quality_policy import (  # noqa: F401  (re-exported: the policy is read without the tables)
+    QUALITY_POLICY,
+    QualityPolicy,
+    _load,
+    load_policy,
+    policy_from_dict,
+)
 from seat.scripts import Script
 from seat.textguard import check_text
 
@@ -58,51 +60,6 @@ MANNER = "manner:"
 NOT_REACHED = (Outcome.NO_ANSWER.value, Outcome.BUSY.value)
 """Outcomes of a call that reached nobody: nothing to score."""
 MAX_COMMENTS = 5000
-
-
-# -- the policy ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QualityPolicy:
-    share: Fraction = Fraction(1, 5)
-    """At least this share of each need's calls is drawn (rounded up)."""
-    min_per_need: int = 1
-    """And at least this many of each need (all of them when there are fewer)."""
-
-
-def policy_from_dict(raw: Mapping[str, Any]) -> QualityPolicy:
-    """A policy from a parsed file (ValueError says what is wrong)."""
-    values: dict[str, Any] = {}
-    for section, body in raw.items():
-        if section != "sample" or not isinstance(body, dict):
-            raise ValueError(f"unknown section [{section}]")
-        for key, value in body.items():
-            if key == "share":
-                if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                    0 < value <= 1
-                ):
-                    raise ValueError("[sample] share: must be a number above 0, at most 1")
-                values["share"] = Fraction(str(value))  # 0.2 is 1/5, not 0.2000000000000000111
-            elif key == "min_per_need":
-                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise ValueError("[sample] min_per_need: must be a whole number, 0 or more")
-                values["min_per_need"] = value
-            else:
-                raise ValueError(f"unknown key {key!r} in [sample]")
-    return replace(QualityPolicy(), **values)
-
-
-def _load(path: Path, _zone: str) -> QualityPolicy:
-    return read_toml(path, policy_from_dict)
-
-
-QUALITY_POLICY: PolicyFile[QualityPolicy] = PolicyFile("quality", _load)
-
-
-def load_policy(settings: Settings) -> QualityPolicy:
-    """The deployment's spot-check rules (PolicyError names the file and the problem)."""
-    return QUALITY_POLICY.load(settings)
 
 
 # -- the draw (pure) ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from seat.errors import PermissionDenied as PermissionDenied
 from seat.i18n import N_, _
-from seat.models import Role
+from seat.kinds import Role
 
 APPROVE_SOLUTION = "approve_solution"
 SEND_BACK = "send_back"

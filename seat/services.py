@@ -15,24 +15,33 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-# The modules of what no desk shows before it is drawn (complaints, the sign-in, the search,
-# merges, dialling, suggestions...) are imported by the methods that use them: the seat's
-# start-up has no use for them (~15-20 ms of every start).
-from seat import agents, callbacks, calls, customers, faults, phone, queues, sla, workorders
+from seat import callback_policy, faults, phone, sla
 from seat.clock import Clock, parse_when
 from seat.config import Settings
-from seat.customers import ValidationError
 from seat.db import WRITE, ChangeWatch, backoff, few_collections, is_read_only, pause, retryable
+from seat.errors import PolicyError, ValidationError
 from seat.errors import StorageError as StorageError
 from seat.i18n import _
 from seat.i18n import language as seat_language
-from seat.models import Agent, Call, Customer, Role
+from seat.kinds import Role
+from seat.lazy import lazy
 from seat.scripts import Script, load_with_fallback, pick
+
+# The desk is drawn before the mapped tables exist (seat.lazy): the modules that use them run
+# at their first use, once the desk is drawn. The modules of what no desk shows before it is
+# asked for (complaints, the sign-in, the search, merges, dialling, suggestions...) are
+# imported by the methods that use them.
+if TYPE_CHECKING:
+    from seat import agents, callbacks, calls, customers, models, queues, workorders
+else:
+    agents, callbacks, calls = lazy("seat.agents"), lazy("seat.callbacks"), lazy("seat.calls")
+    customers, models, queues = lazy("seat.customers"), lazy("seat.models"), lazy("seat.queues")
+    workorders = lazy("seat.workorders")
 
 if TYPE_CHECKING:
     from seat import (
@@ -85,6 +94,24 @@ def _storage_message(exc: OperationalError) -> str:
     if code == faults.SQLITE_FULL or sqlstate == "53100":
         return _("The disk is full; your input is kept.")
     return _("The database could not be reached; your input is kept.")
+
+
+_AGENT = table(
+    "agent", column("id"), column("name"), column("display_name"), column("role"),
+    column("active"),
+)  # fmt: skip
+"""The agent table's columns the sign-in reads, named without the mapped tables (seat.lazy)."""
+
+
+def login_row(*, session: Session, name: str) -> tuple[int, str, str, str, bool] | None:
+    """(id, name, display name, role, active) of the agent with this login, as
+    agents.get_by_name finds it, read from the table's columns: the demo desk signs in before
+    its first frame, before the mapped tables exist."""
+    row = session.execute(
+        select(_AGENT.c.id, _AGENT.c.name, _AGENT.c.display_name, _AGENT.c.role,
+               _AGENT.c.active).where(_AGENT.c.name == name.strip().lower())
+    ).one_or_none()  # fmt: skip
+    return None if row is None else (row[0], row[1], row[2], row[3], bool(row[4]))
 
 
 @dataclass(frozen=True)
@@ -190,19 +217,19 @@ class Desk:
     def _callback_script_problems(self, scripts: dict[str, Script]) -> list[str]:
         """The callback policy's kind -> script choices checked against the loaded scripts."""
         try:
-            policy = callbacks.load_policy(self.settings)
-        except callbacks.PolicyError:
+            policy = callback_policy.load_policy(self.settings)
+        except PolicyError:
             return []  # the scheduler reports a broken policy file when it runs
-        return callbacks.script_problems(policy, scripts)
+        return callback_policy.script_problems(policy, scripts)
 
     def _with_joint_scripts(self, scripts: dict[str, Script]) -> dict[str, Script]:
         """The scripts plus one for each joint care call without a script of its own,
         composed under the callback policy (the shipped one when its file is broken)."""
         try:
-            policy = callbacks.load_policy(self.settings)
-        except callbacks.PolicyError:
-            policy = callbacks.CallbackPolicy()
-        return callbacks.with_joint_scripts(scripts, policy)
+            policy = callback_policy.load_policy(self.settings)
+        except PolicyError:
+            policy = callback_policy.CallbackPolicy()
+        return callback_policy.with_joint_scripts(scripts, policy)
 
     # -- policies (seat.policies: one loader, cached, errors.PolicyError) --------------------
 
@@ -286,7 +313,7 @@ class Desk:
             return seat_language()
         found = self.run(
             lambda s: s.execute(
-                select(Customer.language).where(Customer.id == customer_id)
+                select(models.Customer.language).where(models.Customer.id == customer_id)
             ).scalar()
         )
         return found or seat_language()
@@ -320,7 +347,7 @@ class Desk:
         def go(s: Session) -> AgentInfo:
             # The row's columns, not the mapped Agent: the demo desk signs in before its
             # first frame, which then waits for no mapper configuration (the first read does).
-            row = agents.login_row(session=s, name=name)
+            row = login_row(session=s, name=name)
             if row is None or not row[4]:
                 raise ValidationError(
                     {"name": _("No agent with the login {login}.").format(login=name)}
@@ -460,7 +487,7 @@ class Desk:
     def customer_name(self, customer_id: int) -> str:
         return self.run(
             lambda s: s.execute(
-                select(Customer.name).where(Customer.id == customer_id)
+                select(models.Customer.name).where(models.Customer.id == customer_id)
             ).scalar_one()
         )
 
@@ -546,7 +573,7 @@ class Desk:
             started = dialer.place_call(s.dial_command, number)
             return originate.Originated(started.started, started.message)
         extension = self.run(lambda x: x.execute(
-            select(Agent.extension).where(Agent.id == agent_id)
+            select(models.Agent.extension).where(models.Agent.id == agent_id)
         ).scalar()) if agent_id is not None else None  # fmt: skip
         if not extension:
             return originate.Originated(
@@ -570,7 +597,7 @@ class Desk:
         from seat import dialer
 
         recording = self.run(lambda s: s.execute(
-            select(Call.recording).where(Call.id == call_id)
+            select(models.Call.recording).where(models.Call.id == call_id)
         ).scalar())  # fmt: skip
         return dialer.open_recording(self.settings.recording_command, recording)
 
@@ -609,16 +636,16 @@ class Desk:
         def go(s: Session) -> list[RecentCall]:
             rows = s.execute(
                 select(
-                    Call.id,
-                    Call.started_at,
-                    Customer.name,
-                    Call.from_number,
-                    Call.need_category,
-                    Call.outcome,
+                    models.Call.id,
+                    models.Call.started_at,
+                    models.Customer.name,
+                    models.Call.from_number,
+                    models.Call.need_category,
+                    models.Call.outcome,
                 )
-                .outerjoin(Customer, Customer.id == Call.customer_id)
-                .where(Call.agent_id == agent_id, Call.ended_at.is_not(None))
-                .order_by(Call.started_at.desc())
+                .outerjoin(models.Customer, models.Customer.id == models.Call.customer_id)
+                .where(models.Call.agent_id == agent_id, models.Call.ended_at.is_not(None))
+                .order_by(models.Call.started_at.desc())
                 .limit(limit)
             ).all()
             return [RecentCall(*r) for r in rows]
@@ -1382,7 +1409,7 @@ class Desk:
         policy = members.load_policy(self.settings)
 
         def go(s: Session) -> MemberAnalysis:
-            members.require_member_report(s.get(Agent, agent_id))
+            members.require_member_report(s.get(models.Agent, agent_id))
             return member_report.analyse(
                 session=s, date_from=date_from, date_to=date_to, settings=self.settings,
                 now=self.now(), policy=policy,

@@ -25,18 +25,15 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, literal, or_, select
 from sqlmodel import Session
 
 from seat import lifecycle, order_clocks, roles, sla
-from seat.config import Settings
 from seat.customers import ValidationError
 from seat.errors import PolicyError as PolicyError
 from seat.errors import StaleOrder as StaleOrder
@@ -50,7 +47,14 @@ from seat.models import (
     WorkOrderLine,
 )
 from seat.order_clocks import ClockPolicy
-from seat.policies import PolicyFile
+from seat.order_policy import (  # noqa: F401  (re-exported: the policy is read without the tables)
+    DEFAULT_REASON_CODES,
+    DEFAULT_WORK_CENTERS,
+    WORK_ORDER_POLICY,
+    Policy,
+    load_policy,
+    read_policy,
+)
 from seat.textguard import FORBIDDEN, check_text
 
 Z1 = WorkOrderKind.SERVICE_REQUEST.value
@@ -215,69 +219,6 @@ def quote_blocks(wo: WorkOrder, step: Step) -> str | None:
         if wo.quote_confirmed_at is None:
             return _("The customer has not confirmed the quote yet (k).")
     return None
-
-
-# -- policy: the desk's work centers and reason codes ----------------------------------------
-
-DEFAULT_WORK_CENTERS = ("SH-REPAIR", "SH-INSTALL", "SH-LOGISTICS", "HQ-SERVICE")
-DEFAULT_REASON_CODES = {
-    "Q01": N_("quality defect"),
-    "I01": N_("installation fault"),
-    "U01": N_("wrong use"),
-    "W01": N_("wear and tear"),
-    "D01": N_("damaged in delivery"),
-    "D02": N_("wrong item or colour"),
-    "D03": N_("parts missing"),
-    "D04": N_("late delivery"),
-    "O01": N_("other"),
-}
-
-
-@dataclass(frozen=True)
-class Policy:
-    work_centers: tuple[str, ...] = DEFAULT_WORK_CENTERS
-    reason_codes: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REASON_CODES))
-    clocks: ClockPolicy = field(default_factory=ClockPolicy)
-    """The service zones and the clocks ([clocks], [zones.*])."""
-
-
-def load_policy(settings: Settings) -> Policy:
-    """Work centers and reason codes from policy/work_orders.toml; PolicyError if unusable.
-
-    Re-read when the file changes. A file broken while seats are running keeps the policy
-    last read from it (the start-up check refuses to open a seat on a broken file).
-    """
-    return WORK_ORDER_POLICY.load(settings)
-
-
-def read_policy(path: Path) -> Policy:
-    """Parse one work-order policy file; PolicyError names the file and the problem."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot be read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise PolicyError(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: not valid TOML: {exc}") from None
-    unknown = sorted(set(raw) - {"work_centers", "reason_codes", "clocks", "zones"})
-    if unknown:
-        raise PolicyError(f"{path}: unknown key(s): {', '.join(unknown)}")
-    centers = raw.get("work_centers", list(DEFAULT_WORK_CENTERS))
-    if (
-        not isinstance(centers, list)
-        or not centers
-        or not all(isinstance(c, str) and c.strip() for c in centers)
-    ):
-        raise PolicyError(f"{path}: work_centers must be a non-empty list of names")
-    codes = raw.get("reason_codes", DEFAULT_REASON_CODES)
-    if not isinstance(codes, dict) or not all(isinstance(v, str) for v in codes.values()):
-        raise PolicyError(f'{path}: [reason_codes] must map codes to text (Q01 = "...")')
-    return Policy(
-        work_centers=tuple(c.strip()[:40] for c in centers),
-        reason_codes={str(k)[:16]: v for k, v in codes.items()},
-        clocks=order_clocks.parse_clocks(raw.get("clocks"), raw.get("zones"), source=str(path)),
-    )
 
 
 # -- creating an order ------------------------------------------------------------------------
@@ -1061,8 +1002,3 @@ def day_bounds(day: date, zone: ZoneInfo | str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tz)
     end = datetime.combine(day + timedelta(days=1), time(0), tz)
     return start.astimezone(UTC), end.astimezone(UTC)
-
-
-WORK_ORDER_POLICY: PolicyFile[Policy] = PolicyFile(
-    "work_orders", lambda path, zone: read_policy(path)
-)

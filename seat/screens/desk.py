@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -16,10 +16,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, OptionList, Static
 
 from seat import labels, roles
-from seat.calls import CallState
 from seat.i18n import N_, _, format_datetime
 from seat.labels import label
-from seat.notices import NoticeView
 from seat.privacy import mask_phone
 from seat.screens.background import DeskWorker
 from seat.screens.role_keys import RoleKeys
@@ -28,6 +26,10 @@ from seat.textguard import shown
 from seat.widgets.lines import fit_text
 from seat.widgets.sidebar import Sidebar
 from seat.widgets.table import SeatTable
+
+if TYPE_CHECKING:  # the desk is drawn before they run (seat.lazy)
+    from seat.calls import CallState
+    from seat.notices import NoticeView
 
 # The call, customer and work-order screens are imported where first used: they are most of
 # the desk's import time, and the desk shows before any of them is needed.

@@ -16,7 +16,7 @@ from textual.actions import parse as parse_action
 
 from seat import roles
 from seat.i18n import _
-from seat.models import Role
+from seat.kinds import Role
 from seat.widgets.door import SeatNode
 
 

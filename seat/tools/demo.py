@@ -44,7 +44,7 @@ from sqlalchemy.types import TypeEngine
 
 from seat import audit, phone, repeats
 from seat.config import DEMO_CALLERS as DEMO_CALLERS
-from seat.db import refresh_statistics
+from seat.db import has_rows, refresh_statistics
 from seat.models import (
     Agent,
     Call,
@@ -631,11 +631,8 @@ def _raw_pragmas(conn: Connection, *pragmas: str) -> None:
 
 def ensure_demo(engine: Engine, *, now: datetime) -> bool:
     """Seed the small demo desk if the database has no customers; True if it seeded."""
-    with engine.connect() as conn:
-        # The table's column, not the mapped attribute: a statement of mapped classes has
-        # every mapper configured first, which the demo desk's first frame need not wait for.
-        if conn.execute(select(Customer.__table__.c.id).limit(1)).first() is not None:
-            return False
+    if has_rows(engine, "customer"):
+        return False
     seed(engine, customers=DEMO_CUSTOMERS, calls=DEMO_CALLS, now=now)
     return True
 

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.screen import Screen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from seat.callbacks import CallableItem, WaitingItem, kind_label
 from seat.i18n import N_, _, format_duration, format_time
+from seat.lazy import lazy
 from seat.widgets.lines import two_lines
+
+if TYPE_CHECKING:
+    from seat import callbacks
+    from seat.callbacks import CallableItem, WaitingItem
+else:
+    callbacks = lazy("seat.callbacks")  # the desk is drawn before it runs (seat.lazy)
 
 CALLABLE_PREFIX = "cb"  # Enter starts the callback (the sidebar's CallbackChosen)
 WAITING_PREFIX = "cbw"  # inside rest hours: not to be dialled; can still be snoozed
@@ -36,7 +43,7 @@ def _ago(minutes: int) -> str:
 
 
 def _kind(kind: str) -> str:
-    return kind_label(kind)
+    return callbacks.kind_label(kind)
 
 
 def callable_prompt(item: CallableItem, now: datetime, local_due: datetime) -> Text:

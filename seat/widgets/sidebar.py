@@ -14,9 +14,8 @@ from textual.message import Message
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from seat import order_clocks
 from seat.i18n import _, format_date, format_datetime, format_duration, format_time, ngettext
-from seat.queues import ClockLateItem, WorkOrderItem
+from seat.lazy import lazy
 from seat.services import SidebarCounts, SidebarView, StorageError
 from seat.widgets.callback_items import (
     WAITING_PREFIX,
@@ -30,7 +29,11 @@ from seat.widgets.door import Seated
 from seat.widgets.lines import WIDTH, fit, two_lines
 
 if TYPE_CHECKING:
+    from seat import order_clocks
     from seat.complaints import ComplaintDeadlineItem  # the desk's first frame needs none
+    from seat.queues import ClockLateItem, WorkOrderItem
+else:
+    order_clocks = lazy("seat.order_clocks")  # the desk is drawn before it runs (seat.lazy)
 
 
 def work_order_prompt(item: WorkOrderItem, now: datetime, local: datetime) -> Text:

@@ -22,6 +22,15 @@ HISTORY_TABLES = (
 )
 
 
+def test_the_sealed_tables_are_named_in_the_order_of_their_locks():
+    """audit.HISTORY_TABLES names the history tables (make_engine seals before the tables
+    are mapped): the same tables as the mapped history classes, and as SEALED_COLUMNS."""
+    from seat import audit
+
+    assert set(audit.HISTORY_TABLES) == set(audit.history_models()) == set(audit.SEALED_COLUMNS)
+    assert audit.HISTORY_TABLES == HISTORY_TABLES  # the order gives each table's lock key
+
+
 @pytest.fixture
 def histories(engine, clock, settings, world) -> None:
     """One row in every history table, made the way the seat makes them."""

@@ -65,13 +65,32 @@ def test_a_seat_starts_without_what_its_desk_does_not_show():
     merge, dialling or suggestions module (their desk methods import them), no sign-in screen,
     no PostgreSQL dialect on SQLite and no Alembic (a migration is not due)."""
     loaded = loaded_after_import(
-        "seat.cli, seat.preflight, seat.app, seat.tools.demo",
+        "seat.cli, seat.preflight, seat.app",
         "seat.complaints", "seat.identity", "seat.search", "seat.merge", "seat.suggestions",
         "seat.dialer", "seat.originate", "seat.screens.agent_picker",
         "sqlalchemy.dialects.postgresql", "alembic",
     )  # fmt: skip
     assert loaded == []
     assert "seat.services" in loaded_after_import("seat.app", "seat.services")
+
+
+# The modules a seat's first frame runs without (seat.lazy): the mapped tables and the domain
+# modules built on them. Each is imported at its first use, once the desk is drawn.
+AFTER_THE_FRAME = (
+    "seat.models", "seat.agents", "seat.audit_cli", "seat.callbacks", "seat.calls", "seat.care",
+    "seat.customers", "seat.members", "seat.quality", "seat.queues", "seat.seats",
+    "seat.workorders", "seat.notices", "seat.tools",
+)  # fmt: skip
+
+
+def test_the_first_frames_modules_import_no_mapped_table():
+    loaded = loaded_after_import("seat.cli, seat.preflight, seat.app", *AFTER_THE_FRAME)
+    assert [m for m in loaded if m in AFTER_THE_FRAME or m.startswith("seat.tools.")] == []
+
+
+def test_the_check_of_the_mapped_tables_can_fail():
+    """Guard against a check that can never fail: the domain does map the tables."""
+    assert loaded_after_import("seat.callbacks", "seat.models") == ["seat.models"]
 
 
 def test_the_seat_never_sleeps_with_time_sleep():

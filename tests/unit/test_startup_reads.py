@@ -13,7 +13,7 @@ from sqlmodel import Session
 from seat import agents
 from seat.clock import FixedClock
 from seat.errors import ValidationError
-from seat.services import Desk
+from seat.services import Desk, login_row
 from tests.conftest import NOW
 
 
@@ -26,7 +26,7 @@ def test_login_row_finds_what_get_by_name_finds(engine):
         s.commit()
         for name in ("li.na", "  LI.NA ", "wang.wu", "nobody", ""):
             found = agents.get_by_name(session=s, name=name)
-            row = agents.login_row(session=s, name=name)
+            row = login_row(session=s, name=name)
             if found is None:
                 assert row is None
             else:
@@ -109,3 +109,47 @@ def test_set_only_indexes_carry_postgresqls_where_as_if_given_to_the_constructor
         pg = str(CreateIndex(copied).compile(dialect=postgresql.dialect()))
         assert pg.endswith("IS NOT NULL"), pg
     assert counts == {table.name: len(table.indexes) for table, __ in found}
+
+
+def test_the_desk_is_composed_before_the_mapped_tables_exist(tmp_path):
+    """A seat started with its agent on the demo desk: the start-up check, the demo check,
+    the sign-in and the desk's composition import no mapped table (seat.lazy); the desk's
+    first reads, once it is drawn, do."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    seed = (
+        "from datetime import datetime, UTC\n"
+        "from seat.db import make_engine\n"
+        "from seat.tools.demo import ensure_demo\n"
+        f"ensure_demo(make_engine({url!r}), now=datetime(2026, 11, 23, tzinfo=UTC))\n"
+    )
+    subprocess.run([sys.executable, "-c", seed], capture_output=True, timeout=300, check=True)
+    code = (
+        "import sys\n"
+        "from dataclasses import replace\n"
+        "from seat import cli\n"
+        "from seat.config import load_settings\n"
+        "from seat.screens.desk import DeskScreen\n"
+        "seen = []\n"
+        "compose = DeskScreen.compose\n"
+        "def composed(self):\n"
+        "    yield from compose(self)\n"
+        "    seen.append('seat.models' in sys.modules)\n"
+        "DeskScreen.compose = composed\n"
+        f"settings = replace(load_settings(), database_url={url!r}, schedule_on_start=False)\n"
+        "app = cli._build_seat(settings, agent='li.na', demo=True)\n"
+        "built = 'seat.models' in sys.modules\n"
+        "async def go():\n"
+        "    async with app.run_test(size=(80, 24)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        for __ in range(200):\n"
+        "            if 'seat.models' in sys.modules:\n"
+        "                break\n"
+        "            await pilot.pause(0.05)\n"
+        "        print(built, seen, 'seat.models' in sys.modules)\n"
+        "import asyncio\n"
+        "asyncio.run(go())\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert run.stdout.split()[-3:] == ["False", "[False]", "True"]
