@@ -50,7 +50,7 @@ from sqlmodel import Session
 from seat import labels, states
 from seat.callbacks import MISSED, WRONG_NUMBER, CallbackPolicy, load_policy
 from seat.config import Settings
-from seat.db import Prepared, few_collections, stored_at
+from seat.db import Prepared, ReadAhead, few_collections, stored_at
 from seat.export import Table
 from seat.i18n import N_, _
 from seat.models import (
@@ -151,10 +151,10 @@ def _not_yet(now: datetime) -> Any:
     return and_(Callback.status == CallbackStatus.OPEN, not_(states.callback_overdue_sql(now)))
 
 
-def _on_time(session: Session, within: timedelta) -> Any:
-    """done_at <= due_at + within, exactly, in SQL."""
+def _on_time(dialect: str, within: timedelta) -> Any:
+    """done_at <= due_at + within, exactly, in SQL (of the dialect named)."""
     seconds = int(within.total_seconds())
-    if session.get_bind().dialect.name == "sqlite":
+    if dialect == "sqlite":
         # The stored text's whole seconds (datetime() of the whole text keeps milliseconds
         # and rounds: .9995 or more went up a second) plus the fraction, which whole seconds
         # added never change, put back on: the texts compare as the times do.
@@ -176,24 +176,49 @@ class _Figures:
     scored: dict[str, _Counts] = field(default_factory=lambda: defaultdict(_Counts))
 
 
-def _figures(
+def _figures_jobs(
     session: Session, start: datetime, end: datetime, now: datetime, within: timedelta
-) -> _Figures:
+) -> list[tuple[str, Prepared, dict[str, Any]]]:
+    """The two statements of `_figures` (built once, `_built`: the times are parameters,
+    the seconds of `within` part of the shape), as jobs (key, statement, parameters)."""
+    dialect = session.get_bind().dialect.name
+    seconds = int(within.total_seconds())
+
+    def build() -> tuple[Prepared, Prepared]:
+        first, last, at = _times("start", "end", "now")
+        late = func.sum(case((states.callback_overdue_sql(at), 1), else_=0))
+        on_time = func.sum(case((_on_time(dialect, timedelta(seconds=seconds)), 1), else_=0))
+        return (
+            Prepared(
+                select(Callback.kind, Callback.owner_id, Callback.status, func.count(), late)
+                .where(*_cohort(first, last))
+                .group_by(Callback.kind, Callback.owner_id, Callback.status)
+            ),
+            Prepared(
+                select(Callback.kind, Callback.owner_id, Callback.score, func.count(), on_time)
+                .where(*_cohort(first, last), Callback.status == CallbackStatus.DONE)
+                .group_by(Callback.kind, Callback.owner_id, Callback.score)
+            ),
+        )
+
+    by_status, by_score = _built(("figures", dialect, seconds), build)
+    times = {"start": start, "end": end, "now": now}
+    return [("figures: status", by_status, times), ("figures: score", by_score, times)]
+
+
+def _figures(
+    session: Session, start: datetime, end: datetime, now: datetime, within: timedelta,
+    ahead: ReadAhead | None = None,
+) -> _Figures:  # fmt: skip
+    """The counts of the period's callbacks (two GROUP BYs; read ahead when `ahead`)."""
     out = _Figures()
-    late = func.sum(case((states.callback_overdue_sql(now), 1), else_=0))
-    for kind, owner, status, n, n_late in session.execute(
-        select(Callback.kind, Callback.owner_id, Callback.status, func.count(), late)
-        .where(*_cohort(start, end))
-        .group_by(Callback.kind, Callback.owner_id, Callback.status)
-    ).all():
+    (__, by_status, times), (__, by_score, __) = _figures_jobs(session, start, end, now, within)
+    status_rows = _plain(session, ahead, "figures: status", by_status, times)
+    score_rows = _plain(session, ahead, "figures: score", by_score, times)
+    for kind, owner, status, n, n_late in status_rows:
         for counts in (out.by_kind[kind], out.by_agent[owner], out.total):
             counts.add(status, n, int(n_late or 0))
-    on_time = func.sum(case((_on_time(session, within), 1), else_=0))
-    for kind, owner, score, n, n_on_time in session.execute(
-        select(Callback.kind, Callback.owner_id, Callback.score, func.count(), on_time)
-        .where(*_cohort(start, end), Callback.status == CallbackStatus.DONE)
-        .group_by(Callback.kind, Callback.owner_id, Callback.score)
-    ).all():
+    for kind, owner, score, n, n_on_time in score_rows:
         for counts in (out.by_kind[kind], out.by_agent[owner], out.total):
             counts.on_time += int(n_on_time or 0)
             if score is not None:
@@ -282,6 +307,9 @@ class _Coverage:
     """Each due time's local minute, worked out once (many lines share a due time)."""
     members: _Members | None = None
     """The report's members, read once for its rules (`_members`)."""
+    ahead: ReadAhead | None = None
+    """The year's report: its statements that read much and return little, read ahead on a
+    second connection (`_ahead_jobs`)."""
 
     def first(
         self, session: Session, query: Select[Any], at: Any, *tie: Any, lag: timedelta = timedelta()
@@ -499,16 +527,12 @@ def _callbacks_not_done(
         # as the driver gives them (seat.db.Prepared: no per-value processing by SQLAlchemy,
         # ten values a row; on SQLite the driver's own tuples, Prepared.rows), the due times
         # converted by stored_at.
-        counts_p, parts_p = _built(("not done: report", tuple(tiers)), lambda: tuple(map(
-            Prepared, _not_done_statements(tiers, *_times("start", "end", "now", "cut"),
-                                           view=False))))  # fmt: skip
-        times = {"start": start, "end": end, "now": now, "cut": _required_from(start, end, now)}
-        conn = session.connection()
-        for tier, n, n_done in counts_p.execute(conn, times) if cover.counting else ():
+        (__, counts_p, times), (__, parts_p, __) = _not_done_jobs(tiers, start, end, now)
+        counted = _plain(session, cover.ahead, "not done: counts", counts_p, times)
+        for tier, n, n_done in counted if cover.counting else ():
             cover.per_tier[str(tier)][0] += n
             cover.per_tier[str(tier)][1] += int(n_done or 0)
-        sqlite = conn.dialect.name == "sqlite"
-        rows = parts_p.rows(conn, times) if sqlite else parts_p.execute(conn, times).all()
+        rows = _plain(session, None, "not done: lines", parts_p, times)
         at_of = stored_at
     if not rows:
         return
@@ -530,6 +554,18 @@ def _callbacks_not_done(
                           cb_ids, strict=True))  # fmt: skip
     cover.lines.extend(zip(minutes, cids, repeat(0), zip(ats, cb_ids, strict=True), lines,
                            strict=False))  # fmt: skip
+
+
+def _not_done_jobs(
+    tiers: Sequence[str], start: datetime, end: datetime, now: datetime
+) -> list[tuple[str, Prepared, dict[str, Any]]]:
+    """The report's two statements of the members' callbacks not done (`_not_done_statements`,
+    built once: the times are parameters): their counts per tier, and their lines."""
+    counts_p, parts_p = _built(("not done: report", tuple(tiers)), lambda: tuple(map(
+        Prepared, _not_done_statements(tiers, *_times("start", "end", "now", "cut"),
+                                       view=False))))  # fmt: skip
+    times = {"start": start, "end": end, "now": now, "cut": _required_from(start, end, now)}
+    return [("not done: counts", counts_p, times), ("not done: lines", parts_p, times)]
 
 
 def _names(
@@ -572,30 +608,36 @@ def _after_service(
     """Work orders completed so that their satisfaction callback fell due in the period,
     with no callback: completed when first moved to completed, else accepted or closed."""
     lag = timedelta(days=policy.after_service_days)
-    lo, hi = start - lag, until - lag
     kind = _label(CallbackKind.SATISFACTION)
     why = _("no satisfaction callback for work order #{id}")
-    tiers = tuple(policy.member_tiers)
     rows: Sequence[Any]
     # The statement built once (`_built`), the times its parameters.
-    query = _built(("after service", tiers), lambda: Prepared(
-        _after_service_query(tiers, *_times("lo", "hi"))))  # fmt: skip
+    ((__, query, params),) = _after_service_jobs(start, until, policy)
     if cover.limit is None:
         # The report: every row, read as the driver gives them (seat.db.Prepared; on SQLite
-        # the driver's own tuples, Prepared.rows), the times converted by stored_at,
-        # counted per tier here.
-        conn = session.connection()
-        found = (query.rows(conn, {"lo": lo, "hi": hi}) if conn.dialect.name == "sqlite"
-                 else query.execute(conn, {"lo": lo, "hi": hi}))  # fmt: skip
+        # the driver's own tuples, Prepared.rows; or read ahead), the times converted by
+        # stored_at, counted per tier here.
+        found = _plain(session, cover.ahead, "after service", query, params)
         rows = [(stored_at(at), wo, cid, name, tier) for at, wo, cid, name, tier in found]
         if cover.counting:
             for tier, n in Counter(r[4] for r in rows).items():
                 cover.per_tier[str(tier)][0] += n
     else:  # the view: the first ones
-        rows = cover.read_missing(session, query, {"lo": lo, "hi": hi}, 4, lag)
+        rows = cover.read_missing(session, query, params, 4, lag)
     for at, wo, cid, name, tier, *__ in rows:
         due = at + lag
         cover.add(due, 1, wo, [cid, name, tier, kind, due, why.format(id=wo), "", None])
+
+
+def _after_service_jobs(
+    start: datetime, until: datetime, policy: CallbackPolicy
+) -> list[tuple[str, Prepared, dict[str, Any]]]:
+    """`_after_service`'s statement (built once, the times its parameters) as a job."""
+    lag = timedelta(days=policy.after_service_days)
+    tiers = tuple(policy.member_tiers)
+    query = _built(("after service", tiers), lambda: Prepared(
+        _after_service_query(tiers, *_times("lo", "hi"))))  # fmt: skip
+    return [("after service", query, {"lo": start - lag, "hi": until - lag})]
 
 
 def _after_service_query(tiers: Sequence[str], lo: Any, hi: Any) -> Select[Any]:
@@ -825,19 +867,32 @@ def _closed_complaints(
     policy: CallbackPolicy,
 ) -> None:  # fmt: skip
     """Complaints closed in the period with no callback after the close."""
-    tiers = tuple(policy.member_tiers)
-    if cover.limit is None:
-        query: Any = _closed_complaints_query(tiers, start, until)
-        rows = cover.missing(session, query, Complaint.closed_at, Complaint.id)
-    else:  # the view: the statement built once (`_built`), the times its parameters
-        built = _built(("closed complaints", tiers), lambda: Prepared(
-            _closed_complaints_query(tiers, *_times("start", "until"))
-            .order_by(Complaint.closed_at, Complaint.id)))  # fmt: skip
-        rows = cover.read_missing(session, built, {"start": start, "until": until}, 4)
+    # The statement built once (`_built`), the times its parameters.
+    ((__, built, params),) = _closed_complaints_jobs(start, until, policy)
+    rows: Sequence[Any]
+    if cover.limit is None:  # the report: every row (or read ahead), counted per tier here
+        rows = [(stored_at(at), *rest)
+                for at, *rest in _plain(session, cover.ahead, "closed complaints", built, params)]
+        if cover.counting:
+            for tier, n in Counter(r[4] for r in rows).items():
+                cover.per_tier[str(tier)][0] += n
+    else:  # the view: the first ones
+        rows = cover.read_missing(session, built, params, 4)
     kind = _label(CallbackKind.COMPLAINT_FOLLOW_UP)
     for at, complaint_id, cid, name, tier, *__ in rows:
         why = _("no callback after complaint #{id} closed").format(id=complaint_id)
         cover.add(at, 3, complaint_id, [cid, name, tier, kind, at, why, "", None])
+
+
+def _closed_complaints_jobs(
+    start: datetime, until: datetime, policy: CallbackPolicy
+) -> list[tuple[str, Prepared, dict[str, Any]]]:
+    """`_closed_complaints`' statement (built once, the times its parameters) as a job."""
+    tiers = tuple(policy.member_tiers)
+    built = _built(("closed complaints", tiers), lambda: Prepared(
+        _closed_complaints_query(tiers, *_times("start", "until"))
+        .order_by(Complaint.closed_at, Complaint.id)))  # fmt: skip
+    return [("closed complaints", built, {"start": start, "until": until})]
 
 
 def _closed_complaints_query(tiers: Sequence[str], start: Any, until: Any) -> Select[Any]:
@@ -1113,6 +1168,21 @@ def _birthday_query(
     return query, day
 
 
+def _plain(
+    session: Session, ahead: ReadAhead | None, key: str, statement: Prepared,
+    params: dict[str, Any],
+) -> list[Any]:  # fmt: skip
+    """The rows of `statement` as the driver gives them: read ahead (`ahead`, the job `key`:
+    the same statement and parameters) or here (on SQLite the driver's own tuples,
+    Prepared.rows)."""
+    if ahead is not None:
+        return ahead.rows(key)
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        return statement.rows(conn, params)
+    return list(statement.execute(conn, params).all())
+
+
 def _agent_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Agent.id, Agent.display_name)).all())  # type: ignore[arg-type]
 
@@ -1128,11 +1198,19 @@ def breakdown_tables(
 ) -> list[Table]:
     """The period's callbacks by kind, by agent and by score."""
     policy = policy or load_policy(settings)
+    return _breakdown(session, date_from, date_to, settings, now, policy, None)
+
+
+def _breakdown(
+    session: Session, date_from: date, date_to: date, settings: Settings, now: datetime,
+    policy: CallbackPolicy, ahead: ReadAhead | None,
+) -> list[Table]:  # fmt: skip
+    """breakdown_tables' tables, their statements read ahead when `ahead`."""
     start, end = period(date_from, date_to, ZoneInfo(settings.local_timezone))
     within = timedelta(days=policy.done_within_days)
     meta = {"from": date_from, "to": date_to, "as of": now}
     names = _agent_names(session)
-    figures = _figures(session, start, end, now, within)
+    figures = _figures(session, start, end, now, within, ahead)
     by_agent = figures.by_agent
     kinds = Table(
         N_("By kind"),
@@ -1165,10 +1243,11 @@ def breakdown_tables(
 def _cover(
     session: Session, date_from: date, date_to: date, settings: Settings, now: datetime,
     policy: CallbackPolicy, limit: int | None, *, counting: bool,
+    ahead: ReadAhead | None = None,
 ) -> _Coverage:  # fmt: skip
     zone = ZoneInfo(settings.local_timezone)
     start, end = period(date_from, date_to, zone)
-    cover = _Coverage(zone=zone, limit=limit, counting=counting)
+    cover = _Coverage(zone=zone, limit=limit, counting=counting, ahead=ahead)
     tiers = policy.member_tiers
     with few_collections(pause=limit is None):
         if tiers:
@@ -1209,9 +1288,18 @@ def coverage_tables(
     """Coverage per tier, and the members without a callback: the first `limit` lines, or
     all of them. Every count is whole, `limit` or not."""
     policy = policy or load_policy(settings)
+    return _coverage(session, date_from, date_to, settings, now, policy, limit, None)
+
+
+def _coverage(
+    session: Session, date_from: date, date_to: date, settings: Settings, now: datetime,
+    policy: CallbackPolicy, limit: int | None, ahead: ReadAhead | None,
+) -> list[Table]:  # fmt: skip
+    """coverage_tables' tables, the year's report's statements read ahead when `ahead`."""
     meta = {"from": date_from, "to": date_to, "as of": now}
     # Coverage: members' callbacks due by now, each done or not, plus the never scheduled.
-    cover = _cover(session, date_from, date_to, settings, now, policy, limit, counting=True)
+    cover = _cover(session, date_from, date_to, settings, now, policy, limit, counting=True,
+                   ahead=ahead)  # fmt: skip
     tiers = policy.member_tiers
     without = cover.table_rows()
     cov_rows = []
@@ -1255,8 +1343,32 @@ def tables(
     period's callbacks by kind, by agent and by score. Every count is over the whole period,
     `limit` or not."""
     policy = policy or load_policy(settings)
-    args: dict[str, Any] = dict(
-        session=session, date_from=date_from, date_to=date_to, settings=settings, now=now,
-        policy=policy,
-    )  # fmt: skip
-    return [*coverage_tables(**args, limit=limit), *breakdown_tables(**args)]
+    args = (session, date_from, date_to, settings, now, policy)
+    ahead = None
+    if limit is None:  # the whole report: what reads much and returns little, read ahead
+        ahead = ReadAhead.start(session, _ahead_jobs(*args))
+    try:
+        return [*_coverage(*args, limit, ahead), *_breakdown(*args, ahead)]
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _ahead_jobs(
+    session: Session, date_from: date, date_to: date, settings: Settings, now: datetime,
+    policy: CallbackPolicy,
+) -> list[tuple[str, Prepared, dict[str, Any]]]:
+    """The year's report's statements read ahead (seat.db.ReadAhead: on a second connection,
+    in a thread, the same snapshot) while this one reads the lines and builds them: those
+    that read much and return little (the work orders completed in the period, the
+    complaints closed, the counts per tier and per kind, agent and status: a third of the
+    report's time in SQL at the bench's size), in the order the report takes them."""
+    start, end = period(date_from, date_to, ZoneInfo(settings.local_timezone))
+    jobs = []
+    if policy.member_tiers:
+        until = min(end, now)
+        jobs += _not_done_jobs(policy.member_tiers, start, end, now)[:1]
+        jobs += _after_service_jobs(start, until, policy)
+        jobs += _closed_complaints_jobs(start, until, policy)
+    within = timedelta(days=policy.done_within_days)
+    return jobs + _figures_jobs(session, start, end, now, within)
