@@ -137,6 +137,32 @@ def _minute(at: datetime, zone: ZoneInfo) -> datetime:
     return at.astimezone(zone).replace(second=0, microsecond=0)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+
+
+def _seconds(ats: Sequence[datetime]) -> list[int]:
+    """Aware times as whole seconds since 1970 (floored, exactly: timedelta arithmetic in C,
+    no float)."""
+    return list(map(operator.floordiv, map(operator.sub, ats, repeat(_EPOCH)), repeat(_SECOND)))
+
+
+def _local_minutes(dues: Sequence[int], zone: ZoneInfo) -> list[datetime]:
+    """`_minute` of each time given as whole seconds since 1970, made in C (map) for the
+    year's tens of thousands of lines: the minute's first second made local is its local
+    minute where the zone's offset is whole minutes (every zone's since the 1970s), without
+    a replace() per line; an offset with seconds: as _minute."""
+    firsts = map(operator.sub, dues, map(operator.mod, dues, repeat(60)))
+    minutes = list(map(datetime.fromtimestamp, firsts, repeat(zone)))
+    if any(map(attrgetter("second"), minutes)):
+        minutes = [
+            m if not m.second
+            else datetime.fromtimestamp(d, zone).replace(second=0, microsecond=0)
+            for m, d in zip(minutes, dues, strict=True)
+        ]  # fmt: skip
+    return minutes
+
+
 def _cohort(start: datetime, end: datetime) -> list[Any]:
     """The callbacks of the period: due in it, not cancelled."""
     return [
@@ -311,46 +337,8 @@ class _Coverage:
     """The year's report: its statements that read much and return little, read ahead on a
     second connection (`_ahead_jobs`)."""
 
-    def first(
-        self, session: Session, query: Select[Any], at: Any, *tie: Any, lag: timedelta = timedelta()
-    ) -> list[Any]:
-        """The rows of `query` (with a column `at`) by due time (`at` + `lag`): all of them,
-        or the first `limit` and every other one due in the same minute (read as they come,
-        so the database stops there)."""
-        ordered = query.order_by(at, *tie)
-        if self.limit is None:
-            return list(session.execute(ordered).all())
-        rows: list[Any] = []
-        cut = None
-        result = session.execute(ordered.execution_options(yield_per=min(self.limit + 1, 100)))
-        try:
-            for row in result:
-                if cut is not None and row.at >= cut + MINUTE:
-                    break
-                rows.append(row)
-                if len(rows) == self.limit:
-                    cut = _minute(row.at + lag, self.zone).astimezone(UTC) - lag
-        finally:
-            result.close()
-        return rows
-
-    def missing(
-        self, session: Session, query: Select[Any], at: Any, *tie: Any,
-        lag: timedelta = timedelta(),
-    ) -> list[Any]:  # fmt: skip
-        """A rule's events without a callback (`query`, with columns `at` and `tier`): the
-        first ones by due time (`first`'s cut), every one counted per tier."""
-        if not self.counting:
-            return self.first(session, query, at, *tie, lag=lag)
-        # Every row, read once, counted, then cut: a second statement to count them all
-        # cost more than reading them (hundreds a month).
-        rows = list(session.execute(query.order_by(at, *tie)).all())
-        for r in rows:
-            self.per_tier[str(r.tier)][0] += 1
-        return self.cut(rows, lag)
-
     def cut(self, rows: list[Any], lag: timedelta = timedelta()) -> list[Any]:
-        """Rows in due-time order (`at`, their first column, + `lag`) cut as `first` cuts them:
+        """Rows in due-time order (`at`, their first column, + `lag`) cut as `read` cuts them:
         the first `limit` and every other one due in the same local minute."""
         if self.limit is None or len(rows) <= self.limit:
             return rows
@@ -363,8 +351,8 @@ class _Coverage:
     ) -> list[tuple[Any, ...]]:  # fmt: skip
         """The rows of a statement of the view built once (`_built`: its due time as stored
         first, made a datetime here, then the rest as the driver gives them) in due-time
-        order: every one (`every`, or no `limit`), else `first`'s cut (read as they come,
-        so the database stops there)."""
+        order: every one (`every`, or no `limit`), else the first `limit` and every other
+        one due in the same local minute (read as they come, so the database stops there)."""
         conn = session.connection()
         if every or self.limit is None:
             return [(stored_at(r[0]), *r[1:]) for r in statement.execute(conn, params)]
@@ -387,7 +375,10 @@ class _Coverage:
         self, session: Session, statement: Prepared, params: dict[str, Any], tier_at: int,
         lag: timedelta = timedelta(),
     ) -> list[tuple[Any, ...]]:  # fmt: skip
-        """`missing` for a statement built once (`read`): the tier at [tier_at]."""
+        """A rule's events without a callback, of a statement built once (`read`): the first
+        ones by due time (`read`'s cut), every one counted per tier (the tier at
+        [tier_at]): read once, counted, then cut (a second statement to count them all cost
+        more than reading them: hundreds a month)."""
         if not self.counting:
             return self.read(session, statement, params, lag=lag)
         rows = self.read(session, statement, params, every=True)
@@ -411,6 +402,20 @@ class _Coverage:
         self.lines.sort()  # by their first four (`_Line`: never two equal)
         kept = self.lines if self.limit is None else self.lines[: self.limit]
         return list(map(itemgetter(4), kept))
+
+
+def _add_all(
+    cover: _Coverage, dues: Sequence[datetime], rank: int, ties: Sequence[object],
+    cids: Sequence[int], names: Sequence[str], tiers: Sequence[str], kind: str,
+    reasons: Sequence[str],
+) -> None:  # fmt: skip
+    """`_Coverage.add` of many lines of a rule at once, column by column (map, zip in C):
+    each line [customer, name, tier, kind, local minute due, reason, "", None] sorted by
+    its local minute, customer, `rank` and tie."""
+    minutes = _local_minutes(_seconds(dues), cover.zone)
+    lines = map(list, zip(cids, names, tiers, repeat(kind), minutes, reasons, repeat(""),
+                          repeat(None), strict=False))  # fmt: skip
+    cover.lines.extend(zip(minutes, cids, repeat(rank), ties, lines, strict=False))
 
 
 _BUILT: dict[tuple[Any, ...], Any] = {}
@@ -548,7 +553,7 @@ def _callbacks_not_done(
     whys = {key: _why(*key) for key in set(how)}
     owners = {o: str(names.get(o, o)) for o in set(owner_ids)}
     kinds = {k: _label(k) for k in set(cb_kinds)}
-    minutes = list(map(cover.minute, ats))
+    minutes = _local_minutes(_seconds(ats), cover.zone)  # type: ignore[arg-type]
     lines = map(list, zip(cids, customers, tiers_, map(kinds.__getitem__, cb_kinds), minutes,
                           map(whys.__getitem__, how), map(owners.__getitem__, owner_ids),
                           cb_ids, strict=True))  # fmt: skip
@@ -624,9 +629,10 @@ def _after_service(
                 cover.per_tier[str(tier)][0] += n
     else:  # the view: the first ones
         rows = cover.read_missing(session, query, params, 4, lag)
-    for at, wo, cid, name, tier, *__ in rows:
-        due = at + lag
-        cover.add(due, 1, wo, [cid, name, tier, kind, due, why.format(id=wo), "", None])
+    if rows:  # every line at once (`_add_all`)
+        ats, wos, cids, names, tiers_ = list(zip(*rows, strict=True))[:5]
+        _add_all(cover, list(map(operator.add, ats, repeat(lag))), 1, wos, cids, names, tiers_,
+                 kind, [why.format(id=wo) for wo in wos])  # fmt: skip
 
 
 def _after_service_jobs(
@@ -834,17 +840,7 @@ def _every_new_buyer(
     zone = cover.zone
     if sqlite:  # seconds since 1970: the due time's local minute straight from them (_minute)
         after = int(lag.total_seconds())
-        dues = list(map(after.__add__, whens))
-        # The minute's first second made local: its local minute where the zone's offset
-        # is whole minutes (every zone's since the 1970s), without a replace() per line.
-        firsts = map(operator.sub, dues, map(operator.mod, dues, repeat(60)))
-        minutes = list(map(datetime.fromtimestamp, firsts, repeat(zone)))
-        if any(map(attrgetter("second"), minutes)):  # an offset with seconds: as _minute
-            minutes = [
-                m if not m.second
-                else datetime.fromtimestamp(d, zone).replace(second=0, microsecond=0)
-                for m, d in zip(minutes, dues, strict=True)
-            ]  # fmt: skip
+        minutes = _local_minutes(list(map(after.__add__, whens)), zone)
     else:
         minute = cover.minute
         minutes = [minute(stored_at(when) + lag) for when in whens]  # type: ignore[operator]
@@ -879,9 +875,11 @@ def _closed_complaints(
     else:  # the view: the first ones
         rows = cover.read_missing(session, built, params, 4)
     kind = _label(CallbackKind.COMPLAINT_FOLLOW_UP)
-    for at, complaint_id, cid, name, tier, *__ in rows:
-        why = _("no callback after complaint #{id} closed").format(id=complaint_id)
-        cover.add(at, 3, complaint_id, [cid, name, tier, kind, at, why, "", None])
+    if rows:  # every line at once (`_add_all`)
+        why = _("no callback after complaint #{id} closed")
+        ats, ids, cids, names, tiers_ = list(zip(*rows, strict=True))[:5]
+        _add_all(cover, ats, 3, ids, cids, names, tiers_, kind,
+                 [why.format(id=complaint_id) for complaint_id in ids])  # fmt: skip
 
 
 def _closed_complaints_jobs(
