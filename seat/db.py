@@ -884,7 +884,7 @@ class ReadAhead:
         ):  # fmt: skip
             return None
         raw = engine.raw_connection()
-        ok = False
+        ahead = None
         try:
             cursor = raw.cursor()
             try:
@@ -904,10 +904,11 @@ class ReadAhead:
             planned = [(key, *statement.plain_call(dialect, params))
                        for key, statement, params in jobs]  # fmt: skip
             ahead = cls(raw, planned, dialect.loaded_dbapi)
-            ok = True
             return ahead
+        except sqlite3.Error:  # the second connection's own trouble: the session reads all
+            return None
         finally:
-            if not ok:
+            if ahead is None:
                 raw.rollback()
                 raw.close()
 
@@ -921,6 +922,9 @@ class ReadAhead:
                     continue
                 try:
                     rows = self._one_row(cursor, sql, args)
+                    if rows is None and self._stop:  # interrupted by close()
+                        result.cancel()
+                        continue
                     for attempt in range(2 if rows is None else 0):
                         cursor.execute(sql, args)
                         rows = _plain_fetch(cursor, plain=not attempt)
@@ -943,18 +947,19 @@ class ReadAhead:
         import json
 
         raw = self._raw.dbapi_connection
-        names = [d[0] for d in cursor.execute(f"SELECT * FROM ({sql}) LIMIT 0", args).description]
-        if len(set(names)) != len(names):
-            return None
-        columns = ", ".join('"' + name.replace('"', '""') + '"' for name in names)
         factory = raw.text_factory
-        raw.text_factory = str
         try:
+            described = cursor.execute(f"SELECT * FROM ({sql}) LIMIT 0", args).description
+            names = [d[0] for d in described]
+            if len(set(names)) != len(names):
+                return None
+            columns = ", ".join('"' + name.replace('"', '""') + '"' for name in names)
+            raw.text_factory = str
             cursor.execute(
                 f"SELECT json_group_array(json_array({columns})) FROM ({sql})", args
             )  # fmt: skip
             text = cursor.fetchone()[0]
-        except sqlite3.Error:
+        except sqlite3.Error:  # read row by row, where a real error is raised as such
             return None
         finally:
             raw.text_factory = factory

@@ -417,3 +417,22 @@ def test_no_read_ahead_across_a_commit(desk, tmp_path, monkeypatch):
         write(got, fmt, tmp_path / f"got.{fmt}")
         write(was, fmt, tmp_path / f"was.{fmt}")
         assert (tmp_path / f"got.{fmt}").read_bytes() == (tmp_path / f"was.{fmt}").read_bytes()
+
+
+def test_read_ahead_stops_with_the_report(desk, monkeypatch):
+    """A report that fails part way stops what is read ahead and gives its connection back:
+    no thread left reading."""
+    import threading
+
+    engine, settings = desk
+    first, last = PERIODS[2]
+
+    def fails(*_a, **_k):
+        raise RuntimeError("part way")
+
+    monkeypatch.setattr(report, "_after_service", fails)
+    with Session(engine) as s, pytest.raises(RuntimeError, match="part way"):
+        report.tables(session=s, date_from=first, date_to=last, settings=settings, now=NOW,
+                      policy=POLICY)  # fmt: skip
+    assert not [t for t in threading.enumerate() if t.name == "seat-read-ahead"]
+    assert engine.pool.checkedout() == 0
