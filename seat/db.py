@@ -694,7 +694,10 @@ class Prepared:
         """Every row, as the driver's own tuples (`plain_rows`): for a statement run on every
         refresh, where SQLAlchemy's result (its columns worked out again, a Row a row, a
         call a row to iterate) cost more than the rows."""
-        dialect = conn.dialect
+        return plain_rows(conn, *self.plain_call(conn.dialect, params))
+
+    def plain_call(self, dialect: Any, params: Mapping[str, Any]) -> tuple[str, Any]:
+        """The SQL and the arguments (the driver's paramstyle) `rows` runs for `params`."""
         plain = self._plain.get((dialect.name, dialect.driver))
         if plain is None:
             plain = self._plain_args(dialect, params)
@@ -706,8 +709,8 @@ class Prepared:
             args: Any = template.copy()  # the constants in place; the caller's values put in
             for i, name in slots:
                 args[i] = given[name]
-            return plain_rows(conn, sql, tuple(args))
-        return plain_rows(conn, sql, {**template, **{name: given[name] for name in slots}})
+            return sql, tuple(args)
+        return sql, {**template, **{name: given[name] for name in slots}}
 
     def _plain_args(self, dialect: Any, params: Mapping[str, Any]) -> Any:
         """`rows`' form of the statement: its SQL, its parameters with the constants in
@@ -846,6 +849,155 @@ def plain_rows(conn: Connection, sql: str, args: Any) -> list[Any]:
         raise DBAPIError.instance(sql, args, exc, dbapi.Error) from exc
     finally:
         cursor.close()
+
+
+class ReadAhead:
+    """Statements of a session's transaction run ahead on a second connection, in a thread,
+    while the session reads and works on what it needs first: sqlite3 lets go of the GIL
+    while a statement steps, so a statement that reads much and returns little (a GROUP BY
+    over a year's rows) takes the second core meanwhile. Their rows come back as
+    `Prepared.rows` gives them, in the order asked for (`rows`).
+
+    Both connections read one state of the database. The session's snapshot is taken by
+    `start` (so only for a session that has read nothing yet in its transaction), the second
+    connection's right after it, and `PRAGMA data_version` on the second connection (which
+    moves when another connection has committed since its last read) is looked at before the
+    session's snapshot and again within its own: the same value proves that no commit came
+    between the two snapshots, which are then the same one. Else, or on anything but an
+    SQLite file, or while a listener watches the engine's statements (a test counting them,
+    seat bench capturing its floor: they see every statement on the session's connection),
+    `start` gives None and the caller runs the statements on the session as before."""
+
+    def __init__(
+        self, raw: Any, jobs: list[tuple[str, str, Any]], dbapi: Any
+    ) -> None:  # fmt: skip
+        from concurrent.futures import Future
+
+        self._raw = raw
+        self._jobs = jobs
+        self._dbapi = dbapi
+        self._stop = False
+        self._results: dict[str, Future[list[Any]]] = {key: Future() for key, *__ in jobs}
+        self._thread = threading.Thread(target=self._run, name="seat-read-ahead", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def start(
+        cls, session: Session, jobs: Sequence[tuple[str, Prepared, Mapping[str, Any]]]
+    ) -> ReadAhead | None:
+        """The jobs (key, statement, parameters) started on a second connection reading the
+        session's snapshot, taken here; None when that cannot be (see the class)."""
+        engine = session.get_bind()
+        if (
+            not isinstance(engine, Engine) or engine.dialect.name != "sqlite"
+            or engine.url.database in (None, "", ":memory:") or session.in_transaction()
+        ):  # fmt: skip
+            return None
+        raw = engine.raw_connection()
+        ahead = None
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute("PRAGMA data_version")
+                before = cursor.fetchone()[0]
+                conn = session.connection()
+                if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
+                    return None
+                conn.exec_driver_sql("PRAGMA data_version")  # the session's snapshot, taken
+                cursor.execute("BEGIN")
+                cursor.execute("PRAGMA data_version")  # this one's, taken
+                if cursor.fetchone()[0] != before:  # a commit came between: not the same
+                    return None
+            finally:
+                cursor.close()
+            dialect = engine.dialect
+            planned = [(key, *statement.plain_call(dialect, params))
+                       for key, statement, params in jobs]  # fmt: skip
+            ahead = cls(raw, planned, dialect.loaded_dbapi)
+            return ahead
+        except sqlite3.Error:  # the second connection's own trouble: the session reads all
+            return None
+        finally:
+            if ahead is None:
+                raw.rollback()
+                raw.close()
+
+    def _run(self) -> None:
+        cursor = self._raw.cursor()
+        try:
+            for key, sql, args in self._jobs:
+                result = self._results[key]
+                if self._stop:
+                    result.cancel()
+                    continue
+                try:
+                    rows = self._one_row(cursor, sql, args)
+                    if rows is None and self._stop:  # interrupted by close()
+                        result.cancel()
+                        continue
+                    for attempt in range(2 if rows is None else 0):
+                        cursor.execute(sql, args)
+                        rows = _plain_fetch(cursor, plain=not attempt)
+                        if rows is not None:
+                            break
+                except BaseException as exc:  # handed to the caller, who reads it
+                    result.set_exception(exc)
+                else:
+                    result.set_result(rows)  # type: ignore[arg-type]
+        finally:
+            cursor.close()
+
+    def _one_row(self, cursor: Any, sql: str, args: Any) -> list[Any] | None:
+        """The rows of `sql` read as one JSON text (SQLite's json_group_array), or None when
+        they cannot be (a column name twice, a BLOB, a float, a text not UTF-8): a row at a
+        time, sqlite3 takes the GIL back for each, and every time this thread has it the
+        session's thread, reading rows of its own a step at a time, waits for it (with
+        other work on the machine, a switch of threads each: the two took turns rather than
+        running side by side). The texts as `_plain_fetch` gives them."""
+        import json
+
+        raw = self._raw.dbapi_connection
+        factory = raw.text_factory
+        try:
+            described = cursor.execute(f"SELECT * FROM ({sql}) LIMIT 0", args).description
+            names = [d[0] for d in described]
+            if len(set(names)) != len(names):
+                return None
+            columns = ", ".join('"' + name.replace('"', '""') + '"' for name in names)
+            raw.text_factory = str
+            cursor.execute(
+                f"SELECT json_group_array(json_array({columns})) FROM ({sql})", args
+            )  # fmt: skip
+            text = cursor.fetchone()[0]
+        except sqlite3.Error:  # read row by row, where a real error is raised as such
+            return None
+        finally:
+            raw.text_factory = factory
+        rows = list(map(tuple, json.loads(text)))
+        for column in zip(*rows, strict=False):
+            if not {type(v) for v in column} <= {int, str, type(None)}:
+                return None  # a float (JSON keeps 15 digits) or anything else: row by row
+        if not getattr(factory, "keeps_printable", False):
+            return rows if factory is str else None
+        return _plain_texts(rows, factory)
+
+    def rows(self, key: str) -> list[Any]:
+        """The rows of the job `key`, once read (its error, as `plain_rows` raises it)."""
+        try:
+            return self._results[key].result()
+        except self._dbapi.Error as exc:
+            sql, args = next((sql, args) for k, sql, args in self._jobs if k == key)
+            raise DBAPIError.instance(sql, args, exc, self._dbapi.Error) from exc
+
+    def close(self) -> None:
+        """Stop what is left (a statement still running is interrupted) and give the second
+        connection back."""
+        if self._thread.is_alive():
+            self._stop = True
+            self._raw.interrupt()
+            self._thread.join()
+        self._raw.rollback()
+        self._raw.close()
 
 
 def _plain_fetch(cursor: Any, *, plain: bool) -> list[Any] | None:

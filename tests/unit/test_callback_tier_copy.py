@@ -346,3 +346,93 @@ def test_a_callback_keeping_a_tier_its_customer_has_not(desk, tmp_path):
         write(got, fmt, tmp_path / f"got.{fmt}")
         write(was, fmt, tmp_path / f"was.{fmt}")
         assert (tmp_path / f"got.{fmt}").read_bytes() == (tmp_path / f"was.{fmt}").read_bytes()
+
+
+@pytest.mark.parametrize(("first", "last"), PERIODS)
+def test_read_ahead_writes_what_it_wrote(desk, first, last, tmp_path, monkeypatch):
+    """The whole report in a session of its own (as `seat report` runs it): on an SQLite
+    file its counts are read ahead on a second connection (seat.db.ReadAhead), and the CSV
+    and JSON are byte for byte what the code before wrote, read on one connection."""
+    from seat.db import ReadAhead
+
+    engine, settings = desk
+    args = dict(date_from=first, date_to=last, settings=settings, now=NOW, policy=POLICY)
+    started: list[object] = []
+    start = ReadAhead.start
+
+    def spy(session, jobs):
+        found = start(session, jobs)
+        started.append(found)
+        return found
+
+    monkeypatch.setattr(ReadAhead, "start", spy)
+    with Session(engine) as s:
+        got = report.tables(session=s, **args)
+    with Session(engine) as s:
+        was = current.tables(session=s, **args)
+    sqlite = engine.dialect.name == "sqlite"
+    assert len(started) == 1 and (started[0] is not None) == sqlite
+    for fmt in ("csv", "json"):
+        write(got, fmt, tmp_path / f"got.{fmt}")
+        write(was, fmt, tmp_path / f"was.{fmt}")
+        assert (tmp_path / f"got.{fmt}").read_bytes() == (tmp_path / f"was.{fmt}").read_bytes()
+
+
+def test_no_read_ahead_across_a_commit(desk, tmp_path, monkeypatch):
+    """A commit between the second connection's first look and the session's snapshot:
+    the two might not read the same state, so nothing is read ahead (the report reads
+    everything itself), and it writes what it wrote."""
+    from seat.db import ReadAhead
+
+    engine, settings = desk
+    if engine.dialect.name != "sqlite":
+        pytest.skip("read ahead on SQLite only")
+    first, last = PERIODS[2]
+    args = dict(date_from=first, date_to=last, settings=settings, now=NOW, policy=POLICY)
+    started: list[object] = []
+    start = ReadAhead.start
+    connection = Session.connection
+
+    def commit_first(self, *a, **k):  # another seat commits just before the snapshot
+        with engine.connect() as other:
+            version = other.exec_driver_sql("PRAGMA user_version").scalar()
+            other.exec_driver_sql(f"PRAGMA user_version = {version}")
+            other.commit()
+        monkeypatch.setattr(Session, "connection", connection)
+        return connection(self, *a, **k)
+
+    def spy(session, jobs):
+        monkeypatch.setattr(Session, "connection", commit_first)
+        found = start(session, jobs)
+        started.append(found)
+        return found
+
+    monkeypatch.setattr(ReadAhead, "start", spy)
+    with Session(engine) as s:
+        got = report.tables(session=s, **args)
+    with Session(engine) as s:
+        was = current.tables(session=s, **args)
+    assert started == [None]
+    for fmt in ("csv", "json"):
+        write(got, fmt, tmp_path / f"got.{fmt}")
+        write(was, fmt, tmp_path / f"was.{fmt}")
+        assert (tmp_path / f"got.{fmt}").read_bytes() == (tmp_path / f"was.{fmt}").read_bytes()
+
+
+def test_read_ahead_stops_with_the_report(desk, monkeypatch):
+    """A report that fails part way stops what is read ahead and gives its connection back:
+    no thread left reading."""
+    import threading
+
+    engine, settings = desk
+    first, last = PERIODS[2]
+
+    def fails(*_a, **_k):
+        raise RuntimeError("part way")
+
+    monkeypatch.setattr(report, "_after_service", fails)
+    with Session(engine) as s, pytest.raises(RuntimeError, match="part way"):
+        report.tables(session=s, date_from=first, date_to=last, settings=settings, now=NOW,
+                      policy=POLICY)  # fmt: skip
+    assert not [t for t in threading.enumerate() if t.name == "seat-read-ahead"]
+    assert engine.pool.checkedout() == 0
