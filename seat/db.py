@@ -869,13 +869,14 @@ class ReadAhead:
     `start` gives None and the caller runs the statements on the session as before."""
 
     def __init__(
-        self, raw: Any, jobs: list[tuple[str, str, Any]], dbapi: Any
+        self, raw: Any, jobs: list[tuple[str, str, Any]], dbapi: Any, *, as_json: bool = True
     ) -> None:  # fmt: skip
         from concurrent.futures import Future
 
         self._raw = raw
         self._jobs = jobs
         self._dbapi = dbapi
+        self._as_json = as_json
         self._stop = False
         self._results: dict[str, Future[list[Any]]] = {key: Future() for key, *__ in jobs}
         self._thread = threading.Thread(target=self._run, name="seat-read-ahead", daemon=True)
@@ -883,10 +884,14 @@ class ReadAhead:
 
     @classmethod
     def start(
-        cls, session: Session, jobs: Sequence[tuple[str, Prepared, Mapping[str, Any]]]
-    ) -> ReadAhead | None:
+        cls, session: Session, jobs: Sequence[tuple[str, Prepared, Mapping[str, Any]]], *,
+        as_json: bool = True,
+    ) -> ReadAhead | None:  # fmt: skip
         """The jobs (key, statement, parameters) started on a second connection reading the
-        session's snapshot, taken here; None when that cannot be (see the class)."""
+        session's snapshot, taken here; None when that cannot be (see the class). `as_json`:
+        each job's rows read as one JSON text (`_one_row`), for statements that return
+        thousands of rows; else as the driver gives them, for many statements of a few rows
+        each (the wrapping statements would cost more than the rows)."""
         engine = session.get_bind()
         if (
             not isinstance(engine, Engine) or engine.dialect.name != "sqlite"
@@ -913,7 +918,7 @@ class ReadAhead:
             dialect = engine.dialect
             planned = [(key, *statement.plain_call(dialect, params))
                        for key, statement, params in jobs]  # fmt: skip
-            ahead = cls(raw, planned, dialect.loaded_dbapi)
+            ahead = cls(raw, planned, dialect.loaded_dbapi, as_json=as_json)
             return ahead
         except sqlite3.Error:  # the second connection's own trouble: the session reads all
             return None
@@ -931,7 +936,7 @@ class ReadAhead:
                     result.cancel()
                     continue
                 try:
-                    rows = self._one_row(cursor, sql, args)
+                    rows = self._one_row(cursor, sql, args) if self._as_json else None
                     if rows is None and self._stop:  # interrupted by close()
                         result.cancel()
                         continue

@@ -1,5 +1,6 @@
-"""The agent report, its per-day sums read at the driver level (seat.db.Prepared) and added
-without the frozen dataclass's __init__, writes byte for byte what it wrote through the ORM
+"""The agent report, its per-day sums read at the driver level (seat.db.Prepared; on SQLite the
+calls' sums read ahead on a second connection, seat.db.ReadAhead) and added without the frozen
+dataclass's __init__, writes byte for byte what it wrote through the ORM
 (the computation before, kept here as the reference), on a seeded desk. Both backends."""
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from seat import figures
@@ -22,14 +22,10 @@ from seat.tools import demo
 from tests.conftest import NOW
 
 
-def _per_day_before(session, column, days, *, by, aggregates, where=()):
-    query = (
-        select(by, *aggregates)
-        .where(column >= bindparam("lo"), column < bindparam("hi"), *where)
-        .group_by(by)
-    )
+def _per_day_before(session, query, days, ahead=None, key=""):
+    """Each day's statement through the ORM, on the session (never read ahead)."""
     for day, lo, hi in days:
-        for row in session.execute(query, {"lo": lo, "hi": hi}):
+        for row in session.execute(query.statement, {"lo": lo, "hi": hi}):
             yield day, row[0], row[1:]
 
 
@@ -61,10 +57,17 @@ def _written(tables, fmt: str) -> str:
 def test_the_same_report_as_through_the_orm(desk, first, last, monkeypatch):
     engine, settings = desk
     args = dict(date_from=first, date_to=last, settings=settings, now=NOW)
-    with Session(engine) as s:
-        now = report.tables(session=s, **args)
+    started = []
+    start = figures.ReadAhead.start
+    with monkeypatch.context() as m:
+        m.setattr(figures.ReadAhead, "start", lambda *a: started.append(start(*a)) or started[-1])
+        with Session(engine) as s:
+            now = report.tables(session=s, **args)
+    # On an SQLite file the calls' sums were read ahead (PostgreSQL reads them on the session).
+    assert (started[0] is not None) == (engine.dialect.name == "sqlite")
     with monkeypatch.context() as m:
         m.setattr(figures, "_per_day", _per_day_before)
+        m.setattr(figures.ReadAhead, "start", lambda *a: None)
         m.setattr(figures.Sums, "__add__", _add_before)
         with Session(engine) as s:
             was = report.tables(session=s, **args)
