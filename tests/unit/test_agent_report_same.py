@@ -60,14 +60,15 @@ def test_the_same_report_as_through_the_orm(desk, first, last, monkeypatch):
     started = []
     start = figures.ReadAhead.start
     with monkeypatch.context() as m:
-        m.setattr(figures.ReadAhead, "start", lambda *a: started.append(start(*a)) or started[-1])
+        m.setattr(figures.ReadAhead, "start",
+                  lambda *a, **k: started.append(start(*a, **k)) or started[-1])
         with Session(engine) as s:
             now = report.tables(session=s, **args)
     # On an SQLite file the calls' sums were read ahead (PostgreSQL reads them on the session).
     assert (started[0] is not None) == (engine.dialect.name == "sqlite")
     with monkeypatch.context() as m:
         m.setattr(figures, "_per_day", _per_day_before)
-        m.setattr(figures.ReadAhead, "start", lambda *a: None)
+        m.setattr(figures.ReadAhead, "start", lambda *a, **k: None)
         m.setattr(figures.Sums, "__add__", _add_before)
         with Session(engine) as s:
             was = report.tables(session=s, **args)
