@@ -19,9 +19,12 @@ reads the purchases once and gives, per customer, the stretches between consecut
 months' counts compare with in which the customer bought (as the bits of a number, and a bit
 for "bought before them"), the spend in the range, gender and birthday; new, active and
 churned members are counted from those bits in Python, per pattern of bits. The rows are read
-from the driver's cursor (`_raw_batches`), not made into SQLAlchemy rows. Each month's spend
-is its whole hours' amounts kept in `purchase_hour` (migration 0063) added up, plus the
-purchases of an hour cut by its edges read live.
+from the driver's cursor (`_raw_batches`), not made into SQLAlchemy rows. On SQLite with two
+cores the statement is run per run of customer ids (PARTS) by two connections at once, each in
+a thread (sqlite3 lets go of the GIL while a statement steps), the second reading the same
+snapshot as the session (`_second_reader`); the runs are put together in customer order.
+Each month's spend is its whole hours' amounts kept in `purchase_hour` (migration 0063) added
+up, plus the purchases of an hour cut by its edges read live.
 """
 
 from __future__ import annotations
