@@ -1407,15 +1407,16 @@ class Desk:
         from seat.reports import members as member_report
 
         policy = members.load_policy(self.settings)
-
-        def go(s: Session) -> MemberAnalysis:
-            members.require_member_report(s.get(models.Agent, agent_id))
-            return member_report.analyse(
+        # The permission read in a transaction of its own: the analysis begins its session's
+        # (on SQLite it is read by two connections matched to one snapshot, which a session
+        # that already read something cannot be).
+        self.run(lambda s: members.require_member_report(s.get(models.Agent, agent_id)))
+        return self.run(
+            lambda s: member_report.analyse(
                 session=s, date_from=date_from, date_to=date_to, settings=self.settings,
                 now=self.now(), policy=policy,
-            )  # fmt: skip
-
-        return self.run(go)
+            )
+        )  # fmt: skip
 
     def pin_tier(self, customer_id: int, tier: str, *, agent_id: int, reason: str) -> None:
         """A supervisor sets and pins a customer's tier (seat.members.pin_tier)."""

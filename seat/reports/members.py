@@ -19,20 +19,25 @@ reads the purchases once and gives, per customer, the stretches between consecut
 months' counts compare with in which the customer bought (as the bits of a number, and a bit
 for "bought before them"), the spend in the range, gender and birthday; new, active and
 churned members are counted from those bits in Python, per pattern of bits. The rows are read
-from the driver's cursor (`_raw_batches`), not made into SQLAlchemy rows. Each month's spend
-is its whole hours' amounts kept in `purchase_hour` (migration 0063) added up, plus the
-purchases of an hour cut by its edges read live.
+from the driver's cursor (`_raw_batches`), not made into SQLAlchemy rows. On SQLite with two
+cores the statement is run per run of customer ids (PARTS) by two connections at once, each in
+a thread (sqlite3 lets go of the GIL while a statement steps), the second reading the same
+snapshot as the session (`_second_reader`); the runs are put together in customer order.
+Each month's spend is its whole hours' amounts kept in `purchase_hour` (migration 0063) added
+up, plus the purchases of an hour cut by its edges read live.
 """
 
 from __future__ import annotations
 
 import heapq
+import os
 import sys
+import threading
 from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import compress, repeat
 from operator import ge, is_not, itemgetter
@@ -42,6 +47,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     CursorResult,
     Dialect,
     LargeBinary,
@@ -83,6 +89,9 @@ SECONDS = "CAST(strftime('%s', substr(purchase.purchased_at, 1, 19)) AS INTEGER)
 ISO_DAY = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"  # a date as SQLite keeps it
 RAW_BATCH = 20_000  # rows read from the driver at a time
 MASK_BITS = 60  # stretches a column of bits holds (a signed 64-bit sum)
+PARTS = 8
+"""Runs of customer ids the purchases are read in when two connections share the work (each
+takes the next run when done with one: one slower thread does not hold the other up)."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,27 @@ def analyse(
     *, session: Session, date_from: date, date_to: date, settings: Settings, now: datetime,
     policy: members.MemberPolicy,
 ) -> MemberAnalysis:  # fmt: skip
+    # On SQLite with a second core, the purchases are read by two connections at once, each
+    # in a thread of its own (sqlite3 lets go of the GIL while a statement steps): the
+    # session's and one more that reads the same snapshot (_second_reader), or one mixing
+    # two states of the file could count a purchase moved by a merge in between twice.
+    other = _second_reader(session)
+    try:
+        return _analysis(session, other, date_from=date_from, date_to=date_to,
+                         settings=settings, now=now, policy=policy)  # fmt: skip
+    finally:
+        if other is not None:
+            other.close()
+
+
+def _analysis(
+    session: Session, other: Connection | None, *, date_from: date, date_to: date,
+    settings: Settings, now: datetime, policy: members.MemberPolicy,
+    cuts: list[int] | None = None,
+) -> MemberAnalysis:  # fmt: skip
+    """The analysis, the purchases read in runs of customer ids split at `cuts` (None: at
+    PARTS - 1 even cuts when `other` is given, else not split), by the session's connection
+    and, when given, `other` (the same snapshot) in a second thread."""
     zone = ZoneInfo(settings.local_timezone)
     today = now.astimezone(zone).date()
     period = policy.churn_after_days
@@ -272,20 +302,29 @@ def analyse(
     # Per customer, in one statement grouped in the order of ix_purchase_customer_at (it
     # holds the amount, migration 0032): the bits, the spend in the range, and from the
     # customer's row gender and birthday (on SQLite as bytes: made text once per pair below,
-    # not 400,000 times by the connection's text factory).
-    per = (
-        select(
-            cid.label("customer_id"),
-            # FILTER, not a CASE inside the sum: the purchases before the range (half of
-            # them on a year's report) skip the sum's step instead of adding a NULL.
-            func.sum(amount).filter(key >= edge(range_start)).label("spent"),
-            *(mask.label(f"mask{i}") for i, mask in enumerate(masks)),
+    # not 400,000 times by the connection's text factory). Read in runs of customer ids when
+    # two connections share the work: a statement a run, each run's customers in order.
+    def per_customer(lo: int | None, hi: int | None) -> Any:
+        """The customers from id `lo` to `hi` (excluded; None: no bound)."""
+        where = [key < edge(range_end)]
+        if lo is not None:
+            where.append(cid >= lo)
+        if hi is not None:
+            where.append(cid < hi)
+        return (
+            select(
+                cid.label("customer_id"),
+                # FILTER, not a CASE inside the sum: the purchases before the range (half of
+                # them on a year's report) skip the sum's step instead of adding a NULL.
+                func.sum(amount).filter(key >= edge(range_start)).label("spent"),
+                *(mask.label(f"mask{i}") for i, mask in enumerate(masks)),
+            )
+            .select_from(source)
+            .where(*where)
+            .group_by(cid)
+            .subquery()
         )
-        .select_from(source)
-        .where(key < edge(range_end))
-        .group_by(cid)
-        .subquery()
-    )
+
     connection = session.connection()
     text = _text_of(connection.connection.dbapi_connection) if dialect.name == "sqlite" else None
     gender: Any = Customer.gender
@@ -312,35 +351,54 @@ def analyse(
             )  # fmt: skip
     elif steps is not None:
         born = case((born.is_(None), None), else_=_age_band(born, steps))
-    result = connection.execute(  # Core, read raw: 200,000 plain rows
-        select(per.c.customer_id, per.c.spent, gender, born,
-               *(per.c[f"mask{i}"] for i in range(len(masks))))
-        .join(Customer, Customer.id == per.c.customer_id)
-    )  # fmt: skip
-    # The buyers (a spend in the range: not None) picked, their spends and their
-    # genders and age bands counted, by the C loops of compress, map and Counter: no Python
-    # statement per row. Genders and ages are counted apart.
-    spent: dict[int, float] = {}
-    genders_of: Counter[Any] = Counter()
-    births: Counter[Any] = Counter()
+
+    def rows_of(lo: int | None, hi: int | None) -> Any:  # Core, read raw: plain rows
+        per = per_customer(lo, hi)
+        return select(
+            per.c.customer_id, per.c.spent, gender, born,
+            *(per.c[f"mask{i}"] for i in range(len(masks))),
+        ).join(Customer, Customer.id == per.c.customer_id)  # fmt: skip
+
     # Each customer's bits: one column (up to MASK_BITS) as 8 bytes a customer, written by
     # array in C; more columns as a pattern counted per customers who have it.
     one_column = len(masks) == 1
+
+    def read(result: CursorResult[Any]) -> _Part:
+        """A run's customers: the buyers (a spend in the range: not None) picked, their
+        spends and their genders and age bands counted, by the C loops of compress, map and
+        Counter: no Python statement per row. Genders and ages are counted apart."""
+        part = _Part()
+        for batch in _raw_batches(result):
+            if one_column:
+                part.bits.extend(map(itemgetter(4), batch))
+            else:
+                part.patterns.update(
+                    sum(int(piece) << (i * MASK_BITS) for i, piece in enumerate(row[4:]))
+                    for row in batch
+                )
+            buying = list(compress(batch, map(is_not, map(itemgetter(1), batch), repeat(None))))
+            part.ids.extend(map(itemgetter(0), buying))
+            part.spends.extend(map(float, map(itemgetter(1), buying)))
+            part.genders.update(map(itemgetter(2), buying))
+            part.births.update(map(itemgetter(3), buying))
+        return part
+
+    if cuts is None:
+        cuts = [] if other is None else _cuts(connection, PARTS)
+    runs = list(zip([None, *cuts], [*cuts, None], strict=True))
+    parts = _read_runs(connection, other, [rows_of(lo, hi) for lo, hi in runs], read)
+    # The runs put together in customer order (the spends added up as one statement's).
+    spent: dict[int, float] = {}
+    genders_of: Counter[Any] = Counter()
+    births: Counter[Any] = Counter()
     bits_of = array("Q")
     patterns: Counter[int] = Counter()
-    for batch in _raw_batches(result):
-        if one_column:
-            bits_of.extend(map(itemgetter(4), batch))
-        else:
-            patterns.update(
-                sum(int(part) << (i * MASK_BITS) for i, part in enumerate(row[4:]))
-                for row in batch
-            )
-        buying = list(compress(batch, map(is_not, map(itemgetter(1), batch), repeat(None))))
-        spends = map(float, map(itemgetter(1), buying))
-        spent.update(zip(map(itemgetter(0), buying), spends, strict=True))
-        genders_of.update(map(itemgetter(2), buying))
-        births.update(map(itemgetter(3), buying))
+    for part in parts:
+        spent.update(zip(part.ids, part.spends, strict=True))
+        genders_of.update(part.genders)
+        births.update(part.births)
+        bits_of.extend(part.bits)
+        patterns.update(part.patterns)
     if text is not None:
         codes, as_text = list(labels.GENDERS), text
 
@@ -423,6 +481,123 @@ def analyse(
         spend_bands=spend_bands, genders=genders, ages=ages, top=top, buyers=len(spent),
         spend=round(sum(spent.values()), 2), reasons=reasons,
     )  # fmt: skip
+
+
+@dataclass
+class _Part:
+    """What one run of customers gave (see _analysis): the buyers' ids and spends in customer
+    order, their genders and age bands counted, every customer's bits."""
+
+    ids: list[int] = field(default_factory=list)
+    spends: list[float] = field(default_factory=list)
+    genders: Counter[Any] = field(default_factory=Counter)
+    births: Counter[Any] = field(default_factory=Counter)
+    bits: array[int] = field(default_factory=lambda: array("Q"))
+    patterns: Counter[int] = field(default_factory=Counter)
+
+
+def _second_reader(session: Session) -> Connection | None:
+    """A second connection of the session's engine that reads the same snapshot as the
+    session, for the purchases to be read in two threads; None where that cannot be or
+    would not help: not SQLite, a database in memory (another connection is another
+    database), one core, or a session that already began its transaction (it could hold
+    writes of its own, and its snapshot can no longer be matched).
+
+    SQLite has no way here to hand a snapshot from one connection to another, so they are
+    matched: `PRAGMA data_version` on the second connection, then the session's first read,
+    then the second connection's first read, in its own transaction, and data_version again.
+    The same number: nothing was committed from before the session's read began to after
+    the second's began, so both read the same state (the second's read was the last to
+    begin). Another number (a seat saved meanwhile): no second connection, the session
+    reads alone."""
+    bind = session.get_bind()
+    if (
+        bind.dialect.name != "sqlite"
+        or _cores() < 2
+        or session.in_transaction()
+        or session.new or session.dirty or session.deleted
+        or bind.url.database in (None, "", ":memory:")
+        or "memory" in str(bind.url.query.get("mode", ""))
+    ):  # fmt: skip
+        return None
+    engine: Any = bind
+    other = engine.connect()
+    try:
+        raw = other.connection.dbapi_connection
+        before = raw.execute("PRAGMA data_version").fetchone()[0]  # no transaction yet
+        session.connection().exec_driver_sql("PRAGMA data_version")  # the session's begins
+        after = other.exec_driver_sql("PRAGMA data_version").scalar()  # BEGIN, then its own
+    except BaseException:
+        other.close()
+        raise
+    if after != before:
+        other.close()
+        return None
+    return other
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _cuts(connection: Connection, parts: int) -> list[int]:
+    """Customer ids cutting the purchases' customers into `parts` runs of ids about as wide
+    (from the lowest and highest customer id of a purchase: two index look-ups; min and max
+    in one SELECT would read the whole index)."""
+    lo, hi = connection.execute(
+        select(
+            select(func.min(Purchase.customer_id)).scalar_subquery(),
+            select(func.max(Purchase.customer_id)).scalar_subquery(),
+        )
+    ).one()
+    if lo is None or hi is None or hi - lo < parts:
+        return []
+    return [lo + (hi - lo) * k // parts for k in range(1, parts)]
+
+
+def _read_runs(
+    connection: Connection, other: Connection | None, statements: list[Any],
+    read: Callable[[CursorResult[Any]], _Part],
+) -> list[_Part]:  # fmt: skip
+    """Each statement's result read by `read`, in the statements' order: on `connection`,
+    and with `other` given, on both at once, `other` in a second thread, each connection
+    taking the next statement when done with one."""
+    if other is None or len(statements) < 2:
+        return [read(connection.execute(statement)) for statement in statements]
+    out: list[_Part | None] = [None] * len(statements)
+    left = iter(range(len(statements)))
+    lock = threading.Lock()
+    failed: list[BaseException] = []
+
+    def work(on: Connection) -> None:
+        while not failed:
+            with lock:
+                i = next(left, None)
+            if i is None:
+                return
+            out[i] = read(on.execute(statements[i]))
+
+    def second() -> None:
+        try:
+            work(other)
+        except BaseException as exc:  # raised again in the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=second, name="member-report", daemon=True)
+    thread.start()
+    try:
+        work(connection)
+    except BaseException as exc:
+        failed.append(exc)  # the second thread stops after its statement
+        raise
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]
+    return [part for part in out if part is not None]
 
 
 def _month_spends(session: Session, spans: list[tuple[datetime, datetime]]) -> tuple[Any, ...]:
