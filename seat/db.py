@@ -851,6 +851,53 @@ def plain_rows(conn: Connection, sql: str, args: Any) -> list[Any]:
         cursor.close()
 
 
+def cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def snapshot_twin(session: Session) -> Connection | None:
+    """A second connection of the session's engine whose transaction reads the same state of
+    the database as the session's, both begun here: for statements shared with a thread
+    (sqlite3 lets go of the GIL while a statement steps, so two connections use two cores).
+    None where that cannot be or would not help: not an SQLite file (PostgreSQL; a database
+    in memory is another database on another connection), one core, a session that already
+    began its transaction (it could hold writes of its own, and its snapshot can no longer be
+    matched), or a listener watching the session's statements (a test counting them, seat
+    bench capturing its floor: they would miss the second connection's).
+
+    SQLite cannot hand a snapshot from one connection to another here, so they are matched:
+    `PRAGMA data_version` on the second connection (it moves when another connection has
+    committed since its last read), then the session's first read, then the second's first,
+    in its own transaction, and data_version again. The same number: nothing was committed
+    from before the session's read began to after the second's began, so both read the
+    same state. Another number (a seat saved meanwhile): None, the session reads alone."""
+    bind = session.get_bind()
+    if (
+        not isinstance(bind, Engine) or bind.dialect.name != "sqlite" or cores() < 2
+        or session.in_transaction() or session.new or session.dirty or session.deleted
+        or bind.url.database in (None, "", ":memory:")
+        or "memory" in str(bind.url.query.get("mode", ""))
+        or bind.dispatch.before_cursor_execute or bind.dispatch.after_cursor_execute
+    ):  # fmt: skip
+        return None
+    other = bind.connect()
+    try:
+        raw = other.connection.dbapi_connection
+        before = raw.execute("PRAGMA data_version").fetchone()[0]  # type: ignore[union-attr]
+        session.connection().exec_driver_sql("PRAGMA data_version")  # its snapshot, taken
+        after = other.exec_driver_sql("PRAGMA data_version").scalar()  # BEGIN, then its own
+    except BaseException:
+        other.close()
+        raise
+    if after != before:  # a commit came between: not the same state
+        other.close()
+        return None
+    return other
+
+
 class ReadAhead:
     """Statements of a session's transaction run ahead on a second connection, in a thread,
     while the session reads and works on what it needs first: sqlite3 lets go of the GIL
@@ -858,22 +905,17 @@ class ReadAhead:
     over a year's rows) takes the second core meanwhile. Their rows come back as
     `Prepared.rows` gives them, in the order asked for (`rows`).
 
-    Both connections read one state of the database. The session's snapshot is taken by
-    `start` (so only for a session that has read nothing yet in its transaction), the second
-    connection's right after it, and `PRAGMA data_version` on the second connection (which
-    moves when another connection has committed since its last read) is looked at before the
-    session's snapshot and again within its own: the same value proves that no commit came
-    between the two snapshots, which are then the same one. Else, or on anything but an
-    SQLite file, or while a listener watches the engine's statements (a test counting them,
-    seat bench capturing its floor: they see every statement on the session's connection),
+    Both connections read one state of the database (`snapshot_twin`); where they cannot,
     `start` gives None and the caller runs the statements on the session as before."""
 
     def __init__(
-        self, raw: Any, jobs: list[tuple[str, str, Any]], dbapi: Any, *, as_json: bool = True
+        self, conn: Connection, jobs: list[tuple[str, str, Any]], dbapi: Any, *,
+        as_json: bool = True,
     ) -> None:  # fmt: skip
         from concurrent.futures import Future
 
-        self._raw = raw
+        self._conn = conn
+        self._raw: Any = conn.connection  # the pool's DBAPI connection: cursors, interrupt
         self._jobs = jobs
         self._dbapi = dbapi
         self._as_json = as_json
@@ -888,44 +930,21 @@ class ReadAhead:
         as_json: bool = True,
     ) -> ReadAhead | None:  # fmt: skip
         """The jobs (key, statement, parameters) started on a second connection reading the
-        session's snapshot, taken here; None when that cannot be (see the class). `as_json`:
-        each job's rows read as one JSON text (`_one_row`), for statements that return
-        thousands of rows; else as the driver gives them, for many statements of a few rows
-        each (the wrapping statements would cost more than the rows)."""
-        engine = session.get_bind()
-        if (
-            not isinstance(engine, Engine) or engine.dialect.name != "sqlite"
-            or engine.url.database in (None, "", ":memory:") or session.in_transaction()
-        ):  # fmt: skip
+        session's snapshot (`snapshot_twin`, which takes it); None when that cannot be.
+        `as_json`: each job's rows read as one JSON text (`_one_row`), for statements that
+        return thousands of rows; else as the driver gives them, for many statements of a
+        few rows each (the wrapping statements would cost more than the rows)."""
+        other = snapshot_twin(session)
+        if other is None:
             return None
-        raw = engine.raw_connection()
-        ahead = None
+        dialect = other.dialect
         try:
-            cursor = raw.cursor()
-            try:
-                cursor.execute("PRAGMA data_version")
-                before = cursor.fetchone()[0]
-                conn = session.connection()
-                if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
-                    return None
-                conn.exec_driver_sql("PRAGMA data_version")  # the session's snapshot, taken
-                cursor.execute("BEGIN")
-                cursor.execute("PRAGMA data_version")  # this one's, taken
-                if cursor.fetchone()[0] != before:  # a commit came between: not the same
-                    return None
-            finally:
-                cursor.close()
-            dialect = engine.dialect
             planned = [(key, *statement.plain_call(dialect, params))
                        for key, statement, params in jobs]  # fmt: skip
-            ahead = cls(raw, planned, dialect.loaded_dbapi, as_json=as_json)
-            return ahead
-        except sqlite3.Error:  # the second connection's own trouble: the session reads all
-            return None
-        finally:
-            if ahead is None:
-                raw.rollback()
-                raw.close()
+            return cls(other, planned, dialect.loaded_dbapi, as_json=as_json)
+        except BaseException:
+            other.close()
+            raise
 
     def _run(self) -> None:
         cursor = self._raw.cursor()
@@ -1001,8 +1020,7 @@ class ReadAhead:
             self._stop = True
             self._raw.interrupt()
             self._thread.join()
-        self._raw.rollback()
-        self._raw.close()
+        self._conn.close()  # its transaction rolled back, the connection given back
 
 
 def _plain_fetch(cursor: Any, *, plain: bool) -> list[Any] | None:

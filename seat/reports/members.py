@@ -22,7 +22,7 @@ churned members are counted from those bits in Python, per pattern of bits. The 
 from the driver's cursor (`_raw_batches`), not made into SQLAlchemy rows. On SQLite with two
 cores the statement is run per run of customer ids (PARTS) by two connections at once, each in
 a thread (sqlite3 lets go of the GIL while a statement steps), the second reading the same
-snapshot as the session (`_second_reader`); the runs are put together in customer order.
+snapshot as the session (`seat.db.snapshot_twin`); the runs are put together in customer order.
 Each month's spend is its whole hours' amounts kept in `purchase_hour` (migration 0063) added
 up, plus the purchases of an hour cut by its edges read live.
 """
@@ -30,7 +30,6 @@ up, plus the purchases of an hour cut by its edges read live.
 from __future__ import annotations
 
 import heapq
-import os
 import sys
 import threading
 from array import array
@@ -66,6 +65,7 @@ from sqlmodel import Session
 
 from seat import care, labels, members
 from seat.config import Settings
+from seat.db import snapshot_twin
 from seat.export import Table
 from seat.i18n import N_
 from seat.models import (
@@ -181,9 +181,9 @@ def analyse(
 ) -> MemberAnalysis:  # fmt: skip
     # On SQLite with a second core, the purchases are read by two connections at once, each
     # in a thread of its own (sqlite3 lets go of the GIL while a statement steps): the
-    # session's and one more that reads the same snapshot (_second_reader), or one mixing
+    # session's and one more that reads the same snapshot (seat.db.snapshot_twin), or one mixing
     # two states of the file could count a purchase moved by a merge in between twice.
-    other = _second_reader(session)
+    other = snapshot_twin(session)
     try:
         return _analysis(session, other, date_from=date_from, date_to=date_to,
                          settings=settings, now=now, policy=policy)  # fmt: skip
@@ -494,53 +494,6 @@ class _Part:
     births: Counter[Any] = field(default_factory=Counter)
     bits: array[int] = field(default_factory=lambda: array("Q"))
     patterns: Counter[int] = field(default_factory=Counter)
-
-
-def _second_reader(session: Session) -> Connection | None:
-    """A second connection of the session's engine that reads the same snapshot as the
-    session, for the purchases to be read in two threads; None where that cannot be or
-    would not help: not SQLite, a database in memory (another connection is another
-    database), one core, or a session that already began its transaction (it could hold
-    writes of its own, and its snapshot can no longer be matched).
-
-    SQLite has no way here to hand a snapshot from one connection to another, so they are
-    matched: `PRAGMA data_version` on the second connection, then the session's first read,
-    then the second connection's first read, in its own transaction, and data_version again.
-    The same number: nothing was committed from before the session's read began to after
-    the second's began, so both read the same state (the second's read was the last to
-    begin). Another number (a seat saved meanwhile): no second connection, the session
-    reads alone."""
-    bind = session.get_bind()
-    if (
-        bind.dialect.name != "sqlite"
-        or _cores() < 2
-        or session.in_transaction()
-        or session.new or session.dirty or session.deleted
-        or bind.url.database in (None, "", ":memory:")
-        or "memory" in str(bind.url.query.get("mode", ""))
-    ):  # fmt: skip
-        return None
-    engine: Any = bind
-    other = engine.connect()
-    try:
-        raw = other.connection.dbapi_connection
-        before = raw.execute("PRAGMA data_version").fetchone()[0]  # no transaction yet
-        session.connection().exec_driver_sql("PRAGMA data_version")  # the session's begins
-        after = other.exec_driver_sql("PRAGMA data_version").scalar()  # BEGIN, then its own
-    except BaseException:
-        other.close()
-        raise
-    if after != before:
-        other.close()
-        return None
-    return other
-
-
-def _cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _cuts(connection: Connection, parts: int) -> list[int]:

@@ -366,6 +366,7 @@ def test_read_ahead_writes_what_it_wrote(desk, first, last, tmp_path, monkeypatc
         return found
 
     monkeypatch.setattr(ReadAhead, "start", spy)
+    monkeypatch.setattr("seat.db.cores", lambda: 2)  # read ahead on a machine of one core too
     with Session(engine) as s:
         got = report.tables(session=s, **args)
     with Session(engine) as s:
@@ -408,6 +409,7 @@ def test_no_read_ahead_across_a_commit(desk, tmp_path, monkeypatch):
         return found
 
     monkeypatch.setattr(ReadAhead, "start", spy)
+    monkeypatch.setattr("seat.db.cores", lambda: 2)  # not refused for want of a core
     with Session(engine) as s:
         got = report.tables(session=s, **args)
     with Session(engine) as s:
@@ -431,6 +433,7 @@ def test_read_ahead_stops_with_the_report(desk, monkeypatch):
         raise RuntimeError("part way")
 
     monkeypatch.setattr(report, "_after_service", fails)
+    monkeypatch.setattr("seat.db.cores", lambda: 2)  # read ahead on a machine of one core too
     with Session(engine) as s, pytest.raises(RuntimeError, match="part way"):
         report.tables(session=s, date_from=first, date_to=last, settings=settings, now=NOW,
                       policy=POLICY)  # fmt: skip
