@@ -82,18 +82,22 @@ def _edge_cases(s: Session, tmp_path_factory) -> None:
     assert purchases.import_csv(session=s, path=path, now=NOW, zone=ZONE).imported == 30
 
 
-@pytest.fixture(scope="module")
-def desk(request, module_db_url, tmp_path_factory):
-    """(engine, settings) of a seeded desk, shared by this module's tests (read only)."""
-    url = module_db_url
+def seeded_desk(request, url, tmp_path_factory, **sizes):
+    """(engine, settings) of a desk seeded with `sizes` and the edge cases, for a module."""
     engine = make_engine(url)
     request.addfinalizer(engine.dispose)
-    demo.seed(engine, customers=500, calls=200, work_orders=50, purchases=4000,
-              now=NOW - timedelta(days=1))  # fmt: skip
+    demo.seed(engine, **sizes, now=NOW - timedelta(days=1))
     with Session(engine) as s:
         _edge_cases(s, tmp_path_factory)
         s.commit()
     return engine, replace(Settings(), database_url=url, local_timezone=ZONE)
+
+
+@pytest.fixture(scope="module")
+def desk(request, module_db_url, tmp_path_factory):
+    """(engine, settings) of a seeded desk, shared by this module's tests (read only)."""
+    return seeded_desk(request, module_db_url, tmp_path_factory, customers=500, calls=200,
+                       work_orders=50, purchases=4000)  # fmt: skip
 
 
 RANGES = [

@@ -11,35 +11,27 @@ import io
 import sqlite3
 from contextlib import redirect_stdout
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import event, func, select
 from sqlmodel import Session
 
 from seat import db, members
-from seat.config import Settings
 from seat.db import make_engine
 from seat.export import write
 from seat.models import Purchase
 from seat.reports import members as report
-from seat.tools import demo
 from tests.conftest import NOW
-from tests.unit.test_member_report_same import ZONE, _edge_cases
+from tests.unit.test_member_report_same import ZONE, seeded_desk
 
 
 @pytest.fixture(scope="module")
 def desk(request, module_db_url, tmp_path_factory):
     """(engine, settings, url) of a seeded desk, shared by this module's tests (read only)."""
-    url = module_db_url
-    engine = make_engine(url)
-    request.addfinalizer(engine.dispose)
-    demo.seed(engine, customers=400, calls=100, work_orders=20, purchases=3000,
-              now=NOW - timedelta(days=1))  # fmt: skip
-    with Session(engine) as s:
-        _edge_cases(s, tmp_path_factory)
-        s.commit()
-    return engine, replace(Settings(), database_url=url, local_timezone=ZONE), url
+    engine, settings = seeded_desk(request, module_db_url, tmp_path_factory, customers=400,
+                                   calls=100, work_orders=20, purchases=3000)  # fmt: skip
+    return engine, settings, module_db_url
 
 
 @pytest.fixture(autouse=True)
