@@ -23,7 +23,7 @@ from seat.export import write
 from seat.models import Purchase
 from seat.reports import members as report
 from tests.conftest import NOW
-from tests.unit.test_member_report_same import ZONE, seeded_desk
+from tests.unit.member_desk import ZONE, seeded_desk
 
 
 @pytest.fixture(scope="module")
